@@ -1,0 +1,36 @@
+# Two commands matter: `make run` (set up and serve Privet with a demo company) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/pip install --quiet --disable-pip-version-check
+
+.PHONY: run test setup setup-test serve bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) -e '.[postgres]'
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) -e '.[postgres,test]'
+	touch $@
+
+setup: $(VENV)/.installed                 ## create .venv and install Privet
+
+setup-test: $(VENV)/.installed-test       ## also install the test tools
+
+run: setup                                ## set up the SQLite store, load the demo company, serve on :8000
+	$(BIN)/privet init --demo
+	$(BIN)/privet serve
+
+serve: setup
+	$(BIN)/privet serve
+
+test: setup-test                          ## run the whole test suite
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: setup-test
+	for script in bench/*.py; do $(BIN)/python $$script --quick || exit 1; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,60 @@
+"""create_app(): the FastAPI application. Engines are built in the lifespan, never at import."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy import Engine
+
+from privet import __version__
+from privet.kit.errors import PrivetError
+from privet.kit.web import on_privet_error, on_validation_error
+from privet.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
+               check_migrations: bool = True) -> FastAPI:
+    """Build the app. Tests pass their own engine; `privet serve` lets the lifespan build one."""
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from privet.db.engine import make_engine, make_sessionmaker
+        from privet.db.migrate import require_current
+
+        own = engine is None
+        bound = engine or make_engine(settings.sqlalchemy_url, pool_size=settings.db_pool_size,
+                                      max_overflow=settings.db_max_overflow)
+        if check_migrations:
+            require_current(bound)
+        app.state.engine = bound
+        app.state.sessionmaker = make_sessionmaker(bound)
+        try:
+            yield
+        finally:
+            if own:
+                bound.dispose()
+
+    app = FastAPI(title="Privet", version=__version__, lifespan=lifespan,
+                  description="Privacy operations: data map, consent, data-subject requests, retention, audit.")
+    app.state.settings = settings
+    app.add_exception_handler(PrivetError, on_privet_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness: the process answers.")
+    def healthz() -> dict:
+        return {"status": "ok", "version": __version__}
+
+    from privet.audit.api import router as audit_router
+    from privet.auth.api import router as auth_router
+    from privet.datamap.api import router as datamap_router
+    from privet.taxonomy.api import router as taxonomy_router
+
+    for router in (auth_router, taxonomy_router, datamap_router, audit_router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app

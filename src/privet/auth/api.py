@@ -1,0 +1,5 @@
+"""Auth routes (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/auth", tags=["auth"])

@@ -1,0 +1,1 @@
+"""Auth tables (being written)."""

@@ -1,0 +1,5 @@
+"""datamap routes (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/datamap", tags=["datamap"])

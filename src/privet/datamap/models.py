@@ -1,0 +1,1 @@
+"""Data map tables (being written)."""

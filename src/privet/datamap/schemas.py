@@ -1,0 +1,189 @@
+"""The data map manifest: the YAML format engineers write, as Pydantic models.
+
+A manifest is one file or a folder of files; each file may hold any of the top-level sections below and
+the folder's files are merged (lists concatenated, `organisation` given once). Keys are lowercase
+`snake_case` (dotted for taxonomy entries) and unique within their section.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from privet.kit.durations import Duration
+
+Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80,
+                           description="Lowercase snake_case identifier, unique in its section.")]
+DottedKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$", max_length=160)]
+Region = Annotated[str, Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$|^EU$|^EEA$|^GLOBAL$",
+                              description="ISO 3166 country code (CN, US, DE…), EU, EEA or GLOBAL.")]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors, so typos do not silently vanish."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Profile(str, Enum):
+    pipl = "pipl"
+    gdpr = "gdpr"
+    ccpa = "ccpa"
+
+
+class DatastoreKind(str, Enum):
+    sqlite = "sqlite"
+    postgresql = "postgresql"
+    mysql = "mysql"
+    http = "http"
+    manual = "manual"
+
+
+class ErasureAction(str, Enum):
+    delete_row = "delete_row"
+    null = "null"
+    mask = "mask"
+    hash = "hash"
+    retain = "retain"
+
+
+class Contact(Strict):
+    """The person or office responsible for personal information protection (a role, not a private person)."""
+
+    name: str = Field(description="Role or office, e.g. 'Personal Information Protection Officer'.")
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+class Organisation(Strict):
+    key: Key
+    name: str
+    profile: Profile = Field(description="Jurisdiction profile whose defaults apply: pipl, gdpr or ccpa.")
+    region: Region = Field(description="Where the organisation and its subjects mainly are.")
+    child_age: int = Field(14, ge=1, le=21, description="Below this age a person is a child (PIPL: 14).")
+    adults_only: bool = Field(False, description="Refuse service to minors (under 18) and delete their data.")
+    responsible: Contact
+    languages: list[str] = Field(default_factory=lambda: ["en", "zh_CN"])
+
+
+class System(Strict):
+    key: Key
+    name: str
+    description: str | None = None
+    owner: str | None = Field(None, description="Team that owns the system.")
+
+
+class Datastore(Strict):
+    key: Key
+    system: Key
+    kind: DatastoreKind
+    region: Region
+    secret: Key | None = Field(None, description="Name of the connection secret (PRIVET_SECRETS / secrets file).")
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _secret_needed(self) -> Datastore:
+        if self.kind != DatastoreKind.manual and not self.secret:
+            raise ValueError(f"a {self.kind.value} datastore needs `secret:` naming its connection secret")
+        return self
+
+
+class Erasure(Strict):
+    action: ErasureAction
+    reason: str | None = Field(None, description="Why the value is retained (required for retain).")
+    duration: str | None = Field(None, description="How long it is retained, ISO 8601 (required for retain).")
+    legal_reference: str | None = None
+
+    @field_validator("duration")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        return None if value is None else str(Duration.parse(value))
+
+    @model_validator(mode="after")
+    def _retain_needs_reason(self) -> Erasure:
+        if self.action == ErasureAction.retain and not (self.reason and self.duration):
+            raise ValueError("erasure action `retain` needs `reason` and `duration` (e.g. P5Y)")
+        return self
+
+
+class Reference(Strict):
+    """A field pointing at another field: `table.field` in the same dataset or `dataset.table.field`."""
+
+    to: str = Field(pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*){1,2}$")
+
+
+class Field_(Strict):
+    name: str = Field(max_length=128)
+    category: DottedKey | None = Field(None, description="Data category key; omit for non-personal columns.")
+    identity: Key | None = Field(None, description="Identity type when this field identifies a person.")
+    references: str | None = Field(None, pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*){1,2}$",
+                                   description="`table.field` or `dataset.table.field` this field points at.")
+    erasure: Erasure | None = Field(None, description="Overrides the table's erasure action for this field.")
+    indexed: bool | None = Field(None, description="Whether the column is indexed (filled by scaffold).")
+    description: str | None = None
+
+
+class Table(Strict):
+    name: str = Field(max_length=128)
+    description: str | None = None
+    primary_key: list[str] = Field(default_factory=list)
+    erasure: Erasure | None = Field(None, description="Default action for personal fields of this table.")
+    fields: list[Field_]
+
+
+class Dataset(Strict):
+    key: Key
+    datastore: Key
+    description: str | None = None
+    sources: list[Key] = Field(default_factory=list, description="Provenance: registration, activation, support…")
+    tables: list[Table]
+
+
+class Retention(Strict):
+    duration: str | None = Field(None, description="ISO 8601 period, e.g. P3Y.")
+    trigger: Key = Field(description="What starts the clock: collection, account_closure, last_activity, "
+                                     "contract_end, accounting_period_end, consent_withdrawal…")
+    description: str | None = None
+
+    @field_validator("duration")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        return None if value is None else str(Duration.parse(value))
+
+
+class Transfer(Strict):
+    destination: Region
+    mechanism: Key | None = Field(None, description="standard_contract, certification, security_assessment, "
+                                                    "adequacy, sccs, bcr or separate_consent.")
+    recipient: Key | None = None
+
+
+class ProcessingActivity(Strict):
+    key: Key
+    name: str
+    purpose: DottedKey
+    legal_basis: Key
+    required_categories: list[DottedKey] = Field(default_factory=list)
+    optional_categories: list[DottedKey] = Field(default_factory=list)
+    subject_types: list[Key] = Field(default_factory=list)
+    datasets: list[Key] = Field(default_factory=list, description="Datasets this activity reads or writes.")
+    retention: Retention | None = None
+    recipients: list[Key] = Field(default_factory=list)
+    processors: list[Key] = Field(default_factory=list)
+    storage_locations: list[Region] = Field(default_factory=list)
+    transfers: list[Transfer] = Field(default_factory=list)
+    description: str | None = None
+
+
+class Manifest(Strict):
+    """The whole data map after merging a folder's files."""
+
+    organisation: Organisation | None = None
+    taxonomy: dict | None = Field(None, description="Company additions to the taxonomy (same shape as the default).")
+    systems: list[System] = Field(default_factory=list)
+    datastores: list[Datastore] = Field(default_factory=list)
+    datasets: list[Dataset] = Field(default_factory=list)
+    processing_activities: list[ProcessingActivity] = Field(default_factory=list)

@@ -1,0 +1,8 @@
+"""Imports every domain's tables so `Base.metadata` is complete (migrations, create_all)."""
+
+from privet.audit import models as _audit  # noqa: F401
+from privet.auth import models as _auth  # noqa: F401
+from privet.datamap import models as _datamap  # noqa: F401
+from privet.db.base import Base
+
+metadata = Base.metadata

@@ -1,0 +1,5 @@
+"""`privet demo` (being written)."""
+
+
+def demo() -> None:
+    """Load a demo company."""

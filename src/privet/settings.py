@@ -1,0 +1,78 @@
+"""The one Settings object. Nothing else in Privet reads the process environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """Privet's configuration, read from `PRIVET_*` environment variables (or a `.env` file)."""
+
+    model_config = SettingsConfigDict(env_prefix="PRIVET_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        Path("var"),
+        description="Folder for the embedded SQLite store, the generated secret key and demo databases.",
+    )
+    database_url: str | None = Field(
+        None,
+        description=(
+            "SQLAlchemy URL of Privet's own store. Default: SQLite at `<data_dir>/privet.db`. "
+            "Production: `postgresql+psycopg://user:pass@host/db`."
+        ),
+    )
+    db_pool_size: int = Field(10, ge=1, description="Connections kept open per process (PostgreSQL/MySQL).")
+    db_max_overflow: int = Field(5, ge=0, description="Extra connections allowed above the pool size under load.")
+    secret_key: str | None = Field(
+        None,
+        description=(
+            "Master secret for session signing, blind indexes and encryption at rest. "
+            "Default: generated once into `<data_dir>/secret.key`. Set it explicitly when running several processes."
+        ),
+    )
+    secrets: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Datastore connection secrets by name, as JSON: `{\"crm_db\": \"postgresql+psycopg://...\"}`. "
+            "The data map refers to these names; URLs never appear in the YAML."
+        ),
+    )
+    secrets_file: Path | None = Field(
+        None,
+        description="YAML or JSON file mapping secret names to connection URLs (merged under `secrets`). "
+        "Default: `<data_dir>/secrets.yaml` when it exists.",
+    )
+    host: str = Field("127.0.0.1", description="Address `privet serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `privet serve` listens on.")
+    workers: int = Field(1, ge=1, description="Uvicorn worker processes for `privet serve`.")
+    log_level: str = Field("info", description="Log level: debug, info, warning, error.")
+    session_ttl_minutes: int = Field(480, ge=5, description="Admin console session lifetime in minutes.")
+    cookie_secure: bool = Field(
+        False, description="Mark session cookies `Secure` (turn on behind HTTPS in production)."
+    )
+    public_rate_limit_per_minute: int = Field(
+        30, ge=1, description="Requests per minute per client address on public (unauthenticated) endpoints."
+    )
+    examples_dir: Path = Field(
+        REPO_ROOT / "examples", description="Folder holding the demo companies loaded by `privet demo`."
+    )
+    demo_company: str = Field("keptek", description="Demo company loaded by `privet init --demo` (keptek or zkteco).")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The store URL, defaulting to the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'privet.db').as_posix()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings read once per process (tests build their own `Settings`)."""
+    return Settings()

@@ -1,0 +1,78 @@
+"""The audit chain detects a changed, removed or reordered event at the right place."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
+
+from privet.audit import service
+from privet.audit.models import AuditEvent, AuditHead
+
+
+def _write(db: Session, n: int) -> None:
+    for i in range(n):
+        service.record(db, actor="system", action="test.event", object_type="thing", object_id=f"t{i}",
+                       details={"index": i, "note": "ok"})
+    db.flush()
+
+
+def test_intact_chain_verifies(db: Session) -> None:
+    _write(db, 5)
+    result = service.verify(db)
+    assert result.ok and result.checked == 5 and result.first_bad_seq is None
+
+
+def test_changed_details_detected_at_that_event(db: Session) -> None:
+    _write(db, 6)
+    db.execute(update(AuditEvent).where(AuditEvent.seq == 4).values(details={"index": 99, "note": "ok"}))
+    result = service.verify(db)
+    assert not result.ok and result.first_bad_seq == 4 and "changed" in result.reason
+
+
+def test_changed_actor_detected(db: Session) -> None:
+    _write(db, 3)
+    db.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(actor="someone-else"))
+    assert service.verify(db).first_bad_seq == 2
+
+
+def test_removed_event_detected(db: Session) -> None:
+    _write(db, 6)
+    db.execute(delete(AuditEvent).where(AuditEvent.seq == 3))
+    result = service.verify(db)
+    assert not result.ok and result.first_bad_seq == 3 and "missing" in result.reason
+
+
+def test_removed_tail_detected_through_head(db: Session) -> None:
+    _write(db, 5)
+    db.execute(delete(AuditEvent).where(AuditEvent.seq >= 4))
+    result = service.verify(db)
+    assert not result.ok and result.first_bad_seq == 4 and result.checked == 3
+
+
+def test_reordered_events_detected(db: Session) -> None:
+    _write(db, 5)
+    # swap the contents of events 2 and 3, keeping their seq numbers in place
+    e2, e3 = db.get(AuditEvent, 2), db.get(AuditEvent, 3)
+    fields = ("at", "actor", "action", "object_type", "object_id", "details", "prev_hash", "hash")
+    a, b = ({f: getattr(e, f) for f in fields} for e in (e2, e3))
+    db.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(hash="x" * 64))
+    db.execute(update(AuditEvent).where(AuditEvent.seq == 3).values(**a))
+    db.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(**b))
+    db.expire_all()
+    result = service.verify(db)
+    assert not result.ok and result.first_bad_seq == 2
+
+
+def test_events_chain_on_previous_hash(db: Session) -> None:
+    _write(db, 3)
+    events = db.query(AuditEvent).order_by(AuditEvent.seq).all()
+    assert events[0].prev_hash == service.GENESIS
+    assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
+    assert db.get(AuditHead, 1).hash == events[-1].hash
+
+
+@pytest.mark.parametrize("bad", ["someone@example.com", "+86 138 0013 8000", {"nested": ["a@b.co"]}])
+def test_personal_data_refused_in_details(db: Session, bad: object) -> None:
+    with pytest.raises(ValueError, match="personal data"):
+        service.record(db, actor="system", action="x", object_type="y", object_id="1", details={"v": bad})

@@ -1,0 +1,134 @@
+"""Shared fixtures: every store-backed test runs on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from privet.db.engine import make_engine
+from privet.settings import Settings
+from tests.support.services import create_pg_database
+
+STORES = ["sqlite", "postgresql"]
+
+
+def _new_store_url(kind: str, tmp: Path) -> tuple[str, callable]:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp / 'privet.db'}", lambda: None
+    return create_pg_database()
+
+
+@pytest.fixture(scope="session", params=STORES)
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A store with Privet's schema, one per backend for the whole run."""
+    from privet.db.models import metadata
+
+    url, drop = _new_store_url(request.param, tmp_path_factory.mktemp("store"))
+    eng = make_engine(url)
+    metadata.create_all(eng)
+    yield eng
+    eng.dispose()
+    drop()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator:
+    """A connection inside a transaction rolled back after the test."""
+    conn = engine.connect()
+    outer = conn.begin()
+    yield conn
+    outer.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def session_factory(connection) -> sessionmaker[Session]:  # noqa: ANN001
+    """Sessions whose commits become savepoints of the per-test transaction."""
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+
+@pytest.fixture
+def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for service tests; everything it does is rolled back."""
+    with session_factory() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings isolated in a temporary folder."""
+    return Settings(data_dir=tmp_path / "var", secret_key="test-secret-key-0123456789abcdef")
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, session_factory: sessionmaker[Session]):  # noqa: ANN201
+    """The application bound to the per-test transaction."""
+    from privet.app import create_app
+
+    application = create_app(settings, engine=engine, check_migrations=False)
+    application.state.test_sessionmaker = session_factory
+    return application
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # noqa: ANN001
+    """An HTTP client for the app (no credentials)."""
+    with TestClient(app) as test_client:
+        app.state.sessionmaker = app.state.test_sessionmaker
+        yield test_client
+
+
+@pytest.fixture(params=STORES)
+def cli_store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh empty store (SQLite file or PostgreSQL database) wired into PRIVET_* for CLI tests."""
+    from privet.settings import get_settings
+
+    url, drop = _new_store_url(request.param, tmp_path)
+    monkeypatch.setenv("PRIVET_DATABASE_URL", url)
+    monkeypatch.setenv("PRIVET_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("PRIVET_SECRET_KEY", "test-secret-key-0123456789abcdef")
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+    drop()
+
+
+class PrivetCli:
+    """Runs `privet ...` in-process and returns (exit code, stdout, stderr)."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None):  # noqa: A002, ANN204
+        result = self.runner.invoke(_entry, list(args), input=input, catch_exceptions=False)
+        return result
+
+
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def _entry(ctx: click.Context) -> None:
+    """Runs the real entry point so exit codes and error printing match `privet` itself."""
+    import sys
+
+    from privet import cli as cli_module
+
+    sys.argv = ["privet", *ctx.args]
+    cli_module.main()
+
+
+@pytest.fixture
+def privet(cli_store: str) -> PrivetCli:
+    """`privet(...)` on a fresh, migrated store."""
+    run = PrivetCli()
+    result = run("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    return run
