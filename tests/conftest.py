@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from privet.db.engine import make_engine
 from privet.settings import Settings

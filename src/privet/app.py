@@ -46,7 +46,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_exception_handler(PrivetError, on_privet_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
 
-    @app.get("/healthz", tags=["health"], summary="Liveness: the process answers.")
+    @app.get("/healthz", tags=["health"], summary="Liveness: the process answers.",
+             openapi_extra={"x-privet-public": True})  # public: see privet.auth.deps
     def healthz() -> dict:
         return {"status": "ok", "version": __version__}
 

@@ -37,7 +37,6 @@ def serve(host: str = typer.Option(None, help="Address to listen on (default: PR
     """Serve the API, the privacy centre and the admin console."""
     import uvicorn
 
-    from privet.app import create_app
     from privet.db.migrate import require_current
     from privet.db.store import open_engine
     from privet.settings import get_settings
@@ -46,8 +45,9 @@ def serve(host: str = typer.Option(None, help="Address to listen on (default: PR
     engine = open_engine(settings)
     require_current(engine)  # fail before binding the port, with a clear message
     engine.dispose()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_level=settings.log_level, access_log=False)
+    typer.echo(f"Privet on http://{host or settings.host}:{port or settings.port}  (API docs at /docs)")
+    uvicorn.run("privet.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
+                workers=settings.workers, log_level=settings.log_level, access_log=False)
 
 
 @app.command("init")
@@ -57,9 +57,11 @@ def init(demo: bool = typer.Option(False, "--demo", help="Also load the demo com
     from privet.auth.service import ensure_first_admin
     from privet.db import migrate
     from privet.db.store import open_engine, store_session
+    from privet.kit.keys import master_secret
     from privet.settings import get_settings
 
     settings = get_settings()
+    master_secret(settings, create=True)
     engine = open_engine(settings)
     try:
         migrate.current_revision(engine)

@@ -1,10 +1,21 @@
-"""Route guards: every non-public route depends on `require(scope)`."""
+"""Route guards: every non-public route depends on `require(scope)`.
+
+Conventions (checked for every registered route by `tests/test_routes_auth.py`):
+- a protected route declares `dependencies=[Depends(require("some:scope"))]`; route-level dependencies
+  run before the body is validated, so an anonymous caller gets 401, not 422;
+- a public route (health, the privacy centre) says so with `openapi_extra=PUBLIC`
+  (`{"x-privet-public": True}`) and, unless it is `/healthz`, is rate-limited with
+  `Depends(rate_limited("bucket"))` from `privet.kit.ratelimit`.
+Callers authenticate with `Authorization: Bearer pvt_...` (API key) or the session cookie set by
+`POST /auth/login`; with the cookie, unsafe methods also need the `X-CSRF-Token` header.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from privet.auth.scopes import SCOPES
@@ -13,6 +24,8 @@ from privet.kit.errors import Forbidden, Unauthorized
 SESSION_COOKIE = "privet_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PUBLIC_MARK = "x-privet-public"
+PUBLIC = {PUBLIC_MARK: True}  # openapi_extra of routes that need no credentials
 
 
 @dataclass(frozen=True)
@@ -23,10 +36,11 @@ class Principal:
     id: str
     name: str
     scopes: frozenset[str] = field(default_factory=frozenset)
+    session_id: str | None = None  # the browser session, for users who logged in
 
     @property
     def actor(self) -> str:
-        """The audit actor string, e.g. `user:0191…` or `apikey:pk_ab12`."""
+        """The audit actor string, e.g. `user:alice` or `apikey:pk_ab12cd34`."""
         return f"{self.kind}:{self.name}"
 
 
@@ -51,6 +65,17 @@ class require:  # noqa: N801 - used like a function: Depends(require("datamap:re
             raise Forbidden(f"This needs the {self.scope!r} scope", "use a key or a role that grants it")
         request.state.principal = principal
         return principal
+
+
+def current_principal(request: Request) -> Principal:
+    """The caller authenticated by the route's `require` dependency (declare that one first)."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        raise Unauthorized()
+    return principal
+
+
+Caller = Annotated[Principal, Depends(current_principal)]
 
 
 def _authenticate(session: Session, request: Request, service) -> Principal | None:  # noqa: ANN001

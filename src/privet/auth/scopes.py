@@ -8,6 +8,7 @@ SCOPES: dict[str, str] = {
     "datamap:write": "Apply data map manifests.",
     "audit:read": "Read, verify and export the audit chain.",
     "users:admin": "Create and change users and API keys.",
+    "account:self": "See your own account, change your own password, log out (every user holds it).",
 }
 
 ROLES: dict[str, frozenset[str]] = {

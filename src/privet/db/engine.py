@@ -40,6 +40,7 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5, echo: b
         ) from exc
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -50,6 +51,13 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+    # pysqlite would only send BEGIN before DML, so a SAVEPOINT could become the outermost transaction and its
+    # RELEASE would commit. Take BEGIN into our own hands (SQLAlchemy's documented pysqlite recipe).
+    dbapi_conn.isolation_level = None
+
+
+def _sqlite_begin(conn) -> None:  # noqa: ANN001
+    conn.exec_driver_sql("BEGIN")
 
 
 def make_sessionmaker(bind: Engine) -> sessionmaker[Session]:

@@ -1,5 +1,87 @@
-"""Demo loading (being written)."""
+"""Loading a demo company: generate its customer databases, register their secrets, apply its data map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from privet.demo.generator import Generated, company, fill
+from privet.kit.errors import InvalidInput
+from privet.settings import Settings
+
+DEFAULT_CUSTOMERS = 200
 
 
-def load_demo_if_empty(settings, engine, company):  # noqa: ANN001, ANN201
-    return "demo: not yet available"
+def datamap_path(settings: Settings, company_key: str) -> Path:
+    """The folder holding the company's data map YAML."""
+    path = Path(settings.examples_dir) / company_key / "datamap"
+    if not path.is_dir():
+        raise InvalidInput(f"The demo data map for {company_key!r} is missing at {path}",
+                           "set PRIVET_EXAMPLES_DIR to the repository's examples/ folder")
+    return path
+
+
+def demo_urls(settings: Settings, company_key: str, datastore_url: str | None = None) -> dict[str, str]:
+    """Datastore key → URL: the given URL for all, or one SQLite file each under `<data_dir>/demo/<company>/`."""
+    stores = company(company_key).datastores()
+    if datastore_url:
+        return dict.fromkeys(stores, datastore_url)
+    folder = (Path(settings.data_dir) / "demo" / company_key).resolve()
+    return {key: f"sqlite:///{(folder / f'{key}.sqlite').as_posix()}" for key in stores}
+
+
+def load_demo(settings: Settings, engine: Engine, company_key: str, *, datastore_url: str | None = None,
+              customers: int = DEFAULT_CUSTOMERS, reset: bool = False) -> str:
+    """Generate (or reuse) the demo databases, register their secrets and apply the data map; returns a summary."""
+    from privet.audit.service import record
+    from privet.datamap.manifest import load_manifest
+    from privet.datamap.secrets import write_secrets
+    from privet.datamap.service import validate_and_apply
+    from privet.datamap.validate import ensure_valid
+    from privet.db.store import store_session
+
+    comp = company(company_key)
+    path = datamap_path(settings, company_key)
+    ensure_valid(load_manifest(path))  # a broken data map fails before any database is touched
+    urls = demo_urls(settings, company_key, datastore_url)
+    generated = fill(company_key, urls, customers=customers, reset=reset)
+    with store_session(settings, engine=engine) as session:
+        result = validate_and_apply(session, path, actor="demo")
+        record(session, actor="demo", action="demo.loaded", object_type="demo", object_id=company_key,
+               details={"datastores": sorted(urls), "created": generated.created, "customers": customers,
+                        "rows": sum(generated.counts.values()), "datamap_version": result.version})
+        # written last, inside the unit of work: if this fails, the data map change is rolled back too
+        write_secrets(settings, {comp.secret(key): url for key, url in urls.items()})
+    return _summary(company_key, generated, result, None if datastore_url else urls)
+
+
+def load_demo_if_empty(settings: Settings, engine: Engine, company_key: str) -> str:
+    """Load the demo unless a data map is already applied (then do nothing and say so)."""
+    from privet.datamap.service import latest_version
+    from privet.db.store import store_session
+
+    company(company_key)
+    with store_session(settings, engine=engine) as session:
+        latest = latest_version(session)
+    if latest is not None:
+        return (f"A data map is already applied (version {latest.number}); the demo was not loaded. "
+                f"Run `privet demo --company {company_key}` to load it anyway.")
+    return load_demo(settings, engine, company_key)
+
+
+def _summary(company_key: str, generated: Generated, result, sqlite_urls: dict[str, str] | None) -> str:  # noqa: ANN001
+    lines = [f"Demo company {company_key}:"]
+    for key, tables in generated.tables.items():
+        state = "generated" if key in generated.created else "already there, kept"
+        lines.append(f"  {key:<14} {sum(tables.values()):>7,} rows in {len(tables)} tables ({state})")
+    if sqlite_urls:
+        folder = Path(next(iter(sqlite_urls.values())).removeprefix("sqlite:///")).parent
+        lines.append(f"  databases in {folder}")
+    if result.changed:
+        counts = result.diff.counts()
+        lines.append(f"Data map applied: version {result.version} ({counts['created']} created, "
+                     f"{counts['updated']} updated, {counts['deleted']} deleted).")
+    else:
+        lines.append(f"Data map unchanged (version {result.version}).")
+    return "\n".join(lines)

@@ -1,0 +1,143 @@
+"""`privet datamap scaffold` and `privet datamap import-fides`: drafts of the data map from what already exists."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import typer
+
+from privet.kit.errors import InvalidInput
+
+_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+
+SCAFFOLD_HEADER = """\
+# Draft data map written by `privet datamap scaffold` from a {dialect} database. Review before applying:
+# - datastores: set `system` to the key of the system that owns the database and `region` to where it runs
+#   (CN is a placeholder). Store the connection URL under the secret name `{secret}` (PRIVET_SECRETS or the
+#   secrets file); the URL never goes in this file.
+# - category / identity were guessed from column names only. Columns without `category` were judged
+#   non-personal: check them, and check every guess (a `name` column is not always a person's name).
+# - add `erasure:` to each table holding personal data (delete_row, null, mask, hash, or retain with reason
+#   and duration), then `privet datamap validate` and `privet datamap evaluate`.
+# - identity fields marked `indexed: false` make requests scan the table: add an index or accept the warning.
+"""
+
+FIDES_HEADER = """\
+# Converted by `privet datamap import-fides` from {source}. Review before applying:
+# - categories were mapped through the taxonomy's fideslang mapping{approx};
+#   fields with several Fides categories keep the first, the others are noted in their description.
+# - nested Fides fields are flattened to `parent.child` names.
+{stub}"""
+
+
+def scaffold_command(
+    datastore: str = typer.Option(..., "--datastore", help="Database URL (sqlite:///..., postgresql+psycopg://..., "
+                                  "mysql+pymysql://...) or the name of a connection secret."),
+    key: str = typer.Option(None, "--key", help="Key of the drafted dataset (default: the datastore key)."),
+    datastore_key: str = typer.Option(None, "--datastore-key", help="Key of the datastore stub (default: the "
+                                      "secret name, else the database name)."),
+    schema: str = typer.Option(None, "--schema", help="Schema to reflect (default: the connection's default)."),
+    tables: list[str] = typer.Option(None, "--table", help="Only these tables (repeatable; globs like order* work)."),
+    region: str = typer.Option("CN", "--region", help="Region written into the datastore stub (review it)."),
+    output: Path = typer.Option(None, "--output", "-o", help="Write the YAML to this file instead of stdout."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
+) -> None:
+    """Reflect a database's tables, keys and indexes into a draft dataset YAML, guessing categories."""
+    from privet.datamap.scaffold import scaffold, snake
+
+    _check_output(output, force)
+    url, secret = _resolve(datastore)
+    ds_key = datastore_key or snake(secret or _database_name(url)) or "datastore"
+    ds_key = ds_key if _KEY.match(ds_key) else f"db_{ds_key}"
+    for label, value in (("--datastore-key", ds_key), ("--key", key or ds_key)):
+        if not _KEY.match(value):
+            raise InvalidInput(f"{label} {value!r} is not a valid key", "use lowercase snake_case, e.g. crm_db")
+    draft = scaffold(url, dataset_key=key or ds_key, datastore_key=ds_key, schema=schema,
+                     include=tables or None, secret=secret or ds_key, region=region)
+    header = SCAFFOLD_HEADER.format(dialect=draft["datastores"][0]["kind"], secret=secret or ds_key)
+    _emit(header + _annotate(draft), output, force)
+
+
+def import_fides_command(
+    file: Path = typer.Argument(..., help="Fides dataset YAML file (top-level `dataset:` list)."),
+    datastore_key: str = typer.Option(None, "--datastore-key", help="Datastore the datasets live in (default: a "
+                                      "stub datastore per dataset, to fill in)."),
+    output: Path = typer.Option(None, "--output", "-o", help="Write the YAML to this file instead of stdout."),
+    strict: bool = typer.Option(False, "--strict", help="Refuse categories without an exact fideslang mapping "
+                                "instead of using the nearest mapped parent."),
+    taxonomy: Path = typer.Option(None, "--taxonomy", help="Company taxonomy YAML (or a manifest with a "
+                                  "`taxonomy:` section) whose fideslang mappings are used too."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
+) -> None:
+    """Convert a Fides dataset YAML into Privet's data map format."""
+    from privet.datamap.fides import convert_fides
+
+    if datastore_key is not None and not _KEY.match(datastore_key):
+        raise InvalidInput(f"--datastore-key {datastore_key!r} is not a valid key", "use lowercase snake_case")
+    _check_output(output, force)
+    converted = convert_fides(file, datastore_key=datastore_key, strict=strict, taxonomy=_taxonomy(taxonomy))
+    stub = ("# - datastores: stubs of kind `manual`; set their system, kind, region and secret.\n"
+            if "datastores" in converted else "")
+    header = FIDES_HEADER.format(source=file.name, stub=stub,
+                                 approx="" if strict else " (nearest mapped parent where not exact)")
+    _emit(header + _annotate(converted), output, force)
+
+
+def _resolve(datastore: str) -> tuple[str, str | None]:
+    """(URL, secret name): a value with `://` or a `sqlite:` prefix is a URL, anything else a secret name."""
+    if "://" in datastore or datastore.startswith("sqlite:"):
+        return datastore, None
+    from privet.datamap.secrets import resolve_secret
+    from privet.settings import get_settings
+
+    return resolve_secret(get_settings(), datastore), datastore
+
+
+def _database_name(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        database = make_url(url).database or ""
+    except Exception:  # noqa: BLE001 - scaffold() reports a bad URL with a proper message
+        return ""
+    return Path(database).stem
+
+
+def _annotate(data: dict) -> str:
+    """YAML of a validated draft, with the placeholders a reviewer must replace marked inline."""
+    from privet.datamap.schemas import Manifest
+    from privet.kit.yamlio import dump
+
+    Manifest.model_validate(data)  # a draft that would not validate is a bug here, not the user's problem
+    text = dump(data)
+    text = text.replace("\n  system: todo\n", "\n  system: todo  # TODO: key of the owning system\n")
+    return re.sub(r"\n  region: (\S+)\n", r"\n  region: \1  # TODO: where this datastore really is\n", text)
+
+
+def _taxonomy(path: Path | None):  # noqa: ANN202 - Taxonomy is imported lazily
+    """The default taxonomy plus the company's additions from `path` (None: default only)."""
+    if path is None:
+        return None
+    from privet.kit.yamlio import load_file
+    from privet.taxonomy.loader import load_taxonomy
+
+    data = load_file(path)
+    if isinstance(data, dict) and isinstance(data.get("taxonomy"), dict):
+        data = data["taxonomy"]  # a data map manifest carrying its `taxonomy:` section
+    return load_taxonomy(data, str(path))
+
+
+def _check_output(output: Path | None, force: bool) -> None:
+    if output is not None and output.exists() and not force:
+        raise InvalidInput(f"{output} already exists", "choose another --output or add --force to overwrite it")
+
+
+def _emit(text: str, output: Path | None, force: bool) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    _check_output(output, force)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {output}", err=True)

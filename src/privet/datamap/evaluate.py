@@ -1,0 +1,122 @@
+"""Rules a data map must satisfy (run in CI by `privet datamap evaluate`); each finding has a stable rule id."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from privet.datamap.schemas import Manifest, ProcessingActivity
+
+SEPARATE_CONSENT = "separate_consent"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule violation: `error` fails CI, `warning` only fails with --strict."""
+
+    rule: str
+    severity: str  # "error" | "warning"
+    object: str  # e.g. "processing_activities.marketing_emails"
+    message: str
+    hint: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _sensitive(taxonomy: Any, category: str) -> str | None:
+    try:
+        return taxonomy.sensitive_kind(category)
+    except KeyError:  # unknown categories are validation's business, not a rule finding
+        return None
+
+
+def _covered(taxonomy: Any, category: str, declared: list[str]) -> bool:
+    """Declaring a parent category (`contact`) covers its children (`contact.email`)."""
+    for parent in declared:
+        try:
+            if category == parent or taxonomy.is_within(category, parent):
+                return True
+        except KeyError:
+            continue
+    return False
+
+
+def _country(region: str) -> str:
+    return region.split("-")[0]
+
+
+def evaluate(manifest: Manifest, taxonomy: Any) -> list[Finding]:
+    """Every finding for the data map, errors and warnings, in a stable order."""
+    findings: list[Finding] = []
+    datasets = {d.key: d for d in manifest.datasets}
+    users: dict[str, list[str]] = {}
+    for act in manifest.processing_activities:
+        for key in act.datasets:
+            users.setdefault(key, []).append(act.key)
+    for act in manifest.processing_activities:
+        findings += _activity_findings(manifest, taxonomy, act, datasets, users)
+    for d in manifest.datasets:
+        for t in d.tables:
+            for f in t.fields:
+                if f.identity and f.indexed is False:
+                    findings.append(Finding(
+                        "IDENTITY-NOT-INDEXED", "warning", f"datasets.{d.key}.{t.name}.{f.name}",
+                        f"identity field `{t.name}.{f.name}` ({f.identity}) is not indexed",
+                        "add a database index so requests can find a person's rows without a full scan"))
+    stored = {d.datastore for d in manifest.datasets}
+    for store in manifest.datastores:
+        if store.key not in stored:
+            findings.append(Finding("DATASTORE-WITHOUT-DATASET", "warning", f"datastores.{store.key}",
+                                    f"datastore `{store.key}` holds no declared dataset",
+                                    "declare its dataset (privet datamap scaffold) or remove the datastore"))
+    return findings
+
+
+def _activity_findings(manifest: Manifest, taxonomy: Any, act: ProcessingActivity, datasets: dict,
+                       users: dict[str, list[str]]) -> list[Finding]:
+    out: list[Finding] = []
+    obj = f"processing_activities.{act.key}"
+    org = manifest.organisation
+    used = [datasets[k] for k in act.datasets if k in datasets]
+    field_categories = {f.category: d.key for d in used for t in d.tables for f in t.fields if f.category}
+    declared = [*act.required_categories, *act.optional_categories]
+    if org and org.profile.value == "pipl" and act.legal_basis != SEPARATE_CONSENT:
+        sensitive = sorted({c for c in [*declared, *field_categories] if _sensitive(taxonomy, c)})
+        if sensitive:
+            out.append(Finding("PIPL-SENSITIVE-SEPARATE-CONSENT", "error", obj,
+                               f"processes sensitive personal information ({', '.join(sensitive)}) on the "
+                               f"`{act.legal_basis}` basis", "PIPL Art 29: use `legal_basis: separate_consent`, "
+                               "or move the sensitive data to an activity that has it"))
+    purpose = taxonomy.purposes.get(act.purpose)
+    if purpose is not None and getattr(purpose, "type", None) == "marketing" and act.legal_basis == "contract":
+        out.append(Finding("MARKETING-ON-CONTRACT", "error", obj,
+                           f"marketing purpose `{act.purpose}` relies on the `contract` basis",
+                           "marketing is not necessary to perform a contract; base it on consent"))
+    if act.retention is None:
+        out.append(Finding("RETENTION-MISSING", "error", obj, "the activity declares no retention",
+                           "add `retention:` with a `trigger` and a `duration` such as P3Y"))
+    if org and org.region not in ("GLOBAL",):
+        stores = {s.key: s for s in manifest.datastores}
+        regions = sorted({stores[d.datastore].region for d in used if d.datastore in stores})
+        for region in regions:
+            if _country(region) == _country(org.region):
+                continue
+            if not any(t.mechanism and _country(t.destination) in (_country(region), "GLOBAL")
+                       for t in act.transfers):
+                out.append(Finding("TRANSFER-WITHOUT-MECHANISM", "error", obj,
+                                   f"uses a datastore in {region} while subjects are in {org.region}, "
+                                   "with no transfer mechanism for it",
+                                   f"add `transfers: [{{destination: {region}, mechanism: standard_contract}}]` "
+                                   "(or certification, security_assessment, sccs…)"))
+    for category, dataset_key in sorted(field_categories.items()):
+        if _covered(taxonomy, category, declared):
+            continue
+        # A dataset only this activity uses exists for it, so an undeclared category there is processed
+        # without a declared purpose: an error. In a shared dataset the category may belong to another
+        # activity's columns, so it is a warning asking the officer to confirm.
+        shared = len(users.get(dataset_key, [])) > 1
+        out.append(Finding("UNDECLARED-CATEGORY", "warning" if shared else "error", obj,
+                           f"dataset `{dataset_key}` holds `{category}`, which the activity does not declare",
+                           "add it to `required_categories` or `optional_categories`, or stop using the dataset"))
+    return out

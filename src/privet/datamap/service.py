@@ -1,0 +1,196 @@
+"""Applying a manifest to the store (declarative, idempotent, versioned) and reading it back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from privet.audit.service import record
+from privet.datamap import rows
+from privet.datamap.manifest import LIST_SECTIONS, LoadedManifest, load_manifest
+from privet.datamap.models import DatamapVersion
+from privet.datamap.schemas import Manifest
+from privet.datamap.validate import ensure_valid
+from privet.kit.clock import utcnow
+from privet.kit.errors import NotFound
+
+SECTIONS = ("organisation", *LIST_SECTIONS)
+OBJECT_TYPES = {"organisation": "organisation", "systems": "system", "datastores": "datastore",
+                "datasets": "dataset", "processing_activities": "processing_activity"}
+
+
+def canonical(manifest: Manifest) -> dict:
+    """The manifest as plain JSON with defaults filled, `None`s dropped and keyed sections sorted by key."""
+    doc = manifest.model_dump(mode="json", exclude_none=True)
+    for section in LIST_SECTIONS:
+        doc[section] = sorted(doc[section], key=lambda item: item["key"])
+    return doc
+
+
+def sha256_of(document: dict) -> str:
+    """The hash that tells whether a data map changed."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class SectionDiff:
+    """Keys created, updated and deleted in one section."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ManifestDiff:
+    """What applying `b` over `a` changes, section by section."""
+
+    sections: dict[str, SectionDiff]
+    taxonomy_changed: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.taxonomy_changed and not any(
+            d.created or d.updated or d.deleted for d in self.sections.values())
+
+    def counts(self) -> dict[str, int]:
+        """Totals of created, updated and deleted objects."""
+        return {op: sum(len(getattr(d, op)) for d in self.sections.values())
+                for op in ("created", "updated", "deleted")}
+
+    def as_dict(self) -> dict:
+        """The change summary stored with a version (keys only)."""
+        out = {s: {op: keys for op, keys in vars(d).items() if keys} for s, d in self.sections.items()}
+        return {"taxonomy_changed": self.taxonomy_changed, **{s: v for s, v in out.items() if v}}
+
+    def lines(self) -> list[str]:
+        """Human lines such as `+ datasets.crm`, `~ systems.web`, `- datastores.old`."""
+        marks = {"created": "+", "updated": "~", "deleted": "-"}
+        out = [f"{marks[op]} {section}.{key}" for section, d in self.sections.items()
+               for op in ("created", "updated", "deleted") for key in getattr(d, op)]
+        return out + (["~ taxonomy"] if self.taxonomy_changed else [])
+
+
+def _objects(manifest: Manifest | None, section: str) -> dict[str, dict]:
+    if manifest is None:
+        return {}
+    items = [manifest.organisation] if section == "organisation" else getattr(manifest, section)
+    return {o.key: o.model_dump(mode="json", exclude_none=True) for o in items if o is not None}
+
+
+def diff(a: Manifest | None, b: Manifest | None) -> ManifestDiff:
+    """Compare two manifests object by object (by key)."""
+    sections = {}
+    for section in SECTIONS:
+        old, new = _objects(a, section), _objects(b, section)
+        sections[section] = SectionDiff(
+            created=sorted(new.keys() - old.keys()), deleted=sorted(old.keys() - new.keys()),
+            updated=sorted(k for k in new.keys() & old.keys() if new[k] != old[k]))
+    taxonomy_changed = (a.taxonomy if a else None) != (b.taxonomy if b else None)
+    return ManifestDiff(sections, bool(taxonomy_changed))
+
+
+@dataclass
+class ApplyResult:
+    """The outcome of `apply`: what changed and the version written (None when nothing was written)."""
+
+    diff: ManifestDiff
+    version: int | None
+    changed: bool
+    dry_run: bool = False
+
+
+def latest_version(session: Session) -> DatamapVersion | None:
+    """The newest applied version, if any."""
+    return session.execute(select(DatamapVersion).order_by(DatamapVersion.number.desc()).limit(1)).scalar()
+
+
+def current(session: Session) -> Manifest | None:
+    """The applied data map rebuilt from the normalised tables (None before the first apply)."""
+    latest = latest_version(session)
+    if latest is None:
+        return None
+    parts: dict = {"taxonomy": latest.document.get("taxonomy")}
+    for section, cls in rows.ROW_CLASSES.items():
+        found = [rows.to_schema(section, r) for r in session.execute(select(cls).order_by(cls.key)).scalars()]
+        parts[section] = (found[0] if found else None) if section == "organisation" else found
+    return Manifest(**parts)
+
+
+def apply(session: Session, manifest: Manifest, *, actor: str, dry_run: bool = False,
+          loaded: LoadedManifest | None = None) -> ApplyResult:
+    """Make the store hold exactly `manifest`; refuse (nothing changed) when it has problems."""
+    ensure_valid(loaded or LoadedManifest(manifest, source="manifest"))
+    latest = latest_version(session)
+    changes = diff(current(session), manifest)
+    if changes.empty or dry_run:
+        return ApplyResult(changes, None if dry_run else (latest.number if latest else None),
+                           not changes.empty, dry_run)
+    _write_rows(session, manifest, changes)
+    if changes.taxonomy_changed:
+        from privet.taxonomy.service import set_extension
+
+        set_extension(session, manifest.taxonomy, actor=actor)
+    document = canonical(manifest)
+    number = (latest.number if latest else 0) + 1
+    session.add(DatamapVersion(number=number, applied_at=utcnow(), actor=actor, sha256=sha256_of(document),
+                               document=document, summary=changes.as_dict()))
+    for section, d in changes.sections.items():
+        for op in ("created", "updated", "deleted"):
+            for key in getattr(d, op):
+                record(session, actor=actor, action=f"datamap.{OBJECT_TYPES[section]}.{op}",
+                       object_type=OBJECT_TYPES[section], object_id=key, details={"version": number})
+    record(session, actor=actor, action="datamap.applied", object_type="datamap_version", object_id=str(number),
+           details={"version": number, **changes.counts(), "taxonomy_changed": changes.taxonomy_changed})
+    session.flush()
+    return ApplyResult(changes, number, True)
+
+
+def _write_rows(session: Session, manifest: Manifest, changes: ManifestDiff) -> None:
+    for section, cls in rows.ROW_CLASSES.items():
+        d = changes.sections[section]
+        existing = {r.key: r for r in session.execute(select(cls)).scalars()}
+        for key in d.deleted:
+            session.delete(existing[key])
+        session.flush()  # free unique keys before inserting (e.g. a renamed organisation)
+        items = [manifest.organisation] if section == "organisation" else getattr(manifest, section)
+        for obj in (o for o in items if o is not None and o.key in {*d.created, *d.updated}):
+            row = existing.get(obj.key) or cls()
+            for column, value in rows.values(section, obj).items():
+                setattr(row, column, value)
+            if section == "datasets":
+                rows.sync_tables(row, obj.tables)
+            session.add(row)
+    session.flush()
+
+
+def versions(session: Session) -> list[DatamapVersion]:
+    """Every applied version, oldest first."""
+    return list(session.execute(select(DatamapVersion).order_by(DatamapVersion.number)).scalars())
+
+
+def version(session: Session, number: int) -> DatamapVersion:
+    """One version by number."""
+    found = session.get(DatamapVersion, number)
+    if found is None:
+        count = session.execute(select(func.count()).select_from(DatamapVersion)).scalar_one()
+        raise NotFound(f"No data map version {number}", f"versions run from 1 to {count}" if count
+                       else "apply a data map first: privet datamap apply PATH")
+    return found
+
+
+def manifest_of(row: DatamapVersion) -> Manifest:
+    """The manifest stored with a version."""
+    return Manifest.model_validate(row.document)
+
+
+def validate_and_apply(session: Session, path: Path, *, actor: str, dry_run: bool = False) -> ApplyResult:
+    """Load the manifest file or folder, check it, and apply it (the CLI and the demo loader use this)."""
+    loaded = load_manifest(Path(path))
+    return apply(session, loaded.manifest, actor=actor, dry_run=dry_run, loaded=loaded)

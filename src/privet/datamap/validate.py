@@ -1,0 +1,143 @@
+"""Cross-reference checks on a loaded manifest: every dangling key named with its file, line and a fix."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+from privet.datamap.manifest import LIST_SECTIONS, LoadedManifest
+from privet.kit.errors import InvalidInput, PrivetError, Problem
+
+_SINGULAR = {"systems": "system", "datastores": "datastore", "datasets": "dataset",
+             "processing_activities": "processing activity"}
+
+
+def taxonomy_for(loaded: LoadedManifest) -> tuple[Any, list[Problem]]:
+    """The default taxonomy plus the manifest's own `taxonomy:` section, and any problems in that section."""
+    from privet.taxonomy.loader import default_taxonomy, load_taxonomy
+
+    extension, source = loaded.taxonomy_extension
+    if not extension:
+        return default_taxonomy(), []
+    try:
+        return load_taxonomy(extension, source=source), []
+    except PrivetError as exc:
+        return default_taxonomy(), exc.problems or [Problem(exc.detail, source, exc.hint)]
+
+
+def ensure_valid(loaded: LoadedManifest, taxonomy: Any = None) -> None:
+    """Raise one InvalidInput listing every cross-reference problem (nothing is applied then)."""
+    problems = check(loaded, taxonomy)
+    if problems:
+        raise InvalidInput(f"The data map has {len(problems)} problem(s)", problems=problems)
+
+
+def _unknown(what: str, value: str, known: Iterable[str], where: str, fix: str) -> Problem:
+    close = difflib.get_close_matches(value, list(known), n=1)
+    hint = f"did you mean `{close[0]}`? otherwise {fix}" if close else fix
+    return Problem(f"unknown {what} `{value}`", where, hint)
+
+
+def check(loaded: LoadedManifest, taxonomy: Any = None) -> list[Problem]:
+    """Every cross-reference problem in the manifest (empty when it is consistent)."""
+    problems: list[Problem] = []
+    if taxonomy is None:
+        taxonomy, problems = taxonomy_for(loaded)
+    m, w = loaded.manifest, loaded.where
+    if m.organisation is None:
+        problems.append(Problem("the data map has no `organisation` section", loaded.source,
+                                "add `organisation:` (key, name, profile, region, responsible) in one file"))
+    for section in LIST_SECTIONS:
+        first: dict[str, int] = {}
+        for i, obj in enumerate(getattr(m, section)):
+            if obj.key in first:
+                problems.append(Problem(f"duplicate {_SINGULAR[section]} key `{obj.key}` "
+                                        f"(first at {w(section, first[obj.key], 'key')})", w(section, i, "key"),
+                                        "keys must be unique in their section; rename or remove one"))
+            first.setdefault(obj.key, i)
+    systems = {s.key for s in m.systems}
+    for i, store in enumerate(m.datastores):
+        if store.system not in systems:
+            problems.append(_unknown("system", store.system, systems, w("datastores", i, "system"),
+                                     "declare it under `systems:`"))
+    problems += _check_datasets(loaded, taxonomy)
+    problems += _check_activities(loaded, taxonomy)
+    return problems
+
+
+def _check_datasets(loaded: LoadedManifest, taxonomy: Any) -> list[Problem]:
+    m, w, problems = loaded.manifest, loaded.where, []
+    stores = {d.key for d in m.datastores}
+    fields = {(d.key, t.name, f.name) for d in m.datasets for t in d.tables for f in t.fields}
+    for i, dataset in enumerate(m.datasets):
+        if dataset.datastore not in stores:
+            problems.append(_unknown("datastore", dataset.datastore, stores, w("datasets", i, "datastore"),
+                                     "declare it under `datastores:`"))
+        tables: set[str] = set()
+        for ti, table in enumerate(dataset.tables):
+            at = ("datasets", i, "tables", ti)
+            if table.name in tables:
+                problems.append(Problem(f"duplicate table `{table.name}` in dataset `{dataset.key}`",
+                                        w(*at, "name"), "list each table once"))
+            tables.add(table.name)
+            names: set[str] = set()
+            for fi, f in enumerate(table.fields):
+                here = (*at, "fields", fi)
+                if f.name in names:
+                    problems.append(Problem(f"duplicate field `{f.name}` in table `{table.name}`",
+                                            w(*here, "name"), "list each field once"))
+                names.add(f.name)
+                if f.category and f.category not in taxonomy.categories:
+                    problems.append(_unknown("data category", f.category, taxonomy.categories,
+                                             w(*here, "category"), "add it under `taxonomy: categories:`"))
+                if f.identity and f.identity not in taxonomy.identity_types:
+                    problems.append(_unknown("identity type", f.identity, taxonomy.identity_types,
+                                             w(*here, "identity"), "add it under `taxonomy: identity_types:`"))
+                if f.references:
+                    parts = f.references.split(".")
+                    target = (dataset.key, *parts) if len(parts) == 2 else tuple(parts)
+                    if target not in fields:
+                        candidates = [".".join(x[1:] if x[0] == dataset.key else x) for x in fields]
+                        problems.append(_unknown("reference target", f.references, candidates,
+                                                 w(*here, "references"),
+                                                 "write `table.field` (same dataset) or `dataset.table.field` "
+                                                 "naming a declared field"))
+            for column in table.primary_key:
+                if column not in names:
+                    problems.append(_unknown("primary key field", column, names, w(*at, "primary_key"),
+                                             f"list it under the fields of `{table.name}`"))
+    return problems
+
+
+def _check_activities(loaded: LoadedManifest, taxonomy: Any) -> list[Problem]:
+    m, w, problems = loaded.manifest, loaded.where, []
+    datasets = {d.key for d in m.datasets}
+    profile = m.organisation.profile.value if m.organisation else None
+    for i, act in enumerate(m.processing_activities):
+        at = ("processing_activities", i)
+        if act.purpose not in taxonomy.purposes:
+            problems.append(_unknown("purpose", act.purpose, taxonomy.purposes, w(*at, "purpose"),
+                                     "add it under `taxonomy: purposes:`"))
+        basis = taxonomy.legal_bases.get(act.legal_basis)
+        if basis is None:
+            problems.append(_unknown("legal basis", act.legal_basis, taxonomy.legal_bases, w(*at, "legal_basis"),
+                                     "use a legal basis from the taxonomy"))
+        elif profile and getattr(basis, "profiles", None) and profile not in basis.profiles:
+            valid = sorted(k for k, b in taxonomy.legal_bases.items() if not b.profiles or profile in b.profiles)
+            problems.append(Problem(f"legal basis `{act.legal_basis}` is not available under the {profile.upper()} "
+                                    "profile", w(*at, "legal_basis"), f"use one of: {', '.join(valid)}"))
+        for name, known, what, fix in (
+            ("subject_types", taxonomy.subject_types, "subject type", "add it under `taxonomy: subject_types:`"),
+            ("datasets", datasets, "dataset", "declare it under `datasets:`"),
+            ("required_categories", taxonomy.categories, "data category", "add it under `taxonomy: categories:`"),
+            ("optional_categories", taxonomy.categories, "data category", "add it under `taxonomy: categories:`"),
+        ):
+            for j, value in enumerate(getattr(act, name)):
+                if value not in known:
+                    problems.append(_unknown(what, value, known, w(*at, name, j), fix))
+        for j, value in enumerate(act.optional_categories):
+            if value in act.required_categories:
+                problems.append(Problem(f"category `{value}` is both required and optional",
+                                        w(*at, "optional_categories", j), "keep it in one of the two lists"))
+    return problems

@@ -1,0 +1,33 @@
+"""The master secret: from settings, else generated once into `<data_dir>/secret.key` (mode 0600)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+
+from privet.settings import Settings
+
+
+def master_secret(settings: Settings, *, create: bool = False) -> bytes:
+    """The raw master secret; `create=True` generates the key file when neither setting nor file exists."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = settings.data_dir / "secret.key"
+    if not path.exists():
+        if not create:
+            from privet.kit.errors import Unavailable
+
+            raise Unavailable("No secret key configured", "set PRIVET_SECRET_KEY or run `privet init`")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
+
+
+def derive_key(settings: Settings, purpose: str, length: int = 32) -> bytes:
+    """A purpose-bound subkey (HMAC-SHA256 of the purpose under the master secret), so keys never mix."""
+    digest = hmac.new(master_secret(settings), purpose.encode(), hashlib.sha256).digest()
+    return digest[:length]
