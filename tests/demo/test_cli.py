@@ -37,8 +37,11 @@ def test_privet_demo_loads_a_company(cli_store: str, tmp_path: Path) -> None:
     assert again.exit_code == 0 and "Data map unchanged (version 1)" in again.output
 
 
-def test_privet_demo_unknown_company_exits_2_with_the_choices() -> None:
+def test_privet_demo_unknown_company_exits_2_with_the_choices(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRIVET_DATA_DIR", str(tmp_path / "var"))
     result = privet("demo", "--company", "acme")
     assert result.exit_code == 2
     assert "Unknown demo company 'acme'" in result.output and "keptek, zkteco" in result.output
     assert "Traceback" not in result.output
+    assert not (tmp_path / "var").exists()

@@ -162,3 +162,20 @@ def test_generates_on_mariadb(company: str) -> None:
         _check_server(url, company)
     finally:
         drop()
+
+
+def test_example_script_generates_without_privet_commands(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from privet.settings import REPO_ROOT
+
+    script = REPO_ROOT / "examples" / "zkteco" / "generate.py"
+    url = _sqlite(tmp_path, "z.sqlite")
+    done = subprocess.run([sys.executable, str(script), "--url", url, "--customers", "5", "--seed", "3"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "total" in done.stdout and (tmp_path / "z.sqlite").exists()
+    bad = subprocess.run([sys.executable, str(script), "--url", "nonsense"], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert bad.returncode == 2 and "not valid" in bad.stderr and "Traceback" not in bad.stderr

@@ -15,7 +15,7 @@ from privet.datamap.models import DatamapVersion
 from privet.datamap.secrets import known_secrets
 from privet.db.engine import make_engine
 from privet.demo.service import load_demo, load_demo_if_empty
-from privet.kit.errors import InvalidInput
+from privet.kit.errors import InvalidInput, Unavailable
 from privet.settings import Settings
 from tests.support.services import create_pg_database
 
@@ -66,6 +66,14 @@ def test_load_demo_generates_registers_and_applies(settings: Settings, store: En
     assert event.object_id == "keptek" and event.details["datamap_version"] == 1
     assert "sqlite" not in str(event.details)  # counts and keys only, no URLs
 
+    from privet.datamap.manifest import load_manifest
+    from privet.datamap.service import canonical, current
+    from privet.settings import REPO_ROOT
+
+    with Session(store) as session:  # the store holds exactly the YAML's meaning
+        applied = canonical(current(session))
+    assert applied == canonical(load_manifest(REPO_ROOT / "examples" / "keptek" / "datamap").manifest)
+
     again = load_demo(settings, store, "keptek", customers=15)
     assert "Data map unchanged (version 1)" in again and "already there, kept" in again
 
@@ -108,3 +116,13 @@ def test_missing_example_folder_is_a_clear_error(settings: Settings, store: Engi
     with pytest.raises(InvalidInput, match="PRIVET_EXAMPLES_DIR"):
         load_demo(moved, store, "keptek")
     assert _count(store, DatamapVersion) == 0
+
+
+def test_store_without_migrations_is_refused_before_generating(settings: Settings, tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        with pytest.raises(Unavailable, match="privet db upgrade"):
+            load_demo(settings, engine, "keptek", customers=5)
+    finally:
+        engine.dispose()
+    assert not (Path(settings.data_dir) / "demo").exists() and known_secrets(settings) == {}

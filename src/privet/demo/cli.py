@@ -19,9 +19,11 @@ def demo(
 ) -> None:
     """Load a demo company: generate its customer databases, register their secrets, apply its data map."""
     from privet.db.store import open_engine
+    from privet.demo.generator import company as known_company
     from privet.demo.service import load_demo
     from privet.settings import get_settings
 
+    known_company(company)  # an unknown name fails before anything is opened or created
     settings = get_settings()
     engine = open_engine(settings)
     try:

@@ -1,4 +1,4 @@
-"""Rows for Keptek's demo datastores, built from one seed. Order of the returned tables = insertion order."""
+"""Rows for Keptek's demo datastores, built from one seed (the generator inserts them in foreign-key order)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ from decimal import Decimal
 
 from privet.demo.fakes import Fakes
 
-PRODUCTS = [("KT-GW100", "Edge gateway GW100", "device", "2999.00"), ("KT-GW300", "Edge gateway GW300", "device",
-            "5999.00"), ("KT-TAB8", "Field tablet T8", "device", "3299.00"), ("KT-TRK2", "Asset tracker TRK2",
-            "device", "899.00"), ("KT-SW-OPS", "Ops suite licence (1 year)", "software", "12000.00"),
-            ("KT-SW-VIS", "Vision analytics licence", "software", "8800.00"), ("KT-SVC-INS", "On-site installation",
-            "service", "1500.00"), ("KT-SVC-EXT", "Extended warranty (3 years)", "service", "990.00")]
+PRODUCTS = [
+    ("KT-GW100", "Edge gateway GW100", "device", "2999.00"),
+    ("KT-GW300", "Edge gateway GW300", "device", "5999.00"),
+    ("KT-TAB8", "Field tablet T8", "device", "3299.00"),
+    ("KT-TRK2", "Asset tracker TRK2", "device", "899.00"),
+    ("KT-SW-OPS", "Ops suite licence (1 year)", "software", "12000.00"),
+    ("KT-SW-VIS", "Vision analytics licence", "software", "8800.00"),
+    ("KT-SVC-INS", "On-site installation", "service", "1500.00"),
+    ("KT-SVC-EXT", "Extended warranty (3 years)", "service", "990.00"),
+]
 DEVICE_SKUS = {"KT-GW100": "GW100", "KT-GW300": "GW300", "KT-TAB8": "T8", "KT-TRK2": "TRK2"}
 COURSES = [("KCA-101", "Keptek Certified Associate: platform basics", "associate"),
            ("KCA-201", "Gateway installation and commissioning", "associate"),
@@ -226,12 +231,13 @@ def _training(f: Fakes, c: dict, partner: bool, out: dict[str, list[dict]]) -> N
         done = score is not None
         out["enrolments"].append({"id": eid, "session_id": session, "customer_id": c["id"],
                                   "status": "completed" if done else "enrolled", "score": score,
-                                  "enrolled_at": enrolled, "completed_at": enrolled + timedelta(days=5) if done else None})
+                                  "enrolled_at": enrolled,
+                                  "completed_at": enrolled + timedelta(days=5) if done else None})
         if done and score >= 60:
             issued = enrolled + timedelta(days=7)
             out["certificates"].append({"id": len(out["certificates"]) + 1, "enrolment_id": eid,
-                                        "certificate_no": f"KC-{issued:%Y}-{eid:06d}", "holder_name": c["name"], "issued_at": issued,
-                                        "expires_at": issued + timedelta(days=3 * 365),
+                                        "certificate_no": f"KC-{issued:%Y}-{eid:06d}", "holder_name": c["name"],
+                                        "issued_at": issued, "expires_at": issued + timedelta(days=3 * 365),
                                         "revoked_at": None})
 
 

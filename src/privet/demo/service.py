@@ -39,11 +39,13 @@ def load_demo(settings: Settings, engine: Engine, company_key: str, *, datastore
     from privet.datamap.secrets import write_secrets
     from privet.datamap.service import validate_and_apply
     from privet.datamap.validate import ensure_valid
+    from privet.db.migrate import require_current
     from privet.db.store import store_session
 
     comp = company(company_key)
     path = datamap_path(settings, company_key)
-    ensure_valid(load_manifest(path))  # a broken data map fails before any database is touched
+    ensure_valid(load_manifest(path))  # a broken data map or store fails before any database is touched
+    require_current(engine)
     urls = demo_urls(settings, company_key, datastore_url)
     generated = fill(company_key, urls, customers=customers, reset=reset)
     with store_session(settings, engine=engine) as session:

@@ -1,4 +1,4 @@
-"""Rows for ZKTeco's demo datastores, built from one seed. Order of the returned tables = insertion order."""
+"""Rows for ZKTeco's demo datastores, built from one seed (the generator inserts them in foreign-key order)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ def build(f: Fakes, customers: int) -> dict[str, list[dict]]:
     """All ZKTeco rows: table name → rows. Accounts are split about 70/30 between the CN and EU stores."""
     out: dict[str, list[dict]] = {t: [] for t in (
         "accounts", "payment_methods", "purchases", "devices", "eu_accounts", "eu_payment_methods", "eu_purchases",
-        "eu_devices", "video_clips", "voice_recordings", "app_events", "notifications", "support_tickets", "ticket_messages",
-        "ticket_attachments", "dealers", "dealer_contacts")}
+        "eu_devices", "video_clips", "voice_recordings", "app_events", "notifications", "support_tickets",
+        "ticket_messages", "ticket_attachments", "dealers", "dealer_contacts")}
     for i in range(1, customers + 1):
         eu = f.chance(0.3)
         _account(f, i, "eu_" if eu else "", out)
@@ -107,7 +107,8 @@ def _cloud(f: Fakes, uid: str, account: dict, serials: list, out: dict[str, list
             out["notifications"].append({
                 "id": len(out["notifications"]) + 1, "account_uid": uid,
                 "channel": f.rng.choice(["email", "sms", "push"]), "kind": kind, "template": template,
-                "sent_at": sent, "opened_at": sent + timedelta(hours=f.rng.randrange(1, 48)) if f.chance(0.4) else None})
+                "sent_at": sent,
+                "opened_at": sent + timedelta(hours=f.rng.randrange(1, 48)) if f.chance(0.4) else None})
 
 
 def _ticket(f: Fakes, account: dict, device: tuple, out: dict[str, list[dict]]) -> None:
@@ -124,8 +125,8 @@ def _ticket(f: Fakes, account: dict, device: tuple, out: dict[str, list[dict]]) 
     for k in range(f.rng.randrange(1, 4)):
         at += timedelta(hours=f.rng.randrange(1, 30))
         mid = len(out["ticket_messages"]) + 1
-        out["ticket_messages"].append({"id": mid, "ticket_id": tid, "author_role": "customer" if k % 2 == 0 else "agent",
-                                       "body": f.en.paragraph(nb_sentences=2), "sent_at": at})
+        out["ticket_messages"].append({"id": mid, "ticket_id": tid,
+                                       "author_role": "customer" if k % 2 == 0 else "agent", "body": f.en.paragraph(nb_sentences=2), "sent_at": at})
         if k == 0 and f.chance(0.6):
             out["ticket_attachments"].append({
                 "id": len(out["ticket_attachments"]) + 1, "message_id": mid, "kind": "screenshot",

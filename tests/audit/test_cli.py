@@ -1,0 +1,42 @@
+"""`privet audit verify` and `privet audit export` on a real store."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from privet.db.engine import make_engine
+
+
+def _make_events(privet, n: int) -> None:  # noqa: ANN001
+    for i in range(n):
+        result = privet("users", "create", f"officer{i}", "--role", "auditor")
+        assert result.exit_code == 0, result.output
+
+
+def test_verify_intact_then_tampered(privet, cli_store: str) -> None:  # noqa: ANN001
+    _make_events(privet, 3)
+    ok = privet("audit", "verify")
+    assert ok.exit_code == 0 and "intact" in ok.output
+
+    engine = make_engine(cli_store)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE audit_events SET actor = 'forged' WHERE seq = 2"))
+    engine.dispose()
+    broken = privet("audit", "verify")
+    assert broken.exit_code == 1
+    assert "BROKEN at event 2" in broken.output
+
+
+def test_export_writes_json_lines_in_order(privet, tmp_path) -> None:  # noqa: ANN001
+    _make_events(privet, 2)
+    out = tmp_path / "audit.jsonl"
+    result = privet("audit", "export", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert events and all(e["prev_hash"] for e in events)
+    assert events[1]["prev_hash"] == events[0]["hash"]
+    since = privet("audit", "export", "--since", "1")
+    assert [json.loads(x)["seq"] for x in since.stdout.splitlines()] == [e["seq"] for e in events[1:]]
