@@ -8,11 +8,11 @@ PIP    := $(BIN)/pip install --quiet --disable-pip-version-check
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) -e '.[postgres]'
+	$(PIP) -e '.[postgres,demo]'
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PIP) -e '.[postgres,test]'
+	$(PIP) -e '.[postgres,demo,test]'
 	touch $@
 
 setup: $(VENV)/.installed                 ## create .venv and install Privet

@@ -39,7 +39,7 @@ def fresh_install() -> dict:
         venv = Path(tmp) / "venv"
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin/pip"), "install", "-q", "--disable-pip-version-check", f"{ROOT}[postgres]"],
+        subprocess.run([str(venv / "bin/pip"), "install", "-q", "--disable-pip-version-check", f"{ROOT}[postgres,demo]"],
                        check=True, stderr=subprocess.DEVNULL)
         seconds = time.perf_counter() - started
         listing = subprocess.run([str(venv / "bin/pip"), "list", "--format=json"], check=True,

@@ -10,20 +10,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from privet.db.engine import session_scope
 from privet.kit.errors import InvalidInput, PrivetError, Problem
 
 
 def _session(request: Request) -> Iterator[Session]:
     """One session per request, committed once when the route returns without error."""
-    session = request.app.state.sessionmaker()
-    try:
+    with session_scope(request.app.state.sessionmaker) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 DB = Annotated[Session, Depends(_session, scope="function")]
