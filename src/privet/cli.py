@@ -12,23 +12,29 @@ app = typer.Typer(help="Privet: privacy operations for a company's own systems."
                   pretty_exceptions_enable=False, add_completion=False)
 
 
-def _mount() -> None:
-    if app.registered_groups:
-        return
-    from privet.audit.cli import app as audit_app
-    from privet.auth.cli import apikeys_app, users_app
-    from privet.datamap.cli import app as datamap_app
-    from privet.db.cli import app as db_app
-    from privet.demo.cli import demo
-    from privet.taxonomy.cli import app as taxonomy_app
+# Sub-command groups: name -> (module, attribute). Imported only when used, so `privet serve` starts fast.
+GROUPS = {
+    "db": ("privet.db.cli", "app"),
+    "taxonomy": ("privet.taxonomy.cli", "app"),
+    "datamap": ("privet.datamap.cli", "app"),
+    "audit": ("privet.audit.cli", "app"),
+    "users": ("privet.auth.cli", "users_app"),
+    "apikeys": ("privet.auth.cli", "apikeys_app"),
+}
 
-    app.add_typer(db_app, name="db")
-    app.add_typer(taxonomy_app, name="taxonomy")
-    app.add_typer(datamap_app, name="datamap")
-    app.add_typer(audit_app, name="audit")
-    app.add_typer(users_app, name="users")
-    app.add_typer(apikeys_app, name="apikeys")
-    app.command("demo")(demo)
+
+def _mount(only: str | None = None) -> None:
+    """Attach the sub-command groups (all of them, or just the one being run)."""
+    import importlib
+
+    mounted = {group.name for group in app.registered_groups}
+    for name, (module, attr) in GROUPS.items():
+        if name not in mounted and only in (None, name):
+            app.add_typer(getattr(importlib.import_module(module), attr), name=name)
+    if only in (None, "demo") and not any(cmd.name == "demo" for cmd in app.registered_commands):
+        from privet.demo.cli import demo
+
+        app.command("demo")(demo)
 
 
 @app.command("serve")
@@ -84,7 +90,8 @@ def init(demo: bool = typer.Option(False, "--demo", help="Also load the demo com
 
 def main() -> None:
     """Entry point: user errors print one clear message and exit 2, never a stack trace."""
-    _mount()
+    first = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
+    _mount(first if first in GROUPS or first in {"serve", "init", "demo"} else None)
     try:
         app()
     except PrivetError as exc:

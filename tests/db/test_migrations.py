@@ -28,6 +28,10 @@ def test_upgrade_from_empty_reaches_head_and_matches_models(empty_engine) -> Non
     assert diff == [], f"models and migrations differ; generate a migration: {diff}"
 
 
+def test_head_constant_matches_migrations_folder() -> None:
+    assert migrate.HEAD_REVISION == migrate.scripted_head(), "update HEAD_REVISION in privet/db/migrate.py"
+
+
 def test_upgrade_twice_is_harmless(empty_engine) -> None:  # noqa: ANN001
     migrate.upgrade(empty_engine)
     migrate.upgrade(empty_engine)
