@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from privet import __version__
 from privet.kit.errors import PrivetError
-from privet.kit.web import on_privet_error, on_validation_error
+from privet.kit.web import on_privet_error, on_unexpected_error, on_validation_error
 from privet.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.add_exception_handler(PrivetError, on_privet_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(Exception, on_unexpected_error)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers.",
              openapi_extra={"x-privet-public": True})  # public: see privet.auth.deps

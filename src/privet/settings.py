@@ -74,5 +74,19 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    """Settings read once per process (tests build their own `Settings`)."""
-    return Settings()
+    """Settings read once per process (tests build their own `Settings`); a bad value is a clear user error."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from privet.kit.errors import InvalidInput, Problem
+
+    try:
+        return Settings()
+    except ValidationError as exc:  # messages carry the rule broken, never the value given
+        problems = [Problem(err["msg"], "PRIVET_" + "_".join(str(p) for p in err["loc"][:1]).upper(),
+                            "see the Configuration section of the README") for err in exc.errors()]
+        raise InvalidInput("A PRIVET_* setting is not valid", problems=problems) from None
+    except SettingsError as exc:
+        field = str(exc).split('"')[1] if '"' in str(exc) else "?"
+        raise InvalidInput(f"PRIVET_{field.upper()} could not be parsed",
+                           "give JSON for mappings, e.g. {\"name\": \"url\"}") from None

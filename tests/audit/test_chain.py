@@ -76,3 +76,28 @@ def test_events_chain_on_previous_hash(db: Session) -> None:
 def test_personal_data_refused_in_details(db: Session, bad: object) -> None:
     with pytest.raises(ValueError, match="personal data"):
         service.record(db, actor="system", action="x", object_type="y", object_id="1", details={"v": bad})
+
+
+def test_anchor_catches_a_fully_rewritten_chain(db: Session) -> None:
+    _write(db, 4)
+    anchor = service.head(db)
+    # an insider rewrites event 3 and recomputes every later hash and the head: the plain chain verifies again
+    prev = db.get(AuditEvent, 2).hash
+    for seq in (3, 4):
+        event = db.get(AuditEvent, seq)
+        details = {"index": 100 + seq, "note": "ok"} if seq == 3 else event.details
+        digest = service.compute_hash(prev, seq, event.at, event.actor, event.action, event.object_type,
+                                      event.object_id, details)
+        db.execute(update(AuditEvent).where(AuditEvent.seq == seq).values(details=details, prev_hash=prev,
+                                                                          hash=digest))
+        prev = digest
+    db.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev))
+    db.expire_all()
+    assert service.verify(db).ok
+    result = service.verify(db, anchor=anchor)
+    assert not result.ok and result.first_bad_seq == 4 and "anchored" in result.reason
+
+
+def test_anchor_beyond_the_chain_means_removed_events(db: Session) -> None:
+    _write(db, 3)
+    assert not service.verify(db, anchor=(7, "a" * 64)).ok

@@ -40,3 +40,20 @@ def test_export_writes_json_lines_in_order(privet, tmp_path) -> None:  # noqa: A
     assert events[1]["prev_hash"] == events[0]["hash"]
     since = privet("audit", "export", "--since", "1")
     assert [json.loads(x)["seq"] for x in since.stdout.splitlines()] == [e["seq"] for e in events[1:]]
+
+
+def test_head_and_expect_head(privet) -> None:  # noqa: ANN001
+    _make_events(privet, 2)
+    head = privet("audit", "head").stdout.strip()
+    seq, digest = head.split(":")
+    assert int(seq) >= 2 and len(digest) == 64
+    assert privet("audit", "verify", "--expect-head", head).exit_code == 0
+    wrong = privet("audit", "verify", "--expect-head", f"{seq}:{'0' * 64}")
+    assert wrong.exit_code == 1 and "anchored" in wrong.output
+    bad = privet("audit", "verify", "--expect-head", "nonsense")
+    assert bad.exit_code == 2 and "SEQ:HASH" in bad.output
+
+
+def test_export_to_missing_folder_is_a_clear_error(privet, tmp_path) -> None:  # noqa: ANN001
+    result = privet("audit", "export", "-o", str(tmp_path / "nope" / "audit.jsonl"))
+    assert result.exit_code == 2 and "folder" in result.output and "Traceback" not in result.output

@@ -37,7 +37,7 @@ class VerificationOut(BaseModel):
 
 
 @router.get("/events", dependencies=[Reader], summary="Audit events in chain order, newest last.")
-def list_events(db: DB, after: Annotated[int, Query(ge=0)] = 0,
+def list_events(db: DB, after: Annotated[int, Query(ge=0, le=2**62)] = 0,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                 object_type: str | None = None, object_id: str | None = None) -> list[EventOut]:
     stmt = select(AuditEvent).where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(limit)

@@ -76,8 +76,18 @@ class Verification:
     reason: str | None = None
 
 
-def verify(session: Session) -> Verification:
-    """Walk the chain in order; name the first changed, removed or reordered event."""
+def head(session: Session) -> tuple[int, str]:
+    """The chain's last (seq, hash): publish it outside the database to anchor later verifications."""
+    row = session.get(AuditHead, 1)
+    return (row.seq, row.hash) if row else (0, GENESIS)
+
+
+def verify(session: Session, *, anchor: tuple[int, str] | None = None) -> Verification:
+    """Walk the chain in order; name the first changed, removed or reordered event.
+
+    The hashes alone cannot stop someone with write access to the database from rewriting the whole chain;
+    an `anchor` (a (seq, hash) published earlier, e.g. from `privet audit head`) catches that too.
+    """
     prev_hash, expected_seq, checked = GENESIS, 1, 0
     rows = session.execute(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=2000))
     for event in rows.scalars():
@@ -91,7 +101,13 @@ def verify(session: Session) -> Verification:
                               event.object_id, event.details)
         if digest != event.hash:
             return Verification(False, checked, event.seq, "its content was changed after it was written")
+        if anchor and event.seq == anchor[0] and event.hash != anchor[1]:
+            return Verification(False, checked, event.seq, "it differs from the anchored head published "
+                                                           "earlier (the chain was rewritten)")
         prev_hash, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
+    if anchor and anchor[0] > checked:
+        return Verification(False, checked, checked + 1, f"the anchored event {anchor[0]} is gone "
+                                                         "(events were removed)")
     head = session.get(AuditHead, 1)
     if head is not None and (head.seq != checked or head.hash != prev_hash):
         return Verification(False, checked, checked + 1 if head.seq > checked else head.seq,

@@ -58,10 +58,13 @@ class require:  # noqa: N801 - used like a function: Depends(require("datamap:re
         factory = request.app.state.sessionmaker
         with factory() as session:  # short read-only session; the route has its own unit of work
             principal = _authenticate(session, request, service)
-            session.commit()  # last-used timestamps
+            session.commit()  # only last-used timestamps; deliberately outside the route's unit of work
         if principal is None:
             raise Unauthorized()
         if self.scope not in principal.scopes:
+            if principal.scopes <= {"account:self"} and principal.kind == "user":
+                raise Forbidden("This account still has a one-time password",
+                                "set your own first: POST /api/v1/auth/me/password")
             raise Forbidden(f"This needs the {self.scope!r} scope", "use a key or a role that grants it")
         request.state.principal = principal
         return principal

@@ -40,7 +40,7 @@ def _check_role(role: str) -> None:
 def _check_username(username: str) -> None:
     if not _USERNAME.match(username or ""):
         raise InvalidInput(
-            f"{username!r} is not a valid username",
+            "That is not a valid username",
             "use 2–64 lowercase letters, digits, dots, dashes or underscores (a handle, not an e-mail address)",
         )
 

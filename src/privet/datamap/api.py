@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
@@ -137,7 +138,7 @@ def list_versions(db: DB) -> list[VersionOut]:
 
 
 @router.get("/versions/{number}", dependencies=[Reader], summary="One version with its full document.")
-def get_version(number: int, db: DB) -> VersionDetailOut:
+def get_version(number: Annotated[int, PathParam(ge=1, le=2**31)], db: DB) -> VersionDetailOut:
     return _version_out(service.version(db, number), detail=True)
 
 

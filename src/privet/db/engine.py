@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,11 +24,14 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5, echo: b
             "The database URL is not valid", "use a form such as sqlite:///var/privet.db or "
             "postgresql+psycopg://user@host/db"
         ) from None
-    kwargs: dict = {"echo": echo, "future": True}
+    kwargs: dict = {"echo": echo, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(database)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():  # the store holds personal data: readable by its owner only
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
         kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, pool_recycle=1800)

@@ -35,6 +35,16 @@ async def on_privet_error(_request: Request, exc: PrivetError) -> JSONResponse:
     return problem_response(exc)
 
 
+async def on_unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Anything unforeseen: a problem body with no internals; the type goes to the log, not the client."""
+    import logging
+
+    logging.getLogger("privet").error("unhandled %s on a request", type(exc).__name__)
+    return JSONResponse({"type": "about:blank", "title": "Internal error", "status": 500,
+                         "detail": "Privet could not complete this request; nothing was changed"},
+                        status_code=500, media_type="application/problem+json")
+
+
 async def on_validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
     problems = [
         Problem(err.get("msg", "invalid"), ".".join(str(p) for p in err.get("loc", ())),

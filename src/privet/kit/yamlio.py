@@ -78,6 +78,8 @@ def load_file(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidInput(f"Cannot read {path}: {exc.strerror}", "check the path and permissions") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} is not UTF-8 text", "save the file as UTF-8") from None
     return load_text(text, str(path))
 
 
