@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from privet.db.engine import make_engine, make_sessionmaker
         from privet.db.migrate import require_current
+        from privet.kit.crypto import Keyring
 
         own = engine is None
         bound = engine or make_engine(settings.sqlalchemy_url, pool_size=settings.db_pool_size,
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             require_current(bound)
         app.state.engine = bound
         app.state.sessionmaker = make_sessionmaker(bound)
+        app.state.keyring = Keyring.from_settings(settings)
         try:
             yield
         finally:
@@ -54,9 +56,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     from privet.audit.api import router as audit_router
     from privet.auth.api import router as auth_router
+    from privet.consent.api import router as consent_router
+    from privet.consent.decisions_api import router as decisions_router
+    from privet.consent.webhooks_api import router as webhooks_router
     from privet.datamap.api import router as datamap_router
+    from privet.notices.api import router as notices_router
+    from privet.subjects.api import router as subjects_router
+    from privet.subjects.public_api import router as verify_router
     from privet.taxonomy.api import router as taxonomy_router
 
-    for router in (auth_router, taxonomy_router, datamap_router, audit_router):
+    for router in (auth_router, taxonomy_router, datamap_router, subjects_router, verify_router, notices_router,
+                   consent_router, decisions_router, webhooks_router, audit_router):
         app.include_router(router, prefix=API_PREFIX)
     return app

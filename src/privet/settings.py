@@ -59,6 +59,35 @@ class Settings(BaseSettings):
     public_rate_limit_per_minute: int = Field(
         30, ge=1, description="Requests per minute per client address on public (unauthenticated) endpoints."
     )
+    smtp_host: str = Field("127.0.0.1", description="SMTP server for one-time codes and notices to subjects.")
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port.")
+    smtp_username: str | None = Field(None, description="SMTP login (optional).")
+    smtp_password: str | None = Field(None, description="SMTP password (optional).")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    mail_from: str = Field("privacy@localhost", description="From address of e-mails to subjects.")
+    sms_sender: str = Field("console", description="How SMS codes are sent: `console` (printed, development) "
+                            "or `http` (an HTTP gateway, see the sms_gateway_* settings).")
+    sms_gateway_url: str | None = Field(None, description="URL the HTTP SMS sender posts to.")
+    sms_gateway_template: str = Field(
+        '{"to": "{phone}", "text": "{message}"}',
+        description="JSON body template for the SMS gateway; `{phone}` and `{message}` are filled in (JSON-escaped).",
+    )
+    sms_gateway_headers: dict[str, str] = Field(default_factory=dict,
+                                                description="Extra HTTP headers for the SMS gateway, as JSON.")
+    otp_ttl_minutes: int = Field(10, ge=1, le=60, description="Lifetime of a one-time code.")
+    otp_max_attempts: int = Field(5, ge=1, le=20, description="Wrong codes allowed before the challenge locks.")
+    otp_resend_seconds: int = Field(60, ge=0, description="Minimum wait before another code to the same identity.")
+    otp_per_identity_per_hour: int = Field(5, ge=1, description="Codes sent to one identity per hour at most.")
+    subject_token_secret: str | None = Field(
+        None, description="Shared secret for HS256 trusted subject tokens from the company's own login.")
+    subject_token_public_key: str | None = Field(
+        None, description="PEM public key for RS256/ES256 trusted subject tokens (instead of a shared secret).")
+    subject_token_issuer: str | None = Field(None, description="Required `iss` of trusted subject tokens.")
+    subject_token_audience: str = Field("privet", description="Required `aud` of trusted subject tokens.")
+    subject_token_max_age_seconds: int = Field(
+        600, ge=10, description="Longest lifetime accepted for a trusted subject token (exp - iat).")
+    webhook_timeout_seconds: float = Field(5.0, gt=0, description="Timeout of one webhook delivery attempt.")
+    webhook_max_attempts: int = Field(8, ge=1, description="Delivery attempts before a webhook is marked failed.")
     examples_dir: Path = Field(
         REPO_ROOT / "examples", description="Folder holding the demo companies loaded by `privet demo`."
     )

@@ -4,6 +4,9 @@ from privet.audit import models as _audit  # noqa: F401
 from privet.auth import models as _auth  # noqa: F401
 from privet.datamap import models as _datamap  # noqa: F401
 from privet.taxonomy import models as _taxonomy  # noqa: F401
+from privet.consent import models as _consent  # noqa: F401
+from privet.notices import models as _notices  # noqa: F401
+from privet.subjects import models as _subjects  # noqa: F401
 from privet.db.base import Base
 
 metadata = Base.metadata

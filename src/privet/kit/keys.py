@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import secrets
 
@@ -26,8 +24,3 @@ def master_secret(settings: Settings, *, create: bool = False) -> bytes:
             handle.write(secrets.token_urlsafe(48))
     return path.read_text().strip().encode()
 
-
-def derive_key(settings: Settings, purpose: str, length: int = 32) -> bytes:
-    """A purpose-bound subkey (HMAC-SHA256 of the purpose under the master secret), so keys never mix."""
-    digest = hmac.new(master_secret(settings), purpose.encode(), hashlib.sha256).digest()
-    return digest[:length]

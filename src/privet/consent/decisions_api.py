@@ -1,0 +1,5 @@
+"""Decision routes (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/decisions", tags=["decisions"])

@@ -1,0 +1,5 @@
+"""Public identity verification routes (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/verify", tags=["verification"])
