@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from privet.audit.models import AuditEvent
 from privet.audit.service import verify
 from privet.datamap import service
 from privet.datamap.models import DatamapActivity, DatamapDataset, DatamapField, DatamapTable, DatamapVersion
-from privet.kit.errors import InvalidInput, NotFound
+from privet.db.engine import make_engine, make_sessionmaker, session_scope
+from privet.db.migrate import upgrade
+from privet.kit.clock import utcnow
+from privet.kit.errors import Conflict, InvalidInput, NotFound
+from tests.support.services import create_pg_database
 from tests.datamap.factories import CRM_YAML, crm_doc, crm_manifest, write_folder
 
 ACTOR = "test:apply"
@@ -176,3 +182,76 @@ def test_yaml_taxonomy_section_applies_idempotently(db: Session, tmp_path: Path)
     events = len(_events(db))
     assert not service.validate_and_apply(db, folder, actor=ACTOR).changed
     assert len(_events(db)) == events
+
+
+def test_first_apply_with_a_taxonomy_reports_it_created_then_updated_then_deleted(db: Session) -> None:
+    taxonomy = {"categories": [{"key": "user.loyalty", "name": {"en": "Loyalty points"}}]}
+    first = service.apply(db, crm_manifest(taxonomy=taxonomy), actor=ACTOR)
+    assert "+ taxonomy" in first.diff.lines() and "~ taxonomy" not in first.diff.lines()
+    assert first.diff.counts() == {"created": 10, "updated": 0, "deleted": 0}
+    assert service.version(db, 1).summary["taxonomy"] == "created"
+    taxonomy["categories"][0]["name"]["zh_CN"] = "积分"
+    second = service.apply(db, crm_manifest(taxonomy=taxonomy), actor=ACTOR)
+    assert second.diff.lines() == ["~ taxonomy"] and second.diff.counts()["updated"] == 1
+    third = service.apply(db, crm_manifest(), actor=ACTOR)
+    assert third.diff.lines() == ["- taxonomy"] and third.diff.counts()["deleted"] == 1
+    assert not service.apply(db, crm_manifest(), actor=ACTOR).changed
+
+
+def test_a_version_written_meanwhile_is_a_conflict_not_a_crash(db: Session) -> None:
+    """Another writer inserting the same version number (as a concurrent apply without a lock would)."""
+
+    def other_writer(session: Session, _context: object, _instances: object) -> None:
+        for obj in session.new:
+            if isinstance(obj, DatamapVersion):
+                session.connection().execute(insert(DatamapVersion).values(
+                    number=obj.number, applied_at=utcnow(), actor="other", sha256="0" * 64, document={},
+                    summary={}))
+
+    event.listen(db, "before_flush", other_writer)
+    try:
+        with pytest.raises(Conflict, match="Another apply finished first") as caught:
+            service.apply(db, crm_manifest(), actor=ACTOR)
+    finally:
+        event.remove(db, "before_flush", other_writer)
+    assert caught.value.status == 409 and caught.value.hint == "run the command again"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migrated_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A fresh store of its own (not the per-test transaction: the applies must commit to race)."""
+    url, drop = (f"sqlite:///{tmp_path / 'race.db'}", lambda: None) if request.param == "sqlite" \
+        else create_pg_database()
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        drop()
+
+
+def test_concurrent_applies_both_finish_as_consecutive_versions(migrated_engine: Engine) -> None:
+    doc = crm_doc()
+    doc["systems"][0]["owner"] = "customer success"
+    manifests = {"a": crm_manifest(), "b": crm_manifest(**doc)}
+    start, outcome = threading.Barrier(len(manifests), timeout=30), {}
+
+    def run(name: str) -> None:
+        try:
+            with session_scope(make_sessionmaker(migrated_engine)) as session:
+                start.wait()
+                outcome[name] = service.apply(session, manifests[name], actor=f"test:{name}")
+        except Exception as exc:  # noqa: BLE001 - the assertion below shows it
+            outcome[name] = exc
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in manifests]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert all(isinstance(r, service.ApplyResult) and r.changed for r in outcome.values()), outcome
+    assert sorted(r.version for r in outcome.values()) == [1, 2]
+    with session_scope(make_sessionmaker(migrated_engine)) as session:
+        assert [v.number for v in service.versions(session)] == [1, 2]
+        assert verify(session).ok

@@ -72,6 +72,27 @@ def test_validate_structural_and_yaml_errors_exit_2(tmp_path: Path) -> None:
     assert PrivetCli()("datamap", "validate", str(tmp_path / "missing")).exit_code == 2
 
 
+def test_a_connection_url_in_secret_is_never_printed(tmp_path: Path) -> None:
+    text = CRM_YAML.replace("secret: mail_db", 'secret: "postgresql://app:Sup3rS3cret@db/crm"')
+    path = _write(tmp_path, text)
+    for command in ("validate", "evaluate"):
+        result = PrivetCli()("datamap", command, str(path))
+        assert result.exit_code == 2
+        assert f"{path}:{line_of_text(text, 'Sup3rS3cret')}: datastores.mail_db.secret: looks like a connection URL" \
+            in result.stderr
+        assert "Sup3rS3cret" not in result.output and "Sup3rS3cret" not in result.stderr
+
+
+def test_validate_reports_structural_and_reference_problems_in_one_run(tmp_path: Path) -> None:
+    text = CRM_YAML.replace("    owner: sales", "    ownr: sales").replace("datastore: mail_db", "datastore: mail")
+    path = _write(tmp_path, text)
+    result = PrivetCli()("datamap", "validate", str(path))
+    assert result.exit_code == 2
+    assert f"{path}:{line_of_text(text, 'ownr')}: unknown key `ownr`" in result.stderr
+    assert f"{path}:{line_of_text(text, 'datastore: mail')}: unknown datastore `mail`" in result.stderr
+    assert "unknown system" not in result.stderr  # the invalid system still counts as declared
+
+
 def test_evaluate_files_exit_codes(tmp_path: Path) -> None:
     run = PrivetCli()
     clean = run("datamap", "evaluate", str(_write(tmp_path, CRM_YAML, "clean.yaml")))
@@ -102,6 +123,11 @@ def test_apply_export_versions_diff_evaluate_on_a_store(store: PrivetCli, tmp_pa
     assert store("datamap", "export", "-o", str(out)).exit_code == 0
     assert yaml.safe_load(out.read_text("utf-8")) == canonical(crm_manifest())
     assert yaml.safe_load(store("datamap", "export").stdout) == canonical(crm_manifest())
+    nowhere = store("datamap", "export", "-o", str(tmp_path / "missing" / "x.yaml"))
+    assert nowhere.exit_code == 2 and "Traceback" not in nowhere.output
+    assert f"Cannot write {tmp_path / 'missing' / 'x.yaml'}" in nowhere.stderr
+    assert "create the folder first" in nowhere.stderr
+    assert store("datamap", "export", "-o", str(tmp_path)).exit_code == 2  # a folder, not a file
 
     bad = _write(tmp_path, CRM_YAML.replace("system: crm", "system: crn", 1), "bad.yaml")
     refused = store("datamap", "apply", str(bad))

@@ -100,6 +100,17 @@ def test_identity_field_not_indexed_is_a_warning() -> None:
     [finding] = _findings(doc)
     assert (finding.rule, finding.severity, finding.object) == \
         ("IDENTITY-NOT-INDEXED", "warning", "datasets.crm.customers.phone")
+    assert "is not indexed" in finding.message
+
+
+def test_identity_field_with_unknown_index_is_a_warning_too() -> None:
+    doc = crm_doc()
+    del _field(doc, "mailing", "subscribers", "email")["indexed"]
+    [finding] = _findings(doc)
+    assert (finding.rule, finding.severity, finding.object) == \
+        ("IDENTITY-NOT-INDEXED", "warning", "datasets.mailing.subscribers.email")
+    assert "not known to be indexed" in finding.message
+    assert "privet datamap scaffold" in finding.hint and "indexed: true" in finding.hint
 
 
 def test_datastore_without_dataset_is_a_warning() -> None:
@@ -108,3 +119,46 @@ def test_datastore_without_dataset_is_a_warning() -> None:
     [finding] = _findings(doc)
     assert (finding.rule, finding.severity, finding.object) == \
         ("DATASTORE-WITHOUT-DATASET", "warning", "datastores.old_db")
+
+
+def test_storage_location_outside_the_region_needs_a_transfer_mechanism() -> None:
+    doc = crm_doc()
+    _activity(doc, "accounting")["storage_locations"] = ["CN", "SG"]
+    [finding] = _findings(doc)
+    assert (finding.rule, finding.severity, finding.object) == \
+        ("TRANSFER-WITHOUT-MECHANISM", "error", "processing_activities.accounting")
+    assert "SG" in finding.message and "storage location" in finding.message
+    _activity(doc, "accounting")["transfers"] = [{"destination": "SG"}]  # no mechanism: still not covered
+    assert [f.rule for f in _findings(doc)] == ["TRANSFER-WITHOUT-MECHANISM"]
+    _activity(doc, "accounting")["transfers"] = [{"destination": "SG", "mechanism": "standard_contract"}]
+    assert _findings(doc) == []
+
+
+def test_storage_location_in_a_subdivision_of_the_region_is_domestic() -> None:
+    doc = crm_doc()
+    _activity(doc, "accounting")["storage_locations"] = ["CN-GD"]
+    assert _findings(doc) == []
+
+
+@pytest.mark.parametrize(("store", "destination", "covered"), [
+    ("DE", "EU", True), ("IE", "EEA", True), ("EU", "EEA", True), ("NO", "EEA", True), ("NO", "EU", False),
+    ("EU", "DE", False), ("FR", "DE", False), ("DE", "GLOBAL", True), ("US", "EU", False),
+])
+def test_eu_member_states_lie_within_eu_and_eea_transfers(store: str, destination: str, covered: bool) -> None:
+    doc = crm_doc()
+    doc["datastores"][1]["region"] = store
+    _activity(doc, "marketing_emails")["transfers"] = [{"destination": destination, "mechanism": "sccs"}]
+    assert [f.rule for f in _findings(doc)] == ([] if covered else ["TRANSFER-WITHOUT-MECHANISM"])
+
+
+@pytest.mark.parametrize(("home", "store", "domestic"), [
+    ("EU", "DE", True), ("DE", "FR", True), ("EEA", "NL", True), ("DE", "NO", True), ("DE", "US", False),
+    ("CN", "DE", False),
+])
+def test_eu_member_states_are_inside_an_eu_organisation_region(home: str, store: str, domestic: bool) -> None:
+    doc = crm_doc()
+    doc["organisation"].update(profile="gdpr", region=home)
+    for datastore in doc["datastores"]:
+        datastore["region"] = store
+    _activity(doc, "marketing_emails")["transfers"] = []
+    assert {f.rule for f in _findings(doc)} == (set() if domestic else {"TRANSFER-WITHOUT-MECHANISM"})

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from faker import Faker
+from fastapi.testclient import TestClient
 
 from privet.datamap.manifest import load_manifest, load_yaml_text
 from privet.kit.errors import InvalidInput
+from privet.kit.yamlio import load_text
 from tests.datamap.factories import ACTIVITIES, CRM_YAML, DATASETS, ORGANISATION, SYSTEMS, line_of_text, write_folder
 
 
@@ -121,3 +126,50 @@ def test_text_body_uses_its_source_name() -> None:
     with pytest.raises(InvalidInput) as caught:
         load_yaml_text("systems:\n  - key: Crm\n    name: x\n", "body")
     assert caught.value.problems[0].where == "body:2"
+
+
+SECRET_URL = "postgresql://app:Sup3rS3cret@db/crm"
+
+
+def test_a_connection_url_as_secret_is_named_but_never_printed(tmp_path: Path) -> None:
+    text = CRM_YAML.replace("secret: crm_db", f'secret: "{SECRET_URL}"')
+    (tmp_path / "m.yaml").write_text(text, "utf-8")
+    [problem] = _problems(tmp_path / "m.yaml")
+    assert "looks like a connection URL; name a secret instead (PRIVET_SECRETS)" in problem.message
+    assert problem.where == f"{tmp_path / 'm.yaml'}:{line_of_text(text, 'Sup3rS3cret')}"
+    assert "Sup3rS3cret" not in problem.render() and "app:" not in problem.render()
+
+
+def test_api_problem_body_never_holds_the_secret_url(client: TestClient, auth: Callable) -> None:
+    headers = {**auth("datamap:read", "datamap:write"), "Content-Type": "application/yaml"}
+    body = CRM_YAML.replace("secret: crm_db", f'secret: "{SECRET_URL}"').encode()
+    for route in ("validate", "apply"):
+        answer = client.post(f"/api/v1/datamap/{route}", content=body, headers=headers)
+        assert answer.status_code == 422
+        assert "connection URL" in answer.text and "Sup3rS3cret" not in answer.text, answer.text
+    doc = load_text(CRM_YAML)
+    doc["datastores"][0]["secret"] = SECRET_URL
+    as_json = client.post("/api/v1/datamap/apply", json=doc, headers={**headers, "Content-Type": "application/json"})
+    assert as_json.status_code == 422 and "Sup3rS3cret" not in as_json.text
+
+
+@pytest.mark.parametrize("locale", ["en_US", "zh_CN"])
+@pytest.mark.parametrize(("old", "template"), [
+    ("region: CN\n  responsible", "region: {}\n  responsible"),
+    ("  profile: pipl\n", "  profile: pipl\n  child_age: {}\n"),
+    ("kind: mysql", "kind: {}"),
+    ("duration: P3Y", "duration: {}"),
+    ("erasure: {action: mask}", "erasure: {{action: {}}}"),
+    ("  - key: crm\n    name: CRM", "  - key: {}\n    name: CRM"),
+    ("{name: street,", "{{name: {}, bad: 1,"),
+    ("datasets: [mailing]", "datasets: [{}]"),
+])
+def test_problem_messages_never_quote_personal_data(tmp_path: Path, locale: str, old: str, template: str) -> None:
+    name = Faker(locale).name()
+    assert old in CRM_YAML
+    text = CRM_YAML.replace(old, template.format(json.dumps(name, ensure_ascii=False)), 1)
+    (tmp_path / "m.yaml").write_text(text, "utf-8")
+    problems = _problems(tmp_path / "m.yaml")
+    assert problems
+    for problem in problems:
+        assert name not in problem.render(), problem.render()

@@ -8,7 +8,9 @@ import pytest
 
 from privet.datamap.manifest import load_manifest
 from privet.datamap.validate import check
-from tests.datamap.factories import CRM_YAML, DATASETS, ORGANISATION, SYSTEMS, line_of_text, write_folder
+from privet.kit.errors import InvalidInput
+from tests.datamap.factories import (ACTIVITIES, CRM_YAML, DATASETS, ORGANISATION, SYSTEMS, line_of_text,
+                                     write_folder)
 
 
 def _check_text(tmp_path: Path, text: str) -> list:
@@ -104,3 +106,41 @@ def test_bad_taxonomy_section_reported_with_its_file(tmp_path: Path) -> None:
     addition = "taxonomy:\n  categories:\n    - key: user.loyalty\n      parent: nothing.here\n"
     problems = _check_text(tmp_path, CRM_YAML + addition)
     assert problems and all(str(tmp_path / "map.yaml") in (p.where or "") for p in problems)
+
+
+def _all_problems(path: Path) -> list:
+    with pytest.raises(InvalidInput) as caught:
+        load_manifest(path)
+    return caught.value.problems
+
+
+def test_structural_and_reference_problems_are_reported_in_one_run(tmp_path: Path) -> None:
+    text = CRM_YAML.replace("    owner: sales", "    ownr: sales").replace("purpose: legal.accounting",
+                                                                          "purpose: legal.acounting")
+    path = tmp_path / "map.yaml"
+    path.write_text(text, encoding="utf-8")
+    problems = _all_problems(path)
+    assert [(p.where, p.message.split("`")[0]) for p in problems] == [
+        (f"{path}:{line_of_text(text, 'ownr')}", "unknown key "),
+        (f"{path}:{line_of_text(text, 'legal.acounting')}", "unknown purpose "),
+    ]
+
+
+def test_invalid_objects_count_as_declared_and_lines_stay_right_across_files(tmp_path: Path) -> None:
+    bad_systems = SYSTEMS.replace("kind: mysql", "kind: mongo")  # mail_db is invalid, but declared
+    bad_data = DATASETS.replace("          - {name: id}\n          - {name: name,",
+                                "          - {name: id, colour: red}\n          - {name: name,")  # crm invalid
+    bad_acts = ACTIVITIES.replace("datasets: [mailing]", "datasets: [mailings]")
+    write_folder(tmp_path, {"a.yaml": ORGANISATION + bad_systems, "b.yaml": bad_data, "c.yaml": bad_acts})
+    problems = _all_problems(tmp_path)
+    rendered = [p.render() for p in problems]
+    assert len(problems) == 3, rendered
+    assert problems[2].where == f"{tmp_path / 'c.yaml'}:{line_of_text(bad_acts, 'datasets: [mailings]')}"
+    assert "unknown dataset `mailings`" in problems[2].message
+    assert not any("unknown datastore" in r or "reference target" in r for r in rendered)
+
+
+def test_unreadable_file_skips_reference_checks(tmp_path: Path) -> None:
+    write_folder(tmp_path, {"a.yaml": ORGANISATION + "systems: [oops\n", "b.yaml": DATASETS})
+    problems = _all_problems(tmp_path)
+    assert len(problems) == 1 and problems[0].where.startswith(str(tmp_path / "a.yaml"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,11 +38,28 @@ def test_privet_demo_loads_a_company(cli_store: str, tmp_path: Path) -> None:
     assert again.exit_code == 0 and "Data map unchanged (version 1)" in again.output
 
 
-def test_privet_demo_unknown_company_exits_2_with_the_choices(tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PRIVET_DATA_DIR", str(tmp_path / "var"))
+@pytest.fixture
+def fresh_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """PRIVET_DATA_DIR in a new folder with the store defaulting inside it, and settings re-read (they are cached,
+    so without clearing them `privet` would still use an earlier test's folder)."""
+    from privet.settings import get_settings
+
+    data_dir = tmp_path / "var"
+    monkeypatch.setenv("PRIVET_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("PRIVET_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield data_dir
+    get_settings.cache_clear()
+
+
+def test_privet_demo_unknown_company_exits_2_with_the_choices(fresh_data_dir: Path) -> None:
+    from privet.settings import get_settings
+
+    # What `privet` will use, so the "nothing was created" check below is about the real folder and store.
+    assert get_settings().data_dir == fresh_data_dir
+    assert get_settings().sqlalchemy_url == f"sqlite:///{(fresh_data_dir / 'privet.db').as_posix()}"
     result = privet("demo", "--company", "acme")
     assert result.exit_code == 2
     assert "Unknown demo company 'acme'" in result.output and "keptek, zkteco" in result.output
     assert "Traceback" not in result.output
-    assert not (tmp_path / "var").exists()
+    assert not fresh_data_dir.exists()

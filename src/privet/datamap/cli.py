@@ -87,7 +87,7 @@ def export(output: Path = typer.Option(None, "--output", "-o", help="File to wri
     """Write the applied data map as YAML (equal in meaning to the applied manifests)."""
     from privet.datamap.service import canonical, current
     from privet.db.store import store_session
-    from privet.kit.errors import NotFound
+    from privet.kit.errors import InvalidInput, NotFound
     from privet.kit.yamlio import dump
 
     with store_session() as session:
@@ -96,7 +96,14 @@ def export(output: Path = typer.Option(None, "--output", "-o", help="File to wri
         raise NotFound("No data map has been applied", "run `privet datamap apply PATH` first")
     text = dump(canonical(manifest))
     if output:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except FileNotFoundError:
+            raise InvalidInput(f"Cannot write {output}: the folder {output.parent} does not exist",
+                               "create the folder first") from None
+        except OSError as exc:  # a folder in the way, no permission, disk full…
+            raise InvalidInput(f"Cannot write {output}: {exc.strerror}", "check the path and its permissions") \
+                from None
         typer.echo(f"wrote the data map to {output}")
     else:
         typer.echo(text, nl=False)

@@ -42,8 +42,25 @@ def _covered(taxonomy: Any, category: str, declared: list[str]) -> bool:
     return False
 
 
+# ISO 3166 codes of the EU member states; the EEA adds Iceland, Liechtenstein and Norway.
+EU_MEMBERS = frozenset("AT BE BG HR CY CZ DK EE FI FR DE GR IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split())
+EEA_MEMBERS = EU_MEMBERS | {"IS", "LI", "NO"}
+
+
 def _country(region: str) -> str:
     return region.split("-")[0]
+
+
+def _within(region: str, area: str) -> bool:
+    """Whether `region` lies inside `area`: `CN-GD` in CN, `DE` in EU, `EU` and `NO` in EEA, anything in GLOBAL."""
+    place, area = _country(region), _country(area)
+    return (area in ("GLOBAL", place) or (area == "EU" and place in EU_MEMBERS)
+            or (area == "EEA" and (place == "EU" or place in EEA_MEMBERS)))
+
+
+def _domestic(region: str, home: str) -> bool:
+    """Data held in `region` stays where subjects are (`home`); inside the EEA personal data moves freely."""
+    return _within(region, home) or (_within(region, "EEA") and _within(home, "EEA"))
 
 
 def evaluate(manifest: Manifest, taxonomy: Any) -> list[Finding]:
@@ -59,11 +76,16 @@ def evaluate(manifest: Manifest, taxonomy: Any) -> list[Finding]:
     for d in manifest.datasets:
         for t in d.tables:
             for f in t.fields:
-                if f.identity and f.indexed is False:
+                if f.identity and f.indexed is not True:
+                    # Unknown counts as unindexed: requests look people up by these fields, and a full scan
+                    # of a large table must be a deliberate choice, not an unnoticed one.
                     findings.append(Finding(
                         "IDENTITY-NOT-INDEXED", "warning", f"datasets.{d.key}.{t.name}.{f.name}",
-                        f"identity field `{t.name}.{f.name}` ({f.identity}) is not indexed",
-                        "add a database index so requests can find a person's rows without a full scan"))
+                        f"identity field `{t.name}.{f.name}` ({f.identity}) is "
+                        + ("not indexed" if f.indexed is False else "not known to be indexed"),
+                        "add a database index so requests can find a person's rows without a full scan"
+                        if f.indexed is False else
+                        "run `privet datamap scaffold` to record indexes or set `indexed: true`"))
     stored = {d.datastore for d in manifest.datasets}
     for store in manifest.datastores:
         if store.key not in stored:
@@ -96,19 +118,7 @@ def _activity_findings(manifest: Manifest, taxonomy: Any, act: ProcessingActivit
     if act.retention is None:
         out.append(Finding("RETENTION-MISSING", "error", obj, "the activity declares no retention",
                            "add `retention:` with a `trigger` and a `duration` such as P3Y"))
-    if org and org.region not in ("GLOBAL",):
-        stores = {s.key: s for s in manifest.datastores}
-        regions = sorted({stores[d.datastore].region for d in used if d.datastore in stores})
-        for region in regions:
-            if _country(region) == _country(org.region):
-                continue
-            if not any(t.mechanism and _country(t.destination) in (_country(region), "GLOBAL")
-                       for t in act.transfers):
-                out.append(Finding("TRANSFER-WITHOUT-MECHANISM", "error", obj,
-                                   f"uses a datastore in {region} while subjects are in {org.region}, "
-                                   "with no transfer mechanism for it",
-                                   f"add `transfers: [{{destination: {region}, mechanism: standard_contract}}]` "
-                                   "(or certification, security_assessment, sccs…)"))
+    out += _transfer_findings(manifest, act, used, obj)
     for category, dataset_key in sorted(field_categories.items()):
         if _covered(taxonomy, category, declared):
             continue
@@ -119,4 +129,31 @@ def _activity_findings(manifest: Manifest, taxonomy: Any, act: ProcessingActivit
         out.append(Finding("UNDECLARED-CATEGORY", "warning" if shared else "error", obj,
                            f"dataset `{dataset_key}` holds `{category}`, which the activity does not declare",
                            "add it to `required_categories` or `optional_categories`, or stop using the dataset"))
+    return out
+
+
+def _transfer_findings(manifest: Manifest, act: ProcessingActivity, used: list, obj: str) -> list[Finding]:
+    """Data held outside the organisation's region needs a transfer with a mechanism covering that place."""
+    org = manifest.organisation
+    if org is None or org.region == "GLOBAL":
+        return []
+    # Subjects are taken to be in the organisation's region: the manifest does not record where each
+    # subject type lives, so anything held elsewhere is treated as a cross-border transfer.
+    # Processors carry no region in the manifest yet, so they cannot be checked here.
+    stores = {s.key: s for s in manifest.datastores}
+    places: dict[str, str] = {}
+    for d in used:
+        if d.datastore in stores:
+            places.setdefault(stores[d.datastore].region, f"uses datastore `{d.datastore}` in")
+    for region in act.storage_locations:
+        places.setdefault(region, "lists a storage location in")
+    out = []
+    for region, what in sorted(places.items()):
+        if _domestic(region, org.region) or any(t.mechanism and _within(region, t.destination)
+                                                for t in act.transfers):
+            continue
+        out.append(Finding("TRANSFER-WITHOUT-MECHANISM", "error", obj,
+                           f"{what} {region} while subjects are in {org.region}, with no transfer mechanism for it",
+                           f"add `transfers: [{{destination: {region}, mechanism: standard_contract}}]` "
+                           "(or certification, security_assessment, sccs…)"))
     return out

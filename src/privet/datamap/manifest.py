@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Iterable
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticKnownError
 
 from privet.datamap.schemas import Manifest
 from privet.kit.errors import InvalidInput, PrivetError, Problem
@@ -24,12 +26,12 @@ _PATTERN_HINTS = {
     "dotted": "write a lowercase dotted key such as contact.email",
     "key": "write a lowercase snake_case key such as crm_db",
 }
-_HINTS = {
-    "enum": "use one of the values listed",
-    "missing": "add the key; see the manifest reference in privet/datamap/schemas.py",
-    "model_type": "write a mapping of `key: value` lines here",
-    "list_type": "write a list here (lines starting with `- `)",
-}
+_PATTERN_OF = {"region": "region", "destination": "region", "storage_locations": "region", "to": "references",
+               "references": "references", "category": "dotted", "purpose": "dotted",
+               "required_categories": "dotted", "optional_categories": "dotted"}
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")  # a label shows a key only when it is one
+_HINTS = {"enum": "use one of the values listed", "model_type": "write a mapping of `key: value` lines here",
+          "list_type": "write a list here (lines starting with `- `)"}
 
 
 @dataclass
@@ -47,6 +49,9 @@ class LoadedManifest:
     manifest: Manifest
     origins: dict[str, list[Origin]] = field(default_factory=dict)
     source: str = "<manifest>"
+    # Keys of objects that are declared but structurally invalid (left out of `manifest`): reference checks
+    # count them as declared, so one typo does not also report every reference to that object.
+    invalid: dict[str, set[str]] = field(default_factory=dict)
 
     def where(self, section: str, index: int | None = None, *path: Any) -> str:
         """`file:line` of `section[index].path…` (or a dotted path when no line is known)."""
@@ -107,9 +112,13 @@ def load_yaml_text(text: str, source: str = "body") -> LoadedManifest:
 
 def merge_documents(documents: Iterable[tuple[str, Any]], problems: list[Problem], *,
                     source: str) -> LoadedManifest:
-    """Validate each document, merge the sections, and raise once with every problem found."""
+    """Validate each document, merge the sections, and raise once with every problem found (cross-reference
+    checks included: they run on the parts that are valid, so one run reports a typo and a dangling key)."""
     origins: dict[str, list[Origin]] = {s: [] for s in (*SINGLE_SECTIONS, *LIST_SECTIONS)}
+    invalid: dict[str, set[str]] = {s: set() for s in (*SINGLE_SECTIONS, *LIST_SECTIONS)}
     parts: list[Manifest] = []
+    first_in: dict[str, str] = {}
+    readable = not problems  # a file that cannot be parsed hides what it declares: references can't be judged
     for name, data in documents:
         if data is None:
             continue  # an empty file is allowed (e.g. a placeholder)
@@ -117,30 +126,74 @@ def merge_documents(documents: Iterable[tuple[str, Any]], problems: list[Problem
             problems.append(Problem("the top level must be a mapping of sections", f"{name}:{_line(data)}",
                                     "start with `organisation:`, `systems:`, `datastores:`, `datasets:` or "
                                     "`processing_activities:`"))
+            readable = False
             continue
-        for section in SINGLE_SECTIONS:
-            if data.get(section) is not None:
-                if origins[section]:
-                    first = origins[section][0].source
-                    problems.append(Problem(f"`{section}` is given twice (also in {first})",
-                                            f"{name}:{line_of(data, [section])}",
-                                            f"keep a single `{section}:` section across {first} and {name}"))
-                origins[section].append(Origin(name, data[section]))
-        for section in LIST_SECTIONS:
-            items = data.get(section)
-            origins[section] += [Origin(name, item) for item in items] if isinstance(items, list) else []
+        for section in (s for s in SINGLE_SECTIONS if data.get(s) is not None):
+            first = first_in.setdefault(section, name)
+            if first != name:
+                problems.append(Problem(f"`{section}` is given twice (also in {first})",
+                                        f"{name}:{line_of(data, [section])}",
+                                        f"keep a single `{section}:` section across {first} and {name}"))
         try:
-            parts.append(Manifest.model_validate(data))
+            Manifest.model_validate(data)
+            errors: list[dict] = []
         except ValidationError as exc:
-            problems += [_problem(err, data, name) for err in exc.errors()]
-    if problems:
-        raise InvalidInput(f"The data map has {len(problems)} problem(s)", problems=problems)
+            errors = exc.errors()
+            problems += [_problem(err, data, name) for err in errors]
+        part, whole = _valid_part(data, name, errors, origins, invalid)
+        parts.append(part)
+        readable = readable and whole
     merged = Manifest(
         organisation=next((p.organisation for p in parts if p.organisation), None),
         taxonomy=next((p.taxonomy for p in parts if p.taxonomy is not None), None),
         **{section: [item for p in parts for item in getattr(p, section)] for section in LIST_SECTIONS},
     )
-    return LoadedManifest(merged, origins, source)
+    loaded = LoadedManifest(merged, origins, source, invalid)
+    if problems:
+        if readable:
+            from privet.datamap.validate import check  # validate builds on this module
+
+            problems += check(loaded)
+        raise InvalidInput(f"The data map has {len(problems)} problem(s)", problems=problems)
+    return loaded
+
+
+def _valid_part(data: dict, name: str, errors: list[dict], origins: dict[str, list[Origin]],
+                invalid: dict[str, set[str]]) -> tuple[Manifest, bool]:
+    """The document's valid sections and list items (recording their origins), and whether every list
+    section could be read item by item (else the keys it declares are unknown)."""
+    bad_items = {tuple(e["loc"][:2]) for e in errors if len(e["loc"]) > 1 and isinstance(e["loc"][1], int)}
+    bad_sections = {e["loc"][0] for e in errors
+                    if e["loc"] and (e["loc"][0] in SINGLE_SECTIONS or len(e["loc"]) == 1)}
+    kept: dict[str, Any] = {}
+    whole = True
+    for section in SINGLE_SECTIONS:
+        node = data.get(section)
+        if node is not None and section in bad_sections:
+            invalid[section].add(section)
+        elif node is not None:
+            kept[section] = node
+            origins[section].append(Origin(name, node))
+    for section in LIST_SECTIONS:
+        items = data.get(section)
+        if section in bad_sections or not isinstance(items, list):
+            whole = whole and section not in bad_sections
+            continue
+        kept[section] = []
+        for i, item in enumerate(items):
+            if (section, i) in bad_items:
+                key = item.get("key") if isinstance(item, dict) else None
+                if isinstance(key, str):
+                    invalid[section].add(key)
+                else:
+                    whole = False
+                continue
+            kept[section].append(item)
+            origins[section].append(Origin(name, item))
+    try:
+        return Manifest.model_validate(kept), whole
+    except ValidationError:  # cannot happen (every failing part was left out); stay safe and skip references
+        return Manifest(), False
 
 
 def _line(data: Any) -> int:
@@ -148,15 +201,20 @@ def _line(data: Any) -> int:
 
 
 def _problem(err: dict, data: Any, source: str) -> Problem:
-    """A Pydantic error as a Problem at the file and line of the offending key."""
+    """A Pydantic error as a Problem at the file and line of the offending key (never quoting the value)."""
     loc = tuple(err.get("loc", ()))
     line = line_of(data, loc) or _line(data)
     kind, label = err.get("type", ""), _label(data, loc)
-    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    msg = _message(err)
     hint = _HINTS.get(kind, "see the manifest reference in privet/datamap/schemas.py")
+    value = err.get("input")
+    if loc and loc[-1] == "secret" and isinstance(value, str) and "://" in value:
+        return Problem(f"{label}: looks like a connection URL; name a secret instead (PRIVET_SECRETS)",
+                       f"{source}:{line}", "write a secret name such as crm_db and keep the URL in PRIVET_SECRETS "
+                                           "or the secrets file")
     if kind == "string_pattern_mismatch":
         pattern = _pattern_kind(loc)
-        hint, msg = _PATTERN_HINTS[pattern], f"{err.get('input')!r} is not a valid {pattern}"
+        hint, msg = _PATTERN_HINTS[pattern], f"not a valid {pattern}"
     if kind == "extra_forbidden":
         allowed = sorted(_model_at(loc[:-1]).model_fields) if _model_at(loc[:-1]) else []
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
@@ -170,20 +228,32 @@ def _problem(err: dict, data: Any, source: str) -> Problem:
     return Problem(f"{label}: {msg}" if label else msg, f"{source}:{line}", hint)
 
 
+def _message(err: dict) -> str:
+    """Pydantic's message rebuilt from the error type and context only: its `msg` may quote the input,
+    which can be a password or personal data, and problems are printed and returned by the API."""
+    kind, ctx, value = err.get("type", ""), err.get("ctx") or {}, err.get("input")
+    if kind in ("value_error", "assertion_error"):  # our own validators' text; some quote the value
+        text = str(ctx.get("error", "invalid value"))
+        if isinstance(value, str) and value:
+            text = text.replace(repr(value), "the value")
+            if len(value) > 2 and value in text:
+                return "the value is not valid"
+        return text
+    try:
+        return PydanticKnownError(kind, {k: v for k, v in ctx.items() if isinstance(v, (str, int, float))}
+                                  or None).message()
+    except (KeyError, TypeError, ValueError):
+        return "invalid value"
+
+
 def _pattern_kind(loc: tuple) -> str:
     names = [p for p in loc if isinstance(p, str)]
-    last = names[-1] if names else ""
-    if last in ("region", "destination", "storage_locations"):
-        return "region"
-    if last in ("references", "to"):
-        return "references"
-    if last in ("category", "purpose", "required_categories", "optional_categories"):
-        return "dotted"
-    return "key"
+    return _PATTERN_OF.get(names[-1] if names else "", "key")
 
 
 def _label(data: Any, loc: tuple) -> str:
-    """`datasets.crm.tables.customers.fields.email` — list positions replaced by the item's key or name."""
+    """`datasets.crm.tables.customers.fields.email` — list positions replaced by the item's key or name (when
+    it looks like an identifier: a free-text value there could be personal data)."""
     parts, node = [], data
     for part in loc:
         child = None
@@ -192,7 +262,7 @@ def _label(data: Any, loc: tuple) -> str:
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             child = node[part]
             name = child.get("key") or child.get("name") if isinstance(child, dict) else None
-            parts.append(str(name) if isinstance(name, str) else f"[{part}]")
+            parts.append(name if isinstance(name, str) and _IDENTIFIER.match(name) else f"[{part}]")
             node = child
             continue
         parts.append(str(part))

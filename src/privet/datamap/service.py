@@ -7,7 +7,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from privet.audit.service import record
@@ -17,9 +18,10 @@ from privet.datamap.models import DatamapVersion
 from privet.datamap.schemas import Manifest
 from privet.datamap.validate import ensure_valid
 from privet.kit.clock import utcnow
-from privet.kit.errors import NotFound
+from privet.kit.errors import Conflict, NotFound
 
 SECTIONS = ("organisation", *LIST_SECTIONS)
+_APPLY_LOCK = 0x707269766574646D  # "privetdm": the PostgreSQL advisory lock that serialises applies
 OBJECT_TYPES = {"organisation": "organisation", "systems": "system", "datastores": "datastore",
                 "datasets": "dataset", "processing_activities": "processing_activity"}
 
@@ -52,7 +54,11 @@ class ManifestDiff:
     """What applying `b` over `a` changes, section by section."""
 
     sections: dict[str, SectionDiff]
-    taxonomy_changed: bool = False
+    taxonomy: str | None = None  # "created", "updated" or "deleted" when the `taxonomy:` section changed
+
+    @property
+    def taxonomy_changed(self) -> bool:
+        return self.taxonomy is not None
 
     @property
     def empty(self) -> bool:
@@ -60,21 +66,24 @@ class ManifestDiff:
             d.created or d.updated or d.deleted for d in self.sections.values())
 
     def counts(self) -> dict[str, int]:
-        """Totals of created, updated and deleted objects."""
-        return {op: sum(len(getattr(d, op)) for d in self.sections.values())
+        """Totals of created, updated and deleted objects (the taxonomy section counts as one)."""
+        return {op: sum(len(getattr(d, op)) for d in self.sections.values()) + (self.taxonomy == op)
                 for op in ("created", "updated", "deleted")}
 
     def as_dict(self) -> dict:
         """The change summary stored with a version (keys only)."""
         out = {s: {op: keys for op, keys in vars(d).items() if keys} for s, d in self.sections.items()}
-        return {"taxonomy_changed": self.taxonomy_changed, **{s: v for s, v in out.items() if v}}
+        taxonomy = {"taxonomy": self.taxonomy} if self.taxonomy else {}
+        return {"taxonomy_changed": self.taxonomy_changed, **taxonomy, **{s: v for s, v in out.items() if v}}
 
     def lines(self) -> list[str]:
-        """Human lines such as `+ datasets.crm`, `~ systems.web`, `- datastores.old`."""
-        marks = {"created": "+", "updated": "~", "deleted": "-"}
-        out = [f"{marks[op]} {section}.{key}" for section, d in self.sections.items()
+        """Human lines such as `+ datasets.crm`, `~ systems.web`, `- datastores.old`, `+ taxonomy`."""
+        out = [f"{_MARKS[op]} {section}.{key}" for section, d in self.sections.items()
                for op in ("created", "updated", "deleted") for key in getattr(d, op)]
-        return out + (["~ taxonomy"] if self.taxonomy_changed else [])
+        return out + ([f"{_MARKS[self.taxonomy]} taxonomy"] if self.taxonomy else [])
+
+
+_MARKS = {"created": "+", "updated": "~", "deleted": "-"}
 
 
 def _objects(manifest: Manifest | None, section: str) -> dict[str, dict]:
@@ -92,8 +101,9 @@ def diff(a: Manifest | None, b: Manifest | None) -> ManifestDiff:
         sections[section] = SectionDiff(
             created=sorted(new.keys() - old.keys()), deleted=sorted(old.keys() - new.keys()),
             updated=sorted(k for k in new.keys() & old.keys() if new[k] != old[k]))
-    taxonomy_changed = (a.taxonomy if a else None) != (b.taxonomy if b else None)
-    return ManifestDiff(sections, bool(taxonomy_changed))
+    old, new = (a.taxonomy if a else None) or None, (b.taxonomy if b else None) or None  # `{}` is no taxonomy
+    taxonomy = None if old == new else "created" if old is None else "deleted" if new is None else "updated"
+    return ManifestDiff(sections, taxonomy)
 
 
 @dataclass
@@ -127,20 +137,26 @@ def apply(session: Session, manifest: Manifest, *, actor: str, dry_run: bool = F
           loaded: LoadedManifest | None = None) -> ApplyResult:
     """Make the store hold exactly `manifest`; refuse (nothing changed) when it has problems."""
     ensure_valid(loaded or LoadedManifest(manifest, source="manifest"))
+    if not dry_run:
+        _lock_applies(session)
     latest = latest_version(session)
     changes = diff(current(session), manifest)
     if changes.empty or dry_run:
         return ApplyResult(changes, None if dry_run else (latest.number if latest else None),
                            not changes.empty, dry_run)
-    _write_rows(session, manifest, changes)
-    if changes.taxonomy_changed:
-        from privet.taxonomy.service import set_extension
-
-        set_extension(session, manifest.taxonomy, actor=actor)
-    document = canonical(manifest)
     number = (latest.number if latest else 0) + 1
-    session.add(DatamapVersion(number=number, applied_at=utcnow(), actor=actor, sha256=sha256_of(document),
-                               document=document, summary=changes.as_dict()))
+    try:  # without the lock (MySQL), a concurrent apply shows up as a duplicate version or object key
+        _write_rows(session, manifest, changes)
+        if changes.taxonomy_changed:
+            from privet.taxonomy.service import set_extension
+
+            set_extension(session, manifest.taxonomy, actor=actor)
+        document = canonical(manifest)
+        session.add(DatamapVersion(number=number, applied_at=utcnow(), actor=actor, sha256=sha256_of(document),
+                                   document=document, summary=changes.as_dict()))
+        session.flush()
+    except IntegrityError:
+        raise Conflict("Another apply finished first", "run the command again") from None
     for section, d in changes.sections.items():
         for op in ("created", "updated", "deleted"):
             for key in getattr(d, op):
@@ -150,6 +166,17 @@ def apply(session: Session, manifest: Manifest, *, actor: str, dry_run: bool = F
            details={"version": number, **changes.counts(), "taxonomy_changed": changes.taxonomy_changed})
     session.flush()
     return ApplyResult(changes, number, True)
+
+
+def _lock_applies(session: Session) -> None:
+    """Hold the apply lock until commit, so two applies cannot both build on the same latest version."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPLY_LOCK})
+    elif dialect == "sqlite":
+        # SQLite has one writer at a time, but a deferred transaction that read first cannot write later
+        # ("database is locked"); an empty write takes the writer lock now, before the reads.
+        session.execute(text("UPDATE datamap_versions SET number = number WHERE 1 = 0"))
 
 
 def _write_rows(session: Session, manifest: Manifest, changes: ManifestDiff) -> None:

@@ -33,6 +33,11 @@ def ensure_valid(loaded: LoadedManifest, taxonomy: Any = None) -> None:
         raise InvalidInput(f"The data map has {len(problems)} problem(s)", problems=problems)
 
 
+def _invalid(loaded: LoadedManifest, section: str) -> set[str]:
+    """Keys declared in `section` whose objects failed structural checks (already reported)."""
+    return loaded.invalid.get(section) or set()
+
+
 def _unknown(what: str, value: str, known: Iterable[str], where: str, fix: str) -> Problem:
     close = difflib.get_close_matches(value, list(known), n=1)
     hint = f"did you mean `{close[0]}`? otherwise {fix}" if close else fix
@@ -45,7 +50,7 @@ def check(loaded: LoadedManifest, taxonomy: Any = None) -> list[Problem]:
     if taxonomy is None:
         taxonomy, problems = taxonomy_for(loaded)
     m, w = loaded.manifest, loaded.where
-    if m.organisation is None:
+    if m.organisation is None and not _invalid(loaded, "organisation"):
         problems.append(Problem("the data map has no `organisation` section", loaded.source,
                                 "add `organisation:` (key, name, profile, region, responsible) in one file"))
     for section in LIST_SECTIONS:
@@ -56,7 +61,7 @@ def check(loaded: LoadedManifest, taxonomy: Any = None) -> list[Problem]:
                                         f"(first at {w(section, first[obj.key], 'key')})", w(section, i, "key"),
                                         "keys must be unique in their section; rename or remove one"))
             first.setdefault(obj.key, i)
-    systems = {s.key for s in m.systems}
+    systems = {s.key for s in m.systems} | _invalid(loaded, "systems")
     for i, store in enumerate(m.datastores):
         if store.system not in systems:
             problems.append(_unknown("system", store.system, systems, w("datastores", i, "system"),
@@ -68,8 +73,9 @@ def check(loaded: LoadedManifest, taxonomy: Any = None) -> list[Problem]:
 
 def _check_datasets(loaded: LoadedManifest, taxonomy: Any) -> list[Problem]:
     m, w, problems = loaded.manifest, loaded.where, []
-    stores = {d.key for d in m.datastores}
+    stores = {d.key for d in m.datastores} | _invalid(loaded, "datastores")
     fields = {(d.key, t.name, f.name) for d in m.datasets for t in d.tables for f in t.fields}
+    broken = _invalid(loaded, "datasets")  # their fields are unknown, so references into them are not judged
     for i, dataset in enumerate(m.datasets):
         if dataset.datastore not in stores:
             problems.append(_unknown("datastore", dataset.datastore, stores, w("datasets", i, "datastore"),
@@ -97,7 +103,7 @@ def _check_datasets(loaded: LoadedManifest, taxonomy: Any) -> list[Problem]:
                 if f.references:
                     parts = f.references.split(".")
                     target = (dataset.key, *parts) if len(parts) == 2 else tuple(parts)
-                    if target not in fields:
+                    if target not in fields and not (len(target) == 3 and target[0] in broken):
                         candidates = [".".join(x[1:] if x[0] == dataset.key else x) for x in fields]
                         problems.append(_unknown("reference target", f.references, candidates,
                                                  w(*here, "references"),
@@ -112,7 +118,7 @@ def _check_datasets(loaded: LoadedManifest, taxonomy: Any) -> list[Problem]:
 
 def _check_activities(loaded: LoadedManifest, taxonomy: Any) -> list[Problem]:
     m, w, problems = loaded.manifest, loaded.where, []
-    datasets = {d.key for d in m.datasets}
+    datasets = {d.key for d in m.datasets} | _invalid(loaded, "datasets")
     profile = m.organisation.profile.value if m.organisation else None
     for i, act in enumerate(m.processing_activities):
         at = ("processing_activities", i)
