@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -36,9 +37,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.state.engine = bound
         app.state.sessionmaker = make_sessionmaker(bound)
         app.state.keyring = Keyring.from_settings(settings)
+        worker = None
+        # Tests pass their own engine: its single connection must not be shared with a background task.
+        if own and settings.webhook_delivery_in_process:
+            from privet.consent.webhooks import delivery_loop
+
+            worker = asyncio.create_task(delivery_loop(app))
         try:
             yield
         finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
             if own:
                 bound.dispose()
 

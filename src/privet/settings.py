@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     otp_max_attempts: int = Field(5, ge=1, le=20, description="Wrong codes allowed before the challenge locks.")
     otp_resend_seconds: int = Field(60, ge=0, description="Minimum wait before another code to the same identity.")
     otp_per_identity_per_hour: int = Field(5, ge=1, description="Codes sent to one identity per hour at most.")
+    otp_per_client_per_hour: int = Field(20, ge=1, description="Codes requested from one client address per "
+                                                               "hour at most.")
     subject_token_secret: str | None = Field(
         None, description="Shared secret for HS256 trusted subject tokens from the company's own login.")
     subject_token_public_key: str | None = Field(
@@ -87,6 +89,9 @@ class Settings(BaseSettings):
     subject_token_max_age_seconds: int = Field(
         600, ge=10, description="Longest lifetime accepted for a trusted subject token (exp - iat).")
     webhook_timeout_seconds: float = Field(5.0, gt=0, description="Timeout of one webhook delivery attempt.")
+    webhook_delivery_in_process: bool = Field(
+        True, description="Deliver webhooks from inside `privet serve`; turn off when separate "
+                          "`privet webhooks deliver` workers run.")
     webhook_max_attempts: int = Field(8, ge=1, description="Delivery attempts before a webhook is marked failed.")
     examples_dir: Path = Field(
         REPO_ROOT / "examples", description="Folder holding the demo companies loaded by `privet demo`."

@@ -8,12 +8,24 @@ SCOPES: dict[str, str] = {
     "datamap:write": "Apply data map manifests.",
     "audit:read": "Read, verify and export the audit chain.",
     "users:admin": "Create and change users and API keys.",
+    "decide": "Ask whether a subject's data may be used for a purpose (decisions and their change feed).",
+    "webhooks:admin": "Register and deactivate webhook endpoints, see deliveries and redeliver failed ones.",
+    "consent:read": "Read consent records, current consent state and receipts.",
+    "consent:write": "Record consent (grant, withdraw, object), import consent records, rebuild the projection.",
+    "subjects:read": "Look subjects up by an identity (values shown masked), see ages, guardians and deletion flags.",
+    "subjects:write": "Create subjects, add identities, merge subjects, record ages and link guardians.",
+    "notices:read": "Read notices (policies, product and just-in-time notices), their versions and diffs.",
+    "notices:write": "Publish new versions of notices.",
     "account:self": "See your own account, change your own password, log out (every user holds it).",
 }
 
 ROLES: dict[str, frozenset[str]] = {
     "admin": frozenset(SCOPES),
-    "privacy_officer": frozenset({"taxonomy:read", "datamap:read", "datamap:write", "audit:read"}),
-    "agent": frozenset({"taxonomy:read", "datamap:read"}),
+    "privacy_officer": frozenset({"subjects:read", "subjects:write", "consent:read", "consent:write",
+                                "decide", "taxonomy:read", "datamap:read", "datamap:write", "audit:read",
+                                "notices:read", "notices:write"}),
+    "agent": frozenset({"subjects:read", "subjects:write",
+                        "consent:read", "consent:write", "decide", "taxonomy:read", "datamap:read",
+                        "notices:read"}),
     "auditor": frozenset({s for s in SCOPES if s.endswith(":read")}),
 }

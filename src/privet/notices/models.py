@@ -32,9 +32,12 @@ class NoticeVersion(IdMixin, Base):
     version: Mapped[int]
     effective_date: Mapped[date] = mapped_column(Date)
     content_hash: Mapped[str] = mapped_column(String(64))  # sha256 over the canonical content of all languages
-    content: Mapped[dict]  # {lang: {"title": str, "text": str, "sections": [{"number", "title", "text"}]}}
+    # {lang: {"title", "text", "format", "preamble", "sections": [{"number", "title", "text", "level"}]}}
+    content: Mapped[dict]
     purposes: Mapped[list] = mapped_column(default=list)  # purpose keys this version covers
     material_purposes: Mapped[list] = mapped_column(default=list)  # purposes whose change is material here
-    change_summary: Mapped[dict] = mapped_column(default=dict)  # section diff summary and why material
+    # {"previous_version", "datamap_version" (judged against), "material": {purpose: [reasons]},
+    #  "sections": {lang: {"added", "removed", "changed"}}}
+    change_summary: Mapped[dict] = mapped_column(default=dict)
     published_at: Mapped[datetime]
     published_by: Mapped[str] = mapped_column(String(120))

@@ -68,7 +68,8 @@ class VerificationChallenge(IdMixin, Base):
     """A one-time code sent to an identity. The code is stored hashed."""
 
     __tablename__ = "verification_challenges"
-    __table_args__ = (Index("ix_verification_challenges_target", "blind_index", "created_at"),)
+    __table_args__ = (Index("ix_verification_challenges_target", "blind_index", "created_at"),
+                      Index("ix_verification_challenges_client", "client_hash", "created_at"))
 
     blind_index: Mapped[str] = mapped_column(String(64))
     identity_type: Mapped[str] = mapped_column(String(60))
@@ -81,6 +82,9 @@ class VerificationChallenge(IdMixin, Base):
     locked_at: Mapped[datetime | None]
     consumed_at: Mapped[datetime | None]
     client_hash: Mapped[str | None] = mapped_column(String(32))
+    # The identity value, encrypted, kept only until the challenge is used, locked or expired: a correct code
+    # then finds or creates the subject without the caller sending the value again.
+    value_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class UsedToken(Base):

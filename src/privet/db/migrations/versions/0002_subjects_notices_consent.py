@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 15:19:03.451511
+Create Date: 2026-11-23 15:44:43.300505
 """
 from alembic import op
 import sqlalchemy as sa
@@ -82,10 +82,12 @@ def upgrade() -> None:
     sa.Column('locked_at', privet.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('consumed_at', privet.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('client_hash', sa.String(length=32), nullable=True),
+    sa.Column('value_enc', sa.LargeBinary(), nullable=True),
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_verification_challenges'))
     )
     with op.batch_alter_table('verification_challenges', schema=None) as batch_op:
+        batch_op.create_index('ix_verification_challenges_client', ['client_hash', 'created_at'], unique=False)
         batch_op.create_index('ix_verification_challenges_target', ['blind_index', 'created_at'], unique=False)
 
     op.create_table('webhook_endpoints',
@@ -249,6 +251,7 @@ def downgrade() -> None:
     op.drop_table('webhook_endpoints')
     with op.batch_alter_table('verification_challenges', schema=None) as batch_op:
         batch_op.drop_index('ix_verification_challenges_target')
+        batch_op.drop_index('ix_verification_challenges_client')
 
     op.drop_table('verification_challenges')
     with op.batch_alter_table('used_subject_tokens', schema=None) as batch_op:

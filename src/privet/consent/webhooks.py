@@ -1,0 +1,211 @@
+"""Webhooks for consent changes: endpoints, the delivery queue, HMAC signatures, retries with back-off.
+
+Delivery itself (`deliver_due`, `delivery_loop`) is in `webhooks_delivery` and re-exported here.
+Receivers check `Privet-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` with the secret
+shown once when the endpoint was added (`verify_signature` below does it), and drop repeats by the
+`Privet-Delivery` id: delivery is at least once, so a crash between a POST and its bookkeeping resends it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from privet.audit.service import record as audit
+from privet.consent.models import ConsentRecord, WebhookDelivery, WebhookEndpoint
+from privet.kit.clock import utcnow
+from privet.kit.crypto import Keyring
+from privet.kit.errors import Conflict, InvalidInput, NotFound
+
+CONSENT_CHANGED = "consent.changed"
+EVENTS = frozenset({CONSENT_CHANGED})
+STATUSES = ("pending", "delivered", "failed", "cancelled")
+SECRET_CONTEXT = "webhook"
+_CACHE_KEY = "privet.webhooks.subscribed"
+_DELIVERY = frozenset({"DeliveryReport", "backoff", "deliver_due", "delivery_loop"})
+
+
+def __getattr__(name: str) -> Any:
+    """`deliver_due`, `delivery_loop`, `DeliveryReport` and `backoff` live in `webhooks_delivery` (imported lazily)."""
+    if name in _DELIVERY:
+        from privet.consent import webhooks_delivery
+
+        return getattr(webhooks_delivery, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# --- endpoints ----------------------------------------------------------------------------------------------
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str) -> str:
+    """The URL if Privet may post to it: https, or plain http to a loopback host (development)."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 500:
+        raise InvalidInput("The webhook URL is not a valid http(s) URL",
+                           "give a full URL of at most 500 characters, such as https://hooks.example.com/privet")
+    if parts.username or parts.password:
+        raise InvalidInput("The webhook URL must not carry a user name or password",
+                           "drop `user:password@`; receivers authenticate deliveries by the Privet-Signature header")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise InvalidInput("The webhook URL must use https",
+                           "use https://...; plain http is accepted only for loopback hosts (localhost, "
+                           "127.0.0.1, ::1) during development")
+    return url
+
+
+def add_endpoint(session: Session, keyring: Keyring, *, url: str, events: list[str] | None = None,
+                 actor: str) -> tuple[WebhookEndpoint, str]:
+    """Register an endpoint; returns it with its signing secret, which is shown this once and stored encrypted."""
+    url = check_url(url)
+    events = sorted(set(events or [CONSENT_CHANGED]))
+    unknown = [e for e in events if e not in EVENTS]
+    if unknown:
+        raise InvalidInput(f"Unknown webhook event {unknown[0]!r}", f"use one of: {', '.join(sorted(EVENTS))}")
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    endpoint = WebhookEndpoint(url=url, secret_enc=keyring.encrypt(secret, context=SECRET_CONTEXT), events=events,
+                               active=True, created_at=utcnow())
+    session.add(endpoint)
+    session.flush()
+    session.info.pop(_CACHE_KEY, None)
+    audit(session, actor=actor, action="webhook.endpoint_added", object_type="webhook_endpoint",
+          object_id=endpoint.id, details={"host": urlsplit(url).hostname, "events": events})
+    return endpoint, secret
+
+
+def list_endpoints(session: Session, *, include_inactive: bool = True) -> list[WebhookEndpoint]:
+    """Endpoints, oldest first (secrets stay encrypted)."""
+    stmt = select(WebhookEndpoint).order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+    if not include_inactive:
+        stmt = stmt.where(WebhookEndpoint.active.is_(True))
+    return list(session.scalars(stmt))
+
+
+def find_endpoint(session: Session, endpoint_id: str) -> WebhookEndpoint:
+    """One endpoint by id, or NotFound."""
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None:
+        raise NotFound(f"No webhook endpoint {endpoint_id!r}", "list them with `privet webhooks list`")
+    return endpoint
+
+
+def deactivate_endpoint(session: Session, endpoint_id: str, *, actor: str) -> WebhookEndpoint:
+    """Stop sending to an endpoint; its pending deliveries are cancelled (kept, visible). Idempotent."""
+    endpoint = find_endpoint(session, endpoint_id)
+    if not endpoint.active:
+        return endpoint
+    endpoint.active = False
+    cancelled = session.execute(
+        update(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id,
+                                      WebhookDelivery.status == "pending")
+        .values(status="cancelled").execution_options(synchronize_session=False)).rowcount
+    session.info.pop(_CACHE_KEY, None)
+    audit(session, actor=actor, action="webhook.endpoint_deactivated", object_type="webhook_endpoint",
+          object_id=endpoint.id, details={"cancelled_deliveries": cancelled})
+    return endpoint
+
+
+# --- the queue ----------------------------------------------------------------------------------------------
+def _subscribed(session: Session) -> list[str]:
+    """Ids of active endpoints subscribed to consent changes, read once per transaction.
+
+    Cached per transaction rather than per process: an endpoint added by another process (the CLI, another
+    worker) must get every change committed after it, and a process-wide cache could not know about it.
+    """
+    cached = session.info.get(_CACHE_KEY)
+    if cached is not None and cached[0] is session.get_transaction():
+        return cached[1]
+    rows = session.execute(select(WebhookEndpoint.id, WebhookEndpoint.events)
+                           .where(WebhookEndpoint.active.is_(True)))
+    ids = [endpoint_id for endpoint_id, events in rows if CONSENT_CHANGED in (events or ())]
+    session.info[_CACHE_KEY] = (session.get_transaction(), ids)
+    return ids
+
+
+def payload_for(record: ConsentRecord) -> dict:
+    """What receivers get about a ledger record: ids, purpose, event and time only, never identity values."""
+    holder = {"subject_id": record.subject_id} if record.subject_id else {"visitor_id": record.visitor_id}
+    return {"record_id": record.id, "seq": record.seq, **holder, "purpose": record.purpose,
+            "event": record.event, "at": record.at.isoformat()}
+
+
+def enqueue(session: Session, record: ConsentRecord) -> None:
+    """Queue one `consent.changed` delivery per subscribed endpoint (call after adding the ledger record)."""
+    endpoint_ids = _subscribed(session)
+    if not endpoint_ids:
+        return
+    if record.seq is None:  # seq is the change-feed order receivers rely on; the database assigns it at flush
+        session.flush()
+    now, payload = utcnow(), payload_for(record)
+    session.add_all([WebhookDelivery(endpoint_id=endpoint_id, event=CONSENT_CHANGED, payload=payload,
+                                     status="pending", attempts=0, next_attempt_at=now, created_at=now)
+                     for endpoint_id in endpoint_ids])
+
+
+def list_deliveries(session: Session, *, status: str | None = None, endpoint_id: str | None = None,
+                    limit: int = 100) -> list[WebhookDelivery]:
+    """Deliveries, newest first, optionally of one status or endpoint."""
+    stmt = select(WebhookDelivery).order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+    if status is not None:
+        if status not in STATUSES:
+            raise InvalidInput(f"Unknown delivery status {status!r}", f"use one of: {', '.join(STATUSES)}")
+        stmt = stmt.where(WebhookDelivery.status == status)
+    if endpoint_id is not None:
+        stmt = stmt.where(WebhookDelivery.endpoint_id == endpoint_id)
+    return list(session.scalars(stmt.limit(max(1, min(limit, 1000)))))
+
+
+def redeliver(session: Session, delivery_id: str, *, actor: str) -> WebhookDelivery:
+    """Put a failed delivery back in the queue with fresh attempts."""
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is None:
+        raise NotFound(f"No webhook delivery {delivery_id!r}", "list them with `privet webhooks deliveries`")
+    if delivery.status != "failed":
+        raise Conflict(f"Delivery {delivery_id} is {delivery.status}, not failed",
+                       "only failed deliveries can be redelivered")
+    if not find_endpoint(session, delivery.endpoint_id).active:
+        raise Conflict("Its endpoint is deactivated", "add the endpoint again; deliveries go to active endpoints")
+    delivery.status, delivery.attempts, delivery.next_attempt_at = "pending", 0, utcnow()
+    audit(session, actor=actor, action="webhook.redelivered", object_type="webhook_delivery",
+          object_id=delivery.id, details={"endpoint_id": delivery.endpoint_id})
+    return delivery
+
+
+# --- signatures ---------------------------------------------------------------------------------------------
+def sign(secret: str, body: bytes, timestamp: int) -> str:
+    """The `Privet-Signature` header value for `body` sent at `timestamp` (unix seconds)."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify_signature(secret: str, header: str, body: bytes | str, *, tolerance: int = 300,
+                     now: datetime | None = None) -> bool:
+    """For receivers: True when `header` signs this exact raw `body` with `secret` within `tolerance` seconds."""
+    body = body.encode() if isinstance(body, str) else body
+    fields: dict[str, list[str]] = {}
+    for part in (header or "").split(","):
+        key, _, value = part.strip().partition("=")
+        fields.setdefault(key, []).append(value)
+    try:
+        timestamp = int(fields["t"][0])
+    except (KeyError, ValueError):
+        return False
+    if abs((now or utcnow()).timestamp() - timestamp) > tolerance:  # an old capture replayed later
+        return False
+    expected = sign(secret, body, timestamp).rpartition("v1=")[2]
+    return any(hmac.compare_digest(expected, given) for given in fields.get("v1", []))

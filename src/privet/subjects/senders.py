@@ -1,0 +1,165 @@
+"""Sending one-time codes to subjects: e-mail over SMTP, SMS through an HTTP gateway or the console.
+
+Errors never carry the address or number (they may reach logs and problem bodies); codes are never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import ssl
+from email.message import EmailMessage
+from functools import cache
+from importlib import resources
+from typing import Protocol
+
+import httpx
+import yaml
+
+from privet.kit.errors import InvalidInput, Unavailable
+from privet.settings import Settings
+
+LANGUAGES = ("en", "zh_CN")
+TIMEOUT_SECONDS = 10.0
+
+
+def language_of(value: str | None) -> str:
+    """The supported language closest to `value` (en, zh_CN); zh, zh-CN and zh-Hans map to zh_CN."""
+    tag = (value or "en").strip().replace("-", "_").lower()
+    if tag.startswith("zh"):
+        return "zh_CN"
+    if tag == "" or tag.startswith("en"):
+        return "en"
+    raise InvalidInput("This language is not supported", "use en or zh_CN")
+
+
+@cache
+def _texts(language: str) -> dict[str, str]:
+    source = resources.files("privet.subjects") / "templates" / f"{language}.yaml"
+    return yaml.safe_load(source.read_text(encoding="utf-8"))
+
+
+def render(key: str, language: str, **values: object) -> str:
+    """The subject-facing text `key` in `language`, with placeholders filled in."""
+    return _texts(language_of(language))[key].format(**values)
+
+
+class Sender(Protocol):
+    """Delivers one code message to one address or number."""
+
+    channel: str
+
+    def send_code(self, to: str, code: str, *, language: str, minutes: int) -> None: ...
+
+
+class EmailSender:
+    """Sends codes by e-mail through the SMTP server in settings (STARTTLS and login when configured)."""
+
+    channel = "email"
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def send_code(self, to: str, code: str, *, language: str, minutes: int) -> None:
+        """Send the code e-mail in the subject's language."""
+        message = EmailMessage()
+        message["From"] = self.settings.mail_from
+        message["To"] = to
+        message["Subject"] = render("code_email_subject", language, code=code, minutes=minutes)
+        message.set_content(render("code_email_body", language, code=code, minutes=minutes))
+        self.send(message)
+
+    def send(self, message: EmailMessage) -> None:
+        """Deliver a prepared message; failures become errors that name no recipient."""
+        s = self.settings
+        try:
+            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=TIMEOUT_SECONDS) as smtp:
+                if s.smtp_starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if s.smtp_username:
+                    smtp.login(s.smtp_username, s.smtp_password or "")
+                smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused:
+            raise InvalidInput("The mail server refused this e-mail address",
+                               "check the address, or verify with another identity") from None
+        except smtplib.SMTPAuthenticationError:
+            raise Unavailable("The mail server refused Privet's login",
+                              "check PRIVET_SMTP_USERNAME and PRIVET_SMTP_PASSWORD") from None
+        except (smtplib.SMTPException, OSError) as exc:  # str(exc) may quote the recipient: keep only the type
+            raise Unavailable(f"The e-mail could not be sent ({type(exc).__name__})",
+                              "check PRIVET_SMTP_HOST, PRIVET_SMTP_PORT and PRIVET_SMTP_STARTTLS, then try "
+                              "again") from None
+
+
+class SmsHttpSender:
+    """Posts SMS messages to an HTTP gateway: the JSON body template with {phone} and {message} filled in."""
+
+    channel = "sms"
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def body(self, phone: str, message: str) -> bytes:
+        """The request body: the template with both placeholders JSON-escaped (so quotes cannot break it)."""
+        filled = self.settings.sms_gateway_template
+        for name, value in (("{phone}", phone), ("{message}", message)):
+            filled = filled.replace(name, json.dumps(value, ensure_ascii=False)[1:-1])
+        try:
+            json.loads(filled)
+        except ValueError:
+            raise InvalidInput("PRIVET_SMS_GATEWAY_TEMPLATE is not a JSON template",
+                               'put {phone} and {message} inside JSON strings, e.g. '
+                               '{"to": "{phone}", "text": "{message}"}') from None
+        return filled.encode()
+
+    def send_code(self, to: str, code: str, *, language: str, minutes: int) -> None:
+        """Send the code SMS in the subject's language."""
+        self.send(to, render("code_sms", language, code=code, minutes=minutes))
+
+    def send(self, phone: str, message: str) -> None:
+        """Post one message; a connection failure or a non-2xx answer raises `Unavailable`."""
+        url = self.settings.sms_gateway_url
+        if not url:
+            raise Unavailable("No SMS gateway is configured", "set PRIVET_SMS_GATEWAY_URL, or PRIVET_SMS_SENDER="
+                                                              "console for development")
+        headers = {"Content-Type": "application/json; charset=utf-8", **self.settings.sms_gateway_headers}
+        try:
+            answer = httpx.post(url, content=self.body(phone, message), headers=headers, timeout=TIMEOUT_SECONDS)
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"The SMS gateway could not be reached ({type(exc).__name__})",
+                              "check PRIVET_SMS_GATEWAY_URL and that the gateway is up, then try again") from None
+        if not answer.is_success:
+            raise Unavailable(f"The SMS gateway refused the message (HTTP {answer.status_code})",
+                              "check the gateway's credentials in PRIVET_SMS_GATEWAY_HEADERS and the body "
+                              "template in PRIVET_SMS_GATEWAY_TEMPLATE")
+
+
+class ConsoleSmsSender:
+    """Development only: prints the SMS to standard output (never to the log)."""
+
+    channel = "sms"
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings
+
+    def send_code(self, to: str, code: str, *, language: str, minutes: int) -> None:
+        """Print the code SMS."""
+        self.send(to, render("code_sms", language, code=code, minutes=minutes))
+
+    def send(self, phone: str, message: str) -> None:
+        """Print one message."""
+        print(f"[privet sms to {phone}] {message}", flush=True)
+
+
+def sender_for(channel: str, settings: Settings) -> Sender:
+    """The configured sender for `email` or `sms`."""
+    if channel == "email":
+        return EmailSender(settings)
+    if channel == "sms":
+        kind = settings.sms_sender.strip().lower()
+        if kind == "http":
+            return SmsHttpSender(settings)
+        if kind == "console":
+            return ConsoleSmsSender(settings)
+        raise InvalidInput("PRIVET_SMS_SENDER is not known", "use console or http")
+    raise InvalidInput(f"No sender for channel {channel!r}", "use email or sms")
