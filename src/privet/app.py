@@ -79,4 +79,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     for router in (auth_router, taxonomy_router, datamap_router, subjects_router, verify_router, notices_router,
                    consent_router, decisions_router, webhooks_router, audit_router):
         app.include_router(router, prefix=API_PREFIX)
+    from privet.consent.api import wellknown_router
+
+    app.include_router(wellknown_router)  # /.well-known/gpc.json lives outside the API prefix
     return app

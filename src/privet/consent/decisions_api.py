@@ -1,5 +1,290 @@
-"""Decision routes (being written)."""
+"""Decision routes: one decision, a batch of up to 1,000, and the change feed the SDK's cache follows.
 
-from fastapi import APIRouter
+Speed: the app keeps one in-memory `Decider` (loaded on the first decision, off the event loop). Each request
+runs one cheap query (the ledger's max seq and the policy's version, `decider.generation`) and applies new ledger
+records before answering, so an answer never lags a recorded change; the decision itself is dict lookups, and
+the answer is serialised by hand rather than through response-model validation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from privet.auth.deps import require
+from privet.consent.decide import BAD_INPUT, UNKNOWN_SUBJECT, Decision
+from privet.consent.decider import Decider
+from privet.consent.snapshot import generation_statement
+from privet.consent.models import ConsentRecord
+from privet.kit.errors import InvalidInput, Problem
 
 router = APIRouter(prefix="/decisions", tags=["decisions"])
+MAX_BATCH = 1000
+_LOAD_LOCK = threading.Lock()
+Key = Annotated[str, Field(min_length=1, max_length=160)]
+
+
+class IdentityIn(BaseModel):
+    """An identity of the subject, e.g. {"type": "email", "value": "..."}; sent in the body, never in a URL."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Key
+    value: Annotated[str, Field(min_length=1, max_length=320)]
+
+
+class DecisionIn(BaseModel):
+    """Who (exactly one of subject_id, identity, visitor_id), for which purpose, and optionally more."""
+
+    model_config = ConfigDict(extra="forbid")
+    subject_id: Key | None = None
+    identity: IdentityIn | None = None
+    visitor_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    purpose: Key
+    categories: Annotated[list[Key], Field(max_length=64)] | None = Field(
+        None, description="Data categories to use; default: the purpose's own.")
+    region: Annotated[str, Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$|^EU$|^EEA$|^GLOBAL$")] | None = Field(
+        None, description="Where the data would be used; outside the organisation's region needs transfer consent.")
+    at: AwareDatetime | None = Field(None, description="Decide as the ledger stood at this time (default: now).")
+
+    @model_validator(mode="after")
+    def _one_holder(self) -> DecisionIn:
+        if sum(x is not None for x in (self.subject_id, self.identity, self.visitor_id)) != 1:
+            raise ValueError("name exactly one of subject_id, identity or visitor_id")
+        return self
+
+
+class BatchIn(BaseModel):
+    """Up to 1,000 questions answered in order."""
+
+    model_config = ConfigDict(extra="forbid")
+    items: list[DecisionIn]
+
+
+class DecisionOut(BaseModel):
+    """A decision; `holders` are the ledger holders it drew on (what the change feed names)."""
+
+    allowed: bool
+    reason: str
+    legal_basis: str | None
+    record_id: str | None
+    purpose: str
+    holders: list[str]
+
+
+class _Watch:
+    """Reads the store's generation through a raw DBAPI cursor: no ORM session, no transaction bookkeeping."""
+
+    def __init__(self, sessionmaker) -> None:  # noqa: ANN001
+        bind = sessionmaker.kw["bind"]
+        self.sql = str(generation_statement().compile(dialect=bind.dialect))
+        if isinstance(bind, Connection):  # tests: the caller's connection, inside its transaction
+            self.dbapi = bind.connection.dbapi_connection
+        else:  # a connection of its own, out of the pool, reading committed state statement by statement
+            raw = bind.raw_connection()
+            raw.detach()
+            self.dbapi = raw.dbapi_connection
+            if bind.dialect.name != "sqlite":  # Privet's SQLite connections already run in autocommit mode
+                self.dbapi.rollback()  # a pool pre-ping may have opened a transaction
+                self.dbapi.autocommit = True
+        self.lock = threading.Lock()
+
+    def __call__(self) -> tuple:
+        with self.lock:
+            cursor = self.dbapi.cursor()
+            try:
+                cursor.execute(self.sql)
+                return tuple(cursor.fetchone())
+            finally:
+                cursor.close()
+
+
+class BatchOut(BaseModel):
+    """The answers, in the order of the questions."""
+
+    items: list[DecisionOut]
+
+
+def load_decider(app) -> Decider:  # noqa: ANN001
+    """Load the app's Decider once (thread-safe); the lifespan may call it in a thread to warm up a worker."""
+    with _LOAD_LOCK:
+        decider = getattr(app.state, "decider", None)
+        if decider is None:
+            with app.state.sessionmaker() as session:
+                decider = Decider.load(session)
+            app.state.decision_watch = _Watch(app.state.sessionmaker)
+            app.state.decider = decider
+        return decider
+
+
+async def current_decider(request: Request) -> Decider:
+    """The app's Decider, loaded once (in a worker thread), brought up to date with the store: one raw query."""
+    state = request.app.state
+    decider = getattr(state, "decider", None)
+    if decider is None:
+        decider = await anyio.to_thread.run_sync(load_decider, request.app)
+    gen = state.decision_watch()
+    if gen != decider.generation:
+        with state.sessionmaker() as session:
+            decider.refresh(session, gen)
+    return decider
+
+
+class _Sessions:
+    """An ORM session opened only if a question needs the store (identities, earlier times, new subjects)."""
+
+    def __init__(self, factory) -> None:  # noqa: ANN001
+        self.factory, self.session = factory, None
+
+    def get(self) -> Session:
+        if self.session is None:
+            self.session = self.factory()
+        return self.session
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+
+
+def _one(decider: Decider, q: tuple, sessions: _Sessions, keyring) -> tuple[Decision, list[str]]:  # noqa: ANN001
+    """q = (subject_id, identity, visitor_id, purpose, categories, region, at)."""
+    subject_id, identity, visitor_id, purpose, categories, region, at = q
+    if identity is not None:
+        from privet.subjects.service import find_subject
+
+        found = find_subject(sessions.get(), keyring, identity.type, identity.value)
+        subject_id = found.id if found is not None else ""  # "": no such subject
+    session = sessions.get() if at is not None else None
+    decision = decider.decide(purpose, subject_id, visitor_id, categories, region, at, session=session)
+    if decision.reason == UNKNOWN_SUBJECT and subject_id:  # perhaps created since the snapshot: look in the store
+        decision = decider.decide(purpose, subject_id, visitor_id, categories, region, at, session=sessions.get())
+    return decision, decider.holder_keys(subject_id, visitor_id)
+
+
+def _question(item: DecisionIn) -> tuple:
+    return item.subject_id, item.identity, item.visitor_id, item.purpose, item.categories, item.region, item.at
+
+
+def _encode(decision: Decision, purpose: str, holders: list[str]) -> str:
+    """One answer as JSON, by hand: reason codes, bases and record ids are plain ASCII keys; the rest is escaped."""
+    basis, record = decision.legal_basis, decision.record_id
+    return (f'{{"allowed":{"true" if decision.allowed else "false"},"reason":"{decision.reason}",'
+            f'"legal_basis":{"null" if basis is None else _dumps(basis)},'
+            f'"record_id":{"null" if record is None else _dumps(record)},"purpose":{_dumps(purpose)},'
+            f'"holders":{_dumps(holders)}}}')
+
+
+def _fast_items(body: bytes) -> list[tuple]:
+    """Batch items as questions: plain {subject_id|visitor_id, purpose} items are checked by hand (the common case,
+    ~10x cheaper than a model each); anything else goes through DecisionIn for full validation and error paths."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise RequestValidationError([{"loc": ("body",), "msg": "the body is not JSON", "type": "json"}]) from None
+    items = data.get("items") if isinstance(data, dict) and set(data) == {"items"} else None
+    if not isinstance(items, list):
+        _validate(BatchIn, data, ("body",))
+    if len(items) > MAX_BATCH:
+        raise InvalidInput(f"Batch too large: {len(items):,} items, at most {MAX_BATCH:,}",
+                           f"split it into batches of {MAX_BATCH:,} or fewer")
+    out = []
+    for i, item in enumerate(items):
+        purpose = item.get("purpose") if type(item) is dict and len(item) == 2 else None
+        if type(purpose) is str and 0 < len(purpose) <= 160:
+            sid, vid = item.get("subject_id"), item.get("visitor_id")
+            if type(sid) is str and 0 < len(sid) <= 160:
+                out.append((sid, None, None, purpose, None, None, None))
+                continue
+            if type(vid) is str and 0 < len(vid) <= 64:
+                out.append((None, None, vid, purpose, None, None, None))
+                continue
+        out.append(_question(_validate(DecisionIn, item, ("body", "items", i))))
+    return out
+
+
+def _validate(model: type[BaseModel], data: object, where: tuple) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": (*where, *e["loc"])} for e in exc.errors()]) from None
+
+
+def _bad_input(decision: Decision, purpose: str, where: str) -> Problem:
+    if decision.reason == "UNKNOWN_PURPOSE":
+        return Problem(f"unknown purpose {purpose!r}", f"{where}.purpose",
+                       "use a purpose key of the taxonomy (privet taxonomy list purposes)")
+    return Problem("unknown data category", f"{where}.categories",
+                   "use category keys of the taxonomy (privet taxonomy list categories)")
+
+
+def _json(body: object) -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
+
+
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+@router.post("", summary="Decide whether a subject's data may be used for a purpose.",
+             dependencies=[Depends(require("decide"))], responses={200: {"model": DecisionOut}})
+async def decide_one(body: DecisionIn, request: Request) -> Response:
+    decider, sessions = await current_decider(request), _Sessions(request.app.state.sessionmaker)
+    try:
+        decision, holders = _one(decider, _question(body), sessions, request.app.state.keyring)
+    finally:
+        sessions.close()
+    if decision.reason in BAD_INPUT:
+        problem = _bad_input(decision, body.purpose, "body")
+        raise InvalidInput(problem.message.capitalize(), problem.hint, [problem])
+    return Response(_encode(decision, body.purpose, holders), media_type="application/json")
+
+
+@router.post("/batch", summary="Decide up to 1,000 questions at once, answered in order.",
+             dependencies=[Depends(require("decide"))], responses={200: {"model": BatchOut}},
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+                 "type": "object", "required": ["items"], "additionalProperties": False, "properties": {
+                     "items": {"type": "array", "maxItems": MAX_BATCH,
+                               "items": {"$ref": "#/components/schemas/DecisionIn"}}}}}}}})
+async def decide_batch(request: Request) -> Response:
+    questions = _fast_items(await request.body())  # parsed by hand: see _fast_items
+    keyring = request.app.state.keyring
+    decider, sessions = await current_decider(request), _Sessions(request.app.state.sessionmaker)
+    try:
+        answers = [_one(decider, q, sessions, keyring) for q in questions]
+    finally:
+        sessions.close()
+    bad = [_bad_input(d, q[3], f"body.items.{i}") for i, (q, (d, _)) in enumerate(zip(questions, answers))
+           if d.reason in BAD_INPUT]
+    if bad:
+        raise InvalidInput(f"{len(bad)} item(s) name unknown purposes or categories", "fix them and send the batch "
+                           "again; nothing was decided", bad)
+    body = ",".join([_encode(d, q[3], h) for q, (d, h) in zip(questions, answers)])
+    return Response('{"items":[' + body + "]}", media_type="application/json")
+
+
+def policy_tag(decider: Decider) -> str:
+    """Changes whenever the policy (data map, notices) changes: SDK caches drop everything then."""
+    return hashlib.sha256(repr(decider.policy.key).encode()).hexdigest()[:16]
+
+
+@router.get("/changes", summary="Ledger changes after a seq: which holder and purpose changed, no identities.",
+            dependencies=[Depends(require("decide"))])
+async def changes(request: Request, after: int = Query(0, ge=0, description="The last seq already seen."),
+                  limit: int = Query(1000, ge=1, le=10_000, description="Changes per page.")) -> Response:
+    r = ConsentRecord.__table__.c
+    decider = await current_decider(request)
+    with request.app.state.sessionmaker() as session:
+        rows = session.execute(select(r.seq, r.subject_id, r.visitor_id, r.purpose).where(r.seq > after)
+                               .order_by(r.seq).limit(limit)).all()
+    items = [{"seq": seq, "holder": f"s:{sid}" if sid is not None else f"v:{vid}", "purpose": purpose}
+             for seq, sid, vid, purpose in rows]
+    return _json({"changes": items, "last_seq": items[-1]["seq"] if items else after, "more": len(items) == limit,
+                  "head": decider.seq, "policy": policy_tag(decider)})

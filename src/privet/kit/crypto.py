@@ -35,8 +35,12 @@ class Keyring:
         return cls(master_secret(settings))
 
     def derive(self, purpose: str, length: int = 32) -> bytes:
-        """A subkey for one purpose (HMAC-SHA256 of the purpose under the master secret)."""
-        return hmac.new(self.master, purpose.encode(), hashlib.sha256).digest()[:length]
+        """A subkey for one purpose (HMAC-SHA256 of the purpose under the master secret), memoised."""
+        cache = self.__dict__.setdefault("_derived", {})  # frozen dataclass: a private cache, not a field
+        key = (purpose, length)
+        if key not in cache:
+            cache[key] = hmac.new(self.master, purpose.encode(), hashlib.sha256).digest()[:length]
+        return cache[key]
 
     # --- encryption at rest -------------------------------------------------------------------------------
     def encrypt(self, plaintext: str | bytes, *, context: str) -> bytes:

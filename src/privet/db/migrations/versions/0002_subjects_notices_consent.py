@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 15:44:43.300505
+Create Date: 2026-11-23 16:17:02.996662
 """
 from alembic import op
 import sqlalchemy as sa

@@ -1,0 +1,206 @@
+"""The in-memory Decider: decisions for "now" from a snapshot (privet.consent.snapshot), kept current by the
+ledger's change feed (records with a higher `seq`) and by the audit chain (subjects whose age, merges, visitor
+links or guardians changed). A decision is a handful of dictionary lookups and one call of the rules.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from privet.consent import decide as rules
+from privet.consent.decide import Decision, evaluate, fold, ts
+from privet.consent.models import VisitorLink
+from privet.consent.policy import load_policy
+from privet.consent.snapshot import _R, NOAGE, Snapshot, generation, subjects_changed
+from privet.kit import clock
+from privet.subjects.models import Subject
+
+_EMPTY: dict = {}
+_MISSING = object()
+
+
+def _now() -> float:
+    frozen = clock._frozen.get()  # noqa: SLF001 - honour kit.clock.frozen_at without building a datetime
+    return time.time() if frozen is None else frozen.timestamp()
+
+
+class Decider(Snapshot):
+    """Decisions from memory. `load` once, then `sync` before deciding to stay correct."""
+
+    @classmethod
+    def load(cls, session: Session) -> Decider:
+        """Read the whole projection, the separate-consent and GPC records, and every subject's age dates."""
+        decider = cls(load_policy(session))
+        decider.generation = generation(session)  # read first: later changes are re-applied by refresh (idempotent)
+        decider.seq = decider.generation[1] or 0
+        decider._load_subjects(session, None)
+        decider._load_links(session, None, None)
+        decider._load_states(session, None)
+        decider._load_records(session, or_(_R.separate_kind.is_not(None), _R.method == "gpc"), kinds_only=True)
+        return decider
+
+    @classmethod
+    def for_holder(cls, session: Session, *, subject_id: str | None = None, identity: tuple[str, str] | None = None,
+                   visitor_id: str | None = None, keyring=None, at: datetime | None = None) -> Decider:  # noqa: ANN001
+        """A snapshot of one holder only: its projection rows, or its ledger as it stood at `at`."""
+        from privet.subjects.service import find_subject, holder_ids, resolve
+
+        decider = cls(load_policy(session))
+        decider.as_of = ts(at)
+        subject = None
+        if identity is not None:
+            if keyring is None:
+                raise ValueError("finding a subject by identity needs the keyring")
+            subject = find_subject(session, keyring, identity[0], identity[1])
+            decider.subject_for_request = subject.id if subject is not None else ""
+        elif subject_id is not None:
+            subject = session.get(Subject, subject_id)
+            decider.subject_for_request = subject_id
+        elif visitor_id is not None:
+            link = session.get(VisitorLink, visitor_id)
+            subject = session.get(Subject, link.subject_id) if link is not None else None
+        ids = holder_ids(session, resolve(session, subject)) if subject is not None else []
+        if subject is not None and subject.id not in ids:
+            ids.append(subject.id)
+        decider._load_subjects(session, ids)
+        decider._load_links(session, ids, [visitor_id] if visitor_id else [])
+        guardians = {g[0] for links in decider._guardians.values() for g in links}
+        if guardians:  # guardians merged since they consented: their ids
+            c = Subject.__table__.c
+            decider._load_subjects(session, list(session.execute(select(c.id).where(
+                or_(c.id.in_(guardians), c.merged_into_id.in_(guardians)))).scalars()))
+        visitors = sorted({visitor_id, *(v for s in ids for v in decider._visitors.get(s, ()))} - {None})
+        holders = [f"s:{i}" for i in ids] + [f"v:{v}" for v in visitors]
+        where = or_(_R.subject_id.in_(ids), _R.visitor_id.in_(visitors))
+        if at is None:
+            decider._load_states(session, holders)
+            decider._load_records(session, where & or_(_R.separate_kind.is_not(None), _R.method == "gpc"),
+                                  kinds_only=True)
+        else:
+            decider._load_records(session, where & (_R.at <= at), kinds_only=False)
+        return decider
+
+    # ---- staying current -------------------------------------------------------------------------------------
+    def sync(self, session: Session) -> bool:
+        """Refresh when anything moved since the last look (one cheap query). True if it did."""
+        now = generation(session)
+        if now == self.generation:
+            return False
+        self.refresh(session, now)
+        return True
+
+    def refresh(self, session: Session, gen: tuple | None = None) -> int:
+        """Apply the ledger records after the last seen seq (the change feed), re-read the subjects the audit chain
+        says changed (ages, merges, links), and reload the policy if the data map or notices changed."""
+        with self._lock:
+            gen = gen or generation(session)
+            old = self.generation or (0, 0, None, None, None)
+            if gen[2:] != old[2:]:
+                policy = load_policy(session)
+                if policy is not self.policy:
+                    self._set_policy(policy)
+            touched = self._load_records(session, _R.seq > self.seq, kinds_only=False)
+            changed = subjects_changed(session, old[0] or 0) if gen[0] != old[0] else []
+            ids = sorted({k for k in touched + changed if not k.startswith("v:")})
+            visitors = sorted({k[2:] for k in touched if k.startswith("v:")})
+            if ids or visitors:
+                self._load_subjects(session, ids)
+                self._load_links(session, ids, visitors)
+            self.generation = gen
+            return len(touched) + len(changed)
+
+    # ---- deciding ------------------------------------------------------------------------------------------
+    def holder_view(self, subject_id: str | None, visitor_id: str | None,
+                    session: Session | None = None) -> tuple | None:
+        """(subject id, slots, GPC time, age) for a subject or visitor; None for an unknown subject."""
+        sid = subject_id
+        if sid is None and visitor_id is not None:
+            sid = self._visitor_of.get(visitor_id)
+            if sid is None:
+                key = "v:" + visitor_id
+                return None, self._slots.get(key, _EMPTY), self._gpc.get(key), NOAGE
+        sid = self._survivor(sid)
+        age = self._subjects.get(sid)
+        if age is None:
+            if session is None or self.as_of is not None or not sid:
+                return None
+            self._load_subjects(session, [sid])  # created after the snapshot was taken
+            age = self._subjects.get(sid)
+            if age is None:
+                return None
+            sid = self._survivor(sid)
+        group = self._groups.get(sid)
+        if group is None:
+            return sid, self._slots.get(sid, _EMPTY), self._gpc.get(sid), age
+        slots: dict = {}
+        gpc = None
+        for key in group:
+            for slot, e in tuple(self._slots.get(key, _EMPTY).items()):
+                fold(slots, slot, e)
+            moment = self._gpc.get(key)
+            if moment is not None and (gpc is None or moment > gpc):
+                gpc = moment
+        return sid, slots, gpc, age
+
+    def holder_keys(self, subject_id: str | None, visitor_id: str | None) -> list[str]:
+        """The ledger holders ("s:<id>", "v:<id>") a decision for this subject or visitor draws on."""
+        sid = subject_id
+        if sid is None and visitor_id is not None:
+            sid = self._visitor_of.get(visitor_id)
+            if sid is None:
+                return ["v:" + visitor_id]
+        if not sid:
+            return []
+        sid = self._survivor(sid)
+        group = self._groups.get(sid)
+        return [k if k.startswith("v:") else "s:" + k for k in group] if group else ["s:" + sid]
+
+    def decide(self, purpose: str, subject_id: str | None = None, visitor_id: str | None = None,
+               categories: list[str] | tuple | None = None, region: str | None = None, at: datetime | None = None,
+               *, identity: tuple[str, str] | None = None, session: Session | None = None,
+               keyring=None) -> Decision:  # noqa: ANN001
+        """Decide for a subject (id or identity) or a visitor; an earlier `at` or an identity needs a session."""
+        if (at is not None and self.as_of is None) or identity is not None:
+            if session is None:
+                raise ValueError("an identity or an earlier time is looked up in the store: pass session=")
+            if at is not None:
+                return rules.decide(session, purpose=purpose, subject_id=subject_id, identity=identity,
+                                    visitor_id=visitor_id, categories=categories, region=region, at=at,
+                                    keyring=keyring)
+            from privet.subjects.service import find_subject
+
+            found = find_subject(session, keyring, identity[0], identity[1])
+            subject_id = found.id if found is not None else ""  # "": no such subject
+        pp = self._pp.get(purpose, _MISSING)
+        if pp is None or pp is _MISSING:
+            return Decision(False, rules.UNDECLARED_PURPOSE if pp is None else rules.UNKNOWN_PURPOSE)
+        if categories:
+            categories = tuple(categories)
+            denied = self.checks.categories(pp, categories)[0]
+            if denied is not None:
+                return denied  # bad input before any lookup
+        if subject_id is not None and self.as_of is None and subject_id not in self._special:
+            # the common case, inlined: a known subject without merges, linked visitors or guardians
+            age = self._subjects.get(subject_id)
+            if age is not None:
+                return evaluate(self.policy, self.checks, pp, self._slots.get(subject_id, _EMPTY),
+                                self._gpc.get(subject_id), age, (), categories, region, _now(),
+                                self._material[pp.key])
+        if subject_id is None and visitor_id is None:
+            raise ValueError("name a subject, an identity or a visitor")
+        view = self.holder_view(subject_id, visitor_id, session)
+        if view is None:
+            return Decision(False, rules.UNKNOWN_SUBJECT, pp.basis)
+        sid, slots, gpc, age = view
+        if self.as_of is None:
+            now, material = _now(), self._material[pp.key]
+        else:
+            moment = at or datetime.fromtimestamp(self.as_of, timezone.utc)
+            now, material = self.as_of, ts(self.policy.material_before(pp.key, moment))
+        links = self._guardians.get(sid, ()) if sid else ()
+        return evaluate(self.policy, self.checks, pp, slots, gpc, age, self._expand(links) if links else (),
+                        categories, region, now, material)
