@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     smtp_username: str | None = Field(None, description="SMTP login (optional).")
     smtp_password: str | None = Field(None, description="SMTP password (optional).")
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    mail_sender: str = Field("smtp", description="How e-mails to subjects are sent: `smtp` (the smtp_* settings) "
+                             "or `console` (printed, development; `make run` uses it).")
     mail_from: str = Field("privacy@localhost", description="From address of e-mails to subjects.")
     sms_sender: str = Field("console", description="How SMS codes are sent: `console` (printed, development) "
                             "or `http` (an HTTP gateway, see the sms_gateway_* settings).")

@@ -118,3 +118,16 @@ def test_sender_choice_and_languages(settings: Settings) -> None:
     with pytest.raises(InvalidInput, match="language"):
         language_of("fr")
     assert render("code_sms", "zh-CN", code="000111", minutes=5) == "您的验证码是 000111，5 分钟内有效。"
+
+
+def test_console_email_sender_prints_the_code_in_the_language(capsys) -> None:  # noqa: ANN001
+    from privet.settings import Settings
+    from privet.subjects.senders import ConsoleEmailSender, sender_for
+
+    sender = sender_for("email", Settings(mail_sender="console", secret_key="x" * 32))
+    assert isinstance(sender, ConsoleEmailSender)
+    sender.send_code("someone@example.org", "654321", language="zh_CN", minutes=10)
+    out = capsys.readouterr().out
+    assert "654321" in out and "someone@example.org" in out
+    with pytest.raises(Exception, match="PRIVET_MAIL_SENDER"):
+        sender_for("email", Settings(mail_sender="pigeon", secret_key="x" * 32))

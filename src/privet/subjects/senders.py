@@ -151,9 +151,29 @@ class ConsoleSmsSender:
         print(f"[privet sms to {phone}] {message}", flush=True)
 
 
+class ConsoleEmailSender:
+    """Development only (`PRIVET_MAIL_SENDER=console`): prints the e-mail to standard output, never to the log."""
+
+    channel = "email"
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings
+
+    def send_code(self, to: str, code: str, *, language: str, minutes: int) -> None:
+        """Print the code e-mail."""
+        subject = render("code_email_subject", language, code=code, minutes=minutes)
+        body = render("code_email_body", language, code=code, minutes=minutes)
+        print(f"[privet e-mail to {to}] {subject}\n{body}", flush=True)
+
+
 def sender_for(channel: str, settings: Settings) -> Sender:
     """The configured sender for `email` or `sms`."""
     if channel == "email":
+        kind = settings.mail_sender.strip().lower()
+        if kind == "console":
+            return ConsoleEmailSender(settings)
+        if kind != "smtp":
+            raise InvalidInput("PRIVET_MAIL_SENDER is not known", "use smtp or console")
         return EmailSender(settings)
     if channel == "sms":
         kind = settings.sms_sender.strip().lower()
