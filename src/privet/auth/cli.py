@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from datetime import timedelta
 
 import typer
+from privet.kit.cliutil import cli_actor as _actor
 
 users_app = typer.Typer(help="Admin console users.", no_args_is_help=True)
 apikeys_app = typer.Typer(help="API keys for services.", no_args_is_help=True)
-
-
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 def _read_password(from_stdin: bool) -> str | None:

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import datetime
 from pathlib import Path
 
 import typer
 
 from privet.consent.decide_cli import decide_command
+from privet.kit.cliutil import cli_actor as _actor
 
 app = typer.Typer(help="The consent ledger: show, grant, withdraw, decide, import, rebuild.", no_args_is_help=True)
 app.command("decide")(decide_command)
 
 TYPE = typer.Option(..., "--type", help="Identity type: email, phone, user_id, device_serial, wechat_openid, ...")
 VALUE = typer.Option(..., "--value", help="The identity value (it is only used to find the subject).")
-
-
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 def _keyring():  # noqa: ANN202

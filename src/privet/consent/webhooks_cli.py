@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import getpass
 import time
 
 import typer
+from privet.kit.cliutil import cli_actor as _actor
 
 app = typer.Typer(help="Webhooks for consent changes: add, list, deliver.", no_args_is_help=True)
-
-
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 def _when(moment) -> str:  # noqa: ANN001

@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import getpass
-import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from privet.datamap.cli_import import import_fides_command, scaffold_command
 from privet.kit.errors import PrivetError
+from privet.kit.cliutil import cli_actor as _actor, console as _console
 
 app = typer.Typer(help="The data map as code: manifests, versions and rule checks.", no_args_is_help=True)
 app.command("scaffold")(scaffold_command)
 app.command("import-fides")(import_fides_command)
 
 PATH_HELP = "A manifest YAML file or a folder of them."
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no passwd entry (containers)
-        return "cli:unknown"
-
-
-def _console() -> Console:
-    """Rich output; wide when piped (CI logs) so findings are not wrapped into unreadable columns."""
-    return Console() if sys.stdout.isatty() else Console(width=200)
 
 
 def _fail(exc: PrivetError) -> None:

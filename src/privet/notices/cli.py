@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import getpass
 import re
-import sys
 from datetime import date
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from privet.kit.errors import InvalidInput
+from privet.kit.cliutil import cli_actor as _actor, console as _console
 
 app = typer.Typer(help="Privacy policies and notices: publish, list, show, diff.", no_args_is_help=True)
 _LANG = re.compile(r"^[a-z]{2,3}(_[A-Z][A-Za-z]{1,3})?$")
 _FORMATS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text"}
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no passwd entry (containers)
-        return "cli:unknown"
-
-
-def _console() -> Console:
-    return Console() if sys.stdout.isatty() else Console(width=200)
 
 
 def _read(path: Path) -> str:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 
 import typer
+from privet.kit.cliutil import cli_actor as _actor
 
 app = typer.Typer(help="Data subjects, identities and guardians.", no_args_is_help=True)
-
-
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 def _keyring():  # noqa: ANN202
