@@ -15,6 +15,8 @@ import threading
 from datetime import datetime
 
 from sqlalchemy import String, func, or_, select, type_coerce
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import Session
 
 from privet.consent import decide as rules
@@ -32,10 +34,28 @@ def _raw(column):  # noqa: ANN001, ANN202 - the driver's value, without the colu
     return type_coerce(column, String())
 
 
+class epoch(FunctionElement):  # noqa: N801 - used like a SQL function
+    """A timestamp column as read for a snapshot: POSIX seconds computed by PostgreSQL, raw text on SQLite."""
+
+    type = String()
+    inherit_cache = True
+    name = "epoch"
+
+
+@compiles(epoch)
+def _epoch_raw(element: epoch, compiler, **kw) -> str:  # noqa: ANN001
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(epoch, "postgresql")
+def _epoch_pg(element: epoch, compiler, **kw) -> str:  # noqa: ANN001
+    return f"EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})::float8"
+
+
 def stamp(value: object) -> float | None:
-    """A driver datetime value (SQLite: naive UTC text; PostgreSQL: aware datetime) as a POSIX timestamp."""
-    if value is None:
-        return None
+    """A snapshot timestamp (PostgreSQL: seconds; SQLite: naive UTC text; else a datetime) as POSIX seconds."""
+    if value is None or type(value) is float:
+        return value  # type: ignore[return-value]
     if type(value) is str:
         return (datetime.fromisoformat(value) - _EPOCH).total_seconds()
     return value.timestamp() if value.tzinfo else (value - _EPOCH).total_seconds()
@@ -49,7 +69,7 @@ def day_number(value: object) -> int:
 
 
 _RECORD_COLS = (_R.subject_id, _R.visitor_id, _R.purpose, _R.event, _R.seq, _R.legal_basis, _R.separate_kind,
-                _raw(_R.categories), _R.guardian_id, _raw(_R.at), _raw(_R.expires_at), _R.id, _R.method)
+                _raw(_R.categories), _R.guardian_id, epoch(_R.at), epoch(_R.expires_at), _R.id, _R.method)
 
 
 def generation_statement():  # noqa: ANN201 - a Core select
@@ -135,7 +155,7 @@ class Snapshot:
     def _load_links(self, session: Session, ids: list[str] | None, visitors: list[str] | None) -> None:
         v, g = VisitorLink.__table__.c, GuardianLink.__table__.c
         links = select(v.visitor_id, v.subject_id)
-        guardians = select(g.child_id, g.guardian_id, _raw(g.attested_at), _raw(g.verified_at), _raw(g.revoked_at))
+        guardians = select(g.child_id, g.guardian_id, epoch(g.attested_at), epoch(g.verified_at), epoch(g.revoked_at))
         if ids is not None:
             links = links.where(or_(v.subject_id.in_(ids), v.visitor_id.in_(visitors or [])))
             guardians = guardians.where(g.child_id.in_(ids))
@@ -188,7 +208,7 @@ class Snapshot:
     def _load_states(self, session: Session, holders: list[str] | None) -> None:
         s = ConsentState.__table__.c
         stmt = select(s.holder, s.purpose, s.event, s.record_seq, s.legal_basis, s.separate_kind, _raw(s.categories),
-                      s.guardian_id, _raw(s.at), _raw(s.expires_at), _R.id, _R.method).join_from(
+                      s.guardian_id, epoch(s.at), epoch(s.expires_at), _R.id, _R.method).join_from(
             ConsentState.__table__, ConsentRecord.__table__, _R.seq == s.record_seq)
         if holders is not None:
             stmt = stmt.where(s.holder.in_(holders))
