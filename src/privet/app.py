@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import threading
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -16,6 +18,15 @@ from privet.kit.web import on_privet_error, on_unexpected_error, on_validation_e
 from privet.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
+
+
+def _warm_decider(app: FastAPI) -> None:
+    from privet.consent.decisions_api import load_decider
+
+    try:
+        load_decider(app)
+    except Exception:  # noqa: BLE001 - the first decision loads it again and reports a real problem
+        logging.getLogger("privet").warning("the decision snapshot could not be loaded ahead of the first request")
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
@@ -38,6 +49,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.state.sessionmaker = make_sessionmaker(bound)
         app.state.keyring = Keyring.from_settings(settings)
         worker = None
+        if own:  # a worker answers decisions fast from its first request: load the Decider now, off the loop
+            threading.Thread(target=_warm_decider, args=(app,), name="privet-warm-decider", daemon=True).start()
         # Tests pass their own engine: its single connection must not be shared with a background task.
         if own and settings.webhook_delivery_in_process:
             from privet.consent.webhooks import delivery_loop
@@ -59,6 +72,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_exception_handler(PrivetError, on_privet_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(Exception, on_unexpected_error)
+    from privet.consent.fastpath import DecisionFastLane
+
+    app.add_middleware(DecisionFastLane, path=f"{API_PREFIX}/decisions")
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers.",
              openapi_extra={"x-privet-public": True})  # public: see privet.auth.deps

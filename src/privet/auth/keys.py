@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -21,6 +22,37 @@ from privet.kit.errors import Conflict, InvalidInput, NotFound, Problem
 # prefix: "pk_" + 8 hex (public, shown in lists and audit); secret: 32 random bytes, base64url (43 chars)
 TOKEN = re.compile(r"^pvt_(pk_[0-9a-f]{8})_([A-Za-z0-9_-]{43})$")
 LAST_USED_EVERY = timedelta(minutes=1)  # one write per key per minute at most, not one per request
+# A key checked against the store is trusted for a few seconds in this process: authentication would otherwise
+# be a store round trip per request (the decision API's main cost). Revoking a key clears this process's cache at
+# once; other processes notice within RECENT_SECONDS.
+RECENT_SECONDS = 5.0
+RECENT_MAX = 10_000
+_recent: dict[str, tuple[float, Principal]] = {}
+
+
+def recent_principal(token: str) -> Principal | None:
+    """The principal of a token checked in the last few seconds, without touching the store."""
+    entry = _recent.get(token)
+    if entry is None:
+        return None
+    if entry[0] <= time.monotonic():
+        _recent.pop(token, None)
+        return None
+    return entry[1]
+
+
+def _remember(token: str, principal: Principal, expires_at: datetime | None) -> None:
+    if len(_recent) >= RECENT_MAX:
+        _recent.clear()
+    until = time.monotonic() + RECENT_SECONDS
+    if expires_at is not None:  # never trust a key past its own expiry
+        until = min(until, time.monotonic() + (expires_at - utcnow()).total_seconds())
+    _recent[token] = (until, principal)
+
+
+def forget_recent() -> None:
+    """Drop every remembered key check (after a revocation)."""
+    _recent.clear()
 
 
 def _digest(token: str) -> str:
@@ -81,6 +113,7 @@ def revoke_api_key(session: Session, id_or_prefix: str, *, actor: str) -> ApiKey
         raise Conflict(f"API key {key.prefix} is already revoked", "nothing to do")
     key.revoked_at = utcnow()
     session.flush()
+    forget_recent()
     record(session, actor=actor, action="apikey.revoked", object_type="apikey", object_id=key.id,
            details={"prefix": key.prefix})
     return key
@@ -98,6 +131,7 @@ def principal_for_api_key(session: Session, token: str) -> Principal | None:
     if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
         return None
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_EVERY:
-        key.last_used_at = now
-        session.flush()
-    return Principal(kind="apikey", id=key.id, name=key.prefix, scopes=frozenset(key.scopes))
+        key.last_used_at = now  # written when the caller commits (best effort: see auth.deps.require)
+    principal = Principal(kind="apikey", id=key.id, name=key.prefix, scopes=frozenset(key.scopes))
+    _remember(token, principal, key.expires_at)
+    return principal

@@ -129,14 +129,27 @@ def load_decider(app) -> Decider:  # noqa: ANN001
 async def current_decider(request: Request) -> Decider:
     """The app's Decider, loaded once (in a worker thread), brought up to date with the store: one raw query."""
     state = request.app.state
-    decider = getattr(state, "decider", None)
-    if decider is None:
-        decider = await anyio.to_thread.run_sync(load_decider, request.app)
+    if getattr(state, "decider", None) is None:
+        await anyio.to_thread.run_sync(load_decider, request.app)
+    return fresh_decider(state)
+
+
+def fresh_decider(state) -> Decider:  # noqa: ANN001
+    """The loaded Decider brought up to date with the store (one raw query; a refresh when the ledger moved)."""
+    decider = state.decider
     gen = state.decision_watch()
     if gen != decider.generation:
         with state.sessionmaker() as session:
             decider.refresh(session, gen)
     return decider
+
+
+def quick_answer(decider: Decider, subject_id: str | None, visitor_id: str | None, purpose: str) -> bytes | None:
+    """A plain decision's answer as bytes, or None when it needs the store or an error answer (the full route)."""
+    decision = decider.decide(purpose, subject_id, visitor_id, None, None, None)
+    if decision.reason in BAD_INPUT or decision.reason == UNKNOWN_SUBJECT:
+        return None
+    return _encode(decision, purpose, decider.holder_keys(subject_id, visitor_id)).encode()
 
 
 class _Sessions:

@@ -60,8 +60,18 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
     dbapi_conn.isolation_level = None
 
 
+WRITE = {"privet_write": True}  # execution options of a session that will write (see begin_write)
+
+
 def _sqlite_begin(conn) -> None:  # noqa: ANN001
-    conn.exec_driver_sql("BEGIN")
+    # A deferred transaction that reads and then writes fails at once ("database is locked") when another writer
+    # committed in between; one that announces its write up front waits its turn (the busy timeout) instead.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("privet_write") else "BEGIN")
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a writer (SQLite: take the write lock first; elsewhere: no change)."""
+    session.connection(execution_options=WRITE)
 
 
 def make_sessionmaker(bind: Engine) -> sessionmaker[Session]:

@@ -10,13 +10,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from privet.db.engine import session_scope
+from privet.db.engine import begin_write, session_scope
 from privet.kit.errors import InvalidInput, PrivetError, Problem
 
 
 def _session(request: Request) -> Iterator[Session]:
     """One session per request, committed once when the route returns without error."""
     with session_scope(request.app.state.sessionmaker) as session:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            begin_write(session)  # SQLite: queue for the write lock now rather than fail on it later
         yield session
 
 

@@ -1,0 +1,81 @@
+"""The decision API's fast lane answers exactly as the full route, follows the ledger, and falls back safely."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from privet.auth.keys import create_api_key, revoke_api_key
+from privet.consent import decisions_api, ledger
+
+pytestmark = pytest.mark.usefixtures("keptek")
+URL = "/api/v1/decisions"
+PURPOSE = "marketing.communications"
+
+
+@pytest.fixture
+def lane_calls(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Records each answer the fast lane gave (None: it handed the request to the full route)."""
+    calls, real = [], decisions_api.quick_answer
+
+    def spy(*args):  # noqa: ANN002, ANN202
+        calls.append(real(*args))
+        return calls[-1]
+
+    monkeypatch.setattr(decisions_api, "quick_answer", spy)
+    return calls
+
+
+def _key(db: Session, scopes: list[str]) -> tuple[str, dict[str, str]]:
+    key, token = create_api_key(db, "svc", scopes, actor="test")
+    db.flush()
+    return key.id, {"Authorization": f"Bearer {token}"}
+
+
+def test_same_answers_as_the_route_and_current_with_the_ledger(client: TestClient, db: Session, make_subject,  # noqa: ANN001
+                                                               lane_calls: list) -> None:
+    subject = make_subject()
+    _, headers = _key(db, ["decide"])
+    body = {"subject_id": subject.id, "purpose": PURPOSE}
+    first = client.post(URL, json=body, headers=headers)  # first use of the key: the full route checks it
+    assert first.status_code == 200 and lane_calls == []
+    second = client.post(URL, json=body, headers=headers)
+    assert second.status_code == 200 and len(lane_calls) == 1 and lane_calls[0] is not None
+    assert second.content == first.content and second.json()["reason"] == "NO_CONSENT"
+    given = ledger.record(db, subject_id=subject.id, purpose=PURPOSE, event="given", method="api", actor="t")
+    db.flush()
+    answer = client.post(URL, json=body, headers=headers).json()  # no lag after a recorded change
+    assert (answer["allowed"], answer["record_id"]) == (True, given.id) and lane_calls[-1] is not None
+    ledger.record(db, subject_id=subject.id, purpose=PURPOSE, event="withdrawn", method="api", actor="t")
+    db.flush()
+    assert client.post(URL, json=body, headers=headers).json()["reason"] == "CONSENT_WITHDRAWN"
+    visitor = client.post(URL, json={"visitor_id": "v-" + "a" * 20, "purpose": PURPOSE}, headers=headers)
+    assert visitor.status_code == 200 and visitor.json()["holders"] == ["v:v-" + "a" * 20]
+
+
+def test_everything_unusual_goes_to_the_full_route(client: TestClient, db: Session, make_subject,  # noqa: ANN001
+                                                   lane_calls: list) -> None:
+    subject = make_subject()
+    key_id, headers = _key(db, ["decide"])
+    assert client.post(URL, json={"subject_id": subject.id, "purpose": PURPOSE}, headers=headers).status_code == 200
+    unknown = client.post(URL, json={"subject_id": subject.id, "purpose": "no.such.purpose"}, headers=headers)
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["where"] == "body.purpose"
+    assert lane_calls == [None]  # tried, handed over
+    extra = client.post(URL, json={"subject_id": subject.id, "purpose": PURPOSE, "x": 1}, headers=headers)
+    assert extra.status_code == 422
+    not_json = client.post(URL, content=b"{nope", headers={**headers, "Content-Type": "application/json"})
+    assert not_json.status_code == 422
+    revoke_api_key(db, key_id, actor="test")
+    db.flush()
+    assert client.post(URL, json={"subject_id": subject.id, "purpose": PURPOSE}, headers=headers).status_code == 401
+
+
+def test_a_key_without_the_scope_is_never_served(client: TestClient, db: Session, make_subject,  # noqa: ANN001
+                                                  lane_calls: list) -> None:
+    subject = make_subject()
+    _, headers = _key(db, ["consent:read"])
+    for _ in range(2):
+        answer = client.post(URL, json={"subject_id": subject.id, "purpose": PURPOSE}, headers=headers)
+        assert answer.status_code == 403
+    assert lane_calls == []
