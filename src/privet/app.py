@@ -56,9 +56,21 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             from privet.consent.webhooks import delivery_loop
 
             worker = asyncio.create_task(delivery_loop(app))
+        from privet.jobs import dispatch
+
+        previous_jobs_settings = dispatch.configure(settings)  # jobs enqueued by requests follow this app's backend
+        job_workers = None
         try:
+            if own and settings.jobs_backend == "inline" and settings.jobs_threads > 0:
+                from privet.jobs.inline import InlineWorkers
+
+                job_workers = InlineWorkers(app.state.sessionmaker, settings, app.state.keyring,
+                                            settings.jobs_threads).start()
             yield
         finally:
+            if job_workers is not None:  # let jobs in flight finish; an unfinished one is re-run after its lease
+                await asyncio.to_thread(job_workers.stop, 10.0)
+            dispatch.configure(previous_jobs_settings)
             if worker is not None:
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -91,9 +103,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from privet.subjects.api import router as subjects_router
     from privet.subjects.public_api import router as verify_router
     from privet.taxonomy.api import router as taxonomy_router
+    from privet.jobs.api import router as jobs_router
+    from privet.requests.api import router as requests_router
+    from privet.requests.callbacks import router as callbacks_router
+    from privet.requests.package_api import router as packages_router
+    from privet.requests.public_api import router as public_requests_router
+    from privet.requests.tasks_api import router as tasks_router
 
     for router in (auth_router, taxonomy_router, datamap_router, subjects_router, verify_router, notices_router,
-                   consent_router, decisions_router, webhooks_router, audit_router):
+                   consent_router, decisions_router, webhooks_router, audit_router, tasks_router, callbacks_router,
+                   requests_router, public_requests_router, packages_router, jobs_router):
         app.include_router(router, prefix=API_PREFIX)
     from privet.consent.api import wellknown_router
 

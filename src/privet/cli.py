@@ -24,6 +24,9 @@ GROUPS = {
     "audit": ("privet.audit.cli", "app"),
     "users": ("privet.auth.cli", "users_app"),
     "apikeys": ("privet.auth.cli", "apikeys_app"),
+    "requests": ("privet.requests.cli", "app"),
+    "tasks": ("privet.requests.tasks_cli", "app"),
+    "jobs": ("privet.jobs.cli", "app"),
 }
 
 

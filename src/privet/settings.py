@@ -95,6 +95,37 @@ class Settings(BaseSettings):
         True, description="Deliver webhooks from inside `privet serve`; turn off when separate "
                           "`privet webhooks deliver` workers run.")
     webhook_max_attempts: int = Field(8, ge=1, description="Delivery attempts before a webhook is marked failed.")
+    jobs_backend: str = Field("inline", pattern="^(inline|celery)$", description=(
+        "How background jobs (request steps, reminders) run: `inline` (threads inside `privet serve` and "
+        "`privet jobs work`, durable through job rows in the store) or `celery` (workers started with "
+        "`privet jobs celery`, on the broker below)."))
+    jobs_broker_url: str | None = Field(
+        None, description="Celery broker for the `celery` backend: `redis://127.0.0.1:6379/0` or "
+                          "`amqp://guest:guest@127.0.0.1:5672//`.")
+    jobs_threads: int = Field(2, ge=0, description="Inline job worker threads inside `privet serve` (0: none; "
+                                                   "run `privet jobs work` instead).")
+    jobs_lease_seconds: int = Field(300, ge=5, description="A running job not finished within this time is taken "
+                                                           "up again (its worker is presumed dead).")
+    jobs_max_attempts: int = Field(5, ge=1, description="Attempts before a job (e.g. a step against a datastore "
+                                                        "that is down) is marked failed.")
+    jobs_retry_seconds: float = Field(5.0, gt=0, description="First retry delay; doubled after each failure.")
+    public_url: str = Field("http://127.0.0.1:8000", description="Base URL people reach Privet at; used in "
+                                                                 "e-mailed links (downloads, verification).")
+    requests_verify_days: int = Field(7, ge=1, description="Days a filed request waits for identity "
+                                                           "verification before it expires and its data is purged.")
+    requests_manual_approval: list[str] = Field(
+        default_factory=list, description="Request types an officer must approve before they run, as JSON, e.g. "
+                                          "[\"erasure\", \"closure\"]; other verified requests run at once.")
+    requests_repeat_window_days: int = Field(365, ge=1, description="Window in which requests of one type by "
+                                                                    "one subject count as repeats.")
+    requests_free_per_window: int = Field(2, ge=1, description="Requests of one type per window that are free; "
+                                                               "past this the fee rule applies.")
+    requests_fee: str | None = Field(None, description="Fee charged past the free number, e.g. `20 CNY`; none: "
+                                                       "such requests are flagged for an officer instead.")
+    package_days: int = Field(7, ge=1, description="Days an access package can be downloaded before it is deleted.")
+    package_downloads: int = Field(5, ge=1, description="Downloads allowed per access package.")
+    backup_retention_days: int = Field(35, ge=0, description="Days until backups age out; erasure records state "
+                                                             "the date erased data leaves the backups (P22).")
     examples_dir: Path = Field(
         REPO_ROOT / "examples", description="Folder holding the demo companies loaded by `privet demo`."
     )

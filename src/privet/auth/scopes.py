@@ -16,6 +16,9 @@ SCOPES: dict[str, str] = {
     "subjects:write": "Create subjects, add identities, merge subjects, record ages and link guardians.",
     "notices:read": "Read notices (policies, product and just-in-time notices), their versions and diffs.",
     "notices:write": "Publish new versions of notices.",
+    "requests:read": "Read data-subject requests, their steps, deadlines, tasks and packages' metadata.",
+    "requests:write": "File requests for people, approve, refuse, extend, run, complete manual tasks, legal holds.",
+    "jobs:admin": "See background jobs and retry failed ones.",
     "account:self": "See your own account, change your own password, log out (every user holds it).",
 }
 
@@ -23,9 +26,9 @@ ROLES: dict[str, frozenset[str]] = {
     "admin": frozenset(SCOPES),
     "privacy_officer": frozenset({"subjects:read", "subjects:write", "consent:read", "consent:write",
                                 "decide", "taxonomy:read", "datamap:read", "datamap:write", "audit:read",
-                                "notices:read", "notices:write"}),
+                                "notices:read", "notices:write", "requests:read", "requests:write"}),
     "agent": frozenset({"subjects:read", "subjects:write",
                         "consent:read", "consent:write", "decide", "taxonomy:read", "datamap:read",
-                        "notices:read"}),
+                        "notices:read", "requests:read", "requests:write"}),
     "auditor": frozenset({s for s in SCOPES if s.endswith(":read")}),
 }

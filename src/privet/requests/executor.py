@@ -1,0 +1,276 @@
+"""Running a verified request: one step per datastore, each a job; the request advances as steps report back.
+
+`start` creates the steps (from the data map: the datastores that hold personal fields) and queues one
+`requests.step` job per step, or, for requests answered inside Privet (withdrawal, restriction), records the
+consent changes and finishes at once. `step_finished` records a step's outcome and, under the request's row
+lock (two workers may finish two steps at the same moment), moves the request on: a failed step fails it
+naming the datastore; when every step is done an access-like request queues its package and an erasure-like
+one completes with its proof.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from privet.connectors.base import StepResult
+from privet.kit.clock import utcnow
+from privet.kit.crypto import Keyring
+from privet.requests import holds, service
+from privet.requests.crypto import encrypt_json, output_context
+from privet.requests.models import DsrRequest, RequestStep
+from privet.settings import Settings
+
+STEP_JOB = "requests.step"
+PACKAGE_JOB = "requests.package"
+ACTIONS = {"access": "fetch", "portability": "fetch", "explanation": "fetch", "erasure": "erase",
+           "closure": "erase", "rectification": "rectify"}
+KEEP_ROWS = ("access", "portability")  # explanation needs only where data was found, not the rows
+INTERRUPTED = "interrupted while running; resumed"  # step.last_error of a step taken up again after a crash
+
+
+_targets: dict[tuple, list[tuple[str, str, str]]] = {}
+
+
+def _personal_fields(session: Session) -> list[tuple[str, str, str]]:
+    """(datastore key, kind, category) of every personal field, cached per applied data map version."""
+    from privet.datamap.models import DatamapDataset, DatamapDatastore, DatamapField, DatamapVersion
+
+    version = session.execute(select(DatamapVersion.number, DatamapVersion.sha256)
+                              .order_by(DatamapVersion.number.desc()).limit(1)).first()
+    bind = session.get_bind()
+    key = (tuple(version) if version else None, str(getattr(bind, "url", None) or bind.engine.url))
+    found = _targets.get(key)
+    if found is None:
+        found = [tuple(row) for row in session.execute(
+            select(DatamapDatastore.key, DatamapDatastore.kind, DatamapField.category)
+            .join(DatamapDataset, DatamapDataset.datastore_key == DatamapDatastore.key)
+            .join(DatamapField, DatamapField.dataset_key == DatamapDataset.key)
+            .where(DatamapField.category.is_not(None)).distinct().order_by(DatamapDatastore.key))]
+        if version is not None:  # an unversioned (empty) map may be applied any moment: do not remember it
+            if len(_targets) > 64:
+                _targets.clear()
+            _targets[key] = found
+    return found
+
+
+def targets(session: Session, request: DsrRequest) -> list[tuple[str, str]]:
+    """(datastore key, kind) of each datastore holding personal fields, by key; for a rectification only those
+    holding a corrected category."""
+    wanted = set(request.details.get("categories", [])) if request.type == "rectification" else None
+    out: dict[str, str] = {}
+    for key, kind, category in _personal_fields(session):
+        if wanted is None or category in wanted:
+            out.setdefault(key, kind)
+    return list(out.items())
+
+
+def fresh_steps(session: Session, request: DsrRequest) -> list[RequestStep]:
+    """The request's steps as the store has them now (another worker may have just changed one)."""
+    return list(session.execute(select(RequestStep).where(RequestStep.request_id == request.id)
+                                .order_by(RequestStep.position)
+                                .execution_options(populate_existing=True)).scalars())
+
+
+def enqueue_step(session: Session, step: RequestStep) -> None:
+    """Queue the job that runs one step (one unfinished job per step: queuing it again while one waits is a no-op)."""
+    from privet.jobs.service import enqueue
+
+    enqueue(session, STEP_JOB, {"step_id": step.id}, dedupe_key=f"step:{step.id}")
+
+
+def start(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, actor: str,
+          event: tuple[str, dict] | None = None) -> None:
+    """Begin the work of a verified (and, if needed, approved) request. Its audit event is `request.started`, or
+    `event` (name, details) with the start's own details added (verification and start are one event)."""
+    from privet.requests import consents
+
+    what, details = event or ("started", {})
+
+    def announce(**info: object) -> None:
+        service.audit(session, request, what, actor=actor, **details, **info)
+
+    request.status = "running"
+    if request.type == "complaint":  # a person answers a complaint; the officer completes it by hand
+        request.status = "waiting"
+        announce(steps=0, with_officer=True)
+        return
+    if request.type in ("withdrawal", "restriction"):
+        changes = (consents.withdraw if request.type == "withdrawal" else consents.restrict)(
+            session, request, actor=actor)
+        announce(steps=0)
+        finish(session, keyring, settings, request, actor=actor, result={"consent": changes})
+        return
+    result: dict = {}
+    if request.type == "closure":  # stop every consent-based use now; the subject is closed when erasure is done
+        result["consent"] = consents.withdraw_all(session, request, actor=actor)
+    hold = holds.hold_of_subject(session, request.subject_id) if request.type in service.ERASURE_TYPES else None
+    action = ACTIONS[request.type]
+    steps = []
+    for position, (key, kind) in enumerate(targets(session, request)):
+        step = RequestStep(request_id=request.id, position=position, datastore_key=key, connector=kind,
+                           action=action, status="skipped" if hold else "pending", counts={}, retained=[],
+                           last_error=holds.HELD if hold else None)
+        session.add(step)
+        steps.append(step)
+    if hold:
+        result["legal_hold"] = holds.hold_summary(hold)
+    request.result = result
+    session.flush()
+    announce(steps=len(steps), action=action, blocked_by_hold=hold.id if hold else None)
+    if hold:
+        request.status = "waiting"
+        service.audit(session, request, "erasure_blocked", actor=actor, hold_id=hold.id)
+        return
+    for step in steps:
+        enqueue_step(session, step)
+    if not steps:  # nothing to touch anywhere: answer straight away (an honest empty package, or no-op proof)
+        advance(session, keyring, settings, request, actor=actor)
+
+
+def resume_held(session: Session, request: DsrRequest, *, actor: str) -> None:
+    """A hold was released: queue the steps it blocked."""
+    service.lock(session, request)
+    held = [s for s in fresh_steps(session, request) if s.status == "skipped" and s.last_error == holds.HELD]
+    for step in held:
+        step.status, step.last_error = "pending", None
+    request.status = "running"
+    request.result = {k: v for k, v in (request.result or {}).items() if k != "legal_hold"}
+    session.flush()
+    for step in held:
+        enqueue_step(session, step)
+    service.audit(session, request, "resumed_after_hold", actor=actor, steps=len(held))
+
+
+def block_step(session: Session, step: RequestStep, hold, *, actor: str) -> None:  # noqa: ANN001
+    """A hold appeared after the step was queued: do not erase; the request says why."""
+    request = service.lock(session, step.request_id)
+    step.status, step.last_error, step.finished_at = "skipped", holds.HELD, utcnow()
+    request.result = {**(request.result or {}), "legal_hold": holds.hold_summary(hold)}
+    request.status = "waiting"
+    session.flush()
+    service.audit(session, request, "erasure_blocked", actor=actor, hold_id=hold.id, datastore=step.datastore_key)
+
+
+def step_finished(session: Session, keyring: Keyring, settings: Settings, step: RequestStep, result: StepResult,
+                  *, actor: str) -> None:
+    """Record what a step did (counts, retained fields, encrypted rows) and move the request on."""
+    request = service.lock(session, step.request_id)
+    session.refresh(step)
+    if step.status in ("done", "skipped"):  # a repeated callback or a re-delivered job: already recorded
+        return
+    if step.status == "pending":  # a quiet fetch: its attempt is counted here, not before the call
+        step.attempts, step.started_at = step.attempts + 1, step.started_at or utcnow()
+    step.counts = {t: dict(c) for t, c in (result.counts or {}).items()}
+    step.retained = list(result.retained or [])
+    if result.rows and request.type in KEEP_ROWS:
+        step.output_enc = encrypt_json(keyring, result.rows, context=output_context(step.id))
+    if result.pending:
+        step.status = "waiting"
+    else:
+        step.status, step.finished_at = "done", utcnow()
+    session.flush()
+    service.audit(session, request, "step_" + step.status, actor=actor, datastore=step.datastore_key,
+                  action=step.action, tables=len(step.counts), retained=len(step.retained))
+    advance(session, keyring, settings, request, actor=actor)
+
+
+def step_failed(session: Session, step: RequestStep, error: str, *, final: bool, actor: str) -> None:
+    """Record a failed attempt; on the last one the step and the request fail, naming the datastore."""
+    request = service.lock(session, step.request_id)
+    session.refresh(step)
+    if step.status == "pending":  # a quiet fetch (see runner._quiet)
+        step.attempts += 1
+    step.last_error = f"{step.datastore_key}: {error}"[:500]
+    if not final:
+        step.status = "pending"
+        session.flush()
+        return
+    step.status, step.finished_at = "failed", utcnow()
+    if request.status in service.FINISHED:  # refused meanwhile: the step's failure is recorded, nothing more
+        session.flush()
+        return
+    failed = [s.datastore_key for s in fresh_steps(session, request) if s.status == "failed"]
+    request.status = "failed"
+    request.result = {**(request.result or {}), "failed": failed,
+                      "error": f"datastore {', '.join(failed)} failed after its retries"}
+    session.flush()
+    service.audit(session, request, "step_failed", actor=actor, datastore=step.datastore_key,
+                  attempts=step.attempts, error=error[:200])
+
+
+def advance(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, actor: str) -> None:
+    """Set the request's status from its steps; when all are done, queue the package or finish."""
+    if request.status in service.FINISHED:
+        return
+    steps = fresh_steps(session, request)
+    statuses = {s.status for s in steps}
+    if "failed" in statuses:
+        request.status = "failed"
+    elif statuses & {"pending", "running"}:
+        request.status = "running"
+    elif statuses & {"waiting", "skipped"}:
+        request.status = "waiting"
+    elif request.type in service.PACKAGE_TYPES:
+        from privet.requests import packaging
+
+        packaging.answer(session, keyring, settings, request, actor=actor)
+    else:
+        finish(session, keyring, settings, request, actor=actor, result=proof(request, steps, settings))
+    session.flush()
+
+
+def proof(request: DsrRequest, steps: list[RequestStep], settings: Settings) -> dict:
+    """The erasure/rectification record: per-table counts, retained fields with reason and end date, the date
+    backups age out (P22), and which steps were resumed after an interruption. No personal values."""
+    tables: dict[str, dict] = defaultdict(dict)
+    retained, resumed = [], []
+    for step in steps:
+        tables[step.datastore_key] = step.counts
+        retained += [{"datastore": step.datastore_key, **r} for r in step.retained]
+        if step.last_error == INTERRUPTED:
+            resumed.append(step.datastore_key)
+    out = {**(request.result or {}), "tables": dict(tables), "retained": retained}
+    if request.type in service.ERASURE_TYPES:
+        out["backups_clear_by"] = (utcnow().date() + timedelta(days=settings.backup_retention_days)).isoformat()
+    if resumed:
+        out["resumed"] = resumed
+    return out
+
+
+def finish(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, actor: str,
+           result: dict) -> None:
+    """Complete the request with its result and queue the "completed" message (closure also closes the subject)."""
+    from privet.requests import notify
+
+    if request.type == "closure" and request.subject_id:
+        from privet.subjects.service import close_subject, get_subject
+
+        close_subject(session, get_subject(session, request.subject_id), actor=actor,
+                      reason=f"account closure {request.reference}")
+    request.status, request.completed_at = "completed", utcnow()
+    request.result = {**(request.result or {}), **result}
+    session.flush()
+    service.audit(session, request, "completed", actor=actor,
+                  tables=sum(len(t) for t in result.get("tables", {}).values()),
+                  retained=len(result.get("retained", [])),
+                  backups_clear_by=service.day(result.get("backups_clear_by")))
+    notify.queue(session, request, "completed", **summary(request.result))
+
+
+def _affected(counts: dict) -> int:
+    return int(counts.get("found", 0)) or sum(int(n) for n in counts.values())
+
+
+def summary(result: dict) -> dict:
+    """The "completed" message's values: rows per table, what was kept and why, when backups clear."""
+    counts: dict[str, object] = {f"{store}.{table}": _affected(c) for store, tables in result.get("tables", {}).items()
+                                 for table, c in tables.items()}
+    counts.update({f"{c['purpose']}": c["event"] for c in result.get("consent", []) if c.get("event")})
+    retained = [{"item": ".".join(str(r[k]) for k in ("datastore", "table", "field") if r.get(k)),
+                 "reason": r.get("reason") or "", "until": r.get("until")} for r in result.get("retained", [])]
+    return {"counts": counts, "retained": retained, "backups_until": result.get("backups_clear_by"),
+            "outcome": result.get("outcome")}

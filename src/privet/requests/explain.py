@@ -1,0 +1,177 @@
+"""The individual explanation (P14): which kinds of personal information are held about a person, for which
+purposes and on which legal basis, shared with whom, kept how long, from which sources, stored where.
+
+Built from the data map only (never from row values), so it carries no personal data: the access package
+shows it next to the rows, and an explanation request gets it on its own.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from privet.datamap.models import DatamapActivity, DatamapDataset, DatamapOrganisation, DatamapTable
+from privet.kit.durations import Duration
+from privet.taxonomy.service import effective
+
+LANGUAGES = ("en", "zh_CN")
+
+
+def language(value: str | None) -> str:
+    """`en` or `zh_CN` (zh, zh-CN, zh-Hans → zh_CN; anything else → en): reports never fail over a language."""
+    return "zh_CN" if (value or "").strip().lower().replace("-", "_").startswith("zh") else "en"
+
+
+@cache
+def texts(lang: str) -> dict:
+    """The report's text catalogue (`report_templates/<lang>.yaml`)."""
+    source = resources.files("privet.requests") / "report_templates" / f"{language(lang)}.yaml"
+    return yaml.safe_load(source.read_text(encoding="utf-8"))
+
+
+def term(lang: str, key: str, section: str = "terms") -> str:
+    """A glossary name for a recipient, processor, source, region or mechanism key; the key made readable else."""
+    return texts(lang).get(section, {}).get(key) or key.replace("_", " ")
+
+
+def duration_text(lang: str, iso: str) -> str:
+    """`P3Y` → "3 years" / "3年"; unparsable text is returned as it is."""
+    try:
+        d = Duration.parse(iso)
+    except ValueError:
+        return iso
+    units = texts(lang)["duration_units"]
+    parts = [units[u][0 if n == 1 else 1].format(n=n) for u, n in (("Y", d.years), ("M", d.months), ("D", d.days))
+             if n]
+    return texts(lang)["duration_join"].join(parts) or units["D"][1].format(n=0)
+
+
+def retention_text(lang: str, retention: dict | None) -> str | None:
+    """An activity's retention in plain words, e.g. "3 years after the contract ends" / "合同终止后3年"."""
+    if not retention:
+        return None
+    t = texts(lang)
+    trigger = term(lang, retention.get("trigger") or "collection", "triggers")
+    if retention.get("duration"):
+        return t["retention_text"].format(duration=duration_text(lang, retention["duration"]), trigger=trigger)
+    return t["retention_until"].format(trigger=trigger)
+
+
+def _overlaps(a: str, b: str) -> bool:
+    """Dotted categories overlap when one is the other or lies beneath it."""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def _named(lang: str, keys: list[str], section: str = "terms") -> list[dict]:
+    return [{"key": k, "name": term(lang, k, section)} for k in keys]
+
+
+def _held(datasets: list[DatamapDataset], found: dict[str, dict[str, int]] | None
+          ) -> tuple[dict[str, list[tuple[DatamapTable, int | None]]], list[dict]]:
+    """Dataset key → [(table, rows found)] where the subject's rows were found, and found tables not in the map."""
+    held: dict[str, list[tuple[DatamapTable, int | None]]] = {}
+    if found is None:  # no search result: explain the whole data map
+        for ds in datasets:
+            held[ds.key] = [(t, None) for t in ds.tables]
+        return held, []
+    where = {(ds.datastore_key, t.name): (ds, t) for ds in datasets for t in ds.tables}
+    unmapped = []
+    for store, tables in sorted(found.items()):
+        for table, count in sorted(tables.items()):
+            if not count:
+                continue
+            if (store, table) in where:
+                ds, t = where[(store, table)]
+                held.setdefault(ds.key, []).append((t, count))
+            else:
+                unmapped.append({"datastore": store, "table": table, "rows": count})
+    return held, unmapped
+
+
+def explain(session: Session, found: dict[str, dict[str, int]] | None, language_code: str) -> dict:
+    """The explanation for `found` ({datastore key: {table: rows found}}), or for the whole data map when None."""
+    lang = language(language_code)
+    taxonomy = effective(session)
+
+    def category(key: str) -> dict:
+        return {"key": key, "name": taxonomy.label("categories", key, lang),
+                "sensitive": taxonomy.sensitive_kind(key)}
+
+    datasets = list(session.scalars(select(DatamapDataset).options(
+        selectinload(DatamapDataset.tables).selectinload(DatamapTable.fields)).order_by(DatamapDataset.key)))
+    held, unmapped = _held(datasets, found)
+    out_datasets, held_categories, sources = [], set(), []
+    by_dataset: dict[str, set[str]] = {}
+    for ds in (d for d in datasets if d.key in held):
+        cats: set[str] = set()
+        tables = []
+        for table, rows in held[ds.key]:
+            fields = [{"name": f.name, "category": f.category,
+                       "category_name": taxonomy.label("categories", f.category, lang) if f.category else None}
+                      for f in table.fields]
+            cats |= {f.category for f in table.fields if f.category}
+            tables.append({"name": table.name, "description": table.description, "rows": rows, "fields": fields})
+        by_dataset[ds.key] = cats
+        held_categories |= cats
+        sources += [s for s in ds.sources or [] if s not in sources]
+        out_datasets.append({"key": ds.key, "datastore": ds.datastore_key, "description": ds.description,
+                             "tables": tables, "categories": [category(c) for c in sorted(cats)],
+                             "sources": _named(lang, list(ds.sources or []))})
+
+    purposes = []
+    for act in session.scalars(select(DatamapActivity).order_by(DatamapActivity.key)):
+        declared = [*(act.required_categories or []), *(act.optional_categories or [])]
+        shared = set(act.datasets or []) & set(held)
+        if shared:
+            pool = set().union(*(by_dataset[k] for k in shared))
+            uses = {c for c in pool if any(_overlaps(c, d) for d in declared)} if declared else pool
+        elif not act.datasets:  # an activity that names categories only (sharing, disclosure): match by category
+            uses = {c for c in held_categories if any(_overlaps(c, d) for d in declared)}
+            if not uses:
+                continue
+        else:
+            continue
+        purposes.append({
+            "activity": {"key": act.key, "name": act.name, "description": act.description},
+            "purpose": {"key": act.purpose, "name": taxonomy.label("purposes", act.purpose, lang)},
+            "legal_basis": {"key": act.legal_basis, "name": taxonomy.label("legal_bases", act.legal_basis, lang)},
+            "categories": [category(c) for c in sorted(uses)],
+            "retention": {**(act.retention or {}), "text": retention_text(lang, act.retention)},
+            "recipients": _named(lang, act.recipients or []), "processors": _named(lang, act.processors or []),
+            "storage_locations": _named(lang, act.storage_locations or [], "regions"),
+            "transfers": [_transfer(lang, t) for t in act.transfers or []],
+        })
+
+    def union(field: str) -> list[dict]:
+        seen: dict[str, dict] = {}
+        for p in purposes:
+            for item in p[field]:
+                seen.setdefault(item.get("key") or str(item), item)
+        return list(seen.values())
+
+    org = session.scalars(select(DatamapOrganisation)).first()
+    return {
+        "language": lang,
+        "scope": "data_map" if found is None else "found",
+        "organisation": {"name": org.name, "responsible": org.responsible} if org else None,
+        "datasets": out_datasets,
+        "unmapped": unmapped,
+        "categories": [category(c) for c in sorted(held_categories)],
+        "purposes": purposes,
+        "recipients": union("recipients"),
+        "processors": union("processors"),
+        "sources": _named(lang, sources),
+        "storage_locations": union("storage_locations"),
+        "transfers": union("transfers"),
+    }
+
+
+def _transfer(lang: str, transfer: dict) -> dict:
+    dest, mech, to = transfer.get("destination"), transfer.get("mechanism"), transfer.get("recipient")
+    return {"key": f"{dest}:{to}:{mech}", "destination": dest, "destination_name": term(lang, dest or "", "regions"),
+            "mechanism": mech, "mechanism_name": term(lang, mech, "mechanisms") if mech else None,
+            "recipient": to, "recipient_name": term(lang, to) if to else None}

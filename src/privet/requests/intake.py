@@ -1,0 +1,221 @@
+"""Filing a request: every input checked up front (all problems at once), personal values encrypted, nothing
+stored when anything is wrong. A filed request waits, unverified, for the requester to prove the identity."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from privet.kit.clock import utcnow
+from privet.kit.crypto import Keyring
+from privet.kit.errors import InvalidInput, PrivetError, Problem
+from privet.kit.ids import new_id
+from privet.requests import service
+from privet.requests.crypto import details_context, encrypt_json, identity_context
+from privet.requests.models import TYPES, DsrRequest
+from privet.settings import Settings
+
+CHANNELS = ("api", "privacy_centre", "staff_phone", "staff_email", "staff_letter", "agent")
+PUBLIC_CHANNELS = ("api", "privacy_centre")
+RESTRICTION_MODES = ("object", "restrict")
+MAX_TEXT = 5000
+MAX_VALUE = 500
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DETAIL_KEYS = {"withdrawal": {"purposes"}, "restriction": {"purposes", "mode"}, "rectification": {"changes"},
+                "complaint": {"text"}}
+
+
+def _problem(problems: list[Problem], message: str, where: str, hint: str) -> None:
+    problems.append(Problem(message, where, hint))
+
+
+def _check_type(request_type: str, problems: list[Problem]) -> None:
+    if request_type not in TYPES:
+        _problem(problems, "unknown request type", "type", "use one of: " + ", ".join(TYPES))
+
+
+def _check_purposes(session: Session, request_type: str, details: dict, problems: list[Problem]) -> list[str]:
+    """Purposes of a withdrawal (consent-based) or a restriction (declared in the data map)."""
+    from privet.consent.rules import current_policy, purpose_rule
+
+    purposes = details.get("purposes")
+    if not isinstance(purposes, list) or not purposes or not all(isinstance(p, str) for p in purposes):
+        _problem(problems, "name the purposes", "details.purposes",
+                 "send a list of purpose keys, e.g. [\"marketing.communications\"]")
+        return []
+    try:
+        policy = current_policy(session)
+    except PrivetError as exc:
+        _problem(problems, exc.detail, "details.purposes", exc.hint or "apply the data map first")
+        return []
+    out: list[str] = []
+    for i, purpose in enumerate(purposes):
+        try:
+            rule = purpose_rule(policy, purpose)
+        except PrivetError as exc:
+            _problem(problems, exc.detail, f"details.purposes.{i}", exc.hint or "")
+            continue
+        if request_type == "withdrawal" and not rule.consent_bases:
+            _problem(problems, f"{purpose} does not rest on consent, so there is nothing to withdraw",
+                     f"details.purposes.{i}", "file a restriction (objection) for it instead")
+            continue
+        if purpose not in out:
+            out.append(purpose)
+    if request_type == "restriction" and details.get("mode", "object") not in RESTRICTION_MODES:
+        _problem(problems, "unknown restriction mode", "details.mode", "use object or restrict")
+    return out
+
+
+def _value_rule(session: Session, taxonomy, category: str):  # noqa: ANN001, ANN202
+    """The identity type whose normaliser validates values of `category` (email, phone, ...), if any."""
+    from privet.subjects.identities import BUILT_IN
+
+    for key, entry in taxonomy.identity_types.items():
+        if key in BUILT_IN and getattr(entry, "category", None) == category:
+            return key
+    return None
+
+
+def check_changes(session: Session, changes: object, problems: list[Problem]) -> dict[str, str]:
+    """Rectification values {category: new value}, each category held by the data map and each value valid."""
+    from privet.datamap.models import DatamapField
+    from privet.subjects.service import normalise_for
+    from privet.taxonomy.service import effective
+
+    if not isinstance(changes, dict) or not changes:
+        _problem(problems, "name the corrections", "details.changes",
+                 "send {category: new value}, e.g. {\"user.contact.email\": \"new@example.com\"}")
+        return {}
+    taxonomy = effective(session)
+    held = set(session.execute(select(DatamapField.category).where(DatamapField.category.in_(list(changes)))
+                               .distinct()).scalars())
+    out: dict[str, str] = {}
+    for category, value in changes.items():
+        where = f"details.changes.{category}"
+        if category not in taxonomy.categories:
+            _problem(problems, "unknown data category", where,
+                     "use a category key of the taxonomy (privet taxonomy list categories)")
+            continue
+        if category not in held:
+            _problem(problems, "no field of the data map holds this category", where,
+                     "correct a category the company stores (see `privet datamap export`)")
+            continue
+        if not isinstance(value, str) or not value.strip():
+            _problem(problems, "the new value must be non-empty text", where, "send the corrected value as text")
+            continue
+        identity_type = _value_rule(session, taxonomy, category)
+        if identity_type is not None:
+            try:
+                out[category] = normalise_for(session, identity_type, value, where=where)
+            except InvalidInput as exc:
+                problems.extend(exc.problems or [Problem(exc.detail, where, exc.hint)])
+            continue
+        text = value.strip()
+        if len(text) > MAX_VALUE or _CONTROL.search(text):
+            _problem(problems, "the new value is too long or holds control characters", where,
+                     f"send at most {MAX_VALUE} printable characters")
+            continue
+        out[category] = text
+    return out
+
+
+def _check_details(session: Session, request_type: str, details: dict | None,
+                   problems: list[Problem]) -> tuple[dict, dict | None]:
+    """(plain details kept on the request, secret details to encrypt) for this type."""
+    details = dict(details or {})
+    allowed = _DETAIL_KEYS.get(request_type, set())
+    for key in sorted(set(details) - allowed):
+        _problem(problems, f"{request_type} requests take no {key!r}", f"details.{key}",
+                 ("send only: " + ", ".join(sorted(allowed))) if allowed else "leave details out")
+    if request_type in ("withdrawal", "restriction"):
+        purposes = _check_purposes(session, request_type, details, problems)
+        plain = {"purposes": purposes}
+        if request_type == "restriction":
+            plain["mode"] = details.get("mode", "object")
+        return plain, None
+    if request_type == "rectification":
+        changes = check_changes(session, details.get("changes"), problems)
+        return {"categories": sorted(changes)}, {"changes": changes}
+    if request_type == "complaint":
+        text = details.get("text")
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
+            _problem(problems, "describe the complaint", "details.text", f"send 1 to {MAX_TEXT} characters")
+            return {}, None
+        return {}, {"text": text.strip()}
+    return {}, None
+
+
+def _check_agent(channel: str, agent: dict | None, problems: list[Problem]) -> dict | None:
+    """An authorised agent (P6): who they are and the reference of their authorisation."""
+    if agent is None:
+        if channel == "agent":
+            _problem(problems, "an agent's request names the agent", "agent",
+                     "send agent: {name, organisation, authorisation}")
+        return None
+    if not isinstance(agent, dict):
+        _problem(problems, "agent must be an object", "agent", "send agent: {name, organisation, authorisation}")
+        return None
+    out = {}
+    for key, required in (("name", True), ("organisation", False), ("authorisation", True)):
+        value = agent.get(key)
+        if value is None and not required:
+            continue
+        if not isinstance(value, str) or not value.strip() or len(value) > 200 or _CONTROL.search(value):
+            _problem(problems, f"the agent's {key} is missing or not short text", f"agent.{key}",
+                     "authorisation is the reference of the signed mandate or power of attorney" if
+                     key == "authorisation" else "send 1 to 200 characters")
+            continue
+        out[key] = value.strip()
+    for key in sorted(set(agent) - {"name", "organisation", "authorisation"}):
+        _problem(problems, f"agent takes no {key!r}", f"agent.{key}", "send name, organisation, authorisation")
+    return out
+
+
+def file_request(session: Session, keyring: Keyring, settings: Settings, *, request_type: str, identity_type: str,
+                 identity: str, filed_by: str, channel: str = "api", language: str = "en",
+                 details: dict | None = None, agent: dict | None = None) -> DsrRequest:
+    """Check and store a new, unverified request; InvalidInput listing every problem (nothing stored)."""
+    from privet.subjects.senders import language_of
+    from privet.subjects.service import normalise_for
+
+    problems: list[Problem] = []
+    _check_type(request_type, problems)
+    if channel not in CHANNELS:
+        _problem(problems, "unknown channel", "channel", "use one of: " + ", ".join(CHANNELS))
+    try:
+        language = language_of(language)
+    except InvalidInput:
+        _problem(problems, "unsupported language", "language", "use en or zh_CN")
+    normalised = None
+    try:
+        normalised = normalise_for(session, identity_type, identity, where="identity")
+    except InvalidInput as exc:
+        problems.extend(exc.problems or [Problem(exc.detail, "identity", exc.hint)])
+    agent_info = _check_agent(channel, agent, problems)
+    plain, secret = _check_details(session, request_type, details, problems) if request_type in TYPES else ({}, None)
+    if problems:
+        raise InvalidInput("The request cannot be filed", "correct the fields named below; nothing was stored",
+                           problems)
+
+    now = utcnow()
+    request_id = new_id()
+    request = DsrRequest(
+        id=request_id, reference=service.new_reference(), type=request_type, status="unverified",
+        identity_type=identity_type, identity_blind_index=keyring.blind_index(identity_type, normalised),
+        identity_enc=keyring.encrypt(normalised, context=identity_context(request_id, identity_type)),
+        channel=channel, filed_by=filed_by[:120], agent=agent_info, language=language,
+        profile=service.organisation_profile(session), details=plain,
+        details_enc=encrypt_json(keyring, secret, context=details_context(request_id)) if secret else None,
+        received_at=now, verify_by=now + timedelta(days=settings.requests_verify_days), result={})
+    session.add(request)
+    session.flush()
+    service.audit(session, request, "filed", actor=filed_by, type=request_type, channel=channel,
+                  identity_type=identity_type, language=language, agent=agent_info is not None,
+                  profile=request.profile, **plain)
+    from privet.requests import notify
+
+    notify.queue(session, request, "received")
+    return request

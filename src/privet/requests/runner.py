@@ -1,0 +1,220 @@
+"""One step's job: mark it running, call the datastore's connector outside Privet's transaction, record the outcome.
+
+Resumable at every boundary: a step already done is skipped; a step found `running` was interrupted (its worker
+died, or the process was killed after the connector committed) and runs again — erasure is idempotent — with the
+interruption written on the step so the request's proof says it was resumed. A failed attempt records the
+datastore and the error class and raises, so the job runtime retries it with back-off; the last attempt fails the
+step and the request, naming the datastore.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from privet.connectors.base import ConnectorError, DatastorePlan, StepResult
+from privet.kit.clock import utcnow
+from privet.requests import executor, holds, service
+from privet.requests.crypto import decrypt_json, details_context
+from privet.requests.models import RequestStep
+
+log = logging.getLogger("privet.requests")
+ACTOR = "system:requests"
+RUNNABLE_REQUEST = ("running", "waiting", "failed")  # a failed request may still have other steps to finish
+SQL_KINDS = ("sqlite", "postgresql", "mysql")
+
+
+@dataclass
+class Work:
+    """What the connector call needs, gathered in the first transaction."""
+
+    step_id: str
+    datastore: str
+    action: str
+    reference: str
+    identities: dict[str, list[str]]
+    changes: dict[str, str] = field(default_factory=dict)
+    plan: DatastorePlan | None = None
+    callback_token: str | None = None
+
+
+_plans: dict[tuple, DatastorePlan] = {}
+_plans_lock = threading.Lock()
+
+
+def plan_for(session: Session, settings, key: str) -> DatastorePlan:  # noqa: ANN001
+    """The datastore's plan, cached per applied data map version (building it reads the whole map)."""
+    from privet.connectors.plan import build_plan
+    from privet.datamap.models import DatamapVersion
+
+    version = session.execute(select(DatamapVersion.number, DatamapVersion.sha256)
+                              .order_by(DatamapVersion.number.desc()).limit(1)).first()
+    cache_key = (tuple(version) if version else None, key, settings.database_url)
+    plan = _plans.get(cache_key)
+    if plan is None:
+        plan = build_plan(session, settings, key)
+        with _plans_lock:
+            if len(_plans) > 256:
+                _plans.clear()
+            _plans[cache_key] = plan
+    return plan
+
+
+def identities_by_type(session: Session, keyring, subject_id: str) -> dict[str, list[str]]:  # noqa: ANN001
+    """The subject's identity values, {type: [values]}: connectors look the person up by each of them."""
+    from privet.subjects.service import get_subject, identities_of
+
+    out: dict[str, list[str]] = defaultdict(list)
+    for view in identities_of(session, keyring, get_subject(session, subject_id)):
+        if view.value not in out[view.type]:
+            out[view.type].append(view.value)
+    return dict(out)
+
+
+INSTRUCTIONS = {"fetch": "Find every record of the person of request {ref} in {store} and upload them (CSV or JSON).",
+                "erase": "Erase the records of the person of request {ref} in {store} as the data map says, then "
+                         "confirm with the counts per table and anything kept by law.",
+                "rectify": "Correct the records of the person of request {ref} in {store} ({categories}), then "
+                           "confirm with the counts per table."}
+
+
+def _manual_task(session: Session, step: RequestStep) -> None:
+    """A manual datastore: a person does the step; it waits for their upload or confirmation."""
+    from privet.datamap.models import DatamapDatastore
+    from privet.requests.manual import create_task
+
+    request = step.request
+    about = session.execute(select(DatamapDatastore.description).where(DatamapDatastore.key == step.datastore_key)
+                            ).scalar_one_or_none()
+    text = INSTRUCTIONS[step.action].format(ref=request.reference, store=step.datastore_key,
+                                            categories=", ".join(request.details.get("categories", [])))
+    create_task(session, step, assignee=request.assignee, due_on=service.effective_due(request),
+                instructions=text + (f" ({about})" if about else ""), actor=ACTOR)
+    step.status = "waiting"
+
+
+def _gather(ctx, session: Session, step: RequestStep) -> Work:  # noqa: ANN001
+    """What the connector call needs: the subject's identities, corrections, the datastore's plan (no writes)."""
+    request = step.request
+    work = Work(step.id, step.datastore_key, step.action, request.reference,
+                identities_by_type(session, ctx.keyring, request.subject_id))
+    if step.action == "rectify":
+        secret = decrypt_json(ctx.keyring, request.details_enc, context=details_context(request.id)) or {}
+        work.changes = secret.get("changes", {})
+    if step.connector != "manual":
+        work.plan = plan_for(session, ctx.settings, step.datastore_key)
+    return work
+
+
+def _prepare(ctx, session: Session, step: RequestStep) -> Work | None:  # noqa: ANN001
+    """Mark the step running (noting an interrupted earlier attempt) and gather what the call needs; None when
+    there is no call to make (a hold blocks the erasure, or a person does the step)."""
+    request = step.request
+    if step.action == "erase":
+        hold = holds.hold_of_subject(session, request.subject_id)
+        if hold is not None:
+            executor.block_step(session, step, hold, actor=ACTOR)
+            return None
+    interrupted = step.status == "running"
+    step.status, step.attempts = "running", step.attempts + 1
+    step.started_at = step.started_at or utcnow()
+    if interrupted:
+        step.last_error = executor.INTERRUPTED
+        service.audit(session, request, "step_resumed", actor=ACTOR, datastore=step.datastore_key,
+                      attempt=step.attempts)
+    if step.connector == "manual":
+        _manual_task(session, step)
+        session.flush()
+        executor.advance(session, ctx.keyring, ctx.settings, service.lock(session, request), actor=ACTOR)
+        return None
+    work = _gather(ctx, session, step)
+    if step.connector == "http":
+        from privet.connectors.http import new_callback_token
+
+        work.callback_token = new_callback_token(step)
+    session.flush()
+    return work
+
+
+def _quiet(step: RequestStep) -> bool:
+    """A fetch from a SQL datastore changes nothing anywhere: it needs no "running" record before the call (one
+    commit fewer per access request); if the worker dies, the fetch simply runs again."""
+    return step.action == "fetch" and step.connector in SQL_KINDS and step.status == "pending"
+
+
+def _runnable(step: RequestStep | None) -> bool:
+    return (step is not None and step.status in ("pending", "running")  # not done, waiting, skipped or failed
+            and step.request.status in RUNNABLE_REQUEST)  # nor refused or completed meanwhile
+
+
+def _call(ctx, work: Work) -> StepResult:  # noqa: ANN001
+    """Run the step against its datastore (no Privet transaction is open meanwhile)."""
+    from privet.connectors.registry import open_connector
+
+    with open_connector(work.plan, ctx.settings) as connector:
+        if work.plan.kind == "http":
+            from privet.connectors.http import callback_url
+
+            connector.request_reference = work.reference
+            connector.callback_url = callback_url(ctx.settings.public_url, work.step_id)
+            connector.callback_token = work.callback_token
+        if work.action == "fetch":
+            return connector.fetch(work.identities)
+        if work.action == "erase":
+            return connector.erase(work.identities, retain_from=utcnow().date())
+        return connector.rectify(work.identities, work.changes)
+
+
+def _describe(exc: BaseException) -> str:
+    """The error for the step record: a connector's message names the datastore, never values; others: the class."""
+    if isinstance(exc, ConnectorError):
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+    return type(exc).__name__
+
+
+def run_step(ctx, step_id: str) -> None:  # noqa: ANN001 - privet.jobs.service.JobContext
+    """The `requests.step` job."""
+    failure: BaseException | None = None
+    work: Work | None = None
+    with ctx.session(write=False) as session:
+        step = session.get(RequestStep, step_id)
+        if not _runnable(step):
+            return
+        quiet = _quiet(step)
+        if quiet:
+            try:
+                work = _gather(ctx, session, step)
+            except Exception as exc:  # noqa: BLE001 - e.g. the plan cannot be built: a failed attempt like any other
+                failure = exc
+    if not quiet:
+        with ctx.session() as session:
+            step = session.get(RequestStep, step_id)
+            if not _runnable(step):
+                return
+            try:
+                work = _prepare(ctx, session, step)
+            except Exception as exc:  # noqa: BLE001
+                session.rollback()
+                work, failure = None, exc
+            if work is None and failure is None:
+                return
+    if failure is None:
+        try:
+            result = _call(ctx, work)
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded on the step, then retried
+            failure = exc
+    if failure is not None:
+        log.warning("request step %s (%s) attempt %d failed: %s", step_id, work.datastore if work else "-",
+                    ctx.attempt, type(failure).__name__)
+        with ctx.session() as session:
+            step = session.get(RequestStep, step_id)
+            executor.step_failed(session, step, _describe(failure), final=ctx.final_attempt, actor=ACTOR)
+        raise failure
+    with ctx.session() as session:
+        executor.step_finished(session, ctx.keyring, ctx.settings, session.get(RequestStep, step_id), result,
+                               actor=ACTOR)

@@ -1,0 +1,131 @@
+"""Fetching a subject's rows from SQLite, PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+import pytest
+
+from privet.connectors.base import DatastorePlan, Edge
+from privet.connectors.registry import open_connector
+from privet.connectors.sql import walk
+from privet.settings import Settings
+from tests.connectors.shop import ALICE, BOB, NOBODY
+
+ALICE_ROWS = {
+    "customers": [(1,)], "teams": [(1,)], "addresses": [(1,), (2,)], "orders": [(1,), (2,)],
+    "order_items": [(1, 1), (1, 2), (2, 1)], "item_notes": [(1,), (2,)], "devices": [(1,)], "sims": [(1,)],
+    "comments": [(1,), (2,)],
+}
+
+
+def _keys(result, plan: DatastorePlan) -> dict[str, list[tuple]]:  # noqa: ANN001
+    out = {}
+    for table, rows in result.rows.items():
+        key = plan.tables[table].primary_key
+        out[table] = sorted(tuple(r[c] for c in key) for r in rows)
+    return out
+
+
+def _fetch(plan: DatastorePlan, settings: Settings, identities: dict):  # noqa: ANN202
+    with open_connector(plan, settings) as connector:
+        return connector.fetch(identities), connector.plan
+
+
+def test_email_reaches_every_row_of_the_subject_through_four_levels(shop_db, shop_plan) -> None:  # noqa: ANN001
+    result, plan = _fetch(shop_plan, shop_db[1], {"email": ["Alice@Example.COM"]})
+    assert _keys(result, plan) == ALICE_ROWS
+    assert result.counts["products"] == {"found": 0}  # a shared catalogue is not personal data
+    assert result.counts["item_notes"] == {"found": 2}  # via the composite foreign key (reflected only)
+    assert not result.pending
+
+
+def test_rows_hold_declared_fields_and_keys_only(shop_db, shop_plan) -> None:  # noqa: ANN001
+    result, _ = _fetch(shop_plan, shop_db[1], {"email": [ALICE["email"]]})
+    customer = result.rows["customers"][0]
+    assert "crm_note" not in customer  # undeclared column
+    assert customer["email"] == ALICE["email"] and customer["birth_date"] == "1990-01-01"
+    assert result.rows["orders"][0]["total"] in ("10.50", "3.00")  # JSON-ready values
+
+
+def test_two_identities_of_one_subject_reach_the_same_rows_once(shop_db, shop_plan) -> None:  # noqa: ANN001
+    both, plan = _fetch(shop_plan, shop_db[1], {"email": [ALICE["email"]], "phone": ["+8613800138000"]})
+    only_email, _ = _fetch(shop_plan, shop_db[1], {"email": [ALICE["email"]]})
+    assert _keys(both, plan) == _keys(only_email, plan) == ALICE_ROWS
+    assert both.counts == only_email.counts
+
+
+def test_phone_in_international_form_matches_the_national_form_stored(shop_db, shop_plan) -> None:  # noqa: ANN001
+    result, plan = _fetch(shop_plan, shop_db[1], {"phone": ["+86 138 0013 8000"]})
+    assert _keys(result, plan) == ALICE_ROWS
+
+
+def test_an_identity_that_matches_nobody_finds_nothing(shop_db, shop_plan) -> None:  # noqa: ANN001
+    result, _ = _fetch(shop_plan, shop_db[1], {"email": [NOBODY["email"]], "phone": [NOBODY["phone"]],
+                                               "user_id": ["999", "not-a-number"]})
+    assert result.rows == {} and all(c == {"found": 0} for c in result.counts.values())
+    empty, _ = _fetch(shop_plan, shop_db[1], {})
+    assert empty.rows == {}
+
+
+def test_another_subject_sees_nothing_of_alice(shop_db, shop_plan) -> None:  # noqa: ANN001
+    result, plan = _fetch(shop_plan, shop_db[1], {"email": [BOB["email"]]})
+    keys = _keys(result, plan)
+    # Bob was referred by Alice and replied to her comment; neither reference leads to her rows
+    assert keys["customers"] == [(2,)] and keys["comments"] == [(3,)] and keys["orders"] == [(3,)]
+    assert keys["teams"] == [(1,)]  # the team they share is shown, its other members are not
+    flat = repr(result.rows)
+    assert ALICE["email"] not in flat and ALICE["phone"] not in flat and "Alice" not in flat
+
+
+def test_parents_reached_upwards_are_shown_but_not_followed_down(shop_db, shop_plan) -> None:  # noqa: ANN001
+    result, plan = _fetch(shop_plan, shop_db[1], {"device_serial": [ALICE["serial"]]})
+    keys = _keys(result, plan)
+    # the device's owner, her team and her default address are shown; her orders and comments are not
+    assert keys == {"devices": [(1,)], "sims": [(1,)], "customers": [(1,)], "teams": [(1,)], "addresses": [(1,)]}
+
+
+def test_lookups_split_into_batches_give_the_same_rows(shop_db, shop_plan, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(walk, "BATCH", 1)
+    result, plan = _fetch(shop_plan, shop_db[1], {"email": [ALICE["email"], BOB["email"]]})
+    keys = _keys(result, plan)
+    assert keys["order_items"] == [(1, 1), (1, 2), (2, 1), (3, 1)] and keys["customers"] == [(1,), (2,)]
+
+
+def test_reflected_foreign_keys_complete_the_plan(shop_db, shop_plan) -> None:  # noqa: ANN001
+    _, plan = _fetch(shop_plan, shop_db[1], {"email": [NOBODY["email"]]})
+    assert Edge("item_notes", ("order_id", "line_no"), "order_items", ("order_id", "line_no"),
+                declared=False) in plan.edges
+    assert any(e.child == "customers" and e.parent == "customers" for e in plan.edges)  # referred_by
+    order = plan.erase_order
+    assert order.index("item_notes") < order.index("order_items") < order.index("orders") \
+        < order.index("customers") and order.index("addresses") < order.index("customers")
+
+
+def test_case_blind_email_lookup_uses_a_lower_index(shop_db, shop_plan) -> None:  # noqa: ANN001
+    import sqlalchemy as sa
+
+    url, settings = shop_db
+    if not url.startswith("postgresql"):
+        pytest.skip("expression indexes on lower(email) are a PostgreSQL feature here")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE INDEX ix_customers_email_lower ON customers (lower(email))")
+        conn.exec_driver_sql("UPDATE customers SET email = 'Alice.Mixed@Example.com' WHERE id = 1")
+    engine.dispose()
+    result, _ = _fetch(shop_plan, settings, {"email": ["alice.mixed@example.com"]})
+    assert [r["id"] for r in result.rows["customers"]] == [1]
+
+
+def test_build_plan_can_reflect_up_front(shop_db, shop_plan, tmp_path) -> None:  # noqa: ANN001
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from privet.connectors.plan import build_plan
+
+    url, settings = shop_db
+    store = sa.create_engine(f"sqlite:///{tmp_path / 'store.sqlite'}")  # applied by the shop_plan fixture
+    with Session(store) as session:
+        reflected = build_plan(session, settings, "shop_db", reflect=True)
+        down = build_plan(session, settings.model_copy(update={"secrets": {}}), "shop_db", reflect=True)
+    store.dispose()
+    assert any(not e.declared for e in reflected.edges) and reflected.secret == "shop_db"
+    assert down == shop_plan  # unreachable now: the declared plan

@@ -1,0 +1,250 @@
+"""Executing verified requests against a real shop database through the job queue (inline, in this thread)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from privet.audit.models import AuditEvent
+from privet.kit.clock import utcnow
+from privet.kit.crypto import Keyring
+from privet.requests import holds
+from privet.requests.models import AccessPackage
+from privet.settings import Settings
+from tests.requests.shop import ADDRESSES, CUSTOMERS, ITEMS, LOGINS, ORDERS
+
+
+def _download(store: Session, keyring: Keyring, smtp, address: str) -> dict:  # noqa: ANN001
+    from privet.requests.package import open_package
+
+    body = smtp.last_to(address).get_content()
+    token = body.split("/api/v1/public/packages/", 1)[1].split()[0]
+    _package, data = open_package(store, keyring, token)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return json.loads(archive.read("data.json"))
+
+
+def _errors(store: Session) -> list[str]:
+    from privet.jobs.models import Job
+
+    return [f"{j.kind}: {j.last_error}" for j in store.scalars(select(Job).where(Job.last_error.is_not(None)))]
+
+
+def _actions(store: Session, request) -> list[str]:  # noqa: ANN001
+    return [e.action for e in store.scalars(select(AuditEvent).where(AuditEvent.object_id == request.id)
+                                            .order_by(AuditEvent.seq))]
+
+
+def test_access_end_to_end_to_a_package(store: Session, keyring: Keyring, conf: Settings, file, verified, drain,
+                                        shop_db, smtp) -> None:  # noqa: ANN001
+    customer = shop_db.customers[2]
+    request = file("access", customer)
+    verified(request, smtp)
+    drain()
+    assert request.status == "completed", (request.result, _errors(store))
+    step = request.steps[0]
+    assert step.status == "done" and step.attempts == 1
+    assert step.counts["customers"]["found"] == 1 and step.counts["orders"]["found"] == customer.orders
+    assert step.counts["order_items"]["found"] == customer.items  # three levels down
+    package = store.scalars(select(AccessPackage).where(AccessPackage.request_id == request.id)).one()
+    assert request.result["package"]["id"] == package.id
+    document = _download(store, keyring, smtp, customer.email)
+    rows = document["data"]["shop_db"]
+    assert [r["email"] for r in rows["customers"]] == [customer.email]
+    assert len(rows["order_items"]) == customer.items and len(rows["login_events"]) == customer.logins
+    others = {c.email for c in shop_db.customers} - {customer.email}
+    assert not others & set(json.dumps(document).split('"'))  # nobody else's data
+    kinds = [m.get("Subject") for _to, m in smtp.messages if customer.email in _to]
+    assert any("received" in (k or "") for k in kinds) and any("ready" in (k or "") for k in kinds)
+    assert "request.completed" in _actions(store, request)
+
+
+def test_nobody_found_gives_an_honest_empty_package(store: Session, keyring: Keyring, file, verified, drain,
+                                                    smtp, fake) -> None:  # noqa: ANN001
+    stranger = fake.unique.email()
+    request = file("access", identity=stranger)
+    verified(request, smtp)
+    drain()
+    assert request.status == "completed"
+    document = _download(store, keyring, smtp, stranger)
+    assert document["summary"]["rows"] == 0
+
+
+def test_erasure_retains_what_the_law_keeps_and_records_proof(store: Session, file, verified, drain, shop_db,
+                                                              conf: Settings) -> None:  # noqa: ANN001
+    customer, other = shop_db.customers[1], shop_db.customers[2]
+    request = file("erasure", customer)
+    verified(request)
+    drain()
+    assert request.status == "completed", (request.result, _errors(store))
+    assert shop_db.count(ADDRESSES, customer_id=customer.id) == 0
+    assert shop_db.count(LOGINS, customer_id=customer.id) == 0
+    assert shop_db.count(ORDERS, customer_id=customer.id) == customer.orders  # kept: totals are accounting records
+    row = shop_db.row(CUSTOMERS, customer.id)
+    assert row["email"] is None and row["phone"] is None and row["name"] is None
+    order = shop_db.row(ORDERS, 1 + sum(c.orders for c in shop_db.customers[:1]))
+    assert order["recipient"] is None and order["total"] is not None
+    assert shop_db.count(ADDRESSES, customer_id=other.id) == 1  # the others are untouched
+    result = request.result
+    assert result["backups_clear_by"] == (utcnow().date() + timedelta(days=conf.backup_retention_days)).isoformat()
+    kept = {(r["table"], r["field"]): r for r in result["retained"]}
+    assert kept[("orders", "total")]["reason"] == "accounting records"
+    assert date.fromisoformat(kept[("orders", "total")]["until"]).year == utcnow().year + 5
+    assert result["tables"]["shop_db"]["addresses"]["deleted"] == 1
+    assert customer.email not in json.dumps(result)
+
+
+def test_legal_hold_blocks_erasure_until_released(store: Session, keyring: Keyring, file, verified, drain,
+                                                  shop_db) -> None:  # noqa: ANN001
+    from privet.subjects.service import get_or_create_subject
+
+    customer = shop_db.customers[0]
+    subject, _ = get_or_create_subject(store, keyring, "email", customer.email, actor="test", verified=True)
+    hold = holds.place(store, subject_id=subject.id, reason="litigation pending, case 2024-17", reference="2024-17",
+                       actor="user:officer")
+    request = file("erasure", customer)
+    verified(request)
+    drain()
+    assert request.status == "waiting"
+    assert request.result["legal_hold"]["hold_id"] == hold.id
+    assert request.steps[0].status == "skipped" and request.steps[0].last_error == holds.HELD
+    assert shop_db.count(ADDRESSES, customer_id=customer.id) == 1  # nothing erased
+    assert "request.erasure_blocked" in _actions(store, request)
+    holds.release(store, hold.id, actor="user:officer")
+    drain()
+    assert request.status == "completed" and shop_db.count(ADDRESSES, customer_id=customer.id) == 0
+
+
+def test_hold_placed_after_queueing_stops_the_step(store: Session, keyring: Keyring, file, verified, drain,
+                                                   shop_db) -> None:  # noqa: ANN001
+    customer = shop_db.customers[0]
+    request = file("erasure", customer)
+    verified(request)
+    holds.place(store, subject_id=request.subject_id, reason="authority's preservation order", reference=None,
+                actor="user:officer")
+    drain()
+    assert request.status == "waiting" and shop_db.count(ADDRESSES, customer_id=customer.id) == 1
+
+
+def test_closure_erases_withdraws_every_consent_and_closes(store: Session, keyring: Keyring, file, verified, drain,
+                                                           shop_db) -> None:  # noqa: ANN001
+    from privet.consent import ledger
+    from privet.consent.projection import state
+    from privet.subjects.models import Subject
+    from privet.subjects.service import get_or_create_subject
+
+    customer = shop_db.customers[3]
+    subject, _ = get_or_create_subject(store, keyring, "email", customer.email, actor="test", verified=True)
+    for purpose in ("marketing.communications", "analytics.usage"):
+        ledger.grant(store, subject_id=subject.id, purpose=purpose, method="form", actor="test")
+    request = file("closure", customer)
+    verified(request)
+    drain()
+    assert request.status == "completed", (request.result, _errors(store))
+    assert {c["purpose"] for c in request.result["consent"]} == {"marketing.communications", "analytics.usage"}
+    for purpose in ("marketing.communications", "analytics.usage"):
+        assert state(store, f"s:{subject.id}", purpose).event == "withdrawn"
+    assert store.get(Subject, subject.id).status == "closed"
+    assert shop_db.count(LOGINS, customer_id=customer.id) == 0
+
+
+def test_withdrawal_and_objection_are_ledger_records(store: Session, keyring: Keyring, file, verified,
+                                                     shop_db) -> None:  # noqa: ANN001
+    from privet.consent.projection import state
+
+    customer = shop_db.customers[0]
+    withdrawal = file("withdrawal", customer, details={"purposes": ["marketing.communications"]})
+    verified(withdrawal)
+    assert withdrawal.status == "completed" and withdrawal.steps == []
+    subject = withdrawal.subject_id
+    assert state(store, f"s:{subject}", "marketing.communications").event == "withdrawn"
+    objection = file("restriction", customer, details={"purposes": ["service.order", "analytics.usage"]})
+    verified(objection)
+    events = {c["purpose"]: c["event"] for c in objection.result["consent"]}
+    assert events == {"service.order": "objected", "analytics.usage": "withdrawn"}
+    assert state(store, f"s:{subject}", "service.order").event == "objected"
+
+
+def test_rectification_updates_every_field_of_the_category(store: Session, file, verified, drain, shop_db,
+                                                           fake) -> None:  # noqa: ANN001
+    customer = shop_db.customers[1]
+    new_email = fake.unique.email()
+    request = file("rectification", customer, details={"changes": {"user.contact.email": new_email}})
+    verified(request)
+    drain()
+    assert request.status == "completed", (request.result, _errors(store))
+    assert shop_db.row(CUSTOMERS, customer.id)["email"] == new_email.lower()
+    assert request.result["tables"]["shop_db"]["customers"]["rectified"] == 1
+
+
+def test_a_datastore_that_is_down_retries_then_fails_naming_it(store: Session, keyring: Keyring, conf: Settings,
+                                                               file, verified, drain, shop_db,
+                                                               tmp_path) -> None:  # noqa: ANN001
+    from privet.jobs.models import Job
+
+    down = conf.model_copy(update={"secrets": {"shop_db": f"sqlite:///{tmp_path / 'missing' / 'gone.sqlite'}"}})
+    request = file("erasure", shop_db.customers[0])
+    verified(request)
+    drain(down)
+    step = request.steps[0]
+    assert step.status == "failed" and step.attempts == conf.jobs_max_attempts
+    assert step.last_error.startswith("shop_db: ")
+    assert request.status == "failed" and request.result["failed"] == ["shop_db"]
+    assert "completed" not in _actions(store, request) and request.completed_at is None
+    job = store.scalars(select(Job).where(Job.kind == "requests.step")).one()
+    assert job.status == "failed" and shop_db.customers[0].email not in (job.last_error or "")
+    # the datastore is back: an officer runs the request again and it completes
+    from privet.requests.workflow import run
+
+    assert run(store, keyring, conf, request, actor="user:officer") == 1
+    drain()
+    assert request.status == "completed" and "failed" not in request.result
+
+
+class Killed(BaseException):
+    """Stands for the process being killed: nothing in Privet catches it, the job row stays `running`."""
+
+
+@pytest.mark.parametrize("crash_on", ["step_finished", "_call"])
+def test_killed_worker_resumes_without_repeating(store: Session, keyring: Keyring, conf: Settings, file, verified,
+                                                 drain, shop_db, monkeypatch, crash_on: str) -> None:  # noqa: ANN001
+    """Killed after the datastore committed its erasure (before or while recording it): once the job's lease runs
+    out the step runs again, erasure is not doubled, and the proof says the step was resumed."""
+    from privet.kit.clock import frozen_at
+    from privet.requests import executor, runner
+
+    customer = shop_db.customers[2]
+    request = file("erasure", customer)
+    verified(request)
+    target = executor if crash_on == "step_finished" else runner
+    real = getattr(target, crash_on)
+    calls = []
+
+    def crash_once(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        out = real(*args, **kwargs)  # the datastore has committed (or the outcome was just written, uncommitted)
+        calls.append(1)
+        if len(calls) == 1:
+            raise Killed()
+        return out
+
+    monkeypatch.setattr(target, crash_on, crash_once)
+    with pytest.raises(Killed):
+        drain()
+    store.expire_all()
+    assert request.steps[0].status == "running" and shop_db.count(ADDRESSES, customer_id=customer.id) == 0
+    with frozen_at(utcnow() + timedelta(seconds=conf.jobs_lease_seconds + 60)):  # the dead worker's lease ran out
+        drain()
+    assert len(calls) == 2 and request.status == "completed", request.result
+    step = request.steps[0]
+    assert step.attempts == 2 and step.last_error == executor.INTERRUPTED
+    assert request.result["resumed"] == ["shop_db"]
+    assert shop_db.count(ORDERS, customer_id=customer.id) == customer.orders  # retained rows still there, once
+    assert shop_db.count(ITEMS) == sum(c.items for c in shop_db.customers) - customer.items
+    assert shop_db.row(CUSTOMERS, customer.id)["email"] is None
+    assert "request.step_resumed" in _actions(store, request)
