@@ -85,8 +85,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(Exception, on_unexpected_error)
     from privet.consent.fastpath import DecisionFastLane
+    from privet.consent.record_lane import RecordingFastLane
 
     app.add_middleware(DecisionFastLane, path=f"{API_PREFIX}/decisions")
+    app.add_middleware(RecordingFastLane, path=f"{API_PREFIX}/consent/records")
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers.",
              openapi_extra={"x-privet-public": True})  # public: see privet.auth.deps

@@ -101,3 +101,18 @@ def test_anchor_catches_a_fully_rewritten_chain(db: Session) -> None:
 def test_anchor_beyond_the_chain_means_removed_events(db: Session) -> None:
     _write(db, 3)
     assert not service.verify(db, anchor=(7, "a" * 64)).ok
+
+
+def test_append_chains_a_batch_in_order_and_keeps_a_loaded_head_current(db: Session) -> None:
+    _write(db, 2)
+    loaded = db.get(AuditHead, 1)  # an ORM copy of the head, loaded before the Core writes below
+    assert loaded.seq == 2
+    rows = service.append(db, [("system", "test.batch", "thing", f"b{i}", {"index": i}) for i in range(5)])
+    assert [r["seq"] for r in rows] == [3, 4, 5, 6, 7]
+    assert db.get(AuditHead, 1).seq == 7 and db.get(AuditHead, 1).hash == rows[-1]["hash"]
+    assert service.head(db) == (7, rows[-1]["hash"])
+    assert service.record(db, actor="system", action="test.after", object_type="thing", object_id="z").seq == 8
+    assert service.verify(db).ok and service.verify(db).checked == 8
+    with pytest.raises(ValueError, match="personal data"):  # one bad event refuses the whole batch
+        service.append(db, [("system", "x", "y", "1", {}), ("system", "x", "y", "2", {"v": "a@b.co"})])
+    assert service.head(db)[0] == 8

@@ -140,3 +140,34 @@ def test_bad_files(db: Session, ring: Keyring, tmp_path: Path) -> None:
         importer.import_records(db, ring, tmp_path / "missing.csv", actor="test")
     with pytest.raises(InvalidInput):
         importer.import_records(db, ring, tmp_path / "h.csv", fmt="xml", actor="test")
+
+
+def test_ids_drawn_in_bulk_have_the_shape_of_new_id() -> None:
+    from privet.consent.import_rows import new_ids
+    from privet.kit.ids import new_id
+
+    before, ids = new_id(), new_ids(1000)
+    assert len(set(ids)) == 1000 and all(len(i) == 26 and int(i, 16) >= 0 for i in ids)
+    assert ids[0][:12] >= before[:12] and new_id()[:12] >= ids[-1][:12]  # time-ordered like new_id
+
+
+def test_blank_and_short_csv_lines(db: Session, ring: Keyring, faker_multi: Faker, tmp_path: Path) -> None:
+    rows = _rows(faker_multi, 3)
+    path = _csv(tmp_path / "gaps.csv", rows)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(2, "")  # a blank line 3
+    lines[3] = ",".join(lines[3].split(",")[:3])  # line 4 stops after the purpose
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = importer.import_records(db, ring, path, skip_invalid=True, actor="test")
+    assert (report.rows, report.imported, report.skipped) == (3, 2, 1)
+    assert report.problems[0].where == "gaps.csv:4" and "missing" in report.problems[0].message
+
+
+def test_sqlite_page_cache_is_restored_after_an_import(db: Session, ring: Keyring, faker_multi: Faker,
+                                                      tmp_path: Path) -> None:
+    connection = db.connection()
+    if connection.dialect.name != "sqlite":
+        pytest.skip("the page cache setting is SQLite's")
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    importer.import_records(db, ring, _csv(tmp_path / "c.csv", _rows(faker_multi, 4)), actor="test")
+    assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == before

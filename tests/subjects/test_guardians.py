@@ -117,3 +117,22 @@ def test_merge_carries_guardian_links(db: Session, keyring: Keyring, fake: Faker
     service.merge(db, duplicate, child, actor="test")  # absurd but possible: the link would point at itself
     db.refresh(link)
     assert link.revoked_at is not None
+
+
+def test_merging_two_accounts_linked_to_the_same_child_keeps_one_link(db: Session, keyring: Keyring, fake: Faker,
+                                                                       family: tuple[Subject, Subject]) -> None:
+    parent, child = family
+    with frozen_at(T0 - timedelta(days=20)):
+        other = _person(db, keyring, fake, date(1986, 7, 1))
+    with frozen_at(T0):
+        unverified = guardians.link_guardian(db, other, child, "parent", verified_method=None, evidence={},
+                                             actor="test")
+        verified = guardians.link_guardian(db, parent, child, "parent", verified_method="sms_code", evidence={},
+                                           actor="test")
+    assert unverified.verified_at is None
+    service.merge(db, other, parent, actor="test")  # the two accounts were one person all along
+    db.refresh(unverified)
+    db.refresh(verified)
+    assert verified.revoked_at is None and unverified.revoked_at is not None  # the verified link is the one kept
+    again = guardians.link_guardian(db, other, child, "parent", verified_method=None, evidence={}, actor="test")
+    assert again.id == verified.id

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from privet.audit.models import AuditEvent, AuditHead
@@ -18,6 +18,11 @@ from privet.kit.clock import utcnow
 GENESIS = "0" * 64
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.I)
 _PHONE = re.compile(r"^\+?\d[\d\s-]{7,}\d$")
+_EVENTS, _HEAD = AuditEvent.__table__, AuditHead.__table__
+# Core statements built once (building one costs about what running it does)
+_LOCK = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+_INSERT = insert(_EVENTS)
+_MOVE = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 
 
 def _canonical(seq: int, at: datetime, actor: str, action: str, object_type: str, object_id: str,
@@ -49,21 +54,50 @@ def _check_no_personal_data(value: object, path: str = "details") -> None:
 def record(session: Session, *, actor: str, action: str, object_type: str, object_id: str,
            details: dict | None = None) -> AuditEvent:
     """Append one event to the chain inside the caller's transaction."""
-    details = dict(details or {})
-    _check_no_personal_data(details)
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
-    at = utcnow()
-    seq = head.seq + 1
-    digest = compute_hash(head.hash, seq, at, actor, action, object_type, str(object_id), details)
-    event = AuditEvent(seq=seq, at=at, actor=actor, action=action, object_type=object_type,
-                       object_id=str(object_id), details=details, prev_hash=head.hash, hash=digest)
-    session.add(event)
-    head.seq, head.hash = seq, digest
-    session.flush()
-    return event
+    return AuditEvent(**append(session, [(actor, action, object_type, object_id, details)])[0])
+
+
+def append(session: Session, entries: Sequence[tuple[str, str, str, str, dict | None]]) -> list[dict]:
+    """Append (actor, action, object type, object id, details) events, in order, inside the caller's transaction.
+
+    The head row is locked (PostgreSQL: FOR UPDATE; SQLite writers hold the database lock) and stays locked
+    until commit, serialising writers: callers append last to keep that window short. Rows are written with Core
+    statements (one executemany for the whole list), so a batch of events costs about what one used to.
+    """
+    entries = [(actor, action, object_type, str(object_id), dict(details or {}))
+               for actor, action, object_type, object_id, details in entries]
+    for *_, details in entries:
+        _check_no_personal_data(details)
+    session.flush()  # ORM changes described by these events reach the store first, as before
+    connection = session.connection()
+    seq, prev = _lock_head(connection)
+    rows = []
+    for actor, action, object_type, object_id, details in entries:
+        seq, at = seq + 1, utcnow()
+        digest = compute_hash(prev, seq, at, actor, action, object_type, object_id, details)
+        rows.append({"seq": seq, "at": at, "actor": actor, "action": action, "object_type": object_type,
+                     "object_id": object_id, "details": details, "prev_hash": prev, "hash": digest})
+        prev = digest
+    if rows:
+        connection.execute(_INSERT, rows)
+        connection.execute(_MOVE, {"new_seq": seq, "new_hash": prev})
+        _forget_loaded_head(session)
+    return rows  # the events' columns (building ORM objects for a batch nobody reads would cost more than the rest)
+
+
+def _lock_head(connection: Connection) -> tuple[int, str]:
+    row = connection.execute(_LOCK).first()
+    if row is None:
+        connection.execute(insert(_HEAD).values(id=1, seq=0, hash=GENESIS))
+        return 0, GENESIS
+    return row[0], row[1]
+
+
+def _forget_loaded_head(session: Session) -> None:
+    """The head is written with Core: an ORM copy loaded earlier in this session would now be stale."""
+    loaded = session.identity_map.get(inspect(AuditHead).identity_key_from_primary_key((1,)))
+    if loaded is not None:
+        session.expire(loaded)
 
 
 @dataclass
@@ -78,8 +112,9 @@ class Verification:
 
 def head(session: Session) -> tuple[int, str]:
     """The chain's last (seq, hash): publish it outside the database to anchor later verifications."""
-    row = session.get(AuditHead, 1)
-    return (row.seq, row.hash) if row else (0, GENESIS)
+    session.flush()
+    row = session.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)).first()
+    return (row[0], row[1]) if row else (0, GENESIS)
 
 
 def verify(session: Session, *, anchor: tuple[int, str] | None = None) -> Verification:
@@ -108,10 +143,10 @@ def verify(session: Session, *, anchor: tuple[int, str] | None = None) -> Verifi
     if anchor and anchor[0] > checked:
         return Verification(False, checked, checked + 1, f"the anchored event {anchor[0]} is gone "
                                                          "(events were removed)")
-    head = session.get(AuditHead, 1)
-    if head is not None and (head.seq != checked or head.hash != prev_hash):
-        return Verification(False, checked, checked + 1 if head.seq > checked else head.seq,
-                            f"the chain ends at event {checked} but the head records event {head.seq} "
+    last = session.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)).first()
+    if last is not None and (last[0] != checked or last[1] != prev_hash):
+        return Verification(False, checked, checked + 1 if last[0] > checked else last[0],
+                            f"the chain ends at event {checked} but the head records event {last[0]} "
                             "(events at the end were removed)")
     return Verification(True, checked)
 

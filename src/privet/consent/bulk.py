@@ -43,6 +43,21 @@ def _json_memo() -> Callable[[Any], str | None]:
     return dump
 
 
+def _repeating(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    # a column often repeats one object (an import's recorded_at): convert it once, not once per row
+    last: list = [_NOTHING, None]
+
+    def once(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, convert(value)
+        return last[1]
+
+    return once
+
+
+_NOTHING = object()
+
+
 def _converters(table: Table, columns: Sequence[str], dialect: str) -> list[Callable[[Any], Any] | None]:
     out: list[Callable[[Any], Any] | None] = []
     for name in columns:
@@ -50,7 +65,7 @@ def _converters(table: Table, columns: Sequence[str], dialect: str) -> list[Call
         if isinstance(kind, JSON):
             out.append(_json_memo())
         elif isinstance(kind, UTCDateTime) and dialect == "sqlite":
-            out.append(_sqlite_time)
+            out.append(_repeating(_sqlite_time))
         else:
             out.append(None)
     return out
@@ -61,9 +76,16 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict], columns: S
     if not rows:
         return 0
     columns = list(columns or rows[0].keys())
+    tuples = list(map(itemgetter(*columns), rows)) if len(columns) > 1 else [(row[columns[0]],) for row in rows]
+    return insert_tuples(session, table, columns, tuples)
+
+
+def insert_tuples(session: Session, table: Table, columns: Sequence[str], tuples: Sequence[tuple]) -> int:
+    """Insert rows given as tuples in the order of `columns`; returns the count."""
+    if not tuples:
+        return 0
     connection = session.connection()
     dialect = connection.dialect.name
-    tuples = list(map(itemgetter(*columns), rows)) if len(columns) > 1 else [(row[columns[0]],) for row in rows]
     converters = [(i, fn) for i, fn in enumerate(_converters(table, columns, dialect)) if fn]
     if converters:  # column-wise with map/zip: far cheaper than a Python loop over every value
         values = list(zip(*tuples))
@@ -74,8 +96,8 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict], columns: S
     if dialect == "postgresql":
         cursor = connection.connection.driver_connection.cursor()
         with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            for values in tuples:
-                copy.write_row(values)
+            for row in tuples:
+                copy.write_row(row)
     else:
         marks = ", ".join("?" if dialect == "sqlite" else "%s" for _ in columns)
         connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", tuples)

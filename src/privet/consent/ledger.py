@@ -2,7 +2,8 @@
 
 A record is never updated or deleted: a withdrawal is a new record, so what was true before it stays provable (P17).
 Each record updates the current-state projection, writes one audit event and queues webhooks, in the caller's
-transaction. Nothing is written when a check fails.
+transaction. Nothing is written when a check fails. The checks and writes themselves are in `consent.batch`,
+shared with the group-commit writer that records concurrent requests together (`consent.writer`).
 """
 
 from __future__ import annotations
@@ -11,18 +12,16 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from privet.audit.service import record as audit
 from privet.consent import projection
+from privet.consent.batch import Recording
 from privet.consent.models import ConsentRecord
-from privet.consent.rules import (METHODS, POSITIVE_EVENTS, Policy, check_categories, current_policy,
-                                  legal_basis_for, purpose_rule)
+from privet.consent.rules import METHODS, Policy, check_categories, legal_basis_for, purpose_rule
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
-from privet.kit.errors import InvalidInput, NotFound, Problem
-from privet.kit.ids import new_id
+from privet.kit.errors import InvalidInput, NotFound, PrivetError, Problem
 
 DEFAULT_NOTICE = "privacy-policy"
 EVIDENCE_KEYS = frozenset({"client", "user_agent", "notice_id", "gpc", "gpc_honoured", "source", "source_id",
@@ -66,48 +65,36 @@ def check_evidence(evidence: dict | None, *, keyring: Keyring | None = None, cli
     return out
 
 
-def _subject_checks(session: Session, subject_id: str, guardian_id: str | None, event: str, at: datetime) -> None:
-    """The subject exists and is active; a child's consent is given by a verified guardian (PIPL Art 31)."""
-    from privet.subjects.ages import age_policy, is_child, is_minor
-    from privet.subjects.guardians import is_guardian_of
-    from privet.subjects.models import Subject
-
-    subject = session.get(Subject, subject_id)
-    if subject is None:
-        raise NotFound("No subject has this id", "look the subject up by an identity first")
-    if subject.status != "active":
-        raise _bad(f"This subject is {subject.status}", "subject_id",
-                   "record against the surviving subject" if subject.status == "merged" else
-                   "a closed subject's consent cannot change")
-    if guardian_id is not None and not is_guardian_of(session, guardian_id, subject_id, at):
-        raise _bad("This guardian is not a verified guardian of the subject at that time", "guardian_id",
-                   "link the guardian to the child and verify the guardian's identity first")
-    if event not in POSITIVE_EVENTS or (subject.child_until is None and subject.minor_until is None):
-        return  # refusing or withdrawing never needs a guardian (it only narrows use); no age known: an adult
-    policy = age_policy(session)
-    if policy.adults_only and is_minor(subject, at):
-        raise _bad("This organisation serves adults only; a minor cannot consent", "subject_id",
-                   "the subject is flagged for deletion; correct the age if it is wrong")
-    if is_child(subject, at) and guardian_id is None:
-        raise _bad(f"The subject is a child (under {policy.child_age}); consent must come from a verified guardian",
-                   "guardian_id", "have a verified guardian give it and send their subject id as guardian_id")
+_notice_sql: dict[str, object] = {}  # Core statements, built once
 
 
 def _notice(session: Session, key: str, version: int | None) -> tuple[int | None, str | None]:
     """(version, notice version id): the given version, checked, or the notice's current one."""
-    from privet.notices.models import Notice, NoticeVersion
-
-    if version is None:  # the latest published version (notices.service.current_version), in one query
-        latest = session.execute(select(NoticeVersion.version, NoticeVersion.id)
-                                 .join(Notice, Notice.id == NoticeVersion.notice_id).where(Notice.key == key)
-                                 .order_by(NoticeVersion.version.desc()).limit(1)).first()
-        return (latest[0], latest[1]) if latest else (None, None)
-    found_id = session.execute(select(NoticeVersion.id).join(Notice, Notice.id == NoticeVersion.notice_id)
-                               .where(Notice.key == key, NoticeVersion.version == version)).scalar()
-    if found_id is None:
+    found = find_notice(session, key, version)
+    if found is None:
         raise _bad(f"Notice {key!r} has no version {version}", "notice_version",
                    "send a published version (privet notices list), or leave it out for the current one")
-    return version, found_id
+    return found
+
+
+def find_notice(session: Session, key: str, version: int | None) -> tuple[int | None, str | None] | None:
+    """(version, id) of the given version or of the notice's latest, (None, None) for an unpublished notice's
+    latest, None for a given version that does not exist."""
+    if not _notice_sql:
+        from privet.notices.models import Notice, NoticeVersion
+
+        n, v = Notice.__table__.c, NoticeVersion.__table__.c
+        joined = NoticeVersion.__table__.join(Notice.__table__, n.id == v.notice_id)
+        _notice_sql["latest"] = (select(v.version, v.id).select_from(joined).where(n.key == bindparam("key"))
+                                 .order_by(v.version.desc()).limit(1))
+        _notice_sql["given"] = select(v.version, v.id).select_from(joined).where(
+            n.key == bindparam("key"), v.version == bindparam("version"))
+    session.flush()  # a notice published earlier in this transaction counts
+    if version is None:  # the latest published version (notices.service.current_version), in one query
+        latest = session.connection().execute(_notice_sql["latest"], {"key": key}).first()
+        return (latest[0], latest[1]) if latest else (None, None)
+    found = session.connection().execute(_notice_sql["given"], {"key": key, "version": version}).first()
+    return (version, found[1]) if found is not None else None
 
 
 def record(session: Session, *, subject_id: str | None = None, visitor_id: str | None = None, purpose: str,
@@ -118,30 +105,24 @@ def record(session: Session, *, subject_id: str | None = None, visitor_id: str |
            evidence: dict | None = None, client_ip: str | None = None, user_agent: str | None = None,
            keyring: Keyring | None = None) -> ConsentRecord:
     """Validate and append one record; update the projection, audit it, queue webhooks."""
-    policy = current_policy(session)
-    row = prepare(policy, subject_id=subject_id, visitor_id=visitor_id, purpose=purpose, event=event,
-                  method=method, categories=categories, legal_basis=legal_basis, separate_kind=separate_kind,
-                  language=language, jurisdiction=jurisdiction, guardian_id=guardian_id, expires_at=expires_at,
-                  at=at)
-    if subject_id is not None:
-        _subject_checks(session, subject_id, guardian_id, event, row["at"])
-    evidence = check_evidence(evidence, keyring=keyring, client_ip=client_ip, user_agent=user_agent)
-    row["notice_key"] = notice_key or DEFAULT_NOTICE
-    row["notice_version"], notice_id = _notice(session, row["notice_key"], notice_version)
-    if notice_id and "notice_id" not in evidence:
-        evidence["notice_id"] = notice_id
-    entry = ConsentRecord(id=new_id(), evidence=evidence, actor=actor[:120], recorded_at=utcnow(), **row)
-    session.add(entry)
-    session.flush()  # assigns seq, the change-feed order
-    projection.apply(session, entry)
-    from privet.consent import webhooks
+    return record_all(session, [Recording(
+        subject_id=subject_id, visitor_id=visitor_id, purpose=purpose, event=event, method=method, actor=actor,
+        categories=categories, legal_basis=legal_basis, separate_kind=separate_kind, notice_key=notice_key,
+        notice_version=notice_version, language=language, jurisdiction=jurisdiction, guardian_id=guardian_id,
+        expires_at=expires_at, at=at, evidence=evidence, client_ip=client_ip, user_agent=user_agent)],
+        keyring=keyring)[0]
 
-    webhooks.enqueue(session, entry)
-    # the audit head row stays locked until commit, serialising writers: take it last to keep that window short
-    audit(session, actor=actor, action="consent.recorded", object_type="consent_record", object_id=entry.id,
-          details={"purpose": entry.purpose, "event": entry.event, "seq": entry.seq, "method": entry.method,
-                   "holder": "visitor" if visitor_id else "subject"})
-    return entry
+
+def record_all(session: Session, items: list[Recording], *, keyring: Keyring | None = None) -> list[ConsentRecord]:
+    """Record every one of these events or none: the first one refused raises its error before any record is
+    written (the caller's transaction then rolls back, with any subject created for an identity)."""
+    from privet.consent.batch import attach, check_all, write_checked
+
+    checks, now = check_all(session, items, keyring=keyring)
+    for outcome in checks:
+        if isinstance(outcome, PrivetError):
+            raise outcome
+    return attach(session, write_checked(session, items, now))
 
 
 def prepare(policy: Policy, *, subject_id: str | None, visitor_id: str | None, purpose: str, event: str,

@@ -44,17 +44,40 @@ def _upsert(stmt):  # noqa: ANN001, ANN202
 _single: dict[str, object] = {}  # dialect -> the one-row upsert, built once (building it costs more than running it)
 
 
+_RECORD_FIELDS = ("subject_id", "visitor_id", "purpose", "event", "seq", "legal_basis", "separate_kind",
+                  "categories", "notice_version", "guardian_id", "at", "expires_at")
+
+
 def apply(session: Session, record: ConsentRecord) -> None:
     """Fold one (flushed) record into the projection."""
-    values = {"holder": holder_of(record), "purpose": record.purpose, "event": record.event,
-              "record_seq": record.seq, "legal_basis": record.legal_basis, "separate_kind": record.separate_kind,
-              "categories": list(record.categories or []), "notice_version": record.notice_version,
-              "guardian_id": record.guardian_id, "at": record.at, "expires_at": record.expires_at}
-    dialect = session.get_bind().dialect.name
+    apply_rows(session, [{c: getattr(record, c) for c in _RECORD_FIELDS}])
+
+
+def apply_rows(session: Session, rows: list[dict]) -> None:
+    """Fold written ledger rows (column dicts with their seq) into the projection.
+
+    Only the latest row per holder and purpose is sent (the upsert keeps the newer by (at, seq) anyway), in key
+    order: concurrent batches then lock state rows in the same order, so they cannot deadlock each other.
+    """
+    latest: dict[tuple[str, str], dict] = {}
+    for row in rows:
+        holder = f"s:{row['subject_id']}" if row["subject_id"] is not None else f"v:{row['visitor_id']}"
+        seen = latest.get((holder, row["purpose"]))
+        if seen is None or (row["at"], row["seq"]) > (seen["at"], seen["seq"]):
+            latest[(holder, row["purpose"])] = row
+    values = [{"holder": holder, "purpose": purpose, "event": r["event"], "record_seq": r["seq"],
+               "legal_basis": r["legal_basis"], "separate_kind": r["separate_kind"],
+               "categories": list(r["categories"] or []), "notice_version": r["notice_version"],
+               "guardian_id": r["guardian_id"], "at": r["at"], "expires_at": r["expires_at"]}
+              for (holder, purpose), r in sorted(latest.items())]
+    if not values:
+        return
+    connection = session.connection()
+    dialect = connection.dialect.name
     stmt = _single.get(dialect)
     if stmt is None:
         stmt = _single[dialect] = _upsert(_insert(session))
-    session.execute(stmt, values)
+    connection.execute(stmt, values)
 
 
 def merge_range(session: Session, after_seq: int, upto_seq: int) -> None:
@@ -65,7 +88,9 @@ def merge_range(session: Session, after_seq: int, upto_seq: int) -> None:
     ranked = select(holder.label("holder"), r.purpose, r.event, r.seq.label("record_seq"), r.legal_basis,
                     r.separate_kind, r.categories, r.notice_version, r.guardian_id, r.at, r.expires_at,
                     rank.label("rank")).where(r.seq > after_seq, r.seq <= upto_seq).subquery()
-    latest = select(*(ranked.c[c] for c in COLUMNS)).where(ranked.c.rank == 1)  # one row per key: ON CONFLICT
+    # one row per key (ON CONFLICT allows no repeats), in key order like apply_rows (no lock-order deadlocks)
+    latest = select(*(ranked.c[c] for c in COLUMNS)).where(ranked.c.rank == 1).order_by(ranked.c.holder,
+                                                                                        ranked.c.purpose)
     session.execute(_upsert(_insert(session).from_select(list(COLUMNS), latest)))
 
 

@@ -58,22 +58,33 @@ class Policy:
 _cache: dict[tuple[int, str], Policy] = {}
 
 
+_latest = None  # the Core statement reading the applied version, built once
+
+
 def current_policy(session: Session) -> Policy:
     """The policy of the applied data map (cached per version); InvalidInput before any map is applied."""
-    from privet.datamap.models import DatamapVersion
+    global _latest
+    if _latest is None:
+        from privet.datamap.models import DatamapVersion
 
-    row = session.execute(select(DatamapVersion.number, DatamapVersion.sha256)
-                          .order_by(DatamapVersion.number.desc()).limit(1)).first()
-    if row is None:
+        v = DatamapVersion.__table__.c
+        _latest = select(v.number, v.sha256).order_by(v.number.desc()).limit(1)
+    session.flush()  # a data map applied earlier in this transaction counts (what autoflush did for the ORM query)
+    row = session.connection().execute(_latest).first()
+    return policy_for(session, tuple(row) if row is not None else None)
+
+
+def policy_for(session: Session, version: tuple[int, str] | None) -> Policy:
+    """The policy of the applied data map version (number, sha256), built once per version."""
+    if version is None:
         raise InvalidInput("No data map is applied, so no purpose is declared",
                            "apply the company's data map first: privet datamap apply PATH")
-    key = (row.number, row.sha256)
-    found = _cache.get(key)
+    found = _cache.get(version)
     if found is None:
-        found = _build(session, row.number)
+        found = _build(session, version[0])
         if len(_cache) > 8:
             _cache.clear()
-        _cache[key] = found
+        _cache[version] = found
     return found
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from privet.audit.service import record as audit
 from privet.consent import ledger
+from privet.consent.batch import Recording
 from privet.consent.models import VisitorLink
 from privet.consent.rules import Policy, current_policy
 from privet.kit.clock import utcnow
@@ -65,17 +66,15 @@ def record_cookie_choice(session: Session, *, visitor_id: str, categories: dict[
     if gpc:  # "do not sell or share": every consent-based provision to others, refused by the signal
         planned += [("gpc", p, "refused", True) for p in _shared_purposes(policy) if p not in mapping.values()]
     now = utcnow()
-    written = []
-    for category, purpose, event, forced in planned:
-        evidence = {"gpc": bool(gpc), "banner_choice": choice}
-        if forced:
-            evidence["gpc_honoured"] = True
-        entry = ledger.record(session, visitor_id=visitor_id, purpose=purpose, event=event,
-                              method="gpc" if forced else "banner", actor=actor, notice_version=notice_version,
-                              language=language, at=now, evidence=evidence, client_ip=client_ip,
-                              user_agent=user_agent, keyring=keyring)
-        written.append({"category": category, "purpose": purpose, "event": event, "record_id": entry.id,
-                        "gpc_honoured": forced})
+    items = [Recording(visitor_id=visitor_id, purpose=purpose, event=event, method="gpc" if forced else "banner",
+                       actor=actor, notice_version=notice_version, language=language, at=now,
+                       evidence={"gpc": bool(gpc), "banner_choice": choice, **({"gpc_honoured": True} if forced
+                                                                               else {})},
+                       client_ip=client_ip, user_agent=user_agent)
+             for _category, purpose, event, forced in planned]
+    entries = ledger.record_all(session, items, keyring=keyring)  # one choice, written together or not at all
+    written = [{"category": category, "purpose": purpose, "event": event, "record_id": entry.id,
+                "gpc_honoured": forced} for (category, purpose, event, forced), entry in zip(planned, entries)]
     return {"visitor_id": visitor_id, "choice": choice, "gpc": bool(gpc), "gpc_honoured": bool(gpc),
             "purposes": mapping, "records": written}
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from privet.audit.service import record as audit
@@ -24,6 +24,7 @@ from privet.consent.models import ConsentRecord, WebhookDelivery, WebhookEndpoin
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict, InvalidInput, NotFound
+from privet.kit.ids import new_id
 
 CONSENT_CHANGED = "consent.changed"
 EVENTS = frozenset({CONSENT_CHANGED})
@@ -31,6 +32,8 @@ STATUSES = ("pending", "delivered", "failed", "cancelled")
 SECRET_CONTEXT = "webhook"
 _CACHE_KEY = "privet.webhooks.subscribed"
 _DELIVERY = frozenset({"DeliveryReport", "backoff", "deliver_due", "delivery_loop"})
+_E = WebhookEndpoint.__table__.c
+_ACTIVE = select(_E.id, _E.events).where(_E.active.is_(True))  # built once: read once per recording transaction
 
 
 def __getattr__(name: str) -> Any:
@@ -121,40 +124,57 @@ def deactivate_endpoint(session: Session, endpoint_id: str, *, actor: str) -> We
 
 
 # --- the queue ----------------------------------------------------------------------------------------------
-def _subscribed(session: Session) -> list[str]:
+def subscribed(session: Session) -> list[str]:
     """Ids of active endpoints subscribed to consent changes, read once per transaction.
 
     Cached per transaction rather than per process: an endpoint added by another process (the CLI, another
     worker) must get every change committed after it, and a process-wide cache could not know about it.
+    (Recording uses `consent.stamp`, which keeps them per process behind one cheap check per transaction.)
     """
     cached = session.info.get(_CACHE_KEY)
     if cached is not None and cached[0] is session.get_transaction():
         return cached[1]
-    rows = session.execute(select(WebhookEndpoint.id, WebhookEndpoint.events)
-                           .where(WebhookEndpoint.active.is_(True)))
-    ids = [endpoint_id for endpoint_id, events in rows if CONSENT_CHANGED in (events or ())]
+    ids = read_subscribed(session)
     session.info[_CACHE_KEY] = (session.get_transaction(), ids)
     return ids
 
 
-def payload_for(record: ConsentRecord) -> dict:
+def read_subscribed(session: Session) -> list[str]:
+    """`subscribed`, read from the store now."""
+    session.flush()  # an endpoint added earlier in this transaction counts
+    rows = session.connection().execute(_ACTIVE)
+    return [endpoint_id for endpoint_id, events in rows if CONSENT_CHANGED in (events or ())]
+
+
+_PAYLOAD_FIELDS = ("id", "seq", "subject_id", "visitor_id", "purpose", "event", "at")
+
+
+def payload_for(record: ConsentRecord | dict) -> dict:
     """What receivers get about a ledger record: ids, purpose, event and time only, never identity values."""
-    holder = {"subject_id": record.subject_id} if record.subject_id else {"visitor_id": record.visitor_id}
-    return {"record_id": record.id, "seq": record.seq, **holder, "purpose": record.purpose,
-            "event": record.event, "at": record.at.isoformat()}
+    r = record if isinstance(record, dict) else {k: getattr(record, k) for k in _PAYLOAD_FIELDS}
+    holder = {"subject_id": r["subject_id"]} if r["subject_id"] else {"visitor_id": r["visitor_id"]}
+    return {"record_id": r["id"], "seq": r["seq"], **holder, "purpose": r["purpose"], "event": r["event"],
+            "at": r["at"].isoformat()}
 
 
 def enqueue(session: Session, record: ConsentRecord) -> None:
     """Queue one `consent.changed` delivery per subscribed endpoint (call after adding the ledger record)."""
-    endpoint_ids = _subscribed(session)
-    if not endpoint_ids:
-        return
     if record.seq is None:  # seq is the change-feed order receivers rely on; the database assigns it at flush
         session.flush()
-    now, payload = utcnow(), payload_for(record)
-    session.add_all([WebhookDelivery(endpoint_id=endpoint_id, event=CONSENT_CHANGED, payload=payload,
-                                     status="pending", attempts=0, next_attempt_at=now, created_at=now)
-                     for endpoint_id in endpoint_ids])
+    enqueue_rows(session, [{k: getattr(record, k) for k in _PAYLOAD_FIELDS}])
+
+
+def enqueue_rows(session: Session, rows: list[dict], endpoint_ids: list[str] | None = None) -> None:
+    """Queue deliveries for written ledger rows (column dicts with their seq), one Core insert for all;
+    `endpoint_ids`: the subscribed endpoints when the caller knows them (see `consent.stamp`)."""
+    endpoint_ids = subscribed(session) if endpoint_ids is None else endpoint_ids
+    if not endpoint_ids or not rows:
+        return
+    now = utcnow()
+    session.connection().execute(insert(WebhookDelivery.__table__), [
+        {"id": new_id(), "endpoint_id": endpoint_id, "event": CONSENT_CHANGED, "payload": payload_for(row),
+         "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+        for row in rows for endpoint_id in endpoint_ids])
 
 
 def list_deliveries(session: Session, *, status: str | None = None, endpoint_id: str | None = None,

@@ -230,6 +230,21 @@ def _require_active(subject: Subject) -> None:
                        else "a closed subject cannot change")
 
 
+def _revoke_duplicate_links(session: Session, subject_id: str) -> None:
+    """After a merge both halves may have been linked to the same person: keep one active link per pair,
+    the verified one first, then the oldest."""
+    rows = session.execute(select(GuardianLink).where(or_(GuardianLink.guardian_id == subject_id,
+                                                          GuardianLink.child_id == subject_id),
+                                                      GuardianLink.revoked_at.is_(None))).scalars().all()
+    seen: set[tuple[str, str]] = set()
+    now = utcnow()
+    for link in sorted(rows, key=lambda k: (k.verified_at is None, k.attested_at)):
+        pair = (link.guardian_id, link.child_id)
+        if pair in seen:
+            link.revoked_at = now
+        seen.add(pair)
+
+
 def merge(session: Session, keep: Subject, absorb: Subject, *, actor: str) -> Subject:
     """Make `absorb` part of `keep`: identities and guardian links move, `absorb` points at `keep` from now on."""
     if keep.id == absorb.id:
@@ -245,6 +260,7 @@ def merge(session: Session, keep: Subject, absorb: Subject, *, actor: str) -> Su
     # A link between the two merged subjects would make a person their own guardian.
     session.execute(update(GuardianLink).where(GuardianLink.guardian_id == keep.id, GuardianLink.child_id == keep.id,
                                                GuardianLink.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    _revoke_duplicate_links(session, keep.id)
     # Flatten: subjects merged into `absorb` earlier now point straight at `keep`.
     earlier = session.execute(update(Subject).where(Subject.merged_into_id == absorb.id)
                               .values(merged_into_id=keep.id)).rowcount
