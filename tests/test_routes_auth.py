@@ -19,6 +19,7 @@ from privet.auth.deps import PUBLIC, PUBLIC_MARK, require
 from privet.auth.scopes import SCOPES
 from privet.kit.ratelimit import rate_limited
 from privet.settings import Settings
+from privet.web.guard import require_page
 
 
 @dataclass
@@ -28,6 +29,7 @@ class RouteInfo:
     public: bool
     scopes: set[str]
     rate_limited: bool
+    page: bool = False  # an admin console page: guarded by require_page (login redirect, then scope)
 
 
 def _calls(dependant) -> Iterator[object]:  # noqa: ANN001
@@ -51,7 +53,8 @@ def api_routes(app: FastAPI) -> list[RouteInfo]:
         calls = list(_calls(dependant))
         out.append(RouteInfo(path=path, methods=set(route.methods), public=bool((route.openapi_extra or {})
                              .get(PUBLIC_MARK)), scopes={c.scope for c in calls if isinstance(c, require)},
-                             rate_limited=any(isinstance(c, rate_limited) for c in calls)))
+                             rate_limited=any(isinstance(c, rate_limited) for c in calls),
+                             page=any(isinstance(c, require_page) for c in calls)))
     return out
 
 
@@ -114,6 +117,13 @@ def test_401_without_credentials_and_403_without_scope(client: TestClient, db) -
         for method in sorted(route.methods):
             path = _fill(route.path)
             body = {} if method in {"POST", "PUT", "PATCH", "DELETE"} else None
+            if route.page:  # browsers: anonymous goes to the login page (the scope check: tests/web/admin)
+                answer = client.request(method, path, follow_redirects=False)
+                if answer.status_code != 303 or not answer.headers["location"].startswith("/admin/login"):
+                    failures.append(f"{method} {route.path}: {answer.status_code} without a session, expected "
+                                    "a redirect to the login page")
+                checked += 1
+                continue
             anonymous = client.request(method, path, json=body)
             if anonymous.status_code != 401:
                 failures.append(f"{method} {route.path}: {anonymous.status_code} without credentials, expected 401")

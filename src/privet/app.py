@@ -119,4 +119,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from privet.consent.api import wellknown_router
 
     app.include_router(wellknown_router)  # /.well-known/gpc.json lives outside the API prefix
+    from privet.web.routes import mount
+
+    mount(app)  # pages: the privacy centre at /, the admin console at /admin, the cookie banner
     return app

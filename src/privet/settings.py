@@ -126,6 +126,19 @@ class Settings(BaseSettings):
     package_downloads: int = Field(5, ge=1, description="Downloads allowed per access package.")
     backup_retention_days: int = Field(35, ge=0, description="Days until backups age out; erasure records state "
                                                              "the date erased data leaves the backups (P22).")
+    brand_name: str | None = Field(None, description="Company name shown on the privacy centre, the admin console "
+                                   "and the banner; default: the organisation's name from the data map.")
+    brand_logo_url: str | None = Field(None, description="Logo shown in the page header (an https URL or a path "
+                                       "under /static); none: the name only.")
+    brand_color: str = Field("#1d4ed8", pattern=r"^#[0-9a-fA-F]{6}$", description="Main colour of pages and the "
+                             "banner (#rrggbb); text on it is white, so pick one dark enough for contrast.")
+    subject_session_minutes: int = Field(30, ge=5, le=720, description="How long a person stays signed in to the "
+                                         "privacy centre after verifying a code or arriving with a trusted token.")
+    banner_cookie_domain: str | None = Field(None, description="Parent domain (e.g. `example.com`) on which the "
+                                             "banner stores the visitor's choice so sub-domains share it; none: the "
+                                             "page's own host only.")
+    banner_cookie_days: int = Field(180, ge=1, le=400, description="Days the banner remembers a visitor's choice "
+                                    "before asking again.")
     examples_dir: Path = Field(
         REPO_ROOT / "examples", description="Folder holding the demo companies loaded by `privet demo`."
     )

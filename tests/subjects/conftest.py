@@ -40,8 +40,21 @@ def fake() -> Faker:
 
 @pytest.fixture
 def fake_cn() -> Faker:
-    """Chinese personal-looking data (mobile numbers, names)."""
-    return Faker("zh_CN")
+    """Chinese personal-looking data (mobile numbers, names); mobile numbers always valid ones."""
+    import phonenumbers
+    from faker.providers import BaseProvider
+
+    fake = Faker("zh_CN")
+    made = fake.phone_number  # Faker's own, which now and then uses a prefix no operator has
+
+    class ValidMobiles(BaseProvider):
+        def phone_number(self) -> str:
+            while not phonenumbers.is_valid_number(phonenumbers.parse(number := made(), "CN")):
+                pass
+            return number
+
+    fake.add_provider(ValidMobiles)
+    return fake
 
 
 @pytest.fixture
