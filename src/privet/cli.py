@@ -27,6 +27,7 @@ GROUPS = {
     "requests": ("privet.requests.cli", "app"),
     "tasks": ("privet.requests.tasks_cli", "app"),
     "jobs": ("privet.jobs.cli", "app"),
+    "retention": ("privet.retention.cli", "app"),
 }
 
 

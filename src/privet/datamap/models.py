@@ -79,6 +79,7 @@ class DatamapTable(ErasureColumns, IdMixin, Base):
     position: Mapped[int] = mapped_column(Integer)
     description: Mapped[str | None] = mapped_column(Text)
     primary_key: Mapped[list]
+    retention: Mapped[dict | None]  # the table's retention rule (schemas.TableRetention), read whole
     dataset: Mapped[DatamapDataset] = relationship(back_populates="tables")
     fields: Mapped[list[DatamapField]] = relationship(
         back_populates="table", cascade="all, delete-orphan", order_by="DatamapField.position")

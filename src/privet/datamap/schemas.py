@@ -126,12 +126,58 @@ class Field_(Strict):
     description: str | None = None
 
 
+class RetentionAction(str, Enum):
+    delete = "delete"
+    anonymise = "anonymise"
+    null = "null"
+
+
+class TableRetention(Strict):
+    """How long rows of one table are kept, enforced by `privet retention run`."""
+
+    duration: str = Field(description="ISO 8601 period after the trigger, e.g. P2Y or P30D.")
+    trigger: Key = Field(description="What starts the clock: collection, last_activity, account_closure, "
+                                     "contract_end… (a label for people; the clock itself is `column`).")
+    column: str = Field(max_length=128, description="Timestamp column of this table holding the trigger's moment "
+                                                    "(e.g. created_at, last_login_at, closed_at); rows where it "
+                                                    "is empty are kept.")
+    action: RetentionAction = Field(RetentionAction.delete, description="delete the row, anonymise its personal "
+                                    "fields (hash/mask per the fields' categories) or null them.")
+    fields: list[str] = Field(default_factory=list, description="Fields to anonymise or null (default: the "
+                                                                "table's personal fields).")
+    legal_minimum: str | None = Field(None, description="A legal retention period that overrides a shorter "
+                                                        "`duration` (e.g. P5Y for financial records).")
+    legal_reference: str | None = Field(None, description="The law or rule behind `legal_minimum`.")
+    description: str | None = None
+
+    @field_validator("duration", "legal_minimum")
+    @classmethod
+    def _period(cls, value: str | None) -> str | None:
+        return None if value is None else str(Duration.parse(value))
+
+    @model_validator(mode="after")
+    def _legal_needs_reference(self) -> TableRetention:
+        if self.legal_minimum and not self.legal_reference:
+            raise ValueError("`legal_minimum` needs `legal_reference` naming the law or rule behind it")
+        return self
+
+
 class Table(Strict):
     name: str = Field(max_length=128)
     description: str | None = None
     primary_key: list[str] = Field(default_factory=list)
     erasure: Erasure | None = Field(None, description="Default action for personal fields of this table.")
+    retention: TableRetention | None = Field(None, description="How long rows are kept (retention sweeps).")
     fields: list[Field_]
+
+    @model_validator(mode="after")
+    def _retention_fields_known(self) -> Table:
+        if self.retention is not None:
+            names = {f.name for f in self.fields} | set(self.primary_key)
+            unknown = [n for n in self.retention.fields if n not in names]
+            if unknown:
+                raise ValueError(f"retention fields {', '.join(unknown)} are not fields of table {self.name}")
+        return self
 
 
 class Dataset(Strict):

@@ -9,6 +9,7 @@ from privet.notices import models as _notices  # noqa: F401
 from privet.subjects import models as _subjects  # noqa: F401
 from privet.jobs import models as _jobs  # noqa: F401
 from privet.requests import models as _requests  # noqa: F401
+from privet.retention import models as _retention  # noqa: F401
 from privet.db.base import Base
 
 metadata = Base.metadata

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 Handler = Callable[["JobContext", dict], Any]
 
 # Modules holding handlers. A module that is not there yet (a feature not installed) is skipped.
-HANDLER_MODULES: tuple[str, ...] = ("privet.jobs.housekeeping", "privet.requests.tasks")
+HANDLER_MODULES: tuple[str, ...] = ("privet.jobs.housekeeping", "privet.requests.tasks", "privet.retention.tasks")
 
 _handlers: dict[str, Handler] = {}
 _periodic: dict[str, Periodic] = {}

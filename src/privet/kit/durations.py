@@ -30,6 +30,15 @@ class Duration:
         parts = [f"{v}{u}" for v, u in ((self.years, "Y"), (self.months, "M"), (self.days, "D")) if v]
         return "P" + ("".join(parts) or "0D")
 
+    def before(self, moment: datetime | date) -> datetime | date:
+        """`moment` minus this duration, clamping the day at month ends (31 Mar - P1M = 28/29 Feb)."""
+        import calendar
+
+        month_index = moment.month - 1 - self.months - 12 * self.years
+        year, month = moment.year + month_index // 12, month_index % 12 + 1
+        day = min(moment.day, calendar.monthrange(year, month)[1])
+        return moment.replace(year=year, month=month, day=day) - timedelta(days=self.days)
+
     def after(self, moment: datetime | date) -> datetime | date:
         """`moment` plus this duration, clamping the day at month ends (31 Jan + P1M = 28/29 Feb)."""
         import calendar

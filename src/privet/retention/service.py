@@ -1,0 +1,194 @@
+"""Retention plans (dry runs) and runs: rules from the data map applied to the company's SQL datastores.
+
+`plan` counts per datastore and table, no personal values. `run` sweeps table after table in batches, saving
+its progress in a `RetentionRun` row after every batch; `run(resume=True)` continues the newest unfinished
+run with the same moment `now`, so cut-offs do not move. A failing datastore stops the run at a batch
+boundary; the run says which table, how far it got, and resumes from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from privet.audit.service import record as audit
+from privet.kit.clock import utcnow
+from privet.kit.crypto import Keyring
+from privet.kit.errors import Conflict, InvalidInput, NotFound
+from privet.retention import sweep
+from privet.retention.models import RetentionRun
+from privet.retention.rules import SQL_KINDS, Rule, load_rules
+from privet.settings import Settings
+
+DEFAULT_BATCH = 5_000
+Progress = Callable[[str, int], None]  # (table key, rows changed in the batch just committed)
+
+
+def _engine(rule: Rule, settings: Settings):  # noqa: ANN202
+    from privet.connectors.sql.engines import engine_for
+    from privet.datamap.secrets import resolve_secret
+
+    if rule.kind not in SQL_KINDS:
+        raise InvalidInput(f"Datastore {rule.datastore} is a {rule.kind} datastore; retention sweeps run on SQL "
+                           "datastores", "enforce this table's retention by hand, or remove its rule")
+    if not rule.secret:
+        raise InvalidInput(f"Datastore {rule.datastore} names no connection secret", "add `secret:` in the data map")
+    return engine_for(resolve_secret(settings, rule.secret))
+
+
+def held_identities(session: Session, keyring: Keyring) -> dict[str, list[str]]:
+    """Identity values (by type) of subjects under an active legal hold: their rows are never swept."""
+    from privet.requests.models import LegalHold
+    from privet.subjects.models import Subject
+    from privet.subjects.service import identities_of
+
+    out: dict[str, list[str]] = {}
+    subject_ids = session.execute(select(LegalHold.subject_id).where(LegalHold.released_at.is_(None))).scalars()
+    for subject in session.execute(select(Subject).where(Subject.id.in_(set(subject_ids)))).scalars():
+        for view in identities_of(session, keyring, subject):
+            out.setdefault(view.type, []).append(view.value)
+    return out
+
+
+def plan(session: Session, settings: Settings, keyring: Keyring, *, now: datetime | None = None) -> list[dict]:
+    """Per table: the rule, its cut-off and the counts a run would sweep and keep (no personal values)."""
+    now = now or utcnow()
+    held = held_identities(session, keyring)
+    out = []
+    for rule in load_rules(session):
+        entry = _describe(rule, now)
+        with _engine(rule, settings).connect() as conn:
+            shape = sweep.reflect(conn, rule)
+            entry.update(sweep.count(conn, shape, rule, now, held))
+        out.append(entry)
+    return out
+
+
+def _describe(rule: Rule, now: datetime) -> dict:
+    return {"datastore": rule.datastore, "table": rule.table, "trigger": rule.trigger, "column": rule.column,
+            "duration": str(rule.duration), "action": rule.action, "cutoff": rule.cutoff(now).isoformat(),
+            "legal_minimum": str(rule.legal_minimum) if rule.legal_minimum else None,
+            "legal_reference": rule.legal_reference, "overridden": rule.overridden}
+
+
+def unfinished(session: Session) -> RetentionRun | None:
+    """The newest run that did not finish (running when killed, or failed), if any."""
+    return session.execute(select(RetentionRun).where(RetentionRun.status.in_(("running", "failed")))
+                           .order_by(RetentionRun.started_at.desc()).limit(1)).scalar()
+
+
+def get_run(session: Session, run_id: str) -> RetentionRun:
+    found = session.get(RetentionRun, run_id)
+    if found is None:
+        raise NotFound("No such retention run", "list runs with `privet retention runs`")
+    return found
+
+
+def list_runs(session: Session, limit: int = 20) -> list[RetentionRun]:
+    return list(session.execute(select(RetentionRun).order_by(RetentionRun.started_at.desc()).limit(limit))
+                .scalars())
+
+
+def run(factory: sessionmaker[Session], settings: Settings, keyring: Keyring, *, actor: str,
+        resume: bool = False, batch: int = DEFAULT_BATCH, now: datetime | None = None,
+        progress: Progress | None = None) -> RetentionRun:
+    """Sweep every rule; returns the finished run (status done, or failed with `error` saying where)."""
+    if batch < 1:
+        raise InvalidInput("The batch size must be at least 1", "use e.g. --batch 5000")
+    with factory() as session:
+        run_row = unfinished(session) if resume else None
+        if resume and run_row is None:
+            raise NotFound("No unfinished retention run to resume", "start a new one: privet retention run")
+        if not resume and unfinished(session) is not None and unfinished(session).status == "running":
+            raise Conflict("A retention run is already in progress (or was killed)",
+                           "resume it with `privet retention run --resume`")
+        if run_row is None:
+            from privet.datamap.service import latest_version
+
+            latest = latest_version(session)
+            run_row = RetentionRun(now=now or utcnow(), actor=actor, progress={},
+                                   datamap_version=latest.number if latest else None)
+            session.add(run_row)
+            session.flush()
+            audit(session, actor=actor, action="retention.run_started", object_type="retention_run",
+                  object_id=run_row.id, details={"datamap_version": run_row.datamap_version})
+        else:
+            run_row.status, run_row.error = "running", None
+            audit(session, actor=actor, action="retention.run_resumed", object_type="retention_run",
+                  object_id=run_row.id, details={})
+        session.commit()
+        run_id, moment = run_row.id, run_row.now
+        rules = load_rules(session)
+        held = held_identities(session, keyring)
+    for rule in rules:
+        state = _state(factory, run_id, rule, moment)
+        if state.get("done"):
+            continue
+        try:
+            engine = _engine(rule, settings)
+            with engine.connect() as conn:
+                shape = sweep.reflect(conn, rule)
+            for changed, upper in sweep.batches(engine.connect, shape, rule, moment, held,
+                                                after=state.get("after"), size=batch):
+                state["after"] = upper
+                state["deleted" if rule.action == "delete" else "updated"] += changed
+                _save(factory, run_id, rule, state)
+                if progress is not None:
+                    progress(rule.key, changed)
+            with engine.connect() as conn:
+                counts = sweep.count(conn, shape, rule, moment, held)
+            state.update(done=True, kept_referenced=counts["kept_referenced"], kept_held=counts["kept_held"])
+            _save(factory, run_id, rule, state)
+        except Exception as exc:  # noqa: BLE001 - the run stops here and says so; resumable
+            return _fail(factory, run_id, rule, state, exc)
+    return _finish(factory, run_id, actor)
+
+
+def _state(factory: sessionmaker[Session], run_id: str, rule: Rule, moment: datetime) -> dict:
+    with factory() as session:
+        found = dict(session.get(RetentionRun, run_id).progress.get(rule.key) or {})
+    found.setdefault("deleted", 0)
+    found.setdefault("updated", 0)
+    found.update(action=rule.action, cutoff=rule.cutoff(moment).isoformat())
+    return found
+
+
+def _save(factory: sessionmaker[Session], run_id: str, rule: Rule, state: dict) -> None:
+    with factory() as session:
+        row = session.get(RetentionRun, run_id, with_for_update=True)
+        row.progress = {**row.progress, rule.key: dict(state)}
+        session.commit()
+
+
+def _fail(factory: sessionmaker[Session], run_id: str, rule: Rule, state: dict, exc: Exception) -> RetentionRun:
+    reason = exc.detail if isinstance(exc, InvalidInput) else type(exc).__name__
+    done = state.get("deleted", 0) + state.get("updated", 0)
+    with factory() as session:
+        row = session.get(RetentionRun, run_id)
+        row.status = "failed"
+        row.error = (f"{rule.key}: stopped after {done} rows ({reason}); fix the datastore and resume with "
+                     "`privet retention run --resume`")
+        audit(session, actor=row.actor, action="retention.run_failed", object_type="retention_run",
+              object_id=run_id, details={"table": rule.key, "rows_done": done, "error": reason})
+        session.commit()
+        session.refresh(row)
+        session.expunge(row)
+        return row
+
+
+def _finish(factory: sessionmaker[Session], run_id: str, actor: str) -> RetentionRun:
+    with factory() as session:
+        row = session.get(RetentionRun, run_id)
+        row.status, row.finished_at = "done", utcnow()
+        totals = {key: {k: v for k, v in value.items() if k in ("deleted", "updated", "kept_referenced",
+                                                                  "kept_held")}
+                  for key, value in row.progress.items()}
+        audit(session, actor=actor, action="retention.run_finished", object_type="retention_run", object_id=run_id,
+              details={"tables": totals})
+        session.commit()
+        session.refresh(row)
+        session.expunge(row)
+        return row

@@ -1,0 +1,22 @@
+"""The daily retention sweep as a recurring job (inline threads or Celery)."""
+
+from __future__ import annotations
+
+from privet.jobs.registry import periodic
+
+DAY = 86_400
+
+
+@periodic("retention.sweep", every_seconds=DAY)
+def sweep_daily(ctx, payload: dict) -> dict:  # noqa: ANN001 - a jobs.service.JobContext
+    """Resume an unfinished run, else start one (nothing at all when the data map has no rules); the run's own
+    record says what it did."""
+    from privet.retention import service
+    from privet.retention.rules import load_rules
+
+    with ctx.sessionmaker() as session:
+        if not load_rules(session):
+            return {"run": None, "status": "no rules"}
+        resume = service.unfinished(session) is not None
+    done = service.run(ctx.sessionmaker, ctx.settings, ctx.keyring, actor="job:retention", resume=resume)
+    return {"run": done.id, "status": done.status}
