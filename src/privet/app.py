@@ -111,10 +111,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from privet.requests.package_api import router as packages_router
     from privet.requests.public_api import router as public_requests_router
     from privet.requests.tasks_api import router as tasks_router
+    from privet.registers.api import router as registers_router
+    from privet.registers.incidents_api import router as incidents_router
+    from privet.reports.api import router as reports_router
 
     for router in (auth_router, taxonomy_router, datamap_router, subjects_router, verify_router, notices_router,
                    consent_router, decisions_router, webhooks_router, audit_router, tasks_router, callbacks_router,
-                   requests_router, public_requests_router, packages_router, jobs_router):
+                   requests_router, public_requests_router, packages_router, jobs_router, registers_router,
+                   incidents_router, reports_router):
         app.include_router(router, prefix=API_PREFIX)
     from privet.consent.api import wellknown_router
 

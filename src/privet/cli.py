@@ -28,6 +28,9 @@ GROUPS = {
     "tasks": ("privet.requests.tasks_cli", "app"),
     "jobs": ("privet.jobs.cli", "app"),
     "retention": ("privet.retention.cli", "app"),
+    "registers": ("privet.registers.cli", "app"),
+    "incidents": ("privet.registers.incidents_cli", "app"),
+    "report": ("privet.reports.cli", "app"),
 }
 
 

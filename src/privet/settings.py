@@ -126,6 +126,8 @@ class Settings(BaseSettings):
     package_downloads: int = Field(5, ge=1, description="Downloads allowed per access package.")
     backup_retention_days: int = Field(35, ge=0, description="Days until backups age out; erasure records state "
                                                              "the date erased data leaves the backups (P22).")
+    children_grace_days: int = Field(30, ge=0, description="Days a child's data may stay without a verified "
+                                     "guardian's consent (PIPL profile) before the child sweep erases it.")
     brand_name: str | None = Field(None, description="Company name shown on the privacy centre, the admin console "
                                    "and the banner; default: the organisation's name from the data map.")
     brand_logo_url: str | None = Field(None, description="Logo shown in the page header (an https URL or a path "

@@ -10,6 +10,9 @@ from privet.subjects import models as _subjects  # noqa: F401
 from privet.jobs import models as _jobs  # noqa: F401
 from privet.requests import models as _requests  # noqa: F401
 from privet.retention import models as _retention  # noqa: F401
+from privet.registers import models as _registers  # noqa: F401
+from privet.registers import incidents_models as _incidents  # noqa: F401
+from privet.reports import models as _reports  # noqa: F401
 from privet.db.base import Base
 
 metadata = Base.metadata
