@@ -18,7 +18,8 @@ from privet.requests.crypto import details_context, encrypt_json, identity_conte
 from privet.requests.models import TYPES, DsrRequest
 from privet.settings import Settings
 
-CHANNELS = ("api", "privacy_centre", "staff_phone", "staff_email", "staff_letter", "agent")
+CHANNELS = ("api", "privacy_centre", "staff_phone", "staff_email", "staff_letter", "agent",
+            "system")  # system: filed by Privet itself (the children sweep); the APIs cannot send it
 PUBLIC_CHANNELS = ("api", "privacy_centre")
 RESTRICTION_MODES = ("object", "restrict")
 MAX_TEXT = 5000

@@ -100,3 +100,40 @@ def runs(limit: int = typer.Option(20, min=1, max=500, help="Show at most this m
     typer.echo(f"{'ID':<28} {'STARTED':<17} {'STATUS':<8} {'ROWS':>8} ERROR")
     for run_id, started, status, total, error in lines:
         typer.echo(f"{run_id:<28} {started:<17} {status:<8} {total:>8} {error[:120]}")
+
+
+@app.command("children")
+def children(dry_run: bool = typer.Option(False, "--dry-run", help="Count only; file nothing.")) -> None:
+    """Children's data (P27): erase children without a verified guardian after the grace period (PIPL), or
+    minors in an adults-only service, by filing a verified account-closure request for each."""
+    from privet.db.store import store_session
+    from privet.retention import children as sweep_children
+
+    settings, keyring = _context()
+    with store_session(settings) as session:
+        counts = sweep_children.sweep(session, keyring, settings, actor=cli_actor(), dry_run=dry_run)
+    reasons = ", ".join(f"{k}: {v}" for k, v in sorted(counts["by_reason"].items())) or "none"
+    verb = "would file" if dry_run else "filed"
+    typer.echo(f"{counts['due']} due ({reasons}); {verb} {counts['filed']} closure requests; "
+               f"{counts['already_open']} already have one open; {counts['no_identity']} have no identity to "
+               "file under.")
+
+
+@app.command("export")
+def export(datastore: str = typer.Argument(..., help="Datastore key in the data map."),
+           table: str = typer.Argument(..., help="Table of that datastore, as declared in a dataset."),
+           method: str = typer.Option(..., help="pseudonymise (keyed tokens per export) or anonymise (identifiers "
+                                                "dropped, personal dates generalised to the month)."),
+           output: str = typer.Option(..., "-o", "--output", help="CSV file to write (must not exist).")) -> None:
+    """Anonymised or pseudonymised copy of a table for analytics (P34); the method is recorded in the audit."""
+    from pathlib import Path
+
+    from privet.db.store import store_session
+    from privet.retention import exports
+
+    settings, _ = _context()
+    with store_session(settings) as session:
+        done = exports.export_to_file(session, settings, Path(output), datastore=datastore, table=table,
+                                      method=method, actor=cli_actor())
+    changed = ", ".join(f"{k}: {v}" for k, v in done["columns"].items() if v != "keep") or "none"
+    typer.echo(f"{done['rows']} rows written to {output} ({done['method']}; {changed}). Export {done['id']}.")

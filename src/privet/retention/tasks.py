@@ -20,3 +20,12 @@ def sweep_daily(ctx, payload: dict) -> dict:  # noqa: ANN001 - a jobs.service.Jo
         resume = service.unfinished(session) is not None
     done = service.run(ctx.sessionmaker, ctx.settings, ctx.keyring, actor="job:retention", resume=resume)
     return {"run": done.id, "status": done.status}
+
+
+@periodic("retention.children", every_seconds=DAY)
+def children_daily(ctx, payload: dict) -> dict:  # noqa: ANN001 - a jobs.service.JobContext
+    """The children sweep (P27), daily."""
+    from privet.retention import children
+
+    with ctx.session() as session:
+        return children.sweep(session, ctx.keyring, ctx.settings, actor="job:retention")
