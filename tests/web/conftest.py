@@ -59,12 +59,19 @@ class Inbox:
             time.sleep(0.05)
 
     def code_for(self, address: str, timeout: float = 10.0) -> str:
-        """The six-digit code in the newest e-mail to `address`."""
-        message = self.last_to(address, timeout)
-        part = message.get_body(("plain", "html"))
-        match = CODE.search(part.get_content() if part is not None else message.get_content())
-        assert match, "the e-mail carries no six-digit code"
-        return match.group(1)
+        """The six-digit code in the newest e-mail to `address` that carries one (a request's "received"
+        e-mail may arrive after its code)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for rcpts, message in reversed(self.messages):
+                if address.lower() in [r.lower() for r in rcpts]:
+                    part = message.get_body(("plain", "html"))
+                    match = CODE.search(part.get_content() if part is not None else message.get_content())
+                    if match:
+                        return match.group(1)
+            if time.monotonic() > deadline:
+                raise AssertionError("no e-mail with a six-digit code reached that address")
+            time.sleep(0.05)
 
 
 @dataclass

@@ -46,8 +46,10 @@ def _shared_purposes(policy: Policy) -> list[str]:
 def record_cookie_choice(session: Session, *, visitor_id: str, categories: dict[str, bool], gpc: bool,
                          notice_version: int | None = None, client_ip: str | None = None,
                          user_agent: str | None = None, actor: str, keyring: Keyring | None = None,
-                         language: str | None = None) -> dict:
-    """Record a banner choice (one record per category with a declared purpose) and honour GPC."""
+                         language: str | None = None, notice_key: str | None = None) -> dict:
+    """Record a banner choice (one record per category with a declared purpose) and honour GPC.
+
+    `notice_key`/`notice_version`: the notice the banner showed (default: the main privacy policy, current)."""
     unknown = sorted(set(categories) - set(CATEGORIES))
     if unknown:
         hint = "use: " + ", ".join(CATEGORIES)
@@ -67,7 +69,8 @@ def record_cookie_choice(session: Session, *, visitor_id: str, categories: dict[
         planned += [("gpc", p, "refused", True) for p in _shared_purposes(policy) if p not in mapping.values()]
     now = utcnow()
     items = [Recording(visitor_id=visitor_id, purpose=purpose, event=event, method="gpc" if forced else "banner",
-                       actor=actor, notice_version=notice_version, language=language, at=now,
+                       actor=actor, notice_key=notice_key, notice_version=notice_version, language=language,
+                       at=now,
                        evidence={"gpc": bool(gpc), "banner_choice": choice, **({"gpc_honoured": True} if forced
                                                                                else {})},
                        client_ip=client_ip, user_agent=user_agent)

@@ -50,12 +50,37 @@ def load_demo(settings: Settings, engine: Engine, company_key: str, *, datastore
     generated = fill(company_key, urls, customers=customers, reset=reset)
     with store_session(settings, engine=engine) as session:
         result = validate_and_apply(session, path, actor="demo")
+        publish_notices(session, settings, company_key)
         record(session, actor="demo", action="demo.loaded", object_type="demo", object_id=company_key,
                details={"datastores": sorted(urls), "created": generated.created, "customers": customers,
                         "rows": sum(generated.counts.values()), "datamap_version": result.version})
         # written last, inside the unit of work: if this fails, the data map change is rolled back too
         write_secrets(settings, {comp.secret(key): url for key, url in urls.items()})
     return _summary(company_key, generated, result, None if datastore_url else urls)
+
+
+def publish_notices(session, settings: Settings, company_key: str) -> list[str]:  # noqa: ANN001
+    """Publish the versions of the company's notices (`examples/<company>/policy/notices.yaml`) not yet published."""
+    from datetime import date
+
+    from privet.kit import yamlio
+    from privet.notices import service as notices
+
+    folder = Path(settings.examples_dir) / company_key / "policy"
+    if not (folder / "notices.yaml").is_file():
+        return []
+    published = []
+    for notice in yamlio.load_file(folder / "notices.yaml")["notices"]:
+        counts = notices.version_counts(session)
+        done = next((counts.get(n.id, 0) for n in notices.list_notices(session) if n.key == notice["key"]), 0)
+        for version in notice["versions"][done:]:
+            texts = {lang: (folder / name).read_text(encoding="utf-8") for lang, name in version["files"].items()}
+            notices.publish(session, key=notice["key"], kind=notice.get("kind", "policy"),
+                            product=notice.get("product"), texts=texts,
+                            effective_date=date.fromisoformat(str(version["effective"])),
+                            purposes=notice.get("purposes"), material=version.get("material"), actor="demo")
+            published.append(notice["key"])
+    return published
 
 
 def load_demo_if_empty(settings: Settings, engine: Engine, company_key: str) -> str:

@@ -1,18 +1,15 @@
-"""The privacy centre at `/`: policies, consents, requests, for people (public, rate-limited)."""
+"""The privacy centre at `/`: policies, sign-in, consents, requests, for people (public, rate-limited).
+
+Each concern is a module of its own with its router: `policy` (/, /policy/...), `signin` (/signin, /signout),
+`consents` (/consents), `requests` (/requests). Every form is CSRF-checked; nothing personal goes into URLs.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from starlette.responses import HTMLResponse
+from fastapi import APIRouter
 
-from privet.auth.deps import PUBLIC
-from privet.kit.ratelimit import rate_limited
-from privet.web.render import render
+from privet.web.centre import consents, policy, requests, signin
 
 router = APIRouter(include_in_schema=False)
-Public = [Depends(rate_limited("centre"))]
-
-
-@router.get("/", dependencies=Public, openapi_extra=PUBLIC, response_class=HTMLResponse)
-def home(request: Request) -> HTMLResponse:
-    return render(request, "centre/home.html")
+for part in (policy, signin, consents, requests):
+    router.include_router(part.router)

@@ -1,0 +1,148 @@
+"""My consents: each consent purpose in plain language with its state, give or withdraw it (separate consent shown
+apart), renew consent a material change asks for again, and channel preferences. A verified guardian does the
+same for a linked child (recorded with method `guardian`). Same service calls as `consent/api.py`'s `/me`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from privet.auth.deps import PUBLIC
+from privet.consent import channels, ledger
+from privet.consent.rules import POSITIVE_EVENTS, SEPARATE, current_policy, derived_kind
+from privet.kit.errors import PrivetError
+from privet.kit.web import DB
+from privet.notices.service import material_changes
+from privet.web.centre.common import (N_, Forms, Public, acting_for, children_of, client, go, page, page_language,
+                                      sign_in_first, signed_in)
+from privet.web.centre.signin import problem_text
+from privet.web.csrf import check_form
+from privet.web.render import translate
+
+router = APIRouter(include_in_schema=False)
+EVENTS = ("given", "withdrawn", "renewed")
+STATES = {"given": N_("Given"), "renewed": N_("Given"), "refused": N_("Refused"), "withdrawn": N_("Withdrawn"),
+          "expired": N_("Expired"), None: N_("Not given")}
+KINDS = {"sensitive": N_("Sensitive personal information"), "third_party": N_("Sharing with another company"),
+         "disclosure": N_("Public disclosure"), "cross_border": N_("Transfer outside the country"),
+         None: N_("Separate consent")}
+METHODS = {"banner": N_("cookie banner"), "form": N_("privacy centre"), "api": N_("the company's app"),
+           "guardian": N_("guardian"), "import": N_("imported"), "staff": N_("staff"), "gpc": N_("browser signal")}
+CHANNEL_NAMES = {"email": N_("E-mail"), "sms": N_("Text message (SMS)"), "push": N_("App notifications (push)")}
+
+
+def _material_moment(changes: dict[str, datetime], purpose: str) -> datetime | None:
+    moments = [m for p, m in changes.items() if purpose == p or purpose.startswith(p + ".")]
+    return max(moments) if moments else None
+
+
+def consent_view(session: Session, request: Request, subject_id: str) -> dict:
+    """The consent purposes of the data map for this subject: plain names, state, separate kind, re-consent."""
+    lang = page_language(request)
+    policy = current_policy(session)
+    view = ledger.overview(session, subject_id)
+    holder = f"s:{view['subject_id']}"
+    states = {s.purpose: s.event for s in view["states"] if s.holder == holder}
+    last_at = {r.purpose: r.at for r in view["history"] if r.subject_id is not None}
+    changes = material_changes(session)
+    ordinary, separate = [], []
+    for key, rule in sorted(policy.purposes.items()):
+        if not rule.consent_bases:
+            continue
+        entry = policy.taxonomy.purposes.get(key)
+        event = states.get(key)
+        moment = _material_moment(changes, key)
+        given = event in POSITIVE_EVENTS
+        renew = bool(given and moment and last_at.get(key) and last_at[key] < moment)
+        kind = derived_kind(policy, rule, [])
+        item = {"key": key, "name": entry.label(lang) if entry else key,
+                "description": translate(request, entry.description) if entry and entry.description else "",
+                "state": translate(request, STATES.get(event, STATES[None])), "given": given, "renew": renew,
+                "kind": " · ".join(translate(request, KINDS[k]) for k in dict.fromkeys(
+                    (["sensitive"] if rule.sensitive else []) + ([kind] if kind or not rule.sensitive else []))),
+                "anchor": "p-" + key.replace(".", "-")}
+        (separate if kind or SEPARATE in rule.consent_bases else ordinary).append(item)
+    names = {k: e.label(lang) for k, e in policy.taxonomy.purposes.items()}
+    history = [{"at": r.at, "purpose": names.get(r.purpose, r.purpose), "event": translate(request, STATES.get(
+        r.event, STATES[None])) if r.event in STATES else r.event, "method": translate(request, METHODS.get(
+            r.method, r.method)), "by_guardian": r.guardian_id is not None}
+        for r in reversed(view["history"][-20:]) if r.subject_id is not None]
+    messaging = []
+    for key, pref in channels.preferences(session, view["subject_id"]).items():
+        messaging.append({"key": key, "name": names.get(key, key), "locked": pref["locked"],
+                          "channels": [{"key": c, "name": translate(request, CHANNEL_NAMES[c]), "on": bool(on),
+                                        "id": f"ch-{key.replace('.', '-')}-{c}"}
+                                       for c, on in pref["channels"].items()]})
+    return {"ordinary": ordinary, "separate": separate, "history": history, "messaging": messaging,
+            "renew_count": sum(1 for i in ordinary + separate if i["renew"])}
+
+
+def _page(request: Request, session: Session, child_id: str | None, *, error: str | None = None,
+          status_code: int = 200) -> Response:
+    subject = signed_in(request)
+    if subject is None:
+        return sign_in_first(request)
+    acting_id, child = acting_for(session, request, subject, child_id)
+    context = {**consent_view(session, request, acting_id), "child": child,
+               "children": children_of(session, request, subject.subject_id), "error": error}
+    return page(request, "centre/consents.html", context, nav="consents", status_code=status_code)
+
+
+@router.get("/consents", dependencies=Public, openapi_extra=PUBLIC, response_class=HTMLResponse)
+def my_consents(request: Request, session: DB) -> Response:
+    return _page(request, session, request.query_params.get("child"))
+
+
+@router.post("/consents", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
+async def change_consent(request: Request, session: DB) -> Response:
+    await check_form(request)
+    form = await request.form()
+    subject = signed_in(request)
+    if subject is None:
+        return sign_in_first(request)
+    child_id = str(form.get("child") or "") or None
+    acting_id, child = acting_for(session, request, subject, child_id)
+    event, purpose = str(form.get("event") or ""), str(form.get("purpose") or "")[:160]
+    ip, agent = client(request)
+    try:
+        if event not in EVENTS:
+            raise PrivetError(N_("Choose to give or withdraw consent"), None, [], 422, "Invalid input")
+        ledger.record(session, subject_id=acting_id, purpose=purpose, event=event,
+                      method="guardian" if child else "form", actor=f"subject:{subject.subject_id}",
+                      guardian_id=subject.subject_id if child else None, language=page_language(request),
+                      client_ip=ip, user_agent=agent, keyring=request.app.state.keyring)
+    except PrivetError as exc:
+        if exc.status >= 500:
+            raise
+        session.rollback()
+        return _page(request, session, child_id, error=problem_text(request, exc), status_code=exc.status)
+    return go("/consents", "consent_saved", child=child.id if child else None)
+
+
+@router.post("/consents/channels", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
+async def change_channels(request: Request, session: DB) -> Response:
+    await check_form(request)
+    form = await request.form()
+    subject = signed_in(request)
+    if subject is None:
+        return sign_in_first(request)
+    child_id = str(form.get("child") or "") or None
+    acting_id, child = acting_for(session, request, subject, child_id)
+    chosen = set(form.getlist("on"))
+    try:
+        for key, pref in channels.preferences(session, acting_id).items():
+            if pref["locked"] or pref["type"] is None:
+                continue
+            for channel in channels.CHANNELS:
+                channels.set_preference(session, acting_id, key, channel, f"{key}:{channel}" in chosen,
+                                        actor=f"subject:{subject.subject_id}")
+    except PrivetError as exc:
+        if exc.status >= 500:
+            raise
+        session.rollback()
+        return _page(request, session, child_id, error=problem_text(request, exc), status_code=exc.status)
+    return go("/consents", "channels_saved", child=child.id if child else None)

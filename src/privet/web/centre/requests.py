@@ -1,0 +1,245 @@
+"""Requests: file any type (signed in, anonymous with a code first, or as a guardian for a child), follow the
+status and the legal deadline, download the access package. Same services as `requests/public_api.py`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+from fastapi import Path as PathParam
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from privet.auth.deps import PUBLIC
+from privet.kit.errors import InvalidInput, NotFound, PrivetError
+from privet.kit.web import DB
+from privet.requests import intake, queries, service, verify
+from privet.requests.models import TYPES
+from privet.requests.schemas import public_status
+from privet.subjects.verification import CodeRejected
+from privet.web.centre.common import (N_, Forms, Public, acting_for, go, page, page_language, sign_in_first,
+                                      signed_in)
+from privet.web.centre.package import open_for_subject
+from privet.web.centre.signin import (code_page, identity_type_of, problem_text, start_session,
+                                      wrong_code_text)
+from privet.web.csrf import check_form
+from privet.web.render import translate
+
+router = APIRouter(include_in_schema=False)
+Reference = Annotated[str, PathParam(max_length=20, pattern=r"^[A-Za-z0-9-]{1,20}$")]
+TYPE_NAMES = {
+    "access": (N_("See my data (access)"), N_("Get a copy of the personal information the company holds about you.")),
+    "portability": (N_("Take my data elsewhere (portability)"), N_("Get your data in a machine-readable file.")),
+    "rectification": (N_("Correct my data"), N_("Have wrong or incomplete information corrected.")),
+    "erasure": (N_("Delete my data"), N_("Have your personal information deleted where the law allows.")),
+    "closure": (N_("Close my account"), N_("Close your account and delete what is no longer needed.")),
+    "withdrawal": (N_("Withdraw consent"), N_("Stop uses you consented to.")),
+    "restriction": (N_("Object to or restrict a use"), N_("Stop or limit a use that does not rest on consent.")),
+    "explanation": (N_("Explain how my data is used"), N_("Get a plain explanation of how and why your data is used.")),
+    "complaint": (N_("Make a complaint"), N_("Tell the privacy office what went wrong.")),
+}
+STATUS_NAMES = {"unverified": N_("Waiting for your code"),
+                "pending_approval": N_("Being checked by the privacy office"),
+                "running": N_("In progress"), "waiting": N_("In progress"), "completed": N_("Completed"),
+                "refused": N_("Refused"), "failed": N_("Delayed: the privacy office is looking into it"),
+                "expired": N_("Expired (never confirmed)")}
+MODES = {"object": N_("Object: stop this use"), "restrict": N_("Restrict: keep the data but do not use it")}
+
+
+def _types(request: Request) -> list[dict]:
+    return [{"key": t, "name": translate(request, TYPE_NAMES[t][0]), "hint": translate(request, TYPE_NAMES[t][1])}
+            for t in TYPES]
+
+
+def _form_choices(session: Session, request: Request) -> dict:
+    """Purposes (for withdrawal and restriction) and data categories (for corrections) by their plain names."""
+    from privet.consent.rules import current_policy
+    from privet.datamap.models import DatamapField
+
+    lang = page_language(request)
+    try:
+        policy = current_policy(session)
+    except PrivetError:
+        return {"purposes": [], "categories": []}
+    purposes = [{"key": k, "name": policy.taxonomy.purposes[k].label(lang) if k in policy.taxonomy.purposes else k,
+                 "consent": bool(r.consent_bases)} for k, r in sorted(policy.purposes.items())]
+    held = sorted(set(session.execute(select(DatamapField.category).distinct()).scalars()) - {None})
+    categories = [{"key": c, "name": policy.taxonomy.categories[c].label(lang)}
+                  for c in held if c in policy.taxonomy.categories]
+    return {"purposes": purposes, "categories": categories}
+
+
+def _status_view(request: Request, found) -> dict:  # noqa: ANN001 - PublicStatusOut
+    return {"reference": found.reference, "type": translate(request, TYPE_NAMES[found.type][0]),
+            "status": found.status, "status_name": translate(request, STATUS_NAMES.get(found.status, found.status)),
+            "received_at": found.received_at, "verified_at": found.verified_at, "due_on": found.due_on,
+            "completed_at": found.completed_at, "refusal_reason": found.refusal_reason,
+            "package_expires_at": found.package_expires_at}
+
+
+def _list_page(request: Request, session: Session, *, error: str | None = None, values: dict | None = None,
+               status_code: int = 200, child_id: str | None = None) -> Response:
+    subject = signed_in(request)
+    child, mine = None, []
+    if subject is not None:
+        acting_id, child = acting_for(session, request, subject, child_id)
+        mine = [_status_view(request, public_status(r, queries.package_of(session, r)))
+                for r in queries.of_subject(session, acting_id)]
+    return page(request, "centre/requests.html", {
+        "types": _types(request), "mine": mine, "child": child, "values": values or {}, "error": error,
+        "modes": [{"key": k, "name": translate(request, v)} for k, v in MODES.items()],
+        **_form_choices(session, request)}, nav="requests", status_code=status_code)
+
+
+@router.get("/requests", dependencies=Public, openapi_extra=PUBLIC, response_class=HTMLResponse)
+def requests_page(request: Request, session: DB) -> Response:
+    return _list_page(request, session, child_id=request.query_params.get("child"))
+
+
+def _details(form, request_type: str) -> dict:  # noqa: ANN001 - FormData
+    """The details the chosen type takes, from the form's fields."""
+    if request_type in ("withdrawal", "restriction"):
+        details: dict = {"purposes": [str(p)[:160] for p in form.getlist("purposes")][:50]}
+        if request_type == "restriction":
+            details["mode"] = str(form.get("mode") or "object")[:20]
+        return details
+    if request_type == "rectification":
+        category, value = str(form.get("category") or "")[:160], str(form.get("new_value") or "")[:500]
+        return {"changes": {category: value} if category else {}}
+    if request_type == "complaint":
+        return {"text": str(form.get("text") or "")[:5000]}
+    return {}
+
+
+def _identity_of(session: Session, request: Request, subject_id: str, preferred: str | None) -> tuple[str, str]:
+    """(type, value) of an identity the subject holds, the session's kind first, verified ones before others."""
+    from privet.subjects.service import get_subject, identities_of
+
+    found = identities_of(session, request.app.state.keyring, get_subject(session, subject_id))
+    found.sort(key=lambda i: (i.type != preferred, i.verified_at is None, i.type not in ("email", "phone")))
+    if not found:
+        raise InvalidInput(N_("No contact details are known for this person"), None)
+    return found[0].type, found[0].value
+
+
+@router.post("/requests", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
+async def file_request(request: Request, session: DB) -> Response:
+    await check_form(request)
+    form = await request.form()
+    keyring, settings = request.app.state.keyring, request.app.state.settings
+    subject = signed_in(request)
+    request_type = str(form.get("type") or "")[:20]
+    child_id = str(form.get("child") or "") or None
+    values = {"type": request_type, "identity": str(form.get("identity") or "")[:320]}
+    lang = page_language(request)
+    try:
+        if subject is not None:
+            acting_id, child = acting_for(session, request, subject, child_id)
+            kind, value = _identity_of(session, request, acting_id, None if child else subject.identity_type)
+            filed = intake.file_request(session, keyring, settings, request_type=request_type, identity_type=kind,
+                                        identity=value, filed_by=f"subject:{subject.subject_id}",
+                                        channel="privacy_centre", language=lang,
+                                        details=_details(form, request_type))
+            if child is None:
+                verify.verify_with_subject(session, keyring, settings, filed, subject_id=acting_id, method="session")
+            else:  # the verified guardian acts for the child (links checked by acting_for)
+                verify.verified(session, keyring, settings, filed, subject_id=child.id, method="guardian",
+                                actor=f"subject:{subject.subject_id}")
+            return go(f"/requests/{filed.reference}", "request_filed", child=child.id if child else None)
+        identity = values["identity"].strip()
+        if not identity:
+            raise InvalidInput(N_("Enter your e-mail address or mobile number"), None)
+        filed = intake.file_request(session, keyring, settings, request_type=request_type,
+                                    identity_type=identity_type_of(identity), identity=identity,
+                                    filed_by="public:privacy_centre", channel="privacy_centre", language=lang,
+                                    details=_details(form, request_type))
+    except PrivetError as exc:
+        if exc.status >= 500:
+            raise
+        session.rollback()
+        return _list_page(request, session, error=problem_text(request, exc), values=values,
+                          status_code=exc.status, child_id=child_id)
+    sent = verify.offer_code(session, keyring, settings, filed, client_ip=request.client.host if request.client
+                             else None)
+    return _code_or_wait(request, filed.reference, sent)
+
+
+def _code_or_wait(request: Request, reference: str, sent) -> HTMLResponse:  # noqa: ANN001 - StartResult | None
+    if sent is None:
+        error = translate(request, N_("We could not send a code just now. Your request is kept: ask for a new code "
+                                      "in a minute."))
+        return code_page(request, action=f"/requests/{reference}/verify", challenge_id="", channel="email",
+                         reference=reference, error=error, status_code=202)
+    return code_page(request, action=f"/requests/{reference}/verify", challenge_id=sent.challenge_id,
+                     channel=sent.channel, reference=reference)
+
+
+@router.post("/requests/{reference}/code", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
+async def send_code(reference: Reference, request: Request, session: DB) -> HTMLResponse:
+    await check_form(request)
+    found = service.by_reference(session, reference)
+    if found.status != "unverified":
+        return go(f"/requests/{found.reference}")
+    sent = verify.offer_code(session, request.app.state.keyring, request.app.state.settings, found,
+                             client_ip=request.client.host if request.client else None)
+    return _code_or_wait(request, found.reference, sent)
+
+
+@router.post("/requests/{reference}/verify", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
+async def verify_code(reference: Reference, request: Request, session: DB) -> Response:
+    await check_form(request)
+    form = await request.form()
+    keyring, settings = request.app.state.keyring, request.app.state.settings
+    found = service.by_reference(session, reference, lock=True)
+    challenge_id = str(form.get("challenge_id") or "")[:32]
+    channel = str(form.get("channel") or "email")[:10]
+    try:
+        verify.verify_with_code(session, keyring, settings, found, challenge_id=challenge_id,
+                                code=str(form.get("code") or "")[:20])
+    except CodeRejected as exc:  # the attempt counts: returning normally commits it, the request stays unverified
+        return code_page(request, action=f"/requests/{found.reference}/verify", challenge_id=challenge_id,
+                         channel=channel, reference=found.reference, error=wrong_code_text(request, exc),
+                         status_code=401)
+    except PrivetError as exc:
+        if exc.status >= 500:
+            raise
+        session.rollback()
+        return code_page(request, action=f"/requests/{reference}/verify", challenge_id=challenge_id,
+                         channel=channel, reference=reference, error=problem_text(request, exc),
+                         status_code=exc.status)
+    response = go(f"/requests/{found.reference}", "request_filed")
+    start_session(request, response, found.subject_id, found.identity_type)
+    return response
+
+
+def _owned(session: Session, request: Request, reference: str, child_id: str | None):  # noqa: ANN202
+    subject = signed_in(request)
+    if subject is None:
+        return None, None
+    acting_id, child = acting_for(session, request, subject, child_id)
+    return queries.owned_by(session, reference, acting_id), child
+
+
+@router.get("/requests/{reference}", dependencies=Public, openapi_extra=PUBLIC, response_class=HTMLResponse)
+def request_status(reference: Reference, request: Request, session: DB) -> Response:
+    found, child = _owned(session, request, reference, request.query_params.get("child"))
+    if found is None:
+        return sign_in_first(request)
+    view = _status_view(request, public_status(found, queries.package_of(session, found)))
+    return page(request, "centre/request.html", {"request_view": view, "child": child}, nav="requests")
+
+
+@router.post("/requests/{reference}/package", dependencies=Forms, openapi_extra=PUBLIC,
+             response_class=Response)
+async def download_package(reference: Reference, request: Request, session: DB) -> Response:
+    await check_form(request)
+    form = await request.form()
+    found, _child = _owned(session, request, reference, str(form.get("child") or "") or None)
+    if found is None:
+        raise NotFound("None of your requests has this reference", "sign in first")
+    data = open_for_subject(session, request.app.state.keyring, found, signed_in(request).subject_id)
+    return Response(data, media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="privet-{found.reference}.zip"',
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})

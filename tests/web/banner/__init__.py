@@ -1,0 +1,1 @@
+"""The cookie banner and click tracking: script, config, recording, browser flows."""
