@@ -1,7 +1,102 @@
-"""Placeholder router: filled in by the registers work."""
+"""Report routes: records of processing (HTML, CSV, JSON), impact assessments, and the cross-border register."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, Field
+
+from privet.auth.deps import Caller, require
+from privet.kit.web import DB
+from privet.registers.crossborder_api import router as crossborder_router
+from privet.reports import pia, ropa
 
 router = APIRouter(prefix="/reports", tags=["reports"])
+router.include_router(crossborder_router)
+Reader = Depends(require("registers:read"))
+Writer = Depends(require("registers:write"))
+_MEDIA = {"html": "text/html; charset=utf-8", "csv": "text/csv; charset=utf-8"}
+
+
+class QuestionOut(BaseModel):
+    key: str
+    question: str
+    answer: str | None
+
+
+class AssessmentOut(BaseModel):
+    reference: str
+    activity: str
+    activity_name: str
+    triggers: list[str]
+    status: str
+    datamap_version: int | None
+    questions: list[QuestionOut]
+    outcome: str | None
+    conclusion: str | None
+    concluded_at: str | None
+    concluded_by: str | None
+    retain_until: str | None
+    created_at: str | None
+
+
+class AnswersIn(BaseModel):
+    answers: dict[str, str] = Field(description="Question key -> answer text.")
+
+
+class ConcludeIn(BaseModel):
+    outcome: Literal["acceptable", "acceptable_with_measures", "not_acceptable"]
+    conclusion: str = Field(max_length=20_000)
+    retain_years: int = Field(pia.MIN_RETENTION_YEARS, ge=pia.MIN_RETENTION_YEARS, le=100,
+                              description="Kept at least this many years (PIPL Art 56: three or more).")
+    at: datetime | None = None
+
+
+@router.get("/ropa", dependencies=[Reader], response_model=None,
+            summary="Records of processing activities (GDPR Art 30 / PIPL) from the data map: html, csv or json.")
+def records(db: DB, format: Literal["html", "csv", "json"] = "html") -> Response | dict:  # noqa: A002
+    if format == "json":
+        return ropa.build(db)
+    headers = {"Content-Disposition": 'attachment; filename="records-of-processing.csv"'} if format == "csv" else {}
+    return Response(ropa.render(db, format), media_type=_MEDIA[format], headers=headers)
+
+
+def _out(row) -> AssessmentOut:  # noqa: ANN001
+    return AssessmentOut(**pia.as_dict(row))
+
+
+@router.get("/pia", dependencies=[Reader], summary="Impact assessments (run POST /reports/pia/sync for new drafts).")
+def list_assessments(db: DB, status: Literal["draft", "concluded", "superseded"] | None = None) -> list[AssessmentOut]:
+    return [_out(r) for r in pia.list_assessments(db, status=status)]
+
+
+@router.post("/pia/sync", dependencies=[Writer],
+             summary="Draft an assessment for each data map activity that needs one (PIPL Art 55); the new ones.")
+def sync(db: DB, caller: Caller) -> list[AssessmentOut]:
+    return [_out(r) for r in pia.sync_drafts(db, actor=caller.actor)]
+
+
+@router.get("/pia/{reference}", dependencies=[Reader], summary="One assessment with its questionnaire.")
+def show(reference: str, db: DB) -> AssessmentOut:
+    return _out(pia.get_assessment(db, reference))
+
+
+@router.post("/pia/{reference}/answers", dependencies=[Writer], summary="Answer questions of a draft.")
+def answer(reference: str, body: AnswersIn, db: DB, caller: Caller) -> AssessmentOut:
+    return _out(pia.answer(db, reference, body.answers, actor=caller.actor))
+
+
+@router.post("/pia/{reference}/conclude", dependencies=[Writer],
+             summary="Conclude a fully answered draft; kept at least three years.")
+def conclude(reference: str, body: ConcludeIn, db: DB, caller: Caller) -> AssessmentOut:
+    return _out(pia.conclude(db, reference, outcome=body.outcome, conclusion=body.conclusion, actor=caller.actor,
+                             at=body.at, retain_years=body.retain_years))
+
+
+@router.delete("/pia/{reference}", status_code=204, dependencies=[Writer],
+               summary="Delete an assessment; refused before a concluded one's retention date.")
+def delete(reference: str, db: DB, caller: Caller) -> Response:
+    pia.delete(db, reference, actor=caller.actor)
+    return Response(status_code=204)
