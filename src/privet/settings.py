@@ -136,6 +136,9 @@ class Settings(BaseSettings):
                              "banner (#rrggbb); text on it is white, so pick one dark enough for contrast.")
     subject_session_minutes: int = Field(30, ge=5, le=720, description="How long a person stays signed in to the "
                                          "privacy centre after verifying a code or arriving with a trusted token.")
+    banner_rate_limit_per_minute: int = Field(600, ge=1, description="Banner script, configuration and choice "
+                                              "requests allowed per client address per minute (offices and mobile "
+                                              "networks put many visitors behind one address).")
     banner_cookie_domain: str | None = Field(None, description="Parent domain (e.g. `example.com`) on which the "
                                              "banner stores the visitor's choice so sub-domains share it; none: the "
                                              "page's own host only.")

@@ -93,7 +93,10 @@ class Site:
             from privet.auth import service as auth
 
             username, password = f"{role.replace('_', '-')}-{len(self.officers)}", f"Pw-{os.urandom(9).hex()}"
+            from privet.db.engine import begin_write
+
             with self.session() as session:
+                begin_write(session)  # SQLite: queue for the write lock like the served app does
                 auth.create_user(session, username, role, password=password, actor="test")
                 session.commit()
             self.officers[role] = (username, password)

@@ -73,11 +73,13 @@ def limiter_for(state: object, bucket: str) -> SlidingWindowLimiter:
 class rate_limited:  # noqa: N801 - used like a function: Depends(rate_limited("login"))
     """A FastAPI dependency limiting each client address to `public_rate_limit_per_minute` hits per bucket."""
 
-    def __init__(self, bucket: str):
-        self.bucket = bucket
+    def __init__(self, bucket: str, setting: str = "public_rate_limit_per_minute"):
+        self.bucket, self.setting = bucket, setting
 
     def __call__(self, request: Request) -> None:
-        limit = request.app.state.settings.public_rate_limit_per_minute
+        if request.method == "OPTIONS":  # CORS preflights are answered without counting
+            return
+        limit = getattr(request.app.state.settings, self.setting)
         client = request.client.host if request.client else "unknown"
         retry_after = limiter_for(request.app.state, self.bucket).hit(client, limit)
         if retry_after is not None:

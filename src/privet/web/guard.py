@@ -19,6 +19,7 @@ from starlette.responses import Response
 from privet.auth.deps import SESSION_COOKIE, Principal, require
 from privet.kit.errors import PrivetError, Unauthorized
 from privet.subjects.sessions import SubjectSession, read
+from privet.web.csrf import secure_cookies
 
 SUBJECT_COOKIE = "privet_subject"
 LOGIN_PATH = "/admin/login"
@@ -79,10 +80,10 @@ def sign_in_subject(request: Request, response: Response, token: str) -> None:
     """Keep the subject session token in the browser (HttpOnly; it expires with the session)."""
     minutes = request.app.state.settings.subject_session_minutes
     response.set_cookie(SUBJECT_COOKIE, token, max_age=minutes * 60, path="/", httponly=True, samesite="lax",
-                        secure=request.app.state.settings.cookie_secure)
+                        secure=secure_cookies(request))
 
 
 def sign_out_subject(request: Request, response: Response) -> None:
     """Forget the person's session in this browser."""
     response.delete_cookie(SUBJECT_COOKIE, path="/", httponly=True, samesite="lax",
-                           secure=request.app.state.settings.cookie_secure)
+                           secure=secure_cookies(request))

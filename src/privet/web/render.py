@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse
 
 from privet import __version__
 from privet.web import i18n
-from privet.web.csrf import csrf_token, remember_csrf_cookie
+from privet.web.csrf import csrf_token, remember_csrf_cookie, secure_cookies
 
 _ZH_MONTH = "{y}年{m}月{d}日"
 _EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -61,6 +61,9 @@ def environment(language: str) -> Environment:
     translator = i18n.Translator(language)
     env.install_gettext_callables(translator.gettext, translator.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["date"] = lambda value: format_date(value, language)
+    # `_("literal")` is for text written in templates (its result counts as safe HTML); text that arrives in a
+    # variable (labels, flash messages, error details) goes through `t(value)`, whose result is escaped as usual.
+    env.globals["t"] = translator.gettext
     env.globals.update(lang=language, languages=i18n.LANGUAGES, language_names=i18n.NAMES,
                        html_lang=i18n.HTML_LANG[language], version=__version__)
     return env
@@ -71,12 +74,14 @@ def brand(request: Request) -> Brand:
     settings = request.app.state.settings
     name = settings.brand_name or getattr(request.app.state, "organisation_name", None)
     if name is None:
-        name = _organisation_name(request)
-        request.app.state.organisation_name = name
+        found = _organisation_name(request)
+        if found is not None:  # remembered once a data map names the organisation; until then asked each time
+            request.app.state.organisation_name = found
+        name = found or "Privet"
     return Brand(name=name, logo_url=settings.brand_logo_url, color=settings.brand_color)
 
 
-def _organisation_name(request: Request) -> str:
+def _organisation_name(request: Request) -> str | None:
     from sqlalchemy import select
 
     from privet.datamap.models import DatamapOrganisation
@@ -86,7 +91,7 @@ def _organisation_name(request: Request) -> str:
             found = session.execute(select(DatamapOrganisation.name).limit(1)).scalar_one_or_none()
     except Exception:  # noqa: BLE001 - a store not set up yet: the pages still render
         found = None
-    return found or "Privet"
+    return found
 
 
 def language(request: Request) -> str:
@@ -120,15 +125,17 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     remember_csrf_cookie(request, response)
     if request.query_params.get("lang") and i18n.normalise(request.query_params["lang"]):
         response.set_cookie(i18n.LANG_COOKIE, lang, max_age=365 * 86400, path="/", httponly=True, samesite="lax",
-                            secure=request.app.state.settings.cookie_secure)
+                            secure=secure_cookies(request))
     return response
 
 
 def _with_lang(request: Request, other: str) -> str:
     """This page's path and query with `lang=other` (the language switch's link)."""
-    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", other)]
     from urllib.parse import urlencode
 
+    if request.method != "GET":  # a page answering a form: its path may take only POST; go to the section's page
+        return f"{request.url.path.rsplit('/', 1)[0] or '/'}?{urlencode([('lang', other)])}"
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", other)]
     return f"{request.url.path}?{urlencode(query)}"
 
 

@@ -1,16 +1,11 @@
-"""The admin console at `/admin`, for officers, agents and auditors by role."""
+"""The admin console at `/admin`, for officers, agents and auditors by role (one module per page group)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from starlette.responses import HTMLResponse
+from fastapi import APIRouter
 
-from privet.web.guard import require_page
-from privet.web.render import render
+from privet.web.admin import audit, consent, dashboard, datamap, login, notices, requests, users
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
-
-
-@router.get("", dependencies=[Depends(require_page("requests:read"))], response_class=HTMLResponse)
-def dashboard(request: Request) -> HTMLResponse:
-    return render(request, "admin/dashboard.html")
+router = APIRouter(include_in_schema=False)
+for module in (login, dashboard, requests, datamap, consent, notices, users, audit):
+    router.include_router(module.router, prefix="/admin")

@@ -74,7 +74,7 @@ def _script() -> tuple[bytes, bytes, str]:
     return body, gzip.compress(body, compresslevel=9, mtime=0), '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
 
 
-@cross.get("/banner.js", openapi_extra=PUBLIC, dependencies=[Depends(rate_limited("banner-script"))])
+@cross.get("/banner.js", openapi_extra=PUBLIC, dependencies=[Depends(rate_limited("banner-script", "banner_rate_limit_per_minute"))])
 def banner_script(request: Request) -> Response:
     body, zipped, etag = _script()
     headers = {"Cache-Control": "public, max-age=3600", "ETag": etag, "Vary": "Accept-Encoding"}
@@ -86,7 +86,7 @@ def banner_script(request: Request) -> Response:
     return Response(body, media_type="text/javascript; charset=utf-8", headers=headers)
 
 
-@cross.get("/banner/config.json", openapi_extra=PUBLIC, dependencies=[Depends(rate_limited("banner-config"))])
+@cross.get("/banner/config.json", openapi_extra=PUBLIC, dependencies=[Depends(rate_limited("banner-config", "banner_rate_limit_per_minute"))])
 def banner_config(request: Request, session: DB, site: str = "default", lang: str | None = None) -> JSONResponse:
     if not SITE.match(site):
         raise InvalidInput("A site name is 1 to 80 lower-case letters, digits or . _ -",
@@ -110,12 +110,12 @@ class ChoiceIn(BaseModel):
     gpc: bool = False  # navigator.globalPrivacyControl, besides the Sec-GPC header
 
 
-@cross.options("/banner/choice", openapi_extra=PUBLIC, dependencies=[Depends(rate_limited("banner-choice"))])
+@cross.options("/banner/choice", openapi_extra=PUBLIC, dependencies=[Depends(rate_limited("banner-choice", "banner_rate_limit_per_minute"))])
 def choice_preflight() -> Response:
     return Response(status_code=204)
 
 
-@cross.post("/banner/choice", openapi_extra=PUBLIC, dependencies=[Depends(rate_limited("banner-choice"))])
+@cross.post("/banner/choice", openapi_extra=PUBLIC, dependencies=[Depends(rate_limited("banner-choice", "banner_rate_limit_per_minute"))])
 def record_choice(body: ChoiceIn, request: Request, session: DB) -> JSONResponse:
     if not SITE.match(body.site):
         raise InvalidInput("A site name is 1 to 80 lower-case letters, digits or . _ -",

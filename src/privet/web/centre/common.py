@@ -41,8 +41,12 @@ def note(request: Request) -> str | None:
 
 def go(path: str, done: str | None = None, **query: str | None) -> RedirectResponse:
     """A 303 to a page of the centre, with a note code and ids (never identities) in the query."""
-    params = {k: v for k, v in {**query, "done": done}.items() if v}
-    return RedirectResponse(path + (f"?{urlencode(params)}" if params else ""), status_code=303)
+    from urllib.parse import parse_qsl, urlsplit
+
+    parts = urlsplit(path)
+    params = dict(parse_qsl(parts.query))
+    params.update({k: v for k, v in {**query, "done": done}.items() if v})
+    return RedirectResponse(parts.path + (f"?{urlencode(params)}" if params else ""), status_code=303)
 
 
 def local_path(value: str | None, default: str = "/") -> str:
@@ -64,7 +68,8 @@ def signed_in(request: Request) -> SubjectSession | None:
 
 def sign_in_first(request: Request) -> RedirectResponse:
     """Send an anonymous visitor to the sign-in page, back here afterwards."""
-    return go("/signin", next=request.url.path)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return go("/signin", next=here)
 
 
 def purpose_names(session: Session, lang: str) -> dict[str, str]:

@@ -16,11 +16,11 @@ from privet.consent import channels, ledger
 from privet.consent.rules import POSITIVE_EVENTS, SEPARATE, current_policy, derived_kind
 from privet.kit.errors import PrivetError
 from privet.kit.web import DB
+from privet.web.csrf import CheckedForm
 from privet.notices.service import material_changes
 from privet.web.centre.common import (N_, Forms, Public, acting_for, children_of, client, go, page, page_language,
                                       sign_in_first, signed_in)
 from privet.web.centre.signin import problem_text
-from privet.web.csrf import check_form
 from privet.web.render import translate
 
 router = APIRouter(include_in_schema=False)
@@ -98,9 +98,7 @@ def my_consents(request: Request, session: DB) -> Response:
 
 
 @router.post("/consents", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
-async def change_consent(request: Request, session: DB) -> Response:
-    await check_form(request)
-    form = await request.form()
+def change_consent(request: Request, form: CheckedForm, session: DB) -> Response:
     subject = signed_in(request)
     if subject is None:
         return sign_in_first(request)
@@ -124,9 +122,7 @@ async def change_consent(request: Request, session: DB) -> Response:
 
 
 @router.post("/consents/channels", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
-async def change_channels(request: Request, session: DB) -> Response:
-    await check_form(request)
-    form = await request.form()
+def change_channels(request: Request, form: CheckedForm, session: DB) -> Response:
     subject = signed_in(request)
     if subject is None:
         return sign_in_first(request)

@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, Response
 from privet.auth.deps import PUBLIC
 from privet.kit.errors import InvalidInput, NotFound, PrivetError
 from privet.kit.web import DB
+from privet.web.csrf import CheckedForm
 from privet.requests import intake, queries, service, verify
 from privet.requests.models import TYPES
 from privet.requests.schemas import public_status
@@ -24,7 +25,6 @@ from privet.web.centre.common import (N_, Forms, Public, acting_for, go, page, p
 from privet.web.centre.package import open_for_subject
 from privet.web.centre.signin import (code_page, identity_type_of, problem_text, start_session,
                                       wrong_code_text)
-from privet.web.csrf import check_form
 from privet.web.render import translate
 
 router = APIRouter(include_in_schema=False)
@@ -125,9 +125,7 @@ def _identity_of(session: Session, request: Request, subject_id: str, preferred:
 
 
 @router.post("/requests", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
-async def file_request(request: Request, session: DB) -> Response:
-    await check_form(request)
-    form = await request.form()
+def file_request(request: Request, form: CheckedForm, session: DB) -> Response:
     keyring, settings = request.app.state.keyring, request.app.state.settings
     subject = signed_in(request)
     request_type = str(form.get("type") or "")[:20]
@@ -177,8 +175,7 @@ def _code_or_wait(request: Request, reference: str, sent) -> HTMLResponse:  # no
 
 
 @router.post("/requests/{reference}/code", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
-async def send_code(reference: Reference, request: Request, session: DB) -> HTMLResponse:
-    await check_form(request)
+def send_code(reference: Reference, request: Request, _form: CheckedForm, session: DB) -> HTMLResponse:
     found = service.by_reference(session, reference)
     if found.status != "unverified":
         return go(f"/requests/{found.reference}")
@@ -188,9 +185,7 @@ async def send_code(reference: Reference, request: Request, session: DB) -> HTML
 
 
 @router.post("/requests/{reference}/verify", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
-async def verify_code(reference: Reference, request: Request, session: DB) -> Response:
-    await check_form(request)
-    form = await request.form()
+def verify_code(reference: Reference, request: Request, form: CheckedForm, session: DB) -> Response:
     keyring, settings = request.app.state.keyring, request.app.state.settings
     found = service.by_reference(session, reference, lock=True)
     challenge_id = str(form.get("challenge_id") or "")[:32]
@@ -233,9 +228,7 @@ def request_status(reference: Reference, request: Request, session: DB) -> Respo
 
 @router.post("/requests/{reference}/package", dependencies=Forms, openapi_extra=PUBLIC,
              response_class=Response)
-async def download_package(reference: Reference, request: Request, session: DB) -> Response:
-    await check_form(request)
-    form = await request.form()
+def download_package(reference: Reference, request: Request, form: CheckedForm, session: DB) -> Response:
     found, _child = _owned(session, request, reference, str(form.get("child") or "") or None)
     if found is None:
         raise NotFound("None of your requests has this reference", "sign in first")

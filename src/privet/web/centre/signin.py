@@ -10,9 +10,10 @@ from starlette.responses import HTMLResponse, Response
 from privet.auth.deps import PUBLIC
 from privet.kit.errors import InvalidInput, NotFound, PrivetError
 from privet.kit.web import DB
+from privet.web.csrf import AnyForm, CheckedForm
 from privet.subjects import sessions, verification
 from privet.web.centre.common import Forms, N_, Public, go, local_path, page, page_language, signed_in
-from privet.web.csrf import FIELD, check_form, form_ok
+from privet.web.csrf import FIELD, form_ok
 from privet.web.guard import sign_in_subject, sign_out_subject
 from privet.web.render import translate
 
@@ -74,9 +75,7 @@ def signin_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/signin", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
-async def signin_start(request: Request, session: DB) -> HTMLResponse:
-    await check_form(request)
-    form = await request.form()
+def signin_start(request: Request, form: CheckedForm, session: DB) -> HTMLResponse:
     identity = str(form.get("identity") or "").strip()[:MAX_IDENTITY]
     next_path = local_path(str(form.get("next") or ""), "/consents")
     try:
@@ -98,9 +97,7 @@ async def signin_start(request: Request, session: DB) -> HTMLResponse:
 
 
 @router.post("/signin/code", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
-async def signin_code(request: Request, session: DB) -> Response:
-    await check_form(request)
-    form = await request.form()
+def signin_code(request: Request, form: CheckedForm, session: DB) -> Response:
     challenge_id = str(form.get("challenge_id") or "")[:32]
     next_path = local_path(str(form.get("next") or ""), "/consents")
     channel = str(form.get("channel") or "email")[:10]
@@ -118,12 +115,11 @@ async def signin_code(request: Request, session: DB) -> Response:
 
 
 @router.post("/signin/token", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
-async def signin_token(request: Request, session: DB) -> Response:
+def signin_token(request: Request, form: AnyForm, session: DB) -> Response:
     """Arrival from the company's app with a trusted token. A post without this site's form token (the app's own
     form) only shows a page asking the person to continue: nobody is signed in by a cross-site post alone."""
     from privet.subjects.tokens import verify_subject_token
 
-    form = await request.form()
     token = str(form.get("token") or "")
     next_path = local_path(str(form.get("next") or ""), "/consents")
     if not form_ok(request, form.get(FIELD)):  # type: ignore[arg-type]
@@ -143,8 +139,7 @@ async def signin_token(request: Request, session: DB) -> Response:
 
 
 @router.post("/signout", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
-async def signout(request: Request) -> Response:
-    await check_form(request)
+def signout(request: Request, form: CheckedForm) -> Response:
     response = go("/", "signed_out" if signed_in(request) else None)
     sign_out_subject(request, response)
     return response
