@@ -62,8 +62,8 @@ def environment(language: str) -> Environment:
     env.install_gettext_callables(translator.gettext, translator.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["date"] = lambda value: format_date(value, language)
     # `_("literal")` is for text written in templates (its result counts as safe HTML); text that arrives in a
-    # variable (labels, flash messages, error details) goes through `t(value)`, whose result is escaped as usual.
-    env.globals["t"] = translator.gettext
+    # variable (labels, flash messages, error details) goes through `translate(value)`, whose result is escaped as usual.
+    env.globals["translate"] = translator.gettext
     env.globals.update(lang=language, languages=i18n.LANGUAGES, language_names=i18n.NAMES,
                        html_lang=i18n.HTML_LANG[language], version=__version__)
     return env

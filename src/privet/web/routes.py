@@ -45,7 +45,7 @@ async def on_error(request: Request, exc: PrivetError) -> Response:
     from privet.web.render import error_page, translate
 
     title = translate(request, _TITLES.get(exc.status) or N_("Something went wrong"))
-    hint = translate(request, exc.hint) if exc.hint else None
+    hint = translate(request, exc.hint) if exc.hint and "/api/" not in exc.hint else None  # API hints: not for people
     response = error_page(request, exc.status, title, translate(request, exc.detail), hint)
     response.headers.update(getattr(exc, "headers", None) or {})
     return response

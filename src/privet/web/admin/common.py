@@ -36,7 +36,11 @@ NAV = (("dashboard", "/admin", N_("Dashboard"), "requests:read"),
        ("consent", "/admin/consent", N_("Consent lookup"), "consent:read"),
        ("notices", "/admin/notices", N_("Notices"), "notices:read"),
        ("users", "/admin/users", N_("Users and API keys"), "users:admin"),
-       ("audit", "/admin/audit", N_("Audit log"), "audit:read"))
+       ("audit", "/admin/audit", N_("Audit log"), "audit:read"),
+       ("registers", "/admin/registers", N_("Registers"), "registers:read"),
+       ("incidents", "/admin/incidents", N_("Incidents"), "registers:read"),
+       ("records", "/admin/records", N_("Records and assessments"), "registers:read"),
+       ("retention", "/admin/retention", N_("Retention"), "registers:read"))
 
 # ?done=<key> after a POST-redirect-GET: what just happened, in a short sentence
 FLASHES = {

@@ -4,8 +4,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from privet.web.admin import audit, consent, dashboard, datamap, login, notices, requests, users
+from privet.web.admin import (
+    audit,
+    consent,
+    dashboard,
+    datamap,
+    incidents,
+    login,
+    notices,
+    records,
+    registers,
+    requests,
+    retention,
+    users,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (login, dashboard, requests, datamap, consent, notices, users, audit):
+for module in (login, dashboard, requests, datamap, consent, notices, users, audit, registers, incidents, records,
+               retention):
     router.include_router(module.router, prefix="/admin")

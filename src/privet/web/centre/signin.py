@@ -50,6 +50,14 @@ FRIENDLY = {  # problems of a request's details, said in the words of the form
 }
 
 
+GENERIC = N_("This could not be done. Please check what you entered and try again.")
+
+
+def for_people(text: str) -> bool:
+    """Hints written for API callers (paths, HTTP verbs) are not shown to people."""
+    return "/api/" not in text and not text.startswith(("GET ", "POST ", "PUT ", "DELETE ", "ask for a code: POST"))
+
+
 def problem_text(request: Request, exc: PrivetError) -> str:
     """An error's detail, hint and each problem in the page's language, for the message above a form."""
     parts = [exc.detail] + ([exc.hint] if exc.hint and not exc.problems else [])
@@ -57,7 +65,9 @@ def problem_text(request: Request, exc: PrivetError) -> str:
         where = next((k for k in FRIENDLY if (problem.where or "").startswith(k)), None)
         parts += [FRIENDLY[where]] if where else [problem.message] + ([problem.hint] if problem.hint else [])
     stop = "。" if page_language(request) == "zh_CN" else "."
-    shown = [translate(request, p) for p in dict.fromkeys(parts) if p]
+    shown = [translate(request, p) for p in dict.fromkeys(parts) if p and for_people(p)]
+    if stop == "。" and any(t.isascii() for t in shown):  # a service text with no Chinese yet: say it plainly
+        shown = [t for t in shown if not t.isascii()] or [translate(request, GENERIC)]
     return ("" if stop == "。" else " ").join(t if t.endswith((".", "。", "？", "?")) else t[:1].upper() + t[1:] + stop for t in shown)
 
 

@@ -1,0 +1,98 @@
+"""Registers: processors and their alerts, recipients, recent sharing events, public disclosures, corporate
+transfers (with "campaign sent"), and the cross-border register (this year's counts, the mechanism they require,
+alerts, transfers). Read with `registers:read`; the one form needs `registers:write`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from starlette.responses import HTMLResponse, Response
+
+from privet.kit.web import DB
+from privet.registers import corporate, crossborder, disclosures, processors, sharing
+from privet.registers import crossborder_rules as rules
+from privet.web.admin.common import N_, guard, page, principal_of, redirect
+
+router = APIRouter()
+READ, WRITE = guard("registers:read"), guard("registers:write")
+RECENT = 20
+
+ALERT_KINDS = {"unregistered": N_("Not registered"), "no_agreement": N_("No signed agreement"),
+               "expired": N_("Agreement expired"), "expiring": N_("Agreement expiring"),
+               "out_of_scope": N_("Beyond what is entrusted")}
+ALERT_TONE = {"unregistered": "bad", "expired": "bad", "no_agreement": "warn", "expiring": "warn",
+              "out_of_scope": "warn"}
+BASES = {"consent": N_("Consent"), "legal_ground": N_("Legal ground")}
+TRANSFER_KINDS = {"merger": N_("Merger"), "acquisition": N_("Acquisition"), "asset_sale": N_("Asset sale"),
+                  "bankruptcy": N_("Bankruptcy"), "other": N_("Other")}
+CAMPAIGNS = {"notification": N_("Notification"), "reconsent": N_("Asking for consent again")}
+CAMPAIGN_STATES = {"prepared": N_("Prepared"), "sent": N_("Sent")}
+LEVELS = {rules.EXEMPT: N_("Exempt from the three mechanisms (fewer than 100,000 people, no sensitive data)"),
+          rules.STANDARD: N_("Standard contract or certification (100,000 to under 1,000,000 people, or fewer than "
+                             "10,000 people with sensitive data)"),
+          rules.ASSESSMENT: N_("CAC security assessment (1,000,000 people or more, 10,000 or more with sensitive "
+                               "data, important data, or a critical information infrastructure operator)")}
+LEVEL_TONE = {rules.EXEMPT: "ok", rules.STANDARD: "warn", rules.ASSESSMENT: "bad"}
+MECHANISMS = {"exemption": N_("Exemption"), "standard_contract": N_("Standard contract"),
+              "certification": N_("Certification"), "security_assessment": N_("Security assessment"),
+              "adequacy": N_("Adequacy decision"), "sccs": N_("Standard contractual clauses"),
+              "bcr": N_("Binding corporate rules")}
+COUNTING = {"distinct": N_("distinct people"), "summed": N_("recorded counts added"),
+            "mixed": N_("distinct people and recorded counts")}
+CB_ALERTS = {"threshold": N_("Volume above the exemption"), "threshold_crossed": N_("Threshold crossed"),
+             "mechanism_weaker": N_("Mechanism weaker than required"),
+             "datamap_transfer_without_mechanism": N_("Declared transfer without a mechanism"),
+             "datastore_outside_region": N_("Data kept outside the region"),
+             "processor_outside_region": N_("Processor outside the region"),
+             "recipient_outside_region": N_("Recipient outside the region")}
+FLASHES = {"campaign_sent": N_("The campaign was recorded as sent.")}
+
+
+def _labels() -> dict:
+    return {"alert_kinds": ALERT_KINDS, "alert_tone": ALERT_TONE, "bases": BASES, "transfer_kinds": TRANSFER_KINDS,
+            "campaigns": CAMPAIGNS, "campaign_states": CAMPAIGN_STATES, "levels": LEVELS, "level_tone": LEVEL_TONE,
+            "mechanisms": MECHANISMS, "counting": COUNTING, "cb_alerts": CB_ALERTS}
+
+
+def _flash(request: Request) -> str | None:
+    return FLASHES.get(request.query_params.get("done") or "")
+
+
+@router.get("/registers", dependencies=READ, response_class=HTMLResponse)
+def overview(request: Request, db: DB) -> HTMLResponse:
+    """Processor alerts first, then processors, recipients, recent shares, disclosures and corporate transfers."""
+    uses = processors.activities_by_processor(db)
+    return page(request, "admin/registers.html", {
+        "alerts": processors.alerts(db), "processors": processors.list_processors(db),
+        "uses": {k: [u[0] for u in v] for k, v in uses.items()}, "recipients": sharing.list_recipients(db),
+        "shares": sharing.list_shares(db, limit=RECENT), "disclosures": disclosures.list_disclosures(db, RECENT),
+        "transfers": corporate.list_transfers(db), "recent": RECENT, **_labels()},
+        section="registers", flash=_flash(request))
+
+
+@router.post("/registers/corporate/{transfer_id}/campaign-sent", dependencies=WRITE)
+def campaign_sent(transfer_id: str, request: Request, db: DB) -> Response:
+    """Record that the prepared notification or re-consent campaign of a corporate transfer was sent; audited."""
+    corporate.mark_campaign_sent(db, transfer_id, actor=principal_of(request).actor)
+    return redirect("/admin/registers", done="campaign_sent")
+
+
+def _year(value: str | None) -> int | None:
+    try:
+        year = int(value) if value else None
+    except ValueError:
+        return None
+    return year if year is not None and 2000 <= year <= 2200 else None
+
+
+@router.get("/crossborder", dependencies=READ, response_class=HTMLResponse)
+def crossborder_page(request: Request, db: DB) -> HTMLResponse:
+    """People transferred out of CN since 1 January, the mechanism that requires, alerts and the transfers."""
+    year = _year(request.query_params.get("year"))
+    at = datetime(year, 7, 1, tzinfo=rules.CST) if year else None
+    counts = crossborder.year_counts(db, at=at)
+    return page(request, "admin/crossborder.html", {
+        "counts": counts, "alerts": crossborder.alerts(db, at=at),
+        "transfers": crossborder.list_transfers(db, year=counts.year), "source": rules.SOURCE, **_labels()},
+        section="registers")
