@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from privet.db.base import Base, IdMixin, TimestampMixin
@@ -36,6 +36,7 @@ class DatamapOrganisation(IdMixin, TimestampMixin, Base):
     adults_only: Mapped[bool]
     responsible: Mapped[dict]
     languages: Mapped[list]
+    retention: Mapped[list | None] = mapped_column(default=list)  # category rules (schemas.CategoryRetention)
 
 
 class DatamapSystem(IdMixin, TimestampMixin, Base):
@@ -79,7 +80,8 @@ class DatamapTable(ErasureColumns, IdMixin, Base):
     position: Mapped[int] = mapped_column(Integer)
     description: Mapped[str | None] = mapped_column(Text)
     primary_key: Mapped[list]
-    retention: Mapped[dict | None]  # the table's retention rule (schemas.TableRetention), read whole
+    retention: Mapped[dict | list | None] = mapped_column(JSON)  # the table's retention rule(s), read whole
+    timestamps: Mapped[dict | None]  # trigger → timestamp column, for category rules
     dataset: Mapped[DatamapDataset] = relationship(back_populates="tables")
     fields: Mapped[list[DatamapField]] = relationship(
         back_populates="table", cascade="all, delete-orphan", order_by="DatamapField.position")

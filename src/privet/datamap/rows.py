@@ -61,7 +61,7 @@ def _erasure_schema(row: Any) -> dict | None:
 def _table_schema(row: DatamapTable) -> s.Table:
     return s.Table.model_validate(_drop_none({
         "name": row.name, "description": row.description, "primary_key": row.primary_key,
-        "erasure": _erasure_schema(row), "retention": row.retention,
+        "erasure": _erasure_schema(row), "retention": row.retention, "timestamps": row.timestamps or None,
         "fields": [_drop_none({"name": f.name, "category": f.category, "identity": f.identity,
                                "references": f.references, "erasure": _erasure_schema(f), "indexed": f.indexed,
                                "description": f.description}) for f in row.fields],
@@ -76,7 +76,10 @@ def sync_tables(dataset: DatamapDataset, tables: list[s.Table]) -> None:
         row = existing.pop(table.name, None) or DatamapTable(name=table.name, fields=[])
         row.dataset_key, row.position, row.description = dataset.key, position, table.description
         row.primary_key = list(table.primary_key)
-        row.retention = table.retention.model_dump(mode="json", exclude_none=True) if table.retention else None
+        rules = table.retention
+        row.retention = ([r.model_dump(mode="json", exclude_none=True) for r in rules] if isinstance(rules, list)
+                         else rules.model_dump(mode="json", exclude_none=True) if rules else None)
+        row.timestamps = dict(table.timestamps) or None
         for column, value in _erasure_values(table.erasure).items():
             setattr(row, column, value)
         _sync_fields(row, table.fields)

@@ -58,6 +58,41 @@ class Contact(Strict):
     address: str | None = None
 
 
+class RetentionAction(str, Enum):
+    delete = "delete"
+    anonymise = "anonymise"
+    null = "null"
+
+
+class CategoryRetention(Strict):
+    """How long one data category is kept (optionally only where it serves one purpose), in every table."""
+
+    category: DottedKey = Field(description="Data category; its sub-categories are included.")
+    purpose: DottedKey | None = Field(None, description="Only tables of datasets an activity with this purpose "
+                                                        "(or a sub-purpose) uses; none: wherever the category is.")
+    trigger: Key = Field(description="Which of a table's `timestamps` starts the clock (collection, last_activity, "
+                                     "account_closure…).")
+    duration: str = Field(description="ISO 8601 period after the trigger, e.g. P90D.")
+    action: RetentionAction = Field(RetentionAction.null, description="null or anonymise the category's fields "
+                                    "(the rest of the row stays).")
+    legal_minimum: str | None = Field(None, description="A legal retention period overriding a shorter duration.")
+    legal_reference: str | None = None
+
+    @field_validator("duration", "legal_minimum")
+    @classmethod
+    def _period(cls, value: str | None) -> str | None:
+        return None if value is None else str(Duration.parse(value))
+
+    @model_validator(mode="after")
+    def _field_actions_only(self) -> CategoryRetention:
+        if self.action == RetentionAction.delete:
+            raise ValueError("a category rule changes fields: use action null or anonymise (delete whole rows with a "
+                             "table's own `retention`)")
+        if self.legal_minimum and not self.legal_reference:
+            raise ValueError("`legal_minimum` needs `legal_reference` naming the law or rule behind it")
+        return self
+
+
 class Organisation(Strict):
     key: Key
     name: str
@@ -67,6 +102,8 @@ class Organisation(Strict):
     adults_only: bool = Field(False, description="Refuse service to minors (under 18) and delete their data.")
     responsible: Contact
     languages: list[str] = Field(default_factory=lambda: ["en", "zh_CN"])
+    retention: list[CategoryRetention] = Field(default_factory=list, description="Retention per data category "
+                                               "(and purpose), applied to every table holding the category.")
 
 
 class System(Strict):
@@ -126,12 +163,6 @@ class Field_(Strict):
     description: str | None = None
 
 
-class RetentionAction(str, Enum):
-    delete = "delete"
-    anonymise = "anonymise"
-    null = "null"
-
-
 class TableRetention(Strict):
     """How long rows of one table are kept, enforced by `privet retention run`."""
 
@@ -167,14 +198,18 @@ class Table(Strict):
     description: str | None = None
     primary_key: list[str] = Field(default_factory=list)
     erasure: Erasure | None = Field(None, description="Default action for personal fields of this table.")
-    retention: TableRetention | None = Field(None, description="How long rows are kept (retention sweeps).")
+    retention: TableRetention | list[TableRetention] | None = Field(
+        None, description="How long rows (or some fields: several rules) are kept (retention sweeps).")
+    timestamps: dict[Key, str] = Field(default_factory=dict, description="Trigger → timestamp column, for the "
+                                       "organisation's category rules, e.g. {collection: created_at}.")
     fields: list[Field_]
 
     @model_validator(mode="after")
     def _retention_fields_known(self) -> Table:
-        if self.retention is not None:
-            names = {f.name for f in self.fields} | set(self.primary_key)
-            unknown = [n for n in self.retention.fields if n not in names]
+        rules = self.retention if isinstance(self.retention, list) else [self.retention] if self.retention else []
+        names = {f.name for f in self.fields} | set(self.primary_key)
+        for rule in rules:
+            unknown = [n for n in rule.fields if n not in names]
             if unknown:
                 raise ValueError(f"retention fields {', '.join(unknown)} are not fields of table {self.name}")
         return self

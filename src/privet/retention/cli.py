@@ -38,10 +38,14 @@ def plan(as_json: bool = typer.Option(False, "--json", help="Print JSON instead 
     typer.echo(f"{'DATASTORE.TABLE':<36} {'ACTION':<10} {'CUT-OFF':<11} {'EXPIRED':>8} {'SWEEP':>8} "
                f"{'KEPT:REF':>8} {'KEPT:HOLD':>9}  RULE")
     for e in entries:
-        rule = f"{e['trigger']} ({e['column']}) + {e['duration']}"
+        rule = f"{e['trigger']} ({e['column'] or '?'}) + {e['duration']}"
+        if e["fields"]:
+            rule += f" on {', '.join(e['fields'])}"
         if e["overridden"]:
             rule += f", kept {e['legal_minimum']} by law ({e['legal_reference']})"
-        typer.echo(f"{e['datastore'] + '.' + e['table']:<36} {e['action']:<10} {e['cutoff'][:10]:<11} "
+        if e.get("problem"):
+            rule += f"  NOT ENFORCED: {e['problem']}"
+        typer.echo(f"{e['rule']:<36} {e['action']:<10} {e['cutoff'][:10]:<11} "
                    f"{e['expired']:>8} {e['would_sweep']:>8} {e['kept_referenced']:>8} {e['kept_held']:>9}  {rule}")
 
 
@@ -58,7 +62,7 @@ def run(resume: bool = typer.Option(False, "--resume", help="Continue the newest
 
     settings, keyring = _context()
     with store_session(settings) as session:
-        expected = {f"{e['datastore']}.{e['table']}": e["would_sweep"]
+        expected = {e["rule"]: e["would_sweep"]
                     for e in service.plan(session, settings, keyring)}
     engine = open_engine(settings)
     require_current(engine)

@@ -32,10 +32,12 @@ class Rule:
     legal_reference: str | None
     primary_key: tuple[str, ...]
     identities: tuple[tuple[str, str], ...]  # (field, identity type): used to spare subjects under a legal hold
+    name: str = ""  # datastore.table, datastore.table#n for a table's n-th rule, datastore.table:category
+    problem: str | None = None  # why this rule cannot be enforced (the plan says it; a run skips it)
 
     @property
     def key(self) -> str:
-        return f"{self.datastore}.{self.table}"
+        return self.name or f"{self.datastore}.{self.table}"
 
     def cutoff(self, now: datetime) -> datetime:
         """Rows whose trigger moment is before this are past retention (the longer of the rule and the law)."""
@@ -53,25 +55,58 @@ class Rule:
         return self.legal_minimum.before(probe) < self.duration.before(probe)
 
 
+def _rule(store, dataset, table, spec: dict, *, key: str, fields: tuple[str, ...] | None = None,  # noqa: ANN001
+          column: str | None = None, problem: str | None = None) -> Rule:
+    personal = tuple(f.name for f in table.fields if f.category and f.name not in table.primary_key
+                     and f.name != spec.get("column") and not f.references)
+    return Rule(
+        datastore=store.key, kind=store.kind, secret=store.secret, dataset=dataset.key, table=table.name,
+        column=column or spec.get("column") or "", trigger=spec["trigger"], duration=Duration.parse(spec["duration"]),
+        action=spec.get("action", "delete"), fields=fields or tuple(spec.get("fields") or personal),
+        legal_minimum=Duration.parse(spec["legal_minimum"]) if spec.get("legal_minimum") else None,
+        legal_reference=spec.get("legal_reference"), primary_key=tuple(table.primary_key),
+        identities=tuple((f.name, f.identity) for f in table.fields if f.identity), name=key, problem=problem)
+
+
+def _under(key: str | None, root: str) -> bool:
+    return bool(key) and (key == root or key.startswith(root + "."))
+
+
 def load_rules(session: Session) -> list[Rule]:
-    """Every table rule of the applied data map, ordered by datastore then table."""
+    """Every rule of the applied data map: the tables' own (one or several each), then the organisation's rules
+    per category (and purpose) expanded onto each table holding the category, ordered by datastore and table."""
+    from privet.datamap.models import DatamapActivity, DatamapOrganisation
+
     stores = {d.key: d for d in session.execute(select(DatamapDatastore)).scalars()}
+    organisation = session.execute(select(DatamapOrganisation).limit(1)).scalar()
+    by_category = list((organisation.retention or []) if organisation else [])
+    uses: dict[str, set[str]] = {}  # dataset → purposes of the activities using it
+    if by_category:
+        for act in session.execute(select(DatamapActivity)).scalars():
+            for key in act.datasets or []:
+                uses.setdefault(key, set()).add(act.purpose)
     datasets = session.execute(select(DatamapDataset).options(
         selectinload(DatamapDataset.tables).selectinload(DatamapTable.fields))).scalars()
     rules = []
     for dataset in datasets:
         store = stores.get(dataset.datastore_key)
+        if store is None:
+            continue
         for table in dataset.tables:
-            spec = table.retention
-            if not spec or store is None:
-                continue
-            personal = tuple(f.name for f in table.fields if f.category and f.name not in table.primary_key
-                             and f.name != spec["column"] and not f.references)
-            rules.append(Rule(
-                datastore=store.key, kind=store.kind, secret=store.secret, dataset=dataset.key, table=table.name,
-                column=spec["column"], trigger=spec["trigger"], duration=Duration.parse(spec["duration"]),
-                action=spec.get("action", "delete"), fields=tuple(spec.get("fields") or personal),
-                legal_minimum=Duration.parse(spec["legal_minimum"]) if spec.get("legal_minimum") else None,
-                legal_reference=spec.get("legal_reference"), primary_key=tuple(table.primary_key),
-                identities=tuple((f.name, f.identity) for f in table.fields if f.identity)))
-    return sorted(rules, key=lambda r: (r.datastore, r.table))
+            own = table.retention if isinstance(table.retention, list) else [table.retention] if table.retention else []
+            base = f"{store.key}.{table.name}"
+            for n, spec in enumerate(own):
+                rules.append(_rule(store, dataset, table, spec, key=base if len(own) == 1 else f"{base}#{n + 1}"))
+            for spec in by_category:
+                if spec.get("purpose") and not any(_under(p, spec["purpose"]) for p in uses.get(dataset.key, ())):
+                    continue
+                fields = tuple(f.name for f in table.fields if _under(f.category, spec["category"])
+                               and f.name not in table.primary_key and not f.references)
+                if not fields:
+                    continue
+                column = (table.timestamps or {}).get(spec["trigger"])
+                problem = None if column else (f"table {table.name} declares no `timestamps.{spec['trigger']}` "
+                                               f"column, so the {spec['category']} rule cannot be enforced there")
+                rules.append(_rule(store, dataset, table, {**spec, "column": column or ""}, fields=fields,
+                                   column=column, key=f"{base}:{spec['category']}", problem=problem))
+    return sorted(rules, key=lambda r: (r.datastore, r.table, r.key))

@@ -53,22 +53,35 @@ def held_identities(session: Session, keyring: Keyring) -> dict[str, list[str]]:
     return out
 
 
-def plan(session: Session, settings: Settings, keyring: Keyring, *, now: datetime | None = None) -> list[dict]:
-    """Per table: the rule, its cut-off and the counts a run would sweep and keep (no personal values)."""
+def plan(session: Session, settings: Settings, keyring: Keyring, *, now: datetime | None = None,
+         tolerant: bool = False) -> list[dict]:
+    """Per table: the rule, its cut-off and the counts a run would sweep and keep (no personal values).
+    `tolerant`: a table that cannot be counted (datastore out of reach, not SQL) says why in `problem` instead
+    of failing the whole plan (the admin console's view)."""
     now = now or utcnow()
     held = held_identities(session, keyring)
     out = []
     for rule in load_rules(session):
         entry = _describe(rule, now)
-        with _engine(rule, settings).connect() as conn:
-            shape = sweep.reflect(conn, rule)
-            entry.update(sweep.count(conn, shape, rule, now, held))
+        if rule.problem:  # nothing to count: the rule cannot be enforced on this table as mapped
+            entry.update(expired=0, would_sweep=0, kept_held=0, kept_referenced=0, problem=rule.problem)
+            out.append(entry)
+            continue
+        try:
+            with _engine(rule, settings).connect() as conn:
+                shape = sweep.reflect(conn, rule)
+                entry.update(sweep.count(conn, shape, rule, now, held))
+        except Exception as exc:
+            if not tolerant:
+                raise
+            entry["problem"] = exc.detail if isinstance(exc, InvalidInput) else "The datastore could not be reached."
         out.append(entry)
     return out
 
 
 def _describe(rule: Rule, now: datetime) -> dict:
-    return {"datastore": rule.datastore, "table": rule.table, "trigger": rule.trigger, "column": rule.column,
+    return {"rule": rule.key, "datastore": rule.datastore, "table": rule.table, "trigger": rule.trigger,
+            "column": rule.column, "fields": list(rule.fields) if rule.action != "delete" else [],
             "duration": str(rule.duration), "action": rule.action, "cutoff": rule.cutoff(now).isoformat(),
             "legal_minimum": str(rule.legal_minimum) if rule.legal_minimum else None,
             "legal_reference": rule.legal_reference, "overridden": rule.overridden}
@@ -126,6 +139,10 @@ def run(factory: sessionmaker[Session], settings: Settings, keyring: Keyring, *,
     for rule in rules:
         state = _state(factory, run_id, rule, moment)
         if state.get("done"):
+            continue
+        if rule.problem:
+            state.update(done=True, skipped=rule.problem)
+            _save(factory, run_id, rule, state)
             continue
         try:
             engine = _engine(rule, settings)
