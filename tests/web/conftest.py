@@ -8,44 +8,29 @@ reason, and fail under CI=true (`.ci/run` installs it).
 
 from __future__ import annotations
 
-import email
 import os
 import re
 import shutil
-import socket
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
 
+from tests.subjects.test_verification_support import Inbox as SmtpInbox
+from tests.subjects.test_verification_support import free_port as _free_port
 from tests.support.services import unavailable
 
 CHROMIUM = "/usr/bin/chromium"
 CODE = re.compile(r"\b(\d{6})\b")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Inbox:
-    """What the local SMTP server received."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802 - aiosmtpd hook
-        self.messages.append((list(envelope.rcpt_tos),
-                              email.message_from_bytes(envelope.original_content, policy=default_policy)))
-        return "250 Message accepted"
+class Inbox(SmtpInbox):
+    """What the local SMTP server received; pages send mail from other threads, so reading waits a little."""
 
     def last_to(self, address: str, timeout: float = 10.0) -> EmailMessage:
         """The newest e-mail to `address`, waiting up to `timeout` seconds for it."""
