@@ -24,13 +24,15 @@ def _swap_database(url: str, name: str) -> str:
     return sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
-def create_pg_database() -> tuple[str, callable]:
-    """A fresh, empty PostgreSQL database; returns its URL and a function that drops it."""
+def create_pg_database(template: str | None = None) -> tuple[str, callable]:
+    """A fresh PostgreSQL database (empty, or a copy of database `template`); returns its URL and a function that
+    drops it."""
     name = f"privet_t_{secrets.token_hex(5)}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     try:
         admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"{copy}'))
     except Exception as exc:  # noqa: BLE001 - any driver error means "not reachable"
         unavailable("PostgreSQL", exc)
 
