@@ -42,30 +42,27 @@ def _taxonomy(session: Session):  # noqa: ANN202
     return effective(session)
 
 
+def _check_keys(session: Session, keys: list[str] | None, section: str, noun: str, where: str) -> list[str]:
+    """Keys of one taxonomy section (purposes, categories), de-duplicated in order; the first unknown one refused."""
+    known = getattr(_taxonomy(session), section)
+    out: list[str] = []
+    for i, key in enumerate(keys or []):
+        if key not in known:
+            raise bad(f"Unknown {noun} {key!r}", f"{where}.{i}",
+                      f"use {noun} keys of the taxonomy (privet taxonomy list {section})")
+        if key not in out:
+            out.append(key)
+    return out
+
+
 def check_purposes(session: Session, purposes: list[str] | None, where: str = "purposes") -> list[str]:
     """Taxonomy purpose keys, de-duplicated in order."""
-    taxonomy = _taxonomy(session)
-    out: list[str] = []
-    for i, purpose in enumerate(purposes or []):
-        if purpose not in taxonomy.purposes:
-            raise bad(f"Unknown purpose {purpose!r}", f"{where}.{i}",
-                      "use a purpose key of the taxonomy (privet taxonomy list purposes)")
-        if purpose not in out:
-            out.append(purpose)
-    return out
+    return _check_keys(session, purposes, "purposes", "purpose", where)
 
 
 def check_categories(session: Session, categories: list[str] | None, where: str = "categories") -> list[str]:
     """Taxonomy data category keys, de-duplicated in order."""
-    taxonomy = _taxonomy(session)
-    out: list[str] = []
-    for i, category in enumerate(categories or []):
-        if category not in taxonomy.categories:
-            raise bad(f"Unknown data category {category!r}", f"{where}.{i}",
-                      "use category keys of the taxonomy (privet taxonomy list categories)")
-        if category not in out:
-            out.append(category)
-    return out
+    return _check_keys(session, categories, "categories", "data category", where)
 
 
 def check_region(region: str | None, where: str = "region", *, required: bool = False) -> str | None:

@@ -97,13 +97,18 @@ def my_consents(request: Request, session: DB) -> Response:
     return _page(request, session, request.query_params.get("child"))
 
 
+def _acting(session, request: Request, subject, form):  # noqa: ANN001, ANN202
+    """(the child id the form names, (whom the change is for, the child or None)): a guardian may act for a child."""
+    child_id = str(form.get("child") or "") or None
+    return child_id, acting_for(session, request, subject, child_id)
+
+
 @router.post("/consents", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
 def change_consent(request: Request, form: CheckedForm, session: DB) -> Response:
     subject = signed_in(request)
     if subject is None:
         return sign_in_first(request)
-    child_id = str(form.get("child") or "") or None
-    acting_id, child = acting_for(session, request, subject, child_id)
+    child_id, (acting_id, child) = _acting(session, request, subject, form)
     event, purpose = str(form.get("event") or ""), str(form.get("purpose") or "")[:160]
     ip, agent = client(request)
     try:
@@ -126,8 +131,7 @@ def change_channels(request: Request, form: CheckedForm, session: DB) -> Respons
     subject = signed_in(request)
     if subject is None:
         return sign_in_first(request)
-    child_id = str(form.get("child") or "") or None
-    acting_id, child = acting_for(session, request, subject, child_id)
+    child_id, (acting_id, child) = _acting(session, request, subject, form)
     chosen = set(form.getlist("on"))
     try:
         for key, pref in channels.preferences(session, acting_id).items():
