@@ -14,6 +14,7 @@ until the package is stored; e-mails go to a local SMTP sink. Measured in the sa
   waiting for the package before the next request (the way the peer was measured with ten clients);
 - 50 requests in flight: all complete, no errors, and the connections held (pg_stat_activity) stay bounded.
 
+Privet's own retrieval of the same rows (the SQL connector's fetch, as a step runs it) is timed against the floor too.
 Both databases are dropped at the end. Prints figures as it goes, then one line of JSON.
 """
 
@@ -161,6 +162,24 @@ def floor(conninfo: str, numbers: list[int]) -> tuple[list[float], int]:
                 found += cur.fetchall()
             times.append(time.perf_counter() - started)
             rows = len(found)
+    return times, rows
+
+
+def connector_fetch(p: Privet, numbers: list[int]) -> tuple[list[float], int]:
+    """Seconds per subject for Privet's own retrieval of the same rows: the SQL connector's fetch, as a request's
+    step runs it (plan from the data map, a pooled connection, the walk along the keys); rows per subject."""
+    from privet.connectors.registry import open_connector
+    from privet.requests.runner import plan_for
+
+    with p.factory() as session:
+        plan = plan_for(session, p.settings, "shop_db")
+    times, rows = [], 0
+    for n in numbers:
+        started = time.perf_counter()
+        with open_connector(plan, p.settings) as connector:
+            result = connector.fetch({"email": [email_of(n)]})
+        times.append(time.perf_counter() - started)
+        rows = sum(len(r) for r in result.rows.values())
     return times, rows
 
 
@@ -385,6 +404,8 @@ def profile(p: Privet, numbers: list[int], top: int) -> None:
     stats.sort_stats("tottime").print_stats(top)
     say(f"(top {top} Privet functions by cumulative time):")
     stats.sort_stats("cumulative").print_stats(r"privet/", top)
+    if os.environ.get("BENCH_PROFILE_MATCH"):
+        stats.sort_stats("cumulative").print_stats(os.environ["BENCH_PROFILE_MATCH"], top)
 
 
 def _finished_rows(p: Privet, ids: list[str]) -> list:
@@ -616,7 +637,7 @@ def measure(args: argparse.Namespace, server: Server, shop: str, tmp: Path, smtp
     """Every figure, into `result`; returns the runtime so the caller can close it."""
     customers = result["customers"]
     samples, seconds = (20, 15.0) if args.quick else (100, 60.0)
-    spare = (customers - 5 * samples - args.profile) // 2 - 150
+    spare = (customers - 8 * samples - args.profile) // 2 - 150
     load = max(60, min(int(seconds * TARGETS["requests_per_s"] * 1.5), spare))  # the time bounds the runs
     say(f"company database: {customers:,} customers, " + ", ".join(f"{customers * k:,} {t}"
                                                                     for t, k in PER_CUSTOMER.items()))
@@ -629,7 +650,7 @@ def measure(args: argparse.Namespace, server: Server, shop: str, tmp: Path, smtp
         store_url, databases = f"sqlite:///{tmp / 'privet.db'}", (shop, "-")
     p = open_privet(store_url, server.sqlalchemy(shop), tmp, smtp_port, args.threads)
     take = iter(random.Random(4).sample(range(1, customers + 1),
-                                        min(customers, samples * 5 + load * 2 + args.profile + 200)))
+                                        min(customers, samples * 8 + load * 2 + args.profile + 200)))
 
     def pick(k: int) -> list[int]:
         return [next(take) for _ in range(k)]
@@ -643,6 +664,11 @@ def measure(args: argparse.Namespace, server: Server, shop: str, tmp: Path, smtp
     floor_times, floor_rows = floor(server.conninfo(shop), pick(samples * 3))
     result["floor"] = {**summary(floor_times), "rows_per_subject": floor_rows}
     say(f"floor (4 indexed queries, one connection): {result['floor']}")
+    fetch_times, fetch_rows = connector_fetch(p, pick(samples * 3))
+    result["connector_fetch"] = {**summary(fetch_times), "rows_per_subject": fetch_rows}
+    result["connector_fetch"]["ratio_to_floor"] = round(result["connector_fetch"]["p50_ms"]
+                                                        / result["floor"]["p50_ms"], 1)
+    say(f"Privet's retrieval of the same rows (SQL connector fetch): {result['connector_fetch']}")
     if args.store == "postgresql":
         result["commit_floor"] = commit_floor(server.conninfo(store), samples * 3)
         say(f"one durable commit (INSERT + COMMIT) on the store's server: {result['commit_floor']}")

@@ -22,6 +22,7 @@ _EVENTS, _HEAD = AuditEvent.__table__, AuditHead.__table__
 # Core statements built once (building one costs about what running it does)
 _LOCK = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
 _INSERT = insert(_EVENTS)
+_HEAD_KEY = "privet.audit.head"  # connection.info: ((transaction, savepoint), (seq, hash)) after an append
 _MOVE = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 
 
@@ -70,7 +71,12 @@ def append(session: Session, entries: Sequence[tuple[str, str, str, str, dict | 
         _check_no_personal_data(details)
     session.flush()  # ORM changes described by these events reach the store first, as before
     connection = session.connection()
-    seq, prev = _lock_head(connection)
+    where = (session.get_transaction(), session.get_nested_transaction())
+    known = connection.info.get(_HEAD_KEY)  # the DB connection's: sessions sharing one (tests) see each other
+    if known is not None and known[0] == where:  # this transaction holds the head's lock and wrote it last
+        seq, prev = known[1]
+    else:
+        seq, prev = _lock_head(connection)
     rows = []
     for actor, action, object_type, object_id, details in entries:
         seq, at = seq + 1, utcnow()
@@ -82,6 +88,9 @@ def append(session: Session, entries: Sequence[tuple[str, str, str, str, dict | 
         connection.execute(_INSERT, rows)
         connection.execute(_MOVE, {"new_seq": seq, "new_hash": prev})
         _forget_loaded_head(session)
+        # The next append in the same (sub)transaction need not read the head again; any other transaction or
+        # savepoint (which may roll these rows back) reads it afresh.
+        connection.info[_HEAD_KEY] = (where, (seq, prev))
     return rows  # the events' columns (building ORM objects for a batch nobody reads would cost more than the rest)
 
 

@@ -17,6 +17,7 @@ from privet.datamap.manifest import LIST_SECTIONS, LoadedManifest, load_manifest
 from privet.datamap.models import DatamapVersion
 from privet.datamap.schemas import Manifest
 from privet.datamap.validate import ensure_valid
+from privet.db.memo import forget, per_transaction
 from privet.kit.clock import utcnow
 from privet.kit.errors import Conflict, NotFound
 
@@ -116,6 +117,18 @@ class ApplyResult:
     dry_run: bool = False
 
 
+def version_key(session: Session) -> tuple | None:
+    """(number, sha256, store URL) of the applied map, or None before the first apply: the key of caches built
+    from the map (plans, explanations). Read once per transaction."""
+    def read() -> tuple | None:
+        row = session.execute(select(DatamapVersion.number, DatamapVersion.sha256)
+                              .order_by(DatamapVersion.number.desc()).limit(1)).first()
+        bind = session.get_bind()
+        return (row[0], row[1], str(getattr(bind, "url", None) or bind.engine.url)) if row else None
+
+    return per_transaction(session, "datamap.version_key", read)
+
+
 def latest_version(session: Session) -> DatamapVersion | None:
     """The newest applied version, if any."""
     return session.execute(select(DatamapVersion).order_by(DatamapVersion.number.desc()).limit(1)).scalar()
@@ -155,6 +168,7 @@ def apply(session: Session, manifest: Manifest, *, actor: str, dry_run: bool = F
         session.add(DatamapVersion(number=number, applied_at=utcnow(), actor=actor, sha256=sha256_of(document),
                                    document=document, summary=changes.as_dict()))
         session.flush()
+        forget(session)  # this transaction now sees the new version
     except IntegrityError:
         raise Conflict("Another apply finished first", "run the command again") from None
     for section, d in changes.sections.items():

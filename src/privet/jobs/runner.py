@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import and_, bindparam, or_, select, text, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from privet.audit.service import record as audit
@@ -120,6 +120,28 @@ def _owned(job_id: str, worker: str, attempt: int) -> tuple:
     return JOBS.c.id == job_id, JOBS.c.status == "running", JOBS.c.worker == worker, JOBS.c.attempts == attempt
 
 
+_CLAIMS: dict[tuple[bool, bool], tuple] = {}  # (PostgreSQL?, one job?) -> (pick, take): built once, reused
+
+
+def _claim_statements(postgresql: bool, one_job: bool) -> tuple:
+    """The look-up and the taking UPDATE of `claim`, with `now`, `lease` and `job_id` as parameters."""
+    statements = _CLAIMS.get((postgresql, one_job))
+    if statements is None:
+        now, candidate = bindparam("now"), aliased(Job)
+        pick = (select(candidate.id).where(or_(and_(candidate.status == "queued", candidate.run_at <= now),
+                                               and_(candidate.status == "running", candidate.lease_until < now)))
+                .order_by(candidate.run_at, candidate.id).limit(1))
+        if one_job:
+            pick = pick.where(candidate.id == bindparam("job_id"))
+        inner = pick.with_for_update(skip_locked=True) if postgresql else pick
+        take = (update(JOBS).where(JOBS.c.id == inner.scalar_subquery(), _due(now))
+                .values(status="running", attempts=JOBS.c.attempts + 1, worker=bindparam("worker"),
+                        lease_until=bindparam("lease"))
+                .returning(JOBS.c.id, JOBS.c.kind, JOBS.c.payload, JOBS.c.attempts, JOBS.c.max_attempts))
+        statements = _CLAIMS[(postgresql, one_job)] = (pick, take)
+    return statements
+
+
 def claim(session_factory: sessionmaker[Session], settings: Settings, *, worker: str, job_id: str | None = None,
           now: datetime | None = None) -> Claimed | None:
     """Atomically take one due job (or `job_id` if due) and lease it to `worker`; None when there is none.
@@ -128,24 +150,19 @@ def claim(session_factory: sessionmaker[Session], settings: Settings, *, worker:
     (FOR UPDATE SKIP LOCKED); SQLite runs one writer at a time, so the same statement is a compare-and-set.
     """
     now = now or utcnow()
-    candidate = aliased(Job)
-    pick = (select(candidate.id).where(or_(and_(candidate.status == "queued", candidate.run_at <= now),
-                                           and_(candidate.status == "running", candidate.lease_until < now)))
-            .order_by(candidate.run_at, candidate.id).limit(1))
+    values = {"now": now, "worker": worker, "lease": now + timedelta(seconds=settings.jobs_lease_seconds)}
     if job_id is not None:
-        pick = pick.where(candidate.id == job_id)
+        values["job_id"] = job_id
     with session_scope(session_factory) as session:
-        dialect = session.get_bind().dialect.name
-        if dialect == "sqlite" and session.execute(pick).first() is None:
+        postgresql = session.get_bind().dialect.name == "postgresql"
+        pick, take = _claim_statements(postgresql, job_id is not None)
+        if not postgresql and session.execute(pick, values).first() is None:
             return None  # idle: do not take SQLite's write lock just to find nothing
-    with session_scope(session_factory) as session:
-        if dialect == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
-        row = session.execute(
-            update(JOBS).where(JOBS.c.id == pick.scalar_subquery(), _due(now))
-            .values(status="running", attempts=JOBS.c.attempts + 1, worker=worker,
-                    lease_until=now + timedelta(seconds=settings.jobs_lease_seconds))
-            .returning(JOBS.c.id, JOBS.c.kind, JOBS.c.payload, JOBS.c.attempts, JOBS.c.max_attempts)).first()
+        # SQLite: a transaction that has read cannot wait for the write lock, so the UPDATE gets its own
+        row = session.execute(take, values).first() if postgresql else None
+    if not postgresql:
+        with session_scope(session_factory) as session:
+            row = session.execute(take, values).first()
     if row is None:
         return None
     return Claimed(row.id, row.kind, dict(row.payload or {}), row.attempts, row.max_attempts)

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from privet.audit.service import record as audit
 from privet.jobs import dispatch, registry
 from privet.jobs.models import Job
 from privet.jobs.runner import JobContext, Retry, backoff_seconds, claim, run_one, run_until_idle, worker_name
 from privet.kit.clock import utcnow
+from privet.kit.ids import new_id
 from privet.kit.errors import Conflict, InvalidInput, NotFound
 
 __all__ = ["JobContext", "Retry", "backoff_seconds", "claim", "enqueue", "find_job", "list_jobs", "retry_job",
@@ -23,11 +26,43 @@ __all__ = ["JobContext", "Retry", "backoff_seconds", "claim", "enqueue", "find_j
 
 STATUSES = ("queued", "running", "done", "failed")
 UNFINISHED = ("queued", "running")
+_UPSERT = {"postgresql": pg_insert, "sqlite": sqlite_insert}  # stores with INSERT ... ON CONFLICT
 
 
 def _unfinished_with_key(session: Session, dedupe_key: str) -> Job | None:
     return session.scalars(select(Job).where(Job.dedupe_key == dedupe_key,
                                              Job.status.in_(UNFINISHED))).first()
+
+
+def _release_key(session: Session, dedupe_key: str) -> None:
+    """A finished job keeps its key until a new one needs it (the column is unique): take it away."""
+    session.execute(update(Job).where(Job.dedupe_key == dedupe_key, Job.status.not_in(UNFINISHED))
+                    .values(dedupe_key=None).execution_options(synchronize_session=False))
+
+
+def _try_insert(session: Session, job: Job) -> bool:
+    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING: True when the row went in."""
+    columns = {c.key: getattr(job, c.key) for c in Job.__table__.columns}
+    statement = _UPSERT[session.get_bind().dialect.name](Job.__table__).values(**columns)
+    return session.execute(statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+                           .returning(Job.__table__.c.id)).first() is not None
+
+
+def _insert_keyed(session: Session, job: Job) -> Job:
+    """`job`, inserted, or the unfinished job already holding its key (one statement when the key is free: the
+    common case costs no look-up, no savepoint)."""
+    session.flush()  # ORM changes of this transaction reach the store before the Core insert
+    job.id = job.id or new_id()
+    for _ in range(3):  # a finished job holding the key, or a concurrent enqueue, needs another look
+        if _try_insert(session, job):
+            make_transient_to_detached(job)
+            session.add(job)  # persistent, as if loaded: no second INSERT
+            return job
+        existing = _unfinished_with_key(session, job.dedupe_key)
+        if existing is not None:
+            return existing
+        _release_key(session, job.dedupe_key)
+    raise Conflict("The job could not be queued", "try again")  # a key taken and freed over and over
 
 
 def enqueue(session: Session, kind: str, payload: dict | None = None, *, dedupe_key: str | None = None,
@@ -48,13 +83,15 @@ def enqueue(session: Session, kind: str, payload: dict | None = None, *, dedupe_
     if dedupe_key is None:
         session.add(job)
         session.flush()
+    elif session.get_bind().dialect.name in _UPSERT:
+        found = _insert_keyed(session, job)
+        if found is not job:
+            return found
     else:
         existing = _unfinished_with_key(session, dedupe_key)
         if existing is not None:
             return existing
-        # A finished job keeps the key until a new one needs it (the column is unique).
-        for finished in session.scalars(select(Job).where(Job.dedupe_key == dedupe_key)):
-            finished.dedupe_key = None
+        _release_key(session, dedupe_key)
         try:
             with session.begin_nested():  # a concurrent enqueue of the same key wins; return its job
                 session.add(job)

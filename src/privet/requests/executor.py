@@ -37,12 +37,10 @@ _targets: dict[tuple, list[tuple[str, str, str]]] = {}
 
 def _personal_fields(session: Session) -> list[tuple[str, str, str]]:
     """(datastore key, kind, category) of every personal field, cached per applied data map version."""
-    from privet.datamap.models import DatamapDataset, DatamapDatastore, DatamapField, DatamapVersion
+    from privet.datamap.models import DatamapDataset, DatamapDatastore, DatamapField
+    from privet.datamap.service import version_key
 
-    version = session.execute(select(DatamapVersion.number, DatamapVersion.sha256)
-                              .order_by(DatamapVersion.number.desc()).limit(1)).first()
-    bind = session.get_bind()
-    key = (tuple(version) if version else None, str(getattr(bind, "url", None) or bind.engine.url))
+    key = version_key(session)
     found = _targets.get(key)
     if found is None:
         found = [tuple(row) for row in session.execute(
@@ -50,7 +48,7 @@ def _personal_fields(session: Session) -> list[tuple[str, str, str]]:
             .join(DatamapDataset, DatamapDataset.datastore_key == DatamapDatastore.key)
             .join(DatamapField, DatamapField.dataset_key == DatamapDataset.key)
             .where(DatamapField.category.is_not(None)).distinct().order_by(DatamapDatastore.key))]
-        if version is not None:  # an unversioned (empty) map may be applied any moment: do not remember it
+        if key is not None:  # an unversioned (empty) map may be applied any moment: do not remember it
             if len(_targets) > 64:
                 _targets.clear()
             _targets[key] = found
@@ -217,7 +215,7 @@ def advance(session: Session, keyring: Keyring, settings: Settings, request: Dsr
     elif request.type in service.PACKAGE_TYPES:
         from privet.requests import packaging
 
-        packaging.answer(session, keyring, settings, request, actor=actor)
+        packaging.answer(session, keyring, settings, request, actor=actor, steps=steps)
     else:
         finish(session, keyring, settings, request, actor=actor, result=proof(request, steps, settings))
     session.flush()

@@ -7,8 +7,12 @@ shows it next to the rows, and an explanation request gets it on its own.
 
 from __future__ import annotations
 
+import copy
+import threading
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from types import SimpleNamespace
 
 import yaml
 from sqlalchemy import select
@@ -70,10 +74,10 @@ def _named(lang: str, keys: list[str], section: str = "terms") -> list[dict]:
     return [{"key": k, "name": term(lang, k, section)} for k in keys]
 
 
-def _held(datasets: list[DatamapDataset], found: dict[str, dict[str, int]] | None
-          ) -> tuple[dict[str, list[tuple[DatamapTable, int | None]]], list[dict]]:
+def _held(datasets: list[SimpleNamespace], found: dict[str, dict[str, int]] | None
+          ) -> tuple[dict[str, list[tuple[SimpleNamespace, int | None]]], list[dict]]:
     """Dataset key → [(table, rows found)] where the subject's rows were found, and found tables not in the map."""
-    held: dict[str, list[tuple[DatamapTable, int | None]]] = {}
+    held: dict[str, list[tuple[SimpleNamespace, int | None]]] = {}
     if found is None:  # no search result: explain the whole data map
         for ds in datasets:
             held[ds.key] = [(t, None) for t in ds.tables]
@@ -92,6 +96,50 @@ def _held(datasets: list[DatamapDataset], found: dict[str, dict[str, int]] | Non
     return held, unmapped
 
 
+@dataclass(frozen=True)
+class MapView:
+    """What explanations read of the applied data map, as plain values: datasets (with tables and fields),
+    activities and the organisation. Built once per map version (loading it is most of an explanation's cost)."""
+
+    datasets: list[SimpleNamespace]
+    activities: list[SimpleNamespace]
+    organisation: dict | None
+
+
+_views: dict[tuple, MapView] = {}
+_views_lock = threading.Lock()
+
+
+def _plain_copy(row: object, names: tuple[str, ...], **extra: object) -> SimpleNamespace:
+    return SimpleNamespace(**{n: getattr(row, n) for n in names}, **extra)
+
+
+def map_view(session: Session) -> MapView:
+    """The applied map for explanations, cached per version (read from the store when nothing is applied yet)."""
+    from privet.datamap.service import version_key
+
+    key = version_key(session)
+    view = _views.get(key) if key is not None else None
+    if view is not None:
+        return view
+    datasets = [_plain_copy(ds, ("key", "datastore_key", "description", "sources"), tables=[
+        _plain_copy(t, ("name", "description"), fields=[_plain_copy(f, ("name", "category")) for f in t.fields])
+        for t in ds.tables]) for ds in session.scalars(select(DatamapDataset).options(
+            selectinload(DatamapDataset.tables).selectinload(DatamapTable.fields)).order_by(DatamapDataset.key))]
+    activities = [_plain_copy(a, ("key", "name", "description", "purpose", "legal_basis", "required_categories",
+                                  "optional_categories", "datasets", "retention", "recipients", "processors",
+                                  "storage_locations", "transfers"))
+                  for a in session.scalars(select(DatamapActivity).order_by(DatamapActivity.key))]
+    org = session.scalars(select(DatamapOrganisation)).first()
+    view = MapView(datasets, activities, {"name": org.name, "responsible": org.responsible} if org else None)
+    if key is not None:
+        with _views_lock:
+            if len(_views) > 32:
+                _views.clear()
+            _views[key] = view
+    return view
+
+
 def explain(session: Session, found: dict[str, dict[str, int]] | None, language_code: str) -> dict:
     """The explanation for `found` ({datastore key: {table: rows found}}), or for the whole data map when None."""
     lang = language(language_code)
@@ -101,8 +149,8 @@ def explain(session: Session, found: dict[str, dict[str, int]] | None, language_
         return {"key": key, "name": taxonomy.label("categories", key, lang),
                 "sensitive": taxonomy.sensitive_kind(key)}
 
-    datasets = list(session.scalars(select(DatamapDataset).options(
-        selectinload(DatamapDataset.tables).selectinload(DatamapTable.fields)).order_by(DatamapDataset.key)))
+    view = map_view(session)
+    datasets = view.datasets
     held, unmapped = _held(datasets, found)
     out_datasets, held_categories, sources = [], set(), []
     by_dataset: dict[str, set[str]] = {}
@@ -123,7 +171,7 @@ def explain(session: Session, found: dict[str, dict[str, int]] | None, language_
                              "sources": _named(lang, list(ds.sources or []))})
 
     purposes = []
-    for act in session.scalars(select(DatamapActivity).order_by(DatamapActivity.key)):
+    for act in view.activities:
         declared = [*(act.required_categories or []), *(act.optional_categories or [])]
         shared = set(act.datasets or []) & set(held)
         if shared:
@@ -153,11 +201,10 @@ def explain(session: Session, found: dict[str, dict[str, int]] | None, language_
                 seen.setdefault(item.get("key") or str(item), item)
         return list(seen.values())
 
-    org = session.scalars(select(DatamapOrganisation)).first()
     return {
         "language": lang,
         "scope": "data_map" if found is None else "found",
-        "organisation": {"name": org.name, "responsible": org.responsible} if org else None,
+        "organisation": copy.deepcopy(view.organisation),
         "datasets": out_datasets,
         "unmapped": unmapped,
         "categories": [category(c) for c in sorted(held_categories)],

@@ -30,9 +30,9 @@ def found_counts(steps: list[RequestStep]) -> dict[str, dict[str, int]]:
 
 def meta_of(session: Session, request: DsrRequest) -> dict:
     """What the package says about the request (no identity values)."""
-    from privet.datamap.models import DatamapOrganisation
+    from privet.requests.explain import map_view
 
-    organisation = session.execute(select(DatamapOrganisation.name).limit(1)).scalar_one_or_none()
+    organisation = (map_view(session).organisation or {}).get("name")
     meta = {"reference": request.reference, "type": request.type, "received_at": request.received_at,
             "verified_at": request.verified_at, "generated_at": utcnow(), "identity_type": request.identity_type}
     if organisation:
@@ -42,13 +42,14 @@ def meta_of(session: Session, request: DsrRequest) -> dict:
     return meta
 
 
-def build(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *,
-          actor: str) -> tuple[AccessPackage, str]:
-    """Build and store the package (replacing an earlier one), complete the request; returns (package, token)."""
+def build(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, actor: str,
+          steps: list[RequestStep] | None = None) -> tuple[AccessPackage, str]:
+    """Build and store the package (replacing an earlier one), complete the request; returns (package, token).
+    `steps`: the request's steps when the caller has just read them under the request's lock."""
     from privet.requests.explain import explain
     from privet.requests.package import build_zip, store_package
 
-    steps = executor.fresh_steps(session, request)
+    steps = steps if steps is not None else executor.fresh_steps(session, request)
     found = found_counts(steps)
     rows = ({s.datastore_key: step_rows(keyring, s) for s in steps if s.output_enc}
             if request.type in executor.KEEP_ROWS else {})
@@ -79,12 +80,13 @@ def send_link(session: Session, keyring: Keyring, request: DsrRequest, package: 
     notify.queue(session, request, "package_ready", link_token=token, keyring=keyring, **link_values(package))
 
 
-def answer(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, actor: str) -> None:
+def answer(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, actor: str,
+           steps: list[RequestStep] | None = None) -> None:
     """Every step is done: build the package now (in this transaction) and queue the link. If building fails,
     the `requests.package` job tries again with its own retries."""
     try:
         with session.begin_nested():
-            package, token = build(session, keyring, settings, request, actor=actor)
+            package, token = build(session, keyring, settings, request, actor=actor, steps=steps)
     except Exception as exc:  # noqa: BLE001 - anything: the job retries, and fails the request in the end
         from privet.jobs.service import enqueue
 

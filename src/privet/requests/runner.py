@@ -50,11 +50,9 @@ _plans_lock = threading.Lock()
 def plan_for(session: Session, settings, key: str) -> DatastorePlan:  # noqa: ANN001
     """The datastore's plan, cached per applied data map version (building it reads the whole map)."""
     from privet.connectors.plan import build_plan
-    from privet.datamap.models import DatamapVersion
+    from privet.datamap.service import version_key
 
-    version = session.execute(select(DatamapVersion.number, DatamapVersion.sha256)
-                              .order_by(DatamapVersion.number.desc()).limit(1)).first()
-    cache_key = (tuple(version) if version else None, key, settings.database_url)
+    cache_key = (version_key(session), key, settings.database_url)
     plan = _plans.get(cache_key)
     if plan is None:
         plan = build_plan(session, settings, key)

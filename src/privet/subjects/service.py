@@ -44,12 +44,16 @@ def context(type: str) -> str:  # noqa: A002
 def identity_rules(session: Session) -> tuple[set[str], str]:
     """(identity types the effective taxonomy knows, default phone region from the organisation profile)."""
     from privet.datamap.models import DatamapOrganisation
+    from privet.db.memo import per_transaction
     from privet.taxonomy.service import effective
 
-    region = session.execute(select(DatamapOrganisation.region).limit(1)).scalar_one_or_none()
-    if not region or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
-        region = "CN"  # EU/GLOBAL profiles name no single country; +86 numbers without a prefix are the default
-    return set(effective(session).identity_types), region
+    def read() -> tuple[set[str], str]:
+        region = session.execute(select(DatamapOrganisation.region).limit(1)).scalar_one_or_none()
+        if not region or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            region = "CN"  # EU/GLOBAL profiles name no single country; +86 numbers without a prefix: the default
+        return set(effective(session).identity_types), region
+
+    return per_transaction(session, "subjects.identity_rules", read)
 
 
 def normalise_for(session: Session, type: str, value: str, *, where: str = "value") -> str:  # noqa: A002

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from privet.audit.service import record
+from privet.db.memo import forget
 from privet.taxonomy.entries import SECTIONS
 from privet.taxonomy.loader import Taxonomy, default_taxonomy, load_taxonomy
 from privet.taxonomy.models import TaxonomyExtension
@@ -45,6 +46,7 @@ def set_extension(session: Session, extension: dict[str, Any] | None, *, actor: 
     record(session, actor=actor, action="taxonomy.extension_set", object_type="taxonomy_extension",
            object_id=str(_ROW_ID), details={"digest": digest, "previous_digest": previous, "company_entries": counts})
     session.flush()
+    forget(session)
     return True
 
 
