@@ -556,22 +556,47 @@ def in_flight(p: Privet, numbers: list[int], server: Server, databases: tuple[st
 
 
 # ---- Celery ----------------------------------------------------------------------------------------------------
-def smtp_sink() -> tuple[object, int]:
-    """A local SMTP server that accepts every message (the package links go there)."""
-    import socket
+SINK = """
+import sys, time
+from aiosmtpd.controller import Controller
+class Sink:
+    async def handle_DATA(self, server, session, envelope):
+        return "250 Message accepted"
+controller = Controller(Sink(), hostname="127.0.0.1", port=int(sys.argv[1]))
+controller.start()
+print("ready", flush=True)
+sys.stdin.read()  # until the bench closes the pipe
+controller.stop()
+"""
 
-    from aiosmtpd.controller import Controller
 
-    class Sink:
-        async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802 - aiosmtpd hook
-            return "250 Message accepted"
+class SmtpSink:
+    """A local SMTP server that accepts every message (the package links go there), in a process of its own so
+    that receiving mail costs the measured process nothing, as with a real mail server."""
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
-    controller.start()
-    return controller, port
+    def __init__(self) -> None:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.proc = subprocess.Popen([sys.executable, "-c", SINK, str(self.port)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            raise SystemExit("the SMTP sink did not start")
+
+    def stop(self) -> None:
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def smtp_sink() -> tuple[SmtpSink, int]:
+    """The sink and its port."""
+    sink = SmtpSink()
+    return sink, sink.port
 
 
 def start_celery(p: Privet, broker: str, concurrency: int, tmp: Path) -> subprocess.Popen:

@@ -68,18 +68,25 @@ class JobContext:
     final_attempt: bool
     worker: str
 
+    settled: bool = False  # the job's row was marked done in the handler's last transaction
+
     @contextlib.contextmanager
-    def session(self, *, write: bool = True) -> Iterator[Session]:
+    def session(self, *, write: bool = True, last: bool = False) -> Iterator[Session]:
         """A session committed when the block ends without error (rolled back otherwise).
 
         On SQLite a `write` session holds the store's write lock from its start (see `take_write_lock`), so keep
-        slow work (network calls) outside the block.
+        slow work (network calls) outside the block. `last`: the handler does nothing after this block, so the
+        job is marked done in the same commit as its last effect (one transaction fewer per job).
         """
         with session_scope(self.sessionmaker) as session:
             session.info[dispatch.SETTINGS_KEY] = self.settings  # jobs enqueued here use this job's backend
             if write:
                 take_write_lock(session)
             yield session
+            if last:
+                self.settled = session.execute(
+                    update(JOBS).where(*_owned(self.job_id, self.worker, self.attempt))
+                    .values(status="done", finished_at=utcnow(), lease_until=None, last_error=None)).rowcount == 1
 
     def extend_lease(self) -> bool:
         """Push the lease out by jobs_lease_seconds (long steps); False when another worker took the job over."""
@@ -237,8 +244,9 @@ def run_one(session_factory: sessionmaker[Session], settings: Settings, keyring:
                     {"status": "queued", "run_at": retry_at, "lease_until": None, "worker": None,
                      "last_error": _describe(exc)})
     else:
-        _settle(session_factory, settings, claimed, worker,
-                {"status": "done", "finished_at": utcnow(), "lease_until": None, "last_error": None})
+        if not ctx.settled:
+            _settle(session_factory, settings, claimed, worker,
+                    {"status": "done", "finished_at": utcnow(), "lease_until": None, "last_error": None})
     return True
 
 

@@ -148,5 +148,5 @@ def run_message(ctx, payload: dict) -> None:  # noqa: ANN001 - privet.jobs.servi
     if out is None:
         return
     transmit(ctx.settings, out)
-    with ctx.session() as session:
+    with ctx.session(last=True) as session:
         sent(session, out)

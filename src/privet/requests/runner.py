@@ -213,6 +213,6 @@ def run_step(ctx, step_id: str) -> None:  # noqa: ANN001 - privet.jobs.service.J
             step = session.get(RequestStep, step_id)
             executor.step_failed(session, step, _describe(failure), final=ctx.final_attempt, actor=ACTOR)
         raise failure
-    with ctx.session() as session:
+    with ctx.session(last=True) as session:
         executor.step_finished(session, ctx.keyring, ctx.settings, session.get(RequestStep, step_id), result,
                                actor=ACTOR)
