@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from privet.db.base import Base, IdMixin
@@ -17,8 +17,11 @@ class ConsentRecord(Base):
 
     __tablename__ = "consent_records"
     __table_args__ = (
-        Index("ix_consent_records_subject", "subject_id", "purpose", "at"),
-        Index("ix_consent_records_visitor", "visitor_id", "purpose", "at"),
+        # partial: a record names a subject or a visitor, so each insert maintains one of the two (see 0006)
+        Index("ix_consent_records_subject", "subject_id", "purpose", "at",
+              postgresql_where=text("subject_id IS NOT NULL"), sqlite_where=text("subject_id IS NOT NULL")),
+        Index("ix_consent_records_visitor", "visitor_id", "purpose", "at",
+              postgresql_where=text("visitor_id IS NOT NULL"), sqlite_where=text("visitor_id IS NOT NULL")),
     )
 
     seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)  # change-feed order
