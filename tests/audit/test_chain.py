@@ -116,3 +116,21 @@ def test_append_chains_a_batch_in_order_and_keeps_a_loaded_head_current(db: Sess
     with pytest.raises(ValueError, match="personal data"):  # one bad event refuses the whole batch
         service.append(db, [("system", "x", "y", "1", {}), ("system", "x", "y", "2", {"v": "a@b.co"})])
     assert service.head(db)[0] == 8
+
+
+def test_appends_in_one_transaction_around_a_rolled_back_savepoint_keep_the_chain(db) -> None:  # noqa: ANN001
+    from privet.audit.service import head, record, verify
+
+    before = head(db)[0]
+    record(db, actor="t", action="a.one", object_type="x", object_id="1")
+    with pytest.raises(RuntimeError):
+        with db.begin_nested():
+            record(db, actor="t", action="a.gone", object_type="x", object_id="2")
+            raise RuntimeError("undo the savepoint")
+    record(db, actor="t", action="a.two", object_type="x", object_id="3")
+    with db.begin_nested():
+        record(db, actor="t", action="a.three", object_type="x", object_id="4")
+    record(db, actor="t", action="a.four", object_type="x", object_id="5")
+    db.flush()
+    assert head(db)[0] == before + 4
+    assert verify(db).ok

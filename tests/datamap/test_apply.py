@@ -255,3 +255,14 @@ def test_concurrent_applies_both_finish_as_consecutive_versions(migrated_engine:
     with session_scope(make_sessionmaker(migrated_engine)) as session:
         assert [v.number for v in service.versions(session)] == [1, 2]
         assert verify(session).ok
+
+
+def test_the_map_version_read_once_per_transaction_follows_an_apply_in_that_transaction(db: Session) -> None:
+    assert service.version_key(db) is None  # nothing applied yet
+    service.apply(db, crm_manifest(), actor=ACTOR)
+    first = service.version_key(db)
+    assert first is not None and first[0] == 1
+    datasets = crm_doc()["datasets"]
+    datasets[0]["description"] = "changed for the test"
+    service.apply(db, crm_manifest(datasets=datasets), actor=ACTOR)
+    assert service.version_key(db)[0] == 2 and service.version_key(db)[1] != first[1]

@@ -248,3 +248,77 @@ def test_handler_modules_that_do_not_exist_yet_are_skipped() -> None:
         registry.load_handlers(("tests.jobs.broken_handlers",))  # exists, but imports something missing
     with pytest.raises(ValueError, match="already has a handler"):
         registry.handler("test.record")(lambda ctx, payload: None)
+
+
+def test_a_handlers_last_transaction_marks_the_job_done_with_its_effect(db: Session, session_factory,  # noqa: ANN001
+                                                                        settings: Settings) -> None:
+    keyring, seen = Keyring.from_settings(settings), {}
+
+    @registry.handler("test.last_block")
+    def last_block(ctx, payload) -> None:  # noqa: ANN001
+        with ctx.session(last=True) as session:
+            enqueue(session, "test.record", {"from": ctx.job_id}, dedupe_key=f"child:{ctx.job_id}")
+            # inside the block the row is still running: "done" commits together with the block's effect
+            seen["inside"] = session.scalar(select(Job.status).where(Job.id == ctx.job_id))
+
+    job = enqueue(db, "test.last_block", {})
+    db.commit()
+    assert run_one(session_factory, settings, keyring, job.id)
+    db.refresh(job)
+    assert seen["inside"] == "running"
+    assert (job.status, job.attempts, job.lease_until, job.last_error) == ("done", 1, None, None)
+    child = db.scalar(select(Job).where(Job.dedupe_key == f"child:{job.id}"))
+    assert child is not None and child.status == "queued"
+
+
+def test_a_last_block_that_fails_leaves_the_job_to_be_retried_and_keeps_nothing(db: Session, session_factory,  # noqa: ANN001
+                                                                                 settings: Settings) -> None:
+    keyring = Keyring.from_settings(settings)
+
+    @registry.handler("test.last_block_fails")
+    def last_block_fails(ctx, payload) -> None:  # noqa: ANN001
+        with ctx.session(last=True) as session:
+            enqueue(session, "test.record", {}, dedupe_key=f"child:{ctx.job_id}")
+            raise ValueError("the datastore went away")
+
+    with frozen_at(T0):
+        job = enqueue(db, "test.last_block_fails", {})
+        db.commit()
+        assert run_one(session_factory, settings, keyring, job.id)
+    db.refresh(job)
+    assert (job.status, job.attempts, job.last_error) == ("queued", 1, "ValueError: the datastore went away")
+    assert db.scalar(select(Job.id).where(Job.dedupe_key == f"child:{job.id}")) is None
+
+
+def test_a_last_block_after_the_lease_was_lost_does_not_mark_the_job_done(db: Session, session_factory,  # noqa: ANN001
+                                                                          settings: Settings) -> None:
+    keyring = Keyring.from_settings(settings)
+    late = T0 + timedelta(seconds=settings.jobs_lease_seconds + 1)
+
+    @registry.handler("test.last_block_taken_over")
+    def taken_over(ctx, payload) -> None:  # noqa: ANN001
+        with frozen_at(late):
+            assert claim(session_factory, settings, worker="other:9:x", job_id=ctx.job_id) is not None
+        with ctx.session(last=True):
+            pass
+
+    with frozen_at(T0):
+        job = enqueue(db, "test.last_block_taken_over", {})
+        db.commit()
+        assert run_one(session_factory, settings, keyring, worker="me:1:y")
+    db.refresh(job)
+    assert (job.status, job.worker, job.attempts) == ("running", "other:9:x", 2)
+
+
+def test_dedupe_in_one_transaction_keeps_one_live_job_and_releases_a_finished_ones_key(db: Session,  # noqa: ANN001
+                                                                                       run) -> None:
+    first = enqueue(db, "test.record", {"n": 1}, dedupe_key="k")
+    db.commit()
+    assert run() == 1
+    again = enqueue(db, "test.record", {"n": 2}, dedupe_key="k")  # the finished job gives its key up
+    same = enqueue(db, "test.record", {"n": 3}, dedupe_key="k")   # the live one is returned
+    assert same is again and again.id != first.id
+    db.flush()
+    rows = db.execute(select(Job.id, Job.dedupe_key, Job.status).order_by(Job.created_at, Job.id)).all()
+    assert sorted((r.dedupe_key or "", r.status) for r in rows) == [("", "done"), ("k", "queued")]
+    assert db.get(Job, again.id).payload == {"n": 2}
