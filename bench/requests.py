@@ -12,7 +12,9 @@ until the package is stored; e-mails go to a local SMTP sink. Measured in the sa
 - one access request, verified to package ready (median), and its ratio to the floor; one erasure (median);
 - sustained access requests per second, inline and on Celery: ten people at once each filing, verifying and
   waiting for the package before the next request (the way the peer was measured with ten clients);
-- 50 requests in flight: all complete, no errors, and the connections held (pg_stat_activity) stay bounded.
+- 50 requests in flight: all complete, no errors, and the connections held (pg_stat_activity) stay bounded;
+- the CPU the whole machine spent per sustained request (/proc/stat: Privet, Celery workers, PostgreSQL, Redis),
+  which bounds the rate on 2 cores.
 
 Privet's own retrieval of the same rows (the SQL connector's fetch, as a step runs it) is timed against the floor too.
 Both databases are dropped at the end. Prints figures as it goes, then one line of JSON.
@@ -473,6 +475,14 @@ def _statuses(p: Privet, ids: list[str]) -> list[tuple[str, str]]:
                                                   .where(DsrRequest.id.in_(ids)))]
 
 
+def machine_busy() -> float:
+    """CPU seconds spent so far by everything on this machine (all cores; /proc/stat): Privet's processes, the
+    Celery workers, PostgreSQL, Redis and the SMTP sink alike."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def sustained(p: Privet, numbers: list[int], clients: int, seconds: float, timeout: float = 300) -> dict:
     """`clients` people at once, each filing an access request, verifying it and waiting for the package before
     the next one, for `seconds` (at most `len(numbers)` requests) while the configured job backend runs the jobs.
@@ -501,14 +511,14 @@ def sustained(p: Privet, numbers: list[int], clients: int, seconds: float, timeo
             if not watcher.wait(request_id, timeout):
                 return  # stuck: counted as unfinished below
 
-    start_wall, cpu = datetime.now(timezone.utc), time.process_time()
+    start_wall, cpu, busy = datetime.now(timezone.utc), time.process_time(), machine_busy()
     threads = [threading.Thread(target=client, name=f"bench-client-{i}") for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     watcher.stopping.set()
-    cpu = time.process_time() - cpu
+    cpu, busy = time.process_time() - cpu, machine_busy() - busy
     rows = _finished_rows(p, ids)
     done = [r for r in rows if r.status == "completed"]
     last = max((_utc(r.completed_at) for r in done), default=start_wall)
@@ -524,6 +534,8 @@ def sustained(p: Privet, numbers: list[int], clients: int, seconds: float, timeo
             "statuses": statuses, "clients": clients, "seconds": round(elapsed, 2),
             "per_s": round(len(done) / elapsed, 1), "jobs_retried": retried, "jobs_failed": failed_jobs,
             "bench_process_cpu_ms_per_request": round(cpu * 1000 / max(len(done), 1), 1),
+            "machine_cpu_ms_per_request": round(busy * 1000 / max(len(done), 1), 1),
+            "machine_cores_busy": round(busy / elapsed, 2),
             "verified_to_ready": summary(latency)}
 
 
