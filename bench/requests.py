@@ -483,6 +483,20 @@ def machine_busy() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_busy() -> float:
+    """CPU seconds spent so far by the PostgreSQL server's processes (/proc/<pid>/stat of every `postgres`)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+        if name == "postgres":
+            total += int(rest[11]) + int(rest[12])  # utime + stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def sustained(p: Privet, numbers: list[int], clients: int, seconds: float, timeout: float = 300) -> dict:
     """`clients` people at once, each filing an access request, verifying it and waiting for the package before
     the next one, for `seconds` (at most `len(numbers)` requests) while the configured job backend runs the jobs.
@@ -511,14 +525,14 @@ def sustained(p: Privet, numbers: list[int], clients: int, seconds: float, timeo
             if not watcher.wait(request_id, timeout):
                 return  # stuck: counted as unfinished below
 
-    start_wall, cpu, busy = datetime.now(timezone.utc), time.process_time(), machine_busy()
+    start_wall, cpu, busy, pg = datetime.now(timezone.utc), time.process_time(), machine_busy(), postgres_busy()
     threads = [threading.Thread(target=client, name=f"bench-client-{i}") for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     watcher.stopping.set()
-    cpu, busy = time.process_time() - cpu, machine_busy() - busy
+    cpu, busy, pg = time.process_time() - cpu, machine_busy() - busy, postgres_busy() - pg
     rows = _finished_rows(p, ids)
     done = [r for r in rows if r.status == "completed"]
     last = max((_utc(r.completed_at) for r in done), default=start_wall)
@@ -535,6 +549,7 @@ def sustained(p: Privet, numbers: list[int], clients: int, seconds: float, timeo
             "per_s": round(len(done) / elapsed, 1), "jobs_retried": retried, "jobs_failed": failed_jobs,
             "bench_process_cpu_ms_per_request": round(cpu * 1000 / max(len(done), 1), 1),
             "machine_cpu_ms_per_request": round(busy * 1000 / max(len(done), 1), 1),
+            "postgres_cpu_ms_per_request": round(pg * 1000 / max(len(done), 1), 1),
             "machine_cores_busy": round(busy / elapsed, 2),
             "verified_to_ready": summary(latency)}
 
