@@ -252,6 +252,16 @@ def open_package(session: Session, keyring: Keyring, token: str, *,
     if subject_id is not None and (request is None or request.subject_id != subject_id):
         raise Forbidden("This package answers someone else's request",
                         "log out of the privacy centre, or verify as the person who made the request")
+    data = hand_out(session, keyring, package,
+                    actor=f"subject:{subject_id}" if subject_id else "public:download-link",
+                    details={"subject_session": subject_id is not None})
+    return package, data
+
+
+def hand_out(session: Session, keyring: Keyring, package: AccessPackage, *, actor: str, details: dict) -> bytes:
+    """The zip of `package` for the requester, counting the download (the caller found the package and checked
+    who asks). Gone once expired, purged or downloaded the allowed number of times; the last allowed download
+    drops the blob at once. Audited with `details` added."""
     if package.downloads >= package.max_downloads:
         raise Gone(f"This package was already downloaded {package.max_downloads} times, the most allowed",
                    _HINT_NEW)
@@ -270,13 +280,11 @@ def open_package(session: Session, keyring: Keyring, token: str, *,
     last = package.downloads >= package.max_downloads
     if last:  # nothing can fetch it again: do not keep it until expiry
         package.blob_enc, package.purged_at = None, now
-    record(session, actor=f"subject:{subject_id}" if subject_id else "public:download-link",
-           action="package.downloaded", object_type="access_package", object_id=package.id,
+    record(session, actor=actor, action="package.downloaded", object_type="access_package", object_id=package.id,
            details={"request_id": package.request_id, "downloads": package.downloads,
-                    "max_downloads": package.max_downloads, "purged": last,
-                    "subject_session": subject_id is not None})
+                    "max_downloads": package.max_downloads, "purged": last, **details})
     session.flush()
-    return package, data
+    return data
 
 
 def purge_expired(session: Session, now: datetime | None = None) -> int:
