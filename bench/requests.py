@@ -406,8 +406,6 @@ def profile(p: Privet, numbers: list[int], top: int) -> None:
     stats.sort_stats("tottime").print_stats(top)
     say(f"(top {top} Privet functions by cumulative time):")
     stats.sort_stats("cumulative").print_stats(r"privet/", top)
-    if os.environ.get("BENCH_PROFILE_MATCH"):
-        stats.sort_stats("cumulative").print_stats(os.environ["BENCH_PROFILE_MATCH"], top)
 
 
 def _finished_rows(p: Privet, ids: list[str]) -> list:
