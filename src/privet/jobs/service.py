@@ -18,8 +18,8 @@ from privet.jobs import dispatch, registry
 from privet.jobs.models import Job
 from privet.jobs.runner import JobContext, Retry, backoff_seconds, claim, run_one, run_until_idle, worker_name
 from privet.kit.clock import utcnow
-from privet.kit.ids import new_id
 from privet.kit.errors import Conflict, InvalidInput, NotFound
+from privet.kit.ids import new_id
 
 __all__ = ["JobContext", "Retry", "backoff_seconds", "claim", "enqueue", "find_job", "list_jobs", "retry_job",
            "run_one", "run_until_idle", "schedule_due", "worker_name"]
