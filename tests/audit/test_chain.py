@@ -72,10 +72,17 @@ def test_events_chain_on_previous_hash(db: Session) -> None:
     assert db.get(AuditHead, 1).hash == events[-1].hash
 
 
-@pytest.mark.parametrize("bad", ["someone@example.com", "+86 138 0013 8000", {"nested": ["a@b.co"]}])
+@pytest.mark.parametrize("bad", ["someone@example.com", "+86 138 0013 8000", "13800138000", "138-0013-8000",
+                                 {"nested": ["a@b.co"]}])
 def test_personal_data_refused_in_details(db: Session, bad: object) -> None:
     with pytest.raises(ValueError, match="personal data"):
         service.record(db, actor="system", action="x", object_type="y", object_id="1", details={"v": bad})
+
+
+@pytest.mark.parametrize("fine", ["2026-12-03", "2026-12-03T08:00:00+00:00", "27 Oct 2025", "R-2026-000123", 12345678])
+def test_dates_references_and_counts_are_not_taken_for_personal_data(db: Session, fine: object) -> None:
+    event = service.record(db, actor="system", action="x", object_type="y", object_id="1", details={"v": fine})
+    assert event.details == {"v": fine}
 
 
 def test_anchor_catches_a_fully_rewritten_chain(db: Session) -> None:
