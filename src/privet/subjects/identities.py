@@ -94,7 +94,10 @@ def _default_known() -> set[str]:
 
 def check_type(type: str, known_types: Iterable[str] | None = None, *, where: str = "type") -> str:  # noqa: A002
     """The identity type if the taxonomy knows it, else InvalidInput listing the known ones."""
-    known = set(known_types) if known_types is not None else _default_known()
+    if known_types is None:
+        known = _default_known()
+    else:  # a frozenset (the store's identity rules) is used as it is: no copy per identity
+        known = known_types if isinstance(known_types, frozenset) else set(known_types)
     if type not in known:
         hint = f"use one of: {', '.join(sorted(known))} (or add the type to the taxonomy)"
         raise InvalidInput("Unknown identity type", hint, [Problem("unknown identity type", where, hint)])

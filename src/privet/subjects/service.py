@@ -41,17 +41,17 @@ def context(type: str) -> str:  # noqa: A002
     return f"identity:{type}"
 
 
-def identity_rules(session: Session) -> tuple[set[str], str]:
+def identity_rules(session: Session) -> tuple[frozenset[str], str]:
     """(identity types the effective taxonomy knows, default phone region from the organisation profile)."""
     from privet.datamap.models import DatamapOrganisation
     from privet.db.memo import per_transaction
     from privet.taxonomy.service import effective
 
-    def read() -> tuple[set[str], str]:
+    def read() -> tuple[frozenset[str], str]:
         region = session.execute(select(DatamapOrganisation.region).limit(1)).scalar_one_or_none()
         if not region or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
             region = "CN"  # EU/GLOBAL profiles name no single country; +86 numbers without a prefix: the default
-        return set(effective(session).identity_types), region
+        return frozenset(effective(session).identity_types), region  # shared for the transaction: immutable
 
     return per_transaction(session, "subjects.identity_rules", read)
 
