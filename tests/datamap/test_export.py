@@ -29,10 +29,16 @@ erasures = st.one_of(st.none(), st.sampled_from([{"action": "delete_row"}, {"act
 @st.composite
 def tables(draw: Any) -> dict:
     field_names = draw(st.lists(keys, min_size=1, max_size=4, unique=True))
-    fields = [{"name": n, "category": draw(st.one_of(st.none(), st.sampled_from(CATEGORIES))),
-               "identity": draw(st.one_of(st.none(), st.sampled_from(["email", "phone", "user_id"]))),
-               "indexed": draw(st.one_of(st.none(), st.booleans())), "erasure": draw(erasures),
-               "description": draw(st.one_of(st.none(), names))} for n in field_names]
+    fields = []
+    for n in field_names:
+        category = draw(st.one_of(st.none(), st.sampled_from(CATEGORIES)))
+        identity = draw(st.one_of(st.none(), st.sampled_from(["email", "phone", "user_id"]))) if category else None
+        fields.append({"name": n, "category": category, "identity": identity,
+                       "match": draw(st.one_of(st.none(), st.sampled_from(["exact", "casefold", "phone"])))
+                       if identity else None,
+                       "part": draw(st.one_of(st.none(), st.sampled_from(["line1", "postcode"]))),
+                       "indexed": draw(st.one_of(st.none(), st.booleans())), "erasure": draw(erasures),
+                       "description": draw(st.one_of(st.none(), names))})
     return {"name": draw(keys), "primary_key": draw(st.lists(st.sampled_from(field_names), max_size=2,
                                                              unique=True)),
             "erasure": draw(erasures), "fields": fields}

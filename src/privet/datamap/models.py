@@ -99,6 +99,10 @@ class DatamapField(ErasureColumns, IdMixin, Base):
     category: Mapped[str | None] = mapped_column(String(160), index=True)
     identity: Mapped[str | None] = mapped_column(String(80), index=True)
     references: Mapped[str | None] = mapped_column(String(400))
+    relation: Mapped[str | None] = mapped_column(String(20))  # belongs_to | owns | points_to (None: belongs_to)
+    inferred: Mapped[bool | None]  # reference guessed by scaffold, awaiting review
+    match: Mapped[str | None] = mapped_column(String(20))  # exact | casefold | phone (None: the type's default)
+    part: Mapped[str | None] = mapped_column(String(80))  # part of a structured value (address line1, postcode…)
     indexed: Mapped[bool | None]
     description: Mapped[str | None] = mapped_column(Text)
     table: Mapped[DatamapTable] = relationship(back_populates="fields")

@@ -63,7 +63,8 @@ def _table_schema(row: DatamapTable) -> s.Table:
         "name": row.name, "description": row.description, "primary_key": row.primary_key,
         "erasure": _erasure_schema(row), "retention": row.retention, "timestamps": row.timestamps or None,
         "fields": [_drop_none({"name": f.name, "category": f.category, "identity": f.identity,
-                               "references": f.references, "erasure": _erasure_schema(f), "indexed": f.indexed,
+                               "references": f.references, "relation": f.relation, "inferred": f.inferred,
+                               "match": f.match, "part": f.part, "erasure": _erasure_schema(f), "indexed": f.indexed,
                                "description": f.description}) for f in row.fields],
     }))
 
@@ -94,6 +95,9 @@ def _sync_fields(table: DatamapTable, fields: list[s.Field_]) -> None:
         row = existing.pop(field.name, None) or DatamapField(name=field.name)
         row.dataset_key, row.table_name, row.position = table.dataset_key, table.name, position
         row.category, row.identity, row.references = field.category, field.identity, field.references
+        row.relation = field.relation.value if field.relation else None
+        row.match = field.match.value if field.match else None
+        row.inferred, row.part = field.inferred, field.part
         row.indexed, row.description = field.indexed, field.description
         for column, value in _erasure_values(field.erasure).items():
             setattr(row, column, value)

@@ -49,6 +49,30 @@ class ErasureAction(str, Enum):
     retain = "retain"
 
 
+class Match(str, Enum):
+    """How an identity field's stored values are compared with the identity a person gives."""
+
+    exact = "exact"  # as Privet normalises it or as given (user ids as text or numbers): a plain index serves it
+    casefold = "casefold"  # letter case and surrounding spaces ignored: lower(trim(column))
+    phone = "phone"  # spaces, dashes, dots, brackets, slashes and a leading + ignored; national and international
+
+
+class Relation(str, Enum):
+    """Whose row a reference leads to, which decides what a request takes."""
+
+    belongs_to = "belongs_to"  # this row belongs to the person of the referenced row (orders.customer_id)
+    owns = "owns"  # the referenced row is this row's person's own (customers.address_id → their address)
+    points_to = "points_to"  # the referenced row is someone else's or shared (rentals.staff_id → the staff member)
+
+
+DEFAULT_MATCH = {"email": Match.casefold, "phone": Match.phone}
+
+
+def default_match(identity: str | None) -> Match:
+    """The match used for an identity type when the field declares none."""
+    return DEFAULT_MATCH.get(identity or "", Match.exact)
+
+
 class Contact(Strict):
     """The person or office responsible for personal information protection (a role, not a private person)."""
 
@@ -158,9 +182,37 @@ class Field_(Strict):
     identity: Key | None = Field(None, description="Identity type when this field identifies a person.")
     references: str | None = Field(None, pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*){1,2}$",
                                    description="`table.field` or `dataset.table.field` this field points at.")
+    relation: Relation | None = Field(None, description="With `references`: belongs_to (default; this row is the "
+                                      "referenced row's person's), owns (the referenced row is this row's person's "
+                                      "own, e.g. their address) or points_to (someone else's or a shared row: "
+                                      "named in an access package, never disclosed or erased).")
+    inferred: bool | None = Field(None, description="With `references`: guessed by scaffold from names and types "
+                                  "(the database declares no foreign key); review it, then remove this line.")
+    match: Match | None = Field(None, description="With `identity`: exact, casefold (default for email) or phone "
+                                "(default for phone): how stored values are compared with a person's identity.")
+    part: Key | None = Field(None, description="Which part of a structured value this column holds (address: "
+                             "line1, line2, district, city, province, postcode, country; name: given, family), "
+                             "so a correction sets each column to its part.")
     erasure: Erasure | None = Field(None, description="Overrides the table's erasure action for this field.")
-    indexed: bool | None = Field(None, description="Whether the column is indexed (filled by scaffold).")
+    indexed: bool | None = Field(None, description="Whether an index serves lookups by this identity field as it "
+                                 "is matched (filled by scaffold).")
     description: str | None = None
+
+    @model_validator(mode="after")
+    def _attributes_fit(self) -> Field_:
+        if self.identity and not self.category:
+            raise ValueError(f"identity field `{self.name}` needs `category:` (e.g. user.contact.email), or a "
+                             "person found by it could not be erased")
+        if self.match and not self.identity:
+            raise ValueError("`match` applies to identity fields only: add `identity:` or remove `match`")
+        if (self.relation or self.inferred is not None) and not self.references:
+            raise ValueError("`relation` and `inferred` describe a reference: add `references:` or remove them")
+        return self
+
+    @property
+    def effective_match(self) -> Match:
+        """The declared match, else the identity type's default."""
+        return self.match or default_match(self.identity)
 
 
 class TableRetention(Strict):

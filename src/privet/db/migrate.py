@@ -11,7 +11,7 @@ from privet.kit.errors import Unavailable
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration. Kept here so start-up can check the store without importing Alembic (~0.3 s);
 # tests/db/test_migrations.py fails when it differs from the migrations folder.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 
 def alembic_config(engine: Engine):  # noqa: ANN201 - alembic.config.Config, imported lazily

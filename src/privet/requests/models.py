@@ -23,6 +23,7 @@ STATUSES = (
     "running",  # approved (or automatic): steps are queued or executing
     "waiting",  # a manual task or an HTTP callback is outstanding
     "completed",  # every step done; result recorded (package ready for access/portability)
+    "completed_with_exceptions",  # done, but personal rows were found that could not be erased (result says why)
     "refused",  # refused with a reason code; the requester was told why and where to complain
     "failed",  # a step failed after its retries; the request says which datastore
     "expired",  # never verified within the window; its data purged
@@ -38,7 +39,7 @@ class DsrRequest(IdMixin, TimestampMixin, Base):
 
     reference: Mapped[str] = mapped_column(String(20), unique=True)  # shown to people, e.g. R-7K3M9Q2P
     type: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default="unverified")
+    status: Mapped[str] = mapped_column(String(30), default="unverified")
     subject_id: Mapped[str | None] = mapped_column(ForeignKey("subjects.id"), index=True)  # set once verified
     identity_type: Mapped[str] = mapped_column(String(60))
     identity_blind_index: Mapped[str] = mapped_column(String(64), index=True)
@@ -90,6 +91,9 @@ class RequestStep(IdMixin, Base):
     counts: Mapped[dict] = mapped_column(default=dict)  # {table: {"found"|"deleted"|"nulled"|...: n}}
     retained: Mapped[list] = mapped_column(default=list)  # [{table, field, reason, until, legal_reference}]
     output_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # fetched rows (encrypted JSON) for the package
+    # erasure/rectification: what the connector is about to commit on the company's database (counts and the
+    # rows' expected state, encrypted), written before that commit so a resumed step can tell whether it happened
+    intent_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     callback_token_hash: Mapped[str | None] = mapped_column(String(64))  # HTTP connector's asynchronous answer
 
     request: Mapped[DsrRequest] = relationship(back_populates="steps")

@@ -46,6 +46,7 @@ class CategoryIn(_In):
     key: DottedKey
     parent: DottedKey | None = None
     sensitive: SensitiveKind | None = None
+    disclose: bool | None = None  # false: held values are listed in access packages but never shown (credentials)
 
 
 class PurposeIn(_In):
@@ -96,6 +97,7 @@ class Entry:
 @dataclass(frozen=True, eq=False)
 class Category(Entry):
     sensitive: str | None = None  # the kind declared on this entry; see Taxonomy.sensitive_kind for inherited
+    disclose: bool | None = None  # declared on this entry; see Taxonomy.discloses for inherited (default True)
 
 
 @dataclass(frozen=True, eq=False)

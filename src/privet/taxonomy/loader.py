@@ -119,6 +119,15 @@ class Taxonomy:
                 return entry.sensitive
         return None
 
+    def discloses(self, category_key: str) -> bool:
+        """Whether values of a category may go into an access package (credentials may not: they are listed as
+        held, without values); declared on the category or inherited from the nearest ancestor, else True."""
+        for key in (category_key, *self.ancestors(category_key, "categories")):
+            entry = self.categories.get(key)
+            if entry is not None and entry.disclose is not None:
+                return entry.disclose
+        return True
+
     def by_fideslang(self, fides_key: str, section: str = "categories") -> str | None:
         """The entry mapped to a fideslang key, else to its nearest mapped ancestor, else None."""
         index = self._fides[section_name(section)]
