@@ -1,0 +1,104 @@
+"""How an identity field's stored values are compared with the identity a person gives, as SQL every dialect runs.
+
+Company databases store identities the way their applications wrote them: e-mails in upper or mixed case with
+stray spaces, phones as `13800138000`, `+86 138-0013-8000`, `(020) 7946 0958` or `0086…`. Each identity field
+has a match mode (`schemas.Match`, declared or the identity type's default):
+- `exact`: the column equals one of the spellings Privet knows for the value (as given, normalised, and for
+  phones their usual formats); a plain index serves it.
+- `casefold`: `lower(trim(column))` equals the value lower-cased and trimmed.
+- `phone`: the column with spaces, dashes, dots, brackets, slashes and `+` removed equals one of the number's
+  digit strings (national, with a trunk 0, with the country code, with 00 and the country code).
+The two expression modes are plain SQL (lower, trim, replace) so PostgreSQL, SQLite and MySQL 8 can index them
+(`index_statement`); MariaDB cannot index an expression, so there such a lookup reads the table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import phonenumbers
+from sqlalchemy import column as sql_column
+from sqlalchemy import func
+from sqlalchemy.sql.elements import ColumnElement
+
+from privet.datamap.schemas import Match
+
+PHONE_NOISE = (" ", "-", "(", ")", ".", "/", "+")
+
+
+def expression(column: ColumnElement, mode: Match | str) -> ColumnElement:
+    """The SQL the column's values are compared as."""
+    mode = Match(mode)
+    if mode == Match.casefold:
+        return func.lower(func.trim(column))
+    if mode == Match.phone:
+        out = column
+        for noise in PHONE_NOISE:
+            out = func.replace(out, noise, "")
+        return out
+    return column
+
+
+def _phone_digits(value: str, region: str) -> set[str]:
+    digits = re.sub(r"\D", "", value)
+    out = {digits} if digits else set()
+    try:
+        number = phonenumbers.parse(value, region if len(region) == 2 and region.isalpha() else None)
+    except phonenumbers.NumberParseException:
+        return out
+    national, cc = str(number.national_number), str(number.country_code)
+    if number.italian_leading_zero:
+        national = "0" * (number.number_of_leading_zeros or 1) + national
+    return out | {national, "0" + national, cc + national, "00" + cc + national, cc + "0" + national}
+
+
+def values(mode: Match | str, given: Iterable[str], *, region: str = "") -> list[str]:
+    """The values to compare `expression(column, mode)` with, for a person's identity values of one type."""
+    mode = Match(mode)
+    out: set[str] = set()
+    for raw in given:
+        if not isinstance(raw, str) or not raw.strip():
+            continue
+        if mode == Match.casefold:
+            out.add(raw.strip().lower())
+        elif mode == Match.phone:
+            out |= _phone_digits(raw.strip(), region.upper())
+    return sorted(out)
+
+
+def index_statement(table: str, column: str, mode: Match | str, dialect: str) -> str | None:
+    """The CREATE INDEX that serves lookups of `table.column` as matched (None: the dialect cannot index it)."""
+    from sqlalchemy.dialects import mysql, postgresql, sqlite
+
+    mode = Match(mode)
+    compiler = {"postgresql": postgresql.dialect(), "sqlite": sqlite.dialect(), "mysql": mysql.dialect(),
+                "mariadb": mysql.dialect()}.get(dialect, sqlite.dialect())
+    preparer = compiler.identifier_preparer
+    short = table.rpartition(".")[2]
+    name = preparer.quote(re.sub(r"\W+", "_", f"ix_{short}_{column}_{mode.value}".lower())[:60])
+    target = ".".join(preparer.quote(p) for p in table.split("."))
+    if mode == Match.exact:
+        return f"CREATE INDEX {name} ON {target} ({preparer.quote(column)})"
+    if dialect == "mariadb":
+        return None
+    sql = expression(sql_column(column), mode).compile(dialect=compiler, compile_kwargs={"literal_binds": True})
+    return f"CREATE INDEX {name} ON {target} (({sql}))"
+
+
+_CASTS = re.compile(r"::[a-z ]+(\([0-9]+\))?")
+
+
+def _normal(text: str) -> str:
+    text = _CASTS.sub("", text.lower())
+    text = text.replace("both from", "").replace('"', "").replace("`", "")
+    return re.sub(r"[\s()]", "", text)
+
+
+def serves(index_expression: str, column: str, mode: Match | str) -> bool:
+    """Whether an expression index (as the database reports it) serves lookups of `column` in `mode`."""
+    from sqlalchemy.dialects import postgresql
+
+    wanted = expression(sql_column(column), mode).compile(dialect=postgresql.dialect(),
+                                                          compile_kwargs={"literal_binds": True})
+    return _normal(str(wanted)) == _normal(index_expression)
