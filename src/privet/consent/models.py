@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, Stri
 from sqlalchemy.orm import Mapped, mapped_column
 
 from privet.db.base import Base, IdMixin
+from privet.subjects import models as _subjects  # noqa: F401 - defines `subjects`, which our foreign keys name
 
 SeqType = BigInteger().with_variant(Integer, "sqlite")
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from privet.db.base import Base, IdMixin, TimestampMixin
 from privet.kit.clock import utcnow
+from privet.subjects import models as _subjects  # noqa: F401 - defines `subjects`, which our foreign keys name
 
 # Request types (the list) and statuses; kept as plain strings in the store.
 TYPES = ("access", "portability", "rectification", "erasure", "closure", "withdrawal", "restriction",

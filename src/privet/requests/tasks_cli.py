@@ -11,14 +11,6 @@ from privet.kit.cliutil import cli_actor
 app = typer.Typer(help="Manual tasks of data-subject requests: list and complete them.", no_args_is_help=True)
 
 
-def _store():  # noqa: ANN202
-    """A unit of work on the store, with every table mapped (a request's foreign keys reach `subjects`)."""
-    import privet.db.models  # noqa: F401
-    from privet.db.store import store_session
-
-    return store_session()
-
-
 def _day(value) -> str:  # noqa: ANN001
     return value.isoformat() if value else "-"
 
@@ -27,10 +19,11 @@ def _day(value) -> str:  # noqa: ANN001
 def list_tasks(status: str = typer.Option("open", help="Which tasks: open, done or all."),
                assignee: str = typer.Option(None, help="Only the tasks of this assignee.")) -> None:
     """List manual tasks, soonest due first."""
+    from privet.db.store import store_session
     from privet.requests import manual
     from privet.requests.models import RequestStep
 
-    with _store() as session:
+    with store_session() as session:
         rows = [(t.id, t.status, _day(t.due_on), t.assignee or "-", step.datastore_key, step.action,
                  t.instructions.splitlines()[0][:60])
                 for t in manual.list_tasks(session, status=status, assignee=assignee)
@@ -46,13 +39,14 @@ def list_tasks(status: str = typer.Option("open", help="Which tasks: open, done 
 @app.command("show")
 def show(task_id: str = typer.Argument(..., help="The task's id (see `privet tasks list`).")) -> None:
     """Show a task with the requester's identity to look for (the reveal is audited)."""
+    from privet.db.store import store_session
     from privet.kit.crypto import Keyring
     from privet.requests import manual
     from privet.requests.models import RequestStep
     from privet.settings import get_settings
 
     keyring = Keyring.from_settings(get_settings())
-    with _store() as session:
+    with store_session() as session:
         task = manual.get_task(session, task_id)
         step = session.get(RequestStep, task.step_id)
         subject = manual.task_subject(session, keyring, task, actor=cli_actor())
@@ -86,6 +80,7 @@ def complete(task_id: str = typer.Argument(..., help="The task's id (see `privet
              count: list[str] = typer.Option(None, "--count", help="With a confirmation: TABLE.ACTION=N, e.g. "
                                                                    "contracts.deleted=2; repeat for several.")) -> None:
     """Complete a task with a file of what was found, or a confirmation of what was done."""
+    from privet.db.store import store_session
     from privet.kit.crypto import Keyring
     from privet.kit.errors import InvalidInput
     from privet.requests import manual
@@ -97,7 +92,7 @@ def complete(task_id: str = typer.Argument(..., help="The task's id (see `privet
     settings = get_settings()
     keyring = Keyring.from_settings(settings)
     upload = file.read_bytes() if file is not None else None
-    with _store() as session:
+    with store_session() as session:
         task = manual.complete_task(session, keyring, settings, task_id, actor=cli_actor(),
                                     confirmation=note,
                                     upload=upload, upload_name=file.name if file else None,
