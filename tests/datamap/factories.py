@@ -54,7 +54,7 @@ datasets:
         erasure: {action: delete_row}
         fields:
           - {name: id, category: user.account.user_id, identity: user_id, indexed: true}
-          - {name: organisation_id, references: organisations.id}
+          - {name: organisation_id, references: organisations.id, relation: owns}
           - {name: name, category: user.name}
           - {name: email, category: user.contact.email, identity: email, indexed: true}
           - {name: phone, category: user.contact.phone, identity: phone, indexed: true}
@@ -69,6 +69,7 @@ datasets:
     tables:
       - name: subscribers
         primary_key: [id]
+        erasure: {action: delete_row}
         fields:
           - {name: id}
           - {name: customer_id, references: crm.customers.id}

@@ -72,6 +72,18 @@ def test_validate_structural_and_yaml_errors_exit_2(tmp_path: Path) -> None:
     assert PrivetCli()("datamap", "validate", str(tmp_path / "missing")).exit_code == 2
 
 
+def test_an_identity_field_without_a_category_is_one_problem_at_its_line(tmp_path: Path) -> None:
+    text = CRM_YAML.replace("{name: phone, category: user.contact.phone, identity: phone",
+                            "{name: phone, identity: phone")
+    path = _write(tmp_path, text)
+    result = PrivetCli()("datamap", "validate", str(path))
+    assert result.exit_code == 2
+    [problem] = [line for line in result.stderr.splitlines() if line.startswith(f"{path}:")]
+    assert problem.startswith(f"{path}:{line_of_text(text, '{name: phone, identity: phone')}: ")
+    assert "identity field `phone` needs `category:`" in problem and "user.contact.phone for phone" in problem
+    assert "The data map has 1 problem(s)" in result.stderr
+
+
 def test_a_connection_url_in_secret_is_never_printed(tmp_path: Path) -> None:
     text = CRM_YAML.replace("secret: mail_db", 'secret: "postgresql://app:Sup3rS3cret@db/crm"')
     path = _write(tmp_path, text)

@@ -1,27 +1,18 @@
-"""Rules a data map must satisfy (run in CI by `privet datamap evaluate`); each finding has a stable rule id."""
+"""Rules a data map must satisfy (run in CI by `privet datamap evaluate`); each finding has a stable rule id.
+
+The rules about data-subject requests (reaching, erasing, indexing, relations) are in `evaluate_requests`."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any
 
+from privet.datamap.evaluate_requests import request_findings
+from privet.datamap.findings import Finding
 from privet.datamap.schemas import Manifest, ProcessingActivity
 
+__all__ = ["Finding", "evaluate"]
+
 SEPARATE_CONSENT = "separate_consent"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One rule violation: `error` fails CI, `warning` only fails with --strict."""
-
-    rule: str
-    severity: str  # "error" | "warning"
-    object: str  # e.g. "processing_activities.marketing_emails"
-    message: str
-    hint: str
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def _sensitive(taxonomy: Any, category: str) -> str | None:
@@ -73,19 +64,7 @@ def evaluate(manifest: Manifest, taxonomy: Any) -> list[Finding]:
             users.setdefault(key, []).append(act.key)
     for act in manifest.processing_activities:
         findings += _activity_findings(manifest, taxonomy, act, datasets, users)
-    for d in manifest.datasets:
-        for t in d.tables:
-            for f in t.fields:
-                if f.identity and f.indexed is not True:
-                    # Unknown counts as unindexed: requests look people up by these fields, and a full scan
-                    # of a large table must be a deliberate choice, not an unnoticed one.
-                    findings.append(Finding(
-                        "IDENTITY-NOT-INDEXED", "warning", f"datasets.{d.key}.{t.name}.{f.name}",
-                        f"identity field `{t.name}.{f.name}` ({f.identity}) is "
-                        + ("not indexed" if f.indexed is False else "not known to be indexed"),
-                        "add a database index so requests can find a person's rows without a full scan"
-                        if f.indexed is False else
-                        "run `privet datamap scaffold` to record indexes or set `indexed: true`"))
+    findings += request_findings(manifest, taxonomy)
     stored = {d.datastore for d in manifest.datasets}
     for store in manifest.datastores:
         if store.key not in stored:

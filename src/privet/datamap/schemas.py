@@ -201,7 +201,8 @@ class Field_(Strict):
     @model_validator(mode="after")
     def _attributes_fit(self) -> Field_:
         if self.identity and not self.category:
-            raise ValueError(f"identity field `{self.name}` needs `category:` (e.g. user.contact.email), or a "
+            raise ValueError(f"identity field `{self.name}` needs `category:`, the category of its identity type's "
+                             "values (e.g. user.contact.phone for phone, user.account.user_id for user_id), or a "
                              "person found by it could not be erased")
         if self.match and not self.identity:
             raise ValueError("`match` applies to identity fields only: add `identity:` or remove `match`")

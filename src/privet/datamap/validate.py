@@ -104,16 +104,37 @@ def _check_datasets(loaded: LoadedManifest, taxonomy: Any) -> list[Problem]:
                     parts = f.references.split(".")
                     target = (dataset.key, *parts) if len(parts) == 2 else tuple(parts)
                     if target not in fields and not (len(target) == 3 and target[0] in broken):
-                        candidates = [".".join(x[1:] if x[0] == dataset.key else x) for x in fields]
-                        problems.append(_unknown("reference target", f.references, candidates,
-                                                 w(*here, "references"),
-                                                 "write `table.field` (same dataset) or `dataset.table.field` "
-                                                 "naming a declared field"))
+                        problems.append(_unknown_reference(f.references, target, dataset.key, m.datasets, fields,
+                                                           w(*here, "references")))
             for column in table.primary_key:
                 if column not in names:
                     problems.append(_unknown("primary key field", column, names, w(*at, "primary_key"),
                                              f"list it under the fields of `{table.name}`"))
     return problems
+
+
+def _unknown_reference(reference: str, target: tuple, here: str, datasets: list, fields: set, where: str) -> Problem:
+    """A reference to a field that is not declared, saying which part is missing: the dataset, the table or the
+    field (a table of another dataset is written `dataset.table.field`)."""
+    key, table, name = target
+    tables = {(d.key, t.name) for d in datasets for t in d.tables}
+    elsewhere = sorted(d for d, t in tables if t == table and d != key)
+    if key not in {d.key for d in datasets}:
+        missing = f"there is no dataset `{key}`"
+    elif (key, table) not in tables:
+        missing = f"dataset `{key}` has no table `{table}`"
+    else:
+        missing = f"table `{table}` has no field `{name}`"
+    problem = _unknown("reference target", reference, [".".join(x[1:] if x[0] == here else x) for x in fields],
+                       where, "write `table.field` (same dataset) or `dataset.table.field` naming a declared field")
+    hint = problem.hint
+    if (key, table) not in tables and elsewhere:
+        hint = f"`{table}` is a table of dataset {', '.join(f'`{d}`' for d in elsewhere)}: write "
+        if len(elsewhere) == 1 and (elsewhere[0], table, name) in fields:
+            hint += f"`{table}.{name}`" if elsewhere[0] == here else f"`{elsewhere[0]}.{table}.{name}`"
+        else:
+            hint += f"`dataset.{table}.field` naming a declared field"
+    return Problem(f"{problem.message}: {missing}", where, hint)
 
 
 def _check_activities(loaded: LoadedManifest, taxonomy: Any) -> list[Problem]:

@@ -27,7 +27,7 @@ def crm() -> MetaData:
           Column("employee_count", Integer), Column("annual_revenue_cny", Integer),
           Column("office_address", String(300)), Column("qualification", String(80)),
           Column("credit_rating", String(8)), Column("legal_representative", String(100)),
-          Column("contact_phone", String(40)), Column("created_at", DateTime, nullable=False))
+          Column("contact_phone", String(40), index=True), Column("created_at", DateTime, nullable=False))
     Table("customers", md, _pk(), _fk("organisation_id", "organisations.id", nullable=True),
           Column("mobile", String(40), nullable=False, unique=True), Column("username", String(80), unique=True),
           Column("email", String(200), index=True), Column("name", String(100)),
