@@ -149,3 +149,63 @@ def test_company_taxonomy_supplies_missing_mapping(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert _fields(data, "shop_postgres", "address")["city"]["category"] == "user.contact.address.city"
+
+
+RELATIONS = Path(__file__).parent / "fixtures" / "fides_relations_example.yml"
+
+
+@pytest.fixture(scope="module")
+def support() -> dict:
+    return convert_fides(RELATIONS)
+
+
+def test_relations_example_is_a_valid_manifest(support: dict) -> None:
+    Manifest.model_validate(support)
+
+
+def test_direction_becomes_the_relation(converted: dict, support: dict) -> None:
+    # from: this collection is reached from the referenced one, so its rows belong to that row's person
+    assert _fields(converted, "shop_postgres", "orders")["customer_id"]["relation"] == "belongs_to"
+    assert _fields(support, "support_db", "login")["customer_id"]["relation"] == "belongs_to"
+    # to: Fides walks to the referenced row as part of the person's data, so it is theirs...
+    assert _fields(converted, "shop_postgres", "orders")["shipping_address_id"]["relation"] == "owns"
+    customer = _fields(support, "support_db", "customer")
+    assert customer["address_id"]["relation"] == "owns"
+    # ...unless the names say it is someone else's: a role, a staff collection, a self-reference
+    assert customer["support_rep_id"]["relation"] == "points_to" and "role" in customer["support_rep_id"][
+        "description"]
+    assert customer["referred_by"]["relation"] == "points_to"
+    assert _fields(support, "support_db", "service_request")["employee_id"]["relation"] == "points_to"
+    # no direction: belongs_to, to review
+    report = _fields(support, "support_db", "report")["customer_id"]
+    assert report["relation"] == "belongs_to" and "no direction" in report["description"]
+
+
+def test_masking_overrides_become_erasure(support: dict) -> None:
+    assert _table(support, "support_db", "customer")["erasure"] == {"action": "delete_row"}
+    assert _table(support, "support_db", "service_request")["erasure"] == {"action": "null"}
+    customer = _fields(support, "support_db", "customer")
+    assert customer["name"]["erasure"] == {"action": "mask"} and "configuration" in customer["name"]["description"]
+    assert "erasure" not in customer["secret_hint"] and "aes_encrypt" in customer["secret_hint"]["description"]
+    assert "erasure" not in customer["nickname"] and "table's erasure" in customer["nickname"]["description"]
+    address = _fields(support, "support_db", "address")
+    assert address["state"]["erasure"] == {"action": "null"}
+    assert address["house"]["erasure"] == {"action": "hash"}
+
+
+def test_unmapped_fides_features_are_noted(support: dict) -> None:
+    assert "skip_processing" in _table(support, "support_db", "address")["description"]
+    assert "support_db.login" in _table(support, "support_db", "service_request")["description"]
+
+
+def test_inexact_categories_are_noted(converted: dict, support: dict) -> None:
+    city = _fields(converted, "shop_postgres", "address")["city"]
+    assert city["description"] == ("review: Fides category user.contact.address.city has no exact Privet "
+                                   "category; mapped to user.contact.address")
+    assert "description" not in _fields(converted, "shop_postgres", "customer")["birthday"]  # exact
+
+
+def test_identity_without_a_personal_category_gets_its_types(support: dict) -> None:
+    email = _fields(support, "support_db", "service_request")["email"]
+    assert (email["category"], email["identity"]) == ("user.contact.email", "email")
+    assert "no personal category" in email["description"]

@@ -133,10 +133,18 @@ def test_foreign_keys_become_references_three_levels_deep_and_composite(draft: d
     assert "references" not in _fields(draft, "customers")["email"]
 
 
+def test_every_reference_proposes_a_relation(draft: dict) -> None:
+    refs = [f for t in draft["datasets"][0]["tables"] for f in t["fields"] if "references" in f]
+    assert refs and all(f["relation"] == "belongs_to" and "inferred" not in f for f in refs)  # all declared
+
+
 def test_identities_guessed_with_index_flags(draft: dict) -> None:
     customers = _fields(draft, "customers")
-    assert customers["email"] | {} == {"name": "email", "category": "user.contact.email", "identity": "email",
-                                       "indexed": True}
+    # e-mail is matched ignoring case (its default, so `match` is not written): a plain index does not serve that
+    email = customers["email"]
+    assert {k: email[k] for k in ("name", "category", "identity", "indexed")} == {
+        "name": "email", "category": "user.contact.email", "identity": "email", "indexed": False}
+    assert "match" not in email and "serves exact lookups" in email["description"]
     assert customers["phone"]["identity"] == "phone" and customers["phone"]["indexed"] is False
     assert customers["wechat_openid"]["identity"] == "wechat_openid" and customers["wechat_openid"]["indexed"]
     assert customers["id"]["identity"] == "user_id" and customers["id"]["indexed"] is True
@@ -276,6 +284,19 @@ def test_cli_bad_url_exits_2_with_one_line() -> None:
     ("recipient", False, "user.name", None),
     ("title", False, None, None),  # a course or event title
     ("device_uid", False, "user.device.device_id", None),
+    ("CustomerID", True, "user.account.user_id", "user_id"),
+    ("remember_token", False, "user.authorization.token", None),
+    ("password_reset_token", False, "user.authorization.token", None),
+    ("apiKey", False, "user.authorization.token", None),
+    ("token_expires_at", False, None, None),
+    ("password_salt", False, "user.authorization.secret", None),
+    ("totp_secret", False, "user.authorization.secret", None),
+    ("mfa_secret", False, "user.authorization.secret", None),
+    ("otp_seed", False, "user.authorization.secret", None),
+    ("private_key", False, "user.authorization.secret", None),
+    ("security_question", False, "user.authorization.security_answer", None),
+    ("mibao_daan", False, "user.authorization.security_answer", None),
+    ("password", False, "user.authorization.password", None),
 ])
 def test_column_name_guesses(column: str, subject: bool, category: str | None, identity: str | None) -> None:
     guess = guess_column(column, is_subject=subject, is_pk=False, known=known_categories())

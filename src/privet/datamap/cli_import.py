@@ -20,7 +20,11 @@ SCAFFOLD_HEADER = """\
 #   non-personal: check them, and check every guess (a `name` column is not always a person's name).
 # - add `erasure:` to each table holding personal data (delete_row, null, mask, hash, or retain with reason
 #   and duration), then `privet datamap validate` and `privet datamap evaluate`.
-# - identity fields marked `indexed: false` make requests scan the table: add an index or accept the warning.
+# - references: `relation:` (belongs_to, owns, points_to) was proposed from names; a wrong one hands a person
+#   someone else's rows or leaves out their own. `inferred: true` marks a reference no foreign key declares
+#   (guessed from names and types): confirm it, then delete that line. Read every `review:` note.
+# - identity fields marked `indexed: false` make requests scan the table: no index serves them as they are
+#   matched (e-mail ignoring case, phones ignoring punctuation); add one or accept the warning.
 """
 
 FIDES_HEADER = """\
@@ -28,6 +32,8 @@ FIDES_HEADER = """\
 # - categories were mapped through the taxonomy's fideslang mapping{approx};
 #   fields with several Fides categories keep the first, the others are noted in their description.
 # - nested Fides fields are flattened to `parent.child` names.
+# - reference directions became `relation:` (from: belongs_to; to: owns, or points_to towards someone else's
+#   row); masking overrides became `erasure:`. Read every `review:` note.
 {stub}"""
 
 
