@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -126,6 +127,11 @@ class Settings(BaseSettings):
     package_downloads: int = Field(5, ge=1, description="Downloads allowed per access package.")
     backup_retention_days: int = Field(35, ge=0, description="Days until backups age out; erasure records state "
                                                              "the date erased data leaves the backups (P22).")
+    erasure_exceptions: Literal["complete", "review"] = Field(
+        "complete", description="An erasure that found personal rows it could not erase (no action configured, a "
+        "column that cannot be emptied, a table no identity reaches): `complete` ends it as "
+        "completed_with_exceptions and tells the person what was not erased and why; `review` keeps it waiting "
+        "until an officer completes it (`privet requests complete REF`).")
     children_grace_days: int = Field(30, ge=0, description="Days a child's data may stay without a verified "
                                      "guardian's consent (PIPL profile) before the child sweep erases it.")
     brand_name: str | None = Field(None, description="Company name shown on the privacy centre, the admin console "

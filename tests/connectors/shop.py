@@ -172,7 +172,7 @@ datasets:
             category: user.account.user_id
             identity: user_id
             erasure: {action: retain, reason: Keeps retained orders consistent., duration: P10Y}
-          - {name: team_id, references: teams.id}
+          - {name: team_id, references: teams.id, relation: owns}  # the customer's team, shared by its members
           - {name: email, category: user.contact.email, identity: email, erasure: {action: hash}}
           - {name: phone, category: user.contact.phone, identity: phone}
           - {name: name, category: user.name, erasure: {action: mask}}

@@ -41,7 +41,8 @@ def test_effects(column: str, action: str, kind: str) -> None:
 
 
 def test_untouched_columns() -> None:
-    assert _effect("note", None) is None
+    assert _effect("note", None, category=None) is None  # not personal: nothing to do
+    assert _effect("note", None) == ("none", "no erasure action is configured for it in the data map")  # an exception
     assert _effect("owner_id", "delete_row", category=None) is None  # part of a deleted row, nothing on its own
 
 

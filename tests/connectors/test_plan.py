@@ -90,7 +90,7 @@ def test_plans_cover_datastores_with_personal_fields(applied: Session, settings:
 def test_references_become_edges_within_the_datastore(applied: Session, settings: Settings) -> None:
     plan = build_plan(applied, settings, "shop_db")
     assert Edge("orders", ("customer_id",), "customers", ("id",)) in plan.edges  # across datasets
-    assert Edge("customers", ("team_id",), "teams", ("id",)) in plan.edges
+    assert Edge("customers", ("team_id",), "teams", ("id",), relation="owns") in plan.edges
     assert plan.erase_order.index("orders") < plan.erase_order.index("customers")
     assert plan.erase_order.index("sims") < plan.erase_order.index("devices")
 

@@ -58,15 +58,19 @@ def test_each_action_is_applied_children_first(shop_db, shop_plan) -> None:  # n
     assert set(comments) == {1, 3} and comments[1][3] is None  # Bob's reply keeps Alice's comment, emptied
     assert _bob(after) == _bob(before)
 
-    counts = result.counts
-    assert counts["customers"] == {"found": 1, "deleted": 0, "nulled": 1, "masked": 1, "hashed": 1,
-                                   "retained": 1}
-    assert counts["addresses"]["deleted"] == 2 and counts["item_notes"]["deleted"] == 2
-    assert counts["comments"] == {"found": 2, "deleted": 1, "nulled": 1, "masked": 0, "hashed": 0,
-                                  "retained": 0, "kept_referenced": 1}
-    assert counts["orders"] == {"found": 2, "deleted": 0, "nulled": 1, "masked": 0, "hashed": 0, "retained": 2}
+    counts = {t: {k: v for k, v in c.items() if v} for t, c in result.counts.items()}
+    # one row changed in place (nulled, masked and hashed columns); its id is retained with a reason, and its
+    # NOT NULL loyalty points cannot be emptied: an exception, not a success
+    assert counts["customers"] == {"found": 1, "updated": 1, "nulled": 1, "masked": 1, "hashed": 1,
+                                   "retained": 1, "cannot_empty": 1}
+    assert counts["addresses"] == {"found": 2, "deleted": 2} and counts["item_notes"] == {"found": 2, "deleted": 2}
+    # Bob's reply refers to Alice's first comment: it stays, emptied; the other is deleted
+    assert counts["comments"] == {"found": 2, "deleted": 1, "updated": 1, "nulled": 1, "referenced": 1}
+    assert counts["orders"] == {"found": 2, "updated": 1, "nulled": 1, "retained": 2}
     assert counts["order_items"]["nulled"] == 2 and counts["order_items"]["retained"] == 3
-    assert counts["teams"]["found"] == 0  # shown in access, never erased for one member
+    assert counts["teams"] == {"found": 1, "shared": 1}  # her own team, shared: never erased for one member
+    assert [(x["table"], x["reason"], x["rows"]) for x in result.exceptions] == [
+        ("customers", "cannot_empty", 1)]
 
 
 def test_retained_fields_carry_reason_end_date_and_law(shop_db, shop_plan) -> None:  # noqa: ANN001
@@ -75,7 +79,7 @@ def test_retained_fields_carry_reason_end_date_and_law(shop_db, shop_plan) -> No
     total = retained[("orders", "total")]
     assert total == {"table": "orders", "field": "total", "category": "user.behavior.purchase_history",
                      "reason": "Accounting records.", "until": "2035-03-31", "legal_reference": "Tax law",
-                     "rows": 2}
+                     "rows": 2, "kind": "retained"}
     assert retained[("order_items", "price")]["until"] == "2030-03-31"
     kept = retained[("customers", "loyalty_points")]
     assert kept["until"] is None and "NOT NULL" in kept["reason"]

@@ -10,7 +10,7 @@ import pytest
 from faker import Faker
 
 from privet.kit.errors import InvalidInput
-from privet.requests.messages import KINDS, format_date, render_message, render_sms, send_message, texts
+from privet.requests.messages import render_sms, KINDS, format_date, render_message, render_sms, send_message, texts
 from privet.requests.triage import REFUSAL_CODES
 from privet.settings import Settings
 from tests.subjects.test_verification_support import (  # noqa: F401 - fixtures
@@ -27,7 +27,8 @@ SAMPLES: dict[str, dict] = {
                 "contact": CONTACT, "organisation": "Keptek"},
     "extended": {"reference": "R-7K3M9Q2P", "request_type": "access", "due": date(2026, 4, 28),
                  "previous": date(2026, 2, 28), "reason": "many systems hold records"},
-    "completed": {"reference": "R-7K3M9Q2P", "request_type": "erasure", "counts": {"crm.customer": 1, "shop.orders": 4},
+    "completed": {"reference": "R-7K3M9Q2P", "request_type": "erasure", "found": True,
+                  "changes": {"crm.customer": {"deleted": 1}, "shop.orders": {"updated": 4}},
                   "retained": [{"item": "shop.invoices", "reason": "accounting records", "until": date(2036, 12, 31)}],
                   "backups_until": date(2026, 11, 4)},
     "package_ready": {"reference": "R-7K3M9Q2P", "link": "https://privacy.example/p/xyz",
@@ -98,12 +99,32 @@ def test_refusal_without_a_note_and_with_a_code_that_does_not_fit() -> None:
 
 
 def test_completed_lists_counts_retained_items_and_the_backup_date() -> None:
-    _, body = render_message("completed", "en", **SAMPLES["completed"])
-    assert "- crm.customer: 1" in body and "- shop.orders: 4" in body
+    subject, body = render_message("completed", "en", **SAMPLES["completed"])
+    assert subject == "Your request R-7K3M9Q2P is done"
+    assert "- crm.customer: 1 deleted" in body and "- shop.orders: 4 with the personal details removed" in body
     assert "- shop.invoices: accounting records, kept until 31 December 2036" in body
-    assert "overwritten by 4 November 2026" in body
+    assert "overwritten by 4 November 2026" in body and "could not" not in body
     _, empty = render_message("completed", "zh_CN", reference="R-1", request_type="access")
     assert "没有找到与您相关的个人信息" in empty and "备份" not in empty and "保留" not in empty
+    _, unchanged = render_message("completed", "en", reference="R-1", request_type="erasure", found=True)
+    assert "none of it needed changing" in unchanged and "found no personal information" not in unchanged
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_completed_with_exceptions_says_what_was_not_erased_and_why(language: str) -> None:
+    values = {**SAMPLES["completed"], "exceptions": [
+        {"item": "crm.customer", "reason": "no_action", "rows": 1},
+        {"item": "crm.staff_notes", "reason": "unreachable", "rows": None}]}
+    subject, body = render_message("completed", language, **values)
+    sms = render_sms("completed", language, **values)
+    if language == "en":
+        assert subject == "Your request R-7K3M9Q2P is done, with exceptions" and "with exceptions" in sms
+        assert "except for what is listed below" in body and "This information was not erased" in body
+        assert "- crm.customer (1 records): no way to delete it has been set up yet" in body
+        assert "- crm.staff_notes: we could not search it for your information" in body
+    else:
+        assert "部分未能完成" in subject and "部分未能完成" in sms and "下列事项除外" in body
+        assert "- crm.customer（1 条记录）：尚未设置删除方式" in body and "我们无法在其中查找您的信息" in body
 
 
 def test_parts_that_do_not_apply_are_left_out() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date
-from typing import ClassVar, Iterator
+from typing import Callable, ClassVar, Iterator
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,9 @@ class FieldSpec:
     retain_reason: str | None = None
     retain_duration: str | None = None  # ISO 8601, e.g. P5Y
     legal_reference: str | None = None
+    match: str | None = None  # identity fields: exact | casefold | phone (privet.datamap.matching)
+    disclose: bool = True  # False (credentials): an access package lists the field as held, never its values
+    part: str | None = None  # the part of a structured value this column holds (address: postcode, city, …)
 
 
 @dataclass(frozen=True)
@@ -40,15 +43,24 @@ class TableSpec:
         return next((f for f in self.fields if f.name == name), None)
 
 
+BELONGS_TO, OWNS, POINTS_TO = "belongs_to", "owns", "points_to"
+
+
 @dataclass(frozen=True)
 class Edge:
-    """`child(child_columns)` refers to `parent(parent_columns)`: a declared reference or a reflected foreign key."""
+    """`child(child_columns)` refers to `parent(parent_columns)`: a declared reference or a reflected foreign key.
+
+    `relation` says whose the rows are: belongs_to (the child row is the parent row's person's: a request walks
+    down it), owns (the parent row is the child row's person's own: a request walks up it), points_to (the parent
+    row is someone else's or shared: named in a package, never taken)."""
 
     child: str
     child_columns: tuple[str, ...]
     parent: str
     parent_columns: tuple[str, ...]
     declared: bool = True  # False: reflected from the database's foreign keys
+    relation: str = BELONGS_TO
+    inferred: bool = False  # guessed from names by scaffold; used like a foreign key all the same
 
 
 @dataclass(frozen=True)
@@ -62,16 +74,31 @@ class DatastorePlan:
     edges: tuple[Edge, ...]
     entries: tuple[tuple[str, str, str], ...]  # (table, column, identity type) to start from
     erase_order: tuple[str, ...] = ()  # children before parents, computed from edges (SQL datastores)
+    unreachable: tuple[str, ...] = ()  # tables with personal fields that no identity reaches (see graph.reachable)
 
 
 @dataclass
 class StepResult:
-    """What a connector did: per-table counts, retained fields, and whether an outside party still has to answer."""
+    """What a connector did: per-table counts, retained fields, and whether an outside party still has to answer.
+
+    Counts are of rows: `found` (the person's rows), and for erasure and rectification the rows *changed* by each
+    action (`deleted`, `updated` = changed in place, of which `nulled`/`masked`/`hashed` by kind; `rectified`) and
+    the rows kept, by reason (`retained`, `shared`, `referenced`, `no_action`, `cannot_empty`). `exceptions` are
+    the person's rows left with personal data and no legal reason to keep it: a request with any is not simply
+    "completed"."""
 
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # {table: {"found": n, "deleted": n, ...}}
     retained: list[dict] = field(default_factory=list)  # [{table, field, category, reason, until, legal_reference}]
     rows: dict[str, list[dict]] = field(default_factory=dict)  # fetch only: {table: [row, ...]} for the package
     pending: bool = False  # True: waiting for a callback (http) or a person (manual)
+    exceptions: list[dict] = field(default_factory=list)  # [{table, fields, rows, reason}] left with personal data
+    links: list[dict] = field(default_factory=list)  # fetch: [{table, column, to, keys}] other people's rows named
+    withheld: list[dict] = field(default_factory=list)  # fetch: [{table, field, category, rows}] held, not shown
+    reference: dict[str, list[dict]] = field(default_factory=dict)  # fetch: non-personal rows pointed at (films…)
+
+    def output(self) -> dict:
+        """What an access package needs of a fetch (stored encrypted on the step)."""
+        return {"rows": self.rows, "reference": self.reference, "links": self.links, "withheld": self.withheld}
 
 
 class ConnectorError(Exception):
@@ -98,11 +125,19 @@ class Connector(ABC):
     @abstractmethod
     def erase(self, identities: dict[str, list[str]], *, retain_from: date) -> StepResult:
         """Apply each field's erasure action in one transaction; retained fields reported with their end date
-        (`retain_from` + duration)."""
+        (`retain_from` + duration). Before the transaction commits, `self.before_commit` (when set) receives the
+        result and the rows' expected state: a crash after the commit can then be recognised (`confirm`)."""
 
     @abstractmethod
     def rectify(self, identities: dict[str, list[str]], changes: dict[str, str]) -> StepResult:
         """Set every field of each category in `changes` ({category: new value}) on the subject's rows."""
+
+    before_commit: Callable[[StepResult, dict], None] | None = None
+
+    def confirm(self, expected: dict) -> bool | None:
+        """Whether the company's database holds the state an interrupted step was about to commit (`expected`, as
+        given to `before_commit`): True committed, False not; None when this connector cannot tell."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional
         """Release connections."""

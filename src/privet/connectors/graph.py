@@ -103,3 +103,20 @@ def ordering(tables: Iterable[str], edges: Iterable[Edge],
         (broken if can_null(pick) else deferred).add(pick)
         active.remove(pick)
     return Ordering(tuple(order), frozenset(broken), frozenset(deferred))
+
+
+def reachable(tables: Iterable[str], edges: Iterable[Edge], entries: Iterable[tuple[str, str, str]]) -> set[str]:
+    """Tables a request can take rows of: the walk of `privet.datamap.reach` (the one `evaluate` checks) over
+    declared and reflected references alike."""
+    from privet.datamap.reach import walk
+
+    known = set(tables)
+    starts = [table for table, _column, _kind in entries if table in known]
+    return set(walk(starts, [(e.child, e.parent, e.relation) for e in edges]))
+
+
+def unreachable(tables: dict, edges: Iterable[Edge], entries: Iterable[tuple[str, str, str]]) -> tuple[str, ...]:
+    """Tables with personal fields (`TableSpec`s by name) that no identity reaches."""
+    reached = reachable(tables, edges, entries)
+    return tuple(sorted(name for name, spec in tables.items() if name not in reached
+                        and any(f.category for f in spec.fields)))

@@ -5,8 +5,9 @@ foreign keys they reflect when they open, see `privet.connectors.sql.schema.comp
 A field's effective erasure action is its own, else its table's when the field is personal (has a category).
 `delete_row` is about the whole row, so a table's `delete_row` also applies to its non-personal columns.
 A reference to a field of another datastore cannot be followed by a query; when that field identifies people
-(e.g. `crm_accounts.customers.id` with identity `user_id`), the referring column becomes an entry for that identity
-type instead, so a subject known by that identifier is found there too.
+(e.g. `crm_accounts.customers.id` with identity `user_id`) and the referring row belongs to that person
+(relation belongs_to), the referring column becomes an entry for that identity type instead, so a subject known by
+that identifier is found there too.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from privet.connectors.base import DatastorePlan, Edge, FieldSpec, TableSpec
-from privet.connectors.graph import ordering
+from privet.connectors.base import BELONGS_TO, DatastorePlan, Edge, FieldSpec, TableSpec
+from privet.connectors.graph import ordering, unreachable
 from privet.datamap.models import DatamapDataset, DatamapDatastore, DatamapTable
+from privet.datamap.schemas import default_match
 from privet.kit.errors import NotFound
 from privet.settings import Settings
 
@@ -41,7 +43,16 @@ class _Target:
     identity: str | None
 
 
-def _field_spec(field, table: DatamapTable) -> FieldSpec:  # noqa: ANN001 - a DatamapField row
+@dataclass(frozen=True)
+class _Ref:
+    table: str
+    column: str
+    target: _Target
+    relation: str
+    inferred: bool
+
+
+def _field_spec(field, table: DatamapTable, taxonomy) -> FieldSpec:  # noqa: ANN001 - a DatamapField row
     source = None
     if field.erasure_action:
         source = field
@@ -53,7 +64,18 @@ def _field_spec(field, table: DatamapTable) -> FieldSpec:  # noqa: ANN001 - a Da
         retain_reason=source.erasure_reason if source else None,
         retain_duration=source.erasure_duration if source else None,
         legal_reference=source.erasure_legal_reference if source else None,
+        match=(field.match or default_match(field.identity).value) if field.identity else None,
+        disclose=_discloses(taxonomy, field.category), part=field.part,
     )
+
+
+def _discloses(taxonomy, category: str | None) -> bool:  # noqa: ANN001
+    if not category:
+        return True
+    try:
+        return taxonomy.discloses(category)
+    except KeyError:  # a category the taxonomy does not know (validation reports it): shown like any other
+        return True
 
 
 def _load(session: Session) -> tuple[list[DatamapDatastore], list[DatamapDataset]]:
@@ -87,7 +109,9 @@ def _merge_composites(edges: list[Edge], tables: dict[str, TableSpec]) -> list[E
         key = tables[parent].primary_key
         cols = {e.parent_columns[0]: e.child_columns[0] for e in group}
         if len(key) > 1 and set(key) <= set(cols):
-            out.append(Edge(child, tuple(cols[k] for k in key), parent, key))
+            first = next(e for e in group if e.parent_columns[0] in key)
+            out.append(Edge(child, tuple(cols[k] for k in key), parent, key, relation=first.relation,
+                            inferred=any(e.inferred for e in group if e.parent_columns[0] in key)))
             out.extend(e for e in group if e.parent_columns[0] not in key)
         else:
             out.extend(group)
@@ -95,12 +119,12 @@ def _merge_composites(edges: list[Edge], tables: dict[str, TableSpec]) -> list[E
 
 
 def _plan_for(store: DatamapDatastore, datasets: list[DatamapDataset],
-              targets: dict[tuple[str, str, str], _Target]) -> DatastorePlan:
+              targets: dict[tuple[str, str, str], _Target], taxonomy) -> DatastorePlan:  # noqa: ANN001
     tables: dict[str, TableSpec] = {}
-    refs: list[tuple[str, str, _Target]] = []
+    refs: list[_Ref] = []
     for dataset in (d for d in datasets if d.datastore_key == store.key):
         for table in dataset.tables:
-            specs = [_field_spec(f, table) for f in table.fields]
+            specs = [_field_spec(f, table, taxonomy) for f in table.fields]
             if table.name in tables:  # two datasets naming one table: one physical table, fields merged
                 earlier = tables[table.name]
                 names = {f.name for f in earlier.fields}
@@ -112,18 +136,20 @@ def _plan_for(store: DatamapDatastore, datasets: list[DatamapDataset],
             for f in table.fields:
                 where = _resolve(f.references, dataset.key) if f.references else None
                 if where and where in targets:
-                    refs.append((table.name, f.name, targets[where]))
+                    refs.append(_Ref(table.name, f.name, targets[where], f.relation or BELONGS_TO, bool(f.inferred)))
     edges: list[Edge] = []
     entries = {(t.name, f.name, f.identity) for t in tables.values() for f in t.fields if f.identity}
-    for child, column, target in refs:
-        if target.datastore == store.key and target.table in tables:
-            edges.append(Edge(child, (column,), target.table, (target.field,)))
-        elif target.datastore != store.key and target.identity:
-            entries.add((child, column, target.identity))
+    for ref in refs:
+        if ref.target.datastore == store.key and ref.target.table in tables:
+            edges.append(Edge(ref.table, (ref.column,), ref.target.table, (ref.target.field,),
+                              relation=ref.relation, inferred=ref.inferred))
+        elif ref.target.datastore != store.key and ref.target.identity and ref.relation == BELONGS_TO:
+            entries.add((ref.table, ref.column, ref.target.identity))
     unique_edges = list(dict.fromkeys(_merge_composites(edges, tables)))
     return MappedPlan(
-        datastore=store.key, secret=store.secret, kind=store.kind, region=store.region, tables=tables, edges=tuple(unique_edges),
-        entries=tuple(sorted(entries)), erase_order=ordering(tables, unique_edges).order,
+        datastore=store.key, secret=store.secret, kind=store.kind, region=store.region, tables=tables,
+        edges=tuple(unique_edges), entries=tuple(sorted(entries)), erase_order=ordering(tables, unique_edges).order,
+        unreachable=unreachable(tables, unique_edges, entries),
     )
 
 
@@ -152,9 +178,12 @@ def build_plans(session: Session, settings: Settings, *, reflect: bool = False) 
     Edges are the data map's references. SQL connectors add the reflected foreign keys (and recompute
     `erase_order` with them) when they open — `connector.plan` is the completed plan; `reflect=True` does that
     here already (reaching every SQL datastore; one that is down keeps its declared plan)."""
+    from privet.taxonomy.service import effective
+
     stores, datasets = _load(session)
     targets = _targets(datasets)
-    plans = [p for p in (_plan_for(store, datasets, targets) for store in stores) if holds_personal_data(p)]
+    taxonomy = effective(session)
+    plans = [p for p in (_plan_for(store, datasets, targets, taxonomy) for store in stores) if holds_personal_data(p)]
     return [_reflected(p, settings) for p in plans] if reflect else plans
 
 
@@ -165,5 +194,7 @@ def build_plan(session: Session, settings: Settings, key: str, *, reflect: bool 
     if store is None:
         raise NotFound(f"There is no datastore `{key}` in the applied data map",
                        "see `privet datamap export` for the datastores, or apply the data map first")
-    plan = _plan_for(store, datasets, _targets(datasets))
+    from privet.taxonomy.service import effective
+
+    plan = _plan_for(store, datasets, _targets(datasets), effective(session))
     return _reflected(plan, settings) if reflect else plan

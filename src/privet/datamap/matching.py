@@ -67,6 +67,18 @@ def values(mode: Match | str, given: Iterable[str], *, region: str = "") -> list
     return sorted(out)
 
 
+def fold(mode: Match | str, value: object) -> object:
+    """`expression` computed in Python on a value read from the database (which of several asks a row answers)."""
+    mode = Match(mode)
+    if not isinstance(value, str) or mode == Match.exact:
+        return value
+    if mode == Match.casefold:
+        return value.strip(" ").lower()
+    for noise in PHONE_NOISE:
+        value = value.replace(noise, "")
+    return value
+
+
 def index_statement(table: str, column: str, mode: Match | str, dialect: str) -> str | None:
     """The CREATE INDEX that serves lookups of `table.column` as matched (None: the dialect cannot index it)."""
     from sqlalchemy.dialects import mysql, postgresql, sqlite

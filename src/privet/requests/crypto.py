@@ -32,6 +32,11 @@ def output_context(step_id: str) -> str:
     return f"dsr:output:{step_id}"
 
 
+def intent_context(step_id: str) -> str:
+    """Context of a step's `intent_enc` (what its erasure or rectification is about to commit)."""
+    return f"dsr:intent:{step_id}"
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
         return str(value)
@@ -59,6 +64,16 @@ def decrypt_json(keyring: Keyring, blob: bytes | None, *, context: str) -> Any:
     return orjson.loads(keyring.decrypt(blob, context=context))
 
 
+def step_output(keyring: Keyring, step: Any) -> dict:
+    """What a fetch step stored: {"rows": {table: [row, ...]}, "reference": {...}, "links": [...],
+    "withheld": [...]} (empty parts when it stored none; an older step's bare {table: rows} is its rows)."""
+    stored = decrypt_json(keyring, step.output_enc, context=output_context(step.id)) or {}
+    if stored and "rows" not in stored:
+        stored = {"rows": stored}
+    return {"rows": stored.get("rows") or {}, "reference": stored.get("reference") or {},
+            "links": stored.get("links") or [], "withheld": stored.get("withheld") or []}
+
+
 def step_rows(keyring: Keyring, step: Any) -> dict[str, list[dict]]:
     """The rows a fetch step stored, {table: [row, ...]} ({} when it stored none)."""
-    return decrypt_json(keyring, step.output_enc, context=output_context(step.id)) or {}
+    return step_output(keyring, step)["rows"]

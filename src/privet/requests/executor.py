@@ -163,9 +163,12 @@ def step_finished(session: Session, keyring: Keyring, settings: Settings, step: 
     if step.status == "pending":  # a quiet fetch: its attempt is counted here, not before the call
         step.attempts, step.started_at = step.attempts + 1, step.started_at or utcnow()
     step.counts = {t: dict(c) for t, c in (result.counts or {}).items()}
-    step.retained = list(result.retained or [])
-    if result.rows and request.type in KEEP_ROWS:
-        step.output_enc = encrypt_json(keyring, result.rows, context=output_context(step.id))
+    # kept rows with their reasons, then the exceptions (rows left with personal data and no reason to keep it)
+    step.retained = [*(result.retained or []), *({**x, "kind": "exception"} for x in result.exceptions or [])]
+    step.intent_enc = None
+    output = result.output()
+    if request.type in KEEP_ROWS and any(output.values()):
+        step.output_enc = encrypt_json(keyring, output, context=output_context(step.id))
     if result.pending:
         step.status = "waiting"
     else:
@@ -217,21 +220,35 @@ def advance(session: Session, keyring: Keyring, settings: Settings, request: Dsr
 
         packaging.answer(session, keyring, settings, request, actor=actor, steps=steps)
     else:
-        finish(session, keyring, settings, request, actor=actor, result=proof(request, steps, settings))
+        result = proof(request, steps, settings)
+        if result["exceptions"] and settings.erasure_exceptions == "review" and request.status != "waiting":
+            request.status = "waiting"  # an officer decides; the person hears when it is completed
+            request.result = result
+            service.audit(session, request, "exceptions_review", actor=actor, exceptions=len(result["exceptions"]))
+        elif request.status != "waiting" or not result["exceptions"]:
+            finish(session, keyring, settings, request, actor=actor, result=result)
     session.flush()
 
 
 def proof(request: DsrRequest, steps: list[RequestStep], settings: Settings) -> dict:
-    """The erasure/rectification record: per-table counts, retained fields with reason and end date, the date
-    backups age out (P22), and which steps were resumed after an interruption. No personal values."""
+    """The erasure/rectification record: per-table counts of rows found, changed by each action and kept by
+    reason, retained fields with reason and end date, the exceptions (personal rows left without a reason to keep
+    them), the date backups age out (P22), and which steps were resumed after an interruption. No personal
+    values."""
     tables: dict[str, dict] = defaultdict(dict)
-    retained, resumed = [], []
+    retained, exceptions, resumed = [], [], []
     for step in steps:
         tables[step.datastore_key] = step.counts
-        retained += [{"datastore": step.datastore_key, **r} for r in step.retained]
+        for entry in step.retained or []:
+            kind = entry.get("kind")
+            if kind == "exception":
+                exceptions.append({"datastore": step.datastore_key,
+                                   **{k: v for k, v in entry.items() if k != "kind"}})
+            elif kind != "cannot_empty":
+                retained.append({"datastore": step.datastore_key, **entry})
         if step.last_error == INTERRUPTED:
             resumed.append(step.datastore_key)
-    out = {**(request.result or {}), "tables": dict(tables), "retained": retained}
+    out = {**(request.result or {}), "tables": dict(tables), "retained": retained, "exceptions": exceptions}
     if request.type in service.ERASURE_TYPES:
         out["backups_clear_by"] = (utcnow().date() + timedelta(days=settings.backup_retention_days)).isoformat()
     if resumed:
@@ -249,26 +266,41 @@ def finish(session: Session, keyring: Keyring, settings: Settings, request: DsrR
 
         close_subject(session, get_subject(session, request.subject_id), actor=actor,
                       reason=f"account closure {request.reference}")
-    request.status, request.completed_at = "completed", utcnow()
+    exceptions = (request.result or {}).get("exceptions") or result.get("exceptions") or []
+    request.status, request.completed_at = "completed_with_exceptions" if exceptions else "completed", utcnow()
     request.result = {**(request.result or {}), **result}
     session.flush()
-    service.audit(session, request, "completed", actor=actor,
-                  tables=sum(len(t) for t in result.get("tables", {}).values()),
-                  retained=len(result.get("retained", [])),
+    tables = result.get("tables", {}).values()
+    service.audit(session, request, request.status, actor=actor, tables=sum(len(t) for t in tables),
+                  changed=sum(changed(c) for t in tables for c in t.values()),
+                  retained=len(result.get("retained", [])), exceptions=len(exceptions),
                   backups_clear_by=service.day(result.get("backups_clear_by")))
     notify.queue(session, request, "completed", **summary(request.result))
 
 
-def _affected(counts: dict) -> int:
-    return int(counts.get("found", 0)) or sum(int(n) for n in counts.values())
+CHANGED = ("deleted", "updated", "rectified")  # counts of rows changed; `nulled`/`masked`/`hashed` split `updated`
+
+
+def changed(counts: dict) -> int:
+    """Rows a step changed in one table (never rows merely found)."""
+    return sum(int(counts.get(k, 0) or 0) for k in CHANGED)
 
 
 def summary(result: dict) -> dict:
-    """The "completed" message's values: rows per table, what was kept and why, when backups clear."""
-    counts: dict[str, object] = {f"{store}.{table}": _affected(c) for store, tables in result.get("tables", {}).items()
-                                 for table, c in tables.items()}
-    counts.update({f"{c['purpose']}": c["event"] for c in result.get("consent", []) if c.get("event")})
+    """The "completed" message's values: rows changed per table, consent changes, what was kept and why, what
+    could not be done and why, when backups clear. Counts are of rows changed, never of rows found."""
+    changes: dict[str, dict[str, int]] = {}
+    found = False
+    for store, tables in result.get("tables", {}).items():
+        for table, c in tables.items():
+            found = found or bool(int(c.get("found", 0) or 0))
+            done = {k: int(c[k]) for k in CHANGED if c.get(k)}
+            if done:
+                changes[f"{store}.{table}"] = done
+    consent = {c["purpose"]: c["event"] for c in result.get("consent", []) if c.get("event")}
     retained = [{"item": ".".join(str(r[k]) for k in ("datastore", "table", "field") if r.get(k)),
                  "reason": r.get("reason") or "", "until": r.get("until")} for r in result.get("retained", [])]
-    return {"counts": counts, "retained": retained, "backups_until": result.get("backups_clear_by"),
-            "outcome": result.get("outcome")}
+    exceptions = [{"item": f"{x.get('datastore', '')}.{x.get('table', '')}".strip("."), "reason": x.get("reason"),
+                   "rows": x.get("rows")} for x in result.get("exceptions", [])]
+    return {"changes": changes, "consent": consent, "found": found, "retained": retained, "exceptions": exceptions,
+            "backups_until": result.get("backups_clear_by"), "outcome": result.get("outcome")}

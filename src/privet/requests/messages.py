@@ -120,18 +120,33 @@ def _extended(p: _Parts) -> dict[str, str]:
             "previous_due": p("previous_due", previous=previous) if previous else ""}
 
 
+def _changes(p: _Parts, done: dict[str, int]) -> str:
+    return ", ".join(p(f"change_{kind}", count=n) for kind, n in done.items() if n and f"change_{kind}" in p.t["parts"])
+
+
 def _completed(p: _Parts) -> dict[str, str]:
     v = p.values
-    counts = v.get("counts") or {}
-    lines = [p("count_line", name=name, count=count) for name, count in counts.items()] or [p("no_counts")]
+    lines = [p("count_line", name=name, count=_changes(p, done)) for name, done in (v.get("changes") or {}).items()]
+    lines += [p("count_line", name=purpose, count=p.t["parts"].get(f"consent_{event}", event))
+              for purpose, event in (v.get("consent") or {}).items()]
+    if not lines:
+        lines = [p("nothing_changed") if v.get("found") else p("no_counts")]
     retained = []
     for item in v.get("retained") or []:
         until = format_date(item.get("until"), p.language)
         key = "retained_line" if until else "retained_line_open"
         retained.append(p(key, item=item.get("item", ""), reason=item.get("reason", ""), until=until))
+    exceptions = []
+    for item in v.get("exceptions") or []:
+        reason = p.t["parts"].get(f"exception_{item.get('reason')}", str(item.get("reason") or ""))
+        key = "exception_line" if item.get("rows") else "exception_line_open"
+        exceptions.append(p(key, item=item.get("item", ""), rows=item.get("rows"), reason=reason))
     backups = p.date("backups_until")
     return {"counts": "\n".join(lines),
             "retained": "\n".join(["", p("retained_intro"), *retained]) if retained else "",
+            "exceptions": "\n".join(["", p("exceptions_intro"), *exceptions]) if exceptions else "",
+            "outcome": p("subject_exceptions") if exceptions else p("subject_done"),
+            "headline": p("headline_exceptions") if exceptions else "",
             "backups": "\n" + p("backups", backups_until=backups) if backups else ""}
 
 

@@ -103,9 +103,9 @@ def _safe(name: str) -> str:
     return _UNSAFE_PATH.sub("_", name).strip("._") or "table"
 
 
-def csv_name(datastore: str, table: str) -> str:
-    """The path of a table's CSV inside the zip."""
-    return f"{_safe(datastore)}/{_safe(table)}.csv"
+def csv_name(datastore: str, table: str, folder: str = "") -> str:
+    """The path of a table's CSV inside the zip (reference data in a `reference/` folder of its datastore)."""
+    return f"{_safe(datastore)}/{_safe(folder) + '/' if folder else ''}{_safe(table)}.csv"
 
 
 def _when(value: object) -> str:
@@ -119,7 +119,7 @@ def _when(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _sections(rows: dict[str, dict[str, list[dict]]], explanation: dict) -> list[dict]:
+def _sections(rows: dict[str, dict[str, list[dict]]], explanation: dict, folder: str = "") -> list[dict]:
     """Per found table: where it belongs in the data map, its columns named by category, the rows to show."""
     known = {(ds["datastore"], t["name"]): (ds, t) for ds in explanation.get("datasets", []) for t in ds["tables"]}
     out = []
@@ -134,7 +134,7 @@ def _sections(rows: dict[str, dict[str, list[dict]]], explanation: dict) -> list
                         "table": table, "description": info.get("description"), "count": len(found),
                         "columns": [{"name": c, "label": labels.get(c)} for c in columns],
                         "rows": [[_cell(r.get(c)) for c in columns] for r in found[:HTML_ROWS]],
-                        "file": csv_name(store, table)})
+                        "file": csv_name(store, table, folder)})
     return out
 
 
@@ -147,7 +147,21 @@ def _environment():  # noqa: ANN202 - jinja2 is imported lazily
                        autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 
 
-def render_report(meta: dict, rows: dict[str, dict[str, list[dict]]], explanation: dict, lang: str) -> str:
+def _extras_view(extras: dict, explanation: dict, lang: str) -> dict:
+    """The report's parts beyond the person's rows: withheld fields, links named, reference data, unsearched."""
+    taxonomy = default_taxonomy()
+    withheld = [{**w, "label": taxonomy.label("categories", w.get("category") or "", lang)}
+                for w in extras.get("withheld", [])]
+    links = [{**link, "columns": ", ".join(link.get("columns", [])), "count": len(link.get("keys", [])),
+              "shown": ", ".join("/".join(str(v) for v in key) for key in link.get("keys", [])[:20])
+              + (" …" if len(link.get("keys", [])) > 20 else "")} for link in extras.get("links", [])]
+    reference = _sections(extras.get("reference", {}), explanation, folder="reference")
+    return {"withheld": withheld, "links": links, "reference": reference,
+            "unsearched": extras.get("unsearched", [])}
+
+
+def render_report(meta: dict, rows: dict[str, dict[str, list[dict]]], explanation: dict, lang: str,
+                  extras: dict | None = None) -> str:
     """The human-readable report.html in `lang`."""
     t = texts(lang)
     sections = _sections(rows, explanation)
@@ -160,23 +174,32 @@ def render_report(meta: dict, rows: dict[str, dict[str, list[dict]]], explanatio
         received=_when(meta.get("received_at")), generated=_when(meta.get("generated_at") or utcnow()),
         identity=default_taxonomy().label("identity_types", meta["identity_type"], lang)
         if meta.get("identity_type") else None,
-        total=sum(s["count"] for s in sections), html_rows=HTML_ROWS)
+        total=sum(s["count"] for s in sections), html_rows=HTML_ROWS, extra=_extras_view(extras or {}, explanation,
+                                                                                         lang))
 
 
-def build_zip(meta: dict, rows: dict[str, dict[str, list[dict]]], explanation: dict, language_code: str) -> bytes:
+def build_zip(meta: dict, rows: dict[str, dict[str, list[dict]]], explanation: dict, language_code: str,
+              extras: dict | None = None) -> bytes:
     """The package: data.json, one CSV per datastore table, report.html and README.txt.
 
     `meta` describes the request (reference, type, received_at, generated_at, identity_type; optional
-    organisation, agent) and must not hold identity values; `rows` is {datastore: {table: [row, ...]}}.
+    organisation, agent) and must not hold identity values; `rows` is {datastore: {table: [row, ...]}}, the
+    person's own rows. `extras` may add `withheld` (fields held but never shown: credentials), `links` (other
+    people's or shared rows the person's rows point at, named by table and key), `reference` (non-personal rows
+    pointed at, {datastore: {table: rows}}) and `unsearched` (tables no identity reaches).
     No rows at all gives an honest empty package, not an error."""
+    extras = extras or {}
     lang = language(language_code)
     t = texts(lang)
     generated = meta.get("generated_at") or utcnow()
     meta = {**meta, "generated_at": generated}
     counts = {store: {table: len(found) for table, found in tables.items()} for store, tables in rows.items()}
     total = sum(n for tables in counts.values() for n in tables.values())
-    document = {"format": FORMAT, "version": 1, "language": lang, "request": _plain(meta),
-                "summary": {"rows": total, "tables": counts}, "data": _plain(rows), "explanation": explanation}
+    document = {"format": FORMAT, "version": 2, "language": lang, "request": _plain(meta),
+                "summary": {"rows": total, "tables": counts}, "data": _plain(rows),
+                "withheld": extras.get("withheld", []), "links": _plain(extras.get("links", [])),
+                "reference": _plain(extras.get("reference", {})), "not_searched": extras.get("unsearched", []),
+                "explanation": explanation}
     organisation = meta.get("organisation") or (explanation.get("organisation") or {}).get("name") or ""
     readme = t["readme"].format(reference=meta.get("reference", ""), organisation=organisation,
                                 generated_at=_when(generated))
@@ -185,9 +208,11 @@ def build_zip(meta: dict, rows: dict[str, dict[str, list[dict]]], explanation: d
     moment = generated if isinstance(generated, datetime) else utcnow()
     stamp = (max(moment.year, 1980), moment.month, moment.day, moment.hour, moment.minute, moment.second)
     files = [("README.txt", readme.replace("\n", "\r\n").encode("utf-8-sig")),
-             ("report.html", render_report(meta, rows, explanation, lang).encode()),
+             ("report.html", render_report(meta, rows, explanation, lang, extras).encode()),
              ("data.json", _json_document(document))]
     files += [(csv_name(store, table), _csv(found)) for store, tables in rows.items()
+              for table, found in tables.items() if found]
+    files += [(csv_name(store, table, "reference"), _csv(found)) for store, tables in extras.get("reference", {}).items()
               for table, found in tables.items() if found]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

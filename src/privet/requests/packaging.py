@@ -16,7 +16,7 @@ from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict
 from privet.requests import executor, service
-from privet.requests.crypto import step_rows
+from privet.requests.crypto import step_output
 from privet.requests.models import AccessPackage, DsrRequest, RequestStep
 from privet.settings import Settings
 
@@ -26,6 +26,22 @@ log = logging.getLogger("privet.requests")
 def found_counts(steps: list[RequestStep]) -> dict[str, dict[str, int]]:
     """{datastore: {table: rows found}} from the steps' counts."""
     return {s.datastore_key: {t: int(c.get("found", 0)) for t, c in (s.counts or {}).items()} for s in steps}
+
+
+def unsearched(session: Session, settings: Settings, steps: list[RequestStep]) -> list[dict]:
+    """Tables of the searched datastores that hold personal data no identity reaches (said in the package)."""
+    from privet.requests.runner import plan_for
+
+    out = []
+    for step in steps:
+        if step.connector in ("http", "manual"):
+            continue
+        try:
+            plan = plan_for(session, settings, step.datastore_key)
+        except Exception:  # noqa: BLE001 - the datastore left the data map since: nothing to say about it
+            continue
+        out += [{"datastore": step.datastore_key, "table": t} for t in plan.unreachable]
+    return out
 
 
 def meta_of(session: Session, request: DsrRequest) -> dict:
@@ -51,10 +67,15 @@ def build(session: Session, keyring: Keyring, settings: Settings, request: DsrRe
 
     steps = steps if steps is not None else executor.fresh_steps(session, request)
     found = found_counts(steps)
-    rows = ({s.datastore_key: step_rows(keyring, s) for s in steps if s.output_enc}
-            if request.type in executor.KEEP_ROWS else {})
+    outputs = ({s.datastore_key: step_output(keyring, s) for s in steps if s.output_enc}
+               if request.type in executor.KEEP_ROWS else {})
+    rows = {store: out["rows"] for store, out in outputs.items()}
+    extras = {"reference": {store: out["reference"] for store, out in outputs.items() if out["reference"]},
+              "links": [{"datastore": store, **link} for store, out in outputs.items() for link in out["links"]],
+              "withheld": [{"datastore": store, **w} for store, out in outputs.items() for w in out["withheld"]],
+              "unsearched": unsearched(session, settings, steps)}
     explanation = explain(session, found, request.language)
-    data = build_zip(meta_of(session, request), rows, explanation, request.language)
+    data = build_zip(meta_of(session, request), rows, explanation, request.language, extras)
     package, token = store_package(session, keyring, settings, request, data, actor=actor)
     first = request.status != "completed"
     request.status, request.completed_at = "completed", request.completed_at or utcnow()

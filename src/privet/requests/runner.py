@@ -1,10 +1,16 @@
 """One step's job: mark it running, call the datastore's connector outside Privet's transaction, record the outcome.
 
 Resumable at every boundary: a step already done is skipped; a step found `running` was interrupted (its worker
-died, or the process was killed after the connector committed) and runs again — erasure is idempotent — with the
-interruption written on the step so the request's proof says it was resumed. A failed attempt records the
-datastore and the error class and raises, so the job runtime retries it with back-off; the last attempt fails the
-step and the request, naming the datastore.
+died, or the process was killed after the connector committed) and is taken up again, with the interruption written
+on the step so the request's proof says it was resumed. An erasure or rectification writes its intent — the counts
+it is about to commit and the rows' expected state, encrypted — to the step *before* the company's transaction
+commits; a resumed step whose intent the datastore already holds (`Connector.confirm`) records those counts instead
+of running again (a second run would find nothing left and report zeros); otherwise it runs again (erasure is
+idempotent). A failed attempt records the datastore and the error class and raises, so the job runtime retries it
+with back-off; the last attempt fails the step and the request, naming the datastore. An error no retry can fix (a
+table or column the data map names is gone, a correction that does not fit its column) is not retried: an
+erasure's step fails at once, a rectification's becomes a manual task for an officer, who can reveal the requested
+values (audited) and make the correction by hand.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ from sqlalchemy.orm import Session
 
 from privet.connectors.base import ConnectorError, DatastorePlan, StepResult
 from privet.kit.clock import utcnow
+from privet.kit.errors import InvalidInput, PrivetError
 from privet.requests import executor, holds, service
-from privet.requests.crypto import decrypt_json, details_context
+from privet.requests.crypto import decrypt_json, details_context, encrypt_json, intent_context
 from privet.requests.models import RequestStep
 
 log = logging.getLogger("privet.requests")
@@ -150,11 +157,61 @@ def _runnable(step: RequestStep | None) -> bool:
             and step.request.status in RUNNABLE_REQUEST)  # nor refused or completed meanwhile
 
 
+def _write_intent(ctx, step_id: str, result: StepResult, expected: dict) -> None:  # noqa: ANN001
+    """Record, before the company's commit, what that commit will change; refuse (and so roll the company's
+    transaction back) when the step is no longer this attempt's to finish (refused meanwhile, taken over)."""
+    with ctx.session() as session:
+        step = session.get(RequestStep, step_id)
+        if step is None or step.status != "running" or step.request.status not in RUNNABLE_REQUEST:
+            raise ConnectorError("the step was stopped while it ran; nothing was committed")
+        payload = {"result": {"counts": result.counts, "retained": result.retained, "exceptions": result.exceptions},
+                   "expected": expected}
+        step.intent_enc = encrypt_json(ctx.keyring, payload, context=intent_context(step_id))
+
+
+def _intent(ctx, step: RequestStep) -> dict | None:  # noqa: ANN001
+    return decrypt_json(ctx.keyring, step.intent_enc, context=intent_context(step.id)) if step.intent_enc else None
+
+
+def _recover(ctx, step_id: str) -> bool:  # noqa: ANN001
+    """An interrupted step whose intent the datastore already holds: record the intent's counts as its result.
+    True when recovered; False when the step must run (again)."""
+    with ctx.session(write=False) as session:
+        step = session.get(RequestStep, step_id)
+        if not _runnable(step) or step.status != "running" or not step.intent_enc:
+            return False
+        intent, plan = _intent(ctx, step), plan_for(session, ctx.settings, step.datastore_key)
+    from privet.connectors.registry import open_connector
+
+    try:
+        with open_connector(plan, ctx.settings) as connector:
+            committed = connector.confirm(intent["expected"])
+    except ConnectorError:
+        return False  # cannot tell now: the step runs again, which is safe (erasure is idempotent)
+    with ctx.session(last=committed is True) as session:
+        step = session.get(RequestStep, step_id)
+        if not _runnable(step) or step.status != "running":
+            return False
+        if committed is not True:
+            step.intent_enc = None
+            return False
+        step.last_error, step.attempts = executor.INTERRUPTED, step.attempts + 1
+        service.audit(session, step.request, "step_resumed", actor=ACTOR, datastore=step.datastore_key,
+                      attempt=step.attempts, committed_before_interruption=True)
+        found = intent["result"]
+        executor.step_finished(session, ctx.keyring, ctx.settings, step,
+                               StepResult(counts=found["counts"], retained=found["retained"],
+                                          exceptions=found["exceptions"]), actor=ACTOR)
+    return True
+
+
 def _call(ctx, work: Work) -> StepResult:  # noqa: ANN001
     """Run the step against its datastore (no Privet transaction is open meanwhile)."""
     from privet.connectors.registry import open_connector
 
     with open_connector(work.plan, ctx.settings) as connector:
+        if work.action in ("erase", "rectify"):
+            connector.before_commit = lambda result, expected: _write_intent(ctx, work.step_id, result, expected)
         if work.plan.kind == "http":
             from privet.connectors.http import callback_url
 
@@ -169,10 +226,36 @@ def _call(ctx, work: Work) -> StepResult:  # noqa: ANN001
 
 
 def _describe(exc: BaseException) -> str:
-    """The error for the step record: a connector's message names the datastore, never values; others: the class."""
-    if isinstance(exc, ConnectorError):
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+    """The error for the step record: a connector's message names the datastore, never values; a refused value
+    names the column, never the value; others: the class."""
+    if isinstance(exc, (ConnectorError, PrivetError)):
+        text = exc.detail if isinstance(exc, PrivetError) else str(exc)
+        hint = f" ({exc.hint})" if isinstance(exc, PrivetError) and exc.hint else ""
+        return f"{type(exc).__name__}: {(text.splitlines()[0] + hint)[:300]}"
     return type(exc).__name__
+
+
+def permanent(exc: BaseException) -> bool:
+    """An error no retry can fix: the data map and the database disagree, or a value does not fit."""
+    return bool(getattr(exc, "permanent", False)) or isinstance(exc, InvalidInput)
+
+
+def _hand_over(ctx, step_id: str, error: str) -> None:  # noqa: ANN001
+    """A correction Privet cannot write: a manual task for an officer (who can reveal the requested values)."""
+    from privet.requests.manual import create_task
+
+    with ctx.session(last=True) as session:
+        step = session.get(RequestStep, step_id)
+        request = step.request
+        step.last_error = f"{step.datastore_key}: {error}"[:500]
+        create_task(session, step, assignee=request.assignee, due_on=service.effective_due(request),
+                    instructions=f"The correction of request {request.reference} in {step.datastore_key} could "
+                                 f"not be written automatically: {error}. Reveal the requested values, make the "
+                                 "correction by hand, then complete this task with the rows corrected per table.",
+                    actor=ACTOR)
+        service.audit(session, request, "step_handed_over", actor=ACTOR, datastore=step.datastore_key,
+                      error=error[:200])
+        executor.advance(session, ctx.keyring, ctx.settings, service.lock(session, request), actor=ACTOR)
 
 
 def run_step(ctx, step_id: str) -> None:  # noqa: ANN001 - privet.jobs.service.JobContext
@@ -189,6 +272,8 @@ def run_step(ctx, step_id: str) -> None:  # noqa: ANN001 - privet.jobs.service.J
                 work = _gather(ctx, session, step)
             except Exception as exc:  # noqa: BLE001 - e.g. the plan cannot be built: a failed attempt like any other
                 failure = exc
+    if not quiet and _recover(ctx, step_id):
+        return
     if not quiet:
         with ctx.session() as session:
             step = session.get(RequestStep, step_id)
@@ -209,9 +294,15 @@ def run_step(ctx, step_id: str) -> None:  # noqa: ANN001 - privet.jobs.service.J
     if failure is not None:
         log.warning("request step %s (%s) attempt %d failed: %s", step_id, work.datastore if work else "-",
                     ctx.attempt, type(failure).__name__)
-        with ctx.session() as session:
+        final = ctx.final_attempt or permanent(failure)
+        if permanent(failure) and work is not None and work.action == "rectify":
+            _hand_over(ctx, step_id, _describe(failure))
+            return
+        with ctx.session(last=final and permanent(failure)) as session:
             step = session.get(RequestStep, step_id)
-            executor.step_failed(session, step, _describe(failure), final=ctx.final_attempt, actor=ACTOR)
+            executor.step_failed(session, step, _describe(failure), final=final, actor=ACTOR)
+        if permanent(failure):
+            return  # recorded as failed; retrying cannot help
         raise failure
     with ctx.session(last=True) as session:
         executor.step_finished(session, ctx.keyring, ctx.settings, session.get(RequestStep, step_id), result,

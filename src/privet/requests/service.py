@@ -25,7 +25,8 @@ OBJECT = "dsr_request"
 OPEN = ("unverified", "pending_approval", "running", "waiting", "failed")
 # Verified and not finished: the deadline clock is running.
 ACTIVE = ("pending_approval", "running", "waiting", "failed")
-FINISHED = ("completed", "refused", "expired")
+FINISHED = ("completed", "completed_with_exceptions", "refused", "expired")
+DONE = ("completed", "completed_with_exceptions")  # carried out (with exceptions: what was not is said)
 # Types answered with a download (a package); erasure-like types change the company's datastores.
 PACKAGE_TYPES = ("access", "portability", "explanation")
 ERASURE_TYPES = ("erasure", "closure")

@@ -18,10 +18,13 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from privet.connectors.base import Connector, ConnectorError, DatastorePlan, StepResult, register
 from privet.connectors.sql import engines
+from privet.connectors.sql.erase import Expected
 from privet.connectors.sql.erase import erase as erase_rows
-from privet.connectors.sql.rectify import prepare, rectify as rectify_rows
+from privet.connectors.sql.intent import expected_json, observed
+from privet.connectors.sql.output import fetched
+from privet.connectors.sql.rectify import prepare
+from privet.connectors.sql.rectify import rectify as rectify_rows
 from privet.connectors.sql.schema import Layout, forget, layout_for
-from privet.connectors.sql.values import jsonable
 from privet.connectors.sql.walk import find
 from privet.settings import Settings
 
@@ -121,34 +124,47 @@ class SqlConnector(Connector):
         self._run("connection test", lambda conn, _l: conn.execute(text("SELECT 1")).scalar_one(), write=False)
 
     def fetch(self, identities: dict[str, list[str]]) -> StepResult:
-        """The subject's rows (declared fields and keys only) and the personal rows they refer to."""
+        """The subject's rows (declared fields and keys only; never values of undisclosed categories), the
+        non-personal rows they point at, and the other people's rows they point at, named by table and key."""
         def work(conn: Connection, layout: Layout) -> StepResult:
-            found = find(conn, layout, identities)
-            result = StepResult()
-            for name, tl in layout.tables.items():
-                rows = found.rows.get(name, {})
-                result.counts[name] = {"found": len(rows)}
-                if rows:
-                    columns = list(dict.fromkeys([*tl.key, *tl.declared]))
-                    result.rows[name] = [{c: jsonable(row.get(c)) for c in columns} for row in rows.values()]
-            return result
+            return fetched(layout, find(conn, layout, identities, access=True))
         return self._run("fetch", work, write=False)
+
+    def _commit_hook(self, result: StepResult, expected: Expected) -> None:
+        if self.before_commit is not None:
+            self.before_commit(result, expected_json(self.layout(), expected))
 
     def erase(self, identities: dict[str, list[str]], *, retain_from: date) -> StepResult:
         """Apply every field's erasure action to the subject's rows in one transaction."""
         def work(conn: Connection, layout: Layout) -> StepResult:
-            return erase_rows(conn, layout, find(conn, layout, identities), retain_from=retain_from,
-                              hash_key=self.hash_key)
+            result, expected = erase_rows(conn, layout, find(conn, layout, identities), retain_from=retain_from,
+                                          hash_key=self.hash_key)
+            self._commit_hook(result, expected)
+            return result
         return self._run("erasure", work, write=True)
 
-    def rectify(self, identities: dict[str, list[str]], changes: dict[str, str]) -> StepResult:
+    def rectify(self, identities: dict[str, list[str]], changes: dict[str, object]) -> StepResult:
         """Set every field of each corrected category on the subject's rows (validated before any write)."""
         layout = self.layout()
+        layout.check()
         updates = prepare(layout, changes)
 
         def work(conn: Connection, layout: Layout) -> StepResult:
-            return rectify_rows(conn, layout, find(conn, layout, identities), updates)
+            result, expected = rectify_rows(conn, layout, find(conn, layout, identities), updates)
+            self._commit_hook(result, expected)
+            return result
         return self._run("rectification", work, write=True)
+
+    def check_changes(self, changes: dict[str, object]) -> None:
+        """InvalidInput when a correction cannot fit this datastore's columns (type, length, parts): checked when
+        the request is filed, so a value that can never be written is refused before anything runs."""
+        layout = self.layout()
+        layout.check()
+        prepare(layout, changes)
+
+    def confirm(self, expected: dict) -> bool:
+        """Whether the database holds the state an interrupted erasure or rectification was about to commit."""
+        return self._run("confirmation", lambda conn, layout: observed(conn, layout, expected), write=False)
 
 
 @register

@@ -1,8 +1,10 @@
-"""Rectification of a subject's rows: every field of a corrected category gets the new value, in one transaction.
+"""Rectification of a subject's rows: every field of a corrected category gets its new value, in one transaction.
 
-Values are validated and converted for each column before the first statement, so a value that does not fit
-(too long, not a date) changes nothing. Key and reference columns are not rectified: changing them would
-re-link rows rather than correct a value.
+A column declared as one part of a structured value (`part: postcode`) gets that part only; a column holding the
+whole value gets the parts joined (`privet.connectors.changes`). Values are validated and converted for each column
+before the first statement — when the request is filed, through `SqlConnector.check_changes`, and again before
+writing — so a value that does not fit (too long, not a date) is refused naming the table and column and changes
+nothing. Key and reference columns are not rectified: changing them would re-link rows rather than correct a value.
 """
 
 from __future__ import annotations
@@ -10,12 +12,19 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from privet.connectors.base import StepResult
-from privet.connectors.changes import check_value, identity_kind
-from privet.connectors.sql.erase import update_rows
+from privet.connectors.changes import check_parts, check_value, identity_kind, joined, parts_of
+from privet.connectors.sql.erase import Expected, update_rows
 from privet.connectors.sql.schema import Layout
 from privet.connectors.sql.values import coerce
-from privet.connectors.sql.walk import Found
+from privet.connectors.sql.walk import Found, selected_columns
 from privet.kit.errors import InvalidInput, Problem
+
+
+def _column_value(value: str | dict[str, str], part: str | None) -> str | None:
+    """What one column gets: its part, the whole (parts joined), or None (a part the person did not give)."""
+    if isinstance(value, dict):
+        return value.get(part) if part else joined(value)
+    return value
 
 
 def prepare(layout: Layout, changes: dict[str, object]) -> dict[str, dict[str, object]]:
@@ -28,6 +37,8 @@ def prepare(layout: Layout, changes: dict[str, object]) -> dict[str, dict[str, o
     plan = layout.plan
     values = {c: check_value(c, v, identity_kind(c, [plan]), plan.region) for c, v in changes.items()
               if any(f.category == c for t in plan.tables.values() for f in t.fields)}
+    for category, value in values.items():
+        check_parts(category, value, parts_of(category, [plan]))
     out: dict[str, dict[str, object]] = {}
     for name, tl in layout.tables.items():
         links = {c for e in plan.edges if name in (e.child, e.parent)
@@ -35,28 +46,33 @@ def prepare(layout: Layout, changes: dict[str, object]) -> dict[str, dict[str, o
         for f in tl.spec.fields:
             if f.category not in values or f.name not in tl.table.c:
                 continue
-            where = f"changes.{f.category}"
+            where = f"changes.{f.category}" + (f".{f.part}" if f.part else "")
             if f.name in tl.key or f.name in links:
                 raise InvalidInput("A key column cannot be rectified", f"`{name}.{f.name}` links records; "
                                    "correct it in the application that owns it", [Problem("key column", where)])
+            value = _column_value(values[f.category], f.part)
+            if value is None:
+                continue
             try:
-                out.setdefault(name, {})[f.name] = coerce(values[f.category], tl.table.c[f.name].type)
+                out.setdefault(name, {})[f.name] = coerce(value, tl.table.c[f.name].type)
             except (ValueError, TypeError, ArithmeticError) as exc:
                 hint = f"`{name}.{f.name}` needs {exc}"
-                raise InvalidInput("The new value does not fit a column", hint, [Problem("does not fit", where,
-                                                                                          hint)]) from None
+                raise InvalidInput(f"The new value does not fit column {name}.{f.name}", hint,
+                                   [Problem("does not fit", where, hint)]) from None
     return out
 
 
-def rectify(conn: Connection, layout: Layout, found: Found, updates: dict[str, dict[str, object]]) -> StepResult:
-    """Write the prepared values on the subject's own rows (only where they differ)."""
-    result = StepResult()
+def rectify(conn: Connection, layout: Layout, found: Found, updates: dict[str, dict[str, object]]
+            ) -> tuple[StepResult, Expected]:
+    """Write the prepared values on the subject's own rows (only where they differ); counts are rows changed."""
+    result, expected = StepResult(), Expected()
     for name in layout.tables:
         rows = found.owned_rows(name)
         columns = updates.get(name, {})
         changes = {k: {c: v for c, v in columns.items() if row[c] != v} for k, row in rows.items()}
         changed = {k: v for k, v in changes.items() if v}
         if changed:
-            update_rows(conn, layout.tables[name], changed)
+            update_rows(conn, layout.tables[name], changed, selected_columns(layout, name))
+            expected.updated[name].update(changed)
         result.counts[name] = {"found": len(rows), "rectified": len(changed)}
-    return result
+    return result, expected

@@ -13,18 +13,31 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Connection, MetaData, Table, inspect
+from sqlalchemy import Column, Connection, MetaData, Table, inspect, text
 from sqlalchemy.exc import NoSuchTableError
 
-from privet.connectors.base import DatastorePlan, Edge, TableSpec
-from privet.connectors.graph import Ordering, ordering
+from privet.connectors.base import BELONGS_TO, ConnectorError, DatastorePlan, Edge, TableSpec
+from privet.connectors.graph import Ordering, ordering, unreachable
 from privet.connectors.sql.values import is_text
 
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300.0
 CACHE_ENTRIES = 64
-_LOWER_INDEX = re.compile(r'^lower\(\(?"?(\w+)"?\)?(::[\w ]+)?\)$', re.IGNORECASE)
+# a partitioned table's partitions (PostgreSQL declarative partitioning, nested levels included)
+_PARTITIONS = text("""
+    WITH RECURSIVE parts(root_schema, root, schema, name) AS (
+        SELECT pn.nspname, p.relname, cn.nspname, c.relname
+        FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_class c ON c.oid = i.inhrelid
+        JOIN pg_namespace pn ON pn.oid = p.relnamespace JOIN pg_namespace cn ON cn.oid = c.relnamespace
+        WHERE p.relkind = 'p'
+      UNION
+        SELECT parts.root_schema, parts.root, cn.nspname, c.relname
+        FROM parts JOIN pg_namespace pn ON pn.nspname = parts.schema
+        JOIN pg_class p ON p.relname = parts.name AND p.relnamespace = pn.oid
+        JOIN pg_inherits i ON i.inhparent = p.oid JOIN pg_class c ON c.oid = i.inhrelid
+        JOIN pg_namespace cn ON cn.oid = c.relnamespace)
+    SELECT root_schema, root, schema, name FROM parts""")
 
 
 @dataclass(frozen=True)
@@ -35,7 +48,6 @@ class TableLayout:
     table: Table  # every reflected column, with its type
     key: tuple[str, ...]  # primary key (declared, else reflected); () when the table has none
     personal: bool  # some declared field has a data category
-    folded: frozenset[str] = frozenset()  # columns with an index on lower(column): case-blind lookups are cheap
 
     def column(self, name: str) -> Column | None:
         return self.table.c.get(name)
@@ -62,14 +74,34 @@ class Layout:
     tables: dict[str, TableLayout]
     ordering: Ordering
     missing: tuple[str, ...]  # declared tables the database does not have
+    missing_columns: tuple[tuple[str, str], ...] = ()  # (table, column) declared but not in the database
+
+    def check(self) -> None:
+        """ConnectorError naming what the data map declares and the database lacks (it changed since the map was
+        applied): nothing may run on a guess of where the person's data went."""
+        gone = [f"table `{t}`" for t in self.missing] + [f"column `{t}.{c}`" for t, c in self.missing_columns]
+        if gone:
+            raise SchemaMismatch(f"Datastore `{self.plan.datastore}` has no {', '.join(gone[:5])}"
+                                 f"{' and more' if len(gone) > 5 else ''}, which the data map declares: fix the data "
+                                 "map (privet datamap scaffold shows the database as it is now) or the database")
 
     def down(self, table: str) -> list[Edge]:
         """Edges whose parent is `table` (other tables refer to it), self-references excluded."""
         return [e for e in self.plan.edges if e.parent == table and e.child != table and e.child in self.tables]
 
+    def self_edges(self, table: str) -> list[Edge]:
+        """Edges from `table` to itself (`customers.referred_by`): never walked, only named."""
+        return [e for e in self.plan.edges if e.parent == table and e.child == table]
+
     def up(self, table: str) -> list[Edge]:
         """Edges whose child is `table` (it refers to others), self-references excluded."""
         return [e for e in self.plan.edges if e.child == table and e.parent != table and e.parent in self.tables]
+
+
+class SchemaMismatch(ConnectorError):
+    """The database no longer has a table or column the data map declares; retrying cannot help."""
+
+    permanent = True
 
 
 _CACHE: OrderedDict[tuple[str, str], tuple[float, Layout]] = OrderedDict()
@@ -81,15 +113,19 @@ def _split(name: str) -> tuple[str | None, str]:
     return (schema or None), table
 
 
-def _folded(inspector, name: str, schema: str | None) -> frozenset[str]:  # noqa: ANN001
-    """Columns indexed as `lower(column)` (PostgreSQL expression indexes)."""
-    out = set()
-    for index in inspector.get_indexes(name, schema=schema):
-        for expression in index.get("expressions") or ():
-            match = _LOWER_INDEX.match(expression or "")
-            if match:
-                out.add(match.group(1))
-    return frozenset(out)
+def partitions(conn: Connection) -> dict[tuple[str | None, str], list[tuple[str, str]]]:
+    """PostgreSQL: {(schema, partitioned table): [(schema, partition), ...]} (empty elsewhere). A partitioned
+    table is one table to Privet: queries on it reach every partition, and the foreign keys declared on any
+    partition are references of the table."""
+    if conn.dialect.name != "postgresql":
+        return {}
+    out: dict[tuple[str | None, str], list[tuple[str, str]]] = {}
+    default = conn.dialect.default_schema_name
+    for root_schema, root, schema, name in conn.execute(_PARTITIONS):
+        out.setdefault((root_schema, root), []).append((schema, name))
+        if root_schema == default:
+            out.setdefault((None, root), []).append((schema, name))
+    return out
 
 
 def _reflect(conn: Connection, plan: DatastorePlan) -> tuple[dict[str, Table], list[Edge], list[str]]:
@@ -98,6 +134,8 @@ def _reflect(conn: Connection, plan: DatastorePlan) -> tuple[dict[str, Table], l
     tables: dict[str, Table] = {}
     missing: list[str] = []
     names = {_split(n): n for n in plan.tables}
+    parts = partitions(conn)
+    owner = {part: root for root, members in parts.items() for part in members}
     edges: list[Edge] = []
     for name in plan.tables:
         schema, short = _split(name)
@@ -106,32 +144,35 @@ def _reflect(conn: Connection, plan: DatastorePlan) -> tuple[dict[str, Table], l
         except NoSuchTableError:
             missing.append(name)
             continue
-        for fk in inspector.get_foreign_keys(short, schema=schema):
-            referred_schema, referred = fk.get("referred_schema"), fk["referred_table"]
-            target = names.get((referred_schema, referred))
-            if target is None and referred_schema in (None, schema):  # same schema, named with or without it
-                target = names.get((schema, referred)) or names.get((None, referred))
-            if target and fk["constrained_columns"]:
-                edges.append(Edge(name, tuple(fk["constrained_columns"]), target, tuple(fk["referred_columns"]),
-                                  declared=False))
+        sources = [(schema, short), *parts.get((schema, short), ())]
+        for where, table in sources:
+            for fk in inspector.get_foreign_keys(table, schema=where):
+                referred_schema, referred = fk.get("referred_schema"), fk["referred_table"]
+                referred_schema, referred = owner.get((referred_schema or where or conn.dialect.default_schema_name,
+                                                       referred), (referred_schema, referred))
+                target = names.get((referred_schema, referred))
+                if target is None and referred_schema in (None, schema, where):  # same schema, with or without it
+                    target = names.get((schema, referred)) or names.get((None, referred))
+                if target and fk["constrained_columns"]:
+                    edges.append(Edge(name, tuple(fk["constrained_columns"]), target,
+                                      tuple(fk["referred_columns"]), declared=False))
     if missing:
         log.warning("datastore %s lacks declared tables: %s", plan.datastore, ", ".join(missing))
-    return tables, edges, missing
+    return tables, list(dict.fromkeys(edges)), missing
 
 
-def _folds(conn: Connection, tables: dict[str, Table]) -> dict[str, frozenset[str]]:
-    if conn.dialect.name != "postgresql":
-        return {}  # MySQL collations already ignore case; SQLite columns declared NOCASE compare that way
-    inspector = inspect(conn)
-    return {name: _folded(inspector, t.name, t.schema) for name, t in tables.items()}
+def _pairs(e: Edge) -> set[tuple[str, str, str, str]]:
+    return {(e.child, c, e.parent, p) for c, p in zip(e.child_columns, e.parent_columns)}
 
 
 def _merge(declared: tuple[Edge, ...], reflected: list[Edge]) -> tuple[Edge, ...]:
-    """Declared edges plus reflected ones; a declared edge that repeats (part of) a foreign key is dropped."""
-    covered = {(e.child, c, e.parent, p) for e in reflected for c, p in zip(e.child_columns, e.parent_columns)}
-    out = [e for e in declared
-           if not all((e.child, c, e.parent, p) in covered for c, p in zip(e.child_columns, e.parent_columns))]
-    out.extend(reflected)
+    """Declared edges plus reflected ones; a declared edge that repeats (part of) a foreign key is dropped, and the
+    foreign key takes its relation (a key the data map does not mention is belongs_to)."""
+    covered = set().union(*(_pairs(e) for e in reflected)) if reflected else set()
+    out = [e for e in declared if not _pairs(e) <= covered]
+    for r in reflected:
+        said = next((e for e in declared if _pairs(e) <= _pairs(r)), None)
+        out.append(dataclasses.replace(r, relation=said.relation if said else BELONGS_TO))
     return tuple(dict.fromkeys(out))
 
 
@@ -147,17 +188,19 @@ def complete_plan(conn: Connection, plan: DatastorePlan) -> Layout:
     edges = tuple(e for e in _merge(plan.edges, reflected) if e.child in tables and e.parent in tables
                   and all(c in tables[e.child].c for c in e.child_columns)
                   and all(c in tables[e.parent].c for c in e.parent_columns))
-    folds = _folds(conn, tables)
     layouts = {name: TableLayout(specs[name], table, specs[name].primary_key,
-                                 any(f.category for f in specs[name].fields), folds.get(name, frozenset()))
+                                 any(f.category for f in specs[name].fields))
                for name, table in tables.items()}
+    gone = tuple((name, f.name) for name, table in tables.items() for f in specs[name].fields
+                 if f.name not in table.c)
 
     def nullable(edge: Edge) -> bool:
         return all(layouts[edge.child].nullable(c) for c in edge.child_columns)
 
     order = ordering(tables, edges, nullable)
-    completed = dataclasses.replace(plan, tables=specs, edges=edges, erase_order=order.order)
-    return Layout(completed, layouts, order, tuple(missing))
+    completed = dataclasses.replace(plan, tables=specs, edges=edges, erase_order=order.order,
+                                    unreachable=unreachable(specs, edges, plan.entries))
+    return Layout(completed, layouts, order, tuple(missing), gone)
 
 
 def layout_for(conn: Connection, url: str, plan: DatastorePlan) -> Layout:

@@ -1,13 +1,20 @@
 """Finding a subject's rows in one datastore: start at the identity columns, then follow references level by level.
 
-Rows the subject owns are those matched by an identity and, transitively, rows that refer to an owned row
-(parent → children: orders of a customer, lines of those orders). Rows an owned row refers to are shown too when
-their table holds personal data (the address an order ships to, the organisation a customer belongs to), but
-nothing is followed down from them: the organisation's other members are other people. A table referring to
-itself (`customers.referred_by`) is not followed either way, for the same reason; cycles between tables end
-because every row is visited once.
+Whose a row is follows the references' relations (`Edge.relation`):
+- a row matched by an identity is the subject's (`OWNER`), and so, transitively, is every row that `belongs_to` one
+  of those rows (orders of a customer, lines of those orders): the walk goes *down* belongs_to references;
+- a row that one of the subject's rows `owns` (their own address) is the subject's too (`OWNED`): the walk goes
+  *up* owns references. Nothing is walked down from such a row: other rows pointing at the same address are other
+  people's (erasure checks whether the row is shared before touching it);
+- any other row the subject's rows point at (`points_to`, or up a belongs_to reference: the staff member on a
+  rental, the customer who bought an order the subject only received) is someone else's or shared. When its table
+  holds personal data it is only *named* (`Found.links`: table and key), never read; a non-personal row (a film, a
+  store, a product) is read as reference data for access packages.
+A table referring to itself (`customers.referred_by`) is never walked; such a reference is named as a link.
 
-Each level issues one query per table (more only past `BATCH` values), with parameterised `IN` lists
+Identity columns are compared as the data map says (`privet.datamap.matching`: exact, casefold, phone digits), and
+values crossing a reference are converted to the referenced column's type (a text `customer_ref` holding integer
+keys). Each level issues one query per table (more only past `BATCH` values), with parameterised `IN` lists
 (`(a, b) IN ((…), (…))` for composite keys); rows are streamed where that costs no extra round trips.
 """
 
@@ -17,10 +24,13 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, func, or_, select, tuple_
+from sqlalchemy import Connection, or_, select, tuple_
 
+from privet.connectors.base import BELONGS_TO, OWNS, Edge
 from privet.connectors.sql.schema import Layout, TableLayout
-from privet.connectors.sql.values import coerce_all, identity_variants
+from privet.connectors.sql.values import coerce_all, identity_variants, is_text
+from privet.datamap import matching
+from privet.datamap.schemas import Match
 
 BATCH = 500
 YIELD_PER = 1000
@@ -29,26 +39,45 @@ YIELD_PER = 1000
 # are worth, so each (≤ BATCH keys) statement's rows arrive at once there.
 STREAMED = ("mysql", "mariadb")
 
+# How a row was reached, strongest first: matched by an identity or belonging to such a row; owned by one of the
+# subject's rows; non-personal reference data pointed at (access only).
+OWNER, OWNED, REFERENCE = 3, 2, 1
+
 
 @dataclass
 class Found:
-    """Rows found per table (selected columns only), and which of them the subject owns."""
+    """Rows found per table (selected columns only), how each was reached, and the other people's rows named."""
 
     rows: dict[str, dict[tuple, dict]] = field(default_factory=lambda: defaultdict(dict))
-    owned: dict[str, set[tuple]] = field(default_factory=lambda: defaultdict(set))
+    kind: dict[str, dict[tuple, int]] = field(default_factory=lambda: defaultdict(dict))
+    links: dict[Edge, set[tuple]] = field(default_factory=lambda: defaultdict(set))  # values of child columns
 
     def owned_rows(self, table: str) -> dict[tuple, dict]:
-        """The subject's own rows of `table`, by key."""
+        """The subject's own rows of `table` (matched, belonging or owned), by key."""
         rows = self.rows.get(table, {})
-        return {k: rows[k] for k in self.owned.get(table, ())}
+        return {k: rows[k] for k, how in self.kind.get(table, {}).items() if how >= OWNED}
+
+    def owned_by_owns(self, table: str) -> set[tuple]:
+        """Keys of the subject's rows of `table` reached only as a row the subject's rows own (maybe shared)."""
+        return {k for k, how in self.kind.get(table, {}).items() if how == OWNED}
+
+    def reference_rows(self, table: str) -> dict[tuple, dict]:
+        """Non-personal rows of `table` the subject's rows point at."""
+        rows = self.rows.get(table, {})
+        return {k: rows[k] for k, how in self.kind.get(table, {}).items() if how == REFERENCE}
+
+    @property
+    def owned(self) -> dict[str, set[tuple]]:
+        """{table: keys of the subject's rows}."""
+        return {t: {k for k, how in kinds.items() if how >= OWNED} for t, kinds in self.kind.items()}
 
 
 @dataclass
 class _Ask:
     columns: tuple[str, ...]
     values: set[tuple]
-    owned: bool
-    fold: bool = False  # compare lower(column) (an index on it exists)
+    kind: int
+    mode: Match = Match.exact  # entry asks of casefold/phone fields compare an expression of the column
 
 
 def selected_columns(layout: Layout, name: str) -> tuple[str, ...]:
@@ -70,10 +99,8 @@ def row_key(tl: TableLayout, row: dict) -> tuple:
 
 def _clause(tl: TableLayout, ask: _Ask, values: list[tuple]):  # noqa: ANN202
     columns = ask.columns
-    if ask.fold:
-        return func.lower(tl.table.c[columns[0]]).in_([v[0] for v in values])
     if len(columns) == 1:
-        return tl.table.c[columns[0]].in_([v[0] for v in values])
+        return matching.expression(tl.table.c[columns[0]], ask.mode).in_([v[0] for v in values])
     return tuple_(*(tl.table.c[c] for c in columns)).in_(values)
 
 
@@ -103,6 +130,12 @@ def _query(conn: Connection, layout: Layout, name: str, asks: list[_Ask]) -> Ite
         yield from run(pending)
 
 
+def _entry_values(kind: str, mode: Match, given: list[str], col, region: str) -> list:  # noqa: ANN001
+    if mode != Match.exact:
+        return matching.values(mode, given, region=region)
+    return coerce_all(identity_variants(kind, given, region), col.type)
+
+
 def _entry_asks(layout: Layout, identities: dict[str, list[str]]) -> dict[str, list[_Ask]]:
     asks: dict[str, list[_Ask]] = defaultdict(list)
     for table, column, kind in layout.plan.entries:
@@ -110,69 +143,112 @@ def _entry_asks(layout: Layout, identities: dict[str, list[str]]) -> dict[str, l
         col = tl.column(column) if tl else None
         if col is None or not identities.get(kind):
             continue
-        values = coerce_all(identity_variants(kind, identities[kind], layout.plan.region), col.type)
-        fold = kind == "email" and column in tl.folded
-        if fold:
-            values = list({v.lower() for v in values if isinstance(v, str)})
+        spec = tl.spec.field(column)
+        mode = Match(spec.match) if spec and spec.match else Match.exact
+        if mode != Match.exact and not is_text(col.type):
+            mode = Match.exact  # a number column holds no case or punctuation
+        values = _entry_values(kind, mode, identities[kind], col, layout.plan.region)
         if values:
-            asks[table].append(_Ask((column,), {(v,) for v in values}, True, fold))
+            asks[table].append(_Ask((column,), {(v,) for v in values}, OWNER, mode))
     return asks
 
 
-def _next_asks(layout: Layout, found: Found, new_owned: dict[str, set[tuple]],
-               new_related: dict[str, set[tuple]]) -> dict[str, list[_Ask]]:
+def _coerced(layout: Layout, table: str, columns: tuple[str, ...], values: set[tuple]) -> set[tuple]:
+    """Values read from one table, converted for the columns of another (a text column may hold integer keys);
+    values that cannot be converted cannot match and are dropped."""
+    cols = [layout.tables[table].table.c[c] for c in columns]
+    per_column = [coerce_all([v[i] for v in values], col.type) for i, col in enumerate(cols)]
+    if len(cols) == 1:
+        return {(v,) for v in per_column[0]}
+    out = set()
+    for value in values:
+        converted = []
+        for item, col in zip(value, cols):
+            fitted = coerce_all([item], col.type)
+            if not fitted:
+                break
+            converted.append(fitted[0])
+        else:
+            out.add(tuple(converted))
+    return out
+
+
+def _next_asks(layout: Layout, found: Found, new: dict[str, dict[tuple, int]], access: bool
+               ) -> dict[str, list[_Ask]]:
     asks: dict[str, list[_Ask]] = defaultdict(list)
-    for name, keys in new_owned.items():
+    for name, keys in new.items():
         rows = found.rows[name]
+        owners = [k for k, how in keys.items() if how == OWNER]
+        mine = [k for k, how in keys.items() if how >= OWNED]
         for e in layout.down(name):
-            values = {tuple(rows[k][c] for c in e.parent_columns) for k in keys}
-            values = {v for v in values if None not in v}
+            if e.relation != BELONGS_TO or not owners:
+                continue
+            values = {tuple(rows[k][c] for c in e.parent_columns) for k in owners}
+            values = _coerced(layout, e.child, e.child_columns, {v for v in values if None not in v})
             if values:
-                asks[e.child].append(_Ask(e.child_columns, values, True))
-    for name in set(new_owned) | set(new_related):
-        rows = found.rows[name]
-        keys = new_owned.get(name, set()) | new_related.get(name, set())
-        for e in layout.up(name):
+                asks[e.child].append(_Ask(e.child_columns, values, OWNER))
+        for e in [*layout.up(name), *layout.self_edges(name)]:
+            values = {tuple(rows[k][c] for c in e.child_columns) for k in mine}
+            values = {v for v in values if None not in v}
+            if not values:
+                continue
             parent = layout.tables[e.parent]
-            if not parent.personal:
-                continue  # a shared catalogue (products) is nobody's personal data
-            values = {tuple(rows[k][c] for c in e.child_columns) for k in keys}
-            values = {v for v in values if None not in v}
-            if e.parent_columns == parent.key:  # known rows need no second look
-                values -= set(found.rows[e.parent])
+            if e.relation == OWNS and e.parent != name:
+                kind = OWNED
+            elif not parent.personal and access and e.parent != name:
+                kind = REFERENCE
+            else:  # someone else's (or a shared) row: named, never read
+                found.links[e] |= values
+                continue
+            values = _coerced(layout, e.parent, e.parent_columns, values)
+            if e.parent_columns == parent.key:  # rows already known as well as this need no second look
+                values = {v for v in values if found.kind[e.parent].get(v, 0) < kind}
             if values:
-                asks[e.parent].append(_Ask(e.parent_columns, values, False))
+                asks[e.parent].append(_Ask(e.parent_columns, values, kind))
     return asks
+
+
+def _answers(row: dict, ask: _Ask) -> bool:
+    if ask.mode == Match.exact:
+        return tuple(row[c] for c in ask.columns) in ask.values
+    return (matching.fold(ask.mode, row[ask.columns[0]]),) in ask.values
 
 
 def _absorb(found: Found, tl: TableLayout, name: str, rows: Iterator[dict], asks: list[_Ask],
-            new_owned: dict[str, set[tuple]], new_related: dict[str, set[tuple]]) -> None:
-    owning = [a for a in asks if a.owned]
-    mixed = bool(owning) and len(owning) < len(asks)
+            new: dict[str, dict[tuple, int]]) -> None:
+    kinds = {a.kind for a in asks}
     for row in rows:
         key = row_key(tl, row)
-        owned = bool(owning) and (not mixed or any(tuple(row[c] for c in a.columns) in a.values for a in owning))
-        if key not in found.rows[name]:
-            found.rows[name][key] = row
-            if owned:
-                found.owned[name].add(key)
-                new_owned[name].add(key)
-            else:
-                new_related[name].add(key)
-        elif owned and key not in found.owned[name]:  # seen as someone's parent, now reached as the subject's
-            found.owned[name].add(key)
-            new_owned[name].add(key)
+        if len(kinds) == 1:
+            kind = next(iter(kinds))
+        else:  # asked for as the subject's and as something else at once: the strongest ask the row answers
+            answered = [a.kind for a in asks if _answers(row, a)]
+            # none answered in Python: the database's own comparison matched (an identity's case folding)
+            kind = max(answered) if answered else OWNER if any(a.mode != Match.exact for a in asks) else min(kinds)
+        if kind > found.kind[name].get(key, 0):
+            found.rows[name].setdefault(key, row)
+            found.kind[name][key] = kind
+            new[name][key] = kind
 
 
-def find(conn: Connection, layout: Layout, identities: dict[str, list[str]]) -> Found:
-    """Every row of the subject (and the personal parent rows they refer to) in this datastore."""
+def _drop_links_to_own(found: Found) -> None:
+    """A link to a row that turned out to be the subject's own is no link to anyone else."""
+    for e, values in list(found.links.items()):
+        own = {tuple(r[c] for c in e.parent_columns) for r in found.owned_rows(e.parent).values()}
+        values -= own
+        if not values:
+            del found.links[e]
+
+
+def find(conn: Connection, layout: Layout, identities: dict[str, list[str]], *, access: bool = False) -> Found:
+    """Every row of the subject in this datastore; with `access`, also the non-personal rows they point at."""
+    layout.check()
     found = Found()
     asks = _entry_asks(layout, identities)
     while asks:
-        new_owned: dict[str, set[tuple]] = defaultdict(set)
-        new_related: dict[str, set[tuple]] = defaultdict(set)
+        new: dict[str, dict[tuple, int]] = defaultdict(dict)
         for name in sorted(asks):
-            _absorb(found, layout.tables[name], name, _query(conn, layout, name, asks[name]), asks[name],
-                    new_owned, new_related)
-        asks = _next_asks(layout, found, new_owned, new_related)
+            _absorb(found, layout.tables[name], name, _query(conn, layout, name, asks[name]), asks[name], new)
+        asks = _next_asks(layout, found, new, access)
+    _drop_links_to_own(found)
     return found
