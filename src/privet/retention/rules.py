@@ -8,8 +8,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from privet.connectors.base import Edge
+from privet.connectors.plan import build_plan
 from privet.datamap.models import DatamapDataset, DatamapDatastore, DatamapTable
 from privet.kit.durations import Duration
+from privet.settings import Settings
 
 SQL_KINDS = ("sqlite", "postgresql", "mysql")
 
@@ -110,3 +113,10 @@ def load_rules(session: Session) -> list[Rule]:
                 rules.append(_rule(store, dataset, table, {**spec, "column": column or ""}, fields=fields,
                                    column=column, key=f"{base}:{spec['category']}", problem=problem))
     return sorted(rules, key=lambda r: (r.datastore, r.table, r.key))
+
+
+def references(session: Session, settings: Settings, rules: list[Rule]) -> dict[str, tuple[Edge, ...]]:
+    """Per datastore of the rules, the references its data map declares between its tables (inferred ones and
+    every relation alike): a row another row names this way is kept like one a foreign key names."""
+    stores = sorted({r.datastore for r in rules if r.kind in SQL_KINDS and not r.problem})
+    return {key: build_plan(session, settings, key).edges for key in stores}

@@ -20,7 +20,7 @@ from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict, InvalidInput, NotFound
 from privet.retention import sweep
 from privet.retention.models import RetentionRun
-from privet.retention.rules import SQL_KINDS, Rule, load_rules
+from privet.retention.rules import SQL_KINDS, Rule, load_rules, references
 from privet.settings import Settings
 
 DEFAULT_BATCH = 5_000
@@ -61,7 +61,9 @@ def plan(session: Session, settings: Settings, keyring: Keyring, *, now: datetim
     now = now or utcnow()
     held = held_identities(session, keyring)
     out = []
-    for rule in load_rules(session):
+    rules = load_rules(session)
+    mapped = references(session, settings, rules)
+    for rule in rules:
         entry = _describe(rule, now)
         if rule.problem:  # nothing to count: the rule cannot be enforced on this table as mapped
             entry.update(expired=0, would_sweep=0, kept_held=0, kept_referenced=0, problem=rule.problem)
@@ -69,7 +71,7 @@ def plan(session: Session, settings: Settings, keyring: Keyring, *, now: datetim
             continue
         try:
             with _engine(rule, settings).connect() as conn:
-                shape = sweep.reflect(conn, rule)
+                shape = sweep.reflect(conn, rule, mapped.get(rule.datastore, ()))
                 entry.update(sweep.count(conn, shape, rule, now, held))
         except Exception as exc:
             if not tolerant:
@@ -135,6 +137,7 @@ def run(factory: sessionmaker[Session], settings: Settings, keyring: Keyring, *,
         session.commit()
         run_id, moment = run_row.id, run_row.now
         rules = load_rules(session)
+        mapped = references(session, settings, rules)
         held = held_identities(session, keyring)
     for rule in rules:
         state = _state(factory, run_id, rule, moment)
@@ -147,7 +150,7 @@ def run(factory: sessionmaker[Session], settings: Settings, keyring: Keyring, *,
         try:
             engine = _engine(rule, settings)
             with engine.connect() as conn:
-                shape = sweep.reflect(conn, rule)
+                shape = sweep.reflect(conn, rule, mapped.get(rule.datastore, ()))
             for changed, upper in sweep.batches(engine.connect, shape, rule, moment, held,
                                                 after=state.get("after"), size=batch):
                 state["after"] = upper

@@ -4,24 +4,31 @@ A batch is a primary-key range: the key of the `batch`-th expired row after the 
 then one DELETE (or UPDATE) takes the expired rows in that range. Each batch is its own transaction on the
 company's database, and the checkpoint (the range's upper key) is what a resumed run starts after, so a kill
 costs at most one batch of re-checking and never half a batch (P24, DESIGN: resumable jobs).
-Rows still referenced by another table's foreign key are kept and counted (deleting them would fail or
-cascade into data nobody chose to delete). Rows of subjects under a legal hold are kept and counted.
+Rows another row still refers to are kept and counted (deleting them would fail, cascade into data nobody chose
+to delete, or leave orphans): through a foreign key the database declares (on any partition of a partitioned
+table) or a reference the data map declares, inferred or not. Rows of subjects under a legal hold are kept and
+counted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import (Column, Connection, MetaData, String, Table, Text, and_, cast, delete, exists, func,
-                        inspect, literal, not_, or_, select, update)
+from sqlalchemy import (Column, Connection, Integer, MetaData, Numeric, String, Table, Text, and_, cast, delete,
+                        exists, func, inspect, literal, not_, or_, select, update)
 from sqlalchemy.exc import NoSuchTableError
 
+from privet.connectors.base import Edge
+from privet.connectors.sql.schema import partitions
 from privet.kit.errors import InvalidInput
 from privet.retention.rules import Rule
 
 ANONYMISED = "anonymised"
+
+
+Reference = tuple[str, tuple[str, ...], tuple[str, ...]]  # (referring table, its columns, the columns it names)
 
 
 @dataclass
@@ -33,14 +40,14 @@ class Shape:
     children: list[tuple[Table, tuple[Column, ...], tuple[str, ...]]]  # (child, its columns, our columns)
 
 
-def reflect(conn: Connection, rule: Rule) -> Shape:
-    """The table as it is in the database; InvalidInput when the table or a named column is missing."""
+def reflect(conn: Connection, rule: Rule, mapped: Iterable[Edge] = ()) -> Shape:
+    """The table as it is in the database, with every table referring to it: the foreign keys the database
+    declares and the data map's references (`mapped`: the datastore's edges, inferred ones too, any relation).
+    A partitioned table (PostgreSQL) is one table: a foreign key on any of its partitions is a reference of the
+    whole table, so rows referred to from a partition that declares no key are kept too. InvalidInput when the
+    table, a named column or a referring table or column is missing."""
     meta = MetaData()
-    try:
-        table = Table(rule.table, meta, autoload_with=conn)
-    except NoSuchTableError:
-        raise InvalidInput(f"Datastore {rule.datastore} has no table {rule.table}",
-                           "fix the data map or the database") from None
+    table = _table(conn, meta, rule.table, rule)
     missing = [name for name in (rule.column, *rule.fields, *rule.primary_key) if name not in table.c]
     if missing:
         raise InvalidInput(f"Table {rule.key} has no column {', '.join(missing)} (retention trigger or fields)",
@@ -48,17 +55,54 @@ def reflect(conn: Connection, rule: Rule) -> Shape:
     pk = tuple(table.c[name] for name in rule.primary_key) or tuple(table.primary_key.columns)
     if not pk:
         raise InvalidInput(f"Table {rule.key} has no primary key", "declare `primary_key` in the data map")
+    references = _declared(conn, rule.table) | {(e.child, tuple(e.child_columns), tuple(e.parent_columns))
+                                                for e in mapped if e.parent == rule.table}
     children = []
-    inspector = inspect(conn)
-    for name in inspector.get_table_names():
-        for fk in inspector.get_foreign_keys(name):
-            if fk["referred_table"] == rule.table and name != rule.table or (
-                    fk["referred_table"] == rule.table and name == rule.table
-                    and fk["constrained_columns"] != fk["referred_columns"]):
-                child = table if name == rule.table else Table(name, meta, autoload_with=conn)
-                children.append((child.alias() if child is table else child,
-                                 tuple(fk["constrained_columns"]), tuple(fk["referred_columns"])))
-    return Shape(table, pk, [(c, tuple(c.c[n] for n in cols), ours) for c, cols, ours in children])
+    reflected: dict[str, Table] = {}
+    for name, cols, ours in sorted(references):
+        if name == rule.table and cols == ours:  # a row naming itself keeps nothing
+            continue
+        gone = [f"{rule.table}.{c}" for c in ours if c not in table.c]
+        if name == rule.table:
+            child = table.alias()
+        else:
+            if name not in reflected:
+                reflected[name] = _table(conn, meta, name, rule)
+            child = reflected[name]
+        gone += [f"{name}.{c}" for c in cols if c not in child.c]
+        if gone:
+            raise InvalidInput(f"Retention of {rule.key}: the reference {name}({', '.join(cols)}) → "
+                               f"{rule.table}({', '.join(ours)}) names a column the database lacks: "
+                               f"{', '.join(gone)}", "fix the data map's `references:` or the database")
+        children.append((child, tuple(child.c[c] for c in cols), ours))
+    return Shape(table, pk, children)
+
+
+def _table(conn: Connection, meta: MetaData, name: str, rule: Rule) -> Table:
+    schema, _, short = name.rpartition(".")
+    try:
+        return Table(short, meta, schema=schema or None, autoload_with=conn, resolve_fks=False)
+    except NoSuchTableError:
+        raise InvalidInput(f"Datastore {rule.datastore} has no table {name}",
+                           "fix the data map or the database") from None
+
+
+def _declared(conn: Connection, table: str) -> set[Reference]:
+    """The database's foreign keys into `table` (or into one of its partitions), each as a reference from the
+    referring table, a partition's key as one of its partitioned table."""
+    default = conn.dialect.default_schema_name
+    root = {name: parent for (schema, parent), members in partitions(conn).items() if schema is None
+            for where, name in members if where == default}
+    out: set[Reference] = set()
+    for (schema, name), keys in inspect(conn).get_multi_foreign_keys().items():
+        if schema not in (None, default):
+            continue
+        for fk in keys:
+            referred = fk["referred_table"]
+            if fk.get("referred_schema") in (None, default) and root.get(referred, referred) == table \
+                    and fk["constrained_columns"]:
+                out.add((root.get(name, name), tuple(fk["constrained_columns"]), tuple(fk["referred_columns"])))
+    return out
 
 
 def expired(shape: Shape, rule: Rule, now: datetime, held: dict[str, list[str]]):  # noqa: ANN201 - a clause
@@ -85,22 +129,51 @@ def _not_done(column: Column, action: str):  # noqa: ANN202
     return and_(column.is_not(None), not_(column.like(f"{ANONYMISED}:%")))
 
 
-def unreferenced(shape: Shape):  # noqa: ANN201 - a clause: no other row points at this one
+def unreferenced(shape: Shape, columns: Iterable[str] | None = None):  # noqa: ANN201 - a clause
+    """No other row refers to this one (through references to any of `columns`; None: to any column): one
+    `NOT EXISTS` per referring table, so a batch stays one set-based statement."""
     clauses = []
     for child, child_cols, ours in shape.children:
-        match = and_(*[c == shape.table.c[o] for c, o in zip(child_cols, ours, strict=True)])
+        if columns is not None and not set(ours) & set(columns):
+            continue
+        match = and_(*[_equal(c, shape.table.c[o]) for c, o in zip(child_cols, ours, strict=True)])
         clauses.append(not_(exists().where(match)))
     return and_(*clauses) if clauses else literal(True)
+
+
+def sweepable(shape: Shape, rule: Rule, now: datetime, held: dict[str, list[str]]):  # noqa: ANN201 - a clause
+    """Rows a run changes: past retention, not held, and not referred to by another row. A delete keeps rows
+    anything refers to; an anonymise or null keeps rows referred to through a column it would change."""
+    condition = expired(shape, rule, now, held)
+    return and_(condition, unreferenced(shape, None if rule.action == "delete" else rule.fields))
+
+
+def _kind(sa_type) -> str:  # noqa: ANN001
+    if isinstance(sa_type, (Integer, Numeric)):
+        return "number"
+    if isinstance(sa_type, String):
+        return "text"
+    try:
+        return sa_type.python_type.__name__
+    except NotImplementedError:
+        return type(sa_type).__name__
+
+
+def _equal(theirs: Column, ours: Column):  # noqa: ANN202 - a clause
+    """theirs = ours, as text when the two columns hold different kinds of values (a text `customer_ref` naming
+    integer keys): the referenced side is cast, so an index on the referring column still serves the lookup."""
+    if _kind(theirs.type) == _kind(ours.type):
+        return theirs == ours
+    as_text = [c if _kind(c.type) == "text" else cast(c, String) for c in (theirs, ours)]
+    return as_text[0] == as_text[1]
 
 
 def count(conn: Connection, shape: Shape, rule: Rule, now: datetime, held: dict[str, list[str]]) -> dict:
     """How many rows are past retention, and how many of those a sweep would keep because others refer to them."""
     base = expired(shape, rule, now, {})
     past = conn.execute(select(func.count()).select_from(shape.table).where(base)).scalar_one()
-    sweepable = expired(shape, rule, now, held)
-    if rule.action == "delete":
-        sweepable = and_(sweepable, unreferenced(shape))
-    taken = conn.execute(select(func.count()).select_from(shape.table).where(sweepable)).scalar_one() if past else 0
+    chosen = sweepable(shape, rule, now, held)
+    taken = conn.execute(select(func.count()).select_from(shape.table).where(chosen)).scalar_one() if past else 0
     held_count = 0
     if past and any(held.get(kind) for _, kind in rule.identities):
         held_count = past - conn.execute(select(func.count()).select_from(shape.table)
@@ -115,9 +188,7 @@ def batches(engine_connect: Callable[[], Connection], shape: Shape, rule: Rule, 
     committed batch. A batch is every sweepable row up to the trigger moment of the `size`-th one, so it is a
     range scan on the trigger column's index, like a plain `DELETE ... WHERE column < cutoff` over a slice."""
     column = shape.table.c[rule.column]
-    condition = expired(shape, rule, now, held)
-    if rule.action == "delete":
-        condition = and_(condition, unreferenced(shape))
+    condition = sweepable(shape, rule, now, held)
     low = _moment(after)
     while True:
         with engine_connect() as conn, conn.begin():
