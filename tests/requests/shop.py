@@ -19,7 +19,8 @@ CUSTOMERS = sa.Table("customers", META, sa.Column("id", sa.Integer, primary_key=
                      sa.Column("name", sa.String(200)), sa.Column("created_at", sa.DateTime))
 ADDRESSES = sa.Table("addresses", META, sa.Column("id", sa.Integer, primary_key=True),
                      sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
-                     sa.Column("street", sa.String(200)), sa.Column("city", sa.String(100)))
+                     sa.Column("street", sa.String(200)), sa.Column("city", sa.String(100)),
+                     sa.Column("postcode", sa.String(10)))
 ORDERS = sa.Table("orders", META, sa.Column("id", sa.Integer, primary_key=True),
                   sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
                   sa.Column("recipient", sa.String(200)), sa.Column("total", sa.Numeric(10, 2)),
@@ -72,8 +73,9 @@ datasets:
         fields:
           - {{name: id}}
           - {{name: customer_id, references: customers.id}}
-          - {{name: street, category: user.contact.address}}
-          - {{name: city, category: user.contact.address}}
+          - {{name: street, category: user.contact.address, part: line1}}
+          - {{name: city, category: user.contact.address, part: city}}
+          - {{name: postcode, category: user.contact.address, part: postcode}}
       - name: orders
         primary_key: [id]
         erasure: {{action: "null"}}
@@ -192,7 +194,7 @@ def build_shop(url: str, customers: int = 4, *, seed: int | None = None) -> Shop
                 conn.execute(CUSTOMERS.insert().values(id=i, email=email, phone=phone, name=fake.name(),
                                                        created_at=now))
                 conn.execute(ADDRESSES.insert().values(id=i, customer_id=i, street=fake.street_address(),
-                                                       city=fake.city()))
+                                                       city=fake.city(), postcode=fake.postcode()[:10]))
                 for _ in range(i + 1):
                     order_id += 1
                     conn.execute(ORDERS.insert().values(id=order_id, customer_id=i, recipient=fake.name(),

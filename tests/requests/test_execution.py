@@ -154,6 +154,36 @@ def test_closure_erases_withdraws_every_consent_and_closes(store: Session, keyri
     assert shop_db.count(LOGINS, customer_id=customer.id) == 0
 
 
+def test_erasure_ends_every_consent_and_session(store: Session, keyring: Keyring, file, verified, drain,
+                                                shop_db) -> None:  # noqa: ANN001
+    """P45: after an erasure the person's consents read withdrawn (with the reason and the request) and every
+    subject session issued before it is over; a session issued afterwards works."""
+    from privet.consent import ledger
+    from privet.consent.models import ConsentRecord
+    from privet.consent.projection import state
+    from privet.subjects import sessions
+    from privet.subjects.service import get_or_create_subject
+
+    customer = shop_db.customers[2]
+    subject, _ = get_or_create_subject(store, keyring, "email", customer.email, actor="test", verified=True)
+    ledger.grant(store, subject_id=subject.id, purpose="marketing.communications", method="form", actor="test")
+    before = sessions.read(keyring, sessions.issue(keyring, subject_id=subject.id, identity_type="email"))
+    assert sessions.still_valid(store, before)
+    request = file("erasure", customer)
+    verified(request)
+    drain()
+    assert request.status == "completed", (request.result, _errors(store))
+    assert state(store, f"s:{subject.id}", "marketing.communications").event == "withdrawn"
+    last = store.scalars(select(ConsentRecord).where(ConsentRecord.subject_id == subject.id)
+                         .order_by(ConsentRecord.at.desc())).first()
+    assert last.evidence["reason"] == "erasure" and last.evidence["source_id"] == request.reference
+    assert not sessions.still_valid(store, before)
+    after = sessions.read(keyring, sessions.issue(keyring, subject_id=subject.id, identity_type="email"))
+    assert sessions.still_valid(store, after)
+    assert "subject.sessions_ended" in [e.action for e in store.scalars(select(AuditEvent).where(
+        AuditEvent.object_id == subject.id))]
+
+
 def test_withdrawal_and_objection_are_ledger_records(store: Session, keyring: Keyring, file, verified,
                                                      shop_db) -> None:  # noqa: ANN001
     from privet.consent.projection import state
@@ -169,6 +199,55 @@ def test_withdrawal_and_objection_are_ledger_records(store: Session, keyring: Ke
     events = {c["purpose"]: c["event"] for c in objection.result["consent"]}
     assert events == {"service.order": "objected", "analytics.usage": "withdrawn"}
     assert state(store, f"s:{subject}", "service.order").event == "objected"
+
+
+def test_a_correction_in_parts_sets_each_column_to_its_part(store: Session, file, verified, drain, shop_db,
+                                                            fake) -> None:  # noqa: ANN001
+    customer, other = shop_db.customers[1], shop_db.customers[2]
+    untouched = shop_db.row(ADDRESSES, other.id)
+    before = shop_db.row(ADDRESSES, customer.id)
+    street = fake.street_address()
+    request = file("rectification", customer, details={"changes": {"user.contact.address": {
+        "line1": street, "postcode": "518000"}}})
+    verified(request)
+    drain()
+    assert request.status == "completed", (request.result, _errors(store))
+    row = shop_db.row(ADDRESSES, customer.id)
+    assert row["street"] == street and row["postcode"] == "518000" and row["city"] == before["city"]
+    assert shop_db.row(ADDRESSES, other.id) == untouched
+    assert request.result["tables"]["shop_db"]["addresses"] == {"found": 1, "rectified": 1}
+
+
+def test_a_correction_that_cannot_be_written_goes_to_an_officer_not_to_retries(
+        store: Session, keyring: Keyring, conf: Settings, file, verified, drain, shop_db) -> None:  # noqa: ANN001
+    """The database changed after filing (the postcode column is gone): no retry can help, so the step becomes an
+    officer's task at once, naming the column; the officer can reveal the requested value (audited)."""
+    import sqlalchemy as sa
+
+    from privet.connectors.sql import schema
+    from privet.requests import manual
+
+    customer = shop_db.customers[0]
+    request = file("rectification", customer, details={"changes": {"user.contact.address": {"postcode": "200000"}}})
+    engine = shop_db.engine()
+    with engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE addresses DROP COLUMN postcode"))
+    engine.dispose()
+    schema.forget()
+    verified(request)
+    drain()
+    step = request.steps[0]
+    assert request.status == "waiting" and step.status == "waiting" and step.attempts == 1, step.last_error
+    assert "addresses.postcode" in step.last_error and "SchemaMismatch" in step.last_error
+    task = manual.list_tasks(store, status="open")[0]
+    assert "addresses.postcode" in task.instructions
+    shown = manual.task_subject(store, keyring, task, actor="user:officer")
+    assert shown["changes"] == {"user.contact.address": {"postcode": "200000"}}
+    assert "request.step_handed_over" in _actions(store, request)
+    manual.complete_task(store, keyring, conf, task.id, actor="user:officer", confirmation="corrected by hand",
+                         counts={"addresses": {"rectified": 1}})
+    drain()
+    assert request.status == "completed" and request.result["tables"]["shop_db"]["addresses"]["rectified"] == 1
 
 
 def test_rectification_updates_every_field_of_the_category(store: Session, file, verified, drain, shop_db,

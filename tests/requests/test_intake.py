@@ -89,6 +89,29 @@ def test_rectification_of_a_category_no_field_holds_is_refused(store: Session, f
     assert "no field of the data map" in exc.value.problems[0].message
 
 
+def test_a_correction_in_parts_is_checked_against_each_column_when_filed(store: Session, file, shop_db,
+                                                                        fake) -> None:  # noqa: ANN001
+    """An address stored in columns (line1, city, postcode) is corrected in parts; a part too long for its column,
+    a part no column holds, or a whole address for columns holding parts is refused when filed, naming the column
+    or part, and nothing is stored."""
+    customer = shop_db.customers[0]
+    before = _count(store)
+    cases = [({"user.contact.address": fake.address()}, "details.changes.user.contact.address", "stored in parts"),
+             ({"user.contact.address": {"postcode": "1234567890123"}}, "details.changes.user.contact.address.postcode",
+              "addresses.postcode"),
+             ({"user.contact.address": {"moon": "Crater 1"}}, "details.changes.user.contact.address.moon",
+              "no column holds")]
+    for changes, where, said in cases:
+        with pytest.raises(InvalidInput) as exc:
+            file("rectification", customer, details={"changes": changes})
+        problems = {p.where: f"{p.message} {p.hint}" for p in exc.value.problems}
+        assert where in problems and said in problems[where].lower() + problems[where], problems
+    assert _count(store) == before
+    fine = file("rectification", customer, details={"changes": {"user.contact.address": {
+        "line1": fake.street_address(), "postcode": "100000"}}})
+    assert fine.details == {"categories": ["user.contact.address"]}
+
+
 def test_withdrawal_needs_consent_purposes(store: Session, file, shop_db) -> None:  # noqa: ANN001
     customer = shop_db.customers[0]
     with pytest.raises(InvalidInput) as exc:

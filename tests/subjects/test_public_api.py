@@ -132,6 +132,22 @@ def test_trusted_token_gives_a_subject_session_once(client: TestClient, db: Sess
     assert refused.status_code == 401 and refused.json()["title"] == "Unauthorized"
 
 
+def test_an_ended_session_is_refused(client: TestClient, db: Session) -> None:
+    """An erasure or closure ends the person's sessions (P45): the API refuses a session issued before."""
+    from privet.subjects import sessions
+
+    now = int(time.time())
+    token = jwt.encode({"aud": "privet", "iat": now, "exp": now + 120, "jti": secrets.token_hex(8),
+                        "identity_type": "phone", "identity": cn_mobile(fake_zh)}, SECRET, algorithm="HS256")
+    session = client.post(f"{API}/token", json={"token": token}).json()["subject_session"]
+    assert client.get(f"{API}/me", headers=_subject_header(session)).status_code == 200
+    subject_id = sessions.read(client.app.state.keyring, session).subject_id
+    sessions.end_all(db, subject_id)
+    db.commit()
+    ended = client.get(f"{API}/me", headers=_subject_header(session))
+    assert ended.status_code == 401 and "ended" in ended.json()["detail"]
+
+
 def test_me_needs_a_valid_subject_session(client: TestClient) -> None:
     assert client.get(f"{API}/me").status_code == 401
     assert client.get(f"{API}/me", headers={"Authorization": "Bearer pvt_nothing"}).status_code == 401

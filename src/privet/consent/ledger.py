@@ -25,7 +25,7 @@ from privet.kit.errors import InvalidInput, NotFound, PrivetError, Problem
 
 DEFAULT_NOTICE = "privacy-policy"
 EVIDENCE_KEYS = frozenset({"client", "user_agent", "notice_id", "gpc", "gpc_honoured", "source", "source_id",
-                           "banner_choice"})
+                           "banner_choice", "reason"})
 VISITOR_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 LANGUAGE = re.compile(r"^[a-z]{2}(_[A-Z]{2})?$")
 FUTURE_SKEW = timedelta(minutes=5)  # clocks of callers differ a little; further in the future is a mistake

@@ -24,9 +24,11 @@ def _record(session: Session, request: DsrRequest, *, purpose: str, event: str, 
             subject_id: str | None = None, visitor_id: str | None = None) -> str:
     from privet.consent.ledger import record
 
+    evidence = {"source": "dsr", "source_id": request.reference}
+    if request.type in ("erasure", "closure"):
+        evidence["reason"] = "account closure" if request.type == "closure" else "erasure"
     entry = record(session, subject_id=subject_id, visitor_id=visitor_id, purpose=purpose, event=event,
-                   method=_method(request), actor=actor, language=request.language,
-                   evidence={"source": "dsr", "source_id": request.reference})
+                   method=_method(request), actor=actor, language=request.language, evidence=evidence)
     return entry.id
 
 
@@ -52,6 +54,16 @@ def restrict(session: Session, request: DsrRequest, *, actor: str) -> list[dict]
                     "record_id": _record(session, request, purpose=purpose, event=event, actor=actor,
                                          subject_id=request.subject_id)})
     return out
+
+
+def end_sessions(session: Session, request: DsrRequest, *, actor: str) -> None:
+    """A finished erasure or account closure ends every session of the person issued before (P45); audited."""
+    from privet.audit.service import record
+    from privet.subjects.sessions import end_all
+
+    end_all(session, request.subject_id)
+    record(session, actor=actor, action="subject.sessions_ended", object_type="subject",
+           object_id=request.subject_id, details={"reason": request.type, "request": request.reference})
 
 
 def withdraw_all(session: Session, request: DsrRequest, *, actor: str) -> list[dict]:

@@ -103,7 +103,9 @@ def start(session: Session, keyring: Keyring, settings: Settings, request: DsrRe
         finish(session, keyring, settings, request, actor=actor, result={"consent": changes})
         return
     result: dict = {}
-    if request.type == "closure":  # stop every consent-based use now; the subject is closed when erasure is done
+    if request.type in service.ERASURE_TYPES:
+        # stop every consent-based use now (P45), even while a legal hold keeps the data; the person's sessions end
+        # when the erasure is done (they can follow the request until then), and a closed account closes then too
         result["consent"] = consents.withdraw_all(session, request, actor=actor)
     hold = holds.hold_of_subject(session, request.subject_id) if request.type in service.ERASURE_TYPES else None
     action = ACTIONS[request.type]
@@ -261,6 +263,10 @@ def finish(session: Session, keyring: Keyring, settings: Settings, request: DsrR
     """Complete the request with its result and queue the "completed" message (closure also closes the subject)."""
     from privet.requests import notify
 
+    if request.type in service.ERASURE_TYPES and request.subject_id:
+        from privet.requests.consents import end_sessions
+
+        end_sessions(session, request, actor=actor)
     if request.type == "closure" and request.subject_id:
         from privet.subjects.service import close_subject, get_subject
 

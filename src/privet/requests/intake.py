@@ -80,8 +80,25 @@ def _value_rule(session: Session, taxonomy, category: str):  # noqa: ANN001, ANN
     return None
 
 
-def check_changes(session: Session, changes: object, problems: list[Problem]) -> dict[str, str]:
-    """Rectification values {category: new value}, each category held by the data map and each value valid."""
+def _check_text(value: object, where: str, problems: list[Problem]) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        _problem(problems, "the new value must be non-empty text", where, "send the corrected value as text")
+        return None
+    text = value.strip()
+    if len(text) > MAX_VALUE or _CONTROL.search(text):
+        _problem(problems, "the new value is too long or holds control characters", where,
+                 f"send at most {MAX_VALUE} printable characters")
+        return None
+    return text
+
+
+def check_changes(session: Session, changes: object, problems: list[Problem],
+                  settings: Settings | None = None) -> dict[str, str | dict[str, str]]:
+    """Rectification values {category: new value}, each category held by the data map and each value valid. A value
+    may come in parts ({category: {part: value}}, e.g. an address's line1, city, postcode) where the data map says
+    which part each column holds. With `settings`, each value is also checked against every column it would be
+    written to in the datastores that can be reached now (type, length): a correction that can never be written
+    is refused here, not found out when it runs."""
     from privet.datamap.models import DatamapField
     from privet.subjects.service import normalise_for
     from privet.taxonomy.service import effective
@@ -93,7 +110,7 @@ def check_changes(session: Session, changes: object, problems: list[Problem]) ->
     taxonomy = effective(session)
     held = set(session.execute(select(DatamapField.category).where(DatamapField.category.in_(list(changes)))
                                .distinct()).scalars())
-    out: dict[str, str] = {}
+    out: dict[str, str | dict[str, str]] = {}
     for category, value in changes.items():
         where = f"details.changes.{category}"
         if category not in taxonomy.categories:
@@ -104,27 +121,68 @@ def check_changes(session: Session, changes: object, problems: list[Problem]) ->
             _problem(problems, "no field of the data map holds this category", where,
                      "correct a category the company stores (see `privet datamap export`)")
             continue
-        if not isinstance(value, str) or not value.strip():
-            _problem(problems, "the new value must be non-empty text", where, "send the corrected value as text")
-            continue
         identity_type = _value_rule(session, taxonomy, category)
-        if identity_type is not None:
+        if isinstance(value, dict) and identity_type is None:
+            parts = {part: _check_text(text, f"{where}.{part}", problems) for part, text in value.items()}
+            if parts and all(parts.values()):
+                out[category] = parts
+            elif not parts:
+                _problem(problems, "name the parts", where, "send {part: value}, e.g. {\"postcode\": \"100000\"}")
+            continue
+        if identity_type is not None and isinstance(value, str) and value.strip():
             try:
                 out[category] = normalise_for(session, identity_type, value, where=where)
             except InvalidInput as exc:
                 problems.extend(exc.problems or [Problem(exc.detail, where, exc.hint)])
             continue
-        text = value.strip()
-        if len(text) > MAX_VALUE or _CONTROL.search(text):
-            _problem(problems, "the new value is too long or holds control characters", where,
-                     f"send at most {MAX_VALUE} printable characters")
-            continue
-        out[category] = text
+        text = _check_text(value, where, problems)
+        if text is not None:
+            out[category] = text
+    if out and not problems and settings is not None:
+        _check_columns(session, settings, out, problems)
     return out
 
 
+def _check_columns(session: Session, settings: Settings, changes: dict, problems: list[Problem]) -> None:
+    """Each value against how the data map stores it (parts) and against the columns of every reachable SQL
+    datastore holding it; a datastore that cannot be reached now is checked when the correction runs."""
+    from privet.connectors.base import ConnectorError
+    from privet.connectors.changes import check_parts, parts_of
+    from privet.connectors.plan import SQL_KINDS, build_plans
+    from privet.connectors.registry import open_connector
+
+    plans = build_plans(session, settings)
+    for category, value in changes.items():
+        try:
+            check_parts(category, value, parts_of(category, plans))
+        except InvalidInput as exc:
+            problems.extend(_prefixed(exc))
+    if problems:
+        return
+    for plan in plans:
+        held = {f.category for t in plan.tables.values() for f in t.fields}
+        mine = {c: v for c, v in changes.items() if c in held}
+        if plan.kind not in SQL_KINDS or not mine:
+            continue
+        try:
+            with open_connector(plan, settings) as connector:
+                connector.check_changes(mine)
+        except InvalidInput as exc:
+            problems.extend(_prefixed(exc))
+        except ConnectorError:
+            continue
+
+
+def _prefixed(exc: InvalidInput) -> list[Problem]:
+    """A connector's problems (`changes.x`) as problems of the request's details (`details.changes.x`)."""
+    found = exc.problems or [Problem(exc.detail, "changes", exc.hint)]
+    return [Problem(f"{exc.detail}: {p.message}" if p.message != exc.detail else p.message,
+                    p.where if (p.where or "").startswith("details.") else f"details.{p.where or 'changes'}",
+                    p.hint) for p in found]
+
+
 def _check_details(session: Session, request_type: str, details: dict | None,
-                   problems: list[Problem]) -> tuple[dict, dict | None]:
+                   problems: list[Problem], settings: Settings | None = None) -> tuple[dict, dict | None]:
     """(plain details kept on the request, secret details to encrypt) for this type."""
     details = dict(details or {})
     allowed = _DETAIL_KEYS.get(request_type, set())
@@ -138,7 +196,7 @@ def _check_details(session: Session, request_type: str, details: dict | None,
             plain["mode"] = details.get("mode", "object")
         return plain, None
     if request_type == "rectification":
-        changes = check_changes(session, details.get("changes"), problems)
+        changes = check_changes(session, details.get("changes"), problems, settings)
         return {"categories": sorted(changes)}, {"changes": changes}
     if request_type == "complaint":
         text = details.get("text")
@@ -196,7 +254,8 @@ def file_request(session: Session, keyring: Keyring, settings: Settings, *, requ
     except InvalidInput as exc:
         problems.extend(exc.problems or [Problem(exc.detail, "identity", exc.hint)])
     agent_info = _check_agent(channel, agent, problems)
-    plain, secret = _check_details(session, request_type, details, problems) if request_type in TYPES else ({}, None)
+    plain, secret = (_check_details(session, request_type, details, problems, settings) if request_type in TYPES
+                     else ({}, None))
     if problems:
         raise InvalidInput("The request cannot be filed", "correct the fields named below; nothing was stored",
                            problems)

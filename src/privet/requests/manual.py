@@ -83,13 +83,20 @@ def list_tasks(session: Session, *, status: str = "open", assignee: str | None =
 
 
 def task_subject(session: Session, keyring: Keyring, task: ManualTask, *, actor: str) -> dict:
-    """What the person needs to find the data: the request's reference, identity type and value (audited)."""
+    """What the person needs to do the task: the request's reference, identity type and value, and for a
+    correction the values the person asked for (audited: the reveal is recorded, the values are not)."""
+    from privet.requests.crypto import decrypt_json, details_context
     from privet.requests.service import identity_value
 
     request = session.get(DsrRequest, task.request_id)
-    _audit(session, task, "identity_shown", actor)
+    step = session.get(RequestStep, task.step_id)
+    changes = None
+    if step is not None and step.action == "rectify" and request.details_enc:
+        changes = (decrypt_json(keyring, request.details_enc, context=details_context(request.id)) or {}
+                   ).get("changes")
+    _audit(session, task, "identity_shown", actor, changes_shown=sorted(changes) if changes else None)
     return {"reference": request.reference, "type": request.type, "identity_type": request.identity_type,
-            "identity": identity_value(keyring, request)}
+            "identity": identity_value(keyring, request), "changes": changes}
 
 
 def _tables_of(session: Session, datastore_key: str) -> list[str]:

@@ -42,6 +42,9 @@ class TaskDetailOut(TaskOut):
     request_type: str
     identity_type: str
     identity: str | None = Field(description="The identity the requester gave; null once purged.")
+    changes: dict[str, str | dict[str, str]] | None = Field(
+        None, description="A correction's requested values by data category (text, or its parts); the reveal is "
+                          "audited.")
 
 
 class CompleteIn(BaseModel):
@@ -77,7 +80,7 @@ def show_task(task_id: str, request: Request, db: DB, principal: Caller) -> Task
     subject = manual.task_subject(db, request.app.state.keyring, task, actor=principal.actor)
     return TaskDetailOut(**TaskOut.model_validate(task).model_dump(), reference=subject["reference"],
                          request_type=subject["type"], identity_type=subject["identity_type"],
-                         identity=subject["identity"])
+                         identity=subject["identity"], changes=subject["changes"])
 
 
 async def _completion(request: Request) -> dict:

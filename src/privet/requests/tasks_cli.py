@@ -53,7 +53,11 @@ def show(task_id: str = typer.Argument(..., help="The task's id (see `privet tas
         lines = [f"task        {task.id} ({task.status})", f"request     {subject['reference']} ({subject['type']})",
                  f"datastore   {step.datastore_key} — {step.action}", f"assignee    {task.assignee or '-'}",
                  f"due         {_day(task.due_on)}",
-                 f"look for    {subject['identity_type']}: {subject['identity'] or '(purged)'}", "", task.instructions]
+                 f"look for    {subject['identity_type']}: {subject['identity'] or '(purged)'}"]
+        for category, value in (subject.get("changes") or {}).items():
+            shown = "; ".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else value
+            lines.append(f"set         {category} = {shown}")
+        lines += ["", task.instructions]
     typer.echo("\n".join(lines))
 
 

@@ -87,13 +87,20 @@ def assign(session: Session, request: DsrRequest, *, assignee: str | None, actor
 
 def complete(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, note: str | None,
              actor: str) -> DsrRequest:
-    """Close a complaint (answered by a person) with the officer's outcome note; the person is told."""
+    """Close a complaint (answered by a person) with the officer's outcome note, or an erasure held for review
+    because of its exceptions (PRIVET_ERASURE_EXCEPTIONS=review: it ends completed_with_exceptions and the person
+    is told what was not erased and why); the person is told."""
     service.lock(session, request)
-    if request.type != "complaint":
-        raise InvalidInput("Only complaints are completed by hand", "other requests complete when their steps do; "
-                           "use run to retry failed steps")
-    service.require_status(request, ("waiting", "running"), "completed")
-    executor.finish(session, keyring, settings, request, actor=actor, result={"outcome": check_note(note)})
+    reviewed = request.type in service.ERASURE_TYPES and bool((request.result or {}).get("exceptions")) and all(
+        s.status in ("done", "skipped") for s in executor.fresh_steps(session, request))
+    if request.type != "complaint" and not reviewed:
+        raise InvalidInput("Only complaints, and erasures waiting for review of their exceptions, are completed by "
+                           "hand", "other requests complete when their steps do; use run to retry failed steps")
+    service.require_status(request, ("waiting", "running") if request.type == "complaint" else ("waiting",),
+                           "completed")
+    outcome = check_note(note)
+    result = {"outcome": outcome} if request.type == "complaint" else {"review_note": outcome}
+    executor.finish(session, keyring, settings, request, actor=actor, result=result)
     return request
 
 

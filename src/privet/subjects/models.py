@@ -28,6 +28,8 @@ class Subject(IdMixin, TimestampMixin, Base):
     # Adults-only profiles refuse minors and flag them; the retention sweep deletes flagged subjects.
     deletion_flagged_at: Mapped[datetime | None] = mapped_column(index=True)
     deletion_reason: Mapped[str | None] = mapped_column(String(60))
+    # Subject sessions issued before this moment are over (an erasure or account closure ends every session, P45)
+    sessions_valid_from: Mapped[datetime | None]
 
     identities: Mapped[list[Identity]] = relationship(back_populates="subject", cascade="all, delete-orphan")
 

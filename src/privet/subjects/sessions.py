@@ -3,7 +3,8 @@
 Privacy-centre and consent routes take it as `Authorization: Subject <token>` through the `current_subject`
 dependency (`CurrentSubject` in a route's parameters). The token is `ps1.<payload>.<mac>`: the payload is
 URL-safe base64 JSON (subject id, identity type, expiry; no identity value), the mac an HMAC-SHA256 under the
-keyring's `subject-session` key. Stateless, so it cannot be revoked early: keep the lifetime short.
+keyring's `subject-session` key, and carries when it was issued: an erasure or account closure ends every session
+issued before it (`end_all`; `current_subject` and the centre's pages check `still_valid` against the store).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
@@ -35,6 +38,7 @@ class SubjectSession:
     subject_id: str
     identity_type: str
     expires_at: datetime
+    issued_at: datetime | None = None  # None: a token from before issue times were recorded
 
 
 def _mac(keyring: Keyring, payload: str) -> str:
@@ -43,8 +47,10 @@ def _mac(keyring: Keyring, payload: str) -> str:
 
 def issue(keyring: Keyring, *, subject_id: str, identity_type: str, ttl_minutes: int = DEFAULT_TTL_MINUTES) -> str:
     """A signed, URL-safe subject session token that expires after `ttl_minutes`."""
-    expires = int((utcnow() + timedelta(minutes=ttl_minutes)).timestamp())
-    body = json.dumps({"s": subject_id, "t": identity_type, "e": expires}, separators=(",", ":")).encode()
+    now = utcnow()
+    expires = int((now + timedelta(minutes=ttl_minutes)).timestamp())
+    body = json.dumps({"s": subject_id, "t": identity_type, "e": expires, "i": now.timestamp()},
+                      separators=(",", ":")).encode()
     payload = base64.urlsafe_b64encode(body).rstrip(b"=").decode()
     return f"{PREFIX}.{payload}.{_mac(keyring, payload)}"
 
@@ -57,12 +63,40 @@ def read(keyring: Keyring, token: str) -> SubjectSession:
         raise Unauthorized("The subject session is not valid", _HINT)
     try:
         data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        issued = datetime.fromtimestamp(float(data["i"]), timezone.utc) if "i" in data else None
         session = SubjectSession(str(data["s"]), str(data["t"]), datetime.fromtimestamp(int(data["e"]),
-                                                                                        timezone.utc))
+                                                                                        timezone.utc), issued)
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise Unauthorized("The subject session is not valid", _HINT) from None
     if utcnow() >= session.expires_at:
         raise Unauthorized("The subject session has expired", _HINT)
+    return session
+
+
+def still_valid(db: Session, session: SubjectSession) -> bool:
+    """Whether the session was not ended since it was issued (by an erasure or account closure)."""
+    from privet.subjects.models import Subject
+
+    valid_from = db.execute(select(Subject.sessions_valid_from).where(Subject.id == session.subject_id)
+                            ).scalar_one_or_none()
+    return valid_from is None or (session.issued_at is not None and session.issued_at >= valid_from)
+
+
+def end_all(db: Session, subject_id: str) -> None:
+    """End every session of the subject issued until now (the caller audits why)."""
+    from privet.subjects.models import Subject
+
+    subject = db.get(Subject, subject_id)
+    if subject is not None:
+        subject.sessions_valid_from = utcnow()
+
+
+def checked(request: Request, token: str) -> SubjectSession:
+    """The session a token carries, refused when malformed, expired or ended since it was issued."""
+    session = read(request.app.state.keyring, token)
+    with request.app.state.sessionmaker() as db:
+        if not still_valid(db, session):
+            raise Unauthorized("The subject session has ended", _HINT)
     return session
 
 
@@ -72,7 +106,7 @@ def current_subject(request: Request) -> SubjectSession:
     if scheme.lower() != SCHEME.lower() or not token.strip():
         raise Unauthorized("This needs a subject session",
                            f"send `Authorization: {SCHEME} <token>` from /verify/check or /verify/token")
-    return read(request.app.state.keyring, token)
+    return checked(request, token)
 
 
 CurrentSubject = Annotated[SubjectSession, Depends(current_subject)]

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from privet.auth.deps import SESSION_COOKIE, Principal, require
 from privet.kit.errors import PrivetError, Unauthorized
-from privet.subjects.sessions import SubjectSession, read
+from privet.subjects.sessions import SubjectSession, checked
 from privet.web.csrf import secure_cookies
 
 SUBJECT_COOKIE = "privet_subject"
@@ -71,7 +71,7 @@ def page_subject(request: Request) -> SubjectSession | None:
     if not token:
         return None
     try:
-        return read(request.app.state.keyring, token)
+        return checked(request, token)
     except Unauthorized:
         return None
 

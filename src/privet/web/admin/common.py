@@ -110,9 +110,9 @@ TYPES = {"access": N_("Access"), "portability": N_("Portability"), "rectificatio
          "restriction": N_("Restriction"), "explanation": N_("Explanation"), "complaint": N_("Complaint")}
 STATUSES = {"unverified": N_("Not verified"), "pending_approval": N_("Waiting for approval"),
             "running": N_("Running"), "waiting": N_("Waiting for a task"), "completed": N_("Completed"),
-            "refused": N_("Refused"), "failed": N_("Failed"), "expired": N_("Expired"), "pending": N_("Pending"),
+            "completed_with_exceptions": N_("Completed with exceptions"), "refused": N_("Refused"), "failed": N_("Failed"), "expired": N_("Expired"), "pending": N_("Pending"),
             "done": N_("Done"), "skipped": N_("Skipped"), "open": N_("Open")}
-TONE = {"completed": "ok", "done": "ok", "refused": "bad", "failed": "bad", "expired": "bad",
+TONE = {"completed": "ok", "completed_with_exceptions": "warn", "done": "ok", "refused": "bad", "failed": "bad", "expired": "bad",
         "pending_approval": "warn", "waiting": "warn", "unverified": "warn", "open": "warn"}
 
 

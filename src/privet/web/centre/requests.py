@@ -43,6 +43,7 @@ TYPE_NAMES = {
 STATUS_NAMES = {"unverified": N_("Waiting for your code"),
                 "pending_approval": N_("Being checked by the privacy office"),
                 "running": N_("In progress"), "waiting": N_("In progress"), "completed": N_("Completed"),
+                "completed_with_exceptions": N_("Completed, except some information we could not erase"),
                 "refused": N_("Refused"), "failed": N_("Delayed: the privacy office is looking into it"),
                 "expired": N_("Expired (never confirmed)")}
 MODES = {"object": N_("Object: stop this use"), "restrict": N_("Restrict: keep the data but do not use it")}

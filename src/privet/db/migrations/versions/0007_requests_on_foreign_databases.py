@@ -1,5 +1,5 @@
 """requests on foreign databases: identity match, reference relation and parts in the data map; step intents;
-a longer request status (completed_with_exceptions)
+a longer request status (completed_with_exceptions); the moment a subject's earlier sessions ended
 
 Revision ID: 0007
 Revises: 0006
@@ -7,6 +7,7 @@ Create Date: 2026-12-06 08:00:00
 """
 from alembic import op
 import sqlalchemy as sa
+import privet.db.base
 
 
 revision = '0007'
@@ -26,9 +27,14 @@ def upgrade() -> None:
     with op.batch_alter_table('dsr_requests', schema=None) as batch_op:
         batch_op.alter_column('status', existing_type=sa.String(length=20), type_=sa.String(length=30),
                               existing_nullable=False)
+    with op.batch_alter_table('subjects', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sessions_valid_from', privet.db.base.UTCDateTime(timezone=True),
+                                      nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('subjects', schema=None) as batch_op:
+        batch_op.drop_column('sessions_valid_from')
     with op.batch_alter_table('dsr_requests', schema=None) as batch_op:
         batch_op.alter_column('status', existing_type=sa.String(length=30), type_=sa.String(length=20),
                               existing_nullable=False)
