@@ -184,6 +184,8 @@ def build_shop(url: str, customers: int = 4, *, seed: int | None = None) -> Shop
     engine = sa.create_engine(url)
     shop = Shop(url, kind_of(url))
     now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    if seed is not None:  # the same data twice, to the second
+        now = datetime(2026, 1, 1, 9, 0, 0)
     try:
         META.drop_all(engine)
         META.create_all(engine)
