@@ -267,12 +267,13 @@ def run_step(ctx, step_id: str) -> None:  # noqa: ANN001 - privet.jobs.service.J
         if not _runnable(step):
             return
         quiet = _quiet(step)
+        interrupted = step.status == "running" and step.intent_enc is not None  # its commit may have happened
         if quiet:
             try:
                 work = _gather(ctx, session, step)
             except Exception as exc:  # noqa: BLE001 - e.g. the plan cannot be built: a failed attempt like any other
                 failure = exc
-    if not quiet and _recover(ctx, step_id):
+    if interrupted and _recover(ctx, step_id):
         return
     if not quiet:
         with ctx.session() as session:
