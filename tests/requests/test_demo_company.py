@@ -56,7 +56,16 @@ def _customer(urls: dict[str, str], *, skip: int = 0) -> dict:
         with engine.connect() as conn:
             return dict(conn.execute(sa.text(
                 "SELECT id, email, mobile FROM customers WHERE email IS NOT NULL AND mobile NOT LIKE '+%' AND id IN "
-                "(SELECT customer_id FROM orders) ORDER BY id")).mappings().all()[skip])
+                "(SELECT customer_id FROM orders) ORDER BY organisation_id IS NULL, id")).mappings().all()[skip])
+    finally:
+        engine.dispose()
+
+
+def _row(url: str, sql: str, **params: object) -> dict:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return dict(conn.execute(sa.text(sql), params).mappings().one())
     finally:
         engine.dispose()
 
@@ -105,6 +114,22 @@ def test_access_and_erasure_across_every_datastore(keptek, keptek_urls: dict[str
         document = json.loads(archive.read("data.json"))
         assert "report.html" in archive.namelist()
     assert [c["mobile"] for c in document["data"]["crm"]["customers"]] == [buyer["mobile"]]
+    # credentials are listed as held, never shown; the organisation the buyer acts for is named, not disclosed (it
+    # names its legal representative, another person)
+    secrets = _row(keptek_urls["crm"], "SELECT password_hash, security_answer_hash, organisation_id FROM customers "
+                                       "WHERE id = :c", c=buyer["id"])
+    text = json.dumps(document, ensure_ascii=False)
+    assert secrets["password_hash"] not in text and secrets["security_answer_hash"] not in text
+    withheld = {(w["table"], w["field"]) for w in document["withheld"]}
+    assert {("customers", "password_hash"), ("customers", "security_answer_hash")} <= withheld
+    assert "password_hash" not in document["data"]["crm"]["customers"][0]
+    assert "organisations" not in document["data"]["crm"]
+    assert secrets["organisation_id"] is not None  # a buyer acting for an organisation
+    org = _row(keptek_urls["crm"], "SELECT legal_representative, contact_phone FROM organisations WHERE id = :o",
+               o=secrets["organisation_id"])
+    assert org["legal_representative"] not in text and org["contact_phone"] not in text
+    assert {"datastore": "crm", "table": "customers", "columns": ["organisation_id"], "to": "organisations",
+            "to_columns": ["id"], "keys": [[secrets["organisation_id"]]]} in document["links"]
 
     erasure = file_request(db, keyring, settings, request_type="erasure", identity_type="email",
                            identity=buyer["email"], filed_by="public:api")

@@ -68,8 +68,10 @@ def generate(company: str, urls: dict[str, str] | str, *, customers: int = 200, 
 
 
 def fill(company_key: str, urls: dict[str, str] | str, *, customers: int = 200, seed: int = 42,
-         reset: bool = False) -> Generated:
-    """Like `generate`, reporting per datastore and whether each was created now or already held data."""
+         reset: bool = False, matched: dict[str, list[tuple[str, str, str]]] | None = None) -> Generated:
+    """Like `generate`, reporting per datastore and whether each was created now or already held data. `matched`
+    ({datastore: [(table, column, match mode)]}) names the identity columns compared as an expression (casefold,
+    phone): a created datastore gets the index `privet datamap evaluate` asks for on each (none on MariaDB)."""
     comp = company(company_key)
     if customers < 1:
         raise InvalidInput("The number of customers must be at least 1", "pass e.g. --customers 200")
@@ -87,6 +89,7 @@ def fill(company_key: str, urls: dict[str, str] | str, *, customers: int = 200, 
                 continue
             rows = rows if rows is not None else comp.build(Fakes(seed), customers)
             result.tables[key] = _fill(engine, md, rows, reset=reset)
+            _match_indexes(engine, (matched or {}).get(key, []))
             result.created.append(key)
     except SQLAlchemyError as exc:
         raise Unavailable(f"Cannot write the demo datastore ({type(exc).__name__})",
@@ -124,6 +127,20 @@ def _existing_counts(engine: Engine, md: MetaData) -> dict[str, int] | None:
     if len(present) < len(md.tables) or not any(counts.values()):
         return None  # half-created or empty: (re)create below
     return counts
+
+
+def _match_indexes(engine: Engine, columns: list[tuple[str, str, str]]) -> None:
+    """The expression indexes that serve identity lookups as they are matched (skipped where one exists)."""
+    from privet.datamap.matching import index_statement
+
+    with engine.begin() as conn:
+        for table, column, mode in columns:
+            statement = index_statement(table, column, mode, conn.dialect.name)
+            if statement is None:
+                continue  # MariaDB cannot index an expression
+            if conn.dialect.name in ("postgresql", "sqlite"):
+                statement = statement.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+            conn.execute(text(statement))
 
 
 def _fill(engine: Engine, md: MetaData, rows: dict[str, list[dict]], *, reset: bool) -> dict[str, int]:

@@ -44,10 +44,11 @@ def load_demo(settings: Settings, engine: Engine, company_key: str, *, datastore
 
     comp = company(company_key)
     path = datamap_path(settings, company_key)
-    ensure_valid(load_manifest(path))  # a broken data map or store fails before any database is touched
+    loaded = load_manifest(path)
+    ensure_valid(loaded)  # a broken data map or store fails before any database is touched
     require_current(engine)
     urls = demo_urls(settings, company_key, datastore_url)
-    generated = fill(company_key, urls, customers=customers, reset=reset)
+    generated = fill(company_key, urls, customers=customers, reset=reset, matched=_matched(loaded.manifest))
     with store_session(settings, engine=engine) as session:
         result = validate_and_apply(session, path, actor="demo")
         publish_notices(session, settings, company_key)
@@ -81,6 +82,17 @@ def publish_notices(session, settings: Settings, company_key: str) -> list[str]:
                             purposes=notice.get("purposes"), material=version.get("material"), actor="demo")
             published.append(notice["key"])
     return published
+
+
+def _matched(manifest) -> dict[str, list[tuple[str, str, str]]]:  # noqa: ANN001 - datamap.schemas.Manifest
+    """{datastore: [(table, column, match mode)]} of the identity fields compared as an expression."""
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for dataset in manifest.datasets:
+        for table in dataset.tables:
+            for f in table.fields:
+                if f.identity and f.effective_match.value != "exact":
+                    out.setdefault(dataset.datastore, []).append((table.name, f.name, f.effective_match.value))
+    return out
 
 
 def load_demo_if_empty(settings: Settings, engine: Engine, company_key: str) -> str:
