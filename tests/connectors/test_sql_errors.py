@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,45 @@ def test_engines_are_shared_and_the_pool_is_bounded(shop_db, shop_plan) -> None:
                                 {"d": database}).scalar_one()
         probe.dispose()
         assert held <= engines.POOL_SIZE + engines.MAX_OVERFLOW + 1  # + the probe itself
+
+
+@pytest.mark.parametrize("ddl", ["ALTER TABLE customers DROP COLUMN phone", "DROP TABLE sims"])
+def test_a_schema_changed_since_the_map_was_applied_changes_nothing(shop_db, shop_plan, ddl: str) -> None:  # noqa: ANN001
+    """A column or table the data map declares is gone: every request on the datastore fails with one clear error
+    naming it, before anything is read or changed, and no retry can make it pass."""
+    from privet.connectors.sql.schema import SchemaMismatch, forget
+    from tests.connectors import shop
+
+    url, settings = shop_db
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        if ddl.startswith("DROP TABLE") and conn.dialect.name != "sqlite":  # devices.primary_sim_id refers to it
+            conn.exec_driver_sql("ALTER TABLE devices DROP " + ("CONSTRAINT" if conn.dialect.name == "postgresql"
+                                                                  else "FOREIGN KEY") + " fk_device_sim")
+        conn.exec_driver_sql(ddl)
+    engine.dispose()
+    forget()
+    before = {name: rows for name, rows in _snapshot_all(url).items()}
+    named = "customers.phone" if "phone" in ddl else "table `sims`"
+    with open_connector(shop_plan, settings) as connector:
+        for call in (lambda: connector.erase({"email": [ALICE["email"]]}, retain_from=date(2025, 1, 1)),
+                     lambda: connector.fetch({"email": [ALICE["email"]]}),
+                     lambda: connector.rectify({"email": [ALICE["email"]]}, {"user.name": "New Name"})):
+            with pytest.raises(SchemaMismatch) as info:
+                call()
+            assert named in str(info.value) and getattr(info.value, "permanent", False)
+    assert _snapshot_all(url) == before
+
+
+def _snapshot_all(url: str) -> dict[str, list[tuple]]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            md = sa.MetaData()
+            md.reflect(conn, resolve_fks=False)
+            return {name: sorted((tuple(r) for r in conn.execute(sa.select(t))), key=repr)
+                    for name, t in md.tables.items()}
+    finally:
+        engine.dispose()

@@ -250,6 +250,30 @@ def test_a_correction_that_cannot_be_written_goes_to_an_officer_not_to_retries(
     assert request.status == "completed" and request.result["tables"]["shop_db"]["addresses"]["rectified"] == 1
 
 
+def test_an_erasure_on_a_changed_schema_fails_at_once_naming_the_column(store: Session, file, verified, drain,
+                                                                         shop_db) -> None:  # noqa: ANN001
+    """A declared column is gone: the erasure changes nothing, is not retried, and the request says which column;
+    nothing is reported as done."""
+    import sqlalchemy as sa
+
+    from privet.connectors.sql import schema
+
+    customer = shop_db.customers[1]
+    engine = shop_db.engine()
+    with engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE login_events DROP COLUMN ip"))
+    engine.dispose()
+    schema.forget()
+    request = file("erasure", customer)
+    verified(request)
+    drain()
+    step = request.steps[0]
+    assert request.status == "failed" and step.status == "failed" and step.attempts == 1
+    assert "login_events.ip" in step.last_error and "datastore shop_db failed" in request.result["error"]
+    assert shop_db.count(ADDRESSES, customer_id=customer.id) == 1 and shop_db.count(LOGINS, customer_id=customer.id)
+    assert "request.completed" not in _actions(store, request) and not step.counts
+
+
 def test_rectification_updates_every_field_of_the_category(store: Session, file, verified, drain, shop_db,
                                                            fake) -> None:  # noqa: ANN001
     customer = shop_db.customers[1]
