@@ -40,8 +40,17 @@ PART_ORDER = ("line1", "line2", "district", "city", "province", "postcode", "cou
 _PART = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
 
 
+_CJK = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff]+$")
+
+
 def joined(parts: dict[str, str]) -> str:
-    """A value given in parts as one text (for a column holding the whole value)."""
+    """A value given in parts as one text (for a column holding the whole value): a name as `given family` (Chinese
+    `familygiven`), an address and anything else as its parts in order, comma-separated."""
+    if set(parts) <= {"given", "family"}:
+        given, family = parts.get("given", ""), parts.get("family", "")
+        if _CJK.match(given + family):
+            return family + given
+        return " ".join(p for p in (given, family) if p)
     ordered = sorted(parts, key=lambda p: (PART_ORDER.index(p) if p in PART_ORDER else len(PART_ORDER), p))
     return ", ".join(parts[p] for p in ordered if parts[p])
 

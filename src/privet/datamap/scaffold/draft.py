@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from privet.datamap import matching
 from privet.datamap.scaffold.guesses import Guess, guess_column, subject_table
+from privet.datamap.scaffold.parts import assign_parts
 from privet.datamap.scaffold.references import REF_NAME, Shape, infer, kind
 from privet.datamap.scaffold.reflect import Reflected
 from privet.datamap.scaffold.relations import Link, people_table, propose
@@ -43,6 +44,7 @@ def draft_tables(reflected: list[Reflected], dialect: str, schema: str | None, k
             ref = refs.get((table.name, name), _Ref())
             relation = relations.get(Link(table.name, name, ref.target or "")) if ref.target else None
             fields.append(_field(table, name, guesses[table.name][name], ref, relation, dialect, schema))
+        assign_parts(fields)
         out.append(_table(table, fields))
     return out
 
