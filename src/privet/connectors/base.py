@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, ClassVar, Iterator
+from typing import Callable, ClassVar
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from sqlalchemy import MetaData, Table, select
 from sqlalchemy.orm import Session
 
 from privet.audit.service import record as audit
+from privet.connectors.sql.schema import reflect_table
 from privet.kit.errors import InvalidInput
 from privet.kit.ids import new_id
 from privet.settings import Settings
@@ -99,7 +100,7 @@ def export(session: Session, settings: Settings, *, datastore: str, table: str, 
                            "export from a SQL datastore")
     engine = engine_for(resolve_secret(settings, store.secret))
     with engine.connect() as conn:
-        reflected = Table(table, MetaData(), autoload_with=conn)
+        reflected = reflect_table(conn, MetaData(), table)
         names = [c.name for c in reflected.columns]
         temporal = {c.name for c in reflected.columns if _is_temporal(c)}
         actions = plan_columns(declared, names, method, temporal)

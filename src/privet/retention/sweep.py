@@ -21,7 +21,7 @@ from sqlalchemy import (Column, Connection, Integer, MetaData, Numeric, String, 
 from sqlalchemy.exc import NoSuchTableError
 
 from privet.connectors.base import Edge
-from privet.connectors.sql.schema import partitions
+from privet.connectors.sql.schema import partitions, reflect_table
 from privet.kit.errors import InvalidInput
 from privet.retention.rules import Rule
 
@@ -81,7 +81,7 @@ def reflect(conn: Connection, rule: Rule, mapped: Iterable[Edge] = ()) -> Shape:
 def _table(conn: Connection, meta: MetaData, name: str, rule: Rule) -> Table:
     schema, _, short = name.rpartition(".")
     try:
-        return Table(short, meta, schema=schema or None, autoload_with=conn, resolve_fks=False)
+        return reflect_table(conn, meta, short, schema or None)
     except NoSuchTableError:
         raise InvalidInput(f"Datastore {rule.datastore} has no table {name}",
                            "fix the data map or the database") from None

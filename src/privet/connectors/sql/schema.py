@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
+import warnings
 import threading
 import time
 from collections import OrderedDict
@@ -113,6 +113,14 @@ def _split(name: str) -> tuple[str | None, str]:
     return (schema or None), table
 
 
+def reflect_table(conn: Connection, metadata: MetaData, name: str, schema: str | None = None) -> Table:
+    """A table as the database has it (foreign keys not followed); NoSuchTableError when it has none. The
+    expression indexes identity matches use (`privet.datamap.matching`) are not reflected, and not warned about."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Skipped unsupported reflection of expression-based index")
+        return Table(name, metadata, schema=schema, autoload_with=conn, resolve_fks=False)
+
+
 def partitions(conn: Connection) -> dict[tuple[str | None, str], list[tuple[str, str]]]:
     """PostgreSQL: {(schema, partitioned table): [(schema, partition), ...]} (empty elsewhere). A partitioned
     table is one table to Privet: queries on it reach every partition, and the foreign keys declared on any
@@ -140,7 +148,7 @@ def _reflect(conn: Connection, plan: DatastorePlan) -> tuple[dict[str, Table], l
     for name in plan.tables:
         schema, short = _split(name)
         try:
-            tables[name] = Table(short, metadata, schema=schema, autoload_with=conn, resolve_fks=False)
+            tables[name] = reflect_table(conn, metadata, short, schema)
         except NoSuchTableError:
             missing.append(name)
             continue
