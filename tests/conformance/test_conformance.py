@@ -21,21 +21,7 @@ _TRIGGER = ("the AFTER DELETE trigger on contacts copies the erased row into con
 XFAIL: dict[tuple[str, str, str], str] = {}
 
 
-def _text_keys(where: str, ref: str, example: str, outcome: str) -> str:
-    return (f"{where} compares {ref}'s text values with the integer key they hold ('{example}' vs {example}), "
-            f"so {outcome}")
-
-
 for _dialect in DIALECTS:
-    XFAIL[("accounts", _dialect, "links_truthful")] = _text_keys(
-        "walk._drop_links_to_own", "login_events.user_id → accounts.account_id", "1007",
-        "the package names the person's own account as another person's or a shared record")
-    XFAIL[("trading", _dialect, "links_truthful")] = _text_keys(
-        "walk._drop_links_to_own", "shipments.order_ref → orders.order_id", "10249",
-        "the package names the person's own orders as other people's or shared records")
-    XFAIL[("trading", _dialect, "erased")] = _text_keys(
-        "erase._protect_referenced", "shipments.order_ref → orders.order_id", "10249",
-        "orders a retained shipment refers to are deleted (the shipments are orphaned) instead of kept emptied")
     XFAIL[("helpdesk", _dialect, "complete")] = f"{_JSON_TEXT}, so the package leaves those rows out"
     XFAIL[("helpdesk", _dialect, "erased")] = (
         f"{_JSON_TEXT} (the request ends completed_with_exceptions, rows kept); {_TRIGGER}, and that new row "
@@ -43,16 +29,6 @@ for _dialect in DIALECTS:
     XFAIL[("helpdesk", _dialect, "honest_counts")] = (
         f"{_TRIGGER}: the result and the message count only the rows Privet changed, not the row that appeared")
 
-XFAIL[("trading", "postgresql", "complete")] = (
-    "PostgreSQL returns the CHAR(8) key customers.customer_id blank-padded ('ABCDE   '); the walk looks up "
-    "orders.customer_id and audit_log.customer_key (VARCHAR) with the padded value, so the person's orders, order "
-    "lines, shipments and audit entries are not found")
-XFAIL[("trading", "postgresql", "erased")] = (
-    "PostgreSQL pads the CHAR(8) key customers.customer_id ('ABCDE   '), so the walk finds none of the person's "
-    "orders, order lines, shipments or audit entries (VARCHAR references): they keep their personal data and the "
-    "request still ends completed")
-# (on PostgreSQL trading's links_truthful holds only because those orders and shipments are not found at all)
-del XFAIL[("trading", "postgresql", "links_truthful")]
 
 _REPORTS: dict[tuple[str, str], Report] = {}
 

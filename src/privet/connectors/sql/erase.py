@@ -38,7 +38,8 @@ from sqlalchemy.exc import IntegrityError
 from privet.connectors.base import BELONGS_TO, ConnectorError, Edge, FieldSpec, StepResult
 from privet.connectors.sql.schema import Layout, TableLayout
 from privet.connectors.sql.values import hash_value, is_hashed, mask_value
-from privet.connectors.sql.walk import BATCH, OWNER, Found, _Ask, _coerced, _query, row_key, selected_columns
+from privet.connectors.sql.walk import (BATCH, OWNER, Found, _Ask, _coerced, _query, comparable, row_key,
+                                        selected_columns)
 from privet.kit.durations import Duration
 
 COUNTS = ("found", "deleted", "updated", "nulled", "masked", "hashed", "retained", "shared", "referenced",
@@ -107,18 +108,20 @@ def _external(conn: Connection, layout: Layout, found: Found, table: str, keys: 
     out: set[tuple] = set()
     for e in edges:
         by_value: dict[tuple, set[tuple]] = defaultdict(set)
+        asked: set[tuple] = set()
         for key in keys:
             value = tuple(rows[key][c] for c in e.parent_columns)
             if None not in value:
-                for fitted in _coerced(layout, e.child, e.child_columns, {value}):
-                    by_value[fitted].add(key)
-        if not by_value:
+                asked |= _coerced(layout, e.child, e.child_columns, {value})
+                by_value[comparable(layout, e.child, e.child_columns, value)].add(key)
+        if not asked:
             continue
         child = layout.tables[e.child]
         mine = found.owned.get(e.child, set())
-        for row in _query(conn, layout, e.child, [_Ask(e.child_columns, set(by_value), 0)]):
+        for row in _query(conn, layout, e.child, [_Ask(e.child_columns, asked, 0)]):
             if row_key(child, row) not in mine:
-                out |= by_value.get(tuple(row[c] for c in e.child_columns), set())
+                out |= by_value.get(comparable(layout, e.child, e.child_columns,
+                                               tuple(row[c] for c in e.child_columns)), set())
     return out
 
 
@@ -160,12 +163,14 @@ def _protect_referenced(layout: Layout, tables: dict[str, _Table], found: Found)
             parent, child = tables[e.parent], tables[e.child]
             if not parent.doomed:
                 continue
-            index = {tuple(parent.rows[k][c] for c in e.parent_columns): k for k in parent.doomed}
+            index = {comparable(layout, e.parent, e.parent_columns,
+                                tuple(parent.rows[k][c] for c in e.parent_columns)): k for k in parent.doomed}
             cleared = set(e.child_columns) <= _nulled_when_kept(child)
             for key, row in found.rows.get(e.child, {}).items():
                 if key in child.doomed or (key in child.rows and cleared):
                     continue
-                target = index.get(tuple(row[c] for c in e.child_columns))
+                target = index.get(comparable(layout, e.parent, e.parent_columns,
+                                              tuple(row[c] for c in e.child_columns)))
                 if target is not None and target in parent.doomed:
                     parent.doomed.discard(target)
                     parent.referenced.add(target)
@@ -233,10 +238,11 @@ def _cycle_breaks(layout: Layout, tables: dict[str, _Table]) -> dict[str, dict[t
     out: dict[str, dict[tuple, dict[str, object]]] = defaultdict(dict)
     for e in layout.ordering.broken:
         parent, child = tables[e.parent], tables[e.child]
-        targets = {tuple(parent.rows[k][c] for c in e.parent_columns) for k in parent.doomed}
+        targets = {comparable(layout, e.parent, e.parent_columns, tuple(parent.rows[k][c] for c in e.parent_columns))
+                   for k in parent.doomed}
         for key in child.doomed:
             value = tuple(child.rows[key][c] for c in e.child_columns)
-            if None not in value and value in targets:
+            if None not in value and comparable(layout, e.parent, e.parent_columns, value) in targets:
                 out[e.child].setdefault(key, {}).update(dict.fromkeys(e.child_columns))
     return out
 

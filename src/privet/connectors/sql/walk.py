@@ -153,24 +153,38 @@ def _entry_asks(layout: Layout, identities: dict[str, list[str]]) -> dict[str, l
     return asks
 
 
+def _fits(value: object, col) -> list:  # noqa: ANN001
+    """A value read from one column as another column may hold it: converted to its type ('17' and 17 alike), and
+    for text also without the blanks a CHAR column pads with (PostgreSQL returns CHAR(8) 'ABCDE' as 'ABCDE   ')."""
+    fitted = coerce_all([value], col.type)
+    if fitted and isinstance(fitted[0], str) and fitted[0] != fitted[0].rstrip(" "):
+        fitted.append(fitted[0].rstrip(" "))
+    return fitted
+
+
 def _coerced(layout: Layout, table: str, columns: tuple[str, ...], values: set[tuple]) -> set[tuple]:
     """Values read from one table, converted for the columns of another (a text column may hold integer keys);
     values that cannot be converted cannot match and are dropped."""
     cols = [layout.tables[table].table.c[c] for c in columns]
-    per_column = [coerce_all([v[i] for v in values], col.type) for i, col in enumerate(cols)]
-    if len(cols) == 1:
-        return {(v,) for v in per_column[0]}
-    out = set()
+    out: set[tuple] = set()
     for value in values:
-        converted = []
+        combos: list[tuple] = [()]
         for item, col in zip(value, cols):
-            fitted = coerce_all([item], col.type)
-            if not fitted:
-                break
-            converted.append(fitted[0])
-        else:
-            out.add(tuple(converted))
+            combos = [c + (f,) for c in combos for f in _fits(item, col)]
+        out.update(combos)
     return out
+
+
+def comparable(layout: Layout, table: str, columns: tuple[str, ...], value: tuple) -> tuple | None:
+    """A value as `table.columns` hold it, for comparing in Python: a text '1007' and an integer 1007 alike, CHAR
+    padding ignored (None when it cannot be such a value)."""
+    out = []
+    for item, name in zip(value, columns):
+        fitted = coerce_all([item], layout.tables[table].table.c[name].type)
+        if not fitted:
+            return None
+        out.append(fitted[0].rstrip(" ") if isinstance(fitted[0], str) else fitted[0])
+    return tuple(out)
 
 
 def _next_asks(layout: Layout, found: Found, new: dict[str, dict[tuple, int]], access: bool
@@ -231,11 +245,12 @@ def _absorb(found: Found, tl: TableLayout, name: str, rows: Iterator[dict], asks
             new[name][key] = kind
 
 
-def _drop_links_to_own(found: Found) -> None:
+def _drop_links_to_own(layout: Layout, found: Found) -> None:
     """A link to a row that turned out to be the subject's own is no link to anyone else."""
     for e, values in list(found.links.items()):
-        own = {tuple(r[c] for c in e.parent_columns) for r in found.owned_rows(e.parent).values()}
-        values -= own
+        own = {comparable(layout, e.parent, e.parent_columns, tuple(r[c] for c in e.parent_columns))
+               for r in found.owned_rows(e.parent).values()}
+        values -= {v for v in values if comparable(layout, e.parent, e.parent_columns, v) in own}
         if not values:
             del found.links[e]
 
@@ -250,5 +265,5 @@ def find(conn: Connection, layout: Layout, identities: dict[str, list[str]], *, 
         for name in sorted(asks):
             _absorb(found, layout.tables[name], name, _query(conn, layout, name, asks[name]), asks[name], new)
         asks = _next_asks(layout, found, new, access)
-    _drop_links_to_own(found)
+    _drop_links_to_own(layout, found)
     return found
