@@ -15,19 +15,7 @@ from tests.conformance.databases import DIALECTS
 from tests.conformance.harness import Report, run
 from tests.conformance.schemas import NAMES
 
-_JSON_TEXT = ("identities inside JSON (web_forms.payload) and free text (call_notes.note) cannot be declared or "
-              "matched: both tables are unreachable")
-_TRIGGER = ("the AFTER DELETE trigger on contacts copies the erased row into contact_history during Privet's delete")
-XFAIL: dict[tuple[str, str, str], str] = {}
-
-
-for _dialect in DIALECTS:
-    XFAIL[("helpdesk", _dialect, "complete")] = f"{_JSON_TEXT}, so the package leaves those rows out"
-    XFAIL[("helpdesk", _dialect, "erased")] = (
-        f"{_JSON_TEXT} (the request ends completed_with_exceptions, rows kept); {_TRIGGER}, and that new row "
-        "(e-mail, name) is neither erased nor reported, so access afterwards still finds it")
-    XFAIL[("helpdesk", _dialect, "honest_counts")] = (
-        f"{_TRIGGER}: the result and the message count only the rows Privet changed, not the row that appeared")
+XFAIL: dict[tuple[str, str, str], str] = {}  # (schema, dialect, property) → what Privet does wrong there
 
 
 _REPORTS: dict[tuple[str, str], Report] = {}

@@ -10,6 +10,10 @@ has a match mode (`schemas.Match`, declared or the identity type's default):
   digit strings (national, with a trunk 0, with the country code, with 00 and the country code).
 The two expression modes are plain SQL (lower, trim, replace) so PostgreSQL, SQLite and MySQL 8 can index them
 (`index_statement`); MariaDB cannot index an expression, so there such a lookup reads the table.
+- `contains`: the column is free text or JSON (notes an agent wrote, a web form's payload) that mentions one of the
+  person's e-mails or phones somewhere: a `LIKE` on the text (lower-cased; for phones with the punctuation removed)
+  finds candidates, and `mentions` keeps only rows where the value stands on its own (`bob@x.com` is not in
+  `jimbob@x.com`, `13800138000` not in `213800138000`). No index serves it: the table is read in full.
 """
 
 from __future__ import annotations
@@ -67,6 +71,66 @@ def values(mode: Match | str, given: Iterable[str], *, region: str = "") -> list
     return sorted(out)
 
 
+CONTAINS_KINDS = ("email", "phone")  # what a `contains` field is searched for: every such identity of the person
+_EMAIL_BEFORE, _EMAIL_AFTER = r"(?<![a-z0-9._%+-])", r"(?![a-z0-9-]|\.[a-z0-9])"
+_PHONE_TOKEN = re.compile(r"[+(\d][\d\s\-().\/]{4,}\d")
+
+
+def needles(kind: str, given: Iterable[str], *, region: str = "") -> set[tuple[str, str]]:
+    """(kind, text) to look for in free text: an e-mail lower-cased, a phone as its national digits."""
+    out: set[tuple[str, str]] = set()
+    for raw in given:
+        if not isinstance(raw, str) or not raw.strip():
+            continue
+        if kind == "email":
+            out.add(("email", raw.strip().lower()))
+        elif kind == "phone":
+            digits = _phone_digits(raw.strip(), region.upper())
+            national = min(digits, key=len) if digits else ""
+            if len(national) >= 5:
+                out.add(("phone", national))
+    return out
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def contains_clause(column: ColumnElement, needle: tuple[str, str]) -> ColumnElement:
+    """SQL finding rows whose text may mention the needle (candidates: `mentions` decides)."""
+    from sqlalchemy import Text, cast
+
+    kind, value = needle
+    text = cast(column, Text)
+    target = func.lower(text) if kind == "email" else expression(text, Match.phone)
+    return target.like(f"%{_escaped(value)}%", escape="\\")
+
+
+def mentions(text: object, needle: tuple[str, str]) -> bool:
+    """Whether free text (or JSON) mentions the needle as a value of its own."""
+    if text is None:
+        return False
+    if not isinstance(text, str):
+        import json
+
+        text = json.dumps(text, ensure_ascii=False) if isinstance(text, (dict, list)) else str(text)
+    kind, value = needle
+    if kind == "email":
+        return re.search(_EMAIL_BEFORE + re.escape(value) + _EMAIL_AFTER, text.lower()) is not None
+    for token in _PHONE_TOKEN.findall(text):
+        digits = re.sub(r"\D", "", token)
+        if digits.endswith(value) and digits[:len(digits) - len(value)].lstrip("0") in ("", *_prefixes(digits, value)):
+            return True
+    return False
+
+
+def _prefixes(digits: str, national: str) -> tuple[str, ...]:
+    """Country codes a number may be written with before its national digits (1 to 3 digits, trunk 0 after)."""
+    head = digits[:len(digits) - len(national)].lstrip("0")
+    return (head,) if 1 <= len(head.rstrip("0")) <= 3 and phonenumbers.region_code_for_country_code(
+        int(head.rstrip("0") or 0)) != "ZZ" else ()
+
+
 def fold(mode: Match | str, value: object) -> object:
     """`expression` computed in Python on a value read from the database (which of several asks a row answers)."""
     mode = Match(mode)
@@ -84,6 +148,8 @@ def index_statement(table: str, column: str, mode: Match | str, dialect: str) ->
     from sqlalchemy.dialects import mysql, postgresql, sqlite
 
     mode = Match(mode)
+    if mode == Match.contains:
+        return None  # text searched anywhere: no index serves it
     compiler = {"postgresql": postgresql.dialect(), "sqlite": sqlite.dialect(), "mysql": mysql.dialect(),
                 "mariadb": mysql.dialect()}.get(dialect, sqlite.dialect())
     preparer = compiler.identifier_preparer

@@ -55,6 +55,7 @@ class Match(str, Enum):
     exact = "exact"  # as Privet normalises it or as given (user ids as text or numbers): a plain index serves it
     casefold = "casefold"  # letter case and surrounding spaces ignored: lower(trim(column))
     phone = "phone"  # spaces, dashes, dots, brackets, slashes and a leading + ignored; national and international
+    contains = "contains"  # free text or JSON that mentions the person's e-mail or phone somewhere (no index serves it)
 
 
 class Relation(str, Enum):
@@ -188,8 +189,9 @@ class Field_(Strict):
                                       "named in an access package, never disclosed or erased).")
     inferred: bool | None = Field(None, description="With `references`: guessed by scaffold from names and types "
                                   "(the database declares no foreign key); review it, then remove this line.")
-    match: Match | None = Field(None, description="With `identity`: exact, casefold (default for email) or phone "
-                                "(default for phone): how stored values are compared with a person's identity.")
+    match: Match | None = Field(None, description="With `identity`: exact, casefold (default for email), phone "
+                                "(default for phone) or contains (free text or JSON mentioning any of the person's "
+                                "e-mails or phones): how stored values are compared with a person's identity.")
     part: Key | None = Field(None, description="Which part of a structured value this column holds (address: "
                              "line1, line2, district, city, province, postcode, country; name: given, family), "
                              "so a correction sets each column to its part.")

@@ -99,10 +99,10 @@ def create(url: str) -> list[Person]:
 
 def edits(draft: dict) -> dict:
     """What the help desk changes in the draft after reading it."""
-    # The web form's JSON and the agents' notes hold people's e-mails and phone numbers; the data map can say the
-    # columns are personal, not where in them the identity is: they stay unreachable (evaluate says so).
-    column(draft, "web_forms", "payload")["category"] = "user.communication.support"
-    column(draft, "call_notes", "note")["category"] = "user.communication.support"
+    # The web form's JSON and the agents' notes mention people's e-mails and phone numbers somewhere in them:
+    # declared as identities matched by `contains` (any of the person's e-mails and phones, standing on its own).
+    for table, name in (("web_forms", "payload"), ("call_notes", "note")):
+        column(draft, table, name).update(category="user.communication.support", identity="email", match="contains")
     for name in ("contacts", "contact_history", "web_forms", "call_notes"):
         erase(draft, name, "delete_row")
     return draft

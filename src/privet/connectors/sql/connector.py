@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from privet.connectors.base import Connector, ConnectorError, DatastorePlan, StepResult, register
 from privet.connectors.sql import engines
-from privet.connectors.sql.erase import Expected
+from privet.connectors.sql.erase import COPY_PASSES, Expected, absorb_copies
 from privet.connectors.sql.erase import erase as erase_rows
 from privet.connectors.sql.intent import expected_json, observed
 from privet.connectors.sql.output import fetched
@@ -137,8 +137,15 @@ class SqlConnector(Connector):
     def erase(self, identities: dict[str, list[str]], *, retain_from: date) -> StepResult:
         """Apply every field's erasure action to the subject's rows in one transaction."""
         def work(conn: Connection, layout: Layout) -> StepResult:
-            result, expected = erase_rows(conn, layout, find(conn, layout, identities), retain_from=retain_from,
-                                          hash_key=self.hash_key)
+            found = find(conn, layout, identities)
+            result, expected = erase_rows(conn, layout, found, retain_from=retain_from, hash_key=self.hash_key)
+            for _ in range(COPY_PASSES if layout.triggers else 0):  # rows a trigger wrote meanwhile: theirs too
+                fresh = find(conn, layout, identities).fresh(found)
+                if not any(fresh.kind.values()):
+                    break
+                more, also = erase_rows(conn, layout, fresh, retain_from=retain_from, hash_key=self.hash_key)
+                absorb_copies(result, expected, more, also)
+                found.absorbed(fresh)
             self._commit_hook(result, expected)
             return result
         return self._run("erasure", work, write=True)

@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Connection, MetaData, Table, inspect, text
+from sqlalchemy import Column, Connection, MetaData, Table, bindparam, inspect, text
 from sqlalchemy.exc import NoSuchTableError
 
 from privet.connectors.base import BELONGS_TO, ConnectorError, DatastorePlan, Edge, TableSpec
@@ -75,6 +75,7 @@ class Layout:
     ordering: Ordering
     missing: tuple[str, ...]  # declared tables the database does not have
     missing_columns: tuple[tuple[str, str], ...] = ()  # (table, column) declared but not in the database
+    triggers: bool = False  # some table of the plan has a trigger (it may copy a row Privet changes elsewhere)
 
     def check(self) -> None:
         """ConnectorError naming what the data map declares and the database lacks (it changed since the map was
@@ -208,7 +209,25 @@ def complete_plan(conn: Connection, plan: DatastorePlan) -> Layout:
     order = ordering(tables, edges, nullable)
     completed = dataclasses.replace(plan, tables=specs, edges=edges, erase_order=order.order,
                                     unreachable=unreachable(specs, edges, plan.entries))
-    return Layout(completed, layouts, order, tuple(missing), gone)
+    return Layout(completed, layouts, order, tuple(missing), gone, _has_triggers(conn, tables))
+
+
+def _has_triggers(conn: Connection, tables: dict[str, Table]) -> bool:
+    """Whether any of these tables has a trigger of its own (not a foreign key's internal one)."""
+    names = sorted({t.name for t in tables.values()})
+    if not names:
+        return False
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        sql = ("SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal "
+               "AND c.relname IN :names LIMIT 1")
+    elif dialect in ("mysql", "mariadb"):
+        sql = ("SELECT 1 FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = DATABASE() "
+               "AND EVENT_OBJECT_TABLE IN :names LIMIT 1")
+    else:
+        sql = "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN :names LIMIT 1"
+    statement = text(sql).bindparams(bindparam("names", expanding=True))
+    return conn.execute(statement, {"names": names}).first() is not None
 
 
 def layout_for(conn: Connection, url: str, plan: DatastorePlan) -> Layout:

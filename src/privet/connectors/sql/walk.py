@@ -66,6 +66,23 @@ class Found:
         rows = self.rows.get(table, {})
         return {k: rows[k] for k, how in self.kind.get(table, {}).items() if how == REFERENCE}
 
+    def fresh(self, earlier: Found) -> Found:
+        """The subject's rows found now that `earlier` did not hold (rows written meanwhile, e.g. by a trigger)."""
+        out = Found()
+        for table, kinds in self.kind.items():
+            for key, how in kinds.items():
+                if how >= OWNED and key not in earlier.kind.get(table, {}):
+                    out.rows[table][key] = self.rows[table][key]
+                    out.kind[table][key] = how
+        return out
+
+    def absorbed(self, other: Found) -> None:
+        """Take `other`'s rows in (as found by a later pass)."""
+        for table, kinds in other.kind.items():
+            for key, how in kinds.items():
+                self.rows[table].setdefault(key, other.rows[table][key])
+                self.kind[table][key] = max(how, self.kind[table].get(key, 0))
+
     @property
     def owned(self) -> dict[str, set[tuple]]:
         """{table: keys of the subject's rows}."""
@@ -99,6 +116,8 @@ def row_key(tl: TableLayout, row: dict) -> tuple:
 
 def _clause(tl: TableLayout, ask: _Ask, values: list[tuple]):  # noqa: ANN202
     columns = ask.columns
+    if ask.mode == Match.contains:  # values are (kind, needle): candidates, refined by `_answers`
+        return or_(*(matching.contains_clause(tl.table.c[columns[0]], needle) for needle in values))
     if len(columns) == 1:
         return matching.expression(tl.table.c[columns[0]], ask.mode).in_([v[0] for v in values])
     return tuple_(*(tl.table.c[c] for c in columns)).in_(values)
@@ -141,10 +160,17 @@ def _entry_asks(layout: Layout, identities: dict[str, list[str]]) -> dict[str, l
     for table, column, kind in layout.plan.entries:
         tl = layout.tables.get(table)
         col = tl.column(column) if tl else None
-        if col is None or not identities.get(kind):
+        spec = tl.spec.field(column) if tl else None
+        contains = spec is not None and spec.match == Match.contains.value
+        if col is None or not (identities.get(kind) or contains):
             continue
-        spec = tl.spec.field(column)
         mode = Match(spec.match) if spec and spec.match else Match.exact
+        if mode == Match.contains:  # free text or JSON: any of the person's e-mails and phones may be in it
+            needles = set().union(*(matching.needles(k, identities.get(k, []), region=layout.plan.region)
+                                    for k in matching.CONTAINS_KINDS))
+            if needles:
+                asks[table].append(_Ask((column,), needles, OWNER, mode))
+            continue
         if mode != Match.exact and not is_text(col.type):
             mode = Match.exact  # a number column holds no case or punctuation
         values = _entry_values(kind, mode, identities[kind], col, layout.plan.region)
@@ -225,14 +251,19 @@ def _next_asks(layout: Layout, found: Found, new: dict[str, dict[tuple, int]], a
 def _answers(row: dict, ask: _Ask) -> bool:
     if ask.mode == Match.exact:
         return tuple(row[c] for c in ask.columns) in ask.values
+    if ask.mode == Match.contains:
+        return any(matching.mentions(row[ask.columns[0]], needle) for needle in ask.values)
     return (matching.fold(ask.mode, row[ask.columns[0]]),) in ask.values
 
 
 def _absorb(found: Found, tl: TableLayout, name: str, rows: Iterator[dict], asks: list[_Ask],
             new: dict[str, dict[tuple, int]]) -> None:
     kinds = {a.kind for a in asks}
+    refine = any(a.mode == Match.contains for a in asks)  # a text search only finds candidates
     for row in rows:
         key = row_key(tl, row)
+        if refine and not any(_answers(row, a) for a in asks):
+            continue
         if len(kinds) == 1:
             kind = next(iter(kinds))
         else:  # asked for as the subject's and as something else at once: the strongest ask the row answers
