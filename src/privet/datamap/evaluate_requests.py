@@ -116,6 +116,11 @@ def _unreachable(obj: str, store: StoreMap, table: str, reached: dict[str, Relat
 
 def _not_indexed(obj: str, table: str, f: Field_, kind: DatastoreKind) -> Finding:
     mode = f.effective_match
+    if mode == Match.contains:
+        return Finding("IDENTITY-NOT-INDEXED", "warning", obj,
+                       f"identity field `{table}.{f.name}` is searched as free text (`match: contains`): every "
+                       "request reads the whole table", "keep such tables small, or store the identity in a column "
+                       "of its own and declare that column instead")
     statement = index_statement(table, f.name, mode, kind.value) or ""  # None only for MariaDB expressions
     if kind == DatastoreKind.mysql and mode != Match.exact:
         plain = index_statement(table, f.name, Match.exact, kind.value) or ""
