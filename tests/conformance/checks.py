@@ -16,7 +16,8 @@ from tests.conformance.runtime import Answer
 from tests.conformance.schemas import REFERENCED, SHARED, key
 from tests.conformance.snapshot import Change, Snapshot
 
-PROPERTIES = ("found", "complete", "only_theirs", "links_truthful", "erased", "honest_counts", "others_untouched")
+PROPERTIES = ("found", "complete", "only_theirs", "links_truthful", "erased", "honest_counts", "others_untouched",
+              "kill_resume")
 MIN_VALUE = 4  # shorter values (a state code, "Ms") say nothing about whose data it is
 MIN_DIGITS = 7  # numbers shorter than a phone number are row ids, counts and years as often as anyone's data
 

@@ -11,7 +11,9 @@ make the schema's minimal edits, apply, then for each person file real requests 
   access request finds nothing but kept rows;
 - `honest_counts`: the result's deleted/updated counts per table and the completion message equal the rows that
   changed (every row of every table hashed before and after);
-- `others_untouched`: every row that is not the person's is byte-for-byte unchanged.
+- `others_untouched`: every row that is not the person's is byte-for-byte unchanged;
+- `kill_resume`: on a fresh copy of the database, the first person's erasure is killed at a step boundary and
+  resumed (`kills`): `erased`, `honest_counts` and `others_untouched` hold for it all the same.
 All access checks run first (nobody erased yet), then the erasures one person at a time.
 """
 
@@ -121,16 +123,62 @@ class _Run:
                 truth_after = self.schema.truth(conn, person)
             again = self.privet.request("access", kind, value)
             changes = diff(before, after)
-            self.fail("erased", person, checks.erased(self.schema, answer, before, after, truth_before, truth_after,
-                                                      kept, again, self.got(again)))
-            self.fail("honest_counts", person, checks.honest_counts(answer, self.datastore, changes))
-            self.fail("others_untouched", person, checks.others_untouched(before, after, truth_before))
+            self.check_erasure(person, answer, before, after, truth_before, truth_after, kept, again, changes)
+
+    def check_erasure(self, person: Person, answer: Answer, before: dict, after: dict, truth_before: dict,
+                      truth_after: dict, kept: dict, again: Answer, changes: dict, *, prop: str | None = None,
+                      boundary: str = "") -> None:
+        """The erasure properties of one person's erasure (all counted under `prop` when given)."""
+        where = f"killed {boundary}: " if boundary else ""
+        for name, lines in (
+                ("erased", checks.erased(self.schema, answer, before, after, truth_before, truth_after, kept, again,
+                                         self.got(again))),
+                ("honest_counts", checks.honest_counts(answer, self.datastore, changes)),
+                ("others_untouched", checks.others_untouched(before, after, truth_before))):
+            self.fail(prop or name, person, [where + line for line in lines])
+
+
+def _kills(name: str, dialect: str, folder: Path, schema: ModuleType, edited: dict, report: Report,
+           boundaries: tuple[str, ...]) -> None:
+    """`kill_resume`: for each boundary a fresh copy of the database, the first person's erasure killed there and
+    resumed, then the erasure properties."""
+    from tests.conformance.kills import erase_killed_at
+
+    for boundary in boundaries:
+        (folder / f"kill-{boundary}").mkdir(parents=True, exist_ok=True)
+        url, drop = new_database(dialect, folder / f"kill-{boundary}", f"{name}_k")
+        privet = None
+        try:
+            person = schema.create(url)[0]
+            privet = Privet(folder / f"kill-{boundary}" / "privet", {f"{name}_db": url})
+            privet.apply(manifest(name, schema.REGION, edited))
+            work = _Run(name, schema, url, privet, report)
+            if len(person.identities) > 1:  # the person proved every identity before: one subject holds them all
+                privet.merge([privet.subject_of(privet.request("access", k, v).request_id)
+                              for k, v in person.identities.items()])
+            kind, value = next(iter(person.identities.items()))
+            with connect(url) as conn:
+                before, truth_before, kept = take(conn, schema), schema.truth(conn, person), schema.kept(conn, person)
+            answer = erase_killed_at(privet, boundary, kind, value)
+            with connect(url) as conn:
+                after, truth_after = take(conn, schema), schema.truth(conn, person)
+            again = privet.request("access", kind, value)
+            work.check_erasure(person, answer, before, after, truth_before, truth_after, kept, again,
+                               diff(before, after), prop="kill_resume", boundary=boundary)
+            if answer.status != "completed" and answer.status != "completed_with_exceptions":
+                work.fail("kill_resume", person, [f"killed {boundary}: the request ended {answer.status}"])
+        finally:
+            if privet is not None:
+                privet.close()
+            drop()
 
 
 def run(name: str, dialect: str, folder: Path, *, people: int | None = None,
-        schema: ModuleType | None = None) -> Report:
+        schema: ModuleType | None = None, kills: tuple[str, ...] | None = None) -> Report:
     """Run the conformance checks of schema `name` on `dialect` in `folder` (databases dropped at the end);
-    `schema`: a stand-in for the module (the checks' own tests give them a wrong map or a wrong truth)."""
+    `schema`: a stand-in for the module (the checks' own tests give them a wrong map or a wrong truth); `kills`: the
+    boundaries `kill_resume` kills an erasure at (default: the two where commit and record part ways)."""
+    from tests.conformance.kills import IN_TESTS
     from privet.datamap.scaffold import scaffold
 
     report = Report(name, dialect)
@@ -161,6 +209,8 @@ def run(name: str, dialect: str, folder: Path, *, people: int | None = None,
         lap("access")
         work.erasure(chosen)
         lap("erasure")
+        _kills(name, dialect, folder / "kills", schema, edited, report, IN_TESTS if kills is None else kills)
+        lap("kill_resume")
     except Exception:  # noqa: BLE001 - reported as the run's failure, with the traceback
         report.error = traceback.format_exc()
     finally:
