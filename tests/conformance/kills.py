@@ -74,19 +74,8 @@ def erase_killed_at(privet, boundary: str, identity_type: str, identity: str):  
     """File and verify an erasure, let its worker die at `boundary`, let the lease run out, resume; the Answer."""
     from privet.jobs.models import Job
     from privet.kit.clock import utcnow
-    from privet.requests.intake import file_request
-    from privet.requests.models import DsrRequest
-    from privet.requests.verify import record_identity_check
-    from tests.conformance.runtime import ACTOR
 
-    with privet.session() as session:
-        request_id = file_request(session, privet.keyring, privet.settings, request_type="erasure",
-                                  identity_type=identity_type, identity=identity, filed_by=ACTOR,
-                                  channel="staff_email").id
-    privet.drain()
-    with privet.session() as session:
-        record_identity_check(session, privet.keyring, privet.settings, session.get(DsrRequest, request_id),
-                              method="known_contact", note=None, actor=ACTOR)
+    request_id = privet.verified("erasure", identity_type, identity)
     with killed_at(boundary), contextlib.suppress(Killed):
         privet.drain()
     with privet.session() as session:  # the dead worker's lease runs out

@@ -106,8 +106,8 @@ class Privet:
                     return
                 time.sleep(0.01)
 
-    def request(self, request_type: str, identity_type: str, identity: str) -> Answer:
-        """File a request for `identity`, verify it by a staff identity check, run it to its end."""
+    def verified(self, request_type: str, identity_type: str, identity: str) -> str:
+        """File a request for `identity` and verify it by a staff identity check (its steps are queued); its id."""
         from privet.requests.intake import file_request
         from privet.requests.models import DsrRequest
         from privet.requests.verify import record_identity_check
@@ -120,6 +120,11 @@ class Privet:
         with self.session() as session:
             record_identity_check(session, self.keyring, self.settings, session.get(DsrRequest, request_id),
                                   method="known_contact", note=None, actor=ACTOR)
+        return request_id
+
+    def request(self, request_type: str, identity_type: str, identity: str) -> Answer:
+        """File a request for `identity`, verify it by a staff identity check, run it to its end."""
+        request_id = self.verified(request_type, identity_type, identity)
         self.drain()
         return self.answer(request_id)
 
