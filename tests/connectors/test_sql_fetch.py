@@ -151,3 +151,44 @@ def test_build_plan_can_reflect_up_front(shop_db, shop_plan, tmp_path) -> None: 
     store.dispose()
     assert any(not e.declared for e in reflected.edges) and reflected.secret == "shop_db"
     assert down == shop_plan  # unreachable now: the declared plan
+
+
+@pytest.mark.parametrize("kind", ["email", "phone"])
+def test_the_index_evaluate_asks_for_serves_the_lookup(shop_db, shop_plan, kind: str) -> None:  # noqa: ANN001
+    """The statement `privet datamap evaluate` prints is the one the walk's lookup can use (PostgreSQL, SQLite;
+    MariaDB cannot index an expression)."""
+    import sqlalchemy as sa
+
+    from privet.connectors.sql import engines
+    from privet.datamap.matching import index_statement
+
+    url, settings = shop_db
+    dialect = sa.engine.make_url(url).get_backend_name()
+    if dialect not in ("postgresql", "sqlite"):
+        pytest.skip("MariaDB cannot index an expression")
+    mode = "casefold" if kind == "email" else "phone"
+    setup = sa.create_engine(url)
+    with setup.begin() as conn:
+        conn.exec_driver_sql(index_statement("customers", kind, mode, dialect))
+    setup.dispose()
+    seen: list[tuple[str, object]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
+        if "FROM customers" in statement and "WHERE" in statement:
+            seen.append((statement, parameters))
+
+    engine = engines.engine_for(url)
+    sa.event.listen(engine, "before_cursor_execute", capture)
+    try:
+        result, _ = _fetch(shop_plan, settings, {kind: [ALICE[kind]]})
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", capture)
+    assert [r["id"] for r in result.rows["customers"]] == [1] and seen
+    statement, parameters = seen[0]
+    with engine.connect() as conn:
+        if dialect == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
+        else:
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+    assert f"ix_customers_{kind}_{mode}" in plan, plan
