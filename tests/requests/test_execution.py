@@ -274,6 +274,50 @@ def test_an_erasure_on_a_changed_schema_fails_at_once_naming_the_column(store: S
     assert "request.completed" not in _actions(store, request) and not step.counts
 
 
+@pytest.mark.parametrize("mode", ["complete", "review"])
+def test_an_erasure_that_leaves_personal_data_says_so(store: Session, keyring: Keyring, conf: Settings, file,
+                                                      verified, drain, shop_db, tmp_path, mode: str) -> None:  # noqa: ANN001
+    """The data map gives login events no erasure action: their rows stay with personal data. The request does not
+    end "completed": it ends completed_with_exceptions (or waits until an officer completes it), and the person's
+    message counts the rows changed and names what was not erased and why."""
+    from privet.datamap.service import validate_and_apply
+    from privet.jobs.models import Job
+    from privet.requests.messages import render_message
+    from privet.requests.workflow import complete
+    from tests.requests.shop import DATAMAP
+
+    folder = tmp_path / "no-action"
+    folder.mkdir()
+    without = DATAMAP.replace("      - name: login_events\n        primary_key: [id]\n        erasure: {{action: delete_row}}\n",
+                              "      - name: login_events\n        primary_key: [id]\n")
+    assert without != DATAMAP
+    (folder / "shop.yaml").write_text(without.format(kind=shop_db.kind, profile="pipl"), encoding="utf-8")
+    validate_and_apply(store, folder, actor="test")
+    settings = conf.model_copy(update={"erasure_exceptions": mode})
+    customer = shop_db.customers[1]
+    request = file("erasure", customer)
+    verified(request)
+    drain(settings)
+    assert shop_db.count(ADDRESSES, customer_id=customer.id) == 0  # what has an action is erased
+    assert shop_db.count(LOGINS, customer_id=customer.id) == customer.logins  # the rest stays, and is said
+    if mode == "review":
+        assert request.status == "waiting", request.result
+        assert "request.exceptions_review" in _actions(store, request)
+        complete(store, keyring, settings, request, note="login events are erased by hand next week",
+                 actor="user:officer")
+    assert request.status == "completed_with_exceptions", request.result
+    [exception] = request.result["exceptions"]
+    assert exception["table"] == "login_events" and exception["reason"] == "no_action"
+    assert exception["rows"] == customer.logins
+    payload = store.scalars(select(Job.payload).where(Job.kind == "requests.message")).all()
+    values = next(p["values"] for p in payload if p["request_id"] == request.id and p["kind"] == "completed")
+    subject, body = render_message("completed", "en", reference=request.reference, request_type="erasure",
+                                   **values)
+    assert "with exceptions" in subject and "- shop_db.addresses: 1 deleted" in body
+    assert f"- shop_db.login_events ({customer.logins} records): no way to delete it has been set up yet" in body
+    assert "shop_db.login_events: " not in body.split("What we changed")[1].split("This information")[0]
+
+
 def test_rectification_updates_every_field_of_the_category(store: Session, file, verified, drain, shop_db,
                                                            fake) -> None:  # noqa: ANN001
     customer = shop_db.customers[1]
