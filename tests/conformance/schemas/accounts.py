@@ -164,16 +164,10 @@ def create(url: str) -> list[Person]:
 
 def edits(draft: dict) -> dict:
     """What the CRM's owners change in the draft after reading it."""
-    # A household is the account holder's own (shared by family members): scaffold's names cannot tell it from
-    # a company an account belongs to, so it drafted belongs_to.
-    column(draft, "accounts", "household_id")["relation"] = "owns"
-    # Another service writes the account id as text under a name no table is called after: say what it is.
+    # Scaffold drafts the household as the account holder's own (owns), the MSISDN as a phone identity and the
+    # recovery codes as a secret. Another service writes the account id as text under a name no table is called
+    # after, so no reference could be inferred: say what it is.
     column(draft, "login_events", "user_id").update(references="accounts.account_id", relation="belongs_to")
-    # The SMS list's MSISDN is a mobile number, and how this person is found there: a name scaffold does not know.
-    column(draft, "sms_subscribers", "msisdn").update(category="user.contact.phone", identity="phone")
-    # Recovery codes open the account like a password: scaffold's names do not cover them.
-    column(draft, "accounts", "recovery_codes")["category"] = "user.authorization.secret"
-    column(draft, "accounts", "display_name")["category"] = "user.name"  # the name shown to other users
     for name in ("accounts", "api_tokens", "account_groups", "tickets", "ticket_messages", "attachments",
                  "sms_subscribers", "login_events", "households"):
         erase(draft, name, "delete_row")

@@ -157,8 +157,6 @@ def create(url: str) -> list[Person]:
 
 def edits(draft: dict) -> dict:
     """What the store changes in the draft after reading it."""
-    for name in ("Customer", "Employee"):  # a fax number is a phone number; scaffold's names do not cover it
-        column(draft, name, "Fax")["category"] = "user.contact.phone"
     # A customer's details are emptied; the row stays (with its key) because the invoices kept for tax refer to it.
     erase(draft, "Customer", "null")
     column(draft, "Customer", "CustomerId")["erasure"] = retain("key of the invoices kept for tax law", "P7Y")

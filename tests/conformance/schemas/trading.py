@@ -149,7 +149,6 @@ def create(url: str) -> list[Person]:
 
 def edits(draft: dict) -> dict:
     """What the company changes in the draft after reading it."""
-    column(draft, "orders", "ship_name")["category"] = "user.name"  # the recipient's name; scaffold missed it
     # The contact asked to be forgotten: everything goes, except the shipping records customs may ask for (which
     # refer to their orders by number: those orders stay, emptied).
     for name in ("customers", "orders", "order_details", "audit_log"):

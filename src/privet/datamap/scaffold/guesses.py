@@ -15,8 +15,9 @@ GUESSES: list[tuple[str, str, str | None]] = [
     (r"(e_?mail|mail)(_?addr(ess)?)?|youxiang", "user.contact.email", "email"),
     (r"(wechat|wx|weixin)_?open_?id|open_?id", "user.account.third_party_id", "wechat_openid"),
     (r"(wechat|wx|weixin|alipay|qq)_?(union_?id|uid)|union_?id", "user.account.third_party_id", None),
-    (r"(cell_?|mobile_?|tele?_?)?phone(_?(no|num|number))?|mobile(_?(no|num|number))?|tel|shouji|dianhua",
+    (r"(cell_?|mobile_?|tele?_?)?phone(_?(no|num|number))?|mobile(_?(no|num|number))?|tel|msisdn|shouji|dianhua",
      "user.contact.phone", "phone"),
+    (r"fax(_?(no|num|number))?|chuanzhen", "user.contact.phone", None),
     (r"ip(_?addr(ess)?)?|ipv[46]", "user.device.ip_address", None),
     (r"mac(_?addr(ess)?)?", "user.device.mac_address", None),
     (r"serial(_?(no|num|number|code))?|^sn$|device_?sn|xuliehao", "user.device.serial_number", "device_serial"),
@@ -28,13 +29,15 @@ GUESSES: list[tuple[str, str, str | None]] = [
     (r"(security|secret|recovery)_?(answer|question)s?(_?\d)?|mibao(_?(daan|wenti))?",
      "user.authorization.security_answer", None),
     ((r"(totp|otp|mfa|2fa|two_?factor|authenticator)_?(secret|seed|key)|(api|client|app|webhook)_?secret"
-     r"|(signing|encryption|private)_?key|secret(_?key)?|(password_?|pwd_?)?salt"),
+     r"|(signing|encryption|private)_?key|secret(_?key)?|(password_?|pwd_?)?salt"
+     r"|(recovery|backup|reset)_?codes?"),
      "user.authorization.secret", None),
     (r"\w*token(s|_?hash|_?digest)?$|api_?key|access_?key(_?id)?", "user.authorization.token", None),
     (r"pass_?word(_?hash)?|passwd|pwd|mima", "user.authorization.password", None),
     (r"user_?name|^login$|login_?name|account_?name", "user.account.username", "account_name"),
-    (r"nick_?name|screen_?name|nicheng", "user.account.profile", None),
-    ((r"(first|last|full|real|given|family|sur|middle|contact|customer|holder|owner)_?name|recipient|receiver"
+    (r"nick_?name|screen_?name|display_?name|nicheng", "user.account.profile", None),
+    ((r"(first|last|full|real|given|family|sur|middle|contact|customer|holder|owner|ship|shipping|bill|billing)"
+      r"_?name|recipient|receiver"
      r"|consignee|contact_?person|legal_?representative|xingming|shouhuoren|lianxiren"), "user.name", None),
     (r"birth(_?(date|day))?|dob|date_of_birth|shengri|chusheng_?riqi", "user.demographic.date_of_birth", None),
     (r"gender|sex|xingbie", "user.demographic.gender", None),

@@ -33,9 +33,10 @@ ROLE_COLUMN = (r"((support|sales|account)_)?reps?|agents?|salesperson|salesman|c
 STAFF_WORD = r"staffs?|employees?|emp|workers?|personnel"
 STAFF_TABLE = (r"([a-z0-9]+_)?(staffs?|employees?|workers?|agents?|operators?|personnel|clerks?|admins?"
                r"|administrators?|admin_users?|(sales_|support_)?reps?)")
-# Rows that are a person's own when a person's row points at them, shared when something else's does.
+# Rows that are a person's own when a person's row points at them (their address, their household), shared when
+# something else's does (erasure keeps a shared one untouched).
 PLACE_TABLE = (r"([a-z0-9]+_)?(address(es)?|addrs?|locations?|places?|residences?|contact_?(info|infos|details?)"
-               r"|profiles?|dizhi)")
+               r"|profiles?|households?|homes?|famil(y|ies)|dizhi|jiating)")
 
 _ROLE = re.compile(rf"(?:^|_)(?:{ROLE_COLUMN})(?:_|$)")
 _STAFF = re.compile(rf"(?:^|_)(?:{STAFF_WORD})(?:_|$)")
