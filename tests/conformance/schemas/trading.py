@@ -34,7 +34,6 @@ from tests.conformance.schemas import (
     REFERENCED,
     RETAINED,
     Person,
-    column,
     erase,
     keys,
     retain,
