@@ -74,7 +74,7 @@ def _ids(url: str) -> dict[str, list[int]]:
 
 
 def test_a_not_null_cycle_is_erased_with_deferred_checks(wallet_url: str) -> None:
-    connector = SqlConnector(PLAN, wallet_url)
+    connector = SqlConnector(PLAN, wallet_url, hash_key=b"test-erasure-hash-key-0123456789")
     found = connector.fetch({"email": ["a@example.com"]})
     assert found.counts == {"wallets": {"found": 1}, "cards": {"found": 1}}
     assert connector.layout().ordering.deferred  # nothing nullable to cut the cycle at
@@ -92,7 +92,7 @@ def test_a_not_null_cycle_is_erased_with_deferred_checks(wallet_url: str) -> Non
 def test_a_connection_the_server_dropped_is_replaced(wallet_url: str) -> None:
     if wallet_url.startswith("sqlite"):
         pytest.skip("SQLite has no server to drop connections")
-    connector = SqlConnector(PLAN, wallet_url)
+    connector = SqlConnector(PLAN, wallet_url, hash_key=b"test-erasure-hash-key-0123456789")
     assert connector.fetch({"email": ["b@example.com"]}).counts["cards"] == {"found": 1}
     engine = engines.engine_for(wallet_url)
     with engine.connect() as conn:  # the pooled connection's server side goes away (a restart, a timeout)

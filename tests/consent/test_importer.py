@@ -160,7 +160,22 @@ def test_blank_and_short_csv_lines(db: Session, ring: Keyring, faker_multi: Fake
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     report = importer.import_records(db, ring, path, skip_invalid=True, actor="test")
     assert (report.rows, report.imported, report.skipped) == (3, 2, 1)
-    assert report.problems[0].where == "gaps.csv:4" and "missing" in report.problems[0].message
+    assert report.problems[0].where == "gaps.csv:4" and "cells where the header has" in report.problems[0].message
+
+
+def test_a_line_with_a_cell_too_many_is_a_bad_line(db: Session, ring: Keyring, faker_multi: Faker,
+                                                   tmp_path: Path) -> None:
+    """Extra cells would shift values into the wrong columns: the line is named, and without --skip-invalid nothing
+    is imported."""
+    path = _csv(tmp_path / "wide.csv", _rows(faker_multi, 3))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[2] += ",surprise"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as exc:
+        importer.import_records(db, ring, path, actor="test")
+    assert any(p.where == "wide.csv:3" for p in exc.value.problems)
+    report = importer.import_records(db, ring, path, skip_invalid=True, actor="test")
+    assert (report.imported, report.skipped) == (2, 1)
 
 
 def test_sqlite_page_cache_is_restored_after_an_import(db: Session, ring: Keyring, faker_multi: Faker,

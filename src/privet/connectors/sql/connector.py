@@ -37,10 +37,11 @@ class SqlConnector(Connector):
 
     kind = "sql"
 
-    def __init__(self, plan: DatastorePlan, secret: str | None, *, hash_key: bytes | None = None) -> None:
+    def __init__(self, plan: DatastorePlan, secret: str | None, *, hash_key: bytes) -> None:
         super().__init__(plan, secret)
-        # `open_connector` passes the installation's key (for_settings); the fallback serves direct use in tests
-        self.hash_key = hash_key or b"privet-erasure-hash"
+        if len(hash_key or b"") < 16:  # never a built-in key: hashed values must not be reversible by anyone else
+            raise ValueError("the SQL connector needs the installation's key for hashing erased values")
+        self.hash_key = hash_key  # `open_connector` passes the installation's (for_settings)
         self._layout: Layout | None = None
 
     @classmethod
