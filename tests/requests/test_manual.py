@@ -195,8 +195,6 @@ def test_cli_list_show_complete(privet, cli_store: str, tmp_path) -> None:  # no
 
     engine = sa.create_engine(cli_store)
     try:
-        if not sa.inspect(engine).has_table("dsr_manual_tasks"):
-            pytest.skip("the request tables have no migration yet (the lead adds 0003)")
         settings = get_settings()
         with Session(engine) as db:
             task = task_for(db, Keyring.from_settings(settings))
