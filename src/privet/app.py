@@ -5,19 +5,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException
 
 from privet import __version__
 from privet.kit.errors import PrivetError
-from privet.kit.web import on_privet_error, on_unexpected_error, on_validation_error
+from privet.kit.web import BodyLimits, on_http_error, on_privet_error, on_unexpected_error, on_validation_error
 from privet.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
+# Body size classes (settings max_public_body_bytes, max_body_bytes, max_import_bytes), chosen by path before routing.
+PUBLIC_API_PATHS = tuple(f"{API_PREFIX}/{p}" for p in ("public/", "verify/", "notices/public/", "consent/me",
+                                                       "consent/cookies", "consent/receipts/public-key",
+                                                       "auth/login"))
+IMPORT_PATHS = re.compile(rf"^{API_PREFIX}/(datamap/(validate|apply)|requests/tasks/[^/]+/complete|requests/callbacks/"
+                          r"[^/]+)$|^/admin/requests/[^/]+/tasks/[^/]+/complete$")
 
 
 def _warm_decider(app: FastAPI) -> None:
@@ -27,6 +35,19 @@ def _warm_decider(app: FastAPI) -> None:
         load_decider(app)
     except Exception:  # noqa: BLE001 - the first decision loads it again and reports a real problem
         logging.getLogger("privet").warning("the decision snapshot could not be loaded ahead of the first request")
+
+
+def body_limit_for(settings: Settings) -> Callable[[str], int]:
+    """The largest body a path accepts: imports and uploads large, the authenticated API and console medium,
+    everything public (privacy centre, banner, verification, logins) small."""
+    def limit(path: str) -> int:
+        if IMPORT_PATHS.match(path):
+            return settings.max_import_bytes
+        if path.startswith(PUBLIC_API_PATHS) or path == "/admin/login" or not path.startswith(("/api/", "/admin")):
+            return settings.max_public_body_bytes
+        return settings.max_body_bytes
+
+    return limit
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
@@ -83,6 +104,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.add_exception_handler(PrivetError, on_privet_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(Exception, on_unexpected_error)
     from privet.consent.fastpath import DecisionFastLane
     from privet.consent.record_lane import RecordingFastLane
@@ -126,4 +148,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from privet.web.routes import mount
 
     mount(app)  # pages: the privacy centre at /, the admin console at /admin, the cookie banner
+    # Outermost, so the limits hold for every reader of a body, the fast lanes in front of FastAPI included.
+    app.add_middleware(BodyLimits, limit_for=body_limit_for(settings), max_json_depth=settings.max_json_depth)
     return app

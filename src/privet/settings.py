@@ -150,6 +150,17 @@ class Settings(BaseSettings):
                                              "page's own host only.")
     banner_cookie_days: int = Field(180, ge=1, le=400, description="Days the banner remembers a visitor's choice "
                                     "before asking again.")
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest request body accepted on "
+                                "authenticated API and console routes, in bytes; a larger one is refused with 413 "
+                                "before it is read.")
+    max_public_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest request body accepted on public "
+                                       "routes (privacy centre, banner, verification, public requests, logins), "
+                                       "in bytes.")
+    max_import_bytes: int = Field(50 * 1024 * 1024, ge=1024, description="Largest request body accepted on "
+                                  "import and upload routes (data map validate/apply, manual task uploads, "
+                                  "connector callbacks), in bytes.")
+    max_json_depth: int = Field(64, ge=8, le=500, description="Deepest nesting of arrays and objects accepted in "
+                                "a request body; a deeper one is refused with 422 before it is parsed.")
     examples_dir: Path = Field(
         REPO_ROOT / "examples", description="Folder holding the demo companies loaded by `privet demo`."
     )

@@ -290,7 +290,7 @@ def policy_tag(decider: Decider) -> str:
 
 @router.get("/changes", summary="Ledger changes after a seq: which holder and purpose changed, no identities.",
             dependencies=[Depends(require("decide"))])
-async def changes(request: Request, after: int = Query(0, ge=0, description="The last seq already seen."),
+async def changes(request: Request, after: int = Query(0, ge=0, le=2**62, description="The last seq already seen."),
                   limit: int = Query(1000, ge=1, le=10_000, description="Changes per page.")) -> Response:
     r = ConsentRecord.__table__.c
     decider = await current_decider(request)

@@ -70,6 +70,9 @@ def load_text(text: str, source: str = "<yaml>") -> Any:
             "The YAML could not be read",
             problems=[Problem(str(problem), where, "fix the YAML syntax (indentation, quotes, colons)")],
         ) from None
+    except RecursionError:  # the parser recurses once per level of nesting
+        raise InvalidInput("The YAML nests too deeply to be read", problems=[
+            Problem("nested deeper than the parser allows", source, "send a flatter document")]) from None
 
 
 def load_file(path: Path) -> Any:

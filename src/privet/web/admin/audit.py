@@ -17,7 +17,7 @@ PAGE_SIZE = 50
 
 def _int(value: str | None) -> int | None:
     try:
-        return max(0, int(value)) if value else None
+        return min(max(0, int(value)), 2**62) if value else None  # a seq; past 2^63 the store overflows
     except ValueError:
         return None
 

@@ -38,9 +38,10 @@ def notices(request: Request, db: DB) -> HTMLResponse:
 
 def _int(value: str | None) -> int | None:
     try:
-        return int(value) if value else None
+        number = int(value) if value else None
     except ValueError:
         return None
+    return number if number is not None and 1 <= number <= 2**31 else None  # a version number
 
 
 @router.get("/{key}", dependencies=READ, response_class=HTMLResponse)

@@ -38,7 +38,7 @@ def queue(request: Request, db: DB) -> HTMLResponse:
     status = status if status in STATUSES else None
     kind = kind if kind in TYPES else None
     try:
-        offset = max(0, int(request.query_params.get("offset", "0")))
+        offset = min(max(0, int(request.query_params.get("offset", "0"))), 10**9)
     except ValueError:
         offset = 0
     rows, total = queries.list_requests(db, status=status, request_type=kind, limit=PAGE_SIZE, offset=offset)
