@@ -145,6 +145,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from privet.consent.api import wellknown_router
 
     app.include_router(wellknown_router)  # /.well-known/gpc.json lives outside the API prefix
+    from privet.web.readiness import router as readiness_router
+
+    app.include_router(readiness_router)  # /readyz: readiness, beside /healthz (liveness)
     from privet.web.routes import mount
 
     mount(app)  # pages: the privacy centre at /, the admin console at /admin, the cookie banner
