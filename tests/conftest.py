@@ -69,8 +69,10 @@ def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Settings isolated in a temporary folder."""
-    return Settings(data_dir=tmp_path / "var", secret_key="test-secret-key-0123456789abcdef")
+    """Settings isolated in a temporary folder; senders chosen explicitly (the default is none): e-mail through
+    SMTP (tests point smtp_port at their local server), SMS printed."""
+    return Settings(data_dir=tmp_path / "var", secret_key="test-secret-key-0123456789abcdef", mail_sender="smtp",
+                    sms_sender="console")
 
 
 @pytest.fixture

@@ -63,7 +63,7 @@ def unguarded(app: FastAPI) -> list[str]:
     bad = [f"{sorted(r.methods)} {r.path}: no require(...) dependency and not marked public"
            for r in api_routes(app) if not r.public and not r.scopes]
     bad += [f"{sorted(r.methods)} {r.path}: public but not rate-limited"
-            for r in api_routes(app) if r.public and not r.rate_limited and r.path != "/healthz"]
+            for r in api_routes(app) if r.public and not r.rate_limited and r.path not in ("/healthz", "/readyz")]
     bad += [f"{sorted(r.methods)} {r.path}: public yet requires {r.scopes}" for r in api_routes(app)
             if r.public and r.scopes]
     return bad

@@ -62,9 +62,28 @@ def serve(host: str = typer.Option(None, help="Address to listen on (default: PR
     engine = open_engine(settings)
     require_current(engine)  # fail before binding the port, with a clear message
     engine.dispose()
+    _warn_about_senders(settings)
     typer.echo(f"Privet on http://{host or settings.host}:{port or settings.port}  (API docs at /docs)")
     uvicorn.run("privet.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
                 workers=settings.workers, log_level=settings.log_level, access_log=False)
+
+
+def _warn_about_senders(settings) -> None:  # noqa: ANN001 - privet.settings.Settings
+    """Say loudly at start-up what subjects cannot receive: no sender is assumed (see privet.subjects.senders)."""
+    from privet.subjects.senders import KINDS, cannot_deliver, sender_kind
+
+    problems = {channel: cannot_deliver(channel, settings) for channel in KINDS}
+    for channel, why in problems.items():
+        if why:
+            typer.secho(f"WARNING: one-time codes cannot be delivered by {channel}: {why}", fg="red", bold=True,
+                        err=True)
+        elif sender_kind(channel, settings) == "console":
+            typer.secho(f"WARNING: {channel} codes and messages are printed to standard output (console sender): "
+                        "for development only", fg="yellow", bold=True, err=True)
+    if all(problems.values()):
+        typer.secho("WARNING: no sender is configured, so subjects cannot verify by code and /readyz answers 503; "
+                    "set PRIVET_MAIL_SENDER=smtp (and PRIVET_SMTP_*) or PRIVET_SMS_SENDER=http "
+                    "(and PRIVET_SMS_GATEWAY_URL)", fg="red", bold=True, err=True)
 
 
 @app.command("init")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,16 +60,39 @@ class Settings(BaseSettings):
     public_rate_limit_per_minute: int = Field(
         30, ge=1, description="Requests per minute per client address on public (unauthenticated) endpoints."
     )
+    limits_redis_url: str | None = Field(
+        None, description="Redis URL (`redis://127.0.0.1:6379/1`) holding the public rate limits of every process; "
+        "none: they are counted in the store's `limit_state` table. Either way the limits hold across processes.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Addresses or networks of reverse proxies whose forwarded client address "
+        "is believed, comma-separated or as JSON (`10.0.0.0/8,127.0.0.1`); none by default: the direct peer is the "
+        "client, and forwarded headers are ignored.")
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = Field(
+        "x-forwarded-for", description="The header trusted proxies set with the client address: `x-forwarded-for` "
+        "or `forwarded` (RFC 7239). Only this one is read: a proxy passes the other on as the client sent it.")
+    login_free_failures: int = Field(3, ge=0, description="Failed logins in a row on one account (API and console "
+                                     "together) before each further attempt must wait.")
+    login_delay_seconds: float = Field(1.0, ge=0, description="Wait after the first failed login past the free "
+                                       "ones; it doubles with each further failure.")
+    login_lock_failures: int = Field(10, ge=1, description="Failed logins in a row that lock the account for "
+                                     "login_lock_minutes (`privet users unlock NAME` ends it sooner).")
+    login_lock_minutes: int = Field(15, ge=1, description="How long a locked account stays locked; also the "
+                                    "longest wait between attempts.")
+    login_failure_reset_minutes: int = Field(720, ge=1, description="Failed logins in a row are forgotten after "
+                                             "this long without one.")
     smtp_host: str = Field("127.0.0.1", description="SMTP server for one-time codes and notices to subjects.")
     smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port.")
     smtp_username: str | None = Field(None, description="SMTP login (optional).")
     smtp_password: str | None = Field(None, description="SMTP password (optional).")
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
-    mail_sender: str = Field("smtp", description="How e-mails to subjects are sent: `smtp` (the smtp_* settings) "
-                             "or `console` (printed, development; `make run` uses it).")
+    mail_sender: str = Field("none", description="How e-mails to subjects (one-time codes, request messages) are "
+                             "sent: `smtp` (the smtp_* settings), `console` (printed to standard output, development "
+                             "only; `make run` uses it) or `none` (the default: nothing can be sent by e-mail, said "
+                             "at start-up and by /readyz).")
     mail_from: str = Field("privacy@localhost", description="From address of e-mails to subjects.")
-    sms_sender: str = Field("console", description="How SMS codes are sent: `console` (printed, development) "
-                            "or `http` (an HTTP gateway, see the sms_gateway_* settings).")
+    sms_sender: str = Field("none", description="How SMS codes and messages are sent: `http` (an HTTP gateway, "
+                            "see the sms_gateway_* settings), `console` (printed to standard output, development "
+                            "only) or `none` (the default: nothing can be sent by SMS).")
     sms_gateway_url: str | None = Field(None, description="URL the HTTP SMS sender posts to.")
     sms_gateway_template: str = Field(
         '{"to": "{phone}", "text": "{message}"}',
@@ -165,6 +188,26 @@ class Settings(BaseSettings):
         REPO_ROOT / "examples", description="Folder holding the demo companies loaded by `privet demo`."
     )
     demo_company: str = Field("keptek", description="Demo company loaded by `privet init --demo` (keptek or zkteco).")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> list[str]:
+        import ipaddress
+        import json
+
+        if isinstance(value, str):
+            value = json.loads(value) if value.strip().startswith("[") else value.split(",")
+        if not isinstance(value, (list, tuple)):
+            raise ValueError("give addresses or networks, comma-separated or as a JSON list")
+        networks = []
+        for item in value:
+            if not str(item).strip():
+                continue
+            try:
+                networks.append(str(ipaddress.ip_network(str(item).strip(), strict=False)))
+            except ValueError:
+                raise ValueError("each trusted proxy must be an IP address or network such as 10.0.0.0/8") from None
+        return networks
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -19,6 +19,7 @@ def cli(cli_store: str, shop_db: Shop, verify_smtp, tmp_path: Path, monkeypatch:
 
     monkeypatch.setenv("PRIVET_SECRETS", json.dumps({"shop_db": shop_db.url}))
     monkeypatch.setenv("PRIVET_SMTP_PORT", str(verify_smtp.port))
+    monkeypatch.setenv("PRIVET_MAIL_SENDER", "smtp")
     monkeypatch.setenv("PRIVET_JOBS_RETRY_SECONDS", "0.01")
     monkeypatch.setenv("PRIVET_PUBLIC_URL", "https://privacy.shop.example")
     get_settings.cache_clear()

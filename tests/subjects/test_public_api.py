@@ -106,6 +106,22 @@ def test_bad_input_and_failed_sending_keep_nothing(client: TestClient, db: Sessi
     assert db.scalar(select(func.count()).select_from(VerificationChallenge)) == 0
 
 
+def test_no_sender_configured_answers_503_and_keeps_nothing(client: TestClient, db: Session, settings: Settings,
+                                                            capsys) -> None:  # noqa: ANN001
+    """The default senders (none): a code cannot go out by either channel, so asking for one is a clear 503
+    naming the setting; nothing is printed, counted or kept."""
+    settings.mail_sender = settings.sms_sender = "none"
+    for identity, identity_type, setting in ((fake_en.email(), "email", "PRIVET_MAIL_SENDER"),
+                                             (cn_mobile(fake_zh), "phone", "PRIVET_SMS_SENDER")):
+        refused = _start(client, identity, identity_type)
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert "no sender is configured" in refused.json()["detail"] and setting in refused.json()["hint"]
+        assert identity not in refused.text
+    assert db.scalar(select(func.count()).select_from(VerificationChallenge)) == 0
+    assert "[privet" not in capsys.readouterr().out
+
+
 def test_phone_code_by_console(client: TestClient, db: Session, capsys) -> None:  # noqa: ANN001
     phone = cn_mobile(fake_zh)
     started = _start(client, phone, identity_type="phone")

@@ -131,3 +131,23 @@ def test_console_email_sender_prints_the_code_in_the_language(capsys) -> None:  
     assert "654321" in out and "someone@example.org" in out
     with pytest.raises(Exception, match="PRIVET_MAIL_SENDER"):
         sender_for("email", Settings(mail_sender="pigeon", secret_key="x" * 32))
+
+
+def test_no_sender_is_assumed(tmp_path) -> None:  # noqa: ANN001
+    """By default neither channel has a sender: nothing is printed, asking for one is a clear 503, and the
+    reason is what start-up and /readyz report; console and smtp only when chosen."""
+    from privet.kit.errors import Unavailable
+    from privet.settings import Settings
+    from privet.subjects.senders import cannot_deliver
+
+    default = Settings(data_dir=tmp_path, secret_key="x" * 32)
+    assert (default.mail_sender, default.sms_sender) == ("none", "none")
+    for channel, setting in (("email", "PRIVET_MAIL_SENDER"), ("sms", "PRIVET_SMS_SENDER")):
+        with pytest.raises(Unavailable, match="no sender is configured") as refused:
+            sender_for(channel, default)
+        assert refused.value.status == 503 and setting in refused.value.hint
+        assert setting in cannot_deliver(channel, default)
+    chosen = _settings(default, mail_sender="smtp", sms_sender="console")
+    assert cannot_deliver("email", chosen) is None and cannot_deliver("sms", chosen) is None
+    assert "GATEWAY" in cannot_deliver("sms", _settings(default, sms_sender="http"))
+    assert "not a known sender" in cannot_deliver("email", _settings(default, mail_sender="pigeon"))

@@ -3,7 +3,8 @@
 Speed: the app keeps one in-memory `Decider` (loaded on the first decision, off the event loop). Each request
 runs one cheap query (the ledger's max seq and the policy's version, `decider.generation`) and applies new ledger
 records before answering, so an answer never lags a recorded change; the decision itself is dict lookups, and
-the answer is serialised by hand rather than through response-model validation.
+the answer is serialised by hand rather than through response-model validation. The query's connection is
+opened again by itself when the database drops it (`consent.watch`); meanwhile decisions answer 503.
 """
 
 from __future__ import annotations
@@ -18,15 +19,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.auth.deps import require
 from privet.consent.decide import BAD_INPUT, UNKNOWN_SUBJECT, Decision
 from privet.consent.decider import Decider
-from privet.consent.snapshot import generation_statement
 from privet.consent.models import ConsentRecord
+from privet.consent.watch import GenerationWatch
 from privet.kit.errors import InvalidInput, Problem
+from privet.kit.outage import store_down, store_unavailable
 
 router = APIRouter(prefix="/decisions", tags=["decisions"])
 MAX_BATCH = 1000
@@ -81,33 +83,6 @@ class DecisionOut(BaseModel):
     holders: list[str]
 
 
-class _Watch:
-    """Reads the store's generation through a raw DBAPI cursor: no ORM session, no transaction bookkeeping."""
-
-    def __init__(self, sessionmaker) -> None:  # noqa: ANN001
-        bind = sessionmaker.kw["bind"]
-        self.sql = str(generation_statement().compile(dialect=bind.dialect))
-        if isinstance(bind, Connection):  # tests: the caller's connection, inside its transaction
-            self.dbapi = bind.connection.dbapi_connection
-        else:  # a connection of its own, out of the pool, reading committed state statement by statement
-            raw = bind.raw_connection()
-            raw.detach()
-            self.dbapi = raw.dbapi_connection
-            if bind.dialect.name != "sqlite":  # Privet's SQLite connections already run in autocommit mode
-                self.dbapi.rollback()  # a pool pre-ping may have opened a transaction
-                self.dbapi.autocommit = True
-        self.lock = threading.Lock()
-
-    def __call__(self) -> tuple:
-        with self.lock:
-            cursor = self.dbapi.cursor()
-            try:
-                cursor.execute(self.sql)
-                return tuple(cursor.fetchone())
-            finally:
-                cursor.close()
-
-
 class BatchOut(BaseModel):
     """The answers, in the order of the questions."""
 
@@ -119,9 +94,14 @@ def load_decider(app) -> Decider:  # noqa: ANN001
     with _LOAD_LOCK:
         decider = getattr(app.state, "decider", None)
         if decider is None:
-            with app.state.sessionmaker() as session:
-                decider = Decider.load(session)
-            app.state.decision_watch = _Watch(app.state.sessionmaker)
+            try:
+                with app.state.sessionmaker() as session:
+                    decider = Decider.load(session)
+                app.state.decision_watch = GenerationWatch(app.state.sessionmaker)
+            except Exception as exc:
+                if store_unavailable(exc):
+                    raise store_down() from None
+                raise
             app.state.decider = decider
         return decider
 
@@ -137,10 +117,15 @@ async def current_decider(request: Request) -> Decider:
 def fresh_decider(state) -> Decider:  # noqa: ANN001
     """The loaded Decider brought up to date with the store (one raw query; a refresh when the ledger moved)."""
     decider = state.decider
-    gen = state.decision_watch()
+    gen = state.decision_watch()  # reconnects by itself; raises Unavailable (503) while the store is away
     if gen != decider.generation:
-        with state.sessionmaker() as session:
-            decider.refresh(session, gen)
+        try:
+            with state.sessionmaker() as session:
+                decider.refresh(session, gen)  # a refresh cut short is finished by the next one (idempotent)
+        except Exception as exc:
+            if store_unavailable(exc):
+                raise store_down() from None
+            raise
     return decider
 
 

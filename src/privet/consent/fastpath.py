@@ -14,6 +14,7 @@ from __future__ import annotations
 import orjson
 
 from privet.auth.keys import recent_principal
+from privet.kit.errors import PrivetError
 
 _HEADERS = [(b"content-type", b"application/json")]
 _MAX_BODY = 4096  # a plain decision is ~100 bytes; anything bigger takes the full route
@@ -94,7 +95,11 @@ def _answer(scope: dict, body: bytes) -> bytes | None:
         return None
     from privet.consent.decisions_api import fresh_decider, quick_answer
 
-    return quick_answer(fresh_decider(state), sid, vid, purpose)
+    try:
+        decider = fresh_decider(state)
+    except PrivetError:  # the store is away: the route answers the 503 problem (no exception handler runs here)
+        return None
+    return quick_answer(decider, sid, vid, purpose)
 
 
 def _bearer(scope: dict) -> str:

@@ -21,6 +21,7 @@ from privet.consent.webhooks import SECRET_CONTEXT, sign
 from privet.db.engine import session_scope
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
+from privet.kit.outage import Backoff, once_more_on_drop
 from privet.settings import Settings
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 SYSTEM_ACTOR = "system:webhooks"
 BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS = 10, 3600
+STORE_BACKOFF_CAP_SECONDS = 10.0  # longest pause between rounds while the store is away
 LEASE_MARGIN_SECONDS = 60  # a claimed delivery whose worker died becomes due again after timeout + this
 log = logging.getLogger("privet.webhooks")
 
@@ -40,6 +42,7 @@ class DeliveryReport:
     delivered: int = 0
     retried: int = 0
     failed: int = 0
+    store_error: bool = False  # the round ended early because the store was away or busy
 
 
 @dataclass(frozen=True)
@@ -157,11 +160,15 @@ def deliver_due(session_factory: sessionmaker[Session], keyring: Keyring, settin
                     report.failed += 1
                     continue
                 code, error = _post(client, claim, timeout)
-                outcome = _finish(session_factory, settings, claim, code, error, now or utcnow())
+                # the outcome is kept only for the attempt it belongs to: a second try after a dropped
+                # connection cannot record it twice, and saves sending the delivery again after its lease
+                outcome = once_more_on_drop(lambda c=claim, k=code, e=error: _finish(  # type: ignore[misc]
+                    session_factory, settings, c, k, e, now or utcnow()))
             except OperationalError as exc:
                 # SQLite lets one writer in at a time (another worker won) or the store is away: end this
                 # round; a lost outcome only means its lease runs out and the delivery is sent again
                 log.warning("webhook delivery round ended early: %s", type(exc.orig).__name__)
+                report.store_error = True
                 break
             if outcome != "lost":
                 setattr(report, outcome, getattr(report, outcome) + 1)
@@ -169,8 +176,9 @@ def deliver_due(session_factory: sessionmaker[Session], keyring: Keyring, settin
 
 
 async def delivery_loop(app, interval: float = 1.0) -> None:  # noqa: ANN001 - a FastAPI app
-    """Deliver due webhooks from the app's store until cancelled (started in the app lifespan)."""
-    stop, limit = threading.Event(), 100
+    """Deliver due webhooks from the app's store until cancelled (started in the app lifespan). While the store
+    is away, rounds are spaced out (back-off up to STORE_BACKOFF_CAP_SECONDS) and resume by themselves."""
+    stop, limit, pause = threading.Event(), 100, Backoff(interval, STORE_BACKOFF_CAP_SECONDS)
     while True:
         state = app.state
         job = asyncio.ensure_future(asyncio.to_thread(deliver_due, state.sessionmaker, state.keyring, state.settings,
@@ -184,4 +192,8 @@ async def delivery_loop(app, interval: float = 1.0) -> None:  # noqa: ANN001 - a
         except Exception as exc:  # noqa: BLE001 - a database hiccup must not stop deliveries for good
             log.warning("webhook delivery round failed: %s", type(exc).__name__)
             report = None
-        await asyncio.sleep(0 if report and report.attempted >= limit else interval)
+        if report is None or report.store_error:
+            await asyncio.sleep(max(interval, pause.failed()))
+            continue
+        pause.succeeded()
+        await asyncio.sleep(0 if report.attempted >= limit else interval)

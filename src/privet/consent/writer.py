@@ -6,7 +6,8 @@ store took recordings one by one. Here requests hand their recordings to one wri
 everything waiting, checks each recording on its own and writes the good ones in one transaction
 (`batch.record_many`). Each request still gets its own errors, its own record and audit event, and its answer
 only after the commit that includes it. While one batch is written the next gathers, so batches grow with load
-and a lone request waits for nobody.
+and a lone request waits for nobody. A batch whose connection the database dropped before its commit is written
+again once on a new connection; a store that stays away answers each request 503 (the thread lives on).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from privet.consent.batch import Outcome, Recording, record_many
 from privet.db.engine import begin_write, session_scope
+from privet.kit.outage import store_down, store_unavailable
 
 MAX_BATCH = 256  # bounds one transaction's time (and so every request's wait in it)
 IDLE_SECONDS = 2.0  # an idle writer thread ends; the next recording starts another
@@ -83,9 +85,9 @@ class RecordWriter:
     def _write(self, items: list[Recording]) -> list[Outcome | BaseException]:
         try:
             return self._transaction(items)
-        except OperationalError as exc:  # the store is unavailable or busy past its timeout: alone is no better
-            return [exc] * len(items)
         except Exception as exc:  # noqa: BLE001 - failed as a whole (e.g. a constraint): retry each alone
+            if store_unavailable(exc):  # the store is away or busy past its timeout: alone is no better
+                return [store_down()] * len(items)  # a 503 to each request, whose recording may not be kept
             if len(items) == 1:
                 return [exc]
             return [self._alone(item) for item in items]
@@ -98,11 +100,22 @@ class RecordWriter:
 
     def _transaction(self, items: list[Recording]) -> list[Outcome]:
         factory = self._state.sessionmaker
-        with _turn(factory), session_scope(factory) as session:
-            begin_write(session)
-            outcomes = record_many(session, items, keyring=self._state.keyring)
-        self.batches += 1
-        return outcomes
+        for attempt in (1, 2):
+            written = False
+            try:
+                with _turn(factory), session_scope(factory) as session:
+                    begin_write(session)
+                    outcomes = record_many(session, items, keyring=self._state.keyring)
+                    written = True  # only the commit is left: a failure from here on may have committed
+            except DBAPIError as exc:
+                # A connection the database dropped (terminated, restarted) before the commit was sent: nothing
+                # was written, so the batch goes again once on a fresh connection (the pool replaced it).
+                if attempt == 1 and not written and exc.connection_invalidated:
+                    continue
+                raise
+            self.batches += 1
+            return outcomes
+        raise AssertionError("unreachable")
 
 
 @contextlib.contextmanager

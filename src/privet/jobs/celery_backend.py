@@ -64,6 +64,9 @@ def make_celery(broker_url: str) -> Celery:
         task_ignore_result=True, result_backend=None,  # the job row is the state
         task_default_queue=QUEUE, task_serializer="json", accept_content=["json"],
         broker_connection_retry_on_startup=True, worker_hijack_root_logger=False,
+        # a worker whose broker went away waits for it (Celery's own back-off) however long it takes, instead
+        # of giving up after 100 tries: its jobs resume when the broker is back (the sweep re-sends lost ones)
+        broker_connection_max_retries=None,
         worker_send_task_events=False, worker_redirect_stdouts=False,
         # a broker that is down must not hold a committed HTTP request for long: the sweep sends the job later
         broker_connection_timeout=3, task_publish_retry_policy={"max_retries": 2, "interval_start": 0,

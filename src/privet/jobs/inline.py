@@ -16,11 +16,13 @@ from privet.db.engine import session_scope
 from privet.jobs import dispatch, registry
 from privet.jobs.runner import run_one, take_write_lock, worker_name
 from privet.kit.crypto import Keyring
+from privet.kit.outage import Backoff
 from privet.settings import Settings
 
 IDLE_SECONDS = 1.0  # longest wait between looks when nothing was announced (jobs enqueued by other processes)
 SCHEDULE_SECONDS = 5.0  # how often recurring jobs are checked
-ERROR_PAUSE_SECONDS = 5.0  # after a store error (database restarting), before looking again
+ERROR_PAUSE_SECONDS = 5.0  # longest pause after store errors (database restarting), before looking again
+FIRST_ERROR_PAUSE_SECONDS = 0.1  # the first pause: a dropped connection is replaced by the pool at once
 log = logging.getLogger("privet.jobs")
 
 
@@ -70,16 +72,18 @@ class InlineWorkers:
 
     def _loop(self) -> None:
         worker = worker_name()
+        backoff = Backoff(FIRST_ERROR_PAUSE_SECONDS, ERROR_PAUSE_SECONDS)
         while not self.stopping.is_set():
             try:
                 if self.schedule:
                     self._schedule_if_due()
                 ran = run_one(self.session_factory, self.settings, self.keyring, worker=worker)
             except Exception as exc:  # noqa: BLE001 - the store away for a moment must not end the worker
-                log.warning("job worker %s: %s; looking again in %g s", worker, type(exc).__name__,
-                            ERROR_PAUSE_SECONDS)
-                self.stopping.wait(ERROR_PAUSE_SECONDS)
+                pause = backoff.failed()  # 0.1 s, doubled while the store stays away, at most 5 s
+                log.warning("job worker %s: %s; looking again in %.1f s", worker, type(exc).__name__, pause)
+                self.stopping.wait(pause)
                 continue
+            backoff.succeeded()
             # every waiting thread wakes on set(); the flag stays up while stopping so none sleeps on
             if not ran and dispatch.WAKE.wait(self.idle_seconds) and not self.stopping.is_set():
                 dispatch.WAKE.clear()

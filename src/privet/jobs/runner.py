@@ -25,6 +25,7 @@ from privet.jobs import dispatch, registry
 from privet.jobs.models import Job
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
+from privet.kit.outage import once_more_on_drop
 from privet.settings import Settings
 
 SYSTEM_ACTOR = "system:jobs"
@@ -183,7 +184,18 @@ def _describe(exc: BaseException) -> str:
 
 def _settle(session_factory: sessionmaker[Session], settings: Settings, claimed: Claimed, worker: str,
             values: dict, *, failed: bool = False) -> bool:
-    """Write the outcome if the row is still ours; False when the lease was lost to another worker."""
+    """Write the outcome if the row is still ours; False when the lease was lost to another worker.
+
+    Tried once more on a new connection when the database dropped the first (the update only applies to a row
+    this worker still owns, so a second try never records an outcome twice); otherwise the job would wait for
+    its lease to run out.
+    """
+    return once_more_on_drop(lambda: _settle_once(session_factory, settings, claimed, worker, values,
+                                                  failed=failed))
+
+
+def _settle_once(session_factory: sessionmaker[Session], settings: Settings, claimed: Claimed, worker: str,
+                 values: dict, *, failed: bool = False) -> bool:
     with session_scope(session_factory) as session:
         session.info[dispatch.SETTINGS_KEY] = settings
         done = session.execute(update(JOBS).where(*_owned(claimed.id, worker, claimed.attempt))

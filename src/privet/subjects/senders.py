@@ -1,5 +1,8 @@
 """Sending one-time codes to subjects: e-mail over SMTP, SMS through an HTTP gateway or the console.
 
+No sender is assumed: each channel's sender is chosen in settings (`none` by default, so nothing is delivered,
+said at `privet serve` start-up and by `/readyz`); `console` prints codes and is for development only.
+
 Errors never carry the address or number (they may reach logs and problem bodies); codes are never logged.
 """
 
@@ -166,20 +169,47 @@ class ConsoleEmailSender:
         print(f"[privet e-mail to {to}] {subject}\n{body}", flush=True)
 
 
+NONE = "none"  # the default: no sender chosen, so no code or message goes out by that channel
+KINDS = {"email": ("smtp", "console", NONE), "sms": ("http", "console", NONE)}
+_SETTING = {"email": "PRIVET_MAIL_SENDER", "sms": "PRIVET_SMS_SENDER"}
+_LABEL = {"email": "e-mail", "sms": "SMS"}
+
+
+def sender_kind(channel: str, settings: Settings) -> str:
+    """The sender chosen for `email` or `sms` (smtp, http, console or none), as configured."""
+    if channel not in KINDS:
+        raise InvalidInput(f"No sender for channel {channel!r}", "use email or sms")
+    return (settings.mail_sender if channel == "email" else settings.sms_sender).strip().lower()
+
+
+def cannot_deliver(channel: str, settings: Settings) -> str | None:
+    """Why codes cannot go out by `channel` with these settings (None when a sender is configured for it)."""
+    kind = sender_kind(channel, settings)
+    if kind == NONE:
+        return f"no {_LABEL[channel]} sender is configured ({_SETTING[channel]}=none)"
+    if kind not in KINDS[channel]:
+        return f"{_SETTING[channel]}={kind!r} is not a known sender"
+    if kind == "http" and not settings.sms_gateway_url:
+        return "the HTTP SMS sender has no gateway (PRIVET_SMS_GATEWAY_URL)"
+    return None
+
+
 def sender_for(channel: str, settings: Settings) -> Sender:
-    """The configured sender for `email` or `sms`."""
+    """The configured sender for `email` or `sms`; `Unavailable` (503) when none is configured for it."""
+    kind = sender_kind(channel, settings)
+    if kind == NONE:
+        raise Unavailable(f"One-time codes and messages cannot be sent by {_LABEL[channel]}: no sender is "
+                          "configured", f"the operator chooses one with {_SETTING[channel]} "
+                          f"({', '.join(k for k in KINDS[channel] if k != NONE)}); until then use another way "
+                          "to verify")
     if channel == "email":
-        kind = settings.mail_sender.strip().lower()
         if kind == "console":
             return ConsoleEmailSender(settings)
         if kind != "smtp":
-            raise InvalidInput("PRIVET_MAIL_SENDER is not known", "use smtp or console")
+            raise InvalidInput("PRIVET_MAIL_SENDER is not known", "use smtp, console or none")
         return EmailSender(settings)
-    if channel == "sms":
-        kind = settings.sms_sender.strip().lower()
-        if kind == "http":
-            return SmsHttpSender(settings)
-        if kind == "console":
-            return ConsoleSmsSender(settings)
-        raise InvalidInput("PRIVET_SMS_SENDER is not known", "use console or http")
-    raise InvalidInput(f"No sender for channel {channel!r}", "use email or sms")
+    if kind == "http":
+        return SmsHttpSender(settings)
+    if kind == "console":
+        return ConsoleSmsSender(settings)
+    raise InvalidInput("PRIVET_SMS_SENDER is not known", "use http, console or none")

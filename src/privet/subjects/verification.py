@@ -109,6 +109,7 @@ def start(session: Session, keyring: Keyring, settings: Settings, *, identity_ty
                            [Problem("no code channel for this identity type", "identity_type", hint)])
     if purpose not in PURPOSES:
         raise InvalidInput("Unknown verification purpose", f"use one of: {', '.join(PURPOSES)}")
+    sender = sender_for(channel, settings)  # no sender configured: a 503 before anything is counted or kept
     language = language_of(language)
     normalised = service.normalise_for(session, identity_type, value, where="identity")
     blind_index = keyring.blind_index(identity_type, normalised)
@@ -131,8 +132,7 @@ def start(session: Session, keyring: Keyring, settings: Settings, *, identity_ty
                         .values(locked_at=now, value_enc=None))
         session.add(challenge)
         session.flush()
-        sender_for(channel, settings).send_code(normalised, code, language=language,
-                                                minutes=settings.otp_ttl_minutes)
+        sender.send_code(normalised, code, language=language, minutes=settings.otp_ttl_minutes)
         record(session, actor=ACTOR, action="verification.started", object_type="verification_challenge",
                object_id=challenge_id, details={"identity_type": identity_type, "channel": channel,
                                                 "purpose": purpose, "language": language})
