@@ -55,9 +55,12 @@ def connection(engine: Engine) -> Iterator:
 
 
 @pytest.fixture
-def session_factory(connection) -> sessionmaker[Session]:  # noqa: ANN001
-    """Sessions whose commits become savepoints of the per-test transaction."""
-    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+def session_factory(connection, settings: Settings) -> sessionmaker[Session]:  # noqa: ANN001
+    """Sessions whose commits become savepoints of the per-test transaction (keys: the `settings` fixture's)."""
+    from privet.db.engine import SETTINGS_INFO
+
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False,
+                        info={SETTINGS_INFO: settings})
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import json
 import sqlalchemy as sa
 
 from privet.db.engine import make_engine
+from tests.support.tamper import lift_guards
 
 
 def _make_events(privet, n: int) -> None:  # noqa: ANN001
@@ -22,6 +23,7 @@ def test_verify_intact_then_tampered(privet, cli_store: str) -> None:  # noqa: A
 
     engine = make_engine(cli_store)
     with engine.begin() as conn:
+        lift_guards(conn)
         conn.execute(sa.text("UPDATE audit_events SET actor = 'forged' WHERE seq = 2"))
     engine.dispose()
     broken = privet("audit", "verify")

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from privet.db.append_only import guard
 from privet.db.base import Base, IdMixin
 from privet.subjects import models as _subjects  # noqa: F401 - defines `subjects`, which our foreign keys name
 
@@ -46,6 +47,9 @@ class ConsentRecord(Base):
     guardian_id: Mapped[str | None] = mapped_column(ForeignKey("subjects.id"))  # given by a guardian for a child
     evidence: Mapped[dict] = mapped_column(default=dict)  # client fingerprint, user agent, gpc flag, source ids
     actor: Mapped[str] = mapped_column(String(120))
+
+
+guard(ConsentRecord.__table__)  # the database refuses UPDATE and DELETE (privet.db.append_only)
 
 
 class ConsentState(Base):

@@ -6,6 +6,7 @@ import typer
 
 from privet.db import migrate
 from privet.db.store import open_engine
+from privet.settings import get_settings
 
 app = typer.Typer(help="Privet's own store: migrations and status.", no_args_is_help=True)
 
@@ -13,10 +14,11 @@ app = typer.Typer(help="Privet's own store: migrations and status.", no_args_is_
 @app.command("upgrade")
 def upgrade(revision: str = typer.Option("head", help="Migration to upgrade to (default: the newest).")) -> None:
     """Apply Alembic migrations to the store (creates it when empty)."""
-    engine = open_engine()
+    settings = get_settings()
+    engine = open_engine(settings)
     try:
         migrate.current_revision(engine)  # clear error when unreachable
-        migrate.upgrade(engine, revision)
+        migrate.upgrade(engine, revision, settings)
         typer.echo(f"store at migration {migrate.current_revision(engine)}")
     finally:
         engine.dispose()

@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from privet.kit.errors import InvalidInput
+from privet.settings import Settings
 
 
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5, echo: bool = False) -> Engine:
@@ -74,9 +75,14 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options=WRITE)
 
 
-def make_sessionmaker(bind: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects usable after commit."""
-    return sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
+SETTINGS_INFO = "privet.settings"  # Session.info: the Settings its keys come from (the audit chain's, see audit.chain)
+
+
+def make_sessionmaker(bind: Engine, settings: Settings | None = None) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit; `settings` name the installation whose keys they
+    use (default: this process's settings)."""
+    return sessionmaker(bind=bind, expire_on_commit=False, autoflush=True,
+                        info={SETTINGS_INFO: settings} if settings is not None else None)
 
 
 @contextlib.contextmanager

@@ -7,28 +7,32 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect, text
 
 from privet.kit.errors import Unavailable
+from privet.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration. Kept here so start-up can check the store without importing Alembic (~0.3 s);
 # tests/db/test_migrations.py fails when it differs from the migrations folder.
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 
-def alembic_config(engine: Engine):  # noqa: ANN201 - alembic.config.Config, imported lazily
-    """An Alembic config pointing at our migrations and bound to `engine`."""
+def alembic_config(engine: Engine, settings: Settings | None = None):  # noqa: ANN201 - alembic Config, lazily
+    """An Alembic config pointing at our migrations and bound to `engine` (and the installation's `settings`,
+    for migrations that need its keys)."""
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
+    cfg.attributes["settings"] = settings
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to `revision`."""
+def upgrade(engine: Engine, revision: str = "head", settings: Settings | None = None) -> None:
+    """Apply migrations up to `revision`. With `settings`, 0008 also seals an existing audit chain with the
+    installation's key (without them, `privet audit seal` does it later)."""
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+    command.upgrade(alembic_config(engine, settings), revision)
 
 
 def head_revision() -> str | None:

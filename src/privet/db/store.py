@@ -27,7 +27,7 @@ def store_session(settings: Settings | None = None, *, engine: Engine | None = N
     engine = engine or open_engine(settings)
     try:
         require_current(engine)
-        with session_scope(make_sessionmaker(engine)) as session:
+        with session_scope(make_sessionmaker(engine, settings or get_settings())) as session:
             yield session
     finally:
         if own:
