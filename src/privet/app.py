@@ -106,6 +106,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(Exception, on_unexpected_error)
+    from privet.kit.outage import install_handlers
+
+    install_handlers(app)  # a store outage met mid-request: a 503 problem to retry, never a 500
     from privet.consent.fastpath import DecisionFastLane
     from privet.consent.record_lane import RecordingFastLane
 
