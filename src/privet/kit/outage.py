@@ -89,3 +89,26 @@ def once_more_on_drop(work: Callable[[], T]) -> T:
         if not dropped(exc):
             raise
     return work()
+
+
+def outage_exceptions() -> tuple[type[BaseException], ...]:
+    """The SQLAlchemy errors that always mean a store outage (see `store_unavailable`)."""
+    from sqlalchemy import exc as sa
+
+    return sa.OperationalError, sa.InterfaceError, sa.DisconnectionError, sa.TimeoutError
+
+
+async def on_store_outage(_request: object, _exc: Exception):  # noqa: ANN201 - a JSONResponse
+    """Exception handler for `outage_exceptions`: the 503 problem. Registered for those classes (not left to the
+    catch-all handler, which re-raises after answering and so makes the server close the keep-alive connection:
+    the client's next request would fail too)."""
+    from fastapi.responses import JSONResponse
+
+    problem = store_down()
+    return JSONResponse(problem.as_problem(), status_code=problem.status, media_type="application/problem+json")
+
+
+def install_handlers(app) -> None:  # noqa: ANN001 - a FastAPI app
+    """Answer store outages met mid-request with a 503 problem, keeping the client's connection."""
+    for cls in outage_exceptions():
+        app.add_exception_handler(cls, on_store_outage)
