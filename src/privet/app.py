@@ -114,6 +114,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     app.add_middleware(DecisionFastLane, path=f"{API_PREFIX}/decisions")
     app.add_middleware(RecordingFastLane, path=f"{API_PREFIX}/consent/records")
+    from privet.kit.proxies import TrustedProxies
+
+    # Outside the fast lanes: every reader of the client address sees the one a trusted proxy forwarded.
+    app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies, header=settings.forwarded_header)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers.",
              openapi_extra={"x-privet-public": True})  # public: see privet.auth.deps

@@ -64,8 +64,9 @@ def serve(host: str = typer.Option(None, help="Address to listen on (default: PR
     engine.dispose()
     _warn_about_senders(settings)
     typer.echo(f"Privet on http://{host or settings.host}:{port or settings.port}  (API docs at /docs)")
+    # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1; PRIVET_TRUSTED_PROXIES decides instead
     uvicorn.run("privet.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                workers=settings.workers, log_level=settings.log_level, access_log=False)
+                workers=settings.workers, log_level=settings.log_level, access_log=False, proxy_headers=False)
 
 
 def _warn_about_senders(settings) -> None:  # noqa: ANN001 - privet.settings.Settings

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from privet.auth import service
+from privet.auth import logins, service
 from privet.auth.deps import CSRF_HEADER, PUBLIC, SESSION_COOKIE, Caller, require
 from privet.auth.models import User
 from privet.auth.passwords import verify_password
 from privet.auth.schemas import (
-    ApiKeyCreatedOut, ApiKeyCreateIn, ApiKeyOut, LoginIn, LoginOut, MeOut, PasswordChangeIn, UserCreatedOut,
-    UserCreateIn, UserOut, UserPatchIn,
+    ApiKeyCreatedOut, ApiKeyCreateIn, ApiKeyOut, LoginIn, LoginOut, MeOut, PasswordChangeIn, UnlockOut,
+    UserCreatedOut, UserCreateIn, UserOut, UserPatchIn,
 )
 from privet.auth.scopes import ROLES, SCOPES
 from privet.auth.sessions import user_scopes
-from privet.kit.errors import Forbidden, Unauthorized
+from privet.kit.errors import Forbidden
 from privet.kit.ratelimit import rate_limited
-from privet.kit.web import DB
+from privet.kit.web import DB, problem_response
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 Self = Depends(require("account:self"))
@@ -24,12 +24,15 @@ Admin = Depends(require("users:admin"))
 
 
 @router.post("/login", openapi_extra=PUBLIC, dependencies=[Depends(rate_limited("login"))],
-             summary="Log in to the admin console; sets the session cookie and returns the CSRF token.")
+             summary="Log in to the admin console; sets the session cookie and returns the CSRF token. Failed "
+                     "logins make an account wait, then lock it (429 with Retry-After).")
 def login(body: LoginIn, request: Request, response: Response, db: DB) -> LoginOut:
     settings = request.app.state.settings
-    user = service.authenticate_password(db, body.username, body.password)
-    if user is None:  # one message whether the user is unknown, inactive or the password wrong
-        raise Unauthorized("Wrong username or password", "check both and try again")
+    try:  # one message whether the user is unknown, inactive or the password wrong
+        user = logins.log_in(db, request.app.state.keyring, settings, body.username, body.password, route="api",
+                             client=request.client.host if request.client else None)
+    except (logins.LoginFailed, logins.LoginRefused) as exc:
+        return problem_response(exc)  # answered, not raised: the count and the audit event are committed
     cookie, csrf = service.start_session(db, user, settings.session_ttl_minutes)
     response.set_cookie(SESSION_COOKIE, cookie, max_age=settings.session_ttl_minutes * 60, path="/",
                         httponly=True, samesite="lax", secure=settings.cookie_secure)
@@ -98,6 +101,15 @@ def patch_user(user_id: str, body: UserPatchIn, db: DB, principal: Caller) -> Us
     return UserOut.model_validate(user)
 
 
+@router.post("/users/{user_id}/unlock", dependencies=[Admin],
+             summary="End a user's login lock or wait and forget their failed logins (by id or username).")
+def unlock_user(user_id: str, request: Request, db: DB, principal: Caller) -> UnlockOut:
+    user = service.find_user(db, user_id)
+    was = logins.unlock(db, request.app.state.keyring, request.app.state.settings, user, actor=principal.actor)
+    return UnlockOut(user=UserOut.model_validate(user), failures=was.failures if was else 0,
+                     was_locked=bool(was and was.locked))
+
+
 @router.get("/apikeys", dependencies=[Admin], summary="All API keys (prefixes and scopes, never secrets).")
 def list_api_keys(db: DB) -> list[ApiKeyOut]:
     return [ApiKeyOut.model_validate(k) for k in service.list_api_keys(db)]
@@ -112,7 +124,24 @@ def create_api_key(body: ApiKeyCreateIn, db: DB, principal: Caller) -> ApiKeyCre
 
 
 @router.delete("/apikeys/{key_id}", dependencies=[Admin], status_code=status.HTTP_204_NO_CONTENT,
-               summary="Revoke an API key (by id or prefix) at once.")
+               summary="Revoke an API key (by id or prefix) at once: when this answers, no Privet process accepts "
+                       "it any more.")
 def revoke_api_key(key_id: str, db: DB, principal: Caller) -> Response:
     service.revoke_api_key(db, key_id, actor=principal.actor)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return AfterRevocation(status_code=status.HTTP_204_NO_CONTENT)
+
+
+class AfterRevocation(Response):
+    """A response sent once every process has stopped trusting a key revoked by this request.
+
+    FastAPI commits the request's unit of work before it sends the response, so waiting here waits after the
+    commit; see `privet.auth.keys` for why `SETTLE_SECONDS` is enough.
+    """
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        import anyio
+
+        from privet.auth.keys import SETTLE_SECONDS
+
+        await anyio.sleep(SETTLE_SECONDS)
+        await super().__call__(scope, receive, send)

@@ -82,6 +82,25 @@ def deactivate(username: str = typer.Argument(..., help="The user's username or 
     typer.echo(f"{username} is deactivated")
 
 
+@users_app.command("unlock")
+def unlock(username: str = typer.Argument(..., help="The user's username or id.")) -> None:
+    """End a user's login lock (or wait) after failed logins, and forget those failures."""
+    from privet.auth import logins, service
+    from privet.db.store import store_session
+    from privet.kit.crypto import Keyring
+    from privet.settings import get_settings
+
+    settings = get_settings()
+    with store_session(settings) as session:
+        user = service.find_user(session, username)
+        was = logins.unlock(session, Keyring.from_settings(settings), settings, user, actor=_actor())
+    if was is None:
+        typer.echo(f"{username} had no failed logins on record; nothing to unlock")
+    else:
+        state = "locked" if was.locked else "waiting" if was.not_before else "not locked"
+        typer.echo(f"{username} unlocked (was {state} after {was.failures} failed logins in a row)")
+
+
 @users_app.command("reset-password")
 def reset_password(
     username: str = typer.Argument(..., help="The user's username or id."),
@@ -140,11 +159,13 @@ def list_keys() -> None:
 
 @apikeys_app.command("revoke")
 def revoke_key(key: str = typer.Argument(..., help="The key's prefix (pk_...) or id.")) -> None:
-    """Revoke an API key at once."""
+    """Revoke an API key at once (this returns when no running server accepts it any more)."""
     from privet.auth import service
+    from privet.auth.keys import settle_revocation
     from privet.db.store import store_session
 
     with store_session() as session:
         revoked = service.revoke_api_key(session, key, actor=_actor())
         prefix = revoked.prefix
+    settle_revocation()  # committed: said once no running server trusts it any more
     typer.echo(f"revoked API key {prefix}")

@@ -62,6 +62,12 @@ class UserPatchIn(BaseModel):
                                  description="A new password; the user must change it at the next login.")
 
 
+class UnlockOut(BaseModel):
+    user: UserOut
+    failures: int = Field(description="Failed logins in a row that were forgotten (0: there were none).")
+    was_locked: bool = Field(description="Whether the account was locked until now.")
+
+
 class ApiKeyOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -147,8 +147,15 @@ def set_password(session: Session, user: User, password: str | None = None, *, a
 
 
 def authenticate_password(session: Session, username: str, password: str) -> User | None:
-    """The active user with this username and password, or None; takes as long whether or not the user exists."""
-    user = session.scalar(select(User).where(User.username == username))
+    """The active user with this username and password, or None; takes as long whether or not the user exists.
+
+    This checks the password only: logins go through `privet.auth.logins.log_in`, which throttles and audits.
+    """
+    return check_password(session, session.scalar(select(User).where(User.username == username)), password)
+
+
+def check_password(session: Session, user: User | None, password: str) -> User | None:
+    """`user` when it is active and `password` is theirs (recording the login time), else None."""
     if not passwords.verify_password(user.password_hash if user else None, password):
         return None
     if not user.active:

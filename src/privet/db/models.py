@@ -13,6 +13,7 @@ from privet.retention import models as _retention  # noqa: F401
 from privet.registers import models as _registers  # noqa: F401
 from privet.registers import incidents_models as _incidents  # noqa: F401
 from privet.reports import models as _reports  # noqa: F401
+from privet.db import limits as _limits  # noqa: F401
 from privet.db.base import Base
 
 metadata = Base.metadata

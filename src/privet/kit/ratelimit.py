@@ -1,11 +1,18 @@
-"""A small in-memory sliding-window rate limiter for public endpoints, keyed by client address.
+"""Rate limits of public endpoints, keyed by client address and held across every Privet process.
 
-Per process: with several workers each counts on its own, so the effective limit is at most
-`workers × limit`. Good enough to blunt password guessing and form flooding without a Redis.
+Each bucket counts in a sliding window shared by all processes: in the store's `limit_state` table, or in Redis
+when `PRIVET_LIMITS_REDIS_URL` is set (see `privet.db.limits`). In front of it each process keeps its own window
+(`SlidingWindowLimiter`): a client this process alone already refuses is refused without a store round trip, and
+since a process's own count never exceeds the shared one, that never refuses what the shared count allows. When
+the shared counter cannot be reached, the process's own window still holds (a warning is logged).
+
+The client address is the direct peer's, or the one a trusted proxy forwarded (`privet.kit.proxies`). Addresses
+are counted under a keyed hash, never stored in clear.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -17,6 +24,7 @@ from privet.kit.errors import PrivetError
 
 WINDOW_SECONDS = 60.0
 MAX_KEYS = 10_000  # beyond this many tracked addresses, idle ones are forgotten
+log = logging.getLogger("privet.limits")
 
 
 class RateLimited(PrivetError):
@@ -30,7 +38,7 @@ class RateLimited(PrivetError):
 
 
 class SlidingWindowLimiter:
-    """At most `limit` hits per key in any `window` seconds."""
+    """At most `limit` hits per key in any `window` seconds, in this process's memory."""
 
     def __init__(self, window: float = WINDOW_SECONDS, clock=time.monotonic):  # noqa: ANN001
         self.window = window
@@ -52,22 +60,94 @@ class SlidingWindowLimiter:
                 self._forget_idle(now)
             return None
 
+    def forget_last(self, key: str) -> None:
+        """Take back the last hit of `key` (the shared count refused it: it must not extend the wait)."""
+        with self._lock:
+            hits = self._hits.get(key)
+            if hits:
+                hits.pop()
+
     def _forget_idle(self, now: float) -> None:
         for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
             del self._hits[key]
 
 
+class SharedLimiter:
+    """One bucket's limit across processes: this process's window first, then the shared count."""
+
+    def __init__(self, bucket: str, state: object, window: float = WINDOW_SECONDS):
+        self.bucket, self.state, self.window = bucket, state, window
+        self.local = SlidingWindowLimiter(window)
+
+    def hit(self, client: str, limit: int) -> int | None:
+        """Count one hit of `client`; None when allowed, else the seconds to wait."""
+        keyring = getattr(self.state, "keyring", None)
+        key = keyring.fingerprint(client) if keyring is not None else client
+        wait = self.local.hit(key, limit)
+        if wait is not None:
+            return wait
+        windows = shared_windows(self.state)
+        if windows is None:
+            return None
+        try:
+            wait = windows.hit(self.bucket, key, limit, self.window)
+        except Exception as exc:  # noqa: BLE001 - store or Redis unreachable: this process's own limit still holds
+            _warn(exc)
+            return None
+        if wait is not None:
+            self.local.forget_last(key)
+        return wait
+
+
+_warned = [0.0]
+
+
+def _warn(exc: Exception) -> None:
+    if time.monotonic() - _warned[0] > 60:  # once a minute, not once a request
+        _warned[0] = time.monotonic()
+        log.warning("shared rate limits unreachable (%s); each process counts on its own meanwhile",
+                    type(exc).__name__)
+
+
 _create_lock = threading.Lock()
 
 
-def limiter_for(state: object, bucket: str) -> SlidingWindowLimiter:
-    """The app's limiter for `bucket`, created on first use (kept on `app.state`, so per app)."""
+def shared_windows(state: object):  # noqa: ANN201 - privet.db.limits.StoreWindows | RedisWindows | None
+    """The app's shared counter (Redis when configured, else the store), made on first use; None without a store."""
+    windows = getattr(state, "shared_windows", None)
+    if windows is not None:
+        return windows
+    sessionmaker = getattr(state, "sessionmaker", None)
+    settings = getattr(state, "settings", None)
+    if sessionmaker is None or settings is None:
+        return None
+    from privet.db.limits import RedisWindows, StoreWindows
+
+    with _create_lock:
+        if getattr(state, "shared_windows", None) is None:
+            url = settings.limits_redis_url
+            state.shared_windows = RedisWindows(url) if url else StoreWindows(_Current(state))
+        return state.shared_windows
+
+
+class _Current:
+    """Calls the app's sessionmaker as it is now (tests swap it for one bound to their transaction)."""
+
+    def __init__(self, state: object):
+        self.state = state
+
+    def __call__(self):  # noqa: ANN204
+        return self.state.sessionmaker()
+
+
+def limiter_for(state: object, bucket: str) -> SharedLimiter:
+    """The app's limiter for `bucket`, created on first use (kept on `app.state`)."""
     with _create_lock:
         limiters = getattr(state, "rate_limiters", None)
         if limiters is None:
             limiters = {}
             state.rate_limiters = limiters
-        return limiters.setdefault(bucket, SlidingWindowLimiter())
+        return limiters.setdefault(bucket, SharedLimiter(bucket, state))
 
 
 class rate_limited:  # noqa: N801 - used like a function: Depends(rate_limited("login"))

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from privet.audit.service import record
+from privet.db.limits import hold
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
 from privet.kit.errors import InvalidInput, NotFound, PrivetError, Problem
@@ -80,7 +81,15 @@ def _wait(oldest: datetime, window: timedelta, now: datetime) -> int:
 
 def _throttle(session: Session, settings: Settings, blind_index: str, client_hash: str | None,
               now: datetime) -> None:
-    """Refuse a new code inside the resend window, above the hourly cap per identity or per client address."""
+    """Refuse a new code inside the resend window, above the hourly cap per identity or per client address.
+
+    The caps count challenge rows; the rows locked first (`privet.db.limits.hold`, identity then client, always in
+    that order) make concurrent requests for one identity or client, in any process, count one after the other
+    instead of all seeing room for one more.
+    """
+    hold(session, "otp-identity", blind_index, HOUR)
+    if client_hash is not None:
+        hold(session, "otp-client", client_hash, HOUR)
     target = VerificationChallenge.blind_index == blind_index
     created = VerificationChallenge.created_at
     window = select(func.count(), func.min(created), func.max(created))

@@ -1,15 +1,23 @@
-"""CSRF protection of HTML forms: a signed double-submit token.
+"""CSRF protection of HTML forms: a signed double-submit token bound to the browser's session.
 
 The browser holds a random `privet_csrf` cookie (HttpOnly, SameSite=Lax: Strict would drop it when a person
 arrives from an e-mail link and a new one would break forms open in other tabs); every form carries
-`csrf_token` = HMAC(keyring `csrf-form` key, cookie). A forged cross-site form can neither read the cookie nor
-compute the token, and SameSite keeps the cookie off cross-site posts anyway. `render()` sets the cookie the
-first time a page is shown; `check_form(request, form)` refuses a form whose token does not match.
-(The JSON API's cookie sessions keep their own `X-CSRF-Token` header check, see `auth.deps`.)
+`csrf_token` = HMAC(keyring `csrf-form` key, cookie + the sessions the browser holds). A forged cross-site form can
+neither read the cookie nor compute the token, and SameSite keeps the cookie off cross-site posts anyway.
+
+The sessions are part of the token: the console's (`privet_session`, by its stored id) and the privacy centre's
+signed-in person's (`privet_subject`, by a hash of the token). So an attacker who plants their own CSRF cookie in
+a victim's browser (from a sibling sub-domain, say) and posts the token that goes with it still fails: that token
+was made for the attacker's sessions (or none), not the victim's. Anonymous forms (the sign-in and login forms, a
+public request) are bound to no session and keep working; a form shown before signing in or out is out of date
+afterwards (403: reload). `render()` sets the cookie the first time a page is shown; `check_form(request)`
+refuses a form whose token does not match. (The JSON API's cookie sessions keep their own `X-CSRF-Token` header
+check, bound to the session row, see `auth.deps`.)
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 
@@ -20,6 +28,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from privet.auth.deps import SESSION_COOKIE
 from privet.kit.errors import Forbidden
 
 CSRF_COOKIE = "privet_csrf"
@@ -31,8 +40,21 @@ def secure_cookies(request: Request) -> bool:
     return bool(request.app.state.settings.cookie_secure) or request.url.scheme == "https"
 
 
+SUBJECT_COOKIE = "privet_subject"  # the privacy centre's signed-in person (see web.guard)
+
+
+def _sessions(request: Request) -> str:
+    """What identifies the sessions this browser holds (empty when anonymous): hashes, never the cookies."""
+    bound = []
+    for name in (SESSION_COOKIE, SUBJECT_COOKIE):
+        value = request.cookies.get(name)
+        if value:
+            bound.append(f"{name}={hashlib.sha256(value.encode()).hexdigest()}")
+    return "&".join(bound)
+
+
 def _sign(request: Request, cookie: str) -> str:
-    return request.app.state.keyring.mac("csrf-form", cookie.encode())
+    return request.app.state.keyring.mac("csrf-form", f"{cookie}|{_sessions(request)}".encode())
 
 
 def _cookie(request: Request) -> str:

@@ -19,9 +19,8 @@ from starlette.responses import Response
 from privet.auth.deps import SESSION_COOKIE, Principal, require
 from privet.kit.errors import PrivetError, Unauthorized
 from privet.subjects.sessions import SubjectSession, checked
-from privet.web.csrf import secure_cookies
+from privet.web.csrf import SUBJECT_COOKIE, secure_cookies
 
-SUBJECT_COOKIE = "privet_subject"
 LOGIN_PATH = "/admin/login"
 
 

@@ -19,7 +19,8 @@ def form_token(client: TestClient, path: str = "/admin/login") -> str:
 
 @pytest.fixture
 def officer(client: TestClient, db):  # noqa: ANN001, ANN201
-    """`officer(role)` creates a user with `role`, logs in through the form and returns the form CSRF token."""
+    """`officer(role)` creates a user with `role`, logs in through the form and returns the CSRF token of the forms
+    shown to that session (bound to it: the login form's own token no longer works once logged in)."""
     from privet.auth import service as auth
 
     def log_in(role: str) -> str:
@@ -30,6 +31,6 @@ def officer(client: TestClient, db):  # noqa: ANN001, ANN201
         answer = client.post("/admin/login", data={"username": username, "password": PASSWORD, "csrf_token": token,
                                                    "next": "/admin"}, headers=HTML, follow_redirects=False)
         assert answer.status_code == 303, answer.text
-        return token
+        return form_token(client, "/admin/password")
 
     return log_in

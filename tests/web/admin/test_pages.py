@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from privet.auth.models import User
-from tests.web.admin.conftest import HTML, PASSWORD, form_token
+from tests.web.admin.conftest import HTML, PASSWORD, TOKEN, form_token
 
 PAGES = {"/admin": "requests:read", "/admin/requests": "requests:read", "/admin/users": "users:admin",
          "/admin/audit": "audit:read", "/admin/password": "account:self", "/admin/datamap": "datamap:read",
@@ -93,6 +93,7 @@ def test_a_one_time_password_leads_to_the_set_password_form(client: TestClient, 
     assert client.get("/admin", headers=HTML).status_code == 403
     form = client.get(answer.headers["location"], headers=HTML)
     assert "one-time password" in form.text
+    token = TOKEN.search(form.text).group(1)  # the login form's token is not this session's
     differ = client.post("/admin/password", headers=HTML, data={
         "csrf_token": token, "current_password": one_time, "new_password": PASSWORD, "confirm_password": "x" * 12,
         "next": "/admin/requests"})

@@ -61,7 +61,10 @@ def test_a_trusted_token_from_the_app_signs_in_after_a_confirming_click(client: 
     assert answer.status_code == 303 and answer.headers["location"] == "/consents?done=signed_in"
     cookie = answer.headers["set-cookie"]
     assert "privet_subject=" in cookie and "httponly" in cookie.lower() and token not in answer.headers["location"]
-    again = client.post("/signin/token", data={"token": token, "csrf_token": _csrf(arrival.text)}, headers=HTML)
+    stale = client.post("/signin/token", data={"token": token, "csrf_token": _csrf(arrival.text)}, headers=HTML)
+    assert stale.status_code == 200 and "/signin/token" in stale.text  # an anonymous form: out of date once signed in
+    fresh = _csrf(client.get("/signin", headers=HTML).text)  # a form shown to the signed-in person
+    again = client.post("/signin/token", data={"token": token, "csrf_token": fresh}, headers=HTML)
     assert again.status_code == 401 and "already used" in again.text
 
 
@@ -71,7 +74,10 @@ def test_signing_out_forgets_the_session(client: TestClient) -> None:
     client.post("/signin/token", data={"token": token, "csrf_token": _csrf(arrival.text)}, headers=HTML,
                 follow_redirects=False)
     assert client.cookies.get("privet_subject")
-    out = client.post("/signout", data={"csrf_token": _csrf(arrival.text)}, headers=HTML, follow_redirects=False)
+    stale = client.post("/signout", data={"csrf_token": _csrf(arrival.text)}, headers=HTML, follow_redirects=False)
+    assert stale.status_code == 403  # the anonymous page's token is not the signed-in session's
+    out = client.post("/signout", data={"csrf_token": _csrf(client.get("/", headers=HTML).text)}, headers=HTML,
+                      follow_redirects=False)
     assert out.status_code == 303 and 'privet_subject=""' in out.headers["set-cookie"]
 
 

@@ -56,6 +56,7 @@ FLASHES = {
     "user_created": N_("The user was created."),
     "user_changed": N_("The user was changed."),
     "key_revoked": N_("The API key was revoked."),
+    "user_unlocked": N_("The user can log in again; their failed logins were forgotten."),
     "published": N_("The new version was published."),
     "identity_checked": N_("The identity check was recorded; the request proceeds."),
 }

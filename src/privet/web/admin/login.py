@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import HTMLResponse, Response
 
-from privet.auth import service
+from privet.auth import logins, service
 from privet.auth.deps import PUBLIC, SESSION_COOKIE
 from privet.auth.passwords import verify_password
 from privet.kit.errors import InvalidInput
@@ -19,8 +20,15 @@ from privet.web.csrf import check_form
 from privet.web.render import translate
 
 router = APIRouter()
-LIMITED = [Depends(rate_limited("admin-login"))]
+LIMITED = [Depends(rate_limited("admin-login"))]  # the form
+# Guesses share one bucket per address with the API's login (and one count per account, see auth.logins)
+GUESSES = [Depends(rate_limited("login"))]
 HOME = "/admin"
+
+
+LOCKED = N_("This account is locked after repeated failed logins. Try again in {minutes} minutes, or ask an "
+           "administrator to unlock it.")
+WAIT = N_("Too many failed logins for this account. Wait {seconds} seconds before trying again.")
 
 
 def safe_next(value: str | None) -> str:
@@ -48,14 +56,26 @@ def login_form(request: Request) -> HTMLResponse:
     return _login_page(request, safe_next(request.query_params.get("next")))
 
 
-@router.post("/login", openapi_extra=PUBLIC, dependencies=[*LIMITED, Depends(_checked)], response_class=HTMLResponse)
+@router.post("/login", openapi_extra=PUBLIC, dependencies=[*GUESSES, Depends(_checked)], response_class=HTMLResponse)
 def login(request: Request, form: Form, db: DB) -> Response:
-    """Check the password, open a session (HttpOnly cookie) and go on; a one-time password must be replaced."""
+    """Check the password, open a session (HttpOnly cookie) and go on; a one-time password must be replaced.
+
+    Failed logins make the account wait, then lock it (`privet.auth.logins`); both pages answer without raising,
+    so the count and the audit event are committed."""
     next_path = safe_next(text(form, "next", 500))
-    user = service.authenticate_password(db, text(form, "username", 64), text(form, "password", 1000))
-    if user is None:  # one message whether the user is unknown, inactive or the password wrong
-        return _login_page(request, next_path, N_("Wrong username or password. Check both and try again."), 401)
     conf = settings(request)
+    try:
+        user = logins.log_in(db, request.app.state.keyring, conf, text(form, "username", 64),
+                             text(form, "password", 1000), route="console",
+                             client=request.client.host if request.client else None)
+    except logins.LoginFailed:  # one message whether the user is unknown, inactive or the password wrong
+        return _login_page(request, next_path, N_("Wrong username or password. Check both and try again."), 401)
+    except logins.LoginRefused as exc:
+        message = translate(request, LOCKED if exc.locked else WAIT).format(
+            minutes=math.ceil(exc.retry_after / 60), seconds=exc.retry_after)
+        refused = _login_page(request, next_path, message, 429)
+        refused.headers.update(exc.headers)
+        return refused
     cookie, _csrf = service.start_session(db, user, conf.session_ttl_minutes)
     target = redirect("/admin/password", next=next_path) if user.must_change_password else redirect(next_path)
     target.set_cookie(SESSION_COOKIE, cookie, max_age=conf.session_ttl_minutes * 60, path="/", httponly=True,

@@ -8,19 +8,22 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
-from privet.auth import service
+from privet.auth import logins, service
+from privet.auth.api import AfterRevocation
 from privet.auth.models import ROLE_NAMES
 from privet.auth.scopes import ROLES, SCOPES
 from privet.kit.web import DB
-from privet.web.admin.common import Form, N_, guard, page, principal_of, redirect, text
+from privet.web.admin.common import Form, N_, guard, keyring, page, principal_of, redirect, settings, text
 
 router = APIRouter(prefix="/users")
 ADMIN = guard("users:admin")
 
 
 def _page(request: Request, db: DB, **extra: object) -> HTMLResponse:
+    users = service.list_users(db)
     return page(request, "admin/users.html", {
-        "users": service.list_users(db), "keys": service.list_api_keys(db), "roles": ROLE_NAMES,
+        "users": users, "locks": logins.lock_states(db, keyring(request), settings(request), users),
+        "keys": service.list_api_keys(db), "roles": ROLE_NAMES,
         "scopes": SCOPES, "role_scopes": {r: sorted(s) for r, s in ROLES.items()}, **extra}, section="users")
 
 
@@ -52,6 +55,14 @@ def change_user(user_id: str, request: Request, form: Form, db: DB) -> Response:
     return redirect("/admin/users", done="user_changed")
 
 
+@router.post("/{user_id}/unlock", dependencies=ADMIN)
+def unlock_user(user_id: str, request: Request, db: DB) -> Response:
+    """End a user's login lock or wait (their failed logins are forgotten)."""
+    user = service.find_user(db, user_id)
+    logins.unlock(db, keyring(request), settings(request), user, actor=principal_of(request).actor)
+    return redirect("/admin/users", done="user_unlocked")
+
+
 @router.post("/keys/new", dependencies=ADMIN, response_class=HTMLResponse)
 def create_key(request: Request, form: Form, db: DB) -> HTMLResponse:
     """Create an API key with the chosen scopes; the secret is shown once."""
@@ -65,4 +76,5 @@ def create_key(request: Request, form: Form, db: DB) -> HTMLResponse:
 def revoke_key(key_id: str, request: Request, db: DB) -> Response:
     """Revoke an API key at once."""
     service.revoke_api_key(db, key_id, actor=principal_of(request).actor)
-    return redirect("/admin/users", done="key_revoked")
+    # answered once no process trusts the key any more (after the commit)
+    return AfterRevocation(status_code=303, headers={"Location": "/admin/users?done=key_revoked"})
