@@ -16,7 +16,12 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.served import (
-    Load, Served, acknowledged_recordings_kept, free_port, jobs_settle, judge,
+    Load,
+    Served,
+    acknowledged_recordings_kept,
+    free_port,
+    jobs_settle,
+    judge,
 )
 from tests.support.services import unavailable
 

@@ -297,7 +297,8 @@ def judge(outcomes: list[Outcome], windows: list[tuple[float, float]]) -> dict:
         statuses[str(o.status)] = statuses.get(str(o.status), 0) + 1
     late_kinds = sorted({f"{o.kind}:{o.status}" for o in late})
     return {"requests": len(outcomes), "by_kind": by_kind, "errors": len(failed), "errors_in_flight": len(in_flight),
-            "errors_later": len(late), "errors_later_kinds": late_kinds, "server_errors_500": sum(o.status == 500 for o in outcomes),
+            "errors_later": len(late), "errors_later_kinds": late_kinds,
+            "server_errors_500": sum(o.status == 500 for o in outcomes),
             "error_statuses": statuses, "recovery_s": round(recovery, 3)}
 
 
