@@ -102,7 +102,7 @@ def init(demo: bool = typer.Option(False, "--demo", help="Also load the demo com
     engine = open_engine(settings)
     try:
         migrate.current_revision(engine)
-        migrate.upgrade(engine)
+        migrate.upgrade(engine, settings=settings)  # 0008 seals an existing audit chain with the key
         with store_session(settings, engine=engine) as session:
             created = ensure_first_admin(session)
         if created:

@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         None,
         description=(
-            "Master secret for session signing, blind indexes and encryption at rest. "
+            "Master secret for session signing, blind indexes, encryption at rest and the audit chain's key "
+            "(keep it out of the database and its backups: whoever holds it can rewrite the audit chain). "
             "Default: generated once into `<data_dir>/secret.key`. Set it explicitly when running several processes."
         ),
     )
@@ -48,6 +49,13 @@ class Settings(BaseSettings):
         None,
         description="YAML or JSON file mapping secret names to connection URLs (merged under `secrets`). "
         "Default: `<data_dir>/secrets.yaml` when it exists.",
+    )
+    audit_anchor_file: Path | None = Field(
+        None,
+        description="File outside the store to which `privet audit anchor` appends the audit chain's head, signed "
+        "(Ed25519), and whose every anchor `privet audit verify` checks: catches the newest events removed and a "
+        "rewrite by someone holding the key. Keep it where the database's administrators cannot rewrite it "
+        "(another machine, an append-only volume) and run `privet audit anchor` periodically, e.g. hourly.",
     )
     host: str = Field("127.0.0.1", description="Address `privet serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `privet serve` listens on.")

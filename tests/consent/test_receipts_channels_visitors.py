@@ -14,6 +14,7 @@ from privet.consent.models import ConsentRecord
 from privet.consent.rules import current_policy
 from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict, InvalidInput
+from tests.support.tamper import lift_guards
 
 pytestmark = pytest.mark.usefixtures("keptek")
 
@@ -57,6 +58,7 @@ def test_tampered_receipts_do_not_verify(db: Session, ring: Keyring, make_subjec
 
 def test_receipt_signed_but_ledger_differs(db: Session, ring: Keyring, make_subject) -> None:  # noqa: ANN001
     entry, doc = _receipt(db, ring, make_subject())
+    lift_guards(db)  # someone with DDL rights drops the append-only triggers first
     db.execute(ConsentRecord.__table__.update().where(ConsentRecord.__table__.c.id == entry.id)
                .values(purpose="analytics.usage"))  # someone edited the append-only ledger behind Privet's back
     db.expire_all()

@@ -157,6 +157,7 @@ def test_concurrent_http_recordings_all_land_with_their_own_answers(client: Test
     from privet.auth import keys
 
     monkeypatch.setattr(keys, "RECENT_SECONDS", 600.0)  # the key is checked once; the test's one connection
+    monkeypatch.setattr(keys, "FRESH_SECONDS", 600.0)  # (a test connection gets no revocation watcher thread)
     key = auth.create_api_key(db, "writer-test", ["consent:read", "consent:write"], actor="test")[1]
     db.commit()
     headers = {"Authorization": f"Bearer {key}"}
@@ -185,7 +186,7 @@ def test_concurrent_http_recordings_all_land_with_their_own_answers(client: Test
     assert audit.verify(db).ok
 
 
-def test_file_store_writers_take_turns(tmp_path: Path, ring: Keyring) -> None:
+def test_file_store_writers_take_turns(tmp_path: Path, ring: Keyring, settings) -> None:  # noqa: ANN001
     """Two writers on one SQLite file (as two worker processes would be) interleave without errors."""
     from privet.datamap.service import validate_and_apply
     from privet.db.engine import make_engine, make_sessionmaker, session_scope
@@ -195,7 +196,7 @@ def test_file_store_writers_take_turns(tmp_path: Path, ring: Keyring) -> None:
 
     engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
     metadata.create_all(engine)
-    factory = make_sessionmaker(engine)
+    factory = make_sessionmaker(engine, settings)
     with session_scope(factory) as session:
         validate_and_apply(session, KEPTEK, actor="test")
         people = [create_subject(session, ring, [("email", f"p{i}@example.com", True)], actor="test").id

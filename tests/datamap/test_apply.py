@@ -18,6 +18,7 @@ from privet.db.engine import make_engine, make_sessionmaker, session_scope
 from privet.db.migrate import upgrade
 from privet.kit.clock import utcnow
 from privet.kit.errors import Conflict, InvalidInput, NotFound
+from privet.settings import Settings
 from tests.support.services import create_pg_database
 from tests.datamap.factories import CRM_YAML, crm_doc, crm_manifest, write_folder
 
@@ -231,7 +232,8 @@ def migrated_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
         drop()
 
 
-def test_concurrent_applies_both_finish_as_consecutive_versions(migrated_engine: Engine) -> None:
+def test_concurrent_applies_both_finish_as_consecutive_versions(migrated_engine: Engine,
+                                                               settings: Settings) -> None:
     doc = crm_doc()
     doc["systems"][0]["owner"] = "customer success"
     manifests = {"a": crm_manifest(), "b": crm_manifest(**doc)}
@@ -239,7 +241,7 @@ def test_concurrent_applies_both_finish_as_consecutive_versions(migrated_engine:
 
     def run(name: str) -> None:
         try:
-            with session_scope(make_sessionmaker(migrated_engine)) as session:
+            with session_scope(make_sessionmaker(migrated_engine, settings)) as session:
                 start.wait()
                 outcome[name] = service.apply(session, manifests[name], actor=f"test:{name}")
         except Exception as exc:  # noqa: BLE001 - the assertion below shows it
@@ -252,7 +254,7 @@ def test_concurrent_applies_both_finish_as_consecutive_versions(migrated_engine:
         thread.join(60)
     assert all(isinstance(r, service.ApplyResult) and r.changed for r in outcome.values()), outcome
     assert sorted(r.version for r in outcome.values()) == [1, 2]
-    with session_scope(make_sessionmaker(migrated_engine)) as session:
+    with session_scope(make_sessionmaker(migrated_engine, settings)) as session:
         assert [v.number for v in service.versions(session)] == [1, 2]
         assert verify(session).ok
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from privet.audit import service
@@ -34,6 +34,10 @@ class VerificationOut(BaseModel):
     checked: int
     first_bad_seq: int | None
     reason: str | None
+    keyed_from: int | None = Field(description="The first event hashed with the installation's key; null while "
+                                               "the chain is empty or not sealed.")
+    legacy_events: int = Field(description="Events written before the chain was keyed: proven unchanged only since "
+                                           "the chain was sealed, not before.")
 
 
 @router.get("/events", dependencies=[Reader], summary="Audit events in chain order, newest last.")
@@ -48,8 +52,8 @@ def list_events(db: DB, after: Annotated[int, Query(ge=0, le=2**62)] = 0,
     return [EventOut(**service.as_json(e)) for e in db.execute(stmt).scalars()]
 
 
-@router.get("/verify", dependencies=[Reader], summary="Verify the hash chain; names the first bad event.")
+@router.get("/verify", dependencies=[Reader], summary="Verify the keyed hash chain; names the first bad event.")
 def verify(db: DB) -> VerificationOut:
     result = service.verify(db)
     return VerificationOut(ok=result.ok, checked=result.checked, first_bad_seq=result.first_bad_seq,
-                           reason=result.reason)
+                           reason=result.reason, keyed_from=result.keyed_from, legacy_events=result.legacy)

@@ -161,15 +161,20 @@ def head(session: Session) -> tuple[int, str]:
     return (row[0], row[1]) if row else (0, GENESIS)
 
 
-def verify(session: Session, *, anchor: tuple[int, str] | None = None, key: bytes | None = None) -> Verification:
+def verify(session: Session, *, anchor: tuple[int, str] | None = None, anchors: Sequence[tuple[int, str]] = (),
+           key: bytes | None = None) -> Verification:
     """Walk the chain in order; name the first changed, removed, inserted or reordered event.
 
     Keyed events are checked with the installation's key, so a chain rewritten by someone without it fails at the
     first rewritten event. Events written before the chain was keyed are checked by their plain hashes, and the
     first keyed event, which keys the last plain hash, tells whether any of them changed since. Removing the newest
     events and moving the head back needs the key too, unless the head's earlier value was kept; an `anchor` (a
-    (seq, hash) published earlier, e.g. from `privet audit head`) catches that and a rewrite by a key holder.
+    (seq, hash) published earlier, e.g. from `privet audit head`) catches that and a rewrite by a key holder, and so
+    do `anchors` (several, e.g. from the anchor file).
     """
+    pinned = dict(anchors)
+    if anchor:
+        pinned[anchor[0]] = anchor[1]
     key = chain_key(session) if key is None else key
     session.flush()
     last = session.execute(_READ_HEAD).first()
@@ -200,17 +205,17 @@ def verify(session: Session, *, anchor: tuple[int, str] | None = None, key: byte
             return broken(seq, "its content was changed after it was written, by someone without the key (its "
                                "keyed hash does not match)" + (" — or PRIVET_SECRET_KEY is not the key the chain "
                                                                 "was written with" if seq == keyed_from else ""))
-        if anchor and seq == anchor[0] and event["hash"] != anchor[1]:
+        if seq in pinned and event["hash"] != pinned[seq]:
             if keyed:
-                return broken(seq, "it differs from the anchored head published earlier although every keyed hash "
+                return broken(seq, "it differs from the head anchored earlier outside the database although every keyed hash "
                                    "up to it matches: the chain was rewritten with the key, or the anchor belongs "
                                    "to another chain")
-            return broken(seq, "it differs from the anchored head published earlier: an event up to it was changed "
+            return broken(seq, "it differs from the head anchored earlier outside the database: an event up to it was changed "
                                "and the plain hashes recomputed (written before the chain was keyed, which one "
                                "cannot be told)")
         prev_hash, checked = event["hash"], checked + 1
-    if anchor and anchor[0] > checked:
-        return broken(checked + 1, f"the anchored event {anchor[0]} is gone (events were removed)")
+    if pinned and max(pinned) > checked:
+        return broken(checked + 1, f"the anchored event {max(pinned)} is gone (events were removed)")
     if checked == 0 and (last is None or last.seq == 0):
         return Verification(True, 0, keyed_from=keyed_from)
     if last is None:
