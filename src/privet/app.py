@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             if own:
                 bound.dispose()
 
-    app = FastAPI(title="Privet", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="Privet", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Privacy operations: data map, consent, data-subject requests, retention, audit.")
     app.state.settings = settings
     app.add_exception_handler(PrivetError, on_privet_error)
@@ -155,8 +155,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from privet.web.readiness import router as readiness_router
 
     app.include_router(readiness_router)  # /readyz: readiness, beside /healthz (liveness)
+    from privet.web.apidocs import mount_docs
     from privet.web.routes import mount
 
+    mount_docs(app)  # Swagger UI from the installed package, under the pages' Content-Security-Policy
+    from privet.web.openapi import install as describe_api
+
+    describe_api(app)  # /openapi.json: security schemes and error responses read from each route's dependencies
     mount(app)  # pages: the privacy centre at /, the admin console at /admin, the cookie banner
     # Outermost, so the limits hold for every reader of a body, the fast lanes in front of FastAPI included.
     app.add_middleware(BodyLimits, limit_for=body_limit_for(settings), max_json_depth=settings.max_json_depth)

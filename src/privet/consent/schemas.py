@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,9 +12,14 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Category = Annotated[str, Field(min_length=1, max_length=120)]
+
+
 class IdentityIn(_In):
-    type: str = Field(max_length=60, description="Identity type: email, phone, user_id, device_serial, ...")
-    value: str = Field(max_length=320, description="The identity value (sent in the body, never in a URL).")
+    type: str = Field(min_length=1, max_length=60, description="Identity type: email, phone, user_id, device_serial, "
+                                                               "...")
+    value: str = Field(min_length=1, max_length=320, description="The identity value (sent in the body, never in a "
+                                                                 "URL).")
 
 
 class RecordIn(_In):
@@ -22,21 +27,22 @@ class RecordIn(_In):
     identity: IdentityIn | None = Field(None, description="Find (or create) the subject by this identity.")
     visitor_id: str | None = Field(None, max_length=64, description="An anonymous banner visitor instead.")
     purpose: str = Field(max_length=160)
-    event: str = Field("given", description="given, refused, withdrawn, expired, renewed; objected, restricted, "
-                                            "lifted for purposes on another legal basis")
-    method: str = Field("api", description="banner, form, api, guardian, import, staff, gpc")
-    categories: list[str] | None = None
-    legal_basis: str | None = None
-    separate_kind: str | None = Field(None, description="sensitive, third_party, disclosure, cross_border")
+    event: Literal["given", "refused", "withdrawn", "expired", "renewed", "objected", "restricted", "lifted"] = Field(
+        "given", description="given, refused, withdrawn, expired, renewed; objected, restricted, lifted for purposes "
+                             "on another legal basis")
+    method: Literal["banner", "form", "api", "guardian", "import", "staff", "gpc"] = "api"
+    categories: list[Category] | None = Field(None, max_length=200)
+    legal_basis: str | None = Field(None, max_length=60)
+    separate_kind: Literal["sensitive", "third_party", "disclosure", "cross_border"] | None = None
     notice_key: str | None = Field(None, max_length=80)
-    notice_version: int | None = None
-    language: str | None = None
-    jurisdiction: str | None = None
+    notice_version: int | None = Field(None, ge=1, le=2**31)
+    language: str | None = Field(None, max_length=10)
+    jurisdiction: str | None = Field(None, max_length=20)
     guardian_id: str | None = Field(None, max_length=32, description="The verified guardian giving a child's "
                                                                      "consent.")
     expires_at: datetime | None = None
     at: datetime | None = Field(None, description="When the person acted (default: now).")
-    evidence: dict[str, Any] | None = None
+    evidence: dict[str, Any] | None = Field(None, max_length=50)
 
 
 class RecordOut(BaseModel):
@@ -105,7 +111,7 @@ class RebuildOut(BaseModel):
 class ConsentChange(_In):
     purpose: str = Field(max_length=160)
     event: Literal["given", "refused", "withdrawn"]
-    categories: list[str] | None = None
+    categories: list[Category] | None = Field(None, max_length=200)
 
 
 class ChannelChange(_In):
@@ -117,7 +123,7 @@ class ChannelChange(_In):
 class MeIn(_In):
     consents: list[ConsentChange] = Field(default_factory=list, max_length=50)
     channels: list[ChannelChange] = Field(default_factory=list, max_length=50)
-    language: str | None = None
+    language: str | None = Field(None, max_length=10)
     visitor_id: str | None = Field(None, min_length=8, max_length=64,
                                    description="The banner cookie's visitor id: its choices become yours.")
 
@@ -138,9 +144,10 @@ class MeOut(BaseModel):
 
 class CookieIn(_In):
     visitor_id: str = Field(min_length=8, max_length=64, description="The id in the banner's first-party cookie.")
-    categories: dict[str, bool] = Field(description="necessary, preferences, analytics, marketing → chosen")
-    notice_version: int | None = None
-    language: str | None = None
+    categories: dict[str, bool] = Field(max_length=50, description="necessary, preferences, analytics, marketing "
+                                                                   "→ chosen")
+    notice_version: int | None = Field(None, ge=1, le=2**31)
+    language: str | None = Field(None, max_length=10)
 
 
 class CookieRecordOut(BaseModel):

@@ -19,8 +19,8 @@ Admin = Depends(require("webhooks:admin"))
 class EndpointIn(BaseModel):
     """A receiver to register."""
 
-    url: str = Field(max_length=500, description="https URL (plain http only for loopback hosts).")
-    events: list[str] = Field(default_factory=lambda: [webhooks.CONSENT_CHANGED], max_length=10,
+    url: str = Field(min_length=1, max_length=500, description="https URL (plain http only for loopback hosts).")
+    events: list[str] = Field(default_factory=lambda: [webhooks.CONSENT_CHANGED], min_length=1, max_length=10,
                               description="Events to send; today: consent.changed.")
 
 

@@ -44,7 +44,8 @@ class JobPage(BaseModel):
 
 
 @router.get("", dependencies=[Admin], summary="Jobs newest first, filtered by status and kind, a page at a time.")
-def list_jobs(db: DB, status: str | None = Query(None, description="queued, running, done or failed."),
+def list_jobs(db: DB, status: str | None = Query(None, description="queued, running, done or failed.",
+                                                json_schema_extra={"enum": ["queued", "running", "done", "failed"]}),
               kind: str | None = Query(None, max_length=80, description="Only jobs of this kind."),
               limit: int = Query(50, ge=1, le=1000, description="At most this many."),
               offset: int = Query(0, ge=0, le=10**9, description="Skip this many (the next page).")) -> JobPage:

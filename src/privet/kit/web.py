@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
@@ -26,6 +28,17 @@ def _session(request: Request) -> Iterator[Session]:
 
 
 DB = Annotated[Session, Depends(_session, scope="function")]
+
+
+def _iso_only(value: object) -> object:
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1)
+                                           .isdigit()):
+        raise ValueError("give an ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z")
+    return value
+
+
+# A date and time as the API description says (ISO 8601 text), not also a number of seconds as Pydantic allows.
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
 def problem_response(exc: PrivetError) -> JSONResponse:
@@ -70,8 +83,40 @@ async def on_http_error(_request: Request, exc: HTTPException) -> JSONResponse:
         return problem_response(exc.error)
     status = HTTPStatus(exc.status_code)
     error = PrivetError(str(exc.detail), None, [], exc.status_code, status.phrase)
-    error.headers = exc.headers  # type: ignore[attr-defined] - e.g. Allow on a 405
+    error.headers = dict(exc.headers or {})  # type: ignore[attr-defined]
+    if exc.status_code == 405:  # Starlette names the methods of the first route on the path only
+        error.headers["Allow"] = ", ".join(allowed_methods(_request))  # type: ignore[attr-defined]
     return problem_response(error)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods of the route template this path belongs to (the most specific: `/webhooks/deliveries` before
+    `/webhooks/{endpoint_id}`), as the API description lists them."""
+    templates = getattr(request.app.state, "route_templates", None)
+    if templates is None:
+        templates = request.app.state.route_templates = _route_templates(request.app)
+    path = request.url.path
+    matching = [(template.count("{"), template) for template, regex in templates.items() if regex[0].match(path)]
+    if not matching:
+        return []
+    return sorted(templates[min(matching)[1]][1])
+
+
+def _route_templates(app: Any) -> dict[str, tuple[re.Pattern, set[str]]]:
+    from fastapi.routing import APIRoute
+    from starlette.routing import compile_path
+
+    try:  # FastAPI >= 0.16x keeps included routers lazy; iter_route_contexts flattens them with their prefixes
+        from fastapi.routing import iter_route_contexts
+
+        found = [(c.path, c.original_route) for c in iter_route_contexts(app.routes)]
+    except ImportError:
+        found = [(getattr(r, "path", ""), r) for r in app.routes]
+    out: dict[str, tuple[re.Pattern, set[str]]] = {}
+    for template, route in found:
+        if isinstance(route, APIRoute):
+            out.setdefault(template, (compile_path(template)[0], set()))[1].update(route.methods or ())
+    return out
 
 
 # --- limits applied while a body is read, before anything parses it -------------------------------------------

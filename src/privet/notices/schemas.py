@@ -21,14 +21,14 @@ class PublishIn(BaseModel):
     effective_date: date = Field(description="The day this version takes effect (YYYY-MM-DD).")
     kind: Literal["policy", "product", "just_in_time"] = Field("policy", description="What sort of notice.")
     product: str | None = Field(None, max_length=80, description="The product a product notice is about.")
-    title: dict[str, str] | None = Field(None, description="Language → title (default: recognised in the text).")
+    title: dict[str, str] | None = Field(None, max_length=8, description="Language → title (default: recognised in the text).")
     purposes: list[str] | None = Field(None, max_length=500, description="Purpose keys covered; omit to keep "
                                                                          "the previous version's.")
     material: list[str] | None = Field(None, max_length=500, description="Purposes changed materially in a way "
                                                                          "the data map cannot show (a right "
                                                                          "reduced).")
     formats: dict[str, Literal["markdown", "text"]] | None = Field(
-        None, description="Language → format of its text (default: Markdown when it has `#` headings).")
+        None, max_length=8, description="Language → format of its text (default: Markdown when it has `#` headings).")
 
 
 class SectionOut(BaseModel):

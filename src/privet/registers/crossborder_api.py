@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from privet.auth.deps import Caller, require
-from privet.kit.web import DB
+from privet.kit.web import DB, IsoDateTime
 from privet.registers import crossborder
 
 router = APIRouter(prefix="/crossborder", tags=["cross-border transfers"])
@@ -24,8 +24,9 @@ class TransferIn(BaseModel):
     mechanism_reference: str | None = Field(None, max_length=400, description="Filing, certificate or approval.")
     recipient: str = Field(max_length=160, description="Recipient key or organisation name.")
     categories: list[str] = Field(min_length=1, max_length=100)
-    subject_count: int | None = Field(None, ge=1, description="People whose data went (when ids are not given).")
-    sensitive_subject_count: int | None = Field(None, ge=0)
+    subject_count: int | None = Field(None, ge=1, le=10**10, description="People whose data went (when ids are "
+                                                                         "not given).")
+    sensitive_subject_count: int | None = Field(None, ge=0, le=10**10)
     subject_ids: list[str] | None = Field(None, max_length=100_000, description="Privet subject ids: checked for "
                                           "separate cross-border consent and counted as distinct people.")
     sensitive_subject_ids: list[str] | None = Field(None, max_length=100_000)
@@ -33,7 +34,7 @@ class TransferIn(BaseModel):
     activity: str | None = Field(None, description="Processing activity key of the data map.")
     purpose: str | None = None
     important_data: bool = False
-    at: datetime | None = Field(None, description="When the transfer happened (default now).")
+    at: IsoDateTime | None = Field(None, description="When the transfer happened (default now).")
     note: str | None = Field(None, max_length=2000)
 
 
@@ -82,9 +83,9 @@ class StatusOut(BaseModel):
 
 class CheckIn(BaseModel):
     subject_ids: list[str] = Field(min_length=1, max_length=100_000)
-    purpose: str
-    destination: str
-    categories: list[str] | None = None
+    purpose: str = Field(min_length=1, max_length=160)
+    destination: str = Field(min_length=1, max_length=80)
+    categories: list[str] | None = Field(None, max_length=200)
 
 
 class CheckOut(BaseModel):
@@ -113,7 +114,7 @@ def show(reference: str, db: DB) -> TransferOut:
 
 @router.get("/status", dependencies=[Reader],
             summary="People transferred out of CN since 1 January, the mechanism that requires, and alerts.")
-def status(db: DB, at: datetime | None = None, ciio: bool = False) -> StatusOut:
+def status(db: DB, at: IsoDateTime | None = None, ciio: bool = False) -> StatusOut:
     return StatusOut(year=YearOut(**crossborder.year_counts(db, at=at, ciio=ciio).as_dict()),
                      alerts=crossborder.alerts(db, at=at, ciio=ciio))
 

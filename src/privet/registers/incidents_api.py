@@ -31,16 +31,16 @@ class Facts(BaseModel):
 
 
 class IncidentIn(BaseModel):
-    title: str = Field(max_length=200, description="A few words; no personal data.")
+    title: str = Field(min_length=1, max_length=200, description="A few words; no personal data.")
     severity: Literal["general", "relatively_major", "major", "especially_major"] = Field(
         description="PRC level: 一般, 较大, 重大, 特别重大.")
     discovered_at: datetime = Field(description="When the organisation became aware (starts the clocks).")
     occurred_at: datetime | None = None
     categories: list[str] = Field(min_length=1, max_length=100)
-    subjects_affected: int = Field(ge=0, description="Number of people affected (an estimate if unknown).")
+    subjects_affected: int = Field(ge=0, le=10**10, description="Number of people affected (an estimate if unknown).")
     ciio: bool = Field(False, description="The organisation is a critical information infrastructure operator.")
     high_risk: bool = Field(False, description="Likely high risk to people: they must be told.")
-    regimes: list[Literal["prc", "gdpr"]] | None = Field(None, description="Default: from the data map profile.")
+    regimes: list[Literal["prc", "gdpr"]] | None = Field(None, max_length=2, description="Default: from the data map profile.")
     facts: Facts
 
 

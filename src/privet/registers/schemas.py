@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-_KEY = Field(max_length=80, description="Register key: lower-case letters, digits, underscores.")
+_KEY = Field(max_length=80, pattern=r"^[a-z][a-z0-9_]{0,79}$", description="Register key: lower-case letters, digits, underscores.")
 _PURPOSES = Field(default_factory=list, max_length=100, description="Taxonomy purpose keys.")
 _CATEGORIES = Field(default_factory=list, max_length=200, description="Taxonomy data category keys.")
 _GROUND = Field(None, max_length=40, description="Legal-ground code (GET /registers/grounds lists them); "
@@ -20,7 +21,7 @@ class _In(BaseModel):
 
 class ProcessorIn(_In):
     key: str = _KEY
-    name: str = Field(max_length=200, description="The processor's name.")
+    name: str = Field(min_length=1, max_length=200, description="The processor's name.")
     agreement_ref: str | None = Field(None, max_length=200, description="Reference of the signed agreement.")
     signed_on: date | None = Field(None, description="When the agreement was signed.")
     expires_on: date | None = Field(None, description="When the agreement expires.")
@@ -64,8 +65,9 @@ class AlertOut(BaseModel):
 
 class RecipientIn(_In):
     key: str = _KEY
-    name: str = Field(max_length=200, description="The recipient (another controller).")
-    kind: str = Field("third_party", max_length=20, description="affiliate, partner, third_party or authority.")
+    name: str = Field(min_length=1, max_length=200, description="The recipient (another controller).")
+    kind: Literal["affiliate", "partner", "third_party", "authority"] = Field(
+        "third_party", description="affiliate, partner, third_party or authority.")
     purposes: list[str] = _PURPOSES
     categories: list[str] = _CATEGORIES
     region: str | None = Field(None, max_length=10, description="Where the recipient is (CN, HK, EU, ...).")
@@ -165,14 +167,15 @@ class DisclosureResultOut(BaseModel):
 
 
 class CorporateTransferIn(_In):
-    successor: str = Field(max_length=200, description="The new holder of the data.")
-    kind: str = Field(max_length=20, description="merger, acquisition, asset_sale, bankruptcy or other.")
+    successor: str = Field(min_length=1, max_length=200, description="The new holder of the data.")
+    kind: Literal["merger", "acquisition", "asset_sale", "bankruptcy", "other"] = Field(
+        description="merger, acquisition, asset_sale, bankruptcy or other.")
     transfer_date: date
     binding_statement: str = Field(max_length=4000, description="How the successor is bound by the privacy policy.")
     bound: bool = Field(True, description="False: the successor is not bound and must seek consent again.")
     categories: list[str] = _CATEGORIES
-    subject_count: int | None = Field(None, ge=0, description="People whose data passes (default: every active "
-                                                               "subject).")
+    subject_count: int | None = Field(None, ge=0, le=10**10, description="People whose data passes (default: "
+                                                                         "every active subject).")
     reference: str | None = Field(None, max_length=200, description="The deal or contract reference.")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
@@ -43,7 +43,8 @@ class AssessmentOut(BaseModel):
 
 
 class AnswersIn(BaseModel):
-    answers: dict[str, str] = Field(description="Question key -> answer text.")
+    answers: dict[str, Annotated[str, Field(max_length=20_000)]] = Field(max_length=200, description="Question key "
+                                                                                                 "-> answer text.")
 
 
 class ConcludeIn(BaseModel):
@@ -55,6 +56,9 @@ class ConcludeIn(BaseModel):
 
 
 @router.get("/ropa", dependencies=[Reader], response_model=None,
+            responses={200: {"description": "The records in the format asked for.", "content": {
+                "text/html": {"schema": {"type": "string"}}, "text/csv": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}}}}},
             summary="Records of processing activities (GDPR Art 30 / PIPL) from the data map: html, csv or json.")
 def records(db: DB, format: Literal["html", "csv", "json"] = "html") -> Response | dict:  # noqa: A002
     if format == "json":

@@ -29,7 +29,8 @@ def _subject_id(request: Request) -> str | None:
     return sessions.read(request.app.state.keyring, token).subject_id
 
 
-@router.get("/{token}", openapi_extra=PUBLIC, dependencies=[Depends(rate_limited("packages"))],
+@router.get("/{token}", openapi_extra={**PUBLIC, **sessions.OPTIONAL_SESSION},
+            dependencies=[Depends(rate_limited("packages"))],
             response_class=Response, summary="Download an access package (a zip) with the link from the message.",
             responses={200: {"content": {"application/zip": {}}, "description": "The package."},
                        404: {"description": "Not a valid link."},

@@ -52,7 +52,8 @@ def _session_out(request: Request, found) -> VerifiedOut:  # noqa: ANN001
                        expires_at=sessions.read(keyring, token).expires_at)
 
 
-@router.post("", openapi_extra=PUBLIC, dependencies=Limited, response_model=FiledOut,
+@router.post("", openapi_extra={**PUBLIC, **sessions.OPTIONAL_SESSION}, dependencies=Limited,
+             response_model=FiledOut,
              status_code=status.HTTP_201_CREATED, summary="File a request; a code is sent to prove the identity.")
 def file(body: PublicRequestIn, request: Request, db: DB) -> FiledOut:
     keyring, settings = request.app.state.keyring, request.app.state.settings
@@ -85,7 +86,8 @@ def send_code(reference: str, request: Request, db: DB) -> FiledOut:
                                              client_ip=_client(request)))
 
 
-@router.post("/{reference}/verify", openapi_extra=PUBLIC, dependencies=Limited, response_model=VerifiedOut,
+@router.post("/{reference}/verify", openapi_extra={**PUBLIC, **sessions.OPTIONAL_SESSION}, dependencies=Limited,
+             response_model=VerifiedOut,
              summary="Prove the identity with the code (or a subject session); the request then runs.")
 def verify_request(reference: str, request: Request, db: DB, body: CodeIn | None = None) -> VerifiedOut:
     from privet.subjects.verification import CodeRejected

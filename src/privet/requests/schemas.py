@@ -15,9 +15,9 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-_TYPE = Field(max_length=20, description="access, portability, rectification, erasure, closure, withdrawal, "
+_TYPE = Field(min_length=1, max_length=20, description="access, portability, rectification, erasure, closure, withdrawal, "
                                          "restriction, explanation or complaint.")
-_DETAILS = Field(default_factory=dict, description="withdrawal/restriction: {purposes: [...], mode?: object|"
+_DETAILS = Field(default_factory=dict, max_length=20, description="withdrawal/restriction: {purposes: [...], mode?: object|"
                  "restrict}; rectification: {changes: {category: new value}}; complaint: {text}.")
 
 
@@ -35,8 +35,9 @@ class IdentityCheckIn(_In):
 
 class StaffRequestIn(_In):
     type: str = _TYPE
-    identity_type: str = Field(max_length=60, description="email, phone, user_id, device_serial, ...")
-    identity: str = Field(max_length=400, description="The subject's identity value (never put it in a URL).")
+    identity_type: str = Field(min_length=1, max_length=60, description="email, phone, user_id, device_serial, ...")
+    identity: str = Field(min_length=1, max_length=400, description="The subject's identity value (never put it in "
+                                                                    "a URL).")
     channel: Literal["staff_phone", "staff_email", "staff_letter", "agent", "api"] = Field(
         "staff_email", description="How the request reached the company (P32).")
     language: str = Field("en", max_length=10, description="en or zh_CN: messages to the person.")
@@ -48,9 +49,10 @@ class StaffRequestIn(_In):
 
 class PublicRequestIn(_In):
     type: str = _TYPE
-    identity_type: str = Field(max_length=60, description="email or phone (a code is sent to it), or any type "
-                                                          "with a subject session or trusted token proving it.")
-    identity: str = Field(max_length=400, description="The identity value.")
+    identity_type: str = Field(min_length=1, max_length=60, description="email or phone (a code is sent to it), or "
+                                                                        "any type with a subject session or trusted "
+                                                                        "token proving it.")
+    identity: str = Field(min_length=1, max_length=400, description="The identity value.")
     language: str = Field("en", max_length=10, description="en or zh_CN.")
     channel: Literal["privacy_centre", "api"] = Field("privacy_centre", description="Where the request came from.")
     details: dict = _DETAILS

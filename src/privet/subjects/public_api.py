@@ -24,8 +24,9 @@ Limited = [Depends(rate_limited("verify"))]
 
 
 class StartIn(BaseModel):
-    identity_type: str = Field(max_length=60, description="`email` or `phone` (other types: use a token).")
-    identity: str = Field(max_length=320, description="The e-mail address or phone number (E.164 or national).")
+    identity_type: str = Field(min_length=1, max_length=60, description="`email` or `phone` (other types: use a "
+                                                                        "token).")
+    identity: str = Field(min_length=1, max_length=320, description="The e-mail address or phone number (E.164 or national).")
     language: str = Field("en", max_length=10, description="Language of the message: en or zh_CN.")
     purpose: Literal["verify", "request", "guardian"] = Field("verify", description="Why the code is asked for.")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,8 +13,10 @@ class _In(BaseModel):
 
 
 class IdentityIn(_In):
-    type: str = Field(max_length=60, description="Identity type from the taxonomy: email, phone, user_id, ...")
-    value: str = Field(max_length=400, description="The value; normalised (E.164 phones, lower-case e-mails).")
+    type: str = Field(min_length=1, max_length=60, description="Identity type from the taxonomy: email, phone, "
+                                                               "user_id, ...")
+    value: str = Field(min_length=1, max_length=400, description="The value; normalised (E.164 phones, lower-case "
+                                                                 "e-mails).")
 
 
 class NewIdentityIn(IdentityIn):
@@ -26,8 +29,8 @@ class SubjectIn(_In):
 
 
 class MergeIn(_In):
-    keep_id: str = Field(max_length=32, description="The subject that survives.")
-    absorb_id: str = Field(max_length=32, description="The subject merged into it.")
+    keep_id: str = Field(min_length=1, max_length=32, description="The subject that survives.")
+    absorb_id: str = Field(min_length=1, max_length=32, description="The subject merged into it.")
 
 
 class BirthDateIn(_In):
@@ -41,10 +44,11 @@ class AttestationIn(_In):
 
 class GuardianIn(_In):
     guardian_id: str = Field(max_length=32, description="The guardian's subject id.")
-    relationship: str = Field(description="parent or legal_guardian (attested by the guardian).")
+    relationship: Literal["parent", "legal_guardian"] = Field(description="parent or legal_guardian (attested by "
+                                                                          "the guardian).")
     verified_method: str | None = Field(None, max_length=30, description="How the guardian was verified now, "
                                         "e.g. sms_code; omit to rely on the guardian's verified identities.")
-    evidence: dict = Field(default_factory=dict, description="Proof kept with the link (ids, hashes; no contact "
+    evidence: dict = Field(default_factory=dict, max_length=50, description="Proof kept with the link (ids, hashes; no contact "
                            "details).")
 
 

@@ -110,3 +110,6 @@ def current_subject(request: Request) -> SubjectSession:
 
 
 CurrentSubject = Annotated[SubjectSession, Depends(current_subject)]
+# openapi_extra of a public route that also takes a subject session when one is sent (privet.web.openapi names
+# the scheme `subjectSession`; a route depending on `current_subject` is described as requiring it).
+OPTIONAL_SESSION = {"security": [{}, {"subjectSession": []}]}

@@ -104,8 +104,8 @@ class ChoiceIn(BaseModel):
 
     site: str = Field("default", max_length=80)
     visitor_id: str = Field(min_length=8, max_length=64)
-    categories: dict[str, bool]
-    notice_version: int | None = Field(None, ge=1)
+    categories: dict[str, bool] = Field(max_length=50)
+    notice_version: int | None = Field(None, ge=1, le=2**31)
     language: str | None = Field(None, max_length=10)
     gpc: bool = False  # navigator.globalPrivacyControl, besides the Sec-GPC header
 
