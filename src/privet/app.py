@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         if check_migrations:
             require_current(bound)
         app.state.engine = bound
-        app.state.sessionmaker = make_sessionmaker(bound)
+        app.state.sessionmaker = make_sessionmaker(bound, settings)  # the audit chain keys from these settings
         app.state.keyring = Keyring.from_settings(settings)
         worker = None
         if own:  # a worker answers decisions fast from its first request: load the Decider now, off the loop
