@@ -41,3 +41,29 @@ def test_refused_hits_do_not_extend_the_wait() -> None:
         limiter.hit("a", 1)
     clock.now += 60
     assert limiter.hit("a", 1) is None
+
+
+def test_when_the_shared_count_is_unreachable_each_process_still_limits() -> None:
+    from types import SimpleNamespace
+
+    from privet.kit.ratelimit import SharedLimiter
+    from privet.settings import Settings
+
+    unreachable = Settings(secret_key="test-secret-key-0123456789abcdef", limits_redis_url="redis://127.0.0.1:1/0")
+    state = SimpleNamespace(settings=unreachable, sessionmaker=object(), keyring=None)
+    limiter = SharedLimiter("login", state)
+    assert [limiter.hit("10.0.0.1", 2) is None for _ in range(3)] == [True, True, False]
+
+
+def test_a_hit_the_shared_count_refuses_is_not_counted_by_the_process() -> None:
+    from types import SimpleNamespace
+
+    from privet.kit.ratelimit import SharedLimiter
+
+    class Full:  # another process took the whole budget
+        def hit(self, bucket: str, key: str, limit: int, window: float) -> int:
+            return 30
+
+    limiter = SharedLimiter("login", SimpleNamespace(shared_windows=Full(), keyring=None))
+    assert [limiter.hit("10.0.0.1", 2) for _ in range(5)] == [30] * 5  # the shared answer, every time
+    assert limiter.local.hit("10.0.0.1", 2) is None  # its own window still has room: refusals took nothing

@@ -65,7 +65,7 @@ def _window_wait(prev: int, cur: int, limit: int, frac: float, window: float) ->
         wait = (1 - frac) * window + (1 - limit / cur) * window
     else:
         wait = ((1 - (limit - cur) / prev) - frac) * window if prev else 0.0
-    return max(1, math.ceil(wait))
+    return max(1, math.ceil(round(wait, 6)))  # 40.000000000000004 is 40
 
 
 class StoreWindows:

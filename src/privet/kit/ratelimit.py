@@ -86,10 +86,10 @@ class SharedLimiter:
         wait = self.local.hit(key, limit)
         if wait is not None:
             return wait
-        windows = shared_windows(self.state)
-        if windows is None:
-            return None
         try:
+            windows = shared_windows(self.state)
+            if windows is None:
+                return None
             wait = windows.hit(self.bucket, key, limit, self.window)
         except Exception as exc:  # noqa: BLE001 - store or Redis unreachable: this process's own limit still holds
             _warn(exc)

@@ -172,3 +172,49 @@ def test_audit_log_pages_back_and_filters_by_action(client: TestClient, officer,
     older = first.split('<nav class="pager"')[1].split('href="/admin/audit?before=')[1].split("&")[0]
     second = client.get(f"/admin/audit?before={older}&action=test.", headers=HTML).text
     assert second.count("<td>test.paging</td>") == 10 and ">Older</a>" not in second and ">Newest</a>" in second
+
+
+def test_an_attacker_s_own_csrf_cookie_and_token_do_not_work_with_a_victim_s_session(client: TestClient, officer,
+                                                                                     app, db: Session) -> None:  # noqa: ANN001
+    from privet.auth import service as auth
+
+    victim_token = officer("admin")  # the victim, an admin, is logged in in `client`
+    with TestClient(app) as attacker:  # the attacker's own browser: anonymous, then logged in as themselves
+        app.state.sessionmaker = app.state.test_sessionmaker
+        anonymous = form_token(attacker)
+        pairs = [(attacker.cookies.get("privet_csrf"), anonymous)]
+        auth.create_user(db, "mallory", "agent", password=PASSWORD, actor="test")
+        db.commit()
+        attacker.post("/admin/login", headers=HTML, data={"username": "mallory", "password": PASSWORD,
+                                                          "csrf_token": pairs[0][1]})
+        pairs.append((attacker.cookies.get("privet_csrf"), form_token(attacker, "/admin/password")))
+    before = db.scalar(select(func.count()).select_from(User))
+    for csrf_cookie, token in pairs:  # planted in the victim's browser (e.g. from a sibling sub-domain)
+        with TestClient(app, cookies={"privet_session": client.cookies.get("privet_session"),
+                                      "privet_csrf": csrf_cookie}) as forged:
+            app.state.sessionmaker = app.state.test_sessionmaker
+            answer = forged.post("/admin/users", headers=HTML, data={"username": "backdoor", "role": "admin",
+                                                                      "csrf_token": token})
+            assert answer.status_code == 403 and "out of date" in answer.text
+    assert db.scalar(select(func.count()).select_from(User)) == before
+    made = client.post("/admin/users", headers=HTML, data={"username": "welcome2", "role": "agent",
+                                                            "csrf_token": victim_token})
+    assert made.status_code == 200  # the victim's own form, from their own session, works
+
+
+def test_a_locked_account_shows_on_the_users_page_with_an_unlock_button(client: TestClient, officer, app,
+                                                                        db: Session) -> None:  # noqa: ANN001
+    from privet.auth import service as auth
+
+    app.state.settings.login_free_failures, app.state.settings.login_lock_failures = 0, 1
+    locked, _ = auth.create_user(db, "locked-agent", "agent", password=PASSWORD, actor="test")
+    db.commit()
+    assert client.post("/api/v1/auth/login", json={"username": "locked-agent", "password": "wrong"}).status_code == 401
+    token = officer("admin")
+    page = client.get("/admin/users", headers=HTML).text
+    assert "Locked" in page and f'action="/admin/users/{locked.id}/unlock"' in page
+    done = client.post(f"/admin/users/{locked.id}/unlock", headers=HTML, data={"csrf_token": token},
+                       follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/admin/users?done=user_unlocked"
+    assert f'action="/admin/users/{locked.id}/unlock"' not in client.get("/admin/users", headers=HTML).text
+    assert client.post("/api/v1/auth/login", json={"username": "locked-agent", "password": PASSWORD}).status_code == 200

@@ -93,3 +93,28 @@ def test_a_request_with_a_bad_address_says_what_to_fix_and_stores_nothing(client
     assert "无法提交该请求" in answer.text and "不是有效的电子邮件地址" in answer.text
     assert 'value="someone@"' in answer.text  # what was typed stays in the form
     assert db.scalar(select(func.count()).select_from(DsrRequest)) == 0
+
+
+def test_an_attacker_s_own_csrf_pair_does_not_work_with_a_signed_in_person_s_session(client: TestClient,
+                                                                                       app) -> None:  # noqa: ANN001
+    token = _token("victim@example.com")
+    arrival = client.post("/signin/token", data={"token": token}, headers=HTML)
+    client.post("/signin/token", data={"token": token, "csrf_token": _csrf(arrival.text)}, headers=HTML)
+    victim_session = client.cookies.get("privet_subject")
+    assert victim_session
+    with TestClient(app) as attacker:  # anonymous: a CSRF cookie and the token that goes with it
+        app.state.sessionmaker = app.state.test_sessionmaker
+        attacker_token = _csrf(attacker.get("/requests", headers=HTML).text)
+        attacker_cookie = attacker.cookies.get("privet_csrf")
+        assert attacker.post("/requests", headers=HTML, data={"type": "access", "identity": "someone@",
+                                                               "csrf_token": attacker_token}).status_code == 422
+    with TestClient(app, cookies={"privet_subject": victim_session, "privet_csrf": attacker_cookie}) as forged:
+        app.state.sessionmaker = app.state.test_sessionmaker
+        for path, data in (("/consents", {"purpose": "marketing.communications", "event": "withdrawn"}),
+                           ("/signout", {})):
+            answer = forged.post(path, headers=HTML, follow_redirects=False,
+                                 data={**data, "csrf_token": attacker_token})
+            assert answer.status_code == 403, path
+            assert "not sent from this site" in answer.text
+    mine = _csrf(client.get("/", headers=HTML).text)  # the person's own form still works
+    assert client.post("/signout", data={"csrf_token": mine}, headers=HTML, follow_redirects=False).status_code == 303
