@@ -83,6 +83,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
         "checks": {"enabled": True, **{name: {"enabled": False} for name in SEMANTIC}},
         "continue-on-failure": True,
         "suppress-health-check": ["all"],
+        "cache": {"enabled": False},  # every run starts fresh and leaves no .schemathesis/ folder behind
     })
     yield schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
     asgi.shutdown_lifespans()
