@@ -63,10 +63,12 @@ def prepare(url: str) -> str:
     from privet.db.migrate import upgrade
     from privet.db.models import metadata
 
+    from privet.settings import Settings
+
     engine = make_engine(url)
     upgrade(engine)
     metadata.create_all(engine)  # tables of this issue until their migration exists (no-op afterwards)
-    with session_scope(make_sessionmaker(engine)) as session:
+    with session_scope(make_sessionmaker(engine, Settings(_env_file=None, secret_key=SECRET))) as session:
         validate_and_apply(session, KEPTEK, actor="bench")
         token = create_api_key(session, "bench", ["decide", "consent:write"], actor="bench")[1]
     engine.dispose()
@@ -337,9 +339,9 @@ def import_speed(url: str, rows: int, tmp: Path, subjects: int) -> dict:
             f.write(f"email,bench{i // 3}@example.com,{PURPOSES[i % 5]},{rng.choice(EVENTS)},{at}\n")
     engine = make_engine(url)
     started = time.perf_counter()
-    with session_scope(make_sessionmaker(engine)) as session:
-        report = import_records(session, Keyring.from_settings(Settings(secret_key=SECRET, data_dir=tmp / "var")),
-                                path, actor="bench")
+    settings = Settings(_env_file=None, secret_key=SECRET, data_dir=tmp / "var")
+    with session_scope(make_sessionmaker(engine, settings)) as session:
+        report = import_records(session, Keyring.from_settings(settings), path, actor="bench")
     elapsed = time.perf_counter() - started
     floor_s = insert_floor(engine, rows, subjects)
     engine.dispose()

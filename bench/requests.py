@@ -265,7 +265,7 @@ def open_privet(store_url: str, shop_url: str, tmp: Path, smtp_port: int, thread
     engine = open_engine(settings)
     upgrade(engine)
     metadata.create_all(engine)  # tables of this issue until their migration exists (no-op afterwards)
-    factory = make_sessionmaker(engine)
+    factory = make_sessionmaker(engine, settings)
     with session_scope(factory) as session:
         validate_and_apply(session, MANIFEST, actor="bench")
     with session_scope(factory) as session:  # the applied map must name the datastore the bench fills

@@ -86,7 +86,7 @@ def privet_run(url: str, tmp: Path, batch: int) -> tuple[int, float, dict]:
     migrate.upgrade(store)
     path = tmp / "datamap.yaml"
     path.write_text(DATAMAP.format(), encoding="utf-8")
-    factory = make_sessionmaker(store)
+    factory = make_sessionmaker(store, settings)
     with session_scope(factory) as session:
         validate_and_apply(session, path, actor="bench")
     keyring = Keyring.from_settings(settings)

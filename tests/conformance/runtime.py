@@ -59,7 +59,7 @@ class Privet:
             public_url="https://privacy.conformance.example", log_level="warning")
         self.engine = make_engine(self.settings.database_url)
         metadata.create_all(self.engine)
-        self.factory = make_sessionmaker(self.engine)
+        self.factory = make_sessionmaker(self.engine, self.settings)
         self.keyring = Keyring.from_settings(self.settings)
         self._previous = dispatch.configure(self.settings)
         self.printed = io.StringIO()

@@ -31,6 +31,7 @@ def new_database(kind: str, tmp: Path) -> tuple[str, callable]:
 def applied_plan(tmp: Path, manifest: str, datastore: str, settings: Settings) -> DatastorePlan:
     """Apply `manifest` to a scratch SQLite store (`<tmp>/store.sqlite`) and build the datastore's plan from it."""
     from privet.datamap.service import validate_and_apply
+    from privet.db.engine import SETTINGS_INFO
     from privet.db.models import metadata
 
     folder = tmp / f"datamap-{datastore}"
@@ -39,7 +40,7 @@ def applied_plan(tmp: Path, manifest: str, datastore: str, settings: Settings) -
     store = sa.create_engine(f"sqlite:///{tmp / 'store.sqlite'}")
     metadata.create_all(store)
     try:
-        with Session(store) as session:
+        with Session(store, info={SETTINGS_INFO: settings}) as session:
             validate_and_apply(session, folder, actor="test")
             session.commit()  # kept, so a test can build plans from this store again
             return build_plan(session, settings, datastore)

@@ -38,10 +38,11 @@ def demo(request: pytest.FixtureRequest, tmp_path: Path, settings: Settings
     fill(key, urls, customers=12, seed=7)
     settings = settings.model_copy(update={"secrets": {comp.secret(s): u for s, u in urls.items()}})
     store = sa.create_engine(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    from privet.db.engine import SETTINGS_INFO
     from privet.db.models import metadata
 
     metadata.create_all(store)
-    with Session(store) as session:
+    with Session(store, info={SETTINGS_INFO: settings}) as session:
         validate_and_apply(session, Path(settings.examples_dir) / key / "datamap", actor="test")
         session.flush()
         plans = [p for p in build_plans(session, settings) if p.kind in SQL_KINDS]

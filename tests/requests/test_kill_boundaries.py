@@ -64,7 +64,7 @@ class Run:
 
         self.engine = make_engine(store_url)
         upgrade(self.engine)
-        self.sessions = make_sessionmaker(self.engine)
+        self.sessions = make_sessionmaker(self.engine, self.settings)
         self.keyring = Keyring.from_settings(self.settings)
         self.reference = self._file()
         self.before = _snapshot(self.url)

@@ -126,6 +126,10 @@ def site() -> Iterator[Site]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "the test server did not start"
+    from privet.db.engine import SETTINGS_INFO
+
+    # The app's sessions take their keys (the audit chain's) from the process's settings; this site's are its own.
+    app.state.sessionmaker.configure(info={SETTINGS_INFO: settings})
     yield Site(url=f"http://127.0.0.1:{port}", settings=settings, inbox=inbox, app=app)
     server.should_exit = True
     thread.join(timeout=15)

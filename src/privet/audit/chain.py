@@ -17,6 +17,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
@@ -28,31 +29,43 @@ HASHED = tuple(column.name for column in AuditEvent.__table__.columns if column.
 KEY_PURPOSE = "audit-chain:v1"
 _EVENT, _HEAD = b"privet-audit-event:v2\x00", b"privet-audit-head:v2\x00"
 _KEY_INFO = "privet.audit.key"  # session.info: the derived key, once per session
+# Job sessions carry their installation's settings under jobs.dispatch.SETTINGS_KEY (a string here: jobs sit above
+# audit). It names the same installation as SETTINGS_INFO; one key for both would let this line go.
+_JOB_SETTINGS_INFO = "privet.jobs.settings"
 _memo: tuple[Settings | None, bytes] = (None, b"")  # the last settings' key: one derivation per process
 
 
 def _plain(value: object) -> object:
     if isinstance(value, datetime):  # the store keeps microseconds in UTC; the encoding says so explicitly
         return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
-    return value
+    raise TypeError(f"an audit event holds a {type(value).__name__}, which has no canonical form")
 
 
 def canonical(event: Mapping) -> bytes:
     """Every hashed column of `event` (a mapping by column name) as sorted, compact JSON."""
-    body = {name: _plain(event[name]) for name in HASHED}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    body = {name: event[name] for name in HASHED}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain).encode()
+
+
+@lru_cache(maxsize=8)
+def _keyed(key: bytes) -> hmac.HMAC:
+    """An HMAC already keyed and fed the event prefix: copying it skips the key set-up for every event."""
+    return hmac.new(key, _EVENT, hashlib.sha256)
 
 
 def keyed_hash(key: bytes, event: Mapping) -> str:
     """The event's hash in a keyed chain."""
-    return hmac.new(key, _EVENT + canonical(event), hashlib.sha256).hexdigest()
+    mac = _keyed(key).copy()
+    mac.update(canonical(event))
+    return mac.hexdigest()
 
 
 def legacy_hash(event: Mapping) -> str:
     """The plain hash events carried before the chain was keyed: sha256(prev_hash + JSON of seq, at, actor,
     action, object type and id, details). Anyone can recompute it; it proves nothing against a rewrite."""
-    body = {"seq": event["seq"], "at": _plain(event["at"]), "actor": event["actor"], "action": event["action"],
-            "object_type": event["object_type"], "object_id": event["object_id"], "details": event["details"]}
+    body = {"seq": event["seq"], "at": event["at"].isoformat(timespec="microseconds"), "actor": event["actor"],
+            "action": event["action"], "object_type": event["object_type"], "object_id": event["object_id"],
+            "details": event["details"]}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(event["prev_hash"].encode() + text.encode()).hexdigest()
 
@@ -79,9 +92,10 @@ def key_for(settings: Settings) -> bytes:
 
 
 def chain_key(session: Session) -> bytes:
-    """The key for `session`: from the settings its sessionmaker carries (`make_sessionmaker(engine, settings)`),
-    else from this process's settings. Fails clearly when no secret key is configured."""
+    """The key for `session`: from the settings its sessionmaker carries (`make_sessionmaker(engine, settings)`)
+    or its job runs by, else from this process's settings. Fails clearly when no secret key is configured."""
     key = session.info.get(_KEY_INFO)
     if key is None:
-        key = session.info[_KEY_INFO] = key_for(session.info.get(SETTINGS_INFO) or get_settings())
+        settings = session.info.get(SETTINGS_INFO) or session.info.get(_JOB_SETTINGS_INFO) or get_settings()
+        key = session.info[_KEY_INFO] = key_for(settings)
     return key

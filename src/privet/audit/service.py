@@ -104,8 +104,8 @@ def _lock_head(connection: Connection, key: bytes, sealing: bool) -> tuple[int, 
             raise Unavailable(
                 f"The audit chain is not sealed with this installation's key: its {seq} events carry plain hashes "
                 "only (written before audit chains were keyed, or replaced by someone)",
-                "after upgrading Privet run `privet db upgrade` or `privet audit seal` once; otherwise run "
-                "`privet audit verify` and compare with a head you kept")
+                "if Privet was just upgraded, run `privet audit seal` once; otherwise run `privet audit verify` "
+                "and compare with a head you kept")
         return seq, digest, seq + 1
     if not same(mac, head_mac(key, seq, digest, keyed_from)):
         # Appending would re-key a head changed outside Privet (or extend a chain under the wrong key): refuse.
