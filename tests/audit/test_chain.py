@@ -277,3 +277,14 @@ def test_appends_in_one_transaction_around_a_rolled_back_savepoint_keep_the_chai
     db.flush()
     assert head(db)[0] == before + 4
     assert verify(db).ok
+
+
+def test_the_key_comes_from_the_sessions_settings_then_those_its_jobs_run_by(db: Session,
+                                                                           settings) -> None:  # noqa: ANN001
+    from privet.db.engine import SETTINGS_INFO
+    from privet.jobs.dispatch import SETTINGS_KEY
+
+    other = settings.model_copy(update={"secret_key": "another-installation-0123456789abcdef"})
+    assert chain.chain_key(db) == chain.key_for(settings) != chain.key_for(other)
+    assert chain.chain_key(Session(info={SETTINGS_KEY: other})) == chain.key_for(other)
+    assert chain.chain_key(Session(info={SETTINGS_INFO: settings, SETTINGS_KEY: other})) == chain.key_for(settings)

@@ -59,3 +59,28 @@ def test_head_and_expect_head(privet) -> None:  # noqa: ANN001
 def test_export_to_missing_folder_is_a_clear_error(privet, tmp_path) -> None:  # noqa: ANN001
     result = privet("audit", "export", "-o", str(tmp_path / "nope" / "audit.jsonl"))
     assert result.exit_code == 2 and "folder" in result.output and "Traceback" not in result.output
+
+
+
+def test_expect_head_after_a_rewrite_without_the_key_names_the_first_changed_event(
+        privet, cli_store: str) -> None:  # noqa: ANN001
+    from privet.audit import chain
+    from privet.audit.models import AuditEvent
+
+    _make_events(privet, 4)
+    head = privet("audit", "head").stdout.strip()
+    events = AuditEvent.__table__
+    engine = make_engine(cli_store)
+    with engine.begin() as conn:  # event 2 changed, its hash and every later one recomputed, the head moved along
+        lift_guards(conn)
+        rows = [dict(r) for r in conn.execute(sa.select(events).order_by(events.c.seq)).mappings()]
+        rows[1]["actor"], prev = "forged", rows[0]["hash"]
+        for row in rows[1:]:
+            row["prev_hash"] = prev
+            row["hash"] = prev = chain.legacy_hash(row)
+            conn.execute(sa.update(events).where(events.c.seq == row["seq"])
+                         .values(actor=row["actor"], prev_hash=row["prev_hash"], hash=row["hash"]))
+        conn.execute(sa.text("UPDATE audit_head SET hash = :hash"), {"hash": prev})
+    engine.dispose()
+    out = privet("audit", "verify", "--expect-head", head)
+    assert out.exit_code == 1 and "BROKEN at event 2" in out.output and "without the key" in out.output
