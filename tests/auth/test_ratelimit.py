@@ -61,9 +61,35 @@ def test_a_hit_the_shared_count_refuses_is_not_counted_by_the_process() -> None:
     from privet.kit.ratelimit import SharedLimiter
 
     class Full:  # another process took the whole budget
-        def hit(self, bucket: str, key: str, limit: int, window: float) -> int:
-            return 30
+        def take(self, bucket: str, key: str, limit: int, window: float, now: float, share: int) -> tuple:
+            return 0, 30
 
     limiter = SharedLimiter("login", SimpleNamespace(shared_windows=Full(), keyring=None))
     assert [limiter.hit("10.0.0.1", 2) for _ in range(5)] == [30] * 5  # the shared answer, every time
     assert limiter.local.hit("10.0.0.1", 2) is None  # its own window still has room: refusals took nothing
+
+
+def test_a_client_staying_on_one_process_costs_few_shared_round_trips() -> None:
+    from types import SimpleNamespace
+
+    from privet.db.limits import room_of, share_of
+    from privet.kit.ratelimit import SharedLimiter
+
+    class Counting:  # the shared count, as one process would find it alone
+        def __init__(self) -> None:
+            self.used, self.calls = 0, 0
+
+        def take(self, bucket: str, key: str, limit: int, window: float, now: float, share: int) -> tuple:
+            self.calls += 1
+            room = room_of(0, self.used, limit, 0.0)
+            if room == 0:
+                return 0, 60
+            taken = share_of(room, share)
+            self.used += taken
+            return taken, None
+
+    shared = Counting()
+    limiter = SharedLimiter("banner", SimpleNamespace(shared_windows=shared, keyring=None))
+    answers = [limiter.hit("10.0.0.1", 600) for _ in range(650)]
+    assert answers[:600] == [None] * 600 and all(a is not None for a in answers[600:])  # exactly the limit
+    assert shared.calls < 100  # places taken in shares while the window had room: not one round trip each

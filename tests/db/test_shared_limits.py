@@ -109,3 +109,14 @@ def test_hold_makes_a_row_that_expires_and_purge_removes_expired_rows(db: Sessio
     db.execute(LimitState.__table__.update().where(LimitState.key == key)
                .values(expires_at=utcnow() - timedelta(seconds=1)))
     assert limits.purge(db) >= 1 and db.scalar(count) == 0
+
+
+def test_a_share_of_the_room_is_taken_at_once_and_single_places_near_the_limit(windows) -> None:  # noqa: ANN001
+    key = _key()
+    assert windows.take("t", key, 100, WINDOW, T0 + 1, 8) == (12, None)  # an eighth of 100
+    assert windows.take("t", key, 100, WINDOW, T0 + 1, 8) == (11, None)  # of the 88 left
+    taken = 23
+    while (got := windows.take("t", key, 100, WINDOW, T0 + 1, 8))[0]:
+        taken += got[0]
+        assert got[0] == 1 or taken <= 100 - 15  # single places once fewer than 16 are left
+    assert taken == 100 and got[1] is not None

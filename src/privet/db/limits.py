@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, Connection, Integer, String, delete, select
+from sqlalchemy import BigInteger, Connection, Integer, String, bindparam, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from privet.db.base import Base
@@ -68,68 +69,141 @@ def _window_wait(prev: int, cur: int, limit: int, frac: float, window: float) ->
     return max(1, math.ceil(round(wait, 6)))  # 40.000000000000004 is 40
 
 
+def room_of(prev: int, cur: int, limit: int, frac: float) -> int:
+    """Hits that fit now: the most n with `prev * (1 - frac) + cur + n - 1 < limit` (0 when full)."""
+    return max(0, math.ceil(round(limit - prev * (1 - frac) - cur, 9)))
+
+
+def share_of(room: int, share: int) -> int:
+    """How many of `room` places one request takes: 1, or a `1/share` part of them when `share` is set."""
+    return max(1, room // share) if share else 1
+
+
+class _Take:
+    """One request for places, waiting to be counted, and its answer."""
+
+    __slots__ = ("bucket", "key", "limit", "window", "now", "share", "done", "taken", "wait", "error")
+
+    def __init__(self, bucket: str, key: str, limit: int, window: float, now: float, share: int) -> None:
+        self.bucket, self.key, self.limit, self.window, self.now, self.share = bucket, key, limit, window, now, share
+        self.done, self.taken, self.wait, self.error = False, 0, None, None
+
+
 class StoreWindows:
-    """Sliding-window counts in the store, one short transaction per hit (two statements)."""
+    """Sliding-window counts in the store.
+
+    Requests arriving together in one process are counted together: whichever thread gets the turn counts every
+    request queued so far in one transaction (each in order, so the count stays exact), and the others find theirs
+    answered. Under load that is one store transaction for many requests instead of one each.
+    """
 
     def __init__(self, sessionmaker) -> None:  # noqa: ANN001 - sqlalchemy.orm.sessionmaker
         self.sessionmaker = sessionmaker
         self._purged = time.monotonic()
+        self._queue: list[_Take] = []
+        self._queued = threading.Lock()
+        self._turn = threading.Lock()
 
     def hit(self, bucket: str, key: str, limit: int, window: float, now: float | None = None) -> int | None:
         """Count one hit; None when allowed, else the seconds to wait."""
+        return self.take(bucket, key, limit, window, now)[1]
+
+    def take(self, bucket: str, key: str, limit: int, window: float, now: float | None = None,
+             share: int = 0) -> tuple[int, int | None]:
+        """Take places (one, or a `1/share` part of the room left): (places taken, None), or (0, seconds to wait)."""
+        mine = _Take(bucket, key, limit, window, time.time() if now is None else now, share)
+        with self._queued:
+            self._queue.append(mine)
+        with self._turn:
+            if not mine.done:  # nobody counted it meanwhile: count it, with whatever else is waiting
+                with self._queued:
+                    batch, self._queue = self._queue, []
+                self._count(batch)
+        if mine.error is not None:
+            raise mine.error
+        return mine.taken, mine.wait
+
+    def _count(self, batch: list[_Take]) -> None:
         from privet.db.engine import begin_write
 
-        now = time.time() if now is None else now
-        with self.sessionmaker() as session:
-            begin_write(session)  # SQLite: take the write lock before reading, so read-then-write cannot race
-            wait = window_hit(session, bucket, key, limit, window, now)
-            session.commit()
-        if time.monotonic() - self._purged > PURGE_EVERY:
-            self._purged = time.monotonic()
+        try:
             with self.sessionmaker() as session:
-                begin_write(session)
-                purge(session)
+                begin_write(session)  # SQLite: take the write lock before reading, so read-then-write cannot race
+                for one in batch:
+                    one.taken, one.wait = window_take(session, one.bucket, one.key, one.limit, one.window, one.now,
+                                                      one.share)
+                if time.monotonic() - self._purged > PURGE_EVERY:
+                    self._purged = time.monotonic()
+                    purge(session)
                 session.commit()
-        return wait
+        except Exception as exc:  # noqa: BLE001 - every waiting caller gets the error (they fall back, see kit)
+            for one in batch:
+                one.taken, one.wait, one.error = 0, None, exc
+        for one in batch:
+            one.done = True
 
 
 PURGE_EVERY = 300.0  # seconds between two deletions of expired rows by one process
+_COUNTS = select(T.c.slot, T.c.count).where(T.c.bucket == bindparam("b"), T.c.key == bindparam("k"),
+                                           T.c.slot.in_([bindparam("prev"), bindparam("slot")]))
+_TAKES: dict[str, object] = {}  # the counting upsert, built once per dialect (building costs what running does)
+
+
+def _take_statement(session: Session):  # noqa: ANN202
+    dialect = session.get_bind().dialect.name
+    if dialect not in _TAKES:
+        stmt = upsert(session).values(bucket=bindparam("b"), key=bindparam("k"), slot=bindparam("slot"),
+                                      count=bindparam("n"), expires_at=bindparam("expires"),
+                                      updated_at=bindparam("stamp"))
+        # The condition is checked on the row as it is when locked: two processes cannot both take the last place.
+        _TAKES[dialect] = stmt.on_conflict_do_update(
+            index_elements=[T.c.bucket, T.c.key, T.c.slot],
+            set_={"count": T.c.count + stmt.excluded.count, "updated_at": stmt.excluded.updated_at},
+            where=T.c.count + stmt.excluded.count <= bindparam("most")).returning(T.c.count)
+    return _TAKES[dialect]
+
+
+def window_take(session: Session, bucket: str, key: str, limit: int, window: float, now: float,
+                share: int = 0) -> tuple[int, int | None]:
+    """Take places of (bucket, key) in the caller's transaction: (taken, None), or (0, seconds to wait)."""
+    slot = int(now // window)
+    frac = (now - slot * window) / window
+    connection = session.connection()  # Core statements: no ORM on this path
+    counts = dict(connection.execute(_COUNTS, {"b": bucket, "k": key, "prev": slot - 1, "slot": slot}).all())
+    prev, cur = counts.get(slot - 1, 0), counts.get(slot, 0)
+    room = room_of(prev, cur, limit, frac)
+    if room == 0:
+        return 0, _window_wait(prev, cur, limit, frac, window)
+    stamp = utcnow()
+    values = {"b": bucket, "k": key, "slot": slot, "expires": stamp + timedelta(seconds=2 * window), "stamp": stamp,
+              "most": cur + room}
+    for taken in dict.fromkeys((share_of(room, share), 1)):  # another process may have taken some meanwhile
+        if connection.execute(_take_statement(session), {**values, "n": taken}).first() is not None:
+            return taken, None
+    return 0, _window_wait(prev, cur + room, limit, frac, window)
 
 
 def window_hit(session: Session, bucket: str, key: str, limit: int, window: float, now: float) -> int | None:
     """Count one hit of (bucket, key) in the caller's transaction; None when allowed, else the seconds to wait."""
-    slot = int(now // window)
-    frac = (now - slot * window) / window
-    counts = dict(session.execute(select(T.c.slot, T.c.count).where(
-        T.c.bucket == bucket, T.c.key == key, T.c.slot.in_((slot - 1, slot)))).all())
-    prev, cur = counts.get(slot - 1, 0), counts.get(slot, 0)
-    threshold = limit - prev * (1 - frac)  # this window's count must stay below it
-    if cur >= threshold:
-        return _window_wait(prev, cur, limit, frac, window)
-    stamp = utcnow()
-    expires = stamp + timedelta(seconds=2 * window)
-    stmt = upsert(session).values(bucket=bucket, key=key, slot=slot, count=1, expires_at=expires, updated_at=stamp)
-    # The condition is checked on the row as it is when locked: two processes cannot both take the last place.
-    stmt = stmt.on_conflict_do_update(index_elements=[T.c.bucket, T.c.key, T.c.slot],
-                                      set_={"count": T.c.count + 1, "updated_at": stamp},
-                                      where=T.c.count < threshold).returning(T.c.count)
-    if session.execute(stmt).first() is None:  # another process took it meanwhile
-        return _window_wait(prev, max(cur, math.ceil(threshold)), limit, frac, window)
-    return None
+    return window_take(session, bucket, key, limit, window, now)[1]
 
 
 _LUA = """
 local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
 local prev = tonumber(redis.call('GET', KEYS[2]) or '0')
-if cur >= tonumber(ARGV[1]) - prev * tonumber(ARGV[2]) then return {0, prev, cur} end
-redis.call('INCR', KEYS[1])
+local room = math.ceil(tonumber(ARGV[1]) - prev * tonumber(ARGV[2]) - cur - 1e-9)
+if room <= 0 then return {0, prev, cur} end
+local take = 1
+local share = tonumber(ARGV[4])
+if share > 0 then take = math.max(1, math.floor(room / share)) end
+redis.call('INCRBY', KEYS[1], take)
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
-return {1, prev, cur + 1}
+return {take, prev, cur + take}
 """
 
 
 class RedisWindows:
-    """The same sliding-window counts in Redis: one atomic script call per hit."""
+    """The same sliding-window counts in Redis: one atomic script call per request for places."""
 
     def __init__(self, url: str) -> None:
         import redis
@@ -139,13 +213,18 @@ class RedisWindows:
 
     def hit(self, bucket: str, key: str, limit: int, window: float, now: float | None = None) -> int | None:
         """Count one hit; None when allowed, else the seconds to wait."""
+        return self.take(bucket, key, limit, window, now)[1]
+
+    def take(self, bucket: str, key: str, limit: int, window: float, now: float | None = None,
+             share: int = 0) -> tuple[int, int | None]:
+        """Take places (one, or a `1/share` part of the room left): (places taken, None), or (0, seconds to wait)."""
         now = time.time() if now is None else now
         slot = int(now // window)
         frac = (now - slot * window) / window
         name = f"privet:limit:{bucket}:{key}:"
-        allowed, prev, cur = self.script(keys=[f"{name}{slot}", f"{name}{slot - 1}"],
-                                         args=[limit, 1 - frac, math.ceil(2 * window)])
-        return None if allowed else _window_wait(int(prev), int(cur), limit, frac, window)
+        taken, prev, cur = self.script(keys=[f"{name}{slot}", f"{name}{slot - 1}"],
+                                       args=[limit, 1 - frac, math.ceil(2 * window), share])
+        return (int(taken), None) if taken else (0, _window_wait(int(prev), int(cur), limit, frac, window))
 
 
 def hold(session: Session, bucket: str, key: str, ttl: timedelta) -> None:
