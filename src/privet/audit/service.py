@@ -207,12 +207,12 @@ def verify(session: Session, *, anchor: tuple[int, str] | None = None, anchors: 
                                                                 "was written with" if seq == keyed_from else ""))
         if seq in pinned and event["hash"] != pinned[seq]:
             if keyed:
-                return broken(seq, "it differs from the head anchored earlier outside the database although every keyed hash "
-                                   "up to it matches: the chain was rewritten with the key, or the anchor belongs "
-                                   "to another chain")
-            return broken(seq, "it differs from the head anchored earlier outside the database: an event up to it was changed "
-                               "and the plain hashes recomputed (written before the chain was keyed, which one "
-                               "cannot be told)")
+                return broken(seq, "it differs from the head anchored earlier outside the database although every "
+                                   "keyed hash up to it matches: the chain was rewritten with the key, or the "
+                                   "anchor belongs to another chain")
+            return broken(seq, "it differs from the head anchored earlier outside the database: an event up to it was "
+                               "changed and the plain hashes recomputed (written before the chain was keyed, which "
+                               "one cannot be told)")
         prev_hash, checked = event["hash"], checked + 1
     if pinned and max(pinned) > checked:
         return broken(checked + 1, f"the anchored event {max(pinned)} is gone (events were removed)")
