@@ -136,7 +136,7 @@ def test_concurrent_guesses_are_counted_one_by_one(any_store_engine, settings: S
     ring = Keyring.from_settings(settings)
     factory = make_sessionmaker(any_store_engine, settings)
     with session_scope(factory) as session:
-        user, _ = service.create_user(session, "racer", "agent", password="Racing-password-123", actor="test")
+        _user, _ = service.create_user(session, "racer", "agent", password="Racing-password-123", actor="test")
     outcomes: list[str] = []
 
     def guess() -> None:
@@ -239,7 +239,7 @@ def test_privet_users_unlock(privet, cli_store: str, monkeypatch: pytest.MonkeyP
     settings = get_settings()
     ring = Keyring.from_settings(settings)
     with store_session(settings) as session:
-        user, _ = service.create_user(session, "locked.out", "agent", password="Locked-out-password-1",
+        _user, _ = service.create_user(session, "locked.out", "agent", password="Locked-out-password-1",
                                       actor="test")
     with store_session(settings) as session:
         assert isinstance(_attempt(session, ring, settings, "locked.out", "wrong"), logins.LoginFailed)

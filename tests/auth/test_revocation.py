@@ -36,9 +36,11 @@ def test_a_remembered_key_is_not_trusted_once_the_generation_is_stale(db: Sessio
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
     key, token = service.create_api_key(db, "svc", ["decide"], actor="test")
     db.commit()
+    monkeypatch.setattr(keys, "FRESH_SECONDS", 60.0)  # however slow this machine is
     assert service.principal_for_api_key(db, token).id == key.id
     assert keys.recent_principal(token).id == key.id  # checked just now: no store round trip
     _revoke_elsewhere(session_factory, key.id)
+    assert keys.recent_principal(token).id == key.id  # not re-read yet: memory is trusted while fresh
     # Nothing re-read the generation here (a test's single connection gets no watcher thread): the memory is
     # trusted only until FRESH_SECONDS after the last confirmation, then the caller must ask the store.
     monkeypatch.setattr(keys, "FRESH_SECONDS", 0.05)
@@ -49,8 +51,10 @@ def test_a_remembered_key_is_not_trusted_once_the_generation_is_stale(db: Sessio
     assert keys.recent_principal(token) is None
 
 
-def test_a_new_generation_drops_what_was_checked_under_the_old_one(db: Session) -> None:
-    key, token = service.create_api_key(db, "svc", ["decide"], actor="test")
+def test_a_new_generation_drops_what_was_checked_under_the_old_one(db: Session,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keys, "FRESH_SECONDS", 60.0)  # however slow this machine is
+    _key, token = service.create_api_key(db, "svc", ["decide"], actor="test")
     db.commit()
     service.principal_for_api_key(db, token)
     assert keys.recent_principal(token) is not None
@@ -71,8 +75,11 @@ def test_the_watcher_thread_sees_another_process_revoke_within_the_settle_time(t
         with factory() as session:
             assert service.principal_for_api_key(session, token) is not None  # an engine: the watcher starts
         assert keys._generation.thread is not None and keys._generation.thread.is_alive()
-        time.sleep(3 * keys.REFRESH_SECONDS)
-        assert keys.recent_principal(token) is not None  # kept fresh in the background, no request needed
+        confirmed = keys._generation.confirmed
+        deadline = time.monotonic() + 30
+        while keys._generation.confirmed == confirmed and time.monotonic() < deadline:
+            time.sleep(keys.REFRESH_SECONDS)
+        assert keys._generation.confirmed > confirmed  # kept fresh in the background, no request needed
         _revoke_elsewhere(factory, key.id)
         keys.settle_revocation()
         assert keys.recent_principal(token) is None
