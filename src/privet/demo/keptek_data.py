@@ -73,7 +73,7 @@ def _organisation(f: Fakes, i: int) -> dict:
             "annual_revenue_cny": f.rng.randrange(1, 5000) * 100_000, "office_address": f.cn.address(),
             "qualification": f.rng.choice(["ISO 9001", "ISO 27001", "high-tech enterprise", None]),
             "credit_rating": f.rng.choice(["AAA", "AA", "A", "BBB"]), "legal_representative": f.cn.name(),
-            "contact_phone": f.cn.phone_number(), "created_at": f.ago(2000, 900)}
+            "contact_phone": f.phone(), "created_at": f.ago(2000, 900)}
 
 
 def _customer(f: Fakes, i: int, organisations: int) -> tuple[dict, tuple[str, str] | None]:
@@ -85,14 +85,14 @@ def _customer(f: Fakes, i: int, organisations: int) -> tuple[dict, tuple[str, st
     partner = roll >= 0.07 and f.chance(0.15)
     doc_type = ("id_card" if chinese else f.rng.choice(["passport", "work_permit"])) if partner else None
     doc_no = f.cn_id_number(birth) if doc_type == "id_card" else f.en.passport_number() if doc_type else None
-    mobile = f.unique("mobile", f.cn.phone_number if chinese else lambda: f.en.numerify("+1-###-###-####"))
+    mobile = f.phone()  # a range reserved for fiction (the PRC has none): unique, reaches nobody
     created = f.ago(1400, 30)
     education, degree = f.rng.choice(EDUCATION)
     adult = roll >= 0.07
     row = {
         "id": i, "organisation_id": f.rng.randrange(1, organisations + 1) if adult and f.chance(0.6) else None,
         "mobile": mobile, "username": mobile if f.chance(0.7) else f"{f.en.user_name()}{i}",
-        "email": f"{f.en.user_name()}{i}@{fake.free_email_domain()}" if f.chance(0.85) else None,
+        "email": f.email(fake, f"{f.en.user_name()}{i}") if f.chance(0.85) else None,
         "name": fake.name(), "wechat_openid": f"o{f.hexstr(27)}" if chinese and f.chance(0.5) else None,
         "password_hash": f.password_hash(), "security_question": f.rng.choice(QUESTIONS),
         "security_answer_hash": f.secret_hash(fake.word()),

@@ -38,8 +38,8 @@ def _account(f: Fakes, i: int, p: str, out: dict[str, list[dict]]) -> None:
     birth = f.birth_date(13, 17) if roll < 0.06 else f.birth_date(18, 75)
     registered = f.ago(1500, 20)
     uid = f"zk{f.hexstr(16)}"
-    account = {"id": aid, "account_uid": uid, "email": f"{f.en.user_name()}{i}@{fake.free_email_domain()}",
-               "phone": f.unique("phone", fake.phone_number if not p else lambda: f.en.numerify("+49-1##-#######")),
+    account = {"id": aid, "account_uid": uid, "email": f.email(fake, f"{f.en.user_name()}{i}"),
+               "phone": f.phone("DE" if p else "US"),  # ranges reserved for fiction: reaches nobody
                "name": fake.name(), "birth_date": birth, "mailing_address": fake.address().replace("\n", ", "),
                "country": f.rng.choice(EU_COUNTRIES) if p else "CN", "language": f.rng.choice(
                    ["en", "de", "fr"]) if p else "zh_CN", "occupation": fake.job() if f.chance(0.5) else None,
@@ -143,5 +143,5 @@ def _dealer(f: Fakes, d: int, out: dict[str, list[dict]]) -> None:
                            "signed_at": f.ago(1500, 30)})
     for _ in range(f.rng.randrange(1, 3)):
         out["dealer_contacts"].append({"id": len(out["dealer_contacts"]) + 1, "dealer_id": d, "name": fake.name(),
-                                       "email": f"{f.en.user_name()}{d}@{fake.free_email_domain()}",
-                                       "phone": fake.phone_number(), "position": fake.job()})
+                                       "email": f.email(fake, f"{f.en.user_name()}{d}"),
+                                       "phone": f.phone("US" if chinese else "DE"), "position": fake.job()})
