@@ -28,6 +28,7 @@ KEPTEK = ROOT / "examples" / "keptek" / "datamap"
 PURPOSES = ("marketing.communications", "analytics.usage", "research.product_improvement", "marketing.surveys",
             "analytics.click_tracking")
 EVENTS = ("given",) * 8 + ("withdrawn", "refused")
+CHANNELS = ("email", "sms", "push")
 SECRET = "bench-secret-key-0123456789abcdef0123456789"
 
 
@@ -91,11 +92,13 @@ def fill(url: str, n: int) -> float:
     day = (lambda d: d.isoformat()) if sqlite else (lambda d: d)  # noqa: E731
     now = datetime.now(timezone.utc).replace(microsecond=0)
     stamp, rng = when(now), random.Random()
-    subjects, records, states = [], [], []
+    subjects, records, states, prefs = [], [], [], []
     seq = 0
     for i, sid in enumerate(subject_ids(n)):
         child = day(now.date() + timedelta(days=400)) if i % 50 == 0 else None  # 2% children
         subjects.append((sid, "active", child, child, stamp, stamp))
+        if i % 10 == 3:  # 10% chose channels for marketing: e-mail off, SMS on (P44)
+            prefs += [(sid, PURPOSES[0], "email", False, stamp), (sid, PURPOSES[0], "sms", True, stamp)]
         for purpose in PURPOSES:
             seq += 1
             at = now - timedelta(seconds=rng.randrange(365 * 86400))
@@ -108,7 +111,8 @@ def fill(url: str, n: int) -> float:
         "subjects": ("id, status, child_until, minor_until, created_at, updated_at", subjects),
         "consent_records": ("seq, id, subject_id, purpose, categories, legal_basis, event, at, recorded_at, "
                             "expires_at, method, jurisdiction, evidence, actor", records),
-        "consent_state": ("holder, purpose, event, record_seq, legal_basis, categories, at, expires_at", states)}
+        "consent_state": ("holder, purpose, event, record_seq, legal_basis, categories, at, expires_at", states),
+        "channel_preferences": ("subject_id, purpose, channel, opted_in, at", prefs)}
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
@@ -163,11 +167,17 @@ def in_process(url: str, n: int, samples: int) -> dict:
     for sid, purpose in pairs:
         hits += slots.get(sid, empty).get(purpose) is not None
     floor_s = time.perf_counter() - started
+    channels, by_channel = [CHANNELS[i % 3] for i in range(samples)], 0
+    started = time.perf_counter()
+    for (sid, purpose), channel in zip(pairs, channels):
+        by_channel += decide(purpose, sid, channel=channel).allowed
+    channel_s = time.perf_counter() - started
     engine.dispose()
     rate, floor = samples / decide_s, samples / floor_s
     return {"load_s": round(load_s, 2), "memory_mb": round(memory), "decisions_per_s": round(rate),
             "floor_lookups_per_s": round(floor), "ratio_to_floor": round(floor / rate, 1),
-            "allowed_share": round(allowed / samples, 3)}
+            "allowed_share": round(allowed / samples, 3), "channel_decisions_per_s": round(samples / channel_s),
+            "channel_allowed_share": round(by_channel / samples, 3)}
 
 
 # ---- HTTP ----------------------------------------------------------------------------------------------------
@@ -260,9 +270,10 @@ def http(url: str, n: int, token: str, tmp: Path, quick: bool, workers: int, par
     seconds, clients = (4.0, 16) if quick else (15.0, 16)
     out: dict = {}
     try:
-        def single(k: int) -> list[bytes]:
-            return [request("POST", "/api/v1/decisions", token, {"subject_id": ids[rng.randrange(n)],
-                                                                 "purpose": rng.choice(PURPOSES)}) for _ in range(k)]
+        def single(k: int, channel: bool = False) -> list[bytes]:
+            return [request("POST", "/api/v1/decisions", token, {
+                "subject_id": ids[rng.randrange(n)], "purpose": rng.choice(PURPOSES),
+                **({"channel": rng.choice(CHANNELS)} if channel else {})}) for _ in range(k)]
 
         load(port, single(1), clients=1, seconds=300, limit=1)  # first use of the key: one write, not a race
         for _ in range(30):  # each worker loads its Decider on its first decision: wait until all answer fast
@@ -279,6 +290,8 @@ def http(url: str, n: int, token: str, tmp: Path, quick: bool, workers: int, par
                         limit=10**7, ok=b"HTTP/1.1 422")
             say("  POST /decisions")
             decisions = load(port, single(5000), clients=clients, seconds=seconds, limit=10**7)
+            say("  POST /decisions with a channel")
+            by_channel = load(port, single(5000, channel=True), clients=clients, seconds=seconds, limit=10**7)
             batches = [request("POST", "/api/v1/decisions/batch", token, {"items": [
                 {"subject_id": ids[rng.randrange(n)], "purpose": rng.choice(PURPOSES)} for _ in range(1000)]})
                 for _ in range(20)]
@@ -286,7 +299,8 @@ def http(url: str, n: int, token: str, tmp: Path, quick: bool, workers: int, par
             batch = load(port, batches, clients=4, seconds=seconds, limit=10**6)
             batch["decisions_per_s"] = batch["per_s"] * 1000
             per_s = max(decisions["per_s"], 1)
-            out.update({"floor_auth_422": auth, "decisions": decisions, "batch": batch,
+            out.update({"floor_auth_422": auth, "decisions": decisions, "decisions_channel": by_channel,
+                        "batch": batch,
                         "ratio_healthz_to_decision": round(floor["per_s"] / per_s, 2),
                         "ratio_auth_floor_to_decision": round(auth["per_s"] / per_s, 2)})
         if "recording" in parts:

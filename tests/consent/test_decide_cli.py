@@ -59,3 +59,18 @@ def test_decide_exit_codes(store, faker_multi: Faker) -> None:  # noqa: ANN001
 def test_bad_input_exits_2(store, args: list[str]) -> None:  # noqa: ANN001
     result = store("consent", "decide", *args)
     assert result.exit_code == 2, result.output
+
+
+def test_decide_by_channel(store, faker_multi: Faker) -> None:  # noqa: ANN001
+    """P44: marketing by a channel the person switched off is denied, by that channel only."""
+    privet, MARKETING, NOTICE = store, "marketing.communications", "notice.updates"  # noqa: N806
+    who = ["--type", "email", "--value", faker_multi.unique.email()]
+    assert privet("consent", "grant", *who, "--purpose", MARKETING).exit_code == 0
+    assert privet("consent", "channel", *who, "--purpose", MARKETING, "--channel", "email", "--off").exit_code == 0
+    denied = privet("consent", "decide", MARKETING, *who, "--channel", "email")
+    assert denied.exit_code == 1 and denied.output.startswith("denied: CHANNEL_OPTED_OUT")
+    assert privet("consent", "decide", MARKETING, *who, "--channel", "sms").exit_code == 0
+    assert privet("consent", "decide", MARKETING, *who).exit_code == 0
+    assert privet("consent", "decide", MARKETING, *who, "--channel", "fax").exit_code == 2
+    locked = privet("consent", "channel", *who, "--purpose", NOTICE, "--channel", "sms", "--off")
+    assert locked.exit_code == 2 and "cannot be switched off" in locked.output

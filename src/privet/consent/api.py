@@ -15,9 +15,10 @@ from privet.consent import channels, ledger, projection, receipts, visitors
 from privet.consent.batch import Recording
 from privet.consent.rules import current_policy
 from privet.consent.writer import writer_for
-from privet.consent.schemas import (CookieIn, CookieOut, LookupIn, MeIn, MeOut, PublicKeyOut, PurposeChoice,
-                                    RebuildOut, RecordIn, RecordOut, SubjectConsentOut, VerifyIn, VerifyOut)
-from privet.kit.errors import NotFound
+from privet.consent.schemas import (ChannelSetIn, ChannelsOut, CookieIn, CookieOut, LookupIn, MeIn, MeOut,
+                                    PublicKeyOut, PurposeChoice, RebuildOut, RecordIn, RecordOut, SubjectConsentOut,
+                                    VerifyIn, VerifyOut)
+from privet.kit.errors import InvalidInput, NotFound
 from privet.kit.ratelimit import rate_limited
 from privet.kit.web import DB
 from privet.subjects.sessions import CurrentSubject
@@ -104,6 +105,17 @@ def verify(body: VerifyIn, request: Request, session: DB) -> Any:
             response_model=PublicKeyOut, summary="The Ed25519 public key that signs consent receipts.")
 def receipt_public_key(request: Request) -> Any:
     return receipts.public_key(request.app.state.keyring)
+
+
+@router.post("/channels", dependencies=Writer, response_model=ChannelsOut,
+             summary="Switch a person's marketing messages on or off on one channel (e-mail, SMS, push).")
+def set_channel(body: ChannelSetIn, request: Request, session: DB, caller: Caller) -> Any:
+    if (body.subject_id is None) == (body.identity is None):
+        raise InvalidInput("Name the subject by subject_id or identity, not both or neither",
+                           "send one of them")
+    subject_id = body.subject_id or _subject_of(session, request.app.state.keyring, body.identity)
+    channels.set_preference(session, subject_id, body.purpose, body.channel, body.opted_in, actor=caller.actor)
+    return {"subject_id": subject_id, "channels": channels.preferences(session, subject_id)}
 
 
 @router.post("/rebuild", dependencies=Writer, response_model=RebuildOut,

@@ -10,12 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.audit.service import record as audit
+from privet.consent.decide import CHANNELS
 from privet.consent.models import ChannelPreference
 from privet.consent.rules import current_policy, purpose_rule
 from privet.kit.clock import utcnow
 from privet.kit.errors import InvalidInput, NotFound, Problem
 
-CHANNELS = ("email", "sms", "push")
+__all__ = ["CHANNELS", "MESSAGING_TYPES", "preferences", "set_preference"]
 MESSAGING_TYPES = ("notice", "marketing")
 
 

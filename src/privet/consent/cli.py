@@ -1,4 +1,4 @@
-"""`privet consent`: show, grant, withdraw, decide, import, rebuild."""
+"""`privet consent`: show, grant, withdraw, channel, decide, import, rebuild."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import typer
 from privet.consent.decide_cli import decide_command
 from privet.kit.cliutil import cli_actor as _actor
 
-app = typer.Typer(help="The consent ledger: show, grant, withdraw, decide, import, rebuild.", no_args_is_help=True)
+app = typer.Typer(help="The consent ledger: show, grant, withdraw, channel preferences, decide, import, rebuild.",
+                  no_args_is_help=True)
 app.command("decide")(decide_command)
 
 TYPE = typer.Option(..., "--type", help="Identity type: email, phone, user_id, device_serial, wechat_openid, ...")
@@ -89,6 +90,25 @@ def withdraw(identity_type: str = TYPE, value: str = VALUE, purpose: str = PURPO
              method: str = METHOD, at: datetime = AT) -> None:
     """Record that a person withdrew consent to a purpose (earlier records stay as they were)."""
     _record("withdrawn", identity_type, value, purpose, None, method, None, at)
+
+
+@app.command("channel")
+def channel(identity_type: str = TYPE, value: str = VALUE, purpose: str = PURPOSE,
+            channel: str = typer.Option(..., "--channel", help="email, sms or push."),
+            on: bool = typer.Option(..., "--on/--off", help="Whether the person wants these messages on this "
+                                                            "channel.")) -> None:
+    """Record a person's choice of marketing messages on one channel (service notices cannot be switched off)."""
+    from privet.consent import channels
+    from privet.db.store import store_session
+    from privet.kit.errors import NotFound
+    from privet.subjects.service import find_subject
+
+    with store_session() as session:
+        subject = find_subject(session, _keyring(), identity_type, value)
+        if subject is None:
+            raise NotFound("No subject holds this identity", "check the type and value")
+        channels.set_preference(session, subject.id, purpose, channel, on, actor=_actor())
+    typer.echo(f"{purpose} by {channel}: {'on' if on else 'off'}")
 
 
 @app.command("import")

@@ -33,8 +33,11 @@ CATEGORY_NOT_DECLARED = "CATEGORY_NOT_DECLARED"
 CATEGORY_NOT_CONSENTED = "CATEGORY_NOT_CONSENTED"
 CROSS_BORDER_CONSENT_REQUIRED = "CROSS_BORDER_CONSENT_REQUIRED"
 UNKNOWN_SUBJECT = "UNKNOWN_SUBJECT"
+CHANNEL_OPTED_OUT = "CHANNEL_OPTED_OUT"  # marketing by a channel the person switched off (P44)
+UNKNOWN_CHANNEL = "UNKNOWN_CHANNEL"
 # Allowed on another legal basis: the basis in upper case (CONTRACT, LEGAL_OBLIGATION, VITAL_INTEREST, ...).
-BAD_INPUT = frozenset({UNKNOWN_PURPOSE, UNKNOWN_CATEGORY})  # the API answers these with 422
+BAD_INPUT = frozenset({UNKNOWN_PURPOSE, UNKNOWN_CATEGORY, UNKNOWN_CHANNEL})  # the API answers these with 422
+CHANNELS = ("email", "sms", "push")  # the channels a message may go by (consent.channels keeps preferences)
 
 # Ledger events folded into small ints; an entry is one record reduced to what the rules read.
 GIVEN, REFUSED, WITHDRAWN, EXPIRED, OBJ, RESTR, LIFTED = range(1, 8)
@@ -208,16 +211,32 @@ def evaluate(policy: Policy, checks: Checks, pp: PurposePolicy, slots: dict, gpc
     return Decision(True, CONSENT_GIVEN, basis, e[RID])
 
 
+def by_channel(decision: Decision, keys: tuple[str, ...] | None, prefs: dict | None, channel: str) -> Decision:
+    """P44: an allowed decision for a marketing purpose is denied when the person switched `channel` off for it
+    (the nearest of the purpose and its broader purposes with a stored choice decides); other channels are
+    untouched. `keys` is None for purposes that are not marketing: service notices are never switched off (P35).
+    `prefs` maps (purpose, channel) to (opted in, when)."""
+    if keys is None or not prefs or not decision.allowed:
+        return decision
+    for key in keys:
+        found = prefs.get((key, channel))
+        if found is not None:
+            return decision if found[0] else Decision(False, CHANNEL_OPTED_OUT, decision.legal_basis,
+                                                      decision.record_id)
+    return decision
+
+
 def decide(session: Session, *, purpose: str, subject_id: str | None = None, identity: tuple[str, str] | None = None,
            visitor_id: str | None = None, categories: list[str] | None = None, region: str | None = None,
-           at: datetime | None = None, keyring=None) -> Decision:  # noqa: ANN001
-    """One decision straight from the store: the projection for now, the ledger as it stood for an earlier `at`."""
+           at: datetime | None = None, keyring=None, channel: str | None = None) -> Decision:  # noqa: ANN001
+    """One decision straight from the store: the projection for now, the ledger as it stood for an earlier `at`
+    (channel preferences too: as the audit chain says they stood then)."""
     from privet.consent.decider import Decider
 
     decider = Decider.for_holder(session, subject_id=subject_id, identity=identity, visitor_id=visitor_id,
                                  keyring=keyring, at=at)
     return decider.decide(purpose, subject_id=decider.subject_for_request, visitor_id=visitor_id,
-                          categories=categories, region=region, at=at)
+                          categories=categories, region=region, at=at, channel=channel)
 
 
 def __getattr__(name: str):  # noqa: ANN202 - `from privet.consent.decide import Decider` works too

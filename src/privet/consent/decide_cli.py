@@ -46,6 +46,8 @@ def decide_command(
                                                                  "default: the purpose's own)."),
     region: str = typer.Option(None, "--region", help="Where the data would be used (CN, US, EU, ...)."),
     at: str = typer.Option(None, "--at", help="Decide as the ledger stood then (ISO 8601 with offset)."),
+    channel: str = typer.Option(None, "--channel", help="The channel a message would go by (email, sms, push): "
+                                                        "marketing switched off on it is denied."),
     as_json: bool = typer.Option(False, "--json", help="Print the decision as JSON."),
 ) -> None:
     """Decide whether a subject's data may be used for a purpose: exit 0 allowed, 1 denied."""
@@ -58,13 +60,16 @@ def decide_command(
     moment = _moment(at)
     with store_session() as session:
         decision = decide(session, purpose=purpose, categories=category or None, region=region, at=moment,
-                          keyring=Keyring.from_settings(get_settings()), **who)
+                          keyring=Keyring.from_settings(get_settings()), channel=channel, **who)
+    if decision.reason == "UNKNOWN_CHANNEL":
+        raise InvalidInput(f"Unknown channel {channel!r}", "use --channel email, sms or push")
     if decision.reason in BAD_INPUT:
         section = "purposes" if decision.reason == "UNKNOWN_PURPOSE" else "categories"
         raise InvalidInput(f"Unknown {'purpose' if section == 'purposes' else 'data category'}",
                            f"list them with `privet taxonomy list {section}`")
     if as_json:
-        typer.echo(json.dumps({"purpose": purpose, **decision.as_dict()}))
+        typer.echo(json.dumps({"purpose": purpose, **({"channel": channel} if channel else {}),
+                               **decision.as_dict()}))
     else:
         typer.echo(f"{'allowed' if decision.allowed else 'denied'}: {decision.reason}")
         typer.echo(f"legal basis: {decision.legal_basis or '-'}")

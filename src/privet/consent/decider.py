@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from privet.consent import decide as rules
-from privet.consent.decide import Decision, evaluate, fold, ts
+from privet.consent.decide import CHANNELS, Decision, by_channel, evaluate, fold, ts
 from privet.consent.models import VisitorLink
 from privet.consent.policy import load_policy
 from privet.consent.snapshot import _R, NOAGE, Snapshot, generation, subjects_changed
@@ -21,6 +21,7 @@ from privet.subjects.models import Subject
 
 _EMPTY: dict = {}
 _MISSING = object()
+_CHANNELS = frozenset(CHANNELS)
 
 
 def _now() -> float:
@@ -39,6 +40,7 @@ class Decider(Snapshot):
         decider.seq = decider.generation[1] or 0
         decider._load_subjects(session, None)
         decider._load_links(session, None, None)
+        decider._load_channels(session, None)
         decider._load_states(session, None)
         decider._load_records(session, or_(_R.separate_kind.is_not(None), _R.method == "gpc"), kinds_only=True)
         return decider
@@ -73,6 +75,10 @@ class Decider(Snapshot):
             c = Subject.__table__.c
             decider._load_subjects(session, list(session.execute(select(c.id).where(
                 or_(c.id.in_(guardians), c.merged_into_id.in_(guardians)))).scalars()))
+        if at is None:
+            decider._load_channels(session, ids)
+        else:
+            decider._load_channels_at(session, ids, at)
         visitors = sorted({visitor_id, *(v for s in ids for v in decider._visitors.get(s, ()))} - {None})
         holders = [f"s:{i}" for i in ids] + [f"v:{v}" for v in visitors]
         where = or_(_R.subject_id.in_(ids), _R.visitor_id.in_(visitors))
@@ -110,6 +116,8 @@ class Decider(Snapshot):
             if ids or visitors:
                 self._load_subjects(session, ids)
                 self._load_links(session, ids, visitors)
+            if changed:  # channel choices are audited as subject events, never ledger records
+                self._load_channels(session, sorted(set(changed)))
             self.generation = gen
             return len(touched) + len(changed)
 
@@ -162,15 +170,16 @@ class Decider(Snapshot):
     def decide(self, purpose: str, subject_id: str | None = None, visitor_id: str | None = None,
                categories: list[str] | tuple | None = None, region: str | None = None, at: datetime | None = None,
                *, identity: tuple[str, str] | None = None, session: Session | None = None,
-               keyring=None) -> Decision:  # noqa: ANN001
-        """Decide for a subject (id or identity) or a visitor; an earlier `at` or an identity needs a session."""
+               keyring=None, channel: str | None = None) -> Decision:  # noqa: ANN001
+        """Decide for a subject (id or identity) or a visitor; an earlier `at` or an identity needs a session.
+        With a `channel` (email, sms, push), marketing the person switched off on it is denied (P44)."""
         if (at is not None and self.as_of is None) or identity is not None:
             if session is None:
                 raise ValueError("an identity or an earlier time is looked up in the store: pass session=")
             if at is not None:
                 return rules.decide(session, purpose=purpose, subject_id=subject_id, identity=identity,
                                     visitor_id=visitor_id, categories=categories, region=region, at=at,
-                                    keyring=keyring)
+                                    keyring=keyring, channel=channel)
             from privet.subjects.service import find_subject
 
             found = find_subject(session, keyring, identity[0], identity[1])
@@ -178,6 +187,8 @@ class Decider(Snapshot):
         pp = self._pp.get(purpose, _MISSING)
         if pp is None or pp is _MISSING:
             return Decision(False, rules.UNDECLARED_PURPOSE if pp is None else rules.UNKNOWN_PURPOSE)
+        if channel is not None and channel not in _CHANNELS:
+            return Decision(False, rules.UNKNOWN_CHANNEL, pp.basis)
         if categories:
             categories = tuple(categories)
             denied = self.checks.categories(pp, categories)[0]
@@ -187,9 +198,12 @@ class Decider(Snapshot):
             # the common case, inlined: a known subject without merges, linked visitors or guardians
             age = self._subjects.get(subject_id)
             if age is not None:
-                return evaluate(self.policy, self.checks, pp, self._slots.get(subject_id, _EMPTY),
-                                self._gpc.get(subject_id), age, (), categories, region, _now(),
-                                self._material[pp.key])
+                decision = evaluate(self.policy, self.checks, pp, self._slots.get(subject_id, _EMPTY),
+                                    self._gpc.get(subject_id), age, (), categories, region, _now(),
+                                    self._material[pp.key])
+                if channel is None:
+                    return decision
+                return by_channel(decision, self._channel_keys.get(purpose), self._prefs.get(subject_id), channel)
         if subject_id is None and visitor_id is None:
             raise ValueError("name a subject, an identity or a visitor")
         view = self.holder_view(subject_id, visitor_id, session)
@@ -202,5 +216,8 @@ class Decider(Snapshot):
             moment = at or datetime.fromtimestamp(self.as_of, timezone.utc)
             now, material = self.as_of, ts(self.policy.material_before(pp.key, moment))
         links = self._guardians.get(sid, ()) if sid else ()
-        return evaluate(self.policy, self.checks, pp, slots, gpc, age, self._expand(links) if links else (),
-                        categories, region, now, material)
+        decision = evaluate(self.policy, self.checks, pp, slots, gpc, age, self._expand(links) if links else (),
+                            categories, region, now, material)
+        if channel is None or not sid:
+            return decision
+        return by_channel(decision, self._channel_keys.get(purpose), self.channel_prefs(sid), channel)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from typing import Annotated
+from typing import Annotated, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.auth.deps import require
-from privet.consent.decide import BAD_INPUT, UNKNOWN_SUBJECT, Decision
+from privet.consent.decide import BAD_INPUT, CHANNELS, UNKNOWN_SUBJECT, Decision
 from privet.consent.decider import Decider
 from privet.consent.models import ConsentRecord
 from privet.consent.watch import GenerationWatch
@@ -57,6 +57,9 @@ class DecisionIn(BaseModel):
     region: Annotated[str, Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$|^EU$|^EEA$|^GLOBAL$")] | None = Field(
         None, description="Where the data would be used; outside the organisation's region needs transfer consent.")
     at: AwareDatetime | None = Field(None, description="Decide as the ledger stood at this time (default: now).")
+    channel: Literal["email", "sms", "push"] | None = Field(
+        None, description="The channel a message would go by: marketing the person switched off on this channel is "
+                          "denied (CHANNEL_OPTED_OUT); service notices cannot be switched off.")
 
     @model_validator(mode="after")
     def _one_holder(self) -> DecisionIn:
@@ -129,9 +132,10 @@ def fresh_decider(state) -> Decider:  # noqa: ANN001
     return decider
 
 
-def quick_answer(decider: Decider, subject_id: str | None, visitor_id: str | None, purpose: str) -> bytes | None:
+def quick_answer(decider: Decider, subject_id: str | None, visitor_id: str | None, purpose: str,
+                 channel: str | None = None) -> bytes | None:
     """A plain decision's answer as bytes, or None when it needs the store or an error answer (the full route)."""
-    decision = decider.decide(purpose, subject_id, visitor_id, None, None, None)
+    decision = decider.decide(purpose, subject_id, visitor_id, None, None, None, channel=channel)
     if decision.reason in BAD_INPUT or decision.reason == UNKNOWN_SUBJECT:
         return None
     return _encode(decision, purpose, decider.holder_keys(subject_id, visitor_id)).encode()
@@ -154,22 +158,38 @@ class _Sessions:
 
 
 def _one(decider: Decider, q: tuple, sessions: _Sessions, keyring) -> tuple[Decision, list[str]]:  # noqa: ANN001
-    """q = (subject_id, identity, visitor_id, purpose, categories, region, at)."""
-    subject_id, identity, visitor_id, purpose, categories, region, at = q
+    """q = (subject_id, identity, visitor_id, purpose, categories, region, at, channel)."""
+    subject_id, identity, visitor_id, purpose, categories, region, at, channel = q
     if identity is not None:
         from privet.subjects.service import find_subject
 
         found = find_subject(sessions.get(), keyring, identity.type, identity.value)
         subject_id = found.id if found is not None else ""  # "": no such subject
     session = sessions.get() if at is not None else None
-    decision = decider.decide(purpose, subject_id, visitor_id, categories, region, at, session=session)
+    decision = decider.decide(purpose, subject_id, visitor_id, categories, region, at, session=session,
+                              channel=channel)
     if decision.reason == UNKNOWN_SUBJECT and subject_id:  # perhaps created since the snapshot: look in the store
-        decision = decider.decide(purpose, subject_id, visitor_id, categories, region, at, session=sessions.get())
+        decision = decider.decide(purpose, subject_id, visitor_id, categories, region, at, session=sessions.get(),
+                                  channel=channel)
     return decision, decider.holder_keys(subject_id, visitor_id)
 
 
 def _question(item: DecisionIn) -> tuple:
-    return item.subject_id, item.identity, item.visitor_id, item.purpose, item.categories, item.region, item.at
+    return (item.subject_id, item.identity, item.visitor_id, item.purpose, item.categories, item.region, item.at,
+            item.channel)
+
+
+_PLAIN_CHANNELS = frozenset(CHANNELS)
+
+
+def plain_channel(item: dict) -> tuple[bool, str | None]:
+    """(whether the item is plain, its channel): {subject_id | visitor_id, purpose} with an optional known channel;
+    the fast lane and the batch's quick check take only these."""
+    size = len(item)
+    if size == 2:
+        return True, None
+    channel = item.get("channel")
+    return (size == 3 and type(channel) is str and channel in _PLAIN_CHANNELS), channel
 
 
 def _encode(decision: Decision, purpose: str, holders: list[str]) -> str:
@@ -196,14 +216,15 @@ def _fast_items(body: bytes) -> list[tuple]:
                            f"split it into batches of {MAX_BATCH:,} or fewer")
     out = []
     for i, item in enumerate(items):
-        purpose = item.get("purpose") if type(item) is dict and len(item) == 2 else None
+        plain, channel = plain_channel(item) if type(item) is dict else (False, None)
+        purpose = item.get("purpose") if plain else None
         if type(purpose) is str and 0 < len(purpose) <= 160:
             sid, vid = item.get("subject_id"), item.get("visitor_id")
             if type(sid) is str and 0 < len(sid) <= 160:
-                out.append((sid, None, None, purpose, None, None, None))
+                out.append((sid, None, None, purpose, None, None, None, channel))
                 continue
             if type(vid) is str and 0 < len(vid) <= 64:
-                out.append((None, None, vid, purpose, None, None, None))
+                out.append((None, None, vid, purpose, None, None, None, channel))
                 continue
         out.append(_question(_validate(DecisionIn, item, ("body", "items", i))))
     return out
@@ -220,6 +241,8 @@ def _bad_input(decision: Decision, purpose: str, where: str) -> Problem:
     if decision.reason == "UNKNOWN_PURPOSE":
         return Problem(f"unknown purpose {purpose!r}", f"{where}.purpose",
                        "use a purpose key of the taxonomy (privet taxonomy list purposes)")
+    if decision.reason == "UNKNOWN_CHANNEL":
+        return Problem("unknown channel", f"{where}.channel", "use one of: " + ", ".join(CHANNELS))
     return Problem("unknown data category", f"{where}.categories",
                    "use category keys of the taxonomy (privet taxonomy list categories)")
 
@@ -276,13 +299,27 @@ def policy_tag(decider: Decider) -> str:
 @router.get("/changes", summary="Ledger changes after a seq: which holder and purpose changed, no identities.",
             dependencies=[Depends(require("decide"))])
 async def changes(request: Request, after: int = Query(0, ge=0, le=2**62, description="The last seq already seen."),
-                  limit: int = Query(1000, ge=1, le=10_000, description="Changes per page.")) -> Response:
+                  limit: int = Query(1000, ge=1, le=10_000, description="Changes per page."),
+                  after_subjects: int | None = Query(
+                      None, ge=0, le=2**62, description="The `subjects_seq` of the previous page: subjects whose "
+                      "channel preferences, age, merges, links or guardians changed since then are listed in "
+                      "`subjects`. Leave it out on the first call.")) -> Response:
+    from privet.consent.snapshot import subject_changes
+
     r = ConsentRecord.__table__.c
     decider = await current_decider(request)
+    audit_head = decider.generation[0] or 0  # the audit seq the decider is current with
+    subjects: list[str] = []
     with request.app.state.sessionmaker() as session:
         rows = session.execute(select(r.seq, r.subject_id, r.visitor_id, r.purpose).where(r.seq > after)
                                .order_by(r.seq).limit(limit)).all()
+        if after_subjects is None or after_subjects >= audit_head:
+            subjects_seq, cut = max(audit_head, after_subjects or 0), False
+        else:
+            subjects, subjects_seq = subject_changes(session, after_subjects, audit_head, limit)
+            cut = subjects_seq < audit_head
     items = [{"seq": seq, "holder": f"s:{sid}" if sid is not None else f"v:{vid}", "purpose": purpose}
              for seq, sid, vid, purpose in rows]
-    return _json({"changes": items, "last_seq": items[-1]["seq"] if items else after, "more": len(items) == limit,
-                  "head": decider.seq, "policy": policy_tag(decider)})
+    return _json({"changes": items, "last_seq": items[-1]["seq"] if items else after,
+                  "more": len(items) == limit or cut, "head": decider.seq, "policy": policy_tag(decider),
+                  "subjects": [f"s:{sid}" for sid in dict.fromkeys(subjects)], "subjects_seq": subjects_seq})

@@ -3,7 +3,8 @@
 `POST /api/v1/decisions` is the route every service of the company calls before it uses someone's data, so its
 cost per request matters more than any other. A request qualifies for this lane when its bearer key was checked
 against the store in the last few seconds (`privet.auth.keys.recent_principal`) and holds the `decide` scope,
-the app's Decider is loaded, and the body is the plain shape `{"subject_id" | "visitor_id": ..., "purpose": ...}`.
+the app's Decider is loaded, and the body is the plain shape `{"subject_id" | "visitor_id": ..., "purpose": ...}`,
+optionally with a known `"channel"` (P44).
 Everything else (first use of a key, identities, categories, earlier times, unknown purposes or subjects, bad
 JSON) is handed to the FastAPI route unchanged, which answers with the full validation and error paths. Both
 lanes answer with the same bytes (`decisions_api.encode_answer`).
@@ -83,7 +84,12 @@ def _answer(scope: dict, body: bytes) -> bytes | None:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
-    if type(data) is not dict or len(data) != 2:
+    if type(data) is not dict:
+        return None
+    from privet.consent.decisions_api import fresh_decider, plain_channel, quick_answer
+
+    plain, channel = plain_channel(data)
+    if not plain:
         return None
     purpose, sid, vid = data.get("purpose"), data.get("subject_id"), data.get("visitor_id")
     if type(purpose) is not str or not 0 < len(purpose) <= 160:
@@ -93,13 +99,11 @@ def _answer(scope: dict, body: bytes) -> bytes | None:
             return None
     elif type(vid) is not str or not 0 < len(vid) <= 64:
         return None
-    from privet.consent.decisions_api import fresh_decider, quick_answer
-
     try:
         decider = fresh_decider(state)
     except PrivetError:  # the store is away: the route answers the 503 problem (no exception handler runs here)
         return None
-    return quick_answer(decider, sid, vid, purpose)
+    return quick_answer(decider, sid, vid, purpose, channel)
 
 
 def _bearer(scope: dict) -> str:

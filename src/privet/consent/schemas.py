@@ -120,6 +120,19 @@ class ChannelChange(_In):
     opted_in: bool
 
 
+class ChannelSetIn(ChannelChange):
+    """A person's channel choice recorded by staff or a company service (e.g. an unsubscribe link)."""
+
+    subject_id: str | None = Field(None, max_length=32, description="The subject, or give `identity` instead.")
+    identity: IdentityIn | None = Field(None, description="Find the subject by this identity (it must exist).")
+
+
+class ChannelsOut(BaseModel):
+    subject_id: str
+    channels: dict[str, Any] = Field(description="Per messaging purpose: type, locked (service notices) and each "
+                                                 "channel's choice (true, false, or null when none was made).")
+
+
 class MeIn(_In):
     consents: list[ConsentChange] = Field(default_factory=list, max_length=50)
     channels: list[ChannelChange] = Field(default_factory=list, max_length=50)

@@ -2,8 +2,9 @@
 
 Correctness of the cache: before a cached answer is served, the client polls `GET /decisions/changes` when more
 than `sync_interval` seconds passed since the last poll, and drops every cached answer that drew on a holder
-named there (each answer lists its holders); a changed policy (data map, notices) drops everything. An answer
-fetched while a poll dropped entries is not cached (it may predate the change). `sync()` polls at once.
+named there (each answer lists its holders), whether the ledger changed or the subject did (channel preferences,
+age, merges, guardians); a changed policy (data map, notices) drops everything. An answer fetched while a poll
+dropped entries is not cached (it may predate the change). `sync()` polls at once.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class PrivetAPIError(Exception):
 
 
 def _question(purpose: str, subject_id: str | None, identity: tuple[str, str] | None, visitor_id: str | None,
-              categories: list[str] | None, region: str | None, at: datetime | str | None) -> dict:
+              categories: list[str] | None, region: str | None, at: datetime | str | None,
+              channel: str | None = None) -> dict:
     if sum(x is not None for x in (subject_id, identity, visitor_id)) != 1:
         raise ValueError("name exactly one of subject_id, identity or visitor_id")
     body: dict[str, Any] = {"purpose": purpose}
@@ -61,6 +63,8 @@ def _question(purpose: str, subject_id: str | None, identity: tuple[str, str] | 
         body["region"] = region
     if at is not None:
         body["at"] = at if isinstance(at, str) else at.isoformat()
+    if channel:
+        body["channel"] = channel
     return body
 
 
@@ -70,7 +74,7 @@ def _key(q: dict) -> tuple | None:
         return None
     who = ("s", q["subject_id"]) if "subject_id" in q else ("v", q["visitor_id"]) if "visitor_id" in q else \
         ("i", q["identity"]["type"], q["identity"]["value"])
-    return who, q["purpose"], tuple(sorted(q.get("categories", ()))), q.get("region")
+    return who, q["purpose"], tuple(sorted(q.get("categories", ()))), q.get("region"), q.get("channel")
 
 
 class PrivetClient:
@@ -85,6 +89,7 @@ class PrivetClient:
         self._cache: dict[tuple, tuple[float, Decision]] = {}
         self._by_holder: dict[str, set[tuple]] = {}
         self._last_seq: int | None = None
+        self._subjects_seq: int | None = None  # the audit seq of subject changes already seen
         self._policy: str | None = None
         self._synced_at = 0.0
         self._drops = 0  # bumped whenever a poll drops entries: answers fetched across it are not cached
@@ -92,15 +97,18 @@ class PrivetClient:
     # ---- public --------------------------------------------------------------------------------------------
     def decide(self, purpose: str, *, subject_id: str | None = None, identity: tuple[str, str] | None = None,
                visitor_id: str | None = None, categories: list[str] | None = None, region: str | None = None,
-               at: datetime | None = None) -> Decision:
-        """One decision; served from the cache when it is still known to be right."""
-        return self.decide_many([_question(purpose, subject_id, identity, visitor_id, categories, region, at)])[0]
+               at: datetime | None = None, channel: str | None = None) -> Decision:
+        """One decision; served from the cache when it is still known to be right. With `channel` (email, sms,
+        push), marketing the person switched off on that channel is denied (reason CHANNEL_OPTED_OUT)."""
+        return self.decide_many([_question(purpose, subject_id, identity, visitor_id, categories, region, at,
+                                           channel)])[0]
 
     def decide_many(self, questions: list[dict]) -> list[Decision]:
         """Many decisions (dicts with purpose and subject_id | identity | visitor_id, optional categories, region,
-        at), answered in order; uncached ones are asked in batches of 1,000."""
+        at, channel), answered in order; uncached ones are asked in batches of 1,000."""
         questions = [_question(q["purpose"], q.get("subject_id"), _identity(q.get("identity")), q.get("visitor_id"),
-                               q.get("categories"), q.get("region"), q.get("at")) for q in questions]
+                               q.get("categories"), q.get("region"), q.get("at"), q.get("channel"))
+                     for q in questions]
         self._maybe_sync()
         keys = [_key(q) for q in questions]
         now = time.monotonic()
@@ -132,20 +140,26 @@ class PrivetClient:
                 feed = self._call("GET", "/decisions/changes", params={"after": 0, "limit": 1})
                 with self._lock:
                     self._last_seq, self._policy, self._synced_at = feed["head"], feed["policy"], time.monotonic()
+                    self._subjects_seq = feed.get("subjects_seq")
                 return 0
-            feed = self._call("GET", "/decisions/changes", params={"after": after, "limit": 1000})
+            params = {"after": after, "limit": 1000}
+            if self._subjects_seq is not None:
+                params["after_subjects"] = self._subjects_seq
+            feed = self._call("GET", "/decisions/changes", params=params)
             with self._lock:
                 if feed["policy"] != self._policy:
                     self._clear()
                     self._policy = feed["policy"]
-                holders = {c["holder"] for c in feed["changes"]}
+                holders = {c["holder"] for c in feed["changes"]} | set(feed.get("subjects") or ())
+                if feed.get("subjects_seq") is not None:
+                    self._subjects_seq = feed["subjects_seq"]
                 if holders:
                     self._drops += 1
                     for holder in holders:
                         for key in self._by_holder.pop(holder, ()):
                             self._cache.pop(key, None)
                 self._last_seq, self._synced_at = max(feed["last_seq"], after), time.monotonic()
-            seen += len(feed["changes"])
+            seen += len(feed["changes"]) + len(feed.get("subjects") or ())
             if not feed["more"]:
                 return seen
 
