@@ -83,8 +83,9 @@ def test_a_failure_stops_at_a_batch_boundary_and_resumes(mapped: Session, sessio
 
     monkeypatch.setattr(sweep, "batches", failing)
     failed = service.run(session_factory, conf, keyring, actor="test", now=NOW, batch=5)
-    # tables go in order (customers: 1 batch of 5, devices: 5 + 1): the third batch was the devices' last one
-    assert failed.status == "failed" and "app_db.devices: stopped after 6 rows" in failed.error
+    # referring tables before the tables they refer to (devices: 5 + 1, then invoices): the third batch was the
+    # invoices' first
+    assert failed.status == "failed" and "app_db.invoices: stopped after 5 rows" in failed.error
     assert "OperationalError" in failed.error and "app_db.login_events" not in failed.progress
     assert "resume" in failed.error
     monkeypatch.setattr(sweep, "batches", real)
@@ -97,6 +98,7 @@ def test_a_failure_stops_at_a_batch_boundary_and_resumes(mapped: Session, sessio
     assert company.count(LOGINS) == 20 and company.count(CUSTOMERS, CUSTOMERS.c.email.like("anonymised:%")) == 5
     assert resumed.progress["app_db.customers"]["updated"] == 5 and company.count(DEVICES) == 4
     assert resumed.progress["app_db.devices"]["deleted"] == 6  # counted once, not again after the resume
+    assert resumed.progress["app_db.invoices"]["deleted"] == 20
 
 
 def test_unknown_trigger_column_is_refused(mapped: Session, conf, keyring, company: Company) -> None:  # noqa: ANN001

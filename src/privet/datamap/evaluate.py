@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from privet.datamap.evaluate_requests import request_findings
+from privet.datamap.evaluate_retention import retention_findings
 from privet.datamap.findings import Finding
 from privet.datamap.schemas import Manifest, ProcessingActivity
 
@@ -65,6 +66,7 @@ def evaluate(manifest: Manifest, taxonomy: Any) -> list[Finding]:
     for act in manifest.processing_activities:
         findings += _activity_findings(manifest, taxonomy, act, datasets, users)
     findings += request_findings(manifest, taxonomy)
+    findings += retention_findings(manifest)
     stored = {d.datastore for d in manifest.datasets}
     for store in manifest.datastores:
         if store.key not in stored:

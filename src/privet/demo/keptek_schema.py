@@ -62,7 +62,7 @@ def crm() -> MetaData:
           Column("id_document_type", String(20), nullable=False), Column("id_document_no", String(40), nullable=False),
           Column("level", String(20), nullable=False), Column("status", String(20), nullable=False),
           Column("contract_no", String(32)), Column("applied_at", DateTime, nullable=False),
-          Column("certified_at", DateTime))
+          Column("certified_at", DateTime), Column("ended_at", DateTime))
     Table("events", md, _pk(), Column("title", String(200), nullable=False), Column("kind", String(20)),
           Column("city", String(60)), Column("starts_at", DateTime, nullable=False))
     Table("event_registrations", md, _pk(), _fk("event_id", "events.id"), _fk("customer_id", "customers.id"),

@@ -99,7 +99,8 @@ def partners_cn() -> MetaData:
     md = MetaData()
     Table("dealers", md, _pk(), Column("company_name", String(200), nullable=False),
           Column("tax_id", String(32), unique=True), Column("country", String(2), nullable=False),
-          Column("source", String(20), nullable=False), Column("signed_at", DateTime))
+          Column("source", String(20), nullable=False), Column("signed_at", DateTime),
+          Column("ended_at", DateTime))
     Table("dealer_contacts", md, _pk(), _fk("dealer_id", "dealers.id"), Column("name", String(100), nullable=False),
           Column("email", String(200), index=True), Column("phone", String(40), index=True),
           Column("position", String(100)))

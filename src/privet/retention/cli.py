@@ -33,16 +33,21 @@ def plan(as_json: bool = typer.Option(False, "--json", help="Print JSON instead 
         typer.echo(json.dumps(entries, indent=2))
         return
     if not entries:
-        typer.echo("No retention rules in the data map (add `retention:` to a dataset's table).")
+        typer.echo("No retention rules in the data map (add `retention:` to a processing activity whose tables "
+                   "declare `timestamps:`, or to a dataset's table).")
         return
     typer.echo(f"{'DATASTORE.TABLE':<36} {'ACTION':<10} {'CUT-OFF':<11} {'EXPIRED':>8} {'SWEEP':>8} "
                f"{'KEPT:REF':>8} {'KEPT:HOLD':>9}  RULE")
     for e in entries:
-        rule = f"{e['trigger']} ({e['column'] or '?'}) + {e['duration']}"
+        rule = e.get("clock") or f"{e['trigger']} ({e['column'] or '?'}) + {e['duration']}"
+        if e.get("activities"):
+            rule += f" [activities: {', '.join(e['activities'])}]"
         if e["fields"]:
             rule += f" on {', '.join(e['fields'])}"
         if e["overridden"]:
             rule += f", kept {e['legal_minimum']} by law ({e['legal_reference']})"
+        elif e.get("legal_minimum"):
+            rule += f", legal minimum {e['legal_minimum']} ({e['legal_reference']})"
         if e.get("problem"):
             rule += f"  NOT ENFORCED: {e['problem']}"
         typer.echo(f"{e['rule']:<36} {e['action']:<10} {e['cutoff'][:10]:<11} "

@@ -20,7 +20,7 @@ from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict, InvalidInput, NotFound
 from privet.retention import sweep
 from privet.retention.models import RetentionRun
-from privet.retention.rules import SQL_KINDS, Rule, load_rules, references
+from privet.retention.rules import SQL_KINDS, Rule, in_sweep_order, load_rules
 from privet.settings import Settings
 
 DEFAULT_BATCH = 5_000
@@ -61,8 +61,7 @@ def plan(session: Session, settings: Settings, keyring: Keyring, *, now: datetim
     now = now or utcnow()
     held = held_identities(session, keyring)
     out = []
-    rules = load_rules(session)
-    mapped = references(session, settings, rules)
+    rules, mapped = in_sweep_order(session, settings, load_rules(session))
     for rule in rules:
         entry = _describe(rule, now)
         if rule.problem:  # nothing to count: the rule cannot be enforced on this table as mapped
@@ -86,7 +85,8 @@ def _describe(rule: Rule, now: datetime) -> dict:
             "column": rule.column, "fields": list(rule.fields) if rule.action != "delete" else [],
             "duration": str(rule.duration), "action": rule.action, "cutoff": rule.cutoff(now).isoformat(),
             "legal_minimum": str(rule.legal_minimum) if rule.legal_minimum else None,
-            "legal_reference": rule.legal_reference, "overridden": rule.overridden}
+            "legal_reference": rule.legal_reference, "overridden": rule.overridden, "clock": rule.describe(),
+            "activities": list(rule.activities)}
 
 
 def unfinished(session: Session) -> RetentionRun | None:
@@ -136,8 +136,7 @@ def run(factory: sessionmaker[Session], settings: Settings, keyring: Keyring, *,
                   object_id=run_row.id, details={})
         session.commit()
         run_id, moment = run_row.id, run_row.now
-        rules = load_rules(session)
-        mapped = references(session, settings, rules)
+        rules, mapped = in_sweep_order(session, settings, load_rules(session))
         held = held_identities(session, keyring)
     for rule in rules:
         state = _state(factory, run_id, rule, moment)

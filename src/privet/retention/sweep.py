@@ -12,8 +12,9 @@ counted.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import (Column, Connection, Integer, MetaData, Numeric, String, Table, Text, and_, cast, delete,
@@ -23,7 +24,7 @@ from sqlalchemy.exc import NoSuchTableError
 from privet.connectors.base import Edge
 from privet.connectors.sql.schema import partitions, reflect_table
 from privet.kit.errors import InvalidInput
-from privet.retention.rules import Rule
+from privet.retention.rules import Clock, Rule
 
 ANONYMISED = "anonymised"
 
@@ -38,6 +39,7 @@ class Shape:
     table: Table
     key: tuple[Column, ...]
     children: list[tuple[Table, tuple[Column, ...], tuple[str, ...]]]  # (child, its columns, our columns)
+    parents: dict[str, Table] = field(default_factory=dict)  # tables a trigger's moment is read from (`via`)
 
 
 def reflect(conn: Connection, rule: Rule, mapped: Iterable[Edge] = ()) -> Shape:
@@ -48,13 +50,28 @@ def reflect(conn: Connection, rule: Rule, mapped: Iterable[Edge] = ()) -> Shape:
     table, a named column or a referring table or column is missing."""
     meta = MetaData()
     table = _table(conn, meta, rule.table, rule)
-    missing = [name for name in (rule.column, *rule.fields, *rule.primary_key) if name not in table.c]
+    own = [c.via[0] if c.via else c.column for c in rule.clocks]
+    missing = [name for name in (*own, *rule.fields, *rule.primary_key) if name not in table.c]
     if missing:
         raise InvalidInput(f"Table {rule.key} has no column {', '.join(missing)} (retention trigger or fields)",
                            "name an existing timestamp column in `retention.column` and existing `fields`")
     pk = tuple(table.c[name] for name in rule.primary_key) or tuple(table.primary_key.columns)
     if not pk:
         raise InvalidInput(f"Table {rule.key} has no primary key", "declare `primary_key` in the data map")
+    if rule.via and len(pk) != 1:
+        raise InvalidInput(f"Table {rule.key} reads its trigger through a reference and has a composite key",
+                           "batches of such a rule follow a one-column key: declare the trigger's column on the table")
+    parents = {}
+    for clock in rule.clocks:
+        if clock.via is None:
+            continue
+        _, name, key = clock.via
+        parent = table.alias() if name == rule.table else parents.get(name) or _table(conn, meta, name, rule)
+        gone = [f"{name}.{c}" for c in (key, clock.column) if c not in parent.c]
+        if gone:
+            raise InvalidInput(f"Retention of {rule.key}: the trigger's moment names a column the database lacks: "
+                               f"{', '.join(gone)}", "fix the table's `timestamps:` in the data map or the database")
+        parents[name] = parent
     references = _declared(conn, rule.table) | {(e.child, tuple(e.child_columns), tuple(e.parent_columns))
                                                 for e in mapped if e.parent == rule.table}
     children = []
@@ -75,7 +92,7 @@ def reflect(conn: Connection, rule: Rule, mapped: Iterable[Edge] = ()) -> Shape:
                                f"{rule.table}({', '.join(ours)}) names a column the database lacks: "
                                f"{', '.join(gone)}", "fix the data map's `references:` or the database")
         children.append((child, tuple(child.c[c] for c in cols), ours))
-    return Shape(table, pk, children)
+    return Shape(table, pk, children, parents)
 
 
 def _table(conn: Connection, meta: MetaData, name: str, rule: Rule) -> Table:
@@ -108,15 +125,30 @@ def _declared(conn: Connection, table: str) -> set[Reference]:
 def expired(shape: Shape, rule: Rule, now: datetime, held: dict[str, list[str]]):  # noqa: ANN201 - a clause
     """Rows past retention, not held (rows still referenced are filtered separately)."""
     table = shape.table
-    cutoff = rule.cutoff(now).replace(tzinfo=None) if _naive(table.c[rule.column]) else rule.cutoff(now)
-    clause = and_(table.c[rule.column].is_not(None), table.c[rule.column] < cutoff)
-    for field, kind in rule.identities:
+    clause = and_(*(_past(shape, rule, clock, now) for clock in rule.clocks))
+    for name, kind in rule.identities:
         values = held.get(kind)
         if values:
-            clause = and_(clause, or_(table.c[field].is_(None), table.c[field].not_in(values)))
+            clause = and_(clause, or_(table.c[name].is_(None), table.c[name].not_in(values)))
     if rule.action != "delete":  # rows already anonymised or nulled are done
         clause = and_(clause, or_(*[_not_done(table.c[name], rule.action) for name in rule.fields]))
     return clause
+
+
+def _past(shape: Shape, rule: Rule, clock: Clock, now: datetime):  # noqa: ANN202 - a clause
+    """The clock's moment is known and before its cut-off: a column of the row, or (`via`) of the row it names."""
+    if clock.via is None:
+        column = shape.table.c[clock.column]
+    else:
+        ref, parent_name, key = clock.via
+        parent = shape.parents[parent_name]
+        column = parent.c[clock.column]
+    cutoff = rule.cutoff(now, clock)
+    cutoff = cutoff.replace(tzinfo=None) if _naive(column) else cutoff
+    moment = and_(column.is_not(None), column < cutoff)
+    if clock.via is None:
+        return moment
+    return exists().where(_equal(shape.table.c[ref], parent.c[key]), moment)
 
 
 def _naive(column: Column) -> bool:
@@ -126,6 +158,9 @@ def _naive(column: Column) -> bool:
 def _not_done(column: Column, action: str):  # noqa: ANN202
     if action == "null" or not isinstance(column.type, (String, Text)):
         return column.is_not(None)
+    length = getattr(column.type, "length", None)
+    if length and length <= len(ANONYMISED) + 1:  # a short column holds the start of the token: that is done too
+        return and_(column.is_not(None), column != f"{ANONYMISED}:"[:length])
     return and_(column.is_not(None), not_(column.like(f"{ANONYMISED}:%")))
 
 
@@ -187,9 +222,9 @@ def batches(engine_connect: Callable[[], Connection], shape: Shape, rule: Rule, 
     """Sweep batch by batch in the order of the trigger column; yields (rows changed, checkpoint) after each
     committed batch. A batch is every sweepable row up to the trigger moment of the `size`-th one, so it is a
     range scan on the trigger column's index, like a plain `DELETE ... WHERE column < cutoff` over a slice."""
-    column = shape.table.c[rule.column]
+    column = shape.key[0] if rule.via else shape.table.c[rule.column]  # a trigger read elsewhere: key order
     condition = sweepable(shape, rule, now, held)
-    low = _moment(after)
+    low = _checkpoint(after, rule)
     while True:
         with engine_connect() as conn, conn.begin():
             window = condition if low is None else and_(condition, column > low)
@@ -206,13 +241,20 @@ def batches(engine_connect: Callable[[], Connection], shape: Shape, rule: Rule, 
                 changed = conn.execute(update(shape.table).where(chosen)
                                        .values(_new_values(shape.table, rule))).rowcount
         low = high
-        yield changed, high.isoformat()
+        yield changed, json.dumps(high) if rule.via else high.isoformat()
         if last:
             return
 
 
-def _moment(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
+def _checkpoint(text: str | None, rule: Rule):  # noqa: ANN202 - a key value or a moment
+    """Where a resumed run starts: the key (rules whose trigger is read through a reference) or the moment."""
+    if not text:
+        return None
+    if rule.via:
+        return json.loads(text)
+    moment = datetime.fromisoformat(text)
+    return moment.date() if len(text) == 10 else moment  # a DATE trigger column checkpoints a day
+
 
 
 def _new_values(table: Table, rule: Rule) -> dict:
