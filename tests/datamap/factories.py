@@ -46,20 +46,25 @@ datasets:
       - name: organisations
         primary_key: [id]
         erasure: {action: retain, reason: signed contracts, duration: P5Y}
+        timestamps: {account_closure: ended_at, accounting_period_end: ended_at}
         fields:
           - {name: id}
           - {name: name, category: user.organisation.name}
+          - {name: ended_at}
       - name: customers
         primary_key: [id]
         erasure: {action: delete_row}
+        timestamps: {account_closure: closed_at, accounting_period_end: closed_at}
         fields:
           - {name: id, category: user.account.user_id, identity: user_id, indexed: true}
           - {name: organisation_id, references: organisations.id, relation: owns}
           - {name: name, category: user.name}
           - {name: email, category: user.contact.email, identity: email, indexed: true}
           - {name: phone, category: user.contact.phone, identity: phone, indexed: true}
+          - {name: closed_at}
       - name: addresses
         primary_key: [id]
+        timestamps: {account_closure: customer_id.closed_at, accounting_period_end: customer_id.closed_at}
         fields:
           - {name: id}
           - {name: customer_id, references: customers.id}
@@ -70,10 +75,12 @@ datasets:
       - name: subscribers
         primary_key: [id]
         erasure: {action: delete_row}
+        timestamps: {consent_withdrawal: unsubscribed_at}
         fields:
           - {name: id}
           - {name: customer_id, references: crm.customers.id}
           - {name: email, category: user.contact.email, identity: email, indexed: true}
+          - {name: unsubscribed_at}
 """
 
 ACTIVITIES = """\

@@ -37,7 +37,7 @@ def test_first_apply_creates_rows_version_and_audit_events(db: Session) -> None:
     result = service.apply(db, crm_manifest(), actor=ACTOR)
     assert result.changed and result.version == 1
     assert result.diff.counts() == {"created": 1 + 1 + 2 + 2 + 3, "updated": 0, "deleted": 0}
-    assert _count(db, DatamapTable) == 4 and _count(db, DatamapField) == 13
+    assert _count(db, DatamapTable) == 4 and _count(db, DatamapField) == 16
     email = db.scalars(select(DatamapField).where(DatamapField.dataset_key == "mailing",
                                                   DatamapField.name == "email")).one()
     assert (email.table_name, email.category, email.identity, email.indexed) == \
@@ -84,7 +84,7 @@ def test_what_disappears_from_the_manifest_disappears_from_the_store(db: Session
     assert result.version == 2
     assert result.diff.sections["datasets"].deleted == ["mailing"]
     assert db.scalars(select(DatamapDataset.key)).all() == ["crm"]
-    assert _count(db, DatamapField) == 10 and _count(db, DatamapTable) == 3
+    assert _count(db, DatamapField) == 12 and _count(db, DatamapTable) == 3
     assert db.scalars(select(DatamapActivity.key).order_by(DatamapActivity.key)).all() == \
         ["accounting", "customer_service"]
     deleted = {(e.object_type, e.object_id) for e in _events(db) if e.action.endswith(".deleted")}
@@ -106,7 +106,7 @@ def test_update_changes_rows_in_place(db: Session) -> None:
     assert phone.category == "user.contact"
     assert db.scalars(select(DatamapField.name).where(DatamapField.table_name == "customers")
                       .order_by(DatamapField.position)).all() == ["id", "organisation_id", "name", "email",
-                                                                 "phone", "wechat"]
+                                                                 "phone", "closed_at", "wechat"]
     assert _count(db, DatamapTable) == 3
     assert service.canonical(service.current(db)) == service.canonical(crm_manifest(**doc))
 

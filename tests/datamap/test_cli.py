@@ -49,7 +49,7 @@ def _write(tmp_path: Path, text: str, name: str = "map.yaml") -> Path:
 def test_validate_ok_prints_a_summary(tmp_path: Path) -> None:
     result = PrivetCli()("datamap", "validate", str(write_folder(tmp_path)))
     assert result.exit_code == 0, result.output
-    assert "OK: 1 systems, 2 datastores, 2 datasets (13 fields), 3 processing activities" in result.stdout
+    assert "OK: 1 systems, 2 datastores, 2 datasets (16 fields), 3 processing activities" in result.stdout
 
 
 def test_validate_prints_every_problem_and_exits_2(tmp_path: Path) -> None:

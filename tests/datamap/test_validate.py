@@ -62,7 +62,7 @@ CASES = [
      "optional_categories: [user.name, user.account.user_id]", "optional_categories: [user.name",
      "both required and optional", "one of the two"),
     ("      - name: addresses\n", "      - name: customers\n", "      - name: customers\n        primary_key: [id]\n"
-     "        fields:\n          - {name: id}\n          - {name: customer_id", "duplicate table `customers`",
+     "        timestamps: {account_closure: customer_id.closed_at", "duplicate table `customers`",
      "once"),
     ("          - {name: phone,", "          - {name: email,", "name: email, category: user.contact.phone",
      "duplicate field `email`", "once"),
