@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -35,11 +36,16 @@ def test_processors_and_alerts(store) -> None:  # noqa: ANN001
     alerts = store("registers", "alerts", "--days", "30")
     assert alerts.exit_code == 1 and "email_service_provider" in alerts.output and "unregistered" in alerts.output
     assert "out_of_scope" in alerts.output
-    for key in ("customer_support_vendor", "email_service_provider", "sms_gateway"):
+    for key in ("customer_support_vendor", "email_service_provider", "sms_gateway", "cloud_host", "payment_provider",
+                "courier"):
         assert store("registers", "processor-add", key, "--name", key, "--agreement", "DPA-2", "--signed",
                      "2025-01-01", "--expires", "2099-01-01", "--replace").exit_code == 0
+    left = store("registers", "alerts", "--json")
+    assert left.exit_code == 1 and {a["entry"] for a in json.loads(left.output)} == {"recipient"}
+    applied = store("registers", "apply", str(KEPTEK.parent / "registers.yaml"))
+    assert applied.exit_code == 0 and "+ recipients.courts" in applied.output, applied.output
     clean = store("registers", "alerts")
-    assert clean.exit_code == 0 and "no processor alerts" in clean.output
+    assert clean.exit_code == 0 and "no processor or recipient alerts" in clean.output, clean.output
 
 
 def test_share_disclose_and_transfer(store, faker_multi: Faker, tmp_path: Path) -> None:  # noqa: ANN001

@@ -54,17 +54,19 @@ def test_bad_input_changes_nothing(db: Session, changes: dict, where: str) -> No
 
 
 def test_alerts_missing_expiring_expired(db: Session) -> None:
-    # The Keptek map names sms_gateway, customer_support_vendor and email_service_provider.
+    # The Keptek map names sms_gateway, customer_support_vendor, email_service_provider, cloud_host,
+    # payment_provider and courier.
     _add(db, "sms_gateway", expires_on=TODAY + timedelta(days=10), purposes=[], categories=[])
     _add(db, "customer_support_vendor", expires_on=TODAY - timedelta(days=1), purposes=[], categories=[])
-    _add(db, "cloud_host", agreement_ref=None, signed_on=None, expires_on=None)
+    _add(db, "cloud_host", agreement_ref=None, signed_on=None, expires_on=None, purposes=[], categories=[])
     found = processors.alerts(db, days=30, today=TODAY)
     kinds = {(a.kind, a.processor) for a in found}
-    assert kinds == {("unregistered", "email_service_provider"), ("expired", "customer_support_vendor"),
+    assert kinds == {("unregistered", "email_service_provider"), ("unregistered", "payment_provider"),
+                     ("unregistered", "courier"), ("expired", "customer_support_vendor"),
                      ("no_agreement", "cloud_host"), ("expiring", "sms_gateway")}
     expiring = next(a for a in found if a.kind == "expiring")
     assert expiring.days_left == 10 and "account_registration" in expiring.activities
-    unregistered = next(a for a in found if a.kind == "unregistered")
+    unregistered = next(a for a in found if a.kind == "unregistered" and a.key == "email_service_provider")
     assert "marketing_messages" in unregistered.activities
     # a shorter window: the agreement 10 days out is no longer "expiring"
     shorter = processors.alerts(db, days=5, today=TODAY)

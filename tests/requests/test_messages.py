@@ -35,6 +35,15 @@ SAMPLES: dict[str, dict] = {
                       "expires_on": date(2026, 10, 15), "downloads": 5},
     "overdue_reminder": {"reference": "R-7K3M9Q2P", "request_type": "erasure", "status": "running",
                          "due": date(2026, 10, 27), "today": date(2026, 10, 29)},
+    "fee_due": {"reference": "R-7K3M9Q2P", "request_type": "access", "amount": "20.00", "currency": "CNY",
+                "profile": "pipl", "free": 2, "window_days": 365, "contact": CONTACT, "organisation": "Keptek"},
+    "fee_settled": {"reference": "R-7K3M9Q2P", "request_type": "access", "outcome": "paid", "amount": "20.00",
+                    "currency": "CNY", "due": date(2026, 10, 27)},
+    "backups_reminder": {"erasures": [
+        {"reference": "R-7K3M9Q2P", "type": "erasure", "completed": date(2026, 10, 1), "clear_by": date(2026, 11, 5),
+         "datastores": ["crm", "shop"]},
+        {"reference": "R-2BCDEFGH", "type": "closure", "completed": date(2026, 10, 2), "clear_by": date(2026, 11, 6),
+         "datastores": []}]},
 }
 
 

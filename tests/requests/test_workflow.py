@@ -89,8 +89,9 @@ def test_repeats_are_detected_and_past_the_free_number_wait_for_an_officer(store
     assert third.status == "running" and third.approved_by == "user:officer"
 
 
-def test_a_configured_fee_is_recorded_and_the_request_runs(store: Session, keyring: Keyring, conf: Settings, file,
-                                                           shop_db) -> None:  # noqa: ANN001
+def test_a_configured_fee_is_recorded_and_the_request_waits(store: Session, keyring: Keyring, conf: Settings, file,
+                                                            shop_db) -> None:  # noqa: ANN001
+    """P18: past the free number the request waits for the fee (paying and waiving: tests/requests/test_fees.py)."""
     from privet.requests.verify import record_identity_check
 
     paid = conf.model_copy(update={"requests_fee": "20 CNY", "requests_free_per_window": 1})
@@ -100,7 +101,8 @@ def test_a_configured_fee_is_recorded_and_the_request_runs(store: Session, keyri
     for request in (first, second):
         record_identity_check(store, keyring, paid, request, method="id_document", note=None, actor="user:o")
     assert first.fee is None
-    assert second.fee["amount"] == "20.00" and second.fee["currency"] == "CNY" and second.status == "running"
+    assert second.fee["amount"] == "20.00" and second.fee["currency"] == "CNY" and second.status == "fee_due"
+    assert first.status == "running" and not second.steps
 
 
 def test_an_old_request_outside_the_window_is_no_repeat(store: Session, file, verified, shop_db) -> None:  # noqa: ANN001

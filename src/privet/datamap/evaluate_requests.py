@@ -87,7 +87,7 @@ def _unreachable(obj: str, store: StoreMap, table: str, reached: dict[str, Relat
     if into:
         named = ", ".join(f"`{r.table}.{r.field.name}` ({r.relation.value})" for r in into[:3])
         message += f", and the references to it from tables the person is found in do not take its rows: {named}"
-        ref = next((r for r in into if r.relation != Relation.points_to), None)
+        ref = next((r for r in into if r.relation not in (Relation.points_to, Relation.related_account)), None)
         if ref is None:
             ref = into[0]
             hint = (f"only points_to leads to it, so its rows are other people's or shared: declare the identity "

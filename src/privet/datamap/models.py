@@ -35,6 +35,7 @@ class DatamapOrganisation(IdMixin, TimestampMixin, Base):
     child_age: Mapped[int] = mapped_column(Integer)
     adults_only: Mapped[bool]
     responsible: Mapped[dict]
+    contacts: Mapped[list | None] = mapped_column(default=list)  # responsible contact per region (P41)
     languages: Mapped[list]
     retention: Mapped[list | None] = mapped_column(default=list)  # category rules (schemas.CategoryRetention)
 
@@ -65,7 +66,7 @@ class DatamapDataset(IdMixin, TimestampMixin, Base):
     key: Mapped[str] = mapped_column(String(80), unique=True)
     datastore_key: Mapped[str] = mapped_column(String(80), index=True)
     description: Mapped[str | None] = mapped_column(Text)
-    sources: Mapped[list]
+    sources: Mapped[list]  # keys, or objects with categories, third party and legal basis (schemas.Source)
     tables: Mapped[list[DatamapTable]] = relationship(
         back_populates="dataset", cascade="all, delete-orphan", order_by="DatamapTable.position")
 

@@ -64,6 +64,9 @@ class Relation(str, Enum):
     belongs_to = "belongs_to"  # this row belongs to the person of the referenced row (orders.customer_id)
     owns = "owns"  # the referenced row is this row's person's own (customers.address_id → their address)
     points_to = "points_to"  # the referenced row is someone else's or shared (rentals.staff_id → the staff member)
+    # points_to another person's *account* related to this row's person (a family member, a device's owner): to
+    # requests it is points_to; when either account is closed as a minor's (adults-only, P42) the other is closed too
+    related_account = "related_account"
 
 
 DEFAULT_MATCH = {"email": Match.casefold, "phone": Match.phone}
@@ -81,6 +84,12 @@ class Contact(Strict):
     email: str | None = None
     phone: str | None = None
     address: str | None = None
+
+
+class RegionalContact(Contact):
+    """The responsible contact for people of one region (P41): a subject of that region is told to contact it."""
+
+    region: Region = Field(description="The region it answers for: CN, EU, US, US-CA, SG …")
 
 
 class RetentionAction(str, Enum):
@@ -126,6 +135,8 @@ class Organisation(Strict):
     child_age: int = Field(14, ge=1, le=21, description="Below this age a person is a child (PIPL: 14).")
     adults_only: bool = Field(False, description="Refuse service to minors (under 18) and delete their data.")
     responsible: Contact
+    contacts: list[RegionalContact] = Field(default_factory=list, description="The responsible contact per region "
+                                            "(P41); a region without one is answered by `responsible`.")
     languages: list[str] = Field(default_factory=lambda: ["en", "zh_CN"])
     retention: list[CategoryRetention] = Field(default_factory=list, description="Retention per data category "
                                                "(and purpose), applied to every table holding the category.")
@@ -185,8 +196,10 @@ class Field_(Strict):
                                    description="`table.field` or `dataset.table.field` this field points at.")
     relation: Relation | None = Field(None, description="With `references`: belongs_to (default; this row is the "
                                       "referenced row's person's), owns (the referenced row is this row's person's "
-                                      "own, e.g. their address) or points_to (someone else's or a shared row: "
-                                      "named in an access package, never disclosed or erased).")
+                                      "own, e.g. their address), points_to (someone else's or a shared row: "
+                                      "named in an access package, never disclosed or erased) or related_account "
+                                      "(points_to the account of a related person, a family member or a device's "
+                                      "owner, closed with this person's when either is a minor's: P42).")
     inferred: bool | None = Field(None, description="With `references`: guessed by scaffold from names and types "
                                   "(the database declares no foreign key); review it, then remove this line.")
     match: Match | None = Field(None, description="With `identity`: exact, casefold (default for email), phone "
@@ -256,7 +269,9 @@ class Table(Strict):
     retention: TableRetention | list[TableRetention] | None = Field(
         None, description="How long rows (or some fields: several rules) are kept (retention sweeps).")
     timestamps: dict[Key, str] = Field(default_factory=dict, description="Trigger → timestamp column, for the "
-                                       "organisation's category rules, e.g. {collection: created_at}.")
+                                       "processing activities' and the organisation's retention, e.g. {collection: "
+                                       "created_at}; `<reference field>.<column>` reads it from the referenced row "
+                                       "(e.g. {account_closure: account_id.closed_at}).")
     fields: list[Field_]
 
     @model_validator(mode="after")
@@ -270,11 +285,36 @@ class Table(Strict):
         return self
 
 
+class Source(Strict):
+    """Where some of a dataset's data comes from (P3, P40), per category, with the legal basis for obtaining it."""
+
+    key: Key = Field(description="How it is obtained: registration, activation, commercial_operation, support, "
+                                 "third_party, device_import …")
+    categories: list[DottedKey] = Field(default_factory=list, description="Data categories obtained this way (their "
+                                        "sub-categories included); none: every category of the dataset.")
+    third_party: str | None = Field(None, max_length=200, description="The third party it is received from (an "
+                                    "organisation, never a private person).")
+    legal_basis: Key | None = Field(None, description="The legal basis for obtaining it (a taxonomy legal basis); "
+                                    "required when a third party is named.")
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _third_party_lawful(self) -> Source:
+        if self.key == "third_party" and not self.third_party:
+            raise ValueError("a `third_party` source names the third party (`third_party: ...`)")
+        if self.third_party and not self.legal_basis:
+            raise ValueError("data received from a third party needs `legal_basis:`, the basis on which it may be "
+                             "obtained (P40)")
+        return self
+
+
 class Dataset(Strict):
     key: Key
     datastore: Key
     description: str | None = None
-    sources: list[Key] = Field(default_factory=list, description="Provenance: registration, activation, support…")
+    sources: list[Key | Source] = Field(default_factory=list, description="Where the data comes from (P3, P40): a "
+                                        "key (registration, activation, support…) or a source with its categories, "
+                                        "the third party named and the legal basis for obtaining it.")
     tables: list[Table]
 
 

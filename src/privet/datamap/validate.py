@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Iterable
 from typing import Any
 
+from privet.datamap import contacts, sources
 from privet.datamap.manifest import LIST_SECTIONS, LoadedManifest
 from privet.kit.errors import InvalidInput, PrivetError, Problem
 
@@ -68,6 +69,7 @@ def check(loaded: LoadedManifest, taxonomy: Any = None) -> list[Problem]:
                                      "declare it under `systems:`"))
     problems += _check_datasets(loaded, taxonomy)
     problems += _check_activities(loaded, taxonomy)
+    problems += sources.check(loaded, taxonomy) + contacts.check(loaded)
     return problems
 
 

@@ -52,23 +52,39 @@ def load_demo(settings: Settings, engine: Engine, company_key: str, *, datastore
     with store_session(settings, engine=engine) as session:
         result = validate_and_apply(session, path, actor="demo")
         publish_notices(session, settings, company_key)
+        registers = apply_registers(session, settings, company_key)
         record(session, actor="demo", action="demo.loaded", object_type="demo", object_id=company_key,
                details={"datastores": sorted(urls), "created": generated.created, "customers": customers,
-                        "rows": sum(generated.counts.values()), "datamap_version": result.version})
+                        "rows": sum(generated.counts.values()), "datamap_version": result.version,
+                        "register_changes": len(registers)})
         # written last, inside the unit of work: if this fails, the data map change is rolled back too
         write_secrets(settings, {comp.secret(key): url for key, url in urls.items()})
-    return _summary(company_key, generated, result, None if datastore_url else urls)
+    summary = _summary(company_key, generated, result, None if datastore_url else urls)
+    return summary + (f"\nRegisters applied: {len(registers)} change(s)." if registers else "\nRegisters unchanged.")
+
+
+def apply_registers(session, settings: Settings, company_key: str) -> list[str]:  # noqa: ANN001
+    """Apply the company's registers file (`examples/<company>/registers.yaml`: its policy's sharing grounds,
+    processors and recipients with their agreements), removing entries another demo left (P9, P38, P39)."""
+    from privet.registers.config import apply_file
+
+    path = Path(settings.examples_dir) / company_key / "registers.yaml"
+    if not path.is_file():
+        return []
+    return apply_file(session, path, actor="demo", prune=True).lines()
 
 
 def publish_notices(session, settings: Settings, company_key: str) -> list[str]:  # noqa: ANN001
-    """Publish the versions of the company's notices (`examples/<company>/policy/notices.yaml`) not yet published."""
+    """Publish the versions of the company's notices (`examples/<company>/notices/notices.yaml`, or `policy/`) not
+    yet published."""
     from datetime import date
 
     from privet.kit import yamlio
     from privet.notices import service as notices
 
-    folder = Path(settings.examples_dir) / company_key / "policy"
-    if not (folder / "notices.yaml").is_file():
+    base = Path(settings.examples_dir) / company_key
+    folder = next((base / name for name in ("notices", "policy") if (base / name / "notices.yaml").is_file()), None)
+    if folder is None:
         return []
     published = []
     for notice in yamlio.load_file(folder / "notices.yaml")["notices"]:

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from privet.auth.deps import Caller, require
 from privet.kit.errors import InvalidInput
 from privet.kit.web import DB
-from privet.registers import corporate, disclosures, grounds, processors, sharing
+from privet.registers import alerts as register_alerts
+from privet.registers import corporate, disclosures, policy, processors, sharing
 from privet.registers.schemas import (
     AlertOut,
     CorporateTransferIn,
@@ -17,11 +18,14 @@ from privet.registers.schemas import (
     DisclosureOut,
     DisclosureResultOut,
     GroundOut,
+    PolicyIn,
+    PolicyOut,
     ProcessorIn,
     ProcessorOut,
     PurposeChangeIn,
     RecipientIn,
     RecipientOut,
+    RecipientUpdateIn,
     ShareIn,
     ShareResultOut,
     SharingEventOut,
@@ -71,15 +75,36 @@ def update_processor(key: str, body: ProcessorIn, db: DB, caller: Caller) -> Pro
 def processor_alerts(db: DB, days: int = Query(processors.DEFAULT_ALERT_DAYS, ge=0, le=3650,
                                                description="Warn about agreements expiring within this many days."),
                      ) -> list[AlertOut]:
-    """Activities naming unregistered processors; missing, expired and soon expiring agreements; processors the
-    data map gives more purposes or categories than their entry entrusts."""
-    return [AlertOut(**a.as_dict()) for a in processors.alerts(db, days=days)]
+    """Processors and recipients named by the data map but unregistered; missing, expired and soon expiring
+    agreements (of processors, and of recipients other than authorities); processors the data map gives more
+    purposes or categories than their entry entrusts; recipients registered for grounds the policy lacks."""
+    return [AlertOut(**a.as_dict()) for a in register_alerts.all_alerts(db, days=days)]
 
 
 @router.get("/grounds", dependencies=Reader, response_model=list[GroundOut])
-def legal_grounds() -> list[GroundOut]:
-    """The legal grounds a share or disclosure may rest on without consent."""
-    return [GroundOut(code=c, en=en, zh_CN=zh) for c, (en, zh) in grounds.GROUNDS.items()]
+def legal_grounds(db: DB) -> list[GroundOut]:
+    """Every ground for sharing or disclosing without consent, of the law and of each policy, with its policy
+    reference, its text and whether the company's policy has it."""
+    return [GroundOut(**g) for g in policy.catalogue_view(db)]
+
+
+def _policy_out(db) -> PolicyOut:  # noqa: ANN001
+    row = policy.current(db)
+    return PolicyOut(name=row.name if row else None, grounds=policy.accepted(db), declared=row is not None,
+                     declared_by=row.declared_by if row else None, updated_at=row.updated_at if row else None)
+
+
+@router.get("/policy", dependencies=Reader, response_model=PolicyOut)
+def show_policy(db: DB) -> PolicyOut:
+    """The grounds the company's policy declares (the law's until it declares its own)."""
+    return _policy_out(db)
+
+
+@router.put("/policy", dependencies=Writer, response_model=PolicyOut)
+def declare_policy(body: PolicyIn, db: DB, caller: Caller) -> PolicyOut:
+    """Declare the grounds of the company's policy: shares and disclosures on any other ground are refused."""
+    policy.declare(db, name=body.name, codes=body.grounds, actor=caller.actor)
+    return _policy_out(db)
 
 
 @router.get("/recipients", dependencies=Reader, response_model=list[RecipientOut])
@@ -98,6 +123,17 @@ def add_recipient(body: RecipientIn, db: DB, caller: Caller) -> RecipientOut:
 def show_recipient(key: str, db: DB) -> RecipientOut:
     """One registered recipient with its purpose changes."""
     return RecipientOut.model_validate(sharing.get_recipient(db, key))
+
+
+@router.put("/recipients/{key}", dependencies=Writer, response_model=RecipientOut)
+def update_recipient(key: str, body: RecipientUpdateIn, db: DB, caller: Caller) -> RecipientOut:
+    """Replace a registered recipient's entry (e.g. a renewed agreement); a change of its purposes is recorded as
+    a purpose change needing re-consent. The body's key must match the path's."""
+    sharing.get_recipient(db, key)
+    if body.key != key:
+        raise InvalidInput("The body's key differs from the path's", "send the same key in both")
+    return RecipientOut.model_validate(sharing.add_recipient(db, actor=caller.actor, replace=True,
+                                                             **body.model_dump()))
 
 
 @router.post("/recipients/{key}/purposes", dependencies=Writer, response_model=RecipientOut)

@@ -20,7 +20,8 @@ SUBJECTS_FILE = typer.Option(None, "--file", exists=True, dir_okay=False,
                              help="A file with one subject per line: a subject id, or `identity_type,value`.")
 OUTPUT = typer.Option(None, "--output", "-o", dir_okay=False,
                       help="Write the ids of the subjects who may be included to this file, one per line.")
-GROUND = typer.Option(None, "--ground", help="Legal-ground code instead of consent (`privet registers grounds`).")
+GROUND = typer.Option(None, "--ground", help="A ground of the company's policy instead of consent "
+                                              "(`privet registers grounds`).")
 REFERENCE = typer.Option(None, "--reference", help="The law, court order or authority's letter the ground rests on.")
 AS_JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
@@ -118,35 +119,89 @@ def processor_add(
 def alerts(days: int = typer.Option(30, min=0, max=3650, help="Warn about agreements expiring within this many "
                                                              "days."),
            as_json: bool = AS_JSON) -> None:
-    """Processors needing attention: named by the data map but unregistered, no agreement, expired or expiring,
-    or given more by the data map than their entry entrusts. Exit 1 when there is any."""
+    """Processors and recipients needing attention: named by the data map but unregistered, no signed agreement,
+    expired or expiring (recipients other than authorities too), given more by the data map than a processor's
+    entry entrusts, or registered for grounds the company's policy lacks. Exit 1 when there is any."""
     from privet.db.store import store_session
-    from privet.registers import processors
+    from privet.registers import alerts as register_alerts
 
     with store_session() as session:
-        found = processors.alerts(session, days=days)
+        found = register_alerts.all_alerts(session, days=days)
     if as_json:
         typer.echo(json.dumps([a.as_dict() for a in found], indent=2, default=str))
     elif not found:
-        typer.echo("no processor alerts")
+        typer.echo("no processor or recipient alerts")
     else:
-        _table("processor alerts", ("kind", "processor", "message", "activities"),
-               [(a.kind, a.processor, a.message, ", ".join(a.activities)) for a in found])
+        _table("register alerts", ("kind", "entry", "key", "message", "activities"),
+               [(a.kind, a.entry, a.key, a.message, ", ".join(a.activities)) for a in found])
     if found:
         raise typer.Exit(1)
 
 
 @app.command("grounds")
-def list_grounds(lang: str = typer.Option("en", help="Language of the descriptions: en or zh_CN.")) -> None:
-    """The legal grounds a share or disclosure may rest on without consent."""
-    from privet.registers import grounds
+def list_grounds(lang: str = typer.Option("en", help="Language of the descriptions: en or zh_CN."),
+                 as_json: bool = AS_JSON) -> None:
+    """Every ground for sharing or disclosing without consent (the law's, Keptek's 3(3)2 A-F and 3(5)2,
+    ZKTeco's 4 a-e) with its policy reference, and whether the company's policy has it."""
+    from privet.db.store import store_session
+    from privet.registers import policy
 
-    _table("legal grounds", ("code", "ground"), [(c, grounds.label(c, lang)) for c in grounds.GROUNDS])
+    with store_session() as session:
+        rows = policy.catalogue_view(session, "zh_CN" if lang.lower().startswith("zh") else "en")
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    _table("legal grounds", ("code", "reference", "for", "in the policy", "ground"),
+           [(g["code"], g["reference"], ", ".join(g["uses"]), "yes" if g["declared"] else "no", g["text"])
+            for g in rows])
+
+
+@app.command("policy")
+def declare_policy(
+    ground: list[str] = typer.Option(None, "--ground", help="A ground code the company's policy has (repeat); "
+                                                            "leave out to show the declared grounds."),
+    name: str = typer.Option(None, help="The policy (and version) the grounds come from."),
+) -> None:
+    """Show or declare the grounds of the company's privacy policy: shares and disclosures without consent on any
+    other ground are refused (until declared, only the law's grounds are accepted)."""
+    from privet.db.store import store_session
+    from privet.registers import policy
+
+    with store_session() as session:
+        if ground:
+            if not name:
+                from privet.kit.errors import InvalidInput
+
+                raise InvalidInput("Declaring grounds needs the policy's name", "give --name, e.g. "
+                                   "--name 'Privacy policy 2025-11-28'")
+            changed = policy.declare(session, name=name, codes=ground, actor=cli_actor())[1]
+            typer.echo(f"policy {name}: {len(ground)} ground(s) declared" if changed else "policy unchanged")
+            return
+        row, accepted = policy.current(session), policy.accepted(session)
+        title = row.name if row else "no policy declared: the law's grounds are accepted"
+    typer.echo(f"{title}\n  " + "\n  ".join(accepted))
+
+
+@app.command("apply")
+def apply_file(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="The registers YAML file (policy grounds, "
+                                                                       "processors, recipients)."),
+    prune: bool = typer.Option(False, "--prune", help="Also remove processors and recipients the file leaves out "
+                                                      "(recipients named by sharing events stay)."),
+) -> None:
+    """Apply a registers file: declare the policy's grounds, add or update processors and recipients with their
+    agreements (audited; a recipient's purpose change asks for consent again)."""
+    from privet.db.store import store_session
+    from privet.registers import config
+
+    with store_session() as session:
+        lines = config.apply_file(session, path, actor=cli_actor(), prune=prune).lines()
+    typer.echo("\n".join(lines) if lines else "registers unchanged")
 
 
 @app.command("recipients")
 def list_recipients(as_json: bool = AS_JSON) -> None:
-    """List registered recipients (other controllers)."""
+    """List registered recipients (other controllers) with their agreements."""
     from privet.db.store import store_session
     from privet.registers import sharing
     from privet.registers.schemas import RecipientOut
@@ -156,10 +211,11 @@ def list_recipients(as_json: bool = AS_JSON) -> None:
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2, ensure_ascii=False))
         return
-    _table("recipients", ("key", "name", "kind", "purposes", "categories", "region", "grounds", "re-consent since"),
+    _table("recipients", ("key", "name", "kind", "purposes", "categories", "region", "grounds", "agreement",
+                          "signed", "expires", "re-consent since"),
            [(r.key, r.name, r.kind, ", ".join(r.purposes), ", ".join(r.categories), r.region,
-             ", ".join(r.legal_grounds), f"{r.reconsent_since:%Y-%m-%d %H:%M}" if r.reconsent_since else None)
-            for r in rows])
+             ", ".join(r.legal_grounds), r.agreement_ref, r.signed_on, r.expires_on,
+             f"{r.reconsent_since:%Y-%m-%d %H:%M}" if r.reconsent_since else None) for r in rows])
 
 
 @app.command("recipient-add")
@@ -170,16 +226,23 @@ def recipient_add(
     purpose: list[str] = PURPOSES,
     category: list[str] = CATEGORIES,
     region: str = typer.Option(None, help="Where the recipient is: CN, HK, EU, US ..."),
-    ground: list[str] = typer.Option(None, "--ground", help="A legal-ground code its shares may rest on (repeat)."),
+    ground: list[str] = typer.Option(None, "--ground", help="A ground code of the company's policy its shares may "
+                                                            "rest on (repeat; privet registers grounds)."),
+    agreement: str = typer.Option(None, help="Reference of the confidentiality or data-sharing agreement."),
+    signed: datetime = typer.Option(None, formats=DATE, help="When the agreement was signed (YYYY-MM-DD)."),
+    expires: datetime = typer.Option(None, formats=DATE, help="When the agreement expires (YYYY-MM-DD)."),
+    replace: bool = typer.Option(False, "--replace", help="Update the registered recipient (e.g. a renewed "
+                                                          "agreement; changed purposes ask for consent again)."),
 ) -> None:
-    """Register a recipient with its purposes and the most it may receive."""
+    """Register a recipient with its purposes, the most it may receive, its grounds and its agreement."""
     from privet.db.store import store_session
     from privet.registers import sharing
 
     with store_session() as session:
         sharing.add_recipient(session, key=key, name=name, kind=kind, purposes=purpose, categories=category,
-                              region=region, legal_grounds=ground, actor=cli_actor())
-    typer.echo(f"recipient {key} registered")
+                              region=region, legal_grounds=ground, agreement_ref=agreement, signed_on=_day(signed),
+                              expires_on=_day(expires), replace=replace, actor=cli_actor())
+    typer.echo(f"recipient {key} {'saved' if replace else 'registered'}")
 
 
 @app.command("recipient-purpose")
@@ -246,7 +309,8 @@ def disclose(
     category: list[str] = typer.Option(..., "--category", help="A data category made public (repeat)."),
     subject_id: list[str] = SUBJECT_IDS,
     file: Path = SUBJECTS_FILE,
-    ground: str = typer.Option(None, "--ground", help="Legal-ground code (default law_required with --reference)."),
+    ground: str = typer.Option(None, "--ground", help="Ground code (default with --reference: law_required, or the "
+                                                      "policy's disclosure ground)."),
     reference: str = typer.Option(None, "--reference", help="The law, legal process or authority's requirement."),
     purpose: str = typer.Option(None, help="Default: the data map's public-disclosure purpose."),
     output: Path = OUTPUT,

@@ -1,8 +1,10 @@
-"""Checks shared by the registers: keys, taxonomy purposes and categories, regions."""
+"""Checks shared by the registers (keys, taxonomy purposes and categories, regions, agreements) and their alerts."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import asdict, dataclass
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -83,4 +85,58 @@ def check_regions(regions: list[str] | None, where: str = "regions") -> list[str
         check_region(region, f"{where}.{i}")
         if region not in out:
             out.append(region)
+    return out
+
+
+def check_agreement(reference: str | None, signed_on: date | None, expires_on: date | None,
+                    where: str = "agreement_ref") -> str | None:
+    """The agreement's reference (stripped); InvalidInput for dates without a reference or an expiry before the
+    signing."""
+    reference = check_text(reference, where, required=False)
+    if signed_on and expires_on and expires_on <= signed_on:
+        raise bad("The agreement expires before it was signed", "expires_on", "give an expiry after signing")
+    if (signed_on or expires_on) and not reference:
+        raise bad("Agreement dates without an agreement reference", where,
+                  "give the agreement's reference (--agreement)")
+    return reference
+
+
+@dataclass
+class Alert:
+    """One register entry needing attention: a processor or a recipient (`entry`) by its key."""
+
+    kind: str  # unregistered | no_agreement | expired | expiring | out_of_scope | ground_not_in_policy
+    key: str  # the processor's or recipient's key
+    message: str
+    activities: list[str]  # data map activities naming it
+    expires_on: date | None = None
+    days_left: int | None = None
+    entry: str = "processor"  # processor | recipient
+
+    @property
+    def processor(self) -> str | None:
+        """The processor's key (None for a recipient's alert)."""
+        return self.key if self.entry == "processor" else None
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "processor": self.processor}
+
+
+def agreement_alerts(entry: str, key: str, activities: list[str], reference: str | None, signed_on: date | None,
+                     expires_on: date | None, today: date, days: int) -> list[Alert]:
+    """No signed agreement on record, or one expired or expiring within `days`."""
+    noun = entry
+    out = []
+    if not reference or signed_on is None:
+        out.append(Alert("no_agreement", key, f"{noun} {key!r} has no signed agreement on record", activities,
+                         expires_on, entry=entry))
+    if expires_on is None:
+        return out
+    left = (expires_on - today).days
+    if left < 0:
+        out.append(Alert("expired", key, f"the agreement with {noun} {key!r} expired on {expires_on}", activities,
+                         expires_on, left, entry))
+    elif left <= days:
+        out.append(Alert("expiring", key, f"the agreement with {noun} {key!r} expires on {expires_on} "
+                         f"(in {left} days)", activities, expires_on, left, entry))
     return out

@@ -1,5 +1,5 @@
-"""Public disclosures (P13): only with each subject's separate consent, or where law, legal process or a
-government authority requires it (a legal reference). Minimised: the categories are recorded; counts only."""
+"""Public disclosures (P13, P39): only with each subject's separate consent, or on a ground of the company's
+policy written for disclosures where law, legal process or a government authority requires it (a legal reference). Minimised: the categories are recorded; counts only."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from privet.audit.service import record as audit
 from privet.kit.clock import utcnow
 from privet.kit.errors import InvalidInput, Problem
-from privet.registers import common, grounds
+from privet.registers import common, grounds, policy
 from privet.registers import screening as screen
 from privet.registers.models import Disclosure
 from privet.registers.sharing import ShareOutcome
@@ -29,6 +29,14 @@ def _default_purpose(session: Session) -> str:
         if purpose in taxonomy.purposes and taxonomy.is_within(purpose, DISCLOSURE_PURPOSE, "purposes"):
             return purpose
     return DISCLOSURE_PURPOSE
+
+
+def default_ground(accepted: list[str]) -> str:
+    """The ground a disclosure with a legal reference but no code rests on: `law_required` when the company's
+    policy has it, else the policy's first ground written for disclosures (Keptek 3(5)2)."""
+    if "law_required" in accepted:
+        return "law_required"
+    return next((c for c in accepted if grounds.DISCLOSURE in grounds.get(c).uses), "law_required")
 
 
 def disclose(session: Session, *, title: str, actor: str, categories: list[str] | None = None,
@@ -51,7 +59,9 @@ def disclose(session: Session, *, title: str, actor: str, categories: list[str] 
     purpose = purpose or _default_purpose(session)
     common.check_purposes(session, [purpose], "purpose")
     if legal:
-        legal_ground, reference = grounds.check_ground(legal_ground or "law_required", reference)
+        accepted = policy.accepted(session)
+        legal_ground, reference = grounds.check_ground(legal_ground or default_ground(accepted), reference,
+                                                       policy=accepted, use=grounds.DISCLOSURE)
     if subject_ids or identities:
         found, screening = screen.resolve(session, keyring, subject_ids, identities)
         if legal:

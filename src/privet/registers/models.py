@@ -1,5 +1,5 @@
-"""Registers (P9–P13, P36, P37): processors entrusted with data, recipients and their sharing events, public
-disclosures and corporate transfers.
+"""Registers (P9–P13, P36–P39): processors entrusted with data, recipients (with their agreements) and their
+sharing events, public disclosures, corporate transfers, and the grounds the company's policy declares.
 
 No personal data in these rows: sharing and disclosure events keep counts (requested, shared, filtered out by
 reason), never who was shared.
@@ -45,6 +45,10 @@ class Recipient(IdMixin, TimestampMixin, Base):
     categories: Mapped[list] = mapped_column(default=list)  # the most a share may contain (minimal scope)
     region: Mapped[str | None] = mapped_column(String(10))
     legal_grounds: Mapped[list] = mapped_column(default=list)  # legal-ground codes a share may rest on
+    # The confidentiality or data-sharing agreement binding the recipient (P38); authorities have none.
+    agreement_ref: Mapped[str | None] = mapped_column(String(200))
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
     # Set when the recipient changed purpose: consents older than this no longer cover it (re-consent, P10).
     reconsent_since: Mapped[datetime | None]
     purpose_changes: Mapped[list] = mapped_column(default=list)  # [{at, actor, old, new, reason}]
@@ -108,3 +112,14 @@ class CorporateTransfer(IdMixin, TimestampMixin, Base):
     campaign_status: Mapped[str] = mapped_column(String(20), default="prepared")  # prepared | sent
     campaign_subjects: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(120))
+
+
+class RegisterPolicy(IdMixin, TimestampMixin, Base):
+    """The grounds the company's privacy policy declares for sharing and disclosure without consent (P39): at most
+    one row. Shares and disclosures on any other ground are refused."""
+
+    __tablename__ = "register_policy"
+
+    name: Mapped[str] = mapped_column(String(200))  # which policy (and version) the grounds come from
+    grounds: Mapped[list] = mapped_column(default=list)  # codes of privet.registers.grounds
+    declared_by: Mapped[str] = mapped_column(String(120))

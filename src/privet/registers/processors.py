@@ -4,7 +4,6 @@ agreements)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -14,6 +13,7 @@ from privet.audit.service import record as audit
 from privet.kit.clock import utcnow
 from privet.kit.errors import Conflict, NotFound
 from privet.registers import common
+from privet.registers.common import Alert
 from privet.registers.models import Processor
 
 DEFAULT_ALERT_DAYS = 30
@@ -23,21 +23,17 @@ def add_processor(session: Session, *, key: str, name: str, actor: str, agreemen
                   signed_on: date | None = None, expires_on: date | None = None, purposes: list[str] | None = None,
                   categories: list[str] | None = None, regions: list[str] | None = None,
                   security_measures: list[str] | None = None, replace: bool = False) -> Processor:
-    """Register a processor (or, with `replace`, update the registered one, e.g. a renewed agreement)."""
+    """Register a processor (or, with `replace`, update the registered one, e.g. a renewed agreement; an update
+    that changes nothing is not recorded)."""
     key = common.check_key(key)
     values = dict(
         name=common.check_text(name, "name"),
-        agreement_ref=common.check_text(agreement_ref, "agreement_ref", required=False),
+        agreement_ref=common.check_agreement(agreement_ref, signed_on, expires_on),
         signed_on=signed_on, expires_on=expires_on,
         purposes=common.check_purposes(session, purposes), categories=common.check_categories(session, categories),
         regions=common.check_regions(regions),
         security_measures=[m for m in (common.check_text(m, "security_measures", limit=300)
                                        for m in security_measures or []) if m])
-    if signed_on and expires_on and expires_on <= signed_on:
-        raise common.bad("The agreement expires before it was signed", "expires_on", "give an expiry after signing")
-    if (signed_on or expires_on) and not values["agreement_ref"]:
-        raise common.bad("Agreement dates without an agreement reference", "agreement_ref",
-                         "give the agreement's reference (--agreement)")
     existing = find_processor(session, key)
     if existing is not None and not replace:
         raise Conflict(f"Processor {key!r} is already registered", "update it with replace (--replace)")
@@ -46,6 +42,8 @@ def add_processor(session: Session, *, key: str, name: str, actor: str, agreemen
         session.add(existing)
         action = "registers.processor.added"
     else:
+        if all(getattr(existing, name_) == value for name_, value in values.items()):
+            return existing  # nothing changed: nothing to audit
         for name_, value in values.items():
             setattr(existing, name_, value)
         action = "registers.processor.updated"
@@ -73,21 +71,6 @@ def get_processor(session: Session, key: str) -> Processor:
 def list_processors(session: Session) -> list[Processor]:
     """Every registered processor, by key."""
     return list(session.execute(select(Processor).order_by(Processor.key)).scalars())
-
-
-@dataclass
-class Alert:
-    """One thing about processors needing attention."""
-
-    kind: str  # unregistered | no_agreement | expired | expiring | out_of_scope
-    processor: str  # the processor key
-    message: str
-    activities: list[str]  # data map activities naming the processor
-    expires_on: date | None = None
-    days_left: int | None = None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def activities_by_processor(session: Session) -> dict[str, list[tuple[str, str, list[str]]]]:
@@ -135,23 +118,13 @@ def alerts(session: Session, *, days: int = DEFAULT_ALERT_DAYS, today: date | No
                          used[key]))
     for key, p in registered.items():
         acts = used.get(key, [])
-        if not p.agreement_ref or p.signed_on is None:
-            out.append(Alert("no_agreement", key, f"processor {key!r} has no signed agreement on record", acts,
-                             p.expires_on))
+        out += common.agreement_alerts("processor", key, acts, p.agreement_ref, p.signed_on, p.expires_on, today,
+                                       days)
         purposes, categories = _out_of_scope(taxonomy, p, uses.get(key, []))
         if purposes or categories:
             beyond = ", ".join([*purposes, *categories])
             out.append(Alert("out_of_scope", key, f"the data map gives {key!r} more than its entry entrusts: {beyond}",
                              acts))
-        if p.expires_on is None:
-            continue
-        left = (p.expires_on - today).days
-        if left < 0:
-            out.append(Alert("expired", key, f"the agreement with {key!r} expired on {p.expires_on}", acts,
-                             p.expires_on, left))
-        elif left <= days:
-            out.append(Alert("expiring", key, f"the agreement with {key!r} expires on {p.expires_on} "
-                             f"(in {left} days)", acts, p.expires_on, left))
     order = {"unregistered": 0, "expired": 1, "no_agreement": 2, "expiring": 3, "out_of_scope": 4}
-    return sorted(out, key=lambda a: (order[a.kind], a.processor))
+    return sorted(out, key=lambda a: (order[a.kind], a.key))
 

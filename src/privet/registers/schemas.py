@@ -55,8 +55,11 @@ class ProcessorOut(BaseModel):
 
 
 class AlertOut(BaseModel):
-    kind: str = Field(description="unregistered, no_agreement, expired, expiring or out_of_scope.")
-    processor: str
+    kind: str = Field(description="unregistered, no_agreement, expired, expiring, out_of_scope or "
+                                  "ground_not_in_policy.")
+    entry: Literal["processor", "recipient"] = Field(description="Whether the key is a processor's or a recipient's.")
+    key: str = Field(description="The processor's or recipient's key.")
+    processor: str | None = Field(description="The processor's key (processor alerts only).")
     message: str
     activities: list[str]
     expires_on: date | None
@@ -72,7 +75,17 @@ class RecipientIn(_In):
     categories: list[str] = _CATEGORIES
     region: str | None = Field(None, max_length=10, description="Where the recipient is (CN, HK, EU, ...).")
     legal_grounds: list[str] = Field(default_factory=list, max_length=20,
-                                     description="Legal-ground codes its shares may rest on without consent.")
+                                     description="Codes of the grounds of the company's policy its shares may rest "
+                                                 "on without consent.")
+    agreement_ref: str | None = Field(None, max_length=200, description="Reference of the confidentiality or "
+                                      "data-sharing agreement binding it (affiliates, partners, third parties).")
+    signed_on: date | None = Field(None, description="When the agreement was signed.")
+    expires_on: date | None = Field(None, description="When the agreement expires.")
+
+
+class RecipientUpdateIn(RecipientIn):
+    reason: str | None = Field(None, max_length=500, description="Why its purposes changed, when they did (no "
+                                                                 "personal data).")
 
 
 class PurposeChangeIn(_In):
@@ -89,6 +102,9 @@ class RecipientOut(BaseModel):
     categories: list[str]
     region: str | None
     legal_grounds: list[str]
+    agreement_ref: str | None
+    signed_on: date | None
+    expires_on: date | None
     reconsent_since: datetime | None
     purpose_changes: list[dict]
     created_at: datetime
@@ -200,5 +216,25 @@ class CorporateTransferOut(BaseModel):
 
 class GroundOut(BaseModel):
     code: str
+    policy: str = Field(description="Whose ground it is: law, keptek or zkteco.")
+    section: str = Field(description="The section of the policy or law it is written in.")
+    reference: str = Field(description="The policy or law and its section, e.g. 'Keptek privacy policy 3(3)2 D'.")
     en: str
     zh_CN: str
+    uses: list[str] = Field(description="What it may be used for: share, disclosure.")
+    asks: str = Field(description="What a share's or disclosure's reference names for it.")
+    declared: bool = Field(description="Whether the company's policy has it (shares on other grounds are refused).")
+
+
+class PolicyIn(_In):
+    name: str = Field(min_length=1, max_length=200, description="The policy (and version) the grounds come from.")
+    grounds: list[str] = Field(min_length=1, max_length=100, description="Codes of the grounds it declares.")
+
+
+class PolicyOut(BaseModel):
+    name: str | None = Field(description="The declared policy (null before any declaration).")
+    grounds: list[str] = Field(description="Codes a share or disclosure may name (the law's until a policy is "
+                                           "declared).")
+    declared: bool = Field(description="Whether the company declared its policy's grounds.")
+    declared_by: str | None
+    updated_at: datetime | None

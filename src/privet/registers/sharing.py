@@ -1,15 +1,15 @@
-"""Recipients (other controllers) and sharing events (P10, P11, P37).
+"""Recipients (other controllers) with their agreements, and sharing events (P10, P11, P37, P38, P39).
 
 A share names a registered recipient and rests either on each subject's consent to the recipient's purpose (the
-decision engine decides; subjects without consent are filtered out) or on a legal ground with a reference. Only
-counts are recorded. A recipient that changes purpose needs everyone's consent again: consents given before the
+decision engine decides; subjects without consent are filtered out) or on a ground of the company's policy with a
+reference (a ground the policy does not have is refused). Only counts are recorded. A recipient that changes purpose needs everyone's consent again: consents given before the
 change no longer let its shares through.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,17 +17,25 @@ from sqlalchemy.orm import Session
 from privet.audit.service import record as audit
 from privet.kit.clock import utcnow
 from privet.kit.errors import Conflict, InvalidInput, NotFound, Problem
-from privet.registers import common, grounds
+from privet.registers import common, grounds, policy
 from privet.registers import screening as screen
 from privet.registers.models import Disclosure, Recipient, SharingEvent
 
 KINDS = ("affiliate", "partner", "third_party", "authority")
 
 
+AGREEMENT_KINDS = ("affiliate", "partner", "third_party")  # bound by a confidentiality agreement (P38)
+
+
 def add_recipient(session: Session, *, key: str, name: str, actor: str, kind: str = "third_party",
                   purposes: list[str] | None = None, categories: list[str] | None = None, region: str | None = None,
-                  legal_grounds: list[str] | None = None) -> Recipient:
-    """Register a recipient with the purposes it uses data for and the most it may receive."""
+                  legal_grounds: list[str] | None = None, agreement_ref: str | None = None,
+                  signed_on: date | None = None, expires_on: date | None = None, replace: bool = False,
+                  reason: str | None = None) -> Recipient:
+    """Register a recipient with the purposes it uses data for, the most it may receive, the grounds of the
+    company's policy its shares may rest on and the agreement binding it. With `replace`, update the registered
+    one: a change of purposes is recorded as a purpose change (re-consent, P10); an update changing nothing is not
+    recorded."""
     key = common.check_key(key)
     if kind not in KINDS:
         raise common.bad(f"Unknown recipient kind {kind!r}", "kind", "use one of: " + ", ".join(KINDS))
@@ -35,25 +43,55 @@ def add_recipient(session: Session, *, key: str, name: str, actor: str, kind: st
     if not purposes:
         raise common.bad("A recipient needs at least one purpose", "purposes",
                          "give the purposes it uses the data for (--purpose)")
-    codes = []
-    for i, code in enumerate(legal_grounds or []):
-        if code not in grounds.GROUNDS:
-            raise common.bad(f"Unknown legal ground {code!r}", f"legal_grounds.{i}",
-                             "use one of: " + ", ".join(grounds.GROUNDS))
-        if code not in codes:
-            codes.append(code)
-    if find_recipient(session, key) is not None:
-        raise Conflict(f"Recipient {key!r} is already registered", "change its purposes with recipient-purpose")
-    recipient = Recipient(key=key, name=common.check_text(name, "name"), kind=kind, purposes=purposes,
-                          categories=common.check_categories(session, categories),
-                          region=common.check_region(region), legal_grounds=codes, purpose_changes=[],
-                          created_by=actor)
+    codes = policy.check_codes(legal_grounds, "legal_grounds")
+    accepted = policy.accepted(session)
+    for i, code in enumerate(codes):
+        if code not in accepted:
+            raise common.bad(f"The company's privacy policy has no ground {code!r} ({grounds.reference_of(code)})",
+                             f"legal_grounds.{i}", "use grounds the policy declares (" + ", ".join(accepted) + ")")
+    values = dict(name=common.check_text(name, "name"), kind=kind,
+                  categories=common.check_categories(session, categories), region=common.check_region(region),
+                  legal_grounds=codes, agreement_ref=common.check_agreement(agreement_ref, signed_on, expires_on),
+                  signed_on=signed_on, expires_on=expires_on)
+    existing = find_recipient(session, key)
+    if existing is not None and not replace:
+        raise Conflict(f"Recipient {key!r} is already registered", "update it with replace (--replace), or change "
+                       "its purposes with recipient-purpose")
+    if existing is not None:
+        return _update(session, existing, values, purposes, actor=actor, reason=reason)
+    recipient = Recipient(key=key, purposes=purposes, purpose_changes=[], created_by=actor, **values)
     session.add(recipient)
     session.flush()
     audit(session, actor=actor, action="registers.recipient.added", object_type="recipient", object_id=recipient.id,
-          details={"key": key, "kind": kind, "purposes": purposes, "categories": recipient.categories,
-                   "region": recipient.region, "legal_grounds": codes})
+          details=_details(recipient))
     return recipient
+
+
+def _details(r: Recipient) -> dict:
+    """What the audit trail keeps of a recipient's entry (keys, codes and whether an agreement is on record)."""
+    return {"key": r.key, "kind": r.kind, "purposes": list(r.purposes), "categories": list(r.categories),
+            "region": r.region, "legal_grounds": list(r.legal_grounds), "agreement": bool(r.agreement_ref),
+            "signed_on": r.signed_on.isoformat() if r.signed_on else None,
+            "expires_on": r.expires_on.isoformat() if r.expires_on else None}
+
+
+def _update(session: Session, recipient: Recipient, values: dict, purposes: list[str], *, actor: str,
+            reason: str | None) -> Recipient:
+    if purposes != list(recipient.purposes):
+        change_purposes(session, recipient.key, purposes=purposes, actor=actor, reason=reason)
+    if all(getattr(recipient, k) == v for k, v in values.items()):
+        return recipient
+    for name_, value in values.items():
+        setattr(recipient, name_, value)
+    session.flush()
+    audit(session, actor=actor, action="registers.recipient.updated", object_type="recipient",
+          object_id=recipient.id, details=_details(recipient))
+    return recipient
+
+
+def needs_agreement(recipient: Recipient) -> bool:
+    """Affiliates, partners and other third parties are bound by an agreement; authorities act under the law."""
+    return recipient.kind in AGREEMENT_KINDS
 
 
 def find_recipient(session: Session, key: str) -> Recipient | None:
@@ -134,7 +172,8 @@ def share(session: Session, *, recipient: str, actor: str, subject_ids: list[str
         raise common.bad("A reference without a legal ground", "legal_ground",
                          "name the legal ground (--ground) or leave the reference out for a consent-based share")
     if legal_ground is not None:
-        legal_ground, reference = grounds.check_ground(legal_ground, reference, r.legal_grounds)
+        legal_ground, reference = grounds.check_ground(legal_ground, reference, r.legal_grounds,
+                                                       policy=policy.accepted(session), use=grounds.SHARE)
     found, screening = screen.resolve(session, keyring, subject_ids, identities)
     if legal_ground is None:
         screen.screen_consent(session, found, screening, purpose=purpose, categories=categories, region=r.region,

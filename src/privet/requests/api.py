@@ -16,8 +16,10 @@ from privet.kit.web import DB
 from privet.requests import holds, intake, packaging, queries, service, verify, workflow
 from privet.requests.schemas import (
     AssignIn,
+    BackupOut,
     DueOut,
     EventOut,
+    FeeIn,
     FiledOut,
     HoldIn,
     HoldOut,
@@ -31,6 +33,7 @@ from privet.requests.schemas import (
     RequestPage,
     RunOut,
     StaffRequestIn,
+    backup_out,
     filed_out,
     hold_out,
     package_out,
@@ -77,7 +80,8 @@ def file_for_someone(body: StaffRequestIn, db: DB, request: Request, caller: Cal
     filed = intake.file_request(db, keyring, settings, request_type=body.type, identity_type=body.identity_type,
                                 identity=body.identity, filed_by=caller.actor, channel=body.channel,
                                 language=body.language, details=body.details,
-                                agent=body.agent.model_dump() if body.agent else None)
+                                agent=body.agent.model_dump() if body.agent else None, region=body.region,
+                                organisation=body.organisation)
     if body.identity_check is not None:
         verify.record_identity_check(db, keyring, settings, filed, method=body.identity_check.method,
                                      note=body.identity_check.note, actor=caller.actor)
@@ -93,6 +97,16 @@ def due(db: DB, request: Request, days: int = Query(3, ge=0, le=90)) -> DueOut:
     soon, late = workflow.deadline_lists(db, days=days)
     keyring = _keyring(request)
     return DueOut(due_soon=[request_out(keyring, r) for r in soon], overdue=[request_out(keyring, r) for r in late])
+
+
+@router.get("/backups", dependencies=Reader, response_model=list[BackupOut])
+def backups(db: DB, told: bool = Query(False, description="Also erasures whose reminder was sent."),
+            limit: int = Query(200, ge=1, le=1000)) -> list[BackupOut]:
+    """Completed erasures with the day their erased data must be gone from backups, soonest first (P22)."""
+    from privet.requests.backups import erasures, today
+
+    on = today(db)
+    return [backup_out(item, on) for item in erasures(db, limit=limit, include_told=told)]
 
 
 @router.get("/refusal-codes", dependencies=Reader, response_model=list[RefusalCodeOut])
@@ -178,6 +192,18 @@ def extend(reference: str, body: ReasonIn, db: DB, request: Request, caller: Cal
     """Extend the deadline once where the profile allows it; the person is told why and the new date."""
     found = service.by_reference(db, reference)
     workflow.extend(db, found, reason=body.reason, actor=caller.actor)
+    return _changed(db, request, found)
+
+
+@router.post("/{reference}/fee", dependencies=Writer, response_model=RequestOut)
+def fee(reference: str, body: FeeIn, db: DB, request: Request, caller: Caller) -> RequestOut:
+    """Record the fee of a request waiting for it as paid, or waive it (with a reason); the request then goes ahead
+    and the person is told (P18)."""
+    from privet.requests.fees import settle
+
+    found = service.by_reference(db, reference)
+    settle(db, _keyring(request), _settings(request), found, outcome=body.outcome, note=body.reason,
+           actor=caller.actor)
     return _changed(db, request, found)
 
 

@@ -94,6 +94,10 @@ def file(
     agent_name: str = typer.Option(None, help="The authorised agent's name (channel agent)."),
     agent_organisation: str = typer.Option(None, help="The agent's organisation."),
     agent_authorisation: str = typer.Option(None, help="Reference of the agent's mandate."),
+    region: str = typer.Option(None, help="Where the person says they live: ISO 3166 code (CN, DE, US-CA), EU or "
+                                          "EEA; selects the law the request is handled under (PIPL, GDPR, CCPA)."),
+    organisation: str = typer.Option(None, help="The organisation the person acts for as its representative "
+                                                "(name or account reference)."),
     checked: str = typer.Option(None, help="Identity checked now by: id_document, call_back, known_contact, "
                                            "signed_letter, agent_mandate or in_person; else a code is sent."),
     note: str = typer.Option(None, help="What was checked (no personal data)."),
@@ -118,7 +122,7 @@ def file(
     with store_session(settings) as session:
         filed = intake.file_request(session, keyring, settings, request_type=type_, identity_type=identity_type,
                                     identity=identity, filed_by=actor, channel=channel, language=language,
-                                    details=details, agent=agent)
+                                    details=details, agent=agent, region=region, organisation=organisation)
         if checked:
             verify.record_identity_check(session, keyring, settings, filed, method=checked, note=note, actor=actor)
             how = "identity checked"
@@ -180,6 +184,49 @@ def extend(reference: str = REF,
     from privet.requests.workflow import extend as extend_request
 
     _act(reference, lambda s, st, k, r: extend_request(s, r, reason=reason, actor=cli_actor()), "extended")
+
+
+@app.command("fee")
+def fee(reference: str = REF,
+        paid: bool = typer.Option(None, "--paid/--waive", help="--paid: the fee was received; --waive: it is not "
+                                                               "charged."),
+        reason: str = typer.Option(None, help="Why it is waived (required then), or the payment's reference (no "
+                                              "personal data).")) -> None:
+    """Record the fee of a request waiting for it as paid, or waive it; the request then goes ahead."""
+    from privet.kit.errors import InvalidInput
+    from privet.requests.fees import settle
+
+    if paid is None:
+        raise InvalidInput("Say whether the fee was paid or is waived", "add --paid or --waive (with --reason)")
+    outcome = "paid" if paid else "waived"
+    _act(reference, lambda s, st, k, r: settle(s, k, st, r, outcome=outcome, note=reason, actor=cli_actor()),
+         f"fee {outcome}")
+
+
+@app.command("backups")
+def backups(told: bool = typer.Option(False, "--all", help="Also erasures whose reminder was already sent."),
+            as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
+    """Completed erasures and the day their erased data must be gone from backups (P22), soonest first."""
+    from rich.table import Table
+
+    from privet.db.store import store_session
+    from privet.kit.cliutil import console
+    from privet.requests.backups import erasures, today
+    from privet.requests.schemas import backup_out
+
+    with store_session() as session:
+        on = today(session)
+        rows = [backup_out(item, on) for item in erasures(session, include_told=told)]
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"erasures and their backups ({len(rows)})")
+    for column in ("reference", "type", "completed", "backups gone by", "state", "datastores"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r.reference, r.type, f"{r.completed_at:%Y-%m-%d}" if r.completed_at else "-",
+                      f"{r.clear_by:%Y-%m-%d}", r.state, ", ".join(r.datastores) or "(nothing changed)")
+    console().print(table)
 
 
 @app.command("assign")

@@ -30,12 +30,16 @@ def print_detail(detail) -> None:  # noqa: ANN001 - RequestDetailOut
 
     out = console()
     out.print(f"[bold]{detail.reference}[/bold]  {detail.type}  [bold]{detail.status}[/bold]  "
-              f"profile {detail.profile}  channel {detail.channel}  language {detail.language}")
+              f"profile {detail.profile} ({detail.profile_source or 'organisation'})  channel {detail.channel}  "
+              f"language {detail.language}")
     out.print(f"  identity {detail.identity_type} {detail.identity or '(purged)'}   subject {detail.subject_id or '-'}")
     out.print(f"  received {detail.received_at:%Y-%m-%d %H:%M}  verified "
               f"{detail.verified_at.strftime('%Y-%m-%d %H:%M') if detail.verified_at else '-'}  due "
               f"{_day(detail.due_on)}{f' → extended to {_day(detail.extended_to)}' if detail.extended_to else ''}")
-    for label, value in (("agent", detail.agent), ("fee", detail.fee), ("repeat of", detail.repeat_of),
+    for label, value in (("agent", detail.agent), ("acting for organisation", detail.organisation_ref),
+                         ("declared region", detail.declared_region), ("fee", detail.fee),
+                         ("backups gone by", detail.backups_clear_by and _day(detail.backups_clear_by)),
+                         ("repeat of", detail.repeat_of),
                          ("refused", detail.refusal_code and f"{detail.refusal_code} {detail.refusal_note or ''}"),
                          ("assignee", detail.assignee)):
         if value:

@@ -11,7 +11,7 @@ one completes with its proof.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -275,6 +275,9 @@ def finish(session: Session, keyring: Keyring, settings: Settings, request: DsrR
     exceptions = (request.result or {}).get("exceptions") or result.get("exceptions") or []
     request.status, request.completed_at = "completed_with_exceptions" if exceptions else "completed", utcnow()
     request.result = {**(request.result or {}), **result}
+    if request.type in service.ERASURE_TYPES and request.result.get("backups_clear_by"):
+        # the daily backups job tells the officer once this day has passed (privet.requests.backups, P22)
+        request.backups_clear_by = date.fromisoformat(str(request.result["backups_clear_by"])[:10])
     session.flush()
     tables = result.get("tables", {}).values()
     service.audit(session, request, request.status, actor=actor, tables=sum(len(t) for t in tables),

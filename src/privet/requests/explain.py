@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from types import SimpleNamespace
@@ -18,7 +18,15 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from privet.datamap.models import DatamapActivity, DatamapDataset, DatamapOrganisation, DatamapTable
+from privet.datamap import contacts
+from privet.datamap import sources as provenance
+from privet.datamap.models import (
+    DatamapActivity,
+    DatamapDataset,
+    DatamapDatastore,
+    DatamapOrganisation,
+    DatamapTable,
+)
 from privet.kit.durations import Duration
 from privet.taxonomy.service import effective
 
@@ -104,6 +112,7 @@ class MapView:
     datasets: list[SimpleNamespace]
     activities: list[SimpleNamespace]
     organisation: dict | None
+    regions: dict[str, str] = field(default_factory=dict)  # datastore key → region
 
 
 _views: dict[tuple, MapView] = {}
@@ -131,7 +140,9 @@ def map_view(session: Session) -> MapView:
                                   "storage_locations", "transfers"))
                   for a in session.scalars(select(DatamapActivity).order_by(DatamapActivity.key))]
     org = session.scalars(select(DatamapOrganisation)).first()
-    view = MapView(datasets, activities, {"name": org.name, "responsible": org.responsible} if org else None)
+    regions = dict(session.execute(select(DatamapDatastore.key, DatamapDatastore.region)).all())
+    view = MapView(datasets, activities, {"name": org.name, "responsible": org.responsible,
+                                          "contacts": list(org.contacts or [])} if org else None, regions)
     if key is not None:
         with _views_lock:
             if len(_views) > 32:
@@ -140,8 +151,11 @@ def map_view(session: Session) -> MapView:
     return view
 
 
-def explain(session: Session, found: dict[str, dict[str, int]] | None, language_code: str) -> dict:
-    """The explanation for `found` ({datastore key: {table: rows found}}), or for the whole data map when None."""
+def explain(session: Session, found: dict[str, dict[str, int]] | None, language_code: str,
+            region: str | None = None) -> dict:
+    """The explanation for `found` ({datastore key: {table: rows found}}), or for the whole data map when None.
+    `region`: the person's region, which chooses the contact named (P41); the contacts of the other regions where
+    their data is kept are listed too."""
     lang = language(language_code)
     taxonomy = effective(session)
 
@@ -149,10 +163,13 @@ def explain(session: Session, found: dict[str, dict[str, int]] | None, language_
         return {"key": key, "name": taxonomy.label("categories", key, lang),
                 "sensitive": taxonomy.sensitive_kind(key)}
 
+    def basis(key: str) -> str:
+        return taxonomy.label("legal_bases", key, lang)
+
     view = map_view(session)
     datasets = view.datasets
     held, unmapped = _held(datasets, found)
-    out_datasets, held_categories, sources = [], set(), []
+    out_datasets, held_categories, sources = [], set(), []  # sources: one per (key, third party, legal basis)
     by_dataset: dict[str, set[str]] = {}
     for ds in (d for d in datasets if d.key in held):
         cats: set[str] = set()
@@ -165,10 +182,12 @@ def explain(session: Session, found: dict[str, dict[str, int]] | None, language_
             tables.append({"name": table.name, "description": table.description, "rows": rows, "fields": fields})
         by_dataset[ds.key] = cats
         held_categories |= cats
-        sources += [s for s in ds.sources or [] if s not in sources]
+        mine = [_source(lang, src, category, basis) for src in provenance.covering(ds.sources, cats)]
+        for src in mine:
+            _merge_source(sources, src)
         out_datasets.append({"key": ds.key, "datastore": ds.datastore_key, "description": ds.description,
                              "tables": tables, "categories": [category(c) for c in sorted(cats)],
-                             "sources": _named(lang, list(ds.sources or []))})
+                             "sources": mine})
 
     purposes = []
     for act in view.activities:
@@ -211,7 +230,8 @@ def explain(session: Session, found: dict[str, dict[str, int]] | None, language_
         "purposes": purposes,
         "recipients": union("recipients"),
         "processors": union("processors"),
-        "sources": _named(lang, sources),
+        "sources": [_source_text(lang, src) for src in sources],
+        **_contacts(lang, view, held, region),
         "storage_locations": union("storage_locations"),
         "transfers": union("transfers"),
     }
@@ -222,3 +242,56 @@ def _transfer(lang: str, transfer: dict) -> dict:
     return {"key": f"{dest}:{to}:{mech}", "destination": dest, "destination_name": term(lang, dest or "", "regions"),
             "mechanism": mech, "mechanism_name": term(lang, mech, "mechanisms") if mech else None,
             "recipient": to, "recipient_name": term(lang, to) if to else None}
+
+
+def _source(lang: str, source: dict, category, basis) -> dict:  # noqa: ANN001 - the explanation's namers
+    """One source of a dataset as the explanation shows it: what it is, the categories it brought, the third party
+    named, the legal basis for obtaining them and the sentence saying where they were received from."""
+    key = source.get("legal_basis")
+    return _source_text(lang, {"key": source["key"], "name": term(lang, source["key"]),
+                               "third_party": source["third_party"],
+                               "legal_basis": {"key": key, "name": basis(key)} if key else None,
+                               "categories": [category(c) for c in source["brought"]],
+                               "description": source.get("description")})
+
+
+def _merge_source(sources: list[dict], src: dict) -> None:
+    """Add a dataset's source to the explanation's list, one entry per (key, third party, legal basis)."""
+    basis = (src["legal_basis"] or {}).get("key")
+    for known in sources:
+        if (known["key"], known["third_party"], (known["legal_basis"] or {}).get("key")) == \
+                (src["key"], src["third_party"], basis):
+            have = {c["key"] for c in known["categories"]}
+            known["categories"] = sorted([*known["categories"], *(c for c in src["categories"]
+                                                                    if c["key"] not in have)], key=lambda c: c["key"])
+            return
+    sources.append(copy.deepcopy(src))
+
+
+def _source_text(lang: str, src: dict) -> dict:
+    """The source with its sentence: "Phone number, Name: received from your registration (legal basis: …)"."""
+    t = texts(lang)
+    where = t["source_third_party"].format(third_party=src["third_party"]) if src["third_party"] else src["name"]
+    text = t["source_text"].format(categories=t["list_join"].join(c["name"] for c in src["categories"]),
+                                   source=where)
+    if src["legal_basis"]:
+        text += t["source_basis"].format(basis=src["legal_basis"]["name"])
+    return {**src, "text": text}
+
+
+def _contacts(lang: str, view: MapView, held: dict, region: str | None) -> dict:
+    """The contact for the person's region, and the regional contacts of the other places their data is kept."""
+    org = view.organisation
+    if not org:
+        return {"contact": None, "contacts": []}
+    regional = org.get("contacts") or []
+    chosen = contacts.choose(org.get("responsible") or {}, regional, region)
+    stored = {view.regions.get(ds.datastore_key) for ds in view.datasets if ds.key in held} - {None}
+    others = []
+    for place in sorted(stored):
+        contact = contacts.choose({}, regional, place)
+        if contact["region"] and contact["region"] != chosen["region"] and \
+                all(o["region"] != contact["region"] for o in others):
+            others.append({**contact, "region_name": term(lang, contact["region"], "regions"),
+                           "text": texts(lang)["contact_region"].format(region=term(lang, place, "regions"))})
+    return {"contact": chosen, "contacts": others}

@@ -233,10 +233,31 @@ def _check_agent(channel: str, agent: dict | None, problems: list[Problem]) -> d
     return out
 
 
+def _check_about(region: str | None, organisation: str | None,
+                 problems: list[Problem]) -> tuple[str | None, str | None]:
+    """Where the person says they live (P41) and the organisation they act for (P6), both optional."""
+    from privet.subjects.jurisdiction import check_organisation, normalise_region
+
+    out: list[str | None] = []
+    for check, value, where in ((normalise_region, region, "region"), (check_organisation, organisation,
+                                                                        "organisation")):
+        try:
+            out.append(check(value, where=where))
+        except InvalidInput as exc:
+            problems.extend(exc.problems or [Problem(exc.detail, where, exc.hint)])
+            out.append(None)
+    return out[0], out[1]
+
+
 def file_request(session: Session, keyring: Keyring, settings: Settings, *, request_type: str, identity_type: str,
                  identity: str, filed_by: str, channel: str = "api", language: str = "en",
-                 details: dict | None = None, agent: dict | None = None) -> DsrRequest:
-    """Check and store a new, unverified request; InvalidInput listing every problem (nothing stored)."""
+                 details: dict | None = None, agent: dict | None = None, region: str | None = None,
+                 organisation: str | None = None) -> DsrRequest:
+    """Check and store a new, unverified request; InvalidInput listing every problem (nothing stored).
+
+    `region`: where the person says they live (ISO 3166, EU or EEA), which selects the law the request is handled
+    under; `organisation`: the organisation the person acts for as its representative (P6)."""
+    from privet.subjects.jurisdiction import jurisdiction_of
     from privet.subjects.senders import language_of
     from privet.subjects.service import normalise_for
 
@@ -254,6 +275,7 @@ def file_request(session: Session, keyring: Keyring, settings: Settings, *, requ
     except InvalidInput as exc:
         problems.extend(exc.problems or [Problem(exc.detail, "identity", exc.hint)])
     agent_info = _check_agent(channel, agent, problems)
+    region, organisation = _check_about(region, organisation, problems)
     plain, secret = (_check_details(session, request_type, details, problems, settings) if request_type in TYPES
                      else ({}, None))
     if problems:
@@ -262,19 +284,22 @@ def file_request(session: Session, keyring: Keyring, settings: Settings, *, requ
 
     now = utcnow()
     request_id = new_id()
+    declared = jurisdiction_of(region)  # final once verified (privet.requests.jurisdiction)
     request = DsrRequest(
         id=request_id, reference=service.new_reference(), type=request_type, status="unverified",
         identity_type=identity_type, identity_blind_index=keyring.blind_index(identity_type, normalised),
         identity_enc=keyring.encrypt(normalised, context=identity_context(request_id, identity_type)),
         channel=channel, filed_by=filed_by[:120], agent=agent_info, language=language,
-        profile=service.organisation_profile(session), details=plain,
+        profile=declared or service.organisation_profile(session),
+        profile_source="declared" if declared else "organisation", declared_region=region,
+        organisation_ref=organisation, details=plain,
         details_enc=encrypt_json(keyring, secret, context=details_context(request_id)) if secret else None,
         received_at=now, verify_by=now + timedelta(days=settings.requests_verify_days), result={})
     session.add(request)
     session.flush()
     service.audit(session, request, "filed", actor=filed_by, type=request_type, channel=channel,
                   identity_type=identity_type, language=language, agent=agent_info is not None,
-                  profile=request.profile, **plain)
+                  profile=request.profile, region=region, organisation=organisation is not None, **plain)
     from privet.requests import notify
 
     notify.queue(session, request, "received")

@@ -22,7 +22,8 @@ from privet.requests.triage import check_code
 from privet.settings import Settings
 from privet.subjects.senders import EmailSender, language_of, sender_for
 
-KINDS = ("received", "verify", "refused", "extended", "completed", "package_ready", "overdue_reminder")
+KINDS = ("received", "verify", "refused", "extended", "completed", "package_ready", "overdue_reminder", "fee_due",
+         "fee_settled", "backups_reminder")
 ALIASES = {"verify_code": "verify", "reminder_overdue": "overdue_reminder"}  # names used in the shared brief
 CHANNELS = {"email": "email", "phone": "sms"}
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -166,9 +167,43 @@ def _overdue_reminder(p: _Parts) -> dict[str, str]:
     return {"due": p.date("due"), "when": when, "type": v.get("request_type", ""), "status": v.get("status", "")}
 
 
+def _fee_due(p: _Parts) -> dict[str, str]:
+    p.need("amount", "currency", "profile")
+    v = p.values
+    if v["profile"] not in p.t["fee_laws"]:
+        raise InvalidInput(f"Unknown jurisdiction profile {v['profile']!r}", "use pipl, gdpr or ccpa")
+    why = p("fee_why", free=v["free"], window_days=v["window_days"]) if v.get("free") and v.get("window_days") else ""
+    return {"amount": str(v["amount"]), "currency": str(v["currency"]), "fee_law": p.t["fee_laws"][v["profile"]],
+            "fee_why": why}
+
+
+def _fee_settled(p: _Parts) -> dict[str, str]:
+    p.need("outcome")
+    v = p.values
+    settled = (p("fee_paid", amount=v.get("amount") or "", currency=v.get("currency") or "")
+               if v["outcome"] == "paid" else p("fee_waived"))
+    due = p.date("due")
+    return {"settled": settled, "due_step": p("due", due=due) if due else ""}
+
+
+def _backups_reminder(p: _Parts) -> dict[str, str]:
+    p.need("erasures")
+    lines, references = [], []
+    for item in p.values["erasures"]:
+        fill = {"reference": item.get("reference", ""), "type": item.get("type", ""),
+                "completed": format_date(item.get("completed"), p.language),
+                "clear_by": format_date(item.get("clear_by"), p.language),
+                "datastores": ", ".join(item.get("datastores") or [])}
+        lines.append(p("backup_line" if fill["datastores"] else "backup_line_none", **fill))
+        references.append(fill["reference"])
+    shown = ", ".join(references[:5]) + (" …" if len(references) > 5 else "")
+    return {"lines": "\n".join(lines), "count": str(len(lines)), "references": shown}
+
+
 _BUILDERS: dict[str, Callable[[_Parts], dict[str, str]]] = {
     "received": _received, "verify": _verify, "refused": _refused, "extended": _extended,
-    "completed": _completed, "package_ready": _package_ready, "overdue_reminder": _overdue_reminder}
+    "completed": _completed, "package_ready": _package_ready, "overdue_reminder": _overdue_reminder,
+    "fee_due": _fee_due, "fee_settled": _fee_settled, "backups_reminder": _backups_reminder}
 
 
 def _kind(kind: str) -> str:

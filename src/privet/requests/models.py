@@ -21,6 +21,7 @@ TYPES = ("access", "portability", "rectification", "erasure", "closure", "withdr
 STATUSES = (
     "unverified",  # filed, identity not yet proven: nothing runs, the deadline clock waits
     "pending_approval",  # verified; this type needs an officer's approval first
+    "fee_due",  # verified; a fee is due (past the free number): nothing runs until it is paid or waived (P18)
     "running",  # approved (or automatic): steps are queued or executing
     "waiting",  # a manual task or an HTTP callback is outstanding
     "completed",  # every step done; result recorded (package ready for access/portability)
@@ -50,6 +51,10 @@ class DsrRequest(IdMixin, TimestampMixin, Base):
     agent: Mapped[dict | None]  # authorised agent: {name, organisation, authorisation} (P6)
     language: Mapped[str] = mapped_column(String(10), default="en")  # en | zh_CN
     profile: Mapped[str] = mapped_column(String(10))  # jurisdiction profile: pipl | gdpr | ccpa
+    # where the profile came from (P41): organisation | declared | token | datastore (privet.requests.jurisdiction)
+    profile_source: Mapped[str | None] = mapped_column(String(20))
+    declared_region: Mapped[str | None] = mapped_column(String(10))  # where the person said they live, at filing
+    organisation_ref: Mapped[str | None] = mapped_column(String(120))  # filed as an organisation's representative
     details: Mapped[dict] = mapped_column(default=dict)  # purposes, categories: no personal values
     details_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # rectification values, complaint text
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -60,7 +65,9 @@ class DsrRequest(IdMixin, TimestampMixin, Base):
     extension_reason: Mapped[str | None] = mapped_column(Text)
     acknowledge_by: Mapped[date | None] = mapped_column(Date)  # CCPA: acknowledgement within 10 business days
     repeat_of: Mapped[str | None] = mapped_column(String(32))  # an earlier request of the same kind in the window
-    fee: Mapped[dict | None]  # {"amount": "...", "currency": "CNY", "reason": "..."} past the free number
+    # past the free number: {"amount": "...", "currency": "CNY", "reason": "...", "action": "charge" |
+    # "flag_for_officer"}; once settled also "status": "paid" | "waived", "settled_by", "settled_at", "note" (P18)
+    fee: Mapped[dict | None]
     approved_by: Mapped[str | None] = mapped_column(String(120))
     approved_at: Mapped[datetime | None]
     assignee: Mapped[str | None] = mapped_column(String(120))
@@ -68,6 +75,9 @@ class DsrRequest(IdMixin, TimestampMixin, Base):
     refusal_note: Mapped[str | None] = mapped_column(Text)  # the officer's note (no personal data)
     completed_at: Mapped[datetime | None]
     result: Mapped[dict] = mapped_column(default=dict)  # counts per datastore/table, retained fields, backups date
+    # erasure/closure: the day the erased data has left every backup (P22), and when the officer was told it must
+    backups_clear_by: Mapped[date | None] = mapped_column(Date, index=True)
+    backups_reminded_at: Mapped[datetime | None]
 
     steps: Mapped[list[RequestStep]] = relationship(back_populates="request", cascade="all, delete-orphan",
                                                     order_by="RequestStep.position")

@@ -76,17 +76,18 @@ DATE_VALUES = ("due", "previous", "verify_by", "expires_on", "backups_until", "t
 
 
 def base_values(session: Session, request: DsrRequest) -> dict:
-    """Values every message may use: the reference, type, profile, deadline and the organisation's contact."""
+    """Values every message may use: the reference, type, profile, deadline, the organisation and its contact for
+    the person's region (P41)."""
     from privet.datamap.models import DatamapOrganisation
+    from privet.requests.jurisdiction import contact_for_request
 
-    organisation = session.execute(select(DatamapOrganisation.name, DatamapOrganisation.responsible)
-                                   .limit(1)).first()
+    organisation = session.execute(select(DatamapOrganisation.name).limit(1)).first()
     values = {"reference": request.reference, "request_type": request.type, "profile": request.profile,
               "due": service.effective_due(request),
               "verify_by": request.verify_by.date() if request.status == "unverified" and request.verify_by
               else None}
     if organisation is not None:
-        values["organisation"], values["contact"] = organisation.name, organisation.responsible
+        values["organisation"], values["contact"] = organisation.name, contact_for_request(session, request)
     return values
 
 

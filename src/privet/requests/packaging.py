@@ -19,6 +19,7 @@ from privet.requests import executor, service
 from privet.requests.crypto import step_output
 from privet.requests.models import AccessPackage, DsrRequest, RequestStep
 from privet.settings import Settings
+from privet.subjects.models import Subject
 
 log = logging.getLogger("privet.requests")
 
@@ -55,6 +56,10 @@ def meta_of(session: Session, request: DsrRequest) -> dict:
         meta["organisation"] = organisation
     if request.agent:
         meta["agent"] = request.agent
+    meta["profile"] = request.profile  # the law the request was handled under (P41)
+    subject = session.get(Subject, request.subject_id) if request.subject_id else None
+    if subject is not None and subject.organisation_ref:  # the organisation the person acts for (P6)
+        meta["acting_for"] = subject.organisation_ref
     return meta
 
 

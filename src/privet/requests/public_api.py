@@ -65,7 +65,8 @@ def file(body: PublicRequestIn, request: Request, db: DB) -> FiledOut:
     filed_by = f"subject:{session.subject_id}" if session else f"public:{body.channel}"
     filed = intake.file_request(db, keyring, settings, request_type=body.type, identity_type=body.identity_type,
                                 identity=body.identity, filed_by=filed_by, channel=body.channel,
-                                language=body.language, details=body.details)
+                                language=body.language, details=body.details, region=body.region,
+                                organisation=body.organisation)
     if session is not None or body.token is not None:
         if session is not None:
             subject_id, method = session.subject_id, "session"

@@ -21,6 +21,12 @@ _DETAILS = Field(default_factory=dict, max_length=20, description="withdrawal/re
                  "restrict}; rectification: {changes: {category: new value}}; complaint: {text}.")
 
 
+_REGION = Field(None, max_length=10, description="Where the person lives: an ISO 3166 code (CN, DE, US-CA), EU or "
+                 "EEA. It selects the law the request is handled under (PIPL, GDPR, CCPA) where none is known yet.")
+_ORGANISATION = Field(None, max_length=120, description="The organisation the person acts for as its representative "
+                                                       "(P6): its name or account reference.")
+
+
 class AgentIn(_In):
     name: str = Field(max_length=200, description="Who acts for the subject.")
     organisation: str | None = Field(None, max_length=200, description="The agent's organisation, if any.")
@@ -43,6 +49,8 @@ class StaffRequestIn(_In):
     language: str = Field("en", max_length=10, description="en or zh_CN: messages to the person.")
     details: dict = _DETAILS
     agent: AgentIn | None = Field(None, description="An authorised agent acting for the subject (P6).")
+    region: str | None = _REGION
+    organisation: str | None = _ORGANISATION
     identity_check: IdentityCheckIn | None = Field(
         None, description="Record that staff checked the identity now; without it a code is sent to the identity.")
 
@@ -58,6 +66,8 @@ class PublicRequestIn(_In):
     details: dict = _DETAILS
     token: str | None = Field(None, max_length=8192, description="A trusted subject token (JWT from the company's "
                                                                  "login) proving the identity instead of a code.")
+    region: str | None = _REGION
+    organisation: str | None = _ORGANISATION
 
 
 class CodeIn(_In):
@@ -73,6 +83,12 @@ class RefuseIn(_In):
 
 class ReasonIn(_In):
     reason: str = Field(max_length=500, description="Why more time is needed (sent to the person).")
+
+
+class FeeIn(_In):
+    outcome: Literal["paid", "waived"] = Field(description="paid: the fee was received; waived: it is not charged.")
+    reason: str | None = Field(None, max_length=500, description="Why it is waived (required then), or the "
+                                                                 "payment's reference (no personal data).")
 
 
 class AssignIn(_In):
@@ -140,6 +156,10 @@ class RequestOut(BaseModel):
     channel: str
     language: str
     profile: str
+    profile_source: str | None = Field(description="Where the profile came from: organisation, declared, token or "
+                                                   "datastore (P41).")
+    declared_region: str | None
+    organisation_ref: str | None = Field(description="The organisation the requester acts for (P6).")
     identity_type: str
     identity: str | None = Field(description="Masked; null once purged.")
     subject_id: str | None
@@ -161,6 +181,8 @@ class RequestOut(BaseModel):
     refusal_note: str | None
     completed_at: datetime | None
     result: dict
+    backups_clear_by: date | None = Field(description="Erasures: the day erased data has left every backup (P22).")
+    backups_reminded_at: datetime | None
 
 
 class RequestDetailOut(RequestOut):
@@ -200,6 +222,17 @@ class RefusalCodeOut(BaseModel):
     profiles: list[str]
 
 
+class BackupOut(BaseModel):
+    reference: str
+    type: str
+    completed_at: datetime | None
+    clear_by: date = Field(description="Backups taken before the erasure completed must be gone by this day.")
+    state: Literal["upcoming", "due", "told"] = Field(description="upcoming: the day is ahead; due: passed, the "
+                                                                  "officer not told yet; told: reminded.")
+    reminded_at: datetime | None
+    datastores: list[str] = Field(description="The datastores whose backups hold what the erasure changed.")
+
+
 class RunOut(BaseModel):
     reference: str
     status: str
@@ -234,6 +267,9 @@ class PublicStatusOut(BaseModel):
     refusal_code: str | None
     refusal_reason: str | None
     package_expires_at: datetime | None
+    profile: str = Field(description="The law the request is handled under: pipl, gdpr or ccpa.")
+    fee: dict | None = Field(None, description="While a fee is due: {amount, currency}; nothing runs before it is "
+                                               "paid or waived.")
 
 
 def filed_out(request: DsrRequest, sent=None, *, verified: bool = False) -> FiledOut:  # noqa: ANN001
@@ -293,4 +329,12 @@ def public_status(request: DsrRequest, package: AccessPackage | None) -> PublicS
         reference=request.reference, type=request.type, status=request.status, received_at=request.received_at,
         verified_at=request.verified_at, due_on=effective_due(request), completed_at=request.completed_at,
         refusal_code=request.refusal_code, refusal_reason=reason.text(request.language) if reason else None,
-        package_expires_at=package.expires_at if package and package.purged_at is None else None)
+        package_expires_at=package.expires_at if package and package.purged_at is None else None,
+        profile=request.profile,
+        fee={"amount": request.fee.get("amount"), "currency": request.fee.get("currency")}
+        if request.status == "fee_due" and request.fee else None)
+
+
+def backup_out(item, today: date) -> BackupOut:  # noqa: ANN001 - privet.requests.backups.BackupDue
+    return BackupOut(reference=item.reference, type=item.type, completed_at=item.completed_at, clear_by=item.clear_by,
+                     state=item.state(today), reminded_at=item.reminded_at, datastores=list(item.datastores))

@@ -22,9 +22,9 @@ from privet.requests.models import DsrRequest
 SYSTEM = "system:requests"
 OBJECT = "dsr_request"
 # Filed, not yet finished (an officer or a worker still has something to do).
-OPEN = ("unverified", "pending_approval", "running", "waiting", "failed")
-# Verified and not finished: the deadline clock is running.
-ACTIVE = ("pending_approval", "running", "waiting", "failed")
+OPEN = ("unverified", "pending_approval", "fee_due", "running", "waiting", "failed")
+# Verified and not finished: the deadline clock is running (while a fee is due too: the earlier date is kept).
+ACTIVE = ("pending_approval", "fee_due", "running", "waiting", "failed")
 FINISHED = ("completed", "completed_with_exceptions", "refused", "expired")
 DONE = ("completed", "completed_with_exceptions")  # carried out (with exceptions: what was not is said)
 # Types answered with a download (a package); erasure-like types change the company's datastores.

@@ -51,3 +51,12 @@ def reminders_job(ctx, payload: dict) -> None:  # noqa: ANN001
     """Remind the privacy contact of overdue and soon-due requests."""
     with ctx.session() as session:
         workflow.remind(session, ctx.settings)
+
+
+@periodic("requests.backups", every_seconds=24 * HOUR)
+def backups_job(ctx, payload: dict) -> None:  # noqa: ANN001
+    """Mark erasures whose backup date has passed and tell the privacy contact which backups must be gone (P22)."""
+    from privet.requests.backups import remind
+
+    with ctx.session() as session:
+        remind(session, ctx.settings)

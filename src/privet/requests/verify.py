@@ -146,14 +146,20 @@ def _earlier(session: Session, request: DsrRequest, holders: list[str], since: d
 
 def verified(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, subject_id: str,
              method: str, actor: str) -> DsrRequest:
-    """The common tail: link the subject, start the clock, triage, then wait for approval or start the work."""
-    from privet.requests import deadlines, executor, triage
+    """The common tail: link the subject, settle the law it is handled under (P41), start the clock, triage, then
+    wait for a fee (P18) or an officer's approval, or start the work."""
+    from privet.requests import deadlines, executor, jurisdiction, notify, triage
+    from privet.subjects.jurisdiction import record_organisation
     from privet.subjects.service import get_subject, holder_ids
 
     subject = get_subject(session, subject_id)
     now = utcnow()
     request.subject_id, request.verified_at = subject.id, now
     request.verify_by = None
+    resolution = jurisdiction.resolve(session, keyring, settings, request, subject, actor=actor)
+    request.profile, request.profile_source = resolution.profile, resolution.source
+    if request.organisation_ref:  # filed as an organisation's representative (P6)
+        record_organisation(session, subject, request.organisation_ref, source="request", actor=actor)
     # Days are counted in the profile's home time zone (a request verified at 01:00 in Beijing is that day's).
     received_on = deadlines.day_of(request.profile, request.received_at)
     request.due_on = deadlines.due_on(request.profile, request.type, deadlines.day_of(request.profile, now),
@@ -163,10 +169,19 @@ def verified(session: Session, keyring: Keyring, settings: Settings, request: Ds
     earlier = _earlier(session, request, holder_ids(session, subject), now - timedelta(days=window))
     request.repeat_of = triage.repeat_of(earlier, now, window)
     request.fee = triage.fee_due(len(earlier) + 1, settings.requests_free_per_window, settings.requests_fee)
-    unpaid_repeat = request.fee is not None and not (settings.requests_fee and request.fee.get("amount"))
+    charge = request.fee is not None and request.fee.get("action") == "charge"
+    unpaid_repeat = request.fee is not None and not charge  # no fee configured: an officer decides
     needs_approval = request.type in settings.requests_manual_approval or unpaid_repeat
     details = {"method": method, "subject_id": subject.id, "due_on": service.day(request.due_on),
-               "repeat_of": request.repeat_of, "fee": bool(request.fee), "needs_approval": needs_approval}
+               "repeat_of": request.repeat_of, "fee": bool(request.fee), "fee_due": charge,
+               "needs_approval": needs_approval, **resolution.details()}
+    if charge:  # nothing runs until the fee is paid or waived (privet.requests.fees)
+        request.status = "fee_due"
+        service.audit(session, request, "verified", actor=actor, **details)
+        session.flush()
+        notify.queue(session, request, "fee_due", amount=request.fee["amount"], currency=request.fee["currency"],
+                     free=settings.requests_free_per_window, window_days=window)
+        return request
     if needs_approval:
         request.status = "pending_approval"
         service.audit(session, request, "verified", actor=actor, **details)

@@ -26,6 +26,11 @@ log = logging.getLogger("privet.requests")
 def approve(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, actor: str) -> DsrRequest:
     """Approve a request waiting for an officer; its work starts at once."""
     service.lock(session, request)
+    if request.status == "fee_due":
+        from privet.kit.errors import Conflict
+
+        raise Conflict(f"Request {request.reference} waits for its fee; it cannot be approved yet",
+                       f"record the fee paid or waived first: privet requests fee {request.reference} --paid|--waive")
     service.require_status(request, ("pending_approval",), "approved")
     request.approved_by, request.approved_at = actor[:120], utcnow()
     service.audit(session, request, "approved", actor=actor, fee=bool(request.fee))
@@ -132,6 +137,7 @@ def expire_unverified(session: Session, *, now: datetime | None = None) -> int:
         request.status, request.completed_at = "expired", now
         request.identity_enc, request.identity_blind_index = b"", ""
         request.details_enc, request.agent = None, None
+        request.declared_region, request.organisation_ref = None, None  # what the person sent: deleted too
         service.audit(session, request, "expired", actor=service.SYSTEM, purged=True)
     session.flush()
     return len(stale)

@@ -37,6 +37,29 @@ class Decision:
                    tuple(body.get("holders") or ()))
 
 
+@dataclass(frozen=True)
+class CollectionCheck:
+    """Whether a form's fields fit a purpose (P43): required categories missing, optional fields (show them as
+    optional where they are collected), fields the purpose does not need (do not collect them for it)."""
+
+    purpose: str
+    declared_purpose: str
+    fits: bool
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    missing: tuple[str, ...]
+    optional_present: tuple[str, ...]
+    not_needed: tuple[str, ...]
+    fields: tuple[dict, ...]
+    names: dict
+
+    @classmethod
+    def from_json(cls, body: dict) -> CollectionCheck:
+        return cls(body["purpose"], body["declared_purpose"], body["fits"], tuple(body["required"]),
+                   tuple(body["optional"]), tuple(body["missing"]), tuple(body["optional_present"]),
+                   tuple(body["not_needed"]), tuple(body["fields"]), dict(body.get("names") or {}))
+
+
 class PrivetAPIError(Exception):
     """Privet refused the request (problem JSON: title, detail, hint, errors) or could not answer it."""
 
@@ -130,6 +153,19 @@ class PrivetClient:
                 answers[i] = decision
             self._store([(keys[i], d) for i, d in zip(chunk, fetched)], drops)
         return answers  # type: ignore[return-value]
+
+    def check_collection(self, purpose: str, fields: list[str | dict] | dict[str, str], *,
+                         activity: str | None = None, subject_type: str | None = None,
+                         lang: str | None = None) -> CollectionCheck:
+        """Do a form's fields fit `purpose`? `fields`: category keys, {"name", "category"} dicts, or a mapping of
+        field name to category. Not cached (the answer depends on the data map only; ask when a form changes)."""
+        if isinstance(fields, dict):
+            fields = [{"name": name, "category": category} for name, category in fields.items()]
+        body: dict[str, Any] = {"purpose": purpose, "fields": list(fields)}
+        for name, value in (("activity", activity), ("subject_type", subject_type), ("lang", lang)):
+            if value is not None:
+                body[name] = value
+        return CollectionCheck.from_json(self._call("POST", "/collection/check", json=body))
 
     def sync(self) -> int:
         """Poll the change feed now; drop cached answers of changed holders. Returns the changes seen."""

@@ -24,6 +24,11 @@ def _print(out, as_json: bool) -> None:  # noqa: ANN001
     typer.echo(f"subject {out.id}  status {out.status}  type {out.subject_type or '-'}  age {out.age.status}")
     if out.merged_ids:
         typer.echo(f"  merged into it: {', '.join(out.merged_ids)}")
+    if out.region or out.jurisdiction:
+        typer.echo(f"  region {out.region or '-'}  law {out.jurisdiction or 'the organisation profile'}  "
+                   f"(from {out.jurisdiction_source or '-'})")
+    if out.organisation_ref:
+        typer.echo(f"  acts for organisation: {out.organisation_ref}")
     for ident in out.identities:
         typer.echo(f"  {ident.type:<14} {ident.masked:<28} {'verified' if ident.verified else 'not verified'}")
     for link in out.guardians:

@@ -18,7 +18,16 @@ class Subject(IdMixin, TimestampMixin, Base):
     subject_type: Mapped[str | None] = mapped_column(String(60))  # taxonomy subject type, e.g. customer
     status: Mapped[str] = mapped_column(String(20), default="active")  # active | closed | merged
     merged_into_id: Mapped[str | None] = mapped_column(ForeignKey("subjects.id"))
-    organisation_ref: Mapped[str | None] = mapped_column(String(120))  # the organisation it acts for (P6)
+    # The organisation the person acts for (P6: a representative of an "authorised entity"), as the company refers
+    # to it (its name or account reference): from a trusted token's `organisation` claim or a request filed for it.
+    organisation_ref: Mapped[str | None] = mapped_column(String(120))
+    # Where the person is (P41): ISO 3166 code (CN, DE, US-CA), EU or EEA, and the law whose deadlines, refusal
+    # grounds and complaint routes their requests get (pipl | gdpr | ccpa; None: the organisation's profile).
+    # Source: declared (by the person, at filing) | token (a trusted token's `region` claim) | datastore (the
+    # region of the datastore their identity was found in). See `privet.subjects.jurisdiction`.
+    region: Mapped[str | None] = mapped_column(String(10))
+    jurisdiction: Mapped[str | None] = mapped_column(String(10))
+    jurisdiction_source: Mapped[str | None] = mapped_column(String(20))
     # Age: the birth date is encrypted; the two derived dates answer "is a child / a minor at time t" fast.
     birth_date_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     age_attested_at: Mapped[datetime | None]

@@ -90,6 +90,11 @@ class SubjectOut(BaseModel):
     subject_type: str | None
     created_at: datetime
     merged_ids: list[str] = Field(description="Subjects merged into this one (ledger records may name them).")
+    organisation_ref: str | None = Field(None, description="The organisation the person acts for (P6).")
+    region: str | None = Field(None, description="Where the person is (ISO 3166, EU or EEA), when known (P41).")
+    jurisdiction: str | None = Field(None, description="The law their requests get (pipl, gdpr, ccpa); null: the "
+                                                       "organisation's profile.")
+    jurisdiction_source: str | None = Field(None, description="token, declared or datastore.")
     identities: list[IdentityOut]
     age: AgeOut
     guardians: list[LinkOut]
@@ -119,7 +124,8 @@ def subject_out(session, keyring, subject) -> SubjectOut:  # noqa: ANN001
     links = guardians.links_of(session, subject.id)
     return SubjectOut(
         id=subject.id, status=subject.status, subject_type=subject.subject_type, created_at=subject.created_at,
-        merged_ids=service.holder_ids(session, subject)[1:],
+        merged_ids=service.holder_ids(session, subject)[1:], organisation_ref=subject.organisation_ref,
+        region=subject.region, jurisdiction=subject.jurisdiction, jurisdiction_source=subject.jurisdiction_source,
         identities=[IdentityOut(id=v.id, type=v.type, masked=mask(v.type, v.value), verified=v.verified_at is not None,
                                 verified_at=v.verified_at) for v in views],
         age=AgeOut(status=ages.age_status(subject), source=subject.age_source, recorded_at=subject.age_attested_at,

@@ -275,6 +275,10 @@ def merge(session: Session, keep: Subject, absorb: Subject, *, actor: str) -> Su
             setattr(keep, name, getattr(absorb, name))
     if keep.subject_type is None:
         keep.subject_type = absorb.subject_type
+    if keep.region is None and absorb.region is not None:  # where the person is, and the law it selects (P41)
+        keep.region, keep.jurisdiction = absorb.region, absorb.jurisdiction
+        keep.jurisdiction_source = absorb.jurisdiction_source
+    keep.organisation_ref = keep.organisation_ref or absorb.organisation_ref
     absorb.status, absorb.merged_into_id = "merged", keep.id
     absorb.deletion_flagged_at = absorb.deletion_reason = None  # the survivor carries the flag, if any
     session.flush()

@@ -139,16 +139,48 @@ def _remember(session: Session, claims: dict, expires_at: datetime) -> None:
         raise _refused("This token was already used") from None
 
 
+def _about(claims: dict) -> tuple[str | None, str | None]:
+    """(region, organisation) the token states about the person (P41, P6): optional `region` and `organisation`
+    claims; a claim that is there but unreadable refuses the token (the company's login sent something wrong)."""
+    from privet.subjects.jurisdiction import check_organisation, normalise_region
+
+    raw = claims.get("region")
+    try:
+        region = normalise_region(raw if isinstance(raw, str) or raw is None else "?")
+    except PrivetError:
+        raise _refused("This token's 'region' claim is not a region code (ISO 3166, e.g. DE or US-CA)") from None
+    try:
+        organisation = check_organisation(claims.get("organisation"))
+    except PrivetError:
+        raise _refused("This token's 'organisation' claim is not a short organisation name or reference") from None
+    return region, organisation
+
+
+def _apply(session: Session, subject_id: str, region: str | None, organisation: str | None) -> None:
+    from privet.subjects.jurisdiction import record_organisation, record_region
+    from privet.subjects.service import get_subject
+
+    subject = get_subject(session, subject_id)
+    if region:
+        record_region(session, subject, region, source="token", actor=ACTOR)
+    if organisation:
+        record_organisation(session, subject, organisation, source="token", actor=ACTOR)
+
+
 def verify_subject_token(session: Session, settings: Settings, token: str, *, keyring: Keyring | None = None,
                          create_subject: bool = True) -> VerifiedIdentity:
-    """Accept a trusted subject token once; the subject it names is found or created (identity verified)."""
+    """Accept a trusted subject token once; the subject it names is found or created (identity verified). Its
+    optional `region` and `organisation` claims are recorded on the subject (`privet.subjects.jurisdiction`)."""
     claims = _decode(settings, token.strip() if isinstance(token, str) else "")
     expires_at = _check_times(settings, claims)
     identity_type, value = _identity(session, claims)
+    region, organisation = _about(claims)
     _remember(session, claims, expires_at)
     keyring = keyring or Keyring.from_settings(settings)
     subject_id, created = resolve_subject(session, keyring, identity_type, value, create=create_subject,
                                           actor=ACTOR)
     record(session, actor=ACTOR, action="subject_token.accepted", object_type="subject",
            object_id=subject_id or "-", details={"identity_type": identity_type, "subject_created": created})
+    if subject_id is not None:
+        _apply(session, subject_id, region, organisation)
     return VerifiedIdentity(identity_type, keyring.blind_index(identity_type, value), subject_id)

@@ -25,7 +25,7 @@ from privet.connectors.sql.output import fetched
 from privet.connectors.sql.rectify import prepare
 from privet.connectors.sql.rectify import rectify as rectify_rows
 from privet.connectors.sql.schema import Layout, forget, layout_for
-from privet.connectors.sql.walk import find
+from privet.connectors.sql.walk import find, holds_any
 from privet.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,10 @@ class SqlConnector(Connector):
         def work(conn: Connection, layout: Layout) -> StepResult:
             return fetched(layout, find(conn, layout, identities, access=True))
         return self._run("fetch", work, write=False)
+
+    def holds(self, identities: dict[str, list[str]]) -> bool:
+        """Whether the datastore's identity columns name the person (no rows are read; see `walk.holds_any`)."""
+        return self._run("lookup", lambda conn, layout: holds_any(conn, layout, identities), write=False)
 
     def _commit_hook(self, result: StepResult, expected: Expected) -> None:
         if self.before_commit is not None:

@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, or_, select, tuple_
+from sqlalchemy import Connection, literal, or_, select, tuple_
 
 from privet.connectors.base import BELONGS_TO, OWNS, Edge
 from privet.connectors.sql.schema import Layout, TableLayout
@@ -284,6 +284,23 @@ def _drop_links_to_own(layout: Layout, found: Found) -> None:
         values -= {v for v in values if comparable(layout, e.parent, e.parent_columns, v) in own}
         if not values:
             del found.links[e]
+
+
+def holds_any(conn: Connection, layout: Layout, identities: dict[str, list[str]]) -> bool:
+    """Whether a row of an identity column names the person (exact, casefold or phone matches; free-text columns
+    are not searched): where a person is, without reading their rows. One `LIMIT 1` query per batch of values."""
+    layout.check()
+    for name, asks in sorted(_entry_asks(layout, identities).items()):
+        tl = layout.tables[name]
+        for ask in asks:
+            if ask.mode == Match.contains:
+                continue
+            values = sorted(ask.values, key=repr)
+            for start in range(0, len(values), BATCH):
+                clause = _clause(tl, ask, values[start:start + BATCH])
+                if conn.execute(select(literal(1)).select_from(tl.table).where(clause).limit(1)).first():
+                    return True
+    return False
 
 
 def find(conn: Connection, layout: Layout, identities: dict[str, list[str]], *, access: bool = False) -> Found:

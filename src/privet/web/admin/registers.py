@@ -1,4 +1,5 @@
-"""Registers: processors and their alerts, recipients, recent sharing events, public disclosures, corporate
+"""Registers: processors and recipients with their agreements and alerts, the grounds of the company's policy,
+recent sharing events, public disclosures, corporate
 transfers (with "campaign sent"), and the cross-border register (this year's counts, the mechanism they require,
 alerts, transfers). Read with `registers:read`; the one form needs `registers:write`."""
 
@@ -10,9 +11,11 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
 from privet.kit.web import DB
-from privet.registers import corporate, crossborder, disclosures, processors, sharing
+from privet.registers import alerts as register_alerts
+from privet.registers import corporate, crossborder, disclosures, policy, processors, sharing
 from privet.registers import crossborder_rules as rules
 from privet.web.admin.common import N_, guard, page, principal_of, redirect
+from privet.web.render import language
 
 router = APIRouter()
 READ, WRITE = guard("registers:read"), guard("registers:write")
@@ -20,9 +23,11 @@ RECENT = 20
 
 ALERT_KINDS = {"unregistered": N_("Not registered"), "no_agreement": N_("No signed agreement"),
                "expired": N_("Agreement expired"), "expiring": N_("Agreement expiring"),
-               "out_of_scope": N_("Beyond what is entrusted")}
+               "out_of_scope": N_("Beyond what is entrusted"),
+               "ground_not_in_policy": N_("Ground not in the policy")}
 ALERT_TONE = {"unregistered": "bad", "expired": "bad", "no_agreement": "warn", "expiring": "warn",
-              "out_of_scope": "warn"}
+              "out_of_scope": "warn", "ground_not_in_policy": "bad"}
+ENTRIES = {"processor": N_("Processor"), "recipient": N_("Recipient")}
 BASES = {"consent": N_("Consent"), "legal_ground": N_("Legal ground")}
 TRANSFER_KINDS = {"merger": N_("Merger"), "acquisition": N_("Acquisition"), "asset_sale": N_("Asset sale"),
                   "bankruptcy": N_("Bankruptcy"), "other": N_("Other")}
@@ -50,7 +55,7 @@ FLASHES = {"campaign_sent": N_("The campaign was recorded as sent.")}
 
 
 def _labels() -> dict:
-    return {"alert_kinds": ALERT_KINDS, "alert_tone": ALERT_TONE, "bases": BASES, "transfer_kinds": TRANSFER_KINDS,
+    return {"alert_kinds": ALERT_KINDS, "alert_tone": ALERT_TONE, "entries": ENTRIES, "bases": BASES, "transfer_kinds": TRANSFER_KINDS,
             "campaigns": CAMPAIGNS, "campaign_states": CAMPAIGN_STATES, "levels": LEVELS, "level_tone": LEVEL_TONE,
             "mechanisms": MECHANISMS, "counting": COUNTING, "cb_alerts": CB_ALERTS}
 
@@ -61,10 +66,14 @@ def _flash(request: Request) -> str | None:
 
 @router.get("/registers", dependencies=READ, response_class=HTMLResponse)
 def overview(request: Request, db: DB) -> HTMLResponse:
-    """Processor alerts first, then processors, recipients, recent shares, disclosures and corporate transfers."""
+    """Processor and recipient alerts first, then processors, recipients (with their agreements and grounds), the
+    grounds of the company's policy, recent shares, disclosures and corporate transfers."""
     uses = processors.activities_by_processor(db)
+    row = policy.current(db)
     return page(request, "admin/registers.html", {
-        "alerts": processors.alerts(db), "processors": processors.list_processors(db),
+        "alerts": register_alerts.all_alerts(db), "processors": processors.list_processors(db),
+        "policy_name": row.name if row else None,
+        "grounds": [g for g in policy.catalogue_view(db, language(request)) if g["declared"]],
         "uses": {k: [u[0] for u in v] for k, v in uses.items()}, "recipients": sharing.list_recipients(db),
         "shares": sharing.list_shares(db, limit=RECENT), "disclosures": disclosures.list_disclosures(db, RECENT),
         "transfers": corporate.list_transfers(db), "recent": RECENT, **_labels()},

@@ -1,0 +1,184 @@
+"""P22: an erasure records the day its erased data has left the backups; once that day has passed, the daily job
+marks it and tells the privacy contact which backups must be gone, once. Also the listing (API, CLI) and the
+migration carrying earlier erasures' dates into the new column."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from privet.audit.models import AuditEvent
+from privet.kit.clock import frozen_at
+from privet.kit.crypto import Keyring
+from privet.requests import backups
+from privet.settings import Settings
+from tests.requests.shop import Shop
+
+pytestmark = pytest.mark.promise("P22")
+T0 = datetime(2026, 5, 4, 3, 0, tzinfo=timezone.utc)  # Monday 4 May 2026, 11:00 in Beijing
+
+
+def _erased(store: Session, file, verified, drain, customer, *, identity: str | None = None):  # noqa: ANN001, ANN202
+    with frozen_at(T0):
+        request = file("erasure", customer, identity=identity)
+        verified(request)
+        drain()
+    store.refresh(request)
+    return request
+
+
+def _reminders(smtp) -> list:  # noqa: ANN001
+    return [(to, m) for to, m in smtp.messages if "Backups must no longer hold erased data" in m["Subject"]]
+
+
+def test_the_backups_reminder_fires_once_when_the_date_has_passed(store: Session, conf: Settings, file, verified,
+                                                                 drain, shop_db: Shop, smtp) -> None:  # noqa: ANN001
+    erased = _erased(store, file, verified, drain, shop_db.customers[0])
+    nobody = _erased(store, file, verified, drain, None, identity="not-a-customer@shop.example")
+    clear_by = date(2026, 5, 4) + timedelta(days=conf.backup_retention_days)
+    assert erased.status == "completed" and erased.backups_clear_by == clear_by
+    assert erased.result["backups_clear_by"] == clear_by.isoformat()
+    assert backups.changed_datastores(store, erased) == ("shop_db",)
+    assert backups.changed_datastores(store, nobody) == ()
+
+    before = datetime.combine(clear_by - timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
+    with frozen_at(before):
+        assert backups.remind(store, conf) == {"due": 0, "sent": 0}
+        assert [b.state(backups.today(store)) for b in backups.erasures(store)] == ["upcoming", "upcoming"]
+    assert _reminders(smtp) == []
+
+    after = datetime.combine(clear_by, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=4)
+    with frozen_at(after):
+        assert [b.state(backups.today(store)) for b in backups.erasures(store)] == ["due", "due"]
+        assert backups.remind(store, conf) == {"due": 2, "sent": 1}
+        assert backups.remind(store, conf) == {"due": 0, "sent": 0}  # once
+        assert backups.erasures(store) == []
+        told = backups.erasures(store, include_told=True)
+        assert [b.state(backups.today(store)) for b in told] == ["told", "told"]
+    [(to, message)] = _reminders(smtp)
+    body = message.get_content()
+    assert to == ["privacy@shop.example"]
+    assert f"{erased.reference} (erasure, completed 4 May 2026): backups of shop_db taken before 4 May 2026" in body
+    assert f"{nobody.reference} (erasure, completed 4 May 2026): nothing was changed" in body
+    events = {e.object_id: e.details for e in store.scalars(
+        select(AuditEvent).where(AuditEvent.action == "request.backups_due"))}
+    assert events[erased.id]["datastores"] == ["shop_db"] and events[erased.id]["told"] is True
+    assert store.scalars(select(AuditEvent).where(AuditEvent.action == "request.backups_reminder")).one()
+
+
+def test_a_reminder_that_cannot_be_sent_is_tried_again(store: Session, conf: Settings, file, verified, drain,
+                                                       shop_db: Shop, smtp) -> None:  # noqa: ANN001
+    from tests.subjects.test_verification_support import free_port
+
+    erased = _erased(store, file, verified, drain, shop_db.customers[1])
+    later = datetime.combine(erased.backups_clear_by, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=4)
+    down = conf.model_copy(update={"smtp_port": free_port()})
+    with frozen_at(later):
+        assert backups.remind(store, down) == {"due": 1, "sent": 0}
+        assert erased.backups_reminded_at is None
+        assert backups.remind(store, conf) == {"due": 1, "sent": 1}
+    assert erased.backups_reminded_at is not None and len(_reminders(smtp)) == 1
+
+
+def test_the_daily_job_runs_the_reminder(store: Session, conf: Settings, file, verified, drain, shop_db: Shop,
+                                         smtp) -> None:  # noqa: ANN001
+    from privet.jobs.registry import load_handlers, periodic_jobs
+    from privet.jobs.service import enqueue
+
+    load_handlers()
+    assert {p.kind: p.every_seconds for p in periodic_jobs()}["requests.backups"] == 24 * 3600
+    erased = _erased(store, file, verified, drain, shop_db.customers[2])
+    later = datetime.combine(erased.backups_clear_by, datetime.min.time(), tzinfo=timezone.utc) + timedelta(days=2)
+    with frozen_at(later):
+        enqueue(store, "requests.backups", {})
+        drain()
+        enqueue(store, "requests.backups", {})
+        drain()
+    store.refresh(erased)
+    assert erased.backups_reminded_at is not None and len(_reminders(smtp)) == 1
+
+
+def test_backups_by_api_and_cli(store: Session, conf: Settings, keyring: Keyring, engine, session_factory, file,  # noqa: ANN001
+                                verified, drain, shop_db: Shop) -> None:
+    from privet.app import create_app
+    from privet.auth.keys import create_api_key
+
+    erased = _erased(store, file, verified, drain, shop_db.customers[3])
+    _key, token = create_api_key(store, "auditor", ["requests:read"], actor="test")
+    store.commit()
+    app = create_app(conf, engine=engine, check_migrations=False)
+    app.state.test_sessionmaker = session_factory
+    with TestClient(app) as client:
+        app.state.sessionmaker = app.state.test_sessionmaker
+        assert client.get("/api/v1/requests/backups").status_code == 401
+        listed = client.get("/api/v1/requests/backups", headers={"Authorization": f"Bearer {token}"})
+        assert listed.status_code == 200, listed.text
+        [row] = [r for r in listed.json() if r["reference"] == erased.reference]
+        assert row["datastores"] == ["shop_db"] and row["clear_by"] == erased.backups_clear_by.isoformat()
+        assert row["state"] in ("upcoming", "due")
+
+
+def test_backups_cli(cli_store: str, shop_db: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    from privet.settings import get_settings
+    from tests.conftest import PrivetCli
+    from tests.requests.shop import write_datamap
+
+    monkeypatch.setenv("PRIVET_SECRETS", json.dumps({"shop_db": shop_db.url}))
+    monkeypatch.setenv("PRIVET_MAIL_SENDER", "console")
+    monkeypatch.setenv("PRIVET_BACKUP_RETENTION_DAYS", "0")
+    get_settings.cache_clear()
+    cli = PrivetCli()
+    assert cli("db", "upgrade").exit_code == 0
+    assert cli("datamap", "apply", str(write_datamap(tmp_path / "datamap", shop_db.kind))).exit_code == 0
+    assert "(0)" in cli("requests", "backups").output
+    filed = cli("requests", "file", "--type", "erasure", "--identity", shop_db.customers[0].email, "--checked",
+                "in_person")
+    reference = re.search(r"R-[0-9A-Z]{8}", filed.output).group(0)
+    assert cli("requests", "run", reference, "--now").exit_code == 0
+    listed = cli("requests", "backups", "--json")
+    assert listed.exit_code == 0, listed.output
+    [row] = json.loads(listed.output)
+    assert row["reference"] == reference and row["state"] == "due" and row["datastores"] == ["shop_db"]
+
+
+def test_migration_0011_carries_earlier_backup_dates(tmp_path: Path) -> None:
+    from alembic import command
+
+    from privet.db import migrate
+    from privet.db.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'privet.db'}")
+    try:
+        migrate.upgrade(engine, "0010")
+        with engine.begin() as conn:
+            for i, (kind, status, result) in enumerate([
+                    ("erasure", "completed", {"backups_clear_by": "2026-06-08"}),
+                    ("closure", "completed_with_exceptions", {"backups_clear_by": "2026-06-09"}),
+                    ("access", "completed", {"backups_clear_by": "2026-06-10"}),
+                    ("erasure", "running", {})]):
+                conn.execute(sa.text(
+                    "INSERT INTO dsr_requests (id, reference, type, status, identity_type, identity_blind_index, "
+                    "identity_enc, channel, filed_by, language, profile, details, received_at, result, created_at, "
+                    "updated_at) VALUES (:id, :ref, :type, :status, 'email', 'x', x'00', 'api', 'test', 'en', 'pipl', "
+                    "'{}', '2026-05-01 00:00:00', :result, '2026-05-01 00:00:00', '2026-05-01 00:00:00')"),
+                    {"id": f"r{i}", "ref": f"R-AAAAAAA{i}", "type": kind, "status": status,
+                     "result": json.dumps(result)})
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            found = dict(conn.execute(sa.text("SELECT id, backups_clear_by FROM dsr_requests ORDER BY id")).all())
+        assert found == {"r0": "2026-06-08", "r1": "2026-06-09", "r2": None, "r3": None}
+        command.downgrade(migrate.alembic_config(engine), "0010")
+        with engine.connect() as conn:
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("dsr_requests")}
+        assert "backups_clear_by" not in columns and "profile_source" not in columns
+    finally:
+        engine.dispose()

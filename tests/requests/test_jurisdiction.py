@@ -1,0 +1,243 @@
+"""P41: a subject's jurisdiction selects deadlines, extension rules, refusal grounds and complaint routes within one
+company. End to end on the ZKTeco demo (accounts_cn in the PRC, accounts_eu in the EU, profile PIPL): the region
+comes from the datastore the person's identity is found in, from their declaration at filing, or from a trusted
+token's claim; unreadable or unreachable inputs fall back to the organisation's profile and say why."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import jwt
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from privet.audit.models import AuditEvent
+from privet.kit.clock import frozen_at
+from privet.kit.crypto import Keyring
+from privet.kit.errors import InvalidInput, Unauthorized
+from privet.requests import deadlines, workflow
+from privet.requests.models import DsrRequest
+from privet.settings import Settings
+from privet.subjects.jurisdiction import jurisdiction_of, normalise_region
+from privet.subjects.models import Subject
+
+ZKTECO = Path(__file__).resolve().parents[2] / "examples" / "zkteco" / "datamap"
+T0 = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # Monday 2 March 2026, 10:00 in Beijing
+TOKEN_SECRET = "shared-secret-of-the-zkteco-login-0123456789"
+
+pytestmark = pytest.mark.promise("P41")
+
+
+@pytest.fixture(scope="module")
+def zkteco_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """ZKTeco's five datastores as SQLite files with 24 generated customers (about a third in the EU)."""
+    from privet.demo.generator import company, fill
+
+    folder = tmp_path_factory.mktemp("zkteco")
+    urls = {key: f"sqlite:///{folder / f'{key}.sqlite'}" for key in company("zkteco").datastores()}
+    fill("zkteco", urls, customers=24, seed=11)
+    return urls
+
+
+@pytest.fixture
+def zk(db: Session, conf: Settings, zkteco_urls: dict[str, str]) -> tuple[Session, Settings]:
+    from privet.datamap.service import validate_and_apply
+    from privet.demo.generator import company
+    from privet.jobs import dispatch
+
+    settings = conf.model_copy(update={
+        "secrets": {company("zkteco").secret(k): u for k, u in zkteco_urls.items()},
+        "subject_token_secret": TOKEN_SECRET})
+    db.info[dispatch.SETTINGS_KEY] = settings
+    validate_and_apply(db, ZKTECO, actor="test")
+    db.flush()
+    return db, settings
+
+
+def _email(url: str, table: str, skip: int = 0) -> str:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(f"SELECT email FROM {table} WHERE email IS NOT NULL ORDER BY id")
+                                ).scalars().all()[skip]
+    finally:
+        engine.dispose()
+
+
+def _file(zk: tuple[Session, Settings], keyring: Keyring, request_type: str, email: str, **kwargs: object):  # noqa: ANN202
+    from privet.requests.intake import file_request
+
+    session, settings = zk
+    return file_request(session, keyring, settings, request_type=request_type, identity_type="email",
+                        identity=email, filed_by="public:api", **kwargs)
+
+
+def _check(zk: tuple[Session, Settings], keyring: Keyring, request):  # noqa: ANN001, ANN202
+    from privet.requests.verify import record_identity_check
+
+    session, settings = zk
+    return record_identity_check(session, keyring, settings, request, method="id_document", note=None,
+                                 actor="user:officer")
+
+
+def test_regions_select_the_laws() -> None:
+    assert [jurisdiction_of(r) for r in ("CN", "CN-GD", "DE", "EU", "EEA", "NO", "US-CA", "US", "SG", "HK", None)] \
+        == ["pipl", "pipl", "gdpr", "gdpr", "gdpr", "gdpr", "ccpa", None, None, None, None]
+    assert normalise_region(" us_ca ") == "US-CA" and normalise_region("") is None
+    for bad in ("Germany", "D", "GLOBAL", "12"):
+        with pytest.raises(InvalidInput):
+            normalise_region(bad)
+
+
+def test_an_eu_subject_gets_the_gdpr_month_and_a_prc_subject_15_working_days(
+        zk, keyring: Keyring, zkteco_urls: dict[str, str], drain, smtp) -> None:  # noqa: ANN001
+    session, settings = zk
+    eu_mail, cn_mail = _email(zkteco_urls["accounts_eu"], "eu_accounts"), _email(zkteco_urls["accounts_cn"], "accounts")
+    with frozen_at(T0):
+        eu, cn = _file(zk, keyring, "erasure", eu_mail), _file(zk, keyring, "erasure", cn_mail)
+        assert eu.profile == cn.profile == "pipl"  # nothing known at filing: the organisation's profile
+        _check(zk, keyring, eu)
+        _check(zk, keyring, cn)
+    assert (eu.profile, eu.profile_source) == ("gdpr", "datastore")
+    assert eu.due_on == date(2026, 4, 2) == deadlines.add_months(date(2026, 3, 2), 1)
+    assert (cn.profile, cn.profile_source) == ("pipl", "datastore")
+    assert cn.due_on == deadlines.add_working_days(date(2026, 3, 2), 15, profile="pipl") == date(2026, 3, 23)
+    eu_subject, cn_subject = session.get(Subject, eu.subject_id), session.get(Subject, cn.subject_id)
+    assert (eu_subject.region, eu_subject.jurisdiction, eu_subject.jurisdiction_source) == ("EU", "gdpr", "datastore")
+    assert (cn_subject.region, cn_subject.jurisdiction) == ("CN", "pipl")
+    trail = {e.object_id: e.details for e in session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "request.verified"))}
+    assert trail[eu.id]["profile"] == "gdpr" and trail[eu.id]["found_in"] == ["accounts_eu"]
+    jurisdiction_events = session.scalars(select(AuditEvent).where(AuditEvent.action == "subject.jurisdiction",
+                                                                   AuditEvent.object_id == eu_subject.id)).all()
+    assert [e.details["datastore"] for e in jurisdiction_events] == ["accounts_eu"]
+
+    # the extension rules follow the person's law: the GDPR's two further months, none under PIPL
+    workflow.extend(session, eu, reason="several regional systems hold records", actor="user:officer")
+    assert eu.extended_to == date(2026, 6, 2)
+    with pytest.raises(InvalidInput, match="PIPL"):
+        workflow.extend(session, cn, reason="several regional systems hold records", actor="user:officer")
+    drain(settings)
+    session.refresh(eu)
+    assert eu.status in ("completed", "completed_with_exceptions")
+    assert eu.result["tables"]["accounts_eu"]  # it ran where the person's account is
+
+
+def test_refusal_grounds_and_complaint_routes_follow_the_subject(zk, keyring: Keyring, zkteco_urls, drain,  # noqa: ANN001
+                                                                 smtp) -> None:  # noqa: ANN001
+    session, _settings = zk
+    eu_mail = _email(zkteco_urls["accounts_eu"], "eu_accounts", skip=1)
+    cn_mail = _email(zkteco_urls["accounts_cn"], "accounts", skip=1)
+    eu, cn = _file(zk, keyring, "access", eu_mail), _file(zk, keyring, "access", cn_mail)
+    _check(zk, keyring, eu)
+    _check(zk, keyring, cn)
+    assert (eu.profile, cn.profile) == ("gdpr", "pipl")
+    # a GDPR ground is open to the EU request only; the PRC request is refused on a GB/T 35273-2020 one
+    workflow.refuse(session, eu, code="manifestly_unfounded", note=None, actor="user:officer")
+    with pytest.raises(InvalidInput, match="not a ground under the pipl profile"):
+        workflow.refuse(session, cn, code="manifestly_unfounded", note=None, actor="user:officer")
+    workflow.refuse(session, cn, code="trade_secret", note=None, actor="user:officer")
+    drain(_settings)
+    [to_eu] = [m.get_content() for to, m in smtp.messages if eu_mail in to and "cannot carry out" in m["Subject"]]
+    [to_cn] = [m.get_content() for to, m in smtp.messages if cn_mail in to and "cannot carry out" in m["Subject"]]
+    assert "supervisory authority" in to_eu and "GDPR Art 12(5)" in to_eu and "Article 50" not in to_eu
+    assert "Article 50 of the Personal Information Protection Law" in to_cn and "supervisory" not in to_cn
+
+
+def test_a_declared_region_selects_the_law_without_a_lookup(zk, keyring: Keyring, zkteco_urls) -> None:  # noqa: ANN001
+    session, _settings = zk
+    cn_mail = _email(zkteco_urls["accounts_cn"], "accounts", skip=2)
+    with frozen_at(T0):
+        request = _file(zk, keyring, "erasure", cn_mail, region="de")
+        assert (request.profile, request.profile_source, request.declared_region) == ("gdpr", "declared", "DE")
+        _check(zk, keyring, request)
+    assert (request.profile, request.profile_source) == ("gdpr", "declared")
+    assert request.due_on == date(2026, 4, 2)
+    subject = session.get(Subject, request.subject_id)
+    assert (subject.region, subject.jurisdiction, subject.jurisdiction_source) == ("DE", "gdpr", "declared")
+    verified = session.scalars(select(AuditEvent).where(AuditEvent.action == "request.verified",
+                                                        AuditEvent.object_id == request.id)).one()
+    assert "found_in" not in verified.details  # the declaration answered: no datastore was asked
+
+    # a region none of the three laws covers: the organisation's profile, the region kept
+    other = _file(zk, keyring, "access", _email(zkteco_urls["accounts_eu"], "eu_accounts", skip=2), region="SG")
+    assert (other.profile, other.profile_source) == ("pipl", "organisation")
+    _check(zk, keyring, other)
+    assert (other.profile, other.profile_source) == ("pipl", "organisation")
+    assert session.get(Subject, other.subject_id).region == "SG"
+
+
+def test_a_bad_region_or_organisation_is_refused_and_nothing_is_stored(zk, keyring: Keyring) -> None:  # noqa: ANN001
+    session, _settings = zk
+    before = session.scalar(select(sa.func.count()).select_from(DsrRequest))
+    with pytest.raises(InvalidInput) as caught:
+        _file(zk, keyring, "access", "someone@zkteco.example", region="Europe",
+              organisation="call me on +86 138 0013 8000")
+    assert {p.where for p in caught.value.problems} == {"region", "organisation"}
+    assert session.scalar(select(sa.func.count()).select_from(DsrRequest)) == before
+
+
+def test_an_unreachable_datastore_leaves_the_organisation_profile(zk, keyring: Keyring, zkteco_urls) -> None:  # noqa: ANN001
+    from privet.demo.generator import company
+
+    session, settings = zk
+    broken = settings.model_copy(update={"secrets": {company("zkteco").secret(k): u for k, u in zkteco_urls.items()
+                                                     if k != "accounts_cn"}})
+    request = _file(zk, keyring, "access", _email(zkteco_urls["accounts_eu"], "eu_accounts", skip=3))
+    from privet.requests.verify import record_identity_check
+
+    record_identity_check(session, keyring, broken, request, method="id_document", note=None, actor="user:o")
+    assert (request.profile, request.profile_source) == ("pipl", "organisation")
+    verified = session.scalars(select(AuditEvent).where(AuditEvent.action == "request.verified",
+                                                        AuditEvent.object_id == request.id)).one()
+    assert verified.details["datastores_unreachable"] == ["accounts_cn"]
+    assert verified.details["found_in"] == ["accounts_eu"]
+    assert session.get(Subject, request.subject_id).region is None  # not recorded on a partial answer
+
+
+def test_someone_in_no_datastore_gets_the_organisation_profile(zk, keyring: Keyring) -> None:  # noqa: ANN001
+    session, _settings = zk
+    request = _file(zk, keyring, "access", "nobody-here@zkteco.example")
+    _check(zk, keyring, request)
+    assert (request.profile, request.profile_source) == ("pipl", "organisation")
+    assert session.get(Subject, request.subject_id).region is None
+
+
+def _token(**claims: object) -> str:
+    import secrets
+
+    now = int(T0.timestamp())
+    body = {"aud": "privet", "iat": now, "exp": now + 300, "jti": secrets.token_hex(8), **claims}
+    return jwt.encode(body, TOKEN_SECRET, algorithm="HS256")
+
+
+def test_a_token_claim_sets_the_law_and_a_declaration_does_not_override_it(zk, keyring: Keyring,
+                                                                           zkteco_urls) -> None:  # noqa: ANN001
+    from privet.requests.verify import verify_with_subject
+    from privet.subjects.tokens import verify_subject_token
+
+    session, settings = zk
+    email = _email(zkteco_urls["accounts_cn"], "accounts", skip=3)
+    with frozen_at(T0):
+        proven = verify_subject_token(session, settings, _token(identity_type="email", identity=email,
+                                                                region="US-CA", organisation="Acme Security Ltd"),
+                                      keyring=keyring)
+        subject = session.get(Subject, proven.subject_id)
+        assert (subject.region, subject.jurisdiction, subject.jurisdiction_source) == ("US-CA", "ccpa", "token")
+        assert subject.organisation_ref == "Acme Security Ltd"
+        request = _file(zk, keyring, "access", email, region="DE")
+        verify_with_subject(session, keyring, settings, request, subject_id=subject.id, method="token")
+    assert (request.profile, request.profile_source) == ("ccpa", "token")
+    # 45 days from receipt, counted in California: 02:00 UTC on 2 March is still 1 March there
+    assert request.due_on == date(2026, 4, 15)
+    assert request.acknowledge_by == deadlines.add_working_days(date(2026, 3, 1), 10, profile="ccpa")
+    assert subject.region == "US-CA"  # the declaration did not replace the company's own claim
+    with frozen_at(T0), pytest.raises(Unauthorized, match="region"):
+        verify_subject_token(session, settings, _token(identity_type="email", identity=email, region="California"),
+                             keyring=keyring)
+    with frozen_at(T0), pytest.raises(Unauthorized, match="organisation"):
+        verify_subject_token(session, settings, _token(identity_type="email", identity=email, organisation=7),
+                             keyring=keyring)
