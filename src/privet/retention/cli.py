@@ -123,9 +123,17 @@ def children(dry_run: bool = typer.Option(False, "--dry-run", help="Count only; 
         counts = sweep_children.sweep(session, keyring, settings, actor=cli_actor(), dry_run=dry_run)
     reasons = ", ".join(f"{k}: {v}" for k, v in sorted(counts["by_reason"].items())) or "none"
     verb = "would file" if dry_run else "filed"
-    typer.echo(f"{counts['due']} due ({reasons}); {verb} {counts['filed']} closure requests; "
-               f"{counts['already_open']} already have one open; {counts['no_identity']} have no identity to "
-               "file under.")
+    typer.echo(f"Minors found in the datastores: {counts['found_in_datastores']} ({counts['kept_guardian']} kept: a "
+               f"verified guardian; {counts['within_grace']} within the {settings.children_grace_days}-day grace "
+               "period).")
+    typer.echo(f"{counts['due']} due ({reasons}); {verb} {counts['filed']} closure requests and "
+               f"{counts['related_filed']} for related accounts; {counts['already_open']} already have one open; "
+               f"{counts['no_identity']} have no identity to file under.")
+    if counts["unreadable"] or counts["unnamed"]:
+        typer.echo(f"Left: {counts['unreadable']} birth dates in no known form, {counts['unnamed']} minors' rows "
+                   "naming nobody (no identity column on the row or the rows it belongs to).")
+    if counts["unreachable"]:
+        typer.echo(f"Not read (out of reach): {', '.join(counts['unreachable'])}.")
 
 
 @app.command("export")
