@@ -1,17 +1,18 @@
-"""Report routes: records of processing (HTML, CSV, JSON), impact assessments, and the cross-border register."""
+"""Report routes: records of processing (HTML, CSV, JSON), the evidence of the promises kept (JSON, HTML), impact
+assessments, and the cross-border register."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from privet.auth.deps import Caller, require
 from privet.kit.web import DB
 from privet.registers.crossborder_api import router as crossborder_router
-from privet.reports import pia, ropa
+from privet.reports import evidence, pia, ropa
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 router.include_router(crossborder_router)
@@ -65,6 +66,19 @@ def records(db: DB, format: Literal["html", "csv", "json"] = "html") -> Response
         return ropa.build(db)
     headers = {"Content-Disposition": 'attachment; filename="records-of-processing.csv"'} if format == "csv" else {}
     return Response(ropa.render(db, format), media_type=_MEDIA[format], headers=headers)
+
+
+@router.get("/evidence", dependencies=[Reader], response_model=None,
+            responses={200: {"description": "The evidence in the format asked for.", "content": {
+                "text/html": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "object"}}}}},
+            summary="Evidence for every promise P1-P45: its mechanism, whether the data map and registers configure "
+                    "it (what is missing if not), and the latest run or check that exercised it.")
+def evidence_report(db: DB, request: Request, format: Literal["json", "html"] = "json",  # noqa: A002
+                    lang: Literal["en", "zh_CN"] = "en") -> Response | dict:
+    settings = request.app.state.settings
+    if format == "json":
+        return evidence.build(db, settings)
+    return Response(evidence.render(db, settings, "html", lang), media_type=_MEDIA["html"])
 
 
 def _out(row) -> AssessmentOut:  # noqa: ANN001

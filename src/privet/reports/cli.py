@@ -1,4 +1,4 @@
-"""`privet report ropa | pia ... | crossborder ...`: the records a regulator asks for."""
+"""`privet report ropa | evidence | pia ... | crossborder ...`: the records a regulator asks for."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import typer
 from privet.kit.cliutil import cli_actor
 from privet.registers.crossborder_cli import app as crossborder_app
 
-app = typer.Typer(help="Reports: records of processing, impact assessments, cross-border transfers.",
+app = typer.Typer(help="Reports: records of processing, evidence of the promises kept, impact assessments, "
+                       "cross-border transfers.",
                   no_args_is_help=True)
 pia_app = typer.Typer(help="Personal information protection impact assessments (PIPL Art 55, 56).",
                       no_args_is_help=True)
@@ -29,6 +30,27 @@ def ropa(
 
     with store_session() as session:
         text = records.render(session, fmt)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"Wrote {output}.")
+
+
+@app.command("evidence")
+def evidence(
+    fmt: str = typer.Option("text", "--format", help="text (for a terminal), html or json."),
+    lang: str = typer.Option("en", "--lang", help="Language of the HTML page: en or zh_CN."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write to this file instead of printing."),
+) -> None:
+    """For every promise P1-P45: its mechanism, whether the data map and registers configure it (what is missing if
+    not), and the latest run or check that exercised it, from the store."""
+    from privet.db.store import store_session
+    from privet.reports import evidence as report
+    from privet.settings import get_settings
+
+    with store_session() as session:
+        text = report.render(session, get_settings(), fmt, lang)
     if output is None:
         typer.echo(text, nl=False)
     else:

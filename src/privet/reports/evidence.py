@@ -2,8 +2,8 @@
 company's data map, registers, notices and settings configure it (and what is missing if not), and the latest run or
 check in the store that exercised it (a sweep, a request of that type, a consent record, an alert check...).
 
-`build` gathers it as plain data (the JSON format); `render` gives JSON, a standalone English HTML page or text for
-a terminal. Nothing here changes the store or reads the company's databases: checks read the applied data map, the
+`build` gathers it as plain data (the JSON format); `render` gives JSON, a standalone HTML page (English or Simplified
+Chinese) or text for a terminal. Nothing here changes the store or reads the company's databases: checks read the applied data map, the
 registers, the notices, the settings and the store's own rows; a missing piece is named, never guessed around.
 """
 
@@ -24,6 +24,7 @@ from privet.reports.promises import catalogue
 from privet.settings import Settings
 
 FORMATS = ("text", "html", "json")
+LANGUAGES = ("en", "zh_CN")
 
 
 # ---- evidence: the newest run or check ----------------------------------------------------------------------------
@@ -186,19 +187,40 @@ def _environment():  # noqa: ANN202 - jinja2 is imported lazily
                        trim_blocks=True, lstrip_blocks=True)
 
 
-def to_html(report: dict) -> str:
-    """The report as one self-contained HTML page (English)."""
-    return _environment().get_template("evidence.html").render(r=report)
+def to_html(report: dict, lang: str = "en") -> str:
+    """The report as one self-contained HTML page, in English or Simplified Chinese (titles, mechanisms and labels;
+    what the checks found is in English)."""
+    return _environment().get_template("evidence.html").render(r=report, lang=lang, t=LABELS[lang])
 
 
-def render(session: Session, settings: Settings, fmt: str) -> str:
-    """The report in `text`, `html` or `json`."""
+def render(session: Session, settings: Settings, fmt: str, lang: str = "en") -> str:
+    """The report in `text`, `html` or `json` (`lang`: the HTML page's language)."""
     if fmt not in FORMATS:
         raise InvalidInput(f"Unknown format {fmt!r}", f"use one of {', '.join(FORMATS)}")
+    if lang not in LANGUAGES:
+        raise InvalidInput(f"Unknown language {lang!r}", f"use one of {', '.join(LANGUAGES)}")
     report = build(session, settings)
     if fmt == "json":
         return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
-    return to_html(report) if fmt == "html" else to_text(report)
+    return to_html(report, lang) if fmt == "html" else to_text(report)
+
+
+LABELS = {
+    "en": {"title": "Evidence: the promises kept", "no_map": "No data map is applied.",
+           "totals": "{c} of {n} promises configured; {e} exercised at least once.",
+           "generated": "Generated {at} from data map version {v}.",
+           "explain": "A promise is configured when the data map, registers, notices and settings give its mechanism "
+                      "what it needs; the evidence is the newest run or check recorded in Privet's store.",
+           "promise": "Promise", "mechanism": "Mechanism", "configured": "Configured", "evidence": "Latest evidence",
+           "yes": "Configured", "no": "Missing", "never": "never", "in_all": "in all", "checked_now": "checked now"},
+    "zh_CN": {"title": "证据：政策承诺的履行情况", "no_map": "尚未应用数据地图。",
+              "totals": "{n} 项承诺中已配置 {c} 项；{e} 项至少执行过一次。",
+              "generated": "生成于 {at}，依据数据地图第 {v} 版。",
+              "explain": "当数据地图、登记册、告知和设置为某项机制提供了所需内容时，该承诺即为已配置；证据为 Privet "
+                         "存储中记录的最近一次运行或检查。",
+              "promise": "承诺", "mechanism": "机制", "configured": "配置", "evidence": "最近证据",
+              "yes": "已配置", "no": "缺失", "never": "从未", "in_all": "次（合计）", "checked_now": "当场检查"},
+}
 
 
 def parse_time(value: str | None) -> datetime | None:

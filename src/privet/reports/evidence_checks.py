@@ -127,9 +127,14 @@ def dataset_sources(ctx: Context) -> Found:
     """P3: provenance per dataset."""
     datasets = list(ctx.manifest.datasets)
     bare = [d.key for d in datasets if not d.sources]
-    sources = sorted({s for d in datasets for s in d.sources})
+    sources = sorted({_source_key(s) for d in datasets for s in d.sources})
     return Found(f"sources {', '.join(sources) or 'none'} on {len(datasets) - len(bare)} of "
                  f"{_plural(len(datasets), 'dataset')}", [f"dataset {k} declares no sources" for k in bare])
+
+
+def _source_key(source: Any) -> str:
+    """A dataset's source is a key or a `Source` with its categories, third party and legal basis."""
+    return source if isinstance(source, str) else source.key
 
 
 @check("declared_purposes")
@@ -468,10 +473,12 @@ def processors(ctx: Context) -> Found:
     named = sorted({p for a in ctx.activities for p in a.processors})
     alerts = _processor_alerts(ctx)
     registered = ctx.session.execute(select(func.count()).select_from(Processor)).scalar_one()
-    missing = [a["message"] for a in alerts]
+    missing = [a["message"] for a in alerts if a["kind"] != "expiring"]
+    soon = [a["message"] for a in alerts if a["kind"] == "expiring"]
     if not named:
         missing.append("no activity names a processor (the policy entrusts processing to others)")
-    return Found(f"{_plural(len(named), 'processor')} named by the data map, {registered} registered", missing)
+    return Found(f"{_plural(len(named), 'processor')} named by the data map, {registered} registered"
+                 + (f"; {'; '.join(soon)}" if soon else ""), missing)
 
 
 def _processor_alerts(ctx: Context) -> list[dict]:
@@ -513,30 +520,25 @@ def authorities(ctx: Context) -> Found:
 
 @check("recipient_agreements")
 def recipient_agreements(ctx: Context) -> Found:
-    """P38: recipients other than authorities carry a signed, current agreement."""
-    from privet.kit.clock import utcnow
+    """P38: recipients other than authorities carry a signed, current agreement (the register's alerts)."""
+    from privet.registers.alerts import recipient_alerts
 
     bound = [r for r in _recipients(ctx) if r.kind != "authority"]
-    if not hasattr(bound[0] if bound else object(), "agreement_ref") and bound:
-        return Found("", ["Privet records no agreements for recipients yet"])
-    today = utcnow().date()
-    missing = [f"recipient {r.key} has no signed agreement" for r in bound
-               if not getattr(r, "agreement_ref", None) or not getattr(r, "signed_on", None)]
-    missing += [f"recipient {r.key}'s agreement expired on {r.expires_on}" for r in bound
-                if getattr(r, "expires_on", None) and r.expires_on < today]
+    alerts = [a for a in recipient_alerts(ctx.session) if a.kind in ("no_agreement", "expired", "expiring")]
+    missing = [a.message for a in alerts if a.kind != "expiring"]
     if not bound:
-        missing.append("no recipient bound by an agreement is registered")
-    return Found(f"{_plural(len(bound) - len(missing), 'recipient')} with a current agreement" if bound else "",
-                 missing)
+        missing.append("no recipient bound by an agreement (affiliate, partner) is registered")
+    lacking = {a.key for a in alerts if a.kind != "expiring"}
+    soon = [a.message for a in alerts if a.kind == "expiring"]
+    return Found(f"{_plural(len([r for r in bound if r.key not in lacking]), 'recipient')} with a signed, current "
+                 "agreement" + (f"; {'; '.join(soon)}" if soon else ""), missing)
 
 
 @check("declared_grounds", needs_map=False)
 def declared_grounds(ctx: Context) -> Found:
     """P39: the grounds the company's policy declares for sharing without consent."""
-    try:
-        from privet.registers.policy import declared
-    except ImportError:
-        return Found("", ["Privet cannot record a policy's own grounds yet"])
+    from privet.registers.policy import declared
+
     codes = declared(ctx.session)
     if not codes:
         return Found("", ["the company has not declared its policy's grounds for sharing without consent"])
@@ -563,59 +565,63 @@ def disclosures(ctx: Context) -> Found:
 # ---- mechanisms of issue 14 (found by what the code offers) ---------------------------------------------------------
 @check("category_sources")
 def category_sources(ctx: Context) -> Found:
-    """P40: sources per category with their legal basis."""
-    sources = getattr(ctx.manifest, "sources", None)
-    if sources is None:
-        return Found("", ["Privet records no sources per category yet"])
-    bare = [s for s in sources if not getattr(s, "legal_basis", None)]
-    return Found(f"{_plural(len(sources), 'source')} per category", [] if sources and not bare else
-                 ["no source per category is declared"] if not sources else
-                 [f"source {getattr(s, 'key', '?')} has no legal basis" for s in bare])
+    """P40: every dataset says where its data comes from; data received from a third party names it and the legal
+    basis for obtaining it (per category), so a person can be told "received from X"."""
+    datasets = list(ctx.manifest.datasets)
+    detailed = [(d.key, s) for d in datasets for s in d.sources if not isinstance(s, str)]
+    third = sorted({s.third_party for _k, s in detailed if s.third_party})
+    missing = [f"dataset {d.key} declares no sources, so nobody can be told where its data came from"
+               for d in datasets if not d.sources]
+    missing += [f"dataset {k}: source {s.key} names no legal basis for obtaining it" for k, s in detailed
+                if (s.third_party or s.key == "third_party") and not s.legal_basis]
+    if not detailed:
+        missing.append("no dataset declares its sources per category with a legal basis (sources: - key: ..., "
+                       "categories: [...], legal_basis: ...)")
+    return Found(f"{_plural(len(detailed), 'source')} declared per category with a legal basis; "
+                 + (f"received from {', '.join(third)}" if third else "nothing received from third parties"),
+                 missing)
 
 
 @check("regional_contacts")
 def regional_contacts(ctx: Context) -> Found:
-    """P41: contacts per region where data is kept."""
+    """P41: a contact for each region where data is kept (the responsible contact answers the home region)."""
     org = ctx.manifest.organisation
-    contacts = getattr(org, "contacts", None) if org else None
-    if contacts is None:
-        return Found("", ["Privet records no contacts per region yet"])
-    regions = {getattr(c, "region", None) for c in contacts}
+    if org is None:
+        return Found("", ["the data map has no organisation (home region, responsible contact)"])
+    regions = {c.region for c in org.contacts}
     stores = sorted({d.region for d in ctx.manifest.datastores} - {org.region} - regions)
-    return Found(f"contacts for {', '.join(sorted(r for r in regions if r))}",
-                 [f"no contact for region {r} where data is kept" for r in stores])
+    missing = [f"no contact for region {r}, where datastores keep data (organisation contacts:)" for r in stores]
+    return Found(f"contacts for {', '.join(sorted(regions)) or '-'}; the responsible contact answers {org.region}; "
+                 "a person's jurisdiction selects deadlines, rights and texts", missing)
 
 
 @check("related_accounts")
 def related_accounts(ctx: Context) -> Found:
-    """P42: accounts related to a minor's, declared in the data map."""
-    declared = [(d, t, f) for d, t, f in ctx.fields() if getattr(f, "related", None)] or \
-        [t for d in ctx.manifest.datasets for t in d.tables if getattr(t, "related", None)]
+    """P42: accounts related to a person's (device owners, family members) declared in the data map."""
+    declared = [f"{d}.{t}.{f.name}" for d, t, f in ctx.fields()
+                if f.relation is not None and f.relation.value == "related_account"]
     if not declared:
-        return Found("", ["the data map declares no accounts related to a person's (device owners, family members)"])
-    return Found(f"{_plural(len(declared), 'related-account link')} declared")
+        return Found("", ["the data map declares no accounts related to a person's (a field with relation: "
+                          "related_account, e.g. a device's owner or a family member)"])
+    return Found(f"related accounts closed with a minor's through {', '.join(declared)}")
 
 
-@check("collection_check", needs_map=False)
+@check("collection_check")
 def collection_check(ctx: Context) -> Found:
-    """P43: an API answering whether a form's fields fit a purpose."""
-    import importlib.util
+    """P43: the collection check (POST /collection/check, the SDK) answers from each purpose's categories."""
+    purposes = sorted({a.purpose for a in ctx.activities if a.required_categories})
+    return Found(f"POST /collection/check answers for {_plural(len(purposes), 'purpose')} with required categories"
+                 if purposes else "", [] if purposes else
+                 ["no activity declares required categories, so the collection check has nothing to answer from"])
 
-    found = importlib.util.find_spec("privet.consent.collection") is not None
-    return Found("collection check API" if found else "", [] if found else
-                 ["Privet has no collection check yet"])
 
-
-@check("channel_decisions", needs_map=False)
+@check("channel_decisions")
 def channel_decisions(ctx: Context) -> Found:
-    """P44: decisions answer per channel from the person's channel preferences."""
-    import inspect
-
-    from privet.consent.decide import decide
-
-    takes = "channel" in inspect.signature(decide).parameters
-    return Found("the decision API takes a channel" if takes else "",
-                 [] if takes else ["the decision API does not take a channel yet"])
+    """P44: decisions about marketing answer per channel (e-mail, SMS, push) from the person's choices."""
+    marketing = sorted({a.purpose for a in ctx.activities if ctx.purpose_type(a.purpose) == "marketing"})
+    return Found(f"decisions on {', '.join(marketing)} take a channel and deny a channel switched off"
+                 if marketing else "", [] if marketing else
+                 ["no activity declares a marketing purpose, so no channel can be switched off"])
 
 
 # ---- checks run as evidence ----------------------------------------------------------------------------------------
@@ -632,8 +638,26 @@ def _now_crossborder(ctx: Context) -> str:
 
 
 def _now_registers(ctx: Context) -> str:
-    return _now_processors(ctx)
+    from privet.registers.alerts import all_alerts
+
+    found = all_alerts(ctx.session)
+    return f"{_plural(len(found), 'register alert')}" + (f": {found[0].message}" if found else "")
 
 
-NOW.update({"processor_alerts": _now_processors, "crossborder_alerts": _now_crossborder,
+def _now_collection(ctx: Context) -> str:
+    """Each purpose's own required categories run through the collection check: they must fit."""
+    from privet.datamap.collection import Field, check as collection
+
+    purposes = sorted({a.purpose for a in ctx.activities if a.required_categories})
+    fit = 0
+    for purpose in purposes:
+        needed = sorted({c for a in ctx.activities if a.purpose == purpose for c in a.required_categories})
+        try:
+            fit += collection(ctx.session, purpose, [Field(c) for c in needed]).fits
+        except Exception:  # noqa: BLE001 - a purpose the check refuses is counted as not fitting, and said
+            continue
+    return f"{fit} of {_plural(len(purposes), 'purpose')} accept a form with their required categories"
+
+
+NOW.update({"collection_check": _now_collection, "processor_alerts": _now_processors, "crossborder_alerts": _now_crossborder,
             "register_alerts": _now_registers})

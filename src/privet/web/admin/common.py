@@ -40,7 +40,8 @@ NAV = (("dashboard", "/admin", N_("Dashboard"), "requests:read"),
        ("registers", "/admin/registers", N_("Registers"), "registers:read"),
        ("incidents", "/admin/incidents", N_("Incidents"), "registers:read"),
        ("records", "/admin/records", N_("Records and assessments"), "registers:read"),
-       ("retention", "/admin/retention", N_("Retention"), "registers:read"))
+       ("retention", "/admin/retention", N_("Retention"), "registers:read"),
+       ("evidence", "/admin/evidence", N_("Evidence"), "registers:read"))
 
 # ?done=<key> after a POST-redirect-GET: what just happened, in a short sentence
 FLASHES = {
@@ -48,6 +49,7 @@ FLASHES = {
     "refused": N_("The request was refused; the requester will be told the reason."),
     "extended": N_("The deadline was extended; the requester will be told why."),
     "assigned": N_("The assignment was saved."),
+    "fee_settled": N_("The fee was recorded; the request goes ahead and the requester is told."),
     "rerun": N_("The failed steps were queued again."),
     "completed": N_("The request was completed."),
     "task_done": N_("The manual task was completed."),
@@ -110,11 +112,12 @@ TYPES = {"access": N_("Access"), "portability": N_("Portability"), "rectificatio
          "erasure": N_("Erasure"), "closure": N_("Account closure"), "withdrawal": N_("Consent withdrawal"),
          "restriction": N_("Restriction"), "explanation": N_("Explanation"), "complaint": N_("Complaint")}
 STATUSES = {"unverified": N_("Not verified"), "pending_approval": N_("Waiting for approval"),
+            "fee_due": N_("Waiting for the fee"),
             "running": N_("Running"), "waiting": N_("Waiting for a task"), "completed": N_("Completed"),
             "completed_with_exceptions": N_("Completed with exceptions"), "refused": N_("Refused"), "failed": N_("Failed"), "expired": N_("Expired"), "pending": N_("Pending"),
             "done": N_("Done"), "skipped": N_("Skipped"), "open": N_("Open")}
 TONE = {"completed": "ok", "completed_with_exceptions": "warn", "done": "ok", "refused": "bad", "failed": "bad", "expired": "bad",
-        "pending_approval": "warn", "waiting": "warn", "unverified": "warn", "open": "warn"}
+        "pending_approval": "warn", "fee_due": "warn", "waiting": "warn", "unverified": "warn", "open": "warn"}
 
 
 CHECKS = {"id_document": N_("An identity document"), "call_back": N_("A call back to a known number"),

@@ -9,6 +9,7 @@ from privet.web.admin import (
     consent,
     dashboard,
     datamap,
+    evidence,
     incidents,
     login,
     notices,
@@ -21,5 +22,5 @@ from privet.web.admin import (
 
 router = APIRouter(include_in_schema=False)
 for module in (login, dashboard, requests, datamap, consent, notices, users, audit, registers, incidents, records,
-               retention):
+               retention, evidence):
     router.include_router(module.router, prefix="/admin")
