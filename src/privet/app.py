@@ -131,6 +131,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from privet.consent.webhooks_api import router as webhooks_router
     from privet.datamap.api import router as datamap_router
     from privet.datamap.collection_api import router as collection_router
+    from privet.consent.campaigns.api import router as campaigns_router
     from privet.notices.api import router as notices_router
     from privet.subjects.api import router as subjects_router
     from privet.subjects.public_api import router as verify_router
@@ -148,7 +149,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     for router in (auth_router, taxonomy_router, datamap_router, subjects_router, verify_router, notices_router,
                    consent_router, decisions_router, webhooks_router, audit_router, tasks_router, callbacks_router,
                    requests_router, public_requests_router, packages_router, jobs_router, registers_router,
-                   incidents_router, reports_router, collection_router):
+                   incidents_router, reports_router, collection_router, campaigns_router):
         app.include_router(router, prefix=API_PREFIX)
     from privet.consent.api import wellknown_router
 

@@ -20,6 +20,7 @@ GROUPS = {
     "subjects": ("privet.subjects.cli", "app"),
     "notices": ("privet.notices.cli", "app"),
     "consent": ("privet.consent.cli", "app"),
+    "campaigns": ("privet.consent.campaigns.cli", "app"),
     "webhooks": ("privet.consent.webhooks_cli", "app"),
     "audit": ("privet.audit.cli", "app"),
     "users": ("privet.auth.cli", "users_app"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from privet.db.append_only import guard
@@ -119,4 +119,37 @@ class WebhookDelivery(IdMixin, Base):
     last_status_code: Mapped[int | None]
     last_error: Mapped[str | None] = mapped_column(String(200))
     delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Campaign(IdMixin, Base):
+    """A material change's re-consent campaign (P30): the people whose consent covers a changed purpose are told."""
+
+    __tablename__ = "consent_campaigns"
+    __table_args__ = (UniqueConstraint("notice_key", "notice_version", name="uq_consent_campaigns_notice_version"),)
+
+    notice_key: Mapped[str] = mapped_column(String(80))
+    notice_version: Mapped[int]
+    purposes: Mapped[list] = mapped_column(default=list)  # the version's material purposes
+    moment: Mapped[datetime]  # when the change takes hold: consent given before it must be given again
+    created_at: Mapped[datetime]
+
+
+class CampaignMessage(IdMixin, Base):
+    """One message of a campaign to one person: queued, then sent (the sender accepted it) or failed (retried until
+    the job's attempts ran out), or no_address. Holds no address: it is read from the subject when sending."""
+
+    __tablename__ = "consent_campaign_messages"
+    __table_args__ = (UniqueConstraint("campaign_id", "subject_id", name="uq_consent_campaign_messages_subject"),
+                      Index("ix_consent_campaign_messages_status", "campaign_id", "status"))
+
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("consent_campaigns.id", ondelete="CASCADE"))
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"), index=True)
+    purposes: Mapped[list] = mapped_column(default=list)  # the purposes this person had consented to, now changed
+    channel: Mapped[str | None] = mapped_column(String(10))  # email | sms (None: no address)
+    language: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(12))  # queued | sent | failed | no_address
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))  # the error's class and message: no address
+    sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

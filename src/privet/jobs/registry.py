@@ -19,7 +19,7 @@ Handler = Callable[["JobContext", dict], Any]
 
 # Modules holding handlers. A module that is not there yet (a feature not installed) is skipped.
 HANDLER_MODULES: tuple[str, ...] = ("privet.jobs.housekeeping", "privet.requests.tasks", "privet.retention.tasks",
-                                   "privet.reports.tasks")
+                                   "privet.reports.tasks", "privet.consent.campaigns.tasks")
 
 _handlers: dict[str, Handler] = {}
 _periodic: dict[str, Periodic] = {}

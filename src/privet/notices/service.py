@@ -157,7 +157,19 @@ def publish(session: Session, *, key: str, kind: str = "policy", product: str | 
            details={"version": version.version, "kind": kind, "languages": sorted(content),
                     "content_hash": digest, "purposes": purposes, "material_purposes": version.material_purposes,
                     "datamap_version": datamap_version, "created": previous is None})
+    if version.material_purposes:
+        _queue_campaign(session, key, version.version)
     return version
+
+
+CAMPAIGN_JOB = "consent.campaign_start"  # handled in privet.consent.campaigns (consent sits above notices)
+
+
+def _queue_campaign(session: Session, key: str, number: int) -> None:
+    """P30: a material version tells each person whose consent it affects; the job finds them after this commits."""
+    from privet.jobs.service import enqueue
+
+    enqueue(session, CAMPAIGN_JOB, {"notice": key, "version": number}, dedupe_key=f"campaign:{key}:{number}")
 
 
 def current_version(session: Session, key: str) -> NoticeVersion | None:
