@@ -199,3 +199,102 @@ def test_a_datastore_abroad_without_a_declared_transfer_raises_an_alert(db: Sess
     validate_and_apply(db, path, actor="test")
     kinds = sorted(a["kind"] for a in crossborder.datamap_alerts(db))
     assert kinds == ["datamap_transfer_without_mechanism", "datastore_outside_region"]
+
+
+# --- people stored abroad, from the data map ------------------------------------------------------------------
+ABROAD_MAP = """\
+organisation: {{key: co, name: Test Co, profile: pipl, region: CN, responsible: {{name: Privacy Office}}}}
+systems: [{{key: app, name: App}}]
+datastores:
+  - {{key: eu_db, system: app, kind: {kind}, region: EU, secret: eu_db}}
+  - {{key: cn_db, system: app, kind: {kind}, region: CN, secret: cn_db}}
+  - {{key: us_desk, system: app, kind: manual, region: US}}
+datasets:
+  - key: eu
+    datastore: eu_db
+    tables:
+      - name: accounts
+        primary_key: [id]
+        fields:
+          - {{name: id}}
+          - {{name: uid, category: user.account.user_id, identity: user_id}}
+          - {{name: email, category: user.contact.email, identity: email}}
+      - name: events
+        primary_key: [id]
+        fields:
+          - {{name: id}}
+          - {{name: uid, category: user.account.user_id, identity: user_id}}
+  - key: cn
+    datastore: cn_db
+    tables:
+      - name: accounts
+        primary_key: [id]
+        fields:
+          - {{name: id}}
+          - {{name: email, category: user.contact.email, identity: email}}
+"""
+
+
+def _fill_abroad(url: str) -> None:
+    import sqlalchemy as sa
+    from faker import Faker
+
+    fake, zh = Faker(), Faker("zh_CN")
+    md = sa.MetaData()
+    accounts = sa.Table("accounts", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("uid", sa.String(20)),
+                        sa.Column("email", sa.String(120)))
+    events = sa.Table("events", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("uid", sa.String(20)))
+    engine = sa.create_engine(url)
+    md.create_all(engine)
+    with engine.begin() as conn:
+        for i in range(1, 41):  # some without an e-mail, some without a uid; events of account holders and others
+            email = None if i % 4 == 0 else f"{zh.romanized_name().replace(' ', '.')}{i}@example.com"
+            conn.execute(accounts.insert().values(id=i, uid=None if i % 9 == 0 else f"u{i}", email=email))
+        for j in range(1, 61):
+            conn.execute(events.insert().values(id=j, uid=f"u{fake.random_int(1, 55)}"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def abroad_url(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
+    from tests.support.services import create_mysql_database, create_pg_database
+
+    if request.param == "sqlite":
+        url, drop = f"sqlite:///{tmp_path / 'eu.sqlite'}", (lambda: None)
+    else:
+        url, drop = create_pg_database() if request.param == "postgresql" else create_mysql_database()
+    _fill_abroad(url)
+    yield url
+    drop()
+
+
+@pytest.mark.promise("P29")
+def test_people_stored_abroad_feed_the_thresholds_with_transfers_on_top(db: Session, settings, tmp_path: Path,  # noqa: ANN001
+                                                                        abroad_url: str) -> None:
+    import sqlalchemy as sa
+
+    from privet.datamap.service import validate_and_apply
+    from privet.jobs.dispatch import SETTINGS_KEY
+
+    cn_url = f"sqlite:///{tmp_path / 'cn.sqlite'}"
+    _fill_abroad(cn_url)  # at home: never counted
+    kind = sa.engine.make_url(abroad_url).get_backend_name().replace("mariadb", "mysql")
+    path = tmp_path / "map" / "map.yaml"
+    path.parent.mkdir()
+    path.write_text(ABROAD_MAP.format(kind=kind), encoding="utf-8")
+    validate_and_apply(db, path, actor="test")
+    db.info[SETTINGS_KEY] = settings.model_copy(update={"secrets": {"eu_db": abroad_url, "cn_db": cn_url}})
+    engine = sa.create_engine(abroad_url)
+    with engine.connect() as conn:  # per identity type, distinct values across the tables; the larger count
+        uids = conn.execute(sa.text("SELECT COUNT(*) FROM (SELECT uid FROM accounts WHERE uid IS NOT NULL "
+                                    "UNION SELECT uid FROM events WHERE uid IS NOT NULL) u")).scalar_one()
+        emails = conn.execute(sa.text("SELECT COUNT(DISTINCT email) FROM accounts")).scalar_one()
+    engine.dispose()
+    counts = crossborder.year_counts(db, at=datetime(2026, 3, 1, tzinfo=CST))
+    stored = {s.datastore: s for s in counts.stored_abroad}
+    assert set(stored) == {"eu_db", "us_desk"}
+    assert stored["eu_db"].people == max(uids, emails) > 40 and stored["eu_db"].problem is None
+    assert stored["us_desk"].people == 0 and "manual" in stored["us_desk"].problem
+    assert counts.people == max(uids, emails)
+    result = _transfer(db, datetime(2026, 3, 1, tzinfo=CST), 7)  # a transfer recorded by hand adds its people
+    assert result.counts.people == max(uids, emails) + 7

@@ -234,7 +234,9 @@ def _weaker_alert(row: Transfer, level: str) -> dict:
 def year_counts(session: Session, *, at: datetime | None = None, origin: str = PIPL_ORIGIN,
                 ciio: bool = False) -> rules.YearCounts:
     """People and people with sensitive data transferred out of `origin` in the CST calendar year of `at`:
-    distinct subjects where the transfer listed them, plus the recorded counts of transfers that did not."""
+    distinct subjects where the transfer listed them, plus the recorded counts of transfers that did not, plus
+    the people held in the data map's datastores outside the organisation's region when that region is `origin`
+    (counted in those datastores: `crossborder_stores`)."""
     start, end = rules.year_window(at or utcnow())
     t, s = Transfer.__table__.c, TransferSubject.__table__.c
     window = (t.origin == origin) & (t.destination != origin) & (t.transferred_at >= start) & \
@@ -249,9 +251,23 @@ def year_counts(session: Session, *, at: datetime | None = None, origin: str = P
     method = "distinct" if not summed[0] else "summed" if not listed else "mixed"
     important = session.execute(select(func.count()).where(window & t.important_data.is_(True))).scalar_one()
     people, sensitive = people + int(summed[1]), sensitive + int(summed[2])
+    stored = tuple(_stored_abroad(session, origin))
+    people += sum(s.people for s in stored)
     level = rules.required_level(people, sensitive, important_data=bool(important), ciio=ciio)
     return rules.YearCounts(year=start.year, since=start, people=people, sensitive_people=sensitive,
-                            method=method, transfers=summed[0] + listed, level=level)
+                            method=method, transfers=summed[0] + listed, level=level, stored_abroad=stored)
+
+
+def _stored_abroad(session: Session, origin: str) -> list:
+    """The data map's datastores abroad when the organisation's home region is `origin` (settings: the session's)."""
+    from privet.datamap.service import current
+    from privet.jobs.dispatch import settings_for
+    from privet.registers.crossborder_stores import stored_abroad
+
+    manifest = current(session)
+    if manifest is None or manifest.organisation is None or manifest.organisation.region != origin:
+        return []
+    return stored_abroad(session, settings_for(session))
 
 
 def alerts(session: Session, *, at: datetime | None = None, ciio: bool = False) -> list[dict]:

@@ -70,6 +70,9 @@ def record(
 def _print_year(y: dict) -> None:
     typer.echo(f"Since 1 January {y['year']}: {y['people']} people, {y['sensitive_people']} with sensitive data "
                f"({y['counting']} count, {y['transfers']} transfers) → {y['required_text']}.")
+    for s in y.get("stored_abroad", []):
+        typer.echo(f"  stored in {s['datastore']} ({s['region']}): {s['people']} people"
+                   + (f" — not counted: {s['problem']}" if s["problem"] else ""))
     typer.echo(f"Source: {y['source']}.")
 
 

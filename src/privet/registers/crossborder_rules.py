@@ -89,8 +89,10 @@ class YearCounts:
     method: str  # "distinct" (subject ids known), "summed" (recorded counts added) or "mixed"
     transfers: int
     level: str
+    stored_abroad: tuple = ()  # crossborder_stores.StoredAbroad: people held in datastores outside the home region
 
     def as_dict(self) -> dict:
         return {"year": self.year, "since": self.since.isoformat(), "people": self.people,
                 "sensitive_people": self.sensitive_people, "counting": self.method, "transfers": self.transfers,
+                "stored_abroad": [s.as_dict() for s in self.stored_abroad],
                 "required": self.level, "required_text": describe(self.level), "source": SOURCE}
