@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from privet.demo.generator import Generated, company, fill
+from privet.demo.guardians import link_demo_guardians
 from privet.kit.errors import InvalidInput
 from privet.settings import Settings
 
@@ -60,18 +61,23 @@ def load_demo(settings: Settings, engine: Engine, company_key: str, *, datastore
         # written last, inside the unit of work: if this fails, the data map change is rolled back too
         write_secrets(settings, {comp.secret(key): url for key, url in urls.items()})
     summary = _summary(company_key, generated, result, None if datastore_url else urls)
-    return summary + (f"\nRegisters applied: {len(registers)} change(s)." if registers else "\nRegisters unchanged.")
+    summary += f"\nGuardians verified for {link_demo_guardians(settings, engine)} children found in the datastores."
+    history = "".join(f"\n  {line[2:]}" for line in registers if line.startswith("* history"))  # shares shown
+    return summary + (f"\nRegisters applied: {len(registers)} change(s).{history}" if registers
+                      else "\nRegisters unchanged.")
 
 
 def apply_registers(session, settings: Settings, company_key: str) -> list[str]:  # noqa: ANN001
     """Apply the company's registers file (`examples/<company>/registers.yaml`: its policy's sharing grounds,
-    processors and recipients with their agreements), removing entries another demo left (P9, P38, P39)."""
+    processors and recipients with their agreements, and on a store without sharing events its history of shares,
+    disclosures and a purpose change), removing entries another demo left (P9, P38, P39)."""
+    from privet.kit.crypto import Keyring
     from privet.registers.config import apply_file
 
     path = Path(settings.examples_dir) / company_key / "registers.yaml"
     if not path.is_file():
         return []
-    return apply_file(session, path, actor="demo", prune=True).lines()
+    return apply_file(session, path, actor="demo", prune=True, keyring=Keyring.from_settings(settings)).lines()
 
 
 def publish_notices(session, settings: Settings, company_key: str) -> list[str]:  # noqa: ANN001

@@ -36,7 +36,8 @@ from sqlalchemy.orm import Session
 from privet.audit.service import record as audit
 from privet.kit.errors import InvalidInput, PrivetError, Problem
 from privet.kit.yamlio import line_of, load_file
-from privet.registers import policy, processors, sharing
+from privet.registers import history, policy, processors, sharing
+from privet.registers.history import Step as HistoryStep
 from privet.registers.models import Processor, Recipient, SharingEvent
 
 
@@ -80,6 +81,8 @@ class RegistersFile(_Strict):
     policy: PolicyEntry | None = None
     processors: list[ProcessorEntry] = Field(default_factory=list)
     recipients: list[RecipientEntry] = Field(default_factory=list)
+    history: list[HistoryStep] = Field(default_factory=list, description="Events replayed once into registers "
+                                        "without sharing events (demo): see privet/registers/history.py.")
 
 
 @dataclass
@@ -103,6 +106,7 @@ class Applied:
     updated: dict[str, list[str]] = field(default_factory=lambda: {"processors": [], "recipients": []})
     removed: dict[str, list[str]] = field(default_factory=lambda: {"processors": [], "recipients": []})
     kept: list[str] = field(default_factory=list)  # recipients prune left because sharing events name them
+    history: list[str] = field(default_factory=list)  # what replaying the file's history recorded
 
     def lines(self) -> list[str]:
         """Human lines: `+ processors.sms_gateway`, `~ recipients.courts`, `- processors.old`, `policy declared`."""
@@ -110,7 +114,7 @@ class Applied:
         for mark, changes in (("+", self.added), ("~", self.updated), ("-", self.removed)):
             out += [f"{mark} {register}.{key}" for register, keys in changes.items() for key in keys]
         out += [f"= recipients.{key} kept: sharing events name it" for key in self.kept]
-        return out
+        return out + self.history
 
 
 def load(path: Path) -> Loaded:
@@ -119,7 +123,7 @@ def load(path: Path) -> Loaded:
     try:
         document = RegistersFile.model_validate(raw)
     except ValidationError as exc:
-        problems = [Problem(f"{'.'.join(str(p) for p in e['loc'])}: {e['type'].replace('_', ' ')}",
+        problems = [Problem(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}",
                             f"{path}:{line_of(raw, e['loc']) or 1}", "see the format in privet/registers/config.py")
                     for e in exc.errors()]
         raise InvalidInput(f"The registers file has {len(problems)} problem(s)", problems=problems) from None
@@ -140,10 +144,13 @@ def _agreement(entry: ProcessorEntry | RecipientEntry) -> dict:
             "expires_on": a.expires if a else None}
 
 
-def apply(session: Session, loaded: Loaded, *, actor: str, prune: bool = False) -> Applied:
+def apply(session: Session, loaded: Loaded, *, actor: str, prune: bool = False, keyring=None) -> Applied:  # noqa: ANN001
     """Apply a registers file: the policy's grounds first (recipients' grounds are checked against them), then
-    processors and recipients. Raises (the caller's unit of work then changes nothing) on the first refused entry."""
+    processors and recipients, then its history when the registers have no sharing event yet (needs `keyring`).
+    Raises (the caller's unit of work then changes nothing) on the first refused entry."""
     doc, out = loaded.document, Applied()
+    replaying = bool(doc.history) and keyring is not None and history.is_fresh(session)
+    first_purposes = history.purposes_before(doc.history) if replaying else {}
     if doc.policy is not None:
         try:
             out.policy = policy.declare(session, name=doc.policy.name, codes=doc.policy.grounds, actor=actor)[1]
@@ -163,19 +170,28 @@ def apply(session: Session, loaded: Loaded, *, actor: str, prune: bool = False) 
             raise _at(loaded, "processors", i, exc) from None
         _note(out, "processors", entry.key, before is None, before is not None and row.updated_at != stamp)
     for i, entry in enumerate(doc.recipients):
-        before = sharing.find_recipient(session, entry.key)
-        stamp = (before.updated_at, list(before.purposes)) if before is not None else None
+        found = sharing.find_recipient(session, entry.key)
+        stamp = (found.updated_at, list(found.purposes)) if found is not None else None
         try:
             row = sharing.add_recipient(
-                session, key=entry.key, name=entry.name, kind=entry.kind, purposes=entry.purposes,
+                session, key=entry.key, name=entry.name, kind=entry.kind,
+                purposes=first_purposes.get(entry.key, entry.purposes) if found is None else entry.purposes,
                 categories=entry.categories, region=entry.region, legal_grounds=entry.grounds, replace=True,
                 reason="registers file applied", actor=actor, **_agreement(entry))
         except PrivetError as exc:
             raise _at(loaded, "recipients", i, exc) from None
-        _note(out, "recipients", entry.key, before is None,
-              before is not None and (row.updated_at, list(row.purposes)) != stamp)
+        _note(out, "recipients", entry.key, found is None,
+              found is not None and (row.updated_at, list(row.purposes)) != stamp)
     if prune:
         _prune(session, out, {e.key for e in doc.processors}, {e.key for e in doc.recipients}, actor)
+    if replaying:
+        try:
+            out.history = history.replay(session, doc.history, {e.key: e.purposes for e in doc.recipients},
+                                         keyring=keyring)
+        except PrivetError as exc:
+            raise InvalidInput(f"history: {exc.detail}: nothing was applied", exc.hint,
+                               [Problem(p.message, loaded.where("history"), p.hint) for p in exc.problems]
+                               ) from None
     return out
 
 
@@ -207,6 +223,6 @@ def _prune(session: Session, out: Applied, processor_keys: set[str], recipient_k
         out.removed["recipients"].append(row.key)
 
 
-def apply_file(session: Session, path: Path, *, actor: str, prune: bool = False) -> Applied:
+def apply_file(session: Session, path: Path, *, actor: str, prune: bool = False, keyring=None) -> Applied:  # noqa: ANN001
     """Load and apply a registers file (the CLI and the demo loader use this)."""
-    return apply(session, load(path), actor=actor, prune=prune)
+    return apply(session, load(path), actor=actor, prune=prune, keyring=keyring)
