@@ -47,6 +47,7 @@ def test_intact_chain_verifies_and_is_keyed_from_its_first_event(db: Session) ->
     assert result.keyed_from == 1 and result.legacy == 0
 
 
+@pytest.mark.promise("P24")
 def test_changed_details_detected_at_that_event(db: Session) -> None:
     _write(db, 6)
     lift_guards(db)

@@ -82,6 +82,7 @@ def test_another_subject_sees_nothing_of_alice(shop_db, shop_plan) -> None:  # n
     assert ALICE["email"] not in flat and ALICE["phone"] not in flat and "Alice" not in flat
 
 
+@pytest.mark.promise("P33")
 def test_rows_pointed_at_are_named_not_disclosed(shop_db, shop_plan) -> None:  # noqa: ANN001
     result, plan = _fetch(shop_plan, shop_db[1], {"device_serial": [ALICE["serial"]]})
     keys = _keys(result, plan)

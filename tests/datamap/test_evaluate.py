@@ -85,6 +85,7 @@ def test_activity_without_retention() -> None:
 
 @pytest.mark.parametrize("transfers", [[], [{"destination": "US"}], [{"destination": "DE",
                                                                          "mechanism": "standard_contract"}]])
+@pytest.mark.promise("P29")
 def test_datastore_outside_the_region_needs_a_transfer_mechanism(transfers: list) -> None:
     doc = crm_doc()
     _activity(doc, "marketing_emails")["transfers"] = transfers
@@ -93,6 +94,7 @@ def test_datastore_outside_the_region_needs_a_transfer_mechanism(transfers: list
     assert "US" in finding.message and "CN" in finding.message
 
 
+@pytest.mark.promise("P2")
 def test_undeclared_category_is_an_error_in_an_exclusive_dataset() -> None:
     doc = crm_doc()
     _field(doc, "mailing", "subscribers", "id")["category"] = "user.device.ip_address"

@@ -121,6 +121,7 @@ def _all_problems(path: Path) -> list:
     return caught.value.problems
 
 
+@pytest.mark.promise("P7")
 def test_structural_and_reference_problems_are_reported_in_one_run(tmp_path: Path) -> None:
     text = CRM_YAML.replace("    owner: sales", "    ownr: sales").replace("purpose: legal.accounting",
                                                                           "purpose: legal.acounting")

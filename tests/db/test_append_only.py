@@ -62,6 +62,7 @@ ROWS = {
 CHANGES = {"audit_events": {"actor": "someone-else"}, "consent_records": {"event": "refused"}}
 
 
+@pytest.mark.promise("P17", "P24")
 @pytest.mark.parametrize("name", GUARDED)
 def test_update_and_delete_are_refused_with_a_clear_error(store: Engine, name: str) -> None:
     table = metadata.tables[name]

@@ -125,6 +125,7 @@ def test_profiles() -> None:
     assert zkteco.adults_only is True and zkteco.profile.value in ("pipl", "gdpr")
 
 
+@pytest.mark.promise("P29")
 def test_zkteco_datastores_span_regions_with_transfer_mechanisms() -> None:
     m = _loaded("zkteco").manifest
     regions = {s.region for s in m.datastores}

@@ -133,6 +133,7 @@ ZKTECO_PURPOSES = {
 CASES = [("keptek", KEPTEK_CATEGORIES, KEPTEK_PURPOSES), ("zkteco", ZKTECO_CATEGORIES, ZKTECO_PURPOSES)]
 
 
+@pytest.mark.promise("P1", "P7")
 @pytest.mark.parametrize(("company", "categories", "purposes"), CASES, ids=[c[0] for c in CASES])
 def test_seed_categories_and_purposes_are_in_the_data_map(company: str, categories: dict, purposes: dict) -> None:
     loaded = load_manifest(REPO_ROOT / "examples" / company / "datamap")

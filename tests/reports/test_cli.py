@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import csv
 import io
 import re
@@ -42,6 +43,7 @@ def test_pia_list_answer_conclude_and_delete_refused(privet, cli_store: str, tmp
     assert "concluded" in privet("report", "pia", "show", ref).output
 
 
+@pytest.mark.promise("P29")
 def test_crossborder_record_refused_without_mechanism_then_status(privet, cli_store: str, tmp_path: Path) -> None:  # noqa: ANN001
     prepare(privet, cli_store, tmp_path)
     args = ["report", "crossborder", "record", "--destination", "DE", "--recipient", "eu_desk_gmbh",

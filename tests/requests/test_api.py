@@ -49,6 +49,7 @@ def test_scopes(client: TestClient, reader: dict, shop_db) -> None:  # noqa: ANN
     assert client.post("/api/v1/requests", json=body, headers=reader).status_code == 403
 
 
+@pytest.mark.promise("P32")
 def test_file_with_identity_check_runs_and_shows_the_record(client: TestClient, officer: dict, drain,
                                                             shop_db) -> None:  # noqa: ANN001
     customer = shop_db.customers[1]

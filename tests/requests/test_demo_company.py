@@ -87,6 +87,7 @@ def _answer_paper_office(db: Session, keyring: Keyring, settings: Settings, requ
     complete_task(db, keyring, settings, task.id, actor="user:partner-office", confirmation="nothing found")
 
 
+@pytest.mark.promise("P14")
 def test_access_and_erasure_across_every_datastore(keptek, keptek_urls: dict[str, str], keyring: Keyring,
                                                    drain, capsys) -> None:  # noqa: ANN001
     from privet.requests.intake import file_request

@@ -41,6 +41,7 @@ def _actions(store: Session, request) -> list[str]:  # noqa: ANN001
                                             .order_by(AuditEvent.seq))]
 
 
+@pytest.mark.promise("P14")
 def test_access_end_to_end_to_a_package(store: Session, keyring: Keyring, conf: Settings, file, verified, drain,
                                         shop_db, smtp) -> None:  # noqa: ANN001
     customer = shop_db.customers[2]
@@ -76,6 +77,7 @@ def test_nobody_found_gives_an_honest_empty_package(store: Session, keyring: Key
     assert document["summary"]["rows"] == 0
 
 
+@pytest.mark.promise("P14", "P22", "P23")
 def test_erasure_retains_what_the_law_keeps_and_records_proof(store: Session, file, verified, drain, shop_db,
                                                               conf: Settings) -> None:  # noqa: ANN001
     customer, other = shop_db.customers[1], shop_db.customers[2]
@@ -132,6 +134,7 @@ def test_hold_placed_after_queueing_stops_the_step(store: Session, keyring: Keyr
     assert request.status == "waiting" and shop_db.count(ADDRESSES, customer_id=customer.id) == 1
 
 
+@pytest.mark.promise("P45")
 def test_closure_erases_withdraws_every_consent_and_closes(store: Session, keyring: Keyring, file, verified, drain,
                                                            shop_db) -> None:  # noqa: ANN001
     from privet.consent import ledger
@@ -154,6 +157,7 @@ def test_closure_erases_withdraws_every_consent_and_closes(store: Session, keyri
     assert shop_db.count(LOGINS, customer_id=customer.id) == 0
 
 
+@pytest.mark.promise("P45")
 def test_erasure_ends_every_consent_and_session(store: Session, keyring: Keyring, file, verified, drain,
                                                 shop_db) -> None:  # noqa: ANN001
     """P45: after an erasure the person's consents read withdrawn (with the reason and the request) and every
@@ -184,6 +188,7 @@ def test_erasure_ends_every_consent_and_session(store: Session, keyring: Keyring
         AuditEvent.object_id == subject.id))]
 
 
+@pytest.mark.promise("P14", "P17")
 def test_withdrawal_and_objection_are_ledger_records(store: Session, keyring: Keyring, file, verified,
                                                      shop_db) -> None:  # noqa: ANN001
     from privet.consent.projection import state
@@ -318,6 +323,7 @@ def test_an_erasure_that_leaves_personal_data_says_so(store: Session, keyring: K
     assert "shop_db.login_events: " not in body.split("What we changed")[1].split("This information")[0]
 
 
+@pytest.mark.promise("P14")
 def test_rectification_updates_every_field_of_the_category(store: Session, file, verified, drain, shop_db,
                                                            fake) -> None:  # noqa: ANN001
     customer = shop_db.customers[1]

@@ -27,6 +27,7 @@ def by_key(items: list[dict], field: str = "key") -> dict[str, dict]:
     return {item[field]: item for item in items}
 
 
+@pytest.mark.promise("P3")
 def test_found_tables_give_their_categories_purposes_and_sharing(keptek: Session) -> None:
     result = explain(keptek, {"crm": {"customers": 1, "orders": 3, "support_tickets": 0}}, "en")
     assert result["scope"] == "found" and result["language"] == "en"

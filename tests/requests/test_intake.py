@@ -138,6 +138,7 @@ def test_complaint_text_is_encrypted(store: Session, keyring: Keyring, file, sho
         file("complaint", shop_db.customers[0], details={"text": "  "})
 
 
+@pytest.mark.promise("P6")
 def test_agent_requests_name_the_agent_and_mandate(store: Session, file, shop_db) -> None:  # noqa: ANN001
     customer = shop_db.customers[0]
     with pytest.raises(InvalidInput) as exc:

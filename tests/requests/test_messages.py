@@ -107,6 +107,7 @@ def test_refusal_without_a_note_and_with_a_code_that_does_not_fit() -> None:
         render_message("refused", "en", **{**SAMPLES["refused"], "profile": "lgpd"})
 
 
+@pytest.mark.promise("P22")
 def test_completed_lists_counts_retained_items_and_the_backup_date() -> None:
     subject, body = render_message("completed", "en", **SAMPLES["completed"])
     assert subject == "Your request R-7K3M9Q2P is done"

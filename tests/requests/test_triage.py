@@ -14,6 +14,7 @@ GBT_EIGHT = ("legal_obligation", "national_security", "public_interest", "crimin
              "vital_interests", "serious_harm", "trade_secret")
 
 
+@pytest.mark.promise("P20")
 def test_the_eight_circumstances_of_gbt_35273_in_order() -> None:
     gbt = [code for code, reason in REFUSAL_CODES.items() if reason.law.startswith("GB/T 35273-2020")]
     assert tuple(gbt) == GBT_EIGHT
@@ -25,6 +26,7 @@ def test_the_eight_circumstances_of_gbt_35273_in_order() -> None:
     assert "national defence" in REFUSAL_CODES["national_security"].en
 
 
+@pytest.mark.promise("P16", "P19")
 def test_policy_and_gdpr_codes_are_present() -> None:
     for code in ("deceptive", "unfeasible", "infringes_others_privacy",  # P16
                  "groundlessly_repetitive", "technically_excessive", "risk_to_others", "impractical",  # P19
@@ -72,6 +74,7 @@ def test_repeat_of_finds_the_latest_request_inside_the_window() -> None:
     assert repeat_of([("r-future", now + timedelta(days=1))], now, 365) is None
 
 
+@pytest.mark.promise("P18")
 def test_fee_past_the_free_number() -> None:
     assert fee_due(1, 2, "20 CNY") is None
     assert fee_due(2, 2, "20 CNY") is None

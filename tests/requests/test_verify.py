@@ -24,6 +24,7 @@ def _step_jobs(db: Session) -> list[Job]:
     return list(db.scalars(select(Job).where(Job.kind == "requests.step")))
 
 
+@pytest.mark.promise("P15")
 def test_nothing_runs_before_verification(store: Session, file, shop_db, drain) -> None:  # noqa: ANN001
     request = file("access", shop_db.customers[0])
     assert _step_jobs(store) == [] and request.steps == []

@@ -18,6 +18,7 @@ from privet.requests import workflow
 from privet.settings import Settings
 
 
+@pytest.mark.promise("P16")
 def test_refusal_tells_the_reason_the_law_and_where_to_complain(store: Session, file, verified, drain, shop_db,
                                                                  smtp) -> None:  # noqa: ANN001
     customer = shop_db.customers[0]
@@ -132,6 +133,7 @@ def test_unverified_requests_expire_and_are_purged(store: Session, conf: Setting
     assert event.details["purged"] is True
 
 
+@pytest.mark.promise("P21")
 def test_complaints_stay_with_the_officer(store: Session, keyring: Keyring, conf: Settings, file, verified, drain,
                                           shop_db, smtp, fake) -> None:  # noqa: ANN001
     customer = shop_db.customers[3]

@@ -110,6 +110,7 @@ def test_contradictory_or_empty_attestations_are_refused(db: Session, keyring: K
         ages.attest_age(db, subject, is_adult=True, is_child=None, policy=PIPL, actor="test")
 
 
+@pytest.mark.promise("P27")
 def test_adults_only_refuses_and_flags_a_minor(db: Session, keyring: Keyring, fake: Faker,
                                                apply_policy: Callable[..., None]) -> None:
     apply_policy(adults_only=True)

@@ -34,6 +34,7 @@ def family(db: Session, keyring: Keyring, fake: Faker) -> tuple[Subject, Subject
         return _person(db, keyring, fake, date(1985, 4, 2)), _person(db, keyring, fake, date(2016, 9, 9))
 
 
+@pytest.mark.promise("P27")
 def test_link_rules(db: Session, keyring: Keyring, fake: Faker, family: tuple[Subject, Subject]) -> None:
     parent, child = family
     teen = _person(db, keyring, fake, date(2009, 1, 1))  # 17 in 2026: a minor, not a child under PIPL

@@ -32,6 +32,7 @@ def _audit_details(db: Session, since: int = 0) -> str:
     return "\n".join(f"{e.action} {e.object_id} {e.details}" for e in events)
 
 
+@pytest.mark.promise("P24")
 def test_identities_are_encrypted_at_rest(db: Session, keyring: Keyring, fake: Faker, fake_cn: Faker) -> None:
     email, mobile, serial = fake.email(), fake_cn.phone_number(), fake.bothify("SN-####-????").upper()
     subject, created = service.get_or_create_subject(db, keyring, "email", email, actor="test",

@@ -75,6 +75,7 @@ def hand_made(header: dict, body: dict, key: bytes | None) -> str:
     return f"{signing_input}.{signature}"
 
 
+@pytest.mark.promise("P5")
 def test_hs256_token_proves_an_identity(db: Session, hs: Settings, keyring: Keyring) -> None:
     body = claims(identity=fake_en.email().upper())
     with frozen_at(T0 + timedelta(seconds=5)):

@@ -76,6 +76,7 @@ def test_chinese_email(db: Session, keyring: Keyring, conf: Settings, verify_smt
     assert check(db, keyring, conf, challenge_id=started.challenge_id, code=code).subject_id
 
 
+@pytest.mark.promise("P5")
 def test_phone_code_by_console_sms(db: Session, keyring: Keyring, conf: Settings, capsys) -> None:  # noqa: ANN001
     phone = cn_mobile(fake_zh)
     started = start(db, keyring, conf, identity_type="phone", value=phone[3:], language="zh_CN")  # national form

@@ -155,6 +155,7 @@ PURPOSES = [
 ]
 
 
+@pytest.mark.promise("P1")
 @pytest.mark.parametrize(("where", "phrase", "key", "kind"), CATEGORIES, ids=[f"{c[0]}:{c[1]}" for c in CATEGORIES])
 def test_seed_category_in_taxonomy(where: str, phrase: str, key: str, kind: str | None) -> None:
     taxonomy = default_taxonomy()
@@ -169,6 +170,7 @@ def test_seed_purpose_in_taxonomy(where: str, phrase: str, key: str, kind: str) 
     assert purpose.type == kind
 
 
+@pytest.mark.promise("P8", "P35")
 def test_marketing_is_optional_but_notices_are_not() -> None:
     """P8/P35: the seeds let people refuse marketing but not important notices; the types keep them apart."""
     purposes = default_taxonomy().purposes

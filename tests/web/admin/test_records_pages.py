@@ -103,6 +103,7 @@ def test_an_auditor_reads_but_sees_no_forms_and_cannot_post(client: TestClient, 
     assert db.scalar(select(Incident).where(Incident.reference == seeded["incident"])).notified == {}
 
 
+@pytest.mark.promise("P26")
 def test_incident_page_drafts_and_the_notified_form(client: TestClient, officer, seeded: dict,  # noqa: ANN001
                                                     db: Session) -> None:
     token = officer("privacy_officer")
@@ -125,6 +126,7 @@ def test_incident_page_drafts_and_the_notified_form(client: TestClient, officer,
     assert "The notice was recorded as sent." in after
 
 
+@pytest.mark.promise("P26")
 def test_record_an_incident_from_the_form(client: TestClient, officer, db: Session) -> None:  # noqa: ANN001
     token = officer("privacy_officer")
     before = db.scalar(select(func.count()).select_from(Incident))

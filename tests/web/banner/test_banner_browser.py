@@ -3,6 +3,7 @@ Chinese, reopen, re-prompt after a material notice change, Consent Mode v2, and 
 
 from __future__ import annotations
 
+import pytest
 import time
 import uuid
 from datetime import date
@@ -66,6 +67,7 @@ def test_accept_all_runs_blocked_scripts_records_and_signals(visit, site) -> Non
     assert _consent_updates(tab)[-1]["analytics_storage"] == "granted"
 
 
+@pytest.mark.promise("P4")
 def test_reject_all_keeps_scripts_inert(visit, site) -> None:  # noqa: ANN001
     tab = visit()
     tab.get_by_role("button", name="Reject all").click()
@@ -199,6 +201,7 @@ def test_reopen_from_the_page_link_changes_the_choice(visit, site) -> None:  # n
     assert not dialog.is_visible()
 
 
+@pytest.mark.promise("P30")
 def test_material_notice_change_asks_again(visit, site) -> None:  # noqa: ANN001
     from privet.notices import service as notices
 

@@ -52,6 +52,7 @@ def test_consented_click_is_recorded_and_redirected(app, client: TestClient, db:
                              "consent_record": record.id, "target_host": "shop.example"}
 
 
+@pytest.mark.promise("P4")
 def test_without_consent_the_click_only_redirects(app, client: TestClient, db: Session, subject) -> None:  # noqa: ANN001
     link = clicks.click_link(app.state.keyring, "https://privet.example", subject_id=subject.id, url=TARGET,
                              campaign="spring-2026")

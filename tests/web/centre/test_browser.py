@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import re
 import time
 import zipfile
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from tests.web.centre.conftest import code_for, sign_in
 
 
+@pytest.mark.promise("P28", "P30")
 def test_policy_with_earlier_versions_material_summary_and_outside_links(page) -> None:  # noqa: ANN001
     page.goto("/")
     assert page.locator("h1").first.inner_text() == "Keptek Privacy Policy"
@@ -148,6 +150,7 @@ def test_giving_and_withdrawing_a_consent_is_recorded(page, site, person) -> Non
         assert {r.method for r in records} == {"form"} and records[0].language == "en"
 
 
+@pytest.mark.promise("P8", "P35")
 def test_channel_preferences_and_locked_service_notices(page, site, person) -> None:  # noqa: ANN001
     from privet.consent.channels import preferences
     from privet.subjects.service import find_subject
@@ -165,6 +168,7 @@ def test_channel_preferences_and_locked_service_notices(page, site, person) -> N
         assert chosen == {"email": False, "sms": True, "push": False}
 
 
+@pytest.mark.promise("P30")
 def test_a_material_change_asks_for_consent_again(page, site, person) -> None:  # noqa: ANN001
     from privet.consent import ledger
     from privet.kit.clock import utcnow
@@ -187,6 +191,7 @@ def test_a_material_change_asks_for_consent_again(page, site, person) -> None:  
     assert "renew" not in page.locator("#p-marketing-personalisation").get_attribute("class")
 
 
+@pytest.mark.promise("P27")
 def test_a_guardian_consents_and_files_a_request_for_a_child(page, site, family) -> None:  # noqa: ANN001
     from privet.consent.models import ConsentRecord
     from privet.requests.models import DsrRequest
