@@ -189,3 +189,70 @@ def test_fee_by_cli(cli_store: str, shop_db: Shop, tmp_path: Path, monkeypatch: 
     shown = json.loads(cli("requests", "show", refs[1], "--json").output)
     assert shown["fee"]["status"] == "paid" and shown["status"] != "fee_due"
     assert any(e["action"] == "request.fee_paid" for e in shown["trail"])
+
+
+def test_fee_in_the_console(store: Session, keyring: Keyring, charging: Settings, engine, session_factory, file,  # noqa: ANN001
+                            shop_db: Shop, smtp) -> None:  # noqa: ANN001
+    from privet.app import create_app
+    from privet.auth import service as auth
+    from tests.web.admin.conftest import HTML, PASSWORD, form_token
+
+    customer = shop_db.customers[2]
+    _first, request = _second(store, keyring, charging, file, customer, "access")
+    auth.create_user(store, "fee-officer", "privacy_officer", password=PASSWORD, actor="test")
+    auth.create_user(store, "fee-auditor", "auditor", password=PASSWORD, actor="test")
+    store.commit()
+    app = create_app(charging, engine=engine, check_migrations=False)
+    app.state.test_sessionmaker = session_factory
+
+    def log_in(client: TestClient, username: str) -> str:
+        answer = client.post("/admin/login", headers=HTML, follow_redirects=False, data={
+            "username": username, "password": PASSWORD, "csrf_token": form_token(client), "next": "/admin"})
+        assert answer.status_code == 303, answer.text
+        return form_token(client, "/admin/password")
+
+    path = f"/admin/requests/{request.reference}"
+    with TestClient(app) as auditor:
+        app.state.sessionmaker = app.state.test_sessionmaker
+        token = log_in(auditor, "fee-auditor")
+        page = auditor.get(path, headers=HTML).text
+        assert "Waiting for the fee" in page and 'id="fee-outcome"' not in page  # a reader sees, cannot act
+        assert auditor.post(f"{path}/fee", headers=HTML, data={"csrf_token": token, "outcome": "paid"}
+                            ).status_code == 403
+    with TestClient(app) as officer:
+        app.state.sessionmaker = app.state.test_sessionmaker
+        token = log_in(officer, "fee-officer")
+        page = officer.get(path, headers=HTML).text
+        assert 'id="fee-outcome"' in page and customer.email not in page
+        assert "pipl (the organisation&#39;s profile)" in page or "pipl (the organisation's profile)" in page
+        assert officer.post(f"{path}/fee", headers=HTML, data={"outcome": "paid"}).status_code in (400, 403)
+        refused = officer.post(f"{path}/fee", headers=HTML, data={"csrf_token": token, "outcome": "waived"})
+        assert refused.status_code == 422 and "reason" in refused.text  # a waiver needs a reason
+        store.expire_all()
+        assert request.status == "fee_due"
+        done = officer.post(f"{path}/fee", headers=HTML, follow_redirects=False,
+                            data={"csrf_token": token, "outcome": "waived", "reason": "goodwill after an outage"})
+        assert done.status_code == 303 and done.headers["location"] == f"{path}?done=fee_settled"
+        after = officer.get(done.headers["location"], headers=HTML).text
+        assert "The fee was recorded" in after and "request.fee_waived" in after
+    store.expire_all()
+    assert request.status == "running" and request.fee["settled_by"] == "user:fee-officer"
+
+
+def test_the_fee_message_says_the_law_and_that_the_clock_runs() -> None:
+    from datetime import date
+
+    from privet.requests.messages import render_message
+
+    values = {"reference": "R-TEST0001", "request_type": "access", "amount": "20.00", "currency": "EUR",
+              "due": date(2026, 4, 2), "free": 1, "window_days": 365}
+    _subject, body = render_message("fee_due", "en", profile="gdpr", profile_source="datastore", region="EU",
+                                    **values)
+    assert "handled under the EU General Data Protection Regulation (GDPR)" in body
+    assert "kept in our systems for the European Union" in body and "does not stop the time" in body
+    assert "2 April 2026" in body and "Article 12(5)" in body
+    _subject, body = render_message("fee_due", "zh_CN", profile="ccpa", profile_source="declared", region="US-CA",
+                                    **values)
+    assert "《加州消费者隐私法》（CCPA）" in body and "您告知我们您位于美国加利福尼亚州" in body and "答复期限不会中止" in body
+    _subject, body = render_message("fee_due", "en", profile="pipl", profile_source=None, **values)
+    assert "the law we follow as an organisation" in body

@@ -120,7 +120,9 @@ def region_of(session: Session, request: DsrRequest) -> str | None:
 
 
 def contact_for_request(session: Session, request: DsrRequest) -> dict | None:
-    """The privacy contact the person is told to write to: the organisation's responsible contact."""
-    from privet.datamap.models import DatamapOrganisation
+    """The privacy contact the person is told to write to: the office answering for their region (the data map's
+    `organisation.contacts`), else the organisation's responsible contact; None before a data map is applied."""
+    from privet.datamap.contacts import FIELDS, contact_for
 
-    return session.execute(select(DatamapOrganisation.responsible).limit(1)).scalar_one_or_none()
+    found = contact_for(session, region_of(session, request))
+    return {k: found[k] for k in FIELDS if found.get(k)} or None

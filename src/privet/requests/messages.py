@@ -71,6 +71,27 @@ class _Parts:
             raise InvalidInput(f"The message needs {', '.join(missing)}", "pass every value the message kind needs")
 
 
+def region_name(region: str | None, language: str) -> str:
+    """`EU` → "the European Union" / "欧盟" (the report glossary's regions); codes it does not name as they are."""
+    from privet.requests.explain import term
+
+    return term(language, region, "regions") if region else ""
+
+
+def law_line(p: _Parts) -> str:
+    """Which law the request is handled under and why (P41): the person's region from their account (token),
+    their declaration or the datastore holding them; else the organisation's own law. Empty without a profile."""
+    v = p.values
+    profile, source = v.get("profile"), v.get("profile_source") or "organisation"
+    if profile not in p.t["law_names"]:
+        return ""
+    region = region_name(v.get("region"), p.language)
+    if source not in p.t["law_sources"] or (source != "organisation" and not region):
+        source = "organisation"
+    why = p.t["law_sources"][source].format(region=region)
+    return p("law_line", law=p.t["law_names"][profile], why=why)
+
+
 def _common(p: _Parts) -> dict[str, str]:
     v = p.values
     kind_type = v.get("request_type")
@@ -79,7 +100,8 @@ def _common(p: _Parts) -> dict[str, str]:
     return {"reference": v.get("reference", ""), "greeting": p("greeting"),
             "type": p.t["types"].get(kind_type, kind_type or ""),
             "signature": p("signature", organisation=organisation) if organisation else p("signature_plain"),
-            "contact": p("contact", contact=contact) if contact else ""}
+            "contact": p("contact", contact=contact) if contact else "",
+            "law_line": "" if v.get("_sms") else law_line(p)}
 
 
 def _received(p: _Parts) -> dict[str, str]:
@@ -173,8 +195,9 @@ def _fee_due(p: _Parts) -> dict[str, str]:
     if v["profile"] not in p.t["fee_laws"]:
         raise InvalidInput(f"Unknown jurisdiction profile {v['profile']!r}", "use pipl, gdpr or ccpa")
     why = p("fee_why", free=v["free"], window_days=v["window_days"]) if v.get("free") and v.get("window_days") else ""
+    due = p.date("due")
     return {"amount": str(v["amount"]), "currency": str(v["currency"]), "fee_law": p.t["fee_laws"][v["profile"]],
-            "fee_why": why}
+            "fee_why": why, "fee_clock": p("fee_clock"), "due_step": p("due", due=due) if due else ""}
 
 
 def _fee_settled(p: _Parts) -> dict[str, str]:

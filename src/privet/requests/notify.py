@@ -82,7 +82,10 @@ def base_values(session: Session, request: DsrRequest) -> dict:
     from privet.requests.jurisdiction import contact_for_request
 
     organisation = session.execute(select(DatamapOrganisation.name).limit(1)).first()
+    from privet.requests.jurisdiction import region_of
+
     values = {"reference": request.reference, "request_type": request.type, "profile": request.profile,
+              "profile_source": request.profile_source, "region": region_of(session, request),
               "due": service.effective_due(request),
               "verify_by": request.verify_by.date() if request.status == "unverified" and request.verify_by
               else None}

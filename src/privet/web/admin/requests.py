@@ -75,7 +75,16 @@ def _detail(request: Request, db: DB, found, revealed: dict | None = None) -> HT
         "finished": finished, "tasks": tasks, "package": queries.package_of(db, found),
         "trail": _trail(db, found, tasks), "codes": _codes(found), "lang": language(request), "users": users,
         "open": found.status in service.OPEN, "active": found.status in service.ACTIVE,
-        "check_methods": verify.CHECK_METHODS, "revealed": revealed or {}}, section="requests")
+        "check_methods": verify.CHECK_METHODS, "revealed": revealed or {}, "law": _law(db, found)},
+        section="requests")
+
+
+def _law(db: DB, found) -> dict:  # noqa: ANN001
+    """Which law the request is handled under and why (P41): the profile, its source, the person's region."""
+    from privet.requests.jurisdiction import region_of
+
+    return {"profile": found.profile, "source": found.profile_source or "organisation",
+            "region": region_of(db, found)}
 
 
 def _trail(db: DB, found, tasks: list) -> list:  # noqa: ANN001
@@ -125,6 +134,19 @@ def approve(reference: str, request: Request, db: DB) -> Response:
     found = service.by_reference(db, reference)
     workflow.approve(db, keyring(request), settings(request), found, actor=principal_of(request).actor)
     return redirect(_path(found), done="approved")
+
+
+@router.post("/{reference}/fee", dependencies=WRITE)
+def fee(reference: str, request: Request, form: Form, db: DB) -> Response:
+    """Record the fee of a request waiting for it as paid (with the payment's reference) or waive it (with a
+    reason); the request goes ahead and the person is told (P18)."""
+    from privet.requests.fees import settle
+
+    found = service.by_reference(db, reference)
+    outcome = text(form, "outcome", 10)
+    settle(db, keyring(request), settings(request), found, outcome=outcome,
+           note=text(form, "reason", verify.MAX_NOTE) or None, actor=principal_of(request).actor)
+    return redirect(_path(found), done="fee_settled")
 
 
 @router.post("/{reference}/extend", dependencies=WRITE)
