@@ -46,7 +46,9 @@ def _account(f: Fakes, i: int, p: str, out: dict[str, list[dict]]) -> None:
                "password_hash": f.password_hash(), "marketing_opt_in": f.chance(0.35),
                "source": f.rng.choice(["registration", "registration", "activation", "support", "import"]),
                "registered_at": registered, "last_login_at": f.between(registered, f.now),
-               "closed_at": f.ago(15) if f.chance(0.04) else None}
+               "closed_at": f.ago(15) if f.chance(0.04) else None,
+               # a minor's account on a family plan with the previous account (no draw: the seed's data stays)
+               "family_of": aid - 1 if roll < 0.06 and aid > 1 and aid % 2 == 0 else None}
     out[f"{p}accounts"].append(account)
     cards = []
     for _ in range(f.rng.choice([0, 1, 1, 2])):

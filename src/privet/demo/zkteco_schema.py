@@ -32,7 +32,8 @@ def accounts(prefix: str = "") -> MetaData:
           Column("language", String(10)), Column("occupation", String(100)),
           Column("password_hash", String(100)), Column("marketing_opt_in", Boolean),
           Column("source", String(20), nullable=False), Column("registered_at", DateTime, nullable=False),
-          Column("last_login_at", DateTime), Column("closed_at", DateTime))
+          Column("last_login_at", DateTime), Column("closed_at", DateTime),
+          Column("family_of", Integer, ForeignKey(f"{p}accounts.id"), nullable=True))  # a family member's account
     Table(f"{p}payment_methods", md, _pk(), _fk("account_id", f"{p}accounts.id"),
           Column("card_brand", String(20), nullable=False), Column("card_last4", String(4), nullable=False),
           Column("card_token", String(40), nullable=False, unique=True), Column("expiry", String(5)),
