@@ -190,12 +190,14 @@ def apply_file(
                                                       "(recipients named by sharing events stay)."),
 ) -> None:
     """Apply a registers file: declare the policy's grounds, add or update processors and recipients with their
-    agreements (audited; a recipient's purpose change asks for consent again)."""
+    agreements (audited; a recipient's purpose change asks for consent again), and replay its `history:` (demo
+    shares, disclosures, purpose changes) when no sharing event is recorded yet. Nothing is applied if any entry
+    is refused."""
     from privet.db.store import store_session
     from privet.registers import config
 
     with store_session() as session:
-        lines = config.apply_file(session, path, actor=cli_actor(), prune=prune).lines()
+        lines = config.apply_file(session, path, actor=cli_actor(), prune=prune, keyring=_keyring()).lines()
     typer.echo("\n".join(lines) if lines else "registers unchanged")
 
 
