@@ -40,6 +40,7 @@ def load_demo(settings: Settings, engine: Engine, company_key: str, *, datastore
     from privet.datamap.secrets import write_secrets
     from privet.datamap.service import validate_and_apply
     from privet.datamap.validate import ensure_valid
+    from privet.demo.consents import import_opt_ins
     from privet.db.migrate import require_current
     from privet.db.store import store_session
 
@@ -54,6 +55,8 @@ def load_demo(settings: Settings, engine: Engine, company_key: str, *, datastore
         result = validate_and_apply(session, path, actor="demo")
         publish_notices(session, settings, company_key)
         registers = apply_registers(session, settings, company_key)
+        opt_ins = import_opt_ins(session, settings, company_key, urls)  # the CRM's marketing opt-ins as consent
+        people = _seed_people(session, settings, company_key, loaded.manifest, urls)  # jurisdictions (P41)
         record(session, actor="demo", action="demo.loaded", object_type="demo", object_id=company_key,
                details={"datastores": sorted(urls), "created": generated.created, "customers": customers,
                         "rows": sum(generated.counts.values()), "datamap_version": result.version,
@@ -61,10 +64,24 @@ def load_demo(settings: Settings, engine: Engine, company_key: str, *, datastore
         # written last, inside the unit of work: if this fails, the data map change is rolled back too
         write_secrets(settings, {comp.secret(key): url for key, url in urls.items()})
     summary = _summary(company_key, generated, result, None if datastore_url else urls)
+    summary += f"\nMarketing opt-ins imported as consent records: {opt_ins}." if opt_ins else ""
+    if people:
+        summary += "\nPeople by the law their requests get: " + ", ".join(f"{law} {n}" for law, n in people.items())
     summary += f"\nGuardians verified for {link_demo_guardians(settings, engine)} children found in the datastores."
     history = "".join(f"\n  {line[2:]}" for line in registers if line.startswith("* history"))  # shares shown
     return summary + (f"\nRegisters applied: {len(registers)} change(s).{history}" if registers
                       else "\nRegisters unchanged.")
+
+
+def _seed_people(session, settings: Settings, company_key: str, manifest, urls: dict[str, str]) -> dict:  # noqa: ANN001
+    """A few of the company's people in Privet, located in their jurisdictions (`privet.demo.people`, P41); the
+    datastores are reached through their URLs before the secrets file is written."""
+    from privet.demo.people import seed_people
+
+    comp = company(company_key)
+    reach = settings.model_copy(update={"secrets": {**settings.secrets,
+                                                    **{comp.secret(key): url for key, url in urls.items()}}})
+    return seed_people(session, reach, manifest, urls, company_key=company_key)
 
 
 def apply_registers(session, settings: Settings, company_key: str) -> list[str]:  # noqa: ANN001
