@@ -22,6 +22,7 @@ def _count(db: Session, model) -> int:  # noqa: ANN001
     return db.execute(select(func.count()).select_from(model)).scalar_one()
 
 
+@pytest.mark.promise("P13")
 def test_disclosure_without_consent_or_ground_is_refused(db: Session) -> None:
     before = _count(db, AuditEvent)
     with pytest.raises(InvalidInput) as caught:
@@ -34,6 +35,7 @@ def test_disclosure_without_consent_or_ground_is_refused(db: Session) -> None:
     assert _count(db, Disclosure) == 0 and _count(db, AuditEvent) == before
 
 
+@pytest.mark.promise("P13")
 def test_disclosure_on_separate_consent_filters_the_others(db: Session, make_subject) -> None:  # noqa: ANN001
     people = [make_subject() for _ in range(3)]
     for subject in people[:2]:
@@ -49,6 +51,7 @@ def test_disclosure_on_separate_consent_filters_the_others(db: Session, make_sub
     assert [d.id for d in disclosures.list_disclosures(db)] == [row.id]
 
 
+@pytest.mark.promise("P13")
 def test_disclosure_on_a_legal_reference(db: Session, make_subject) -> None:  # noqa: ANN001
     subject = make_subject()
     outcome = disclosures.disclose(db, title="Enforcement notice", categories=["user.name"], subject_ids=[subject.id],
@@ -59,6 +62,8 @@ def test_disclosure_on_a_legal_reference(db: Session, make_subject) -> None:  # 
     assert audit.action == "registers.disclosed" and subject.id not in str(audit.details)
 
 
+@pytest.mark.promise("P12")
+@pytest.mark.promise("P36")
 def test_corporate_transfer_campaign_counts(db: Session, make_subject) -> None:  # noqa: ANN001
     people = [make_subject() for _ in range(4)]
     people[3].status = "closed"

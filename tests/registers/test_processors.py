@@ -53,6 +53,7 @@ def test_bad_input_changes_nothing(db: Session, changes: dict, where: str) -> No
         _add(db, "Bad Key")
 
 
+@pytest.mark.promise("P9")
 def test_alerts_missing_expiring_expired(db: Session) -> None:
     # The Keptek map names sms_gateway, customer_support_vendor, email_service_provider, cloud_host,
     # payment_provider and courier.
@@ -75,6 +76,7 @@ def test_alerts_missing_expiring_expired(db: Session) -> None:
         processors.alerts(db, days=-1)
 
 
+@pytest.mark.promise("P9")
 def test_alert_when_the_data_map_entrusts_more_than_the_entry(db: Session) -> None:
     # sms_gateway serves account_registration (service.account), marketing_messages (marketing.communications),
     # update_notices (notice.updates) and entrusted_processing (sharing.processors) in the Keptek map.

@@ -47,6 +47,8 @@ def test_recipient_create_list_and_bad_input(db: Session) -> None:
     assert _count(db, Recipient) == 1
 
 
+@pytest.mark.promise("P11")
+@pytest.mark.promise("P10")
 def test_bulk_share_filters_out_subjects_without_consent(db: Session, make_subject, ring) -> None:  # noqa: ANN001
     _affiliates(db)
     consenting = [make_subject() for _ in range(3)]
@@ -83,6 +85,7 @@ def test_bulk_share_by_identity(db: Session, ring, faker_multi) -> None:  # noqa
     assert not any(e in stored for e in emails)
 
 
+@pytest.mark.promise("P11")
 def test_share_to_unregistered_recipient_is_refused_and_nothing_recorded(db: Session, make_subject) -> None:
     subject = make_subject()
     _give(db, subject)
@@ -93,6 +96,7 @@ def test_share_to_unregistered_recipient_is_refused_and_nothing_recorded(db: Ses
     assert _count(db, SharingEvent) == 0 and _count(db, AuditEvent) == before
 
 
+@pytest.mark.promise("P10")
 def test_share_refuses_more_than_registered(db: Session, make_subject) -> None:
     _affiliates(db)
     subject = make_subject()
@@ -107,6 +111,8 @@ def test_share_refuses_more_than_registered(db: Session, make_subject) -> None:
     assert _count(db, SharingEvent) == 0
 
 
+@pytest.mark.promise("P11")
+@pytest.mark.promise("P37")
 def test_legal_ground_share_needs_a_reference(db: Session, make_subject) -> None:
     sharing.add_recipient(db, key="courts", name="People's court", kind="authority", purposes=["sharing.authorities"],
                           categories=["user.name"], region="CN",
@@ -132,6 +138,7 @@ def test_legal_ground_share_needs_a_reference(db: Session, make_subject) -> None
     assert not any(p.id in json.dumps(audit.details) for p in people)
 
 
+@pytest.mark.promise("P10")
 def test_purpose_change_requires_reconsent(db: Session, make_subject) -> None:
     sharing.add_recipient(db, key="certified_partners", name="Certified partners", kind="partner",
                           purposes=["sharing.affiliates"], actor="test")
