@@ -142,10 +142,14 @@ def test_closure_erases_withdraws_every_consent_and_closes(store: Session, keyri
     from privet.subjects.models import Subject
     from privet.subjects.service import get_or_create_subject
 
+    from privet.subjects import sessions
+
     customer = shop_db.customers[3]
     subject, _ = get_or_create_subject(store, keyring, "email", customer.email, actor="test", verified=True)
     for purpose in ("marketing.communications", "analytics.usage"):
         ledger.grant(store, subject_id=subject.id, purpose=purpose, method="form", actor="test")
+    before = sessions.read(keyring, sessions.issue(keyring, subject_id=subject.id, identity_type="email"))
+    assert sessions.still_valid(store, before)
     request = file("closure", customer)
     verified(request)
     drain()
@@ -155,6 +159,7 @@ def test_closure_erases_withdraws_every_consent_and_closes(store: Session, keyri
         assert state(store, f"s:{subject.id}", purpose).event == "withdrawn"
     assert store.get(Subject, subject.id).status == "closed"
     assert shop_db.count(LOGINS, customer_id=customer.id) == 0
+    assert not sessions.still_valid(store, before)  # every session of the person is over too
 
 
 @pytest.mark.promise("P45")
