@@ -15,6 +15,7 @@ from privet.kit.errors import InvalidInput
 from tests.consent.test_sdk import server  # noqa: F401 - fixture: the app served on a loopback port
 from tests.datamap.factories import crm_doc
 
+pytestmark = [pytest.mark.promise("P43"), pytest.mark.promise("P2")]
 URL = "/api/v1/collection/check"
 SIGNUP = {"key": "signup", "name": "Sign-up", "purpose": "service.account", "legal_basis": "contract",
           "required_categories": ["user.contact.phone", "user.account.username"],
@@ -99,6 +100,35 @@ def test_the_api_is_scoped_and_answers_in_both_languages(client: TestClient, map
     bad = client.post(URL, json={**body, "fields": ["user.nope"]}, headers=auth("decide"))
     assert bad.status_code == 422 and bad.json()["errors"][0]["where"] == "fields.0.category"
     assert client.post(URL, json={**body, "fields": []}, headers=auth("decide")).status_code == 422
+
+
+
+def test_bad_questions_over_http_are_problems_and_write_nothing(client: TestClient, mapped: Session,
+                                                                auth: Callable) -> None:
+    from sqlalchemy import func, select
+
+    from privet.audit.models import AuditEvent
+
+    headers = auth("decide")
+    written = mapped.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
+    cases = [({"purpose": "no.such.purpose", "fields": ["user.name"]}, "purpose", "Unknown purpose"),
+             ({"purpose": "research", "fields": ["user.name"]}, "purpose", "undeclared purpose"),
+             ({"purpose": "service.account", "fields": ["user.name"], "activity": "accounting"}, "activity",
+              "No activity"),
+             ({"purpose": "service.account", "fields": ["user.name"], "subject_type": "alien"}, "subject_type",
+              "Unknown subject type")]
+    for body, where, detail in cases:
+        answer = client.post(URL, json=body, headers=headers)
+        problem = answer.json()
+        assert answer.status_code == 422 and problem["errors"][0]["where"] == where and detail in problem["detail"]
+        assert problem["hint"] or problem["errors"][0]["hint"]
+    for body in ({"purpose": "service.account", "fields": "user.name"},  # not a list
+                 {"purpose": "service.account", "fields": ["user.name"], "colour": "red"},  # unknown member
+                 {"purpose": "service.account", "fields": [{"name": "x"}]},  # a field without its category
+                 {"purpose": "service.account", "fields": ["user.name"], "lang": "fr"}):
+        answer = client.post(URL, json=body, headers=headers)
+        assert answer.status_code == 422 and answer.json()["title"], answer.text
+    assert mapped.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == written  # nothing written
 
 
 def test_the_sdk_checks_a_form(server: str, mapped: Session, auth: Callable) -> None:  # noqa: ARG001, F811
