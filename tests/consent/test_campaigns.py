@@ -29,7 +29,7 @@ from privet.settings import Settings
 from privet.subjects import service as subjects
 from tests.subjects.test_verification_support import free_port
 
-pytestmark = [pytest.mark.promise("P30"), pytest.mark.usefixtures("keptek")]
+pytestmark = pytest.mark.promise("P30")
 fake, fake_zh = Faker("en_US"), Faker("zh_CN")
 TEXT = "Privacy policy\n1. Marketing\nWe send offers.\n2. Analytics\nWe count visits.\n"
 PURPOSES = ["marketing.communications", "analytics.usage"]
@@ -248,3 +248,44 @@ def test_the_api_lists_shows_and_retries_with_scopes(db: Session, people: dict, 
     assert client.post(f"/api/v1/campaigns/{one['id']}/retry", headers=reader).status_code == 403
     retried = client.post(f"/api/v1/campaigns/{one['id']}/retry", headers=key("notices:write"))
     assert retried.status_code == 200 and retried.json() == {"queued": 1}
+
+
+def test_the_cli_publishes_runs_and_shows_a_campaign(privet, tmp_path, monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
+                                                    capsys: pytest.CaptureFixture) -> None:
+    from privet.settings import get_settings
+    from tests.consent.conftest import KEPTEK
+
+    monkeypatch.setenv("PRIVET_MAIL_SENDER", "console")
+    get_settings.cache_clear()
+    assert privet("datamap", "apply", str(KEPTEK)).exit_code == 0
+    policy = tmp_path / "policy.en.txt"
+    policy.write_text(TEXT, encoding="utf-8")
+    today = date.today().isoformat()
+    first = privet("notices", "publish", str(policy), "--key", "main", "--effective", today,
+                   "--purpose", "marketing.communications", "--purpose", "analytics.usage")
+    assert first.exit_code == 0, first.output
+    address = fake.unique.email(domain="mail.example")
+    granted = privet("consent", "grant", "--type", "email", "--value", address, "--purpose",
+                     "marketing.communications")
+    assert granted.exit_code == 0, granted.output
+    assert privet("campaigns", "list").stdout.startswith("no campaigns yet")
+    policy.write_text(TEXT + "3. Partners\nWe now share offers with partners.\n", encoding="utf-8")
+    second = privet("notices", "publish", str(policy), "--key", "main", "--effective", today,
+                    "--material", "marketing.communications")
+    assert second.exit_code == 0, second.output
+    assert "a re-consent campaign is queued for people who consented to marketing.communications" in second.stdout
+    assert privet("jobs", "work", "--once").exit_code == 0
+    listed = privet("campaigns", "list")
+    assert listed.exit_code == 0 and "main" in listed.stdout
+    campaign_id = next(line.split("│")[1].strip() for line in listed.stdout.splitlines()
+                       if "│" in line and "main" in line)
+    shown = privet("campaigns", "show", campaign_id)
+    assert shown.exit_code == 0, shown.output
+    assert "people: 1  sent: 1  failed: 0  queued: 0  no_address: 0  reconsented: 0" in shown.stdout
+    assert address not in shown.stdout and "sent" in shown.stdout
+    assert privet("campaigns", "retry", campaign_id).stdout.strip() == "0 failed message(s) queued again"
+    missing = privet("campaigns", "show", "nope")
+    assert missing.exit_code == 2 and "No campaign 'nope'" in missing.output
+    bad = privet("campaigns", "show", campaign_id, "--status", "lost")
+    assert bad.exit_code == 2 and "not a message status" in bad.output
+    get_settings.cache_clear()

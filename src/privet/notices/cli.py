@@ -88,6 +88,10 @@ def publish(files: list[Path] = typer.Argument(..., help="Policy files: .md (Mar
         typer.echo(f"published {key} version {version.version} (effective {effective_date.isoformat()}): {counts}")
         for line in version_summary(version):
             typer.echo(f"  {line}")
+        if version.material_purposes:
+            typer.echo(f"  a re-consent campaign is queued for people who consented to "
+                       f"{', '.join(version.material_purposes)}: it runs with the job workers (privet serve or "
+                       f"privet jobs work); see privet campaigns list")
 
 
 @app.command("list")
