@@ -5,6 +5,7 @@ token's claim; unreadable or unreachable inputs fall back to the organisation's 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -261,3 +262,119 @@ def test_a_token_claim_sets_the_law_and_a_declaration_does_not_override_it(zk, k
     with frozen_at(T0), pytest.raises(Unauthorized, match="organisation"):
         verify_subject_token(session, settings, _token(identity_type="email", identity=email, organisation=7),
                              keyring=keyring)
+
+
+def test_people_are_located_ahead_of_any_request(zk, keyring: Keyring, zkteco_urls: dict[str, str]) -> None:  # noqa: ANN001
+    from privet.demo.generator import company
+    from privet.requests.jurisdiction import locate_unknown, people_by_law
+    from privet.subjects.jurisdiction import record_region
+    from privet.subjects.service import get_or_create_subject
+
+    session, settings = zk
+    eu_mail, cn_mail = _email(zkteco_urls["accounts_eu"], "eu_accounts"), _email(zkteco_urls["accounts_cn"], "accounts")
+    eu, _ = get_or_create_subject(session, keyring, "email", eu_mail, actor="test")
+    cn, _ = get_or_create_subject(session, keyring, "email", cn_mail, actor="test")
+    nobody, _ = get_or_create_subject(session, keyring, "email", "not-a-customer@zkteco.example", actor="test")
+    californian, _ = get_or_create_subject(session, keyring, "email", "ca-person@zkteco.example", actor="test")
+    record_region(session, californian, "US-CA", source="declared", actor="test")
+
+    # a datastore that cannot be asked: nobody is recorded from a partial answer, all are tried again later
+    broken = settings.model_copy(update={"secrets": {company("zkteco").secret(k): u for k, u in zkteco_urls.items()
+                                                     if k != "accounts_eu"}})
+    assert locate_unknown(session, keyring, broken, actor="test") == {
+        "located": 0, "several": 0, "nowhere": 0, "unreachable": 3}
+    assert eu.region is None and cn.region is None
+
+    assert locate_unknown(session, keyring, settings, actor="test") == {
+        "located": 2, "several": 0, "nowhere": 1, "unreachable": 0}
+    assert (eu.region, eu.jurisdiction, eu.jurisdiction_source) == ("EU", "gdpr", "datastore")
+    assert (cn.region, cn.jurisdiction) == ("CN", "pipl") and nobody.region is None
+    assert californian.jurisdiction == "ccpa"  # a declaration is never replaced by a lookup
+    laws = {(law, source, region): n for law, source, region, n in people_by_law(session)}
+    assert laws[("gdpr", "datastore", "EU")] >= 1 and laws[("ccpa", "declared", "US-CA")] >= 1
+    # a located person's request needs no lookup at verification
+    request = _file(zk, keyring, "erasure", eu_mail)
+    _check(zk, keyring, request)
+    assert (request.profile, request.profile_source) == ("gdpr", "datastore")
+
+
+def test_identities_stored_differently_are_found_on_mariadb(db: Session, conf: Settings, keyring: Keyring) -> None:
+    """The regional lookup matches an e-mail stored in upper case with spaces, on MariaDB (FOREIGN-SCHEMAS)."""
+    from privet.datamap.service import validate_and_apply
+    from privet.demo.generator import company, fill
+    from privet.jobs import dispatch
+    from privet.requests.jurisdiction import locate_unknown
+    from privet.subjects.service import get_or_create_subject
+    from tests.support.services import create_mysql_database
+
+    url, drop = create_mysql_database()
+    try:
+        urls = dict.fromkeys(company("zkteco").datastores(), url)
+        fill("zkteco", urls, customers=12, seed=5)
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            eu_id, eu_mail = conn.execute(sa.text("SELECT id, email FROM eu_accounts ORDER BY id")).first()
+            conn.execute(sa.text("UPDATE eu_accounts SET email = :v WHERE id = :i"),
+                         {"v": f"  {eu_mail.upper()} ", "i": eu_id})
+        engine.dispose()
+        settings = conf.model_copy(update={"secrets": {company("zkteco").secret(k): u for k, u in urls.items()}})
+        db.info[dispatch.SETTINGS_KEY] = settings
+        validate_and_apply(db, ZKTECO, actor="test")
+        subject, _ = get_or_create_subject(db, keyring, "email", eu_mail, actor="test")
+        assert locate_unknown(db, keyring, settings, actor="test")["located"] >= 1
+        assert (subject.region, subject.jurisdiction) == ("EU", "gdpr")
+    finally:
+        drop()
+
+
+@pytest.mark.promise("P6")
+def test_requests_are_routed_by_law_and_organisation(zk, keyring: Keyring, zkteco_urls: dict[str, str]) -> None:  # noqa: ANN001
+    from privet.requests.queries import list_requests
+
+    session, _settings = zk
+    eu = _file(zk, keyring, "access", _email(zkteco_urls["accounts_eu"], "eu_accounts"),
+               organisation="Acme  Security Ltd")
+    cn = _file(zk, keyring, "access", _email(zkteco_urls["accounts_cn"], "accounts"))
+    _check(zk, keyring, eu)
+    _check(zk, keyring, cn)
+    assert eu.organisation_ref == "Acme Security Ltd"
+    assert session.get(Subject, eu.subject_id).organisation_ref == "Acme Security Ltd"  # written at verification
+    rows, total = list_requests(session, profile="gdpr")
+    assert [r.id for r in rows] == [eu.id] and total == 1
+    rows, _total = list_requests(session, organisation="acme security ltd")
+    assert [r.id for r in rows] == [eu.id]
+    assert list_requests(session, organisation="Another Ltd") == ([], 0)
+    for bad in ({"profile": "hipaa"}, {"organisation": "x@y.example"}):
+        with pytest.raises(InvalidInput):
+            list_requests(session, **bad)
+
+
+def test_after_loading_the_zkteco_demo_people_get_three_laws(privet, tmp_path: Path,  # noqa: ANN001
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from privet.settings import get_settings
+
+    monkeypatch.setenv("PRIVET_MAIL_SENDER", "console")
+    monkeypatch.setenv("PRIVET_EXAMPLES_DIR", str(ZKTECO.parents[1]))
+    get_settings.cache_clear()
+    loaded = privet("demo", "--company", "zkteco", "--customers", "30")
+    assert loaded.exit_code == 0, loaded.output
+    assert "People by the law their requests get:" in loaded.output
+    people = json.loads(privet("requests", "jurisdictions", "--json").output)["people"]
+    by = {(row["law"], row["from"]): row["people"] for row in people}
+    assert by[("gdpr", "datastore")] >= 1 and by[("pipl", "datastore")] >= 1 and by[("ccpa", "declared")] == 2
+    assert not json.loads(privet("requests", "jurisdictions", "--locate", "--json").output)["located"]["located"]
+
+    # an EU customer's request gets the GDPR month without saying where they are; the officer sees why
+    eu_mail = _email(f"sqlite:///{tmp_path / 'var' / 'demo' / 'zkteco' / 'accounts_eu.sqlite'}", "eu_accounts")
+    filed = privet("requests", "file", "--type", "access", "--identity", eu_mail, "--checked", "id_document")
+    assert filed.exit_code == 0, filed.output
+    reference = re.search(r"R-[0-9A-Z]{8}", filed.output).group(0)
+    shown = json.loads(privet("requests", "show", reference, "--json").output)
+    assert (shown["profile"], shown["profile_source"]) == ("gdpr", "datastore")
+    assert eu_mail not in privet("requests", "show", reference).output
+    listed = privet("requests", "list", "--law", "gdpr")
+    assert reference in listed.output and "gdpr (datastore)" in listed.output
+    bad = privet("requests", "list", "--law", "hipaa")
+    assert bad.exit_code == 2 and "pipl, gdpr, ccpa" in bad.output

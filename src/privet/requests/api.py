@@ -64,10 +64,16 @@ def _client(request: Request) -> str | None:
 def list_requests(db: DB, request: Request, status_: str | None = Query(None, alias="status"),
                   type_: str | None = Query(None, alias="type"), due_before: date | None = None,
                   subject_id: str | None = None, limit: int = Query(50, ge=1, le=500),
-                  offset: int = Query(0, ge=0, le=10**9)) -> RequestPage:
-    """Requests newest first; filter by status, type, deadline (active ones due by `due_before`) or subject."""
+                  offset: int = Query(0, ge=0, le=10**9),
+                  profile: str | None = Query(None, description="Only requests handled under this law: pipl, gdpr "
+                                                                "or ccpa (P41)."),
+                  organisation: str | None = Query(None, max_length=120, description="Only requests of people "
+                                                   "acting for this organisation (P6).")) -> RequestPage:
+    """Requests newest first; filter by status, type, deadline (active ones due by `due_before`), subject, law
+    or the organisation the requester acts for."""
     rows, total = queries.list_requests(db, status=status_, request_type=type_, due_before=due_before,
-                                        subject_id=subject_id, limit=limit, offset=offset)
+                                        subject_id=subject_id, limit=limit, offset=offset, profile=profile,
+                                        organisation=organisation)
     keyring = _keyring(request)
     return RequestPage(items=[request_out(keyring, r) for r in rows], total=total)
 

@@ -26,17 +26,21 @@ def _runtime():  # noqa: ANN202 - (settings, keyring)
 def list_requests(
     status: str = typer.Option(None, help="Only this status (unverified, running, completed, ...)."),
     type_: str = typer.Option(None, "--type", help="Only this request type (access, erasure, ...)."),
+    law: str = typer.Option(None, help="Only requests handled under this law: pipl, gdpr or ccpa."),
+    organisation: str = typer.Option(None, help="Only requests of people acting for this organisation (its name "
+                                                "or account reference, as filed)."),
     limit: int = typer.Option(50, min=1, max=500, help="Show at most this many, newest first."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    """List requests, newest first."""
+    """List requests, newest first, with the law each is handled under and the organisation acted for."""
     from privet.db.store import store_session
     from privet.requests.queries import list_requests as query
     from privet.requests.schemas import request_out
 
     _settings, keyring = _runtime()
     with store_session() as session:
-        rows, total = query(session, status=status, request_type=type_, limit=limit)
+        rows, total = query(session, status=status, request_type=type_, limit=limit, profile=law,
+                            organisation=organisation)
         out = [request_out(keyring, r) for r in rows]
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in out], ensure_ascii=False, indent=2))
@@ -226,6 +230,42 @@ def backups(told: bool = typer.Option(False, "--all", help="Also erasures whose 
     for r in rows:
         table.add_row(r.reference, r.type, f"{r.completed_at:%Y-%m-%d}" if r.completed_at else "-",
                       f"{r.clear_by:%Y-%m-%d}", r.state, ", ".join(r.datastores) or "(nothing changed)")
+    console().print(table)
+
+
+@app.command("jurisdictions")
+def jurisdictions(
+    locate: bool = typer.Option(False, "--locate", help="First record where people without a region are, from "
+                                                       "the regional datastore holding them (identity columns "
+                                                       "only; no rows are read)."),
+    limit: int = typer.Option(200, min=1, max=10_000, help="With --locate: look up at most this many people."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """People by the law their requests get (P41: PIPL, GDPR, CCPA, else the organisation's profile), where their
+    region came from (token, declared, datastore), and with --locate how many were found."""
+    from rich.table import Table
+
+    from privet.db.store import store_session
+    from privet.kit.cliutil import console
+    from privet.requests.jurisdiction import locate_unknown, people_by_law
+    from privet.requests.service import organisation_profile
+
+    settings, keyring = _runtime()
+    with store_session(settings) as session:
+        located = locate_unknown(session, keyring, settings, actor=cli_actor(), limit=limit) if locate else None
+        home = organisation_profile(session)
+        rows = [{"law": law or home, "from": source or "organisation", "region": region, "people": count}
+                for law, source, region, count in people_by_law(session)]
+    if as_json:
+        typer.echo(json.dumps({"located": located, "people": rows}, ensure_ascii=False, indent=2))
+        return
+    if located is not None:
+        typer.echo("located: " + ", ".join(f"{k} {v}" for k, v in located.items()))
+    table = Table(title=f"people by the law their requests get (organisation's profile: {home})")
+    for column in ("law", "from", "region", "people"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["law"], row["from"], row["region"] or "-", str(row["people"]))
     console().print(table)
 
 

@@ -16,11 +16,12 @@ def print_table(rows: list, title: str) -> None:
     from rich.table import Table
 
     table = Table(title=title)
-    for column in ("reference", "type", "status", "channel", "received", "due", "assignee"):
+    for column in ("reference", "type", "status", "law", "channel", "received", "due", "assignee", "organisation"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r.reference, r.type, r.status, r.channel, _day(r.received_at),
-                      _day(r.extended_to or r.due_on), r.assignee or "-")
+        table.add_row(r.reference, r.type, r.status, f"{r.profile} ({r.profile_source or 'organisation'})",
+                      r.channel, _day(r.received_at), _day(r.extended_to or r.due_on), r.assignee or "-",
+                      r.organisation_ref or "-")
     console().print(table)
 
 

@@ -126,3 +126,42 @@ def contact_for_request(session: Session, request: DsrRequest) -> dict | None:
 
     found = contact_for(session, region_of(session, request))
     return {k: found[k] for k in FIELDS if found.get(k)} or None
+
+
+def locate_unknown(session: Session, keyring: Keyring, settings: Settings, *, actor: str,
+                   limit: int = 200) -> dict[str, int]:
+    """Record where active people without a region are, from the regional datastore holding them (the same
+    lookup as at verification, done ahead of any request): `located` under one law, `several` found under more
+    than one (left unknown: their requests get the organisation's profile), `nowhere`, `unreachable` (a datastore
+    could not be asked; left for the next run). Nothing is done when the datastores are all under one law."""
+    counts = {"located": 0, "several": 0, "nowhere": 0, "unreachable": 0}
+    stores = regional_datastores(session)
+    if not stores:
+        return counts
+    people = session.scalars(select(Subject).where(Subject.region.is_(None), Subject.status == "active")
+                             .order_by(Subject.created_at, Subject.id).limit(max(1, min(limit, 10_000))))
+    for subject in list(people):
+        found, unreachable = locate(session, keyring, settings, subject, stores)
+        if unreachable:
+            counts["unreachable"] += 1
+        elif len({profile for *_, profile in found}) > 1:
+            counts["several"] += 1
+        elif not found:
+            counts["nowhere"] += 1
+        else:
+            key, region, _profile = found[0]
+            record_region(session, subject, region, source="datastore", actor=actor, datastore=key)
+            counts["located"] += 1
+    session.flush()
+    return counts
+
+
+def people_by_law(session: Session) -> list[tuple[str | None, str | None, str | None, int]]:
+    """(jurisdiction, source, region, number of active people), most first: where a company's people are (P41);
+    jurisdiction None: the organisation's profile applies (region unknown or under none of the three laws)."""
+    from sqlalchemy import func
+
+    rows = session.execute(select(Subject.jurisdiction, Subject.jurisdiction_source, Subject.region, func.count())
+                           .where(Subject.status == "active")
+                           .group_by(Subject.jurisdiction, Subject.jurisdiction_source, Subject.region)).all()
+    return sorted(((j, s, r, int(n)) for j, s, r, n in rows), key=lambda row: (-row[3], row[0] or "", row[2] or ""))

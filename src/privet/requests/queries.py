@@ -16,9 +16,23 @@ DUE = func.coalesce(DsrRequest.extended_to, DsrRequest.due_on)
 
 def list_requests(session: Session, *, status: str | None = None, request_type: str | None = None,
                   due_before: date | None = None, subject_id: str | None = None, limit: int = 50,
-                  offset: int = 0) -> tuple[list[DsrRequest], int]:
-    """Requests newest first with the total for paging; filters by status, type, deadline and subject."""
+                  offset: int = 0, profile: str | None = None,
+                  organisation: str | None = None) -> tuple[list[DsrRequest], int]:
+    """Requests newest first with the total for paging; filters by status, type, deadline, subject, the law they
+    are handled under (`profile`: pipl, gdpr, ccpa; P41) and the organisation their requester acts for (P6: the
+    exact reference, case and spacing aside), so each law's or organisation's requests go to whoever handles them."""
+    from privet.requests.deadlines import PROFILES
+    from privet.subjects.jurisdiction import check_organisation
+
     stmt = select(DsrRequest)
+    if profile is not None:
+        if profile not in PROFILES:
+            raise InvalidInput(f"Unknown law {profile!r}", "use one of: " + ", ".join(PROFILES))
+        stmt = stmt.where(DsrRequest.profile == profile)
+    if organisation is not None:
+        wanted = check_organisation(organisation)
+        if wanted:
+            stmt = stmt.where(func.lower(DsrRequest.organisation_ref) == wanted.lower())
     if status is not None:
         if status not in STATUSES:
             raise InvalidInput(f"Unknown status {status!r}", "use one of: " + ", ".join(STATUSES))

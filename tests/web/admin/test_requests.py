@@ -11,9 +11,9 @@ from privet.requests import intake, service
 from tests.web.admin.conftest import HTML
 
 
-def _filed(app: FastAPI, db: Session, email: str):  # noqa: ANN202
+def _filed(app: FastAPI, db: Session, email: str, region: str | None = None):  # noqa: ANN202
     found = intake.file_request(db, app.state.keyring, app.state.settings, request_type="access",
-                                identity_type="email", identity=email, filed_by="test", channel="api")
+                                identity_type="email", identity=email, filed_by="test", channel="api", region=region)
     db.commit()
     return found
 
@@ -90,9 +90,8 @@ def test_queue_filters_and_unknown_reference(client: TestClient, app: FastAPI, d
 
 def test_identity_check_then_extend_then_approve(client: TestClient, app: FastAPI, db: Session, officer) -> None:  # noqa: ANN001
     app.state.settings.requests_manual_approval = ["access"]
-    filed = _filed(app, db, Faker().unique.email(domain="example.com"))
-    filed.profile = "gdpr"  # PIPL allows no extension (the form is not offered there)
-    db.commit()
+    # a person in Germany: the GDPR (PIPL allows no extension, the form is not offered there)
+    filed = _filed(app, db, Faker().unique.email(domain="example.com"), region="DE")
     token = officer("privacy_officer")
     path = f"/admin/requests/{filed.reference}"
     checked = client.post(f"{path}/identity-check", headers=HTML, follow_redirects=False,
