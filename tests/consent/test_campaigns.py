@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from privet.auth.keys import create_api_key
 from privet.consent import decide as d, ledger
 from privet.consent.campaigns import service as campaigns
+from privet.consent.channels import set_preference
 from privet.consent.models import Campaign, CampaignMessage
 from privet.jobs.models import Job
 from privet.jobs.service import run_until_idle
@@ -30,6 +31,7 @@ from privet.subjects import service as subjects
 from tests.subjects.test_verification_support import free_port
 
 pytestmark = pytest.mark.promise("P30")
+IMPORTANT_NOTICE = pytest.mark.promise("P35")
 fake, fake_zh = Faker("en_US"), Faker("zh_CN")
 TEXT = "Privacy policy\n1. Marketing\nWe send offers.\n2. Analytics\nWe count visits.\n"
 PURPOSES = ["marketing.communications", "analytics.usage"]
@@ -132,6 +134,8 @@ def people(db: Session, keyring: Keyring, keptek: Session) -> dict:  # noqa: ARG
     for key in ("en", "sms", "down", "flaky", "withdrew"):
         _consent(db, made[key], "marketing.communications")
     _consent(db, made["zh"], "marketing.communications", "zh_CN")
+    # P35: a policy change is an important notice; switching marketing e-mail off does not stop it
+    set_preference(db, made["en"].id, "marketing.communications", "email", False, actor="test")
     _consent(db, made["analytics"], "analytics.usage")
     ledger.record(db, subject_id=made["withdrew"].id, purpose="marketing.communications", event="withdrawn",
                   method="form", actor="test", at=utcnow() - timedelta(days=1))
@@ -148,6 +152,7 @@ def _email(identities: list, subject) -> str:  # noqa: ANN001
     return next(v.value for v in identities if v.type == "email")
 
 
+@IMPORTANT_NOTICE
 def test_a_material_version_tells_the_affected_people_and_counts_what_happened(
         db: Session, people: dict, run: Callable, mailbox: Mailbox, keyring: Keyring,
         capsys: pytest.CaptureFixture) -> None:
