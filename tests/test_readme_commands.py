@@ -10,7 +10,6 @@ import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
-import click
 import pytest
 import typer
 from click.testing import CliRunner
@@ -34,7 +33,8 @@ NOT_RUN = {
 BY_OPTION = {
     "--type": "email", "--value": "someone@example.com", "--purpose": "marketing.communications",
     "--category": "user.contact.email", "--company": "keptek", "--identity-type": "email", "--role": "auditor",
-    "--scope": "datamap:read", "--status": "failed", "--kind": "affiliate", "--region": "CN", "--ground": "law_required",
+    "--scope": "datamap:read", "--status": "failed", "--kind": "affiliate", "--region": "CN",
+    "--ground": "law_required",
     "--reference": "REF-1", "--method": "call_back", "--code": "deceptive", "--reason": "busy", "--note": "note",
     "--severity": "general", "--discovered": "2026-12-01T10:00:00+00:00", "--subjects": "10", "--days": "30",
     "--year": "2026", "--at": "2026-12-01T10:00:00+00:00", "--destination": "SG", "--mechanism": "standard_contract",
@@ -46,7 +46,8 @@ BY_OPTION = {
     "--datastore-key": "shop", "--datastore": "sqlite:///nowhere.sqlite", "--batch": "100", "--threads": "1",
     "--limit": "5", "--expect-head": "1:abc", "--since": "0", "--subject-id": "01JNOSUCHSUBJECT0000000000",
     "--visitor": "visitor-1", "--subject-ids": "people.txt", "--file": "people.txt", "--count": "customers.delete=1",
-    "--assignee": "admin", "--activity": "newsletter", "--product": "keptek-cloud", "--material": "marketing.communications",
+    "--assignee": "admin", "--activity": "newsletter", "--product": "keptek-cloud",
+    "--material": "marketing.communications",
     "--measure": "encryption", "--interval": "1", "--concurrency": "1", "--customers": "5",
     "--datastore-url": "sqlite:///x.sqlite", "--sensitive-subjects": "1", "--what": "what", "--what-zh": "什么",
     "--version": "1", "--endpoint": "1", "--recipient-kind": "affiliate", "-o": "out.txt", "--output": "out.txt",
@@ -54,9 +55,11 @@ BY_OPTION = {
 }
 POSITIONAL = {
     "SECTION": "categories", "KEY": "user.contact", "FILE": "people.txt", "PATH": "examples/keptek/datamap",
-    "A": "1", "B": "1", "REF": "R-NOSUCH", "ID": "1", "NAME": "carol", "USER": "admin", "URL": "https://example.com/hook",
+    "A": "1", "B": "1", "REF": "R-NOSUCH", "ID": "1", "NAME": "carol", "USER": "admin",
+    "URL": "https://example.com/hook",
     "KEEP_ID": "01JNOSUCH1", "ABSORB_ID": "01JNOSUCH2", "SUBJECT_ID": "01JNOSUCHSUBJECT0000000000",
-    "HOLD_ID": "1", "DATASTORE": "crm", "TABLE": "customers", "RECIPIENT": "keptek_affiliates", "KEY=TEXT": "impact=Low",
+    "HOLD_ID": "1", "DATASTORE": "crm", "TABLE": "customers", "RECIPIENT": "keptek_affiliates",
+    "KEY=TEXT": "impact=Low",
     "SEQ:HASH": "1:abc", "C": "keptek",
 }
 

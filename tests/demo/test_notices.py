@@ -18,7 +18,8 @@ from tests.demo.test_service import migrated
 
 SEEDS = REPO_ROOT.parent / "shared" / "seeds"  # the published policies the demos follow, beside the repository
 SEED = {"keptek": SEEDS / "000_b42b08023ed46b88.txt", "zkteco": SEEDS / "002_a43c79157c0dd1d7.txt"}
-FOLDER = {"keptek": REPO_ROOT / "examples" / "keptek" / "policy", "zkteco": REPO_ROOT / "examples" / "zkteco" / "notices"}
+FOLDER = {"keptek": REPO_ROOT / "examples" / "keptek" / "policy",
+          "zkteco": REPO_ROOT / "examples" / "zkteco" / "notices"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 RUN = 8  # words in a row shared with the published policy that would make a sentence a copy
 

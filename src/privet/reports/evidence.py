@@ -2,9 +2,10 @@
 company's data map, registers, notices and settings configure it (and what is missing if not), and the latest run or
 check in the store that exercised it (a sweep, a request of that type, a consent record, an alert check...).
 
-`build` gathers it as plain data (the JSON format); `render` gives JSON, a standalone HTML page (English or Simplified
-Chinese) or text for a terminal. Nothing here changes the store or reads the company's databases: checks read the applied data map, the
-registers, the notices, the settings and the store's own rows; a missing piece is named, never guessed around.
+`build` gathers it as plain data (the JSON format); `render` gives JSON, a standalone HTML page (English or
+Simplified Chinese) or text for a terminal. Nothing here changes the store or reads the company's databases: checks
+read the applied data map, the registers, the notices, the settings and the store's own rows; a missing piece is
+named, never guessed around.
 """
 
 from __future__ import annotations

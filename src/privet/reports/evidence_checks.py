@@ -446,7 +446,8 @@ def security(ctx: Context) -> Found:
         missing.append("the audit chain is not keyed (privet audit seal)")
     if not admins:
         missing.append("no active admin user (privet init)")
-    anchors = "anchors to " + str(ctx.settings.audit_anchor_file) if ctx.settings.audit_anchor_file else "no anchor file"
+    anchor_file = ctx.settings.audit_anchor_file
+    anchors = f"anchors to {anchor_file}" if anchor_file else "no anchor file"
     return Found(f"audit chain keyed (head {head.seq if head else '-'}), {anchors}; identities and packages encrypted; "
                  f"{_plural(admins, 'active admin')}; public routes rate-limited", missing)
 
@@ -493,7 +494,8 @@ def recipients(ctx: Context) -> Found:
     keys = {r.key for r in _recipients(ctx)}
     # the public (disclosures) and a successor (corporate transfers) have their own registers
     named = sorted({r for a in ctx.activities for r in a.recipients
-                    if not under(a.purpose, "sharing.public_disclosure") and not under(a.purpose, "transfer.corporate")})
+                    if not under(a.purpose, "sharing.public_disclosure")
+                    and not under(a.purpose, "transfer.corporate")})
     missing = [f"recipient {k} named by the data map is not registered (privet registers recipient-add)"
                for k in named if k not in keys]
     if not keys:
@@ -659,5 +661,5 @@ def _now_collection(ctx: Context) -> str:
     return f"{fit} of {_plural(len(purposes), 'purpose')} accept a form with their required categories"
 
 
-NOW.update({"collection_check": _now_collection, "processor_alerts": _now_processors, "crossborder_alerts": _now_crossborder,
-            "register_alerts": _now_registers})
+NOW.update({"collection_check": _now_collection, "processor_alerts": _now_processors,
+            "crossborder_alerts": _now_crossborder, "register_alerts": _now_registers})

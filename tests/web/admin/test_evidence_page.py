@@ -23,7 +23,8 @@ def test_console_evidence_page_in_english_and_chinese(client: TestClient, office
     assert len(download.json()["promises"]) == 45
 
 
-def test_console_evidence_page_refuses_a_role_without_registers_read(client: TestClient, officer) -> None:  # noqa: ANN001
+def test_console_evidence_page_refuses_a_role_without_registers_read(client: TestClient,
+                                                                     officer) -> None:  # noqa: ANN001
     officer("agent")
     assert client.get("/admin/evidence", headers=HTML).status_code == 403
     assert 'href="/admin/evidence"' not in client.get("/admin", headers=HTML).text
