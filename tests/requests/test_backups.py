@@ -182,3 +182,33 @@ def test_migration_0011_carries_earlier_backup_dates(tmp_path: Path) -> None:
         assert "backups_clear_by" not in columns and "profile_source" not in columns
     finally:
         engine.dispose()
+
+
+def test_backups_in_the_console(store: Session, conf: Settings, engine, session_factory, file, verified, drain,  # noqa: ANN001
+                                shop_db: Shop, smtp) -> None:  # noqa: ANN001
+    from fastapi.testclient import TestClient
+
+    from privet.app import create_app
+    from privet.auth import service as auth
+    from privet.requests.backups import remind
+    from tests.web.admin.conftest import HTML, PASSWORD, form_token
+
+    customer = shop_db.customers[3]
+    request = _erased(store, file, verified, drain, customer)
+    auth.create_user(store, "backup-auditor", "auditor", password=PASSWORD, actor="test")
+    store.commit()
+    app = create_app(conf, engine=engine, check_migrations=False)
+    app.state.test_sessionmaker = session_factory
+    with TestClient(app) as client:
+        app.state.sessionmaker = app.state.test_sessionmaker
+        assert client.get("/admin/requests/backups", headers=HTML, follow_redirects=False).status_code in (303, 401)
+        client.post("/admin/login", headers=HTML, data={"username": "backup-auditor", "password": PASSWORD,
+                                                        "csrf_token": form_token(client), "next": "/admin"})
+        page = client.get("/admin/requests/backups", headers=HTML).text
+        assert request.reference in page and "Past its date, not told yet" in page and "shop_db" in page
+        assert customer.email not in page
+        remind(store, conf, on=request.backups_clear_by)
+        store.commit()
+        assert request.reference not in client.get("/admin/requests/backups", headers=HTML).text
+        told = client.get("/admin/requests/backups?all=1", headers=HTML).text
+        assert request.reference in told and "Told" in told

@@ -59,6 +59,18 @@ def _masked(request: Request, found) -> str | None:  # noqa: ANN001
     return mask(found.identity_type, value) if value else None
 
 
+@router.get("/backups", dependencies=READ, response_class=HTMLResponse)
+def backups(request: Request, db: DB) -> HTMLResponse:
+    """Completed erasures and the day their erased data must be gone from backups, with the datastores whose
+    earlier backups hold it (P22); `?all=1` also lists those the officer was already told about."""
+    from privet.requests.backups import erasures, today
+
+    on = today(db)
+    told = request.query_params.get("all") == "1"
+    return page(request, "admin/backups.html", {"rows": erasures(db, include_told=told), "today": on, "all": told},
+                section="requests")
+
+
 @router.get("/{reference}", dependencies=READ, response_class=HTMLResponse)
 def detail(reference: str, request: Request, db: DB) -> HTMLResponse:
     """One request: its state, the actions open to it, its steps, tasks, package and audit trail."""
