@@ -21,6 +21,7 @@ def _export(mapped: Session, conf, method: str, table: str = "login_events") -> 
     return list(csv.DictReader(io.StringIO(out.getvalue()))), done
 
 
+@pytest.mark.promise("P34")
 @pytest.mark.parametrize("company", ["sqlite", "postgresql"], indirect=True)
 def test_pseudonymised_export_keeps_people_countable_but_not_identifiable(mapped: Session, conf,  # noqa: ANN001
                                                                           company: Company) -> None:
@@ -35,6 +36,7 @@ def test_pseudonymised_export_keeps_people_countable_but_not_identifiable(mapped
     assert event.details["method"] == "pseudonymise" and event.details["rows"] == 60
 
 
+@pytest.mark.promise("P34")
 @pytest.mark.parametrize("company", ["sqlite"], indirect=True)
 def test_anonymised_export_drops_identifiers_and_generalises_dates(mapped: Session, conf,  # noqa: ANN001
                                                                    company: Company) -> None:
