@@ -378,3 +378,44 @@ def test_after_loading_the_zkteco_demo_people_get_three_laws(privet, tmp_path: P
     assert reference in listed.output and "gdpr (datastore)" in listed.output
     bad = privet("requests", "list", "--law", "hipaa")
     assert bad.exit_code == 2 and "pipl, gdpr, ccpa" in bad.output
+
+
+@pytest.mark.promise("P6")
+def test_region_and_organisation_over_http(zk, keyring: Keyring, engine, session_factory,  # noqa: ANN001
+                                           zkteco_urls: dict[str, str]) -> None:
+    from fastapi.testclient import TestClient
+
+    from privet.app import create_app
+    from privet.auth.keys import create_api_key
+
+    session, settings = zk
+    _key, token = create_api_key(session, "officer", ["requests:read", "requests:write"], actor="test")
+    session.commit()
+    app = create_app(settings, engine=engine, check_migrations=False)
+    app.state.test_sessionmaker = session_factory
+    officer = {"Authorization": f"Bearer {token}"}
+    with TestClient(app) as client:
+        app.state.sessionmaker = app.state.test_sessionmaker
+        before = session.scalar(select(sa.func.count()).select_from(DsrRequest))
+        bad = client.post("/api/v1/public/requests", json={
+            "type": "access", "identity_type": "email", "identity": "someone@zkteco.example", "region": "Europe",
+            "organisation": "write to boss@acme.example"})
+        assert bad.status_code == 422 and {e["where"] for e in bad.json()["errors"]} == {"region", "organisation"}
+        assert session.scalar(select(sa.func.count()).select_from(DsrRequest)) == before  # nothing stored
+        filed = client.post("/api/v1/public/requests", json={
+            "type": "access", "identity_type": "email", "identity": "ca-person@zkteco.example", "region": "us-ca"})
+        assert filed.status_code == 201, filed.text
+        staff = client.post("/api/v1/requests", headers=officer, json={
+            "type": "access", "identity_type": "email", "channel": "staff_email", "organisation": "Acme Security Ltd",
+            "identity": _email(zkteco_urls["accounts_eu"], "eu_accounts"),
+            "identity_check": {"method": "id_document"}})
+        assert staff.status_code == 201, staff.text
+        ccpa = client.get("/api/v1/requests", params={"profile": "ccpa"}, headers=officer).json()["items"]
+        assert [(r["profile"], r["profile_source"], r["declared_region"]) for r in ccpa] == [
+            ("ccpa", "declared", "US-CA")]
+        acme = client.get("/api/v1/requests", params={"organisation": "ACME security ltd"}, headers=officer).json()
+        [one] = acme["items"]
+        assert (one["organisation_ref"], one["profile"], one["profile_source"]) == (
+            "Acme Security Ltd", "gdpr", "datastore")
+        assert client.get("/api/v1/requests", params={"profile": "hipaa"}, headers=officer).status_code == 422
+        assert client.get("/api/v1/requests", params={"profile": "gdpr"}).status_code == 401
