@@ -63,7 +63,43 @@ def build(f: Fakes, customers: int) -> dict[str, list[dict]]:
         _customer_life(f, customer, document, out)
     for _ in range(customers // 2):  # visitors who never logged in: cookie only
         _web_session(f, None, out)
+    _invitations(f, out)  # derived from the rows above without further draws, so they stay as they were
+    _secondary_users(f, out["customers"])
     return out
+
+
+def _invitations(f: Fakes, out: dict[str, list[dict]]) -> None:
+    """An invitation before each registration that followed one (marketing.events consent, 3(1)3(1)); people who
+    are no longer opted in to marketing withdrew after their last invitation."""
+    customers = {c["id"]: c for c in out["customers"]}
+    out["event_invitations"] = []
+    last: dict[int, object] = {}
+    for reg in out["event_registrations"]:
+        if not reg["invited"]:
+            continue
+        c = customers[reg["customer_id"]]
+        sent = max(c["created_at"], reg["registered_at"] - timedelta(days=10))
+        out["event_invitations"].append({"id": len(out["event_invitations"]) + 1, "event_id": reg["event_id"],
+                                         "customer_id": c["id"], "channel": "email" if c["email"] else "sms",
+                                         "sent_at": sent})
+        last[c["id"]] = max(sent, last.get(c["id"], sent))
+    for c in out["customers"]:
+        sent = last.get(c["id"])
+        c["marketing_opt_out_at"] = (min(f.now - timedelta(days=1), sent + timedelta(days=14 + c["id"] % 200))
+                                     if sent is not None and not c["marketing_opt_in"] else None)
+
+
+def _secondary_users(f: Fakes, customers: list[dict]) -> None:
+    """Secondary users of another customer's account: every child under 14 on the nearest adult account before
+    theirs (a parent letting a child use the family's account), and one adult in fifteen on a colleague's."""
+    cut = f.now.date().replace(year=f.now.year - 18)
+    holder = None
+    for c in customers:
+        adult = c["birth_date"] <= cut
+        child = c["birth_date"] > f.now.date().replace(year=f.now.year - 14)
+        c["main_account_id"] = holder if holder and (child or (adult and c["id"] % 15 == 0)) else None
+        if adult and c["main_account_id"] is None:
+            holder = c["id"]
 
 
 def _organisation(f: Fakes, i: int) -> dict:

@@ -37,7 +37,11 @@ def crm() -> MetaData:
           Column("education", String(40)), Column("degree", String(40)), Column("industry", String(80)),
           Column("province", String(40)), Column("birth_date", Date), Column("guardian_consent_at", DateTime),
           Column("marketing_opt_in", Boolean), Column("created_at", DateTime, nullable=False),
-          Column("last_active_at", DateTime), Column("closed_at", DateTime))
+          Column("last_active_at", DateTime), Column("closed_at", DateTime),
+          # when the person withdrew marketing consent (event invitations included); empty while it stands
+          Column("marketing_opt_out_at", DateTime),
+          # a secondary user of another customer's account (a family member or colleague the holder added)
+          _fk("main_account_id", "customers.id", nullable=True))
     Table("customer_addresses", md, _pk(), _fk("customer_id", "customers.id"), Column("label", String(20)),
           Column("recipient", String(100)), Column("phone", String(40)), Column("province", String(40)),
           Column("city", String(60)), Column("street", String(200)), Column("postcode", String(12)),
@@ -68,6 +72,8 @@ def crm() -> MetaData:
     Table("event_registrations", md, _pk(), _fk("event_id", "events.id"), _fk("customer_id", "customers.id"),
           Column("invited", Boolean, nullable=False), Column("registered_at", DateTime, nullable=False),
           Column("attended", Boolean))
+    Table("event_invitations", md, _pk(), _fk("event_id", "events.id"), _fk("customer_id", "customers.id"),
+          Column("channel", String(10), nullable=False), Column("sent_at", DateTime, nullable=False))
     Table("material_requests", md, _pk(), _fk("customer_id", "customers.id"),
           Column("material", String(200), nullable=False), Column("requested_at", DateTime, nullable=False))
     Table("survey_responses", md, _pk(), _fk("customer_id", "customers.id"),
