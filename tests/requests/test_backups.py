@@ -212,3 +212,30 @@ def test_backups_in_the_console(store: Session, conf: Settings, engine, session_
         assert request.reference not in client.get("/admin/requests/backups", headers=HTML).text
         told = client.get("/admin/requests/backups?all=1", headers=HTML).text
         assert request.reference in told and "Told" in told
+
+
+def test_an_erasure_on_mariadb_names_its_backups(store: Session, conf: Settings, file, verified, drain,  # noqa: ANN001
+                                                 smtp) -> None:  # noqa: ANN001
+    """The backup date and the datastores whose backups hold erased data, for a shop kept on MariaDB."""
+    from privet.jobs import dispatch
+    from tests.requests.shop import ADDRESSES, build_shop
+    from tests.support.services import create_mysql_database
+
+    url, drop = create_mysql_database()
+    try:
+        shop = build_shop(url)
+        on_maria = conf.model_copy(update={"secrets": {**conf.secrets, "shop_db": url}})
+        store.info[dispatch.SETTINGS_KEY] = on_maria
+        customer = shop.customers[1]
+        with frozen_at(T0):
+            request = file("erasure", customer)
+            verified(request)
+            drain(on_maria)
+        store.refresh(request)
+        assert request.status in ("completed", "completed_with_exceptions"), request.result
+        assert shop.count(ADDRESSES, customer_id=customer.id) == 0
+        assert request.backups_clear_by == date(2026, 5, 4) + timedelta(days=conf.backup_retention_days)
+        assert backups.changed_datastores(store, request) == ("shop_db",)
+        assert backups.remind(store, on_maria, on=request.backups_clear_by) == {"due": 1, "sent": 1}
+    finally:
+        drop()
