@@ -202,8 +202,9 @@ def test_backups_in_the_console(store: Session, conf: Settings, engine, session_
     with TestClient(app) as client:
         app.state.sessionmaker = app.state.test_sessionmaker
         assert client.get("/admin/requests/backups", headers=HTML, follow_redirects=False).status_code in (303, 401)
-        client.post("/admin/login", headers=HTML, data={"username": "backup-auditor", "password": PASSWORD,
-                                                        "csrf_token": form_token(client), "next": "/admin"})
+        logged_in = client.post("/admin/login", headers=HTML, follow_redirects=False, data={
+            "username": "backup-auditor", "password": PASSWORD, "csrf_token": form_token(client), "next": "/admin"})
+        assert logged_in.status_code == 303
         page = client.get("/admin/requests/backups", headers=HTML).text
         assert request.reference in page and "Past its date, not told yet" in page and "shop_db" in page
         assert customer.email not in page
