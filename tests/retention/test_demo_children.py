@@ -57,6 +57,10 @@ def test_keptek_demo_children_and_retention(settings: Settings, tmp_path: Path) 
     assert counts["found_in_datastores"] == kids
     assert counts["kept_guardian"] == (kids + 1) // 2 and counts["kept_guardian"] > 0  # guardians in Privet
     assert counts["filed"] + counts["within_grace"] == kids - counts["kept_guardian"] and counts["filed"] > 0
+    # children use adults' accounts (main_account_id, related_account), but under PIPL the adults' stay (K6)
+    assert _count(crm, "SELECT COUNT(*) FROM customers k JOIN customers o ON o.id = k.main_account_id "
+                       "WHERE k.birth_date > :cut", cut=_cutoff(14)) > 0
+    assert counts["related_filed"] == 0
     assert any(p.get("would_sweep", 0) > 0 for p in planned)
     assert any(p.get("legal_minimum") for p in planned)
 

@@ -12,8 +12,9 @@ subject with an open closure request is not filed again, so the sweep can run da
 Children are also found where they are: the birth dates the company's SQL datastores hold (`retention.minors`).
 The grace period of a child Privet had not met runs from the row's `timestamps.collection` moment (when the
 company collected the data), else from the first run that found them (which records the subject and its birth
-date, encrypted, so a guardian can be linked). A child with a verified guardian is kept. With a minor's closure
-the accounts the data map links to theirs by `relation: related_account` are closed too (P42).
+date, encrypted, so a guardian can be linked). A child with a verified guardian is kept. In an adults-only service
+the accounts the data map links to a minor's by `relation: related_account` are closed with it (P42, Z7); under
+PIPL only the child's own data goes (K6), not the adult account they share.
 """
 
 from __future__ import annotations
@@ -221,7 +222,9 @@ def _sweep_datastores(session: Session, keyring: Keyring, settings: Settings, co
                   places=sorted(minor.places))
             done.add(subject.id)
         counts["filed"] += 1
-    for minor, _first, _subject, _reason in due_minors:
+    # P42 (Z7): a service refusing minors closes the accounts related to a minor's too. Under PIPL (K6) only the
+    # child's own data collected without a guardian's consent goes; the adult account a child uses stays.
+    for minor, _first, _subject, _reason in (due_minors if policy.adults_only else ()):
         for related in minor.related:
             pairs = {(t, v) for t, values in related.items() for v in values}
             if pairs & filed_pairs:
