@@ -21,7 +21,8 @@ setup-test: $(VENV)/.installed-test       ## also install the test tools
 
 run: setup                                ## set up the SQLite store, load the demo company, serve on :8000
 	$(BIN)/privet init --demo
-	PRIVET_MAIL_SENDER=$${PRIVET_MAIL_SENDER:-console} PRIVET_SMS_SENDER=$${PRIVET_SMS_SENDER:-console} $(BIN)/privet serve
+	PRIVET_MAIL_SENDER=$${PRIVET_MAIL_SENDER:-console} PRIVET_SMS_SENDER=$${PRIVET_SMS_SENDER:-console} \
+	  PRIVET_REQUESTS_FEE="$${PRIVET_REQUESTS_FEE:-20 CNY}" $(BIN)/privet serve
 
 serve: setup
 	$(BIN)/privet serve
