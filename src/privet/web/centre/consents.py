@@ -1,5 +1,6 @@
-"""My consents: each consent purpose in plain language with its state, give or withdraw it (separate consent shown
-apart), renew consent a material change asks for again, and channel preferences. A verified guardian does the
+"""My consents: each consent choice the person can make in plain language with its state, give or withdraw it
+(separate consent shown apart with what makes it separate; uses needed for the service listed apart, no consent
+asked), renew consent a material change asks for again, and channel preferences. A verified guardian does the
 same for a linked child (recorded with method `guardian`). Same service calls as `consent/api.py`'s `/me`."""
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from starlette.responses import HTMLResponse, Response
 
 from privet.auth.deps import PUBLIC
 from privet.consent import channels, ledger
-from privet.consent.rules import POSITIVE_EVENTS, SEPARATE, current_policy, derived_kind
+from privet.consent.rules import POSITIVE_EVENTS, current_policy
 from privet.kit.errors import PrivetError
 from privet.kit.web import DB
 from privet.web.csrf import CheckedForm
 from privet.notices.service import material_changes
+from privet.web.centre import consent_cards as cards
 from privet.web.centre.common import (N_, Forms, Public, acting_for, children_of, client, go, page, page_language,
                                       sign_in_first, signed_in)
 from privet.web.centre.signin import problem_text
@@ -27,9 +29,6 @@ router = APIRouter(include_in_schema=False)
 EVENTS = ("given", "withdrawn", "renewed")
 STATES = {"given": N_("Given"), "renewed": N_("Given"), "refused": N_("Refused"), "withdrawn": N_("Withdrawn"),
           "expired": N_("Expired"), None: N_("Not given")}
-KINDS = {"sensitive": N_("Sensitive personal information"), "third_party": N_("Sharing with another company"),
-         "disclosure": N_("Public disclosure"), "cross_border": N_("Transfer outside the country"),
-         None: N_("Separate consent")}
 METHODS = {"banner": N_("cookie banner"), "form": N_("privacy centre"), "api": N_("the company's app"),
            "guardian": N_("guardian"), "import": N_("imported"), "staff": N_("staff"), "gpc": N_("browser signal")}
 CHANNEL_NAMES = {"email": N_("E-mail"), "sms": N_("Text message (SMS)"), "push": N_("App notifications (push)")}
@@ -40,8 +39,9 @@ def _material_moment(changes: dict[str, datetime], purpose: str) -> datetime | N
     return max(moments) if moments else None
 
 
-def consent_view(session: Session, request: Request, subject_id: str) -> dict:
-    """The consent purposes of the data map for this subject: plain names, state, separate kind, re-consent."""
+def consent_view(session: Session, request: Request, subject_id: str, *, for_child: bool = False) -> dict:
+    """The consent choices this subject can make (`consent_cards`' rule): plain names, state, what makes a
+    separate consent separate, re-consent; and the uses needed for the service, for which no consent is asked."""
     lang = page_language(request)
     policy = current_policy(session)
     view = ledger.overview(session, subject_id)
@@ -49,23 +49,30 @@ def consent_view(session: Session, request: Request, subject_id: str) -> dict:
     states = {s.purpose: s.event for s in view["states"] if s.holder == holder}
     last_at = {r.purpose: r.at for r in view["history"] if r.subject_id is not None}
     changes = material_changes(session)
+    viewer = cards.viewer_for(session, policy, view["subject_id"], for_child)
+    all_uses = cards.uses(session)
+    consent_bases = {k for k, b in policy.taxonomy.legal_bases.items() if b.consent}
     ordinary, separate = [], []
     for key, rule in sorted(policy.purposes.items()):
         if not rule.consent_bases:
             continue
-        entry = policy.taxonomy.purposes.get(key)
         event = states.get(key)
-        moment = _material_moment(changes, key)
         given = event in POSITIVE_EVENTS
+        mine = [u for u in all_uses if u.purpose == key and u.legal_basis in consent_bases]
+        shown = [u for u in mine if cards.concerns(policy, u, viewer)]
+        if not shown and not given:
+            continue  # a choice that does not concern this person (a held consent always stays withdrawable)
+        entry = policy.taxonomy.purposes.get(key)
+        moment = _material_moment(changes, key)
         renew = bool(given and moment and last_at.get(key) and last_at[key] < moment)
-        kind = derived_kind(policy, rule, [])
+        card = cards.describe(policy, key, shown or mine, viewer, lang, lambda text: translate(request, text))
         item = {"key": key, "name": entry.label(lang) if entry else key,
                 "description": translate(request, entry.description) if entry and entry.description else "",
                 "state": translate(request, STATES.get(event, STATES[None])), "given": given, "renew": renew,
-                "kind": " · ".join(translate(request, KINDS[k]) for k in dict.fromkeys(
-                    (["sensitive"] if rule.sensitive else []) + ([kind] if kind or not rule.sensitive else []))),
+                "kind": " · ".join(card.reasons), "reasons": card.reasons, "for_whom": ", ".join(card.for_whom),
                 "anchor": "p-" + key.replace(".", "-")}
-        (separate if kind or SEPARATE in rule.consent_bases else ordinary).append(item)
+        (separate if card.separate else ordinary).append(item)
+    needed = cards.needed_for_service(policy, all_uses, viewer, lang)
     names = {k: e.label(lang) for k, e in policy.taxonomy.purposes.items()}
     history = [{"at": r.at, "purpose": names.get(r.purpose, r.purpose), "event": translate(request, STATES.get(
         r.event, STATES[None])) if r.event in STATES else r.event, "method": translate(request, METHODS.get(
@@ -77,8 +84,10 @@ def consent_view(session: Session, request: Request, subject_id: str) -> dict:
                           "channels": [{"key": c, "name": translate(request, CHANNEL_NAMES[c]), "on": bool(on),
                                         "id": f"ch-{key.replace('.', '-')}-{c}"}
                                        for c, on in pref["channels"].items()]})
-    return {"ordinary": ordinary, "separate": separate, "history": history, "messaging": messaging,
-            "renew_count": sum(1 for i in ordinary + separate if i["renew"])}
+    return {"ordinary": ordinary, "separate": separate, "needed": needed, "history": history,
+            "messaging": messaging, "renew_count": sum(1 for i in ordinary + separate if i["renew"]),
+            "type_known": viewer.subject_type is not None, "child_age": viewer.child_age,
+            "needs_guardian": viewer.needs_guardian}
 
 
 def _page(request: Request, session: Session, child_id: str | None, *, error: str | None = None,
@@ -87,7 +96,7 @@ def _page(request: Request, session: Session, child_id: str | None, *, error: st
     if subject is None:
         return sign_in_first(request)
     acting_id, child = acting_for(session, request, subject, child_id)
-    context = {**consent_view(session, request, acting_id), "child": child,
+    context = {**consent_view(session, request, acting_id, for_child=child is not None), "child": child,
                "children": children_of(session, request, subject.subject_id), "error": error}
     return page(request, "centre/consents.html", context, nav="consents", status_code=status_code)
 
