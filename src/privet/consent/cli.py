@@ -14,7 +14,8 @@ app = typer.Typer(help="The consent ledger: show, grant, withdraw, channel prefe
                   no_args_is_help=True)
 app.command("decide")(decide_command)
 
-TYPE = typer.Option(..., "--type", help="Identity type: email, phone, user_id, device_serial, wechat_openid, ...")
+TYPE = typer.Option(..., "--type", help="Identity type: email, phone, user_id, device_serial, wechat_openid, ...; "
+                    "with show also visitor (a banner visitor's id, v-...)")
 VALUE = typer.Option(..., "--value", help="The identity value (it is only used to find the subject).")
 
 
@@ -33,16 +34,26 @@ def _when(moment: datetime | None) -> str:
 def show(identity_type: str = TYPE, value: str = VALUE) -> None:
     """Show a subject's current consent per purpose and the full ledger history."""
     from privet.consent import ledger
+    from privet.consent.visitors import visitor_view
     from privet.db.store import store_session
     from privet.kit.errors import NotFound
     from privet.subjects.service import find_subject
 
     with store_session() as session:
-        subject = find_subject(session, _keyring(), identity_type, value)
-        if subject is None:
-            raise NotFound("No subject holds this identity", "check the type and value, or grant a consent first")
-        view = ledger.overview(session, subject.id)
-        typer.echo(f"subject {view['subject_id']}")
+        if identity_type == "visitor":
+            view = visitor_view(session, value)
+            if view["subject_id"] is None:
+                typer.echo(f"banner visitor {value} (not signed in)")
+            else:
+                typer.echo(f"banner visitor {value}, signed in as subject {view['subject_id']}")
+                view = ledger.overview(session, view["subject_id"])
+        else:
+            subject = find_subject(session, _keyring(), identity_type, value)
+            if subject is None:
+                raise NotFound("No subject holds this identity",
+                               "check the type and value (a banner visitor: --type visitor), or grant a consent first")
+            view = ledger.overview(session, subject.id)
+            typer.echo(f"subject {view['subject_id']}")
         typer.echo(f"{'PURPOSE':<34} {'STATE':<11} {'BASIS':<17} {'KIND':<13} SINCE")
         for s in view["states"]:
             typer.echo(f"{s.purpose:<34} {s.event:<11} {s.legal_basis:<17} {s.separate_kind or '-':<13} "

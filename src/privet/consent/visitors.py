@@ -9,11 +9,13 @@ refusals are recorded with `evidence.gpc_honoured = true` (CCPA: show that the s
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.audit.service import record as audit
-from privet.consent import ledger
+from privet.consent import ledger, projection
 from privet.consent.batch import Recording
 from privet.consent.models import VisitorLink
 from privet.consent.rules import Policy, current_policy
@@ -108,6 +110,26 @@ def visitor_ids(session: Session, subject_id: str) -> list[str]:
     """The visitor ids linked to a subject, oldest link first."""
     return list(session.execute(select(VisitorLink.visitor_id).where(VisitorLink.subject_id == subject_id)
                                 .order_by(VisitorLink.linked_at, VisitorLink.visitor_id)).scalars())
+
+
+BANNER_ID = re.compile(r"^v-[0-9a-f]{24}$")  # the id the banner gives a browser (banner.js newId)
+
+
+def visitor_view(session: Session, visitor_id: str) -> dict:
+    """A banner visitor's current consents and ledger history, and the subject it signed in as (None if never).
+
+    InvalidInput for a malformed id; NotFound when nothing was ever recorded for it."""
+    if not ledger.VISITOR_ID.match(visitor_id or ""):
+        raise InvalidInput("A visitor id is 8 to 64 letters, digits or . _ : -",
+                           "copy it from the visitor's privet_consent cookie (the banner's ids start with v-)")
+    link = session.get(VisitorLink, visitor_id)
+    key = [f"v:{visitor_id}"]
+    history = ledger.history(session, key)
+    if not history and link is None:
+        raise NotFound("No banner choice is recorded for this visitor id",
+                       "check the id in the visitor's privet_consent cookie; it is only known once they chose")
+    return {"visitor_id": visitor_id, "subject_id": link.subject_id if link else None,
+            "states": projection.states(session, key), "history": history}
 
 
 def holders(session: Session, subject_ids: list[str]) -> list[str]:

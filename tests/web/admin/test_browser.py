@@ -92,7 +92,9 @@ def test_wrong_roles_get_the_403_page(page, site) -> None:  # noqa: ANN001
         assert page.goto(path).status == 403
 
 
-def test_the_dashboard_shows_charts_with_titles(page, site) -> None:  # noqa: ANN001
+def test_the_dashboard_shows_charts_with_titles_legends_and_axes(page, site) -> None:  # noqa: ANN001
+    from playwright.sync_api import expect
+
     from privet.consent.visitors import record_cookie_choice
 
     with site.session() as session:
@@ -104,15 +106,53 @@ def test_the_dashboard_shows_charts_with_titles(page, site) -> None:  # noqa: AN
     _file_request(site)
     log_in(page, site, "privacy_officer")
     charts = page.locator("svg.chart[role=img]")
-    assert charts.count() == 3
-    titles = [charts.nth(i).locator("title").first.text_content() for i in range(3)]
-    assert titles == ["Open requests by deadline", "Consent rate by purpose, per week",
-                      "Visitors sending Global Privacy Control"]
-    assert all(charts.nth(i).locator("desc").count() == 1 for i in range(3))
-    assert page.locator("#chart-consent polyline, #chart-consent circle").count() > 0
-    assert page.locator("#chart-deadlines rect.bar").count() == 4
+    expect(charts).to_have_count(4)
+    titles = ["Open requests by deadline", "People with consent now, by purpose", "Banner visitors per week",
+              "Banner choices by category, last eight weeks"]
+    for i, title in enumerate(titles):
+        expect(charts.nth(i).locator("title").first).to_have_text(title)
+        expect(charts.nth(i).locator("desc")).to_have_count(1)
+        expect(charts.nth(i).locator("text.axis-title")).to_have_count(2)
+    expect(page.locator("ul.legend")).to_have_count(4)
+    expect(page.locator("ul.legend").nth(2)).to_contain_text("Made a banner choice")
+    expect(page.locator("ul.legend").nth(2)).to_contain_text("Sent GPC")
+    expect(page.locator("ul.legend").nth(3)).to_contain_text("Allowed")
+    expect(page.locator("#chart-consent rect.bar").first).to_be_visible()
+    expect(page.locator("#chart-deadlines rect.bar")).to_have_count(4)
+    expect(page.locator("#consent-now tbody tr").first).to_be_visible()
+    expect(page.locator("#banner-total")).to_contain_text("Visitors who made a banner choice in the last eight weeks")
     page.get_by_text("The figures as a table").first.click()  # the numbers behind the chart, as a table
-    assert page.locator("figure.chart table").first.is_visible()
+    expect(page.locator("figure.chart table").first).to_be_visible()
+
+
+def test_consent_lookup_finds_a_banner_visitor_and_says_when_it_cannot(page, site) -> None:  # noqa: ANN001
+    from playwright.sync_api import expect
+
+    from privet.consent.visitors import record_cookie_choice
+
+    visitor = "v-" + Faker().hexify("^" * 24)
+    with site.session() as session:
+        begin_write(session)
+        record_cookie_choice(session, visitor_id=visitor, categories={"analytics": True}, gpc=False, actor="test")
+        session.commit()
+    log_in(page, site, "agent", "/admin/consent")
+    page.get_by_label("Identity type").select_option("visitor")
+    page.get_by_label("Identity", exact=True).fill(visitor)
+    page.get_by_role("button", name="Look up").click()
+    expect(page.get_by_role("heading", name=f"Banner visitor {visitor}")).to_be_visible()
+    history = page.locator("section", has=page.get_by_role("heading", name="Ledger history"))
+    expect(history.locator("tbody tr").first).to_contain_text("given")
+    expect(page.locator("section", has=page.get_by_role("heading", name="Current consents"))
+           .locator("tbody tr").first).to_be_visible()
+    assert visitor not in page.url
+    page.get_by_label("Identity type").select_option("visitor")
+    page.get_by_label("Identity", exact=True).fill("v-" + Faker().hexify("^" * 24))
+    page.get_by_role("button", name="Look up").click()
+    expect(page.get_by_role("alert")).to_contain_text("No banner choice is recorded for this visitor id")
+    page.get_by_label("Identity type").select_option("visitor")
+    page.get_by_label("Identity", exact=True).fill("v-bad id!")
+    page.get_by_role("button", name="Look up").click()
+    expect(page.get_by_role("alert")).to_contain_text("That is not a visitor id")
 
 
 def test_the_audit_page_shows_the_chain_verified(page, site) -> None:  # noqa: ANN001

@@ -1,4 +1,5 @@
-"""The dashboard's figures (on SQLite and PostgreSQL) and the SVG charts they are drawn as."""
+"""The dashboard's weekly banner figures (on SQLite and PostgreSQL) and the SVG charts they are drawn as (consent
+now and banner choices: test_dashboard_figures.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def _record(db: Session, *, visitor: str, purpose: str, event: str, gpc: bool, d
                          evidence={"gpc": gpc}, categories=[]))
 
 
-def test_consent_rates_and_gpc_share_per_week(db: Session) -> None:
+def test_gpc_share_per_week(db: Session) -> None:
     _record(db, visitor="v-aaaaaaaa", purpose="analytics", event="given", gpc=False)
     _record(db, visitor="v-bbbbbbbb", purpose="analytics", event="refused", gpc=True)
     _record(db, visitor="v-bbbbbbbb", purpose="marketing", event="refused", gpc=True)
@@ -28,9 +29,6 @@ def test_consent_rates_and_gpc_share_per_week(db: Session) -> None:
     db.flush()
     windows = stats.weeks()
     assert len(windows) == stats.WEEKS and windows[-1][1] > utcnow() > windows[-1][0]
-    rates = dict(stats.consent_rates(db, windows))
-    assert rates["analytics"][-1] == 50.0 and rates["analytics"][-2] == 100.0 and rates["analytics"][0] is None
-    assert rates["marketing"][-1] == 0.0
     share = stats.gpc_share(db, windows)
     assert share[-1] == (2, 1) and share[-2] == (1, 0) and share[0] == (0, 0)
 
@@ -46,3 +44,14 @@ def test_charts_are_labelled_svg_that_escapes_text() -> None:
     assert line.count("<polyline") == 1 and line.count("<circle") == 3  # a gap where a value is missing
     counts = charts.Chart(id="c2", title="t", description="d", labels=["a"], series=[("n", [3])])
     assert counts.top() == 4 and counts.cell(3) == "3"
+
+
+def test_horizontal_bars_name_their_axes_and_fit_long_labels() -> None:
+    chart = charts.Chart(id="c3", title="t", description="d", labels=["A purpose with a very long name indeed", "短"],
+                         series=[("With consent now", [100.0, 25.0])], unit="%", maximum=100,
+                         x_title="Share (%)", y_title="Purpose")
+    svg = str(charts.hbar_chart(chart))
+    assert svg.count('<rect class="bar') == 2 and "style=" not in svg
+    assert '<text class="axis-title"' in svg and ">Share (%)</text>" in svg and 'transform="rotate(-90' in svg
+    assert "<title>A purpose with a very long name indeed</title>A purpose with a very long…" in svg
+    assert ">100%</text>" in svg and ">25%</text>" in svg

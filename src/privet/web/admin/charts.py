@@ -1,4 +1,5 @@
-"""Server-rendered SVG charts (bar and line) with a title, a description and the numbers as a table.
+"""Server-rendered SVG charts (bar, horizontal bar and line) with a title, a description, named axes, a legend
+(in the template) and the numbers as a table.
 
 No JavaScript and no inline style (the CSP forbids it): geometry goes in attributes, colours in `admin.css`
 classes (`series-0` ...). Every chart is `role="img"` labelled by its `<title>` and `<desc>`; the template shows
@@ -13,8 +14,9 @@ from html import escape
 
 from markupsafe import Markup
 
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 52, 28, 20, 44
+WIDTH, HEIGHT = 640, 280
+LEFT, RIGHT, TOP, BOTTOM = 76, 28, 20, 62
+H_LEFT, H_ROW = 250, 34  # horizontal bars: room for the category names, height of one category's row
 
 
 @dataclass
@@ -28,6 +30,8 @@ class Chart:
     series: list[tuple[str, list[float | None]]] = field(default_factory=list)
     unit: str = ""  # "%" for rates; "" for counts
     maximum: float | None = None  # fixed top of the scale (100 for rates)
+    x_title: str = ""  # what the horizontal axis shows
+    y_title: str = ""  # what the vertical axis shows
 
     def top(self) -> float:
         """The top of the scale: fixed for rates, else the largest value rounded up to a multiple of 4 (whole
@@ -43,8 +47,28 @@ class Chart:
         return f"{value:.0f}{self.unit}" if self.unit else f"{value:g}"
 
 
-def _frame(chart: Chart, body: list[str]) -> Markup:
+def _head(chart: Chart, height: float) -> str:
     title_id, desc_id = f"{chart.id}-title", f"{chart.id}-desc"
+    return (f'<svg class="chart" id="{escape(chart.id)}" role="img" aria-labelledby="{title_id} {desc_id}" '
+            f'viewBox="0 0 {WIDTH} {height:.0f}" xmlns="http://www.w3.org/2000/svg">'
+            f'<title id="{title_id}">{escape(chart.title)}</title><desc id="{desc_id}">{escape(chart.description)}'
+            '</desc>')
+
+
+def _axis_titles(chart: Chart, height: float, left: float, top: float, bottom: float) -> list[str]:
+    """The axes' names: under the horizontal axis, and turned along the vertical one."""
+    out = []
+    if chart.x_title:
+        out.append(f'<text class="axis-title" x="{left + (WIDTH - RIGHT - left) / 2:.1f}" y="{height - 6:.1f}" '
+                   f'text-anchor="middle">{escape(chart.x_title)}</text>')
+    if chart.y_title:
+        middle = top + (height - top - bottom) / 2
+        out.append(f'<text class="axis-title" x="16" y="{middle:.1f}" text-anchor="middle" '
+                   f'transform="rotate(-90 16 {middle:.1f})">{escape(chart.y_title)}</text>')
+    return out
+
+
+def _frame(chart: Chart, body: list[str]) -> Markup:
     plot_h = HEIGHT - TOP - BOTTOM
     top = chart.top()
     grid = []
@@ -54,11 +78,51 @@ def _frame(chart: Chart, body: list[str]) -> Markup:
         label = f"{value:.0f}{chart.unit}"
         grid.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
                     f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(label)}</text>')
-    head = (f'<svg class="chart" id="{escape(chart.id)}" role="img" aria-labelledby="{title_id} {desc_id}" '
-            f'viewBox="0 0 {WIDTH} {HEIGHT}" xmlns="http://www.w3.org/2000/svg">'
-            f'<title id="{title_id}">{escape(chart.title)}</title><desc id="{desc_id}">{escape(chart.description)}'
-            '</desc>')
-    return Markup(head + "".join(grid) + "".join(body) + "</svg>")
+    titles = _axis_titles(chart, HEIGHT, LEFT, TOP, BOTTOM)
+    return Markup(_head(chart, HEIGHT) + "".join(grid) + "".join(body) + "".join(titles) + "</svg>")
+
+
+def _short(label: str, room: int = 28) -> str:
+    """The label cut to about `room` narrow characters (a CJK character counts two), with … when cut; the full
+    label stays in the chart's table and in a tooltip."""
+    used, out = 0, []
+    for char in label:
+        used += 2 if ord(char) > 0x2E80 else 1
+        if used > room:
+            kept = "".join(out)
+            if " " in kept[len(kept) // 2:]:  # end on a whole word when one ends in the second half
+                kept = kept.rsplit(" ", 1)[0]
+            return kept.rstrip() + "…"
+        out.append(char)
+    return label
+
+
+def hbar_chart(chart: Chart) -> Markup:
+    """Horizontal bars, one row per label (long names fit at the left), grouped when there are several series."""
+    rows, per = max(1, len(chart.labels)), max(1, len(chart.series))
+    height = TOP + rows * H_ROW + BOTTOM
+    plot_w, plot_h, top = WIDTH - H_LEFT - RIGHT, rows * H_ROW, chart.top()
+    body = []
+    for step in range(5):
+        x = H_LEFT + plot_w * step / 4
+        body.append(f'<line class="grid" x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{TOP + plot_h}"/>'
+                    f'<text class="tick" x="{x:.1f}" y="{TOP + plot_h + 18}" text-anchor="middle">'
+                    f'{escape(f"{top * step / 4:.0f}{chart.unit}")}</text>')
+    bar = min(22.0, H_ROW * 0.7 / per)
+    for i, label in enumerate(chart.labels):
+        middle = TOP + H_ROW * i + H_ROW / 2
+        body.append(f'<text class="label" x="{H_LEFT - 8}" y="{middle + 5:.1f}" text-anchor="end">'
+                    f'<title>{escape(label)}</title>{escape(_short(label))}</text>')
+        for j, (_name, values) in enumerate(chart.series):
+            value = values[i] if i < len(values) else None
+            width = 0 if value is None else plot_w * value / top
+            y = middle - bar * per / 2 + bar * j
+            body.append(f'<rect class="bar series-{j % 8}" x="{H_LEFT}" y="{y:.1f}" width="{width:.1f}" '
+                        f'height="{bar:.1f}"/>')
+            body.append(f'<text class="value" x="{H_LEFT + width + 4:.1f}" y="{y + bar / 2 + 5:.1f}">'
+                        f'{escape(chart.cell(value))}</text>')
+    body += _axis_titles(chart, height, H_LEFT, TOP, BOTTOM)
+    return Markup(_head(chart, height) + "".join(body) + "</svg>")
 
 
 def _x_labels(chart: Chart, centres: list[float]) -> list[str]:
@@ -81,7 +145,7 @@ def bar_chart(chart: Chart) -> Markup:
             height = 0 if value is None else plot_h * value / top
             x = centre - bar * per / 2 + bar * j
             y = TOP + plot_h - height
-            body.append(f'<rect class="bar series-{j}" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" '
+            body.append(f'<rect class="bar series-{j % 8}" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" '
                         f'height="{height:.1f}"/>')
             body.append(f'<text class="value" x="{x + bar / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle">'
                         f'{escape(chart.cell(value))}</text>')

@@ -10,12 +10,14 @@ from starlette.responses import HTMLResponse
 
 from privet.consent import ledger, receipts
 from privet.consent.rules import current_policy
-from privet.kit.errors import InvalidInput
+from privet.consent.visitors import BANNER_ID
+from privet.kit.errors import InvalidInput, NotFound
 from privet.kit.web import DB
 from privet.web.admin.common import Form, N_, can, guard, keyring, page, text
 
 router = APIRouter(prefix="/consent")
 READ = guard("consent:read")
+VISITOR = "visitor"  # the lookup type of a banner visitor's id (v-…), besides the subjects' identity types
 
 
 def _types(db: DB) -> list[str]:
@@ -23,7 +25,7 @@ def _types(db: DB) -> list[str]:
 
     known = identity_rules(db)[0]
     first = [t for t in ("email", "phone", "user_id") if t in known]
-    return first + sorted(known - set(first))
+    return first + sorted(known - set(first)) + [VISITOR]
 
 
 def _form_page(request: Request, db: DB, *, chosen: str = "email", error: str | None = None,
@@ -54,19 +56,52 @@ def lookup_form(request: Request, db: DB) -> HTMLResponse:
 
 @router.post("", dependencies=READ, response_class=HTMLResponse)
 def lookup(request: Request, form: Form, db: DB) -> HTMLResponse:
-    """The subject holding the identity: their consents, history and receipts (values masked)."""
-    from privet.subjects.identities import mask
-    from privet.subjects.service import find_subject, identities_of
+    """The subject holding the identity, or the banner visitor with the id: consents, history and receipts
+    (identity values masked)."""
+    from privet.subjects.service import find_subject
 
     kind, value = text(form, "type", 60), text(form, "value", 320)
     if not value:
         return _form_page(request, db, chosen=kind, error=N_("Type the identity to look up."), status_code=422)
+    if kind == VISITOR:
+        return _visitor(request, db, value)
     try:
         subject = find_subject(db, keyring(request), kind, value)
     except InvalidInput:
-        return _form_page(request, db, chosen=kind, error=N_("That identity is not valid for its type."))
+        subject = None
+        if not BANNER_ID.match(value):
+            return _form_page(request, db, chosen=kind, error=N_("That identity is not valid for its type."))
+    if subject is None and BANNER_ID.match(value):  # a banner visitor's id typed under another type
+        return _visitor(request, db, value)
     if subject is None:
         return _form_page(request, db, chosen=kind, error=N_("No subject holds this identity."))
+    return _subject(request, db, subject, kind)
+
+
+def _visitor(request: Request, db: DB, visitor_id: str) -> HTMLResponse:
+    """A banner visitor by their id: their choices and history; the subject's page when they signed in."""
+    from privet.consent.visitors import visitor_view
+    from privet.subjects.service import get_subject
+
+    try:
+        found = visitor_view(db, visitor_id)
+    except InvalidInput:
+        return _form_page(request, db, chosen=VISITOR, status_code=422, error=N_(
+            "That is not a visitor id: it is 8 to 64 letters, digits or . _ : - (the banner's start with v-)."))
+    except NotFound:
+        return _form_page(request, db, chosen=VISITOR, error=N_(
+            "No banner choice is recorded for this visitor id. Check it in the visitor's privet_consent cookie."))
+    if found["subject_id"] is not None:
+        return _subject(request, db, get_subject(db, found["subject_id"]), VISITOR, signed_in_visitor=visitor_id)
+    view = {"states": found["states"], "history": found["history"], "channels": {}}
+    return _form_page(request, db, chosen=VISITOR, visitor=visitor_id, view=view, requests=[])
+
+
+def _subject(request: Request, db: DB, subject, kind: str, **extra: object) -> HTMLResponse:  # noqa: ANN001
+    """One subject's consents, channels, history, masked identities and (with the scope) requests."""
+    from privet.subjects.identities import mask
+    from privet.subjects.service import identities_of
+
     view = _overview(db, subject)
     identities = [{"type": i.type, "masked": mask(i.type, i.value), "verified": i.verified_at is not None}
                   for i in identities_of(db, keyring(request), subject)]
@@ -76,7 +111,7 @@ def lookup(request: Request, form: Form, db: DB) -> HTMLResponse:
 
         requests = of_subject(db, subject.id)
     return _form_page(request, db, chosen=kind, subject=subject, view=view, identities=identities,
-                      requests=requests)
+                      requests=requests, **extra)
 
 
 @router.get("/receipts/{record_id}", dependencies=READ, response_class=HTMLResponse)

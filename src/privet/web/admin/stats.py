@@ -1,6 +1,7 @@
-"""The dashboard's figures: open requests by deadline, consent rates by purpose per week, visitors sending GPC.
+"""The dashboard's figures: open requests by deadline, consent now by purpose (from the current-state projection),
+banner visitors and their choices (from the ledger).
 
-Portable queries (SQLite and PostgreSQL): one grouped count per week rather than dialect-specific date functions.
+Portable queries (SQLite and PostgreSQL): grouped counts and window functions, no dialect-specific date functions.
 """
 
 from __future__ import annotations
@@ -8,19 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import and_, case, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from privet.consent.models import ConsentRecord
+from privet.consent.models import ConsentRecord, ConsentState, VisitorLink
+from privet.consent.rules import CONSENT_EVENTS, POSITIVE_EVENTS
 from privet.kit.clock import utcnow
 from privet.requests import service
 from privet.requests.models import DsrRequest
 from privet.requests.queries import DUE
 
 WEEKS = 8
-MAX_PURPOSES = 6
-YES = ("given", "renewed")
-NO = ("refused", "withdrawn", "expired")
+MAX_PURPOSES = 8
+YES = tuple(sorted(POSITIVE_EVENTS))  # a consent choice that gives consent
+BANNER = ("banner", "gpc")  # the methods the cookie banner records with
 
 
 def today(session: Session) -> date:
@@ -64,20 +66,61 @@ def weeks(now: datetime | None = None) -> list[tuple[datetime, datetime]]:
     return [(end - timedelta(days=7 * (WEEKS - i)), end - timedelta(days=7 * (WEEKS - i - 1))) for i in range(WEEKS)]
 
 
-def consent_rates(session: Session, windows: list[tuple[datetime, datetime]]) -> list[tuple[str, list[float | None]]]:
-    """Per purpose (the busiest few): the share of choices that gave consent, per week, in percent."""
-    counts: dict[str, list[list[int]]] = {}
-    for i, (start, end) in enumerate(windows):
-        rows = session.execute(select(ConsentRecord.purpose, ConsentRecord.event, func.count())
-                               .where(ConsentRecord.at >= start, ConsentRecord.at < end,
-                                      ConsentRecord.event.in_(YES + NO))
-                               .group_by(ConsentRecord.purpose, ConsentRecord.event)).all()
-        for purpose, event, n in rows:
-            cells = counts.setdefault(purpose, [[0, 0] for _ in windows])
-            cells[i][0 if event in YES else 1] += n
-    busiest = sorted(counts, key=lambda p: (-sum(a + b for a, b in counts[p]), p))[:MAX_PURPOSES]
-    return [(purpose, [round(100 * a / (a + b), 1) if a + b else None for a, b in counts[purpose]])
-            for purpose in sorted(busiest)]
+@dataclass
+class PurposeNow:
+    """One purpose's current state: people holding a consent record for it, and of them those with consent now."""
+
+    purpose: str
+    holders: int
+    consenting: int
+
+    @property
+    def share(self) -> float:
+        """Percent of the holders with consent now."""
+        return round(100 * self.consenting / self.holders, 1) if self.holders else 0.0
+
+
+def consent_now(session: Session, now: datetime | None = None) -> list[PurposeNow]:
+    """Per purpose, from the current-state projection (not ledger events): the people whose latest record for the
+    purpose is a consent choice, and of them those whose choice gives consent now (given or renewed, not expired).
+
+    A person is a subject or an anonymous banner visitor; a visitor who signed in counts as that subject, once,
+    with the later of the two choices. Busiest purposes first (at most MAX_PURPOSES), then by key."""
+    s, link = ConsentState, VisitorLink
+    person = case((link.subject_id.is_not(None), literal("s:") + link.subject_id), else_=s.holder)
+    rank = func.row_number().over(partition_by=(person, s.purpose), order_by=(s.at.desc(), s.record_seq.desc()))
+    latest = (select(s.purpose, s.event, s.expires_at, rank.label("rank"))
+              .select_from(s).outerjoin(link, s.holder == literal("v:") + link.visitor_id)
+              .where(s.event.in_(CONSENT_EVENTS)).subquery())
+    live = and_(latest.c.event.in_(YES), or_(latest.c.expires_at.is_(None), latest.c.expires_at > (now or utcnow())))
+    rows = session.execute(select(latest.c.purpose, func.count(), func.sum(case((live, 1), else_=0)))
+                           .where(latest.c.rank == 1).group_by(latest.c.purpose)).all()
+    found = [PurposeNow(purpose, int(n), int(yes or 0)) for purpose, n, yes in rows]
+    return sorted(found, key=lambda p: (-p.holders, p.purpose))[:MAX_PURPOSES]
+
+
+def banner_choices(session: Session, since: datetime) -> dict[str, tuple[int, int]]:
+    """Per purpose recorded by the banner: (visitors who allowed it, who refused it), from the ledger, each visitor
+    counted once with their latest banner choice since `since` (GPC's refusals included)."""
+    r = ConsentRecord
+    rank = func.row_number().over(partition_by=(r.visitor_id, r.purpose), order_by=(r.at.desc(), r.seq.desc()))
+    latest = (select(r.purpose, r.event, rank.label("rank"))
+              .where(r.visitor_id.is_not(None), r.method.in_(BANNER), r.at >= since).subquery())
+    rows = session.execute(select(latest.c.purpose, latest.c.event, func.count()).where(latest.c.rank == 1)
+                           .group_by(latest.c.purpose, latest.c.event)).all()
+    out: dict[str, list[int]] = {}
+    for purpose, event, n in rows:
+        out.setdefault(purpose, [0, 0])[0 if event in YES else 1] += int(n)
+    return {purpose: (yes, no) for purpose, (yes, no) in sorted(out.items())}
+
+
+def banner_visitors(session: Session, since: datetime) -> tuple[int, int]:
+    """(Visitors who made a banner choice since `since`, of whom how many sent GPC), from the ledger."""
+    base = (select(func.count(distinct(ConsentRecord.visitor_id)))
+            .where(ConsentRecord.visitor_id.is_not(None), ConsentRecord.method.in_(BANNER), ConsentRecord.at >= since))
+    total = session.scalar(base) or 0
+    gpc = session.scalar(base.where(ConsentRecord.evidence["gpc"].as_boolean().is_(True))) if total else 0
+    return int(total), int(gpc or 0)
 
 
 def gpc_share(session: Session, windows: list[tuple[datetime, datetime]]) -> list[tuple[int, int]]:
@@ -85,7 +128,7 @@ def gpc_share(session: Session, windows: list[tuple[datetime, datetime]]) -> lis
     out = []
     for start, end in windows:
         base = (select(func.count(distinct(ConsentRecord.visitor_id)))
-                .where(ConsentRecord.visitor_id.is_not(None), ConsentRecord.method.in_(("banner", "gpc")),
+                .where(ConsentRecord.visitor_id.is_not(None), ConsentRecord.method.in_(BANNER),
                        ConsentRecord.at >= start, ConsentRecord.at < end))
         total = session.scalar(base) or 0
         gpc = session.scalar(base.where(ConsentRecord.evidence["gpc"].as_boolean().is_(True))) if total else 0
