@@ -558,7 +558,8 @@ def corporate_transfers(ctx: Context) -> Found:
 
 @check("disclosures")
 def disclosures(ctx: Context) -> Found:
-    """P13: public disclosure declared (on separate consent or a legal ground) or ruled out by declared grounds."""
+    """P13: an activity declares public disclosure; the disclosure register then asks each one for separate consent
+    or a legal reference."""
     found = [a.key for a in ctx.activities if under(a.purpose, "sharing.public_disclosure")]
     return Found(f"declared by {', '.join(found)}; each needs separate consent or a legal reference" if found
                  else "", [] if found else ["no activity declares public disclosure (sharing.public_disclosure)"])
