@@ -28,8 +28,9 @@ SAMPLES: dict[str, dict] = {
     "extended": {"reference": "R-7K3M9Q2P", "request_type": "access", "due": date(2026, 4, 28),
                  "previous": date(2026, 2, 28), "reason": "many systems hold records"},
     "completed": {"reference": "R-7K3M9Q2P", "request_type": "erasure", "found": True,
-                  "changes": {"crm.customer": {"deleted": 1}, "shop.orders": {"updated": 4}},
-                  "retained": [{"item": "shop.invoices", "reason": "accounting records", "until": date(2036, 12, 31)}],
+                  "changes": {"Contact details": {"deleted": 1}, "Name": {"updated": 4}},
+                  "retained": [{"item": "Purchase history", "reason": "Tax law requires invoices to be kept.",
+                                "until": date(2036, 12, 31)}],
                   "backups_until": date(2026, 11, 4)},
     "package_ready": {"reference": "R-7K3M9Q2P", "link": "https://privacy.example/p/xyz",
                       "expires_on": date(2026, 10, 15), "downloads": 5},
@@ -111,8 +112,8 @@ def test_refusal_without_a_note_and_with_a_code_that_does_not_fit() -> None:
 def test_completed_lists_counts_retained_items_and_the_backup_date() -> None:
     subject, body = render_message("completed", "en", **SAMPLES["completed"])
     assert subject == "Your request R-7K3M9Q2P is done"
-    assert "- crm.customer: 1 deleted" in body and "- shop.orders: 4 with the personal details removed" in body
-    assert "- shop.invoices: accounting records, kept until 31 December 2036" in body
+    assert "- Contact details: 1 deleted" in body and "- Name: 4 with the personal details removed" in body
+    assert "- Purchase history: kept until 31 December 2036. Tax law requires invoices to be kept.\n" in body
     assert "overwritten by 4 November 2026" in body and "could not" not in body
     _, empty = render_message("completed", "zh_CN", reference="R-1", request_type="access")
     assert "没有找到与您相关的个人信息" in empty and "备份" not in empty and "保留" not in empty
@@ -123,18 +124,18 @@ def test_completed_lists_counts_retained_items_and_the_backup_date() -> None:
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
 def test_completed_with_exceptions_says_what_was_not_erased_and_why(language: str) -> None:
     values = {**SAMPLES["completed"], "exceptions": [
-        {"item": "crm.customer", "reason": "no_action", "rows": 1},
-        {"item": "crm.staff_notes", "reason": "unreachable", "rows": None}]}
+        {"item": "Contact details", "reason": "no_action", "rows": 1},
+        {"item": "Other records about you", "reason": "unreachable", "rows": None}]}
     subject, body = render_message("completed", language, **values)
     sms = render_sms("completed", language, **values)
     if language == "en":
         assert subject == "Your request R-7K3M9Q2P is done, with exceptions" and "with exceptions" in sms
         assert "except for what is listed below" in body and "This information was not erased" in body
-        assert "- crm.customer (1 records): no way to delete it has been set up yet" in body
-        assert "- crm.staff_notes: we could not search it for your information" in body
+        assert "- Contact details (1 records): no way to delete it has been set up yet" in body
+        assert "- Other records about you: we could not search it for your information" in body
     else:
         assert "部分未能完成" in subject and "部分未能完成" in sms and "下列事项除外" in body
-        assert "- crm.customer（1 条记录）：尚未设置删除方式" in body and "我们无法在其中查找您的信息" in body
+        assert "- Contact details（1 条记录）：尚未设置删除方式" in body and "我们无法在其中查找您的信息" in body
 
 
 def test_parts_that_do_not_apply_are_left_out() -> None:

@@ -135,17 +135,26 @@ def _matched(manifest) -> dict[str, list[tuple[str, str, str]]]:  # noqa: ANN001
 
 
 def load_demo_if_empty(settings: Settings, engine: Engine, company_key: str) -> str:
-    """Load the demo unless a data map is already applied (then do nothing and say so)."""
+    """Load the demo unless a data map is already applied (then change nothing and say plainly what is there:
+    running `make run` again is the ordinary case, not an error)."""
+    from sqlalchemy import select
+
+    from privet.datamap.models import DatamapOrganisation
     from privet.datamap.service import latest_version
     from privet.db.store import store_session
 
     company(company_key)
     with store_session(settings, engine=engine) as session:
         latest = latest_version(session)
-    if latest is not None:
-        return (f"A data map is already applied (version {latest.number}); the demo was not loaded. "
-                f"Run `privet demo --company {company_key}` to load it anyway.")
-    return load_demo(settings, engine, company_key)
+        organisation = session.execute(select(DatamapOrganisation.key, DatamapOrganisation.name)).first()
+    if latest is None:
+        return load_demo(settings, engine, company_key)
+    if organisation is not None and organisation.key == company_key:
+        return (f"Already set up: the store and the {organisation.name} company with its data map (version "
+                f"{latest.number}) are kept as they are.")
+    held = f"{organisation.name}'s data map" if organisation is not None else "a data map"
+    return (f"Already set up: the store holds {held} (version {latest.number}), kept as it is; the {company_key} "
+            f"demo is not mixed into it. To load the demo anyway: `privet demo --company {company_key}`.")
 
 
 def _summary(company_key: str, generated: Generated, result, sqlite_urls: dict[str, str] | None) -> str:  # noqa: ANN001

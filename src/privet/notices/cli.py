@@ -149,11 +149,14 @@ def diff(key: str = typer.Argument(..., help="The notice key."),
          a: int = typer.Argument(..., min=1, help="The older version."),
          b: int = typer.Argument(..., min=1, help="The newer version."),
          lang: str = typer.Option("en", "--lang", help="Language to compare (en or zh_CN)."),
-         full: bool = typer.Option(False, "--full", help="Also print each changed section's unified diff.")) -> None:
+         full: bool = typer.Option(False, "--full", help="Also print each changed section's unified diff."),
+         words: bool = typer.Option(False, "--words", help="Also print what changed in each section word by word "
+                                    "(Chinese character by character): [-removed-]{+added+}.")) -> None:
     """Show which sections were added, removed or changed between two versions."""
     from privet.db.store import store_session
     from privet.notices import service
     from privet.notices.diff import section_diff
+    from privet.notices.words import as_cli
 
     marks = {"added": "+", "removed": "-", "changed": "~"}
     with store_session() as session:
@@ -164,5 +167,7 @@ def diff(key: str = typer.Argument(..., help="The notice key."),
         typer.echo(f"{marks[c.change]} {c.number or '-'} {c.title}{similarity}")
         if full:
             typer.echo(c.unified)
+        if words:
+            typer.echo(as_cli(list(c.words)))
     unchanged = len(changes) - len(shown)
     typer.echo(f"{len(shown)} section(s) differ, {unchanged} unchanged")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from privet.kit.errors import InvalidInput
+from privet.notices.words import word_diff
 
 Change = Literal["added", "removed", "changed", "unchanged"]
 _TITLE_MATCH = 0.6  # titles at least this similar are the same section renumbered
@@ -22,6 +23,7 @@ class SectionChange:
     change: Change
     ratio: float
     unified: str
+    words: tuple[tuple[str, str], ...] = ()  # word-level runs (privet.notices.words): ("=" | "-" | "+", text)
 
 
 def _sections(version: Any, lang: str) -> list[dict] | None:
@@ -78,7 +80,8 @@ def section_diff(a: Any, b: Any, lang: str = "en") -> list[SectionChange]:
         label = s["number"] or s["title"]
         if j not in pairs:
             out.append((j, SectionChange(s["number"], s["title"], "added", 0.0,
-                                         _unified([], _lines(s), f"v{va}", f"v{vb} {label}"))))
+                                         _unified([], _lines(s), f"v{va}", f"v{vb} {label}"),
+                                         (("+", "\n".join(_lines(s))),))))
             continue
         prev = old[pairs[j]]
         a_lines, b_lines = _lines(prev), _lines(s)
@@ -86,7 +89,8 @@ def section_diff(a: Any, b: Any, lang: str = "en") -> list[SectionChange]:
         change: Change = "unchanged" if a_lines == b_lines else "changed"
         out.append((j, SectionChange(s["number"], s["title"], change, 1.0 if change == "unchanged" else ratio,
                                      _unified(a_lines, b_lines, f"v{va} {prev['number'] or prev['title']}",
-                                              f"v{vb} {label}"))))
+                                              f"v{vb} {label}"),
+                                     tuple(word_diff("\n".join(a_lines), "\n".join(b_lines))))))
     matched_old = {i: j for j, i in pairs.items()}
     for i, s in enumerate(old):
         if i in matched_old:
@@ -95,7 +99,7 @@ def section_diff(a: Any, b: Any, lang: str = "en") -> list[SectionChange]:
         position = (max(before) if before else -1) + 0.5 + i / 10_000  # after its predecessor's new place
         out.append((position, SectionChange(s["number"], s["title"], "removed", 0.0,
                                             _unified(_lines(s), [], f"v{va} {s['number'] or s['title']}",
-                                                     f"v{vb}"))))
+                                                     f"v{vb}"), (("-", "\n".join(_lines(s))),))))
     return [change for _, change in sorted(out, key=lambda pair: pair[0])]
 
 

@@ -284,7 +284,9 @@ def finish(session: Session, keyring: Keyring, settings: Settings, request: DsrR
                   changed=sum(changed(c) for t in tables for c in t.values()),
                   retained=len(result.get("retained", [])), exceptions=len(exceptions),
                   backups_clear_by=service.day(result.get("backups_clear_by")))
-    notify.queue(session, request, "completed", **summary(request.result))
+    from privet.requests.wording import in_plain_words
+
+    notify.queue(session, request, "completed", **in_plain_words(session, request.language, summary(request.result)))
 
 
 CHANGED = ("deleted", "updated", "rectified")  # counts of rows changed; `nulled`/`masked`/`hashed` split `updated`
@@ -307,9 +309,9 @@ def summary(result: dict) -> dict:
             if done:
                 changes[f"{store}.{table}"] = done
     consent = {c["purpose"]: c["event"] for c in result.get("consent", []) if c.get("event")}
-    retained = [{"item": ".".join(str(r[k]) for k in ("datastore", "table", "field") if r.get(k)),
+    retained = [{**{k: r.get(k) for k in ("datastore", "table", "field", "category", "kind")},
                  "reason": r.get("reason") or "", "until": r.get("until")} for r in result.get("retained", [])]
-    exceptions = [{"item": f"{x.get('datastore', '')}.{x.get('table', '')}".strip("."), "reason": x.get("reason"),
+    exceptions = [{"datastore": x.get("datastore"), "table": x.get("table"), "reason": x.get("reason"),
                    "rows": x.get("rows")} for x in result.get("exceptions", [])]
     return {"changes": changes, "consent": consent, "found": found, "retained": retained, "exceptions": exceptions,
             "backups_until": result.get("backups_clear_by"), "outcome": result.get("outcome")}

@@ -11,7 +11,7 @@ from importlib import resources
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from privet.kit.errors import PrivetError
 from privet.kit.web import problem_response
@@ -51,6 +51,12 @@ async def on_error(request: Request, exc: PrivetError) -> Response:
     return response
 
 
+def favicon() -> Response:
+    """Privet's icon where browsers look for it on every site (a static file: no sign-in, cached for a day)."""
+    return FileResponse(str(resources.files("privet.web") / "static" / "favicon.ico"), media_type="image/x-icon",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
 def mount(app: FastAPI) -> None:
     """Add the pages, their static files and their error handling to `app`."""
     from privet.web.admin import router as admin_router
@@ -61,5 +67,6 @@ def mount(app: FastAPI) -> None:
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(PrivetError, on_error)
     app.mount("/static", StaticFiles(directory=str(resources.files("privet.web") / "static")), name="static")
+    app.add_api_route("/favicon.ico", favicon, methods=["GET", "HEAD"], include_in_schema=False)
     for router in (banner_router, admin_router, centre_router):  # the centre last: it owns "/"
         app.include_router(router)

@@ -19,6 +19,7 @@ from privet.web.render import translate
 
 router = APIRouter(include_in_schema=False)
 MAX_IDENTITY = 320
+UNREADABLE = N_("Type an e-mail address, such as name@example.com, or a mobile number, such as +86 138 0013 8000")
 
 
 def identity_type_of(value: str) -> str:
@@ -91,10 +92,15 @@ def signin_start(request: Request, form: CheckedForm, session: DB) -> HTMLRespon
     try:
         if not identity:
             raise InvalidInput(N_("Enter your e-mail address or mobile number"), None)
-        started = verification.start(session, request.app.state.keyring, request.app.state.settings,
-                                     identity_type=identity_type_of(identity), value=identity,
-                                     language=page_language(request), purpose="verify",
-                                     client_ip=request.client.host if request.client else None)
+        try:
+            started = verification.start(session, request.app.state.keyring, request.app.state.settings,
+                                         identity_type=identity_type_of(identity), value=identity,
+                                         language=page_language(request), purpose="verify",
+                                         client_ip=request.client.host if request.client else None)
+        except InvalidInput as exc:  # one sentence saying what to type, not the parser's words twice
+            if any(p.where == "identity" for p in exc.problems or []):
+                raise InvalidInput(UNREADABLE, None) from None
+            raise
     except PrivetError as exc:
         if exc.status >= 500:
             raise
