@@ -8,6 +8,7 @@ import time
 import zipfile
 from datetime import timedelta
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.web.centre.conftest import code_for, sign_in
@@ -81,6 +82,7 @@ def test_an_access_request_in_chinese_with_a_code_then_the_package(browser, site
     tab.goto("/requests")
     assert tab.locator("html").get_attribute("lang") == "zh-Hans"
     tab.get_by_label("查阅我的信息（查阅）").check()
+    tab.get_by_role("button", name="继续").click()  # the type first, then only what it asks
     tab.get_by_label("电子邮件地址或手机号码").fill(address)
     tab.get_by_role("button", name="提交请求").click()
     assert "我们已通过电子邮件发送六位验证码" in tab.locator("main").inner_text()
@@ -108,6 +110,7 @@ def test_a_wrong_code_is_refused_and_changes_nothing(page, site, person) -> None
 
     address = person()
     page.goto("/requests")
+    page.get_by_role("button", name="Continue").click()  # access, the type chosen by default
     page.get_by_label("E-mail address or mobile number").fill(address)
     page.get_by_role("button", name="Send request").click()
     reference = page.locator(".reference").inner_text()
@@ -212,6 +215,7 @@ def test_a_guardian_consents_and_files_a_request_for_a_child(page, site, family)
 
     page.goto(f"/requests?child={family.child_id}")
     page.get_by_label("Explain how my data is used").check()
+    page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Send request").click()
     page.wait_for_url("**/requests/R-**")
     reference = page.locator("h1 .reference").inner_text()
@@ -275,8 +279,10 @@ def test_a_signed_in_person_files_without_a_new_code(page, site, person) -> None
     address = person()
     sign_in(page, site, address)
     page.get_by_role("link", name="My requests").click()
-    assert page.get_by_label("E-mail address or mobile number").count() == 0  # no identity asked for
     page.get_by_label("Close my account").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("#chosen-type")).to_have_text("Close my account")
+    assert page.get_by_label("E-mail address or mobile number").count() == 0  # no identity asked for
     page.get_by_role("button", name="Send request").click()
     page.wait_for_url("**/requests/R-**")
     assert "Your request was received and your identity confirmed." in page.locator(".flash").inner_text()
@@ -288,3 +294,45 @@ def test_a_signed_in_person_files_without_a_new_code(page, site, person) -> None
     assert "You are signed out." in page.locator(".flash").inner_text()
     page.goto(f"/requests/{reference}")
     assert "/signin" in page.url  # the reference alone shows nothing
+
+
+def test_a_rectification_filed_by_keyboard_alone(page, site, person) -> None:  # noqa: ANN001
+    from privet.requests.models import DsrRequest
+
+    sign_in(page, site, person())
+    page.goto("/requests")
+    expect(page.locator("#choose-type")).to_be_visible()
+
+    def tab_to(selector: str, limit: int = 80) -> None:
+        """Press Tab until the element matching `selector` has the focus (it waits for the focus, never races)."""
+        target = page.locator(selector)
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if target.evaluate("el => el === document.activeElement"):
+                break
+        expect(target).to_be_focused()
+
+    tab_to("#type-access")  # the checked radio of the group takes the focus; arrows choose within the group
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#type-rectification")).to_be_checked()
+    tab_to("#choose-type button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/requests\?type=rectification"))
+    expect(page.locator("#chosen-type")).to_have_text("Correct my data")
+    expect(page.locator("#request-form input[name='purposes']")).to_have_count(0)
+    expect(page.locator("#request-form fieldset.fix-group legend").first).to_be_visible()
+    tab_to("#fix-user-name")
+    page.keyboard.type("Keyboard Person")
+    expect(page.locator("#fix-user-name")).to_have_value("Keyboard Person")
+    tab_to("#request-form button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/requests/R-"))
+    expect(page.locator(".flash")).to_contain_text("Your request was received and your identity confirmed.")
+    expect(page.locator("#asked")).to_contain_text("Name: Keyboard Person")
+    expect(page.locator("#asked")).to_contain_text("Correct my data")
+    expect(page.locator("main")).to_contain_text("Legal deadline for our answer")
+    reference = page.locator("h1 .reference").inner_text()
+    with site.session() as session:
+        filed = session.execute(select(DsrRequest).where(DsrRequest.reference == reference)).scalar_one()
+        assert filed.type == "rectification" and filed.details["categories"] == ["user.name"]

@@ -86,7 +86,7 @@ def test_a_request_with_a_bad_address_says_what_to_fix_and_stores_nothing(client
 
     from privet.requests.models import DsrRequest
 
-    form = client.get("/requests", headers={**HTML, "Accept-Language": "zh-CN"})
+    form = client.get("/requests?type=access", headers={**HTML, "Accept-Language": "zh-CN"})
     answer = client.post("/requests", data={"type": "access", "identity": "someone@",
                                             "csrf_token": _csrf(form.text)}, headers={**HTML, "Accept-Language": "zh-CN"})
     assert answer.status_code == 422 and 'role="alert"' in answer.text
@@ -104,7 +104,7 @@ def test_an_attacker_s_own_csrf_pair_does_not_work_with_a_signed_in_person_s_ses
     assert victim_session
     with TestClient(app) as attacker:  # anonymous: a CSRF cookie and the token that goes with it
         app.state.sessionmaker = app.state.test_sessionmaker
-        attacker_token = _csrf(attacker.get("/requests", headers=HTML).text)
+        attacker_token = _csrf(attacker.get("/requests?type=access", headers=HTML).text)
         attacker_cookie = attacker.cookies.get("privet_csrf")
         assert attacker.post("/requests", headers=HTML, data={"type": "access", "identity": "someone@",
                                                                "csrf_token": attacker_token}).status_code == 422

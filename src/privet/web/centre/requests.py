@@ -22,6 +22,8 @@ from privet.requests.schemas import public_status
 from privet.subjects.verification import CodeRejected
 from privet.web.centre.common import (N_, Forms, Public, acting_for, go, page, page_language, sign_in_first,
                                       signed_in)
+from privet.web.centre import request_forms as forms
+from privet.web.centre import request_view as shown
 from privet.web.centre.package import open_for_subject
 from privet.web.centre.signin import (code_page, identity_type_of, problem_text, start_session,
                                       wrong_code_text)
@@ -46,7 +48,6 @@ STATUS_NAMES = {"unverified": N_("Waiting for your code"),
                 "completed_with_exceptions": N_("Completed, except some information we could not erase"),
                 "refused": N_("Refused"), "failed": N_("Delayed: the privacy office is looking into it"),
                 "expired": N_("Expired (never confirmed)")}
-MODES = {"object": N_("Object: stop this use"), "restrict": N_("Restrict: keep the data but do not use it")}
 
 
 def _types(request: Request) -> list[dict]:
@@ -54,22 +55,8 @@ def _types(request: Request) -> list[dict]:
             for t in TYPES]
 
 
-def _form_choices(session: Session, request: Request) -> dict:
-    """Purposes (for withdrawal and restriction) and data categories (for corrections) by their plain names."""
-    from privet.consent.rules import current_policy
-    from privet.datamap.models import DatamapField
-
-    lang = page_language(request)
-    try:
-        policy = current_policy(session)
-    except PrivetError:
-        return {"purposes": [], "categories": []}
-    purposes = [{"key": k, "name": policy.taxonomy.purposes[k].label(lang) if k in policy.taxonomy.purposes else k,
-                 "consent": bool(r.consent_bases)} for k, r in sorted(policy.purposes.items())]
-    held = sorted(set(session.execute(select(DatamapField.category).distinct()).scalars()) - {None})
-    categories = [{"key": c, "name": policy.taxonomy.categories[c].label(lang)}
-                  for c in held if c in policy.taxonomy.categories]
-    return {"purposes": purposes, "categories": categories}
+def _chosen(value: str | None) -> str | None:
+    return value if value in TYPE_NAMES else None
 
 
 def _status_view(request: Request, found) -> dict:  # noqa: ANN001 - PublicStatusOut
@@ -81,37 +68,28 @@ def _status_view(request: Request, found) -> dict:  # noqa: ANN001 - PublicStatu
 
 
 def _list_page(request: Request, session: Session, *, error: str | None = None, values: dict | None = None,
-               status_code: int = 200, child_id: str | None = None) -> Response:
+               status_code: int = 200, child_id: str | None = None, chosen: str | None = None) -> Response:
+    """The person's requests, then the form: the type first, then only what that type asks (`?type=`)."""
     subject = signed_in(request)
-    child, mine = None, []
+    child, mine, acting_id = None, [], None
     if subject is not None:
         acting_id, child = acting_for(session, request, subject, child_id)
         mine = [_status_view(request, public_status(r, queries.package_of(session, r)))
                 for r in queries.of_subject(session, acting_id)]
+    offered = forms.offer(session, chosen, acting_id, page_language(request)) if chosen else None
     return page(request, "centre/requests.html", {
         "types": _types(request), "mine": mine, "child": child, "values": values or {}, "error": error,
-        "modes": [{"key": k, "name": translate(request, v)} for k, v in MODES.items()],
-        **_form_choices(session, request)}, nav="requests", status_code=status_code)
+        "chosen": chosen, "chosen_name": translate(request, TYPE_NAMES[chosen][0]) if chosen else None,
+        "chosen_hint": translate(request, TYPE_NAMES[chosen][1]) if chosen else None, "offer": offered,
+        "modes": [{"key": k, "name": translate(request, v)} for k, v in forms.MODES.items()],
+        "regions": [(k, translate(request, v)) for k, v in forms.REGIONS]},
+        nav="requests", status_code=status_code)
 
 
 @router.get("/requests", dependencies=Public, openapi_extra=PUBLIC, response_class=HTMLResponse)
 def requests_page(request: Request, session: DB) -> Response:
-    return _list_page(request, session, child_id=request.query_params.get("child"))
-
-
-def _details(form, request_type: str) -> dict:  # noqa: ANN001 - FormData
-    """The details the chosen type takes, from the form's fields."""
-    if request_type in ("withdrawal", "restriction"):
-        details: dict = {"purposes": [str(p)[:160] for p in form.getlist("purposes")][:50]}
-        if request_type == "restriction":
-            details["mode"] = str(form.get("mode") or "object")[:20]
-        return details
-    if request_type == "rectification":
-        category, value = str(form.get("category") or "")[:160], str(form.get("new_value") or "")[:500]
-        return {"changes": {category: value} if category else {}}
-    if request_type == "complaint":
-        return {"text": str(form.get("text") or "")[:5000]}
-    return {}
+    return _list_page(request, session, child_id=request.query_params.get("child"),
+                      chosen=_chosen(request.query_params.get("type")))
 
 
 def _identity_of(session: Session, request: Request, subject_id: str, preferred: str | None) -> tuple[str, str]:
@@ -125,22 +103,34 @@ def _identity_of(session: Session, request: Request, subject_id: str, preferred:
     return found[0].type, found[0].value
 
 
+def _typed(form, request_type: str) -> dict:  # noqa: ANN001 - FormData
+    """What the person typed and chose, kept in the form when it comes back with an error."""
+    return {"type": request_type, "identity": str(form.get("identity") or "")[:320],
+            "region": str(form.get("region") or "")[:10], "mode": str(form.get("mode") or "")[:20],
+            "purposes": [str(p)[:160] for p in form.getlist("purposes")][:50],
+            "changes": {k[len(forms.CHANGE):]: str(form.get(k) or "")[:500] for k in form.keys()
+                        if k.startswith(forms.CHANGE)},
+            "text": str(form.get("text") or "")[:5000]}
+
+
 @router.post("/requests", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
 def file_request(request: Request, form: CheckedForm, session: DB) -> Response:
     keyring, settings = request.app.state.keyring, request.app.state.settings
     subject = signed_in(request)
     request_type = str(form.get("type") or "")[:20]
     child_id = str(form.get("child") or "") or None
-    values = {"type": request_type, "identity": str(form.get("identity") or "")[:320]}
+    values = _typed(form, request_type)
     lang = page_language(request)
+    region = values["region"] or None
     try:
+        acting_id, child = acting_for(session, request, subject, child_id) if subject else (None, None)
+        details = forms.read_details(form, forms.offer(session, request_type, acting_id, lang))
         if subject is not None:
-            acting_id, child = acting_for(session, request, subject, child_id)
             kind, value = _identity_of(session, request, acting_id, None if child else subject.identity_type)
             filed = intake.file_request(session, keyring, settings, request_type=request_type, identity_type=kind,
                                         identity=value, filed_by=f"subject:{subject.subject_id}",
-                                        channel="privacy_centre", language=lang,
-                                        details=_details(form, request_type))
+                                        channel="privacy_centre", language=lang, details=details,
+                                        region=region)
             if child is None:
                 verify.verify_with_subject(session, keyring, settings, filed, subject_id=acting_id, method="session")
             else:  # the verified guardian acts for the child (links checked by acting_for)
@@ -153,13 +143,13 @@ def file_request(request: Request, form: CheckedForm, session: DB) -> Response:
         filed = intake.file_request(session, keyring, settings, request_type=request_type,
                                     identity_type=identity_type_of(identity), identity=identity,
                                     filed_by="public:privacy_centre", channel="privacy_centre", language=lang,
-                                    details=_details(form, request_type))
+                                    details=details, region=region)
     except PrivetError as exc:
         if exc.status >= 500:
             raise
         session.rollback()
         return _list_page(request, session, error=problem_text(request, exc), values=values,
-                          status_code=exc.status, child_id=child_id)
+                          status_code=exc.status, child_id=child_id, chosen=_chosen(request_type))
     sent = verify.offer_code(session, keyring, settings, filed, client_ip=request.client.host if request.client
                              else None)
     return _code_or_wait(request, filed.reference, sent)
@@ -224,7 +214,10 @@ def request_status(reference: Reference, request: Request, session: DB) -> Respo
     if found is None:
         return sign_in_first(request)
     view = _status_view(request, public_status(found, queries.package_of(session, found)))
-    return page(request, "centre/request.html", {"request_view": view, "child": child}, nav="requests")
+    lang = page_language(request)
+    return page(request, "centre/request.html", {
+        "request_view": view, "child": child, "done_list": shown.done(session, request, found, lang),
+        "asked": shown.asked(session, request.app.state.keyring, request, found, lang)}, nav="requests")
 
 
 @router.post("/requests/{reference}/package", dependencies=Forms, openapi_extra=PUBLIC,
