@@ -27,7 +27,7 @@ _RENAMES = {"datastores": {"system": "system_key"}, "datasets": {"datastore": "d
 
 def values(section: str, obj: s.BaseModel) -> dict[str, Any]:
     """Column values for a top-level object (datasets: without their tables)."""
-    data = obj.model_dump(mode="json", exclude={"tables"})
+    data = obj.model_dump(mode="json", exclude={"tables", "names"})  # names by language: in the version document
     renames = _RENAMES.get(section, {})
     return {renames.get(k, k): v for k, v in data.items()}
 
@@ -37,7 +37,8 @@ def to_schema(section: str, row: Any) -> s.BaseModel:
     schema = {"organisation": s.Organisation, "systems": s.System, "datastores": s.Datastore,
               "datasets": s.Dataset, "processing_activities": s.ProcessingActivity}[section]
     renames = _RENAMES.get(section, {})
-    data = {name: getattr(row, renames.get(name, name)) for name in schema.model_fields if name != "tables"}
+    data = {name: getattr(row, renames.get(name, name)) for name in schema.model_fields
+            if name not in ("tables", "names")}
     if section == "datasets":
         data["tables"] = [_table_schema(t) for t in row.tables]
     return schema.model_validate(_drop_none(data))

@@ -339,7 +339,10 @@ class Transfer(Strict):
 
 class ProcessingActivity(Strict):
     key: Key
-    name: str
+    name: str = Field(description="The activity's name in English; write `name: {en: ..., zh_CN: ...}` (the "
+                                  "taxonomy's form) to give it in Chinese too.")
+    names: dict[str, str] = Field(default_factory=dict, description="The name by language (en, zh_CN), filled "
+                                                                     "from `name:` when it is given as a mapping.")
     purpose: DottedKey
     legal_basis: Key
     required_categories: list[DottedKey] = Field(default_factory=list)
@@ -352,6 +355,21 @@ class ProcessingActivity(Strict):
     storage_locations: list[Region] = Field(default_factory=list)
     transfers: list[Transfer] = Field(default_factory=list)
     description: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _names(cls, data: object) -> object:
+        """`name: {en: ..., zh_CN: ...}` → `name` (the English) and `names` (every language given)."""
+        if isinstance(data, dict) and isinstance(data.get("name"), dict):
+            given = {str(k): str(v) for k, v in data["name"].items() if v}
+            if "en" not in given:
+                raise ValueError("`name:` given by language needs `en:` (the English name)")
+            data = {**data, "name": given["en"], "names": {**(data.get("names") or {}), **given}}
+        return data
+
+    def label(self, lang: str = "en") -> str:
+        """The name in `lang`, else the English name."""
+        return self.names.get(lang) or self.name
 
 
 class Manifest(Strict):

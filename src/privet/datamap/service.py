@@ -143,6 +143,9 @@ def current(session: Session) -> Manifest | None:
     for section, cls in rows.ROW_CLASSES.items():
         found = [rows.to_schema(section, r) for r in session.execute(select(cls).order_by(cls.key)).scalars()]
         parts[section] = (found[0] if found else None) if section == "organisation" else found
+    names = {a["key"]: a["names"] for a in latest.document.get("processing_activities", []) if a.get("names")}
+    for activity in parts["processing_activities"]:  # names by language live in the version's document only
+        activity.names = dict(names.get(activity.key, {}))
     return Manifest(**parts)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from privet.auth.deps import Caller, require
@@ -61,11 +61,14 @@ class ConcludeIn(BaseModel):
                 "text/html": {"schema": {"type": "string"}}, "text/csv": {"schema": {"type": "string"}},
                 "application/json": {"schema": {"type": "object"}}}}},
             summary="Records of processing activities (GDPR Art 30 / PIPL) from the data map: html, csv or json.")
-def records(db: DB, format: Literal["html", "csv", "json"] = "html") -> Response | dict:  # noqa: A002
+def records(db: DB, format: Literal["html", "csv", "json"] = "html",  # noqa: A002
+            lang: Annotated[Literal["en", "zh_CN"], Query(description="Language of the headings and of the "
+                                                                      "names that have a translation.")] = "en",
+            ) -> Response | dict:
     if format == "json":
-        return ropa.build(db)
+        return ropa.build(db, lang)
     headers = {"Content-Disposition": 'attachment; filename="records-of-processing.csv"'} if format == "csv" else {}
-    return Response(ropa.render(db, format), media_type=_MEDIA[format], headers=headers)
+    return Response(ropa.render(db, format, lang), media_type=_MEDIA[format], headers=headers)
 
 
 @router.get("/evidence", dependencies=[Reader], response_model=None,

@@ -22,6 +22,7 @@ app.add_typer(crossborder_app, name="crossborder")
 @app.command("ropa")
 def ropa(
     fmt: str = typer.Option("html", "--format", help="html or csv."),
+    lang: str = typer.Option("en", "--lang", help="Language of the headings and names: en or zh_CN."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write to this file instead of printing."),
 ) -> None:
     """Records of processing activities (GDPR Art 30 / PIPL) generated from the data map and registers."""
@@ -29,7 +30,7 @@ def ropa(
     from privet.reports import ropa as records
 
     with store_session() as session:
-        text = records.render(session, fmt)
+        text = records.render(session, fmt, lang)
     if output is None:
         typer.echo(text, nl=False)
     else:

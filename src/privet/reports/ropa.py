@@ -1,5 +1,7 @@
 """Records of processing activities (GDPR Art 30; PIPL Art 54-56 record keeping) from the applied data map and
-the registers: one entry per activity, as server-rendered HTML (templates/ropa.html) and CSV."""
+the registers: one entry per activity, as server-rendered HTML (templates/ropa.html) and CSV, in English or
+Simplified Chinese (headings, taxonomy names and activity names that have a translation; free text written in the
+data map and the registers stays as written)."""
 
 from __future__ import annotations
 
@@ -18,37 +20,41 @@ CSV_COLUMNS = ("activity", "name", "description", "purpose", "purpose_name", "le
                "categories", "sensitive_categories", "subject_types", "recipients", "recipient_details", "processors",
                "processor_details", "datasets", "datastores", "storage_locations", "transfers", "retention",
                "table_retention", "registered_transfers", "impact_assessment")
+LANGUAGES = ("en", "zh_CN")
+FORMATS = ("html", "csv")
 
 
-def _retention(r) -> str:  # noqa: ANN001
+def _retention(r, t: dict) -> str:  # noqa: ANN001
     if r is None:
         return ""
-    text = f"{r.duration} after {r.trigger}" if r.duration else f"until {r.trigger}"
+    text = t["after"].format(d=r.duration, trigger=r.trigger) if r.duration else t["until"].format(trigger=r.trigger)
     return f"{text} ({r.description})" if r.description else text
 
 
-def _registered(session: Session) -> tuple[dict[str, str], dict[str, str]]:
+def _registered(session: Session, t: dict) -> tuple[dict[str, str], dict[str, str]]:
     """One line per registered processor and recipient (name, regions, agreement), keyed like the data map."""
     from privet.registers.models import Processor, Recipient
 
     processors = {}
     for p in session.execute(select(Processor)).scalars():
-        agreement = f"agreement {p.agreement_ref}" if p.agreement_ref else "NO AGREEMENT"
+        agreement = t["agreement"].format(ref=p.agreement_ref) if p.agreement_ref else t["no_agreement"]
         if p.agreement_ref and p.expires_on:
-            agreement += f" until {p.expires_on.isoformat()}"
-        processors[p.key] = f"{p.name} ({', '.join(p.regions or []) or 'region not stated'}; {agreement})"
+            agreement += t["agreement_until"].format(day=p.expires_on.isoformat())
+        processors[p.key] = f"{p.name} ({', '.join(p.regions or []) or t['no_region']}; {agreement})"
     recipients = {r.key: f"{r.name} ({r.kind}{', ' + r.region if r.region else ''})"
                   for r in session.execute(select(Recipient)).scalars()}
     return processors, recipients
 
 
-def build(session: Session) -> dict:
-    """The records as plain data: organisation, data map version, generation time and one entry per activity."""
+def build(session: Session, lang: str = "en") -> dict:
+    """The records as plain data: organisation, data map version, generation time and one entry per activity;
+    names (activities, purposes, legal bases, categories, kinds of people) in `lang` where translated."""
     from privet.datamap.service import current, latest_version
     from privet.registers.crossborder_models import CrossBorderTransfer as T
     from privet.reports.models import ImpactAssessment as A
     from privet.taxonomy.service import effective
 
+    t = labels(lang)
     manifest = current(session)
     if manifest is None:
         raise InvalidInput("No data map is applied, so there is nothing to record",
@@ -57,10 +63,11 @@ def build(session: Session) -> dict:
     version = latest_version(session)
     stores = {d.key: d for d in manifest.datastores}
     dataset_store = {d.key: d.datastore for d in manifest.datasets}
-    table_rules = {d.key: [f"{d.key}.{t.name}: {t.retention.duration} after {t.retention.trigger}, "
-                           f"{t.retention.action.value}" + (f" (kept {t.retention.legal_minimum} by law)"
-                                                            if t.retention.legal_minimum else "")
-                           for t in d.tables if t.retention] for d in manifest.datasets}
+    table_rules = {d.key: [f"{d.key}.{tb.name}: " + t["after"].format(d=tb.retention.duration,
+                                                                    trigger=tb.retention.trigger)
+                           + f", {tb.retention.action.value}"
+                           + (t["by_law"].format(d=tb.retention.legal_minimum) if tb.retention.legal_minimum else "")
+                           for tb in d.tables if tb.retention] for d in manifest.datasets}
     registered = {k: (n, p) for k, n, p in session.execute(
         select(T.activity_key, func.count(), func.coalesce(func.sum(T.subject_count), 0))
         .where(T.activity_key.is_not(None)).group_by(T.activity_key))}
@@ -68,7 +75,7 @@ def build(session: Session) -> dict:
     for key, ref, status in session.execute(select(A.activity_key, A.reference, A.status)
                                             .where(A.status != "superseded").order_by(A.created_at)):
         assessments[key] = f"{ref} ({status})"
-    processors, recipients = _registered(session)
+    processors, recipients = _registered(session, t)
     entries = []
     for a in manifest.processing_activities:
         cats = list(dict.fromkeys([*a.required_categories, *a.optional_categories]))
@@ -77,29 +84,30 @@ def build(session: Session) -> dict:
         locations = a.storage_locations or list(dict.fromkeys(d["region"] for d in datastores))
         count, people = registered.get(a.key, (0, 0))
         entries.append({
-            "activity": a.key, "name": a.name, "description": a.description or "",
-            "purpose": a.purpose, "purpose_name": taxonomy.label("purposes", a.purpose),
-            "legal_basis": a.legal_basis, "legal_basis_name": taxonomy.label("legal_bases", a.legal_basis),
-            "categories": [{"key": c, "name": taxonomy.label("categories", c), "required": c in a.required_categories,
-                            "sensitive": taxonomy.sensitive_kind(c)} for c in cats],
-            "subject_types": [{"key": s, "name": taxonomy.label("subject_types", s)} for s in a.subject_types],
+            "activity": a.key, "name": a.label(lang), "description": a.description or "",
+            "purpose": a.purpose, "purpose_name": taxonomy.label("purposes", a.purpose, lang),
+            "legal_basis": a.legal_basis, "legal_basis_name": taxonomy.label("legal_bases", a.legal_basis, lang),
+            "categories": [{"key": c, "name": taxonomy.label("categories", c, lang),
+                            "required": c in a.required_categories, "sensitive": taxonomy.sensitive_kind(c)}
+                           for c in cats],
+            "subject_types": [{"key": s, "name": taxonomy.label("subject_types", s, lang)} for s in a.subject_types],
             "recipients": list(a.recipients), "processors": list(a.processors), "datasets": list(a.datasets),
-            "recipient_details": [f"{k}: {recipients.get(k, 'not in the recipient register')}" for k in a.recipients],
-            "processor_details": [f"{k}: {processors.get(k, 'not in the processor register')}" for k in a.processors],
+            "recipient_details": [f"{k}: {recipients.get(k, t['no_recipient'])}" for k in a.recipients],
+            "processor_details": [f"{k}: {processors.get(k, t['no_processor'])}" for k in a.processors],
             "datastores": datastores, "storage_locations": locations,
             "transfers": [t.model_dump(mode="json") for t in a.transfers],
-            "retention": _retention(a.retention),
+            "retention": _retention(a.retention, t),
             "table_retention": [r for d in a.datasets for r in table_rules.get(d, [])],
             "registered_transfers": {"count": count, "people": int(people)},
             "impact_assessment": assessments.get(a.key, ""),
         })
     org = manifest.organisation
-    return {"organisation": org.model_dump(mode="json") if org else None,
+    return {"lang": lang, "organisation": org.model_dump(mode="json") if org else None,
             "datamap_version": version.number if version else None,
             "generated_at": utcnow().strftime("%Y-%m-%d %H:%M UTC"), "activities": entries}
 
 
-def _cell(entry: dict, column: str) -> str:
+def _cell(entry: dict, column: str, t: dict) -> str:
     value = entry.get(column)
     if column == "categories":
         return "; ".join(c["key"] for c in value)
@@ -110,22 +118,24 @@ def _cell(entry: dict, column: str) -> str:
     if column == "datastores":
         return "; ".join(f"{d['key']} ({d['region']})" for d in value)
     if column == "transfers":
-        return "; ".join(f"{t['destination']} via {t.get('mechanism') or 'NO MECHANISM'}"
-                         + (f" to {t['recipient']}" if t.get("recipient") else "") for t in value)
+        return "; ".join(t["transfer"].format(dest=x["destination"], mech=x.get("mechanism") or t["no_mechanism"])
+                         + (t["transfer_to"].format(r=x["recipient"]) if x.get("recipient") else "") for x in value)
     if column == "registered_transfers":
-        return f"{value['count']} transfers, {value['people']} people" if value["count"] else ""
+        return t["registered"].format(c=value["count"], p=value["people"]) if value["count"] else ""
     if isinstance(value, list):
         return "; ".join(value)
     return str(value)
 
 
 def to_csv(records: dict) -> str:
-    """One row per activity; list cells joined with `; `."""
+    """One row per activity; list cells joined with `; `. The header row is the column keys (stable for
+    spreadsheets that read them) in English, or the keys' Chinese names in Chinese; keys stay in the cells."""
+    t = labels(records.get("lang", "en"))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([t["columns"].get(c, c) for c in CSV_COLUMNS] if records.get("lang") == "zh_CN" else CSV_COLUMNS)
     for entry in records["activities"]:
-        writer.writerow([safe_text(_cell(entry, c)) for c in CSV_COLUMNS])
+        writer.writerow([safe_text(_cell(entry, c, t)) for c in CSV_COLUMNS])
     return out.getvalue()
 
 
@@ -138,13 +148,63 @@ def _environment():  # noqa: ANN202 - jinja2 is imported lazily
 
 
 def to_html(records: dict) -> str:
-    """The records as one self-contained HTML page (English)."""
-    return _environment().get_template("ropa.html").render(r=records)
+    """The records as one self-contained HTML page in the records' language."""
+    lang = records.get("lang", "en")
+    return _environment().get_template("ropa.html").render(r=records, t=labels(lang),
+                                                          html_lang="zh-Hans" if lang == "zh_CN" else "en")
 
 
-def render(session: Session, fmt: str) -> str:
-    """The records in `html` or `csv`."""
-    if fmt not in ("html", "csv"):
+def labels(lang: str) -> dict:
+    """The words of the records in `lang`; an unknown language is refused."""
+    if lang not in LANGUAGES:
+        raise InvalidInput(f"Unknown language {lang!r}", f"use one of {', '.join(LANGUAGES)}")
+    return LABELS[lang]
+
+
+def render(session: Session, fmt: str, lang: str = "en") -> str:
+    """The records in `html` or `csv`, in `lang` (en or zh_CN)."""
+    if fmt not in FORMATS:
         raise InvalidInput(f"Unknown format {fmt!r}", "use html or csv")
-    records = build(session)
+    labels(lang)
+    records = build(session, lang)
     return to_html(records) if fmt == "html" else to_csv(records)
+
+
+LABELS: dict[str, dict] = {
+    "en": {"title": "Records of processing activities", "controller": "Controller",
+           "profile": "Jurisdiction profile", "region": "region", "contact": "Responsible contact",
+           "generated": "GDPR Art 30 / PIPL. Generated {at} from data map version {v}; {n} processing activities.",
+           "purpose": "Purpose", "legal_basis": "Legal basis", "categories": "Categories of personal data",
+           "subject_types": "Categories of people", "recipients": "Recipients", "processors": "Processors",
+           "datasets": "Datasets and datastores", "locations": "Storage locations", "transfers": "Transfers abroad",
+           "retention": "Retention", "assessment": "Impact assessment", "sensitive": "sensitive",
+           "optional": "optional", "none": "none", "not_stated": "not stated", "no_mechanism": "NO MECHANISM",
+           "transfer": "{dest} via {mech}", "transfer_to": " to {r}", "register": "register",
+           "registered": "{c} transfers, {p} people", "after": "{d} after {trigger}", "until": "until {trigger}",
+           "by_law": " (kept {d} by law)", "agreement": "agreement {ref}", "no_agreement": "NO AGREEMENT",
+           "agreement_until": " until {day}", "no_region": "region not stated",
+           "no_recipient": "not in the recipient register", "no_processor": "not in the processor register",
+           "columns": {}},
+    "zh_CN": {"title": "个人信息处理活动记录", "controller": "个人信息处理者", "profile": "适用法域",
+              "region": "地区", "contact": "负责联系人",
+              "generated": "依据 GDPR 第 30 条 / 《个人信息保护法》。生成于 {at}，依据数据地图第 {v} 版；共 {n} 项处理活动。",
+              "purpose": "处理目的", "legal_basis": "合法性基础", "categories": "个人信息种类",
+              "subject_types": "个人类别", "recipients": "接收方", "processors": "受托处理者",
+              "datasets": "数据集与数据存储", "locations": "存储地点", "transfers": "跨境传输",
+              "retention": "保存期限", "assessment": "个人信息保护影响评估", "sensitive": "敏感",
+              "optional": "可选", "none": "无", "not_stated": "未说明", "no_mechanism": "无传输机制",
+              "transfer": "经 {mech} 传输至 {dest}", "transfer_to": "，接收方 {r}", "register": "登记册",
+              "registered": "{c} 次传输，涉及 {p} 人", "after": "{trigger} 后 {d}", "until": "直至 {trigger}",
+              "by_law": "（依法至少保存 {d}）", "agreement": "协议 {ref}", "no_agreement": "无委托处理协议",
+              "agreement_until": "，有效期至 {day}", "no_region": "地区未说明",
+              "no_recipient": "未列入接收方登记册", "no_processor": "未列入受托处理者登记册",
+              "columns": {"activity": "处理活动标识", "name": "处理活动名称", "description": "说明",
+                          "purpose": "处理目的标识", "purpose_name": "处理目的", "legal_basis": "合法性基础标识",
+                          "legal_basis_name": "合法性基础", "categories": "个人信息种类",
+                          "sensitive_categories": "敏感个人信息种类", "subject_types": "个人类别",
+                          "recipients": "接收方", "recipient_details": "接收方详情", "processors": "受托处理者",
+                          "processor_details": "受托处理者详情", "datasets": "数据集", "datastores": "数据存储",
+                          "storage_locations": "存储地点", "transfers": "跨境传输", "retention": "保存期限",
+                          "table_retention": "各表保存期限", "registered_transfers": "已登记的跨境传输",
+                          "impact_assessment": "个人信息保护影响评估"}},
+}

@@ -58,6 +58,34 @@ def create_task(session: Session, step: RequestStep, *, assignee: str | None = N
     return task
 
 
+TAKE_OVER = ("Step {action} of request {ref} in {store} failed and was taken over by hand: do it as the data map "
+             "says, then complete this task with the rows found (fetch) or the counts per table.")
+
+
+def take_over(session: Session, keyring: Keyring, settings: Settings, step_id: str, *, actor: str) -> ManualTask:
+    """A failed step becomes a manual task (the officer does that datastore's part by hand); the request waits for
+    it instead of staying failed. Only a failed step of an open request can be taken over; audited."""
+    from privet.requests import service
+    from privet.requests.executor import advance
+
+    step = session.get(RequestStep, step_id)
+    if step is None:
+        raise NotFound("The request has no step with this id", "open the request's page and choose a failed step")
+    request = service.lock(session, step.request_id)
+    if step.status != "failed" or request.status in service.FINISHED:
+        raise Conflict(f"Only a failed step of an open request can be taken over; this step is {step.status}",
+                       "run the failed steps again, or complete the task the step already has")
+    step.finished_at = None
+    task = create_task(session, step, assignee=request.assignee, due_on=service.effective_due(request),
+                       instructions=TAKE_OVER.format(action=step.action, ref=request.reference,
+                                                     store=step.datastore_key), actor=actor)
+    service.audit(session, request, "step_taken_over", actor=actor, datastore=step.datastore_key,
+                  action=step.action)
+    request.status = "running"  # recomputed from the steps by advance (failed → waiting)
+    advance(session, keyring, settings, request, actor=actor)
+    return task
+
+
 def get_task(session: Session, task_id: str, *, lock: bool = False) -> ManualTask:
     """A task by id, or NotFound."""
     stmt = select(ManualTask).where(ManualTask.id == task_id)

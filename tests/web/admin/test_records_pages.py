@@ -73,7 +73,7 @@ def test_every_page_renders_for_a_privacy_officer_with_the_seeded_data(client: T
     assert 'id="record-title"' in incidents
     records = shown["/admin/records"]
     assert "Face login" in records and seeded["drafts"]["face_login"] in records and "Draft" in records
-    assert 'href="/admin/records/records-of-processing.csv"' in records
+    assert 'href="/admin/records/records-of-processing.csv?lang=en"' in records
     cross = shown["/admin/crossborder"]
     assert seeded["transfer"] in cross and 'id="year-counts"' in cross and "Standard contract" in cross
     nav = shown["/admin/registers"]

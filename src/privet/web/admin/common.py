@@ -10,6 +10,7 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from privet.auth.deps import Principal
+from privet.web.admin import terms
 from privet.web.guard import require_page
 from privet.web.render import render
 
@@ -61,6 +62,7 @@ FLASHES = {
     "user_unlocked": N_("The user can log in again; their failed logins were forgotten."),
     "published": N_("The new version was published."),
     "identity_checked": N_("The identity check was recorded; the request proceeds."),
+    "taken_over": N_("The step was taken over as a manual task; complete the task below when it is done."),
 }
 
 
@@ -84,7 +86,8 @@ def page(request: Request, template: str, context: dict[str, Any] | None = None,
            if scope in scopes]
     done = request.query_params.get("done")
     values = {"check_label": lambda v: CHECKS.get(v, v), "type_label": type_label, "status_label": status_label, "tone": TONE, "nav": nav, "section": section, "principal": principal, "can": lambda s: s in scopes,
-              "flash": flash or (FLASHES.get(done) if done else None), "error": error, **(context or {})}
+              "flash": flash or (FLASHES.get(done) if done else None), "error": error, **terms.helpers(request),
+              **(context or {})}
     return render(request, template, values, status_code=status_code)
 
 

@@ -8,11 +8,11 @@ import json
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse
 
-from privet.consent import ledger, receipts
-from privet.consent.rules import current_policy
+from privet.consent import ledger
 from privet.consent.visitors import BANNER_ID
 from privet.kit.errors import InvalidInput, NotFound
 from privet.kit.web import DB
+from privet.web.admin import receipts as receipt_page
 from privet.web.admin.common import Form, N_, can, guard, keyring, page, text
 
 router = APIRouter(prefix="/consent")
@@ -117,9 +117,8 @@ def _subject(request: Request, db: DB, subject, kind: str, **extra: object) -> H
 @router.get("/receipts/{record_id}", dependencies=READ, response_class=HTMLResponse)
 def receipt(record_id: str, request: Request, db: DB) -> HTMLResponse:
     """The signed receipt of one ledger record (it names the subject by id, never by an identity value)."""
-    entry = ledger.get_record(db, record_id)
-    document = receipts.receipt(keyring(request), entry,
-                                controller=receipts.controller_from(current_policy(db).organisation))
-    return page(request, "admin/receipt.html", {"record": entry, "receipt": json.dumps(document, indent=2,
-                                                                                       ensure_ascii=False)},
+    entry, document = receipt_page.signed(request, db, record_id)
+    return page(request, "admin/receipt.html", {"record": entry, "document": document,
+                                                "view": receipt_page.readable(db, request, entry, document),
+                                                "receipt": json.dumps(document, indent=2, ensure_ascii=False)},
                 section="consent")

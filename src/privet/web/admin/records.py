@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse, Response
 from privet.kit.errors import InvalidInput
 from privet.kit.web import DB
 from privet.reports import pia, ropa
+from privet.web.i18n import negotiate
 from privet.web.admin.common import N_, Form, guard, page, principal_of, redirect, text
 
 router = APIRouter(prefix="/records")
@@ -36,7 +37,7 @@ def _labels() -> dict:
 def records(request: Request, db: DB) -> HTMLResponse:
     """The records of processing (one entry per activity) and the impact assessments."""
     try:
-        built = ropa.build(db)
+        built = ropa.build(db, negotiate(request))
     except InvalidInput:  # no data map applied yet
         built = None
     return page(request, "admin/records.html", {"records": built, "assessments": pia.list_assessments(db),
@@ -45,16 +46,17 @@ def records(request: Request, db: DB) -> HTMLResponse:
 
 
 @router.get("/records-of-processing.csv", dependencies=READ)
-def records_csv(db: DB) -> Response:
-    """The records as CSV (one row per activity), downloaded."""
-    return Response(ropa.render(db, "csv"), media_type="text/csv; charset=utf-8",
+def records_csv(request: Request, db: DB) -> Response:
+    """The records as CSV (one row per activity), downloaded, in `?lang=` or the console's language."""
+    return Response(ropa.render(db, "csv", negotiate(request)), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="records-of-processing.csv"'})
 
 
 @router.get("/records-of-processing.html", dependencies=READ)
-def records_html(db: DB) -> Response:
-    """The records as one self-contained HTML file (English), downloaded for printing or filing."""
-    return Response(ropa.render(db, "html"), media_type="text/html; charset=utf-8",
+def records_html(request: Request, db: DB) -> Response:
+    """The records as one self-contained HTML file, downloaded for printing or filing, in `?lang=` (en or zh_CN)
+    or the console's language."""
+    return Response(ropa.render(db, "html", negotiate(request)), media_type="text/html; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="records-of-processing.html"'})
 
 

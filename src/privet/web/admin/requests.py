@@ -18,6 +18,7 @@ from privet.requests import manual, messages, notify, packaging, queries, servic
 from privet.requests.models import STATUSES, TYPES
 from privet.requests.package import package_context
 from privet.requests.triage import REFUSAL_CODES, check_code
+from privet.web.admin import failures
 from privet.web.admin.common import Form, guard, keyring, page, principal_of, redirect, settings, text
 from privet.web.render import language
 
@@ -87,7 +88,9 @@ def _detail(request: Request, db: DB, found, revealed: dict | None = None) -> HT
         "finished": finished, "tasks": tasks, "package": queries.package_of(db, found),
         "trail": _trail(db, found, tasks), "codes": _codes(found), "lang": language(request), "users": users,
         "open": found.status in service.OPEN, "active": found.status in service.ACTIVE,
-        "check_methods": verify.CHECK_METHODS, "revealed": revealed or {}, "law": _law(db, found)},
+        "check_methods": verify.CHECK_METHODS, "revealed": revealed or {}, "law": _law(db, found),
+        "failures": {s.id: f for s in steps if (f := failures.explain(s)) is not None},
+        "task_text": _task_text},
         section="requests")
 
 
@@ -208,6 +211,23 @@ def _task_of(db: DB, found, task_id: str):  # noqa: ANN001, ANN202
     if task.request_id != found.id:
         raise NotFound("No manual task has this id", "open the task from its request's page")
     return task
+
+
+@router.post("/{reference}/steps/{step_id}/take-over", dependencies=WRITE)
+def take_over(reference: str, step_id: str, request: Request, db: DB) -> Response:
+    """A failed step becomes a manual task: the officer does that datastore's part by hand (audited)."""
+    found = service.by_reference(db, reference)
+    if all(s.id != step_id for s in queries.steps_of(db, found)):
+        raise NotFound("This request has no step with this id", "choose a failed step on the request's page")
+    manual.take_over(db, keyring(request), settings(request), step_id, actor=principal_of(request).actor)
+    return redirect(_path(found), done="taken_over")
+
+
+def _task_text(task, lang: str) -> str:  # noqa: ANN001 - a ManualTask
+    """A task's instructions in the page's language, when they are one of Privet's own texts."""
+    from privet.web.admin.tasks_text import translated
+
+    return translated(task.instructions, lang)
 
 
 @router.post("/{reference}/tasks/{task_id}/reveal", dependencies=WRITE, response_class=HTMLResponse)

@@ -13,6 +13,7 @@ from privet.web.admin import (
     incidents,
     login,
     notices,
+    receipts,
     records,
     registers,
     requests,
@@ -21,6 +22,6 @@ from privet.web.admin import (
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (login, dashboard, requests, datamap, consent, notices, users, audit, registers, incidents, records,
-               retention, evidence):
+for module in (login, dashboard, requests, datamap, consent, receipts, notices, users, audit, registers, incidents,
+               records, retention, evidence):
     router.include_router(module.router, prefix="/admin")

@@ -1,0 +1,57 @@
+"""A consent receipt as a record an officer can read (who, what, when, purpose, method, evidence) and its signed
+JSON downloaded as it was signed (`GET /admin/consent/receipts/{id}/receipt.json`), which anyone can verify with
+the receipt public key (`POST /api/v1/consent/receipts/verify`)."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from privet.consent import ledger, receipts
+from privet.consent.rules import current_policy
+from privet.kit.web import DB
+from privet.web.admin.common import N_, guard, keyring
+
+router = APIRouter(prefix="/consent")
+READ = guard("consent:read")
+
+EVENTS = {"given": N_("Consent given"), "withdrawn": N_("Consent withdrawn"), "refused": N_("Consent refused"),
+          "expired": N_("Consent expired"), "renewed": N_("Consent renewed"), "objected": N_("Objection recorded"),
+          "restricted": N_("Restriction recorded"), "lifted": N_("Objection or restriction lifted")}
+METHODS = {"banner": N_("the cookie banner"), "form": N_("a form in the privacy centre"), "api": N_("the API"),
+           "guardian": N_("a guardian, for a child"), "import": N_("an import of earlier records"),
+           "staff": N_("a member of staff"), "gpc": N_("a Global Privacy Control signal")}
+SEPARATE = {"sensitive": N_("sensitive personal information"), "third_party": N_("provision to another company"),
+            "disclosure": N_("public disclosure"), "cross_border": N_("transfer abroad"),
+            "child": N_("a child's information")}
+# evidence that is never shown on the page (identity values are never in evidence; addresses are kept off screens)
+EVIDENCE_HIDDEN = ("ip", "email", "phone", "identity", "address")
+
+
+def signed(request: Request, db: DB, record_id: str) -> tuple:
+    """The ledger record and its signed receipt document."""
+    entry = ledger.get_record(db, record_id)
+    document = receipts.receipt(keyring(request), entry,
+                                controller=receipts.controller_from(current_policy(db).organisation))
+    return entry, document
+
+
+def readable(db: DB, request: Request, entry, document: dict) -> dict:  # noqa: ANN001 - a ConsentRecord
+    """The receipt's facts for the page, and whether its signature and the ledger agree (checked now)."""
+    check = receipts.verify_receipt(db, keyring(request), document)
+    evidence = {k: v for k, v in sorted((entry.evidence or {}).items()) if isinstance(v, (str, int, float, bool))
+                and v != "" and not set(k.lower().split("_")) & set(EVIDENCE_HIDDEN)}
+    return {"event": EVENTS.get(entry.event, entry.event), "method": METHODS.get(entry.method, entry.method),
+            "separate": SEPARATE.get(entry.separate_kind or "", entry.separate_kind), "evidence": evidence,
+            "controller": (document.get("piiControllers") or [{}])[0], "check": check}
+
+
+@router.get("/receipts/{record_id}/receipt.json", dependencies=READ)
+def receipt_json(record_id: str, request: Request, db: DB) -> Response:
+    """The signed receipt, downloaded exactly as signed (verify it with the receipt public key)."""
+    _entry, document = signed(request, db, record_id)
+    return Response(json.dumps(document, indent=2, ensure_ascii=False) + "\n",
+                    media_type="application/json; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="consent-receipt-{record_id}.json"'})
