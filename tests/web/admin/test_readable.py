@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tests.reports.datamap import DATAMAP
 from tests.web.admin.conftest import HTML
+from tests.web.admin.test_records_pages import seeded  # noqa: F401 - the registers fixture
 
 ZH = {**HTML, "Accept-Language": "zh-CN"}
 # the test data map with its newsletter named in Chinese too, the way the demo maps name theirs
@@ -177,3 +178,13 @@ def test_users_page_shows_scopes_in_chinese(client: TestClient, officer) -> None
     officer("admin")
     page = client.get("/admin/users", headers=ZH).text
     assert "读取数据地图及其版本、评估结果和导出。" in page
+
+
+def test_register_and_incident_pages_name_categories_in_both_languages(client: TestClient, officer,  # noqa: ANN001
+                                                                       seeded: dict) -> None:
+    officer("privacy_officer")
+    for headers, words in ((HTML, "Email address"), (ZH, "电子邮件地址")):
+        crossborder = client.get("/admin/crossborder", headers=headers).text
+        assert words in crossborder and 'title="user.contact.email"' in crossborder
+        incident = client.get(f"/admin/incidents/{seeded['incident']}", headers=headers).text
+        assert words in incident and ">user.contact.email<" not in incident
