@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from functools import cache
 
 from sqlalchemy import func, select
@@ -24,10 +25,24 @@ LANGUAGES = ("en", "zh_CN")
 FORMATS = ("html", "csv")
 
 
+_PERIOD = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+
+
+def period(text: str | None, t: dict) -> str:
+    """`P2Y6M` → `2 years 6 months` / `2 年 6 个月`; anything else (a time part) as written."""
+    found = _PERIOD.match(text or "")
+    if not text or not found or not any(found.groups()):
+        return text or ""
+    parts = [t["units"][i][0 if int(n) == 1 else 1].format(n=n) for i, n in enumerate(found.groups()) if n]
+    return t["unit_join"].join(parts)
+
+
 def _retention(r, t: dict) -> str:  # noqa: ANN001
     if r is None:
         return ""
-    text = t["after"].format(d=r.duration, trigger=r.trigger) if r.duration else t["until"].format(trigger=r.trigger)
+    trigger = t["triggers"].get(r.trigger, r.trigger)
+    text = (t["after"].format(d=period(r.duration, t), trigger=trigger) if r.duration
+            else t["until"].format(trigger=trigger))
     return f"{text} ({r.description})" if r.description else text
 
 
@@ -63,10 +78,12 @@ def build(session: Session, lang: str = "en") -> dict:
     version = latest_version(session)
     stores = {d.key: d for d in manifest.datastores}
     dataset_store = {d.key: d.datastore for d in manifest.datasets}
-    table_rules = {d.key: [f"{d.key}.{tb.name}: " + t["after"].format(d=tb.retention.duration,
-                                                                    trigger=tb.retention.trigger)
+    table_rules = {d.key: [f"{d.key}.{tb.name}: " + t["after"].format(
+                               d=period(tb.retention.duration, t),
+                               trigger=t["triggers"].get(tb.retention.trigger, tb.retention.trigger))
                            + f", {tb.retention.action.value}"
-                           + (t["by_law"].format(d=tb.retention.legal_minimum) if tb.retention.legal_minimum else "")
+                           + (t["by_law"].format(d=period(tb.retention.legal_minimum, t))
+                              if tb.retention.legal_minimum else "")
                            for tb in d.tables if tb.retention] for d in manifest.datasets}
     registered = {k: (n, p) for k, n, p in session.execute(
         select(T.activity_key, func.count(), func.coalesce(func.sum(T.subject_count), 0))
@@ -184,7 +201,13 @@ LABELS: dict[str, dict] = {
            "by_law": " (kept {d} by law)", "agreement": "agreement {ref}", "no_agreement": "NO AGREEMENT",
            "agreement_until": " until {day}", "no_region": "region not stated",
            "no_recipient": "not in the recipient register", "no_processor": "not in the processor register",
-           "columns": {}},
+           "columns": {}, "unit_join": " ",
+           "units": (("{n} year", "{n} years"), ("{n} month", "{n} months"), ("{n} week", "{n} weeks"),
+                     ("{n} day", "{n} days")),
+           "triggers": {"collection": "collection", "account_closure": "account closure",
+                        "last_activity": "the last activity", "contract_end": "the end of the contract",
+                        "accounting_period_end": "the end of the accounting period",
+                        "consent_withdrawal": "consent is withdrawn"}},
     "zh_CN": {"title": "个人信息处理活动记录", "controller": "个人信息处理者", "profile": "适用法域",
               "region": "地区", "contact": "负责联系人",
               "generated": "依据 GDPR 第 30 条 / 《个人信息保护法》。生成于 {at}，依据数据地图第 {v} 版；共 {n} 项处理活动。",
@@ -194,7 +217,7 @@ LABELS: dict[str, dict] = {
               "retention": "保存期限", "assessment": "个人信息保护影响评估", "sensitive": "敏感",
               "optional": "可选", "none": "无", "not_stated": "未说明", "no_mechanism": "无传输机制",
               "transfer": "经 {mech} 传输至 {dest}", "transfer_to": "，接收方 {r}", "register": "登记册",
-              "registered": "{c} 次传输，涉及 {p} 人", "after": "{trigger} 后 {d}", "until": "直至 {trigger}",
+              "registered": "{c} 次传输，涉及 {p} 人", "after": "{trigger}后 {d}", "until": "直至 {trigger}",
               "by_law": "（依法至少保存 {d}）", "agreement": "协议 {ref}", "no_agreement": "无委托处理协议",
               "agreement_until": "，有效期至 {day}", "no_region": "地区未说明",
               "no_recipient": "未列入接收方登记册", "no_processor": "未列入受托处理者登记册",
@@ -206,5 +229,10 @@ LABELS: dict[str, dict] = {
                           "processor_details": "受托处理者详情", "datasets": "数据集", "datastores": "数据存储",
                           "storage_locations": "存储地点", "transfers": "跨境传输", "retention": "保存期限",
                           "table_retention": "各表保存期限", "registered_transfers": "已登记的跨境传输",
-                          "impact_assessment": "个人信息保护影响评估"}},
+                          "impact_assessment": "个人信息保护影响评估"},
+              "unit_join": " ", "units": (("{n} 年", "{n} 年"), ("{n} 个月", "{n} 个月"), ("{n} 周", "{n} 周"),
+                                          ("{n} 天", "{n} 天")),
+              "triggers": {"collection": "收集", "account_closure": "注销账号", "last_activity": "最后一次活动",
+                           "contract_end": "合同终止", "accounting_period_end": "会计期间结束",
+                           "consent_withdrawal": "撤回同意"}},
 }

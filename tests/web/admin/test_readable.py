@@ -53,7 +53,8 @@ def test_records_of_processing_download_in_the_viewers_language(client: TestClie
     assert 'href="/admin/records/records-of-processing.html?lang=zh_CN"' in page
     chinese = client.get("/admin/records/records-of-processing.html", headers=ZH)  # the console's language
     assert chinese.status_code == 200 and '<html lang="zh-Hans">' in chinese.text
-    for words in ("个人信息处理活动记录", "处理目的", "合法性基础", "个人信息种类", "电子邮件地址", "营销信息推送", "电子报"):
+    for words in ("个人信息处理活动记录", "处理目的", "合法性基础", "个人信息种类", "电子邮件地址", "营销信息推送", "电子报",
+                  "注销账号后 3 年"):
         assert words in chinese.text, words
     assert "Records of processing activities" not in chinese.text and "Categories of personal data" not in chinese.text
     english = client.get("/admin/records/records-of-processing.html?lang=en", headers=ZH).text
@@ -188,3 +189,10 @@ def test_register_and_incident_pages_name_categories_in_both_languages(client: T
         assert words in crossborder and 'title="user.contact.email"' in crossborder
         incident = client.get(f"/admin/incidents/{seeded['incident']}", headers=headers).text
         assert words in incident and ">user.contact.email<" not in incident
+
+
+def test_retention_periods_read_as_words() -> None:
+    from privet.reports.ropa import labels, period
+
+    assert period("P2Y6M", labels("en")) == "2 years 6 months" and period("P1D", labels("en")) == "1 day"
+    assert period("P30D", labels("zh_CN")) == "30 天" and period("PT12H", labels("en")) == "PT12H"

@@ -34,6 +34,7 @@ class Terms:
         self.request = request
         self.lang = negotiate(request)
         self._taxonomy = None
+        self._activities: dict[str, dict] | None = None
 
     def _load(self):  # noqa: ANN202
         if self._taxonomy is None:
@@ -47,6 +48,20 @@ class Terms:
         """The plain name of `key` in `section` in the viewer's language (the key when unknown)."""
         return self._load().label(SECTIONS.get(section, section), key, self.lang) if key else ""
 
+    def activity(self, key: str, fallback: str = "") -> str:
+        """A processing activity's name in the viewer's language (from the applied data map's version document,
+        where `name: {en, zh_CN}` is kept), else `fallback` (the name stored with a record), else the key."""
+        if self._activities is None:
+            from privet.datamap.service import latest_version
+
+            with self.request.app.state.sessionmaker() as session:
+                latest = latest_version(session)
+                document = latest.document if latest is not None else {}
+            self._activities = {a["key"]: a.get("names") or {"en": a.get("name", "")}
+                                for a in document.get("processing_activities", [])}
+        names = self._activities.get(key, {})
+        return names.get(self.lang) or names.get("en") or fallback or key
+
     def term(self, section: str, key: str | None) -> Markup:
         """One entry as HTML: its name, the key in the title."""
         return label_html(self.name(section, key or ""), key or "")
@@ -59,4 +74,4 @@ class Terms:
 def helpers(request: Request) -> dict[str, Callable]:
     """The template helpers for `request`'s page."""
     found = Terms(request)
-    return {"term": found.term, "terms": found.terms, "term_name": found.name}
+    return {"term": found.term, "terms": found.terms, "term_name": found.name, "activity_name": found.activity}
