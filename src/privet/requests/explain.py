@@ -125,7 +125,7 @@ def _plain_copy(row: object, names: tuple[str, ...], **extra: object) -> SimpleN
 
 def map_view(session: Session) -> MapView:
     """The applied map for explanations, cached per version (read from the store when nothing is applied yet)."""
-    from privet.datamap.service import version_key
+    from privet.datamap.service import latest_version, version_key
 
     key = version_key(session)
     view = _views.get(key) if key is not None else None
@@ -135,9 +135,12 @@ def map_view(session: Session) -> MapView:
         _plain_copy(t, ("name", "description"), fields=[_plain_copy(f, ("name", "category")) for f in t.fields])
         for t in ds.tables]) for ds in session.scalars(select(DatamapDataset).options(
             selectinload(DatamapDataset.tables).selectinload(DatamapTable.fields)).order_by(DatamapDataset.key))]
+    latest = latest_version(session)
+    names = {a["key"]: a.get("names") or {} for a in (latest.document if latest else {}).get("processing_activities",
+                                                                                           [])}
     activities = [_plain_copy(a, ("key", "name", "description", "purpose", "legal_basis", "required_categories",
                                   "optional_categories", "datasets", "retention", "recipients", "processors",
-                                  "storage_locations", "transfers"))
+                                  "storage_locations", "transfers"), by_language=names.get(a.key, {}))
                   for a in session.scalars(select(DatamapActivity).order_by(DatamapActivity.key))]
     org = session.scalars(select(DatamapOrganisation)).first()
     regions = dict(session.execute(select(DatamapDatastore.key, DatamapDatastore.region)).all())
@@ -203,7 +206,8 @@ def explain(session: Session, found: dict[str, dict[str, int]] | None, language_
         else:
             continue
         purposes.append({
-            "activity": {"key": act.key, "name": act.name, "description": act.description},
+            "activity": {"key": act.key, "name": act.by_language.get(lang) or act.name,
+                         "description": act.description},
             "purpose": {"key": act.purpose, "name": taxonomy.label("purposes", act.purpose, lang)},
             "legal_basis": {"key": act.legal_basis, "name": taxonomy.label("legal_bases", act.legal_basis, lang)},
             "categories": [category(c) for c in sorted(uses)],

@@ -46,7 +46,8 @@ def test_the_data_map_page_shows_taxonomy_names_not_keys(client: TestClient, off
     assert "电子邮件地址" in fields and ">user.contact.email<" not in fields
 
 
-def test_records_of_processing_download_in_the_viewers_language(client: TestClient, officer, applied) -> None:  # noqa: ANN001
+def test_records_of_processing_download_in_the_viewers_language(client: TestClient, officer,  # noqa: ANN001
+                                                                applied) -> None:
     officer("privacy_officer")
     page = client.get("/admin/records", headers=ZH).text
     assert "电子报" in page and "营销信息推送" in page
@@ -63,9 +64,9 @@ def test_records_of_processing_download_in_the_viewers_language(client: TestClie
     assert csv_zh.splitlines()[0].startswith("处理活动标识,处理活动名称") and "电子报" in csv_zh
 
 
-def test_ropa_api_and_cli_take_a_language(client: TestClient, db: Session, applied, app: FastAPI) -> None:  # noqa: ANN001
-    from privet.reports import ropa
+def test_ropa_builds_and_renders_in_a_language(db: Session, applied) -> None:  # noqa: ANN001
     from privet.kit.errors import InvalidInput
+    from privet.reports import ropa
 
     built = ropa.build(db, "zh_CN")
     newsletter = next(a for a in built["activities"] if a["activity"] == "newsletter")
@@ -97,7 +98,8 @@ def test_a_receipt_is_a_readable_record_and_its_json_verifies(client: TestClient
     page = client.get(f"/admin/consent/receipts/{entry.id}", headers=HTML)
     assert page.status_code == 200, page.text[-2000:]
     for words in ("Consent given", "Marketing messages", "Email address", "a form in the privacy centre",
-                  "Signature valid", "privacy-centre", entry.subject_id, f"/admin/consent/receipts/{entry.id}/receipt.json"):
+                  "Signature valid", "privacy-centre", entry.subject_id,
+                  f"/admin/consent/receipts/{entry.id}/receipt.json"):
         assert words in page.text, words
     chinese = client.get(f"/admin/consent/receipts/{entry.id}", headers=ZH).text
     assert "已同意" in chinese and "营销信息推送" in chinese and "电子邮件地址" in chinese and "签名有效" in chinese
@@ -163,10 +165,10 @@ def test_an_unreachable_datastore_says_check_it_and_retry(client: TestClient, ap
 
 
 def test_manual_task_texts_and_scopes_in_chinese() -> None:
+    from privet.auth.scopes import SCOPES
     from privet.requests.runner import INSTRUCTIONS
     from privet.web.admin.tasks_text import translated
     from privet.web.i18n import gettext
-    from privet.auth.scopes import SCOPES
 
     text = INSTRUCTIONS["erase"].format(ref="A-1", store="paper_files") + " (Filing cabinet in room 3)"
     assert translated(text, "zh_CN").startswith("按数据地图的规定删除 paper_files 中请求 A-1")
@@ -196,3 +198,11 @@ def test_retention_periods_read_as_words() -> None:
 
     assert period("P2Y6M", labels("en")) == "2 years 6 months" and period("P1D", labels("en")) == "1 day"
     assert period("P30D", labels("zh_CN")) == "30 天" and period("PT12H", labels("en")) == "PT12H"
+
+
+def test_the_access_explanation_names_activities_in_the_persons_language(db: Session, applied) -> None:  # noqa: ANN001
+    from privet.requests.explain import explain
+
+    names = {p["activity"]["key"]: p["activity"]["name"] for p in explain(db, None, "zh_CN")["purposes"]}
+    assert names["newsletter"] == "电子报" and names["orders"] == "Orders and delivery"  # no Chinese given: English
+    assert {p["activity"]["name"] for p in explain(db, None, "en")["purposes"]} >= {"Newsletter"}

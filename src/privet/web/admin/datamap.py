@@ -48,6 +48,7 @@ def datamap(request: Request, db: DB) -> HTMLResponse:
         findings = evaluate(manifest, effective(db))
     return page(request, "admin/datamap.html", {"q": q, "kind": kind, "kinds": KINDS, "results": results,
                                                 "findings": findings, "applied": manifest is not None,
-                                                "activity_names": {a.key: a.label(lang) for a in
-                                                                   (manifest.processing_activities if manifest else [])}},
+                                                "activity_names": {
+                                                    a.key: a.label(lang)
+                                                    for a in (manifest.processing_activities if manifest else [])}},
                 section="datamap")
