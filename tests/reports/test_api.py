@@ -33,6 +33,9 @@ def test_records_of_processing_in_html_csv_and_json(client: TestClient, keys: di
     assert [r["activity"] for r in csv.DictReader(io.StringIO(answer.text))] == sorted(ACTIVITIES)
     data = client.get("/api/v1/reports/ropa?format=json", headers=keys["reader"]).json()
     assert data["organisation"]["name"] == "Acme Devices" and len(data["activities"]) == len(ACTIVITIES)
+    chinese = client.get("/api/v1/reports/ropa?lang=zh_CN", headers=keys["reader"])
+    assert chinese.status_code == 200 and "个人信息处理活动记录" in chinese.text and "电子邮件地址" in chinese.text
+    assert client.get("/api/v1/reports/ropa?lang=fr", headers=keys["reader"]).status_code == 422
 
 
 def test_impact_assessments_through_the_api(client: TestClient, keys: dict) -> None:

@@ -22,6 +22,10 @@ def test_ropa_html_and_csv(privet, cli_store: str, tmp_path: Path) -> None:  # n
     assert [r["activity"] for r in csv.DictReader(io.StringIO(result.stdout))] == sorted(ACTIVITIES)
     bad = privet("report", "ropa", "--format", "pdf")
     assert bad.exit_code == 2 and "Unknown format" in bad.output
+    chinese = privet("report", "ropa", "--lang", "zh_CN")
+    assert chinese.exit_code == 0 and "个人信息处理活动记录" in chinese.stdout and "营销信息推送" in chinese.stdout
+    unknown = privet("report", "ropa", "--lang", "fr")
+    assert unknown.exit_code == 2 and "Unknown language" in unknown.output
 
 
 def test_pia_list_answer_conclude_and_delete_refused(privet, cli_store: str, tmp_path: Path) -> None:  # noqa: ANN001
