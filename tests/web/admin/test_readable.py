@@ -143,6 +143,7 @@ def test_a_failed_step_is_explained_with_the_next_action(client: TestClient, app
     assert "Fix the data map" in page and "Take over as a manual task" in page
     chinese = client.get(path, headers=ZH).text
     assert "数据地图与该数据存储不一致" in chinese and "转为人工任务" in chinese
+    assert "查找个人的数据" in chinese and "电子邮件地址" in chinese  # the step's action, the identity type
     taken = client.post(f"{path}/steps/{step.id}/take-over", headers=HTML, data={"csrf_token": token},
                         follow_redirects=False)
     assert taken.status_code == 303 and taken.headers["location"] == f"{path}?done=taken_over"

@@ -35,6 +35,11 @@ KINDS = {
 }
 
 
+# a step's action in words (the key stays in the step record, the CLI and the API)
+ACTIONS = {"fetch": N_("find the person's data"), "erase": N_("erase"), "rectify": N_("correct"),
+           "restrict": N_("restrict use")}
+
+
 @dataclass(frozen=True)
 class Failure:
     """One step's failure, explained."""

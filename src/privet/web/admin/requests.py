@@ -90,7 +90,7 @@ def _detail(request: Request, db: DB, found, revealed: dict | None = None) -> HT
         "open": found.status in service.OPEN, "active": found.status in service.ACTIVE,
         "check_methods": verify.CHECK_METHODS, "revealed": revealed or {}, "law": _law(db, found),
         "failures": {s.id: f for s in steps if (f := failures.explain(s)) is not None},
-        "task_text": _task_text},
+        "task_text": _task_text, "step_actions": failures.ACTIONS},
         section="requests")
 
 
