@@ -237,6 +237,10 @@ def test_consent_lookup_shows_history_and_a_receipt_without_the_identity_in_the_
     history = page.locator("section", has=page.get_by_role("heading", name="Ledger history"))
     assert history.locator("tbody tr").count() == 2 and "withdrawn" in history.inner_text()
     history.get_by_role("link", name="Receipt").first.click()
+    record = page.locator("#receipt-record").inner_text()  # the receipt read as a record, the JSON folded away
+    assert "Consent withdrawn" in record or "Consent given" in record
+    assert "Signature valid" in page.content()
+    page.get_by_text("The signed JSON").click()
     assert '"signature"' in page.locator("pre").inner_text() and email not in page.content()
 
 
