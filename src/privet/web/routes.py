@@ -51,7 +51,7 @@ async def on_error(request: Request, exc: PrivetError) -> Response:
     return response
 
 
-def favicon() -> Response:
+def favicon(request: Request) -> Response:  # noqa: ARG001 (a plain Starlette route, like /static)
     """Privet's icon where browsers look for it on every site (a static file: no sign-in, cached for a day)."""
     return FileResponse(str(resources.files("privet.web") / "static" / "favicon.ico"), media_type="image/x-icon",
                         headers={"Cache-Control": "public, max-age=86400"})
@@ -67,6 +67,6 @@ def mount(app: FastAPI) -> None:
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(PrivetError, on_error)
     app.mount("/static", StaticFiles(directory=str(resources.files("privet.web") / "static")), name="static")
-    app.add_api_route("/favicon.ico", favicon, methods=["GET", "HEAD"], include_in_schema=False)
+    app.add_route("/favicon.ico", favicon, methods=["GET", "HEAD"], include_in_schema=False)
     for router in (banner_router, admin_router, centre_router):  # the centre last: it owns "/"
         app.include_router(router)
