@@ -110,6 +110,7 @@ def site() -> Iterator[Site]:
     port = _free_port()
     settings = Settings(data_dir=folder / "var", secret_key="web-test-secret-0123456789abcdef", mail_sender="smtp",
                         smtp_host="127.0.0.1", smtp_port=smtp_port, public_rate_limit_per_minute=10_000,
+                        otp_per_client_per_hour=10_000,  # every test signs in from 127.0.0.1
                         public_url=f"http://127.0.0.1:{port}", jobs_threads=1, cookie_secure=False)
     master_secret(settings, create=True)
     engine = open_engine(settings)
