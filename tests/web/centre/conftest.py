@@ -63,7 +63,10 @@ def family(site, person) -> Family:  # noqa: ANN001
 
     keyring = site.app.state.keyring
     guardian_email, child_email = person(), person()
+    from privet.db.engine import begin_write
+
     with site.session() as session:
+        begin_write(session)  # SQLite: take the write lock first, as the served app does (no upgrade from a read)
         guardian = create_subject(session, keyring, [("email", guardian_email, True)], actor="test")
         child = create_subject(session, keyring, [("email", child_email, False)], actor="test")
         policy = age_policy(session)
