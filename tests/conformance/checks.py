@@ -201,7 +201,15 @@ def honest_counts(answer: Answer, datastore: str, changes: dict[str, Change]) ->
     if message is None:
         out.append("no completion message was sent")
         return out
-    shown = (message.get("values") or {}).get("changes") or {}
+    values = message.get("values") or {}
+    # the person reads the counts under names (several tables can share one); in all they are the rows changed
+    worded = values.get("changes") or {}
+    told = [sum(int(done.get(kind, 0)) for done in worded.values()) for kind in ("deleted", "updated")]
+    real_total = [sum(len(getattr(c, kind)) for c in changes.values()) for kind in ("deleted", "updated")]
+    if told != real_total:
+        out.append(f"the message tells deleted/updated {told[0]}/{told[1]} in all; rows changed "
+                   f"{real_total[0]}/{real_total[1]}")
+    shown = values.get("changes_by_table", worded)
     for label, done in sorted(shown.items()):
         name = label.partition(".")[2]
         real = changes.get(name)

@@ -105,5 +105,7 @@ def in_plain_words(session: Session, language: str, values: dict) -> dict:
             seen.add(line)
             retained.append({"item": name, "reason": reason, "until": item.get("until")})
     exceptions = [{**x, "item": namer.table(x)} for x in values.get("exceptions") or []]
-    return {**values, "changes": {k: dict(v) for k, v in changes.items()}, "consent": consent,
+    # the keyed counts stay beside the words (never rendered): what a proof or a check compares with the rows
+    return {**values, "changes": {k: dict(v) for k, v in changes.items()},
+            "changes_by_table": dict(values.get("changes") or {}), "consent": consent,
             "retained": retained, "exceptions": exceptions}
