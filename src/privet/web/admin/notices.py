@@ -14,6 +14,7 @@ from privet.notices import service
 from privet.notices.diff import section_diff, summary, version_summary
 from privet.web.admin.common import Form, guard, page, principal_of, redirect, text
 from privet.web.render import language
+from privet.web.word_changes import section_changes
 
 router = APIRouter(prefix="/notices")
 READ, WRITE = guard("notices:read"), guard("notices:write")
@@ -63,7 +64,7 @@ def notice(key: str, request: Request, db: DB) -> HTMLResponse:
             text_lang = next(iter(sorted(b.content)))
         changes = section_diff(a, b, text_lang)
         material = (b.change_summary or {}).get("material", {}) if b.version == a.version + 1 else {}
-        diff = {"from": a.version, "to": b.version, "lang": text_lang, "changes": changes,
+        diff = {"from": a.version, "to": b.version, "lang": text_lang, "changes": section_changes(request, changes),
                 "summary": summary(changes, material, lang if lang in ("en", "zh_CN") else "en", names)}
     return page(request, "admin/notice.html", {"notice": found, "versions": list(reversed(versions)),
                                                "summaries": summaries, "diff": diff, "names": names,

@@ -20,15 +20,15 @@ from privet.kit.web import DB
 from privet.notices import service as notices
 from privet.notices.diff import section_diff, summary, version_summary
 from privet.notices.models import NoticeVersion
-from privet.web.centre.common import N_, Public, page, purpose_names
+from privet.web.centre.common import Public, page, purpose_names
 from privet.web.render import language, translate
+from privet.web.word_changes import section_changes
 
 router = APIRouter(include_in_schema=False)
 MAIN_POLICY = "privacy-policy"  # the key consent records name by default (consent.ledger.DEFAULT_NOTICE)
 Key = Annotated[str, PathParam(max_length=80, pattern=r"^[a-z0-9][a-z0-9_.-]{0,79}$")]
 Number = Annotated[int, PathParam(ge=1, le=2**31)]
 _LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^\s)]+)\)|(https?://[^\s<>()\[\]]+)")
-_CHANGE_WORDS = {"added": N_("Added"), "removed": N_("Removed"), "changed": N_("Changed")}
 
 
 def own_hosts(session: Session, request: Request) -> set[str]:
@@ -200,9 +200,11 @@ def notice_version(key: Key, number: Number, request: Request, session: DB) -> H
         previous = notices.get_version(session, key, number - 1)
         lang = view["lang"] if view["lang"] in previous.content else next(iter(previous.content))
         found = section_diff(previous, version, lang)
-        changes = [{"label": c.number or c.title, "title": c.title,
-                    "change": translate(request, _CHANGE_WORDS[c.change])}
-                   for c in found if c.change != "unchanged"]
+        changes = section_changes(request, found)
+        if lang == view["lang"]:  # mark the changed sections where they are read, linked to what changed in them
+            edited = {(c["number"], c["title"]): i for i, c in enumerate(changes) if c["kind"] != "removed"}
+            for s in view["sections"]:
+                s["change"] = edited.get((s["number"], s["title"]))
         names = purpose_names(session, language(request))
         view["summary"] = summary(found, (version.change_summary or {}).get("material", {}), language(request),
                                   names)
