@@ -107,35 +107,66 @@ def list_runs(session: Session, limit: int = 20) -> list[RetentionRun]:
                 .scalars())
 
 
+DRY_STATES = ("dry_running", "dry_done")  # a dry run: counted table by table, nothing changed, never swept
+
+
+def start(session: Session, *, actor: str, dry_run: bool = False, now: datetime | None = None) -> RetentionRun:
+    """Record a new run (audited); `run(run_id=...)` (the `retention.run` job) then sweeps it, or for a dry run
+    counts what a sweep would do, table by table, changing nothing."""
+    current = unfinished(session)
+    if not dry_run and current is not None and current.status == "running":
+        raise Conflict("A retention run is already in progress (or was killed)",
+                       "resume it with `privet retention run --resume`")
+    from privet.datamap.service import latest_version
+
+    latest = latest_version(session)
+    row = RetentionRun(now=now or utcnow(), actor=actor, progress={}, status=DRY_STATES[0] if dry_run else "running",
+                       datamap_version=latest.number if latest else None)
+    session.add(row)
+    session.flush()
+    audit(session, actor=actor, action="retention.run_started", object_type="retention_run", object_id=row.id,
+          details={"datamap_version": row.datamap_version, **({"dry_run": True} if dry_run else {})})
+    return row
+
+
+def reopen(session: Session, run_id: str, *, actor: str) -> RetentionRun:
+    """Mark the newest unfinished run (stopped by a failure, or killed) as running again (audited), so
+    `run(run_id=...)` continues it from its last batch with the same cut-offs."""
+    row = get_run(session, run_id)
+    newest = unfinished(session)
+    if newest is None or newest.id != row.id:
+        raise Conflict("Only the newest unfinished retention run can be resumed",
+                       "start a new run instead" if row.status in ("done", *DRY_STATES) else "resume the newest one")
+    row.status, row.error = "running", None
+    audit(session, actor=actor, action="retention.run_resumed", object_type="retention_run", object_id=row.id,
+          details={})
+    return row
+
+
 def run(factory: sessionmaker[Session], settings: Settings, keyring: Keyring, *, actor: str,
         resume: bool = False, batch: int = DEFAULT_BATCH, now: datetime | None = None,
-        progress: Progress | None = None) -> RetentionRun:
-    """Sweep every rule; returns the finished run (status done, or failed with `error` saying where)."""
+        progress: Progress | None = None, run_id: str | None = None) -> RetentionRun:
+    """Sweep every rule; returns the finished run (status done, or failed with `error` saying where).
+    `run_id`: carry on with that run as recorded (started or reopened by the console, or taken up again after a
+    killed worker); a finished one is returned as it is."""
     if batch < 1:
         raise InvalidInput("The batch size must be at least 1", "use e.g. --batch 5000")
     with factory() as session:
-        run_row = unfinished(session) if resume else None
-        if resume and run_row is None:
-            raise NotFound("No unfinished retention run to resume", "start a new one: privet retention run")
-        if not resume and unfinished(session) is not None and unfinished(session).status == "running":
-            raise Conflict("A retention run is already in progress (or was killed)",
-                           "resume it with `privet retention run --resume`")
-        if run_row is None:
-            from privet.datamap.service import latest_version
-
-            latest = latest_version(session)
-            run_row = RetentionRun(now=now or utcnow(), actor=actor, progress={},
-                                   datamap_version=latest.number if latest else None)
-            session.add(run_row)
-            session.flush()
-            audit(session, actor=actor, action="retention.run_started", object_type="retention_run",
-                  object_id=run_row.id, details={"datamap_version": run_row.datamap_version})
+        if run_id is not None:
+            run_row = get_run(session, run_id)
+            if run_row.status not in ("running", DRY_STATES[0]):
+                session.expunge(run_row)
+                return run_row
         else:
-            run_row.status, run_row.error = "running", None
-            audit(session, actor=actor, action="retention.run_resumed", object_type="retention_run",
-                  object_id=run_row.id, details={})
+            run_row = unfinished(session) if resume else None
+            if resume and run_row is None:
+                raise NotFound("No unfinished retention run to resume", "start a new one: privet retention run")
+            if run_row is None:
+                run_row = start(session, actor=actor, now=now)
+            else:
+                reopen(session, run_row.id, actor=actor)
         session.commit()
-        run_id, moment = run_row.id, run_row.now
+        run_id, moment, dry = run_row.id, run_row.now, run_row.status == DRY_STATES[0]
         rules, mapped = in_sweep_order(session, settings, load_rules(session))
         held = held_identities(session, keyring)
     for rule in rules:
@@ -145,6 +176,9 @@ def run(factory: sessionmaker[Session], settings: Settings, keyring: Keyring, *,
         if rule.problem:
             state.update(done=True, skipped=rule.problem)
             _save(factory, run_id, rule, state)
+            continue
+        if dry:
+            _count(factory, run_id, rule, state, settings, mapped, held, moment)
             continue
         try:
             engine = _engine(rule, settings)
@@ -164,6 +198,19 @@ def run(factory: sessionmaker[Session], settings: Settings, keyring: Keyring, *,
         except Exception as exc:  # noqa: BLE001 - the run stops here and says so; resumable
             return _fail(factory, run_id, rule, state, exc)
     return _finish(factory, run_id, actor)
+
+
+def _count(factory: sessionmaker[Session], run_id: str, rule: Rule, state: dict, settings: Settings,
+           mapped: dict, held: dict[str, list[str]], moment: datetime) -> None:
+    """A dry run's table: what a sweep would do (as `plan`); a datastore out of reach is said, not fatal."""
+    try:
+        with _engine(rule, settings).connect() as conn:
+            shape = sweep.reflect(conn, rule, mapped.get(rule.datastore, ()))
+            state.update(sweep.count(conn, shape, rule, moment, held))
+    except Exception as exc:  # noqa: BLE001 - counted nothing here; the dry run says why and goes on
+        state["skipped"] = exc.detail if isinstance(exc, InvalidInput) else "The datastore could not be reached."
+    state["done"] = True
+    _save(factory, run_id, rule, state)
 
 
 def _state(factory: sessionmaker[Session], run_id: str, rule: Rule, moment: datetime) -> dict:
@@ -201,12 +248,13 @@ def _fail(factory: sessionmaker[Session], run_id: str, rule: Rule, state: dict, 
 def _finish(factory: sessionmaker[Session], run_id: str, actor: str) -> RetentionRun:
     with factory() as session:
         row = session.get(RetentionRun, run_id)
-        row.status, row.finished_at = "done", utcnow()
+        dry = row.status == DRY_STATES[0]
+        row.status, row.finished_at = DRY_STATES[1] if dry else "done", utcnow()
         totals = {key: {k: v for k, v in value.items() if k in ("deleted", "updated", "kept_referenced",
-                                                                  "kept_held")}
+                                                                  "kept_held", "would_sweep")}
                   for key, value in row.progress.items()}
         audit(session, actor=actor, action="retention.run_finished", object_type="retention_run", object_id=run_id,
-              details={"tables": totals})
+              details={"tables": totals, **({"dry_run": True} if dry else {})})
         session.commit()
         session.refresh(row)
         session.expunge(row)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from privet.jobs.registry import periodic
+from privet.jobs.registry import handler, periodic
 
 DAY = 86_400
 
@@ -19,6 +19,18 @@ def sweep_daily(ctx, payload: dict) -> dict:  # noqa: ANN001 - a jobs.service.Jo
             return {"run": None, "status": "no rules"}
         resume = service.unfinished(session) is not None
     done = service.run(ctx.sessionmaker, ctx.settings, ctx.keyring, actor="job:retention", resume=resume)
+    return {"run": done.id, "status": done.status}
+
+
+@handler("retention.run")
+def run_recorded(ctx, payload: dict) -> dict:  # noqa: ANN001 - a jobs.service.JobContext
+    """Sweep (or, for a dry run, count) the run `payload["run_id"]` started or resumed from the console; a job
+    taken up again after its worker was killed continues where the run's record stopped."""
+    from privet.retention import service
+
+    with ctx.sessionmaker() as session:
+        actor = service.get_run(session, payload["run_id"]).actor
+    done = service.run(ctx.sessionmaker, ctx.settings, ctx.keyring, actor=actor, run_id=payload["run_id"])
     return {"run": done.id, "status": done.status}
 
 

@@ -33,6 +33,7 @@ Form = Annotated[FormData, Depends(_form)]
 # (section, href, label, scope): a link is shown only to roles holding its scope
 NAV = (("dashboard", "/admin", N_("Dashboard"), "requests:read"),
        ("requests", "/admin/requests", N_("Requests"), "requests:read"),
+       ("holds", "/admin/holds", N_("Legal holds"), "requests:read"),
        ("datamap", "/admin/datamap", N_("Data map"), "datamap:read"),
        ("consent", "/admin/consent", N_("Consent lookup"), "consent:read"),
        ("notices", "/admin/notices", N_("Notices"), "notices:read"),

@@ -15,6 +15,7 @@ from privet.kit.errors import InvalidInput
 from privet.kit.web import DB
 from privet.registers import incidents, incidents_notices
 from privet.web.admin.common import N_, Form, guard, page, principal_of, redirect, text
+from privet.web.admin.form_errors import REFUSED, what_to_fix
 from privet.web.render import language
 
 router = APIRouter(prefix="/incidents")
@@ -126,33 +127,48 @@ def record(request: Request, form: Form, db: DB) -> Response:
             subjects_affected=_int(values["subjects"] or "0"), ciio=values["ciio"], high_risk=values["high_risk"],
             regimes=values["regimes"] or None, facts={k: v for k, v in facts.items() if v})
     except InvalidInput as exc:
-        db.rollback()
-        return _list_page(request, db, values=values, error=f"{exc.detail} — {exc.hint}" if exc.hint else exc.detail,
-                          status_code=422)
+        return _list_page(request, db, values=values, error=what_to_fix(request, db, exc), status_code=422)
     return redirect(f"/admin/incidents/{row.reference}", done="recorded")
+
+
+def _incident_page(request: Request, db: DB, reference: str, *, values: dict | None = None,
+                   error: str | None = None, status_code: int = 200) -> HTMLResponse:
+    row = incidents.get_incident(db, reference)
+    now = utcnow()
+    return page(request, "admin/incident.html", {
+        "incident": row, "clocks": incidents.clocks(row), "now": now, "drafts": incidents_notices.drafts(db, row),
+        "now_local": _local(OFFSETS[0]), "values": values or {}, **_labels()},
+        section="incidents", flash=FLASHES.get(request.query_params.get("done") or ""), error=error,
+        status_code=status_code)
 
 
 @router.get("/{reference}", dependencies=READ, response_class=HTMLResponse)
 def incident(reference: str, request: Request, db: DB) -> HTMLResponse:
     """One incident: its facts, clocks, the "notice sent" forms and the draft notices (en, zh_CN)."""
-    row = incidents.get_incident(db, reference)
-    now = utcnow()
-    return page(request, "admin/incident.html", {
-        "incident": row, "clocks": incidents.clocks(row), "now": now, "drafts": incidents_notices.drafts(db, row),
-        "now_local": _local(OFFSETS[0]), **_labels()},
-        section="incidents", flash=FLASHES.get(request.query_params.get("done") or ""))
+    return _incident_page(request, db, reference)
 
 
-@router.post("/{reference}/notified", dependencies=WRITE)
+@router.post("/{reference}/notified", dependencies=WRITE, response_class=HTMLResponse)
 def notified(reference: str, request: Request, form: Form, db: DB) -> Response:
-    """Record that the notice of one clock went out (now, or at the time given); audited."""
-    row = incidents.mark_notified(db, reference, text(form, "clock", 40), actor=principal_of(request).actor,
-                                  at=_moment(form, "at", required=False))
+    """Record that the notice of one clock went out (now, or at the time given); audited. Refused (a clock that
+    does not apply, a time before the discovery...): the page again with the time kept and what to fix."""
+    values = {"clock": text(form, "clock", 40), "at": text(form, "at", 20), "offset": text(form, "offset", 6)}
+    row = incidents.get_incident(db, reference)
+    try:
+        incidents.mark_notified(db, row.reference, values["clock"], actor=principal_of(request).actor,
+                                at=_moment(form, "at", required=False))
+    except REFUSED as exc:
+        error = what_to_fix(request, db, exc)
+        return _incident_page(request, db, reference, values=values, error=error, status_code=exc.status)
     return redirect(f"/admin/incidents/{row.reference}", done="notified")
 
 
-@router.post("/{reference}/close", dependencies=WRITE)
+@router.post("/{reference}/close", dependencies=WRITE, response_class=HTMLResponse)
 def close(reference: str, request: Request, db: DB) -> Response:
     """Close an incident: its remaining clocks stop showing as due; audited."""
-    row = incidents.close_incident(db, reference, actor=principal_of(request).actor)
+    row = incidents.get_incident(db, reference)
+    try:
+        incidents.close_incident(db, row.reference, actor=principal_of(request).actor)
+    except REFUSED as exc:
+        return _incident_page(request, db, reference, error=what_to_fix(request, db, exc), status_code=exc.status)
     return redirect(f"/admin/incidents/{row.reference}", done="closed")

@@ -20,6 +20,7 @@ from privet.requests.package import package_context
 from privet.requests.triage import REFUSAL_CODES, check_code
 from privet.web.admin import failures
 from privet.web.admin.common import Form, guard, keyring, page, principal_of, redirect, settings, text
+from privet.web.admin.form_errors import REFUSED, what_to_fix
 from privet.web.render import language
 
 router = APIRouter(prefix="/requests")
@@ -78,7 +79,8 @@ def detail(reference: str, request: Request, db: DB) -> HTMLResponse:
     return _detail(request, db, service.by_reference(db, reference))
 
 
-def _detail(request: Request, db: DB, found, revealed: dict | None = None) -> HTMLResponse:  # noqa: ANN001
+def _detail(request: Request, db: DB, found, revealed: dict | None = None, *,  # noqa: ANN001
+            values: dict | None = None, error: str | None = None, status_code: int = 200) -> HTMLResponse:
     steps = queries.steps_of(db, found)
     tasks = queries.tasks_of(db, found)
     finished = sum(1 for s in steps if s.status in ("done", "skipped"))
@@ -90,8 +92,21 @@ def _detail(request: Request, db: DB, found, revealed: dict | None = None) -> HT
         "open": found.status in service.OPEN, "active": found.status in service.ACTIVE,
         "check_methods": verify.CHECK_METHODS, "revealed": revealed or {}, "law": _law(db, found),
         "failures": {s.id: f for s in steps if (f := failures.explain(s)) is not None},
-        "task_text": _task_text, "step_actions": failures.ACTIONS},
-        section="requests")
+        "task_text": _task_text, "step_actions": failures.ACTIONS, "values": values or {}},
+        section="requests", error=error, status_code=status_code)
+
+
+def _done(request: Request, db: DB, found, done: str, action, values: dict | None = None) -> Response:  # noqa: ANN001
+    """Do `action()` (a service call) and go back to the request's page saying so; when the service refuses it,
+    the page again with the officer's input, what to fix, and nothing changed."""
+    reference = found.reference
+    try:
+        action()
+    except REFUSED as exc:
+        error = what_to_fix(request, db, exc)
+        return _detail(request, db, service.by_reference(db, reference), values=values, error=error,
+                       status_code=exc.status)
+    return redirect(f"/admin/requests/{reference}", done=done)
 
 
 def _law(db: DB, found) -> dict:  # noqa: ANN001
@@ -125,8 +140,12 @@ def _refusal(found, form) -> tuple[str, str | None]:  # noqa: ANN001
 def refuse_preview(reference: str, request: Request, form: Form, db: DB) -> HTMLResponse:
     """The refusal message exactly as the requester will receive it; nothing is changed yet."""
     found = service.by_reference(db, reference)
-    service.require_status(found, service.OPEN, "refused")
-    code, note = _refusal(found, form)
+    values = {"code": text(form, "code", 40), "note": text(form, "note", verify.MAX_NOTE)}
+    try:
+        service.require_status(found, service.OPEN, "refused")
+        code, note = _refusal(found, form)
+    except REFUSED as exc:
+        return _detail(request, db, found, values=values, error=what_to_fix(request, db, exc), status_code=exc.status)
     values = {**notify.base_values(db, found), "code": code, "note": note}
     subject, body = messages.render_message("refused", found.language, **values)
     return page(request, "admin/refuse_preview.html", {
@@ -138,17 +157,21 @@ def refuse_preview(reference: str, request: Request, form: Form, db: DB) -> HTML
 def refuse(reference: str, request: Request, form: Form, db: DB) -> Response:
     """Refuse with the reason code; the requester is told the reason, the law and where to complain."""
     found = service.by_reference(db, reference)
-    code, note = _refusal(found, form)
-    workflow.refuse(db, found, code=code, note=note, actor=principal_of(request).actor)
-    return redirect(_path(found), done="refused")
+    values = {"code": text(form, "code", 40), "note": text(form, "note", verify.MAX_NOTE)}
+
+    def act() -> None:
+        code, note = _refusal(found, form)
+        workflow.refuse(db, found, code=code, note=note, actor=principal_of(request).actor)
+
+    return _done(request, db, found, "refused", act, values)
 
 
 @router.post("/{reference}/approve", dependencies=WRITE)
 def approve(reference: str, request: Request, db: DB) -> Response:
     """Approve a request waiting for an officer; its work starts."""
     found = service.by_reference(db, reference)
-    workflow.approve(db, keyring(request), settings(request), found, actor=principal_of(request).actor)
-    return redirect(_path(found), done="approved")
+    return _done(request, db, found, "approved", lambda: workflow.approve(
+        db, keyring(request), settings(request), found, actor=principal_of(request).actor))
 
 
 @router.post("/{reference}/fee", dependencies=WRITE)
@@ -158,26 +181,28 @@ def fee(reference: str, request: Request, form: Form, db: DB) -> Response:
     from privet.requests.fees import settle
 
     found = service.by_reference(db, reference)
-    outcome = text(form, "outcome", 10)
-    settle(db, keyring(request), settings(request), found, outcome=outcome,
-           note=text(form, "reason", verify.MAX_NOTE) or None, actor=principal_of(request).actor)
-    return redirect(_path(found), done="fee_settled")
+    values = {"outcome": text(form, "outcome", 10), "fee_reason": text(form, "reason", verify.MAX_NOTE)}
+    return _done(request, db, found, "fee_settled", lambda: settle(
+        db, keyring(request), settings(request), found, outcome=values["outcome"], note=values["fee_reason"] or None,
+        actor=principal_of(request).actor), values)
 
 
 @router.post("/{reference}/extend", dependencies=WRITE)
 def extend(reference: str, request: Request, form: Form, db: DB) -> Response:
     """Extend the deadline once, with the reason the requester is sent."""
     found = service.by_reference(db, reference)
-    workflow.extend(db, found, reason=text(form, "reason", verify.MAX_NOTE), actor=principal_of(request).actor)
-    return redirect(_path(found), done="extended")
+    values = {"reason": text(form, "reason", verify.MAX_NOTE)}
+    return _done(request, db, found, "extended", lambda: workflow.extend(
+        db, found, reason=values["reason"], actor=principal_of(request).actor), values)
 
 
 @router.post("/{reference}/assign", dependencies=WRITE)
 def assign(reference: str, request: Request, form: Form, db: DB) -> Response:
     """Give the request to an officer (or to nobody)."""
     found = service.by_reference(db, reference)
-    workflow.assign(db, found, assignee=text(form, "assignee", 120) or None, actor=principal_of(request).actor)
-    return redirect(_path(found), done="assigned")
+    values = {"assignee": text(form, "assignee", 120)}
+    return _done(request, db, found, "assigned", lambda: workflow.assign(
+        db, found, assignee=values["assignee"] or None, actor=principal_of(request).actor), values)
 
 
 @router.post("/{reference}/run", dependencies=WRITE)
@@ -192,18 +217,20 @@ def rerun(reference: str, request: Request, db: DB) -> Response:
 def complete(reference: str, request: Request, form: Form, db: DB) -> Response:
     """Close a complaint with the outcome (sent to the person)."""
     found = service.by_reference(db, reference)
-    workflow.complete(db, keyring(request), settings(request), found, note=text(form, "note", verify.MAX_NOTE)
-                      or None, actor=principal_of(request).actor)
-    return redirect(_path(found), done="completed")
+    values = {"outcome_note": text(form, "note", verify.MAX_NOTE)}
+    return _done(request, db, found, "completed", lambda: workflow.complete(
+        db, keyring(request), settings(request), found, note=values["outcome_note"] or None,
+        actor=principal_of(request).actor), values)
 
 
 @router.post("/{reference}/identity-check", dependencies=WRITE)
 def identity_check(reference: str, request: Request, form: Form, db: DB) -> Response:
     """Record that staff checked the requester's identity themselves; the request then proceeds."""
     found = service.by_reference(db, reference, lock=True)
-    verify.record_identity_check(db, keyring(request), settings(request), found, method=text(form, "method", 40),
-                                 note=text(form, "note", verify.MAX_NOTE) or None, actor=principal_of(request).actor)
-    return redirect(_path(found), done="identity_checked")
+    values = {"method": text(form, "method", 40), "check_note": text(form, "note", verify.MAX_NOTE)}
+    return _done(request, db, found, "identity_checked", lambda: verify.record_identity_check(
+        db, keyring(request), settings(request), found, method=values["method"], note=values["check_note"] or None,
+        actor=principal_of(request).actor), values)
 
 
 def _task_of(db: DB, found, task_id: str):  # noqa: ANN001, ANN202

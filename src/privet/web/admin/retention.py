@@ -1,6 +1,9 @@
-"""Retention, read-only: the plan (a dry run: per datastore and table, the rule, its cut-off and how many rows a
-sweep would remove or keep; counts only) and the record of past runs. Sweeps run from the command line
-(`privet retention run`) or the scheduled task, not from a page request."""
+"""Retention: the plan (per datastore and table, the rule, its cut-off and how many rows a sweep would remove or
+keep; counts only), the forms that start a dry run or a sweep, and the record of past runs.
+
+A run started here is recorded first, then done by a `retention.run` job (the job backend's workers), exactly
+as the CLI's sweep does it: batch by batch, its progress saved, so a killed worker's run is taken up again.
+The run's own page (`retention_runs`) follows it table by table."""
 
 from __future__ import annotations
 
@@ -15,8 +18,9 @@ router = APIRouter(prefix="/retention")
 READ = guard("registers:read")
 
 ACTIONS = {"delete": N_("Delete rows"), "anonymise": N_("Anonymise fields"), "null": N_("Empty fields")}
-RUN_STATES = {"running": N_("Running"), "done": N_("Done"), "failed": N_("Failed")}
-RUN_TONE = {"running": "warn", "done": "ok", "failed": "bad"}
+RUN_STATES = {"running": N_("Running"), "done": N_("Done"), "failed": N_("Failed"),
+              "dry_running": N_("Dry run in progress"), "dry_done": N_("Dry run done")}
+RUN_TONE = {"running": "warn", "done": "ok", "failed": "bad", "dry_running": "warn", "dry_done": "ok"}
 UNREACHABLE = N_("The datastore could not be reached.")  # the plan's own words, translated on the page
 
 
@@ -27,11 +31,22 @@ def _plan(db: DB, request: Request) -> list[dict]:
             for entry in service.plan(db, settings(request), keyring(request), tolerant=True)]
 
 
-@router.get("", dependencies=READ, response_class=HTMLResponse)
-def retention(request: Request, db: DB) -> HTMLResponse:
-    """The plan (counts per table, nothing changed) and the latest runs."""
+def labels() -> dict:
+    """The words of the retention pages' codes (translated in the templates)."""
+    return {"actions": ACTIONS, "run_states": RUN_STATES, "run_tone": RUN_TONE}
+
+
+def retention_page(request: Request, db: DB, *, error: str | None = None, status_code: int = 200,
+                   values: dict | None = None) -> HTMLResponse:
+    """The plan, the run forms (with `values` kept after a refused form) and the latest runs."""
     entries = _plan(db, request)
     return page(request, "admin/retention.html", {
         "entries": entries, "problems": [e for e in entries if e["problem"]], "runs": service.list_runs(db),
-        "actions": ACTIONS,
-        "run_states": RUN_STATES, "run_tone": RUN_TONE}, section="retention")
+        "unfinished": service.unfinished(db), "values": values or {}, **labels()},
+        section="retention", error=error, status_code=status_code)
+
+
+@router.get("", dependencies=READ, response_class=HTMLResponse)
+def retention(request: Request, db: DB) -> HTMLResponse:
+    """The plan (counts per table, nothing changed), the run forms and the latest runs."""
+    return retention_page(request, db)

@@ -10,6 +10,7 @@ from privet.web.admin import (
     dashboard,
     datamap,
     evidence,
+    holds,
     incidents,
     login,
     notices,
@@ -18,10 +19,11 @@ from privet.web.admin import (
     registers,
     requests,
     retention,
+    retention_runs,
     users,
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (login, dashboard, requests, datamap, consent, receipts, notices, users, audit, registers, incidents,
-               records, retention, evidence):
+for module in (login, dashboard, requests, holds, datamap, consent, receipts, notices, users, audit, registers,
+               incidents, records, retention, retention_runs, evidence):
     router.include_router(module.router, prefix="/admin")

@@ -1,9 +1,13 @@
-"""Users and API keys (admins only): create users, change roles, deactivate; create and revoke API keys.
+"""Users and API keys (admins only): create users, change roles, deactivate, unlock, reset passwords; create
+(with scopes and an optional expiry) and revoke API keys.
 
 Generated one-time passwords and new API keys are shown once, on the page answering the form, never again.
+A form the services refuse shows the page again with the input kept and what to fix; nothing is changed.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
@@ -12,19 +16,30 @@ from privet.auth import logins, service
 from privet.auth.api import AfterRevocation
 from privet.auth.models import ROLE_NAMES
 from privet.auth.scopes import ROLES, SCOPES
+from privet.kit.clock import utcnow
+from privet.kit.errors import InvalidInput
 from privet.kit.web import DB
 from privet.web.admin.common import Form, N_, guard, keyring, page, principal_of, redirect, settings, text
+from privet.web.admin.form_errors import REFUSED, what_to_fix
 
 router = APIRouter(prefix="/users")
 ADMIN = guard("users:admin")
+MAX_DAYS = 3650  # ten years: a later expiry is no expiry in practice
 
 
-def _page(request: Request, db: DB, **extra: object) -> HTMLResponse:
+def _page(request: Request, db: DB, *, flash: str | None = None, error: str | None = None, status_code: int = 200,
+          **extra: object) -> HTMLResponse:
     users = service.list_users(db)
     return page(request, "admin/users.html", {
         "users": users, "locks": logins.lock_states(db, keyring(request), settings(request), users),
-        "keys": service.list_api_keys(db), "roles": ROLE_NAMES,
-        "scopes": SCOPES, "role_scopes": {r: sorted(s) for r, s in ROLES.items()}, **extra}, section="users")
+        "keys": service.list_api_keys(db), "roles": ROLE_NAMES, "values": {},
+        "scopes": SCOPES, "role_scopes": {r: sorted(s) for r, s in ROLES.items()}, **extra}, section="users",
+        flash=flash, error=error, status_code=status_code)
+
+
+def _refused(request: Request, db: DB, exc, values: dict) -> HTMLResponse:  # noqa: ANN001 - a PrivetError
+    """The page again with the officer's input and what to fix; the form's changes rolled back."""
+    return _page(request, db, error=what_to_fix(request, db, exc), status_code=exc.status, values=values)
 
 
 @router.get("", dependencies=ADMIN, response_class=HTMLResponse)
@@ -36,23 +51,38 @@ def users(request: Request, db: DB) -> HTMLResponse:
 @router.post("", dependencies=ADMIN, response_class=HTMLResponse)
 def create_user(request: Request, form: Form, db: DB) -> HTMLResponse:
     """Create a user; the generated one-time password is shown once."""
-    user, password = service.create_user(db, text(form, "username", 64), text(form, "role", 30),
-                                         actor=principal_of(request).actor)
+    values = {"username": text(form, "username", 64), "role": text(form, "role", 30)}
+    try:
+        user, password = service.create_user(db, values["username"], values["role"], actor=principal_of(request).actor)
+    except REFUSED as exc:
+        return _refused(request, db, exc, values)
     return _page(request, db, created_user=user.username, one_time_password=password,
                  flash=N_("The user was created. Give them this one-time password; it is not shown again."))
 
 
-@router.post("/{user_id}", dependencies=ADMIN)
+@router.post("/{user_id}", dependencies=ADMIN, response_class=HTMLResponse)
 def change_user(user_id: str, request: Request, form: Form, db: DB) -> Response:
     """Change a user's role, or deactivate / reactivate them (sessions end at once on deactivation)."""
     user = service.find_user(db, user_id)
     actor = principal_of(request).actor
     role, active = text(form, "role", 30), text(form, "active", 5)
-    if role:
-        service.set_role(db, user, role, actor=actor)
-    if active in ("yes", "no"):
-        service.set_active(db, user, active == "yes", actor=actor)
+    try:
+        if role:
+            service.set_role(db, user, role, actor=actor)
+        if active in ("yes", "no"):
+            service.set_active(db, user, active == "yes", actor=actor)
+    except REFUSED as exc:
+        return _refused(request, db, exc, {})
     return redirect("/admin/users", done="user_changed")
+
+
+@router.post("/{user_id}/password", dependencies=ADMIN, response_class=HTMLResponse)
+def reset_password(user_id: str, request: Request, db: DB) -> HTMLResponse:
+    """A new one-time password (shown once); the user's sessions end and they choose their own at next login."""
+    user = service.find_user(db, user_id)
+    password = service.set_password(db, user, actor=principal_of(request).actor, must_change=True)
+    return _page(request, db, created_user=user.username, one_time_password=password,
+                 flash=N_("The password was reset. Give them this one-time password; it is not shown again."))
 
 
 @router.post("/{user_id}/unlock", dependencies=ADMIN)
@@ -66,15 +96,33 @@ def unlock_user(user_id: str, request: Request, db: DB) -> Response:
 @router.post("/keys/new", dependencies=ADMIN, response_class=HTMLResponse)
 def create_key(request: Request, form: Form, db: DB) -> HTMLResponse:
     """Create an API key with the chosen scopes; the secret is shown once."""
-    scopes = [s for s in form.getlist("scopes") if isinstance(s, str)]
-    key, secret = service.create_api_key(db, text(form, "name", 120), scopes, actor=principal_of(request).actor)
+    values = {"name": text(form, "name", 120), "scopes": [s for s in form.getlist("scopes") if isinstance(s, str)],
+              "days": text(form, "days", 6)}
+    try:
+        key, secret = service.create_api_key(db, values["name"], values["scopes"], actor=principal_of(request).actor,
+                                             expires_at=_expiry(values["days"]))
+    except REFUSED as exc:
+        return _refused(request, db, exc, values)
     return _page(request, db, new_key=key, secret=secret,
                  flash=N_("The API key was created. Copy it now; it is not shown again."))
 
 
-@router.post("/keys/{key_id}/revoke", dependencies=ADMIN)
+def _expiry(days: str):  # noqa: ANN202 - a datetime or None
+    """`days` from now (the CLI's --expires-in-days), or None for a key that does not expire."""
+    if not days:
+        return None
+    if not days.isdigit() or not 1 <= int(days) <= MAX_DAYS:
+        raise InvalidInput(N_("The expiry is not a whole number of days from 1 to 3650"),
+                           N_("give the days, or leave it empty for a key that does not expire"))
+    return utcnow() + timedelta(days=int(days))
+
+
+@router.post("/keys/{key_id}/revoke", dependencies=ADMIN, response_class=HTMLResponse)
 def revoke_key(key_id: str, request: Request, db: DB) -> Response:
     """Revoke an API key at once."""
-    service.revoke_api_key(db, key_id, actor=principal_of(request).actor)
+    try:
+        service.revoke_api_key(db, key_id, actor=principal_of(request).actor)
+    except REFUSED as exc:
+        return _refused(request, db, exc, {})
     # answered once no process trusts the key any more (after the commit)
     return AfterRevocation(status_code=303, headers={"Location": "/admin/users?done=key_revoked"})
