@@ -8,12 +8,14 @@ import typer
 from rich.table import Table
 
 from privet.datamap.cli_import import import_fides_command, scaffold_command
+from privet.datamap.discover.cli import discover_command
 from privet.kit.errors import PrivetError
 from privet.kit.cliutil import cli_actor as _actor, console as _console
 
 app = typer.Typer(help="The data map as code: manifests, versions and rule checks.", no_args_is_help=True)
 app.command("scaffold")(scaffold_command)
 app.command("import-fides")(import_fides_command)
+app.command("discover")(discover_command)
 
 PATH_HELP = "A manifest YAML file or a folder of them."
 
@@ -97,15 +99,17 @@ def export(output: Path = typer.Option(None, "--output", "-o", help="File to wri
 
 @app.command("evaluate")
 def evaluate(path: Path = typer.Argument(None, help=PATH_HELP + " Default: the applied data map."),
-             strict: bool = typer.Option(False, "--strict", help="Fail on warnings too.")) -> None:
+             strict: bool = typer.Option(False, "--strict", help="Fail on warnings too."),
+             discovered: Path = typer.Option(None, "--discovered", help="A report of `privet datamap discover`: "
+                                             "its conflicts with the data map become findings.")) -> None:
     """Check the data map against the rules; exit 1 on errors (or warnings with --strict)."""
     from privet.datamap.evaluate import evaluate as run
 
     try:
         manifest, taxonomy = _manifest_and_taxonomy(path)
+        findings = run(manifest, taxonomy) + (_discovered(discovered, manifest, taxonomy) if discovered else [])
     except PrivetError as exc:
         _fail(exc)
-    findings = run(manifest, taxonomy)
     if findings:
         table = Table("severity", "rule", "object", "message", "hint", show_lines=False)
         for f in findings:
@@ -117,6 +121,13 @@ def evaluate(path: Path = typer.Argument(None, help=PATH_HELP + " Default: the a
     typer.echo(f"{errors} error(s), {warnings} warning(s)")
     if errors or (strict and warnings):
         raise typer.Exit(1)
+
+
+def _discovered(report: Path, manifest, taxonomy) -> list:  # noqa: ANN001
+    from privet.datamap.discover.compare import checkable, findings, recognizers_of
+    from privet.datamap.discover.report import read_report
+
+    return findings(read_report(report), manifest, taxonomy, checkable(recognizers_of(manifest)))
 
 
 def _manifest_and_taxonomy(path: Path | None):  # noqa: ANN202

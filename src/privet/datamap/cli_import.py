@@ -16,8 +16,9 @@ SCAFFOLD_HEADER = """\
 # - datastores: set `system` to the key of the system that owns the database and `region` to where it runs
 #   (CN is a placeholder). Store the connection URL under the secret name `{secret}` (PRIVET_SECRETS or the
 #   secrets file); the URL never goes in this file.
-# - category / identity were guessed from column names only. Columns without `category` were judged
-#   non-personal: check them, and check every guess (a `name` column is not always a person's name).
+# - category / identity were guessed from column names (with --discover: and from a sample of the values, each
+#   such field saying so in a `review:` note). Columns without `category` were judged non-personal: check them,
+#   and check every guess (a `name` column is not always a person's name).
 # - add `erasure:` to each table holding personal data (delete_row, null, mask, hash, or retain with reason
 #   and duration), then `privet datamap validate` and `privet datamap evaluate`.
 # - references: `relation:` (belongs_to, owns, points_to) was proposed from names; a wrong one hands a person
@@ -48,6 +49,9 @@ def scaffold_command(
     region: str = typer.Option("CN", "--region", help="Region written into the datastore stub (review it)."),
     output: Path = typer.Option(None, "--output", "-o", help="Write the YAML to this file instead of stdout."),
     force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
+    discover: bool = typer.Option(False, "--discover", help="Also read a sample of each table and write in the "
+                                  "categories its values show (audited; no value is kept)."),
+    sample: int = typer.Option(200, "--sample", min=10, max=100_000, help="With --discover: rows read per table."),
 ) -> None:
     """Reflect a database's tables, keys and indexes into a draft dataset YAML, guessing categories."""
     from privet.datamap.scaffold import scaffold, snake
@@ -61,6 +65,10 @@ def scaffold_command(
             raise InvalidInput(f"{label} {value!r} is not a valid key", "use lowercase snake_case, e.g. crm_db")
     draft = scaffold(url, dataset_key=key or ds_key, datastore_key=ds_key, schema=schema,
                      include=tables or None, secret=secret or ds_key, region=region)
+    if discover:
+        from privet.datamap.discover.cli import scaffold_discovery
+
+        scaffold_discovery(draft, url, sample=sample, schema=schema, include=tables or None)
     header = SCAFFOLD_HEADER.format(dialect=draft["datastores"][0]["kind"], secret=secret or ds_key)
     _emit(header + _annotate(draft), output, force)
 

@@ -18,7 +18,7 @@ from privet.datamap.schemas import Manifest
 from privet.kit.errors import InvalidInput, PrivetError, Problem
 from privet.kit.yamlio import line_of, load_file, load_text
 
-LIST_SECTIONS = ("systems", "datastores", "datasets", "processing_activities")
+LIST_SECTIONS = ("systems", "datastores", "datasets", "processing_activities", "recognizers")
 SINGLE_SECTIONS = ("organisation", "taxonomy")
 _PATTERN_HINTS = {
     "region": "write an ISO 3166 code such as CN, US, DE (or EU, EEA, GLOBAL)",

@@ -372,6 +372,19 @@ class ProcessingActivity(Strict):
         return self.names.get(lang) or self.name
 
 
+class CustomRecognizer(Strict):
+    """A company-specific identifier (a device serial, a member number) that `privet datamap discover` recognises
+    in column values: a whole value matches `pattern` and passes `validator` when one is named."""
+
+    key: Key
+    category: DottedKey = Field(description="Data category of the values it recognises, e.g. user.device.serial_number.")
+    pattern: str = Field(min_length=1, max_length=500, description="Regular expression (Python syntax) a whole value "
+                         "must match, e.g. `ZK[A-Z]{2}\\d{8}`.")
+    validator: Key | None = Field(None, description="A check the value must pass too: the name of one of discovery's "
+                                  "validators (luhn, iban, cn_ric…); none: the pattern decides.")
+    description: str | None = None
+
+
 class Manifest(Strict):
     """The whole data map after merging a folder's files."""
 
@@ -381,3 +394,5 @@ class Manifest(Strict):
     datastores: list[Datastore] = Field(default_factory=list)
     datasets: list[Dataset] = Field(default_factory=list)
     processing_activities: list[ProcessingActivity] = Field(default_factory=list)
+    recognizers: list[CustomRecognizer] = Field(default_factory=list, description="Company-specific identifiers "
+                                                "discovery recognises by their values (`privet datamap discover`).")

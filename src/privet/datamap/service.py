@@ -24,7 +24,7 @@ from privet.kit.errors import Conflict, NotFound
 SECTIONS = ("organisation", *LIST_SECTIONS)
 _APPLY_LOCK = 0x707269766574646D  # "privetdm": the PostgreSQL advisory lock that serialises applies
 OBJECT_TYPES = {"organisation": "organisation", "systems": "system", "datastores": "datastore",
-                "datasets": "dataset", "processing_activities": "processing_activity"}
+                "datasets": "dataset", "processing_activities": "processing_activity", "recognizers": "recognizer"}
 
 
 def canonical(manifest: Manifest) -> dict:
@@ -134,12 +134,29 @@ def latest_version(session: Session) -> DatamapVersion | None:
     return session.execute(select(DatamapVersion).order_by(DatamapVersion.number.desc()).limit(1)).scalar()
 
 
+_built: dict[tuple, Manifest] = {}
+
+
 def current(session: Session) -> Manifest | None:
-    """The applied data map rebuilt from the normalised tables (None before the first apply)."""
-    latest = latest_version(session)
-    if latest is None:
+    """The applied data map rebuilt from the normalised tables (None before the first apply). Rebuilt once per
+    applied version (its rows change only through `apply`, which writes a new version) and handed out as a copy:
+    a caller changing its manifest changes no one else's."""
+    key = version_key(session)
+    if key is None:
         return None
-    parts: dict = {"taxonomy": latest.document.get("taxonomy")}
+    built = _built.get(key)
+    if built is None:
+        built = _rebuild(session)
+        if len(_built) > 16:
+            _built.clear()
+        _built[key] = built
+    return built.model_copy(deep=True)
+
+
+def _rebuild(session: Session) -> Manifest:
+    latest = latest_version(session)
+    # the taxonomy extension and the custom recognizers live in the version's document only
+    parts: dict = {"taxonomy": latest.document.get("taxonomy"), "recognizers": latest.document.get("recognizers", [])}
     for section, cls in rows.ROW_CLASSES.items():
         found = [rows.to_schema(section, r) for r in session.execute(select(cls).order_by(cls.key)).scalars()]
         parts[section] = (found[0] if found else None) if section == "organisation" else found

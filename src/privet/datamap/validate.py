@@ -11,7 +11,7 @@ from privet.datamap.manifest import LIST_SECTIONS, LoadedManifest
 from privet.kit.errors import InvalidInput, PrivetError, Problem
 
 _SINGULAR = {"systems": "system", "datastores": "datastore", "datasets": "dataset",
-             "processing_activities": "processing activity"}
+             "processing_activities": "processing activity", "recognizers": "recognizer"}
 
 
 def taxonomy_for(loaded: LoadedManifest) -> tuple[Any, list[Problem]]:
@@ -69,8 +69,43 @@ def check(loaded: LoadedManifest, taxonomy: Any = None) -> list[Problem]:
                                      "declare it under `systems:`"))
     problems += _check_datasets(loaded, taxonomy)
     problems += _check_activities(loaded, taxonomy)
-    problems += sources.check(loaded, taxonomy) + contacts.check(loaded)
+    problems += sources.check(loaded, taxonomy) + contacts.check(loaded) + _check_recognizers(loaded, taxonomy)
     return problems
+
+
+def _check_recognizers(loaded: LoadedManifest, taxonomy: Any) -> list[Problem]:
+    """Each custom recognizer: a known category, a pattern that compiles, a validator discovery has."""
+    import re
+
+    from privet.datamap.discover.classify import VALIDATORS, custom_recognizer
+
+    problems, w = [], loaded.where
+    for i, rec in enumerate(loaded.manifest.recognizers):
+        at, name = ("recognizers", i), f"recognizer `{rec.key}`"
+        if rec.category not in taxonomy.categories:
+            problems.append(_in(name, _unknown("data category", rec.category, taxonomy.categories,
+                                               w(*at, "category"), "add it under `taxonomy: categories:`")))
+        try:
+            re.compile(rec.pattern)
+        except re.error as exc:
+            problems.append(Problem(f"{name}: the pattern is not a valid regular expression ({exc.msg} at "
+                                    f"position {exc.pos})", w(*at, "pattern"), "fix the regular expression (Python "
+                                    "syntax; quote it in YAML, e.g. 'ZK[A-Z]{2}\\d{8}')"))
+            continue
+        if rec.validator and rec.validator not in VALIDATORS:
+            problems.append(_in(name, _unknown("validator", rec.validator, VALIDATORS, w(*at, "validator"),
+                                               f"use one of: {', '.join(sorted(VALIDATORS)) or '(none)'}, "
+                                               "or leave `validator` out")))
+            continue
+        try:
+            custom_recognizer(rec.key, rec.category, rec.pattern, rec.validator)
+        except ValueError as exc:
+            problems.append(Problem(f"{name}: {exc}", w(*at, "pattern"), "fix the pattern or the validator"))
+    return problems
+
+
+def _in(name: str, problem: Problem) -> Problem:
+    return Problem(f"{name}: {problem.message}", problem.where, problem.hint)
 
 
 def _check_datasets(loaded: LoadedManifest, taxonomy: Any) -> list[Problem]:
