@@ -66,7 +66,8 @@ def test_html_and_csv_hold_every_activity_with_its_fields(mapped: Session, tmp_p
         assert row["datasets"] == "; ".join(a.datasets)
         for t in a.transfers:
             assert f"{t.destination} via {t.mechanism} to {t.recipient}" in row["transfers"]
-            assert f"{t.destination} via {t.mechanism}" in text
+            named = ropa.labels("en")["mechanisms"][t.mechanism]  # the page names it, the key kept beside
+            assert f"{t.destination} via {named}" in text and t.mechanism in text
         if a.retention:
             words = ropa.labels("en")  # the period and its trigger in words: "3 years after account closure"
             assert row["retention"] == (f"{ropa.period(a.retention.duration, words)} after "

@@ -56,7 +56,7 @@ def _registered(session: Session, t: dict) -> tuple[dict[str, str], dict[str, st
         if p.agreement_ref and p.expires_on:
             agreement += t["agreement_until"].format(day=p.expires_on.isoformat())
         processors[p.key] = f"{p.name} ({', '.join(p.regions or []) or t['no_region']}; {agreement})"
-    recipients = {r.key: f"{r.name} ({r.kind}{', ' + r.region if r.region else ''})"
+    recipients = {r.key: f"{r.name} ({t['kinds'].get(r.kind, r.kind)}{', ' + r.region if r.region else ''})"
                   for r in session.execute(select(Recipient)).scalars()}
     return processors, recipients
 
@@ -81,7 +81,7 @@ def build(session: Session, lang: str = "en") -> dict:
     table_rules = {d.key: [f"{d.key}.{tb.name}: " + t["after"].format(
                                d=period(tb.retention.duration, t),
                                trigger=t["triggers"].get(tb.retention.trigger, tb.retention.trigger))
-                           + f", {tb.retention.action.value}"
+                           + ", " + t["actions"].get(tb.retention.action.value, tb.retention.action.value)
                            + (t["by_law"].format(d=period(tb.retention.legal_minimum, t))
                               if tb.retention.legal_minimum else "")
                            for tb in d.tables if tb.retention] for d in manifest.datasets}
@@ -91,7 +91,7 @@ def build(session: Session, lang: str = "en") -> dict:
     assessments: dict[str, str] = {}
     for key, ref, status in session.execute(select(A.activity_key, A.reference, A.status)
                                             .where(A.status != "superseded").order_by(A.created_at)):
-        assessments[key] = f"{ref} ({status})"
+        assessments[key] = t["assessment_state"].format(ref=ref, state=t["statuses"].get(status, status))
     processors, recipients = _registered(session, t)
     entries = []
     for a in manifest.processing_activities:
@@ -105,14 +105,18 @@ def build(session: Session, lang: str = "en") -> dict:
             "purpose": a.purpose, "purpose_name": taxonomy.label("purposes", a.purpose, lang),
             "legal_basis": a.legal_basis, "legal_basis_name": taxonomy.label("legal_bases", a.legal_basis, lang),
             "categories": [{"key": c, "name": taxonomy.label("categories", c, lang),
-                            "required": c in a.required_categories, "sensitive": taxonomy.sensitive_kind(c)}
+                            "required": c in a.required_categories, "sensitive": taxonomy.sensitive_kind(c),
+                            "sensitive_name": t["sensitive_kinds"].get(taxonomy.sensitive_kind(c) or "",
+                                                                       taxonomy.sensitive_kind(c))}
                            for c in cats],
             "subject_types": [{"key": s, "name": taxonomy.label("subject_types", s, lang)} for s in a.subject_types],
             "recipients": list(a.recipients), "processors": list(a.processors), "datasets": list(a.datasets),
             "recipient_details": [f"{k}: {recipients.get(k, t['no_recipient'])}" for k in a.recipients],
             "processor_details": [f"{k}: {processors.get(k, t['no_processor'])}" for k in a.processors],
             "datastores": datastores, "storage_locations": locations,
-            "transfers": [t.model_dump(mode="json") for t in a.transfers],
+            "transfers": [{**x.model_dump(mode="json"), "mechanism_name": t["mechanisms"].get(x.mechanism or "",
+                                                                                              x.mechanism)}
+                          for x in a.transfers],
             "retention": _retention(a.retention, t),
             "table_retention": [r for d in a.datasets for r in table_rules.get(d, [])],
             "registered_transfers": {"count": count, "people": int(people)},
@@ -204,6 +208,20 @@ LABELS: dict[str, dict] = {
            "columns": {}, "unit_join": " ",
            "units": (("{n} year", "{n} years"), ("{n} month", "{n} months"), ("{n} week", "{n} weeks"),
                      ("{n} day", "{n} days")),
+           "actions": {"delete": "delete", "anonymise": "anonymise", "null": "clear the values"},
+           "assessment_state": "{ref} ({state})",
+           "statuses": {"draft": "draft", "concluded": "concluded", "superseded": "superseded"},
+           "kinds": {"affiliate": "affiliate", "partner": "partner", "third_party": "other third party",
+                     "authority": "authority"},
+           "mechanisms": {"standard_contract": "standard contract", "certification": "certification",
+                          "security_assessment": "security assessment", "exemption": "exemption",
+                          "adequacy": "adequacy decision", "sccs": "standard contractual clauses",
+                          "bcr": "binding corporate rules", "separate_consent": "separate consent"},
+           "sensitive_kinds": {"biometric": "biometric", "identity_document": "identity document",
+                               "financial_account": "financial account", "health": "health",
+                               "location_track": "location track", "minor": "a child's information",
+                               "religious": "religious belief", "medical": "medical", "specific_identity":
+                               "specific identity"},
            "triggers": {"collection": "collection", "account_closure": "account closure",
                         "last_activity": "the last activity", "contract_end": "the end of the contract",
                         "accounting_period_end": "the end of the accounting period",
@@ -232,6 +250,17 @@ LABELS: dict[str, dict] = {
                           "impact_assessment": "个人信息保护影响评估"},
               "unit_join": " ", "units": (("{n} 年", "{n} 年"), ("{n} 个月", "{n} 个月"), ("{n} 周", "{n} 周"),
                                           ("{n} 天", "{n} 天")),
+              "actions": {"delete": "删除", "anonymise": "匿名化", "null": "清空取值"},
+              "assessment_state": "{ref}（{state}）",
+              "statuses": {"draft": "草稿", "concluded": "已完成", "superseded": "已被取代"},
+              "kinds": {"affiliate": "关联公司", "partner": "合作伙伴", "third_party": "其他第三方", "authority": "国家机关"},
+              "mechanisms": {"standard_contract": "标准合同", "certification": "个人信息保护认证",
+                             "security_assessment": "安全评估", "exemption": "豁免", "adequacy": "充分性认定",
+                             "sccs": "标准合同条款", "bcr": "有约束力的公司规则", "separate_consent": "单独同意"},
+              "sensitive_kinds": {"biometric": "生物识别", "identity_document": "身份证件",
+                                  "financial_account": "金融账户", "health": "健康", "location_track": "行踪轨迹",
+                                  "minor": "未成年人信息", "religious": "宗教信仰", "medical": "医疗",
+                                  "specific_identity": "特定身份"},
               "triggers": {"collection": "收集", "account_closure": "注销账号", "last_activity": "最后一次活动",
                            "contract_end": "合同终止", "accounting_period_end": "会计期间结束",
                            "consent_withdrawal": "撤回同意"}},

@@ -30,7 +30,9 @@ def _types(db: DB) -> list[str]:
 
 def _form_page(request: Request, db: DB, *, chosen: str = "email", error: str | None = None,
                status_code: int = 200, **extra: object) -> HTMLResponse:
-    return page(request, "admin/consent.html", {"types": _types(db), "chosen": chosen, **extra},
+    return page(request, "admin/consent.html", {"types": _types(db), "chosen": chosen, "events": receipt_page.EVENTS,
+                                                "methods": receipt_page.METHODS,
+                                                "separate_kinds": receipt_page.SEPARATE, **extra},
                 section="consent", error=error, status_code=status_code)
 
 

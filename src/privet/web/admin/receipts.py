@@ -13,6 +13,7 @@ from privet.consent import ledger, receipts
 from privet.consent.rules import current_policy
 from privet.kit.web import DB
 from privet.web.admin.common import N_, guard, keyring
+from privet.web.render import translate
 
 router = APIRouter(prefix="/consent")
 READ = guard("consent:read")
@@ -28,6 +29,12 @@ SEPARATE = {"sensitive": N_("sensitive personal information"), "third_party": N_
             "child": N_("a child's information")}
 # evidence that is never shown on the page (identity values are never in evidence; addresses are kept off screens)
 EVIDENCE_HIDDEN = ("ip", "email", "phone", "identity", "address")
+EVIDENCE = {"client": N_("Client address (keyed hash)"), "user_agent": N_("Browser"),
+            "notice_id": N_("Notice version id"), "gpc": N_("Global Privacy Control sent"),
+            "gpc_honoured": N_("Decided by Global Privacy Control"), "source": N_("Source"),
+            "source_id": N_("Id at the source"), "banner_choice": N_("Banner choice"), "reason": N_("Reason")}
+BANNER = {"necessary": N_("Necessary"), "preferences": N_("Preferences"), "analytics": N_("Analytics"),
+          "marketing": N_("Marketing")}
 
 
 def signed(request: Request, db: DB, record_id: str) -> tuple:
@@ -41,11 +48,38 @@ def signed(request: Request, db: DB, record_id: str) -> tuple:
 def readable(db: DB, request: Request, entry, document: dict) -> dict:  # noqa: ANN001 - a ConsentRecord
     """The receipt's facts for the page, and whether its signature and the ledger agree (checked now)."""
     check = receipts.verify_receipt(db, keyring(request), document)
-    evidence = {k: v for k, v in sorted((entry.evidence or {}).items()) if isinstance(v, (str, int, float, bool))
-                and v != "" and not set(k.lower().split("_")) & set(EVIDENCE_HIDDEN)}
+    evidence = [_evidence(request, k, v) for k, v in sorted((entry.evidence or {}).items())
+                if isinstance(v, (str, int, float, bool, dict)) and v not in ("", {})
+                and not set(k.lower().split("_")) & set(EVIDENCE_HIDDEN)]
     return {"event": EVENTS.get(entry.event, entry.event), "method": METHODS.get(entry.method, entry.method),
             "separate": SEPARATE.get(entry.separate_kind or "", entry.separate_kind), "evidence": evidence,
-            "controller": (document.get("piiControllers") or [{}])[0], "check": check}
+            "controller": (document.get("piiControllers") or [{}])[0], "check": check,
+            "notice_title": _notice_title(db, request, entry.notice_key)}
+
+
+def _notice_title(db: DB, request: Request, key: str | None) -> str:
+    """The notice's title in the viewer's language (its key when it has none)."""
+    from sqlalchemy import select
+
+    from privet.notices.models import Notice
+    from privet.web.render import language
+
+    found = db.scalar(select(Notice).where(Notice.key == key)) if key else None
+    titles = (found.title or {}) if found is not None else {}
+    return titles.get(language(request)) or titles.get("en") or key or ""
+
+
+def _evidence(request: Request, key: str, value: object) -> tuple[str, str, str]:
+    """(key, its name, the value in words) of one piece of evidence: flags as yes/no, a banner choice per category."""
+    t = lambda text: translate(request, text)  # noqa: E731
+    if isinstance(value, bool):
+        shown = t("Yes") if value else t("No")
+    elif isinstance(value, dict):
+        shown = ", ".join(f"{t(BANNER.get(str(k), str(k)))}: {t('Yes') if v is True else t('No') if v is False else v}"
+                          for k, v in value.items())
+    else:
+        shown = str(value)
+    return key, t(EVIDENCE.get(key, key)), shown
 
 
 @router.get("/receipts/{record_id}/receipt.json", dependencies=READ)

@@ -28,6 +28,11 @@ ZH_CN = {
                "然后上传找到的记录（查询）或填写各表的数量以完成此任务。",
 }
 
+# English shown in the console where the stored words name a key
+EN = {TAKE_OVER: "Step {action} of request {ref} in {store} failed and was taken over by hand: do it as the data map "
+                 "says, then complete this task with the rows found (when finding the person's data) or the counts "
+                 "per table."}
+
 
 @cache
 def _pattern(template: str) -> re.Pattern:
@@ -38,14 +43,29 @@ def _pattern(template: str) -> re.Pattern:
     return re.compile("".join(out) + r"(?P<_about> \(.*\))?", re.DOTALL)
 
 
+def _worded(values: dict[str, str], lang: str) -> dict[str, str]:
+    """The keys a template was filled with, in words: data categories by their taxonomy names (the default
+    taxonomy's; a company's own category keeps its key) and a step's action."""
+    from privet.taxonomy.loader import default_taxonomy
+    from privet.web.admin.failures import ACTIONS
+    from privet.web.i18n import gettext
+
+    out = dict(values)
+    if values.get("categories"):
+        names = [default_taxonomy().label("categories", k.strip(), lang) for k in values["categories"].split(",")]
+        out["categories"] = ("、" if lang == "zh_CN" else ", ").join(names)
+    if values.get("action") in ACTIONS:
+        out["action"] = f"“{gettext(lang, ACTIONS[values['action']])}”"
+    return out
+
+
 def translated(text: str, lang: str) -> str:
-    """`text` in `lang` when it is one of Privet's task templates (a datastore description after it is kept);
-    else `text` as it is."""
-    if lang != "zh_CN":
-        return text
+    """`text` in `lang` (English or Chinese) with its keys in words when it is one of Privet's task templates (a
+    datastore description after it is kept); else `text` as it is."""
     for template, zh in ZH_CN.items():
         found = _pattern(template).fullmatch(text)
         if found:
-            values = {k: v for k, v in found.groupdict().items() if k != "_about"}
-            return zh.format(**values) + (found.group("_about") or "")
+            values = _worded({k: v for k, v in found.groupdict().items() if k != "_about"}, lang)
+            shown = zh if lang == "zh_CN" else EN.get(template, template)
+            return shown.format(**values) + (found.group("_about") or "")
     return text
