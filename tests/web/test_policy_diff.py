@@ -17,7 +17,8 @@ from tests.web.admin.conftest import HTML, officer  # noqa: F401 - the console s
 
 ZH = {**HTML, "Accept-Language": "zh-CN"}
 KEY = "web-policy"
-DEL_EN, INS_EN = '<del><span class="visually-hidden">removed: </span>', '<ins><span class="visually-hidden">added: </span>'
+DEL_EN = '<del><span class="visually-hidden">removed: </span>'
+INS_EN = '<ins><span class="visually-hidden">added: </span>'
 DEL_ZH, INS_ZH = '<del><span class="visually-hidden">删除： </span>', '<ins><span class="visually-hidden">新增： </span>'
 
 
