@@ -70,7 +70,7 @@ def classify_column(
 
 def _classify_values(texts: list[str], hint: str | None, custom: tuple[Recognizer, ...]) -> ColumnVerdict:
     sampled = len(texts)
-    chain = custom + ((_HINTED[hint],) if hint in _HINTED else ()) + rec.BUILTIN
+    chain = rec.chain(custom + ((_HINTED[hint],) if hint in _HINTED else ()) + rec.BUILTIN)
     counts: Counter[str] = Counter()
     strength: dict[str, float] = {}
     embedded: Counter[str] = Counter()

@@ -22,6 +22,11 @@ _SURNAMES_CN = frozenset(
     "富尧闭由萧傅阎赖洪钮")
 _COMPOUND_SURNAMES = frozenset(("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文",
                                 "司徒", "夏侯", "令狐", "端木", "独孤", "南宫", "西门", "百里", "呼延", "轩辕", "澹台"))
+# A two-character value is a name only when its second character is not one that mostly ends ordinary words
+# (信息, 方面, 国际, 那个...).
+_WORD_CHARS = frozenset("面何多上末级额油色湖度功为本序间候化件章全装用该家际息是元于理过个们的了和在有这来去说要会能可以下中"
+                        "里外前后头子儿么样点些种次回年月日时分号期门口体容量力气场业务务产品价格式型类别部市场区县省路街"
+                        "际源信息资料据数工作学习问题情况方法系统网络服务公司单位员客户置括因内持自看戏介决划谢目名称地址电话码机器设备动态")
 _NOT_NAME_ENDINGS = frozenset("市县区省镇村路街乡州司店厂部局院校园馆站场所队组室厅处科器机品类型号码")
 
 CHINESE_NAME_SHAPE = re.compile(r"[\u4e00-\u9fff]{2,4}(?:·[\u4e00-\u9fff]{1,8})?")
@@ -33,7 +38,9 @@ def chinese_name(value: str) -> bool:
         return False
     if value[:2] in _COMPOUND_SURNAMES:
         return len(value) in (3, 4)
-    return value[0] in _SURNAMES_CN and len(value) in (2, 3)
+    if len(value) == 2:
+        return value[0] in _SURNAMES_CN and value[1] not in _WORD_CHARS
+    return value[0] in _SURNAMES_CN and len(value) == 3
 
 
 _GIVEN = frozenset("""
@@ -59,6 +66,14 @@ caroline rhonda regina yolanda yvonne whitney paula brianna destiny chelsea morg
 lindsey lindsay kara kristina tara meghan melanie krista robin cindy sherry connie rita anne jane joanne shannon
 sheila renee heidi sabrina brooke miranda kaitlyn katie kelsey mallory caitlin molly alyssa mckenzie shelby
 jenna jacob logan dakota tanya gina peggy jo lynn kim wei li ming hui yan jun hong xiao mei lin ling
+desiree natasha darlene cathy carmen tamara stacey misty sonia latoya felicia gabrielle ebony jillian adrienne
+derrick darren wesley terrence bernard leroy clifford marvin glen jay jeremiah nathaniel dominic omar ricky
+kristopher joel casey corey tommy micheal maurice alejandro roberto ruben reginald julian lance max maxwell
+frederick ronnie lee vernon harry darryl dwayne kurt andre jaime kirk gilbert joey johnathan rodney mathew
+alexandra angelica audrey bonnie brandy candice cassandra claire clara daisy deanna dana debbie eileen elaine
+ellen faith gail hailey jaclyn jocelyn jodi joanna kari katrina kendra krystal leah lorraine lucy marissa
+melinda meredith mia nina norma penny priscilla raven rose ruby sally savannah shelly sierra stephanie summer
+suzanne sylvia tasha traci vickie wanda zoe ariana aubrey avery brittney cristina jade jeanette
 """.split())
 
 _SURNAMES = frozenset("""
@@ -80,6 +95,9 @@ hoffman johnston matthews pena richards contreras willis carpenter lawrence sand
 estrada ortega watkins greene nunez wheeler valdez harper burke larson santiago maldonado morrison franklin carlson
 austin dominguez carr lawson jacobs obrien lynch singh vega bishop montgomery oliver jensen harvey williamson
 gilbert dean sims espinoza howell li wang zhang liu yang huang zhao wu zhou xu sun ma zhu hu guo he lin luo
+bartlett travis doyle frazier reese bowen trevino mccarthy obrien hardy mills green byrd bowman mcbride chavez
+hill peters gill allen donaldson shields hernandez barrett fuller ortega mccoy holland frank fleming wade walsh
+barber bush caldwell lowe hale hopkins horton love norris banks burton lucas marsh newton page schultz
 """.split())
 _PREFIXES = frozenset(("mr.", "mrs.", "ms.", "miss", "dr.", "prof.", "mr", "mrs", "ms", "dr"))
 _SUFFIXES = frozenset(("jr.", "sr.", "ii", "iii", "iv", "md", "dds", "phd", "dvm", "jr", "sr"))

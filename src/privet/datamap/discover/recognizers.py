@@ -14,12 +14,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 import phonenumbers
-from stdnum import iban, imei, luhn
+from stdnum import damm, iban, imei, luhn, numdb, verhoeff
 from stdnum.cn import ric, uscc
 from stdnum.iso7064 import mod_11_2, mod_11_10, mod_37_2, mod_37_36, mod_97_10
-from stdnum import damm, verhoeff
 
 from privet.datamap.discover import people
 
@@ -46,6 +46,8 @@ class Recognizer:
     ``pattern`` must match the whole (stripped) value; ``validator``, when set, must then accept it.
     ``strength`` says how much one match proves: 1.0 for checksummed or unmistakable forms, less for shapes
     that other data can share (names, passports), which need more of the column, or its name, to agree.
+    ``starts`` names the kinds of first character a match can have (digit, ASCII letter, Han, other), so
+    ``recognize`` skips recognizers that cannot match without running their regex.
     """
 
     category: str
@@ -53,6 +55,7 @@ class Recognizer:
     pattern: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
     validator: Callable[[str], bool] | None = field(default=None, compare=False, repr=False)
     strength: float = field(default=1.0, compare=False)
+    starts: str = field(default="dah+", compare=False, repr=False)
 
     def matches(self, value: str) -> bool:
         """True when the value is of this kind."""
@@ -94,15 +97,40 @@ def prc_resident_id(value: str) -> bool:
 
 
 def prc_resident_id_15(value: str) -> bool:
-    """The first-generation 15-digit number (no check digit): province and a valid 19yy birth date."""
-    if len(value) != 15 or value[:2] not in _PROVINCES:
+    """The first-generation 15-digit number (no check digit): a known county code and a valid 19yy birth date."""
+    if len(value) != 15 or value[:2] not in _PROVINCES or int(value[6:8]) < 10:
         return False
-    return _plausible_birth(1900 + int(value[6:8]), int(value[8:10]), int(value[10:12]))
+    return _plausible_birth(1900 + int(value[6:8]), int(value[8:10]), int(value[10:12])) and _county(value[:6])
+
+
+@lru_cache(maxsize=4096)
+def _county(code: str) -> bool:
+    """A six-digit administrative division code python-stdnum's table knows (at any time)."""
+    return any("county" in props for _part, props in numdb.get("cn/loc").info(code))
+
+
+def _id_shaped(number: str) -> bool:
+    """17 or 18 digits with a province and a birth date where a resident ID has them (a mistyped ID, not a card)."""
+    return number[:2] in _PROVINCES and _plausible_birth(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+_USCC_TYPES = {"1": "1239", "2": "19", "3": "12349", "4": "19", "5": "1239", "6": "129", "7": "129", "8": "19",
+               "9": "123", "A": "19", "N": "1239", "Y": "1"}
+
+
+def unified_social_credit_code(value: str) -> bool:
+    """A USCC: registering authority and organisation type, a province in the division code, then the check."""
+    code = value.upper()
+    if code[1] not in _USCC_TYPES.get(code[0], "") or code[2:4] not in _PROVINCES:
+        return False
+    return uscc.is_valid(code)
 
 
 def _card(value: str) -> bool:
     number = _digits(value)
     if not 12 <= len(number) <= 19 or not _card_iin(number):
+        return False
+    if len(number) in (17, 18) and _id_shaped(number):
         return False
     return luhn.is_valid(number)
 
@@ -177,8 +205,13 @@ def phone(value: str) -> bool:
             phonenumbers.is_valid_number(number) or _formatted(value))
     if digits < 10:
         return False
-    regions = ("CN",) if value[0] == "0" or value[:2] in _CN_MOBILE_PREFIXES else ("US", "GB")
     bare = _BARE_DIGITS.fullmatch(value) is not None
+    if value[0] == "0" or (value[:2] in _CN_MOBILE_PREFIXES and digits == 11):
+        regions: tuple[str, ...] = ("CN",)
+    elif bare and (digits != 10 or value[0] == "1"):
+        return False  # a bare US number is ten digits, area code first (never 1): not timestamps, not order numbers
+    else:
+        regions = ("US", "GB")
     for region in regions:
         number = _parse(value, region)
         if number is None:
@@ -208,37 +241,64 @@ _ALNUM_18 = re.compile(r"[0-9A-HJ-NP-RTUWXY]{2}\d{6}[0-9A-HJ-NP-RTUWXY]{10}")
 
 BUILTIN: tuple[Recognizer, ...] = (
     Recognizer(EMAIL, "email", re.compile(
-        r"[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}")),
-    Recognizer(NATIONAL_ID, "prc_resident_id", re.compile(r"[1-8]\d{16}[\dXx]"), prc_resident_id),
-    Recognizer(CREDIT_CODE, "unified_social_credit_code", _ALNUM_18, uscc.is_valid),
-    Recognizer(BANK_ACCOUNT, "iban", re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}"), iban.is_valid),
+        r"[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"),
+        starts="da"),
+    Recognizer(NATIONAL_ID, "prc_resident_id", re.compile(r"[1-8]\d{16}[\dXx]"), prc_resident_id, starts="d"),
+    Recognizer(CREDIT_CODE, "unified_social_credit_code", _ALNUM_18, unified_social_credit_code, starts="da"),
+    Recognizer(BANK_ACCOUNT, "iban", re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}"), iban.is_valid, starts="a"),
     Recognizer(MAC, "mac_address", re.compile(
-        r"[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")),
+        r"[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}"),
+        starts="da"),
     Recognizer(IP, "ip_address", re.compile(
-        r"(?:\d{1,3}\.){3}\d{1,3}|(?=[0-9A-Fa-f:.]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:.]{3,45}(?:%\w+)?"), _ip),
-    Recognizer(PRECISE_LOCATION, "coordinates", _COORDINATE_PAIR, _coordinates),
-    Recognizer(DEVICE_ID, "imei", re.compile(r"\d{2}[ -]?\d{6}[ -]?\d{6}[ -]?\d"), _imei),
-    Recognizer(PAYMENT_CARD, "payment_card", re.compile(r"\d{4}(?:[ -]?\d){8,15}"), _card),
-    Recognizer(NATIONAL_ID, "prc_resident_id_15", re.compile(r"[1-8]\d{14}"), prc_resident_id_15, strength=0.8),
-    Recognizer(PHONE, "phone", _PHONE_SHAPE, phone),
+        r"(?:\d{1,3}\.){3}\d{1,3}|(?=[0-9A-Fa-f:.]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:.]{3,45}(?:%\w+)?"), _ip,
+        starts="da+"),
+    Recognizer(PRECISE_LOCATION, "coordinates", _COORDINATE_PAIR, _coordinates, starts="da+"),
+    Recognizer(DEVICE_ID, "imei", re.compile(r"\d{2}[ -]?\d{6}[ -]?\d{6}[ -]?\d"), _imei, starts="d"),
+    Recognizer(PAYMENT_CARD, "payment_card", re.compile(r"\d{4}(?:[ -]?\d){8,15}"), _card, starts="d"),
+    Recognizer(NATIONAL_ID, "prc_resident_id_15", re.compile(r"[1-8]\d{14}"), prc_resident_id_15, strength=0.8,
+               starts="d"),
+    Recognizer(PHONE, "phone", _PHONE_SHAPE, phone, starts="d+"),
     Recognizer(PASSPORT, "passport", re.compile(
-        r"E[A-HJ-NP-Z0-9]\d{7}|[GDSPKHM]\d{8}|[A-Z]{1,2}\d{7,8}"), strength=0.6),
-    Recognizer(NAME, "chinese_name", people.CHINESE_NAME_SHAPE, people.chinese_name, strength=0.7),
-    Recognizer(NAME, "latin_name", people.LATIN_NAME_SHAPE, people.latin_name, strength=0.7),
-    Recognizer(ADDRESS, "chinese_address", people.CHINESE_ADDRESS_SHAPE, people.chinese_address, strength=0.8),
-    Recognizer(ADDRESS, "latin_address", people.LATIN_ADDRESS_SHAPE, people.latin_address, strength=0.8),
+        r"E[A-HJ-NP-Z0-9]\d{7}|[GDSPKHM]\d{8}|[A-Z]{1,2}\d{7,8}"), strength=0.6, starts="a"),
+    Recognizer(NAME, "chinese_name", people.CHINESE_NAME_SHAPE, people.chinese_name, strength=0.7, starts="h"),
+    Recognizer(NAME, "latin_name", people.LATIN_NAME_SHAPE, people.latin_name, strength=0.7, starts="a+"),
+    Recognizer(ADDRESS, "chinese_address", people.CHINESE_ADDRESS_SHAPE, people.chinese_address, strength=0.8,
+               starts="h"),
+    Recognizer(ADDRESS, "latin_address", people.LATIN_ADDRESS_SHAPE, people.latin_address, strength=0.8,
+               starts="da"),
 )
 
 
-def recognize(value: str, recognizers: tuple[Recognizer, ...] = BUILTIN) -> Recognizer | None:
+Chain = dict[str, tuple[Recognizer, ...]]
+
+
+def chain(recognizers: tuple[Recognizer, ...]) -> Chain:
+    """The recognizers, in order, split by the kind of first character they can match."""
+    return {kind: tuple(r for r in recognizers if kind in r.starts) for kind in "dah+"}
+
+
+def _first(value: str) -> str:
+    ch = value[0]
+    if ch.isdigit():
+        return "d"
+    if ch.isascii():
+        return "a" if ch.isalpha() else "+"
+    return "h" if "\u4e00" <= ch <= "\u9fff" else "+"
+
+
+def recognize(value: str, recognizers: tuple[Recognizer, ...] | Chain = BUILTIN) -> Recognizer | None:
     """The first recognizer (most specific first) that accepts the stripped value, or None."""
     if not value or len(value) > 200:
         return None
-    for recognizer in recognizers:
+    candidates = (_BUILTIN_CHAIN if recognizers is BUILTIN else recognizers if isinstance(recognizers, dict)
+                  else chain(recognizers))[_first(value)]
+    for recognizer in candidates:
         if recognizer.matches(value):
             return recognizer
     return None
 
+
+_BUILTIN_CHAIN = chain(BUILTIN)
 
 VALIDATORS: dict[str, Callable[[str], bool]] = {
     "luhn": luhn.is_valid,
@@ -252,7 +312,7 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
     "imei": imei.is_valid,
     "iban": iban.is_valid,
     "prc_resident_id": prc_resident_id,
-    "unified_social_credit_code": uscc.is_valid,
+    "unified_social_credit_code": unified_social_credit_code,
     "payment_card": _card,
     "phone": phone,
     "ip_address": _ip,

@@ -15,7 +15,8 @@ from typing import Any
 
 import orjson
 
-from privet.datamap.discover.recognizers import ADDRESS, BUILTIN, NAME, PASSPORT, Recognizer, recognize
+from privet.datamap.discover.recognizers import (
+    ADDRESS, BUILTIN, NAME, PASSPORT, Recognizer, chain, recognize)
 
 _EDGE_L = r"(?<![0-9A-Za-z_.@+\-])"
 _EDGE_R = r"(?![0-9A-Za-z_@])"
@@ -37,6 +38,7 @@ _CANDIDATES = re.compile(
     re.I,
 )
 TEXT_RECOGNIZERS: tuple[Recognizer, ...] = tuple(r for r in BUILTIN if r.category not in (NAME, ADDRESS, PASSPORT))
+_TEXT_CHAIN = chain(TEXT_RECOGNIZERS)
 _PASSPORT = next(r for r in BUILTIN if r.category == PASSPORT)
 
 
@@ -50,7 +52,7 @@ def embedded_categories(text: str, custom: tuple[Recognizer, ...] = ()) -> set[s
             if _PASSPORT.matches(candidate.upper()):
                 found.add(PASSPORT)
             continue
-        recognizer = recognize(candidate, custom + TEXT_RECOGNIZERS)
+        recognizer = recognize(candidate, chain(custom + TEXT_RECOGNIZERS) if custom else _TEXT_CHAIN)
         if recognizer is not None:
             found.add(recognizer.category)
     if custom:
