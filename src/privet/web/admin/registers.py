@@ -1,7 +1,8 @@
 """Registers: processors and recipients with their agreements and alerts, the grounds of the company's policy,
 recent sharing events, public disclosures, corporate
 transfers (with "campaign sent"), and the cross-border register (this year's counts, the mechanism they require,
-alerts, transfers). Read with `registers:read`; the one form needs `registers:write`."""
+alerts, transfers). Read with `registers:read`; the forms (`registers_entries`, `registers_events`) and "campaign
+sent" need `registers:write`."""
 
 from __future__ import annotations
 
@@ -12,12 +13,16 @@ from starlette.responses import HTMLResponse, Response
 
 from privet.kit.web import DB
 from privet.registers import alerts as register_alerts
-from privet.registers import corporate, crossborder, disclosures, policy, processors, sharing
+from privet.registers import corporate, crossborder, disclosures, grounds, policy, processors, sharing
 from privet.registers import crossborder_rules as rules
+from privet.web.admin import registers_entries, registers_events
+from privet.web.admin import registers_forms as forms
 from privet.web.admin.common import N_, guard, page, principal_of, redirect
 from privet.web.render import language
 
 router = APIRouter()
+router.include_router(registers_entries.router)
+router.include_router(registers_events.router)
 READ, WRITE = guard("registers:read"), guard("registers:write")
 RECENT = 20
 
@@ -29,8 +34,6 @@ ALERT_TONE = {"unregistered": "bad", "expired": "bad", "no_agreement": "warn", "
               "out_of_scope": "warn", "ground_not_in_policy": "bad"}
 ENTRIES = {"processor": N_("Processor"), "recipient": N_("Recipient")}
 BASES = {"consent": N_("Consent"), "legal_ground": N_("Legal ground")}
-TRANSFER_KINDS = {"merger": N_("Merger"), "acquisition": N_("Acquisition"), "asset_sale": N_("Asset sale"),
-                  "bankruptcy": N_("Bankruptcy"), "other": N_("Other")}
 CAMPAIGNS = {"notification": N_("Notification"), "reconsent": N_("Asking for consent again")}
 CAMPAIGN_STATES = {"prepared": N_("Prepared"), "sent": N_("Sent")}
 LEVELS = {rules.EXEMPT: N_("Exempt from the three mechanisms (fewer than 100,000 people, no sensitive data)"),
@@ -39,10 +42,6 @@ LEVELS = {rules.EXEMPT: N_("Exempt from the three mechanisms (fewer than 100,000
           rules.ASSESSMENT: N_("CAC security assessment (1,000,000 people or more, 10,000 or more with sensitive "
                                "data, important data, or a critical information infrastructure operator)")}
 LEVEL_TONE = {rules.EXEMPT: "ok", rules.STANDARD: "warn", rules.ASSESSMENT: "bad"}
-MECHANISMS = {"exemption": N_("Exemption"), "standard_contract": N_("Standard contract"),
-              "certification": N_("Certification"), "security_assessment": N_("Security assessment"),
-              "adequacy": N_("Adequacy decision"), "sccs": N_("Standard contractual clauses"),
-              "bcr": N_("Binding corporate rules")}
 COUNTING = {"distinct": N_("distinct people"), "summed": N_("recorded counts added"),
             "mixed": N_("distinct people and recorded counts")}
 CB_ALERTS = {"threshold": N_("Volume above the exemption"), "threshold_crossed": N_("Threshold crossed"),
@@ -51,17 +50,19 @@ CB_ALERTS = {"threshold": N_("Volume above the exemption"), "threshold_crossed":
              "datastore_outside_region": N_("Data kept outside the region"),
              "processor_outside_region": N_("Processor outside the region"),
              "recipient_outside_region": N_("Recipient outside the region")}
-FLASHES = {"campaign_sent": N_("The campaign was recorded as sent.")}
 
 
 def _labels() -> dict:
-    return {"alert_kinds": ALERT_KINDS, "alert_tone": ALERT_TONE, "entries": ENTRIES, "bases": BASES, "transfer_kinds": TRANSFER_KINDS,
-            "campaigns": CAMPAIGNS, "campaign_states": CAMPAIGN_STATES, "levels": LEVELS, "level_tone": LEVEL_TONE,
-            "mechanisms": MECHANISMS, "counting": COUNTING, "cb_alerts": CB_ALERTS}
+    return {"alert_kinds": ALERT_KINDS, "alert_tone": ALERT_TONE, "entries": ENTRIES, "bases": BASES,
+            "transfer_kinds": registers_events.TRANSFER_KINDS, "campaigns": CAMPAIGNS,
+            "campaign_states": CAMPAIGN_STATES, "levels": LEVELS, "level_tone": LEVEL_TONE,
+            "mechanisms": registers_events.MECHANISMS, "counting": COUNTING, "cb_alerts": CB_ALERTS,
+            "recipient_kinds": registers_entries.KINDS, "reasons": forms.REASONS, "ground_ref": _ground_ref}
 
 
-def _flash(request: Request) -> str | None:
-    return FLASHES.get(request.query_params.get("done") or "")
+def _ground_ref(code: str) -> str:
+    """Where a ground is written (Keptek privacy policy 3(3)2 B), its code when unknown."""
+    return grounds.reference_of(code) if code in grounds.CATALOGUE else code
 
 
 @router.get("/registers", dependencies=READ, response_class=HTMLResponse)
@@ -77,7 +78,7 @@ def overview(request: Request, db: DB) -> HTMLResponse:
         "uses": {k: [u[0] for u in v] for k, v in uses.items()}, "recipients": sharing.list_recipients(db),
         "shares": sharing.list_shares(db, limit=RECENT), "disclosures": disclosures.list_disclosures(db, RECENT),
         "transfers": corporate.list_transfers(db), "recent": RECENT, **_labels()},
-        section="registers", flash=_flash(request))
+        section="registers", flash=forms.flash(request))
 
 
 @router.post("/registers/corporate/{transfer_id}/campaign-sent", dependencies=WRITE)
@@ -104,4 +105,4 @@ def crossborder_page(request: Request, db: DB) -> HTMLResponse:
     return page(request, "admin/crossborder.html", {
         "counts": counts, "alerts": crossborder.alerts(db, at=at),
         "transfers": crossborder.list_transfers(db, year=counts.year), "source": rules.SOURCE, **_labels()},
-        section="registers")
+        section="registers", flash=forms.flash(request))
