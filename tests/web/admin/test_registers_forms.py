@@ -273,3 +273,35 @@ def test_the_forms_speak_chinese_with_the_taxonomy_s_names(client: TestClient, o
     assert 'value="邮件服务"' in refused.text
     disclose = client.get("/admin/registers/disclose", headers=HTML).text
     assert "预览将包括哪些人" in disclose and "记录公开披露" in disclose
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_an_officer_fixes_a_processor_alert_in_the_browser(page, site, lang: str) -> None:  # noqa: ANN001
+    from playwright.sync_api import expect
+
+    from privet.db.engine import begin_write
+    from privet.registers import processors
+    from tests.web.admin.test_browser import log_in
+
+    key = f"vendor_{fake.unique.pyint(10_000, 99_999)}"
+    with site.session() as session:
+        begin_write(session)  # the served app writes too: queue for SQLite's write lock first
+        processors.add_processor(session, key=key, name=f"{fake.company()} (test)", actor="test",
+                                 agreement_ref="OLD-1", signed_on=date(2019, 1, 1), expires_on=date(2020, 1, 1))
+        session.commit()
+    words = {"en": ("Edit the entry", "Agreement reference", "Signed on", "Expires on", "Save the processor",
+                    "The processor's entry was saved."),
+             "zh_CN": ("编辑此条目", "协议编号", "签署日", "到期日", "保存受托人", "受托人条目已保存。")}[lang]
+    log_in(page, site, "privacy_officer", "/admin/registers")
+    page.goto(f"/admin/registers?lang={lang}")
+    row = page.locator("#processor-alerts tr", has_text=key)
+    expect(row).to_have_count(1)
+    row.get_by_role("link", name=words[0]).click()
+    page.wait_for_url(f"**/admin/registers/processors/{key}")
+    page.get_by_label(words[1]).fill(f"DPA-{key}")
+    page.get_by_label(words[2]).fill("2025-06-01")
+    page.get_by_label(words[3]).fill("2030-05-31")
+    page.get_by_role("button", name=words[4]).click()
+    page.wait_for_url("**/admin/registers?done=processor_saved")
+    expect(page.get_by_role("status")).to_have_text(words[5])
+    expect(page.locator("#processor-alerts tr", has_text=key)).to_have_count(0)
