@@ -4,8 +4,8 @@ The work depends on the sample size, not on the table's size:
 - a table keyed by an integer (its primary key, or the first column of a composite one): the key's range (min and
   max come from the index) is cut into `SEGMENTS` slices and each gives its first rows (`k >= a AND k < b ORDER BY
   k LIMIT n`, an index range scan);
-- otherwise, on PostgreSQL, `TABLESAMPLE SYSTEM` reads only the pages it picks (its share from the planner's row
-  estimate);
+- otherwise, on PostgreSQL, the table's pages are cut into slices the same way and each gives its first rows
+  (a TID range scan reads only those pages; `TABLESAMPLE SYSTEM` would bunch the sample into a few pages);
 - otherwise rows at offsets spread over the table's row count (the estimate where the server keeps one).
 Binary columns are not read. Values stay in memory for the classifier and are never written, logged or raised.
 """
@@ -107,12 +107,10 @@ def _rows(conn: sa.Connection, dialect: str, schema: str | None, table: Reflecte
     if key and isinstance(key_type, sa.Integer):
         return _key_ranges(conn, clause.c[key], selected, size), "key ranges"
     estimate = _estimate(conn, dialect, schema, table.name)
-    if dialect == "postgresql" and estimate > 4 * size and not table.partitions:
-        share = min(100.0, 100.0 * 3 * size / estimate)
-        sampled = sa.tablesample(clause, sa.func.system(share), seed=sa.literal(17))
-        rows = conn.execute(sa.select(*_as_stored(sampled, names)).limit(size)).all()
+    if dialect == "postgresql" and estimate > 4 * size:
+        rows = _page_ranges(conn, schema, table.name, clause, selected, size)
         if rows:
-            return rows, "tablesample"
+            return rows, "page ranges"
     count = estimate if estimate > 10 * size else conn.execute(sa.select(sa.func.count()).select_from(clause)).scalar()
     order = [clause.c[k] for k in table.primary_key]
     if count <= size:
@@ -136,6 +134,24 @@ def _key_ranges(conn: sa.Connection, key: sa.ColumnClause, selected: list, size:
     for start, end in zip(bounds, bounds[1:], strict=False):
         stmt = sa.select(*selected).where(key >= start, key < end).order_by(key).limit(per)
         rows += conn.execute(stmt).all()
+    return rows[:size]
+
+
+def _page_ranges(conn: sa.Connection, schema: str | None, name: str, clause: sa.TableClause, selected: list,
+                 size: int) -> list:
+    """PostgreSQL without an integer key: slices of the table's pages, read by TID range scans (PostgreSQL 14+)."""
+    pages = conn.execute(sa.text(
+        "SELECT c.relpages FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relname = :name AND n.nspname = coalesce(:schema, current_schema())"),
+        {"name": name, "schema": schema}).scalar() or 0
+    if pages < SEGMENTS:
+        return []
+    per, rows = math.ceil(size / SEGMENTS), []
+    bounds = [pages * i // SEGMENTS for i in range(SEGMENTS)] + [2**31 - 1]  # the last slice runs to the end
+    within = sa.text("ctid >= CAST(:low AS tid) AND ctid < CAST(:high AS tid)")
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        stmt = sa.select(*selected).select_from(clause).where(within).limit(per)
+        rows += conn.execute(stmt, {"low": f"({start},0)", "high": f"({end},0)"}).all()
     return rows[:size]
 
 
