@@ -100,9 +100,9 @@ def _classify_values(texts: list[str], hint: str | None, custom: tuple[Recognize
 
 def _confidence(share: float, weight: float, hint: str | None, category: str, sampled: int) -> float:
     """Values first (share and how much one match proves), the name +/-, and small samples count for less."""
-    score = weight * (0.55 + 0.45 * share)
+    score = weight * (0.5 + 0.4 * share)
     if hint == category:
-        score += 0.15
+        score += 0.1
     elif hint is not None:
         score -= 0.1
     score *= min(1.0, (sampled + 10) / 30)

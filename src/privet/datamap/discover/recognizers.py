@@ -139,7 +139,7 @@ def _card_iin(number: str) -> bool:
     """Issuer prefixes and lengths of the card schemes (Visa, Mastercard, Amex, UnionPay, JCB, Discover...)."""
     length, two, four = len(number), int(number[:2]), int(number[:4])
     if length == 12:
-        return two in (50, 56, 57, 58, 63, 67)
+        return two in (50, 56, 57, 58, 63, 67) or four == 604
     if number[0] == "4":
         return length in (13, 16, 19)
     if 51 <= two <= 55 or 2221 <= four <= 2720:
@@ -150,7 +150,7 @@ def _card_iin(number: str) -> bool:
         return length in (14, 16)
     if four in (2131, 1800):
         return length == 15
-    if two in (50, 56, 57, 58, 63, 67):
+    if two in (50, 56, 57, 58, 63, 67) or four == 604:
         return True  # Maestro: 12 to 19 digits
     if two in (35, 62, 65, 60, 64, 81):
         return length >= 16
@@ -206,7 +206,8 @@ def phone(value: str) -> bool:
     if digits < 10:
         return False
     bare = _BARE_DIGITS.fullmatch(value) is not None
-    if value[0] == "0" or (value[:2] in _CN_MOBILE_PREFIXES and digits == 11):
+    lead = value.lstrip("(")
+    if lead[:1] == "0" or (lead[:2] in _CN_MOBILE_PREFIXES and digits == 11):
         regions: tuple[str, ...] = ("CN",)
     elif bare and (digits != 10 or value[0] == "1"):
         return False  # a bare US number is ten digits, area code first (never 1): not timestamps, not order numbers
@@ -319,8 +320,19 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
 }
 
 
+def _on_first_group(pattern: re.Pattern[str], check: Callable[[str], bool]) -> Callable[[str], bool]:
+    def validate(value: str) -> bool:
+        match = pattern.fullmatch(value)
+        return match is not None and match.group(1) is not None and check(match.group(1))
+    return validate
+
+
 def custom_recognizer(name: str, category: str, pattern: str, validator: str | None = None) -> Recognizer:
-    """A company's own recognizer: a regex the whole value must match and, optionally, a named validator."""
+    """A company's own recognizer: a regex the whole value must match and, optionally, a named validator.
+
+    The validator checks the pattern's first group when it has one (``SN-(\\d{15})`` with ``luhn``), else the
+    whole value.
+    """
     if validator is not None and validator not in VALIDATORS:
         raise ValueError(f"custom recognizer {name!r}: unknown validator {validator!r}; "
                          f"use one of {', '.join(sorted(VALIDATORS))}")
@@ -333,5 +345,7 @@ def custom_recognizer(name: str, category: str, pattern: str, validator: str | N
         raise ValueError(f"custom recognizer {name!r}: the pattern matches an empty value; make it require "
                          "at least one character")
     check = VALIDATORS[validator] if validator is not None else None
+    if check is not None and compiled.groups:
+        check = _on_first_group(compiled, check)
     label = name if name.startswith("custom:") else f"custom:{name}"
     return Recognizer(category, label, compiled, check)
