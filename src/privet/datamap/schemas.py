@@ -377,11 +377,12 @@ class CustomRecognizer(Strict):
     in column values: a whole value matches `pattern` and passes `validator` when one is named."""
 
     key: Key
-    category: DottedKey = Field(description="Data category of the values it recognises, e.g. user.device.serial_number.")
+    category: DottedKey = Field(description="Data category of the values it recognises, e.g. "
+                                            "user.device.serial_number.")
     pattern: str = Field(min_length=1, max_length=500, description="Regular expression (Python syntax) a whole value "
                          "must match, e.g. `ZK[A-Z]{2}\\d{8}`.")
     validator: Key | None = Field(None, description="A check the value must pass too: the name of one of discovery's "
-                                  "validators (luhn, iban, cn_ric…); none: the pattern decides.")
+                                  "validators (luhn, iban, imei, prc_resident_id…); none: the pattern decides.")
     description: str | None = None
 
 

@@ -154,11 +154,11 @@ def create(url: str, seed: int = 17) -> Truth:
              "profile": {"email": inner[i], "level": rng.randint(1, 5), "tags": ["vip"] if i % 3 else []},
              "city_code": f"C{rng.randint(100, 999)}"} for i in range(ROWS)])
         conn.execute(t["order_lines"].insert(), [
-            {"order_no": f"SO-2024-{i // 2:05d}", "line_no": i % 2 + 1, "contact": contacts[i], "qty": rng.randint(1, 9)}
-            for i in range(ROWS)])
+            {"order_no": f"SO-2024-{i // 2:05d}", "line_no": i % 2 + 1, "contact": contacts[i],
+             "qty": rng.randint(1, 9)} for i in range(ROWS)])
         conn.execute(t["events_log"].insert(), [
-            {"happened": f"2024-03-{i % 28 + 1:02d} {i % 24:02d}:{i % 60:02d}:00", "message": f"客户来电 {log_phones[i]} 询问订单 {zh.word()}"}
-            for i in range(ROWS)])
+            {"happened": f"2024-03-{i % 28 + 1:02d} {i % 24:02d}:{i % 60:02d}:00",
+             "message": f"客户来电 {log_phones[i]} 询问订单 {zh.word()}"} for i in range(ROWS)])
         conn.execute(t["accounts"].insert(), [{"id": i + 1, "login_phone": f"ORD-2024-{i:06d}"} for i in range(ROWS)])
         conn.execute(t["devices"].insert(), [{"serial": s} for s in serials])
         conn.execute(t["attachments"].insert(), [{"id": i + 1, "data": rng.randbytes(64)} for i in range(20)])

@@ -107,7 +107,8 @@ def test_invalid_json_documents_are_left_out_and_named(tmp_path: Path) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE docs (id INTEGER PRIMARY KEY, some JSON, broken JSON, raw BLOB)")
         conn.execute(sa.text("INSERT INTO docs (some, broken, raw) VALUES (:s, :b, :r)"),
-                     [{"s": '{"k": 1}' if i % 2 else "{oops", "b": "not json", "r": b"\xff\xfe\x00"} for i in range(40)])
+                     [{"s": '{"k": 1}' if i % 2 else "{oops", "b": "not json", "r": b"\xff\xfe\x00"}
+                      for i in range(40)])
     engine.dispose()
     ro = open_readonly(f"sqlite:///{path}", 5)
     with ro.connect() as conn:
