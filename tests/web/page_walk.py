@@ -77,13 +77,13 @@ def _linked(page, scope: str, keep: Callable[[str], bool]) -> list[str]:  # noqa
     return list(dict.fromkeys(found))
 
 
-def console_paths(page) -> list[str]:  # noqa: ANN001 - logged in as an admin
+def console_paths(page, lang: str = "en") -> list[str]:  # noqa: ANN001 - logged in as an admin
     """Every console page in the menu, then up to PER_KIND pages of each kind they link to."""
-    goto(page, "/admin", "en")
+    goto(page, "/admin", lang)
     menu = _linked(page, "nav.main, header", lambda p: p.startswith("/admin"))  # the menu, "Your password"
     paths, kinds = list(menu), {}
     for path in menu:
-        if opened(page, path, "en"):
+        if opened(page, path, lang):
             continue  # the tests that walk the pages say so
         for target in _linked(page, "main", lambda p: p.startswith("/admin/") and p != "/admin/logout"):
             kind = _kind(target)
@@ -93,9 +93,9 @@ def console_paths(page) -> list[str]:  # noqa: ANN001 - logged in as an admin
     return paths
 
 
-def centre_paths(page) -> list[str]:  # noqa: ANN001 - anyone
+def centre_paths(page, lang: str = "en") -> list[str]:  # noqa: ANN001 - anyone
     """The centre's menu, what its policy page links to, and the request form of each request type."""
-    goto(page, "/", "en")
+    goto(page, "/", lang)
     paths = _linked(page, "nav.main", lambda p: not p.startswith(("/admin", "/signout")))
     kinds: dict[str, int] = {}
     for target in _linked(page, "main", lambda p: p.startswith("/policy/")):
@@ -103,7 +103,7 @@ def centre_paths(page) -> list[str]:  # noqa: ANN001 - anyone
             kinds[_kind(target)] = kinds.get(_kind(target), 0) + 1
             paths.append(target)
     paths.append("/sources")
-    goto(page, "/requests", "en")
+    goto(page, "/requests", lang)
     types = page.eval_on_selector_all("#choose-type input[name=type]", "(els) => els.map(e => e.value)")
     return list(dict.fromkeys(paths + [f"/requests?type={t}" for t in types]))
 
