@@ -41,10 +41,29 @@ def _entry_page(request: Request, db: Session, template: str, values: dict, *, e
                 section="registers", error=error, status_code=status_code)
 
 
-def _refused(request: Request, db: Session, exc: PrivetError, render, values: dict) -> HTMLResponse:  # noqa: ANN001
-    """The form again with the officer's input and what to fix; the transaction is rolled back (nothing kept)."""
-    db.rollback()
-    return render(request, db, values, error=forms.refusal(request, exc), status_code=exc.status)
+def _entry_values(form: FormData, key: str | None) -> dict:
+    """What processor and recipient forms share: key (the path's when editing), name, agreement, entrusted."""
+    return {"key": key if key is not None else text(form, "key", 80), "name": text(form, "name", 200),
+            "agreement_ref": text(form, "agreement_ref", 200), "signed_on": text(form, "signed_on", 20),
+            "expires_on": text(form, "expires_on", 20), "purposes": forms.choices(form, "purposes"),
+            "categories": forms.choices(form, "categories")}
+
+
+def _agreement(form: FormData, values: dict) -> dict:
+    """The agreement's arguments of `add_processor` and `add_recipient` (dates parsed, or InvalidInput)."""
+    return {"agreement_ref": values["agreement_ref"] or None, "signed_on": forms.day(form, "signed_on"),
+            "expires_on": forms.day(form, "expires_on")}
+
+
+def _save(request: Request, db: Session, values: dict, save, render, done: str) -> Response:  # noqa: ANN001
+    """Run `save` (the service call); refused: the form again with the officer's input and what to fix, the
+    transaction rolled back (nothing kept)."""
+    try:
+        save()
+    except PrivetError as exc:
+        db.rollback()
+        return render(request, db, values, error=forms.refusal(request, exc), status_code=exc.status)
+    return redirect("/admin/registers", done=done)
 
 
 # --- processors ---
@@ -56,14 +75,6 @@ def _processor_values(row) -> dict:  # noqa: ANN001
             "security_measures": "\n".join(row.security_measures)}
 
 
-def _processor_form(form: FormData) -> dict:
-    return {"key": text(form, "key", 80), "name": text(form, "name", 200),
-            "agreement_ref": text(form, "agreement_ref", 200), "signed_on": text(form, "signed_on", 20),
-            "expires_on": text(form, "expires_on", 20), "purposes": forms.choices(form, "purposes"),
-            "categories": forms.choices(form, "categories"), "regions": text(form, "regions", 500),
-            "security_measures": text(form, "security_measures", 4000)}
-
-
 def _processor_page(editing: bool):  # noqa: ANN202
     def render(request: Request, db: Session, values: dict, **kw: object) -> HTMLResponse:
         return _entry_page(request, db, "admin/registers_processor.html", values, editing=editing,
@@ -72,19 +83,13 @@ def _processor_page(editing: bool):  # noqa: ANN202
 
 
 def _save_processor(request: Request, db: Session, form: FormData, *, key: str | None) -> Response:
-    values = _processor_form(form)
-    if key is not None:
-        values["key"] = key
-    try:
-        processors.add_processor(
-            db, key=values["key"], name=values["name"], actor=principal_of(request).actor,
-            agreement_ref=values["agreement_ref"] or None, signed_on=forms.day(form, "signed_on"),
-            expires_on=forms.day(form, "expires_on"), purposes=values["purposes"], categories=values["categories"],
-            regions=forms.items(form, "regions", 500), security_measures=forms.items(form, "security_measures"),
-            replace=key is not None)
-    except PrivetError as exc:
-        return _refused(request, db, exc, _processor_page(key is not None), values)
-    return redirect("/admin/registers", done="processor_saved")
+    values = {**_entry_values(form, key), "regions": text(form, "regions", 500),
+              "security_measures": text(form, "security_measures", 4000)}
+    return _save(request, db, values, lambda: processors.add_processor(
+        db, key=values["key"], name=values["name"], actor=principal_of(request).actor, **_agreement(form, values),
+        purposes=values["purposes"], categories=values["categories"], regions=forms.items(form, "regions", 500),
+        security_measures=forms.items(form, "security_measures"), replace=key is not None),
+        _processor_page(key is not None), "processor_saved")
 
 
 @router.get("/add/processor", dependencies=WRITE, response_class=HTMLResponse)
@@ -129,14 +134,6 @@ def _recipient_values(row) -> dict:  # noqa: ANN001
             "expires_on": _iso(row.expires_on), "reason": ""}
 
 
-def _recipient_form(form: FormData) -> dict:
-    return {"key": text(form, "key", 80), "name": text(form, "name", 200), "kind": text(form, "kind", 20),
-            "purposes": forms.choices(form, "purposes"), "categories": forms.choices(form, "categories"),
-            "region": text(form, "region", 10).upper(), "legal_grounds": forms.choices(form, "legal_grounds"),
-            "agreement_ref": text(form, "agreement_ref", 200), "signed_on": text(form, "signed_on", 20),
-            "expires_on": text(form, "expires_on", 20), "reason": text(form, "reason", 500)}
-
-
 def _recipient_page(editing: bool):  # noqa: ANN202
     def render(request: Request, db: Session, values: dict, **kw: object) -> HTMLResponse:
         return _entry_page(request, db, "admin/registers_recipient.html", values, editing=editing, kinds=KINDS,
@@ -145,19 +142,13 @@ def _recipient_page(editing: bool):  # noqa: ANN202
 
 
 def _save_recipient(request: Request, db: Session, form: FormData, *, key: str | None) -> Response:
-    values = _recipient_form(form)
-    if key is not None:
-        values["key"] = key
-    try:
-        sharing.add_recipient(
-            db, key=values["key"], name=values["name"], kind=values["kind"], actor=principal_of(request).actor,
-            purposes=values["purposes"], categories=values["categories"], region=values["region"] or None,
-            legal_grounds=values["legal_grounds"], agreement_ref=values["agreement_ref"] or None,
-            signed_on=forms.day(form, "signed_on"), expires_on=forms.day(form, "expires_on"),
-            replace=key is not None, reason=values["reason"] or None)
-    except PrivetError as exc:
-        return _refused(request, db, exc, _recipient_page(key is not None), values)
-    return redirect("/admin/registers", done="recipient_saved")
+    values = {**_entry_values(form, key), "kind": text(form, "kind", 20), "region": text(form, "region", 10).upper(),
+              "legal_grounds": forms.choices(form, "legal_grounds"), "reason": text(form, "reason", 500)}
+    return _save(request, db, values, lambda: sharing.add_recipient(
+        db, key=values["key"], name=values["name"], kind=values["kind"], actor=principal_of(request).actor,
+        purposes=values["purposes"], categories=values["categories"], region=values["region"] or None,
+        legal_grounds=values["legal_grounds"], **_agreement(form, values), replace=key is not None,
+        reason=values["reason"] or None), _recipient_page(key is not None), "recipient_saved")
 
 
 @router.get("/add/recipient", dependencies=WRITE, response_class=HTMLResponse)
