@@ -424,11 +424,12 @@ def main() -> None:
     for category in sorted(privet_scores):
         tp, _fp, fn = privet_scores[category]
         mine = prf(privet_scores[category])
-        theirs = prf(presidio_scores.get(category)) if presidio is not None else None
-        shown = "  ".join(f"{x:6.3f}" for x in theirs) if theirs and category in presidio_scores else "     (not detected)"
+        detected = presidio_scores.get(category, (0, 0, 0))[:2] != (0, 0)
+        theirs = prf(presidio_scores.get(category)) if detected else None
+        shown = "  ".join(f"{x:6.3f}" for x in theirs) if theirs else "     (not detected)"
         print(f"{category:36} {tp + fn:7d} | {mine[0]:8.3f} {mine[1]:6.3f} {mine[2]:6.3f} | {shown}")
         figures[category] = {"p": round(mine[0], 3), "r": round(mine[1], 3), "f2": round(mine[2], 3),
-                             **({"presidio_f2": round(theirs[2], 3)} if theirs and category in presidio_scores else {})}
+                             **({"presidio_f2": round(theirs[2], 3)} if theirs else {})}
     by_naming = Counter(column.naming for column in columns)
     right_by_naming = Counter(column.naming for column, ok in zip(columns, correct, strict=True) if ok)
     accuracy = sum(correct) / len(columns)
