@@ -1,10 +1,16 @@
-"""The daily retention sweep as a recurring job (inline threads or Celery)."""
+"""Retention as jobs (inline threads or Celery): the daily sweep, and the runs started from the console."""
 
 from __future__ import annotations
 
 from privet.jobs.registry import handler, periodic
 
 DAY = 86_400
+RUN_JOB = "retention.run"  # one live job per run: its dedupe key is `job_key(run_id)`
+
+
+def job_key(run_id: str) -> str:
+    """The dedupe key of a run's `retention.run` job."""
+    return f"{RUN_JOB}:{run_id}"
 
 
 @periodic("retention.sweep", every_seconds=DAY)
@@ -17,12 +23,24 @@ def sweep_daily(ctx, payload: dict) -> dict:  # noqa: ANN001 - a jobs.service.Jo
     with ctx.sessionmaker() as session:
         if not load_rules(session):
             return {"run": None, "status": "no rules"}
-        resume = service.unfinished(session) is not None
+        unfinished = service.unfinished(session)
+        if unfinished is not None and live_job(session, unfinished.id) is not None:
+            return {"run": unfinished.id, "status": "its own job is on it"}  # never two workers on one run
+        resume = unfinished is not None
     done = service.run(ctx.sessionmaker, ctx.settings, ctx.keyring, actor="job:retention", resume=resume)
     return {"run": done.id, "status": done.status}
 
 
-@handler("retention.run")
+def live_job(session, run_id: str):  # noqa: ANN001, ANN201 - a Session; the queued or running Job, or None
+    """The run's `retention.run` job while it is queued or running (a worker is, or will be, on the run)."""
+    from sqlalchemy import select
+
+    from privet.jobs.models import Job
+
+    return session.scalar(select(Job).where(Job.dedupe_key == job_key(run_id), Job.status.in_(("queued", "running"))))
+
+
+@handler(RUN_JOB)
 def run_recorded(ctx, payload: dict) -> dict:  # noqa: ANN001 - a jobs.service.JobContext
     """Sweep (or, for a dry run, count) the run `payload["run_id"]` started or resumed from the console; a job
     taken up again after its worker was killed continues where the run's record stopped."""

@@ -8,7 +8,6 @@ again where the run's record stopped, counts shown being the rows actually chang
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 from starlette.responses import HTMLResponse, Response
 
 from privet.jobs.models import Job
@@ -17,13 +16,13 @@ from privet.kit.web import DB
 from privet.retention import service
 from privet.retention.models import RetentionRun
 from privet.retention.rules import load_rules
+from privet.retention.tasks import RUN_JOB, job_key, live_job
 from privet.web.admin.common import N_, Form, guard, page, principal_of, redirect, text
 from privet.web.admin.form_errors import REFUSED, what_to_fix
 from privet.web.admin.retention import labels, retention_page
 
 router = APIRouter(prefix="/retention/runs")
 READ, WRITE = guard("registers:read"), guard("registers:write")
-JOB = "retention.run"
 LIVE = ("running", "dry_running")
 CONFIRM = N_("Tick the box to confirm the sweep: it deletes or changes rows in the company's datastores.")
 KINDS = ("dry", "sweep")
@@ -33,7 +32,7 @@ FLASHES = {"started": N_("The run was started; this page follows it."),
 
 def _queue(db: DB, run: RetentionRun) -> Job:
     """The run's job (one live job per run: a second start or resume returns the one already queued)."""
-    return enqueue(db, JOB, {"run_id": run.id}, dedupe_key=f"{JOB}:{run.id}")
+    return enqueue(db, RUN_JOB, {"run_id": run.id}, dedupe_key=job_key(run.id))
 
 
 @router.post("", dependencies=WRITE, response_class=HTMLResponse)
@@ -75,10 +74,6 @@ def _tables(db: DB, run: RetentionRun) -> list[dict]:
     return out
 
 
-def _live_job(db: DB, run: RetentionRun) -> Job | None:
-    return db.scalar(select(Job).where(Job.dedupe_key == f"{JOB}:{run.id}", Job.status.in_(("queued", "running"))))
-
-
 PHASES = {"waiting": N_("Waiting"), "working": N_("In progress"), "done": N_("Done"), "skipped": N_("Not swept"),
           "not_reached": N_("Not reached")}
 PHASE_TONE = {"done": "ok", "working": "warn", "skipped": "bad"}
@@ -88,7 +83,7 @@ def run_page(request: Request, db: DB, run: RetentionRun, *, error: str | None =
              status_code: int = 200) -> HTMLResponse:
     """One run: its state, per-table progress and counts, and the resume form when it stopped."""
     tables = _tables(db, run)
-    job = _live_job(db, run)
+    job = live_job(db, run.id)
     newest = service.unfinished(db)
     return page(request, "admin/retention_run.html", {
         "run": run, "tables": tables, "finished": sum(1 for t in tables if t["phase"] in ("done", "skipped")),
