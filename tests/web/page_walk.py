@@ -145,3 +145,27 @@ def _chosen(page) -> None:  # noqa: ANN001
 
 BANNER_STATES = (BannerState("dialog", _first, "[role=dialog]"), BannerState("customise", _customised, "#pv-p"),
                  BannerState("after a choice", _chosen, "button.re"))
+
+
+def wide_report(lang: str) -> str:
+    """An access package's report.html with a table of many columns and long values (generated data), the columns
+    named in the data map by category."""
+    from faker import Faker
+
+    from privet.requests.package import render_report
+
+    fake = Faker("zh_CN" if lang == "zh_CN" else "en_US")
+    labels = {"email": "E-mail address", "phone": "Phone number", "ip_address": "IP address", "user_agent": "Device"}
+    columns = ["id", "name", "email", "phone", "ip_address", "user_agent", "referrer", "address", "note",
+               "created_at", "updated_at", "status", "loyalty_tier", "marketing_opt_in"]
+    rows = [{"id": n, "name": fake.name(), "email": fake.email(), "phone": fake.phone_number(),
+             "ip_address": fake.ipv4(), "user_agent": fake.user_agent(), "referrer": fake.url() + "x" * 90,
+             "address": fake.address(), "note": fake.paragraph(nb_sentences=4), "created_at": "2031-01-01T00:00:00",
+             "updated_at": "2031-02-01T00:00:00", "status": "active", "loyalty_tier": "gold",
+             "marketing_opt_in": True} for n in range(3)]
+    explanation = {"datasets": [{"datastore": "crm", "key": "crm_accounts", "description": "Customer accounts.",
+                                 "tables": [{"name": "customers", "description": "One row per account.",
+                                             "fields": [{"name": c, "category_name": labels.get(c)}
+                                                        for c in columns]}]}]}
+    meta = {"reference": "R-WIDE0001", "type": "access", "identity_type": "email"}
+    return render_report(meta, {"crm": {"customers": rows}}, explanation, lang)

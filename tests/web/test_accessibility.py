@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from tests.web.banner.conftest import shop  # noqa: F401 - the demo website fixture
 from tests.web.centre.conftest import person  # noqa: F401 - generated e-mail addresses
 from tests.web.page_walk import (BANNER_STATES, HTML_LANG, LOCALES, centre_paths, console_paths, log_in, opened,
-                                 signed_in_paths, tab)
+                                 signed_in_paths, tab, wide_report)
 
 AXE = Axe()
 BAD = ("serious", "critical")
@@ -70,4 +70,15 @@ def test_banner_has_no_serious_violations(browser, shop, lang: str) -> None:  # 
             expect(page.locator("#privet-banner [role=dialog]")).to_have_attribute("lang", HTML_LANG[lang])
         problems += violations(page, f"{lang} banner, {state.name}", context={"include": [["#privet-banner"]]})
         context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_the_access_report_has_no_serious_violations(browser) -> None:  # noqa: ANN001
+    page = browser.new_page()
+    problems = []
+    for lang in LANGS:
+        page.set_content(wide_report(lang))
+        expect(page.locator("table").first).to_be_visible()
+        problems += violations(page, f"{lang} report.html")
+    page.close()
     assert not problems, "\n".join(problems)

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from tests.web.banner.conftest import shop  # noqa: F401 - the demo website fixture
 from tests.web.centre.conftest import person  # noqa: F401 - generated e-mail addresses
 from tests.web.page_walk import (BANNER_STATES, centre_paths, console_paths, goto, log_in, opened, signed_in_paths,
-                                 tab)
+                                 tab, wide_report)
 
 WIDTHS = (1280, 390)
 
@@ -151,4 +151,26 @@ def test_the_banner_holds_at_both_widths(browser, shop, lang: str) -> None:  # n
             _check(page, f"{width}px banner {lang} {state.name}", shots, problems)
             _check(page, f"{width}px banner {lang} {state.name}", shots, problems, scope="#privet-banner")
             context.close()
+    assert not problems, _report(problems, shots)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_the_access_report_holds_and_names_columns_readably(browser, lang: str) -> None:  # noqa: ANN001
+    problems: list[str] = []
+    shots: list[str] = []
+    for width in WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.set_content(wide_report(lang))
+        box = page.locator(".scroll").first
+        expect(box.locator("th").nth(2)).to_contain_text("E-mail address")  # the data map's name, then the column
+        expect(box.locator("th code").first).to_have_text("email")
+        _check(page, f"{width}px report {lang}", shots, problems)
+        if width < 1000:  # the table is wider than the phone: it scrolls in its box, which the keyboard reaches
+            assert box.evaluate("(e) => e.scrollWidth > e.clientWidth")
+            box.focus()
+            expect(box).to_be_focused()
+            page.keyboard.press("ArrowRight")
+            expect(box).not_to_have_js_property("scrollLeft", 0)
+        context.close()
     assert not problems, _report(problems, shots)
