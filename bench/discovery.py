@@ -119,6 +119,9 @@ class Maker:
         day = datetime(2024, 1, 1) + timedelta(days=self.rng.randint(0, 500))
         return day.strftime("%Y%m%d") + self.digits(self.rng.choice([6, 8, 10]))
 
+    def prefixed_order(self) -> str:
+        return self.rng.choice(["SO", "PO", "DN", "INV"]) + self.rng.choice(["2024", "2025"]) + self.digits(4)
+
     def unix(self) -> str:
         return str(self.rng.randint(1_500_000_000, 1_760_000_000))
 
@@ -182,6 +185,7 @@ def _value_kinds(m: Maker) -> dict[str, tuple[str | None, Callable[[], object], 
         "bad_imei": (None, lambda: m.bad_luhn(m.imei()), "imei", "serial_batch", True),
         "phone_like_order": (None, m.phone_like_order, "order_no", "mobile", True),
         "order_number": (None, m.order_number, "order_no", "phone", True),
+        "prefixed_order": (None, m.prefixed_order, "order_no", "ref", True),
         "unix": (None, m.unix, "created_ts", "id_card", True),
         "unix_ms": (None, m.unix_ms, "event_ms", "card_no", True),
         "snowflake": (None, m.snowflake, "event_id", "id_card", True),

@@ -29,7 +29,7 @@ __all__ = ["VALIDATORS", "ColumnVerdict", "Recognizer", "classify_column", "cust
 
 MAX_JSON_PATHS = 200
 _HINTED: dict[str, Recognizer] = {
-    rec.PASSPORT: Recognizer(rec.PASSPORT, "passport_digits", re.compile(r"\d{9}"), strength=0.6),
+    rec.PASSPORT: Recognizer(rec.PASSPORT, "passport_other", re.compile(r"\d{9}|[A-Z]{1,2}\d{7,8}"), strength=0.6),
     rec.PRECISE_LOCATION: Recognizer(rec.PRECISE_LOCATION, "latitude_or_longitude", re.compile(
         r"[-+]?(?:1[0-7]\d|\d{1,2})\.\d{4,}|[-+]?180\.0{4,}"), strength=0.8),
 }

@@ -259,8 +259,9 @@ BUILTIN: tuple[Recognizer, ...] = (
     Recognizer(NATIONAL_ID, "prc_resident_id_15", re.compile(r"[1-8]\d{14}"), prc_resident_id_15, strength=0.8,
                starts="d"),
     Recognizer(PHONE, "phone", _PHONE_SHAPE, phone, starts="d+"),
-    Recognizer(PASSPORT, "passport", re.compile(
-        r"E[A-HJ-NP-Z0-9]\d{7}|[GDSPKHM]\d{8}|[A-Z]{1,2}\d{7,8}"), strength=0.6, starts="a"),
+    # the PRC's passport forms; other countries' (one or two letters and 7-8 digits, the shape of many order
+    # numbers such as SO20240001) only in a column whose name says passport (classify._HINTED)
+    Recognizer(PASSPORT, "passport", re.compile(r"E[A-HJ-NP-Z0-9]\d{7}|[GDSPKHM]\d{8}"), strength=0.6, starts="a"),
     Recognizer(NAME, "chinese_name", people.CHINESE_NAME_SHAPE, people.chinese_name, strength=0.7, starts="h"),
     Recognizer(NAME, "latin_name", people.LATIN_NAME_SHAPE, people.latin_name, strength=0.7, starts="a+"),
     Recognizer(ADDRESS, "chinese_address", people.CHINESE_ADDRESS_SHAPE, people.chinese_address, strength=0.8,

@@ -39,7 +39,6 @@ _CANDIDATES = re.compile(
 )
 TEXT_RECOGNIZERS: tuple[Recognizer, ...] = tuple(r for r in BUILTIN if r.category not in (NAME, ADDRESS, PASSPORT))
 _TEXT_CHAIN = chain(TEXT_RECOGNIZERS)
-_PASSPORT = next(r for r in BUILTIN if r.category == PASSPORT)
 
 
 def embedded_categories(text: str, custom: tuple[Recognizer, ...] = ()) -> set[str]:
@@ -48,9 +47,8 @@ def embedded_categories(text: str, custom: tuple[Recognizer, ...] = ()) -> set[s
     for match in _CANDIDATES.finditer(text):
         kind = match.lastgroup
         candidate = match.group(kind) if kind else match.group(0)
-        if kind == "passport":
-            if _PASSPORT.matches(candidate.upper()):
-                found.add(PASSPORT)
+        if kind == "passport":  # after the word passport/护照, the shape is enough
+            found.add(PASSPORT)
             continue
         recognizer = recognize(candidate, chain(custom + TEXT_RECOGNIZERS) if custom else _TEXT_CHAIN)
         if recognizer is not None:
