@@ -162,7 +162,7 @@ def head(session: Session) -> tuple[int, str]:
 
 
 def verify(session: Session, *, anchor: tuple[int, str] | None = None, anchors: Sequence[tuple[int, str]] = (),
-           key: bytes | None = None) -> Verification:
+           key: bytes | None = None, since: tuple[int, str] | None = None) -> Verification:
     """Walk the chain in order; name the first changed, removed, inserted or reordered event.
 
     Keyed events are checked with the installation's key, so a chain rewritten by someone without it fails at the
@@ -171,6 +171,9 @@ def verify(session: Session, *, anchor: tuple[int, str] | None = None, anchors: 
     events and moving the head back needs the key too, unless the head's earlier value was kept; an `anchor` (a
     (seq, hash) published earlier, e.g. from `privet audit head`) catches that and a rewrite by a key holder, and so
     do `anchors` (several, e.g. from the anchor file).
+
+    `since` ((seq, hash) of an event a whole walk found good earlier) walks only the events after it, linked to
+    that hash: the events up to it are taken as that walk found them (`checked` still counts them).
     """
     pinned = dict(anchors)
     if anchor:
@@ -183,8 +186,9 @@ def verify(session: Session, *, anchor: tuple[int, str] | None = None, anchors: 
     def broken(seq: int, reason: str) -> Verification:
         return Verification(False, checked, seq, reason, keyed_from)
 
-    prev_hash, checked = GENESIS, 0
-    stream = session.execute(select(_EVENTS).order_by(_EVENTS.c.seq).execution_options(yield_per=2000))
+    prev_hash, checked = (since[1], since[0]) if since else (GENESIS, 0)
+    stream = session.execute(select(_EVENTS).where(_EVENTS.c.seq > checked).order_by(_EVENTS.c.seq)
+                             .execution_options(yield_per=2000))
     for event in stream.mappings():
         seq, keyed = event["seq"], keyed_from is not None and event["seq"] >= keyed_from
         if seq != checked + 1:

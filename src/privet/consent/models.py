@@ -24,6 +24,10 @@ class ConsentRecord(Base):
               postgresql_where=text("subject_id IS NOT NULL"), sqlite_where=text("subject_id IS NOT NULL")),
         Index("ix_consent_records_visitor", "visitor_id", "purpose", "at",
               postgresql_where=text("visitor_id IS NOT NULL"), sqlite_where=text("visitor_id IS NOT NULL")),
+        # the newest record of a method or a separate-consent kind (the evidence page; see 0014)
+        Index("ix_consent_records_method", "method", "seq"),
+        Index("ix_consent_records_separate_kind", "separate_kind", "seq",
+              postgresql_where=text("separate_kind IS NOT NULL"), sqlite_where=text("separate_kind IS NOT NULL")),
     )
 
     seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)  # change-feed order

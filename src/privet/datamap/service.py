@@ -139,8 +139,12 @@ _built: dict[tuple, Manifest] = {}
 
 def current(session: Session) -> Manifest | None:
     """The applied data map rebuilt from the normalised tables (None before the first apply). Rebuilt once per
-    applied version (its rows change only through `apply`, which writes a new version) and handed out as a copy:
-    a caller changing its manifest changes no one else's."""
+    applied version (its rows change only through `apply`, which writes a new version and forgets the memo), and
+    each transaction gets its own copy: nothing a transaction does to its manifest reaches another's."""
+    return per_transaction(session, "datamap.current", lambda: _copy_of_current(session))
+
+
+def _copy_of_current(session: Session) -> Manifest | None:
     key = version_key(session)
     if key is None:
         return None

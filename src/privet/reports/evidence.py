@@ -32,11 +32,16 @@ LANGUAGES = ("en", "zh_CN")
 def _audit(ctx: Context, action: str) -> dict:
     from privet.audit.models import AuditEvent as E
 
-    where = E.action.like(action[:-1].replace("_", r"\_") + "%", escape="\\") if action.endswith("*") \
-        else E.action == action
-    row = ctx.session.execute(select(E.at, E.actor, E.action).where(where).order_by(E.seq.desc()).limit(1)).first()
-    count = ctx.session.execute(select(func.count()).select_from(E).where(where)).scalar_one()
-    return {"at": row.at if row else None, "detail": f"{row.action} by {row.actor}" if row else "", "count": count}
+    # each action's count and newest event, read in one pass for the whole report (not one scan per promise)
+    actions = ctx.once("audit_actions", lambda: {name: (n, newest) for name, n, newest in ctx.session.execute(
+        select(E.action, func.count(), func.max(E.seq)).group_by(E.action))})
+    prefix = action[:-1] if action.endswith("*") else None
+    hits = [found for name, found in actions.items() if (name.startswith(prefix) if prefix is not None
+                                                         else name == action)]
+    newest = max((seq for _n, seq in hits), default=None)
+    row = ctx.session.execute(select(E.at, E.actor, E.action).where(E.seq == newest)).first() if newest else None
+    return {"at": row.at if row else None, "detail": f"{row.action} by {row.actor}" if row else "",
+            "count": sum(n for n, _seq in hits)}
 
 
 def _request(ctx: Context, kind: str) -> dict:

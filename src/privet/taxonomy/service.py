@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from privet.audit.service import record
-from privet.db.memo import forget
+from privet.db.memo import forget, per_transaction
 from privet.taxonomy.entries import SECTIONS
 from privet.taxonomy.loader import Taxonomy, default_taxonomy, load_taxonomy
 from privet.taxonomy.models import TaxonomyExtension
@@ -51,7 +51,11 @@ def set_extension(session: Session, extension: dict[str, Any] | None, *, actor: 
 
 
 def effective(session: Session) -> Taxonomy:
-    """The default taxonomy plus the stored extension."""
+    """The default taxonomy plus the stored extension (read once per transaction: `set_extension` forgets it)."""
+    return per_transaction(session, "taxonomy.effective", lambda: _effective(session))
+
+
+def _effective(session: Session) -> Taxonomy:
     row = session.get(TaxonomyExtension, _ROW_ID)
     if row is None or not row.content:
         return default_taxonomy()

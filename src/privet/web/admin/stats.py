@@ -85,17 +85,30 @@ def consent_now(session: Session, now: datetime | None = None) -> list[PurposeNo
     purpose is a consent choice, and of them those whose choice gives consent now (given or renewed, not expired).
 
     A person is a subject or an anonymous banner visitor; a visitor who signed in counts as that subject, once,
-    with the later of the two choices. Busiest purposes first (at most MAX_PURPOSES), then by key."""
+    with the later of the two choices. Busiest purposes first (at most MAX_PURPOSES), then by key.
+
+    The projection holds one row per holder and purpose, so a holder apart from any visitor link is one person
+    and is counted by a plain grouped count; only the holders a link joins (a signed-in visitor and their subject)
+    are ranked to find each person's latest choice."""
     s, link = ConsentState, VisitorLink
+    moment = now or utcnow()
+    linked = select(literal("v:") + link.visitor_id).union(select(literal("s:") + link.subject_id))
+    live = lambda c: and_(c.event.in_(YES), or_(c.expires_at.is_(None), c.expires_at > moment))  # noqa: E731
+    totals: dict[str, list[int]] = {}
+    plain = (select(s.purpose, func.count(), func.sum(case((live(s), 1), else_=0)))
+             .where(s.event.in_(CONSENT_EVENTS), s.holder.not_in(linked)).group_by(s.purpose))
     person = case((link.subject_id.is_not(None), literal("s:") + link.subject_id), else_=s.holder)
     rank = func.row_number().over(partition_by=(person, s.purpose), order_by=(s.at.desc(), s.record_seq.desc()))
     latest = (select(s.purpose, s.event, s.expires_at, rank.label("rank"))
               .select_from(s).outerjoin(link, s.holder == literal("v:") + link.visitor_id)
-              .where(s.event.in_(CONSENT_EVENTS)).subquery())
-    live = and_(latest.c.event.in_(YES), or_(latest.c.expires_at.is_(None), latest.c.expires_at > (now or utcnow())))
-    rows = session.execute(select(latest.c.purpose, func.count(), func.sum(case((live, 1), else_=0)))
-                           .where(latest.c.rank == 1).group_by(latest.c.purpose)).all()
-    found = [PurposeNow(purpose, int(n), int(yes or 0)) for purpose, n, yes in rows]
+              .where(s.event.in_(CONSENT_EVENTS), s.holder.in_(linked)).subquery())
+    joined = (select(latest.c.purpose, func.count(), func.sum(case((live(latest.c), 1), else_=0)))
+              .where(latest.c.rank == 1).group_by(latest.c.purpose))
+    for query in (plain, joined):
+        for purpose, n, yes in session.execute(query).all():
+            counts = totals.setdefault(purpose, [0, 0])
+            counts[0], counts[1] = counts[0] + int(n), counts[1] + int(yes or 0)
+    found = [PurposeNow(purpose, n, yes) for purpose, (n, yes) in totals.items()]
     return sorted(found, key=lambda p: (-p.holders, p.purpose))[:MAX_PURPOSES]
 
 
