@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from privet.kit.cliutil import cli_actor, console
+from privet.registers import screening
 
 app = typer.Typer(help="Registers: processors, recipients and sharing, disclosures, corporate and cross-border "
                        "transfers.", no_args_is_help=True)
@@ -51,15 +52,8 @@ def _table(title: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
 def _subjects(subject_ids: list[str] | None, file: Path | None) -> tuple[list[str], list[tuple[str, str]]]:
     ids, identities = list(subject_ids or []), []
     if file is not None:
-        for line in file.read_text(encoding="utf-8").splitlines():
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            if "," in line:
-                kind, value = line.split(",", 1)
-                identities.append((kind.strip(), value.strip()))
-            else:
-                ids.append(line)
+        more_ids, identities = screening.parse_people(file.read_text(encoding="utf-8"))
+        ids.extend(more_ids)
     return ids, identities
 
 

@@ -153,3 +153,20 @@ def accept_all(found: list[str | None], screening: Screening) -> Screening:
             screening.allowed.append(sid)
             screening.positions.append(position)
     return screening
+
+
+def parse_people(lines: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The people of a share or disclosure as a file or form lists them: one a line, a subject id or
+    `identity_type,value`; blank lines and `#` comments skipped. Returns (subject ids, identities)."""
+    ids: list[str] = []
+    identities: list[tuple[str, str]] = []
+    for line in lines.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "," in line:
+            kind, value = line.split(",", 1)
+            identities.append((kind.strip(), value.strip()))
+        else:
+            ids.append(line)
+    return ids, identities

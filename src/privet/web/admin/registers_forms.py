@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from privet.kit.errors import InvalidInput, PrivetError, Problem
+from privet.registers import screening
 from privet.web.admin.common import N_, text
 from privet.web.render import language, translate
 
@@ -108,18 +109,7 @@ def number(form: FormData, name: str) -> int | None:
 def subjects(form: FormData, name: str = "subjects") -> tuple[list[str], list[tuple[str, str]]]:
     """The people of a share or disclosure, as the CLI's file lists them: one a line, a subject id or
     `identity_type,value` (values go to the service in the POST body only, never into a URL or a log)."""
-    ids: list[str] = []
-    identities: list[tuple[str, str]] = []
-    for line in text(form, name, 2_000_000).splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if "," in line:
-            kind, value = line.split(",", 1)
-            identities.append((kind.strip(), value.strip()))
-        else:
-            ids.append(line)
-    return ids, identities
+    return screening.parse_people(text(form, name, 2_000_000))
 
 
 def options(db: Session, request: Request, section: str) -> list[dict]:
