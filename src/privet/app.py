@@ -139,7 +139,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from privet.jobs.api import router as jobs_router
     from privet.requests.api import router as requests_router
     from privet.requests.callbacks import router as callbacks_router
-    from privet.requests.package_api import router as packages_router
+    from privet.requests.packages.api import router as packages_router
     from privet.requests.public_api import router as public_requests_router
     from privet.requests.tasks_api import router as tasks_router
     from privet.registers.api import router as registers_router

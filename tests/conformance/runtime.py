@@ -131,7 +131,7 @@ class Privet:
     def answer(self, request_id: str) -> Answer:
         from privet.jobs.models import Job
         from privet.requests.models import AccessPackage, DsrRequest, RequestStep
-        from privet.requests.package import hand_out
+        from privet.requests.packages.service import hand_out
 
         with self.session() as session:
             request = session.get(DsrRequest, request_id)

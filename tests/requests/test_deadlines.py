@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from privet.kit.errors import InvalidInput
-from privet.requests.deadlines import (
+from privet.requests.law.deadlines import (
     acknowledge_by, add_months, add_working_days, day_of, days_left, due_on, extended_due, is_prc_working_day,
     working_days_between,
 )

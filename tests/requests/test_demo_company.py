@@ -91,7 +91,7 @@ def _answer_paper_office(db: Session, keyring: Keyring, settings: Settings, requ
 def test_access_and_erasure_across_every_datastore(keptek, keptek_urls: dict[str, str], keyring: Keyring,
                                                    drain, capsys) -> None:  # noqa: ANN001
     from privet.requests.intake import file_request
-    from privet.requests.package import open_package
+    from privet.requests.packages.service import open_package
     from privet.requests.verify import record_identity_check
 
     db, settings = keptek

@@ -21,7 +21,7 @@ from tests.requests.shop import ADDRESSES, CUSTOMERS, ITEMS, LOGINS, ORDERS
 
 
 def _download(store: Session, keyring: Keyring, smtp, address: str) -> dict:  # noqa: ANN001
-    from privet.requests.package import open_package
+    from privet.requests.packages.service import open_package
 
     body = smtp.last_to(address).get_content()
     token = body.split("/api/v1/public/packages/", 1)[1].split()[0]
@@ -292,7 +292,7 @@ def test_an_erasure_that_leaves_personal_data_says_so(store: Session, keyring: K
     message counts the rows changed and names what was not erased and why."""
     from privet.datamap.service import validate_and_apply
     from privet.jobs.models import Job
-    from privet.requests.messages import render_message
+    from privet.requests.messages.render import render_message
     from privet.requests.workflow import complete
     from tests.requests.shop import DATAMAP
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from privet.requests.explain import duration_text, explain, language, retention_text
+from privet.requests.packages.explain import duration_text, explain, language, retention_text
 from privet.requests.models import TYPES
 
 KEPTEK = Path(__file__).resolve().parents[2] / "examples" / "keptek" / "datamap"
@@ -110,7 +110,7 @@ def test_retention_and_language_fallbacks() -> None:
 
 
 def test_both_languages_have_every_text() -> None:
-    from privet.requests.explain import texts
+    from privet.requests.packages.explain import texts
 
     en, zh = texts("en"), texts("zh_CN")
     assert set(en) == set(zh)

@@ -242,7 +242,7 @@ def test_fee_in_the_console(store: Session, keyring: Keyring, charging: Settings
 def test_the_fee_message_says_the_law_and_that_the_clock_runs() -> None:
     from datetime import date
 
-    from privet.requests.messages import render_message
+    from privet.requests.messages.render import render_message
 
     values = {"reference": "R-TEST0001", "request_type": "access", "amount": "20.00", "currency": "EUR",
               "due": date(2026, 4, 2), "free": 1, "window_days": 365}

@@ -19,7 +19,8 @@ from privet.audit.models import AuditEvent
 from privet.kit.clock import frozen_at
 from privet.kit.crypto import Keyring
 from privet.kit.errors import InvalidInput, Unauthorized
-from privet.requests import deadlines, workflow
+from privet.requests import workflow
+from privet.requests.law import deadlines
 from privet.requests.models import DsrRequest
 from privet.settings import Settings
 from privet.subjects.jurisdiction import jurisdiction_of, normalise_region

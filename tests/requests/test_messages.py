@@ -10,8 +10,8 @@ import pytest
 from faker import Faker
 
 from privet.kit.errors import InvalidInput
-from privet.requests.messages import render_sms, KINDS, format_date, render_message, render_sms, send_message, texts
-from privet.requests.triage import REFUSAL_CODES
+from privet.requests.messages.render import render_sms, KINDS, format_date, render_message, render_sms, send_message, texts
+from privet.requests.law.triage import REFUSAL_CODES
 from privet.settings import Settings
 from tests.subjects.test_verification_support import (  # noqa: F401 - fixtures
     cn_mobile, free_port, verify_gateway, verify_smtp,

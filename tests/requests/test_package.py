@@ -21,9 +21,9 @@ from privet.kit.clock import frozen_at
 from privet.kit.crypto import DecryptionFailed, Keyring
 from privet.kit.errors import Forbidden, NotFound
 from privet.kit.ids import new_id
-from privet.requests import package as packages
+from privet.requests.packages import service as packages
 from privet.requests.crypto import identity_context
-from privet.requests.explain import explain
+from privet.requests.packages.explain import explain
 from privet.requests.models import AccessPackage, DsrRequest
 from privet.settings import Settings
 

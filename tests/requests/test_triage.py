@@ -8,7 +8,7 @@ import pytest
 
 from privet.kit.errors import InvalidInput
 from privet.requests.models import TYPES
-from privet.requests.triage import REFUSAL_CODES, check_code, fee_due, parse_fee, repeat_of
+from privet.requests.law.triage import REFUSAL_CODES, check_code, fee_due, parse_fee, repeat_of
 
 GBT_EIGHT = ("legal_obligation", "national_security", "public_interest", "criminal_proceedings", "abuse_of_rights",
              "vital_interests", "serious_harm", "trade_secret")

@@ -12,7 +12,7 @@ from privet.jobs.models import Job
 from privet.kit.clock import frozen_at
 from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
-from privet.requests import deadlines
+from privet.requests.law import deadlines
 from privet.requests.models import RequestStep
 from privet.requests.verify import record_identity_check, send_code, verify_with_code, verify_with_subject
 from privet.settings import Settings

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from privet.requests.notify import _dates
-from privet.requests.messages import render_message, render_sms
-from privet.requests.wording import in_plain_words, sentence
+from privet.requests.messages.notify import _dates
+from privet.requests.messages.render import render_message, render_sms
+from privet.requests.messages.wording import in_plain_words, sentence
 
 KEYS = re.compile(r"shop_db|login_events|order_items|\.customers|user\.[a-z]|\.\.|\.,|。。|\.。")
 

@@ -152,7 +152,7 @@ def wide_report(lang: str) -> str:
     named in the data map by category."""
     from faker import Faker
 
-    from privet.requests.package import render_report
+    from privet.requests.packages.service import render_report
 
     fake = Faker("zh_CN" if lang == "zh_CN" else "en_US")
     labels = {"email": "E-mail address", "phone": "Phone number", "ip_address": "IP address", "user_agent": "Device"}

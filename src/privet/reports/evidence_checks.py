@@ -412,7 +412,7 @@ def backup_purge(ctx: Context) -> Found:
 def refusal_codes(ctx: Context) -> Found:
     """P16, P19, P20: the reason codes a refusal rests on."""
     from privet.reports.promises import refusal_codes_named
-    from privet.requests.triage import REFUSAL_CODES
+    from privet.requests.law.triage import REFUSAL_CODES
 
     absent = sorted(set(refusal_codes_named()) - set(REFUSAL_CODES))
     return Found(f"{_plural(len(REFUSAL_CODES), 'reason code')} (the eight GB/T 35273-2020 circumstances, the "

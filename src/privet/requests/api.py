@@ -118,7 +118,7 @@ def backups(db: DB, told: bool = Query(False, description="Also erasures whose r
 @router.get("/refusal-codes", dependencies=Reader, response_model=list[RefusalCodeOut])
 def refusal_codes() -> list[RefusalCodeOut]:
     """The reason codes a refusal can give, with the law each rests on, the text and where they apply."""
-    from privet.requests.triage import REFUSAL_CODES
+    from privet.requests.law.triage import REFUSAL_CODES
 
     return [RefusalCodeOut(code=r.code, law=r.law, en=r.en, zh_CN=r.zh_CN, applies_to=list(r.applies_to),
                            profiles=list(r.profiles)) for r in REFUSAL_CODES.values()]

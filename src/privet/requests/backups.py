@@ -44,7 +44,7 @@ class BackupDue:
 
 def today(session: Session) -> date:
     """Today in the organisation profile's home time zone."""
-    from privet.requests.deadlines import day_of
+    from privet.requests.law.deadlines import day_of
 
     return day_of(service.organisation_profile(session), utcnow())
 
@@ -75,7 +75,7 @@ def remind(session: Session, settings: Settings, *, on: date | None = None) -> d
     (one message for all of them). A message that cannot go out leaves them unmarked for the next run; with no
     contact e-mail configured they are marked, audited and listed in the console only."""
     from privet.datamap.models import DatamapOrganisation
-    from privet.requests.messages import send_message
+    from privet.requests.messages.render import send_message
 
     on = on or today(session)
     due = list(session.scalars(

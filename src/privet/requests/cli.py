@@ -324,7 +324,7 @@ def package(reference: str = REF,
     """Build an answered request's package again with a fresh link, print the link (and send it)."""
     from privet.db.store import store_session
     from privet.requests import packaging, service
-    from privet.requests.package import download_url
+    from privet.requests.packages.service import download_url
 
     settings, keyring = _runtime()
     with store_session(settings) as session:
@@ -357,7 +357,7 @@ def due(days: int = typer.Option(3, min=0, max=90, help="Also list requests due 
 @app.command("codes")
 def codes() -> None:
     """The refusal reason codes with the law each rests on."""
-    from privet.requests.triage import REFUSAL_CODES
+    from privet.requests.law.triage import REFUSAL_CODES
 
     for reason in REFUSAL_CODES.values():
         typer.echo(f"{reason.code:<26} {reason.en}  [{reason.law}]")

@@ -261,7 +261,7 @@ def proof(request: DsrRequest, steps: list[RequestStep], settings: Settings) -> 
 def finish(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, actor: str,
            result: dict) -> None:
     """Complete the request with its result and queue the "completed" message (closure also closes the subject)."""
-    from privet.requests import notify
+    from privet.requests.messages import notify
 
     if request.type in service.ERASURE_TYPES and request.subject_id:
         from privet.requests.consents import end_sessions
@@ -284,7 +284,7 @@ def finish(session: Session, keyring: Keyring, settings: Settings, request: DsrR
                   changed=sum(changed(c) for t in tables for c in t.values()),
                   retained=len(result.get("retained", [])), exceptions=len(exceptions),
                   backups_clear_by=service.day(result.get("backups_clear_by")))
-    from privet.requests.wording import in_plain_words
+    from privet.requests.messages.wording import in_plain_words
 
     notify.queue(session, request, "completed", **in_plain_words(session, request.language, summary(request.result)))
 

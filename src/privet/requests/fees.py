@@ -3,7 +3,7 @@ until an officer records the fee paid or waives it; then it runs (or waits for a
 one). The person is told that the fee is due, and again when it is settled. Each settlement is audited.
 
 The deadline is not moved by the wait: the laws do not say the period stops for a fee, so the earlier reading is
-kept (as everywhere in `privet.requests.deadlines`). An officer who will not charge waives the fee; one who will
+kept (as everywhere in `privet.requests.law.deadlines`). An officer who will not charge waives the fee; one who will
 not answer refuses with a reason code (groundlessly repetitive, manifestly excessive).
 """
 
@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
 from privet.kit.errors import InvalidInput, Problem
-from privet.requests import executor, notify, service
+from privet.requests import executor, service
+from privet.requests.messages import notify
 from privet.requests.models import DsrRequest
 from privet.requests.verify import check_note
 from privet.settings import Settings

@@ -300,7 +300,7 @@ def file_request(session: Session, keyring: Keyring, settings: Settings, *, requ
     service.audit(session, request, "filed", actor=filed_by, type=request_type, channel=channel,
                   identity_type=identity_type, language=language, agent=agent_info is not None,
                   profile=request.profile, region=region, organisation=organisation is not None, **plain)
-    from privet.requests import notify
+    from privet.requests.messages import notify
 
     notify.queue(session, request, "received")
     return request

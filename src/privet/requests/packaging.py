@@ -47,7 +47,7 @@ def unsearched(session: Session, settings: Settings, steps: list[RequestStep]) -
 
 def meta_of(session: Session, request: DsrRequest) -> dict:
     """What the package says about the request (no identity values)."""
-    from privet.requests.explain import map_view
+    from privet.requests.packages.explain import map_view
 
     organisation = (map_view(session).organisation or {}).get("name")
     meta = {"reference": request.reference, "type": request.type, "received_at": request.received_at,
@@ -67,8 +67,8 @@ def build(session: Session, keyring: Keyring, settings: Settings, request: DsrRe
           steps: list[RequestStep] | None = None) -> tuple[AccessPackage, str]:
     """Build and store the package (replacing an earlier one), complete the request; returns (package, token).
     `steps`: the request's steps when the caller has just read them under the request's lock."""
-    from privet.requests.explain import explain
-    from privet.requests.package import build_zip, store_package
+    from privet.requests.packages.explain import explain
+    from privet.requests.packages.service import build_zip, store_package
 
     steps = steps if steps is not None else executor.fresh_steps(session, request)
     found = found_counts(steps)
@@ -101,7 +101,7 @@ def link_values(package: AccessPackage) -> dict:
 
 def send_link(session: Session, keyring: Keyring, request: DsrRequest, package: AccessPackage, token: str) -> None:
     """Queue the package_ready message with the link to the requester."""
-    from privet.requests import notify
+    from privet.requests.messages import notify
 
     notify.queue(session, request, "package_ready", link_token=token, keyring=keyring, **link_values(package))
 

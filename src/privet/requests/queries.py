@@ -21,7 +21,7 @@ def list_requests(session: Session, *, status: str | None = None, request_type: 
     """Requests newest first with the total for paging; filters by status, type, deadline, subject, the law they
     are handled under (`profile`: pipl, gdpr, ccpa; P41) and the organisation their requester acts for (P6: the
     exact reference, case and spacing aside), so each law's or organisation's requests go to whoever handles them."""
-    from privet.requests.deadlines import PROFILES
+    from privet.requests.law.deadlines import PROFILES
     from privet.subjects.jurisdiction import check_organisation
 
     stmt = select(DsrRequest)

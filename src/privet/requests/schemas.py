@@ -322,7 +322,7 @@ def hold_out(hold: LegalHold) -> HoldOut:
 def public_status(request: DsrRequest, package: AccessPackage | None) -> PublicStatusOut:
     """What the subject sees of their own request."""
     from privet.requests.service import effective_due
-    from privet.requests.triage import REFUSAL_CODES
+    from privet.requests.law.triage import REFUSAL_CODES
 
     reason = REFUSAL_CODES.get(request.refusal_code) if request.refusal_code else None
     return PublicStatusOut(

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 
 from privet.jobs.registry import handler, periodic
-from privet.requests import notify, packaging, runner, workflow
+from privet.requests import packaging, runner, workflow
+from privet.requests.messages import notify
 
 log = logging.getLogger("privet.requests")
 HOUR = 3600
@@ -36,7 +37,7 @@ def message_job(ctx, payload: dict) -> None:  # noqa: ANN001
 @periodic("requests.housekeeping", every_seconds=HOUR)
 def housekeeping_job(ctx, payload: dict) -> None:  # noqa: ANN001
     """Expire unverified requests past their window (purging them), purge expired packages and their rows."""
-    from privet.requests.package import purge_expired
+    from privet.requests.packages.service import purge_expired
 
     with ctx.session() as session:
         expired = workflow.expire_unverified(session)

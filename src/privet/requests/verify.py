@@ -148,7 +148,10 @@ def verified(session: Session, keyring: Keyring, settings: Settings, request: Ds
              method: str, actor: str) -> DsrRequest:
     """The common tail: link the subject, settle the law it is handled under (P41), start the clock, triage, then
     wait for a fee (P18) or an officer's approval, or start the work."""
-    from privet.requests import deadlines, executor, jurisdiction, notify, triage
+    from privet.requests import executor, jurisdiction
+    from privet.requests.law import deadlines
+    from privet.requests.messages import notify
+    from privet.requests.law import triage
     from privet.subjects.jurisdiction import record_organisation
     from privet.subjects.service import get_subject, holder_ids
 

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
 from privet.kit.errors import InvalidInput, Problem
-from privet.requests import executor, notify, service
+from privet.requests import executor, service
+from privet.requests.messages import notify
 from privet.requests.models import DsrRequest
 from privet.requests.verify import check_note
 from privet.settings import Settings
@@ -40,7 +41,7 @@ def approve(session: Session, keyring: Keyring, settings: Settings, request: Dsr
 
 def refuse(session: Session, request: DsrRequest, *, code: str, note: str | None, actor: str) -> DsrRequest:
     """Refuse with a reason code; the requester is told the reason, the law and where to complain (PIPL Art 50)."""
-    from privet.requests.triage import check_code
+    from privet.requests.law.triage import check_code
 
     service.lock(session, request)
     service.require_status(request, service.OPEN, "refused")
@@ -60,7 +61,7 @@ def refuse(session: Session, request: DsrRequest, *, code: str, note: str | None
 
 def extend(session: Session, request: DsrRequest, *, reason: str, actor: str) -> DsrRequest:
     """Extend the deadline once where the profile allows it (GDPR two months, CCPA 45 days), telling the person."""
-    from privet.requests.deadlines import extended_due
+    from privet.requests.law.deadlines import extended_due
 
     service.lock(session, request)
     service.require_status(request, service.ACTIVE, "extended")
@@ -145,7 +146,7 @@ def expire_unverified(session: Session, *, now: datetime | None = None) -> int:
 
 def _today(session: Session) -> date:
     """Today in the organisation profile's home time zone (deadlines are days there)."""
-    from privet.requests.deadlines import day_of
+    from privet.requests.law.deadlines import day_of
 
     return day_of(service.organisation_profile(session), utcnow())
 
@@ -161,7 +162,7 @@ def deadline_lists(session: Session, *, days: int = 3, today: date | None = None
 def remind(session: Session, settings: Settings, *, today: date | None = None) -> dict[str, int]:
     """Remind the organisation's privacy contact of overdue and soon-due requests (counts go to the log)."""
     from privet.datamap.models import DatamapOrganisation
-    from privet.requests.messages import send_message
+    from privet.requests.messages.render import send_message
 
     today = today or _today(session)
     soon, late = deadline_lists(session, today=today)

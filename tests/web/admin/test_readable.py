@@ -202,7 +202,7 @@ def test_retention_periods_read_as_words() -> None:
 
 
 def test_the_access_explanation_names_activities_in_the_persons_language(db: Session, applied) -> None:  # noqa: ANN001
-    from privet.requests.explain import explain
+    from privet.requests.packages.explain import explain
 
     names = {p["activity"]["key"]: p["activity"]["name"] for p in explain(db, None, "zh_CN")["purposes"]}
     assert names["newsletter"] == "电子报" and names["orders"] == "Orders and delivery"  # no Chinese given: English

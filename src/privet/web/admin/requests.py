@@ -14,10 +14,12 @@ from privet.audit.service import record
 from privet.auth.models import User
 from privet.kit.errors import InvalidInput, NotFound
 from privet.kit.web import DB
-from privet.requests import manual, messages, notify, packaging, queries, service, verify, workflow
+from privet.requests import manual, packaging, queries, service, verify, workflow
+from privet.requests.messages import render as messages
+from privet.requests.messages import notify
 from privet.requests.models import STATUSES, TYPES
-from privet.requests.package import package_context
-from privet.requests.triage import REFUSAL_CODES, check_code
+from privet.requests.packages.service import package_context
+from privet.requests.law.triage import REFUSAL_CODES, check_code
 from privet.web.admin import failures
 from privet.web.admin.common import Form, guard, keyring, page, principal_of, redirect, settings, text
 from privet.web.admin.form_errors import REFUSED, what_to_fix

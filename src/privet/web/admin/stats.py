@@ -27,7 +27,7 @@ BANNER = ("banner", "gpc")  # the methods the cookie banner records with
 
 def today(session: Session) -> date:
     """Today in the organisation profile's time zone (deadlines are days there)."""
-    from privet.requests.deadlines import day_of
+    from privet.requests.law.deadlines import day_of
 
     return day_of(service.organisation_profile(session), utcnow())
 

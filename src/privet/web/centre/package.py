@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from privet.kit.crypto import Keyring
 from privet.kit.errors import NotFound
 from privet.requests.models import DsrRequest
-from privet.requests.package import hand_out
+from privet.requests.packages.service import hand_out
 from privet.requests.queries import package_of
 
 

@@ -31,7 +31,7 @@ def _region_of(session, request: Request) -> str | None:  # noqa: ANN001 - a sto
 @router.get("/sources", dependencies=Public, openapi_extra=PUBLIC, response_class=HTMLResponse)
 def sources_page(request: Request, session: DB) -> HTMLResponse:
     from privet.datamap.contacts import all_contacts, contact_for
-    from privet.requests.explain import explain, term
+    from privet.requests.packages.explain import explain, term
 
     lang = language(request)
     try:

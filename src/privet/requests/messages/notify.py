@@ -46,7 +46,7 @@ def queue(session: Session, request: DsrRequest, kind: str, *, link_token: str |
 def _payload_values(keyring: Keyring, settings: Settings, payload: dict) -> dict:
     values = dict(payload.get("values") or {})
     if payload.get("link_enc"):
-        from privet.requests.package import download_url
+        from privet.requests.packages.service import download_url
 
         token = keyring.decrypt_text(base64.b64decode(payload["link_enc"]),
                                      context=_link_context(payload["request_id"]))
@@ -130,7 +130,7 @@ def prepare(session: Session, keyring: Keyring, request: DsrRequest, kind: str, 
 
 def transmit(settings: Settings, out: Outgoing) -> None:
     """Send it (outside any store transaction: mail servers can be slow); errors propagate so the job retries."""
-    from privet.requests.messages import send_message
+    from privet.requests.messages.render import send_message
 
     send_message(settings, out.identity_type, out.address, out.kind, out.language, **out.values)
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.datamap.models import DatamapDataset, DatamapField
-from privet.requests.messages import texts
+from privet.requests.messages.render import texts
 from privet.subjects.senders import language_of
 from privet.taxonomy.loader import Taxonomy
 from privet.taxonomy.service import effective

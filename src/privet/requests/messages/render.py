@@ -17,8 +17,8 @@ import yaml
 
 from privet.kit.clock import utcnow
 from privet.kit.errors import InvalidInput
-from privet.requests.deadlines import days_left
-from privet.requests.triage import check_code
+from privet.requests.law.deadlines import days_left
+from privet.requests.law.triage import check_code
 from privet.settings import Settings
 from privet.subjects.senders import EmailSender, language_of, sender_for
 
@@ -33,7 +33,7 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 @cache
 def texts(language: str) -> dict:
     """The parsed template file of `language` (en or zh_CN)."""
-    source = resources.files("privet.requests") / "templates" / f"{language}.yaml"
+    source = resources.files("privet.requests.messages") / "templates" / f"{language}.yaml"
     return yaml.safe_load(source.read_text(encoding="utf-8"))
 
 
@@ -73,7 +73,7 @@ class _Parts:
 
 def region_name(region: str | None, language: str) -> str:
     """`EU` → "the European Union" / "欧盟" (the report glossary's regions); codes it does not name as they are."""
-    from privet.requests.explain import term
+    from privet.requests.packages.explain import term
 
     return term(language, region, "regions") if region else ""
 

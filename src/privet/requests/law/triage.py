@@ -3,7 +3,7 @@
 The eight circumstances of GB/T 35273-2020 §8.7 (the list a controller "may not respond" under, copied as A–H into
 the Keptek policy, K4) apply to requests based on §8.1–8.6: every type here except complaints, which are always
 answered. Codes carry their own law reference and plain text in en and zh_CN; the refusal message adds where to
-complain (see `privet.requests.messages`).
+complain (see `privet.requests.messages.render`).
 """
 
 from __future__ import annotations

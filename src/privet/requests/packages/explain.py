@@ -41,7 +41,7 @@ def language(value: str | None) -> str:
 @cache
 def texts(lang: str) -> dict:
     """The report's text catalogue (`report_templates/<lang>.yaml`)."""
-    source = resources.files("privet.requests") / "report_templates" / f"{language(lang)}.yaml"
+    source = resources.files("privet.requests.packages") / "report_templates" / f"{language(lang)}.yaml"
     return yaml.safe_load(source.read_text(encoding="utf-8"))
 
 

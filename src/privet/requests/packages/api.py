@@ -16,7 +16,7 @@ from privet.db.engine import begin_write
 from privet.kit.ratelimit import rate_limited
 from privet.kit.web import DB
 from privet.requests.models import DsrRequest
-from privet.requests.package import open_package
+from privet.requests.packages.service import open_package
 from privet.subjects import sessions
 
 router = APIRouter(prefix="/public/packages", tags=["packages"])

@@ -32,7 +32,7 @@ from privet.kit.crypto import Keyring
 from privet.kit.csvsafe import safe_text
 from privet.kit.errors import Forbidden, NotFound, PrivetError
 from privet.kit.ids import new_id
-from privet.requests.explain import language, texts
+from privet.requests.packages.explain import language, texts
 from privet.requests.models import AccessPackage, DsrRequest
 from privet.settings import Settings
 from privet.taxonomy.loader import default_taxonomy
@@ -139,7 +139,7 @@ def _environment():  # noqa: ANN202 - jinja2 is imported lazily
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     # lenient undefined: meta and the organisation profile have optional keys the template simply skips
-    return Environment(loader=PackageLoader("privet.requests", "report_templates"),
+    return Environment(loader=PackageLoader("privet.requests.packages", "report_templates"),
                        autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 
 

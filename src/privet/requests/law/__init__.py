@@ -1,0 +1,1 @@
+"""What the laws say about a request: deadlines per jurisdiction profile, refusal grounds, repeats and fees."""
