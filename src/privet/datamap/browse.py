@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from privet.datamap import rows
 from privet.datamap.models import (
@@ -13,6 +13,7 @@ from privet.datamap.models import (
     DatamapDatastore,
     DatamapField,
     DatamapSystem,
+    DatamapTable,
 )
 from privet.datamap.schemas import Dataset, Datastore, ProcessingActivity, System
 
@@ -55,7 +56,8 @@ def datasets(session: Session, q: str | None = None) -> list[Dataset]:
     """Datasets whose key or datastore contains `q`, or holding a field whose category contains it."""
     d, f = DatamapDataset, DatamapField
     by_category = select(f.dataset_key).where(_like(q, f.category))
-    stmt = select(d).where(or_(_like(q, d.key, d.datastore_key), d.key.in_(by_category))).order_by(d.key)
+    stmt = (select(d).where(or_(_like(q, d.key, d.datastore_key), d.key.in_(by_category))).order_by(d.key)
+            .options(selectinload(d.tables).selectinload(DatamapTable.fields)))  # 3 queries, not 1 per table
     return [rows.to_schema("datasets", r) for r in session.scalars(stmt.limit(LIMIT))]
 
 

@@ -107,7 +107,7 @@ def _job(ctx: Context, kind: str) -> dict:
 
 
 def _now(ctx: Context, name: str) -> dict:
-    return {"at": utcnow(), "count": None, "detail": NOW[name](ctx)}
+    return {"at": utcnow(), "count": None, "detail": ctx.once(f"now:{name}", lambda: NOW[name](ctx))}  # once a report
 
 
 SOURCES: dict[str, Callable[[Context, str], dict]] = {
