@@ -104,8 +104,8 @@ def _requests(settings, engine, folder: Path) -> None:  # noqa: ANN001
 def _file_and_run(settings, factory, keyring, mobiles: list[str]) -> None:  # noqa: ANN001
     from privet.db.engine import begin_write, session_scope
     from privet.jobs.runner import run_until_idle
-    from privet.requests.intake import file_request
-    from privet.requests.verify import record_identity_check
+    from privet.requests.intake.service import file_request
+    from privet.requests.intake.verify import record_identity_check
 
     for i, mobile in enumerate(mobiles):
         with session_scope(factory) as session:

@@ -177,7 +177,7 @@ def connector_fetch(p: Privet, numbers: list[int]) -> tuple[list[float], int]:
     """Seconds per subject for Privet's own retrieval of the same rows: the SQL connector's fetch, as a request's
     step runs it (plan from the data map, a pooled connection, the walk along the keys); rows per subject."""
     from privet.connectors.registry import open_connector
-    from privet.requests.runner import plan_for
+    from privet.requests.execution.plans import plan_for
 
     with p.factory() as session:
         plan = plan_for(session, p.settings, "shop_db")
@@ -279,7 +279,7 @@ def open_privet(store_url: str, shop_url: str, tmp: Path, smtp_port: int, thread
 def file_one(p: Privet, n: int, request_type: str) -> str:
     """File a request for customer n's e-mail address, as staff taking it by e-mail would; its id."""
     from privet.db.engine import begin_write, session_scope
-    from privet.requests.intake import file_request
+    from privet.requests.intake.service import file_request
 
     with session_scope(p.factory) as session:
         begin_write(session)  # as the API's DB dependency does for writes (SQLite: wait for the write lock)
@@ -291,7 +291,7 @@ def verify_one(p: Privet, request_id: str) -> None:
     """A staff member's recorded identity check: the request is verified and its work queued (committed)."""
     from privet.db.engine import begin_write, session_scope
     from privet.requests.models import DsrRequest
-    from privet.requests.verify import record_identity_check
+    from privet.requests.intake.verify import record_identity_check
 
     with session_scope(p.factory) as session:
         begin_write(session)

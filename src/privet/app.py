@@ -138,10 +138,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from privet.taxonomy.api import router as taxonomy_router
     from privet.jobs.api import router as jobs_router
     from privet.requests.api import router as requests_router
-    from privet.requests.callbacks import router as callbacks_router
+    from privet.requests.execution.callbacks import router as callbacks_router
     from privet.requests.packages.api import router as packages_router
-    from privet.requests.public_api import router as public_requests_router
-    from privet.requests.tasks_api import router as tasks_router
+    from privet.requests.intake.api import router as public_requests_router
+    from privet.requests.manual.api import router as tasks_router
     from privet.registers.api import router as registers_router
     from privet.registers.incidents_api import router as incidents_router
     from privet.reports.api import router as reports_router

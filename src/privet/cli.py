@@ -26,7 +26,7 @@ GROUPS = {
     "users": ("privet.auth.cli", "users_app"),
     "apikeys": ("privet.auth.cli", "apikeys_app"),
     "requests": ("privet.requests.cli", "app"),
-    "tasks": ("privet.requests.tasks_cli", "app"),
+    "tasks": ("privet.requests.manual.cli", "app"),
     "jobs": ("privet.jobs.cli", "app"),
     "retention": ("privet.retention.cli", "app"),
     "registers": ("privet.registers.cli", "app"),

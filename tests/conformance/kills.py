@@ -27,7 +27,7 @@ class Killed(BaseException):
 @contextlib.contextmanager
 def killed_at(boundary: str) -> Iterator[None]:
     """Patch the request runner so the first step dies at `boundary`."""
-    from privet.requests import runner
+    from privet.requests.execution import runner
 
     call, intent, run_step = runner._call, runner._write_intent, runner.run_step
     fired = []

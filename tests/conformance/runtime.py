@@ -108,9 +108,9 @@ class Privet:
 
     def verified(self, request_type: str, identity_type: str, identity: str) -> str:
         """File a request for `identity` and verify it by a staff identity check (its steps are queued); its id."""
-        from privet.requests.intake import file_request
+        from privet.requests.intake.service import file_request
         from privet.requests.models import DsrRequest
-        from privet.requests.verify import record_identity_check
+        from privet.requests.intake.verify import record_identity_check
 
         with self.session() as session:
             request_id = file_request(session, self.keyring, self.settings, request_type=request_type,

@@ -84,7 +84,7 @@ def fake() -> Faker:
 @pytest.fixture
 def file(store: Session, keyring: Keyring, conf: Settings) -> Callable[..., object]:
     """`file("access", customer)` files a request for a shop customer's e-mail (or `identity_type`, `identity`)."""
-    from privet.requests.intake import file_request
+    from privet.requests.intake.service import file_request
 
     def make(request_type: str, customer=None, *, identity_type: str = "email", identity: str | None = None,  # noqa: ANN001
              **kwargs: object):  # noqa: ANN202
@@ -100,7 +100,7 @@ def verified(store: Session, keyring: Keyring, conf: Settings) -> Callable[..., 
     """`verified(request, inbox)`: prove the identity with the code the SMTP server received;
     `verified(request)`: a staff member's recorded identity check (no mail needed)."""
     from privet.requests.service import identity_value
-    from privet.requests.verify import record_identity_check, send_code, verify_with_code
+    from privet.requests.intake.verify import record_identity_check, send_code, verify_with_code
 
     def prove(request, inbox=None):  # noqa: ANN001, ANN202
         if inbox is None:

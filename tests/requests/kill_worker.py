@@ -27,7 +27,7 @@ def _die() -> None:
 
 
 def _patch(boundary: str) -> None:
-    from privet.requests import runner
+    from privet.requests.execution import runner
 
     call, intent, run_step = runner._call, runner._write_intent, runner.run_step
     if boundary == "before_call":

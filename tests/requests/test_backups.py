@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from privet.audit.models import AuditEvent
 from privet.kit.clock import frozen_at
 from privet.kit.crypto import Keyring
-from privet.requests import backups
+from privet.requests.workflow import backups
 from privet.settings import Settings
 from tests.requests.shop import Shop
 
@@ -190,7 +190,7 @@ def test_backups_in_the_console(store: Session, conf: Settings, engine, session_
 
     from privet.app import create_app
     from privet.auth import service as auth
-    from privet.requests.backups import remind
+    from privet.requests.workflow.backups import remind
     from tests.web.admin.conftest import HTML, PASSWORD, form_token
 
     customer = shop_db.customers[3]

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from privet.db.engine import session_scope
 from privet.jobs import celery_backend, dispatch
 from privet.kit.crypto import Keyring
-from privet.requests import executor
+from privet.requests.execution import executor
 from privet.requests.models import DsrRequest
 from privet.settings import Settings
 from tests.jobs.conftest import SECRET, make_shared_store
@@ -41,8 +41,8 @@ def _status(store, reference: str) -> tuple[str, list]:  # noqa: ANN001
 def test_celery_runs_requests_and_resumes_a_killed_step(broker_kind: str, store_kind: str, queue: str,
                                                        tmp_path: Path) -> None:
     from privet.datamap.service import validate_and_apply
-    from privet.requests.intake import file_request
-    from privet.requests.verify import record_identity_check
+    from privet.requests.intake.service import file_request
+    from privet.requests.intake.verify import record_identity_check
 
     url = broker(broker_kind)
     store, drop_store = make_shared_store(store_kind, tmp_path)

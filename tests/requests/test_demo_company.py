@@ -81,7 +81,7 @@ def _count(url: str, sql: str, **params: object) -> int:
 
 def _answer_paper_office(db: Session, keyring: Keyring, settings: Settings, request) -> None:  # noqa: ANN001
     """The partner office confirms by hand: no contract for this person."""
-    from privet.requests.manual import complete_task, list_tasks
+    from privet.requests.manual.service import complete_task, list_tasks
 
     [task] = [t for t in list_tasks(db, status="open") if t.request_id == request.id]
     complete_task(db, keyring, settings, task.id, actor="user:partner-office", confirmation="nothing found")
@@ -90,9 +90,9 @@ def _answer_paper_office(db: Session, keyring: Keyring, settings: Settings, requ
 @pytest.mark.promise("P14")
 def test_access_and_erasure_across_every_datastore(keptek, keptek_urls: dict[str, str], keyring: Keyring,
                                                    drain, capsys) -> None:  # noqa: ANN001
-    from privet.requests.intake import file_request
+    from privet.requests.intake.service import file_request
     from privet.requests.packages.service import open_package
-    from privet.requests.verify import record_identity_check
+    from privet.requests.intake.verify import record_identity_check
 
     db, settings = keptek
     buyer = _customer(keptek_urls)
@@ -151,8 +151,8 @@ def test_access_and_erasure_across_every_datastore(keptek, keptek_urls: dict[str
 
 def test_two_identities_and_a_stranger(keptek, keptek_urls: dict[str, str], keyring: Keyring, drain, fake) -> None:  # noqa: ANN001
     """One subject known by e-mail and phone is found by both; an identity that matches nobody finds nothing."""
-    from privet.requests.intake import file_request
-    from privet.requests.verify import record_identity_check
+    from privet.requests.intake.service import file_request
+    from privet.requests.intake.verify import record_identity_check
     from privet.subjects.service import add_identity, get_or_create_subject
 
     db, settings = keptek

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from privet.audit.models import AuditEvent
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
-from privet.requests import holds
+from privet.requests.execution import held
+from privet.requests.holds import service as holds
 from privet.requests.models import AccessPackage
 from privet.settings import Settings
 from tests.requests.shop import ADDRESSES, CUSTOMERS, ITEMS, LOGINS, ORDERS
@@ -115,7 +116,7 @@ def test_legal_hold_blocks_erasure_until_released(store: Session, keyring: Keyri
     drain()
     assert request.status == "waiting"
     assert request.result["legal_hold"]["hold_id"] == hold.id
-    assert request.steps[0].status == "skipped" and request.steps[0].last_error == holds.HELD
+    assert request.steps[0].status == "skipped" and request.steps[0].last_error == held.HELD
     assert shop_db.count(ADDRESSES, customer_id=customer.id) == 1  # nothing erased
     assert "request.erasure_blocked" in _actions(store, request)
     holds.release(store, hold.id, actor="user:officer")
@@ -235,7 +236,7 @@ def test_a_correction_that_cannot_be_written_goes_to_an_officer_not_to_retries(
     import sqlalchemy as sa
 
     from privet.connectors.sql import schema
-    from privet.requests import manual
+    from privet.requests.manual import service as manual
 
     customer = shop_db.customers[0]
     request = file("rectification", customer, details={"changes": {"user.contact.address": {"postcode": "200000"}}})
@@ -293,7 +294,7 @@ def test_an_erasure_that_leaves_personal_data_says_so(store: Session, keyring: K
     from privet.datamap.service import validate_and_apply
     from privet.jobs.models import Job
     from privet.requests.messages.render import render_message
-    from privet.requests.workflow import complete
+    from privet.requests.workflow.service import complete
     from tests.requests.shop import DATAMAP
 
     folder = tmp_path / "no-action"
@@ -358,7 +359,7 @@ def test_a_datastore_that_is_down_retries_then_fails_naming_it(store: Session, k
     job = store.scalars(select(Job).where(Job.kind == "requests.step")).one()
     assert job.status == "failed" and shop_db.customers[0].email not in (job.last_error or "")
     # the datastore is back: an officer runs the request again and it completes
-    from privet.requests.workflow import run
+    from privet.requests.workflow.service import run
 
     assert run(store, keyring, conf, request, actor="user:officer") == 1
     drain()
@@ -376,7 +377,8 @@ def test_killed_worker_resumes_without_repeating(store: Session, keyring: Keyrin
     out the step is taken up again, recognises from its intent that the erasure was committed, records the counts
     of what changed (not the zeros a second run would find), and the proof says the step was resumed."""
     from privet.kit.clock import frozen_at
-    from privet.requests import executor, runner
+    from privet.requests.execution import executor
+    from privet.requests.execution import runner
 
     customer = shop_db.customers[2]
     request = file("erasure", customer)

@@ -16,7 +16,8 @@ from privet.audit.models import AuditEvent
 from privet.jobs import dispatch
 from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict, InvalidInput
-from privet.requests import fees, workflow
+from privet.requests.workflow import fees
+from privet.requests.workflow import service as workflow
 from privet.requests.models import RequestStep
 from privet.settings import Settings
 from tests.conftest import PrivetCli
@@ -36,7 +37,7 @@ def charging(store: Session, conf: Settings) -> Settings:
 def _second(store: Session, keyring: Keyring, settings: Settings, file, customer, request_type: str,  # noqa: ANN001
             **kwargs: object):  # noqa: ANN202
     """A customer's second request of a type, verified by a staff identity check: the fee falls due."""
-    from privet.requests.verify import record_identity_check
+    from privet.requests.intake.verify import record_identity_check
 
     first, second = file(request_type, customer, **kwargs), file(request_type, customer, **kwargs)
     for request in (first, second):

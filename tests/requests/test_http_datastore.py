@@ -112,8 +112,8 @@ def app(conf: Settings, engine, session_factory, db: Session, endpoint: Endpoint
 
 def test_fetch_at_once_and_erase_by_callback(client: TestClient, app, db: Session, keyring, drain,  # noqa: ANN001
                                              endpoint: Endpoint, shop_db) -> None:  # noqa: ANN001
-    from privet.requests.intake import file_request
-    from privet.requests.verify import record_identity_check
+    from privet.requests.intake.service import file_request
+    from privet.requests.intake.verify import record_identity_check
 
     settings = app.state.settings
     customer = shop_db.customers[0]

@@ -13,7 +13,7 @@ from privet.jobs.models import Job
 from privet.kit.crypto import Keyring
 from privet.kit.errors import InvalidInput
 from privet.requests.crypto import decrypt_json, details_context
-from privet.requests.intake import file_request
+from privet.requests.intake.service import file_request
 from privet.requests.models import DsrRequest
 from privet.requests.service import identity_value, normalise_reference
 from privet.settings import Settings

@@ -19,7 +19,7 @@ from privet.audit.models import AuditEvent
 from privet.kit.clock import frozen_at
 from privet.kit.crypto import Keyring
 from privet.kit.errors import InvalidInput, Unauthorized
-from privet.requests import workflow
+from privet.requests.workflow import service as workflow
 from privet.requests.law import deadlines
 from privet.requests.models import DsrRequest
 from privet.settings import Settings
@@ -83,7 +83,7 @@ def _email(url: str, table: str, skip: int = 0) -> str:
 
 
 def _file(zk: tuple[Session, Settings], keyring: Keyring, request_type: str, email: str, **kwargs: object):  # noqa: ANN202
-    from privet.requests.intake import file_request
+    from privet.requests.intake.service import file_request
 
     session, settings = zk
     return file_request(session, keyring, settings, request_type=request_type, identity_type="email",
@@ -91,7 +91,7 @@ def _file(zk: tuple[Session, Settings], keyring: Keyring, request_type: str, ema
 
 
 def _check(zk: tuple[Session, Settings], keyring: Keyring, request):  # noqa: ANN001, ANN202
-    from privet.requests.verify import record_identity_check
+    from privet.requests.intake.verify import record_identity_check
 
     session, settings = zk
     return record_identity_check(session, keyring, settings, request, method="id_document", note=None,
@@ -209,7 +209,7 @@ def test_an_unreachable_datastore_leaves_the_organisation_profile(zk, keyring: K
     broken = settings.model_copy(update={"secrets": {company("zkteco").secret(k): u for k, u in zkteco_urls.items()
                                                      if k != "accounts_cn"}})
     request = _file(zk, keyring, "access", _email(zkteco_urls["accounts_eu"], "eu_accounts", skip=3))
-    from privet.requests.verify import record_identity_check
+    from privet.requests.intake.verify import record_identity_check
 
     record_identity_check(session, keyring, broken, request, method="id_document", note=None, actor="user:o")
     assert (request.profile, request.profile_source) == ("pipl", "organisation")
@@ -238,7 +238,7 @@ def _token(**claims: object) -> str:
 
 def test_a_token_claim_sets_the_law_and_a_declaration_does_not_override_it(zk, keyring: Keyring,
                                                                            zkteco_urls) -> None:  # noqa: ANN001
-    from privet.requests.verify import verify_with_subject
+    from privet.requests.intake.verify import verify_with_subject
     from privet.subjects.tokens import verify_subject_token
 
     session, settings = zk
@@ -267,7 +267,7 @@ def test_a_token_claim_sets_the_law_and_a_declaration_does_not_override_it(zk, k
 
 def test_people_are_located_ahead_of_any_request(zk, keyring: Keyring, zkteco_urls: dict[str, str]) -> None:  # noqa: ANN001
     from privet.demo.generator import company
-    from privet.requests.jurisdiction import locate_unknown, people_by_law
+    from privet.requests.intake.jurisdiction import locate_unknown, people_by_law
     from privet.subjects.jurisdiction import record_region
     from privet.subjects.service import get_or_create_subject
 
@@ -304,7 +304,7 @@ def test_identities_stored_differently_are_found_on_mariadb(db: Session, conf: S
     from privet.datamap.service import validate_and_apply
     from privet.demo.generator import company, fill
     from privet.jobs import dispatch
-    from privet.requests.jurisdiction import locate_unknown
+    from privet.requests.intake.jurisdiction import locate_unknown
     from privet.subjects.service import get_or_create_subject
     from tests.support.services import create_mysql_database
 

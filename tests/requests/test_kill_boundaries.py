@@ -72,8 +72,8 @@ class Run:
     def _file(self) -> str:
         from privet.datamap.service import validate_and_apply
         from privet.jobs import dispatch
-        from privet.requests.intake import file_request
-        from privet.requests.verify import record_identity_check
+        from privet.requests.intake.service import file_request
+        from privet.requests.intake.verify import record_identity_check
 
         with self.sessions() as session:
             session.info[dispatch.SETTINGS_KEY] = self.settings

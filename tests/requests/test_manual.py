@@ -17,8 +17,9 @@ from privet.auth import service as auth
 from privet.datamap.models import DatamapDataset, DatamapDatastore, DatamapTable
 from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict, InvalidInput, NotFound
-from privet.requests import manual
 from privet.requests.crypto import step_rows
+from privet.requests.execution import handover
+from privet.requests.manual import service as manual
 from privet.requests.models import ManualTask, RequestStep
 from privet.settings import Settings
 from tests.requests.test_package import make_request
@@ -50,8 +51,8 @@ def task_for(db: Session, keyring: Keyring, *, action: str = "fetch", request_ty
                        status="running", counts={}, retained=[])
     db.add(step)
     db.flush()
-    return manual.create_task(db, step, assignee="partner_office", due_on=date(2031, 6, 1),
-                              instructions=f"Look through the paper files for request {request.reference}.")
+    return handover.create_task(db, step, assignee="partner_office", due_on=date(2031, 6, 1),
+                                instructions=f"Look through the paper files for request {request.reference}.")
 
 
 def step_of(db: Session, task: ManualTask) -> RequestStep:
@@ -63,7 +64,7 @@ def test_create_waits_and_is_idempotent(db: Session, keyring: Keyring) -> None:
     task = task_for(db, keyring)
     step = db.get(RequestStep, task.step_id)
     assert step.status == "waiting" and task.status == "open" and task.request_id == step.request_id
-    assert manual.create_task(db, step, instructions="again") is task  # a re-run job: no second task
+    assert handover.create_task(db, step, instructions="again") is task  # a re-run job: no second task
     [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "task.created")).all()
     assert event.details["assigned"] is True and "partner_office" not in json.dumps(event.details)
     assert manual.list_tasks(db) == [task] and manual.list_tasks(db, assignee="someone") == []

@@ -14,7 +14,7 @@ from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from privet.requests.law import deadlines
 from privet.requests.models import RequestStep
-from privet.requests.verify import record_identity_check, send_code, verify_with_code, verify_with_subject
+from privet.requests.intake.verify import record_identity_check, send_code, verify_with_code, verify_with_subject
 from privet.settings import Settings
 from privet.subjects.service import find_subject, get_or_create_subject
 from privet.subjects.verification import CodeRejected

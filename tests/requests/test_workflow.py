@@ -14,7 +14,7 @@ from privet.jobs import dispatch
 from privet.kit.clock import frozen_at, utcnow
 from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict, InvalidInput
-from privet.requests import workflow
+from privet.requests.workflow import service as workflow
 from privet.settings import Settings
 
 
@@ -93,7 +93,7 @@ def test_repeats_are_detected_and_past_the_free_number_wait_for_an_officer(store
 def test_a_configured_fee_is_recorded_and_the_request_waits(store: Session, keyring: Keyring, conf: Settings, file,
                                                             shop_db) -> None:  # noqa: ANN001
     """P18: past the free number the request waits for the fee (paying and waiving: tests/requests/test_fees.py)."""
-    from privet.requests.verify import record_identity_check
+    from privet.requests.intake.verify import record_identity_check
 
     paid = conf.model_copy(update={"requests_fee": "20 CNY", "requests_free_per_window": 1})
     store.info[dispatch.SETTINGS_KEY] = paid

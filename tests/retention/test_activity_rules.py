@@ -128,7 +128,7 @@ def test_activities_retention_is_enforced_on_their_tables(governed: Session, ses
 @pytest.mark.parametrize("company", ["sqlite", "postgresql"], indirect=True)
 def test_a_hold_keeps_rows_of_an_activity_rule(governed: Session, session_factory: sessionmaker, conf,  # noqa: ANN001
                                                 keyring, company: Company) -> None:
-    from privet.requests import holds
+    from privet.requests.holds import service as holds
     from privet.subjects.service import get_or_create_subject
 
     subject, _ = get_or_create_subject(governed, keyring, "email", company.emails[1], actor="test")

@@ -56,7 +56,7 @@ def test_run_applies_each_action(mapped: Session, session_factory: sessionmaker[
 
 def test_a_legal_hold_keeps_the_subjects_rows(mapped: Session, session_factory: sessionmaker[Session], conf,  # noqa: ANN001
                                               keyring, company: Company) -> None:
-    from privet.requests import holds
+    from privet.requests.holds import service as holds
     from privet.subjects.service import get_or_create_subject
 
     subject, _ = get_or_create_subject(mapped, keyring, "email", company.emails[3], actor="test")

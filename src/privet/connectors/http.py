@@ -9,7 +9,7 @@ under `signing_key` (receivers check it with `privet.consent.webhooks.verify_sig
 The endpoint answers 200 with `{"rows": {table: [row, ...]}}` (fetch) or `{"counts": {table: {action: n}},
 "retained": [...]}` (erase, rectify): done. Or 202: it will answer later by POSTing the same JSON to
 `callback_url` with `Authorization: Bearer <callback_token>` and the body signed with the same signing key
-(see `privet.requests.callbacks`). Timeouts, other statuses and malformed answers raise ConnectorError, whose
+(see `privet.requests.execution.callbacks`). Timeouts, other statuses and malformed answers raise ConnectorError, whose
 message names the datastore and the HTTP status only, never identities or the endpoint's answer.
 """
 

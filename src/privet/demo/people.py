@@ -1,9 +1,9 @@
-"""People of a demo company known to Privet in several jurisdictions (P41), so the laws can be seen at work
-right after `privet init --demo`: where the company keeps accounts under different laws (ZKTeco: the PRC and the
-EU), the first few customers of each regional account store are taken into Privet and located through the same
-datastore lookup a request uses (`privet.requests.jurisdiction.locate_unknown`); a few generated Californians, who
-told the company where they live, are added with their declared region (CCPA). Identities are generated (reserved
-domains); nothing is read but identity columns.
+"""People of a demo company known to Privet in several jurisdictions (P41), so the laws can be seen at work right after
+`privet init --demo`: where the company keeps accounts under different laws (ZKTeco: the PRC and the EU), the first
+few customers of each regional account store are taken into Privet and located through the same datastore lookup a
+request uses (`privet.requests.intake.jurisdiction.locate_unknown`); a few generated Californians, who told the
+company where they live, are added with their declared region (CCPA). Identities are generated (reserved domains);
+nothing is read but identity columns.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def seed_people(session: Session, settings: Settings, manifest, urls: dict[str, 
     """Take a few customers of each regional datastore into Privet, locate them, add declared Californians;
     returns {jurisdiction: people} (empty when the company keeps everyone under one law)."""
     from privet.kit.crypto import Keyring
-    from privet.requests.jurisdiction import locate_unknown, people_by_law, regional_datastores
+    from privet.requests.intake.jurisdiction import locate_unknown, people_by_law, regional_datastores
     from privet.subjects.jurisdiction import record_region
     from privet.subjects.service import get_or_create_subject
 

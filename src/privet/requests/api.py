@@ -13,7 +13,11 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from privet.auth.deps import Caller, require
 from privet.kit.crypto import Keyring
 from privet.kit.web import DB
-from privet.requests import holds, intake, packaging, queries, service, verify, workflow
+from privet.requests import queries, service
+from privet.requests.execution import packaging
+from privet.requests.holds import service as holds
+from privet.requests.intake import service as intake
+from privet.requests.intake import verify
 from privet.requests.schemas import (
     AssignIn,
     BackupOut,
@@ -41,6 +45,7 @@ from privet.requests.schemas import (
     step_out,
     task_out,
 )
+from privet.requests.workflow import service as workflow
 from privet.settings import Settings
 
 router = APIRouter(prefix="/requests", tags=["requests"])
@@ -109,7 +114,7 @@ def due(db: DB, request: Request, days: int = Query(3, ge=0, le=90)) -> DueOut:
 def backups(db: DB, told: bool = Query(False, description="Also erasures whose reminder was sent."),
             limit: int = Query(200, ge=1, le=1000)) -> list[BackupOut]:
     """Completed erasures with the day their erased data must be gone from backups, soonest first (P22)."""
-    from privet.requests.backups import erasures, today
+    from privet.requests.workflow.backups import erasures, today
 
     on = today(db)
     return [backup_out(item, on) for item in erasures(db, limit=limit, include_told=told)]
@@ -205,7 +210,7 @@ def extend(reference: str, body: ReasonIn, db: DB, request: Request, caller: Cal
 def fee(reference: str, body: FeeIn, db: DB, request: Request, caller: Caller) -> RequestOut:
     """Record the fee of a request waiting for it as paid, or waive it (with a reason); the request then goes ahead
     and the person is told (P18)."""
-    from privet.requests.fees import settle
+    from privet.requests.workflow.fees import settle
 
     found = service.by_reference(db, reference)
     settle(db, _keyring(request), _settings(request), found, outcome=body.outcome, note=body.reason,

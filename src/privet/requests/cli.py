@@ -108,7 +108,8 @@ def file(
 ) -> None:
     """File a request for someone (phone, e-mail, letter, agent); prints its reference."""
     from privet.db.store import store_session
-    from privet.requests import intake, verify
+    from privet.requests.intake import service as intake
+    from privet.requests.intake import verify
 
     settings, keyring = _runtime()
     details: dict = {}
@@ -156,7 +157,7 @@ def check(reference: str = REF,
                                                "or in_person."),
           note: str = typer.Option(None, help="What was checked (no personal data).")) -> None:
     """Record that you checked the requester's identity; the request then proceeds."""
-    from privet.requests.verify import record_identity_check
+    from privet.requests.intake.verify import record_identity_check
 
     _act(reference, lambda s, st, k, r: record_identity_check(s, k, st, r, method=method, note=note,
                                                              actor=cli_actor()), "identity checked")
@@ -165,7 +166,7 @@ def check(reference: str = REF,
 @app.command("approve")
 def approve(reference: str = REF) -> None:
     """Approve a request waiting for an officer; its work starts."""
-    from privet.requests.workflow import approve as approve_request
+    from privet.requests.workflow.service import approve as approve_request
 
     _act(reference, lambda s, st, k, r: approve_request(s, k, st, r, actor=cli_actor()), "approved")
 
@@ -175,7 +176,7 @@ def refuse(reference: str = REF,
            code: str = typer.Option(..., help="Reason code (`privet requests codes` lists them)."),
            note: str = typer.Option(None, help="Added to the message to the person (no personal data).")) -> None:
     """Refuse with a reason code; the person is told why and where to complain."""
-    from privet.requests.workflow import refuse as refuse_request
+    from privet.requests.workflow.service import refuse as refuse_request
 
     _act(reference, lambda s, st, k, r: refuse_request(s, r, code=code, note=note, actor=cli_actor()),
          f"refused ({code})")
@@ -185,7 +186,7 @@ def refuse(reference: str = REF,
 def extend(reference: str = REF,
            reason: str = typer.Option(..., help="Why more time is needed (sent to the person).")) -> None:
     """Extend the deadline once (GDPR, CCPA); the person is told the reason and the new date."""
-    from privet.requests.workflow import extend as extend_request
+    from privet.requests.workflow.service import extend as extend_request
 
     _act(reference, lambda s, st, k, r: extend_request(s, r, reason=reason, actor=cli_actor()), "extended")
 
@@ -198,7 +199,7 @@ def fee(reference: str = REF,
                                               "personal data).")) -> None:
     """Record the fee of a request waiting for it as paid, or waive it; the request then goes ahead."""
     from privet.kit.errors import InvalidInput
-    from privet.requests.fees import settle
+    from privet.requests.workflow.fees import settle
 
     if paid is None:
         raise InvalidInput("Say whether the fee was paid or is waived", "add --paid or --waive (with --reason)")
@@ -215,8 +216,8 @@ def backups(told: bool = typer.Option(False, "--all", help="Also erasures whose 
 
     from privet.db.store import store_session
     from privet.kit.cliutil import console
-    from privet.requests.backups import erasures, today
     from privet.requests.schemas import backup_out
+    from privet.requests.workflow.backups import erasures, today
 
     with store_session() as session:
         on = today(session)
@@ -247,7 +248,7 @@ def jurisdictions(
 
     from privet.db.store import store_session
     from privet.kit.cliutil import console
-    from privet.requests.jurisdiction import locate_unknown, people_by_law
+    from privet.requests.intake.jurisdiction import locate_unknown, people_by_law
     from privet.requests.service import organisation_profile
 
     settings, keyring = _runtime()
@@ -273,7 +274,7 @@ def jurisdictions(
 def assign(reference: str = REF, to: str = typer.Option(None, help="User name of the officer; leave out to "
                                                                     "unassign.")) -> None:
     """Assign a request to an officer."""
-    from privet.requests.workflow import assign as assign_request
+    from privet.requests.workflow.service import assign as assign_request
 
     _act(reference, lambda s, st, k, r: assign_request(s, r, assignee=to, actor=cli_actor()),
          f"assigned to {to or 'nobody'}")
@@ -283,7 +284,7 @@ def assign(reference: str = REF, to: str = typer.Option(None, help="User name of
 def complete(reference: str = REF,
              note: str = typer.Option(..., help="The outcome, sent to the person (no personal data).")) -> None:
     """Complete a complaint with its outcome."""
-    from privet.requests.workflow import complete as complete_request
+    from privet.requests.workflow.service import complete as complete_request
 
     _act(reference, lambda s, st, k, r: complete_request(s, k, st, r, note=note, actor=cli_actor()), "completed")
 
@@ -293,7 +294,7 @@ def run(reference: str = REF,
         now: bool = typer.Option(False, "--now", help="Also run the queued jobs in this process (no worker "
                                                       "needed) and show the outcome.")) -> None:
     """Run again the steps that failed (or were left without a job)."""
-    from privet.requests.workflow import run as run_request
+    from privet.requests.workflow.service import run as run_request
 
     _act(reference, lambda s, st, k, r: run_request(s, k, st, r, actor=cli_actor()), "queued")
     if now:
@@ -323,7 +324,8 @@ def package(reference: str = REF,
             send: bool = typer.Option(True, "--send/--no-send", help="Also send the new link to the person.")) -> None:
     """Build an answered request's package again with a fresh link, print the link (and send it)."""
     from privet.db.store import store_session
-    from privet.requests import packaging, service
+    from privet.requests import service
+    from privet.requests.execution import packaging
     from privet.requests.packages.service import download_url
 
     settings, keyring = _runtime()
@@ -344,7 +346,7 @@ def due(days: int = typer.Option(3, min=0, max=90, help="Also list requests due 
     """Overdue requests and those due soon."""
     from privet.db.store import store_session
     from privet.requests.schemas import request_out
-    from privet.requests.workflow import deadline_lists
+    from privet.requests.workflow.service import deadline_lists
 
     _settings, keyring = _runtime()
     with store_session() as session:
@@ -364,7 +366,7 @@ def codes() -> None:
 
 
 def _register_holds() -> None:
-    from privet.requests.cli_holds import register
+    from privet.requests.holds.cli import register
 
     register(app)
 

@@ -51,7 +51,7 @@ class DsrRequest(IdMixin, TimestampMixin, Base):
     agent: Mapped[dict | None]  # authorised agent: {name, organisation, authorisation} (P6)
     language: Mapped[str] = mapped_column(String(10), default="en")  # en | zh_CN
     profile: Mapped[str] = mapped_column(String(10))  # jurisdiction profile: pipl | gdpr | ccpa
-    # where the profile came from (P41): organisation | declared | token | datastore (privet.requests.jurisdiction)
+    # where the profile came from (P41): organisation | declared | token | datastore (requests.intake.jurisdiction)
     profile_source: Mapped[str | None] = mapped_column(String(20))
     declared_region: Mapped[str | None] = mapped_column(String(10))  # where the person said they live, at filing
     organisation_ref: Mapped[str | None] = mapped_column(String(120))  # filed as an organisation's representative

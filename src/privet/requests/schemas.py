@@ -321,8 +321,8 @@ def hold_out(hold: LegalHold) -> HoldOut:
 
 def public_status(request: DsrRequest, package: AccessPackage | None) -> PublicStatusOut:
     """What the subject sees of their own request."""
-    from privet.requests.service import effective_due
     from privet.requests.law.triage import REFUSAL_CODES
+    from privet.requests.service import effective_due
 
     reason = REFUSAL_CODES.get(request.refusal_code) if request.refusal_code else None
     return PublicStatusOut(
@@ -335,6 +335,6 @@ def public_status(request: DsrRequest, package: AccessPackage | None) -> PublicS
         if request.status == "fee_due" and request.fee else None)
 
 
-def backup_out(item, today: date) -> BackupOut:  # noqa: ANN001 - privet.requests.backups.BackupDue
+def backup_out(item, today: date) -> BackupOut:  # noqa: ANN001 - privet.requests.workflow.backups.BackupDue
     return BackupOut(reference=item.reference, type=item.type, completed_at=item.completed_at, clear_by=item.clear_by,
                      state=item.state(today), reminded_at=item.reminded_at, datastores=list(item.datastores))

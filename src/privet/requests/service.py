@@ -1,8 +1,12 @@
 """Shared rules of data-subject requests: finding a request, its statuses, its audit events and its requester.
 
-The lifecycle lives in small modules beside this one: `intake` (filing), `verify` (identity before anything
-runs), `workflow` (officer actions, expiry, reminders), `holds` (legal holds), `queries` (lists), `executor`
-(steps against the datastores) and `tasks` (job handlers). Services take a session and never commit.
+The lifecycle lives in subpackages beside this module, each importing only those listed before it:
+`law` (deadlines, refusal codes, repeats and fees), `packages` (the explanation and the access package),
+`messages` (texts, sending by a job), `execution` (steps against the datastores, legal holds' effect, the package
+or the proof), `intake` (filing, verification, the law a request falls under), then `holds`, `manual` (tasks a
+person does) and `workflow` (officer actions and sweeps). Beside this module: `models`, `crypto`, `queries`
+(lists), `schemas`, the staff routes (`api`), the CLI (`cli`) and the job handlers (`tasks`). Services take a
+session and never commit.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict, NotFound
 from privet.requests.crypto import identity_context
 from privet.requests.models import DsrRequest
+from privet.subjects.models import Subject
 
 SYSTEM = "system:requests"
 OBJECT = "dsr_request"
@@ -111,3 +116,12 @@ def organisation_profile(session: Session) -> str:
 
     profile = session.execute(select(DatamapOrganisation.profile).limit(1)).scalar_one_or_none()
     return profile or "pipl"
+
+
+def region_of(session: Session, request: DsrRequest) -> str | None:
+    """Where the request's person is: their subject's recorded region, else the region declared with it."""
+    if request.subject_id:
+        subject = session.get(Subject, request.subject_id)
+        if subject is not None and subject.region:
+            return subject.region
+    return request.declared_region

@@ -1,7 +1,8 @@
 """Job handlers of data-subject requests (imported by the job runtime through `privet.jobs.registry`).
 
-Each takes ids in its payload and opens its own sessions; see `runner` (steps), `packaging` (packages),
-`notify` (messages to the requester) and `workflow` (the sweeps).
+Each takes ids in its payload and opens its own sessions; see `execution.runner` (steps), `execution.packaging`
+(packages), `messages.notify` (messages to the requester) and `workflow` (the sweeps). The kinds are stored in
+queued jobs' rows: they never change when code moves.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 import logging
 
 from privet.jobs.registry import handler, periodic
-from privet.requests import packaging, runner, workflow
+from privet.requests.execution import packaging, runner
 from privet.requests.messages import notify
+from privet.requests.workflow import service as workflow
 
 log = logging.getLogger("privet.requests")
 HOUR = 3600
@@ -57,7 +59,7 @@ def reminders_job(ctx, payload: dict) -> None:  # noqa: ANN001
 @periodic("requests.backups", every_seconds=24 * HOUR)
 def backups_job(ctx, payload: dict) -> None:  # noqa: ANN001
     """Mark erasures whose backup date has passed and tell the privacy contact which backups must be gone (P22)."""
-    from privet.requests.backups import remind
+    from privet.requests.workflow.backups import remind
 
     with ctx.session() as session:
         remind(session, ctx.settings)

@@ -119,8 +119,8 @@ def _subject_for(session: Session, keyring: Keyring, identities: dict[str, list[
 
 def _file(session: Session, keyring: Keyring, settings: Settings, subject: Subject, first: tuple[str, str], *,
           reason: str, actor: str, **details: object) -> None:
-    from privet.requests.intake import file_request
-    from privet.requests.verify import verified
+    from privet.requests.intake.service import file_request
+    from privet.requests.intake.verify import verified
 
     request = file_request(session, keyring, settings, request_type="closure", identity_type=first[0],
                            identity=first[1], filed_by=actor, channel="system")

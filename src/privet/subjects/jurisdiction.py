@@ -9,7 +9,7 @@ Where it comes from, and which statement wins:
   it replaces anything stored, and a person's own declaration does not replace it.
 - `declared`: the person says where they live when filing a request (privacy centre, API, or staff taking the
   request down); it replaces an earlier declaration or a datastore's region.
-- `datastore`: the region of the datastore the person's identity was found in (`privet.requests.jurisdiction`);
+- `datastore`: the region of the datastore the person's identity was found in (`privet.requests.intake.jurisdiction`);
   only ever fills an empty record.
 
 The organisation reference (P6) is the company's own name or account reference for the organisation the person

@@ -8,7 +8,7 @@ import time
 from faker import Faker
 
 from privet.db.engine import begin_write
-from privet.requests import intake
+from privet.requests.intake import service as intake
 
 
 def officer(site, role: str) -> tuple[str, str]:  # noqa: ANN001
@@ -178,7 +178,7 @@ def test_login_and_logout_by_keyboard_only(page, site) -> None:  # noqa: ANN001
 
 
 def test_an_agent_watches_the_plan_completes_a_manual_task_and_opens_the_package(page, site) -> None:  # noqa: ANN001
-    from privet.requests import verify
+    from privet.requests.intake import verify
 
     with site.session() as session:
         begin_write(session)

@@ -119,8 +119,8 @@ def test_records_of_processing_need_registers_read(client: TestClient, officer, 
 
 
 def test_manual_task_texts_name_categories_and_actions_in_both_languages() -> None:
-    from privet.requests.manual import TAKE_OVER
-    from privet.requests.runner import INSTRUCTIONS
+    from privet.requests.manual.service import TAKE_OVER
+    from privet.requests.execution.runner import INSTRUCTIONS
     from privet.web.admin.tasks_text import translated
 
     fix = INSTRUCTIONS["rectify"].format(ref="A-7", store="crm", categories="user.contact.email, user.name")

@@ -200,7 +200,7 @@ def _subject(app: FastAPI, db: Session) -> str:
 
 
 def _holds(db: Session) -> list:
-    from privet.requests.holds import list_holds
+    from privet.requests.holds.service import list_holds
 
     db.expire_all()
     return list_holds(db, active_only=False)
@@ -249,7 +249,7 @@ def test_a_bad_hold_form_keeps_the_input_and_places_nothing(client: TestClient, 
 
 def test_reading_roles_see_holds_but_cannot_place_or_release(client: TestClient, app: FastAPI, db: Session,
                                                              officer) -> None:  # noqa: ANN001
-    from privet.requests import holds
+    from privet.requests.holds import service as holds
 
     hold = holds.place(db, subject_id=_subject(app, db), reason="Audit by the regulator", reference=None,
                        actor="test")
@@ -265,7 +265,7 @@ def test_reading_roles_see_holds_but_cannot_place_or_release(client: TestClient,
 
 
 def _filed(app: FastAPI, db: Session, region: str | None = None):  # noqa: ANN202
-    from privet.requests import intake
+    from privet.requests.intake import service as intake
 
     found = intake.file_request(db, app.state.keyring, app.state.settings, request_type="access",
                                 identity_type="email", identity=Faker().unique.email(domain="example.com"),

@@ -113,7 +113,7 @@ def test_a_receipt_is_a_readable_record_and_its_json_verifies(client: TestClient
 
 
 def _failed_request(app: FastAPI, db: Session, error: str):  # noqa: ANN202
-    from privet.requests import intake
+    from privet.requests.intake import service as intake
     from privet.requests.models import RequestStep
 
     found = intake.file_request(db, app.state.keyring, app.state.settings, request_type="access",
@@ -167,7 +167,7 @@ def test_an_unreachable_datastore_says_check_it_and_retry(client: TestClient, ap
 
 def test_manual_task_texts_and_scopes_in_chinese() -> None:
     from privet.auth.scopes import SCOPES
-    from privet.requests.runner import INSTRUCTIONS
+    from privet.requests.execution.runner import INSTRUCTIONS
     from privet.web.admin.tasks_text import translated
     from privet.web.i18n import gettext
 

@@ -7,7 +7,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from privet.requests import intake, service
+from privet.requests import service
+from privet.requests.intake import service as intake
 from tests.web.admin.conftest import HTML
 
 

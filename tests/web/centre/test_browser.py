@@ -63,7 +63,7 @@ def _wait_for_status(tab, status: str, timeout: float = 40.0) -> None:  # noqa: 
 
 def _answer_manual_tasks(site, reference: str) -> None:  # noqa: ANN001
     """What an officer does in the console for the demo's paper datastore: confirm nothing was found."""
-    from privet.requests import manual
+    from privet.requests.manual import service as manual
     from privet.requests.models import DsrRequest, ManualTask
 
     with site.session() as session:

@@ -79,19 +79,25 @@ def base_values(session: Session, request: DsrRequest) -> dict:
     """Values every message may use: the reference, type, profile, deadline, the organisation and its contact for
     the person's region (P41)."""
     from privet.datamap.models import DatamapOrganisation
-    from privet.requests.jurisdiction import contact_for_request
 
     organisation = session.execute(select(DatamapOrganisation.name).limit(1)).first()
-    from privet.requests.jurisdiction import region_of
-
     values = {"reference": request.reference, "request_type": request.type, "profile": request.profile,
-              "profile_source": request.profile_source, "region": region_of(session, request),
+              "profile_source": request.profile_source, "region": service.region_of(session, request),
               "due": service.effective_due(request),
               "verify_by": request.verify_by.date() if request.status == "unverified" and request.verify_by
               else None}
     if organisation is not None:
         values["organisation"], values["contact"] = organisation.name, contact_for_request(session, request)
     return values
+
+
+def contact_for_request(session: Session, request: DsrRequest) -> dict | None:
+    """The privacy contact the person is told to write to: the office answering for their region (the data map's
+    `organisation.contacts`), else the organisation's responsible contact; None before a data map is applied."""
+    from privet.datamap.contacts import FIELDS, contact_for
+
+    found = contact_for(session, service.region_of(session, request))
+    return {k: found[k] for k in FIELDS if found.get(k)} or None
 
 
 def _dates(values: dict) -> dict:

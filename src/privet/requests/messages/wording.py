@@ -1,7 +1,7 @@
 """The "completed" message in a person's words: tables and columns become the data categories they hold, named
 from the taxonomy in the person's language; purposes by their names; reasons without doubled punctuation.
 
-`summary` (privet.requests.executor) speaks in datastore, table and field keys, which mean nothing to the person
+`summary` (privet.requests.execution.executor) speaks in datastore, table and field keys, which mean nothing to the person
 the message goes to; `in_plain_words` turns it into names. Counts stay counts of rows changed.
 """
 

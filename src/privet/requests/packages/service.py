@@ -32,8 +32,8 @@ from privet.kit.crypto import Keyring
 from privet.kit.csvsafe import safe_text
 from privet.kit.errors import Forbidden, NotFound, PrivetError
 from privet.kit.ids import new_id
-from privet.requests.packages.explain import language, texts
 from privet.requests.models import AccessPackage, DsrRequest
+from privet.requests.packages.explain import language, texts
 from privet.settings import Settings
 from privet.taxonomy.loader import default_taxonomy
 

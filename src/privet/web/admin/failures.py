@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from privet.requests.holds import HELD
+from privet.requests.execution.held import HELD
 from privet.web.admin.common import N_
 
 # what kind of failure an error class is: the class names connectors and the store raise

@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, Response
 
 from privet.kit.errors import NotFound
 from privet.kit.web import DB
-from privet.requests import holds
+from privet.requests.holds import service as holds
 from privet.web.admin.common import N_, Form, guard, page, principal_of, redirect, text
 from privet.web.admin.form_errors import REFUSED, what_to_fix
 from privet.web.render import translate

@@ -14,7 +14,11 @@ from privet.audit.service import record
 from privet.auth.models import User
 from privet.kit.errors import InvalidInput, NotFound
 from privet.kit.web import DB
-from privet.requests import manual, packaging, queries, service, verify, workflow
+from privet.requests import queries, service
+from privet.requests.manual import service as manual
+from privet.requests.execution import packaging
+from privet.requests.intake import verify
+from privet.requests.workflow import service as workflow
 from privet.requests.messages import render as messages
 from privet.requests.messages import notify
 from privet.requests.models import STATUSES, TYPES
@@ -67,7 +71,7 @@ def _masked(request: Request, found) -> str | None:  # noqa: ANN001
 def backups(request: Request, db: DB) -> HTMLResponse:
     """Completed erasures and the day their erased data must be gone from backups, with the datastores whose
     earlier backups hold it (P22); `?all=1` also lists those the officer was already told about."""
-    from privet.requests.backups import erasures, today
+    from privet.requests.workflow.backups import erasures, today
 
     on = today(db)
     told = request.query_params.get("all") == "1"
@@ -113,7 +117,7 @@ def _done(request: Request, db: DB, found, done: str, action, values: dict | Non
 
 def _law(db: DB, found) -> dict:  # noqa: ANN001
     """Which law the request is handled under and why (P41): the profile, its source, the person's region."""
-    from privet.requests.jurisdiction import region_of
+    from privet.requests.service import region_of
 
     return {"profile": found.profile, "source": found.profile_source or "organisation",
             "region": region_of(db, found)}
@@ -180,7 +184,7 @@ def approve(reference: str, request: Request, db: DB) -> Response:
 def fee(reference: str, request: Request, form: Form, db: DB) -> Response:
     """Record the fee of a request waiting for it as paid (with the payment's reference) or waive it (with a
     reason); the request goes ahead and the person is told (P18)."""
-    from privet.requests.fees import settle
+    from privet.requests.workflow.fees import settle
 
     found = service.by_reference(db, reference)
     values = {"outcome": text(form, "outcome", 10), "fee_reason": text(form, "reason", verify.MAX_NOTE)}

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from privet.requests.manual import TAKE_OVER
-from privet.requests.runner import INSTRUCTIONS
+from privet.requests.manual.service import TAKE_OVER
+from privet.requests.execution.runner import INSTRUCTIONS
 
 HAND_OVER = ("The correction of request {ref} in {store} could not be written automatically: {error}. Reveal the "
              "requested values, make the correction by hand, then complete this task with the rows corrected per "

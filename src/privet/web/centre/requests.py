@@ -16,7 +16,9 @@ from privet.auth.deps import PUBLIC
 from privet.kit.errors import InvalidInput, NotFound, PrivetError
 from privet.kit.web import DB
 from privet.web.csrf import CheckedForm
-from privet.requests import intake, queries, service, verify
+from privet.requests import queries, service
+from privet.requests.intake import service as intake
+from privet.requests.intake import verify
 from privet.requests.models import TYPES
 from privet.requests.schemas import public_status
 from privet.subjects.verification import CodeRejected

@@ -12,39 +12,15 @@ from sqlalchemy.orm import Session
 from privet.audit.service import record
 from privet.kit.clock import utcnow
 from privet.kit.errors import Conflict, InvalidInput, NotFound, Problem
+from privet.requests.execution.held import HELD, hold_of_subject, resume_held
 from privet.requests.models import DsrRequest, LegalHold, RequestStep
 
 OBJECT = "legal_hold"
-HELD = "blocked by a legal hold"  # step.last_error of a step the hold kept from running
-
-
-def active_hold(session: Session, subject_ids: list[str]) -> LegalHold | None:
-    """The oldest active hold on any of these subject ids (a subject and those merged into it)."""
-    if not subject_ids:
-        return None
-    return session.execute(select(LegalHold).where(LegalHold.subject_id.in_(subject_ids),
-                                                   LegalHold.released_at.is_(None))
-                           .order_by(LegalHold.created_at).limit(1)).scalar_one_or_none()
-
-
-def hold_of_subject(session: Session, subject_id: str | None) -> LegalHold | None:
-    """The active hold on this subject (following merges), if any."""
-    from privet.subjects.service import get_subject, holder_ids
-
-    if subject_id is None:
-        return None
-    return active_hold(session, holder_ids(session, get_subject(session, subject_id)))
-
-
-def hold_summary(hold: LegalHold) -> dict:
-    """What a request records about the hold blocking it (no personal data: the officer's reason and case ref)."""
-    return {"hold_id": hold.id, "reason": hold.reason, "reference": hold.reference,
-            "since": hold.created_at.isoformat()}
 
 
 def place(session: Session, *, subject_id: str, reason: str, reference: str | None, actor: str) -> LegalHold:
     """Place a hold on a subject; erasure steps not yet run are blocked from now on."""
-    from privet.requests.verify import check_note
+    from privet.requests.intake.verify import check_note
     from privet.subjects.service import get_subject
 
     subject = get_subject(session, subject_id)
@@ -72,8 +48,6 @@ def get_hold(session: Session, hold_id: str) -> LegalHold:
 
 def release(session: Session, hold_id: str, *, actor: str) -> LegalHold:
     """Release a hold; when no other hold remains, blocked erasure steps of the subject are queued again."""
-    from privet.requests import executor
-
     hold = get_hold(session, hold_id)
     if hold.released_at is not None:
         raise Conflict("This legal hold was already released", "nothing to do")
@@ -93,7 +67,7 @@ def release(session: Session, hold_id: str, *, actor: str) -> LegalHold:
                                   ).scalars().all()
         for request in blocked:
             if request.subject_id and hold_of_subject(session, request.subject_id) is None:
-                executor.resume_held(session, request, actor=actor)
+                resume_held(session, request, actor=actor)
     return hold
 
 

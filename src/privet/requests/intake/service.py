@@ -284,7 +284,7 @@ def file_request(session: Session, keyring: Keyring, settings: Settings, *, requ
 
     now = utcnow()
     request_id = new_id()
-    declared = jurisdiction_of(region)  # final once verified (privet.requests.jurisdiction)
+    declared = jurisdiction_of(region)  # final once verified (privet.requests.intake.jurisdiction)
     request = DsrRequest(
         id=request_id, reference=service.new_reference(), type=request_type, status="unverified",
         identity_type=identity_type, identity_blind_index=keyring.blind_index(identity_type, normalised),

@@ -15,47 +15,23 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
 from pathlib import PurePath
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from privet.audit.service import record
 from privet.connectors.base import ConnectorError, StepResult
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict, InvalidInput, NotFound
+from privet.requests.execution.handover import audit_task, create_task
 from privet.requests.models import DsrRequest, ManualTask, RequestStep
 from privet.settings import Settings
 
-SYSTEM_ACTOR = "system:requests"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_NOTE = 2000
 TASK_STATUSES = ("open", "done", "all")
 _UPLOAD_HINT = 'upload CSV named after the table (contracts.csv) or JSON {"rows": {"contracts": [...]}}'
-
-
-def _audit(session: Session, task: ManualTask, event: str, actor: str, **details: object) -> None:
-    record(session, actor=actor, action=f"task.{event}", object_type="dsr_manual_task", object_id=task.id,
-           details={"request_id": task.request_id, "step_id": task.step_id, **details})
-
-
-def create_task(session: Session, step: RequestStep, *, assignee: str | None = None, due_on: date | None = None,
-                instructions: str, actor: str = SYSTEM_ACTOR) -> ManualTask:
-    """A task for the person answering `step`; the step waits for it. A task the step already has is returned
-    as it is (a re-run job does not create a second one)."""
-    existing = session.scalars(select(ManualTask).where(ManualTask.step_id == step.id)).first()
-    if existing is not None:
-        return existing
-    task = ManualTask(step_id=step.id, request_id=step.request_id, assignee=assignee, due_on=due_on,
-                      instructions=instructions.strip() or "-", status="open")
-    step.status = "waiting"
-    session.add(task)
-    session.flush()
-    _audit(session, task, "created", actor, datastore=step.datastore_key, action=step.action,
-           assigned=assignee is not None, has_due_date=due_on is not None)  # a bare date reads as a phone number
-    return task
 
 
 TAKE_OVER = ("Step {action} of request {ref} in {store} failed and was taken over by hand: do it as the data map "
@@ -66,7 +42,7 @@ def take_over(session: Session, keyring: Keyring, settings: Settings, step_id: s
     """A failed step becomes a manual task (the officer does that datastore's part by hand); the request waits for
     it instead of staying failed. Only a failed step of an open request can be taken over; audited."""
     from privet.requests import service
-    from privet.requests.executor import advance
+    from privet.requests.execution.executor import advance
 
     step = session.get(RequestStep, step_id)
     if step is None:
@@ -122,7 +98,7 @@ def task_subject(session: Session, keyring: Keyring, task: ManualTask, *, actor:
     if step is not None and step.action == "rectify" and request.details_enc:
         changes = (decrypt_json(keyring, request.details_enc, context=details_context(request.id)) or {}
                    ).get("changes")
-    _audit(session, task, "identity_shown", actor, changes_shown=sorted(changes) if changes else None)
+    audit_task(session, task, "identity_shown", actor, changes_shown=sorted(changes) if changes else None)
     return {"reference": request.reference, "type": request.type, "identity_type": request.identity_type,
             "identity": identity_value(keyring, request), "changes": changes}
 
@@ -181,7 +157,7 @@ def complete_task(session: Session, keyring: Keyring, settings: Settings, task_i
                   counts: dict[str, dict[str, int]] | None = None) -> ManualTask:
     """Complete a task with an upload or a confirmation (with optional counts); the step finishes with it."""
     from privet.connectors.http import parse_answer
-    from privet.requests.executor import step_finished
+    from privet.requests.execution.executor import step_finished
 
     task = get_task(session, task_id, lock=True)
     if task.status != "open":
@@ -206,8 +182,8 @@ def complete_task(session: Session, keyring: Keyring, settings: Settings, task_i
         raise InvalidInput("A fetch needs the rows, not only counts", "upload them as CSV or JSON")
     task.status, task.completed_by, task.completed_at, task.note = "done", actor, utcnow(), note
     session.flush()
-    _audit(session, task, "completed", actor, datastore=step.datastore_key, action=step.action,
-           upload=upload is not None, tables=len(result.counts),
-           rows=sum(len(r) for r in result.rows.values()), retained=len(result.retained))
+    audit_task(session, task, "completed", actor, datastore=step.datastore_key, action=step.action,
+               upload=upload is not None, tables=len(result.counts),
+               rows=sum(len(r) for r in result.rows.values()), retained=len(result.retained))
     step_finished(session, keyring, settings, step, result, actor=actor)
     return task

@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
 from privet.kit.errors import InvalidInput, Problem
-from privet.requests import executor, service
+from privet.requests import service
+from privet.requests.execution import executor
+from privet.requests.intake.verify import check_note
 from privet.requests.messages import notify
 from privet.requests.models import DsrRequest
-from privet.requests.verify import check_note
 from privet.settings import Settings
 
 OUTCOMES = ("paid", "waived")

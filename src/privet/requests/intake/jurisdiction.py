@@ -69,7 +69,7 @@ def locate(session: Session, keyring: Keyring, settings: Settings, subject: Subj
     from privet.connectors.base import ConnectorError
     from privet.connectors.registry import open_connector
     from privet.kit.errors import PrivetError
-    from privet.requests.runner import identities_by_type, plan_for
+    from privet.requests.execution.plans import identities_by_type, plan_for
 
     identities = identities_by_type(session, keyring, subject.id)
     found, unreachable = [], []
@@ -108,24 +108,6 @@ def resolve(session: Session, keyring: Keyring, settings: Settings, request: Dsr
         record_region(session, subject, region, source="datastore", actor=actor, datastore=key)
         return Resolution(profile, "datastore", keys)
     return Resolution(home, "organisation", keys, unreachable)
-
-
-def region_of(session: Session, request: DsrRequest) -> str | None:
-    """Where the request's person is: their subject's recorded region, else the region declared with it."""
-    if request.subject_id:
-        subject = session.get(Subject, request.subject_id)
-        if subject is not None and subject.region:
-            return subject.region
-    return request.declared_region
-
-
-def contact_for_request(session: Session, request: DsrRequest) -> dict | None:
-    """The privacy contact the person is told to write to: the office answering for their region (the data map's
-    `organisation.contacts`), else the organisation's responsible contact; None before a data map is applied."""
-    from privet.datamap.contacts import FIELDS, contact_for
-
-    found = contact_for(session, region_of(session, request))
-    return {k: found[k] for k in FIELDS if found.get(k)} or None
 
 
 def locate_unknown(session: Session, keyring: Keyring, settings: Settings, *, actor: str,

@@ -148,10 +148,10 @@ def verified(session: Session, keyring: Keyring, settings: Settings, request: Ds
              method: str, actor: str) -> DsrRequest:
     """The common tail: link the subject, settle the law it is handled under (P41), start the clock, triage, then
     wait for a fee (P18) or an officer's approval, or start the work."""
-    from privet.requests import executor, jurisdiction
-    from privet.requests.law import deadlines
+    from privet.requests.execution import executor
+    from privet.requests.intake import jurisdiction
+    from privet.requests.law import deadlines, triage
     from privet.requests.messages import notify
-    from privet.requests.law import triage
     from privet.subjects.jurisdiction import record_organisation
     from privet.subjects.service import get_subject, holder_ids
 
@@ -178,7 +178,7 @@ def verified(session: Session, keyring: Keyring, settings: Settings, request: Ds
     details = {"method": method, "subject_id": subject.id, "due_on": service.day(request.due_on),
                "repeat_of": request.repeat_of, "fee": bool(request.fee), "fee_due": charge,
                "needs_approval": needs_approval, **resolution.details()}
-    if charge:  # nothing runs until the fee is paid or waived (privet.requests.fees)
+    if charge:  # nothing runs until the fee is paid or waived (privet.requests.workflow.fees)
         request.status = "fee_due"
         service.audit(session, request, "verified", actor=actor, **details)
         session.flush()

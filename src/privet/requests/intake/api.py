@@ -15,7 +15,9 @@ from privet.auth.deps import PUBLIC
 from privet.kit.errors import InvalidInput, Problem
 from privet.kit.ratelimit import rate_limited
 from privet.kit.web import DB
-from privet.requests import intake, queries, service, verify
+from privet.requests import queries, service
+from privet.requests.intake import service as intake
+from privet.requests.intake import verify
 from privet.requests.schemas import (
     CodeIn,
     FiledOut,

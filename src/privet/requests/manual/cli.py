@@ -20,7 +20,7 @@ def list_tasks(status: str = typer.Option("open", help="Which tasks: open, done 
                assignee: str = typer.Option(None, help="Only the tasks of this assignee.")) -> None:
     """List manual tasks, soonest due first."""
     from privet.db.store import store_session
-    from privet.requests import manual
+    from privet.requests.manual import service as manual
     from privet.requests.models import RequestStep
 
     with store_session() as session:
@@ -41,7 +41,7 @@ def show(task_id: str = typer.Argument(..., help="The task's id (see `privet tas
     """Show a task with the requester's identity to look for (the reveal is audited)."""
     from privet.db.store import store_session
     from privet.kit.crypto import Keyring
-    from privet.requests import manual
+    from privet.requests.manual import service as manual
     from privet.requests.models import RequestStep
     from privet.settings import get_settings
 
@@ -87,7 +87,7 @@ def complete(task_id: str = typer.Argument(..., help="The task's id (see `privet
     from privet.db.store import store_session
     from privet.kit.crypto import Keyring
     from privet.kit.errors import InvalidInput
-    from privet.requests import manual
+    from privet.requests.manual import service as manual
     from privet.settings import get_settings
 
     if file is None and not note:

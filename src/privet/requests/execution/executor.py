@@ -13,78 +13,29 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.connectors.base import StepResult
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
-from privet.requests import holds, service
+from privet.requests import service
 from privet.requests.crypto import encrypt_json, output_context
+from privet.requests.execution import held
+from privet.requests.execution.plans import targets
+from privet.requests.execution.steps import KEEP_ROWS, enqueue_step, fresh_steps
 from privet.requests.models import DsrRequest, RequestStep
 from privet.settings import Settings
 
-STEP_JOB = "requests.step"
-PACKAGE_JOB = "requests.package"
 ACTIONS = {"access": "fetch", "portability": "fetch", "explanation": "fetch", "erasure": "erase",
            "closure": "erase", "rectification": "rectify"}
-KEEP_ROWS = ("access", "portability")  # explanation needs only where data was found, not the rows
 INTERRUPTED = "interrupted while running; resumed"  # step.last_error of a step taken up again after a crash
-
-
-_targets: dict[tuple, list[tuple[str, str, str]]] = {}
-
-
-def _personal_fields(session: Session) -> list[tuple[str, str, str]]:
-    """(datastore key, kind, category) of every personal field, cached per applied data map version."""
-    from privet.datamap.models import DatamapDataset, DatamapDatastore, DatamapField
-    from privet.datamap.service import version_key
-
-    key = version_key(session)
-    found = _targets.get(key)
-    if found is None:
-        found = [tuple(row) for row in session.execute(
-            select(DatamapDatastore.key, DatamapDatastore.kind, DatamapField.category)
-            .join(DatamapDataset, DatamapDataset.datastore_key == DatamapDatastore.key)
-            .join(DatamapField, DatamapField.dataset_key == DatamapDataset.key)
-            .where(DatamapField.category.is_not(None)).distinct().order_by(DatamapDatastore.key))]
-        if key is not None:  # an unversioned (empty) map may be applied any moment: do not remember it
-            if len(_targets) > 64:
-                _targets.clear()
-            _targets[key] = found
-    return found
-
-
-def targets(session: Session, request: DsrRequest) -> list[tuple[str, str]]:
-    """(datastore key, kind) of each datastore holding personal fields, by key; for a rectification only those
-    holding a corrected category."""
-    wanted = set(request.details.get("categories", [])) if request.type == "rectification" else None
-    out: dict[str, str] = {}
-    for key, kind, category in _personal_fields(session):
-        if wanted is None or category in wanted:
-            out.setdefault(key, kind)
-    return list(out.items())
-
-
-def fresh_steps(session: Session, request: DsrRequest) -> list[RequestStep]:
-    """The request's steps as the store has them now (another worker may have just changed one)."""
-    return list(session.execute(select(RequestStep).where(RequestStep.request_id == request.id)
-                                .order_by(RequestStep.position)
-                                .execution_options(populate_existing=True)).scalars())
-
-
-def enqueue_step(session: Session, step: RequestStep) -> None:
-    """Queue the job that runs one step (one unfinished job per step: queuing it again while one waits is a no-op)."""
-    from privet.jobs.service import enqueue
-
-    enqueue(session, STEP_JOB, {"step_id": step.id}, dedupe_key=f"step:{step.id}")
 
 
 def start(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, actor: str,
           event: tuple[str, dict] | None = None) -> None:
     """Begin the work of a verified (and, if needed, approved) request. Its audit event is `request.started`, or
     `event` (name, details) with the start's own details added (verification and start are one event)."""
-    from privet.requests import consents
+    from privet.requests.execution import consents
 
     what, details = event or ("started", {})
 
@@ -107,17 +58,17 @@ def start(session: Session, keyring: Keyring, settings: Settings, request: DsrRe
         # stop every consent-based use now (P45), even while a legal hold keeps the data; the person's sessions end
         # when the erasure is done (they can follow the request until then), and a closed account closes then too
         result["consent"] = consents.withdraw_all(session, request, actor=actor)
-    hold = holds.hold_of_subject(session, request.subject_id) if request.type in service.ERASURE_TYPES else None
+    hold = held.hold_of_subject(session, request.subject_id) if request.type in service.ERASURE_TYPES else None
     action = ACTIONS[request.type]
     steps = []
     for position, (key, kind) in enumerate(targets(session, request)):
         step = RequestStep(request_id=request.id, position=position, datastore_key=key, connector=kind,
                            action=action, status="skipped" if hold else "pending", counts={}, retained=[],
-                           last_error=holds.HELD if hold else None)
+                           last_error=held.HELD if hold else None)
         session.add(step)
         steps.append(step)
     if hold:
-        result["legal_hold"] = holds.hold_summary(hold)
+        result["legal_hold"] = held.hold_summary(hold)
     request.result = result
     session.flush()
     announce(steps=len(steps), action=action, blocked_by_hold=hold.id if hold else None)
@@ -129,30 +80,6 @@ def start(session: Session, keyring: Keyring, settings: Settings, request: DsrRe
         enqueue_step(session, step)
     if not steps:  # nothing to touch anywhere: answer straight away (an honest empty package, or no-op proof)
         advance(session, keyring, settings, request, actor=actor)
-
-
-def resume_held(session: Session, request: DsrRequest, *, actor: str) -> None:
-    """A hold was released: queue the steps it blocked."""
-    service.lock(session, request)
-    held = [s for s in fresh_steps(session, request) if s.status == "skipped" and s.last_error == holds.HELD]
-    for step in held:
-        step.status, step.last_error = "pending", None
-    request.status = "running"
-    request.result = {k: v for k, v in (request.result or {}).items() if k != "legal_hold"}
-    session.flush()
-    for step in held:
-        enqueue_step(session, step)
-    service.audit(session, request, "resumed_after_hold", actor=actor, steps=len(held))
-
-
-def block_step(session: Session, step: RequestStep, hold, *, actor: str) -> None:  # noqa: ANN001
-    """A hold appeared after the step was queued: do not erase; the request says why."""
-    request = service.lock(session, step.request_id)
-    step.status, step.last_error, step.finished_at = "skipped", holds.HELD, utcnow()
-    request.result = {**(request.result or {}), "legal_hold": holds.hold_summary(hold)}
-    request.status = "waiting"
-    session.flush()
-    service.audit(session, request, "erasure_blocked", actor=actor, hold_id=hold.id, datastore=step.datastore_key)
 
 
 def step_finished(session: Session, keyring: Keyring, settings: Settings, step: RequestStep, result: StepResult,
@@ -218,7 +145,7 @@ def advance(session: Session, keyring: Keyring, settings: Settings, request: Dsr
     elif statuses & {"waiting", "skipped"}:
         request.status = "waiting"
     elif request.type in service.PACKAGE_TYPES:
-        from privet.requests import packaging
+        from privet.requests.execution import packaging
 
         packaging.answer(session, keyring, settings, request, actor=actor, steps=steps)
     else:
@@ -264,7 +191,7 @@ def finish(session: Session, keyring: Keyring, settings: Settings, request: DsrR
     from privet.requests.messages import notify
 
     if request.type in service.ERASURE_TYPES and request.subject_id:
-        from privet.requests.consents import end_sessions
+        from privet.requests.execution.consents import end_sessions
 
         end_sessions(session, request, actor=actor)
     if request.type == "closure" and request.subject_id:
@@ -276,7 +203,7 @@ def finish(session: Session, keyring: Keyring, settings: Settings, request: DsrR
     request.status, request.completed_at = "completed_with_exceptions" if exceptions else "completed", utcnow()
     request.result = {**(request.result or {}), **result}
     if request.type in service.ERASURE_TYPES and request.result.get("backups_clear_by"):
-        # the daily backups job tells the officer once this day has passed (privet.requests.backups, P22)
+        # the daily backups job tells the officer once this day has passed (privet.requests.workflow.backups, P22)
         request.backups_clear_by = date.fromisoformat(str(request.result["backups_clear_by"])[:10])
     session.flush()
     tables = result.get("tables", {}).values()

@@ -86,7 +86,7 @@ def receive(session: Session, keyring: Keyring, settings: Settings, step_id: str
     """Verify an HTTP connector's late answer, record it (`executor.step_finished`) and return the step."""
     from privet.connectors.http import parse_answer
     from privet.consent.webhooks import verify_signature
-    from privet.requests.executor import step_finished
+    from privet.requests.execution.executor import step_finished
 
     scheme, _, token = (authorization or "").partition(" ")
     step = session.scalars(select(RequestStep).where(RequestStep.id == step_id[:32]).with_for_update()).first()

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from privet.auth.deps import Caller, require
 from privet.kit.errors import InvalidInput, Problem
 from privet.kit.web import DB
-from privet.requests import manual
+from privet.requests.manual import service as manual
 
 router = APIRouter(prefix="/requests/tasks", tags=["manual tasks"])
 Read, Write = Depends(require("requests:read")), Depends(require("requests:write"))

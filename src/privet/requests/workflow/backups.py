@@ -17,7 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.kit.clock import utcnow
-from privet.requests import executor, service
+from privet.requests import service
+from privet.requests.execution.executor import changed
+from privet.requests.execution.steps import fresh_steps
 from privet.requests.models import DsrRequest
 from privet.settings import Settings
 
@@ -51,8 +53,8 @@ def today(session: Session) -> date:
 
 def changed_datastores(session: Session, request: DsrRequest) -> tuple[str, ...]:
     """The datastores the erasure changed rows in (their backups still hold what it erased)."""
-    return tuple(sorted({s.datastore_key for s in executor.fresh_steps(session, request)
-                         if s.action == "erase" and any(executor.changed(c) for c in (s.counts or {}).values())}))
+    return tuple(sorted({s.datastore_key for s in fresh_steps(session, request)
+                         if s.action == "erase" and any(changed(c) for c in (s.counts or {}).values())}))
 
 
 def _due(request: DsrRequest, session: Session) -> BackupDue:

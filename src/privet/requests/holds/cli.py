@@ -12,7 +12,7 @@ def hold(subject_id: str = typer.Argument(..., help="The subject's id (`privet s
          reference: str = typer.Option(None, help="Case number or the authority's letter.")) -> None:
     """Place a legal hold on a subject: erasure of their data is blocked until it is released."""
     from privet.db.store import store_session
-    from privet.requests import holds
+    from privet.requests.holds import service as holds
 
     with store_session() as session:
         placed = holds.place(session, subject_id=subject_id, reason=reason, reference=reference, actor=cli_actor())
@@ -23,7 +23,7 @@ def hold(subject_id: str = typer.Argument(..., help="The subject's id (`privet s
 def release(hold_id: str = typer.Argument(..., help="The hold's id (see `privet requests holds`).")) -> None:
     """Release a legal hold; erasures it blocked run once no other hold remains."""
     from privet.db.store import store_session
-    from privet.requests import holds
+    from privet.requests.holds import service as holds
 
     with store_session() as session:
         holds.release(session, hold_id, actor=cli_actor())
@@ -35,7 +35,7 @@ def list_holds(all_: bool = typer.Option(False, "--all", help="Include released 
     from rich.table import Table
 
     from privet.db.store import store_session
-    from privet.requests import holds
+    from privet.requests.holds import service as holds
 
     table = Table(title="legal holds")
     for column in ("id", "subject", "reason", "reference", "placed", "released"):

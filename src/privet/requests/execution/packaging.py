@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict
-from privet.requests import executor, service
+from privet.requests import service
 from privet.requests.crypto import step_output
+from privet.requests.execution.plans import plan_for
+from privet.requests.execution.steps import KEEP_ROWS, PACKAGE_JOB, enqueue_step, fresh_steps
 from privet.requests.models import AccessPackage, DsrRequest, RequestStep
 from privet.settings import Settings
 from privet.subjects.models import Subject
@@ -31,8 +33,6 @@ def found_counts(steps: list[RequestStep]) -> dict[str, dict[str, int]]:
 
 def unsearched(session: Session, settings: Settings, steps: list[RequestStep]) -> list[dict]:
     """Tables of the searched datastores that hold personal data no identity reaches (said in the package)."""
-    from privet.requests.runner import plan_for
-
     out = []
     for step in steps:
         if step.connector in ("http", "manual"):
@@ -70,10 +70,10 @@ def build(session: Session, keyring: Keyring, settings: Settings, request: DsrRe
     from privet.requests.packages.explain import explain
     from privet.requests.packages.service import build_zip, store_package
 
-    steps = steps if steps is not None else executor.fresh_steps(session, request)
+    steps = steps if steps is not None else fresh_steps(session, request)
     found = found_counts(steps)
     outputs = ({s.datastore_key: step_output(keyring, s) for s in steps if s.output_enc}
-               if request.type in executor.KEEP_ROWS else {})
+               if request.type in KEEP_ROWS else {})
     rows = {store: out["rows"] for store, out in outputs.items()}
     extras = {"reference": {store: out["reference"] for store, out in outputs.items() if out["reference"]},
               "links": [{"datastore": store, **link} for store, out in outputs.items() for link in out["links"]],
@@ -119,7 +119,7 @@ def answer(session: Session, keyring: Keyring, settings: Settings, request: DsrR
         log.warning("request %s: package build failed (%s); queued as a job", request.reference,
                     type(exc).__name__)
         request.status = "running"
-        enqueue(session, executor.PACKAGE_JOB, {"request_id": request.id}, dedupe_key=f"package:{request.id}")
+        enqueue(session, PACKAGE_JOB, {"request_id": request.id}, dedupe_key=f"package:{request.id}")
         return
     send_link(session, keyring, request, package, token)
 
@@ -161,8 +161,8 @@ def rebuild(session: Session, keyring: Keyring, settings: Settings, request: Dsr
         raise Conflict(f"A {request.type} request has no package", "packages answer access, portability and "
                                                                    "explanation requests")
     service.require_status(request, ("completed",), "packaged again")
-    steps = executor.fresh_steps(session, request)
-    needs_rows = request.type in executor.KEEP_ROWS
+    steps = fresh_steps(session, request)
+    needs_rows = request.type in KEEP_ROWS
     if not needs_rows or all(s.output_enc or not any(c.get("found") for c in (s.counts or {}).values())
                              for s in steps):
         return build(session, keyring, settings, request, actor=actor)
@@ -172,7 +172,7 @@ def rebuild(session: Session, keyring: Keyring, settings: Settings, request: Dsr
     session.flush()
     service.audit(session, request, "refetch", actor=actor, steps=len(steps))
     for step in steps:
-        executor.enqueue_step(session, step)
+        enqueue_step(session, step)
     return None
 
 

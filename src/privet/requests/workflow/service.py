@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
 from privet.kit.errors import InvalidInput, Problem
-from privet.requests import executor, service
+from privet.requests import service
+from privet.requests.execution import executor
+from privet.requests.execution.steps import enqueue_step, fresh_steps
+from privet.requests.intake.verify import check_note
 from privet.requests.messages import notify
 from privet.requests.models import DsrRequest
-from privet.requests.verify import check_note
 from privet.settings import Settings
 
 log = logging.getLogger("privet.requests")
@@ -48,7 +50,7 @@ def refuse(session: Session, request: DsrRequest, *, code: str, note: str | None
     check_code(code, request.type, profile=request.profile)
     note = check_note(note)
     stopped = 0
-    for step in executor.fresh_steps(session, request):
+    for step in fresh_steps(session, request):
         if step.status in ("pending", "waiting", "skipped", "failed"):
             step.status, step.finished_at, stopped = "skipped", utcnow(), stopped + 1
     request.status, request.refusal_code, request.refusal_note = "refused", code, note
@@ -98,7 +100,7 @@ def complete(session: Session, keyring: Keyring, settings: Settings, request: Ds
     is told what was not erased and why); the person is told."""
     service.lock(session, request)
     reviewed = request.type in service.ERASURE_TYPES and bool((request.result or {}).get("exceptions")) and all(
-        s.status in ("done", "skipped") for s in executor.fresh_steps(session, request))
+        s.status in ("done", "skipped") for s in fresh_steps(session, request))
     if request.type != "complaint" and not reviewed:
         raise InvalidInput("Only complaints, and erasures waiting for review of their exceptions, are completed by "
                            "hand", "other requests complete when their steps do; use run to retry failed steps")
@@ -115,7 +117,7 @@ def run(session: Session, keyring: Keyring, settings: Settings, request: DsrRequ
     service.lock(session, request)
     service.require_status(request, ("running", "waiting", "failed"), "run again")
     queued = []
-    for step in executor.fresh_steps(session, request):
+    for step in fresh_steps(session, request):
         if step.status in ("failed", "pending", "running"):
             if step.status == "failed":
                 step.status, step.finished_at = "pending", None
@@ -123,7 +125,7 @@ def run(session: Session, keyring: Keyring, settings: Settings, request: DsrRequ
     request.result = {k: v for k, v in (request.result or {}).items() if k not in ("failed", "error")}
     session.flush()
     for step in queued:
-        executor.enqueue_step(session, step)
+        enqueue_step(session, step)
     service.audit(session, request, "rerun", actor=actor, steps=len(queued))
     executor.advance(session, keyring, settings, request, actor=actor)
     return len(queued)

@@ -16,8 +16,6 @@ values (audited) and make the correction by hand.
 from __future__ import annotations
 
 import logging
-import threading
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -26,8 +24,11 @@ from sqlalchemy.orm import Session
 from privet.connectors.base import ConnectorError, DatastorePlan, StepResult
 from privet.kit.clock import utcnow
 from privet.kit.errors import InvalidInput, PrivetError
-from privet.requests import executor, holds, service
+from privet.requests import service
 from privet.requests.crypto import decrypt_json, details_context, encrypt_json, intent_context
+from privet.requests.execution import executor, held
+from privet.requests.execution.handover import create_task
+from privet.requests.execution.plans import identities_by_type, plan_for
 from privet.requests.models import RequestStep
 
 log = logging.getLogger("privet.requests")
@@ -50,37 +51,6 @@ class Work:
     callback_token: str | None = None
 
 
-_plans: dict[tuple, DatastorePlan] = {}
-_plans_lock = threading.Lock()
-
-
-def plan_for(session: Session, settings, key: str) -> DatastorePlan:  # noqa: ANN001
-    """The datastore's plan, cached per applied data map version (building it reads the whole map)."""
-    from privet.connectors.plan import build_plan
-    from privet.datamap.service import version_key
-
-    cache_key = (version_key(session), key, settings.database_url)
-    plan = _plans.get(cache_key)
-    if plan is None:
-        plan = build_plan(session, settings, key)
-        with _plans_lock:
-            if len(_plans) > 256:
-                _plans.clear()
-            _plans[cache_key] = plan
-    return plan
-
-
-def identities_by_type(session: Session, keyring, subject_id: str) -> dict[str, list[str]]:  # noqa: ANN001
-    """The subject's identity values, {type: [values]}: connectors look the person up by each of them."""
-    from privet.subjects.service import get_subject, identities_of
-
-    out: dict[str, list[str]] = defaultdict(list)
-    for view in identities_of(session, keyring, get_subject(session, subject_id)):
-        if view.value not in out[view.type]:
-            out[view.type].append(view.value)
-    return dict(out)
-
-
 INSTRUCTIONS = {"fetch": "Find every record of the person of request {ref} in {store} and upload them (CSV or JSON).",
                 "erase": "Erase the records of the person of request {ref} in {store} as the data map says, then "
                          "confirm with the counts per table and anything kept by law.",
@@ -91,7 +61,6 @@ INSTRUCTIONS = {"fetch": "Find every record of the person of request {ref} in {s
 def _manual_task(session: Session, step: RequestStep) -> None:
     """A manual datastore: a person does the step; it waits for their upload or confirmation."""
     from privet.datamap.models import DatamapDatastore
-    from privet.requests.manual import create_task
 
     request = step.request
     about = session.execute(select(DatamapDatastore.description).where(DatamapDatastore.key == step.datastore_key)
@@ -121,9 +90,9 @@ def _prepare(ctx, session: Session, step: RequestStep) -> Work | None:  # noqa: 
     there is no call to make (a hold blocks the erasure, or a person does the step)."""
     request = step.request
     if step.action == "erase":
-        hold = holds.hold_of_subject(session, request.subject_id)
+        hold = held.hold_of_subject(session, request.subject_id)
         if hold is not None:
-            executor.block_step(session, step, hold, actor=ACTOR)
+            held.block_step(session, step, hold, actor=ACTOR)
             return None
     interrupted = step.status == "running"
     step.status, step.attempts = "running", step.attempts + 1
@@ -242,8 +211,6 @@ def permanent(exc: BaseException) -> bool:
 
 def _hand_over(ctx, step_id: str, error: str) -> None:  # noqa: ANN001
     """A correction Privet cannot write: a manual task for an officer (who can reveal the requested values)."""
-    from privet.requests.manual import create_task
-
     with ctx.session(last=True) as session:
         step = session.get(RequestStep, step_id)
         request = step.request

@@ -1,0 +1,1 @@
+"""A request coming in: filing (public and staff), identity verification, the law it is handled under."""
