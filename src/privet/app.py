@@ -109,14 +109,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from privet.kit.outage import install_handlers
 
     install_handlers(app)  # a store outage met mid-request: a 503 problem to retry, never a 500
-    from privet.consent.fastpath import DecisionFastLane
-    from privet.consent.record_lane import RecordingFastLane
-
-    app.add_middleware(DecisionFastLane, path=f"{API_PREFIX}/decisions")
-    app.add_middleware(RecordingFastLane, path=f"{API_PREFIX}/consent/records")
     from privet.kit.proxies import TrustedProxies
 
-    # Outside the fast lanes: every reader of the client address sees the one a trusted proxy forwarded.
+    # Every reader of the client address sees the one a trusted proxy forwarded.
     app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies, header=settings.forwarded_header)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers.",
@@ -165,6 +160,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     describe_api(app)  # /openapi.json: security schemes and error responses read from each route's dependencies
     mount(app)  # pages: the privacy centre at /, the admin console at /admin, the cookie banner
-    # Outermost, so the limits hold for every reader of a body, the fast lanes in front of FastAPI included.
+    from privet.auth.lean_route import mount_in_front
+
+    mount_in_front(app)  # the decision and recording routes, matched first
+    # Outermost, so the limits hold for every reader of a body.
     app.add_middleware(BodyLimits, limit_for=body_limit_for(settings), max_json_depth=settings.max_json_depth)
     return app

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from privet.auth.keys import create_api_key
-from privet.consent import channels, decisions_api, ledger
+from privet.consent import channels, ledger
 from privet.consent.decide import decide
 from privet.consent.decider import Decider
 from privet.kit.clock import frozen_at, utcnow
@@ -104,27 +104,18 @@ def _key(db: Session, scopes: list[str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_the_api_fast_lane_route_and_batch_answer_alike(client: TestClient, db: Session, consenting,  # noqa: ANN001
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    calls, real = [], decisions_api.quick_answer
-
-    def spy(*args):  # noqa: ANN002, ANN202
-        calls.append(real(*args))
-        return calls[-1]
-
-    monkeypatch.setattr(decisions_api, "quick_answer", spy)
+def test_the_api_route_and_batch_answer_alike(client: TestClient, db: Session, consenting) -> None:  # noqa: ANN001
     headers = _key(db, ["decide"])
     email = {"subject_id": consenting.id, "purpose": MARKETING, "channel": "email"}
-    first = client.post(URL, json=email, headers=headers)  # first use of the key: the full route
-    assert first.status_code == 200 and calls == []
-    second = client.post(URL, json=email, headers=headers)  # the fast lane
-    assert len(calls) == 1 and calls[0] is not None and second.content == first.content
+    first = client.post(URL, json=email, headers=headers)  # first use of the key: checked in the store
+    assert first.status_code == 200
+    second = client.post(URL, json=email, headers=headers)  # the key remembered
+    assert second.content == first.content
     assert (second.json()["allowed"], second.json()["reason"]) == (False, "CHANNEL_OPTED_OUT")
     sms = client.post(URL, json={**email, "channel": "sms"}, headers=headers).json()
     assert (sms["allowed"], sms["reason"]) == (True, "CONSENT_GIVEN")
     unknown = client.post(URL, json={**email, "channel": "fax"}, headers=headers)
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["where"] == "body.channel"
-    assert calls[-1] is not None  # the unknown channel was never tried by the lane
     items = [email, {**email, "channel": "sms"}, {"subject_id": consenting.id, "purpose": MARKETING},
              {**email, "categories": ["user.contact.email"]}, {**email, "purpose": NOTICE}]
     batch = client.post(URL + "/batch", json={"items": items}, headers=headers)

@@ -157,7 +157,6 @@ def test_concurrent_http_recordings_all_land_with_their_own_answers(client: Test
     from privet.auth import keys
 
     monkeypatch.setattr(keys, "RECENT_SECONDS", 600.0)  # the key is checked once; the test's one connection
-    monkeypatch.setattr(keys, "FRESH_SECONDS", 600.0)  # (a test connection gets no revocation watcher thread)
     key = auth.create_api_key(db, "writer-test", ["consent:read", "consent:write"], actor="test")[1]
     db.commit()
     headers = {"Authorization": f"Bearer {key}"}

@@ -127,21 +127,5 @@ def create_api_key(body: ApiKeyCreateIn, db: DB, principal: Caller) -> ApiKeyCre
                summary="Revoke an API key (by id or prefix) at once: when this answers, no Privet process accepts "
                        "it any more.")
 def revoke_api_key(key_id: str, db: DB, principal: Caller) -> Response:
-    service.revoke_api_key(db, key_id, actor=principal.actor)
-    return AfterRevocation(status_code=status.HTTP_204_NO_CONTENT)
-
-
-class AfterRevocation(Response):
-    """A response sent once every process has stopped trusting a key revoked by this request.
-
-    FastAPI commits the request's unit of work before it sends the response, so waiting here waits after the
-    commit; see `privet.auth.keys` for why `SETTLE_SECONDS` is enough.
-    """
-
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
-        import anyio
-
-        from privet.auth.keys import SETTLE_SECONDS
-
-        await anyio.sleep(SETTLE_SECONDS)
-        await super().__call__(scope, receive, send)
+    service.revoke_api_key(db, key_id, actor=principal.actor)  # the next request with it, anywhere, gets 401
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

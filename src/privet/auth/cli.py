@@ -161,11 +161,9 @@ def list_keys() -> None:
 def revoke_key(key: str = typer.Argument(..., help="The key's prefix (pk_...) or id.")) -> None:
     """Revoke an API key at once (this returns when no running server accepts it any more)."""
     from privet.auth import service
-    from privet.auth.keys import settle_revocation
     from privet.db.store import store_session
 
-    with store_session() as session:
+    with store_session() as session:  # committed here: from now on every running server refuses the key
         revoked = service.revoke_api_key(session, key, actor=_actor())
         prefix = revoked.prefix
-    settle_revocation()  # committed: said once no running server trusts it any more
     typer.echo(f"revoked API key {prefix}")

@@ -12,40 +12,24 @@ Callers authenticate with `Authorization: Bearer pvt_...` (API key) or the sessi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
 
+from privet.auth.callers import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, caller, known_caller, stored_caller
+from privet.auth.principal import Principal
 from privet.auth.scopes import SCOPES
 from privet.kit.errors import Forbidden, Unauthorized
 
-SESSION_COOKIE = "privet_session"
-CSRF_HEADER = "X-CSRF-Token"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+__all__ = ["CSRF_HEADER", "PUBLIC", "PUBLIC_MARK", "SAFE_METHODS", "SESSION_COOKIE", "Caller", "Principal",
+           "current_principal", "require"]
 PUBLIC_MARK = "x-privet-public"
 PUBLIC = {PUBLIC_MARK: True}  # openapi_extra of routes that need no credentials
 
 
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: a logged-in user or an API key, with the scopes it holds."""
-
-    kind: str  # "user" or "apikey"
-    id: str
-    name: str
-    scopes: frozenset[str] = field(default_factory=frozenset)
-    session_id: str | None = None  # the browser session, for users who logged in
-
-    @property
-    def actor(self) -> str:
-        """The audit actor string, e.g. `user:alice` or `apikey:pk_ab12cd34`."""
-        return f"{self.kind}:{self.name}"
-
-
 class require:  # noqa: N801 - used like a function: Depends(require("datamap:read"))
-    """A FastAPI dependency that authenticates the caller and checks one scope."""
+    """A FastAPI dependency that authenticates the caller (`privet.auth.callers`) and checks one scope."""
 
     def __init__(self, scope: str):
         if scope not in SCOPES:
@@ -53,12 +37,19 @@ class require:  # noqa: N801 - used like a function: Depends(require("datamap:re
         self.scope = scope
 
     def __call__(self, request: Request) -> Principal:
-        from privet.auth import keys, service  # late: keeps import graph acyclic
+        """As a dependency: FastAPI runs it in a worker thread."""
+        return self.admit(request, caller(request))
 
-        auth = request.headers.get("authorization", "")
-        principal = keys.recent_principal(auth[7:].strip()) if auth[:7].lower() == "bearer " else None
+    async def on_loop(self, request: Request) -> Principal:
+        """The same check from the event loop: a key checked lately costs one generation read here; the store is
+        asked in a worker thread only for a key not seen lately (or a session cookie)."""
+        principal = known_caller(request)
         if principal is None:
-            principal = _checked(request, service)
+            principal = await anyio.to_thread.run_sync(stored_caller, request)
+        return self.admit(request, principal)
+
+    def admit(self, request: Request, principal: Principal | None) -> Principal:
+        """The caller if it holds the scope (kept on `request.state.principal`); else 401 or 403."""
         if principal is None:
             raise Unauthorized()
         if self.scope not in principal.scopes:
@@ -79,30 +70,3 @@ def current_principal(request: Request) -> Principal:
 
 
 Caller = Annotated[Principal, Depends(current_principal)]
-
-
-def _checked(request: Request, service) -> Principal | None:  # noqa: ANN001
-    """Authenticate against the store in a short session of its own, outside the route's unit of work."""
-    from sqlalchemy.exc import OperationalError
-
-    with request.app.state.sessionmaker() as session:
-        principal = _authenticate(session, request, service)
-        try:
-            session.commit()  # last-used timestamps only
-        except OperationalError:  # a busy SQLite store: the timestamp can wait for the next minute
-            session.rollback()
-    return principal
-
-
-def _authenticate(session: Session, request: Request, service) -> Principal | None:  # noqa: ANN001
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return service.principal_for_api_key(session, auth[7:].strip())
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
-        principal = service.principal_for_session(session, cookie)
-        if principal is not None and request.method not in SAFE_METHODS:
-            if not service.csrf_ok(session, cookie, request.headers.get(CSRF_HEADER, "")):
-                raise Forbidden("Missing or wrong CSRF token", f"send the {CSRF_HEADER} header from the login answer")
-        return principal
-    return None

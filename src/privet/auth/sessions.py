@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.audit.service import record
-from privet.auth.deps import Principal
+from privet.auth.principal import Principal
 from privet.auth.models import User, WebSession
 from privet.auth.scopes import ROLES
 from privet.kit.clock import utcnow

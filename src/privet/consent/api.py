@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from privet.auth.deps import PUBLIC, Caller, current_principal, require
+from privet.auth.lean_route import LeanRoute
 from privet.consent import channels, ledger, projection, receipts, visitors
 from privet.consent.batch import Recording
 from privet.consent.rules import current_policy
@@ -29,24 +29,6 @@ Reader = [Depends(require("consent:read"))]
 Writer = [Depends(require("consent:write"))]
 
 
-class _require_on_loop(require):  # noqa: N801 - used like require
-    """`require`, checked on the event loop when the key was checked in the last few seconds (a dict lookup),
-    sparing the recording route a worker-thread round trip; a key not seen lately is checked in a thread."""
-
-    async def __call__(self, request: Request) -> Any:  # type: ignore[override]
-        from privet.auth.keys import recent_principal
-
-        auth = request.headers.get("authorization", "")
-        principal = recent_principal(auth[7:].strip()) if auth[:7].lower() == "bearer " else None
-        if principal is not None and self.scope in principal.scopes:
-            request.state.principal = principal
-            return principal
-        return await anyio.to_thread.run_sync(require.__call__, self, request)  # the store, or the 401/403
-
-
-FastWriter = [Depends(_require_on_loop("consent:write"))]
-
-
 def _client(request: Request) -> tuple[str | None, str | None]:
     return (request.client.host if request.client else None), request.headers.get("user-agent")
 
@@ -60,11 +42,11 @@ def _subject_of(session, keyring, identity) -> str:  # noqa: ANN001
     return subject.id
 
 
-@router.post("/records", dependencies=FastWriter, status_code=status.HTTP_201_CREATED, response_model=RecordOut,
-             summary="Record a consent event (or an objection) for a subject or a visitor.")
-async def create_record(body: RecordIn, request: Request) -> Any:
+async def create_record(body: RecordIn, request: Request) -> Response:
     # No request session: the app's writer records this with the other requests waiting and answers after the
-    # commit that includes it (group commit, see consent.writer); the route stays on the event loop meanwhile.
+    # commit that includes it (group commit, see consent.writer); the route stays on the event loop meanwhile (a
+    # LeanRoute: authenticated and validated there, without FastAPI's dependency machinery; no docstring, which
+    # would become the operation's description in /openapi.json).
     ip, agent = _client(request)
     identity = (body.identity.type, body.identity.value) if body.identity is not None else None
     item = Recording(actor=current_principal(request).actor, identity=identity, client_ip=ip, user_agent=agent,
@@ -73,6 +55,11 @@ async def create_record(body: RecordIn, request: Request) -> Any:
     # serialised here rather than by FastAPI: the same JSON, without re-validating the model from a dict
     return Response(RecordOut.model_validate(entry).model_dump_json(), status_code=status.HTTP_201_CREATED,
                     media_type="application/json")
+
+
+router.add_api_route("/records", create_record, methods=["POST"], route_class_override=LeanRoute,
+                     dependencies=Writer, status_code=status.HTTP_201_CREATED, response_model=RecordOut,
+                     summary="Record a consent event (or an objection) for a subject or a visitor.")
 
 
 @router.get("/subjects/{subject_id}", dependencies=Reader, response_model=SubjectConsentOut,

@@ -5,6 +5,8 @@ runs one cheap query (the ledger's max seq and the policy's version, `decider.ge
 records before answering, so an answer never lags a recorded change; the decision itself is dict lookups, and
 the answer is serialised by hand rather than through response-model validation. The query's connection is
 opened again by itself when the database drops it (`consent.watch`); meanwhile decisions answer 503.
+`POST /decisions` is a `LeanRoute` (`privet.auth.lean_route`): authenticated and validated on the event loop
+without FastAPI's dependency machinery, the one path that answers it.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.auth.deps import require
+from privet.auth.lean_route import LeanRoute, validated
 from privet.consent.decide import BAD_INPUT, CHANNELS, UNKNOWN_SUBJECT, Decision
 from privet.consent.decider import Decider
 from privet.consent.models import ConsentRecord
@@ -132,15 +135,6 @@ def fresh_decider(state) -> Decider:  # noqa: ANN001
     return decider
 
 
-def quick_answer(decider: Decider, subject_id: str | None, visitor_id: str | None, purpose: str,
-                 channel: str | None = None) -> bytes | None:
-    """A plain decision's answer as bytes, or None when it needs the store or an error answer (the full route)."""
-    decision = decider.decide(purpose, subject_id, visitor_id, None, None, None, channel=channel)
-    if decision.reason in BAD_INPUT or decision.reason == UNKNOWN_SUBJECT:
-        return None
-    return _encode(decision, purpose, decider.holder_keys(subject_id, visitor_id)).encode()
-
-
 class _Sessions:
     """An ORM session opened only if a question needs the store (identities, earlier times, new subjects)."""
 
@@ -184,7 +178,7 @@ _PLAIN_CHANNELS = frozenset(CHANNELS)
 
 def plain_channel(item: dict) -> tuple[bool, str | None]:
     """(whether the item is plain, its channel): {subject_id | visitor_id, purpose} with an optional known channel;
-    the fast lane and the batch's quick check take only these."""
+    the batch's quick check takes only these."""
     size = len(item)
     if size == 2:
         return True, None
@@ -210,7 +204,7 @@ def _fast_items(body: bytes) -> list[tuple]:
         raise RequestValidationError([{"loc": ("body",), "msg": "the body is not JSON", "type": "json"}]) from None
     items = data.get("items") if isinstance(data, dict) and set(data) == {"items"} else None
     if not isinstance(items, list):
-        _validate(BatchIn, data, ("body",))
+        validated(BatchIn, data, ("body",))
     if len(items) > MAX_BATCH:
         raise InvalidInput(f"Batch too large: {len(items):,} items, at most {MAX_BATCH:,}",
                            f"split it into batches of {MAX_BATCH:,} or fewer")
@@ -226,15 +220,8 @@ def _fast_items(body: bytes) -> list[tuple]:
             if type(vid) is str and 0 < len(vid) <= 64:
                 out.append((None, None, vid, purpose, None, None, None, channel))
                 continue
-        out.append(_question(_validate(DecisionIn, item, ("body", "items", i))))
+        out.append(_question(validated(DecisionIn, item, ("body", "items", i))))
     return out
-
-
-def _validate(model: type[BaseModel], data: object, where: tuple) -> BaseModel:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise RequestValidationError([{**e, "loc": (*where, *e["loc"])} for e in exc.errors()]) from None
 
 
 def _bad_input(decision: Decision, purpose: str, where: str) -> Problem:
@@ -254,9 +241,9 @@ def _json(body: object) -> Response:
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
-@router.post("", summary="Decide whether a subject's data may be used for a purpose.",
-             dependencies=[Depends(require("decide"))], responses={200: {"model": DecisionOut}})
 async def decide_one(body: DecisionIn, request: Request) -> Response:
+    # Dict lookups in the app's Decider; the store only for identities, earlier times, new subjects. (No docstring:
+    # it would become the operation's description in /openapi.json.)
     decider, sessions = await current_decider(request), _Sessions(request.app.state.sessionmaker)
     try:
         decision, holders = _one(decider, _question(body), sessions, request.app.state.keyring)
@@ -266,6 +253,11 @@ async def decide_one(body: DecisionIn, request: Request) -> Response:
         problem = _bad_input(decision, body.purpose, "body")
         raise InvalidInput(problem.message.capitalize(), problem.hint, [problem])
     return Response(_encode(decision, body.purpose, holders), media_type="application/json")
+
+
+router.add_api_route("", decide_one, methods=["POST"], route_class_override=LeanRoute,
+                     summary="Decide whether a subject's data may be used for a purpose.",
+                     dependencies=[Depends(require("decide"))], responses={200: {"model": DecisionOut}})
 
 
 @router.post("/batch", summary="Decide up to 1,000 questions at once, answered in order.",

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
 from privet.auth import logins, service
-from privet.auth.api import AfterRevocation
 from privet.auth.models import ROLE_NAMES
 from privet.auth.scopes import ROLES, SCOPES
 from privet.kit.clock import utcnow
@@ -124,5 +123,5 @@ def revoke_key(key_id: str, request: Request, db: DB) -> Response:
         service.revoke_api_key(db, key_id, actor=principal_of(request).actor)
     except REFUSED as exc:
         return _refused(request, db, exc, {})
-    # answered once no process trusts the key any more (after the commit)
-    return AfterRevocation(status_code=303, headers={"Location": "/admin/users?done=key_revoked"})
+    # from the commit on, the next request with the key is refused by every process
+    return Response(status_code=303, headers={"Location": "/admin/users?done=key_revoked"})
