@@ -54,18 +54,23 @@ def held_identities(session: Session, keyring: Keyring) -> dict[str, list[str]]:
 
 
 def plan(session: Session, settings: Settings, keyring: Keyring, *, now: datetime | None = None,
-         tolerant: bool = False) -> list[dict]:
+         tolerant: bool = False, counts: bool = True) -> list[dict]:
     """Per table: the rule, its cut-off and the counts a run would sweep and keep (no personal values).
     `tolerant`: a table that cannot be counted (datastore out of reach, not SQL) says why in `problem` instead
-    of failing the whole plan (the admin console's view)."""
+    of failing the whole plan. `counts=False`: the rules and cut-offs only, nothing read from the company's
+    datastores (the admin console shows the counts of the latest dry run instead: counting every table live
+    takes seconds on a large company)."""
     now = now or utcnow()
-    held = held_identities(session, keyring)
+    held = held_identities(session, keyring) if counts else {}
     out = []
     rules, mapped = in_sweep_order(session, settings, load_rules(session))
     for rule in rules:
         entry = _describe(rule, now)
         if rule.problem:  # nothing to count: the rule cannot be enforced on this table as mapped
             entry.update(expired=0, would_sweep=0, kept_held=0, kept_referenced=0, problem=rule.problem)
+            out.append(entry)
+            continue
+        if not counts:
             out.append(entry)
             continue
         try:
@@ -93,6 +98,12 @@ def unfinished(session: Session) -> RetentionRun | None:
     """The newest run that did not finish (running when killed, or failed), if any."""
     return session.execute(select(RetentionRun).where(RetentionRun.status.in_(("running", "failed")))
                            .order_by(RetentionRun.started_at.desc()).limit(1)).scalar()
+
+
+def latest_dry_run(session: Session) -> RetentionRun | None:
+    """The newest finished dry run: its counts, table by table, as of when it ran."""
+    return session.execute(select(RetentionRun).where(RetentionRun.status == "dry_done")
+                           .order_by(RetentionRun.finished_at.desc()).limit(1)).scalar()
 
 
 def get_run(session: Session, run_id: str) -> RetentionRun:

@@ -73,7 +73,8 @@ def test_a_dry_run_is_followed_table_by_table_and_changes_nothing(client: TestCl
     token = officer("privacy_officer")
     plan = {e["rule"]: e for e in retention.plan(mapped, settings, app.state.keyring)}
     before = _rows(settings, LOGINS)
-    assert 'id="start-run"' in client.get("/admin/retention", headers=HTML).text
+    first = client.get("/admin/retention", headers=HTML).text
+    assert 'id="start-run"' in first and "Not counted yet" in first  # the page counts nothing live
     started = client.post("/admin/retention/runs", headers=HTML, follow_redirects=False,
                           data={"csrf_token": token, "kind": "dry"})
     assert started.status_code == 303
@@ -88,6 +89,10 @@ def test_a_dry_run_is_followed_table_by_table_and_changes_nothing(client: TestCl
         plan["app_db.login_events"]["would_sweep"] > 0
     assert all(v["deleted"] == 0 and v["updated"] == 0 for v in row.progress.values())
     assert _rows(settings, LOGINS) == before  # nothing swept
+    listed = client.get("/admin/retention", headers=HTML).text  # the plan now shows what the dry run counted
+    assert f'href="{path}"' in listed.split('id="plan-counted"', 1)[1].split("</p>", 1)[0]
+    counted = listed.split("app_db.login_events</code>", 1)[1].split("</tr>", 1)[0]
+    assert f"<td>{plan['app_db.login_events']['would_sweep']}</td>" in counted
     assert retention.unfinished(mapped) is None  # a dry run is never resumed as a sweep
     started_event = mapped.scalars(select(AuditEvent).where(AuditEvent.action == "retention.run_started")).one()
     assert started_event.details["dry_run"] is True and started_event.actor.startswith("user:privacy-officer")

@@ -206,6 +206,7 @@ datasets:
 def test_retention_shows_the_plan_and_runs(client: TestClient, app: FastAPI, officer, db: Session,  # noqa: ANN001
                                            tmp_path: Path) -> None:
     from privet.datamap.service import validate_and_apply
+    from privet.retention import service as retention_service
     from privet.retention.models import RetentionRun
 
     url = f"sqlite:///{tmp_path / 'company.sqlite'}"
@@ -231,14 +232,22 @@ def test_retention_shows_the_plan_and_runs(client: TestClient, app: FastAPI, off
     answer = client.get("/admin/retention", headers=HTML)
     assert answer.status_code == 200, answer.text[-2000:]
     assert 'id="retention-plan"' in answer.text and "app_db.login_events" in answer.text
-    assert 'id="plan-problem"' not in answer.text
-    row = answer.text.split("app_db.login_events</code>", 1)[1].split("</tr>", 1)[0]
-    assert "<td>2</td>" in row  # two of three rows are older than 90 days: expired and would be swept
+    assert 'id="plan-problem"' not in answer.text and "Not counted yet" in answer.text
     assert 'id="retention-runs"' in answer.text and "7 deleted" in answer.text
+
+    def dry_run() -> str:  # what the console's "Dry run" does: record the run, then the job counts it
+        started = retention_service.start(db, actor="tester", dry_run=True)
+        db.commit()
+        retention_service.run(app.state.test_sessionmaker, app.state.settings, app.state.keyring, actor="tester",
+                              run_id=started.id)
+        return client.get("/admin/retention", headers=HTML).text
+
+    row = dry_run().split("app_db.login_events</code>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>2</td>" in row  # two of three rows are older than 90 days: expired and would be swept
     app.state.settings = app.state.settings.model_copy(update={"secrets": {}})
-    unreachable = client.get("/admin/retention", headers=HTML)
-    assert unreachable.status_code == 200 and 'id="plan-problem"' in unreachable.text
-    assert "app_db.login_events" in unreachable.text  # the rule is still shown, without counts
+    unreachable = dry_run()
+    assert 'id="plan-problem"' in unreachable  # the latest dry run could not reach the datastore, and says so
+    assert "app_db.login_events" in unreachable  # the rule is still shown, without counts
 
 
 def test_pages_render_in_chinese(client: TestClient, officer, seeded: dict) -> None:  # noqa: ANN001

@@ -1,5 +1,5 @@
 """Retention: the plan (per datastore and table, the rule, its cut-off and how many rows a sweep would remove or
-keep; counts only), the forms that start a dry run or a sweep, and the record of past runs.
+keep, as counted by the latest dry run), the forms that start a dry run or a sweep, and the record of past runs.
 
 A run started here is recorded first, then done by a `retention.run` job (the job backend's workers), exactly
 as the CLI's sweep does it: batch by batch, its progress saved, so a killed worker's run is taken up again.
@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse
 
 from privet.kit.web import DB
 from privet.retention import service
+from privet.retention.models import RetentionRun
 from privet.web.admin.common import N_, guard, keyring, page, settings
 
 router = APIRouter(prefix="/retention")
@@ -24,11 +25,21 @@ RUN_TONE = {"running": "warn", "done": "ok", "failed": "bad", "dry_running": "wa
 UNREACHABLE = N_("The datastore could not be reached.")  # the plan's own words, translated on the page
 
 
-def _plan(db: DB, request: Request) -> list[dict]:
-    """`service.plan`, one table at a time: a table whose datastore cannot be counted (not SQL, no secret, out of
-    reach) keeps its rule and cut-off and says why, instead of hiding every other table's counts."""
-    return [{"problem": None, **entry}
-            for entry in service.plan(db, settings(request), keyring(request), tolerant=True)]
+COUNTED = ("expired", "would_sweep", "kept_referenced", "kept_held")
+
+
+def _plan(db: DB, request: Request, counted: RetentionRun | None) -> list[dict]:
+    """The rules and cut-offs now, with the counts of the latest dry run (`counted`): counting every table live
+    took seconds on a company of 100,000 customers. A table the dry run could not count (not SQL, no secret, out
+    of reach) keeps its rule and cut-off and says why, instead of hiding every other table's counts."""
+    entries = [{"problem": None, **entry}
+               for entry in service.plan(db, settings(request), keyring(request), tolerant=True, counts=False)]
+    for entry in entries:
+        state = (counted.progress.get(entry["rule"]) if counted is not None else None) or {}
+        if entry["problem"] is None and state.get("skipped"):
+            entry["problem"] = state["skipped"]
+        entry.update({key: state[key] for key in COUNTED if key in state and entry["problem"] is None})
+    return entries
 
 
 def labels() -> dict:
@@ -39,9 +50,10 @@ def labels() -> dict:
 def retention_page(request: Request, db: DB, *, error: str | None = None, status_code: int = 200,
                    values: dict | None = None) -> HTMLResponse:
     """The plan, the run forms (with `values` kept after a refused form) and the latest runs."""
-    entries = _plan(db, request)
+    counted = service.latest_dry_run(db)
+    entries = _plan(db, request, counted)
     return page(request, "admin/retention.html", {
-        "entries": entries, "problems": [e for e in entries if e["problem"]], "runs": service.list_runs(db),
+        "entries": entries, "counted": counted, "problems": [e for e in entries if e["problem"]], "runs": service.list_runs(db),
         "unfinished": service.unfinished(db), "values": values or {}, **labels()},
         section="retention", error=error, status_code=status_code)
 
