@@ -3,6 +3,7 @@ under, and every request reads the generation again."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -62,7 +63,8 @@ def test_a_remembered_key_is_checked_again_after_a_while_and_never_past_its_expi
     assert keys.known_principal(expired, current) is None
 
 
-def test_revoked_over_http_the_next_request_is_refused(client: TestClient, make_key, db: Session) -> None:  # noqa: ANN001
+def test_revoked_over_http_the_next_request_is_refused(client: TestClient, make_key: Callable[..., str],
+                                                       db: Session) -> None:
     admin = {"Authorization": f"Bearer {make_key('users:admin')}"}
     victim = make_key("decide", "consent:read")
     victim_headers = {"Authorization": f"Bearer {victim}"}
@@ -77,7 +79,8 @@ def test_revoked_over_http_the_next_request_is_refused(client: TestClient, make_
     assert limits.generation(db, keys.REVOKED) >= 1
 
 
-def test_revoked_in_the_store_by_someone_else_the_next_request_is_refused(client: TestClient, make_key,  # noqa: ANN001
+def test_revoked_in_the_store_by_someone_else_the_next_request_is_refused(client: TestClient,
+                                                                          make_key: Callable[..., str],
                                                                           db: Session) -> None:
     token = make_key("decide", "consent:read")
     headers = {"Authorization": f"Bearer {token}"}

@@ -64,7 +64,7 @@ def _remembered_by_both(first: Server, second: Server, token: str, faker: Faker)
         assert 401 not in _answers(server, token, faker)
 
 
-def test_revoked_through_one_server_the_next_request_to_the_other_is_refused(servers, fake: Faker) -> None:  # noqa: ANN001
+def test_revoked_through_one_server_the_next_request_to_the_other_is_refused(servers: tuple, fake: Faker) -> None:
     first, second, tokens, _url = servers
     _remembered_by_both(first, second, tokens["victim"], fake)
     prefix = tokens["victim"][4:15]
@@ -74,7 +74,7 @@ def test_revoked_through_one_server_the_next_request_to_the_other_is_refused(ser
     assert 401 not in _answers(second, tokens["bystander"], fake)  # other keys still work
 
 
-def test_revoked_from_elsewhere_the_next_request_to_every_server_is_refused(servers, fake: Faker) -> None:  # noqa: ANN001
+def test_revoked_from_elsewhere_the_next_request_to_every_server_is_refused(servers: tuple, fake: Faker) -> None:
     from privet.auth import service
     from privet.db.engine import make_engine
     from privet.db.store import store_session

@@ -5,8 +5,9 @@ Callers authenticate with `Authorization: Bearer pvt_...` (an API key) or the se
 
 A key checked against the store is remembered by this process under the store's API-key revocation generation
 (`privet.auth.keys`). Each later request with it reads the generation again, one row by primary key on a connection
-of its own (`revocation_generation`), and uses the memory only while the generation is unchanged: from the commit
-of a revocation on, the next request in every process checks the key in the store again and is refused.
+of its own (`revocation_generation`; the decision route reads it with its own per-request query), and uses the
+memory only while the generation is unchanged: from the commit of a revocation on, the next request in every
+process checks the key in the store again and is refused.
 """
 
 from __future__ import annotations
@@ -25,13 +26,19 @@ from privet.kit.errors import Forbidden
 SESSION_COOKIE = "privet_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Scope key: the revocation generation a route already read for this request, in the same statement as its own
+# store read (the decision route's), so that the request reads the store once.
+REVOCATIONS_READ = "privet.revocations"
 _WATCH_LOCK = threading.Lock()
 
 
 def bearer(request: Request) -> str | None:
     """The bearer token of the request, or None when it carries no `Authorization: Bearer ...`."""
-    auth = request.headers.get("authorization", "")
-    return auth[7:].strip() if auth[:7].lower() == "bearer " else None
+    for name, value in request.scope["headers"]:  # the raw list: no Headers object on the hot routes' way
+        if name == b"authorization":
+            auth = value.decode("latin-1")
+            return auth[7:].strip() if auth[:7].lower() == "bearer " else None
+    return None
 
 
 def revocation_generation(state: Any) -> int:
@@ -53,7 +60,8 @@ def known_caller(request: Request) -> Principal | None:
     token = bearer(request)
     if not token or not keys.is_known(token):
         return None
-    return keys.known_principal(token, revocation_generation(request.app.state))
+    current = request.scope.get(REVOCATIONS_READ)
+    return keys.known_principal(token, revocation_generation(request.app.state) if current is None else current)
 
 
 def stored_caller(request: Request) -> Principal | None:

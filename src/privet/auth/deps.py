@@ -57,7 +57,7 @@ class require:  # noqa: N801 - used like a function: Depends(require("datamap:re
                 raise Forbidden("This account still has a one-time password",
                                 "set your own first: POST /api/v1/auth/me/password")
             raise Forbidden(f"This needs the {self.scope!r} scope", "use a key or a role that grants it")
-        request.state.principal = principal
+        request.scope.setdefault("state", {})["principal"] = principal  # = request.state.principal, built lazily
         return principal
 
 

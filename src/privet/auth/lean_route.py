@@ -49,12 +49,19 @@ class LeanRoute(APIRoute):
         if len(params) != 2 or not issubclass(model, BaseModel) or not inspect.iscoroutinefunction(endpoint):
             raise TypeError(f"{self.path}: a LeanRoute's endpoint is `async def (body: Model, request: Request)`")
 
+        prepare = self.prepare
+
         async def answer(request: Request) -> Response:
             data = _json(request, await _body(request))
+            await prepare(request)
             await guard.on_loop(request)
             return await endpoint(**{body_name: validated(model, data, ("body",)), request_name: request})
 
         return answer
+
+    async def prepare(self, request: Request) -> None:
+        """Before authentication: a subclass may read the store here once for the whole request (and hand the
+        revocation generation over in `request.scope[callers.REVOCATIONS_READ]`). Nothing by default."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         return self.answer  # reached only when the app has no front route for it (see `mount_in_front`)
@@ -108,7 +115,7 @@ def _json(request: Request, body: bytes) -> Any:
     validate), nothing when empty."""
     if not body:
         return _NO_BODY
-    content_type = request.headers.get("content-type")
+    content_type = next((v.decode("latin-1") for k, v in request.scope["headers"] if k == b"content-type"), None)
     if content_type != "application/json":  # the common case spares the header parsing
         if not content_type:
             return body

@@ -24,19 +24,22 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from privet.auth.callers import REVOCATIONS_READ
 from privet.auth.deps import require
+from privet.auth.keys import revocations_statement
 from privet.auth.lean_route import LeanRoute, validated
 from privet.consent.decide import BAD_INPUT, CHANNELS, UNKNOWN_SUBJECT, Decision
 from privet.consent.decider import Decider
 from privet.consent.models import ConsentRecord
 from privet.consent.watch import GenerationWatch
-from privet.kit.errors import InvalidInput, Problem
+from privet.kit.errors import InvalidInput, PrivetError, Problem
 from privet.kit.outage import store_down, store_unavailable
 
 router = APIRouter(prefix="/decisions", tags=["decisions"])
 MAX_BATCH = 1000
 _LOAD_LOCK = threading.Lock()
 Key = Annotated[str, Field(min_length=1, max_length=160)]
+_FRESH = "privet.decider"  # scope key: the Decider brought up to date for this request
 
 
 class IdentityIn(BaseModel):
@@ -103,7 +106,9 @@ def load_decider(app) -> Decider:  # noqa: ANN001
             try:
                 with app.state.sessionmaker() as session:
                     decider = Decider.load(session)
-                app.state.decision_watch = GenerationWatch(app.state.sessionmaker)
+                # the API-key revocation generation in the same query: a decision reads the store once
+                app.state.decision_watch = GenerationWatch(app.state.sessionmaker,
+                                                           revocations_statement().scalar_subquery())
             except Exception as exc:
                 if store_unavailable(exc):
                     raise store_down() from None
@@ -113,17 +118,23 @@ def load_decider(app) -> Decider:  # noqa: ANN001
 
 
 async def current_decider(request: Request) -> Decider:
-    """The app's Decider, loaded once (in a worker thread), brought up to date with the store: one raw query."""
+    """The app's Decider, loaded once (in a worker thread), brought up to date with the store: one raw query (none
+    more when `DecisionRoute.prepare` ran it for this request)."""
+    decider = request.scope.get(_FRESH)
+    if decider is not None:
+        return decider
     state = request.app.state
     if getattr(state, "decider", None) is None:
         await anyio.to_thread.run_sync(load_decider, request.app)
-    return fresh_decider(state)
+    return fresh_decider(state)[0]
 
 
-def fresh_decider(state) -> Decider:  # noqa: ANN001
-    """The loaded Decider brought up to date with the store (one raw query; a refresh when the ledger moved)."""
+def fresh_decider(state) -> tuple[Decider, int]:  # noqa: ANN001
+    """The loaded Decider brought up to date with the store (one raw query; a refresh when the ledger moved), and
+    the API-key revocation generation read in the same query."""
     decider = state.decider
-    gen = state.decision_watch()  # reconnects by itself; raises Unavailable (503) while the store is away
+    *read, revocations = state.decision_watch()  # reconnects by itself; raises Unavailable (503) while the store is gone
+    gen = tuple(read)
     if gen != decider.generation:
         try:
             with state.sessionmaker() as session:
@@ -132,7 +143,20 @@ def fresh_decider(state) -> Decider:  # noqa: ANN001
             if store_unavailable(exc):
                 raise store_down() from None
             raise
-    return decider
+    return decider, revocations or 0
+
+
+class DecisionRoute(LeanRoute):
+    """`POST /decisions`: the decision's one store read, made before authentication, serves both."""
+
+    async def prepare(self, request: Request) -> None:
+        state = request.app.state
+        if getattr(state, "decider", None) is None:  # not loaded yet: nobody unauthenticated makes a worker load it
+            return
+        try:
+            request.scope[_FRESH], request.scope[REVOCATIONS_READ] = fresh_decider(state)
+        except PrivetError:  # the store is away: answered in the usual order below (401 before 503)
+            return
 
 
 class _Sessions:
@@ -255,7 +279,7 @@ async def decide_one(body: DecisionIn, request: Request) -> Response:
     return Response(_encode(decision, body.purpose, holders), media_type="application/json")
 
 
-router.add_api_route("", decide_one, methods=["POST"], route_class_override=LeanRoute,
+router.add_api_route("", decide_one, methods=["POST"], route_class_override=DecisionRoute,
                      summary="Decide whether a subject's data may be used for a purpose.",
                      dependencies=[Depends(require("decide"))], responses={200: {"model": DecisionOut}})
 

@@ -12,7 +12,8 @@ from privet.db.watch import StatementWatch
 
 
 class GenerationWatch(StatementWatch):
-    """Reads the store's generation; reconnects by itself after a dropped connection."""
+    """Reads the store's generation (and `also`, more columns read in the same statement); reconnects by itself
+    after a dropped connection."""
 
-    def __init__(self, sessionmaker: Any) -> None:
-        super().__init__(sessionmaker, generation_statement())
+    def __init__(self, sessionmaker: Any, *also: Any) -> None:
+        super().__init__(sessionmaker, generation_statement().add_columns(*also))
