@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             threading.Thread(target=_warm_decider, args=(app,), name="privet-warm-decider", daemon=True).start()
         # Tests pass their own engine: its single connection must not be shared with a background task.
         if own and settings.webhook_delivery_in_process:
-            from privet.consent.webhooks import delivery_loop
+            from privet.consent.webhooks.delivery import delivery_loop
 
             worker = asyncio.create_task(delivery_loop(app))
         from privet.jobs import dispatch
@@ -123,7 +123,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from privet.auth.api import router as auth_router
     from privet.consent.api import router as consent_router
     from privet.consent.decisions_api import router as decisions_router
-    from privet.consent.webhooks_api import router as webhooks_router
+    from privet.consent.webhooks.api import router as webhooks_router
     from privet.datamap.api import router as datamap_router
     from privet.datamap.collection_api import router as collection_router
     from privet.consent.campaigns.api import router as campaigns_router

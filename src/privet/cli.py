@@ -21,7 +21,7 @@ GROUPS = {
     "notices": ("privet.notices.cli", "app"),
     "consent": ("privet.consent.cli", "app"),
     "campaigns": ("privet.consent.campaigns.cli", "app"),
-    "webhooks": ("privet.consent.webhooks_cli", "app"),
+    "webhooks": ("privet.consent.webhooks.cli", "app"),
     "audit": ("privet.audit.cli", "app"),
     "users": ("privet.auth.cli", "users_app"),
     "apikeys": ("privet.auth.cli", "apikeys_app"),

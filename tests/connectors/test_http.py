@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from privet.audit.models import AuditEvent
 from privet.connectors.base import REGISTRY, ConnectorError, DatastorePlan
 from privet.connectors.http import HttpConnector, callback_url, new_callback_token, parse_answer
-from privet.consent.webhooks import sign, verify_signature
+from privet.consent.webhooks.signing import sign, verify_signature
 from privet.datamap.models import DatamapDatastore
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring

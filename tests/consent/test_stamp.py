@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from privet.consent import ledger, stamp, webhooks
+from privet.consent import ledger, stamp
+from privet.consent.webhooks import service as webhooks
 from privet.consent.models import WebhookDelivery
 from privet.consent.rules import current_policy
 from privet.kit.crypto import Keyring

@@ -16,9 +16,9 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from privet.audit.models import AuditEvent
-from privet.consent import webhooks
+from privet.consent.webhooks import service as webhooks, signing
 from privet.consent.models import ConsentRecord, WebhookDelivery, WebhookEndpoint
-from privet.consent.webhooks_delivery import deliver_due
+from privet.consent.webhooks.delivery import deliver_due
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
 from privet.kit.errors import InvalidInput, NotFound
@@ -119,18 +119,18 @@ def deliveries(db: Session) -> list[WebhookDelivery]:
 def test_signature_verifies_and_rejects_tampering() -> None:
     secret, body = "whsec_" + "a" * 43, b'{"id":"d1","data":{"purpose":"marketing"}}'
     t = int(T0.timestamp())
-    header = webhooks.sign(secret, body, t)
-    assert webhooks.verify_signature(secret, header, body, now=T0)
-    assert webhooks.verify_signature(secret, header, body.decode(), now=T0 + timedelta(seconds=299))
-    assert not webhooks.verify_signature(secret, header, body.replace(b"marketing", b"analytics"), now=T0)
-    assert not webhooks.verify_signature(secret, header.replace(f"t={t}", f"t={t + 1}"), body, now=T0)
-    assert not webhooks.verify_signature(secret, header, body, now=T0 + timedelta(seconds=301))  # too old
-    assert not webhooks.verify_signature(secret, header, body, now=T0 + timedelta(seconds=30), tolerance=10)
-    assert not webhooks.verify_signature("whsec_other", header, body, now=T0)
+    header = signing.sign(secret, body, t)
+    assert signing.verify_signature(secret, header, body, now=T0)
+    assert signing.verify_signature(secret, header, body.decode(), now=T0 + timedelta(seconds=299))
+    assert not signing.verify_signature(secret, header, body.replace(b"marketing", b"analytics"), now=T0)
+    assert not signing.verify_signature(secret, header.replace(f"t={t}", f"t={t + 1}"), body, now=T0)
+    assert not signing.verify_signature(secret, header, body, now=T0 + timedelta(seconds=301))  # too old
+    assert not signing.verify_signature(secret, header, body, now=T0 + timedelta(seconds=30), tolerance=10)
+    assert not signing.verify_signature("whsec_other", header, body, now=T0)
     for garbage in ("", "v1=abc", "t=notanumber,v1=00", f"t={t}"):
-        assert not webhooks.verify_signature(secret, garbage, body, now=T0)
+        assert not signing.verify_signature(secret, garbage, body, now=T0)
     rotated = f"t={t},v1={'0' * 64},{header.split(',')[1]}"  # several v1 values: any one may match
-    assert webhooks.verify_signature(secret, rotated, body, now=T0)
+    assert signing.verify_signature(secret, rotated, body, now=T0)
 
 
 # --- endpoints ----------------------------------------------------------------------------------------------

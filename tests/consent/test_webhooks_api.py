@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from privet.auth import service
-from privet.consent import webhooks
-from privet.consent.webhooks_delivery import deliver_due
+from privet.consent.webhooks import service as webhooks
+from privet.consent.webhooks.delivery import deliver_due
 from privet.kit.clock import frozen_at
 from privet.kit.crypto import Keyring
 from privet.settings import Settings

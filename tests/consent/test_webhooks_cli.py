@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.orm import Session
 
-from privet.consent import webhooks
+from privet.consent.webhooks import service as webhooks, signing
 from privet.consent.models import ConsentRecord
 from privet.db.engine import make_engine
 from privet.kit.clock import utcnow
@@ -70,7 +70,7 @@ def test_webhooks_commands(cli, cli_store: str, receiver: Receiver) -> None:  # 
     done = cli("webhooks", "deliver", "--once")
     assert done.exit_code == 0 and "delivered 1" in done.output, done.output
     headers, body = receiver.requests[0]
-    assert webhooks.verify_signature(secret, headers["privet-signature"], body)
+    assert signing.verify_signature(secret, headers["privet-signature"], body)
 
     receiver.script = [(500, 0.0)]
     record_change(cli_store, "v-" + new_id())

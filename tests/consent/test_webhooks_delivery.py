@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.audit.models import AuditEvent
-from privet.consent import webhooks
+from privet.consent.webhooks import service as webhooks, signing
 from privet.consent.models import WebhookDelivery, WebhookEndpoint
-from privet.consent.webhooks_delivery import _claim, deliver_due, delivery_loop
+from privet.consent.webhooks.delivery import _claim, backoff, deliver_due, delivery_loop
 from privet.kit.clock import frozen_at
 from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict, InvalidInput, NotFound
@@ -36,8 +36,8 @@ def test_delivery_is_signed_and_carries_ids_only(db: Session, session_factory, k
     [delivery] = deliveries(db)
     assert headers["privet-event"] == "consent.changed" and headers["privet-delivery"] == delivery.id
     assert headers["content-type"] == "application/json"
-    assert webhooks.verify_signature(secret, headers["privet-signature"], body)
-    assert not webhooks.verify_signature(secret, headers["privet-signature"], body + b" ")
+    assert signing.verify_signature(secret, headers["privet-signature"], body)
+    assert not signing.verify_signature(secret, headers["privet-signature"], body + b" ")
     sent = json.loads(body)
     assert sent["id"] == delivery.id and sent["type"] == "consent.changed"
     assert sent["data"] == {"record_id": record.id, "seq": record.seq, "subject_id": record.subject_id,
@@ -85,13 +85,13 @@ def test_retries_with_growing_backoff_then_delivered(db: Session, session_factor
     assert len(receiver.requests) == 3 and ids == {done.id}  # receivers dedupe retries by this id
     h, body = receiver.requests[-1]
     with frozen_at(second.next_attempt_at):
-        assert webhooks.verify_signature(secret, h["privet-signature"], body)
+        assert signing.verify_signature(secret, h["privet-signature"], body)
     assert not db.scalars(select(AuditEvent).where(AuditEvent.action == "webhook.failed")).all()
 
 
 def test_backoff_is_capped() -> None:
-    assert webhooks.backoff(1) <= timedelta(seconds=10)
-    assert timedelta(minutes=48) <= webhooks.backoff(30) <= timedelta(hours=1)
+    assert backoff(1) <= timedelta(seconds=10)
+    assert timedelta(minutes=48) <= backoff(30) <= timedelta(hours=1)
 
 
 def test_gives_up_after_max_attempts_then_redeliver(db: Session, session_factory, keyring: Keyring,

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from privet.consent.webhooks import sign, verify_signature
+from privet.consent.webhooks.signing import sign, verify_signature
 from privet.settings import Settings
 from tests.requests.shop import write_datamap
 

@@ -4,7 +4,7 @@ The datastore's secret is JSON: `{"url": "https://crm.internal/privet", "signing
 (timeout in seconds, optional; https required except for loopback hosts). Privet POSTs JSON
 `{action, datastore, request_reference, identities, changes?, retain_from?, callback_url?, callback_token?}`
 signed like Privet's webhooks: `X-Privet-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`
-under `signing_key` (receivers check it with `privet.consent.webhooks.verify_signature`).
+under `signing_key` (receivers check it with `privet.consent.webhooks.signing.verify_signature`).
 
 The endpoint answers 200 with `{"rows": {table: [row, ...]}}` (fetch) or `{"counts": {table: {action: n}},
 "retained": [...]}` (erase, rectify): done. Or 202: it will answer later by POSTing the same JSON to
@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from privet.connectors.base import Connector, ConnectorError, DatastorePlan, StepResult, register
-from privet.consent.webhooks import _is_loopback, sign  # the same rules as Privet's webhooks
+from privet.consent.webhooks.service import _is_loopback  # the same rules as Privet's webhooks
+from privet.consent.webhooks.signing import sign
 from privet.kit.clock import utcnow
 
 SIGNATURE_HEADER = "X-Privet-Signature"

@@ -198,7 +198,8 @@ def write_checked(session: Session, items: list[Recording], now: stamp.Stamp) ->
     Returns the written ledger rows (column dicts, seq included); `attach` turns them into ConsentRecords.
     """
     from privet.audit.service import append
-    from privet.consent import projection, webhooks
+    from privet.consent import projection
+    from privet.consent.webhooks import service as webhooks
 
     if not items:
         return []

@@ -83,7 +83,7 @@ def notice(session: Session, stamp: Stamp, key: str, version: int | None) -> tup
 
 def endpoints(session: Session, stamp: Stamp) -> list[str]:
     """Ids of the active endpoints subscribed to consent changes, from the cache while endpoints stay the same."""
-    from privet.consent.webhooks import read_subscribed
+    from privet.consent.webhooks.service import read_subscribed
 
     with _lock:
         if _endpoints["stamp"] == stamp.endpoints:

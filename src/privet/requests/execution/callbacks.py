@@ -85,7 +85,7 @@ def receive(session: Session, keyring: Keyring, settings: Settings, step_id: str
             signature: str, body: bytes) -> RequestStep:
     """Verify an HTTP connector's late answer, record it (`executor.step_finished`) and return the step."""
     from privet.connectors.http import parse_answer
-    from privet.consent.webhooks import verify_signature
+    from privet.consent.webhooks.signing import verify_signature
     from privet.requests.execution.executor import step_finished
 
     scheme, _, token = (authorization or "").partition(" ")

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from privet.audit.service import record as audit
 from privet.consent.models import WebhookDelivery, WebhookEndpoint
-from privet.consent.webhooks import SECRET_CONTEXT, sign
+from privet.consent.webhooks.service import SECRET_CONTEXT
+from privet.consent.webhooks.signing import sign
 from privet.db.engine import session_scope
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring

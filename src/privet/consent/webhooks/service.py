@@ -1,19 +1,15 @@
 """Webhooks for consent changes: endpoints, the delivery queue, HMAC signatures, retries with back-off.
 
-Delivery itself (`deliver_due`, `delivery_loop`) is in `webhooks_delivery` and re-exported here.
+Delivery itself (`deliver_due`, `delivery_loop`) is in `webhooks.delivery`, signatures in `webhooks.signing`.
 Receivers check `Privet-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` with the secret
-shown once when the endpoint was added (`verify_signature` below does it), and drop repeats by the
+shown once when the endpoint was added (`webhooks.signing.verify_signature` does it), and drop repeats by the
 `Privet-Delivery` id: delivery is at least once, so a crash between a POST and its bookkeeping resends it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 import secrets
-from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import insert, select, update
@@ -31,18 +27,9 @@ EVENTS = frozenset({CONSENT_CHANGED})
 STATUSES = ("pending", "delivered", "failed", "cancelled")
 SECRET_CONTEXT = "webhook"
 _CACHE_KEY = "privet.webhooks.subscribed"
-_DELIVERY = frozenset({"DeliveryReport", "backoff", "deliver_due", "delivery_loop"})
 _E = WebhookEndpoint.__table__.c
 _ACTIVE = select(_E.id, _E.events).where(_E.active.is_(True))  # built once: read once per recording transaction
 
-
-def __getattr__(name: str) -> Any:
-    """`deliver_due`, `delivery_loop`, `DeliveryReport` and `backoff` live in `webhooks_delivery` (imported lazily)."""
-    if name in _DELIVERY:
-        from privet.consent import webhooks_delivery
-
-        return getattr(webhooks_delivery, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- endpoints ----------------------------------------------------------------------------------------------
@@ -204,28 +191,3 @@ def redeliver(session: Session, delivery_id: str, *, actor: str) -> WebhookDeliv
     audit(session, actor=actor, action="webhook.redelivered", object_type="webhook_delivery",
           object_id=delivery.id, details={"endpoint_id": delivery.endpoint_id})
     return delivery
-
-
-# --- signatures ---------------------------------------------------------------------------------------------
-def sign(secret: str, body: bytes, timestamp: int) -> str:
-    """The `Privet-Signature` header value for `body` sent at `timestamp` (unix seconds)."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
-
-
-def verify_signature(secret: str, header: str, body: bytes | str, *, tolerance: int = 300,
-                     now: datetime | None = None) -> bool:
-    """For receivers: True when `header` signs this exact raw `body` with `secret` within `tolerance` seconds."""
-    body = body.encode() if isinstance(body, str) else body
-    fields: dict[str, list[str]] = {}
-    for part in (header or "").split(","):
-        key, _, value = part.strip().partition("=")
-        fields.setdefault(key, []).append(value)
-    try:
-        timestamp = int(fields["t"][0])
-    except (KeyError, ValueError):
-        return False
-    if abs((now or utcnow()).timestamp() - timestamp) > tolerance:  # an old capture replayed later
-        return False
-    expected = sign(secret, body, timestamp).rpartition("v1=")[2]
-    return any(hmac.compare_digest(expected, given) for given in fields.get("v1", []))

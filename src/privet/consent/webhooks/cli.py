@@ -19,7 +19,7 @@ def add(url: str = typer.Argument(..., help="The receiver's https URL (plain htt
         event: list[str] = typer.Option(None, "--event", help="An event to send (default: consent.changed); "
                                                                "repeat for several.")) -> None:
     """Register an endpoint; its signing secret is printed once."""
-    from privet.consent import webhooks
+    from privet.consent.webhooks import service as webhooks
     from privet.db.store import store_session
     from privet.kit.crypto import Keyring
     from privet.settings import get_settings
@@ -36,7 +36,7 @@ def add(url: str = typer.Argument(..., help="The receiver's https URL (plain htt
 @app.command("list")
 def list_endpoints() -> None:
     """List endpoints with their state and events (secrets are never shown)."""
-    from privet.consent import webhooks
+    from privet.consent.webhooks import service as webhooks
     from privet.db.store import store_session
 
     with store_session() as session:
@@ -50,7 +50,7 @@ def list_endpoints() -> None:
 @app.command("deactivate")
 def deactivate(endpoint_id: str = typer.Argument(..., help="The endpoint's id (see `privet webhooks list`).")) -> None:
     """Stop sending to an endpoint; its pending deliveries are cancelled."""
-    from privet.consent import webhooks
+    from privet.consent.webhooks import service as webhooks
     from privet.db.store import store_session
 
     with store_session() as session:
@@ -63,7 +63,7 @@ def deliveries(status: str = typer.Option(None, help="Only this status: pending,
                endpoint: str = typer.Option(None, help="Only this endpoint's deliveries (its id)."),
                limit: int = typer.Option(50, min=1, max=1000, help="Show at most this many, newest first.")) -> None:
     """List deliveries with attempts, next try and last error."""
-    from privet.consent import webhooks
+    from privet.consent.webhooks import service as webhooks
     from privet.db.store import store_session
 
     with store_session() as session:
@@ -79,7 +79,7 @@ def deliveries(status: str = typer.Option(None, help="Only this status: pending,
 def redeliver(delivery_id: str = typer.Argument(..., help="A failed delivery's id (see `deliveries --status "
                                                           "failed`).")) -> None:
     """Queue a failed delivery again with fresh attempts."""
-    from privet.consent import webhooks
+    from privet.consent.webhooks import service as webhooks
     from privet.db.store import store_session
 
     with store_session() as session:
@@ -91,7 +91,7 @@ def redeliver(delivery_id: str = typer.Argument(..., help="A failed delivery's i
 def deliver(once: bool = typer.Option(False, "--once", help="Deliver what is due now, then exit."),
             interval: float = typer.Option(1.0, min=0.05, help="Seconds to wait between rounds when idle.")) -> None:
     """Run a delivery worker (several may run side by side on PostgreSQL); Ctrl-C stops it."""
-    from privet.consent.webhooks_delivery import deliver_due
+    from privet.consent.webhooks.delivery import deliver_due
     from privet.db.engine import make_sessionmaker
     from privet.db.migrate import require_current
     from privet.db.store import open_engine

@@ -9,7 +9,7 @@ from fastapi import status as http
 from pydantic import BaseModel, ConfigDict, Field
 
 from privet.auth.deps import Caller, require
-from privet.consent import webhooks
+from privet.consent.webhooks import service as webhooks
 from privet.kit.web import DB
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
