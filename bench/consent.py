@@ -145,7 +145,7 @@ def rss_mb() -> float:
 # ---- in-process ----------------------------------------------------------------------------------------------
 def in_process(url: str, n: int, samples: int) -> dict:
     """Decider load time and memory, decisions per second, against raw dict lookups of the same data."""
-    from privet.consent.decider import Decider
+    from privet.consent.decisions.service import Decider
     from privet.db.engine import make_engine, make_sessionmaker
 
     engine = make_engine(url)

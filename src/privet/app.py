@@ -29,7 +29,7 @@ IMPORT_PATHS = re.compile(rf"^{API_PREFIX}/(datamap/(validate|apply)|requests/ta
 
 
 def _warm_decider(app: FastAPI) -> None:
-    from privet.consent.decisions_api import load_decider
+    from privet.consent.decisions.api import load_decider
 
     try:
         load_decider(app)
@@ -122,7 +122,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     from privet.audit.api import router as audit_router
     from privet.auth.api import router as auth_router
     from privet.consent.api import router as consent_router
-    from privet.consent.decisions_api import router as decisions_router
+    from privet.consent.decisions.api import router as decisions_router
     from privet.consent.webhooks.api import router as webhooks_router
     from privet.datamap.api import router as datamap_router
     from privet.datamap.collection_api import router as collection_router

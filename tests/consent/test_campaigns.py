@@ -17,7 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from privet.auth.keys import create_api_key
-from privet.consent import decide as d, ledger
+from privet.consent import ledger
+from privet.consent.decisions import rules as d
+from privet.consent.decisions.service import decide
 from privet.consent.campaigns import service as campaigns
 from privet.consent.channels import set_preference
 from privet.consent.models import Campaign, CampaignMessage
@@ -197,13 +199,13 @@ def test_decisions_deny_until_the_person_consents_again(db: Session, people: dic
     run()
     campaign = db.execute(select(Campaign)).scalar_one()
     who = people["en"]
-    denied = d.decide(db, purpose="marketing.communications", subject_id=who.id, keyring=keyring)
+    denied = decide(db, purpose="marketing.communications", subject_id=who.id, keyring=keyring)
     assert (denied.allowed, denied.reason) == (False, d.CONSENT_BEFORE_MATERIAL_CHANGE)
-    assert d.decide(db, purpose="analytics.usage", subject_id=people["analytics"].id, keyring=keyring).allowed
+    assert decide(db, purpose="analytics.usage", subject_id=people["analytics"].id, keyring=keyring).allowed
     ledger.record(db, subject_id=who.id, purpose="marketing.communications", event="renewed", method="form",
                   actor="test")
     db.flush()
-    assert d.decide(db, purpose="marketing.communications", subject_id=who.id, keyring=keyring).allowed
+    assert decide(db, purpose="marketing.communications", subject_id=who.id, keyring=keyring).allowed
     assert campaigns.counts(db, campaign).reconsented == 1
 
 

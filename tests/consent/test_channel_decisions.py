@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from privet.auth.keys import create_api_key
 from privet.consent import channels, ledger
-from privet.consent.decide import decide
-from privet.consent.decider import Decider
+from privet.consent.decisions.service import decide
+from privet.consent.decisions.service import Decider
 from privet.kit.clock import frozen_at, utcnow
 from privet.kit.errors import InvalidInput
 from privet.sdk import PrivetClient

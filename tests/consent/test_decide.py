@@ -7,9 +7,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy.orm import Session
 
-from privet.consent import decide as d
+from privet.consent.decisions import rules as d
+from privet.consent.decisions.service import decide
 from privet.consent import ledger
-from privet.consent.decider import Decider
+from privet.consent.decisions.service import Decider
 from privet.consent.models import VisitorLink
 from privet.kit.clock import utcnow
 
@@ -28,7 +29,7 @@ def both(db: Session, ring, purpose: str, **kw) -> d.Decision:  # noqa: ANN001
     """Decide in memory and from the store; both must agree."""
     db.flush()
     fast = Decider.load(db).decide(purpose, session=db, keyring=ring, **kw)
-    slow = d.decide(db, purpose=purpose, keyring=ring, **kw)
+    slow = decide(db, purpose=purpose, keyring=ring, **kw)
     assert fast == slow, (fast, slow)
     return fast
 

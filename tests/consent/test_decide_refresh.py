@@ -8,9 +8,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from privet.consent import decide as d
+from privet.consent.decisions.service import decide
 from privet.consent import ledger, visitors
-from privet.consent.decider import Decider
+from privet.consent.decisions.service import Decider
 from privet.kit.clock import utcnow
 from privet.kit.errors import InvalidInput
 
@@ -90,7 +90,7 @@ def test_refreshed_equals_fresh_after_random_changes(db: Session, ring, make_sub
             assert _table(kept, db, ids, guests) == fresh
             for (who, purpose, region), answer in list(fresh.items())[::7]:  # and the store agrees
                 key = {"visitor_id": who} if who in guests else {"subject_id": who}
-                assert d.decide(db, purpose=purpose, region=region, **key).as_dict() == answer
+                assert decide(db, purpose=purpose, region=region, **key).as_dict() == answer
 
 
 def test_sync_is_cheap_when_nothing_changed(db: Session, make_subject) -> None:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from privet.consent import decide as d
+from privet.consent.decisions.service import decide
 from privet.consent.models import ConsentRecord
 from privet.demo.consents import ACTOR
 from privet.demo.service import load_demo
@@ -53,13 +53,13 @@ def test_the_crm_opt_ins_are_consent_records(settings: Settings, store: Engine, 
         assert len(records) == expected
         assert {(r.method, r.event, r.purpose) for r in records} == {("import", "given", "marketing.communications")}
         for kind, value, at in opted_in:
-            got = d.decide(session, purpose="marketing.communications", identity=(kind, value), keyring=keyring)
+            got = decide(session, purpose="marketing.communications", identity=(kind, value), keyring=keyring)
             assert got.allowed, (got.reason, kind)
             record = session.execute(select(ConsentRecord).where(ConsentRecord.id == got.record_id)).scalar_one()
             crm_time = datetime.fromisoformat(str(at)).replace(tzinfo=timezone.utc)
             assert abs((record.at - crm_time).total_seconds()) < 1  # the CRM's time, not the import's
         for kind, value in opted_out:
-            got = d.decide(session, purpose="marketing.communications", identity=(kind, value), keyring=keyring)
+            got = decide(session, purpose="marketing.communications", identity=(kind, value), keyring=keyring)
             assert not got.allowed
     load_demo(settings, store, company, customers=40)  # again: nothing imported twice
     with Session(store) as session:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from privet.consent.watch import GenerationWatch
+from privet.consent.decisions.watch import GenerationWatch
 from privet.db.engine import make_engine, make_sessionmaker
 from privet.kit.errors import Unavailable
 from tests.support.services import PG_ADMIN_URL, create_pg_database

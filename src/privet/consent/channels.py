@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.audit.service import record as audit
-from privet.consent.decide import CHANNELS
+from privet.consent.decisions.rules import CHANNELS
 from privet.consent.models import ChannelPreference
 from privet.consent.rules import current_policy, purpose_rule
 from privet.kit.clock import utcnow

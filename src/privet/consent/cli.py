@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from privet.consent.decide_cli import decide_command
+from privet.consent.decisions.cli import decide_command
 from privet.kit.cliutil import cli_actor as _actor
 
 app = typer.Typer(help="The consent ledger: show, grant, withdraw, channel preferences, decide, import, rebuild.",

@@ -71,8 +71,8 @@ def check_consent(session: Session, subject_ids: list[str], *, purpose: str, des
                   categories: list[str] | None = None) -> ConsentCheck:
     """Which subjects may have their data used for `purpose` in `destination`: under PIPL each needs a separate
     cross-border consent (and whatever the purpose itself needs); the others are counted by reason."""
-    from privet.consent.decide import decide
-    from privet.consent.decider import Decider
+    from privet.consent.decisions.service import decide
+    from privet.consent.decisions.service import Decider
 
     ids = list(dict.fromkeys(subject_ids))
     # A few subjects: one small snapshot each. Many: the whole consent state once (a lookup per subject after).

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from privet.consent import decide as rules
+from privet.consent.decisions import rules
 from privet.kit.errors import InvalidInput, Problem
 
 UNKNOWN_SUBJECT = "UNKNOWN_SUBJECT"
@@ -99,11 +99,12 @@ def screen_consent(session: Session, found: list[str | None], screening: Screeni
                    separate: bool = False) -> Screening:
     """Keep the subjects whose consent the decision engine confirms for `purpose` (and, after a purpose change,
     only consents given since it; with `separate`, only a separate consent)."""
+    from privet.consent.decisions.service import decide
     from privet.consent.models import ConsentRecord
 
     decider = None
     if sum(1 for f in found if f) > _FAST:
-        from privet.consent.decider import Decider
+        from privet.consent.decisions.service import Decider
 
         decider = Decider.load(session)
     cats = categories or None
@@ -114,7 +115,7 @@ def screen_consent(session: Session, found: list[str | None], screening: Screeni
         if decider is not None:
             decision = decider.decide(purpose, subject_id=sid, categories=cats, region=region, session=session)
         else:
-            decision = rules.decide(session, purpose=purpose, subject_id=sid, categories=cats, region=region)
+            decision = decide(session, purpose=purpose, subject_id=sid, categories=cats, region=region)
         if decision.reason in _BAD_QUESTION:
             where = "categories" if "CATEGORY" in decision.reason else "purpose"
             raise InvalidInput(f"Consent cannot be checked: {_QUESTION_TEXT[decision.reason].format(purpose)}",

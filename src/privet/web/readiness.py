@@ -48,7 +48,7 @@ def _migrations(state: Any) -> str | None:
 
 
 def _decisions(app: Any) -> str | None:
-    from privet.consent.decisions_api import fresh_decider, load_decider
+    from privet.consent.decisions.api import fresh_decider, load_decider
 
     try:
         if getattr(app.state, "decider", None) is None:

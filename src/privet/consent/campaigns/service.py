@@ -3,7 +3,7 @@
 A campaign is started by a job the notice publication queues (`START_JOB`), so a publication never waits for the
 campaign and a crash in between loses nothing. The people are those whose current consent to a changed purpose
 (or a narrower one) was given before the change takes hold; decisions deny those purposes until they give consent
-again (`privet.consent.decide`), which is what the campaign asks them to do. A policy change is an important
+again (`privet.consent.decisions`), which is what the campaign asks them to do. A policy change is an important
 notice (P35): marketing channel choices do not stop it.
 """
 

@@ -102,7 +102,7 @@ def read_token(keyring: Keyring, token: str) -> Click:
 def follow(session: Session, keyring: Keyring, token: str) -> tuple[str, bool]:
     """(where to send the browser, whether the click was recorded) for one followed link."""
     from privet.audit.service import record
-    from privet.consent.decide import decide
+    from privet.consent.decisions.service import decide
 
     click = read_token(keyring, token)
     try:

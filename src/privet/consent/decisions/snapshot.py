@@ -20,10 +20,10 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import Session
 
-from privet.consent import decide as rules
-from privet.consent.decide import AT, Checks, entry, fold, slot_keys, ts
+from privet.consent.decisions import rules
+from privet.consent.decisions.rules import AT, Checks, entry, fold, slot_keys, ts
+from privet.consent.decisions.policy import Policy
 from privet.consent.models import ChannelPreference, ConsentRecord, ConsentState, VisitorLink
-from privet.consent.policy import Policy
 from privet.subjects.models import GuardianLink, Subject
 
 NOAGE = (0, 0)

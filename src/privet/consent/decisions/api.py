@@ -4,7 +4,7 @@ Speed: the app keeps one in-memory `Decider` (loaded on the first decision, off 
 runs one cheap query (the ledger's max seq and the policy's version, `decider.generation`) and applies new ledger
 records before answering, so an answer never lags a recorded change; the decision itself is dict lookups, and
 the answer is serialised by hand rather than through response-model validation. The query's connection is
-opened again by itself when the database drops it (`consent.watch`); meanwhile decisions answer 503.
+opened again by itself when the database drops it (`decisions.watch`); meanwhile decisions answer 503.
 `POST /decisions` is a `LeanRoute` (`privet.auth.lean_route`): authenticated and validated on the event loop
 without FastAPI's dependency machinery, the one path that answers it.
 """
@@ -28,10 +28,10 @@ from privet.auth.callers import REVOCATIONS_READ
 from privet.auth.deps import require
 from privet.auth.keys import revocations_statement
 from privet.auth.lean_route import LeanRoute, validated
-from privet.consent.decide import BAD_INPUT, CHANNELS, UNKNOWN_SUBJECT, Decision
-from privet.consent.decider import Decider
+from privet.consent.decisions.rules import BAD_INPUT, CHANNELS, UNKNOWN_SUBJECT, Decision
+from privet.consent.decisions.service import Decider
 from privet.consent.models import ConsentRecord
-from privet.consent.watch import GenerationWatch
+from privet.consent.decisions.watch import GenerationWatch
 from privet.kit.errors import InvalidInput, PrivetError, Problem
 from privet.kit.outage import store_down, store_unavailable
 
@@ -320,7 +320,7 @@ async def changes(request: Request, after: int = Query(0, ge=0, le=2**62, descri
                       None, ge=0, le=2**62, description="The `subjects_seq` of the previous page: subjects whose "
                       "channel preferences, age, merges, links or guardians changed since then are listed in "
                       "`subjects`. Leave it out on the first call.")) -> Response:
-    from privet.consent.snapshot import subject_changes
+    from privet.consent.decisions.snapshot import subject_changes
 
     r = ConsentRecord.__table__.c
     decider = await current_decider(request)

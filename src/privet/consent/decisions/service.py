@@ -1,4 +1,4 @@
-"""The in-memory Decider: decisions for "now" from a snapshot (privet.consent.snapshot), kept current by the
+"""The in-memory Decider: decisions for "now" from a snapshot (`decisions.snapshot`), kept current by the
 ledger's change feed (records with a higher `seq`) and by the audit chain (subjects whose age, merges, visitor
 links or guardians changed). A decision is a handful of dictionary lookups and one call of the rules.
 """
@@ -11,11 +11,11 @@ from datetime import datetime, timezone
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from privet.consent import decide as rules
-from privet.consent.decide import CHANNELS, Decision, by_channel, evaluate, fold, ts
+from privet.consent.decisions import rules
+from privet.consent.decisions.rules import CHANNELS, Decision, by_channel, evaluate, fold, ts
 from privet.consent.models import VisitorLink
-from privet.consent.policy import load_policy
-from privet.consent.snapshot import _R, NOAGE, Snapshot, generation, subjects_changed
+from privet.consent.decisions.policy import load_policy
+from privet.consent.decisions.snapshot import _R, NOAGE, Snapshot, generation, subjects_changed
 from privet.kit import clock
 from privet.subjects.models import Subject
 
@@ -177,7 +177,7 @@ class Decider(Snapshot):
             if session is None:
                 raise ValueError("an identity or an earlier time is looked up in the store: pass session=")
             if at is not None:
-                return rules.decide(session, purpose=purpose, subject_id=subject_id, identity=identity,
+                return decide(session, purpose=purpose, subject_id=subject_id, identity=identity,
                                     visitor_id=visitor_id, categories=categories, region=region, at=at,
                                     keyring=keyring, channel=channel)
             from privet.subjects.service import find_subject
@@ -221,3 +221,14 @@ class Decider(Snapshot):
         if channel is None or not sid:
             return decision
         return by_channel(decision, self._channel_keys.get(purpose), self.channel_prefs(sid), channel)
+
+
+def decide(session: Session, *, purpose: str, subject_id: str | None = None, identity: tuple[str, str] | None = None,
+           visitor_id: str | None = None, categories: list[str] | None = None, region: str | None = None,
+           at: datetime | None = None, keyring=None, channel: str | None = None) -> Decision:  # noqa: ANN001
+    """One decision straight from the store: the projection for now, the ledger as it stood for an earlier `at`
+    (channel preferences too: as the audit chain says they stood then)."""
+    decider = Decider.for_holder(session, subject_id=subject_id, identity=identity, visitor_id=visitor_id,
+                                 keyring=keyring, at=at)
+    return decider.decide(purpose, subject_id=decider.subject_for_request, visitor_id=visitor_id,
+                          categories=categories, region=region, at=at, channel=channel)

@@ -51,7 +51,8 @@ def decide_command(
     as_json: bool = typer.Option(False, "--json", help="Print the decision as JSON."),
 ) -> None:
     """Decide whether a subject's data may be used for a purpose: exit 0 allowed, 1 denied."""
-    from privet.consent.decide import BAD_INPUT, decide
+    from privet.consent.decisions.rules import BAD_INPUT
+    from privet.consent.decisions.service import decide
     from privet.db.store import store_session
     from privet.kit.crypto import Keyring
     from privet.settings import get_settings

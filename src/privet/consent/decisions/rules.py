@@ -1,17 +1,15 @@
 """Decisions: may this subject's (or visitor's) data be used for this purpose now, or at an earlier time?
 
-The rules live in `evaluate`, which works on plain tuples so the in-memory `Decider` (privet.consent.decider)
-answers with dictionary lookups only; `decide(session, ...)` answers one question straight from the store with
-the same rules (the CLI, decisions at an earlier time).
+The rules live in `evaluate`, which works on plain tuples so the in-memory `Decider` (`decisions.service`)
+answers with dictionary lookups only; `decisions.service.decide(session, ...)` answers one question straight
+from the store with the same rules (the CLI, decisions at an earlier time).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
-from privet.consent.policy import MANDATORY_BASES, Policy, PurposePolicy
+from privet.consent.decisions.policy import MANDATORY_BASES, Policy, PurposePolicy
 
 # Reason codes (stable: clients branch on them).
 CONSENT_GIVEN = "CONSENT_GIVEN"
@@ -225,23 +223,3 @@ def by_channel(decision: Decision, keys: tuple[str, ...] | None, prefs: dict | N
                                                       decision.record_id)
     return decision
 
-
-def decide(session: Session, *, purpose: str, subject_id: str | None = None, identity: tuple[str, str] | None = None,
-           visitor_id: str | None = None, categories: list[str] | None = None, region: str | None = None,
-           at: datetime | None = None, keyring=None, channel: str | None = None) -> Decision:  # noqa: ANN001
-    """One decision straight from the store: the projection for now, the ledger as it stood for an earlier `at`
-    (channel preferences too: as the audit chain says they stood then)."""
-    from privet.consent.decider import Decider
-
-    decider = Decider.for_holder(session, subject_id=subject_id, identity=identity, visitor_id=visitor_id,
-                                 keyring=keyring, at=at)
-    return decider.decide(purpose, subject_id=decider.subject_for_request, visitor_id=visitor_id,
-                          categories=categories, region=region, at=at, channel=channel)
-
-
-def __getattr__(name: str):  # noqa: ANN202 - `from privet.consent.decide import Decider` works too
-    if name == "Decider":
-        from privet.consent.decider import Decider
-
-        return Decider
-    raise AttributeError(name)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from privet.consent.snapshot import generation_statement
+from privet.consent.decisions.snapshot import generation_statement
 from privet.db.watch import StatementWatch
 
 
