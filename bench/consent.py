@@ -337,7 +337,7 @@ def record_http(port: int, token: str, ids: list[str], seconds: float, clients: 
 def import_speed(url: str, rows: int, tmp: Path, subjects: int) -> dict:
     """`privet consent import` (its importer function) on a generated CSV of `rows` records."""
     try:
-        from privet.consent.importer import import_records
+        from privet.consent.ledger.importer import import_records
     except ImportError:
         return {"skipped": "no importer"}
     from privet.db.engine import make_engine, make_sessionmaker, session_scope
@@ -368,8 +368,8 @@ def insert_floor(engine, rows: int, subjects: int) -> float:  # noqa: ANN001
     """Seconds to write `rows` ready ledger rows (existing subjects, values already converted) into the same
     table with the importer's own bulk writer (COPY / one executemany), rolled back: what the store itself costs,
     the floor under any import (which also reads, checks and resolves identities, and creates subjects)."""
-    from privet.consent.bulk import insert_tuples
-    from privet.consent.import_rows import COLUMNS, new_ids
+    from privet.consent.ledger.bulk_insert import insert_tuples
+    from privet.consent.ledger.import_rows import COLUMNS, new_ids
     from privet.consent.models import ConsentRecord
     from privet.db.engine import make_sessionmaker
 

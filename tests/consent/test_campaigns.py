@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from privet.auth.keys import create_api_key
-from privet.consent import ledger
+from privet.consent.ledger import service as ledger
 from privet.consent.decisions import rules as d
 from privet.consent.decisions.service import decide
 from privet.consent.campaigns import service as campaigns

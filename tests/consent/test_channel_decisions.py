@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from privet.auth.keys import create_api_key
-from privet.consent import channels, ledger
+from privet.consent import channels
+from privet.consent.ledger import service as ledger
 from privet.consent.decisions.service import decide
 from privet.consent.decisions.service import Decider
 from privet.kit.clock import frozen_at, utcnow

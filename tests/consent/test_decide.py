@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from privet.consent.decisions import rules as d
 from privet.consent.decisions.service import decide
-from privet.consent import ledger
+from privet.consent.ledger import service as ledger
 from privet.consent.decisions.service import Decider
 from privet.consent.models import VisitorLink
 from privet.kit.clock import utcnow

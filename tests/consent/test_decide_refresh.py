@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from privet.consent.decisions.service import decide
-from privet.consent import ledger, visitors
+from privet.consent import visitors
+from privet.consent.ledger import service as ledger
 from privet.consent.decisions.service import Decider
 from privet.kit.clock import utcnow
 from privet.kit.errors import InvalidInput

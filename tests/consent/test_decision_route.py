@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from privet.auth import deps
 from privet.auth.keys import create_api_key, revoke_api_key
-from privet.consent import ledger
+from privet.consent.ledger import service as ledger
 
 pytestmark = pytest.mark.usefixtures("keptek")
 URL = "/api/v1/decisions"

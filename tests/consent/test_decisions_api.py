@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from privet.auth.keys import create_api_key
-from privet.consent import ledger
+from privet.consent.ledger import service as ledger
 from privet.kit.clock import utcnow
 
 pytestmark = pytest.mark.usefixtures("keptek")

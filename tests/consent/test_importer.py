@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from privet.audit.models import AuditEvent
-from privet.consent import importer, ledger, projection
+from privet.consent.ledger import importer, projection
+from privet.consent.ledger import service as ledger
 from privet.consent.models import ConsentRecord, ConsentState
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
@@ -143,7 +144,7 @@ def test_bad_files(db: Session, ring: Keyring, tmp_path: Path) -> None:
 
 
 def test_ids_drawn_in_bulk_have_the_shape_of_new_id() -> None:
-    from privet.consent.import_rows import new_ids
+    from privet.consent.ledger.import_rows import new_ids
     from privet.kit.ids import new_id
 
     before, ids = new_id(), new_ids(1000)

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from privet.audit.models import AuditEvent
-from privet.consent import ledger, projection
+from privet.consent.ledger import projection
+from privet.consent.ledger import service as ledger
 from privet.consent.models import ConsentRecord, ConsentState
 from privet.kit.clock import utcnow
 from privet.kit.errors import InvalidInput, NotFound
@@ -123,7 +124,7 @@ def test_adults_only_refuses_a_minor(db: Session, make_subject) -> None:  # noqa
     from tests.consent.conftest import ZKTECO
 
     validate_and_apply(db, ZKTECO, actor="test")
-    from privet.consent.rules import current_policy
+    from privet.consent.ledger.rules import current_policy
 
     purpose = next(k for k, r in current_policy(db).purposes.items() if r.consent_bases and not r.sensitive
                    and r.type == "marketing")

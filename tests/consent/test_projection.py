@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from privet.consent import ledger, projection
+from privet.consent.ledger import projection
+from privet.consent.ledger import service as ledger
 from privet.consent.models import ConsentRecord, ConsentState
 from privet.kit.clock import utcnow
 

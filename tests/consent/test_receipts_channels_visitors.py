@@ -9,9 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.audit.models import AuditEvent
-from privet.consent import channels, ledger, projection, receipts, visitors
+from privet.consent import channels, visitors
+from privet.consent.ledger import projection, receipts
+from privet.consent.ledger import service as ledger
+from privet.consent.overview import overview
 from privet.consent.models import ConsentRecord
-from privet.consent.rules import current_policy
+from privet.consent.ledger.rules import current_policy
 from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict, InvalidInput
 from tests.support.tamper import lift_guards

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from privet.auth.keys import create_api_key
-from privet.consent import ledger
+from privet.consent.ledger import service as ledger
 from privet.kit.clock import utcnow
 from privet.sdk import PrivetAPIError, PrivetClient
 

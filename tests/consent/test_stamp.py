@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from privet.consent import ledger, stamp
+from privet.consent.ledger import service as ledger
+from privet.consent.ledger import stamp
 from privet.consent.webhooks import service as webhooks
 from privet.consent.models import WebhookDelivery
-from privet.consent.rules import current_policy
+from privet.consent.ledger.rules import current_policy
 from privet.kit.crypto import Keyring
 from privet.kit.errors import InvalidInput
 

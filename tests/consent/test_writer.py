@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from privet.audit import service as audit
 from privet.audit.models import AuditEvent
 from privet.auth import service as auth
-from privet.consent import batch, projection, writer
-from privet.consent.batch import Recording
+from privet.consent.ledger import group_commit as writer
+from privet.consent.ledger import projection
+from privet.consent.ledger import recording as batch
+from privet.consent.ledger.recording import Recording
 from privet.consent.models import ConsentRecord, ConsentState
 from privet.kit.crypto import Keyring
 from privet.kit.errors import InvalidInput, NotFound

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from privet.auth.keys import create_api_key
-from privet.consent import ledger
+from privet.consent.ledger import service as ledger
 from privet.registers.models import Disclosure, SharingEvent
 
 pytestmark = pytest.mark.usefixtures("keptek")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from privet.audit.models import AuditEvent
 from privet.audit.service import verify
-from privet.consent import ledger
+from privet.consent.ledger import service as ledger
 from privet.registers import corporate, disclosures, processors, sharing
 
 pytestmark = pytest.mark.usefixtures("keptek")

@@ -132,7 +132,7 @@ def _subjects(db: Session, n: int) -> list[str]:
 
 
 def test_subjects_without_separate_cross_border_consent_are_filtered_out(mapped: Session) -> None:
-    from privet.consent import ledger
+    from privet.consent.ledger import service as ledger
 
     ids = _subjects(mapped, 5)
     for sid in ids[:3]:
@@ -178,7 +178,7 @@ def test_registered_processors_abroad_without_a_declared_transfer_raise_an_alert
 
 
 def test_both_consent_check_paths_agree(mapped: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    from privet.consent import ledger
+    from privet.consent.ledger import service as ledger
 
     ids = _subjects(mapped, 4)
     ledger.grant(mapped, subject_id=ids[1], purpose="service.support", method="staff", actor="test")

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from privet.audit.models import AuditEvent
-from privet.consent import ledger
+from privet.consent.ledger import service as ledger
 from privet.kit.errors import Conflict, InvalidInput, NotFound
 from privet.registers import corporate, disclosures
 from privet.registers.models import CorporateTransfer, Disclosure

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from privet.audit.models import AuditEvent
-from privet.consent import ledger
+from privet.consent.ledger import service as ledger
 from privet.kit.errors import Conflict, InvalidInput
 from privet.registers import sharing
 from privet.registers.models import Recipient, SharingEvent

@@ -138,8 +138,8 @@ def test_hold_placed_after_queueing_stops_the_step(store: Session, keyring: Keyr
 @pytest.mark.promise("P45")
 def test_closure_erases_withdraws_every_consent_and_closes(store: Session, keyring: Keyring, file, verified, drain,
                                                            shop_db) -> None:  # noqa: ANN001
-    from privet.consent import ledger
-    from privet.consent.projection import state
+    from privet.consent.ledger import service as ledger
+    from privet.consent.ledger.projection import state
     from privet.subjects.models import Subject
     from privet.subjects.service import get_or_create_subject
 
@@ -168,9 +168,9 @@ def test_erasure_ends_every_consent_and_session(store: Session, keyring: Keyring
                                                 shop_db) -> None:  # noqa: ANN001
     """P45: after an erasure the person's consents read withdrawn (with the reason and the request) and every
     subject session issued before it is over; a session issued afterwards works."""
-    from privet.consent import ledger
+    from privet.consent.ledger import service as ledger
     from privet.consent.models import ConsentRecord
-    from privet.consent.projection import state
+    from privet.consent.ledger.projection import state
     from privet.subjects import sessions
     from privet.subjects.service import get_or_create_subject
 
@@ -197,7 +197,7 @@ def test_erasure_ends_every_consent_and_session(store: Session, keyring: Keyring
 @pytest.mark.promise("P14", "P17")
 def test_withdrawal_and_objection_are_ledger_records(store: Session, keyring: Keyring, file, verified,
                                                      shop_db) -> None:  # noqa: ANN001
-    from privet.consent.projection import state
+    from privet.consent.ledger.projection import state
 
     customer = shop_db.customers[0]
     withdrawal = file("withdrawal", customer, details={"purposes": ["marketing.communications"]})

@@ -11,10 +11,13 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from privet.auth.deps import PUBLIC, Caller, current_principal, require
 from privet.auth.lean_route import LeanRoute
-from privet.consent import channels, ledger, projection, receipts, visitors
-from privet.consent.batch import Recording
-from privet.consent.rules import current_policy
-from privet.consent.writer import writer_for
+from privet.consent import channels, visitors
+from privet.consent.ledger import projection, receipts
+from privet.consent.ledger import service as ledger
+from privet.consent.ledger.group_commit import writer_for
+from privet.consent.ledger.recording import Recording
+from privet.consent.ledger.rules import current_policy
+from privet.consent.overview import overview
 from privet.consent.schemas import (ChannelSetIn, ChannelsOut, CookieIn, CookieOut, LookupIn, MeIn, MeOut,
                                     PublicKeyOut, PurposeChoice, RebuildOut, RecordIn, RecordOut, SubjectConsentOut,
                                     VerifyIn, VerifyOut)
@@ -44,8 +47,8 @@ def _subject_of(session, keyring, identity) -> str:  # noqa: ANN001
 
 async def create_record(body: RecordIn, request: Request) -> Response:
     # No request session: the app's writer records this with the other requests waiting and answers after the
-    # commit that includes it (group commit, see consent.writer); the route stays on the event loop meanwhile (a
-    # LeanRoute: authenticated and validated there, without FastAPI's dependency machinery; no docstring, which
+    # commit that includes it (group commit, see ledger.group_commit); the route stays on the event loop meanwhile
+    # (a LeanRoute: authenticated and validated there, without FastAPI's dependency machinery; no docstring, which
     # would become the operation's description in /openapi.json).
     ip, agent = _client(request)
     identity = (body.identity.type, body.identity.value) if body.identity is not None else None
@@ -65,13 +68,13 @@ router.add_api_route("/records", create_record, methods=["POST"], route_class_ov
 @router.get("/subjects/{subject_id}", dependencies=Reader, response_model=SubjectConsentOut,
             summary="A subject's current consent state and full history.")
 def subject_consent(subject_id: str, session: DB) -> Any:
-    return ledger.overview(session, subject_id)
+    return overview(session, subject_id)
 
 
 @router.post("/lookup", dependencies=Reader, response_model=SubjectConsentOut,
              summary="Consent state and history of the subject holding an identity (given in the body).")
 def lookup(body: LookupIn, request: Request, session: DB) -> Any:
-    return ledger.overview(session, _subject_of(session, request.app.state.keyring, body.identity))
+    return overview(session, _subject_of(session, request.app.state.keyring, body.identity))
 
 
 @router.get("/records/{record_id}/receipt", dependencies=Reader,
@@ -113,7 +116,7 @@ def rebuild(session: DB, caller: Caller) -> Any:
 
 # --- the subject's own consent (privacy centre), authenticated by a subject session --------------------------
 def _me(session, subject_id: str) -> dict:  # noqa: ANN001
-    view = ledger.overview(session, subject_id)
+    view = overview(session, subject_id)
     by_purpose = {s.purpose: s.event for s in view["states"] if s.holder == f"s:{view['subject_id']}"}
     policy = current_policy(session)
     choices = [PurposeChoice(purpose=k, type=r.type, state=by_purpose.get(k),

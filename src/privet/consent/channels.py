@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from privet.audit.service import record as audit
 from privet.consent.decisions.rules import CHANNELS
 from privet.consent.models import ChannelPreference
-from privet.consent.rules import current_policy, purpose_rule
+from privet.consent.ledger.rules import current_policy, purpose_rule
 from privet.kit.clock import utcnow
 from privet.kit.errors import InvalidInput, NotFound, Problem
 

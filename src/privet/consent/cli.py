@@ -33,7 +33,7 @@ def _when(moment: datetime | None) -> str:
 @app.command("show")
 def show(identity_type: str = TYPE, value: str = VALUE) -> None:
     """Show a subject's current consent per purpose and the full ledger history."""
-    from privet.consent import ledger
+    from privet.consent.overview import overview
     from privet.consent.visitors import visitor_view
     from privet.db.store import store_session
     from privet.kit.errors import NotFound
@@ -46,13 +46,13 @@ def show(identity_type: str = TYPE, value: str = VALUE) -> None:
                 typer.echo(f"banner visitor {value} (not signed in)")
             else:
                 typer.echo(f"banner visitor {value}, signed in as subject {view['subject_id']}")
-                view = ledger.overview(session, view["subject_id"])
+                view = overview(session, view["subject_id"])
         else:
             subject = find_subject(session, _keyring(), identity_type, value)
             if subject is None:
                 raise NotFound("No subject holds this identity",
                                "check the type and value (a banner visitor: --type visitor), or grant a consent first")
-            view = ledger.overview(session, subject.id)
+            view = overview(session, subject.id)
             typer.echo(f"subject {view['subject_id']}")
         typer.echo(f"{'PURPOSE':<34} {'STATE':<11} {'BASIS':<17} {'KIND':<13} SINCE")
         for s in view["states"]:
@@ -65,7 +65,8 @@ def show(identity_type: str = TYPE, value: str = VALUE) -> None:
 
 def _record(event: str, identity_type: str, value: str, purpose: str, categories: list[str] | None,
             method: str, guardian_id: str | None, at: datetime | None) -> None:
-    from privet.consent import ledger
+    from privet.consent.ledger import service as ledger
+    from privet.consent.ledger.checks import aware
     from privet.db.store import store_session
     from privet.subjects.service import get_or_create_subject
 
@@ -74,7 +75,7 @@ def _record(event: str, identity_type: str, value: str, purpose: str, categories
         subject, created = get_or_create_subject(session, keyring, identity_type, value, actor=_actor())
         entry = ledger.record(session, subject_id=subject.id, purpose=purpose, event=event, method=method,
                               actor=_actor(), categories=categories or None, guardian_id=guardian_id,
-                              at=ledger.aware(at.astimezone() if at and at.tzinfo is None else at))
+                              at=aware(at.astimezone() if at and at.tzinfo is None else at))
         line = (f"{'created subject ' + subject.id + '; ' if created else ''}recorded {entry.event} for "
                 f"{entry.purpose} ({entry.legal_basis}{', ' + entry.separate_kind if entry.separate_kind else ''})"
                 f", record {entry.id}")
@@ -134,7 +135,7 @@ def import_(file: Path = typer.Argument(..., help="CSV or JSON-lines export of a
     categories (;-separated), notice_version, jurisdiction. All or nothing unless --skip-invalid."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from privet.consent.importer import import_records
+    from privet.consent.ledger.importer import import_records
     from privet.db.store import store_session
 
     total = _count_lines(file)
@@ -161,7 +162,7 @@ def _count_lines(path: Path) -> int | None:
 @app.command("rebuild")
 def rebuild(batch: int = typer.Option(100_000, "--batch", help="Ledger records folded per statement.")) -> None:
     """Rebuild the current-state projection exactly from the ledger."""
-    from privet.consent import projection
+    from privet.consent.ledger import projection
     from privet.db.store import store_session
 
     with store_session() as session:

@@ -15,10 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.audit.service import record as audit
-from privet.consent import ledger, projection
-from privet.consent.batch import Recording
+from privet.consent.ledger import projection
+from privet.consent.ledger import service as ledger
+from privet.consent.ledger.checks import VISITOR_ID
+from privet.consent.ledger.recording import Recording
+from privet.consent.ledger.rules import Policy, current_policy
 from privet.consent.models import VisitorLink
-from privet.consent.rules import Policy, current_policy
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict, InvalidInput, NotFound, Problem
@@ -88,7 +90,7 @@ def link_visitor(session: Session, visitor_id: str, subject_id: str, *, actor: s
     """Tie a visitor id to the subject who signed in with it; decisions then count the visitor's records."""
     from privet.subjects.models import Subject
 
-    if not ledger.VISITOR_ID.match(visitor_id or ""):
+    if not VISITOR_ID.match(visitor_id or ""):
         raise InvalidInput("A visitor id is 8 to 64 letters, digits or . _ : -", "send the banner cookie's id")
     if session.get(Subject, subject_id) is None:
         raise NotFound("No subject has this id", "look the subject up by an identity first")
@@ -119,7 +121,7 @@ def visitor_view(session: Session, visitor_id: str) -> dict:
     """A banner visitor's current consents and ledger history, and the subject it signed in as (None if never).
 
     InvalidInput for a malformed id; NotFound when nothing was ever recorded for it."""
-    if not ledger.VISITOR_ID.match(visitor_id or ""):
+    if not VISITOR_ID.match(visitor_id or ""):
         raise InvalidInput("A visitor id is 8 to 64 letters, digits or . _ : -",
                            "copy it from the visitor's privet_consent cookie (the banner's ids start with v-)")
     link = session.get(VisitorLink, visitor_id)

@@ -78,7 +78,7 @@ def opt_in_rows(source: OptIns, url: str) -> list[dict]:
 
 def import_opt_ins(session: Session, settings: Settings, company_key: str, urls: dict[str, str]) -> int:
     """Import the company's CRM opt-ins as consent records once; returns how many were imported now."""
-    from privet.consent.importer import import_records
+    from privet.consent.ledger.importer import import_records
     from privet.consent.models import ConsentRecord
     from privet.kit.crypto import Keyring
 

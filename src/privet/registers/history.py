@@ -105,7 +105,7 @@ def _people(session: Session, keyring, count: int) -> list[str]:  # noqa: ANN001
 def replay(session: Session, steps: list[Step], targets: dict[str, list[str]], *, keyring) -> list[str]:  # noqa: ANN001
     """Run the steps in order (`targets`: recipient key → the purposes its entry declares, those a purpose change
     changes to); one line per step saying what was recorded (counts only)."""
-    from privet.consent import ledger
+    from privet.consent.ledger import service as ledger
 
     out = []
     for step in steps:

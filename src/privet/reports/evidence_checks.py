@@ -168,7 +168,7 @@ def marketing_and_notices(ctx: Context) -> Found:
 @check("cookie_purposes")
 def cookie_purposes(ctx: Context) -> Found:
     """P4: banner categories map to declared consent purposes; click tracking has its purpose."""
-    from privet.consent.rules import current_policy
+    from privet.consent.ledger.rules import current_policy
     from privet.consent.visitors import cookie_purposes as mapping
 
     mapped = {c: p for c, p in mapping(current_policy(ctx.session)).items() if p}

@@ -216,8 +216,8 @@ def test_an_agent_watches_the_plan_completes_a_manual_task_and_opens_the_package
 
 
 def test_consent_lookup_shows_history_and_a_receipt_without_the_identity_in_the_url(page, site) -> None:  # noqa: ANN001
-    from privet.consent import ledger
-    from privet.consent.rules import current_policy
+    from privet.consent.ledger import service as ledger
+    from privet.consent.ledger.rules import current_policy
     from privet.subjects.service import create_subject
 
     email = Faker().unique.email(domain="example.com")

@@ -12,7 +12,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from privet.consent import ledger, visitors
+from privet.consent import visitors
+from privet.consent.ledger import service as ledger
 from privet.kit.crypto import Keyring
 from privet.web.admin import stats
 from tests.web.admin.conftest import HTML

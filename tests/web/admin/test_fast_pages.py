@@ -126,7 +126,8 @@ def test_one_kind_is_paged_and_a_bad_page_number_shows_a_real_page(client: TestC
 
 # ---- the dashboard's consent counts with signed-in visitors -------------------------------------------------------------
 def test_a_person_with_linked_visitors_counts_once_with_their_latest_choice(db: Session, keptek) -> None:  # noqa: ANN001
-    from privet.consent import ledger, visitors
+    from privet.consent import visitors
+    from privet.consent.ledger import service as ledger
     from privet.kit.crypto import Keyring
     from privet.subjects.service import create_subject
     from privet.web.admin import stats

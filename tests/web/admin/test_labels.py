@@ -28,7 +28,7 @@ def _shown(html: str) -> str:
 
 def _visitor_and_subject(app: FastAPI, db: Session) -> tuple[str, str, str]:
     """A subject with a consent given in the centre and a marketing channel choice; a banner visitor's GPC refusal."""
-    from privet.consent import ledger
+    from privet.consent.ledger import service as ledger
     from privet.subjects.service import create_subject
 
     email = Faker("zh_CN").unique.email(domain="example.com")

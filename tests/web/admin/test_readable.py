@@ -77,7 +77,7 @@ def test_ropa_builds_and_renders_in_a_language(db: Session, applied) -> None:  #
 
 
 def _consent(app: FastAPI, db: Session):  # noqa: ANN202
-    from privet.consent import ledger
+    from privet.consent.ledger import service as ledger
     from privet.subjects.service import create_subject
 
     subject = create_subject(db, app.state.keyring, [("email", Faker().unique.email(domain="example.com"), True)],
@@ -91,7 +91,7 @@ def _consent(app: FastAPI, db: Session):  # noqa: ANN202
 
 def test_a_receipt_is_a_readable_record_and_its_json_verifies(client: TestClient, app: FastAPI, db: Session,
                                                               officer, applied) -> None:  # noqa: ANN001
-    from privet.consent import receipts
+    from privet.consent.ledger import receipts
 
     entry = _consent(app, db)
     officer("privacy_officer")

@@ -160,7 +160,7 @@ def test_a_recipient_s_purpose_change_from_its_form_asks_for_consent_again(clien
 
 def test_a_share_is_previewed_then_recorded(client: TestClient, officer, mapped: Session,  # noqa: ANN001
                                             make_subject) -> None:  # noqa: ANN001
-    from privet.consent import ledger
+    from privet.consent.ledger import service as ledger
 
     token = officer("privacy_officer")
     assert _partner(client, token).status_code == 303

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.audit.models import AuditEvent
-from privet.consent import ledger
+from privet.consent.ledger import service as ledger
 from privet.web.banner import clicks
 
 pytestmark = pytest.mark.usefixtures("keptek")

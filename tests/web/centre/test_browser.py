@@ -173,7 +173,7 @@ def test_channel_preferences_and_locked_service_notices(page, site, person) -> N
 
 @pytest.mark.promise("P30")
 def test_a_material_change_asks_for_consent_again(page, site, person) -> None:  # noqa: ANN001
-    from privet.consent import ledger
+    from privet.consent.ledger import service as ledger
     from privet.kit.clock import utcnow
     from privet.subjects.service import create_subject
 

@@ -20,7 +20,7 @@ def _form(html: str) -> str:
 
 
 def _give(site, subject_id: str, *purposes: str) -> None:  # noqa: ANN001
-    from privet.consent import ledger
+    from privet.consent.ledger import service as ledger
     from privet.db.engine import begin_write
 
     with site.session() as session:
@@ -66,7 +66,7 @@ def test_the_type_comes_first_and_types_without_details_ask_nothing_more(site, p
 
 
 def test_withdrawal_lists_only_the_uses_the_person_consented_to(site, person) -> None:  # noqa: ANN001
-    from privet.consent.rules import current_policy
+    from privet.consent.ledger.rules import current_policy
 
     address = person()
     subject_id = _person(site, address, subject_type="customer", age=40)
@@ -126,7 +126,7 @@ def test_rectification_offers_fields_grouped_as_people_know_them(site, person) -
 
 
 def test_restriction_asks_the_mode_and_the_page_repeats_it(site, person) -> None:  # noqa: ANN001
-    from privet.consent.rules import current_policy
+    from privet.consent.ledger.rules import current_policy
 
     address = person()
     _person(site, address, subject_type="customer", age=40)

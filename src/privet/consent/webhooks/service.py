@@ -116,7 +116,7 @@ def subscribed(session: Session) -> list[str]:
 
     Cached per transaction rather than per process: an endpoint added by another process (the CLI, another
     worker) must get every change committed after it, and a process-wide cache could not know about it.
-    (Recording uses `consent.stamp`, which keeps them per process behind one cheap check per transaction.)
+    (Recording uses `ledger.stamp`, which keeps them per process behind one cheap check per transaction.)
     """
     cached = session.info.get(_CACHE_KEY)
     if cached is not None and cached[0] is session.get_transaction():
@@ -153,7 +153,7 @@ def enqueue(session: Session, record: ConsentRecord) -> None:
 
 def enqueue_rows(session: Session, rows: list[dict], endpoint_ids: list[str] | None = None) -> None:
     """Queue deliveries for written ledger rows (column dicts with their seq), one Core insert for all;
-    `endpoint_ids`: the subscribed endpoints when the caller knows them (see `consent.stamp`)."""
+    `endpoint_ids`: the subscribed endpoints when the caller knows them (see `ledger.stamp`)."""
     endpoint_ids = subscribed(session) if endpoint_ids is None else endpoint_ids
     if not endpoint_ids or not rows:
         return

@@ -22,7 +22,7 @@ def _method(request: DsrRequest) -> str:
 
 def _record(session: Session, request: DsrRequest, *, purpose: str, event: str, actor: str,
             subject_id: str | None = None, visitor_id: str | None = None) -> str:
-    from privet.consent.ledger import record
+    from privet.consent.ledger.service import record
 
     evidence = {"source": "dsr", "source_id": request.reference}
     if request.type in ("erasure", "closure"):
@@ -42,7 +42,7 @@ def withdraw(session: Session, request: DsrRequest, *, actor: str) -> list[dict]
 
 def restrict(session: Session, request: DsrRequest, *, actor: str) -> list[dict]:
     """Object to (or restrict) each purpose; a purpose resting on consent alone gets a withdrawal instead."""
-    from privet.consent.rules import current_policy
+    from privet.consent.ledger.rules import current_policy
 
     policy = current_policy(session)
     wanted = "restricted" if request.details.get("mode") == "restrict" else "objected"
@@ -68,8 +68,8 @@ def end_sessions(session: Session, request: DsrRequest, *, actor: str) -> None:
 
 def withdraw_all(session: Session, request: DsrRequest, *, actor: str) -> list[dict]:
     """Withdraw every consent in force for the subject (its merged ids and linked visitors included)."""
-    from privet.consent.projection import states
-    from privet.consent.rules import POSITIVE_EVENTS
+    from privet.consent.ledger.projection import states
+    from privet.consent.ledger.rules import POSITIVE_EVENTS
     from privet.consent.visitors import holders
     from privet.subjects.service import get_subject, holder_ids
 

@@ -40,7 +40,7 @@ def _check_type(request_type: str, problems: list[Problem]) -> None:
 
 def _check_purposes(session: Session, request_type: str, details: dict, problems: list[Problem]) -> list[str]:
     """Purposes of a withdrawal (consent-based) or a restriction (declared in the data map)."""
-    from privet.consent.rules import current_policy, purpose_rule
+    from privet.consent.ledger.rules import current_policy, purpose_rule
 
     purposes = details.get("purposes")
     if not isinstance(purposes, list) or not purposes or not all(isinstance(p, str) for p in purposes):

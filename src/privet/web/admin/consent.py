@@ -8,7 +8,7 @@ import json
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse
 
-from privet.consent import ledger
+from privet.consent.ledger import service as ledger
 from privet.consent.visitors import BANNER_ID
 from privet.kit.errors import InvalidInput, NotFound
 from privet.kit.web import DB
@@ -37,8 +37,9 @@ def _form_page(request: Request, db: DB, *, chosen: str = "email", error: str | 
 
 
 def _overview(db: DB, subject) -> dict:  # noqa: ANN001
-    """`ledger.overview`, tolerating a store without a data map (no declared messaging purposes yet)."""
-    from privet.consent import channels, projection
+    """`overview.overview`, tolerating a store without a data map (no declared messaging purposes yet)."""
+    from privet.consent import channels
+    from privet.consent.ledger import projection
     from privet.consent.visitors import holders
     from privet.subjects.service import holder_ids
 

@@ -30,7 +30,7 @@ def _names(db: DB, request: Request) -> Callable[[str], str]:
 
 def _category_of(db: DB) -> dict[str, str]:
     """Purpose key → the banner category that records it (none before a data map is applied)."""
-    from privet.consent.rules import current_policy
+    from privet.consent.ledger.rules import current_policy
     from privet.consent.visitors import cookie_purposes
 
     try:

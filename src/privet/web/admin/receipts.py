@@ -9,8 +9,9 @@ import json
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from privet.consent import ledger, receipts
-from privet.consent.rules import current_policy
+from privet.consent.ledger import receipts
+from privet.consent.ledger import service as ledger
+from privet.consent.ledger.rules import current_policy
 from privet.kit.web import DB
 from privet.web.admin.common import N_, guard, keyring
 from privet.web.render import translate

@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from privet.consent.models import ConsentRecord, ConsentState, VisitorLink
-from privet.consent.rules import CONSENT_EVENTS, POSITIVE_EVENTS
+from privet.consent.ledger.rules import CONSENT_EVENTS, POSITIVE_EVENTS
 from privet.kit.clock import utcnow
 from privet.requests import service
 from privet.requests.models import DsrRequest

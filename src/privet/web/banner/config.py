@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.consent import visitors
-from privet.consent.ledger import DEFAULT_NOTICE
-from privet.consent.rules import current_policy
+from privet.consent.ledger.checks import DEFAULT_NOTICE
+from privet.consent.ledger.rules import current_policy
 from privet.notices.models import Notice, NoticeVersion
 from privet.web.banner.texts import texts
 

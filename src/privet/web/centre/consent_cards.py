@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from privet.consent.rules import SEPARATE, Policy, derived_kind
+from privet.consent.ledger.rules import SEPARATE, Policy, derived_kind
 from privet.web.centre.common import N_
 
 CHILD_CATEGORY = "user.minor"

@@ -13,8 +13,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from privet.auth.deps import PUBLIC
-from privet.consent import channels, ledger
-from privet.consent.rules import POSITIVE_EVENTS, current_policy
+from privet.consent import channels
+from privet.consent.ledger import service as ledger
+from privet.consent.ledger.rules import POSITIVE_EVENTS, current_policy
+from privet.consent.overview import overview
 from privet.kit.errors import PrivetError
 from privet.kit.web import DB
 from privet.web.csrf import CheckedForm
@@ -44,7 +46,7 @@ def consent_view(session: Session, request: Request, subject_id: str, *, for_chi
     separate consent separate, re-consent; and the uses needed for the service, for which no consent is asked."""
     lang = page_language(request)
     policy = current_policy(session)
-    view = ledger.overview(session, subject_id)
+    view = overview(session, subject_id)
     holder = f"s:{view['subject_id']}"
     states = {s.purpose: s.event for s in view["states"] if s.holder == holder}
     last_at = {r.purpose: r.at for r in view["history"] if r.subject_id is not None}

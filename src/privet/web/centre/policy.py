@@ -25,7 +25,7 @@ from privet.web.render import language, translate
 from privet.web.word_changes import section_changes
 
 router = APIRouter(include_in_schema=False)
-MAIN_POLICY = "privacy-policy"  # the key consent records name by default (consent.ledger.DEFAULT_NOTICE)
+MAIN_POLICY = "privacy-policy"  # the key consent records name by default (consent.ledger.checks.DEFAULT_NOTICE)
 Key = Annotated[str, PathParam(max_length=80, pattern=r"^[a-z0-9][a-z0-9_.-]{0,79}$")]
 Number = Annotated[int, PathParam(ge=1, le=2**31)]
 _LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^\s)]+)\)|(https?://[^\s<>()\[\]]+)")
@@ -33,7 +33,7 @@ _LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^\s)]+)\)|(https?://[^\s<>()\[\]
 
 def own_hosts(session: Session, request: Request) -> set[str]:
     """Hosts that are the company's own: this site, Privet's public URL, the organisation's e-mail domain."""
-    from privet.consent.rules import current_policy
+    from privet.consent.ledger.rules import current_policy
     from privet.kit.errors import PrivetError
 
     hosts = {request.url.hostname or "", urlsplit(request.app.state.settings.public_url or "").hostname or ""}

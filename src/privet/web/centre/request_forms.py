@@ -48,7 +48,7 @@ class Offer:
 
 
 def _policy(session: Session):  # noqa: ANN202 - Policy | None before a data map is applied
-    from privet.consent.rules import current_policy
+    from privet.consent.ledger.rules import current_policy
 
     try:
         return current_policy(session)
@@ -64,8 +64,8 @@ def _named(policy, keys, lang: str) -> list[dict]:  # noqa: ANN001
 
 def consented(session: Session, subject_id: str) -> set[str]:
     """Purposes this subject holds consent for now (the current-state projection)."""
-    from privet.consent.projection import states
-    from privet.consent.rules import POSITIVE_EVENTS
+    from privet.consent.ledger.projection import states
+    from privet.consent.ledger.rules import POSITIVE_EVENTS
 
     return {s.purpose for s in states(session, [f"s:{subject_id}"]) if s.event in POSITIVE_EVENTS}
 

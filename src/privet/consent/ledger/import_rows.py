@@ -1,7 +1,7 @@
-"""The per-row work of `consent.importer`: checking a row, resolving identities to subjects, the ledger tuples.
+"""The per-row work of `ledger.importer`: checking a row, resolving identities to subjects, the ledger tuples.
 
 Imports run to millions of rows, so the per-row path is kept to dictionary lookups and a time parse: the rules
-of the ledger (`ledger.prepare`) depend only on (purpose, event, method, categories) and are checked once per
+of the ledger (`checks.prepare`) depend only on (purpose, event, method, categories) and are checked once per
 such key, identities are normalised and blind-indexed once per distinct value, ids are drawn in bulk, and
 rows are plain tuples in the column order of `COLUMNS` (what `bulk.insert_tuples` writes).
 """
@@ -16,8 +16,8 @@ from types import SimpleNamespace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from privet.consent.ledger import DEFAULT_NOTICE, FUTURE_SKEW, aware, prepare
-from privet.consent.rules import POSITIVE_EVENTS, Policy
+from privet.consent.ledger.checks import DEFAULT_NOTICE, FUTURE_SKEW, aware, prepare
+from privet.consent.ledger.rules import POSITIVE_EVENTS, Policy
 from privet.kit.crypto import Keyring
 from privet.kit.errors import InvalidInput
 
@@ -130,7 +130,7 @@ def resolve(session: Session, keyring: Keyring, wanted: dict[str, tuple[str, str
             create: bool) -> tuple[dict[str, str], set[str], int]:
     """blind index → subject id for a chunk's identities, the ids that existed before, and how many subjects
     were created for unknown identities (only when `create`)."""
-    from privet.consent.bulk import bulk_insert
+    from privet.consent.ledger.bulk_insert import bulk_insert
     from privet.subjects.models import Identity, Subject
     from privet.subjects.service import context
 

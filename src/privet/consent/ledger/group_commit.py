@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from privet.consent.batch import Outcome, Recording, record_many
+from privet.consent.ledger.recording import Outcome, Recording, record_many
 from privet.db.engine import begin_write, session_scope
 from privet.kit.outage import store_down, store_unavailable
 

@@ -20,11 +20,11 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from privet.audit.service import record as audit
-from privet.consent import projection
-from privet.consent.bulk import insert_tuples
-from privet.consent.import_rows import COLUMNS, REQUIRED, Checker, new_ids, resolve, subject_problems
+from privet.consent.ledger import projection
+from privet.consent.ledger.bulk_insert import insert_tuples
+from privet.consent.ledger.import_rows import COLUMNS, REQUIRED, Checker, new_ids, resolve, subject_problems
 from privet.consent.models import ConsentRecord
-from privet.consent.rules import current_policy
+from privet.consent.ledger.rules import current_policy
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
 from privet.kit.errors import InvalidInput, PrivetError, Problem

@@ -1,6 +1,7 @@
 """Recording many consent events in one transaction, each checked on its own.
 
-`record_many` is what `ledger.record` runs for one event and what the group-commit writer (`consent.writer`)
+`record_many` is what `ledger.service.record` runs for one event and what the group-commit writer
+(`ledger.group_commit`)
 runs for the recordings that concurrent requests of a process hand it. Every check that can refuse an event
 runs before anything is written, so a bad event fails alone and the others are written; then all the good ones
 are written together with Core statements: one INSERT for the ledger rows, one upsert per holder and purpose
@@ -18,9 +19,12 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from privet.consent import stamp
+from privet.consent.ledger import projection
+from privet.consent.ledger import stamp
+from privet.consent.ledger.checks import DEFAULT_NOTICE, bad, check_evidence, prepare
+from privet.consent.ledger.rules import POSITIVE_EVENTS
 from privet.consent.models import ConsentRecord
-from privet.consent.rules import POSITIVE_EVENTS
+from privet.consent.webhooks import service as webhooks
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
 from privet.kit.errors import InvalidInput, NotFound, PrivetError
@@ -43,7 +47,7 @@ def _subjects_sql():  # noqa: ANN202 - built on first use: subjects' models impo
 
 @dataclass
 class Recording:
-    """One consent event to record (the arguments of `ledger.record`); `identity` = (type, value) finds the
+    """One consent event to record (the arguments of `ledger.service.record`); `identity` = (type, value) finds the
     subject, creating it when unknown, instead of `subject_id`."""
 
     purpose: str
@@ -89,8 +93,6 @@ def check_all(session: Session, items: list[Recording], *,
 
     Writes nothing, except subjects created for events naming an unknown identity once all else holds.
     """
-    from privet.consent.ledger import DEFAULT_NOTICE, check_evidence, prepare
-
     now = stamp.read(session)
     out: list[PrivetError | None] = [None] * len(items)
     try:
@@ -135,18 +137,12 @@ def _resolve_identities(session: Session, items: list[Recording], out: list, key
         try:
             if item.guardian_id is not None and find_subject(session, keyring, kind, value) is None:
                 # a person Privet does not know yet has no verified guardian: refuse before creating them
-                raise _bad("This guardian is not a verified guardian of the subject at that time", "guardian_id",
+                raise bad("This guardian is not a verified guardian of the subject at that time", "guardian_id",
                            "link the guardian to the child and verify the guardian's identity first")
             subject, _created = get_or_create_subject(session, keyring, kind, value, actor=item.actor)
             item.row["subject_id"] = subject.id
         except PrivetError as exc:
             out[i] = exc
-
-
-def _bad(message: str, where: str, hint: str) -> InvalidInput:
-    from privet.consent.ledger import _bad as bad
-
-    return bad(message, where, hint)
 
 
 def _subject_checks(session: Session, items: list[Recording], out: list) -> None:
@@ -170,21 +166,21 @@ def _subject_checks(session: Session, items: list[Recording], out: list) -> None
             if subject is None:
                 raise NotFound("No subject has this id", "look the subject up by an identity first")
             if subject.status != "active":
-                raise _bad(f"This subject is {subject.status}", "subject_id",
+                raise bad(f"This subject is {subject.status}", "subject_id",
                            "record against the surviving subject" if subject.status == "merged" else
                            "a closed subject's consent cannot change")
             guardian, at = row["guardian_id"], row["at"]
             if guardian is not None and not is_guardian_of(session, guardian, subject.id, at):
-                raise _bad("This guardian is not a verified guardian of the subject at that time", "guardian_id",
+                raise bad("This guardian is not a verified guardian of the subject at that time", "guardian_id",
                            "link the guardian to the child and verify the guardian's identity first")
             if row["event"] not in POSITIVE_EVENTS or (subject.child_until is None and subject.minor_until is None):
                 continue  # refusing or withdrawing never needs a guardian (it only narrows use); no age: an adult
             ages = ages or age_policy(session)
             if ages.adults_only and is_minor(subject, at):
-                raise _bad("This organisation serves adults only; a minor cannot consent", "subject_id",
+                raise bad("This organisation serves adults only; a minor cannot consent", "subject_id",
                            "the subject is flagged for deletion; correct the age if it is wrong")
             if is_child(subject, at) and guardian is None:
-                raise _bad(f"The subject is a child (under {ages.child_age}); consent must come from a verified "
+                raise bad(f"The subject is a child (under {ages.child_age}); consent must come from a verified "
                            "guardian", "guardian_id", "have a verified guardian give it and send their subject id "
                            "as guardian_id")
         except PrivetError as exc:
@@ -198,8 +194,6 @@ def write_checked(session: Session, items: list[Recording], now: stamp.Stamp) ->
     Returns the written ledger rows (column dicts, seq included); `attach` turns them into ConsentRecords.
     """
     from privet.audit.service import append
-    from privet.consent import projection
-    from privet.consent.webhooks import service as webhooks
 
     if not items:
         return []

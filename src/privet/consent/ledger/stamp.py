@@ -18,6 +18,10 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from privet.consent.ledger.checks import checked_notice, find_notice
+from privet.consent.ledger.rules import Policy, policy_for
+from privet.consent.webhooks.service import read_subscribed
+
 
 class Stamp(NamedTuple):
     """Where the rarely changing inputs of recording stand."""
@@ -29,7 +33,7 @@ class Stamp(NamedTuple):
 
 _STATEMENT: list = []
 _lock = threading.Lock()
-_notices: dict = {"stamp": None, "found": {}}  # (key, version) -> ledger.find_notice's answer
+_notices: dict = {"stamp": None, "found": {}}  # (key, version) -> checks.find_notice's answer
 _MISSING = object()
 _endpoints: dict = {"stamp": None, "ids": []}
 
@@ -58,17 +62,13 @@ def read(session: Session) -> Stamp:
     return Stamp((dm_number, dm_sha) if dm_number is not None else None, (n_count, n_max), (e_count, e_active, e_max))
 
 
-def policy(session: Session, stamp: Stamp):  # noqa: ANN201 - rules.Policy
+def policy(session: Session, stamp: Stamp) -> Policy:
     """The applied data map's policy (InvalidInput before any map is applied)."""
-    from privet.consent.rules import policy_for
-
     return policy_for(session, stamp.datamap)
 
 
 def notice(session: Session, stamp: Stamp, key: str, version: int | None) -> tuple[int | None, str | None]:
-    """`ledger._notice` (the version and its id, or InvalidInput), from the cache while notices stay the same."""
-    from privet.consent.ledger import _notice, find_notice
-
+    """`checks.checked_notice` (the version and its id, or InvalidInput), from the cache while notices stay the same."""
     with _lock:
         if _notices["stamp"] != stamp.notices:
             _notices["stamp"], _notices["found"] = stamp.notices, {}
@@ -78,13 +78,11 @@ def notice(session: Session, stamp: Stamp, key: str, version: int | None) -> tup
         with _lock:
             if _notices["stamp"] == stamp.notices and len(_notices["found"]) < 1000:
                 _notices["found"][(key, version)] = cached
-    return cached if cached is not None else _notice(session, key, version)  # the latter raises the error
+    return cached if cached is not None else checked_notice(session, key, version)  # the latter raises the error
 
 
 def endpoints(session: Session, stamp: Stamp) -> list[str]:
     """Ids of the active endpoints subscribed to consent changes, from the cache while endpoints stay the same."""
-    from privet.consent.webhooks.service import read_subscribed
-
     with _lock:
         if _endpoints["stamp"] == stamp.endpoints:
             return _endpoints["ids"]
