@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from privet.datamap.draft_output import annotate, check_output, emit
 from privet.kit.errors import InvalidInput
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -56,7 +57,7 @@ def scaffold_command(
     """Reflect a database's tables, keys and indexes into a draft dataset YAML, guessing categories."""
     from privet.datamap.scaffold import scaffold, snake
 
-    _check_output(output, force)
+    check_output(output, force)
     url, secret = _resolve(datastore)
     ds_key = datastore_key or snake(secret or _database_name(url)) or "datastore"
     ds_key = ds_key if _KEY.match(ds_key) else f"db_{ds_key}"
@@ -70,7 +71,7 @@ def scaffold_command(
 
         scaffold_discovery(draft, url, sample=sample, schema=schema, include=tables or None)
     header = SCAFFOLD_HEADER.format(dialect=draft["datastores"][0]["kind"], secret=secret or ds_key)
-    _emit(header + _annotate(draft), output, force)
+    emit(header + annotate(draft), output, force)
 
 
 def import_fides_command(
@@ -89,13 +90,13 @@ def import_fides_command(
 
     if datastore_key is not None and not _KEY.match(datastore_key):
         raise InvalidInput(f"--datastore-key {datastore_key!r} is not a valid key", "use lowercase snake_case")
-    _check_output(output, force)
+    check_output(output, force)
     converted = convert_fides(file, datastore_key=datastore_key, strict=strict, taxonomy=_taxonomy(taxonomy))
     stub = ("# - datastores: stubs of kind `manual`; set their system, kind, region and secret.\n"
             if "datastores" in converted else "")
     header = FIDES_HEADER.format(source=file.name, stub=stub,
                                  approx="" if strict else " (nearest mapped parent where not exact)")
-    _emit(header + _annotate(converted), output, force)
+    emit(header + annotate(converted), output, force)
 
 
 def _resolve(datastore: str) -> tuple[str, str | None]:
@@ -118,17 +119,6 @@ def _database_name(url: str) -> str:
     return Path(database).stem
 
 
-def _annotate(data: dict) -> str:
-    """YAML of a validated draft, with the placeholders a reviewer must replace marked inline."""
-    from privet.datamap.schemas import Manifest
-    from privet.kit.yamlio import dump
-
-    Manifest.model_validate(data)  # a draft that would not validate is a bug here, not the user's problem
-    text = dump(data)
-    text = text.replace("\n  system: todo\n", "\n  system: todo  # TODO: key of the owning system\n")
-    return re.sub(r"\n  region: (\S+)\n", r"\n  region: \1  # TODO: where this datastore really is\n", text)
-
-
 def _taxonomy(path: Path | None):  # noqa: ANN202 - Taxonomy is imported lazily
     """The default taxonomy plus the company's additions from `path` (None: default only)."""
     if path is None:
@@ -140,18 +130,3 @@ def _taxonomy(path: Path | None):  # noqa: ANN202 - Taxonomy is imported lazily
     if isinstance(data, dict) and isinstance(data.get("taxonomy"), dict):
         data = data["taxonomy"]  # a data map manifest carrying its `taxonomy:` section
     return load_taxonomy(data, str(path))
-
-
-def _check_output(output: Path | None, force: bool) -> None:
-    if output is not None and output.exists() and not force:
-        raise InvalidInput(f"{output} already exists", "choose another --output or add --force to overwrite it")
-
-
-def _emit(text: str, output: Path | None, force: bool) -> None:
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    _check_output(output, force)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    typer.echo(f"wrote {output}", err=True)

@@ -7,19 +7,18 @@ import re
 import types
 import typing
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticKnownError
 
+from privet.datamap.loaded import LIST_SECTIONS, SINGLE_SECTIONS, LoadedManifest, Origin
 from privet.datamap.schemas import Manifest
+from privet.datamap.validate import check
 from privet.kit.errors import InvalidInput, PrivetError, Problem
 from privet.kit.yamlio import line_of, load_file, load_text
 
-LIST_SECTIONS = ("systems", "datastores", "datasets", "processing_activities", "recognizers")
-SINGLE_SECTIONS = ("organisation", "taxonomy")
 _PATTERN_HINTS = {
     "region": "write an ISO 3166 code such as CN, US, DE (or EU, EEA, GLOBAL)",
     "references": "write `table.field` (same dataset) or `dataset.table.field`",
@@ -32,49 +31,6 @@ _PATTERN_OF = {"region": "region", "destination": "region", "storage_locations":
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")  # a label shows a key only when it is one
 _HINTS = {"enum": "use one of the values listed", "model_type": "write a mapping of `key: value` lines here",
           "list_type": "write a list here (lines starting with `- `)"}
-
-
-@dataclass
-class Origin:
-    """Where one merged object came from: its file and its raw YAML node (which knows its lines)."""
-
-    source: str
-    node: Any
-
-
-@dataclass
-class LoadedManifest:
-    """A merged, structurally valid manifest plus the file and line of every object in it."""
-
-    manifest: Manifest
-    origins: dict[str, list[Origin]] = field(default_factory=dict)
-    source: str = "<manifest>"
-    # Keys of objects that are declared but structurally invalid (left out of `manifest`): reference checks
-    # count them as declared, so one typo does not also report every reference to that object.
-    invalid: dict[str, set[str]] = field(default_factory=dict)
-
-    def where(self, section: str, index: int | None = None, *path: Any) -> str:
-        """`file:line` of `section[index].path…` (or a dotted path when no line is known)."""
-        items = self.origins.get(section) or []
-        position = 0 if index is None else index
-        if position < len(items):
-            origin = items[position]
-            line = line_of(origin.node, path) if path else getattr(origin.node, "line", None)
-            if line:
-                return f"{origin.source}:{line}"
-            source = origin.source
-        else:
-            source = self.source
-        dotted = ".".join(str(p) for p in (section, *(() if index is None else (index,)), *path))
-        return f"{source}.{dotted}"
-
-    @property
-    def taxonomy_extension(self) -> tuple[dict | None, str]:
-        """The manifest's own `taxonomy:` section (raw, with lines) and the file it is in."""
-        items = self.origins.get("taxonomy") or []
-        if items and isinstance(items[0].node, dict):
-            return items[0].node, items[0].source
-        return self.manifest.taxonomy, self.source
 
 
 def _files(path: Path) -> list[Path]:
@@ -151,8 +107,6 @@ def merge_documents(documents: Iterable[tuple[str, Any]], problems: list[Problem
     loaded = LoadedManifest(merged, origins, source, invalid)
     if problems:
         if readable:
-            from privet.datamap.validate import check  # validate builds on this module
-
             problems += check(loaded)
         raise InvalidInput(f"The data map has {len(problems)} problem(s)", problems=problems)
     return loaded

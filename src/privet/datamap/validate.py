@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from privet.datamap import contacts, sources
-from privet.datamap.manifest import LIST_SECTIONS, LoadedManifest
+from privet.datamap.loaded import LIST_SECTIONS, LoadedManifest
 from privet.kit.errors import InvalidInput, PrivetError, Problem
 
 _SINGULAR = {"systems": "system", "datastores": "datastore", "datasets": "dataset",

@@ -477,5 +477,4 @@ def _now_collection(ctx: Context) -> str:
 NOW["collection_check"] = _now_collection
 
 
-# the registers' and issue 14's checks register themselves in CHECKS when imported
-import privet.reports.evidence_registers  # noqa: E402, F401
+# the registers' checks (evidence_registers) add themselves to CHECKS when imported; reports.evidence imports both

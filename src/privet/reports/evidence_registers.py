@@ -1,5 +1,5 @@
 """Evidence checks of the registers (processors, recipients, agreements, grounds, transfers, disclosures) and of the
-obligations P38-P45; each registers itself in `evidence_checks.CHECKS` (imported at the end of that module)."""
+obligations P38-P45; each registers itself in `evidence_checks.CHECKS` (`reports.evidence` imports this module)."""
 
 from __future__ import annotations
 

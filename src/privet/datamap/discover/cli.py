@@ -36,13 +36,13 @@ def discover_command(
     force: bool = typer.Option(False, "--force", help="Overwrite the draft file if it exists."),
 ) -> None:
     """Find personal data by what columns hold (a bounded sample of each table), against the data map."""
-    from privet.datamap.cli_import import _check_output
+    from privet.datamap.draft_output import check_output
     from privet.datamap.discover.compare import annotate, checkable, recognizers_of
     from privet.datamap.discover.report import FORMAT, ScanProgress, summary, write_json
     from privet.datamap.discover.scan import scan
     from privet.kit.clock import utcnow
 
-    _check_output(output, force)
+    check_output(output, force)
     manifest, taxonomy, version = _applied()
     url = _url(manifest, datastore)
     custom = recognizers_of(manifest)
@@ -112,12 +112,13 @@ def _bar() -> Progress:
 
 
 def _write_draft(result, manifest, datastore: str, sample: int, output: Path, force: bool) -> None:  # noqa: ANN001
-    from privet.datamap.cli_import import _annotate, _emit
+    from privet.datamap.draft_output import annotate as annotate_draft
+    from privet.datamap.draft_output import emit
     from privet.datamap.discover.draft import draft_edits
     from privet.datamap.scaffold import known_categories
 
     draft = draft_edits(result.tables, manifest, datastore, result.reflected, result.dialect, known_categories())
-    _emit(DRAFT_HEADER.format(key=datastore, sample=sample) + _annotate(draft), output, force)
+    emit(DRAFT_HEADER.format(key=datastore, sample=sample) + annotate_draft(draft), output, force)
 
 
 def _audit(datastore: str, counts: dict, sample: int, *, resumed: int) -> None:
