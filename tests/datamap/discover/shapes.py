@@ -19,18 +19,13 @@ import sqlalchemy as sa
 from faker import Faker
 from stdnum.cn import ric
 
+from tests.datamap.factories import ORGANISATION
+
 ROWS = 240
 EMAIL, PHONE, RIC = "user.contact.email", "user.contact.phone", "user.government_id.national_id"
 SERIAL = "user.device.serial_number"
 
-DATAMAP = """\
-organisation:
-  key: acme
-  name: Acme Trading
-  profile: pipl
-  region: CN
-  responsible:
-    name: Personal Information Protection Officer
+DATAMAP = ORGANISATION + """\
 systems:
   - key: shop
     name: Shop
