@@ -42,9 +42,9 @@ def table(rows: list[list[str]]) -> str:
 
 def main() -> None:
     from tests.conformance.checks import PROPERTIES
-    from tests.conformance.kills import BOUNDARIES, IN_TESTS
     from tests.conformance.databases import DIALECTS
     from tests.conformance.harness import run
+    from tests.conformance.kills import BOUNDARIES, IN_TESTS
     from tests.conformance.schemas import NAMES
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -70,8 +70,13 @@ def main() -> None:
                     break
                 began = time.perf_counter()
                 try:
-                    report = run(schema, dialect, Path(folder) / f"{schema}-{dialect}", people=people,
-                                 kills=IN_TESTS if args.quick else BOUNDARIES)
+                    report = run(
+                        schema,
+                        dialect,
+                        Path(folder) / f"{schema}-{dialect}",
+                        people=people,
+                        kills=IN_TESTS if args.quick else BOUNDARIES,
+                    )
                 except BaseException as exc:
                     reason = _unreachable(exc)
                     if reason is None:
@@ -88,7 +93,7 @@ def main() -> None:
                 for prop in PROPERTIES:
                     if not report.error and report.failures[prop]:
                         lines = report.failures[prop]
-                        problems += [f"{schema} on {dialect}, {prop}: {line}" for line in lines[:args.details]]
+                        problems += [f"{schema} on {dialect}, {prop}: {line}" for line in lines[: args.details]]
                         if len(lines) > args.details:
                             problems.append(f"{schema} on {dialect}, {prop}: … {len(lines) - args.details} more")
     ran = [d for d in dialects if d not in unreachable]
@@ -97,8 +102,11 @@ def main() -> None:
     for dialect in ran:
         say(f"\n{dialect}")
         rows = [["schema", *PROPERTIES]]
-        rows += [[s, *("pass" if results[s][dialect][p] else "FAIL" for p in PROPERTIES)]
-                 for s in schemas if dialect in results[s]]
+        rows += [
+            [s, *("pass" if results[s][dialect][p] else "FAIL" for p in PROPERTIES)]
+            for s in schemas
+            if dialect in results[s]
+        ]
         say(table(rows))
     say(f"\nall dialects run ({', '.join(ran) or 'none'})")
     rows = [["schema", *PROPERTIES]]
@@ -116,14 +124,29 @@ def main() -> None:
 
     checks = [ok for s in schemas for d in results[s].values() for ok in d.values()]
     passed = sum(checks)
-    by_property = {p: [sum(results[s][d][p] for s in schemas for d in results[s]),
-                       sum(1 for s in schemas for d in results[s])] for p in PROPERTIES}
-    print(json.dumps({"bench": "conformance", "score": round(passed / len(checks), 4) if checks else 0.0,
-                      "passed": passed, "total": len(checks), "quick": args.quick, "dialects": ran,
-                      "unreachable": sorted(unreachable), "schemas": schemas, "people": people or "all",
-                      "by_property": {p: f"{n}/{t}" for p, (n, t) in by_property.items()},
-                      "results": results, "seconds": round(elapsed, 1),
-                      "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}))
+    by_property = {
+        p: [sum(results[s][d][p] for s in schemas for d in results[s]), sum(1 for s in schemas for d in results[s])]
+        for p in PROPERTIES
+    }
+    print(
+        json.dumps(
+            {
+                "bench": "conformance",
+                "score": round(passed / len(checks), 4) if checks else 0.0,
+                "passed": passed,
+                "total": len(checks),
+                "quick": args.quick,
+                "dialects": ran,
+                "unreachable": sorted(unreachable),
+                "schemas": schemas,
+                "people": people or "all",
+                "by_property": {p: f"{n}/{t}" for p, (n, t) in by_property.items()},
+                "results": results,
+                "seconds": round(elapsed, 1),
+                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

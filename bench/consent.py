@@ -20,13 +20,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 KEPTEK = ROOT / "examples" / "keptek" / "datamap"
-PURPOSES = ("marketing.communications", "analytics.usage", "research.product_improvement", "marketing.surveys",
-            "analytics.click_tracking")
+PURPOSES = (
+    "marketing.communications",
+    "analytics.usage",
+    "research.product_improvement",
+    "marketing.surveys",
+    "analytics.click_tracking",
+)
 EVENTS = ("given",) * 8 + ("withdrawn", "refused")
 CHANNELS = ("email", "sms", "push")
 SECRET = "bench-secret-key-0123456789abcdef0123456789"
@@ -62,9 +67,8 @@ def prepare(url: str) -> str:
     from privet.datamap.service import validate_and_apply
     from privet.db.engine import make_engine, make_sessionmaker, session_scope
     from privet.db.migrate import upgrade
-    from privet.db.models import metadata
-
     from privet.settings import Settings
+    from privet.tables import metadata
 
     engine = make_engine(url)
     upgrade(engine)
@@ -88,9 +92,9 @@ def fill(url: str, n: int) -> float:
     engine = make_engine(url)
     sqlite = engine.dialect.name == "sqlite"
     # SQLite keeps SQLAlchemy's DATETIME text (UTC); PostgreSQL's COPY takes the objects
-    when = (lambda d: d.isoformat(" ", "microseconds")[:26]) if sqlite else (lambda d: d)  # noqa: E731
-    day = (lambda d: d.isoformat()) if sqlite else (lambda d: d)  # noqa: E731
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    when = (lambda d: d.isoformat(" ", "microseconds")[:26]) if sqlite else (lambda d: d)
+    day = (lambda d: d.isoformat()) if sqlite else (lambda d: d)
+    now = datetime.now(UTC).replace(microsecond=0)
     stamp, rng = when(now), random.Random()
     subjects, records, states, prefs = [], [], [], []
     seq = 0
@@ -104,15 +108,35 @@ def fill(url: str, n: int) -> float:
             at = now - timedelta(seconds=rng.randrange(365 * 86400))
             expires = when(at + timedelta(days=180)) if seq % 29 == 0 else None
             event, at = rng.choice(EVENTS), when(at)
-            records.append((seq, f"0c{seq:024x}", sid, purpose, "[]", "consent", event, at, stamp, expires, "api",
-                            "CN", "{}", "bench"))
+            records.append(
+                (
+                    seq,
+                    f"0c{seq:024x}",
+                    sid,
+                    purpose,
+                    "[]",
+                    "consent",
+                    event,
+                    at,
+                    stamp,
+                    expires,
+                    "api",
+                    "CN",
+                    "{}",
+                    "bench",
+                )
+            )
             states.append((f"s:{sid}", purpose, event, seq, "consent", "[]", at, expires))
     tables = {
         "subjects": ("id, status, child_until, minor_until, created_at, updated_at", subjects),
-        "consent_records": ("seq, id, subject_id, purpose, categories, legal_basis, event, at, recorded_at, "
-                            "expires_at, method, jurisdiction, evidence, actor", records),
+        "consent_records": (
+            "seq, id, subject_id, purpose, categories, legal_basis, event, at, recorded_at, "
+            "expires_at, method, jurisdiction, evidence, actor",
+            records,
+        ),
         "consent_state": ("holder, purpose, event, record_seq, legal_basis, categories, at, expires_at", states),
-        "channel_preferences": ("subject_id, purpose, channel, opted_in, at", prefs)}
+        "channel_preferences": ("subject_id, purpose, channel, opted_in, at", prefs),
+    }
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
@@ -174,10 +198,16 @@ def in_process(url: str, n: int, samples: int) -> dict:
     channel_s = time.perf_counter() - started
     engine.dispose()
     rate, floor = samples / decide_s, samples / floor_s
-    return {"load_s": round(load_s, 2), "memory_mb": round(memory), "decisions_per_s": round(rate),
-            "floor_lookups_per_s": round(floor), "ratio_to_floor": round(floor / rate, 1),
-            "allowed_share": round(allowed / samples, 3), "channel_decisions_per_s": round(samples / channel_s),
-            "channel_allowed_share": round(by_channel / samples, 3)}
+    return {
+        "load_s": round(load_s, 2),
+        "memory_mb": round(memory),
+        "decisions_per_s": round(rate),
+        "floor_lookups_per_s": round(floor),
+        "ratio_to_floor": round(floor / rate, 1),
+        "allowed_share": round(allowed / samples, 3),
+        "channel_decisions_per_s": round(samples / channel_s),
+        "channel_allowed_share": round(by_channel / samples, 3),
+    }
 
 
 # ---- HTTP ----------------------------------------------------------------------------------------------------
@@ -190,12 +220,25 @@ def free_port() -> int:
 def serve(url: str, workers: int, tmp: Path) -> tuple[subprocess.Popen, int]:
     """`privet serve` as a user runs it (uvicorn, N workers) on a free loopback port."""
     port = free_port()
-    env = {**os.environ, "PRIVET_DATABASE_URL": url, "PRIVET_SECRET_KEY": SECRET, "PRIVET_DATA_DIR": str(tmp / "var"),
-           "PRIVET_WORKERS": str(workers), "PRIVET_LOG_LEVEL": "warning", "PRIVET_HOST": "127.0.0.1",
-           "PRIVET_PORT": str(port), "PRIVET_DB_POOL_SIZE": "4"}
+    env = {
+        **os.environ,
+        "PRIVET_DATABASE_URL": url,
+        "PRIVET_SECRET_KEY": SECRET,
+        "PRIVET_DATA_DIR": str(tmp / "var"),
+        "PRIVET_WORKERS": str(workers),
+        "PRIVET_LOG_LEVEL": "warning",
+        "PRIVET_HOST": "127.0.0.1",
+        "PRIVET_PORT": str(port),
+        "PRIVET_DB_POOL_SIZE": "4",
+    }
     log = (tmp / "server.log").open("wb")  # a file, not a pipe: a full pipe would stall the workers
-    proc = subprocess.Popen([sys.executable, "-m", "privet.cli", "serve"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=log, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "privet.cli", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        start_new_session=True,
+    )
     proc.log_path = tmp / "server.log"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -212,8 +255,10 @@ def serve(url: str, workers: int, tmp: Path) -> tuple[subprocess.Popen, int]:
 
 def request(method: str, path: str, token: str, body: object | None = None) -> bytes:
     data = json.dumps(body).encode() if body is not None else b""
-    head = (f"{method} {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n")
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+    )
     return head.encode() + data
 
 
@@ -239,8 +284,9 @@ async def _client(port: int, requests: list[bytes], stop: float, limit: int, out
             writer.close()
 
 
-def load(port: int, requests: list[bytes], *, clients: int, seconds: float, limit: int,
-         ok: bytes = b"HTTP/1.1 2") -> dict:
+def load(
+    port: int, requests: list[bytes], *, clients: int, seconds: float, limit: int, ok: bytes = b"HTTP/1.1 2"
+) -> dict:
     """Keep `clients` connections busy for `seconds` (or `limit` requests); throughput and latency."""
     try:
         import uvloop
@@ -258,9 +304,14 @@ def load(port: int, requests: list[bytes], *, clients: int, seconds: float, limi
 
     elapsed = asyncio.run(run())
     lat = sorted(out["lat"]) or [0.0]
-    return {"requests": out["n"], "errors": out["bad"], "per_s": round(out["n"] / elapsed),
-            "p50_ms": round(lat[len(lat) // 2] * 1000, 2), "p99_ms": round(lat[int(len(lat) * 0.99)] * 1000, 2),
-            "mean_ms": round(statistics.fmean(lat) * 1000, 2)}
+    return {
+        "requests": out["n"],
+        "errors": out["bad"],
+        "per_s": round(out["n"] / elapsed),
+        "p50_ms": round(lat[len(lat) // 2] * 1000, 2),
+        "p99_ms": round(lat[int(len(lat) * 0.99)] * 1000, 2),
+        "mean_ms": round(statistics.fmean(lat) * 1000, 2),
+    }
 
 
 def http(url: str, n: int, token: str, tmp: Path, quick: bool, workers: int, parts: set[str]) -> dict:
@@ -270,10 +321,21 @@ def http(url: str, n: int, token: str, tmp: Path, quick: bool, workers: int, par
     seconds, clients = (4.0, 16) if quick else (15.0, 16)
     out: dict = {}
     try:
+
         def single(k: int, channel: bool = False) -> list[bytes]:
-            return [request("POST", "/api/v1/decisions", token, {
-                "subject_id": ids[rng.randrange(n)], "purpose": rng.choice(PURPOSES),
-                **({"channel": rng.choice(CHANNELS)} if channel else {})}) for _ in range(k)]
+            return [
+                request(
+                    "POST",
+                    "/api/v1/decisions",
+                    token,
+                    {
+                        "subject_id": ids[rng.randrange(n)],
+                        "purpose": rng.choice(PURPOSES),
+                        **({"channel": rng.choice(CHANNELS)} if channel else {}),
+                    },
+                )
+                for _ in range(k)
+            ]
 
         load(port, single(1), clients=1, seconds=300, limit=1)  # first use of the key: one write, not a race
         for _ in range(30):  # each worker loads its Decider on its first decision: wait until all answer fast
@@ -282,27 +344,50 @@ def http(url: str, n: int, token: str, tmp: Path, quick: bool, workers: int, par
             if warm["p99_ms"] < 500:
                 break
         say("  floor: GET /healthz")
-        out["floor_healthz"] = floor = load(port, [request("GET", "/healthz", token)], clients=clients,
-                                            seconds=seconds, limit=10**7)
+        out["floor_healthz"] = floor = load(
+            port, [request("GET", "/healthz", token)], clients=clients, seconds=seconds, limit=10**7
+        )
         if "decisions" in parts:
             say("  floor: POST /decisions with an empty body (authentication, then 422)")
-            auth = load(port, [request("POST", "/api/v1/decisions", token, {})], clients=clients, seconds=seconds,
-                        limit=10**7, ok=b"HTTP/1.1 422")
+            auth = load(
+                port,
+                [request("POST", "/api/v1/decisions", token, {})],
+                clients=clients,
+                seconds=seconds,
+                limit=10**7,
+                ok=b"HTTP/1.1 422",
+            )
             say("  POST /decisions")
             decisions = load(port, single(5000), clients=clients, seconds=seconds, limit=10**7)
             say("  POST /decisions with a channel")
             by_channel = load(port, single(5000, channel=True), clients=clients, seconds=seconds, limit=10**7)
-            batches = [request("POST", "/api/v1/decisions/batch", token, {"items": [
-                {"subject_id": ids[rng.randrange(n)], "purpose": rng.choice(PURPOSES)} for _ in range(1000)]})
-                for _ in range(20)]
+            batches = [
+                request(
+                    "POST",
+                    "/api/v1/decisions/batch",
+                    token,
+                    {
+                        "items": [
+                            {"subject_id": ids[rng.randrange(n)], "purpose": rng.choice(PURPOSES)} for _ in range(1000)
+                        ]
+                    },
+                )
+                for _ in range(20)
+            ]
             say("  POST /decisions/batch")
             batch = load(port, batches, clients=4, seconds=seconds, limit=10**6)
             batch["decisions_per_s"] = batch["per_s"] * 1000
             per_s = max(decisions["per_s"], 1)
-            out.update({"floor_auth_422": auth, "decisions": decisions, "decisions_channel": by_channel,
-                        "batch": batch,
-                        "ratio_healthz_to_decision": round(floor["per_s"] / per_s, 2),
-                        "ratio_auth_floor_to_decision": round(auth["per_s"] / per_s, 2)})
+            out.update(
+                {
+                    "floor_auth_422": auth,
+                    "decisions": decisions,
+                    "decisions_channel": by_channel,
+                    "batch": batch,
+                    "ratio_healthz_to_decision": round(floor["per_s"] / per_s, 2),
+                    "ratio_auth_floor_to_decision": round(auth["per_s"] / per_s, 2),
+                }
+            )
         if "recording" in parts:
             # Many services record at once in production; 16 clients like the decision figures. The 4-client
             # figure (what earlier runs reported) shows the cost per request when little can be grouped.
@@ -325,9 +410,20 @@ def http(url: str, n: int, token: str, tmp: Path, quick: bool, workers: int, par
 def record_http(port: int, token: str, ids: list[str], seconds: float, clients: int) -> dict:
     """Single consent recordings (POST /api/v1/consent/records); skipped when the route is not there."""
     rng, adults = random.Random(), [sid for i, sid in enumerate(ids[:200_000]) if i % 50]  # 2% are children
-    bodies = [request("POST", "/api/v1/consent/records", token, {
-        "subject_id": rng.choice(adults), "purpose": rng.choice(PURPOSES),
-        "event": rng.choice(("given", "withdrawn")), "method": "api"}) for _ in range(2000)]
+    bodies = [
+        request(
+            "POST",
+            "/api/v1/consent/records",
+            token,
+            {
+                "subject_id": rng.choice(adults),
+                "purpose": rng.choice(PURPOSES),
+                "event": rng.choice(("given", "withdrawn")),
+                "method": "api",
+            },
+        )
+        for _ in range(2000)
+    ]
     probe = load(port, bodies[:1], clients=1, seconds=5, limit=1)
     if probe["errors"]:
         return {"skipped": "POST /api/v1/consent/records did not answer 2xx"}
@@ -345,7 +441,7 @@ def import_speed(url: str, rows: int, tmp: Path, subjects: int) -> dict:
     from privet.settings import Settings
 
     path, rng = tmp / "import.csv", random.Random()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with path.open("w") as f:
         f.write("identity_type,identity,purpose,event,at\n")
         for i in range(rows):  # reserved example.com addresses: no real person's data
@@ -360,11 +456,17 @@ def import_speed(url: str, rows: int, tmp: Path, subjects: int) -> dict:
     floor_s = insert_floor(engine, rows, subjects)
     engine.dispose()
     per_s = report.imported / elapsed
-    return {"rows": rows, "imported": report.imported, "seconds": round(elapsed, 2), "per_s": round(per_s),
-            "floor_insert_per_s": round(rows / floor_s), "ratio_to_floor": round(rows / floor_s / per_s, 2)}
+    return {
+        "rows": rows,
+        "imported": report.imported,
+        "seconds": round(elapsed, 2),
+        "per_s": round(per_s),
+        "floor_insert_per_s": round(rows / floor_s),
+        "ratio_to_floor": round(rows / floor_s / per_s, 2),
+    }
 
 
-def insert_floor(engine, rows: int, subjects: int) -> float:  # noqa: ANN001
+def insert_floor(engine, rows: int, subjects: int) -> float:
     """Seconds to write `rows` ready ledger rows (existing subjects, values already converted) into the same
     table with the importer's own bulk writer (COPY / one executemany), rolled back: what the store itself costs,
     the floor under any import (which also reads, checks and resolves identities, and creates subjects)."""
@@ -373,16 +475,35 @@ def insert_floor(engine, rows: int, subjects: int) -> float:  # noqa: ANN001
     from privet.consent.models import ConsentRecord
     from privet.db.engine import make_sessionmaker
 
-    now, rng = datetime.now(timezone.utc), random.Random()
+    now, rng = datetime.now(UTC), random.Random()
     ids, evidence, empty = subject_ids(min(subjects, 200_000)), {"source": "import"}, []
-    tuples = [(record_id, ids[rng.randrange(len(ids))], now - timedelta(seconds=rng.randrange(86400 * 300)), "main",
-               None, PURPOSES[i % 5], empty, "consent", None, EVENTS[i % 10], None, None, "import", None, now,
-               evidence, "bench") for i, record_id in enumerate(new_ids(rows))]
+    tuples = [
+        (
+            record_id,
+            ids[rng.randrange(len(ids))],
+            now - timedelta(seconds=rng.randrange(86400 * 300)),
+            "main",
+            None,
+            PURPOSES[i % 5],
+            empty,
+            "consent",
+            None,
+            EVENTS[i % 10],
+            None,
+            None,
+            "import",
+            None,
+            now,
+            evidence,
+            "bench",
+        )
+        for i, record_id in enumerate(new_ids(rows))
+    ]
     assert len(tuples[0]) == len(COLUMNS)
     with make_sessionmaker(engine)() as session:
         started = time.perf_counter()
         for start in range(0, rows, 10_000):  # the importer's chunk size
-            insert_tuples(session, ConsentRecord.__table__, COLUMNS, tuples[start:start + 10_000])
+            insert_tuples(session, ConsentRecord.__table__, COLUMNS, tuples[start : start + 10_000])
         session.flush()
         elapsed = time.perf_counter() - started
         session.rollback()
@@ -399,8 +520,9 @@ def main() -> None:
     parser.add_argument("--pg", help="PostgreSQL server URL; a fresh database is created there and dropped.")
     parser.add_argument("--workers", type=int, default=2, help="Uvicorn workers of the served app.")
     parser.add_argument("--skip-http", action="store_true", help="Only the in-process figures.")
-    parser.add_argument("--only", default=",".join(PARTS),
-                        help="Comma-separated parts to run: " + ", ".join(PARTS) + " (default: all).")
+    parser.add_argument(
+        "--only", default=",".join(PARTS), help="Comma-separated parts to run: " + ", ".join(PARTS) + " (default: all)."
+    )
     args = parser.parse_args()
     parts = {p.strip() for p in args.only.split(",") if p.strip()}
     if parts - set(PARTS):
@@ -417,8 +539,13 @@ def main() -> None:
             token = prepare(url)
             fill_s = fill(url, n)
             say(f"  filled in {fill_s:.1f} s")
-            result = {"bench": "consent", "store": store, "subjects": n, "records": n * len(PURPOSES),
-                      "fill_s": round(fill_s, 1)}
+            result = {
+                "bench": "consent",
+                "store": store,
+                "subjects": n,
+                "records": n * len(PURPOSES),
+                "fill_s": round(fill_s, 1),
+            }
             if "in_process" in parts:
                 result["in_process"] = in_process(url, n, 100_000 if args.quick else 500_000)
                 say(f"in-process: {result['in_process']}")

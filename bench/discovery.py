@@ -37,13 +37,19 @@ from types import SimpleNamespace
 from faker import Faker
 from stdnum import iban as iban_check
 from stdnum import luhn
-from stdnum.cn import ric, uscc
+from stdnum.cn import uscc
 
 from privet.datamap.discover import recognizers as r
 from privet.datamap.discover.classify import classify_column
 from privet.datamap.discover.recognizers import recognize
 from privet.datamap.discover.text import (
-    InvalidDocument, as_document, embedded_categories, leaves, looks_like_json, looks_like_text)
+    InvalidDocument,
+    as_document,
+    embedded_categories,
+    leaves,
+    looks_like_json,
+    looks_like_text,
+)
 
 TARGETS = {"f2": 0.95, "column_accuracy": 0.98, "speed_ratio": 20.0}
 CHINESE_IDENTIFIERS = (r.NATIONAL_ID, r.CREDIT_CODE)
@@ -88,8 +94,11 @@ class Maker:
         return number[:-1] + wrong
 
     def uscc(self) -> str:
-        body = self.rng.choice(["91", "92", "93", "11", "51", "52"]) + self.zh.ssn()[:6] + "".join(
-            self.rng.choice(USCC_ALPHABET) for _ in range(9))
+        body = (
+            self.rng.choice(["91", "92", "93", "11", "51", "52"])
+            + self.zh.ssn()[:6]
+            + "".join(self.rng.choice(USCC_ALPHABET) for _ in range(9))
+        )
         return body + uscc.calc_check_digit(body)
 
     def bad_uscc(self) -> str:
@@ -140,10 +149,11 @@ class Maker:
         return self.rng.choice("EGDSP") + self.digits(8)
 
     def intl_phone(self) -> str:
-        prefix, count = self.rng.choice([("+86 138", 8), ("+44 7911", 6), ("+49 1512", 7), ("+1 415", 7),
-                                         ("0086-139", 8), ("+852 9", 7)])
+        prefix, count = self.rng.choice(
+            [("+86 138", 8), ("+44 7911", 6), ("+49 1512", 7), ("+1 415", 7), ("0086-139", 8), ("+852 9", 7)]
+        )
         number = self.digits(count)
-        return f"{prefix} {number[:count - 4]} {number[-4:]}" if self.rng.random() < 0.5 else f"{prefix}{number}"
+        return f"{prefix} {number[: count - 4]} {number[-4:]}" if self.rng.random() < 0.5 else f"{prefix}{number}"
 
     def coordinates(self) -> str:
         return f"{self.rng.uniform(18, 53):.6f},{self.rng.uniform(73, 135):.6f}"
@@ -170,8 +180,13 @@ def _value_kinds(m: Maker) -> dict[str, tuple[str | None, Callable[[], object], 
         "ip": (r.IP, lambda: rng.choice([en.ipv4_public, en.ipv6, en.ipv4])(), "client_ip", "host_label", True),
         "coordinates": (r.PRECISE_LOCATION, m.coordinates, "geo", "extent", True),
         "passport": (r.PASSPORT, m.passport, "passport_no", "voucher", True),
-        "dob": (r.DATE_OF_BIRTH, lambda: rng.choice([en.date_of_birth, lambda: str(en.date_of_birth())])(),
-                "birthday", "remark_2", False),
+        "dob": (
+            r.DATE_OF_BIRTH,
+            lambda: rng.choice([en.date_of_birth, lambda: str(en.date_of_birth())])(),
+            "birthday",
+            "remark_2",
+            False,
+        ),
         "zh_name": (r.NAME, zh.name, "姓名", "label", True),
         "en_name": (r.NAME, en.name, "full_name", "title", True),
         "zh_address": (r.ADDRESS, zh.address, "收货地址", "memo", True),
@@ -200,9 +215,20 @@ def _value_kinds(m: Maker) -> dict[str, tuple[str | None, Callable[[], object], 
         "phrase": (None, en.catch_phrase, "slogan", "addr", True),
         "created": (None, lambda: en.date_between("-3y"), "created_on", "c_date", False),
         "event_time": (None, lambda: en.date_time_between("-2y"), "event_time", "dob", False),
-        "status": (None, lambda: rng.choice(["paid", "shipped", "已发货", "待付款", "refunded"]), "status", "name", True),
-        "version": (None, lambda: f"{rng.randint(1, 12)}.{rng.randint(0, 20)}.{rng.randint(0, 99)}", "version",
-                    "ip", True),
+        "status": (
+            None,
+            lambda: rng.choice(["paid", "shipped", "已发货", "待付款", "refunded"]),
+            "status",
+            "name",
+            True,
+        ),
+        "version": (
+            None,
+            lambda: f"{rng.randint(1, 12)}.{rng.randint(0, 20)}.{rng.randint(0, 99)}",
+            "version",
+            "ip",
+            True,
+        ),
     }
 
 
@@ -215,6 +241,7 @@ def _texts(m: Maker) -> dict[str, tuple[str | None, Callable[[], tuple[str, froz
                 text, category = make()
                 return text, frozenset((category,))
             return base(), frozenset()
+
         return value
 
     def support() -> tuple[str, frozenset[str]]:
@@ -229,32 +256,66 @@ def _texts(m: Maker) -> dict[str, tuple[str | None, Callable[[], tuple[str, froz
         return "，".join(parts), frozenset(found)
 
     return {
-        "notes_phone": (r.PHONE, sometimes(0.6, lambda: (f"{zh.sentence()}请联系{zh.phone_number()}。", r.PHONE),
-                                           zh.sentence)),
-        "comments_email": (r.EMAIL, sometimes(0.5, lambda: (f"{en.sentence()} Write to {en.email()} please.",
-                                                            r.EMAIL), en.paragraph)),
-        "access_log": (r.IP, sometimes(1.0, lambda: (f"login from {en.ipv4_public()} at {en.date_time()}", r.IP),
-                                       en.sentence)),
+        "notes_phone": (
+            r.PHONE,
+            sometimes(0.6, lambda: (f"{zh.sentence()}请联系{zh.phone_number()}。", r.PHONE), zh.sentence),
+        ),
+        "comments_email": (
+            r.EMAIL,
+            sometimes(0.5, lambda: (f"{en.sentence()} Write to {en.email()} please.", r.EMAIL), en.paragraph),
+        ),
+        "access_log": (
+            r.IP,
+            sometimes(1.0, lambda: (f"login from {en.ipv4_public()} at {en.date_time()}", r.IP), en.sentence),
+        ),
         "support_ids": (r.NATIONAL_ID, support),
-        "order_log": (None, sometimes(0.0, lambda: ("", ""), lambda: (
-            f"订单号{m.order_number()}已发货，时间戳{m.unix_ms()}，运单{m.phone_like_order()}，{zh.sentence()}"))),
+        "order_log": (
+            None,
+            sometimes(
+                0.0,
+                lambda: ("", ""),
+                lambda: (
+                    f"订单号{m.order_number()}已发货，时间戳{m.unix_ms()}，运单{m.phone_like_order()}，{zh.sentence()}"
+                ),
+            ),
+        ),
     }
 
 
 def _documents(m: Maker) -> dict[str, tuple[dict[str, str], Callable[[], object]]]:
     zh, en, rng = m.zh, m.en, m.rng
     return {
-        "profile": ({"name": r.NAME, "contact.email": r.EMAIL, "contact.phone": r.PHONE, "address": r.ADDRESS},
-                    lambda: {"name": rng.choice([zh.name, en.name])(), "tags": [zh.word(), en.word()],
-                             "contact": {"email": en.email(), "phone": zh.phone_number()},
-                             "address": zh.address(), "score": rng.randint(0, 100)}),
-        "order": ({"buyer.id_no": r.NATIONAL_ID, "buyer.devices[]": r.DEVICE_ID},
-                  lambda: json.dumps({"sku": en.bothify("??-####"), "ts": int(m.unix()),
-                                      "buyer": {"id_no": m.ric(), "devices": [m.imei() for _ in range(2)]},
-                                      "items": [{"qty": rng.randint(1, 5), "price": round(rng.uniform(1, 99), 2)}]},
-                                     ensure_ascii=False)),
-        "event": ({}, lambda: {"event": rng.choice(["click", "view"]), "ts": int(m.unix()), "order": m.order_number(),
-                               "page": en.uri_path()}),
+        "profile": (
+            {"name": r.NAME, "contact.email": r.EMAIL, "contact.phone": r.PHONE, "address": r.ADDRESS},
+            lambda: {
+                "name": rng.choice([zh.name, en.name])(),
+                "tags": [zh.word(), en.word()],
+                "contact": {"email": en.email(), "phone": zh.phone_number()},
+                "address": zh.address(),
+                "score": rng.randint(0, 100),
+            },
+        ),
+        "order": (
+            {"buyer.id_no": r.NATIONAL_ID, "buyer.devices[]": r.DEVICE_ID},
+            lambda: json.dumps(
+                {
+                    "sku": en.bothify("??-####"),
+                    "ts": int(m.unix()),
+                    "buyer": {"id_no": m.ric(), "devices": [m.imei() for _ in range(2)]},
+                    "items": [{"qty": rng.randint(1, 5), "price": round(rng.uniform(1, 99), 2)}],
+                },
+                ensure_ascii=False,
+            ),
+        ),
+        "event": (
+            {},
+            lambda: {
+                "event": rng.choice(["click", "view"]),
+                "ts": int(m.unix()),
+                "order": m.order_number(),
+                "page": en.uri_path(),
+            },
+        ),
     }
 
 
@@ -275,23 +336,53 @@ def generate(rows: int = 100, seed: int = 17, copies: int = 1) -> list[Column]:
             for naming, name in (("honest", "remark"), ("meaningless", None)):
                 serial += 1
                 pairs = [make_text() for _ in range(rows)]
-                columns.append(Column(name or f"c{serial}", naming, [p[0] for p in pairs], category,
-                                      [p[1] for p in pairs], kind=kind))
+                columns.append(
+                    Column(
+                        name or f"c{serial}", naming, [p[0] for p in pairs], category, [p[1] for p in pairs], kind=kind
+                    )
+                )
         for kind, (keys, make_document) in _documents(m).items():
             serial += 1
             documents = [make_document() for _ in range(rows)]
-            columns.append(Column(f"c{serial}" if copy else kind, "meaningless" if copy else "honest", documents,
-                                  None, [frozenset(keys.values())] * rows, json_truth=keys, kind=kind))
-        columns.append(Column("c_latitude" if copy else "latitude", "honest",
-                              [f"{m.rng.uniform(18, 53):.6f}" for _ in range(rows)], r.PRECISE_LOCATION,
-                              [frozenset()] * rows, kind="latitude"))
-        columns.append(Column("passport", "honest", [m.digits(9) for _ in range(rows)], r.PASSPORT,
-                              [frozenset()] * rows, kind="passport_digits"))
-        for kind, values in (("binary", [bytes(m.rng.randrange(256) for _ in range(16)) for _ in range(rows)]),
-                             ("broken_json", ['{"name": "' + m.en.word() for _ in range(rows)]),
-                             ("empty", [None, ""] * (rows // 2))):
-            columns.append(Column(f"c_{kind}", "meaningless", values, None, [frozenset()] * len(values),
-                                  skip=True, kind=kind))
+            columns.append(
+                Column(
+                    f"c{serial}" if copy else kind,
+                    "meaningless" if copy else "honest",
+                    documents,
+                    None,
+                    [frozenset(keys.values())] * rows,
+                    json_truth=keys,
+                    kind=kind,
+                )
+            )
+        columns.append(
+            Column(
+                "c_latitude" if copy else "latitude",
+                "honest",
+                [f"{m.rng.uniform(18, 53):.6f}" for _ in range(rows)],
+                r.PRECISE_LOCATION,
+                [frozenset()] * rows,
+                kind="latitude",
+            )
+        )
+        columns.append(
+            Column(
+                "passport",
+                "honest",
+                [m.digits(9) for _ in range(rows)],
+                r.PASSPORT,
+                [frozenset()] * rows,
+                kind="passport_digits",
+            )
+        )
+        for kind, values in (
+            ("binary", [bytes(m.rng.randrange(256) for _ in range(16)) for _ in range(rows)]),
+            ("broken_json", ['{"name": "' + m.en.word() for _ in range(rows)]),
+            ("empty", [None, ""] * (rows // 2)),
+        ):
+            columns.append(
+                Column(f"c_{kind}", "meaningless", values, None, [frozenset()] * len(values), skip=True, kind=kind)
+            )
     return columns
 
 
@@ -318,10 +409,19 @@ def privet_detect(value: object) -> set[str]:
     return embedded_categories(text) if looks_like_text(text) else set()
 
 
-PRESIDIO_MAP = {"EMAIL_ADDRESS": r.EMAIL, "PHONE_NUMBER": r.PHONE, "CREDIT_CARD": r.PAYMENT_CARD,
-                "IBAN_CODE": r.BANK_ACCOUNT, "US_BANK_NUMBER": r.BANK_ACCOUNT, "IP_ADDRESS": r.IP,
-                "US_SSN": r.NATIONAL_ID, "PRC_RESIDENT_ID": r.NATIONAL_ID, "US_PASSPORT": r.PASSPORT,
-                "PERSON": r.NAME, "LOCATION": r.ADDRESS}
+PRESIDIO_MAP = {
+    "EMAIL_ADDRESS": r.EMAIL,
+    "PHONE_NUMBER": r.PHONE,
+    "CREDIT_CARD": r.PAYMENT_CARD,
+    "IBAN_CODE": r.BANK_ACCOUNT,
+    "US_BANK_NUMBER": r.BANK_ACCOUNT,
+    "IP_ADDRESS": r.IP,
+    "US_SSN": r.NATIONAL_ID,
+    "PRC_RESIDENT_ID": r.NATIONAL_ID,
+    "US_PASSPORT": r.PASSPORT,
+    "PERSON": r.NAME,
+    "LOCATION": r.ADDRESS,
+}
 
 
 def presidio_detector() -> tuple[Callable[[str], set[str]] | None, str]:
@@ -339,18 +439,27 @@ def presidio_detector() -> tuple[Callable[[str], set[str]] | None, str]:
         def load(self) -> None:
             self.nlp = {"en": spacy.blank("en")}
 
-    from presidio_analyzer.predefined_recognizers.generic import email_recognizer
     import tldextract
+    from presidio_analyzer.predefined_recognizers.generic import email_recognizer
 
     # The e-mail recognizer's tldextract would fetch the public suffix list: use the copy in the package instead.
     email_recognizer.tldextract = SimpleNamespace(extract=tldextract.TLDExtract(suffix_list_urls=()))
     engine = BlankSpacy(models=[{"lang_code": "en", "model_name": "blank"}])
     engine.load()
     analyzer = AnalyzerEngine(nlp_engine=engine, supported_languages=["en"])
-    analyzer.registry.add_recognizer(PatternRecognizer(
-        supported_entity="PRC_RESIDENT_ID", name="PrcResidentIdRecognizer", patterns=[Pattern(
-            "prc_resident_id", r"\b[1-8]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]\b",
-            0.6)]))
+    analyzer.registry.add_recognizer(
+        PatternRecognizer(
+            supported_entity="PRC_RESIDENT_ID",
+            name="PrcResidentIdRecognizer",
+            patterns=[
+                Pattern(
+                    "prc_resident_id",
+                    r"\b[1-8]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]\b",
+                    0.6,
+                )
+            ],
+        )
+    )
 
     def detect(text: str) -> set[str]:
         results = analyzer.analyze(text=text, language="en", score_threshold=0.4)
@@ -394,10 +503,20 @@ def main() -> None:
     args = parser.parse_args()
     rows = args.rows or (60 if args.quick else 200)
     columns = generate(rows, copies=args.copies or (1 if args.quick else 3))
-    texts = [(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-              if looks_like_json(value) else str(value), label)
-             for column in columns if not column.skip for value, label in zip(column.values, column.labels)
-             if value is not None]
+    texts = [
+        (
+            value
+            if isinstance(value, str)
+            else json.dumps(value, ensure_ascii=False, default=str)
+            if looks_like_json(value)
+            else str(value),
+            label,
+        )
+        for column in columns
+        if not column.skip
+        for value, label in zip(column.values, column.labels)
+        if value is not None
+    ]
     truths = [label for _text, label in texts]
     values_total = sum(len(column.values) for column in columns)
     print(f"{len(columns)} columns, {values_total:,} values ({len(texts):,} judged one by one)", flush=True)
@@ -422,8 +541,9 @@ def main() -> None:
         print(f"Presidio comparison skipped: {reason}")
 
     both = sorted(c for c in privet_scores if presidio_scores.get(c, (0, 0, 0))[0] > 0)
-    print(f"\n{'category':36} {'support':>7} | {'Privet P':>8} {'R':>6} {'F2':>6} | {'Presidio P':>10} {'R':>6} "
-          f"{'F2':>6}")
+    print(
+        f"\n{'category':36} {'support':>7} | {'Privet P':>8} {'R':>6} {'F2':>6} | {'Presidio P':>10} {'R':>6} {'F2':>6}"
+    )
     figures: dict[str, object] = {}
     for category in sorted(privet_scores):
         tp, _fp, fn = privet_scores[category]
@@ -432,26 +552,40 @@ def main() -> None:
         theirs = prf(presidio_scores.get(category)) if detected else None
         shown = "  ".join(f"{x:6.3f}" for x in theirs) if theirs else "     (not detected)"
         print(f"{category:36} {tp + fn:7d} | {mine[0]:8.3f} {mine[1]:6.3f} {mine[2]:6.3f} | {shown}")
-        figures[category] = {"p": round(mine[0], 3), "r": round(mine[1], 3), "f2": round(mine[2], 3),
-                             **({"presidio_f2": round(theirs[2], 3)} if theirs else {})}
+        figures[category] = {
+            "p": round(mine[0], 3),
+            "r": round(mine[1], 3),
+            "f2": round(mine[2], 3),
+            **({"presidio_f2": round(theirs[2], 3)} if theirs else {}),
+        }
     by_naming = Counter(column.naming for column in columns)
     right_by_naming = Counter(column.naming for column, ok in zip(columns, correct, strict=True) if ok)
     accuracy = sum(correct) / len(columns)
-    print(f"\ncolumn-level: {sum(correct)}/{len(columns)} correct ({accuracy:.3f}); " + ", ".join(
-        f"{naming} {right_by_naming[naming]}/{count}" for naming, count in sorted(by_naming.items())))
+    print(
+        f"\ncolumn-level: {sum(correct)}/{len(columns)} correct ({accuracy:.3f}); "
+        + ", ".join(f"{naming} {right_by_naming[naming]}/{count}" for naming, count in sorted(by_naming.items()))
+    )
     wrong = [f"{column.kind}/{column.naming}" for column, ok in zip(columns, correct, strict=True) if not ok]
     if wrong:
         print("  wrong: " + ", ".join(wrong))
     classify_rate, detect_rate = values_total / classify_s, len(texts) / detect_s
     print(f"\nPrivet classify_column: {classify_rate:,.0f} values/s; one by one: {detect_rate:,.0f} values/s")
-    result: dict[str, object] = {"bench": "discovery", "columns": len(columns), "values": values_total,
-                                 "column_accuracy": round(accuracy, 4), "privet_values_per_s": round(classify_rate),
-                                 "privet_detect_values_per_s": round(detect_rate), "categories": figures}
+    result: dict[str, object] = {
+        "bench": "discovery",
+        "columns": len(columns),
+        "values": values_total,
+        "column_accuracy": round(accuracy, 4),
+        "privet_values_per_s": round(classify_rate),
+        "privet_detect_values_per_s": round(detect_rate),
+        "categories": figures,
+    }
     if presidio is not None:
         presidio_rate = len(texts) / presidio_s
         ratio = detect_rate / presidio_rate
-        print(f"Presidio: {presidio_rate:,.0f} values/s; Privet is {ratio:.1f}x (one by one), "
-              f"{classify_rate / presidio_rate:.1f}x (by column)")
+        print(
+            f"Presidio: {presidio_rate:,.0f} values/s; Privet is {ratio:.1f}x (one by one), "
+            f"{classify_rate / presidio_rate:.1f}x (by column)"
+        )
         result.update(presidio_values_per_s=round(presidio_rate), speed_ratio=round(ratio, 1))
         misses = [c for c in both if prf(privet_scores[c])[2] < TARGETS["f2"]]
         print(f"categories both detect: {', '.join(both)}; below F2 {TARGETS['f2']}: {', '.join(misses) or 'none'}")

@@ -30,7 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the harness lives with the tests
 
 from tests.support.served import (  # noqa: E402
-    PG_ADMIN_URL, Load, Served, acknowledged_recordings_kept, jobs_settle, judge,
+    PG_ADMIN_URL,
+    Load,
+    Served,
+    acknowledged_recordings_kept,
+    jobs_settle,
+    judge,
 )
 
 
@@ -56,9 +61,12 @@ def outage_phase(served: Served, outage_s: float) -> dict:
     import sqlalchemy as sa
 
     decision = {"visitor_id": "v-outage", "purpose": "analytics.usage"}
-    routes = [("POST", "/api/v1/decisions", decision), ("POST", "/api/v1/decisions/batch", {"items": [decision]}),
-              ("GET", "/api/v1/decisions/changes", None),
-              ("POST", "/api/v1/consent/records", {**decision, "event": "given", "method": "api"})]
+    routes = [
+        ("POST", "/api/v1/decisions", decision),
+        ("POST", "/api/v1/decisions/batch", {"items": [decision]}),
+        ("GET", "/api/v1/decisions/changes", None),
+        ("POST", "/api/v1/consent/records", {**decision, "event": "given", "method": "api"}),
+    ]
     statuses: dict[str, int] = {}
     with served.admin.connect() as conn:
         conn.execute(sa.text(f'ALTER DATABASE "{served.name}" ALLOW_CONNECTIONS false'))
@@ -81,13 +89,19 @@ def outage_phase(served: Served, outage_s: float) -> dict:
             recovered = time.monotonic() - back
             break
         time.sleep(0.01)
-    return {"outage_s": outage_s, "statuses_during": statuses, "server_errors_500": statuses.get("500", 0),
-            "readyz_during": ready_during[0], "readyz_store": ready_during[1].get("checks", {}).get("store"),
-            "recovery_s": round(recovered, 3) if recovered is not None else None}
+    return {
+        "outage_s": outage_s,
+        "statuses_during": statuses,
+        "server_errors_500": statuses.get("500", 0),
+        "readyz_during": ready_during[0],
+        "readyz_store": ready_during[1].get("checks", {}).get("store"),
+        "recovery_s": round(recovered, 3) if recovered is not None else None,
+    }
 
 
 def kill_phase(served: Served, seconds: float, clients: int) -> dict:
     """Recordings while one worker, then the whole server, is killed (SIGKILL); what was acknowledged is kept."""
+
     def kill_and_restart() -> None:
         served.kill()
         served.start()
@@ -98,10 +112,15 @@ def kill_phase(served: Served, seconds: float, clients: int) -> dict:
     kept = acknowledged_recordings_kept(served, load.outcomes)
     restart = windows[-1][1] - windows[-1][0]
     after = [o for o in load.outcomes if o.started > windows[-1][1] + 0.5]
-    return {**kept, "restart_s": round(restart, 2), "requests": len(load.outcomes),
-            "errors": sum(not 200 <= o.status < 300 for o in load.outcomes),  # mostly refused while it was down
-            "server_errors_500": sum(o.status == 500 for o in load.outcomes),
-            "ok_after_restart": sum(200 <= o.status < 300 for o in after), "after_restart": len(after)}
+    return {
+        **kept,
+        "restart_s": round(restart, 2),
+        "requests": len(load.outcomes),
+        "errors": sum(not 200 <= o.status < 300 for o in load.outcomes),  # mostly refused while it was down
+        "server_errors_500": sum(o.status == 500 for o in load.outcomes),
+        "ok_after_restart": sum(200 <= o.status < 300 for o in after),
+        "after_restart": len(after),
+    }
 
 
 def main() -> None:
@@ -123,30 +142,48 @@ def main() -> None:
             say(f"terminate: {seconds:g} s of mixed load, {faults} x pg_terminate_backend of every connection")
             result["terminate"] = t = terminate_phase(served, seconds, faults, args.clients)
             say(f"  {t['requests']} requests ({t['per_s']}/s) {t['by_kind']}")
-            say(f"  errors {t['errors']} (in flight at a fault {t['errors_in_flight']}, later {t['errors_later']}; "
-                f"statuses {t['error_statuses']}), 500s {t['server_errors_500']}, recovery {t['recovery_s']} s")
-            say(f"  recordings acknowledged {t['acknowledged']}, missing {t['acknowledged_missing']}, applied twice "
-                f"{t['applied_twice']}; jobs {t['jobs']} settled in {t['jobs_settle_s']} s")
+            say(
+                f"  errors {t['errors']} (in flight at a fault {t['errors_in_flight']}, later {t['errors_later']}; "
+                f"statuses {t['error_statuses']}), 500s {t['server_errors_500']}, recovery {t['recovery_s']} s"
+            )
+            say(
+                f"  recordings acknowledged {t['acknowledged']}, missing {t['acknowledged_missing']}, applied twice "
+                f"{t['applied_twice']}; jobs {t['jobs']} settled in {t['jobs_settle_s']} s"
+            )
             say(f"outage: the database refuses connections for {outage:g} s")
             result["outage"] = o = outage_phase(served, outage)
-            say(f"  statuses meanwhile {o['statuses_during']}, /readyz {o['readyz_during']} ({o['readyz_store']}), "
-                f"full service {o['recovery_s']} s after the database is back")
+            say(
+                f"  statuses meanwhile {o['statuses_during']}, /readyz {o['readyz_during']} ({o['readyz_store']}), "
+                f"full service {o['recovery_s']} s after the database is back"
+            )
             say("kill: SIGKILL of one worker, then of the server (started again), during recordings")
             result["kill"] = k = kill_phase(served, seconds, args.clients)
-            say(f"  {k['requests']} recordings sent, acknowledged {k['acknowledged']}, missing "
+            say(
+                f"  {k['requests']} recordings sent, acknowledged {k['acknowledged']}, missing "
                 f"{k['acknowledged_missing']}, applied twice {k['applied_twice']}; restart {k['restart_s']} s, "
-                f"{k['ok_after_restart']}/{k['after_restart']} answered 2xx after it; 500s {k['server_errors_500']}")
+                f"{k['ok_after_restart']}/{k['after_restart']} answered 2xx after it; 500s {k['server_errors_500']}"
+            )
         except Exception:
             say("the server's log:\n" + served.log_tail())
             raise
         finally:
             served.close()
     result["passed"] = bool(
-        t["errors_later"] == 0 and t["server_errors_500"] == 0 and t["recovery_s"] <= 2.0
-        and t["acknowledged_missing"] == 0 and t["applied_twice"] == 0 and t["jobs_unfinished"] == 0
-        and o["server_errors_500"] == 0 and o["recovery_s"] is not None and o["recovery_s"] <= 2.0
-        and k["acknowledged_missing"] == 0 and k["applied_twice"] == 0 and k["server_errors_500"] == 0
-        and k["after_restart"] > 0 and k["ok_after_restart"] == k["after_restart"])
+        t["errors_later"] == 0
+        and t["server_errors_500"] == 0
+        and t["recovery_s"] <= 2.0
+        and t["acknowledged_missing"] == 0
+        and t["applied_twice"] == 0
+        and t["jobs_unfinished"] == 0
+        and o["server_errors_500"] == 0
+        and o["recovery_s"] is not None
+        and o["recovery_s"] <= 2.0
+        and k["acknowledged_missing"] == 0
+        and k["applied_twice"] == 0
+        and k["server_errors_500"] == 0
+        and k["after_restart"] > 0
+        and k["ok_after_restart"] == k["after_restart"]
+    )
     say(f"passed: {result['passed']}")
     print(json.dumps(result, separators=(",", ":")), flush=True)
 

@@ -46,11 +46,12 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
-def settings_for(folder: Path, **extra: object):  # noqa: ANN201 - privet.settings.Settings
+def settings_for(folder: Path, **extra: object):
     from privet.settings import Settings
 
-    return Settings(_env_file=None, data_dir=folder, secret_key=SECRET, examples_dir=ROOT / "examples",
-                    log_level="warning", **extra)
+    return Settings(
+        _env_file=None, data_dir=folder, secret_key=SECRET, examples_dir=ROOT / "examples", log_level="warning", **extra
+    )
 
 
 def build(folder: Path, customers: int) -> float:
@@ -72,11 +73,21 @@ def build(folder: Path, customers: int) -> float:
         load_demo(settings, engine, "keptek", customers=customers)
         with store_session(settings, engine=engine) as session:
             auth.create_user(session, OFFICER, "admin", password=PASSWORD, actor="bench")
-            record_incident(session, actor="bench", title="Bench incident: a lost laptop", severity="general",
-                            discovered_at=utcnow() - timedelta(hours=5), categories=["user.contact.phone"],
-                            subjects_affected=120,
-                            facts={"what_happened": {"en": "A laptop holding an export was lost (bench).",
-                                                     "zh_CN": "一台存有导出数据的笔记本电脑丢失（基准测试）。"}})
+            record_incident(
+                session,
+                actor="bench",
+                title="Bench incident: a lost laptop",
+                severity="general",
+                discovered_at=utcnow() - timedelta(hours=5),
+                categories=["user.contact.phone"],
+                subjects_affected=120,
+                facts={
+                    "what_happened": {
+                        "en": "A laptop holding an export was lost (bench).",
+                        "zh_CN": "一台存有导出数据的笔记本电脑丢失（基准测试）。",
+                    }
+                },
+            )
             sync_drafts(session, actor="bench")
         _requests(settings, engine, folder)
     finally:
@@ -84,7 +95,7 @@ def build(folder: Path, customers: int) -> float:
     return time.perf_counter() - started
 
 
-def _requests(settings, engine, folder: Path) -> None:  # noqa: ANN001
+def _requests(settings, engine, folder: Path) -> None:
     """Access and erasure requests for demo customers, taken by staff, verified and run to the end."""
     from privet.db.engine import make_sessionmaker
     from privet.jobs import dispatch
@@ -92,8 +103,12 @@ def _requests(settings, engine, folder: Path) -> None:  # noqa: ANN001
 
     crm = sqlite3.connect(folder / "demo" / "keptek" / "crm.sqlite")
     try:
-        mobiles = [m for (m,) in crm.execute("SELECT mobile FROM customers WHERE closed_at IS NULL ORDER BY id "
-                                             "LIMIT ?", (REQUESTS,))]
+        mobiles = [
+            m
+            for (m,) in crm.execute(
+                "SELECT mobile FROM customers WHERE closed_at IS NULL ORDER BY id LIMIT ?", (REQUESTS,)
+            )
+        ]
     finally:
         crm.close()
     factory, keyring = make_sessionmaker(engine, settings), Keyring.from_settings(settings)
@@ -102,7 +117,7 @@ def _requests(settings, engine, folder: Path) -> None:  # noqa: ANN001
         _file_and_run(settings, factory, keyring, mobiles)
 
 
-def _file_and_run(settings, factory, keyring, mobiles: list[str]) -> None:  # noqa: ANN001
+def _file_and_run(settings, factory, keyring, mobiles: list[str]) -> None:
     from privet.db.engine import begin_write, session_scope
     from privet.jobs.runner import run_until_idle
     from privet.requests.intake.service import file_request
@@ -111,12 +126,20 @@ def _file_and_run(settings, factory, keyring, mobiles: list[str]) -> None:  # no
     for i, mobile in enumerate(mobiles):
         with session_scope(factory) as session:
             begin_write(session)
-            request = file_request(session, keyring, settings, request_type="erasure" if i % 3 == 2 else "access",
-                                   identity_type="phone", identity=mobile, filed_by="user:bench",
-                                   channel="staff_email")
+            request = file_request(
+                session,
+                keyring,
+                settings,
+                request_type="erasure" if i % 3 == 2 else "access",
+                identity_type="phone",
+                identity=mobile,
+                filed_by="user:bench",
+                channel="staff_email",
+            )
             if i % 4 != 3:  # a quarter stay unverified
-                record_identity_check(session, keyring, settings, request, method="known_contact", note=None,
-                                      actor="user:bench")
+                record_identity_check(
+                    session, keyring, settings, request, method="known_contact", note=None, actor="user:bench"
+                )
     run_until_idle(factory, settings, keyring)
 
 
@@ -173,9 +196,12 @@ def measure(folder: Path, rounds: int, only: list[str] | None = None) -> dict[st
     try:
         with TestClient(app) as client:
             token = TOKEN.search(client.get("/admin/login", headers=HTML).text).group(1)
-            answer = client.post("/admin/login", data={"username": OFFICER, "password": PASSWORD,
-                                                       "csrf_token": token, "next": "/admin"},
-                                 headers=HTML, follow_redirects=False)
+            answer = client.post(
+                "/admin/login",
+                data={"username": OFFICER, "password": PASSWORD, "csrf_token": token, "next": "/admin"},
+                headers=HTML,
+                follow_redirects=False,
+            )
             if answer.status_code != 303:
                 raise SystemExit(f"the officer could not log in ({answer.status_code})")
             for name, path in pages(folder).items():
@@ -190,8 +216,13 @@ def measure(folder: Path, rounds: int, only: list[str] | None = None) -> dict[st
                     client.get(path, headers=HTML)
                     times.append((time.perf_counter() - started) * 1000)
                     cpu.append((time.process_time() - used) * 1000)
-                results[name] = {"p50": _pct(times, 50), "p95": _pct(times, 95), "cpu_p50": _pct(cpu, 50),
-                                 "cpu_p95": _pct(cpu, 95), "kb": round(len(first.content) / 1024)}
+                results[name] = {
+                    "p50": _pct(times, 50),
+                    "p95": _pct(times, 95),
+                    "cpu_p50": _pct(cpu, 50),
+                    "cpu_p95": _pct(cpu, 95),
+                    "kb": round(len(first.content) / 1024),
+                }
     finally:
         engine.dispose()
     floor = results[FLOOR]["p95"] or 1.0
@@ -205,8 +236,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="5,000 customers and 10 rounds per page.")
     parser.add_argument("--customers", type=int, help="Demo customers (default 100,000; 5,000 with --quick).")
     parser.add_argument("--rounds", type=int, help="Requests per page after the warm-up (default 30; 10 quick).")
-    parser.add_argument("--store", type=Path, help="Keep the built store in this folder and reuse it when it "
-                                                  "is already there (its customer count is what it was built with).")
+    parser.add_argument(
+        "--store",
+        type=Path,
+        help="Keep the built store in this folder and reuse it when it "
+        "is already there (its customer count is what it was built with).",
+    )
     parser.add_argument("--only", help="Comma-separated parts of page names: measure only those (and the floor).")
     args = parser.parse_args()
     customers = args.customers or (5_000 if args.quick else 100_000)
@@ -233,16 +268,22 @@ def main() -> None:
             result["build_s"] = round(build(folder, customers), 1)
             marker.write_text(json.dumps({"customers": customers}))
             say(f"  built in {result['build_s']} s")
-        say(f"each page {rounds} times after a warm-up, in-process (TestClient: the server's time, no network); "
-            f"floor {FLOOR}")
-        figures = measure(folder, rounds, [p for p in (args.only or '').split(',') if p])
+        say(
+            f"each page {rounds} times after a warm-up, in-process (TestClient: the server's time, no network); "
+            f"floor {FLOOR}"
+        )
+        figures = measure(folder, rounds, [p for p in (args.only or "").split(",") if p])
         width = max(map(len, figures))
-        say(f"{'page':<{width}}  {'p50 ms':>8}  {'p95 ms':>8}  {'x floor':>7}  {'cpu p50':>7}  {'cpu p95':>7}  "
-            f"{'KB':>5}")
+        say(
+            f"{'page':<{width}}  {'p50 ms':>8}  {'p95 ms':>8}  {'x floor':>7}  {'cpu p50':>7}  {'cpu p95':>7}  "
+            f"{'KB':>5}"
+        )
         for name, f in figures.items():
             mark = "  OVER 150 ms" if f["p95"] > TARGET_MS else ""
-            say(f"{name:<{width}}  {f['p50']:>8.1f}  {f['p95']:>8.1f}  {f['x_floor']:>7.1f}  {f['cpu_p50']:>7.1f}  "
-                f"{f['cpu_p95']:>7.1f}  {f['kb']:>5}{mark}")
+            say(
+                f"{name:<{width}}  {f['p50']:>8.1f}  {f['p95']:>8.1f}  {f['x_floor']:>7.1f}  {f['cpu_p50']:>7.1f}  "
+                f"{f['cpu_p95']:>7.1f}  {f['kb']:>5}{mark}"
+            )
         over = [name for name, f in figures.items() if f["p95"] > TARGET_MS]
         say(f"over {TARGET_MS:.0f} ms at p95: {', '.join(over) if over else 'none'}")
         result.update(pages=figures, over=over)

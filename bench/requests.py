@@ -35,17 +35,23 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from privet.datamap.matching import index_statement  # noqa: E402 - after the standard library
+from privet.datamap.matching import index_statement
 
 MANIFEST = Path(__file__).with_name("requests_datamap.yaml")
 SECRET = "bench-secret-key-0123456789abcdef0123456789"
 PER_CUSTOMER = {"address": 2, "orders": 10, "login_event": 10}  # the peer's proportions
 FINISHED = ("completed", "completed_with_exceptions", "failed", "refused", "pending_approval", "waiting")
-PEER = {"access_s": 1.0, "requests_per_s_10_clients": 1.2, "erasure_s": 2.0, "floor_ms": 1.9,
-        "in_flight_completed_of_100": 0, "idle_connections_after": 97}
+PEER = {
+    "access_s": 1.0,
+    "requests_per_s_10_clients": 1.2,
+    "erasure_s": 2.0,
+    "floor_ms": 1.9,
+    "in_flight_completed_of_100": 0,
+    "idle_connections_after": 97,
+}
 TARGETS = {"access_p50_ms": 50, "access_to_floor": 5, "requests_per_s": 100, "erasure_p50_ms": 100}
 
 
@@ -59,8 +65,13 @@ def email_of(n: int) -> str:
 
 def summary(seconds: list[float]) -> dict:
     ms = sorted(s * 1000 for s in seconds) or [0.0]
-    return {"n": len(seconds), "p50_ms": round(statistics.median(ms), 2), "mean_ms": round(statistics.fmean(ms), 2),
-            "p95_ms": round(ms[min(len(ms) - 1, int(len(ms) * 0.95))], 2), "min_ms": round(ms[0], 2)}
+    return {
+        "n": len(seconds),
+        "p50_ms": round(statistics.median(ms), 2),
+        "mean_ms": round(statistics.fmean(ms), 2),
+        "p95_ms": round(ms[min(len(ms) - 1, int(len(ms) * 0.95))], 2),
+        "min_ms": round(ms[0], 2),
+    }
 
 
 # ---- databases -----------------------------------------------------------------------------------------------
@@ -105,17 +116,19 @@ CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL, ship_to
 CREATE TABLE login_event (id bigint PRIMARY KEY, customer_id bigint NOT NULL, ip text, at timestamptz NOT NULL);
 """
 # the indexes `privet datamap evaluate` asks for: e-mails are matched case- and space-blind, phones by digits
-MATCH_INDEXES = ";\n".join(index_statement(table, column, mode, "postgresql") for table, column, mode in (
-    ("customer", "email", "casefold"), ("customer", "phone", "phone")))
+MATCH_INDEXES = ";\n".join(
+    index_statement(table, column, mode, "postgresql")
+    for table, column, mode in (("customer", "email", "casefold"), ("customer", "phone", "phone"))
+)
 SHOP_ROWS = {  # {n}: customers; rows spread over customers round-robin, so a customer's rows sit on many pages
     "customer": "SELECT n, 'user' || n || '@example.com', '+1555' || lpad(n::text, 7, '0'), 'Customer ' || n, "
-                "now() - (n % 1000) * interval '1 day' FROM generate_series(1, {n}) n",
+    "now() - (n % 1000) * interval '1 day' FROM generate_series(1, {n}) n",
     "address": "SELECT n, (n % {n}) + 1, n || ' Example Street', 'City ' || (n % 97), lpad((n % 99991)::text, 5, '0') "
-               "FROM generate_series(1, {n} * 2) n",
+    "FROM generate_series(1, {n} * 2) n",
     "orders": "SELECT n, (n % {n}) + 1, 'Customer ' || ((n % {n}) + 1), (n % 50000) / 100.0, "
-              "now() - (n % 700) * interval '1 day' FROM generate_series(1, {n} * 10) n",
+    "now() - (n % 700) * interval '1 day' FROM generate_series(1, {n} * 10) n",
     "login_event": "SELECT n, (n % {n}) + 1, '10.' || (n >> 16 & 255) || '.' || (n >> 8 & 255) || '.' || (n & 255), "
-                   "now() - (n % 900) * interval '1 hour' FROM generate_series(1, {n} * 10) n",
+    "now() - (n % 900) * interval '1 hour' FROM generate_series(1, {n} * 10) n",
 }
 SHOP_KEYS = """
 CREATE UNIQUE INDEX customer_email ON customer (email);
@@ -199,12 +212,13 @@ def connections(conninfo: str, databases: tuple[str, ...]) -> dict[str, int]:
         return _count(conn, databases)
 
 
-def _count(conn, databases: tuple[str, ...]) -> dict[str, int]:  # noqa: ANN001
+def _count(conn, databases: tuple[str, ...]) -> dict[str, int]:
     out = {f"{d}:{s}": 0 for d in ("shop", "store") for s in ("active", "idle")}
     names = dict(zip(databases, ("shop", "store")))
     for datname, state, count in conn.execute(
-            "SELECT datname, state, count(*) FROM pg_stat_activity WHERE datname = ANY(%s) GROUP BY 1, 2",
-            (list(databases),)):
+        "SELECT datname, state, count(*) FROM pg_stat_activity WHERE datname = ANY(%s) GROUP BY 1, 2",
+        (list(databases),),
+    ):
         key = f"{names[datname]}:{'idle' if state == 'idle' else 'active'}"
         out[key] = out.get(key, 0) + count
     return out
@@ -225,8 +239,11 @@ class Sampler(threading.Thread):
             while not self.stopping.wait(0.01):
                 now = _count(conn, self.databases)
                 shop, store = now["shop:active"] + now["shop:idle"], now["store:active"] + now["store:idle"]
-                self.peak = {"shop": max(self.peak["shop"], shop), "store": max(self.peak["store"], store),
-                             "total": max(self.peak["total"], shop + store)}
+                self.peak = {
+                    "shop": max(self.peak["shop"], shop),
+                    "store": max(self.peak["store"], store),
+                    "total": max(self.peak["total"], shop + store),
+                }
 
     def stop(self) -> dict:
         self.stopping.set()
@@ -252,16 +269,26 @@ def open_privet(store_url: str, shop_url: str, tmp: Path, smtp_port: int, thread
     from privet.datamap.service import validate_and_apply
     from privet.db.engine import make_sessionmaker, session_scope
     from privet.db.migrate import upgrade
-    from privet.db.models import metadata
     from privet.db.store import open_engine
     from privet.jobs import dispatch
     from privet.kit.crypto import Keyring
     from privet.settings import Settings
+    from privet.tables import metadata
 
-    settings = Settings(_env_file=None, database_url=store_url, secret_key=SECRET, data_dir=tmp / "var",
-                        secrets={"bench_shop": shop_url}, smtp_host="127.0.0.1", smtp_port=smtp_port,
-                        mail_sender="smtp", mail_from="privacy@shop.example", jobs_threads=threads,
-                        public_url="https://privacy.shop.example", log_level="warning")
+    settings = Settings(
+        _env_file=None,
+        database_url=store_url,
+        secret_key=SECRET,
+        data_dir=tmp / "var",
+        secrets={"bench_shop": shop_url},
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        mail_sender="smtp",
+        mail_from="privacy@shop.example",
+        jobs_threads=threads,
+        public_url="https://privacy.shop.example",
+        log_level="warning",
+    )
     engine = open_engine(settings)
     upgrade(engine)
     metadata.create_all(engine)  # tables of this issue until their migration exists (no-op afterwards)
@@ -283,20 +310,35 @@ def file_one(p: Privet, n: int, request_type: str) -> str:
 
     with session_scope(p.factory) as session:
         begin_write(session)  # as the API's DB dependency does for writes (SQLite: wait for the write lock)
-        return file_request(session, p.keyring, p.settings, request_type=request_type, identity_type="email",
-                            identity=email_of(n), filed_by="user:bench", channel="staff_email").id
+        return file_request(
+            session,
+            p.keyring,
+            p.settings,
+            request_type=request_type,
+            identity_type="email",
+            identity=email_of(n),
+            filed_by="user:bench",
+            channel="staff_email",
+        ).id
 
 
 def verify_one(p: Privet, request_id: str) -> None:
     """A staff member's recorded identity check: the request is verified and its work queued (committed)."""
     from privet.db.engine import begin_write, session_scope
-    from privet.requests.models import DsrRequest
     from privet.requests.intake.verify import record_identity_check
+    from privet.requests.models import DsrRequest
 
     with session_scope(p.factory) as session:
         begin_write(session)
-        record_identity_check(session, p.keyring, p.settings, session.get(DsrRequest, request_id),
-                              method="known_contact", note=None, actor="user:bench")
+        record_identity_check(
+            session,
+            p.keyring,
+            p.settings,
+            session.get(DsrRequest, request_id),
+            method="known_contact",
+            note=None,
+            actor="user:bench",
+        )
 
 
 def status_of(p: Privet, request_id: str) -> str:
@@ -314,8 +356,9 @@ def drain(p: Privet) -> int:
     return run_until_idle(p.factory, p.settings, p.keyring)
 
 
-def one_request(p: Privet, n: int, request_type: str,
-                counter: Counter | None = None) -> tuple[float, list[float], float]:
+def one_request(
+    p: Privet, n: int, request_type: str, counter: Counter | None = None
+) -> tuple[float, list[float], float]:
     """Seconds from the verification call until the request is completed (an access request: its package stored),
     the parts (the verification call, then each job run in order until then) and the CPU seconds of that window."""
     from privet.jobs.service import run_one
@@ -347,17 +390,23 @@ class Counter:
     def __init__(self, **engines: object) -> None:
         from sqlalchemy import event
 
-        self.on, self.counts = False, {f"{name}:{what}": 0 for name in engines
-                                       for what in ("statements", "commits", "rollbacks")}
+        self.on, self.counts = (
+            False,
+            {f"{name}:{what}": 0 for name in engines for what in ("statements", "commits", "rollbacks")},
+        )
         for name, engine in engines.items():
-            for what, hook in (("statements", "after_cursor_execute"), ("commits", "commit"),
-                               ("rollbacks", "rollback")):
+            for what, hook in (
+                ("statements", "after_cursor_execute"),
+                ("commits", "commit"),
+                ("rollbacks", "rollback"),
+            ):
                 event.listen(engine, hook, self._bump(f"{name}:{what}"))
 
-    def _bump(self, key: str):  # noqa: ANN202
+    def _bump(self, key: str):
         def bump(*_args: object, **_kw: object) -> None:
             if self.on:
                 self.counts[key] += 1
+
         return bump
 
     def per(self, n: int) -> dict:
@@ -372,8 +421,10 @@ def timed(p: Privet, numbers: list[int], request_type: str, counter: Counter) ->
     out["cpu_ms_per_request"] = round(statistics.fmean(cpu for _, _, cpu in runs) * 1000, 1)
     width = max(len(parts) for _, parts, _ in runs)
     names = ["verify_call"] + [f"job{i}" for i in range(1, width)]
-    out["parts_p50_ms"] = {name: round(statistics.median(parts[i] for _, parts, _ in runs if len(parts) > i) * 1000, 2)
-                           for i, name in enumerate(names)}
+    out["parts_p50_ms"] = {
+        name: round(statistics.median(parts[i] for _, parts, _ in runs if len(parts) > i) * 1000, 2)
+        for i, name in enumerate(names)
+    }
     out["per_request"] = counter.per(len(numbers))  # includes the bench's status polls (one per job)
     return out
 
@@ -422,8 +473,11 @@ def _finished_rows(p: Privet, ids: list[str]) -> list:
     out = []
     with p.factory() as session:
         for start in range(0, len(ids), 500):
-            out += session.execute(select(DsrRequest.status, DsrRequest.verified_at, DsrRequest.completed_at)
-                                   .where(DsrRequest.id.in_(ids[start:start + 500]))).all()
+            out += session.execute(
+                select(DsrRequest.status, DsrRequest.verified_at, DsrRequest.completed_at).where(
+                    DsrRequest.id.in_(ids[start : start + 500])
+                )
+            ).all()
     return out
 
 
@@ -441,7 +495,7 @@ def _job_trouble(p: Privet, since: datetime) -> tuple[int, int]:
 
 
 def _utc(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 class Watcher(threading.Thread):
@@ -475,8 +529,9 @@ def _statuses(p: Privet, ids: list[str]) -> list[tuple[str, str]]:
     from privet.requests.models import DsrRequest
 
     with p.factory() as session:
-        return [tuple(r) for r in session.execute(select(DsrRequest.id, DsrRequest.status)
-                                                  .where(DsrRequest.id.in_(ids)))]
+        return [
+            tuple(r) for r in session.execute(select(DsrRequest.id, DsrRequest.status).where(DsrRequest.id.in_(ids)))
+        ]
 
 
 def machine_busy() -> float:
@@ -495,7 +550,7 @@ def postgres_busy() -> float:
             text = stat.read_text()
         except OSError:  # the process ended meanwhile
             continue
-        name, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+        name, rest = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :].split()
         if name == "postgres":
             total += int(rest[11]) + int(rest[12])  # utime + stime (fields 14 and 15)
     return total / os.sysconf("SC_CLK_TCK")
@@ -529,7 +584,7 @@ def sustained(p: Privet, numbers: list[int], clients: int, seconds: float, timeo
             if not watcher.wait(request_id, timeout):
                 return  # stuck: counted as unfinished below
 
-    start_wall, cpu, busy, pg = datetime.now(timezone.utc), time.process_time(), machine_busy(), postgres_busy()
+    start_wall, cpu, busy, pg = datetime.now(UTC), time.process_time(), machine_busy(), postgres_busy()
     threads = [threading.Thread(target=client, name=f"bench-client-{i}") for i in range(clients)]
     for thread in threads:
         thread.start()
@@ -547,19 +602,28 @@ def sustained(p: Privet, numbers: list[int], clients: int, seconds: float, timeo
         statuses[r.status] = statuses.get(r.status, 0) + 1
     unfinished = sum(1 for r in rows if r.status not in FINISHED)
     retried, failed_jobs = _job_trouble(p, start_wall)
-    return {"filed": len(ids), "completed": len(done), "unfinished": unfinished,
-            "errors": len(errors) + len(rows) - len(done) - unfinished, "error_kinds": sorted(set(errors)),
-            "statuses": statuses, "clients": clients, "seconds": round(elapsed, 2),
-            "per_s": round(len(done) / elapsed, 1), "jobs_retried": retried, "jobs_failed": failed_jobs,
-            "bench_process_cpu_ms_per_request": round(cpu * 1000 / max(len(done), 1), 1),
-            "machine_cpu_ms_per_request": round(busy * 1000 / max(len(done), 1), 1),
-            "postgres_cpu_ms_per_request": round(pg * 1000 / max(len(done), 1), 1),
-            "machine_cores_busy": round(busy / elapsed, 2),
-            "verified_to_ready": summary(latency)}
+    return {
+        "filed": len(ids),
+        "completed": len(done),
+        "unfinished": unfinished,
+        "errors": len(errors) + len(rows) - len(done) - unfinished,
+        "error_kinds": sorted(set(errors)),
+        "statuses": statuses,
+        "clients": clients,
+        "seconds": round(elapsed, 2),
+        "per_s": round(len(done) / elapsed, 1),
+        "jobs_retried": retried,
+        "jobs_failed": failed_jobs,
+        "bench_process_cpu_ms_per_request": round(cpu * 1000 / max(len(done), 1), 1),
+        "machine_cpu_ms_per_request": round(busy * 1000 / max(len(done), 1), 1),
+        "postgres_cpu_ms_per_request": round(pg * 1000 / max(len(done), 1), 1),
+        "machine_cores_busy": round(busy / elapsed, 2),
+        "verified_to_ready": summary(latency),
+    }
 
 
 @contextmanager
-def inline_workers(p: Privet, threads: int):  # noqa: ANN201
+def inline_workers(p: Privet, threads: int):
     """The in-process backend: `threads` job worker threads, as inside `privet serve`."""
     from privet.jobs.inline import InlineWorkers
 
@@ -579,10 +643,12 @@ def in_flight(p: Privet, numbers: list[int], server: Server, databases: tuple[st
     time.sleep(1.0)
     after = connections(server.conninfo(), databases)
     result.update(peak_connections=peak, connections_after=after)
-    say(f"  {label}: {result['completed']}/{result['filed']} completed, {result['errors']} errors, "
+    say(
+        f"  {label}: {result['completed']}/{result['filed']} completed, {result['errors']} errors, "
         f"{result['seconds']} s; peak connections shop {peak['shop']}, store {peak['store']}; afterwards shop "
         f"{after['shop:idle']} idle + {after['shop:active']} active, store {after['store:idle']} idle + "
-        f"{after['store:active']} active")
+        f"{after['store:active']} active"
+    )
     return result
 
 
@@ -611,8 +677,9 @@ class SmtpSink:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
-        self.proc = subprocess.Popen([sys.executable, "-c", SINK, str(self.port)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", SINK, str(self.port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
         if self.proc.stdout.readline().strip() != "ready":
             raise SystemExit("the SMTP sink did not start")
 
@@ -634,16 +701,32 @@ def start_celery(p: Privet, broker: str, concurrency: int, tmp: Path) -> subproc
     """`privet jobs celery` as a user runs it, in its own process group, configured by PRIVET_* variables."""
     s = p.settings
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRIVET_")}
-    env.update({"PRIVET_DATABASE_URL": s.database_url, "PRIVET_SECRET_KEY": SECRET, "PRIVET_DATA_DIR": str(s.data_dir),
-                "PRIVET_SECRETS": json.dumps(s.secrets), "PRIVET_JOBS_BACKEND": "celery",
-                "PRIVET_JOBS_BROKER_URL": broker, "PRIVET_SMTP_HOST": s.smtp_host, "PRIVET_SMTP_PORT": str(s.smtp_port),
-                "PRIVET_MAIL_SENDER": "smtp", "PRIVET_MAIL_FROM": s.mail_from, "PRIVET_PUBLIC_URL": s.public_url,
-                "PRIVET_LOG_LEVEL": "warning"})
+    env.update(
+        {
+            "PRIVET_DATABASE_URL": s.database_url,
+            "PRIVET_SECRET_KEY": SECRET,
+            "PRIVET_DATA_DIR": str(s.data_dir),
+            "PRIVET_SECRETS": json.dumps(s.secrets),
+            "PRIVET_JOBS_BACKEND": "celery",
+            "PRIVET_JOBS_BROKER_URL": broker,
+            "PRIVET_SMTP_HOST": s.smtp_host,
+            "PRIVET_SMTP_PORT": str(s.smtp_port),
+            "PRIVET_MAIL_SENDER": "smtp",
+            "PRIVET_MAIL_FROM": s.mail_from,
+            "PRIVET_PUBLIC_URL": s.public_url,
+            "PRIVET_LOG_LEVEL": "warning",
+        }
+    )
     privet = Path(sys.executable).with_name("privet")
     with (tmp / "celery.log").open("wb") as log:  # a file, not a pipe: a full pipe would stall the worker
-        proc = subprocess.Popen([str(privet), "jobs", "celery", f"--concurrency={concurrency}", "--pool=prefork",
-                                 "--loglevel=warning"], env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [str(privet), "jobs", "celery", f"--concurrency={concurrency}", "--pool=prefork", "--loglevel=warning"],
+            env=env,
+            cwd=tmp,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     proc.log_path = tmp / "celery.log"
     return proc
 
@@ -661,8 +744,17 @@ def stop_process(proc: subprocess.Popen) -> None:
             proc.wait(10)
 
 
-def celery_run(p: Privet, broker: str, concurrency: int, tmp: Path, numbers: list[int], clients: int,
-               seconds: float, server: Server, databases: tuple[str, ...]) -> dict:
+def celery_run(
+    p: Privet,
+    broker: str,
+    concurrency: int,
+    tmp: Path,
+    numbers: list[int],
+    clients: int,
+    seconds: float,
+    server: Server,
+    databases: tuple[str, ...],
+) -> dict:
     """The same sustained load with a real Celery worker on the broker; then 50 in flight."""
     import redis
 
@@ -676,8 +768,10 @@ def celery_run(p: Privet, broker: str, concurrency: int, tmp: Path, numbers: lis
     try:
         warm = sustained(cp, numbers[:8], clients=2, seconds=120, timeout=120)  # start-up, first connections
         if warm["completed"] < 8:
-            raise SystemExit("the Celery worker did not finish the warm-up requests: "
-                             + proc.log_path.read_text(errors="replace")[-3000:])
+            raise SystemExit(
+                "the Celery worker did not finish the warm-up requests: "
+                + proc.log_path.read_text(errors="replace")[-3000:]
+            )
         say(f"  warm-up: {warm['completed']} requests in {warm['seconds']} s")
         out = {"concurrency": concurrency, "sustained": sustained(cp, numbers[8:-50], clients, seconds)}
         say(f"  sustained: {out['sustained']}")
@@ -695,8 +789,10 @@ def measure(args: argparse.Namespace, server: Server, shop: str, tmp: Path, smtp
     samples, seconds = (20, 15.0) if args.quick else (100, 60.0)
     spare = (customers - 8 * samples - args.profile) // 2 - 150
     load = max(60, min(int(seconds * TARGETS["requests_per_s"] * 1.5), spare))  # the time bounds the runs
-    say(f"company database: {customers:,} customers, " + ", ".join(f"{customers * k:,} {t}"
-                                                                    for t, k in PER_CUSTOMER.items()))
+    say(
+        f"company database: {customers:,} customers, "
+        + ", ".join(f"{customers * k:,} {t}" for t, k in PER_CUSTOMER.items())
+    )
     result["fill_s"] = round(fill_shop(server.conninfo(shop), customers), 1)
     say(f"  filled in {result['fill_s']} s")
     if args.store == "postgresql":
@@ -705,8 +801,9 @@ def measure(args: argparse.Namespace, server: Server, shop: str, tmp: Path, smtp
     else:
         store_url, databases = f"sqlite:///{tmp / 'privet.db'}", (shop, "-")
     p = open_privet(store_url, server.sqlalchemy(shop), tmp, smtp_port, args.threads)
-    take = iter(random.Random(4).sample(range(1, customers + 1),
-                                        min(customers, samples * 8 + load * 2 + args.profile + 200)))
+    take = iter(
+        random.Random(4).sample(range(1, customers + 1), min(customers, samples * 8 + load * 2 + args.profile + 200))
+    )
 
     def pick(k: int) -> list[int]:
         return [next(take) for _ in range(k)]
@@ -722,8 +819,9 @@ def measure(args: argparse.Namespace, server: Server, shop: str, tmp: Path, smtp
     say(f"floor (4 indexed queries, one connection): {result['floor']}")
     fetch_times, fetch_rows = connector_fetch(p, pick(samples * 3))
     result["connector_fetch"] = {**summary(fetch_times), "rows_per_subject": fetch_rows}
-    result["connector_fetch"]["ratio_to_floor"] = round(result["connector_fetch"]["p50_ms"]
-                                                        / result["floor"]["p50_ms"], 1)
+    result["connector_fetch"]["ratio_to_floor"] = round(
+        result["connector_fetch"]["p50_ms"] / result["floor"]["p50_ms"], 1
+    )
     say(f"Privet's retrieval of the same rows (SQL connector fetch): {result['connector_fetch']}")
     if args.store == "postgresql":
         result["commit_floor"] = commit_floor(server.conninfo(store), samples * 3)
@@ -745,8 +843,9 @@ def measure(args: argparse.Namespace, server: Server, shop: str, tmp: Path, smtp
         result["inline"]["in_flight_50"] = in_flight(p, pick(50), server, databases, "50 in flight (inline)")
     if not args.skip_celery:
         say(f"celery backend: `privet jobs celery --concurrency={args.concurrency}` on {args.redis}")
-        result["celery"] = celery_run(p, args.redis, args.concurrency, tmp, pick(load + 58), args.clients,
-                                      seconds, server, databases)
+        result["celery"] = celery_run(
+            p, args.redis, args.concurrency, tmp, pick(load + 58), args.clients, seconds, server, databases
+        )
     return p
 
 
@@ -754,25 +853,44 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10,000 customers and short runs.")
     parser.add_argument("--customers", type=int, help="Customers (default 100,000; quick 10,000).")
-    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432",
-                        help="PostgreSQL server; fresh databases are created there and dropped.")
-    parser.add_argument("--store", choices=("postgresql", "sqlite"), default="postgresql",
-                        help="Privet's own store: a second fresh PostgreSQL database, or a SQLite file.")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/11", help="Celery broker (a Redis database "
-                        "the bench may empty of its `privet` queue).")
+    parser.add_argument(
+        "--pg",
+        default="postgresql://postgres@127.0.0.1:5432",
+        help="PostgreSQL server; fresh databases are created there and dropped.",
+    )
+    parser.add_argument(
+        "--store",
+        choices=("postgresql", "sqlite"),
+        default="postgresql",
+        help="Privet's own store: a second fresh PostgreSQL database, or a SQLite file.",
+    )
+    parser.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/11",
+        help="Celery broker (a Redis database the bench may empty of its `privet` queue).",
+    )
     parser.add_argument("--threads", type=int, default=4, help="Inline job worker threads.")
     parser.add_argument("--clients", type=int, default=10, help="People filing, verifying and waiting at once.")
     parser.add_argument("--concurrency", type=int, default=4, help="Celery worker processes.")
     parser.add_argument("--skip-celery", action="store_true", help="Leave out the Celery figures.")
     parser.add_argument("--skip-load", action="store_true", help="Only the one-at-a-time figures (and --profile).")
-    parser.add_argument("--profile", type=int, default=0, metavar="N",
-                        help="Profile N access requests with cProfile and print the top costs.")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Profile N access requests with cProfile and print the top costs.",
+    )
     args = parser.parse_args()
     customers = args.customers or (10_000 if args.quick else 100_000)
     server, tmp = Server(args.pg), Path(tempfile.mkdtemp(prefix="privet-bench-"))
     smtp, smtp_port = smtp_sink()
-    result: dict = {"bench": "requests", "store": args.store, "customers": customers,
-                    "rows": {"customer": customers, **{t: customers * k for t, k in PER_CUSTOMER.items()}}}
+    result: dict = {
+        "bench": "requests",
+        "store": args.store,
+        "customers": customers,
+        "rows": {"customer": customers, **{t: customers * k for t, k in PER_CUSTOMER.items()}},
+    }
     p: Privet | None = None
     try:
         shop = server.create(f"privet_bench_shop_{os.getpid()}")

@@ -14,7 +14,7 @@ import argparse
 import json
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 SECRET = "bench-secret-key-0123456789abcdef0123456789"
@@ -49,12 +49,19 @@ def fill(url: str, rows: int) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         for name in ("events_raw", "events_swept"):
-            conn.execute(sa.text(f"CREATE TABLE {name} (id bigint PRIMARY KEY, customer_id int, email text, "
-                                 "at timestamp NOT NULL)"))
-            conn.execute(sa.text(
-                f"INSERT INTO {name} SELECT g, g % 100000, 'user' || (g % 100000) || '@example.com', "
-                "now() - CASE WHEN g % 2 = 0 THEN interval '400 days' ELSE interval '10 days' END "
-                "FROM generate_series(1, :n) g"), {"n": rows})
+            conn.execute(
+                sa.text(
+                    f"CREATE TABLE {name} (id bigint PRIMARY KEY, customer_id int, email text, at timestamp NOT NULL)"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    f"INSERT INTO {name} SELECT g, g % 100000, 'user' || (g % 100000) || '@example.com', "
+                    "now() - CASE WHEN g % 2 = 0 THEN interval '400 days' ELSE interval '10 days' END "
+                    "FROM generate_series(1, :n) g"
+                ),
+                {"n": rows},
+            )
             conn.execute(sa.text(f"CREATE INDEX ix_{name}_at ON {name} (at)"))
             conn.execute(sa.text(f"ANALYZE {name}"))
     engine.dispose()
@@ -107,8 +114,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="200,000 rows instead of 2,000,000 (under a minute).")
     parser.add_argument("--rows", type=int, help="Rows per table (half of them expired).")
     parser.add_argument("--batch", type=int, default=service_default_batch(), help="Rows per batch of the run.")
-    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-                        help="PostgreSQL server URL; a fresh database is created there and dropped.")
+    parser.add_argument(
+        "--pg",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        help="PostgreSQL server URL; a fresh database is created there and dropped.",
+    )
     args = parser.parse_args()
     rows = args.rows or (200_000 if args.quick else 2_000_000)
     import secrets
@@ -128,15 +138,22 @@ def main() -> None:
         raw_rows, raw_s = raw_delete(url)
         say(f"  raw DELETE: {raw_rows:,} rows in {raw_s:.2f} s = {raw_rows / raw_s:,.0f} rows/s")
         with tempfile.TemporaryDirectory(prefix="privet-bench-") as folder:
-            swept, run_s, planned = privet_run(url, Path(folder), args.batch)
+            swept, run_s, _planned = privet_run(url, Path(folder), args.batch)
         say(f"  privet retention run: {swept:,} rows in {run_s:.2f} s = {swept / run_s:,.0f} rows/s")
         ratio = run_s / raw_s
         say(f"  ratio to the raw DELETE: {ratio:.2f} (target ≤ {TARGETS['ratio_to_raw_delete']})")
-        result = {"bench": "retention", "store": "postgresql", "rows": rows, "expired": raw_rows,
-                  "batch": args.batch, "raw_delete": {"seconds": round(raw_s, 3), "rows_per_s": round(raw_rows / raw_s)},
-                  "privet": {"seconds": round(run_s, 3), "rows_per_s": round(swept / run_s)},
-                  "ratio_to_raw_delete": round(ratio, 2), "targets": TARGETS,
-                  "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        result = {
+            "bench": "retention",
+            "store": "postgresql",
+            "rows": rows,
+            "expired": raw_rows,
+            "batch": args.batch,
+            "raw_delete": {"seconds": round(raw_s, 3), "rows_per_s": round(raw_rows / raw_s)},
+            "privet": {"seconds": round(run_s, 3), "rows_per_s": round(swept / run_s)},
+            "ratio_to_raw_delete": round(ratio, 2),
+            "targets": TARGETS,
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

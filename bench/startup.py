@@ -39,14 +39,21 @@ def fresh_install() -> dict:
         venv = Path(tmp) / "venv"
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin/pip"), "install", "-q", "--disable-pip-version-check", f"{ROOT}[postgres,demo]"],
-                       check=True, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [str(venv / "bin/pip"), "install", "-q", "--disable-pip-version-check", f"{ROOT}[postgres,demo]"],
+            check=True,
+            stderr=subprocess.DEVNULL,
+        )
         seconds = time.perf_counter() - started
-        listing = subprocess.run([str(venv / "bin/pip"), "list", "--format=json"], check=True,
-                                 capture_output=True, text=True).stdout
+        listing = subprocess.run(
+            [str(venv / "bin/pip"), "list", "--format=json"], check=True, capture_output=True, text=True
+        ).stdout
         packages = [p["name"] for p in json.loads(listing) if p["name"] not in {"pip", "setuptools", "wheel"}]
-        return {"install_seconds": round(seconds, 1), "install_mb": round(_du_mb(venv), 1),
-                "install_packages": len(packages)}
+        return {
+            "install_seconds": round(seconds, 1),
+            "install_mb": round(_du_mb(venv), 1),
+            "install_packages": len(packages),
+        }
 
 
 def _rss_mb(pid: int) -> float:
@@ -60,8 +67,13 @@ def _rss_mb(pid: int) -> float:
 def cold_start(privet: Path, data_dir: Path) -> tuple[float, float]:
     """Seconds from exec of `privet serve` to a 200 from /healthz, and RSS (MB) right after."""
     port = _free_port()
-    env = {**os.environ, "PRIVET_DATA_DIR": str(data_dir), "PRIVET_PORT": str(port),
-           "PRIVET_SECRET_KEY": "bench-secret-0123456789abcdef", "PRIVET_LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "PRIVET_DATA_DIR": str(data_dir),
+        "PRIVET_PORT": str(port),
+        "PRIVET_SECRET_KEY": "bench-secret-0123456789abcdef",
+        "PRIVET_LOG_LEVEL": "warning",
+    }
     env.pop("PRIVET_DATABASE_URL", None)
     started = time.perf_counter()
     proc = subprocess.Popen([str(privet), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -109,9 +121,14 @@ def main() -> None:
         starts, rss = zip(*(cold_start(privet, data_dir) for _ in range(runs)))
         shutil.rmtree(data_dir, ignore_errors=True)
     floor = statistics.median(python_start(python) for _ in range(runs))
-    figures.update({"cold_start_s": round(statistics.median(starts), 3), "rss_mb": round(statistics.median(rss), 1),
-                    "python_start_s": round(floor, 3),
-                    "start_vs_bare_python": round(statistics.median(starts) / floor, 1)})
+    figures.update(
+        {
+            "cold_start_s": round(statistics.median(starts), 3),
+            "rss_mb": round(statistics.median(rss), 1),
+            "python_start_s": round(floor, 3),
+            "start_vs_bare_python": round(statistics.median(starts) / floor, 1),
+        }
+    )
     peer = {"install_mb": 804, "install_packages": 240, "warm_start_s": 13, "rss_mb": 400}
     for key, value in figures.items():
         print(f"{key:>22}: {value}")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from click.testing import CliRunner
 
 from privet.db.engine import make_engine
 from privet.settings import Settings
@@ -19,7 +19,7 @@ from tests.support.services import create_pg_database
 STORES = ["sqlite", "postgresql"]
 
 
-def sa_url(url: str):  # noqa: ANN201 - sqlalchemy URL
+def sa_url(url: str):
     from sqlalchemy.engine import make_url
 
     return make_url(url)
@@ -34,7 +34,7 @@ def _new_store_url(kind: str, tmp: Path) -> tuple[str, callable]:
 @pytest.fixture(scope="session", params=STORES)
 def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """A store with Privet's schema, one per backend for the whole run."""
-    from privet.db.models import metadata
+    from privet.tables import metadata
 
     url, drop = _new_store_url(request.param, tmp_path_factory.mktemp("store"))
     eng = make_engine(url)
@@ -55,12 +55,16 @@ def connection(engine: Engine) -> Iterator:
 
 
 @pytest.fixture
-def session_factory(connection, settings: Settings) -> sessionmaker[Session]:  # noqa: ANN001
+def session_factory(connection, settings: Settings) -> sessionmaker[Session]:
     """Sessions whose commits become savepoints of the per-test transaction (keys: the `settings` fixture's)."""
     from privet.db.engine import SETTINGS_INFO
 
-    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False,
-                        info={SETTINGS_INFO: settings})
+    return sessionmaker(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        info={SETTINGS_INFO: settings},
+    )
 
 
 @pytest.fixture
@@ -74,12 +78,16 @@ def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 def settings(tmp_path: Path) -> Settings:
     """Settings isolated in a temporary folder; senders chosen explicitly (the default is none): e-mail through
     SMTP (tests point smtp_port at their local server), SMS printed."""
-    return Settings(data_dir=tmp_path / "var", secret_key="test-secret-key-0123456789abcdef", mail_sender="smtp",
-                    sms_sender="console")
+    return Settings(
+        data_dir=tmp_path / "var",
+        secret_key="test-secret-key-0123456789abcdef",
+        mail_sender="smtp",
+        sms_sender="console",
+    )
 
 
 @pytest.fixture
-def app(settings: Settings, engine: Engine, session_factory: sessionmaker[Session]):  # noqa: ANN201
+def app(settings: Settings, engine: Engine, session_factory: sessionmaker[Session]):
     """The application bound to the per-test transaction."""
     from privet.app import create_app
 
@@ -89,7 +97,7 @@ def app(settings: Settings, engine: Engine, session_factory: sessionmaker[Sessio
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # noqa: ANN001
+def client(app) -> Iterator[TestClient]:
     """An HTTP client for the app (no credentials)."""
     with TestClient(app) as test_client:
         app.state.sessionmaker = app.state.test_sessionmaker
@@ -152,11 +160,9 @@ class PrivetCli:
     def __init__(self) -> None:
         self.runner = CliRunner()
 
-    def __call__(self, *args: str, input: str | None = None):  # noqa: A002, ANN204
+    def __call__(self, *args: str, input: str | None = None):  # noqa: A002
         result = self.runner.invoke(_entry, list(args), input=input, catch_exceptions=False)
         return result
-
-
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

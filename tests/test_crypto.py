@@ -19,12 +19,15 @@ def test_round_trip_and_random_nonce(keyring: Keyring) -> None:
     assert keyring.decrypt_text(a, context="identity:email") == "张三 zhang@example.com"
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda blob: blob[:-1] + bytes([blob[-1] ^ 1]),
-    lambda blob: b"\x02" + blob[1:],
-    lambda blob: b"",
-])
-def test_tampered_ciphertext_refused(keyring: Keyring, mutate) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda blob: blob[:-1] + bytes([blob[-1] ^ 1]),
+        lambda blob: b"\x02" + blob[1:],
+        lambda blob: b"",
+    ],
+)
+def test_tampered_ciphertext_refused(keyring: Keyring, mutate) -> None:
     blob = keyring.encrypt("value", context="c")
     with pytest.raises(DecryptionFailed):
         keyring.decrypt(mutate(blob), context="c")

@@ -7,7 +7,7 @@ import re
 from tests.conftest import PrivetCli
 
 
-def test_init_creates_admin_once_and_is_rerunnable(cli_store: str, tmp_path) -> None:  # noqa: ANN001
+def test_init_creates_admin_once_and_is_rerunnable(cli_store: str, tmp_path) -> None:
     run = PrivetCli()
     first = run("init")
     assert first.exit_code == 0, first.output

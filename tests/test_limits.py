@@ -1,6 +1,6 @@
 """Limits before parsing: body size per route class, JSON depth, integer ranges. Each is a problem+json 4xx.
 
-The body limits are enforced while the body is read (`privet.kit.web.BodyLimits`, mounted outermost), so they hold
+The body limits are enforced while the body is read (`privet.http.routes.BodyLimits`, mounted outermost), so they hold
 for the decision and recording lanes in front of FastAPI too, and a chunked body is refused without being read
 whole: the tests count the chunks the app pulled.
 """
@@ -15,8 +15,7 @@ from fastapi.testclient import TestClient
 
 from privet.app import body_limit_for, create_app
 from privet.auth import service
-from privet.auth.deps import PUBLIC_MARK
-from privet.kit.web import json_too_deep
+from privet.http.routes import json_too_deep
 from privet.settings import Settings
 from tests.test_routes_auth import api_routes
 
@@ -31,7 +30,7 @@ def _key(client: TestClient, *scopes: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def _problem(response, status: int) -> dict:  # noqa: ANN001
+def _problem(response, status: int) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
@@ -39,7 +38,7 @@ def _problem(response, status: int) -> dict:  # noqa: ANN001
     return body
 
 
-def _stream(app, path: str, chunks: int, chunk: bytes, headers: list | None = None) -> tuple[int, int, bytes]:  # noqa: ANN001
+def _stream(app, path: str, chunks: int, chunk: bytes, headers: list | None = None) -> tuple[int, int, bytes]:
     """POST a chunked body (no Content-Length) straight to the ASGI app: (status, chunks pulled, answer body)."""
     pulled, answer = 0, {"status": 0, "body": b""}
 
@@ -56,11 +55,27 @@ def _stream(app, path: str, chunks: int, chunk: bytes, headers: list | None = No
         elif message["type"] == "http.response.body":
             answer["body"] += message.get("body", b"")
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
-                         (b"transfer-encoding", b"chunked"), *(headers or [])],
-             "client": ("127.0.0.1", 5000), "server": ("testserver", 80), "state": {}, "app": app}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"transfer-encoding", b"chunked"),
+            *(headers or []),
+        ],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+        "state": {},
+        "app": app,
+    }
     asyncio.run(app(scope, receive, send))
     return answer["status"], pulled, answer["body"]
 
@@ -69,13 +84,27 @@ def test_route_classes(settings: Settings) -> None:
     limit = body_limit_for(settings)
     small, medium, large = settings.max_public_body_bytes, settings.max_body_bytes, settings.max_import_bytes
     assert small < medium < large
-    for path in ("/banner/choice", "/signin", "/requests", "/api/v1/verify/start", "/api/v1/public/requests",
-                 "/api/v1/consent/me", "/api/v1/consent/cookies", "/api/v1/auth/login", "/admin/login"):
+    for path in (
+        "/banner/choice",
+        "/signin",
+        "/requests",
+        "/api/v1/verify/start",
+        "/api/v1/public/requests",
+        "/api/v1/consent/me",
+        "/api/v1/consent/cookies",
+        "/api/v1/auth/login",
+        "/admin/login",
+    ):
         assert limit(path) == small, path
     for path in ("/api/v1/decisions/batch", "/api/v1/consent/records", "/admin/users", "/api/v1/notices/x/versions"):
         assert limit(path) == medium, path
-    for path in ("/api/v1/datamap/validate", "/api/v1/datamap/apply", "/api/v1/requests/tasks/t1/complete",
-                 "/api/v1/requests/callbacks/s1", "/admin/requests/R-1/tasks/t1/complete"):
+    for path in (
+        "/api/v1/datamap/validate",
+        "/api/v1/datamap/apply",
+        "/api/v1/requests/tasks/t1/complete",
+        "/api/v1/requests/callbacks/s1",
+        "/admin/requests/R-1/tasks/t1/complete",
+    ):
         assert limit(path) == large, path
 
 
@@ -83,9 +112,14 @@ def test_every_public_route_has_the_small_limit_but_callbacks() -> None:
     settings = Settings()
     limit = body_limit_for(settings)
     app = create_app(settings)
-    wrong = [r.path for r in api_routes(app) if r.public and r.path != "/healthz"
-             and limit(r.path.replace("{", "").replace("}", "")) != settings.max_public_body_bytes
-             and not r.path.startswith("/api/v1/requests/callbacks/")]
+    wrong = [
+        r.path
+        for r in api_routes(app)
+        if r.public
+        and r.path != "/healthz"
+        and limit(r.path.replace("{", "").replace("}", "")) != settings.max_public_body_bytes
+        and not r.path.startswith("/api/v1/requests/callbacks/")
+    ]
     assert not wrong, wrong
 
 
@@ -120,11 +154,21 @@ def test_an_import_route_takes_more_than_the_default(client: TestClient) -> None
     assert answer.status_code != 413
 
 
-@pytest.mark.parametrize("path", ["/api/v1/decisions/batch", "/api/v1/decisions", "/api/v1/datamap/validate",
-                                  "/api/v1/consent/records", "/api/v1/subjects/lookup"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/decisions/batch",
+        "/api/v1/decisions",
+        "/api/v1/datamap/validate",
+        "/api/v1/consent/records",
+        "/api/v1/subjects/lookup",
+    ],
+)
 def test_deep_json_is_422_not_a_recursion_error(client: TestClient, path: str) -> None:
-    headers = {**_key(client, "decide", "datamap:read", "consent:write", "subjects:read"),
-               "content-type": "application/json"}
+    headers = {
+        **_key(client, "decide", "datamap:read", "consent:write", "subjects:read"),
+        "content-type": "application/json",
+    }
     body = _problem(client.post(path, content=DEEP, headers=headers), 422)
     assert "deep" in body["detail"]
     wrapped = b'{"items": ' + DEEP + b"}"
@@ -145,13 +189,16 @@ def test_the_depth_count_skips_strings() -> None:
     assert json_too_deep(b'{"a":' * 65 + b"1" + b"}" * 65, 64)
 
 
-@pytest.mark.parametrize(("scope", "url"), [
-    ("decide", "/api/v1/decisions/changes?after=99999999999999999999"),
-    ("requests:read", "/api/v1/requests?offset=99999999999999999999"),
-    ("jobs:admin", "/api/v1/jobs?offset=99999999999999999999"),
-    ("audit:read", "/api/v1/audit/events?after=99999999999999999999"),
-    ("notices:read", "/api/v1/notices/x/diff?from=1&to=99999999999999999999"),
-])
+@pytest.mark.parametrize(
+    ("scope", "url"),
+    [
+        ("decide", "/api/v1/decisions/changes?after=99999999999999999999"),
+        ("requests:read", "/api/v1/requests?offset=99999999999999999999"),
+        ("jobs:admin", "/api/v1/jobs?offset=99999999999999999999"),
+        ("audit:read", "/api/v1/audit/events?after=99999999999999999999"),
+        ("notices:read", "/api/v1/notices/x/diff?from=1&to=99999999999999999999"),
+    ],
+)
 def test_integers_past_their_range_are_422(client: TestClient, scope: str, url: str) -> None:
     _problem(client.get(url, headers=_key(client, scope)), 422)
 

@@ -27,8 +27,8 @@ if os.environ.get("CI") == "true":  # CI installs the test extras: a missing sch
 else:
     schemathesis = pytest.importorskip("schemathesis", reason="a test extra: pip install -e '.[test]'")
 
-from privet.auth.scopes import SCOPES  # noqa: E402
-from privet.settings import Settings  # noqa: E402
+from privet.auth.scopes import SCOPES
+from privet.settings import Settings
 
 EXAMPLES = int(os.environ.get("PRIVET_FUZZ_EXAMPLES", "12"))
 # A schema-valid request the service refuses (an e-mail identity that is not an address, a purpose the taxonomy
@@ -50,10 +50,17 @@ def _store(folder: Path) -> tuple[Settings, str, str]:
     from privet.subjects import sessions
     from privet.subjects.service import create_subject
 
-    settings = Settings(data_dir=folder / "var", secret_key="fuzz-secret-key-0123456789abcdef",
-                        mail_sender="console", sms_sender="console", public_rate_limit_per_minute=1_000_000,
-                        banner_rate_limit_per_minute=1_000_000, jobs_threads=0, webhook_delivery_in_process=False,
-                        public_url="http://testserver")
+    settings = Settings(
+        data_dir=folder / "var",
+        secret_key="fuzz-secret-key-0123456789abcdef",
+        mail_sender="console",
+        sms_sender="console",
+        public_rate_limit_per_minute=1_000_000,
+        banner_rate_limit_per_minute=1_000_000,
+        jobs_threads=0,
+        webhook_delivery_in_process=False,
+        public_url="http://testserver",
+    )
     engine = open_engine(settings)
     migrate.upgrade(engine)
     load_demo(settings, engine, "keptek", customers=20)
@@ -75,21 +82,24 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
 
     settings, token, subject_token = _store(tmp_path_factory.mktemp("fuzz"))
     app = create_app(settings)
-    config = schemathesis.Config.from_dict({
-        "auth": {"openapi": {"apiKey": {"bearer": token},
-                             "subjectSession": {"api_key": f"Subject {subject_token}"}}},
-        "generation": {"mode": "all", "max-examples": EXAMPLES, "deterministic": True},
-        "phases": {"stateful": {"enabled": False}},
-        "checks": {"enabled": True, **{name: {"enabled": False} for name in SEMANTIC}},
-        "continue-on-failure": True,
-        "suppress-health-check": ["all"],
-        "cache": {"enabled": False},  # every run starts fresh and leaves no .schemathesis/ folder behind
-    })
+    config = schemathesis.Config.from_dict(
+        {
+            "auth": {
+                "openapi": {"apiKey": {"bearer": token}, "subjectSession": {"api_key": f"Subject {subject_token}"}}
+            },
+            "generation": {"mode": "all", "max-examples": EXAMPLES, "deterministic": True},
+            "phases": {"stateful": {"enabled": False}},
+            "checks": {"enabled": True, **{name: {"enabled": False} for name in SEMANTIC}},
+            "continue-on-failure": True,
+            "suppress-health-check": ["all"],
+            "cache": {"enabled": False},  # every run starts fresh and leaves no .schemathesis/ folder behind
+        }
+    )
     yield schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
     asgi.shutdown_lifespans()
 
 
-def test_every_operation(api_schema) -> None:  # noqa: ANN001
+def test_every_operation(api_schema) -> None:
     """0 server errors, 0 response-schema violations, 0 undocumented status codes (every check, every operation)."""
     from schemathesis.engine import events, from_schema
 
@@ -107,9 +117,11 @@ def test_every_operation(api_schema) -> None:  # noqa: ANN001
                         case = event.recorder.cases[case_id].value
                         response = event.recorder.interactions.get(case_id)
                         status = response.response.status_code if response and response.response else "-"
-                        problems.append(f"{event.recorder.label}: {check.name} -> {status}: "
-                                        f"{check.failure_info.failure.title} | {case.method} {case.formatted_path} "
-                                        f"query={case.query} body={str(case.body)[:200]}")
+                        problems.append(
+                            f"{event.recorder.label}: {check.name} -> {status}: "
+                            f"{check.failure_info.failure.title} | {case.method} {case.formatted_path} "
+                            f"query={case.query} body={str(case.body)[:200]}"
+                        )
         elif isinstance(event, events.NonFatalError):
             problems.append(f"{event.label}: error {event.info.title}: {event.info.message}"[:600])
         elif isinstance(event, events.FatalError):

@@ -18,8 +18,13 @@ def _promise_marks(node: ast.AST) -> list[str]:
     """The ids of `pytest.mark.promise(...)` calls anywhere in a decorator or `pytestmark` value."""
     out = []
     for call in ast.walk(node):
-        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "promise" \
-                and isinstance(call.func.value, ast.Attribute) and call.func.value.attr == "mark":
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "promise"
+            and isinstance(call.func.value, ast.Attribute)
+            and call.func.value.attr == "mark"
+        ):
             out += [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
     return out
 
@@ -30,9 +35,12 @@ def marked_tests() -> dict[str, list[str]]:
     for path in sorted(TESTS.rglob("test_*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         where = path.relative_to(TESTS.parent).as_posix()
-        module = [i for n in tree.body if isinstance(n, ast.Assign)
-                  and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in n.targets)
-                  for i in _promise_marks(n.value)]
+        module = [
+            i
+            for n in tree.body
+            if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in n.targets)
+            for i in _promise_marks(n.value)
+        ]
 
         def visit(body: list, inherited: list[str], prefix: str) -> None:
             for node in body:

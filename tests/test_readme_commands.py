@@ -31,36 +31,105 @@ NOT_RUN = {
 
 # Placeholders by the option they follow, then by their own name.
 BY_OPTION = {
-    "--type": "email", "--value": "someone@example.com", "--purpose": "marketing.communications",
-    "--category": "user.contact.email", "--company": "keptek", "--identity-type": "email", "--role": "auditor",
-    "--scope": "datamap:read", "--status": "failed", "--kind": "affiliate", "--region": "CN",
+    "--type": "email",
+    "--value": "someone@example.com",
+    "--purpose": "marketing.communications",
+    "--category": "user.contact.email",
+    "--company": "keptek",
+    "--identity-type": "email",
+    "--role": "auditor",
+    "--scope": "datamap:read",
+    "--status": "failed",
+    "--kind": "affiliate",
+    "--region": "CN",
     "--ground": "law_required",
-    "--reference": "REF-1", "--method": "call_back", "--code": "deceptive", "--reason": "busy", "--note": "note",
-    "--severity": "general", "--discovered": "2026-12-01T10:00:00+00:00", "--subjects": "10", "--days": "30",
-    "--year": "2026", "--at": "2026-12-01T10:00:00+00:00", "--destination": "SG", "--mechanism": "standard_contract",
-    "--recipient": "keptek_affiliates", "--successor": "Keptek Holdings", "--date": "2026-12-31",
-    "--binding": "Bound by the policy.", "--title": "Directory", "--name": "Name", "--agreement": "DPA-1",
-    "--signed": "2025-07-01", "--expires": "2027-06-30", "--effective": "2026-01-01", "--key": "notice-x",
-    "--lang": "zh_CN", "--language": "en", "--to": "people", "--clock": "people", "--outcome": "acceptable",
-    "--conclusion": "Fine.", "--retain-years": "3", "--channel": "email", "--event": "consent.changed",
-    "--datastore-key": "shop", "--datastore": "sqlite:///nowhere.sqlite", "--batch": "100", "--threads": "1",
-    "--limit": "5", "--expect-head": "1:abc", "--since": "0", "--subject-id": "01JNOSUCHSUBJECT0000000000",
-    "--visitor": "visitor-1", "--subject-ids": "people.txt", "--file": "people.txt", "--count": "customers.delete=1",
-    "--assignee": "admin", "--activity": "newsletter", "--product": "keptek-cloud",
+    "--reference": "REF-1",
+    "--method": "call_back",
+    "--code": "deceptive",
+    "--reason": "busy",
+    "--note": "note",
+    "--severity": "general",
+    "--discovered": "2026-12-01T10:00:00+00:00",
+    "--subjects": "10",
+    "--days": "30",
+    "--year": "2026",
+    "--at": "2026-12-01T10:00:00+00:00",
+    "--destination": "SG",
+    "--mechanism": "standard_contract",
+    "--recipient": "keptek_affiliates",
+    "--successor": "Keptek Holdings",
+    "--date": "2026-12-31",
+    "--binding": "Bound by the policy.",
+    "--title": "Directory",
+    "--name": "Name",
+    "--agreement": "DPA-1",
+    "--signed": "2025-07-01",
+    "--expires": "2027-06-30",
+    "--effective": "2026-01-01",
+    "--key": "notice-x",
+    "--lang": "zh_CN",
+    "--language": "en",
+    "--to": "people",
+    "--clock": "people",
+    "--outcome": "acceptable",
+    "--conclusion": "Fine.",
+    "--retain-years": "3",
+    "--channel": "email",
+    "--event": "consent.changed",
+    "--datastore-key": "shop",
+    "--datastore": "sqlite:///nowhere.sqlite",
+    "--batch": "100",
+    "--threads": "1",
+    "--limit": "5",
+    "--expect-head": "1:abc",
+    "--since": "0",
+    "--subject-id": "01JNOSUCHSUBJECT0000000000",
+    "--visitor": "visitor-1",
+    "--subject-ids": "people.txt",
+    "--file": "people.txt",
+    "--count": "customers.delete=1",
+    "--assignee": "admin",
+    "--activity": "newsletter",
+    "--product": "keptek-cloud",
     "--material": "marketing.communications",
-    "--measure": "encryption", "--interval": "1", "--concurrency": "1", "--customers": "5",
-    "--datastore-url": "sqlite:///x.sqlite", "--sensitive-subjects": "1", "--what": "what", "--what-zh": "什么",
-    "--version": "1", "--endpoint": "1", "--recipient-kind": "affiliate", "-o": "out.txt", "--output": "out.txt",
-    "--extension": "company.yaml", "--format": None,
+    "--measure": "encryption",
+    "--interval": "1",
+    "--concurrency": "1",
+    "--customers": "5",
+    "--datastore-url": "sqlite:///x.sqlite",
+    "--sensitive-subjects": "1",
+    "--what": "what",
+    "--what-zh": "什么",
+    "--version": "1",
+    "--endpoint": "1",
+    "--recipient-kind": "affiliate",
+    "-o": "out.txt",
+    "--output": "out.txt",
+    "--extension": "company.yaml",
+    "--format": None,
 }
 POSITIONAL = {
-    "SECTION": "categories", "KEY": "user.contact", "FILE": "people.txt", "PATH": "examples/keptek/datamap",
-    "A": "1", "B": "1", "REF": "R-NOSUCH", "ID": "1", "NAME": "carol", "USER": "admin",
+    "SECTION": "categories",
+    "KEY": "user.contact",
+    "FILE": "people.txt",
+    "PATH": "examples/keptek/datamap",
+    "A": "1",
+    "B": "1",
+    "REF": "R-NOSUCH",
+    "ID": "1",
+    "NAME": "carol",
+    "USER": "admin",
     "URL": "https://example.com/hook",
-    "KEEP_ID": "01JNOSUCH1", "ABSORB_ID": "01JNOSUCH2", "SUBJECT_ID": "01JNOSUCHSUBJECT0000000000",
-    "HOLD_ID": "1", "DATASTORE": "crm", "TABLE": "customers", "RECIPIENT": "keptek_affiliates",
+    "KEEP_ID": "01JNOSUCH1",
+    "ABSORB_ID": "01JNOSUCH2",
+    "SUBJECT_ID": "01JNOSUCHSUBJECT0000000000",
+    "HOLD_ID": "1",
+    "DATASTORE": "crm",
+    "TABLE": "customers",
+    "RECIPIENT": "keptek_affiliates",
     "KEY=TEXT": "impact=Low",
-    "SEQ:HASH": "1:abc", "C": "keptek",
+    "SEQ:HASH": "1:abc",
+    "C": "keptek",
 }
 
 
@@ -112,7 +181,7 @@ def fill(command: str) -> list[str]:
     text = text.replace("...", "").replace("…", "")
     words = shlex.split(text)[1:]
     argv: list[str] = []
-    for i, word in enumerate(words):
+    for _i, word in enumerate(words):
         if "|" in word:  # a choice of values (html|csv) or of options (--paid|--waive): the first
             word = word.split("|")[0]
         previous = argv[-1] if argv else ""
@@ -125,7 +194,7 @@ def fill(command: str) -> list[str]:
     return argv
 
 
-def _root():  # noqa: ANN202 - typer's own click group
+def _root():
     from privet import cli
 
     cli._mount()
@@ -143,8 +212,15 @@ def _command_path(argv: list[str]) -> str:
 
 
 COMMANDS = readme_commands()
-REJECTED = ("No such option", "No such command", "Got unexpected extra argument", "Invalid value for",
-            "Missing option", "Missing argument", "Traceback")
+REJECTED = (
+    "No such option",
+    "No such command",
+    "Got unexpected extra argument",
+    "Invalid value for",
+    "Missing option",
+    "Missing argument",
+    "Traceback",
+)
 
 
 def test_the_readme_shows_commands_in_its_table_and_code_blocks() -> None:
@@ -208,7 +284,7 @@ def test_every_readme_command_is_accepted_on_the_demo_store(demo_store: Path) ->
         path = _command_path(argv)
         if path in NOT_RUN and "--once" not in argv:
             continue
-        rest = _strip_optional(command).split()[len(path.split()):]
+        rest = _strip_optional(command).split()[len(path.split()) :]
         bare = not rest or rest[0] in ("…", "...")  # `list`, `set-role`, `withdraw ...`: a shorthand
         result = runner.invoke(_entry, argv, input="someone@example.com\n" * 3, catch_exceptions=False)
         ran += 1

@@ -29,7 +29,7 @@ RECOVERY_SECONDS = 2.0
 
 
 @pytest.fixture
-def served(tmp_path: Path):  # noqa: ANN201
+def served(tmp_path: Path):
     """Privet served by uvicorn with two worker processes and inline job threads, on a fresh PostgreSQL store."""
     try:
         server = Served(tmp_path, workers=2)
@@ -73,8 +73,12 @@ def test_store_refusing_connections_answers_503_then_recovers(served: Served) ->
     once it accepts them again, every route answers within 2 s."""
     decision = {"visitor_id": "v-outage", "purpose": "analytics.usage"}
     recording = {**decision, "event": "given", "method": "api"}
-    routes = [("POST", "/api/v1/decisions", decision), ("POST", "/api/v1/decisions/batch", {"items": [decision]}),
-              ("GET", "/api/v1/decisions/changes", None), ("POST", "/api/v1/consent/records", recording)]
+    routes = [
+        ("POST", "/api/v1/decisions", decision),
+        ("POST", "/api/v1/decisions/batch", {"items": [decision]}),
+        ("GET", "/api/v1/decisions/changes", None),
+        ("POST", "/api/v1/consent/records", recording),
+    ]
     assert all(200 <= served.call(*route)[0] < 300 for route in routes)
     with served.admin.connect() as conn:
         conn.execute(sa.text(f'ALTER DATABASE "{served.name}" ALLOW_CONNECTIONS false'))
@@ -107,6 +111,7 @@ def test_store_refusing_connections_answers_503_then_recovers(served: Served) ->
 def test_worker_and_server_killed_during_recordings_lose_nothing_acknowledged(served: Served) -> None:
     """SIGKILL of one uvicorn worker, later of the whole server (then started again), while recordings stream in:
     every recording answered 2xx is in the ledger, none is there twice."""
+
     def kill_and_restart() -> None:
         served.kill()
         served.start()
@@ -123,8 +128,9 @@ def test_worker_and_server_killed_during_recordings_lose_nothing_acknowledged(se
 
 
 @pytest.mark.parametrize("boundary", ["before_commit", "after_commit"])
-def test_server_killed_during_an_erasure_resumes_it_once(boundary: str, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_server_killed_during_an_erasure_resumes_it_once(
+    boundary: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The server's inline job thread dies with the server (SIGKILL) inside an erasure's step; the server started
     again takes the step up: the company's rows and the recorded counts equal an uninterrupted erasure's."""
     from privet.settings import get_settings
@@ -143,17 +149,34 @@ def test_server_killed_during_an_erasure_resumes_it_once(boundary: str, tmp_path
 
     run = Run("postgresql", tmp_path / "killed")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRIVET_")}
-    env.update({"PRIVET_DATABASE_URL": run.settings.database_url, "PRIVET_SECRET_KEY": run.settings.secret_key,
-                "PRIVET_DATA_DIR": str(run.settings.data_dir), "PRIVET_SECRETS": json.dumps(run.settings.secrets),
-                "PRIVET_MAIL_SENDER": "console", "PRIVET_SMS_SENDER": "console", "PRIVET_JOBS_THREADS": "1",
-                "PRIVET_JOBS_LEASE_SECONDS": "5", "PRIVET_JOBS_RETRY_SECONDS": "0.1", "PRIVET_HOST": "127.0.0.1",
-                "PRIVET_PORT": str(free_port()), "PRIVET_LOG_LEVEL": "warning"})
+    env.update(
+        {
+            "PRIVET_DATABASE_URL": run.settings.database_url,
+            "PRIVET_SECRET_KEY": run.settings.secret_key,
+            "PRIVET_DATA_DIR": str(run.settings.data_dir),
+            "PRIVET_SECRETS": json.dumps(run.settings.secrets),
+            "PRIVET_MAIL_SENDER": "console",
+            "PRIVET_SMS_SENDER": "console",
+            "PRIVET_JOBS_THREADS": "1",
+            "PRIVET_JOBS_LEASE_SECONDS": "5",
+            "PRIVET_JOBS_RETRY_SECONDS": "0.1",
+            "PRIVET_HOST": "127.0.0.1",
+            "PRIVET_PORT": str(free_port()),
+            "PRIVET_LOG_LEVEL": "warning",
+        }
+    )
     import subprocess
 
     def serve(patch: str) -> subprocess.Popen:
         log = (tmp_path / "server.log").open("ab")
-        return subprocess.Popen([sys.executable, str(WORKER), patch, "serve"], env=env, cwd=tmp_path,
-                                stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+        return subprocess.Popen(
+            [sys.executable, str(WORKER), patch, "serve"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+        )
 
     try:
         killed = serve(boundary)

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from privet.auth import service
 from privet.auth.deps import PUBLIC, PUBLIC_MARK, require
 from privet.auth.scopes import SCOPES
-from privet.kit.ratelimit import rate_limited
+from privet.http.ratelimit import rate_limited
 from privet.settings import Settings
 from privet.web.guard import require_page
 
@@ -32,7 +32,7 @@ class RouteInfo:
     page: bool = False  # an admin console page: guarded by require_page (login redirect, then scope)
 
 
-def _calls(dependant) -> Iterator[object]:  # noqa: ANN001
+def _calls(dependant) -> Iterator[object]:
     for dep in dependant.dependencies:
         yield dep.call
         yield from _calls(dep)
@@ -42,8 +42,12 @@ def api_routes(app: FastAPI) -> list[RouteInfo]:
     """Every APIRoute with its full path, including routers mounted with `include_router`."""
     try:  # FastAPI ≥ 0.16x keeps included routers lazy; iter_route_contexts flattens them with prefixes
         from fastapi.routing import iter_route_contexts
-        found = [(c.original_route, c.path, c.dependant) for c in iter_route_contexts(app.routes)
-                 if isinstance(c.original_route, APIRoute)]
+
+        found = [
+            (c.original_route, c.path, c.dependant)
+            for c in iter_route_contexts(app.routes)
+            if isinstance(c.original_route, APIRoute)
+        ]
     except ImportError:
         found = [(r, r.path, r.dependant) for r in app.routes]
     out = []
@@ -51,21 +55,36 @@ def api_routes(app: FastAPI) -> list[RouteInfo]:
         if not isinstance(route, APIRoute):
             continue  # /docs, /openapi.json, static files: no data behind them
         calls = list(_calls(dependant))
-        out.append(RouteInfo(path=path, methods=set(route.methods), public=bool((route.openapi_extra or {})
-                             .get(PUBLIC_MARK)), scopes={c.scope for c in calls if isinstance(c, require)},
-                             rate_limited=any(isinstance(c, rate_limited) for c in calls),
-                             page=any(isinstance(c, require_page) for c in calls)))
+        out.append(
+            RouteInfo(
+                path=path,
+                methods=set(route.methods),
+                public=bool((route.openapi_extra or {}).get(PUBLIC_MARK)),
+                scopes={c.scope for c in calls if isinstance(c, require)},
+                rate_limited=any(isinstance(c, rate_limited) for c in calls),
+                page=any(isinstance(c, require_page) for c in calls),
+            )
+        )
     return out
 
 
 def unguarded(app: FastAPI) -> list[str]:
     """Paths that break the convention: protected without `require`, or public without a rate limit."""
-    bad = [f"{sorted(r.methods)} {r.path}: no require(...) dependency and not marked public"
-           for r in api_routes(app) if not r.public and not r.scopes]
-    bad += [f"{sorted(r.methods)} {r.path}: public but not rate-limited"
-            for r in api_routes(app) if r.public and not r.rate_limited and r.path not in ("/healthz", "/readyz")]
-    bad += [f"{sorted(r.methods)} {r.path}: public yet requires {r.scopes}" for r in api_routes(app)
-            if r.public and r.scopes]
+    bad = [
+        f"{sorted(r.methods)} {r.path}: no require(...) dependency and not marked public"
+        for r in api_routes(app)
+        if not r.public and not r.scopes
+    ]
+    bad += [
+        f"{sorted(r.methods)} {r.path}: public but not rate-limited"
+        for r in api_routes(app)
+        if r.public and not r.rate_limited and r.path not in ("/healthz", "/readyz")
+    ]
+    bad += [
+        f"{sorted(r.methods)} {r.path}: public yet requires {r.scopes}"
+        for r in api_routes(app)
+        if r.public and r.scopes
+    ]
     return bad
 
 
@@ -102,7 +121,7 @@ def test_the_walk_catches_an_unguarded_route() -> None:
     assert len(problems) == 2 and "/leak" in problems[0] and "/open: public but not rate-limited" in problems[1]
 
 
-def test_401_without_credentials_and_403_without_scope(client: TestClient, db) -> None:  # noqa: ANN001
+def test_401_without_credentials_and_403_without_scope(client: TestClient, db) -> None:
     keys: dict[str, str] = {}
 
     def key_with(scope: str) -> str:
@@ -121,8 +140,10 @@ def test_401_without_credentials_and_403_without_scope(client: TestClient, db) -
             if route.page:  # browsers: anonymous goes to the login page (the scope check: tests/web/admin)
                 answer = client.request(method, path, follow_redirects=False)
                 if answer.status_code != 303 or not answer.headers["location"].startswith("/admin/login"):
-                    failures.append(f"{method} {route.path}: {answer.status_code} without a session, expected "
-                                    "a redirect to the login page")
+                    failures.append(
+                        f"{method} {route.path}: {answer.status_code} without a session, expected "
+                        "a redirect to the login page"
+                    )
                 checked += 1
                 continue
             anonymous = client.request(method, path, json=body)
@@ -131,14 +152,16 @@ def test_401_without_credentials_and_403_without_scope(client: TestClient, db) -
             other = sorted(set(SCOPES) - route.scopes)[0]
             response = client.request(method, path, json=body, headers={"Authorization": f"Bearer {key_with(other)}"})
             if response.status_code != 403 or not any(s in response.text for s in route.scopes):
-                failures.append(f"{method} {route.path}: {response.status_code} with a key holding only {other!r}, "
-                                f"expected 403 naming {sorted(route.scopes)}")
+                failures.append(
+                    f"{method} {route.path}: {response.status_code} with a key holding only {other!r}, "
+                    f"expected 403 naming {sorted(route.scopes)}"
+                )
             checked += 1
     assert checked > 5
     assert not failures, "\n".join(failures)
 
 
-def test_authentication_precedes_body_validation(client: TestClient, db) -> None:  # noqa: ANN001
+def test_authentication_precedes_body_validation(client: TestClient, db) -> None:
     """Why `{}` bodies are enough above: route-level `require` runs before the body is validated."""
     path = "/api/v1/auth/users"
     assert client.post(path, json={}).status_code == 401

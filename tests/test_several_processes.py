@@ -32,9 +32,14 @@ class Server:
     def __init__(self, env: dict[str, str], tmp: Path, name: str) -> None:
         self.port = _free_port()
         self.log = tmp / f"{name}.log"
-        self.proc = subprocess.Popen([sys.executable, "-m", "privet.cli", "serve"], cwd=tmp,
-                                     env={**env, "PRIVET_PORT": str(self.port)}, stdout=subprocess.DEVNULL,
-                                     stderr=self.log.open("wb"), start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "privet.cli", "serve"],
+            cwd=tmp,
+            env={**env, "PRIVET_PORT": str(self.port)},
+            stdout=subprocess.DEVNULL,
+            stderr=self.log.open("wb"),
+            start_new_session=True,
+        )
 
     def wait(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
@@ -77,8 +82,10 @@ def _store(kind: str, tmp: Path) -> tuple[str, callable]:
     return create_pg_database()
 
 
-@pytest.fixture(params=[("postgresql", "store"), ("sqlite", "store"), ("postgresql", "redis")],
-                ids=["postgresql", "sqlite", "postgresql-redis-limits"])
+@pytest.fixture(
+    params=[("postgresql", "store"), ("sqlite", "store"), ("postgresql", "redis")],
+    ids=["postgresql", "sqlite", "postgresql-redis-limits"],
+)
 def servers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Server, Server, dict]]:
     """Two servers on one migrated store holding an admin, an admin API key and a `decide` key."""
     from privet.auth import service
@@ -89,14 +96,24 @@ def servers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Se
 
     kind, limits = request.param
     url, drop = _store(kind, tmp_path)
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PRIVET_")},
-           "PRIVET_DATABASE_URL": url, "PRIVET_SECRET_KEY": SECRET, "PRIVET_DATA_DIR": str(tmp_path / "var"),
-           "PRIVET_HOST": "127.0.0.1", "PRIVET_LOG_LEVEL": "warning", "PRIVET_JOBS_THREADS": "0",
-           "PRIVET_WEBHOOK_DELIVERY_IN_PROCESS": "false", "PRIVET_MAIL_SENDER": "console",
-           "PRIVET_SMS_SENDER": "console", "PRIVET_PUBLIC_RATE_LIMIT_PER_MINUTE": "6",
-           "PRIVET_LOGIN_FREE_FAILURES": "10", "PRIVET_LOGIN_LOCK_FAILURES": "3",
-           "PRIVET_OTP_PER_IDENTITY_PER_HOUR": "2", "PRIVET_OTP_RESEND_SECONDS": "0",
-           "PRIVET_OTP_PER_CLIENT_PER_HOUR": "100"}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PRIVET_")},
+        "PRIVET_DATABASE_URL": url,
+        "PRIVET_SECRET_KEY": SECRET,
+        "PRIVET_DATA_DIR": str(tmp_path / "var"),
+        "PRIVET_HOST": "127.0.0.1",
+        "PRIVET_LOG_LEVEL": "warning",
+        "PRIVET_JOBS_THREADS": "0",
+        "PRIVET_WEBHOOK_DELIVERY_IN_PROCESS": "false",
+        "PRIVET_MAIL_SENDER": "console",
+        "PRIVET_SMS_SENDER": "console",
+        "PRIVET_PUBLIC_RATE_LIMIT_PER_MINUTE": "6",
+        "PRIVET_LOGIN_FREE_FAILURES": "10",
+        "PRIVET_LOGIN_LOCK_FAILURES": "3",
+        "PRIVET_OTP_PER_IDENTITY_PER_HOUR": "2",
+        "PRIVET_OTP_RESEND_SECONDS": "0",
+        "PRIVET_OTP_PER_CLIENT_PER_HOUR": "100",
+    }
     if limits == "redis":
         from tests.support.brokers import redis_broker
 
@@ -123,7 +140,7 @@ def servers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Se
         drop()
 
 
-def test_each_limit_holds_across_two_server_processes(servers) -> None:  # noqa: ANN001
+def test_each_limit_holds_across_two_server_processes(servers) -> None:
     first, second, keys = servers
     both = [first, second]
 
@@ -133,8 +150,9 @@ def test_each_limit_holds_across_two_server_processes(servers) -> None:  # noqa:
 
     # a login lock (3 failures in a row), counted across both servers and routes
     login = "/api/v1/auth/login"
-    assert [both[i % 2].call("POST", login, {"username": "several.admin", "password": "wrong"})[0]
-            for i in range(3)] == [401, 401, 401]
+    assert [
+        both[i % 2].call("POST", login, {"username": "several.admin", "password": "wrong"})[0] for i in range(3)
+    ] == [401, 401, 401]
     status, body = second.call("POST", login, {"username": "several.admin", "password": PASSWORD})
     assert status == 429 and "locked" in body["detail"]
     assert first.call("POST", login, {"username": "several.admin", "password": PASSWORD})[0] == 429

@@ -15,17 +15,28 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 
 from privet import __version__
+from privet.http.routes import BodyLimits, on_http_error, on_privet_error, on_unexpected_error, on_validation_error
 from privet.kit.errors import PrivetError
-from privet.kit.web import BodyLimits, on_http_error, on_privet_error, on_unexpected_error, on_validation_error
 from privet.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
 # Body size classes (settings max_public_body_bytes, max_body_bytes, max_import_bytes), chosen by path before routing.
-PUBLIC_API_PATHS = tuple(f"{API_PREFIX}/{p}" for p in ("public/", "verify/", "notices/public/", "consent/me",
-                                                       "consent/cookies", "consent/receipts/public-key",
-                                                       "auth/login"))
-IMPORT_PATHS = re.compile(rf"^{API_PREFIX}/(datamap/(validate|apply)|requests/tasks/[^/]+/complete|requests/callbacks/"
-                          r"[^/]+)$|^/admin/requests/[^/]+/tasks/[^/]+/complete$")
+PUBLIC_API_PATHS = tuple(
+    f"{API_PREFIX}/{p}"
+    for p in (
+        "public/",
+        "verify/",
+        "notices/public/",
+        "consent/me",
+        "consent/cookies",
+        "consent/receipts/public-key",
+        "auth/login",
+    )
+)
+IMPORT_PATHS = re.compile(
+    rf"^{API_PREFIX}/(datamap/(validate|apply)|requests/tasks/[^/]+/complete|requests/callbacks/"
+    r"[^/]+)$|^/admin/requests/[^/]+/tasks/[^/]+/complete$"
+)
 
 
 def _warm_decider(app: FastAPI) -> None:
@@ -40,6 +51,7 @@ def _warm_decider(app: FastAPI) -> None:
 def body_limit_for(settings: Settings) -> Callable[[str], int]:
     """The largest body a path accepts: imports and uploads large, the authenticated API and console medium,
     everything public (privacy centre, banner, verification, logins) small."""
+
     def limit(path: str) -> int:
         if IMPORT_PATHS.match(path):
             return settings.max_import_bytes
@@ -50,8 +62,9 @@ def body_limit_for(settings: Settings) -> Callable[[str], int]:
     return limit
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
-               check_migrations: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, check_migrations: bool = True
+) -> FastAPI:
     """Build the app. Tests pass their own engine; `privet serve` lets the lifespan build one."""
     settings = settings or get_settings()
 
@@ -62,8 +75,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         from privet.kit.crypto import Keyring
 
         own = engine is None
-        bound = engine or make_engine(settings.sqlalchemy_url, pool_size=settings.db_pool_size,
-                                      max_overflow=settings.db_max_overflow)
+        bound = engine or make_engine(
+            settings.sqlalchemy_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        )
         if check_migrations:
             require_current(bound)
         app.state.engine = bound
@@ -85,8 +99,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             if own and settings.jobs_backend == "inline" and settings.jobs_threads > 0:
                 from privet.jobs.inline import InlineWorkers
 
-                job_workers = InlineWorkers(app.state.sessionmaker, settings, app.state.keyring,
-                                            settings.jobs_threads).start()
+                job_workers = InlineWorkers(
+                    app.state.sessionmaker, settings, app.state.keyring, settings.jobs_threads
+                ).start()
             yield
         finally:
             if job_workers is not None:  # let jobs in flight finish; an unfinished one is re-run after its lease
@@ -99,8 +114,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             if own:
                 bound.dispose()
 
-    app = FastAPI(title="Privet", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
-                  description="Privacy operations: data map, consent, data-subject requests, retention, audit.")
+    app = FastAPI(
+        title="Privet",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        description="Privacy operations: data map, consent, data-subject requests, retention, audit.",
+    )
     app.state.settings = settings
     app.add_exception_handler(PrivetError, on_privet_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
@@ -114,37 +135,57 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # Every reader of the client address sees the one a trusted proxy forwarded.
     app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies, header=settings.forwarded_header)
 
-    @app.get("/healthz", tags=["health"], summary="Liveness: the process answers.",
-             openapi_extra={"x-privet-public": True})  # public: see privet.auth.deps
+    @app.get(
+        "/healthz", tags=["health"], summary="Liveness: the process answers.", openapi_extra={"x-privet-public": True}
+    )  # public: see privet.auth.deps
     def healthz() -> dict:
         return {"status": "ok", "version": __version__}
 
-    from privet.audit.api import router as audit_router
     from privet.auth.api import router as auth_router
     from privet.consent.api import router as consent_router
+    from privet.consent.campaigns.api import router as campaigns_router
     from privet.consent.decisions.api import router as decisions_router
     from privet.consent.webhooks.api import router as webhooks_router
     from privet.datamap.api import router as datamap_router
     from privet.datamap.collection_api import router as collection_router
-    from privet.consent.campaigns.api import router as campaigns_router
-    from privet.notices.api import router as notices_router
-    from privet.subjects.api import router as subjects_router
-    from privet.subjects.public_api import router as verify_router
-    from privet.taxonomy.api import router as taxonomy_router
     from privet.jobs.api import router as jobs_router
-    from privet.requests.api import router as requests_router
-    from privet.requests.execution.callbacks import router as callbacks_router
-    from privet.requests.packages.api import router as packages_router
-    from privet.requests.intake.api import router as public_requests_router
-    from privet.requests.manual.api import router as tasks_router
+    from privet.notices.api import router as notices_router
     from privet.registers.api import router as registers_router
     from privet.registers.incidents_api import router as incidents_router
     from privet.reports.api import router as reports_router
+    from privet.reports.audit_api import router as audit_router
+    from privet.requests.api import router as requests_router
+    from privet.requests.execution.callbacks import router as callbacks_router
+    from privet.requests.intake.api import router as public_requests_router
+    from privet.requests.manual.api import router as tasks_router
+    from privet.requests.packages.api import router as packages_router
+    from privet.subjects.api import router as subjects_router
+    from privet.subjects.public_api import router as verify_router
+    from privet.taxonomy.api import router as taxonomy_router
 
-    for router in (auth_router, taxonomy_router, datamap_router, subjects_router, verify_router, notices_router,
-                   consent_router, decisions_router, webhooks_router, audit_router, tasks_router, callbacks_router,
-                   requests_router, public_requests_router, packages_router, jobs_router, registers_router,
-                   incidents_router, reports_router, collection_router, campaigns_router):
+    for router in (
+        auth_router,
+        taxonomy_router,
+        datamap_router,
+        subjects_router,
+        verify_router,
+        notices_router,
+        consent_router,
+        decisions_router,
+        webhooks_router,
+        audit_router,
+        tasks_router,
+        callbacks_router,
+        requests_router,
+        public_requests_router,
+        packages_router,
+        jobs_router,
+        registers_router,
+        incidents_router,
+        reports_router,
+        collection_router,
+        campaigns_router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     from privet.consent.api import wellknown_router
 

@@ -8,8 +8,12 @@ import typer
 
 from privet.kit.errors import PrivetError
 
-app = typer.Typer(help="Privet: privacy operations for a company's own systems.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="Privet: privacy operations for a company's own systems.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 
 
 # Sub-command groups: name -> (module, attribute). Imported only when used, so `privet serve` starts fast.
@@ -50,8 +54,10 @@ def _mount(only: str | None = None) -> None:
 
 
 @app.command("serve")
-def serve(host: str = typer.Option(None, help="Address to listen on (default: PRIVET_HOST)."),
-          port: int = typer.Option(None, help="Port to listen on (default: PRIVET_PORT).")) -> None:
+def serve(
+    host: str = typer.Option(None, help="Address to listen on (default: PRIVET_HOST)."),
+    port: int = typer.Option(None, help="Port to listen on (default: PRIVET_PORT)."),
+) -> None:
     """Serve the API, the privacy centre and the admin console."""
     import uvicorn
 
@@ -66,8 +72,16 @@ def serve(host: str = typer.Option(None, help="Address to listen on (default: PR
     _warn_about_senders(settings)
     typer.echo(f"Privet on http://{host or settings.host}:{port or settings.port}  (API docs at /docs)")
     # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1; PRIVET_TRUSTED_PROXIES decides instead
-    uvicorn.run("privet.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                workers=settings.workers, log_level=settings.log_level, access_log=False, proxy_headers=False)
+    uvicorn.run(
+        "privet.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        access_log=False,
+        proxy_headers=False,
+    )
 
 
 def _warn_about_senders(settings) -> None:  # noqa: ANN001 - privet.settings.Settings
@@ -77,20 +91,33 @@ def _warn_about_senders(settings) -> None:  # noqa: ANN001 - privet.settings.Set
     problems = {channel: cannot_deliver(channel, settings) for channel in KINDS}
     for channel, why in problems.items():
         if why:
-            typer.secho(f"WARNING: one-time codes cannot be delivered by {channel}: {why}", fg="red", bold=True,
-                        err=True)
+            typer.secho(
+                f"WARNING: one-time codes cannot be delivered by {channel}: {why}", fg="red", bold=True, err=True
+            )
         elif sender_kind(channel, settings) == "console":
-            typer.secho(f"WARNING: {channel} codes and messages are printed to standard output (console sender): "
-                        "for development only", fg="yellow", bold=True, err=True)
+            typer.secho(
+                f"WARNING: {channel} codes and messages are printed to standard output (console sender): "
+                "for development only",
+                fg="yellow",
+                bold=True,
+                err=True,
+            )
     if all(problems.values()):
-        typer.secho("WARNING: no sender is configured, so subjects cannot verify by code and /readyz answers 503; "
-                    "set PRIVET_MAIL_SENDER=smtp (and PRIVET_SMTP_*) or PRIVET_SMS_SENDER=http "
-                    "(and PRIVET_SMS_GATEWAY_URL)", fg="red", bold=True, err=True)
+        typer.secho(
+            "WARNING: no sender is configured, so subjects cannot verify by code and /readyz answers 503; "
+            "set PRIVET_MAIL_SENDER=smtp (and PRIVET_SMTP_*) or PRIVET_SMS_SENDER=http "
+            "(and PRIVET_SMS_GATEWAY_URL)",
+            fg="red",
+            bold=True,
+            err=True,
+        )
 
 
 @app.command("init")
-def init(demo: bool = typer.Option(False, "--demo", help="Also load the demo company when the store has none."),
-         company: str = typer.Option(None, help="Demo company to load (keptek or zkteco).")) -> None:
+def init(
+    demo: bool = typer.Option(False, "--demo", help="Also load the demo company when the store has none."),
+    company: str = typer.Option(None, help="Demo company to load (keptek or zkteco)."),
+) -> None:
     """Create or upgrade the store, create the first admin (password printed once), optionally load a demo."""
     from privet.auth.service import ensure_first_admin
     from privet.db import migrate
@@ -108,8 +135,7 @@ def init(demo: bool = typer.Option(False, "--demo", help="Also load the demo com
             created = ensure_first_admin(session)
         if created:
             username, password = created
-            typer.secho("First admin created. This password is shown once; change it after logging in:",
-                        fg="yellow")
+            typer.secho("First admin created. This password is shown once; change it after logging in:", fg="yellow")
             typer.secho(f"  username: {username}\n  password: {password}", bold=True)
         if demo:
             from privet.demo.service import load_demo_if_empty

@@ -17,8 +17,14 @@ EVENTS, HEAD = AuditEvent.__table__, AuditHead.__table__
 
 def _write(db: Session, n: int) -> None:
     for i in range(n):
-        service.record(db, actor="system", action="test.event", object_type="thing", object_id=f"t{i}",
-                       details={"index": i, "note": "ok"})
+        service.record(
+            db,
+            actor="system",
+            action="test.event",
+            object_type="thing",
+            object_id=f"t{i}",
+            details={"index": i, "note": "ok"},
+        )
     db.flush()
 
 
@@ -26,7 +32,7 @@ def _events(db: Session) -> list[dict]:
     return [dict(row) for row in db.execute(select(EVENTS).order_by(EVENTS.c.seq)).mappings()]
 
 
-def _rewrite(db: Session, events: list[dict], rehash, start: int = 0) -> None:  # noqa: ANN001 - event -> hash
+def _rewrite(db: Session, events: list[dict], rehash, start: int = 0) -> None:
     """Replace the chain with `events` (changed as the caller likes), relinked and rehashed by `rehash` from the
     `start`th on, and move the head to its new end: what someone with write access to the database can do."""
     lift_guards(db)
@@ -234,8 +240,9 @@ def test_events_chain_on_previous_hash(db: Session) -> None:
     assert db.get(AuditHead, 1).hash == events[-1].hash
 
 
-@pytest.mark.parametrize("bad", ["someone@example.com", "+86 138 0013 8000", "13800138000", "138-0013-8000",
-                                 {"nested": ["a@b.co"]}])
+@pytest.mark.parametrize(
+    "bad", ["someone@example.com", "+86 138 0013 8000", "13800138000", "138-0013-8000", {"nested": ["a@b.co"]}]
+)
 def test_personal_data_refused_in_details(db: Session, bad: object) -> None:
     with pytest.raises(ValueError, match="personal data"):
         service.record(db, actor="system", action="x", object_type="y", object_id="1", details={"v": bad})
@@ -262,15 +269,14 @@ def test_append_chains_a_batch_in_order_and_keeps_a_loaded_head_current(db: Sess
     assert service.head(db)[0] == 8
 
 
-def test_appends_in_one_transaction_around_a_rolled_back_savepoint_keep_the_chain(db) -> None:  # noqa: ANN001
+def test_appends_in_one_transaction_around_a_rolled_back_savepoint_keep_the_chain(db) -> None:
     from privet.audit.service import head, record, verify
 
     before = head(db)[0]
     record(db, actor="t", action="a.one", object_type="x", object_id="1")
-    with pytest.raises(RuntimeError):
-        with db.begin_nested():
-            record(db, actor="t", action="a.gone", object_type="x", object_id="2")
-            raise RuntimeError("undo the savepoint")
+    with pytest.raises(RuntimeError), db.begin_nested():
+        record(db, actor="t", action="a.gone", object_type="x", object_id="2")
+        raise RuntimeError("undo the savepoint")
     record(db, actor="t", action="a.two", object_type="x", object_id="3")
     with db.begin_nested():
         record(db, actor="t", action="a.three", object_type="x", object_id="4")
@@ -280,8 +286,7 @@ def test_appends_in_one_transaction_around_a_rolled_back_savepoint_keep_the_chai
     assert verify(db).ok
 
 
-def test_the_key_comes_from_the_sessions_settings_then_those_its_jobs_run_by(db: Session,
-                                                                           settings) -> None:  # noqa: ANN001
+def test_the_key_comes_from_the_sessions_settings_then_those_its_jobs_run_by(db: Session, settings) -> None:
     from privet.db.engine import SETTINGS_INFO
     from privet.jobs.dispatch import SETTINGS_KEY
 

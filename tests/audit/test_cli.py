@@ -10,13 +10,13 @@ from privet.db.engine import make_engine
 from tests.support.tamper import lift_guards
 
 
-def _make_events(privet, n: int) -> None:  # noqa: ANN001
+def _make_events(privet, n: int) -> None:
     for i in range(n):
         result = privet("users", "create", f"officer{i}", "--role", "auditor")
         assert result.exit_code == 0, result.output
 
 
-def test_verify_intact_then_tampered(privet, cli_store: str) -> None:  # noqa: ANN001
+def test_verify_intact_then_tampered(privet, cli_store: str) -> None:
     _make_events(privet, 3)
     ok = privet("audit", "verify")
     assert ok.exit_code == 0 and "intact" in ok.output
@@ -31,7 +31,7 @@ def test_verify_intact_then_tampered(privet, cli_store: str) -> None:  # noqa: A
     assert "BROKEN at event 2" in broken.output
 
 
-def test_export_writes_json_lines_in_order(privet, tmp_path) -> None:  # noqa: ANN001
+def test_export_writes_json_lines_in_order(privet, tmp_path) -> None:
     _make_events(privet, 2)
     out = tmp_path / "audit.jsonl"
     result = privet("audit", "export", "-o", str(out))
@@ -44,7 +44,7 @@ def test_export_writes_json_lines_in_order(privet, tmp_path) -> None:  # noqa: A
     assert [json.loads(x)["seq"] for x in since.stdout.splitlines()] == [e["seq"] for e in events[1:]]
 
 
-def test_head_and_expect_head(privet) -> None:  # noqa: ANN001
+def test_head_and_expect_head(privet) -> None:
     _make_events(privet, 2)
     head = privet("audit", "head").stdout.strip()
     seq, digest = head.split(":")
@@ -56,14 +56,12 @@ def test_head_and_expect_head(privet) -> None:  # noqa: ANN001
     assert bad.exit_code == 2 and "SEQ:HASH" in bad.output
 
 
-def test_export_to_missing_folder_is_a_clear_error(privet, tmp_path) -> None:  # noqa: ANN001
+def test_export_to_missing_folder_is_a_clear_error(privet, tmp_path) -> None:
     result = privet("audit", "export", "-o", str(tmp_path / "nope" / "audit.jsonl"))
     assert result.exit_code == 2 and "folder" in result.output and "Traceback" not in result.output
 
 
-
-def test_expect_head_after_a_rewrite_without_the_key_names_the_first_changed_event(
-        privet, cli_store: str) -> None:  # noqa: ANN001
+def test_expect_head_after_a_rewrite_without_the_key_names_the_first_changed_event(privet, cli_store: str) -> None:
     from privet.audit import chain
     from privet.audit.models import AuditEvent
 
@@ -78,8 +76,11 @@ def test_expect_head_after_a_rewrite_without_the_key_names_the_first_changed_eve
         for row in rows[1:]:
             row["prev_hash"] = prev
             row["hash"] = prev = chain.legacy_hash(row)
-            conn.execute(sa.update(events).where(events.c.seq == row["seq"])
-                         .values(actor=row["actor"], prev_hash=row["prev_hash"], hash=row["hash"]))
+            conn.execute(
+                sa.update(events)
+                .where(events.c.seq == row["seq"])
+                .values(actor=row["actor"], prev_hash=row["prev_hash"], hash=row["hash"])
+            )
         conn.execute(sa.text("UPDATE audit_head SET hash = :hash"), {"hash": prev})
     engine.dispose()
     out = privet("audit", "verify", "--expect-head", head)

@@ -36,8 +36,9 @@ def _changed(name: str, value: object) -> object:
 
 def _write(db: Session, n: int) -> None:
     for i in range(n):
-        service.record(db, actor="officer-1", action="test.event", object_type="thing", object_id=f"t{i}",
-                       details={"index": i})
+        service.record(
+            db, actor="officer-1", action="test.event", object_type="thing", object_id=f"t{i}", details={"index": i}
+        )
     db.flush()
 
 
@@ -48,8 +49,16 @@ def test_every_column_but_the_hash_itself_is_hashed() -> None:
 
 @pytest.mark.parametrize("name", [c for c in COLUMNS if c != "hash"])
 def test_the_keyed_hash_changes_with_each_hashed_column(name: str) -> None:
-    event = {"seq": 7, "at": datetime.fromisoformat("2026-12-08T09:00:00.000001+00:00"), "actor": "a",
-             "action": "x.y", "object_type": "thing", "object_id": "1", "details": {"k": 1}, "prev_hash": "0" * 64}
+    event = {
+        "seq": 7,
+        "at": datetime.fromisoformat("2026-12-08T09:00:00.000001+00:00"),
+        "actor": "a",
+        "action": "x.y",
+        "object_type": "thing",
+        "object_id": "1",
+        "details": {"k": 1},
+        "prev_hash": "0" * 64,
+    }
     key = b"k" * 32
     assert chain.keyed_hash(key, {**event, name: _changed(name, event[name])}) != chain.keyed_hash(key, event)
 

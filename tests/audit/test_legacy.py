@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -20,16 +20,25 @@ from privet.kit.errors import Unavailable
 from privet.settings import get_settings
 from tests.conftest import PrivetCli
 from tests.support.tamper import lift_guards
+import itertools
 
 EVENTS = AuditEvent.__table__
-T0 = datetime(2026, 11, 1, 8, 0, 0, 123456, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 1, 8, 0, 0, 123456, tzinfo=UTC)
 
 
-def _old_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str, object_type: str, object_id: str,
-              details: dict) -> str:
+def _old_hash(
+    prev_hash: str, seq: int, at: datetime, actor: str, action: str, object_type: str, object_id: str, details: dict
+) -> str:
     """Privet's hash before migration 0008, copied as it was."""
-    body = {"seq": seq, "at": at.isoformat(timespec="microseconds"), "actor": actor, "action": action,
-            "object_type": object_type, "object_id": object_id, "details": details}
+    body = {
+        "seq": seq,
+        "at": at.isoformat(timespec="microseconds"),
+        "actor": actor,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "details": details,
+    }
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
     return hashlib.sha256(prev_hash.encode() + text).hexdigest()
 
@@ -38,15 +47,25 @@ def _write_old_chain(engine: Engine, n: int) -> list[dict]:
     """Events as Privet 0007 wrote them (plain hashes, a head without keyed columns)."""
     prev, events = service.GENESIS, []
     for seq in range(1, n + 1):
-        event = {"seq": seq, "at": T0 + timedelta(minutes=seq), "actor": "officer-1", "action": "subject.created",
-                 "object_type": "subject", "object_id": f"s{seq}", "details": {"n": seq, "名": "值"}, "prev_hash": prev}
-        event["hash"] = prev = _old_hash(prev, *(event[k] for k in ("seq", "at", "actor", "action", "object_type",
-                                                                    "object_id", "details")))
+        event = {
+            "seq": seq,
+            "at": T0 + timedelta(minutes=seq),
+            "actor": "officer-1",
+            "action": "subject.created",
+            "object_type": "subject",
+            "object_id": f"s{seq}",
+            "details": {"n": seq, "名": "值"},
+            "prev_hash": prev,
+        }
+        event["hash"] = prev = _old_hash(
+            prev, *(event[k] for k in ("seq", "at", "actor", "action", "object_type", "object_id", "details"))
+        )
         events.append(event)
     with engine.begin() as conn:
         conn.execute(EVENTS.insert(), events)
-        conn.execute(sa.text("INSERT INTO audit_head (id, seq, hash) VALUES (1, :seq, :hash)"),
-                     {"seq": n, "hash": prev})
+        conn.execute(
+            sa.text("INSERT INTO audit_head (id, seq, hash) VALUES (1, :seq, :hash)"), {"seq": n, "hash": prev}
+        )
     return events
 
 
@@ -65,8 +84,16 @@ def _session(engine: Engine) -> Session:
 
 
 def test_the_plain_hash_of_old_events_is_the_one_privet_wrote() -> None:
-    event = {"seq": 3, "at": T0, "actor": "a", "action": "b", "object_type": "c", "object_id": "d",
-             "details": {"x": [1, "二"]}, "prev_hash": "9" * 64}
+    event = {
+        "seq": 3,
+        "at": T0,
+        "actor": "a",
+        "action": "b",
+        "object_type": "c",
+        "object_id": "d",
+        "details": {"x": [1, "二"]},
+        "prev_hash": "9" * 64,
+    }
     assert chain.legacy_hash(event) == _old_hash("9" * 64, 3, T0, "a", "b", "c", "d", {"x": [1, "二"]})
 
 
@@ -86,8 +113,7 @@ def test_db_upgrade_seals_the_old_chain_and_verify_says_what_is_proven(old_store
     assert "events 6-7 carry keyed hashes" in run("audit", "verify").output
 
 
-def test_upgraded_without_the_key_the_chain_is_not_proven_and_not_appended_to_until_sealed(
-        old_store: Engine) -> None:
+def test_upgraded_without_the_key_the_chain_is_not_proven_and_not_appended_to_until_sealed(old_store: Engine) -> None:
     migrate.upgrade(old_store)  # from code, without settings: nothing can be keyed
     run = PrivetCli()
     out = run("audit", "verify")
@@ -117,13 +143,18 @@ def test_old_events_changed_after_the_seal_are_found(old_store: Engine) -> None:
         session.execute(sa.update(AuditEvent).where(AuditEvent.seq == 3).values(object_id="s-forged"))
         assert service.verify(session).first_bad_seq == 3
         # changed with every plain hash after it recomputed: only the seal can tell, not which event it was
-        events = [dict(r) for r in session.execute(sa.select(EVENTS).where(EVENTS.c.seq <= 5)
-                                                   .order_by(EVENTS.c.seq)).mappings()]
-        for before, event in zip(events[1:], events[2:]):
+        events = [
+            dict(r)
+            for r in session.execute(sa.select(EVENTS).where(EVENTS.c.seq <= 5).order_by(EVENTS.c.seq)).mappings()
+        ]
+        for before, event in itertools.pairwise(events):
             event["prev_hash"] = before["hash"]
             event["hash"] = chain.legacy_hash(event)
-            session.execute(sa.update(AuditEvent).where(AuditEvent.seq == event["seq"])
-                            .values(prev_hash=event["prev_hash"], hash=event["hash"]))
+            session.execute(
+                sa.update(AuditEvent)
+                .where(AuditEvent.seq == event["seq"])
+                .values(prev_hash=event["prev_hash"], hash=event["hash"])
+            )
         result = service.verify(session)
         assert not result.ok and result.first_bad_seq == 6 and "before the chain was keyed" in result.reason
         session.rollback()

@@ -34,9 +34,11 @@ def fake() -> Faker:
 @pytest.fixture
 def new_username(fake: Faker) -> Callable[[], str]:
     """Unique, valid usernames in the style of either locale."""
+
     def make() -> str:
         locale = secrets.choice(["en_US", "zh_CN"])
         return f"{fake[locale].user_name().lower()}.{secrets.token_hex(2)}"
+
     return make
 
 
@@ -47,22 +49,26 @@ def new_password(fake: Faker) -> Callable[[], str]:
 
 
 @pytest.fixture
-def make_user(db: Session, new_username, new_password) -> Callable[..., tuple[User, str]]:  # noqa: ANN001
+def make_user(db: Session, new_username, new_password) -> Callable[..., tuple[User, str]]:
     """Create (and commit to the test transaction) a user with a known password; returns (user, password)."""
+
     def make(role: str = "admin", *, must_change: bool = False) -> tuple[User, str]:
         password = new_password()
         user, _ = service.create_user(db, new_username(), role, password=password, actor=ACTOR)
         user.must_change_password = must_change
         db.commit()
         return user, password
+
     return make
 
 
 @pytest.fixture
 def make_key(db: Session) -> Callable[..., str]:
     """Create (and commit) an API key with these scopes; returns the bearer token."""
-    def make(*scopes: str, **kwargs) -> str:  # noqa: ANN003
+
+    def make(*scopes: str, **kwargs) -> str:
         _key, token = service.create_api_key(db, "test-key", list(scopes), actor=ACTOR, **kwargs)
         db.commit()
         return token
+
     return make

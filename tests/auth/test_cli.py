@@ -10,9 +10,9 @@ from privet.db.engine import make_engine
 
 
 @pytest.fixture
-def cli(privet, cli_store: str):  # noqa: ANN001, ANN201
+def cli(privet, cli_store: str):
     """`privet(...)` on a fresh store with the auth tables (create_all is a no-op once migrations made them)."""
-    from privet.db.models import metadata
+    from privet.tables import metadata
 
     engine = make_engine(cli_store)
     metadata.create_all(engine)
@@ -20,7 +20,7 @@ def cli(privet, cli_store: str):  # noqa: ANN001, ANN201
     return privet
 
 
-def test_init_prints_first_admin_password_once(cli) -> None:  # noqa: ANN001
+def test_init_prints_first_admin_password_once(cli) -> None:
     first = cli("init")
     assert first.exit_code == 0, first.output
     password = re.search(r"password: (\S+)", first.output).group(1)
@@ -31,7 +31,7 @@ def test_init_prints_first_admin_password_once(cli) -> None:  # noqa: ANN001
     assert "admin" in listed and "must change password" in listed and password not in listed
 
 
-def test_users_commands(cli, new_username, new_password) -> None:  # noqa: ANN001
+def test_users_commands(cli, new_username, new_password) -> None:
     name, chosen = new_username(), new_password()
     created = cli("users", "create", name, "--role", "agent", "--password-stdin", input=chosen + "\n")
     assert created.exit_code == 0, created.output
@@ -55,7 +55,7 @@ def test_users_commands(cli, new_username, new_password) -> None:  # noqa: ANN00
         assert result.exit_code == 2 and words in result.output and "Traceback" not in result.output, args
 
 
-def test_apikeys_commands(cli) -> None:  # noqa: ANN001
+def test_apikeys_commands(cli) -> None:
     created = cli("apikeys", "create", "crm-sync", "--scope", "datamap:read", "--scope", "audit:read")
     assert created.exit_code == 0, created.output
     secret = re.search(r"(pvt_pk_[0-9a-f]{8}_\S+)", created.output).group(1)

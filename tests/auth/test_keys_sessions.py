@@ -20,7 +20,7 @@ from tests.auth.conftest import ACTOR
 def test_key_secret_shown_once_and_hashed_at_rest(db: Session) -> None:
     key, token = service.create_api_key(db, "crm-sync", ["datamap:read", "taxonomy:read"], actor=ACTOR)
     assert token.startswith(f"pvt_{key.prefix}_") and key.prefix.startswith("pk_")
-    secret = token[len(f"pvt_{key.prefix}_"):]
+    secret = token[len(f"pvt_{key.prefix}_") :]
     db.flush()
     row = db.execute(text("SELECT * FROM api_keys WHERE id = :id"), {"id": key.id}).mappings().one()
     stored = json.dumps({k: str(v) for k, v in row.items()})
@@ -40,11 +40,19 @@ def test_unknown_scope_refused_listing_valid_ones(db: Session) -> None:
     assert db.scalar(select(ApiKey).where(ApiKey.name == "bad")) is None
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda t: "", lambda t: "garbage", lambda t: t[:-1], lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),
-    lambda t: t.replace("pvt_", "pvx_"), lambda t: t + "x", lambda t: t.upper(),
-])
-def test_malformed_or_wrong_tokens_refused(db: Session, mangle) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: "",
+        lambda t: "garbage",
+        lambda t: t[:-1],
+        lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),
+        lambda t: t.replace("pvt_", "pvx_"),
+        lambda t: t + "x",
+        lambda t: t.upper(),
+    ],
+)
+def test_malformed_or_wrong_tokens_refused(db: Session, mangle) -> None:
     _key, token = service.create_api_key(db, "svc", ["audit:read"], actor=ACTOR)
     assert service.principal_for_api_key(db, mangle(token)) is None
 
@@ -84,7 +92,7 @@ def test_last_used_written_at_most_once_a_minute(db: Session) -> None:
     assert key.last_used_at == start + timedelta(seconds=61)
 
 
-def test_session_lifecycle_and_expiry(db: Session, make_user) -> None:  # noqa: ANN001
+def test_session_lifecycle_and_expiry(db: Session, make_user) -> None:
     user, _ = make_user("privacy_officer")
     start = utcnow()
     with frozen_at(start):
@@ -102,7 +110,7 @@ def test_session_lifecycle_and_expiry(db: Session, make_user) -> None:  # noqa: 
     assert service.principal_for_session(db, "not-a-session") is None
 
 
-def test_end_session_and_deactivation_revoke(db: Session, make_user) -> None:  # noqa: ANN001
+def test_end_session_and_deactivation_revoke(db: Session, make_user) -> None:
     make_user("admin")
     user, _ = make_user("admin")
     first, _ = service.start_session(db, user, 60)
@@ -114,20 +122,27 @@ def test_end_session_and_deactivation_revoke(db: Session, make_user) -> None:  #
 
 
 def test_one_time_password_limits_scopes(db: Session) -> None:
-    username, password = service.ensure_first_admin(db)
+    username, _password = service.ensure_first_admin(db)
     admin = service.find_user(db, username)
     cookie, _ = service.start_session(db, admin, 60)
     assert service.principal_for_session(db, cookie).scopes == {"account:self"}
-    service.set_password(db, admin, "a much better passphrase", actor=f"user:{username}", must_change=False,
-                         keep_session=service.principal_for_session(db, cookie).session_id)
+    service.set_password(
+        db,
+        admin,
+        "a much better passphrase",
+        actor=f"user:{username}",
+        must_change=False,
+        keep_session=service.principal_for_session(db, cookie).session_id,
+    )
     assert "users:admin" in service.principal_for_session(db, cookie).scopes
 
 
-def test_role_scopes(db: Session, make_user) -> None:  # noqa: ANN001
+def test_role_scopes(db: Session, make_user) -> None:
     auditor, _ = make_user("auditor")
     agent, _ = make_user("agent")
-    scopes = {u.role: service.principal_for_session(db, service.start_session(db, u, 5)[0]).scopes
-              for u in (auditor, agent)}
+    scopes = {
+        u.role: service.principal_for_session(db, service.start_session(db, u, 5)[0]).scopes for u in (auditor, agent)
+    }
     assert "audit:read" in scopes["auditor"] and "datamap:read" in scopes["auditor"]
     assert not {"datamap:write", "users:admin"} & scopes["auditor"]
     assert "audit:read" not in scopes["agent"] and "datamap:write" not in scopes["agent"]

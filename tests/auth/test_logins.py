@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,7 +22,7 @@ HTML = {"Accept": "text/html"}
 
 class Clock:
     def __init__(self) -> None:
-        self.now = datetime(2026, 12, 8, 9, 0, tzinfo=timezone.utc)
+        self.now = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now
@@ -50,15 +50,16 @@ def policy(settings: Settings) -> Settings:
     return settings
 
 
-def _attempt(db: Session, ring: Keyring, settings: Settings, username: str, password: str, route: str = "api"):  # noqa: ANN202
+def _attempt(db: Session, ring: Keyring, settings: Settings, username: str, password: str, route: str = "api"):
     try:
         return logins.log_in(db, ring, settings, username, password, route=route, client="198.51.100.7")
     except (logins.LoginFailed, logins.LoginRefused) as exc:
         return exc
 
 
-def test_failures_make_the_account_wait_longer_then_lock_it(db: Session, ring: Keyring, policy: Settings,
-                                                            clock: Clock, make_user) -> None:  # noqa: ANN001
+def test_failures_make_the_account_wait_longer_then_lock_it(
+    db: Session, ring: Keyring, policy: Settings, clock: Clock, make_user
+) -> None:
     user, password = make_user("agent")
     attempt = lambda secret: _attempt(db, ring, policy, user.username, secret)  # noqa: E731
     assert isinstance(attempt("wrong-1"), logins.LoginFailed)
@@ -84,8 +85,9 @@ def test_failures_make_the_account_wait_longer_then_lock_it(db: Session, ring: K
     assert isinstance(attempt(password), service.User)
 
 
-def test_a_run_of_failures_is_forgotten_after_a_quiet_time(db: Session, ring: Keyring, policy: Settings,
-                                                           clock: Clock, make_user) -> None:  # noqa: ANN001
+def test_a_run_of_failures_is_forgotten_after_a_quiet_time(
+    db: Session, ring: Keyring, policy: Settings, clock: Clock, make_user
+) -> None:
     user, password = make_user("agent")
     for n in range(3):
         clock.advance(seconds=5)
@@ -95,8 +97,9 @@ def test_a_run_of_failures_is_forgotten_after_a_quiet_time(db: Session, ring: Ke
     assert isinstance(_attempt(db, ring, policy, user.username, password), service.User)  # counted from 1 again
 
 
-def test_unknown_usernames_wait_and_lock_alike(db: Session, ring: Keyring, policy: Settings, clock: Clock,
-                                               make_user) -> None:  # noqa: ANN001
+def test_unknown_usernames_wait_and_lock_alike(
+    db: Session, ring: Keyring, policy: Settings, clock: Clock, make_user
+) -> None:
     user, _password = make_user("agent")
     answers = {}
     for name in (user.username, "nobody-here"):
@@ -104,16 +107,20 @@ def test_unknown_usernames_wait_and_lock_alike(db: Session, ring: Keyring, polic
     assert answers[user.username] == answers["nobody-here"] == ["LoginFailed"] * 3 + ["LoginRefused"]
 
 
-def test_every_failed_and_refused_login_is_audited_without_secrets(db: Session, ring: Keyring, policy: Settings,
-                                                                   clock: Clock, make_user) -> None:  # noqa: ANN001
+def test_every_failed_and_refused_login_is_audited_without_secrets(
+    db: Session, ring: Keyring, policy: Settings, clock: Clock, make_user
+) -> None:
     user, _password = make_user("agent")
     typed_password, typed_name = "Secret-typed-1234", "li.wei@example.com"  # an e-mail in the username box
     for _ in range(3):
         _attempt(db, ring, policy, user.username, typed_password)
     _attempt(db, ring, policy, user.username, typed_password, route="console")  # refused: inside the wait
     _attempt(db, ring, policy, typed_name, typed_password)
-    events = list(db.scalars(select(AuditEvent).where(AuditEvent.action.in_(["login.failed", "login.refused"]))
-                             .order_by(AuditEvent.seq)))
+    events = list(
+        db.scalars(
+            select(AuditEvent).where(AuditEvent.action.in_(["login.failed", "login.refused"])).order_by(AuditEvent.seq)
+        )
+    )
     assert [e.action for e in events] == ["login.failed"] * 3 + ["login.refused", "login.failed"]
     assert all(e.object_type == "user" and e.object_id == user.id for e in events[:4])
     assert events[3].details["reason"] == "waiting" and events[3].details["route"] == "console"
@@ -128,7 +135,7 @@ def test_every_failed_and_refused_login_is_audited_without_secrets(db: Session, 
     assert events[0].details["client"] == ring.fingerprint("198.51.100.7")[:16]
 
 
-def test_concurrent_guesses_are_counted_one_by_one(any_store_engine, settings: Settings) -> None:  # noqa: ANN001
+def test_concurrent_guesses_are_counted_one_by_one(any_store_engine, settings: Settings) -> None:
     """Guesses racing in separate transactions (as in several processes) cannot all slip past the lock."""
     from privet.db.engine import make_sessionmaker, session_scope
 
@@ -157,14 +164,15 @@ def test_concurrent_guesses_are_counted_one_by_one(any_store_engine, settings: S
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def any_store_engine(request: pytest.FixtureRequest, tmp_path):  # noqa: ANN001, ANN201
+def any_store_engine(request: pytest.FixtureRequest, tmp_path):
     """A store of its own (its rows are committed by several threads)."""
     from privet.db.engine import make_engine
-    from privet.db.models import metadata
+    from privet.tables import metadata
     from tests.support.services import create_pg_database
 
-    url, drop = ((f"sqlite:///{tmp_path / 'own.db'}", lambda: None) if request.param == "sqlite"
-                 else create_pg_database())
+    url, drop = (
+        (f"sqlite:///{tmp_path / 'own.db'}", lambda: None) if request.param == "sqlite" else create_pg_database()
+    )
     engine = make_engine(url)
     metadata.create_all(engine)
     yield engine
@@ -173,19 +181,22 @@ def any_store_engine(request: pytest.FixtureRequest, tmp_path):  # noqa: ANN001,
 
 
 # ---- over HTTP ------------------------------------------------------------------------------------------------
-def _api_login(client: TestClient, username: str, password: str):  # noqa: ANN202
+def _api_login(client: TestClient, username: str, password: str):
     return client.post(f"{API}/auth/login", json={"username": username, "password": password})
 
 
-def _console_login(client: TestClient, username: str, password: str):  # noqa: ANN202
+def _console_login(client: TestClient, username: str, password: str):
     from tests.web.admin.conftest import form_token
 
-    return client.post("/admin/login", headers=HTML, follow_redirects=False, data={
-        "username": username, "password": password, "csrf_token": form_token(client), "next": "/admin"})
+    return client.post(
+        "/admin/login",
+        headers=HTML,
+        follow_redirects=False,
+        data={"username": username, "password": password, "csrf_token": form_token(client), "next": "/admin"},
+    )
 
 
-def test_the_api_and_the_console_share_one_count_per_account(client: TestClient, settings: Settings,
-                                                             make_user) -> None:  # noqa: ANN001
+def test_the_api_and_the_console_share_one_count_per_account(client: TestClient, settings: Settings, make_user) -> None:
     settings.login_free_failures, settings.login_delay_seconds = 2, 60.0
     user, password = make_user("agent")
     assert _api_login(client, user.username, "wrong").status_code == 401
@@ -200,8 +211,7 @@ def test_the_api_and_the_console_share_one_count_per_account(client: TestClient,
     assert "wait" in by_api.json()["detail"] and int(by_api.headers["retry-after"]) <= 60
 
 
-def test_the_console_says_an_account_is_locked_in_chinese(client: TestClient, settings: Settings,
-                                                          make_user) -> None:  # noqa: ANN001
+def test_the_console_says_an_account_is_locked_in_chinese(client: TestClient, settings: Settings, make_user) -> None:
     settings.login_free_failures, settings.login_lock_failures = 1, 1
     user, password = make_user("agent")
     assert _api_login(client, user.username, "wrong").status_code == 401
@@ -210,8 +220,9 @@ def test_the_console_says_an_account_is_locked_in_chinese(client: TestClient, se
     assert locked.status_code == 429 and "该账户因多次登录失败已被锁定" in locked.text and "15 分钟" in locked.text
 
 
-def test_an_admin_unlocks_through_the_api(client: TestClient, settings: Settings, make_user, make_key,
-                                          db: Session) -> None:  # noqa: ANN001
+def test_an_admin_unlocks_through_the_api(
+    client: TestClient, settings: Settings, make_user, make_key, db: Session
+) -> None:
     settings.login_delay_seconds, settings.login_lock_failures = 0, 2
     user, password = make_user("agent")
     for _ in range(2):
@@ -230,7 +241,7 @@ def test_an_admin_unlocks_through_the_api(client: TestClient, settings: Settings
     assert event.object_id == user.id and event.actor.startswith("apikey:") and event.details["was_locked"] is True
 
 
-def test_privet_users_unlock(privet, cli_store: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_privet_users_unlock(privet, cli_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from privet.db.store import store_session
     from privet.settings import get_settings
 
@@ -239,8 +250,7 @@ def test_privet_users_unlock(privet, cli_store: str, monkeypatch: pytest.MonkeyP
     settings = get_settings()
     ring = Keyring.from_settings(settings)
     with store_session(settings) as session:
-        _user, _ = service.create_user(session, "locked.out", "agent", password="Locked-out-password-1",
-                                      actor="test")
+        _user, _ = service.create_user(session, "locked.out", "agent", password="Locked-out-password-1", actor="test")
     with store_session(settings) as session:
         assert isinstance(_attempt(session, ring, settings, "locked.out", "wrong"), logins.LoginFailed)
     with store_session(settings) as session:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from privet.kit.ratelimit import SlidingWindowLimiter
+from privet.http.ratelimit import SlidingWindowLimiter
 
 
 class Clock:
@@ -46,7 +46,7 @@ def test_refused_hits_do_not_extend_the_wait() -> None:
 def test_when_the_shared_count_is_unreachable_each_process_still_limits() -> None:
     from types import SimpleNamespace
 
-    from privet.kit.ratelimit import SharedLimiter
+    from privet.http.ratelimit import SharedLimiter
     from privet.settings import Settings
 
     unreachable = Settings(secret_key="test-secret-key-0123456789abcdef", limits_redis_url="redis://127.0.0.1:1/0")
@@ -58,7 +58,7 @@ def test_when_the_shared_count_is_unreachable_each_process_still_limits() -> Non
 def test_a_hit_the_shared_count_refuses_is_not_counted_by_the_process() -> None:
     from types import SimpleNamespace
 
-    from privet.kit.ratelimit import SharedLimiter
+    from privet.http.ratelimit import SharedLimiter
 
     class Full:  # another process took the whole budget
         def take(self, bucket: str, key: str, limit: int, window: float, now: float, share: int) -> tuple:
@@ -73,7 +73,7 @@ def test_a_client_staying_on_one_process_costs_few_shared_round_trips() -> None:
     from types import SimpleNamespace
 
     from privet.db.limits import room_of, share_of
-    from privet.kit.ratelimit import SharedLimiter
+    from privet.http.ratelimit import SharedLimiter
 
     class Counting:  # the shared count, as one process would find it alone
         def __init__(self) -> None:

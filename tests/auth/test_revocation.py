@@ -24,14 +24,14 @@ def fresh_state() -> None:
     keys.forget_recent()
 
 
-def _revoke_elsewhere(factory, key_id: str) -> None:  # noqa: ANN001
+def _revoke_elsewhere(factory, key_id: str) -> None:
     """What another process's revocation leaves in the store (this process's memory is not told)."""
     with session_scope(factory) as session:
         session.execute(update(ApiKey).where(ApiKey.id == key_id).values(revoked_at=utcnow()))
         limits.bump(session, keys.REVOKED)
 
 
-def test_a_remembered_key_is_not_used_once_the_generation_moved(db: Session, session_factory) -> None:  # noqa: ANN001
+def test_a_remembered_key_is_not_used_once_the_generation_moved(db: Session, session_factory) -> None:
     key, token = service.create_api_key(db, "svc", ["decide"], actor="test")
     db.commit()
     before = limits.generation(db, keys.REVOKED)
@@ -47,7 +47,8 @@ def test_a_remembered_key_is_not_used_once_the_generation_moved(db: Session, ses
 
 
 def test_a_remembered_key_is_checked_again_after_a_while_and_never_past_its_expiry(
-        db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _key, token = service.create_api_key(db, "svc", ["decide"], actor="test")
     db.commit()
     current = limits.generation(db, keys.REVOKED)
@@ -55,16 +56,18 @@ def test_a_remembered_key_is_checked_again_after_a_while_and_never_past_its_expi
     service.principal_for_api_key(db, token)
     assert keys.known_principal(token, current) is None
     monkeypatch.setattr(keys, "RECENT_SECONDS", 600.0)
-    _key, expired = service.create_api_key(db, "svc", ["decide"], actor="test",
-                                           expires_at=utcnow() + timedelta(seconds=1))
+    _key, expired = service.create_api_key(
+        db, "svc", ["decide"], actor="test", expires_at=utcnow() + timedelta(seconds=1)
+    )
     db.commit()
     service.principal_for_api_key(db, expired)
     keys._recent[expired] = (0.0, *keys._recent[expired][1:])  # its expiry reached (as time passes)
     assert keys.known_principal(expired, current) is None
 
 
-def test_revoked_over_http_the_next_request_is_refused(client: TestClient, make_key: Callable[..., str],
-                                                       db: Session) -> None:
+def test_revoked_over_http_the_next_request_is_refused(
+    client: TestClient, make_key: Callable[..., str], db: Session
+) -> None:
     admin = {"Authorization": f"Bearer {make_key('users:admin')}"}
     victim = make_key("decide", "consent:read")
     victim_headers = {"Authorization": f"Bearer {victim}"}
@@ -74,14 +77,18 @@ def test_revoked_over_http_the_next_request_is_refused(client: TestClient, make_
     prefix = keys.TOKEN.match(victim).group(1)
     assert client.delete(f"/api/v1/auth/apikeys/{prefix}", headers=admin).status_code == 204
     assert client.get("/api/v1/consent/subjects/" + "0" * 26, headers=victim_headers).status_code == 401
-    assert client.post("/api/v1/decisions", headers=victim_headers,
-                       json={"subject_id": "0" * 26, "purpose": "analytics.usage"}).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/decisions", headers=victim_headers, json={"subject_id": "0" * 26, "purpose": "analytics.usage"}
+        ).status_code
+        == 401
+    )
     assert limits.generation(db, keys.REVOKED) >= 1
 
 
-def test_revoked_in_the_store_by_someone_else_the_next_request_is_refused(client: TestClient,
-                                                                          make_key: Callable[..., str],
-                                                                          db: Session) -> None:
+def test_revoked_in_the_store_by_someone_else_the_next_request_is_refused(
+    client: TestClient, make_key: Callable[..., str], db: Session
+) -> None:
     token = make_key("decide", "consent:read")
     headers = {"Authorization": f"Bearer {token}"}
     for _ in range(2):

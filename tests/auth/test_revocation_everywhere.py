@@ -26,18 +26,27 @@ def servers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Se
     from privet.settings import Settings
 
     url, drop = _store(request.param, tmp_path)
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PRIVET_")},
-           "PRIVET_DATABASE_URL": url, "PRIVET_SECRET_KEY": SECRET, "PRIVET_DATA_DIR": str(tmp_path / "var"),
-           "PRIVET_HOST": "127.0.0.1", "PRIVET_LOG_LEVEL": "warning", "PRIVET_JOBS_THREADS": "0",
-           "PRIVET_WEBHOOK_DELIVERY_IN_PROCESS": "false"}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PRIVET_")},
+        "PRIVET_DATABASE_URL": url,
+        "PRIVET_SECRET_KEY": SECRET,
+        "PRIVET_DATA_DIR": str(tmp_path / "var"),
+        "PRIVET_HOST": "127.0.0.1",
+        "PRIVET_LOG_LEVEL": "warning",
+        "PRIVET_JOBS_THREADS": "0",
+        "PRIVET_WEBHOOK_DELIVERY_IN_PROCESS": "false",
+    }
     engine = make_engine(url)
     migrate.upgrade(engine)
     scopes = ["decide", "consent:write", "consent:read"]
-    with store_session(Settings(database_url=url, secret_key=SECRET, data_dir=tmp_path / "var"),
-                       engine=engine) as session:
-        tokens = {"admin": service.create_api_key(session, "admin", ["users:admin"], actor="test")[1],
-                  "victim": service.create_api_key(session, "victim", scopes, actor="test")[1],
-                  "bystander": service.create_api_key(session, "bystander", scopes, actor="test")[1]}
+    with store_session(
+        Settings(database_url=url, secret_key=SECRET, data_dir=tmp_path / "var"), engine=engine
+    ) as session:
+        tokens = {
+            "admin": service.create_api_key(session, "admin", ["users:admin"], actor="test")[1],
+            "victim": service.create_api_key(session, "victim", scopes, actor="test")[1],
+            "bystander": service.create_api_key(session, "bystander", scopes, actor="test")[1],
+        }
     engine.dispose()
     first, second = Server(env, tmp_path, "first"), Server(env, tmp_path, "second")
     try:
@@ -54,9 +63,11 @@ def _answers(server: Server, token: str, faker: Faker) -> list[int]:
     """Statuses of a decision, a recording and a plain read with `token` (401: refused as unknown)."""
     decision = {"subject_id": "0" * 26, "purpose": "marketing.communications"}
     recording = {"identity": {"type": "email", "value": faker.unique.email()}, "purpose": "marketing.communications"}
-    return [server.call("POST", "/api/v1/decisions", decision, token)[0],
-            server.call("POST", "/api/v1/consent/records", recording, token)[0],
-            server.call("GET", SUBJECT, token=token)[0]]
+    return [
+        server.call("POST", "/api/v1/decisions", decision, token)[0],
+        server.call("POST", "/api/v1/consent/records", recording, token)[0],
+        server.call("GET", SUBJECT, token=token)[0],
+    ]
 
 
 def _remembered_by_both(first: Server, second: Server, token: str, faker: Faker) -> None:

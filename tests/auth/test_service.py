@@ -19,7 +19,7 @@ def _audit_text(db: Session) -> str:
     return json.dumps([[e.actor, e.action, e.object_id, e.details] for e in db.scalars(select(AuditEvent))])
 
 
-def test_password_stored_as_argon2id_and_checked(db: Session, new_username, new_password) -> None:  # noqa: ANN001
+def test_password_stored_as_argon2id_and_checked(db: Session, new_username, new_password) -> None:
     password = new_password()
     user, generated = service.create_user(db, new_username(), "agent", password=password, actor=ACTOR)
     assert generated is None and not user.must_change_password
@@ -38,27 +38,29 @@ def test_production_hasher_is_argon2id_rfc9106(monkeypatch: pytest.MonkeyPatch) 
     assert not passwords.verify_password(stored, "correct horse battery!")
 
 
-def test_generated_password_returned_once_and_must_change(db: Session, new_username) -> None:  # noqa: ANN001
+def test_generated_password_returned_once_and_must_change(db: Session, new_username) -> None:
     user, generated = service.create_user(db, new_username(), "auditor", actor=ACTOR)
     assert generated and len(generated) >= 20 and user.must_change_password
     assert service.authenticate_password(db, user.username, generated) is not None
     assert generated not in _audit_text(db)
 
 
-def test_inactive_user_cannot_log_in(db: Session, make_user) -> None:  # noqa: ANN001
+def test_inactive_user_cannot_log_in(db: Session, make_user) -> None:
     make_user("admin")  # another admin, so the guard lets this one go
     user, password = make_user("admin")
     service.deactivate_user(db, user, actor=ACTOR)
     assert service.authenticate_password(db, user.username, password) is None
 
 
-@pytest.mark.parametrize("username, role, password, error", [
-    ("someone@example.com", "agent", None, InvalidInput),  # e-mail addresses are not usernames
-    ("ok-name", "superuser", None, InvalidInput),
-    ("ok-name", "agent", "short", InvalidInput),
-])
-def test_bad_user_input_refused_and_nothing_stored(db: Session, username, role, password,  # noqa: ANN001
-                                                   error) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    "username, role, password, error",
+    [
+        ("someone@example.com", "agent", None, InvalidInput),  # e-mail addresses are not usernames
+        ("ok-name", "superuser", None, InvalidInput),
+        ("ok-name", "agent", "short", InvalidInput),
+    ],
+)
+def test_bad_user_input_refused_and_nothing_stored(db: Session, username, role, password, error) -> None:
     with pytest.raises(error) as caught:
         service.create_user(db, username, role, password=password, actor=ACTOR)
     assert db.scalar(select(User).where(User.username == username)) is None
@@ -66,7 +68,7 @@ def test_bad_user_input_refused_and_nothing_stored(db: Session, username, role, 
         assert "privacy_officer" in caught.value.render()  # lists the valid roles
 
 
-def test_duplicate_username_conflicts(db: Session, make_user) -> None:  # noqa: ANN001
+def test_duplicate_username_conflicts(db: Session, make_user) -> None:
     user, _ = make_user("agent")
     with pytest.raises(Conflict):
         service.create_user(db, user.username, "agent", actor=ACTOR)
@@ -89,7 +91,7 @@ def test_first_admin_created_once(db: Session) -> None:
     assert password not in _audit_text(db)
 
 
-def test_last_active_admin_cannot_be_demoted_or_deactivated(db: Session, make_user) -> None:  # noqa: ANN001
+def test_last_active_admin_cannot_be_demoted_or_deactivated(db: Session, make_user) -> None:
     admin, _ = make_user("admin")
     with pytest.raises(Conflict):
         service.set_role(db, admin, "agent", actor=ACTOR)
@@ -101,7 +103,7 @@ def test_last_active_admin_cannot_be_demoted_or_deactivated(db: Session, make_us
     assert admin.role == "auditor"
 
 
-def test_user_changes_are_audited_without_secrets(db: Session, make_user, new_password) -> None:  # noqa: ANN001
+def test_user_changes_are_audited_without_secrets(db: Session, make_user, new_password) -> None:
     make_user("admin")
     user, first_password = make_user("agent")
     new = new_password()
@@ -110,8 +112,13 @@ def test_user_changes_are_audited_without_secrets(db: Session, make_user, new_pa
     generated = service.set_password(db, user, actor=ACTOR)
     service.deactivate_user(db, user, actor=ACTOR)
     events = db.scalars(select(AuditEvent).where(AuditEvent.object_id == user.id).order_by(AuditEvent.seq)).all()
-    assert [e.action for e in events] == ["user.created", "user.role_changed", "user.password_set",
-                                          "user.password_set", "user.deactivated"]
+    assert [e.action for e in events] == [
+        "user.created",
+        "user.role_changed",
+        "user.password_set",
+        "user.password_set",
+        "user.deactivated",
+    ]
     assert events[1].details == {"from": "agent", "to": "privacy_officer"}
     text = _audit_text(db)
     for secret in (first_password, new, generated, user.password_hash):

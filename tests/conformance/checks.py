@@ -16,8 +16,16 @@ from tests.conformance.runtime import Answer
 from tests.conformance.schemas import REFERENCED, SHARED, key
 from tests.conformance.snapshot import Change, Snapshot
 
-PROPERTIES = ("found", "complete", "only_theirs", "links_truthful", "erased", "honest_counts", "others_untouched",
-              "kill_resume")
+PROPERTIES = (
+    "found",
+    "complete",
+    "only_theirs",
+    "links_truthful",
+    "erased",
+    "honest_counts",
+    "others_untouched",
+    "kill_resume",
+)
 MIN_VALUE = 4  # shorter values (a state code, "Ms") say nothing about whose data it is
 MIN_DIGITS = 7  # numbers shorter than a phone number are row ids, counts and years as often as anyone's data
 
@@ -32,7 +40,7 @@ def package_keys(answer: Answer, datastore: str, ids: dict[str, tuple[str, ...]]
     for name, rows in (answer.document.get("data", {}).get(datastore) or {}).items():
         columns = ids.get(name)
         if columns is None:
-            out[name] = {("?",) + tuple(sorted(r.items())) for r in rows}  # a table the schema does not know
+            out[name] = {("?", *tuple(sorted(r.items()))) for r in rows}  # a table the schema does not know
             continue
         out[name] = {key(*(r.get(c) for c in columns)) for r in rows}
     return out
@@ -65,8 +73,13 @@ def raw(answer: Answer) -> str:
     return "\n".join(data.decode("utf-8", "replace") for data in answer.files.values()).casefold()
 
 
-def personal_values(snap: Snapshot, schema: ModuleType, rows: dict[str, set[tuple]] | None,
-                    *, exclude: dict[str, set[tuple]] | None = None) -> dict[str, str]:
+def personal_values(
+    snap: Snapshot,
+    schema: ModuleType,
+    rows: dict[str, set[tuple]] | None,
+    *,
+    exclude: dict[str, set[tuple]] | None = None,
+) -> dict[str, str]:
     """{folded value: where} of the text values in personal columns of `rows` (None: every row), leaving out
     rows in `exclude`."""
     out: dict[str, str] = {}
@@ -117,8 +130,9 @@ def only_theirs(answer: Answer, others: dict[str, str], credentials: dict[str, s
     shown = texts(answer)
     leaked = sorted({others[v] for v in shown & set(others)})
     if leaked:
-        out.append(f"package by {how} holds other people's values: {', '.join(leaked[:6])}"
-                   f"{' …' if len(leaked) > 6 else ''}")
+        out.append(
+            f"package by {how} holds other people's values: {', '.join(leaked[:6])}{' …' if len(leaked) > 6 else ''}"
+        )
     blob = raw(answer)
     disclosed = sorted({where for value, where in credentials.items() if value and value in blob})
     if disclosed:
@@ -133,13 +147,18 @@ def links_truthful(answer: Answer, datastore: str, snap: Snapshot, truth: dict[s
         if link.get("datastore") != datastore:
             continue
         target, columns = link["to"], link["to_columns"]
-        own = {tuple(values.get(c) for c in columns) for k, (_d, values) in snap.rows.get(target, {}).items()
-               if k in truth.get(target, set())}
+        own = {
+            tuple(values.get(c) for c in columns)
+            for k, (_d, values) in snap.rows.get(target, {}).items()
+            if k in truth.get(target, set())
+        }
         named = {key(*k) for k in link.get("keys") or []}
         mine = sorted(named & own)
         if mine:
-            out.append(f"the package names their own {target} row(s) {mine[:3]} as another person's or shared "
-                       f"(link {link['table']}.{','.join(link['columns'])} → {target})")
+            out.append(
+                f"the package names their own {target} row(s) {mine[:3]} as another person's or shared "
+                f"(link {link['table']}.{','.join(link['columns'])} → {target})"
+            )
     return out
 
 
@@ -154,9 +173,17 @@ def still_personal(schema: ModuleType, before: Snapshot, after: Snapshot, name: 
     return [c for c in schema.PERSONAL.get(name, ()) if new.get(c) is not None and new.get(c) == old.get(c)]
 
 
-def erased(schema: ModuleType, answer: Answer, before: Snapshot, after: Snapshot, truth_before: dict,
-           truth_after: dict, kept: dict[str, dict[tuple, str]], again: Answer, again_keys: dict[str, set[tuple]]
-           ) -> list[str]:
+def erased(
+    schema: ModuleType,
+    answer: Answer,
+    before: Snapshot,
+    after: Snapshot,
+    truth_before: dict,
+    truth_after: dict,
+    kept: dict[str, dict[tuple, str]],
+    again: Answer,
+    again_keys: dict[str, set[tuple]],
+) -> list[str]:
     out = []
     if answer.status != "completed":
         said = [f"{x.get('table')} ({x.get('reason')})" for x in answer.result.get("exceptions") or []]
@@ -207,8 +234,10 @@ def honest_counts(answer: Answer, datastore: str, changes: dict[str, Change]) ->
     told = [sum(int(done.get(kind, 0)) for done in worded.values()) for kind in ("deleted", "updated")]
     real_total = [sum(len(getattr(c, kind)) for c in changes.values()) for kind in ("deleted", "updated")]
     if told != real_total:
-        out.append(f"the message tells deleted/updated {told[0]}/{told[1]} in all; rows changed "
-                   f"{real_total[0]}/{real_total[1]}")
+        out.append(
+            f"the message tells deleted/updated {told[0]}/{told[1]} in all; rows changed "
+            f"{real_total[0]}/{real_total[1]}"
+        )
     shown = values.get("changes_by_table", worded)
     for label, done in sorted(shown.items()):
         name = label.partition(".")[2]
@@ -228,8 +257,7 @@ def others_untouched(before: Snapshot, after: Snapshot, truth_before: dict[str, 
     out = []
     for name, rows in sorted(before.rows.items()):
         theirs = truth_before.get(name, set())
-        touched = sorted(k for k, (digest, _v) in rows.items()
-                         if k not in theirs and after.digest(name, k) != digest)
+        touched = sorted(k for k, (digest, _v) in rows.items() if k not in theirs and after.digest(name, k) != digest)
         if touched:
             out.append(f"{name}: {len(touched)} rows that are not theirs changed or went, e.g. {touched[:3]}")
     return out

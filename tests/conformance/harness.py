@@ -59,10 +59,18 @@ class Report:
 def manifest(name: str, region: str, draft: dict) -> dict:
     """The draft inside the organisation and system a company writes around it."""
     store = dict(draft["datastores"][0], system=name, region=region)
-    return {"organisation": {"key": "conformance", "name": "Conformance Company", "profile": "pipl", "region": "CN",
-                             "responsible": {"name": "Privacy Office", "email": "privacy@conformance.example"}},
-            "systems": [{"key": name, "name": f"{name} database", "owner": "operations"}],
-            "datastores": [store], "datasets": draft["datasets"]}
+    return {
+        "organisation": {
+            "key": "conformance",
+            "name": "Conformance Company",
+            "profile": "pipl",
+            "region": "CN",
+            "responsible": {"name": "Privacy Office", "email": "privacy@conformance.example"},
+        },
+        "systems": [{"key": name, "name": f"{name} database", "owner": "operations"}],
+        "datastores": [store],
+        "datasets": draft["datasets"],
+    }
 
 
 def _mine(person: Person, lines: list[str]) -> list[str]:
@@ -90,8 +98,9 @@ class _Run:
             with connect(self.url) as conn:
                 truth = self.schema.truth(conn, person)
             own = checks.personal_values(snap, self.schema, truth)
-            others = {v: w for v, w in checks.personal_values(snap, self.schema, None, exclude=truth).items()
-                      if v not in own}
+            others = {
+                v: w for v, w in checks.personal_values(snap, self.schema, None, exclude=truth).items() if v not in own
+            }
             subjects, last = [], None
             asks = [(t, v, t) for t, v in person.identities.items()]
             for kind, value, how in asks:
@@ -125,21 +134,39 @@ class _Run:
             changes = diff(before, after)
             self.check_erasure(person, answer, before, after, truth_before, truth_after, kept, again, changes)
 
-    def check_erasure(self, person: Person, answer: Answer, before: dict, after: dict, truth_before: dict,
-                      truth_after: dict, kept: dict, again: Answer, changes: dict, *, prop: str | None = None,
-                      boundary: str = "") -> None:
+    def check_erasure(
+        self,
+        person: Person,
+        answer: Answer,
+        before: dict,
+        after: dict,
+        truth_before: dict,
+        truth_after: dict,
+        kept: dict,
+        again: Answer,
+        changes: dict,
+        *,
+        prop: str | None = None,
+        boundary: str = "",
+    ) -> None:
         """The erasure properties of one person's erasure (all counted under `prop` when given)."""
         where = f"killed {boundary}: " if boundary else ""
         for name, lines in (
-                ("erased", checks.erased(self.schema, answer, before, after, truth_before, truth_after, kept, again,
-                                         self.got(again))),
-                ("honest_counts", checks.honest_counts(answer, self.datastore, changes)),
-                ("others_untouched", checks.others_untouched(before, after, truth_before))):
+            (
+                "erased",
+                checks.erased(
+                    self.schema, answer, before, after, truth_before, truth_after, kept, again, self.got(again)
+                ),
+            ),
+            ("honest_counts", checks.honest_counts(answer, self.datastore, changes)),
+            ("others_untouched", checks.others_untouched(before, after, truth_before)),
+        ):
             self.fail(prop or name, person, [where + line for line in lines])
 
 
-def _kills(name: str, dialect: str, folder: Path, schema: ModuleType, edited: dict, report: Report,
-           boundaries: tuple[str, ...]) -> None:
+def _kills(
+    name: str, dialect: str, folder: Path, schema: ModuleType, edited: dict, report: Report, boundaries: tuple[str, ...]
+) -> None:
     """`kill_resume`: for each boundary a fresh copy of the database, the first person's erasure killed there and
     resumed, then the erasure properties."""
     from tests.conformance.kills import erase_killed_at
@@ -154,8 +181,9 @@ def _kills(name: str, dialect: str, folder: Path, schema: ModuleType, edited: di
             privet.apply(manifest(name, schema.REGION, edited))
             work = _Run(name, schema, url, privet, report)
             if len(person.identities) > 1:  # the person proved every identity before: one subject holds them all
-                privet.merge([privet.subject_of(privet.request("access", k, v).request_id)
-                              for k, v in person.identities.items()])
+                privet.merge(
+                    [privet.subject_of(privet.request("access", k, v).request_id) for k, v in person.identities.items()]
+                )
             kind, value = next(iter(person.identities.items()))
             with connect(url) as conn:
                 before, truth_before, kept = take(conn, schema), schema.truth(conn, person), schema.kept(conn, person)
@@ -163,8 +191,19 @@ def _kills(name: str, dialect: str, folder: Path, schema: ModuleType, edited: di
             with connect(url) as conn:
                 after, truth_after = take(conn, schema), schema.truth(conn, person)
             again = privet.request("access", kind, value)
-            work.check_erasure(person, answer, before, after, truth_before, truth_after, kept, again,
-                               diff(before, after), prop="kill_resume", boundary=boundary)
+            work.check_erasure(
+                person,
+                answer,
+                before,
+                after,
+                truth_before,
+                truth_after,
+                kept,
+                again,
+                diff(before, after),
+                prop="kill_resume",
+                boundary=boundary,
+            )
             if answer.status != "completed" and answer.status != "completed_with_exceptions":
                 work.fail("kill_resume", person, [f"killed {boundary}: the request ended {answer.status}"])
         finally:
@@ -173,13 +212,20 @@ def _kills(name: str, dialect: str, folder: Path, schema: ModuleType, edited: di
             drop()
 
 
-def run(name: str, dialect: str, folder: Path, *, people: int | None = None,
-        schema: ModuleType | None = None, kills: tuple[str, ...] | None = None) -> Report:
+def run(
+    name: str,
+    dialect: str,
+    folder: Path,
+    *,
+    people: int | None = None,
+    schema: ModuleType | None = None,
+    kills: tuple[str, ...] | None = None,
+) -> Report:
     """Run the conformance checks of schema `name` on `dialect` in `folder` (databases dropped at the end);
     `schema`: a stand-in for the module (the checks' own tests give them a wrong map or a wrong truth); `kills`: the
     boundaries `kill_resume` kills an erasure at (default: the two where commit and record part ways)."""
-    from tests.conformance.kills import IN_TESTS
     from privet.datamap.scaffold import scaffold
+    from tests.conformance.kills import IN_TESTS
 
     report = Report(name, dialect)
     folder.mkdir(parents=True, exist_ok=True)

@@ -37,30 +37,34 @@ def killed_at(boundary: str) -> Iterator[None]:
             fired.append(boundary)
             raise Killed(boundary)
 
-    def before_call(ctx, work):  # noqa: ANN001, ANN202
+    def before_call(ctx, work):
         once()
         return call(ctx, work)
 
-    def before_intent(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def before_intent(*args, **kwargs):
         once()
         return intent(*args, **kwargs)
 
-    def before_commit(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def before_commit(*args, **kwargs):
         intent(*args, **kwargs)
         once()
 
-    def after_commit(ctx, work):  # noqa: ANN001, ANN202
+    def after_commit(ctx, work):
         result = call(ctx, work)
         once()
         return result
 
-    def after_record(ctx, step_id):  # noqa: ANN001, ANN202
+    def after_record(ctx, step_id):
         run_step(ctx, step_id)
         once()
 
-    patch = {"before_call": ("_call", before_call), "before_intent": ("_write_intent", before_intent),
-             "before_commit": ("_write_intent", before_commit), "after_commit": ("_call", after_commit),
-             "after_record": ("run_step", after_record)}[boundary]
+    patch = {
+        "before_call": ("_call", before_call),
+        "before_intent": ("_write_intent", before_intent),
+        "before_commit": ("_write_intent", before_commit),
+        "after_commit": ("_call", after_commit),
+        "after_record": ("run_step", after_record),
+    }[boundary]
     original = getattr(runner, patch[0])
     setattr(runner, patch[0], patch[1])
     try:
@@ -70,7 +74,7 @@ def killed_at(boundary: str) -> Iterator[None]:
         assert fired, f"the erasure never reached {boundary}"
 
 
-def erase_killed_at(privet, boundary: str, identity_type: str, identity: str):  # noqa: ANN001, ANN201
+def erase_killed_at(privet, boundary: str, identity_type: str, identity: str):
     """File and verify an erasure, let its worker die at `boundary`, let the lease run out, resume; the Answer."""
     from privet.jobs.models import Job
     from privet.kit.clock import utcnow
@@ -79,7 +83,6 @@ def erase_killed_at(privet, boundary: str, identity_type: str, identity: str):  
     with killed_at(boundary), contextlib.suppress(Killed):
         privet.drain()
     with privet.session() as session:  # the dead worker's lease runs out
-        session.execute(update(Job).where(Job.status == "running")
-                        .values(lease_until=utcnow() - timedelta(seconds=1)))
+        session.execute(update(Job).where(Job.status == "running").values(lease_until=utcnow() - timedelta(seconds=1)))
     privet.drain()
     return privet.answer(request_id)

@@ -46,17 +46,27 @@ class Privet:
 
     def __init__(self, folder: Path, secrets: dict[str, str]) -> None:
         from privet.db.engine import make_engine, make_sessionmaker
-        from privet.db.models import metadata
         from privet.jobs import dispatch
         from privet.kit.crypto import Keyring
         from privet.settings import Settings
+        from privet.tables import metadata
 
         folder.mkdir(parents=True, exist_ok=True)
         self.settings = Settings(
-            _env_file=None, database_url=f"sqlite:///{folder / 'store.sqlite'}", secret_key=SECRET_KEY,
-            data_dir=folder / "var", secrets=secrets, jobs_threads=0, jobs_max_attempts=2,
-            jobs_retry_seconds=0.01, mail_sender="console", sms_sender="console", requests_free_per_window=1000,
-            public_url="https://privacy.conformance.example", log_level="warning")
+            _env_file=None,
+            database_url=f"sqlite:///{folder / 'store.sqlite'}",
+            secret_key=SECRET_KEY,
+            data_dir=folder / "var",
+            secrets=secrets,
+            jobs_threads=0,
+            jobs_max_attempts=2,
+            jobs_retry_seconds=0.01,
+            mail_sender="console",
+            sms_sender="console",
+            requests_free_per_window=1000,
+            public_url="https://privacy.conformance.example",
+            log_level="warning",
+        )
         self.engine = make_engine(self.settings.database_url)
         metadata.create_all(self.engine)
         self.factory = make_sessionmaker(self.engine, self.settings)
@@ -109,17 +119,31 @@ class Privet:
     def verified(self, request_type: str, identity_type: str, identity: str) -> str:
         """File a request for `identity` and verify it by a staff identity check (its steps are queued); its id."""
         from privet.requests.intake.service import file_request
-        from privet.requests.models import DsrRequest
         from privet.requests.intake.verify import record_identity_check
+        from privet.requests.models import DsrRequest
 
         with self.session() as session:
-            request_id = file_request(session, self.keyring, self.settings, request_type=request_type,
-                                      identity_type=identity_type, identity=identity, filed_by=ACTOR,
-                                      channel="staff_email").id
+            request_id = file_request(
+                session,
+                self.keyring,
+                self.settings,
+                request_type=request_type,
+                identity_type=identity_type,
+                identity=identity,
+                filed_by=ACTOR,
+                channel="staff_email",
+            ).id
         self.drain()
         with self.session() as session:
-            record_identity_check(session, self.keyring, self.settings, session.get(DsrRequest, request_id),
-                                  method="known_contact", note=None, actor=ACTOR)
+            record_identity_check(
+                session,
+                self.keyring,
+                self.settings,
+                session.get(DsrRequest, request_id),
+                method="known_contact",
+                note=None,
+                actor=ACTOR,
+            )
         return request_id
 
     def request(self, request_type: str, identity_type: str, identity: str) -> Answer:

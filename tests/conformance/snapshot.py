@@ -78,6 +78,7 @@ def diff(before: Snapshot, after: Snapshot) -> dict[str, Change]:
     out = {}
     for name in set(before.rows) | set(after.rows):
         old, new = before.rows.get(name, {}), after.rows.get(name, {})
-        out[name] = Change(set(old) - set(new), {k for k in set(old) & set(new) if old[k][0] != new[k][0]},
-                           set(new) - set(old))
+        out[name] = Change(
+            set(old) - set(new), {k for k in set(old) & set(new) if old[k][0] != new[k][0]}, set(new) - set(old)
+        )
     return out

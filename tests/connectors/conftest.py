@@ -32,7 +32,7 @@ def applied_plan(tmp: Path, manifest: str, datastore: str, settings: Settings) -
     """Apply `manifest` to a scratch SQLite store (`<tmp>/store.sqlite`) and build the datastore's plan from it."""
     from privet.datamap.service import validate_and_apply
     from privet.db.engine import SETTINGS_INFO
-    from privet.db.models import metadata
+    from privet.tables import metadata
 
     folder = tmp / f"datamap-{datastore}"
     folder.mkdir(exist_ok=True)

@@ -11,49 +11,105 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy import (Column, Date, DateTime, ForeignKey, ForeignKeyConstraint, Integer, MetaData, Numeric,
-                        String, Table, Text)
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
 
 
 def metadata() -> MetaData:
     """The shop's tables."""
     md = MetaData()
     Table("teams", md, Column("id", Integer, primary_key=True), Column("name", String(80), nullable=False))
-    Table("customers", md, Column("id", Integer, primary_key=True),
-          Column("team_id", Integer, ForeignKey("teams.id"), nullable=True),
-          Column("email", String(200), unique=True), Column("phone", String(40)),
-          Column("name", String(100), nullable=False), Column("birth_date", Date),
-          Column("loyalty_points", Integer, nullable=False, default=0),
-          Column("referred_by", Integer, ForeignKey("customers.id"), nullable=True),
-          Column("default_address_id", Integer, ForeignKey("addresses.id", use_alter=True,
-                                                           name="fk_customer_default_address"), nullable=True),
-          Column("created_at", DateTime, nullable=False),
-          Column("crm_note", String(200)))  # not in the data map: never returned
-    Table("addresses", md, Column("id", Integer, primary_key=True),
-          Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
-          Column("street", String(200)), Column("city", String(60)), Column("phone", String(40)))
+    Table(
+        "customers",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("team_id", Integer, ForeignKey("teams.id"), nullable=True),
+        Column("email", String(200), unique=True),
+        Column("phone", String(40)),
+        Column("name", String(100), nullable=False),
+        Column("birth_date", Date),
+        Column("loyalty_points", Integer, nullable=False, default=0),
+        Column("referred_by", Integer, ForeignKey("customers.id"), nullable=True),
+        Column(
+            "default_address_id",
+            Integer,
+            ForeignKey("addresses.id", use_alter=True, name="fk_customer_default_address"),
+            nullable=True,
+        ),
+        Column("created_at", DateTime, nullable=False),
+        Column("crm_note", String(200)),
+    )  # not in the data map: never returned
+    Table(
+        "addresses",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+        Column("street", String(200)),
+        Column("city", String(60)),
+        Column("phone", String(40)),
+    )
     Table("products", md, Column("id", Integer, primary_key=True), Column("name", String(80), nullable=False))
-    Table("orders", md, Column("id", Integer, primary_key=True),
-          Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
-          Column("shipping_address_id", Integer, ForeignKey("addresses.id"), nullable=True),
-          Column("total", Numeric(10, 2), nullable=False), Column("ordered_at", DateTime, nullable=False))
-    Table("order_items", md, Column("order_id", Integer, ForeignKey("orders.id"), primary_key=True),
-          Column("line_no", Integer, primary_key=True, autoincrement=False),
-          Column("product_id", Integer, ForeignKey("products.id"), nullable=False),
-          Column("price", Numeric(10, 2), nullable=False), Column("gift_message", String(200)))
-    Table("item_notes", md, Column("id", Integer, primary_key=True), Column("order_id", Integer, nullable=False),
-          Column("line_no", Integer, nullable=False), Column("note", Text),
-          ForeignKeyConstraint(["order_id", "line_no"], ["order_items.order_id", "order_items.line_no"]))
-    Table("devices", md, Column("id", Integer, primary_key=True),
-          Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
-          Column("serial", String(40), nullable=False),
-          Column("primary_sim_id", Integer, ForeignKey("sims.id", use_alter=True, name="fk_device_sim"),
-                 nullable=True))
-    Table("sims", md, Column("id", Integer, primary_key=True),
-          Column("device_id", Integer, ForeignKey("devices.id"), nullable=False), Column("iccid", String(30)))
-    Table("comments", md, Column("id", Integer, primary_key=True),
-          Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
-          Column("reply_to", Integer, ForeignKey("comments.id"), nullable=True), Column("body", Text))
+    Table(
+        "orders",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+        Column("shipping_address_id", Integer, ForeignKey("addresses.id"), nullable=True),
+        Column("total", Numeric(10, 2), nullable=False),
+        Column("ordered_at", DateTime, nullable=False),
+    )
+    Table(
+        "order_items",
+        md,
+        Column("order_id", Integer, ForeignKey("orders.id"), primary_key=True),
+        Column("line_no", Integer, primary_key=True, autoincrement=False),
+        Column("product_id", Integer, ForeignKey("products.id"), nullable=False),
+        Column("price", Numeric(10, 2), nullable=False),
+        Column("gift_message", String(200)),
+    )
+    Table(
+        "item_notes",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("order_id", Integer, nullable=False),
+        Column("line_no", Integer, nullable=False),
+        Column("note", Text),
+        ForeignKeyConstraint(["order_id", "line_no"], ["order_items.order_id", "order_items.line_no"]),
+    )
+    Table(
+        "devices",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+        Column("serial", String(40), nullable=False),
+        Column("primary_sim_id", Integer, ForeignKey("sims.id", use_alter=True, name="fk_device_sim"), nullable=True),
+    )
+    Table(
+        "sims",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("device_id", Integer, ForeignKey("devices.id"), nullable=False),
+        Column("iccid", String(30)),
+    )
+    Table(
+        "comments",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+        Column("reply_to", Integer, ForeignKey("comments.id"), nullable=True),
+        Column("body", Text),
+    )
     return md
 
 
@@ -65,43 +121,85 @@ AT = datetime(2024, 5, 1, 10, 0)
 
 def _rows() -> list[tuple[str, list[dict]]]:
     def customer(i: int, email: str, phone: str, name: str, team: int, referred: int | None) -> dict:
-        return {"id": i, "team_id": team, "email": email, "phone": phone, "name": name,
-                "birth_date": date(1990, 1, i), "loyalty_points": 10 * i, "referred_by": referred,
-                "default_address_id": None, "created_at": AT, "crm_note": f"note {i}"}
+        return {
+            "id": i,
+            "team_id": team,
+            "email": email,
+            "phone": phone,
+            "name": name,
+            "birth_date": date(1990, 1, i),
+            "loyalty_points": 10 * i,
+            "referred_by": referred,
+            "default_address_id": None,
+            "created_at": AT,
+            "crm_note": f"note {i}",
+        }
 
     return [
         ("teams", [{"id": 1, "name": "Team Example"}]),
         ("products", [{"id": 1, "name": "Widget"}, {"id": 2, "name": "Gadget"}]),
-        ("customers", [customer(1, ALICE["email"], ALICE["phone"], "Alice Example", 1, None),
-                       customer(2, BOB["email"], BOB["phone"], "Bob Example", 1, 1)]),
-        ("addresses", [{"id": 1, "customer_id": 1, "street": "1 Example Road", "city": "Shenzhen",
-                        "phone": ALICE["phone"]},
-                       {"id": 2, "customer_id": 1, "street": "2 Example Road", "city": "Beijing", "phone": None},
-                       {"id": 3, "customer_id": 2, "street": "3 Example Road", "city": "Shanghai",
-                        "phone": BOB["phone"]}]),
-        ("orders", [{"id": 1, "customer_id": 1, "shipping_address_id": 1, "total": Decimal("10.50"),
-                     "ordered_at": AT},
-                    {"id": 2, "customer_id": 1, "shipping_address_id": None, "total": Decimal("3.00"),
-                     "ordered_at": AT},
-                    {"id": 3, "customer_id": 2, "shipping_address_id": 3, "total": Decimal("7.00"),
-                     "ordered_at": AT}]),
-        ("order_items", [{"order_id": 1, "line_no": 1, "product_id": 1, "price": Decimal("5.25"),
-                          "gift_message": "Happy birthday"},
-                         {"order_id": 1, "line_no": 2, "product_id": 2, "price": Decimal("5.25"),
-                          "gift_message": None},
-                         {"order_id": 2, "line_no": 1, "product_id": 1, "price": Decimal("3.00"),
-                          "gift_message": "Thanks"},
-                         {"order_id": 3, "line_no": 1, "product_id": 1, "price": Decimal("7.00"),
-                          "gift_message": "For Bob"}]),
-        ("item_notes", [{"id": 1, "order_id": 1, "line_no": 1, "note": "leave at the door"},
-                        {"id": 2, "order_id": 1, "line_no": 2, "note": "fragile"},
-                        {"id": 3, "order_id": 3, "line_no": 1, "note": "Bob's note"}]),
-        ("devices", [{"id": 1, "customer_id": 1, "serial": ALICE["serial"], "primary_sim_id": None},
-                     {"id": 2, "customer_id": 2, "serial": BOB["serial"], "primary_sim_id": None}]),
+        (
+            "customers",
+            [
+                customer(1, ALICE["email"], ALICE["phone"], "Alice Example", 1, None),
+                customer(2, BOB["email"], BOB["phone"], "Bob Example", 1, 1),
+            ],
+        ),
+        (
+            "addresses",
+            [
+                {"id": 1, "customer_id": 1, "street": "1 Example Road", "city": "Shenzhen", "phone": ALICE["phone"]},
+                {"id": 2, "customer_id": 1, "street": "2 Example Road", "city": "Beijing", "phone": None},
+                {"id": 3, "customer_id": 2, "street": "3 Example Road", "city": "Shanghai", "phone": BOB["phone"]},
+            ],
+        ),
+        (
+            "orders",
+            [
+                {"id": 1, "customer_id": 1, "shipping_address_id": 1, "total": Decimal("10.50"), "ordered_at": AT},
+                {"id": 2, "customer_id": 1, "shipping_address_id": None, "total": Decimal("3.00"), "ordered_at": AT},
+                {"id": 3, "customer_id": 2, "shipping_address_id": 3, "total": Decimal("7.00"), "ordered_at": AT},
+            ],
+        ),
+        (
+            "order_items",
+            [
+                {
+                    "order_id": 1,
+                    "line_no": 1,
+                    "product_id": 1,
+                    "price": Decimal("5.25"),
+                    "gift_message": "Happy birthday",
+                },
+                {"order_id": 1, "line_no": 2, "product_id": 2, "price": Decimal("5.25"), "gift_message": None},
+                {"order_id": 2, "line_no": 1, "product_id": 1, "price": Decimal("3.00"), "gift_message": "Thanks"},
+                {"order_id": 3, "line_no": 1, "product_id": 1, "price": Decimal("7.00"), "gift_message": "For Bob"},
+            ],
+        ),
+        (
+            "item_notes",
+            [
+                {"id": 1, "order_id": 1, "line_no": 1, "note": "leave at the door"},
+                {"id": 2, "order_id": 1, "line_no": 2, "note": "fragile"},
+                {"id": 3, "order_id": 3, "line_no": 1, "note": "Bob's note"},
+            ],
+        ),
+        (
+            "devices",
+            [
+                {"id": 1, "customer_id": 1, "serial": ALICE["serial"], "primary_sim_id": None},
+                {"id": 2, "customer_id": 2, "serial": BOB["serial"], "primary_sim_id": None},
+            ],
+        ),
         ("sims", [{"id": 1, "device_id": 1, "iccid": "8986001"}, {"id": 2, "device_id": 2, "iccid": "8986002"}]),
-        ("comments", [{"id": 1, "customer_id": 1, "reply_to": None, "body": "Alice asks"},
-                      {"id": 2, "customer_id": 1, "reply_to": 1, "body": "Alice again"},
-                      {"id": 3, "customer_id": 2, "reply_to": 1, "body": "Bob answers"}]),
+        (
+            "comments",
+            [
+                {"id": 1, "customer_id": 1, "reply_to": None, "body": "Alice asks"},
+                {"id": 2, "customer_id": 1, "reply_to": 1, "body": "Alice again"},
+                {"id": 3, "customer_id": 2, "reply_to": 1, "body": "Bob answers"},
+            ],
+        ),
     ]
 
 
@@ -116,10 +214,12 @@ def create(url: str) -> None:
             md.create_all(conn)
             for name, rows in _rows():
                 conn.execute(md.tables[name].insert(), rows)
-            conn.execute(md.tables["customers"].update().where(md.tables["customers"].c.id == 1)
-                         .values(default_address_id=1))
-            conn.execute(md.tables["customers"].update().where(md.tables["customers"].c.id == 2)
-                         .values(default_address_id=3))
+            conn.execute(
+                md.tables["customers"].update().where(md.tables["customers"].c.id == 1).values(default_address_id=1)
+            )
+            conn.execute(
+                md.tables["customers"].update().where(md.tables["customers"].c.id == 2).values(default_address_id=3)
+            )
             devices = md.tables["devices"]
             conn.execute(devices.update().where(devices.c.id == 1).values(primary_sim_id=1))
             conn.execute(devices.update().where(devices.c.id == 2).values(primary_sim_id=2))
@@ -133,8 +233,9 @@ def snapshot(url: str) -> dict[str, list[tuple]]:
     try:
         with engine.connect() as conn:
             md = metadata()
-            return {name: sorted((tuple(r) for r in conn.execute(sa.select(t))), key=repr)
-                    for name, t in md.tables.items()}
+            return {
+                name: sorted((tuple(r) for r in conn.execute(sa.select(t))), key=repr) for name, t in md.tables.items()
+            }
     finally:
         engine.dispose()
 

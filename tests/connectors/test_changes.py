@@ -8,22 +8,52 @@ from privet.connectors.base import DatastorePlan, FieldSpec, TableSpec
 from privet.connectors.changes import check_changes
 from privet.kit.errors import InvalidInput
 
-PLAN = DatastorePlan("crm", "postgresql", "CN", {"customers": TableSpec("people", "customers", ("id",), (
-    FieldSpec("id"), FieldSpec("email", "user.contact.email", "email"), FieldSpec("mobile", "user.contact.phone"),
-    FieldSpec("name", "user.name")))}, (), (("customers", "email", "email"),))
+PLAN = DatastorePlan(
+    "crm",
+    "postgresql",
+    "CN",
+    {
+        "customers": TableSpec(
+            "people",
+            "customers",
+            ("id",),
+            (
+                FieldSpec("id"),
+                FieldSpec("email", "user.contact.email", "email"),
+                FieldSpec("mobile", "user.contact.phone"),
+                FieldSpec("name", "user.name"),
+            ),
+        )
+    },
+    (),
+    (("customers", "email", "email"),),
+)
 
 
 def test_values_are_normalised_like_identities() -> None:
-    out = check_changes([PLAN], {"user.contact.email": " New@Example.COM ", "user.contact.phone": "139 0013 9000",
-                                 "user.name": "  New Name "})
-    assert out == {"user.contact.email": "new@example.com", "user.contact.phone": "+8613900139000",
-                   "user.name": "New Name"}
+    out = check_changes(
+        [PLAN],
+        {"user.contact.email": " New@Example.COM ", "user.contact.phone": "139 0013 9000", "user.name": "  New Name "},
+    )
+    assert out == {
+        "user.contact.email": "new@example.com",
+        "user.contact.phone": "+8613900139000",
+        "user.name": "New Name",
+    }
 
 
-@pytest.mark.parametrize("changes", [
-    {}, {"user.contact.email": "not-an-address"}, {"user.contact.phone": "12"}, {"user.name": ""},
-    {"user.name": "a\x00b"}, {"user.name": 5}, {"user.unknown.category": "x"},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"user.contact.email": "not-an-address"},
+        {"user.contact.phone": "12"},
+        {"user.name": ""},
+        {"user.name": "a\x00b"},
+        {"user.name": 5},
+        {"user.unknown.category": "x"},
+    ],
+)
 def test_bad_changes_are_refused_without_repeating_the_value(changes: dict) -> None:
     with pytest.raises(InvalidInput) as info:
         check_changes([PLAN], changes)

@@ -22,10 +22,13 @@ from tests.connectors.conftest import new_database
 CHANGES = ("deleted", "nulled", "masked", "hashed")
 
 
-@pytest.fixture(params=[("keptek", "sqlite"), ("zkteco", "sqlite"), ("keptek", "postgresql"),
-                        ("zkteco", "mysql")], ids=lambda p: "-".join(p))
-def demo(request: pytest.FixtureRequest, tmp_path: Path, settings: Settings
-         ) -> Iterator[tuple[list[DatastorePlan], Settings]]:
+@pytest.fixture(
+    params=[("keptek", "sqlite"), ("zkteco", "sqlite"), ("keptek", "postgresql"), ("zkteco", "mysql")],
+    ids=lambda p: "-".join(p),
+)
+def demo(
+    request: pytest.FixtureRequest, tmp_path: Path, settings: Settings
+) -> Iterator[tuple[list[DatastorePlan], Settings]]:
     """A demo company's databases (one SQLite file per datastore, or one server database) and its plans."""
     key, kind = request.param
     comp = company(key)
@@ -39,7 +42,7 @@ def demo(request: pytest.FixtureRequest, tmp_path: Path, settings: Settings
     settings = settings.model_copy(update={"secrets": {comp.secret(s): u for s, u in urls.items()}})
     store = sa.create_engine(f"sqlite:///{tmp_path / 'store.sqlite'}")
     from privet.db.engine import SETTINGS_INFO
-    from privet.db.models import metadata
+    from privet.tables import metadata
 
     metadata.create_all(store)
     with Session(store, info={SETTINGS_INFO: settings}) as session:
@@ -61,15 +64,16 @@ def _sample_identities(plan: DatastorePlan, settings: Settings) -> dict[str, lis
     with engine.connect() as conn:
         for table, column, kind in plan.entries:
             t = sa.Table(table, sa.MetaData(), autoload_with=conn)
-            value = conn.execute(sa.select(t.c[column]).where(t.c[column].is_not(None)).order_by(
-                *t.primary_key.columns).limit(1)).scalar()
+            value = conn.execute(
+                sa.select(t.c[column]).where(t.c[column].is_not(None)).order_by(*t.primary_key.columns).limit(1)
+            ).scalar()
             if value is not None:
                 out.setdefault(kind, []).append(str(value))
     engine.dispose()
     return out
 
 
-def test_every_sql_datastore_fetches_and_erases(demo) -> None:  # noqa: ANN001
+def test_every_sql_datastore_fetches_and_erases(demo) -> None:
     plans, settings = demo
     assert plans
     for plan in plans:

@@ -22,8 +22,7 @@ def test_a_chain_is_ordered_children_first() -> None:
 def test_a_cycle_is_cut_at_the_nullable_reference() -> None:
     default_address = _e("customers", "addresses", "default_address_id")
     owner = _e("addresses", "customers", "customer_id")
-    result = ordering(["customers", "addresses"], [default_address, owner],
-                      nullable=lambda e: e is default_address)
+    result = ordering(["customers", "addresses"], [default_address, owner], nullable=lambda e: e is default_address)
     assert result.order == ("addresses", "customers")
     assert result.broken == {default_address} and not result.deferred
 

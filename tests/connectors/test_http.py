@@ -54,7 +54,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 valid = verify_signature(KEY, headers.get("x-privet-signature", ""), body)
@@ -68,7 +68,7 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(raw)
 
-            def log_message(self, *_args) -> None:  # noqa: ANN002
+            def log_message(self, *_args) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -119,8 +119,10 @@ def test_fetch_posts_signed_identities_and_reads_rows(receiver: Receiver) -> Non
 
 def test_erase_and_rectify_report_counts_and_retained(receiver: Receiver) -> None:
     retained = [{"table": "invoices", "field": "buyer_name", "reason": "accounting records", "until": "2036-01-01"}]
-    receiver.script = [(200, {"counts": {"contacts": {"deleted": 2}}, "retained": retained}, 0.0),
-                       (200, {"counts": {"contacts": {"updated": 1}}}, 0.0)]
+    receiver.script = [
+        (200, {"counts": {"contacts": {"deleted": 2}}, "retained": retained}, 0.0),
+        (200, {"counts": {"contacts": {"updated": 1}}}, 0.0),
+    ]
     who = identities()
     with connector(receiver) as http:
         erased = http.erase(who, retain_from=date(2031, 1, 31))
@@ -147,8 +149,12 @@ def test_202_means_the_answer_comes_by_callback(receiver: Receiver) -> None:
 
 def test_errors_name_the_datastore_never_values(receiver: Receiver) -> None:
     who = identities()
-    receiver.script = [(500, {"error": "stack trace with " + who["email"][0]}, 0.0), (200, b"not json", 0.0),
-                       (200, {"rows": {"contacts": "nope"}}, 0.0), (200, {"something": 1}, 0.0)]
+    receiver.script = [
+        (500, {"error": "stack trace with " + who["email"][0]}, 0.0),
+        (200, b"not json", 0.0),
+        (200, {"rows": {"contacts": "nope"}}, 0.0),
+        (200, {"something": 1}, 0.0),
+    ]
     http = connector(receiver)
     messages = []
     for expected in ("answered HTTP 500", "not JSON", "`rows` must map", "with `rows` or `counts`"):
@@ -175,14 +181,19 @@ def test_ping(receiver: Receiver) -> None:
     assert json.loads(receiver.calls[0][1])["action"] == "ping" and receiver.calls[0][2]
 
 
-@pytest.mark.parametrize(("secret", "expected"), [
-    (None, "not usable"), ("https://crm.example.com/privet", "not usable"),
-    (json.dumps({"url": "https://crm.example.com/privet"}), "not usable"),
-    (json.dumps({"url": "ftp://crm.example.com/x", "signing_key": KEY}), "not a plain http"),
-    (json.dumps({"url": "https://user:pw@crm.example.com/x", "signing_key": KEY}), "not a plain http"),
-    (json.dumps({"url": "http://crm.example.com/privet", "signing_key": KEY}), "must use https"),
-    (json.dumps({"url": "https://crm.example.com/privet", "signing_key": "short"}), "16\\+ characters"),
-])
+@pytest.mark.parametrize(
+    ("secret", "expected"),
+    [
+        (None, "not usable"),
+        ("https://crm.example.com/privet", "not usable"),
+        (json.dumps({"url": "https://crm.example.com/privet"}), "not usable"),
+        (json.dumps({"url": "ftp://crm.example.com/x", "signing_key": KEY}), "not a plain http"),
+        (json.dumps({"url": "https://user:pw@crm.example.com/x", "signing_key": KEY}), "not a plain http"),
+        (json.dumps({"url": "http://crm.example.com/privet", "signing_key": KEY}), "must use https"),
+        (json.dumps({"url": "https://crm.example.com/privet", "signing_key": "short"}), "16\\+ characters"),
+    ],
+    ids=["none", "bare-url", "no-key", "ftp", "credentials-in-url", "plain-http", "short-key"],
+)
 def test_unusable_secrets_are_refused_without_quoting_them(secret: str | None, expected: str) -> None:
     with pytest.raises(ConnectorError, match=expected) as failure:
         HttpConnector(PLAN, secret)
@@ -207,18 +218,32 @@ def settings(settings: Settings, receiver: Receiver) -> Settings:
 def waiting_step(db: Session, keyring: Keyring) -> RequestStep:
     db.add(DatamapDatastore(key="crm_api", system_key="crm", kind="http", region="CN", secret="crm_api_secret"))
     request = make_request(db, keyring, status="waiting")
-    step = RequestStep(request_id=request.id, position=0, datastore_key="crm_api", connector="http",
-                       action="fetch", status="waiting", counts={}, retained=[])
+    step = RequestStep(
+        request_id=request.id,
+        position=0,
+        datastore_key="crm_api",
+        connector="http",
+        action="fetch",
+        status="waiting",
+        counts={},
+        retained=[],
+    )
     db.add(step)
     db.flush()
     return step
 
 
-def company_answers(client: TestClient, url: str, token: str, answer: dict, *, key: str = KEY):  # noqa: ANN201
+def company_answers(client: TestClient, url: str, token: str, answer: dict, *, key: str = KEY):
     body = json.dumps(answer).encode()
-    return client.post(url, content=body, headers={
-        "Authorization": f"Bearer {token}", "Content-Type": "application/json",
-        "X-Privet-Signature": sign(key, body, int(utcnow().timestamp()))})
+    return client.post(
+        url,
+        content=body,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "X-Privet-Signature": sign(key, body, int(utcnow().timestamp())),
+        },
+    )
 
 
 def test_callback_round_trip(client: TestClient, db: Session, settings: Settings, receiver: Receiver) -> None:
@@ -237,8 +262,10 @@ def test_callback_round_trip(client: TestClient, db: Session, settings: Settings
 
     assert company_answers(client, path, "pcb_wrong", {"rows": {}}).status_code == 401
     assert company_answers(client, path, sent["callback_token"], {"rows": {}}, key=KEY + "x").status_code == 401
-    assert company_answers(client, "/api/v1/requests/callbacks/nostep", sent["callback_token"],
-                           {"rows": {}}).status_code == 401
+    assert (
+        company_answers(client, "/api/v1/requests/callbacks/nostep", sent["callback_token"], {"rows": {}}).status_code
+        == 401
+    )
     bad = company_answers(client, path, sent["callback_token"], {"rows": {"contacts": 3}})
     assert bad.status_code == 422 and "rows" in bad.json()["detail"]
 
@@ -254,8 +281,9 @@ def test_callback_round_trip(client: TestClient, db: Session, settings: Settings
     assert event.actor == "connector:crm_api" and name not in json.dumps(event.details, ensure_ascii=False)
 
 
-def test_callback_may_overtake_the_call_but_not_a_finished_step(client: TestClient, db: Session,
-                                                                 settings: Settings) -> None:
+def test_callback_may_overtake_the_call_but_not_a_finished_step(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
     keyring = Keyring.from_settings(settings)
     step = waiting_step(db, keyring)
     token = new_callback_token(step)
@@ -264,8 +292,16 @@ def test_callback_may_overtake_the_call_but_not_a_finished_step(client: TestClie
     answer = company_answers(client, f"/api/v1/requests/callbacks/{step.id}", token, {"counts": {}})
     assert answer.status_code == 200 and answer.json()["status"] == "done"
 
-    failed = RequestStep(request_id=step.request_id, position=1, datastore_key="crm_api", connector="http",
-                         action="erase", status="failed", counts={}, retained=[])
+    failed = RequestStep(
+        request_id=step.request_id,
+        position=1,
+        datastore_key="crm_api",
+        connector="http",
+        action="erase",
+        status="failed",
+        counts={},
+        retained=[],
+    )
     db.add(failed)
     token = new_callback_token(failed)
     db.commit()

@@ -81,10 +81,24 @@ def test_plans_cover_datastores_with_personal_fields(applied: Session, settings:
     assert set(plans) == {"shop_db", "mail_db"}  # the wiki holds no personal fields
     shop_plan = plans["shop_db"]
     assert (shop_plan.kind, shop_plan.region, shop_plan.secret) == ("sqlite", "CN", "shop_db")
-    assert set(shop_plan.tables) == {"teams", "customers", "addresses", "comments", "products", "orders",
-                                     "order_items", "item_notes", "devices", "sims"}
-    assert shop_plan.entries == (("customers", "email", "email"), ("customers", "id", "user_id"),
-                                 ("customers", "phone", "phone"), ("devices", "serial", "device_serial"))
+    assert set(shop_plan.tables) == {
+        "teams",
+        "customers",
+        "addresses",
+        "comments",
+        "products",
+        "orders",
+        "order_items",
+        "item_notes",
+        "devices",
+        "sims",
+    }
+    assert shop_plan.entries == (
+        ("customers", "email", "email"),
+        ("customers", "id", "user_id"),
+        ("customers", "phone", "phone"),
+        ("devices", "serial", "device_serial"),
+    )
 
 
 def test_references_become_edges_within_the_datastore(applied: Session, settings: Settings) -> None:
@@ -95,13 +109,15 @@ def test_references_become_edges_within_the_datastore(applied: Session, settings
     assert plan.erase_order.index("sims") < plan.erase_order.index("devices")
 
 
-def test_composite_references_merge_and_other_datastores_become_entries(applied: Session,
-                                                                        settings: Settings) -> None:
+def test_composite_references_merge_and_other_datastores_become_entries(applied: Session, settings: Settings) -> None:
     plan = build_plan(applied, settings, "mail_db")
     assert Edge("tag_hits", ("subscriber_id", "tag"), "subscriber_tags", ("subscriber_id", "tag")) in plan.edges
     assert ("subscribers", "customer_id", "user_id") in plan.entries  # refers to customers.id, a user_id
-    assert plan.erase_order.index("tag_hits") < plan.erase_order.index("subscriber_tags") \
+    assert (
+        plan.erase_order.index("tag_hits")
+        < plan.erase_order.index("subscriber_tags")
         < plan.erase_order.index("subscribers")
+    )
 
 
 def test_effective_erasure_actions(applied: Session, settings: Settings) -> None:
@@ -112,7 +128,10 @@ def test_effective_erasure_actions(applied: Session, settings: Settings) -> None
     assert customers.field("created_at").action is None  # not personal: untouched
     retained = customers.field("id")
     assert (retained.action, retained.retain_reason, retained.retain_duration) == (
-        "retain", "Keeps retained orders consistent.", "P10Y")
+        "retain",
+        "Keeps retained orders consistent.",
+        "P10Y",
+    )
     orders = tables["orders"]
     assert (orders.field("total").action, orders.field("total").legal_reference) == ("retain", "Tax law")
     assert orders.field("id").action is None and orders.field("shipping_address_id").action == "null"

@@ -18,12 +18,25 @@ from tests.connectors.conftest import KINDS, new_database
 def _metadata(deferrable: bool) -> sa.MetaData:
     md = sa.MetaData()
     fk = {"deferrable": True, "initially": "IMMEDIATE"} if deferrable else {}  # MariaDB has no DEFERRABLE
-    sa.Table("wallets", md, sa.Column("id", sa.Integer, primary_key=True),
-             sa.Column("card_id", sa.Integer, sa.ForeignKey("cards.id", use_alter=True, name="fk_wallet_card", **fk),
-                       nullable=False), sa.Column("label", sa.String(40)))
-    sa.Table("cards", md, sa.Column("id", sa.Integer, primary_key=True),
-             sa.Column("wallet_id", sa.Integer, sa.ForeignKey("wallets.id", **fk), nullable=False),
-             sa.Column("email", sa.String(100), nullable=False))
+    sa.Table(
+        "wallets",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "card_id",
+            sa.Integer,
+            sa.ForeignKey("cards.id", use_alter=True, name="fk_wallet_card", **fk),
+            nullable=False,
+        ),
+        sa.Column("label", sa.String(40)),
+    )
+    sa.Table(
+        "cards",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("wallet_id", sa.Integer, sa.ForeignKey("wallets.id", **fk), nullable=False),
+        sa.Column("email", sa.String(100), nullable=False),
+    )
     return md
 
 
@@ -34,25 +47,53 @@ def _fill(url: str) -> None:
         md.create_all(conn)
     with engine.begin() as conn:  # each row needs the other first: insert with checks deferred
         dialect = conn.dialect.name
-        conn.exec_driver_sql({"sqlite": "PRAGMA defer_foreign_keys = ON", "postgresql": "SET CONSTRAINTS ALL "
-                              "DEFERRED"}.get(dialect, "SET FOREIGN_KEY_CHECKS = 0"))
-        conn.execute(md.tables["wallets"].insert(), [{"id": 1, "card_id": 1, "label": "mine"},
-                                                     {"id": 2, "card_id": 2, "label": "yours"}])
-        conn.execute(md.tables["cards"].insert(), [{"id": 1, "wallet_id": 1, "email": "a@example.com"},
-                                                   {"id": 2, "wallet_id": 2, "email": "b@example.com"}])
+        conn.exec_driver_sql(
+            {"sqlite": "PRAGMA defer_foreign_keys = ON", "postgresql": "SET CONSTRAINTS ALL DEFERRED"}.get(
+                dialect, "SET FOREIGN_KEY_CHECKS = 0"
+            )
+        )
+        conn.execute(
+            md.tables["wallets"].insert(),
+            [{"id": 1, "card_id": 1, "label": "mine"}, {"id": 2, "card_id": 2, "label": "yours"}],
+        )
+        conn.execute(
+            md.tables["cards"].insert(),
+            [{"id": 1, "wallet_id": 1, "email": "a@example.com"}, {"id": 2, "wallet_id": 2, "email": "b@example.com"}],
+        )
         if dialect not in ("sqlite", "postgresql"):
             conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
     engine.dispose()
 
 
-PLAN = DatastorePlan("wallet_db", "sqlite", "CN", {
-    "wallets": TableSpec("w", "wallets", ("id",), (FieldSpec("id", action="delete_row"),
-                                                   FieldSpec("card_id", action="delete_row"),
-                                                   FieldSpec("label", "user.financial", None, "delete_row"))),
-    "cards": TableSpec("w", "cards", ("id",), (FieldSpec("id", action="delete_row"),
-                                               FieldSpec("wallet_id", action="delete_row"),
-                                               FieldSpec("email", "user.contact.email", "email", "delete_row"))),
-}, (), (("cards", "email", "email"),))
+PLAN = DatastorePlan(
+    "wallet_db",
+    "sqlite",
+    "CN",
+    {
+        "wallets": TableSpec(
+            "w",
+            "wallets",
+            ("id",),
+            (
+                FieldSpec("id", action="delete_row"),
+                FieldSpec("card_id", action="delete_row"),
+                FieldSpec("label", "user.financial", None, "delete_row"),
+            ),
+        ),
+        "cards": TableSpec(
+            "w",
+            "cards",
+            ("id",),
+            (
+                FieldSpec("id", action="delete_row"),
+                FieldSpec("wallet_id", action="delete_row"),
+                FieldSpec("email", "user.contact.email", "email", "delete_row"),
+            ),
+        ),
+    },
+    (),
+    (("cards", "email", "email"),),
+)
 
 
 @pytest.fixture(params=KINDS)
@@ -96,11 +137,13 @@ def test_a_connection_the_server_dropped_is_replaced(wallet_url: str) -> None:
     assert connector.fetch({"email": ["b@example.com"]}).counts["cards"] == {"found": 1}
     engine = engines.engine_for(wallet_url)
     with engine.connect() as conn:  # the pooled connection's server side goes away (a restart, a timeout)
-        pid = conn.exec_driver_sql("SELECT pg_backend_pid()" if wallet_url.startswith("postgresql")
-                                   else "SELECT CONNECTION_ID()").scalar()
+        pid = conn.exec_driver_sql(
+            "SELECT pg_backend_pid()" if wallet_url.startswith("postgresql") else "SELECT CONNECTION_ID()"
+        ).scalar()
     admin = sa.create_engine(wallet_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})" if wallet_url.startswith("postgresql")
-                             else f"KILL {int(pid)}")
+        conn.exec_driver_sql(
+            f"SELECT pg_terminate_backend({int(pid)})" if wallet_url.startswith("postgresql") else f"KILL {int(pid)}"
+        )
     admin.dispose()
     assert connector.fetch({"email": ["b@example.com"]}).counts["cards"] == {"found": 1}

@@ -11,13 +11,19 @@ from privet.settings import Settings
 from tests.connectors.shop import ALICE, BOB, NOBODY
 
 ALICE_ROWS = {
-    "customers": [(1,)], "teams": [(1,)], "addresses": [(1,), (2,)], "orders": [(1,), (2,)],
-    "order_items": [(1, 1), (1, 2), (2, 1)], "item_notes": [(1,), (2,)], "devices": [(1,)], "sims": [(1,)],
+    "customers": [(1,)],
+    "teams": [(1,)],
+    "addresses": [(1,), (2,)],
+    "orders": [(1,), (2,)],
+    "order_items": [(1, 1), (1, 2), (2, 1)],
+    "item_notes": [(1,), (2,)],
+    "devices": [(1,)],
+    "sims": [(1,)],
     "comments": [(1,), (2,)],
 }
 
 
-def _keys(result, plan: DatastorePlan) -> dict[str, list[tuple]]:  # noqa: ANN001
+def _keys(result, plan: DatastorePlan) -> dict[str, list[tuple]]:
     out = {}
     for table, rows in result.rows.items():
         key = plan.tables[table].primary_key
@@ -25,12 +31,12 @@ def _keys(result, plan: DatastorePlan) -> dict[str, list[tuple]]:  # noqa: ANN00
     return out
 
 
-def _fetch(plan: DatastorePlan, settings: Settings, identities: dict):  # noqa: ANN202
+def _fetch(plan: DatastorePlan, settings: Settings, identities: dict):
     with open_connector(plan, settings) as connector:
         return connector.fetch(identities), connector.plan
 
 
-def test_email_reaches_every_row_of_the_subject_through_four_levels(shop_db, shop_plan) -> None:  # noqa: ANN001
+def test_email_reaches_every_row_of_the_subject_through_four_levels(shop_db, shop_plan) -> None:
     result, plan = _fetch(shop_plan, shop_db[1], {"email": ["Alice@Example.COM"]})
     assert _keys(result, plan) == ALICE_ROWS
     # a shared catalogue is not personal data: shown as reference data, not as hers
@@ -42,7 +48,7 @@ def test_email_reaches_every_row_of_the_subject_through_four_levels(shop_db, sho
     assert not result.pending
 
 
-def test_rows_hold_declared_fields_and_keys_only(shop_db, shop_plan) -> None:  # noqa: ANN001
+def test_rows_hold_declared_fields_and_keys_only(shop_db, shop_plan) -> None:
     result, _ = _fetch(shop_plan, shop_db[1], {"email": [ALICE["email"]]})
     customer = result.rows["customers"][0]
     assert "crm_note" not in customer  # undeclared column
@@ -50,27 +56,30 @@ def test_rows_hold_declared_fields_and_keys_only(shop_db, shop_plan) -> None:  #
     assert result.rows["orders"][0]["total"] in ("10.50", "3.00")  # JSON-ready values
 
 
-def test_two_identities_of_one_subject_reach_the_same_rows_once(shop_db, shop_plan) -> None:  # noqa: ANN001
+def test_two_identities_of_one_subject_reach_the_same_rows_once(shop_db, shop_plan) -> None:
     both, plan = _fetch(shop_plan, shop_db[1], {"email": [ALICE["email"]], "phone": ["+8613800138000"]})
     only_email, _ = _fetch(shop_plan, shop_db[1], {"email": [ALICE["email"]]})
     assert _keys(both, plan) == _keys(only_email, plan) == ALICE_ROWS
     assert both.counts == only_email.counts
 
 
-def test_phone_in_international_form_matches_the_national_form_stored(shop_db, shop_plan) -> None:  # noqa: ANN001
+def test_phone_in_international_form_matches_the_national_form_stored(shop_db, shop_plan) -> None:
     result, plan = _fetch(shop_plan, shop_db[1], {"phone": ["+86 138 0013 8000"]})
     assert _keys(result, plan) == ALICE_ROWS
 
 
-def test_an_identity_that_matches_nobody_finds_nothing(shop_db, shop_plan) -> None:  # noqa: ANN001
-    result, _ = _fetch(shop_plan, shop_db[1], {"email": [NOBODY["email"]], "phone": [NOBODY["phone"]],
-                                               "user_id": ["999", "not-a-number"]})
+def test_an_identity_that_matches_nobody_finds_nothing(shop_db, shop_plan) -> None:
+    result, _ = _fetch(
+        shop_plan,
+        shop_db[1],
+        {"email": [NOBODY["email"]], "phone": [NOBODY["phone"]], "user_id": ["999", "not-a-number"]},
+    )
     assert result.rows == {} and all(c == {"found": 0} for c in result.counts.values())
     empty, _ = _fetch(shop_plan, shop_db[1], {})
     assert empty.rows == {}
 
 
-def test_another_subject_sees_nothing_of_alice(shop_db, shop_plan) -> None:  # noqa: ANN001
+def test_another_subject_sees_nothing_of_alice(shop_db, shop_plan) -> None:
     result, plan = _fetch(shop_plan, shop_db[1], {"email": [BOB["email"]]})
     keys = _keys(result, plan)
     # Bob was referred by Alice and replied to her comment; neither reference leads to her rows
@@ -83,36 +92,44 @@ def test_another_subject_sees_nothing_of_alice(shop_db, shop_plan) -> None:  # n
 
 
 @pytest.mark.promise("P33")
-def test_rows_pointed_at_are_named_not_disclosed(shop_db, shop_plan) -> None:  # noqa: ANN001
+def test_rows_pointed_at_are_named_not_disclosed(shop_db, shop_plan) -> None:
     result, plan = _fetch(shop_plan, shop_db[1], {"device_serial": [ALICE["serial"]]})
     keys = _keys(result, plan)
     # the device and its SIM are the serial's; the customer the device belongs to may be someone else (a gift, a
     # resale): named, not read, and nothing is walked from it
     assert keys == {"devices": [(1,)], "sims": [(1,)]}
-    assert {"table": "devices", "columns": ["customer_id"], "to": "customers", "to_columns": ["id"],
-            "keys": [[1]]} in result.links
+    assert {
+        "table": "devices",
+        "columns": ["customer_id"],
+        "to": "customers",
+        "to_columns": ["id"],
+        "keys": [[1]],
+    } in result.links
     assert ALICE["email"] not in repr(result.output())
 
 
-def test_lookups_split_into_batches_give_the_same_rows(shop_db, shop_plan, monkeypatch) -> None:  # noqa: ANN001
+def test_lookups_split_into_batches_give_the_same_rows(shop_db, shop_plan, monkeypatch) -> None:
     monkeypatch.setattr(walk, "BATCH", 1)
     result, plan = _fetch(shop_plan, shop_db[1], {"email": [ALICE["email"], BOB["email"]]})
     keys = _keys(result, plan)
     assert keys["order_items"] == [(1, 1), (1, 2), (2, 1), (3, 1)] and keys["customers"] == [(1,), (2,)]
 
 
-def test_reflected_foreign_keys_complete_the_plan(shop_db, shop_plan) -> None:  # noqa: ANN001
+def test_reflected_foreign_keys_complete_the_plan(shop_db, shop_plan) -> None:
     _, plan = _fetch(shop_plan, shop_db[1], {"email": [NOBODY["email"]]})
-    assert Edge("item_notes", ("order_id", "line_no"), "order_items", ("order_id", "line_no"),
-                declared=False) in plan.edges
+    assert (
+        Edge("item_notes", ("order_id", "line_no"), "order_items", ("order_id", "line_no"), declared=False)
+        in plan.edges
+    )
     assert any(e.child == "customers" and e.parent == "customers" for e in plan.edges)  # referred_by
     order = plan.erase_order
-    assert order.index("item_notes") < order.index("order_items") < order.index("orders") \
-        < order.index("customers") and order.index("addresses") < order.index("customers")
+    assert order.index("item_notes") < order.index("order_items") < order.index("orders") < order.index(
+        "customers"
+    ) and order.index("addresses") < order.index("customers")
 
 
 @pytest.mark.parametrize("stored", ["ALICE.MIXED@EXAMPLE.COM", " Alice.Mixed@Example.com  "])
-def test_email_is_found_whatever_its_case_and_surrounding_spaces(shop_db, shop_plan, stored) -> None:  # noqa: ANN001
+def test_email_is_found_whatever_its_case_and_surrounding_spaces(shop_db, shop_plan, stored) -> None:
     import sqlalchemy as sa
 
     url, settings = shop_db
@@ -125,7 +142,7 @@ def test_email_is_found_whatever_its_case_and_surrounding_spaces(shop_db, shop_p
 
 
 @pytest.mark.parametrize("stored", ["138 0013 8000", "(+86) 138-0013-8000", "0086 13800138000", "+86.138.0013.8000"])
-def test_phone_is_found_whatever_its_punctuation_and_prefix(shop_db, shop_plan, stored) -> None:  # noqa: ANN001
+def test_phone_is_found_whatever_its_punctuation_and_prefix(shop_db, shop_plan, stored) -> None:
     import sqlalchemy as sa
 
     url, settings = shop_db
@@ -138,13 +155,13 @@ def test_phone_is_found_whatever_its_punctuation_and_prefix(shop_db, shop_plan, 
     assert _keys(result, plan) == ALICE_ROWS
 
 
-def test_build_plan_can_reflect_up_front(shop_db, shop_plan, tmp_path) -> None:  # noqa: ANN001
+def test_build_plan_can_reflect_up_front(shop_db, shop_plan, tmp_path) -> None:
     import sqlalchemy as sa
     from sqlalchemy.orm import Session
 
     from privet.connectors.plan import build_plan
 
-    url, settings = shop_db
+    _url, settings = shop_db
     store = sa.create_engine(f"sqlite:///{tmp_path / 'store.sqlite'}")  # applied by the shop_plan fixture
     with Session(store) as session:
         reflected = build_plan(session, settings, "shop_db", reflect=True)
@@ -155,7 +172,7 @@ def test_build_plan_can_reflect_up_front(shop_db, shop_plan, tmp_path) -> None: 
 
 
 @pytest.mark.parametrize("kind", ["email", "phone"])
-def test_the_index_evaluate_asks_for_serves_the_lookup(shop_db, shop_plan, kind: str) -> None:  # noqa: ANN001
+def test_the_index_evaluate_asks_for_serves_the_lookup(shop_db, shop_plan, kind: str) -> None:
     """The statement `privet datamap evaluate` prints is the one the walk's lookup can use (PostgreSQL, SQLite;
     MariaDB cannot index an expression)."""
     import sqlalchemy as sa
@@ -174,7 +191,7 @@ def test_the_index_evaluate_asks_for_serves_the_lookup(shop_db, shop_plan, kind:
     setup.dispose()
     seen: list[tuple[str, object]] = []
 
-    def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
+    def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:
         if "FROM customers" in statement and "WHERE" in statement:
             seen.append((statement, parameters))
 

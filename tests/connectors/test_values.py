@@ -8,8 +8,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Boolean, Date, DateTime, Enum, Integer, Numeric, String, Text
 
-from privet.connectors.sql.values import (coerce, coerce_all, hash_value, identity_variants, is_hashed, jsonable,
-                                          mask_value)
+from privet.connectors.sql.values import (
+    coerce,
+    coerce_all,
+    hash_value,
+    identity_variants,
+    is_hashed,
+    jsonable,
+    mask_value,
+)
 
 
 def test_email_spellings_include_the_lower_case_form() -> None:
@@ -42,19 +49,32 @@ def test_mask_fits_short_columns() -> None:
     assert mask_value(None) == "***" and mask_value(100) == "***" and mask_value(2) == "**"
 
 
-@pytest.mark.parametrize(("value", "sa_type", "expected"), [
-    ("42", Integer(), 42), ("2024-02-29", Date(), date(2024, 2, 29)),
-    ("2024-02-29T10:00:00", DateTime(), datetime(2024, 2, 29, 10)), ("yes", Boolean(), True),
-    ("12.50", Numeric(10, 2), Decimal("12.50")), ("short", String(10), "short"), ("x" * 500, Text(), "x" * 500),
-])
+@pytest.mark.parametrize(
+    ("value", "sa_type", "expected"),
+    [
+        ("42", Integer(), 42),
+        ("2024-02-29", Date(), date(2024, 2, 29)),
+        ("2024-02-29T10:00:00", DateTime(), datetime(2024, 2, 29, 10)),
+        ("yes", Boolean(), True),
+        ("12.50", Numeric(10, 2), Decimal("12.50")),
+        ("short", String(10), "short"),
+        ("x" * 500, Text(), "x" * 500),
+    ],
+)
 def test_coerce_converts_for_the_column(value: str, sa_type: object, expected: object) -> None:
     assert coerce(value, sa_type) == expected
 
 
-@pytest.mark.parametrize(("value", "sa_type"), [
-    ("secret-value", Integer()), ("secret-value", Date()), ("secret-value", Boolean()),
-    ("secret-value", String(5)), ("secret-value", Enum("a", "b")),
-])
+@pytest.mark.parametrize(
+    ("value", "sa_type"),
+    [
+        ("secret-value", Integer()),
+        ("secret-value", Date()),
+        ("secret-value", Boolean()),
+        ("secret-value", String(5)),
+        ("secret-value", Enum("a", "b")),
+    ],
+)
 def test_coerce_errors_say_what_fits_but_not_the_value(value: str, sa_type: object) -> None:
     with pytest.raises(ValueError, match=r".") as info:
         coerce(value, sa_type)

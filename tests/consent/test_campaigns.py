@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from privet.auth.keys import create_api_key
-from privet.consent.ledger import service as ledger
-from privet.consent.decisions import rules as d
-from privet.consent.decisions.service import decide
 from privet.consent.campaigns import service as campaigns
 from privet.consent.channels import set_preference
+from privet.consent.decisions import rules as d
+from privet.consent.decisions.service import decide
+from privet.consent.ledger import service as ledger
 from privet.consent.models import Campaign, CampaignMessage
 from privet.jobs.models import Job
 from privet.jobs.service import run_until_idle
@@ -48,7 +48,7 @@ class Mailbox:
     received: list[tuple[str, str, str]] = field(default_factory=list)  # (to, subject, body)
     refused: list[str] = field(default_factory=list)
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802 - aiosmtpd hook
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd hook
         import email
         from email.policy import default
 
@@ -79,9 +79,15 @@ def mailbox(smtp_server: tuple[int, Mailbox]) -> Mailbox:
 
 @pytest.fixture
 def conf(settings: Settings, smtp_server: tuple[int, Mailbox]) -> Settings:
-    return settings.model_copy(update={"smtp_port": smtp_server[0], "mail_from": "privacy@acme.example",
-                                       "jobs_max_attempts": 3, "jobs_retry_seconds": 0.01,
-                                       "public_url": "https://privacy.acme.example"})
+    return settings.model_copy(
+        update={
+            "smtp_port": smtp_server[0],
+            "mail_from": "privacy@acme.example",
+            "jobs_max_attempts": 3,
+            "jobs_retry_seconds": 0.01,
+            "public_url": "https://privacy.acme.example",
+        }
+    )
 
 
 @pytest.fixture
@@ -100,8 +106,10 @@ def run(db: Session, session_factory: sessionmaker[Session], conf: Settings, key
             done = run_until_idle(session_factory, conf, keyring)
             ran += done
             with session_factory() as check:
-                if not done and check.execute(select(Job.id).where(Job.status.in_(("queued", "running")))).first() \
-                        is None:
+                if (
+                    not done
+                    and check.execute(select(Job.id).where(Job.status.in_(("queued", "running")))).first() is None
+                ):
                     break
             time.sleep(0.02)
         db.expire_all()
@@ -110,17 +118,25 @@ def run(db: Session, session_factory: sessionmaker[Session], conf: Settings, key
     return go
 
 
-def _person(db: Session, keyring: Keyring, identities: list[tuple[str, str]]):  # noqa: ANN202
+def _person(db: Session, keyring: Keyring, identities: list[tuple[str, str]]):
     return subjects.create_subject(db, keyring, [(t, v, True) for t, v in identities], actor="test")
 
 
-def _consent(db: Session, subject, purpose: str, language: str = "en", event: str = "given"):  # noqa: ANN001, ANN202
-    return ledger.record(db, subject_id=subject.id, purpose=purpose, event=event, method="form", actor="test",
-                         language=language, at=utcnow() - timedelta(days=2))
+def _consent(db: Session, subject, purpose: str, language: str = "en", event: str = "given"):
+    return ledger.record(
+        db,
+        subject_id=subject.id,
+        purpose=purpose,
+        event=event,
+        method="form",
+        actor="test",
+        language=language,
+        at=utcnow() - timedelta(days=2),
+    )
 
 
 @pytest.fixture
-def people(db: Session, keyring: Keyring, keptek: Session) -> dict:  # noqa: ARG001
+def people(db: Session, keyring: Keyring, keptek: Session) -> dict:
     """Six people: four affected by a change to marketing (one in Chinese, one with a phone only, one whose mail
     server is down, one whose server fails once), one who consented to analytics only, one who withdrew."""
     notices.publish(db, key="main", texts={"en": TEXT}, effective_date=date.today(), purposes=PURPOSES, actor="test")
@@ -139,39 +155,57 @@ def people(db: Session, keyring: Keyring, keptek: Session) -> dict:  # noqa: ARG
     # P35: a policy change is an important notice; switching marketing e-mail off does not stop it
     set_preference(db, made["en"].id, "marketing.communications", "email", False, actor="test")
     _consent(db, made["analytics"], "analytics.usage")
-    ledger.record(db, subject_id=made["withdrew"].id, purpose="marketing.communications", event="withdrawn",
-                  method="form", actor="test", at=utcnow() - timedelta(days=1))
+    ledger.record(
+        db,
+        subject_id=made["withdrew"].id,
+        purpose="marketing.communications",
+        event="withdrawn",
+        method="form",
+        actor="test",
+        at=utcnow() - timedelta(days=1),
+    )
     return made
 
 
 def _publish_material(db: Session) -> None:
-    notices.publish(db, key="main", texts={"en": TEXT + "3. Partners\nWe now share offers with partners.\n"},
-                    effective_date=date.today(), purposes=PURPOSES, material=["marketing.communications"],
-                    actor="test")
+    notices.publish(
+        db,
+        key="main",
+        texts={"en": TEXT + "3. Partners\nWe now share offers with partners.\n"},
+        effective_date=date.today(),
+        purposes=PURPOSES,
+        material=["marketing.communications"],
+        actor="test",
+    )
 
 
-def _email(identities: list, subject) -> str:  # noqa: ANN001
+def _email(identities: list, subject) -> str:
     return next(v.value for v in identities if v.type == "email")
 
 
 @IMPORTANT_NOTICE
 def test_a_material_version_tells_the_affected_people_and_counts_what_happened(
-        db: Session, people: dict, run: Callable, mailbox: Mailbox, keyring: Keyring,
-        capsys: pytest.CaptureFixture) -> None:
+    db: Session, people: dict, run: Callable, mailbox: Mailbox, keyring: Keyring, capsys: pytest.CaptureFixture
+) -> None:
     _publish_material(db)
     run()
     campaign = db.execute(select(Campaign)).scalar_one()
-    assert (campaign.notice_key, campaign.notice_version, campaign.purposes) == ("main", 2,
-                                                                                 ["marketing.communications"])
+    assert (campaign.notice_key, campaign.notice_version, campaign.purposes) == (
+        "main",
+        2,
+        ["marketing.communications"],
+    )
     counts = campaigns.counts(db, campaign)
     # five held marketing consent when it changed; the analytics-only and the withdrawn are not told
-    assert counts.as_dict() == {"people": 5, "queued": 0, "sent": 4, "failed": 1, "no_address": 0,
-                                "reconsented": 0}
+    assert counts.as_dict() == {"people": 5, "queued": 0, "sent": 4, "failed": 1, "no_address": 0, "reconsented": 0}
     by_subject = {m.subject_id: m for m in campaigns.messages(db, campaign)}
     assert set(by_subject) == {people[k].id for k in ("en", "zh", "sms", "down", "flaky")}
     down, flaky = by_subject[people["down"].id], by_subject[people["flaky"].id]
-    assert (down.status, down.attempts, down.last_error) == ("failed", 3, "Unavailable: The e-mail could not be "
-                                                                         "sent (SMTPDataError)")
+    assert (down.status, down.attempts, down.last_error) == (
+        "failed",
+        3,
+        "Unavailable: The e-mail could not be sent (SMTPDataError)",
+    )
     assert (flaky.status, flaky.attempts) == ("sent", 2)  # the first attempt failed, the retry went through
     assert by_subject[people["sms"].id].channel == "sms" and by_subject[people["zh"].id].language == "zh_CN"
     # the e-mails, in each person's language, with the link to give consent again
@@ -186,15 +220,19 @@ def test_a_material_version_tells_the_affected_people_and_counts_what_happened(
     from privet.audit.models import AuditEvent
 
     actions = [e.action for e in db.execute(select(AuditEvent).where(AuditEvent.object_id == campaign.id)).scalars()]
-    assert sorted(set(actions)) == ["consent.campaign_message_failed", "consent.campaign_message_sent",
-                                    "consent.campaign_started"] and actions.count("consent.campaign_message_sent") == 4
+    assert (
+        sorted(set(actions))
+        == ["consent.campaign_message_failed", "consent.campaign_message_sent", "consent.campaign_started"]
+        and actions.count("consent.campaign_message_sent") == 4
+    )
     # no address in the job rows or in the messages' errors
     payloads = " ".join(str(j.payload) + str(j.last_error) for j in db.execute(select(Job)).scalars())
     assert "@" not in payloads and "+86" not in payloads
 
 
-def test_decisions_deny_until_the_person_consents_again(db: Session, people: dict, run: Callable,
-                                                        mailbox: Mailbox, keyring: Keyring) -> None:  # noqa: ARG001
+def test_decisions_deny_until_the_person_consents_again(
+    db: Session, people: dict, run: Callable, mailbox: Mailbox, keyring: Keyring
+) -> None:
     _publish_material(db)
     run()
     campaign = db.execute(select(Campaign)).scalar_one()
@@ -202,15 +240,17 @@ def test_decisions_deny_until_the_person_consents_again(db: Session, people: dic
     denied = decide(db, purpose="marketing.communications", subject_id=who.id, keyring=keyring)
     assert (denied.allowed, denied.reason) == (False, d.CONSENT_BEFORE_MATERIAL_CHANGE)
     assert decide(db, purpose="analytics.usage", subject_id=people["analytics"].id, keyring=keyring).allowed
-    ledger.record(db, subject_id=who.id, purpose="marketing.communications", event="renewed", method="form",
-                  actor="test")
+    ledger.record(
+        db, subject_id=who.id, purpose="marketing.communications", event="renewed", method="form", actor="test"
+    )
     db.flush()
     assert decide(db, purpose="marketing.communications", subject_id=who.id, keyring=keyring).allowed
     assert campaigns.counts(db, campaign).reconsented == 1
 
 
-def test_failed_messages_are_queued_again_and_nothing_is_sent_twice(db: Session, people: dict, run: Callable,
-                                                                    mailbox: Mailbox) -> None:  # noqa: ARG001
+def test_failed_messages_are_queued_again_and_nothing_is_sent_twice(
+    db: Session, people: dict, run: Callable, mailbox: Mailbox
+) -> None:
     _publish_material(db)
     run()
     campaign = db.execute(select(Campaign)).scalar_one()
@@ -223,15 +263,22 @@ def test_failed_messages_are_queued_again_and_nothing_is_sent_twice(db: Session,
     assert db.execute(select(CampaignMessage)).scalars().all().__len__() == 5
 
 
-def test_a_text_change_starts_no_campaign(db: Session, people: dict, run: Callable) -> None:  # noqa: ARG001
-    notices.publish(db, key="main", texts={"en": TEXT + "3. Typo\nFixed.\n"}, effective_date=date.today(),
-                    purposes=PURPOSES, actor="test")
+def test_a_text_change_starts_no_campaign(db: Session, people: dict, run: Callable) -> None:
+    notices.publish(
+        db,
+        key="main",
+        texts={"en": TEXT + "3. Typo\nFixed.\n"},
+        effective_date=date.today(),
+        purposes=PURPOSES,
+        actor="test",
+    )
     run()
     assert db.execute(select(Campaign)).first() is None
 
 
-def test_the_api_lists_shows_and_retries_with_scopes(db: Session, people: dict, run: Callable,  # noqa: ARG001
-                                                     client: TestClient, mailbox: Mailbox) -> None:  # noqa: ARG001
+def test_the_api_lists_shows_and_retries_with_scopes(
+    db: Session, people: dict, run: Callable, client: TestClient, mailbox: Mailbox
+) -> None:
     _publish_material(db)
     run()
 
@@ -257,8 +304,9 @@ def test_the_api_lists_shows_and_retries_with_scopes(db: Session, people: dict, 
     assert retried.status_code == 200 and retried.json() == {"queued": 1}
 
 
-def test_the_cli_publishes_runs_and_shows_a_campaign(privet, tmp_path, monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
-                                                    capsys: pytest.CaptureFixture) -> None:
+def test_the_cli_publishes_runs_and_shows_a_campaign(
+    privet, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     from privet.settings import get_settings
     from tests.consent.conftest import KEPTEK
 
@@ -268,24 +316,44 @@ def test_the_cli_publishes_runs_and_shows_a_campaign(privet, tmp_path, monkeypat
     policy = tmp_path / "policy.en.txt"
     policy.write_text(TEXT, encoding="utf-8")
     today = date.today().isoformat()
-    first = privet("notices", "publish", str(policy), "--key", "main", "--effective", today,
-                   "--purpose", "marketing.communications", "--purpose", "analytics.usage")
+    first = privet(
+        "notices",
+        "publish",
+        str(policy),
+        "--key",
+        "main",
+        "--effective",
+        today,
+        "--purpose",
+        "marketing.communications",
+        "--purpose",
+        "analytics.usage",
+    )
     assert first.exit_code == 0, first.output
     address = fake.unique.email(domain="mail.example")
-    granted = privet("consent", "grant", "--type", "email", "--value", address, "--purpose",
-                     "marketing.communications")
+    granted = privet("consent", "grant", "--type", "email", "--value", address, "--purpose", "marketing.communications")
     assert granted.exit_code == 0, granted.output
     assert privet("campaigns", "list").stdout.startswith("no campaigns yet")
     policy.write_text(TEXT + "3. Partners\nWe now share offers with partners.\n", encoding="utf-8")
-    second = privet("notices", "publish", str(policy), "--key", "main", "--effective", today,
-                    "--material", "marketing.communications")
+    second = privet(
+        "notices",
+        "publish",
+        str(policy),
+        "--key",
+        "main",
+        "--effective",
+        today,
+        "--material",
+        "marketing.communications",
+    )
     assert second.exit_code == 0, second.output
     assert "a re-consent campaign is queued for people who consented to marketing.communications" in second.stdout
     assert privet("jobs", "work", "--once").exit_code == 0
     listed = privet("campaigns", "list")
     assert listed.exit_code == 0 and "main" in listed.stdout
-    campaign_id = next(line.split("│")[1].strip() for line in listed.stdout.splitlines()
-                       if "│" in line and "main" in line)
+    campaign_id = next(
+        line.split("│")[1].strip() for line in listed.stdout.splitlines() if "│" in line and "main" in line
+    )
     shown = privet("campaigns", "show", campaign_id)
     assert shown.exit_code == 0, shown.output
     assert "people: 1  sent: 1  failed: 0  queued: 0  no_address: 0  reconsented: 0" in shown.stdout

@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 
 from privet.auth.keys import create_api_key
 from privet.consent import channels
+from privet.consent.decisions.service import Decider, decide
 from privet.consent.ledger import service as ledger
-from privet.consent.decisions.service import decide
-from privet.consent.decisions.service import Decider
 from privet.kit.clock import frozen_at, utcnow
 from privet.kit.errors import InvalidInput
 from privet.sdk import PrivetClient
@@ -26,7 +25,7 @@ URL = "/api/v1/decisions"
 
 
 @pytest.fixture
-def consenting(db: Session, make_subject):  # noqa: ANN001, ANN201
+def consenting(db: Session, make_subject):
     """A subject who gave marketing consent and switched e-mail marketing off (SMS left as it was)."""
     subject = make_subject()
     ledger.record(db, subject_id=subject.id, purpose=MARKETING, event="given", method="api", actor="t")
@@ -35,7 +34,7 @@ def consenting(db: Session, make_subject):  # noqa: ANN001, ANN201
     return subject
 
 
-def test_a_channel_switched_off_denies_marketing_by_that_channel_only(db: Session, consenting) -> None:  # noqa: ANN001
+def test_a_channel_switched_off_denies_marketing_by_that_channel_only(db: Session, consenting) -> None:
     decider = Decider.load(db)
     by = {c: decider.decide(MARKETING, consenting.id, channel=c) for c in (None, "email", "sms", "push")}
     assert (by["email"].allowed, by["email"].reason) == (False, "CHANNEL_OPTED_OUT")
@@ -52,7 +51,7 @@ def test_a_channel_switched_off_denies_marketing_by_that_channel_only(db: Sessio
     assert decider.decide(MARKETING, consenting.id, channel="sms").reason == "CONSENT_WITHDRAWN"
 
 
-def test_service_notices_ignore_channels_and_cannot_be_switched_off(db: Session, consenting) -> None:  # noqa: ANN001
+def test_service_notices_ignore_channels_and_cannot_be_switched_off(db: Session, consenting) -> None:
     with pytest.raises(InvalidInput, match="cannot be switched off"):
         channels.set_preference(db, consenting.id, NOTICE, "email", False, actor="t")
     decider = Decider.load(db)
@@ -63,7 +62,7 @@ def test_service_notices_ignore_channels_and_cannot_be_switched_off(db: Session,
     assert decider.decide(MARKETING, consenting.id, channel="fax").reason == "UNKNOWN_CHANNEL"
 
 
-def test_the_decider_follows_switching_back_on_and_decisions_at_an_earlier_time(db: Session, consenting) -> None:  # noqa: ANN001
+def test_the_decider_follows_switching_back_on_and_decisions_at_an_earlier_time(db: Session, consenting) -> None:
     decider = Decider.load(db)
     assert not decider.decide(MARKETING, consenting.id, channel="email").allowed
     off_at = utcnow()
@@ -81,11 +80,12 @@ def test_the_decider_follows_switching_back_on_and_decisions_at_an_earlier_time(
     # as the audit chain says the choices stood then: e-mail was off, SMS was not yet
     earlier = decide(db, purpose=MARKETING, subject_id=consenting.id, channel="email", at=off_at + timedelta(seconds=1))
     assert earlier.reason == "CHANNEL_OPTED_OUT"
-    assert decide(db, purpose=MARKETING, subject_id=consenting.id, channel="sms",
-                  at=off_at + timedelta(seconds=1)).allowed
+    assert decide(
+        db, purpose=MARKETING, subject_id=consenting.id, channel="sms", at=off_at + timedelta(seconds=1)
+    ).allowed
 
 
-def test_merged_subjects_keep_their_latest_choice(db: Session, make_subject) -> None:  # noqa: ANN001
+def test_merged_subjects_keep_their_latest_choice(db: Session, make_subject) -> None:
     from privet.subjects.service import merge
 
     survivor, absorbed = make_subject(), make_subject()
@@ -105,7 +105,7 @@ def _key(db: Session, scopes: list[str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_the_api_route_and_batch_answer_alike(client: TestClient, db: Session, consenting) -> None:  # noqa: ANN001
+def test_the_api_route_and_batch_answer_alike(client: TestClient, db: Session, consenting) -> None:
     headers = _key(db, ["decide"])
     email = {"subject_id": consenting.id, "purpose": MARKETING, "channel": "email"}
     first = client.post(URL, json=email, headers=headers)  # first use of the key: checked in the store
@@ -117,36 +117,49 @@ def test_the_api_route_and_batch_answer_alike(client: TestClient, db: Session, c
     assert (sms["allowed"], sms["reason"]) == (True, "CONSENT_GIVEN")
     unknown = client.post(URL, json={**email, "channel": "fax"}, headers=headers)
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["where"] == "body.channel"
-    items = [email, {**email, "channel": "sms"}, {"subject_id": consenting.id, "purpose": MARKETING},
-             {**email, "categories": ["user.contact.email"]}, {**email, "purpose": NOTICE}]
+    items = [
+        email,
+        {**email, "channel": "sms"},
+        {"subject_id": consenting.id, "purpose": MARKETING},
+        {**email, "categories": ["user.contact.email"]},
+        {**email, "purpose": NOTICE},
+    ]
     batch = client.post(URL + "/batch", json={"items": items}, headers=headers)
     assert batch.status_code == 200, batch.text
-    assert [i["reason"] for i in batch.json()["items"]] == ["CHANNEL_OPTED_OUT", "CONSENT_GIVEN", "CONSENT_GIVEN",
-                                                           "CHANNEL_OPTED_OUT", "CONTRACT"]
+    assert [i["reason"] for i in batch.json()["items"]] == [
+        "CHANNEL_OPTED_OUT",
+        "CONSENT_GIVEN",
+        "CONSENT_GIVEN",
+        "CHANNEL_OPTED_OUT",
+        "CONTRACT",
+    ]
     bad = client.post(URL + "/batch", json={"items": [{**email, "channel": "fax"}]}, headers=headers)
     assert bad.status_code == 422
 
 
-def test_staff_and_services_set_a_channel_by_api(client: TestClient, db: Session, consenting) -> None:  # noqa: ANN001
+def test_staff_and_services_set_a_channel_by_api(client: TestClient, db: Session, consenting) -> None:
     headers = _key(db, ["consent:write", "decide"])
     body = {"subject_id": consenting.id, "purpose": MARKETING, "channel": "sms", "opted_in": False}
     answer = client.post("/api/v1/consent/channels", json=body, headers=headers)
     assert answer.status_code == 200, answer.text
     assert answer.json()["channels"][MARKETING]["channels"] == {"email": False, "sms": False, "push": None}
-    decided = client.post(URL, json={"subject_id": consenting.id, "purpose": MARKETING, "channel": "sms"},
-                          headers=headers).json()
+    decided = client.post(
+        URL, json={"subject_id": consenting.id, "purpose": MARKETING, "channel": "sms"}, headers=headers
+    ).json()
     assert decided["reason"] == "CHANNEL_OPTED_OUT"
     locked = client.post("/api/v1/consent/channels", json={**body, "purpose": NOTICE}, headers=headers)
     assert locked.status_code == 422 and "cannot be switched off" in locked.json()["detail"] + locked.text
-    neither = client.post("/api/v1/consent/channels", json={k: v for k, v in body.items() if k != "subject_id"},
-                          headers=headers)
+    neither = client.post(
+        "/api/v1/consent/channels", json={k: v for k, v in body.items() if k != "subject_id"}, headers=headers
+    )
     assert neither.status_code == 422
     reader = _key(db, ["decide"])
     assert client.post("/api/v1/consent/channels", json=body, headers=reader).status_code == 403
 
 
-def test_the_sdk_cache_drops_answers_when_a_channel_is_switched_off(server: str, key: str, db: Session,  # noqa: ANN001
-                                                                    consenting) -> None:
+def test_the_sdk_cache_drops_answers_when_a_channel_is_switched_off(
+    server: str, key: str, db: Session, consenting
+) -> None:
     from tests.consent.test_sdk import Counting
 
     wire = Counting()
@@ -163,4 +176,3 @@ def test_the_sdk_cache_drops_answers_when_a_channel_is_switched_off(server: str,
         assert privet.decide(MARKETING, subject_id=consenting.id, channel="sms").reason == "CHANNEL_OPTED_OUT"
         assert privet.decide(MARKETING, subject_id=consenting.id).allowed  # no channel named: consent only
         assert privet.sync() == 0
-

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
 
 from privet.consent.decisions import rules as d
-from privet.consent.decisions.service import decide
+from privet.consent.decisions.service import Decider, decide
 from privet.consent.ledger import service as ledger
-from privet.consent.decisions.service import Decider
 from privet.consent.models import VisitorLink
 from privet.kit.clock import utcnow
 
@@ -19,13 +18,13 @@ ADULT = date.today().replace(year=date.today().year - 35)
 CHILD = date.today().replace(year=date.today().year - 8)
 
 
-def rec(db: Session, purpose: str, event: str = "given", subject=None, **kw):  # noqa: ANN001, ANN201
+def rec(db: Session, purpose: str, event: str = "given", subject=None, **kw):
     """Record through the ledger (the real path)."""
     who = {"subject_id": subject.id} if subject is not None else {}
     return ledger.record(db, purpose=purpose, event=event, method=kw.pop("method", "api"), actor="test", **who, **kw)
 
 
-def both(db: Session, ring, purpose: str, **kw) -> d.Decision:  # noqa: ANN001
+def both(db: Session, ring, purpose: str, **kw) -> d.Decision:
     """Decide in memory and from the store; both must agree."""
     db.flush()
     fast = Decider.load(db).decide(purpose, session=db, keyring=ring, **kw)
@@ -34,7 +33,7 @@ def both(db: Session, ring, purpose: str, **kw) -> d.Decision:  # noqa: ANN001
     return fast
 
 
-def test_consent_purpose_lifecycle(db: Session, ring, make_subject) -> None:  # noqa: ANN001
+def test_consent_purpose_lifecycle(db: Session, ring, make_subject) -> None:
     s = make_subject(ADULT)
     assert both(db, ring, "marketing.communications", subject_id=s.id).reason == d.NO_CONSENT
     given = rec(db, "marketing.communications", subject=s)
@@ -51,7 +50,7 @@ def test_consent_purpose_lifecycle(db: Session, ring, make_subject) -> None:  # 
     assert both(db, ring, "marketing.communications", subject_id=s.id).reason == d.CONSENT_EXPIRED
 
 
-def test_expiry_time_and_identity_lookup(db: Session, ring, make_subject, faker_multi) -> None:  # noqa: ANN001
+def test_expiry_time_and_identity_lookup(db: Session, ring, make_subject, faker_multi) -> None:
     from privet.subjects import service
 
     email = faker_multi.unique.email()
@@ -66,7 +65,7 @@ def test_expiry_time_and_identity_lookup(db: Session, ring, make_subject, faker_
     assert (unknown.allowed, unknown.reason) == (False, d.UNKNOWN_SUBJECT)
 
 
-def test_non_consent_bases_objection_and_restriction(db: Session, ring, make_subject) -> None:  # noqa: ANN001
+def test_non_consent_bases_objection_and_restriction(db: Session, ring, make_subject) -> None:
     s = make_subject(ADULT)
     got = both(db, ring, "service.order", subject_id=s.id)
     assert (got.allowed, got.reason, got.legal_basis, got.record_id) == (True, "CONTRACT", "contract", None)
@@ -82,31 +81,36 @@ def test_non_consent_bases_objection_and_restriction(db: Session, ring, make_sub
     assert both(db, ring, "service.account", subject_id=s.id).reason == "CONTRACT"
 
 
-def test_unknown_and_undeclared(db: Session, ring, make_subject) -> None:  # noqa: ANN001
+def test_unknown_and_undeclared(db: Session, ring, make_subject) -> None:
     s = make_subject(ADULT)
     rec(db, "marketing.communications", subject=s)
     assert both(db, ring, "marketing.advertising", subject_id=s.id).reason == d.UNDECLARED_PURPOSE
     assert both(db, ring, "no.such.purpose", subject_id=s.id).reason == d.UNKNOWN_PURPOSE
-    assert both(db, ring, "marketing.communications", subject_id=s.id,
-                categories=["user.no_such"]).reason == d.UNKNOWN_CATEGORY
-    assert both(db, ring, "marketing.communications", subject_id=s.id,
-                categories=["user.government_id"]).reason == d.CATEGORY_NOT_DECLARED
-    assert both(db, ring, "marketing.communications", subject_id=s.id,
-                categories=["user.contact.email"]).allowed
+    assert (
+        both(db, ring, "marketing.communications", subject_id=s.id, categories=["user.no_such"]).reason
+        == d.UNKNOWN_CATEGORY
+    )
+    assert (
+        both(db, ring, "marketing.communications", subject_id=s.id, categories=["user.government_id"]).reason
+        == d.CATEGORY_NOT_DECLARED
+    )
+    assert both(db, ring, "marketing.communications", subject_id=s.id, categories=["user.contact.email"]).allowed
     assert both(db, ring, "marketing.communications", subject_id="0" * 26).reason == d.UNKNOWN_SUBJECT
     # a narrower purpose than a declared one is decided by the declared one
     assert both(db, ring, "marketing.communications.email", subject_id=s.id).allowed
 
 
-def test_categories_consented_narrowly(db: Session, ring, make_subject) -> None:  # noqa: ANN001
+def test_categories_consented_narrowly(db: Session, ring, make_subject) -> None:
     s = make_subject(ADULT)
     rec(db, "marketing.communications", subject=s, categories=["user.contact.email"])
     assert both(db, ring, "marketing.communications", subject_id=s.id, categories=["user.contact.email"]).allowed
-    assert both(db, ring, "marketing.communications", subject_id=s.id,
-                categories=["user.contact.phone"]).reason == d.CATEGORY_NOT_CONSENTED
+    assert (
+        both(db, ring, "marketing.communications", subject_id=s.id, categories=["user.contact.phone"]).reason
+        == d.CATEGORY_NOT_CONSENTED
+    )
 
 
-def test_sensitive_categories_need_separate_consent(db: Session, ring, make_subject) -> None:  # noqa: ANN001
+def test_sensitive_categories_need_separate_consent(db: Session, ring, make_subject) -> None:
     s = make_subject(ADULT)
     plain = rec(db, "partner.certification", subject=s)  # PIPL: a third-party separate consent, not sensitive data
     assert plain.separate_kind == "third_party"
@@ -122,7 +126,7 @@ def test_sensitive_categories_need_separate_consent(db: Session, ring, make_subj
     assert both(db, ring, "partner.certification", subject_id=s.id, categories=["user.government_id"]).allowed
 
 
-def test_cross_border(db: Session, ring, make_subject) -> None:  # noqa: ANN001
+def test_cross_border(db: Session, ring, make_subject) -> None:
     s = make_subject(ADULT)
     rec(db, "marketing.communications", subject=s)
     assert both(db, ring, "marketing.communications", subject_id=s.id, region="CN").allowed
@@ -136,7 +140,7 @@ def test_cross_border(db: Session, ring, make_subject) -> None:  # noqa: ANN001
     assert both(db, ring, "service.order", subject_id=s.id, region="US").allowed
 
 
-def test_withdrawal_denies_from_its_moment_not_before(db: Session, ring, make_subject) -> None:  # noqa: ANN001
+def test_withdrawal_denies_from_its_moment_not_before(db: Session, ring, make_subject) -> None:
     s = make_subject(ADULT)
     t0 = utcnow() - timedelta(days=30)
     given = rec(db, "analytics.usage", subject=s, at=t0)
@@ -150,20 +154,27 @@ def test_withdrawal_denies_from_its_moment_not_before(db: Session, ring, make_su
     assert not both(db, ring, "analytics.usage", subject_id=s.id).allowed
 
 
-def test_material_change(db: Session, ring, make_subject) -> None:  # noqa: ANN001
+def test_material_change(db: Session, ring, make_subject) -> None:
     from privet.notices import service as notices
 
     text = "Privacy policy\n1. Marketing\nWe send offers.\n2. Analytics\nWe count visits.\n"
     purposes = ["marketing.communications", "analytics.usage"]
-    notices.publish(db, key="privacy-policy", texts={"en": text}, effective_date=date.today(), purposes=purposes,
-                    actor="test")
+    notices.publish(
+        db, key="privacy-policy", texts={"en": text}, effective_date=date.today(), purposes=purposes, actor="test"
+    )
     s = make_subject(ADULT)
     before = rec(db, "marketing.communications", subject=s, at=utcnow() - timedelta(days=2))
     rec(db, "analytics.usage", subject=s, at=utcnow() - timedelta(days=2))
     assert both(db, ring, "marketing.communications", subject_id=s.id).allowed
-    notices.publish(db, key="privacy-policy", texts={"en": text + "3. Partners\nWe now share offers.\n"},
-                    effective_date=date.today(), purposes=purposes, material=["marketing.communications"],
-                    actor="test")
+    notices.publish(
+        db,
+        key="privacy-policy",
+        texts={"en": text + "3. Partners\nWe now share offers.\n"},
+        effective_date=date.today(),
+        purposes=purposes,
+        material=["marketing.communications"],
+        actor="test",
+    )
     got = both(db, ring, "marketing.communications", subject_id=s.id)
     assert (got.allowed, got.reason, got.record_id) == (False, d.CONSENT_BEFORE_MATERIAL_CHANGE, before.id)
     assert both(db, ring, "analytics.usage", subject_id=s.id).allowed  # not affected by that change
@@ -172,12 +183,18 @@ def test_material_change(db: Session, ring, make_subject) -> None:  # noqa: ANN0
     renewed = rec(db, "marketing.communications", "renewed", subject=s)
     got = both(db, ring, "marketing.communications", subject_id=s.id)
     assert (got.allowed, got.record_id) == (True, renewed.id)
-    notices.publish(db, key="privacy-policy", texts={"en": text + "3. Partners\nWe now share offers (typo fixed).\n"},
-                    effective_date=date.today(), purposes=purposes, actor="test")  # not material
+    notices.publish(
+        db,
+        key="privacy-policy",
+        texts={"en": text + "3. Partners\nWe now share offers (typo fixed).\n"},
+        effective_date=date.today(),
+        purposes=purposes,
+        actor="test",
+    )  # not material
     assert both(db, ring, "marketing.communications", subject_id=s.id).allowed
 
 
-def test_child_needs_verified_guardian_consent(db: Session, ring, make_subject) -> None:  # noqa: ANN001
+def test_child_needs_verified_guardian_consent(db: Session, ring, make_subject) -> None:
     from privet.subjects import ages, guardians
 
     child, parent = make_subject(CHILD), make_subject(ADULT)
@@ -188,8 +205,14 @@ def test_child_needs_verified_guardian_consent(db: Session, ring, make_subject) 
     given = rec(db, "marketing.communications", subject=child, guardian_id=parent.id, method="guardian")
     got = both(db, ring, "marketing.communications", subject_id=child.id)
     assert (got.allowed, got.record_id) == (True, given.id)
-    rec(db, "service.account", subject=child, guardian_id=parent.id, method="guardian",
-        categories=["user.minor", "user.account.guardian_consent"])
+    rec(
+        db,
+        "service.account",
+        subject=child,
+        guardian_id=parent.id,
+        method="guardian",
+        categories=["user.minor", "user.account.guardian_consent"],
+    )
     assert both(db, ring, "service.account", subject_id=child.id).allowed
     # consent the person gave themselves before their age was known does not count once they are known a child
     late = make_subject()
@@ -199,27 +222,57 @@ def test_child_needs_verified_guardian_consent(db: Session, ring, make_subject) 
     assert (got.allowed, got.reason, got.record_id) == (False, d.GUARDIAN_CONSENT_REQUIRED, own.id)
 
 
-def test_gpc_opts_out_of_marketing_and_sharing(db: Session, ring, make_subject) -> None:  # noqa: ANN001
+def test_gpc_opts_out_of_marketing_and_sharing(db: Session, ring, make_subject) -> None:
     visitor = "vis-" + utcnow().strftime("%H%M%S%f")
-    ledger.record(db, visitor_id=visitor, purpose="marketing.personalisation", event="given", method="banner",
-                  actor="test", at=utcnow() - timedelta(hours=1))
-    ledger.record(db, visitor_id=visitor, purpose="analytics.usage", event="given", method="banner", actor="test",
-                  at=utcnow() - timedelta(hours=1))
+    ledger.record(
+        db,
+        visitor_id=visitor,
+        purpose="marketing.personalisation",
+        event="given",
+        method="banner",
+        actor="test",
+        at=utcnow() - timedelta(hours=1),
+    )
+    ledger.record(
+        db,
+        visitor_id=visitor,
+        purpose="analytics.usage",
+        event="given",
+        method="banner",
+        actor="test",
+        at=utcnow() - timedelta(hours=1),
+    )
     assert both(db, ring, "marketing.personalisation", visitor_id=visitor).allowed
-    gpc = ledger.record(db, visitor_id=visitor, purpose="marketing.personalisation", event="refused", method="gpc",
-                        actor="test", evidence={"gpc": True}, at=utcnow() - timedelta(minutes=30))
+    gpc = ledger.record(
+        db,
+        visitor_id=visitor,
+        purpose="marketing.personalisation",
+        event="refused",
+        method="gpc",
+        actor="test",
+        evidence={"gpc": True},
+        at=utcnow() - timedelta(minutes=30),
+    )
     got = both(db, ring, "marketing.personalisation", visitor_id=visitor)
     assert (got.allowed, got.reason, got.record_id) == (False, d.GPC_OPT_OUT, gpc.id)
-    ledger.record(db, visitor_id=visitor, purpose="marketing.communications", event="given", method="banner",
-                  actor="test", at=utcnow() - timedelta(minutes=45))
+    ledger.record(
+        db,
+        visitor_id=visitor,
+        purpose="marketing.communications",
+        event="given",
+        method="banner",
+        actor="test",
+        at=utcnow() - timedelta(minutes=45),
+    )
     assert both(db, ring, "marketing.communications", visitor_id=visitor).reason == d.GPC_OPT_OUT
     assert both(db, ring, "analytics.usage", visitor_id=visitor).allowed  # not sale, sharing or advertising
-    ledger.record(db, visitor_id=visitor, purpose="marketing.communications", event="given", method="form",
-                  actor="test")  # an explicit opt-in after the signal
+    ledger.record(
+        db, visitor_id=visitor, purpose="marketing.communications", event="given", method="form", actor="test"
+    )  # an explicit opt-in after the signal
     assert both(db, ring, "marketing.communications", visitor_id=visitor).allowed
 
 
-def test_merged_subjects_and_linked_visitors(db: Session, ring, make_subject) -> None:  # noqa: ANN001
+def test_merged_subjects_and_linked_visitors(db: Session, ring, make_subject) -> None:
     from privet.subjects import service
 
     keep, absorb = make_subject(ADULT), make_subject(ADULT)
@@ -229,8 +282,9 @@ def test_merged_subjects_and_linked_visitors(db: Session, ring, make_subject) ->
         got = both(db, ring, "marketing.communications", subject_id=who)
         assert (got.allowed, got.record_id) == (True, given.id)
     visitor = "vis-" + utcnow().strftime("%H%M%S%f")
-    cookie = ledger.record(db, visitor_id=visitor, purpose="analytics.usage", event="given", method="banner",
-                           actor="test")
+    cookie = ledger.record(
+        db, visitor_id=visitor, purpose="analytics.usage", event="given", method="banner", actor="test"
+    )
     assert not both(db, ring, "analytics.usage", subject_id=keep.id).allowed
     db.add(VisitorLink(visitor_id=visitor, subject_id=absorb.id, linked_at=utcnow()))
     got = both(db, ring, "analytics.usage", subject_id=keep.id)
@@ -242,9 +296,13 @@ def test_merged_subjects_and_linked_visitors(db: Session, ring, make_subject) ->
 
 def test_decision_as_dict_and_bad_calls(db: Session) -> None:
     assert d.Decision(True, d.CONSENT_GIVEN, "consent", "r1").as_dict() == {
-        "allowed": True, "reason": "CONSENT_GIVEN", "legal_basis": "consent", "record_id": "r1"}
+        "allowed": True,
+        "reason": "CONSENT_GIVEN",
+        "legal_basis": "consent",
+        "record_id": "r1",
+    }
     decider = Decider.load(db)
     with pytest.raises(ValueError):
         decider.decide("marketing.communications")
     with pytest.raises(ValueError):
-        decider.decide("marketing.communications", subject_id="x", at=datetime.now(timezone.utc))
+        decider.decide("marketing.communications", subject_id="x", at=datetime.now(UTC))

@@ -8,12 +8,12 @@ import pytest
 from faker import Faker
 
 from privet.db.engine import make_engine
-from privet.db.models import metadata
+from privet.tables import metadata
 from tests.consent.conftest import KEPTEK
 
 
 @pytest.fixture
-def store(privet, cli_store: str):  # noqa: ANN001, ANN201
+def store(privet, cli_store: str):
     """A migrated store with this issue's tables (until its migration lands) and the Keptek data map."""
     engine = make_engine(cli_store)
     metadata.create_all(engine)
@@ -22,7 +22,7 @@ def store(privet, cli_store: str):  # noqa: ANN001, ANN201
     return privet
 
 
-def test_decide_exit_codes(store, faker_multi: Faker) -> None:  # noqa: ANN001
+def test_decide_exit_codes(store, faker_multi: Faker) -> None:
     email = faker_multi.unique.email()
     who = ["--type", "email", "--value", email]
     assert store("consent", "grant", *who, "--purpose", "marketing.communications").exit_code == 0
@@ -32,8 +32,13 @@ def test_decide_exit_codes(store, faker_multi: Faker) -> None:  # noqa: ANN001
     assert email not in allowed.output
     record = allowed.output.splitlines()[2].removeprefix("record: ")
     given = json.loads(store("consent", "decide", "marketing.communications", *who, "--json").output)
-    assert given == {"purpose": "marketing.communications", "allowed": True, "reason": "CONSENT_GIVEN",
-                     "legal_basis": "consent", "record_id": record}
+    assert given == {
+        "purpose": "marketing.communications",
+        "allowed": True,
+        "reason": "CONSENT_GIVEN",
+        "legal_basis": "consent",
+        "record_id": record,
+    }
     assert store("consent", "decide", "service.order", *who).output.startswith("allowed: CONTRACT")
     assert store("consent", "withdraw", *who, "--purpose", "marketing.communications").exit_code == 0
     denied = store("consent", "decide", "marketing.communications", *who)
@@ -48,20 +53,23 @@ def test_decide_exit_codes(store, faker_multi: Faker) -> None:  # noqa: ANN001
     assert stranger.exit_code == 1 and "UNKNOWN_SUBJECT" in stranger.output
 
 
-@pytest.mark.parametrize("args", [
-    ["no.such.purpose", "--subject-id", "x"],
-    ["marketing.communications", "--subject-id", "x", "--category", "user.nope"],
-    ["marketing.communications", "--subject-id", "x", "--at", "2024-01-01T00:00:00"],  # no timezone
-    ["marketing.communications"],  # nobody
-    ["marketing.communications", "--subject-id", "x", "--visitor", "visitor-cli-0001"],
-    ["marketing.communications", "--type", "email"],
-])
-def test_bad_input_exits_2(store, args: list[str]) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["no.such.purpose", "--subject-id", "x"],
+        ["marketing.communications", "--subject-id", "x", "--category", "user.nope"],
+        ["marketing.communications", "--subject-id", "x", "--at", "2024-01-01T00:00:00"],  # no timezone
+        ["marketing.communications"],  # nobody
+        ["marketing.communications", "--subject-id", "x", "--visitor", "visitor-cli-0001"],
+        ["marketing.communications", "--type", "email"],
+    ],
+)
+def test_bad_input_exits_2(store, args: list[str]) -> None:
     result = store("consent", "decide", *args)
     assert result.exit_code == 2, result.output
 
 
-def test_decide_by_channel(store, faker_multi: Faker) -> None:  # noqa: ANN001
+def test_decide_by_channel(store, faker_multi: Faker) -> None:
     """P44: marketing by a channel the person switched off is denied, by that channel only."""
     privet, MARKETING, NOTICE = store, "marketing.communications", "notice.updates"  # noqa: N806
     who = ["--type", "email", "--value", faker_multi.unique.email()]

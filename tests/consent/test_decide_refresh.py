@@ -8,16 +8,22 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from privet.consent.decisions.service import decide
 from privet.consent import visitors
+from privet.consent.decisions.service import Decider, decide
 from privet.consent.ledger import service as ledger
-from privet.consent.decisions.service import Decider
 from privet.kit.clock import utcnow
 from privet.kit.errors import InvalidInput
 
 pytestmark = pytest.mark.usefixtures("keptek")
-PURPOSES = ["marketing.communications", "analytics.usage", "partner.certification", "service.order", "security",
-            "marketing.personalisation", "service.account"]
+PURPOSES = [
+    "marketing.communications",
+    "analytics.usage",
+    "partner.certification",
+    "service.order",
+    "security",
+    "marketing.personalisation",
+    "service.account",
+]
 CONSENT = ["marketing.communications", "analytics.usage", "partner.certification", "marketing.personalisation"]
 
 
@@ -28,12 +34,13 @@ def _table(decider: Decider, db: Session, people: list[str], guests: list[str]) 
             for sid in people:
                 out[(sid, purpose, region)] = decider.decide(purpose, sid, region=region, session=db).as_dict()
             for vid in guests:
-                out[(vid, purpose, region)] = decider.decide(purpose, visitor_id=vid, region=region,
-                                                             session=db).as_dict()
+                out[(vid, purpose, region)] = decider.decide(
+                    purpose, visitor_id=vid, region=region, session=db
+                ).as_dict()
     return out
 
 
-def _change(db: Session, ring, rng: random.Random, people: list, guests: list[str]) -> None:  # noqa: ANN001
+def _change(db: Session, ring, rng: random.Random, people: list, guests: list[str]) -> None:
     from privet.subjects import ages, guardians, service
 
     op = rng.choice(["consent"] * 6 + ["object", "visitor", "link", "merge", "age", "guardian"])
@@ -45,16 +52,36 @@ def _change(db: Session, ring, rng: random.Random, people: list, guests: list[st
         event = rng.choice(["given", "given", "withdrawn", "refused", "renewed"])
         purpose = rng.choice(CONSENT)
         try:
-            ledger.record(db, subject_id=who.id, purpose=purpose, event=event, method="api", actor="t", at=past,
-                          **(kw if purpose == "partner.certification" else {}))
+            ledger.record(
+                db,
+                subject_id=who.id,
+                purpose=purpose,
+                event=event,
+                method="api",
+                actor="t",
+                at=past,
+                **(kw if purpose == "partner.certification" else {}),
+            )
         except InvalidInput:  # e.g. a child cannot consent alone: the ledger refuses before writing anything
             pass
     elif op == "object":
-        ledger.record(db, subject_id=who.id, purpose="service.order", event=rng.choice(["objected", "lifted"]),
-                      method="api", actor="t", at=past)
+        ledger.record(
+            db,
+            subject_id=who.id,
+            purpose="service.order",
+            event=rng.choice(["objected", "lifted"]),
+            method="api",
+            actor="t",
+            at=past,
+        )
     elif op == "visitor":
-        visitors.record_cookie_choice(db, visitor_id=rng.choice(guests), actor="t", gpc=rng.random() < 0.4,
-                                      categories={"analytics": rng.random() < 0.5, "marketing": rng.random() < 0.5})
+        visitors.record_cookie_choice(
+            db,
+            visitor_id=rng.choice(guests),
+            actor="t",
+            gpc=rng.random() < 0.4,
+            categories={"analytics": rng.random() < 0.5, "marketing": rng.random() < 0.5},
+        )
     elif op == "link":
         vid = rng.choice(guests)
         if db.get(visitors.VisitorLink, vid) is None:
@@ -63,20 +90,33 @@ def _change(db: Session, ring, rng: random.Random, people: list, guests: list[st
         other = rng.choice([p for p in active if p is not who])
         service.merge(db, who, other, actor="t")
     elif op == "age" and who.age_source is None:
-        ages.set_birth_date(db, ring, who, date.today() - timedelta(days=365 * rng.choice([8, 30])),
-                            policy=ages.age_policy(db), actor="t")
+        ages.set_birth_date(
+            db,
+            ring,
+            who,
+            date.today() - timedelta(days=365 * rng.choice([8, 30])),
+            policy=ages.age_policy(db),
+            actor="t",
+        )
     elif op == "guardian":
         kids = [p for p in active if p.child_until and p.child_until > date.today()]
         adults = [p for p in active if p.child_until and p.child_until <= date.today()]
         if kids and adults:
             kid, parent = rng.choice(kids), rng.choice(adults)
             guardians.link_guardian(db, parent, kid, "parent", verified_method="sms_code", evidence={}, actor="t")
-            ledger.record(db, subject_id=kid.id, purpose="marketing.communications", event="given",
-                          method="guardian", guardian_id=parent.id, actor="t")
+            ledger.record(
+                db,
+                subject_id=kid.id,
+                purpose="marketing.communications",
+                event="given",
+                method="guardian",
+                guardian_id=parent.id,
+                actor="t",
+            )
     db.flush()
 
 
-def test_refreshed_equals_fresh_after_random_changes(db: Session, ring, make_subject) -> None:  # noqa: ANN001
+def test_refreshed_equals_fresh_after_random_changes(db: Session, ring, make_subject) -> None:
     rng = random.Random()
     people = [make_subject() for _ in range(8)]
     guests = [f"visitor-{rng.getrandbits(40):x}" for _ in range(4)]

@@ -21,7 +21,7 @@ def store_checks(monkeypatch: pytest.MonkeyPatch) -> list:
     """Records each caller the route had checked in the store (the others came from memory)."""
     calls, real = [], deps.stored_caller
 
-    def spy(*args):  # noqa: ANN002, ANN202
+    def spy(*args):
         calls.append(real(*args))
         return calls[-1]
 
@@ -35,8 +35,9 @@ def _key(db: Session, scopes: list[str]) -> tuple[str, dict[str, str]]:
     return key.id, {"Authorization": f"Bearer {token}"}
 
 
-def test_same_answers_as_the_route_and_current_with_the_ledger(client: TestClient, db: Session, make_subject,  # noqa: ANN001
-                                                               store_checks: list) -> None:
+def test_same_answers_as_the_route_and_current_with_the_ledger(
+    client: TestClient, db: Session, make_subject, store_checks: list
+) -> None:
     subject = make_subject()
     _, headers = _key(db, ["decide"])
     body = {"subject_id": subject.id, "purpose": PURPOSE}
@@ -56,8 +57,9 @@ def test_same_answers_as_the_route_and_current_with_the_ledger(client: TestClien
     assert visitor.status_code == 200 and visitor.json()["holders"] == ["v:v-" + "a" * 20]
 
 
-def test_everything_unusual_gets_the_full_validation_and_error_paths(client: TestClient, db: Session,  # noqa: ANN001
-                                                                    make_subject, store_checks: list) -> None:
+def test_everything_unusual_gets_the_full_validation_and_error_paths(
+    client: TestClient, db: Session, make_subject, store_checks: list
+) -> None:
     subject = make_subject()
     key_id, headers = _key(db, ["decide"])
     assert client.post(URL, json={"subject_id": subject.id, "purpose": PURPOSE}, headers=headers).status_code == 200
@@ -73,8 +75,9 @@ def test_everything_unusual_gets_the_full_validation_and_error_paths(client: Tes
     assert client.post(URL, json={"subject_id": subject.id, "purpose": PURPOSE}, headers=headers).status_code == 401
 
 
-def test_a_key_without_the_scope_is_never_served(client: TestClient, db: Session, make_subject,  # noqa: ANN001
-                                                  store_checks: list) -> None:
+def test_a_key_without_the_scope_is_never_served(
+    client: TestClient, db: Session, make_subject, store_checks: list
+) -> None:
     subject = make_subject()
     _, headers = _key(db, ["consent:read"])
     for _ in range(2):

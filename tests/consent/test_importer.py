@@ -28,10 +28,18 @@ PURPOSES = ["marketing.communications", "analytics.usage", "marketing.events"]
 
 def _rows(fake: Faker, n: int) -> list[dict]:
     now = utcnow()
-    return [{"identity_type": "email", "identity": fake.unique.email(), "purpose": PURPOSES[i % 3],
-             "event": "given" if i % 4 else "refused", "at": (now - timedelta(days=i + 1)).isoformat(),
-             "categories": "user.contact.email" if i % 2 else "", "jurisdiction": "CN" if i % 5 == 0 else ""}
-            for i in range(n)]
+    return [
+        {
+            "identity_type": "email",
+            "identity": fake.unique.email(),
+            "purpose": PURPOSES[i % 3],
+            "event": "given" if i % 4 else "refused",
+            "at": (now - timedelta(days=i + 1)).isoformat(),
+            "categories": "user.contact.email" if i % 2 else "",
+            "jurisdiction": "CN" if i % 5 == 0 else "",
+        }
+        for i in range(n)
+    ]
 
 
 def _csv(path: Path, rows: list[dict]) -> Path:
@@ -47,12 +55,13 @@ def _jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def _count(db: Session, model) -> int:  # noqa: ANN001
+def _count(db: Session, model) -> int:
     return db.execute(select(func.count()).select_from(model)).scalar()
 
 
 def test_csv_import_creates_subjects_records_projection_and_one_audit_event(
-        db: Session, ring: Keyring, faker_multi: Faker, tmp_path: Path) -> None:
+    db: Session, ring: Keyring, faker_multi: Faker, tmp_path: Path
+) -> None:
     existing = subjects.create_subject(db, ring, [("email", faker_multi.unique.email(), True)], actor="test")
     known = subjects.identities_of(db, ring, existing)[0].value
     rows = _rows(faker_multi, 12)
@@ -71,13 +80,22 @@ def test_csv_import_creates_subjects_records_projection_and_one_audit_event(
     assert not any(r["identity"].lower() in json.dumps(events[0].details) for r in rows)
 
 
-def test_jsonl_import_and_backdated_rows_keep_newer_state(db: Session, ring: Keyring, faker_multi: Faker,
-                                                          tmp_path: Path) -> None:
+def test_jsonl_import_and_backdated_rows_keep_newer_state(
+    db: Session, ring: Keyring, faker_multi: Faker, tmp_path: Path
+) -> None:
     email = faker_multi.unique.email()
     subject = subjects.create_subject(db, ring, [("email", email, True)], actor="test")
     newer = ledger.withdraw(db, subject_id=subject.id, purpose="analytics.usage", method="form", actor="test")
-    rows = [{"identity_type": "email", "identity": email, "purpose": "analytics.usage", "event": "given",
-             "at": (utcnow() - timedelta(days=90)).isoformat(), "categories": ["user.device.cookie_id"]}]
+    rows = [
+        {
+            "identity_type": "email",
+            "identity": email,
+            "purpose": "analytics.usage",
+            "event": "given",
+            "at": (utcnow() - timedelta(days=90)).isoformat(),
+            "categories": ["user.device.cookie_id"],
+        }
+    ]
     rows += _rows(faker_multi, 5)
     for row in rows[1:]:
         row["categories"] = []
@@ -91,8 +109,9 @@ def test_jsonl_import_and_backdated_rows_keep_newer_state(db: Session, ring: Key
     assert {(s.holder, s.purpose, s.record_seq) for s in db.execute(select(ConsentState)).scalars()} == maintained
 
 
-def test_bad_rows_import_nothing_and_name_their_lines(db: Session, ring: Keyring, faker_multi: Faker,
-                                                      tmp_path: Path) -> None:
+def test_bad_rows_import_nothing_and_name_their_lines(
+    db: Session, ring: Keyring, faker_multi: Faker, tmp_path: Path
+) -> None:
     rows = _rows(faker_multi, 8)
     rows[2]["purpose"] = "service.order"  # contract purpose: a consent event does not fit (line 4)
     rows[4]["identity"] = "not-an-email"  # line 6
@@ -117,13 +136,21 @@ def test_skip_invalid_imports_the_good_rows(db: Session, ring: Keyring, faker_mu
     assert (report.imported, report.skipped, report.problems[0].where) == (5, 1, "x.jsonl:2")
 
 
-def test_child_consent_in_an_import_is_refused(db: Session, ring: Keyring, faker_multi: Faker, make_subject,  # noqa: ANN001
-                                               tmp_path: Path) -> None:
+def test_child_consent_in_an_import_is_refused(
+    db: Session, ring: Keyring, faker_multi: Faker, make_subject, tmp_path: Path
+) -> None:
     today = date.today()
     child = make_subject(birth=today.replace(year=today.year - 9))
     email = subjects.identities_of(db, ring, child)[0].value
-    rows = [{"identity_type": "email", "identity": email, "purpose": "marketing.communications", "event": "given",
-             "at": utcnow().isoformat()}]
+    rows = [
+        {
+            "identity_type": "email",
+            "identity": email,
+            "purpose": "marketing.communications",
+            "event": "given",
+            "at": utcnow().isoformat(),
+        }
+    ]
     with pytest.raises(InvalidInput) as caught:
         importer.import_records(db, ring, _jsonl(tmp_path / "c.jsonl", rows), actor="test")
     assert "guardian" in caught.value.problems[0].message
@@ -164,8 +191,9 @@ def test_blank_and_short_csv_lines(db: Session, ring: Keyring, faker_multi: Fake
     assert report.problems[0].where == "gaps.csv:4" and "cells where the header has" in report.problems[0].message
 
 
-def test_a_line_with_a_cell_too_many_is_a_bad_line(db: Session, ring: Keyring, faker_multi: Faker,
-                                                   tmp_path: Path) -> None:
+def test_a_line_with_a_cell_too_many_is_a_bad_line(
+    db: Session, ring: Keyring, faker_multi: Faker, tmp_path: Path
+) -> None:
     """Extra cells would shift values into the wrong columns: the line is named, and without --skip-invalid nothing
     is imported."""
     path = _csv(tmp_path / "wide.csv", _rows(faker_multi, 3))
@@ -179,8 +207,9 @@ def test_a_line_with_a_cell_too_many_is_a_bad_line(db: Session, ring: Keyring, f
     assert (report.imported, report.skipped) == (2, 1)
 
 
-def test_sqlite_page_cache_is_restored_after_an_import(db: Session, ring: Keyring, faker_multi: Faker,
-                                                      tmp_path: Path) -> None:
+def test_sqlite_page_cache_is_restored_after_an_import(
+    db: Session, ring: Keyring, faker_multi: Faker, tmp_path: Path
+) -> None:
     connection = db.connection()
     if connection.dialect.name != "sqlite":
         pytest.skip("the page cache setting is SQLite's")

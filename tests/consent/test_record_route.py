@@ -19,10 +19,12 @@ PATH = "/api/v1/consent/records"
 
 
 @pytest.fixture
-def route_client(app) -> Iterator[TestClient]:  # noqa: ANN001
+def route_client(app) -> Iterator[TestClient]:
     """The app (create_app matches the route first, as a LeanRoute), on the test's transaction."""
-    assert any(getattr(r, "path", None) == PATH and isinstance(getattr(r.app, "route", None), LeanRoute)
-               for r in app.router.routes[:5])
+    assert any(
+        getattr(r, "path", None) == PATH and isinstance(getattr(r.app, "route", None), LeanRoute)
+        for r in app.router.routes[:5]
+    )
     with TestClient(app) as test_client:
         app.state.sessionmaker = app.state.test_sessionmaker
         yield test_client
@@ -34,13 +36,13 @@ def taken(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     seen: list[bool] = []
     known, stored = deps.known_caller, deps.stored_caller
 
-    def from_memory(request):  # noqa: ANN001, ANN202
+    def from_memory(request):
         principal = known(request)
         if principal is not None:
             seen.append(True)
         return principal
 
-    def from_store(request):  # noqa: ANN001, ANN202
+    def from_store(request):
         seen.append(False)
         return stored(request)
 
@@ -59,12 +61,17 @@ def _shape(body: dict) -> dict:
     return {k: v for k, v in body.items() if k not in ("id", "seq", "at", "recorded_at", "subject_id")}
 
 
-def test_a_remembered_key_is_answered_like_a_checked_one(route_client: TestClient, db: Session,
-                                                         taken: list[bool], faker_multi: Faker) -> None:
+def test_a_remembered_key_is_answered_like_a_checked_one(
+    route_client: TestClient, db: Session, taken: list[bool], faker_multi: Faker
+) -> None:
     headers = _key(db, ["consent:write"])
     keys.forget_recent()
-    body = {"identity": {"type": "email", "value": faker_multi.unique.email()}, "purpose": "analytics.usage",
-            "categories": ["user.device.cookie_id"], "language": "en"}
+    body = {
+        "identity": {"type": "email", "value": faker_multi.unique.email()},
+        "purpose": "analytics.usage",
+        "categories": ["user.device.cookie_id"],
+        "language": "en",
+    }
     checked = route_client.post(PATH, headers=headers, json=body)  # first use of the key: checked in the store
     remembered = route_client.post(PATH, headers=headers, json={**body, "event": "withdrawn"})
     assert taken == [False, True]
@@ -74,12 +81,16 @@ def test_a_remembered_key_is_answered_like_a_checked_one(route_client: TestClien
     assert _shape(remembered.json()) == {**_shape(checked.json()), "event": "withdrawn"}
 
 
-def test_refusals_are_the_same_problem_bodies(route_client: TestClient, db: Session, taken: list[bool],
-                                              faker_multi: Faker) -> None:
+def test_refusals_are_the_same_problem_bodies(
+    route_client: TestClient, db: Session, taken: list[bool], faker_multi: Faker
+) -> None:
     headers = _key(db, ["consent:write"])
     who = {"identity": {"type": "email", "value": faker_multi.unique.email()}}
-    for bad in ({**who, "purpose": "marketing.advertising"}, {"subject_id": "0" * 26, "purpose": "analytics.usage"},
-                {**who, "purpose": "service.order"}):
+    for bad in (
+        {**who, "purpose": "marketing.advertising"},
+        {"subject_id": "0" * 26, "purpose": "analytics.usage"},
+        {**who, "purpose": "service.order"},
+    ):
         keys.forget_recent()
         checked = route_client.post(PATH, headers=headers, json=bad)
         remembered = route_client.post(PATH, headers=headers, json=bad)
@@ -89,8 +100,9 @@ def test_refusals_are_the_same_problem_bodies(route_client: TestClient, db: Sess
     assert taken == [False, True] * 3
 
 
-def test_unusual_requests_get_the_full_validation_and_error_paths(route_client: TestClient, db: Session,
-                                                                 taken: list[bool]) -> None:
+def test_unusual_requests_get_the_full_validation_and_error_paths(
+    route_client: TestClient, db: Session, taken: list[bool]
+) -> None:
     writer = _key(db, ["consent:write"])
     reader = _key(db, ["consent:read"])
     route_client.post(PATH, headers=writer, json={"subject_id": "0" * 26, "purpose": "analytics.usage"})  # key seen

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("keptek")
 
 
 @pytest.fixture
-def server(app, db: Session) -> Iterator[str]:  # noqa: ANN001
+def server(app, db: Session) -> Iterator[str]:
     """The app served by uvicorn in a thread on a free loopback port, on the test's transaction."""
     import uvicorn
 
@@ -61,14 +61,12 @@ def key(db: Session) -> str:
     return token
 
 
-def _record(db: Session, subject, event: str = "given",  # noqa: ANN001
-            purpose: str = "marketing.communications") -> None:
+def _record(db: Session, subject, event: str = "given", purpose: str = "marketing.communications") -> None:
     ledger.record(db, subject_id=subject.id, purpose=purpose, event=event, method="api", actor="t")
     db.flush()
 
 
-def test_cache_is_used_and_invalidated_by_a_consent_change(server: str, key: str, db: Session,  # noqa: ANN001
-                                                           make_subject) -> None:
+def test_cache_is_used_and_invalidated_by_a_consent_change(server: str, key: str, db: Session, make_subject) -> None:
     person = make_subject()
     wire = Counting()
     with PrivetClient(server, key, sync_interval=3600, transport=wire) as privet:
@@ -84,8 +82,9 @@ def test_cache_is_used_and_invalidated_by_a_consent_change(server: str, key: str
         assert privet.sync() == 0
 
 
-def test_with_a_short_sync_interval_answers_follow_changes_at_once(server: str, key: str, db: Session,  # noqa: ANN001
-                                                                  make_subject) -> None:
+def test_with_a_short_sync_interval_answers_follow_changes_at_once(
+    server: str, key: str, db: Session, make_subject
+) -> None:
     people = [make_subject() for _ in range(3)]
     with PrivetClient(server, key, sync_interval=0) as privet:
         assert not privet.decide("analytics.usage", subject_id=people[0].id).allowed
@@ -101,7 +100,7 @@ def test_with_a_short_sync_interval_answers_follow_changes_at_once(server: str, 
         assert earlier.reason == "NO_CONSENT"
 
 
-def test_policy_change_drops_the_whole_cache(server: str, key: str, db: Session, make_subject) -> None:  # noqa: ANN001
+def test_policy_change_drops_the_whole_cache(server: str, key: str, db: Session, make_subject) -> None:
     from privet.notices import service as notices
 
     person = make_subject()
@@ -109,15 +108,23 @@ def test_policy_change_drops_the_whole_cache(server: str, key: str, db: Session,
     text = "Policy\n1. Marketing\nOffers.\n"
     with PrivetClient(server, key, sync_interval=3600) as privet:
         assert privet.decide("marketing.communications", subject_id=person.id).allowed
-        notices.publish(db, key="privacy-policy", texts={"en": text}, effective_date=date.today(),
-                        purposes=["marketing.communications"], material=["marketing.communications"], actor="t")
+        notices.publish(
+            db,
+            key="privacy-policy",
+            texts={"en": text},
+            effective_date=date.today(),
+            purposes=["marketing.communications"],
+            material=["marketing.communications"],
+            actor="t",
+        )
         db.flush()
         privet.sync()
-        assert privet.decide("marketing.communications",
-                             subject_id=person.id).reason == "CONSENT_BEFORE_MATERIAL_CHANGE"
+        assert (
+            privet.decide("marketing.communications", subject_id=person.id).reason == "CONSENT_BEFORE_MATERIAL_CHANGE"
+        )
 
 
-def test_errors_and_threads(server: str, key: str, db: Session, make_subject) -> None:  # noqa: ANN001
+def test_errors_and_threads(server: str, key: str, db: Session, make_subject) -> None:
     people = [make_subject() for _ in range(4)]
     for person in people[:2]:
         _record(db, person)
@@ -131,8 +138,9 @@ def test_errors_and_threads(server: str, key: str, db: Session, make_subject) ->
         with pytest.raises(ValueError):
             privet.decide("marketing.communications")
         with ThreadPoolExecutor(4) as pool:
-            got = list(pool.map(lambda p: privet.decide("marketing.communications", subject_id=p.id).allowed,
-                                people * 5))
+            got = list(
+                pool.map(lambda p: privet.decide("marketing.communications", subject_id=p.id).allowed, people * 5)
+            )
         assert got == [True, True, False, False] * 5
     with PrivetClient(server, "pvt_pk_00000000_" + "A" * 43) as stranger:
         with pytest.raises(PrivetAPIError) as caught:

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from privet.consent.ledger import service as ledger
 from privet.consent.ledger import stamp
-from privet.consent.webhooks import service as webhooks
-from privet.consent.models import WebhookDelivery
 from privet.consent.ledger.rules import current_policy
+from privet.consent.models import WebhookDelivery
+from privet.consent.webhooks import service as webhooks
 from privet.kit.crypto import Keyring
 from privet.kit.errors import InvalidInput
 
@@ -20,17 +20,19 @@ pytestmark = pytest.mark.usefixtures("keptek")
 TEXT = "# Privacy policy\n\n## 1. What we collect\n\nNames.\n\n## 2. Why\n\nTo serve you.\n"
 
 
-def _rec(db: Session, subject, purpose: str = "marketing.communications", **kw):  # noqa: ANN001, ANN202
+def _rec(db: Session, subject, purpose: str = "marketing.communications", **kw):
     return ledger.record(db, subject_id=subject.id, purpose=purpose, event="given", method="api", actor="test", **kw)
 
 
 def _deliveries(db: Session, record_id: str) -> list[str]:
-    return list(db.execute(select(WebhookDelivery.endpoint_id)
-                           .where(WebhookDelivery.payload["record_id"].as_string() == record_id)).scalars())
+    return list(
+        db.execute(
+            select(WebhookDelivery.endpoint_id).where(WebhookDelivery.payload["record_id"].as_string() == record_id)
+        ).scalars()
+    )
 
 
-def test_a_published_notice_version_is_used_at_once_even_after_a_rolled_back_one(
-        db: Session, make_subject) -> None:  # noqa: ANN001
+def test_a_published_notice_version_is_used_at_once_even_after_a_rolled_back_one(db: Session, make_subject) -> None:
     from privet.notices import service as notices
 
     person = make_subject()
@@ -40,8 +42,9 @@ def test_a_published_notice_version_is_used_at_once_even_after_a_rolled_back_one
     assert _rec(db, person).notice_version == 1  # cached: version 1
     savepoint.rollback()
     assert _rec(db, person).notice_version is None  # the rolled-back publication is not remembered
-    published = notices.publish(db, key="privacy-policy", texts={"en": TEXT + "More.\n"},
-                                effective_date=date.today(), actor="test")
+    published = notices.publish(
+        db, key="privacy-policy", texts={"en": TEXT + "More.\n"}, effective_date=date.today(), actor="test"
+    )
     entry = _rec(db, person)
     assert entry.notice_version == published.version and entry.evidence["notice_id"] == published.id
     with pytest.raises(InvalidInput, match="no version 7"):
@@ -50,8 +53,9 @@ def test_a_published_notice_version_is_used_at_once_even_after_a_rolled_back_one
         _rec(db, person, notice_version=7)
 
 
-def test_webhook_endpoints_added_deactivated_or_rolled_back_are_followed(db: Session, make_subject,  # noqa: ANN001
-                                                                         ring: Keyring) -> None:
+def test_webhook_endpoints_added_deactivated_or_rolled_back_are_followed(
+    db: Session, make_subject, ring: Keyring
+) -> None:
     person = make_subject()
     assert _deliveries(db, _rec(db, person).id) == []
     savepoint = db.begin_nested()
@@ -69,7 +73,7 @@ def test_webhook_endpoints_added_deactivated_or_rolled_back_are_followed(db: Ses
     assert db.execute(select(func.count()).select_from(WebhookDelivery)).scalar() == 4
 
 
-def test_a_new_data_map_version_changes_what_may_be_recorded(db: Session, make_subject) -> None:  # noqa: ANN001
+def test_a_new_data_map_version_changes_what_may_be_recorded(db: Session, make_subject) -> None:
     from privet.datamap.service import validate_and_apply
     from tests.consent.conftest import ZKTECO
 

@@ -34,7 +34,7 @@ def _terminate(admin: sa.Engine, name: str) -> None:
     time.sleep(0.1)  # termination is asynchronous
 
 
-def test_a_terminated_connection_is_replaced_at_once(pg) -> None:  # noqa: ANN001
+def test_a_terminated_connection_is_replaced_at_once(pg) -> None:
     engine, admin, name = pg
     watch = GenerationWatch(make_sessionmaker(engine))
     first = watch()
@@ -45,7 +45,7 @@ def test_a_terminated_connection_is_replaced_at_once(pg) -> None:  # noqa: ANN00
     assert watch() == first and watch.reconnects == 2
 
 
-def test_a_refusing_database_gets_503s_paced_by_back_off_then_recovers(pg) -> None:  # noqa: ANN001
+def test_a_refusing_database_gets_503s_paced_by_back_off_then_recovers(pg) -> None:
     engine, admin, name = pg
     watch = GenerationWatch(make_sessionmaker(engine))
     first = watch()

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -16,8 +16,9 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from privet.audit.models import AuditEvent
-from privet.consent.webhooks import service as webhooks, signing
 from privet.consent.models import ConsentRecord, WebhookDelivery, WebhookEndpoint
+from privet.consent.webhooks import service as webhooks
+from privet.consent.webhooks import signing
 from privet.consent.webhooks.delivery import deliver_due
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
@@ -27,7 +28,7 @@ from privet.settings import Settings
 from privet.subjects.models import Identity, Subject
 
 ACTOR = "test:webhooks"
-T0 = datetime(2031, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+T0 = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
 
 
 @dataclass
@@ -46,7 +47,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 receiver.requests.append(({**headers, ":path": self.path}, body))
@@ -56,7 +57,7 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(b"receiver internals: stack trace here")  # must never reach last_error
 
-            def log_message(self, *_args) -> None:  # noqa: ANN002
+            def log_message(self, *_args) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -91,20 +92,36 @@ def fake() -> Faker:
     return Faker(["en_US", "zh_CN"])
 
 
-def make_record(db: Session, keyring: Keyring, fake: Faker, *, purpose: str = "marketing",
-                event_name: str = "given") -> tuple[ConsentRecord, str]:
+def make_record(
+    db: Session, keyring: Keyring, fake: Faker, *, purpose: str = "marketing", event_name: str = "given"
+) -> tuple[ConsentRecord, str]:
     """A subject with an e-mail identity and one ledger record; returns (record, the e-mail)."""
     email = fake["zh_CN" if fake.pybool() else "en_US"].email()
     subject = Subject(subject_type="customer")
-    subject.identities.append(Identity(type="email", blind_index=keyring.blind_index("email", email),
-                                       value_enc=keyring.encrypt(email, context="identity:email"),
-                                       created_at=utcnow()))
+    subject.identities.append(
+        Identity(
+            type="email",
+            blind_index=keyring.blind_index("email", email),
+            value_enc=keyring.encrypt(email, context="identity:email"),
+            created_at=utcnow(),
+        )
+    )
     db.add(subject)
     db.flush()
     now = utcnow()
-    record = ConsentRecord(id=new_id(), subject_id=subject.id, purpose=purpose, categories=["contact"],
-                           legal_basis="consent", event=event_name, at=now, recorded_at=now, method="form",
-                           actor=ACTOR, evidence={})
+    record = ConsentRecord(
+        id=new_id(),
+        subject_id=subject.id,
+        purpose=purpose,
+        categories=["contact"],
+        legal_basis="consent",
+        event=event_name,
+        at=now,
+        recorded_at=now,
+        method="form",
+        actor=ACTOR,
+        evidence={},
+    )
     db.add(record)
     db.flush()
     return record, email
@@ -136,8 +153,13 @@ def test_signature_verifies_and_rejects_tampering() -> None:
 # --- endpoints ----------------------------------------------------------------------------------------------
 def test_add_endpoint_https_rule_and_secret_at_rest(db: Session, keyring: Keyring) -> None:
     before = db.scalar(select(func.count()).select_from(WebhookEndpoint))
-    for url in ("http://hooks.example.com/x", "ftp://hooks.example.com/x", "hooks.example.com",
-                "https://user:pw@hooks.example.com/x", "https://" + "a" * 500 + ".com"):
+    for url in (
+        "http://hooks.example.com/x",
+        "ftp://hooks.example.com/x",
+        "hooks.example.com",
+        "https://user:pw@hooks.example.com/x",
+        "https://" + "a" * 500 + ".com",
+    ):
         with pytest.raises(InvalidInput) as err:
             webhooks.add_endpoint(db, keyring, url=url, actor=ACTOR)
         assert "user:pw" not in str(err.value)
@@ -145,8 +167,7 @@ def test_add_endpoint_https_rule_and_secret_at_rest(db: Session, keyring: Keyrin
         webhooks.add_endpoint(db, keyring, url="http://hooks.example.com/x", actor=ACTOR)
     assert "https" in err.value.detail and "loopback" in err.value.hint
     with pytest.raises(InvalidInput, match="Unknown webhook event"):
-        webhooks.add_endpoint(db, keyring, url="https://hooks.example.com/x", events=["consent.deleted"],
-                              actor=ACTOR)
+        webhooks.add_endpoint(db, keyring, url="https://hooks.example.com/x", events=["consent.deleted"], actor=ACTOR)
     assert db.scalar(select(func.count()).select_from(WebhookEndpoint)) == before  # nothing written
 
     for url in ("https://hooks.example.com/x", "http://127.0.0.1:9/x", "http://localhost/x", "http://[::1]:80/"):
@@ -174,8 +195,9 @@ def test_enqueue_without_endpoints_writes_nothing_and_caches(db: Session, keyrin
     assert deliveries(db) == []
 
 
-def test_inactive_endpoints_get_nothing(db: Session, session_factory, keyring: Keyring, wh_settings: Settings,
-                                        receiver: Receiver, fake: Faker) -> None:
+def test_inactive_endpoints_get_nothing(
+    db: Session, session_factory, keyring: Keyring, wh_settings: Settings, receiver: Receiver, fake: Faker
+) -> None:
     live, _ = webhooks.add_endpoint(db, keyring, url=receiver.url, actor=ACTOR)
     gone, _ = webhooks.add_endpoint(db, keyring, url=receiver.url + "/old", actor=ACTOR)
     record, _ = make_record(db, keyring, fake)
@@ -186,8 +208,9 @@ def test_inactive_endpoints_get_nothing(db: Session, session_factory, keyring: K
     db.commit()
     report = deliver_due(session_factory, keyring, wh_settings)
     assert (report.attempted, report.delivered) == (2, 2)
-    assert {r[0]["privet-delivery"] for r in receiver.requests} == {d.id for d in deliveries(db)
-                                                                    if d.endpoint_id == live.id}
+    assert {r[0]["privet-delivery"] for r in receiver.requests} == {
+        d.id for d in deliveries(db) if d.endpoint_id == live.id
+    }
     assert {r[0][":path"] for r in receiver.requests} == {"/hooks/privet"}
     assert [d.status for d in deliveries(db) if d.endpoint_id == gone.id] == ["cancelled"]
     deactivated = db.scalars(select(AuditEvent).where(AuditEvent.action == "webhook.endpoint_deactivated")).all()

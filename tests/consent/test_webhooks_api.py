@@ -70,8 +70,9 @@ def test_endpoint_lifecycle(client: TestClient, db: Session) -> None:
     assert missing.status_code == 404 and missing.json()["hint"]
 
 
-def test_failed_delivery_visible_and_redelivered(client: TestClient, db: Session, session_factory,
-                                                 settings: Settings, receiver: Receiver) -> None:
+def test_failed_delivery_visible_and_redelivered(
+    client: TestClient, db: Session, session_factory, settings: Settings, receiver: Receiver
+) -> None:
     admin = bearer(db, "webhooks:admin")
     keyring: Keyring = client.app.state.keyring
     created = client.post(BASE, json={"url": receiver.url}, headers=admin)

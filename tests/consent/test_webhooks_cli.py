@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.orm import Session
 
-from privet.consent.webhooks import service as webhooks, signing
 from privet.consent.models import ConsentRecord
+from privet.consent.webhooks import service as webhooks
+from privet.consent.webhooks import signing
 from privet.db.engine import make_engine
 from privet.kit.clock import utcnow
 from privet.kit.ids import new_id
@@ -17,10 +18,10 @@ from tests.consent.test_webhooks import Receiver
 
 
 @pytest.fixture
-def cli(privet, cli_store: str, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201
+def cli(privet, cli_store: str, monkeypatch: pytest.MonkeyPatch):
     """`privet(...)` on a fresh store with every table; one attempt before a delivery fails."""
-    from privet.db.models import metadata
     from privet.settings import get_settings
+    from privet.tables import metadata
 
     engine = make_engine(cli_store)
     metadata.create_all(engine)  # a no-op once the migration holds this issue's tables
@@ -44,9 +45,19 @@ def record_change(url: str, visitor: str) -> None:
     engine = make_engine(url)
     with Session(engine) as session:
         now = utcnow()
-        record = ConsentRecord(id=new_id(), visitor_id=visitor, purpose="analytics", categories=[],
-                               legal_basis="consent", event="given", at=now, recorded_at=now, method="banner",
-                               actor="test:webhooks", evidence={})
+        record = ConsentRecord(
+            id=new_id(),
+            visitor_id=visitor,
+            purpose="analytics",
+            categories=[],
+            legal_basis="consent",
+            event="given",
+            at=now,
+            recorded_at=now,
+            method="banner",
+            actor="test:webhooks",
+            evidence={},
+        )
         session.add(record)
         session.flush()
         webhooks.enqueue(session, record)
@@ -54,7 +65,7 @@ def record_change(url: str, visitor: str) -> None:
     engine.dispose()
 
 
-def test_webhooks_commands(cli, cli_store: str, receiver: Receiver) -> None:  # noqa: ANN001
+def test_webhooks_commands(cli, cli_store: str, receiver: Receiver) -> None:
     refused = cli("webhooks", "add", "http://hooks.example.com/privet")
     assert refused.exit_code == 2 and "https" in refused.output and "loopback" in refused.output
     assert "Traceback" not in refused.output
@@ -83,8 +94,9 @@ def test_webhooks_commands(cli, cli_store: str, receiver: Receiver) -> None:  # 
 
     assert cli("webhooks", "redeliver", delivery_id).exit_code == 0
     assert "delivered 1" in cli("webhooks", "deliver", "--once").output
-    assert len(receiver.requests) == 3 and cli("webhooks", "deliveries", "--status", "failed").output.count(
-        "\n") == 1  # the header only
+    assert (
+        len(receiver.requests) == 3 and cli("webhooks", "deliveries", "--status", "failed").output.count("\n") == 1
+    )  # the header only
     again = cli("webhooks", "redeliver", delivery_id)
     assert again.exit_code == 2 and "not failed" in again.output
 

@@ -13,19 +13,30 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.audit.models import AuditEvent
-from privet.consent.webhooks import service as webhooks, signing
 from privet.consent.models import WebhookDelivery, WebhookEndpoint
+from privet.consent.webhooks import service as webhooks
+from privet.consent.webhooks import signing
 from privet.consent.webhooks.delivery import _claim, backoff, deliver_due, delivery_loop
 from privet.kit.clock import frozen_at
 from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict, InvalidInput, NotFound
 from privet.settings import Settings
 from tests.consent.test_webhooks import (  # noqa: F401 - fixtures shared with the endpoint tests
-    ACTOR, T0, Receiver, deliveries, fake, keyring, make_record, receiver, wh_settings,
+    ACTOR,
+    T0,
+    Receiver,
+    deliveries,
+    fake,
+    keyring,
+    make_record,
+    receiver,
+    wh_settings,
 )
 
-def test_delivery_is_signed_and_carries_ids_only(db: Session, session_factory, keyring: Keyring,
-                                                 wh_settings: Settings, receiver: Receiver, fake: Faker) -> None:
+
+def test_delivery_is_signed_and_carries_ids_only(
+    db: Session, session_factory, keyring: Keyring, wh_settings: Settings, receiver: Receiver, fake: Faker
+) -> None:
     endpoint, secret = webhooks.add_endpoint(db, keyring, url=receiver.url, actor=ACTOR)
     record, email = make_record(db, keyring, fake, purpose="marketing", event_name="withdrawn")
     webhooks.enqueue(db, record)
@@ -40,8 +51,14 @@ def test_delivery_is_signed_and_carries_ids_only(db: Session, session_factory, k
     assert not signing.verify_signature(secret, headers["privet-signature"], body + b" ")
     sent = json.loads(body)
     assert sent["id"] == delivery.id and sent["type"] == "consent.changed"
-    assert sent["data"] == {"record_id": record.id, "seq": record.seq, "subject_id": record.subject_id,
-                            "purpose": "marketing", "event": "withdrawn", "at": record.at.isoformat()}
+    assert sent["data"] == {
+        "record_id": record.id,
+        "seq": record.seq,
+        "subject_id": record.subject_id,
+        "purpose": "marketing",
+        "event": "withdrawn",
+        "at": record.at.isoformat(),
+    }
     assert email.encode() not in body and email.split("@")[0].encode() not in body
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 1, 200)
     assert delivery.delivered_at is not None and delivery.last_error is None
@@ -49,9 +66,9 @@ def test_delivery_is_signed_and_carries_ids_only(db: Session, session_factory, k
     assert endpoint.id == delivery.endpoint_id
 
 
-def test_retries_with_growing_backoff_then_delivered(db: Session, session_factory, keyring: Keyring,
-                                                     wh_settings: Settings, receiver: Receiver,
-                                                     fake: Faker) -> None:
+def test_retries_with_growing_backoff_then_delivered(
+    db: Session, session_factory, keyring: Keyring, wh_settings: Settings, receiver: Receiver, fake: Faker
+) -> None:
     settings = wh_settings.model_copy(update={"webhook_max_attempts": 5})
     _, secret = webhooks.add_endpoint(db, keyring, url=receiver.url, actor=ACTOR)
     with frozen_at(T0):
@@ -94,8 +111,9 @@ def test_backoff_is_capped() -> None:
     assert timedelta(minutes=48) <= backoff(30) <= timedelta(hours=1)
 
 
-def test_gives_up_after_max_attempts_then_redeliver(db: Session, session_factory, keyring: Keyring,
-                                                    wh_settings: Settings, receiver: Receiver, fake: Faker) -> None:
+def test_gives_up_after_max_attempts_then_redeliver(
+    db: Session, session_factory, keyring: Keyring, wh_settings: Settings, receiver: Receiver, fake: Faker
+) -> None:
     webhooks.add_endpoint(db, keyring, url=receiver.url, actor=ACTOR)
     webhooks.enqueue(db, make_record(db, keyring, fake)[0])
     db.commit()
@@ -127,8 +145,9 @@ def test_gives_up_after_max_attempts_then_redeliver(db: Session, session_factory
     assert deliveries(db)[0].status == "delivered"
 
 
-def test_a_worker_dying_mid_delivery_loses_nothing(db: Session, session_factory, keyring: Keyring,
-                                                   wh_settings: Settings, receiver: Receiver, fake: Faker) -> None:
+def test_a_worker_dying_mid_delivery_loses_nothing(
+    db: Session, session_factory, keyring: Keyring, wh_settings: Settings, receiver: Receiver, fake: Faker
+) -> None:
     webhooks.add_endpoint(db, keyring, url=receiver.url, actor=ACTOR)
     webhooks.enqueue(db, make_record(db, keyring, fake)[0])
     db.commit()
@@ -144,13 +163,13 @@ def test_a_worker_dying_mid_delivery_loses_nothing(db: Session, session_factory,
     assert deliveries(db)[0].attempts == 2 and len(receiver.requests) == 1
 
 
-def test_delivery_loop_delivers_until_cancelled(db: Session, session_factory, keyring: Keyring,
-                                                wh_settings: Settings, receiver: Receiver, fake: Faker) -> None:
+def test_delivery_loop_delivers_until_cancelled(
+    db: Session, session_factory, keyring: Keyring, wh_settings: Settings, receiver: Receiver, fake: Faker
+) -> None:
     webhooks.add_endpoint(db, keyring, url=receiver.url, actor=ACTOR)
     webhooks.enqueue(db, make_record(db, keyring, fake)[0])
     db.commit()
-    app = SimpleNamespace(state=SimpleNamespace(sessionmaker=session_factory, keyring=keyring,
-                                                settings=wh_settings))
+    app = SimpleNamespace(state=SimpleNamespace(sessionmaker=session_factory, keyring=keyring, settings=wh_settings))
 
     async def run() -> None:
         task = asyncio.create_task(delivery_loop(app, interval=0.05))
@@ -167,8 +186,7 @@ def test_delivery_loop_delivers_until_cancelled(db: Session, session_factory, ke
     assert len(receiver.requests) == 1 and deliveries(db)[0].status == "delivered"
 
 
-def test_workers_skip_rows_another_worker_holds(engine, keyring: Keyring,  # noqa: ANN001
-                                                wh_settings: Settings) -> None:
+def test_workers_skip_rows_another_worker_holds(engine, keyring: Keyring, wh_settings: Settings) -> None:
     """PostgreSQL: a second worker takes the next delivery instead of waiting for the one being claimed."""
     if engine.dialect.name != "postgresql":
         pytest.skip("row locks with SKIP LOCKED are PostgreSQL's; SQLite has one writer at a time")
@@ -177,18 +195,32 @@ def test_workers_skip_rows_another_worker_holds(engine, keyring: Keyring,  # noq
 
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     with factory() as setup:  # committed for real: two connections must see it
-        endpoint = WebhookEndpoint(url="http://127.0.0.1:9/x", secret_enc=keyring.encrypt("s", context="webhook"),
-                                   events=["consent.changed"], active=True, created_at=T0)
+        endpoint = WebhookEndpoint(
+            url="http://127.0.0.1:9/x",
+            secret_enc=keyring.encrypt("s", context="webhook"),
+            events=["consent.changed"],
+            active=True,
+            created_at=T0,
+        )
         setup.add(endpoint)
         setup.flush()
-        rows = [WebhookDelivery(endpoint_id=endpoint.id, event="consent.changed", payload={"n": n},
-                                next_attempt_at=T0 - timedelta(seconds=10 - n), created_at=T0) for n in range(2)]
+        rows = [
+            WebhookDelivery(
+                endpoint_id=endpoint.id,
+                event="consent.changed",
+                payload={"n": n},
+                next_attempt_at=T0 - timedelta(seconds=10 - n),
+                created_at=T0,
+            )
+            for n in range(2)
+        ]
         setup.add_all(rows)
         setup.commit()
     try:
         with factory() as worker_a:
-            held = worker_a.execute(select(WebhookDelivery).where(WebhookDelivery.id == rows[0].id)
-                                    .with_for_update()).scalar_one()
+            held = worker_a.execute(
+                select(WebhookDelivery).where(WebhookDelivery.id == rows[0].id).with_for_update()
+            ).scalar_one()
             claim = _claim(factory, keyring, wh_settings, T0)  # would block here without SKIP LOCKED
             assert claim.id == rows[1].id and held.id == rows[0].id
             worker_a.rollback()
@@ -200,8 +232,9 @@ def test_workers_skip_rows_another_worker_holds(engine, keyring: Keyring,  # noq
             cleanup.commit()
 
 
-def test_unreachable_receiver_and_round_limit(db: Session, session_factory, keyring: Keyring,
-                                              wh_settings: Settings, fake: Faker) -> None:
+def test_unreachable_receiver_and_round_limit(
+    db: Session, session_factory, keyring: Keyring, wh_settings: Settings, fake: Faker
+) -> None:
     import socket
 
     with socket.socket() as probe:  # a loopback port nobody listens on any more

@@ -48,10 +48,11 @@ def _submit(w: writer.RecordWriter, items: list[Recording]) -> list:
     outcomes: list = [None] * len(items)
     done = [threading.Event() for _ in items]
 
-    def settle(i: int):  # noqa: ANN202
+    def settle(i: int):
         def finish(outcome: object) -> None:
             outcomes[i] = outcome
             done[i].set()
+
         return finish
 
     for i, item in enumerate(items):
@@ -60,16 +61,17 @@ def _submit(w: writer.RecordWriter, items: list[Recording]) -> list:
     return outcomes
 
 
-def _count(db: Session, model) -> int:  # noqa: ANN001
+def _count(db: Session, model) -> int:
     return db.execute(select(func.count()).select_from(model)).scalar()
 
 
-def _item(subject_id: str, purpose: str, event: str = "given", **kw) -> Recording:  # noqa: ANN003
+def _item(subject_id: str, purpose: str, event: str = "given", **kw) -> Recording:
     return Recording(subject_id=subject_id, purpose=purpose, event=event, method="api", actor="apikey:test", **kw)
 
 
 def test_concurrent_recordings_share_a_transaction_and_a_bad_one_fails_alone(
-        db: Session, session_factory: sessionmaker, make_subject, ring: Keyring) -> None:  # noqa: ANN001
+    db: Session, session_factory: sessionmaker, make_subject, ring: Keyring
+) -> None:
     people = [make_subject().id for _ in range(4)]
     db.commit()
     gated = GatedWriter(SimpleNamespace(sessionmaker=session_factory, keyring=ring))
@@ -77,8 +79,10 @@ def test_concurrent_recordings_share_a_transaction_and_a_bad_one_fails_alone(
     held: list = []
     gated.submit(first, held.append)
     assert gated.entered.wait(10)
-    items = [_item(people[i % 4], PURPOSES[i % 3], "withdrawn" if i % 2 else "given", client_ip="10.0.0.1")
-             for i in range(12)]
+    items = [
+        _item(people[i % 4], PURPOSES[i % 3], "withdrawn" if i % 2 else "given", client_ip="10.0.0.1")
+        for i in range(12)
+    ]
     items[3] = _item(people[1], "marketing.advertising")  # undeclared purpose
     items[7] = _item("0" * 26, PURPOSES[0])  # no such subject
     audit_before, records_before = _count(db, AuditEvent), _count(db, ConsentRecord)
@@ -96,8 +100,11 @@ def test_concurrent_recordings_share_a_transaction_and_a_bad_one_fails_alone(
     assert len(written) == 10 and isinstance(held[0], dict)
     assert len({o["id"] for o in written}) == 10 and all("client" in o["evidence"] for o in written)
     assert _count(db, ConsentRecord) == records_before + 11  # with the first, held one
-    events = db.execute(select(AuditEvent).where(AuditEvent.action == "consent.recorded")
-                        .order_by(AuditEvent.seq)).scalars().all()
+    events = (
+        db.execute(select(AuditEvent).where(AuditEvent.action == "consent.recorded").order_by(AuditEvent.seq))
+        .scalars()
+        .all()
+    )
     assert _count(db, AuditEvent) == audit_before + 11
     assert [e.object_id for e in events[-10:]] == [o["id"] for o in written]  # one event each, in ledger order
     assert [e.details["seq"] for e in events[-10:]] == sorted(o["seq"] for o in written)
@@ -108,13 +115,13 @@ def test_concurrent_recordings_share_a_transaction_and_a_bad_one_fails_alone(
 
 
 def test_a_batch_that_fails_as_a_whole_is_retried_one_by_one(
-        db: Session, session_factory: sessionmaker, make_subject, ring: Keyring,  # noqa: ANN001
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    db: Session, session_factory: sessionmaker, make_subject, ring: Keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
     person = make_subject().id
     db.commit()
     real = batch.write_checked
 
-    def fragile(session: Session, items: list[Recording], now) -> list[dict]:  # noqa: ANN001
+    def fragile(session: Session, items: list[Recording], now) -> list[dict]:
         if any(item.actor == "apikey:boom" for item in items):
             raise IntegrityError("INSERT", {}, Exception("a constraint failed"))
         return real(session, items, now)
@@ -138,8 +145,9 @@ def test_a_batch_that_fails_as_a_whole_is_retried_one_by_one(
     assert _count(db, ConsentRecord) == 3 and audit.verify(db).ok
 
 
-def test_the_writer_thread_ends_when_idle_and_starts_again(session_factory: sessionmaker, db: Session,
-                                                          make_subject, ring: Keyring) -> None:  # noqa: ANN001
+def test_the_writer_thread_ends_when_idle_and_starts_again(
+    session_factory: sessionmaker, db: Session, make_subject, ring: Keyring
+) -> None:
     person = make_subject().id
     db.commit()
     w = writer.RecordWriter(SimpleNamespace(sessionmaker=session_factory, keyring=ring), idle_seconds=0.05)
@@ -153,9 +161,9 @@ def test_the_writer_thread_ends_when_idle_and_starts_again(session_factory: sess
     assert w.batches == 2
 
 
-def test_concurrent_http_recordings_all_land_with_their_own_answers(client: TestClient, db: Session,
-                                                                    faker_multi: Faker,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_concurrent_http_recordings_all_land_with_their_own_answers(
+    client: TestClient, db: Session, faker_multi: Faker, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from privet.auth import keys
 
     monkeypatch.setattr(keys, "RECENT_SECONDS", 600.0)  # the key is checked once; the test's one connection
@@ -187,12 +195,12 @@ def test_concurrent_http_recordings_all_land_with_their_own_answers(client: Test
     assert audit.verify(db).ok
 
 
-def test_file_store_writers_take_turns(tmp_path: Path, ring: Keyring, settings) -> None:  # noqa: ANN001
+def test_file_store_writers_take_turns(tmp_path: Path, ring: Keyring, settings) -> None:
     """Two writers on one SQLite file (as two worker processes would be) interleave without errors."""
     from privet.datamap.service import validate_and_apply
     from privet.db.engine import make_engine, make_sessionmaker, session_scope
-    from privet.db.models import metadata
     from privet.subjects.service import create_subject
+    from privet.tables import metadata
     from tests.consent.conftest import KEPTEK
 
     engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
@@ -200,12 +208,17 @@ def test_file_store_writers_take_turns(tmp_path: Path, ring: Keyring, settings) 
     factory = make_sessionmaker(engine, settings)
     with session_scope(factory) as session:
         validate_and_apply(session, KEPTEK, actor="test")
-        people = [create_subject(session, ring, [("email", f"p{i}@example.com", True)], actor="test").id
-                  for i in range(3)]
+        people = [
+            create_subject(session, ring, [("email", f"p{i}@example.com", True)], actor="test").id for i in range(3)
+        ]
     writers = [writer.RecordWriter(SimpleNamespace(sessionmaker=factory, keyring=ring)) for _ in range(2)]
     outcomes: list = []
-    threads = [threading.Thread(target=lambda w=w: outcomes.extend(
-        _submit(w, [_item(people[i % 3], PURPOSES[i % 3]) for i in range(10)]))) for w in writers]
+    threads = [
+        threading.Thread(
+            target=lambda w=w: outcomes.extend(_submit(w, [_item(people[i % 3], PURPOSES[i % 3]) for i in range(10)]))
+        )
+        for w in writers
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

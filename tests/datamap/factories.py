@@ -114,8 +114,12 @@ processing_activities:
 """
 
 CRM_YAML = ORGANISATION + SYSTEMS + DATASETS + ACTIVITIES
-FILES = {"organisation.yaml": ORGANISATION, "systems.yaml": SYSTEMS, "data/datasets.yml": DATASETS,
-         "data/activities.yaml": ACTIVITIES}
+FILES = {
+    "organisation.yaml": ORGANISATION,
+    "systems.yaml": SYSTEMS,
+    "data/datasets.yml": DATASETS,
+    "data/activities.yaml": ACTIVITIES,
+}
 
 
 def crm_doc() -> dict[str, Any]:

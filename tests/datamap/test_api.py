@@ -21,7 +21,7 @@ def writer(auth: Callable) -> dict[str, str]:
     return auth("datamap:read", "datamap:write")
 
 
-def _apply(client: TestClient, headers: dict, text: str = CRM_YAML):  # noqa: ANN202
+def _apply(client: TestClient, headers: dict, text: str = CRM_YAML):
     return client.post(f"{BASE}/apply", content=text.encode(), headers={**headers, **YAML})
 
 
@@ -56,14 +56,18 @@ def test_apply_json_body_and_dry_run(client: TestClient, writer: dict) -> None:
     assert done["version"] == 1
 
 
-@pytest.mark.parametrize(("body", "where"), [
-    (CRM_YAML.replace("kind: mysql", "kind: mongo"), f"body:{line_of_text(CRM_YAML, 'kind: mysql')}"),
-    (CRM_YAML.replace("datastore: mail_db", "datastore: nowhere"),
-     f"body:{line_of_text(CRM_YAML, 'datastore: mail_db')}"),
-    (CRM_YAML + "systems: [oops\n", f"body:{CRM_YAML.count(chr(10)) + 2}"),
-])
-def test_bad_body_is_a_422_problem_and_changes_nothing(client: TestClient, writer: dict, body: str,
-                                                       where: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        (CRM_YAML.replace("kind: mysql", "kind: mongo"), f"body:{line_of_text(CRM_YAML, 'kind: mysql')}"),
+        (
+            CRM_YAML.replace("datastore: mail_db", "datastore: nowhere"),
+            f"body:{line_of_text(CRM_YAML, 'datastore: mail_db')}",
+        ),
+        (CRM_YAML + "systems: [oops\n", f"body:{CRM_YAML.count(chr(10)) + 2}"),
+    ],
+)
+def test_bad_body_is_a_422_problem_and_changes_nothing(client: TestClient, writer: dict, body: str, where: str) -> None:
     answer = _apply(client, writer, body)
     assert answer.status_code == 422
     assert answer.headers["content-type"].startswith("application/problem+json")
@@ -88,8 +92,11 @@ def test_validate_does_not_apply(client: TestClient, auth: Callable) -> None:
     reader = auth("datamap:read")
     ok = client.post(f"{BASE}/validate", content=CRM_YAML.encode(), headers={**reader, "Content-Type": "text/plain"})
     assert ok.status_code == 200 and ok.json()["counts"]["datasets"] == 2
-    bad = client.post(f"{BASE}/validate", content=CRM_YAML.replace("legal_basis: consent", "legal_basis: ok").encode(),
-                      headers={**reader, **YAML})
+    bad = client.post(
+        f"{BASE}/validate",
+        content=CRM_YAML.replace("legal_basis: consent", "legal_basis: ok").encode(),
+        headers={**reader, **YAML},
+    )
     assert bad.status_code == 422 and "unknown legal basis" in bad.json()["errors"][0]["message"]
     assert client.get(f"{BASE}/versions", headers=reader).json() == []
 

@@ -19,8 +19,8 @@ from privet.db.migrate import upgrade
 from privet.kit.clock import utcnow
 from privet.kit.errors import Conflict, InvalidInput, NotFound
 from privet.settings import Settings
-from tests.support.services import create_pg_database
 from tests.datamap.factories import CRM_YAML, crm_doc, crm_manifest, write_folder
+from tests.support.services import create_pg_database
 
 ACTOR = "test:apply"
 
@@ -38,10 +38,15 @@ def test_first_apply_creates_rows_version_and_audit_events(db: Session) -> None:
     assert result.changed and result.version == 1
     assert result.diff.counts() == {"created": 1 + 1 + 2 + 2 + 3, "updated": 0, "deleted": 0}
     assert _count(db, DatamapTable) == 4 and _count(db, DatamapField) == 16
-    email = db.scalars(select(DatamapField).where(DatamapField.dataset_key == "mailing",
-                                                  DatamapField.name == "email")).one()
-    assert (email.table_name, email.category, email.identity, email.indexed) == \
-        ("subscribers", "user.contact.email", "email", True)
+    email = db.scalars(
+        select(DatamapField).where(DatamapField.dataset_key == "mailing", DatamapField.name == "email")
+    ).one()
+    assert (email.table_name, email.category, email.identity, email.indexed) == (
+        "subscribers",
+        "user.contact.email",
+        "email",
+        True,
+    )
     street = db.scalars(select(DatamapField).where(DatamapField.name == "street")).one()
     assert street.erasure_action == "mask"
     orgs = db.scalars(select(DatamapTable).where(DatamapTable.name == "organisations")).one()
@@ -53,8 +58,11 @@ def test_first_apply_creates_rows_version_and_audit_events(db: Session) -> None:
     assert events[-1].action == "datamap.applied" and events[-1].details["version"] == 1
     assert events[-1].details["created"] == 9
     created = [e for e in events if e.action.endswith(".created") and e.action.startswith("datamap.")]
-    assert {(e.object_type, e.object_id) for e in created} >= {("dataset", "crm"), ("datastore", "mail_db"),
-                                                               ("processing_activity", "accounting")}
+    assert {(e.object_type, e.object_id) for e in created} >= {
+        ("dataset", "crm"),
+        ("datastore", "mail_db"),
+        ("processing_activity", "accounting"),
+    }
     assert verify(db).ok
 
 
@@ -69,8 +77,11 @@ def test_second_apply_of_same_manifest_changes_nothing(db: Session) -> None:
 def test_reordering_sections_is_not_a_change(db: Session) -> None:
     service.apply(db, crm_manifest(), actor=ACTOR)
     doc = crm_doc()
-    result = service.apply(db, crm_manifest(datasets=doc["datasets"][::-1],
-                                            processing_activities=doc["processing_activities"][::-1]), actor=ACTOR)
+    result = service.apply(
+        db,
+        crm_manifest(datasets=doc["datasets"][::-1], processing_activities=doc["processing_activities"][::-1]),
+        actor=ACTOR,
+    )
     assert not result.changed
 
 
@@ -85,8 +96,10 @@ def test_what_disappears_from_the_manifest_disappears_from_the_store(db: Session
     assert result.diff.sections["datasets"].deleted == ["mailing"]
     assert db.scalars(select(DatamapDataset.key)).all() == ["crm"]
     assert _count(db, DatamapField) == 12 and _count(db, DatamapTable) == 3
-    assert db.scalars(select(DatamapActivity.key).order_by(DatamapActivity.key)).all() == \
-        ["accounting", "customer_service"]
+    assert db.scalars(select(DatamapActivity.key).order_by(DatamapActivity.key)).all() == [
+        "accounting",
+        "customer_service",
+    ]
     deleted = {(e.object_type, e.object_id) for e in _events(db) if e.action.endswith(".deleted")}
     assert deleted == {("dataset", "mailing"), ("datastore", "mail_db"), ("processing_activity", "marketing_emails")}
 
@@ -97,16 +110,17 @@ def test_update_changes_rows_in_place(db: Session) -> None:
     doc = crm_doc()
     customers = doc["datasets"][0]["tables"][1]
     customers["fields"][4]["category"] = "user.contact"
-    customers["fields"].append({"name": "wechat", "category": "user.account.third_party_id",
-                                "identity": "wechat_openid"})
+    customers["fields"].append(
+        {"name": "wechat", "category": "user.account.third_party_id", "identity": "wechat_openid"}
+    )
     doc["datasets"][0]["tables"].pop(2)  # addresses
     result = service.apply(db, crm_manifest(**doc), actor=ACTOR)
     assert result.diff.sections["datasets"].updated == ["crm"]
     phone = db.get(DatamapField, field_id)
     assert phone.category == "user.contact"
-    assert db.scalars(select(DatamapField.name).where(DatamapField.table_name == "customers")
-                      .order_by(DatamapField.position)).all() == ["id", "organisation_id", "name", "email",
-                                                                 "phone", "closed_at", "wechat"]
+    assert db.scalars(
+        select(DatamapField.name).where(DatamapField.table_name == "customers").order_by(DatamapField.position)
+    ).all() == ["id", "organisation_id", "name", "email", "phone", "closed_at", "wechat"]
     assert _count(db, DatamapTable) == 3
     assert service.canonical(service.current(db)) == service.canonical(crm_manifest(**doc))
 
@@ -175,9 +189,8 @@ def test_validate_and_apply_reads_a_folder(db: Session, tmp_path: Path) -> None:
 
 
 def test_yaml_taxonomy_section_applies_idempotently(db: Session, tmp_path: Path) -> None:
-    addition = ("taxonomy:\n  categories:\n    - key: user.loyalty\n      name: {en: Loyalty points, zh_CN: 积分}\n")
-    files = {"map.yaml": CRM_YAML.replace("category: user.name}", "category: user.loyalty}"),
-             "taxonomy.yaml": addition}
+    addition = "taxonomy:\n  categories:\n    - key: user.loyalty\n      name: {en: Loyalty points, zh_CN: 积分}\n"
+    files = {"map.yaml": CRM_YAML.replace("category: user.name}", "category: user.loyalty}"), "taxonomy.yaml": addition}
     folder = write_folder(tmp_path, files)
     assert service.validate_and_apply(db, folder, actor=ACTOR).version == 1
     events = len(_events(db))
@@ -205,9 +218,11 @@ def test_a_version_written_meanwhile_is_a_conflict_not_a_crash(db: Session) -> N
     def other_writer(session: Session, _context: object, _instances: object) -> None:
         for obj in session.new:
             if isinstance(obj, DatamapVersion):
-                session.connection().execute(insert(DatamapVersion).values(
-                    number=obj.number, applied_at=utcnow(), actor="other", sha256="0" * 64, document={},
-                    summary={}))
+                session.connection().execute(
+                    insert(DatamapVersion).values(
+                        number=obj.number, applied_at=utcnow(), actor="other", sha256="0" * 64, document={}, summary={}
+                    )
+                )
 
     event.listen(db, "before_flush", other_writer)
     try:
@@ -221,8 +236,9 @@ def test_a_version_written_meanwhile_is_a_conflict_not_a_crash(db: Session) -> N
 @pytest.fixture(params=["sqlite", "postgresql"])
 def migrated_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A fresh store of its own (not the per-test transaction: the applies must commit to race)."""
-    url, drop = (f"sqlite:///{tmp_path / 'race.db'}", lambda: None) if request.param == "sqlite" \
-        else create_pg_database()
+    url, drop = (
+        (f"sqlite:///{tmp_path / 'race.db'}", lambda: None) if request.param == "sqlite" else create_pg_database()
+    )
     engine = make_engine(url)
     try:
         upgrade(engine)
@@ -232,8 +248,7 @@ def migrated_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
         drop()
 
 
-def test_concurrent_applies_both_finish_as_consecutive_versions(migrated_engine: Engine,
-                                                               settings: Settings) -> None:
+def test_concurrent_applies_both_finish_as_consecutive_versions(migrated_engine: Engine, settings: Settings) -> None:
     doc = crm_doc()
     doc["systems"][0]["owner"] = "customer success"
     manifests = {"a": crm_manifest(), "b": crm_manifest(**doc)}

@@ -28,7 +28,7 @@ def store(cli_store: str) -> PrivetCli:
     """`privet` on a fresh store with Privet's schema (migrations when they exist, else create_all)."""
     from privet.db.engine import make_engine
     from privet.db.migrate import head_revision
-    from privet.db.models import metadata
+    from privet.tables import metadata
 
     run = PrivetCli()
     if head_revision():
@@ -53,14 +53,17 @@ def test_validate_ok_prints_a_summary(tmp_path: Path) -> None:
 
 
 def test_validate_prints_every_problem_and_exits_2(tmp_path: Path) -> None:
-    text = CRM_YAML.replace("datastore: mail_db", "datastore: mail").replace("purpose: legal.accounting",
-                                                                           "purpose: legal.acounting")
+    text = CRM_YAML.replace("datastore: mail_db", "datastore: mail").replace(
+        "purpose: legal.accounting", "purpose: legal.acounting"
+    )
     path = _write(tmp_path, text)
     result = PrivetCli()("datamap", "validate", str(path))
     assert result.exit_code == 2
     lines = result.stderr.splitlines()
-    assert f"{path}:{line_of_text(text, 'datastore: mail')}: unknown datastore `mail` — did you mean `mail_db`?" \
+    assert (
+        f"{path}:{line_of_text(text, 'datastore: mail')}: unknown datastore `mail` — did you mean `mail_db`?"
         in "\n".join(lines)
+    )
     assert any(line.startswith(f"{path}:{line_of_text(text, 'legal.acounting')}: unknown purpose") for line in lines)
     assert "Traceback" not in result.output
 
@@ -73,8 +76,9 @@ def test_validate_structural_and_yaml_errors_exit_2(tmp_path: Path) -> None:
 
 
 def test_an_identity_field_without_a_category_is_one_problem_at_its_line(tmp_path: Path) -> None:
-    text = CRM_YAML.replace("{name: phone, category: user.contact.phone, identity: phone",
-                            "{name: phone, identity: phone")
+    text = CRM_YAML.replace(
+        "{name: phone, category: user.contact.phone, identity: phone", "{name: phone, identity: phone"
+    )
     path = _write(tmp_path, text)
     result = PrivetCli()("datamap", "validate", str(path))
     assert result.exit_code == 2
@@ -90,8 +94,10 @@ def test_a_connection_url_in_secret_is_never_printed(tmp_path: Path) -> None:
     for command in ("validate", "evaluate"):
         result = PrivetCli()("datamap", command, str(path))
         assert result.exit_code == 2
-        assert f"{path}:{line_of_text(text, 'Sup3rS3cret')}: datastores.mail_db.secret: looks like a connection URL" \
+        assert (
+            f"{path}:{line_of_text(text, 'Sup3rS3cret')}: datastores.mail_db.secret: looks like a connection URL"
             in result.stderr
+        )
         assert "Sup3rS3cret" not in result.output and "Sup3rS3cret" not in result.stderr
 
 
@@ -114,8 +120,11 @@ def test_evaluate_files_exit_codes(tmp_path: Path) -> None:
     assert run("datamap", "evaluate", str(warn)).exit_code == 0
     strict = run("datamap", "evaluate", str(warn), "--strict")
     assert strict.exit_code == 1 and "IDENTITY-NOT-INDEXED" in strict.stdout
-    error = run("datamap", "evaluate", str(_write(tmp_path, CRM_YAML.replace(
-        "legal_basis: consent", "legal_basis: contract"), "error.yaml")))
+    error = run(
+        "datamap",
+        "evaluate",
+        str(_write(tmp_path, CRM_YAML.replace("legal_basis: consent", "legal_basis: contract"), "error.yaml")),
+    )
     assert error.exit_code == 1 and "MARKETING-ON-CONTRACT" in error.stdout
     invalid = run("datamap", "evaluate", str(_write(tmp_path, DATASETS, "invalid.yaml")))
     assert invalid.exit_code == 2
@@ -147,7 +156,8 @@ def test_apply_export_versions_diff_evaluate_on_a_store(store: PrivetCli, tmp_pa
 
     (folder / "data/activities.yaml").write_text(
         (folder / "data/activities.yaml").read_text("utf-8").replace("legal_basis: consent", "legal_basis: contract"),
-        "utf-8")
+        "utf-8",
+    )
     second = store("datamap", "apply", str(folder))
     assert "~ processing_activities.marketing_emails" in second.stdout and "version 2" in second.stdout
     listing = store("datamap", "versions")

@@ -17,13 +17,26 @@ from tests.datamap.factories import crm_doc
 
 pytestmark = [pytest.mark.promise("P43"), pytest.mark.promise("P2")]
 URL = "/api/v1/collection/check"
-SIGNUP = {"key": "signup", "name": "Sign-up", "purpose": "service.account", "legal_basis": "contract",
-          "required_categories": ["user.contact.phone", "user.account.username"],
-          "optional_categories": ["user.name", "user.contact.email"], "subject_types": ["customer"],
-          "datasets": ["crm"], "retention": {"trigger": "account_closure", "duration": "P3Y"}}
-CHILD_SIGNUP = {**SIGNUP, "key": "child_signup", "name": "Child sign-up", "legal_basis": "separate_consent",
-                "required_categories": ["user.minor", "user.demographic.date_of_birth"], "optional_categories": [],
-                "subject_types": ["child", "guardian"]}
+SIGNUP = {
+    "key": "signup",
+    "name": "Sign-up",
+    "purpose": "service.account",
+    "legal_basis": "contract",
+    "required_categories": ["user.contact.phone", "user.account.username"],
+    "optional_categories": ["user.name", "user.contact.email"],
+    "subject_types": ["customer"],
+    "datasets": ["crm"],
+    "retention": {"trigger": "account_closure", "duration": "P3Y"},
+}
+CHILD_SIGNUP = {
+    **SIGNUP,
+    "key": "child_signup",
+    "name": "Child sign-up",
+    "legal_basis": "separate_consent",
+    "required_categories": ["user.minor", "user.demographic.date_of_birth"],
+    "optional_categories": [],
+    "subject_types": ["child", "guardian"],
+}
 
 
 @pytest.fixture
@@ -44,25 +57,37 @@ def _fields(*categories: str) -> list[Field]:
 
 
 def test_required_missing_optional_and_not_needed(mapped: Session) -> None:
-    found = collection.check(mapped, "service.account", [Field("user.contact.phone", "mobile"),
-                                                         Field("user.contact.email", "email"),
-                                                         Field("user.demographic.date_of_birth", "birthday")])
+    found = collection.check(
+        mapped,
+        "service.account",
+        [
+            Field("user.contact.phone", "mobile"),
+            Field("user.contact.email", "email"),
+            Field("user.demographic.date_of_birth", "birthday"),
+        ],
+    )
     assert found.required == ["user.contact.phone", "user.account.username"]
     assert found.optional == ["user.name", "user.contact.email"]
     assert found.missing == ["user.account.username"] and found.not_needed == ["user.demographic.date_of_birth"]
     assert not found.fits and found.activities == ["signup"]  # children's requirements apart by default
     body = found.as_dict()
     assert body["optional_present"] == ["user.contact.email"]
-    assert [(f["name"], f["status"]) for f in body["fields"]] == [("mobile", "required"), ("email", "optional"),
-                                                                  ("birthday", "not_needed")]
+    assert [(f["name"], f["status"]) for f in body["fields"]] == [
+        ("mobile", "required"),
+        ("email", "optional"),
+        ("birthday", "not_needed"),
+    ]
     fitting = collection.check(mapped, "service.account", _fields("user.contact.phone", "user.account.username"))
     assert fitting.fits and fitting.missing == [] and fitting.not_needed == []
 
 
 def test_depth_of_categories_sub_purposes_and_children(mapped: Session) -> None:
     # a narrower field meets a broader declaration; a narrower purpose is checked against its declared one
-    found = collection.check(mapped, "service.support", _fields("user.contact.email", "user.name",
-                                                                "user.account.user_id", "user.organisation.name"))
+    found = collection.check(
+        mapped,
+        "service.support",
+        _fields("user.contact.email", "user.name", "user.account.user_id", "user.organisation.name"),
+    )
     assert found.fits and found.fields[0].declared == "user.contact"
     narrower = collection.check(mapped, "marketing.communications.email", _fields("user.contact.email"))
     assert narrower.fits and narrower.declared_purpose == "marketing.communications.email"
@@ -86,10 +111,12 @@ def test_bad_questions_are_refused_with_where_and_how(mapped: Session) -> None:
         collection.check(mapped, "service.account", _fields("user.name"), activity="accounting")
 
 
-def test_the_api_is_scoped_and_answers_in_both_languages(client: TestClient, mapped: Session,  # noqa: ARG001
-                                                         auth: Callable) -> None:
-    body = {"purpose": "service.account", "lang": "zh_CN",
-            "fields": [{"name": "mobile", "category": "user.contact.phone"}, "user.account.username", "user.name"]}
+def test_the_api_is_scoped_and_answers_in_both_languages(client: TestClient, mapped: Session, auth: Callable) -> None:
+    body = {
+        "purpose": "service.account",
+        "lang": "zh_CN",
+        "fields": [{"name": "mobile", "category": "user.contact.phone"}, "user.account.username", "user.name"],
+    }
     answer = client.post(URL, json=body, headers=auth("decide"))
     assert answer.status_code == 200, answer.text
     out = answer.json()
@@ -102,42 +129,49 @@ def test_the_api_is_scoped_and_answers_in_both_languages(client: TestClient, map
     assert client.post(URL, json={**body, "fields": []}, headers=auth("decide")).status_code == 422
 
 
-
-def test_bad_questions_over_http_are_problems_and_write_nothing(client: TestClient, mapped: Session,
-                                                                auth: Callable) -> None:
+def test_bad_questions_over_http_are_problems_and_write_nothing(
+    client: TestClient, mapped: Session, auth: Callable
+) -> None:
     from sqlalchemy import func, select
 
     from privet.audit.models import AuditEvent
 
     headers = auth("decide")
     written = mapped.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
-    cases = [({"purpose": "no.such.purpose", "fields": ["user.name"]}, "purpose", "Unknown purpose"),
-             ({"purpose": "research", "fields": ["user.name"]}, "purpose", "undeclared purpose"),
-             ({"purpose": "service.account", "fields": ["user.name"], "activity": "accounting"}, "activity",
-              "No activity"),
-             ({"purpose": "service.account", "fields": ["user.name"], "subject_type": "alien"}, "subject_type",
-              "Unknown subject type")]
+    cases = [
+        ({"purpose": "no.such.purpose", "fields": ["user.name"]}, "purpose", "Unknown purpose"),
+        ({"purpose": "research", "fields": ["user.name"]}, "purpose", "undeclared purpose"),
+        ({"purpose": "service.account", "fields": ["user.name"], "activity": "accounting"}, "activity", "No activity"),
+        (
+            {"purpose": "service.account", "fields": ["user.name"], "subject_type": "alien"},
+            "subject_type",
+            "Unknown subject type",
+        ),
+    ]
     for body, where, detail in cases:
         answer = client.post(URL, json=body, headers=headers)
         problem = answer.json()
         assert answer.status_code == 422 and problem["errors"][0]["where"] == where and detail in problem["detail"]
         assert problem["hint"] or problem["errors"][0]["hint"]
-    for body in ({"purpose": "service.account", "fields": "user.name"},  # not a list
-                 {"purpose": "service.account", "fields": ["user.name"], "colour": "red"},  # unknown member
-                 {"purpose": "service.account", "fields": [{"name": "x"}]},  # a field without its category
-                 {"purpose": "service.account", "fields": ["user.name"], "lang": "fr"}):
+    for body in (
+        {"purpose": "service.account", "fields": "user.name"},  # not a list
+        {"purpose": "service.account", "fields": ["user.name"], "colour": "red"},  # unknown member
+        {"purpose": "service.account", "fields": [{"name": "x"}]},  # a field without its category
+        {"purpose": "service.account", "fields": ["user.name"], "lang": "fr"},
+    ):
         answer = client.post(URL, json=body, headers=headers)
         assert answer.status_code == 422 and answer.json()["title"], answer.text
     assert mapped.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == written  # nothing written
 
 
-def test_the_sdk_checks_a_form(server: str, mapped: Session, auth: Callable) -> None:  # noqa: ARG001, F811
+def test_the_sdk_checks_a_form(server: str, mapped: Session, auth: Callable) -> None:  # noqa: F811
     from privet.sdk import PrivetAPIError, PrivetClient
 
     token = auth("decide")["Authorization"].removeprefix("Bearer ")
     with PrivetClient(server, token) as privet:
-        form = privet.check_collection("service.account", {"mobile": "user.contact.phone",
-                                                           "birthday": "user.demographic.date_of_birth"})
+        form = privet.check_collection(
+            "service.account", {"mobile": "user.contact.phone", "birthday": "user.demographic.date_of_birth"}
+        )
         assert not form.fits and form.missing == ("user.account.username",)
         assert form.not_needed == ("user.demographic.date_of_birth",)
         assert [f["name"] for f in form.fields] == ["mobile", "birthday"]

@@ -43,8 +43,12 @@ def test_result_is_a_valid_manifest_with_datastore_stubs(converted: dict) -> Non
 
 def test_categories_and_identities_mapped(converted: dict) -> None:
     customer = _fields(converted, "shop_postgres", "customer")
-    assert customer["email"] == {"name": "email", "category": "user.contact.email", "identity": "email",
-                                 "description": "Login e-mail"}
+    assert customer["email"] == {
+        "name": "email",
+        "category": "user.contact.email",
+        "identity": "email",
+        "description": "Login e-mail",
+    }
     assert customer["mobile"]["category"] == "user.contact.phone" and customer["mobile"]["identity"] == "phone"
     assert customer["birthday"]["category"] == "user.demographic.date_of_birth"
     assert "category" not in customer["created"]  # system.operations is not personal
@@ -99,9 +103,12 @@ def test_strict_refuses_inexact_mappings_with_lines() -> None:
 
 def test_unmapped_category_is_an_error_with_its_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yml"
-    bad.write_text("dataset:\n  - fides_key: x\n    collections:\n      - name: t\n        fields:\n"
-                   "          - name: a\n            data_categories:\n              - user.contact.email\n"
-                   "              - custom.loyalty_tier\n", encoding="utf-8")
+    bad.write_text(
+        "dataset:\n  - fides_key: x\n    collections:\n      - name: t\n        fields:\n"
+        "          - name: a\n            data_categories:\n              - user.contact.email\n"
+        "              - custom.loyalty_tier\n",
+        encoding="utf-8",
+    )
     with pytest.raises(InvalidInput) as caught:
         convert_fides(bad)
     [problem] = caught.value.problems
@@ -109,15 +116,25 @@ def test_unmapped_category_is_an_error_with_its_line(tmp_path: Path) -> None:
     assert "company taxonomy" in problem.hint
 
 
-@pytest.mark.parametrize(("text", "line", "words"), [
-    ("dataset:\n  - fides_key: x\n    collections:\n      - name: t\n        fields:\n  - name: a\n  bad: [\n",
-     None, "YAML could not be read"),
-    ("datasets:\n  - fides_key: x\n", 1, "dataset:"),
-    ("dataset:\n  - fides_key: x\n    collections:\n      - fields: []\n", 4, "collection needs a `name`"),
-    ("dataset:\n  - name: no key\n    collections: []\n", 2, "fides_key"),
-    ("dataset:\n  - fides_key: x\n    collections:\n      - name: t\n        fields:\n          - name: a\n"
-     "            fides_meta:\n              references:\n                - dataset: x\n", 9, "collection.field"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        (
+            "dataset:\n  - fides_key: x\n    collections:\n      - name: t\n        fields:\n  - name: a\n  bad: [\n",
+            None,
+            "YAML could not be read",
+        ),
+        ("datasets:\n  - fides_key: x\n", 1, "dataset:"),
+        ("dataset:\n  - fides_key: x\n    collections:\n      - fields: []\n", 4, "collection needs a `name`"),
+        ("dataset:\n  - name: no key\n    collections: []\n", 2, "fides_key"),
+        (
+            "dataset:\n  - fides_key: x\n    collections:\n      - name: t\n        fields:\n          - name: a\n"
+            "            fides_meta:\n              references:\n                - dataset: x\n",
+            9,
+            "collection.field",
+        ),
+    ],
+)
 def test_malformed_files_name_the_line(tmp_path: Path, text: str, line: int | None, words: str) -> None:
     bad = tmp_path / "bad.yml"
     bad.write_text(text, encoding="utf-8")
@@ -142,8 +159,11 @@ def test_cli_converts_and_rejects(tmp_path: Path) -> None:
 
 def test_company_taxonomy_supplies_missing_mapping(tmp_path: Path) -> None:
     company = tmp_path / "taxonomy.yaml"
-    company.write_text("categories:\n  - key: user.contact.address.city\n    name: {en: City, zh_CN: 城市}\n"
-                       "    fideslang: user.contact.address.city\n", encoding="utf-8")
+    company.write_text(
+        "categories:\n  - key: user.contact.address.city\n    name: {en: City, zh_CN: 城市}\n"
+        "    fideslang: user.contact.address.city\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "map.yaml"
     result = privet("datamap", "import-fides", str(FIXTURE), "--taxonomy", str(company), "-o", str(out))
     assert result.exit_code == 0, result.output
@@ -172,8 +192,7 @@ def test_direction_becomes_the_relation(converted: dict, support: dict) -> None:
     customer = _fields(support, "support_db", "customer")
     assert customer["address_id"]["relation"] == "owns"
     # ...unless the names say it is someone else's: a role, a staff collection, a self-reference
-    assert customer["support_rep_id"]["relation"] == "points_to" and "role" in customer["support_rep_id"][
-        "description"]
+    assert customer["support_rep_id"]["relation"] == "points_to" and "role" in customer["support_rep_id"]["description"]
     assert customer["referred_by"]["relation"] == "points_to"
     assert _fields(support, "support_db", "service_request")["employee_id"]["relation"] == "points_to"
     # no direction: belongs_to, to review
@@ -200,8 +219,9 @@ def test_unmapped_fides_features_are_noted(support: dict) -> None:
 
 def test_inexact_categories_are_noted(converted: dict, support: dict) -> None:
     city = _fields(converted, "shop_postgres", "address")["city"]
-    assert city["description"] == ("review: Fides category user.contact.address.city has no exact Privet "
-                                   "category; mapped to user.contact.address")
+    assert city["description"] == (
+        "review: Fides category user.contact.address.city has no exact Privet category; mapped to user.contact.address"
+    )
     assert "description" not in _fields(converted, "shop_postgres", "customer")["birthday"]  # exact
 
 

@@ -36,10 +36,14 @@ def test_folder_merges_sorted_files_recursively_and_remembers_origins(tmp_path: 
     assert [s.key for s in loaded.manifest.datastores] == ["crm_db", "mail_db"]
     assert loaded.where("organisation") == f"{tmp_path / 'organisation.yaml'}:2"
     expected = line_of_text(DATASETS, "references: crm.customers.id")
-    assert loaded.where("datasets", 1, "tables", 0, "fields", 1, "references") == \
-        f"{tmp_path / 'data/datasets.yml'}:{expected}"
-    assert loaded.where("processing_activities", 2) == \
-        f"{tmp_path / 'data/activities.yaml'}:{line_of_text(ACTIVITIES, 'key: accounting')}"
+    assert (
+        loaded.where("datasets", 1, "tables", 0, "fields", 1, "references")
+        == f"{tmp_path / 'data/datasets.yml'}:{expected}"
+    )
+    assert (
+        loaded.where("processing_activities", 2)
+        == f"{tmp_path / 'data/activities.yaml'}:{line_of_text(ACTIVITIES, 'key: accounting')}"
+    )
 
 
 def test_lists_concatenate_across_files(tmp_path: Path) -> None:
@@ -70,22 +74,28 @@ def test_every_problem_in_every_file_is_reported(tmp_path: Path) -> None:
     assert len(problems) == 3
 
 
-@pytest.mark.parametrize(("change", "needle", "expect"), [
-    (("child_age: 14", "child_age: many"), "child_age", "valid integer"),
-    (("region: CN\n  responsible", "region: China\n  responsible"), "region: China", "not a valid region"),
-    (("    name: Personal Information Protection Officer\n", "    email: x\n"), "responsible:",
-     "missing required key `name`"),
-    (("    secret: crm_db\n", ""), "key: crm_db", "needs `secret:`"),
-    (("erasure: {action: delete_row}", "erasure: {action: shred}"), "shred", "delete_row"),
-    (("primary_key: [id]", "primary_key: id"), "primary_key: id", "valid list"),
-])
-def test_wrong_types_and_values_point_at_their_line(tmp_path: Path, change: tuple, needle: str,
-                                                    expect: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "needle", "expect"),
+    [
+        (("child_age: 14", "child_age: many"), "child_age", "valid integer"),
+        (("region: CN\n  responsible", "region: China\n  responsible"), "region: China", "not a valid region"),
+        (
+            ("    name: Personal Information Protection Officer\n", "    email: x\n"),
+            "responsible:",
+            "missing required key `name`",
+        ),
+        (("    secret: crm_db\n", ""), "key: crm_db", "needs `secret:`"),
+        (("erasure: {action: delete_row}", "erasure: {action: shred}"), "shred", "delete_row"),
+        (("primary_key: [id]", "primary_key: id"), "primary_key: id", "valid list"),
+    ],
+)
+def test_wrong_types_and_values_point_at_their_line(tmp_path: Path, change: tuple, needle: str, expect: str) -> None:
     text = CRM_YAML.replace("  profile: pipl\n", "  profile: pipl\n  child_age: 14\n").replace(*change, 1)
     (tmp_path / "m.yaml").write_text(text, encoding="utf-8")
     problems = _problems(tmp_path / "m.yaml")
-    assert any(expect in p.message and p.where == f"{tmp_path / 'm.yaml'}:{line_of_text(text, needle)}"
-               for p in problems), [p.render() for p in problems]
+    assert any(
+        expect in p.message and p.where == f"{tmp_path / 'm.yaml'}:{line_of_text(text, needle)}" for p in problems
+    ), [p.render() for p in problems]
 
 
 def test_malformed_yaml_names_file_and_line(tmp_path: Path) -> None:
@@ -154,16 +164,19 @@ def test_api_problem_body_never_holds_the_secret_url(client: TestClient, auth: C
 
 
 @pytest.mark.parametrize("locale", ["en_US", "zh_CN"])
-@pytest.mark.parametrize(("old", "template"), [
-    ("region: CN\n  responsible", "region: {}\n  responsible"),
-    ("  profile: pipl\n", "  profile: pipl\n  child_age: {}\n"),
-    ("kind: mysql", "kind: {}"),
-    ("duration: P3Y", "duration: {}"),
-    ("erasure: {action: mask}", "erasure: {{action: {}}}"),
-    ("  - key: crm\n    name: CRM", "  - key: {}\n    name: CRM"),
-    ("{name: street,", "{{name: {}, bad: 1,"),
-    ("datasets: [mailing]", "datasets: [{}]"),
-])
+@pytest.mark.parametrize(
+    ("old", "template"),
+    [
+        ("region: CN\n  responsible", "region: {}\n  responsible"),
+        ("  profile: pipl\n", "  profile: pipl\n  child_age: {}\n"),
+        ("kind: mysql", "kind: {}"),
+        ("duration: P3Y", "duration: {}"),
+        ("erasure: {action: mask}", "erasure: {{action: {}}}"),
+        ("  - key: crm\n    name: CRM", "  - key: {}\n    name: CRM"),
+        ("{name: street,", "{{name: {}, bad: 1,"),
+        ("datasets: [mailing]", "datasets: [{}]"),
+    ],
+)
 def test_problem_messages_never_quote_personal_data(tmp_path: Path, locale: str, old: str, template: str) -> None:
     name = Faker(locale).name()
     assert old in CRM_YAML

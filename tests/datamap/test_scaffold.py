@@ -39,27 +39,66 @@ def privet(*args: str) -> Result:
 def _shop_schema() -> sa.MetaData:
     """customers ← addresses ← deliveries; customers ← orders ← order_items ← item_returns (composite FK)."""
     md = sa.MetaData()
-    sa.Table("customers", md, sa.Column("id", sa.Integer, primary_key=True),
-             sa.Column("email", sa.String(254), index=True), sa.Column("phone", sa.String(32)),
-             sa.Column("full_name", sa.String(100)), sa.Column("birthday", sa.Date),
-             sa.Column("wechat_openid", sa.String(64)), sa.Column("note", sa.Text),
-             sa.UniqueConstraint("wechat_openid", name="uq_customers_openid"))
-    sa.Table("addresses", md, sa.Column("id", sa.Integer, primary_key=True),
-             sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
-             sa.Column("province", sa.String(40)), sa.Column("city", sa.String(40)), sa.Column("street", sa.String(200)))
-    sa.Table("deliveries", md, sa.Column("id", sa.Integer, primary_key=True),
-             sa.Column("address_id", sa.ForeignKey("addresses.id")), sa.Column("tracking_no", sa.String(40)))
-    sa.Table("orders", md, sa.Column("id", sa.Integer, primary_key=True),
-             sa.Column("customer_id", sa.ForeignKey("customers.id")), sa.Column("status", sa.String(20)))
-    sa.Table("order_items", md, sa.Column("order_id", sa.ForeignKey("orders.id"), primary_key=True),
-             sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False),
-             sa.Column("product", sa.String(80)))
-    sa.Table("item_returns", md, sa.Column("id", sa.Integer, primary_key=True),
-             sa.Column("order_id", sa.Integer), sa.Column("line_no", sa.Integer), sa.Column("reason", sa.Text),
-             sa.ForeignKeyConstraint(["order_id", "line_no"], ["order_items.order_id", "order_items.line_no"]))
-    sa.Table("devices", md, sa.Column("id", sa.Integer, primary_key=True),
-             sa.Column("serial_no", sa.String(40), unique=True), sa.Column("mac", sa.String(17)),
-             sa.Column("owner_id", sa.ForeignKey("customers.id")), sa.Column("last_ip", sa.String(45)))
+    sa.Table(
+        "customers",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("email", sa.String(254), index=True),
+        sa.Column("phone", sa.String(32)),
+        sa.Column("full_name", sa.String(100)),
+        sa.Column("birthday", sa.Date),
+        sa.Column("wechat_openid", sa.String(64)),
+        sa.Column("note", sa.Text),
+        sa.UniqueConstraint("wechat_openid", name="uq_customers_openid"),
+    )
+    sa.Table(
+        "addresses",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
+        sa.Column("province", sa.String(40)),
+        sa.Column("city", sa.String(40)),
+        sa.Column("street", sa.String(200)),
+    )
+    sa.Table(
+        "deliveries",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("address_id", sa.ForeignKey("addresses.id")),
+        sa.Column("tracking_no", sa.String(40)),
+    )
+    sa.Table(
+        "orders",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("customer_id", sa.ForeignKey("customers.id")),
+        sa.Column("status", sa.String(20)),
+    )
+    sa.Table(
+        "order_items",
+        md,
+        sa.Column("order_id", sa.ForeignKey("orders.id"), primary_key=True),
+        sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("product", sa.String(80)),
+    )
+    sa.Table(
+        "item_returns",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("order_id", sa.Integer),
+        sa.Column("line_no", sa.Integer),
+        sa.Column("reason", sa.Text),
+        sa.ForeignKeyConstraint(["order_id", "line_no"], ["order_items.order_id", "order_items.line_no"]),
+    )
+    sa.Table(
+        "devices",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("serial_no", sa.String(40), unique=True),
+        sa.Column("mac", sa.String(17)),
+        sa.Column("owner_id", sa.ForeignKey("customers.id")),
+        sa.Column("last_ip", sa.String(45)),
+    )
     return md
 
 
@@ -69,9 +108,18 @@ def _fill(engine: sa.Engine, md: sa.MetaData) -> None:
     fake.seed_instance(7)
     with engine.begin() as conn:
         for i in (1, 2):
-            conn.execute(md.tables["customers"].insert().values(
-                id=i, email=fake.email(), phone=fake.phone_number(), full_name=fake.name(),
-                birthday=fake.date_of_birth(minimum_age=18), wechat_openid=f"o{fake.sha1()[:20]}"))
+            conn.execute(
+                md.tables["customers"]
+                .insert()
+                .values(
+                    id=i,
+                    email=fake.email(),
+                    phone=fake.phone_number(),
+                    full_name=fake.name(),
+                    birthday=fake.date_of_birth(minimum_age=18),
+                    wechat_openid=f"o{fake.sha1()[:20]}",
+                )
+            )
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql", "mariadb"])
@@ -109,7 +157,14 @@ def _table(draft: dict, table: str) -> dict:
 def test_draft_is_a_valid_manifest_naming_only_known_categories(draft: dict, shop: tuple[str, str]) -> None:
     manifest = Manifest.model_validate(draft)
     assert {t.name for t in manifest.datasets[0].tables} == {
-        "customers", "addresses", "deliveries", "orders", "order_items", "item_returns", "devices"}
+        "customers",
+        "addresses",
+        "deliveries",
+        "orders",
+        "order_items",
+        "item_returns",
+        "devices",
+    }
     store = manifest.datastores[0]
     assert store.kind.value == {"sqlite": "sqlite", "postgresql": "postgresql", "mariadb": "mysql"}[shop[0]]
     assert store.secret == "shop_db" and manifest.datasets[0].datastore == "shop_db"
@@ -143,7 +198,11 @@ def test_identities_guessed_with_index_flags(draft: dict) -> None:
     # e-mail is matched ignoring case (its default, so `match` is not written): a plain index does not serve that
     email = customers["email"]
     assert {k: email[k] for k in ("name", "category", "identity", "indexed")} == {
-        "name": "email", "category": "user.contact.email", "identity": "email", "indexed": False}
+        "name": "email",
+        "category": "user.contact.email",
+        "identity": "email",
+        "indexed": False,
+    }
     assert "match" not in email and "serves exact lookups" in email["description"]
     assert customers["phone"]["identity"] == "phone" and customers["phone"]["indexed"] is False
     assert customers["wechat_openid"]["identity"] == "wechat_openid" and customers["wechat_openid"]["indexed"]
@@ -201,8 +260,10 @@ def test_cli_resolves_a_secret_name(shop: tuple[str, str], monkeypatch: pytest.M
     assert shop[1] not in result.stdout
 
 
-@pytest.mark.parametrize("url", [f"postgresql+psycopg://privet:{PASSWORD}@127.0.0.1:1/shop",
-                                 f"mysql+pymysql://privet:{PASSWORD}@127.0.0.1:1/shop"])
+@pytest.mark.parametrize(
+    "url",
+    [f"postgresql+psycopg://privet:{PASSWORD}@127.0.0.1:1/shop", f"mysql+pymysql://privet:{PASSWORD}@127.0.0.1:1/shop"],
+)
 def test_unreachable_server_is_a_clear_error_without_password(url: str) -> None:
     with pytest.raises(Unavailable) as caught:
         scaffold(url, dataset_key="shop", datastore_key="shop_db")
@@ -258,46 +319,49 @@ def test_cli_bad_url_exits_2_with_one_line() -> None:
     assert "Cannot reach" in result.stderr and PASSWORD not in result.output and "Traceback" not in result.output
 
 
-@pytest.mark.parametrize(("column", "subject", "category", "identity"), [
-    ("e_mail", False, "user.contact.email", "email"),
-    ("userEmail", False, "user.contact.email", "email"),
-    ("shouji", False, "user.contact.phone", "phone"),
-    ("mobile_no", False, "user.contact.phone", "phone"),
-    ("cellphone", False, "user.contact.phone", "phone"),
-    ("xingming", False, "user.name", None),
-    ("name", True, "user.name", None),
-    ("name", False, None, None),  # product.name is not a person's name
-    ("shenfenzheng", False, "user.government_id.national_id", None),
-    ("passport_no", False, "user.government_id.passport", None),
-    ("wx_openid", False, "user.account.third_party_id", "wechat_openid"),
-    ("sn", False, "user.device.serial_number", "device_serial"),
-    ("order_sn", False, None, None),  # an order number, not a device serial
-    ("imei", False, "user.device.device_id", None),
-    ("last_login_ip", False, "user.device.ip_address", None),
-    ("latitude", False, "user.location.precise", None),
-    ("pwd", False, "user.authorization.password", None),
-    ("dob", False, "user.demographic.date_of_birth", None),
-    ("bank_card_no", False, "user.financial.payment_card", None),
-    ("address_id", False, None, None),
-    ("order_state", False, None, None),
-    ("customer_id", True, "user.account.user_id", "user_id"),
-    ("recipient", False, "user.name", None),
-    ("title", False, None, None),  # a course or event title
-    ("device_uid", False, "user.device.device_id", None),
-    ("CustomerID", True, "user.account.user_id", "user_id"),
-    ("remember_token", False, "user.authorization.token", None),
-    ("password_reset_token", False, "user.authorization.token", None),
-    ("apiKey", False, "user.authorization.token", None),
-    ("token_expires_at", False, None, None),
-    ("password_salt", False, "user.authorization.secret", None),
-    ("totp_secret", False, "user.authorization.secret", None),
-    ("mfa_secret", False, "user.authorization.secret", None),
-    ("otp_seed", False, "user.authorization.secret", None),
-    ("private_key", False, "user.authorization.secret", None),
-    ("security_question", False, "user.authorization.security_answer", None),
-    ("mibao_daan", False, "user.authorization.security_answer", None),
-    ("password", False, "user.authorization.password", None),
-])
+@pytest.mark.parametrize(
+    ("column", "subject", "category", "identity"),
+    [
+        ("e_mail", False, "user.contact.email", "email"),
+        ("userEmail", False, "user.contact.email", "email"),
+        ("shouji", False, "user.contact.phone", "phone"),
+        ("mobile_no", False, "user.contact.phone", "phone"),
+        ("cellphone", False, "user.contact.phone", "phone"),
+        ("xingming", False, "user.name", None),
+        ("name", True, "user.name", None),
+        ("name", False, None, None),  # product.name is not a person's name
+        ("shenfenzheng", False, "user.government_id.national_id", None),
+        ("passport_no", False, "user.government_id.passport", None),
+        ("wx_openid", False, "user.account.third_party_id", "wechat_openid"),
+        ("sn", False, "user.device.serial_number", "device_serial"),
+        ("order_sn", False, None, None),  # an order number, not a device serial
+        ("imei", False, "user.device.device_id", None),
+        ("last_login_ip", False, "user.device.ip_address", None),
+        ("latitude", False, "user.location.precise", None),
+        ("pwd", False, "user.authorization.password", None),
+        ("dob", False, "user.demographic.date_of_birth", None),
+        ("bank_card_no", False, "user.financial.payment_card", None),
+        ("address_id", False, None, None),
+        ("order_state", False, None, None),
+        ("customer_id", True, "user.account.user_id", "user_id"),
+        ("recipient", False, "user.name", None),
+        ("title", False, None, None),  # a course or event title
+        ("device_uid", False, "user.device.device_id", None),
+        ("CustomerID", True, "user.account.user_id", "user_id"),
+        ("remember_token", False, "user.authorization.token", None),
+        ("password_reset_token", False, "user.authorization.token", None),
+        ("apiKey", False, "user.authorization.token", None),
+        ("token_expires_at", False, None, None),
+        ("password_salt", False, "user.authorization.secret", None),
+        ("totp_secret", False, "user.authorization.secret", None),
+        ("mfa_secret", False, "user.authorization.secret", None),
+        ("otp_seed", False, "user.authorization.secret", None),
+        ("private_key", False, "user.authorization.secret", None),
+        ("security_question", False, "user.authorization.security_answer", None),
+        ("mibao_daan", False, "user.authorization.security_answer", None),
+        ("password", False, "user.authorization.password", None),
+    ],
+)
 def test_column_name_guesses(column: str, subject: bool, category: str | None, identity: str | None) -> None:
     guess = guess_column(column, is_subject=subject, is_pk=False, known=known_categories())
     assert (guess.category, guess.identity) == (category, identity)

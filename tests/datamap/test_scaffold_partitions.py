@@ -65,12 +65,30 @@ def test_postgres_partitions_fold_into_their_parent(pg_draft: dict) -> None:
     Manifest.model_validate(pg_draft)
     tables = {t["name"]: t for t in pg_draft["datasets"][0]["tables"]}
     # plain INHERITS children are tables of their own; only declarative partitions fold
-    assert set(tables) == {"customers", "stores", "devices", "staff", "orders", "events", "event_notes",
-                           "archive_parent", "archive_child", "old_customers"}
+    assert set(tables) == {
+        "customers",
+        "stores",
+        "devices",
+        "staff",
+        "orders",
+        "events",
+        "event_notes",
+        "archive_parent",
+        "archive_child",
+        "old_customers",
+    }
     events = tables["events"]
     assert events["primary_key"] == ["id", "at"]
-    assert [f["name"] for f in events["fields"]] == ["id", "at", "customer_id", "store_id", "staff_id", "device_id",
-                                                      "order_ref", "contact_email"]
+    assert [f["name"] for f in events["fields"]] == [
+        "id",
+        "at",
+        "customer_id",
+        "store_id",
+        "staff_id",
+        "device_id",
+        "order_ref",
+        "contact_email",
+    ]
     assert "5 partitions" in events["description"] and "events_2025_low" in events["description"]
 
 
@@ -122,7 +140,8 @@ def test_mariadb_partitioned_table_is_one_table() -> None:
                 "CREATE TABLE events (id int, at date, customer_id int, email varchar(100), "
                 "PRIMARY KEY (id, at), KEY ix_customer (customer_id), KEY ix_email (email)) "
                 "PARTITION BY RANGE (YEAR(at)) (PARTITION p2024 VALUES LESS THAN (2025), "
-                "PARTITION pmax VALUES LESS THAN MAXVALUE)")
+                "PARTITION pmax VALUES LESS THAN MAXVALUE)"
+            )
         draft = scaffold(url, dataset_key="events", datastore_key="events_db")
     finally:
         engine.dispose()

@@ -20,21 +20,60 @@ ID = {"primary_key": True, "autoincrement": False}
 
 def _legacy_schema(schema: str | None = None) -> sa.MetaData:
     md = sa.MetaData(schema=schema)
-    sa.Table("Customer", md, sa.Column("CustomerId", sa.Integer, **ID), sa.Column("FirstName", sa.String(40)),
-             sa.Column("Email", sa.String(120)), sa.Column("Phone", sa.String(30)),
-             sa.Column("SupportRepId", sa.Integer), sa.Column("AddressId", sa.Integer))
-    sa.Table("Employee", md, sa.Column("EmployeeId", sa.Integer, **ID), sa.Column("Email", sa.String(120)),
-             sa.Column("ReportsTo", sa.Integer), sa.Column("AddressId", sa.Integer))
-    sa.Table("Invoice", md, sa.Column("InvoiceId", sa.Integer, **ID), sa.Column("CustomerId", sa.Integer),
-             sa.Column("Total", sa.Numeric(10, 2)))
-    sa.Table("address", md, sa.Column("id", sa.Integer, **ID), sa.Column("street", sa.String(80)),
-             sa.Column("city", sa.String(40)))
-    sa.Table("stores", md, sa.Column("id", sa.Integer, **ID), sa.Column("manager_id", sa.Integer),
-             sa.Column("address_id", sa.Integer))
-    sa.Table("tickets", md, sa.Column("id", sa.Integer, **ID), sa.Column("customer_ref", sa.String(20)),
-             sa.Column("assigned_employee_id", sa.Integer), sa.Column("warehouse_id", sa.Integer))
-    sa.Table("rentals", md, sa.Column("id", sa.Integer, **ID), sa.Column("cust_id", sa.Integer),
-             sa.Column("staff_id", sa.Integer))
+    sa.Table(
+        "Customer",
+        md,
+        sa.Column("CustomerId", sa.Integer, **ID),
+        sa.Column("FirstName", sa.String(40)),
+        sa.Column("Email", sa.String(120)),
+        sa.Column("Phone", sa.String(30)),
+        sa.Column("SupportRepId", sa.Integer),
+        sa.Column("AddressId", sa.Integer),
+    )
+    sa.Table(
+        "Employee",
+        md,
+        sa.Column("EmployeeId", sa.Integer, **ID),
+        sa.Column("Email", sa.String(120)),
+        sa.Column("ReportsTo", sa.Integer),
+        sa.Column("AddressId", sa.Integer),
+    )
+    sa.Table(
+        "Invoice",
+        md,
+        sa.Column("InvoiceId", sa.Integer, **ID),
+        sa.Column("CustomerId", sa.Integer),
+        sa.Column("Total", sa.Numeric(10, 2)),
+    )
+    sa.Table(
+        "address",
+        md,
+        sa.Column("id", sa.Integer, **ID),
+        sa.Column("street", sa.String(80)),
+        sa.Column("city", sa.String(40)),
+    )
+    sa.Table(
+        "stores",
+        md,
+        sa.Column("id", sa.Integer, **ID),
+        sa.Column("manager_id", sa.Integer),
+        sa.Column("address_id", sa.Integer),
+    )
+    sa.Table(
+        "tickets",
+        md,
+        sa.Column("id", sa.Integer, **ID),
+        sa.Column("customer_ref", sa.String(20)),
+        sa.Column("assigned_employee_id", sa.Integer),
+        sa.Column("warehouse_id", sa.Integer),
+    )
+    sa.Table(
+        "rentals",
+        md,
+        sa.Column("id", sa.Integer, **ID),
+        sa.Column("cust_id", sa.Integer),
+        sa.Column("staff_id", sa.Integer),
+    )
     sa.Table("payslips", md, sa.Column("id", sa.Integer, **ID), sa.Column("employee_id", sa.Integer))
     sa.Table("categories", md, sa.Column("id", sa.Integer, **ID), sa.Column("parent_id", sa.Integer))
     sa.Table("member", md, sa.Column("id", sa.Integer, **ID))
@@ -42,13 +81,24 @@ def _legacy_schema(schema: str | None = None) -> sa.MetaData:
     sa.Table("visits", md, sa.Column("id", sa.Integer, **ID), sa.Column("member_id", sa.Integer))
     sa.Table("promos", md, sa.Column("id", sa.String(20), **ID))
     sa.Table("coupons", md, sa.Column("id", sa.Integer, **ID), sa.Column("promo_id", sa.Integer))
-    sa.Table("accounts", md, sa.Column("id", sa.Integer, **ID), sa.Column("login_name", sa.String(60)),
-             sa.Column("password_hash", sa.String(100)), sa.Column("password_salt", sa.String(40)),
-             sa.Column("remember_token", sa.String(100)), sa.Column("reset_token", sa.String(100)),
-             sa.Column("api_key", sa.String(64)), sa.Column("api_secret", sa.String(64)),
-             sa.Column("totp_secret", sa.String(32)), sa.Column("otp_seed", sa.String(32)),
-             sa.Column("private_key", sa.Text), sa.Column("security_question", sa.String(100)),
-             sa.Column("security_answer", sa.String(100)), sa.Column("token_expires_at", sa.DateTime))
+    sa.Table(
+        "accounts",
+        md,
+        sa.Column("id", sa.Integer, **ID),
+        sa.Column("login_name", sa.String(60)),
+        sa.Column("password_hash", sa.String(100)),
+        sa.Column("password_salt", sa.String(40)),
+        sa.Column("remember_token", sa.String(100)),
+        sa.Column("reset_token", sa.String(100)),
+        sa.Column("api_key", sa.String(64)),
+        sa.Column("api_secret", sa.String(64)),
+        sa.Column("totp_secret", sa.String(32)),
+        sa.Column("otp_seed", sa.String(32)),
+        sa.Column("private_key", sa.Text),
+        sa.Column("security_question", sa.String(100)),
+        sa.Column("security_answer", sa.String(100)),
+        sa.Column("token_expires_at", sa.DateTime),
+    )
     return md
 
 
@@ -56,12 +106,12 @@ def _indexes(engine: sa.Engine, dialect: str, schema: str | None) -> None:
     """Customer.Email by lower(trim()) where the dialect can index it, Customer.Phone by a plain index only,
     accounts.login_name (exact by default) by lower(trim()), Employee.Email by a plain index."""
     table = f"{schema}.Customer" if schema else "Customer"
-    statements = [matching.index_statement(table, "Email", "casefold", dialect),
-                  matching.index_statement(table, "Phone", "exact", dialect),
-                  matching.index_statement(f"{schema}.accounts" if schema else "accounts", "login_name",
-                                           "casefold", dialect),
-                  matching.index_statement(f"{schema}.Employee" if schema else "Employee", "Email", "exact",
-                                           dialect)]
+    statements = [
+        matching.index_statement(table, "Email", "casefold", dialect),
+        matching.index_statement(table, "Phone", "exact", dialect),
+        matching.index_statement(f"{schema}.accounts" if schema else "accounts", "login_name", "casefold", dialect),
+        matching.index_statement(f"{schema}.Employee" if schema else "Employee", "Email", "exact", dialect),
+    ]
     with engine.begin() as conn:
         for sql in filter(None, statements):
             conn.exec_driver_sql(sql)
@@ -192,8 +242,12 @@ def test_another_schema(backend: str, tmp_path_factory: pytest.TempPathFactory) 
             other, other_drop = create_mysql_database()
             schema = sa.engine.make_url(other).database
         md = _legacy_schema(schema)
-        sa.Table("orders", md, sa.Column("id", sa.Integer, **ID),
-                 sa.Column("customer_id", sa.ForeignKey(f"{schema}.Customer.CustomerId")))
+        sa.Table(
+            "orders",
+            md,
+            sa.Column("id", sa.Integer, **ID),
+            sa.Column("customer_id", sa.ForeignKey(f"{schema}.Customer.CustomerId")),
+        )
         md.create_all(engine)
         _indexes(engine, backend, schema)
         draft = scaffold(url, dataset_key="crm", datastore_key="crm_db", schema=schema)
@@ -212,8 +266,12 @@ def test_names_that_cannot_be_written_leave_a_note(tmp_path_factory: pytest.Temp
     engine = sa.create_engine(url)
     md = sa.MetaData()
     sa.Table("Order Lines", md, sa.Column("id", sa.Integer, primary_key=True))
-    sa.Table("line_notes", md, sa.Column("id", sa.Integer, primary_key=True),
-             sa.Column("line_id", sa.ForeignKey("Order Lines.id")))
+    sa.Table(
+        "line_notes",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("line_id", sa.ForeignKey("Order Lines.id")),
+    )
     md.create_all(engine)
     engine.dispose()
     draft = scaffold(url, dataset_key="x", datastore_key="x")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,14 +19,14 @@ from sqlalchemy import Engine
 
 from privet.db import append_only, migrate
 from privet.db.engine import make_engine
-from privet.db.models import metadata
+from privet.tables import metadata
 from tests.support.services import create_mysql_database, create_pg_database
 
 GUARDED = ("audit_events", "consent_records")
-AT = datetime(2026, 12, 8, 9, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
 
 
-def _migration_0008():  # noqa: ANN202 - the module
+def _migration_0008():
     path = next((migrate.MIGRATIONS / "versions").glob("0008_*.py"))
     spec = importlib.util.spec_from_file_location("migration_0008", path)
     module = importlib.util.module_from_spec(spec)
@@ -53,11 +53,30 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 
 ROWS = {
-    "audit_events": {"seq": 1, "at": AT, "actor": "system", "action": "test.event", "object_type": "thing",
-                     "object_id": "1", "details": {}, "prev_hash": "0" * 64, "hash": "1" * 64},
-    "consent_records": {"id": "r1", "visitor_id": "v1", "purpose": "analytics", "categories": [],
-                        "legal_basis": "consent", "event": "given", "at": AT, "recorded_at": AT, "method": "banner",
-                        "evidence": {}, "actor": "visitor"},
+    "audit_events": {
+        "seq": 1,
+        "at": AT,
+        "actor": "system",
+        "action": "test.event",
+        "object_type": "thing",
+        "object_id": "1",
+        "details": {},
+        "prev_hash": "0" * 64,
+        "hash": "1" * 64,
+    },
+    "consent_records": {
+        "id": "r1",
+        "visitor_id": "v1",
+        "purpose": "analytics",
+        "categories": [],
+        "legal_basis": "consent",
+        "event": "given",
+        "at": AT,
+        "recorded_at": AT,
+        "method": "banner",
+        "evidence": {},
+        "actor": "visitor",
+    },
 }
 CHANGES = {"audit_events": {"actor": "someone-else"}, "consent_records": {"event": "refused"}}
 
@@ -79,8 +98,10 @@ def test_update_and_delete_are_refused_with_a_clear_error(store: Engine, name: s
 
 def test_truncate_is_refused_on_postgresql(store: Engine) -> None:
     if store.dialect.name != "postgresql":
-        pytest.skip("TRUNCATE fires no row trigger: PostgreSQL's statement trigger covers it; SQLite has none and "
-                    "MariaDB's TRUNCATE needs DROP rights")
+        pytest.skip(
+            "TRUNCATE fires no row trigger: PostgreSQL's statement trigger covers it; SQLite has none and "
+            "MariaDB's TRUNCATE needs DROP rights"
+        )
     for name in GUARDED:
         with pytest.raises(sa.exc.DBAPIError, match=f"{name} is append-only: TRUNCATE refused"), store.begin() as c:
             c.exec_driver_sql(f"TRUNCATE {name} CASCADE")
@@ -92,16 +113,16 @@ def test_every_guarded_table_has_its_triggers(store: Engine) -> None:
             assert append_only.installed(conn, name) == set(append_only.trigger_names(store.dialect.name, name))
 
 
-def test_the_test_stores_made_by_create_all_have_them_too(connection) -> None:  # noqa: ANN001
+def test_the_test_stores_made_by_create_all_have_them_too(connection) -> None:
     for name in GUARDED:
-        assert append_only.installed(connection, name) == set(append_only.trigger_names(connection.dialect.name,
-                                                                                         name))
+        assert append_only.installed(connection, name) == set(append_only.trigger_names(connection.dialect.name, name))
 
 
 def test_migration_0008_guards_every_table_the_models_mark_append_only() -> None:
     marked = {table.name for table in metadata.tables.values() if table.info.get(append_only.GUARDED_INFO)}
-    assert marked == set(GUARDED) == set(_migration_0008().GUARDED), \
+    assert marked == set(GUARDED) == set(_migration_0008().GUARDED), (
         "a table newly marked append-only needs a migration installing its triggers"
+    )
 
 
 def test_downgrade_removes_the_triggers_and_upgrade_puts_them_back(tmp_path: Path) -> None:

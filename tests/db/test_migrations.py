@@ -8,8 +8,8 @@ from alembic.runtime.migration import MigrationContext
 
 from privet.db import migrate
 from privet.db.engine import make_engine
-from privet.db.models import metadata
 from privet.kit.errors import Unavailable
+from privet.tables import metadata
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def empty_engine(cli_store: str):
     engine.dispose()
 
 
-def test_upgrade_from_empty_reaches_head_and_matches_models(empty_engine) -> None:  # noqa: ANN001
+def test_upgrade_from_empty_reaches_head_and_matches_models(empty_engine) -> None:
     assert migrate.current_revision(empty_engine) is None
     migrate.upgrade(empty_engine)
     assert migrate.current_revision(empty_engine) == migrate.head_revision()
@@ -29,16 +29,16 @@ def test_upgrade_from_empty_reaches_head_and_matches_models(empty_engine) -> Non
 
 
 def test_head_constant_matches_migrations_folder() -> None:
-    assert migrate.HEAD_REVISION == migrate.scripted_head(), "update HEAD_REVISION in privet/db/migrate.py"
+    assert migrate.scripted_head() == migrate.HEAD_REVISION, "update HEAD_REVISION in privet/db/migrate.py"
 
 
-def test_upgrade_twice_is_harmless(empty_engine) -> None:  # noqa: ANN001
+def test_upgrade_twice_is_harmless(empty_engine) -> None:
     migrate.upgrade(empty_engine)
     migrate.upgrade(empty_engine)
     assert migrate.current_revision(empty_engine) == migrate.head_revision()
 
 
-def test_store_without_migrations_is_refused_with_the_fix(empty_engine) -> None:  # noqa: ANN001
+def test_store_without_migrations_is_refused_with_the_fix(empty_engine) -> None:
     with pytest.raises(Unavailable, match="privet db upgrade"):
         migrate.require_current(empty_engine)
 
@@ -52,7 +52,7 @@ def test_cli_on_unmigrated_store_exits_2_with_hint(cli_store: str) -> None:
     assert "Traceback" not in result.output
 
 
-def test_unreachable_store_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
+def test_unreachable_store_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     from privet.settings import get_settings
     from tests.conftest import PrivetCli
 

@@ -25,18 +25,25 @@ for table in Base.metadata.tables.values():
 
 
 def _model_modules() -> list[str]:
-    import privet.db.models as registry
+    import privet.tables as registry
 
-    return sorted(value.__name__ for value in vars(registry).values()
-                  if isinstance(value, ModuleType) and value.__name__.startswith("privet.") and value is not registry
-                  and value.__name__ != "privet.db.base")
+    return sorted(
+        value.__name__
+        for value in vars(registry).values()
+        if isinstance(value, ModuleType)
+        and value.__name__.startswith("privet.")
+        and value is not registry
+        and value.__name__ != "privet.db.base"
+    )
 
 
 def test_every_models_module_alone_resolves_its_foreign_keys() -> None:
     modules = _model_modules()
     assert "privet.requests.models" in modules and "privet.consent.models" in modules
-    running = {name: subprocess.Popen([sys.executable, "-c", CHECK, name], stderr=subprocess.PIPE, text=True)
-               for name in modules}
+    running = {
+        name: subprocess.Popen([sys.executable, "-c", CHECK, name], stderr=subprocess.PIPE, text=True)
+        for name in modules
+    }
     failed = {}
     for name, process in running.items():
         _out, err = process.communicate(timeout=60)

@@ -24,18 +24,18 @@ def _key() -> str:
     return secrets.token_hex(8)
 
 
-def _windows(kind: str, engine: Engine, session_factory: sessionmaker[Session]):  # noqa: ANN202
+def _windows(kind: str, engine: Engine, session_factory: sessionmaker[Session]):
     if kind == "redis":
         return RedisWindows(redis_broker())
     return StoreWindows(session_factory)
 
 
 @pytest.fixture(params=["store", "redis"])
-def windows(request: pytest.FixtureRequest, engine: Engine, session_factory: sessionmaker[Session]):  # noqa: ANN201
+def windows(request: pytest.FixtureRequest, engine: Engine, session_factory: sessionmaker[Session]):
     return _windows(request.param, engine, session_factory)
 
 
-def test_a_limit_per_key_within_the_window(windows) -> None:  # noqa: ANN001
+def test_a_limit_per_key_within_the_window(windows) -> None:
     key, other = _key(), _key()
     assert [windows.hit("t", key, 3, WINDOW, T0 + 1) for _ in range(3)] == [None, None, None]
     assert windows.hit("t", key, 3, WINDOW, T0 + 20) == 40  # the next window, and then most of it
@@ -43,7 +43,7 @@ def test_a_limit_per_key_within_the_window(windows) -> None:  # noqa: ANN001
     assert windows.hit("u", key, 3, WINDOW, T0 + 20) is None  # and another bucket
 
 
-def test_the_window_slides(windows) -> None:  # noqa: ANN001
+def test_the_window_slides(windows) -> None:
     key = _key()
     for _ in range(4):
         assert windows.hit("t", key, 4, WINDOW, T0 + 50) is None
@@ -54,7 +54,7 @@ def test_the_window_slides(windows) -> None:  # noqa: ANN001
     assert windows.hit("t", key, 4, WINDOW, T0 + 120 + 30) is None  # the old hits have left the window
 
 
-def test_refused_hits_do_not_extend_the_wait(windows) -> None:  # noqa: ANN001
+def test_refused_hits_do_not_extend_the_wait(windows) -> None:
     key = _key()
     assert windows.hit("t", key, 1, WINDOW, T0 + 10) is None
     waits = [windows.hit("t", key, 1, WINDOW, T0 + 10 + i * 0.1) for i in range(30)]
@@ -62,11 +62,11 @@ def test_refused_hits_do_not_extend_the_wait(windows) -> None:  # noqa: ANN001
     assert windows.hit("t", key, 1, WINDOW, T0 + 60 + 10 + 1) is None  # as if nobody had hammered
 
 
-def test_store_windows_count_every_process_once(engine: Engine, tmp_path) -> None:  # noqa: ANN001
+def test_store_windows_count_every_process_once(engine: Engine, tmp_path) -> None:
     """Threads with their own sessions (as processes would be) never let more than the limit through."""
     if engine.dialect.name == "sqlite":  # the shared fixture's file: a store of our own keeps this test's rows
         from privet.db.engine import make_engine
-        from privet.db.models import metadata
+        from privet.tables import metadata
 
         engine = make_engine(f"sqlite:///{tmp_path / 'limits.db'}")
         metadata.create_all(engine)
@@ -106,12 +106,13 @@ def test_hold_makes_a_row_that_expires_and_purge_removes_expired_rows(db: Sessio
     count = select(func.count()).select_from(LimitState).where(LimitState.key == key)
     assert db.scalar(count) == 1
     assert limits.purge(db) == 0 or db.scalar(count) == 1  # not expired yet
-    db.execute(LimitState.__table__.update().where(LimitState.key == key)
-               .values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.execute(
+        LimitState.__table__.update().where(LimitState.key == key).values(expires_at=utcnow() - timedelta(seconds=1))
+    )
     assert limits.purge(db) >= 1 and db.scalar(count) == 0
 
 
-def test_a_share_of_the_room_is_taken_at_once_and_single_places_near_the_limit(windows) -> None:  # noqa: ANN001
+def test_a_share_of_the_room_is_taken_at_once_and_single_places_near_the_limit(windows) -> None:
     key = _key()
     assert windows.take("t", key, 100, WINDOW, T0 + 1, 8) == (12, None)  # an eighth of 100
     assert windows.take("t", key, 100, WINDOW, T0 + 1, 8) == (11, None)  # of the 88 left

@@ -22,8 +22,12 @@ def _loaded(company: str) -> LoadedManifest:
 def _tables(m: Manifest) -> dict[tuple[str, str], tuple[str, object]]:
     """(datastore, table) → (dataset key, Table) for every SQL datastore."""
     kinds = {s.key: s.kind for s in m.datastores}
-    return {(d.datastore, t.name): (d.key, t) for d in m.datasets for t in d.tables
-            if kinds[d.datastore] != DatastoreKind.manual}
+    return {
+        (d.datastore, t.name): (d.key, t)
+        for d in m.datasets
+        for t in d.tables
+        if kinds[d.datastore] != DatastoreKind.manual
+    }
 
 
 def _resolve(m: Manifest, dataset: str, ref: str) -> tuple[str, str, str]:
@@ -102,8 +106,9 @@ def test_erasure_actions_can_run_on_the_schema(company: str) -> None:
     for (store, name), (_, entry) in mapped.items():
         for fk in stores[store].tables[name].foreign_keys:
             if (store, fk.column.table.name) in deleted and (store, name) not in deleted:
-                assert action.get((store, name, fk.parent.name)) == ErasureAction.null, \
+                assert action.get((store, name, fk.parent.name)) == ErasureAction.null, (
                     f"{name}.{fk.parent.name} would block deleting {fk.column.table.name} rows"
+                )
 
 
 @pytest.mark.parametrize("company", COMPANIES)

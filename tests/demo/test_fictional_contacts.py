@@ -17,9 +17,11 @@ EMAIL = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
 RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
 RESERVED_TLDS = (".example", ".test", ".invalid", ".localhost")
 # Ranges reserved for drama and fiction, written out here independently of the generator's own table.
-FICTION = (re.compile(r"^\+1-\d{3}-555-01\d{2}$"),  # NANPA: 555-0100..0199 in every area code
-           re.compile(r"^\+49 (30 23125|69 90009|40 66969|221 4710|89 99998)\d{3}$"),  # Bundesnetzagentur
-           re.compile(r"^\+61 [2378] (5550|7010) \d{4}$"))  # ACMA
+FICTION = (
+    re.compile(r"^\+1-\d{3}-555-01\d{2}$"),  # NANPA: 555-0100..0199 in every area code
+    re.compile(r"^\+49 (30 23125|69 90009|40 66969|221 4710|89 99998)\d{3}$"),  # Bundesnetzagentur
+    re.compile(r"^\+61 [2378] (5550|7010) \d{4}$"),
+)  # ACMA
 # international numbers and PRC mobile numbers standing on their own (not inside hashes or identifiers)
 PHONE_LIKE = re.compile(r"(?<![\w$])\+\d[\d -]{6,}\d(?!\w)|(?<![\w$])1[3-9]\d{9}(?!\w)")
 PHONE_COLUMN = re.compile(r"(^|_)(phone|mobile)$")
@@ -34,7 +36,7 @@ def _fictional(number: str) -> bool:
     return any(p.match(number) for p in FICTION) and phonenumbers.is_valid_number(phonenumbers.parse(number))
 
 
-def _rows(url: str):  # noqa: ANN202 - (table, column, value) of every text value
+def _rows(url: str):
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
@@ -77,7 +79,7 @@ def test_phone_pools_stay_unique_past_the_first_range() -> None:
     from privet.demo.fakes import PHONE_RANGES, Fakes
 
     fakes = Fakes(3)
-    german = sum(10 ** width for _prefix, width in PHONE_RANGES["DE"])
+    german = sum(10**width for _prefix, width in PHONE_RANGES["DE"])
     numbers = [fakes.phone("DE") for _ in range(german + 50)]
     assert len(set(numbers)) == len(numbers) and all(_fictional(n) for n in numbers)
     assert sum(n.startswith("+49") for n in numbers) == german

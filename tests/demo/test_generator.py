@@ -42,8 +42,10 @@ def _fk_depth(engine: sa.Engine) -> int:
 
 @pytest.mark.parametrize("company", COMPANIES)
 def test_same_seed_gives_identical_data_and_another_seed_differs(company: str, tmp_path: Path) -> None:
-    counts = [generate(company, _sqlite(tmp_path, f"{n}.sqlite"), customers=25, seed=seed)
-              for n, seed in (("a", 7), ("b", 7), ("c", 8))]
+    counts = [
+        generate(company, _sqlite(tmp_path, f"{n}.sqlite"), customers=25, seed=seed)
+        for n, seed in (("a", 7), ("b", 7), ("c", 8))
+    ]
     assert counts[0] == counts[1] and sum(counts[0].values()) > 100
     a, b, c = (_dump(tmp_path / f"{n}.sqlite") for n in "abc")
     assert a == b
@@ -91,14 +93,21 @@ def test_demo_populations_include_minors() -> None:
 
     def ages(rows: list[dict]) -> list[int]:
         today = ANCHOR.date()
-        return [today.year - r["birth_date"].year - ((today.month, today.day) < (r["birth_date"].month,
-                r["birth_date"].day)) for r in rows if isinstance(r["birth_date"], date)]
+        return [
+            today.year
+            - r["birth_date"].year
+            - ((today.month, today.day) < (r["birth_date"].month, r["birth_date"].day))
+            for r in rows
+            if isinstance(r["birth_date"], date)
+        ]
 
     keptek = companies()["keptek"].build(Fakes(42), 200)
     zkteco = companies()["zkteco"].build(Fakes(42), 200)
     assert any(a < 14 for a in ages(keptek["customers"]))
-    assert any(r["guardian_consent_at"] is None and a < 14
-               for r, a in zip(keptek["customers"], ages(keptek["customers"]), strict=True))
+    assert any(
+        r["guardian_consent_at"] is None and a < 14
+        for r, a in zip(keptek["customers"], ages(keptek["customers"]), strict=True)
+    )
     assert any(a < 18 for a in ages(zkteco["accounts"] + zkteco["eu_accounts"]))
 
 
@@ -172,10 +181,16 @@ def test_example_script_generates_without_privet_commands(tmp_path: Path) -> Non
 
     script = REPO_ROOT / "examples" / "zkteco" / "generate.py"
     url = _sqlite(tmp_path, "z.sqlite")
-    done = subprocess.run([sys.executable, str(script), "--url", url, "--customers", "5", "--seed", "3"],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, str(script), "--url", url, "--customers", "5", "--seed", "3"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "total" in done.stdout and (tmp_path / "z.sqlite").exists()
-    bad = subprocess.run([sys.executable, str(script), "--url", "nonsense"], capture_output=True, text=True,
-                         timeout=120, check=False)
+    bad = subprocess.run(
+        [sys.executable, str(script), "--url", "nonsense"], capture_output=True, text=True, timeout=120, check=False
+    )
     assert bad.returncode == 2 and "not valid" in bad.stderr and "Traceback" not in bad.stderr

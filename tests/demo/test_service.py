@@ -23,7 +23,7 @@ from tests.support.services import create_pg_database
 def migrated(url: str) -> Engine:
     """An engine on a store with Privet's schema (migrations once they exist, else create_all)."""
     from privet.db import migrate
-    from privet.db.models import metadata
+    from privet.tables import metadata
 
     engine = make_engine(url)
     if migrate.head_revision():
@@ -36,8 +36,9 @@ def migrated(url: str) -> Engine:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A fresh store of each kind; the demo commits into it, so it is not the shared rolled-back one."""
-    url, drop = (f"sqlite:///{tmp_path / 'privet.db'}", lambda: None) if request.param == "sqlite" \
-        else create_pg_database()
+    url, drop = (
+        (f"sqlite:///{tmp_path / 'privet.db'}", lambda: None) if request.param == "sqlite" else create_pg_database()
+    )
     engine = migrated(url)
     yield engine
     engine.dispose()
@@ -54,7 +55,11 @@ def test_load_demo_generates_registers_and_applies(settings: Settings, store: En
     assert "Data map applied: version 1" in summary and "crm" in summary
     folder = Path(settings.data_dir) / "demo" / "keptek"
     assert sorted(p.name for p in folder.glob("*.sqlite")) == [
-        "analytics.sqlite", "crm.sqlite", "devices.sqlite", "training.sqlite"]
+        "analytics.sqlite",
+        "crm.sqlite",
+        "devices.sqlite",
+        "training.sqlite",
+    ]
     secrets = known_secrets(settings)
     assert secrets["keptek_crm"].endswith("/demo/keptek/crm.sqlite")
     crm = sa.create_engine(secrets["keptek_crm"])
@@ -90,8 +95,9 @@ def test_init_loads_only_into_an_empty_store(settings: Settings, store: Engine) 
     assert second.startswith("Already set up: the store holds ZKTeco (demo)'s data map (version 1), kept as it is")
     assert "privet demo --company keptek" in second and "not loaded" not in second
     again = load_demo_if_empty(settings, store, "zkteco")  # `make run` a second time
-    assert again == ("Already set up: the store and the ZKTeco (demo) company with its data map (version 1) are "
-                     "kept as they are.")
+    assert again == (
+        "Already set up: the store and the ZKTeco (demo) company with its data map (version 1) are kept as they are."
+    )
     assert _count(store, DatamapVersion) == 1
 
 

@@ -29,8 +29,9 @@ def _fresh_calls() -> Iterator[None]:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings with short retries (the lease cannot be shorter than 5 s)."""
-    return Settings(data_dir=tmp_path / "var", secret_key=SECRET, jobs_retry_seconds=2, jobs_max_attempts=3,
-                    jobs_lease_seconds=5)
+    return Settings(
+        data_dir=tmp_path / "var", secret_key=SECRET, jobs_retry_seconds=2, jobs_max_attempts=3, jobs_lease_seconds=5
+    )
 
 
 @pytest.fixture
@@ -51,10 +52,15 @@ class SharedStore:
 
     def env(self, settings: Settings, **extra: str) -> dict[str, str]:
         """PRIVET_* variables pointing a subprocess at this store with the test's job settings."""
-        return {"PRIVET_DATABASE_URL": self.url, "PRIVET_SECRET_KEY": SECRET,
-                "PRIVET_DATA_DIR": str(settings.data_dir), "PRIVET_JOBS_LEASE_SECONDS":
-                str(settings.jobs_lease_seconds), "PRIVET_JOBS_RETRY_SECONDS": str(settings.jobs_retry_seconds),
-                "PRIVET_JOBS_MAX_ATTEMPTS": str(settings.jobs_max_attempts), **extra}
+        return {
+            "PRIVET_DATABASE_URL": self.url,
+            "PRIVET_SECRET_KEY": SECRET,
+            "PRIVET_DATA_DIR": str(settings.data_dir),
+            "PRIVET_JOBS_LEASE_SECONDS": str(settings.jobs_lease_seconds),
+            "PRIVET_JOBS_RETRY_SECONDS": str(settings.jobs_retry_seconds),
+            "PRIVET_JOBS_MAX_ATTEMPTS": str(settings.jobs_max_attempts),
+            **extra,
+        }
 
 
 def create_tables(engine: Engine) -> None:
@@ -92,8 +98,9 @@ def _shared_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def shared_store(request: pytest.FixtureRequest, _shared_stores: dict,
-                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedStore]:
+def shared_store(
+    request: pytest.FixtureRequest, _shared_stores: dict, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SharedStore]:
     """A committed store on SQLite (a file) and on PostgreSQL (a database), emptied of jobs for each test."""
     if request.param not in _shared_stores:
         _shared_stores[request.param] = make_shared_store(request.param, tmp_path_factory.mktemp("shared"))

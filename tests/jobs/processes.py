@@ -25,9 +25,14 @@ class WorkerProcess:
         self.log = log
         full_env = {**{k: v for k, v in os.environ.items() if not k.startswith("PRIVET_")}, **env}
         with log.open("ab") as out:
-            self.process = subprocess.Popen([sys.executable, str(WORKER), queue, *args], stdout=out,
-                                            stderr=subprocess.STDOUT, env=full_env, cwd=log.parent,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                [sys.executable, str(WORKER), queue, *args],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=full_env,
+                cwd=log.parent,
+                start_new_session=True,
+            )
 
     def kill(self) -> None:
         """SIGKILL the whole group (a prefork pool's children too): no clean-up runs, like a power cut."""
@@ -62,7 +67,7 @@ def steps_of(store: SharedStore, job_id: str) -> list[tuple[int, int]]:
     return [(step, attempt) for job, step, attempt in progress(store.engine) if job == job_id]
 
 
-def wait_for(condition, what: str, worker: WorkerProcess, seconds: float = 40.0) -> None:  # noqa: ANN001
+def wait_for(condition, what: str, worker: WorkerProcess, seconds: float = 40.0) -> None:
     """Poll until `condition()`; fail with the worker's output when it never happens or the worker died."""
     deadline = time.monotonic() + seconds
     while not condition():

@@ -30,7 +30,7 @@ def test_jobs_need_the_jobs_admin_scope(client: TestClient, db: Session) -> None
     assert "jobs:admin" in ROLES["admin"] and "jobs:admin" not in ROLES["privacy_officer"]
 
 
-def test_list_filter_page_and_retry(client: TestClient, db: Session, session_factory, settings: Settings) -> None:  # noqa: ANN001
+def test_list_filter_page_and_retry(client: TestClient, db: Session, session_factory, settings: Settings) -> None:
     admin = bearer(db, "jobs:admin")
     failing = enqueue(db, "test.fail", {"request_id": "r-1"}, max_attempts=1)
     for n in range(3):
@@ -40,8 +40,10 @@ def test_list_filter_page_and_retry(client: TestClient, db: Session, session_fac
 
     page = client.get(BASE, params={"kind": "test.record", "limit": 2}, headers=admin).json()
     assert (page["total"], page["limit"], page["offset"], len(page["items"])) == (3, 2, 0, 2)
-    assert client.get(BASE, params={"kind": "test.record", "offset": 2}, headers=admin).json()["items"][0][
-        "status"] == "done"
+    assert (
+        client.get(BASE, params={"kind": "test.record", "offset": 2}, headers=admin).json()["items"][0]["status"]
+        == "done"
+    )
     failed = client.get(BASE, params={"status": "failed"}, headers=admin).json()
     assert [job["id"] for job in failed["items"]] == [failing.id]
     assert failed["items"][0]["last_error"] == "ValueError: datastore crm is down"

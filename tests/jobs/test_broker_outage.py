@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from privet.db.engine import session_scope
-from privet.jobs import celery_backend, dispatch
+from privet.jobs import broker as job_broker
+from privet.jobs import dispatch
 from privet.jobs.service import enqueue
 from privet.settings import Settings
 from tests.jobs.conftest import SharedStore
@@ -40,9 +41,23 @@ class OwnRedis:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--dir", str(self.folder)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -61,7 +76,7 @@ class OwnRedis:
 
 
 @pytest.fixture
-def redis(tmp_path: Path):  # noqa: ANN201
+def redis(tmp_path: Path):
     server = OwnRedis(tmp_path)
     server.start()
     yield server
@@ -69,11 +84,11 @@ def redis(tmp_path: Path):  # noqa: ANN201
 
 
 @pytest.mark.parametrize("shared_store", ["postgresql"], indirect=True)
-def test_jobs_wait_while_redis_is_stopped_and_resume_when_it_is_back(shared_store: SharedStore, settings: Settings,
-                                                                      redis: OwnRedis, tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_jobs_wait_while_redis_is_stopped_and_resume_when_it_is_back(
+    shared_store: SharedStore, settings: Settings, redis: OwnRedis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     queue = f"privet-test-{secrets.token_hex(4)}"
-    monkeypatch.setattr(celery_backend, "QUEUE", queue)
+    monkeypatch.setattr(job_broker, "QUEUE", queue)
     celery_settings = settings.model_copy(update={"jobs_backend": "celery", "jobs_broker_url": redis.url})
     env = shared_store.env(celery_settings, PRIVET_JOBS_BACKEND="celery", PRIVET_JOBS_BROKER_URL=redis.url)
 
@@ -82,8 +97,9 @@ def test_jobs_wait_while_redis_is_stopped_and_resume_when_it_is_back(shared_stor
             session.info[dispatch.SETTINGS_KEY] = celery_settings
             return [enqueue(session, "test.steps", {"steps": 1}).id for _ in range(count)]
 
-    worker = WorkerProcess(tmp_path / "celery.log", queue, env, "jobs", "celery", "--concurrency", "1",
-                           "--loglevel", "warning")
+    worker = WorkerProcess(
+        tmp_path / "celery.log", queue, env, "jobs", "celery", "--concurrency", "1", "--loglevel", "warning"
+    )
     try:
         before = add(2)
         wait_for(lambda: all(job_status(shared_store, j)[0] == "done" for j in before), "jobs before the stop", worker)
@@ -99,8 +115,12 @@ def test_jobs_wait_while_redis_is_stopped_and_resume_when_it_is_back(shared_stor
         redis.start()  # the same port, empty: the messages sent before the stop are gone too
         back = time.monotonic()
         after = add(1)
-        wait_for(lambda: all(job_status(shared_store, j)[0] == "done" for j in during + after),
-                 "the jobs once Redis is back", worker, seconds=60)
+        wait_for(
+            lambda: all(job_status(shared_store, j)[0] == "done" for j in during + after),
+            "the jobs once Redis is back",
+            worker,
+            seconds=60,
+        )
         assert [job_status(shared_store, j)[1] for j in during + after] == [1] * 4  # each ran once
         assert time.monotonic() - back < 60
     finally:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from privet.db.engine import session_scope
-from privet.jobs import celery_backend, dispatch
+from privet.jobs import broker as job_broker
+from privet.jobs import dispatch
 from privet.jobs.service import enqueue
 from privet.kit.clock import utcnow
 from privet.settings import Settings
@@ -22,15 +23,16 @@ from tests.support.brokers import broker, purge_queue, queue_length
 def queue(monkeypatch: pytest.MonkeyPatch) -> str:
     """A queue of this test's own: other test runs may share the broker."""
     name = f"privet-test-{secrets.token_hex(4)}"
-    monkeypatch.setattr(celery_backend, "QUEUE", name)
+    monkeypatch.setattr(job_broker, "QUEUE", name)
     return name
 
 
-@pytest.mark.parametrize(("broker_kind", "shared_store"), [("redis", "postgresql"), ("rabbitmq", "sqlite")],
-                         indirect=["shared_store"])
-def test_celery_workers_run_jobs_and_finish_a_killed_workers_job(broker_kind: str, shared_store: SharedStore,
-                                                                 settings: Settings, queue: str,
-                                                                 tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("broker_kind", "shared_store"), [("redis", "postgresql"), ("rabbitmq", "sqlite")], indirect=["shared_store"]
+)
+def test_celery_workers_run_jobs_and_finish_a_killed_workers_job(
+    broker_kind: str, shared_store: SharedStore, settings: Settings, queue: str, tmp_path: Path
+) -> None:
     url = broker(broker_kind)
     celery_settings = settings.model_copy(update={"jobs_backend": "celery", "jobs_broker_url": url})
     env = shared_store.env(celery_settings, PRIVET_JOBS_BACKEND="celery", PRIVET_JOBS_BROKER_URL=url)

@@ -22,7 +22,7 @@ def store(privet: PrivetCli, cli_store: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def add_job(engine: Engine, kind: str, **kw) -> str:  # noqa: ANN003
+def add_job(engine: Engine, kind: str, **kw) -> str:
     with session_scope(make_sessionmaker(engine)) as session:
         return enqueue(session, kind, {"request_id": "r-9"}, **kw).id
 
@@ -55,8 +55,9 @@ def test_list_work_once_and_retry(store: Engine, privet: PrivetCli) -> None:
 
 
 @pytest.mark.parametrize("cli_store", ["sqlite"], indirect=True)
-def test_celery_worker_needs_the_celery_backend_and_a_broker(privet: PrivetCli,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_celery_worker_needs_the_celery_backend_and_a_broker(
+    privet: PrivetCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from privet.settings import get_settings
 
     cli = privet

@@ -19,7 +19,7 @@ from tests.jobs.conftest import SharedStore
 from tests.jobs.handlers import CALLS
 
 
-def wait_until(condition, what: str, seconds: float = 30.0) -> None:  # noqa: ANN001
+def wait_until(condition, what: str, seconds: float = 30.0) -> None:
     """Poll `condition()` until true; fail (not hang) when it never becomes true."""
     deadline = time.monotonic() + seconds
     while not condition():
@@ -30,8 +30,11 @@ def wait_until(condition, what: str, seconds: float = 30.0) -> None:  # noqa: AN
 def status_counts(store: SharedStore, kinds: tuple[str, ...] = ("test.record", "test.enqueue_child")) -> Counter:
     """Jobs by status (of these kinds only: workers also run recurring jobs)."""
     with store.sessionmaker() as session:
-        return Counter(dict(session.execute(select(Job.status, func.count()).where(Job.kind.in_(kinds))
-                                            .group_by(Job.status)).all()))
+        return Counter(
+            dict(
+                session.execute(select(Job.status, func.count()).where(Job.kind.in_(kinds)).group_by(Job.status)).all()
+            )
+        )
 
 
 def test_concurrent_workers_never_run_a_job_twice(shared_store: SharedStore, settings: Settings) -> None:
@@ -71,8 +74,9 @@ def test_inline_threads_pick_up_committed_jobs(shared_store: SharedStore, settin
 def test_serve_runs_inline_workers_and_stops_them(shared_store: SharedStore, settings: Settings) -> None:
     from privet.app import create_app
 
-    serving = settings.model_copy(update={"database_url": shared_store.url, "jobs_threads": 2,
-                                          "webhook_delivery_in_process": False})
+    serving = settings.model_copy(
+        update={"database_url": shared_store.url, "jobs_threads": 2, "webhook_delivery_in_process": False}
+    )
     app = create_app(serving)  # builds its own engine: the lifespan starts the job threads
     with TestClient(app):
         with session_scope(app.state.sessionmaker) as session:
@@ -87,9 +91,16 @@ def test_serve_runs_inline_workers_and_stops_them(shared_store: SharedStore, set
 def test_no_threads_when_the_backend_is_celery(shared_store: SharedStore, settings: Settings) -> None:
     from privet.app import create_app
 
-    app = create_app(settings.model_copy(update={"database_url": shared_store.url, "jobs_backend": "celery",
-                                                 "jobs_broker_url": "redis://127.0.0.1:6379/0",
-                                                 "webhook_delivery_in_process": False}))
+    app = create_app(
+        settings.model_copy(
+            update={
+                "database_url": shared_store.url,
+                "jobs_backend": "celery",
+                "jobs_broker_url": "redis://127.0.0.1:6379/0",
+                "webhook_delivery_in_process": False,
+            }
+        )
+    )
     before = {t.name for t in threading.enumerate()}
     with TestClient(app):
         assert not {t.name for t in threading.enumerate() if t.name.startswith("privet-job-")} - before

@@ -15,8 +15,9 @@ from tests.jobs.processes import WorkerProcess, job_status, steps_of, wait_for
 
 
 @pytest.mark.parametrize("shared_store", ["sqlite"], indirect=True)
-def test_killed_inline_worker_resumes_after_restart(shared_store: SharedStore, settings: Settings,
-                                                    tmp_path: Path) -> None:
+def test_killed_inline_worker_resumes_after_restart(
+    shared_store: SharedStore, settings: Settings, tmp_path: Path
+) -> None:
     with session_scope(shared_store.sessionmaker) as session:
         session.info[dispatch.SETTINGS_KEY] = settings
         job_id = enqueue(session, "test.steps", {"steps": 2, "sleep": 1.0}).id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -13,7 +13,7 @@ from privet.jobs.service import claim, enqueue
 from privet.kit.clock import frozen_at
 from privet.settings import Settings
 
-T0 = datetime(2025, 6, 2, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
 GRACE = 2.0
 
 
@@ -27,8 +27,9 @@ def swept(db: Session, settings: Settings, at: datetime) -> list[str]:
     return ids
 
 
-def test_forgotten_and_abandoned_jobs_are_sent_again_once_per_lease(db: Session, session_factory,  # noqa: ANN001
-                                                                     settings: Settings) -> None:
+def test_forgotten_and_abandoned_jobs_are_sent_again_once_per_lease(
+    db: Session, session_factory, settings: Settings
+) -> None:
     with frozen_at(T0):
         waiting = enqueue(db, "test.record", {})
         later = enqueue(db, "test.record", {}, run_at=T0 + timedelta(hours=1))

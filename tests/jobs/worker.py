@@ -16,9 +16,9 @@ def main() -> None:
     """Register the test handlers and hand over to the real CLI."""
     import tests.jobs.handlers  # noqa: F401 - registers test.steps and friends
     from privet import cli
-    from privet.jobs import celery_backend
+    from privet.jobs import broker
 
-    celery_backend.QUEUE = sys.argv[1]
+    broker.QUEUE = sys.argv[1]
     sys.argv = ["privet", *sys.argv[2:]]
     cli.main()
 

@@ -18,7 +18,7 @@ def writer(auth: Callable) -> dict[str, str]:
     return auth("notices:read", "notices:write")
 
 
-def _body(**changes) -> dict:  # noqa: ANN003
+def _body(**changes) -> dict:
     return {"texts": {"en": POLICY_V1, "zh_CN": POLICY_ZH}, "effective_date": "2025-11-28", **changes}
 
 
@@ -30,8 +30,11 @@ def test_publish_read_and_diff(client: TestClient, writer: dict) -> None:
     assert [s["number"] for s in v1["content"]["en"]["sections"]] == ["1", "2", "3", "4"]
     again = client.post(f"{BASE}/main/versions", json=_body(purposes=["marketing"]), headers=writer)
     assert again.status_code == 409 and again.json()["detail"] == "no change"
-    changed = _body(texts={"en": POLICY_V1.replace("do not sell", "never sell")}, material=["marketing"],
-                    effective_date="2025-12-01")
+    changed = _body(
+        texts={"en": POLICY_V1.replace("do not sell", "never sell")},
+        material=["marketing"],
+        effective_date="2025-12-01",
+    )
     assert client.post(f"{BASE}/main/versions", json=changed, headers=writer).status_code == 201
     listed = client.get(BASE, headers=writer).json()
     assert [(n["key"], n["kind"], n["latest_version"]) for n in listed] == [("main", "policy", 2)]
@@ -48,23 +51,28 @@ def test_publish_read_and_diff(client: TestClient, writer: dict) -> None:
 
 
 def test_seed_policy_over_http(client: TestClient, writer: dict) -> None:
-    answer = client.post(f"{BASE}/keptek/versions", json={"texts": {"en": seed(KEPTEK)},
-                                                           "effective_date": "2025-11-28"}, headers=writer)
+    answer = client.post(
+        f"{BASE}/keptek/versions", json={"texts": {"en": seed(KEPTEK)}, "effective_date": "2025-11-28"}, headers=writer
+    )
     assert answer.status_code == 201, answer.text
     sections = answer.json()["content"]["en"]["sections"]
     assert [(s["number"], s["title"]) for s in sections if s["level"] == 1] == KEPTEK_TOP
 
 
-@pytest.mark.parametrize(("body", "status", "where"), [
-    (_body(purposes=["marketing.emial"]), 422, "purposes.0"),
-    (_body(texts={"xx-yy": "Text."}), 422, "texts.xx-yy"),
-    (_body(effective_date="28/11/2025"), 422, "body.effective_date"),
-    (_body(kind="banner"), 422, "body.kind"),
-    (_body(surprise=True), 422, "body.surprise"),
-    ({"effective_date": "2025-11-28"}, 422, "body.texts"),
-])
-def test_bad_input_gets_a_problem_body_and_stores_nothing(client: TestClient, writer: dict, body: dict,
-                                                          status: int, where: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "status", "where"),
+    [
+        (_body(purposes=["marketing.emial"]), 422, "purposes.0"),
+        (_body(texts={"xx-yy": "Text."}), 422, "texts.xx-yy"),
+        (_body(effective_date="28/11/2025"), 422, "body.effective_date"),
+        (_body(kind="banner"), 422, "body.kind"),
+        (_body(surprise=True), 422, "body.surprise"),
+        ({"effective_date": "2025-11-28"}, 422, "body.texts"),
+    ],
+)
+def test_bad_input_gets_a_problem_body_and_stores_nothing(
+    client: TestClient, writer: dict, body: dict, status: int, where: str
+) -> None:
     answer = client.post(f"{BASE}/main/versions", json=body, headers=writer)
     assert answer.status_code == status
     problem = answer.json()
@@ -95,9 +103,11 @@ def test_scopes(client: TestClient, auth: Callable) -> None:
 def test_public_reads_for_the_privacy_centre(client: TestClient, writer: dict) -> None:
     assert client.get(f"{BASE}/public/main/current").status_code == 404
     client.post(f"{BASE}/main/versions", json=_body(purposes=["marketing"]), headers=writer)
-    client.post(f"{BASE}/main/versions", json=_body(material=["marketing"], texts={"en": POLICY_V1 + "5. More\nx\n",
-                                                                                   "zh_CN": POLICY_ZH}),
-                headers=writer)
+    client.post(
+        f"{BASE}/main/versions",
+        json=_body(material=["marketing"], texts={"en": POLICY_V1 + "5. More\nx\n", "zh_CN": POLICY_ZH}),
+        headers=writer,
+    )
     zh = client.get(f"{BASE}/public/main/current", params={"lang": "zh_CN"})
     assert zh.status_code == 200
     body = zh.json()
@@ -109,7 +119,9 @@ def test_public_reads_for_the_privacy_centre(client: TestClient, writer: dict) -
     listed = client.get(f"{BASE}/public/main/versions").json()
     assert [v["version"] for v in listed] == [2, 1]
     assert "published_by" not in listed[0] and listed[0]["summary"] == [
-        "Section 5 added", "Marketing (material: marked material (e.g. a right reduced))"]
+        "Section 5 added",
+        "Marketing (material: marked material (e.g. a right reduced))",
+    ]
     assert listed[1]["summary"] == ["First version"]
 
 

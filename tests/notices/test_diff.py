@@ -26,7 +26,7 @@ We use cookies to remember your language.
 """
 
 
-def _versions(db: Session, first: dict, second: dict, **kw):  # noqa: ANN003, ANN202
+def _versions(db: Session, first: dict, second: dict, **kw):
     a = service.publish(db, key="main", texts=first, effective_date=date(2025, 1, 1), actor="test")
     b = service.publish(db, key="main", texts=second, effective_date=date(2025, 6, 1), actor="test", **kw)
     return a, b
@@ -36,8 +36,13 @@ def test_added_removed_changed_and_renumbered_sections(db: Session) -> None:
     a, b = _versions(db, {"en": POLICY_V1}, {"en": V2})
     changes = {(c.number, c.title): c for c in section_diff(a, b)}
     assert [(c.number, c.change) for c in section_diff(a, b)] == [
-        ("", "unchanged"), ("1", "changed"), ("2", "unchanged"), ("3", "removed"), ("3", "unchanged"),
-        ("4", "added")]
+        ("", "unchanged"),
+        ("1", "changed"),
+        ("2", "unchanged"),
+        ("3", "removed"),
+        ("3", "unchanged"),
+        ("4", "added"),
+    ]
     collect = changes[("1", "What We Collect")]
     assert 0.8 < collect.ratio < 1.0
     assert "-We collect your name and e-mail" in collect.unified and "+We collect your name, phone" in collect.unified
@@ -49,12 +54,19 @@ def test_added_removed_changed_and_renumbered_sections(db: Session) -> None:
 
 
 def test_summary_in_english_and_chinese(db: Session) -> None:
-    a, b = _versions(db, {"en": POLICY_V1, "zh_CN": POLICY_ZH},
-                     {"en": V2, "zh_CN": POLICY_ZH.replace("不会出售", "不会出售或出租")},
-                     purposes=["marketing"], material=["marketing"])
+    a, b = _versions(
+        db,
+        {"en": POLICY_V1, "zh_CN": POLICY_ZH},
+        {"en": V2, "zh_CN": POLICY_ZH.replace("不会出售", "不会出售或出租")},
+        purposes=["marketing"],
+        material=["marketing"],
+    )
     assert summary(section_diff(a, b), b.change_summary["material"], names={"marketing": "Marketing"}) == [
-        "Section 1 changed", "Section 4 added", "Section 3 removed",
-        "Marketing (material: marked material (e.g. a right reduced))"]
+        "Section 1 changed",
+        "Section 4 added",
+        "Section 3 removed",
+        "Marketing (material: marked material (e.g. a right reduced))",
+    ]
     assert version_summary(b, "zh_CN") == ["第三节已修改", "marketing（重大变更：标记为重大变更（如权利缩减））"]
     assert version_summary(a) == ["First version"]
 

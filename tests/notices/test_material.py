@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -24,9 +24,8 @@ def _apply(db: Session, doc: dict) -> None:
     apply(db, Manifest.model_validate(doc), actor="test")
 
 
-def _publish(db: Session, text: str, key: str = "main", **kw):  # noqa: ANN003, ANN202
-    return service.publish(db, key=key, texts={"en": text}, effective_date=kw.pop("effective", DAY), actor="test",
-                           **kw)
+def _publish(db: Session, text: str, key: str = "main", **kw):
+    return service.publish(db, key=key, texts={"en": text}, effective_date=kw.pop("effective", DAY), actor="test", **kw)
 
 
 def _widened() -> dict:
@@ -55,15 +54,23 @@ def test_new_purpose_and_new_transfer_are_material(db: Session) -> None:
     _publish(db, POLICY_V1)
     doc = crm_doc()
     _activity(doc, "customer_service")["transfers"] = [{"destination": "SG", "recipient": "support_vendor"}]
-    doc["processing_activities"].append({"key": "surveys", "name": "Surveys", "purpose": "marketing.surveys",
-                                         "legal_basis": "consent", "required_categories": ["user.contact.email"]})
+    doc["processing_activities"].append(
+        {
+            "key": "surveys",
+            "name": "Surveys",
+            "purpose": "marketing.surveys",
+            "legal_basis": "consent",
+            "required_categories": ["user.contact.email"],
+        }
+    )
     _apply(db, doc)
     v2 = _publish(db, POLICY_V1 + "5. Surveys\nWe may ask your opinion.\n")
     material = v2.change_summary["material"]
     assert sorted(material) == ["marketing.surveys", "service.support"]
     assert material["marketing.surveys"] == [{"code": "purpose_added", "datamap_version": 2}]
-    assert material["service.support"] == [{"code": "transfers_widened", "added": ["SG:support_vendor"],
-                                            "datamap_version": 2}]
+    assert material["service.support"] == [
+        {"code": "transfers_widened", "added": ["SG:support_vendor"], "datamap_version": 2}
+    ]
 
 
 def test_narrowing_or_an_unchanged_map_is_not_material(db: Session) -> None:
@@ -101,17 +108,23 @@ def test_a_purpose_added_to_the_notice_is_material(db: Session) -> None:
 
 
 def test_material_changes_gives_the_latest_moment_per_purpose(db: Session) -> None:
-    t1 = datetime(2026, 1, 10, 9, 30, tzinfo=timezone.utc)
-    t2 = datetime(2026, 2, 1, 12, 0, tzinfo=timezone.utc)
-    with frozen_at(datetime(2026, 1, 1, tzinfo=timezone.utc)):
+    t1 = datetime(2026, 1, 10, 9, 30, tzinfo=UTC)
+    t2 = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
+    with frozen_at(datetime(2026, 1, 1, tzinfo=UTC)):
         _publish(db, POLICY_V1, purposes=["marketing", "service.account", "legal.accounting"])
         _publish(db, "Newsletter.", key="newsletter", kind="just_in_time", purposes=["marketing"])
     assert service.material_changes(db) == {}
     with frozen_at(t1):  # effective earlier than publication: the moment is the publication
-        _publish(db, POLICY_V1 + "5. More\nText.\n", material=["marketing", "legal.accounting"],
-                 effective=date(2026, 1, 5))
+        _publish(
+            db, POLICY_V1 + "5. More\nText.\n", material=["marketing", "legal.accounting"], effective=date(2026, 1, 5)
+        )
     with frozen_at(t2):  # effective later than publication: the moment is that day's midnight UTC
-        _publish(db, "Newsletter, changed.", key="newsletter", kind="just_in_time", material=["marketing"],
-                 effective=date(2026, 3, 1))
-    assert service.material_changes(db) == {"marketing": datetime(2026, 3, 1, tzinfo=timezone.utc),
-                                            "legal.accounting": t1}
+        _publish(
+            db,
+            "Newsletter, changed.",
+            key="newsletter",
+            kind="just_in_time",
+            material=["marketing"],
+            effective=date(2026, 3, 1),
+        )
+    assert service.material_changes(db) == {"marketing": datetime(2026, 3, 1, tzinfo=UTC), "legal.accounting": t1}

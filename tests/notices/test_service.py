@@ -18,13 +18,14 @@ from tests.notices.test_parse import KEPTEK_TOP, ZKTECO_TOP
 DAY = date(2025, 11, 28)
 
 
-def _publish(db: Session, key: str = "main", texts: dict | None = None, **kw):  # noqa: ANN003, ANN202
-    return service.publish(db, key=key, texts=texts or {"en": POLICY_V1}, effective_date=kw.pop("effective", DAY),
-                           actor="test", **kw)
+def _publish(db: Session, key: str = "main", texts: dict | None = None, **kw):
+    return service.publish(
+        db, key=key, texts=texts or {"en": POLICY_V1}, effective_date=kw.pop("effective", DAY), actor="test", **kw
+    )
 
 
 @pytest.mark.parametrize(("path", "top"), [(KEPTEK, KEPTEK_TOP), (ZKTECO, ZKTECO_TOP)])
-def test_both_seed_policies_publish_with_their_sections(db: Session, path, top) -> None:  # noqa: ANN001
+def test_both_seed_policies_publish_with_their_sections(db: Session, path, top) -> None:
     version = _publish(db, "seed", {"en": seed(path)})
     assert version.version == 1 and len(version.content_hash) == 64
     stored = db.get(NoticeVersion, version.id).content["en"]
@@ -62,12 +63,20 @@ def test_purposes_are_kept_unless_given_and_count_as_content(db: Session) -> Non
 def test_several_notices_coexist(db: Session) -> None:
     _publish(db, "main")
     _publish(db, "camera_app", kind="product", product="smart_camera", purposes=["service.data_sync"])
-    _publish(db, "newsletter_signup", {"en": "We send you our newsletter. Unsubscribe at any time."},
-             kind="just_in_time", purposes=["marketing.communications.email"], title={"en": "Newsletter"})
+    _publish(
+        db,
+        "newsletter_signup",
+        {"en": "We send you our newsletter. Unsubscribe at any time."},
+        kind="just_in_time",
+        purposes=["marketing.communications.email"],
+        title={"en": "Newsletter"},
+    )
     notices = {n.key: n for n in service.list_notices(db)}
     assert {k: (n.kind, n.product) for k, n in notices.items()} == {
-        "camera_app": ("product", "smart_camera"), "main": ("policy", None),
-        "newsletter_signup": ("just_in_time", None)}
+        "camera_app": ("product", "smart_camera"),
+        "main": ("policy", None),
+        "newsletter_signup": ("just_in_time", None),
+    }
     assert notices["newsletter_signup"].title == {"en": "Newsletter"}
     assert notices["main"].title == {"en": "Acme Privacy Policy"}
     assert all(service.current_version(db, k).version == 1 for k in notices)
@@ -75,19 +84,22 @@ def test_several_notices_coexist(db: Session) -> None:
         _publish(db, "main", {"en": "Other text."}, kind="product", product="x")
 
 
-@pytest.mark.parametrize(("kwargs", "where", "message"), [
-    ({"purposes": ["marketing.emial"]}, "purposes.0", "unknown purpose"),
-    ({"material": ["nope"]}, "material.0", "unknown purpose"),
-    ({"purposes": ["marketing"], "material": ["service.account"]}, "material", "not among"),
-    ({"key": "Main Policy"}, "key", "not a usable notice key"),
-    ({"key": "public"}, "key", "not a usable notice key"),
-    ({"kind": "banner"}, "kind", "unknown kind"),
-    ({"kind": "product"}, "product", "names its product"),
-    ({"texts": {"en": "   "}}, "texts.en", "empty"),
-    ({"texts": {"english": "Text."}}, "texts.english", "not a language code"),
-    ({"texts": {}}, "texts", "no text"),
-    ({"title": {"zh_CN": "标题"}}, "title.zh_CN", "no text in it"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "where", "message"),
+    [
+        ({"purposes": ["marketing.emial"]}, "purposes.0", "unknown purpose"),
+        ({"material": ["nope"]}, "material.0", "unknown purpose"),
+        ({"purposes": ["marketing"], "material": ["service.account"]}, "material", "not among"),
+        ({"key": "Main Policy"}, "key", "not a usable notice key"),
+        ({"key": "public"}, "key", "not a usable notice key"),
+        ({"kind": "banner"}, "kind", "unknown kind"),
+        ({"kind": "product"}, "product", "names its product"),
+        ({"texts": {"en": "   "}}, "texts.en", "empty"),
+        ({"texts": {"english": "Text."}}, "texts.english", "not a language code"),
+        ({"texts": {}}, "texts", "no text"),
+        ({"title": {"zh_CN": "标题"}}, "title.zh_CN", "no text in it"),
+    ],
+)
 def test_bad_input_is_refused_and_nothing_is_stored(db: Session, kwargs: dict, where: str, message: str) -> None:
     args = {"key": "main", "texts": {"en": POLICY_V1}, **kwargs}
     with pytest.raises(InvalidInput) as refused:

@@ -16,7 +16,7 @@ from tests.notices.conftest import POLICY_V1, POLICY_ZH
 from tests.notices.test_diff import V2
 
 
-def _sides(ops) -> tuple[str, str]:  # noqa: ANN001
+def _sides(ops) -> tuple[str, str]:
     return ("".join(t for o, t in ops if o != "+"), "".join(t for o, t in ops if o != "-"))
 
 
@@ -49,7 +49,7 @@ def test_the_runs_rebuild_both_texts(old: str, new: str) -> None:
     assert _sides(word_diff(old, new)) == (old, new)
 
 
-def _publish(db: Session, first: dict, second: dict):  # noqa: ANN202
+def _publish(db: Session, first: dict, second: dict):
     a = service.publish(db, key="main", texts=first, effective_date=date(2025, 1, 1), actor="test")
     b = service.publish(db, key="main", texts=second, effective_date=date(2025, 6, 1), actor="test")
     return a, b

@@ -33,9 +33,17 @@ def test_scopes(client: TestClient, db: Session) -> None:
 
 
 def test_processors_and_alerts(client: TestClient, writer: dict) -> None:
-    body = {"key": "sms_gateway", "name": "SMS gateway", "agreement_ref": "DPA-7", "signed_on": "2025-01-01",
-            "expires_on": "2099-01-01", "purposes": ["sharing.processors"], "categories": ["user.contact.phone"],
-            "regions": ["CN"], "security_measures": ["TLS"]}
+    body = {
+        "key": "sms_gateway",
+        "name": "SMS gateway",
+        "agreement_ref": "DPA-7",
+        "signed_on": "2025-01-01",
+        "expires_on": "2099-01-01",
+        "purposes": ["sharing.processors"],
+        "categories": ["user.contact.phone"],
+        "regions": ["CN"],
+        "security_measures": ["TLS"],
+    }
     made = client.post(URL + "/processors", json=body, headers=writer)
     assert made.status_code == 201, made.text
     assert client.post(URL + "/processors", json=body, headers=writer).status_code == 409
@@ -49,34 +57,50 @@ def test_processors_and_alerts(client: TestClient, writer: dict) -> None:
     assert bad.status_code == 422 and bad.json()["errors"][0]["where"] == "purposes.0"
     alerts = client.get(URL + "/alerts", params={"days": 30}, headers=writer).json()
     assert {(a["kind"], a["processor"]) for a in alerts if a["entry"] == "processor"} == {
-        ("unregistered", "customer_support_vendor"), ("unregistered", "email_service_provider"),
-        ("unregistered", "cloud_host"), ("unregistered", "payment_provider"), ("unregistered", "courier"),
-        ("out_of_scope", "sms_gateway")}
+        ("unregistered", "customer_support_vendor"),
+        ("unregistered", "email_service_provider"),
+        ("unregistered", "cloud_host"),
+        ("unregistered", "payment_provider"),
+        ("unregistered", "courier"),
+        ("out_of_scope", "sms_gateway"),
+    }
 
 
-def test_recipient_share_and_refusals(client: TestClient, db: Session, writer: dict,
-                                      make_subject) -> None:  # noqa: ANN001
-    made = client.post(URL + "/recipients", json={"key": "keptek_affiliates", "name": "Affiliates", "kind": "affiliate",
-                                                  "purposes": ["sharing.affiliates"], "categories": ["user.name"],
-                                                  "region": "CN"}, headers=writer)
+def test_recipient_share_and_refusals(client: TestClient, db: Session, writer: dict, make_subject) -> None:
+    made = client.post(
+        URL + "/recipients",
+        json={
+            "key": "keptek_affiliates",
+            "name": "Affiliates",
+            "kind": "affiliate",
+            "purposes": ["sharing.affiliates"],
+            "categories": ["user.name"],
+            "region": "CN",
+        },
+        headers=writer,
+    )
     assert made.status_code == 201, made.text
     people = [make_subject() for _ in range(3)]
     ledger.record(db, subject_id=people[0].id, purpose="sharing.affiliates", event="given", method="api", actor="t")
     db.flush()
-    shared = client.post(URL + "/shares", json={"recipient": "keptek_affiliates",
-                                                "subject_ids": [p.id for p in people]}, headers=writer)
+    shared = client.post(
+        URL + "/shares", json={"recipient": "keptek_affiliates", "subject_ids": [p.id for p in people]}, headers=writer
+    )
     assert shared.status_code == 201, shared.text
     answer = shared.json()
     assert answer["allowed_subject_ids"] == [people[0].id] and answer["allowed_positions"] == [0]
-    assert (answer["event"]["shared"], answer["event"]["filtered_out"], answer["event"]["reasons"]) == \
-        (1, 2, {"NO_CONSENT": 2})
+    assert (answer["event"]["shared"], answer["event"]["filtered_out"], answer["event"]["reasons"]) == (
+        1,
+        2,
+        {"NO_CONSENT": 2},
+    )
     assert [e["recipient"] for e in client.get(URL + "/shares", headers=writer).json()] == ["keptek_affiliates"]
-    refused = client.post(URL + "/shares", json={"recipient": "broker", "subject_ids": [people[0].id]},
-                          headers=writer)
+    refused = client.post(URL + "/shares", json={"recipient": "broker", "subject_ids": [people[0].id]}, headers=writer)
     assert refused.status_code == 422 and "not registered" in refused.json()["detail"]
     assert db.execute(select(func.count()).select_from(SharingEvent)).scalar_one() == 1
-    changed = client.post(URL + "/recipients/keptek_affiliates/purposes", json={"purposes": ["sharing.partners"]},
-                          headers=writer)
+    changed = client.post(
+        URL + "/recipients/keptek_affiliates/purposes", json={"purposes": ["sharing.partners"]}, headers=writer
+    )
     assert changed.status_code == 200 and changed.json()["reconsent_since"]
     assert client.get(URL + "/recipients", headers=writer).json()[0]["purposes"] == ["sharing.partners"]
     shown = client.get(URL + "/recipients/keptek_affiliates", headers=writer).json()
@@ -85,21 +109,33 @@ def test_recipient_share_and_refusals(client: TestClient, db: Session, writer: d
     assert len(client.get(URL + "/grounds", headers=writer).json()) >= 6
 
 
-def test_disclosures_and_corporate_transfers(client: TestClient, db: Session, writer: dict,
-                                             make_subject) -> None:  # noqa: ANN001
-    refused = client.post(URL + "/disclosures", json={"title": "Directory", "categories": ["user.name"]},
-                          headers=writer)
+def test_disclosures_and_corporate_transfers(client: TestClient, db: Session, writer: dict, make_subject) -> None:
+    refused = client.post(
+        URL + "/disclosures", json={"title": "Directory", "categories": ["user.name"]}, headers=writer
+    )
     assert refused.status_code == 422 and "legal reference" in refused.json()["detail"]
     assert db.execute(select(func.count()).select_from(Disclosure)).scalar_one() == 0
-    legal = client.post(URL + "/disclosures", json={"title": "Court notice", "categories": ["user.name"],
-                                                    "legal_ground": "judicial_procedure", "reference": "Case 17"},
-                        headers=writer)
+    legal = client.post(
+        URL + "/disclosures",
+        json={
+            "title": "Court notice",
+            "categories": ["user.name"],
+            "legal_ground": "judicial_procedure",
+            "reference": "Case 17",
+        },
+        headers=writer,
+    )
     assert legal.status_code == 201 and legal.json()["disclosure"]["basis"] == "legal_ground"
     assert len(client.get(URL + "/disclosures", headers=writer).json()) == 1
     for _ in range(2):
         make_subject()
-    body = {"successor": "Keptek Holdings", "kind": "merger", "transfer_date": "2026-12-31",
-            "binding_statement": "Bound by this Privacy Policy.", "categories": ["user.name"]}
+    body = {
+        "successor": "Keptek Holdings",
+        "kind": "merger",
+        "transfer_date": "2026-12-31",
+        "binding_statement": "Bound by this Privacy Policy.",
+        "categories": ["user.name"],
+    }
     made = client.post(URL + "/corporate-transfers", json=body, headers=writer)
     assert made.status_code == 201, made.text
     assert (made.json()["campaign_kind"], made.json()["campaign_subjects"]) == ("notification", 2)

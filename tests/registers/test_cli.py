@@ -9,12 +9,12 @@ import pytest
 from faker import Faker
 
 from privet.db.engine import make_engine
-from privet.db.models import metadata
+from privet.tables import metadata
 from tests.consent.conftest import KEPTEK
 
 
 @pytest.fixture
-def store(privet, cli_store: str):  # noqa: ANN001, ANN201
+def store(privet, cli_store: str):
     """A migrated store with the register tables (until their migration lands) and the Keptek data map."""
     engine = make_engine(cli_store)
     metadata.create_all(engine)
@@ -24,10 +24,28 @@ def store(privet, cli_store: str):  # noqa: ANN001, ANN201
     return privet
 
 
-def test_processors_and_alerts(store) -> None:  # noqa: ANN001
-    added = store("registers", "processor-add", "sms_gateway", "--name", "SMS gateway", "--agreement", "DPA-1",
-                  "--signed", "2025-01-01", "--expires", "2099-01-01", "--purpose", "sharing.processors",
-                  "--category", "user.contact.phone", "--region", "CN", "--measure", "TLS")
+def test_processors_and_alerts(store) -> None:
+    added = store(
+        "registers",
+        "processor-add",
+        "sms_gateway",
+        "--name",
+        "SMS gateway",
+        "--agreement",
+        "DPA-1",
+        "--signed",
+        "2025-01-01",
+        "--expires",
+        "2099-01-01",
+        "--purpose",
+        "sharing.processors",
+        "--category",
+        "user.contact.phone",
+        "--region",
+        "CN",
+        "--measure",
+        "TLS",
+    )
     assert added.exit_code == 0, added.output
     listed = store("registers", "processors")
     assert listed.exit_code == 0 and "sms_gateway" in listed.output and "DPA-1" in listed.output
@@ -36,10 +54,31 @@ def test_processors_and_alerts(store) -> None:  # noqa: ANN001
     alerts = store("registers", "alerts", "--days", "30")
     assert alerts.exit_code == 1 and "email_service_provider" in alerts.output and "unregistered" in alerts.output
     assert "out_of_scope" in alerts.output
-    for key in ("customer_support_vendor", "email_service_provider", "sms_gateway", "cloud_host", "payment_provider",
-                "courier"):
-        assert store("registers", "processor-add", key, "--name", key, "--agreement", "DPA-2", "--signed",
-                     "2025-01-01", "--expires", "2099-01-01", "--replace").exit_code == 0
+    for key in (
+        "customer_support_vendor",
+        "email_service_provider",
+        "sms_gateway",
+        "cloud_host",
+        "payment_provider",
+        "courier",
+    ):
+        assert (
+            store(
+                "registers",
+                "processor-add",
+                key,
+                "--name",
+                key,
+                "--agreement",
+                "DPA-2",
+                "--signed",
+                "2025-01-01",
+                "--expires",
+                "2099-01-01",
+                "--replace",
+            ).exit_code
+            == 0
+        )
     left = store("registers", "alerts", "--json")
     assert left.exit_code == 1 and {a["entry"] for a in json.loads(left.output)} == {"recipient"}
     applied = store("registers", "apply", str(KEPTEK.parent / "registers.yaml"))
@@ -48,15 +87,34 @@ def test_processors_and_alerts(store) -> None:  # noqa: ANN001
     assert clean.exit_code == 0 and "no processor or recipient alerts" in clean.output, clean.output
 
 
-def test_share_disclose_and_transfer(store, faker_multi: Faker, tmp_path: Path) -> None:  # noqa: ANN001
+def test_share_disclose_and_transfer(store, faker_multi: Faker, tmp_path: Path) -> None:
     emails = [faker_multi.unique.email() for _ in range(3)]
     for email in emails:
-        assert store("consent", "grant", "--type", "email", "--value", email, "--purpose",
-                     "marketing.communications").exit_code == 0
-    assert store("consent", "grant", "--type", "email", "--value", emails[0], "--purpose",
-                 "sharing.affiliates").exit_code == 0
-    added = store("registers", "recipient-add", "keptek_affiliates", "--name", "Keptek affiliates", "--kind",
-                  "affiliate", "--purpose", "sharing.affiliates", "--category", "user.name", "--region", "CN")
+        assert (
+            store(
+                "consent", "grant", "--type", "email", "--value", email, "--purpose", "marketing.communications"
+            ).exit_code
+            == 0
+        )
+    assert (
+        store("consent", "grant", "--type", "email", "--value", emails[0], "--purpose", "sharing.affiliates").exit_code
+        == 0
+    )
+    added = store(
+        "registers",
+        "recipient-add",
+        "keptek_affiliates",
+        "--name",
+        "Keptek affiliates",
+        "--kind",
+        "affiliate",
+        "--purpose",
+        "sharing.affiliates",
+        "--category",
+        "user.name",
+        "--region",
+        "CN",
+    )
     assert added.exit_code == 0, added.output
     assert "keptek_affiliates" in store("registers", "recipients").output
     people = tmp_path / "people.csv"
@@ -74,12 +132,34 @@ def test_share_disclose_and_transfer(store, faker_multi: Faker, tmp_path: Path) 
     assert changed.exit_code == 0 and "re-consent required" in changed.output
     no_ground = store("registers", "disclose", "--title", "Directory", "--category", "user.name")
     assert no_ground.exit_code == 2 and "legal reference" in no_ground.output
-    disclosed = store("registers", "disclose", "--title", "Court notice", "--category", "user.name", "--ground",
-                      "judicial_procedure", "--reference", "Case 17")
+    disclosed = store(
+        "registers",
+        "disclose",
+        "--title",
+        "Court notice",
+        "--category",
+        "user.name",
+        "--ground",
+        "judicial_procedure",
+        "--reference",
+        "Case 17",
+    )
     assert disclosed.exit_code == 0 and "(legal_ground)" in disclosed.output
     assert "Court notice" in store("registers", "disclosures").output
-    moved = store("registers", "corporate-transfer", "--successor", "Keptek Holdings", "--kind", "merger", "--date",
-                  "2026-12-31", "--binding", "Bound by this Privacy Policy.", "--category", "user.name")
+    moved = store(
+        "registers",
+        "corporate-transfer",
+        "--successor",
+        "Keptek Holdings",
+        "--kind",
+        "merger",
+        "--date",
+        "2026-12-31",
+        "--binding",
+        "Bound by this Privacy Policy.",
+        "--category",
+        "user.name",
+    )
     assert moved.exit_code == 0 and "notification campaign prepared for 3 subjects" in moved.output
     listed = store("registers", "corporate-transfers")
     assert "Keptek Holdings" in listed.output and "prepared" in listed.output

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,11 +18,23 @@ from tests.reports.datamap import apply_datamap
 CST = rules.CST
 
 
-@pytest.mark.parametrize(("people", "sensitive", "level"), [
-    (0, 0, rules.EXEMPT), (1, 0, rules.EXEMPT), (99_999, 0, rules.EXEMPT),
-    (100_000, 0, rules.STANDARD), (100_001, 0, rules.STANDARD), (999_999, 0, rules.STANDARD),
-    (1_000_000, 0, rules.ASSESSMENT), (1, 1, rules.STANDARD), (99_999, 9_999, rules.STANDARD),
-    (9_999, 9_999, rules.STANDARD), (10_000, 10_000, rules.ASSESSMENT), (99_999, 10_000, rules.ASSESSMENT)])
+@pytest.mark.parametrize(
+    ("people", "sensitive", "level"),
+    [
+        (0, 0, rules.EXEMPT),
+        (1, 0, rules.EXEMPT),
+        (99_999, 0, rules.EXEMPT),
+        (100_000, 0, rules.STANDARD),
+        (100_001, 0, rules.STANDARD),
+        (999_999, 0, rules.STANDARD),
+        (1_000_000, 0, rules.ASSESSMENT),
+        (1, 1, rules.STANDARD),
+        (99_999, 9_999, rules.STANDARD),
+        (9_999, 9_999, rules.STANDARD),
+        (10_000, 10_000, rules.ASSESSMENT),
+        (99_999, 10_000, rules.ASSESSMENT),
+    ],
+)
 def test_required_level_around_the_boundaries(people: int, sensitive: int, level: str) -> None:
     assert rules.required_level(people, sensitive) == level
 
@@ -36,11 +48,11 @@ def test_important_data_and_critical_operators_always_need_an_assessment() -> No
 
 def test_the_year_starts_on_1_january_china_standard_time() -> None:
     start, end = rules.year_window(datetime(2026, 1, 1, 0, 0, tzinfo=CST))
-    assert start == datetime(2026, 1, 1, tzinfo=CST) == datetime(2025, 12, 31, 16, 0, tzinfo=timezone.utc)
+    assert start == datetime(2026, 1, 1, tzinfo=CST) == datetime(2025, 12, 31, 16, 0, tzinfo=UTC)
     assert end == datetime(2027, 1, 1, tzinfo=CST)
     # 31 December 23:59:59 in Beijing is still the old year, although it is 15:59:59 UTC
-    assert rules.year_window(datetime(2025, 12, 31, 15, 59, 59, tzinfo=timezone.utc))[0].year == 2025
-    assert rules.year_window(datetime(2025, 12, 31, 16, 0, 0, tzinfo=timezone.utc))[0].year == 2026
+    assert rules.year_window(datetime(2025, 12, 31, 15, 59, 59, tzinfo=UTC))[0].year == 2025
+    assert rules.year_window(datetime(2025, 12, 31, 16, 0, 0, tzinfo=UTC))[0].year == 2026
 
 
 @pytest.fixture
@@ -49,11 +61,20 @@ def mapped(db: Session, tmp_path: Path) -> Session:
     return db
 
 
-def _transfer(db: Session, at: datetime, people: int, sensitive: int = 0, **kw) -> crossborder.TransferResult:  # noqa: ANN003
+def _transfer(db: Session, at: datetime, people: int, sensitive: int = 0, **kw) -> crossborder.TransferResult:
     categories = ["user.name", "user.biometric.face"] if sensitive else ["user.name"]
-    return crossborder.record_transfer(db, actor="test", destination="DE", mechanism=kw.pop("mechanism",
-                                       "standard_contract"), recipient="eu_desk_gmbh", categories=categories,
-                                       subject_count=people, sensitive_subject_count=sensitive, at=at, **kw)
+    return crossborder.record_transfer(
+        db,
+        actor="test",
+        destination="DE",
+        mechanism=kw.pop("mechanism", "standard_contract"),
+        recipient="eu_desk_gmbh",
+        categories=categories,
+        subject_count=people,
+        sensitive_subject_count=sensitive,
+        at=at,
+        **kw,
+    )
 
 
 def test_counts_cross_100000_exactly_at_the_boundary(mapped: Session) -> None:
@@ -102,7 +123,7 @@ def _count(db: Session) -> int:
 
 
 @pytest.mark.parametrize("mechanism", [None, "", "pinky_promise"])
-def test_a_transfer_without_a_mechanism_is_refused_and_nothing_recorded(mapped: Session, mechanism) -> None:  # noqa: ANN001
+def test_a_transfer_without_a_mechanism_is_refused_and_nothing_recorded(mapped: Session, mechanism) -> None:
     before = _count(mapped)
     with pytest.raises(InvalidInput) as err:
         _transfer(mapped, datetime(2026, 3, 1, tzinfo=CST), 10, mechanism=mechanism)
@@ -113,10 +134,22 @@ def test_a_transfer_without_a_mechanism_is_refused_and_nothing_recorded(mapped: 
 
 def test_other_bad_input_is_refused(mapped: Session) -> None:
     at = datetime(2026, 3, 1, tzinfo=CST)
-    for kw, word in (({"destination": "CN"}, "not a cross-border"), ({"categories": ["user.nope"]}, "category"),
-                     ({"subject_count": 0}, "number of people"), ({"sensitive_subject_count": 3}, "sensitive")):
-        args = {"actor": "t", "destination": "DE", "mechanism": "certification", "recipient": "x",
-                "categories": ["user.name"], "subject_count": 2, "at": at, **kw}
+    for kw, word in (
+        ({"destination": "CN"}, "not a cross-border"),
+        ({"categories": ["user.nope"]}, "category"),
+        ({"subject_count": 0}, "number of people"),
+        ({"sensitive_subject_count": 3}, "sensitive"),
+    ):
+        args = {
+            "actor": "t",
+            "destination": "DE",
+            "mechanism": "certification",
+            "recipient": "x",
+            "categories": ["user.name"],
+            "subject_count": 2,
+            "at": at,
+            **kw,
+        }
         with pytest.raises(InvalidInput, match=word):
             crossborder.record_transfer(mapped, **args)
     assert _count(mapped) == 0
@@ -139,13 +172,27 @@ def test_subjects_without_separate_cross_border_consent_are_filtered_out(mapped:
         rec = ledger.grant(mapped, subject_id=sid, purpose="service.support", method="staff", actor="test")
         assert rec.separate_kind == "cross_border"  # PIPL Art 39: the transfer's own separate consent
     result = crossborder.record_transfer(
-        mapped, actor="test", destination="DE", mechanism="standard_contract", recipient="eu_desk_gmbh",
-        categories=["user.contact.email"], subject_ids=ids, activity="global_support")
+        mapped,
+        actor="test",
+        destination="DE",
+        mechanism="standard_contract",
+        recipient="eu_desk_gmbh",
+        categories=["user.contact.email"],
+        subject_ids=ids,
+        activity="global_support",
+    )
     assert result.transfer.subject_count == 3 and result.filtered_out == {"NO_CONSENT": 2}
     assert {s.subject_id for s in result.transfer.subjects} == set(ids[:3])
     again = crossborder.record_transfer(
-        mapped, actor="test", destination="DE", mechanism="standard_contract", recipient="eu_desk_gmbh",
-        categories=["user.contact.email"], subject_ids=ids[:2], activity="global_support")
+        mapped,
+        actor="test",
+        destination="DE",
+        mechanism="standard_contract",
+        recipient="eu_desk_gmbh",
+        categories=["user.contact.email"],
+        subject_ids=ids[:2],
+        activity="global_support",
+    )
     counts = again.counts
     assert (counts.people, counts.method) == (3, "distinct")  # the same people are not counted twice
     check = crossborder.check_consent(mapped, ids, purpose="service.support", destination="DE")
@@ -155,9 +202,16 @@ def test_subjects_without_separate_cross_border_consent_are_filtered_out(mapped:
 def test_a_contract_purpose_still_needs_the_cross_border_consent(mapped: Session) -> None:
     ids = _subjects(mapped, 2)
     with pytest.raises(InvalidInput, match="No subject may be transferred") as err:
-        crossborder.record_transfer(mapped, actor="test", destination="DE", mechanism="standard_contract",
-                                    recipient="eu_desk_gmbh", categories=["user.name"], subject_ids=ids,
-                                    activity="orders")
+        crossborder.record_transfer(
+            mapped,
+            actor="test",
+            destination="DE",
+            mechanism="standard_contract",
+            recipient="eu_desk_gmbh",
+            categories=["user.name"],
+            subject_ids=ids,
+            activity="orders",
+        )
     assert "CROSS_BORDER_CONSENT_REQUIRED 2" in err.value.hint
     assert _count(mapped) == 0
 
@@ -193,8 +247,10 @@ def test_a_datastore_abroad_without_a_declared_transfer_raises_an_alert(db: Sess
     from tests.reports.datamap import write_datamap
 
     path = write_datamap(tmp_path / "dm")
-    text = path.read_text().replace("      - {destination: DE, mechanism: standard_contract, recipient: eu_desk_gmbh}",
-                                    "      - {destination: SG, recipient: sg_partner}")
+    text = path.read_text().replace(
+        "      - {destination: DE, mechanism: standard_contract, recipient: eu_desk_gmbh}",
+        "      - {destination: SG, recipient: sg_partner}",
+    )
     path.write_text(text)
     validate_and_apply(db, path, actor="test")
     kinds = sorted(a["kind"] for a in crossborder.datamap_alerts(db))
@@ -241,8 +297,13 @@ def _fill_abroad(url: str) -> None:
 
     fake, zh = Faker(), Faker("zh_CN")
     md = sa.MetaData()
-    accounts = sa.Table("accounts", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("uid", sa.String(20)),
-                        sa.Column("email", sa.String(120)))
+    accounts = sa.Table(
+        "accounts",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("uid", sa.String(20)),
+        sa.Column("email", sa.String(120)),
+    )
     events = sa.Table("events", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("uid", sa.String(20)))
     engine = sa.create_engine(url)
     md.create_all(engine)
@@ -256,7 +317,7 @@ def _fill_abroad(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mysql"])
-def abroad_url(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
+def abroad_url(request: pytest.FixtureRequest, tmp_path: Path):
     from tests.support.services import create_mysql_database, create_pg_database
 
     if request.param == "sqlite":
@@ -269,8 +330,9 @@ def abroad_url(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
 
 
 @pytest.mark.promise("P29")
-def test_people_stored_abroad_feed_the_thresholds_with_transfers_on_top(db: Session, settings, tmp_path: Path,  # noqa: ANN001
-                                                                        abroad_url: str) -> None:
+def test_people_stored_abroad_feed_the_thresholds_with_transfers_on_top(
+    db: Session, settings, tmp_path: Path, abroad_url: str
+) -> None:
     import sqlalchemy as sa
 
     from privet.datamap.service import validate_and_apply
@@ -286,8 +348,12 @@ def test_people_stored_abroad_feed_the_thresholds_with_transfers_on_top(db: Sess
     db.info[SETTINGS_KEY] = settings.model_copy(update={"secrets": {"eu_db": abroad_url, "cn_db": cn_url}})
     engine = sa.create_engine(abroad_url)
     with engine.connect() as conn:  # per identity type, distinct values across the tables; the larger count
-        uids = conn.execute(sa.text("SELECT COUNT(*) FROM (SELECT uid FROM accounts WHERE uid IS NOT NULL "
-                                    "UNION SELECT uid FROM events WHERE uid IS NOT NULL) u")).scalar_one()
+        uids = conn.execute(
+            sa.text(
+                "SELECT COUNT(*) FROM (SELECT uid FROM accounts WHERE uid IS NOT NULL "
+                "UNION SELECT uid FROM events WHERE uid IS NOT NULL) u"
+            )
+        ).scalar_one()
         emails = conn.execute(sa.text("SELECT COUNT(DISTINCT email) FROM accounts")).scalar_one()
     engine.dispose()
     counts = crossborder.year_counts(db, at=datetime(2026, 3, 1, tzinfo=CST))

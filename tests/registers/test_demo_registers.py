@@ -45,8 +45,10 @@ def test_keptek_history_shows_shares_a_disclosure_and_re_consent(settings: Setti
         assert partners[1].reasons == {"NO_CONSENT": 2, "RECONSENT_REQUIRED": 6}  # the purpose change at work
         assert partners[2].reasons == {"NO_CONSENT": 2, "RECONSENT_REQUIRED": 3}
         recipient = sharing.get_recipient(session, "certified_partners")
-        assert recipient.reconsent_since is not None and recipient.purposes == ["sharing.partners",
-                                                                                 "service.after_sales"]
+        assert recipient.reconsent_since is not None and recipient.purposes == [
+            "sharing.partners",
+            "service.after_sales",
+        ]
         [court] = _shares(session, "courts")
         assert (court.basis, court.legal_ground, court.shared) == ("legal_ground", "keptek_b", 2)
         [notice] = session.execute(select(Disclosure)).scalars().all()
@@ -68,7 +70,7 @@ def test_zkteco_history_shows_shares_and_re_consent(settings: Settings, store: E
 
 
 @pytest.mark.parametrize("company", ["keptek", "zkteco"])
-def test_privet_init_demo_then_registers_alerts_reports_nothing(privet, company: str) -> None:  # noqa: ANN001
+def test_privet_init_demo_then_registers_alerts_reports_nothing(privet, company: str) -> None:
     loaded = privet("init", "--demo", "--company", company)
     assert loaded.exit_code == 0, loaded.output
     answer = privet("registers", "alerts")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from privet.registers import incidents, incidents_notices
 from privet.registers.incidents_models import Incident
 from tests.reports.datamap import apply_datamap
 
-FOUND = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+FOUND = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -24,13 +24,24 @@ def mapped(db: Session, tmp_path: Path) -> Session:
     return db
 
 
-def _record(db: Session, **kw) -> Incident:  # noqa: ANN003
-    args = {"actor": "test", "title": "Support mailbox exposed", "severity": "relatively_major",
-            "discovered_at": FOUND, "occurred_at": FOUND - timedelta(hours=20),
-            "categories": ["user.contact.email", "user.biometric.face"], "subjects_affected": 1234,
-            "facts": {"what_happened": {"en": "A misconfigured support mailbox was readable from the internet.",
-                                        "zh_CN": "一个配置错误的客服邮箱可从互联网访问。"},
-                      "measures": {"en": "We closed public access and reset all credentials."}}, **kw}
+def _record(db: Session, **kw) -> Incident:
+    args = {
+        "actor": "test",
+        "title": "Support mailbox exposed",
+        "severity": "relatively_major",
+        "discovered_at": FOUND,
+        "occurred_at": FOUND - timedelta(hours=20),
+        "categories": ["user.contact.email", "user.biometric.face"],
+        "subjects_affected": 1234,
+        "facts": {
+            "what_happened": {
+                "en": "A misconfigured support mailbox was readable from the internet.",
+                "zh_CN": "一个配置错误的客服邮箱可从互联网访问。",
+            },
+            "measures": {"en": "We closed public access and reset all credentials."},
+        },
+        **kw,
+    }
     return incidents.record_incident(db, **args)
 
 
@@ -66,7 +77,7 @@ def test_a_critical_operator_reports_even_a_general_incident_within_one_hour(map
 def test_gdpr_72_hours_and_people_without_undue_delay(mapped: Session) -> None:
     incident = _record(mapped, regimes=["prc", "gdpr"], high_risk=True)
     gdpr = _clock(incident, "gdpr_authority")
-    assert gdpr.due_at == datetime(2026, 3, 5, 9, 30, tzinfo=timezone.utc) and "Art 33" in gdpr.rule
+    assert gdpr.due_at == datetime(2026, 3, 5, 9, 30, tzinfo=UTC) and "Art 33" in gdpr.rule
     people = _clock(incident, "people")
     assert people.due_at is None and people.state(FOUND) == "asap"
 
@@ -75,8 +86,11 @@ def test_due_listing_orders_overdue_first_and_drops_done_clocks(mapped: Session)
     incident = _record(mapped, regimes=["prc", "gdpr"], high_risk=True)
     now = FOUND + timedelta(hours=5)
     listed = [(i.reference, c.key, state) for i, c, state in incidents.due(mapped, now=now)]
-    assert listed == [(incident.reference, "prc_regulator", "overdue"), (incident.reference, "gdpr_authority", "due"),
-                      (incident.reference, "people", "asap")]
+    assert listed == [
+        (incident.reference, "prc_regulator", "overdue"),
+        (incident.reference, "gdpr_authority", "due"),
+        (incident.reference, "people", "asap"),
+    ]
     incidents.mark_notified(mapped, incident.reference, "prc_regulator", actor="test", at=FOUND + timedelta(hours=3))
     assert _clock(incident, "prc_regulator").state(now) == "done"
     assert [c.key for _, c, _ in incidents.due(mapped, now=now)] == ["gdpr_authority", "people"]
@@ -90,20 +104,24 @@ def test_due_listing_orders_overdue_first_and_drops_done_clocks(mapped: Session)
 
 def test_bad_input_is_refused_and_nothing_recorded(mapped: Session) -> None:
     fake = Faker()
-    for kw, word in (({"severity": "huge"}, "severity"), ({"categories": ["user.nope"]}, "category"),
-                     ({"occurred_at": FOUND + timedelta(hours=1)}, "after it was discovered"),
-                     ({"facts": {"what_happened": {"en": f"Leak of {fake.email()}"}}}, "e-mail"),
-                     ({"facts": {"what_happened": {"en": "Leak of 110101199003074514's record"}}}, "identity card"),
-                     ({"title": f"Call +86 138 {fake.numerify('#### ####')}"}, "phone"),
-                     ({"facts": {"measures": {"en": "x"}}}, "what happened")):
+    for kw, word in (
+        ({"severity": "huge"}, "severity"),
+        ({"categories": ["user.nope"]}, "category"),
+        ({"occurred_at": FOUND + timedelta(hours=1)}, "after it was discovered"),
+        ({"facts": {"what_happened": {"en": f"Leak of {fake.email()}"}}}, "e-mail"),
+        ({"facts": {"what_happened": {"en": "Leak of 110101199003074514's record"}}}, "identity card"),
+        ({"title": f"Call +86 138 {fake.numerify('#### ####')}"}, "phone"),
+        ({"facts": {"measures": {"en": "x"}}}, "what happened"),
+    ):
         with pytest.raises(InvalidInput, match=word):
             _record(mapped, **kw)
     assert mapped.execute(select(func.count()).select_from(Incident)).scalar_one() == 0
 
 
 def test_dates_in_free_text_are_not_mistaken_for_phone_numbers(mapped: Session) -> None:
-    incident = _record(mapped, facts={"what_happened": {"en": "Between 2026-03-01 10:00 and 2026-03-02 09:00 a "
-                                                              "backup was readable."}})
+    incident = _record(
+        mapped, facts={"what_happened": {"en": "Between 2026-03-01 10:00 and 2026-03-02 09:00 a backup was readable."}}
+    )
     assert incident.reference.startswith("I-")
 
 
@@ -124,12 +142,15 @@ def test_draft_notices_in_both_languages_carry_the_facts_and_no_personal_data(ma
     reg_en, reg_zh = notes[("regulator", "en")]["body"], notes[("regulator", "zh_CN")]["body"]
     assert "1,234" in reg_en and incident.reference in reg_en and "relatively major (较大)" in reg_en
     assert "within 4 hours of discovery" in reg_en and "2026-03-02 13:30 UTC" in reg_en and "Art 33" in reg_en
-    assert "2026-03-05 09:30 UTC" in reg_en and "Sensitive personal information involved: Facial recognition features" in reg_en
+    assert (
+        "2026-03-05 09:30 UTC" in reg_en
+        and "Sensitive personal information involved: Facial recognition features" in reg_en
+    )
     assert "较大" in reg_zh and "1,234" in reg_zh and "所在地省级网信部门" in reg_zh and "4小时内报告" in reg_zh
     for d in notes.values():
         text = d["subject"] + d["body"]
         assert "[to be completed]" not in text and "［待补充］" not in text
-        for name, pattern in incidents._PERSONAL:  # noqa: SLF001
+        for name, pattern in incidents._PERSONAL:
             found = [m for m in pattern.findall(text) if m not in ("privacy@acme.example", "+86 10 5555 0100")]
             assert not found, (name, found)
         assert "{" not in text and "}" not in text

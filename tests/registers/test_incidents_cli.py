@@ -8,15 +8,46 @@ from pathlib import Path
 from tests.reports.cli_support import prepare
 
 
-def test_record_list_notices_notified(privet, cli_store: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_record_list_notices_notified(privet, cli_store: str, tmp_path: Path) -> None:
     prepare(privet, cli_store, tmp_path)
-    bad = privet("incidents", "record", "--title", "Leak", "--severity", "major", "--discovered", "2026-03-02 09:30",
-                 "--category", "user.name", "--subjects", "10", "--what", "Leak")
+    bad = privet(
+        "incidents",
+        "record",
+        "--title",
+        "Leak",
+        "--severity",
+        "major",
+        "--discovered",
+        "2026-03-02 09:30",
+        "--category",
+        "user.name",
+        "--subjects",
+        "10",
+        "--what",
+        "Leak",
+    )
     assert bad.exit_code == 2 and "zone" in bad.output
-    result = privet("incidents", "record", "--title", "Mailbox exposed", "--severity", "relatively_major",
-                    "--discovered", "2026-03-02T09:30:00+00:00", "--category", "user.contact.email",
-                    "--subjects", "300", "--high-risk", "--what", "A mailbox was exposed.",
-                    "--what-zh", "一个邮箱被暴露。", "--measures", "Access closed.")
+    result = privet(
+        "incidents",
+        "record",
+        "--title",
+        "Mailbox exposed",
+        "--severity",
+        "relatively_major",
+        "--discovered",
+        "2026-03-02T09:30:00+00:00",
+        "--category",
+        "user.contact.email",
+        "--subjects",
+        "300",
+        "--high-risk",
+        "--what",
+        "A mailbox was exposed.",
+        "--what-zh",
+        "一个邮箱被暴露。",
+        "--measures",
+        "Access closed.",
+    )
     assert result.exit_code == 0, result.output
     ref = re.search(r"incident (I-\w{8})", result.output).group(1)
     assert "prc_regulator   overdue  due 2026-03-02 13:30 UTC" in result.output and "4 h" in result.output

@@ -17,10 +17,17 @@ pytestmark = pytest.mark.usefixtures("keptek")
 TODAY = date(2026, 6, 1)
 
 
-def _add(db: Session, key: str, **kw) -> Processor:  # noqa: ANN003
-    values = dict(name=key.replace("_", " ").title(), agreement_ref=f"DPA-{key}", signed_on=TODAY - timedelta(days=300),
-                  expires_on=TODAY + timedelta(days=400), purposes=["sharing.processors"],
-                  categories=["user.contact.phone"], regions=["CN"], security_measures=["encryption at rest"])
+def _add(db: Session, key: str, **kw) -> Processor:
+    values = dict(
+        name=key.replace("_", " ").title(),
+        agreement_ref=f"DPA-{key}",
+        signed_on=TODAY - timedelta(days=300),
+        expires_on=TODAY + timedelta(days=400),
+        purposes=["sharing.processors"],
+        categories=["user.contact.phone"],
+        regions=["CN"],
+        security_measures=["encryption at rest"],
+    )
     values.update(kw)
     return processors.add_processor(db, key=key, actor="test", **values)
 
@@ -37,13 +44,16 @@ def test_create_list_update(db: Session) -> None:
     assert actions == ["registers.processor.added", "registers.processor.updated"]
 
 
-@pytest.mark.parametrize(("changes", "where"), [
-    ({"purposes": ["no.such.purpose"]}, "purposes.0"),
-    ({"categories": ["user.nothing"]}, "categories.0"),
-    ({"regions": ["china"]}, "regions.0"),
-    ({"expires_on": TODAY - timedelta(days=400)}, "expires_on"),
-    ({"agreement_ref": None}, "agreement_ref"),
-])
+@pytest.mark.parametrize(
+    ("changes", "where"),
+    [
+        ({"purposes": ["no.such.purpose"]}, "purposes.0"),
+        ({"categories": ["user.nothing"]}, "categories.0"),
+        ({"regions": ["china"]}, "regions.0"),
+        ({"expires_on": TODAY - timedelta(days=400)}, "expires_on"),
+        ({"agreement_ref": None}, "agreement_ref"),
+    ],
+)
 def test_bad_input_changes_nothing(db: Session, changes: dict, where: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         _add(db, "cloud_host", **changes)
@@ -62,9 +72,14 @@ def test_alerts_missing_expiring_expired(db: Session) -> None:
     _add(db, "cloud_host", agreement_ref=None, signed_on=None, expires_on=None, purposes=[], categories=[])
     found = processors.alerts(db, days=30, today=TODAY)
     kinds = {(a.kind, a.processor) for a in found}
-    assert kinds == {("unregistered", "email_service_provider"), ("unregistered", "payment_provider"),
-                     ("unregistered", "courier"), ("expired", "customer_support_vendor"),
-                     ("no_agreement", "cloud_host"), ("expiring", "sms_gateway")}
+    assert kinds == {
+        ("unregistered", "email_service_provider"),
+        ("unregistered", "payment_provider"),
+        ("unregistered", "courier"),
+        ("expired", "customer_support_vendor"),
+        ("no_agreement", "cloud_host"),
+        ("expiring", "sms_gateway"),
+    }
     expiring = next(a for a in found if a.kind == "expiring")
     assert expiring.days_left == 10 and "account_registration" in expiring.activities
     unregistered = next(a for a in found if a.kind == "unregistered" and a.key == "email_service_provider")
@@ -83,8 +98,13 @@ def test_alert_when_the_data_map_entrusts_more_than_the_entry(db: Session) -> No
     _add(db, "sms_gateway", purposes=["service", "marketing", "notice"], categories=[])
     scope = [a for a in processors.alerts(db, today=TODAY) if a.kind == "out_of_scope"]
     assert len(scope) == 1 and "sharing.processors" in scope[0].message and "marketing" not in scope[0].message
-    _add(db, "sms_gateway", purposes=["service", "marketing", "notice", "sharing"], categories=["user.name"],
-         replace=True)
+    _add(
+        db,
+        "sms_gateway",
+        purposes=["service", "marketing", "notice", "sharing"],
+        categories=["user.name"],
+        replace=True,
+    )
     scope = [a for a in processors.alerts(db, today=TODAY) if a.kind == "out_of_scope"]
     assert len(scope) == 1 and "user.contact.phone" in scope[0].message and "service" not in scope[0].message
     _add(db, "sms_gateway", purposes=["service", "marketing", "notice", "sharing"], categories=["user"], replace=True)

@@ -11,10 +11,10 @@ from pathlib import Path
 from tests.reports.datamap import write_datamap
 
 
-def prepare(privet, url: str, tmp_path: Path) -> None:  # noqa: ANN001
+def prepare(privet, url: str, tmp_path: Path) -> None:
     """Create missing tables and apply the test data map through `privet datamap apply`."""
     from privet.db.engine import make_engine
-    from privet.db.models import metadata
+    from privet.tables import metadata
 
     engine = make_engine(url)
     try:

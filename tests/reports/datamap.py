@@ -105,8 +105,13 @@ processing_activities:
 """
 
 ACTIVITIES = ("orders", "analytics", "newsletter", "face_login", "partner_offers", "winners", "global_support")
-PIA_TRIGGERS = {"newsletter": ["processor"], "face_login": ["sensitive_data"], "partner_offers": ["sharing"],
-                "winners": ["public_disclosure"], "global_support": ["cross_border"]}
+PIA_TRIGGERS = {
+    "newsletter": ["processor"],
+    "face_login": ["sensitive_data"],
+    "partner_offers": ["sharing"],
+    "winners": ["public_disclosure"],
+    "global_support": ["cross_border"],
+}
 
 
 def write_datamap(folder: Path) -> Path:

@@ -49,8 +49,10 @@ def test_impact_assessments_through_the_api(client: TestClient, keys: dict) -> N
     body = {"outcome": "acceptable", "conclusion": "Names only, with separate consent."}
     refused = client.post(f"/api/v1/reports/pia/{ref}/conclude", json=body, headers=keys["writer"])
     assert refused.status_code == 422 and "unanswered" in refused.json()["detail"]
-    assert client.post(f"/api/v1/reports/pia/{ref}/answers", json={"answers": answers},
-                       headers=keys["writer"]).status_code == 200
+    assert (
+        client.post(f"/api/v1/reports/pia/{ref}/answers", json={"answers": answers}, headers=keys["writer"]).status_code
+        == 200
+    )
     done = client.post(f"/api/v1/reports/pia/{ref}/conclude", json=body, headers=keys["writer"]).json()
     assert done["status"] == "concluded" and int(done["retain_until"][:4]) == int(done["concluded_at"][:4]) + 3
     kept = client.delete(f"/api/v1/reports/pia/{ref}", headers=keys["writer"])
@@ -59,15 +61,26 @@ def test_impact_assessments_through_the_api(client: TestClient, keys: dict) -> N
 
 
 def test_cross_border_register_through_the_api(client: TestClient, keys: dict) -> None:
-    body = {"destination": "DE", "recipient": "eu_desk_gmbh", "categories": ["user.contact.email"],
-            "subject_count": 100_000, "activity": "global_support", "at": "2026-02-01T10:00:00+08:00"}
+    body = {
+        "destination": "DE",
+        "recipient": "eu_desk_gmbh",
+        "categories": ["user.contact.email"],
+        "subject_count": 100_000,
+        "activity": "global_support",
+        "at": "2026-02-01T10:00:00+08:00",
+    }
     refused = client.post("/api/v1/reports/crossborder/transfers", json=body, headers=keys["writer"])
     assert refused.status_code == 422 and "mechanism" in refused.json()["detail"]
     assert client.get("/api/v1/reports/crossborder/transfers", headers=keys["reader"]).json() == []
-    assert client.post("/api/v1/reports/crossborder/transfers", json={**body, "mechanism": "exemption"},
-                       headers=keys["reader"]).status_code == 403
-    done = client.post("/api/v1/reports/crossborder/transfers", json={**body, "mechanism": "exemption"},
-                       headers=keys["writer"])
+    assert (
+        client.post(
+            "/api/v1/reports/crossborder/transfers", json={**body, "mechanism": "exemption"}, headers=keys["reader"]
+        ).status_code
+        == 403
+    )
+    done = client.post(
+        "/api/v1/reports/crossborder/transfers", json={**body, "mechanism": "exemption"}, headers=keys["writer"]
+    )
     assert done.status_code == 201, done.text
     answer = done.json()
     assert answer["year"]["people"] == 100_000 and answer["year"]["required"] == "standard_contract_or_certification"
@@ -76,5 +89,7 @@ def test_cross_border_register_through_the_api(client: TestClient, keys: dict) -
     assert status["year"]["people"] == 100_000 and status["year"]["counting"] == "summed"
     assert "mechanism_weaker" in {a["kind"] for a in status["alerts"]}
     ref = answer["transfer"]["reference"]
-    assert client.get(f"/api/v1/reports/crossborder/transfers/{ref}", headers=keys["reader"]).json()["mechanism"] \
+    assert (
+        client.get(f"/api/v1/reports/crossborder/transfers/{ref}", headers=keys["reader"]).json()["mechanism"]
         == "exemption"
+    )

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
 import csv
 import io
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.reports.cli_support import prepare
 from tests.reports.datamap import ACTIVITIES, PIA_TRIGGERS
 
 
-def test_ropa_html_and_csv(privet, cli_store: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_ropa_html_and_csv(privet, cli_store: str, tmp_path: Path) -> None:
     prepare(privet, cli_store, tmp_path)
     out = tmp_path / "ropa.html"
     result = privet("report", "ropa", "--format", "html", "-o", str(out))
@@ -28,7 +29,7 @@ def test_ropa_html_and_csv(privet, cli_store: str, tmp_path: Path) -> None:  # n
     assert unknown.exit_code == 2 and "Unknown language" in unknown.output
 
 
-def test_pia_list_answer_conclude_and_delete_refused(privet, cli_store: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_pia_list_answer_conclude_and_delete_refused(privet, cli_store: str, tmp_path: Path) -> None:
     prepare(privet, cli_store, tmp_path)
     result = privet("report", "pia", "list")
     assert result.exit_code == 0, result.output
@@ -48,10 +49,23 @@ def test_pia_list_answer_conclude_and_delete_refused(privet, cli_store: str, tmp
 
 
 @pytest.mark.promise("P29")
-def test_crossborder_record_refused_without_mechanism_then_status(privet, cli_store: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_crossborder_record_refused_without_mechanism_then_status(privet, cli_store: str, tmp_path: Path) -> None:
     prepare(privet, cli_store, tmp_path)
-    args = ["report", "crossborder", "record", "--destination", "DE", "--recipient", "eu_desk_gmbh",
-            "--category", "user.biometric.face", "--subjects", "10000", "--at", "2026-04-01T09:00:00+08:00"]
+    args = [
+        "report",
+        "crossborder",
+        "record",
+        "--destination",
+        "DE",
+        "--recipient",
+        "eu_desk_gmbh",
+        "--category",
+        "user.biometric.face",
+        "--subjects",
+        "10000",
+        "--at",
+        "2026-04-01T09:00:00+08:00",
+    ]
     refused = privet(*args)
     assert refused.exit_code == 2 and "needs a transfer mechanism" in refused.output
     assert "TRANSFER" in privet("report", "crossborder", "list").output

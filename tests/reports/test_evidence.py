@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from privet.auth.keys import create_api_key
@@ -41,11 +40,12 @@ def test_every_audit_action_the_catalogue_names_is_written_somewhere() -> None:
     from privet.reports.promises import catalogue
     from privet.settings import REPO_ROOT
 
-    source = "\n".join(p.read_text(encoding="utf-8") for p in (REPO_ROOT / "src" / "privet").rglob("*.py")
-                       if "reports" not in p.parts)
+    source = "\n".join(
+        p.read_text(encoding="utf-8") for p in (REPO_ROOT / "src" / "privet").rglob("*.py") if "reports" not in p.parts
+    )
     written = set(re.findall(r'action=f?"([a-z_.{}]+)"', source)) | set(re.findall(r'action = "([a-z_.]+)"', source))
     written |= {f"request.{w}" for w in re.findall(r'service\.audit\([^,]+, [^,]+, f?"([a-z_{}]+)"', source)}
-    written |= {w for w in re.findall(r'_audit\(session, "([a-z_.]+)"', source)}
+    written |= set(re.findall(r'_audit\(session, "([a-z_.]+)"', source))
     unknown = []
     for p in catalogue():
         for spec in p["evidence"]:
@@ -64,8 +64,9 @@ def test_a_bare_store_names_what_is_missing_and_invents_no_runs(db: Session, set
     assert [p["id"] for p in report["promises"]] == IDS
     assert report["organisation"] is None and report["datamap_version"] is None
     by_id = {p["id"]: p for p in report["promises"]}
-    assert not by_id["P1"]["configured"] and by_id["P1"]["missing"] == ["no data map is applied (privet datamap "
-                                                                         "apply PATH)"]
+    assert not by_id["P1"]["configured"] and by_id["P1"]["missing"] == [
+        "no data map is applied (privet datamap apply PATH)"
+    ]
     assert not by_id["P31"]["configured"] and "no product notice is published" in by_id["P31"]["missing"][0]
     for p in report["promises"]:  # nothing ran on a bare store: every evidence says never, except checks run now
         assert p["last_exercised"] is None, p["id"]
@@ -89,8 +90,13 @@ def test_evidence_follows_the_store(db: Session, settings: Settings) -> None:
 def _deployment(data_dir: Path) -> Settings:
     """What a company running Privet sets besides its data map: senders for the one-time codes (as `make run`) and
     the fee past the free requests (K4)."""
-    return Settings(data_dir=data_dir, secret_key="test-secret-key-0123456789abcdef", mail_sender="console",
-                    sms_sender="console", requests_fee="20 CNY")
+    return Settings(
+        data_dir=data_dir,
+        secret_key="test-secret-key-0123456789abcdef",
+        mail_sender="console",
+        sms_sender="console",
+        requests_fee="20 CNY",
+    )
 
 
 @pytest.fixture(scope="module", params=["keptek", "zkteco"])
@@ -122,19 +128,22 @@ def test_both_demos_configure_every_promise(demo: tuple) -> None:
 
 
 def test_demo_evidence_shows_the_data_map_applied_and_never_run_sweeps(demo: tuple) -> None:
-    company, settings, engine = demo
+    _company, settings, engine = demo
     with Session(engine) as session:
         by_id = {p["id"]: p for p in evidence.build(session, settings)["promises"]}
     applied = by_id["P1"]["evidence"][0]
-    assert applied["source"] == "audit: datamap.applied" and applied["at"] and applied["detail"] == \
-        "datamap.applied by demo"
+    assert (
+        applied["source"] == "audit: datamap.applied"
+        and applied["at"]
+        and applied["detail"] == "datamap.applied by demo"
+    )
     assert by_id["P31"]["last_exercised"] is not None  # the demo publishes its notices
     sweep = by_id["P25"]["evidence"][0]
     assert sweep["kind"] == "retention_run" and sweep["at"] is None and sweep["count"] == 0  # no sweep yet: said
 
 
 # ---- CLI, API, console ---------------------------------------------------------------------------------------------
-def test_privet_report_evidence_formats_and_bad_input(privet, tmp_path: Path) -> None:  # noqa: ANN001
+def test_privet_report_evidence_formats_and_bad_input(privet, tmp_path: Path) -> None:
     text = privet("report", "evidence")
     assert text.exit_code == 0, text.output
     assert "of 45 promises configured" in text.output and "P45" in text.output
@@ -158,5 +167,7 @@ def test_api_evidence_needs_registers_read(client: TestClient, db: Session) -> N
     assert answer.status_code == 200 and [p["id"] for p in answer.json()["promises"]] == IDS
     html = client.get("/api/v1/reports/evidence?format=html&lang=zh_CN", headers={"Authorization": f"Bearer {reader}"})
     assert html.headers["content-type"].startswith("text/html") and "证据：政策承诺的履行情况" in html.text
-    assert client.get("/api/v1/reports/evidence?format=pdf",
-                      headers={"Authorization": f"Bearer {reader}"}).status_code == 422
+    assert (
+        client.get("/api/v1/reports/evidence?format=pdf", headers={"Authorization": f"Bearer {reader}"}).status_code
+        == 422
+    )

@@ -3,7 +3,7 @@ at least three years."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -51,12 +51,20 @@ def test_questionnaire_and_conclusion_with_three_years_retention(mapped: Session
         pia.conclude(mapped, face.reference, outcome="great", conclusion="Fine.", actor="test")
     with pytest.raises(InvalidInput, match="three years"):
         pia.conclude(mapped, face.reference, outcome="acceptable", conclusion="Fine.", actor="test", retain_years=2)
-    done = pia.conclude(mapped, face.reference, outcome="acceptable_with_measures", conclusion="Keep templates "
-                        "only, never images.", actor="test", at=datetime(2026, 3, 10, 8, tzinfo=timezone.utc))
+    done = pia.conclude(
+        mapped,
+        face.reference,
+        outcome="acceptable_with_measures",
+        conclusion="Keep templates only, never images.",
+        actor="test",
+        at=datetime(2026, 3, 10, 8, tzinfo=UTC),
+    )
     assert done.status == "concluded" and done.retain_until == date(2029, 3, 10)
     shown = pia.as_dict(done)
-    assert shown["questions"][0]["answer"] == "Answer to lawful_purpose." and shown["outcome"] == \
-        "acceptable_with_measures"
+    assert (
+        shown["questions"][0]["answer"] == "Answer to lawful_purpose."
+        and shown["outcome"] == "acceptable_with_measures"
+    )
     with pytest.raises(Conflict):
         pia.answer(mapped, face.reference, {"impact": "late"}, actor="test")
     for today in (date(2026, 3, 10), date(2029, 3, 9)):
@@ -70,7 +78,7 @@ def test_questionnaire_and_conclusion_with_three_years_retention(mapped: Session
 
 
 def test_leap_day_conclusion_keeps_until_1_march() -> None:
-    assert pia._plus_years(date(2028, 2, 29), 3) == date(2031, 3, 1)  # noqa: SLF001
+    assert pia._plus_years(date(2028, 2, 29), 3) == date(2031, 3, 1)
 
 
 def test_the_recurring_job_drafts_assessments(mapped: Session) -> None:
@@ -83,7 +91,7 @@ def test_the_recurring_job_drafts_assessments(mapped: Session) -> None:
 
     class Ctx:
         @contextlib.contextmanager
-        def session(self):  # noqa: ANN202
+        def session(self):
             yield mapped
 
     assert get_handler("reports.pia_drafts")(Ctx(), {}) == {"drafted": len(PIA_TRIGGERS)}
@@ -95,9 +103,10 @@ def test_children_and_storage_abroad_are_triggers_too(db: Session, tmp_path: Pat
     from tests.reports.datamap import write_datamap
 
     path = write_datamap(tmp_path / "dm")
-    text = path.read_text().replace("    subject_types: [customer]\n    datasets: [app]\n    storage_locations: [CN]",
-                                    "    subject_types: [customer, child]\n    datasets: [app]\n"
-                                    "    storage_locations: [CN, SG]")
+    text = path.read_text().replace(
+        "    subject_types: [customer]\n    datasets: [app]\n    storage_locations: [CN]",
+        "    subject_types: [customer, child]\n    datasets: [app]\n    storage_locations: [CN, SG]",
+    )
     path.write_text(text)
     validate_and_apply(db, path, actor="test")
     drafts = {r.activity_key: r.triggers for r in pia.sync_drafts(db, actor="test")}

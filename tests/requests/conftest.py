@@ -31,11 +31,18 @@ def shop_db(tmp_path: Path) -> Shop:
 
 
 @pytest.fixture
-def conf(settings: Settings, verify_smtp, shop_db: Shop) -> Settings:  # noqa: ANN001, F811
+def conf(settings: Settings, verify_smtp, shop_db: Shop) -> Settings:  # noqa: F811
     """Settings: mail to the local SMTP server, the shop's secret, quick retries, no background job threads."""
-    return settings.model_copy(update={
-        "smtp_port": verify_smtp.port, "secrets": {"shop_db": shop_db.url}, "jobs_threads": 0,
-        "jobs_max_attempts": 3, "jobs_retry_seconds": 0.01, "public_url": "https://privacy.shop.example"})
+    return settings.model_copy(
+        update={
+            "smtp_port": verify_smtp.port,
+            "secrets": {"shop_db": shop_db.url},
+            "jobs_threads": 0,
+            "jobs_max_attempts": 3,
+            "jobs_retry_seconds": 0.01,
+            "public_url": "https://privacy.shop.example",
+        }
+    )
 
 
 @pytest.fixture
@@ -51,8 +58,7 @@ def store(db: Session, conf: Settings, shop_db: Shop, tmp_path: Path) -> Session
 
 
 @pytest.fixture
-def drain(db: Session, session_factory: sessionmaker[Session], conf: Settings,
-          keyring: Keyring) -> Callable[..., int]:
+def drain(db: Session, session_factory: sessionmaker[Session], conf: Settings, keyring: Keyring) -> Callable[..., int]:
     """Commit the test session, run every job (waiting out short retry back-offs), then refresh the session."""
     from privet.jobs.models import Job
     from privet.jobs.service import run_until_idle
@@ -86,11 +92,20 @@ def file(store: Session, keyring: Keyring, conf: Settings) -> Callable[..., obje
     """`file("access", customer)` files a request for a shop customer's e-mail (or `identity_type`, `identity`)."""
     from privet.requests.intake.service import file_request
 
-    def make(request_type: str, customer=None, *, identity_type: str = "email", identity: str | None = None,  # noqa: ANN001
-             **kwargs: object):  # noqa: ANN202
+    def make(
+        request_type: str, customer=None, *, identity_type: str = "email", identity: str | None = None, **kwargs: object
+    ):
         value = identity if identity is not None else getattr(customer, identity_type)
-        return file_request(store, keyring, conf, request_type=request_type, identity_type=identity_type,
-                            identity=str(value), filed_by=kwargs.pop("filed_by", "public:api"), **kwargs)
+        return file_request(
+            store,
+            keyring,
+            conf,
+            request_type=request_type,
+            identity_type=identity_type,
+            identity=str(value),
+            filed_by=kwargs.pop("filed_by", "public:api"),
+            **kwargs,
+        )
 
     return make
 
@@ -99,13 +114,14 @@ def file(store: Session, keyring: Keyring, conf: Settings) -> Callable[..., obje
 def verified(store: Session, keyring: Keyring, conf: Settings) -> Callable[..., object]:
     """`verified(request, inbox)`: prove the identity with the code the SMTP server received;
     `verified(request)`: a staff member's recorded identity check (no mail needed)."""
-    from privet.requests.service import identity_value
     from privet.requests.intake.verify import record_identity_check, send_code, verify_with_code
+    from privet.requests.service import identity_value
 
-    def prove(request, inbox=None):  # noqa: ANN001, ANN202
+    def prove(request, inbox=None):
         if inbox is None:
-            return record_identity_check(store, keyring, conf, request, method="id_document",
-                                         note="checked at the counter", actor="user:officer")
+            return record_identity_check(
+                store, keyring, conf, request, method="id_document", note="checked at the counter", actor="user:officer"
+            )
         start = send_code(store, keyring, conf, request)
         code = inbox.code_for(identity_value(keyring, request))
         return verify_with_code(store, keyring, conf, request, challenge_id=start.challenge_id, code=code)
@@ -114,7 +130,7 @@ def verified(store: Session, keyring: Keyring, conf: Settings) -> Callable[..., 
 
 
 @pytest.fixture
-def smtp(verify_smtp) -> Iterator:  # noqa: ANN001, F811
+def smtp(verify_smtp) -> Iterator:  # noqa: F811
     """The SMTP server's inbox, emptied for this test."""
     verify_smtp.inbox.messages.clear()
     yield verify_smtp.inbox

@@ -35,19 +35,25 @@ def _patch(boundary: str) -> None:
     elif boundary == "before_intent":
         runner._write_intent = lambda *args, **kwargs: _die()
     elif boundary == "before_commit":
-        def written_then_die(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+
+        def written_then_die(*args, **kwargs):
             intent(*args, **kwargs)
             _die()
+
         runner._write_intent = written_then_die
     elif boundary == "after_commit":
-        def committed_then_die(ctx, work):  # noqa: ANN001, ANN202
+
+        def committed_then_die(ctx, work):
             call(ctx, work)
             _die()
+
         runner._call = committed_then_die
     elif boundary == "after_record":
-        def recorded_then_die(ctx, step_id):  # noqa: ANN001, ANN202
+
+        def recorded_then_die(ctx, step_id):
             run_step(ctx, step_id)
             _die()
+
         runner.run_step = recorded_then_die
     elif boundary != "none":
         raise SystemExit(f"unknown boundary {boundary!r}")

@@ -7,30 +7,56 @@ totals for the accounting period (retain, P5Y); Faker fills everything (never fi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 from faker import Faker
 
 META = sa.MetaData()
-CUSTOMERS = sa.Table("customers", META, sa.Column("id", sa.Integer, primary_key=True),
-                     sa.Column("email", sa.String(200)), sa.Column("phone", sa.String(40)),
-                     sa.Column("name", sa.String(200)), sa.Column("created_at", sa.DateTime))
-ADDRESSES = sa.Table("addresses", META, sa.Column("id", sa.Integer, primary_key=True),
-                     sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
-                     sa.Column("street", sa.String(200)), sa.Column("city", sa.String(100)),
-                     sa.Column("postcode", sa.String(10)))
-ORDERS = sa.Table("orders", META, sa.Column("id", sa.Integer, primary_key=True),
-                  sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
-                  sa.Column("recipient", sa.String(200)), sa.Column("total", sa.Numeric(10, 2)),
-                  sa.Column("placed_at", sa.DateTime))
-ITEMS = sa.Table("order_items", META, sa.Column("id", sa.Integer, primary_key=True),
-                 sa.Column("order_id", sa.ForeignKey("orders.id"), nullable=False),
-                 sa.Column("sku", sa.String(40)), sa.Column("engraving", sa.String(100)))
-LOGINS = sa.Table("login_events", META, sa.Column("id", sa.Integer, primary_key=True),
-                  sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
-                  sa.Column("ip", sa.String(45)), sa.Column("at", sa.DateTime))
+CUSTOMERS = sa.Table(
+    "customers",
+    META,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(200)),
+    sa.Column("phone", sa.String(40)),
+    sa.Column("name", sa.String(200)),
+    sa.Column("created_at", sa.DateTime),
+)
+ADDRESSES = sa.Table(
+    "addresses",
+    META,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("street", sa.String(200)),
+    sa.Column("city", sa.String(100)),
+    sa.Column("postcode", sa.String(10)),
+)
+ORDERS = sa.Table(
+    "orders",
+    META,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("recipient", sa.String(200)),
+    sa.Column("total", sa.Numeric(10, 2)),
+    sa.Column("placed_at", sa.DateTime),
+)
+ITEMS = sa.Table(
+    "order_items",
+    META,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("order_id", sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("sku", sa.String(40)),
+    sa.Column("engraving", sa.String(100)),
+)
+LOGINS = sa.Table(
+    "login_events",
+    META,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("ip", sa.String(45)),
+    sa.Column("at", sa.DateTime),
+)
 
 DATAMAP = """\
 organisation:
@@ -183,7 +209,7 @@ def build_shop(url: str, customers: int = 4, *, seed: int | None = None) -> Shop
         fake.seed_instance(seed)
     engine = sa.create_engine(url)
     shop = Shop(url, kind_of(url))
-    now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     if seed is not None:  # the same data twice, to the second
         now = datetime(2026, 1, 1, 9, 0, 0)
     try:
@@ -193,19 +219,36 @@ def build_shop(url: str, customers: int = 4, *, seed: int | None = None) -> Shop
         with engine.begin() as conn:
             for i in range(1, customers + 1):
                 email, phone = fake.unique.email(), f"+86138{fake.unique.numerify('########')}"
-                conn.execute(CUSTOMERS.insert().values(id=i, email=email, phone=phone, name=fake.name(),
-                                                       created_at=now))
-                conn.execute(ADDRESSES.insert().values(id=i, customer_id=i, street=fake.street_address(),
-                                                       city=fake.city(), postcode=fake.postcode()[:10]))
+                conn.execute(
+                    CUSTOMERS.insert().values(id=i, email=email, phone=phone, name=fake.name(), created_at=now)
+                )
+                conn.execute(
+                    ADDRESSES.insert().values(
+                        id=i,
+                        customer_id=i,
+                        street=fake.street_address(),
+                        city=fake.city(),
+                        postcode=fake.postcode()[:10],
+                    )
+                )
                 for _ in range(i + 1):
                     order_id += 1
-                    conn.execute(ORDERS.insert().values(id=order_id, customer_id=i, recipient=fake.name(),
-                                                        total=fake.pydecimal(left_digits=3, right_digits=2,
-                                                                             positive=True), placed_at=now))
+                    conn.execute(
+                        ORDERS.insert().values(
+                            id=order_id,
+                            customer_id=i,
+                            recipient=fake.name(),
+                            total=fake.pydecimal(left_digits=3, right_digits=2, positive=True),
+                            placed_at=now,
+                        )
+                    )
                     for _ in range(2):
                         item_id += 1
-                        conn.execute(ITEMS.insert().values(id=item_id, order_id=order_id, sku=fake.bothify("??-###"),
-                                                           engraving=fake.first_name()))
+                        conn.execute(
+                            ITEMS.insert().values(
+                                id=item_id, order_id=order_id, sku=fake.bothify("??-###"), engraving=fake.first_name()
+                            )
+                        )
                 for j in range(2):
                     conn.execute(LOGINS.insert().values(id=i * 10 + j, customer_id=i, ip=fake.ipv4(), at=now))
                 shop.customers.append(Customer(i, email, phone, i + 1, 2 * (i + 1), 1, 2))

@@ -11,7 +11,7 @@ from privet.settings import Settings
 
 
 @pytest.fixture
-def app(conf: Settings, engine, session_factory, store: Session):  # noqa: ANN001, ANN201
+def app(conf: Settings, engine, session_factory, store: Session):
     from privet.app import create_app
 
     store.commit()
@@ -34,15 +34,20 @@ def reader(store: Session) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def _file(client: TestClient, headers: dict, customer, request_type: str = "access", **extra) -> dict:  # noqa: ANN001
-    body = {"type": request_type, "identity_type": "email", "identity": customer.email, "channel": "staff_phone",
-            **extra}
+def _file(client: TestClient, headers: dict, customer, request_type: str = "access", **extra) -> dict:
+    body = {
+        "type": request_type,
+        "identity_type": "email",
+        "identity": customer.email,
+        "channel": "staff_phone",
+        **extra,
+    }
     answer = client.post("/api/v1/requests", json=body, headers=headers)
     assert answer.status_code == 201, answer.text
     return answer.json()
 
 
-def test_scopes(client: TestClient, reader: dict, shop_db) -> None:  # noqa: ANN001
+def test_scopes(client: TestClient, reader: dict, shop_db) -> None:
     assert client.get("/api/v1/requests").status_code == 401
     assert client.get("/api/v1/requests", headers=reader).status_code == 200
     body = {"type": "access", "identity_type": "email", "identity": shop_db.customers[0].email}
@@ -50,11 +55,15 @@ def test_scopes(client: TestClient, reader: dict, shop_db) -> None:  # noqa: ANN
 
 
 @pytest.mark.promise("P32")
-def test_file_with_identity_check_runs_and_shows_the_record(client: TestClient, officer: dict, drain,
-                                                            shop_db) -> None:  # noqa: ANN001
+def test_file_with_identity_check_runs_and_shows_the_record(client: TestClient, officer: dict, drain, shop_db) -> None:
     customer = shop_db.customers[1]
-    filed = _file(client, officer, customer, "erasure",
-                  identity_check={"method": "call_back", "note": "called back on the number on file"})
+    filed = _file(
+        client,
+        officer,
+        customer,
+        "erasure",
+        identity_check={"method": "call_back", "note": "called back on the number on file"},
+    )
     assert filed["verification"] == "verified" and filed["status"] == "running"
     drain()
     shown = client.get(f"/api/v1/requests/{filed['reference']}", headers=officer).json()
@@ -68,25 +77,34 @@ def test_file_with_identity_check_runs_and_shows_the_record(client: TestClient, 
     assert [r["reference"] for r in listed.json()["items"]] == [filed["reference"]]
 
 
-def test_file_without_check_sends_a_code_and_waits(client: TestClient, officer: dict, shop_db, smtp) -> None:  # noqa: ANN001
+def test_file_without_check_sends_a_code_and_waits(client: TestClient, officer: dict, shop_db, smtp) -> None:
     customer = shop_db.customers[2]
     filed = _file(client, officer, customer, channel="staff_email")
     assert filed["verification"] == "code_sent" and filed["status"] == "unverified"
     assert smtp.code_for(customer.email)
-    checked = client.post(f"/api/v1/requests/{filed['reference']}/identity-check", headers=officer,
-                          json={"method": "signed_letter", "note": "signed letter received"})
+    checked = client.post(
+        f"/api/v1/requests/{filed['reference']}/identity-check",
+        headers=officer,
+        json={"method": "signed_letter", "note": "signed letter received"},
+    )
     assert checked.json()["status"] == "running"
 
 
-def test_agent_request(client: TestClient, officer: dict, shop_db) -> None:  # noqa: ANN001
+def test_agent_request(client: TestClient, officer: dict, shop_db) -> None:
     agent = {"name": "Consumer Rights Office", "organisation": "City Council", "authorisation": "MANDATE-2026-3"}
-    filed = _file(client, officer, shop_db.customers[0], channel="agent", agent=agent,
-                  identity_check={"method": "agent_mandate", "note": "mandate checked"})
+    filed = _file(
+        client,
+        officer,
+        shop_db.customers[0],
+        channel="agent",
+        agent=agent,
+        identity_check={"method": "agent_mandate", "note": "mandate checked"},
+    )
     shown = client.get(f"/api/v1/requests/{filed['reference']}", headers=officer).json()
     assert shown["agent"] == agent and shown["channel"] == "agent"
 
 
-def test_officer_actions(client: TestClient, officer: dict, shop_db, drain, smtp) -> None:  # noqa: ANN001
+def test_officer_actions(client: TestClient, officer: dict, shop_db, drain, smtp) -> None:
     customer = shop_db.customers[3]
     filed = _file(client, officer, customer, identity_check={"method": "in_person", "note": None})
     ref = filed["reference"]
@@ -96,8 +114,11 @@ def test_officer_actions(client: TestClient, officer: dict, shop_db, drain, smtp
     assert extend.status_code == 422 and "PIPL" in extend.json()["detail"]
     assigned = client.post(f"/api/v1/requests/{ref}/assign", headers=officer, json={"assignee": "alice"})
     assert assigned.json()["assignee"] == "alice"
-    refused = client.post(f"/api/v1/requests/{ref}/refuse", headers=officer,
-                          json={"code": "technically_excessive", "note": "needs a new system"})
+    refused = client.post(
+        f"/api/v1/requests/{ref}/refuse",
+        headers=officer,
+        json={"code": "technically_excessive", "note": "needs a new system"},
+    )
     assert refused.json()["status"] == "refused" and refused.json()["refusal_code"] == "technically_excessive"
     again = client.post(f"/api/v1/requests/{ref}/refuse", headers=officer, json={"code": "technically_excessive"})
     assert again.status_code == 409
@@ -108,12 +129,15 @@ def test_officer_actions(client: TestClient, officer: dict, shop_db, drain, smtp
     assert {"trade_secret", "impractical", "manifestly_unfounded"} <= {c["code"] for c in codes}
 
 
-def test_holds_and_due_lists(client: TestClient, officer: dict, shop_db, drain) -> None:  # noqa: ANN001
+def test_holds_and_due_lists(client: TestClient, officer: dict, shop_db, drain) -> None:
     customer = shop_db.customers[0]
     first = _file(client, officer, customer, identity_check={"method": "in_person"})
     subject_id = client.get(f"/api/v1/requests/{first['reference']}", headers=officer).json()["subject_id"]
-    hold = client.post("/api/v1/requests/holds", headers=officer,
-                       json={"subject_id": subject_id, "reason": "tax audit under way", "reference": "TAX-9"})
+    hold = client.post(
+        "/api/v1/requests/holds",
+        headers=officer,
+        json={"subject_id": subject_id, "reason": "tax audit under way", "reference": "TAX-9"},
+    )
     assert hold.status_code == 201
     erasure = _file(client, officer, customer, "erasure", identity_check={"method": "in_person"})
     drain()

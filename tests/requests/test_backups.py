@@ -5,7 +5,7 @@ migration carrying earlier erasures' dates into the new column."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,10 +22,10 @@ from privet.settings import Settings
 from tests.requests.shop import Shop
 
 pytestmark = pytest.mark.promise("P22")
-T0 = datetime(2026, 5, 4, 3, 0, tzinfo=timezone.utc)  # Monday 4 May 2026, 11:00 in Beijing
+T0 = datetime(2026, 5, 4, 3, 0, tzinfo=UTC)  # Monday 4 May 2026, 11:00 in Beijing
 
 
-def _erased(store: Session, file, verified, drain, customer, *, identity: str | None = None):  # noqa: ANN001, ANN202
+def _erased(store: Session, file, verified, drain, customer, *, identity: str | None = None):
     with frozen_at(T0):
         request = file("erasure", customer, identity=identity)
         verified(request)
@@ -34,12 +34,13 @@ def _erased(store: Session, file, verified, drain, customer, *, identity: str | 
     return request
 
 
-def _reminders(smtp) -> list:  # noqa: ANN001
+def _reminders(smtp) -> list:
     return [(to, m) for to, m in smtp.messages if "Backups must no longer hold erased data" in m["Subject"]]
 
 
-def test_the_backups_reminder_fires_once_when_the_date_has_passed(store: Session, conf: Settings, file, verified,
-                                                                 drain, shop_db: Shop, smtp) -> None:  # noqa: ANN001
+def test_the_backups_reminder_fires_once_when_the_date_has_passed(
+    store: Session, conf: Settings, file, verified, drain, shop_db: Shop, smtp
+) -> None:
     erased = _erased(store, file, verified, drain, shop_db.customers[0])
     nobody = _erased(store, file, verified, drain, None, identity="not-a-customer@shop.example")
     clear_by = date(2026, 5, 4) + timedelta(days=conf.backup_retention_days)
@@ -48,13 +49,13 @@ def test_the_backups_reminder_fires_once_when_the_date_has_passed(store: Session
     assert backups.changed_datastores(store, erased) == ("shop_db",)
     assert backups.changed_datastores(store, nobody) == ()
 
-    before = datetime.combine(clear_by - timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
+    before = datetime.combine(clear_by - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     with frozen_at(before):
         assert backups.remind(store, conf) == {"due": 0, "sent": 0}
         assert [b.state(backups.today(store)) for b in backups.erasures(store)] == ["upcoming", "upcoming"]
     assert _reminders(smtp) == []
 
-    after = datetime.combine(clear_by, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=4)
+    after = datetime.combine(clear_by, datetime.min.time(), tzinfo=UTC) + timedelta(hours=4)
     with frozen_at(after):
         assert [b.state(backups.today(store)) for b in backups.erasures(store)] == ["due", "due"]
         assert backups.remind(store, conf) == {"due": 2, "sent": 1}
@@ -67,18 +68,21 @@ def test_the_backups_reminder_fires_once_when_the_date_has_passed(store: Session
     assert to == ["privacy@shop.example"]
     assert f"{erased.reference} (erasure, completed 4 May 2026): backups of shop_db taken before 4 May 2026" in body
     assert f"{nobody.reference} (erasure, completed 4 May 2026): nothing was changed" in body
-    events = {e.object_id: e.details for e in store.scalars(
-        select(AuditEvent).where(AuditEvent.action == "request.backups_due"))}
+    events = {
+        e.object_id: e.details
+        for e in store.scalars(select(AuditEvent).where(AuditEvent.action == "request.backups_due"))
+    }
     assert events[erased.id]["datastores"] == ["shop_db"] and events[erased.id]["told"] is True
     assert store.scalars(select(AuditEvent).where(AuditEvent.action == "request.backups_reminder")).one()
 
 
-def test_a_reminder_that_cannot_be_sent_is_tried_again(store: Session, conf: Settings, file, verified, drain,
-                                                       shop_db: Shop, smtp) -> None:  # noqa: ANN001
+def test_a_reminder_that_cannot_be_sent_is_tried_again(
+    store: Session, conf: Settings, file, verified, drain, shop_db: Shop, smtp
+) -> None:
     from tests.subjects.test_verification_support import free_port
 
     erased = _erased(store, file, verified, drain, shop_db.customers[1])
-    later = datetime.combine(erased.backups_clear_by, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=4)
+    later = datetime.combine(erased.backups_clear_by, datetime.min.time(), tzinfo=UTC) + timedelta(hours=4)
     down = conf.model_copy(update={"smtp_port": free_port()})
     with frozen_at(later):
         assert backups.remind(store, down) == {"due": 1, "sent": 0}
@@ -87,15 +91,16 @@ def test_a_reminder_that_cannot_be_sent_is_tried_again(store: Session, conf: Set
     assert erased.backups_reminded_at is not None and len(_reminders(smtp)) == 1
 
 
-def test_the_daily_job_runs_the_reminder(store: Session, conf: Settings, file, verified, drain, shop_db: Shop,
-                                         smtp) -> None:  # noqa: ANN001
+def test_the_daily_job_runs_the_reminder(
+    store: Session, conf: Settings, file, verified, drain, shop_db: Shop, smtp
+) -> None:
     from privet.jobs.registry import load_handlers, periodic_jobs
     from privet.jobs.service import enqueue
 
     load_handlers()
     assert {p.kind: p.every_seconds for p in periodic_jobs()}["requests.backups"] == 24 * 3600
     erased = _erased(store, file, verified, drain, shop_db.customers[2])
-    later = datetime.combine(erased.backups_clear_by, datetime.min.time(), tzinfo=timezone.utc) + timedelta(days=2)
+    later = datetime.combine(erased.backups_clear_by, datetime.min.time(), tzinfo=UTC) + timedelta(days=2)
     with frozen_at(later):
         enqueue(store, "requests.backups", {})
         drain()
@@ -105,8 +110,9 @@ def test_the_daily_job_runs_the_reminder(store: Session, conf: Settings, file, v
     assert erased.backups_reminded_at is not None and len(_reminders(smtp)) == 1
 
 
-def test_backups_by_api_and_cli(store: Session, conf: Settings, keyring: Keyring, engine, session_factory, file,  # noqa: ANN001
-                                verified, drain, shop_db: Shop) -> None:
+def test_backups_by_api_and_cli(
+    store: Session, conf: Settings, keyring: Keyring, engine, session_factory, file, verified, drain, shop_db: Shop
+) -> None:
     from privet.app import create_app
     from privet.auth.keys import create_api_key
 
@@ -140,8 +146,9 @@ def test_backups_cli(cli_store: str, shop_db: Shop, tmp_path: Path, monkeypatch:
     assert cli("db", "upgrade").exit_code == 0
     assert cli("datamap", "apply", str(write_datamap(tmp_path / "datamap", shop_db.kind))).exit_code == 0
     assert "(0)" in cli("requests", "backups").output
-    filed = cli("requests", "file", "--type", "erasure", "--identity", shop_db.customers[0].email, "--checked",
-                "in_person")
+    filed = cli(
+        "requests", "file", "--type", "erasure", "--identity", shop_db.customers[0].email, "--checked", "in_person"
+    )
     reference = re.search(r"R-[0-9A-Z]{8}", filed.output).group(0)
     assert cli("requests", "run", reference, "--now").exit_code == 0
     listed = cli("requests", "backups", "--json")
@@ -160,18 +167,29 @@ def test_migration_0011_carries_earlier_backup_dates(tmp_path: Path) -> None:
     try:
         migrate.upgrade(engine, "0010")
         with engine.begin() as conn:
-            for i, (kind, status, result) in enumerate([
+            for i, (kind, status, result) in enumerate(
+                [
                     ("erasure", "completed", {"backups_clear_by": "2026-06-08"}),
                     ("closure", "completed_with_exceptions", {"backups_clear_by": "2026-06-09"}),
                     ("access", "completed", {"backups_clear_by": "2026-06-10"}),
-                    ("erasure", "running", {})]):
-                conn.execute(sa.text(
-                    "INSERT INTO dsr_requests (id, reference, type, status, identity_type, identity_blind_index, "
-                    "identity_enc, channel, filed_by, language, profile, details, received_at, result, created_at, "
-                    "updated_at) VALUES (:id, :ref, :type, :status, 'email', 'x', x'00', 'api', 'test', 'en', 'pipl', "
-                    "'{}', '2026-05-01 00:00:00', :result, '2026-05-01 00:00:00', '2026-05-01 00:00:00')"),
-                    {"id": f"r{i}", "ref": f"R-AAAAAAA{i}", "type": kind, "status": status,
-                     "result": json.dumps(result)})
+                    ("erasure", "running", {}),
+                ]
+            ):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO dsr_requests (id, reference, type, status, identity_type, identity_blind_index, "
+                        "identity_enc, channel, filed_by, language, profile, details, received_at, result, created_at, "
+                        "updated_at) VALUES (:id, :ref, :type, :status, 'email', 'x', x'00', 'api', 'test', 'en', 'pipl', "
+                        "'{}', '2026-05-01 00:00:00', :result, '2026-05-01 00:00:00', '2026-05-01 00:00:00')"
+                    ),
+                    {
+                        "id": f"r{i}",
+                        "ref": f"R-AAAAAAA{i}",
+                        "type": kind,
+                        "status": status,
+                        "result": json.dumps(result),
+                    },
+                )
         migrate.upgrade(engine)
         with engine.connect() as conn:
             found = dict(conn.execute(sa.text("SELECT id, backups_clear_by FROM dsr_requests ORDER BY id")).all())
@@ -184,8 +202,9 @@ def test_migration_0011_carries_earlier_backup_dates(tmp_path: Path) -> None:
         engine.dispose()
 
 
-def test_backups_in_the_console(store: Session, conf: Settings, engine, session_factory, file, verified, drain,  # noqa: ANN001
-                                shop_db: Shop, smtp) -> None:  # noqa: ANN001
+def test_backups_in_the_console(
+    store: Session, conf: Settings, engine, session_factory, file, verified, drain, shop_db: Shop, smtp
+) -> None:
     from fastapi.testclient import TestClient
 
     from privet.app import create_app
@@ -202,8 +221,17 @@ def test_backups_in_the_console(store: Session, conf: Settings, engine, session_
     with TestClient(app) as client:
         app.state.sessionmaker = app.state.test_sessionmaker
         assert client.get("/admin/requests/backups", headers=HTML, follow_redirects=False).status_code in (303, 401)
-        logged_in = client.post("/admin/login", headers=HTML, follow_redirects=False, data={
-            "username": "backup-auditor", "password": PASSWORD, "csrf_token": form_token(client), "next": "/admin"})
+        logged_in = client.post(
+            "/admin/login",
+            headers=HTML,
+            follow_redirects=False,
+            data={
+                "username": "backup-auditor",
+                "password": PASSWORD,
+                "csrf_token": form_token(client),
+                "next": "/admin",
+            },
+        )
         assert logged_in.status_code == 303
         page = client.get("/admin/requests/backups", headers=HTML).text
         assert request.reference in page and "Past its date, not told yet" in page and "shop_db" in page
@@ -215,8 +243,7 @@ def test_backups_in_the_console(store: Session, conf: Settings, engine, session_
         assert request.reference in told and "Told" in told
 
 
-def test_an_erasure_on_mariadb_names_its_backups(store: Session, conf: Settings, file, verified, drain,  # noqa: ANN001
-                                                 smtp) -> None:  # noqa: ANN001
+def test_an_erasure_on_mariadb_names_its_backups(store: Session, conf: Settings, file, verified, drain, smtp) -> None:
     """The backup date and the datastores whose backups hold erased data, for a shop kept on MariaDB."""
     from privet.jobs import dispatch
     from tests.requests.shop import ADDRESSES, build_shop

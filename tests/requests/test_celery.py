@@ -12,7 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from privet.db.engine import session_scope
-from privet.jobs import celery_backend, dispatch
+from privet.jobs import broker as job_broker
+from privet.jobs import dispatch
 from privet.kit.crypto import Keyring
 from privet.requests.execution import executor
 from privet.requests.models import DsrRequest
@@ -27,19 +28,20 @@ from tests.support.services import create_pg_database
 @pytest.fixture
 def queue(monkeypatch: pytest.MonkeyPatch) -> str:
     name = f"privet-test-{secrets.token_hex(4)}"
-    monkeypatch.setattr(celery_backend, "QUEUE", name)
+    monkeypatch.setattr(job_broker, "QUEUE", name)
     return name
 
 
-def _status(store, reference: str) -> tuple[str, list]:  # noqa: ANN001
+def _status(store, reference: str) -> tuple[str, list]:
     with store.sessionmaker() as session:
         request = session.scalars(sa.select(DsrRequest).where(DsrRequest.reference == reference)).one()
         return request.status, [(s.status, s.attempts, s.last_error) for s in request.steps]
 
 
 @pytest.mark.parametrize(("broker_kind", "store_kind"), [("redis", "postgresql"), ("rabbitmq", "sqlite")])
-def test_celery_runs_requests_and_resumes_a_killed_step(broker_kind: str, store_kind: str, queue: str,
-                                                       tmp_path: Path) -> None:
+def test_celery_runs_requests_and_resumes_a_killed_step(
+    broker_kind: str, store_kind: str, queue: str, tmp_path: Path
+) -> None:
     from privet.datamap.service import validate_and_apply
     from privet.requests.intake.service import file_request
     from privet.requests.intake.verify import record_identity_check
@@ -49,15 +51,31 @@ def test_celery_runs_requests_and_resumes_a_killed_step(broker_kind: str, store_
     shop_url, drop_shop = create_pg_database()
     try:
         shop = build_shop(shop_url)
-        settings = Settings(data_dir=tmp_path / "var", secret_key=SECRET, database_url=store.url,
-                            jobs_backend="celery", jobs_broker_url=url, jobs_lease_seconds=5,
-                            jobs_retry_seconds=0.2, secrets={"shop_db": shop_url}, mail_sender="console",
-                            sms_sender="console")
+        settings = Settings(
+            data_dir=tmp_path / "var",
+            secret_key=SECRET,
+            database_url=store.url,
+            jobs_backend="celery",
+            jobs_broker_url=url,
+            jobs_lease_seconds=5,
+            jobs_retry_seconds=0.2,
+            secrets={"shop_db": shop_url},
+            mail_sender="console",
+            sms_sender="console",
+        )
         keyring = Keyring.from_settings(settings)
-        env = {"PRIVET_DATABASE_URL": store.url, "PRIVET_SECRET_KEY": SECRET, "PRIVET_DATA_DIR": str(tmp_path / "var"),
-               "PRIVET_JOBS_BACKEND": "celery", "PRIVET_JOBS_BROKER_URL": url, "PRIVET_JOBS_LEASE_SECONDS": "5",
-               "PRIVET_JOBS_RETRY_SECONDS": "0.2", "PRIVET_SECRETS": json.dumps({"shop_db": shop_url}),
-               "PRIVET_MAIL_SENDER": "console", "PRIVET_SMS_SENDER": "console"}
+        env = {
+            "PRIVET_DATABASE_URL": store.url,
+            "PRIVET_SECRET_KEY": SECRET,
+            "PRIVET_DATA_DIR": str(tmp_path / "var"),
+            "PRIVET_JOBS_BACKEND": "celery",
+            "PRIVET_JOBS_BROKER_URL": url,
+            "PRIVET_JOBS_LEASE_SECONDS": "5",
+            "PRIVET_JOBS_RETRY_SECONDS": "0.2",
+            "PRIVET_SECRETS": json.dumps({"shop_db": shop_url}),
+            "PRIVET_MAIL_SENDER": "console",
+            "PRIVET_SMS_SENDER": "console",
+        }
         erased, read = shop.customers[1], shop.customers[2]
         blocker = sa.create_engine(shop_url).connect()
         blocker.begin()
@@ -67,12 +85,20 @@ def test_celery_runs_requests_and_resumes_a_killed_step(broker_kind: str, store_
             validate_and_apply(session, write_datamap(tmp_path / "datamap", shop.kind), actor="test")
             references = []
             for request_type, customer in (("erasure", erased), ("access", read)):
-                request = file_request(session, keyring, settings, request_type=request_type,
-                                       identity_type="email", identity=customer.email, filed_by="test")
-                record_identity_check(session, keyring, settings, request, method="id_document", note=None,
-                                      actor="user:o")
+                request = file_request(
+                    session,
+                    keyring,
+                    settings,
+                    request_type=request_type,
+                    identity_type="email",
+                    identity=customer.email,
+                    filed_by="test",
+                )
+                record_identity_check(
+                    session, keyring, settings, request, method="id_document", note=None, actor="user:o"
+                )
                 references.append(request.reference)
-        erasure_ref, access_ref = references
+        erasure_ref, _access_ref = references
         log = tmp_path / "celery.log"
         first = WorkerProcess(log, queue, env, "jobs", "celery", "--concurrency", "2", "--loglevel", "warning")
         try:
@@ -85,8 +111,12 @@ def test_celery_runs_requests_and_resumes_a_killed_step(broker_kind: str, store_
         assert _status(store, erasure_ref)[0] == "running"
         second = WorkerProcess(log, queue, env, "jobs", "celery", "--concurrency", "2", "--loglevel", "warning")
         try:
-            wait_for(lambda: all(_status(store, r)[0] == "completed" for r in references),
-                     "both requests to complete after the lease ran out", second, seconds=60)
+            wait_for(
+                lambda: all(_status(store, r)[0] == "completed" for r in references),
+                "both requests to complete after the lease ran out",
+                second,
+                seconds=60,
+            )
         finally:
             second.kill()
         status, steps = _status(store, erasure_ref)

@@ -17,14 +17,15 @@ from privet.subjects.service import get_or_create_subject
 from tests.requests.shop import LOGINS
 
 
-def _person(store: Session, keyring: Keyring, email: str, born: date):  # noqa: ANN202
+def _person(store: Session, keyring: Keyring, email: str, born: date):
     subject, _ = get_or_create_subject(store, keyring, "email", email, actor="test", verified=True)
     ages.set_birth_date(store, keyring, subject, born, policy=ages.age_policy(store), actor="test")
     return subject
 
 
-def test_children_without_a_verified_guardian_are_erased_after_the_grace(store: Session, keyring: Keyring,  # noqa: ANN001
-                                                                         conf: Settings, shop_db, drain, fake) -> None:
+def test_children_without_a_verified_guardian_are_erased_after_the_grace(
+    store: Session, keyring: Keyring, conf: Settings, shop_db, drain, fake
+) -> None:
     from privet.retention import children
 
     today = date.today()
@@ -33,8 +34,7 @@ def test_children_without_a_verified_guardian_are_erased_after_the_grace(store: 
         orphan = _person(store, keyring, shop_db.customers[2].email, child_born)
         guarded = _person(store, keyring, fake.unique.email(domain="example.com"), child_born)
         parent = _person(store, keyring, fake.unique.email(domain="example.com"), today.replace(year=today.year - 40))
-        guardians.link_guardian(store, parent, guarded, "parent", verified_method="sms_code", evidence={},
-                                actor="test")
+        guardians.link_guardian(store, parent, guarded, "parent", verified_method="sms_code", evidence={}, actor="test")
     _person(store, keyring, fake.unique.email(domain="example.com"), child_born)  # new: still inside the grace
     store.flush()
     assert [d.subject.id for d in children.due(store, conf)] == [orphan.id]
@@ -54,7 +54,7 @@ def test_children_without_a_verified_guardian_are_erased_after_the_grace(store: 
     assert [e.object_id for e in events] == [orphan.id]
 
 
-def test_adults_only_erases_flagged_minors(store: Session, keyring: Keyring, conf: Settings, fake) -> None:  # noqa: ANN001
+def test_adults_only_erases_flagged_minors(store: Session, keyring: Keyring, conf: Settings, fake) -> None:
     from privet.datamap.models import DatamapOrganisation
     from privet.retention import children
 

@@ -13,7 +13,7 @@ from tests.requests.shop import ADDRESSES, Shop, write_datamap
 
 
 @pytest.fixture
-def cli(cli_store: str, shop_db: Shop, verify_smtp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PrivetCli:  # noqa: ANN001
+def cli(cli_store: str, shop_db: Shop, verify_smtp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PrivetCli:
     """`privet` on a fresh store with the shop's data map applied and mail going to the local SMTP server."""
     from privet.settings import get_settings
 
@@ -36,8 +36,18 @@ def _reference(output: str) -> str:
 
 def test_file_run_show_and_list(cli: PrivetCli, shop_db: Shop) -> None:
     customer = shop_db.customers[1]
-    filed = cli("requests", "file", "--type", "erasure", "--identity", customer.email, "--checked", "call_back",
-                "--note", "called back on the number on file")
+    filed = cli(
+        "requests",
+        "file",
+        "--type",
+        "erasure",
+        "--identity",
+        customer.email,
+        "--checked",
+        "call_back",
+        "--note",
+        "called back on the number on file",
+    )
     assert filed.exit_code == 0, filed.output
     reference = _reference(filed.output)
     assert "running" in filed.output and customer.email not in filed.output
@@ -63,7 +73,7 @@ def test_bad_input_exits_2_with_one_line(cli: PrivetCli, shop_db: Shop) -> None:
     assert refused.exit_code == 2 and "refusal code" in refused.output.lower()
 
 
-def test_refuse_extend_and_codes(cli: PrivetCli, shop_db: Shop, verify_smtp) -> None:  # noqa: ANN001
+def test_refuse_extend_and_codes(cli: PrivetCli, shop_db: Shop, verify_smtp) -> None:
     customer = shop_db.customers[0]
     reference = _reference(cli("requests", "file", "--type", "erasure", "--identity", customer.email).output)
     assert cli("requests", "extend", reference, "--reason", "busy").exit_code == 2  # unverified, and PIPL anyway
@@ -75,8 +85,9 @@ def test_refuse_extend_and_codes(cli: PrivetCli, shop_db: Shop, verify_smtp) -> 
 
 def test_holds_and_package_link(cli: PrivetCli, shop_db: Shop) -> None:
     customer = shop_db.customers[2]
-    reference = _reference(cli("requests", "file", "--type", "access", "--identity", customer.email, "--checked",
-                               "in_person").output)
+    reference = _reference(
+        cli("requests", "file", "--type", "access", "--identity", customer.email, "--checked", "in_person").output
+    )
     assert cli("requests", "run", reference, "--now").exit_code == 0
     shown = cli("requests", "show", reference)
     assert shown.exit_code == 0 and "steps" in shown.output and "request.completed" in shown.output

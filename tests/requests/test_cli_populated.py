@@ -60,8 +60,9 @@ class Store:
     hold_id: str = ""
 
     def __call__(self, *args: str) -> Run:
-        done = subprocess.run([str(PRIVET), *args], env=self.env, capture_output=True, text=True, timeout=120,
-                              check=False)
+        done = subprocess.run(
+            [str(PRIVET), *args], env=self.env, capture_output=True, text=True, timeout=120, check=False
+        )
         return Run(done.returncode, done.stdout, done.stderr)
 
     def request(self, role: str) -> DsrRequest:
@@ -74,8 +75,9 @@ class Store:
 
     def package(self, role: str) -> AccessPackage | None:
         with Session(self.engine) as session:
-            return session.scalars(select(AccessPackage)
-                                   .where(AccessPackage.request_id == self.request(role).id)).one_or_none()
+            return session.scalars(
+                select(AccessPackage).where(AccessPackage.request_id == self.request(role).id)
+            ).one_or_none()
 
     def hold(self, hold_id: str) -> LegalHold:
         with Session(self.engine) as session:
@@ -93,9 +95,21 @@ def _datamap(folder: Path, kind: str) -> Path:
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     doc["systems"].append({"key": "office", "name": "Back office"})
     doc["datastores"].append({"key": "paper", "system": "office", "kind": "manual", "region": "CN"})
-    doc["datasets"].append({"key": "paper_files", "datastore": "paper", "sources": ["registration"], "tables": [
-        {"name": "contracts", "primary_key": ["contract_no"], "erasure": {"action": "delete_row"},
-         "fields": [{"name": "contract_no"}, {"name": "signatory_name", "category": "user.name"}]}]})
+    doc["datasets"].append(
+        {
+            "key": "paper_files",
+            "datastore": "paper",
+            "sources": ["registration"],
+            "tables": [
+                {
+                    "name": "contracts",
+                    "primary_key": ["contract_no"],
+                    "erasure": {"action": "delete_row"},
+                    "fields": [{"name": "contract_no"}, {"name": "signatory_name", "category": "user.name"}],
+                }
+            ],
+        }
+    )
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return path
 
@@ -110,11 +124,17 @@ def store(sqlite_migrated_template: Path, tmp_path_factory: pytest.TempPathFacto
     url = f"sqlite:///{folder / 'privet.db'}"
     shop = build_shop(f"sqlite:///{folder / 'shop.sqlite'}", customers=9)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRIVET_")}
-    env.update(PRIVET_DATABASE_URL=url, PRIVET_DATA_DIR=str(folder / "var"),
-               PRIVET_SECRET_KEY="test-secret-key-0123456789abcdef",
-               PRIVET_SECRETS=json.dumps({"shop_db": shop.url}), PRIVET_MAIL_SENDER="console",
-               PRIVET_REQUESTS_MANUAL_APPROVAL='["erasure"]', PRIVET_PUBLIC_URL="https://privacy.shop.example",
-               PRIVET_JOBS_RETRY_SECONDS="0.01", COLUMNS="200")
+    env.update(
+        PRIVET_DATABASE_URL=url,
+        PRIVET_DATA_DIR=str(folder / "var"),
+        PRIVET_SECRET_KEY="test-secret-key-0123456789abcdef",
+        PRIVET_SECRETS=json.dumps({"shop_db": shop.url}),
+        PRIVET_MAIL_SENDER="console",
+        PRIVET_REQUESTS_MANUAL_APPROVAL='["erasure"]',
+        PRIVET_PUBLIC_URL="https://privacy.shop.example",
+        PRIVET_JOBS_RETRY_SECONDS="0.01",
+        COLUMNS="200",
+    )
     engine = make_engine(url)
     emails = [customer.email for customer in shop.customers]
     populated = Store(env, engine, emails)
@@ -127,8 +147,11 @@ def store(sqlite_migrated_template: Path, tmp_path_factory: pytest.TempPathFacto
         populated("requests", "run", populated.refs["packaged"], "--now").ok()
         [task] = populated.tasks("packaged")
         populated("tasks", "complete", task.id, "--note", "nothing found").ok()
-        populated.hold_id = populated("requests", "hold", populated.request("packaged").subject_id, "--reason",
-                                      "litigation pending").ok().out.split()[1]
+        populated.hold_id = (
+            populated("requests", "hold", populated.request("packaged").subject_id, "--reason", "litigation pending")
+            .ok()
+            .out.split()[1]
+        )
         # Left as filed: erasures waiting for approval, an unverified request, running ones, a complaint.
         populated.file("approve", "erasure", emails[2], *checked)
         populated.file("extend", "erasure", emails[3], *checked)
@@ -137,9 +160,16 @@ def store(sqlite_migrated_template: Path, tmp_path_factory: pytest.TempPathFacto
         populated.file("rerun", "access", emails[6], *checked)
         populated.file("complaint", "complaint", emails[7], *checked, "--text", "the newsletter kept coming")
         statuses = {role: populated.request(role).status for role in populated.refs}
-        assert statuses == {"packaged": "completed", "tasked": "waiting", "approve": "pending_approval",
-                            "extend": "pending_approval", "unverified": "unverified", "refuse": "running",
-                            "rerun": "running", "complaint": "waiting"}, statuses
+        assert statuses == {
+            "packaged": "completed",
+            "tasked": "waiting",
+            "approve": "pending_approval",
+            "extend": "pending_approval",
+            "unverified": "unverified",
+            "refuse": "running",
+            "rerun": "running",
+            "complaint": "waiting",
+        }, statuses
         assert populated.package("packaged") is not None and populated.hold(populated.hold_id).released_at is None
         yield populated
     finally:

@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from privet.kit.errors import InvalidInput
 from privet.requests.law.deadlines import (
-    acknowledge_by, add_months, add_working_days, day_of, days_left, due_on, extended_due, is_prc_working_day,
+    acknowledge_by,
+    add_months,
+    add_working_days,
+    day_of,
+    days_left,
+    due_on,
+    extended_due,
+    is_prc_working_day,
     working_days_between,
 )
 from privet.requests.models import TYPES
@@ -54,14 +61,17 @@ def test_pipl_other_types_get_thirty_calendar_days_without_extension() -> None:
     assert acknowledge_by("pipl", date(2026, 9, 30)) is None
 
 
-@pytest.mark.parametrize(("verified", "due"), [
-    (date(2026, 1, 31), date(2026, 2, 28)),
-    (date(2028, 1, 31), date(2028, 2, 29)),  # leap year
-    (date(2028, 2, 29), date(2028, 3, 29)),
-    (date(2026, 3, 31), date(2026, 4, 30)),
-    (date(2026, 12, 31), date(2027, 1, 31)),
-    (date(2026, 6, 15), date(2026, 7, 15)),
-])
+@pytest.mark.parametrize(
+    ("verified", "due"),
+    [
+        (date(2026, 1, 31), date(2026, 2, 28)),
+        (date(2028, 1, 31), date(2028, 2, 29)),  # leap year
+        (date(2028, 2, 29), date(2028, 3, 29)),
+        (date(2026, 3, 31), date(2026, 4, 30)),
+        (date(2026, 12, 31), date(2027, 1, 31)),
+        (date(2026, 6, 15), date(2026, 7, 15)),
+    ],
+)
 def test_gdpr_one_month_uses_the_same_day_or_the_month_end(verified: date, due: date) -> None:
     assert due_on("gdpr", "access", verified) == due
     assert due_on("gdpr", "erasure", verified) == due

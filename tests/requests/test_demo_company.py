@@ -54,9 +54,16 @@ def _customer(urls: dict[str, str], *, skip: int = 0) -> dict:
     engine = sa.create_engine(urls["crm"])
     try:
         with engine.connect() as conn:
-            return dict(conn.execute(sa.text(
-                "SELECT id, email, mobile FROM customers WHERE email IS NOT NULL AND id IN "
-                "(SELECT customer_id FROM orders) ORDER BY organisation_id IS NULL, id")).mappings().all()[skip])
+            return dict(
+                conn.execute(
+                    sa.text(
+                        "SELECT id, email, mobile FROM customers WHERE email IS NOT NULL AND id IN "
+                        "(SELECT customer_id FROM orders) ORDER BY organisation_id IS NULL, id"
+                    )
+                )
+                .mappings()
+                .all()[skip]
+            )
     finally:
         engine.dispose()
 
@@ -79,7 +86,7 @@ def _count(url: str, sql: str, **params: object) -> int:
         engine.dispose()
 
 
-def _answer_paper_office(db: Session, keyring: Keyring, settings: Settings, request) -> None:  # noqa: ANN001
+def _answer_paper_office(db: Session, keyring: Keyring, settings: Settings, request) -> None:
     """The partner office confirms by hand: no contract for this person."""
     from privet.requests.manual.service import complete_task, list_tasks
 
@@ -88,16 +95,25 @@ def _answer_paper_office(db: Session, keyring: Keyring, settings: Settings, requ
 
 
 @pytest.mark.promise("P14")
-def test_access_and_erasure_across_every_datastore(keptek, keptek_urls: dict[str, str], keyring: Keyring,
-                                                   drain, capsys) -> None:  # noqa: ANN001
+def test_access_and_erasure_across_every_datastore(
+    keptek, keptek_urls: dict[str, str], keyring: Keyring, drain, capsys
+) -> None:
     from privet.requests.intake.service import file_request
-    from privet.requests.packages.service import open_package
     from privet.requests.intake.verify import record_identity_check
+    from privet.requests.packages.service import open_package
 
     db, settings = keptek
     buyer = _customer(keptek_urls)
-    access = file_request(db, keyring, settings, request_type="access", identity_type="phone",
-                          identity=buyer["mobile"], filed_by="public:api", language="zh_CN")
+    access = file_request(
+        db,
+        keyring,
+        settings,
+        request_type="access",
+        identity_type="phone",
+        identity=buyer["mobile"],
+        filed_by="public:api",
+        language="zh_CN",
+    )
     record_identity_check(db, keyring, settings, access, method="id_document", note=None, actor="user:o")
     drain(settings)
     steps = {s.datastore_key: s for s in access.steps}
@@ -117,8 +133,11 @@ def test_access_and_erasure_across_every_datastore(keptek, keptek_urls: dict[str
     assert [c["mobile"] for c in document["data"]["crm"]["customers"]] == [buyer["mobile"]]
     # credentials are listed as held, never shown; the organisation the buyer acts for is named, not disclosed (it
     # names its legal representative, another person)
-    secrets = _row(keptek_urls["crm"], "SELECT password_hash, security_answer_hash, organisation_id FROM customers "
-                                       "WHERE id = :c", c=buyer["id"])
+    secrets = _row(
+        keptek_urls["crm"],
+        "SELECT password_hash, security_answer_hash, organisation_id FROM customers WHERE id = :c",
+        c=buyer["id"],
+    )
     text = json.dumps(document, ensure_ascii=False)
     assert secrets["password_hash"] not in text and secrets["security_answer_hash"] not in text
     withheld = {(w["table"], w["field"]) for w in document["withheld"]}
@@ -126,14 +145,30 @@ def test_access_and_erasure_across_every_datastore(keptek, keptek_urls: dict[str
     assert "password_hash" not in document["data"]["crm"]["customers"][0]
     assert "organisations" not in document["data"]["crm"]
     assert secrets["organisation_id"] is not None  # a buyer acting for an organisation
-    org = _row(keptek_urls["crm"], "SELECT legal_representative, contact_phone FROM organisations WHERE id = :o",
-               o=secrets["organisation_id"])
+    org = _row(
+        keptek_urls["crm"],
+        "SELECT legal_representative, contact_phone FROM organisations WHERE id = :o",
+        o=secrets["organisation_id"],
+    )
     assert org["legal_representative"] not in text and org["contact_phone"] not in text
-    assert {"datastore": "crm", "table": "customers", "columns": ["organisation_id"], "to": "organisations",
-            "to_columns": ["id"], "keys": [[secrets["organisation_id"]]]} in document["links"]
+    assert {
+        "datastore": "crm",
+        "table": "customers",
+        "columns": ["organisation_id"],
+        "to": "organisations",
+        "to_columns": ["id"],
+        "keys": [[secrets["organisation_id"]]],
+    } in document["links"]
 
-    erasure = file_request(db, keyring, settings, request_type="erasure", identity_type="email",
-                           identity=buyer["email"], filed_by="public:api")
+    erasure = file_request(
+        db,
+        keyring,
+        settings,
+        request_type="erasure",
+        identity_type="email",
+        identity=buyer["email"],
+        filed_by="public:api",
+    )
     record_identity_check(db, keyring, settings, erasure, method="id_document", note=None, actor="user:o")
     drain(settings)
     _answer_paper_office(db, keyring, settings, erasure)
@@ -149,7 +184,7 @@ def test_access_and_erasure_across_every_datastore(keptek, keptek_urls: dict[str
     assert buyer["email"] not in json.dumps(erasure.result) and buyer["mobile"] not in json.dumps(erasure.result)
 
 
-def test_two_identities_and_a_stranger(keptek, keptek_urls: dict[str, str], keyring: Keyring, drain, fake) -> None:  # noqa: ANN001
+def test_two_identities_and_a_stranger(keptek, keptek_urls: dict[str, str], keyring: Keyring, drain, fake) -> None:
     """One subject known by e-mail and phone is found by both; an identity that matches nobody finds nothing."""
     from privet.requests.intake.service import file_request
     from privet.requests.intake.verify import record_identity_check
@@ -162,8 +197,15 @@ def test_two_identities_and_a_stranger(keptek, keptek_urls: dict[str, str], keyr
     stranger = fake.unique.email()
     requests = []
     for identity_type, value in (("email", person["email"]), ("email", stranger)):
-        request = file_request(db, keyring, settings, request_type="explanation", identity_type=identity_type,
-                               identity=value, filed_by="public:api")
+        request = file_request(
+            db,
+            keyring,
+            settings,
+            request_type="explanation",
+            identity_type=identity_type,
+            identity=value,
+            filed_by="public:api",
+        )
         record_identity_check(db, keyring, settings, request, method="id_document", note=None, actor="user:o")
         requests.append(request)
     drain(settings)

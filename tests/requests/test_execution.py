@@ -21,7 +21,7 @@ from privet.settings import Settings
 from tests.requests.shop import ADDRESSES, CUSTOMERS, ITEMS, LOGINS, ORDERS
 
 
-def _download(store: Session, keyring: Keyring, smtp, address: str) -> dict:  # noqa: ANN001
+def _download(store: Session, keyring: Keyring, smtp, address: str) -> dict:
     from privet.requests.packages.service import open_package
 
     body = smtp.last_to(address).get_content()
@@ -37,14 +37,17 @@ def _errors(store: Session) -> list[str]:
     return [f"{j.kind}: {j.last_error}" for j in store.scalars(select(Job).where(Job.last_error.is_not(None)))]
 
 
-def _actions(store: Session, request) -> list[str]:  # noqa: ANN001
-    return [e.action for e in store.scalars(select(AuditEvent).where(AuditEvent.object_id == request.id)
-                                            .order_by(AuditEvent.seq))]
+def _actions(store: Session, request) -> list[str]:
+    return [
+        e.action
+        for e in store.scalars(select(AuditEvent).where(AuditEvent.object_id == request.id).order_by(AuditEvent.seq))
+    ]
 
 
 @pytest.mark.promise("P14")
-def test_access_end_to_end_to_a_package(store: Session, keyring: Keyring, conf: Settings, file, verified, drain,
-                                        shop_db, smtp) -> None:  # noqa: ANN001
+def test_access_end_to_end_to_a_package(
+    store: Session, keyring: Keyring, conf: Settings, file, verified, drain, shop_db, smtp
+) -> None:
     customer = shop_db.customers[2]
     request = file("access", customer)
     verified(request, smtp)
@@ -67,8 +70,9 @@ def test_access_end_to_end_to_a_package(store: Session, keyring: Keyring, conf: 
     assert "request.completed" in _actions(store, request)
 
 
-def test_nobody_found_gives_an_honest_empty_package(store: Session, keyring: Keyring, file, verified, drain,
-                                                    smtp, fake) -> None:  # noqa: ANN001
+def test_nobody_found_gives_an_honest_empty_package(
+    store: Session, keyring: Keyring, file, verified, drain, smtp, fake
+) -> None:
     stranger = fake.unique.email()
     request = file("access", identity=stranger)
     verified(request, smtp)
@@ -79,8 +83,9 @@ def test_nobody_found_gives_an_honest_empty_package(store: Session, keyring: Key
 
 
 @pytest.mark.promise("P14", "P22", "P23")
-def test_erasure_retains_what_the_law_keeps_and_records_proof(store: Session, file, verified, drain, shop_db,
-                                                              conf: Settings) -> None:  # noqa: ANN001
+def test_erasure_retains_what_the_law_keeps_and_records_proof(
+    store: Session, file, verified, drain, shop_db, conf: Settings
+) -> None:
     customer, other = shop_db.customers[1], shop_db.customers[2]
     request = file("erasure", customer)
     verified(request)
@@ -103,14 +108,20 @@ def test_erasure_retains_what_the_law_keeps_and_records_proof(store: Session, fi
     assert customer.email not in json.dumps(result)
 
 
-def test_legal_hold_blocks_erasure_until_released(store: Session, keyring: Keyring, file, verified, drain,
-                                                  shop_db) -> None:  # noqa: ANN001
+def test_legal_hold_blocks_erasure_until_released(
+    store: Session, keyring: Keyring, file, verified, drain, shop_db
+) -> None:
     from privet.subjects.service import get_or_create_subject
 
     customer = shop_db.customers[0]
     subject, _ = get_or_create_subject(store, keyring, "email", customer.email, actor="test", verified=True)
-    hold = holds.place(store, subject_id=subject.id, reason="litigation pending, case 2024-17", reference="2024-17",
-                       actor="user:officer")
+    hold = holds.place(
+        store,
+        subject_id=subject.id,
+        reason="litigation pending, case 2024-17",
+        reference="2024-17",
+        actor="user:officer",
+    )
     request = file("erasure", customer)
     verified(request)
     drain()
@@ -124,26 +135,32 @@ def test_legal_hold_blocks_erasure_until_released(store: Session, keyring: Keyri
     assert request.status == "completed" and shop_db.count(ADDRESSES, customer_id=customer.id) == 0
 
 
-def test_hold_placed_after_queueing_stops_the_step(store: Session, keyring: Keyring, file, verified, drain,
-                                                   shop_db) -> None:  # noqa: ANN001
+def test_hold_placed_after_queueing_stops_the_step(
+    store: Session, keyring: Keyring, file, verified, drain, shop_db
+) -> None:
     customer = shop_db.customers[0]
     request = file("erasure", customer)
     verified(request)
-    holds.place(store, subject_id=request.subject_id, reason="authority's preservation order", reference=None,
-                actor="user:officer")
+    holds.place(
+        store,
+        subject_id=request.subject_id,
+        reason="authority's preservation order",
+        reference=None,
+        actor="user:officer",
+    )
     drain()
     assert request.status == "waiting" and shop_db.count(ADDRESSES, customer_id=customer.id) == 1
 
 
 @pytest.mark.promise("P45")
-def test_closure_erases_withdraws_every_consent_and_closes(store: Session, keyring: Keyring, file, verified, drain,
-                                                           shop_db) -> None:  # noqa: ANN001
+def test_closure_erases_withdraws_every_consent_and_closes(
+    store: Session, keyring: Keyring, file, verified, drain, shop_db
+) -> None:
     from privet.consent.ledger import service as ledger
     from privet.consent.ledger.projection import state
+    from privet.subjects import sessions
     from privet.subjects.models import Subject
     from privet.subjects.service import get_or_create_subject
-
-    from privet.subjects import sessions
 
     customer = shop_db.customers[3]
     subject, _ = get_or_create_subject(store, keyring, "email", customer.email, actor="test", verified=True)
@@ -164,13 +181,14 @@ def test_closure_erases_withdraws_every_consent_and_closes(store: Session, keyri
 
 
 @pytest.mark.promise("P45")
-def test_erasure_ends_every_consent_and_session(store: Session, keyring: Keyring, file, verified, drain,
-                                                shop_db) -> None:  # noqa: ANN001
+def test_erasure_ends_every_consent_and_session(
+    store: Session, keyring: Keyring, file, verified, drain, shop_db
+) -> None:
     """P45: after an erasure the person's consents read withdrawn (with the reason and the request) and every
     subject session issued before it is over; a session issued afterwards works."""
     from privet.consent.ledger import service as ledger
-    from privet.consent.models import ConsentRecord
     from privet.consent.ledger.projection import state
+    from privet.consent.models import ConsentRecord
     from privet.subjects import sessions
     from privet.subjects.service import get_or_create_subject
 
@@ -184,19 +202,20 @@ def test_erasure_ends_every_consent_and_session(store: Session, keyring: Keyring
     drain()
     assert request.status == "completed", (request.result, _errors(store))
     assert state(store, f"s:{subject.id}", "marketing.communications").event == "withdrawn"
-    last = store.scalars(select(ConsentRecord).where(ConsentRecord.subject_id == subject.id)
-                         .order_by(ConsentRecord.at.desc())).first()
+    last = store.scalars(
+        select(ConsentRecord).where(ConsentRecord.subject_id == subject.id).order_by(ConsentRecord.at.desc())
+    ).first()
     assert last.evidence["reason"] == "erasure" and last.evidence["source_id"] == request.reference
     assert not sessions.still_valid(store, before)
     after = sessions.read(keyring, sessions.issue(keyring, subject_id=subject.id, identity_type="email"))
     assert sessions.still_valid(store, after)
-    assert "subject.sessions_ended" in [e.action for e in store.scalars(select(AuditEvent).where(
-        AuditEvent.object_id == subject.id))]
+    assert "subject.sessions_ended" in [
+        e.action for e in store.scalars(select(AuditEvent).where(AuditEvent.object_id == subject.id))
+    ]
 
 
 @pytest.mark.promise("P14", "P17")
-def test_withdrawal_and_objection_are_ledger_records(store: Session, keyring: Keyring, file, verified,
-                                                     shop_db) -> None:  # noqa: ANN001
+def test_withdrawal_and_objection_are_ledger_records(store: Session, keyring: Keyring, file, verified, shop_db) -> None:
     from privet.consent.ledger.projection import state
 
     customer = shop_db.customers[0]
@@ -212,14 +231,18 @@ def test_withdrawal_and_objection_are_ledger_records(store: Session, keyring: Ke
     assert state(store, f"s:{subject}", "service.order").event == "objected"
 
 
-def test_a_correction_in_parts_sets_each_column_to_its_part(store: Session, file, verified, drain, shop_db,
-                                                            fake) -> None:  # noqa: ANN001
+def test_a_correction_in_parts_sets_each_column_to_its_part(
+    store: Session, file, verified, drain, shop_db, fake
+) -> None:
     customer, other = shop_db.customers[1], shop_db.customers[2]
     untouched = shop_db.row(ADDRESSES, other.id)
     before = shop_db.row(ADDRESSES, customer.id)
     street = fake.street_address()
-    request = file("rectification", customer, details={"changes": {"user.contact.address": {
-        "line1": street, "postcode": "518000"}}})
+    request = file(
+        "rectification",
+        customer,
+        details={"changes": {"user.contact.address": {"line1": street, "postcode": "518000"}}},
+    )
     verified(request)
     drain()
     assert request.status == "completed", (request.result, _errors(store))
@@ -230,7 +253,8 @@ def test_a_correction_in_parts_sets_each_column_to_its_part(store: Session, file
 
 
 def test_a_correction_that_cannot_be_written_goes_to_an_officer_not_to_retries(
-        store: Session, keyring: Keyring, conf: Settings, file, verified, drain, shop_db) -> None:  # noqa: ANN001
+    store: Session, keyring: Keyring, conf: Settings, file, verified, drain, shop_db
+) -> None:
     """The database changed after filing (the postcode column is gone): no retry can help, so the step becomes an
     officer's task at once, naming the column; the officer can reveal the requested value (audited)."""
     import sqlalchemy as sa
@@ -255,14 +279,22 @@ def test_a_correction_that_cannot_be_written_goes_to_an_officer_not_to_retries(
     shown = manual.task_subject(store, keyring, task, actor="user:officer")
     assert shown["changes"] == {"user.contact.address": {"postcode": "200000"}}
     assert "request.step_handed_over" in _actions(store, request)
-    manual.complete_task(store, keyring, conf, task.id, actor="user:officer", confirmation="corrected by hand",
-                         counts={"addresses": {"rectified": 1}})
+    manual.complete_task(
+        store,
+        keyring,
+        conf,
+        task.id,
+        actor="user:officer",
+        confirmation="corrected by hand",
+        counts={"addresses": {"rectified": 1}},
+    )
     drain()
     assert request.status == "completed" and request.result["tables"]["shop_db"]["addresses"]["rectified"] == 1
 
 
-def test_an_erasure_on_a_changed_schema_fails_at_once_naming_the_column(store: Session, file, verified, drain,
-                                                                         shop_db) -> None:  # noqa: ANN001
+def test_an_erasure_on_a_changed_schema_fails_at_once_naming_the_column(
+    store: Session, file, verified, drain, shop_db
+) -> None:
     """A declared column is gone: the erasure changes nothing, is not retried, and the request says which column;
     nothing is reported as done."""
     import sqlalchemy as sa
@@ -286,8 +318,9 @@ def test_an_erasure_on_a_changed_schema_fails_at_once_naming_the_column(store: S
 
 
 @pytest.mark.parametrize("mode", ["complete", "review"])
-def test_an_erasure_that_leaves_personal_data_says_so(store: Session, keyring: Keyring, conf: Settings, file,
-                                                      verified, drain, shop_db, tmp_path, mode: str) -> None:  # noqa: ANN001
+def test_an_erasure_that_leaves_personal_data_says_so(
+    store: Session, keyring: Keyring, conf: Settings, file, verified, drain, shop_db, tmp_path, mode: str
+) -> None:
     """The data map gives login events no erasure action: their rows stay with personal data. The request does not
     end "completed": it ends completed_with_exceptions (or waits until an officer completes it), and the person's
     message counts the rows changed and names what was not erased and why."""
@@ -299,8 +332,10 @@ def test_an_erasure_that_leaves_personal_data_says_so(store: Session, keyring: K
 
     folder = tmp_path / "no-action"
     folder.mkdir()
-    without = DATAMAP.replace("      - name: login_events\n        primary_key: [id]\n        erasure: {{action: delete_row}}\n",
-                              "      - name: login_events\n        primary_key: [id]\n")
+    without = DATAMAP.replace(
+        "      - name: login_events\n        primary_key: [id]\n        erasure: {{action: delete_row}}\n",
+        "      - name: login_events\n        primary_key: [id]\n",
+    )
     assert without != DATAMAP
     (folder / "shop.yaml").write_text(without.format(kind=shop_db.kind, profile="pipl"), encoding="utf-8")
     validate_and_apply(store, folder, actor="test")
@@ -314,24 +349,25 @@ def test_an_erasure_that_leaves_personal_data_says_so(store: Session, keyring: K
     if mode == "review":
         assert request.status == "waiting", request.result
         assert "request.exceptions_review" in _actions(store, request)
-        complete(store, keyring, settings, request, note="login events are erased by hand next week",
-                 actor="user:officer")
+        complete(
+            store, keyring, settings, request, note="login events are erased by hand next week", actor="user:officer"
+        )
     assert request.status == "completed_with_exceptions", request.result
     [exception] = request.result["exceptions"]
     assert exception["table"] == "login_events" and exception["reason"] == "no_action"
     assert exception["rows"] == customer.logins
     payload = store.scalars(select(Job.payload).where(Job.kind == "requests.message")).all()
     values = next(p["values"] for p in payload if p["request_id"] == request.id and p["kind"] == "completed")
-    subject, body = render_message("completed", "en", reference=request.reference, request_type="erasure",
-                                   **values)
+    subject, body = render_message("completed", "en", reference=request.reference, request_type="erasure", **values)
     assert "with exceptions" in subject and "- Contact details: 1 deleted" in body
     assert f"- Device information ({customer.logins} records): no way to delete it has been set up yet" in body
     assert "shop_db" not in body and "login_events" not in body and ".." not in body and ".," not in body
 
 
 @pytest.mark.promise("P14")
-def test_rectification_updates_every_field_of_the_category(store: Session, file, verified, drain, shop_db,
-                                                           fake) -> None:  # noqa: ANN001
+def test_rectification_updates_every_field_of_the_category(
+    store: Session, file, verified, drain, shop_db, fake
+) -> None:
     customer = shop_db.customers[1]
     new_email = fake.unique.email()
     request = file("rectification", customer, details={"changes": {"user.contact.email": new_email}})
@@ -342,9 +378,9 @@ def test_rectification_updates_every_field_of_the_category(store: Session, file,
     assert request.result["tables"]["shop_db"]["customers"]["rectified"] == 1
 
 
-def test_a_datastore_that_is_down_retries_then_fails_naming_it(store: Session, keyring: Keyring, conf: Settings,
-                                                               file, verified, drain, shop_db,
-                                                               tmp_path) -> None:  # noqa: ANN001
+def test_a_datastore_that_is_down_retries_then_fails_naming_it(
+    store: Session, keyring: Keyring, conf: Settings, file, verified, drain, shop_db, tmp_path
+) -> None:
     from privet.jobs.models import Job
 
     down = conf.model_copy(update={"secrets": {"shop_db": f"sqlite:///{tmp_path / 'missing' / 'gone.sqlite'}"}})
@@ -371,14 +407,14 @@ class Killed(BaseException):
 
 
 @pytest.mark.parametrize("crash_on", ["step_finished", "_call"])
-def test_killed_worker_resumes_without_repeating(store: Session, keyring: Keyring, conf: Settings, file, verified,
-                                                 drain, shop_db, monkeypatch, crash_on: str) -> None:  # noqa: ANN001
+def test_killed_worker_resumes_without_repeating(
+    store: Session, keyring: Keyring, conf: Settings, file, verified, drain, shop_db, monkeypatch, crash_on: str
+) -> None:
     """Killed after the datastore committed its erasure (before or while recording it): once the job's lease runs
     out the step is taken up again, recognises from its intent that the erasure was committed, records the counts
     of what changed (not the zeros a second run would find), and the proof says the step was resumed."""
     from privet.kit.clock import frozen_at
-    from privet.requests.execution import executor
-    from privet.requests.execution import runner
+    from privet.requests.execution import executor, runner
 
     customer = shop_db.customers[2]
     request = file("erasure", customer)
@@ -387,7 +423,7 @@ def test_killed_worker_resumes_without_repeating(store: Session, keyring: Keyrin
     real = getattr(target, crash_on)
     calls = []
 
-    def crash_once(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def crash_once(*args, **kwargs):
         out = real(*args, **kwargs)  # the datastore has committed (or the outcome was just written, uncommitted)
         calls.append(1)
         if len(calls) == 1:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from privet.requests.packages.explain import duration_text, explain, language, retention_text
 from privet.requests.models import TYPES
+from privet.requests.packages.explain import duration_text, explain, language, retention_text
 
 KEPTEK = Path(__file__).resolve().parents[2] / "examples" / "keptek" / "datamap"
 
@@ -42,8 +42,10 @@ def test_found_tables_give_their_categories_purposes_and_sharing(keptek: Session
     purposes = {p["activity"]["key"]: p for p in result["purposes"]}
     account = purposes["account_registration"]
     assert account["purpose"]["key"] == "service.account" and account["legal_basis"]["key"] == "contract"
-    assert account["retention"]["duration"] == "P30D" and account["retention"]["text"] == \
-        "30 days after the account is closed"
+    assert (
+        account["retention"]["duration"] == "P30D"
+        and account["retention"]["text"] == "30 days after the account is closed"
+    )
     assert by_key(account["processors"])["sms_gateway"]["name"] == "sms gateway"
     assert purposes["order_fulfilment"]["retention"]["text"] == "3 years after the contract ends"
     # category-only activities apply when the categories are held: sharing with partners, cross-border access
@@ -77,16 +79,19 @@ def test_no_found_rows_explains_nothing_held(keptek: Session) -> None:
 def test_none_explains_the_whole_data_map(keptek: Session) -> None:
     result = explain(keptek, None, "en")
     assert result["scope"] == "data_map"
-    assert {"crm_accounts", "device_locations", "training", "partner_contracts"} <= {d["key"] for d in
-                                                                                    result["datasets"]}
+    assert {"crm_accounts", "device_locations", "training", "partner_contracts"} <= {
+        d["key"] for d in result["datasets"]
+    }
     assert all(t["rows"] is None for d in result["datasets"] for t in d["tables"])
     assert "device_location_tracking" in {p["activity"]["key"] for p in result["purposes"]}
 
 
 def test_tables_the_data_map_does_not_know_are_listed(keptek: Session) -> None:
     result = explain(keptek, {"crm": {"customers": 1, "legacy_contacts": 4}, "ghost": {"t": 1}}, "en")
-    assert result["unmapped"] == [{"datastore": "crm", "table": "legacy_contacts", "rows": 4},
-                                  {"datastore": "ghost", "table": "t", "rows": 1}]
+    assert result["unmapped"] == [
+        {"datastore": "crm", "table": "legacy_contacts", "rows": 4},
+        {"datastore": "ghost", "table": "t", "rows": 1},
+    ]
 
 
 def test_an_empty_data_map_explains_nothing(db: Session) -> None:
@@ -94,9 +99,17 @@ def test_an_empty_data_map_explains_nothing(db: Session) -> None:
     assert result["datasets"] == [] and result["purposes"] == [] and result["organisation"] is None
 
 
-@pytest.mark.parametrize(("iso", "en", "zh"), [("P3Y", "3 years", "3年"), ("P1Y", "1 year", "1年"),
-                                               ("P1Y6M", "1 year 6 months", "1年6个月"), ("P2W", "14 days", "14天"),
-                                               ("P13M", "13 months", "13个月"), ("soon", "soon", "soon")])
+@pytest.mark.parametrize(
+    ("iso", "en", "zh"),
+    [
+        ("P3Y", "3 years", "3年"),
+        ("P1Y", "1 year", "1年"),
+        ("P1Y6M", "1 year 6 months", "1年6个月"),
+        ("P2W", "14 days", "14天"),
+        ("P13M", "13 months", "13个月"),
+        ("soon", "soon", "soon"),
+    ],
+)
 def test_durations_in_plain_words(iso: str, en: str, zh: str) -> None:
     assert duration_text("en", iso) == en and duration_text("zh_CN", iso) == zh
 

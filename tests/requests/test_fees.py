@@ -16,9 +16,9 @@ from privet.audit.models import AuditEvent
 from privet.jobs import dispatch
 from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict, InvalidInput
+from privet.requests.models import RequestStep
 from privet.requests.workflow import fees
 from privet.requests.workflow import service as workflow
-from privet.requests.models import RequestStep
 from privet.settings import Settings
 from tests.conftest import PrivetCli
 from tests.requests.shop import ADDRESSES, Shop, write_datamap
@@ -34,8 +34,7 @@ def charging(store: Session, conf: Settings) -> Settings:
     return paid
 
 
-def _second(store: Session, keyring: Keyring, settings: Settings, file, customer, request_type: str,  # noqa: ANN001
-            **kwargs: object):  # noqa: ANN202
+def _second(store: Session, keyring: Keyring, settings: Settings, file, customer, request_type: str, **kwargs: object):
     """A customer's second request of a type, verified by a staff identity check: the fee falls due."""
     from privet.requests.intake.verify import record_identity_check
 
@@ -45,13 +44,15 @@ def _second(store: Session, keyring: Keyring, settings: Settings, file, customer
     return first, second
 
 
-def _events(store: Session, request, action: str) -> list[AuditEvent]:  # noqa: ANN001
-    return list(store.scalars(select(AuditEvent).where(AuditEvent.object_id == request.id,
-                                                       AuditEvent.action == action)))
+def _events(store: Session, request, action: str) -> list[AuditEvent]:
+    return list(
+        store.scalars(select(AuditEvent).where(AuditEvent.object_id == request.id, AuditEvent.action == action))
+    )
 
 
-def test_a_fee_request_does_not_run_until_paid(store: Session, keyring: Keyring, charging: Settings, file, drain,
-                                               shop_db: Shop, smtp) -> None:  # noqa: ANN001
+def test_a_fee_request_does_not_run_until_paid(
+    store: Session, keyring: Keyring, charging: Settings, file, drain, shop_db: Shop, smtp
+) -> None:
     customer = shop_db.customers[0]
     _first, request = _second(store, keyring, charging, file, customer, "erasure")
     assert request.status == "fee_due" and request.fee["amount"] == "20.00" and request.fee["currency"] == "CNY"
@@ -86,21 +87,36 @@ def test_a_fee_request_does_not_run_until_paid(store: Session, keyring: Keyring,
         fees.settle(store, keyring, charging, request, outcome="waived", note="goodwill", actor="user:officer")
 
 
-def test_a_waived_fee_runs_and_the_person_is_told_in_chinese(store: Session, keyring: Keyring, charging: Settings,
-                                                              file, drain, shop_db: Shop, smtp) -> None:  # noqa: ANN001
+def test_a_waived_fee_runs_and_the_person_is_told_in_chinese(
+    store: Session, keyring: Keyring, charging: Settings, file, drain, shop_db: Shop, smtp
+) -> None:
     customer = shop_db.customers[1]
     _first, request = _second(store, keyring, charging, file, customer, "access", language="zh_CN")
     assert request.status == "fee_due"
     with pytest.raises(InvalidInput, match="reason"):
         fees.settle(store, keyring, charging, request, outcome="waived", note=None, actor="user:officer")
     with pytest.raises(InvalidInput, match="personal data"):
-        fees.settle(store, keyring, charging, request, outcome="waived", note="asked by someone@example.com",
-                    actor="user:officer")
+        fees.settle(
+            store,
+            keyring,
+            charging,
+            request,
+            outcome="waived",
+            note="asked by someone@example.com",
+            actor="user:officer",
+        )
     with pytest.raises(InvalidInput):
         fees.settle(store, keyring, charging, request, outcome="refunded", note="x", actor="user:officer")
     assert request.status == "fee_due" and "status" not in request.fee  # nothing changed by refused attempts
-    fees.settle(store, keyring, charging, request, outcome="waived", note="first repeat after a site outage",
-                actor="user:officer")
+    fees.settle(
+        store,
+        keyring,
+        charging,
+        request,
+        outcome="waived",
+        note="first repeat after a site outage",
+        actor="user:officer",
+    )
     assert request.fee["status"] == "waived" and request.fee["note"] == "first repeat after a site outage"
     assert _events(store, request, "request.fee_waived")
     drain(charging)
@@ -112,8 +128,9 @@ def test_a_waived_fee_runs_and_the_person_is_told_in_chinese(store: Session, key
     assert "我们决定不收取费用" in waived.get_content()
 
 
-def test_a_settled_fee_waits_for_approval_where_the_type_needs_it(store: Session, keyring: Keyring,
-                                                                  charging: Settings, file, shop_db: Shop) -> None:  # noqa: ANN001
+def test_a_settled_fee_waits_for_approval_where_the_type_needs_it(
+    store: Session, keyring: Keyring, charging: Settings, file, shop_db: Shop
+) -> None:
     approving = charging.model_copy(update={"requests_manual_approval": ["erasure"]})
     store.info[dispatch.SETTINGS_KEY] = approving
     customer = shop_db.customers[2]
@@ -125,8 +142,9 @@ def test_a_settled_fee_waits_for_approval_where_the_type_needs_it(store: Session
     assert request.status == "running"
 
 
-def test_without_a_configured_fee_an_officer_decides(store: Session, keyring: Keyring, conf: Settings, file,
-                                                     shop_db: Shop) -> None:  # noqa: ANN001
+def test_without_a_configured_fee_an_officer_decides(
+    store: Session, keyring: Keyring, conf: Settings, file, shop_db: Shop
+) -> None:
     flagging = conf.model_copy(update={"requests_free_per_window": 1})
     store.info[dispatch.SETTINGS_KEY] = flagging
     _first, request = _second(store, keyring, flagging, file, shop_db.customers[3], "access")
@@ -135,8 +153,9 @@ def test_without_a_configured_fee_an_officer_decides(store: Session, keyring: Ke
         fees.settle(store, keyring, flagging, request, outcome="paid", note=None, actor="user:officer")
 
 
-def test_fee_by_api(store: Session, keyring: Keyring, charging: Settings, engine, session_factory, file, drain,  # noqa: ANN001
-                    shop_db: Shop) -> None:
+def test_fee_by_api(
+    store: Session, keyring: Keyring, charging: Settings, engine, session_factory, file, drain, shop_db: Shop
+) -> None:
     from privet.app import create_app
     from privet.auth.keys import create_api_key
 
@@ -175,8 +194,13 @@ def test_fee_by_cli(cli_store: str, shop_db: Shop, tmp_path: Path, monkeypatch: 
     assert cli("db", "upgrade").exit_code == 0
     assert cli("datamap", "apply", str(write_datamap(tmp_path / "datamap", shop_db.kind))).exit_code == 0
     email = shop_db.customers[1].email
-    refs = [re.search(r"R-[0-9A-Z]{8}", cli("requests", "file", "--type", "access", "--identity", email,
-                                            "--checked", "in_person").output).group(0) for _ in range(2)]
+    refs = [
+        re.search(
+            r"R-[0-9A-Z]{8}",
+            cli("requests", "file", "--type", "access", "--identity", email, "--checked", "in_person").output,
+        ).group(0)
+        for _ in range(2)
+    ]
     shown = json.loads(cli("requests", "show", refs[1], "--json").output)
     assert shown["status"] == "fee_due" and shown["fee"]["amount"] == "15.00"
     neither = cli("requests", "fee", refs[1])
@@ -192,8 +216,9 @@ def test_fee_by_cli(cli_store: str, shop_db: Shop, tmp_path: Path, monkeypatch: 
     assert any(e["action"] == "request.fee_paid" for e in shown["trail"])
 
 
-def test_fee_in_the_console(store: Session, keyring: Keyring, charging: Settings, engine, session_factory, file,  # noqa: ANN001
-                            shop_db: Shop, smtp) -> None:  # noqa: ANN001
+def test_fee_in_the_console(
+    store: Session, keyring: Keyring, charging: Settings, engine, session_factory, file, shop_db: Shop, smtp
+) -> None:
     from privet.app import create_app
     from privet.auth import service as auth
     from tests.web.admin.conftest import HTML, PASSWORD, form_token
@@ -207,8 +232,12 @@ def test_fee_in_the_console(store: Session, keyring: Keyring, charging: Settings
     app.state.test_sessionmaker = session_factory
 
     def log_in(client: TestClient, username: str) -> str:
-        answer = client.post("/admin/login", headers=HTML, follow_redirects=False, data={
-            "username": username, "password": PASSWORD, "csrf_token": form_token(client), "next": "/admin"})
+        answer = client.post(
+            "/admin/login",
+            headers=HTML,
+            follow_redirects=False,
+            data={"username": username, "password": PASSWORD, "csrf_token": form_token(client), "next": "/admin"},
+        )
         assert answer.status_code == 303, answer.text
         return form_token(client, "/admin/password")
 
@@ -218,8 +247,9 @@ def test_fee_in_the_console(store: Session, keyring: Keyring, charging: Settings
         token = log_in(auditor, "fee-auditor")
         page = auditor.get(path, headers=HTML).text
         assert "Waiting for the fee" in page and 'id="fee-outcome"' not in page  # a reader sees, cannot act
-        assert auditor.post(f"{path}/fee", headers=HTML, data={"csrf_token": token, "outcome": "paid"}
-                            ).status_code == 403
+        assert (
+            auditor.post(f"{path}/fee", headers=HTML, data={"csrf_token": token, "outcome": "paid"}).status_code == 403
+        )
     with TestClient(app) as officer:
         app.state.sessionmaker = app.state.test_sessionmaker
         token = log_in(officer, "fee-officer")
@@ -231,8 +261,12 @@ def test_fee_in_the_console(store: Session, keyring: Keyring, charging: Settings
         assert refused.status_code == 422 and "reason" in refused.text  # a waiver needs a reason
         store.expire_all()
         assert request.status == "fee_due"
-        done = officer.post(f"{path}/fee", headers=HTML, follow_redirects=False,
-                            data={"csrf_token": token, "outcome": "waived", "reason": "goodwill after an outage"})
+        done = officer.post(
+            f"{path}/fee",
+            headers=HTML,
+            follow_redirects=False,
+            data={"csrf_token": token, "outcome": "waived", "reason": "goodwill after an outage"},
+        )
         assert done.status_code == 303 and done.headers["location"] == f"{path}?done=fee_settled"
         after = officer.get(done.headers["location"], headers=HTML).text
         assert "The fee was recorded" in after and "request.fee_waived" in after
@@ -245,15 +279,26 @@ def test_the_fee_message_says_the_law_and_that_the_clock_runs() -> None:
 
     from privet.requests.messages.render import render_message
 
-    values = {"reference": "R-TEST0001", "request_type": "access", "amount": "20.00", "currency": "EUR",
-              "due": date(2026, 4, 2), "free": 1, "window_days": 365}
-    _subject, body = render_message("fee_due", "en", profile="gdpr", profile_source="datastore", region="EU",
-                                    **values)
+    values = {
+        "reference": "R-TEST0001",
+        "request_type": "access",
+        "amount": "20.00",
+        "currency": "EUR",
+        "due": date(2026, 4, 2),
+        "free": 1,
+        "window_days": 365,
+    }
+    _subject, body = render_message("fee_due", "en", profile="gdpr", profile_source="datastore", region="EU", **values)
     assert "handled under the EU General Data Protection Regulation (GDPR)" in body
     assert "kept in our systems for the European Union" in body and "does not stop the time" in body
     assert "2 April 2026" in body and "Article 12(5)" in body
-    _subject, body = render_message("fee_due", "zh_CN", profile="ccpa", profile_source="declared", region="US-CA",
-                                    **values)
-    assert "《加州消费者隐私法》（CCPA）" in body and "您告知我们您位于美国加利福尼亚州" in body and "答复期限不会中止" in body
+    _subject, body = render_message(
+        "fee_due", "zh_CN", profile="ccpa", profile_source="declared", region="US-CA", **values
+    )
+    assert (
+        "《加州消费者隐私法》（CCPA）" in body
+        and "您告知我们您位于美国加利福尼亚州" in body
+        and "答复期限不会中止" in body
+    )
     _subject, body = render_message("fee_due", "en", profile="pipl", profile_source=None, **values)
     assert "the law we follow as an organisation" in body

@@ -48,18 +48,21 @@ class Endpoint:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_port}/privet"
 
-    def _handler(self):  # noqa: ANN202
+    def _handler(self):
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server hook
+            def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
                 assert verify_signature(SIGNING_KEY, self.headers["X-Privet-Signature"], raw)
                 body = json.loads(raw)
                 endpoint.calls.append(body)
                 if body["action"] == "fetch":
-                    answer = {"rows": {"tickets": [{"id": 7, "email": body["identities"]["email"][0],
-                                                    "text": "printer on fire"}]}}
+                    answer = {
+                        "rows": {
+                            "tickets": [{"id": 7, "email": body["identities"]["email"][0], "text": "printer on fire"}]
+                        }
+                    }
                     self._send(200, answer)
                 else:
                     self._send(202, {"accepted": True})
@@ -72,7 +75,7 @@ class Endpoint:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, *args) -> None:  # noqa: ANN002 - quiet
+            def log_message(self, *args) -> None:
                 pass
 
         return Handler
@@ -88,8 +91,7 @@ def endpoint() -> Iterator[Endpoint]:
 
 
 @pytest.fixture
-def app(conf: Settings, engine, session_factory, db: Session, endpoint: Endpoint, shop_db,  # noqa: ANN001
-        tmp_path: Path):  # noqa: ANN201
+def app(conf: Settings, engine, session_factory, db: Session, endpoint: Endpoint, shop_db, tmp_path: Path):
     """The app, with the shop's data map plus a datastore behind the company's HTTP endpoint."""
     from privet.app import create_app
     from privet.datamap.service import validate_and_apply
@@ -110,15 +112,17 @@ def app(conf: Settings, engine, session_factory, db: Session, endpoint: Endpoint
     return application
 
 
-def test_fetch_at_once_and_erase_by_callback(client: TestClient, app, db: Session, keyring, drain,  # noqa: ANN001
-                                             endpoint: Endpoint, shop_db) -> None:  # noqa: ANN001
+def test_fetch_at_once_and_erase_by_callback(
+    client: TestClient, app, db: Session, keyring, drain, endpoint: Endpoint, shop_db
+) -> None:
     from privet.requests.intake.service import file_request
     from privet.requests.intake.verify import record_identity_check
 
     settings = app.state.settings
     customer = shop_db.customers[0]
-    access = file_request(db, keyring, settings, request_type="access", identity_type="email",
-                          identity=customer.email, filed_by="test")
+    access = file_request(
+        db, keyring, settings, request_type="access", identity_type="email", identity=customer.email, filed_by="test"
+    )
     record_identity_check(db, keyring, settings, access, method="id_document", note=None, actor="user:o")
     drain(settings)
     assert access.status == "completed", access.result
@@ -126,8 +130,9 @@ def test_fetch_at_once_and_erase_by_callback(client: TestClient, app, db: Sessio
     [fetch] = [c for c in endpoint.calls if c["action"] == "fetch"]
     assert fetch["request_reference"] == access.reference and fetch["identities"]["email"] == [customer.email]
 
-    erasure = file_request(db, keyring, settings, request_type="erasure", identity_type="email",
-                           identity=customer.email, filed_by="test")
+    erasure = file_request(
+        db, keyring, settings, request_type="erasure", identity_type="email", identity=customer.email, filed_by="test"
+    )
     record_identity_check(db, keyring, settings, erasure, method="id_document", note=None, actor="user:o")
     drain(settings)
     steps = {s.datastore_key: s for s in erasure.steps}
@@ -137,9 +142,15 @@ def test_fetch_at_once_and_erase_by_callback(client: TestClient, app, db: Sessio
     assert call["callback_url"].endswith(f"/api/v1/requests/callbacks/{steps['support_api'].id}")
     body = json.dumps({"counts": {"tickets": {"deleted": 1}}, "retained": []}).encode()
     path = call["callback_url"].split("privacy.shop.example", 1)[1]
-    answer = client.post(path, content=body, headers={"Authorization": f"Bearer {call['callback_token']}",
-                                                      "X-Privet-Signature": sign(SIGNING_KEY, body, int(time.time())),
-                                                      "Content-Type": "application/json"})
+    answer = client.post(
+        path,
+        content=body,
+        headers={
+            "Authorization": f"Bearer {call['callback_token']}",
+            "X-Privet-Signature": sign(SIGNING_KEY, body, int(time.time())),
+            "Content-Type": "application/json",
+        },
+    )
     assert answer.status_code == 200, answer.text
     db.expire_all()
     assert erasure.status == "completed"

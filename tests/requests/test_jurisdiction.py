@@ -6,7 +6,7 @@ token's claim; unreadable or unreachable inputs fall back to the organisation's 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import jwt
@@ -19,15 +19,15 @@ from privet.audit.models import AuditEvent
 from privet.kit.clock import frozen_at
 from privet.kit.crypto import Keyring
 from privet.kit.errors import InvalidInput, Unauthorized
-from privet.requests.workflow import service as workflow
 from privet.requests.law import deadlines
 from privet.requests.models import DsrRequest
+from privet.requests.workflow import service as workflow
 from privet.settings import Settings
 from privet.subjects.jurisdiction import jurisdiction_of, normalise_region
 from privet.subjects.models import Subject
 
 ZKTECO = Path(__file__).resolve().parents[2] / "examples" / "zkteco" / "datamap"
-T0 = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # Monday 2 March 2026, 10:00 in Beijing
+T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 2 March 2026, 10:00 in Beijing
 TOKEN_SECRET = "shared-secret-of-the-zkteco-login-0123456789"
 
 pytestmark = pytest.mark.promise("P41")
@@ -62,9 +62,12 @@ def zk(db: Session, conf: Settings, zkteco_urls: dict[str, str]) -> tuple[Sessio
     from privet.demo.generator import company
     from privet.jobs import dispatch
 
-    settings = conf.model_copy(update={
-        "secrets": {company("zkteco").secret(k): u for k, u in zkteco_urls.items()},
-        "subject_token_secret": TOKEN_SECRET})
+    settings = conf.model_copy(
+        update={
+            "secrets": {company("zkteco").secret(k): u for k, u in zkteco_urls.items()},
+            "subject_token_secret": TOKEN_SECRET,
+        }
+    )
     db.info[dispatch.SETTINGS_KEY] = settings
     validate_and_apply(db, ZKTECO, actor="test")
     db.flush()
@@ -76,31 +79,54 @@ def _email(url: str, table: str, skip: int = 0) -> str:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            return conn.execute(sa.text(f"SELECT email FROM {table} WHERE email LIKE '%@%.%' ORDER BY id")
-                                ).scalars().all()[skip]
+            return (
+                conn.execute(sa.text(f"SELECT email FROM {table} WHERE email LIKE '%@%.%' ORDER BY id"))
+                .scalars()
+                .all()[skip]
+            )
     finally:
         engine.dispose()
 
 
-def _file(zk: tuple[Session, Settings], keyring: Keyring, request_type: str, email: str, **kwargs: object):  # noqa: ANN202
+def _file(zk: tuple[Session, Settings], keyring: Keyring, request_type: str, email: str, **kwargs: object):
     from privet.requests.intake.service import file_request
 
     session, settings = zk
-    return file_request(session, keyring, settings, request_type=request_type, identity_type="email",
-                        identity=email, filed_by="public:api", **kwargs)
+    return file_request(
+        session,
+        keyring,
+        settings,
+        request_type=request_type,
+        identity_type="email",
+        identity=email,
+        filed_by="public:api",
+        **kwargs,
+    )
 
 
-def _check(zk: tuple[Session, Settings], keyring: Keyring, request):  # noqa: ANN001, ANN202
+def _check(zk: tuple[Session, Settings], keyring: Keyring, request):
     from privet.requests.intake.verify import record_identity_check
 
     session, settings = zk
-    return record_identity_check(session, keyring, settings, request, method="id_document", note=None,
-                                 actor="user:officer")
+    return record_identity_check(
+        session, keyring, settings, request, method="id_document", note=None, actor="user:officer"
+    )
 
 
 def test_regions_select_the_laws() -> None:
-    assert [jurisdiction_of(r) for r in ("CN", "CN-GD", "DE", "EU", "EEA", "NO", "US-CA", "US", "SG", "HK", None)] \
-        == ["pipl", "pipl", "gdpr", "gdpr", "gdpr", "gdpr", "ccpa", None, None, None, None]
+    assert [jurisdiction_of(r) for r in ("CN", "CN-GD", "DE", "EU", "EEA", "NO", "US-CA", "US", "SG", "HK", None)] == [
+        "pipl",
+        "pipl",
+        "gdpr",
+        "gdpr",
+        "gdpr",
+        "gdpr",
+        "ccpa",
+        None,
+        None,
+        None,
+        None,
+    ]
     assert normalise_region(" us_ca ") == "US-CA" and normalise_region("") is None
     for bad in ("Germany", "D", "GLOBAL", "12"):
         with pytest.raises(InvalidInput):
@@ -108,7 +134,8 @@ def test_regions_select_the_laws() -> None:
 
 
 def test_an_eu_subject_gets_the_gdpr_month_and_a_prc_subject_15_working_days(
-        zk, keyring: Keyring, zkteco_urls: dict[str, str], drain, smtp) -> None:  # noqa: ANN001
+    zk, keyring: Keyring, zkteco_urls: dict[str, str], drain, smtp
+) -> None:
     session, settings = zk
     eu_mail, cn_mail = _email(zkteco_urls["accounts_eu"], "eu_accounts"), _email(zkteco_urls["accounts_cn"], "accounts")
     with frozen_at(T0):
@@ -123,11 +150,14 @@ def test_an_eu_subject_gets_the_gdpr_month_and_a_prc_subject_15_working_days(
     eu_subject, cn_subject = session.get(Subject, eu.subject_id), session.get(Subject, cn.subject_id)
     assert (eu_subject.region, eu_subject.jurisdiction, eu_subject.jurisdiction_source) == ("EU", "gdpr", "datastore")
     assert (cn_subject.region, cn_subject.jurisdiction) == ("CN", "pipl")
-    trail = {e.object_id: e.details for e in session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "request.verified"))}
+    trail = {
+        e.object_id: e.details
+        for e in session.scalars(select(AuditEvent).where(AuditEvent.action == "request.verified"))
+    }
     assert trail[eu.id]["profile"] == "gdpr" and trail[eu.id]["found_in"] == ["accounts_eu"]
-    jurisdiction_events = session.scalars(select(AuditEvent).where(AuditEvent.action == "subject.jurisdiction",
-                                                                   AuditEvent.object_id == eu_subject.id)).all()
+    jurisdiction_events = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "subject.jurisdiction", AuditEvent.object_id == eu_subject.id)
+    ).all()
     assert [e.details["datastore"] for e in jurisdiction_events] == ["accounts_eu"]
 
     # the extension rules follow the person's law: the GDPR's two further months, none under PIPL
@@ -148,8 +178,9 @@ def test_an_eu_subject_gets_the_gdpr_month_and_a_prc_subject_15_working_days(
     assert "(GDPR)" in extended.get_content()
 
 
-def test_refusal_grounds_and_complaint_routes_follow_the_subject(zk, keyring: Keyring, zkteco_urls, drain,  # noqa: ANN001
-                                                                 smtp) -> None:  # noqa: ANN001
+def test_refusal_grounds_and_complaint_routes_follow_the_subject(
+    zk, keyring: Keyring, zkteco_urls, drain, smtp
+) -> None:
     session, _settings = zk
     eu_mail = _email(zkteco_urls["accounts_eu"], "eu_accounts", skip=1)
     cn_mail = _email(zkteco_urls["accounts_cn"], "accounts", skip=1)
@@ -169,7 +200,7 @@ def test_refusal_grounds_and_complaint_routes_follow_the_subject(zk, keyring: Ke
     assert "Article 50 of the Personal Information Protection Law" in to_cn and "supervisory" not in to_cn
 
 
-def test_a_declared_region_selects_the_law_without_a_lookup(zk, keyring: Keyring, zkteco_urls) -> None:  # noqa: ANN001
+def test_a_declared_region_selects_the_law_without_a_lookup(zk, keyring: Keyring, zkteco_urls) -> None:
     session, _settings = zk
     cn_mail = _email(zkteco_urls["accounts_cn"], "accounts", skip=2)
     with frozen_at(T0):
@@ -180,8 +211,9 @@ def test_a_declared_region_selects_the_law_without_a_lookup(zk, keyring: Keyring
     assert request.due_on == date(2026, 4, 2)
     subject = session.get(Subject, request.subject_id)
     assert (subject.region, subject.jurisdiction, subject.jurisdiction_source) == ("DE", "gdpr", "declared")
-    verified = session.scalars(select(AuditEvent).where(AuditEvent.action == "request.verified",
-                                                        AuditEvent.object_id == request.id)).one()
+    verified = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "request.verified", AuditEvent.object_id == request.id)
+    ).one()
     assert "found_in" not in verified.details  # the declaration answered: no datastore was asked
 
     # a region none of the three laws covers: the organisation's profile, the region kept
@@ -192,35 +224,43 @@ def test_a_declared_region_selects_the_law_without_a_lookup(zk, keyring: Keyring
     assert session.get(Subject, other.subject_id).region == "SG"
 
 
-def test_a_bad_region_or_organisation_is_refused_and_nothing_is_stored(zk, keyring: Keyring) -> None:  # noqa: ANN001
+def test_a_bad_region_or_organisation_is_refused_and_nothing_is_stored(zk, keyring: Keyring) -> None:
     session, _settings = zk
     before = session.scalar(select(sa.func.count()).select_from(DsrRequest))
     with pytest.raises(InvalidInput) as caught:
-        _file(zk, keyring, "access", "someone@zkteco.example", region="Europe",
-              organisation="call me on +86 138 0013 8000")
+        _file(
+            zk,
+            keyring,
+            "access",
+            "someone@zkteco.example",
+            region="Europe",
+            organisation="call me on +86 138 0013 8000",
+        )
     assert {p.where for p in caught.value.problems} == {"region", "organisation"}
     assert session.scalar(select(sa.func.count()).select_from(DsrRequest)) == before
 
 
-def test_an_unreachable_datastore_leaves_the_organisation_profile(zk, keyring: Keyring, zkteco_urls) -> None:  # noqa: ANN001
+def test_an_unreachable_datastore_leaves_the_organisation_profile(zk, keyring: Keyring, zkteco_urls) -> None:
     from privet.demo.generator import company
 
     session, settings = zk
-    broken = settings.model_copy(update={"secrets": {company("zkteco").secret(k): u for k, u in zkteco_urls.items()
-                                                     if k != "accounts_cn"}})
+    broken = settings.model_copy(
+        update={"secrets": {company("zkteco").secret(k): u for k, u in zkteco_urls.items() if k != "accounts_cn"}}
+    )
     request = _file(zk, keyring, "access", _email(zkteco_urls["accounts_eu"], "eu_accounts", skip=3))
     from privet.requests.intake.verify import record_identity_check
 
     record_identity_check(session, keyring, broken, request, method="id_document", note=None, actor="user:o")
     assert (request.profile, request.profile_source) == ("pipl", "organisation")
-    verified = session.scalars(select(AuditEvent).where(AuditEvent.action == "request.verified",
-                                                        AuditEvent.object_id == request.id)).one()
+    verified = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "request.verified", AuditEvent.object_id == request.id)
+    ).one()
     assert verified.details["datastores_unreachable"] == ["accounts_cn"]
     assert verified.details["found_in"] == ["accounts_eu"]
     assert session.get(Subject, request.subject_id).region is None  # not recorded on a partial answer
 
 
-def test_someone_in_no_datastore_gets_the_organisation_profile(zk, keyring: Keyring) -> None:  # noqa: ANN001
+def test_someone_in_no_datastore_gets_the_organisation_profile(zk, keyring: Keyring) -> None:
     session, _settings = zk
     request = _file(zk, keyring, "access", "nobody-here@zkteco.example")
     _check(zk, keyring, request)
@@ -236,17 +276,19 @@ def _token(**claims: object) -> str:
     return jwt.encode(body, TOKEN_SECRET, algorithm="HS256")
 
 
-def test_a_token_claim_sets_the_law_and_a_declaration_does_not_override_it(zk, keyring: Keyring,
-                                                                           zkteco_urls) -> None:  # noqa: ANN001
+def test_a_token_claim_sets_the_law_and_a_declaration_does_not_override_it(zk, keyring: Keyring, zkteco_urls) -> None:
     from privet.requests.intake.verify import verify_with_subject
     from privet.subjects.tokens import verify_subject_token
 
     session, settings = zk
     email = _email(zkteco_urls["accounts_cn"], "accounts", skip=3)
     with frozen_at(T0):
-        proven = verify_subject_token(session, settings, _token(identity_type="email", identity=email,
-                                                                region="US-CA", organisation="Acme Security Ltd"),
-                                      keyring=keyring)
+        proven = verify_subject_token(
+            session,
+            settings,
+            _token(identity_type="email", identity=email, region="US-CA", organisation="Acme Security Ltd"),
+            keyring=keyring,
+        )
         subject = session.get(Subject, proven.subject_id)
         assert (subject.region, subject.jurisdiction, subject.jurisdiction_source) == ("US-CA", "ccpa", "token")
         assert subject.organisation_ref == "Acme Security Ltd"
@@ -258,14 +300,16 @@ def test_a_token_claim_sets_the_law_and_a_declaration_does_not_override_it(zk, k
     assert request.acknowledge_by == deadlines.add_working_days(date(2026, 3, 1), 10, profile="ccpa")
     assert subject.region == "US-CA"  # the declaration did not replace the company's own claim
     with frozen_at(T0), pytest.raises(Unauthorized, match="region"):
-        verify_subject_token(session, settings, _token(identity_type="email", identity=email, region="California"),
-                             keyring=keyring)
+        verify_subject_token(
+            session, settings, _token(identity_type="email", identity=email, region="California"), keyring=keyring
+        )
     with frozen_at(T0), pytest.raises(Unauthorized, match="organisation"):
-        verify_subject_token(session, settings, _token(identity_type="email", identity=email, organisation=7),
-                             keyring=keyring)
+        verify_subject_token(
+            session, settings, _token(identity_type="email", identity=email, organisation=7), keyring=keyring
+        )
 
 
-def test_people_are_located_ahead_of_any_request(zk, keyring: Keyring, zkteco_urls: dict[str, str]) -> None:  # noqa: ANN001
+def test_people_are_located_ahead_of_any_request(zk, keyring: Keyring, zkteco_urls: dict[str, str]) -> None:
     from privet.demo.generator import company
     from privet.requests.intake.jurisdiction import locate_unknown, people_by_law
     from privet.subjects.jurisdiction import record_region
@@ -280,14 +324,23 @@ def test_people_are_located_ahead_of_any_request(zk, keyring: Keyring, zkteco_ur
     record_region(session, californian, "US-CA", source="declared", actor="test")
 
     # a datastore that cannot be asked: nobody is recorded from a partial answer, all are tried again later
-    broken = settings.model_copy(update={"secrets": {company("zkteco").secret(k): u for k, u in zkteco_urls.items()
-                                                     if k != "accounts_eu"}})
+    broken = settings.model_copy(
+        update={"secrets": {company("zkteco").secret(k): u for k, u in zkteco_urls.items() if k != "accounts_eu"}}
+    )
     assert locate_unknown(session, keyring, broken, actor="test") == {
-        "located": 0, "several": 0, "nowhere": 0, "unreachable": 3}
+        "located": 0,
+        "several": 0,
+        "nowhere": 0,
+        "unreachable": 3,
+    }
     assert eu.region is None and cn.region is None
 
     assert locate_unknown(session, keyring, settings, actor="test") == {
-        "located": 2, "several": 0, "nowhere": 1, "unreachable": 0}
+        "located": 2,
+        "several": 0,
+        "nowhere": 1,
+        "unreachable": 0,
+    }
     assert (eu.region, eu.jurisdiction, eu.jurisdiction_source) == ("EU", "gdpr", "datastore")
     assert (cn.region, cn.jurisdiction) == ("CN", "pipl") and nobody.region is None
     assert californian.jurisdiction == "ccpa"  # a declaration is never replaced by a lookup
@@ -315,8 +368,9 @@ def test_identities_stored_differently_are_found_on_mariadb(db: Session, conf: S
         engine = sa.create_engine(url)
         with engine.begin() as conn:
             eu_id, eu_mail = conn.execute(sa.text("SELECT id, email FROM eu_accounts ORDER BY id")).first()
-            conn.execute(sa.text("UPDATE eu_accounts SET email = :v WHERE id = :i"),
-                         {"v": f"  {eu_mail.upper()} ", "i": eu_id})
+            conn.execute(
+                sa.text("UPDATE eu_accounts SET email = :v WHERE id = :i"), {"v": f"  {eu_mail.upper()} ", "i": eu_id}
+            )
         engine.dispose()
         settings = conf.model_copy(update={"secrets": {company("zkteco").secret(k): u for k, u in urls.items()}})
         db.info[dispatch.SETTINGS_KEY] = settings
@@ -329,12 +383,13 @@ def test_identities_stored_differently_are_found_on_mariadb(db: Session, conf: S
 
 
 @pytest.mark.promise("P6")
-def test_requests_are_routed_by_law_and_organisation(zk, keyring: Keyring, zkteco_urls: dict[str, str]) -> None:  # noqa: ANN001
+def test_requests_are_routed_by_law_and_organisation(zk, keyring: Keyring, zkteco_urls: dict[str, str]) -> None:
     from privet.requests.queries import list_requests
 
     session, _settings = zk
-    eu = _file(zk, keyring, "access", _email(zkteco_urls["accounts_eu"], "eu_accounts"),
-               organisation="Acme  Security Ltd")
+    eu = _file(
+        zk, keyring, "access", _email(zkteco_urls["accounts_eu"], "eu_accounts"), organisation="Acme  Security Ltd"
+    )
     cn = _file(zk, keyring, "access", _email(zkteco_urls["accounts_cn"], "accounts"))
     _check(zk, keyring, eu)
     _check(zk, keyring, cn)
@@ -350,8 +405,9 @@ def test_requests_are_routed_by_law_and_organisation(zk, keyring: Keyring, zktec
             list_requests(session, **bad)
 
 
-def test_after_loading_the_zkteco_demo_people_get_three_laws(privet, tmp_path: Path,  # noqa: ANN001
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_after_loading_the_zkteco_demo_people_get_three_laws(
+    privet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import json
 
     from privet.settings import get_settings
@@ -382,8 +438,9 @@ def test_after_loading_the_zkteco_demo_people_get_three_laws(privet, tmp_path: P
 
 
 @pytest.mark.promise("P6")
-def test_region_and_organisation_over_http(zk, keyring: Keyring, engine, session_factory,  # noqa: ANN001
-                                           zkteco_urls: dict[str, str]) -> None:
+def test_region_and_organisation_over_http(
+    zk, keyring: Keyring, engine, session_factory, zkteco_urls: dict[str, str]
+) -> None:
     from fastapi.testclient import TestClient
 
     from privet.app import create_app
@@ -398,25 +455,51 @@ def test_region_and_organisation_over_http(zk, keyring: Keyring, engine, session
     with TestClient(app) as client:
         app.state.sessionmaker = app.state.test_sessionmaker
         before = session.scalar(select(sa.func.count()).select_from(DsrRequest))
-        bad = client.post("/api/v1/public/requests", json={
-            "type": "access", "identity_type": "email", "identity": "someone@zkteco.example", "region": "Europe",
-            "organisation": "write to boss@acme.example"})
+        bad = client.post(
+            "/api/v1/public/requests",
+            json={
+                "type": "access",
+                "identity_type": "email",
+                "identity": "someone@zkteco.example",
+                "region": "Europe",
+                "organisation": "write to boss@acme.example",
+            },
+        )
         assert bad.status_code == 422 and {e["where"] for e in bad.json()["errors"]} == {"region", "organisation"}
         assert session.scalar(select(sa.func.count()).select_from(DsrRequest)) == before  # nothing stored
-        filed = client.post("/api/v1/public/requests", json={
-            "type": "access", "identity_type": "email", "identity": "ca-person@zkteco.example", "region": "us-ca"})
+        filed = client.post(
+            "/api/v1/public/requests",
+            json={
+                "type": "access",
+                "identity_type": "email",
+                "identity": "ca-person@zkteco.example",
+                "region": "us-ca",
+            },
+        )
         assert filed.status_code == 201, filed.text
-        staff = client.post("/api/v1/requests", headers=officer, json={
-            "type": "access", "identity_type": "email", "channel": "staff_email", "organisation": "Acme Security Ltd",
-            "identity": _email(zkteco_urls["accounts_eu"], "eu_accounts"),
-            "identity_check": {"method": "id_document"}})
+        staff = client.post(
+            "/api/v1/requests",
+            headers=officer,
+            json={
+                "type": "access",
+                "identity_type": "email",
+                "channel": "staff_email",
+                "organisation": "Acme Security Ltd",
+                "identity": _email(zkteco_urls["accounts_eu"], "eu_accounts"),
+                "identity_check": {"method": "id_document"},
+            },
+        )
         assert staff.status_code == 201, staff.text
         ccpa = client.get("/api/v1/requests", params={"profile": "ccpa"}, headers=officer).json()["items"]
         assert [(r["profile"], r["profile_source"], r["declared_region"]) for r in ccpa] == [
-            ("ccpa", "declared", "US-CA")]
+            ("ccpa", "declared", "US-CA")
+        ]
         acme = client.get("/api/v1/requests", params={"organisation": "ACME security ltd"}, headers=officer).json()
         [one] = acme["items"]
         assert (one["organisation_ref"], one["profile"], one["profile_source"]) == (
-            "Acme Security Ltd", "gdpr", "datastore")
+            "Acme Security Ltd",
+            "gdpr",
+            "datastore",
+        )
         assert client.get("/api/v1/requests", params={"profile": "hipaa"}, headers=officer).status_code == 422
         assert client.get("/api/v1/requests", params={"profile": "gdpr"}).status_code == 401

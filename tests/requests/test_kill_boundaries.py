@@ -33,8 +33,10 @@ def _snapshot(url: str) -> dict[str, list[tuple]]:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            return {name: sorted((tuple(str(v) for v in row) for row in conn.execute(sa.select(table))), key=repr)
-                    for name, table in META.tables.items()}
+            return {
+                name: sorted((tuple(str(v) for v in row) for row in conn.execute(sa.select(table))), key=repr)
+                for name, table in META.tables.items()
+            }
     finally:
         engine.dispose()
 
@@ -44,8 +46,10 @@ def _changed(before: dict, after: dict) -> dict[str, dict[str, int]]:
     out = {}
     for table in before:
         old, new = {r[0]: r for r in before[table]}, {r[0]: r for r in after[table]}
-        out[table] = {"deleted": len(set(old) - set(new)),
-                      "updated": sum(1 for k in set(old) & set(new) if old[k] != new[k])}
+        out[table] = {
+            "deleted": len(set(old) - set(new)),
+            "updated": sum(1 for k in set(old) & set(new) if old[k] != new[k]),
+        }
     return out
 
 
@@ -57,9 +61,17 @@ class Run:
         self.shop = build_shop(self.url, seed=7)
         self.tmp = tmp
         store_url = f"sqlite:///{tmp / 'store.sqlite'}"
-        self.settings = Settings(data_dir=tmp / "var", secret_key=SECRET, database_url=store_url,
-                                 secrets={"shop_db": self.url}, jobs_threads=0, mail_sender="console",
-                                 sms_sender="console", jobs_lease_seconds=5, jobs_retry_seconds=0.1)
+        self.settings = Settings(
+            data_dir=tmp / "var",
+            secret_key=SECRET,
+            database_url=store_url,
+            secrets={"shop_db": self.url},
+            jobs_threads=0,
+            mail_sender="console",
+            sms_sender="console",
+            jobs_lease_seconds=5,
+            jobs_retry_seconds=0.1,
+        )
         from privet.db.migrate import upgrade
 
         self.engine = make_engine(store_url)
@@ -79,29 +91,59 @@ class Run:
             session.info[dispatch.SETTINGS_KEY] = self.settings
             validate_and_apply(session, write_datamap(self.tmp / "datamap", self.shop.kind), actor="test")
             customer = self.shop.customers[CUSTOMER]
-            request = file_request(session, self.keyring, self.settings, request_type="erasure",
-                                   identity_type="email", identity=customer.email, filed_by="public:api")
-            record_identity_check(session, self.keyring, self.settings, request, method="id_document",
-                                  note="checked at the counter", actor="user:officer")
+            request = file_request(
+                session,
+                self.keyring,
+                self.settings,
+                request_type="erasure",
+                identity_type="email",
+                identity=customer.email,
+                filed_by="public:api",
+            )
+            record_identity_check(
+                session,
+                self.keyring,
+                self.settings,
+                request,
+                method="id_document",
+                note="checked at the counter",
+                actor="user:officer",
+            )
             session.commit()
             return request.reference
 
     def worker(self, boundary: str) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PRIVET_")}
-        env.update({"PRIVET_DATABASE_URL": self.settings.database_url, "PRIVET_SECRET_KEY": SECRET,
-                    "PRIVET_DATA_DIR": str(self.settings.data_dir), "PRIVET_SECRETS": json.dumps(self.settings.secrets),
-                    "PRIVET_MAIL_SENDER": "console", "PRIVET_SMS_SENDER": "console", "PRIVET_JOBS_LEASE_SECONDS": "5",
-                    "PRIVET_JOBS_RETRY_SECONDS": "0.1"})
-        return subprocess.run([sys.executable, str(WORKER), boundary, "jobs", "work", "--once"], env=env,
-                              cwd=self.tmp, capture_output=True, text=True, timeout=120)
+        env.update(
+            {
+                "PRIVET_DATABASE_URL": self.settings.database_url,
+                "PRIVET_SECRET_KEY": SECRET,
+                "PRIVET_DATA_DIR": str(self.settings.data_dir),
+                "PRIVET_SECRETS": json.dumps(self.settings.secrets),
+                "PRIVET_MAIL_SENDER": "console",
+                "PRIVET_SMS_SENDER": "console",
+                "PRIVET_JOBS_LEASE_SECONDS": "5",
+                "PRIVET_JOBS_RETRY_SECONDS": "0.1",
+            }
+        )
+        return subprocess.run(
+            [sys.executable, str(WORKER), boundary, "jobs", "work", "--once"],
+            env=env,
+            cwd=self.tmp,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     def lease_ran_out(self) -> None:
         """The dead worker's lease is over (as if `jobs_lease_seconds` had passed)."""
         with self.engine.begin() as conn:
-            conn.execute(sa.text("UPDATE jobs SET lease_until = :past WHERE status = 'running'"),
-                         {"past": utcnow() - timedelta(seconds=1)})
+            conn.execute(
+                sa.text("UPDATE jobs SET lease_until = :past WHERE status = 'running'"),
+                {"past": utcnow() - timedelta(seconds=1)},
+            )
 
-    def request(self, session: Session):  # noqa: ANN201
+    def request(self, session: Session):
         from privet.requests.service import by_reference
 
         return by_reference(session, self.reference)
@@ -136,8 +178,9 @@ def baseline(kind: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict,
 
 
 @pytest.mark.parametrize("boundary", sorted(BOUNDARIES))
-def test_a_kill_at_each_boundary_resumes_to_the_same_rows_and_counts(kind: str, boundary: str, baseline,
-                                                                     tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_kill_at_each_boundary_resumes_to_the_same_rows_and_counts(
+    kind: str, boundary: str, baseline, tmp_path: Path
+) -> None:
     rows, counts, changed = baseline
     run = Run(kind, tmp_path)
     try:

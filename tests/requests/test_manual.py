@@ -43,16 +43,35 @@ def paper_datastore(db: Session, tables: tuple[str, ...] = ("contracts",)) -> No
     db.flush()
 
 
-def task_for(db: Session, keyring: Keyring, *, action: str = "fetch", request_type: str = "access",
-             tables: tuple[str, ...] = ("contracts",)) -> ManualTask:
+def task_for(
+    db: Session,
+    keyring: Keyring,
+    *,
+    action: str = "fetch",
+    request_type: str = "access",
+    tables: tuple[str, ...] = ("contracts",),
+) -> ManualTask:
     paper_datastore(db, tables)
     request = make_request(db, keyring, type=request_type, status="waiting")
-    step = RequestStep(request_id=request.id, position=0, datastore_key="paper", connector="manual", action=action,
-                       status="running", counts={}, retained=[])
+    step = RequestStep(
+        request_id=request.id,
+        position=0,
+        datastore_key="paper",
+        connector="manual",
+        action=action,
+        status="running",
+        counts={},
+        retained=[],
+    )
     db.add(step)
     db.flush()
-    return handover.create_task(db, step, assignee="partner_office", due_on=date(2031, 6, 1),
-                                instructions=f"Look through the paper files for request {request.reference}.")
+    return handover.create_task(
+        db,
+        step,
+        assignee="partner_office",
+        due_on=date(2031, 6, 1),
+        instructions=f"Look through the paper files for request {request.reference}.",
+    )
 
 
 def step_of(db: Session, task: ManualTask) -> RequestStep:
@@ -77,8 +96,9 @@ def test_csv_upload_becomes_the_steps_rows(db: Session, keyring: Keyring, settin
     task = task_for(db, keyring)
     name, licence = fake.name(), fake.ssn()
     upload = f"contract_no,signatory_name,signatory_id_card_copy\nC-1,{name},{licence}\nC-2,{name},\n"
-    done = manual.complete_task(db, keyring, settings, task.id, actor=ACTOR, upload=upload.encode("utf-8-sig"),
-                                upload_name="contracts.csv")
+    done = manual.complete_task(
+        db, keyring, settings, task.id, actor=ACTOR, upload=upload.encode("utf-8-sig"), upload_name="contracts.csv"
+    )
     assert done.status == "done" and done.completed_by == ACTOR and done.completed_at is not None
     step = step_of(db, task)
     assert step.status == "done" and step.counts == {"contracts": {"found": 2}}
@@ -91,19 +111,27 @@ def test_csv_upload_becomes_the_steps_rows(db: Session, keyring: Keyring, settin
         manual.complete_task(db, keyring, settings, task.id, actor=ACTOR, confirmation="again")
 
 
-@pytest.mark.parametrize("document", [{"rows": {"contracts": [{"contract_no": "C-9"}]}},
-                                      {"contracts": [{"contract_no": "C-9"}]}, [{"contract_no": "C-9"}]])
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"rows": {"contracts": [{"contract_no": "C-9"}]}},
+        {"contracts": [{"contract_no": "C-9"}]},
+        [{"contract_no": "C-9"}],
+    ],
+)
 def test_json_upload_shapes(db: Session, keyring: Keyring, settings: Settings, document: object) -> None:
     task = task_for(db, keyring)
-    manual.complete_task(db, keyring, settings, task.id, actor=ACTOR, upload=json.dumps(document).encode(),
-                         upload_name="found.json")
+    manual.complete_task(
+        db, keyring, settings, task.id, actor=ACTOR, upload=json.dumps(document).encode(), upload_name="found.json"
+    )
     assert step_rows(keyring, step_of(db, task)) == {"contracts": [{"contract_no": "C-9"}]}
 
 
 def test_erasure_confirmed_with_counts(db: Session, keyring: Keyring, settings: Settings) -> None:
     task = task_for(db, keyring, action="erase", request_type="erasure")
-    manual.complete_task(db, keyring, settings, task.id, actor=ACTOR, confirmation="shredded",
-                         counts={"contracts": {"deleted": 2}})
+    manual.complete_task(
+        db, keyring, settings, task.id, actor=ACTOR, confirmation="shredded", counts={"contracts": {"deleted": 2}}
+    )
     step = step_of(db, task)
     assert step.status == "done" and step.counts == {"contracts": {"deleted": 2}} and step.output_enc is None
     assert db.get(ManualTask, task.id).note == "shredded"
@@ -126,13 +154,15 @@ def test_nothing_found_is_a_confirmation(db: Session, keyring: Keyring, settings
 
 def test_bad_completions_change_nothing(db: Session, keyring: Keyring, settings: Settings) -> None:
     task = task_for(db, keyring, tables=("contracts", "licences"))
-    cases = [({}, "upload or a confirmation"),
-             ({"upload": b"a,b\n1,2\n", "upload_name": "rows.csv"}, "which table"),
-             ({"upload": b"{not json", "upload_name": "x.json"}, "not valid JSON"),
-             ({"upload": b"\xff\xfe\x00", "upload_name": "x.csv"}, "not UTF-8"),
-             ({"upload": b'{"rows": {"contracts": 5}}'}, "does not fit"),
-             ({"confirmation": "done", "counts": {"contracts": {"deleted": 2}}}, "needs the rows"),
-             ({"confirmation": "done", "counts": {"contracts": 2}}, "Counts must map")]
+    cases = [
+        ({}, "upload or a confirmation"),
+        ({"upload": b"a,b\n1,2\n", "upload_name": "rows.csv"}, "which table"),
+        ({"upload": b"{not json", "upload_name": "x.json"}, "not valid JSON"),
+        ({"upload": b"\xff\xfe\x00", "upload_name": "x.csv"}, "not UTF-8"),
+        ({"upload": b'{"rows": {"contracts": 5}}'}, "does not fit"),
+        ({"confirmation": "done", "counts": {"contracts": {"deleted": 2}}}, "needs the rows"),
+        ({"confirmation": "done", "counts": {"contracts": 2}}, "Counts must map"),
+    ]
     for given, expected in cases:
         with pytest.raises(InvalidInput, match=expected):
             manual.complete_task(db, keyring, settings, task.id, actor=ACTOR, **given)
@@ -171,8 +201,12 @@ def test_api_list_show_and_complete(client: TestClient, db: Session, settings: S
 
     name = fake.name()
     upload = f"contract_no,signatory_name\nC-3,{name}\n".encode("utf-8-sig")
-    done = client.post(f"{base}/{task.id}/complete", headers=writer, files={"file": ("contracts.csv", upload)},
-                       data={"confirmation": "found one file"})
+    done = client.post(
+        f"{base}/{task.id}/complete",
+        headers=writer,
+        files={"file": ("contracts.csv", upload)},
+        data={"confirmation": "found one file"},
+    )
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "done" and done.json()["note"] == "found one file"
     step = step_of(db, task)
@@ -184,14 +218,17 @@ def test_api_list_show_and_complete(client: TestClient, db: Session, settings: S
 def test_api_json_confirmation(client: TestClient, db: Session, settings: Settings) -> None:
     task = task_for(db, Keyring.from_settings(settings), action="erase", request_type="erasure")
     writer = bearer(db, "requests:write")
-    done = client.post(f"/api/v1/requests/tasks/{task.id}/complete", headers=writer,
-                       json={"confirmation": "shredded", "counts": {"contracts": {"deleted": 1}}})
+    done = client.post(
+        f"/api/v1/requests/tasks/{task.id}/complete",
+        headers=writer,
+        json={"confirmation": "shredded", "counts": {"contracts": {"deleted": 1}}},
+    )
     assert done.status_code == 200, done.text
     assert step_of(db, task).counts == {"contracts": {"deleted": 1}}
 
 
 # --- CLI ---------------------------------------------------------------------------------------------------------
-def test_cli_list_show_complete(privet, cli_store: str, tmp_path) -> None:  # noqa: ANN001
+def test_cli_list_show_complete(privet, cli_store: str, tmp_path) -> None:
     from privet.settings import get_settings
 
     engine = sa.create_engine(cli_store)

@@ -10,41 +10,103 @@ import pytest
 from faker import Faker
 
 from privet.kit.errors import InvalidInput
-from privet.requests.messages.render import render_sms, KINDS, format_date, render_message, render_sms, send_message, texts
 from privet.requests.law.triage import REFUSAL_CODES
+from privet.requests.messages.render import KINDS, format_date, render_message, render_sms, send_message, texts
 from privet.settings import Settings
 from tests.subjects.test_verification_support import (  # noqa: F401 - fixtures
-    cn_mobile, free_port, verify_gateway, verify_smtp,
+    cn_mobile,
+    free_port,
+    verify_gateway,
+    verify_smtp,
 )
 
 fake_en, fake_zh = Faker("en_US"), Faker("zh_CN")
 CONTACT = {"name": "Personal Information Protection Officer", "email": "privacy@keptek.example"}
 SAMPLES: dict[str, dict] = {
     "received": {"reference": "R-7K3M9Q2P", "request_type": "access", "verify_by": date(2026, 10, 8)},
-    "verify": {"reference": "R-7K3M9Q2P", "request_type": "erasure", "link": "https://privacy.example/v/abc",
-               "code": "123456", "minutes": 10, "verify_by": date(2026, 10, 8)},
-    "refused": {"reference": "R-7K3M9Q2P", "request_type": "erasure", "code": "trade_secret", "profile": "pipl",
-                "contact": CONTACT, "organisation": "Keptek"},
-    "extended": {"reference": "R-7K3M9Q2P", "request_type": "access", "due": date(2026, 4, 28),
-                 "previous": date(2026, 2, 28), "reason": "many systems hold records"},
-    "completed": {"reference": "R-7K3M9Q2P", "request_type": "erasure", "found": True,
-                  "changes": {"Contact details": {"deleted": 1}, "Name": {"updated": 4}},
-                  "retained": [{"item": "Purchase history", "reason": "Tax law requires invoices to be kept.",
-                                "until": date(2036, 12, 31)}],
-                  "backups_until": date(2026, 11, 4)},
-    "package_ready": {"reference": "R-7K3M9Q2P", "link": "https://privacy.example/p/xyz",
-                      "expires_on": date(2026, 10, 15), "downloads": 5},
-    "overdue_reminder": {"reference": "R-7K3M9Q2P", "request_type": "erasure", "status": "running",
-                         "due": date(2026, 10, 27), "today": date(2026, 10, 29)},
-    "fee_due": {"reference": "R-7K3M9Q2P", "request_type": "access", "amount": "20.00", "currency": "CNY",
-                "profile": "pipl", "free": 2, "window_days": 365, "contact": CONTACT, "organisation": "Keptek"},
-    "fee_settled": {"reference": "R-7K3M9Q2P", "request_type": "access", "outcome": "paid", "amount": "20.00",
-                    "currency": "CNY", "due": date(2026, 10, 27)},
-    "backups_reminder": {"erasures": [
-        {"reference": "R-7K3M9Q2P", "type": "erasure", "completed": date(2026, 10, 1), "clear_by": date(2026, 11, 5),
-         "datastores": ["crm", "shop"]},
-        {"reference": "R-2BCDEFGH", "type": "closure", "completed": date(2026, 10, 2), "clear_by": date(2026, 11, 6),
-         "datastores": []}]},
+    "verify": {
+        "reference": "R-7K3M9Q2P",
+        "request_type": "erasure",
+        "link": "https://privacy.example/v/abc",
+        "code": "123456",
+        "minutes": 10,
+        "verify_by": date(2026, 10, 8),
+    },
+    "refused": {
+        "reference": "R-7K3M9Q2P",
+        "request_type": "erasure",
+        "code": "trade_secret",
+        "profile": "pipl",
+        "contact": CONTACT,
+        "organisation": "Keptek",
+    },
+    "extended": {
+        "reference": "R-7K3M9Q2P",
+        "request_type": "access",
+        "due": date(2026, 4, 28),
+        "previous": date(2026, 2, 28),
+        "reason": "many systems hold records",
+    },
+    "completed": {
+        "reference": "R-7K3M9Q2P",
+        "request_type": "erasure",
+        "found": True,
+        "changes": {"Contact details": {"deleted": 1}, "Name": {"updated": 4}},
+        "retained": [
+            {"item": "Purchase history", "reason": "Tax law requires invoices to be kept.", "until": date(2036, 12, 31)}
+        ],
+        "backups_until": date(2026, 11, 4),
+    },
+    "package_ready": {
+        "reference": "R-7K3M9Q2P",
+        "link": "https://privacy.example/p/xyz",
+        "expires_on": date(2026, 10, 15),
+        "downloads": 5,
+    },
+    "overdue_reminder": {
+        "reference": "R-7K3M9Q2P",
+        "request_type": "erasure",
+        "status": "running",
+        "due": date(2026, 10, 27),
+        "today": date(2026, 10, 29),
+    },
+    "fee_due": {
+        "reference": "R-7K3M9Q2P",
+        "request_type": "access",
+        "amount": "20.00",
+        "currency": "CNY",
+        "profile": "pipl",
+        "free": 2,
+        "window_days": 365,
+        "contact": CONTACT,
+        "organisation": "Keptek",
+    },
+    "fee_settled": {
+        "reference": "R-7K3M9Q2P",
+        "request_type": "access",
+        "outcome": "paid",
+        "amount": "20.00",
+        "currency": "CNY",
+        "due": date(2026, 10, 27),
+    },
+    "backups_reminder": {
+        "erasures": [
+            {
+                "reference": "R-7K3M9Q2P",
+                "type": "erasure",
+                "completed": date(2026, 10, 1),
+                "clear_by": date(2026, 11, 5),
+                "datastores": ["crm", "shop"],
+            },
+            {
+                "reference": "R-2BCDEFGH",
+                "type": "closure",
+                "completed": date(2026, 10, 2),
+                "clear_by": date(2026, 11, 6),
+                "datastores": [],
+            },
+        ]
+    },
 }
 
 
@@ -81,11 +143,14 @@ def test_every_kind_renders_in_both_languages(kind: str, language: str) -> None:
         assert any("\u4e00" <= ch <= "\u9fff" for ch in body)
 
 
-@pytest.mark.parametrize(("profile", "en_route", "zh_route"), [
-    ("pipl", "Article 50 of the Personal Information Protection Law", "第五十条，您可以依法向人民法院提起诉讼"),
-    ("gdpr", "supervisory authority", "数据保护监管机构"),
-    ("ccpa", "California Privacy Protection Agency", "加州隐私保护局"),
-])
+@pytest.mark.parametrize(
+    ("profile", "en_route", "zh_route"),
+    [
+        ("pipl", "Article 50 of the Personal Information Protection Law", "第五十条，您可以依法向人民法院提起诉讼"),
+        ("gdpr", "supervisory authority", "数据保护监管机构"),
+        ("ccpa", "California Privacy Protection Agency", "加州隐私保护局"),
+    ],
+)
 def test_refusal_states_reason_law_and_where_to_complain(profile: str, en_route: str, zh_route: str) -> None:
     values = {**SAMPLES["refused"], "profile": profile, "code": "impractical", "note": "Only on backup tapes."}
     subject, body = render_message("refused", "en", **values)
@@ -123,9 +188,13 @@ def test_completed_lists_counts_retained_items_and_the_backup_date() -> None:
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
 def test_completed_with_exceptions_says_what_was_not_erased_and_why(language: str) -> None:
-    values = {**SAMPLES["completed"], "exceptions": [
-        {"item": "Contact details", "reason": "no_action", "rows": 1},
-        {"item": "Other records about you", "reason": "unreachable", "rows": None}]}
+    values = {
+        **SAMPLES["completed"],
+        "exceptions": [
+            {"item": "Contact details", "reason": "no_action", "rows": 1},
+            {"item": "Other records about you", "reason": "unreachable", "rows": None},
+        ],
+    }
     subject, body = render_message("completed", language, **values)
     sms = render_sms("completed", language, **values)
     if language == "en":
@@ -143,8 +212,15 @@ def test_parts_that_do_not_apply_are_left_out() -> None:
     assert "identity has been confirmed" in verified and "answer by 27 October 2026" in verified
     _, code_only = render_message("verify", "zh_CN", reference="R-1", request_type="access", code="654321", minutes=10)
     assert "您的验证码是 654321，10 分钟内有效。" in code_only and "链接" not in code_only
-    _, soon = render_message("overdue_reminder", "en", reference="R-1", request_type="access", status="running",
-                             due=date(2026, 10, 27), days_left=3)
+    _, soon = render_message(
+        "overdue_reminder",
+        "en",
+        reference="R-1",
+        request_type="access",
+        status="running",
+        due=date(2026, 10, 27),
+        days_left=3,
+    )
     assert "due in 3 days" in soon
     _, late = render_message("overdue_reminder", "zh_CN", **SAMPLES["overdue_reminder"])
     assert "已逾期 2 天" in late
@@ -172,8 +248,7 @@ def _settings(settings: Settings, **changes: object) -> Settings:
     return settings.model_copy(update=changes)
 
 
-def test_refusal_email_reaches_a_real_smtp_server_in_both_languages(
-        settings: Settings, verify_smtp) -> None:  # noqa: ANN001
+def test_refusal_email_reaches_a_real_smtp_server_in_both_languages(settings: Settings, verify_smtp) -> None:
     configured = _settings(settings, smtp_port=verify_smtp.port, mail_from="privacy@keptek.example")
     en_to, zh_to = fake_en.email(), fake_zh.email()
     values = {**SAMPLES["refused"], "code": "groundlessly_repetitive"}
@@ -191,7 +266,7 @@ def test_refusal_email_reaches_a_real_smtp_server_in_both_languages(
     assert "理由：该请求属于无端重复的请求。" in text and "人民法院提起诉讼" in text and "网信部门" in text
 
 
-def test_sms_goes_through_the_configured_gateway(settings: Settings, verify_gateway) -> None:  # noqa: ANN001
+def test_sms_goes_through_the_configured_gateway(settings: Settings, verify_gateway) -> None:
     phone = cn_mobile(fake_zh)
     configured = _settings(settings, sms_sender="http", sms_gateway_url=verify_gateway.url)
     assert send_message(configured, "phone", phone, "refused", "zh_CN", **SAMPLES["refused"]) == "sms"
@@ -201,10 +276,11 @@ def test_sms_goes_through_the_configured_gateway(settings: Settings, verify_gate
     assert len(body["text"]) < len(render_message("refused", "zh_CN", **SAMPLES["refused"])[1])
 
 
-def test_console_senders_print_and_other_identities_are_refused(settings: Settings, capsys) -> None:  # noqa: ANN001
+def test_console_senders_print_and_other_identities_are_refused(settings: Settings, capsys) -> None:
     to = fake_en.email()
-    send_message(_settings(settings, mail_sender="console"), "email", to, "package_ready", "en",
-                 **SAMPLES["package_ready"])
+    send_message(
+        _settings(settings, mail_sender="console"), "email", to, "package_ready", "en", **SAMPLES["package_ready"]
+    )
     out = capsys.readouterr().out
     assert to in out and "https://privacy.example/p/xyz" in out and "at most 5 downloads" in out
     send_message(settings, "phone", "+8613800138000", "received", "en", **SAMPLES["received"])

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import zipfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,27 +21,45 @@ from privet.kit.clock import frozen_at
 from privet.kit.crypto import DecryptionFailed, Keyring
 from privet.kit.errors import Forbidden, NotFound
 from privet.kit.ids import new_id
-from privet.requests.packages import service as packages
 from privet.requests.crypto import identity_context
-from privet.requests.packages.explain import explain
 from privet.requests.models import AccessPackage, DsrRequest
+from privet.requests.packages import service as packages
+from privet.requests.packages.explain import explain
 from privet.settings import Settings
 
 KEPTEK = Path(__file__).resolve().parents[2] / "examples" / "keptek" / "datamap"
-T0 = datetime(2031, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+T0 = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
 fake_en, fake_zh = Faker("en_US"), Faker("zh_CN")
 
 
-def make_request(db: Session, keyring: Keyring, *, type: str = "access", subject_id: str | None = None,  # noqa: A002
-                 language: str = "en", status: str = "running") -> DsrRequest:
+def make_request(
+    db: Session,
+    keyring: Keyring,
+    *,
+    type: str = "access",
+    subject_id: str | None = None,  # noqa: A002
+    language: str = "en",
+    status: str = "running",
+) -> DsrRequest:
     """A verified request for a generated e-mail address (the way intake stores it)."""
     email = fake_en.unique.email(domain="example.com")
     request_id = new_id()
-    request = DsrRequest(id=request_id, reference="R-" + new_id()[-8:].upper(), type=type, status=status,
-                         subject_id=subject_id, identity_type="email",
-                         identity_blind_index=keyring.blind_index("email", email),
-                         identity_enc=keyring.encrypt(email, context=identity_context(request_id, "email")),
-                         channel="api", filed_by="test", language=language, profile="pipl", details={}, result={})
+    request = DsrRequest(
+        id=request_id,
+        reference="R-" + new_id()[-8:].upper(),
+        type=type,
+        status=status,
+        subject_id=subject_id,
+        identity_type="email",
+        identity_blind_index=keyring.blind_index("email", email),
+        identity_enc=keyring.encrypt(email, context=identity_context(request_id, "email")),
+        channel="api",
+        filed_by="test",
+        language=language,
+        profile="pipl",
+        details={},
+        result={},
+    )
     db.add(request)
     db.flush()
     return request
@@ -64,18 +82,36 @@ def keptek(db: Session) -> Session:
 def person_rows() -> tuple[dict, dict]:
     """Rows as connectors return them: Chinese names, dates, decimals, nulls, and a formula-looking value."""
     name, phone = fake_zh.name(), "+86" + fake_zh.phone_number()
-    rows = {"crm": {
-        "customers": [{"id": 41, "mobile": phone, "name": name, "email": fake_en.email(domain="example.com"),
-                       "birth_date": date(1990, 4, 1), "occupation": "=HYPERLINK(\"http://x\")",
-                       "created_at": datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)}],
-        "orders": [{"id": 7, "customer_id": 41, "total_cny": Decimal("1299.50"), "note": None},
-                   {"id": 8, "customer_id": 41, "total_cny": Decimal("-12.00"), "note": "<script>x</script>"}]}}
+    rows = {
+        "crm": {
+            "customers": [
+                {
+                    "id": 41,
+                    "mobile": phone,
+                    "name": name,
+                    "email": fake_en.email(domain="example.com"),
+                    "birth_date": date(1990, 4, 1),
+                    "occupation": '=HYPERLINK("http://x")',
+                    "created_at": datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC),
+                }
+            ],
+            "orders": [
+                {"id": 7, "customer_id": 41, "total_cny": Decimal("1299.50"), "note": None},
+                {"id": 8, "customer_id": 41, "total_cny": Decimal("-12.00"), "note": "<script>x</script>"},
+            ],
+        }
+    }
     return rows, {"name": name, "phone": phone}
 
 
 def meta(request: DsrRequest) -> dict:
-    return {"reference": request.reference, "type": request.type, "received_at": T0, "generated_at": T0,
-            "identity_type": "email"}
+    return {
+        "reference": request.reference,
+        "type": request.type,
+        "received_at": T0,
+        "generated_at": T0,
+        "identity_type": "email",
+    }
 
 
 def unzip(data: bytes) -> dict[str, bytes]:
@@ -114,8 +150,16 @@ def test_package_holds_json_csv_and_html_in_english(keptek: Session, keyring: Ke
     html = files["report.html"].decode()
     assert person["name"] in html and request.reference in html
     assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html
-    for heading in ("What we found", "What we use it for", "Who we share it with", "Kept for", "Where it came from",
-                    "Phone number", "Account registration and login", "Keptek Technologies (demo)"):
+    for heading in (
+        "What we found",
+        "What we use it for",
+        "Who we share it with",
+        "Kept for",
+        "Where it came from",
+        "Phone number",
+        "Account registration and login",
+        "Keptek Technologies (demo)",
+    ):
         assert heading in html, heading
     assert "<link" not in html and " src=" not in html and "url(" not in html  # no external resources
     readme = files["README.txt"].decode("utf-8-sig")
@@ -128,15 +172,27 @@ def test_package_in_chinese(keptek: Session, keyring: Keyring) -> None:
     files = unzip(packages.build_zip(meta(request), rows, explain(keptek, found(rows), "zh_CN"), "zh_CN"))
     html = files["report.html"].decode()
     assert '<html lang="zh-CN">' in html and person["name"] in html
-    for text in ("查询结果", "处理目的", "个人电话号码", "保存期限", "注销账户后30天", "短信服务商", "信息来源", "注册",
-                 "中国境内", "个人信息出境标准合同"):
+    for text in (
+        "查询结果",
+        "处理目的",
+        "个人电话号码",
+        "保存期限",
+        "注销账户后30天",
+        "短信服务商",
+        "信息来源",
+        "注册",
+        "中国境内",
+        "个人信息出境标准合同",
+    ):
         assert text in html, text
     assert "本数据包" in files["README.txt"].decode("utf-8-sig")
     assert json.loads(files["data.json"])["data"]["crm"]["customers"][0]["name"] == person["name"]
 
 
-@pytest.mark.parametrize(("lang", "honest"), [("en", "We hold no personal data about you in these systems"),
-                                              ("zh_CN", "我们在这些系统中未持有您的个人信息")])
+@pytest.mark.parametrize(
+    ("lang", "honest"),
+    [("en", "We hold no personal data about you in these systems"), ("zh_CN", "我们在这些系统中未持有您的个人信息")],
+)
 def test_empty_result_is_an_honest_empty_package(keptek: Session, keyring: Keyring, lang: str, honest: str) -> None:
     request = make_request(keptek, keyring, language=lang)
     data = packages.build_zip(meta(request), {"crm": {"customers": []}}, explain(keptek, {}, lang), lang)
@@ -171,8 +227,9 @@ def test_stored_encrypted_with_only_the_token_hash(db: Session, keyring: Keyring
     assert event.details["request_id"] == request.id and token not in json.dumps(event.details)
 
 
-def test_expiry_download_limit_and_last_download_drops_the_blob(db: Session, keyring: Keyring,
-                                                                settings: Settings) -> None:
+def test_expiry_download_limit_and_last_download_drops_the_blob(
+    db: Session, keyring: Keyring, settings: Settings
+) -> None:
     limited = settings.model_copy(update={"package_downloads": 2, "package_days": 7})
     request = make_request(db, keyring)
     data = packages.build_zip(meta(request), {}, {}, "en")
@@ -234,8 +291,7 @@ def test_a_subject_session_must_be_the_requests_subject(db: Session, keyring: Ke
     from privet.subjects.service import create_subject
 
     owner = create_subject(db, keyring, [("email", fake_en.unique.email(domain="example.com"), True)], actor="test")
-    stranger = create_subject(db, keyring, [("email", fake_en.unique.email(domain="example.com"), True)],
-                              actor="test")
+    stranger = create_subject(db, keyring, [("email", fake_en.unique.email(domain="example.com"), True)], actor="test")
     request = make_request(db, keyring, subject_id=owner.id)
     package, token = packages.store_package(db, keyring, settings, request, b"zip")
     with pytest.raises(Forbidden):
@@ -252,8 +308,7 @@ def test_download_route(client: TestClient, db: Session, keyring: Keyring, setti
     owner = create_subject(db, keyring, [("email", fake_en.unique.email(domain="example.com"), True)], actor="test")
     request = make_request(db, keyring, subject_id=owner.id)
     data = packages.build_zip(meta(request), person_rows()[0], {}, "en")
-    _, token = packages.store_package(db, keyring, settings.model_copy(update={"package_downloads": 2}), request,
-                                      data)
+    _, token = packages.store_package(db, keyring, settings.model_copy(update={"package_downloads": 2}), request, data)
     db.commit()
     url = f"/api/v1/public/packages/{token}"
 

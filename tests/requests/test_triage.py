@@ -7,11 +7,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from privet.kit.errors import InvalidInput
-from privet.requests.models import TYPES
 from privet.requests.law.triage import REFUSAL_CODES, check_code, fee_due, parse_fee, repeat_of
+from privet.requests.models import TYPES
 
-GBT_EIGHT = ("legal_obligation", "national_security", "public_interest", "criminal_proceedings", "abuse_of_rights",
-             "vital_interests", "serious_harm", "trade_secret")
+GBT_EIGHT = (
+    "legal_obligation",
+    "national_security",
+    "public_interest",
+    "criminal_proceedings",
+    "abuse_of_rights",
+    "vital_interests",
+    "serious_harm",
+    "trade_secret",
+)
 
 
 @pytest.mark.promise("P20")
@@ -28,9 +36,17 @@ def test_the_eight_circumstances_of_gbt_35273_in_order() -> None:
 
 @pytest.mark.promise("P16", "P19")
 def test_policy_and_gdpr_codes_are_present() -> None:
-    for code in ("deceptive", "unfeasible", "infringes_others_privacy",  # P16
-                 "groundlessly_repetitive", "technically_excessive", "risk_to_others", "impractical",  # P19
-                 "manifestly_unfounded", "manifestly_excessive"):  # GDPR Art 12(5)
+    for code in (
+        "deceptive",
+        "unfeasible",
+        "infringes_others_privacy",  # P16
+        "groundlessly_repetitive",
+        "technically_excessive",
+        "risk_to_others",
+        "impractical",  # P19
+        "manifestly_unfounded",
+        "manifestly_excessive",
+    ):  # GDPR Art 12(5)
         assert code in REFUSAL_CODES
     assert "backup tapes" in REFUSAL_CODES["impractical"].en and "备份磁带" in REFUSAL_CODES["impractical"].zh_CN
     assert "GDPR Art 12(5)" in REFUSAL_CODES["manifestly_excessive"].law
@@ -63,9 +79,12 @@ def test_check_code_per_type_and_profile() -> None:
 
 def test_repeat_of_finds_the_latest_request_inside_the_window() -> None:
     now = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
-    earlier = [("r-old", now - timedelta(days=400)), ("r-a", now - timedelta(days=200)),
-               ("r-b", (now - timedelta(days=30)).replace(tzinfo=None)),  # naive UTC, as SQLite returns it
-               ("r-c", now - timedelta(days=90))]
+    earlier = [
+        ("r-old", now - timedelta(days=400)),
+        ("r-a", now - timedelta(days=200)),
+        ("r-b", (now - timedelta(days=30)).replace(tzinfo=None)),  # naive UTC, as SQLite returns it
+        ("r-c", now - timedelta(days=90)),
+    ]
     assert repeat_of(earlier, now, 365) == "r-b"
     assert repeat_of(earlier, now, 20) is None
     assert repeat_of([("r-edge", now - timedelta(days=365))], now, 365) == "r-edge"

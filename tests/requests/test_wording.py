@@ -16,7 +16,7 @@ from privet.requests.messages.wording import in_plain_words, sentence
 KEYS = re.compile(r"shop_db|login_events|order_items|\.customers|user\.[a-z]|\.\.|\.,|。。|\.。")
 
 
-def _values(store: Session, request) -> dict:  # noqa: ANN001
+def _values(store: Session, request) -> dict:
     from privet.jobs.models import Job
 
     payloads = store.scalars(select(Job.payload).where(Job.kind == "requests.message")).all()
@@ -25,19 +25,22 @@ def _values(store: Session, request) -> dict:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
-def test_an_erasure_message_names_categories_in_the_persons_language(store: Session, file, verified, drain,
-                                                                     shop_db, language: str) -> None:  # noqa: ANN001
+def test_an_erasure_message_names_categories_in_the_persons_language(
+    store: Session, file, verified, drain, shop_db, language: str
+) -> None:
     customer = shop_db.customers[1]
     request = file("erasure", customer, language=language)
     verified(request)
     drain()
     assert request.status == "completed", request.result
     values = _values(store, request)
-    subject, body = render_message("completed", language, reference=request.reference, request_type="erasure",
-                                   **values)
+    _subject, body = render_message(
+        "completed", language, reference=request.reference, request_type="erasure", **values
+    )
     assert not KEYS.search(body), body
-    assert not KEYS.search(render_sms("completed", language, reference=request.reference, request_type="erasure",
-                                      **values))
+    assert not KEYS.search(
+        render_sms("completed", language, reference=request.reference, request_type="erasure", **values)
+    )
     if language == "en":
         assert "- Contact details: 1 deleted" in body  # the address row
         assert "- Contact details, name: 1 with the personal details removed" in body  # the customer row
@@ -49,20 +52,43 @@ def test_an_erasure_message_names_categories_in_the_persons_language(store: Sess
 
 
 def test_unknown_tables_and_internal_reasons_are_said_in_words(store: Session) -> None:
-    values = {"changes": {"legacy.notes": {"deleted": 2}, "shop_db.login_events": {"deleted": 3}},
-              "consent": {"marketing.communications": "withdrawn", "made.up": "withdrawn"},
-              "retained": [{"datastore": "shop_db", "table": "orders", "field": None, "kind": "shared",
-                            "reason": "shared with other records"},
-                           {"datastore": "legacy", "table": "notes", "field": "x", "kind": "retained",
-                            "reason": "  kept by law..  ", "until": "2030-01-01"},
-                           {"datastore": "legacy", "table": "notes", "field": "x", "kind": "retained",
-                            "reason": "kept by law", "until": "2030-01-01"}],
-              "exceptions": [{"datastore": "legacy", "table": "notes", "reason": "unreachable", "rows": None}]}
+    values = {
+        "changes": {"legacy.notes": {"deleted": 2}, "shop_db.login_events": {"deleted": 3}},
+        "consent": {"marketing.communications": "withdrawn", "made.up": "withdrawn"},
+        "retained": [
+            {
+                "datastore": "shop_db",
+                "table": "orders",
+                "field": None,
+                "kind": "shared",
+                "reason": "shared with other records",
+            },
+            {
+                "datastore": "legacy",
+                "table": "notes",
+                "field": "x",
+                "kind": "retained",
+                "reason": "  kept by law..  ",
+                "until": "2030-01-01",
+            },
+            {
+                "datastore": "legacy",
+                "table": "notes",
+                "field": "x",
+                "kind": "retained",
+                "reason": "kept by law",
+                "until": "2030-01-01",
+            },
+        ],
+        "exceptions": [{"datastore": "legacy", "table": "notes", "reason": "unreachable", "rows": None}],
+    }
     en = in_plain_words(store, "en", values)
     assert en["changes"] == {"Other records about you": {"deleted": 2}, "Device information": {"deleted": 3}}
     assert set(en["consent"]) == {"Marketing messages", "made up"}
     assert [r["reason"] for r in en["retained"]] == [
-        "It is shared with other people's records, so it stays as it is.", "Kept by law."]  # the same line once
+        "It is shared with other people's records, so it stays as it is.",
+        "Kept by law.",
+    ]  # the same line once
     assert en["exceptions"][0]["item"] == "Other records about you"
     zh = in_plain_words(store, "zh-CN", values)
     assert "与您相关的其他记录" in zh["changes"] and "个人常用设备信息" in zh["changes"]

@@ -3,7 +3,7 @@ approval, complaints, expiry of unverified requests, deadline lists and reminder
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -19,16 +19,16 @@ from privet.settings import Settings
 
 
 @pytest.mark.promise("P16")
-def test_refusal_tells_the_reason_the_law_and_where_to_complain(store: Session, file, verified, drain, shop_db,
-                                                                 smtp) -> None:  # noqa: ANN001
+def test_refusal_tells_the_reason_the_law_and_where_to_complain(
+    store: Session, file, verified, drain, shop_db, smtp
+) -> None:
     customer = shop_db.customers[0]
     request = file("erasure", customer)
     with pytest.raises(InvalidInput):
         workflow.refuse(store, request, code="because", note=None, actor="user:officer")
     with pytest.raises(InvalidInput):  # a GDPR-only ground under a PIPL profile
         workflow.refuse(store, request, code="manifestly_unfounded", note=None, actor="user:officer")
-    workflow.refuse(store, request, code="impractical", note="the data sits on backup tapes only",
-                    actor="user:officer")
+    workflow.refuse(store, request, code="impractical", note="the data sits on backup tapes only", actor="user:officer")
     assert request.status == "refused" and request.refusal_code == "impractical"
     drain()
     body = smtp.last_to(customer.email).get_content()
@@ -38,8 +38,7 @@ def test_refusal_tells_the_reason_the_law_and_where_to_complain(store: Session, 
         workflow.refuse(store, request, code="impractical", note=None, actor="user:officer")
 
 
-def test_refusing_a_running_request_stops_its_queued_steps(store: Session, file, verified, drain,
-                                                           shop_db) -> None:  # noqa: ANN001
+def test_refusing_a_running_request_stops_its_queued_steps(store: Session, file, verified, drain, shop_db) -> None:
     from tests.requests.shop import ADDRESSES
 
     customer = shop_db.customers[0]
@@ -51,8 +50,9 @@ def test_refusing_a_running_request_stops_its_queued_steps(store: Session, file,
     assert shop_db.count(ADDRESSES, customer_id=customer.id) == 1
 
 
-def test_extension_where_the_profile_allows_it(store: Session, keyring: Keyring, conf: Settings, file, verified,
-                                               drain, shop_db, smtp, tmp_path) -> None:  # noqa: ANN001
+def test_extension_where_the_profile_allows_it(
+    store: Session, keyring: Keyring, conf: Settings, file, verified, drain, shop_db, smtp, tmp_path
+) -> None:
     from privet.datamap.service import validate_and_apply
     from tests.requests.shop import write_datamap
 
@@ -62,7 +62,7 @@ def test_extension_where_the_profile_allows_it(store: Session, keyring: Keyring,
         workflow.extend(store, pipl, reason="many systems", actor="user:officer")
     validate_and_apply(store, write_datamap(tmp_path / "gdpr", shop_db.kind, profile="gdpr"), actor="test")
     customer = shop_db.customers[1]
-    with frozen_at(datetime(2026, 1, 31, 9, tzinfo=timezone.utc)):
+    with frozen_at(datetime(2026, 1, 31, 9, tzinfo=UTC)):
         request = file("access", customer)
         verified(request)
     assert request.due_on == date(2026, 2, 28)  # one month from 31 January: the month's last day
@@ -75,9 +75,9 @@ def test_extension_where_the_profile_allows_it(store: Session, keyring: Keyring,
     assert "many systems hold records" in body and "28 April 2026" in body
 
 
-def test_repeats_are_detected_and_past_the_free_number_wait_for_an_officer(store: Session, keyring: Keyring,
-                                                                          conf: Settings, file, verified,
-                                                                          shop_db) -> None:  # noqa: ANN001
+def test_repeats_are_detected_and_past_the_free_number_wait_for_an_officer(
+    store: Session, keyring: Keyring, conf: Settings, file, verified, shop_db
+) -> None:
     customer = shop_db.customers[0]
     first, second, third = (file("access", customer) for _ in range(3))
     verified(first)
@@ -90,8 +90,9 @@ def test_repeats_are_detected_and_past_the_free_number_wait_for_an_officer(store
     assert third.status == "running" and third.approved_by == "user:officer"
 
 
-def test_a_configured_fee_is_recorded_and_the_request_waits(store: Session, keyring: Keyring, conf: Settings, file,
-                                                            shop_db) -> None:  # noqa: ANN001
+def test_a_configured_fee_is_recorded_and_the_request_waits(
+    store: Session, keyring: Keyring, conf: Settings, file, shop_db
+) -> None:
     """P18: past the free number the request waits for the fee (paying and waiving: tests/requests/test_fees.py)."""
     from privet.requests.intake.verify import record_identity_check
 
@@ -106,7 +107,7 @@ def test_a_configured_fee_is_recorded_and_the_request_waits(store: Session, keyr
     assert first.status == "running" and not second.steps
 
 
-def test_an_old_request_outside_the_window_is_no_repeat(store: Session, file, verified, shop_db) -> None:  # noqa: ANN001
+def test_an_old_request_outside_the_window_is_no_repeat(store: Session, file, verified, shop_db) -> None:
     customer = shop_db.customers[2]
     with frozen_at(utcnow() - timedelta(days=400)):
         old = file("erasure", customer)
@@ -116,10 +117,16 @@ def test_an_old_request_outside_the_window_is_no_repeat(store: Session, file, ve
     assert new.repeat_of is None
 
 
-def test_unverified_requests_expire_and_are_purged(store: Session, conf: Settings, file, shop_db) -> None:  # noqa: ANN001
+def test_unverified_requests_expire_and_are_purged(store: Session, conf: Settings, file, shop_db) -> None:
     customer = shop_db.customers[0]
-    stale = file("rectification", customer, details={"changes": {"user.name": "New Name"}}, channel="agent",
-                 agent={"name": "Agent Office", "authorisation": "POA-1"}, filed_by="user:agent")
+    stale = file(
+        "rectification",
+        customer,
+        details={"changes": {"user.name": "New Name"}},
+        channel="agent",
+        agent={"name": "Agent Office", "authorisation": "POA-1"},
+        filed_by="user:agent",
+    )
     fresh = file("access", shop_db.customers[1])
     later = utcnow() + timedelta(days=conf.requests_verify_days, minutes=1)
     with frozen_at(later - timedelta(days=1)):
@@ -128,14 +135,16 @@ def test_unverified_requests_expire_and_are_purged(store: Session, conf: Setting
     assert stale.status == "expired" and stale.identity_enc == b"" and stale.details_enc is None
     assert stale.agent is None and stale.identity_blind_index == ""
     assert fresh.status == "unverified"
-    event = store.scalars(select(AuditEvent).where(AuditEvent.object_id == stale.id,
-                                                   AuditEvent.action == "request.expired")).one()
+    event = store.scalars(
+        select(AuditEvent).where(AuditEvent.object_id == stale.id, AuditEvent.action == "request.expired")
+    ).one()
     assert event.details["purged"] is True
 
 
 @pytest.mark.promise("P21")
-def test_complaints_stay_with_the_officer(store: Session, keyring: Keyring, conf: Settings, file, verified, drain,
-                                          shop_db, smtp, fake) -> None:  # noqa: ANN001
+def test_complaints_stay_with_the_officer(
+    store: Session, keyring: Keyring, conf: Settings, file, verified, drain, shop_db, smtp, fake
+) -> None:
     customer = shop_db.customers[3]
     request = file("complaint", customer, details={"text": fake.paragraph()})
     verified(request)
@@ -143,14 +152,15 @@ def test_complaints_stay_with_the_officer(store: Session, keyring: Keyring, conf
     with pytest.raises(InvalidInput):
         workflow.refuse(store, request, code="deceptive", note=None, actor="user:officer")
     workflow.assign(store, request, assignee="alice", actor="user:officer")
-    workflow.complete(store, keyring, conf, request, note="apologised and corrected the mailing list",
-                      actor="user:alice")
+    workflow.complete(
+        store, keyring, conf, request, note="apologised and corrected the mailing list", actor="user:alice"
+    )
     assert request.status == "completed" and request.result["outcome"].startswith("apologised")
     drain()
     assert request.reference in smtp.last_to(customer.email).get_content()
 
 
-def test_deadline_lists_and_reminders(store: Session, conf: Settings, file, verified, shop_db, smtp) -> None:  # noqa: ANN001
+def test_deadline_lists_and_reminders(store: Session, conf: Settings, file, verified, shop_db, smtp) -> None:
     from privet.requests.queries import due_soon, overdue
 
     with frozen_at(utcnow() - timedelta(days=60)):
@@ -169,10 +179,10 @@ def test_deadline_lists_and_reminders(store: Session, conf: Settings, file, veri
     assert shop_db.customers[0].email not in reminder.get_content()
 
 
-def test_housekeeping_job_expires_requests_and_purges_packages(store: Session, keyring: Keyring, conf: Settings,
-                                                                session_factory, file, verified, drain,
-                                                                shop_db) -> None:  # noqa: ANN001
-    from privet.jobs.runner import JobContext
+def test_housekeeping_job_expires_requests_and_purges_packages(
+    store: Session, keyring: Keyring, conf: Settings, session_factory, file, verified, drain, shop_db
+) -> None:
+    from privet.jobs.context import JobContext
     from privet.requests.models import AccessPackage
     from privet.requests.tasks import housekeeping_job
 

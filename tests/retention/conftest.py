@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,25 +16,55 @@ from privet.kit.crypto import Keyring
 from privet.settings import Settings
 from tests.support.services import create_mysql_database, create_pg_database
 
-NOW = datetime(2026, 6, 30, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 META = sa.MetaData()
-CUSTOMERS = sa.Table("customers", META, sa.Column("id", sa.Integer, primary_key=True),
-                     sa.Column("email", sa.String(120)), sa.Column("name", sa.String(120)),
-                     sa.Column("last_login_at", sa.DateTime))
-LOGINS = sa.Table("login_events", META, sa.Column("id", sa.Integer, primary_key=True),
-                  sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
-                  sa.Column("email", sa.String(120)), sa.Column("ip", sa.String(45)), sa.Column("at", sa.DateTime))
-ORDERS = sa.Table("orders", META, sa.Column("id", sa.Integer, primary_key=True),
-                  sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
-                  sa.Column("ship_to", sa.String(200)), sa.Column("created_at", sa.DateTime))
-INVOICES = sa.Table("invoices", META, sa.Column("id", sa.Integer, primary_key=True),
-                    sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
-                    sa.Column("amount", sa.Integer), sa.Column("issued_at", sa.DateTime))
-DEVICES = sa.Table("devices", META, sa.Column("id", sa.Integer, primary_key=True),
-                   sa.Column("serial", sa.String(40)), sa.Column("registered_at", sa.DateTime))
-DEVICE_LOGS = sa.Table("device_logs", META, sa.Column("id", sa.Integer, primary_key=True),
-                       sa.Column("device_id", sa.ForeignKey("devices.id"), nullable=False),
-                       sa.Column("at", sa.DateTime))
+CUSTOMERS = sa.Table(
+    "customers",
+    META,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(120)),
+    sa.Column("name", sa.String(120)),
+    sa.Column("last_login_at", sa.DateTime),
+)
+LOGINS = sa.Table(
+    "login_events",
+    META,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("email", sa.String(120)),
+    sa.Column("ip", sa.String(45)),
+    sa.Column("at", sa.DateTime),
+)
+ORDERS = sa.Table(
+    "orders",
+    META,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("ship_to", sa.String(200)),
+    sa.Column("created_at", sa.DateTime),
+)
+INVOICES = sa.Table(
+    "invoices",
+    META,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("amount", sa.Integer),
+    sa.Column("issued_at", sa.DateTime),
+)
+DEVICES = sa.Table(
+    "devices",
+    META,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("serial", sa.String(40)),
+    sa.Column("registered_at", sa.DateTime),
+)
+DEVICE_LOGS = sa.Table(
+    "device_logs",
+    META,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("device_id", sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("at", sa.DateTime),
+)
 
 DATAMAP = """\
 organisation: {{key: co, name: Test Co, profile: pipl, region: CN, responsible: {{name: Privacy Office}}}}
@@ -98,7 +128,7 @@ class Company:
     def engine(self) -> sa.Engine:
         return sa.create_engine(self.url)
 
-    def count(self, table: sa.Table, *where) -> int:  # noqa: ANN002
+    def count(self, table: sa.Table, *where) -> int:
         engine = self.engine()
         with engine.connect() as conn:
             found = conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
@@ -119,20 +149,44 @@ def fill(url: str, fake: Faker) -> list[str]:
         for i in range(20):
             email = fake.unique.email(domain="example.com")
             emails.append(email)
-            last = NOW - timedelta(days=365 * 4 if i < 5 else 30, hours=i)  # hours: no two rows tie  # 5 customers inactive for 4 years
+            last = NOW - timedelta(
+                days=365 * 4 if i < 5 else 30, hours=i
+            )  # hours: no two rows tie  # 5 customers inactive for 4 years
             conn.execute(CUSTOMERS.insert().values(id=i + 1, email=email, name=fake.name(), last_login_at=_naive(last)))
             for j, age in enumerate((10, 100, 400)):  # two of three logins are older than 90 days
-                conn.execute(LOGINS.insert().values(id=i * 10 + j + 1, customer_id=i + 1, email=email, ip=fake.ipv4(),
-                                                    at=_naive(NOW - timedelta(days=age, hours=i))))
+                conn.execute(
+                    LOGINS.insert().values(
+                        id=i * 10 + j + 1,
+                        customer_id=i + 1,
+                        email=email,
+                        ip=fake.ipv4(),
+                        at=_naive(NOW - timedelta(days=age, hours=i)),
+                    )
+                )
             for j, age in enumerate((100, 1000)):  # one order older than two years
-                conn.execute(ORDERS.insert().values(id=i * 10 + j + 1, customer_id=i + 1, ship_to=fake.address()[:200],
-                                                    created_at=_naive(NOW - timedelta(days=age, hours=i))))
+                conn.execute(
+                    ORDERS.insert().values(
+                        id=i * 10 + j + 1,
+                        customer_id=i + 1,
+                        ship_to=fake.address()[:200],
+                        created_at=_naive(NOW - timedelta(days=age, hours=i)),
+                    )
+                )
             for j, age in enumerate((500, 2000)):  # 500 days: past P1Y but inside the legal P5Y; 2000: past both
-                conn.execute(INVOICES.insert().values(id=i * 10 + j + 1, customer_id=i + 1, amount=100 + j,
-                                                      issued_at=_naive(NOW - timedelta(days=age, hours=i))))
+                conn.execute(
+                    INVOICES.insert().values(
+                        id=i * 10 + j + 1,
+                        customer_id=i + 1,
+                        amount=100 + j,
+                        issued_at=_naive(NOW - timedelta(days=age, hours=i)),
+                    )
+                )
         for d in range(10):  # all registered 2 years ago; devices 0-3 still have logs pointing at them
-            conn.execute(DEVICES.insert().values(id=d + 1, serial=fake.bothify("SN-####"),
-                                                 registered_at=_naive(NOW - timedelta(days=730, hours=d))))
+            conn.execute(
+                DEVICES.insert().values(
+                    id=d + 1, serial=fake.bothify("SN-####"), registered_at=_naive(NOW - timedelta(days=730, hours=d))
+                )
+            )
             if d < 4:
                 conn.execute(DEVICE_LOGS.insert().values(id=d + 1, device_id=d + 1, at=_naive(NOW)))
     engine.dispose()

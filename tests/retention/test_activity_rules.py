@@ -96,8 +96,9 @@ def _by_table(plan: list[dict]) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("company", ["sqlite", "postgresql", "mysql"], indirect=True)
-def test_activities_retention_is_enforced_on_their_tables(governed: Session, session_factory: sessionmaker,  # noqa: ANN001
-                                                          conf, keyring, company: Company) -> None:
+def test_activities_retention_is_enforced_on_their_tables(
+    governed: Session, session_factory: sessionmaker, conf, keyring, company: Company
+) -> None:
     plan = _by_table(service.plan(governed, conf, keyring, now=NOW))
     assert set(plan) == {"customers", "login_events", "orders", "invoices"}
     logins = plan["login_events"]  # two activities: past 90 days *and* the account inactive for three years
@@ -126,8 +127,9 @@ def test_activities_retention_is_enforced_on_their_tables(governed: Session, ses
 
 
 @pytest.mark.parametrize("company", ["sqlite", "postgresql"], indirect=True)
-def test_a_hold_keeps_rows_of_an_activity_rule(governed: Session, session_factory: sessionmaker, conf,  # noqa: ANN001
-                                                keyring, company: Company) -> None:
+def test_a_hold_keeps_rows_of_an_activity_rule(
+    governed: Session, session_factory: sessionmaker, conf, keyring, company: Company
+) -> None:
     from privet.requests.holds import service as holds
     from privet.subjects.service import get_or_create_subject
 
@@ -143,8 +145,9 @@ def test_a_hold_keeps_rows_of_an_activity_rule(governed: Session, session_factor
 
 
 @pytest.mark.parametrize("company", ["sqlite"], indirect=True)
-def test_a_table_without_the_triggers_moment_is_not_swept(db: Session, session_factory: sessionmaker, conf,  # noqa: ANN001
-                                                          keyring, company: Company, tmp_path: Path) -> None:
+def test_a_table_without_the_triggers_moment_is_not_swept(
+    db: Session, session_factory: sessionmaker, conf, keyring, company: Company, tmp_path: Path
+) -> None:
     from privet.datamap.service import validate_and_apply
 
     text = ACTIVITIES.format(kind=company.kind).replace("        timestamps: {contract_end: created_at}\n", "")
@@ -173,14 +176,18 @@ def test_evaluate_names_the_table_without_a_timestamp_for_the_trigger(tmp_path: 
     assert "timestamps: {contract_end: <column>}" in found[0].hint
 
 
-@pytest.mark.parametrize(("timestamps", "says"), [
-    ("{contract_end: shipped_at}", "names `shipped_at`, which is not one of its fields"),
-    ("{contract_end: ship_to.created_at}", "`ship_to`, which is not a reference field"),
-    ("{contract_end: customer_id.closed_at}", "`closed_at`, not a field of table customers"),
-])
+@pytest.mark.parametrize(
+    ("timestamps", "says"),
+    [
+        ("{contract_end: shipped_at}", "names `shipped_at`, which is not one of its fields"),
+        ("{contract_end: ship_to.created_at}", "`ship_to`, which is not a reference field"),
+        ("{contract_end: customer_id.closed_at}", "`closed_at`, not a field of table customers"),
+    ],
+)
 def test_evaluate_explains_a_moment_that_cannot_be_read(tmp_path: Path, timestamps: str, says: str) -> None:
-    text = ACTIVITIES.format(kind="sqlite").replace("timestamps: {contract_end: created_at}",
-                                                    f"timestamps: {timestamps}")
+    text = ACTIVITIES.format(kind="sqlite").replace(
+        "timestamps: {contract_end: created_at}", f"timestamps: {timestamps}"
+    )
     found = _findings(tmp_path, text)
     assert len(found) == 1 and says in found[0].message
 
@@ -188,5 +195,6 @@ def test_evaluate_explains_a_moment_that_cannot_be_read(tmp_path: Path, timestam
 def test_a_tables_own_retention_governs_it_alone(tmp_path: Path) -> None:
     text = ACTIVITIES.format(kind="sqlite").replace(
         "        timestamps: {contract_end: created_at}\n",
-        "        retention: {trigger: collection, column: created_at, duration: P1Y}\n")
+        "        retention: {trigger: collection, column: created_at, duration: P1Y}\n",
+    )
     assert _findings(tmp_path, text) == []  # no timestamps needed: the table's own rule is the statement

@@ -25,14 +25,17 @@ processing_activities:
 
 def _map(tmp_path: Path, kind: str) -> Path:
     text = DATAMAP.format(kind=kind).split("\n", 1)[1]  # the tables, without the plain organisation line
-    text = text.replace("""      - name: login_events
+    text = text.replace(
+        """      - name: login_events
         primary_key: [id]
-        retention: {trigger: collection, column: at, duration: P90D, action: delete}""", """      - name: login_events
+        retention: {trigger: collection, column: at, duration: P90D, action: delete}""",
+        """      - name: login_events
         primary_key: [id]
         timestamps: {collection: at}
         retention:
           - {trigger: collection, column: at, duration: P90D, action: delete}
-          - {trigger: collection, column: at, duration: P60D, action: "null", fields: [email]}""")
+          - {trigger: collection, column: at, duration: P60D, action: "null", fields: [email]}""",
+    )
     path = tmp_path / "rules" / "app.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(RULES.format() + text, encoding="utf-8")
@@ -49,8 +52,9 @@ def ruled(db: Session, company: Company, tmp_path: Path) -> Session:
 
 
 @pytest.mark.parametrize("company", ["sqlite", "postgresql"], indirect=True)
-def test_category_rules_apply_where_the_purpose_uses_the_category(ruled: Session, session_factory: sessionmaker,  # noqa: ANN001
-                                                                   conf, keyring, company: Company) -> None:
+def test_category_rules_apply_where_the_purpose_uses_the_category(
+    ruled: Session, session_factory: sessionmaker, conf, keyring, company: Company
+) -> None:
     plan = {e["rule"]: e for e in service.plan(ruled, conf, keyring, now=NOW)}
     ip = plan["app_db.login_events:user.device"]
     assert ip["fields"] == ["ip"] and ip["action"] == "null" and ip["would_sweep"] == 40  # 100- and 400-day-old

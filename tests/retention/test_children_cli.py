@@ -11,13 +11,16 @@ import sqlalchemy as sa
 
 def _today_minus(years: int) -> str:
     today = date.today()
-    return (today.replace(day=28) if (today.month, today.day) == (2, 29) else today).replace(
-        year=today.year - years).isoformat()
+    return (
+        (today.replace(day=28) if (today.month, today.day) == (2, 29) else today)
+        .replace(year=today.year - years)
+        .isoformat()
+    )
 
 
 @pytest.mark.promise("P27", "P42")
 @pytest.mark.parametrize("cli_store", ["sqlite"], indirect=True)
-def test_children_dry_run_on_the_keptek_demo_prints_counts_only(privet, cli_store: str) -> None:  # noqa: ANN001
+def test_children_dry_run_on_the_keptek_demo_prints_counts_only(privet, cli_store: str) -> None:
     from privet.demo.service import demo_urls
     from privet.settings import get_settings
 
@@ -25,8 +28,9 @@ def test_children_dry_run_on_the_keptek_demo_prints_counts_only(privet, cli_stor
     assert loaded.exit_code == 0, loaded.output
     crm = sa.create_engine(demo_urls(get_settings(), "keptek")["crm"])
     with crm.connect() as conn:
-        kids = conn.execute(sa.text("SELECT COUNT(*) FROM customers WHERE birth_date > :cut"),
-                            {"cut": _today_minus(14)}).scalar_one()
+        kids = conn.execute(
+            sa.text("SELECT COUNT(*) FROM customers WHERE birth_date > :cut"), {"cut": _today_minus(14)}
+        ).scalar_one()
         people = conn.execute(sa.text("SELECT name, mobile, email, birth_date FROM customers")).all()
     crm.dispose()
     assert kids > 0

@@ -8,7 +8,7 @@ expected minors are computed by hand-written SQL over the same database.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,17 +23,33 @@ from privet.settings import Settings
 from privet.subjects.models import Subject
 from tests.support.services import create_mysql_database, create_pg_database
 
-TODAY = datetime.now(timezone.utc).date()
+TODAY = datetime.now(UTC).date()
 META = sa.MetaData()
-MEMBERS = sa.Table("members", META, sa.Column("id", sa.Integer, primary_key=True),
-                   sa.Column("email", sa.String(120)), sa.Column("name", sa.String(120)),
-                   sa.Column("dob", sa.String(20)), sa.Column("joined_at", sa.DateTime),
-                   sa.Column("family_of", sa.Integer))
-PROFILES = sa.Table("profiles", META, sa.Column("id", sa.Integer, primary_key=True),
-                    sa.Column("member_id", sa.ForeignKey("members.id"), nullable=False),
-                    sa.Column("birth_date", sa.Date), sa.Column("created_at", sa.DateTime))
-SIGNUPS = sa.Table("signups", META, sa.Column("contact_email", sa.String(120)), sa.Column("born", sa.Date),
-                   sa.Column("signed_at", sa.DateTime))  # no primary key
+MEMBERS = sa.Table(
+    "members",
+    META,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(120)),
+    sa.Column("name", sa.String(120)),
+    sa.Column("dob", sa.String(20)),
+    sa.Column("joined_at", sa.DateTime),
+    sa.Column("family_of", sa.Integer),
+)
+PROFILES = sa.Table(
+    "profiles",
+    META,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("member_id", sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("birth_date", sa.Date),
+    sa.Column("created_at", sa.DateTime),
+)
+SIGNUPS = sa.Table(
+    "signups",
+    META,
+    sa.Column("contact_email", sa.String(120)),
+    sa.Column("born", sa.Date),
+    sa.Column("signed_at", sa.DateTime),
+)  # no primary key
 
 DATAMAP = """\
 organisation: {{key: co, name: Test Co, profile: pipl, region: CN, child_age: 14, adults_only: {adults_only},
@@ -77,7 +93,7 @@ def _born(fake: Faker, age: int) -> date:
 
 
 def _ago(days: int) -> datetime:
-    return (datetime.now(timezone.utc) - timedelta(days=days)).replace(tzinfo=None, microsecond=0)
+    return (datetime.now(UTC) - timedelta(days=days)).replace(tzinfo=None, microsecond=0)
 
 
 def fill(url: str) -> None:
@@ -91,26 +107,53 @@ def fill(url: str) -> None:
             age = [8, 12, 13, 15, 16, 17, 25, 40, 60][i % 9]
             born = _born(fake, age)
             form = i % 6
-            dob = (born.isoformat() if form in (0, 1) else born.strftime("%d.%m.%Y") if form == 2 else
-                   None if form == 3 else "" if i % 12 == 4 else "unknown" if form == 4 else None)
+            dob = (
+                born.isoformat()
+                if form in (0, 1)
+                else born.strftime("%d.%m.%Y")
+                if form == 2
+                else None
+                if form == 3
+                else ""
+                if i % 12 == 4
+                else "unknown"
+                if form == 4
+                else None
+            )
             joined = _ago(5 if i % 7 == 0 else 400)
             name = (zh if i % 2 else fake).name()
-            conn.execute(MEMBERS.insert().values(id=i, email=f"m{i}.{fake.user_name()}@example.com", name=name,
-                                                 dob=dob, joined_at=joined,
-                                                 family_of=i - 1 if i % 5 == 0 and i > 1 else None))
+            conn.execute(
+                MEMBERS.insert().values(
+                    id=i,
+                    email=f"m{i}.{fake.user_name()}@example.com",
+                    name=name,
+                    dob=dob,
+                    joined_at=joined,
+                    family_of=i - 1 if i % 5 == 0 and i > 1 else None,
+                )
+            )
             if form in (3, 5):  # the birth date lives in the member's profile
                 conn.execute(PROFILES.insert().values(id=i, member_id=i, birth_date=born, created_at=_ago(300)))
         for j in range(30):
             born = _born(fake, [9, 13, 16, 30, 45][j % 5])
             email = f"s{j}.{fake.user_name()}@example.net"
-            conn.execute(SIGNUPS.insert().values(contact_email=email, born=None if j % 10 == 7 else born,
-                                                 signed_at=_ago(3 if j % 4 == 0 else 200)))
+            conn.execute(
+                SIGNUPS.insert().values(
+                    contact_email=email, born=None if j % 10 == 7 else born, signed_at=_ago(3 if j % 4 == 0 else 200)
+                )
+            )
     engine.dispose()
 
 
 def _parts(day: date) -> dict:
-    return {"iso": day.isoformat(), "y": f"{day.year:04d}", "m": f"{day.month:02d}", "d": f"{day.day:02d}",
-            "day": day, "grace": _ago(30)}
+    return {
+        "iso": day.isoformat(),
+        "y": f"{day.year:04d}",
+        "m": f"{day.month:02d}",
+        "d": f"{day.day:02d}",
+        "day": day,
+        "grace": _ago(30),
+    }
 
 
 # The people under `limit` years, and those collected within the 30-day grace, by plain SQL.
@@ -119,10 +162,13 @@ SELECT email, joined_at AS at FROM members WHERE dob LIKE '____-__-__' AND dob >
 UNION SELECT email, joined_at FROM members WHERE dob LIKE '__.__.____' AND (SUBSTR(dob, 7, 4) > :y
     OR (SUBSTR(dob, 7, 4) = :y AND (SUBSTR(dob, 4, 2) > :m OR (SUBSTR(dob, 4, 2) = :m AND SUBSTR(dob, 1, 2) > :d))))
 """
-MINORS_SQL = MEMBER_MINORS_SQL + """
+MINORS_SQL = (
+    MEMBER_MINORS_SQL
+    + """
 UNION SELECT m.email, p.created_at FROM profiles p JOIN members m ON m.id = p.member_id WHERE p.birth_date > :day
 UNION SELECT contact_email, signed_at FROM signups WHERE born > :day
 """
+)
 RELATED_SQL = """
 SELECT o.email FROM members k JOIN members o ON o.id = k.family_of OR o.family_of = k.id
 WHERE k.email IN :minors AND o.email NOT IN :filed
@@ -153,8 +199,9 @@ def related_of(url: str, kids: set[str], filed: set[str]) -> set[str]:
     if not kids:
         return set()
     engine = sa.create_engine(url)
-    stmt = sa.text(RELATED_SQL).bindparams(sa.bindparam("minors", expanding=True),
-                                           sa.bindparam("filed", expanding=True))
+    stmt = sa.text(RELATED_SQL).bindparams(
+        sa.bindparam("minors", expanding=True), sa.bindparam("filed", expanding=True)
+    )
     with engine.connect() as conn:
         found = {r[0] for r in conn.execute(stmt, {"minors": sorted(kids), "filed": sorted(filed)})}
     engine.dispose()
@@ -194,8 +241,9 @@ def _filed_emails(db: Session, keyring: Keyring) -> list[str]:
 
 
 @pytest.mark.promise("P27")
-def test_pipl_children_without_a_verified_guardian_are_filed_once(db: Session, settings: Settings, tmp_path: Path,
-                                                                  company_url: str) -> None:
+def test_pipl_children_without_a_verified_guardian_are_filed_once(
+    db: Session, settings: Settings, tmp_path: Path, company_url: str
+) -> None:
     from privet.retention import children
     from privet.subjects import ages, guardians
     from privet.subjects.service import get_or_create_subject
@@ -203,13 +251,14 @@ def test_pipl_children_without_a_verified_guardian_are_filed_once(db: Session, s
     conf = settings.model_copy(update={"secrets": {"app_db": company_url}, "children_grace_days": 30})
     keyring = Keyring.from_settings(conf)
     _apply(db, tmp_path, company_url, adults_only=False)
-    minors, fresh, in_members, unreadable = expected(company_url, 14)
+    minors, fresh, _in_members, unreadable = expected(company_url, 14)
     assert len(minors) >= 10 and fresh
     guarded = sorted(minors - fresh)[:2]  # two children whose guardian Privet verified
     for email in guarded:
         child, _ = get_or_create_subject(db, keyring, "email", email, actor="test")
-        ages.set_birth_date(db, keyring, child, TODAY.replace(year=TODAY.year - 10), policy=ages.age_policy(db),
-                            actor="test")
+        ages.set_birth_date(
+            db, keyring, child, TODAY.replace(year=TODAY.year - 10), policy=ages.age_policy(db), actor="test"
+        )
         parent, _ = get_or_create_subject(db, keyring, "email", f"parent.{email}", actor="test")
         guardians.link_guardian(db, parent, child, "parent", verified_method="sms_code", evidence={}, actor="test")
     subjects_before = db.execute(select(sa.func.count()).select_from(Subject)).scalar_one()
@@ -232,8 +281,9 @@ def test_pipl_children_without_a_verified_guardian_are_filed_once(db: Session, s
 
 
 @pytest.mark.promise("P27", "P42")
-def test_adults_only_closes_every_minor_with_related_accounts(db: Session, settings: Settings, tmp_path: Path,
-                                                              company_url: str) -> None:
+def test_adults_only_closes_every_minor_with_related_accounts(
+    db: Session, settings: Settings, tmp_path: Path, company_url: str
+) -> None:
     from privet.retention import children
 
     conf = settings.model_copy(update={"secrets": {"app_db": company_url}})

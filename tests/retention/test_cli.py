@@ -11,7 +11,7 @@ from tests.retention.conftest import DATAMAP, LOGINS, Company
 
 
 @pytest.mark.parametrize("company", ["sqlite"], indirect=True)
-def test_plan_run_and_runs(privet, company: Company, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_plan_run_and_runs(privet, company: Company, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from privet.settings import get_settings
 
     monkeypatch.setenv("PRIVET_SECRETS", json.dumps({"app_db": company.url}))

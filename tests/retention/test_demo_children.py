@@ -27,8 +27,11 @@ def _count(url: str, sql: str, **params: object) -> int:
 
 def _cutoff(years: int) -> str:
     today = utcnow().date()
-    return date(today.year - years, today.month, min(today.day, 28)).isoformat() if (today.month, today.day) == (
-        2, 29) else today.replace(year=today.year - years).isoformat()
+    return (
+        date(today.year - years, today.month, min(today.day, 28)).isoformat()
+        if (today.month, today.day) == (2, 29)
+        else today.replace(year=today.year - years).isoformat()
+    )
 
 
 def _load(settings: Settings, tmp_path: Path, company: str) -> tuple[sa.Engine, Settings, dict[str, str]]:
@@ -58,8 +61,14 @@ def test_keptek_demo_children_and_retention(settings: Settings, tmp_path: Path) 
     assert counts["kept_guardian"] == (kids + 1) // 2 and counts["kept_guardian"] > 0  # guardians in Privet
     assert counts["filed"] + counts["within_grace"] == kids - counts["kept_guardian"] and counts["filed"] > 0
     # children use adults' accounts (main_account_id, related_account), but under PIPL the adults' stay (K6)
-    assert _count(crm, "SELECT COUNT(*) FROM customers k JOIN customers o ON o.id = k.main_account_id "
-                       "WHERE k.birth_date > :cut", cut=_cutoff(14)) > 0
+    assert (
+        _count(
+            crm,
+            "SELECT COUNT(*) FROM customers k JOIN customers o ON o.id = k.main_account_id WHERE k.birth_date > :cut",
+            cut=_cutoff(14),
+        )
+        > 0
+    )
     assert counts["related_filed"] == 0
     assert any(p.get("would_sweep", 0) > 0 for p in planned)
     assert any(p.get("legal_minimum") for p in planned)
@@ -71,15 +80,20 @@ def test_zkteco_demo_minors_and_related_accounts(settings: Settings, tmp_path: P
 
     engine, conf, urls = _load(settings, tmp_path, "zkteco")
     cut = _cutoff(18)
-    accounts = _count(urls["accounts_cn"], "SELECT COUNT(*) FROM accounts") + \
-        _count(urls["accounts_eu"], "SELECT COUNT(*) FROM eu_accounts")
-    minors = _count(urls["accounts_cn"], "SELECT COUNT(*) FROM accounts WHERE birth_date > :cut", cut=cut) + \
-        _count(urls["accounts_eu"], "SELECT COUNT(*) FROM eu_accounts WHERE birth_date > :cut", cut=cut)
+    accounts = _count(urls["accounts_cn"], "SELECT COUNT(*) FROM accounts") + _count(
+        urls["accounts_eu"], "SELECT COUNT(*) FROM eu_accounts"
+    )
+    minors = _count(urls["accounts_cn"], "SELECT COUNT(*) FROM accounts WHERE birth_date > :cut", cut=cut) + _count(
+        urls["accounts_eu"], "SELECT COUNT(*) FROM eu_accounts WHERE birth_date > :cut", cut=cut
+    )
     assert 0.03 * accounts <= minors <= 0.1 * accounts  # about 6% of the generated customers
-    related_sql = ("SELECT COUNT(DISTINCT o.id) FROM {t} k JOIN {t} o ON (o.id = k.family_of OR o.family_of = k.id) "
-                   "WHERE k.birth_date > :cut AND NOT o.birth_date > :cut")
-    related = _count(urls["accounts_cn"], related_sql.format(t="accounts"), cut=cut) + \
-        _count(urls["accounts_eu"], related_sql.format(t="eu_accounts"), cut=cut)
+    related_sql = (
+        "SELECT COUNT(DISTINCT o.id) FROM {t} k JOIN {t} o ON (o.id = k.family_of OR o.family_of = k.id) "
+        "WHERE k.birth_date > :cut AND NOT o.birth_date > :cut"
+    )
+    related = _count(urls["accounts_cn"], related_sql.format(t="accounts"), cut=cut) + _count(
+        urls["accounts_eu"], related_sql.format(t="eu_accounts"), cut=cut
+    )
     with Session(engine) as session:
         counts = children.sweep(session, Keyring.from_settings(conf), conf, actor="test", dry_run=True)
         planned = service.plan(session, conf, Keyring.from_settings(conf), tolerant=True)

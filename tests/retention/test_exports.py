@@ -15,7 +15,7 @@ from privet.retention import exports
 from tests.retention.conftest import Company
 
 
-def _export(mapped: Session, conf, method: str, table: str = "login_events") -> tuple[list[dict], dict]:  # noqa: ANN001
+def _export(mapped: Session, conf, method: str, table: str = "login_events") -> tuple[list[dict], dict]:
     out = io.StringIO()
     done = exports.export(mapped, conf, datastore="app_db", table=table, method=method, out=out, actor="test")
     return list(csv.DictReader(io.StringIO(out.getvalue()))), done
@@ -23,8 +23,9 @@ def _export(mapped: Session, conf, method: str, table: str = "login_events") -> 
 
 @pytest.mark.promise("P34")
 @pytest.mark.parametrize("company", ["sqlite", "postgresql"], indirect=True)
-def test_pseudonymised_export_keeps_people_countable_but_not_identifiable(mapped: Session, conf,  # noqa: ANN001
-                                                                          company: Company) -> None:
+def test_pseudonymised_export_keeps_people_countable_but_not_identifiable(
+    mapped: Session, conf, company: Company
+) -> None:
     rows, done = _export(mapped, conf, "pseudonymise")
     assert len(rows) == 60 and done["columns"]["email"] == "token" and done["columns"]["customer_id"] == "keep"
     text = str(rows)
@@ -38,8 +39,7 @@ def test_pseudonymised_export_keeps_people_countable_but_not_identifiable(mapped
 
 @pytest.mark.promise("P34")
 @pytest.mark.parametrize("company", ["sqlite"], indirect=True)
-def test_anonymised_export_drops_identifiers_and_generalises_dates(mapped: Session, conf,  # noqa: ANN001
-                                                                   company: Company) -> None:
+def test_anonymised_export_drops_identifiers_and_generalises_dates(mapped: Session, conf, company: Company) -> None:
     rows, done = _export(mapped, conf, "anonymise", "customers")
     assert set(rows[0]) == {"last_login_at"} and done["columns"]["email"] == "drop"
     assert all(len(r["last_login_at"]) == 19 for r in rows)  # not personal in the map: kept as is
@@ -52,8 +52,12 @@ def test_anonymised_export_drops_identifiers_and_generalises_dates(mapped: Sessi
 def test_personal_dates_are_cut_to_the_month_when_anonymised() -> None:
     from datetime import date
 
-    declared = {"birth": ("user.demographic.date_of_birth", None), "email": ("user.contact.email", "email"),
-                "note": ("user.name", None), "total": (None, None)}
+    declared = {
+        "birth": ("user.demographic.date_of_birth", None),
+        "email": ("user.contact.email", "email"),
+        "note": ("user.name", None),
+        "total": (None, None),
+    }
     plan = exports.plan_columns(declared, ["birth", "email", "note", "total"], "anonymise", {"birth"})
     assert plan == {"birth": "month", "email": "drop", "note": "drop", "total": "keep"}
     assert exports._transform("month", date(2014, 5, 17), b"k") == "2014-05"

@@ -21,7 +21,7 @@ def _by_table(plan: list[dict]) -> dict[str, dict]:
     return {entry["table"]: entry for entry in plan}
 
 
-def test_plan_counts_without_changing_anything(mapped: Session, conf, keyring, company: Company) -> None:  # noqa: ANN001
+def test_plan_counts_without_changing_anything(mapped: Session, conf, keyring, company: Company) -> None:
     plan = _by_table(service.plan(mapped, conf, keyring, now=NOW))
     assert plan["login_events"]["expired"] == 40 and plan["login_events"]["would_sweep"] == 40
     assert plan["customers"]["would_sweep"] == 5 and plan["customers"]["action"] == "anonymise"
@@ -32,12 +32,15 @@ def test_plan_counts_without_changing_anything(mapped: Session, conf, keyring, c
     assert not any(company.emails[0] in str(v) for entry in plan.values() for v in entry.values())
 
 
-def test_run_applies_each_action(mapped: Session, session_factory: sessionmaker[Session], conf, keyring,  # noqa: ANN001
-                                 company: Company) -> None:
+def test_run_applies_each_action(
+    mapped: Session, session_factory: sessionmaker[Session], conf, keyring, company: Company
+) -> None:
     done = service.run(session_factory, conf, keyring, actor="test", now=NOW, batch=7)
     assert done.status == "done", done.error
-    assert company.count(LOGINS) == 20 and company.count(LOGINS, LOGINS.c.at < NOW.replace(tzinfo=None)
-                                                         - timedelta(days=90)) == 0
+    assert (
+        company.count(LOGINS) == 20
+        and company.count(LOGINS, LOGINS.c.at < NOW.replace(tzinfo=None) - timedelta(days=90)) == 0
+    )
     assert company.count(CUSTOMERS) == 20  # anonymised, not deleted
     assert company.count(CUSTOMERS, CUSTOMERS.c.email.like("anonymised:%"), CUSTOMERS.c.name.like("anonymised:%")) == 5
     assert company.count(CUSTOMERS, CUSTOMERS.c.email.in_(company.emails[:5])) == 0
@@ -50,12 +53,14 @@ def test_run_applies_each_action(mapped: Session, session_factory: sessionmaker[
     finished = mapped.execute(select(AuditEvent).where(AuditEvent.action == "retention.run_finished")).scalar_one()
     assert finished.details["tables"]["app_db.customers"]["updated"] == 5
     again = service.run(session_factory, conf, keyring, actor="test", now=NOW)  # nothing left to do
-    assert again.status == "done" and all(v.get("deleted", 0) + v.get("updated", 0) == 0
-                                          for v in again.progress.values())
+    assert again.status == "done" and all(
+        v.get("deleted", 0) + v.get("updated", 0) == 0 for v in again.progress.values()
+    )
 
 
-def test_a_legal_hold_keeps_the_subjects_rows(mapped: Session, session_factory: sessionmaker[Session], conf,  # noqa: ANN001
-                                              keyring, company: Company) -> None:
+def test_a_legal_hold_keeps_the_subjects_rows(
+    mapped: Session, session_factory: sessionmaker[Session], conf, keyring, company: Company
+) -> None:
     from privet.requests.holds import service as holds
     from privet.subjects.service import get_or_create_subject
 
@@ -69,12 +74,17 @@ def test_a_legal_hold_keeps_the_subjects_rows(mapped: Session, session_factory: 
     assert company.count(CUSTOMERS, CUSTOMERS.c.email == company.emails[3]) == 1
 
 
-def test_a_failure_stops_at_a_batch_boundary_and_resumes(mapped: Session, session_factory: sessionmaker[Session],  # noqa: ANN001
-                                                         conf, keyring, company: Company,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failure_stops_at_a_batch_boundary_and_resumes(
+    mapped: Session,
+    session_factory: sessionmaker[Session],
+    conf,
+    keyring,
+    company: Company,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     real, calls = sweep.batches, []
 
-    def failing(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - the datastore goes away after 3 batches
+    def failing(*args, **kwargs):
         for step in real(*args, **kwargs):
             calls.append(step)
             yield step
@@ -101,7 +111,7 @@ def test_a_failure_stops_at_a_batch_boundary_and_resumes(mapped: Session, sessio
     assert resumed.progress["app_db.invoices"]["deleted"] == 20
 
 
-def test_unknown_trigger_column_is_refused(mapped: Session, conf, keyring, company: Company) -> None:  # noqa: ANN001
+def test_unknown_trigger_column_is_refused(mapped: Session, conf, keyring, company: Company) -> None:
     from privet.datamap.models import DatamapTable
 
     table = mapped.execute(select(DatamapTable).where(DatamapTable.name == "orders")).scalar_one()

@@ -64,8 +64,10 @@ def apply_policy(db: Session, tmp_path: Path) -> Callable[..., None]:
 
     def apply(*, profile: str = "pipl", child_age: int = 14, adults_only: bool = False) -> None:
         path = tmp_path / f"org-{profile}-{child_age}-{adults_only}.yaml"
-        path.write_text(ORGANISATION.format(profile=profile, child_age=child_age,
-                                            adults_only=str(adults_only).lower()), encoding="utf-8")
+        path.write_text(
+            ORGANISATION.format(profile=profile, child_age=child_age, adults_only=str(adults_only).lower()),
+            encoding="utf-8",
+        )
         validate_and_apply(db, path, actor="test")
 
     return apply

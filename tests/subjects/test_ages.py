@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from faker import Faker
@@ -21,19 +21,22 @@ from privet.subjects.models import Subject
 PIPL = AgePolicy("pipl", 14, False)
 GDPR = AgePolicy("gdpr", 16, False)
 ADULTS_ONLY = AgePolicy("pipl", 14, True)
-NOW = datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
 
 
 def _subject(db: Session, keyring: Keyring, fake: Faker) -> Subject:
     return service.create_subject(db, keyring, [("email", fake.email(), False)], actor="test")
 
 
-@pytest.mark.parametrize(("born", "years", "expected"), [
-    (date(2010, 6, 15), 14, date(2024, 6, 15)),
-    (date(2008, 2, 29), 18, date(2026, 3, 1)),  # common year: the age is reached once 28 February has passed
-    (date(2008, 2, 29), 16, date(2024, 2, 29)),  # leap year: the birthday exists
-    (date(2012, 12, 31), 14, date(2026, 12, 31)),
-])
+@pytest.mark.parametrize(
+    ("born", "years", "expected"),
+    [
+        (date(2010, 6, 15), 14, date(2024, 6, 15)),
+        (date(2008, 2, 29), 18, date(2026, 3, 1)),  # common year: the age is reached once 28 February has passed
+        (date(2008, 2, 29), 16, date(2024, 2, 29)),  # leap year: the birthday exists
+        (date(2012, 12, 31), 14, date(2026, 12, 31)),
+    ],
+)
 def test_add_years(born: date, years: int, expected: date) -> None:
     assert add_years(born, years) == expected
 
@@ -81,16 +84,27 @@ def test_policy_comes_from_the_applied_data_map(db: Session, apply_policy: Calla
     assert age_policy(db) == AgePolicy("pipl", 14, True)
 
 
-@pytest.mark.parametrize(("is_adult", "is_child_", "status", "child", "minor"), [
-    (True, None, "adult", False, False),
-    (True, False, "adult", False, False),
-    (False, None, "child", True, True),  # under 18, child or not unknown: assume child (the safer side)
-    (False, False, "minor", False, True),
-    (None, True, "child", True, True),
-    (None, False, "not_child", False, False),
-])
-def test_attestations(db: Session, keyring: Keyring, fake: Faker, is_adult: bool | None, is_child_: bool | None,
-                      status: str, child: bool, minor: bool) -> None:
+@pytest.mark.parametrize(
+    ("is_adult", "is_child_", "status", "child", "minor"),
+    [
+        (True, None, "adult", False, False),
+        (True, False, "adult", False, False),
+        (False, None, "child", True, True),  # under 18, child or not unknown: assume child (the safer side)
+        (False, False, "minor", False, True),
+        (None, True, "child", True, True),
+        (None, False, "not_child", False, False),
+    ],
+)
+def test_attestations(
+    db: Session,
+    keyring: Keyring,
+    fake: Faker,
+    is_adult: bool | None,
+    is_child_: bool | None,
+    status: str,
+    child: bool,
+    minor: bool,
+) -> None:
     subject = _subject(db, keyring, fake)
     with frozen_at(NOW):
         ages.attest_age(db, subject, is_adult=is_adult, is_child=is_child_, policy=PIPL, actor="test")
@@ -111,14 +125,16 @@ def test_contradictory_or_empty_attestations_are_refused(db: Session, keyring: K
 
 
 @pytest.mark.promise("P27")
-def test_adults_only_refuses_and_flags_a_minor(db: Session, keyring: Keyring, fake: Faker,
-                                               apply_policy: Callable[..., None]) -> None:
+def test_adults_only_refuses_and_flags_a_minor(
+    db: Session, keyring: Keyring, fake: Faker, apply_policy: Callable[..., None]
+) -> None:
     apply_policy(adults_only=True)
     policy = age_policy(db)
     minor, adult, attested = (_subject(db, keyring, fake) for _ in range(3))
     with frozen_at(NOW):
-        ages.set_birth_date(db, keyring, minor, add_years(NOW.date(), -18) + timedelta(days=1), policy=policy,
-                            actor="test")
+        ages.set_birth_date(
+            db, keyring, minor, add_years(NOW.date(), -18) + timedelta(days=1), policy=policy, actor="test"
+        )
         ages.set_birth_date(db, keyring, adult, add_years(NOW.date(), -18), policy=policy, actor="test")
         ages.attest_age(db, attested, is_adult=False, is_child=False, policy=policy, actor="test")
         with pytest.raises(Forbidden) as caught:
@@ -141,7 +157,8 @@ def test_a_minor_is_served_outside_adults_only_mode(db: Session, keyring: Keyrin
         ages.set_birth_date(db, keyring, subject, date(2015, 1, 1), policy=PIPL, actor="test")
         ages.check_allowed(subject, PIPL)
     assert subject.deletion_flagged_at is None and ages.flagged_for_deletion(db) == []
-    details = [e.details for e in db.execute(select(AuditEvent).where(AuditEvent.action == "subject.age_set"))
-               .scalars()]
+    details = [
+        e.details for e in db.execute(select(AuditEvent).where(AuditEvent.action == "subject.age_set")).scalars()
+    ]
     assert details == [{"source": "birth_date", "child": True, "minor": True, "child_age": 14}]
     assert "2015" not in str(details)

@@ -14,7 +14,7 @@ from tests.conftest import PrivetCli
 def store(privet: PrivetCli, cli_store: str) -> PrivetCli:
     """A migrated store plus this issue's tables (until the lead adds their migration)."""
     from privet.db.engine import make_engine
-    from privet.db.models import metadata
+    from privet.tables import metadata
 
     engine = make_engine(cli_store)
     metadata.create_all(engine)
@@ -32,8 +32,9 @@ def _seed(identities: list[tuple[str, str]], *, born: date | None = None, adults
     with store_session() as session:
         subject = service.create_subject(session, keyring, [(t, v, False) for t, v in identities], actor="test")
         if born:
-            ages.set_birth_date(session, keyring, subject, born, policy=ages.AgePolicy(adults_only=adults_only),
-                                actor="test")
+            ages.set_birth_date(
+                session, keyring, subject, born, policy=ages.AgePolicy(adults_only=adults_only), actor="test"
+            )
         return subject.id
 
 

@@ -104,12 +104,15 @@ def test_value_must_be_text() -> None:
         normalise("user_id", 12345)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("kind", "value", "masked"), [
-    ("email", "zhang.wei@example.com", "z***@e***.com"),
-    ("email", "user@xn--fsqu00a.xn--fiqs8s", "u***@例***.中国"),
-    ("phone", "+8613800138000", "+86 ***8000"),
-    ("device_serial", "AB12CD34EF", "AB***EF"),
-    ("user_id", "c42", "c***"),
-])
+@pytest.mark.parametrize(
+    ("kind", "value", "masked"),
+    [
+        ("email", "zhang.wei@example.com", "z***@e***.com"),
+        ("email", "user@xn--fsqu00a.xn--fiqs8s", "u***@例***.中国"),
+        ("phone", "+8613800138000", "+86 ***8000"),
+        ("device_serial", "AB12CD34EF", "AB***EF"),
+        ("user_id", "c42", "c***"),
+    ],
+)
 def test_mask_shows_only_a_hint_of_the_value(kind: str, value: str, masked: str) -> None:
     assert mask(kind, value) == masked

@@ -16,7 +16,10 @@ from privet.settings import Settings
 from privet.subjects import service
 from privet.subjects.models import VerificationChallenge
 from tests.subjects.test_verification_support import (  # noqa: F401 - fixtures
-    cn_mobile, console_code, free_port, verify_smtp,
+    cn_mobile,
+    console_code,
+    free_port,
+    verify_smtp,
 )
 from tests.test_routes_auth import api_routes, unguarded
 
@@ -26,12 +29,12 @@ fake_en, fake_zh = Faker("en_US"), Faker("zh_CN")
 
 
 @pytest.fixture
-def settings(settings: Settings, verify_smtp) -> Settings:  # noqa: ANN001
+def settings(settings: Settings, verify_smtp) -> Settings:
     """The shared settings, pointed at the local SMTP server and trusting HS256 tokens."""
     return settings.model_copy(update={"smtp_port": verify_smtp.port, "subject_token_secret": SECRET})
 
 
-def _start(client: TestClient, identity: str, identity_type: str = "email", **extra: str):  # noqa: ANN202
+def _start(client: TestClient, identity: str, identity_type: str = "email", **extra: str):
     return client.post(f"{API}/start", json={"identity_type": identity_type, "identity": identity, **extra})
 
 
@@ -39,15 +42,16 @@ def _subject_header(session: str) -> dict:
     return {"Authorization": f"Subject {session}"}
 
 
-def test_code_by_email_gives_a_subject_session(client: TestClient, db: Session, verify_smtp) -> None:  # noqa: ANN001
+def test_code_by_email_gives_a_subject_session(client: TestClient, db: Session, verify_smtp) -> None:
     address = fake_zh.email()
     started = _start(client, address, language="zh_CN")
     assert started.status_code == 201, started.text
     body = started.json()
     assert set(body) == {"challenge_id", "channel", "expires_at"} and body["channel"] == "email"
     assert "您的验证码是" in verify_smtp.inbox.last_to(address).get_content()
-    checked = client.post(f"{API}/check", json={"challenge_id": body["challenge_id"],
-                                                 "code": verify_smtp.inbox.code_for(address)})
+    checked = client.post(
+        f"{API}/check", json={"challenge_id": body["challenge_id"], "code": verify_smtp.inbox.code_for(address)}
+    )
     assert checked.status_code == 200, checked.text
     session = checked.json()["subject_session"]
     me = client.get(f"{API}/me", headers=_subject_header(session))
@@ -63,12 +67,12 @@ def test_start_answers_alike_for_known_and_unknown_people(client: TestClient, db
     db.flush()
     answers = [_start(client, known), _start(client, unknown)]
     assert [a.status_code for a in answers] == [201, 201]
-    assert [sorted(a.json()) for a in answers][0] == sorted(answers[1].json())
+    assert next(sorted(a.json()) for a in answers) == sorted(answers[1].json())
     assert answers[0].json()["channel"] == answers[1].json()["channel"] == "email"
     assert known not in answers[0].text and unknown not in answers[1].text
 
 
-def test_wrong_codes_count_and_lock(client: TestClient, db: Session, verify_smtp) -> None:  # noqa: ANN001
+def test_wrong_codes_count_and_lock(client: TestClient, db: Session, verify_smtp) -> None:
     address = fake_en.email()
     challenge_id = _start(client, address).json()["challenge_id"]
     code = verify_smtp.inbox.code_for(address)
@@ -83,7 +87,7 @@ def test_wrong_codes_count_and_lock(client: TestClient, db: Session, verify_smtp
     assert code not in locked.text and address not in locked.text
 
 
-def test_resend_throttle_answers_429_with_retry_after(client: TestClient, verify_smtp) -> None:  # noqa: ANN001
+def test_resend_throttle_answers_429_with_retry_after(client: TestClient, verify_smtp) -> None:
     address = fake_en.email()
     assert _start(client, address).status_code == 201
     again = _start(client, address)
@@ -93,10 +97,12 @@ def test_resend_throttle_answers_429_with_retry_after(client: TestClient, verify
 
 def test_bad_input_and_failed_sending_keep_nothing(client: TestClient, db: Session, settings: Settings) -> None:
     address = fake_en.email()
-    for body, status in [({"identity_type": "user_id", "identity": "u-1"}, 422),
-                         ({"identity_type": "email", "identity": "nobody-at-example"}, 422),
-                         ({"identity_type": "email", "identity": "a" * 330 + "@example.com"}, 422),
-                         ({"identity_type": "email", "identity": address, "language": "fr"}, 422)]:
+    for body, status in [
+        ({"identity_type": "user_id", "identity": "u-1"}, 422),
+        ({"identity_type": "email", "identity": "nobody-at-example"}, 422),
+        ({"identity_type": "email", "identity": "a" * 330 + "@example.com"}, 422),
+        ({"identity_type": "email", "identity": address, "language": "fr"}, 422),
+    ]:
         answer = client.post(f"{API}/start", json=body)
         assert answer.status_code == status, answer.text
         assert body["identity"] not in answer.text
@@ -106,13 +112,16 @@ def test_bad_input_and_failed_sending_keep_nothing(client: TestClient, db: Sessi
     assert db.scalar(select(func.count()).select_from(VerificationChallenge)) == 0
 
 
-def test_no_sender_configured_answers_503_and_keeps_nothing(client: TestClient, db: Session, settings: Settings,
-                                                            capsys) -> None:  # noqa: ANN001
+def test_no_sender_configured_answers_503_and_keeps_nothing(
+    client: TestClient, db: Session, settings: Settings, capsys
+) -> None:
     """The default senders (none): a code cannot go out by either channel, so asking for one is a clear 503
     naming the setting; nothing is printed, counted or kept."""
     settings.mail_sender = settings.sms_sender = "none"
-    for identity, identity_type, setting in ((fake_en.email(), "email", "PRIVET_MAIL_SENDER"),
-                                             (cn_mobile(fake_zh), "phone", "PRIVET_SMS_SENDER")):
+    for identity, identity_type, setting in (
+        (fake_en.email(), "email", "PRIVET_MAIL_SENDER"),
+        (cn_mobile(fake_zh), "phone", "PRIVET_SMS_SENDER"),
+    ):
         refused = _start(client, identity, identity_type)
         assert refused.status_code == 503, refused.text
         assert refused.headers["content-type"].startswith("application/problem+json")
@@ -122,28 +131,41 @@ def test_no_sender_configured_answers_503_and_keeps_nothing(client: TestClient, 
     assert "[privet" not in capsys.readouterr().out
 
 
-def test_phone_code_by_console(client: TestClient, db: Session, capsys) -> None:  # noqa: ANN001
+def test_phone_code_by_console(client: TestClient, db: Session, capsys) -> None:
     phone = cn_mobile(fake_zh)
     started = _start(client, phone, identity_type="phone")
     assert started.status_code == 201 and started.json()["channel"] == "sms"
-    checked = client.post(f"{API}/check", json={"challenge_id": started.json()["challenge_id"],
-                                                 "code": console_code(capsys.readouterr().out)})
+    checked = client.post(
+        f"{API}/check",
+        json={"challenge_id": started.json()["challenge_id"], "code": console_code(capsys.readouterr().out)},
+    )
     assert checked.status_code == 200, checked.text
 
 
 def test_trusted_token_gives_a_subject_session_once(client: TestClient, db: Session) -> None:
     now = int(time.time())
     phone = cn_mobile(fake_zh)
-    token = jwt.encode({"aud": "privet", "iat": now, "exp": now + 120, "jti": secrets.token_hex(8),
-                        "identity_type": "phone", "identity": phone}, SECRET, algorithm="HS256")
+    token = jwt.encode(
+        {
+            "aud": "privet",
+            "iat": now,
+            "exp": now + 120,
+            "jti": secrets.token_hex(8),
+            "identity_type": "phone",
+            "identity": phone,
+        },
+        SECRET,
+        algorithm="HS256",
+    )
     answer = client.post(f"{API}/token", json={"token": token})
     assert answer.status_code == 200, answer.text
     me = client.get(f"{API}/me", headers=_subject_header(answer.json()["subject_session"])).json()
     assert me["subject_id"] == service.find_subject(db, client.app.state.keyring, "phone", phone).id
     replay = client.post(f"{API}/token", json={"token": token})
     assert replay.status_code == 401 and "already used" in replay.json()["detail"]
-    forged = jwt.encode({"aud": "privet", "iat": now, "exp": now + 120, "jti": "x", "sub": "u1"}, "guess" * 8,
-                        algorithm="HS256")
+    forged = jwt.encode(
+        {"aud": "privet", "iat": now, "exp": now + 120, "jti": "x", "sub": "u1"}, "guess" * 8, algorithm="HS256"
+    )
     refused = client.post(f"{API}/token", json={"token": forged})
     assert refused.status_code == 401 and refused.json()["title"] == "Unauthorized"
 
@@ -153,8 +175,18 @@ def test_an_ended_session_is_refused(client: TestClient, db: Session) -> None:
     from privet.subjects import sessions
 
     now = int(time.time())
-    token = jwt.encode({"aud": "privet", "iat": now, "exp": now + 120, "jti": secrets.token_hex(8),
-                        "identity_type": "phone", "identity": cn_mobile(fake_zh)}, SECRET, algorithm="HS256")
+    token = jwt.encode(
+        {
+            "aud": "privet",
+            "iat": now,
+            "exp": now + 120,
+            "jti": secrets.token_hex(8),
+            "identity_type": "phone",
+            "identity": cn_mobile(fake_zh),
+        },
+        SECRET,
+        algorithm="HS256",
+    )
     session = client.post(f"{API}/token", json={"token": token}).json()["subject_session"]
     assert client.get(f"{API}/me", headers=_subject_header(session)).status_code == 200
     subject_id = sessions.read(client.app.state.keyring, session).subject_id

@@ -10,10 +10,20 @@ from faker import Faker
 from privet.kit.errors import InvalidInput, Unavailable
 from privet.settings import Settings
 from privet.subjects.senders import (
-    ConsoleSmsSender, EmailSender, SmsHttpSender, language_of, render, sender_for,
+    ConsoleSmsSender,
+    EmailSender,
+    SmsHttpSender,
+    language_of,
+    render,
+    sender_for,
 )
 from tests.subjects.test_verification_support import (  # noqa: F401 - fixtures
-    SMTP_PASSWORD, SMTP_USER, cn_mobile, free_port, verify_gateway, verify_smtp,
+    SMTP_PASSWORD,
+    SMTP_USER,
+    cn_mobile,
+    free_port,
+    verify_gateway,
+    verify_smtp,
 )
 
 fake_en, fake_zh = Faker("en_US"), Faker("zh_CN")
@@ -23,7 +33,7 @@ def _settings(settings: Settings, **changes: object) -> Settings:
     return settings.model_copy(update=changes)
 
 
-def test_email_in_english_and_chinese(settings: Settings, verify_smtp) -> None:  # noqa: ANN001
+def test_email_in_english_and_chinese(settings: Settings, verify_smtp) -> None:
     sender = EmailSender(_settings(settings, smtp_port=verify_smtp.port, mail_from="privacy@keptek.example"))
     en, zh = fake_en.email(), fake_zh.email()
     sender.send_code(en, "123456", language="en", minutes=10)
@@ -36,7 +46,7 @@ def test_email_in_english_and_chinese(settings: Settings, verify_smtp) -> None: 
     assert "您的验证码是 654321，10 分钟内有效。" in chinese.get_content()
 
 
-def test_email_login_when_configured(settings: Settings, verify_smtp) -> None:  # noqa: ANN001
+def test_email_login_when_configured(settings: Settings, verify_smtp) -> None:
     to = fake_en.email()
     good = _settings(settings, smtp_port=verify_smtp.port, smtp_username=SMTP_USER, smtp_password=SMTP_PASSWORD)
     EmailSender(good).send_code(to, "111222", language="en", minutes=10)
@@ -55,11 +65,15 @@ def test_email_server_unreachable_names_no_address(settings: Settings) -> None:
     assert to not in str(unreachable.value) and "123456" not in str(unreachable.value)
 
 
-def test_sms_gateway_gets_the_template_and_headers(settings: Settings, verify_gateway) -> None:  # noqa: ANN001
+def test_sms_gateway_gets_the_template_and_headers(settings: Settings, verify_gateway) -> None:
     phone = cn_mobile(fake_zh)
-    configured = _settings(settings, sms_sender="http", sms_gateway_url=verify_gateway.url,
-                           sms_gateway_template='{"mobile": "{phone}", "content": "{message}", "sign": "Keptek"}',
-                           sms_gateway_headers={"X-Api-Key": "gw-key-1"})
+    configured = _settings(
+        settings,
+        sms_sender="http",
+        sms_gateway_url=verify_gateway.url,
+        sms_gateway_template='{"mobile": "{phone}", "content": "{message}", "sign": "Keptek"}',
+        sms_gateway_headers={"X-Api-Key": "gw-key-1"},
+    )
     sender = sender_for("sms", configured)
     assert isinstance(sender, SmsHttpSender)
     sender.send_code(phone, "987654", language="zh_CN", minutes=10)
@@ -69,14 +83,14 @@ def test_sms_gateway_gets_the_template_and_headers(settings: Settings, verify_ga
     assert request["json"] == {"mobile": phone, "content": "您的验证码是 987654，10 分钟内有效。", "sign": "Keptek"}
 
 
-def test_sms_template_values_are_json_escaped(settings: Settings, verify_gateway) -> None:  # noqa: ANN001
+def test_sms_template_values_are_json_escaped(settings: Settings, verify_gateway) -> None:
     sender = SmsHttpSender(_settings(settings, sms_gateway_url=verify_gateway.url))
     tricky = 'He said "stop" \\ then\nleft {phone}'
     sender.send("+8613800138000", tricky)
     assert json.loads(verify_gateway.requests[-1]["raw"]) == {"to": "+8613800138000", "text": tricky}
 
 
-def test_sms_gateway_refusal_and_outage(settings: Settings, verify_gateway) -> None:  # noqa: ANN001
+def test_sms_gateway_refusal_and_outage(settings: Settings, verify_gateway) -> None:
     phone = cn_mobile(fake_zh)
     verify_gateway.status = 500
     sender = SmsHttpSender(_settings(settings, sms_gateway_url=verify_gateway.url))
@@ -91,14 +105,14 @@ def test_sms_gateway_refusal_and_outage(settings: Settings, verify_gateway) -> N
         SmsHttpSender(settings).send_code(phone, "123456", language="en", minutes=10)
 
 
-def test_sms_bad_template_is_a_clear_error(settings: Settings, verify_gateway) -> None:  # noqa: ANN001
+def test_sms_bad_template_is_a_clear_error(settings: Settings, verify_gateway) -> None:
     sender = SmsHttpSender(_settings(settings, sms_gateway_url=verify_gateway.url, sms_gateway_template="to={phone}"))
     with pytest.raises(InvalidInput, match="SMS_GATEWAY_TEMPLATE"):
         sender.send("+8613800138000", "hi")
     assert verify_gateway.requests == []
 
 
-def test_console_sender_prints_and_does_not_log(settings: Settings, capsys, caplog) -> None:  # noqa: ANN001
+def test_console_sender_prints_and_does_not_log(settings: Settings, capsys, caplog) -> None:
     phone = cn_mobile(fake_zh)
     sender = sender_for("sms", settings)
     assert isinstance(sender, ConsoleSmsSender)
@@ -114,13 +128,19 @@ def test_sender_choice_and_languages(settings: Settings) -> None:
     with pytest.raises(InvalidInput, match="channel"):
         sender_for("fax", settings)
     assert [language_of(t) for t in ("en", "en-US", "zh", "zh-CN", "zh_Hans", None)] == [
-        "en", "en", "zh_CN", "zh_CN", "zh_CN", "en"]
+        "en",
+        "en",
+        "zh_CN",
+        "zh_CN",
+        "zh_CN",
+        "en",
+    ]
     with pytest.raises(InvalidInput, match="language"):
         language_of("fr")
     assert render("code_sms", "zh-CN", code="000111", minutes=5) == "您的验证码是 000111，5 分钟内有效。"
 
 
-def test_console_email_sender_prints_the_code_in_the_language(capsys) -> None:  # noqa: ANN001
+def test_console_email_sender_prints_the_code_in_the_language(capsys) -> None:
     from privet.settings import Settings
     from privet.subjects.senders import ConsoleEmailSender, sender_for
 
@@ -133,7 +153,7 @@ def test_console_email_sender_prints_the_code_in_the_language(capsys) -> None:  
         sender_for("email", Settings(mail_sender="pigeon", secret_key="x" * 32))
 
 
-def test_no_sender_is_assumed(tmp_path) -> None:  # noqa: ANN001
+def test_no_sender_is_assumed(tmp_path) -> None:
     """By default neither channel has a sender: nothing is printed, asking for one is a clear 503, and the
     reason is what start-up and /readyz report; console and smtp only when chosen."""
     from privet.kit.errors import Unavailable

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -28,7 +28,7 @@ from tests.subjects.test_verification_support import cn_mobile
 
 fake_en, fake_zh = Faker("en_US"), Faker("zh_CN")
 SECRET = "shared-secret-of-the-company-login-0123456789"
-T0 = datetime(2031, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+T0 = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +41,12 @@ def ec_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def _pem(private_key) -> str:  # noqa: ANN001
-    return private_key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                 serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+def _pem(private_key) -> str:
+    return (
+        private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 @pytest.fixture
@@ -58,8 +61,15 @@ def keyring(settings: Settings) -> Keyring:
 
 def claims(**changes: object) -> dict:
     now = int(T0.timestamp())
-    body = {"iss": "https://login.keptek", "aud": "privet", "iat": now, "exp": now + 300,
-            "jti": secrets.token_hex(8), "identity_type": "email", "identity": fake_en.email()}
+    body = {
+        "iss": "https://login.keptek",
+        "aud": "privet",
+        "iat": now,
+        "exp": now + 300,
+        "jti": secrets.token_hex(8),
+        "identity_type": "email",
+        "identity": fake_en.email(),
+    }
     body.update(changes)
     return {k: v for k, v in body.items() if v is not None}
 
@@ -96,8 +106,7 @@ def test_sub_names_the_company_user_id(db: Session, hs: Settings, keyring: Keyri
 
 
 @pytest.mark.parametrize("kind", ["RS256", "ES256"])
-def test_public_key_tokens(db: Session, settings: Settings, keyring: Keyring, rsa_key, ec_key,  # noqa: ANN001
-                           kind: str) -> None:
+def test_public_key_tokens(db: Session, settings: Settings, keyring: Keyring, rsa_key, ec_key, kind: str) -> None:
     private = rsa_key if kind == "RS256" else ec_key
     conf = settings.model_copy(update={"subject_token_public_key": _pem(private)})
     phone = cn_mobile(fake_zh)
@@ -105,14 +114,16 @@ def test_public_key_tokens(db: Session, settings: Settings, keyring: Keyring, rs
     with frozen_at(T0):
         proven = verify_subject_token(db, conf, jwt.encode(body, private, algorithm=kind), keyring=keyring)
         assert service.find_subject(db, keyring, "phone", phone).id == proven.subject_id
-        other = ec.generate_private_key(ec.SECP256R1()) if kind == "ES256" else rsa.generate_private_key(
-            public_exponent=65537, key_size=2048)
+        other = (
+            ec.generate_private_key(ec.SECP256R1())
+            if kind == "ES256"
+            else rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        )
         with pytest.raises(Unauthorized, match="signature"):
             verify_subject_token(db, conf, jwt.encode(claims(), other, algorithm=kind), keyring=keyring)
 
 
-def test_algorithm_confusion_and_none_are_refused(db: Session, settings: Settings, keyring: Keyring,
-                                                  rsa_key) -> None:  # noqa: ANN001
+def test_algorithm_confusion_and_none_are_refused(db: Session, settings: Settings, keyring: Keyring, rsa_key) -> None:
     pem = _pem(rsa_key)
     conf = settings.model_copy(update={"subject_token_public_key": pem, "subject_token_secret": SECRET})
     with frozen_at(T0):
@@ -134,39 +145,45 @@ def test_algorithm_confusion_and_none_are_refused(db: Session, settings: Setting
     assert db.scalar(select(func.count()).select_from(UsedToken)) == 0
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"exp": int(T0.timestamp()) - 60, "iat": int(T0.timestamp()) - 120}, "expired"),
-    ({"exp": int(T0.timestamp()) + 601}, "lives longer than 600 seconds"),
-    ({"iat": int(T0.timestamp()) + 120, "exp": int(T0.timestamp()) + 300}, "issued in the future"),
-    ({"nbf": int(T0.timestamp()) + 120}, "not valid yet"),
-    ({"aud": "someone-else"}, "another audience"),
-    ({"iss": "https://evil.example"}, "issuer"),
-    ({"iss": None}, "no 'iss' claim"),
-    ({"jti": None}, "no 'jti' claim"),
-    ({"exp": None}, "no 'exp' claim"),
-    ({"iat": None}, "no 'iat' claim"),
-    ({"aud": None}, "no 'aud' claim"),
-    ({"jti": ""}, "'jti' claim"),
-    ({"identity_type": "email", "identity": "not-an-address"}, "identity that is not valid"),
-    ({"identity_type": None, "identity": None}, "names no identity"),
-])
-def test_bad_tokens_are_refused_without_echoing_claims(db: Session, hs: Settings, keyring: Keyring,
-                                                       changes: dict, message: str) -> None:
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"exp": int(T0.timestamp()) - 60, "iat": int(T0.timestamp()) - 120}, "expired"),
+        ({"exp": int(T0.timestamp()) + 601}, "lives longer than 600 seconds"),
+        ({"iat": int(T0.timestamp()) + 120, "exp": int(T0.timestamp()) + 300}, "issued in the future"),
+        ({"nbf": int(T0.timestamp()) + 120}, "not valid yet"),
+        ({"aud": "someone-else"}, "another audience"),
+        ({"iss": "https://evil.example"}, "issuer"),
+        ({"iss": None}, "no 'iss' claim"),
+        ({"jti": None}, "no 'jti' claim"),
+        ({"exp": None}, "no 'exp' claim"),
+        ({"iat": None}, "no 'iat' claim"),
+        ({"aud": None}, "no 'aud' claim"),
+        ({"jti": ""}, "'jti' claim"),
+        ({"identity_type": "email", "identity": "not-an-address"}, "identity that is not valid"),
+        ({"identity_type": None, "identity": None}, "names no identity"),
+    ],
+)
+def test_bad_tokens_are_refused_without_echoing_claims(
+    db: Session, hs: Settings, keyring: Keyring, changes: dict, message: str
+) -> None:
     body = claims(**changes)
     with frozen_at(T0), pytest.raises(Unauthorized, match=message) as refused:
         verify_subject_token(db, hs, jwt.encode(body, SECRET, algorithm="HS256"), keyring=keyring)
     text = json.dumps(refused.value.as_problem())
     assert refused.value.status == 401
-    assert all(str(value) not in text for key, value in body.items() if key in ("identity", "jti", "iss", "aud")
-               and value)
+    assert all(
+        str(value) not in text for key, value in body.items() if key in ("identity", "jti", "iss", "aud") and value
+    )
     assert db.scalar(select(func.count()).select_from(UsedToken)) == 0
 
 
 def test_wrong_secret_and_garbage(db: Session, hs: Settings, keyring: Keyring) -> None:
     with frozen_at(T0):
         with pytest.raises(Unauthorized, match="signature"):
-            verify_subject_token(db, hs, jwt.encode(claims(), "another-secret-" * 3, algorithm="HS256"),
-                                 keyring=keyring)
+            verify_subject_token(
+                db, hs, jwt.encode(claims(), "another-secret-" * 3, algorithm="HS256"), keyring=keyring
+            )
         for garbage in ("", "abc", "a.b.c", "x" * 9000):
             with pytest.raises(Unauthorized):
                 verify_subject_token(db, hs, garbage, keyring=keyring)

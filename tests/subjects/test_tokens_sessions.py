@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +13,7 @@ from privet.kit.crypto import Keyring
 from privet.kit.errors import Unauthorized
 from privet.subjects.sessions import issue, read
 
-T0 = datetime(2031, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+T0 = datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC)
 KEYRING = Keyring(b"k" * 32)
 
 
@@ -43,8 +43,15 @@ def test_tampering_and_foreign_keys_are_refused() -> None:
         body["s"] = "attacker"
         swapped = base64.urlsafe_b64encode(json.dumps(body).encode()).rstrip(b"=").decode()
         flipped_mac = mac[:-1] + ("0" if mac[-1] != "0" else "1")
-        bad = [f"{prefix}.{swapped}.{mac}", f"{prefix}.{payload}.{flipped_mac}", f"ps2.{payload}.{mac}",
-               f"{prefix}.{payload}", "", "garbage", f"{prefix}..{mac}"]
+        bad = [
+            f"{prefix}.{swapped}.{mac}",
+            f"{prefix}.{payload}.{flipped_mac}",
+            f"ps2.{payload}.{mac}",
+            f"{prefix}.{payload}",
+            "",
+            "garbage",
+            f"{prefix}..{mac}",
+        ]
         for candidate in bad:
             with pytest.raises(Unauthorized, match="not valid"):
                 read(KEYRING, candidate)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from faker import Faker
@@ -19,15 +19,18 @@ from privet.subjects import service, verification
 from privet.subjects.models import Identity, VerificationChallenge
 from privet.subjects.verification import CodeRejected, TooManyCodes, check, forget_expired, start
 from tests.subjects.test_verification_support import (  # noqa: F401 - fixtures
-    cn_mobile, console_code, free_port, verify_smtp,
+    cn_mobile,
+    console_code,
+    free_port,
+    verify_smtp,
 )
 
 fake_en, fake_zh = Faker("en_US"), Faker("zh_CN")
-T0 = datetime(2031, 3, 4, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2031, 3, 4, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def conf(settings: Settings, verify_smtp) -> Settings:  # noqa: ANN001
+def conf(settings: Settings, verify_smtp) -> Settings:
     return settings.model_copy(update={"smtp_port": verify_smtp.port})
 
 
@@ -41,12 +44,12 @@ def _wrong(code: str) -> str:
 
 
 def _events(db: Session, challenge_id: str) -> list[AuditEvent]:
-    return list(db.execute(select(AuditEvent).where(AuditEvent.object_id == challenge_id)
-                           .order_by(AuditEvent.seq)).scalars())
+    return list(
+        db.execute(select(AuditEvent).where(AuditEvent.object_id == challenge_id).order_by(AuditEvent.seq)).scalars()
+    )
 
 
-def test_email_code_creates_then_finds_the_subject(db: Session, keyring: Keyring, conf: Settings,
-                                                    verify_smtp) -> None:  # noqa: ANN001
+def test_email_code_creates_then_finds_the_subject(db: Session, keyring: Keyring, conf: Settings, verify_smtp) -> None:
     address = fake_en.email()
     with frozen_at(T0):
         started = start(db, keyring, conf, identity_type="email", value=address.upper(), client_ip="203.0.113.9")
@@ -60,13 +63,17 @@ def test_email_code_creates_then_finds_the_subject(db: Session, keyring: Keyring
     assert identity.subject_id == proven.subject_id and identity.verified_at is not None
     with frozen_at(T0 + timedelta(minutes=20)):  # later, a second code for the same address: the same subject
         again = start(db, keyring, conf, identity_type="email", value=address)
-        assert check(db, keyring, conf, challenge_id=again.challenge_id,
-                     code=verify_smtp.inbox.code_for(address)).subject_id == proven.subject_id
+        assert (
+            check(
+                db, keyring, conf, challenge_id=again.challenge_id, code=verify_smtp.inbox.code_for(address)
+            ).subject_id
+            == proven.subject_id
+        )
     actions = [e.action for e in _events(db, started.challenge_id)]
     assert actions == ["verification.started", "verification.succeeded"]
 
 
-def test_chinese_email(db: Session, keyring: Keyring, conf: Settings, verify_smtp) -> None:  # noqa: ANN001
+def test_chinese_email(db: Session, keyring: Keyring, conf: Settings, verify_smtp) -> None:
     address = fake_zh.email()
     started = start(db, keyring, conf, identity_type="email", value=address, language="zh-CN")
     message = verify_smtp.inbox.last_to(address)
@@ -77,7 +84,7 @@ def test_chinese_email(db: Session, keyring: Keyring, conf: Settings, verify_smt
 
 
 @pytest.mark.promise("P5")
-def test_phone_code_by_console_sms(db: Session, keyring: Keyring, conf: Settings, capsys) -> None:  # noqa: ANN001
+def test_phone_code_by_console_sms(db: Session, keyring: Keyring, conf: Settings, capsys) -> None:
     phone = cn_mobile(fake_zh)
     started = start(db, keyring, conf, identity_type="phone", value=phone[3:], language="zh_CN")  # national form
     assert started.channel == "sms"
@@ -100,7 +107,7 @@ def test_only_email_and_phone_get_codes(db: Session, keyring: Keyring, conf: Set
     assert db.scalar(select(func.count()).select_from(VerificationChallenge)) == 0
 
 
-def test_expired_code_is_refused(db: Session, keyring: Keyring, conf: Settings, verify_smtp) -> None:  # noqa: ANN001
+def test_expired_code_is_refused(db: Session, keyring: Keyring, conf: Settings, verify_smtp) -> None:
     address = fake_en.email()
     with frozen_at(T0):
         started = start(db, keyring, conf, identity_type="email", value=address)
@@ -111,8 +118,7 @@ def test_expired_code_is_refused(db: Session, keyring: Keyring, conf: Settings, 
     assert db.get(VerificationChallenge, started.challenge_id).value_enc is None  # the value is no longer kept
 
 
-def test_lock_out_after_five_wrong_codes(db: Session, keyring: Keyring, conf: Settings,
-                                        verify_smtp) -> None:  # noqa: ANN001
+def test_lock_out_after_five_wrong_codes(db: Session, keyring: Keyring, conf: Settings, verify_smtp) -> None:
     address = fake_en.email()
     started = start(db, keyring, conf, identity_type="email", value=address)
     code = verify_smtp.inbox.code_for(address)
@@ -130,7 +136,7 @@ def test_lock_out_after_five_wrong_codes(db: Session, keyring: Keyring, conf: Se
     assert [d["attempts"] for d in failed] == [1, 2, 3, 4, 5] and failed[-1]["locked"] is True
 
 
-def test_used_code_cannot_be_reused(db: Session, keyring: Keyring, conf: Settings, verify_smtp) -> None:  # noqa: ANN001
+def test_used_code_cannot_be_reused(db: Session, keyring: Keyring, conf: Settings, verify_smtp) -> None:
     address = fake_en.email()
     started = start(db, keyring, conf, identity_type="email", value=address)
     code = verify_smtp.inbox.code_for(address)
@@ -141,8 +147,9 @@ def test_used_code_cannot_be_reused(db: Session, keyring: Keyring, conf: Setting
         check(db, keyring, conf, challenge_id="0" * 26, code=code)
 
 
-def test_resend_throttle_and_newer_code_replaces_older(db: Session, keyring: Keyring, conf: Settings,
-                                                       verify_smtp) -> None:  # noqa: ANN001
+def test_resend_throttle_and_newer_code_replaces_older(
+    db: Session, keyring: Keyring, conf: Settings, verify_smtp
+) -> None:
     address = fake_en.email()
     with frozen_at(T0):
         first = start(db, keyring, conf, identity_type="email", value=address)
@@ -154,11 +161,12 @@ def test_resend_throttle_and_newer_code_replaces_older(db: Session, keyring: Key
         second = start(db, keyring, conf, identity_type="email", value=address)
         with pytest.raises(CodeRejected, match="newer code"):
             check(db, keyring, conf, challenge_id=first.challenge_id, code=first_code)
-        assert check(db, keyring, conf, challenge_id=second.challenge_id,
-                     code=verify_smtp.inbox.code_for(address)).subject_id
+        assert check(
+            db, keyring, conf, challenge_id=second.challenge_id, code=verify_smtp.inbox.code_for(address)
+        ).subject_id
 
 
-def test_hourly_cap_per_identity(db: Session, keyring: Keyring, conf: Settings, capsys) -> None:  # noqa: ANN001
+def test_hourly_cap_per_identity(db: Session, keyring: Keyring, conf: Settings, capsys) -> None:
     phone = cn_mobile(fake_zh)
     for i in range(5):
         with frozen_at(T0 + timedelta(seconds=61 * i)):
@@ -170,7 +178,7 @@ def test_hourly_cap_per_identity(db: Session, keyring: Keyring, conf: Settings, 
         start(db, keyring, conf, identity_type="phone", value=phone)
 
 
-def test_cap_per_client_address(db: Session, keyring: Keyring, conf: Settings, capsys) -> None:  # noqa: ANN001
+def test_cap_per_client_address(db: Session, keyring: Keyring, conf: Settings, capsys) -> None:
     cap = getattr(conf, "otp_per_client_per_hour", 20)
     phones = {cn_mobile(fake_zh) for _ in range(cap + 2)}
     with frozen_at(T0):
@@ -183,8 +191,7 @@ def test_cap_per_client_address(db: Session, keyring: Keyring, conf: Settings, c
     assert stored == {keyring.fingerprint("198.51.100.7"), keyring.fingerprint("198.51.100.8")}
 
 
-def test_no_code_or_value_in_the_store_or_audit(db: Session, keyring: Keyring, conf: Settings,
-                                                verify_smtp) -> None:  # noqa: ANN001
+def test_no_code_or_value_in_the_store_or_audit(db: Session, keyring: Keyring, conf: Settings, verify_smtp) -> None:
     address = fake_en.email()
     started = start(db, keyring, conf, identity_type="email", value=address, client_ip="192.0.2.44")
     code = verify_smtp.inbox.code_for(address)
@@ -207,12 +214,19 @@ def test_failed_send_keeps_nothing(db: Session, keyring: Keyring, settings: Sett
     assert db.scalar(select(func.count()).select_from(AuditEvent)) == before
 
 
-def test_check_without_creating_and_forgetting_expired(db: Session, keyring: Keyring, conf: Settings,
-                                                       verify_smtp) -> None:  # noqa: ANN001
+def test_check_without_creating_and_forgetting_expired(
+    db: Session, keyring: Keyring, conf: Settings, verify_smtp
+) -> None:
     address = fake_en.email()
     started = start(db, keyring, conf, identity_type="email", value=address)
-    proven = check(db, keyring, conf, challenge_id=started.challenge_id, code=verify_smtp.inbox.code_for(address),
-                   create_subject=False)
+    proven = check(
+        db,
+        keyring,
+        conf,
+        challenge_id=started.challenge_id,
+        code=verify_smtp.inbox.code_for(address),
+        create_subject=False,
+    )
     assert proven.subject_id is None and service.find_subject(db, keyring, "email", address) is None
     with frozen_at(T0):
         waiting = start(db, keyring, conf, identity_type="email", value=fake_en.email())

@@ -38,9 +38,10 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], EmailMessage]] = []
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802 - aiosmtpd hook
-        self.messages.append((list(envelope.rcpt_tos),
-                              email.message_from_bytes(envelope.original_content, policy=default_policy)))
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd hook
+        self.messages.append(
+            (list(envelope.rcpt_tos), email.message_from_bytes(envelope.original_content, policy=default_policy))
+        )
         return "250 Message accepted"
 
     def last_to(self, address: str) -> EmailMessage:
@@ -54,9 +55,11 @@ class Inbox:
         return match.group(1)
 
 
-def _authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:  # noqa: ANN001
+def _authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:
     ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        SMTP_USER.encode(), SMTP_PASSWORD.encode())
+        SMTP_USER.encode(),
+        SMTP_PASSWORD.encode(),
+    )
     return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
 
 
@@ -71,8 +74,7 @@ def verify_smtp() -> Iterator[SmtpServer]:
     """A real SMTP server on a free local port; its inbox is emptied before each test that asks for it."""
     inbox = Inbox()
     port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=_authenticate,
-                            auth_require_tls=False)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=_authenticate, auth_require_tls=False)
     controller.start()
     yield SmtpServer(port, inbox)
     controller.stop()
@@ -96,10 +98,11 @@ def verify_gateway() -> Iterator[Gateway]:
     gateway = Gateway(url="")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server hook
+        def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            gateway.requests.append({"path": self.path, "headers": dict(self.headers), "raw": raw,
-                                     "json": json.loads(raw)})
+            gateway.requests.append(
+                {"path": self.path, "headers": dict(self.headers), "raw": raw, "json": json.loads(raw)}
+            )
             self.send_response(gateway.status)
             self.send_header("Content-Type", "application/json")
             self.end_headers()

@@ -55,8 +55,9 @@ def children_of(pid: int) -> list[int]:
 class Served:
     """A fresh PostgreSQL store with the Keptek demo (data map, demo datastores), an API key, and `privet serve`."""
 
-    def __init__(self, tmp: Path, *, workers: int = 1, jobs_threads: int = 2, admin_url: str = PG_ADMIN_URL,
-                 **env: str) -> None:
+    def __init__(
+        self, tmp: Path, *, workers: int = 1, jobs_threads: int = 2, admin_url: str = PG_ADMIN_URL, **env: str
+    ) -> None:
         self.tmp, self.workers, self.admin_url = tmp, workers, admin_url
         self.name = f"privet_faults_{secrets.token_hex(4)}"
         self.admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -64,25 +65,48 @@ class Served:
             conn.execute(sa.text(f'CREATE DATABASE "{self.name}"'))
         self.url = sa.engine.make_url(admin_url).set(database=self.name).render_as_string(hide_password=False)
         self.port = free_port()
-        self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("PRIVET_")},
-                    "PRIVET_DATABASE_URL": self.url, "PRIVET_SECRET_KEY": SECRET, "PRIVET_DATA_DIR": str(tmp / "var"),
-                    "PRIVET_WORKERS": str(workers), "PRIVET_LOG_LEVEL": "warning", "PRIVET_HOST": "127.0.0.1",
-                    "PRIVET_PORT": str(self.port), "PRIVET_DB_POOL_SIZE": "6", "PRIVET_JOBS_THREADS": str(jobs_threads),
-                    "PRIVET_MAIL_SENDER": "console", "PRIVET_SMS_SENDER": "console",
-                    "PRIVET_JOBS_LEASE_SECONDS": "5", "PRIVET_JOBS_RETRY_SECONDS": "0.5",
-                    "PRIVET_PUBLIC_RATE_LIMIT_PER_MINUTE": "100000", **env}
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("PRIVET_")},
+            "PRIVET_DATABASE_URL": self.url,
+            "PRIVET_SECRET_KEY": SECRET,
+            "PRIVET_DATA_DIR": str(tmp / "var"),
+            "PRIVET_WORKERS": str(workers),
+            "PRIVET_LOG_LEVEL": "warning",
+            "PRIVET_HOST": "127.0.0.1",
+            "PRIVET_PORT": str(self.port),
+            "PRIVET_DB_POOL_SIZE": "6",
+            "PRIVET_JOBS_THREADS": str(jobs_threads),
+            "PRIVET_MAIL_SENDER": "console",
+            "PRIVET_SMS_SENDER": "console",
+            "PRIVET_JOBS_LEASE_SECONDS": "5",
+            "PRIVET_JOBS_RETRY_SECONDS": "0.5",
+            "PRIVET_PUBLIC_RATE_LIMIT_PER_MINUTE": "100000",
+            **env,
+        }
         self.proc: subprocess.Popen | None = None
         self.token = self._prepare()
 
     def _prepare(self) -> str:
         """`privet init --demo` as an operator runs it, then an API key for the load."""
-        done = subprocess.run([sys.executable, "-m", "privet.cli", "init", "--demo"], env=self.env, cwd=self.tmp,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-m", "privet.cli", "init", "--demo"],
+            env=self.env,
+            cwd=self.tmp,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"privet init --demo failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
         scopes = [arg for scope in SCOPES for arg in ("--scope", scope)]
-        made = subprocess.run([sys.executable, "-m", "privet.cli", "apikeys", "create", "faults", *scopes],
-                              env=self.env, cwd=self.tmp, capture_output=True, text=True, timeout=120)
+        made = subprocess.run(
+            [sys.executable, "-m", "privet.cli", "apikeys", "create", "faults", *scopes],
+            env=self.env,
+            cwd=self.tmp,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         token = next((word for word in made.stdout.split() if word.startswith("pvt_")), None)
         if made.returncode != 0 or token is None:
             raise RuntimeError(f"privet apikeys create failed:\n{made.stdout[-2000:]}\n{made.stderr[-2000:]}")
@@ -93,8 +117,14 @@ class Served:
         """Start `privet serve` (or `wrapper + ["serve"]`) and wait until /healthz answers."""
         log = (self.tmp / "server.log").open("ab")  # warnings and errors; the console senders print to stdout
         command = wrapper or [sys.executable, "-m", "privet.cli"]
-        self.proc = subprocess.Popen([*command, "serve"], env=self.env, cwd=self.tmp, stdout=subprocess.DEVNULL,
-                                     stderr=log, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [*command, "serve"],
+            env=self.env,
+            cwd=self.tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -157,20 +187,36 @@ class Served:
         """`pg_terminate_backend` of every connection to the store (every Privet connection); how many. Returns
         once those backends are gone (termination is asynchronous): the fault's moment ends then."""
         with self.admin.connect() as conn:
-            pids = list(conn.execute(sa.text(
-                "SELECT pid FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"),
-                {"name": self.name}).scalars())
-            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"),
-                         {"pids": pids})
+            pids = list(
+                conn.execute(
+                    sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"),
+                    {"name": self.name},
+                ).scalars()
+            )
+            conn.execute(
+                sa.text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"), {"pids": pids}
+            )
             deadline = time.monotonic() + 2
-            while time.monotonic() < deadline and conn.execute(sa.text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"), {"pids": pids}).scalar():
+            while (
+                time.monotonic() < deadline
+                and conn.execute(
+                    sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"), {"pids": pids}
+                ).scalar()
+            ):
                 time.sleep(0.005)
         return len(pids)
 
     # ---- requests ---------------------------------------------------------------------------------------------
-    def call(self, method: str, path: str, body: object | None = None, *, auth: bool = True,
-             conn: http.client.HTTPConnection | None = None, timeout: float = 30) -> tuple[int, dict]:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: object | None = None,
+        *,
+        auth: bool = True,
+        conn: http.client.HTTPConnection | None = None,
+        timeout: float = 30,
+    ) -> tuple[int, dict]:
         """One request; (status, JSON body or {})."""
         own = conn is None
         conn = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
@@ -213,8 +259,13 @@ class Load:
     clients: int = 8
     seconds: float = 6.0
     limit: int = 200_000
-    mix: tuple[tuple[str, int], ...] = (("decision", 50), ("batch", 5), ("changes", 5), ("recording", 35),
-                                        ("request", 5))
+    mix: tuple[tuple[str, int], ...] = (
+        ("decision", 50),
+        ("batch", 5),
+        ("changes", 5),
+        ("recording", 35),
+        ("request", 5),
+    )
     outcomes: list[Outcome] = field(default_factory=list)
     fault_results: list = field(default_factory=list)  # what each fault returned (e.g. connections terminated)
     run_id: str = field(default_factory=lambda: secrets.token_hex(3))
@@ -224,18 +275,43 @@ class Load:
         if kind == "decision":
             return "POST", "/api/v1/decisions", {"visitor_id": visitor, "purpose": rng.choice(PURPOSES)}, None
         if kind == "batch":
-            return "POST", "/api/v1/decisions/batch", {"items": [
-                {"visitor_id": f"v{rng.randrange(500):04d}", "purpose": rng.choice(PURPOSES)} for _ in range(50)]}, None
+            return (
+                "POST",
+                "/api/v1/decisions/batch",
+                {
+                    "items": [
+                        {"visitor_id": f"v{rng.randrange(500):04d}", "purpose": rng.choice(PURPOSES)} for _ in range(50)
+                    ]
+                },
+                None,
+            )
         if kind == "changes":
             return "GET", f"/api/v1/decisions/changes?after={rng.randrange(100)}&limit=50", None, None
         if kind == "recording":
             marker = f"f{self.run_id}-{threading.get_ident() % 10_000:04d}-{n}"  # one visitor per recording
-            return "POST", "/api/v1/consent/records", {"visitor_id": marker, "purpose": rng.choice(PURPOSES),
-                                                        "event": rng.choice(("given", "withdrawn")),
-                                                        "method": "api"}, marker
-        return "POST", "/api/v1/requests", {"type": "access", "identity_type": "email",
-                                            "identity": f"load{self.run_id}{n}@example.org", "channel": "api",
-                                            "identity_check": {"method": "id_document"}}, None
+            return (
+                "POST",
+                "/api/v1/consent/records",
+                {
+                    "visitor_id": marker,
+                    "purpose": rng.choice(PURPOSES),
+                    "event": rng.choice(("given", "withdrawn")),
+                    "method": "api",
+                },
+                marker,
+            )
+        return (
+            "POST",
+            "/api/v1/requests",
+            {
+                "type": "access",
+                "identity_type": "email",
+                "identity": f"load{self.run_id}{n}@example.org",
+                "channel": "api",
+                "identity_check": {"method": "id_document"},
+            },
+            None,
+        )
 
     def _client(self, stop_at: float, counter: list[int]) -> None:
         rng, conn, n = random.Random(), None, 0
@@ -263,8 +339,9 @@ class Load:
     def run(self, faults: list[tuple[float, callable]] | None = None) -> list[tuple[float, float]]:
         """Send load for `seconds`; call each fault at its offset; returns (start, end) of each fault."""
         stop_at, counter = time.monotonic() + self.seconds, [0]
-        threads = [threading.Thread(target=self._client, args=(stop_at, counter), daemon=True)
-                   for _ in range(self.clients)]
+        threads = [
+            threading.Thread(target=self._client, args=(stop_at, counter), daemon=True) for _ in range(self.clients)
+        ]
         begun = time.monotonic()
         for thread in threads:
             thread.start()
@@ -296,10 +373,17 @@ def judge(outcomes: list[Outcome], windows: list[tuple[float, float]]) -> dict:
     for o in failed:
         statuses[str(o.status)] = statuses.get(str(o.status), 0) + 1
     late_kinds = sorted({f"{o.kind}:{o.status}" for o in late})
-    return {"requests": len(outcomes), "by_kind": by_kind, "errors": len(failed), "errors_in_flight": len(in_flight),
-            "errors_later": len(late), "errors_later_kinds": late_kinds,
-            "server_errors_500": sum(o.status == 500 for o in outcomes),
-            "error_statuses": statuses, "recovery_s": round(recovery, 3)}
+    return {
+        "requests": len(outcomes),
+        "by_kind": by_kind,
+        "errors": len(failed),
+        "errors_in_flight": len(in_flight),
+        "errors_later": len(late),
+        "errors_later_kinds": late_kinds,
+        "server_errors_500": sum(o.status == 500 for o in outcomes),
+        "error_statuses": statuses,
+        "recovery_s": round(recovery, 3),
+    }
 
 
 def acknowledged_recordings_kept(served: Served, outcomes: list[Outcome]) -> dict:
@@ -309,17 +393,30 @@ def acknowledged_recordings_kept(served: Served, outcomes: list[Outcome]) -> dic
     engine = served.store()
     try:
         with engine.connect() as conn:
-            ids = set(conn.execute(sa.text("SELECT id FROM consent_records WHERE id = ANY(:ids)"),
-                                   {"ids": list(acked)}).scalars())
-            twice = conn.execute(sa.text(
-                "SELECT count(*) FROM (SELECT visitor_id FROM consent_records WHERE visitor_id = ANY(:m) "
-                "GROUP BY visitor_id HAVING count(*) > 1) x"), {"m": markers}).scalar()
-            kept = conn.execute(sa.text("SELECT count(*) FROM consent_records WHERE visitor_id = ANY(:m)"),
-                                {"m": markers}).scalar()
+            ids = set(
+                conn.execute(
+                    sa.text("SELECT id FROM consent_records WHERE id = ANY(:ids)"), {"ids": list(acked)}
+                ).scalars()
+            )
+            twice = conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM (SELECT visitor_id FROM consent_records WHERE visitor_id = ANY(:m) "
+                    "GROUP BY visitor_id HAVING count(*) > 1) x"
+                ),
+                {"m": markers},
+            ).scalar()
+            kept = conn.execute(
+                sa.text("SELECT count(*) FROM consent_records WHERE visitor_id = ANY(:m)"), {"m": markers}
+            ).scalar()
     finally:
         engine.dispose()
-    return {"acknowledged": len(acked), "acknowledged_missing": len(acked - ids), "in_ledger": kept,
-            "sent": len(markers), "applied_twice": twice}
+    return {
+        "acknowledged": len(acked),
+        "acknowledged_missing": len(acked - ids),
+        "in_ledger": kept,
+        "sent": len(markers),
+        "applied_twice": twice,
+    }
 
 
 def jobs_settle(served: Served, timeout: float) -> dict:
@@ -329,9 +426,12 @@ def jobs_settle(served: Served, timeout: float) -> dict:
         while True:
             with engine.connect() as conn:
                 counts = dict(conn.execute(sa.text("SELECT status, count(*) FROM jobs GROUP BY status")).all())
-                busy = conn.execute(sa.text(
-                    "SELECT count(*) FROM jobs WHERE (status = 'queued' AND run_at <= :now) OR status = 'running'"),
-                    {"now": utcnow()}).scalar()
+                busy = conn.execute(
+                    sa.text(
+                        "SELECT count(*) FROM jobs WHERE (status = 'queued' AND run_at <= :now) OR status = 'running'"
+                    ),
+                    {"now": utcnow()},
+                ).scalar()
             if not busy or time.monotonic() - started > timeout:
                 return {"jobs": counts, "jobs_unfinished": busy, "jobs_settle_s": round(time.monotonic() - started, 2)}
             time.sleep(0.2)

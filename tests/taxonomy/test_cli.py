@@ -22,14 +22,17 @@ def run(monkeypatch: pytest.MonkeyPatch) -> PrivetCli:
 @pytest.fixture
 def company_file(tmp_path: Path) -> Path:
     path = tmp_path / "taxonomy.yaml"
-    path.write_text(textwrap.dedent("""\
+    path.write_text(
+        textwrap.dedent("""\
         categories:
           - key: user.contact.wechat_id
             name: {en: WeChat ID, zh_CN: 微信号}
         purposes:
           - key: marketing.wechat
             name: {en: WeChat marketing}
-    """), encoding="utf-8")
+    """),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -72,13 +75,15 @@ def test_validate_accepts_a_datamap_file_with_a_taxonomy_section(run: PrivetCli,
 
 def test_validate_reports_every_problem_with_file_and_line(run: PrivetCli, tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text(textwrap.dedent("""\
+    path.write_text(
+        textwrap.dedent("""\
         categories:
           - key: user.contact.fax.home
             name: {en: Home fax}
           - key: user.contact.email
             name: {en: Mail}
-    """))
+    """)
+    )
     result = run("taxonomy", "validate", str(path))
     assert result.exit_code == 2 and "Traceback" not in result.stderr
     assert f"{path}:2: the parent `user.contact.fax`" in result.stderr

@@ -14,13 +14,13 @@ from privet.taxonomy.loader import default_taxonomy, load_taxonomy
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def _entries():  # noqa: ANN202
+def _entries():
     taxonomy = default_taxonomy()
     return [(section, entry) for section in SECTIONS for entry in getattr(taxonomy, section).values()]
 
 
 @pytest.mark.parametrize(("section", "entry"), _entries(), ids=lambda x: getattr(x, "key", x))
-def test_every_entry_is_bilingual_and_mapped_sensibly(section: str, entry) -> None:  # noqa: ANN001
+def test_every_entry_is_bilingual_and_mapped_sensibly(section: str, entry) -> None:
     assert entry.name["en"] and CJK.search(entry.name["zh_CN"]), "needs English and Simplified Chinese names"
     assert entry.description and entry.source == "default"
     if entry.dpv:
@@ -33,14 +33,32 @@ def test_every_entry_is_bilingual_and_mapped_sensibly(section: str, entry) -> No
 
 def test_sections_hold_what_the_law_and_the_issue_name() -> None:
     taxonomy = default_taxonomy()
-    assert set(taxonomy.legal_bases) == {"consent", "separate_consent", "contract", "legal_obligation",
-                                         "vital_interest", "public_interest", "news_reporting",
-                                         "publicly_available", "legitimate_interest", "hr_management"}
+    assert set(taxonomy.legal_bases) == {
+        "consent",
+        "separate_consent",
+        "contract",
+        "legal_obligation",
+        "vital_interest",
+        "public_interest",
+        "news_reporting",
+        "publicly_available",
+        "legitimate_interest",
+        "hr_management",
+    }
     assert taxonomy.legal_bases["legitimate_interest"].profiles == ("gdpr",)
     assert "gdpr" not in taxonomy.legal_bases["hr_management"].profiles
     assert {k for k, b in taxonomy.legal_bases.items() if b.consent} == {"consent", "separate_consent"}
-    assert {"customer", "website_visitor", "device_owner", "partner", "organisation_contact", "employee", "child",
-            "guardian", "trainee"} <= set(taxonomy.subject_types)
+    assert {
+        "customer",
+        "website_visitor",
+        "device_owner",
+        "partner",
+        "organisation_contact",
+        "employee",
+        "child",
+        "guardian",
+        "trainee",
+    } <= set(taxonomy.subject_types)
     assert {"email", "phone", "user_id", "device_serial", "wechat_openid"} <= set(taxonomy.identity_types)
     for identity in taxonomy.identity_types.values():
         assert identity.category in taxonomy.categories
@@ -70,8 +88,10 @@ def test_default_is_cached_and_empty_extension_is_the_default() -> None:
 
 
 def test_nothing_is_loaded_at_import() -> None:
-    code = ("import privet.taxonomy.api, privet.taxonomy.cli, privet.taxonomy.service;"
-            "import privet.taxonomy.loader as l;"
-            "print(l.default_taxonomy.cache_info().currsize, l._default_drafts.cache_info().currsize)")
+    code = (
+        "import privet.taxonomy.api, privet.taxonomy.cli, privet.taxonomy.service;"
+        "import privet.taxonomy.loader as l;"
+        "print(l.default_taxonomy.cache_info().currsize, l._default_drafts.cache_info().currsize)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["0", "0"]

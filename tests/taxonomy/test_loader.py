@@ -13,7 +13,7 @@ from privet.taxonomy.loader import default_taxonomy, load_taxonomy
 SOURCE = "acme-taxonomy.yaml"
 
 
-def _load(text: str):  # noqa: ANN202
+def _load(text: str):
     return load_taxonomy(load_text(textwrap.dedent(text), SOURCE), SOURCE)
 
 
@@ -172,12 +172,15 @@ def test_shape_errors_name_field_and_line() -> None:
 
 
 def test_overrides_may_relabel_and_tighten_but_not_loosen() -> None:
-    assert _load("""
+    assert (
+        _load("""
         categories:
           - key: user.device.serial_number
             override: true
             sensitive: specific_identity
-    """).sensitive_kind("user.device.serial_number") == "specific_identity"
+    """).sensitive_kind("user.device.serial_number")
+        == "specific_identity"
+    )
     problems = _problems("""
         categories:
           - key: user.biometric

@@ -20,8 +20,9 @@ EXTENSION = {
 
 
 def _events(db: Session) -> list[AuditEvent]:
-    return list(db.scalars(select(AuditEvent).where(AuditEvent.action == "taxonomy.extension_set")
-                           .order_by(AuditEvent.seq)))
+    return list(
+        db.scalars(select(AuditEvent).where(AuditEvent.action == "taxonomy.extension_set").order_by(AuditEvent.seq))
+    )
 
 
 def test_empty_store_gives_the_default(db: Session) -> None:

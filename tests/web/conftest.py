@@ -69,7 +69,7 @@ class Site:
     app: object
     officers: dict[str, tuple[str, str]] = field(default_factory=dict)
 
-    def session(self):  # noqa: ANN201 - a SQLAlchemy Session on the served store (commit what you change)
+    def session(self):
         return self.app.state.sessionmaker()
 
     def officer(self, role: str) -> tuple[str, str]:
@@ -108,10 +108,18 @@ def site() -> Iterator[Site]:
     controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     port = _free_port()
-    settings = Settings(data_dir=folder / "var", secret_key="web-test-secret-0123456789abcdef", mail_sender="smtp",
-                        smtp_host="127.0.0.1", smtp_port=smtp_port, public_rate_limit_per_minute=10_000,
-                        otp_per_client_per_hour=10_000,  # every test signs in from 127.0.0.1
-                        public_url=f"http://127.0.0.1:{port}", jobs_threads=1, cookie_secure=False)
+    settings = Settings(
+        data_dir=folder / "var",
+        secret_key="web-test-secret-0123456789abcdef",
+        mail_sender="smtp",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        public_rate_limit_per_minute=10_000,
+        otp_per_client_per_hour=10_000,  # every test signs in from 127.0.0.1
+        public_url=f"http://127.0.0.1:{port}",
+        jobs_threads=1,
+        cookie_secure=False,
+    )
     master_secret(settings, create=True)
     engine = open_engine(settings)
     migrate.upgrade(engine)
@@ -152,7 +160,7 @@ def browser() -> Iterator:
 
 
 @pytest.fixture
-def page(browser, site: Site) -> Iterator:  # noqa: ANN001
+def page(browser, site: Site) -> Iterator:
     """A fresh browser context (no cookies) and page; English unless the test sets a locale itself."""
     context = browser.new_context(base_url=site.url, locale="en-US")
     context.set_default_timeout(15_000)

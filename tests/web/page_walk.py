@@ -26,10 +26,11 @@ PER_KIND = 2  # pages of one kind (e.g. /admin/notices/<key>) walked at most
 
 
 @contextmanager
-def tab(browser, site, lang: str = "en", width: int = 1280) -> Iterator:  # noqa: ANN001
+def tab(browser, site, lang: str = "en", width: int = 1280) -> Iterator:
     """A page in a fresh context whose browser asks for `lang`, `width` px wide."""
-    context = browser.new_context(base_url=site.url, locale=LOCALES[lang],
-                                  viewport={"width": width, "height": 900 if width > 600 else 844})
+    context = browser.new_context(
+        base_url=site.url, locale=LOCALES[lang], viewport={"width": width, "height": 900 if width > 600 else 844}
+    )
     context.set_default_timeout(20_000)
     try:
         yield context.new_page()
@@ -37,7 +38,7 @@ def tab(browser, site, lang: str = "en", width: int = 1280) -> Iterator:  # noqa
         context.close()
 
 
-def opened(page, path: str, lang: str) -> str | None:  # noqa: ANN001
+def opened(page, path: str, lang: str) -> str | None:
     """Open `path` and wait until the page is there in `lang` (its <html lang> and its heading); what went wrong."""
     answer = page.goto(path)
     if answer is None or answer.status != 200:
@@ -47,13 +48,13 @@ def opened(page, path: str, lang: str) -> str | None:  # noqa: ANN001
     return None
 
 
-def goto(page, path: str, lang: str) -> None:  # noqa: ANN001
+def goto(page, path: str, lang: str) -> None:
     """`opened`, which must succeed."""
     problem = opened(page, path, lang)
     assert problem is None, problem
 
 
-def log_in(page, site) -> None:  # noqa: ANN001 - an admin, through the login form (any language)
+def log_in(page, site) -> None:
     username, password = officer(site, "admin")
     page.goto("/admin/login")
     page.locator("#username").fill(username)
@@ -68,7 +69,7 @@ def _kind(path: str) -> str:
     return f"{head}/#" if any(ch.isdigit() for ch in last) else f"{head}/*"
 
 
-def _linked(page, scope: str, keep: Callable[[str], bool]) -> list[str]:  # noqa: ANN001
+def _linked(page, scope: str, keep: Callable[[str], bool]) -> list[str]:
     found = []
     for href in page.eval_on_selector_all(f":is({scope}) a[href^='/']", LINKS):
         path = href.split("#")[0]
@@ -77,7 +78,7 @@ def _linked(page, scope: str, keep: Callable[[str], bool]) -> list[str]:  # noqa
     return list(dict.fromkeys(found))
 
 
-def console_paths(page, lang: str = "en") -> list[str]:  # noqa: ANN001 - logged in as an admin
+def console_paths(page, lang: str = "en") -> list[str]:
     """Every console page in the menu, then up to PER_KIND pages of each kind they link to."""
     goto(page, "/admin", lang)
     menu = _linked(page, "nav.main, header", lambda p: p.startswith("/admin"))  # the menu, "Your password"
@@ -93,7 +94,7 @@ def console_paths(page, lang: str = "en") -> list[str]:  # noqa: ANN001 - logged
     return paths
 
 
-def centre_paths(page, lang: str = "en") -> list[str]:  # noqa: ANN001 - anyone
+def centre_paths(page, lang: str = "en") -> list[str]:
     """The centre's menu, what its policy page links to, and the request form of each request type."""
     goto(page, "/", lang)
     paths = _linked(page, "nav.main", lambda p: not p.startswith(("/admin", "/signout")))
@@ -108,7 +109,7 @@ def centre_paths(page, lang: str = "en") -> list[str]:  # noqa: ANN001 - anyone
     return list(dict.fromkeys(paths + [f"/requests?type={t}" for t in types]))
 
 
-def signed_in_paths(page, site, address: str) -> list[str]:  # noqa: ANN001
+def signed_in_paths(page, site, address: str) -> list[str]:
     """Sign `address` in, file an access request through the form; the pages a signed-in person sees."""
     sign_in(page, site, address)
     page.goto("/requests?type=access")
@@ -127,24 +128,27 @@ class BannerState:
     shown: str  # selector (inside the banner's shadow root) that is visible in this state
 
 
-def _first(page) -> None:  # noqa: ANN001
+def _first(page) -> None:
     expect(page.locator("#privet-banner [role=dialog]")).to_be_visible()
 
 
-def _customised(page) -> None:  # noqa: ANN001
+def _customised(page) -> None:
     _first(page)
     page.locator("#privet-banner button[aria-controls='pv-p']").click()
     expect(page.locator("#privet-banner #pv-p")).to_be_visible()
 
 
-def _chosen(page) -> None:  # noqa: ANN001
+def _chosen(page) -> None:
     _first(page)
     page.locator("#privet-banner .btns button").first.click()  # reject all
     expect(page.locator("#privet-banner button.re")).to_be_visible()
 
 
-BANNER_STATES = (BannerState("dialog", _first, "[role=dialog]"), BannerState("customise", _customised, "#pv-p"),
-                 BannerState("after a choice", _chosen, "button.re"))
+BANNER_STATES = (
+    BannerState("dialog", _first, "[role=dialog]"),
+    BannerState("customise", _customised, "#pv-p"),
+    BannerState("after a choice", _chosen, "button.re"),
+)
 
 
 def wide_report(lang: str) -> str:
@@ -156,16 +160,56 @@ def wide_report(lang: str) -> str:
 
     fake = Faker("zh_CN" if lang == "zh_CN" else "en_US")
     labels = {"email": "E-mail address", "phone": "Phone number", "ip_address": "IP address", "user_agent": "Device"}
-    columns = ["id", "name", "email", "phone", "ip_address", "user_agent", "referrer", "address", "note",
-               "created_at", "updated_at", "status", "loyalty_tier", "marketing_opt_in"]
-    rows = [{"id": n, "name": fake.name(), "email": fake.email(), "phone": fake.phone_number(),
-             "ip_address": fake.ipv4(), "user_agent": fake.user_agent(), "referrer": fake.url() + "x" * 90,
-             "address": fake.address(), "note": fake.paragraph(nb_sentences=4), "created_at": "2031-01-01T00:00:00",
-             "updated_at": "2031-02-01T00:00:00", "status": "active", "loyalty_tier": "gold",
-             "marketing_opt_in": True} for n in range(3)]
-    explanation = {"datasets": [{"datastore": "crm", "key": "crm_accounts", "description": "Customer accounts.",
-                                 "tables": [{"name": "customers", "description": "One row per account.",
-                                             "fields": [{"name": c, "category_name": labels.get(c)}
-                                                        for c in columns]}]}]}
+    columns = [
+        "id",
+        "name",
+        "email",
+        "phone",
+        "ip_address",
+        "user_agent",
+        "referrer",
+        "address",
+        "note",
+        "created_at",
+        "updated_at",
+        "status",
+        "loyalty_tier",
+        "marketing_opt_in",
+    ]
+    rows = [
+        {
+            "id": n,
+            "name": fake.name(),
+            "email": fake.email(),
+            "phone": fake.phone_number(),
+            "ip_address": fake.ipv4(),
+            "user_agent": fake.user_agent(),
+            "referrer": fake.url() + "x" * 90,
+            "address": fake.address(),
+            "note": fake.paragraph(nb_sentences=4),
+            "created_at": "2031-01-01T00:00:00",
+            "updated_at": "2031-02-01T00:00:00",
+            "status": "active",
+            "loyalty_tier": "gold",
+            "marketing_opt_in": True,
+        }
+        for n in range(3)
+    ]
+    explanation = {
+        "datasets": [
+            {
+                "datastore": "crm",
+                "key": "crm_accounts",
+                "description": "Customer accounts.",
+                "tables": [
+                    {
+                        "name": "customers",
+                        "description": "One row per account.",
+                        "fields": [{"name": c, "category_name": labels.get(c)} for c in columns],
+                    }
+                ],
+            }
+        ]
+    }
     meta = {"reference": "R-WIDE0001", "type": "access", "identity_type": "email"}
     return render_report(meta, {"crm": {"customers": rows}}, explanation, lang)

@@ -9,22 +9,35 @@ from playwright.sync_api import expect
 
 from tests.web.banner.conftest import shop  # noqa: F401 - the demo website fixture
 from tests.web.centre.conftest import person  # noqa: F401 - generated e-mail addresses
-from tests.web.page_walk import (BANNER_STATES, HTML_LANG, LOCALES, centre_paths, console_paths, log_in, opened,
-                                 signed_in_paths, tab, wide_report)
+from tests.web.page_walk import (
+    BANNER_STATES,
+    HTML_LANG,
+    LOCALES,
+    centre_paths,
+    console_paths,
+    log_in,
+    opened,
+    signed_in_paths,
+    tab,
+    wide_report,
+)
 
 AXE = Axe()
 BAD = ("serious", "critical")
 LANGS = ("en", "zh_CN")
 
 
-def violations(page, label: str, context: dict | None = None) -> list[str]:  # noqa: ANN001
+def violations(page, label: str, context: dict | None = None) -> list[str]:
     """The serious and critical violations axe finds on the page: rule, impact, where (CSS selectors)."""
     found = AXE.run(page, context=context).response["violations"]
-    return [f"{label}: {v['id']} ({v['impact']}) at " + "; ".join(" >> ".join(n["target"]) for n in v["nodes"][:6])
-            for v in found if v["impact"] in BAD]
+    return [
+        f"{label}: {v['id']} ({v['impact']}) at " + "; ".join(" >> ".join(n["target"]) for n in v["nodes"][:6])
+        for v in found
+        if v["impact"] in BAD
+    ]
 
 
-def _walk(page, paths: list[str], lang: str) -> list[str]:  # noqa: ANN001
+def _walk(page, paths: list[str], lang: str) -> list[str]:
     problems = []
     for path in paths:
         failed = opened(page, path, lang)
@@ -33,7 +46,7 @@ def _walk(page, paths: list[str], lang: str) -> list[str]:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_console_pages_have_no_serious_violations(browser, site, lang: str) -> None:  # noqa: ANN001
+def test_console_pages_have_no_serious_violations(browser, site, lang: str) -> None:
     with tab(browser, site, lang=lang) as page:
         page.goto("/admin/login")
         problems = violations(page, f"{lang} /admin/login")
@@ -45,7 +58,7 @@ def test_console_pages_have_no_serious_violations(browser, site, lang: str) -> N
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_centre_pages_have_no_serious_violations(browser, site, person, lang: str) -> None:  # noqa: ANN001, F811
+def test_centre_pages_have_no_serious_violations(browser, site, person, lang: str) -> None:  # noqa: F811
     with tab(browser, site, lang=lang) as page:
         problems = _walk(page, centre_paths(page, lang), lang)
         page.goto("/requests?type=access")  # signed out: the request form asks for a code
@@ -58,7 +71,7 @@ def test_centre_pages_have_no_serious_violations(browser, site, person, lang: st
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_banner_has_no_serious_violations(browser, shop, lang: str) -> None:  # noqa: ANN001, F811
+def test_banner_has_no_serious_violations(browser, shop, lang: str) -> None:  # noqa: F811
     problems = []
     for state in BANNER_STATES:
         context = browser.new_context(locale=LOCALES[lang])
@@ -73,7 +86,7 @@ def test_banner_has_no_serious_violations(browser, shop, lang: str) -> None:  # 
     assert not problems, "\n".join(problems)
 
 
-def test_the_access_report_has_no_serious_violations(browser) -> None:  # noqa: ANN001
+def test_the_access_report_has_no_serious_violations(browser) -> None:
     page = browser.new_page()
     problems = []
     for lang in LANGS:

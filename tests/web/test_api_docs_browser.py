@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def test_docs_lists_the_operations_without_csp_violations(page, site) -> None:  # noqa: ANN001
+def test_docs_lists_the_operations_without_csp_violations(page, site) -> None:
     problems: list[str] = []
     outside: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def test_the_centre_opens_in_chinese_and_english(browser, site) -> None:  # noqa: ANN001
+def test_the_centre_opens_in_chinese_and_english(browser, site) -> None:
     context = browser.new_context(base_url=site.url, locale="zh-CN")
     tab = context.new_page()
     tab.goto("/")
@@ -15,6 +15,6 @@ def test_the_centre_opens_in_chinese_and_english(browser, site) -> None:  # noqa
     context.close()
 
 
-def test_admin_redirects_to_login(page, site) -> None:  # noqa: ANN001
+def test_admin_redirects_to_login(page, site) -> None:
     page.goto("/admin")
     assert "/admin/login?next=/admin" in page.url

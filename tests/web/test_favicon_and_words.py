@@ -9,8 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 HTML = {"Accept": "text/html"}
-ONE_SENTENCE = {"en": "Type an e-mail address, such as name@example.com, or a mobile number, such as +86 138 0013 8000.",
-                "zh_CN": "请输入电子邮件地址（例如 name@example.com）或手机号码（例如 +86 138 0013 8000）。"}
+ONE_SENTENCE = {
+    "en": "Type an e-mail address, such as name@example.com, or a mobile number, such as +86 138 0013 8000.",
+    "zh_CN": "请输入电子邮件地址（例如 name@example.com）或手机号码（例如 +86 138 0013 8000）。",
+}
 
 
 def test_favicon_is_an_image_without_sign_in(client: TestClient) -> None:
@@ -36,8 +38,9 @@ def _csrf(html: str) -> str:
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
 @pytest.mark.parametrize("typed", ["not-an-email", "12", "name@", "@example.com", "+86 123"])
-def test_signin_with_neither_an_email_nor_a_mobile_says_what_to_type(client: TestClient, language: str,
-                                                                      typed: str) -> None:
+def test_signin_with_neither_an_email_nor_a_mobile_says_what_to_type(
+    client: TestClient, language: str, typed: str
+) -> None:
     form = client.get(f"/signin?lang={language}", headers=HTML)
     answer = client.post("/signin", data={"identity": typed, "csrf_token": _csrf(form.text)}, headers=HTML)
     assert answer.status_code == 422

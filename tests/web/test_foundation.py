@@ -26,9 +26,18 @@ def test_language_from_accept_language_then_switch_remembered(client: TestClient
     assert '<html lang="en">' in again.text
 
 
-@pytest.mark.parametrize(("header", "expected"), [("en-GB,en;q=0.9", "en"), ("fr, zh-Hans;q=0.5", "zh_CN"),
-                                                  ("zh-TW", "zh_CN"), ("de", None), ("", None),
-                                                  ("en;q=0.2, zh;q=0.8", "zh_CN"), ("zh;q=0", None)])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("en-GB,en;q=0.9", "en"),
+        ("fr, zh-Hans;q=0.5", "zh_CN"),
+        ("zh-TW", "zh_CN"),
+        ("de", None),
+        ("", None),
+        ("en;q=0.2, zh;q=0.8", "zh_CN"),
+        ("zh;q=0", None),
+    ],
+)
 def test_accept_language_parsing(header: str, expected: str | None) -> None:
     assert i18n.from_accept_language(header) == expected
 
@@ -70,11 +79,15 @@ def test_every_page_text_has_a_chinese_translation() -> None:
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "translate": (2,), "N_": None}
     found = {}
     for filename, _line, message, _comments, _context in extract_from_dir(
-            str(WEB), method_map=method_map, keywords=keywords,
-            options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}):
+        str(WEB),
+        method_map=method_map,
+        keywords=keywords,
+        options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+    ):
         key = message[0] if isinstance(message, tuple) else message
         found.setdefault(key, filename)
     assert len(found) > 10
     missing = {m: f for m, f in found.items() if m not in i18n.catalogue("zh_CN")}
-    assert not missing, "add these to web/locale/zh_CN/<area>.po:\n" + "\n".join(f"{f}: {m!r}"
-                                                                              for m, f in missing.items())
+    assert not missing, "add these to web/locale/zh_CN/<area>.po:\n" + "\n".join(
+        f"{f}: {m!r}" for m, f in missing.items()
+    )

@@ -10,11 +10,13 @@ from tests.web.banner.conftest import shop  # noqa: F401 - the demo website fixt
 from tests.web.centre.conftest import code_for, person  # noqa: F401 - generated e-mail addresses
 from tests.web.page_walk import tab
 
-ACTIVE = "() => { let e = document.activeElement; while (e && e.shadowRoot && e.shadowRoot.activeElement) " \
-         "e = e.shadowRoot.activeElement; return e ? e.outerHTML.slice(0, 80) : ''; }"
+ACTIVE = (
+    "() => { let e = document.activeElement; while (e && e.shadowRoot && e.shadowRoot.activeElement) "
+    "e = e.shadowRoot.activeElement; return e ? e.outerHTML.slice(0, 80) : ''; }"
+)
 
 
-def tab_to(page, target, limit: int = 40, backwards: bool = False) -> None:  # noqa: ANN001
+def tab_to(page, target, limit: int = 40, backwards: bool = False) -> None:
     """Press Tab (Shift+Tab) until `target` has the focus, at most `limit` times."""
     for _ in range(limit):
         page.keyboard.press("Shift+Tab" if backwards else "Tab")
@@ -24,7 +26,7 @@ def tab_to(page, target, limit: int = 40, backwards: bool = False) -> None:  # n
     assert target.evaluate("(e) => getComputedStyle(e).outlineStyle") != "none", "the focus must be visible"
 
 
-def test_a_request_filed_with_the_keyboard_alone(browser, site, person) -> None:  # noqa: ANN001, F811
+def test_a_request_filed_with_the_keyboard_alone(browser, site, person) -> None:  # noqa: F811
     from privet.requests.models import DsrRequest
 
     address = person()
@@ -67,7 +69,7 @@ def test_a_request_filed_with_the_keyboard_alone(browser, site, person) -> None:
         assert filed.type == "erasure" and filed.status != "unverified" and filed.subject_id is not None
 
 
-def test_a_banner_choice_made_and_changed_with_the_keyboard_alone(browser, site, shop) -> None:  # noqa: ANN001, F811
+def test_a_banner_choice_made_and_changed_with_the_keyboard_alone(browser, site, shop) -> None:  # noqa: F811
     from privet.consent.models import ConsentRecord
 
     context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
@@ -92,8 +94,12 @@ def test_a_banner_choice_made_and_changed_with_the_keyboard_alone(browser, site,
         page.keyboard.press("Enter")
         expect(dialog).to_be_hidden()
         page.wait_for_function("window.Privet && window.Privet.saved >= 1")
-        assert page.evaluate("Privet.choice().categories") == {"necessary": True, "preferences": False,
-                                                               "analytics": True, "marketing": False}
+        assert page.evaluate("Privet.choice().categories") == {
+            "necessary": True,
+            "preferences": False,
+            "analytics": True,
+            "marketing": False,
+        }
         # Changed later: from the page's own link, then "reject all", still by keyboard
         tab_to(page, page.locator("#settings-link"), backwards=True)
         page.keyboard.press("Enter")
@@ -108,8 +114,13 @@ def test_a_banner_choice_made_and_changed_with_the_keyboard_alone(browser, site,
     finally:
         context.close()
     with site.session() as session:
-        rows = session.execute(select(ConsentRecord).where(ConsentRecord.visitor_id == visitor)
-                               .order_by(ConsentRecord.seq)).scalars().all()
+        rows = (
+            session.execute(
+                select(ConsentRecord).where(ConsentRecord.visitor_id == visitor).order_by(ConsentRecord.seq)
+            )
+            .scalars()
+            .all()
+        )
         analytics = [r.event for r in rows if r.purpose == "analytics.usage"]
         assert analytics[-2:] == ["given", "refused"], analytics  # the choice, then its change, on record
         assert all(r.language == "zh_CN" and r.method == "banner" for r in rows)

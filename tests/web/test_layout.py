@@ -12,8 +12,17 @@ from playwright.sync_api import expect
 
 from tests.web.banner.conftest import shop  # noqa: F401 - the demo website fixture
 from tests.web.centre.conftest import person  # noqa: F401 - generated e-mail addresses
-from tests.web.page_walk import (BANNER_STATES, centre_paths, console_paths, goto, log_in, opened, signed_in_paths,
-                                 tab, wide_report)
+from tests.web.page_walk import (
+    BANNER_STATES,
+    centre_paths,
+    console_paths,
+    goto,
+    log_in,
+    opened,
+    signed_in_paths,
+    tab,
+    wide_report,
+)
 
 WIDTHS = (1280, 390)
 
@@ -65,7 +74,7 @@ MENU = r"""(wide) => {
 }"""
 
 
-def _check(page, label: str, shots: list[str], problems: list[str], scope: str | None = None) -> None:  # noqa: ANN001
+def _check(page, label: str, shots: list[str], problems: list[str], scope: str | None = None) -> None:
     found = page.evaluate(PROBLEMS, [scope, page.viewport_size["width"] > 1000])
     if found:
         folder = Path(tempfile.gettempdir()) / "privet-layout"
@@ -80,7 +89,7 @@ def _report(problems: list[str], shots: list[str]) -> str:
     return "\n".join(problems) + "\nscreenshots: " + " ".join(shots)
 
 
-def test_console_pages_hold_at_both_widths(browser, site) -> None:  # noqa: ANN001
+def test_console_pages_hold_at_both_widths(browser, site) -> None:
     problems: list[str] = []
     shots: list[str] = []
     with tab(browser, site) as page:
@@ -99,7 +108,7 @@ def test_console_pages_hold_at_both_widths(browser, site) -> None:  # noqa: ANN0
     assert not problems, _report(problems, shots)
 
 
-def test_console_login_and_chinese_pages_hold_when_narrow(browser, site) -> None:  # noqa: ANN001
+def test_console_login_and_chinese_pages_hold_when_narrow(browser, site) -> None:
     problems: list[str] = []
     shots: list[str] = []
     with tab(browser, site, lang="zh_CN", width=390) as page:
@@ -115,7 +124,7 @@ def test_console_login_and_chinese_pages_hold_when_narrow(browser, site) -> None
     assert not problems, _report(problems, shots)
 
 
-def test_centre_pages_hold_at_both_widths(browser, site, person) -> None:  # noqa: ANN001
+def test_centre_pages_hold_at_both_widths(browser, site, person) -> None:
     problems: list[str] = []
     shots: list[str] = []
     with tab(browser, site) as page:
@@ -139,7 +148,7 @@ def test_centre_pages_hold_at_both_widths(browser, site, person) -> None:  # noq
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
-def test_the_banner_holds_at_both_widths(browser, shop, lang: str) -> None:  # noqa: ANN001, F811
+def test_the_banner_holds_at_both_widths(browser, shop, lang: str) -> None:  # noqa: F811
     problems: list[str] = []
     shots: list[str] = []
     for width in WIDTHS:
@@ -155,7 +164,7 @@ def test_the_banner_holds_at_both_widths(browser, shop, lang: str) -> None:  # n
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])
-def test_the_access_report_holds_and_names_columns_readably(browser, lang: str) -> None:  # noqa: ANN001
+def test_the_access_report_holds_and_names_columns_readably(browser, lang: str) -> None:
     problems: list[str] = []
     shots: list[str] = []
     for width in WIDTHS:

@@ -16,10 +16,14 @@ def test_security_schemes_and_requirements() -> None:
     spec = _spec()
     assert set(spec["components"]["securitySchemes"]) == {"apiKey", "adminSession", "csrfToken", "subjectSession"}
     ops = spec["paths"]
-    assert ops["/api/v1/audit/events"]["get"]["security"] == [{"apiKey": ["audit:read"]},
-                                                              {"adminSession": ["audit:read"]}]
-    assert ops["/api/v1/decisions"]["post"]["security"] == [{"apiKey": ["decide"]},
-                                                            {"adminSession": ["decide"], "csrfToken": []}]
+    assert ops["/api/v1/audit/events"]["get"]["security"] == [
+        {"apiKey": ["audit:read"]},
+        {"adminSession": ["audit:read"]},
+    ]
+    assert ops["/api/v1/decisions"]["post"]["security"] == [
+        {"apiKey": ["decide"]},
+        {"adminSession": ["decide"], "csrfToken": []},
+    ]
     assert ops["/api/v1/consent/me"]["get"]["security"] == [{"subjectSession": []}]
     assert ops["/api/v1/public/requests"]["post"]["security"] == [{}, {"subjectSession": []}]
     assert ops["/healthz"]["get"]["security"] == []

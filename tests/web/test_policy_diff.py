@@ -19,7 +19,10 @@ ZH = {**HTML, "Accept-Language": "zh-CN"}
 KEY = "web-policy"
 DEL_EN = '<del><span class="visually-hidden">removed: </span>'
 INS_EN = '<ins><span class="visually-hidden">added: </span>'
-DEL_ZH, INS_ZH = '<del><span class="visually-hidden">删除： </span>', '<ins><span class="visually-hidden">新增： </span>'
+DEL_ZH, INS_ZH = (
+    '<del><span class="visually-hidden">删除： </span>',
+    '<ins><span class="visually-hidden">新增： </span>',
+)
 
 
 @dataclass
@@ -33,10 +36,14 @@ class Notice:
 
 
 def _texts(n: Notice, days: int, zh_place: str, extra: str = "") -> dict[str, str]:
-    en = (f"# Privacy policy\n\n## 1. What we collect\n\n{n.kept}\n\n## 2. How long we keep it\n\n"
-          f"We keep your orders for {days} days.{extra}\n\n## 3. Your rights\n\n{n.untouched}\n")
-    zh = (f"# 隐私政策\n\n## 1. 我们收集的信息\n\n{n.kept}\n\n## 2. 保存期限\n\n我们将订单保存在{zh_place}的服务器上。\n\n"
-          f"## 3. 您的权利\n\n{n.untouched}\n")
+    en = (
+        f"# Privacy policy\n\n## 1. What we collect\n\n{n.kept}\n\n## 2. How long we keep it\n\n"
+        f"We keep your orders for {days} days.{extra}\n\n## 3. Your rights\n\n{n.untouched}\n"
+    )
+    zh = (
+        f"# 隐私政策\n\n## 1. 我们收集的信息\n\n{n.kept}\n\n## 2. 保存期限\n\n我们将订单保存在{zh_place}的服务器上。\n\n"
+        f"## 3. 您的权利\n\n{n.untouched}\n"
+    )
     return {"en": en, "zh_CN": zh}
 
 
@@ -49,8 +56,13 @@ def published(db: Session) -> Notice:
     old, new = sorted(fake.random.sample(range(10, 999), 2))
     n = Notice(kept=fake.paragraph(nb_sentences=3), old_days=old, new_days=new, untouched=fake.paragraph())
     publish(db, key=KEY, texts=_texts(n, old, "北京"), effective_date=date(2026, 1, 1), actor="test")
-    publish(db, key=KEY, texts=_texts(n, new, "上海", " <b>Then</b> we delete them."), effective_date=date(2026, 2, 1),
-            actor="test")
+    publish(
+        db,
+        key=KEY,
+        texts=_texts(n, new, "上海", " <b>Then</b> we delete them."),
+        effective_date=date(2026, 2, 1),
+        actor="test",
+    )
     db.commit()
     return n
 
@@ -60,8 +72,9 @@ def _changes(page: str) -> list[str]:
     return re.findall(r'class="word-change [a-z]+".*?</(?:li|section)>', page, re.S)
 
 
-def test_the_centre_shows_the_words_that_changed_in_changed_sections_only(client: TestClient,
-                                                                          published: Notice) -> None:
+def test_the_centre_shows_the_words_that_changed_in_changed_sections_only(
+    client: TestClient, published: Notice
+) -> None:
     page = client.get(f"/policy/{KEY}/2", headers=HTML)
     assert page.status_code == 200
     blocks = _changes(page.text)
@@ -75,8 +88,9 @@ def test_the_centre_shows_the_words_that_changed_in_changed_sections_only(client
     assert page.text.count('class="changed-here"') == 1 and 'href="#change-0"' in page.text
 
 
-def test_the_centre_shows_chinese_changes_by_character_with_chinese_labels(client: TestClient,
-                                                                           published: Notice) -> None:
+def test_the_centre_shows_chinese_changes_by_character_with_chinese_labels(
+    client: TestClient, published: Notice
+) -> None:
     page = client.get(f"/policy/{KEY}/2", headers=ZH).text
     blocks = _changes(page)
     assert len(blocks) == 1 and "保存期限" in blocks[0] and "已修改" in blocks[0]
@@ -85,15 +99,13 @@ def test_the_centre_shows_chinese_changes_by_character_with_chinese_labels(clien
     assert "removed:" not in page and "added:" not in page
 
 
-def test_the_first_version_and_an_unchanged_notice_show_no_word_changes(client: TestClient,
-                                                                        published: Notice) -> None:
+def test_the_first_version_and_an_unchanged_notice_show_no_word_changes(client: TestClient, published: Notice) -> None:
     first = client.get(f"/policy/{KEY}/1", headers=HTML).text
     assert _changes(first) == [] and "<del>" not in first and 'class="changed-here"' not in first
     assert client.get(f"/policy/{KEY}/3", headers=HTML).status_code == 404
 
 
-def test_the_console_notice_page_shows_the_words_that_changed(client: TestClient, officer,  # noqa: ANN001
-                                                              published: Notice) -> None:
+def test_the_console_notice_page_shows_the_words_that_changed(client: TestClient, officer, published: Notice) -> None:
     officer("agent")  # notices:read is enough
     page = client.get(f"/admin/notices/{KEY}", headers=HTML)
     assert page.status_code == 200

@@ -27,7 +27,7 @@ def store(sqlite_migrated_template: Path, tmp_path: Path) -> Iterator:
     engine.dispose()
 
 
-def _client(settings: Settings, engine, **changes: object) -> TestClient:  # noqa: ANN001
+def _client(settings: Settings, engine, **changes: object) -> TestClient:
     from privet.app import create_app
 
     return TestClient(create_app(settings.model_copy(update=changes), engine=engine, check_migrations=False))
@@ -39,17 +39,18 @@ def _readyz(client: TestClient) -> tuple[int, dict]:
     return answer.status_code, answer.json()
 
 
-def test_ready_when_everything_is(settings: Settings, store) -> None:  # noqa: ANN001
+def test_ready_when_everything_is(settings: Settings, store) -> None:
     with _client(settings, store) as client:
         status, body = _readyz(client)
         assert status == 200, body
         assert body["status"] == "ready"
         assert {k: body["checks"][k] for k in ("store", "migrations", "decisions", "codes")} == dict.fromkeys(
-            ("store", "migrations", "decisions", "codes"), "ok")
+            ("store", "migrations", "decisions", "codes"), "ok"
+        )
         assert body["checks"]["senders"] == {"email": "smtp", "sms": "console"}
 
 
-def test_no_sender_means_not_ready(settings: Settings, store) -> None:  # noqa: ANN001
+def test_no_sender_means_not_ready(settings: Settings, store) -> None:
     with _client(settings, store, mail_sender="none", sms_sender="none") as client:
         status, body = _readyz(client)
         assert status == 503 and body["status"] == 503 and body["detail"] == "Not ready: codes", body
@@ -59,17 +60,19 @@ def test_no_sender_means_not_ready(settings: Settings, store) -> None:  # noqa: 
         assert _readyz(client)[0] == 200  # one channel that can deliver is enough
 
 
-def test_migrations_behind_means_not_ready(settings: Settings, store) -> None:  # noqa: ANN001
+def test_migrations_behind_means_not_ready(settings: Settings, store) -> None:
     with store.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
     with _client(settings, store) as client:
         status, body = _readyz(client)
-        assert status == 503 and "0001" in body["checks"]["migrations"] and "privet db upgrade" in \
-            body["checks"]["migrations"], body
+        assert (
+            status == 503
+            and "0001" in body["checks"]["migrations"]
+            and "privet db upgrade" in body["checks"]["migrations"]
+        ), body
 
 
-def test_decision_cache_not_current_means_not_ready(settings: Settings, store,  # noqa: ANN001
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_decision_cache_not_current_means_not_ready(settings: Settings, store, monkeypatch: pytest.MonkeyPatch) -> None:
     with _client(settings, store) as client:
         assert _readyz(client)[0] == 200  # loads the decision cache
         assert client.app.state.decider is not None
@@ -82,7 +85,7 @@ def test_decision_cache_not_current_means_not_ready(settings: Settings, store,  
         assert status == 503 and body["checks"]["decisions"].startswith("not current"), body
 
 
-def test_answers_are_cached_briefly(settings: Settings, store, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_answers_are_cached_briefly(settings: Settings, store, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     real = readiness.readiness
     monkeypatch.setattr(readiness, "readiness", lambda app: calls.append(1) or real(app))

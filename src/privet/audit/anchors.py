@@ -36,8 +36,12 @@ def _b64(data: bytes) -> str:
 def signed(keyring: Keyring, seq: int, digest: str, at: datetime) -> dict:
     """One anchor line: the head (seq, hash), when it was taken, and its signature."""
     stamp = at.isoformat(timespec="seconds")
-    return {"seq": seq, "hash": digest, "at": stamp,
-            "sig": _b64(keyring.signing_key(PURPOSE).sign(_message(seq, digest, stamp)))}
+    return {
+        "seq": seq,
+        "hash": digest,
+        "at": stamp,
+        "sig": _b64(keyring.signing_key(PURPOSE).sign(_message(seq, digest, stamp))),
+    }
 
 
 def append(path: Path, keyring: Keyring, seq: int, digest: str, at: datetime) -> dict:
@@ -75,13 +79,18 @@ def read(path: Path, keyring: Keyring) -> Anchors:
             found.problems.append(f"line {number} is not an anchor signed with this installation's key")
             continue
         if found.pinned.setdefault(seq, digest) != digest:
-            found.problems.append(f"line {number} anchors event {seq} with another hash than an earlier line: the "
-                                  "chain was rewritten by someone holding the key")
+            found.problems.append(
+                f"line {number} anchors event {seq} with another hash than an earlier line: the "
+                "chain was rewritten by someone holding the key"
+            )
         found.last = line
     return found
 
 
 def public_key_pem(keyring: Keyring) -> str:
     """The anchors' public key (PEM), for whoever checks the file without the installation's secret."""
-    return keyring.verify_key(PURPOSE).public_bytes(serialization.Encoding.PEM,
-                                                    serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return (
+        keyring.verify_key(PURPOSE)
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )

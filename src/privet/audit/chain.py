@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from sqlalchemy.orm import Session
@@ -37,7 +37,7 @@ _memo: tuple[Settings | None, bytes] = (None, b"")  # the last settings' key: on
 
 def _plain(value: object) -> object:
     if isinstance(value, datetime):  # the store keeps microseconds in UTC; the encoding says so explicitly
-        return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
     raise TypeError(f"an audit event holds a {type(value).__name__}, which has no canonical form")
 
 
@@ -63,9 +63,15 @@ def keyed_hash(key: bytes, event: Mapping) -> str:
 def legacy_hash(event: Mapping) -> str:
     """The plain hash events carried before the chain was keyed: sha256(prev_hash + JSON of seq, at, actor,
     action, object type and id, details). Anyone can recompute it; it proves nothing against a rewrite."""
-    body = {"seq": event["seq"], "at": event["at"].isoformat(timespec="microseconds"), "actor": event["actor"],
-            "action": event["action"], "object_type": event["object_type"], "object_id": event["object_id"],
-            "details": event["details"]}
+    body = {
+        "seq": event["seq"],
+        "at": event["at"].isoformat(timespec="microseconds"),
+        "actor": event["actor"],
+        "action": event["action"],
+        "object_type": event["object_type"],
+        "object_id": event["object_id"],
+        "details": event["details"],
+    }
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(event["prev_hash"].encode() + text.encode()).hexdigest()
 

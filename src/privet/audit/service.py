@@ -24,8 +24,16 @@ _READ_HEAD = select(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.keyed_from, _HEAD.c.mac).
 _LOCK = _READ_HEAD.with_for_update()
 _INSERT = insert(_EVENTS)
 _HEAD_KEY = "privet.audit.head"  # connection.info: ((transaction, savepoint), key, (seq, hash, keyed_from))
-_MOVE = update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"),
-                                                    keyed_from=bindparam("new_keyed_from"), mac=bindparam("new_mac"))
+_MOVE = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(
+        seq=bindparam("new_seq"),
+        hash=bindparam("new_hash"),
+        keyed_from=bindparam("new_keyed_from"),
+        mac=bindparam("new_mac"),
+    )
+)
 
 
 def _check_no_personal_data(value: object, path: str = "details") -> None:
@@ -40,8 +48,9 @@ def _check_no_personal_data(value: object, path: str = "details") -> None:
         raise ValueError(f"audit {path} looks like personal data; record an id or a count instead")
 
 
-def record(session: Session, *, actor: str, action: str, object_type: str, object_id: str,
-           details: dict | None = None) -> AuditEvent:
+def record(
+    session: Session, *, actor: str, action: str, object_type: str, object_id: str, details: dict | None = None
+) -> AuditEvent:
     """Append one event to the chain inside the caller's transaction."""
     return AuditEvent(**append(session, [(actor, action, object_type, object_id, details)])[0])
 
@@ -57,10 +66,13 @@ def append(session: Session, entries: Sequence[tuple[str, str, str, str, dict | 
     return _append(session, entries)
 
 
-def _append(session: Session, entries: Sequence[tuple[str, str, str, str, dict | None]], *,
-            sealing: bool = False) -> list[dict]:
-    entries = [(actor, action, object_type, str(object_id), dict(details or {}))
-               for actor, action, object_type, object_id, details in entries]
+def _append(
+    session: Session, entries: Sequence[tuple[str, str, str, str, dict | None]], *, sealing: bool = False
+) -> list[dict]:
+    entries = [
+        (actor, action, object_type, str(object_id), dict(details or {}))
+        for actor, action, object_type, object_id, details in entries
+    ]
     for *_, details in entries:
         _check_no_personal_data(details)
     session.flush()  # ORM changes described by these events reach the store first, as before
@@ -75,14 +87,29 @@ def _append(session: Session, entries: Sequence[tuple[str, str, str, str, dict |
     rows = []
     for actor, action, object_type, object_id, details in entries:
         seq += 1
-        row = {"seq": seq, "at": utcnow(), "actor": actor, "action": action, "object_type": object_type,
-               "object_id": object_id, "details": details, "prev_hash": prev}
+        row = {
+            "seq": seq,
+            "at": utcnow(),
+            "actor": actor,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "details": details,
+            "prev_hash": prev,
+        }
         row["hash"] = prev = keyed_hash(key, row)
         rows.append(row)
     if rows:
         connection.execute(_INSERT, rows)
-        connection.execute(_MOVE, {"new_seq": seq, "new_hash": prev, "new_keyed_from": keyed_from,
-                                   "new_mac": head_mac(key, seq, prev, keyed_from)})
+        connection.execute(
+            _MOVE,
+            {
+                "new_seq": seq,
+                "new_hash": prev,
+                "new_keyed_from": keyed_from,
+                "new_mac": head_mac(key, seq, prev, keyed_from),
+            },
+        )
         _forget_loaded_head(session)
         # The next append in the same (sub)transaction need not read the head again; any other transaction or
         # savepoint (which may roll these rows back) reads it afresh.
@@ -105,13 +132,16 @@ def _lock_head(connection: Connection, key: bytes, sealing: bool) -> tuple[int, 
                 f"The audit chain is not sealed with this installation's key: its {seq} events carry plain hashes "
                 "only (written before audit chains were keyed, or replaced by someone)",
                 "if Privet was just upgraded, run `privet audit seal` once; otherwise run `privet audit verify` "
-                "and compare with a head you kept")
+                "and compare with a head you kept",
+            )
         return seq, digest, seq + 1
     if not same(mac, head_mac(key, seq, digest, keyed_from)):
         # Appending would re-key a head changed outside Privet (or extend a chain under the wrong key): refuse.
-        raise Unavailable("The audit chain's head does not match this installation's key",
-                          "check PRIVET_SECRET_KEY (or <data_dir>/secret.key) is the key the chain was written with; "
-                          "otherwise the head was changed outside Privet: run `privet audit verify`")
+        raise Unavailable(
+            "The audit chain's head does not match this installation's key",
+            "check PRIVET_SECRET_KEY (or <data_dir>/secret.key) is the key the chain was written with; "
+            "otherwise the head was changed outside Privet: run `privet audit verify`",
+        )
     return seq, digest, keyed_from
 
 
@@ -123,8 +153,11 @@ def seal(session: Session, *, actor: str = "system") -> int | None:
     row = session.execute(_READ_HEAD).first()
     if row is None or row.seq == 0 or row.keyed_from is not None:
         return None
-    rows = _append(session, [(actor, "audit.chain_keyed", "audit_chain", "1",
-                              {"legacy_events": row.seq, "legacy_head": row.hash})], sealing=True)
+    rows = _append(
+        session,
+        [(actor, "audit.chain_keyed", "audit_chain", "1", {"legacy_events": row.seq, "legacy_head": row.hash})],
+        sealing=True,
+    )
     return rows[0]["seq"]
 
 
@@ -161,8 +194,14 @@ def head(session: Session) -> tuple[int, str]:
     return (row[0], row[1]) if row else (0, GENESIS)
 
 
-def verify(session: Session, *, anchor: tuple[int, str] | None = None, anchors: Sequence[tuple[int, str]] = (),
-           key: bytes | None = None, since: tuple[int, str] | None = None) -> Verification:
+def verify(
+    session: Session,
+    *,
+    anchor: tuple[int, str] | None = None,
+    anchors: Sequence[tuple[int, str]] = (),
+    key: bytes | None = None,
+    since: tuple[int, str] | None = None,
+) -> Verification:
     """Walk the chain in order; name the first changed, removed, inserted or reordered event.
 
     Keyed events are checked with the installation's key, so a chain rewritten by someone without it fails at the
@@ -187,36 +226,51 @@ def verify(session: Session, *, anchor: tuple[int, str] | None = None, anchors: 
         return Verification(False, checked, seq, reason, keyed_from)
 
     prev_hash, checked = (since[1], since[0]) if since else (GENESIS, 0)
-    stream = session.execute(select(_EVENTS).where(_EVENTS.c.seq > checked).order_by(_EVENTS.c.seq)
-                             .execution_options(yield_per=2000))
+    stream = session.execute(
+        select(_EVENTS).where(_EVENTS.c.seq > checked).order_by(_EVENTS.c.seq).execution_options(yield_per=2000)
+    )
     for event in stream.mappings():
         seq, keyed = event["seq"], keyed_from is not None and event["seq"] >= keyed_from
         if seq != checked + 1:
             return broken(checked + 1, f"event {checked + 1} is missing (next present is {seq})")
         if event["prev_hash"] != prev_hash:
             if seq == keyed_from and seq > 1 and same(event["hash"], keyed_hash(key, event)):
-                return broken(seq, "the events before it, written before the chain was keyed, were changed after "
-                                   "this event sealed them (their plain hashes were recomputed, so which one "
-                                   "cannot be told)")
-            return broken(seq, "its link to the previous event is broken (an event was removed, inserted or "
-                               "reordered)")
+                return broken(
+                    seq,
+                    "the events before it, written before the chain was keyed, were changed after "
+                    "this event sealed them (their plain hashes were recomputed, so which one "
+                    "cannot be told)",
+                )
+            return broken(seq, "its link to the previous event is broken (an event was removed, inserted or reordered)")
         if not same(event["hash"], keyed_hash(key, event) if keyed else legacy_hash(event)):
             if not keyed and same(event["hash"], keyed_hash(key, event)):
-                return broken(seq, f"it carries a keyed hash although the head says keying began at event "
-                                   f"{keyed_from}: the head was changed outside Privet")
+                return broken(
+                    seq,
+                    f"it carries a keyed hash although the head says keying began at event "
+                    f"{keyed_from}: the head was changed outside Privet",
+                )
             if not keyed:
                 return broken(seq, "its content was changed after it was written")
-            return broken(seq, "its content was changed after it was written, by someone without the key (its "
-                               "keyed hash does not match)" + (" — or PRIVET_SECRET_KEY is not the key the chain "
-                                                                "was written with" if seq == keyed_from else ""))
+            return broken(
+                seq,
+                "its content was changed after it was written, by someone without the key (its "
+                "keyed hash does not match)"
+                + (" — or PRIVET_SECRET_KEY is not the key the chain was written with" if seq == keyed_from else ""),
+            )
         if seq in pinned and event["hash"] != pinned[seq]:
             if keyed:
-                return broken(seq, "it differs from the head anchored earlier outside the database although every "
-                                   "keyed hash up to it matches: the chain was rewritten with the key, or the "
-                                   "anchor belongs to another chain")
-            return broken(seq, "it differs from the head anchored earlier outside the database: an event up to it was "
-                               "changed and the plain hashes recomputed (written before the chain was keyed, which "
-                               "one cannot be told)")
+                return broken(
+                    seq,
+                    "it differs from the head anchored earlier outside the database although every "
+                    "keyed hash up to it matches: the chain was rewritten with the key, or the "
+                    "anchor belongs to another chain",
+                )
+            return broken(
+                seq,
+                "it differs from the head anchored earlier outside the database: an event up to it was "
+                "changed and the plain hashes recomputed (written before the chain was keyed, which "
+                "one cannot be told)",
+            )
         prev_hash, checked = event["hash"], checked + 1
     if pinned and max(pinned) > checked:
         return broken(checked + 1, f"the anchored event {max(pinned)} is gone (events were removed)")
@@ -225,23 +279,35 @@ def verify(session: Session, *, anchor: tuple[int, str] | None = None, anchors: 
     if last is None:
         return broken(checked + 1, "the chain's head record is missing (removed outside Privet)")
     if last.seq > checked:
-        return broken(checked + 1, f"the chain ends at event {checked} but the head records event {last.seq} "
-                                   "(events at the end were removed)")
+        return broken(
+            checked + 1,
+            f"the chain ends at event {checked} but the head records event {last.seq} (events at the end were removed)",
+        )
     if last.seq < checked:
         return broken(last.seq + 1, f"events after {last.seq}, the head's last event, were added outside Privet")
     if last.hash != prev_hash:
         return broken(checked, "it is not the last event the head records (it was replaced)")
     if keyed_from is None:
-        return Verification(False, checked, 1, f"none of its {checked} events is proven: they carry plain hashes "
-                            "only, which anyone who can write to the database can recompute (the chain was written "
-                            "before chains were keyed and never sealed, or it was replaced with an unkeyed one)",
-                            unsealed=True)
+        return Verification(
+            False,
+            checked,
+            1,
+            f"none of its {checked} events is proven: they carry plain hashes "
+            "only, which anyone who can write to the database can recompute (the chain was written "
+            "before chains were keyed and never sealed, or it was replaced with an unkeyed one)",
+            unsealed=True,
+        )
     if keyed_from > checked:
-        return broken(checked + 1, f"keying began at event {keyed_from} but the chain ends at event {checked} "
-                                   "(keyed events were removed)")
+        return broken(
+            checked + 1,
+            f"keying began at event {keyed_from} but the chain ends at event {checked} (keyed events were removed)",
+        )
     if not same(last.mac, head_mac(key, last.seq, last.hash, keyed_from)):
-        return broken(checked + 1, "the head record was changed outside Privet (its keyed check does not match): "
-                                   f"events after {checked} may have been removed")
+        return broken(
+            checked + 1,
+            "the head record was changed outside Privet (its keyed check does not match): "
+            f"events after {checked} may have been removed",
+        )
     return Verification(True, checked, keyed_from=keyed_from)
 
 
@@ -253,6 +319,14 @@ def iter_events(session: Session, *, since_seq: int = 0) -> Iterator[AuditEvent]
 
 def as_json(event: AuditEvent) -> dict:
     """The JSON-lines form of an event."""
-    return {"seq": event.seq, "at": event.at.isoformat(timespec="microseconds"), "actor": event.actor,
-            "action": event.action, "object_type": event.object_type, "object_id": event.object_id,
-            "details": event.details, "prev_hash": event.prev_hash, "hash": event.hash}
+    return {
+        "seq": event.seq,
+        "at": event.at.isoformat(timespec="microseconds"),
+        "actor": event.actor,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "details": event.details,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }

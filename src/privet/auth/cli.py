@@ -6,6 +6,7 @@ import sys
 from datetime import timedelta
 
 import typer
+
 from privet.kit.cliutil import cli_actor as _actor
 
 users_app = typer.Typer(help="Admin console users.", no_args_is_help=True)
@@ -27,8 +28,9 @@ def _when(moment) -> str:  # noqa: ANN001
 def create_user(
     username: str = typer.Argument(..., help="The login name: a short handle such as `li.wei`, not an e-mail."),
     role: str = typer.Option(..., help="admin, privacy_officer, agent or auditor."),
-    password_stdin: bool = typer.Option(False, "--password-stdin",
-                                        help="Read the password from standard input instead of generating one."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input instead of generating one."
+    ),
 ) -> None:
     """Create a user; a generated password is printed once and must be changed at first login."""
     from privet.auth import service
@@ -51,17 +53,26 @@ def list_users() -> None:
     from privet.db.store import store_session
 
     with store_session() as session:
-        rows = [(u.username, u.role, "active" if u.active else "inactive",
-                 "must change password" if u.must_change_password else "", _when(u.last_login_at))
-                for u in service.list_users(session)]
+        rows = [
+            (
+                u.username,
+                u.role,
+                "active" if u.active else "inactive",
+                "must change password" if u.must_change_password else "",
+                _when(u.last_login_at),
+            )
+            for u in service.list_users(session)
+        ]
     typer.echo(f"{'USERNAME':<24} {'ROLE':<16} {'STATE':<9} {'LAST LOGIN':<21} NOTE")
     for name, role, state, note, last in rows:
         typer.echo(f"{name:<24} {role:<16} {state:<9} {last:<21} {note}")
 
 
 @users_app.command("set-role")
-def set_role(username: str = typer.Argument(..., help="The user's username or id."),
-             role: str = typer.Argument(..., help="admin, privacy_officer, agent or auditor.")) -> None:
+def set_role(
+    username: str = typer.Argument(..., help="The user's username or id."),
+    role: str = typer.Argument(..., help="admin, privacy_officer, agent or auditor."),
+) -> None:
     """Change a user's role."""
     from privet.auth import service
     from privet.db.store import store_session
@@ -104,8 +115,9 @@ def unlock(username: str = typer.Argument(..., help="The user's username or id."
 @users_app.command("reset-password")
 def reset_password(
     username: str = typer.Argument(..., help="The user's username or id."),
-    password_stdin: bool = typer.Option(False, "--password-stdin",
-                                        help="Read the new password from standard input instead of generating one."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the new password from standard input instead of generating one."
+    ),
 ) -> None:
     """Set a new one-time password (printed once when generated) and end the user's sessions."""
     from privet.auth import service
@@ -113,8 +125,9 @@ def reset_password(
 
     password = _read_password(password_stdin)
     with store_session() as session:
-        generated = service.set_password(session, service.find_user(session, username), password,
-                                         actor=_actor(), must_change=True)
+        generated = service.set_password(
+            session, service.find_user(session, username), password, actor=_actor(), must_change=True
+        )
     typer.echo(f"password of {username} reset; it must be changed at the next login")
     if generated:
         typer.secho("One-time password (shown only now):", fg="yellow")

@@ -5,7 +5,7 @@ Conventions (checked for every registered route by `tests/test_routes_auth.py`):
   run before the body is validated, so an anonymous caller gets 401, not 422;
 - a public route (health, the privacy centre) says so with `openapi_extra=PUBLIC`
   (`{"x-privet-public": True}`) and, unless it is `/healthz`, is rate-limited with
-  `Depends(rate_limited("bucket"))` from `privet.kit.ratelimit`.
+  `Depends(rate_limited("bucket"))` from `privet.http.ratelimit`.
 Callers authenticate with `Authorization: Bearer pvt_...` (API key) or the session cookie set by
 `POST /auth/login`; with the cookie, unsafe methods also need the `X-CSRF-Token` header.
 """
@@ -22,8 +22,17 @@ from privet.auth.principal import Principal
 from privet.auth.scopes import SCOPES
 from privet.kit.errors import Forbidden, Unauthorized
 
-__all__ = ["CSRF_HEADER", "PUBLIC", "PUBLIC_MARK", "SAFE_METHODS", "SESSION_COOKIE", "Caller", "Principal",
-           "current_principal", "require"]
+__all__ = [
+    "CSRF_HEADER",
+    "PUBLIC",
+    "PUBLIC_MARK",
+    "SAFE_METHODS",
+    "SESSION_COOKIE",
+    "Caller",
+    "Principal",
+    "current_principal",
+    "require",
+]
 PUBLIC_MARK = "x-privet-public"
 PUBLIC = {PUBLIC_MARK: True}  # openapi_extra of routes that need no credentials
 
@@ -54,8 +63,9 @@ class require:  # noqa: N801 - used like a function: Depends(require("datamap:re
             raise Unauthorized()
         if self.scope not in principal.scopes:
             if principal.scopes <= {"account:self"} and principal.kind == "user":
-                raise Forbidden("This account still has a one-time password",
-                                "set your own first: POST /api/v1/auth/me/password")
+                raise Forbidden(
+                    "This account still has a one-time password", "set your own first: POST /api/v1/auth/me/password"
+                )
             raise Forbidden(f"This needs the {self.scope!r} scope", "use a key or a role that grants it")
         request.scope.setdefault("state", {})["principal"] = principal  # = request.state.principal, built lazily
         return principal

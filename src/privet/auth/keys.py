@@ -79,15 +79,19 @@ def _check_scopes(scopes: list[str]) -> list[str]:
     valid = ", ".join(sorted(SCOPES))
     unknown = [s for s in scopes if s not in SCOPES]
     if unknown:
-        raise InvalidInput(f"Unknown scope(s): {', '.join(unknown)}", f"use any of: {valid}",
-                           [Problem(f"unknown scope {s!r}", "scopes", f"use any of: {valid}") for s in unknown])
+        raise InvalidInput(
+            f"Unknown scope(s): {', '.join(unknown)}",
+            f"use any of: {valid}",
+            [Problem(f"unknown scope {s!r}", "scopes", f"use any of: {valid}") for s in unknown],
+        )
     if not scopes:
         raise InvalidInput("An API key needs at least one scope", f"use any of: {valid}")
     return sorted(set(scopes))
 
 
-def create_api_key(session: Session, name: str, scopes: list[str], *, actor: str,
-                   expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+def create_api_key(
+    session: Session, name: str, scopes: list[str], *, actor: str, expires_at: datetime | None = None
+) -> tuple[ApiKey, str]:
     """Create a key; returns it and the full token, which is never retrievable again."""
     name = (name or "").strip()
     if not name or len(name) > 120:
@@ -99,13 +103,19 @@ def create_api_key(session: Session, name: str, scopes: list[str], *, actor: str
     while session.scalar(select(ApiKey.id).where(ApiKey.prefix == prefix)) is not None:
         prefix = f"pk_{secrets.token_hex(4)}"  # 32-bit prefixes collide rarely; the unique index backs this up
     token = f"pvt_{prefix}_{secrets.token_urlsafe(32)}"
-    key = ApiKey(name=name, prefix=prefix, key_hash=_digest(token), scopes=scopes, created_by=actor,
-                 expires_at=expires_at)
+    key = ApiKey(
+        name=name, prefix=prefix, key_hash=_digest(token), scopes=scopes, created_by=actor, expires_at=expires_at
+    )
     session.add(key)
     session.flush()
-    record(session, actor=actor, action="apikey.created", object_type="apikey", object_id=key.id,
-           details={"prefix": prefix, "scopes": scopes,
-                    "expires_at": expires_at.isoformat() if expires_at else None})
+    record(
+        session,
+        actor=actor,
+        action="apikey.created",
+        object_type="apikey",
+        object_id=key.id,
+        details={"prefix": prefix, "scopes": scopes, "expires_at": expires_at.isoformat() if expires_at else None},
+    )
     return key, token
 
 
@@ -130,8 +140,14 @@ def revoke_api_key(session: Session, id_or_prefix: str, *, actor: str) -> ApiKey
     key.revoked_at = utcnow()
     session.flush()
     bump(session, REVOKED)  # committed with the revocation: every process checks its remembered keys again
-    record(session, actor=actor, action="apikey.revoked", object_type="apikey", object_id=key.id,
-           details={"prefix": key.prefix})
+    record(
+        session,
+        actor=actor,
+        action="apikey.revoked",
+        object_type="apikey",
+        object_id=key.id,
+        details={"prefix": key.prefix},
+    )
     return key
 
 

@@ -88,8 +88,11 @@ def mount_in_front(app: FastAPI) -> None:
     that). The declarations stay where they are, for /openapi.json and the route checks."""
     from fastapi.routing import iter_route_contexts
 
-    front = [Route(c.path, c.original_route.asgi(), methods=list(c.original_route.methods), include_in_schema=False)
-             for c in iter_route_contexts(app.routes) if isinstance(c.original_route, LeanRoute)]
+    front = [
+        Route(c.path, c.original_route.asgi(), methods=list(c.original_route.methods), include_in_schema=False)
+        for c in iter_route_contexts(app.routes)
+        if isinstance(c.original_route, LeanRoute)
+    ]
     app.router.routes[:0] = front
 
 
@@ -131,8 +134,18 @@ def _json(request: Request, body: bytes) -> Any:
     try:
         return json.loads(body)
     except json.JSONDecodeError as exc:
-        raise RequestValidationError([{"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",
-                                       "input": {}, "ctx": {"error": exc.msg}}], body=exc.doc) from exc
+        raise RequestValidationError(
+            [
+                {
+                    "type": "json_invalid",
+                    "loc": ("body", exc.pos),
+                    "msg": "JSON decode error",
+                    "input": {},
+                    "ctx": {"error": exc.msg},
+                }
+            ],
+            body=exc.doc,
+        ) from exc
     except Exception as exc:  # e.g. not UTF-8: as FastAPI answers a body it cannot read
         raise HTTPException(status_code=400, detail="There was an error parsing the body") from exc
 

@@ -52,8 +52,10 @@ class LoginRefused(PrivetError):
 
     def __init__(self, locked: bool, retry_after: int):
         if locked:
-            detail = (f"This account is locked after repeated failed logins; try again in "
-                      f"{math.ceil(retry_after / 60)} minutes")
+            detail = (
+                f"This account is locked after repeated failed logins; try again in "
+                f"{math.ceil(retry_after / 60)} minutes"
+            )
             hint = "or ask an admin to unlock it (privet users unlock NAME, or the console's Users page)"
         else:
             detail = f"Too many failed logins for this account; wait {retry_after} seconds before trying again"
@@ -92,21 +94,28 @@ def _held(session: Session, key: str, settings: Settings, now: datetime) -> Lock
     """The account's state, its row locked until the caller's transaction ends (created when missing)."""
     expires = now + timedelta(minutes=settings.login_failure_reset_minutes)
     stmt = upsert(session).values(bucket=BUCKET, key=key, slot=0, count=0, expires_at=expires, updated_at=now)
-    stmt = stmt.on_conflict_do_update(index_elements=[T.c.bucket, T.c.key, T.c.slot],
-                                      set_={"updated_at": T.c.updated_at})  # no change: it takes the row lock
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[T.c.bucket, T.c.key, T.c.slot], set_={"updated_at": T.c.updated_at}
+    )  # no change: it takes the row lock
     failures, until, last = session.execute(stmt.returning(T.c.count, T.c.until, T.c.updated_at)).one()
     if failures and last <= now - timedelta(minutes=settings.login_failure_reset_minutes):
         failures, until = 0, None  # a run of failures long ago is forgotten
-    return LockState(failures, until if until and until > now else None,
-                     failures >= settings.login_lock_failures and bool(until and until > now))
+    return LockState(
+        failures,
+        until if until and until > now else None,
+        failures >= settings.login_lock_failures and bool(until and until > now),
+    )
 
 
 def _failed(session: Session, key: str, failures: int, settings: Settings, now: datetime) -> LockState:
     wait = wait_after(failures, settings)
     until = now + wait if wait else None
     expires = max(until or now, now) + timedelta(minutes=settings.login_failure_reset_minutes)
-    session.execute(T.update().where(T.c.bucket == BUCKET, T.c.key == key, T.c.slot == 0)
-                    .values(count=failures, until=until, updated_at=now, expires_at=expires))
+    session.execute(
+        T.update()
+        .where(T.c.bucket == BUCKET, T.c.key == key, T.c.slot == 0)
+        .values(count=failures, until=until, updated_at=now, expires_at=expires)
+    )
     return LockState(failures, until, failures >= settings.login_lock_failures)
 
 
@@ -114,8 +123,16 @@ def _target(user: User | None, key: str) -> tuple[str, str]:
     return ("user", user.id) if user is not None else ("login_name", key[:32])
 
 
-def log_in(session: Session, keyring: Keyring, settings: Settings, username: str, password: str, *, route: str,
-           client: str | None) -> User:
+def log_in(
+    session: Session,
+    keyring: Keyring,
+    settings: Settings,
+    username: str,
+    password: str,
+    *,
+    route: str,
+    client: str | None,
+) -> User:
     """The user, when the attempt is allowed and the password right; else LoginRefused or LoginFailed.
 
     Both errors leave their count and audit event in the session: the caller answers without raising, so the
@@ -129,17 +146,37 @@ def log_in(session: Session, keyring: Keyring, settings: Settings, username: str
     seen = {"route": route, "client": keyring.fingerprint(client)[:16] if client else None}
     if state.not_before is not None:
         refusal = LoginRefused(state.locked, max(1, math.ceil((state.not_before - now).total_seconds())))
-        record(session, actor=ACTOR, action="login.refused", object_type=object_type, object_id=object_id,
-               details={**seen, "reason": "locked" if state.locked else "waiting", "failures": state.failures,
-                        "retry_after": refusal.retry_after})
+        record(
+            session,
+            actor=ACTOR,
+            action="login.refused",
+            object_type=object_type,
+            object_id=object_id,
+            details={
+                **seen,
+                "reason": "locked" if state.locked else "waiting",
+                "failures": state.failures,
+                "retry_after": refusal.retry_after,
+            },
+        )
         raise refusal
     if check_password(session, user, password) is None:
         after = _failed(session, key, state.failures + 1, settings, now)
         reason = "unknown_user" if user is None else "inactive" if not user.active else "wrong_password"
-        record(session, actor=ACTOR, action="login.failed", object_type=object_type, object_id=object_id,
-               details={**seen, "reason": reason, "failures": after.failures, "locked": after.locked,
-                        "wait_seconds": math.ceil((after.not_before - now).total_seconds())
-                        if after.not_before else 0})
+        record(
+            session,
+            actor=ACTOR,
+            action="login.failed",
+            object_type=object_type,
+            object_id=object_id,
+            details={
+                **seen,
+                "reason": reason,
+                "failures": after.failures,
+                "locked": after.locked,
+                "wait_seconds": math.ceil((after.not_before - now).total_seconds()) if after.not_before else 0,
+            },
+        )
         raise LoginFailed()
     session.execute(delete(T).where(T.c.bucket == BUCKET, T.c.key == key))
     return user
@@ -150,8 +187,11 @@ def lock_states(session: Session, keyring: Keyring, settings: Settings, users: l
     keys = {account_key(keyring, u.username): u.id for u in users}
     now = utcnow()
     reset = now - timedelta(minutes=settings.login_failure_reset_minutes)
-    rows = session.execute(select(T.c.key, T.c.count, T.c.until, T.c.updated_at).where(
-        T.c.bucket == BUCKET, T.c.key.in_(list(keys)), T.c.count > 0)).all()
+    rows = session.execute(
+        select(T.c.key, T.c.count, T.c.until, T.c.updated_at).where(
+            T.c.bucket == BUCKET, T.c.key.in_(list(keys)), T.c.count > 0
+        )
+    ).all()
     states = {}
     for key, count, until, last in rows:
         if last > reset:
@@ -164,13 +204,20 @@ def unlock(session: Session, keyring: Keyring, settings: Settings, user: User, *
     """End the user's lock or wait and forget their failed logins (audited); None when there were none."""
     key = account_key(keyring, user.username)
     now = utcnow()
-    row = session.execute(select(T.c.count, T.c.until).where(T.c.bucket == BUCKET, T.c.key == key, T.c.slot == 0)
-                          .with_for_update()).first()
+    row = session.execute(
+        select(T.c.count, T.c.until).where(T.c.bucket == BUCKET, T.c.key == key, T.c.slot == 0).with_for_update()
+    ).first()
     if row is None or not row.count:
         return None
     session.execute(delete(T).where(T.c.bucket == BUCKET, T.c.key == key))
     running = row.until if row.until and row.until > now else None
     was = LockState(row.count, running, running is not None and row.count >= settings.login_lock_failures)
-    record(session, actor=actor, action="user.unlocked", object_type="user", object_id=user.id,
-           details={"failures": was.failures, "was_locked": was.locked, "was_waiting": running is not None})
+    record(
+        session,
+        actor=actor,
+        action="user.unlocked",
+        object_type="user",
+        object_id=user.id,
+        details={"failures": was.failures, "was_locked": was.locked, "was_waiting": running is not None},
+    )
     return was

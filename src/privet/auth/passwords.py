@@ -46,8 +46,10 @@ def needs_rehash(password_hash: str) -> bool:
 def check_strength(password: str) -> None:
     """Refuse passwords too short to resist guessing (length beats composition rules, NIST SP 800-63B)."""
     if len(password) < MIN_LENGTH:
-        raise InvalidInput(f"The password is shorter than {MIN_LENGTH} characters",
-                           "choose a longer passphrase, or leave it out to have one generated")
+        raise InvalidInput(
+            f"The password is shorter than {MIN_LENGTH} characters",
+            "choose a longer passphrase, or leave it out to have one generated",
+        )
     if len(password) > 1024:
         raise InvalidInput("The password is longer than 1024 characters", "choose a shorter passphrase")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -46,8 +46,9 @@ class PasswordChangeIn(BaseModel):
 class UserCreateIn(BaseModel):
     username: str = Field(max_length=64)
     role: str = Field(description="admin, privacy_officer, agent or auditor.")
-    password: str | None = Field(None, max_length=1024,
-                                 description="Leave out to have a one-time password generated and returned.")
+    password: str | None = Field(
+        None, max_length=1024, description="Leave out to have a one-time password generated and returned."
+    )
 
 
 class UserCreatedOut(BaseModel):
@@ -58,8 +59,9 @@ class UserCreatedOut(BaseModel):
 class UserPatchIn(BaseModel):
     role: str | None = None
     active: bool | None = None
-    password: str | None = Field(None, max_length=1024,
-                                 description="A new password; the user must change it at the next login.")
+    password: str | None = Field(
+        None, max_length=1024, description="A new password; the user must change it at the next login."
+    )
 
 
 class UnlockOut(BaseModel):
@@ -90,7 +92,7 @@ class ApiKeyCreateIn(BaseModel):
     @field_validator("expires_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class ApiKeyCreatedOut(BaseModel):

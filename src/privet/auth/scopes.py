@@ -20,20 +20,46 @@ SCOPES: dict[str, str] = {
     "requests:write": "File requests for people, approve, refuse, extend, run, complete manual tasks, legal holds.",
     "jobs:admin": "See background jobs and retry failed ones.",
     "registers:read": "Read the registers (processors, recipients and sharing, disclosures, corporate and cross-border "
-                      "transfers, incidents), records of processing, impact assessments and retention runs.",
+    "transfers, incidents), records of processing, impact assessments and retention runs.",
     "registers:write": "Record processors, recipients, sharing events, disclosures, transfers and incidents; "
-                       "complete impact assessments; run retention sweeps.",
+    "complete impact assessments; run retention sweeps.",
     "account:self": "See your own account, change your own password, log out (every user holds it).",
 }
 
 ROLES: dict[str, frozenset[str]] = {
     "admin": frozenset(SCOPES),
-    "privacy_officer": frozenset({"subjects:read", "subjects:write", "consent:read", "consent:write",
-                                "registers:read", "registers:write",
-                                "decide", "taxonomy:read", "datamap:read", "datamap:write", "audit:read",
-                                "notices:read", "notices:write", "requests:read", "requests:write"}),
-    "agent": frozenset({"subjects:read", "subjects:write",
-                        "consent:read", "consent:write", "decide", "taxonomy:read", "datamap:read",
-                        "notices:read", "requests:read", "requests:write"}),
+    "privacy_officer": frozenset(
+        {
+            "subjects:read",
+            "subjects:write",
+            "consent:read",
+            "consent:write",
+            "registers:read",
+            "registers:write",
+            "decide",
+            "taxonomy:read",
+            "datamap:read",
+            "datamap:write",
+            "audit:read",
+            "notices:read",
+            "notices:write",
+            "requests:read",
+            "requests:write",
+        }
+    ),
+    "agent": frozenset(
+        {
+            "subjects:read",
+            "subjects:write",
+            "consent:read",
+            "consent:write",
+            "decide",
+            "taxonomy:read",
+            "datamap:read",
+            "notices:read",
+            "requests:read",
+            "requests:write",
+        }
+    ),
     "auditor": frozenset({s for s in SCOPES if s.endswith(":read")}),
 }

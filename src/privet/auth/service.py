@@ -21,9 +21,23 @@ from privet.kit.clock import utcnow
 from privet.kit.errors import Conflict, InvalidInput, NotFound, Problem
 
 __all__ = [
-    "authenticate_password", "create_api_key", "create_user", "csrf_ok", "deactivate_user", "end_session",
-    "ensure_first_admin", "find_user", "list_api_keys", "list_users", "principal_for_api_key",
-    "principal_for_session", "revoke_api_key", "set_active", "set_password", "set_role", "start_session",
+    "authenticate_password",
+    "create_api_key",
+    "create_user",
+    "csrf_ok",
+    "deactivate_user",
+    "end_session",
+    "ensure_first_admin",
+    "find_user",
+    "list_api_keys",
+    "list_users",
+    "principal_for_api_key",
+    "principal_for_session",
+    "revoke_api_key",
+    "set_active",
+    "set_password",
+    "set_role",
+    "start_session",
 ]
 
 FIRST_ADMIN = "admin"
@@ -33,8 +47,11 @@ _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 def _check_role(role: str) -> None:
     if role not in ROLE_NAMES or role not in ROLES:
-        raise InvalidInput(f"Unknown role {role!r}", f"use one of: {', '.join(ROLE_NAMES)}",
-                           [Problem(f"unknown role {role!r}", "role", f"use one of: {', '.join(ROLE_NAMES)}")])
+        raise InvalidInput(
+            f"Unknown role {role!r}",
+            f"use one of: {', '.join(ROLE_NAMES)}",
+            [Problem(f"unknown role {role!r}", "role", f"use one of: {', '.join(ROLE_NAMES)}")],
+        )
 
 
 def _check_username(username: str) -> None:
@@ -45,8 +62,9 @@ def _check_username(username: str) -> None:
         )
 
 
-def create_user(session: Session, username: str, role: str, *, password: str | None = None,
-                actor: str) -> tuple[User, str | None]:
+def create_user(
+    session: Session, username: str, role: str, *, password: str | None = None, actor: str
+) -> tuple[User, str | None]:
     """Create a user; when no password is given, generate one and return it (the only time it is visible)."""
     _check_username(username)
     _check_role(role)
@@ -55,12 +73,22 @@ def create_user(session: Session, username: str, role: str, *, password: str | N
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"A user named {username!r} already exists", "choose another username")
     generated = passwords.generate_password() if password is None else None
-    user = User(username=username, role=role, password_hash=passwords.hash_password(password or generated),
-                must_change_password=generated is not None)
+    user = User(
+        username=username,
+        role=role,
+        password_hash=passwords.hash_password(password or generated),
+        must_change_password=generated is not None,
+    )
     session.add(user)
     session.flush()
-    record(session, actor=actor, action="user.created", object_type="user", object_id=user.id,
-           details={"role": role, "password_generated": generated is not None})
+    record(
+        session,
+        actor=actor,
+        action="user.created",
+        object_type="user",
+        object_id=user.id,
+        details={"role": role, "password_generated": generated is not None},
+    )
     return user, generated
 
 
@@ -78,8 +106,14 @@ def find_user(session: Session, id_or_username: str) -> User:
 
 
 def _other_active_admins(session: Session, user: User) -> int:
-    return session.scalar(select(func.count()).select_from(User).where(
-        User.role == "admin", User.active.is_(True), User.id != user.id)) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.role == "admin", User.active.is_(True), User.id != user.id)
+        )
+        or 0
+    )
 
 
 def _guard_last_admin(session: Session, user: User) -> None:
@@ -104,8 +138,14 @@ def set_role(session: Session, user: User, role: str, *, actor: str) -> User:
         _guard_last_admin(session, user)
     old, user.role = user.role, role
     session.flush()
-    record(session, actor=actor, action="user.role_changed", object_type="user", object_id=user.id,
-           details={"from": old, "to": role})
+    record(
+        session,
+        actor=actor,
+        action="user.role_changed",
+        object_type="user",
+        object_id=user.id,
+        details={"from": old, "to": role},
+    )
     return user
 
 
@@ -118,8 +158,14 @@ def set_active(session: Session, user: User, active: bool, *, actor: str) -> Use
         _revoke_sessions(session, user.id)
     user.active = active
     session.flush()
-    record(session, actor=actor, action="user.activated" if active else "user.deactivated",
-           object_type="user", object_id=user.id, details={})
+    record(
+        session,
+        actor=actor,
+        action="user.activated" if active else "user.deactivated",
+        object_type="user",
+        object_id=user.id,
+        details={},
+    )
     return user
 
 
@@ -128,8 +174,15 @@ def deactivate_user(session: Session, user: User, *, actor: str) -> User:
     return set_active(session, user, False, actor=actor)
 
 
-def set_password(session: Session, user: User, password: str | None = None, *, actor: str,
-                 must_change: bool | None = None, keep_session: str | None = None) -> str | None:
+def set_password(
+    session: Session,
+    user: User,
+    password: str | None = None,
+    *,
+    actor: str,
+    must_change: bool | None = None,
+    keep_session: str | None = None,
+) -> str | None:
     """Set a password (generated when None, then returned once) and end the user's other sessions.
 
     `must_change` defaults to True for a generated password (a one-time password), False otherwise.
@@ -141,8 +194,14 @@ def set_password(session: Session, user: User, password: str | None = None, *, a
     user.must_change_password = generated is not None if must_change is None else must_change
     _revoke_sessions(session, user.id, keep=keep_session)
     session.flush()
-    record(session, actor=actor, action="user.password_set", object_type="user", object_id=user.id,
-           details={"password_generated": generated is not None, "must_change": user.must_change_password})
+    record(
+        session,
+        actor=actor,
+        action="user.password_set",
+        object_type="user",
+        object_id=user.id,
+        details={"password_generated": generated is not None, "must_change": user.must_change_password},
+    )
     return generated
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.audit.service import record
-from privet.auth.principal import Principal
 from privet.auth.models import User, WebSession
+from privet.auth.principal import Principal
 from privet.auth.scopes import ROLES
 from privet.kit.clock import utcnow
 
@@ -36,19 +36,33 @@ def start_session(session: Session, user: User, ttl_minutes: int) -> tuple[str, 
     """Open a session for `user`; returns (cookie token, CSRF token)."""
     cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = utcnow()
-    session.add(WebSession(id=session_id(cookie), user_id=user.id, csrf_token=csrf, created_at=now,
-                           expires_at=now + timedelta(minutes=ttl_minutes)))
+    session.add(
+        WebSession(
+            id=session_id(cookie),
+            user_id=user.id,
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=now + timedelta(minutes=ttl_minutes),
+        )
+    )
     session.flush()
-    record(session, actor=f"user:{user.username}", action="session.started", object_type="user",
-           object_id=user.id, details={"ttl_minutes": ttl_minutes})
+    record(
+        session,
+        actor=f"user:{user.username}",
+        action="session.started",
+        object_type="user",
+        object_id=user.id,
+        details={"ttl_minutes": ttl_minutes},
+    )
     return cookie, csrf
 
 
 def _live(session: Session, cookie: str) -> tuple[WebSession, User] | None:
     if not cookie or len(cookie) > 200:
         return None
-    row = session.execute(select(WebSession, User).join(User, User.id == WebSession.user_id)
-                          .where(WebSession.id == session_id(cookie))).first()
+    row = session.execute(
+        select(WebSession, User).join(User, User.id == WebSession.user_id).where(WebSession.id == session_id(cookie))
+    ).first()
     if row is None:
         return None
     web, user = row
@@ -80,6 +94,12 @@ def end_session(session: Session, cookie: str) -> bool:
     web, user = live
     web.revoked_at = utcnow()
     session.flush()
-    record(session, actor=f"user:{user.username}", action="session.ended", object_type="user",
-           object_id=user.id, details={})
+    record(
+        session,
+        actor=f"user:{user.username}",
+        action="session.ended",
+        object_type="user",
+        object_id=user.id,
+        details={},
+    )
     return True

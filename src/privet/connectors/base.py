@@ -9,9 +9,10 @@ whose rows go (encrypted) into the access package.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 
 @dataclass(frozen=True)

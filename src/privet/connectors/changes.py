@@ -64,11 +64,13 @@ def check_value(category: str, value: object, kind: str | None, region: str = "C
             raise InvalidInput("A value in parts needs named parts", hint, [Problem("no valid parts", where, hint)])
         return {p: check_value(f"{category}.{p}", v, None, region) for p, v in value.items()}
     if not isinstance(value, str):
-        raise InvalidInput("A rectified value must be text", "send each new value as a string",
-                           [Problem("not text", where)])
+        raise InvalidInput(
+            "A rectified value must be text", "send each new value as a string", [Problem("not text", where)]
+        )
     if kind:
-        return normalise(kind, value, default_region=region if len(region) == 2 else "CN",
-                         known_types=[kind], where=where)
+        return normalise(
+            kind, value, default_region=region if len(region) == 2 else "CN", known_types=[kind], where=where
+        )
     text = value.strip()
     if not 1 <= len(text) <= MAX_LENGTH or _CONTROL.search(text):
         hint = f"send 1 to {MAX_LENGTH} printable characters"
@@ -92,8 +94,11 @@ def check_parts(category: str, value: str | dict[str, str], parts: set[str]) -> 
         unknown = sorted(set(value) - parts) if parts else []
         if unknown:
             hint = f"the parts held are: {', '.join(sorted(parts))}"
-            raise InvalidInput("No column holds that part", hint,
-                               [Problem("no column holds this part", f"{where}.{p}", hint) for p in unknown])
+            raise InvalidInput(
+                "No column holds that part",
+                hint,
+                [Problem("no column holds this part", f"{where}.{p}", hint) for p in unknown],
+            )
 
 
 def held_categories(plans: Iterable[DatastorePlan]) -> set[str]:
@@ -101,22 +106,27 @@ def held_categories(plans: Iterable[DatastorePlan]) -> set[str]:
     return {f.category for p in plans for t in p.tables.values() for f in t.fields if f.category}
 
 
-def check_changes(plans: list[DatastorePlan], changes: dict[str, object], *,
-                  region: str = "CN") -> dict[str, str | dict[str, str]]:
+def check_changes(
+    plans: list[DatastorePlan], changes: dict[str, object], *, region: str = "CN"
+) -> dict[str, str | dict[str, str]]:
     """Validate a rectification against all datastores before any is touched; returns normalised values.
 
     InvalidInput when there is nothing to change, a category no datastore holds, or a value that does not
     validate."""
     if not isinstance(changes, dict) or not changes:
-        raise InvalidInput("Nothing to rectify", "send `changes` as {category: new value}, e.g. "
-                                                 "{\"user.contact.email\": \"new@example.com\"}")
+        raise InvalidInput(
+            "Nothing to rectify",
+            'send `changes` as {category: new value}, e.g. {"user.contact.email": "new@example.com"}',
+        )
     held = held_categories(plans)
     unknown = [c for c in changes if c not in held]
     if unknown:
         hint = "name a data category mapped to a field in the data map, e.g. user.contact.email"
-        raise InvalidInput("No field holds that category", hint,
-                           [Problem("no field of the data map holds this category", f"changes.{c}", hint)
-                            for c in unknown])
+        raise InvalidInput(
+            "No field holds that category",
+            hint,
+            [Problem("no field of the data map holds this category", f"changes.{c}", hint) for c in unknown],
+        )
     out = {c: check_value(c, v, identity_kind(c, plans), region) for c, v in changes.items()}
     for category, value in out.items():
         check_parts(category, value, parts_of(category, plans))

@@ -71,14 +71,15 @@ def _components(nodes: list[str], edges: list[Edge]) -> dict[str, int]:
     return comp
 
 
-def ordering(tables: Iterable[str], edges: Iterable[Edge],
-             nullable: Callable[[Edge], bool] | None = None) -> Ordering:
+def ordering(tables: Iterable[str], edges: Iterable[Edge], nullable: Callable[[Edge], bool] | None = None) -> Ordering:
     """Tables children-first; `nullable(edge)` says whether the edge's child columns may be set to NULL
     (unknown without reflection: assumed True)."""
     nodes = sorted(set(tables))
     known = set(nodes)
-    live = sorted({e for e in edges if e.child in known and e.parent in known},
-                  key=lambda e: (e.child, e.child_columns, e.parent, e.parent_columns))
+    live = sorted(
+        {e for e in edges if e.child in known and e.parent in known},
+        key=lambda e: (e.child, e.child_columns, e.parent, e.parent_columns),
+    )
     can_null = nullable or (lambda _e: True)
     broken: set[Edge] = set()
     deferred: set[Edge] = set()
@@ -97,8 +98,11 @@ def ordering(tables: Iterable[str], edges: Iterable[Edge],
             remaining.difference_update(ready)
             continue
         # stuck: every remaining table waits on another, so a cycle remains; drop one of its references
-        inside = [e for e in active if e.child in remaining and e.parent in remaining
-                  and comp.get(e.child) == comp.get(e.parent)]
+        inside = [
+            e
+            for e in active
+            if e.child in remaining and e.parent in remaining and comp.get(e.child) == comp.get(e.parent)
+        ]
         pick = next((e for e in inside if can_null(e)), None) or inside[0]
         (broken if can_null(pick) else deferred).add(pick)
         active.remove(pick)
@@ -118,5 +122,6 @@ def reachable(tables: Iterable[str], edges: Iterable[Edge], entries: Iterable[tu
 def unreachable(tables: dict, edges: Iterable[Edge], entries: Iterable[tuple[str, str, str]]) -> tuple[str, ...]:
     """Tables with personal fields (`TableSpec`s by name) that no identity reaches."""
     reached = reachable(tables, edges, entries)
-    return tuple(sorted(name for name, spec in tables.items() if name not in reached
-                        and any(f.category for f in spec.fields)))
+    return tuple(
+        sorted(name for name, spec in tables.items() if name not in reached and any(f.category for f in spec.fields))
+    )

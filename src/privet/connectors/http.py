@@ -35,7 +35,7 @@ CALLBACK_PATH = "/api/v1/requests/callbacks/"
 
 def parse_secret(datastore: str, secret: str | None) -> tuple[str, str, float]:
     """(url, signing key, timeout) from the datastore's secret; ConnectorError (never quoting it) when unusable."""
-    hint = ('the secret must be JSON {"url": "https://...", "signing_key": "...", "timeout": 10}')
+    hint = 'the secret must be JSON {"url": "https://...", "signing_key": "...", "timeout": 10}'
     try:
         data = json.loads(secret or "")
         url, key = str(data["url"]).strip(), str(data["signing_key"])
@@ -46,27 +46,33 @@ def parse_secret(datastore: str, secret: str | None) -> tuple[str, str, float]:
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
         raise ConnectorError(f"datastore {datastore}: the HTTP connector's URL is not a plain http(s) URL; {hint}")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ConnectorError(f"datastore {datastore}: the HTTP connector must use https (identities are sent); "
-                             "plain http is accepted for loopback hosts only")
+        raise ConnectorError(
+            f"datastore {datastore}: the HTTP connector must use https (identities are sent); "
+            "plain http is accepted for loopback hosts only"
+        )
     if len(key) < 16 or not 0 < timeout <= 300:
-        raise ConnectorError(f"datastore {datastore}: the signing key needs 16+ characters and the timeout "
-                             "0-300 seconds")
+        raise ConnectorError(
+            f"datastore {datastore}: the signing key needs 16+ characters and the timeout 0-300 seconds"
+        )
     return url, key, timeout
 
 
 def _rows(datastore: str, value: object) -> dict[str, list[dict]]:
-    if not isinstance(value, dict) or not all(isinstance(t, str) and isinstance(rows, list)
-                                              and all(isinstance(r, dict) for r in rows)
-                                              for t, rows in value.items()):
+    if not isinstance(value, dict) or not all(
+        isinstance(t, str) and isinstance(rows, list) and all(isinstance(r, dict) for r in rows)
+        for t, rows in value.items()
+    ):
         raise ConnectorError(f"datastore {datastore}: `rows` must map each table to a list of objects")
     return value
 
 
 def _counts(datastore: str, value: object) -> dict[str, dict[str, int]]:
     if not isinstance(value, dict) or not all(
-            isinstance(t, str) and isinstance(c, dict)
-            and all(isinstance(k, str) and isinstance(n, int) and not isinstance(n, bool) and n >= 0
-                    for k, n in c.items()) for t, c in value.items()):
+        isinstance(t, str)
+        and isinstance(c, dict)
+        and all(isinstance(k, str) and isinstance(n, int) and not isinstance(n, bool) and n >= 0 for k, n in c.items())
+        for t, c in value.items()
+    ):
         raise ConnectorError(f"datastore {datastore}: `counts` must map each table to {{action: whole number}}")
     return value
 
@@ -112,13 +118,19 @@ class HttpConnector(Connector):
         self._client: httpx.Client | None = None
 
     def _post(self, action: str, body: dict) -> httpx.Response:
-        payload = {"action": action, "datastore": self.plan.datastore, "request_reference": self.request_reference,
-                   **body}
+        payload = {
+            "action": action,
+            "datastore": self.plan.datastore,
+            "request_reference": self.request_reference,
+            **body,
+        }
         if self.callback_url and action != "ping":
             payload |= {"callback_url": self.callback_url, "callback_token": self.callback_token}
         raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
-        headers = {"Content-Type": "application/json",
-                   SIGNATURE_HEADER: sign(self._key, raw, int(utcnow().timestamp()))}
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(self._key, raw, int(utcnow().timestamp())),
+        }
         if self._client is None:
             self._client = httpx.Client(timeout=self.timeout, follow_redirects=False)
         name = self.plan.datastore
@@ -127,8 +139,9 @@ class HttpConnector(Connector):
         except httpx.TimeoutException:
             raise ConnectorError(f"datastore {name}: the HTTP endpoint timed out after {self.timeout:g} s") from None
         except httpx.HTTPError as exc:
-            raise ConnectorError(f"datastore {name}: the HTTP endpoint could not be reached "
-                                 f"({type(exc).__name__})") from None
+            raise ConnectorError(
+                f"datastore {name}: the HTTP endpoint could not be reached ({type(exc).__name__})"
+            ) from None
         if not 200 <= response.status_code < 300:
             raise ConnectorError(f"datastore {name}: the HTTP endpoint answered HTTP {response.status_code}")
         return response
@@ -137,8 +150,10 @@ class HttpConnector(Connector):
         response = self._post(action, body)
         if response.status_code == 202:
             if not self.callback_url:
-                raise ConnectorError(f"datastore {self.plan.datastore}: the HTTP endpoint answered 202 (later) but "
-                                     "no callback URL was given")
+                raise ConnectorError(
+                    f"datastore {self.plan.datastore}: the HTTP endpoint answered 202 (later) but "
+                    "no callback URL was given"
+                )
             return StepResult(pending=True)
         try:
             data = response.json()

@@ -59,13 +59,16 @@ def _field_spec(field, table: DatamapTable, taxonomy) -> FieldSpec:  # noqa: ANN
     elif table.erasure_action and (field.category or table.erasure_action == "delete_row"):
         source = table
     return FieldSpec(
-        name=field.name, category=field.category, identity=field.identity,
+        name=field.name,
+        category=field.category,
+        identity=field.identity,
         action=source.erasure_action if source else None,
         retain_reason=source.erasure_reason if source else None,
         retain_duration=source.erasure_duration if source else None,
         legal_reference=source.erasure_legal_reference if source else None,
         match=(field.match or default_match(field.identity).value) if field.identity else None,
-        disclose=_discloses(taxonomy, field.category), part=field.part,
+        disclose=_discloses(taxonomy, field.category),
+        part=field.part,
     )
 
 
@@ -80,16 +83,24 @@ def _discloses(taxonomy, category: str | None) -> bool:  # noqa: ANN001
 
 def _load(session: Session) -> tuple[list[DatamapDatastore], list[DatamapDataset]]:
     stores = list(session.scalars(select(DatamapDatastore).order_by(DatamapDatastore.key)))
-    datasets = list(session.scalars(
-        select(DatamapDataset).order_by(DatamapDataset.key)
-        .options(selectinload(DatamapDataset.tables).selectinload(DatamapTable.fields))))
+    datasets = list(
+        session.scalars(
+            select(DatamapDataset)
+            .order_by(DatamapDataset.key)
+            .options(selectinload(DatamapDataset.tables).selectinload(DatamapTable.fields))
+        )
+    )
     return stores, datasets
 
 
 def _targets(datasets: list[DatamapDataset]) -> dict[tuple[str, str, str], _Target]:
     """(dataset, table, field) → where that field lives, for resolving references."""
-    return {(d.key, t.name, f.name): _Target(d.datastore_key, t.name, f.name, f.identity)
-            for d in datasets for t in d.tables for f in t.fields}
+    return {
+        (d.key, t.name, f.name): _Target(d.datastore_key, t.name, f.name, f.identity)
+        for d in datasets
+        for t in d.tables
+        for f in t.fields
+    }
 
 
 def _resolve(reference: str, dataset_key: str) -> tuple[str, str, str] | None:
@@ -110,16 +121,25 @@ def _merge_composites(edges: list[Edge], tables: dict[str, TableSpec]) -> list[E
         cols = {e.parent_columns[0]: e.child_columns[0] for e in group}
         if len(key) > 1 and set(key) <= set(cols):
             first = next(e for e in group if e.parent_columns[0] in key)
-            out.append(Edge(child, tuple(cols[k] for k in key), parent, key, relation=first.relation,
-                            inferred=any(e.inferred for e in group if e.parent_columns[0] in key)))
+            out.append(
+                Edge(
+                    child,
+                    tuple(cols[k] for k in key),
+                    parent,
+                    key,
+                    relation=first.relation,
+                    inferred=any(e.inferred for e in group if e.parent_columns[0] in key),
+                )
+            )
             out.extend(e for e in group if e.parent_columns[0] not in key)
         else:
             out.extend(group)
     return out
 
 
-def _plan_for(store: DatamapDatastore, datasets: list[DatamapDataset],
-              targets: dict[tuple[str, str, str], _Target], taxonomy) -> DatastorePlan:  # noqa: ANN001
+def _plan_for(
+    store: DatamapDatastore, datasets: list[DatamapDataset], targets: dict[tuple[str, str, str], _Target], taxonomy
+) -> DatastorePlan:  # noqa: ANN001
     tables: dict[str, TableSpec] = {}
     refs: list[_Ref] = []
     for dataset in (d for d in datasets if d.datastore_key == store.key):
@@ -129,8 +149,9 @@ def _plan_for(store: DatamapDatastore, datasets: list[DatamapDataset],
                 earlier = tables[table.name]
                 names = {f.name for f in earlier.fields}
                 specs = [*earlier.fields, *(s for s in specs if s.name not in names)]
-                tables[table.name] = TableSpec(earlier.dataset, table.name,
-                                               earlier.primary_key or tuple(table.primary_key), tuple(specs))
+                tables[table.name] = TableSpec(
+                    earlier.dataset, table.name, earlier.primary_key or tuple(table.primary_key), tuple(specs)
+                )
             else:
                 tables[table.name] = TableSpec(dataset.key, table.name, tuple(table.primary_key), tuple(specs))
             for f in table.fields:
@@ -141,14 +162,28 @@ def _plan_for(store: DatamapDatastore, datasets: list[DatamapDataset],
     entries = {(t.name, f.name, f.identity) for t in tables.values() for f in t.fields if f.identity}
     for ref in refs:
         if ref.target.datastore == store.key and ref.target.table in tables:
-            edges.append(Edge(ref.table, (ref.column,), ref.target.table, (ref.target.field,),
-                              relation=ref.relation, inferred=ref.inferred))
+            edges.append(
+                Edge(
+                    ref.table,
+                    (ref.column,),
+                    ref.target.table,
+                    (ref.target.field,),
+                    relation=ref.relation,
+                    inferred=ref.inferred,
+                )
+            )
         elif ref.target.datastore != store.key and ref.target.identity and ref.relation == BELONGS_TO:
             entries.add((ref.table, ref.column, ref.target.identity))
     unique_edges = list(dict.fromkeys(_merge_composites(edges, tables)))
     return MappedPlan(
-        datastore=store.key, secret=store.secret, kind=store.kind, region=store.region, tables=tables,
-        edges=tuple(unique_edges), entries=tuple(sorted(entries)), erase_order=ordering(tables, unique_edges).order,
+        datastore=store.key,
+        secret=store.secret,
+        kind=store.kind,
+        region=store.region,
+        tables=tables,
+        edges=tuple(unique_edges),
+        entries=tuple(sorted(entries)),
+        erase_order=ordering(tables, unique_edges).order,
         unreachable=unreachable(tables, unique_edges, entries),
     )
 
@@ -192,8 +227,10 @@ def build_plan(session: Session, settings: Settings, key: str, *, reflect: bool 
     stores, datasets = _load(session)
     store = next((s for s in stores if s.key == key), None)
     if store is None:
-        raise NotFound(f"There is no datastore `{key}` in the applied data map",
-                       "see `privet datamap export` for the datastores, or apply the data map first")
+        raise NotFound(
+            f"There is no datastore `{key}` in the applied data map",
+            "see `privet datamap export` for the datastores, or apply the data map first",
+        )
     from privet.taxonomy.service import effective
 
     plan = _plan_for(store, datasets, _targets(datasets), effective(session))

@@ -45,8 +45,10 @@ def _secret(plan: DatastorePlan, settings: Settings, name: str | None) -> str | 
     try:
         return resolve_secret(settings, name)
     except PrivetError:
-        raise ConnectorError(f"Datastore `{plan.datastore}`: its connection secret `{name}` is not configured "
-                             "(add it to PRIVET_SECRETS or the secrets file)") from None
+        raise ConnectorError(
+            f"Datastore `{plan.datastore}`: its connection secret `{name}` is not configured "
+            "(add it to PRIVET_SECRETS or the secrets file)"
+        ) from None
 
 
 def open_connector(plan: DatastorePlan, settings: Settings, *, secret: str | None = None) -> Connector:

@@ -10,12 +10,18 @@ import typer
 from privet.consent.decisions.cli import decide_command
 from privet.kit.cliutil import cli_actor as _actor
 
-app = typer.Typer(help="The consent ledger: show, grant, withdraw, channel preferences, decide, import, rebuild.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The consent ledger: show, grant, withdraw, channel preferences, decide, import, rebuild.",
+    no_args_is_help=True,
+)
 app.command("decide")(decide_command)
 
-TYPE = typer.Option(..., "--type", help="Identity type: email, phone, user_id, device_serial, wechat_openid, ...; "
-                    "with show also visitor (a banner visitor's id, v-...)")
+TYPE = typer.Option(
+    ...,
+    "--type",
+    help="Identity type: email, phone, user_id, device_serial, wechat_openid, ...; "
+    "with show also visitor (a banner visitor's id, v-...)",
+)
 VALUE = typer.Option(..., "--value", help="The identity value (it is only used to find the subject).")
 
 
@@ -50,21 +56,30 @@ def show(identity_type: str = TYPE, value: str = VALUE) -> None:
         else:
             subject = find_subject(session, _keyring(), identity_type, value)
             if subject is None:
-                raise NotFound("No subject holds this identity",
-                               "check the type and value (a banner visitor: --type visitor), or grant a consent first")
+                raise NotFound(
+                    "No subject holds this identity",
+                    "check the type and value (a banner visitor: --type visitor), or grant a consent first",
+                )
             view = overview(session, subject.id)
             typer.echo(f"subject {view['subject_id']}")
         typer.echo(f"{'PURPOSE':<34} {'STATE':<11} {'BASIS':<17} {'KIND':<13} SINCE")
         for s in view["states"]:
-            typer.echo(f"{s.purpose:<34} {s.event:<11} {s.legal_basis:<17} {s.separate_kind or '-':<13} "
-                       f"{_when(s.at)}")
+            typer.echo(f"{s.purpose:<34} {s.event:<11} {s.legal_basis:<17} {s.separate_kind or '-':<13} {_when(s.at)}")
         typer.echo("\nhistory:")
         for r in view["history"]:
             typer.echo(f"  {_when(r.at)}  {r.event:<10} {r.purpose:<34} {r.method:<8} record {r.id}")
 
 
-def _record(event: str, identity_type: str, value: str, purpose: str, categories: list[str] | None,
-            method: str, guardian_id: str | None, at: datetime | None) -> None:
+def _record(
+    event: str,
+    identity_type: str,
+    value: str,
+    purpose: str,
+    categories: list[str] | None,
+    method: str,
+    guardian_id: str | None,
+    at: datetime | None,
+) -> None:
     from privet.consent.ledger import service as ledger
     from privet.consent.ledger.checks import aware
     from privet.db.store import store_session
@@ -73,12 +88,22 @@ def _record(event: str, identity_type: str, value: str, purpose: str, categories
     keyring = _keyring()
     with store_session() as session:
         subject, created = get_or_create_subject(session, keyring, identity_type, value, actor=_actor())
-        entry = ledger.record(session, subject_id=subject.id, purpose=purpose, event=event, method=method,
-                              actor=_actor(), categories=categories or None, guardian_id=guardian_id,
-                              at=aware(at.astimezone() if at and at.tzinfo is None else at))
-        line = (f"{'created subject ' + subject.id + '; ' if created else ''}recorded {entry.event} for "
-                f"{entry.purpose} ({entry.legal_basis}{', ' + entry.separate_kind if entry.separate_kind else ''})"
-                f", record {entry.id}")
+        entry = ledger.record(
+            session,
+            subject_id=subject.id,
+            purpose=purpose,
+            event=event,
+            method=method,
+            actor=_actor(),
+            categories=categories or None,
+            guardian_id=guardian_id,
+            at=aware(at.astimezone() if at and at.tzinfo is None else at),
+        )
+        line = (
+            f"{'created subject ' + subject.id + '; ' if created else ''}recorded {entry.event} for "
+            f"{entry.purpose} ({entry.legal_basis}{', ' + entry.separate_kind if entry.separate_kind else ''})"
+            f", record {entry.id}"
+        )
     typer.echo(line)
 
 
@@ -90,25 +115,35 @@ AT = typer.Option(None, "--at", help="When the person acted (ISO 8601; default n
 
 
 @app.command("grant")
-def grant(identity_type: str = TYPE, value: str = VALUE, purpose: str = PURPOSE,
-          category: list[str] = CATEGORIES, method: str = METHOD, guardian_id: str = GUARDIAN,
-          at: datetime = AT) -> None:
+def grant(
+    identity_type: str = TYPE,
+    value: str = VALUE,
+    purpose: str = PURPOSE,
+    category: list[str] = CATEGORIES,
+    method: str = METHOD,
+    guardian_id: str = GUARDIAN,
+    at: datetime = AT,
+) -> None:
     """Record that a person gave consent to a purpose (the subject is created if unknown)."""
     _record("given", identity_type, value, purpose, category, method, guardian_id, at)
 
 
 @app.command("withdraw")
-def withdraw(identity_type: str = TYPE, value: str = VALUE, purpose: str = PURPOSE,
-             method: str = METHOD, at: datetime = AT) -> None:
+def withdraw(
+    identity_type: str = TYPE, value: str = VALUE, purpose: str = PURPOSE, method: str = METHOD, at: datetime = AT
+) -> None:
     """Record that a person withdrew consent to a purpose (earlier records stay as they were)."""
     _record("withdrawn", identity_type, value, purpose, None, method, None, at)
 
 
 @app.command("channel")
-def channel(identity_type: str = TYPE, value: str = VALUE, purpose: str = PURPOSE,
-            channel: str = typer.Option(..., "--channel", help="email, sms or push."),
-            on: bool = typer.Option(..., "--on/--off", help="Whether the person wants these messages on this "
-                                                            "channel.")) -> None:
+def channel(
+    identity_type: str = TYPE,
+    value: str = VALUE,
+    purpose: str = PURPOSE,
+    channel: str = typer.Option(..., "--channel", help="email, sms or push."),
+    on: bool = typer.Option(..., "--on/--off", help="Whether the person wants these messages on this channel."),
+) -> None:
     """Record a person's choice of marketing messages on one channel (service notices cannot be switched off)."""
     from privet.consent import channels
     from privet.db.store import store_session
@@ -124,13 +159,14 @@ def channel(identity_type: str = TYPE, value: str = VALUE, purpose: str = PURPOS
 
 
 @app.command("import")
-def import_(file: Path = typer.Argument(..., help="CSV or JSON-lines export of another consent tool."),
-            fmt: str = typer.Option(None, "--format", help="csv or jsonl (default: from the file name)."),
-            method: str = typer.Option("import", "--method", help="Collection method recorded for rows that "
-                                                                  "name none."),
-            skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Import the valid rows and report "
-                                                                            "the bad ones, instead of nothing.")
-            ) -> None:
+def import_(
+    file: Path = typer.Argument(..., help="CSV or JSON-lines export of another consent tool."),
+    fmt: str = typer.Option(None, "--format", help="csv or jsonl (default: from the file name)."),
+    method: str = typer.Option("import", "--method", help="Collection method recorded for rows that name none."),
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid", help="Import the valid rows and report the bad ones, instead of nothing."
+    ),
+) -> None:
     """Import consent records: columns identity_type, identity, purpose, event, at, and optional method,
     categories (;-separated), notice_version, jurisdiction. All or nothing unless --skip-invalid."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -139,11 +175,23 @@ def import_(file: Path = typer.Argument(..., help="CSV or JSON-lines export of a
     from privet.db.store import store_session
 
     total = _count_lines(file)
-    with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  transient=True) as bar, store_session() as session:
+    with (
+        Progress(
+            TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
+        ) as bar,
+        store_session() as session,
+    ):
         task = bar.add_task("import", total=total)
-        report = import_records(session, _keyring(), file, fmt=fmt, method=method, skip_invalid=skip_invalid,
-                                actor=_actor(), progress=lambda done: bar.update(task, completed=done))
+        report = import_records(
+            session,
+            _keyring(),
+            file,
+            fmt=fmt,
+            method=method,
+            skip_invalid=skip_invalid,
+            actor=_actor(),
+            progress=lambda done: bar.update(task, completed=done),
+        )
     typer.echo(f"imported {report.imported} of {report.rows} rows; {report.subjects_created} new subjects")
     if report.skipped:
         typer.secho(f"skipped {report.skipped} invalid rows:", fg="yellow")

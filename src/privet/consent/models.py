@@ -20,14 +20,31 @@ class ConsentRecord(Base):
     __tablename__ = "consent_records"
     __table_args__ = (
         # partial: a record names a subject or a visitor, so each insert maintains one of the two (see 0006)
-        Index("ix_consent_records_subject", "subject_id", "purpose", "at",
-              postgresql_where=text("subject_id IS NOT NULL"), sqlite_where=text("subject_id IS NOT NULL")),
-        Index("ix_consent_records_visitor", "visitor_id", "purpose", "at",
-              postgresql_where=text("visitor_id IS NOT NULL"), sqlite_where=text("visitor_id IS NOT NULL")),
+        Index(
+            "ix_consent_records_subject",
+            "subject_id",
+            "purpose",
+            "at",
+            postgresql_where=text("subject_id IS NOT NULL"),
+            sqlite_where=text("subject_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_consent_records_visitor",
+            "visitor_id",
+            "purpose",
+            "at",
+            postgresql_where=text("visitor_id IS NOT NULL"),
+            sqlite_where=text("visitor_id IS NOT NULL"),
+        ),
         # the newest record of a method or a separate-consent kind (the evidence page; see 0014)
         Index("ix_consent_records_method", "method", "seq"),
-        Index("ix_consent_records_separate_kind", "separate_kind", "seq",
-              postgresql_where=text("separate_kind IS NOT NULL"), sqlite_where=text("separate_kind IS NOT NULL")),
+        Index(
+            "ix_consent_records_separate_kind",
+            "separate_kind",
+            "seq",
+            postgresql_where=text("separate_kind IS NOT NULL"),
+            sqlite_where=text("separate_kind IS NOT NULL"),
+        ),
     )
 
     seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)  # change-feed order
@@ -144,8 +161,10 @@ class CampaignMessage(IdMixin, Base):
     the job's attempts ran out), or no_address. Holds no address: it is read from the subject when sending."""
 
     __tablename__ = "consent_campaign_messages"
-    __table_args__ = (UniqueConstraint("campaign_id", "subject_id", name="uq_consent_campaign_messages_subject"),
-                      Index("ix_consent_campaign_messages_status", "campaign_id", "status"))
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "subject_id", name="uq_consent_campaign_messages_subject"),
+        Index("ix_consent_campaign_messages_status", "campaign_id", "status"),
+    )
 
     campaign_id: Mapped[str] = mapped_column(ForeignKey("consent_campaigns.id", ondelete="CASCADE"))
     subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"), index=True)

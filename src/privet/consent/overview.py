@@ -17,5 +17,9 @@ def overview(session: Session, subject_id: str) -> dict:
 
     subject = get_subject(session, subject_id)
     keys = holders(session, holder_ids(session, subject))
-    return {"subject_id": subject.id, "states": projection.states(session, keys), "history": history(session, keys),
-            "channels": channels.preferences(session, subject.id)}
+    return {
+        "subject_id": subject.id,
+        "states": projection.states(session, keys),
+        "history": history(session, keys),
+        "channels": channels.preferences(session, subject.id),
+    }

@@ -16,10 +16,12 @@ Category = Annotated[str, Field(min_length=1, max_length=120)]
 
 
 class IdentityIn(_In):
-    type: str = Field(min_length=1, max_length=60, description="Identity type: email, phone, user_id, device_serial, "
-                                                               "...")
-    value: str = Field(min_length=1, max_length=320, description="The identity value (sent in the body, never in a "
-                                                                 "URL).")
+    type: str = Field(
+        min_length=1, max_length=60, description="Identity type: email, phone, user_id, device_serial, ..."
+    )
+    value: str = Field(
+        min_length=1, max_length=320, description="The identity value (sent in the body, never in a URL)."
+    )
 
 
 class RecordIn(_In):
@@ -28,8 +30,10 @@ class RecordIn(_In):
     visitor_id: str | None = Field(None, max_length=64, description="An anonymous banner visitor instead.")
     purpose: str = Field(max_length=160)
     event: Literal["given", "refused", "withdrawn", "expired", "renewed", "objected", "restricted", "lifted"] = Field(
-        "given", description="given, refused, withdrawn, expired, renewed; objected, restricted, lifted for purposes "
-                             "on another legal basis")
+        "given",
+        description="given, refused, withdrawn, expired, renewed; objected, restricted, lifted for purposes "
+        "on another legal basis",
+    )
     method: Literal["banner", "form", "api", "guardian", "import", "staff", "gpc"] = "api"
     categories: list[Category] | None = Field(None, max_length=200)
     legal_basis: str | None = Field(None, max_length=60)
@@ -38,8 +42,7 @@ class RecordIn(_In):
     notice_version: int | None = Field(None, ge=1, le=2**31)
     language: str | None = Field(None, max_length=10)
     jurisdiction: str | None = Field(None, max_length=20)
-    guardian_id: str | None = Field(None, max_length=32, description="The verified guardian giving a child's "
-                                                                     "consent.")
+    guardian_id: str | None = Field(None, max_length=32, description="The verified guardian giving a child's consent.")
     expires_at: datetime | None = None
     at: datetime | None = Field(None, description="When the person acted (default: now).")
     evidence: dict[str, Any] | None = Field(None, max_length=50)
@@ -129,16 +132,19 @@ class ChannelSetIn(ChannelChange):
 
 class ChannelsOut(BaseModel):
     subject_id: str
-    channels: dict[str, Any] = Field(description="Per messaging purpose: type, locked (service notices) and each "
-                                                 "channel's choice (true, false, or null when none was made).")
+    channels: dict[str, Any] = Field(
+        description="Per messaging purpose: type, locked (service notices) and each "
+        "channel's choice (true, false, or null when none was made)."
+    )
 
 
 class MeIn(_In):
     consents: list[ConsentChange] = Field(default_factory=list, max_length=50)
     channels: list[ChannelChange] = Field(default_factory=list, max_length=50)
     language: str | None = Field(None, max_length=10)
-    visitor_id: str | None = Field(None, min_length=8, max_length=64,
-                                   description="The banner cookie's visitor id: its choices become yours.")
+    visitor_id: str | None = Field(
+        None, min_length=8, max_length=64, description="The banner cookie's visitor id: its choices become yours."
+    )
 
 
 class PurposeChoice(BaseModel):
@@ -157,8 +163,9 @@ class MeOut(BaseModel):
 
 class CookieIn(_In):
     visitor_id: str = Field(min_length=8, max_length=64, description="The id in the banner's first-party cookie.")
-    categories: dict[str, bool] = Field(max_length=50, description="necessary, preferences, analytics, marketing "
-                                                                   "→ chosen")
+    categories: dict[str, bool] = Field(
+        max_length=50, description="necessary, preferences, analytics, marketing → chosen"
+    )
     notice_version: int | None = Field(None, ge=1, le=2**31)
     language: str | None = Field(None, max_length=10)
 

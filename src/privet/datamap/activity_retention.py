@@ -100,14 +100,18 @@ def moment(manifest: Manifest, dataset: Dataset, table: Table, trigger: str) -> 
     ref, column = spec.split(".", 1)
     f = names.get(ref)
     if f is None or not f.references:
-        return (f"`timestamps.{trigger}` of table {table.name} reads `{column}` through `{ref}`, which is not a "
-                "reference field of the table")
+        return (
+            f"`timestamps.{trigger}` of table {table.name} reads `{column}` through `{ref}`, which is not a "
+            "reference field of the table"
+        )
     target = _resolve(f.references, dataset.key)
     home = {d.key: d for d in manifest.datasets}
     parent_set = home.get(target[0]) if target else None
     if parent_set is None or parent_set.datastore != dataset.datastore:
-        return (f"`timestamps.{trigger}` of table {table.name} reads through `{ref}`, whose reference leads out of "
-                f"datastore {dataset.datastore} (a sweep cannot join two databases)")
+        return (
+            f"`timestamps.{trigger}` of table {table.name} reads through `{ref}`, whose reference leads out of "
+            f"datastore {dataset.datastore} (a sweep cannot join two databases)"
+        )
     parent = next((t for t in parent_set.tables if t.name == target[1]), None)
     if parent is None or column not in {p.name for p in parent.fields}:
         return f"`timestamps.{trigger}` of table {table.name} names `{column}`, not a field of table {target[1]}"
@@ -120,8 +124,11 @@ def _longer(a: str, b: str) -> str:
 
 def _legal(table: Table) -> tuple[str | None, str | None]:
     """The longest retention the law requires for the table's rows (retain with a legal reference)."""
-    found = [e for e in [table.erasure, *(f.erasure for f in table.fields)]
-             if e and e.action == ErasureAction.retain and e.duration and e.legal_reference]
+    found = [
+        e
+        for e in [table.erasure, *(f.erasure for f in table.fields)]
+        if e and e.action == ErasureAction.retain and e.duration and e.legal_reference
+    ]
     if not found:
         return None, None
     longest = found[0]
@@ -156,8 +163,9 @@ def activity_rules(manifest: Manifest) -> list[ActivityRule]:
     return out
 
 
-def _table_rule(manifest: Manifest, dataset: Dataset, table: Table,
-                acts: list[ProcessingActivity]) -> ActivityRule | None:
+def _table_rule(
+    manifest: Manifest, dataset: Dataset, table: Table, acts: list[ProcessingActivity]
+) -> ActivityRule | None:
     declared = {a.key: [*a.required_categories, *a.optional_categories] for a in acts}
     governing = [a for a in acts if any(_within(f.category, declared[a.key]) for f in table.fields)]
     if not governing:
@@ -179,16 +187,32 @@ def _table_rule(manifest: Manifest, dataset: Dataset, table: Table,
             clocks[(column, via)] = Clock(trigger, act.retention.duration, column, via)
     deletes = table.erasure is not None and table.erasure.action in (ErasureAction.delete_row, ErasureAction.retain)
     keep = {c.column for c in clocks.values() if c.via is None} | {c.via[0] for c in clocks.values() if c.via}
-    fields = () if deletes else tuple(
-        f.name for f in table.fields
-        if f.category and any(_within(f.category, declared[a.key]) for a in governing)
-        and f.name not in table.primary_key and not f.references and f.name not in keep
-        and not (f.erasure and f.erasure.action == ErasureAction.retain))
+    fields = (
+        ()
+        if deletes
+        else tuple(
+            f.name
+            for f in table.fields
+            if f.category
+            and any(_within(f.category, declared[a.key]) for a in governing)
+            and f.name not in table.primary_key
+            and not f.references
+            and f.name not in keep
+            and not (f.erasure and f.erasure.action == ErasureAction.retain)
+        )
+    )
     if not deletes and not fields:
         return None  # only keys, references and clocks: nothing an expiry would change
     legal_minimum, legal_reference = _legal(table)
     return ActivityRule(
-        datastore=dataset.datastore, dataset=dataset.key, table=table.name,
-        activities=tuple(a.key for a in governing), clocks=tuple(clocks.values()),
-        action="delete" if deletes else "anonymise", fields=fields, legal_minimum=legal_minimum,
-        legal_reference=legal_reference, missing=missing)
+        datastore=dataset.datastore,
+        dataset=dataset.key,
+        table=table.name,
+        activities=tuple(a.key for a in governing),
+        clocks=tuple(clocks.values()),
+        action="delete" if deletes else "anonymise",
+        fields=fields,
+        legal_minimum=legal_minimum,
+        legal_reference=legal_reference,
+        missing=missing,
+    )

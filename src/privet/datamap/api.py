@@ -18,16 +18,22 @@ from privet.datamap.evaluate import evaluate as run_rules
 from privet.datamap.manifest import LoadedManifest, load_document, load_yaml_text
 from privet.datamap.schemas import Manifest
 from privet.datamap.validate import ensure_valid
+from privet.http.routes import DB
 from privet.kit.errors import InvalidInput, NotFound
-from privet.kit.web import DB
 from privet.kit.yamlio import dump
 
 router = APIRouter(prefix="/datamap", tags=["datamap"])
 Reader = Depends(require("datamap:read"))
 Writer = require("datamap:write")
-_BODY = {"requestBody": {"required": True, "content": {
-    "application/yaml": {"schema": {"type": "string"}},
-    "application/json": {"schema": {"$ref": "#/components/schemas/Manifest"}}}}}
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/yaml": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"$ref": "#/components/schemas/Manifest"}},
+        },
+    }
+}
 
 
 async def manifest_body(request: Request) -> LoadedManifest:
@@ -38,8 +44,9 @@ async def manifest_body(request: Request) -> LoadedManifest:
         try:
             data = json.loads(raw or b"null")
         except ValueError:
-            raise InvalidInput("The body is not valid JSON", "send a JSON manifest or YAML with "
-                                                             "Content-Type: application/yaml") from None
+            raise InvalidInput(
+                "The body is not valid JSON", "send a JSON manifest or YAML with Content-Type: application/yaml"
+            ) from None
         return load_document(data, "body")
     try:
         text = raw.decode("utf-8")
@@ -102,33 +109,56 @@ def get_current(db: DB) -> Manifest:
     return _current(db)
 
 
-@router.get("/export", dependencies=[Reader], response_class=PlainTextResponse,
-            summary="The applied data map as YAML.", responses={200: {"content": {"application/yaml": {}}}})
+@router.get(
+    "/export",
+    dependencies=[Reader],
+    response_class=PlainTextResponse,
+    summary="The applied data map as YAML.",
+    responses={200: {"content": {"application/yaml": {}}}},
+)
 def export(db: DB) -> PlainTextResponse:
     return PlainTextResponse(dump(service.canonical(_current(db))), media_type="application/yaml")
 
 
-@router.post("/validate", dependencies=[Reader], openapi_extra=_BODY,
-             summary="Validate a manifest (YAML or JSON body) without applying it.")
+@router.post(
+    "/validate",
+    dependencies=[Reader],
+    openapi_extra=_BODY,
+    summary="Validate a manifest (YAML or JSON body) without applying it.",
+)
 def validate(loaded: Body) -> ValidationOut:
     ensure_valid(loaded)
     m = loaded.manifest
-    return ValidationOut(ok=True, counts={"systems": len(m.systems), "datastores": len(m.datastores),
-                                          "datasets": len(m.datasets),
-                                          "processing_activities": len(m.processing_activities)})
+    return ValidationOut(
+        ok=True,
+        counts={
+            "systems": len(m.systems),
+            "datastores": len(m.datastores),
+            "datasets": len(m.datasets),
+            "processing_activities": len(m.processing_activities),
+        },
+    )
 
 
 @router.post("/apply", openapi_extra=_BODY, summary="Apply a manifest: the store then holds exactly it.")
-def apply(principal: Annotated[Principal, Depends(Writer)], loaded: Body, db: DB,
-          dry_run: bool = Query(False, description="Report the changes without writing them.")) -> ApplyOut:
+def apply(
+    principal: Annotated[Principal, Depends(Writer)],
+    loaded: Body,
+    db: DB,
+    dry_run: bool = Query(False, description="Report the changes without writing them."),
+) -> ApplyOut:
     result = service.apply(db, loaded.manifest, actor=principal.actor, dry_run=dry_run, loaded=loaded)
-    return ApplyOut(changed=result.changed, dry_run=result.dry_run, version=result.version,
-                    counts=result.diff.counts(), changes=result.diff.as_dict())
+    return ApplyOut(
+        changed=result.changed,
+        dry_run=result.dry_run,
+        version=result.version,
+        counts=result.diff.counts(),
+        changes=result.diff.as_dict(),
+    )
 
 
 def _version_out(v: Any, detail: bool = False) -> VersionOut:
-    data = {"number": v.number, "applied_at": v.applied_at, "actor": v.actor, "sha256": v.sha256,
-            "summary": v.summary}
+    data = {"number": v.number, "applied_at": v.applied_at, "actor": v.actor, "sha256": v.sha256, "summary": v.summary}
     return VersionDetailOut(**data, document=v.document) if detail else VersionOut(**data)
 
 
@@ -148,23 +178,34 @@ def evaluate(db: DB) -> EvaluationOut:
 
     findings = run_rules(_current(db), effective(db))
     errors = sum(f.severity == "error" for f in findings)
-    return EvaluationOut(errors=errors, warnings=len(findings) - errors,
-                         findings=[FindingOut(**f.as_dict()) for f in findings])
+    return EvaluationOut(
+        errors=errors, warnings=len(findings) - errors, findings=[FindingOut(**f.as_dict()) for f in findings]
+    )
 
 
 def _browse(name: str, finder: Callable, model: Any) -> None:
-    def endpoint(db: DB, q: Annotated[str | None, Query(max_length=200, description="Text to search for.")] = None
-                 ) -> Any:
+    def endpoint(
+        db: DB, q: Annotated[str | None, Query(max_length=200, description="Text to search for.")] = None
+    ) -> Any:
         return finder(db, q)
 
-    router.add_api_route(f"/{name}", endpoint, methods=["GET"], dependencies=[Reader], name=f"browse_{name}",
-                         response_model=list[model], response_model_exclude_none=True,
-                         summary=f"Search {name} by key, name or category.")
+    router.add_api_route(
+        f"/{name}",
+        endpoint,
+        methods=["GET"],
+        dependencies=[Reader],
+        name=f"browse_{name}",
+        response_model=list[model],
+        response_model_exclude_none=True,
+        summary=f"Search {name} by key, name or category.",
+    )
 
 
-for _name, _finder, _model in (("systems", browse.systems, browse.System),
-                               ("datastores", browse.datastores, browse.Datastore),
-                               ("datasets", browse.datasets, browse.Dataset),
-                               ("fields", browse.fields, browse.FieldOut),
-                               ("activities", browse.activities, browse.ProcessingActivity)):
+for _name, _finder, _model in (
+    ("systems", browse.systems, browse.System),
+    ("datastores", browse.datastores, browse.Datastore),
+    ("datasets", browse.datasets, browse.Dataset),
+    ("fields", browse.fields, browse.FieldOut),
+    ("activities", browse.activities, browse.ProcessingActivity),
+):
     _browse(_name, _finder, _model)

@@ -33,7 +33,7 @@ class FieldOut(BaseModel):
     erasure_action: str | None = None
 
 
-def _like(q: str | None, *columns):  # noqa: ANN001, ANN202
+def _like(q: str | None, *columns):  # noqa: ANN202
     """`column ILIKE %q%` over any of `columns` (portable: SQLAlchemy lowers both sides where needed)."""
     pattern = f"%{(q or '').strip()}%"
     return or_(*(c.ilike(pattern) for c in columns))
@@ -56,19 +56,37 @@ def datasets(session: Session, q: str | None = None) -> list[Dataset]:
     """Datasets whose key or datastore contains `q`, or holding a field whose category contains it."""
     d, f = DatamapDataset, DatamapField
     by_category = select(f.dataset_key).where(_like(q, f.category))
-    stmt = (select(d).where(or_(_like(q, d.key, d.datastore_key), d.key.in_(by_category))).order_by(d.key)
-            .options(selectinload(d.tables).selectinload(DatamapTable.fields)))  # 3 queries, not 1 per table
+    stmt = (
+        select(d)
+        .where(or_(_like(q, d.key, d.datastore_key), d.key.in_(by_category)))
+        .order_by(d.key)
+        .options(selectinload(d.tables).selectinload(DatamapTable.fields))
+    )  # 3 queries, not 1 per table
     return [rows.to_schema("datasets", r) for r in session.scalars(stmt.limit(LIMIT))]
 
 
 def fields(session: Session, q: str | None = None) -> list[FieldOut]:
     """Fields whose name, category, identity type, table or dataset contains `q`."""
     f = DatamapField
-    stmt = (select(f).where(_like(q, f.name, f.category, f.identity, f.table_name, f.dataset_key))
-            .order_by(f.dataset_key, f.table_name, f.position).limit(LIMIT))
-    return [FieldOut(dataset=r.dataset_key, table=r.table_name, name=r.name, category=r.category,
-                     identity=r.identity, references=r.references, indexed=r.indexed,
-                     erasure_action=r.erasure_action) for r in session.scalars(stmt)]
+    stmt = (
+        select(f)
+        .where(_like(q, f.name, f.category, f.identity, f.table_name, f.dataset_key))
+        .order_by(f.dataset_key, f.table_name, f.position)
+        .limit(LIMIT)
+    )
+    return [
+        FieldOut(
+            dataset=r.dataset_key,
+            table=r.table_name,
+            name=r.name,
+            category=r.category,
+            identity=r.identity,
+            references=r.references,
+            indexed=r.indexed,
+            erasure_action=r.erasure_action,
+        )
+        for r in session.scalars(stmt)
+    ]
 
 
 def activities(session: Session, q: str | None = None) -> list[ProcessingActivity]:
@@ -77,8 +95,7 @@ def activities(session: Session, q: str | None = None) -> list[ProcessingActivit
     found = []
     for row in session.scalars(select(DatamapActivity).order_by(DatamapActivity.key)):
         # categories are JSON lists, searched here rather than with dialect-specific JSON operators
-        haystack = [row.key, row.name, row.purpose, row.legal_basis, *row.required_categories,
-                    *row.optional_categories]
+        haystack = [row.key, row.name, row.purpose, row.legal_basis, *row.required_categories, *row.optional_categories]
         if any(needle in str(text).lower() for text in haystack):
             found.append(rows.to_schema("processing_activities", row))
     return found[:LIMIT]

@@ -8,9 +8,10 @@ import typer
 from rich.table import Table
 
 from privet.datamap.cli_import import import_fides_command, scaffold_command
-from privet.datamap.discover.cli import discover_command
+from privet.datamap.discover_cli import discover_command
+from privet.kit.cliutil import cli_actor as _actor
+from privet.kit.cliutil import console as _console
 from privet.kit.errors import PrivetError
-from privet.kit.cliutil import cli_actor as _actor, console as _console
 
 app = typer.Typer(help="The data map as code: manifests, versions and rule checks.", no_args_is_help=True)
 app.command("scaffold")(scaffold_command)
@@ -41,13 +42,17 @@ def validate(path: Path = typer.Argument(..., help=PATH_HELP)) -> None:
         _fail(exc)
     m = loaded.manifest
     fields = sum(len(t.fields) for d in m.datasets for t in d.tables)
-    typer.echo(f"OK: {len(m.systems)} systems, {len(m.datastores)} datastores, {len(m.datasets)} datasets "
-               f"({fields} fields), {len(m.processing_activities)} processing activities")
+    typer.echo(
+        f"OK: {len(m.systems)} systems, {len(m.datastores)} datastores, {len(m.datasets)} datasets "
+        f"({fields} fields), {len(m.processing_activities)} processing activities"
+    )
 
 
 @app.command("apply")
-def apply(path: Path = typer.Argument(..., help=PATH_HELP),
-          dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change without writing.")) -> None:
+def apply(
+    path: Path = typer.Argument(..., help=PATH_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change without writing."),
+) -> None:
     """Make the store hold exactly these manifests (idempotent); a change writes a new version."""
     from privet.datamap.service import validate_and_apply
     from privet.db.store import store_session
@@ -70,8 +75,9 @@ def apply(path: Path = typer.Argument(..., help=PATH_HELP),
 
 
 @app.command("export")
-def export(output: Path = typer.Option(None, "--output", "-o", help="File to write (default: standard output).")
-           ) -> None:
+def export(
+    output: Path = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
+) -> None:
     """Write the applied data map as YAML (equal in meaning to the applied manifests)."""
     from privet.datamap.service import canonical, current
     from privet.db.store import store_session
@@ -87,21 +93,26 @@ def export(output: Path = typer.Option(None, "--output", "-o", help="File to wri
         try:
             output.write_text(text, encoding="utf-8")
         except FileNotFoundError:
-            raise InvalidInput(f"Cannot write {output}: the folder {output.parent} does not exist",
-                               "create the folder first") from None
+            raise InvalidInput(
+                f"Cannot write {output}: the folder {output.parent} does not exist", "create the folder first"
+            ) from None
         except OSError as exc:  # a folder in the way, no permission, disk full…
-            raise InvalidInput(f"Cannot write {output}: {exc.strerror}", "check the path and its permissions") \
-                from None
+            raise InvalidInput(f"Cannot write {output}: {exc.strerror}", "check the path and its permissions") from None
         typer.echo(f"wrote the data map to {output}")
     else:
         typer.echo(text, nl=False)
 
 
 @app.command("evaluate")
-def evaluate(path: Path = typer.Argument(None, help=PATH_HELP + " Default: the applied data map."),
-             strict: bool = typer.Option(False, "--strict", help="Fail on warnings too."),
-             discovered: Path = typer.Option(None, "--discovered", help="A report of `privet datamap discover`: "
-                                             "its conflicts with the data map become findings.")) -> None:
+def evaluate(
+    path: Path = typer.Argument(None, help=PATH_HELP + " Default: the applied data map."),
+    strict: bool = typer.Option(False, "--strict", help="Fail on warnings too."),
+    discovered: Path = typer.Option(
+        None,
+        "--discovered",
+        help="A report of `privet datamap discover`: its conflicts with the data map become findings.",
+    ),
+) -> None:
     """Check the data map against the rules; exit 1 on errors (or warnings with --strict)."""
     from privet.datamap.evaluate import evaluate as run
 
@@ -113,8 +124,9 @@ def evaluate(path: Path = typer.Argument(None, help=PATH_HELP + " Default: the a
     if findings:
         table = Table("severity", "rule", "object", "message", "hint", show_lines=False)
         for f in findings:
-            table.add_row(f"[{'red' if f.severity == 'error' else 'yellow'}]{f.severity}[/]", f.rule, f.object,
-                          f.message, f.hint)
+            table.add_row(
+                f"[{'red' if f.severity == 'error' else 'yellow'}]{f.severity}[/]", f.rule, f.object, f.message, f.hint
+            )
         _console().print(table)
     errors = sum(f.severity == "error" for f in findings)
     warnings = len(findings) - errors
@@ -159,16 +171,26 @@ def versions() -> None:
     table = Table("version", "applied at (UTC)", "actor", "sha256", "changes")
     with store_session() as session:
         for v in all_versions(session):
-            changes = ", ".join(f"{section}: " + " ".join(f"{op[0]}{len(keys)}" for op, keys in ops.items())
-                                for section, ops in v.summary.items() if isinstance(ops, dict))
-            table.add_row(str(v.number), v.applied_at.strftime("%Y-%m-%d %H:%M:%S"), v.actor, v.sha256[:12],
-                          changes + (" taxonomy" if v.summary.get("taxonomy_changed") else ""))
+            changes = ", ".join(
+                f"{section}: " + " ".join(f"{op[0]}{len(keys)}" for op, keys in ops.items())
+                for section, ops in v.summary.items()
+                if isinstance(ops, dict)
+            )
+            table.add_row(
+                str(v.number),
+                v.applied_at.strftime("%Y-%m-%d %H:%M:%S"),
+                v.actor,
+                v.sha256[:12],
+                changes + (" taxonomy" if v.summary.get("taxonomy_changed") else ""),
+            )
     _console().print(table)
 
 
 @app.command("diff")
-def diff(a: int = typer.Argument(..., help="The older version number."),
-         b: int = typer.Argument(..., help="The newer version number.")) -> None:
+def diff(
+    a: int = typer.Argument(..., help="The older version number."),
+    b: int = typer.Argument(..., help="The newer version number."),
+) -> None:
     """Show what changed between two applied versions."""
     from privet.datamap.service import diff as compare
     from privet.datamap.service import manifest_of, version

@@ -40,18 +40,27 @@ FIDES_HEADER = """\
 
 
 def scaffold_command(
-    datastore: str = typer.Option(..., "--datastore", help="Database URL (sqlite:///..., postgresql+psycopg://..., "
-                                  "mysql+pymysql://...) or the name of a connection secret."),
+    datastore: str = typer.Option(
+        ...,
+        "--datastore",
+        help="Database URL (sqlite:///..., postgresql+psycopg://..., "
+        "mysql+pymysql://...) or the name of a connection secret.",
+    ),
     key: str = typer.Option(None, "--key", help="Key of the drafted dataset (default: the datastore key)."),
-    datastore_key: str = typer.Option(None, "--datastore-key", help="Key of the datastore stub (default: the "
-                                      "secret name, else the database name)."),
+    datastore_key: str = typer.Option(
+        None, "--datastore-key", help="Key of the datastore stub (default: the secret name, else the database name)."
+    ),
     schema: str = typer.Option(None, "--schema", help="Schema to reflect (default: the connection's default)."),
     tables: list[str] = typer.Option(None, "--table", help="Only these tables (repeatable; globs like order* work)."),
     region: str = typer.Option("CN", "--region", help="Region written into the datastore stub (review it)."),
     output: Path = typer.Option(None, "--output", "-o", help="Write the YAML to this file instead of stdout."),
     force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
-    discover: bool = typer.Option(False, "--discover", help="Also read a sample of each table and write in the "
-                                  "categories its values show (audited; no value is kept)."),
+    discover: bool = typer.Option(
+        False,
+        "--discover",
+        help="Also read a sample of each table and write in the "
+        "categories its values show (audited; no value is kept).",
+    ),
     sample: int = typer.Option(200, "--sample", min=10, max=100_000, help="With --discover: rows read per table."),
 ) -> None:
     """Reflect a database's tables, keys and indexes into a draft dataset YAML, guessing categories."""
@@ -64,10 +73,17 @@ def scaffold_command(
     for label, value in (("--datastore-key", ds_key), ("--key", key or ds_key)):
         if not _KEY.match(value):
             raise InvalidInput(f"{label} {value!r} is not a valid key", "use lowercase snake_case, e.g. crm_db")
-    draft = scaffold(url, dataset_key=key or ds_key, datastore_key=ds_key, schema=schema,
-                     include=tables or None, secret=secret or ds_key, region=region)
+    draft = scaffold(
+        url,
+        dataset_key=key or ds_key,
+        datastore_key=ds_key,
+        schema=schema,
+        include=tables or None,
+        secret=secret or ds_key,
+        region=region,
+    )
     if discover:
-        from privet.datamap.discover.cli import scaffold_discovery
+        from privet.datamap.discover_cli import scaffold_discovery
 
         scaffold_discovery(draft, url, sample=sample, schema=schema, include=tables or None)
     header = SCAFFOLD_HEADER.format(dialect=draft["datastores"][0]["kind"], secret=secret or ds_key)
@@ -76,13 +92,22 @@ def scaffold_command(
 
 def import_fides_command(
     file: Path = typer.Argument(..., help="Fides dataset YAML file (top-level `dataset:` list)."),
-    datastore_key: str = typer.Option(None, "--datastore-key", help="Datastore the datasets live in (default: a "
-                                      "stub datastore per dataset, to fill in)."),
+    datastore_key: str = typer.Option(
+        None,
+        "--datastore-key",
+        help="Datastore the datasets live in (default: a stub datastore per dataset, to fill in).",
+    ),
     output: Path = typer.Option(None, "--output", "-o", help="Write the YAML to this file instead of stdout."),
-    strict: bool = typer.Option(False, "--strict", help="Refuse categories without an exact fideslang mapping "
-                                "instead of using the nearest mapped parent."),
-    taxonomy: Path = typer.Option(None, "--taxonomy", help="Company taxonomy YAML (or a manifest with a "
-                                  "`taxonomy:` section) whose fideslang mappings are used too."),
+    strict: bool = typer.Option(
+        False,
+        "--strict",
+        help="Refuse categories without an exact fideslang mapping instead of using the nearest mapped parent.",
+    ),
+    taxonomy: Path = typer.Option(
+        None,
+        "--taxonomy",
+        help="Company taxonomy YAML (or a manifest with a `taxonomy:` section) whose fideslang mappings are used too.",
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
 ) -> None:
     """Convert a Fides dataset YAML into Privet's data map format."""
@@ -92,10 +117,14 @@ def import_fides_command(
         raise InvalidInput(f"--datastore-key {datastore_key!r} is not a valid key", "use lowercase snake_case")
     check_output(output, force)
     converted = convert_fides(file, datastore_key=datastore_key, strict=strict, taxonomy=_taxonomy(taxonomy))
-    stub = ("# - datastores: stubs of kind `manual`; set their system, kind, region and secret.\n"
-            if "datastores" in converted else "")
-    header = FIDES_HEADER.format(source=file.name, stub=stub,
-                                 approx="" if strict else " (nearest mapped parent where not exact)")
+    stub = (
+        "# - datastores: stubs of kind `manual`; set their system, kind, region and secret.\n"
+        if "datastores" in converted
+        else ""
+    )
+    header = FIDES_HEADER.format(
+        source=file.name, stub=stub, approx="" if strict else " (nearest mapped parent where not exact)"
+    )
     emit(header + annotate(converted), output, force)
 
 

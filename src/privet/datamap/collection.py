@@ -42,8 +42,13 @@ class FieldVerdict:
 
     def as_dict(self) -> dict:
         """JSON-ready form."""
-        return {"name": self.name, "category": self.category, "status": self.status, "declared": self.declared,
-                "sensitive": self.sensitive}
+        return {
+            "name": self.name,
+            "category": self.category,
+            "status": self.status,
+            "declared": self.declared,
+            "sensitive": self.sensitive,
+        }
 
 
 @dataclass
@@ -71,11 +76,19 @@ class CollectionCheck:
 
     def as_dict(self) -> dict:
         """JSON-ready form."""
-        return {"purpose": self.purpose, "declared_purpose": self.declared_purpose, "fits": self.fits,
-                "activities": self.activities, "required": self.required, "optional": self.optional,
-                "missing": self.missing, "optional_present": [f.category for f in self.fields
-                                                              if f.status == "optional"],
-                "not_needed": self.not_needed, "fields": [f.as_dict() for f in self.fields], "names": self.names}
+        return {
+            "purpose": self.purpose,
+            "declared_purpose": self.declared_purpose,
+            "fits": self.fits,
+            "activities": self.activities,
+            "required": self.required,
+            "optional": self.optional,
+            "missing": self.missing,
+            "optional_present": [f.category for f in self.fields if f.status == "optional"],
+            "not_needed": self.not_needed,
+            "fields": [f.as_dict() for f in self.fields],
+            "names": self.names,
+        }
 
 
 def _bad(message: str, where: str, hint: str) -> InvalidInput:
@@ -86,24 +99,35 @@ def _declared_purpose(session: Session, taxonomy: Taxonomy, purpose: str, activi
     from privet.datamap.models import DatamapActivity
 
     if purpose not in taxonomy.purposes:
-        raise _bad(f"Unknown purpose {purpose!r}", "purpose", "use a purpose key of the taxonomy "
-                                                              "(privet taxonomy list purposes)")
+        raise _bad(
+            f"Unknown purpose {purpose!r}",
+            "purpose",
+            "use a purpose key of the taxonomy (privet taxonomy list purposes)",
+        )
     candidates = [purpose, *taxonomy.ancestors(purpose, "purposes")]
-    rows = list(session.execute(select(DatamapActivity).where(DatamapActivity.purpose.in_(candidates))
-                                .order_by(DatamapActivity.key)).scalars())
+    rows = list(
+        session.execute(
+            select(DatamapActivity).where(DatamapActivity.purpose.in_(candidates)).order_by(DatamapActivity.key)
+        ).scalars()
+    )
     for key in candidates:  # the nearest declared purpose: a narrower use of it is collected for the same needs
         found = [r for r in rows if r.purpose == key]
         if found:
             break
     else:
-        raise _bad(f"undeclared purpose {purpose!r}: no processing activity of the applied data map uses it",
-                   "purpose", "declare an activity for it in the data map; data may be collected only for "
-                              "declared purposes (P7)")
+        raise _bad(
+            f"undeclared purpose {purpose!r}: no processing activity of the applied data map uses it",
+            "purpose",
+            "declare an activity for it in the data map; data may be collected only for declared purposes (P7)",
+        )
     if activity is not None:
         found = [r for r in found if r.key == activity]
         if not found:
-            raise _bad(f"No activity {activity!r} serves {key!r}", "activity",
-                       "leave it out, or name an activity of this purpose (privet datamap show)")
+            raise _bad(
+                f"No activity {activity!r} serves {key!r}",
+                "activity",
+                "leave it out, or name an activity of this purpose (privet datamap show)",
+            )
     return key, found
 
 
@@ -128,22 +152,38 @@ def _match(taxonomy: Taxonomy, category: str, declared: list[str]) -> str | None
     return None
 
 
-def check(session: Session, purpose: str, fields: list[Field], *, activity: str | None = None,
-          subject_type: str | None = None, lang: str = "en") -> CollectionCheck:
+def check(
+    session: Session,
+    purpose: str,
+    fields: list[Field],
+    *,
+    activity: str | None = None,
+    subject_type: str | None = None,
+    lang: str = "en",
+) -> CollectionCheck:
     """Check a form's fields against what `purpose` needs; InvalidInput for unknown purposes or categories."""
     from privet.taxonomy.service import effective
 
     taxonomy = effective(session)
     if not fields:
         raise _bad("No fields given", "fields", "name the category of each field the form collects")
-    problems = [Problem(f"Unknown data category {f.category!r}", f"fields.{i}.category",
-                        "use category keys of the taxonomy (privet taxonomy list categories)")
-                for i, f in enumerate(fields) if f.category not in taxonomy.categories]
+    problems = [
+        Problem(
+            f"Unknown data category {f.category!r}",
+            f"fields.{i}.category",
+            "use category keys of the taxonomy (privet taxonomy list categories)",
+        )
+        for i, f in enumerate(fields)
+        if f.category not in taxonomy.categories
+    ]
     if problems:
         raise InvalidInput(f"{len(problems)} field(s) name unknown data categories", problems[0].hint, problems)
     if subject_type is not None and subject_type not in taxonomy.subject_types:
-        raise _bad(f"Unknown subject type {subject_type!r}", "subject_type",
-                   "use a subject type of the taxonomy (privet taxonomy list subject-types)")
+        raise _bad(
+            f"Unknown subject type {subject_type!r}",
+            "subject_type",
+            "use a subject type of the taxonomy (privet taxonomy list subject-types)",
+        )
     declared_purpose, activities = _declared_purpose(session, taxonomy, purpose, activity)
     chosen = _pick(activities, subject_type)
     required = list(dict.fromkeys(c for a in chosen for c in a.required_categories))
@@ -156,10 +196,21 @@ def check(session: Session, purpose: str, fields: list[Field], *, activity: str 
             hit = _match(taxonomy, f.category, optional)
             status = "optional" if hit else "not_needed"
         if status == "required":  # a broad field (`user.contact`) collects every required category within it
-            covered.update(d for d in required if taxonomy.is_within(f.category, d, "categories")
-                           or taxonomy.is_within(d, f.category, "categories"))
+            covered.update(
+                d
+                for d in required
+                if taxonomy.is_within(f.category, d, "categories") or taxonomy.is_within(d, f.category, "categories")
+            )
         verdicts.append(FieldVerdict(f.category, f.name, status, hit, taxonomy.sensitive_kind(f.category)))
     missing = [c for c in required if c not in covered]
     shown = dict.fromkeys([*required, *optional, *(f.category for f in fields)])
-    return CollectionCheck(purpose, declared_purpose, [a.key for a in chosen], required, optional, verdicts, missing,
-                           {c: taxonomy.label("categories", c, lang) for c in shown})
+    return CollectionCheck(
+        purpose,
+        declared_purpose,
+        [a.key for a in chosen],
+        required,
+        optional,
+        verdicts,
+        missing,
+        {c: taxonomy.label("categories", c, lang) for c in shown},
+    )

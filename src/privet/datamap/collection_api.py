@@ -28,10 +28,14 @@ class CheckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     purpose: Key
     fields: Annotated[list[Key | FieldIn], Field(min_length=1, max_length=200)]
-    activity: Key | None = Field(None, description="One processing activity of the purpose (default: all of them "
-                                                   "except those only for children and guardians).")
-    subject_type: Key | None = Field(None, description="Who fills the form in (customer, child, guardian, ...): "
-                                                       "the activities for them.")
+    activity: Key | None = Field(
+        None,
+        description="One processing activity of the purpose (default: all of them "
+        "except those only for children and guardians).",
+    )
+    subject_type: Key | None = Field(
+        None, description="Who fills the form in (customer, child, guardian, ...): the activities for them."
+    )
     lang: Literal["en", "zh_CN"] = Field("en", description="The language of the category names returned.")
 
 
@@ -57,11 +61,15 @@ class CheckOut(BaseModel):
     names: dict[str, str] = Field(description="Every category named above, with its name in `lang`.")
 
 
-@router.post("/check", dependencies=[Depends(require("decide"))], response_model=CheckOut,
-             summary="Check a form's fields against a purpose: required and missing, optional, not needed.")
+@router.post(
+    "/check",
+    dependencies=[Depends(require("decide"))],
+    response_model=CheckOut,
+    summary="Check a form's fields against a purpose: required and missing, optional, not needed.",
+)
 def check(body: CheckIn, request: Request) -> dict:
-    fields = [collection.Field(f) if isinstance(f, str) else collection.Field(f.category, f.name)
-              for f in body.fields]
+    fields = [collection.Field(f) if isinstance(f, str) else collection.Field(f.category, f.name) for f in body.fields]
     with request.app.state.sessionmaker() as session:  # reads only: no write transaction (SQLite's lock)
-        return collection.check(session, body.purpose, fields, activity=body.activity,
-                                subject_type=body.subject_type, lang=body.lang).as_dict()
+        return collection.check(
+            session, body.purpose, fields, activity=body.activity, subject_type=body.subject_type, lang=body.lang
+        ).as_dict()

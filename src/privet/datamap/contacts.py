@@ -14,7 +14,37 @@ from privet.datamap.models import DatamapOrganisation
 from privet.kit.errors import Problem
 
 # ISO 3166 codes of the EU's member states, and the other EEA states: a contact for EU or EEA answers for them.
-EU = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
+EU = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    ]
+)
 EEA_ONLY = frozenset({"IS", "LI", "NO"})
 FIELDS = ("name", "email", "phone", "address")
 
@@ -64,8 +94,10 @@ def all_contacts(session: Session) -> list[dict]:
     if found is None:
         return []
     responsible, contacts = found
-    return [{**{k: responsible.get(k) for k in FIELDS}, "region": None},
-            *({**{k: c.get(k) for k in FIELDS}, "region": c.get("region")} for c in contacts)]
+    return [
+        {**{k: responsible.get(k) for k in FIELDS}, "region": None},
+        *({**{k: c.get(k) for k in FIELDS}, "region": c.get("region")} for c in contacts),
+    ]
 
 
 def check(loaded) -> list[Problem]:  # noqa: ANN001 - datamap.manifest.LoadedManifest
@@ -77,8 +109,12 @@ def check(loaded) -> list[Problem]:  # noqa: ANN001 - datamap.manifest.LoadedMan
     problems = []
     for i, contact in enumerate(org.contacts):
         if contact.region in seen:
-            problems.append(Problem(f"two contacts for region {contact.region}",
-                                    loaded.where("organisation", None, "contacts", i, "region"),
-                                    "keep one contact per region"))
+            problems.append(
+                Problem(
+                    f"two contacts for region {contact.region}",
+                    loaded.where("organisation", None, "contacts", i, "region"),
+                    "keep one contact per region",
+                )
+            )
         seen.setdefault(contact.region, i)
     return problems

@@ -35,7 +35,36 @@ def _covered(taxonomy: Any, category: str, declared: list[str]) -> bool:
 
 
 # ISO 3166 codes of the EU member states; the EEA adds Iceland, Liechtenstein and Norway.
-EU_MEMBERS = frozenset("AT BE BG HR CY CZ DK EE FI FR DE GR IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split())
+EU_MEMBERS = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+    ]
+)
 EEA_MEMBERS = EU_MEMBERS | {"IS", "LI", "NO"}
 
 
@@ -46,8 +75,11 @@ def _country(region: str) -> str:
 def _within(region: str, area: str) -> bool:
     """Whether `region` lies inside `area`: `CN-GD` in CN, `DE` in EU, `EU` and `NO` in EEA, anything in GLOBAL."""
     place, area = _country(region), _country(area)
-    return (area in ("GLOBAL", place) or (area == "EU" and place in EU_MEMBERS)
-            or (area == "EEA" and (place == "EU" or place in EEA_MEMBERS)))
+    return (
+        area in ("GLOBAL", place)
+        or (area == "EU" and place in EU_MEMBERS)
+        or (area == "EEA" and (place == "EU" or place in EEA_MEMBERS))
+    )
 
 
 def _domestic(region: str, home: str) -> bool:
@@ -70,14 +102,21 @@ def evaluate(manifest: Manifest, taxonomy: Any) -> list[Finding]:
     stored = {d.datastore for d in manifest.datasets}
     for store in manifest.datastores:
         if store.key not in stored:
-            findings.append(Finding("DATASTORE-WITHOUT-DATASET", "warning", f"datastores.{store.key}",
-                                    f"datastore `{store.key}` holds no declared dataset",
-                                    "declare its dataset (privet datamap scaffold) or remove the datastore"))
+            findings.append(
+                Finding(
+                    "DATASTORE-WITHOUT-DATASET",
+                    "warning",
+                    f"datastores.{store.key}",
+                    f"datastore `{store.key}` holds no declared dataset",
+                    "declare its dataset (privet datamap scaffold) or remove the datastore",
+                )
+            )
     return findings
 
 
-def _activity_findings(manifest: Manifest, taxonomy: Any, act: ProcessingActivity, datasets: dict,
-                       users: dict[str, list[str]]) -> list[Finding]:
+def _activity_findings(
+    manifest: Manifest, taxonomy: Any, act: ProcessingActivity, datasets: dict, users: dict[str, list[str]]
+) -> list[Finding]:
     out: list[Finding] = []
     obj = f"processing_activities.{act.key}"
     org = manifest.organisation
@@ -87,18 +126,38 @@ def _activity_findings(manifest: Manifest, taxonomy: Any, act: ProcessingActivit
     if org and org.profile.value == "pipl" and act.legal_basis != SEPARATE_CONSENT:
         sensitive = sorted({c for c in [*declared, *field_categories] if _sensitive(taxonomy, c)})
         if sensitive:
-            out.append(Finding("PIPL-SENSITIVE-SEPARATE-CONSENT", "error", obj,
-                               f"processes sensitive personal information ({', '.join(sensitive)}) on the "
-                               f"`{act.legal_basis}` basis", "PIPL Art 29: use `legal_basis: separate_consent`, "
-                               "or move the sensitive data to an activity that has it"))
+            out.append(
+                Finding(
+                    "PIPL-SENSITIVE-SEPARATE-CONSENT",
+                    "error",
+                    obj,
+                    f"processes sensitive personal information ({', '.join(sensitive)}) on the "
+                    f"`{act.legal_basis}` basis",
+                    "PIPL Art 29: use `legal_basis: separate_consent`, "
+                    "or move the sensitive data to an activity that has it",
+                )
+            )
     purpose = taxonomy.purposes.get(act.purpose)
     if purpose is not None and getattr(purpose, "type", None) == "marketing" and act.legal_basis == "contract":
-        out.append(Finding("MARKETING-ON-CONTRACT", "error", obj,
-                           f"marketing purpose `{act.purpose}` relies on the `contract` basis",
-                           "marketing is not necessary to perform a contract; base it on consent"))
+        out.append(
+            Finding(
+                "MARKETING-ON-CONTRACT",
+                "error",
+                obj,
+                f"marketing purpose `{act.purpose}` relies on the `contract` basis",
+                "marketing is not necessary to perform a contract; base it on consent",
+            )
+        )
     if act.retention is None:
-        out.append(Finding("RETENTION-MISSING", "error", obj, "the activity declares no retention",
-                           "add `retention:` with a `trigger` and a `duration` such as P3Y"))
+        out.append(
+            Finding(
+                "RETENTION-MISSING",
+                "error",
+                obj,
+                "the activity declares no retention",
+                "add `retention:` with a `trigger` and a `duration` such as P3Y",
+            )
+        )
     out += _transfer_findings(manifest, act, used, obj)
     for category, dataset_key in sorted(field_categories.items()):
         if _covered(taxonomy, category, declared):
@@ -107,9 +166,15 @@ def _activity_findings(manifest: Manifest, taxonomy: Any, act: ProcessingActivit
         # without a declared purpose: an error. In a shared dataset the category may belong to another
         # activity's columns, so it is a warning asking the officer to confirm.
         shared = len(users.get(dataset_key, [])) > 1
-        out.append(Finding("UNDECLARED-CATEGORY", "warning" if shared else "error", obj,
-                           f"dataset `{dataset_key}` holds `{category}`, which the activity does not declare",
-                           "add it to `required_categories` or `optional_categories`, or stop using the dataset"))
+        out.append(
+            Finding(
+                "UNDECLARED-CATEGORY",
+                "warning" if shared else "error",
+                obj,
+                f"dataset `{dataset_key}` holds `{category}`, which the activity does not declare",
+                "add it to `required_categories` or `optional_categories`, or stop using the dataset",
+            )
+        )
     return out
 
 
@@ -130,11 +195,16 @@ def _transfer_findings(manifest: Manifest, act: ProcessingActivity, used: list, 
         places.setdefault(region, "lists a storage location in")
     out = []
     for region, what in sorted(places.items()):
-        if _domestic(region, org.region) or any(t.mechanism and _within(region, t.destination)
-                                                for t in act.transfers):
+        if _domestic(region, org.region) or any(t.mechanism and _within(region, t.destination) for t in act.transfers):
             continue
-        out.append(Finding("TRANSFER-WITHOUT-MECHANISM", "error", obj,
-                           f"{what} {region} while subjects are in {org.region}, with no transfer mechanism for it",
-                           f"add `transfers: [{{destination: {region}, mechanism: standard_contract}}]` "
-                           "(or certification, security_assessment, sccs…)"))
+        out.append(
+            Finding(
+                "TRANSFER-WITHOUT-MECHANISM",
+                "error",
+                obj,
+                f"{what} {region} while subjects are in {org.region}, with no transfer mechanism for it",
+                f"add `transfers: [{{destination: {region}, mechanism: standard_contract}}]` "
+                "(or certification, security_assessment, sccs…)",
+            )
+        )
     return out

@@ -35,40 +35,72 @@ if TYPE_CHECKING:
     from privet.taxonomy.loader import Taxonomy
 
 # Fides identity names whose Privet name differs; others are kept (snake-cased) as custom identity types.
-IDENTITIES = {"phone_number": "phone", "phone": "phone", "email": "email", "user_id": "user_id",
-              "external_id": "user_id", "device_serial": "device_serial", "serial_number": "device_serial",
-              "wechat_openid": "wechat_openid"}
+IDENTITIES = {
+    "phone_number": "phone",
+    "phone": "phone",
+    "email": "email",
+    "user_id": "user_id",
+    "external_id": "user_id",
+    "device_serial": "device_serial",
+    "serial_number": "device_serial",
+    "wechat_openid": "wechat_openid",
+}
 _WORD = re.compile(r"^[A-Za-z_]\w*$")
 # Fides masking strategies as Privet erasure actions; a collection may also say `delete` (its rows).
-MASKING = {"null_rewrite": "null", "hash": "hash", "hmac": "hash", "string_rewrite": "mask",
-           "random_string_rewrite": "mask"}
+MASKING = {
+    "null_rewrite": "null",
+    "hash": "hash",
+    "hmac": "hash",
+    "string_rewrite": "mask",
+    "random_string_rewrite": "mask",
+}
 FIELD_ORDER = ("name", "category", "identity", "references", "relation", "erasure", "description")
 # The category an identity field needs (Privet erases a person through it) when Fides gives no personal one.
-IDENTITY_CATEGORIES = {"email": "user.contact.email", "phone": "user.contact.phone",
-                       "user_id": "user.account.user_id", "device_serial": "user.device.serial_number",
-                       "wechat_openid": "user.account.third_party_id"}
+IDENTITY_CATEGORIES = {
+    "email": "user.contact.email",
+    "phone": "user.contact.phone",
+    "user_id": "user.account.user_id",
+    "device_serial": "user.device.serial_number",
+    "wechat_openid": "user.account.third_party_id",
+}
 
 
-def convert_fides(path: Path, *, datastore_key: str | None = None, strict: bool = False,
-                  taxonomy: Taxonomy | None = None) -> dict:
+def convert_fides(
+    path: Path, *, datastore_key: str | None = None, strict: bool = False, taxonomy: Taxonomy | None = None
+) -> dict:
     """Read a Fides dataset file and return Privet manifest sections (`datasets`, plus datastore stubs)."""
     from privet.taxonomy.loader import default_taxonomy
 
     data = load_file(path)
     conv = _Converter(str(path), taxonomy or default_taxonomy(), strict)
     if not isinstance(data, dict) or not isinstance(data.get("dataset"), list):
-        raise InvalidInput("Not a Fides dataset file", problems=[Problem(
-            "expected a top-level `dataset:` list", f"{path}:{getattr(data, 'line', 1)}",
-            "a Fides dataset file starts with `dataset:` followed by `- fides_key: ...` entries")])
+        raise InvalidInput(
+            "Not a Fides dataset file",
+            problems=[
+                Problem(
+                    "expected a top-level `dataset:` list",
+                    f"{path}:{getattr(data, 'line', 1)}",
+                    "a Fides dataset file starts with `dataset:` followed by `- fides_key: ...` entries",
+                )
+            ],
+        )
     datasets = [conv.dataset(item, datastore_key) for item in data["dataset"]]
     if conv.problems:
-        raise InvalidInput(f"The Fides file cannot be converted ({len(conv.problems)} problems)",
-                           problems=conv.problems)
+        raise InvalidInput(
+            f"The Fides file cannot be converted ({len(conv.problems)} problems)", problems=conv.problems
+        )
     out: dict[str, Any] = {}
     if not datastore_key:
-        out["datastores"] = [{"key": d["datastore"], "system": "todo", "kind": "manual", "region": "CN",
-                              "description": "TODO: set system, kind, region and secret of this datastore"}
-                             for d in datasets]
+        out["datastores"] = [
+            {
+                "key": d["datastore"],
+                "system": "todo",
+                "kind": "manual",
+                "region": "CN",
+                "description": "TODO: set system, kind, region and secret of this datastore",
+            }
+            for d in datasets
+        ]
     out["datasets"] = datasets
     return out
 
@@ -96,8 +128,11 @@ class _Converter:
         self.current = item["fides_key"]
         collections = item.get("collections")
         if not isinstance(collections, list) or not collections:
-            self._bad(item, f"dataset {item['fides_key']!r} has no `collections:` list",
-                      "list the dataset's tables under `collections:`")
+            self._bad(
+                item,
+                f"dataset {item['fides_key']!r} has no `collections:` list",
+                "list the dataset's tables under `collections:`",
+            )
             collections = []
         out = {"key": key, "datastore": datastore_key or key}
         description = item.get("description") or item.get("name")
@@ -121,11 +156,16 @@ class _Converter:
         erasure, note = _erasure(meta.get("masking_strategy_override"), collection=True)
         notes.append(note)
         if meta.get("skip_processing"):
-            notes.append("review: Fides skips this collection (skip_processing); Privet reads and erases it unless "
-                         "its fields carry no category")
+            notes.append(
+                "review: Fides skips this collection (skip_processing); Privet reads and erases it unless "
+                "its fields carry no category"
+            )
         if meta.get("erase_after"):
-            after = ", ".join(str(a) for a in meta["erase_after"]) if isinstance(meta["erase_after"], list) \
+            after = (
+                ", ".join(str(a) for a in meta["erase_after"])
+                if isinstance(meta["erase_after"], list)
                 else str(meta["erase_after"])
+            )
             notes.append(f"review: Fides erases it after {after}; Privet orders erasure by references only")
         if any(notes):
             table["description"] = "; ".join(n for n in notes if n)
@@ -170,8 +210,9 @@ class _Converter:
         notes += more
         if meta.get("primary_key") is True:
             primary_key.append(name)
-        erasure, note = _erasure(meta.get("masking_strategy_override") or node.get("masking_strategy_override"),
-                                 collection=False)
+        erasure, note = _erasure(
+            meta.get("masking_strategy_override") or node.get("masking_strategy_override"), collection=False
+        )
         if erasure:
             field["erasure"] = erasure
         notes.append(note)
@@ -216,12 +257,20 @@ class _Converter:
         if mapped and (exact or not self.strict):
             return getattr(mapped, "key", mapped), exact
         if mapped:
-            self._bad(node, f"fideslang category {fides!r} has no exact Privet mapping (nearest: "
-                      f"{getattr(mapped, 'key', mapped)})", f"add an entry with `fideslang: {fides}` to the company "
-                      "taxonomy, or run without --strict to use the nearest mapped parent", line)
+            self._bad(
+                node,
+                f"fideslang category {fides!r} has no exact Privet mapping (nearest: {getattr(mapped, 'key', mapped)})",
+                f"add an entry with `fideslang: {fides}` to the company "
+                "taxonomy, or run without --strict to use the nearest mapped parent",
+                line,
+            )
         else:
-            self._bad(node, f"fideslang category {fides!r} has no Privet mapping",
-                      f"add an entry with `fideslang: {fides}` to the company taxonomy", line)
+            self._bad(
+                node,
+                f"fideslang category {fides!r} has no Privet mapping",
+                f"add an entry with `fideslang: {fides}` to the company taxonomy",
+                line,
+            )
         return None, False
 
     def references(self, meta: dict, node: Any, collection: str, name: str) -> tuple[dict, list[str]]:
@@ -233,8 +282,11 @@ class _Converter:
         targets: list[tuple[str, Any] | None] = []
         for ref in refs:
             if not isinstance(ref, dict) or not isinstance(ref.get("field"), str) or "." not in ref["field"]:
-                self._bad(ref if isinstance(ref, dict) else node, "a reference needs `field: collection.field`",
-                          "name the referenced field as collection.field")
+                self._bad(
+                    ref if isinstance(ref, dict) else node,
+                    "a reference needs `field: collection.field`",
+                    "name the referenced field as collection.field",
+                )
                 continue
             parts = ref["field"].split(".")
             if len(parts) != 2 or not all(_WORD.match(p) for p in parts):
@@ -274,10 +326,14 @@ def _erasure(override: Any, *, collection: bool) -> tuple[dict | None, str | Non
     action = "delete_row" if collection and strategy == "delete" else MASKING.get(strategy)
     if action is None:
         if strategy == "delete":
-            return None, ("review: Fides deletes on this field, but a field cannot delete its row: set the "
-                          "table's erasure")
+            return None, (
+                "review: Fides deletes on this field, but a field cannot delete its row: set the table's erasure"
+            )
         return None, f"review: Fides masking strategy {strategy} has no Privet erasure action; set `erasure:` by hand"
     config = override.get("configuration") if isinstance(override, dict) else None
-    note = (f"review: Fides {strategy} configuration ({', '.join(map(str, config))}) is not carried over"
-            if config else None)
+    note = (
+        f"review: Fides {strategy} configuration ({', '.join(map(str, config))}) is not carried over"
+        if config
+        else None
+    )
     return {"action": action}, note

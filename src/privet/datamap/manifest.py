@@ -25,12 +25,23 @@ _PATTERN_HINTS = {
     "dotted": "write a lowercase dotted key such as contact.email",
     "key": "write a lowercase snake_case key such as crm_db",
 }
-_PATTERN_OF = {"region": "region", "destination": "region", "storage_locations": "region", "to": "references",
-               "references": "references", "category": "dotted", "purpose": "dotted",
-               "required_categories": "dotted", "optional_categories": "dotted"}
+_PATTERN_OF = {
+    "region": "region",
+    "destination": "region",
+    "storage_locations": "region",
+    "to": "references",
+    "references": "references",
+    "category": "dotted",
+    "purpose": "dotted",
+    "required_categories": "dotted",
+    "optional_categories": "dotted",
+}
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")  # a label shows a key only when it is one
-_HINTS = {"enum": "use one of the values listed", "model_type": "write a mapping of `key: value` lines here",
-          "list_type": "write a list here (lines starting with `- `)"}
+_HINTS = {
+    "enum": "use one of the values listed",
+    "model_type": "write a mapping of `key: value` lines here",
+    "list_type": "write a list here (lines starting with `- `)",
+}
 
 
 def _files(path: Path) -> list[Path]:
@@ -38,8 +49,13 @@ def _files(path: Path) -> list[Path]:
         raise InvalidInput(f"No such file or folder: {path}", "give the path of a manifest YAML file or folder")
     if path.is_file():
         return [path]
-    found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml")
-                   and not any(part.startswith(".") for part in p.relative_to(path).parts))
+    found = sorted(
+        p
+        for p in path.rglob("*")
+        if p.is_file()
+        and p.suffix in (".yaml", ".yml")
+        and not any(part.startswith(".") for part in p.relative_to(path).parts)
+    )
     if not found:
         raise InvalidInput(f"No *.yaml or *.yml files in {path}", "put the data map manifests in this folder")
     return found
@@ -66,8 +82,7 @@ def load_yaml_text(text: str, source: str = "body") -> LoadedManifest:
     return load_document(load_text(text, source), source)
 
 
-def merge_documents(documents: Iterable[tuple[str, Any]], problems: list[Problem], *,
-                    source: str) -> LoadedManifest:
+def merge_documents(documents: Iterable[tuple[str, Any]], problems: list[Problem], *, source: str) -> LoadedManifest:
     """Validate each document, merge the sections, and raise once with every problem found (cross-reference
     checks included: they run on the parts that are valid, so one run reports a typo and a dangling key)."""
     origins: dict[str, list[Origin]] = {s: [] for s in (*SINGLE_SECTIONS, *LIST_SECTIONS)}
@@ -79,17 +94,25 @@ def merge_documents(documents: Iterable[tuple[str, Any]], problems: list[Problem
         if data is None:
             continue  # an empty file is allowed (e.g. a placeholder)
         if not isinstance(data, dict):
-            problems.append(Problem("the top level must be a mapping of sections", f"{name}:{_line(data)}",
-                                    "start with `organisation:`, `systems:`, `datastores:`, `datasets:` or "
-                                    "`processing_activities:`"))
+            problems.append(
+                Problem(
+                    "the top level must be a mapping of sections",
+                    f"{name}:{_line(data)}",
+                    "start with `organisation:`, `systems:`, `datastores:`, `datasets:` or `processing_activities:`",
+                )
+            )
             readable = False
             continue
         for section in (s for s in SINGLE_SECTIONS if data.get(s) is not None):
             first = first_in.setdefault(section, name)
             if first != name:
-                problems.append(Problem(f"`{section}` is given twice (also in {first})",
-                                        f"{name}:{line_of(data, [section])}",
-                                        f"keep a single `{section}:` section across {first} and {name}"))
+                problems.append(
+                    Problem(
+                        f"`{section}` is given twice (also in {first})",
+                        f"{name}:{line_of(data, [section])}",
+                        f"keep a single `{section}:` section across {first} and {name}",
+                    )
+                )
         try:
             Manifest.model_validate(data)
             errors: list[dict] = []
@@ -112,13 +135,13 @@ def merge_documents(documents: Iterable[tuple[str, Any]], problems: list[Problem
     return loaded
 
 
-def _valid_part(data: dict, name: str, errors: list[dict], origins: dict[str, list[Origin]],
-                invalid: dict[str, set[str]]) -> tuple[Manifest, bool]:
+def _valid_part(
+    data: dict, name: str, errors: list[dict], origins: dict[str, list[Origin]], invalid: dict[str, set[str]]
+) -> tuple[Manifest, bool]:
     """The document's valid sections and list items (recording their origins), and whether every list
     section could be read item by item (else the keys it declares are unknown)."""
     bad_items = {tuple(e["loc"][:2]) for e in errors if len(e["loc"]) > 1 and isinstance(e["loc"][1], int)}
-    bad_sections = {e["loc"][0] for e in errors
-                    if e["loc"] and (e["loc"][0] in SINGLE_SECTIONS or len(e["loc"]) == 1)}
+    bad_sections = {e["loc"][0] for e in errors if e["loc"] and (e["loc"][0] in SINGLE_SECTIONS or len(e["loc"]) == 1)}
     kept: dict[str, Any] = {}
     whole = True
     for section in SINGLE_SECTIONS:
@@ -163,9 +186,11 @@ def _problem(err: dict, data: Any, source: str) -> Problem:
     hint = _HINTS.get(kind, "see the manifest reference in privet/datamap/schemas.py")
     value = err.get("input")
     if loc and loc[-1] == "secret" and isinstance(value, str) and "://" in value:
-        return Problem(f"{label}: looks like a connection URL; name a secret instead (PRIVET_SECRETS)",
-                       f"{source}:{line}", "write a secret name such as crm_db and keep the URL in PRIVET_SECRETS "
-                                           "or the secrets file")
+        return Problem(
+            f"{label}: looks like a connection URL; name a secret instead (PRIVET_SECRETS)",
+            f"{source}:{line}",
+            "write a secret name such as crm_db and keep the URL in PRIVET_SECRETS or the secrets file",
+        )
     if kind == "string_pattern_mismatch":
         pattern = _pattern_kind(loc)
         hint, msg = _PATTERN_HINTS[pattern], f"not a valid {pattern}"
@@ -173,12 +198,16 @@ def _problem(err: dict, data: Any, source: str) -> Problem:
         allowed = sorted(_model_at(loc[:-1]).model_fields) if _model_at(loc[:-1]) else []
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         message = f"unknown key `{loc[-1]}`" + (f" in {_label(data, loc[:-1])}" if loc[:-1] else "")
-        hint = (f"did you mean `{close[0]}`? " if close else "") + (f"allowed: {', '.join(allowed)}" if allowed
-                                                                   else "remove it")
+        hint = (f"did you mean `{close[0]}`? " if close else "") + (
+            f"allowed: {', '.join(allowed)}" if allowed else "remove it"
+        )
         return Problem(message, f"{source}:{line}", hint)
     if kind == "missing":
-        return Problem(f"missing required key `{loc[-1]}` in {_label(data, loc[:-1]) or 'the document'}",
-                       f"{source}:{line}", f"add `{loc[-1]}:` here")
+        return Problem(
+            f"missing required key `{loc[-1]}` in {_label(data, loc[:-1]) or 'the document'}",
+            f"{source}:{line}",
+            f"add `{loc[-1]}:` here",
+        )
     return Problem(f"{label}: {msg}" if label else msg, f"{source}:{line}", hint)
 
 
@@ -194,8 +223,9 @@ def _message(err: dict) -> str:
                 return "the value is not valid"
         return text
     try:
-        return PydanticKnownError(kind, {k: v for k, v in ctx.items() if isinstance(v, (str, int, float))}
-                                  or None).message()
+        return PydanticKnownError(
+            kind, {k: v for k, v in ctx.items() if isinstance(v, (str, int, float))} or None
+        ).message()
     except (KeyError, TypeError, ValueError):
         return "invalid value"
 

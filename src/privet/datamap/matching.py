@@ -119,16 +119,20 @@ def mentions(text: object, needle: tuple[str, str]) -> bool:
         return re.search(_EMAIL_BEFORE + re.escape(value) + _EMAIL_AFTER, text.lower()) is not None
     for token in _PHONE_TOKEN.findall(text):
         digits = re.sub(r"\D", "", token)
-        if digits.endswith(value) and digits[:len(digits) - len(value)].lstrip("0") in ("", *_prefixes(digits, value)):
+        if digits.endswith(value) and digits[: len(digits) - len(value)].lstrip("0") in ("", *_prefixes(digits, value)):
             return True
     return False
 
 
 def _prefixes(digits: str, national: str) -> tuple[str, ...]:
     """Country codes a number may be written with before its national digits (1 to 3 digits, trunk 0 after)."""
-    head = digits[:len(digits) - len(national)].lstrip("0")
-    return (head,) if 1 <= len(head.rstrip("0")) <= 3 and phonenumbers.region_code_for_country_code(
-        int(head.rstrip("0") or 0)) != "ZZ" else ()
+    head = digits[: len(digits) - len(national)].lstrip("0")
+    return (
+        (head,)
+        if 1 <= len(head.rstrip("0")) <= 3
+        and phonenumbers.region_code_for_country_code(int(head.rstrip("0") or 0)) != "ZZ"
+        else ()
+    )
 
 
 def fold(mode: Match | str, value: object) -> object:
@@ -150,8 +154,12 @@ def index_statement(table: str, column: str, mode: Match | str, dialect: str) ->
     mode = Match(mode)
     if mode == Match.contains:
         return None  # text searched anywhere: no index serves it
-    compiler = {"postgresql": postgresql.dialect(), "sqlite": sqlite.dialect(), "mysql": mysql.dialect(),
-                "mariadb": mysql.dialect()}.get(dialect, sqlite.dialect())
+    compiler = {
+        "postgresql": postgresql.dialect(),
+        "sqlite": sqlite.dialect(),
+        "mysql": mysql.dialect(),
+        "mariadb": mysql.dialect(),
+    }.get(dialect, sqlite.dialect())
     preparer = compiler.identifier_preparer
     short = table.rpartition(".")[2]
     name = preparer.quote(re.sub(r"\W+", "_", f"ix_{short}_{column}_{mode.value}".lower())[:60])
@@ -177,6 +185,7 @@ def serves(index_expression: str, column: str, mode: Match | str) -> bool:
     """Whether an expression index (as the database reports it) serves lookups of `column` in `mode`."""
     from sqlalchemy.dialects import postgresql
 
-    wanted = expression(sql_column(column), mode).compile(dialect=postgresql.dialect(),
-                                                          compile_kwargs={"literal_binds": True})
+    wanted = expression(sql_column(column), mode).compile(
+        dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+    )
     return _normal(str(wanted)) == _normal(index_expression)

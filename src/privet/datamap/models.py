@@ -68,7 +68,8 @@ class DatamapDataset(IdMixin, TimestampMixin, Base):
     description: Mapped[str | None] = mapped_column(Text)
     sources: Mapped[list]  # keys, or objects with categories, third party and legal basis (schemas.Source)
     tables: Mapped[list[DatamapTable]] = relationship(
-        back_populates="dataset", cascade="all, delete-orphan", order_by="DatamapTable.position")
+        back_populates="dataset", cascade="all, delete-orphan", order_by="DatamapTable.position"
+    )
 
 
 class DatamapTable(ErasureColumns, IdMixin, Base):
@@ -85,7 +86,8 @@ class DatamapTable(ErasureColumns, IdMixin, Base):
     timestamps: Mapped[dict | None]  # trigger → timestamp column, for category rules
     dataset: Mapped[DatamapDataset] = relationship(back_populates="tables")
     fields: Mapped[list[DatamapField]] = relationship(
-        back_populates="table", cascade="all, delete-orphan", order_by="DatamapField.position")
+        back_populates="table", cascade="all, delete-orphan", order_by="DatamapField.position"
+    )
 
 
 class DatamapField(ErasureColumns, IdMixin, Base):

@@ -34,11 +34,17 @@ def values(section: str, obj: s.BaseModel) -> dict[str, Any]:
 
 def to_schema(section: str, row: Any) -> s.BaseModel:
     """Rebuild the manifest object from its row."""
-    schema = {"organisation": s.Organisation, "systems": s.System, "datastores": s.Datastore,
-              "datasets": s.Dataset, "processing_activities": s.ProcessingActivity}[section]
+    schema = {
+        "organisation": s.Organisation,
+        "systems": s.System,
+        "datastores": s.Datastore,
+        "datasets": s.Dataset,
+        "processing_activities": s.ProcessingActivity,
+    }[section]
     renames = _RENAMES.get(section, {})
-    data = {name: getattr(row, renames.get(name, name)) for name in schema.model_fields
-            if name not in ("tables", "names")}
+    data = {
+        name: getattr(row, renames.get(name, name)) for name in schema.model_fields if name not in ("tables", "names")
+    }
     if section == "datasets":
         data["tables"] = [_table_schema(t) for t in row.tables]
     return schema.model_validate(_drop_none(data))
@@ -60,14 +66,36 @@ def _erasure_schema(row: Any) -> dict | None:
 
 
 def _table_schema(row: DatamapTable) -> s.Table:
-    return s.Table.model_validate(_drop_none({
-        "name": row.name, "description": row.description, "primary_key": row.primary_key,
-        "erasure": _erasure_schema(row), "retention": row.retention, "timestamps": row.timestamps or None,
-        "fields": [_drop_none({"name": f.name, "category": f.category, "identity": f.identity,
-                               "references": f.references, "relation": f.relation, "inferred": f.inferred,
-                               "match": f.match, "part": f.part, "erasure": _erasure_schema(f), "indexed": f.indexed,
-                               "description": f.description}) for f in row.fields],
-    }))
+    return s.Table.model_validate(
+        _drop_none(
+            {
+                "name": row.name,
+                "description": row.description,
+                "primary_key": row.primary_key,
+                "erasure": _erasure_schema(row),
+                "retention": row.retention,
+                "timestamps": row.timestamps or None,
+                "fields": [
+                    _drop_none(
+                        {
+                            "name": f.name,
+                            "category": f.category,
+                            "identity": f.identity,
+                            "references": f.references,
+                            "relation": f.relation,
+                            "inferred": f.inferred,
+                            "match": f.match,
+                            "part": f.part,
+                            "erasure": _erasure_schema(f),
+                            "indexed": f.indexed,
+                            "description": f.description,
+                        }
+                    )
+                    for f in row.fields
+                ],
+            }
+        )
+    )
 
 
 def sync_tables(dataset: DatamapDataset, tables: list[s.Table]) -> None:
@@ -79,8 +107,13 @@ def sync_tables(dataset: DatamapDataset, tables: list[s.Table]) -> None:
         row.dataset_key, row.position, row.description = dataset.key, position, table.description
         row.primary_key = list(table.primary_key)
         rules = table.retention
-        row.retention = ([r.model_dump(mode="json", exclude_none=True) for r in rules] if isinstance(rules, list)
-                         else rules.model_dump(mode="json", exclude_none=True) if rules else None)
+        row.retention = (
+            [r.model_dump(mode="json", exclude_none=True) for r in rules]
+            if isinstance(rules, list)
+            else rules.model_dump(mode="json", exclude_none=True)
+            if rules
+            else None
+        )
         row.timestamps = dict(table.timestamps) or None
         for column, value in _erasure_values(table.erasure).items():
             setattr(row, column, value)

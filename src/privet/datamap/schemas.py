@@ -14,11 +14,22 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from privet.kit.durations import Duration
 
-Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80,
-                           description="Lowercase snake_case identifier, unique in its section.")]
+Key = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9_]*$",
+        max_length=80,
+        description="Lowercase snake_case identifier, unique in its section.",
+    ),
+]
 DottedKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$", max_length=160)]
-Region = Annotated[str, Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$|^EU$|^EEA$|^GLOBAL$",
-                              description="ISO 3166 country code (CN, US, DE…), EU, EEA or GLOBAL.")]
+Region = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$|^EU$|^EEA$|^GLOBAL$",
+        description="ISO 3166 country code (CN, US, DE…), EU, EEA or GLOBAL.",
+    ),
+]
 
 
 class Strict(BaseModel):
@@ -102,13 +113,18 @@ class CategoryRetention(Strict):
     """How long one data category is kept (optionally only where it serves one purpose), in every table."""
 
     category: DottedKey = Field(description="Data category; its sub-categories are included.")
-    purpose: DottedKey | None = Field(None, description="Only tables of datasets an activity with this purpose "
-                                                        "(or a sub-purpose) uses; none: wherever the category is.")
-    trigger: Key = Field(description="Which of a table's `timestamps` starts the clock (collection, last_activity, "
-                                     "account_closure…).")
+    purpose: DottedKey | None = Field(
+        None,
+        description="Only tables of datasets an activity with this purpose "
+        "(or a sub-purpose) uses; none: wherever the category is.",
+    )
+    trigger: Key = Field(
+        description="Which of a table's `timestamps` starts the clock (collection, last_activity, account_closure…)."
+    )
     duration: str = Field(description="ISO 8601 period after the trigger, e.g. P90D.")
-    action: RetentionAction = Field(RetentionAction.null, description="null or anonymise the category's fields "
-                                    "(the rest of the row stays).")
+    action: RetentionAction = Field(
+        RetentionAction.null, description="null or anonymise the category's fields (the rest of the row stays)."
+    )
     legal_minimum: str | None = Field(None, description="A legal retention period overriding a shorter duration.")
     legal_reference: str | None = None
 
@@ -120,8 +136,10 @@ class CategoryRetention(Strict):
     @model_validator(mode="after")
     def _field_actions_only(self) -> CategoryRetention:
         if self.action == RetentionAction.delete:
-            raise ValueError("a category rule changes fields: use action null or anonymise (delete whole rows with a "
-                             "table's own `retention`)")
+            raise ValueError(
+                "a category rule changes fields: use action null or anonymise (delete whole rows with a "
+                "table's own `retention`)"
+            )
         if self.legal_minimum and not self.legal_reference:
             raise ValueError("`legal_minimum` needs `legal_reference` naming the law or rule behind it")
         return self
@@ -135,11 +153,15 @@ class Organisation(Strict):
     child_age: int = Field(14, ge=1, le=21, description="Below this age a person is a child (PIPL: 14).")
     adults_only: bool = Field(False, description="Refuse service to minors (under 18) and delete their data.")
     responsible: Contact
-    contacts: list[RegionalContact] = Field(default_factory=list, description="The responsible contact per region "
-                                            "(P41); a region without one is answered by `responsible`.")
+    contacts: list[RegionalContact] = Field(
+        default_factory=list,
+        description="The responsible contact per region (P41); a region without one is answered by `responsible`.",
+    )
     languages: list[str] = Field(default_factory=lambda: ["en", "zh_CN"])
-    retention: list[CategoryRetention] = Field(default_factory=list, description="Retention per data category "
-                                               "(and purpose), applied to every table holding the category.")
+    retention: list[CategoryRetention] = Field(
+        default_factory=list,
+        description="Retention per data category (and purpose), applied to every table holding the category.",
+    )
 
 
 class System(Strict):
@@ -192,33 +214,52 @@ class Field_(Strict):
     name: str = Field(max_length=128)
     category: DottedKey | None = Field(None, description="Data category key; omit for non-personal columns.")
     identity: Key | None = Field(None, description="Identity type when this field identifies a person.")
-    references: str | None = Field(None, pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*){1,2}$",
-                                   description="`table.field` or `dataset.table.field` this field points at.")
-    relation: Relation | None = Field(None, description="With `references`: belongs_to (default; this row is the "
-                                      "referenced row's person's), owns (the referenced row is this row's person's "
-                                      "own, e.g. their address), points_to (someone else's or a shared row: "
-                                      "named in an access package, never disclosed or erased) or related_account "
-                                      "(points_to the account of a related person, a family member or a device's "
-                                      "owner, closed with this person's when either is a minor's: P42).")
-    inferred: bool | None = Field(None, description="With `references`: guessed by scaffold from names and types "
-                                  "(the database declares no foreign key); review it, then remove this line.")
-    match: Match | None = Field(None, description="With `identity`: exact, casefold (default for email), phone "
-                                "(default for phone) or contains (free text or JSON mentioning any of the person's "
-                                "e-mails or phones): how stored values are compared with a person's identity.")
-    part: Key | None = Field(None, description="Which part of a structured value this column holds (address: "
-                             "line1, line2, district, city, province, postcode, country; name: given, family), "
-                             "so a correction sets each column to its part.")
+    references: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*){1,2}$",
+        description="`table.field` or `dataset.table.field` this field points at.",
+    )
+    relation: Relation | None = Field(
+        None,
+        description="With `references`: belongs_to (default; this row is the "
+        "referenced row's person's), owns (the referenced row is this row's person's "
+        "own, e.g. their address), points_to (someone else's or a shared row: "
+        "named in an access package, never disclosed or erased) or related_account "
+        "(points_to the account of a related person, a family member or a device's "
+        "owner, closed with this person's when either is a minor's: P42).",
+    )
+    inferred: bool | None = Field(
+        None,
+        description="With `references`: guessed by scaffold from names and types "
+        "(the database declares no foreign key); review it, then remove this line.",
+    )
+    match: Match | None = Field(
+        None,
+        description="With `identity`: exact, casefold (default for email), phone "
+        "(default for phone) or contains (free text or JSON mentioning any of the person's "
+        "e-mails or phones): how stored values are compared with a person's identity.",
+    )
+    part: Key | None = Field(
+        None,
+        description="Which part of a structured value this column holds (address: "
+        "line1, line2, district, city, province, postcode, country; name: given, family), "
+        "so a correction sets each column to its part.",
+    )
     erasure: Erasure | None = Field(None, description="Overrides the table's erasure action for this field.")
-    indexed: bool | None = Field(None, description="Whether an index serves lookups by this identity field as it "
-                                 "is matched (filled by scaffold).")
+    indexed: bool | None = Field(
+        None,
+        description="Whether an index serves lookups by this identity field as it is matched (filled by scaffold).",
+    )
     description: str | None = None
 
     @model_validator(mode="after")
     def _attributes_fit(self) -> Field_:
         if self.identity and not self.category:
-            raise ValueError(f"identity field `{self.name}` needs `category:`, the category of its identity type's "
-                             "values (e.g. user.contact.phone for phone, user.account.user_id for user_id), or a "
-                             "person found by it could not be erased")
+            raise ValueError(
+                f"identity field `{self.name}` needs `category:`, the category of its identity type's "
+                "values (e.g. user.contact.phone for phone, user.account.user_id for user_id), or a "
+                "person found by it could not be erased"
+            )
         if self.match and not self.identity:
             raise ValueError("`match` applies to identity fields only: add `identity:` or remove `match`")
         if (self.relation or self.inferred is not None) and not self.references:
@@ -235,17 +276,28 @@ class TableRetention(Strict):
     """How long rows of one table are kept, enforced by `privet retention run`."""
 
     duration: str = Field(description="ISO 8601 period after the trigger, e.g. P2Y or P30D.")
-    trigger: Key = Field(description="What starts the clock: collection, last_activity, account_closure, "
-                                     "contract_end… (a label for people; the clock itself is `column`).")
-    column: str = Field(max_length=128, description="Timestamp column of this table holding the trigger's moment "
-                                                    "(e.g. created_at, last_login_at, closed_at); rows where it "
-                                                    "is empty are kept.")
-    action: RetentionAction = Field(RetentionAction.delete, description="delete the row, anonymise its personal "
-                                    "fields (hash/mask per the fields' categories) or null them.")
-    fields: list[str] = Field(default_factory=list, description="Fields to anonymise or null (default: the "
-                                                                "table's personal fields).")
-    legal_minimum: str | None = Field(None, description="A legal retention period that overrides a shorter "
-                                                        "`duration` (e.g. P5Y for financial records).")
+    trigger: Key = Field(
+        description="What starts the clock: collection, last_activity, account_closure, "
+        "contract_end… (a label for people; the clock itself is `column`)."
+    )
+    column: str = Field(
+        max_length=128,
+        description="Timestamp column of this table holding the trigger's moment "
+        "(e.g. created_at, last_login_at, closed_at); rows where it "
+        "is empty are kept.",
+    )
+    action: RetentionAction = Field(
+        RetentionAction.delete,
+        description="delete the row, anonymise its personal "
+        "fields (hash/mask per the fields' categories) or null them.",
+    )
+    fields: list[str] = Field(
+        default_factory=list, description="Fields to anonymise or null (default: the table's personal fields)."
+    )
+    legal_minimum: str | None = Field(
+        None,
+        description="A legal retention period that overrides a shorter `duration` (e.g. P5Y for financial records).",
+    )
     legal_reference: str | None = Field(None, description="The law or rule behind `legal_minimum`.")
     description: str | None = None
 
@@ -267,11 +319,15 @@ class Table(Strict):
     primary_key: list[str] = Field(default_factory=list)
     erasure: Erasure | None = Field(None, description="Default action for personal fields of this table.")
     retention: TableRetention | list[TableRetention] | None = Field(
-        None, description="How long rows (or some fields: several rules) are kept (retention sweeps).")
-    timestamps: dict[Key, str] = Field(default_factory=dict, description="Trigger → timestamp column, for the "
-                                       "processing activities' and the organisation's retention, e.g. {collection: "
-                                       "created_at}; `<reference field>.<column>` reads it from the referenced row "
-                                       "(e.g. {account_closure: account_id.closed_at}).")
+        None, description="How long rows (or some fields: several rules) are kept (retention sweeps)."
+    )
+    timestamps: dict[Key, str] = Field(
+        default_factory=dict,
+        description="Trigger → timestamp column, for the "
+        "processing activities' and the organisation's retention, e.g. {collection: "
+        "created_at}; `<reference field>.<column>` reads it from the referenced row "
+        "(e.g. {account_closure: account_id.closed_at}).",
+    )
     fields: list[Field_]
 
     @model_validator(mode="after")
@@ -288,14 +344,24 @@ class Table(Strict):
 class Source(Strict):
     """Where some of a dataset's data comes from (P3, P40), per category, with the legal basis for obtaining it."""
 
-    key: Key = Field(description="How it is obtained: registration, activation, commercial_operation, support, "
-                                 "third_party, device_import …")
-    categories: list[DottedKey] = Field(default_factory=list, description="Data categories obtained this way (their "
-                                        "sub-categories included); none: every category of the dataset.")
-    third_party: str | None = Field(None, max_length=200, description="The third party it is received from (an "
-                                    "organisation, never a private person).")
-    legal_basis: Key | None = Field(None, description="The legal basis for obtaining it (a taxonomy legal basis); "
-                                    "required when a third party is named.")
+    key: Key = Field(
+        description="How it is obtained: registration, activation, commercial_operation, support, "
+        "third_party, device_import …"
+    )
+    categories: list[DottedKey] = Field(
+        default_factory=list,
+        description="Data categories obtained this way (their "
+        "sub-categories included); none: every category of the dataset.",
+    )
+    third_party: str | None = Field(
+        None,
+        max_length=200,
+        description="The third party it is received from (an organisation, never a private person).",
+    )
+    legal_basis: Key | None = Field(
+        None,
+        description="The legal basis for obtaining it (a taxonomy legal basis); required when a third party is named.",
+    )
     description: str | None = None
 
     @model_validator(mode="after")
@@ -303,8 +369,9 @@ class Source(Strict):
         if self.key == "third_party" and not self.third_party:
             raise ValueError("a `third_party` source names the third party (`third_party: ...`)")
         if self.third_party and not self.legal_basis:
-            raise ValueError("data received from a third party needs `legal_basis:`, the basis on which it may be "
-                             "obtained (P40)")
+            raise ValueError(
+                "data received from a third party needs `legal_basis:`, the basis on which it may be obtained (P40)"
+            )
         return self
 
 
@@ -312,16 +379,21 @@ class Dataset(Strict):
     key: Key
     datastore: Key
     description: str | None = None
-    sources: list[Key | Source] = Field(default_factory=list, description="Where the data comes from (P3, P40): a "
-                                        "key (registration, activation, support…) or a source with its categories, "
-                                        "the third party named and the legal basis for obtaining it.")
+    sources: list[Key | Source] = Field(
+        default_factory=list,
+        description="Where the data comes from (P3, P40): a "
+        "key (registration, activation, support…) or a source with its categories, "
+        "the third party named and the legal basis for obtaining it.",
+    )
     tables: list[Table]
 
 
 class Retention(Strict):
     duration: str | None = Field(None, description="ISO 8601 period, e.g. P3Y.")
-    trigger: Key = Field(description="What starts the clock: collection, account_closure, last_activity, "
-                                     "contract_end, accounting_period_end, consent_withdrawal…")
+    trigger: Key = Field(
+        description="What starts the clock: collection, account_closure, last_activity, "
+        "contract_end, accounting_period_end, consent_withdrawal…"
+    )
     description: str | None = None
 
     @field_validator("duration")
@@ -332,17 +404,23 @@ class Retention(Strict):
 
 class Transfer(Strict):
     destination: Region
-    mechanism: Key | None = Field(None, description="standard_contract, certification, security_assessment, "
-                                                    "adequacy, sccs, bcr or separate_consent.")
+    mechanism: Key | None = Field(
+        None,
+        description="standard_contract, certification, security_assessment, adequacy, sccs, bcr or separate_consent.",
+    )
     recipient: Key | None = None
 
 
 class ProcessingActivity(Strict):
     key: Key
-    name: str = Field(description="The activity's name in English; write `name: {en: ..., zh_CN: ...}` (the "
-                                  "taxonomy's form) to give it in Chinese too.")
-    names: dict[str, str] = Field(default_factory=dict, description="The name by language (en, zh_CN), filled "
-                                                                     "from `name:` when it is given as a mapping.")
+    name: str = Field(
+        description="The activity's name in English; write `name: {en: ..., zh_CN: ...}` (the "
+        "taxonomy's form) to give it in Chinese too."
+    )
+    names: dict[str, str] = Field(
+        default_factory=dict,
+        description="The name by language (en, zh_CN), filled from `name:` when it is given as a mapping.",
+    )
     purpose: DottedKey
     legal_basis: Key
     required_categories: list[DottedKey] = Field(default_factory=list)
@@ -377,12 +455,19 @@ class CustomRecognizer(Strict):
     in column values: a whole value matches `pattern` and passes `validator` when one is named."""
 
     key: Key
-    category: DottedKey = Field(description="Data category of the values it recognises, e.g. "
-                                            "user.device.serial_number.")
-    pattern: str = Field(min_length=1, max_length=500, description="Regular expression (Python syntax) a whole value "
-                         "must match, e.g. `ZK[A-Z]{2}\\d{8}`.")
-    validator: Key | None = Field(None, description="A check the value must pass too: the name of one of discovery's "
-                                  "validators (luhn, iban, imei, prc_resident_id…); none: the pattern decides.")
+    category: DottedKey = Field(
+        description="Data category of the values it recognises, e.g. user.device.serial_number."
+    )
+    pattern: str = Field(
+        min_length=1,
+        max_length=500,
+        description="Regular expression (Python syntax) a whole value must match, e.g. `ZK[A-Z]{2}\\d{8}`.",
+    )
+    validator: Key | None = Field(
+        None,
+        description="A check the value must pass too: the name of one of discovery's "
+        "validators (luhn, iban, imei, prc_resident_id…); none: the pattern decides.",
+    )
     description: str | None = None
 
 
@@ -395,5 +480,7 @@ class Manifest(Strict):
     datastores: list[Datastore] = Field(default_factory=list)
     datasets: list[Dataset] = Field(default_factory=list)
     processing_activities: list[ProcessingActivity] = Field(default_factory=list)
-    recognizers: list[CustomRecognizer] = Field(default_factory=list, description="Company-specific identifiers "
-                                                "discovery recognises by their values (`privet datamap discover`).")
+    recognizers: list[CustomRecognizer] = Field(
+        default_factory=list,
+        description="Company-specific identifiers discovery recognises by their values (`privet datamap discover`).",
+    )

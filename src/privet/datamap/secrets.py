@@ -24,13 +24,17 @@ def _read_file(path: Path) -> dict[str, str]:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise InvalidInput(f"Cannot read the secrets file {path} ({type(exc).__name__})",
-                           "make it a YAML or JSON mapping of secret name to connection URL") from None
+        raise InvalidInput(
+            f"Cannot read the secrets file {path} ({type(exc).__name__})",
+            "make it a YAML or JSON mapping of secret name to connection URL",
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-        raise InvalidInput(f"The secrets file {path} is not a mapping of names to URLs",
-                           "write lines such as `crm_db: postgresql+psycopg://user:pass@host/db`")
+        raise InvalidInput(
+            f"The secrets file {path} is not a mapping of names to URLs",
+            "write lines such as `crm_db: postgresql+psycopg://user:pass@host/db`",
+        )
     return {str(k): v for k, v in data.items()}
 
 
@@ -44,9 +48,11 @@ def resolve_secret(settings: Settings, name: str) -> str:
     found = known_secrets(settings)
     if name in found:
         return found[name]
-    raise InvalidInput(f"Unknown connection secret `{name}`",
-                       f"add it to PRIVET_SECRETS or {secrets_path(settings)}",
-                       [Problem(f"no secret named `{name}`", "secrets", "names are case-sensitive")])
+    raise InvalidInput(
+        f"Unknown connection secret `{name}`",
+        f"add it to PRIVET_SECRETS or {secrets_path(settings)}",
+        [Problem(f"no secret named `{name}`", "secrets", "names are case-sensitive")],
+    )
 
 
 def write_secrets(settings: Settings, mapping: dict[str, str]) -> Path:

@@ -23,8 +23,14 @@ from privet.kit.errors import Conflict, NotFound
 
 SECTIONS = ("organisation", *LIST_SECTIONS)
 _APPLY_LOCK = 0x707269766574646D  # "privetdm": the PostgreSQL advisory lock that serialises applies
-OBJECT_TYPES = {"organisation": "organisation", "systems": "system", "datastores": "datastore",
-                "datasets": "dataset", "processing_activities": "processing_activity", "recognizers": "recognizer"}
+OBJECT_TYPES = {
+    "organisation": "organisation",
+    "systems": "system",
+    "datastores": "datastore",
+    "datasets": "dataset",
+    "processing_activities": "processing_activity",
+    "recognizers": "recognizer",
+}
 
 
 def canonical(manifest: Manifest) -> dict:
@@ -64,12 +70,15 @@ class ManifestDiff:
     @property
     def empty(self) -> bool:
         return not self.taxonomy_changed and not any(
-            d.created or d.updated or d.deleted for d in self.sections.values())
+            d.created or d.updated or d.deleted for d in self.sections.values()
+        )
 
     def counts(self) -> dict[str, int]:
         """Totals of created, updated and deleted objects (the taxonomy section counts as one)."""
-        return {op: sum(len(getattr(d, op)) for d in self.sections.values()) + (self.taxonomy == op)
-                for op in ("created", "updated", "deleted")}
+        return {
+            op: sum(len(getattr(d, op)) for d in self.sections.values()) + (self.taxonomy == op)
+            for op in ("created", "updated", "deleted")
+        }
 
     def as_dict(self) -> dict:
         """The change summary stored with a version (keys only)."""
@@ -79,8 +88,12 @@ class ManifestDiff:
 
     def lines(self) -> list[str]:
         """Human lines such as `+ datasets.crm`, `~ systems.web`, `- datastores.old`, `+ taxonomy`."""
-        out = [f"{_MARKS[op]} {section}.{key}" for section, d in self.sections.items()
-               for op in ("created", "updated", "deleted") for key in getattr(d, op)]
+        out = [
+            f"{_MARKS[op]} {section}.{key}"
+            for section, d in self.sections.items()
+            for op in ("created", "updated", "deleted")
+            for key in getattr(d, op)
+        ]
         return out + ([f"{_MARKS[self.taxonomy]} taxonomy"] if self.taxonomy else [])
 
 
@@ -100,8 +113,10 @@ def diff(a: Manifest | None, b: Manifest | None) -> ManifestDiff:
     for section in SECTIONS:
         old, new = _objects(a, section), _objects(b, section)
         sections[section] = SectionDiff(
-            created=sorted(new.keys() - old.keys()), deleted=sorted(old.keys() - new.keys()),
-            updated=sorted(k for k in new.keys() & old.keys() if new[k] != old[k]))
+            created=sorted(new.keys() - old.keys()),
+            deleted=sorted(old.keys() - new.keys()),
+            updated=sorted(k for k in new.keys() & old.keys() if new[k] != old[k]),
+        )
     old, new = (a.taxonomy if a else None) or None, (b.taxonomy if b else None) or None  # `{}` is no taxonomy
     taxonomy = None if old == new else "created" if old is None else "deleted" if new is None else "updated"
     return ManifestDiff(sections, taxonomy)
@@ -120,9 +135,11 @@ class ApplyResult:
 def version_key(session: Session) -> tuple | None:
     """(number, sha256, store URL) of the applied map, or None before the first apply: the key of caches built
     from the map (plans, explanations). Read once per transaction."""
+
     def read() -> tuple | None:
-        row = session.execute(select(DatamapVersion.number, DatamapVersion.sha256)
-                              .order_by(DatamapVersion.number.desc()).limit(1)).first()
+        row = session.execute(
+            select(DatamapVersion.number, DatamapVersion.sha256).order_by(DatamapVersion.number.desc()).limit(1)
+        ).first()
         bind = session.get_bind()
         return (row[0], row[1], str(getattr(bind, "url", None) or bind.engine.url)) if row else None
 
@@ -173,8 +190,9 @@ def _rebuild(session: Session) -> Manifest:
     return Manifest(**parts)
 
 
-def apply(session: Session, manifest: Manifest, *, actor: str, dry_run: bool = False,
-          loaded: LoadedManifest | None = None) -> ApplyResult:
+def apply(
+    session: Session, manifest: Manifest, *, actor: str, dry_run: bool = False, loaded: LoadedManifest | None = None
+) -> ApplyResult:
     """Make the store hold exactly `manifest`; refuse (nothing changed) when it has problems."""
     ensure_valid(loaded or LoadedManifest(manifest, source="manifest"))
     if not dry_run:
@@ -182,8 +200,9 @@ def apply(session: Session, manifest: Manifest, *, actor: str, dry_run: bool = F
     latest = latest_version(session)
     changes = diff(current(session), manifest)
     if changes.empty or dry_run:
-        return ApplyResult(changes, None if dry_run else (latest.number if latest else None),
-                           not changes.empty, dry_run)
+        return ApplyResult(
+            changes, None if dry_run else (latest.number if latest else None), not changes.empty, dry_run
+        )
     number = (latest.number if latest else 0) + 1
     try:  # without the lock (MySQL), a concurrent apply shows up as a duplicate version or object key
         _write_rows(session, manifest, changes)
@@ -192,8 +211,16 @@ def apply(session: Session, manifest: Manifest, *, actor: str, dry_run: bool = F
 
             set_extension(session, manifest.taxonomy, actor=actor)
         document = canonical(manifest)
-        session.add(DatamapVersion(number=number, applied_at=utcnow(), actor=actor, sha256=sha256_of(document),
-                                   document=document, summary=changes.as_dict()))
+        session.add(
+            DatamapVersion(
+                number=number,
+                applied_at=utcnow(),
+                actor=actor,
+                sha256=sha256_of(document),
+                document=document,
+                summary=changes.as_dict(),
+            )
+        )
         session.flush()
         forget(session)  # this transaction now sees the new version
     except IntegrityError:
@@ -201,10 +228,22 @@ def apply(session: Session, manifest: Manifest, *, actor: str, dry_run: bool = F
     for section, d in changes.sections.items():
         for op in ("created", "updated", "deleted"):
             for key in getattr(d, op):
-                record(session, actor=actor, action=f"datamap.{OBJECT_TYPES[section]}.{op}",
-                       object_type=OBJECT_TYPES[section], object_id=key, details={"version": number})
-    record(session, actor=actor, action="datamap.applied", object_type="datamap_version", object_id=str(number),
-           details={"version": number, **changes.counts(), "taxonomy_changed": changes.taxonomy_changed})
+                record(
+                    session,
+                    actor=actor,
+                    action=f"datamap.{OBJECT_TYPES[section]}.{op}",
+                    object_type=OBJECT_TYPES[section],
+                    object_id=key,
+                    details={"version": number},
+                )
+    record(
+        session,
+        actor=actor,
+        action="datamap.applied",
+        object_type="datamap_version",
+        object_id=str(number),
+        details={"version": number, **changes.counts(), "taxonomy_changed": changes.taxonomy_changed},
+    )
     session.flush()
     return ApplyResult(changes, number, True)
 
@@ -248,8 +287,10 @@ def version(session: Session, number: int) -> DatamapVersion:
     found = session.get(DatamapVersion, number)
     if found is None:
         count = session.execute(select(func.count()).select_from(DatamapVersion)).scalar_one()
-        raise NotFound(f"No data map version {number}", f"versions run from 1 to {count}" if count
-                       else "apply a data map first: privet datamap apply PATH")
+        raise NotFound(
+            f"No data map version {number}",
+            f"versions run from 1 to {count}" if count else "apply a data map first: privet datamap apply PATH",
+        )
     return found
 
 

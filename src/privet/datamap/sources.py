@@ -28,9 +28,15 @@ def normalised(sources: list | None) -> list[dict]:
             source = {"key": source}
         elif hasattr(source, "model_dump"):
             source = source.model_dump(mode="json")
-        out.append({"key": source["key"], "categories": list(source.get("categories") or []),
-                    "third_party": source.get("third_party"), "legal_basis": source.get("legal_basis"),
-                    "description": source.get("description")})
+        out.append(
+            {
+                "key": source["key"],
+                "categories": list(source.get("categories") or []),
+                "third_party": source.get("third_party"),
+                "legal_basis": source.get("legal_basis"),
+                "description": source.get("description"),
+            }
+        )
     return out
 
 
@@ -39,8 +45,9 @@ def covering(sources: list | None, categories: set[str]) -> list[dict]:
     none brought them all)."""
     out = []
     for source in normalised(sources):
-        mine = sorted(c for c in categories if not source["categories"]
-                      or any(_overlaps(c, s) for s in source["categories"]))
+        mine = sorted(
+            c for c in categories if not source["categories"] or any(_overlaps(c, s) for s in source["categories"])
+        )
         if mine:
             out.append({**source, "brought": mine})
     return out
@@ -57,15 +64,31 @@ def check(loaded, taxonomy: Any) -> list[Problem]:  # noqa: ANN001 - datamap.man
             at = ("datasets", i, "sources", j)
             for k, category in enumerate(source.categories):
                 if category not in taxonomy.categories:
-                    problems.append(_unknown("data category", category, taxonomy.categories,
-                                             loaded.where(*at, "categories", k), "add it under `taxonomy: "
-                                             "categories:`"))
+                    problems.append(
+                        _unknown(
+                            "data category",
+                            category,
+                            taxonomy.categories,
+                            loaded.where(*at, "categories", k),
+                            "add it under `taxonomy: categories:`",
+                        )
+                    )
                 elif not any(_overlaps(category, h) for h in held):
-                    problems.append(Problem(f"dataset `{dataset.key}` holds no field of category `{category}`",
-                                            loaded.where(*at, "categories", k),
-                                            "name categories of this dataset's fields (or leave `categories` out: "
-                                            "all of them)"))
+                    problems.append(
+                        Problem(
+                            f"dataset `{dataset.key}` holds no field of category `{category}`",
+                            loaded.where(*at, "categories", k),
+                            "name categories of this dataset's fields (or leave `categories` out: all of them)",
+                        )
+                    )
             if source.legal_basis and source.legal_basis not in taxonomy.legal_bases:
-                problems.append(_unknown("legal basis", source.legal_basis, taxonomy.legal_bases,
-                                         loaded.where(*at, "legal_basis"), "use a legal basis from the taxonomy"))
+                problems.append(
+                    _unknown(
+                        "legal basis",
+                        source.legal_basis,
+                        taxonomy.legal_bases,
+                        loaded.where(*at, "legal_basis"),
+                        "use a legal basis from the taxonomy",
+                    )
+                )
     return problems

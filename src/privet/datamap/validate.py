@@ -10,8 +10,13 @@ from privet.datamap import contacts, sources
 from privet.datamap.loaded import LIST_SECTIONS, LoadedManifest
 from privet.kit.errors import InvalidInput, PrivetError, Problem
 
-_SINGULAR = {"systems": "system", "datastores": "datastore", "datasets": "dataset",
-             "processing_activities": "processing activity", "recognizers": "recognizer"}
+_SINGULAR = {
+    "systems": "system",
+    "datastores": "datastore",
+    "datasets": "dataset",
+    "processing_activities": "processing activity",
+    "recognizers": "recognizer",
+}
 
 
 def taxonomy_for(loaded: LoadedManifest) -> tuple[Any, list[Problem]]:
@@ -52,21 +57,32 @@ def check(loaded: LoadedManifest, taxonomy: Any = None) -> list[Problem]:
         taxonomy, problems = taxonomy_for(loaded)
     m, w = loaded.manifest, loaded.where
     if m.organisation is None and not _invalid(loaded, "organisation"):
-        problems.append(Problem("the data map has no `organisation` section", loaded.source,
-                                "add `organisation:` (key, name, profile, region, responsible) in one file"))
+        problems.append(
+            Problem(
+                "the data map has no `organisation` section",
+                loaded.source,
+                "add `organisation:` (key, name, profile, region, responsible) in one file",
+            )
+        )
     for section in LIST_SECTIONS:
         first: dict[str, int] = {}
         for i, obj in enumerate(getattr(m, section)):
             if obj.key in first:
-                problems.append(Problem(f"duplicate {_SINGULAR[section]} key `{obj.key}` "
-                                        f"(first at {w(section, first[obj.key], 'key')})", w(section, i, "key"),
-                                        "keys must be unique in their section; rename or remove one"))
+                problems.append(
+                    Problem(
+                        f"duplicate {_SINGULAR[section]} key `{obj.key}` "
+                        f"(first at {w(section, first[obj.key], 'key')})",
+                        w(section, i, "key"),
+                        "keys must be unique in their section; rename or remove one",
+                    )
+                )
             first.setdefault(obj.key, i)
     systems = {s.key for s in m.systems} | _invalid(loaded, "systems")
     for i, store in enumerate(m.datastores):
         if store.system not in systems:
-            problems.append(_unknown("system", store.system, systems, w("datastores", i, "system"),
-                                     "declare it under `systems:`"))
+            problems.append(
+                _unknown("system", store.system, systems, w("datastores", i, "system"), "declare it under `systems:`")
+            )
     problems += _check_datasets(loaded, taxonomy)
     problems += _check_activities(loaded, taxonomy)
     problems += sources.check(loaded, taxonomy) + contacts.check(loaded) + _check_recognizers(loaded, taxonomy)
@@ -83,19 +99,42 @@ def _check_recognizers(loaded: LoadedManifest, taxonomy: Any) -> list[Problem]:
     for i, rec in enumerate(loaded.manifest.recognizers):
         at, name = ("recognizers", i), f"recognizer `{rec.key}`"
         if rec.category not in taxonomy.categories:
-            problems.append(_in(name, _unknown("data category", rec.category, taxonomy.categories,
-                                               w(*at, "category"), "add it under `taxonomy: categories:`")))
+            problems.append(
+                _in(
+                    name,
+                    _unknown(
+                        "data category",
+                        rec.category,
+                        taxonomy.categories,
+                        w(*at, "category"),
+                        "add it under `taxonomy: categories:`",
+                    ),
+                )
+            )
         try:
             re.compile(rec.pattern)
         except re.error as exc:
-            problems.append(Problem(f"{name}: the pattern is not a valid regular expression ({exc.msg} at "
-                                    f"position {exc.pos})", w(*at, "pattern"), "fix the regular expression (Python "
-                                    "syntax; quote it in YAML, e.g. 'ZK[A-Z]{2}\\d{8}')"))
+            problems.append(
+                Problem(
+                    f"{name}: the pattern is not a valid regular expression ({exc.msg} at position {exc.pos})",
+                    w(*at, "pattern"),
+                    "fix the regular expression (Python syntax; quote it in YAML, e.g. 'ZK[A-Z]{2}\\d{8}')",
+                )
+            )
             continue
         if rec.validator and rec.validator not in VALIDATORS:
-            problems.append(_in(name, _unknown("validator", rec.validator, VALIDATORS, w(*at, "validator"),
-                                               f"use one of: {', '.join(sorted(VALIDATORS)) or '(none)'}, "
-                                               "or leave `validator` out")))
+            problems.append(
+                _in(
+                    name,
+                    _unknown(
+                        "validator",
+                        rec.validator,
+                        VALIDATORS,
+                        w(*at, "validator"),
+                        f"use one of: {', '.join(sorted(VALIDATORS)) or '(none)'}, or leave `validator` out",
+                    ),
+                )
+            )
             continue
         try:
             custom_recognizer(rec.key, rec.category, rec.pattern, rec.validator)
@@ -115,38 +154,79 @@ def _check_datasets(loaded: LoadedManifest, taxonomy: Any) -> list[Problem]:
     broken = _invalid(loaded, "datasets")  # their fields are unknown, so references into them are not judged
     for i, dataset in enumerate(m.datasets):
         if dataset.datastore not in stores:
-            problems.append(_unknown("datastore", dataset.datastore, stores, w("datasets", i, "datastore"),
-                                     "declare it under `datastores:`"))
+            problems.append(
+                _unknown(
+                    "datastore",
+                    dataset.datastore,
+                    stores,
+                    w("datasets", i, "datastore"),
+                    "declare it under `datastores:`",
+                )
+            )
         tables: set[str] = set()
         for ti, table in enumerate(dataset.tables):
             at = ("datasets", i, "tables", ti)
             if table.name in tables:
-                problems.append(Problem(f"duplicate table `{table.name}` in dataset `{dataset.key}`",
-                                        w(*at, "name"), "list each table once"))
+                problems.append(
+                    Problem(
+                        f"duplicate table `{table.name}` in dataset `{dataset.key}`",
+                        w(*at, "name"),
+                        "list each table once",
+                    )
+                )
             tables.add(table.name)
             names: set[str] = set()
             for fi, f in enumerate(table.fields):
                 here = (*at, "fields", fi)
                 if f.name in names:
-                    problems.append(Problem(f"duplicate field `{f.name}` in table `{table.name}`",
-                                            w(*here, "name"), "list each field once"))
+                    problems.append(
+                        Problem(
+                            f"duplicate field `{f.name}` in table `{table.name}`",
+                            w(*here, "name"),
+                            "list each field once",
+                        )
+                    )
                 names.add(f.name)
                 if f.category and f.category not in taxonomy.categories:
-                    problems.append(_unknown("data category", f.category, taxonomy.categories,
-                                             w(*here, "category"), "add it under `taxonomy: categories:`"))
+                    problems.append(
+                        _unknown(
+                            "data category",
+                            f.category,
+                            taxonomy.categories,
+                            w(*here, "category"),
+                            "add it under `taxonomy: categories:`",
+                        )
+                    )
                 if f.identity and f.identity not in taxonomy.identity_types:
-                    problems.append(_unknown("identity type", f.identity, taxonomy.identity_types,
-                                             w(*here, "identity"), "add it under `taxonomy: identity_types:`"))
+                    problems.append(
+                        _unknown(
+                            "identity type",
+                            f.identity,
+                            taxonomy.identity_types,
+                            w(*here, "identity"),
+                            "add it under `taxonomy: identity_types:`",
+                        )
+                    )
                 if f.references:
                     parts = f.references.split(".")
                     target = (dataset.key, *parts) if len(parts) == 2 else tuple(parts)
                     if target not in fields and not (len(target) == 3 and target[0] in broken):
-                        problems.append(_unknown_reference(f.references, target, dataset.key, m.datasets, fields,
-                                                           w(*here, "references")))
+                        problems.append(
+                            _unknown_reference(
+                                f.references, target, dataset.key, m.datasets, fields, w(*here, "references")
+                            )
+                        )
             for column in table.primary_key:
                 if column not in names:
-                    problems.append(_unknown("primary key field", column, names, w(*at, "primary_key"),
-                                             f"list it under the fields of `{table.name}`"))
+                    problems.append(
+                        _unknown(
+                            "primary key field",
+                            column,
+                            names,
+                            w(*at, "primary_key"),
+                            f"list it under the fields of `{table.name}`",
+                        )
+                    )
     return problems
 
 
@@ -162,8 +242,13 @@ def _unknown_reference(reference: str, target: tuple, here: str, datasets: list,
         missing = f"dataset `{key}` has no table `{table}`"
     else:
         missing = f"table `{table}` has no field `{name}`"
-    problem = _unknown("reference target", reference, [".".join(x[1:] if x[0] == here else x) for x in fields],
-                       where, "write `table.field` (same dataset) or `dataset.table.field` naming a declared field")
+    problem = _unknown(
+        "reference target",
+        reference,
+        [".".join(x[1:] if x[0] == here else x) for x in fields],
+        where,
+        "write `table.field` (same dataset) or `dataset.table.field` naming a declared field",
+    )
     hint = problem.hint
     if (key, table) not in tables and elsewhere:
         hint = f"`{table}` is a table of dataset {', '.join(f'`{d}`' for d in elsewhere)}: write "
@@ -181,16 +266,31 @@ def _check_activities(loaded: LoadedManifest, taxonomy: Any) -> list[Problem]:
     for i, act in enumerate(m.processing_activities):
         at = ("processing_activities", i)
         if act.purpose not in taxonomy.purposes:
-            problems.append(_unknown("purpose", act.purpose, taxonomy.purposes, w(*at, "purpose"),
-                                     "add it under `taxonomy: purposes:`"))
+            problems.append(
+                _unknown(
+                    "purpose", act.purpose, taxonomy.purposes, w(*at, "purpose"), "add it under `taxonomy: purposes:`"
+                )
+            )
         basis = taxonomy.legal_bases.get(act.legal_basis)
         if basis is None:
-            problems.append(_unknown("legal basis", act.legal_basis, taxonomy.legal_bases, w(*at, "legal_basis"),
-                                     "use a legal basis from the taxonomy"))
+            problems.append(
+                _unknown(
+                    "legal basis",
+                    act.legal_basis,
+                    taxonomy.legal_bases,
+                    w(*at, "legal_basis"),
+                    "use a legal basis from the taxonomy",
+                )
+            )
         elif profile and getattr(basis, "profiles", None) and profile not in basis.profiles:
             valid = sorted(k for k, b in taxonomy.legal_bases.items() if not b.profiles or profile in b.profiles)
-            problems.append(Problem(f"legal basis `{act.legal_basis}` is not available under the {profile.upper()} "
-                                    "profile", w(*at, "legal_basis"), f"use one of: {', '.join(valid)}"))
+            problems.append(
+                Problem(
+                    f"legal basis `{act.legal_basis}` is not available under the {profile.upper()} profile",
+                    w(*at, "legal_basis"),
+                    f"use one of: {', '.join(valid)}",
+                )
+            )
         for name, known, what, fix in (
             ("subject_types", taxonomy.subject_types, "subject type", "add it under `taxonomy: subject_types:`"),
             ("datasets", datasets, "dataset", "declare it under `datasets:`"),
@@ -202,6 +302,11 @@ def _check_activities(loaded: LoadedManifest, taxonomy: Any) -> list[Problem]:
                     problems.append(_unknown(what, value, known, w(*at, name, j), fix))
         for j, value in enumerate(act.optional_categories):
             if value in act.required_categories:
-                problems.append(Problem(f"category `{value}` is both required and optional",
-                                        w(*at, "optional_categories", j), "keep it in one of the two lists"))
+                problems.append(
+                    Problem(
+                        f"category `{value}` is both required and optional",
+                        w(*at, "optional_categories", j),
+                        "keep it in one of the two lists",
+                    )
+                )
     return problems

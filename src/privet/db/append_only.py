@@ -26,8 +26,10 @@ def guard(table: Table) -> Table:
 
 def message(table: str, operation: str) -> str:
     """The error text every dialect raises: what was refused and why."""
-    return (f"{table} is append-only: {operation} refused (Privet keeps its audit events and consent ledger "
-            "unchanged; record a new event instead)")
+    return (
+        f"{table} is append-only: {operation} refused (Privet keeps its audit events and consent ledger "
+        "unchanged; record a new event instead)"
+    )
 
 
 def trigger_names(dialect: str, table: str) -> list[str]:
@@ -40,12 +42,16 @@ def trigger_names(dialect: str, table: str) -> list[str]:
 def _statements(dialect: str, table: str) -> list[str]:
     update, delete = (message(table, op) for op in ("UPDATE", "DELETE"))
     if dialect == "sqlite":
-        return [f"CREATE TRIGGER {name} BEFORE {op} ON {table} BEGIN SELECT RAISE(ABORT, '{text}'); END"
-                for name, op, text in zip(trigger_names(dialect, table), ("UPDATE", "DELETE"), (update, delete))]
+        return [
+            f"CREATE TRIGGER {name} BEFORE {op} ON {table} BEGIN SELECT RAISE(ABORT, '{text}'); END"
+            for name, op, text in zip(trigger_names(dialect, table), ("UPDATE", "DELETE"), (update, delete))
+        ]
     if dialect in ("mysql", "mariadb"):
-        return [f"CREATE TRIGGER {name} BEFORE {op} ON {table} FOR EACH ROW "
-                f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{text}'"
-                for name, op, text in zip(trigger_names(dialect, table), ("UPDATE", "DELETE"), (update, delete))]
+        return [
+            f"CREATE TRIGGER {name} BEFORE {op} ON {table} FOR EACH ROW "
+            f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{text}'"
+            for name, op, text in zip(trigger_names(dialect, table), ("UPDATE", "DELETE"), (update, delete))
+        ]
     if dialect == "postgresql":
         # statement-level: a refused statement costs nothing per row; TRUNCATE fires no row trigger, so it has its own
         rows, truncate = trigger_names(dialect, table)
@@ -82,9 +88,10 @@ def installed(connection: Connection, table: str) -> set[str]:
     if dialect == "sqlite":
         sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?"
     elif dialect == "postgresql":
-        sql = ("SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(%s) AND NOT tgisinternal "
-               "AND tgenabled <> 'D'")
+        sql = "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(%s) AND NOT tgisinternal AND tgenabled <> 'D'"
     else:
-        sql = ("SELECT trigger_name FROM information_schema.triggers WHERE event_object_schema = DATABASE() "
-               "AND event_object_table = %s")
+        sql = (
+            "SELECT trigger_name FROM information_schema.triggers WHERE event_object_schema = DATABASE() "
+            "AND event_object_table = %s"
+        )
     return {row[0] for row in connection.exec_driver_sql(sql, (table,))}

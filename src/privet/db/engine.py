@@ -22,8 +22,8 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5, echo: b
         parsed = make_url(url)
     except ArgumentError:
         raise InvalidInput(
-            "The database URL is not valid", "use a form such as sqlite:///var/privet.db or "
-            "postgresql+psycopg://user@host/db"
+            "The database URL is not valid",
+            "use a form such as sqlite:///var/privet.db or postgresql+psycopg://user@host/db",
         ) from None
     kwargs: dict = {"echo": echo, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
@@ -81,8 +81,12 @@ SETTINGS_INFO = "privet.settings"  # Session.info: the Settings its keys come fr
 def make_sessionmaker(bind: Engine, settings: Settings | None = None) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit; `settings` name the installation whose keys they
     use (default: this process's settings)."""
-    return sessionmaker(bind=bind, expire_on_commit=False, autoflush=True,
-                        info={SETTINGS_INFO: settings} if settings is not None else None)
+    return sessionmaker(
+        bind=bind,
+        expire_on_commit=False,
+        autoflush=True,
+        info={SETTINGS_INFO: settings} if settings is not None else None,
+    )
 
 
 @contextlib.contextmanager

@@ -82,7 +82,7 @@ def share_of(room: int, share: int) -> int:
 class _Take:
     """One request for places, waiting to be counted, and its answer."""
 
-    __slots__ = ("bucket", "key", "limit", "window", "now", "share", "done", "taken", "wait", "error")
+    __slots__ = ("bucket", "done", "error", "key", "limit", "now", "share", "taken", "wait", "window")
 
     def __init__(self, bucket: str, key: str, limit: int, window: float, now: float, share: int) -> None:
         self.bucket, self.key, self.limit, self.window, self.now, self.share = bucket, key, limit, window, now, share
@@ -108,8 +108,9 @@ class StoreWindows:
         """Count one hit; None when allowed, else the seconds to wait."""
         return self.take(bucket, key, limit, window, now)[1]
 
-    def take(self, bucket: str, key: str, limit: int, window: float, now: float | None = None,
-             share: int = 0) -> tuple[int, int | None]:
+    def take(
+        self, bucket: str, key: str, limit: int, window: float, now: float | None = None, share: int = 0
+    ) -> tuple[int, int | None]:
         """Take places (one, or a `1/share` part of the room left): (places taken, None), or (0, seconds to wait)."""
         mine = _Take(bucket, key, limit, window, time.time() if now is None else now, share)
         with self._queued:
@@ -130,8 +131,9 @@ class StoreWindows:
             with self.sessionmaker() as session:
                 begin_write(session)  # SQLite: take the write lock before reading, so read-then-write cannot race
                 for one in batch:
-                    one.taken, one.wait = window_take(session, one.bucket, one.key, one.limit, one.window, one.now,
-                                                      one.share)
+                    one.taken, one.wait = window_take(
+                        session, one.bucket, one.key, one.limit, one.window, one.now, one.share
+                    )
                 if time.monotonic() - self._purged > PURGE_EVERY:
                     self._purged = time.monotonic()
                     purge(session)
@@ -144,27 +146,35 @@ class StoreWindows:
 
 
 PURGE_EVERY = 300.0  # seconds between two deletions of expired rows by one process
-_COUNTS = select(T.c.slot, T.c.count).where(T.c.bucket == bindparam("b"), T.c.key == bindparam("k"),
-                                           T.c.slot.in_([bindparam("prev"), bindparam("slot")]))
+_COUNTS = select(T.c.slot, T.c.count).where(
+    T.c.bucket == bindparam("b"), T.c.key == bindparam("k"), T.c.slot.in_([bindparam("prev"), bindparam("slot")])
+)
 _TAKES: dict[str, object] = {}  # the counting upsert, built once per dialect (building costs what running does)
 
 
 def _take_statement(session: Session):  # noqa: ANN202
     dialect = session.get_bind().dialect.name
     if dialect not in _TAKES:
-        stmt = upsert(session).values(bucket=bindparam("b"), key=bindparam("k"), slot=bindparam("slot"),
-                                      count=bindparam("n"), expires_at=bindparam("expires"),
-                                      updated_at=bindparam("stamp"))
+        stmt = upsert(session).values(
+            bucket=bindparam("b"),
+            key=bindparam("k"),
+            slot=bindparam("slot"),
+            count=bindparam("n"),
+            expires_at=bindparam("expires"),
+            updated_at=bindparam("stamp"),
+        )
         # The condition is checked on the row as it is when locked: two processes cannot both take the last place.
         _TAKES[dialect] = stmt.on_conflict_do_update(
             index_elements=[T.c.bucket, T.c.key, T.c.slot],
             set_={"count": T.c.count + stmt.excluded.count, "updated_at": stmt.excluded.updated_at},
-            where=T.c.count + stmt.excluded.count <= bindparam("most")).returning(T.c.count)
+            where=T.c.count + stmt.excluded.count <= bindparam("most"),
+        ).returning(T.c.count)
     return _TAKES[dialect]
 
 
-def window_take(session: Session, bucket: str, key: str, limit: int, window: float, now: float,
-                share: int = 0) -> tuple[int, int | None]:
+def window_take(
+    session: Session, bucket: str, key: str, limit: int, window: float, now: float, share: int = 0
+) -> tuple[int, int | None]:
     """Take places of (bucket, key) in the caller's transaction: (taken, None), or (0, seconds to wait)."""
     slot = int(now // window)
     frac = (now - slot * window) / window
@@ -175,8 +185,14 @@ def window_take(session: Session, bucket: str, key: str, limit: int, window: flo
     if room == 0:
         return 0, _window_wait(prev, cur, limit, frac, window)
     stamp = utcnow()
-    values = {"b": bucket, "k": key, "slot": slot, "expires": stamp + timedelta(seconds=2 * window), "stamp": stamp,
-              "most": cur + room}
+    values = {
+        "b": bucket,
+        "k": key,
+        "slot": slot,
+        "expires": stamp + timedelta(seconds=2 * window),
+        "stamp": stamp,
+        "most": cur + room,
+    }
     for taken in dict.fromkeys((share_of(room, share), 1)):  # another process may have taken some meanwhile
         if connection.execute(_take_statement(session), {**values, "n": taken}).first() is not None:
             return taken, None
@@ -215,15 +231,17 @@ class RedisWindows:
         """Count one hit; None when allowed, else the seconds to wait."""
         return self.take(bucket, key, limit, window, now)[1]
 
-    def take(self, bucket: str, key: str, limit: int, window: float, now: float | None = None,
-             share: int = 0) -> tuple[int, int | None]:
+    def take(
+        self, bucket: str, key: str, limit: int, window: float, now: float | None = None, share: int = 0
+    ) -> tuple[int, int | None]:
         """Take places (one, or a `1/share` part of the room left): (places taken, None), or (0, seconds to wait)."""
         now = time.time() if now is None else now
         slot = int(now // window)
         frac = (now - slot * window) / window
         name = f"privet:limit:{bucket}:{key}:"
-        taken, prev, cur = self.script(keys=[f"{name}{slot}", f"{name}{slot - 1}"],
-                                       args=[limit, 1 - frac, math.ceil(2 * window), share])
+        taken, prev, cur = self.script(
+            keys=[f"{name}{slot}", f"{name}{slot - 1}"], args=[limit, 1 - frac, math.ceil(2 * window), share]
+        )
         return (int(taken), None) if taken else (0, _window_wait(int(prev), int(cur), limit, frac, window))
 
 
@@ -235,16 +253,22 @@ def hold(session: Session, bucket: str, key: str, ttl: timedelta) -> None:
     """
     stamp = utcnow()
     stmt = upsert(session).values(bucket=bucket, key=key, slot=0, count=0, expires_at=stamp + ttl, updated_at=stamp)
-    session.execute(stmt.on_conflict_do_update(index_elements=[T.c.bucket, T.c.key, T.c.slot],
-                                               set_={"expires_at": stamp + ttl, "updated_at": stamp}))
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[T.c.bucket, T.c.key, T.c.slot], set_={"expires_at": stamp + ttl, "updated_at": stamp}
+        )
+    )
 
 
 def bump(session: Session, name: str) -> None:
     """Add one to the generation counter `name` in the caller's transaction (committed with the change it marks)."""
     stamp = utcnow()
     stmt = upsert(session).values(bucket=GENERATION, key=name, slot=0, count=1, updated_at=stamp)
-    session.execute(stmt.on_conflict_do_update(index_elements=[T.c.bucket, T.c.key, T.c.slot],
-                                               set_={"count": T.c.count + 1, "updated_at": stamp}))
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[T.c.bucket, T.c.key, T.c.slot], set_={"count": T.c.count + 1, "updated_at": stamp}
+        )
+    )
 
 
 _GENERATION = select(T.c.count).where(T.c.bucket == GENERATION, T.c.slot == 0)

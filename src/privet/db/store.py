@@ -16,8 +16,7 @@ from privet.settings import Settings, get_settings
 def open_engine(settings: Settings | None = None) -> Engine:
     """An engine for the configured store."""
     settings = settings or get_settings()
-    return make_engine(settings.sqlalchemy_url, pool_size=settings.db_pool_size,
-                       max_overflow=settings.db_max_overflow)
+    return make_engine(settings.sqlalchemy_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
 
 
 @contextlib.contextmanager

@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Boolean, DateTime, column, create_engine, select, table as sql_table
+from sqlalchemy import Boolean, DateTime, column, create_engine, select
+from sqlalchemy import table as sql_table
 from sqlalchemy.orm import Session
 
 from privet.settings import Settings
@@ -39,8 +40,10 @@ class OptIns:
 
 SOURCES = {
     "keptek": [OptIns("crm", "customers", "mobile", "phone", "created_at", language="zh_CN")],
-    "zkteco": [OptIns("accounts_cn", "accounts", "email", "email", "registered_at", "language"),
-               OptIns("accounts_eu", "eu_accounts", "email", "email", "registered_at", "language")],
+    "zkteco": [
+        OptIns("accounts_cn", "accounts", "email", "email", "registered_at", "language"),
+        OptIns("accounts_eu", "eu_accounts", "email", "email", "registered_at", "language"),
+    ],
 }
 
 
@@ -50,7 +53,7 @@ def _language(value: str | None) -> str | None:
 
 
 def _moment(value: datetime) -> str:
-    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
 def opt_in_rows(source: OptIns, url: str) -> list[dict]:
@@ -58,22 +61,40 @@ def opt_in_rows(source: OptIns, url: str) -> list[dict]:
     engine = create_engine(url)
     try:
         types = {"marketing_opt_in": Boolean(), "closed_at": DateTime(), source.at_column: DateTime()}
-        names = ["id", "marketing_opt_in", "closed_at", source.identity_column, source.at_column,
-                 *([source.language_column] if source.language_column else [])]
+        names = [
+            "id",
+            "marketing_opt_in",
+            "closed_at",
+            source.identity_column,
+            source.at_column,
+            *([source.language_column] if source.language_column else []),
+        ]
         table = sql_table(source.table, *(column(n, types.get(n)) for n in names))  # the columns are known
         columns = [table.c[source.identity_column], table.c[source.at_column]]
         if source.language_column:
             columns.append(table.c[source.language_column])
         opted_in = table.c.marketing_opt_in.is_(True)
-        query = (select(*columns).where(opted_in, table.c.closed_at.is_(None),
-                                        table.c[source.identity_column].is_not(None)).order_by(table.c.id))
+        query = (
+            select(*columns)
+            .where(opted_in, table.c.closed_at.is_(None), table.c[source.identity_column].is_not(None))
+            .order_by(table.c.id)
+        )
         with engine.connect() as connection:
             rows = connection.execute(query).all()
     finally:
         engine.dispose()
-    return [{"identity_type": source.identity_type, "identity": row[0], "purpose": PURPOSE, "event": "given",
-             "at": _moment(row[1]), "notice_key": None,
-             "language": _language(row[2] if source.language_column else source.language)} for row in rows]
+    return [
+        {
+            "identity_type": source.identity_type,
+            "identity": row[0],
+            "purpose": PURPOSE,
+            "event": "given",
+            "at": _moment(row[1]),
+            "notice_key": None,
+            "language": _language(row[2] if source.language_column else source.language),
+        }
+        for row in rows
+    ]
 
 
 def import_opt_ins(session: Session, settings: Settings, company_key: str, urls: dict[str, str]) -> int:
@@ -83,8 +104,9 @@ def import_opt_ins(session: Session, settings: Settings, company_key: str, urls:
     from privet.kit.crypto import Keyring
 
     sources = [s for s in SOURCES.get(company_key, []) if s.datastore in urls]
-    done = session.execute(select(ConsentRecord.seq).where(ConsentRecord.method == "import",
-                                                           ConsentRecord.actor == ACTOR).limit(1)).first()
+    done = session.execute(
+        select(ConsentRecord.seq).where(ConsentRecord.method == "import", ConsentRecord.actor == ACTOR).limit(1)
+    ).first()
     if not sources or done is not None:
         return 0
     rows = [row for source in sources for row in opt_in_rows(source, urls[source.datastore])]
@@ -92,8 +114,13 @@ def import_opt_ins(session: Session, settings: Settings, company_key: str, urls:
         return 0
     with tempfile.TemporaryDirectory() as folder:  # the importer reads files; the rows never reach a log
         path = Path(folder) / "opt_ins.jsonl"
-        path.write_text("".join(json.dumps({k: v for k, v in row.items() if v is not None}, ensure_ascii=False)
-                                + "\n" for row in rows), encoding="utf-8")
-        report = import_records(session, Keyring.from_settings(settings), path, fmt="jsonl", method="import",
-                                actor=ACTOR)
+        path.write_text(
+            "".join(
+                json.dumps({k: v for k, v in row.items() if v is not None}, ensure_ascii=False) + "\n" for row in rows
+            ),
+            encoding="utf-8",
+        )
+        report = import_records(
+            session, Keyring.from_settings(settings), path, fmt="jsonl", method="import", actor=ACTOR
+        )
     return report.imported

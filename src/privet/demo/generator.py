@@ -36,8 +36,10 @@ def companies() -> dict[str, Company]:
     """The demo companies by key."""
     from privet.demo import keptek_data, keptek_schema, zkteco_data, zkteco_schema
 
-    return {"keptek": Company("keptek", keptek_schema.datastores, keptek_data.build),
-            "zkteco": Company("zkteco", zkteco_schema.datastores, zkteco_data.build)}
+    return {
+        "keptek": Company("keptek", keptek_schema.datastores, keptek_data.build),
+        "zkteco": Company("zkteco", zkteco_schema.datastores, zkteco_data.build),
+    }
 
 
 def company(key: str) -> Company:
@@ -61,14 +63,22 @@ class Generated:
         return {t: n for tables in self.tables.values() for t, n in tables.items()}
 
 
-def generate(company: str, urls: dict[str, str] | str, *, customers: int = 200, seed: int = 42,
-             reset: bool = False) -> dict[str, int]:
+def generate(
+    company: str, urls: dict[str, str] | str, *, customers: int = 200, seed: int = 42, reset: bool = False
+) -> dict[str, int]:
     """Create and fill the company's datastores; returns rows per table. Populated datastores are left alone."""
     return fill(company, urls, customers=customers, seed=seed, reset=reset).counts
 
 
-def fill(company_key: str, urls: dict[str, str] | str, *, customers: int = 200, seed: int = 42,
-         reset: bool = False, matched: dict[str, list[tuple[str, str, str]]] | None = None) -> Generated:
+def fill(
+    company_key: str,
+    urls: dict[str, str] | str,
+    *,
+    customers: int = 200,
+    seed: int = 42,
+    reset: bool = False,
+    matched: dict[str, list[tuple[str, str, str]]] | None = None,
+) -> Generated:
     """Like `generate`, reporting per datastore and whether each was created now or already held data. `matched`
     ({datastore: [(table, column, match mode)]}) names the identity columns compared as an expression (casefold,
     phone): a created datastore gets the index `privet datamap evaluate` asks for on each (none on MariaDB)."""
@@ -92,8 +102,10 @@ def fill(company_key: str, urls: dict[str, str] | str, *, customers: int = 200, 
             _match_indexes(engine, (matched or {}).get(key, []))
             result.created.append(key)
     except SQLAlchemyError as exc:
-        raise Unavailable(f"Cannot write the demo datastore ({type(exc).__name__})",
-                          "check the URL, that the server runs and that the user may create tables") from None
+        raise Unavailable(
+            f"Cannot write the demo datastore ({type(exc).__name__})",
+            "check the URL, that the server runs and that the user may create tables",
+        ) from None
     finally:
         for engine in engines.values():
             engine.dispose()
@@ -105,8 +117,10 @@ def _urls(stores: dict[str, MetaData], urls: dict[str, str] | str) -> dict[str, 
         return dict.fromkeys(stores, urls)
     missing = sorted(set(stores) - set(urls))
     if missing:
-        raise InvalidInput(f"No URL for datastore(s) {', '.join(missing)}",
-                           f"give one URL for all or a URL for each of: {', '.join(stores)}")
+        raise InvalidInput(
+            f"No URL for datastore(s) {', '.join(missing)}",
+            f"give one URL for all or a URL for each of: {', '.join(stores)}",
+        )
     return {key: urls[key] for key in stores}
 
 
@@ -153,10 +167,14 @@ def _fill(engine: Engine, md: MetaData, rows: dict[str, list[dict]], *, reset: b
             data = rows.get(table.name, [])
             conn.execute(table.delete())  # an empty leftover table: start clean
             for start in range(0, len(data), BATCH):
-                conn.execute(table.insert(), data[start:start + BATCH])
+                conn.execute(table.insert(), data[start : start + BATCH])
             if data and conn.dialect.name == "postgresql" and "id" in table.c:
                 # explicit ids leave the serial sequence behind; move it so later inserts do not collide
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                                  f"(SELECT max(id) FROM {table.name}))"))
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"(SELECT max(id) FROM {table.name}))"
+                    )
+                )
             counts[table.name] = len(data)
     return counts

@@ -29,13 +29,26 @@ def link_demo_guardians(settings: Settings, engine: Engine) -> int:
                 continue
             subject = _subject_for(session, keyring, child.identities, first, actor="demo")
             if subject.age_source is None:
-                ages.set_birth_date(session, keyring, subject, child.birth_date, policy=policy, actor="demo",
-                                    source="datastore")
+                ages.set_birth_date(
+                    session, keyring, subject, child.birth_date, policy=policy, actor="demo", source="datastore"
+                )
             if guardians.verified_guardian(session, subject.id, utcnow()) is not None:
                 continue
-            parent = _subject_for(session, keyring, {"email": [f"guardian.{subject.id.lower()}@example.com"]},
-                                  ("email", f"guardian.{subject.id.lower()}@example.com"), actor="demo")
-            guardians.link_guardian(session, parent, subject, "parent", verified_method="staff_checked",
-                                    evidence={"demo": True}, actor="demo")
+            parent = _subject_for(
+                session,
+                keyring,
+                {"email": [f"guardian.{subject.id.lower()}@example.com"]},
+                ("email", f"guardian.{subject.id.lower()}@example.com"),
+                actor="demo",
+            )
+            guardians.link_guardian(
+                session,
+                parent,
+                subject,
+                "parent",
+                verified_method="staff_checked",
+                evidence={"demo": True},
+                actor="demo",
+            )
             made += 1
     return made

@@ -7,8 +7,20 @@ foreign keys, because each datastore may be a different server. Times are naive 
 
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, Column, Date, DateTime, Double, ForeignKey, Integer, MetaData, Numeric, String,
-                        Table, Text)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
 
 
 def _pk() -> Column:

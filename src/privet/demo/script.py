@@ -12,8 +12,11 @@ from privet.kit.errors import PrivetError
 def main(company: str) -> None:
     """Parse the arguments, generate the company's demo databases, print rows per table."""
     parser = argparse.ArgumentParser(description=f"Create {company}'s demo customer databases (deterministic).")
-    parser.add_argument("--url", default=f"sqlite:///{company}-demo.sqlite",
-                        help="SQLAlchemy URL of the database for all datastores (default: %(default)s)")
+    parser.add_argument(
+        "--url",
+        default=f"sqlite:///{company}-demo.sqlite",
+        help="SQLAlchemy URL of the database for all datastores (default: %(default)s)",
+    )
     parser.add_argument("--customers", type=int, default=200, help="number of customers (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default: %(default)s)")
     parser.add_argument("--reset", action="store_true", help="drop and regenerate tables that hold data")

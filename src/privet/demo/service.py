@@ -18,8 +18,10 @@ def datamap_path(settings: Settings, company_key: str) -> Path:
     """The folder holding the company's data map YAML."""
     path = Path(settings.examples_dir) / company_key / "datamap"
     if not path.is_dir():
-        raise InvalidInput(f"The demo data map for {company_key!r} is missing at {path}",
-                           "set PRIVET_EXAMPLES_DIR to the repository's examples/ folder")
+        raise InvalidInput(
+            f"The demo data map for {company_key!r} is missing at {path}",
+            "set PRIVET_EXAMPLES_DIR to the repository's examples/ folder",
+        )
     return path
 
 
@@ -32,17 +34,24 @@ def demo_urls(settings: Settings, company_key: str, datastore_url: str | None = 
     return {key: f"sqlite:///{(folder / f'{key}.sqlite').as_posix()}" for key in stores}
 
 
-def load_demo(settings: Settings, engine: Engine, company_key: str, *, datastore_url: str | None = None,
-              customers: int = DEFAULT_CUSTOMERS, reset: bool = False) -> str:
+def load_demo(
+    settings: Settings,
+    engine: Engine,
+    company_key: str,
+    *,
+    datastore_url: str | None = None,
+    customers: int = DEFAULT_CUSTOMERS,
+    reset: bool = False,
+) -> str:
     """Generate (or reuse) the demo databases, register their secrets and apply the data map; returns a summary."""
     from privet.audit.service import record
     from privet.datamap.manifest import load_manifest
     from privet.datamap.secrets import write_secrets
     from privet.datamap.service import validate_and_apply
     from privet.datamap.validate import ensure_valid
-    from privet.demo.consents import import_opt_ins
     from privet.db.migrate import require_current
     from privet.db.store import store_session
+    from privet.demo.consents import import_opt_ins
 
     comp = company(company_key)
     path = datamap_path(settings, company_key)
@@ -57,10 +66,21 @@ def load_demo(settings: Settings, engine: Engine, company_key: str, *, datastore
         registers = apply_registers(session, settings, company_key)
         opt_ins = import_opt_ins(session, settings, company_key, urls)  # the CRM's marketing opt-ins as consent
         people = _seed_people(session, settings, company_key, loaded.manifest, urls)  # jurisdictions (P41)
-        record(session, actor="demo", action="demo.loaded", object_type="demo", object_id=company_key,
-               details={"datastores": sorted(urls), "created": generated.created, "customers": customers,
-                        "rows": sum(generated.counts.values()), "datamap_version": result.version,
-                        "register_changes": len(registers)})
+        record(
+            session,
+            actor="demo",
+            action="demo.loaded",
+            object_type="demo",
+            object_id=company_key,
+            details={
+                "datastores": sorted(urls),
+                "created": generated.created,
+                "customers": customers,
+                "rows": sum(generated.counts.values()),
+                "datamap_version": result.version,
+                "register_changes": len(registers),
+            },
+        )
         # written last, inside the unit of work: if this fails, the data map change is rolled back too
         write_secrets(settings, {comp.secret(key): url for key, url in urls.items()})
     summary = _summary(company_key, generated, result, None if datastore_url else urls)
@@ -69,8 +89,9 @@ def load_demo(settings: Settings, engine: Engine, company_key: str, *, datastore
         summary += "\nPeople by the law their requests get: " + ", ".join(f"{law} {n}" for law, n in people.items())
     summary += f"\nGuardians verified for {link_demo_guardians(settings, engine)} children found in the datastores."
     history = "".join(f"\n  {line[2:]}" for line in registers if line.startswith("* history"))  # shares shown
-    return summary + (f"\nRegisters applied: {len(registers)} change(s).{history}" if registers
-                      else "\nRegisters unchanged.")
+    return summary + (
+        f"\nRegisters applied: {len(registers)} change(s).{history}" if registers else "\nRegisters unchanged."
+    )
 
 
 def _seed_people(session, settings: Settings, company_key: str, manifest, urls: dict[str, str]) -> dict:  # noqa: ANN001
@@ -79,8 +100,9 @@ def _seed_people(session, settings: Settings, company_key: str, manifest, urls: 
     from privet.demo.people import seed_people
 
     comp = company(company_key)
-    reach = settings.model_copy(update={"secrets": {**settings.secrets,
-                                                    **{comp.secret(key): url for key, url in urls.items()}}})
+    reach = settings.model_copy(
+        update={"secrets": {**settings.secrets, **{comp.secret(key): url for key, url in urls.items()}}}
+    )
     return seed_people(session, reach, manifest, urls, company_key=company_key)
 
 
@@ -115,10 +137,17 @@ def publish_notices(session, settings: Settings, company_key: str) -> list[str]:
         done = next((counts.get(n.id, 0) for n in notices.list_notices(session) if n.key == notice["key"]), 0)
         for version in notice["versions"][done:]:
             texts = {lang: (folder / name).read_text(encoding="utf-8") for lang, name in version["files"].items()}
-            notices.publish(session, key=notice["key"], kind=notice.get("kind", "policy"),
-                            product=notice.get("product"), texts=texts,
-                            effective_date=date.fromisoformat(str(version["effective"])),
-                            purposes=notice.get("purposes"), material=version.get("material"), actor="demo")
+            notices.publish(
+                session,
+                key=notice["key"],
+                kind=notice.get("kind", "policy"),
+                product=notice.get("product"),
+                texts=texts,
+                effective_date=date.fromisoformat(str(version["effective"])),
+                purposes=notice.get("purposes"),
+                material=version.get("material"),
+                actor="demo",
+            )
             published.append(notice["key"])
     return published
 
@@ -150,11 +179,15 @@ def load_demo_if_empty(settings: Settings, engine: Engine, company_key: str) -> 
     if latest is None:
         return load_demo(settings, engine, company_key)
     if organisation is not None and organisation.key == company_key:
-        return (f"Already set up: the store and the {organisation.name} company with its data map (version "
-                f"{latest.number}) are kept as they are.")
+        return (
+            f"Already set up: the store and the {organisation.name} company with its data map (version "
+            f"{latest.number}) are kept as they are."
+        )
     held = f"{organisation.name}'s data map" if organisation is not None else "a data map"
-    return (f"Already set up: the store holds {held} (version {latest.number}), kept as it is; the {company_key} "
-            f"demo is not mixed into it. To load the demo anyway: `privet demo --company {company_key}`.")
+    return (
+        f"Already set up: the store holds {held} (version {latest.number}), kept as it is; the {company_key} "
+        f"demo is not mixed into it. To load the demo anyway: `privet demo --company {company_key}`."
+    )
 
 
 def _summary(company_key: str, generated: Generated, result, sqlite_urls: dict[str, str] | None) -> str:  # noqa: ANN001
@@ -167,8 +200,10 @@ def _summary(company_key: str, generated: Generated, result, sqlite_urls: dict[s
         lines.append(f"  databases in {folder}")
     if result.changed:
         counts = result.diff.counts()
-        lines.append(f"Data map applied: version {result.version} ({counts['created']} created, "
-                     f"{counts['updated']} updated, {counts['deleted']} deleted).")
+        lines.append(
+            f"Data map applied: version {result.version} ({counts['created']} created, "
+            f"{counts['updated']} updated, {counts['deleted']} deleted)."
+        )
     else:
         lines.append(f"Data map unchanged (version {result.version}).")
     return "\n".join(lines)

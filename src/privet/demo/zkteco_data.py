@@ -83,7 +83,7 @@ def _account(f: Fakes, i: int, p: str, out: dict[str, list[dict]]) -> None:
 
 
 def _cloud(f: Fakes, uid: str, account: dict, serials: list, out: dict[str, list[dict]]) -> None:
-    for serial, model, bound in serials:
+    for serial, _model, bound in serials:
         for _ in range(f.rng.randrange(0, 6)):
             recorded = f.between(bound, f.now)
             video = f.rng.random() < 0.7

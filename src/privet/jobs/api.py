@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from privet.auth.deps import Caller, require
+from privet.http.routes import DB
 from privet.jobs import service
-from privet.kit.web import DB
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 Admin = Depends(require("jobs:admin"))
@@ -44,11 +44,17 @@ class JobPage(BaseModel):
 
 
 @router.get("", dependencies=[Admin], summary="Jobs newest first, filtered by status and kind, a page at a time.")
-def list_jobs(db: DB, status: str | None = Query(None, description="queued, running, done or failed.",
-                                                json_schema_extra={"enum": ["queued", "running", "done", "failed"]}),
-              kind: str | None = Query(None, max_length=80, description="Only jobs of this kind."),
-              limit: int = Query(50, ge=1, le=1000, description="At most this many."),
-              offset: int = Query(0, ge=0, le=10**9, description="Skip this many (the next page).")) -> JobPage:
+def list_jobs(
+    db: DB,
+    status: str | None = Query(
+        None,
+        description="queued, running, done or failed.",
+        json_schema_extra={"enum": ["queued", "running", "done", "failed"]},
+    ),
+    kind: str | None = Query(None, max_length=80, description="Only jobs of this kind."),
+    limit: int = Query(50, ge=1, le=1000, description="At most this many."),
+    offset: int = Query(0, ge=0, le=10**9, description="Skip this many (the next page)."),
+) -> JobPage:
     rows, total = service.list_jobs(db, status=status, kind=kind, limit=limit, offset=offset)
     return JobPage(items=[JobOut.model_validate(job) for job in rows], total=total, limit=limit, offset=offset)
 

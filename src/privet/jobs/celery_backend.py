@@ -17,72 +17,20 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from privet.jobs import dispatch
+from privet.jobs import broker, dispatch
+from privet.jobs.broker import TASK_NAME, check_configured, make_celery
 from privet.jobs.models import Job
 from privet.kit.clock import utcnow
-from privet.kit.errors import InvalidInput, Unavailable
 from privet.settings import Settings
 
 if TYPE_CHECKING:
     from celery import Celery
 
-TASK_NAME = "privet.run_job"
-QUEUE = "privet"
 SWEEP_BATCH = 500
 log = logging.getLogger("privet.jobs")
 
-_senders: dict[str, Celery] = {}
-_senders_lock = threading.Lock()
 _runtime: dict = {}
 _runtime_lock = threading.Lock()
-
-
-def check_configured(settings: Settings) -> str:
-    """The broker URL, or a clear error when the celery backend is not configured."""
-    if settings.jobs_backend != "celery":
-        raise InvalidInput("The job backend is not celery",
-                           "set PRIVET_JOBS_BACKEND=celery and PRIVET_JOBS_BROKER_URL, or run inline workers with "
-                           "`privet jobs work`")
-    if not settings.jobs_broker_url:
-        raise InvalidInput("No Celery broker is configured",
-                           "set PRIVET_JOBS_BROKER_URL, e.g. redis://127.0.0.1:6379/0 or "
-                           "amqp://guest:guest@127.0.0.1:5672//")
-    return settings.jobs_broker_url
-
-
-def make_celery(broker_url: str) -> Celery:
-    """A Celery app for `broker_url` (Redis or RabbitMQ) with Privet's delivery settings."""
-    try:
-        from celery import Celery
-    except ModuleNotFoundError:
-        raise Unavailable("Celery is not installed", "pip install 'privet[celery]'") from None
-    app = Celery("privet", broker=broker_url, set_as_current=False)
-    app.conf.update(
-        task_acks_late=True,  # acknowledged after the run: a killed worker's message comes back
-        task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,  # a worker holds one message at a time, not a batch others wait behind
-        task_ignore_result=True, result_backend=None,  # the job row is the state
-        task_default_queue=QUEUE, task_serializer="json", accept_content=["json"],
-        broker_connection_retry_on_startup=True, worker_hijack_root_logger=False,
-        # a worker whose broker went away waits for it (Celery's own back-off) however long it takes, instead
-        # of giving up after 100 tries: its jobs resume when the broker is back (the sweep re-sends lost ones)
-        broker_connection_max_retries=None,
-        worker_send_task_events=False, worker_redirect_stdouts=False,
-        # a broker that is down must not hold a committed HTTP request for long: the sweep sends the job later
-        broker_connection_timeout=3, task_publish_retry_policy={"max_retries": 2, "interval_start": 0,
-                                                                "interval_step": 0.5, "interval_max": 1},
-    )
-    return app
-
-
-def send_job(settings: Settings, job_id: str, *, countdown: float = 0.0) -> None:
-    """Publish `privet.run_job(job_id)` on the configured broker."""
-    url = check_configured(settings)
-    app = _senders.get(url)
-    if app is None:
-        with _senders_lock:
-            app = _senders.setdefault(url, make_celery(url))
-    app.send_task(TASK_NAME, args=[job_id], countdown=countdown or None, queue=QUEUE)
 
 
 def sweep(session: Session, settings: Settings, *, grace_seconds: float) -> int:
@@ -94,8 +42,11 @@ def sweep(session: Session, settings: Settings, *, grace_seconds: float) -> int:
     now = utcnow()
     resend_after = now + timedelta(seconds=settings.jobs_lease_seconds)
     expired = and_(Job.status == "running", Job.lease_until < now)
-    forgotten = and_(Job.status == "queued", Job.run_at <= now - timedelta(seconds=grace_seconds),
-                     or_(Job.lease_until.is_(None), Job.lease_until <= now))
+    forgotten = and_(
+        Job.status == "queued",
+        Job.run_at <= now - timedelta(seconds=grace_seconds),
+        or_(Job.lease_until.is_(None), Job.lease_until <= now),
+    )
     stmt = select(Job.id, Job.run_at).where(or_(expired, forgotten)).order_by(Job.run_at).limit(SWEEP_BATCH)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)  # two workers sweeping take different rows
@@ -105,9 +56,12 @@ def sweep(session: Session, settings: Settings, *, grace_seconds: float) -> int:
     ids = [row.id for row in rows]
     # An expired running row goes back to queued; run_one would take it over anyway, but re-queued it no
     # longer looks expired, so the next sweep does not send it again.
-    session.execute(update(Job).where(Job.id.in_(ids), or_(expired, forgotten))
-                    .values(status="queued", worker=None, lease_until=resend_after)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(Job)
+        .where(Job.id.in_(ids), or_(expired, forgotten))
+        .values(status="queued", worker=None, lease_until=resend_after)
+        .execution_options(synchronize_session=False)
+    )
     for row in rows:
         dispatch.announce_after_commit(session, row.id, now)
     return len(ids)
@@ -120,10 +74,12 @@ def _worker_runtime(settings: Settings) -> tuple:
 
     with _runtime_lock:
         if _runtime.get("pid") != os.getpid():
-            engine = make_engine(settings.sqlalchemy_url, pool_size=settings.db_pool_size,
-                                 max_overflow=settings.db_max_overflow)
-            _runtime.update(pid=os.getpid(), sessionmaker=make_sessionmaker(engine),
-                            keyring=Keyring.from_settings(settings))
+            engine = make_engine(
+                settings.sqlalchemy_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+            )
+            _runtime.update(
+                pid=os.getpid(), sessionmaker=make_sessionmaker(engine), keyring=Keyring.from_settings(settings)
+            )
         return _runtime["sessionmaker"], _runtime["keyring"]
 
 
@@ -156,7 +112,7 @@ class Sweeper(threading.Thread):
 
     def run(self) -> None:
         from privet.db.engine import make_engine, make_sessionmaker, session_scope
-        from privet.jobs.runner import take_write_lock
+        from privet.jobs.context import take_write_lock
         from privet.jobs.service import schedule_due
 
         engine = make_engine(self.settings.sqlalchemy_url, pool_size=1, max_overflow=0)
@@ -182,8 +138,9 @@ class Sweeper(threading.Thread):
         self.stopping.set()
 
 
-def run_worker(settings: Settings, *, concurrency: int, pool: str, loglevel: str,
-               sweep_seconds: float | None = None) -> None:
+def run_worker(
+    settings: Settings, *, concurrency: int, pool: str, loglevel: str, sweep_seconds: float | None = None
+) -> None:
     """Run a Celery worker on the configured broker in the foreground (returns when it shuts down)."""
     from celery.signals import worker_ready, worker_shutdown
 
@@ -196,6 +153,16 @@ def run_worker(settings: Settings, *, concurrency: int, pool: str, loglevel: str
     # started once the pool's processes exist, so they are not forked from a process with a busy thread
     worker_ready.connect(lambda **_: sweeper.start(), weak=False)
     worker_shutdown.connect(lambda **_: sweeper.stop(), weak=False)
-    app.worker_main(["worker", f"--concurrency={concurrency}", f"--pool={pool}", f"--loglevel={loglevel}",
-                     f"--queues={QUEUE}", f"--hostname=privet-{os.getpid()}@%h",
-                     "--without-gossip", "--without-mingle", "--without-heartbeat"])
+    app.worker_main(
+        [
+            "worker",
+            f"--concurrency={concurrency}",
+            f"--pool={pool}",
+            f"--loglevel={loglevel}",
+            f"--queues={broker.QUEUE}",
+            f"--hostname=privet-{os.getpid()}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+    )

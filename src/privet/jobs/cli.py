@@ -14,18 +14,28 @@ def _when(moment) -> str:  # noqa: ANN001
 
 
 @app.command("list")
-def list_jobs(status: str = typer.Option(None, help="Only this status: queued, running, done or failed."),
-              kind: str = typer.Option(None, help="Only jobs of this kind."),
-              limit: int = typer.Option(50, min=1, max=1000, help="Show at most this many, newest first.")) -> None:
+def list_jobs(
+    status: str = typer.Option(None, help="Only this status: queued, running, done or failed."),
+    kind: str = typer.Option(None, help="Only jobs of this kind."),
+    limit: int = typer.Option(50, min=1, max=1000, help="Show at most this many, newest first."),
+) -> None:
     """List jobs with their state, attempts, next run and last error."""
     from privet.db.store import store_session
     from privet.jobs import service
 
     with store_session() as session:
         jobs, total = service.list_jobs(session, status=status, kind=kind, limit=limit)
-        rows = [(j.id, j.kind, j.status, f"{j.attempts}/{j.max_attempts}",
-                 _when(j.run_at if j.status == "queued" else j.finished_at or j.lease_until), j.last_error or "")
-                for j in jobs]
+        rows = [
+            (
+                j.id,
+                j.kind,
+                j.status,
+                f"{j.attempts}/{j.max_attempts}",
+                _when(j.run_at if j.status == "queued" else j.finished_at or j.lease_until),
+                j.last_error or "",
+            )
+            for j in jobs
+        ]
     typer.echo(f"{'ID':<28} {'KIND':<28} {'STATUS':<8} {'TRIES':>5} {'NEXT/DONE':<20} LAST ERROR")
     for job_id, job_kind, state, tries, when, error in rows:
         typer.echo(f"{job_id:<28} {job_kind[:28]:<28} {state:<8} {tries:>5} {when:<20} {error[:100]}")
@@ -34,7 +44,9 @@ def list_jobs(status: str = typer.Option(None, help="Only this status: queued, r
 
 
 @app.command("retry")
-def retry(job_id: str = typer.Argument(..., help="A failed job's id (see `privet jobs list --status failed`).")) -> None:
+def retry(
+    job_id: str = typer.Argument(..., help="A failed job's id (see `privet jobs list --status failed`)."),
+) -> None:
     """Queue a failed job again with fresh attempts."""
     from privet.db.store import store_session
     from privet.jobs import service
@@ -63,9 +75,10 @@ def _open_runtime():  # noqa: ANN202 - (settings, engine, sessionmaker, keyring)
 
 
 @app.command("work")
-def work(threads: int = typer.Option(None, min=1, max=64, help="Worker threads (default: PRIVET_JOBS_THREADS, "
-                                                               "at least 1)."),
-         once: bool = typer.Option(False, "--once", help="Run the jobs due now until none is left, then exit.")) -> None:
+def work(
+    threads: int = typer.Option(None, min=1, max=64, help="Worker threads (default: PRIVET_JOBS_THREADS, at least 1)."),
+    once: bool = typer.Option(False, "--once", help="Run the jobs due now until none is left, then exit."),
+) -> None:
     """Run inline job workers in the foreground until Ctrl-C (several may run, on several machines)."""
     from privet.db.engine import session_scope
     from privet.jobs import dispatch, inline, service
@@ -89,9 +102,11 @@ def work(threads: int = typer.Option(None, min=1, max=64, help="Worker threads (
 
 
 @app.command("celery")
-def celery(concurrency: int = typer.Option(4, min=1, max=512, help="Jobs this worker runs at the same time."),
-           pool: str = typer.Option("prefork", help="Celery pool: prefork (processes), threads or solo."),
-           loglevel: str = typer.Option("info", help="Celery log level: debug, info, warning or error.")) -> None:
+def celery(
+    concurrency: int = typer.Option(4, min=1, max=512, help="Jobs this worker runs at the same time."),
+    pool: str = typer.Option("prefork", help="Celery pool: prefork (processes), threads or solo."),
+    loglevel: str = typer.Option("info", help="Celery log level: debug, info, warning or error."),
+) -> None:
     """Run a Celery worker for the configured broker (PRIVET_JOBS_BACKEND=celery, PRIVET_JOBS_BROKER_URL)."""
     from privet.jobs import celery_backend
     from privet.kit.errors import InvalidInput

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from privet.jobs.broker import send_job
 from privet.kit.clock import utcnow
 from privet.settings import Settings, get_settings
 
@@ -81,8 +82,6 @@ def _after_commit(session: Session) -> None:
 
 def announce_celery(settings: Settings, pending: list[tuple[str, datetime]]) -> None:
     """Send one `privet.run_job` message per job; a broker that is down only delays them (the sweep re-sends)."""
-    from privet.jobs.celery_backend import send_job
-
     now = utcnow()
     for job_id, run_at in pending:
         countdown = max(0.0, (run_at - now).total_seconds())
@@ -91,5 +90,8 @@ def announce_celery(settings: Settings, pending: list[tuple[str, datetime]]) -> 
         try:
             send_job(settings, job_id, countdown=countdown)
         except Exception as exc:  # noqa: BLE001 - the commit is done; never fail the caller over a message
-            log.warning("could not send job %s to the broker (%s); a worker's sweep will send it later",
-                        job_id, type(exc).__name__)
+            log.warning(
+                "could not send job %s to the broker (%s); a worker's sweep will send it later",
+                job_id,
+                type(exc).__name__,
+            )

@@ -18,5 +18,8 @@ def purge_done(ctx, payload: dict) -> None:  # noqa: ANN001 - a JobContext
     """Delete jobs that finished successfully more than KEEP_DONE_DAYS ago."""
     cutoff = utcnow() - timedelta(days=KEEP_DONE_DAYS)
     with ctx.session() as session:
-        session.execute(delete(Job).where(Job.status == "done", Job.finished_at < cutoff)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            delete(Job)
+            .where(Job.status == "done", Job.finished_at < cutoff)
+            .execution_options(synchronize_session=False)
+        )

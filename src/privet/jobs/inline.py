@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from privet.db.engine import session_scope
 from privet.jobs import dispatch, registry
-from privet.jobs.runner import run_one, take_write_lock, worker_name
+from privet.jobs.context import take_write_lock
+from privet.jobs.runner import run_one, worker_name
 from privet.kit.crypto import Keyring
 from privet.kit.outage import Backoff
 from privet.settings import Settings
@@ -29,8 +30,16 @@ log = logging.getLogger("privet.jobs")
 class InlineWorkers:
     """N threads running due jobs until `stop()`."""
 
-    def __init__(self, session_factory: sessionmaker[Session], settings: Settings, keyring: Keyring,
-                 threads: int, *, idle_seconds: float = IDLE_SECONDS, schedule: bool = True) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        settings: Settings,
+        keyring: Keyring,
+        threads: int,
+        *,
+        idle_seconds: float = IDLE_SECONDS,
+        schedule: bool = True,
+    ) -> None:
         self.session_factory, self.settings, self.keyring = session_factory, settings, keyring
         self.count, self.idle_seconds, self.schedule = max(1, threads), idle_seconds, schedule
         self.stopping = threading.Event()

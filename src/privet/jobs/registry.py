@@ -13,13 +13,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from privet.jobs.service import JobContext
+    from privet.jobs.context import JobContext
 
 Handler = Callable[["JobContext", dict], Any]
 
 # Modules holding handlers. A module that is not there yet (a feature not installed) is skipped.
-HANDLER_MODULES: tuple[str, ...] = ("privet.jobs.housekeeping", "privet.requests.tasks", "privet.retention.tasks",
-                                   "privet.reports.tasks", "privet.consent.campaigns.tasks")
+HANDLER_MODULES: tuple[str, ...] = (
+    "privet.jobs.housekeeping",
+    "privet.requests.tasks",
+    "privet.retention.tasks",
+    "privet.reports.tasks",
+    "privet.consent.campaigns.tasks",
+)
 
 _handlers: dict[str, Handler] = {}
 _periodic: dict[str, Periodic] = {}

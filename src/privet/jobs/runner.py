@@ -7,21 +7,20 @@ together with the record that it happened (`ctx.session()`), and skip steps alre
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import socket
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, or_, select, text, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from privet.audit.service import record as audit
 from privet.db.engine import session_scope
 from privet.jobs import dispatch, registry
+from privet.jobs.context import JOBS, JobContext, Retry, owned
 from privet.jobs.models import Job
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
@@ -31,19 +30,7 @@ from privet.settings import Settings
 SYSTEM_ACTOR = "system:jobs"
 MAX_BACKOFF_SECONDS = 3600.0
 ERROR_CHARS = 500
-JOBS = Job.__table__
 log = logging.getLogger("privet.jobs")
-
-
-class Retry(Exception):  # noqa: N818 - raised by handlers to ask for a later run, like Celery's Retry
-    """Raised by a handler that is waiting for something (a callback, a person): run it again later.
-
-    It does not count as a failed attempt unless `counts=True`.
-    """
-
-    def __init__(self, after_seconds: float, reason: str | None = None, *, counts: bool = False):
-        super().__init__(reason or f"retry in {after_seconds:g} s")
-        self.after_seconds, self.reason, self.counts = max(0.0, float(after_seconds)), reason, counts
 
 
 @dataclass(frozen=True)
@@ -57,57 +44,6 @@ class Claimed:
     max_attempts: int
 
 
-@dataclass
-class JobContext:
-    """What a handler gets besides its payload."""
-
-    sessionmaker: sessionmaker[Session]
-    settings: Settings
-    keyring: Keyring
-    job_id: str
-    attempt: int
-    final_attempt: bool
-    worker: str
-
-    settled: bool = False  # the job's row was marked done in the handler's last transaction
-
-    @contextlib.contextmanager
-    def session(self, *, write: bool = True, last: bool = False) -> Iterator[Session]:
-        """A session committed when the block ends without error (rolled back otherwise).
-
-        On SQLite a `write` session holds the store's write lock from its start (see `take_write_lock`), so keep
-        slow work (network calls) outside the block. `last`: the handler does nothing after this block, so the
-        job is marked done in the same commit as its last effect (one transaction fewer per job).
-        """
-        with session_scope(self.sessionmaker) as session:
-            session.info[dispatch.SETTINGS_KEY] = self.settings  # jobs enqueued here use this job's backend
-            if write:
-                take_write_lock(session)
-            yield session
-            if last:
-                self.settled = session.execute(
-                    update(JOBS).where(*_owned(self.job_id, self.worker, self.attempt))
-                    .values(status="done", finished_at=utcnow(), lease_until=None, last_error=None)).rowcount == 1
-
-    def extend_lease(self) -> bool:
-        """Push the lease out by jobs_lease_seconds (long steps); False when another worker took the job over."""
-        with session_scope(self.sessionmaker) as session:
-            lease = utcnow() + timedelta(seconds=self.settings.jobs_lease_seconds)
-            return session.execute(update(JOBS).where(*_owned(self.job_id, self.worker, self.attempt))
-                                   .values(lease_until=lease)).rowcount == 1
-
-
-def take_write_lock(session: Session) -> None:
-    """SQLite: take the write lock now, waiting for it like any first write.
-
-    A SQLite transaction that has read and then writes cannot wait for the lock: it fails at once with
-    "database is locked" when another connection writes meanwhile (busy workers do, all the time). Writing
-    first (an UPDATE of no row) makes the transaction wait its turn instead. PostgreSQL needs nothing.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("UPDATE jobs SET id = id WHERE 1 = 0"))
-
-
 def worker_name() -> str:
     """This thread's worker id: host, process and thread (shown in `privet jobs list`)."""
     return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"[:120]
@@ -119,13 +55,10 @@ def backoff_seconds(settings: Settings, attempt: int) -> float:
 
 
 def _due(now: datetime):  # noqa: ANN202 - a SQL expression
-    return or_(and_(JOBS.c.status == "queued", JOBS.c.run_at <= now),
-               and_(JOBS.c.status == "running", JOBS.c.lease_until < now))  # its worker is presumed dead
-
-
-def _owned(job_id: str, worker: str, attempt: int) -> tuple:
-    # the row is still ours: not finished, not taken over by another worker after our lease ran out
-    return JOBS.c.id == job_id, JOBS.c.status == "running", JOBS.c.worker == worker, JOBS.c.attempts == attempt
+    return or_(
+        and_(JOBS.c.status == "queued", JOBS.c.run_at <= now),
+        and_(JOBS.c.status == "running", JOBS.c.lease_until < now),
+    )  # its worker is presumed dead
 
 
 _CLAIMS: dict[tuple[bool, bool], tuple] = {}  # (PostgreSQL?, one job?) -> (pick, take): built once, reused
@@ -136,22 +69,43 @@ def _claim_statements(postgresql: bool, one_job: bool) -> tuple:
     statements = _CLAIMS.get((postgresql, one_job))
     if statements is None:
         now, candidate = bindparam("now"), aliased(Job)
-        pick = (select(candidate.id).where(or_(and_(candidate.status == "queued", candidate.run_at <= now),
-                                               and_(candidate.status == "running", candidate.lease_until < now)))
-                .order_by(candidate.run_at, candidate.id).limit(1))
+        pick = (
+            select(candidate.id)
+            .where(
+                or_(
+                    and_(candidate.status == "queued", candidate.run_at <= now),
+                    and_(candidate.status == "running", candidate.lease_until < now),
+                )
+            )
+            .order_by(candidate.run_at, candidate.id)
+            .limit(1)
+        )
         if one_job:
             pick = pick.where(candidate.id == bindparam("job_id"))
         inner = pick.with_for_update(skip_locked=True) if postgresql else pick
-        take = (update(JOBS).where(JOBS.c.id == inner.scalar_subquery(), _due(now))
-                .values(status="running", attempts=JOBS.c.attempts + 1, worker=bindparam("worker"),
-                        lease_until=bindparam("lease"))
-                .returning(JOBS.c.id, JOBS.c.kind, JOBS.c.payload, JOBS.c.attempts, JOBS.c.max_attempts))
+        take = (
+            update(JOBS)
+            .where(JOBS.c.id == inner.scalar_subquery(), _due(now))
+            .values(
+                status="running",
+                attempts=JOBS.c.attempts + 1,
+                worker=bindparam("worker"),
+                lease_until=bindparam("lease"),
+            )
+            .returning(JOBS.c.id, JOBS.c.kind, JOBS.c.payload, JOBS.c.attempts, JOBS.c.max_attempts)
+        )
         statements = _CLAIMS[(postgresql, one_job)] = (pick, take)
     return statements
 
 
-def claim(session_factory: sessionmaker[Session], settings: Settings, *, worker: str, job_id: str | None = None,
-          now: datetime | None = None) -> Claimed | None:
+def claim(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    *,
+    worker: str,
+    job_id: str | None = None,
+    now: datetime | None = None,
+) -> Claimed | None:
     """Atomically take one due job (or `job_id` if due) and lease it to `worker`; None when there is none.
 
     One UPDATE picks and takes the row: on PostgreSQL its sub-select skips rows other workers have locked
@@ -182,44 +136,85 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}"[:ERROR_CHARS] if message else type(exc).__name__
 
 
-def _settle(session_factory: sessionmaker[Session], settings: Settings, claimed: Claimed, worker: str,
-            values: dict, *, failed: bool = False) -> bool:
+def _settle(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    claimed: Claimed,
+    worker: str,
+    values: dict,
+    *,
+    failed: bool = False,
+) -> bool:
     """Write the outcome if the row is still ours; False when the lease was lost to another worker.
 
     Tried once more on a new connection when the database dropped the first (the update only applies to a row
     this worker still owns, so a second try never records an outcome twice); otherwise the job would wait for
     its lease to run out.
     """
-    return once_more_on_drop(lambda: _settle_once(session_factory, settings, claimed, worker, values,
-                                                  failed=failed))
+    return once_more_on_drop(lambda: _settle_once(session_factory, settings, claimed, worker, values, failed=failed))
 
 
-def _settle_once(session_factory: sessionmaker[Session], settings: Settings, claimed: Claimed, worker: str,
-                 values: dict, *, failed: bool = False) -> bool:
+def _settle_once(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    claimed: Claimed,
+    worker: str,
+    values: dict,
+    *,
+    failed: bool = False,
+) -> bool:
     with session_scope(session_factory) as session:
         session.info[dispatch.SETTINGS_KEY] = settings
-        done = session.execute(update(JOBS).where(*_owned(claimed.id, worker, claimed.attempt))
-                               .values(**values)).rowcount == 1
+        done = (
+            session.execute(update(JOBS).where(*owned(claimed.id, worker, claimed.attempt)).values(**values)).rowcount
+            == 1
+        )
         if not done:
             log.warning("job %s (%s): lease lost before the outcome was recorded", claimed.id, claimed.kind)
             return False
         if failed:
-            audit(session, actor=SYSTEM_ACTOR, action="job.failed", object_type="job", object_id=claimed.id,
-                  details={"kind": claimed.kind, "attempts": values.get("attempts", claimed.attempt),
-                           "error": (values.get("last_error") or "").split(":")[0]})
+            audit(
+                session,
+                actor=SYSTEM_ACTOR,
+                action="job.failed",
+                object_type="job",
+                object_id=claimed.id,
+                details={
+                    "kind": claimed.kind,
+                    "attempts": values.get("attempts", claimed.attempt),
+                    "error": (values.get("last_error") or "").split(":")[0],
+                },
+            )
         elif values.get("status") == "queued":
             dispatch.announce_after_commit(session, claimed.id, values["run_at"])
     return True
 
 
 def _fail(session_factory, settings, claimed: Claimed, worker: str, error: str, now: datetime) -> bool:  # noqa: ANN001
-    return _settle(session_factory, settings, claimed, worker,
-                   {"status": "failed", "finished_at": now, "lease_until": None, "last_error": error,
-                    "attempts": min(claimed.attempt, claimed.max_attempts)}, failed=True)
+    return _settle(
+        session_factory,
+        settings,
+        claimed,
+        worker,
+        {
+            "status": "failed",
+            "finished_at": now,
+            "lease_until": None,
+            "last_error": error,
+            "attempts": min(claimed.attempt, claimed.max_attempts),
+        },
+        failed=True,
+    )
 
 
-def run_one(session_factory: sessionmaker[Session], settings: Settings, keyring: Keyring,
-            job_id: str | None = None, *, worker: str | None = None) -> bool:
+def run_one(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    keyring: Keyring,
+    job_id: str | None = None,
+    *,
+    worker: str | None = None,
+) -> bool:
     """Claim and run one due job (or `job_id`); False when nothing was due."""
     registry.load_handlers()
     worker = worker or worker_name()
@@ -227,17 +222,29 @@ def run_one(session_factory: sessionmaker[Session], settings: Settings, keyring:
     if claimed is None:
         return False
     if claimed.attempt > claimed.max_attempts:  # its worker died during the last allowed attempt
-        _fail(session_factory, settings, claimed, worker, "WorkerLost: the worker stopped during the last attempt",
-              utcnow())
+        _fail(
+            session_factory,
+            settings,
+            claimed,
+            worker,
+            "WorkerLost: the worker stopped during the last attempt",
+            utcnow(),
+        )
         return True
-    ctx = JobContext(session_factory, settings, keyring, claimed.id, claimed.attempt,
-                     claimed.attempt >= claimed.max_attempts, worker)
+    ctx = JobContext(
+        session_factory, settings, keyring, claimed.id, claimed.attempt, claimed.attempt >= claimed.max_attempts, worker
+    )
     try:
         registry.get_handler(claimed.kind)(ctx, claimed.payload)
     except Retry as wait:
         now = utcnow()
-        values = {"status": "queued", "run_at": now + timedelta(seconds=wait.after_seconds), "lease_until": None,
-                  "worker": None, "last_error": f"Retry: {wait.reason}"[:ERROR_CHARS] if wait.reason else None}
+        values = {
+            "status": "queued",
+            "run_at": now + timedelta(seconds=wait.after_seconds),
+            "lease_until": None,
+            "worker": None,
+            "last_error": f"Retry: {wait.reason}"[:ERROR_CHARS] if wait.reason else None,
+        }
         if not wait.counts:
             values["attempts"] = claimed.attempt - 1
         elif claimed.attempt >= claimed.max_attempts:
@@ -246,24 +253,51 @@ def run_one(session_factory: sessionmaker[Session], settings: Settings, keyring:
         _settle(session_factory, settings, claimed, worker, values)
     except Exception as exc:  # noqa: BLE001 - any handler error is a failed attempt, recorded on the row
         now = utcnow()
-        log.warning("job %s (%s) attempt %d/%d failed: %s", claimed.id, claimed.kind, claimed.attempt,
-                    claimed.max_attempts, type(exc).__name__)  # the class only: messages stay in the store
+        log.warning(
+            "job %s (%s) attempt %d/%d failed: %s",
+            claimed.id,
+            claimed.kind,
+            claimed.attempt,
+            claimed.max_attempts,
+            type(exc).__name__,
+        )  # the class only: messages stay in the store
         if claimed.attempt >= claimed.max_attempts:
             _fail(session_factory, settings, claimed, worker, _describe(exc), now)
         else:
             retry_at = now + timedelta(seconds=backoff_seconds(settings, claimed.attempt))
-            _settle(session_factory, settings, claimed, worker,
-                    {"status": "queued", "run_at": retry_at, "lease_until": None, "worker": None,
-                     "last_error": _describe(exc)})
+            _settle(
+                session_factory,
+                settings,
+                claimed,
+                worker,
+                {
+                    "status": "queued",
+                    "run_at": retry_at,
+                    "lease_until": None,
+                    "worker": None,
+                    "last_error": _describe(exc),
+                },
+            )
     else:
         if not ctx.settled:
-            _settle(session_factory, settings, claimed, worker,
-                    {"status": "done", "finished_at": utcnow(), "lease_until": None, "last_error": None})
+            _settle(
+                session_factory,
+                settings,
+                claimed,
+                worker,
+                {"status": "done", "finished_at": utcnow(), "lease_until": None, "last_error": None},
+            )
     return True
 
 
-def run_until_idle(session_factory: sessionmaker[Session], settings: Settings, keyring: Keyring, *,
-                   max_jobs: int | None = None, stop: threading.Event | None = None) -> int:
+def run_until_idle(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    keyring: Keyring,
+    *,
+    max_jobs: int | None = None,
+    stop: threading.Event | None = None,
+) -> int:
     """Run due jobs in this thread until none is due (or `max_jobs` ran); returns how many ran."""
     ran = 0
     while (max_jobs is None or ran < max_jobs) and not (stop and stop.is_set()):

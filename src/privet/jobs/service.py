@@ -1,6 +1,7 @@
 """The job interface: enqueue work in the caller's transaction, list jobs, retry failed ones, recurring jobs.
 
-Running them (`run_one`, `run_until_idle`, `JobContext`, `Retry`) lives in `runner` and is re-exported here.
+Running them (`run_one`, `run_until_idle`) lives in `runner`, what a handler gets (`JobContext`, `Retry`) in
+`context`; both are re-exported here.
 """
 
 from __future__ import annotations
@@ -15,14 +16,27 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from privet.audit.service import record as audit
 from privet.jobs import dispatch, registry
+from privet.jobs.context import JobContext, Retry
 from privet.jobs.models import Job
-from privet.jobs.runner import JobContext, Retry, backoff_seconds, claim, run_one, run_until_idle, worker_name
+from privet.jobs.runner import backoff_seconds, claim, run_one, run_until_idle, worker_name
 from privet.kit.clock import utcnow
 from privet.kit.errors import Conflict, InvalidInput, NotFound
 from privet.kit.ids import new_id
 
-__all__ = ["JobContext", "Retry", "backoff_seconds", "claim", "enqueue", "find_job", "list_jobs", "retry_job",
-           "run_one", "run_until_idle", "schedule_due", "worker_name"]
+__all__ = [
+    "JobContext",
+    "Retry",
+    "backoff_seconds",
+    "claim",
+    "enqueue",
+    "find_job",
+    "list_jobs",
+    "retry_job",
+    "run_one",
+    "run_until_idle",
+    "schedule_due",
+    "worker_name",
+]
 
 STATUSES = ("queued", "running", "done", "failed")
 UNFINISHED = ("queued", "running")
@@ -30,22 +44,29 @@ _UPSERT = {"postgresql": pg_insert, "sqlite": sqlite_insert}  # stores with INSE
 
 
 def _unfinished_with_key(session: Session, dedupe_key: str) -> Job | None:
-    return session.scalars(select(Job).where(Job.dedupe_key == dedupe_key,
-                                             Job.status.in_(UNFINISHED))).first()
+    return session.scalars(select(Job).where(Job.dedupe_key == dedupe_key, Job.status.in_(UNFINISHED))).first()
 
 
 def _release_key(session: Session, dedupe_key: str) -> None:
     """A finished job keeps its key until a new one needs it (the column is unique): take it away."""
-    session.execute(update(Job).where(Job.dedupe_key == dedupe_key, Job.status.not_in(UNFINISHED))
-                    .values(dedupe_key=None).execution_options(synchronize_session=False))
+    session.execute(
+        update(Job)
+        .where(Job.dedupe_key == dedupe_key, Job.status.not_in(UNFINISHED))
+        .values(dedupe_key=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _try_insert(session: Session, job: Job) -> bool:
     """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING: True when the row went in."""
     columns = {c.key: getattr(job, c.key) for c in Job.__table__.columns}
     statement = _UPSERT[session.get_bind().dialect.name](Job.__table__).values(**columns)
-    return session.execute(statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
-                           .returning(Job.__table__.c.id)).first() is not None
+    return (
+        session.execute(
+            statement.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Job.__table__.c.id)
+        ).first()
+        is not None
+    )
 
 
 def _insert_keyed(session: Session, job: Job) -> Job:
@@ -65,8 +86,15 @@ def _insert_keyed(session: Session, job: Job) -> Job:
     raise Conflict("The job could not be queued", "try again")  # a key taken and freed over and over
 
 
-def enqueue(session: Session, kind: str, payload: dict | None = None, *, dedupe_key: str | None = None,
-            run_at: datetime | None = None, max_attempts: int | None = None) -> Job:
+def enqueue(
+    session: Session,
+    kind: str,
+    payload: dict | None = None,
+    *,
+    dedupe_key: str | None = None,
+    run_at: datetime | None = None,
+    max_attempts: int | None = None,
+) -> Job:
     """Add a job in the caller's transaction; the backend hears of it once that transaction commits.
 
     With `dedupe_key`, an unfinished job holding that key is returned instead of a new one. The payload holds
@@ -77,9 +105,16 @@ def enqueue(session: Session, kind: str, payload: dict | None = None, *, dedupe_
     if max_attempts is not None and max_attempts < 1:
         raise InvalidInput("max_attempts must be at least 1", "leave it out to use PRIVET_JOBS_MAX_ATTEMPTS")
     now = utcnow()
-    job = Job(kind=kind, payload=dict(payload or {}), dedupe_key=dedupe_key, status="queued", attempts=0,
-              max_attempts=max_attempts or dispatch.settings_for(session).jobs_max_attempts,
-              run_at=run_at or now, created_at=now)
+    job = Job(
+        kind=kind,
+        payload=dict(payload or {}),
+        dedupe_key=dedupe_key,
+        status="queued",
+        attempts=0,
+        max_attempts=max_attempts or dispatch.settings_for(session).jobs_max_attempts,
+        run_at=run_at or now,
+        created_at=now,
+    )
     if dedupe_key is None:
         session.add(job)
         session.flush()
@@ -113,8 +148,9 @@ def find_job(session: Session, job_id: str, *, for_update: bool = False) -> Job:
     return job
 
 
-def list_jobs(session: Session, *, status: str | None = None, kind: str | None = None, limit: int = 50,
-              offset: int = 0) -> tuple[list[Job], int]:
+def list_jobs(
+    session: Session, *, status: str | None = None, kind: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[Job], int]:
     """Jobs newest first, optionally of one status and kind, with the total count for paging."""
     stmt = select(Job)
     if status is not None:
@@ -124,8 +160,9 @@ def list_jobs(session: Session, *, status: str | None = None, kind: str | None =
     if kind is not None:
         stmt = stmt.where(Job.kind == kind)
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = session.scalars(stmt.order_by(Job.created_at.desc(), Job.id.desc())
-                           .limit(max(1, min(limit, 1000))).offset(max(0, offset)))
+    rows = session.scalars(
+        stmt.order_by(Job.created_at.desc(), Job.id.desc()).limit(max(1, min(limit, 1000))).offset(max(0, offset))
+    )
     return list(rows), int(total or 0)
 
 
@@ -138,8 +175,14 @@ def retry_job(session: Session, job_id: str, *, actor: str) -> Job:
     job.status, job.attempts, job.run_at = "queued", 0, utcnow()
     job.finished_at = job.lease_until = job.worker = None
     session.flush()
-    audit(session, actor=actor, action="job.retried", object_type="job", object_id=job.id,
-          details={"kind": job.kind, "previous_attempts": previous_attempts})
+    audit(
+        session,
+        actor=actor,
+        action="job.retried",
+        object_type="job",
+        object_id=job.id,
+        details={"kind": job.kind, "previous_attempts": previous_attempts},
+    )
     dispatch.announce_after_commit(session, job.id, job.run_at)
     return job
 
@@ -157,5 +200,8 @@ def schedule_due(session: Session, now: datetime | None = None) -> list[Job]:
     if not wanted:
         return []
     seen = set(session.scalars(select(Job.dedupe_key).where(Job.dedupe_key.in_(wanted))))
-    return [enqueue(session, p.kind, {"period": int(key.rsplit(":", 1)[1])}, dedupe_key=key, run_at=now)
-            for key, p in wanted.items() if key not in seen]
+    return [
+        enqueue(session, p.kind, {"period": int(key.rsplit(":", 1)[1])}, dedupe_key=key, run_at=now)
+        for key, p in wanted.items()
+        if key not in seen
+    ]

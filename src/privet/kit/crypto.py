@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from privet.kit.errors import PrivetError
-from privet.settings import Settings
+from privet.kit.keys import SecretSource, master_secret
 
 _VERSION = b"\x01"  # ciphertext format: version byte, 12-byte nonce, AES-GCM ciphertext+tag
 
@@ -28,10 +28,8 @@ class Keyring:
     master: bytes
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Keyring:
+    def from_settings(cls, settings: SecretSource) -> Keyring:
         """The keyring for this installation (reads or, on first use, fails without a secret key)."""
-        from privet.kit.keys import master_secret
-
         return cls(master_secret(settings))
 
     def derive(self, purpose: str, length: int = 32) -> bytes:
@@ -90,5 +88,10 @@ class DecryptionFailed(PrivetError):
     """Stored ciphertext could not be decrypted (wrong secret key or tampered data)."""
 
     def __init__(self) -> None:
-        super().__init__("Stored data could not be decrypted", "check PRIVET_SECRET_KEY is the one the data was "
-                         "written with", [], 500, "Decryption failed")
+        super().__init__(
+            "Stored data could not be decrypted",
+            "check PRIVET_SECRET_KEY is the one the data was written with",
+            [],
+            500,
+            "Decryption failed",
+        )

@@ -72,7 +72,10 @@ class Conflict(PrivetError):
 class Unauthorized(PrivetError):
     def __init__(self, detail: str = "Authentication required", hint: str | None = None):
         super().__init__(
-            detail, hint or "Send `Authorization: Bearer <api key>` or log in to the admin console.", [], 401,
+            detail,
+            hint or "Send `Authorization: Bearer <api key>` or log in to the admin console.",
+            [],
+            401,
             "Unauthorized",
         )
 

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import os
 import secrets
+from pathlib import Path
+from typing import Protocol
 
-from privet.settings import Settings
+
+class SecretSource(Protocol):
+    """Where the master secret comes from: `privet.settings.Settings` (kit does not import settings)."""
+
+    @property
+    def secret_key(self) -> str | None: ...
+
+    @property
+    def data_dir(self) -> Path: ...
 
 
-def master_secret(settings: Settings, *, create: bool = False) -> bytes:
+def master_secret(settings: SecretSource, *, create: bool = False) -> bytes:
     """The raw master secret; `create=True` generates the key file when neither setting nor file exists."""
     if settings.secret_key:
         return settings.secret_key.encode()
@@ -23,4 +33,3 @@ def master_secret(settings: Settings, *, create: bool = False) -> bytes:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))
     return path.read_text().strip().encode()
-

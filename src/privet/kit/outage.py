@@ -35,8 +35,10 @@ def store_unavailable(exc: BaseException) -> bool:
 
 def store_down(what: str = "Privet's store") -> Unavailable:
     """The 503 problem answered while the store cannot be reached."""
-    return Unavailable(f"{what} cannot be reached just now; this request may not have been completed",
-                       "try again in a moment (Privet reconnects by itself)")
+    return Unavailable(
+        f"{what} cannot be reached just now; this request may not have been completed",
+        "try again in a moment (Privet reconnects by itself)",
+    )
 
 
 class Backoff:

@@ -61,7 +61,7 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 def load_text(text: str, source: str = "<yaml>") -> Any:
     """Parse YAML text; syntax errors become `InvalidInput` naming `source:line`."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
@@ -71,8 +71,10 @@ def load_text(text: str, source: str = "<yaml>") -> Any:
             problems=[Problem(str(problem), where, "fix the YAML syntax (indentation, quotes, colons)")],
         ) from None
     except RecursionError:  # the parser recurses once per level of nesting
-        raise InvalidInput("The YAML nests too deeply to be read", problems=[
-            Problem("nested deeper than the parser allows", source, "send a flatter document")]) from None
+        raise InvalidInput(
+            "The YAML nests too deeply to be read",
+            problems=[Problem("nested deeper than the parser allows", source, "send a flatter document")],
+        ) from None
 
 
 def load_file(path: Path) -> Any:

@@ -8,14 +8,24 @@ from fastapi import APIRouter, Depends, Query, status
 from fastapi import Path as PathParam
 
 from privet.auth.deps import PUBLIC, Caller, require
+from privet.http.ratelimit import rate_limited
+from privet.http.routes import DB
 from privet.kit.errors import NotFound
-from privet.kit.ratelimit import rate_limited
-from privet.kit.web import DB
 from privet.notices import service
 from privet.notices.diff import section_diff, summary
-from privet.notices.schemas import (DiffOut, NoticeDetailOut, NoticeOut, PublicNoticeOut, PublicVersionOut,
-                                    PublishIn, VersionDetailOut, change_out, notice_out, public_version_out,
-                                    version_out)
+from privet.notices.schemas import (
+    DiffOut,
+    NoticeDetailOut,
+    NoticeOut,
+    PublicNoticeOut,
+    PublicVersionOut,
+    PublishIn,
+    VersionDetailOut,
+    change_out,
+    notice_out,
+    public_version_out,
+    version_out,
+)
 
 router = APIRouter(prefix="/notices", tags=["notices"])
 Reader = Depends(require("notices:read"))
@@ -23,8 +33,13 @@ Writer = Depends(require("notices:write"))
 Public = Depends(rate_limited("notices"))
 Key = Annotated[str, PathParam(max_length=80, description="The notice key, e.g. main_policy.")]
 Number = Annotated[int, PathParam(ge=1, le=2**31, description="A version number.")]
-Lang = Annotated[str | None, Query(pattern=r"^[a-z]{2,3}(_[A-Z][A-Za-z]{1,3})?$",
-                                   description="Language: en or zh_CN (default: en when published in it).")]
+Lang = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[a-z]{2,3}(_[A-Z][A-Za-z]{1,3})?$",
+        description="Language: en or zh_CN (default: en when published in it).",
+    ),
+]
 
 
 def _names(db: DB, lang: str) -> dict[str, str]:
@@ -40,12 +55,26 @@ def list_notices(db: DB) -> list[NoticeOut]:
     return [notice_out(n, latest.get(n.id)) for n in service.list_notices(db)]
 
 
-@router.post("/{key}/versions", dependencies=[Writer], status_code=status.HTTP_201_CREATED,
-             summary="Publish the next version of a notice (created on first publication).")
+@router.post(
+    "/{key}/versions",
+    dependencies=[Writer],
+    status_code=status.HTTP_201_CREATED,
+    summary="Publish the next version of a notice (created on first publication).",
+)
 def publish(key: Key, body: PublishIn, db: DB, principal: Caller) -> VersionDetailOut:
-    version = service.publish(db, key=key, kind=body.kind, product=body.product, texts=body.texts,
-                              effective_date=body.effective_date, title=body.title, purposes=body.purposes,
-                              material=body.material, actor=principal.actor, formats=body.formats)
+    version = service.publish(
+        db,
+        key=key,
+        kind=body.kind,
+        product=body.product,
+        texts=body.texts,
+        effective_date=body.effective_date,
+        title=body.title,
+        purposes=body.purposes,
+        material=body.material,
+        actor=principal.actor,
+        formats=body.formats,
+    )
     return version_out(key, version, detail=True)
 
 
@@ -63,20 +92,33 @@ def get_version(key: Key, number: Number, db: DB) -> VersionDetailOut:
 
 
 @router.get("/{key}/diff", dependencies=[Reader], summary="Section-level differences between two versions.")
-def diff(key: Key, db: DB,
-         from_version: Annotated[int, Query(alias="from", ge=1, le=2**31, description="The older version.")],
-         to_version: Annotated[int, Query(alias="to", ge=1, le=2**31, description="The newer version.")],
-         lang: Lang = None) -> DiffOut:
+def diff(
+    key: Key,
+    db: DB,
+    from_version: Annotated[int, Query(alias="from", ge=1, le=2**31, description="The older version.")],
+    to_version: Annotated[int, Query(alias="to", ge=1, le=2**31, description="The newer version.")],
+    lang: Lang = None,
+) -> DiffOut:
     a, b = service.get_version(db, key, from_version), service.get_version(db, key, to_version)
     lang = lang or ("en" if "en" in b.content or "en" in a.content else sorted(b.content)[0])
     changes = section_diff(a, b, lang)
     material = (b.change_summary or {}).get("material", {}) if b.version == a.version + 1 else {}
-    return DiffOut(key=key, from_version=a.version, to_version=b.version, lang=lang,
-                   changes=[change_out(c) for c in changes], summary=summary(changes, material, lang))
+    return DiffOut(
+        key=key,
+        from_version=a.version,
+        to_version=b.version,
+        lang=lang,
+        changes=[change_out(c) for c in changes],
+        summary=summary(changes, material, lang),
+    )
 
 
-@router.get("/public/{key}/current", openapi_extra=PUBLIC, dependencies=[Public],
-            summary="The latest version of a notice in one language, for the privacy centre.")
+@router.get(
+    "/public/{key}/current",
+    openapi_extra=PUBLIC,
+    dependencies=[Public],
+    summary="The latest version of a notice in one language, for the privacy centre.",
+)
 def public_current(key: Key, db: DB, lang: Lang = None) -> PublicNoticeOut:
     version = service.current_version(db, key)
     if version is None:
@@ -84,14 +126,27 @@ def public_current(key: Key, db: DB, lang: Lang = None) -> PublicNoticeOut:
     notice = service.get_notice(db, key)
     chosen = lang if lang in version.content else "en" if "en" in version.content else sorted(version.content)[0]
     variant = version.content[chosen]
-    return PublicNoticeOut(key=key, kind=notice.kind, product=notice.product, version=version.version,
-                           effective_date=version.effective_date, published_at=version.published_at, lang=chosen,
-                           title=variant.get("title"), text=variant["text"], sections=variant["sections"],
-                           summary=public_version_out(version, chosen, _names(db, chosen)).summary)
+    return PublicNoticeOut(
+        key=key,
+        kind=notice.kind,
+        product=notice.product,
+        version=version.version,
+        effective_date=version.effective_date,
+        published_at=version.published_at,
+        lang=chosen,
+        title=variant.get("title"),
+        text=variant["text"],
+        sections=variant["sections"],
+        summary=public_version_out(version, chosen, _names(db, chosen)).summary,
+    )
 
 
-@router.get("/public/{key}/versions", openapi_extra=PUBLIC, dependencies=[Public],
-            summary="The published versions of a notice with plain-language summaries, newest first.")
+@router.get(
+    "/public/{key}/versions",
+    openapi_extra=PUBLIC,
+    dependencies=[Public],
+    summary="The published versions of a notice with plain-language summaries, newest first.",
+)
 def public_versions(key: Key, db: DB, lang: Lang = None) -> list[PublicVersionOut]:
     chosen = lang if lang in ("en", "zh_CN") else "en"
     names = _names(db, chosen)

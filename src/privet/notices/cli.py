@@ -9,8 +9,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from privet.kit.cliutil import cli_actor as _actor
+from privet.kit.cliutil import console as _console
 from privet.kit.errors import InvalidInput
-from privet.kit.cliutil import cli_actor as _actor, console as _console
 
 app = typer.Typer(help="Privacy policies and notices: publish, list, show, diff.", no_args_is_help=True)
 _LANG = re.compile(r"^[a-z]{2,3}(_[A-Z][A-Za-z]{1,3})?$")
@@ -38,33 +39,40 @@ def _lang_of(path: Path, given: str | None) -> str:
     parts = path.name.split(".")
     if len(parts) >= 3 and _LANG.match(parts[-2]):
         return parts[-2]
-    raise InvalidInput(f"Cannot tell the language of {path.name}",
-                       "name it like policy.en.txt or policy.zh_CN.md, or pass --lang for each file")
+    raise InvalidInput(
+        f"Cannot tell the language of {path.name}",
+        "name it like policy.en.txt or policy.zh_CN.md, or pass --lang for each file",
+    )
 
 
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"--effective {text!r} is not a date", "write it as YYYY-MM-DD, e.g. 2025-11-28") \
-            from None
+        raise InvalidInput(f"--effective {text!r} is not a date", "write it as YYYY-MM-DD, e.g. 2025-11-28") from None
 
 
 @app.command("publish")
-def publish(files: list[Path] = typer.Argument(..., help="Policy files: .md (Markdown) or .txt (plain text), one "
-                                                          "per language."),
-            key: str = typer.Option(..., "--key", help="The notice key, e.g. main_policy."),
-            kind: str = typer.Option("policy", "--kind", help="policy, product or just_in_time."),
-            product: str = typer.Option(None, "--product", help="The product a product notice is about."),
-            effective: str = typer.Option(..., "--effective", help="Effective date, YYYY-MM-DD."),
-            purpose: list[str] = typer.Option(None, "--purpose", help="A purpose key this notice covers "
-                                                                      "(repeat; default: the previous version's)."),
-            material: list[str] = typer.Option(None, "--material", help="A purpose changed materially in a way the "
-                                                                        "data map cannot show, e.g. a right "
-                                                                        "reduced (repeat)."),
-            lang: list[str] = typer.Option(None, "--lang", help="The language of each file, in order (default: "
-                                                                "from the name, e.g. policy.zh_CN.md)."),
-            ) -> None:
+def publish(
+    files: list[Path] = typer.Argument(
+        ..., help="Policy files: .md (Markdown) or .txt (plain text), one per language."
+    ),
+    key: str = typer.Option(..., "--key", help="The notice key, e.g. main_policy."),
+    kind: str = typer.Option("policy", "--kind", help="policy, product or just_in_time."),
+    product: str = typer.Option(None, "--product", help="The product a product notice is about."),
+    effective: str = typer.Option(..., "--effective", help="Effective date, YYYY-MM-DD."),
+    purpose: list[str] = typer.Option(
+        None, "--purpose", help="A purpose key this notice covers (repeat; default: the previous version's)."
+    ),
+    material: list[str] = typer.Option(
+        None,
+        "--material",
+        help="A purpose changed materially in a way the data map cannot show, e.g. a right reduced (repeat).",
+    ),
+    lang: list[str] = typer.Option(
+        None, "--lang", help="The language of each file, in order (default: from the name, e.g. policy.zh_CN.md)."
+    ),
+) -> None:
     """Publish the next version of a notice from its text files (one per language)."""
     from privet.db.store import store_session
     from privet.notices.diff import version_summary
@@ -81,17 +89,28 @@ def publish(files: list[Path] = typer.Argument(..., help="Policy files: .md (Mar
         texts[code] = _read(path)
         formats[code] = _FORMATS.get(path.suffix.lower())
     with store_session() as session:
-        version = run(session, key=key, kind=kind, product=product, texts=texts, effective_date=effective_date,
-                      purposes=list(purpose) if purpose else None, material=list(material or []),
-                      actor=_actor(), formats={k: v for k, v in formats.items() if v})
+        version = run(
+            session,
+            key=key,
+            kind=kind,
+            product=product,
+            texts=texts,
+            effective_date=effective_date,
+            purposes=list(purpose) if purpose else None,
+            material=list(material or []),
+            actor=_actor(),
+            formats={k: v for k, v in formats.items() if v},
+        )
         counts = ", ".join(f"{code} {len(c['sections'])} sections" for code, c in sorted(version.content.items()))
         typer.echo(f"published {key} version {version.version} (effective {effective_date.isoformat()}): {counts}")
         for line in version_summary(version):
             typer.echo(f"  {line}")
         if version.material_purposes:
-            typer.echo(f"  a re-consent campaign is queued for people who consented to "
-                       f"{', '.join(version.material_purposes)}: it runs with the job workers (privet serve or "
-                       f"privet jobs work); see privet campaigns list")
+            typer.echo(
+                f"  a re-consent campaign is queued for people who consented to "
+                f"{', '.join(version.material_purposes)}: it runs with the job workers (privet serve or "
+                f"privet jobs work); see privet campaigns list"
+            )
 
 
 @app.command("list")
@@ -105,9 +124,15 @@ def list_notices() -> None:
         table = Table("key", "kind", "product", "version", "effective", "languages", "title")
         for notice in notices:
             v = service.current_version(session, notice.key)
-            table.add_row(notice.key, notice.kind, notice.product or "", str(v.version) if v else "",
-                          v.effective_date.isoformat() if v else "", ", ".join(sorted(v.content)) if v else "",
-                          (notice.title or {}).get("en") or next(iter((notice.title or {}).values()), ""))
+            table.add_row(
+                notice.key,
+                notice.kind,
+                notice.product or "",
+                str(v.version) if v else "",
+                v.effective_date.isoformat() if v else "",
+                ", ".join(sorted(v.content)) if v else "",
+                (notice.title or {}).get("en") or next(iter((notice.title or {}).values()), ""),
+            )
     if not notices:
         typer.echo("no notices yet: publish one with `privet notices publish FILE --key KEY --effective DATE`")
         return
@@ -115,9 +140,11 @@ def list_notices() -> None:
 
 
 @app.command("show")
-def show(key: str = typer.Argument(..., help="The notice key."),
-         version: int = typer.Option(None, "--version", min=1, help="Version number (default: the latest)."),
-         lang: str = typer.Option("en", "--lang", help="Language to show (en or zh_CN).")) -> None:
+def show(
+    key: str = typer.Argument(..., help="The notice key."),
+    version: int = typer.Option(None, "--version", min=1, help="Version number (default: the latest)."),
+    lang: str = typer.Option("en", "--lang", help="Language to show (en or zh_CN)."),
+) -> None:
     """Show a version's details and its sections."""
     from privet.db.store import store_session
     from privet.notices import service
@@ -129,11 +156,14 @@ def show(key: str = typer.Argument(..., help="The notice key."),
             service.get_notice(session, key)  # raises NotFound for an unknown key
             raise InvalidInput(f"Notice {key!r} has no version", "publish one first")
         if lang not in v.content:
-            raise InvalidInput(f"Version {v.version} has no {lang!r} text",
-                               f"use --lang {' or '.join(sorted(v.content))}")
+            raise InvalidInput(
+                f"Version {v.version} has no {lang!r} text", f"use --lang {' or '.join(sorted(v.content))}"
+            )
         variant = v.content[lang]
-        typer.echo(f"{key} version {v.version}  effective {v.effective_date.isoformat()}  "
-                   f"published {v.published_at:%Y-%m-%d %H:%M} by {v.published_by}")
+        typer.echo(
+            f"{key} version {v.version}  effective {v.effective_date.isoformat()}  "
+            f"published {v.published_at:%Y-%m-%d %H:%M} by {v.published_by}"
+        )
         typer.echo(f"title: {variant.get('title') or '-'}   sha256: {v.content_hash}")
         typer.echo(f"purposes: {', '.join(v.purposes) or '-'}   material: {', '.join(v.material_purposes) or '-'}")
         for line in version_summary(v, lang):
@@ -145,13 +175,19 @@ def show(key: str = typer.Argument(..., help="The notice key."),
 
 
 @app.command("diff")
-def diff(key: str = typer.Argument(..., help="The notice key."),
-         a: int = typer.Argument(..., min=1, help="The older version."),
-         b: int = typer.Argument(..., min=1, help="The newer version."),
-         lang: str = typer.Option("en", "--lang", help="Language to compare (en or zh_CN)."),
-         full: bool = typer.Option(False, "--full", help="Also print each changed section's unified diff."),
-         words: bool = typer.Option(False, "--words", help="Also print what changed in each section word by word "
-                                    "(Chinese character by character): [-removed-]{+added+}.")) -> None:
+def diff(
+    key: str = typer.Argument(..., help="The notice key."),
+    a: int = typer.Argument(..., min=1, help="The older version."),
+    b: int = typer.Argument(..., min=1, help="The newer version."),
+    lang: str = typer.Option("en", "--lang", help="Language to compare (en or zh_CN)."),
+    full: bool = typer.Option(False, "--full", help="Also print each changed section's unified diff."),
+    words: bool = typer.Option(
+        False,
+        "--words",
+        help="Also print what changed in each section word by word "
+        "(Chinese character by character): [-removed-]{+added+}.",
+    ),
+) -> None:
     """Show which sections were added, removed or changed between two versions."""
     from privet.db.store import store_session
     from privet.notices import service

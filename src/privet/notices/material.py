@@ -11,14 +11,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-WIDENED = (("categories", "categories_widened"), ("recipients", "recipients_widened"),
-           ("processors", "processors_widened"), ("transfers", "transfers_widened"))
+WIDENED = (
+    ("categories", "categories_widened"),
+    ("recipients", "recipients_widened"),
+    ("processors", "processors_widened"),
+    ("transfers", "transfers_widened"),
+)
 
 
 def _state(manifest: Any) -> dict[str, dict[str, set[str]]]:
     """purpose → what its activities together process: categories, recipients, processors, transfers."""
     out: dict[str, dict[str, set[str]]] = {}
-    for activity in (manifest.processing_activities if manifest is not None else []):
+    for activity in manifest.processing_activities if manifest is not None else []:
         state = out.setdefault(activity.purpose, {name: set() for name, _ in WIDENED})
         state["categories"] |= {*activity.required_categories, *activity.optional_categories}
         state["recipients"] |= set(activity.recipients)

@@ -108,16 +108,18 @@ def _heading(line: str) -> _Heading | None:
         raw, title = match.group(1), match.group(2).strip()
         if style == "decimal":
             parts = raw.split(".")
-            return _Heading(f"decimal{len(parts)}", int(parts[-1]), raw, _clean_title(title)) \
-                if _title_like(title) else None
+            return (
+                _Heading(f"decimal{len(parts)}", int(parts[-1]), raw, _clean_title(title))
+                if _title_like(title)
+                else None
+            )
         value = cn_number(raw)
         if style in ("article", "chapter"):
             label = line[: match.start(2)].strip().rstrip(".:")
             if title and not _title_like(title):
                 return _Heading(style, value, label, "", title)
             return _Heading(style, value, label, _clean_title(title))
-        return _Heading(style, value, _LABELS[style].format(raw), _clean_title(title)) if _title_like(title) \
-            else None
+        return _Heading(style, value, _LABELS[style].format(raw), _clean_title(title)) if _title_like(title) else None
     return None
 
 
@@ -144,8 +146,12 @@ def _toc(lines: list[str], heads: dict[int, _Heading]) -> set[int]:
     for start in (i for i in order if i in heads and heads[i].value == 1):
         run, style = [start], heads[start].style
         n = position[start] + 1
-        while n < len(order) and order[n] in heads and heads[order[n]].style == style \
-                and heads[order[n]].value == heads[run[-1]].value + 1:
+        while (
+            n < len(order)
+            and order[n] in heads
+            and heads[order[n]].style == style
+            and heads[order[n]].value == heads[run[-1]].value + 1
+        ):
             run.append(order[n])
             n += 1
         again = any(i in heads and heads[i].style == style and heads[i].value == 1 for i in order[n:])
@@ -186,8 +192,15 @@ def _chrome(line: str, noisy: bool) -> bool:
 def _title(preamble: list[tuple[str, bool]], skip: set[int]) -> int | None:
     """The line of the document's title: the first short, clean line before the sections (if any)."""
     for i, (line, noisy) in enumerate(preamble):
-        if i not in skip and line and not noisy and len(line) <= 80 and len(line.split()) <= 10 \
-                and line[-1] not in ":：" and (line[-1] != "." or _title_case(line)):
+        if (
+            i not in skip
+            and line
+            and not noisy
+            and len(line) <= 80
+            and len(line.split()) <= 10
+            and line[-1] not in ":："
+            and (line[-1] != "." or _title_case(line))
+        ):
             return i
     return None
 
@@ -217,17 +230,23 @@ def _parse_text(text: str) -> ParsedNotice:
                 body.pop()
         head = accepted[start][2]
         bodies.append(([head.rest] if head.rest else []) + [lines[i] for i in body])
-    sections = [Section(number, head.title, "\n".join(body), level)
-                for (number, level, head), body in zip((accepted[s] for s in starts), bodies, strict=True)]
-    return ParsedNotice(title, sections, "\n".join(line for i, (line, _) in enumerate(preamble)
-                                                   if line and i != title_at))
+    sections = [
+        Section(number, head.title, "\n".join(body), level)
+        for (number, level, head), body in zip((accepted[s] for s in starts), bodies, strict=True)
+    ]
+    return ParsedNotice(
+        title, sections, "\n".join(line for i, (line, _) in enumerate(preamble) if line and i != title_at)
+    )
 
 
 def _parse_markdown(text: str) -> ParsedNotice | None:
     """Sections from `#` headings; None when there are none (then the text rules apply)."""
     lines = text.replace("\ufeff", "").replace("\r\n", "\n").split("\n")
-    found = [(i, len(m.group(1)), m.group(2).strip()) for i, line in enumerate(lines)
-             if (m := _MD_HEADING.match(line.strip()))]
+    found = [
+        (i, len(m.group(1)), m.group(2).strip())
+        for i, line in enumerate(lines)
+        if (m := _MD_HEADING.match(line.strip()))
+    ]
     if not found:
         return None
     title = None
@@ -242,11 +261,16 @@ def _parse_markdown(text: str) -> ParsedNotice | None:
         level = depth - top + 1
         path = {d: p for d, p in path.items() if d < level}
         parent = path.get(level - 1, "") if head.label else ""
-        number = "" if not head.label else head.label if not parent or head.label.startswith(parent + ".") \
+        number = (
+            ""
+            if not head.label
+            else head.label
+            if not parent or head.label.startswith(parent + ".")
             else f"{parent}.{head.label}"
+        )
         path[level] = number
         end = found[n + 1][0] if n + 1 < len(found) else len(lines)
-        body = "\n".join(line.strip() for line in lines[i + 1:end] if line.strip())
+        body = "\n".join(line.strip() for line in lines[i + 1 : end] if line.strip())
         sections.append(Section(number, head.title or raw, body, level))
     first = found[0][0]
     preamble = "\n".join(line.strip() for line in lines[:first] if line.strip() and not _MD_HEADING.match(line))

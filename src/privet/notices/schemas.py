@@ -16,19 +16,26 @@ class PublishIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    texts: dict[str, str] = Field(description="Language code (en, zh_CN) → the full text, Markdown or plain.",
-                                  min_length=1, max_length=8)
+    texts: dict[str, str] = Field(
+        description="Language code (en, zh_CN) → the full text, Markdown or plain.", min_length=1, max_length=8
+    )
     effective_date: date = Field(description="The day this version takes effect (YYYY-MM-DD).")
     kind: Literal["policy", "product", "just_in_time"] = Field("policy", description="What sort of notice.")
     product: str | None = Field(None, max_length=80, description="The product a product notice is about.")
-    title: dict[str, str] | None = Field(None, max_length=8, description="Language → title (default: recognised in the text).")
-    purposes: list[str] | None = Field(None, max_length=500, description="Purpose keys covered; omit to keep "
-                                                                         "the previous version's.")
-    material: list[str] | None = Field(None, max_length=500, description="Purposes changed materially in a way "
-                                                                         "the data map cannot show (a right "
-                                                                         "reduced).")
+    title: dict[str, str] | None = Field(
+        None, max_length=8, description="Language → title (default: recognised in the text)."
+    )
+    purposes: list[str] | None = Field(
+        None, max_length=500, description="Purpose keys covered; omit to keep the previous version's."
+    )
+    material: list[str] | None = Field(
+        None,
+        max_length=500,
+        description="Purposes changed materially in a way the data map cannot show (a right reduced).",
+    )
     formats: dict[str, Literal["markdown", "text"]] | None = Field(
-        None, max_length=8, description="Language → format of its text (default: Markdown when it has `#` headings).")
+        None, max_length=8, description="Language → format of its text (default: Markdown when it has `#` headings)."
+    )
 
 
 class SectionOut(BaseModel):
@@ -122,23 +129,38 @@ class PublicNoticeOut(BaseModel):
 
 def version_out(key: str, v: NoticeVersion, detail: bool = False) -> VersionOut:
     """A stored version as a response body."""
-    data = {"key": key, "version": v.version, "effective_date": v.effective_date, "content_hash": v.content_hash,
-            "languages": sorted(v.content), "purposes": v.purposes, "material_purposes": v.material_purposes,
-            "change_summary": v.change_summary, "published_at": v.published_at, "published_by": v.published_by}
+    data = {
+        "key": key,
+        "version": v.version,
+        "effective_date": v.effective_date,
+        "content_hash": v.content_hash,
+        "languages": sorted(v.content),
+        "purposes": v.purposes,
+        "material_purposes": v.material_purposes,
+        "change_summary": v.change_summary,
+        "published_at": v.published_at,
+        "published_by": v.published_by,
+    }
     return VersionDetailOut(**data, content=v.content) if detail else VersionOut(**data)
 
 
 def notice_out(n: Notice, latest: int | None) -> NoticeOut:
     """A stored notice as a response body."""
-    return NoticeOut(key=n.key, kind=n.kind, product=n.product, title=n.title or {}, created_at=n.created_at,
-                     latest_version=latest)
+    return NoticeOut(
+        key=n.key, kind=n.kind, product=n.product, title=n.title or {}, created_at=n.created_at, latest_version=latest
+    )
 
 
 def public_version_out(v: NoticeVersion, lang: str, names: dict[str, str] | None = None) -> PublicVersionOut:
     """A version for the privacy centre, summarised in `lang` (purposes by their `names`)."""
-    return PublicVersionOut(version=v.version, effective_date=v.effective_date, published_at=v.published_at,
-                            languages=sorted(v.content), material_purposes=v.material_purposes,
-                            summary=version_summary(v, lang, names))
+    return PublicVersionOut(
+        version=v.version,
+        effective_date=v.effective_date,
+        published_at=v.published_at,
+        languages=sorted(v.content),
+        material_purposes=v.material_purposes,
+        summary=version_summary(v, lang, names),
+    )
 
 
 def change_out(c: SectionChange) -> SectionChangeOut:

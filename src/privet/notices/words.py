@@ -14,8 +14,11 @@ from typing import Literal
 
 Op = Literal["=", "-", "+"]
 # one CJK character (ideographs, kana, hangul, CJK punctuation, full-width forms) | a word | spaces | any other sign
-_TOKEN = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]"
-                    r"|[^\W_]+(?:['’][^\W_]+)*|\s+|.", re.S)
+_TOKEN = re.compile(
+    r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]"
+    r"|[^\W_]+(?:['’][^\W_]+)*|\s+|.",
+    re.S,
+)
 
 
 def tokens(text: str) -> list[str]:
@@ -51,8 +54,9 @@ def _absorb_spaces(ops: list[tuple[Op, str]]) -> list[tuple[Op, str]]:
     """A lone space kept between two changes joins them, so "[-a-] [-b-]" reads "[-a b-]"."""
     out: list[tuple[Op, str]] = []
     for k, (op, text) in enumerate(ops):
-        between = 0 < k < len(ops) - 1 and op == "=" and not text.strip() and ops[k - 1][0] != "=" \
-            and ops[k + 1][0] != "="
+        between = (
+            0 < k < len(ops) - 1 and op == "=" and not text.strip() and ops[k - 1][0] != "=" and ops[k + 1][0] != "="
+        )
         if between:
             out.append(("-", text))
             out.append(("+", text))
@@ -60,7 +64,7 @@ def _absorb_spaces(ops: list[tuple[Op, str]]) -> list[tuple[Op, str]]:
             out.append((op, text))
     merged: list[tuple[Op, str]] = []
     removed, added = "", ""
-    for op, text in out + [("=", "")]:
+    for op, text in [*out, ("=", "")]:
         if op == "-":
             removed += text
         elif op == "+":
@@ -80,5 +84,9 @@ def as_cli(ops: list[tuple[Op, str]]) -> str:
 
 def as_html(ops: list[tuple[Op, str]]) -> str:
     """Escaped HTML with `<del>` and `<ins>` around what went and came."""
-    return "".join(escape(text) if op == "=" else f"<{'del' if op == '-' else 'ins'}>{escape(text)}"
-                   f"</{'del' if op == '-' else 'ins'}>" for op, text in ops)
+    return "".join(
+        escape(text)
+        if op == "="
+        else f"<{'del' if op == '-' else 'ins'}>{escape(text)}</{'del' if op == '-' else 'ins'}>"
+        for op, text in ops
+    )

@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from privet.auth.deps import Caller, require
+from privet.http.routes import DB
 from privet.kit.errors import InvalidInput
-from privet.kit.web import DB
 from privet.registers import alerts as register_alerts
 from privet.registers import corporate, disclosures, policy, processors, sharing
 from privet.registers.schemas import (
@@ -37,8 +37,9 @@ Writer = [Depends(require("registers:write"))]
 
 
 def _event_out(event, recipient_key: str) -> SharingEventOut:  # noqa: ANN001
-    return SharingEventOut(recipient=recipient_key, **{k: getattr(event, k) for k in SharingEventOut.model_fields
-                                                       if k != "recipient"})
+    return SharingEventOut(
+        recipient=recipient_key, **{k: getattr(event, k) for k in SharingEventOut.model_fields if k != "recipient"}
+    )
 
 
 @router.get("/processors", dependencies=Reader, response_model=list[ProcessorOut])
@@ -58,7 +59,8 @@ def add_processor(body: ProcessorIn, db: DB, caller: Caller) -> ProcessorOut:
 def show_processor(key: str, db: DB) -> ProcessorOut:
     """One registered processor."""
     return ProcessorOut.model_validate(processors.get_processor(db, key)).with_activities(
-        processors.activities_by_processor(db))
+        processors.activities_by_processor(db)
+    )
 
 
 @router.put("/processors/{key}", dependencies=Writer, response_model=ProcessorOut)
@@ -67,14 +69,21 @@ def update_processor(key: str, body: ProcessorIn, db: DB, caller: Caller) -> Pro
     processors.get_processor(db, key)
     if body.key != key:
         raise InvalidInput("The body's key differs from the path's", "send the same key in both")
-    return ProcessorOut.model_validate(processors.add_processor(db, actor=caller.actor, replace=True,
-                                                                **body.model_dump()))
+    return ProcessorOut.model_validate(
+        processors.add_processor(db, actor=caller.actor, replace=True, **body.model_dump())
+    )
 
 
 @router.get("/alerts", dependencies=Reader, response_model=list[AlertOut])
-def processor_alerts(db: DB, days: int = Query(processors.DEFAULT_ALERT_DAYS, ge=0, le=3650,
-                                               description="Warn about agreements expiring within this many days."),
-                     ) -> list[AlertOut]:
+def processor_alerts(
+    db: DB,
+    days: int = Query(
+        processors.DEFAULT_ALERT_DAYS,
+        ge=0,
+        le=3650,
+        description="Warn about agreements expiring within this many days.",
+    ),
+) -> list[AlertOut]:
     """Processors and recipients named by the data map but unregistered; missing, expired and soon expiring
     agreements (of processors, and of recipients other than authorities); processors the data map gives more
     purposes or categories than their entry entrusts; recipients registered for grounds the policy lacks."""
@@ -90,8 +99,13 @@ def legal_grounds(db: DB) -> list[GroundOut]:
 
 def _policy_out(db) -> PolicyOut:  # noqa: ANN001
     row = policy.current(db)
-    return PolicyOut(name=row.name if row else None, grounds=policy.accepted(db), declared=row is not None,
-                     declared_by=row.declared_by if row else None, updated_at=row.updated_at if row else None)
+    return PolicyOut(
+        name=row.name if row else None,
+        grounds=policy.accepted(db),
+        declared=row is not None,
+        declared_by=row.declared_by if row else None,
+        updated_at=row.updated_at if row else None,
+    )
 
 
 @router.get("/policy", dependencies=Reader, response_model=PolicyOut)
@@ -132,21 +146,23 @@ def update_recipient(key: str, body: RecipientUpdateIn, db: DB, caller: Caller) 
     sharing.get_recipient(db, key)
     if body.key != key:
         raise InvalidInput("The body's key differs from the path's", "send the same key in both")
-    return RecipientOut.model_validate(sharing.add_recipient(db, actor=caller.actor, replace=True,
-                                                             **body.model_dump()))
+    return RecipientOut.model_validate(sharing.add_recipient(db, actor=caller.actor, replace=True, **body.model_dump()))
 
 
 @router.post("/recipients/{key}/purposes", dependencies=Writer, response_model=RecipientOut)
 def change_recipient_purposes(key: str, body: PurposeChangeIn, db: DB, caller: Caller) -> RecipientOut:
     """Record a recipient's change of purpose: its consent-based shares need consent given after the change."""
-    return RecipientOut.model_validate(sharing.change_purposes(db, key, purposes=body.purposes, reason=body.reason,
-                                                               actor=caller.actor))
+    return RecipientOut.model_validate(
+        sharing.change_purposes(db, key, purposes=body.purposes, reason=body.reason, actor=caller.actor)
+    )
 
 
 @router.get("/shares", dependencies=Reader, response_model=list[SharingEventOut])
-def list_shares(db: DB, recipient: str | None = Query(None, max_length=80, description="Only this recipient."),
-                limit: int = Query(100, ge=1, le=1000, description="At most this many events."),
-                ) -> list[SharingEventOut]:
+def list_shares(
+    db: DB,
+    recipient: str | None = Query(None, max_length=80, description="Only this recipient."),
+    limit: int = Query(100, ge=1, le=1000, description="At most this many events."),
+) -> list[SharingEventOut]:
     """Sharing events newest first (counts only)."""
     return [_event_out(e, k) for e, k in sharing.list_shares(db, recipient=recipient, limit=limit)]
 
@@ -155,32 +171,56 @@ def list_shares(db: DB, recipient: str | None = Query(None, max_length=80, descr
 def share(body: ShareIn, db: DB, request: Request, caller: Caller) -> ShareResultOut:
     """Share with a registered recipient: on consent (subjects without it are filtered out) or on a legal ground
     with a reference. Returns who may be shared; the register keeps counts only."""
-    outcome = sharing.share(db, recipient=body.recipient, actor=caller.actor, subject_ids=body.subject_ids,
-                            identities=[(i.type, i.value) for i in body.identities], purpose=body.purpose,
-                            categories=body.categories, legal_ground=body.legal_ground, reference=body.reference,
-                            note=body.note, keyring=request.app.state.keyring)
-    return ShareResultOut(event=_event_out(outcome.event, body.recipient), allowed_subject_ids=outcome.allowed,
-                          allowed_positions=outcome.positions)
+    outcome = sharing.share(
+        db,
+        recipient=body.recipient,
+        actor=caller.actor,
+        subject_ids=body.subject_ids,
+        identities=[(i.type, i.value) for i in body.identities],
+        purpose=body.purpose,
+        categories=body.categories,
+        legal_ground=body.legal_ground,
+        reference=body.reference,
+        note=body.note,
+        keyring=request.app.state.keyring,
+    )
+    return ShareResultOut(
+        event=_event_out(outcome.event, body.recipient),
+        allowed_subject_ids=outcome.allowed,
+        allowed_positions=outcome.positions,
+    )
 
 
 @router.get("/disclosures", dependencies=Reader, response_model=list[DisclosureOut])
-def list_disclosures(db: DB, limit: int = Query(100, ge=1, le=1000, description="At most this many.")
-                     ) -> list[DisclosureOut]:
+def list_disclosures(
+    db: DB, limit: int = Query(100, ge=1, le=1000, description="At most this many.")
+) -> list[DisclosureOut]:
     """Public disclosures newest first (counts only)."""
     return [DisclosureOut.model_validate(d) for d in disclosures.list_disclosures(db, limit)]
 
 
-@router.post("/disclosures", dependencies=Writer, response_model=DisclosureResultOut,
-             status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/disclosures", dependencies=Writer, response_model=DisclosureResultOut, status_code=status.HTTP_201_CREATED
+)
 def disclose(body: DisclosureIn, db: DB, request: Request, caller: Caller) -> DisclosureResultOut:
     """Record a public disclosure: on each subject's separate consent, or on a legal reference; neither: 422."""
-    outcome = disclosures.disclose(db, title=body.title, actor=caller.actor, categories=body.categories,
-                                   subject_ids=body.subject_ids,
-                                   identities=[(i.type, i.value) for i in body.identities],
-                                   legal_ground=body.legal_ground, reference=body.reference, purpose=body.purpose,
-                                   keyring=request.app.state.keyring)
-    return DisclosureResultOut(disclosure=DisclosureOut.model_validate(outcome.event),
-                               allowed_subject_ids=outcome.allowed, allowed_positions=outcome.positions)
+    outcome = disclosures.disclose(
+        db,
+        title=body.title,
+        actor=caller.actor,
+        categories=body.categories,
+        subject_ids=body.subject_ids,
+        identities=[(i.type, i.value) for i in body.identities],
+        legal_ground=body.legal_ground,
+        reference=body.reference,
+        purpose=body.purpose,
+        keyring=request.app.state.keyring,
+    )
+    return DisclosureResultOut(
+        disclosure=DisclosureOut.model_validate(outcome.event),
+        allowed_subject_ids=outcome.allowed,
+        allowed_positions=outcome.positions,
+    )
 
 
 @router.get("/corporate-transfers", dependencies=Reader, response_model=list[CorporateTransferOut])
@@ -189,8 +229,12 @@ def list_transfers(db: DB) -> list[CorporateTransferOut]:
     return [CorporateTransferOut.model_validate(t) for t in corporate.list_transfers(db)]
 
 
-@router.post("/corporate-transfers", dependencies=Writer, response_model=CorporateTransferOut,
-             status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/corporate-transfers",
+    dependencies=Writer,
+    response_model=CorporateTransferOut,
+    status_code=status.HTTP_201_CREATED,
+)
 def record_transfer(body: CorporateTransferIn, db: DB, caller: Caller) -> CorporateTransferOut:
     """Record a transfer to a successor and prepare the campaign telling the people concerned."""
     return CorporateTransferOut.model_validate(corporate.record_transfer(db, actor=caller.actor, **body.model_dump()))
@@ -202,8 +246,9 @@ def show_transfer(transfer_id: str, db: DB) -> CorporateTransferOut:
     return CorporateTransferOut.model_validate(corporate.get_transfer(db, transfer_id))
 
 
-@router.post("/corporate-transfers/{transfer_id}/campaign-sent", dependencies=Writer,
-             response_model=CorporateTransferOut)
+@router.post(
+    "/corporate-transfers/{transfer_id}/campaign-sent", dependencies=Writer, response_model=CorporateTransferOut
+)
 def campaign_sent(transfer_id: str, db: DB, caller: Caller) -> CorporateTransferOut:
     """Record that the prepared notification or re-consent campaign was sent."""
     return CorporateTransferOut.model_validate(corporate.mark_campaign_sent(db, transfer_id, actor=caller.actor))

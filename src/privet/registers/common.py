@@ -50,8 +50,11 @@ def _check_keys(session: Session, keys: list[str] | None, section: str, noun: st
     out: list[str] = []
     for i, key in enumerate(keys or []):
         if key not in known:
-            raise bad(f"Unknown {noun} {key!r}", f"{where}.{i}",
-                      f"use {noun} keys of the taxonomy (privet taxonomy list {section})")
+            raise bad(
+                f"Unknown {noun} {key!r}",
+                f"{where}.{i}",
+                f"use {noun} keys of the taxonomy (privet taxonomy list {section})",
+            )
         if key not in out:
             out.append(key)
     return out
@@ -88,16 +91,18 @@ def check_regions(regions: list[str] | None, where: str = "regions") -> list[str
     return out
 
 
-def check_agreement(reference: str | None, signed_on: date | None, expires_on: date | None,
-                    where: str = "agreement_ref") -> str | None:
+def check_agreement(
+    reference: str | None, signed_on: date | None, expires_on: date | None, where: str = "agreement_ref"
+) -> str | None:
     """The agreement's reference (stripped); InvalidInput for dates without a reference or an expiry before the
     signing."""
     reference = check_text(reference, where, required=False)
     if signed_on and expires_on and expires_on <= signed_on:
         raise bad("The agreement expires before it was signed", "expires_on", "give an expiry after signing")
     if (signed_on or expires_on) and not reference:
-        raise bad("Agreement dates without an agreement reference", where,
-                  "give the agreement's reference (--agreement)")
+        raise bad(
+            "Agreement dates without an agreement reference", where, "give the agreement's reference (--agreement)"
+        )
     return reference
 
 
@@ -122,21 +127,55 @@ class Alert:
         return {**asdict(self), "processor": self.processor}
 
 
-def agreement_alerts(entry: str, key: str, activities: list[str], reference: str | None, signed_on: date | None,
-                     expires_on: date | None, today: date, days: int) -> list[Alert]:
+def agreement_alerts(
+    entry: str,
+    key: str,
+    activities: list[str],
+    reference: str | None,
+    signed_on: date | None,
+    expires_on: date | None,
+    today: date,
+    days: int,
+) -> list[Alert]:
     """No signed agreement on record, or one expired or expiring within `days`."""
     noun = entry
     out = []
     if not reference or signed_on is None:
-        out.append(Alert("no_agreement", key, f"{noun} {key!r} has no signed agreement on record", activities,
-                         expires_on, entry=entry))
+        out.append(
+            Alert(
+                "no_agreement",
+                key,
+                f"{noun} {key!r} has no signed agreement on record",
+                activities,
+                expires_on,
+                entry=entry,
+            )
+        )
     if expires_on is None:
         return out
     left = (expires_on - today).days
     if left < 0:
-        out.append(Alert("expired", key, f"the agreement with {noun} {key!r} expired on {expires_on}", activities,
-                         expires_on, left, entry))
+        out.append(
+            Alert(
+                "expired",
+                key,
+                f"the agreement with {noun} {key!r} expired on {expires_on}",
+                activities,
+                expires_on,
+                left,
+                entry,
+            )
+        )
     elif left <= days:
-        out.append(Alert("expiring", key, f"the agreement with {noun} {key!r} expires on {expires_on} "
-                         f"(in {left} days)", activities, expires_on, left, entry))
+        out.append(
+            Alert(
+                "expiring",
+                key,
+                f"the agreement with {noun} {key!r} expires on {expires_on} (in {left} days)",
+                activities,
+                expires_on,
+                left,
+                entry,
+            )
+        )
     return out

@@ -81,8 +81,11 @@ class RegistersFile(_Strict):
     policy: PolicyEntry | None = None
     processors: list[ProcessorEntry] = Field(default_factory=list)
     recipients: list[RecipientEntry] = Field(default_factory=list)
-    history: list[HistoryStep] = Field(default_factory=list, description="Events replayed once into registers "
-                                        "without sharing events (demo): see privet/registers/history.py.")
+    history: list[HistoryStep] = Field(
+        default_factory=list,
+        description="Events replayed once into registers "
+        "without sharing events (demo): see privet/registers/history.py.",
+    )
 
 
 @dataclass
@@ -123,25 +126,40 @@ def load(path: Path) -> Loaded:
     try:
         document = RegistersFile.model_validate(raw)
     except ValidationError as exc:
-        problems = [Problem(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}",
-                            f"{path}:{line_of(raw, e['loc']) or 1}", "see the format in privet/registers/config.py")
-                    for e in exc.errors()]
+        problems = [
+            Problem(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}",
+                f"{path}:{line_of(raw, e['loc']) or 1}",
+                "see the format in privet/registers/config.py",
+            )
+            for e in exc.errors()
+        ]
         raise InvalidInput(f"The registers file has {len(problems)} problem(s)", problems=problems) from None
     return Loaded(document, raw, str(path))
 
 
 def _at(loaded: Loaded, section: str, index: int, exc: PrivetError) -> InvalidInput:
     """A service's refusal of one entry, pointed at the entry's line."""
-    problems = [Problem(p.message, f"{loaded.where(section, index)} ({section}[{index}].{p.where})"
-                        if p.where else loaded.where(section, index), p.hint) for p in exc.problems] or \
-        [Problem(exc.detail, loaded.where(section, index), exc.hint)]
+    problems = [
+        Problem(
+            p.message,
+            f"{loaded.where(section, index)} ({section}[{index}].{p.where})"
+            if p.where
+            else loaded.where(section, index),
+            p.hint,
+        )
+        for p in exc.problems
+    ] or [Problem(exc.detail, loaded.where(section, index), exc.hint)]
     return InvalidInput(f"{section}[{index}]: {exc.detail}: nothing was applied", exc.hint, problems)
 
 
 def _agreement(entry: ProcessorEntry | RecipientEntry) -> dict:
     a = entry.agreement
-    return {"agreement_ref": a.reference if a else None, "signed_on": a.signed if a else None,
-            "expires_on": a.expires if a else None}
+    return {
+        "agreement_ref": a.reference if a else None,
+        "signed_on": a.signed if a else None,
+        "expires_on": a.expires if a else None,
+    }
 
 
 def apply(session: Session, loaded: Loaded, *, actor: str, prune: bool = False, keyring=None) -> Applied:  # noqa: ANN001
@@ -155,17 +173,27 @@ def apply(session: Session, loaded: Loaded, *, actor: str, prune: bool = False, 
         try:
             out.policy = policy.declare(session, name=doc.policy.name, codes=doc.policy.grounds, actor=actor)[1]
         except PrivetError as exc:
-            raise InvalidInput(f"policy: {exc.detail}: nothing was applied", exc.hint,
-                               [Problem(p.message, loaded.where("policy", "grounds"), p.hint) for p in exc.problems]
-                               ) from None
+            raise InvalidInput(
+                f"policy: {exc.detail}: nothing was applied",
+                exc.hint,
+                [Problem(p.message, loaded.where("policy", "grounds"), p.hint) for p in exc.problems],
+            ) from None
     for i, entry in enumerate(doc.processors):
         before = processors.find_processor(session, entry.key)
         stamp = before.updated_at if before is not None else None
         try:
             row = processors.add_processor(
-                session, key=entry.key, name=entry.name, actor=actor, purposes=entry.purposes,
-                categories=entry.categories, regions=entry.regions, security_measures=entry.security_measures,
-                replace=True, **_agreement(entry))
+                session,
+                key=entry.key,
+                name=entry.name,
+                actor=actor,
+                purposes=entry.purposes,
+                categories=entry.categories,
+                regions=entry.regions,
+                security_measures=entry.security_measures,
+                replace=True,
+                **_agreement(entry),
+            )
         except PrivetError as exc:
             raise _at(loaded, "processors", i, exc) from None
         _note(out, "processors", entry.key, before is None, before is not None and row.updated_at != stamp)
@@ -174,24 +202,41 @@ def apply(session: Session, loaded: Loaded, *, actor: str, prune: bool = False, 
         stamp = (found.updated_at, list(found.purposes)) if found is not None else None
         try:
             row = sharing.add_recipient(
-                session, key=entry.key, name=entry.name, kind=entry.kind,
+                session,
+                key=entry.key,
+                name=entry.name,
+                kind=entry.kind,
                 purposes=first_purposes.get(entry.key, entry.purposes) if found is None else entry.purposes,
-                categories=entry.categories, region=entry.region, legal_grounds=entry.grounds, replace=True,
-                reason="registers file applied", actor=actor, **_agreement(entry))
+                categories=entry.categories,
+                region=entry.region,
+                legal_grounds=entry.grounds,
+                replace=True,
+                reason="registers file applied",
+                actor=actor,
+                **_agreement(entry),
+            )
         except PrivetError as exc:
             raise _at(loaded, "recipients", i, exc) from None
-        _note(out, "recipients", entry.key, found is None,
-              found is not None and (row.updated_at, list(row.purposes)) != stamp)
+        _note(
+            out,
+            "recipients",
+            entry.key,
+            found is None,
+            found is not None and (row.updated_at, list(row.purposes)) != stamp,
+        )
     if prune:
         _prune(session, out, {e.key for e in doc.processors}, {e.key for e in doc.recipients}, actor)
     if replaying:
         try:
-            out.history = history.replay(session, doc.history, {e.key: e.purposes for e in doc.recipients},
-                                         keyring=keyring)
+            out.history = history.replay(
+                session, doc.history, {e.key: e.purposes for e in doc.recipients}, keyring=keyring
+            )
         except PrivetError as exc:
-            raise InvalidInput(f"history: {exc.detail}: nothing was applied", exc.hint,
-                               [Problem(p.message, loaded.where("history"), p.hint) for p in exc.problems]
-                               ) from None
+            raise InvalidInput(
+                f"history: {exc.detail}: nothing was applied",
+                exc.hint,
+                [Problem(p.message, loaded.where("history"), p.hint) for p in exc.problems],
+            ) from None
     return out
 
 
@@ -207,19 +252,32 @@ def _prune(session: Session, out: Applied, processor_keys: set[str], recipient_k
     for row in session.execute(select(Processor).where(Processor.key.not_in(processor_keys))).scalars().all():
         session.delete(row)
         session.flush()
-        audit(session, actor=actor, action="registers.processor.removed", object_type="processor",
-              object_id=row.id, details={"key": row.key})
+        audit(
+            session,
+            actor=actor,
+            action="registers.processor.removed",
+            object_type="processor",
+            object_id=row.id,
+            details={"key": row.key},
+        )
         out.removed["processors"].append(row.key)
     for row in session.execute(select(Recipient).where(Recipient.key.not_in(recipient_keys))).scalars().all():
-        used = session.execute(select(func.count()).select_from(SharingEvent)
-                               .where(SharingEvent.recipient_id == row.id)).scalar_one()
+        used = session.execute(
+            select(func.count()).select_from(SharingEvent).where(SharingEvent.recipient_id == row.id)
+        ).scalar_one()
         if used:
             out.kept.append(row.key)
             continue
         session.delete(row)
         session.flush()
-        audit(session, actor=actor, action="registers.recipient.removed", object_type="recipient",
-              object_id=row.id, details={"key": row.key})
+        audit(
+            session,
+            actor=actor,
+            action="registers.recipient.removed",
+            object_type="recipient",
+            object_id=row.id,
+            details={"key": row.key},
+        )
         out.removed["recipients"].append(row.key)
 
 

@@ -21,13 +21,24 @@ def subjects_to_notify(session: Session) -> int:
     """People the transfer concerns: every active subject (not closed, not merged into another)."""
     from privet.subjects.models import Subject
 
-    return session.execute(select(func.count()).select_from(Subject).where(
-        Subject.status == "active", Subject.merged_into_id.is_(None))).scalar_one()
+    return session.execute(
+        select(func.count()).select_from(Subject).where(Subject.status == "active", Subject.merged_into_id.is_(None))
+    ).scalar_one()
 
 
-def record_transfer(session: Session, *, successor: str, kind: str, transfer_date: date, binding_statement: str,
-                    actor: str, bound: bool = True, categories: list[str] | None = None,
-                    subject_count: int | None = None, reference: str | None = None) -> CorporateTransfer:
+def record_transfer(
+    session: Session,
+    *,
+    successor: str,
+    kind: str,
+    transfer_date: date,
+    binding_statement: str,
+    actor: str,
+    bound: bool = True,
+    categories: list[str] | None = None,
+    subject_count: int | None = None,
+    reference: str | None = None,
+) -> CorporateTransfer:
     """Record a transfer to a successor and prepare the notification (bound) or re-consent (not bound) campaign."""
     successor = common.check_text(successor, "successor")
     if kind not in KINDS:
@@ -39,25 +50,49 @@ def record_transfer(session: Session, *, successor: str, kind: str, transfer_dat
     to_notify = subjects_to_notify(session)
     if subject_count is not None and subject_count < 0:
         raise common.bad("subject_count cannot be negative", "subject_count", "give the number of people concerned")
-    row = CorporateTransfer(successor=successor, kind=kind, transfer_date=transfer_date, binding_statement=statement,
-                            bound=bound, categories=categories,
-                            subject_count=to_notify if subject_count is None else subject_count,
-                            reference=common.check_text(reference, "reference", required=False),
-                            campaign_kind="notification" if bound else "reconsent", campaign_status="prepared",
-                            campaign_subjects=to_notify, created_by=actor)
+    row = CorporateTransfer(
+        successor=successor,
+        kind=kind,
+        transfer_date=transfer_date,
+        binding_statement=statement,
+        bound=bound,
+        categories=categories,
+        subject_count=to_notify if subject_count is None else subject_count,
+        reference=common.check_text(reference, "reference", required=False),
+        campaign_kind="notification" if bound else "reconsent",
+        campaign_status="prepared",
+        campaign_subjects=to_notify,
+        created_by=actor,
+    )
     session.add(row)
     session.flush()
-    audit(session, actor=actor, action="registers.corporate_transfer.recorded", object_type="corporate_transfer",
-          object_id=row.id, details={"kind": kind, "bound": bound,
-                                     "categories": categories, "subject_count": row.subject_count,
-                                     "campaign": row.campaign_kind, "campaign_subjects": to_notify})
+    audit(
+        session,
+        actor=actor,
+        action="registers.corporate_transfer.recorded",
+        object_type="corporate_transfer",
+        object_id=row.id,
+        details={
+            "kind": kind,
+            "bound": bound,
+            "categories": categories,
+            "subject_count": row.subject_count,
+            "campaign": row.campaign_kind,
+            "campaign_subjects": to_notify,
+        },
+    )
     return row
 
 
 def list_transfers(session: Session) -> list[CorporateTransfer]:
     """Corporate transfers, newest first."""
-    return list(session.execute(select(CorporateTransfer).order_by(CorporateTransfer.transfer_date.desc(),
-                                                                   CorporateTransfer.created_at.desc())).scalars())
+    return list(
+        session.execute(
+            select(CorporateTransfer).order_by(
+                CorporateTransfer.transfer_date.desc(), CorporateTransfer.created_at.desc()
+            )
+        ).scalars()
+    )
 
 
 def get_transfer(session: Session, transfer_id: str) -> CorporateTransfer:
@@ -75,6 +110,12 @@ def mark_campaign_sent(session: Session, transfer_id: str, *, actor: str) -> Cor
         raise Conflict("The campaign is already recorded as sent", "nothing to do")
     row.campaign_status = "sent"
     session.flush()
-    audit(session, actor=actor, action="registers.corporate_transfer.campaign_sent", object_type="corporate_transfer",
-          object_id=row.id, details={"campaign": row.campaign_kind, "campaign_subjects": row.campaign_subjects})
+    audit(
+        session,
+        actor=actor,
+        action="registers.corporate_transfer.campaign_sent",
+        object_type="corporate_transfer",
+        object_id=row.id,
+        details={"campaign": row.campaign_kind, "campaign_subjects": row.campaign_subjects},
+    )
     return row

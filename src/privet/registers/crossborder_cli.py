@@ -9,8 +9,9 @@ import typer
 
 from privet.kit.cliutil import cli_actor
 
-app = typer.Typer(help="Cross-border transfers: the register, the yearly PIPL thresholds, the consent check.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Cross-border transfers: the register, the yearly PIPL thresholds, the consent check.", no_args_is_help=True
+)
 
 
 def _ids(path: Path | None) -> list[str] | None:
@@ -28,21 +29,31 @@ def _ids(path: Path | None) -> list[str] | None:
 @app.command("record")
 def record(
     destination: str = typer.Option(..., "--destination", help="Region the data goes to (ISO 3166, EU, EEA)."),
-    mechanism: str | None = typer.Option(None, "--mechanism", help="standard_contract, certification, "
-                                         "security_assessment, exemption, adequacy, sccs or bcr (required)."),
+    mechanism: str | None = typer.Option(
+        None,
+        "--mechanism",
+        help="standard_contract, certification, security_assessment, exemption, adequacy, sccs or bcr (required).",
+    ),
     recipient: str = typer.Option(..., "--recipient", help="Recipient key or organisation name."),
     category: list[str] = typer.Option(..., "--category", help="Data category key carried (repeatable)."),
     subjects: int | None = typer.Option(None, "--subjects", min=1, help="Number of people (when ids are not given)."),
-    sensitive_subjects: int | None = typer.Option(None, "--sensitive-subjects", min=0,
-                                                  help="How many of them with sensitive data (default: all when a "
-                                                       "category is sensitive)."),
-    subject_ids: Path | None = typer.Option(None, "--subject-ids", help="File of Privet subject ids, one a line: "
-                                            "checked for separate cross-border consent, counted as distinct."),
+    sensitive_subjects: int | None = typer.Option(
+        None,
+        "--sensitive-subjects",
+        min=0,
+        help="How many of them with sensitive data (default: all when a category is sensitive).",
+    ),
+    subject_ids: Path | None = typer.Option(
+        None,
+        "--subject-ids",
+        help="File of Privet subject ids, one a line: checked for separate cross-border consent, counted as distinct.",
+    ),
     activity: str | None = typer.Option(None, "--activity", help="Processing activity key of the data map."),
     purpose: str | None = typer.Option(None, "--purpose", help="Purpose key (default: the activity's)."),
     origin: str | None = typer.Option(None, "--origin", help="Region the data leaves (default: the organisation's)."),
-    reference: str | None = typer.Option(None, "--mechanism-reference", help="Filing number, certificate or "
-                                                                             "approval of the mechanism."),
+    reference: str | None = typer.Option(
+        None, "--mechanism-reference", help="Filing number, certificate or approval of the mechanism."
+    ),
     important_data: bool = typer.Option(False, "--important-data", help="The transfer includes important data."),
     at: str | None = typer.Option(None, "--at", help="When it happened, ISO 8601 with zone (default now)."),
 ) -> None:
@@ -53,26 +64,44 @@ def record(
 
     with store_session() as session:
         result = crossborder.record_transfer(
-            session, actor=cli_actor(), destination=destination, mechanism=mechanism, recipient=recipient,
-            categories=category, subject_count=subjects, sensitive_subject_count=sensitive_subjects,
-            subject_ids=_ids(subject_ids), origin=origin, activity=activity, purpose=purpose,
-            mechanism_reference=reference, important_data=important_data, at=parse_time(at, "--at"))
+            session,
+            actor=cli_actor(),
+            destination=destination,
+            mechanism=mechanism,
+            recipient=recipient,
+            categories=category,
+            subject_count=subjects,
+            sensitive_subject_count=sensitive_subjects,
+            subject_ids=_ids(subject_ids),
+            origin=origin,
+            activity=activity,
+            purpose=purpose,
+            mechanism_reference=reference,
+            important_data=important_data,
+            at=parse_time(at, "--at"),
+        )
         row, counts = crossborder.as_dict(result.transfer), result.counts
     left = ", ".join(f"{k} {v}" for k, v in sorted(result.filtered_out.items()))
-    typer.echo(f"Recorded transfer {row['reference']}: {row['subject_count']} people "
-               f"({row['sensitive_subject_count']} with sensitive data) to {row['destination']} via "
-               f"{row['mechanism']}" + (f"; left out: {left}" if left else "") + ".")
+    typer.echo(
+        f"Recorded transfer {row['reference']}: {row['subject_count']} people "
+        f"({row['sensitive_subject_count']} with sensitive data) to {row['destination']} via "
+        f"{row['mechanism']}" + (f"; left out: {left}" if left else "") + "."
+    )
     _print_year(counts.as_dict())
     for alert in result.alerts:
         typer.echo(f"ALERT {alert['kind']}: {alert['message']}")
 
 
 def _print_year(y: dict) -> None:
-    typer.echo(f"Since 1 January {y['year']}: {y['people']} people, {y['sensitive_people']} with sensitive data "
-               f"({y['counting']} count, {y['transfers']} transfers) → {y['required_text']}.")
+    typer.echo(
+        f"Since 1 January {y['year']}: {y['people']} people, {y['sensitive_people']} with sensitive data "
+        f"({y['counting']} count, {y['transfers']} transfers) → {y['required_text']}."
+    )
     for s in y.get("stored_abroad", []):
-        typer.echo(f"  stored in {s['datastore']} ({s['region']}): {s['people']} people"
-                   + (f" — not counted: {s['problem']}" if s["problem"] else ""))
+        typer.echo(
+            f"  stored in {s['datastore']} ({s['region']}): {s['people']} people"
+            + (f" — not counted: {s['problem']}" if s["problem"] else "")
+        )
     typer.echo(f"Source: {y['source']}.")
 
 
@@ -90,17 +119,21 @@ def list_transfers(
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    typer.echo(f"{'TRANSFER':<12} {'WHEN':<17} {'ROUTE':<9} {'MECHANISM':<20} {'PEOPLE':>8} {'SENSITIVE':>9} "
-               "RECIPIENT")
+    typer.echo(f"{'TRANSFER':<12} {'WHEN':<17} {'ROUTE':<9} {'MECHANISM':<20} {'PEOPLE':>8} {'SENSITIVE':>9} RECIPIENT")
     for r in rows:
-        typer.echo(f"{r['reference']:<12} {r['transferred_at'][:16]:<17} {r['origin'] + '→' + r['destination']:<9} "
-                   f"{r['mechanism']:<20} {r['subject_count']:>8} {r['sensitive_subject_count']:>9} {r['recipient']}")
+        typer.echo(
+            f"{r['reference']:<12} {r['transferred_at'][:16]:<17} {r['origin'] + '→' + r['destination']:<9} "
+            f"{r['mechanism']:<20} {r['subject_count']:>8} {r['sensitive_subject_count']:>9} {r['recipient']}"
+        )
 
 
 @app.command("status")
 def status(
-    ciio: bool = typer.Option(False, "--ciio", help="The organisation is a critical information infrastructure "
-                                                    "operator (always a security assessment)."),
+    ciio: bool = typer.Option(
+        False,
+        "--ciio",
+        help="The organisation is a critical information infrastructure operator (always a security assessment).",
+    ),
     at: str | None = typer.Option(None, "--at", help="Count the year containing this time (default now)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -136,8 +169,9 @@ def check(
     from privet.registers import crossborder
 
     with store_session() as session:
-        found = crossborder.check_consent(session, _ids(subject_ids) or [], purpose=purpose,
-                                          destination=destination, categories=category or None)
+        found = crossborder.check_consent(
+            session, _ids(subject_ids) or [], purpose=purpose, destination=destination, categories=category or None
+        )
     if output is not None:
         output.write_text("".join(f"{s}\n" for s in found.allowed), encoding="utf-8")
     left = ", ".join(f"{k} {v}" for k, v in sorted(found.refused.items())) or "none"

@@ -1,4 +1,4 @@
-"""Cross-border transfer register tables (P29), imported by `incidents_models` so `privet.db.models` sees them.
+"""Cross-border transfer register tables (P29), imported by `incidents_models` so `privet.tables` sees them.
 
 A transfer row holds counts, categories and keys only; the subjects of a transfer (when known) are Privet
 subject ids in `crossborder_transfer_subjects`, which is what lets the yearly counts be of distinct people.
@@ -38,7 +38,8 @@ class CrossBorderTransfer(IdMixin, TimestampMixin, Base):
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(120))
     subjects: Mapped[list[CrossBorderTransferSubject]] = relationship(
-        back_populates="transfer", cascade="all, delete-orphan")
+        back_populates="transfer", cascade="all, delete-orphan"
+    )
 
 
 class CrossBorderTransferSubject(IdMixin, Base):
@@ -47,8 +48,7 @@ class CrossBorderTransferSubject(IdMixin, Base):
     __tablename__ = "crossborder_transfer_subjects"
     __table_args__ = (UniqueConstraint("transfer_id", "subject_id"),)
 
-    transfer_id: Mapped[str] = mapped_column(ForeignKey("crossborder_transfers.id", ondelete="CASCADE"),
-                                             index=True)
+    transfer_id: Mapped[str] = mapped_column(ForeignKey("crossborder_transfers.id", ondelete="CASCADE"), index=True)
     subject_id: Mapped[str] = mapped_column(String(32), index=True)
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
     transfer: Mapped[CrossBorderTransfer] = relationship(back_populates="subjects")

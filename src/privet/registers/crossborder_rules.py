@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 CST = timezone(timedelta(hours=8), "CST")
-SOURCE = ("CAC Provisions on Promoting and Regulating Cross-Border Data Flows (2024), Art 5, 7, 8; "
-          "counted from 1 January")
+SOURCE = (
+    "CAC Provisions on Promoting and Regulating Cross-Border Data Flows (2024), Art 5, 7, 8; counted from 1 January"
+)
 PEOPLE_STANDARD = 100_000  # from here: standard contract or certification
 PEOPLE_ASSESSMENT = 1_000_000  # from here: security assessment
 SENSITIVE_ASSESSMENT = 10_000  # people with sensitive data, from here: security assessment
@@ -40,8 +41,7 @@ MECHANISMS = {
 }
 
 
-def required_level(people: int, sensitive_people: int, *, important_data: bool = False,
-                   ciio: bool = False) -> str:
+def required_level(people: int, sensitive_people: int, *, important_data: bool = False, ciio: bool = False) -> str:
     """The mechanism level PIPL requires for a year's cumulative counts (see the module's source)."""
     if people < 0 or sensitive_people < 0:
         raise ValueError("counts cannot be negative")
@@ -71,11 +71,13 @@ def year_window(moment: datetime) -> tuple[datetime, datetime]:
 
 def describe(level: str) -> str:
     """A short English line for the level."""
-    return {EXEMPT: "exempt from the three mechanisms (fewer than 100,000 people, no sensitive data)",
-            STANDARD: "standard contract or certification (100,000 to under 1,000,000 people, or fewer than "
-                      "10,000 people with sensitive data)",
-            ASSESSMENT: "CAC security assessment (1,000,000 people or more, or 10,000 or more with sensitive "
-                        "data, or important data / a critical information infrastructure operator)"}[level]
+    return {
+        EXEMPT: "exempt from the three mechanisms (fewer than 100,000 people, no sensitive data)",
+        STANDARD: "standard contract or certification (100,000 to under 1,000,000 people, or fewer than "
+        "10,000 people with sensitive data)",
+        ASSESSMENT: "CAC security assessment (1,000,000 people or more, or 10,000 or more with sensitive "
+        "data, or important data / a critical information infrastructure operator)",
+    }[level]
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,15 @@ class YearCounts:
     stored_abroad: tuple = ()  # crossborder_stores.StoredAbroad: people held in datastores outside the home region
 
     def as_dict(self) -> dict:
-        return {"year": self.year, "since": self.since.isoformat(), "people": self.people,
-                "sensitive_people": self.sensitive_people, "counting": self.method, "transfers": self.transfers,
-                "stored_abroad": [s.as_dict() for s in self.stored_abroad],
-                "required": self.level, "required_text": describe(self.level), "source": SOURCE}
+        return {
+            "year": self.year,
+            "since": self.since.isoformat(),
+            "people": self.people,
+            "sensitive_people": self.sensitive_people,
+            "counting": self.method,
+            "transfers": self.transfers,
+            "stored_abroad": [s.as_dict() for s in self.stored_abroad],
+            "required": self.level,
+            "required_text": describe(self.level),
+            "source": SOURCE,
+        }

@@ -34,12 +34,11 @@ class StoredAbroad:
 
 def _people(conn, layout) -> int:  # noqa: ANN001 - a Connection and a connectors.sql.schema.Layout
     by_type: dict[str, list] = {}
-    for name, tl in layout.tables.items():
+    for _name, tl in layout.tables.items():
         for f in tl.spec.fields:
             column = tl.table.c.get(f.name)
             if f.identity and column is not None:
-                by_type.setdefault(f.identity, []).append(
-                    select(column.label("v")).where(column.is_not(None)))
+                by_type.setdefault(f.identity, []).append(select(column.label("v")).where(column.is_not(None)))
     best = 0
     for selects in by_type.values():
         values = union(*selects).subquery() if len(selects) > 1 else selects[0].subquery()
@@ -57,8 +56,11 @@ def stored_abroad(session: Session, settings: Settings) -> list[StoredAbroad]:
         return []
     home = manifest.organisation.region
     abroad = [s for s in manifest.datastores if s.region not in (home, "GLOBAL")]
-    return per_transaction(session, "registers.stored_abroad",
-                           lambda: [_count(session, settings, s) for s in sorted(abroad, key=lambda s: s.key)])
+    return per_transaction(
+        session,
+        "registers.stored_abroad",
+        lambda: [_count(session, settings, s) for s in sorted(abroad, key=lambda s: s.key)],
+    )
 
 
 def _count(session: Session, settings: Settings, store) -> StoredAbroad:  # noqa: ANN001 - datamap.schemas.Datastore
@@ -69,8 +71,12 @@ def _count(session: Session, settings: Settings, store) -> StoredAbroad:  # noqa
 
     kind = store.kind.value
     if kind not in SQL_KINDS or not store.secret:
-        return StoredAbroad(store.key, store.region, 0, f"a {kind} datastore: its people are not counted "
-                                                        "automatically (record its transfers by hand)")
+        return StoredAbroad(
+            store.key,
+            store.region,
+            0,
+            f"a {kind} datastore: its people are not counted automatically (record its transfers by hand)",
+        )
     try:
         url = resolve_secret(settings, store.secret)
         plan = build_plan(session, settings, store.key)

@@ -84,8 +84,9 @@ class Step(_Strict):
 
 def is_fresh(session: Session) -> bool:
     """No sharing event and no public disclosure recorded yet: a history may be replayed."""
-    return not any(session.execute(select(func.count()).select_from(model)).scalar_one()
-                   for model in (SharingEvent, Disclosure))
+    return not any(
+        session.execute(select(func.count()).select_from(model)).scalar_one() for model in (SharingEvent, Disclosure)
+    )
 
 
 def purposes_before(steps: list[Step]) -> dict[str, list[str]]:
@@ -98,8 +99,10 @@ def _people(session: Session, keyring, count: int) -> list[str]:  # noqa: ANN001
     reserved `example.com` (nobody real), so the history never depends on who else is in the store."""
     from privet.subjects.service import get_or_create_subject
 
-    return [get_or_create_subject(session, keyring, "email", f"registers-demo-{n:03d}@example.com",
-                                  actor=ACTOR)[0].id for n in range(1, count + 1)]
+    return [
+        get_or_create_subject(session, keyring, "email", f"registers-demo-{n:03d}@example.com", actor=ACTOR)[0].id
+        for n in range(1, count + 1)
+    ]
 
 
 def replay(session: Session, steps: list[Step], targets: dict[str, list[str]], *, keyring) -> list[str]:  # noqa: ANN001
@@ -113,29 +116,51 @@ def replay(session: Session, steps: list[Step], targets: dict[str, list[str]], *
         if kind == "consent":
             c = step.consent
             for subject_id in _people(session, keyring, c.people):
-                ledger.record(session, subject_id=subject_id, purpose=c.purpose, event="given", method="import",
-                              actor=ACTOR)
+                ledger.record(
+                    session, subject_id=subject_id, purpose=c.purpose, event="given", method="import", actor=ACTOR
+                )
             out.append(f"* history: {c.people} people consented to {c.purpose}")
         elif kind == "share":
             s = step.share
-            done = sharing.share(session, recipient=s.recipient, actor=ACTOR, keyring=keyring,
-                                 subject_ids=_people(session, keyring, s.people), legal_ground=s.ground,
-                                 reference=s.reference, categories=s.categories or None, note=s.note).event
-            out.append(f"* history: shared with {s.recipient}: {done.shared} of {done.requested} "
-                       f"({done.basis}{', ' + s.ground if s.ground else ''}; filtered out {done.filtered_out})")
+            done = sharing.share(
+                session,
+                recipient=s.recipient,
+                actor=ACTOR,
+                keyring=keyring,
+                subject_ids=_people(session, keyring, s.people),
+                legal_ground=s.ground,
+                reference=s.reference,
+                categories=s.categories or None,
+                note=s.note,
+            ).event
+            out.append(
+                f"* history: shared with {s.recipient}: {done.shared} of {done.requested} "
+                f"({done.basis}{', ' + s.ground if s.ground else ''}; filtered out {done.filtered_out})"
+            )
         elif kind == "purpose_change":
             p = step.purpose_change
             if p.recipient not in targets:
-                raise common.bad(f"history: recipient {p.recipient!r} is not in the file's recipients",
-                                 "history", "add the recipient to `recipients:` with its new purposes")
-            sharing.change_purposes(session, p.recipient, purposes=targets[p.recipient], actor=ACTOR,
-                                    reason=p.reason)
-            out.append(f"* history: {p.recipient} changed purpose ({', '.join(p.before)} → "
-                       f"{', '.join(targets[p.recipient])}): consent asked again")
+                raise common.bad(
+                    f"history: recipient {p.recipient!r} is not in the file's recipients",
+                    "history",
+                    "add the recipient to `recipients:` with its new purposes",
+                )
+            sharing.change_purposes(session, p.recipient, purposes=targets[p.recipient], actor=ACTOR, reason=p.reason)
+            out.append(
+                f"* history: {p.recipient} changed purpose ({', '.join(p.before)} → "
+                f"{', '.join(targets[p.recipient])}): consent asked again"
+            )
         else:
             d = step.disclose
-            done = disclosures.disclose(session, title=d.title, actor=ACTOR, categories=d.categories,
-                                        subject_ids=_people(session, keyring, d.people), legal_ground=d.ground,
-                                        reference=d.reference, keyring=keyring).event
+            done = disclosures.disclose(
+                session,
+                title=d.title,
+                actor=ACTOR,
+                categories=d.categories,
+                subject_ids=_people(session, keyring, d.people),
+                legal_ground=d.ground,
+                reference=d.reference,
+                keyring=keyring,
+            ).event
             out.append(f"* history: disclosed {d.title!r}: {done.disclosed} of {done.requested}")
     return out

@@ -30,16 +30,20 @@ from privet.registers.incidents_models import SEVERITIES, Incident
 REGIMES = ("prc", "gdpr")
 FACTS = ("what_happened", "consequences", "measures", "advice")
 LANGUAGES = ("en", "zh_CN")
-PRC_RULE = ("National Cybersecurity Incident Reporting Management Measures (CAC, in force 1 November 2025): "
-            "relatively major (较大) or above within 4 hours; critical information infrastructure operators "
-            "within 1 hour")
+PRC_RULE = (
+    "National Cybersecurity Incident Reporting Management Measures (CAC, in force 1 November 2025): "
+    "relatively major (较大) or above within 4 hours; critical information infrastructure operators "
+    "within 1 hour"
+)
 PRC_HOURS, PRC_CIIO_HOURS, GDPR_HOURS = 4, 1, 72
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 # Free text must not carry personal data: these shapes are refused (an e-mail address, a phone number, a PRC
 # resident identity card number). The organisation's own contact comes from the data map, not from free text.
-_PERSONAL = (("an e-mail address", re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")),
-             ("an identity card number", re.compile(r"\b\d{17}[\dXx]\b")),
-             ("a phone number", re.compile(r"\+\d[\d\s-]{6,}\d|\b1[3-9]\d{9}\b")))
+_PERSONAL = (
+    ("an e-mail address", re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")),
+    ("an identity card number", re.compile(r"\b\d{17}[\dXx]\b")),
+    ("a phone number", re.compile(r"\+\d[\d\s-]{6,}\d|\b1[3-9]\d{9}\b")),
+)
 
 
 @dataclass(frozen=True)
@@ -62,9 +66,15 @@ class Clock:
         return "overdue" if now > self.due_at else "due"
 
     def as_dict(self, now: datetime) -> dict:
-        return {"key": self.key, "audience": self.audience, "rule": self.rule, "hours": self.hours,
-                "due_at": self.due_at.isoformat() if self.due_at else None,
-                "done_at": self.done_at.isoformat() if self.done_at else None, "state": self.state(now)}
+        return {
+            "key": self.key,
+            "audience": self.audience,
+            "rule": self.rule,
+            "hours": self.hours,
+            "due_at": self.due_at.isoformat() if self.due_at else None,
+            "done_at": self.done_at.isoformat() if self.done_at else None,
+            "state": self.state(now),
+        }
 
 
 def _bad(message: str, hint: str, where: str) -> InvalidInput:
@@ -74,8 +84,12 @@ def _bad(message: str, hint: str, where: str) -> InvalidInput:
 def _check_text(text: str | None, where: str) -> None:
     for name, pattern in _PERSONAL:
         if text and pattern.search(text):
-            raise _bad(f"The {where.replace('_', ' ')} text contains what looks like {name}; incident records and "
-                       "notices carry no personal data", "describe people by category and number only", where)
+            raise _bad(
+                f"The {where.replace('_', ' ')} text contains what looks like {name}; incident records and "
+                "notices carry no personal data",
+                "describe people by category and number only",
+                where,
+            )
 
 
 def clocks(incident: Incident) -> list[Clock]:
@@ -88,17 +102,43 @@ def clocks(incident: Incident) -> list[Clock]:
     # 1-hour duty is stated for critical operators without a severity floor); others only from relatively major.
     if "prc" in incident.regimes and (larger or incident.ciio):
         hours = PRC_CIIO_HOURS if incident.ciio else PRC_HOURS
-        who = "protection department and public security organ" if incident.ciio else \
-            "local (provincial) cyberspace administration"
-        out.append(Clock("prc_regulator", "regulator", f"PRC: report to the {who} within {hours} h — {PRC_RULE}",
-                         hours, found + timedelta(hours=hours), done.get("prc_regulator")))
+        who = (
+            "protection department and public security organ"
+            if incident.ciio
+            else "local (provincial) cyberspace administration"
+        )
+        out.append(
+            Clock(
+                "prc_regulator",
+                "regulator",
+                f"PRC: report to the {who} within {hours} h — {PRC_RULE}",
+                hours,
+                found + timedelta(hours=hours),
+                done.get("prc_regulator"),
+            )
+        )
     if "gdpr" in incident.regimes:
-        out.append(Clock("gdpr_authority", "regulator", "GDPR Art 33(1): notify the supervisory authority within "
-                         "72 h after becoming aware", GDPR_HOURS, found + timedelta(hours=GDPR_HOURS),
-                         done.get("gdpr_authority")))
+        out.append(
+            Clock(
+                "gdpr_authority",
+                "regulator",
+                "GDPR Art 33(1): notify the supervisory authority within 72 h after becoming aware",
+                GDPR_HOURS,
+                found + timedelta(hours=GDPR_HOURS),
+                done.get("gdpr_authority"),
+            )
+        )
     if incident.high_risk:
-        out.append(Clock("people", "people", "GDPR Art 34(1) / PIPL Art 57: tell the people affected without "
-                         "undue delay (likely high risk)", None, None, done.get("people")))
+        out.append(
+            Clock(
+                "people",
+                "people",
+                "GDPR Art 34(1) / PIPL Art 57: tell the people affected without undue delay (likely high risk)",
+                None,
+                None,
+                done.get("people"),
+            )
+        )
     return out
 
 
@@ -112,16 +152,30 @@ def _default_regimes(session: Session) -> list[str]:
     return out + (["gdpr"] if org.profile == "gdpr" or org.region in ("EU", "EEA") else [])
 
 
-def record_incident(session: Session, *, actor: str, title: str, severity: str, discovered_at: datetime,
-                    categories: list[str], subjects_affected: int, occurred_at: datetime | None = None,
-                    ciio: bool = False, high_risk: bool = False, regimes: list[str] | None = None,
-                    facts: dict[str, dict[str, str]] | None = None) -> Incident:
+def record_incident(
+    session: Session,
+    *,
+    actor: str,
+    title: str,
+    severity: str,
+    discovered_at: datetime,
+    categories: list[str],
+    subjects_affected: int,
+    occurred_at: datetime | None = None,
+    ciio: bool = False,
+    high_risk: bool = False,
+    regimes: list[str] | None = None,
+    facts: dict[str, dict[str, str]] | None = None,
+) -> Incident:
     """Check and record an incident; its clocks start at `discovered_at`."""
     from privet.taxonomy.service import effective
 
     if severity not in SEVERITIES:
-        raise _bad(f"Unknown severity {severity!r}", "use one of: " + ", ".join(SEVERITIES) +
-                   " (PRC levels 一般, 较大, 重大, 特别重大)", "severity")
+        raise _bad(
+            f"Unknown severity {severity!r}",
+            "use one of: " + ", ".join(SEVERITIES) + " (PRC levels 一般, 较大, 重大, 特别重大)",
+            "severity",
+        )
     if not (title or "").strip():
         raise _bad("An incident needs a short title", "say what happened in a few words", "title")
     _check_text(title, "title")
@@ -139,8 +193,11 @@ def record_incident(session: Session, *, actor: str, title: str, severity: str, 
         raise _bad("Name the affected data categories", "give --category KEY (repeatable)", "categories")
     for i, c in enumerate(categories):
         if c not in taxonomy.categories:
-            raise _bad(f"Unknown data category {c!r}", "use category keys of the taxonomy "
-                       "(privet taxonomy list categories)", f"categories.{i}")
+            raise _bad(
+                f"Unknown data category {c!r}",
+                "use category keys of the taxonomy (privet taxonomy list categories)",
+                f"categories.{i}",
+            )
     regimes = list(dict.fromkeys(regimes)) if regimes else _default_regimes(session)
     for r in regimes:
         if r not in REGIMES:
@@ -156,19 +213,45 @@ def record_incident(session: Session, *, actor: str, title: str, severity: str, 
             if text and text.strip():
                 clean.setdefault(key, {})[lang] = text.strip()
     if "what_happened" not in clean:
-        raise _bad("Say what happened (in English, Chinese or both)", "give --what TEXT and/or --what-zh TEXT",
-                   "facts.what_happened")
-    incident = Incident(reference="I-" + "".join(secrets.choice(_ALPHABET) for _ in range(8)), title=title.strip(),
-                        severity=severity, occurred_at=occurred_at, discovered_at=discovered_at,
-                        categories=list(dict.fromkeys(categories)), subjects_affected=subjects_affected, ciio=ciio,
-                        high_risk=high_risk, regimes=regimes, facts=clean, notified={}, status="open",
-                        recorded_by=actor)
+        raise _bad(
+            "Say what happened (in English, Chinese or both)",
+            "give --what TEXT and/or --what-zh TEXT",
+            "facts.what_happened",
+        )
+    incident = Incident(
+        reference="I-" + "".join(secrets.choice(_ALPHABET) for _ in range(8)),
+        title=title.strip(),
+        severity=severity,
+        occurred_at=occurred_at,
+        discovered_at=discovered_at,
+        categories=list(dict.fromkeys(categories)),
+        subjects_affected=subjects_affected,
+        ciio=ciio,
+        high_risk=high_risk,
+        regimes=regimes,
+        facts=clean,
+        notified={},
+        status="open",
+        recorded_by=actor,
+    )
     session.add(incident)
     session.flush()
-    audit(session, actor=actor, action="incident.recorded", object_type="incident", object_id=incident.reference,
-          details={"severity": severity, "subjects": subjects_affected, "categories": incident.categories,
-                   "ciio": ciio, "high_risk": high_risk, "regimes": regimes,
-                   "clocks": [c.key for c in clocks(incident)]})
+    audit(
+        session,
+        actor=actor,
+        action="incident.recorded",
+        object_type="incident",
+        object_id=incident.reference,
+        details={
+            "severity": severity,
+            "subjects": subjects_affected,
+            "categories": incident.categories,
+            "ciio": ciio,
+            "high_risk": high_risk,
+            "regimes": regimes,
+            "clocks": [c.key for c in clocks(incident)],
+        },
+    )
     return incident
 
 
@@ -186,18 +269,26 @@ def mark_notified(session: Session, reference: str, clock: str, *, actor: str, a
     incident = get_incident(session, reference)
     keys = [c.key for c in clocks(incident)]
     if clock not in keys:
-        raise _bad(f"No {clock!r} clock applies to {incident.reference}", "use one of: " + (", ".join(keys) or
-                   "none apply"), "clock")
+        raise _bad(
+            f"No {clock!r} clock applies to {incident.reference}",
+            "use one of: " + (", ".join(keys) or "none apply"),
+            "clock",
+        )
     if clock in incident.notified:
-        raise Conflict(f"{clock} of {incident.reference} was already recorded as notified",
-                       "nothing to do")
+        raise Conflict(f"{clock} of {incident.reference} was already recorded as notified", "nothing to do")
     at = at or utcnow()
     if at.tzinfo is None:
         raise _bad("The time needs its time zone", "write e.g. 2026-03-01T10:00:00+08:00", "at")
     incident.notified = {**incident.notified, clock: at.isoformat()}
     session.flush()
-    audit(session, actor=actor, action="incident.notified", object_type="incident", object_id=incident.reference,
-          details={"clock": clock})
+    audit(
+        session,
+        actor=actor,
+        action="incident.notified",
+        object_type="incident",
+        object_id=incident.reference,
+        details={"clock": clock},
+    )
     return incident
 
 
@@ -208,8 +299,9 @@ def close_incident(session: Session, reference: str, *, actor: str) -> Incident:
         raise Conflict(f"{incident.reference} is already closed", "nothing to do")
     incident.status = "closed"
     session.flush()
-    audit(session, actor=actor, action="incident.closed", object_type="incident", object_id=incident.reference,
-          details={})
+    audit(
+        session, actor=actor, action="incident.closed", object_type="incident", object_id=incident.reference, details={}
+    )
     return incident
 
 
@@ -224,8 +316,12 @@ def list_incidents(session: Session, *, status: str | None = None, limit: int = 
 def due(session: Session, *, now: datetime | None = None) -> list[tuple[Incident, Clock, str]]:
     """Open incidents' clocks not yet done, overdue first, then by deadline ("asap" ones last)."""
     now = now or utcnow()
-    out = [(i, c, c.state(now)) for i in list_incidents(session, status="open", limit=10_000)
-           for c in clocks(i) if c.done_at is None]
+    out = [
+        (i, c, c.state(now))
+        for i in list_incidents(session, status="open", limit=10_000)
+        for c in clocks(i)
+        if c.done_at is None
+    ]
     order = {"overdue": 0, "due": 1, "asap": 2}
     return sorted(out, key=lambda x: (order[x[2]], x[1].due_at or x[0].discovered_at))
 
@@ -233,9 +329,19 @@ def due(session: Session, *, now: datetime | None = None) -> list[tuple[Incident
 def as_dict(incident: Incident, now: datetime | None = None) -> dict:
     """The incident as plain JSON, with its clocks."""
     now = now or utcnow()
-    return {"reference": incident.reference, "title": incident.title, "severity": incident.severity,
-            "occurred_at": incident.occurred_at.isoformat() if incident.occurred_at else None,
-            "discovered_at": incident.discovered_at.isoformat(), "categories": incident.categories,
-            "subjects_affected": incident.subjects_affected, "ciio": incident.ciio, "high_risk": incident.high_risk,
-            "regimes": incident.regimes, "facts": incident.facts, "status": incident.status,
-            "recorded_by": incident.recorded_by, "clocks": [c.as_dict(now) for c in clocks(incident)]}
+    return {
+        "reference": incident.reference,
+        "title": incident.title,
+        "severity": incident.severity,
+        "occurred_at": incident.occurred_at.isoformat() if incident.occurred_at else None,
+        "discovered_at": incident.discovered_at.isoformat(),
+        "categories": incident.categories,
+        "subjects_affected": incident.subjects_affected,
+        "ciio": incident.ciio,
+        "high_risk": incident.high_risk,
+        "regimes": incident.regimes,
+        "facts": incident.facts,
+        "status": incident.status,
+        "recorded_by": incident.recorded_by,
+        "clocks": [c.as_dict(now) for c in clocks(incident)],
+    }

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from privet.auth.deps import Caller, require
+from privet.http.routes import DB
 from privet.kit.clock import utcnow
-from privet.kit.web import DB
 from privet.registers import incidents, incidents_notices
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
@@ -33,14 +33,17 @@ class Facts(BaseModel):
 class IncidentIn(BaseModel):
     title: str = Field(min_length=1, max_length=200, description="A few words; no personal data.")
     severity: Literal["general", "relatively_major", "major", "especially_major"] = Field(
-        description="PRC level: 一般, 较大, 重大, 特别重大.")
+        description="PRC level: 一般, 较大, 重大, 特别重大."
+    )
     discovered_at: datetime = Field(description="When the organisation became aware (starts the clocks).")
     occurred_at: datetime | None = None
     categories: list[str] = Field(min_length=1, max_length=100)
     subjects_affected: int = Field(ge=0, le=10**10, description="Number of people affected (an estimate if unknown).")
     ciio: bool = Field(False, description="The organisation is a critical information infrastructure operator.")
     high_risk: bool = Field(False, description="Likely high risk to people: they must be told.")
-    regimes: list[Literal["prc", "gdpr"]] | None = Field(None, max_length=2, description="Default: from the data map profile.")
+    regimes: list[Literal["prc", "gdpr"]] | None = Field(
+        None, max_length=2, description="Default: from the data map profile."
+    )
     facts: Facts
 
 
@@ -96,24 +99,37 @@ def _out(incident) -> IncidentOut:  # noqa: ANN001
 @router.post("", status_code=201, dependencies=[Writer], summary="Record an incident; its clocks start at discovery.")
 def record(body: IncidentIn, db: DB, caller: Caller) -> IncidentOut:
     facts = {k: v for k, v in body.facts.model_dump().items() if v}
-    row = incidents.record_incident(db, actor=caller.actor, title=body.title, severity=body.severity,
-                                    discovered_at=body.discovered_at, occurred_at=body.occurred_at,
-                                    categories=body.categories, subjects_affected=body.subjects_affected,
-                                    ciio=body.ciio, high_risk=body.high_risk, regimes=body.regimes, facts=facts)
+    row = incidents.record_incident(
+        db,
+        actor=caller.actor,
+        title=body.title,
+        severity=body.severity,
+        discovered_at=body.discovered_at,
+        occurred_at=body.occurred_at,
+        categories=body.categories,
+        subjects_affected=body.subjects_affected,
+        ciio=body.ciio,
+        high_risk=body.high_risk,
+        regimes=body.regimes,
+        facts=facts,
+    )
     return _out(row)
 
 
 @router.get("", dependencies=[Reader], summary="Incidents, newest discovery first.")
-def list_all(db: DB, status: Literal["open", "closed"] | None = None,
-             limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[IncidentOut]:
+def list_all(
+    db: DB, status: Literal["open", "closed"] | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+) -> list[IncidentOut]:
     return [_out(i) for i in incidents.list_incidents(db, status=status, limit=limit)]
 
 
 @router.get("/due", dependencies=[Reader], summary="Notification clocks not yet done: overdue first.")
 def due(db: DB) -> list[DueOut]:
     now = utcnow()
-    return [DueOut(reference=i.reference, title=i.title, clock=ClockOut(**c.as_dict(now)))
-            for i, c, _ in incidents.due(db, now=now)]
+    return [
+        DueOut(reference=i.reference, title=i.title, clock=ClockOut(**c.as_dict(now)))
+        for i, c, _ in incidents.due(db, now=now)
+    ]
 
 
 @router.get("/{reference}", dependencies=[Reader], summary="One incident with its clocks.")
@@ -131,11 +147,22 @@ def close(reference: str, db: DB, caller: Caller) -> IncidentOut:
     return _out(incidents.close_incident(db, reference, actor=caller.actor))
 
 
-@router.get("/{reference}/notices", dependencies=[Reader],
-            summary="Draft notices to people and to the regulator, in English and Chinese.")
-def notices(reference: str, db: DB, audience: Literal["people", "regulator"] | None = None,
-            language: Literal["en", "zh_CN"] | None = None) -> list[NoticeOut]:
+@router.get(
+    "/{reference}/notices",
+    dependencies=[Reader],
+    summary="Draft notices to people and to the regulator, in English and Chinese.",
+)
+def notices(
+    reference: str,
+    db: DB,
+    audience: Literal["people", "regulator"] | None = None,
+    language: Literal["en", "zh_CN"] | None = None,
+) -> list[NoticeOut]:
     incident = incidents.get_incident(db, reference)
-    found = incidents_notices.drafts(db, incident, audiences=(audience,) if audience else incidents_notices.AUDIENCES,
-                                     languages=(language,) if language else incidents.LANGUAGES)
+    found = incidents_notices.drafts(
+        db,
+        incident,
+        audiences=(audience,) if audience else incidents_notices.AUDIENCES,
+        languages=(language,) if language else incidents.LANGUAGES,
+    )
     return [NoticeOut(**d) for d in found]

@@ -34,15 +34,22 @@ def _when(moment: datetime | None) -> str:
 @app.command("record")
 def record(
     title: str = typer.Option(..., "--title", help="A few words; no personal data."),
-    severity: str = typer.Option(..., "--severity", help="general, relatively_major, major or especially_major "
-                                                         "(PRC levels 一般, 较大, 重大, 特别重大)."),
-    discovered: str = typer.Option(..., "--discovered", help="When it was discovered, ISO 8601 with zone; the "
-                                                             "clocks start here."),
+    severity: str = typer.Option(
+        ...,
+        "--severity",
+        help="general, relatively_major, major or especially_major (PRC levels 一般, 较大, 重大, 特别重大).",
+    ),
+    discovered: str = typer.Option(
+        ..., "--discovered", help="When it was discovered, ISO 8601 with zone; the clocks start here."
+    ),
     occurred: str | None = typer.Option(None, "--occurred", help="When it occurred, ISO 8601 with zone."),
     category: list[str] = typer.Option(..., "--category", help="Affected data category key (repeatable)."),
     subjects: int = typer.Option(..., "--subjects", min=0, help="Number of people affected (estimate)."),
-    ciio: bool = typer.Option(False, "--ciio", help="The organisation is a critical information infrastructure "
-                                                    "operator (PRC: report within 1 hour)."),
+    ciio: bool = typer.Option(
+        False,
+        "--ciio",
+        help="The organisation is a critical information infrastructure operator (PRC: report within 1 hour).",
+    ),
     high_risk: bool = typer.Option(False, "--high-risk", help="Likely high risk to people: they must be told."),
     regime: list[str] = typer.Option([], "--regime", help="prc or gdpr (repeatable; default from the data map)."),
     what: str | None = typer.Option(None, "--what", help="What happened (English)."),
@@ -58,22 +65,34 @@ def record(
     from privet.db.store import store_session
     from privet.registers import incidents
 
-    facts = {"what_happened": {"en": what, "zh_CN": what_zh}, "consequences": {"en": consequences,
-             "zh_CN": consequences_zh}, "measures": {"en": measures, "zh_CN": measures_zh},
-             "advice": {"en": advice, "zh_CN": advice_zh}}
+    facts = {
+        "what_happened": {"en": what, "zh_CN": what_zh},
+        "consequences": {"en": consequences, "zh_CN": consequences_zh},
+        "measures": {"en": measures, "zh_CN": measures_zh},
+        "advice": {"en": advice, "zh_CN": advice_zh},
+    }
     facts = {k: {lang: t for lang, t in v.items() if t} for k, v in facts.items()}
     with store_session() as session:
         row = incidents.record_incident(
-            session, actor=cli_actor(), title=title, severity=severity,
-            discovered_at=parse_time(discovered, "--discovered"), occurred_at=parse_time(occurred, "--occurred"),
-            categories=category, subjects_affected=subjects, ciio=ciio, high_risk=high_risk,
-            regimes=regime or None, facts={k: v for k, v in facts.items() if v})
+            session,
+            actor=cli_actor(),
+            title=title,
+            severity=severity,
+            discovered_at=parse_time(discovered, "--discovered"),
+            occurred_at=parse_time(occurred, "--occurred"),
+            categories=category,
+            subjects_affected=subjects,
+            ciio=ciio,
+            high_risk=high_risk,
+            regimes=regime or None,
+            facts={k: v for k, v in facts.items() if v},
+        )
         reference, found = row.reference, incidents.clocks(row)
     typer.echo(f"Recorded incident {reference}.")
     _print_clocks(found)
 
 
-def _print_clocks(found: list) -> None:  # noqa: ANN001
+def _print_clocks(found: list) -> None:
     from privet.kit.clock import utcnow
 
     if not found:
@@ -100,8 +119,15 @@ def list_incidents(
         if due:
             rows = [(i.reference, c.key, state, c.due_at) for i, c, state in incidents.due(session, now=now)]
             if as_json:
-                typer.echo(json.dumps([{"reference": r, "clock": k, "state": s,
-                                        "due_at": d.isoformat() if d else None} for r, k, s, d in rows], indent=2))
+                typer.echo(
+                    json.dumps(
+                        [
+                            {"reference": r, "clock": k, "state": s, "due_at": d.isoformat() if d else None}
+                            for r, k, s, d in rows
+                        ],
+                        indent=2,
+                    )
+                )
                 return
             typer.echo(f"{'INCIDENT':<12} {'CLOCK':<15} {'STATE':<8} DUE")
             for ref, key, state, due_at in rows:
@@ -114,8 +140,10 @@ def list_incidents(
     typer.echo(f"{'INCIDENT':<12} {'DISCOVERED':<17} {'SEVERITY':<17} {'PEOPLE':>8} {'STATUS':<7} OPEN CLOCKS")
     for i in found:
         open_clocks = ", ".join(f"{c['key']} ({c['state']})" for c in i["clocks"] if c["state"] != "done") or "-"
-        typer.echo(f"{i['reference']:<12} {i['discovered_at'][:16]:<17} {i['severity']:<17} "
-                   f"{i['subjects_affected']:>8} {i['status']:<7} {open_clocks}")
+        typer.echo(
+            f"{i['reference']:<12} {i['discovered_at'][:16]:<17} {i['severity']:<17} "
+            f"{i['subjects_affected']:>8} {i['status']:<7} {open_clocks}"
+        )
 
 
 @app.command("show")
@@ -128,9 +156,11 @@ def show(reference: str = typer.Argument(..., help="Incident reference (I-…)."
         row = incidents.get_incident(session, reference)
         data, found = incidents.as_dict(row), incidents.clocks(row)
     typer.echo(f"{data['reference']}  {data['title']}  [{data['status']}]")
-    typer.echo(f"  severity {data['severity']}, {data['subjects_affected']} people, CIIO: "
-               f"{'yes' if data['ciio'] else 'no'}, high risk: {'yes' if data['high_risk'] else 'no'}, "
-               f"regimes: {', '.join(data['regimes']) or '-'}")
+    typer.echo(
+        f"  severity {data['severity']}, {data['subjects_affected']} people, CIIO: "
+        f"{'yes' if data['ciio'] else 'no'}, high risk: {'yes' if data['high_risk'] else 'no'}, "
+        f"regimes: {', '.join(data['regimes']) or '-'}"
+    )
     typer.echo(f"  occurred {data['occurred_at'] or '-'}, discovered {data['discovered_at']}")
     typer.echo(f"  categories: {', '.join(data['categories'])}")
     for key, texts in data["facts"].items():
@@ -151,9 +181,12 @@ def notices(
 
     with store_session() as session:
         row = incidents.get_incident(session, reference)
-        found = incidents_notices.drafts(session, row,
-                                         audiences=(audience,) if audience else incidents_notices.AUDIENCES,
-                                         languages=(language,) if language else incidents.LANGUAGES)
+        found = incidents_notices.drafts(
+            session,
+            row,
+            audiences=(audience,) if audience else incidents_notices.AUDIENCES,
+            languages=(language,) if language else incidents.LANGUAGES,
+        )
     for d in found:
         typer.echo(f"===== to {d['audience']} ({d['language']}) =====")
         typer.echo(f"Subject: {d['subject']}\n")

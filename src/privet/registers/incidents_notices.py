@@ -7,7 +7,7 @@ the data map. Nothing about any individual is read, so no personal data can reac
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from functools import cache
 from importlib import resources
 
@@ -32,7 +32,7 @@ def texts(language: str) -> dict:
 def _when(moment, t: dict) -> str:  # noqa: ANN001
     if moment is None:
         return t["missing"]
-    return moment.astimezone(CST if t["time_zone"] == "CST" else timezone.utc).strftime(t["time_format"])
+    return moment.astimezone(CST if t["time_zone"] == "CST" else UTC).strftime(t["time_format"])
 
 
 def _fact(incident: Incident, key: str, language: str, t: dict, default: str | None = None) -> str:
@@ -73,19 +73,25 @@ def draft(session: Session, incident: Incident, audience: str, language: str) ->
     contact_name, contact_details = _contact(session)
     sep = "、" if language == "zh_CN" else ", "
     values = {
-        "organisation": organisation, "reference": incident.reference, "title": incident.title,
+        "organisation": organisation,
+        "reference": incident.reference,
+        "title": incident.title,
         "severity": t["severities"][incident.severity],
         "ciio": t["answer_yes"] if incident.ciio else t["answer_no"],
-        "occurred_at": _when(incident.occurred_at, t), "discovered_at": _when(incident.discovered_at, t),
+        "occurred_at": _when(incident.occurred_at, t),
+        "discovered_at": _when(incident.discovered_at, t),
         "subjects": f"{incident.subjects_affected:,}",
         "categories": sep.join(taxonomy.label("categories", c, language) for c in incident.categories),
-        "sensitive": sep.join(taxonomy.label("categories", c, language) for c in incident.categories
-                              if taxonomy.sensitive_kind(c)) or t["none"],
+        "sensitive": sep.join(
+            taxonomy.label("categories", c, language) for c in incident.categories if taxonomy.sensitive_kind(c)
+        )
+        or t["none"],
         "what_happened": _fact(incident, "what_happened", language, t),
         "consequences": _fact(incident, "consequences", language, t, t["default_consequences"]),
         "measures": _fact(incident, "measures", language, t),
         "advice": _fact(incident, "advice", language, t, t["default_advice"]),
-        "contact_name": contact_name or t["missing"], "contact_details": contact_details,
+        "contact_name": contact_name or t["missing"],
+        "contact_details": contact_details,
     }
     part = t[audience]
     if audience == "people":
@@ -96,13 +102,24 @@ def draft(session: Session, incident: Incident, audience: str, language: str) ->
         authorities = [prc if c.key == "prc_regulator" else part["authority_gdpr"] for c in applied]
         values["authority"] = ("；" if language == "zh_CN" else "; ").join(authorities) or prc
         values["people_notice"] = part["people_yes"] if incident.high_risk else part["people_no"]
-        values["rules"] = "\n".join("- " + t["rules"][c.key].format(hours=c.hours, due=_when(c.due_at, t))
-                                     for c in applied) or t["none"]
-    return {"audience": audience, "language": language, "subject": part["subject"].format(**values),
-            "body": part["body"].format(**values).rstrip() + "\n"}
+        values["rules"] = (
+            "\n".join("- " + t["rules"][c.key].format(hours=c.hours, due=_when(c.due_at, t)) for c in applied)
+            or t["none"]
+        )
+    return {
+        "audience": audience,
+        "language": language,
+        "subject": part["subject"].format(**values),
+        "body": part["body"].format(**values).rstrip() + "\n",
+    }
 
 
-def drafts(session: Session, incident: Incident, *, audiences: tuple[str, ...] = AUDIENCES,
-           languages: tuple[str, ...] = LANGUAGES) -> list[dict]:
+def drafts(
+    session: Session,
+    incident: Incident,
+    *,
+    audiences: tuple[str, ...] = AUDIENCES,
+    languages: tuple[str, ...] = LANGUAGES,
+) -> list[dict]:
     """Every requested draft (people and regulator, English and Chinese by default)."""
     return [draft(session, incident, a, lang) for a in audiences for lang in languages]

@@ -45,8 +45,11 @@ def declare(session: Session, *, name: str, codes: list[str], actor: str) -> tup
     name = common.check_text(name, "name")
     codes = check_codes(codes)
     if not codes:
-        raise common.bad("A policy declares at least one ground", "grounds",
-                         "give the codes of its grounds (privet registers grounds lists them)")
+        raise common.bad(
+            "A policy declares at least one ground",
+            "grounds",
+            "give the codes of its grounds (privet registers grounds lists them)",
+        )
     row = current(session)
     if row is not None and row.name == name and list(row.grounds) == codes:
         return row, False
@@ -57,13 +60,21 @@ def declare(session: Session, *, name: str, codes: list[str], actor: str) -> tup
     else:
         row.name, row.grounds, row.declared_by = name, codes, actor
     session.flush()
-    audit(session, actor=actor, action="registers.policy.declared", object_type="register_policy", object_id=row.id,
-          details={"name": name, "grounds": codes, "previous": old})
+    audit(
+        session,
+        actor=actor,
+        action="registers.policy.declared",
+        object_type="register_policy",
+        object_id=row.id,
+        details={"name": name, "grounds": codes, "previous": old},
+    )
     return row, True
 
 
 def catalogue_view(session: Session, lang: str = "en") -> list[dict]:
     """Every ground with its policy reference and text, and whether the company's policy has it."""
     have = set(accepted(session))
-    return [{**g.as_dict(), "reference": grounds.reference_of(g.code), "text": g.label(lang),
-             "declared": g.code in have} for g in grounds.CATALOGUE.values()]
+    return [
+        {**g.as_dict(), "reference": grounds.reference_of(g.code), "text": g.label(lang), "declared": g.code in have}
+        for g in grounds.CATALOGUE.values()
+    ]

@@ -19,21 +19,36 @@ from privet.registers.models import Processor
 DEFAULT_ALERT_DAYS = 30
 
 
-def add_processor(session: Session, *, key: str, name: str, actor: str, agreement_ref: str | None = None,
-                  signed_on: date | None = None, expires_on: date | None = None, purposes: list[str] | None = None,
-                  categories: list[str] | None = None, regions: list[str] | None = None,
-                  security_measures: list[str] | None = None, replace: bool = False) -> Processor:
+def add_processor(
+    session: Session,
+    *,
+    key: str,
+    name: str,
+    actor: str,
+    agreement_ref: str | None = None,
+    signed_on: date | None = None,
+    expires_on: date | None = None,
+    purposes: list[str] | None = None,
+    categories: list[str] | None = None,
+    regions: list[str] | None = None,
+    security_measures: list[str] | None = None,
+    replace: bool = False,
+) -> Processor:
     """Register a processor (or, with `replace`, update the registered one, e.g. a renewed agreement; an update
     that changes nothing is not recorded)."""
     key = common.check_key(key)
     values = dict(
         name=common.check_text(name, "name"),
         agreement_ref=common.check_agreement(agreement_ref, signed_on, expires_on),
-        signed_on=signed_on, expires_on=expires_on,
-        purposes=common.check_purposes(session, purposes), categories=common.check_categories(session, categories),
+        signed_on=signed_on,
+        expires_on=expires_on,
+        purposes=common.check_purposes(session, purposes),
+        categories=common.check_categories(session, categories),
         regions=common.check_regions(regions),
-        security_measures=[m for m in (common.check_text(m, "security_measures", limit=300)
-                                       for m in security_measures or []) if m])
+        security_measures=[
+            m for m in (common.check_text(m, "security_measures", limit=300) for m in security_measures or []) if m
+        ],
+    )
     existing = find_processor(session, key)
     if existing is not None and not replace:
         raise Conflict(f"Processor {key!r} is already registered", "update it with replace (--replace)")
@@ -48,10 +63,21 @@ def add_processor(session: Session, *, key: str, name: str, actor: str, agreemen
             setattr(existing, name_, value)
         action = "registers.processor.updated"
     session.flush()
-    audit(session, actor=actor, action=action, object_type="processor", object_id=existing.id,
-          details={"key": key, "agreement": bool(values["agreement_ref"]),
-                   "expiry_recorded": expires_on is not None,
-                   "purposes": values["purposes"], "categories": values["categories"], "regions": values["regions"]})
+    audit(
+        session,
+        actor=actor,
+        action=action,
+        object_type="processor",
+        object_id=existing.id,
+        details={
+            "key": key,
+            "agreement": bool(values["agreement_ref"]),
+            "expiry_recorded": expires_on is not None,
+            "purposes": values["purposes"],
+            "categories": values["categories"],
+            "regions": values["regions"],
+        },
+    )
     return existing
 
 
@@ -80,22 +106,29 @@ def activities_by_processor(session: Session) -> dict[str, list[tuple[str, str, 
     a = DatamapActivity
     out: dict[str, list[tuple[str, str, list[str]]]] = {}
     for key, purpose, required, optional, names in session.execute(
-            select(a.key, a.purpose, a.required_categories, a.optional_categories, a.processors).order_by(a.key)):
+        select(a.key, a.purpose, a.required_categories, a.optional_categories, a.processors).order_by(a.key)
+    ):
         for processor in names or []:
             out.setdefault(processor, []).append((key, purpose, [*(required or []), *(optional or [])]))
     return out
 
 
-def _out_of_scope(taxonomy, p: Processor,  # noqa: ANN001
-                  uses: list[tuple[str, str, list[str]]]) -> tuple[list[str], list[str]]:
+def _out_of_scope(
+    taxonomy,
+    p: Processor,  # noqa: ANN001
+    uses: list[tuple[str, str, list[str]]],
+) -> tuple[list[str], list[str]]:
     """Purposes and categories the data map gives the processor beyond what its entry says is entrusted to it."""
+
     def covered(key: str, entrusted: list[str], section: str) -> bool:
         return any(taxonomy.is_within(key, e, section) for e in entrusted)
 
-    purposes = sorted({purpose for _, purpose, _ in uses
-                       if p.purposes and not covered(purpose, p.purposes, "purposes")})
-    categories = sorted({c for *_, cats in uses for c in cats
-                         if p.categories and not covered(c, p.categories, "categories")})
+    purposes = sorted(
+        {purpose for _, purpose, _ in uses if p.purposes and not covered(purpose, p.purposes, "purposes")}
+    )
+    categories = sorted(
+        {c for *_, cats in uses for c in cats if p.categories and not covered(c, p.categories, "categories")}
+    )
     return purposes, categories
 
 
@@ -114,17 +147,17 @@ def alerts(session: Session, *, days: int = DEFAULT_ALERT_DAYS, today: date | No
     registered = {p.key: p for p in list_processors(session)}
     out: list[Alert] = []
     for key in sorted(set(used) - set(registered)):
-        out.append(Alert("unregistered", key, f"activities name processor {key!r} but it is not in the register",
-                         used[key]))
+        out.append(
+            Alert("unregistered", key, f"activities name processor {key!r} but it is not in the register", used[key])
+        )
     for key, p in registered.items():
         acts = used.get(key, [])
-        out += common.agreement_alerts("processor", key, acts, p.agreement_ref, p.signed_on, p.expires_on, today,
-                                       days)
+        out += common.agreement_alerts("processor", key, acts, p.agreement_ref, p.signed_on, p.expires_on, today, days)
         purposes, categories = _out_of_scope(taxonomy, p, uses.get(key, []))
         if purposes or categories:
             beyond = ", ".join([*purposes, *categories])
-            out.append(Alert("out_of_scope", key, f"the data map gives {key!r} more than its entry entrusts: {beyond}",
-                             acts))
+            out.append(
+                Alert("out_of_scope", key, f"the data map gives {key!r} more than its entry entrusts: {beyond}", acts)
+            )
     order = {"unregistered": 0, "expired": 1, "no_agreement": 2, "expiring": 3, "out_of_scope": 4}
     return sorted(out, key=lambda a: (order[a.kind], a.key))
-

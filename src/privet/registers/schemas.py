@@ -7,11 +7,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-_KEY = Field(max_length=80, pattern=r"^[a-z][a-z0-9_]{0,79}$", description="Register key: lower-case letters, digits, underscores.")
+_KEY = Field(
+    max_length=80,
+    pattern=r"^[a-z][a-z0-9_]{0,79}$",
+    description="Register key: lower-case letters, digits, underscores.",
+)
 _PURPOSES = Field(default_factory=list, max_length=100, description="Taxonomy purpose keys.")
 _CATEGORIES = Field(default_factory=list, max_length=200, description="Taxonomy data category keys.")
-_GROUND = Field(None, max_length=40, description="Legal-ground code (GET /registers/grounds lists them); "
-                                                 "leave out to rely on each subject's consent.")
+_GROUND = Field(
+    None,
+    max_length=40,
+    description="Legal-ground code (GET /registers/grounds lists them); leave out to rely on each subject's consent.",
+)
 _REFERENCE = Field(None, max_length=200, description="The law, court order or authority's letter the ground rests on.")
 
 
@@ -28,8 +35,9 @@ class ProcessorIn(_In):
     purposes: list[str] = _PURPOSES
     categories: list[str] = _CATEGORIES
     regions: list[str] = Field(default_factory=list, max_length=50, description="Where it processes (CN, EU, ...).")
-    security_measures: list[str] = Field(default_factory=list, max_length=50,
-                                         description="Measures the agreement requires (encryption, audits, ...).")
+    security_measures: list[str] = Field(
+        default_factory=list, max_length=50, description="Measures the agreement requires (encryption, audits, ...)."
+    )
 
 
 class ProcessorOut(BaseModel):
@@ -55,8 +63,9 @@ class ProcessorOut(BaseModel):
 
 
 class AlertOut(BaseModel):
-    kind: str = Field(description="unregistered, no_agreement, expired, expiring, out_of_scope or "
-                                  "ground_not_in_policy.")
+    kind: str = Field(
+        description="unregistered, no_agreement, expired, expiring, out_of_scope or ground_not_in_policy."
+    )
     entry: Literal["processor", "recipient"] = Field(description="Whether the key is a processor's or a recipient's.")
     key: str = Field(description="The processor's or recipient's key.")
     processor: str | None = Field(description="The processor's key (processor alerts only).")
@@ -70,22 +79,30 @@ class RecipientIn(_In):
     key: str = _KEY
     name: str = Field(min_length=1, max_length=200, description="The recipient (another controller).")
     kind: Literal["affiliate", "partner", "third_party", "authority"] = Field(
-        "third_party", description="affiliate, partner, third_party or authority.")
+        "third_party", description="affiliate, partner, third_party or authority."
+    )
     purposes: list[str] = _PURPOSES
     categories: list[str] = _CATEGORIES
     region: str | None = Field(None, max_length=10, description="Where the recipient is (CN, HK, EU, ...).")
-    legal_grounds: list[str] = Field(default_factory=list, max_length=20,
-                                     description="Codes of the grounds of the company's policy its shares may rest "
-                                                 "on without consent.")
-    agreement_ref: str | None = Field(None, max_length=200, description="Reference of the confidentiality or "
-                                      "data-sharing agreement binding it (affiliates, partners, third parties).")
+    legal_grounds: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Codes of the grounds of the company's policy its shares may rest on without consent.",
+    )
+    agreement_ref: str | None = Field(
+        None,
+        max_length=200,
+        description="Reference of the confidentiality or "
+        "data-sharing agreement binding it (affiliates, partners, third parties).",
+    )
     signed_on: date | None = Field(None, description="When the agreement was signed.")
     expires_on: date | None = Field(None, description="When the agreement expires.")
 
 
 class RecipientUpdateIn(RecipientIn):
-    reason: str | None = Field(None, max_length=500, description="Why its purposes changed, when they did (no "
-                                                                 "personal data).")
+    reason: str | None = Field(
+        None, max_length=500, description="Why its purposes changed, when they did (no personal data)."
+    )
 
 
 class PurposeChangeIn(_In):
@@ -119,13 +136,14 @@ class IdentityIn(_In):
 
 class ShareIn(_In):
     recipient: str = Field(max_length=80, description="The registered recipient's key.")
-    purpose: str | None = Field(None, max_length=160, description="One of the recipient's purposes (default: its "
-                                                                  "first).")
-    categories: list[str] = Field(default_factory=list, max_length=200,
-                                  description="What is shared (default: the recipient's categories).")
+    purpose: str | None = Field(
+        None, max_length=160, description="One of the recipient's purposes (default: its first)."
+    )
+    categories: list[str] = Field(
+        default_factory=list, max_length=200, description="What is shared (default: the recipient's categories)."
+    )
     subject_ids: list[str] = Field(default_factory=list, max_length=100_000, description="Subjects to share.")
-    identities: list[IdentityIn] = Field(default_factory=list, max_length=100_000,
-                                         description="Or their identities.")
+    identities: list[IdentityIn] = Field(default_factory=list, max_length=100_000, description="Or their identities.")
     legal_ground: str | None = _GROUND
     reference: str | None = _REFERENCE
     note: str | None = Field(None, max_length=1000, description="A note (no personal data).")
@@ -156,8 +174,7 @@ class SharingEventOut(EventOut):
 class ShareResultOut(BaseModel):
     event: SharingEventOut
     allowed_subject_ids: list[str] = Field(description="Who may be shared.")
-    allowed_positions: list[int] = Field(description="Their positions in the request (subject_ids, then "
-                                                     "identities).")
+    allowed_positions: list[int] = Field(description="Their positions in the request (subject_ids, then identities).")
 
 
 class DisclosureIn(_In):
@@ -166,8 +183,9 @@ class DisclosureIn(_In):
     purpose: str | None = Field(None, max_length=160, description="Default: the data map's disclosure purpose.")
     subject_ids: list[str] = Field(default_factory=list, max_length=100_000)
     identities: list[IdentityIn] = Field(default_factory=list, max_length=100_000)
-    legal_ground: str | None = Field(None, max_length=40, description="Legal-ground code (default law_required "
-                                                                      "when a reference is given).")
+    legal_ground: str | None = Field(
+        None, max_length=40, description="Legal-ground code (default law_required when a reference is given)."
+    )
     reference: str | None = _REFERENCE
 
 
@@ -185,13 +203,15 @@ class DisclosureResultOut(BaseModel):
 class CorporateTransferIn(_In):
     successor: str = Field(min_length=1, max_length=200, description="The new holder of the data.")
     kind: Literal["merger", "acquisition", "asset_sale", "bankruptcy", "other"] = Field(
-        description="merger, acquisition, asset_sale, bankruptcy or other.")
+        description="merger, acquisition, asset_sale, bankruptcy or other."
+    )
     transfer_date: date
     binding_statement: str = Field(max_length=4000, description="How the successor is bound by the privacy policy.")
     bound: bool = Field(True, description="False: the successor is not bound and must seek consent again.")
     categories: list[str] = _CATEGORIES
-    subject_count: int | None = Field(None, ge=0, le=10**10, description="People whose data passes (default: "
-                                                                         "every active subject).")
+    subject_count: int | None = Field(
+        None, ge=0, le=10**10, description="People whose data passes (default: every active subject)."
+    )
     reference: str | None = Field(None, max_length=200, description="The deal or contract reference.")
 
 
@@ -233,8 +253,9 @@ class PolicyIn(_In):
 
 class PolicyOut(BaseModel):
     name: str | None = Field(description="The declared policy (null before any declaration).")
-    grounds: list[str] = Field(description="Codes a share or disclosure may name (the law's until a policy is "
-                                           "declared).")
+    grounds: list[str] = Field(
+        description="Codes a share or disclosure may name (the law's until a policy is declared)."
+    )
     declared: bool = Field(description="Whether the company declared its policy's grounds.")
     declared_by: str | None
     updated_at: datetime | None

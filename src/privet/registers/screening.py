@@ -17,10 +17,12 @@ DUPLICATE = "DUPLICATE"
 RECONSENT_REQUIRED = "RECONSENT_REQUIRED"
 MAX_SUBJECTS = 100_000
 _BAD_QUESTION = {rules.UNDECLARED_PURPOSE, rules.UNKNOWN_PURPOSE, rules.UNKNOWN_CATEGORY, rules.CATEGORY_NOT_DECLARED}
-_QUESTION_TEXT = {rules.UNDECLARED_PURPOSE: "no processing activity of the data map uses purpose {!r}",
-                  rules.UNKNOWN_PURPOSE: "{!r} is not a purpose of the taxonomy",
-                  rules.UNKNOWN_CATEGORY: "a category is not in the taxonomy",
-                  rules.CATEGORY_NOT_DECLARED: "the data map does not declare these categories for {!r}"}
+_QUESTION_TEXT = {
+    rules.UNDECLARED_PURPOSE: "no processing activity of the data map uses purpose {!r}",
+    rules.UNKNOWN_PURPOSE: "{!r} is not a purpose of the taxonomy",
+    rules.UNKNOWN_CATEGORY: "a category is not in the taxonomy",
+    rules.CATEGORY_NOT_DECLARED: "the data map does not declare these categories for {!r}",
+}
 _FAST = 50  # more subjects than this: one in-memory snapshot of the whole projection instead of per-subject reads
 
 
@@ -41,8 +43,12 @@ class Screening:
         self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
 
-def resolve(session: Session, keyring, subject_ids: list[str] | None,  # noqa: ANN001
-            identities: list[tuple[str, str]] | None) -> tuple[list[str | None], Screening]:
+def resolve(
+    session: Session,
+    keyring,
+    subject_ids: list[str] | None,  # noqa: ANN001
+    identities: list[tuple[str, str]] | None,
+) -> tuple[list[str | None], Screening]:
     """The surviving subject id for each input (None: unknown or closed), with the drops counted."""
     from privet.subjects.models import Subject
     from privet.subjects.service import find_subject
@@ -51,17 +57,19 @@ def resolve(session: Session, keyring, subject_ids: list[str] | None,  # noqa: A
     subject_ids, identities = list(subject_ids or []), list(identities or [])
     total = len(subject_ids) + len(identities)
     if total == 0:
-        raise InvalidInput("No subjects to share", "give subject ids or identities",
-                           [Problem("empty", "subjects")])
+        raise InvalidInput("No subjects to share", "give subject ids or identities", [Problem("empty", "subjects")])
     if total > MAX_SUBJECTS:
-        raise InvalidInput(f"More than {MAX_SUBJECTS} subjects in one share", "split the share into batches",
-                           [Problem("too many", "subjects")])
+        raise InvalidInput(
+            f"More than {MAX_SUBJECTS} subjects in one share",
+            "split the share into batches",
+            [Problem("too many", "subjects")],
+        )
     screening = Screening(requested=total)
     c = Subject.__table__.c
     rows: dict[str, tuple] = {}
     ids = sorted(set(subject_ids))
     for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
+        chunk = ids[start : start + 1000]
         for row in session.execute(select(c.id, c.status, c.merged_into_id).where(c.id.in_(chunk))):
             rows[row.id] = (row.status, row.merged_into_id)
     found: list[str | None] = []
@@ -94,9 +102,17 @@ def resolve(session: Session, keyring, subject_ids: list[str] | None,  # noqa: A
     return found, screening
 
 
-def screen_consent(session: Session, found: list[str | None], screening: Screening, *, purpose: str,
-                   categories: list[str], region: str | None, reconsent_since: datetime | None,
-                   separate: bool = False) -> Screening:
+def screen_consent(
+    session: Session,
+    found: list[str | None],
+    screening: Screening,
+    *,
+    purpose: str,
+    categories: list[str],
+    region: str | None,
+    reconsent_since: datetime | None,
+    separate: bool = False,
+) -> Screening:
     """Keep the subjects whose consent the decision engine confirms for `purpose` (and, after a purpose change,
     only consents given since it; with `separate`, only a separate consent)."""
     from privet.consent.decisions.service import decide
@@ -118,9 +134,11 @@ def screen_consent(session: Session, found: list[str | None], screening: Screeni
             decision = decide(session, purpose=purpose, subject_id=sid, categories=cats, region=region)
         if decision.reason in _BAD_QUESTION:
             where = "categories" if "CATEGORY" in decision.reason else "purpose"
-            raise InvalidInput(f"Consent cannot be checked: {_QUESTION_TEXT[decision.reason].format(purpose)}",
-                               "share only purposes and categories the applied data map declares "
-                               "(privet datamap export shows them)", [Problem(decision.reason, where)])
+            raise InvalidInput(
+                f"Consent cannot be checked: {_QUESTION_TEXT[decision.reason].format(purpose)}",
+                "share only purposes and categories the applied data map declares (privet datamap export shows them)",
+                [Problem(decision.reason, where)],
+            )
         if not decision.allowed:
             screening.drop(decision.reason)
         elif separate and decision.legal_basis != "separate_consent":
@@ -131,8 +149,9 @@ def screen_consent(session: Session, found: list[str | None], screening: Screeni
         record_ids = sorted({r for *_, r in kept if r})
         when: dict[str, datetime] = {}
         for start in range(0, len(record_ids), 1000):
-            for rid, at in session.execute(select(ConsentRecord.id, ConsentRecord.at).where(
-                    ConsentRecord.id.in_(record_ids[start:start + 1000]))):
+            for rid, at in session.execute(
+                select(ConsentRecord.id, ConsentRecord.at).where(ConsentRecord.id.in_(record_ids[start : start + 1000]))
+            ):
                 when[rid] = at
         still = []
         for position, sid, rid in kept:

@@ -27,11 +27,23 @@ KINDS = ("affiliate", "partner", "third_party", "authority")
 AGREEMENT_KINDS = ("affiliate", "partner", "third_party")  # bound by a confidentiality agreement (P38)
 
 
-def add_recipient(session: Session, *, key: str, name: str, actor: str, kind: str = "third_party",
-                  purposes: list[str] | None = None, categories: list[str] | None = None, region: str | None = None,
-                  legal_grounds: list[str] | None = None, agreement_ref: str | None = None,
-                  signed_on: date | None = None, expires_on: date | None = None, replace: bool = False,
-                  reason: str | None = None) -> Recipient:
+def add_recipient(
+    session: Session,
+    *,
+    key: str,
+    name: str,
+    actor: str,
+    kind: str = "third_party",
+    purposes: list[str] | None = None,
+    categories: list[str] | None = None,
+    region: str | None = None,
+    legal_grounds: list[str] | None = None,
+    agreement_ref: str | None = None,
+    signed_on: date | None = None,
+    expires_on: date | None = None,
+    replace: bool = False,
+    reason: str | None = None,
+) -> Recipient:
     """Register a recipient with the purposes it uses data for, the most it may receive, the grounds of the
     company's policy its shares may rest on and the agreement binding it. With `replace`, update the registered
     one: a change of purposes is recorded as a purpose change (re-consent, P10); an update changing nothing is not
@@ -41,42 +53,68 @@ def add_recipient(session: Session, *, key: str, name: str, actor: str, kind: st
         raise common.bad(f"Unknown recipient kind {kind!r}", "kind", "use one of: " + ", ".join(KINDS))
     purposes = common.check_purposes(session, purposes)
     if not purposes:
-        raise common.bad("A recipient needs at least one purpose", "purposes",
-                         "give the purposes it uses the data for (--purpose)")
+        raise common.bad(
+            "A recipient needs at least one purpose", "purposes", "give the purposes it uses the data for (--purpose)"
+        )
     codes = policy.check_codes(legal_grounds, "legal_grounds")
     accepted = policy.accepted(session)
     for i, code in enumerate(codes):
         if code not in accepted:
-            raise common.bad(f"The company's privacy policy has no ground {code!r} ({grounds.reference_of(code)})",
-                             f"legal_grounds.{i}", "use grounds the policy declares (" + ", ".join(accepted) + ")")
-    values = dict(name=common.check_text(name, "name"), kind=kind,
-                  categories=common.check_categories(session, categories), region=common.check_region(region),
-                  legal_grounds=codes, agreement_ref=common.check_agreement(agreement_ref, signed_on, expires_on),
-                  signed_on=signed_on, expires_on=expires_on)
+            raise common.bad(
+                f"The company's privacy policy has no ground {code!r} ({grounds.reference_of(code)})",
+                f"legal_grounds.{i}",
+                "use grounds the policy declares (" + ", ".join(accepted) + ")",
+            )
+    values = dict(
+        name=common.check_text(name, "name"),
+        kind=kind,
+        categories=common.check_categories(session, categories),
+        region=common.check_region(region),
+        legal_grounds=codes,
+        agreement_ref=common.check_agreement(agreement_ref, signed_on, expires_on),
+        signed_on=signed_on,
+        expires_on=expires_on,
+    )
     existing = find_recipient(session, key)
     if existing is not None and not replace:
-        raise Conflict(f"Recipient {key!r} is already registered", "update it with replace (--replace), or change "
-                       "its purposes with recipient-purpose")
+        raise Conflict(
+            f"Recipient {key!r} is already registered",
+            "update it with replace (--replace), or change its purposes with recipient-purpose",
+        )
     if existing is not None:
         return _update(session, existing, values, purposes, actor=actor, reason=reason)
     recipient = Recipient(key=key, purposes=purposes, purpose_changes=[], created_by=actor, **values)
     session.add(recipient)
     session.flush()
-    audit(session, actor=actor, action="registers.recipient.added", object_type="recipient", object_id=recipient.id,
-          details=_details(recipient))
+    audit(
+        session,
+        actor=actor,
+        action="registers.recipient.added",
+        object_type="recipient",
+        object_id=recipient.id,
+        details=_details(recipient),
+    )
     return recipient
 
 
 def _details(r: Recipient) -> dict:
     """What the audit trail keeps of a recipient's entry (keys, codes and whether an agreement is on record)."""
-    return {"key": r.key, "kind": r.kind, "purposes": list(r.purposes), "categories": list(r.categories),
-            "region": r.region, "legal_grounds": list(r.legal_grounds), "agreement": bool(r.agreement_ref),
-            "signed_on": r.signed_on.isoformat() if r.signed_on else None,
-            "expires_on": r.expires_on.isoformat() if r.expires_on else None}
+    return {
+        "key": r.key,
+        "kind": r.kind,
+        "purposes": list(r.purposes),
+        "categories": list(r.categories),
+        "region": r.region,
+        "legal_grounds": list(r.legal_grounds),
+        "agreement": bool(r.agreement_ref),
+        "signed_on": r.signed_on.isoformat() if r.signed_on else None,
+        "expires_on": r.expires_on.isoformat() if r.expires_on else None,
+    }
 
 
-def _update(session: Session, recipient: Recipient, values: dict, purposes: list[str], *, actor: str,
-            reason: str | None) -> Recipient:
+def _update(
+    session: Session, recipient: Recipient, values: dict, purposes: list[str], *, actor: str, reason: str | None
+) -> Recipient:
     if purposes != list(recipient.purposes):
         change_purposes(session, recipient.key, purposes=purposes, actor=actor, reason=reason)
     if all(getattr(recipient, k) == v for k, v in values.items()):
@@ -84,8 +122,14 @@ def _update(session: Session, recipient: Recipient, values: dict, purposes: list
     for name_, value in values.items():
         setattr(recipient, name_, value)
     session.flush()
-    audit(session, actor=actor, action="registers.recipient.updated", object_type="recipient",
-          object_id=recipient.id, details=_details(recipient))
+    audit(
+        session,
+        actor=actor,
+        action="registers.recipient.updated",
+        object_type="recipient",
+        object_id=recipient.id,
+        details=_details(recipient),
+    )
     return recipient
 
 
@@ -112,8 +156,9 @@ def list_recipients(session: Session) -> list[Recipient]:
     return list(session.execute(select(Recipient).order_by(Recipient.key)).scalars())
 
 
-def change_purposes(session: Session, key: str, *, purposes: list[str], actor: str,
-                    reason: str | None = None) -> Recipient:
+def change_purposes(
+    session: Session, key: str, *, purposes: list[str], actor: str, reason: str | None = None
+) -> Recipient:
     """Record that a recipient now uses the data for other purposes (P10): from now on its consent-based shares
     let through only subjects whose consent was given after this change (re-consent)."""
     recipient = get_recipient(session, key)
@@ -123,15 +168,25 @@ def change_purposes(session: Session, key: str, *, purposes: list[str], actor: s
     if purposes == recipient.purposes:
         raise common.bad("The purposes did not change", "purposes", "give the recipient's new purposes")
     now = utcnow()
-    change = {"at": now.isoformat(), "actor": actor, "old": list(recipient.purposes), "new": purposes,
-              "reason": common.check_text(reason, "reason", required=False, limit=500)}
+    change = {
+        "at": now.isoformat(),
+        "actor": actor,
+        "old": list(recipient.purposes),
+        "new": purposes,
+        "reason": common.check_text(reason, "reason", required=False, limit=500),
+    }
     recipient.purpose_changes = [*recipient.purpose_changes, change]
     recipient.purposes = purposes
     recipient.reconsent_since = now
     session.flush()
-    audit(session, actor=actor, action="registers.recipient.purpose_changed", object_type="recipient",
-          object_id=recipient.id, details={"key": key, "old": change["old"], "new": purposes,
-                                           "reconsent_required": True})
+    audit(
+        session,
+        actor=actor,
+        action="registers.recipient.purpose_changed",
+        object_type="recipient",
+        object_id=recipient.id,
+        details={"key": key, "old": change["old"], "new": purposes, "reconsent_required": True},
+    )
     return recipient
 
 
@@ -145,14 +200,28 @@ class ShareOutcome:
 
 
 def _unregistered(key: str) -> InvalidInput:
-    return InvalidInput(f"Recipient {key!r} is not registered: nothing was shared or recorded",
-                        "register it first: privet registers recipient-add", [Problem("not registered", "recipient")])
+    return InvalidInput(
+        f"Recipient {key!r} is not registered: nothing was shared or recorded",
+        "register it first: privet registers recipient-add",
+        [Problem("not registered", "recipient")],
+    )
 
 
-def share(session: Session, *, recipient: str, actor: str, subject_ids: list[str] | None = None,
-          identities: list[tuple[str, str]] | None = None, purpose: str | None = None,
-          categories: list[str] | None = None, legal_ground: str | None = None, reference: str | None = None,
-          note: str | None = None, keyring=None, at: datetime | None = None) -> ShareOutcome:  # noqa: ANN001
+def share(
+    session: Session,
+    *,
+    recipient: str,
+    actor: str,
+    subject_ids: list[str] | None = None,
+    identities: list[tuple[str, str]] | None = None,
+    purpose: str | None = None,
+    categories: list[str] | None = None,
+    legal_ground: str | None = None,
+    reference: str | None = None,
+    note: str | None = None,
+    keyring=None,
+    at: datetime | None = None,
+) -> ShareOutcome:  # noqa: ANN001
     """Record a (bulk) provision to a registered recipient; with consent as the basis, subjects without it are
     filtered out. Returns who may be shared; the event keeps counts only."""
     found_recipient = find_recipient(session, recipient) if isinstance(recipient, str) else None
@@ -161,37 +230,77 @@ def share(session: Session, *, recipient: str, actor: str, subject_ids: list[str
     r = found_recipient
     purpose = purpose or r.purposes[0]
     if purpose not in r.purposes:
-        raise common.bad(f"Recipient {r.key!r} is not registered for purpose {purpose!r}", "purpose",
-                         "use one of its purposes (" + ", ".join(r.purposes) + ") or record its purpose change")
+        raise common.bad(
+            f"Recipient {r.key!r} is not registered for purpose {purpose!r}",
+            "purpose",
+            "use one of its purposes (" + ", ".join(r.purposes) + ") or record its purpose change",
+        )
     categories = common.check_categories(session, categories) or list(r.categories)
     beyond = [c for c in categories if r.categories and c not in r.categories]
     if beyond:
-        raise common.bad("More data than the recipient is registered for: " + ", ".join(beyond), "categories",
-                         "share only what is necessary (its categories: " + ", ".join(r.categories) + ")")
+        raise common.bad(
+            "More data than the recipient is registered for: " + ", ".join(beyond),
+            "categories",
+            "share only what is necessary (its categories: " + ", ".join(r.categories) + ")",
+        )
     if legal_ground is None and reference:
-        raise common.bad("A reference without a legal ground", "legal_ground",
-                         "name the legal ground (--ground) or leave the reference out for a consent-based share")
+        raise common.bad(
+            "A reference without a legal ground",
+            "legal_ground",
+            "name the legal ground (--ground) or leave the reference out for a consent-based share",
+        )
     if legal_ground is not None:
-        legal_ground, reference = grounds.check_ground(legal_ground, reference, r.legal_grounds,
-                                                       policy=policy.accepted(session), use=grounds.SHARE)
+        legal_ground, reference = grounds.check_ground(
+            legal_ground, reference, r.legal_grounds, policy=policy.accepted(session), use=grounds.SHARE
+        )
     found, screening = screen.resolve(session, keyring, subject_ids, identities)
     if legal_ground is None:
-        screen.screen_consent(session, found, screening, purpose=purpose, categories=categories, region=r.region,
-                              reconsent_since=r.reconsent_since)
+        screen.screen_consent(
+            session,
+            found,
+            screening,
+            purpose=purpose,
+            categories=categories,
+            region=r.region,
+            reconsent_since=r.reconsent_since,
+        )
     else:
         screen.accept_all(found, screening)
-    event = SharingEvent(recipient_id=r.id, purpose=purpose, categories=categories,
-                         basis="consent" if legal_ground is None else "legal_ground", legal_ground=legal_ground,
-                         reference=reference, requested=screening.requested, shared=len(screening.allowed),
-                         filtered_out=screening.filtered_out, reasons=dict(sorted(screening.reasons.items())),
-                         note=common.check_text(note, "note", required=False, limit=1000), at=at or utcnow(),
-                         actor=actor)
+    event = SharingEvent(
+        recipient_id=r.id,
+        purpose=purpose,
+        categories=categories,
+        basis="consent" if legal_ground is None else "legal_ground",
+        legal_ground=legal_ground,
+        reference=reference,
+        requested=screening.requested,
+        shared=len(screening.allowed),
+        filtered_out=screening.filtered_out,
+        reasons=dict(sorted(screening.reasons.items())),
+        note=common.check_text(note, "note", required=False, limit=1000),
+        at=at or utcnow(),
+        actor=actor,
+    )
     session.add(event)
     session.flush()
-    audit(session, actor=actor, action="registers.shared", object_type="sharing_event", object_id=event.id,
-          details={"recipient": r.key, "purpose": purpose, "categories": categories, "basis": event.basis,
-                   "legal_ground": legal_ground, "requested": event.requested, "shared": event.shared,
-                   "filtered_out": event.filtered_out, "reasons": event.reasons})
+    audit(
+        session,
+        actor=actor,
+        action="registers.shared",
+        object_type="sharing_event",
+        object_id=event.id,
+        details={
+            "recipient": r.key,
+            "purpose": purpose,
+            "categories": categories,
+            "basis": event.basis,
+            "legal_ground": legal_ground,
+            "requested": event.requested,
+            "shared": event.shared,
+            "filtered_out": event.filtered_out,
+            "reasons": event.reasons,
+        },
+    )
     return ShareOutcome(event, screening.allowed, screening.positions)
 
 

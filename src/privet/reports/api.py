@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from privet.auth.deps import Caller, require
-from privet.kit.web import DB
+from privet.http.routes import DB
 from privet.registers.crossborder_api import router as crossborder_router
 from privet.reports import evidence, pia, ropa
 
@@ -44,40 +44,74 @@ class AssessmentOut(BaseModel):
 
 
 class AnswersIn(BaseModel):
-    answers: dict[str, Annotated[str, Field(max_length=20_000)]] = Field(max_length=200, description="Question key "
-                                                                                                 "-> answer text.")
+    answers: dict[str, Annotated[str, Field(max_length=20_000)]] = Field(
+        max_length=200, description="Question key -> answer text."
+    )
 
 
 class ConcludeIn(BaseModel):
     outcome: Literal["acceptable", "acceptable_with_measures", "not_acceptable"]
     conclusion: str = Field(max_length=20_000)
-    retain_years: int = Field(pia.MIN_RETENTION_YEARS, ge=pia.MIN_RETENTION_YEARS, le=100,
-                              description="Kept at least this many years (PIPL Art 56: three or more).")
+    retain_years: int = Field(
+        pia.MIN_RETENTION_YEARS,
+        ge=pia.MIN_RETENTION_YEARS,
+        le=100,
+        description="Kept at least this many years (PIPL Art 56: three or more).",
+    )
     at: datetime | None = None
 
 
-@router.get("/ropa", dependencies=[Reader], response_model=None,
-            responses={200: {"description": "The records in the format asked for.", "content": {
-                "text/html": {"schema": {"type": "string"}}, "text/csv": {"schema": {"type": "string"}},
-                "application/json": {"schema": {"type": "object"}}}}},
-            summary="Records of processing activities (GDPR Art 30 / PIPL) from the data map: html, csv or json.")
-def records(db: DB, format: Literal["html", "csv", "json"] = "html",  # noqa: A002
-            lang: Annotated[Literal["en", "zh_CN"], Query(description="Language of the headings and of the "
-                                                                      "names that have a translation.")] = "en",
-            ) -> Response | dict:
+@router.get(
+    "/ropa",
+    dependencies=[Reader],
+    response_model=None,
+    responses={
+        200: {
+            "description": "The records in the format asked for.",
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    },
+    summary="Records of processing activities (GDPR Art 30 / PIPL) from the data map: html, csv or json.",
+)
+def records(
+    db: DB,
+    format: Literal["html", "csv", "json"] = "html",  # noqa: A002
+    lang: Annotated[
+        Literal["en", "zh_CN"], Query(description="Language of the headings and of the names that have a translation.")
+    ] = "en",
+) -> Response | dict:
     if format == "json":
         return ropa.build(db, lang)
     headers = {"Content-Disposition": 'attachment; filename="records-of-processing.csv"'} if format == "csv" else {}
     return Response(ropa.render(db, format, lang), media_type=_MEDIA[format], headers=headers)
 
 
-@router.get("/evidence", dependencies=[Reader], response_model=None,
-            responses={200: {"description": "The evidence in the format asked for.", "content": {
-                "text/html": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "object"}}}}},
-            summary="Evidence for every promise P1-P45: its mechanism, whether the data map and registers configure "
-                    "it (what is missing if not), and the latest run or check that exercised it.")
-def evidence_report(db: DB, request: Request, format: Literal["json", "html"] = "json",  # noqa: A002
-                    lang: Literal["en", "zh_CN"] = "en") -> Response | dict:
+@router.get(
+    "/evidence",
+    dependencies=[Reader],
+    response_model=None,
+    responses={
+        200: {
+            "description": "The evidence in the format asked for.",
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    },
+    summary="Evidence for every promise P1-P45: its mechanism, whether the data map and registers configure "
+    "it (what is missing if not), and the latest run or check that exercised it.",
+)
+def evidence_report(
+    db: DB,
+    request: Request,
+    format: Literal["json", "html"] = "json",  # noqa: A002
+    lang: Literal["en", "zh_CN"] = "en",
+) -> Response | dict:
     settings = request.app.state.settings
     if format == "json":
         return evidence.build(db, settings)
@@ -93,8 +127,11 @@ def list_assessments(db: DB, status: Literal["draft", "concluded", "superseded"]
     return [_out(r) for r in pia.list_assessments(db, status=status)]
 
 
-@router.post("/pia/sync", dependencies=[Writer],
-             summary="Draft an assessment for each data map activity that needs one (PIPL Art 55); the new ones.")
+@router.post(
+    "/pia/sync",
+    dependencies=[Writer],
+    summary="Draft an assessment for each data map activity that needs one (PIPL Art 55); the new ones.",
+)
 def sync(db: DB, caller: Caller) -> list[AssessmentOut]:
     return [_out(r) for r in pia.sync_drafts(db, actor=caller.actor)]
 
@@ -109,15 +146,31 @@ def answer(reference: str, body: AnswersIn, db: DB, caller: Caller) -> Assessmen
     return _out(pia.answer(db, reference, body.answers, actor=caller.actor))
 
 
-@router.post("/pia/{reference}/conclude", dependencies=[Writer],
-             summary="Conclude a fully answered draft; kept at least three years.")
+@router.post(
+    "/pia/{reference}/conclude",
+    dependencies=[Writer],
+    summary="Conclude a fully answered draft; kept at least three years.",
+)
 def conclude(reference: str, body: ConcludeIn, db: DB, caller: Caller) -> AssessmentOut:
-    return _out(pia.conclude(db, reference, outcome=body.outcome, conclusion=body.conclusion, actor=caller.actor,
-                             at=body.at, retain_years=body.retain_years))
+    return _out(
+        pia.conclude(
+            db,
+            reference,
+            outcome=body.outcome,
+            conclusion=body.conclusion,
+            actor=caller.actor,
+            at=body.at,
+            retain_years=body.retain_years,
+        )
+    )
 
 
-@router.delete("/pia/{reference}", status_code=204, dependencies=[Writer],
-               summary="Delete an assessment; refused before a concluded one's retention date.")
+@router.delete(
+    "/pia/{reference}",
+    status_code=204,
+    dependencies=[Writer],
+    summary="Delete an assessment; refused before a concluded one's retention date.",
+)
 def delete(reference: str, db: DB, caller: Caller) -> Response:
     pia.delete(db, reference, actor=caller.actor)
     return Response(status_code=204)

@@ -10,11 +10,13 @@ import typer
 from privet.kit.cliutil import cli_actor
 from privet.registers.crossborder_cli import app as crossborder_app
 
-app = typer.Typer(help="Reports: records of processing, evidence of the promises kept, impact assessments, "
-                       "cross-border transfers.",
-                  no_args_is_help=True)
-pia_app = typer.Typer(help="Personal information protection impact assessments (PIPL Art 55, 56).",
-                      no_args_is_help=True)
+app = typer.Typer(
+    help="Reports: records of processing, evidence of the promises kept, impact assessments, cross-border transfers.",
+    no_args_is_help=True,
+)
+pia_app = typer.Typer(
+    help="Personal information protection impact assessments (PIPL Art 55, 56).", no_args_is_help=True
+)
 app.add_typer(pia_app, name="pia")
 app.add_typer(crossborder_app, name="crossborder")
 
@@ -79,9 +81,11 @@ def pia_list(
     typer.echo(f"{'ASSESSMENT':<12} {'ACTIVITY':<24} {'STATUS':<10} {'ANSWERED':>8} {'KEEP UNTIL':<11} TRIGGERS")
     for r in rows:
         answered = sum(1 for q in r["questions"] if q["answer"])
-        typer.echo(f"{r['reference']:<12} {r['activity']:<24} {r['status']:<10} "
-                   f"{str(answered) + '/' + str(len(r['questions'])):>8} {r['retain_until'] or '-':<11} "
-                   f"{', '.join(r['triggers'])}")
+        typer.echo(
+            f"{r['reference']:<12} {r['activity']:<24} {r['status']:<10} "
+            f"{str(answered) + '/' + str(len(r['questions'])):>8} {r['retain_until'] or '-':<11} "
+            f"{', '.join(r['triggers'])}"
+        )
 
 
 @pia_app.command("show")
@@ -97,8 +101,10 @@ def pia_show(reference: str = typer.Argument(..., help="Assessment reference (A-
     for q in r["questions"]:
         typer.echo(f"  [{q['key']}] {q['question']}\n      {q['answer'] or '(not answered)'}")
     if r["status"] != "draft":
-        typer.echo(f"  outcome: {r['outcome']}; concluded {r['concluded_at']} by {r['concluded_by']}; "
-                   f"kept until {r['retain_until']}\n  conclusion: {r['conclusion']}")
+        typer.echo(
+            f"  outcome: {r['outcome']}; concluded {r['concluded_at']} by {r['concluded_by']}; "
+            f"kept until {r['retain_until']}\n  conclusion: {r['conclusion']}"
+        )
 
 
 @pia_app.command("answer")
@@ -120,8 +126,9 @@ def pia_answer(
     with store_session() as session:
         row = pia.answer(session, reference, pairs, actor=cli_actor())
         left = [k for k, _ in pia.questions_for(row.triggers) if k not in row.answers]
-    typer.echo(f"Saved {len(pairs)} answer(s); {len(left)} question(s) left" + (f": {', '.join(left)}" if left
-                                                                               else "") + ".")
+    typer.echo(
+        f"Saved {len(pairs)} answer(s); {len(left)} question(s) left" + (f": {', '.join(left)}" if left else "") + "."
+    )
 
 
 @pia_app.command("conclude")
@@ -129,16 +136,18 @@ def pia_conclude(
     reference: str = typer.Argument(..., help="Assessment reference (A-…)."),
     outcome: str = typer.Option(..., "--outcome", help="acceptable, acceptable_with_measures or not_acceptable."),
     conclusion: str = typer.Option(..., "--conclusion", help="The assessment's conclusion."),
-    retain_years: int = typer.Option(3, "--retain-years", min=3, help="Keep it at least this many years "
-                                                                      "(PIPL Art 56: 3 or more)."),
+    retain_years: int = typer.Option(
+        3, "--retain-years", min=3, help="Keep it at least this many years (PIPL Art 56: 3 or more)."
+    ),
 ) -> None:
     """Conclude a fully answered draft; it is kept at least three years."""
     from privet.db.store import store_session
     from privet.reports import pia
 
     with store_session() as session:
-        row = pia.conclude(session, reference, outcome=outcome, conclusion=conclusion, actor=cli_actor(),
-                           retain_years=retain_years)
+        row = pia.conclude(
+            session, reference, outcome=outcome, conclusion=conclusion, actor=cli_actor(), retain_years=retain_years
+        )
         until = row.retain_until.isoformat()
     typer.echo(f"Concluded {reference.upper()}: {outcome}; kept until {until}.")
 

@@ -80,12 +80,15 @@ NOW: dict[str, Callable[[Context], str]] = {}
 
 def check(name: str, *, needs_map: bool = True) -> Callable:
     """Register a configuration check under `name`; most need an applied data map and say so without one."""
+
     def register(fn: Callable[[Context], Found]) -> Callable[[Context], Found]:
         def run(ctx: Context) -> Found:
             return fn(ctx) if ctx.manifest is not None or not needs_map else Found("", [NO_MAP])
+
         run.__doc__ = fn.__doc__
         CHECKS[name] = run
         return fn
+
     return register
 
 
@@ -106,8 +109,10 @@ def categorised_fields(ctx: Context) -> Found:
     if not personal:
         return Found("", ["no field of the data map is tied to a data category"])
     tables = {(d, t) for d, t, _f in personal}
-    return Found(f"{_plural(len(personal), 'field')} in {_plural(len(tables), 'table')} tied to "
-                 f"{_plural(len(categories), 'category')} ({len(sensitive)} sensitive)")
+    return Found(
+        f"{_plural(len(personal), 'field')} in {_plural(len(tables), 'table')} tied to "
+        f"{_plural(len(categories), 'category')} ({len(sensitive)} sensitive)"
+    )
 
 
 @check("purpose_categories")
@@ -118,8 +123,10 @@ def purpose_categories(ctx: Context) -> Found:
     missing = [f"activity {k} declares no required categories" for k in bare]
     if not ctx.activities:
         missing.append("the data map declares no processing activities")
-    return Found(f"{len(ctx.activities) - len(bare)} activities declare required categories, {with_optional} also "
-                 "optional ones", missing)
+    return Found(
+        f"{len(ctx.activities) - len(bare)} activities declare required categories, {with_optional} also optional ones",
+        missing,
+    )
 
 
 @check("dataset_sources")
@@ -128,8 +135,10 @@ def dataset_sources(ctx: Context) -> Found:
     datasets = list(ctx.manifest.datasets)
     bare = [d.key for d in datasets if not d.sources]
     sources = sorted({_source_key(s) for d in datasets for s in d.sources})
-    return Found(f"sources {', '.join(sources) or 'none'} on {len(datasets) - len(bare)} of "
-                 f"{_plural(len(datasets), 'dataset')}", [f"dataset {k} declares no sources" for k in bare])
+    return Found(
+        f"sources {', '.join(sources) or 'none'} on {len(datasets) - len(bare)} of {_plural(len(datasets), 'dataset')}",
+        [f"dataset {k} declares no sources" for k in bare],
+    )
 
 
 def _source_key(source: Any) -> str:
@@ -140,14 +149,22 @@ def _source_key(source: Any) -> str:
 @check("declared_purposes")
 def declared_purposes(ctx: Context) -> Found:
     """P7: every activity names a known purpose and legal basis."""
-    unknown = [f"activity {a.key}: purpose {a.purpose} is not in the taxonomy" for a in ctx.activities
-               if not ctx.taxonomy.find(a.purpose)]
-    unknown += [f"activity {a.key}: legal basis {a.legal_basis} is not in the taxonomy" for a in ctx.activities
-                if not ctx.taxonomy.find(a.legal_basis)]
+    unknown = [
+        f"activity {a.key}: purpose {a.purpose} is not in the taxonomy"
+        for a in ctx.activities
+        if not ctx.taxonomy.find(a.purpose)
+    ]
+    unknown += [
+        f"activity {a.key}: legal basis {a.legal_basis} is not in the taxonomy"
+        for a in ctx.activities
+        if not ctx.taxonomy.find(a.legal_basis)
+    ]
     purposes = {a.purpose for a in ctx.activities}
-    return Found(f"{_plural(len(ctx.activities), 'activity')} over {_plural(len(purposes), 'purpose')}, each with "
-                 "a legal basis; the decision API refuses any other purpose",
-                 unknown or ([] if ctx.activities else ["the data map declares no processing activities"]))
+    return Found(
+        f"{_plural(len(ctx.activities), 'activity')} over {_plural(len(purposes), 'purpose')}, each with "
+        "a legal basis; the decision API refuses any other purpose",
+        unknown or ([] if ctx.activities else ["the data map declares no processing activities"]),
+    )
 
 
 @check("marketing_and_notices")
@@ -155,14 +172,20 @@ def marketing_and_notices(ctx: Context) -> Found:
     """P8, P35: marketing purposes rest on consent; service notices are declared and do not."""
     marketing = [a for a in ctx.activities if ctx.purpose_type(a.purpose) == "marketing"]
     notices = [a for a in ctx.activities if ctx.purpose_type(a.purpose) == "notice"]
-    missing = [f"activity {a.key} markets ({a.purpose}) on {a.legal_basis}, not on consent" for a in marketing
-               if not ctx.consent_based(a.legal_basis)]
+    missing = [
+        f"activity {a.key} markets ({a.purpose}) on {a.legal_basis}, not on consent"
+        for a in marketing
+        if not ctx.consent_based(a.legal_basis)
+    ]
     if not marketing:
         missing.append("no activity declares a marketing purpose (marketing.*)")
     if not notices:
         missing.append("no activity declares a service-notice purpose (notice.*)")
-    return Found(f"{_plural(len(marketing), 'marketing activity')} on consent, "
-                 f"{_plural(len(notices), 'notice activity')} that cannot be refused", missing)
+    return Found(
+        f"{_plural(len(marketing), 'marketing activity')} on consent, "
+        f"{_plural(len(notices), 'notice activity')} that cannot be refused",
+        missing,
+    )
 
 
 @check("cookie_purposes")
@@ -173,36 +196,61 @@ def cookie_purposes(ctx: Context) -> Found:
 
     mapped = {c: p for c, p in mapping(current_policy(ctx.session)).items() if p}
     clicks = any(under(a.purpose, "analytics.click_tracking") for a in ctx.activities)
-    missing = [] if mapped else ["no banner category (analytics, marketing, preferences) maps to a purpose the data "
-                                 "map declares on consent (cookie.<category>, analytics.usage ...)"]
-    return Found("banner: " + (", ".join(f"{c} → {p}" for c, p in sorted(mapped.items())) or "nothing recorded")
-                 + ("; click tracking counts only with consent to analytics.click_tracking" if clicks
-                    else "; no click-tracking purpose (tracked links never count)"), missing)
+    missing = (
+        []
+        if mapped
+        else [
+            "no banner category (analytics, marketing, preferences) maps to a purpose the data "
+            "map declares on consent (cookie.<category>, analytics.usage ...)"
+        ]
+    )
+    return Found(
+        "banner: "
+        + (", ".join(f"{c} → {p}" for c, p in sorted(mapped.items())) or "nothing recorded")
+        + (
+            "; click tracking counts only with consent to analytics.click_tracking"
+            if clicks
+            else "; no click-tracking purpose (tracked links never count)"
+        ),
+        missing,
+    )
 
 
 @check("organisations")
 def organisations(ctx: Context) -> Found:
     """P6: organisation data in the data map; subjects linked to organisations; agents."""
     fields = [f for _d, _t, f in ctx.fields() if under(f.category, "user.organisation")]
-    types = {s for a in ctx.activities for s in a.subject_types if "organisation" in s or "partner" in s
-             or "dealer" in s}
+    types = {
+        s for a in ctx.activities for s in a.subject_types if "organisation" in s or "partner" in s or "dealer" in s
+    }
     from privet.subjects.models import Subject
 
-    linked = ctx.session.execute(select(func.count()).select_from(Subject)
-                                 .where(Subject.organisation_ref.is_not(None))).scalar_one()
-    missing = [] if fields or types else ["the data map holds no organisation data (user.organisation.*) and no "
-                                          "subject type acting for an organisation"]
-    return Found(f"{_plural(len(fields), 'organisation field')}, subject types {', '.join(sorted(types)) or '-'}; "
-                 f"{_plural(linked, 'subject')} linked to an organisation; authorised agents may file requests",
-                 missing)
+    linked = ctx.session.execute(
+        select(func.count()).select_from(Subject).where(Subject.organisation_ref.is_not(None))
+    ).scalar_one()
+    missing = (
+        []
+        if fields or types
+        else [
+            "the data map holds no organisation data (user.organisation.*) and no "
+            "subject type acting for an organisation"
+        ]
+    )
+    return Found(
+        f"{_plural(len(fields), 'organisation field')}, subject types {', '.join(sorted(types)) or '-'}; "
+        f"{_plural(linked, 'subject')} linked to an organisation; authorised agents may file requests",
+        missing,
+    )
 
 
 @check("device_serial")
 def device_serial(ctx: Context) -> Found:
     """P33: a device serial identity finds people."""
     found = [f"{d}.{t}.{f.name}" for d, t, f in ctx.fields() if f.identity == "device_serial"]
-    return Found(f"device serial identifies people in {', '.join(found)}" if found else "",
-                 [] if found else ["no field of the data map is a device_serial identity"])
+    return Found(
+        f"device serial identifies people in {', '.join(found)}" if found else "",
+        [] if found else ["no field of the data map is a device_serial identity"],
+    )
 
 
 @check("children")
@@ -211,21 +259,35 @@ def children(ctx: Context) -> Found:
     org = ctx.manifest.organisation
     if org is None:
         return Found("", ["the data map has no organisation profile (child age, adults only)"])
-    births = [f"{d}.{t}.{f.name}" for d, t, f in ctx.fields()
-              if under(f.category, "user.demographic.date_of_birth") or under(f.category, "user.minor")]
-    rule = "adults only: every minor's account is closed" if org.adults_only else \
-        f"under {org.child_age} needs a verified guardian's consent"
-    return Found(f"{rule}; ages read from {', '.join(births[:4]) or '-'}" + (" ..." if len(births) > 4 else ""),
-                 [] if births else ["no field holds birth dates (user.demographic.date_of_birth), so the children "
-                                    "sweep can only see ages recorded in Privet"])
+    births = [
+        f"{d}.{t}.{f.name}"
+        for d, t, f in ctx.fields()
+        if under(f.category, "user.demographic.date_of_birth") or under(f.category, "user.minor")
+    ]
+    rule = (
+        "adults only: every minor's account is closed"
+        if org.adults_only
+        else f"under {org.child_age} needs a verified guardian's consent"
+    )
+    return Found(
+        f"{rule}; ages read from {', '.join(births[:4]) or '-'}" + (" ..." if len(births) > 4 else ""),
+        []
+        if births
+        else [
+            "no field holds birth dates (user.demographic.date_of_birth), so the children "
+            "sweep can only see ages recorded in Privet"
+        ],
+    )
 
 
 @check("sql_datastores")
 def sql_datastores(ctx: Context) -> Found:
     """P34: tables that can be exported pseudonymised or anonymised."""
     sql = [d.key for d in ctx.manifest.datastores if d.kind.value in ("sqlite", "postgresql", "mysql")]
-    return Found(f"pseudonymised and anonymised exports from {', '.join(sql)}" if sql else "",
-                 [] if sql else ["no SQL datastore in the data map to export from"])
+    return Found(
+        f"pseudonymised and anonymised exports from {', '.join(sql)}" if sql else "",
+        [] if sql else ["no SQL datastore in the data map to export from"],
+    )
 
 
 @check("connected_datastores")
@@ -236,14 +298,20 @@ def connected_datastores(ctx: Context) -> Found:
 
     known = known_secrets(ctx.settings)
     stores = list(ctx.manifest.datastores)
-    missing = [f"datastore {d.key}: connection secret {d.secret!r} is not set (PRIVET_SECRETS or the secrets file)"
-               for d in stores if d.secret and d.secret not in known]
+    missing = [
+        f"datastore {d.key}: connection secret {d.secret!r} is not set (PRIVET_SECRETS or the secrets file)"
+        for d in stores
+        if d.secret and d.secret not in known
+    ]
     errors = [f for f in evaluate(ctx.manifest, ctx.taxonomy) if f.severity == "error"]
     if errors:
         missing.append(f"{_plural(len(errors), 'data map error')} (privet datamap evaluate), e.g. {errors[0].message}")
     manual = sum(1 for d in stores if d.kind.value == "manual")
-    return Found(f"requests run on {len(stores) - manual} connected datastores and {manual} by hand "
-                 f"({', '.join(d.key for d in stores)})", missing)
+    return Found(
+        f"requests run on {len(stores) - manual} connected datastores and {manual} by hand "
+        f"({', '.join(d.key for d in stores)})",
+        missing,
+    )
 
 
 @check("regions_and_transfers")
@@ -255,8 +323,10 @@ def regions_and_transfers(ctx: Context) -> Found:
     regions = sorted({d.region for d in ctx.manifest.datastores})
     transfers = [t for a in ctx.activities for t in a.transfers]
     home = ctx.manifest.organisation.region if ctx.manifest.organisation else "?"
-    return Found(f"home {home}; datastores in {', '.join(regions)}; {_plural(len(transfers), 'declared transfer')}",
-                 [a["message"] for a in alerts])
+    return Found(
+        f"home {home}; datastores in {', '.join(regions)}; {_plural(len(transfers), 'declared transfer')}",
+        [a["message"] for a in alerts],
+    )
 
 
 @check("lifecycle_retention")
@@ -265,8 +335,9 @@ def lifecycle_retention(ctx: Context) -> Found:
     rules = _rules(ctx)
     lifecycle = [r for r in rules if r.trigger in LIFECYCLE_TRIGGERS and not r.problem]
     legal = [r for r in rules if r.legal_minimum and not r.problem]
-    missing = [] if lifecycle else ["no enforceable retention rule starts at account closure, contract end or last "
-                                    "activity"]
+    missing = (
+        [] if lifecycle else ["no enforceable retention rule starts at account closure, contract end or last activity"]
+    )
     if not legal:
         missing.append("no retention rule keeps records for a legal minimum (the financial accounting period)")
     missing += _unenforced(ctx, rules)
@@ -279,14 +350,23 @@ def retention_rules(ctx: Context) -> Found:
     rules = _rules(ctx)
     usable = [r for r in rules if not r.problem]
     by_hand = [r for r in rules if r.problem and r.kind == "manual"]  # kept by people; the plan says so
-    missing = [] if usable else ["no retention rule the sweep can enforce (retention: on tables, the organisation's "
-                                 "categories or activities)"]
-    missing += [f"rule {r.name or r.table} is not enforced: {r.problem}" for r in rules
-                if r.problem and r.kind != "manual"]
-    return Found(f"{_plural(len(usable), 'enforceable rule')} on "
-                 f"{_plural(len({(r.datastore, r.table) for r in usable}), 'table')}"
-                 + (f", {len(by_hand)} kept by hand ({', '.join(r.name or r.table for r in by_hand)})" if by_hand
-                    else ""), missing)
+    missing = (
+        []
+        if usable
+        else [
+            "no retention rule the sweep can enforce (retention: on tables, the organisation's "
+            "categories or activities)"
+        ]
+    )
+    missing += [
+        f"rule {r.name or r.table} is not enforced: {r.problem}" for r in rules if r.problem and r.kind != "manual"
+    ]
+    return Found(
+        f"{_plural(len(usable), 'enforceable rule')} on "
+        f"{_plural(len({(r.datastore, r.table) for r in usable}), 'table')}"
+        + (f", {len(by_hand)} kept by hand ({', '.join(r.name or r.table for r in by_hand)})" if by_hand else ""),
+        missing,
+    )
 
 
 def _rules(ctx: Context) -> list:
@@ -306,8 +386,10 @@ def _unenforced(ctx: Context, rules: list) -> list[str]:
             continue
         own = [(k, t.name) for k in a.datasets if k in datasets for t in datasets[k].tables]
         if own and not any(t in tables for t in own):
-            out.append(f"activity {a.key}: its retention ({a.retention.duration} after {a.retention.trigger}) is "
-                       "enforced on none of its tables")
+            out.append(
+                f"activity {a.key}: its retention ({a.retention.duration} after {a.retention.trigger}) is "
+                "enforced on none of its tables"
+            )
     return out
 
 
@@ -332,8 +414,10 @@ def contact_channels(ctx: Context) -> Found:
         missing.append("the responsible contact has no e-mail address")
     if who is None or not who.phone:
         missing.append("the responsible contact has no phone number")
-    return Found("e-mail and phone published; staff file requests for callers with the channel recorded"
-                 if not missing else "", missing)
+    return Found(
+        "e-mail and phone published; staff file requests for callers with the channel recorded" if not missing else "",
+        missing,
+    )
 
 
 def _notices(ctx: Context) -> dict[str, list[str]]:
@@ -350,9 +434,12 @@ def published_policy(ctx: Context) -> Found:
     """P28, P30: a published privacy policy (versions, diffs, outbound links marked)."""
     from privet.notices.models import Notice, NoticeVersion
 
-    rows = ctx.session.execute(select(Notice.key, func.count(NoticeVersion.id))
-                               .join(NoticeVersion, NoticeVersion.notice_id == Notice.id)
-                               .where(Notice.kind == "policy").group_by(Notice.key)).all()
+    rows = ctx.session.execute(
+        select(Notice.key, func.count(NoticeVersion.id))
+        .join(NoticeVersion, NoticeVersion.notice_id == Notice.id)
+        .where(Notice.kind == "policy")
+        .group_by(Notice.key)
+    ).all()
     if not rows:
         return Found("", ["no privacy policy is published (privet notices publish FILE --key privacy-policy)"])
     return Found("; ".join(f"{k}: {_plural(n, 'version')}" for k, n in rows))
@@ -374,14 +461,21 @@ def notices(ctx: Context) -> Found:
 def code_or_token_login(ctx: Context) -> Found:
     """P5, P15: one-time codes can be sent, or trusted tokens from the company's login accepted."""
     s = ctx.settings
-    ways = [f"codes by e-mail ({s.mail_sender})" if s.mail_sender != "none" else "",
-            f"codes by SMS ({s.sms_sender})" if s.sms_sender != "none" else "",
-            "trusted tokens from the company's login" if (s.subject_token_secret or s.subject_token_public_key)
-            else ""]
+    ways = [
+        f"codes by e-mail ({s.mail_sender})" if s.mail_sender != "none" else "",
+        f"codes by SMS ({s.sms_sender})" if s.sms_sender != "none" else "",
+        "trusted tokens from the company's login" if (s.subject_token_secret or s.subject_token_public_key) else "",
+    ]
     ways = [w for w in ways if w]
-    return Found(", ".join(ways), [] if ways else [
-        "no one-time code can be sent and no trusted token is accepted: set PRIVET_MAIL_SENDER or PRIVET_SMS_SENDER "
-        "(or PRIVET_SUBJECT_TOKEN_SECRET / _PUBLIC_KEY)"])
+    return Found(
+        ", ".join(ways),
+        []
+        if ways
+        else [
+            "no one-time code can be sent and no trusted token is accepted: set PRIVET_MAIL_SENDER or PRIVET_SMS_SENDER "
+            "(or PRIVET_SUBJECT_TOKEN_SECRET / _PUBLIC_KEY)"
+        ],
+    )
 
 
 @check("fee_rule", needs_map=False)
@@ -389,10 +483,18 @@ def fee_rule(ctx: Context) -> Found:
     """P18: a number of free requests and a fee (or an officer's review) past it."""
     s = ctx.settings
     past = f"a fee of {s.requests_fee}" if s.requests_fee else None
-    summary = (f"{s.requests_free_per_window} free per type in {s.requests_repeat_window_days} days, then "
-               f"{past or 'an officer decides'}")
-    return Found(summary, [] if past else ["no fee is set for requests past the free number (PRIVET_REQUESTS_FEE): "
-                                           "they wait for an officer instead"])
+    summary = (
+        f"{s.requests_free_per_window} free per type in {s.requests_repeat_window_days} days, then "
+        f"{past or 'an officer decides'}"
+    )
+    return Found(
+        summary,
+        []
+        if past
+        else [
+            "no fee is set for requests past the free number (PRIVET_REQUESTS_FEE): they wait for an officer instead"
+        ],
+    )
 
 
 @check("backup_purge", needs_map=False)
@@ -404,8 +506,9 @@ def backup_purge(ctx: Context) -> Found:
     days = ctx.settings.backup_retention_days
     jobs = [j.kind for j in periodic_jobs() if "backup" in j.kind]
     missing = [] if jobs else ["no job follows the backup purge dates of erasures"]
-    return Found(f"backups age out {days} days after an erasure" + (f"; job {', '.join(jobs)}" if jobs else ""),
-                 missing)
+    return Found(
+        f"backups age out {days} days after an erasure" + (f"; job {', '.join(jobs)}" if jobs else ""), missing
+    )
 
 
 @check("refusal_codes", needs_map=False)
@@ -415,8 +518,11 @@ def refusal_codes(ctx: Context) -> Found:
     from privet.requests.law.triage import REFUSAL_CODES
 
     absent = sorted(set(refusal_codes_named()) - set(REFUSAL_CODES))
-    return Found(f"{_plural(len(REFUSAL_CODES), 'reason code')} (the eight GB/T 35273-2020 circumstances, the "
-                 "policy's own and GDPR/CCPA's)", [f"reason code {c} is unknown" for c in absent])
+    return Found(
+        f"{_plural(len(REFUSAL_CODES), 'reason code')} (the eight GB/T 35273-2020 circumstances, the "
+        "policy's own and GDPR/CCPA's)",
+        [f"reason code {c} is unknown" for c in absent],
+    )
 
 
 @check("append_only_ledger", needs_map=False)
@@ -425,11 +531,14 @@ def append_only_ledger(ctx: Context) -> Found:
     from privet.db.append_only import installed
 
     triggers = installed(ctx.session.connection(), "consent_records")
-    other = sorted({a.legal_basis for a in ctx.activities if not ctx.consent_based(a.legal_basis)}) \
-        if ctx.manifest else []
-    return Found(f"{_plural(len(triggers), 'trigger')} refuse changes to consent_records; other bases: "
-                 f"{', '.join(other) or '-'}",
-                 [] if triggers else ["the consent ledger's append-only triggers are missing (privet db upgrade)"])
+    other = (
+        sorted({a.legal_basis for a in ctx.activities if not ctx.consent_based(a.legal_basis)}) if ctx.manifest else []
+    )
+    return Found(
+        f"{_plural(len(triggers), 'trigger')} refuse changes to consent_records; other bases: "
+        f"{', '.join(other) or '-'}",
+        [] if triggers else ["the consent ledger's append-only triggers are missing (privet db upgrade)"],
+    )
 
 
 @check("security", needs_map=False)
@@ -439,8 +548,9 @@ def security(ctx: Context) -> Found:
     from privet.auth.models import User
 
     head = ctx.session.execute(select(AuditHead)).scalars().first()
-    admins = ctx.session.execute(select(func.count()).select_from(User)
-                                 .where(User.role == "admin", User.active.is_(True))).scalar_one()
+    admins = ctx.session.execute(
+        select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))
+    ).scalar_one()
     missing = []
     if head is None or head.keyed_from is None:
         missing.append("the audit chain is not keyed (privet audit seal)")
@@ -448,8 +558,11 @@ def security(ctx: Context) -> Found:
         missing.append("no active admin user (privet init)")
     anchor_file = ctx.settings.audit_anchor_file
     anchors = f"anchors to {anchor_file}" if anchor_file else "no anchor file"
-    return Found(f"audit chain keyed (head {head.seq if head else '-'}), {anchors}; identities and packages encrypted; "
-                 f"{_plural(admins, 'active admin')}; public routes rate-limited", missing)
+    return Found(
+        f"audit chain keyed (head {head.seq if head else '-'}), {anchors}; identities and packages encrypted; "
+        f"{_plural(admins, 'active admin')}; public routes rate-limited",
+        missing,
+    )
 
 
 @check("closure", needs_map=False)
@@ -461,7 +574,8 @@ def closure(ctx: Context) -> Found:
 # ---- checks run as evidence ----------------------------------------------------------------------------------------
 def _now_collection(ctx: Context) -> str:
     """Each purpose's own required categories run through the collection check: they must fit."""
-    from privet.datamap.collection import Field, check as collection
+    from privet.datamap.collection import Field
+    from privet.datamap.collection import check as collection
 
     purposes = sorted({a.purpose for a in ctx.activities if a.required_categories})
     fit = 0

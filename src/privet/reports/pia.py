@@ -30,20 +30,38 @@ QUESTIONS: tuple[tuple[str, str, str | None], ...] = (
     ("lawful_purpose", "Are the purpose and the method of processing lawful, legitimate and necessary?", None),
     ("minimal", "Is the data collected the minimum the purpose needs, and kept no longer than necessary?", None),
     ("impact", "What is the impact on the people's rights and interests, and what are the security risks?", None),
-    ("measures", "Are the protection measures lawful, effective and proportionate to the risk? Which are they?",
-     None),
-    ("sensitive_data", "Why is the sensitive personal information strictly necessary, how is separate consent "
-                       "obtained, and how are people told of the necessity and impact (PIPL Art 28-30)?",
-     "sensitive_data"),
-    ("processor", "Does the entrustment agreement fix purpose, duration, method, categories, protection measures "
-                  "and both sides' duties, and how is the processor supervised (PIPL Art 21)?", "processor"),
-    ("sharing", "Which recipients receive the data, on what consent or legal ground, and are they bound to the "
-                "same purpose and method (PIPL Art 23)?", "sharing"),
-    ("public_disclosure", "Is there a separate consent or a legal requirement for the disclosure, and is what is "
-                          "disclosed minimised (PIPL Art 25)?", "public_disclosure"),
-    ("cross_border", "Which mechanism covers the transfer (security assessment, certification, standard "
-                     "contract), do people give separate consent, and can the recipient meet PIPL's standard "
-                     "(PIPL Art 38-39)?", "cross_border"),
+    ("measures", "Are the protection measures lawful, effective and proportionate to the risk? Which are they?", None),
+    (
+        "sensitive_data",
+        "Why is the sensitive personal information strictly necessary, how is separate consent "
+        "obtained, and how are people told of the necessity and impact (PIPL Art 28-30)?",
+        "sensitive_data",
+    ),
+    (
+        "processor",
+        "Does the entrustment agreement fix purpose, duration, method, categories, protection measures "
+        "and both sides' duties, and how is the processor supervised (PIPL Art 21)?",
+        "processor",
+    ),
+    (
+        "sharing",
+        "Which recipients receive the data, on what consent or legal ground, and are they bound to the "
+        "same purpose and method (PIPL Art 23)?",
+        "sharing",
+    ),
+    (
+        "public_disclosure",
+        "Is there a separate consent or a legal requirement for the disclosure, and is what is "
+        "disclosed minimised (PIPL Art 25)?",
+        "public_disclosure",
+    ),
+    (
+        "cross_border",
+        "Which mechanism covers the transfer (security assessment, certification, standard "
+        "contract), do people give separate consent, and can the recipient meet PIPL's standard "
+        "(PIPL Art 38-39)?",
+        "cross_border",
+    ),
 )
 
 
@@ -87,8 +105,9 @@ def sync_drafts(session: Session, *, actor: str) -> list[ImpactAssessment]:
     taxonomy = effective(session)
     version = latest_version(session)
     existing: dict[str, list[ImpactAssessment]] = {}
-    for row in session.execute(select(ImpactAssessment).where(ImpactAssessment.status != "superseded")
-                               .order_by(ImpactAssessment.created_at)).scalars():
+    for row in session.execute(
+        select(ImpactAssessment).where(ImpactAssessment.status != "superseded").order_by(ImpactAssessment.created_at)
+    ).scalars():
         existing.setdefault(row.activity_key, []).append(row)
     created = []
     home = manifest.organisation.region if manifest.organisation else None
@@ -102,20 +121,38 @@ def sync_drafts(session: Session, *, actor: str) -> list[ImpactAssessment]:
             if draft.triggers != triggers or draft.activity_name != activity.name:
                 draft.triggers, draft.activity_name = triggers, activity.name
                 draft.datamap_version = version.number if version else None
-                audit(session, actor=actor, action="pia.redrafted", object_type="impact_assessment",
-                      object_id=draft.reference, details={"activity": activity.key, "triggers": triggers})
+                audit(
+                    session,
+                    actor=actor,
+                    action="pia.redrafted",
+                    object_type="impact_assessment",
+                    object_id=draft.reference,
+                    details={"activity": activity.key, "triggers": triggers},
+                )
             continue
         if any(r.status == "concluded" and set(triggers) <= set(r.triggers) for r in rows):
             continue
-        row = ImpactAssessment(reference="A-" + "".join(secrets.choice(_ALPHABET) for _ in range(8)),
-                               activity_key=activity.key, activity_name=activity.name, triggers=triggers,
-                               datamap_version=version.number if version else None, status="draft", answers={})
+        row = ImpactAssessment(
+            reference="A-" + "".join(secrets.choice(_ALPHABET) for _ in range(8)),
+            activity_key=activity.key,
+            activity_name=activity.name,
+            triggers=triggers,
+            datamap_version=version.number if version else None,
+            status="draft",
+            answers={},
+        )
         session.add(row)
         created.append(row)
     session.flush()
     for row in created:
-        audit(session, actor=actor, action="pia.drafted", object_type="impact_assessment", object_id=row.reference,
-              details={"activity": row.activity_key, "triggers": row.triggers})
+        audit(
+            session,
+            actor=actor,
+            action="pia.drafted",
+            object_type="impact_assessment",
+            object_id=row.reference,
+            details={"activity": row.activity_key, "triggers": row.triggers},
+        )
     return created
 
 
@@ -129,8 +166,9 @@ def list_assessments(session: Session, *, status: str | None = None) -> list[Imp
 
 def get_assessment(session: Session, reference: str) -> ImpactAssessment:
     """One assessment by reference (A-…)."""
-    found = session.execute(select(ImpactAssessment).where(
-        ImpactAssessment.reference == reference.strip().upper())).scalar()
+    found = session.execute(
+        select(ImpactAssessment).where(ImpactAssessment.reference == reference.strip().upper())
+    ).scalar()
     if found is None:
         raise NotFound(f"No impact assessment {reference}", "list them with `privet report pia list`")
     return found
@@ -140,21 +178,28 @@ def answer(session: Session, reference: str, answers: dict[str, str], *, actor: 
     """Store answers to questions of a draft (other answers are kept)."""
     row = get_assessment(session, reference)
     if row.status != "draft":
-        raise Conflict(f"{row.reference} is {row.status}; only drafts take answers", "a changed activity gets a "
-                       "new draft: privet report pia list")
+        raise Conflict(
+            f"{row.reference} is {row.status}; only drafts take answers",
+            "a changed activity gets a new draft: privet report pia list",
+        )
     allowed = dict(questions_for(row.triggers))
     for key, text in answers.items():
         if key not in allowed:
-            raise _bad(f"{key!r} is not a question of {row.reference}", "use one of: " + ", ".join(allowed),
-                       "answers")
+            raise _bad(f"{key!r} is not a question of {row.reference}", "use one of: " + ", ".join(allowed), "answers")
         if not (text or "").strip():
             raise _bad(f"The answer to {key!r} is empty", "write the answer", f"answers.{key}")
     if not answers:
         raise _bad("No answers given", "give QUESTION=ANSWER pairs", "answers")
     row.answers = {**row.answers, **{k: v.strip() for k, v in answers.items()}}
     session.flush()
-    audit(session, actor=actor, action="pia.answered", object_type="impact_assessment", object_id=row.reference,
-          details={"questions": sorted(answers)})
+    audit(
+        session,
+        actor=actor,
+        action="pia.answered",
+        object_type="impact_assessment",
+        object_id=row.reference,
+        details={"questions": sorted(answers)},
+    )
     return row
 
 
@@ -165,8 +210,16 @@ def _plus_years(day: date, years: int) -> date:
         return date(day.year + years, 3, 1)
 
 
-def conclude(session: Session, reference: str, *, outcome: str, conclusion: str, actor: str,
-             at: datetime | None = None, retain_years: int = MIN_RETENTION_YEARS) -> ImpactAssessment:
+def conclude(
+    session: Session,
+    reference: str,
+    *,
+    outcome: str,
+    conclusion: str,
+    actor: str,
+    at: datetime | None = None,
+    retain_years: int = MIN_RETENTION_YEARS,
+) -> ImpactAssessment:
     """Conclude a draft whose questions are all answered; it is then kept at least three years."""
     row = get_assessment(session, reference)
     if row.status != "draft":
@@ -179,19 +232,32 @@ def conclude(session: Session, reference: str, *, outcome: str, conclusion: str,
         raise _bad("PIPL Art 56 keeps an assessment at least three years", "give 3 or more years", "retain_years")
     missing = [k for k, _ in questions_for(row.triggers) if k not in row.answers]
     if missing:
-        raise _bad(f"{len(missing)} question(s) are unanswered: {', '.join(missing)}",
-                   f"answer them first: privet report pia answer {row.reference} KEY=TEXT", "answers")
+        raise _bad(
+            f"{len(missing)} question(s) are unanswered: {', '.join(missing)}",
+            f"answer them first: privet report pia answer {row.reference} KEY=TEXT",
+            "answers",
+        )
     at = at or utcnow()
     row.status, row.outcome, row.conclusion = "concluded", outcome, conclusion.strip()
     row.concluded_at, row.concluded_by = at, actor
     row.retain_until = _plus_years(at.date(), retain_years)
-    for other in session.execute(select(ImpactAssessment).where(
-            ImpactAssessment.activity_key == row.activity_key, ImpactAssessment.status == "concluded",
-            ImpactAssessment.id != row.id)).scalars():
+    for other in session.execute(
+        select(ImpactAssessment).where(
+            ImpactAssessment.activity_key == row.activity_key,
+            ImpactAssessment.status == "concluded",
+            ImpactAssessment.id != row.id,
+        )
+    ).scalars():
         other.status = "superseded"  # still kept until its own retain_until
     session.flush()
-    audit(session, actor=actor, action="pia.concluded", object_type="impact_assessment", object_id=row.reference,
-          details={"activity": row.activity_key, "outcome": outcome, "retain_years": retain_years})
+    audit(
+        session,
+        actor=actor,
+        action="pia.concluded",
+        object_type="impact_assessment",
+        object_id=row.reference,
+        details={"activity": row.activity_key, "outcome": outcome, "retain_years": retain_years},
+    )
     return row
 
 
@@ -200,22 +266,37 @@ def delete(session: Session, reference: str, *, actor: str, today: date | None =
     row = get_assessment(session, reference)
     today = today or utcnow().date()
     if row.retain_until is not None and today < row.retain_until:
-        raise Conflict(f"{row.reference} must be kept until {row.retain_until.isoformat()} (PIPL Art 56: at least "
-                       "three years); nothing was deleted", "wait until the retention date has passed")
+        raise Conflict(
+            f"{row.reference} must be kept until {row.retain_until.isoformat()} (PIPL Art 56: at least "
+            "three years); nothing was deleted",
+            "wait until the retention date has passed",
+        )
     session.delete(row)
     session.flush()
-    audit(session, actor=actor, action="pia.deleted", object_type="impact_assessment", object_id=row.reference,
-          details={"activity": row.activity_key, "status": row.status})
+    audit(
+        session,
+        actor=actor,
+        action="pia.deleted",
+        object_type="impact_assessment",
+        object_id=row.reference,
+        details={"activity": row.activity_key, "status": row.status},
+    )
 
 
 def as_dict(row: ImpactAssessment) -> dict:
     """An assessment with its questionnaire as plain JSON."""
-    return {"reference": row.reference, "activity": row.activity_key, "activity_name": row.activity_name,
-            "triggers": row.triggers, "status": row.status, "datamap_version": row.datamap_version,
-            "questions": [{"key": k, "question": q, "answer": row.answers.get(k)}
-                          for k, q in questions_for(row.triggers)],
-            "outcome": row.outcome, "conclusion": row.conclusion,
-            "concluded_at": row.concluded_at.isoformat() if row.concluded_at else None,
-            "concluded_by": row.concluded_by,
-            "retain_until": row.retain_until.isoformat() if row.retain_until else None,
-            "created_at": row.created_at.isoformat() if row.created_at else None}
+    return {
+        "reference": row.reference,
+        "activity": row.activity_key,
+        "activity_name": row.activity_name,
+        "triggers": row.triggers,
+        "status": row.status,
+        "datamap_version": row.datamap_version,
+        "questions": [{"key": k, "question": q, "answer": row.answers.get(k)} for k, q in questions_for(row.triggers)],
+        "outcome": row.outcome,
+        "conclusion": row.conclusion,
+        "concluded_at": row.concluded_at.isoformat() if row.concluded_at else None,
+        "concluded_by": row.concluded_by,
+        "retain_until": row.retain_until.isoformat() if row.retain_until else None,
+        "created_at": row.created_at.isoformat() if row.created_at else None,
+    }

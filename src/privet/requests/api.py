@@ -11,8 +11,8 @@ from datetime import date
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from privet.auth.deps import Caller, require
+from privet.http.routes import DB
 from privet.kit.crypto import Keyring
-from privet.kit.web import DB
 from privet.requests import queries, service
 from privet.requests.execution import packaging
 from privet.requests.holds import service as holds
@@ -66,19 +66,33 @@ def _client(request: Request) -> str | None:
 
 
 @router.get("", dependencies=Reader, response_model=RequestPage)
-def list_requests(db: DB, request: Request, status_: str | None = Query(None, alias="status"),
-                  type_: str | None = Query(None, alias="type"), due_before: date | None = None,
-                  subject_id: str | None = None, limit: int = Query(50, ge=1, le=500),
-                  offset: int = Query(0, ge=0, le=10**9),
-                  profile: str | None = Query(None, description="Only requests handled under this law: pipl, gdpr "
-                                                                "or ccpa (P41)."),
-                  organisation: str | None = Query(None, max_length=120, description="Only requests of people "
-                                                   "acting for this organisation (P6).")) -> RequestPage:
+def list_requests(
+    db: DB,
+    request: Request,
+    status_: str | None = Query(None, alias="status"),
+    type_: str | None = Query(None, alias="type"),
+    due_before: date | None = None,
+    subject_id: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=10**9),
+    profile: str | None = Query(None, description="Only requests handled under this law: pipl, gdpr or ccpa (P41)."),
+    organisation: str | None = Query(
+        None, max_length=120, description="Only requests of people acting for this organisation (P6)."
+    ),
+) -> RequestPage:
     """Requests newest first; filter by status, type, deadline (active ones due by `due_before`), subject, law
     or the organisation the requester acts for."""
-    rows, total = queries.list_requests(db, status=status_, request_type=type_, due_before=due_before,
-                                        subject_id=subject_id, limit=limit, offset=offset, profile=profile,
-                                        organisation=organisation)
+    rows, total = queries.list_requests(
+        db,
+        status=status_,
+        request_type=type_,
+        due_before=due_before,
+        subject_id=subject_id,
+        limit=limit,
+        offset=offset,
+        profile=profile,
+        organisation=organisation,
+    )
     keyring = _keyring(request)
     return RequestPage(items=[request_out(keyring, r) for r in rows], total=total)
 
@@ -88,14 +102,31 @@ def file_for_someone(body: StaffRequestIn, db: DB, request: Request, caller: Cal
     """File a request on someone's behalf (phone, e-mail, letter, an authorised agent). With `identity_check`
     the identity counts as verified now; without it a code is sent to the identity for the person to confirm."""
     keyring, settings = _keyring(request), _settings(request)
-    filed = intake.file_request(db, keyring, settings, request_type=body.type, identity_type=body.identity_type,
-                                identity=body.identity, filed_by=caller.actor, channel=body.channel,
-                                language=body.language, details=body.details,
-                                agent=body.agent.model_dump() if body.agent else None, region=body.region,
-                                organisation=body.organisation)
+    filed = intake.file_request(
+        db,
+        keyring,
+        settings,
+        request_type=body.type,
+        identity_type=body.identity_type,
+        identity=body.identity,
+        filed_by=caller.actor,
+        channel=body.channel,
+        language=body.language,
+        details=body.details,
+        agent=body.agent.model_dump() if body.agent else None,
+        region=body.region,
+        organisation=body.organisation,
+    )
     if body.identity_check is not None:
-        verify.record_identity_check(db, keyring, settings, filed, method=body.identity_check.method,
-                                     note=body.identity_check.note, actor=caller.actor)
+        verify.record_identity_check(
+            db,
+            keyring,
+            settings,
+            filed,
+            method=body.identity_check.method,
+            note=body.identity_check.note,
+            actor=caller.actor,
+        )
         return filed_out(filed, verified=True)
     if filed.identity_type not in ("email", "phone"):
         return filed_out(filed)  # a staff identity check will verify it: POST .../identity-check
@@ -111,8 +142,11 @@ def due(db: DB, request: Request, days: int = Query(3, ge=0, le=90)) -> DueOut:
 
 
 @router.get("/backups", dependencies=Reader, response_model=list[BackupOut])
-def backups(db: DB, told: bool = Query(False, description="Also erasures whose reminder was sent."),
-            limit: int = Query(200, ge=1, le=1000)) -> list[BackupOut]:
+def backups(
+    db: DB,
+    told: bool = Query(False, description="Also erasures whose reminder was sent."),
+    limit: int = Query(200, ge=1, le=1000),
+) -> list[BackupOut]:
     """Completed erasures with the day their erased data must be gone from backups, soonest first (P22)."""
     from privet.requests.workflow.backups import erasures, today
 
@@ -125,8 +159,12 @@ def refusal_codes() -> list[RefusalCodeOut]:
     """The reason codes a refusal can give, with the law each rests on, the text and where they apply."""
     from privet.requests.law.triage import REFUSAL_CODES
 
-    return [RefusalCodeOut(code=r.code, law=r.law, en=r.en, zh_CN=r.zh_CN, applies_to=list(r.applies_to),
-                           profiles=list(r.profiles)) for r in REFUSAL_CODES.values()]
+    return [
+        RefusalCodeOut(
+            code=r.code, law=r.law, en=r.en, zh_CN=r.zh_CN, applies_to=list(r.applies_to), profiles=list(r.profiles)
+        )
+        for r in REFUSAL_CODES.values()
+    ]
 
 
 @router.get("/holds", dependencies=Reader, response_model=list[HoldOut])
@@ -138,8 +176,9 @@ def list_holds(db: DB, all_: bool = Query(False, alias="all"), subject_id: str |
 @router.post("/holds", dependencies=Writer, response_model=HoldOut, status_code=status.HTTP_201_CREATED)
 def place_hold(body: HoldIn, db: DB, caller: Caller) -> HoldOut:
     """Place a legal hold on a subject: erasure of their data is blocked, with this reason, until released."""
-    return hold_out(holds.place(db, subject_id=body.subject_id, reason=body.reason, reference=body.reference,
-                                actor=caller.actor))
+    return hold_out(
+        holds.place(db, subject_id=body.subject_id, reason=body.reason, reference=body.reference, actor=caller.actor)
+    )
 
 
 @router.delete("/holds/{hold_id}", dependencies=Writer, response_model=HoldOut)
@@ -153,11 +192,16 @@ def show(reference: str, db: DB, request: Request) -> RequestDetailOut:
     """One request with its steps, manual tasks, package (metadata only) and audit trail."""
     found = service.by_reference(db, reference)
     base = request_out(_keyring(request), found).model_dump()
-    return RequestDetailOut(**base, steps=[step_out(s) for s in queries.steps_of(db, found)],
-                            tasks=[task_out(t) for t in queries.tasks_of(db, found)],
-                            package=package_out(queries.package_of(db, found)),
-                            trail=[EventOut(seq=e.seq, at=e.at, actor=e.actor, action=e.action, details=e.details)
-                                   for e in queries.trail(db, found)])
+    return RequestDetailOut(
+        **base,
+        steps=[step_out(s) for s in queries.steps_of(db, found)],
+        tasks=[task_out(t) for t in queries.tasks_of(db, found)],
+        package=package_out(queries.package_of(db, found)),
+        trail=[
+            EventOut(seq=e.seq, at=e.at, actor=e.actor, action=e.action, details=e.details)
+            for e in queries.trail(db, found)
+        ],
+    )
 
 
 def _changed(db: DB, request: Request, found) -> RequestOut:  # noqa: ANN001
@@ -169,8 +213,9 @@ def _changed(db: DB, request: Request, found) -> RequestOut:  # noqa: ANN001
 def identity_check(reference: str, body: IdentityCheckIn, db: DB, request: Request, caller: Caller) -> RequestOut:
     """Record that staff checked the requester's identity (method and note); the request then proceeds."""
     found = service.by_reference(db, reference, lock=True)
-    verify.record_identity_check(db, _keyring(request), _settings(request), found, method=body.method,
-                                 note=body.note, actor=caller.actor)
+    verify.record_identity_check(
+        db, _keyring(request), _settings(request), found, method=body.method, note=body.note, actor=caller.actor
+    )
     return _changed(db, request, found)
 
 
@@ -178,8 +223,9 @@ def identity_check(reference: str, body: IdentityCheckIn, db: DB, request: Reque
 def send_code(reference: str, db: DB, request: Request) -> FiledOut:
     """Send (again) a one-time code to the identity the unverified request names."""
     found = service.by_reference(db, reference)
-    return filed_out(found, verify.send_code(db, _keyring(request), _settings(request), found,
-                                             client_ip=_client(request)))
+    return filed_out(
+        found, verify.send_code(db, _keyring(request), _settings(request), found, client_ip=_client(request))
+    )
 
 
 @router.post("/{reference}/approve", dependencies=Writer, response_model=RequestOut)
@@ -213,8 +259,7 @@ def fee(reference: str, body: FeeIn, db: DB, request: Request, caller: Caller) -
     from privet.requests.workflow.fees import settle
 
     found = service.by_reference(db, reference)
-    settle(db, _keyring(request), _settings(request), found, outcome=body.outcome, note=body.reason,
-           actor=caller.actor)
+    settle(db, _keyring(request), _settings(request), found, outcome=body.outcome, note=body.reason, actor=caller.actor)
     return _changed(db, request, found)
 
 

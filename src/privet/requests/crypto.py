@@ -70,8 +70,12 @@ def step_output(keyring: Keyring, step: Any) -> dict:
     stored = decrypt_json(keyring, step.output_enc, context=output_context(step.id)) or {}
     if stored and "rows" not in stored:
         stored = {"rows": stored}
-    return {"rows": stored.get("rows") or {}, "reference": stored.get("reference") or {},
-            "links": stored.get("links") or [], "withheld": stored.get("withheld") or []}
+    return {
+        "rows": stored.get("rows") or {},
+        "reference": stored.get("reference") or {},
+        "links": stored.get("links") or [],
+        "withheld": stored.get("withheld") or [],
+    }
 
 
 def step_rows(keyring: Keyring, step: Any) -> dict[str, list[dict]]:

@@ -16,8 +16,17 @@ from privet.kit.clock import utcnow
 from privet.subjects import models as _subjects  # noqa: F401 - defines `subjects`, which our foreign keys name
 
 # Request types (the issue's list) and statuses; kept as plain strings in the store.
-TYPES = ("access", "portability", "rectification", "erasure", "closure", "withdrawal", "restriction",
-         "explanation", "complaint")
+TYPES = (
+    "access",
+    "portability",
+    "rectification",
+    "erasure",
+    "closure",
+    "withdrawal",
+    "restriction",
+    "explanation",
+    "complaint",
+)
 STATUSES = (
     "unverified",  # filed, identity not yet proven: nothing runs, the deadline clock waits
     "pending_approval",  # verified; this type needs an officer's approval first
@@ -36,8 +45,10 @@ class DsrRequest(IdMixin, TimestampMixin, Base):
     """One request from (or for) a data subject."""
 
     __tablename__ = "dsr_requests"
-    __table_args__ = (Index("ix_dsr_requests_status_due", "status", "due_on"),
-                      Index("ix_dsr_requests_subject_type", "subject_id", "type", "received_at"))
+    __table_args__ = (
+        Index("ix_dsr_requests_status_due", "status", "due_on"),
+        Index("ix_dsr_requests_subject_type", "subject_id", "type", "received_at"),
+    )
 
     reference: Mapped[str] = mapped_column(String(20), unique=True)  # shown to people, e.g. R-7K3M9Q2P
     type: Mapped[str] = mapped_column(String(20))
@@ -79,8 +90,9 @@ class DsrRequest(IdMixin, TimestampMixin, Base):
     backups_clear_by: Mapped[date | None] = mapped_column(Date, index=True)
     backups_reminded_at: Mapped[datetime | None]
 
-    steps: Mapped[list[RequestStep]] = relationship(back_populates="request", cascade="all, delete-orphan",
-                                                    order_by="RequestStep.position")
+    steps: Mapped[list[RequestStep]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="RequestStep.position"
+    )
 
 
 class RequestStep(IdMixin, Base):

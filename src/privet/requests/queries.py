@@ -14,10 +14,18 @@ from privet.requests.models import STATUSES, TYPES, AccessPackage, DsrRequest, M
 DUE = func.coalesce(DsrRequest.extended_to, DsrRequest.due_on)
 
 
-def list_requests(session: Session, *, status: str | None = None, request_type: str | None = None,
-                  due_before: date | None = None, subject_id: str | None = None, limit: int = 50,
-                  offset: int = 0, profile: str | None = None,
-                  organisation: str | None = None) -> tuple[list[DsrRequest], int]:
+def list_requests(
+    session: Session,
+    *,
+    status: str | None = None,
+    request_type: str | None = None,
+    due_before: date | None = None,
+    subject_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    profile: str | None = None,
+    organisation: str | None = None,
+) -> tuple[list[DsrRequest], int]:
     """Requests newest first with the total for paging; filters by status, type, deadline, subject, the law they
     are handled under (`profile`: pipl, gdpr, ccpa; P41) and the organisation their requester acts for (P6: the
     exact reference, case and spacing aside), so each law's or organisation's requests go to whoever handles them."""
@@ -42,26 +50,38 @@ def list_requests(session: Session, *, status: str | None = None, request_type: 
             raise InvalidInput(f"Unknown request type {request_type!r}", "use one of: " + ", ".join(TYPES))
         stmt = stmt.where(DsrRequest.type == request_type)
     if due_before is not None:
-        stmt = stmt.where(DUE <= due_before, DsrRequest.status.in_(service.ACTIVE))
+        stmt = stmt.where(due_before >= DUE, DsrRequest.status.in_(service.ACTIVE))
     if subject_id is not None:
         stmt = stmt.where(DsrRequest.subject_id == subject_id)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.order_by(DsrRequest.received_at.desc(), DsrRequest.id.desc())
-                           .limit(max(1, min(limit, 500))).offset(max(0, offset)))
+    rows = session.scalars(
+        stmt.order_by(DsrRequest.received_at.desc(), DsrRequest.id.desc())
+        .limit(max(1, min(limit, 500)))
+        .offset(max(0, offset))
+    )
     return list(rows), int(total)
 
 
 def due_soon(session: Session, *, days: int, today: date) -> list[DsrRequest]:
     """Active requests due from today up to `days` days ahead, soonest first."""
-    return list(session.scalars(select(DsrRequest).where(DsrRequest.status.in_(service.ACTIVE),
-                                                         DUE >= today, DUE <= today + timedelta(days=days))
-                                .order_by(DUE, DsrRequest.received_at)))
+    return list(
+        session.scalars(
+            select(DsrRequest)
+            .where(DsrRequest.status.in_(service.ACTIVE), today <= DUE, today + timedelta(days=days) >= DUE)
+            .order_by(DUE, DsrRequest.received_at)
+        )
+    )
 
 
 def overdue(session: Session, *, today: date) -> list[DsrRequest]:
     """Active requests past their deadline, most overdue first."""
-    return list(session.scalars(select(DsrRequest).where(DsrRequest.status.in_(service.ACTIVE), DUE < today)
-                                .order_by(DUE, DsrRequest.received_at)))
+    return list(
+        session.scalars(
+            select(DsrRequest)
+            .where(DsrRequest.status.in_(service.ACTIVE), today > DUE)
+            .order_by(DUE, DsrRequest.received_at)
+        )
+    )
 
 
 def of_subject(session: Session, subject_id: str) -> list[DsrRequest]:
@@ -69,8 +89,11 @@ def of_subject(session: Session, subject_id: str) -> list[DsrRequest]:
     from privet.subjects.service import get_subject, holder_ids
 
     ids = holder_ids(session, get_subject(session, subject_id))
-    return list(session.scalars(select(DsrRequest).where(DsrRequest.subject_id.in_(ids))
-                                .order_by(DsrRequest.received_at.desc())))
+    return list(
+        session.scalars(
+            select(DsrRequest).where(DsrRequest.subject_id.in_(ids)).order_by(DsrRequest.received_at.desc())
+        )
+    )
 
 
 def owned_by(session: Session, reference: str, subject_id: str) -> DsrRequest:
@@ -90,14 +113,16 @@ def owned_by(session: Session, reference: str, subject_id: str) -> DsrRequest:
 
 def steps_of(session: Session, request: DsrRequest) -> list[RequestStep]:
     """The request's steps in order."""
-    return list(session.scalars(select(RequestStep).where(RequestStep.request_id == request.id)
-                                .order_by(RequestStep.position)))
+    return list(
+        session.scalars(select(RequestStep).where(RequestStep.request_id == request.id).order_by(RequestStep.position))
+    )
 
 
 def tasks_of(session: Session, request: DsrRequest) -> list[ManualTask]:
     """The manual tasks of the request."""
-    return list(session.scalars(select(ManualTask).where(ManualTask.request_id == request.id)
-                                .order_by(ManualTask.created_at)))
+    return list(
+        session.scalars(select(ManualTask).where(ManualTask.request_id == request.id).order_by(ManualTask.created_at))
+    )
 
 
 def package_of(session: Session, request: DsrRequest) -> AccessPackage | None:

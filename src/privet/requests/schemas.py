@@ -15,16 +15,31 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-_TYPE = Field(min_length=1, max_length=20, description="access, portability, rectification, erasure, closure, withdrawal, "
-                                         "restriction, explanation or complaint.")
-_DETAILS = Field(default_factory=dict, max_length=20, description="withdrawal/restriction: {purposes: [...], mode?: object|"
-                 "restrict}; rectification: {changes: {category: new value}}; complaint: {text}.")
+_TYPE = Field(
+    min_length=1,
+    max_length=20,
+    description="access, portability, rectification, erasure, closure, withdrawal, "
+    "restriction, explanation or complaint.",
+)
+_DETAILS = Field(
+    default_factory=dict,
+    max_length=20,
+    description="withdrawal/restriction: {purposes: [...], mode?: object|"
+    "restrict}; rectification: {changes: {category: new value}}; complaint: {text}.",
+)
 
 
-_REGION = Field(None, max_length=10, description="Where the person lives: an ISO 3166 code (CN, DE, US-CA), EU or "
-                 "EEA. It selects the law the request is handled under (PIPL, GDPR, CCPA) where none is known yet.")
-_ORGANISATION = Field(None, max_length=120, description="The organisation the person acts for as its representative "
-                                                       "(P6): its name or account reference.")
+_REGION = Field(
+    None,
+    max_length=10,
+    description="Where the person lives: an ISO 3166 code (CN, DE, US-CA), EU or "
+    "EEA. It selects the law the request is handled under (PIPL, GDPR, CCPA) where none is known yet.",
+)
+_ORGANISATION = Field(
+    None,
+    max_length=120,
+    description="The organisation the person acts for as its representative (P6): its name or account reference.",
+)
 
 
 class AgentIn(_In):
@@ -34,38 +49,49 @@ class AgentIn(_In):
 
 
 class IdentityCheckIn(_In):
-    method: str = Field(max_length=30, description="id_document, call_back, known_contact, signed_letter, "
-                                                   "agent_mandate or in_person.")
+    method: str = Field(
+        max_length=30, description="id_document, call_back, known_contact, signed_letter, agent_mandate or in_person."
+    )
     note: str | None = Field(None, max_length=500, description="What was checked (no personal data).")
 
 
 class StaffRequestIn(_In):
     type: str = _TYPE
     identity_type: str = Field(min_length=1, max_length=60, description="email, phone, user_id, device_serial, ...")
-    identity: str = Field(min_length=1, max_length=400, description="The subject's identity value (never put it in "
-                                                                    "a URL).")
+    identity: str = Field(
+        min_length=1, max_length=400, description="The subject's identity value (never put it in a URL)."
+    )
     channel: Literal["staff_phone", "staff_email", "staff_letter", "agent", "api"] = Field(
-        "staff_email", description="How the request reached the company (P32).")
+        "staff_email", description="How the request reached the company (P32)."
+    )
     language: str = Field("en", max_length=10, description="en or zh_CN: messages to the person.")
     details: dict = _DETAILS
     agent: AgentIn | None = Field(None, description="An authorised agent acting for the subject (P6).")
     region: str | None = _REGION
     organisation: str | None = _ORGANISATION
     identity_check: IdentityCheckIn | None = Field(
-        None, description="Record that staff checked the identity now; without it a code is sent to the identity.")
+        None, description="Record that staff checked the identity now; without it a code is sent to the identity."
+    )
 
 
 class PublicRequestIn(_In):
     type: str = _TYPE
-    identity_type: str = Field(min_length=1, max_length=60, description="email or phone (a code is sent to it), or "
-                                                                        "any type with a subject session or trusted "
-                                                                        "token proving it.")
+    identity_type: str = Field(
+        min_length=1,
+        max_length=60,
+        description="email or phone (a code is sent to it), or "
+        "any type with a subject session or trusted "
+        "token proving it.",
+    )
     identity: str = Field(min_length=1, max_length=400, description="The identity value.")
     language: str = Field("en", max_length=10, description="en or zh_CN.")
     channel: Literal["privacy_centre", "api"] = Field("privacy_centre", description="Where the request came from.")
     details: dict = _DETAILS
-    token: str | None = Field(None, max_length=8192, description="A trusted subject token (JWT from the company's "
-                                                                 "login) proving the identity instead of a code.")
+    token: str | None = Field(
+        None,
+        max_length=8192,
+        description="A trusted subject token (JWT from the company's login) proving the identity instead of a code.",
+    )
     region: str | None = _REGION
     organisation: str | None = _ORGANISATION
 
@@ -77,8 +103,7 @@ class CodeIn(_In):
 
 class RefuseIn(_In):
     code: str = Field(max_length=40, description="A refusal reason code (see GET /api/v1/requests/refusal-codes).")
-    note: str | None = Field(None, max_length=500, description="Sent to the person with the reason (no personal "
-                                                               "data).")
+    note: str | None = Field(None, max_length=500, description="Sent to the person with the reason (no personal data).")
 
 
 class ReasonIn(_In):
@@ -87,8 +112,11 @@ class ReasonIn(_In):
 
 class FeeIn(_In):
     outcome: Literal["paid", "waived"] = Field(description="paid: the fee was received; waived: it is not charged.")
-    reason: str | None = Field(None, max_length=500, description="Why it is waived (required then), or the "
-                                                                 "payment's reference (no personal data).")
+    reason: str | None = Field(
+        None,
+        max_length=500,
+        description="Why it is waived (required then), or the payment's reference (no personal data).",
+    )
 
 
 class AssignIn(_In):
@@ -156,8 +184,9 @@ class RequestOut(BaseModel):
     channel: str
     language: str
     profile: str
-    profile_source: str | None = Field(description="Where the profile came from: organisation, declared, token or "
-                                                   "datastore (P41).")
+    profile_source: str | None = Field(
+        description="Where the profile came from: organisation, declared, token or datastore (P41)."
+    )
     declared_region: str | None
     organisation_ref: str | None = Field(description="The organisation the requester acts for (P6).")
     identity_type: str
@@ -227,8 +256,9 @@ class BackupOut(BaseModel):
     type: str
     completed_at: datetime | None
     clear_by: date = Field(description="Backups taken before the erasure completed must be gone by this day.")
-    state: Literal["upcoming", "due", "told"] = Field(description="upcoming: the day is ahead; due: passed, the "
-                                                                  "officer not told yet; told: reminded.")
+    state: Literal["upcoming", "due", "told"] = Field(
+        description="upcoming: the day is ahead; due: passed, the officer not told yet; told: reminded."
+    )
     reminded_at: datetime | None
     datastores: list[str] = Field(description="The datastores whose backups hold what the erasure changed.")
 
@@ -242,8 +272,10 @@ class RunOut(BaseModel):
 class FiledOut(BaseModel):
     reference: str
     status: str
-    verification: str = Field(description="verified (a session or token proved the identity), code_sent, or "
-                                          "code_not_sent (ask again: POST .../{reference}/code).")
+    verification: str = Field(
+        description="verified (a session or token proved the identity), code_sent, or "
+        "code_not_sent (ask again: POST .../{reference}/code)."
+    )
     challenge_id: str | None = None
     channel: str | None = Field(None, description="Where the code went: email or sms.")
     expires_at: datetime | None = None
@@ -268,8 +300,9 @@ class PublicStatusOut(BaseModel):
     refusal_reason: str | None
     package_expires_at: datetime | None
     profile: str = Field(description="The law the request is handled under: pipl, gdpr or ccpa.")
-    fee: dict | None = Field(None, description="While a fee is due: {amount, currency}; nothing runs before it is "
-                                               "paid or waived.")
+    fee: dict | None = Field(
+        None, description="While a fee is due: {amount, currency}; nothing runs before it is paid or waived."
+    )
 
 
 def filed_out(request: DsrRequest, sent=None, *, verified: bool = False) -> FiledOut:  # noqa: ANN001
@@ -278,8 +311,14 @@ def filed_out(request: DsrRequest, sent=None, *, verified: bool = False) -> File
         return FiledOut(reference=request.reference, status=request.status, verification="verified")
     if sent is None:
         return FiledOut(reference=request.reference, status=request.status, verification="code_not_sent")
-    return FiledOut(reference=request.reference, status=request.status, verification="code_sent",
-                    challenge_id=sent.challenge_id, channel=sent.channel, expires_at=sent.expires_at)
+    return FiledOut(
+        reference=request.reference,
+        status=request.status,
+        verification="code_sent",
+        challenge_id=sent.challenge_id,
+        channel=sent.channel,
+        expires_at=sent.expires_at,
+    )
 
 
 def _masked(keyring: Keyring, request: DsrRequest) -> str | None:
@@ -297,10 +336,20 @@ def request_out(keyring: Keyring, request: DsrRequest) -> RequestOut:
 
 
 def step_out(step: RequestStep) -> StepOut:
-    return StepOut(id=step.id, position=step.position, datastore=step.datastore_key, connector=step.connector,
-                   action=step.action, status=step.status, attempts=step.attempts, last_error=step.last_error,
-                   started_at=step.started_at, finished_at=step.finished_at, counts=step.counts or {},
-                   retained=step.retained or [])
+    return StepOut(
+        id=step.id,
+        position=step.position,
+        datastore=step.datastore_key,
+        connector=step.connector,
+        action=step.action,
+        status=step.status,
+        attempts=step.attempts,
+        last_error=step.last_error,
+        started_at=step.started_at,
+        finished_at=step.finished_at,
+        counts=step.counts or {},
+        retained=step.retained or [],
+    )
 
 
 def task_out(task: ManualTask) -> TaskOut:
@@ -310,9 +359,15 @@ def task_out(task: ManualTask) -> TaskOut:
 def package_out(package: AccessPackage | None) -> PackageOut | None:
     if package is None:
         return None
-    return PackageOut(id=package.id, created_at=package.created_at, expires_at=package.expires_at,
-                      downloads=package.downloads, max_downloads=package.max_downloads, size=package.size,
-                      purged=package.purged_at is not None)
+    return PackageOut(
+        id=package.id,
+        created_at=package.created_at,
+        expires_at=package.expires_at,
+        downloads=package.downloads,
+        max_downloads=package.max_downloads,
+        size=package.size,
+        purged=package.purged_at is not None,
+    )
 
 
 def hold_out(hold: LegalHold) -> HoldOut:
@@ -326,15 +381,30 @@ def public_status(request: DsrRequest, package: AccessPackage | None) -> PublicS
 
     reason = REFUSAL_CODES.get(request.refusal_code) if request.refusal_code else None
     return PublicStatusOut(
-        reference=request.reference, type=request.type, status=request.status, received_at=request.received_at,
-        verified_at=request.verified_at, due_on=effective_due(request), completed_at=request.completed_at,
-        refusal_code=request.refusal_code, refusal_reason=reason.text(request.language) if reason else None,
+        reference=request.reference,
+        type=request.type,
+        status=request.status,
+        received_at=request.received_at,
+        verified_at=request.verified_at,
+        due_on=effective_due(request),
+        completed_at=request.completed_at,
+        refusal_code=request.refusal_code,
+        refusal_reason=reason.text(request.language) if reason else None,
         package_expires_at=package.expires_at if package and package.purged_at is None else None,
         profile=request.profile,
         fee={"amount": request.fee.get("amount"), "currency": request.fee.get("currency")}
-        if request.status == "fee_due" and request.fee else None)
+        if request.status == "fee_due" and request.fee
+        else None,
+    )
 
 
 def backup_out(item, today: date) -> BackupOut:  # noqa: ANN001 - privet.requests.workflow.backups.BackupDue
-    return BackupOut(reference=item.reference, type=item.type, completed_at=item.completed_at, clear_by=item.clear_by,
-                     state=item.state(today), reminded_at=item.reminded_at, datastores=list(item.datastores))
+    return BackupOut(
+        reference=item.reference,
+        type=item.type,
+        completed_at=item.completed_at,
+        clear_by=item.clear_by,
+        state=item.state(today),
+        reminded_at=item.reminded_at,
+        datastores=list(item.datastores),
+    )

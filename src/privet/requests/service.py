@@ -74,21 +74,33 @@ def lock(session: Session, request: DsrRequest | str) -> DsrRequest:
     """Take the request's row lock and refresh it, in one query (two workers or officers must not both advance
     it); takes the request or its id."""
     request_id = request if isinstance(request, str) else request.id
-    return session.execute(select(DsrRequest).where(DsrRequest.id == request_id).with_for_update()
-                           .execution_options(populate_existing=True)).scalar_one()
+    return session.execute(
+        select(DsrRequest)
+        .where(DsrRequest.id == request_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
 
 
 def require_status(request: DsrRequest, allowed: tuple[str, ...], doing: str) -> None:
     """Conflict unless the request is in one of `allowed` statuses."""
     if request.status not in allowed:
-        raise Conflict(f"Request {request.reference} is {request.status}; it cannot be {doing}",
-                       f"this is possible while it is {' or '.join(allowed)}")
+        raise Conflict(
+            f"Request {request.reference} is {request.status}; it cannot be {doing}",
+            f"this is possible while it is {' or '.join(allowed)}",
+        )
 
 
 def audit(session: Session, request: DsrRequest, what: str, *, actor: str, **details: object) -> None:
     """One audit event `request.<what>` about a request (ids, codes and counts only)."""
-    record(session, actor=actor, action=f"request.{what}", object_type=OBJECT, object_id=request.id,
-           details={"reference": request.reference, **details})
+    record(
+        session,
+        actor=actor,
+        action=f"request.{what}",
+        object_type=OBJECT,
+        object_id=request.id,
+        details={"reference": request.reference, **details},
+    )
 
 
 def day(value: date | str | None) -> str | None:

@@ -45,8 +45,7 @@ def housekeeping_job(ctx, payload: dict) -> None:  # noqa: ANN001
         expired = workflow.expire_unverified(session)
         purged = purge_expired(session)
         dropped = packaging.drop_expired_rows(session)
-    log.info("requests housekeeping: %d expired, %d packages purged, %d steps' rows dropped", expired, purged,
-             dropped)
+    log.info("requests housekeeping: %d expired, %d packages purged, %d steps' rows dropped", expired, purged, dropped)
 
 
 @periodic("requests.reminders", every_seconds=24 * HOUR)

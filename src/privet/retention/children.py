@@ -20,7 +20,7 @@ PIPL only the child's own data goes (K6), not the adult account they share.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -55,10 +55,15 @@ def due(session: Session, settings: Settings, now: datetime | None = None) -> li
         return [Due(s, MINOR_REASON) for s in ages.flagged_for_deletion(session)]
     known_since = now - timedelta(days=settings.children_grace_days)
     candidates = session.execute(
-        select(Subject).where(Subject.status == "active", Subject.child_until > now.date(),
-                              Subject.created_at <= known_since,
-                              or_(Subject.age_attested_at.is_(None), Subject.age_attested_at <= known_since))
-        .order_by(Subject.created_at, Subject.id)).scalars()
+        select(Subject)
+        .where(
+            Subject.status == "active",
+            Subject.child_until > now.date(),
+            Subject.created_at <= known_since,
+            or_(Subject.age_attested_at.is_(None), Subject.age_attested_at <= known_since),
+        )
+        .order_by(Subject.created_at, Subject.id)
+    ).scalars()
     return [Due(s, CHILD_REASON) for s in candidates if guardians.verified_guardian(session, s.id, now) is None]
 
 
@@ -66,9 +71,14 @@ def _open_closure(session: Session, subject_id: str) -> bool:
     from privet.requests.models import DsrRequest
     from privet.requests.service import OPEN
 
-    return session.execute(select(DsrRequest.id).where(DsrRequest.subject_id == subject_id,
-                                                       DsrRequest.type == "closure",
-                                                       DsrRequest.status.in_(OPEN)).limit(1)).first() is not None
+    return (
+        session.execute(
+            select(DsrRequest.id)
+            .where(DsrRequest.subject_id == subject_id, DsrRequest.type == "closure", DsrRequest.status.in_(OPEN))
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def _first_identity(session: Session, identities: dict[str, list[str]]) -> tuple[str, str] | None:
@@ -101,8 +111,9 @@ def _known(session: Session, keyring: Keyring, identities: dict[str, list[str]])
     return None
 
 
-def _subject_for(session: Session, keyring: Keyring, identities: dict[str, list[str]], first: tuple[str, str], *,
-                 actor: str) -> Subject:
+def _subject_for(
+    session: Session, keyring: Keyring, identities: dict[str, list[str]], first: tuple[str, str], *, actor: str
+) -> Subject:
     """The subject of these identities, created when Privet has not met the person, with every identity found."""
     from privet.kit.errors import Conflict, InvalidInput
     from privet.subjects.service import add_identity, get_or_create_subject
@@ -117,16 +128,39 @@ def _subject_for(session: Session, keyring: Keyring, identities: dict[str, list[
     return subject
 
 
-def _file(session: Session, keyring: Keyring, settings: Settings, subject: Subject, first: tuple[str, str], *,
-          reason: str, actor: str, **details: object) -> None:
+def _file(
+    session: Session,
+    keyring: Keyring,
+    settings: Settings,
+    subject: Subject,
+    first: tuple[str, str],
+    *,
+    reason: str,
+    actor: str,
+    **details: object,
+) -> None:
     from privet.requests.intake.service import file_request
     from privet.requests.intake.verify import verified
 
-    request = file_request(session, keyring, settings, request_type="closure", identity_type=first[0],
-                           identity=first[1], filed_by=actor, channel="system")
+    request = file_request(
+        session,
+        keyring,
+        settings,
+        request_type="closure",
+        identity_type=first[0],
+        identity=first[1],
+        filed_by=actor,
+        channel="system",
+    )
     verified(session, keyring, settings, request, subject_id=subject.id, method="system:children_sweep", actor=actor)
-    audit(session, actor=actor, action="retention.child_erasure_filed", object_type="subject", object_id=subject.id,
-          details={"reason": reason, "request": request.reference, **details})
+    audit(
+        session,
+        actor=actor,
+        action="retention.child_erasure_filed",
+        object_type="subject",
+        object_id=subject.id,
+        details={"reason": reason, "request": request.reference, **details},
+    )
 
 
 def _start_clock(session: Session, keyring: Keyring, subject: Subject, minor: Minor, *, actor: str) -> None:
@@ -137,23 +171,48 @@ def _start_clock(session: Session, keyring: Keyring, subject: Subject, minor: Mi
 
     if subject.age_source is None:
         try:
-            ages.set_birth_date(session, keyring, subject, minor.birth_date, policy=ages.age_policy(session),
-                                actor=actor, source="datastore")
+            ages.set_birth_date(
+                session,
+                keyring,
+                subject,
+                minor.birth_date,
+                policy=ages.age_policy(session),
+                actor=actor,
+                source="datastore",
+            )
         except PrivetError:
             pass
 
 
-def sweep(session: Session, keyring: Keyring, settings: Settings, *, actor: str, now: datetime | None = None,
-          dry_run: bool = False) -> dict:
+def sweep(
+    session: Session,
+    keyring: Keyring,
+    settings: Settings,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    dry_run: bool = False,
+) -> dict:
     """File a verified closure request for each due subject — those Privet recorded and the minors found in the
     company's datastores (with their related accounts, P42); counts by reason (no identities). In a dry run
     nothing is written and `filed` counts what would be filed."""
     from privet.subjects.service import identities_of
 
     now = now or utcnow()
-    counts = {"due": 0, "filed": 0, "already_open": 0, "no_identity": 0, "by_reason": {}, "related_filed": 0,
-              "found_in_datastores": 0, "kept_guardian": 0, "within_grace": 0, "unreadable": 0, "unnamed": 0,
-              "unreachable": []}
+    counts = {
+        "due": 0,
+        "filed": 0,
+        "already_open": 0,
+        "no_identity": 0,
+        "by_reason": {},
+        "related_filed": 0,
+        "found_in_datastores": 0,
+        "kept_guardian": 0,
+        "within_grace": 0,
+        "unreadable": 0,
+        "unnamed": 0,
+        "unreachable": [],
+    }
     done: set[str] = set()  # subjects filed (or found open) in this run
 
     for item in due(session, settings, now):
@@ -167,23 +226,44 @@ def sweep(session: Session, keyring: Keyring, settings: Settings, *, actor: str,
             counts["no_identity"] += 1
             continue
         if not dry_run:
-            _file(session, keyring, settings, item.subject, (views[0].type, views[0].value), reason=item.reason,
-                  actor=actor)
+            _file(
+                session,
+                keyring,
+                settings,
+                item.subject,
+                (views[0].type, views[0].value),
+                reason=item.reason,
+                actor=actor,
+            )
         counts["filed"] += 1
     _sweep_datastores(session, keyring, settings, counts, done, actor=actor, now=now, dry_run=dry_run)
     return counts
 
 
-def _sweep_datastores(session: Session, keyring: Keyring, settings: Settings, counts: dict, done: set[str], *,
-                      actor: str, now: datetime, dry_run: bool) -> None:
+def _sweep_datastores(
+    session: Session,
+    keyring: Keyring,
+    settings: Settings,
+    counts: dict,
+    done: set[str],
+    *,
+    actor: str,
+    now: datetime,
+    dry_run: bool,
+) -> None:
     from privet.retention import minors as found_minors
     from privet.subjects import ages, guardians
 
     policy = ages.age_policy(session)
-    scan = found_minors.scan(session, settings, limit=ages.ADULT_AGE if policy.adults_only else policy.child_age,
-                             today=now.date())
-    counts.update(found_in_datastores=len(scan.minors), unreadable=scan.unreadable, unnamed=scan.unnamed,
-                  unreachable=scan.unreachable)
+    scan = found_minors.scan(
+        session, settings, limit=ages.ADULT_AGE if policy.adults_only else policy.child_age, today=now.date()
+    )
+    counts.update(
+        found_in_datastores=len(scan.minors),
+        unreadable=scan.unreadable,
+        unnamed=scan.unnamed,
+        unreachable=scan.unreachable,
+    )
     known_since = now - timedelta(days=settings.children_grace_days)
     filed_pairs: set[tuple[str, str]] = set()
     due_minors: list[tuple[Minor, tuple[str, str], Subject | None, str]] = []
@@ -218,13 +298,12 @@ def _sweep_datastores(session: Session, keyring: Keyring, settings: Settings, co
         if not dry_run:
             subject = _subject_for(session, keyring, minor.identities, first, actor=actor)
             _start_clock(session, keyring, subject, minor, actor=actor)
-            _file(session, keyring, settings, subject, first, reason=reason, actor=actor,
-                  places=sorted(minor.places))
+            _file(session, keyring, settings, subject, first, reason=reason, actor=actor, places=sorted(minor.places))
             done.add(subject.id)
         counts["filed"] += 1
     # P42 (Z7): a service refusing minors closes the accounts related to a minor's too. Under PIPL (K6) only the
     # child's own data collected without a guardian's consent goes; the adult account a child uses stays.
-    for minor, _first, _subject, _reason in (due_minors if policy.adults_only else ()):
+    for minor, _first, _subject, _reason in due_minors if policy.adults_only else ():
         for related in minor.related:
             pairs = {(t, v) for t, values in related.items() for v in values}
             if pairs & filed_pairs:
@@ -249,4 +328,4 @@ def _tally(counts: dict, reason: str) -> None:
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -41,16 +41,22 @@ def _columns(session: Session, datastore: str, table: str) -> tuple[object, dict
     store = session.execute(select(DatamapDatastore).where(DatamapDatastore.key == datastore)).scalar_one_or_none()
     if store is None:
         raise InvalidInput(f"No datastore {datastore!r} in the data map", "see `privet datamap export`")
-    found = session.execute(select(DatamapTable).join(DatamapDataset, DatamapTable.dataset_id == DatamapDataset.id)
-                            .where(DatamapDataset.datastore_key == datastore, DatamapTable.name == table)).scalar()
+    found = session.execute(
+        select(DatamapTable)
+        .join(DatamapDataset, DatamapTable.dataset_id == DatamapDataset.id)
+        .where(DatamapDataset.datastore_key == datastore, DatamapTable.name == table)
+    ).scalar()
     if found is None:
-        raise InvalidInput(f"Datastore {datastore} has no table {table!r} in the data map",
-                           "name a table declared in one of its datasets")
+        raise InvalidInput(
+            f"Datastore {datastore} has no table {table!r} in the data map",
+            "name a table declared in one of its datasets",
+        )
     return store, {f.name: (f.category, f.identity) for f in found.fields}
 
 
-def plan_columns(declared: dict[str, tuple[str | None, str | None]], names: list[str], method: str,
-                 temporal: set[str] = frozenset()) -> dict[str, str]:  # type: ignore[assignment]
+def plan_columns(
+    declared: dict[str, tuple[str | None, str | None]], names: list[str], method: str, temporal: set[str] = frozenset()
+) -> dict[str, str]:  # type: ignore[assignment]
     """What happens to each column: keep, token, month (personal dates) or drop."""
     out = {}
     for name in names:
@@ -87,8 +93,9 @@ def _transform(action: str, value: object, key: bytes) -> object:
     return None
 
 
-def export(session: Session, settings: Settings, *, datastore: str, table: str, method: str, out: TextIO,
-           actor: str) -> dict:
+def export(
+    session: Session, settings: Settings, *, datastore: str, table: str, method: str, out: TextIO, actor: str
+) -> dict:
     """Write the transformed table as CSV to `out`; returns (and audits) what was done."""
     from privet.connectors.sql.engines import engine_for
     from privet.datamap.secrets import resolve_secret
@@ -97,8 +104,9 @@ def export(session: Session, settings: Settings, *, datastore: str, table: str, 
         raise InvalidInput(f"Unknown export method {method!r}", "use pseudonymise or anonymise")
     store, declared = _columns(session, datastore, table)
     if not store.secret:
-        raise InvalidInput(f"Datastore {datastore} is not a SQL datastore with a connection secret",
-                           "export from a SQL datastore")
+        raise InvalidInput(
+            f"Datastore {datastore} is not a SQL datastore with a connection secret", "export from a SQL datastore"
+        )
     engine = engine_for(resolve_secret(settings, store.secret))
     with engine.connect() as conn:
         reflected = reflect_table(conn, MetaData(), table)
@@ -116,8 +124,7 @@ def export(session: Session, settings: Settings, *, datastore: str, table: str, 
             rows += len(batch)
     export_id = new_id()
     summary = {"datastore": datastore, "table": table, "method": method, "rows": rows, "columns": actions}
-    audit(session, actor=actor, action="retention.exported", object_type="export", object_id=export_id,
-          details=summary)
+    audit(session, actor=actor, action="retention.exported", object_type="export", object_id=export_id, details=summary)
     return {"id": export_id, **summary}
 
 

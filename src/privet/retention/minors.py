@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
@@ -30,9 +30,11 @@ BIRTH_CATEGORY = "user.demographic.date_of_birth"
 RELATED = "related_account"
 SQL_KINDS = ("sqlite", "postgresql", "mysql")
 BATCH = 500
-_FORMATS = ((re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"), (0, 1, 2)),
-            (re.compile(r"^(\d{4})(\d{2})(\d{2})$"), (0, 1, 2)),
-            (re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})$"), (2, 1, 0)))
+_FORMATS = (
+    (re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"), (0, 1, 2)),
+    (re.compile(r"^(\d{4})(\d{2})(\d{2})$"), (0, 1, 2)),
+    (re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})$"), (2, 1, 0)),
+)
 
 Identities = dict[str, list[str]]
 
@@ -91,9 +93,9 @@ def _under(born: date, limit: int, today: date) -> bool:
 
 def _aware(value: object) -> datetime | None:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     return None
 
 
@@ -120,8 +122,18 @@ def birth_fields(session: Session) -> list[tuple[str, str, str, str, str | None]
     return out
 
 
-def _scan_table(conn: Connection, layout: Layout, table: str, column: str, collection: str | None, *,
-                limit: int, today: date, scan: Scan, place: str) -> Iterator[Minor]:
+def _scan_table(
+    conn: Connection,
+    layout: Layout,
+    table: str,
+    column: str,
+    collection: str | None,
+    *,
+    limit: int,
+    today: date,
+    scan: Scan,
+    place: str,
+) -> Iterator[Minor]:
     tl = layout.tables[table]
     for rows in batches(conn, layout, table, lambda t: t.c[column].is_not(None), size=BATCH):
         scan.rows_read += len(rows)
@@ -176,8 +188,17 @@ def scan(session: Session, settings: Settings, *, limit: int, today: date) -> Sc
                 layout = layout_for(conn, url, plan)
                 for table, column, collection in tables:
                     if table in layout.tables:
-                        found += _scan_table(conn, layout, table, column, collection, limit=limit, today=today,
-                                             scan=out, place=f"{store}.{table}")
+                        found += _scan_table(
+                            conn,
+                            layout,
+                            table,
+                            column,
+                            collection,
+                            limit=limit,
+                            today=today,
+                            scan=out,
+                            place=f"{store}.{table}",
+                        )
                 conn.rollback()
         except Exception:  # noqa: BLE001 - a datastore out of reach is reported by key, never with its error text
             out.unreachable.append(store)

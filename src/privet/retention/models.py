@@ -16,7 +16,9 @@ class RetentionRun(IdMixin, Base):
 
     __tablename__ = "retention_runs"
 
-    status: Mapped[str] = mapped_column(String(20), default="running", index=True)  # running | done | failed; dry_running | dry_done
+    status: Mapped[str] = mapped_column(
+        String(20), default="running", index=True
+    )  # running | done | failed; dry_running | dry_done
     now: Mapped[datetime]  # the moment the cut-offs are computed from
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]

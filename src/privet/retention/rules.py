@@ -87,17 +87,40 @@ class Rule:
         return self.legal_minimum.before(probe) < self.duration.before(probe)
 
 
-def _rule(store, dataset, table, spec: dict, *, key: str, fields: tuple[str, ...] | None = None,  # noqa: ANN001
-          column: str | None = None, problem: str | None = None) -> Rule:
-    personal = tuple(f.name for f in table.fields if f.category and f.name not in table.primary_key
-                     and f.name != spec.get("column") and not f.references)
+def _rule(
+    store,
+    dataset,
+    table,
+    spec: dict,
+    *,
+    key: str,
+    fields: tuple[str, ...] | None = None,  # noqa: ANN001
+    column: str | None = None,
+    problem: str | None = None,
+) -> Rule:
+    personal = tuple(
+        f.name
+        for f in table.fields
+        if f.category and f.name not in table.primary_key and f.name != spec.get("column") and not f.references
+    )
     return Rule(
-        datastore=store.key, kind=store.kind, secret=store.secret, dataset=dataset.key, table=table.name,
-        column=column or spec.get("column") or "", trigger=spec["trigger"], duration=Duration.parse(spec["duration"]),
-        action=spec.get("action", "delete"), fields=fields or tuple(spec.get("fields") or personal),
+        datastore=store.key,
+        kind=store.kind,
+        secret=store.secret,
+        dataset=dataset.key,
+        table=table.name,
+        column=column or spec.get("column") or "",
+        trigger=spec["trigger"],
+        duration=Duration.parse(spec["duration"]),
+        action=spec.get("action", "delete"),
+        fields=fields or tuple(spec.get("fields") or personal),
         legal_minimum=Duration.parse(spec["legal_minimum"]) if spec.get("legal_minimum") else None,
-        legal_reference=spec.get("legal_reference"), primary_key=tuple(table.primary_key),
-        identities=tuple((f.name, f.identity) for f in table.fields if f.identity), name=key, problem=problem)
+        legal_reference=spec.get("legal_reference"),
+        primary_key=tuple(table.primary_key),
+        identities=tuple((f.name, f.identity) for f in table.fields if f.identity),
+        name=key,
+        problem=problem,
+    )
 
 
 def _under(key: str | None, root: str) -> bool:
@@ -117,8 +140,9 @@ def load_rules(session: Session) -> list[Rule]:
         for act in session.execute(select(DatamapActivity)).scalars():
             for key in act.datasets or []:
                 uses.setdefault(key, set()).add(act.purpose)
-    datasets = session.execute(select(DatamapDataset).options(
-        selectinload(DatamapDataset.tables).selectinload(DatamapTable.fields))).scalars()
+    datasets = session.execute(
+        select(DatamapDataset).options(selectinload(DatamapDataset.tables).selectinload(DatamapTable.fields))
+    ).scalars()
     rules = []
     for dataset in datasets:
         store = stores.get(dataset.datastore_key)
@@ -132,15 +156,34 @@ def load_rules(session: Session) -> list[Rule]:
             for spec in by_category:
                 if spec.get("purpose") and not any(_under(p, spec["purpose"]) for p in uses.get(dataset.key, ())):
                     continue
-                fields = tuple(f.name for f in table.fields if _under(f.category, spec["category"])
-                               and f.name not in table.primary_key and not f.references)
+                fields = tuple(
+                    f.name
+                    for f in table.fields
+                    if _under(f.category, spec["category"]) and f.name not in table.primary_key and not f.references
+                )
                 if not fields:
                     continue
                 column = (table.timestamps or {}).get(spec["trigger"])
-                problem = None if column else (f"table {table.name} declares no `timestamps.{spec['trigger']}` "
-                                               f"column, so the {spec['category']} rule cannot be enforced there")
-                rules.append(_rule(store, dataset, table, {**spec, "column": column or ""}, fields=fields,
-                                   column=column, key=f"{base}:{spec['category']}", problem=problem))
+                problem = (
+                    None
+                    if column
+                    else (
+                        f"table {table.name} declares no `timestamps.{spec['trigger']}` "
+                        f"column, so the {spec['category']} rule cannot be enforced there"
+                    )
+                )
+                rules.append(
+                    _rule(
+                        store,
+                        dataset,
+                        table,
+                        {**spec, "column": column or ""},
+                        fields=fields,
+                        column=column,
+                        key=f"{base}:{spec['category']}",
+                        problem=problem,
+                    )
+                )
     rules += _activity_rules(session, stores)
     return sorted(rules, key=lambda r: (r.datastore, r.table, r.key))
 
@@ -164,18 +207,33 @@ def _activity_rules(session: Session, stores: dict[str, DatamapDatastore]) -> li
         problem = found.problem
         if store.kind not in SQL_KINDS:
             problem = f"datastore {store.key} is {store.kind}: this retention is kept by hand, not by a sweep"
-        clocks = [Clock(c.trigger, c.column, Duration.parse(c.duration), c.via) for c in found.clocks] or \
-            [Clock(found.missing[0].trigger, "", Duration.parse(found.missing[0].duration or "P0D"))]
+        clocks = [Clock(c.trigger, c.column, Duration.parse(c.duration), c.via) for c in found.clocks] or [
+            Clock(found.missing[0].trigger, "", Duration.parse(found.missing[0].duration or "P0D"))
+        ]
         first = clocks[0]
-        out.append(Rule(
-            datastore=store.key, kind=store.kind, secret=store.secret, dataset=found.dataset, table=found.table,
-            column=first.column, trigger=first.trigger, duration=first.duration, action=found.action,
-            fields=found.fields,
-            legal_minimum=Duration.parse(found.legal_minimum) if found.legal_minimum else None,
-            legal_reference=found.legal_reference, primary_key=tuple(table.primary_key),
-            identities=tuple((f.name, f.identity) for f in table.fields if f.identity),
-            name=f"{store.key}.{found.table}", problem=problem, via=first.via, also=tuple(clocks[1:]),
-            activities=found.activities))
+        out.append(
+            Rule(
+                datastore=store.key,
+                kind=store.kind,
+                secret=store.secret,
+                dataset=found.dataset,
+                table=found.table,
+                column=first.column,
+                trigger=first.trigger,
+                duration=first.duration,
+                action=found.action,
+                fields=found.fields,
+                legal_minimum=Duration.parse(found.legal_minimum) if found.legal_minimum else None,
+                legal_reference=found.legal_reference,
+                primary_key=tuple(table.primary_key),
+                identities=tuple((f.name, f.identity) for f in table.fields if f.identity),
+                name=f"{store.key}.{found.table}",
+                problem=problem,
+                via=first.via,
+                also=tuple(clocks[1:]),
+                activities=found.activities,
+            )
+        )
     return out
 
 
@@ -190,12 +248,14 @@ def _plans(session: Session, settings: Settings, rules: list[Rule]) -> dict:
     return {key: build_plan(session, settings, key) for key in stores}
 
 
-def in_sweep_order(session: Session, settings: Settings, rules: list[Rule]) -> tuple[list[Rule],
-                                                                                      dict[str, tuple[Edge, ...]]]:
+def in_sweep_order(
+    session: Session, settings: Settings, rules: list[Rule]
+) -> tuple[list[Rule], dict[str, tuple[Edge, ...]]]:
     """The rules with referring tables before the tables they refer to (per datastore, the data map's erasure
     order), so a row freed by one rule is swept by the next in the same run; and each datastore's references."""
     plans = _plans(session, settings, rules)
     position = {(key, table): n for key, plan in plans.items() for n, table in enumerate(plan.erase_order)}
-    ordered = sorted(rules, key=lambda r: (r.datastore, position.get((r.datastore, r.table), len(position)),
-                                           r.table, r.key))
+    ordered = sorted(
+        rules, key=lambda r: (r.datastore, position.get((r.datastore, r.table), len(position)), r.table, r.key)
+    )
     return ordered, {key: plan.edges for key, plan in plans.items()}

@@ -32,8 +32,10 @@ def _engine(rule: Rule, settings: Settings):  # noqa: ANN202
     from privet.datamap.secrets import resolve_secret
 
     if rule.kind not in SQL_KINDS:
-        raise InvalidInput(f"Datastore {rule.datastore} is a {rule.kind} datastore; retention sweeps run on SQL "
-                           "datastores", "enforce this table's retention by hand, or remove its rule")
+        raise InvalidInput(
+            f"Datastore {rule.datastore} is a {rule.kind} datastore; retention sweeps run on SQL datastores",
+            "enforce this table's retention by hand, or remove its rule",
+        )
     if not rule.secret:
         raise InvalidInput(f"Datastore {rule.datastore} names no connection secret", "add `secret:` in the data map")
     return engine_for(resolve_secret(settings, rule.secret))
@@ -53,8 +55,15 @@ def held_identities(session: Session, keyring: Keyring) -> dict[str, list[str]]:
     return out
 
 
-def plan(session: Session, settings: Settings, keyring: Keyring, *, now: datetime | None = None,
-         tolerant: bool = False, counts: bool = True) -> list[dict]:
+def plan(
+    session: Session,
+    settings: Settings,
+    keyring: Keyring,
+    *,
+    now: datetime | None = None,
+    tolerant: bool = False,
+    counts: bool = True,
+) -> list[dict]:
     """Per table: the rule, its cut-off and the counts a run would sweep and keep (no personal values).
     `tolerant`: a table that cannot be counted (datastore out of reach, not SQL) says why in `problem` instead
     of failing the whole plan. `counts=False`: the rules and cut-offs only, nothing read from the company's
@@ -86,24 +95,39 @@ def plan(session: Session, settings: Settings, keyring: Keyring, *, now: datetim
 
 
 def _describe(rule: Rule, now: datetime) -> dict:
-    return {"rule": rule.key, "datastore": rule.datastore, "table": rule.table, "trigger": rule.trigger,
-            "column": rule.column, "fields": list(rule.fields) if rule.action != "delete" else [],
-            "duration": str(rule.duration), "action": rule.action, "cutoff": rule.cutoff(now).isoformat(),
-            "legal_minimum": str(rule.legal_minimum) if rule.legal_minimum else None,
-            "legal_reference": rule.legal_reference, "overridden": rule.overridden, "clock": rule.describe(),
-            "activities": list(rule.activities)}
+    return {
+        "rule": rule.key,
+        "datastore": rule.datastore,
+        "table": rule.table,
+        "trigger": rule.trigger,
+        "column": rule.column,
+        "fields": list(rule.fields) if rule.action != "delete" else [],
+        "duration": str(rule.duration),
+        "action": rule.action,
+        "cutoff": rule.cutoff(now).isoformat(),
+        "legal_minimum": str(rule.legal_minimum) if rule.legal_minimum else None,
+        "legal_reference": rule.legal_reference,
+        "overridden": rule.overridden,
+        "clock": rule.describe(),
+        "activities": list(rule.activities),
+    }
 
 
 def unfinished(session: Session) -> RetentionRun | None:
     """The newest run that did not finish (running when killed, or failed), if any."""
-    return session.execute(select(RetentionRun).where(RetentionRun.status.in_(("running", "failed")))
-                           .order_by(RetentionRun.started_at.desc()).limit(1)).scalar()
+    return session.execute(
+        select(RetentionRun)
+        .where(RetentionRun.status.in_(("running", "failed")))
+        .order_by(RetentionRun.started_at.desc())
+        .limit(1)
+    ).scalar()
 
 
 def latest_dry_run(session: Session) -> RetentionRun | None:
     """The newest finished dry run: its counts, table by table, as of when it ran."""
-    return session.execute(select(RetentionRun).where(RetentionRun.status == "dry_done")
-                           .order_by(RetentionRun.finished_at.desc()).limit(1)).scalar()
+    return session.execute(
+        select(RetentionRun).where(RetentionRun.status == "dry_done").order_by(RetentionRun.finished_at.desc()).limit(1)
+    ).scalar()
 
 
 def get_run(session: Session, run_id: str) -> RetentionRun:
@@ -114,8 +138,7 @@ def get_run(session: Session, run_id: str) -> RetentionRun:
 
 
 def list_runs(session: Session, limit: int = 20) -> list[RetentionRun]:
-    return list(session.execute(select(RetentionRun).order_by(RetentionRun.started_at.desc()).limit(limit))
-                .scalars())
+    return list(session.execute(select(RetentionRun).order_by(RetentionRun.started_at.desc()).limit(limit)).scalars())
 
 
 DRY_STATES = ("dry_running", "dry_done")  # a dry run: counted table by table, nothing changed, never swept
@@ -126,17 +149,29 @@ def start(session: Session, *, actor: str, dry_run: bool = False, now: datetime 
     counts what a sweep would do, table by table, changing nothing."""
     current = unfinished(session)
     if not dry_run and current is not None and current.status == "running":
-        raise Conflict("A retention run is already in progress (or was killed)",
-                       "resume it with `privet retention run --resume`")
+        raise Conflict(
+            "A retention run is already in progress (or was killed)", "resume it with `privet retention run --resume`"
+        )
     from privet.datamap.service import latest_version
 
     latest = latest_version(session)
-    row = RetentionRun(now=now or utcnow(), actor=actor, progress={}, status=DRY_STATES[0] if dry_run else "running",
-                       datamap_version=latest.number if latest else None)
+    row = RetentionRun(
+        now=now or utcnow(),
+        actor=actor,
+        progress={},
+        status=DRY_STATES[0] if dry_run else "running",
+        datamap_version=latest.number if latest else None,
+    )
     session.add(row)
     session.flush()
-    audit(session, actor=actor, action="retention.run_started", object_type="retention_run", object_id=row.id,
-          details={"datamap_version": row.datamap_version, **({"dry_run": True} if dry_run else {})})
+    audit(
+        session,
+        actor=actor,
+        action="retention.run_started",
+        object_type="retention_run",
+        object_id=row.id,
+        details={"datamap_version": row.datamap_version, **({"dry_run": True} if dry_run else {})},
+    )
     return row
 
 
@@ -146,17 +181,29 @@ def reopen(session: Session, run_id: str, *, actor: str) -> RetentionRun:
     row = get_run(session, run_id)
     newest = unfinished(session)
     if newest is None or newest.id != row.id:
-        raise Conflict("Only the newest unfinished retention run can be resumed",
-                       "start a new run instead" if row.status in ("done", *DRY_STATES) else "resume the newest one")
+        raise Conflict(
+            "Only the newest unfinished retention run can be resumed",
+            "start a new run instead" if row.status in ("done", *DRY_STATES) else "resume the newest one",
+        )
     row.status, row.error = "running", None
-    audit(session, actor=actor, action="retention.run_resumed", object_type="retention_run", object_id=row.id,
-          details={})
+    audit(
+        session, actor=actor, action="retention.run_resumed", object_type="retention_run", object_id=row.id, details={}
+    )
     return row
 
 
-def run(factory: sessionmaker[Session], settings: Settings, keyring: Keyring, *, actor: str,
-        resume: bool = False, batch: int = DEFAULT_BATCH, now: datetime | None = None,
-        progress: Progress | None = None, run_id: str | None = None) -> RetentionRun:
+def run(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    keyring: Keyring,
+    *,
+    actor: str,
+    resume: bool = False,
+    batch: int = DEFAULT_BATCH,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+    run_id: str | None = None,
+) -> RetentionRun:
     """Sweep every rule; returns the finished run (status done, or failed with `error` saying where).
     `run_id`: carry on with that run as recorded (started or reopened by the console, or taken up again after a
     killed worker); a finished one is returned as it is."""
@@ -195,8 +242,9 @@ def run(factory: sessionmaker[Session], settings: Settings, keyring: Keyring, *,
             engine = _engine(rule, settings)
             with engine.connect() as conn:
                 shape = sweep.reflect(conn, rule, mapped.get(rule.datastore, ()))
-            for changed, upper in sweep.batches(engine.connect, shape, rule, moment, held,
-                                                after=state.get("after"), size=batch):
+            for changed, upper in sweep.batches(
+                engine.connect, shape, rule, moment, held, after=state.get("after"), size=batch
+            ):
                 state["after"] = upper
                 state["deleted" if rule.action == "delete" else "updated"] += changed
                 _save(factory, run_id, rule, state)
@@ -211,8 +259,16 @@ def run(factory: sessionmaker[Session], settings: Settings, keyring: Keyring, *,
     return _finish(factory, run_id, actor)
 
 
-def _count(factory: sessionmaker[Session], run_id: str, rule: Rule, state: dict, settings: Settings,
-           mapped: dict, held: dict[str, list[str]], moment: datetime) -> None:
+def _count(
+    factory: sessionmaker[Session],
+    run_id: str,
+    rule: Rule,
+    state: dict,
+    settings: Settings,
+    mapped: dict,
+    held: dict[str, list[str]],
+    moment: datetime,
+) -> None:
     """A dry run's table: what a sweep would do (as `plan`); a datastore out of reach is said, not fatal."""
     try:
         with _engine(rule, settings).connect() as conn:
@@ -246,10 +302,18 @@ def _fail(factory: sessionmaker[Session], run_id: str, rule: Rule, state: dict, 
     with factory() as session:
         row = session.get(RetentionRun, run_id)
         row.status = "failed"
-        row.error = (f"{rule.key}: stopped after {done} rows ({reason}); fix the datastore and resume with "
-                     "`privet retention run --resume`")
-        audit(session, actor=row.actor, action="retention.run_failed", object_type="retention_run",
-              object_id=run_id, details={"table": rule.key, "rows_done": done, "error": reason})
+        row.error = (
+            f"{rule.key}: stopped after {done} rows ({reason}); fix the datastore and resume with "
+            "`privet retention run --resume`"
+        )
+        audit(
+            session,
+            actor=row.actor,
+            action="retention.run_failed",
+            object_type="retention_run",
+            object_id=run_id,
+            details={"table": rule.key, "rows_done": done, "error": reason},
+        )
         session.commit()
         session.refresh(row)
         session.expunge(row)
@@ -261,11 +325,22 @@ def _finish(factory: sessionmaker[Session], run_id: str, actor: str) -> Retentio
         row = session.get(RetentionRun, run_id)
         dry = row.status == DRY_STATES[0]
         row.status, row.finished_at = DRY_STATES[1] if dry else "done", utcnow()
-        totals = {key: {k: v for k, v in value.items() if k in ("deleted", "updated", "kept_referenced",
-                                                                  "kept_held", "would_sweep")}
-                  for key, value in row.progress.items()}
-        audit(session, actor=actor, action="retention.run_finished", object_type="retention_run", object_id=run_id,
-              details={"tables": totals, **({"dry_run": True} if dry else {})})
+        totals = {
+            key: {
+                k: v
+                for k, v in value.items()
+                if k in ("deleted", "updated", "kept_referenced", "kept_held", "would_sweep")
+            }
+            for key, value in row.progress.items()
+        }
+        audit(
+            session,
+            actor=actor,
+            action="retention.run_finished",
+            object_type="retention_run",
+            object_id=run_id,
+            details={"tables": totals, **({"dry_run": True} if dry else {})},
+        )
         session.commit()
         session.refresh(row)
         session.expunge(row)

@@ -17,8 +17,27 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import (Column, Connection, Integer, MetaData, Numeric, String, Table, Text, and_, cast, delete,
-                        exists, func, inspect, literal, not_, or_, select, update)
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    and_,
+    cast,
+    delete,
+    exists,
+    func,
+    inspect,
+    literal,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import NoSuchTableError
 
 from privet.connectors.base import Edge
@@ -53,14 +72,18 @@ def reflect(conn: Connection, rule: Rule, mapped: Iterable[Edge] = ()) -> Shape:
     own = [c.via[0] if c.via else c.column for c in rule.clocks]
     missing = [name for name in (*own, *rule.fields, *rule.primary_key) if name not in table.c]
     if missing:
-        raise InvalidInput(f"Table {rule.key} has no column {', '.join(missing)} (retention trigger or fields)",
-                           "name an existing timestamp column in `retention.column` and existing `fields`")
+        raise InvalidInput(
+            f"Table {rule.key} has no column {', '.join(missing)} (retention trigger or fields)",
+            "name an existing timestamp column in `retention.column` and existing `fields`",
+        )
     pk = tuple(table.c[name] for name in rule.primary_key) or tuple(table.primary_key.columns)
     if not pk:
         raise InvalidInput(f"Table {rule.key} has no primary key", "declare `primary_key` in the data map")
     if rule.via and len(pk) != 1:
-        raise InvalidInput(f"Table {rule.key} reads its trigger through a reference and has a composite key",
-                           "batches of such a rule follow a one-column key: declare the trigger's column on the table")
+        raise InvalidInput(
+            f"Table {rule.key} reads its trigger through a reference and has a composite key",
+            "batches of such a rule follow a one-column key: declare the trigger's column on the table",
+        )
     parents = {}
     for clock in rule.clocks:
         if clock.via is None:
@@ -69,11 +92,14 @@ def reflect(conn: Connection, rule: Rule, mapped: Iterable[Edge] = ()) -> Shape:
         parent = table.alias() if name == rule.table else parents.get(name) or _table(conn, meta, name, rule)
         gone = [f"{name}.{c}" for c in (key, clock.column) if c not in parent.c]
         if gone:
-            raise InvalidInput(f"Retention of {rule.key}: the trigger's moment names a column the database lacks: "
-                               f"{', '.join(gone)}", "fix the table's `timestamps:` in the data map or the database")
+            raise InvalidInput(
+                f"Retention of {rule.key}: the trigger's moment names a column the database lacks: {', '.join(gone)}",
+                "fix the table's `timestamps:` in the data map or the database",
+            )
         parents[name] = parent
-    references = _declared(conn, rule.table) | {(e.child, tuple(e.child_columns), tuple(e.parent_columns))
-                                                for e in mapped if e.parent == rule.table}
+    references = _declared(conn, rule.table) | {
+        (e.child, tuple(e.child_columns), tuple(e.parent_columns)) for e in mapped if e.parent == rule.table
+    }
     children = []
     reflected: dict[str, Table] = {}
     for name, cols, ours in sorted(references):
@@ -88,9 +114,12 @@ def reflect(conn: Connection, rule: Rule, mapped: Iterable[Edge] = ()) -> Shape:
             child = reflected[name]
         gone += [f"{name}.{c}" for c in cols if c not in child.c]
         if gone:
-            raise InvalidInput(f"Retention of {rule.key}: the reference {name}({', '.join(cols)}) → "
-                               f"{rule.table}({', '.join(ours)}) names a column the database lacks: "
-                               f"{', '.join(gone)}", "fix the data map's `references:` or the database")
+            raise InvalidInput(
+                f"Retention of {rule.key}: the reference {name}({', '.join(cols)}) → "
+                f"{rule.table}({', '.join(ours)}) names a column the database lacks: "
+                f"{', '.join(gone)}",
+                "fix the data map's `references:` or the database",
+            )
         children.append((child, tuple(child.c[c] for c in cols), ours))
     return Shape(table, pk, children, parents)
 
@@ -100,24 +129,33 @@ def _table(conn: Connection, meta: MetaData, name: str, rule: Rule) -> Table:
     try:
         return reflect_table(conn, meta, short, schema or None)
     except NoSuchTableError:
-        raise InvalidInput(f"Datastore {rule.datastore} has no table {name}",
-                           "fix the data map or the database") from None
+        raise InvalidInput(
+            f"Datastore {rule.datastore} has no table {name}", "fix the data map or the database"
+        ) from None
 
 
 def _declared(conn: Connection, table: str) -> set[Reference]:
     """The database's foreign keys into `table` (or into one of its partitions), each as a reference from the
     referring table, a partition's key as one of its partitioned table."""
     default = conn.dialect.default_schema_name
-    root = {name: parent for (schema, parent), members in partitions(conn).items() if schema is None
-            for where, name in members if where == default}
+    root = {
+        name: parent
+        for (schema, parent), members in partitions(conn).items()
+        if schema is None
+        for where, name in members
+        if where == default
+    }
     out: set[Reference] = set()
     for (schema, name), keys in inspect(conn).get_multi_foreign_keys().items():
         if schema not in (None, default):
             continue
         for fk in keys:
             referred = fk["referred_table"]
-            if fk.get("referred_schema") in (None, default) and root.get(referred, referred) == table \
-                    and fk["constrained_columns"]:
+            if (
+                fk.get("referred_schema") in (None, default)
+                and root.get(referred, referred) == table
+                and fk["constrained_columns"]
+            ):
                 out.add((root.get(name, name), tuple(fk["constrained_columns"]), tuple(fk["referred_columns"])))
     return out
 
@@ -168,7 +206,7 @@ def unreferenced(shape: Shape, columns: Iterable[str] | None = None):  # noqa: A
     """No other row refers to this one (through references to any of `columns`; None: to any column): one
     `NOT EXISTS` per referring table, so a batch stays one set-based statement."""
     clauses = []
-    for child, child_cols, ours in shape.children:
+    for _child, child_cols, ours in shape.children:
         if columns is not None and not set(ours) & set(columns):
             continue
         match = and_(*[_equal(c, shape.table.c[o]) for c, o in zip(child_cols, ours, strict=True)])
@@ -211,14 +249,30 @@ def count(conn: Connection, shape: Shape, rule: Rule, now: datetime, held: dict[
     taken = conn.execute(select(func.count()).select_from(shape.table).where(chosen)).scalar_one() if past else 0
     held_count = 0
     if past and any(held.get(kind) for _, kind in rule.identities):
-        held_count = past - conn.execute(select(func.count()).select_from(shape.table)
-                                         .where(expired(shape, rule, now, held))).scalar_one()
-    return {"expired": past, "would_sweep": taken, "kept_held": held_count,
-            "kept_referenced": past - taken - held_count}
+        held_count = (
+            past
+            - conn.execute(
+                select(func.count()).select_from(shape.table).where(expired(shape, rule, now, held))
+            ).scalar_one()
+        )
+    return {
+        "expired": past,
+        "would_sweep": taken,
+        "kept_held": held_count,
+        "kept_referenced": past - taken - held_count,
+    }
 
 
-def batches(engine_connect: Callable[[], Connection], shape: Shape, rule: Rule, now: datetime,
-            held: dict[str, list[str]], *, after: str | None, size: int) -> Iterator[tuple[int, str]]:
+def batches(
+    engine_connect: Callable[[], Connection],
+    shape: Shape,
+    rule: Rule,
+    now: datetime,
+    held: dict[str, list[str]],
+    *,
+    after: str | None,
+    size: int,
+) -> Iterator[tuple[int, str]]:
     """Sweep batch by batch in the order of the trigger column; yields (rows changed, checkpoint) after each
     committed batch. A batch is every sweepable row up to the trigger moment of the `size`-th one, so it is a
     range scan on the trigger column's index, like a plain `DELETE ... WHERE column < cutoff` over a slice."""
@@ -238,8 +292,9 @@ def batches(engine_connect: Callable[[], Connection], shape: Shape, rule: Rule, 
             if rule.action == "delete":
                 changed = conn.execute(delete(shape.table).where(chosen)).rowcount
             else:
-                changed = conn.execute(update(shape.table).where(chosen)
-                                       .values(_new_values(shape.table, rule))).rowcount
+                changed = conn.execute(
+                    update(shape.table).where(chosen).values(_new_values(shape.table, rule))
+                ).rowcount
         low = high
         yield changed, json.dumps(high) if rule.via else high.isoformat()
         if last:
@@ -256,11 +311,10 @@ def _checkpoint(text: str | None, rule: Rule):  # noqa: ANN202 - a key value or 
     return moment.date() if len(text) == 10 else moment  # a DATE trigger column checkpoints a day
 
 
-
 def _new_values(table: Table, rule: Rule) -> dict:
     """null: every listed field NULL. anonymise: text becomes `anonymised:<row key>` (no personal value left,
     still unique where a unique index needs it); other types NULL."""
-    first_key = table.c[rule.primary_key[0]] if rule.primary_key else list(table.primary_key.columns)[0]
+    first_key = table.c[rule.primary_key[0]] if rule.primary_key else next(iter(table.primary_key.columns))
     values = {}
     for name in rule.fields:
         column = table.c[name]

@@ -33,8 +33,14 @@ class Decision:
 
     @classmethod
     def from_json(cls, body: dict) -> Decision:
-        return cls(body["allowed"], body["reason"], body.get("legal_basis"), body.get("record_id"), body["purpose"],
-                   tuple(body.get("holders") or ()))
+        return cls(
+            body["allowed"],
+            body["reason"],
+            body.get("legal_basis"),
+            body.get("record_id"),
+            body["purpose"],
+            tuple(body.get("holders") or ()),
+        )
 
 
 @dataclass(frozen=True)
@@ -55,9 +61,18 @@ class CollectionCheck:
 
     @classmethod
     def from_json(cls, body: dict) -> CollectionCheck:
-        return cls(body["purpose"], body["declared_purpose"], body["fits"], tuple(body["required"]),
-                   tuple(body["optional"]), tuple(body["missing"]), tuple(body["optional_present"]),
-                   tuple(body["not_needed"]), tuple(body["fields"]), dict(body.get("names") or {}))
+        return cls(
+            body["purpose"],
+            body["declared_purpose"],
+            body["fits"],
+            tuple(body["required"]),
+            tuple(body["optional"]),
+            tuple(body["missing"]),
+            tuple(body["optional_present"]),
+            tuple(body["not_needed"]),
+            tuple(body["fields"]),
+            dict(body.get("names") or {}),
+        )
 
 
 class PrivetAPIError(Exception):
@@ -68,9 +83,16 @@ class PrivetAPIError(Exception):
         super().__init__(f"{status} {problem.get('title', '')}: {problem.get('detail', '')}".strip())
 
 
-def _question(purpose: str, subject_id: str | None, identity: tuple[str, str] | None, visitor_id: str | None,
-              categories: list[str] | None, region: str | None, at: datetime | str | None,
-              channel: str | None = None) -> dict:
+def _question(
+    purpose: str,
+    subject_id: str | None,
+    identity: tuple[str, str] | None,
+    visitor_id: str | None,
+    categories: list[str] | None,
+    region: str | None,
+    at: datetime | str | None,
+    channel: str | None = None,
+) -> dict:
     if sum(x is not None for x in (subject_id, identity, visitor_id)) != 1:
         raise ValueError("name exactly one of subject_id, identity or visitor_id")
     body: dict[str, Any] = {"purpose": purpose}
@@ -95,18 +117,36 @@ def _key(q: dict) -> tuple | None:
     """The cache key of a question; None for questions about an earlier time (not cached)."""
     if "at" in q:
         return None
-    who = ("s", q["subject_id"]) if "subject_id" in q else ("v", q["visitor_id"]) if "visitor_id" in q else \
-        ("i", q["identity"]["type"], q["identity"]["value"])
+    who = (
+        ("s", q["subject_id"])
+        if "subject_id" in q
+        else ("v", q["visitor_id"])
+        if "visitor_id" in q
+        else ("i", q["identity"]["type"], q["identity"]["value"])
+    )
     return who, q["purpose"], tuple(sorted(q.get("categories", ()))), q.get("region"), q.get("channel")
 
 
 class PrivetClient:
     """Thread-safe client for Privet's decision API."""
 
-    def __init__(self, base_url: str, api_key: str, *, cache_ttl: float = 30.0, sync_interval: float = 1.0,
-                 timeout: float = 5.0, max_entries: int = 100_000, transport: httpx.BaseTransport | None = None):
-        self._http = httpx.Client(base_url=base_url.rstrip("/") + "/api/v1", timeout=timeout, transport=transport,
-                                  headers={"Authorization": f"Bearer {api_key}"})
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        cache_ttl: float = 30.0,
+        sync_interval: float = 1.0,
+        timeout: float = 5.0,
+        max_entries: int = 100_000,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/api/v1",
+            timeout=timeout,
+            transport=transport,
+            headers={"Authorization": f"Bearer {api_key}"},
+        )
         self.cache_ttl, self.sync_interval, self.max_entries = cache_ttl, sync_interval, max_entries
         self._lock = threading.RLock()
         self._cache: dict[tuple, tuple[float, Decision]] = {}
@@ -118,20 +158,40 @@ class PrivetClient:
         self._drops = 0  # bumped whenever a poll drops entries: answers fetched across it are not cached
 
     # ---- public --------------------------------------------------------------------------------------------
-    def decide(self, purpose: str, *, subject_id: str | None = None, identity: tuple[str, str] | None = None,
-               visitor_id: str | None = None, categories: list[str] | None = None, region: str | None = None,
-               at: datetime | None = None, channel: str | None = None) -> Decision:
+    def decide(
+        self,
+        purpose: str,
+        *,
+        subject_id: str | None = None,
+        identity: tuple[str, str] | None = None,
+        visitor_id: str | None = None,
+        categories: list[str] | None = None,
+        region: str | None = None,
+        at: datetime | None = None,
+        channel: str | None = None,
+    ) -> Decision:
         """One decision; served from the cache when it is still known to be right. With `channel` (email, sms,
         push), marketing the person switched off on that channel is denied (reason CHANNEL_OPTED_OUT)."""
-        return self.decide_many([_question(purpose, subject_id, identity, visitor_id, categories, region, at,
-                                           channel)])[0]
+        return self.decide_many(
+            [_question(purpose, subject_id, identity, visitor_id, categories, region, at, channel)]
+        )[0]
 
     def decide_many(self, questions: list[dict]) -> list[Decision]:
         """Many decisions (dicts with purpose and subject_id | identity | visitor_id, optional categories, region,
         at, channel), answered in order; uncached ones are asked in batches of 1,000."""
-        questions = [_question(q["purpose"], q.get("subject_id"), _identity(q.get("identity")), q.get("visitor_id"),
-                               q.get("categories"), q.get("region"), q.get("at"), q.get("channel"))
-                     for q in questions]
+        questions = [
+            _question(
+                q["purpose"],
+                q.get("subject_id"),
+                _identity(q.get("identity")),
+                q.get("visitor_id"),
+                q.get("categories"),
+                q.get("region"),
+                q.get("at"),
+                q.get("channel"),
+            )
+            for q in questions
+        ]
         self._maybe_sync()
         keys = [_key(q) for q in questions]
         now = time.monotonic()
@@ -143,7 +203,7 @@ class PrivetClient:
             drops = self._drops
         missing = [i for i, a in enumerate(answers) if a is None]
         for start in range(0, len(missing), BATCH):
-            chunk = missing[start:start + BATCH]
+            chunk = missing[start : start + BATCH]
             if len(chunk) == 1:
                 fetched = [Decision.from_json(self._call("POST", "/decisions", json=questions[chunk[0]]))]
             else:
@@ -154,9 +214,15 @@ class PrivetClient:
             self._store([(keys[i], d) for i, d in zip(chunk, fetched)], drops)
         return answers  # type: ignore[return-value]
 
-    def check_collection(self, purpose: str, fields: list[str | dict] | dict[str, str], *,
-                         activity: str | None = None, subject_type: str | None = None,
-                         lang: str | None = None) -> CollectionCheck:
+    def check_collection(
+        self,
+        purpose: str,
+        fields: list[str | dict] | dict[str, str],
+        *,
+        activity: str | None = None,
+        subject_type: str | None = None,
+        lang: str | None = None,
+    ) -> CollectionCheck:
         """Do a form's fields fit `purpose`? `fields`: category keys, {"name", "category"} dicts, or a mapping of
         field name to category. Not cached (the answer depends on the data map only; ask when a form changes)."""
         if isinstance(fields, dict):

@@ -81,13 +81,24 @@ def age_status(subject: Subject, at: date | datetime | None = None) -> str:
     return "adult" if subject.minor_until is not None else "not_child"
 
 
-def set_birth_date(session: Session, keyring: Keyring, subject: Subject, birth_date: date, *, policy: AgePolicy,
-                   actor: str, source: str = "birth_date") -> Subject:
+def set_birth_date(
+    session: Session,
+    keyring: Keyring,
+    subject: Subject,
+    birth_date: date,
+    *,
+    policy: AgePolicy,
+    actor: str,
+    source: str = "birth_date",
+) -> Subject:
     """Store the birth date (encrypted) and the dates it implies; flags a minor in adults-only mode."""
     today = _today()
     if isinstance(birth_date, datetime) or not isinstance(birth_date, date):
-        raise InvalidInput("A birth date must be a calendar date", "send it as YYYY-MM-DD",
-                           [Problem("not a date", "birth_date", "send it as YYYY-MM-DD")])
+        raise InvalidInput(
+            "A birth date must be a calendar date",
+            "send it as YYYY-MM-DD",
+            [Problem("not a date", "birth_date", "send it as YYYY-MM-DD")],
+        )
     if birth_date > today or birth_date.year < today.year - 130:
         hint = "send a date in the past 130 years, as YYYY-MM-DD"
         raise InvalidInput("That birth date is not possible", hint, [Problem("impossible date", "birth_date", hint)])
@@ -107,8 +118,9 @@ def birth_date_of(keyring: Keyring, subject: Subject) -> date | None:
     return date.fromisoformat(keyring.decrypt_text(subject.birth_date_enc, context=BIRTH_DATE_CONTEXT))
 
 
-def attest_age(session: Session, subject: Subject, *, is_adult: bool | None, is_child: bool | None,
-               policy: AgePolicy, actor: str) -> Subject:
+def attest_age(
+    session: Session, subject: Subject, *, is_adult: bool | None, is_child: bool | None, policy: AgePolicy, actor: str
+) -> Subject:
     """Record an attestation such as "I am 18 or older"; unknown ages are assumed young (the safer side)."""
     if is_adult is None and is_child is None:
         raise InvalidInput("An attestation must say something about the age", "send is_adult and/or is_child")
@@ -116,8 +128,9 @@ def attest_age(session: Session, subject: Subject, *, is_adult: bool | None, is_
         raise InvalidInput("An adult cannot also be a child", "send is_adult or is_child, not both true")
     _require_changeable(subject)
     if subject.birth_date_enc is not None:
-        raise Conflict("This subject has a birth date; an attestation does not replace it",
-                       "correct the birth date instead")
+        raise Conflict(
+            "This subject has a birth date; an attestation does not replace it", "correct the birth date instead"
+        )
     today = _today()
     adult = is_adult or (is_child is False and policy.child_age >= ADULT_AGE)
     child = bool(is_child) or (is_adult is False and is_child is None)  # "under 18", child or not unknown
@@ -136,22 +149,39 @@ def _require_changeable(subject: Subject) -> None:
 
 def _after_age_change(session: Session, subject: Subject, policy: AgePolicy, actor: str, source: str) -> None:
     today = _today()
-    record(session, actor=actor, action="subject.age_set", object_type="subject", object_id=subject.id,
-           details={"source": source, "child": is_child(subject, today), "minor": is_minor(subject, today),
-                    "child_age": policy.child_age})
+    record(
+        session,
+        actor=actor,
+        action="subject.age_set",
+        object_type="subject",
+        object_id=subject.id,
+        details={
+            "source": source,
+            "child": is_child(subject, today),
+            "minor": is_minor(subject, today),
+            "child_age": policy.child_age,
+        },
+    )
     flag_if_minor(session, subject, policy=policy, actor=actor)
     session.flush()
 
 
-def flag_if_minor(session: Session, subject: Subject, *, policy: AgePolicy, actor: str,
-                  at: date | datetime | None = None) -> bool:
+def flag_if_minor(
+    session: Session, subject: Subject, *, policy: AgePolicy, actor: str, at: date | datetime | None = None
+) -> bool:
     """In adults-only mode, flag a minor for deletion (once, audited). Returns whether the subject is flagged."""
     if not policy.adults_only or not is_minor(subject, at):
         return subject.deletion_flagged_at is not None
     if subject.deletion_flagged_at is None:
         subject.deletion_flagged_at, subject.deletion_reason = utcnow(), MINOR_REASON
-        record(session, actor=actor, action="subject.flagged_for_deletion", object_type="subject",
-               object_id=subject.id, details={"reason": MINOR_REASON})
+        record(
+            session,
+            actor=actor,
+            action="subject.flagged_for_deletion",
+            object_type="subject",
+            object_id=subject.id,
+            details={"reason": MINOR_REASON},
+        )
         session.flush()
     return True
 
@@ -159,12 +189,18 @@ def flag_if_minor(session: Session, subject: Subject, *, policy: AgePolicy, acto
 def check_allowed(subject: Subject, policy: AgePolicy, at: date | datetime | None = None) -> None:
     """Refuse service to a minor in adults-only mode (Forbidden, with a message fit to show the person)."""
     if policy.adults_only and is_minor(subject, at):
-        raise Forbidden("This service is only available to adults (18 or older)",
-                        "the account will be deleted; contact the privacy office if the age is wrong")
+        raise Forbidden(
+            "This service is only available to adults (18 or older)",
+            "the account will be deleted; contact the privacy office if the age is wrong",
+        )
 
 
 def flagged_for_deletion(session: Session) -> list[Subject]:
     """Subjects flagged for deletion, oldest flag first (the retention sweep works through them)."""
-    return list(session.execute(select(Subject).where(Subject.deletion_flagged_at.is_not(None),
-                                                      Subject.status != "merged")
-                                .order_by(Subject.deletion_flagged_at, Subject.id)).scalars())
+    return list(
+        session.execute(
+            select(Subject)
+            .where(Subject.deletion_flagged_at.is_not(None), Subject.status != "merged")
+            .order_by(Subject.deletion_flagged_at, Subject.id)
+        ).scalars()
+    )

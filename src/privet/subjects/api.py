@@ -5,12 +5,25 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from privet.auth.deps import Caller, require
+from privet.http.routes import DB
 from privet.kit.crypto import Keyring
 from privet.kit.errors import NotFound
-from privet.kit.web import DB
 from privet.subjects import ages, guardians, service
-from privet.subjects.schemas import (AttestationIn, BirthDateIn, FlaggedOut, GuardianIn, IdentityIn, LinkOut,
-                                     MergeIn, NewIdentityIn, RevokeIn, SubjectIn, SubjectOut, link_out, subject_out)
+from privet.subjects.schemas import (
+    AttestationIn,
+    BirthDateIn,
+    FlaggedOut,
+    GuardianIn,
+    IdentityIn,
+    LinkOut,
+    MergeIn,
+    NewIdentityIn,
+    RevokeIn,
+    SubjectIn,
+    SubjectOut,
+    link_out,
+    subject_out,
+)
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
 Reader = [Depends(require("subjects:read"))]
@@ -35,16 +48,23 @@ def lookup(body: IdentityIn, db: DB, request: Request) -> SubjectOut:
 def create(body: SubjectIn, db: DB, request: Request, caller: Caller) -> SubjectOut:
     """Create a subject with its identities (Conflict if one of them already belongs to a subject)."""
     keyring = _keyring(request)
-    subject = service.create_subject(db, keyring, [(i.type, i.value, i.verified) for i in body.identities],
-                                     actor=caller.actor, subject_type=body.subject_type)
+    subject = service.create_subject(
+        db,
+        keyring,
+        [(i.type, i.value, i.verified) for i in body.identities],
+        actor=caller.actor,
+        subject_type=body.subject_type,
+    )
     return subject_out(db, keyring, subject)
 
 
 @router.get("/flagged", dependencies=Reader, response_model=list[FlaggedOut])
 def flagged(db: DB) -> list[FlaggedOut]:
     """Subjects flagged for deletion (e.g. minors in adults-only mode), oldest first."""
-    return [FlaggedOut(id=s.id, status=s.status, flagged_at=s.deletion_flagged_at, reason=s.deletion_reason)
-            for s in ages.flagged_for_deletion(db)]
+    return [
+        FlaggedOut(id=s.id, status=s.status, flagged_at=s.deletion_flagged_at, reason=s.deletion_reason)
+        for s in ages.flagged_for_deletion(db)
+    ]
 
 
 @router.post("/merge", dependencies=Writer, response_model=SubjectOut)
@@ -83,8 +103,9 @@ def set_birth_date(subject_id: str, body: BirthDateIn, db: DB, request: Request,
 def attest_age(subject_id: str, body: AttestationIn, db: DB, request: Request, caller: Caller) -> SubjectOut:
     """Record an age attestation such as "18 or older"."""
     subject = service.get_subject(db, subject_id, follow_merge=False)
-    ages.attest_age(db, subject, is_adult=body.is_adult, is_child=body.is_child, policy=ages.age_policy(db),
-                    actor=caller.actor)
+    ages.attest_age(
+        db, subject, is_adult=body.is_adult, is_child=body.is_child, policy=ages.age_policy(db), actor=caller.actor
+    )
     return subject_out(db, _keyring(request), subject)
 
 
@@ -93,8 +114,15 @@ def link_guardian(subject_id: str, body: GuardianIn, db: DB, caller: Caller) -> 
     """Link a guardian to this child subject, with the relationship they attested."""
     child = service.get_subject(db, subject_id, follow_merge=False)
     guardian = service.get_subject(db, body.guardian_id, follow_merge=False)
-    link = guardians.link_guardian(db, guardian, child, body.relationship, verified_method=body.verified_method,
-                                   evidence=body.evidence, actor=caller.actor)
+    link = guardians.link_guardian(
+        db,
+        guardian,
+        child,
+        body.relationship,
+        verified_method=body.verified_method,
+        evidence=body.evidence,
+        actor=caller.actor,
+    )
     return link_out(link)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import typer
+
 from privet.kit.cliutil import cli_actor as _actor
 
 app = typer.Typer(help="Data subjects, identities and guardians.", no_args_is_help=True)
@@ -25,8 +26,10 @@ def _print(out, as_json: bool) -> None:  # noqa: ANN001
     if out.merged_ids:
         typer.echo(f"  merged into it: {', '.join(out.merged_ids)}")
     if out.region or out.jurisdiction:
-        typer.echo(f"  region {out.region or '-'}  law {out.jurisdiction or 'the organisation profile'}  "
-                   f"(from {out.jurisdiction_source or '-'})")
+        typer.echo(
+            f"  region {out.region or '-'}  law {out.jurisdiction or 'the organisation profile'}  "
+            f"(from {out.jurisdiction_source or '-'})"
+        )
     if out.organisation_ref:
         typer.echo(f"  acts for organisation: {out.organisation_ref}")
     for ident in out.identities:
@@ -43,8 +46,11 @@ def _print(out, as_json: bool) -> None:  # noqa: ANN001
 @app.command("lookup")
 def lookup(
     type_: str = typer.Option(..., "--type", help="Identity type: email, phone, user_id, device_serial, ..."),
-    value: str = typer.Option(..., prompt="Identity value", help="The identity value; leave it out to be prompted "
-                              "(keeps it out of shell history)."),
+    value: str = typer.Option(
+        ...,
+        prompt="Identity value",
+        help="The identity value; leave it out to be prompted (keeps it out of shell history).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
     """Find the subject holding an identity; identity values are shown masked."""
@@ -63,8 +69,10 @@ def lookup(
 
 
 @app.command("show")
-def show(subject_id: str = typer.Argument(..., help="The subject's id."),
-         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text.")) -> None:
+def show(
+    subject_id: str = typer.Argument(..., help="The subject's id."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+) -> None:
     """Show a subject by id (identities masked)."""
     from privet.db.store import store_session
     from privet.subjects import service
@@ -77,8 +85,10 @@ def show(subject_id: str = typer.Argument(..., help="The subject's id."),
 
 
 @app.command("merge")
-def merge(keep_id: str = typer.Argument(..., help="The subject that survives."),
-          absorb_id: str = typer.Argument(..., help="The subject merged into it (kept, marked merged).")) -> None:
+def merge(
+    keep_id: str = typer.Argument(..., help="The subject that survives."),
+    absorb_id: str = typer.Argument(..., help="The subject merged into it (kept, marked merged)."),
+) -> None:
     """Merge two subjects found to be one person (audited)."""
     from privet.db.store import store_session
     from privet.subjects import service

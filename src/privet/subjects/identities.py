@@ -69,8 +69,9 @@ def _serial(value: str, _region: str, where: str) -> str:
 def _openid(value: str, _region: str, where: str) -> str:
     text = value.strip()
     if not _OPENID.match(text):
-        raise _bad("WeChat OpenID", "send the OpenID exactly as WeChat returned it (16 to 64 letters, digits, "
-                                    "_ or -)", where)
+        raise _bad(
+            "WeChat OpenID", "send the OpenID exactly as WeChat returned it (16 to 64 letters, digits, _ or -)", where
+        )
     return text
 
 
@@ -82,7 +83,10 @@ def _generic(value: str, _region: str, where: str) -> str:
 
 
 _RULES: dict[str, Callable[[str, str, str], str]] = {
-    "email": _email, "phone": _phone, "device_serial": _serial, "wechat_openid": _openid,
+    "email": _email,
+    "phone": _phone,
+    "device_serial": _serial,
+    "wechat_openid": _openid,
 }
 
 
@@ -104,13 +108,18 @@ def check_type(type: str, known_types: Iterable[str] | None = None, *, where: st
     return type
 
 
-def normalise(type: str, value: str, *, default_region: str = "CN",  # noqa: A002
-              known_types: Iterable[str] | None = None, where: str = "value") -> str:
+def normalise(
+    type: str,
+    value: str,
+    *,
+    default_region: str = "CN",  # noqa: A002
+    known_types: Iterable[str] | None = None,
+    where: str = "value",
+) -> str:
     """The canonical form of an identity value (E.164 phones, lower-case punycode e-mails, ...)."""
     check_type(type, known_types)
     if not isinstance(value, str):
-        raise InvalidInput("An identity value must be text", "send the value as a string",
-                           [Problem("not text", where)])
+        raise InvalidInput("An identity value must be text", "send the value as a string", [Problem("not text", where)])
     return _RULES.get(type, _generic)(value, default_region or "CN", where)
 
 

@@ -63,8 +63,9 @@ def jurisdiction_of(region: str | None) -> str | None:
     return None
 
 
-def record_region(session: Session, subject: Subject, region: str, *, source: str, actor: str,
-                  datastore: str | None = None) -> bool:
+def record_region(
+    session: Session, subject: Subject, region: str, *, source: str, actor: str, datastore: str | None = None
+) -> bool:
     """Store where the person is and the law that follows from it; True when that changed anything (audited).
 
     A declaration never replaces a trusted token's region (the company checked that one); a datastore's region
@@ -86,8 +87,14 @@ def record_region(session: Session, subject: Subject, region: str, *, source: st
     details = {"region": region, "jurisdiction": jurisdiction, "source": source, "previous": previous}
     if datastore:
         details["datastore"] = datastore
-    record(session, actor=actor, action="subject.jurisdiction", object_type="subject", object_id=subject.id,
-           details=details)
+    record(
+        session,
+        actor=actor,
+        action="subject.jurisdiction",
+        object_type="subject",
+        object_id=subject.id,
+        details=details,
+    )
     return True
 
 
@@ -102,22 +109,33 @@ def check_organisation(value: object, *, where: str = "organisation") -> str | N
     if not text:
         return None
     if len(text) > MAX_ORGANISATION or _CONTROL.search(value.replace("\n", " ").replace("\t", " ")):
-        raise InvalidInput("The organisation is too long or holds control characters", hint,
-                           [Problem("too long or not printable", where, hint)])
+        raise InvalidInput(
+            "The organisation is too long or holds control characters",
+            hint,
+            [Problem("too long or not printable", where, hint)],
+        )
     if _EMAIL.search(text) or any(len(re.sub(r"\D", "", run)) >= 9 for run in _LONG_NUMBER.findall(text)):
-        raise InvalidInput("The organisation looks like an e-mail address or a phone number", hint,
-                           [Problem("looks like personal data", where, hint)])
+        raise InvalidInput(
+            "The organisation looks like an e-mail address or a phone number",
+            hint,
+            [Problem("looks like personal data", where, hint)],
+        )
     return text
 
 
-def record_organisation(session: Session, subject: Subject, organisation: str, *, source: str,
-                        actor: str) -> bool:
+def record_organisation(session: Session, subject: Subject, organisation: str, *, source: str, actor: str) -> bool:
     """Store the organisation the person acts for (P6); True when it changed (audited, without the name)."""
     text = check_organisation(organisation)
     if not text or subject.organisation_ref == text:
         return False
     replaced = subject.organisation_ref is not None
     subject.organisation_ref = text
-    record(session, actor=actor, action="subject.organisation", object_type="subject", object_id=subject.id,
-           details={"source": source, "replaced": replaced})
+    record(
+        session,
+        actor=actor,
+        action="subject.organisation",
+        object_type="subject",
+        object_id=subject.id,
+        details={"source": source, "replaced": replaced},
+    )
     return True

@@ -79,8 +79,10 @@ class VerificationChallenge(IdMixin, Base):
     """A one-time code sent to an identity. The code is stored hashed."""
 
     __tablename__ = "verification_challenges"
-    __table_args__ = (Index("ix_verification_challenges_target", "blind_index", "created_at"),
-                      Index("ix_verification_challenges_client", "client_hash", "created_at"))
+    __table_args__ = (
+        Index("ix_verification_challenges_target", "blind_index", "created_at"),
+        Index("ix_verification_challenges_client", "client_hash", "created_at"),
+    )
 
     blind_index: Mapped[str] = mapped_column(String(64))
     identity_type: Mapped[str] = mapped_column(String(60))

@@ -13,10 +13,12 @@ class _In(BaseModel):
 
 
 class IdentityIn(_In):
-    type: str = Field(min_length=1, max_length=60, description="Identity type from the taxonomy: email, phone, "
-                                                               "user_id, ...")
-    value: str = Field(min_length=1, max_length=400, description="The value; normalised (E.164 phones, lower-case "
-                                                                 "e-mails).")
+    type: str = Field(
+        min_length=1, max_length=60, description="Identity type from the taxonomy: email, phone, user_id, ..."
+    )
+    value: str = Field(
+        min_length=1, max_length=400, description="The value; normalised (E.164 phones, lower-case e-mails)."
+    )
 
 
 class NewIdentityIn(IdentityIn):
@@ -44,17 +46,24 @@ class AttestationIn(_In):
 
 class GuardianIn(_In):
     guardian_id: str = Field(max_length=32, description="The guardian's subject id.")
-    relationship: Literal["parent", "legal_guardian"] = Field(description="parent or legal_guardian (attested by "
-                                                                          "the guardian).")
-    verified_method: str | None = Field(None, max_length=30, description="How the guardian was verified now, "
-                                        "e.g. sms_code; omit to rely on the guardian's verified identities.")
-    evidence: dict = Field(default_factory=dict, max_length=50, description="Proof kept with the link (ids, hashes; no contact "
-                           "details).")
+    relationship: Literal["parent", "legal_guardian"] = Field(
+        description="parent or legal_guardian (attested by the guardian)."
+    )
+    verified_method: str | None = Field(
+        None,
+        max_length=30,
+        description="How the guardian was verified now, "
+        "e.g. sms_code; omit to rely on the guardian's verified identities.",
+    )
+    evidence: dict = Field(
+        default_factory=dict, max_length=50, description="Proof kept with the link (ids, hashes; no contact details)."
+    )
 
 
 class RevokeIn(_In):
-    reason: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]{0,59}$",
-                               description="Why the link ends, as a short code such as court_order.")
+    reason: str | None = Field(
+        None, pattern=r"^[a-z][a-z0-9_]{0,59}$", description="Why the link ends, as a short code such as court_order."
+    )
 
 
 class IdentityOut(BaseModel):
@@ -92,8 +101,9 @@ class SubjectOut(BaseModel):
     merged_ids: list[str] = Field(description="Subjects merged into this one (ledger records may name them).")
     organisation_ref: str | None = Field(None, description="The organisation the person acts for (P6).")
     region: str | None = Field(None, description="Where the person is (ISO 3166, EU or EEA), when known (P41).")
-    jurisdiction: str | None = Field(None, description="The law their requests get (pipl, gdpr, ccpa); null: the "
-                                                       "organisation's profile.")
+    jurisdiction: str | None = Field(
+        None, description="The law their requests get (pipl, gdpr, ccpa); null: the organisation's profile."
+    )
     jurisdiction_source: str | None = Field(None, description="token, declared or datastore.")
     identities: list[IdentityOut]
     age: AgeOut
@@ -110,9 +120,16 @@ class FlaggedOut(BaseModel):
 
 def link_out(link) -> LinkOut:  # noqa: ANN001
     """The response form of a guardian link."""
-    return LinkOut(id=link.id, guardian_id=link.guardian_id, child_id=link.child_id, relationship=link.relationship,
-                   attested_at=link.attested_at, verified_at=link.verified_at,
-                   verification_method=link.verification_method, revoked_at=link.revoked_at)
+    return LinkOut(
+        id=link.id,
+        guardian_id=link.guardian_id,
+        child_id=link.child_id,
+        relationship=link.relationship,
+        attested_at=link.attested_at,
+        verified_at=link.verified_at,
+        verification_method=link.verification_method,
+        revoked_at=link.revoked_at,
+    )
 
 
 def subject_out(session, keyring, subject) -> SubjectOut:  # noqa: ANN001
@@ -123,13 +140,32 @@ def subject_out(session, keyring, subject) -> SubjectOut:  # noqa: ANN001
     views = service.identities_of(session, keyring, subject)
     links = guardians.links_of(session, subject.id)
     return SubjectOut(
-        id=subject.id, status=subject.status, subject_type=subject.subject_type, created_at=subject.created_at,
-        merged_ids=service.holder_ids(session, subject)[1:], organisation_ref=subject.organisation_ref,
-        region=subject.region, jurisdiction=subject.jurisdiction, jurisdiction_source=subject.jurisdiction_source,
-        identities=[IdentityOut(id=v.id, type=v.type, masked=mask(v.type, v.value), verified=v.verified_at is not None,
-                                verified_at=v.verified_at) for v in views],
-        age=AgeOut(status=ages.age_status(subject), source=subject.age_source, recorded_at=subject.age_attested_at,
-                   flagged_for_deletion_at=subject.deletion_flagged_at, deletion_reason=subject.deletion_reason),
+        id=subject.id,
+        status=subject.status,
+        subject_type=subject.subject_type,
+        created_at=subject.created_at,
+        merged_ids=service.holder_ids(session, subject)[1:],
+        organisation_ref=subject.organisation_ref,
+        region=subject.region,
+        jurisdiction=subject.jurisdiction,
+        jurisdiction_source=subject.jurisdiction_source,
+        identities=[
+            IdentityOut(
+                id=v.id,
+                type=v.type,
+                masked=mask(v.type, v.value),
+                verified=v.verified_at is not None,
+                verified_at=v.verified_at,
+            )
+            for v in views
+        ],
+        age=AgeOut(
+            status=ages.age_status(subject),
+            source=subject.age_source,
+            recorded_at=subject.age_attested_at,
+            flagged_for_deletion_at=subject.deletion_flagged_at,
+            deletion_reason=subject.deletion_reason,
+        ),
         guardians=[link_out(x) for x in links if x.child_id == subject.id],
         children=[link_out(x) for x in links if x.guardian_id == subject.id],
     )

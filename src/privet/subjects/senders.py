@@ -83,15 +83,18 @@ class EmailSender:
                     smtp.login(s.smtp_username, s.smtp_password or "")
                 smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused:
-            raise InvalidInput("The mail server refused this e-mail address",
-                               "check the address, or verify with another identity") from None
+            raise InvalidInput(
+                "The mail server refused this e-mail address", "check the address, or verify with another identity"
+            ) from None
         except smtplib.SMTPAuthenticationError:
-            raise Unavailable("The mail server refused Privet's login",
-                              "check PRIVET_SMTP_USERNAME and PRIVET_SMTP_PASSWORD") from None
+            raise Unavailable(
+                "The mail server refused Privet's login", "check PRIVET_SMTP_USERNAME and PRIVET_SMTP_PASSWORD"
+            ) from None
         except (smtplib.SMTPException, OSError) as exc:  # str(exc) may quote the recipient: keep only the type
-            raise Unavailable(f"The e-mail could not be sent ({type(exc).__name__})",
-                              "check PRIVET_SMTP_HOST, PRIVET_SMTP_PORT and PRIVET_SMTP_STARTTLS, then try "
-                              "again") from None
+            raise Unavailable(
+                f"The e-mail could not be sent ({type(exc).__name__})",
+                "check PRIVET_SMTP_HOST, PRIVET_SMTP_PORT and PRIVET_SMTP_STARTTLS, then try again",
+            ) from None
 
 
 class SmsHttpSender:
@@ -110,9 +113,10 @@ class SmsHttpSender:
         try:
             json.loads(filled)
         except ValueError:
-            raise InvalidInput("PRIVET_SMS_GATEWAY_TEMPLATE is not a JSON template",
-                               'put {phone} and {message} inside JSON strings, e.g. '
-                               '{"to": "{phone}", "text": "{message}"}') from None
+            raise InvalidInput(
+                "PRIVET_SMS_GATEWAY_TEMPLATE is not a JSON template",
+                'put {phone} and {message} inside JSON strings, e.g. {"to": "{phone}", "text": "{message}"}',
+            ) from None
         return filled.encode()
 
     def send_code(self, to: str, code: str, *, language: str, minutes: int) -> None:
@@ -123,18 +127,24 @@ class SmsHttpSender:
         """Post one message; a connection failure or a non-2xx answer raises `Unavailable`."""
         url = self.settings.sms_gateway_url
         if not url:
-            raise Unavailable("No SMS gateway is configured", "set PRIVET_SMS_GATEWAY_URL, or PRIVET_SMS_SENDER="
-                                                              "console for development")
+            raise Unavailable(
+                "No SMS gateway is configured",
+                "set PRIVET_SMS_GATEWAY_URL, or PRIVET_SMS_SENDER=console for development",
+            )
         headers = {"Content-Type": "application/json; charset=utf-8", **self.settings.sms_gateway_headers}
         try:
             answer = httpx.post(url, content=self.body(phone, message), headers=headers, timeout=TIMEOUT_SECONDS)
         except httpx.HTTPError as exc:
-            raise Unavailable(f"The SMS gateway could not be reached ({type(exc).__name__})",
-                              "check PRIVET_SMS_GATEWAY_URL and that the gateway is up, then try again") from None
+            raise Unavailable(
+                f"The SMS gateway could not be reached ({type(exc).__name__})",
+                "check PRIVET_SMS_GATEWAY_URL and that the gateway is up, then try again",
+            ) from None
         if not answer.is_success:
-            raise Unavailable(f"The SMS gateway refused the message (HTTP {answer.status_code})",
-                              "check the gateway's credentials in PRIVET_SMS_GATEWAY_HEADERS and the body "
-                              "template in PRIVET_SMS_GATEWAY_TEMPLATE")
+            raise Unavailable(
+                f"The SMS gateway refused the message (HTTP {answer.status_code})",
+                "check the gateway's credentials in PRIVET_SMS_GATEWAY_HEADERS and the body "
+                "template in PRIVET_SMS_GATEWAY_TEMPLATE",
+            )
 
 
 class ConsoleSmsSender:
@@ -198,10 +208,12 @@ def sender_for(channel: str, settings: Settings) -> Sender:
     """The configured sender for `email` or `sms`; `Unavailable` (503) when none is configured for it."""
     kind = sender_kind(channel, settings)
     if kind == NONE:
-        raise Unavailable(f"One-time codes and messages cannot be sent by {_LABEL[channel]}: no sender is "
-                          "configured", f"the operator chooses one with {_SETTING[channel]} "
-                          f"({', '.join(k for k in KINDS[channel] if k != NONE)}); until then use another way "
-                          "to verify")
+        raise Unavailable(
+            f"One-time codes and messages cannot be sent by {_LABEL[channel]}: no sender is configured",
+            f"the operator chooses one with {_SETTING[channel]} "
+            f"({', '.join(k for k in KINDS[channel] if k != NONE)}); until then use another way "
+            "to verify",
+        )
     if channel == "email":
         if kind == "console":
             return ConsoleEmailSender(settings)

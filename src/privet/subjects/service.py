@@ -22,8 +22,9 @@ from privet.kit.errors import Conflict, InvalidInput, NotFound, Problem
 from privet.subjects.identities import normalise
 from privet.subjects.models import GuardianLink, Identity, Subject
 
-MERGE_HINT = ("if both are the same person, merge them: POST /api/v1/subjects/merge or "
-              "`privet subjects merge KEEP_ID ABSORB_ID`")
+MERGE_HINT = (
+    "if both are the same person, merge them: POST /api/v1/subjects/merge or `privet subjects merge KEEP_ID ABSORB_ID`"
+)
 
 
 @dataclass(frozen=True)
@@ -102,11 +103,21 @@ def find_subject(session: Session, keyring: Keyring, type: str, value: str) -> S
     return resolve(session, identity.subject) if identity is not None else None
 
 
-def _new_identity(keyring: Keyring, subject_id: str, type: str, normalised: str,  # noqa: A002
-                  verified_at: datetime | None) -> Identity:
-    return Identity(subject_id=subject_id, type=type, blind_index=keyring.blind_index(type, normalised),
-                    value_enc=keyring.encrypt(normalised, context=context(type)), verified_at=verified_at,
-                    created_at=utcnow())
+def _new_identity(
+    keyring: Keyring,
+    subject_id: str,
+    type: str,
+    normalised: str,  # noqa: A002
+    verified_at: datetime | None,
+) -> Identity:
+    return Identity(
+        subject_id=subject_id,
+        type=type,
+        blind_index=keyring.blind_index(type, normalised),
+        value_enc=keyring.encrypt(normalised, context=context(type)),
+        verified_at=verified_at,
+        created_at=utcnow(),
+    )
 
 
 def _check_subject_type(session: Session, subject_type: str | None) -> None:
@@ -117,20 +128,30 @@ def _check_subject_type(session: Session, subject_type: str | None) -> None:
         raise InvalidInput("Unknown subject type", hint, [Problem("unknown subject type", "subject_type", hint)])
 
 
-def create_subject(session: Session, keyring: Keyring, identities: Sequence[tuple[str, str, bool]], *, actor: str,
-                   subject_type: str | None = None) -> Subject:
+def create_subject(
+    session: Session,
+    keyring: Keyring,
+    identities: Sequence[tuple[str, str, bool]],
+    *,
+    actor: str,
+    subject_type: str | None = None,
+) -> Subject:
     """A new subject with these (type, value, verified) identities; Conflict if any already belongs to someone."""
     if not identities:
         raise InvalidInput("A subject needs at least one identity", "send identities: [{type, value}]")
     _check_subject_type(session, subject_type)
-    normalised = [(t, normalise_for(session, t, v, where=f"identities.{i}.value"), bool(ok))
-                  for i, (t, v, ok) in enumerate(identities)]
+    normalised = [
+        (t, normalise_for(session, t, v, where=f"identities.{i}.value"), bool(ok))
+        for i, (t, v, ok) in enumerate(identities)
+    ]
     indexes = [keyring.blind_index(t, n) for t, n, _ in normalised]
     if len(set(indexes)) != len(indexes):
         raise InvalidInput("The same identity is listed twice", "send each identity once")
     if session.execute(select(Identity.id).where(Identity.blind_index.in_(indexes)).limit(1)).first():
-        raise Conflict("An identity given already belongs to a subject",
-                       "look it up (POST /api/v1/subjects/lookup) and add the others to that subject")
+        raise Conflict(
+            "An identity given already belongs to a subject",
+            "look it up (POST /api/v1/subjects/lookup) and add the others to that subject",
+        )
     now = utcnow()
     try:
         with session.begin_nested():  # a concurrent insert of the same identity rolls back only this part
@@ -142,21 +163,38 @@ def create_subject(session: Session, keyring: Keyring, identities: Sequence[tupl
             session.flush()
     except IntegrityError:
         raise Conflict("An identity given already belongs to a subject", "look it up and try again") from None
-    record(session, actor=actor, action="subject.created", object_type="subject", object_id=subject.id,
-           details={"subject_type": subject_type, "identity_types": [t for t, _, _ in normalised],
-                    "verified": sum(ok for _, _, ok in normalised)})
+    record(
+        session,
+        actor=actor,
+        action="subject.created",
+        object_type="subject",
+        object_id=subject.id,
+        details={
+            "subject_type": subject_type,
+            "identity_types": [t for t, _, _ in normalised],
+            "verified": sum(ok for _, _, ok in normalised),
+        },
+    )
     return subject
 
 
-def get_or_create_subject(session: Session, keyring: Keyring, type: str, value: str, *,  # noqa: A002
-                          actor: str, subject_type: str | None = None,
-                          verified: bool = False) -> tuple[Subject, bool]:
+def get_or_create_subject(
+    session: Session,
+    keyring: Keyring,
+    type: str,
+    value: str,
+    *,  # noqa: A002
+    actor: str,
+    subject_type: str | None = None,
+    verified: bool = False,
+) -> tuple[Subject, bool]:
     """The subject holding this identity, creating it when none does; `verified` marks the identity verified."""
     identity = find_identity(session, keyring, type, value)
     if identity is None:
         try:
-            return create_subject(session, keyring, [(type, value, verified)], actor=actor,
-                                  subject_type=subject_type), True
+            return create_subject(
+                session, keyring, [(type, value, verified)], actor=actor, subject_type=subject_type
+            ), True
         except Conflict:  # created concurrently by another request: use theirs
             identity = find_identity(session, keyring, type, value)
             if identity is None:
@@ -166,8 +204,16 @@ def get_or_create_subject(session: Session, keyring: Keyring, type: str, value: 
     return resolve(session, identity.subject), False
 
 
-def add_identity(session: Session, keyring: Keyring, subject: Subject, type: str, value: str, *,  # noqa: A002
-                 actor: str, verified: bool = False) -> Identity:
+def add_identity(
+    session: Session,
+    keyring: Keyring,
+    subject: Subject,
+    type: str,
+    value: str,
+    *,  # noqa: A002
+    actor: str,
+    verified: bool = False,
+) -> Identity:
     """Attach an identity to an active subject; idempotent for its own identities, Conflict for another's."""
     _require_active(subject)
     normalised = normalise_for(session, type, value)
@@ -185,13 +231,20 @@ def add_identity(session: Session, keyring: Keyring, subject: Subject, type: str
             session.flush()
     except IntegrityError:
         raise Conflict("This identity already belongs to another subject", MERGE_HINT) from None
-    record(session, actor=actor, action="subject.identity_added", object_type="subject", object_id=subject.id,
-           details={"identity_id": identity.id, "type": type, "verified": verified})
+    record(
+        session,
+        actor=actor,
+        action="subject.identity_added",
+        object_type="subject",
+        object_id=subject.id,
+        details={"identity_id": identity.id, "type": type, "verified": verified},
+    )
     return identity
 
 
-def mark_verified(session: Session, identity: Identity, *, actor: str, method: str = "code",
-                  at: datetime | None = None) -> Identity:
+def mark_verified(
+    session: Session, identity: Identity, *, actor: str, method: str = "code", at: datetime | None = None
+) -> Identity:
     """Record that the person proved control of this identity (first time only; later proofs change nothing)."""
     if identity.verified_at is not None:
         return identity
@@ -199,47 +252,72 @@ def mark_verified(session: Session, identity: Identity, *, actor: str, method: s
     identity.verified_at = at
     # Guardian links waiting for this guardian's verification become verified from now on.
     holders = holder_ids(session, resolve(session, identity.subject))
-    session.execute(update(GuardianLink).where(GuardianLink.guardian_id.in_(holders),
-                                               GuardianLink.verified_at.is_(None), GuardianLink.revoked_at.is_(None))
-                    .values(verified_at=at, verification_method=method[:30]))
-    record(session, actor=actor, action="subject.identity_verified", object_type="subject",
-           object_id=identity.subject_id, details={"identity_id": identity.id, "type": identity.type,
-                                                   "method": method})
+    session.execute(
+        update(GuardianLink)
+        .where(
+            GuardianLink.guardian_id.in_(holders), GuardianLink.verified_at.is_(None), GuardianLink.revoked_at.is_(None)
+        )
+        .values(verified_at=at, verification_method=method[:30])
+    )
+    record(
+        session,
+        actor=actor,
+        action="subject.identity_verified",
+        object_type="subject",
+        object_id=identity.subject_id,
+        details={"identity_id": identity.id, "type": identity.type, "method": method},
+    )
     session.flush()
     return identity
 
 
 def identities_of(session: Session, keyring: Keyring, subject: Subject) -> list[IdentityView]:
     """The subject's identities, decrypted, oldest first."""
-    rows = session.execute(select(Identity).where(Identity.subject_id == subject.id)
-                           .order_by(Identity.created_at, Identity.id)).scalars()
-    return [IdentityView(i.type, keyring.decrypt_text(i.value_enc, context=context(i.type)), i.verified_at, i.id)
-            for i in rows]
+    rows = session.execute(
+        select(Identity).where(Identity.subject_id == subject.id).order_by(Identity.created_at, Identity.id)
+    ).scalars()
+    return [
+        IdentityView(i.type, keyring.decrypt_text(i.value_enc, context=context(i.type)), i.verified_at, i.id)
+        for i in rows
+    ]
 
 
 def holder_ids(session: Session, subject: Subject) -> list[str]:
     """The subject's id followed by every id merged into it: ledger records may name any of them."""
     ids, frontier = [subject.id], [subject.id]
     while frontier:
-        frontier = [i for i in session.execute(select(Subject.id).where(Subject.merged_into_id.in_(frontier)))
-                    .scalars() if i not in ids]
+        frontier = [
+            i
+            for i in session.execute(select(Subject.id).where(Subject.merged_into_id.in_(frontier))).scalars()
+            if i not in ids
+        ]
         ids.extend(frontier)
     return ids
 
 
 def _require_active(subject: Subject) -> None:
     if subject.status != "active":
-        raise Conflict(f"This subject is {subject.status}",
-                       "use the surviving subject (look it up again)" if subject.status == "merged"
-                       else "a closed subject cannot change")
+        raise Conflict(
+            f"This subject is {subject.status}",
+            "use the surviving subject (look it up again)"
+            if subject.status == "merged"
+            else "a closed subject cannot change",
+        )
 
 
 def _revoke_duplicate_links(session: Session, subject_id: str) -> None:
     """After a merge both halves may have been linked to the same person: keep one active link per pair,
     the verified one first, then the oldest."""
-    rows = session.execute(select(GuardianLink).where(or_(GuardianLink.guardian_id == subject_id,
-                                                          GuardianLink.child_id == subject_id),
-                                                      GuardianLink.revoked_at.is_(None))).scalars().all()
+    rows = (
+        session.execute(
+            select(GuardianLink).where(
+                or_(GuardianLink.guardian_id == subject_id, GuardianLink.child_id == subject_id),
+                GuardianLink.revoked_at.is_(None),
+            )
+        )
+        .scalars()
+        .all()
+    )
     seen: set[tuple[str, str]] = set()
     now = utcnow()
     for link in sorted(rows, key=lambda k: (k.verified_at is None, k.attested_at)):
@@ -255,23 +333,34 @@ def merge(session: Session, keep: Subject, absorb: Subject, *, actor: str) -> Su
         raise InvalidInput("A subject cannot be merged into itself", "give two different subject ids")
     _require_active(keep)
     _require_active(absorb)
-    moved = session.execute(update(Identity).where(Identity.subject_id == absorb.id)
-                            .values(subject_id=keep.id)).rowcount
+    moved = session.execute(
+        update(Identity).where(Identity.subject_id == absorb.id).values(subject_id=keep.id)
+    ).rowcount
     links = 0
     for column in (GuardianLink.guardian_id, GuardianLink.child_id):
-        links += session.execute(update(GuardianLink).where(column == absorb.id)
-                                 .values({column.key: keep.id})).rowcount
+        links += session.execute(update(GuardianLink).where(column == absorb.id).values({column.key: keep.id})).rowcount
     # A link between the two merged subjects would make a person their own guardian.
-    session.execute(update(GuardianLink).where(GuardianLink.guardian_id == keep.id, GuardianLink.child_id == keep.id,
-                                               GuardianLink.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    session.execute(
+        update(GuardianLink)
+        .where(GuardianLink.guardian_id == keep.id, GuardianLink.child_id == keep.id, GuardianLink.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     _revoke_duplicate_links(session, keep.id)
     # Flatten: subjects merged into `absorb` earlier now point straight at `keep`.
-    earlier = session.execute(update(Subject).where(Subject.merged_into_id == absorb.id)
-                              .values(merged_into_id=keep.id)).rowcount
+    earlier = session.execute(
+        update(Subject).where(Subject.merged_into_id == absorb.id).values(merged_into_id=keep.id)
+    ).rowcount
     age_taken = keep.age_source is None and absorb.age_source is not None
     if age_taken:
-        for name in ("birth_date_enc", "age_attested_at", "age_source", "child_until", "minor_until",
-                     "deletion_flagged_at", "deletion_reason"):
+        for name in (
+            "birth_date_enc",
+            "age_attested_at",
+            "age_source",
+            "child_until",
+            "minor_until",
+            "deletion_flagged_at",
+            "deletion_reason",
+        ):
             setattr(keep, name, getattr(absorb, name))
     if keep.subject_type is None:
         keep.subject_type = absorb.subject_type
@@ -284,9 +373,20 @@ def merge(session: Session, keep: Subject, absorb: Subject, *, actor: str) -> Su
     session.flush()
     session.expire(keep, ["identities"])
     session.expire(absorb, ["identities"])
-    record(session, actor=actor, action="subject.merged", object_type="subject", object_id=keep.id,
-           details={"absorbed_id": absorb.id, "identities_moved": moved, "guardian_links_moved": links,
-                    "earlier_merges_repointed": earlier, "age_taken_from_absorbed": age_taken})
+    record(
+        session,
+        actor=actor,
+        action="subject.merged",
+        object_type="subject",
+        object_id=keep.id,
+        details={
+            "absorbed_id": absorb.id,
+            "identities_moved": moved,
+            "guardian_links_moved": links,
+            "earlier_merges_repointed": earlier,
+            "age_taken_from_absorbed": age_taken,
+        },
+    )
     return keep
 
 
@@ -296,10 +396,21 @@ def close_subject(session: Session, subject: Subject, *, actor: str, reason: str
         return subject
     _require_active(subject)
     subject.status = "closed"
-    session.execute(update(GuardianLink).where(or_(GuardianLink.guardian_id == subject.id,
-                                                   GuardianLink.child_id == subject.id),
-                                               GuardianLink.revoked_at.is_(None)).values(revoked_at=utcnow()))
-    record(session, actor=actor, action="subject.closed", object_type="subject", object_id=subject.id,
-           details={"reason": reason})
+    session.execute(
+        update(GuardianLink)
+        .where(
+            or_(GuardianLink.guardian_id == subject.id, GuardianLink.child_id == subject.id),
+            GuardianLink.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
+    record(
+        session,
+        actor=actor,
+        action="subject.closed",
+        object_type="subject",
+        object_id=subject.id,
+        details={"reason": reason},
+    )
     session.flush()
     return subject

@@ -14,7 +14,7 @@ import binascii
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -49,8 +49,9 @@ def issue(keyring: Keyring, *, subject_id: str, identity_type: str, ttl_minutes:
     """A signed, URL-safe subject session token that expires after `ttl_minutes`."""
     now = utcnow()
     expires = int((now + timedelta(minutes=ttl_minutes)).timestamp())
-    body = json.dumps({"s": subject_id, "t": identity_type, "e": expires, "i": now.timestamp()},
-                      separators=(",", ":")).encode()
+    body = json.dumps(
+        {"s": subject_id, "t": identity_type, "e": expires, "i": now.timestamp()}, separators=(",", ":")
+    ).encode()
     payload = base64.urlsafe_b64encode(body).rstrip(b"=").decode()
     return f"{PREFIX}.{payload}.{_mac(keyring, payload)}"
 
@@ -63,9 +64,8 @@ def read(keyring: Keyring, token: str) -> SubjectSession:
         raise Unauthorized("The subject session is not valid", _HINT)
     try:
         data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        issued = datetime.fromtimestamp(float(data["i"]), timezone.utc) if "i" in data else None
-        session = SubjectSession(str(data["s"]), str(data["t"]), datetime.fromtimestamp(int(data["e"]),
-                                                                                        timezone.utc), issued)
+        issued = datetime.fromtimestamp(float(data["i"]), UTC) if "i" in data else None
+        session = SubjectSession(str(data["s"]), str(data["t"]), datetime.fromtimestamp(int(data["e"]), UTC), issued)
     except (ValueError, KeyError, TypeError, binascii.Error):
         raise Unauthorized("The subject session is not valid", _HINT) from None
     if utcnow() >= session.expires_at:
@@ -77,8 +77,9 @@ def still_valid(db: Session, session: SubjectSession) -> bool:
     """Whether the session was not ended since it was issued (by an erasure or account closure)."""
     from privet.subjects.models import Subject
 
-    valid_from = db.execute(select(Subject.sessions_valid_from).where(Subject.id == session.subject_id)
-                            ).scalar_one_or_none()
+    valid_from = db.execute(
+        select(Subject.sessions_valid_from).where(Subject.id == session.subject_id)
+    ).scalar_one_or_none()
     return valid_from is None or (session.issued_at is not None and session.issued_at >= valid_from)
 
 
@@ -104,8 +105,10 @@ def current_subject(request: Request) -> SubjectSession:
     """FastAPI dependency: the subject session from `Authorization: Subject <token>`."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != SCHEME.lower() or not token.strip():
-        raise Unauthorized("This needs a subject session",
-                           f"send `Authorization: {SCHEME} <token>` from /verify/check or /verify/token")
+        raise Unauthorized(
+            "This needs a subject session",
+            f"send `Authorization: {SCHEME} <token>` from /verify/check or /verify/token",
+        )
     return checked(request, token)
 
 

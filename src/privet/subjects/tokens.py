@@ -8,7 +8,7 @@ Refusals say what is wrong with the token, never what it claims.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -22,8 +22,8 @@ from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
 from privet.kit.errors import PrivetError, Unauthorized
 from privet.settings import Settings
-from privet.subjects.service import normalise_for
 from privet.subjects.models import UsedToken
+from privet.subjects.service import normalise_for
 from privet.subjects.verification import VerifiedIdentity, resolve_subject
 
 LEEWAY_SECONDS = 30  # clock skew tolerated between the company's login and Privet
@@ -43,19 +43,30 @@ def _key_and_algorithms(settings: Settings) -> tuple[object, list[str]]:
         try:
             key = load_pem_public_key(settings.subject_token_public_key.encode())
         except ValueError:
-            raise PrivetError("PRIVET_SUBJECT_TOKEN_PUBLIC_KEY is not a PEM public key",
-                              "paste the issuer's public key, -----BEGIN PUBLIC KEY----- included", [], 500,
-                              "Configuration error") from None
+            raise PrivetError(
+                "PRIVET_SUBJECT_TOKEN_PUBLIC_KEY is not a PEM public key",
+                "paste the issuer's public key, -----BEGIN PUBLIC KEY----- included",
+                [],
+                500,
+                "Configuration error",
+            ) from None
         if isinstance(key, rsa.RSAPublicKey):
             return key, ["RS256"]
         if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name in _EC_ALGORITHMS:
             return key, [_EC_ALGORITHMS[key.curve.name]]
-        raise PrivetError("PRIVET_SUBJECT_TOKEN_PUBLIC_KEY must be an RSA or a P-256/384/521 EC key",
-                          "use the issuer's RS256 or ES256 public key", [], 500, "Configuration error")
+        raise PrivetError(
+            "PRIVET_SUBJECT_TOKEN_PUBLIC_KEY must be an RSA or a P-256/384/521 EC key",
+            "use the issuer's RS256 or ES256 public key",
+            [],
+            500,
+            "Configuration error",
+        )
     if settings.subject_token_secret:
         return settings.subject_token_secret, ["HS256"]
-    raise Unauthorized("Trusted subject tokens are not accepted here",
-                       "set PRIVET_SUBJECT_TOKEN_SECRET or PRIVET_SUBJECT_TOKEN_PUBLIC_KEY, or verify by code")
+    raise Unauthorized(
+        "Trusted subject tokens are not accepted here",
+        "set PRIVET_SUBJECT_TOKEN_SECRET or PRIVET_SUBJECT_TOKEN_PUBLIC_KEY, or verify by code",
+    )
 
 
 def _decode(settings: Settings, token: str) -> dict:
@@ -71,10 +82,14 @@ def _decode(settings: Settings, token: str) -> dict:
     required = ["exp", "iat", "jti", "aud"] + (["iss"] if settings.subject_token_issuer else [])
     try:
         # Times are checked below against Privet's clock (which tests can freeze), not PyJWT's.
-        return jwt.decode(token, key, algorithms=algorithms, audience=settings.subject_token_audience,
-                          issuer=settings.subject_token_issuer or None,
-                          options={"require": required, "verify_exp": False, "verify_iat": False,
-                                   "verify_nbf": False})
+        return jwt.decode(
+            token,
+            key,
+            algorithms=algorithms,
+            audience=settings.subject_token_audience,
+            issuer=settings.subject_token_issuer or None,
+            options={"require": required, "verify_exp": False, "verify_iat": False, "verify_nbf": False},
+        )
     except jwt.MissingRequiredClaimError as exc:
         raise _refused(f"This token has no {exc.claim!r} claim") from None
     except jwt.InvalidAudienceError:
@@ -106,7 +121,7 @@ def _check_times(settings: Settings, claims: dict) -> datetime:
         raise _refused("This token is not valid yet")
     if exp <= iat or exp - iat > settings.subject_token_max_age_seconds:
         raise _refused(f"This token lives longer than {settings.subject_token_max_age_seconds} seconds")
-    return datetime.fromtimestamp(exp + LEEWAY_SECONDS, timezone.utc)
+    return datetime.fromtimestamp(exp + LEEWAY_SECONDS, UTC)
 
 
 def _identity(session: Session, claims: dict) -> tuple[str, str]:
@@ -167,8 +182,9 @@ def _apply(session: Session, subject_id: str, region: str | None, organisation: 
         record_organisation(session, subject, organisation, source="token", actor=ACTOR)
 
 
-def verify_subject_token(session: Session, settings: Settings, token: str, *, keyring: Keyring | None = None,
-                         create_subject: bool = True) -> VerifiedIdentity:
+def verify_subject_token(
+    session: Session, settings: Settings, token: str, *, keyring: Keyring | None = None, create_subject: bool = True
+) -> VerifiedIdentity:
     """Accept a trusted subject token once; the subject it names is found or created (identity verified). Its
     optional `region` and `organisation` claims are recorded on the subject (`privet.subjects.jurisdiction`)."""
     claims = _decode(settings, token.strip() if isinstance(token, str) else "")
@@ -177,10 +193,15 @@ def verify_subject_token(session: Session, settings: Settings, token: str, *, ke
     region, organisation = _about(claims)
     _remember(session, claims, expires_at)
     keyring = keyring or Keyring.from_settings(settings)
-    subject_id, created = resolve_subject(session, keyring, identity_type, value, create=create_subject,
-                                          actor=ACTOR)
-    record(session, actor=ACTOR, action="subject_token.accepted", object_type="subject",
-           object_id=subject_id or "-", details={"identity_type": identity_type, "subject_created": created})
+    subject_id, created = resolve_subject(session, keyring, identity_type, value, create=create_subject, actor=ACTOR)
+    record(
+        session,
+        actor=ACTOR,
+        action="subject_token.accepted",
+        object_type="subject",
+        object_id=subject_id or "-",
+        details={"identity_type": identity_type, "subject_created": created},
+    )
     if subject_id is not None:
         _apply(session, subject_id, region, organisation)
     return VerifiedIdentity(identity_type, keyring.blind_index(identity_type, value), subject_id)

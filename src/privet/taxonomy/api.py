@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 
 from privet.auth.deps import require
-from privet.kit.web import DB
+from privet.http.routes import DB
 from privet.taxonomy import service
 from privet.taxonomy.entries import SECTIONS
 from privet.taxonomy.loader import section_name
@@ -19,13 +19,22 @@ Lang = Annotated[Literal["en", "zh_CN"], Query(description="Language of `label`.
 Section = Annotated[str, Path(description="One of " + ", ".join(SECTIONS.values()) + ".")]
 
 
-@router.get("/{section}", dependencies=[Reader], response_model=SectionOut, response_model_exclude_none=True,
-            summary="Entries of one taxonomy section, default plus the company's additions.")
-def list_section(db: DB, section: Section, lang: Lang = "en",
-                 parent: Annotated[str | None, Query(description="Only direct children of this key.")] = None,
-                 sensitive: Annotated[bool | None, Query(description="Categories: only sensitive ones "
-                                                                     "(true) or only others (false).")] = None,
-                 ) -> SectionOut:
+@router.get(
+    "/{section}",
+    dependencies=[Reader],
+    response_model=SectionOut,
+    response_model_exclude_none=True,
+    summary="Entries of one taxonomy section, default plus the company's additions.",
+)
+def list_section(
+    db: DB,
+    section: Section,
+    lang: Lang = "en",
+    parent: Annotated[str | None, Query(description="Only direct children of this key.")] = None,
+    sensitive: Annotated[
+        bool | None, Query(description="Categories: only sensitive ones (true) or only others (false).")
+    ] = None,
+) -> SectionOut:
     name = section_name(section)
     taxonomy = service.effective(db)
     entries = taxonomy.children(name, parent) if parent is not None else list(taxonomy.section(name).values())
@@ -37,8 +46,13 @@ def list_section(db: DB, section: Section, lang: Lang = "en",
     return SectionOut(section=SECTIONS[name], lang=lang, count=len(items), items=items)
 
 
-@router.get("/{section}/{key}", dependencies=[Reader], response_model=EntryOut, response_model_exclude_none=True,
-            summary="One taxonomy entry.")
+@router.get(
+    "/{section}/{key}",
+    dependencies=[Reader],
+    response_model=EntryOut,
+    response_model_exclude_none=True,
+    summary="One taxonomy entry.",
+)
 def get_entry(db: DB, section: Section, key: str, lang: Lang = "en") -> EntryOut:
     name = section_name(section)
     taxonomy = service.effective(db)

@@ -52,13 +52,15 @@ def parse(data: Any, source: str, problems: list[Problem]) -> tuple[list[Item], 
     items: list[Item] = []
     broken: set[str] = set()  # keys of malformed entries, so their children do not also report them missing
     if not isinstance(data, Mapping):
-        problems.append(Problem("the taxonomy is not a mapping; expected sections " + ", ".join(SECTIONS),
-                                where(), SHAPE_HINT))
+        problems.append(
+            Problem("the taxonomy is not a mapping; expected sections " + ", ".join(SECTIONS), where(), SHAPE_HINT)
+        )
         return items, where, broken
     for section in data:
         if section not in SECTIONS:
-            problems.append(Problem(f"unknown section `{section}`", where(section), "the sections are "
-                                    + ", ".join(SECTIONS)))
+            problems.append(
+                Problem(f"unknown section `{section}`", where(section), "the sections are " + ", ".join(SECTIONS))
+            )
             continue
         entries = data[section] if data[section] is not None else []
         if not isinstance(entries, list):
@@ -68,8 +70,10 @@ def parse(data: Any, source: str, problems: list[Problem]) -> tuple[list[Item], 
             try:
                 model = INPUT_CLASSES[section].model_validate(raw)
             except ValidationError as exc:
-                problems += [Problem(_message(section, index, err), where(section, index, *err["loc"]),
-                                     _hint(section, err)) for err in exc.errors()]
+                problems += [
+                    Problem(_message(section, index, err), where(section, index, *err["loc"]), _hint(section, err))
+                    for err in exc.errors()
+                ]
                 if isinstance(raw, Mapping) and isinstance(raw.get("key"), str):
                     broken.add(raw["key"])
                 continue
@@ -104,28 +108,45 @@ def _hint(section: str, err: dict) -> str:
 
 def merge(base: Drafts, items: list[Item], where: _Locator, problems: list[Problem], *, company: bool) -> Drafts:
     """Add the parsed entries onto a copy of `base`: duplicates, overrides and missing names become problems."""
-    out: Drafts = {section: {key: Draft(d.section, dict(d.fields), d.where, d.company) for key, d in entries.items()}
-                   for section, entries in base.items()}
+    out: Drafts = {
+        section: {key: Draft(d.section, dict(d.fields), d.where, d.company) for key, d in entries.items()}
+        for section, entries in base.items()
+    }
     seen: dict[tuple[str, str], str] = {}
     for section, index, given in items:
         at = where(section, index)
         key = given["key"]
         if (section, key) in seen:
-            problems.append(Problem(f"duplicate {section} key `{key}` (first at {seen[section, key]})", at,
-                                    "remove one of them or give it another key"))
+            problems.append(
+                Problem(
+                    f"duplicate {section} key `{key}` (first at {seen[section, key]})",
+                    at,
+                    "remove one of them or give it another key",
+                )
+            )
             continue
         seen[section, key] = at
         existing = out[section].get(key)
         if given.pop("override", False):
             if existing is None or existing.company:
-                problems.append(Problem(f"`{key}` overrides nothing: the default has no such {section} key",
-                                        at, "remove `override: true` to add it as a new entry"))
+                problems.append(
+                    Problem(
+                        f"`{key}` overrides nothing: the default has no such {section} key",
+                        at,
+                        "remove `override: true` to add it as a new entry",
+                    )
+                )
                 continue
             out[section][key] = _override(existing, given, at, where, section, index, problems)
             continue
         if existing is not None:
-            problems.append(Problem(f"{section} key `{key}` is already defined by the default taxonomy", at,
-                                    "choose another key, or add `override: true` to relabel it"))
+            problems.append(
+                Problem(
+                    f"{section} key `{key}` is already defined by the default taxonomy",
+                    at,
+                    "choose another key, or add `override: true` to relabel it",
+                )
+            )
             continue
         if "en" not in (given.get("name") or {}):
             problems.append(Problem(f"`{key}` has no English name", at, "add `name: {en: ..., zh_CN: ...}`"))
@@ -134,20 +155,36 @@ def merge(base: Drafts, items: list[Item], where: _Locator, problems: list[Probl
     return out
 
 
-def _override(existing: Draft, given: dict, at: str, where: _Locator, section: str, index: int,
-              problems: list[Problem]) -> Draft:
+def _override(
+    existing: Draft, given: dict, at: str, where: _Locator, section: str, index: int, problems: list[Problem]
+) -> Draft:
     fields = dict(existing.fields)
     for name, value in given.items():
         old = fields.get(name)
         if name in _FROZEN_ON_OVERRIDE and value != old:
-            problems.append(Problem(f"an override cannot change `{name}` of `{existing.key}`",
-                                    where(section, index, name), "add a new entry with its own key instead"))
+            problems.append(
+                Problem(
+                    f"an override cannot change `{name}` of `{existing.key}`",
+                    where(section, index, name),
+                    "add a new entry with its own key instead",
+                )
+            )
         elif name == "sensitive" and old is not None and value != old:
-            problems.append(Problem(f"`{existing.key}` is sensitive ({old}) by law; an override cannot change that",
-                                    where(section, index, name), "remove `sensitive:` from the override"))
+            problems.append(
+                Problem(
+                    f"`{existing.key}` is sensitive ({old}) by law; an override cannot change that",
+                    where(section, index, name),
+                    "remove `sensitive:` from the override",
+                )
+            )
         elif name == "profiles" and old is not None and not set(value) <= set(old):
-            problems.append(Problem(f"`{existing.key}` is valid only under {', '.join(old)}",
-                                    where(section, index, name), "an override may only narrow `profiles`"))
+            problems.append(
+                Problem(
+                    f"`{existing.key}` is valid only under {', '.join(old)}",
+                    where(section, index, name),
+                    "an override may only narrow `profiles`",
+                )
+            )
         elif name == "name":
             fields["name"] = {**(old or {}), **value}
         else:
@@ -164,12 +201,22 @@ def check_graph(drafts: Drafts, problems: list[Problem], broken: frozenset[str] 
             if parent is None and prefix is not None:
                 draft.fields["parent"] = parent = prefix
             elif parent is not None and prefix is not None and parent != prefix:
-                problems.append(Problem(f"`{key}` is dotted, so its parent is `{prefix}`, not `{parent}`",
-                                        draft.where, "remove `parent:` or rename the key under its parent"))
+                problems.append(
+                    Problem(
+                        f"`{key}` is dotted, so its parent is `{prefix}`, not `{parent}`",
+                        draft.where,
+                        "remove `parent:` or rename the key under its parent",
+                    )
+                )
                 continue
             if parent is not None and parent not in entries and parent not in broken:
-                problems.append(Problem(f"the parent `{parent}` of `{key}` is not a known {section} key", draft.where,
-                                        "define the parent too, or fix the spelling"))
+                problems.append(
+                    Problem(
+                        f"the parent `{parent}` of `{key}` is not a known {section} key",
+                        draft.where,
+                        "define the parent too, or fix the spelling",
+                    )
+                )
     problems += _cycles(drafts)
     problems += _inherit_and_link(drafts)
 
@@ -183,12 +230,16 @@ def _cycles(drafts: Drafts) -> list[Problem]:
                 path.append(key)
                 key = entries[key].fields.get("parent")
             if key is not None and key in path:
-                loop = path[path.index(key):]
+                loop = path[path.index(key) :]
                 if frozenset(loop) not in reported:
                     reported.add(frozenset(loop))
-                    problems.append(Problem("the parents form a cycle: " + " → ".join([*loop, key]),
-                                            entries[loop[0]].where, "one entry in the loop must have no parent "
-                                                                    "or a parent outside it"))
+                    problems.append(
+                        Problem(
+                            "the parents form a cycle: " + " → ".join([*loop, key]),
+                            entries[loop[0]].where,
+                            "one entry in the loop must have no parent or a parent outside it",
+                        )
+                    )
     return problems
 
 
@@ -201,16 +252,26 @@ def _inherit_and_link(drafts: Drafts) -> list[Problem]:
             visited.add(node.key)  # cycles are reported elsewhere; do not loop on them here
             node = purposes[node.fields["parent"]]
         if node.fields.get("type") is None and node.fields.get("parent") is None:
-            problems.append(Problem(f"purpose `{draft.key}` has no `type` and no typed parent", draft.where,
-                                    "add `type:` (service, notice, marketing, analytics, legal, partner, "
-                                    "training, security, research, sharing or transfer)"))
+            problems.append(
+                Problem(
+                    f"purpose `{draft.key}` has no `type` and no typed parent",
+                    draft.where,
+                    "add `type:` (service, notice, marketing, analytics, legal, partner, "
+                    "training, security, research, sharing or transfer)",
+                )
+            )
         elif draft.fields.get("type") is None:
             draft.fields["type"] = node.fields.get("type")
     for draft in drafts["identity_types"].values():
         category = draft.fields.get("category")
         if category is not None and category not in drafts["categories"]:
-            problems.append(Problem(f"identity type `{draft.key}` names the unknown category `{category}`",
-                                    draft.where, "use a category key from `privet taxonomy list categories`"))
+            problems.append(
+                Problem(
+                    f"identity type `{draft.key}` names the unknown category `{category}`",
+                    draft.where,
+                    "use a category key from `privet taxonomy list categories`",
+                )
+            )
     return problems
 
 

@@ -13,8 +13,9 @@ from rich.table import Table
 
 from privet.taxonomy.entries import LANGUAGES, SECTIONS
 
-app = typer.Typer(help="Data categories, purposes, legal bases, subject types and identity types.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Data categories, purposes, legal bases, subject types and identity types.", no_args_is_help=True
+)
 
 EXTENSION_HELP = "A company taxonomy YAML (or a data map file with a `taxonomy:` section) to add to the default."
 LANG_HELP = "Language of the names: en or zh_CN."
@@ -75,8 +76,12 @@ def list_entries(
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    detail = {"categories": "sensitive", "purposes": "type", "legal_bases": "profiles",
-              "identity_types": "category"}.get(name)
+    detail = {
+        "categories": "sensitive",
+        "purposes": "type",
+        "legal_bases": "profiles",
+        "identity_types": "category",
+    }.get(name)
     table = Table(title=f"{SECTIONS[name]} ({len(rows)})")
     table.add_column("key", no_wrap=True)
     for column in ("name", *([detail] if detail else []), *(("dpv", "fideslang") if mappings else ())):
@@ -84,8 +89,12 @@ def list_entries(
     for row in rows:
         extra = row.get(detail) if detail else None
         extra = ", ".join(extra) if isinstance(extra, list) else extra
-        cells = [row["key"], row["label"], *([extra or ""] if detail else []),
-                 *((row.get("dpv", ""), row.get("fideslang", "")) if mappings else ())]
+        cells = [
+            row["key"],
+            row["label"],
+            *([extra or ""] if detail else []),
+            *((row.get("dpv", ""), row.get("fideslang", "")) if mappings else ()),
+        ]
         table.add_row(*cells)
     Console().print(table)
 
@@ -109,8 +118,7 @@ def show(
     else:
         name, entry = taxonomy.lookup(key)
     data = _entry_json(taxonomy, name, entry, lang)
-    data = {"section": SECTIONS[name], **data,
-            "children": [c.key for c in taxonomy.children(name, entry.key)]}
+    data = {"section": SECTIONS[name], **data, "children": [c.key for c in taxonomy.children(name, entry.key)]}
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -128,7 +136,6 @@ def show(
 def validate(file: Path = typer.Argument(..., help="The company's taxonomy YAML to check.")) -> None:
     """Check a company's taxonomy additions against the default; exit 2 listing every problem with file:line."""
     taxonomy = _taxonomy(file)
-    counts = {SECTIONS[s]: sum(1 for e in getattr(taxonomy, s).values() if e.source == "company")
-              for s in SECTIONS}
+    counts = {SECTIONS[s]: sum(1 for e in getattr(taxonomy, s).values() if e.source == "company") for s in SECTIONS}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no entries"
     typer.echo(f"ok: {file} adds or overrides {summary}")

@@ -7,21 +7,66 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SENSITIVE_KINDS = ("biometric", "identity_document", "financial_account", "health", "location_track", "minor",
-                   "religious", "medical", "specific_identity")
-PURPOSE_TYPES = ("service", "notice", "marketing", "analytics", "legal", "partner", "training", "security",
-                 "research", "sharing", "transfer")
+SENSITIVE_KINDS = (
+    "biometric",
+    "identity_document",
+    "financial_account",
+    "health",
+    "location_track",
+    "minor",
+    "religious",
+    "medical",
+    "specific_identity",
+)
+PURPOSE_TYPES = (
+    "service",
+    "notice",
+    "marketing",
+    "analytics",
+    "legal",
+    "partner",
+    "training",
+    "security",
+    "research",
+    "sharing",
+    "transfer",
+)
 PROFILES = ("pipl", "gdpr", "ccpa")
 LANGUAGES = ("en", "zh_CN")
 
 # section name in YAML -> section name in URLs and on the command line
-SECTIONS = {"categories": "categories", "purposes": "purposes", "legal_bases": "legal-bases",
-            "subject_types": "subject-types", "identity_types": "identity-types"}
+SECTIONS = {
+    "categories": "categories",
+    "purposes": "purposes",
+    "legal_bases": "legal-bases",
+    "subject_types": "subject-types",
+    "identity_types": "identity-types",
+}
 
-SensitiveKind = Literal["biometric", "identity_document", "financial_account", "health", "location_track", "minor",
-                        "religious", "medical", "specific_identity"]
-PurposeType = Literal["service", "notice", "marketing", "analytics", "legal", "partner", "training", "security",
-                      "research", "sharing", "transfer"]
+SensitiveKind = Literal[
+    "biometric",
+    "identity_document",
+    "financial_account",
+    "health",
+    "location_track",
+    "minor",
+    "religious",
+    "medical",
+    "specific_identity",
+]
+PurposeType = Literal[
+    "service",
+    "notice",
+    "marketing",
+    "analytics",
+    "legal",
+    "partner",
+    "training",
+    "security",
+    "research",
+    "sharing",
+    "transfer",
+]
 Profile = Literal["pipl", "gdpr", "ccpa"]
 DottedKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$", max_length=160)]
 FlatKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
@@ -121,7 +166,17 @@ class IdentityType(Entry):
     category: str | None = None  # the data category holding this identity
 
 
-INPUT_CLASSES: dict[str, type[_In]] = {"categories": CategoryIn, "purposes": PurposeIn, "legal_bases": LegalBasisIn,
-                                       "subject_types": SubjectTypeIn, "identity_types": IdentityTypeIn}
-ENTRY_CLASSES: dict[str, type[Entry]] = {"categories": Category, "purposes": Purpose, "legal_bases": LegalBasis,
-                                         "subject_types": SubjectType, "identity_types": IdentityType}
+INPUT_CLASSES: dict[str, type[_In]] = {
+    "categories": CategoryIn,
+    "purposes": PurposeIn,
+    "legal_bases": LegalBasisIn,
+    "subject_types": SubjectTypeIn,
+    "identity_types": IdentityTypeIn,
+}
+ENTRY_CLASSES: dict[str, type[Entry]] = {
+    "categories": Category,
+    "purposes": Purpose,
+    "legal_bases": LegalBasis,
+    "subject_types": SubjectType,
+    "identity_types": IdentityType,
+}

@@ -11,20 +11,36 @@ from typing import Any
 from privet.kit import yamlio
 from privet.kit.errors import InvalidInput, NotFound, Problem
 from privet.taxonomy import checks
-from privet.taxonomy.entries import (SECTIONS, Category, Entry, IdentityType, LegalBasis, Purpose,
-                                     SubjectType)
+from privet.taxonomy.entries import SECTIONS, Category, Entry, IdentityType, LegalBasis, Purpose, SubjectType
 
-__all__ = ["Category", "Entry", "IdentityType", "LegalBasis", "Purpose", "SubjectType", "Taxonomy",
-           "default_taxonomy", "load_taxonomy", "section_name"]
+__all__ = [
+    "Category",
+    "Entry",
+    "IdentityType",
+    "LegalBasis",
+    "Purpose",
+    "SubjectType",
+    "Taxonomy",
+    "default_taxonomy",
+    "load_taxonomy",
+    "section_name",
+]
 
 # Keys fideslang 3.2 renamed; older Fides datasets still use the left-hand side (prefix match).
 _FIDES_RENAMED = {
-    "user.biometric": "user.biometrics", "user.childrens": "user.children", "user.health_and_medical": "user.health",
-    "user.job_title": "user.professional_information.job_title", "user.social": "user.social_activity",
-    "user.workplace": "user.professional_information.workplace", "user.location.imprecise": "user.location.coarse",
-    "user.telemetry": "user.device.telemetry", "user.sensor": "user.device.sensor",
-    "user.user_sensor": "user.device.sensor", "user.account.settings": "user.settings",
-    "user.contact.url": "user.contact.social_url", "user.unique_id.pseudonymous": "user.unique_id",
+    "user.biometric": "user.biometrics",
+    "user.childrens": "user.children",
+    "user.health_and_medical": "user.health",
+    "user.job_title": "user.professional_information.job_title",
+    "user.social": "user.social_activity",
+    "user.workplace": "user.professional_information.workplace",
+    "user.location.imprecise": "user.location.coarse",
+    "user.telemetry": "user.device.telemetry",
+    "user.sensor": "user.device.sensor",
+    "user.user_sensor": "user.device.sensor",
+    "user.account.settings": "user.settings",
+    "user.contact.url": "user.contact.social_url",
+    "user.unique_id.pseudonymous": "user.unique_id",
     "user.authorization.biometric": "user.authorization.biometrics",
     "personalize.profiling": "personalize.content.profiling",
 }
@@ -65,8 +81,11 @@ class Taxonomy:
         if key in entries:
             return entries[key]
         close = difflib.get_close_matches(key, list(entries), n=3)
-        hint = ("did you mean " + " or ".join(close) + "?") if close else \
-            f"list them with `privet taxonomy list {SECTIONS[section_name(section)]}`"
+        hint = (
+            ("did you mean " + " or ".join(close) + "?")
+            if close
+            else f"list them with `privet taxonomy list {SECTIONS[section_name(section)]}`"
+        )
         raise NotFound(f"There is no {SECTIONS[section_name(section)]} entry {key!r}", hint)
 
     def lookup(self, key: str) -> tuple[str, Entry]:
@@ -75,9 +94,12 @@ class Taxonomy:
         if found is not None:
             return found
         close = difflib.get_close_matches(key, [k for s in SECTIONS for k in getattr(self, s)], n=3)
-        raise NotFound(f"No taxonomy entry has the key {key!r}",
-                       ("did you mean " + " or ".join(close) + "?") if close else
-                       "list the keys with `privet taxonomy list SECTION`")
+        raise NotFound(
+            f"No taxonomy entry has the key {key!r}",
+            ("did you mean " + " or ".join(close) + "?")
+            if close
+            else "list the keys with `privet taxonomy list SECTION`",
+        )
 
     def find(self, key: str) -> tuple[str, Entry] | None:
         """The first section holding `key`, and its entry."""
@@ -156,7 +178,7 @@ def _known_prefix(key: str, entries: dict[str, Entry]) -> str | None:
 def _renamed(fides_key: str) -> str:
     for old, new in _FIDES_RENAMED.items():
         if fides_key == old or fides_key.startswith(old + "."):
-            return new + fides_key[len(old):]
+            return new + fides_key[len(old) :]
     return fides_key
 
 
@@ -179,8 +201,9 @@ def _line(problem: Problem) -> int:
 @functools.lru_cache(maxsize=1)
 def _default_drafts() -> checks.Drafts:
     text = resources.files("privet.taxonomy").joinpath("default.yaml").read_text(encoding="utf-8")
-    return _build({section: {} for section in SECTIONS}, yamlio.load_text(text, "default.yaml"), "default.yaml",
-                  company=False)
+    return _build(
+        {section: {} for section in SECTIONS}, yamlio.load_text(text, "default.yaml"), "default.yaml", company=False
+    )
 
 
 @functools.lru_cache(maxsize=1)

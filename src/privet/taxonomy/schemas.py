@@ -38,9 +38,18 @@ class EntryOut(BaseModel):
             extra.update(profiles=list(entry.profiles), consent=entry.consent)
         elif isinstance(entry, IdentityType):
             extra["category"] = entry.category
-        return cls(key=entry.key, label=entry.label(lang), name=entry.name, description=entry.description,
-                   parent=entry.parent, source=entry.source, dpv=entry.dpv, fideslang=entry.fideslang,
-                   ancestors=taxonomy.ancestors(entry.key, section), **extra)
+        return cls(
+            key=entry.key,
+            label=entry.label(lang),
+            name=entry.name,
+            description=entry.description,
+            parent=entry.parent,
+            source=entry.source,
+            dpv=entry.dpv,
+            fideslang=entry.fideslang,
+            ancestors=taxonomy.ancestors(entry.key, section),
+            **extra,
+        )
 
 
 class SectionOut(BaseModel):

@@ -26,8 +26,9 @@ def _plain(extension: dict[str, Any] | None) -> tuple[dict | None, str]:
     return content, hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def set_extension(session: Session, extension: dict[str, Any] | None, *, actor: str,
-                  source: str = "<extension>") -> bool:
+def set_extension(
+    session: Session, extension: dict[str, Any] | None, *, actor: str, source: str = "<extension>"
+) -> bool:
     """Validate and store the company's taxonomy additions; audit when they changed. Returns whether they did."""
     taxonomy = load_taxonomy(extension, source)  # raises InvalidInput before anything is written
     content, digest = _plain(extension)
@@ -41,10 +42,17 @@ def set_extension(session: Session, extension: dict[str, Any] | None, *, actor: 
     else:
         row.content, row.digest, row.updated_by = content, digest, actor
     _built[digest] = taxonomy
-    counts = {section: sum(1 for e in getattr(taxonomy, section).values() if e.source == "company")
-              for section in SECTIONS}
-    record(session, actor=actor, action="taxonomy.extension_set", object_type="taxonomy_extension",
-           object_id=str(_ROW_ID), details={"digest": digest, "previous_digest": previous, "company_entries": counts})
+    counts = {
+        section: sum(1 for e in getattr(taxonomy, section).values() if e.source == "company") for section in SECTIONS
+    }
+    record(
+        session,
+        actor=actor,
+        action="taxonomy.extension_set",
+        object_type="taxonomy_extension",
+        object_id=str(_ROW_ID),
+        details={"digest": digest, "previous_digest": previous, "company_entries": counts},
+    )
     session.flush()
     forget(session)
     return True

@@ -44,7 +44,8 @@ def mount_docs(app: FastAPI, path: str = "/docs") -> None:
     app.mount(ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
 
     async def docs(request: Request) -> HTMLResponse:
-        return HTMLResponse(_page(request.app.title, request.app.openapi_url or "/openapi.json"),
-                            headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(
+            _page(request.app.title, request.app.openapi_url or "/openapi.json"), headers={"Cache-Control": "no-cache"}
+        )
 
     app.add_route(path, docs, include_in_schema=False)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-
 from typing import Annotated
 
 from fastapi import Depends
@@ -74,8 +73,7 @@ def remember_csrf_cookie(request: Request, response: Response) -> None:
     """Set the CSRF cookie on `response` when this request created it."""
     value = getattr(request.state, "new_csrf_cookie", None)
     if value:
-        response.set_cookie(CSRF_COOKIE, value, path="/", httponly=True, samesite="lax",
-                            secure=secure_cookies(request))
+        response.set_cookie(CSRF_COOKIE, value, path="/", httponly=True, samesite="lax", secure=secure_cookies(request))
 
 
 def form_ok(request: Request, sent: str | None) -> bool:
@@ -88,8 +86,9 @@ async def check_form(request: Request) -> None:
     """Refuse an unsafe request whose form lacks this browser's token (403, nothing done)."""
     form = await request.form()  # Starlette keeps the parsed form: the route reads it again for free
     if not form_ok(request, form.get(FIELD)):  # type: ignore[arg-type]
-        raise Forbidden("The form is out of date or was not sent from this site",
-                        "reload the page and send the form again")
+        raise Forbidden(
+            "The form is out of date or was not sent from this site", "reload the page and send the form again"
+        )
 
 
 async def read_form(request: Request) -> FormData:

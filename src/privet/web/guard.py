@@ -78,11 +78,17 @@ def page_subject(request: Request) -> SubjectSession | None:
 def sign_in_subject(request: Request, response: Response, token: str) -> None:
     """Keep the subject session token in the browser (HttpOnly; it expires with the session)."""
     minutes = request.app.state.settings.subject_session_minutes
-    response.set_cookie(SUBJECT_COOKIE, token, max_age=minutes * 60, path="/", httponly=True, samesite="lax",
-                        secure=secure_cookies(request))
+    response.set_cookie(
+        SUBJECT_COOKIE,
+        token,
+        max_age=minutes * 60,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+    )
 
 
 def sign_out_subject(request: Request, response: Response) -> None:
     """Forget the person's session in this browser."""
-    response.delete_cookie(SUBJECT_COOKIE, path="/", httponly=True, samesite="lax",
-                           secure=secure_cookies(request))
+    response.delete_cookie(SUBJECT_COOKIE, path="/", httponly=True, samesite="lax", secure=secure_cookies(request))

@@ -49,8 +49,12 @@ def from_accept_language(header: str | None) -> str | None:
 
 def negotiate(request: HTTPConnection) -> str:
     """The language of this request's page."""
-    return (normalise(request.query_params.get("lang")) or normalise(request.cookies.get(LANG_COOKIE))
-            or from_accept_language(request.headers.get("accept-language")) or "en")
+    return (
+        normalise(request.query_params.get("lang"))
+        or normalise(request.cookies.get(LANG_COOKIE))
+        or from_accept_language(request.headers.get("accept-language"))
+        or "en"
+    )
 
 
 @cache

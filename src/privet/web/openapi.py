@@ -25,21 +25,39 @@ API_KEY, ADMIN_SESSION, CSRF, SUBJECT_SESSION = "apiKey", "adminSession", "csrfT
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 SCHEMES: dict[str, dict] = {
-    API_KEY: {"type": "http", "scheme": "bearer", "bearerFormat": "pvt_...",
-              "description": "An API key: `Authorization: Bearer pvt_...` (`privet keys create`, or "
-                             "POST /api/v1/auth/apikeys). A requirement lists the scope the key must hold."},
-    ADMIN_SESSION: {"type": "apiKey", "in": "cookie", "name": "privet_session",
-                    "description": "The admin console's session cookie, set by POST /api/v1/auth/login or the "
-                                   "console's login page. A requirement lists the scope the user's role must hold."},
-    CSRF: {"type": "apiKey", "in": "header", "name": "X-CSRF-Token",
-           "description": "With the session cookie, unsafe methods also need the CSRF token from the login answer."},
-    SUBJECT_SESSION: {"type": "apiKey", "in": "header", "name": "Authorization",
-                      "description": "A data subject's session: `Authorization: Subject ps1...`, from POST "
-                                     "/api/v1/verify/check or /api/v1/verify/token (or a verified request)."},
+    API_KEY: {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "pvt_...",
+        "description": "An API key: `Authorization: Bearer pvt_...` (`privet keys create`, or "
+        "POST /api/v1/auth/apikeys). A requirement lists the scope the key must hold.",
+    },
+    ADMIN_SESSION: {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "privet_session",
+        "description": "The admin console's session cookie, set by POST /api/v1/auth/login or the "
+        "console's login page. A requirement lists the scope the user's role must hold.",
+    },
+    CSRF: {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-CSRF-Token",
+        "description": "With the session cookie, unsafe methods also need the CSRF token from the login answer.",
+    },
+    SUBJECT_SESSION: {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": "A data subject's session: `Authorization: Subject ps1...`, from POST "
+        "/api/v1/verify/check or /api/v1/verify/token (or a verified request).",
+    },
 }
 
 PROBLEM = {
-    "type": "object", "title": "Problem", "required": ["type", "title", "status", "detail"],
+    "type": "object",
+    "title": "Problem",
+    "required": ["type", "title", "status", "detail"],
     "description": "An RFC 9457 problem: what went wrong, and how to fix it. Never carries personal data.",
     "properties": {
         "type": {"type": "string", "description": "`about:blank`: the status says it all."},
@@ -47,10 +65,19 @@ PROBLEM = {
         "status": {"type": "integer", "minimum": 400, "maximum": 599},
         "detail": {"type": "string", "description": "What went wrong."},
         "hint": {"type": "string", "description": "How to fix it."},
-        "errors": {"type": "array", "description": "Each thing wrong with the input.", "items": {
-            "type": "object", "required": ["message"], "properties": {
-                "where": {"type": "string", "description": "e.g. `body.items.3.purpose`, `query.limit`."},
-                "message": {"type": "string"}, "hint": {"type": "string"}}}},
+        "errors": {
+            "type": "array",
+            "description": "Each thing wrong with the input.",
+            "items": {
+                "type": "object",
+                "required": ["message"],
+                "properties": {
+                    "where": {"type": "string", "description": "e.g. `body.items.3.purpose`, `query.limit`."},
+                    "message": {"type": "string"},
+                    "hint": {"type": "string"},
+                },
+            },
+        },
     },
 }
 
@@ -108,7 +135,7 @@ def describe(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
 
 def _describe_operation(operation: dict, path: str, method: str, route: APIRoute, calls: list[object]) -> None:
     from privet.auth.deps import PUBLIC_MARK, require
-    from privet.kit.ratelimit import rate_limited
+    from privet.http.ratelimit import rate_limited
     from privet.subjects.sessions import current_subject
 
     scopes = sorted({c.scope for c in calls if isinstance(c, require)})
@@ -116,8 +143,10 @@ def _describe_operation(operation: dict, path: str, method: str, route: APIRoute
     public = bool((route.openapi_extra or {}).get(PUBLIC_MARK))
     if "security" not in operation:  # an operation that says what it takes optionally keeps its own
         if scopes:
-            operation["security"] = [{API_KEY: scopes}, {ADMIN_SESSION: scopes, CSRF: []} if method in UNSAFE
-                                     else {ADMIN_SESSION: scopes}]
+            operation["security"] = [
+                {API_KEY: scopes},
+                {ADMIN_SESSION: scopes, CSRF: []} if method in UNSAFE else {ADMIN_SESSION: scopes},
+            ]
         elif subject:
             operation["security"] = [{SUBJECT_SESSION: []}]
         else:
@@ -156,8 +185,11 @@ def _operations(app: FastAPI) -> Iterator[tuple[str, str, APIRoute, list[object]
     try:  # FastAPI >= 0.16x keeps included routers lazy; iter_route_contexts flattens them with their prefixes
         from fastapi.routing import iter_route_contexts
 
-        found = [(c.original_route, c.path, c.dependant) for c in iter_route_contexts(app.routes)
-                 if isinstance(c.original_route, APIRoute)]
+        found = [
+            (c.original_route, c.path, c.dependant)
+            for c in iter_route_contexts(app.routes)
+            if isinstance(c.original_route, APIRoute)
+        ]
     except ImportError:
         found = [(r, getattr(r, "path", ""), getattr(r, "dependant", None)) for r in app.routes]
     for route, path, dependant in found:

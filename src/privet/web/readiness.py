@@ -55,8 +55,11 @@ def _decisions(app: Any) -> str | None:
             load_decider(app)
         fresh_decider(app.state)  # raises while the watch cannot read the store
     except Exception as exc:  # noqa: BLE001
-        reason = "the store is unreachable" if store_unavailable(exc) or getattr(exc, "status", 0) == 503 else \
-            type(exc).__name__
+        reason = (
+            "the store is unreachable"
+            if store_unavailable(exc) or getattr(exc, "status", 0) == 503
+            else type(exc).__name__
+        )
         return f"not current ({reason})"
     return None
 
@@ -80,13 +83,22 @@ def readiness(app: Any) -> tuple[bool, dict]:
     migrations = _migrations(state) if store is None else "not checked (the store is unreachable)"
     decisions = _decisions(app) if store is None else "not current (the store is unreachable)"
     senders, codes = _senders(state.settings)
-    checks = {"store": store or "ok", "migrations": migrations or "ok", "decisions": decisions or "ok",
-              "codes": codes or "ok", "senders": senders}
+    checks = {
+        "store": store or "ok",
+        "migrations": migrations or "ok",
+        "decisions": decisions or "ok",
+        "codes": codes or "ok",
+        "senders": senders,
+    }
     return not any((store, migrations, decisions, codes)), checks
 
 
-@router.get("/readyz", summary="Readiness: the store, migrations, decision cache and code senders are ready.",
-            openapi_extra=PUBLIC, responses={503: {"description": "Not ready: the body's `checks` say why."}})
+@router.get(
+    "/readyz",
+    summary="Readiness: the store, migrations, decision cache and code senders are ready.",
+    openapi_extra=PUBLIC,
+    responses={503: {"description": "Not ready: the body's `checks` say why."}},
+)
 def readyz(request: Request) -> JSONResponse:
     app = request.app
     with _lock:  # one check at a time per process; others share its answer
@@ -97,6 +109,14 @@ def readyz(request: Request) -> JSONResponse:
     if ready:
         return JSONResponse({"status": "ready", "checks": checks})
     failing = [name for name in ("store", "migrations", "decisions", "codes") if checks[name] != "ok"]
-    return JSONResponse({"type": "about:blank", "title": "Not ready", "status": 503,
-                         "detail": f"Not ready: {', '.join(failing)}", "checks": checks},
-                        status_code=503, media_type="application/problem+json")
+    return JSONResponse(
+        {
+            "type": "about:blank",
+            "title": "Not ready",
+            "status": 503,
+            "detail": f"Not ready: {', '.join(failing)}",
+            "checks": checks,
+        },
+        status_code=503,
+        media_type="application/problem+json",
+    )

@@ -25,8 +25,20 @@ from privet.web import i18n
 from privet.web.csrf import csrf_token, remember_csrf_cookie, secure_cookies
 
 _ZH_MONTH = "{y}年{m}月{d}日"
-_EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-              "November", "December")
+_EN_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 @dataclass(frozen=True)
@@ -55,17 +67,27 @@ def format_date(value: date | datetime | None, language: str) -> str:
 @cache
 def environment(language: str) -> Environment:
     """The Jinja2 environment of one language (autoescaped, strict about undefined names)."""
-    env = Environment(loader=FileSystemLoader(_templates_dir()), autoescape=select_autoescape(default=True),
-                      undefined=StrictUndefined, extensions=["jinja2.ext.i18n"], trim_blocks=True,
-                      lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(_templates_dir()),
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     translator = i18n.Translator(language)
     env.install_gettext_callables(translator.gettext, translator.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["date"] = lambda value: format_date(value, language)
     # `_("literal")` is for text written in templates (its result counts as safe HTML); text that arrives in a
     # variable (labels, flash messages, error details) goes through `translate(value)`, whose result is escaped as usual.
     env.globals["translate"] = translator.gettext
-    env.globals.update(lang=language, languages=i18n.LANGUAGES, language_names=i18n.NAMES,
-                       html_lang=i18n.HTML_LANG[language], version=__version__)
+    env.globals.update(
+        lang=language,
+        languages=i18n.LANGUAGES,
+        language_names=i18n.NAMES,
+        html_lang=i18n.HTML_LANG[language],
+        version=__version__,
+    )
     return env
 
 
@@ -107,16 +129,28 @@ def translate(request: Request, message: str) -> str:
     return i18n.gettext(language(request), message)
 
 
-def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
-           headers: dict[str, str] | None = None) -> HTMLResponse:
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
     """The page `template` rendered for this request, with the shared context (see the module docstring)."""
     lang = language(request)
     token = csrf_token(request)
     nonce = getattr(request.state, "csp_nonce", "")
-    values = {"request": request, "csrf_token": token, "nonce": nonce, "brand": brand(request),
-              "static": lambda path: f"/static/{path}?v={__version__}",
-              "csrf_field": lambda: Markup(f'<input type="hidden" name="csrf_token" value="{token}">'),
-              "switch_language": lambda other: _with_lang(request, other), **(context or {})}
+    values = {
+        "request": request,
+        "csrf_token": token,
+        "nonce": nonce,
+        "brand": brand(request),
+        "static": lambda path: f"/static/{path}?v={__version__}",
+        "csrf_field": lambda: Markup(f'<input type="hidden" name="csrf_token" value="{token}">'),
+        "switch_language": lambda other: _with_lang(request, other),
+        **(context or {}),
+    }
     html = environment(lang).get_template(template).render(values)
     response = HTMLResponse(html, status_code=status_code, headers=headers)
     response.headers["Content-Language"] = i18n.HTML_LANG[lang]
@@ -124,8 +158,15 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     response.headers["Vary"] = "Accept-Language, Cookie"
     remember_csrf_cookie(request, response)
     if request.query_params.get("lang") and i18n.normalise(request.query_params["lang"]):
-        response.set_cookie(i18n.LANG_COOKIE, lang, max_age=365 * 86400, path="/", httponly=True, samesite="lax",
-                            secure=secure_cookies(request))
+        response.set_cookie(
+            i18n.LANG_COOKIE,
+            lang,
+            max_age=365 * 86400,
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=secure_cookies(request),
+        )
     return response
 
 
@@ -141,5 +182,9 @@ def _with_lang(request: Request, other: str) -> str:
 
 def error_page(request: Request, status_code: int, title: str, detail: str, hint: str | None = None) -> HTMLResponse:
     """The shared error page (already translated texts)."""
-    return render(request, "error.html", {"status": status_code, "title": title, "detail": detail, "hint": hint},
-                  status_code=status_code)
+    return render(
+        request,
+        "error.html",
+        {"status": status_code, "title": title, "detail": detail, "hint": hint},
+        status_code=status_code,
+    )

@@ -13,19 +13,25 @@ from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
+from privet.http.routes import problem_response
 from privet.kit.errors import PrivetError
-from privet.kit.web import problem_response
 from privet.web.guard import LoginRequired
-
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention: marks text for translation, translated later
     return message
 
 
-_TITLES = {400: N_("Bad request"), 401: N_("Please sign in"), 403: N_("Not allowed"), 404: N_("Not found"),
-           409: N_("Conflict"), 410: N_("Gone"), 422: N_("Please check what you entered"),
-           429: N_("Too many requests")}
+_TITLES = {
+    400: N_("Bad request"),
+    401: N_("Please sign in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    409: N_("Conflict"),
+    410: N_("Gone"),
+    422: N_("Please check what you entered"),
+    429: N_("Too many requests"),
+}
 
 
 def wants_page(request: Request) -> bool:
@@ -51,10 +57,13 @@ async def on_error(request: Request, exc: PrivetError) -> Response:
     return response
 
 
-def favicon(request: Request) -> Response:  # noqa: ARG001 (a plain Starlette route, like /static)
+def favicon(request: Request) -> Response:
     """Privet's icon where browsers look for it on every site (a static file: no sign-in, cached for a day)."""
-    return FileResponse(str(resources.files("privet.web") / "static" / "favicon.ico"), media_type="image/x-icon",
-                        headers={"Cache-Control": "public, max-age=86400"})
+    return FileResponse(
+        str(resources.files("privet.web") / "static" / "favicon.ico"),
+        media_type="image/x-icon",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 def mount(app: FastAPI) -> None:

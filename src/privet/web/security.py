@@ -16,12 +16,14 @@ API_PREFIX = "/api/"
 
 def content_security_policy(nonce: str) -> str:
     """The policy of every HTML page."""
-    return ("default-src 'self'; "
-            f"script-src 'self' 'nonce-{nonce}'; "
-            f"style-src 'self' 'nonce-{nonce}'; "
-            "img-src 'self' data: https:; "
-            "font-src 'self'; connect-src 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
+        f"style-src 'self' 'nonce-{nonce}'; "
+        "img-src 'self' data: https:; "
+        "font-src 'self'; connect-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+    )
 
 
 class SecurityHeaders:
@@ -45,8 +47,7 @@ class SecurityHeaders:
                 if content_type.startswith(b"text/html") and b"content-security-policy" not in names:
                     headers.append((b"content-security-policy", content_security_policy(nonce).encode()))
                     headers.append((b"x-frame-options", b"DENY"))
-                for name, value in ((b"x-content-type-options", b"nosniff"),
-                                    (b"referrer-policy", b"no-referrer")):
+                for name, value in ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")):
                     if name not in names:
                         headers.append((name, value))
                 message = {**message, "headers": headers}

@@ -35,9 +35,9 @@ def _kept(text: str, first: bool, last: bool) -> Markup:
         return _lines(text)
     head, tail = ("" if first else text[:CONTEXT]), ("" if last else text[-CONTEXT:])
     cut_head, cut_tail = head.rfind(" "), tail.find(" ")  # cut at a space (Chinese has none: cut anywhere)
-    head = head[:cut_head + 1] if cut_head > CONTEXT // 2 else head
+    head = head[: cut_head + 1] if cut_head > CONTEXT // 2 else head
     tail = tail[cut_tail:] if 0 <= cut_tail < CONTEXT // 2 else tail
-    return Markup("{}<span class=\"elided\">…</span>{}").format(_lines(head), _lines(tail))
+    return Markup('{}<span class="elided">…</span>{}').format(_lines(head), _lines(tail))
 
 
 def words_html(ops: Iterable[tuple[str, str]], t: Callable[[str], str]) -> Markup:
@@ -49,15 +49,28 @@ def words_html(ops: Iterable[tuple[str, str]], t: Callable[[str], str]) -> Marku
             out.append(_kept(text, i == 0, i == len(runs) - 1))
         else:
             tag, label = ("del", t(REMOVED)) if op == "-" else ("ins", t(ADDED))
-            out.append(Markup('<{tag}><span class="visually-hidden">{label} </span>{text}</{tag}>').format(
-                tag=Markup(tag), label=label, text=_lines(text)))
+            out.append(
+                Markup('<{tag}><span class="visually-hidden">{label} </span>{text}</{tag}>').format(
+                    tag=Markup(tag), label=label, text=_lines(text)
+                )
+            )
     return Markup("").join(out)
 
 
-def section_changes(request: Request, changes: Iterable) -> list[dict]:  # noqa: ANN001 - notices.diff.SectionChange
+def section_changes(request: Request, changes: Iterable) -> list[dict]:
     """The sections that changed (added, removed or edited; unchanged ones left out), each with its change in the
     page's language and its words removed and added as HTML."""
     t = lambda text: translate(request, text)  # noqa: E731
-    return [{"number": c.number, "title": c.title, "label": c.number or c.title, "kind": c.change,
-             "change": t(CHANGES[c.change]), "words": words_html(c.words, t), "unified": c.unified}
-            for c in changes if c.change != "unchanged"]
+    return [
+        {
+            "number": c.number,
+            "title": c.title,
+            "label": c.number or c.title,
+            "kind": c.change,
+            "change": t(CHANGES[c.change]),
+            "words": words_html(c.words, t),
+            "unified": c.unified,
+        }
+        for c in changes
+        if c.change != "unchanged"
+    ]

@@ -22,7 +22,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
-def _standin(values, *, name="", sql_type="", custom=()):  # noqa: ANN001, ANN202, ARG001
+def _standin(values, *, name="", sql_type="", custom=()):
     """Enough of a classifier for the scanning tests (whole values, text mentions, JSON keys)."""
     texts = [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in values]
     n = len(texts)
@@ -31,15 +31,27 @@ def _standin(values, *, name="", sql_type="", custom=()):  # noqa: ANN001, ANN20
     checks = [(r.category, r.matches) for r in custom] + [
         ("user.contact.email", lambda v: bool(_EMAIL.fullmatch(v))),
         ("user.contact.phone", lambda v: bool(_MOBILE.fullmatch(v))),
-        ("user.government_id.national_id", ric.is_valid)]
+        ("user.government_id.national_id", ric.is_valid),
+    ]
     for category, test in checks:
         share = sum(bool(test(t)) for t in texts) / n
         if share >= 0.8:
             return ColumnVerdict(category, share, 0.95, n, {}, {})
-    keys = {f"{k}": "user.contact.email" for v in values if isinstance(v, dict)
-            for k, x in v.items() if isinstance(x, str) and _EMAIL.fullmatch(x)}
-    embedded = {c: s for c, s in (("user.contact.email", sum(bool(_EMAIL.search(t)) for t in texts) / n),
-                                  ("user.contact.phone", sum(bool(_MOBILE.search(t)) for t in texts) / n)) if s}
+    keys = {
+        f"{k}": "user.contact.email"
+        for v in values
+        if isinstance(v, dict)
+        for k, x in v.items()
+        if isinstance(x, str) and _EMAIL.fullmatch(x)
+    }
+    embedded = {
+        c: s
+        for c, s in (
+            ("user.contact.email", sum(bool(_EMAIL.search(t)) for t in texts) / n),
+            ("user.contact.phone", sum(bool(_MOBILE.search(t)) for t in texts) / n),
+        )
+        if s
+    }
     return ColumnVerdict(None, 0.0, 0.9, n, embedded, keys)
 
 

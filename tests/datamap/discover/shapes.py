@@ -25,7 +25,9 @@ ROWS = 240
 EMAIL, PHONE, RIC = "user.contact.email", "user.contact.phone", "user.government_id.national_id"
 SERIAL = "user.device.serial_number"
 
-DATAMAP = ORGANISATION + """\
+DATAMAP = (
+    ORGANISATION
+    + """\
 systems:
   - key: shop
     name: Shop
@@ -79,6 +81,7 @@ datasets:
           - {name: id}
           - {name: label}
 """
+)
 
 
 @dataclass
@@ -95,28 +98,52 @@ class Truth:
 
 
 def resident_id(rng: random.Random) -> str:
-    body = f"{rng.choice(['110101', '310104', '440305', '510107'])}{rng.randint(1950, 2005)}" \
-           f"{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
+    body = (
+        f"{rng.choice(['110101', '310104', '440305', '510107'])}{rng.randint(1950, 2005)}"
+        f"{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
+    )
     return body + ric.calc_check_digit(body + "0")
 
 
-
-
 def tables(metadata: sa.MetaData) -> None:
-    sa.Table("customers", metadata, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-             sa.Column("email", sa.String(120)), sa.Column("notes", sa.String(200)), sa.Column("ref", sa.String(30)),
-             sa.Column("profile", sa.JSON), sa.Column("city_code", sa.String(20)))
-    sa.Table("order_lines", metadata, sa.Column("order_no", sa.String(30), primary_key=True),
-             sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False),
-             sa.Column("contact", sa.String(120)), sa.Column("qty", sa.Integer))
+    sa.Table(
+        "customers",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("email", sa.String(120)),
+        sa.Column("notes", sa.String(200)),
+        sa.Column("ref", sa.String(30)),
+        sa.Column("profile", sa.JSON),
+        sa.Column("city_code", sa.String(20)),
+    )
+    sa.Table(
+        "order_lines",
+        metadata,
+        sa.Column("order_no", sa.String(30), primary_key=True),
+        sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("contact", sa.String(120)),
+        sa.Column("qty", sa.Integer),
+    )
     sa.Table("events_log", metadata, sa.Column("happened", sa.String(30)), sa.Column("message", sa.Text))
-    sa.Table("accounts", metadata, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-             sa.Column("login_phone", sa.String(40)))
+    sa.Table(
+        "accounts",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("login_phone", sa.String(40)),
+    )
     sa.Table("devices", metadata, sa.Column("serial", sa.String(20), primary_key=True))
-    sa.Table("attachments", metadata, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-             sa.Column("data", sa.LargeBinary))
-    sa.Table("empty_table", metadata, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-             sa.Column("label", sa.String(20)))
+    sa.Table(
+        "attachments",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("data", sa.LargeBinary),
+    )
+    sa.Table(
+        "empty_table",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("label", sa.String(20)),
+    )
 
 
 def create(url: str, seed: int = 17) -> Truth:
@@ -144,16 +171,42 @@ def create(url: str, seed: int = 17) -> Truth:
     with engine.begin() as conn:
         metadata.create_all(conn)
         t = metadata.tables
-        conn.execute(t["customers"].insert(), [
-            {"id": i + 1, "email": emails[i], "notes": phones[i], "ref": rics[i],
-             "profile": {"email": inner[i], "level": rng.randint(1, 5), "tags": ["vip"] if i % 3 else []},
-             "city_code": f"C{rng.randint(100, 999)}"} for i in range(ROWS)])
-        conn.execute(t["order_lines"].insert(), [
-            {"order_no": f"SO-2024-{i // 2:05d}", "line_no": i % 2 + 1, "contact": contacts[i],
-             "qty": rng.randint(1, 9)} for i in range(ROWS)])
-        conn.execute(t["events_log"].insert(), [
-            {"happened": f"2024-03-{i % 28 + 1:02d} {i % 24:02d}:{i % 60:02d}:00",
-             "message": f"客户来电 {log_phones[i]} 询问订单 {zh.word()}"} for i in range(ROWS)])
+        conn.execute(
+            t["customers"].insert(),
+            [
+                {
+                    "id": i + 1,
+                    "email": emails[i],
+                    "notes": phones[i],
+                    "ref": rics[i],
+                    "profile": {"email": inner[i], "level": rng.randint(1, 5), "tags": ["vip"] if i % 3 else []},
+                    "city_code": f"C{rng.randint(100, 999)}",
+                }
+                for i in range(ROWS)
+            ],
+        )
+        conn.execute(
+            t["order_lines"].insert(),
+            [
+                {
+                    "order_no": f"SO-2024-{i // 2:05d}",
+                    "line_no": i % 2 + 1,
+                    "contact": contacts[i],
+                    "qty": rng.randint(1, 9),
+                }
+                for i in range(ROWS)
+            ],
+        )
+        conn.execute(
+            t["events_log"].insert(),
+            [
+                {
+                    "happened": f"2024-03-{i % 28 + 1:02d} {i % 24:02d}:{i % 60:02d}:00",
+                    "message": f"客户来电 {log_phones[i]} 询问订单 {zh.word()}",
+                }
+                for i in range(ROWS)
+            ],
+        )
         conn.execute(t["accounts"].insert(), [{"id": i + 1, "login_phone": f"ORD-2024-{i:06d}"} for i in range(ROWS)])
         conn.execute(t["devices"].insert(), [{"serial": s} for s in serials])
         conn.execute(t["attachments"].insert(), [{"id": i + 1, "data": rng.randbytes(64)} for i in range(20)])

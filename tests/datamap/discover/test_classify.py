@@ -79,8 +79,9 @@ def test_names_and_addresses() -> None:
 
 
 def test_free_text_reports_embedded_categories() -> None:
-    texts = [f"{zh.sentence()}请联系{zh.phone_number()}，邮箱 {en.email()}" if i % 2 else zh.sentence()
-             for i in range(40)]
+    texts = [
+        f"{zh.sentence()}请联系{zh.phone_number()}，邮箱 {en.email()}" if i % 2 else zh.sentence() for i in range(40)
+    ]
     verdict = classify_column(texts, name="remark")
     assert verdict.embedded[r.PHONE] >= 0.45 and verdict.embedded[r.EMAIL] == 0.5
     assert verdict.category in (r.PHONE, r.EMAIL)
@@ -89,8 +90,15 @@ def test_free_text_reports_embedded_categories() -> None:
 
 
 def test_json_documents_name_their_key_paths() -> None:
-    documents = [{"name": zh.name(), "contact": {"email": en.email(), "phones": [zh.phone_number()]},
-                  "sku": en.bothify("??-####"), "qty": 2} for _ in range(30)]
+    documents = [
+        {
+            "name": zh.name(),
+            "contact": {"email": en.email(), "phones": [zh.phone_number()]},
+            "sku": en.bothify("??-####"),
+            "qty": 2,
+        }
+        for _ in range(30)
+    ]
     expected = {"name": r.NAME, "contact.email": r.EMAIL, "contact.phones[]": r.PHONE}
     verdict = classify_column(documents, name="profile")
     assert verdict.json_keys == expected and verdict.category is not None
@@ -100,13 +108,16 @@ def test_json_documents_name_their_key_paths() -> None:
     assert classify_column(some_broken, name="c2", sql_type="json").json_keys == expected
 
 
-@pytest.mark.parametrize(("values", "sql_type", "reason"), [
-    ([b"\x00\x01\xff\xfe" * 4] * 10, "", "binary data (10 of 10 sampled values)"),
-    ([b"\x89PNG"] * 3, "bytea", "binary data (3 of 3 sampled values)"),
-    ([], "", "no non-empty values in the sample"),
-    ([None, "", "  "], "text", "no non-empty values in the sample"),
-    (['{"name": "x'] * 6, "jsonb", "6 of 6 sampled values are not valid JSON documents"),
-])
+@pytest.mark.parametrize(
+    ("values", "sql_type", "reason"),
+    [
+        ([b"\x00\x01\xff\xfe" * 4] * 10, "", "binary data (10 of 10 sampled values)"),
+        ([b"\x89PNG"] * 3, "bytea", "binary data (3 of 3 sampled values)"),
+        ([], "", "no non-empty values in the sample"),
+        ([None, "", "  "], "text", "no non-empty values in the sample"),
+        (['{"name": "x'] * 6, "jsonb", "6 of 6 sampled values are not valid JSON documents"),
+    ],
+)
 def test_bad_columns_are_skipped_with_a_reason(values: list[object], sql_type: str, reason: str) -> None:
     verdict = classify_column(values, name="blob", sql_type=sql_type)
     assert verdict.skipped == reason and verdict.category is None

@@ -51,13 +51,24 @@ def expected_status(key: tuple[str, str], truth: shapes.Truth, manifest: Manifes
     return "unconfirmed" if field is not None and field.category else "non_personal"
 
 
-def test_discover_finds_what_columns_hold_and_where_the_map_disagrees(shop, store: str, tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    kind, url, truth = shop
+def test_discover_finds_what_columns_hold_and_where_the_map_disagrees(
+    shop, store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _kind, url, truth = shop
     folder = applied(tmp_path, monkeypatch, url)
     report_path, draft_path = tmp_path / "report.json", tmp_path / "draft.yaml"
-    result = run("datamap", "discover", "--datastore", "shop_db", "--sample", "100", "--report", str(report_path),
-                 "-o", str(draft_path))
+    result = run(
+        "datamap",
+        "discover",
+        "--datastore",
+        "shop_db",
+        "--sample",
+        "100",
+        "--report",
+        str(report_path),
+        "-o",
+        str(draft_path),
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(report_path.read_text(encoding="utf-8"))
     tables = {t["name"]: t for t in report["tables"]}
@@ -94,8 +105,12 @@ def test_discover_finds_what_columns_hold_and_where_the_map_disagrees(shop, stor
         details = json.dumps([e.details for e in events], ensure_ascii=False)
     assert len(events) == 1 and events[0].object_id == "shop_db" and events[0].actor.startswith("cli:")
     assert events[0].details["tables"] == 7 and events[0].details["conflicts"] == len(rules)
-    leaving = {"report": report_path.read_text(encoding="utf-8"), "output": result.output,
-               "draft": draft_path.read_text(encoding="utf-8"), "audit": details}
+    leaving = {
+        "report": report_path.read_text(encoding="utf-8"),
+        "output": result.output,
+        "draft": draft_path.read_text(encoding="utf-8"),
+        "audit": details,
+    }
     for where, text in leaving.items():
         leaked = [v for v in truth.values if v in text]
         assert not leaked, f"{len(leaked)} sampled values in the {where}"
@@ -128,8 +143,9 @@ def test_discover_finds_what_columns_hold_and_where_the_map_disagrees(shop, stor
     assert "DISCOVERED-IDENTITY-MISMATCH" in again.output
 
 
-def test_bad_input_is_a_clear_error_and_nothing_is_written(store: str, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_input_is_a_clear_error_and_nothing_is_written(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     report = tmp_path / "r.json"
     result = run("datamap", "discover", "--datastore", "shop_db", "--report", str(report))
     assert result.exit_code == 2 and "No data map has been applied" in result.output
@@ -153,15 +169,15 @@ def test_only_the_tables_asked_for(store: str, tmp_path: Path, monkeypatch: pyte
     shapes.create(url)
     applied(tmp_path, monkeypatch, url)
     report = tmp_path / "r.json"
-    result = run("datamap", "discover", "--datastore", "shop_db", "--tables", "cust*,accounts", "--report",
-                 str(report))
+    result = run("datamap", "discover", "--datastore", "shop_db", "--tables", "cust*,accounts", "--report", str(report))
     assert result.exit_code == 0, result.output
     names = [t["name"] for t in json.loads(report.read_text(encoding="utf-8"))["tables"]]
     assert names == ["accounts", "customer_emails", "customers"]
 
 
-def test_an_interrupted_scan_resumes_from_the_tables_done(store: str, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_interrupted_scan_resumes_from_the_tables_done(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from privet.datamap.discover import scan as scan_module
 
     url = f"sqlite:///{tmp_path / 'shop.sqlite'}"
@@ -173,7 +189,7 @@ def test_an_interrupted_scan_resumes_from_the_tables_done(store: str, tmp_path: 
 
     real, read = scan_module._table, []
 
-    def killed_on_the_third(*a, **k):  # noqa: ANN002, ANN003, ANN202
+    def killed_on_the_third(*a, **k):
         if len(read) == 2:
             raise KeyboardInterrupt  # what a kill leaves: the progress written after each table, nothing more
         read.append(a[3].name)

@@ -52,7 +52,7 @@ def test_unified_social_credit_code() -> None:
 
 
 @pytest.mark.parametrize("make", [en.email, zh.email, en.company_email])
-def test_email(make) -> None:  # noqa: ANN001
+def test_email(make) -> None:
     assert kind(make()) == "email"
 
 
@@ -61,15 +61,39 @@ def test_not_email(value: str) -> None:
     assert kind(value) != "email"
 
 
-@pytest.mark.parametrize("value", ["13812345678", "+86 138 1234 5678", "0086-13912345678", "010-62345678",
-                                   "(021) 6234 5678", "+44 7911 123456", "+1-415-555-2671", "(415) 555-2671",
-                                   "415.555.2671x123", "+852 9123 4567"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "13812345678",
+        "+86 138 1234 5678",
+        "0086-13912345678",
+        "010-62345678",
+        "(021) 6234 5678",
+        "+44 7911 123456",
+        "+1-415-555-2671",
+        "(415) 555-2671",
+        "415.555.2671x123",
+        "+852 9123 4567",
+    ],
+)
 def test_phone(value: str) -> None:
     assert kind(value) == "phone"
 
 
-@pytest.mark.parametrize("value", ["12012345678", "10087654321", "1700000000", "1715000000000", "1381234567",
-                                   "20240512153045", "+86 123", "2024-05-12", "39.904211"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "12012345678",
+        "10087654321",
+        "1700000000",
+        "1715000000000",
+        "1381234567",
+        "20240512153045",
+        "+86 123",
+        "2024-05-12",
+        "39.904211",
+    ],
+)
 def test_not_phone(value: str) -> None:
     """Order numbers shaped like mobiles, Unix and millisecond timestamps, short numbers, dates."""
     assert kind(value) != "phone"
@@ -139,11 +163,14 @@ def test_custom_recognizer_with_validator() -> None:
     assert plain.matches("B123456") and not plain.matches("B12345")
 
 
-@pytest.mark.parametrize(("pattern", "validator", "message"), [
-    (r"SN-\d+", "crc32", "unknown validator 'crc32'"),
-    (r"SN-(\d+", None, "not a valid regular expression"),
-    (r"\d*", None, "matches an empty value"),
-])
+@pytest.mark.parametrize(
+    ("pattern", "validator", "message"),
+    [
+        (r"SN-\d+", "crc32", "unknown validator 'crc32'"),
+        (r"SN-(\d+", None, "not a valid regular expression"),
+        (r"\d*", None, "matches an empty value"),
+    ],
+)
 def test_custom_recognizer_refuses_bad_definitions(pattern: str, validator: str | None, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         custom_recognizer("serial", "user.device.serial_number", pattern, validator)

@@ -22,12 +22,18 @@ SAMPLE = 200
 def _fill(url: str, kind: str) -> None:
     """`keyed` (integer key), `loose` (no key) and `pair` (composite text key), BIG rows each, filled server-side."""
     engine = sa.create_engine(url)
-    source = {"sqlite": f"WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {BIG}) "
-                        "SELECT {} FROM s",
-              "postgresql": f"SELECT {{}} FROM generate_series(1, {BIG}) AS g(n)",
-              "mysql": f"SELECT {{}} FROM (SELECT seq AS n FROM seq_1_to_{BIG}) AS g"}[kind]
-    code = ("'c' || substr('0000000' || n, -7, 7), 1, n" if kind == "sqlite"  # zero-padded: key order is n's order
-            else "concat('c', lpad(n, 7, '0')), 1, n" if kind == "mysql" else "'c' || lpad(n::text, 7, '0'), 1, n")
+    source = {
+        "sqlite": f"WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {BIG}) SELECT {{}} FROM s",
+        "postgresql": f"SELECT {{}} FROM generate_series(1, {BIG}) AS g(n)",
+        "mysql": f"SELECT {{}} FROM (SELECT seq AS n FROM seq_1_to_{BIG}) AS g",
+    }[kind]
+    code = (
+        "'c' || substr('0000000' || n, -7, 7), 1, n"
+        if kind == "sqlite"  # zero-padded: key order is n's order
+        else "concat('c', lpad(n, 7, '0')), 1, n"
+        if kind == "mysql"
+        else "'c' || lpad(n::text, 7, '0'), 1, n"
+    )
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE keyed (id INTEGER PRIMARY KEY, n INTEGER)")
         conn.exec_driver_sql("CREATE TABLE loose (n INTEGER, label VARCHAR(20))")
@@ -43,7 +49,7 @@ def _fill(url: str, kind: str) -> None:
 
 
 @pytest.fixture(params=KINDS)
-def big(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
+def big(request: pytest.FixtureRequest, tmp_path: Path):
     url, drop = new_database(request.param, tmp_path)
     _fill(url, request.param)
     yield request.param, url
@@ -106,9 +112,10 @@ def test_invalid_json_documents_are_left_out_and_named(tmp_path: Path) -> None:
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE docs (id INTEGER PRIMARY KEY, some JSON, broken JSON, raw BLOB)")
-        conn.execute(sa.text("INSERT INTO docs (some, broken, raw) VALUES (:s, :b, :r)"),
-                     [{"s": '{"k": 1}' if i % 2 else "{oops", "b": "not json", "r": b"\xff\xfe\x00"}
-                      for i in range(40)])
+        conn.execute(
+            sa.text("INSERT INTO docs (some, broken, raw) VALUES (:s, :b, :r)"),
+            [{"s": '{"k": 1}' if i % 2 else "{oops", "b": "not json", "r": b"\xff\xfe\x00"} for i in range(40)],
+        )
     engine.dispose()
     ro = open_readonly(f"sqlite:///{path}", 5)
     with ro.connect() as conn:

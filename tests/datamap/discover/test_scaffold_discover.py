@@ -22,8 +22,9 @@ def test_scaffold_with_discovery_adds_categories_from_values(store: str, tmp_pat
     truth = shapes.create(url)
     plain, found = tmp_path / "plain.yaml", tmp_path / "found.yaml"
     assert run("datamap", "scaffold", "--datastore", url, "--key", "shop", "-o", str(plain)).exit_code == 0
-    result = run("datamap", "scaffold", "--datastore", url, "--key", "shop", "--discover", "--sample", "60",
-                 "-o", str(found))
+    result = run(
+        "datamap", "scaffold", "--datastore", url, "--key", "shop", "--discover", "--sample", "60", "-o", str(found)
+    )
     assert result.exit_code == 0, result.output
     before, after = _fields(plain), _fields(found)
     assert "category" not in before[("customers", "notes")]  # the name says nothing

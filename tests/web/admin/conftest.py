@@ -18,7 +18,7 @@ def form_token(client: TestClient, path: str = "/admin/login") -> str:
 
 
 @pytest.fixture
-def officer(client: TestClient, db):  # noqa: ANN001, ANN201
+def officer(client: TestClient, db):
     """`officer(role)` creates a user with `role`, logs in through the form and returns the CSRF token of the forms
     shown to that session (bound to it: the login form's own token no longer works once logged in)."""
     from privet.auth import service as auth
@@ -28,8 +28,12 @@ def officer(client: TestClient, db):  # noqa: ANN001, ANN201
         auth.create_user(db, username, role, password=PASSWORD, actor="test")
         db.commit()
         token = form_token(client)
-        answer = client.post("/admin/login", data={"username": username, "password": PASSWORD, "csrf_token": token,
-                                                   "next": "/admin"}, headers=HTML, follow_redirects=False)
+        answer = client.post(
+            "/admin/login",
+            data={"username": username, "password": PASSWORD, "csrf_token": token, "next": "/admin"},
+            headers=HTML,
+            follow_redirects=False,
+        )
         assert answer.status_code == 303, answer.text
         return form_token(client, "/admin/password")
 

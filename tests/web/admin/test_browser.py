@@ -9,9 +9,10 @@ from faker import Faker
 
 from privet.db.engine import begin_write
 from privet.requests.intake import service as intake
+import itertools
 
 
-def officer(site, role: str) -> tuple[str, str]:  # noqa: ANN001
+def officer(site, role: str) -> tuple[str, str]:
     """`site.officer(role)`, retried: it writes without taking SQLite's write lock first, so a write by the served
     app in between can make it fail at once ("database is locked"); nothing is kept from a failed try."""
     from sqlalchemy.exc import OperationalError
@@ -26,7 +27,7 @@ def officer(site, role: str) -> tuple[str, str]:  # noqa: ANN001
     raise AssertionError("unreachable")
 
 
-def log_in(page, site, role: str, next_path: str = "/admin") -> None:  # noqa: ANN001
+def log_in(page, site, role: str, next_path: str = "/admin") -> None:
     username, password = officer(site, role)
     page.goto(f"/admin/login?next={next_path}")
     page.get_by_label("Username").fill(username)
@@ -35,17 +36,24 @@ def log_in(page, site, role: str, next_path: str = "/admin") -> None:  # noqa: A
     page.wait_for_url(f"**{next_path}")
 
 
-def _file_request(site) -> str:  # noqa: ANN001
+def _file_request(site) -> str:
     with site.session() as session:
         begin_write(session)  # the served app writes too: queue for SQLite's write lock first
-        found = intake.file_request(session, site.app.state.keyring, site.settings, request_type="access",
-                                    identity_type="email", identity=Faker().unique.email(domain="example.com"),
-                                    filed_by="test", channel="api")
+        found = intake.file_request(
+            session,
+            site.app.state.keyring,
+            site.settings,
+            request_type="access",
+            identity_type="email",
+            identity=Faker().unique.email(domain="example.com"),
+            filed_by="test",
+            channel="api",
+        )
         session.commit()
         return found.reference
 
 
-def test_an_officer_refuses_a_request_and_sees_it_in_the_audit_trail(page, site) -> None:  # noqa: ANN001
+def test_an_officer_refuses_a_request_and_sees_it_in_the_audit_trail(page, site) -> None:
     reference = _file_request(site)
     page.goto("/admin/requests")
     assert "/admin/login" in page.url  # anonymous: sent to log in first
@@ -71,7 +79,7 @@ def test_an_officer_refuses_a_request_and_sees_it_in_the_audit_trail(page, site)
     assert officer(site, "privacy_officer")[0] in refused_row.inner_text()
 
 
-def test_a_bad_password_is_refused_with_a_clear_message(page, site) -> None:  # noqa: ANN001
+def test_a_bad_password_is_refused_with_a_clear_message(page, site) -> None:
     username, _password = officer(site, "agent")
     page.goto("/admin/login")
     page.get_by_label("Username").fill(username)
@@ -81,7 +89,7 @@ def test_a_bad_password_is_refused_with_a_clear_message(page, site) -> None:  # 
     assert not [c for c in page.context.cookies() if c["name"] == "privet_session"]
 
 
-def test_wrong_roles_get_the_403_page(page, site) -> None:  # noqa: ANN001
+def test_wrong_roles_get_the_403_page(page, site) -> None:
     log_in(page, site, "auditor")
     answer = page.goto("/admin/users")
     assert answer.status == 403 and "Your role cannot open this page" in page.content()
@@ -92,7 +100,7 @@ def test_wrong_roles_get_the_403_page(page, site) -> None:  # noqa: ANN001
         assert page.goto(path).status == 403
 
 
-def test_the_dashboard_shows_charts_with_titles_legends_and_axes(page, site) -> None:  # noqa: ANN001
+def test_the_dashboard_shows_charts_with_titles_legends_and_axes(page, site) -> None:
     from playwright.sync_api import expect
 
     from privet.consent.visitors import record_cookie_choice
@@ -100,15 +108,24 @@ def test_the_dashboard_shows_charts_with_titles_legends_and_axes(page, site) -> 
     with site.session() as session:
         begin_write(session)
         for n, gpc in enumerate((False, False, True)):
-            record_cookie_choice(session, visitor_id=f"dash-visitor-{n}-{Faker().uuid4()[:8]}",
-                                 categories={"analytics": n == 0, "marketing": n == 0}, gpc=gpc, actor="test")
+            record_cookie_choice(
+                session,
+                visitor_id=f"dash-visitor-{n}-{Faker().uuid4()[:8]}",
+                categories={"analytics": n == 0, "marketing": n == 0},
+                gpc=gpc,
+                actor="test",
+            )
         session.commit()
     _file_request(site)
     log_in(page, site, "privacy_officer")
     charts = page.locator("svg.chart[role=img]")
     expect(charts).to_have_count(4)
-    titles = ["Open requests by deadline", "People with consent now, by purpose", "Banner visitors per week",
-              "Banner choices by category, last eight weeks"]
+    titles = [
+        "Open requests by deadline",
+        "People with consent now, by purpose",
+        "Banner visitors per week",
+        "Banner choices by category, last eight weeks",
+    ]
     for i, title in enumerate(titles):
         expect(charts.nth(i).locator("title").first).to_have_text(title)
         expect(charts.nth(i).locator("desc")).to_have_count(1)
@@ -125,7 +142,7 @@ def test_the_dashboard_shows_charts_with_titles_legends_and_axes(page, site) -> 
     expect(page.locator("figure.chart table").first).to_be_visible()
 
 
-def test_consent_lookup_finds_a_banner_visitor_and_says_when_it_cannot(page, site) -> None:  # noqa: ANN001
+def test_consent_lookup_finds_a_banner_visitor_and_says_when_it_cannot(page, site) -> None:
     from playwright.sync_api import expect
 
     from privet.consent.visitors import record_cookie_choice
@@ -142,8 +159,9 @@ def test_consent_lookup_finds_a_banner_visitor_and_says_when_it_cannot(page, sit
     expect(page.get_by_role("heading", name=f"Banner visitor {visitor}")).to_be_visible()
     history = page.locator("section", has=page.get_by_role("heading", name="Ledger history"))
     expect(history.locator("tbody tr").first).to_contain_text("given")
-    expect(page.locator("section", has=page.get_by_role("heading", name="Current consents"))
-           .locator("tbody tr").first).to_be_visible()
+    expect(
+        page.locator("section", has=page.get_by_role("heading", name="Current consents")).locator("tbody tr").first
+    ).to_be_visible()
     assert visitor not in page.url
     page.get_by_label("Identity type").select_option("visitor")
     page.get_by_label("Identity", exact=True).fill("v-" + Faker().hexify("^" * 24))
@@ -155,14 +173,14 @@ def test_consent_lookup_finds_a_banner_visitor_and_says_when_it_cannot(page, sit
     expect(page.get_by_role("alert")).to_contain_text("That is not a visitor id")
 
 
-def test_the_audit_page_shows_the_chain_verified(page, site) -> None:  # noqa: ANN001
+def test_the_audit_page_shows_the_chain_verified(page, site) -> None:
     log_in(page, site, "auditor", "/admin/audit")
     status = page.locator("#chain-status")
     assert "Chain verified" in status.inner_text()
     assert page.locator("table tbody tr").count() > 0
 
 
-def test_login_and_logout_by_keyboard_only(page, site) -> None:  # noqa: ANN001
+def test_login_and_logout_by_keyboard_only(page, site) -> None:
     username, password = officer(site, "agent")
     page.goto("/admin/login")
     assert page.evaluate("document.activeElement.id") == "username"  # the form takes the focus on arrival
@@ -177,16 +195,24 @@ def test_login_and_logout_by_keyboard_only(page, site) -> None:  # noqa: ANN001
     assert page.goto("/admin").url.endswith("/admin/login?next=/admin")
 
 
-def test_an_agent_watches_the_plan_completes_a_manual_task_and_opens_the_package(page, site) -> None:  # noqa: ANN001
+def test_an_agent_watches_the_plan_completes_a_manual_task_and_opens_the_package(page, site) -> None:
     from privet.requests.intake import verify
 
     with site.session() as session:
         begin_write(session)
-        filed = intake.file_request(session, site.app.state.keyring, site.settings, request_type="access",
-                                    identity_type="email", identity=Faker().unique.email(domain="example.com"),
-                                    filed_by="test", channel="staff_phone")
-        verify.record_identity_check(session, site.app.state.keyring, site.settings, filed, method="call_back",
-                                     note=None, actor="test")
+        filed = intake.file_request(
+            session,
+            site.app.state.keyring,
+            site.settings,
+            request_type="access",
+            identity_type="email",
+            identity=Faker().unique.email(domain="example.com"),
+            filed_by="test",
+            channel="staff_phone",
+        )
+        verify.record_identity_check(
+            session, site.app.state.keyring, site.settings, filed, method="call_back", note=None, actor="test"
+        )
         session.commit()
         reference = filed.reference
     log_in(page, site, "agent", f"/admin/requests/{reference}")
@@ -215,7 +241,7 @@ def test_an_agent_watches_the_plan_completes_a_manual_task_and_opens_the_package
     assert "task.identity_shown" in trail and "task.completed" in trail and "package.opened_by_staff" in trail
 
 
-def test_consent_lookup_shows_history_and_a_receipt_without_the_identity_in_the_url(page, site) -> None:  # noqa: ANN001
+def test_consent_lookup_shows_history_and_a_receipt_without_the_identity_in_the_url(page, site) -> None:
     from privet.consent.ledger import service as ledger
     from privet.consent.ledger.rules import current_policy
     from privet.subjects.service import create_subject
@@ -226,8 +252,7 @@ def test_consent_lookup_shows_history_and_a_receipt_without_the_identity_in_the_
         subject = create_subject(session, site.app.state.keyring, [("email", email, True)], actor="test")
         purpose = next(k for k, r in sorted(current_policy(session).purposes.items()) if r.consent_bases)
         ledger.record(session, subject_id=subject.id, purpose=purpose, event="given", method="staff", actor="test")
-        ledger.record(session, subject_id=subject.id, purpose=purpose, event="withdrawn", method="staff",
-                      actor="test")
+        ledger.record(session, subject_id=subject.id, purpose=purpose, event="withdrawn", method="staff", actor="test")
         session.commit()
     log_in(page, site, "agent", "/admin/consent")
     page.get_by_label("Identity type").select_option("email")
@@ -251,19 +276,29 @@ UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), s
 HEADINGS = "() => [...document.querySelectorAll('main h1, main h2, main h3')].map(h => Number(h.tagName[1]))"
 
 
-def test_every_page_has_labelled_controls_and_ordered_headings(page, site) -> None:  # noqa: ANN001
+def test_every_page_has_labelled_controls_and_ordered_headings(page, site) -> None:
     reference = _file_request(site)
     blocked = []
-    page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text
-            else None)
+    page.on(
+        "console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None
+    )
     log_in(page, site, "admin")
-    for path in ("/admin", "/admin/requests", f"/admin/requests/{reference}", "/admin/datamap?q=email",
-                 "/admin/consent", "/admin/notices", "/admin/users", "/admin/audit", "/admin/password",
-                 "/admin?lang=zh_CN"):
+    for path in (
+        "/admin",
+        "/admin/requests",
+        f"/admin/requests/{reference}",
+        "/admin/datamap?q=email",
+        "/admin/consent",
+        "/admin/notices",
+        "/admin/users",
+        "/admin/audit",
+        "/admin/password",
+        "/admin?lang=zh_CN",
+    ):
         assert page.goto(path).status == 200, path
         assert page.evaluate(UNLABELLED) == [], path
         levels = page.evaluate(HEADINGS)
         assert levels[0] == 1 and levels.count(1) == 1, path
-        assert all(b - a <= 1 for a, b in zip(levels, levels[1:])), (path, levels)
+        assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), (path, levels)
     assert page.locator("html").get_attribute("lang") == "zh-Hans" and "概览" in page.title()
     assert blocked == []  # nothing on the pages breaks the Content-Security-Policy

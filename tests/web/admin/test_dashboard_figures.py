@@ -59,8 +59,9 @@ def _choose(db: Session, choices: list[tuple[bool, bool]]) -> list[str]:
     ids = []
     for analytics, gpc in choices:
         ids.append(_visitor())
-        visitors.record_cookie_choice(db, visitor_id=ids[-1], categories={"analytics": analytics, "marketing": True},
-                                      gpc=gpc, actor="test")
+        visitors.record_cookie_choice(
+            db, visitor_id=ids[-1], categories={"analytics": analytics, "marketing": True}, gpc=gpc, actor="test"
+        )
     return ids
 
 
@@ -100,8 +101,9 @@ def test_four_visitors_each_choosing_count_four(db: Session, keptek: Session) ->
     assert stats.banner_choices(db, since)["analytics.usage"] == (allowed + 1, len(choices) - allowed - 1)
 
 
-def test_the_dashboard_states_its_figures_in_words(client: TestClient, app: FastAPI, db: Session, keptek: Session,
-                                                  officer) -> None:  # noqa: ANN001
+def test_the_dashboard_states_its_figures_in_words(
+    client: TestClient, app: FastAPI, db: Session, keptek: Session, officer
+) -> None:
     holders, consenting = _consent(db, app.state.keyring, [["given", "withdrawn", "given"], ["given", "withdrawn"]])
     _choose(db, [(True, False), (False, False), (True, True), (False, False)])
     db.commit()
@@ -111,8 +113,9 @@ def test_the_dashboard_states_its_figures_in_words(client: TestClient, app: Fast
     text = page.text
     row = re.search(r'<table id="consent-now">.*?</table>', text, re.S).group(0)
     assert re.search(rf"<td>{holders}</td><td>{consenting}</td><td>50%</td>", row), row
-    assert "Visitors who made a banner choice in the last eight weeks: 4, of whom 1 sent Global Privacy Control." \
-        in text
+    assert (
+        "Visitors who made a banner choice in the last eight weeks: 4, of whom 1 sent Global Privacy Control." in text
+    )
     assert "the share whose latest choice gives consent now" in text  # the denominator, in words
     assert text.count('<ul class="legend"') == 4 and text.count('class="axis-title"') == 8
     assert "Made a banner choice" in text and "Allowed" in text and "Refused" in text
@@ -120,15 +123,16 @@ def test_the_dashboard_states_its_figures_in_words(client: TestClient, app: Fast
     assert "各用途当前同意的人数比例" in chinese and "过去八周在横幅上作出选择的访客：4 位" in chinese
 
 
-def test_the_consent_lookup_finds_a_banner_visitor(client: TestClient, app: FastAPI, db: Session, keptek: Session,
-                                                   officer) -> None:  # noqa: ANN001
+def test_the_consent_lookup_finds_a_banner_visitor(
+    client: TestClient, app: FastAPI, db: Session, keptek: Session, officer
+) -> None:
     visitor, linked = _choose(db, [(True, False), (False, True)])
     subject_id = _person(db, app.state.keyring)
     visitors.link_visitor(db, linked, subject_id, actor="test")
     db.commit()
     token = officer("auditor")
 
-    def look(kind: str, value: str):  # noqa: ANN202
+    def look(kind: str, value: str):
         return client.post("/admin/consent", headers=HTML, data={"csrf_token": token, "type": kind, "value": value})
 
     found = look("visitor", visitor)

@@ -10,7 +10,7 @@ from tests.web.admin.conftest import HTML
 IDS = [f"P{n}" for n in range(1, 46)]
 
 
-def test_console_evidence_page_in_english_and_chinese(client: TestClient, officer) -> None:  # noqa: ANN001
+def test_console_evidence_page_in_english_and_chinese(client: TestClient, officer) -> None:
     officer("privacy_officer")
     page = client.get("/admin/evidence", headers=HTML)
     assert page.status_code == 200 and 'href="/admin/evidence" aria-current="page"' in page.text
@@ -23,8 +23,7 @@ def test_console_evidence_page_in_english_and_chinese(client: TestClient, office
     assert len(download.json()["promises"]) == 45
 
 
-def test_console_evidence_page_refuses_a_role_without_registers_read(client: TestClient,
-                                                                     officer) -> None:  # noqa: ANN001
+def test_console_evidence_page_refuses_a_role_without_registers_read(client: TestClient, officer) -> None:
     officer("agent")
     assert client.get("/admin/evidence", headers=HTML).status_code == 403
     assert 'href="/admin/evidence"' not in client.get("/admin", headers=HTML).text

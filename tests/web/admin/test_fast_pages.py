@@ -26,8 +26,9 @@ ZH = {**HTML, "Accept-Language": "zh-CN"}
 
 def _write(db: Session, n: int) -> None:
     for i in range(n):
-        audit.record(db, actor="system", action="test.fast", object_type="thing", object_id=f"t{i}",
-                     details={"index": i})
+        audit.record(
+            db, actor="system", action="test.fast", object_type="thing", object_id=f"t{i}", details={"index": i}
+        )
     db.flush()
 
 
@@ -60,7 +61,7 @@ def test_after_a_whole_walk_only_newer_events_are_walked_and_a_change_among_them
     assert not check.ok and check.first_bad_seq == 10 and "changed" in check.reason
 
 
-def test_a_change_to_an_event_walked_before_is_found_by_the_next_whole_walk(db: Session, monkeypatch) -> None:  # noqa: ANN001
+def test_a_change_to_an_event_walked_before_is_found_by_the_next_whole_walk(db: Session, monkeypatch) -> None:
     _write(db, 6)
     assert audit_page.check_chain(db)[0].ok
     lift_guards(db)
@@ -82,7 +83,7 @@ def test_a_chain_other_than_the_one_walked_is_walked_whole_not_called_broken(db:
     assert check.ok and check.checked == 7 and whole_at is None
 
 
-def test_the_audit_page_says_when_the_whole_chain_was_walked(client: TestClient, officer) -> None:  # noqa: ANN001
+def test_the_audit_page_says_when_the_whole_chain_was_walked(client: TestClient, officer) -> None:
     officer("auditor")
     first = client.get("/admin/audit", headers=HTML).text
     assert "Chain verified" in first and "Every event checked" in first
@@ -97,7 +98,7 @@ def _field_rows(text: str) -> int:
     return len(re.findall(r"<tr><td>[a-z_]+</td><td>[a-z_]+</td><td><code>", text))
 
 
-def test_the_data_map_page_shows_counts_and_a_preview_of_each_kind(client: TestClient, officer, keptek) -> None:  # noqa: ANN001
+def test_the_data_map_page_shows_counts_and_a_preview_of_each_kind(client: TestClient, officer, keptek) -> None:
     from privet.web.admin.datamap import PREVIEW
 
     officer("privacy_officer")
@@ -107,7 +108,7 @@ def test_the_data_map_page_shows_counts_and_a_preview_of_each_kind(client: TestC
     assert total > 100 and f"Show all {total} fields" in text
 
 
-def test_one_kind_is_paged_and_a_bad_page_number_shows_a_real_page(client: TestClient, officer, keptek) -> None:  # noqa: ANN001
+def test_one_kind_is_paged_and_a_bad_page_number_shows_a_real_page(client: TestClient, officer, keptek) -> None:
     from privet.web.admin.datamap import PAGE_SIZE
 
     officer("privacy_officer")
@@ -120,12 +121,12 @@ def test_one_kind_is_paged_and_a_bad_page_number_shows_a_real_page(client: TestC
     last = client.get("/admin/datamap?kind=fields&page=99999", headers=HTML)
     assert last.status_code == 200 and f"Page {pages} of {pages}" in last.text and "Next" not in last.text
     searched = client.get("/admin/datamap?kind=fields&q=phone", headers=HTML).text
-    assert "Page 1 of" not in searched or 'q=phone&amp;page=2' in searched  # the search is kept from page to page
+    assert "Page 1 of" not in searched or "q=phone&amp;page=2" in searched  # the search is kept from page to page
     assert f"第 2 页，共 {pages} 页" in client.get("/admin/datamap?kind=fields&page=2", headers=ZH).text
 
 
 # ---- the dashboard's consent counts with signed-in visitors -------------------------------------------------------------
-def test_a_person_with_linked_visitors_counts_once_with_their_latest_choice(db: Session, keptek) -> None:  # noqa: ANN001
+def test_a_person_with_linked_visitors_counts_once_with_their_latest_choice(db: Session, keptek) -> None:
     from privet.consent import visitors
     from privet.consent.ledger import service as ledger
     from privet.kit.crypto import Keyring
@@ -147,7 +148,7 @@ def test_a_person_with_linked_visitors_counts_once_with_their_latest_choice(db: 
 
 
 # ---- the applied data map, read once per version ---------------------------------------------------------------------
-def test_each_transaction_gets_its_own_copy_of_the_applied_map(db: Session, keptek) -> None:  # noqa: ANN001
+def test_each_transaction_gets_its_own_copy_of_the_applied_map(db: Session, keptek) -> None:
     from privet.datamap.service import current
 
     mine = current(db)
@@ -158,7 +159,7 @@ def test_each_transaction_gets_its_own_copy_of_the_applied_map(db: Session, kept
     assert current(db).organisation.name == name
 
 
-def test_a_new_version_is_read_in_the_transaction_that_applies_it(db: Session, keptek, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_new_version_is_read_in_the_transaction_that_applies_it(db: Session, keptek, tmp_path: Path) -> None:
     import shutil
 
     from privet.datamap.service import current, validate_and_apply

@@ -33,17 +33,33 @@ def _visitor_and_subject(app: FastAPI, db: Session) -> tuple[str, str, str]:
 
     email = Faker("zh_CN").unique.email(domain="example.com")
     subject = create_subject(db, app.state.keyring, [("email", email, True)], actor="test")
-    entry = ledger.record(db, subject_id=subject.id, purpose="marketing.communications", event="given",
-                          method="form", actor="test", categories=["user.contact.email"], language="zh_CN",
-                          evidence={"source": "privacy-centre", "gpc": False})
-    ledger.record(db, visitor_id="v-" + Faker().hexify("^" * 16), purpose="marketing.communications",
-                  event="refused", method="gpc", actor="test", evidence={"gpc": True, "gpc_honoured": True})
+    entry = ledger.record(
+        db,
+        subject_id=subject.id,
+        purpose="marketing.communications",
+        event="given",
+        method="form",
+        actor="test",
+        categories=["user.contact.email"],
+        language="zh_CN",
+        evidence={"source": "privacy-centre", "gpc": False},
+    )
+    ledger.record(
+        db,
+        visitor_id="v-" + Faker().hexify("^" * 16),
+        purpose="marketing.communications",
+        event="refused",
+        method="gpc",
+        actor="test",
+        evidence={"gpc": True, "gpc_honoured": True},
+    )
     db.commit()
     return email, entry.id, subject.id
 
 
-def test_the_consent_lookup_names_purposes_events_and_methods(client: TestClient, app: FastAPI, db: Session,
-                                                              officer, applied) -> None:  # noqa: ANN001, F811
+def test_the_consent_lookup_names_purposes_events_and_methods(
+    client: TestClient, app: FastAPI, db: Session, officer, applied
+) -> None:  # noqa: F811
     email, _record, subject_id = _visitor_and_subject(app, db)
     token = officer("agent")
     english = client.post("/admin/consent", headers=HTML, data={"csrf_token": token, "type": "email", "value": email})
@@ -63,16 +79,18 @@ def test_the_consent_lookup_names_purposes_events_and_methods(client: TestClient
     assert email not in chinese.text  # the identity stays masked
 
 
-def test_the_consent_lookup_still_refuses_bad_input(client: TestClient, officer) -> None:  # noqa: ANN001
+def test_the_consent_lookup_still_refuses_bad_input(client: TestClient, officer) -> None:
     token = officer("agent")
     empty = client.post("/admin/consent", headers=ZH, data={"csrf_token": token, "type": "email", "value": ""})
     assert empty.status_code == 422 and "电子邮件地址" in empty.text
-    assert client.post("/admin/consent", headers=HTML, data={"type": "email", "value": "x@example.com"}).status_code \
-        == 403  # no CSRF token: refused
+    assert (
+        client.post("/admin/consent", headers=HTML, data={"type": "email", "value": "x@example.com"}).status_code == 403
+    )  # no CSRF token: refused
 
 
-def test_a_receipt_names_its_evidence_and_its_notice(client: TestClient, app: FastAPI, db: Session, officer,
-                                                     applied) -> None:  # noqa: ANN001, F811
+def test_a_receipt_names_its_evidence_and_its_notice(
+    client: TestClient, app: FastAPI, db: Session, officer, applied
+) -> None:  # noqa: F811
     _email, record, _subject = _visitor_and_subject(app, db)
     officer("auditor")
     english = client.get(f"/admin/consent/receipts/{record}", headers=HTML).text
@@ -93,8 +111,7 @@ def test_a_banner_choice_in_evidence_reads_per_category() -> None:
     assert key == "banner_choice" and name == "横幅中的选择" and "analytics" not in value and "否" in value
 
 
-def test_records_of_processing_in_chinese_name_states_mechanisms_and_kinds(client: TestClient, officer,  # noqa: ANN001
-                                                                          seeded) -> None:  # noqa: F811
+def test_records_of_processing_in_chinese_name_states_mechanisms_and_kinds(client: TestClient, officer, seeded) -> None:  # noqa: F811
     officer("auditor")
     chinese = client.get("/admin/records/records-of-processing.html?lang=zh_CN", headers=HTML)
     assert chinese.status_code == 200 and '<html lang="zh-Hans">' in chinese.text
@@ -112,23 +129,28 @@ def test_records_of_processing_in_chinese_name_states_mechanisms_and_kinds(clien
     assert unknown.status_code == 200 and '<html lang="zh-Hans">' in unknown.text  # the console's language
 
 
-def test_records_of_processing_need_registers_read(client: TestClient, officer, seeded) -> None:  # noqa: ANN001, F811
+def test_records_of_processing_need_registers_read(client: TestClient, officer, seeded) -> None:  # noqa: F811
     officer("agent")
     assert client.get("/admin/records/records-of-processing.html?lang=zh_CN", headers=HTML).status_code == 403
     assert client.get("/admin/records/records-of-processing.csv?lang=zh_CN", headers=HTML).status_code == 403
 
 
 def test_manual_task_texts_name_categories_and_actions_in_both_languages() -> None:
-    from privet.requests.manual.service import TAKE_OVER
     from privet.requests.execution.runner import INSTRUCTIONS
+    from privet.requests.manual.service import TAKE_OVER
     from privet.web.admin.tasks_text import translated
 
     fix = INSTRUCTIONS["rectify"].format(ref="A-7", store="crm", categories="user.contact.email, user.name")
-    assert translated(fix, "en") == ("Correct the records of the person of request A-7 in crm (Email address, Name), "
-                                     "then confirm with the counts per table.")
+    assert translated(fix, "en") == (
+        "Correct the records of the person of request A-7 in crm (Email address, Name), "
+        "then confirm with the counts per table."
+    )
     assert translated(fix, "zh_CN") == "更正 crm 中请求 A-7 所涉个人的记录（电子邮件地址、姓名），然后确认各表的数量。"
     taken = TAKE_OVER.format(action="fetch", ref="A-7", store="crm") + " (Filing cabinet)"
-    for lang, words in (("en", "Step “find the person's data” of request A-7"), ("zh_CN", "步骤 “查找个人的数据” 失败")):
+    for lang, words in (
+        ("en", "Step “find the person's data” of request A-7"),
+        ("zh_CN", "步骤 “查找个人的数据” 失败"),
+    ):
         shown = translated(taken, lang)
         assert words in shown and "fetch" not in shown and shown.endswith("(Filing cabinet)"), shown
     company = "Ring the branch and ask for user.contact.email"  # the company's own words stay as written

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from tests.web.admin.test_browser import log_in
 
 
-def _dry_run(page, start: str, done: str) -> None:  # noqa: ANN001
+def _dry_run(page, start: str, done: str) -> None:
     page.get_by_role("button", name=start).click()
     page.wait_for_url(re.compile(r".*/admin/retention/runs/[A-Za-z0-9]+\?done=started$"))
     expect(page.locator("#run-status")).to_have_text(done, timeout=60_000)  # the page refreshes itself meanwhile
@@ -19,7 +19,7 @@ def _dry_run(page, start: str, done: str) -> None:  # noqa: ANN001
     assert page.locator("#run-tables tbody tr").count() == int(total)
 
 
-def test_an_officer_starts_a_dry_run_and_watches_it_finish_in_english_and_chinese(page, site) -> None:  # noqa: ANN001
+def test_an_officer_starts_a_dry_run_and_watches_it_finish_in_english_and_chinese(page, site) -> None:
     log_in(page, site, "privacy_officer", "/admin/retention")
     expect(page.get_by_role("radio", name=re.compile("^Dry run:"))).to_be_checked()
     _dry_run(page, "Start the run", "Dry run done")

@@ -18,7 +18,8 @@ from privet.audit.models import AuditEvent
 from privet.jobs.models import Job
 from privet.jobs.service import run_until_idle
 from privet.kit.clock import utcnow
-from privet.retention import service as retention, sweep
+from privet.retention import service as retention
+from privet.retention import sweep
 from privet.retention.models import RetentionRun
 from privet.settings import Settings
 from tests.retention.conftest import DATAMAP, LOGINS, fill
@@ -32,8 +33,13 @@ def settings(tmp_path: Path) -> Settings:
     """The app's settings, with the company's SQLite database (retention rules' tables, filled) as `app_db`."""
     url = f"sqlite:///{tmp_path / 'company.sqlite'}"
     fill(url, Faker())
-    return Settings(data_dir=tmp_path / "var", secret_key="test-secret-key-0123456789abcdef", mail_sender="smtp",
-                    sms_sender="console", secrets={"app_db": url})
+    return Settings(
+        data_dir=tmp_path / "var",
+        secret_key="test-secret-key-0123456789abcdef",
+        mail_sender="smtp",
+        sms_sender="console",
+        secrets={"app_db": url},
+    )
 
 
 @pytest.fixture
@@ -48,7 +54,7 @@ def mapped(db: Session, tmp_path: Path) -> Session:
     return db
 
 
-def _rows(settings: Settings, table) -> int:  # noqa: ANN001
+def _rows(settings: Settings, table) -> int:
     import sqlalchemy as sa
 
     engine = sa.create_engine(settings.secrets["app_db"])
@@ -68,15 +74,17 @@ def _runs(db: Session) -> int:
     return db.scalar(select(func.count()).select_from(RetentionRun))
 
 
-def test_a_dry_run_is_followed_table_by_table_and_changes_nothing(client: TestClient, app: FastAPI, mapped: Session,
-                                                                  settings: Settings, officer) -> None:  # noqa: ANN001
+def test_a_dry_run_is_followed_table_by_table_and_changes_nothing(
+    client: TestClient, app: FastAPI, mapped: Session, settings: Settings, officer
+) -> None:
     token = officer("privacy_officer")
     plan = {e["rule"]: e for e in retention.plan(mapped, settings, app.state.keyring)}
     before = _rows(settings, LOGINS)
     first = client.get("/admin/retention", headers=HTML).text
     assert 'id="start-run"' in first and "Not counted yet" in first  # the page counts nothing live
-    started = client.post("/admin/retention/runs", headers=HTML, follow_redirects=False,
-                          data={"csrf_token": token, "kind": "dry"})
+    started = client.post(
+        "/admin/retention/runs", headers=HTML, follow_redirects=False, data={"csrf_token": token, "kind": "dry"}
+    )
     assert started.status_code == 303
     path = RUN.search(started.headers["location"]).group(0)
     waiting = client.get(path, headers=HTML).text
@@ -85,8 +93,10 @@ def test_a_dry_run_is_followed_table_by_table_and_changes_nothing(client: TestCl
     done = client.get(path, headers=HTML).text
     assert "Dry run done" in done and 'http-equiv="refresh"' not in done and "5 / 5" in done
     row = mapped.get(RetentionRun, path.rsplit("/", 1)[1], populate_existing=True)
-    assert row.status == "dry_done" and row.progress["app_db.login_events"]["would_sweep"] == \
-        plan["app_db.login_events"]["would_sweep"] > 0
+    assert (
+        row.status == "dry_done"
+        and row.progress["app_db.login_events"]["would_sweep"] == plan["app_db.login_events"]["would_sweep"] > 0
+    )
     assert all(v["deleted"] == 0 and v["updated"] == 0 for v in row.progress.values())
     assert _rows(settings, LOGINS) == before  # nothing swept
     listed = client.get("/admin/retention", headers=HTML).text  # the plan now shows what the dry run counted
@@ -100,8 +110,9 @@ def test_a_dry_run_is_followed_table_by_table_and_changes_nothing(client: TestCl
     assert "试运行已完成" in chinese and "Dry run done" not in chinese
 
 
-def test_a_sweep_needs_its_confirmation_and_nothing_starts_without_it(client: TestClient, app: FastAPI,
-                                                                      mapped: Session, officer) -> None:  # noqa: ANN001
+def test_a_sweep_needs_its_confirmation_and_nothing_starts_without_it(
+    client: TestClient, app: FastAPI, mapped: Session, officer
+) -> None:
     token = officer("privacy_officer")
     answer = client.post("/admin/retention/runs", headers=HTML, data={"csrf_token": token, "kind": "sweep"})
     assert answer.status_code == 422 and "Tick the box to confirm the sweep" in answer.text
@@ -113,22 +124,26 @@ def test_a_sweep_needs_its_confirmation_and_nothing_starts_without_it(client: Te
     assert _runs(mapped) == 0 and mapped.scalar(select(func.count()).select_from(Job)) == 0
 
 
-def test_a_killed_sweep_is_taken_up_again_then_a_failed_one_resumed(  # noqa: ANN001
-        client: TestClient, app: FastAPI, mapped: Session, settings: Settings, officer,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_killed_sweep_is_taken_up_again_then_a_failed_one_resumed(
+    client: TestClient, app: FastAPI, mapped: Session, settings: Settings, officer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     token = officer("privacy_officer")
     expected = {e["rule"]: e["would_sweep"] for e in retention.plan(mapped, settings, app.state.keyring)}
     before = _rows(settings, LOGINS)
     real = sweep.batches
 
-    def killed(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - the worker process dies after one batch
+    def killed(*args, **kwargs):
         for step in real(*args, **kwargs):
             yield step
             raise SystemExit("killed")
 
     monkeypatch.setattr(sweep, "batches", killed)
-    started = client.post("/admin/retention/runs", headers=HTML, follow_redirects=False,
-                          data={"csrf_token": token, "kind": "sweep", "confirm": "yes"})
+    started = client.post(
+        "/admin/retention/runs",
+        headers=HTML,
+        follow_redirects=False,
+        data={"csrf_token": token, "kind": "sweep", "confirm": "yes"},
+    )
     path = RUN.search(started.headers["location"]).group(0)
     run_id = path.rsplit("/", 1)[1]
     mapped.commit()
@@ -138,7 +153,7 @@ def test_a_killed_sweep_is_taken_up_again_then_a_failed_one_resumed(  # noqa: AN
     # the lease runs out (the worker is dead): the job is claimed again and the run carries on where it stopped
     mapped.execute(update(Job).values(lease_until=utcnow().replace(year=2000)))
 
-    def failing(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - then the datastore fails on the invoices
+    def failing(*args, **kwargs):
         if args[2].table == "invoices":
             raise OSError("datastore down")
         yield from real(*args, **kwargs)
@@ -157,28 +172,36 @@ def test_a_killed_sweep_is_taken_up_again_then_a_failed_one_resumed(  # noqa: AN
     assert _rows(settings, LOGINS) == before - expected["app_db.login_events"]
     page = client.get(path, headers=HTML).text
     assert ">Done<" in page and str(expected["app_db.login_events"]) in page and 'id="resume-run"' not in page
-    actions = list(mapped.scalars(select(AuditEvent.action).where(AuditEvent.object_id == run_id)
-                                  .order_by(AuditEvent.seq)))
-    assert actions == ["retention.run_started", "retention.run_failed", "retention.run_resumed",
-                       "retention.run_finished"]
+    actions = list(
+        mapped.scalars(select(AuditEvent.action).where(AuditEvent.object_id == run_id).order_by(AuditEvent.seq))
+    )
+    assert actions == [
+        "retention.run_started",
+        "retention.run_failed",
+        "retention.run_resumed",
+        "retention.run_finished",
+    ]
     again = client.post(f"{path}/resume", headers=HTML, data={"csrf_token": token})
     assert again.status_code == 409 and "Only the newest unfinished retention run can be resumed" in again.text
 
 
-def test_a_second_sweep_waits_for_the_unfinished_one(client: TestClient, mapped: Session,
-                                                     officer) -> None:  # noqa: ANN001
+def test_a_second_sweep_waits_for_the_unfinished_one(client: TestClient, mapped: Session, officer) -> None:
     token = officer("privacy_officer")
-    first = client.post("/admin/retention/runs", headers=HTML, follow_redirects=False,
-                        data={"csrf_token": token, "kind": "sweep", "confirm": "yes"})
+    first = client.post(
+        "/admin/retention/runs",
+        headers=HTML,
+        follow_redirects=False,
+        data={"csrf_token": token, "kind": "sweep", "confirm": "yes"},
+    )
     assert first.status_code == 303
-    second = client.post("/admin/retention/runs", headers=HTML,
-                         data={"csrf_token": token, "kind": "sweep", "confirm": "yes"})
+    second = client.post(
+        "/admin/retention/runs", headers=HTML, data={"csrf_token": token, "kind": "sweep", "confirm": "yes"}
+    )
     assert second.status_code == 409 and "A retention run is already in progress" in second.text
     assert 'id="run-unfinished"' in second.text and _runs(mapped) == 1
 
 
-def test_reading_roles_see_runs_but_cannot_start_or_resume_them(client: TestClient, mapped: Session,
-                                                                officer) -> None:  # noqa: ANN001
+def test_reading_roles_see_runs_but_cannot_start_or_resume_them(client: TestClient, mapped: Session, officer) -> None:
     row = retention.start(mapped, actor="test", dry_run=False)
     row.status = "failed"
     mapped.commit()
@@ -187,10 +210,13 @@ def test_reading_roles_see_runs_but_cannot_start_or_resume_them(client: TestClie
     assert 'id="start-run"' not in listed and f"/admin/retention/runs/{row.id}" in listed
     shown = client.get(f"/admin/retention/runs/{row.id}", headers=HTML).text
     assert 'id="resume-run"' not in shown
-    assert client.post("/admin/retention/runs", headers=HTML, data={"csrf_token": token, "kind": "dry"}
-                       ).status_code == 403
-    assert client.post(f"/admin/retention/runs/{row.id}/resume", headers=HTML,
-                       data={"csrf_token": token}).status_code == 403
+    assert (
+        client.post("/admin/retention/runs", headers=HTML, data={"csrf_token": token, "kind": "dry"}).status_code == 403
+    )
+    assert (
+        client.post(f"/admin/retention/runs/{row.id}/resume", headers=HTML, data={"csrf_token": token}).status_code
+        == 403
+    )
     mapped.expire_all()
     assert _runs(mapped) == 1 and mapped.get(RetentionRun, row.id).status == "failed"
 
@@ -198,8 +224,9 @@ def test_reading_roles_see_runs_but_cannot_start_or_resume_them(client: TestClie
 def _subject(app: FastAPI, db: Session) -> str:
     from privet.subjects.service import get_or_create_subject
 
-    subject, _ = get_or_create_subject(db, app.state.keyring, "email", Faker().unique.email(domain="example.com"),
-                                       actor="test")
+    subject, _ = get_or_create_subject(
+        db, app.state.keyring, "email", Faker().unique.email(domain="example.com"), actor="test"
+    )
     db.commit()
     return subject.id
 
@@ -211,76 +238,105 @@ def _holds(db: Session) -> list:
     return list_holds(db, active_only=False)
 
 
-def test_a_legal_hold_is_placed_with_its_reason_and_released(client: TestClient, app: FastAPI, db: Session,
-                                                             officer) -> None:  # noqa: ANN001
+def test_a_legal_hold_is_placed_with_its_reason_and_released(
+    client: TestClient, app: FastAPI, db: Session, officer
+) -> None:
     subject_id = _subject(app, db)
     token = officer("agent")
     form = client.get(f"/admin/holds?subject={subject_id}", headers=HTML).text
     assert f'name="subject_id" maxlength="32" required value="{subject_id}"' in form
-    placed = client.post("/admin/holds", headers=HTML, follow_redirects=False,
-                         data={"csrf_token": token, "subject_id": subject_id, "reason": "Litigation pending",
-                               "reference": "Case 2026-17"})
+    placed = client.post(
+        "/admin/holds",
+        headers=HTML,
+        follow_redirects=False,
+        data={
+            "csrf_token": token,
+            "subject_id": subject_id,
+            "reason": "Litigation pending",
+            "reference": "Case 2026-17",
+        },
+    )
     assert placed.status_code == 303
     [hold] = _holds(db)
     assert hold.reason == "Litigation pending" and hold.reference == "Case 2026-17" and hold.released_at is None
     listed = client.get("/admin/holds?done=placed", headers=HTML).text
     assert "Litigation pending" in listed and "erasure of this person&#39;s data waits" in listed
-    released = client.post(f"/admin/holds/{hold.id}/release", headers=HTML, follow_redirects=False,
-                           data={"csrf_token": token})
+    released = client.post(
+        f"/admin/holds/{hold.id}/release", headers=HTML, follow_redirects=False, data={"csrf_token": token}
+    )
     assert released.status_code == 303 and _holds(db)[0].released_at is not None
     again = client.post(f"/admin/holds/{hold.id}/release", headers=HTML, data={"csrf_token": token})
     assert again.status_code == 409 and "This legal hold was already released" in again.text
-    events = list(db.scalars(select(AuditEvent.action).where(AuditEvent.object_id == hold.id)
-                             .order_by(AuditEvent.seq)))
+    events = list(db.scalars(select(AuditEvent.action).where(AuditEvent.object_id == hold.id).order_by(AuditEvent.seq)))
     assert events == ["legal_hold.placed", "legal_hold.released"]
 
 
-def test_a_bad_hold_form_keeps_the_input_and_places_nothing(client: TestClient, app: FastAPI, db: Session,
-                                                            officer) -> None:  # noqa: ANN001
+def test_a_bad_hold_form_keeps_the_input_and_places_nothing(
+    client: TestClient, app: FastAPI, db: Session, officer
+) -> None:
     subject_id = _subject(app, db)
     token = officer("privacy_officer")
-    no_reason = client.post("/admin/holds", headers=HTML,
-                            data={"csrf_token": token, "subject_id": subject_id, "reference": "Case 9"})
+    no_reason = client.post(
+        "/admin/holds", headers=HTML, data={"csrf_token": token, "subject_id": subject_id, "reference": "Case 9"}
+    )
     assert no_reason.status_code == 422 and "A legal hold needs a reason" in no_reason.text
     assert f'value="{subject_id}"' in no_reason.text and 'value="Case 9"' in no_reason.text
-    personal = client.post("/admin/holds", headers=HTML, data={"csrf_token": token, "subject_id": subject_id,
-                                                               "reason": "Call +86 138 0013 8000 first"})
+    personal = client.post(
+        "/admin/holds",
+        headers=HTML,
+        data={"csrf_token": token, "subject_id": subject_id, "reason": "Call +86 138 0013 8000 first"},
+    )
     assert personal.status_code == 422 and "looks like it holds personal data" in personal.text
-    unknown = client.post("/admin/holds?lang=zh_CN", headers=HTML,
-                          data={"csrf_token": token, "subject_id": "nosuchsubject", "reason": "Litigation"})
+    unknown = client.post(
+        "/admin/holds?lang=zh_CN",
+        headers=HTML,
+        data={"csrf_token": token, "subject_id": "nosuchsubject", "reason": "Litigation"},
+    )
     assert unknown.status_code == 404 and "没有此 ID 的主体" in unknown.text and 'value="Litigation"' in unknown.text
     assert _holds(db) == []
 
 
-def test_reading_roles_see_holds_but_cannot_place_or_release(client: TestClient, app: FastAPI, db: Session,
-                                                             officer) -> None:  # noqa: ANN001
+def test_reading_roles_see_holds_but_cannot_place_or_release(
+    client: TestClient, app: FastAPI, db: Session, officer
+) -> None:
     from privet.requests.holds import service as holds
 
-    hold = holds.place(db, subject_id=_subject(app, db), reason="Audit by the regulator", reference=None,
-                       actor="test")
+    hold = holds.place(db, subject_id=_subject(app, db), reason="Audit by the regulator", reference=None, actor="test")
     db.commit()
     token = officer("auditor")
     page = client.get("/admin/holds", headers=HTML).text
     assert "Audit by the regulator" in page and 'id="place-hold"' not in page and "/release" not in page
-    assert client.post("/admin/holds", headers=HTML, data={"csrf_token": token, "subject_id": hold.subject_id,
-                                                           "reason": "x"}).status_code == 403
-    assert client.post(f"/admin/holds/{hold.id}/release", headers=HTML,
-                       data={"csrf_token": token}).status_code == 403
+    assert (
+        client.post(
+            "/admin/holds", headers=HTML, data={"csrf_token": token, "subject_id": hold.subject_id, "reason": "x"}
+        ).status_code
+        == 403
+    )
+    assert client.post(f"/admin/holds/{hold.id}/release", headers=HTML, data={"csrf_token": token}).status_code == 403
     assert len(_holds(db)) == 1 and _holds(db)[0].released_at is None
 
 
-def _filed(app: FastAPI, db: Session, region: str | None = None):  # noqa: ANN202
+def _filed(app: FastAPI, db: Session, region: str | None = None):
     from privet.requests.intake import service as intake
 
-    found = intake.file_request(db, app.state.keyring, app.state.settings, request_type="access",
-                                identity_type="email", identity=Faker().unique.email(domain="example.com"),
-                                filed_by="test", channel="api", region=region)
+    found = intake.file_request(
+        db,
+        app.state.keyring,
+        app.state.settings,
+        request_type="access",
+        identity_type="email",
+        identity=Faker().unique.email(domain="example.com"),
+        filed_by="test",
+        channel="api",
+        region=region,
+    )
     db.commit()
     return found
 
 
-def test_request_decisions_refused_with_what_to_fix_and_the_input_kept(client: TestClient, app: FastAPI,
-                                                                       db: Session, officer) -> None:  # noqa: ANN001
+def test_request_decisions_refused_with_what_to_fix_and_the_input_kept(
+    client: TestClient, app: FastAPI, db: Session, officer
+) -> None:
     from privet.requests import service
 
     app.state.settings.requests_manual_approval = ["access"]
@@ -289,11 +345,19 @@ def test_request_decisions_refused_with_what_to_fix_and_the_input_kept(client: T
     path = f"/admin/requests/{filed.reference}"
     approve = client.post(f"{path}/approve", headers=HTML, data={"csrf_token": token})
     assert approve.status_code == 409 and "it cannot be approved" in approve.text  # not verified yet
-    no_method = client.post(f"{path}/identity-check", headers=HTML,
-                            data={"csrf_token": token, "method": "telepathy", "note": "Called back"})
+    no_method = client.post(
+        f"{path}/identity-check", headers=HTML, data={"csrf_token": token, "method": "telepathy", "note": "Called back"}
+    )
     assert no_method.status_code == 422 and 'value="Called back"' in no_method.text
-    assert client.post(f"{path}/identity-check", headers=HTML, follow_redirects=False,
-                       data={"csrf_token": token, "method": "call_back"}).status_code == 303
+    assert (
+        client.post(
+            f"{path}/identity-check",
+            headers=HTML,
+            follow_redirects=False,
+            data={"csrf_token": token, "method": "call_back"},
+        ).status_code
+        == 303
+    )
     page = client.get(path, headers=HTML).text
     assert 'id="extend-limit"' in page and "PIPL allows no extension" in page
     extend = client.post(f"{path}/extend", headers=HTML, data={"csrf_token": token, "reason": "Archives offline"})
@@ -309,33 +373,41 @@ def test_request_decisions_refused_with_what_to_fix_and_the_input_kept(client: T
     assert "trade_secret — The request concerns trade secrets." in codes  # each code with its meaning in words
 
 
-def _user(db: Session, username: str):  # noqa: ANN202
+def _user(db: Session, username: str):
     from privet.auth.models import User
 
     db.expire_all()
     return db.scalar(select(User).where(User.username == username))
 
 
-def test_users_and_keys_forms_refused_with_the_input_kept(client: TestClient, db: Session, officer) -> None:  # noqa: ANN001
+def test_users_and_keys_forms_refused_with_the_input_kept(client: TestClient, db: Session, officer) -> None:
     from privet.auth.models import ApiKey
 
     token = officer("admin")
-    bad = client.post("/admin/users", headers=HTML, data={"csrf_token": token, "username": "Ann@Example.com",
-                                                          "role": "auditor"})
+    bad = client.post(
+        "/admin/users", headers=HTML, data={"csrf_token": token, "username": "Ann@Example.com", "role": "auditor"}
+    )
     assert bad.status_code == 422 and "That is not a valid username" in bad.text
     assert 'value="Ann@Example.com"' in bad.text and '<option value="auditor" selected>' in bad.text
     assert _user(db, "ann@example.com") is None
-    no_scope = client.post("/admin/users/keys/new", headers=HTML,
-                           data={"csrf_token": token, "name": "billing-service", "days": "30"})
+    no_scope = client.post(
+        "/admin/users/keys/new", headers=HTML, data={"csrf_token": token, "name": "billing-service", "days": "30"}
+    )
     assert no_scope.status_code == 422 and "An API key needs at least one scope" in no_scope.text
     assert 'value="billing-service"' in no_scope.text and 'value="30"' in no_scope.text
-    bad_days = client.post("/admin/users/keys/new", headers=HTML, data={
-        "csrf_token": token, "name": "billing-service", "scopes": ["decide", "consent:read"], "days": "soon"})
+    bad_days = client.post(
+        "/admin/users/keys/new",
+        headers=HTML,
+        data={"csrf_token": token, "name": "billing-service", "scopes": ["decide", "consent:read"], "days": "soon"},
+    )
     assert bad_days.status_code == 422 and "whole number of days" in bad_days.text
     assert 'value="decide" checked' in bad_days.text and 'value="consent:read" checked' in bad_days.text
     assert db.scalar(select(func.count()).select_from(ApiKey)) == 0
-    made = client.post("/admin/users/keys/new", headers=HTML, data={
-        "csrf_token": token, "name": "billing-service", "scopes": ["decide"], "days": "30"})
+    made = client.post(
+        "/admin/users/keys/new",
+        headers=HTML,
+        data={"csrf_token": token, "name": "billing-service", "scopes": ["decide"], "days": "30"},
+    )
     assert made.status_code == 200 and 'id="api-key-secret"' in made.text
     key = db.scalar(select(ApiKey))
     assert key.scopes == ["decide"] and key.expires_at is not None
@@ -346,7 +418,7 @@ def test_users_and_keys_forms_refused_with_the_input_kept(client: TestClient, db
     assert all(gettext("zh_CN", words) in scopes_zh and gettext("zh_CN", words) != words for words in SCOPES.values())
 
 
-def test_an_admin_resets_a_password_and_the_last_admin_stays(client: TestClient, db: Session, officer) -> None:  # noqa: ANN001
+def test_an_admin_resets_a_password_and_the_last_admin_stays(client: TestClient, db: Session, officer) -> None:
     from privet.auth import service as auth
 
     user, _ = auth.create_user(db, "agent-anna", "agent", password="Correct-horse-battery-9", actor="test")
@@ -361,33 +433,48 @@ def test_an_admin_resets_a_password_and_the_last_admin_stays(client: TestClient,
     assert _user(db, me.username).active
 
 
-def test_only_admins_manage_users(client: TestClient, db: Session, officer) -> None:  # noqa: ANN001
+def test_only_admins_manage_users(client: TestClient, db: Session, officer) -> None:
     token = officer("privacy_officer")
     assert client.get("/admin/users", headers=HTML).status_code == 403
-    assert client.post("/admin/users", headers=HTML, data={"csrf_token": token, "username": "newbie",
-                                                           "role": "admin"}).status_code == 403
+    assert (
+        client.post(
+            "/admin/users", headers=HTML, data={"csrf_token": token, "username": "newbie", "role": "admin"}
+        ).status_code
+        == 403
+    )
     assert _user(db, "newbie") is None
 
 
-def test_incident_notice_and_close_refused_with_what_to_fix(client: TestClient, db: Session, tmp_path: Path,
-                                                            officer) -> None:  # noqa: ANN001
+def test_incident_notice_and_close_refused_with_what_to_fix(
+    client: TestClient, db: Session, tmp_path: Path, officer
+) -> None:
     from datetime import timedelta
 
     from privet.registers import incidents
     from tests.reports.datamap import apply_datamap
 
     apply_datamap(db, tmp_path / "dm")
-    row = incidents.record_incident(db, actor="test", title="Mailbox exposed", severity="general",
-                                    discovered_at=utcnow() - timedelta(hours=2), categories=["user.contact.email"],
-                                    subjects_affected=10, facts={"what_happened": {"en": "A mailbox was open."}})
+    row = incidents.record_incident(
+        db,
+        actor="test",
+        title="Mailbox exposed",
+        severity="general",
+        discovered_at=utcnow() - timedelta(hours=2),
+        categories=["user.contact.email"],
+        subjects_affected=10,
+        facts={"what_happened": {"en": "A mailbox was open."}},
+    )
     db.commit()
     token = officer("privacy_officer")
     path = f"/admin/incidents/{row.reference}"
-    wrong = client.post(f"{path}/notified", headers=HTML,
-                        data={"csrf_token": token, "clock": "no_such_clock", "at": "2026-01-01T10:00"})
+    wrong = client.post(
+        f"{path}/notified", headers=HTML, data={"csrf_token": token, "clock": "no_such_clock", "at": "2026-01-01T10:00"}
+    )
     assert wrong.status_code == 422 and "no_such_clock" in wrong.text
-    assert client.post(f"{path}/close", headers=HTML, follow_redirects=False,
-                       data={"csrf_token": token}).status_code == 303
+    assert (
+        client.post(f"{path}/close", headers=HTML, follow_redirects=False, data={"csrf_token": token}).status_code
+        == 303
+    )
     twice = client.post(f"{path}/close", headers=HTML, data={"csrf_token": token})
     assert twice.status_code == 409 and "already closed" in twice.text
     db.expire_all()

@@ -23,14 +23,26 @@ from tests.web.admin.conftest import HTML
 PAGES = ("/admin/registers", "/admin/crossborder", "/admin/incidents", "/admin/records", "/admin/retention")
 
 
-def _incident(db: Session, **kw) -> Incident:  # noqa: ANN003
+def _incident(db: Session, **kw) -> Incident:
     from privet.registers import incidents
 
-    args = {"actor": "test", "title": "Support mailbox readable from the internet", "severity": "relatively_major",
-            "discovered_at": utcnow() - timedelta(hours=5), "categories": ["user.contact.email"],
-            "subjects_affected": 1200, "regimes": ["prc"], "high_risk": True,
-            "facts": {"what_happened": {"en": "A support mailbox was readable from the internet.",
-                                        "zh_CN": "一个客服邮箱可从互联网访问。"}}, **kw}
+    args = {
+        "actor": "test",
+        "title": "Support mailbox readable from the internet",
+        "severity": "relatively_major",
+        "discovered_at": utcnow() - timedelta(hours=5),
+        "categories": ["user.contact.email"],
+        "subjects_affected": 1200,
+        "regimes": ["prc"],
+        "high_risk": True,
+        "facts": {
+            "what_happened": {
+                "en": "A support mailbox was readable from the internet.",
+                "zh_CN": "一个客服邮箱可从互联网访问。",
+            }
+        },
+        **kw,
+    }
     return incidents.record_incident(db, **args)
 
 
@@ -43,20 +55,39 @@ def seeded(db: Session, tmp_path: Path) -> dict:
     from privet.reports import pia
 
     apply_datamap(db, tmp_path / "dm")
-    processors.add_processor(db, key="cloud_host", name="Cloud Host Ltd", actor="test", agreement_ref="DPA-7",
-                             signed_on=date(2020, 1, 1), expires_on=date(2021, 1, 1), regions=["CN"])
+    processors.add_processor(
+        db,
+        key="cloud_host",
+        name="Cloud Host Ltd",
+        actor="test",
+        agreement_ref="DPA-7",
+        signed_on=date(2020, 1, 1),
+        expires_on=date(2021, 1, 1),
+        regions=["CN"],
+    )
     incident = _incident(db)
     drafts = pia.sync_drafts(db, actor="test")
-    transfer = crossborder.record_transfer(db, actor="test", destination="DE", mechanism="standard_contract",
-                                           recipient="eu_desk_gmbh", categories=["user.contact.email"],
-                                           subject_count=40, origin="CN")
+    transfer = crossborder.record_transfer(
+        db,
+        actor="test",
+        destination="DE",
+        mechanism="standard_contract",
+        recipient="eu_desk_gmbh",
+        categories=["user.contact.email"],
+        subject_count=40,
+        origin="CN",
+    )
     db.commit()
-    return {"incident": incident.reference, "drafts": {d.activity_key: d.reference for d in drafts},
-            "transfer": transfer.transfer.reference}
+    return {
+        "incident": incident.reference,
+        "drafts": {d.activity_key: d.reference for d in drafts},
+        "transfer": transfer.transfer.reference,
+    }
 
 
-def test_every_page_renders_for_a_privacy_officer_with_the_seeded_data(client: TestClient, officer,  # noqa: ANN001
-                                                                       seeded: dict) -> None:
+def test_every_page_renders_for_a_privacy_officer_with_the_seeded_data(
+    client: TestClient, officer, seeded: dict
+) -> None:
     officer("privacy_officer")
     shown = {}
     for path in PAGES:
@@ -82,30 +113,32 @@ def test_every_page_renders_for_a_privacy_officer_with_the_seeded_data(client: T
 
 
 @pytest.mark.parametrize("path", [*PAGES, "/admin/records/records-of-processing.csv"])
-def test_an_agent_without_registers_read_gets_the_403_page(client: TestClient, officer,  # noqa: ANN001
-                                                           path: str) -> None:
+def test_an_agent_without_registers_read_gets_the_403_page(client: TestClient, officer, path: str) -> None:
     officer("agent")
     answer = client.get(path, headers=HTML)
     assert answer.status_code == 403 and "Your role cannot open this page" in answer.text
     assert 'href="/admin/registers"' not in client.get("/admin", headers=HTML).text
 
 
-def test_an_auditor_reads_but_sees_no_forms_and_cannot_post(client: TestClient, officer, seeded: dict,  # noqa: ANN001
-                                                             db: Session) -> None:
+def test_an_auditor_reads_but_sees_no_forms_and_cannot_post(
+    client: TestClient, officer, seeded: dict, db: Session
+) -> None:
     token = officer("auditor")
     page = client.get(f"/admin/incidents/{seeded['incident']}", headers=HTML)
     assert page.status_code == 200 and "Record notice sent" not in page.text
     assert 'id="record-title"' not in client.get("/admin/incidents", headers=HTML).text
-    refused = client.post(f"/admin/incidents/{seeded['incident']}/notified", headers=HTML,
-                          data={"csrf_token": token, "clock": "prc_regulator"})
+    refused = client.post(
+        f"/admin/incidents/{seeded['incident']}/notified",
+        headers=HTML,
+        data={"csrf_token": token, "clock": "prc_regulator"},
+    )
     assert refused.status_code == 403
     db.expire_all()
     assert db.scalar(select(Incident).where(Incident.reference == seeded["incident"])).notified == {}
 
 
 @pytest.mark.promise("P26")
-def test_incident_page_drafts_and_the_notified_form(client: TestClient, officer, seeded: dict,  # noqa: ANN001
-                                                    db: Session) -> None:
+def test_incident_page_drafts_and_the_notified_form(client: TestClient, officer, seeded: dict, db: Session) -> None:
     token = officer("privacy_officer")
     ref = seeded["incident"]
     page = client.get(f"/admin/incidents/{ref}", headers=HTML)
@@ -117,8 +150,12 @@ def test_incident_page_drafts_and_the_notified_form(client: TestClient, officer,
     assert unsafe.status_code == 403 and "out of date" in unsafe.text
     db.expire_all()
     assert db.scalar(select(Incident).where(Incident.reference == ref)).notified == {}
-    done = client.post(f"/admin/incidents/{ref}/notified", headers=HTML, follow_redirects=False,
-                       data={"csrf_token": token, "clock": "prc_regulator"})
+    done = client.post(
+        f"/admin/incidents/{ref}/notified",
+        headers=HTML,
+        follow_redirects=False,
+        data={"csrf_token": token, "clock": "prc_regulator"},
+    )
     assert done.status_code == 303 and done.headers["location"] == f"/admin/incidents/{ref}?done=notified"
     db.expire_all()
     assert "prc_regulator" in db.scalar(select(Incident).where(Incident.reference == ref)).notified
@@ -127,18 +164,32 @@ def test_incident_page_drafts_and_the_notified_form(client: TestClient, officer,
 
 
 @pytest.mark.promise("P26")
-def test_record_an_incident_from_the_form(client: TestClient, officer, db: Session) -> None:  # noqa: ANN001
+def test_record_an_incident_from_the_form(client: TestClient, officer, db: Session) -> None:
     token = officer("privacy_officer")
     before = db.scalar(select(func.count()).select_from(Incident))
-    form = {"csrf_token": token, "title": "Lost laptop with an export", "severity": "major",
-            "discovered_at": (utcnow() + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M"), "offset": "+08:00",
-            "subjects": "300", "categories": ["user.contact.email", "user.name"], "regimes": ["prc", "gdpr"],
-            "what_happened_en": "An unencrypted laptop holding a customer export was lost."}
-    bad = client.post("/admin/incidents", headers=HTML,
-                      data={**form, "what_happened_en": f"Reported by {Faker().unique.email(domain='example.com')}"})
+    form = {
+        "csrf_token": token,
+        "title": "Lost laptop with an export",
+        "severity": "major",
+        "discovered_at": (utcnow() + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M"),
+        "offset": "+08:00",
+        "subjects": "300",
+        "categories": ["user.contact.email", "user.name"],
+        "regimes": ["prc", "gdpr"],
+        "what_happened_en": "An unencrypted laptop holding a customer export was lost.",
+    }
+    bad = client.post(
+        "/admin/incidents",
+        headers=HTML,
+        data={**form, "what_happened_en": f"Reported by {Faker().unique.email(domain='example.com')}"},
+    )
     assert bad.status_code == 422 and "no personal data" in bad.text and "Lost laptop with an export" in bad.text
-    assert client.post("/admin/incidents", headers=HTML, data={k: v for k, v in form.items()
-                                                               if k != "csrf_token"}).status_code == 403
+    assert (
+        client.post(
+            "/admin/incidents", headers=HTML, data={k: v for k, v in form.items() if k != "csrf_token"}
+        ).status_code
+        == 403
+    )
     assert db.scalar(select(func.count()).select_from(Incident)) == before
     made = client.post("/admin/incidents", headers=HTML, data=form, follow_redirects=False)
     assert made.status_code == 303, made.text[-2000:]
@@ -147,8 +198,9 @@ def test_record_an_incident_from_the_form(client: TestClient, officer, db: Sessi
     assert db.scalar(select(func.count()).select_from(Incident)) == before + 1
 
 
-def test_pia_conclude_refuses_an_unanswered_questionnaire_then_concludes(client: TestClient, officer,  # noqa: ANN001
-                                                                         seeded: dict, db: Session) -> None:
+def test_pia_conclude_refuses_an_unanswered_questionnaire_then_concludes(
+    client: TestClient, officer, seeded: dict, db: Session
+) -> None:
     from privet.reports import pia
 
     token = officer("privacy_officer")
@@ -156,19 +208,31 @@ def test_pia_conclude_refuses_an_unanswered_questionnaire_then_concludes(client:
     page = client.get(f"/admin/records/pia/{ref}", headers=HTML)
     assert page.status_code == 200 and 'id="conclude-title"' in page.text
     assert 'name="answer_sensitive_data"' in page.text
-    refused = client.post(f"/admin/records/pia/{ref}/conclude", headers=HTML, data={
-        "csrf_token": token, "outcome": "acceptable", "conclusion": "Fine.", "retain_years": "3"})
+    refused = client.post(
+        f"/admin/records/pia/{ref}/conclude",
+        headers=HTML,
+        data={"csrf_token": token, "outcome": "acceptable", "conclusion": "Fine.", "retain_years": "3"},
+    )
     assert refused.status_code == 422 and "answer every question first" in refused.text
     assert 'id="q-lawful_purpose-missing"' in refused.text
     db.expire_all()
     assert pia.get_assessment(db, ref).status == "draft"
     answers = {f"answer_{k}": f"Answer about {k}." for k, _q in pia.questions_for(["sensitive_data"])}
-    saved = client.post(f"/admin/records/pia/{ref}/answers", headers=HTML, follow_redirects=False,
-                        data={"csrf_token": token, **answers})
+    saved = client.post(
+        f"/admin/records/pia/{ref}/answers", headers=HTML, follow_redirects=False, data={"csrf_token": token, **answers}
+    )
     assert saved.status_code == 303
-    concluded = client.post(f"/admin/records/pia/{ref}/conclude", headers=HTML, follow_redirects=False, data={
-        "csrf_token": token, "outcome": "acceptable_with_measures", "conclusion": "Liveness check added.",
-        "retain_years": "3"})
+    concluded = client.post(
+        f"/admin/records/pia/{ref}/conclude",
+        headers=HTML,
+        follow_redirects=False,
+        data={
+            "csrf_token": token,
+            "outcome": "acceptable_with_measures",
+            "conclusion": "Liveness check added.",
+            "retain_years": "3",
+        },
+    )
     assert concluded.status_code == 303
     db.expire_all()
     row = pia.get_assessment(db, ref)
@@ -177,7 +241,7 @@ def test_pia_conclude_refuses_an_unanswered_questionnaire_then_concludes(client:
     assert "Acceptable with measures" in shown and 'id="conclude-title"' not in shown
 
 
-def test_records_download_as_csv(client: TestClient, officer, seeded: dict) -> None:  # noqa: ANN001
+def test_records_download_as_csv(client: TestClient, officer, seeded: dict) -> None:
     officer("auditor")
     answer = client.get("/admin/records/records-of-processing.csv", headers=HTML)
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
@@ -203,8 +267,9 @@ datasets:
 """
 
 
-def test_retention_shows_the_plan_and_runs(client: TestClient, app: FastAPI, officer, db: Session,  # noqa: ANN001
-                                           tmp_path: Path) -> None:
+def test_retention_shows_the_plan_and_runs(
+    client: TestClient, app: FastAPI, officer, db: Session, tmp_path: Path
+) -> None:
     from privet.datamap.service import validate_and_apply
     from privet.retention import service as retention_service
     from privet.retention.models import RetentionRun
@@ -212,8 +277,13 @@ def test_retention_shows_the_plan_and_runs(client: TestClient, app: FastAPI, off
     url = f"sqlite:///{tmp_path / 'company.sqlite'}"
     engine = sa.create_engine(url)
     meta = sa.MetaData()
-    logins = sa.Table("login_events", meta, sa.Column("id", sa.Integer, primary_key=True),
-                      sa.Column("ip", sa.String(45)), sa.Column("at", sa.DateTime))
+    logins = sa.Table(
+        "login_events",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("ip", sa.String(45)),
+        sa.Column("at", sa.DateTime),
+    )
     meta.create_all(engine)
     fake, now = Faker(), utcnow().replace(tzinfo=None)
     with engine.begin() as conn:
@@ -224,8 +294,16 @@ def test_retention_shows_the_plan_and_runs(client: TestClient, app: FastAPI, off
     path.parent.mkdir(parents=True)
     path.write_text(RETENTION_MAP, encoding="utf-8")
     validate_and_apply(db, path, actor="test")
-    db.add(RetentionRun(status="done", now=utcnow(), actor="tester", progress={
-        "app_db.login_events": {"deleted": 7, "updated": 0, "kept_referenced": 0, "kept_held": 0, "done": True}}))
+    db.add(
+        RetentionRun(
+            status="done",
+            now=utcnow(),
+            actor="tester",
+            progress={
+                "app_db.login_events": {"deleted": 7, "updated": 0, "kept_referenced": 0, "kept_held": 0, "done": True}
+            },
+        )
+    )
     db.commit()
     officer("privacy_officer")
     app.state.settings = app.state.settings.model_copy(update={"secrets": {"app_db": url}})
@@ -238,8 +316,9 @@ def test_retention_shows_the_plan_and_runs(client: TestClient, app: FastAPI, off
     def dry_run() -> str:  # what the console's "Dry run" does: record the run, then the job counts it
         started = retention_service.start(db, actor="tester", dry_run=True)
         db.commit()
-        retention_service.run(app.state.test_sessionmaker, app.state.settings, app.state.keyring, actor="tester",
-                              run_id=started.id)
+        retention_service.run(
+            app.state.test_sessionmaker, app.state.settings, app.state.keyring, actor="tester", run_id=started.id
+        )
         return client.get("/admin/retention", headers=HTML).text
 
     row = dry_run().split("app_db.login_events</code>", 1)[1].split("</tr>", 1)[0]
@@ -250,7 +329,7 @@ def test_retention_shows_the_plan_and_runs(client: TestClient, app: FastAPI, off
     assert "app_db.login_events" in unreachable  # the rule is still shown, without counts
 
 
-def test_pages_render_in_chinese(client: TestClient, officer, seeded: dict) -> None:  # noqa: ANN001
+def test_pages_render_in_chinese(client: TestClient, officer, seeded: dict) -> None:
     officer("privacy_officer")
     incidents = client.get("/admin/incidents?lang=zh_CN", headers=HTML)
     assert incidents.status_code == 200 and "通知时限" in incidents.text and "已逾期" in incidents.text

@@ -48,30 +48,36 @@ def keptek(db: Session) -> Session:
 
 
 @pytest.fixture(scope="session")
-def shop(site) -> Iterator[str]:  # noqa: ANN001
+def shop(site) -> Iterator[str]:
     """Base URL of the demo website (another origin than Privet's)."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's hook
+        def do_GET(self) -> None:
             parts = urlsplit(self.path)
             if parts.path != "/page":
                 self.send_error(404)
                 return
             query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-            body = PAGE.format(lang=html.escape(query.get("lang", "en")), privet=site.url,
-                               site=html.escape(query.get("site", "shop")),
-                               settings="Cookie 设置" if query.get("lang", "").startswith("zh") else "Cookie settings")
+            body = PAGE.format(
+                lang=html.escape(query.get("lang", "en")),
+                privet=site.url,
+                site=html.escape(query.get("site", "shop")),
+                settings="Cookie 设置" if query.get("lang", "").startswith("zh") else "Cookie settings",
+            )
             data = body.encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
             if query.get("csp"):  # a strict site: no inline code without its nonce, no inline styles at all
-                self.send_header("Content-Security-Policy", f"default-src 'self'; script-src 'nonce-n0nce' {site.url}; "
-                                 f"style-src 'self'; connect-src {site.url}; img-src 'self'")
+                self.send_header(
+                    "Content-Security-Policy",
+                    f"default-src 'self'; script-src 'nonce-n0nce' {site.url}; "
+                    f"style-src 'self'; connect-src {site.url}; img-src 'self'",
+                )
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, *args) -> None:  # noqa: ANN002 - quiet
+        def log_message(self, *args) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -83,12 +89,18 @@ def shop(site) -> Iterator[str]:  # noqa: ANN001
 
 
 @pytest.fixture
-def visit(browser, shop: str) -> Iterator[Callable]:  # noqa: ANN001
+def visit(browser, shop: str) -> Iterator[Callable]:
     """visit(site=..., lang=..., gpc=..., cookies=...) → a page of the demo shop in a fresh browser context."""
     contexts = []
 
-    def open_page(site: str = "shop", lang: str = "en", gpc: bool = False, cookies: list | None = None,
-                  locale: str = "en-US", csp: bool = False):  # noqa: ANN202
+    def open_page(
+        site: str = "shop",
+        lang: str = "en",
+        gpc: bool = False,
+        cookies: list | None = None,
+        locale: str = "en-US",
+        csp: bool = False,
+    ):
         context = browser.new_context(locale=locale, extra_http_headers={"Sec-GPC": "1"} if gpc else None)
         context.set_default_timeout(15_000)
         if gpc:

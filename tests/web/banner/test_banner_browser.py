@@ -3,43 +3,50 @@ Chinese, reopen, re-prompt after a material notice change, Consent Mode v2, and 
 
 from __future__ import annotations
 
-import pytest
 import time
 import uuid
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from privet.consent.models import ConsentRecord
 
 IN_BANNER = "document.activeElement && document.activeElement.id === 'privet-banner'"
-FOCUSED = "() => { const r = document.getElementById('privet-banner').shadowRoot.activeElement; " \
-          "return r ? [r.tagName, r.textContent || r.id, getComputedStyle(r).outlineStyle] : null; }"
+FOCUSED = (
+    "() => { const r = document.getElementById('privet-banner').shadowRoot.activeElement; "
+    "return r ? [r.tagName, r.textContent || r.id, getComputedStyle(r).outlineStyle] : null; }"
+)
 
 
-def _records(site, visitor_id: str) -> dict[str, ConsentRecord]:  # noqa: ANN001
+def _records(site, visitor_id: str) -> dict[str, ConsentRecord]:
     with site.session() as session:
-        rows = session.execute(select(ConsentRecord).where(ConsentRecord.visitor_id == visitor_id)
-                               .order_by(ConsentRecord.seq)).scalars().all()
+        rows = (
+            session.execute(
+                select(ConsentRecord).where(ConsentRecord.visitor_id == visitor_id).order_by(ConsentRecord.seq)
+            )
+            .scalars()
+            .all()
+        )
         session.expunge_all()
     return {r.purpose: r for r in rows}  # the latest record per purpose
 
 
-def _saved(tab, count: int = 1) -> str:  # noqa: ANN001
+def _saved(tab, count: int = 1) -> str:
     """Wait until the banner's choice reached Privet; the visitor id."""
     tab.wait_for_function(f"window.Privet && window.Privet.saved >= {count}")
     return tab.evaluate("Privet.choice().visitor")
 
 
-def _consent_updates(tab) -> list[dict]:  # noqa: ANN001
+def _consent_updates(tab) -> list[dict]:
     return [call[2] for call in tab.evaluate("window.gtagCalls") if call[:2] == ["consent", "update"]]
 
 
-def _ran(tab, category: str) -> bool:  # noqa: ANN001
+def _ran(tab, category: str) -> bool:
     return tab.evaluate(f"window.{category}Ran === true")
 
 
-def test_accept_all_runs_blocked_scripts_records_and_signals(visit, site) -> None:  # noqa: ANN001
+def test_accept_all_runs_blocked_scripts_records_and_signals(visit, site) -> None:
     tab = visit()
     dialog = tab.get_by_role("dialog", name="Cookies on this site")
     dialog.wait_for()
@@ -55,9 +62,14 @@ def test_accept_all_runs_blocked_scripts_records_and_signals(visit, site) -> Non
     assert records["analytics.usage"].method == "banner" and records["analytics.usage"].language == "en"
     assert records["analytics.usage"].evidence["banner_choice"]["necessary"] is True
     assert _consent_updates(tab)[-1] == {
-        "ad_storage": "granted", "ad_user_data": "granted", "ad_personalization": "granted",
-        "analytics_storage": "granted", "functionality_storage": "granted", "personalization_storage": "granted",
-        "security_storage": "granted"}
+        "ad_storage": "granted",
+        "ad_user_data": "granted",
+        "ad_personalization": "granted",
+        "analytics_storage": "granted",
+        "functionality_storage": "granted",
+        "personalization_storage": "granted",
+        "security_storage": "granted",
+    }
     cookie = next(c for c in tab.context.cookies() if c["name"] == "privet_consent")
     assert cookie["domain"] == "localhost" and cookie["sameSite"] == "Lax" and cookie["expires"] > 0
     tab.reload()  # a returning visitor: no banner, the scripts run, the choice can be reopened
@@ -68,7 +80,7 @@ def test_accept_all_runs_blocked_scripts_records_and_signals(visit, site) -> Non
 
 
 @pytest.mark.promise("P4")
-def test_reject_all_keeps_scripts_inert(visit, site) -> None:  # noqa: ANN001
+def test_reject_all_keeps_scripts_inert(visit, site) -> None:
     tab = visit()
     tab.get_by_role("button", name="Reject all").click()
     visitor = _saved(tab)
@@ -84,7 +96,7 @@ def test_reject_all_keeps_scripts_inert(visit, site) -> None:  # noqa: ANN001
     assert not _ran(tab, "analytics") and not _ran(tab, "marketing") and not _ran(tab, "preferences")
 
 
-def test_customise_analytics_only(visit, site) -> None:  # noqa: ANN001
+def test_customise_analytics_only(visit, site) -> None:
     tab = visit()
     dialog = tab.get_by_role("dialog")
     customise = dialog.get_by_role("button", name="Customise")
@@ -107,7 +119,7 @@ def test_customise_analytics_only(visit, site) -> None:  # noqa: ANN001
     assert update["personalization_storage"] == "denied"
 
 
-def test_gpc_visitor_sees_marketing_off_and_the_notice(visit, site) -> None:  # noqa: ANN001
+def test_gpc_visitor_sees_marketing_off_and_the_notice(visit, site) -> None:
     tab = visit(gpc=True)
     dialog = tab.get_by_role("dialog")
     dialog.get_by_text("Global Privacy Control").wait_for()
@@ -126,7 +138,7 @@ def test_gpc_visitor_sees_marketing_off_and_the_notice(visit, site) -> None:  # 
     assert _consent_updates(tab)[-1]["ad_storage"] == "denied"
 
 
-def test_keyboard_only(visit, site) -> None:  # noqa: ANN001
+def test_keyboard_only(visit, site) -> None:
     tab = visit()
     tab.get_by_role("dialog").wait_for()
     tab.wait_for_function(IN_BANNER)  # the dialog takes focus when it opens
@@ -168,7 +180,7 @@ def test_keyboard_only(visit, site) -> None:  # noqa: ANN001
     assert not _ran(tab, "marketing")
 
 
-def test_chinese_page_gets_chinese_texts(visit, site) -> None:  # noqa: ANN001
+def test_chinese_page_gets_chinese_texts(visit, site) -> None:
     tab = visit(lang="zh-CN")
     dialog = tab.get_by_role("dialog", name="本网站使用 Cookie")
     dialog.wait_for()
@@ -181,7 +193,7 @@ def test_chinese_page_gets_chinese_texts(visit, site) -> None:  # noqa: ANN001
     assert tab.get_by_role("button", name="Cookie 设置").is_visible()
 
 
-def test_reopen_from_the_page_link_changes_the_choice(visit, site) -> None:  # noqa: ANN001
+def test_reopen_from_the_page_link_changes_the_choice(visit, site) -> None:
     tab = visit()
     tab.get_by_role("button", name="Reject all").click()
     visitor = _saved(tab)
@@ -202,16 +214,22 @@ def test_reopen_from_the_page_link_changes_the_choice(visit, site) -> None:  # n
 
 
 @pytest.mark.promise("P30")
-def test_material_notice_change_asks_again(visit, site) -> None:  # noqa: ANN001
+def test_material_notice_change_asks_again(visit, site) -> None:
     from privet.notices import service as notices
 
     key = f"shop-{uuid.uuid4().hex[:8]}"
 
     def publish(text: str, material: list[str]) -> None:
         with site.session() as session:
-            notices.publish(session, key=key, texts={"en": f"# Shop privacy\n\n## 1. Cookies\n\n{text}\n"},
-                            effective_date=date.today(), purposes=["analytics.usage"], material=material,
-                            actor="test")
+            notices.publish(
+                session,
+                key=key,
+                texts={"en": f"# Shop privacy\n\n## 1. Cookies\n\n{text}\n"},
+                effective_date=date.today(),
+                purposes=["analytics.usage"],
+                material=material,
+                actor="test",
+            )
             session.commit()
 
     publish("We use analytics cookies.", [])
@@ -240,17 +258,19 @@ def test_material_notice_change_asks_again(visit, site) -> None:  # noqa: ANN001
     assert (latest.notice_version, latest.event) == (3, "given")
 
 
-def test_choice_is_shared_by_sub_domains_on_the_parent_domain(browser, site, shop) -> None:  # noqa: ANN001
+def test_choice_is_shared_by_sub_domains_on_the_parent_domain(browser, site, shop) -> None:
     from tests.web.conftest import CHROMIUM
 
     port = shop.rsplit(":", 1)[1]
     settings = site.app.state.settings
-    site.app.state.settings = settings.model_copy(update={"banner_cookie_domain": "shop.test",
-                                                          "banner_cookie_days": 30})
+    site.app.state.settings = settings.model_copy(
+        update={"banner_cookie_domain": "shop.test", "banner_cookie_days": 30}
+    )
     try:
         # a second Chromium that resolves www.shop.test and blog.shop.test to the demo site
-        chromium = browser.browser_type.launch(executable_path=CHROMIUM, headless=True,
-                                               args=["--host-resolver-rules=MAP *.shop.test 127.0.0.1"])
+        chromium = browser.browser_type.launch(
+            executable_path=CHROMIUM, headless=True, args=["--host-resolver-rules=MAP *.shop.test 127.0.0.1"]
+        )
         try:
             context = chromium.new_context()
             context.set_default_timeout(15_000)
@@ -272,7 +292,7 @@ def test_choice_is_shared_by_sub_domains_on_the_parent_domain(browser, site, sho
         site.app.state.settings = settings
 
 
-def test_works_on_a_site_with_a_strict_content_security_policy(visit, site) -> None:  # noqa: ANN001
+def test_works_on_a_site_with_a_strict_content_security_policy(visit, site) -> None:
     tab = visit(csp=True)
     violations = []
     tab.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
@@ -292,7 +312,7 @@ def test_works_on_a_site_with_a_strict_content_security_policy(visit, site) -> N
     assert violations == []
 
 
-def test_gpc_turned_on_later_overrides_an_earlier_marketing_consent(visit, site) -> None:  # noqa: ANN001
+def test_gpc_turned_on_later_overrides_an_earlier_marketing_consent(visit, site) -> None:
     tab = visit()
     tab.get_by_role("button", name="Accept all").click()
     visitor = _saved(tab)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-import time
 from datetime import date
 
 import pytest
@@ -21,7 +21,7 @@ def person() -> Callable[[], str]:
     return lambda: _faker.unique.email(domain="example.com")
 
 
-def code_for(site, address: str, timeout: float = 15.0) -> str:  # noqa: ANN001
+def code_for(site, address: str, timeout: float = 15.0) -> str:
     """The code in the newest e-mail to `address` that carries one (a request's "received" message, sent by a
     job, may arrive after the code)."""
     deadline = time.monotonic() + timeout
@@ -36,7 +36,7 @@ def code_for(site, address: str, timeout: float = 15.0) -> str:  # noqa: ANN001
         time.sleep(0.05)
 
 
-def sign_in(page, site, address: str) -> None:  # noqa: ANN001
+def sign_in(page, site, address: str) -> None:
     """Sign in at /signin with a code read from the test inbox; ends on the consents page."""
     page.goto("/signin")
     page.locator("#identity").fill(address)
@@ -55,7 +55,7 @@ class Family:
 
 
 @pytest.fixture
-def family(site, person) -> Family:  # noqa: ANN001
+def family(site, person) -> Family:
     """A verified adult guardian linked (as parent) to a ten-year-old child, both created by the services."""
     from privet.subjects.ages import age_policy, set_birth_date
     from privet.subjects.guardians import link_guardian

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 import re
 import time
 import zipfile
 from datetime import timedelta
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from tests.web.centre.conftest import code_for, sign_in
 
 
 @pytest.mark.promise("P28", "P30")
-def test_policy_with_earlier_versions_material_summary_and_outside_links(page) -> None:  # noqa: ANN001
+def test_policy_with_earlier_versions_material_summary_and_outside_links(page) -> None:
     page.goto("/")
     assert page.locator("h1").first.inner_text() == "Keptek Privacy Policy"
     assert "Version 2" in page.locator("article.policy").inner_text()
@@ -41,7 +41,7 @@ def test_policy_with_earlier_versions_material_summary_and_outside_links(page) -
     assert "Section 3 changed" in changes and "usage logs" in page.locator("article.policy").inner_text()
 
 
-def test_policy_reads_in_chinese(browser, site) -> None:  # noqa: ANN001
+def test_policy_reads_in_chinese(browser, site) -> None:
     context = browser.new_context(base_url=site.url, locale="zh-CN")
     tab = context.new_page()
     tab.goto("/policy/privacy-policy/2")
@@ -52,16 +52,20 @@ def test_policy_reads_in_chinese(browser, site) -> None:  # noqa: ANN001
     context.close()
 
 
-def _wait_for_status(tab, status: str, timeout: float = 40.0) -> None:  # noqa: ANN001
+def _wait_for_status(tab, status: str, timeout: float = 40.0) -> None:
     deadline = time.monotonic() + timeout
     while tab.locator("#request-status").get_attribute("data-status") != status:
-        assert time.monotonic() < deadline, "the request did not reach " + status + ", it is " + str(
-            tab.locator("#request-status").get_attribute("data-status"))
+        assert time.monotonic() < deadline, (
+            "the request did not reach "
+            + status
+            + ", it is "
+            + str(tab.locator("#request-status").get_attribute("data-status"))
+        )
         time.sleep(0.5)
         tab.reload()
 
 
-def _answer_manual_tasks(site, reference: str) -> None:  # noqa: ANN001
+def _answer_manual_tasks(site, reference: str) -> None:
     """What an officer does in the console for the demo's paper datastore: confirm nothing was found."""
     from privet.requests.manual import service as manual
     from privet.requests.models import DsrRequest, ManualTask
@@ -69,12 +73,18 @@ def _answer_manual_tasks(site, reference: str) -> None:  # noqa: ANN001
     with site.session() as session:
         request = session.execute(select(DsrRequest).where(DsrRequest.reference == reference)).scalar_one()
         for task in session.execute(select(ManualTask).where(ManualTask.request_id == request.id)).scalars():
-            manual.complete_task(session, site.app.state.keyring, site.settings, task.id, actor="user:test",
-                                 confirmation="Searched the paper files: nothing about this person")
+            manual.complete_task(
+                session,
+                site.app.state.keyring,
+                site.settings,
+                task.id,
+                actor="user:test",
+                confirmation="Searched the paper files: nothing about this person",
+            )
         session.commit()
 
 
-def test_an_access_request_in_chinese_with_a_code_then_the_package(browser, site, person) -> None:  # noqa: ANN001
+def test_an_access_request_in_chinese_with_a_code_then_the_package(browser, site, person) -> None:
     address = person()
     context = browser.new_context(base_url=site.url, locale="zh-CN", accept_downloads=True)
     context.set_default_timeout(15_000)
@@ -105,7 +115,7 @@ def test_an_access_request_in_chinese_with_a_code_then_the_package(browser, site
     context.close()
 
 
-def test_a_wrong_code_is_refused_and_changes_nothing(page, site, person) -> None:  # noqa: ANN001
+def test_a_wrong_code_is_refused_and_changes_nothing(page, site, person) -> None:
     from privet.requests.models import DsrRequest
 
     address = person()
@@ -129,7 +139,7 @@ def test_a_wrong_code_is_refused_and_changes_nothing(page, site, person) -> None
     assert "/signin" in page.url  # still nobody signed in
 
 
-def test_giving_and_withdrawing_a_consent_is_recorded(page, site, person) -> None:  # noqa: ANN001
+def test_giving_and_withdrawing_a_consent_is_recorded(page, site, person) -> None:
     from privet.consent.models import ConsentRecord
 
     sign_in(page, site, person())
@@ -147,14 +157,22 @@ def test_giving_and_withdrawing_a_consent_is_recorded(page, site, person) -> Non
     card.get_by_role("button", name=re.compile("Withdraw consent")).click()
     assert page.locator("#p-marketing-communications .badge").get_attribute("data-state") == "off"
     with site.session() as session:
-        records = session.execute(select(ConsentRecord).where(ConsentRecord.purpose == "marketing.communications")
-                                  .order_by(ConsentRecord.seq.desc()).limit(2)).scalars().all()
+        records = (
+            session.execute(
+                select(ConsentRecord)
+                .where(ConsentRecord.purpose == "marketing.communications")
+                .order_by(ConsentRecord.seq.desc())
+                .limit(2)
+            )
+            .scalars()
+            .all()
+        )
         assert [r.event for r in records] == ["withdrawn", "given"]
         assert {r.method for r in records} == {"form"} and records[0].language == "en"
 
 
 @pytest.mark.promise("P8", "P35")
-def test_channel_preferences_and_locked_service_notices(page, site, person) -> None:  # noqa: ANN001
+def test_channel_preferences_and_locked_service_notices(page, site, person) -> None:
     from privet.consent.channels import preferences
     from privet.subjects.service import find_subject
 
@@ -172,7 +190,7 @@ def test_channel_preferences_and_locked_service_notices(page, site, person) -> N
 
 
 @pytest.mark.promise("P30")
-def test_a_material_change_asks_for_consent_again(page, site, person) -> None:  # noqa: ANN001
+def test_a_material_change_asks_for_consent_again(page, site, person) -> None:
     from privet.consent.ledger import service as ledger
     from privet.kit.clock import utcnow
     from privet.subjects.service import create_subject
@@ -180,8 +198,16 @@ def test_a_material_change_asks_for_consent_again(page, site, person) -> None:  
     address = person()
     with site.session() as session:
         subject = create_subject(session, site.app.state.keyring, [("email", address, True)], actor="test")
-        ledger.record(session, subject_id=subject.id, purpose="marketing.personalisation", event="given",
-                      method="form", actor="test", at=utcnow() - timedelta(hours=1), notice_version=1)
+        ledger.record(
+            session,
+            subject_id=subject.id,
+            purpose="marketing.personalisation",
+            event="given",
+            method="form",
+            actor="test",
+            at=utcnow() - timedelta(hours=1),
+            notice_version=1,
+        )
         session.commit()
     sign_in(page, site, address)
     assert page.locator(".flash.warn").count() == 1
@@ -195,7 +221,7 @@ def test_a_material_change_asks_for_consent_again(page, site, person) -> None:  
 
 
 @pytest.mark.promise("P27")
-def test_a_guardian_consents_and_files_a_request_for_a_child(page, site, family) -> None:  # noqa: ANN001
+def test_a_guardian_consents_and_files_a_request_for_a_child(page, site, family) -> None:
     from privet.consent.models import ConsentRecord
     from privet.requests.models import DsrRequest
 
@@ -210,8 +236,9 @@ def test_a_guardian_consents_and_files_a_request_for_a_child(page, site, family)
     with site.session() as session:
         record = session.execute(select(ConsentRecord).where(ConsentRecord.subject_id == family.child_id)).scalar_one()
         assert (record.method, record.guardian_id, record.event) == ("guardian", family.guardian_id, "given")
-        assert session.execute(select(ConsentRecord).where(
-            ConsentRecord.subject_id == family.guardian_id)).first() is None  # the guardian's own stay untouched
+        assert (
+            session.execute(select(ConsentRecord).where(ConsentRecord.subject_id == family.guardian_id)).first() is None
+        )  # the guardian's own stay untouched
 
     page.goto(f"/requests?child={family.child_id}")
     page.get_by_label("Explain how my data is used").check()
@@ -224,13 +251,13 @@ def test_a_guardian_consents_and_files_a_request_for_a_child(page, site, family)
         assert filed.subject_id == family.child_id and filed.filed_by == f"subject:{family.guardian_id}"
 
 
-def test_a_guardian_cannot_act_for_someone_else(page, site, family, person) -> None:  # noqa: ANN001
+def test_a_guardian_cannot_act_for_someone_else(page, site, family, person) -> None:
     sign_in(page, site, person())
     answer = page.goto(f"/consents?child={family.child_id}")
     assert answer.status == 404 and "You cannot act for this person" in page.locator("main").inner_text()
 
 
-def test_the_main_controls_are_reachable_by_keyboard(page, site, person) -> None:  # noqa: ANN001
+def test_the_main_controls_are_reachable_by_keyboard(page, site, person) -> None:
     page.goto("/signin")
     reached = []
     for _ in range(15):
@@ -250,7 +277,8 @@ def test_the_main_controls_are_reachable_by_keyboard(page, site, person) -> None
     for _ in range(60):  # the first consent button is reachable with Tab and works with Enter
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.tagName") == "BUTTON" and "Give consent" in page.evaluate(
-                "document.activeElement.textContent"):
+            "document.activeElement.textContent"
+        ):
             break
     else:
         raise AssertionError("no consent button reached by Tab")
@@ -260,7 +288,7 @@ def test_the_main_controls_are_reachable_by_keyboard(page, site, person) -> None
     assert "Your choice was recorded." in page.locator(".flash").inner_text()
 
 
-def test_a_wrong_sign_in_code_is_refused(page, site, person) -> None:  # noqa: ANN001
+def test_a_wrong_sign_in_code_is_refused(page, site, person) -> None:
     address = person()
     page.goto("/signin")
     page.get_by_label("E-mail address or mobile number").fill(address)
@@ -275,7 +303,7 @@ def test_a_wrong_sign_in_code_is_refused(page, site, person) -> None:  # noqa: A
     page.wait_for_url("**/consents**")
 
 
-def test_a_signed_in_person_files_without_a_new_code(page, site, person) -> None:  # noqa: ANN001
+def test_a_signed_in_person_files_without_a_new_code(page, site, person) -> None:
     address = person()
     sign_in(page, site, address)
     page.get_by_role("link", name="My requests").click()
@@ -296,7 +324,7 @@ def test_a_signed_in_person_files_without_a_new_code(page, site, person) -> None
     assert "/signin" in page.url  # the reference alone shows nothing
 
 
-def test_a_rectification_filed_by_keyboard_alone(page, site, person) -> None:  # noqa: ANN001
+def test_a_rectification_filed_by_keyboard_alone(page, site, person) -> None:
     from privet.requests.models import DsrRequest
 
     sign_in(page, site, person())

@@ -18,7 +18,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 CHILD_CARD, LOCATION_CARD = "p-service-account", "p-service"
 
 
-def _person(site, address: str, *, subject_type: str | None = None, age: int | None = None) -> str:  # noqa: ANN001
+def _person(site, address: str, *, subject_type: str | None = None, age: int | None = None) -> str:
     """A subject made by the services, with a verified e-mail, a subject type and a recorded age; its id."""
     from privet.db.engine import begin_write
     from privet.subjects.ages import age_policy, set_birth_date
@@ -30,27 +30,34 @@ def _person(site, address: str, *, subject_type: str | None = None, age: int | N
         subject = create_subject(session, keyring, [("email", address, True)], actor="test", subject_type=subject_type)
         if age is not None:
             today = date.today()
-            set_birth_date(session, keyring, subject, date(today.year - age, 1, 15), policy=age_policy(session),
-                           actor="test")
+            set_birth_date(
+                session, keyring, subject, date(today.year - age, 1, 15), policy=age_policy(session), actor="test"
+            )
         session.commit()
         return subject.id
 
 
 @contextmanager
-def _signed_in(site, address: str, language: str = "en") -> Iterator[httpx.Client]:  # noqa: ANN001
+def _signed_in(site, address: str, language: str = "en") -> Iterator[httpx.Client]:
     """An HTTP client signed in to the centre as `address` through the code e-mail."""
-    with httpx.Client(base_url=site.url, headers={"Accept": "text/html", "Accept-Language": language},
-                      follow_redirects=True, timeout=30) as client:
+    with httpx.Client(
+        base_url=site.url,
+        headers={"Accept": "text/html", "Accept-Language": language},
+        follow_redirects=True,
+        timeout=30,
+    ) as client:
         _sign_in(client, site, address)
         yield client
 
 
-def _sign_in(client: httpx.Client, site, address: str) -> None:  # noqa: ANN001
+def _sign_in(client: httpx.Client, site, address: str) -> None:
     form = client.get("/signin")
     answer = client.post("/signin", data={"identity": address, "csrf_token": CSRF.search(form.text).group(1)})
     hidden = dict(re.findall(r'type="hidden" name="(challenge_id|channel|next)" value="([^"]*)"', answer.text))
-    client.post("/signin/code", data={"code": code_for(site, address), "csrf_token": CSRF.search(answer.text).group(1),
-                                      **hidden})
+    client.post(
+        "/signin/code",
+        data={"code": code_for(site, address), "csrf_token": CSRF.search(answer.text).group(1), **hidden},
+    )
     assert client.cookies.get("privet_subject"), "not signed in"
 
 
@@ -59,8 +66,7 @@ def _cards(html: str) -> dict[str, str]:
     return dict(re.findall(r'<li class="purpose card[^"]*" id="([^"]+)">(.*?)</li>', html, re.S))
 
 
-def test_an_adult_customer_sees_no_consent_asked_for_contract_uses_and_no_children_card(site,  # noqa: ANN001
-                                                                                         person) -> None:
+def test_an_adult_customer_sees_no_consent_asked_for_contract_uses_and_no_children_card(site, person) -> None:
     address = person()
     _person(site, address, subject_type="customer", age=40)
     with _signed_in(site, address) as client:
@@ -77,16 +83,16 @@ def test_an_adult_customer_sees_no_consent_asked_for_contract_uses_and_no_childr
     assert "We do not know which" not in html  # the subject type is known: no "for whom" guesswork
 
 
-def test_a_person_recorded_under_the_child_age_sees_the_children_card_for_the_guardian(site,  # noqa: ANN001
-                                                                                        person) -> None:
+def test_a_person_recorded_under_the_child_age_sees_the_children_card_for_the_guardian(site, person) -> None:
     from privet.consent.models import ConsentRecord
 
     address = person()
     subject_id = _person(site, address, age=10)
     with _signed_in(site, address) as client:
         html = client.get("/consents").text
-        refused = client.post("/consents", data={"purpose": "service.account", "event": "given",
-                                                 "csrf_token": CSRF.search(html).group(1)})
+        refused = client.post(
+            "/consents", data={"purpose": "service.account", "event": "given", "csrf_token": CSRF.search(html).group(1)}
+        )
     card = _cards(html)[CHILD_CARD]
     assert "About a child" in card and "under 14" in card and 'data-state="off"' in card
     assert "Give consent" not in card and "Your guardian gives this consent" in card  # PIPL Art 31: not the child
@@ -95,7 +101,7 @@ def test_a_person_recorded_under_the_child_age_sees_the_children_card_for_the_gu
         assert session.execute(select(ConsentRecord).where(ConsentRecord.subject_id == subject_id)).first() is None
 
 
-def test_a_guardian_sees_the_children_card_on_the_child_s_page_only(site, family) -> None:  # noqa: ANN001
+def test_a_guardian_sees_the_children_card_on_the_child_s_page_only(site, family) -> None:
     with _signed_in(site, family.guardian_email) as client:
         own = _cards(client.get("/consents").text)
         child = _cards(client.get(f"/consents?child={family.child_id}").text)
@@ -104,7 +110,7 @@ def test_a_guardian_sees_the_children_card_on_the_child_s_page_only(site, family
 
 
 @pytest.mark.parametrize(("subject_type", "shown"), [("device_owner", True), ("customer", False), (None, True)])
-def test_location_tracks_only_to_people_they_may_concern(site, person, subject_type, shown) -> None:  # noqa: ANN001
+def test_location_tracks_only_to_people_they_may_concern(site, person, subject_type, shown) -> None:
     address = person()
     _person(site, address, subject_type=subject_type, age=30)
     with _signed_in(site, address) as client:
@@ -117,7 +123,7 @@ def test_location_tracks_only_to_people_they_may_concern(site, person, subject_t
         assert "For: Device owner" in cards[LOCATION_CARD] and "We do not know which" in html
 
 
-def test_cards_read_in_chinese(site, person) -> None:  # noqa: ANN001
+def test_cards_read_in_chinese(site, person) -> None:
     address = person()
     _person(site, address, age=9)
     with _signed_in(site, address, "zh-CN") as client:
@@ -128,37 +134,45 @@ def test_cards_read_in_chinese(site, person) -> None:  # noqa: ANN001
     assert "提供服务所必需，无需征得同意" in html and "订立或履行合同所必需" in html
 
 
-def test_a_guardian_gives_and_withdraws_on_the_children_card_as_separate_consent(site, family) -> None:  # noqa: ANN001
+def test_a_guardian_gives_and_withdraws_on_the_children_card_as_separate_consent(site, family) -> None:
     from privet.consent.models import ConsentRecord
 
     with _signed_in(site, family.guardian_email) as client:
         token = CSRF.search(client.get(f"/consents?child={family.child_id}").text).group(1)
         for event in ("given", "withdrawn"):
-            answer = client.post("/consents", data={"purpose": "service.account", "event": event,
-                                                     "child": family.child_id, "csrf_token": token})
+            answer = client.post(
+                "/consents",
+                data={"purpose": "service.account", "event": event, "child": family.child_id, "csrf_token": token},
+            )
             assert answer.status_code == 200 and "Your choice was recorded." in answer.text
             state = "on" if event == "given" else "off"
             assert f'data-state="{state}"' in _cards(answer.text)[CHILD_CARD]
     with site.session() as session:
-        records = session.execute(select(ConsentRecord).where(ConsentRecord.subject_id == family.child_id)
-                                  .order_by(ConsentRecord.seq)).scalars().all()
+        records = (
+            session.execute(
+                select(ConsentRecord).where(ConsentRecord.subject_id == family.child_id).order_by(ConsentRecord.seq)
+            )
+            .scalars()
+            .all()
+        )
     assert [(r.purpose, r.event, r.method, r.guardian_id) for r in records] == [
         ("service.account", "given", "guardian", family.guardian_id),
-        ("service.account", "withdrawn", "guardian", family.guardian_id)]
+        ("service.account", "withdrawn", "guardian", family.guardian_id),
+    ]
     assert {r.legal_basis for r in records} == {"separate_consent"}
 
 
 @pytest.mark.promise("P27")
-def test_in_chromium_a_guardian_finds_the_children_card_on_the_child_s_page_only(page, site,  # noqa: ANN001
-                                                                                 family) -> None:
+def test_in_chromium_a_guardian_finds_the_children_card_on_the_child_s_page_only(page, site, family) -> None:
     from playwright.sync_api import expect
 
     sign_in(page, site, family.guardian_email)
     expect(page.locator("h1")).to_have_text("My consents")
     expect(page.locator(f"#{CHILD_CARD}")).to_have_count(0)  # the guardian's own page: an adult
     expect(page.locator("section[aria-labelledby='needed-title']")).to_contain_text("Account registration and login")
-    page.locator("section[aria-labelledby='children-title']").get_by_role("link", name=re.compile(
-        "Manage consents")).click()
+    page.locator("section[aria-labelledby='children-title']").get_by_role(
+        "link", name=re.compile("Manage consents")
+    ).click()
     expect(page.locator(".acting")).to_contain_text("You are acting as guardian for:")
     card = page.locator(f"#{CHILD_CARD}")
     expect(card.locator(".kind")).to_contain_text("About a child")

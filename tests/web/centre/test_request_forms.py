@@ -19,7 +19,7 @@ def _form(html: str) -> str:
     return html.split('id="new-title"')[1].split("</section>")[0]
 
 
-def _give(site, subject_id: str, *purposes: str) -> None:  # noqa: ANN001
+def _give(site, subject_id: str, *purposes: str) -> None:
     from privet.consent.ledger import service as ledger
     from privet.db.engine import begin_write
 
@@ -30,7 +30,7 @@ def _give(site, subject_id: str, *purposes: str) -> None:  # noqa: ANN001
         session.commit()
 
 
-def _count(site) -> int:  # noqa: ANN001
+def _count(site) -> int:
     from privet.requests.models import DsrRequest
 
     with site.session() as session:
@@ -39,11 +39,10 @@ def _count(site) -> int:  # noqa: ANN001
 
 def _file(client: httpx.Client, request_type: str, data: dict) -> httpx.Response:
     form = client.get(f"/requests?type={request_type}")
-    return client.post("/requests", data={"type": request_type, "csrf_token": CSRF.search(form.text).group(1),
-                                          **data})
+    return client.post("/requests", data={"type": request_type, "csrf_token": CSRF.search(form.text).group(1), **data})
 
 
-def _filed(site, reference: str):  # noqa: ANN001, ANN202
+def _filed(site, reference: str):
     from privet.requests.models import DsrRequest
 
     with site.session() as session:
@@ -54,7 +53,7 @@ def _asked(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.split('id="asked-title"')[1].split("</section>")[0]))
 
 
-def test_the_type_comes_first_and_types_without_details_ask_nothing_more(site, person) -> None:  # noqa: ANN001
+def test_the_type_comes_first_and_types_without_details_ask_nothing_more(site, person) -> None:
     with httpx.Client(base_url=site.url, headers={"Accept": "text/html"}) as client:
         first = _form(client.get("/requests").text)
         assert 'method="get"' in first and 'name="type"' in first and "csrf_token" not in first
@@ -65,7 +64,7 @@ def test_the_type_comes_first_and_types_without_details_ask_nothing_more(site, p
             assert 'name="text"' not in form
 
 
-def test_withdrawal_lists_only_the_uses_the_person_consented_to(site, person) -> None:  # noqa: ANN001
+def test_withdrawal_lists_only_the_uses_the_person_consented_to(site, person) -> None:
     from privet.consent.ledger.rules import current_policy
 
     address = person()
@@ -97,7 +96,7 @@ def test_withdrawal_lists_only_the_uses_the_person_consented_to(site, person) ->
         assert shown and shown <= consent_based and not shown & not_consent
 
 
-def test_rectification_offers_fields_grouped_as_people_know_them(site, person) -> None:  # noqa: ANN001
+def test_rectification_offers_fields_grouped_as_people_know_them(site, person) -> None:
     address = person()
     _person(site, address, subject_type="customer", age=40)
     with _signed_in(site, address) as client:
@@ -125,7 +124,7 @@ def test_rectification_offers_fields_grouped_as_people_know_them(site, person) -
         assert "联系方式" in _form(zh) and "姓名" in _form(zh)
 
 
-def test_restriction_asks_the_mode_and_the_page_repeats_it(site, person) -> None:  # noqa: ANN001
+def test_restriction_asks_the_mode_and_the_page_repeats_it(site, person) -> None:
     from privet.consent.ledger.rules import current_policy
 
     address = person()
@@ -146,7 +145,7 @@ def test_restriction_asks_the_mode_and_the_page_repeats_it(site, person) -> None
         assert filed.details == {"purposes": [offered[0]], "mode": "restrict"}
 
 
-def test_a_complaint_asks_the_text_and_the_page_repeats_it_to_the_person(site, person) -> None:  # noqa: ANN001
+def test_a_complaint_asks_the_text_and_the_page_repeats_it_to_the_person(site, person) -> None:
     address = person()
     _person(site, address, subject_type="customer", age=40)
     with _signed_in(site, address) as client:

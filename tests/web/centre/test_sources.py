@@ -11,8 +11,8 @@ from pathlib import Path
 
 import jwt
 import pytest
-from fastapi.testclient import TestClient
 from faker import Faker
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from privet.datamap.contacts import contact_for, wider
@@ -25,9 +25,13 @@ _faker = Faker(["en_US", "zh_CN"])
 
 
 @pytest.fixture
-def settings(tmp_path) -> Settings:  # noqa: ANN001 - the shared fixture, plus a trusted token secret
-    return Settings(data_dir=tmp_path / "var", secret_key="test-secret-key-0123456789abcdef",
-                    subject_token_secret=SECRET, cookie_secure=False)
+def settings(tmp_path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "var",
+        secret_key="test-secret-key-0123456789abcdef",
+        subject_token_secret=SECRET,
+        cookie_secure=False,
+    )
 
 
 def _apply(db: Session, company: str) -> None:
@@ -40,13 +44,22 @@ def _apply(db: Session, company: str) -> None:
 def _sign_in(client: TestClient, region: str) -> None:
     """Sign in with a trusted token from the company's app stating the person's region (no identity in URLs)."""
     now = int(time.time())
-    token = jwt.encode({"identity_type": "email", "identity": _faker.unique.email(domain="example.com"),
-                        "region": region, "aud": "privet", "iat": now, "exp": now + 120, "jti": secrets.token_hex(8)},
-                       SECRET, algorithm="HS256")
+    token = jwt.encode(
+        {
+            "identity_type": "email",
+            "identity": _faker.unique.email(domain="example.com"),
+            "region": region,
+            "aud": "privet",
+            "iat": now,
+            "exp": now + 120,
+            "jti": secrets.token_hex(8),
+        },
+        SECRET,
+        algorithm="HS256",
+    )
     arrival = client.post("/signin/token", data={"token": token}, headers=HTML)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', arrival.text).group(1)
-    done = client.post("/signin/token", data={"token": token, "csrf_token": csrf}, headers=HTML,
-                       follow_redirects=False)
+    done = client.post("/signin/token", data={"token": token, "csrf_token": csrf}, headers=HTML, follow_redirects=False)
     assert done.status_code == 303, done.text
 
 
@@ -63,10 +76,13 @@ def test_sources_page_says_where_data_comes_from_in_english_and_chinese(client: 
 
 
 @pytest.mark.promise("P41")
-@pytest.mark.parametrize("region, office", [("DE", "dpo-eu@zkteco.example"), ("US-CA", "privacy-us@zkteco.example"),
-                                            ("JP", "privacy@zkteco.example")])
-def test_a_signed_in_person_is_told_the_contact_for_their_region(client: TestClient, db: Session, region: str,
-                                                                 office: str) -> None:
+@pytest.mark.parametrize(
+    "region, office",
+    [("DE", "dpo-eu@zkteco.example"), ("US-CA", "privacy-us@zkteco.example"), ("JP", "privacy@zkteco.example")],
+)
+def test_a_signed_in_person_is_told_the_contact_for_their_region(
+    client: TestClient, db: Session, region: str, office: str
+) -> None:
     _apply(db, "zkteco")
     _sign_in(client, region)
     page = client.get("/sources?lang=en", headers=HTML)

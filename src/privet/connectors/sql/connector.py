@@ -61,13 +61,16 @@ class SqlConnector(Connector):
 
     def _engine(self) -> Engine:
         if not self.secret:
-            raise ConnectorError(f"Datastore `{self.plan.datastore}` has no connection URL "
-                                 "(name a secret in the data map and configure it)")
+            raise ConnectorError(
+                f"Datastore `{self.plan.datastore}` has no connection URL "
+                "(name a secret in the data map and configure it)"
+            )
         try:
             return engines.engine_for(self.secret)
         except (ArgumentError, ValueError, ImportError) as exc:
-            raise ConnectorError(f"Datastore `{self.plan.datastore}`: the connection URL is not usable "
-                                 f"({type(exc).__name__})") from None
+            raise ConnectorError(
+                f"Datastore `{self.plan.datastore}`: the connection URL is not usable ({type(exc).__name__})"
+            ) from None
 
     def _once(self, engine: Engine, work: Callable[[Connection, Layout], T], write: bool) -> T:
         with engine.connect() as conn:
@@ -127,8 +130,10 @@ class SqlConnector(Connector):
     def fetch(self, identities: dict[str, list[str]]) -> StepResult:
         """The subject's rows (declared fields and keys only; never values of undisclosed categories), the
         non-personal rows they point at, and the other people's rows they point at, named by table and key."""
+
         def work(conn: Connection, layout: Layout) -> StepResult:
             return fetched(layout, find(conn, layout, identities, access=True))
+
         return self._run("fetch", work, write=False)
 
     def holds(self, identities: dict[str, list[str]]) -> bool:
@@ -141,6 +146,7 @@ class SqlConnector(Connector):
 
     def erase(self, identities: dict[str, list[str]], *, retain_from: date) -> StepResult:
         """Apply every field's erasure action to the subject's rows in one transaction."""
+
         def work(conn: Connection, layout: Layout) -> StepResult:
             found = find(conn, layout, identities)
             result, expected = erase_rows(conn, layout, found, retain_from=retain_from, hash_key=self.hash_key)
@@ -153,6 +159,7 @@ class SqlConnector(Connector):
                 found.absorbed(fresh)
             self._commit_hook(result, expected)
             return result
+
         return self._run("erasure", work, write=True)
 
     def rectify(self, identities: dict[str, list[str]], changes: dict[str, object]) -> StepResult:
@@ -165,6 +172,7 @@ class SqlConnector(Connector):
             result, expected = rectify_rows(conn, layout, find(conn, layout, identities), updates)
             self._commit_hook(result, expected)
             return result
+
         return self._run("rectification", work, write=True)
 
     def check_changes(self, changes: dict[str, object]) -> None:

@@ -33,8 +33,7 @@ def _sqlite_creator(url: URL):  # noqa: ANN202
         raise ValueError("an in-memory SQLite database cannot be a datastore")
 
     def connect() -> sqlite3.Connection:
-        conn = sqlite3.connect(f"file:{quote(path)}?mode=rw", uri=True, check_same_thread=False,
-                               timeout=POOL_TIMEOUT)
+        conn = sqlite3.connect(f"file:{quote(path)}?mode=rw", uri=True, check_same_thread=False, timeout=POOL_TIMEOUT)
         conn.isolation_level = None  # SQLAlchemy's BEGIN (below) makes savepoints work; see privet.db.engine
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
@@ -51,8 +50,13 @@ def _sqlite_begin(conn) -> None:  # noqa: ANN001
 def _create(url_text: str) -> Engine:
     url = make_url(url_text)
     backend = url.get_backend_name()
-    kwargs: dict = {"hide_parameters": True, "pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW,
-                    "pool_timeout": POOL_TIMEOUT, "pool_recycle": 1800}
+    kwargs: dict = {
+        "hide_parameters": True,
+        "pool_size": POOL_SIZE,
+        "max_overflow": MAX_OVERFLOW,
+        "pool_timeout": POOL_TIMEOUT,
+        "pool_recycle": 1800,
+    }
     if backend == "sqlite":
         kwargs["creator"] = _sqlite_creator(url)
     elif backend in ("postgresql", "mysql", "mariadb"):

@@ -38,12 +38,33 @@ from sqlalchemy.exc import IntegrityError
 from privet.connectors.base import BELONGS_TO, ConnectorError, Edge, FieldSpec, StepResult
 from privet.connectors.sql.schema import Layout, TableLayout
 from privet.connectors.sql.values import hash_value, is_hashed, mask_value
-from privet.connectors.sql.walk import (BATCH, OWNER, Found, _Ask, _coerced, _query, comparable, row_key,
-                                        selected_columns)
+from privet.connectors.sql.walk import (
+    BATCH,
+    OWNER,
+    Found,
+    _Ask,
+    _coerced,
+    _query,
+    comparable,
+    row_key,
+    selected_columns,
+)
 from privet.kit.durations import Duration
 
-COUNTS = ("found", "deleted", "updated", "nulled", "masked", "hashed", "retained", "shared", "referenced",
-          "no_action", "cannot_empty", "copies_removed")
+COUNTS = (
+    "found",
+    "deleted",
+    "updated",
+    "nulled",
+    "masked",
+    "hashed",
+    "retained",
+    "shared",
+    "referenced",
+    "no_action",
+    "cannot_empty",
+    "copies_removed",
+)
 COPY_PASSES = 3  # a trigger that copies a copy: bounded
 SHARED = "shared with other records"
 REFERENCED = "other records refer to it; kept without its personal details"
@@ -75,8 +96,13 @@ def effect(tl: TableLayout, spec: FieldSpec, reference_columns: set[str]) -> Eff
     if name in reference_columns:  # a masked or hashed reference would point nowhere: empty it or keep it
         return Effect("null", spec) if nullable else Effect("kept", spec, "NOT NULL reference to another record")
     if action in ("null", "delete_row"):
-        return Effect("null", spec) if nullable else Effect("hash", spec) if text else \
-            Effect("kept", spec, "NOT NULL column that cannot be emptied")
+        return (
+            Effect("null", spec)
+            if nullable
+            else Effect("hash", spec)
+            if text
+            else Effect("kept", spec, "NOT NULL column that cannot be emptied")
+        )
     if text:
         return Effect(action, spec)
     return Effect("null", spec) if nullable else Effect("kept", spec, "NOT NULL non-text column")
@@ -102,8 +128,9 @@ class Expected:
     updated: dict[str, dict[tuple, dict]] = field(default_factory=lambda: defaultdict(dict))
 
 
-def _external(conn: Connection, layout: Layout, found: Found, table: str, keys: set[tuple],
-              edges: list[Edge]) -> set[tuple]:
+def _external(
+    conn: Connection, layout: Layout, found: Found, table: str, keys: set[tuple], edges: list[Edge]
+) -> set[tuple]:
     """Keys (of `keys`, rows of `table`) that some row other than the subject's refers to through `edges`."""
     rows = found.rows[table]
     out: set[tuple] = set()
@@ -121,8 +148,9 @@ def _external(conn: Connection, layout: Layout, found: Found, table: str, keys: 
         mine = found.owned.get(e.child, set())
         for row in _query(conn, layout, e.child, [_Ask(e.child_columns, asked, 0)]):
             if row_key(child, row) not in mine:
-                out |= by_value.get(comparable(layout, e.child, e.child_columns,
-                                               tuple(row[c] for c in e.child_columns)), set())
+                out |= by_value.get(
+                    comparable(layout, e.child, e.child_columns, tuple(row[c] for c in e.child_columns)), set()
+                )
     return out
 
 
@@ -164,14 +192,17 @@ def _protect_referenced(layout: Layout, tables: dict[str, _Table], found: Found)
             parent, child = tables[e.parent], tables[e.child]
             if not parent.doomed:
                 continue
-            index = {comparable(layout, e.parent, e.parent_columns,
-                                tuple(parent.rows[k][c] for c in e.parent_columns)): k for k in parent.doomed}
+            index = {
+                comparable(layout, e.parent, e.parent_columns, tuple(parent.rows[k][c] for c in e.parent_columns)): k
+                for k in parent.doomed
+            }
             cleared = set(e.child_columns) <= _nulled_when_kept(child)
             for key, row in found.rows.get(e.child, {}).items():
                 if key in child.doomed or (key in child.rows and cleared):
                     continue
-                target = index.get(comparable(layout, e.parent, e.parent_columns,
-                                              tuple(row[c] for c in e.child_columns)))
+                target = index.get(
+                    comparable(layout, e.parent, e.parent_columns, tuple(row[c] for c in e.child_columns))
+                )
                 if target is not None and target in parent.doomed:
                     parent.doomed.discard(target)
                     parent.referenced.add(target)
@@ -211,16 +242,22 @@ def _where(tl: TableLayout, columns: tuple[str, ...], key: tuple):  # noqa: ANN2
     return and_(*(tl.table.c[c].is_(None) if v is None else tl.table.c[c] == v for c, v in zip(names, key)))
 
 
-def update_rows(conn: Connection, tl: TableLayout, changes: dict[tuple, dict[str, object]],
-                columns: tuple[str, ...] = ()) -> int:
+def update_rows(
+    conn: Connection, tl: TableLayout, changes: dict[tuple, dict[str, object]], columns: tuple[str, ...] = ()
+) -> int:
     """Write new values by primary key, one executemany per set of changed columns; returns rows changed. A table
     without a primary key is changed row by row, matching all of a row's selected `columns`."""
     if not tl.key:
         if any(changes.values()) and not columns:
-            raise ConnectorError(f"Table `{tl.spec.name}` has no primary key, so its rows cannot be changed one by "
-                                 "one (declare `primary_key` in the data map)")
-        return sum(conn.execute(update(tl.table).where(_where(tl, columns, key)).values(new)).rowcount
-                   for key, new in changes.items() if new)
+            raise ConnectorError(
+                f"Table `{tl.spec.name}` has no primary key, so its rows cannot be changed one by "
+                "one (declare `primary_key` in the data map)"
+            )
+        return sum(
+            conn.execute(update(tl.table).where(_where(tl, columns, key)).values(new)).rowcount
+            for key, new in changes.items()
+            if new
+        )
     groups: dict[tuple[str, ...], list[tuple[tuple, dict]]] = defaultdict(list)
     for key, new in changes.items():
         if new:
@@ -228,8 +265,10 @@ def update_rows(conn: Connection, tl: TableLayout, changes: dict[tuple, dict[str
     for names, items in groups.items():
         where = and_(*(tl.table.c[k] == bindparam(f"_k{i}") for i, k in enumerate(tl.key)))
         stmt = update(tl.table).where(where).values({c: bindparam(f"_v{i}") for i, c in enumerate(names)})
-        params = [{**{f"_k{i}": v for i, v in enumerate(key)}, **{f"_v{i}": new[c] for i, c in enumerate(names)}}
-                  for key, new in items]
+        params = [
+            {**{f"_k{i}": v for i, v in enumerate(key)}, **{f"_v{i}": new[c] for i, c in enumerate(names)}}
+            for key, new in items
+        ]
         conn.execute(stmt, params)
     return sum(len(items) for items in groups.values())
 
@@ -239,8 +278,10 @@ def _cycle_breaks(layout: Layout, tables: dict[str, _Table]) -> dict[str, dict[t
     out: dict[str, dict[tuple, dict[str, object]]] = defaultdict(dict)
     for e in layout.ordering.broken:
         parent, child = tables[e.parent], tables[e.child]
-        targets = {comparable(layout, e.parent, e.parent_columns, tuple(parent.rows[k][c] for c in e.parent_columns))
-                   for k in parent.doomed}
+        targets = {
+            comparable(layout, e.parent, e.parent_columns, tuple(parent.rows[k][c] for c in e.parent_columns))
+            for k in parent.doomed
+        }
         for key in child.doomed:
             value = tuple(child.rows[key][c] for c in e.child_columns)
             if None not in value and comparable(layout, e.parent, e.parent_columns, value) in targets:
@@ -268,7 +309,7 @@ def _delete(conn: Connection, t: _Table, hash_key: bytes, counts: dict[str, int]
             expected.deleted[name].append(key)
         return
     for start in range(0, len(keys), BATCH):
-        chunk = keys[start:start + BATCH]
+        chunk = keys[start : start + BATCH]
         if len(t.tl.key) == 1:
             clause = col[t.tl.key[0]].in_([k[0] for k in chunk])
         else:
@@ -302,39 +343,71 @@ def _until(spec: FieldSpec, retain_from: date) -> str | None:
 def _report(name: str, t: _Table, counts: dict[str, int], retain_from: date, result: StepResult) -> None:
     """Rows kept, by reason, and the exceptions (personal data left without a reason to keep it)."""
     kept = [k for k in t.rows if k not in t.doomed]
-    holding = {x.spec.name: sum(1 for k in kept if t.rows[k][x.spec.name] is not None) for x in t.effects
-               if x.kind in ("retain", "kept", "none")}
+    holding = {
+        x.spec.name: sum(1 for k in kept if t.rows[k][x.spec.name] is not None)
+        for x in t.effects
+        if x.kind in ("retain", "kept", "none")
+    }
     for x in t.effects:
         rows = holding.get(x.spec.name, 0)
         if not rows or x.kind not in ("retain", "kept"):
             continue
-        result.retained.append({"table": name, "field": x.spec.name, "category": x.spec.category,
-                                "reason": x.spec.retain_reason if x.kind == "retain" else x.reason,
-                                "until": _until(x.spec, retain_from) if x.kind == "retain" else None,
-                                "legal_reference": x.spec.legal_reference if x.kind == "retain" else None,
-                                "rows": rows, "kind": "retained" if x.kind == "retain" else "cannot_empty"})
+        result.retained.append(
+            {
+                "table": name,
+                "field": x.spec.name,
+                "category": x.spec.category,
+                "reason": x.spec.retain_reason if x.kind == "retain" else x.reason,
+                "until": _until(x.spec, retain_from) if x.kind == "retain" else None,
+                "legal_reference": x.spec.legal_reference if x.kind == "retain" else None,
+                "rows": rows,
+                "kind": "retained" if x.kind == "retain" else "cannot_empty",
+            }
+        )
     for kind in ("retain", "kept", "none"):
         names = [x.spec.name for x in t.effects if x.kind == kind and holding.get(x.spec.name)]
         rows = sum(1 for k in kept if any(t.rows[k][n] is not None for n in names))
         counts[{"retain": "retained", "kept": "cannot_empty", "none": "no_action"}[kind]] = rows
         if rows and kind != "retain":
             reason = "no_action" if kind == "none" else "cannot_empty"
-            detail = NO_ACTION if kind == "none" else "; ".join(sorted({x.reason for x in t.effects
-                                                                        if x.kind == "kept" and x.reason}))
-            result.exceptions.append({"table": name, "fields": names, "rows": rows, "reason": reason,
-                                      "detail": detail})
+            detail = (
+                NO_ACTION
+                if kind == "none"
+                else "; ".join(sorted({x.reason for x in t.effects if x.kind == "kept" and x.reason}))
+            )
+            result.exceptions.append({"table": name, "fields": names, "rows": rows, "reason": reason, "detail": detail})
     counts["shared"], counts["referenced"] = len(t.shared), len(t.referenced)
     if t.shared:
-        result.retained.append({"table": name, "field": None, "category": None, "reason": SHARED, "until": None,
-                                "legal_reference": None, "rows": len(t.shared), "kind": "shared"})
+        result.retained.append(
+            {
+                "table": name,
+                "field": None,
+                "category": None,
+                "reason": SHARED,
+                "until": None,
+                "legal_reference": None,
+                "rows": len(t.shared),
+                "kind": "shared",
+            }
+        )
     if t.referenced:
-        result.retained.append({"table": name, "field": None, "category": None, "reason": REFERENCED,
-                                "until": None, "legal_reference": None, "rows": len(t.referenced),
-                                "kind": "referenced"})
+        result.retained.append(
+            {
+                "table": name,
+                "field": None,
+                "category": None,
+                "reason": REFERENCED,
+                "until": None,
+                "legal_reference": None,
+                "rows": len(t.referenced),
+                "kind": "referenced",
+            }
+        )
 
 
-def erase(conn: Connection, layout: Layout, found: Found, *, retain_from: date, hash_key: bytes
-          ) -> tuple[StepResult, Expected]:
+def erase(
+    conn: Connection, layout: Layout, found: Found, *, retain_from: date, hash_key: bytes
+) -> tuple[StepResult, Expected]:
     """Apply the erasure to the subject's rows found on `conn` (inside the caller's transaction)."""
     tables = _tables(conn, layout, found)
     _protect_referenced(layout, tables, found)
@@ -362,9 +435,16 @@ def erase(conn: Connection, layout: Layout, found: Found, *, retain_from: date, 
     for name, t in tables.items():
         _report(name, t, counts[name], retain_from, result)
     for name in layout.plan.unreachable:
-        result.exceptions.append({"table": name, "fields": [], "rows": None, "reason": "unreachable",
-                                  "detail": "no identity of the data map reaches this table, so the person's rows "
-                                            "in it could not be found"})
+        result.exceptions.append(
+            {
+                "table": name,
+                "fields": [],
+                "rows": None,
+                "reason": "unreachable",
+                "detail": "no identity of the data map reaches this table, so the person's rows "
+                "in it could not be found",
+            }
+        )
     result.counts = counts
     return result, expected
 
@@ -384,4 +464,4 @@ def absorb_copies(result: StepResult, expected: Expected, more: StepResult, also
         expected.updated[table].update(rows)
 
 
-__all__ = ["OWNER", "absorb_copies", "erase", "effect", "update_rows", "Expected"]
+__all__ = ["OWNER", "Expected", "absorb_copies", "effect", "erase", "update_rows"]

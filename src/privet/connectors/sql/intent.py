@@ -34,8 +34,14 @@ def expected_json(layout: Layout, expected: Expected) -> dict:
     """The expected state as JSON-safe data."""
     return {
         "deleted": {t: [[jsonable(v) for v in key] for key in keys] for t, keys in expected.deleted.items() if keys},
-        "updated": {t: [[[jsonable(v) for v in _after(layout, t, key, new)], {c: jsonable(v) for c, v in new.items()}]
-                        for key, new in rows.items()] for t, rows in expected.updated.items() if rows},
+        "updated": {
+            t: [
+                [[jsonable(v) for v in _after(layout, t, key, new)], {c: jsonable(v) for c, v in new.items()}]
+                for key, new in rows.items()
+            ]
+            for t, rows in expected.updated.items()
+            if rows
+        },
     }
 
 
@@ -61,8 +67,10 @@ def _present(conn: Connection, layout: Layout, table: str, keys: list[list]) -> 
     typed = {_typed(tl, columns, key) for key in keys}
     if None in typed:
         return None
-    return {row_key(tl, row) if tl.key else tuple(row[c] for c in columns): row
-            for row in _query(conn, layout, table, [_Ask(columns, typed, 0)])}
+    return {
+        row_key(tl, row) if tl.key else tuple(row[c] for c in columns): row
+        for row in _query(conn, layout, table, [_Ask(columns, typed, 0)])
+    }
 
 
 def observed(conn: Connection, layout: Layout, expected: dict) -> bool:

@@ -29,8 +29,15 @@ def fetched(layout: Layout, found: Found) -> StepResult:
         result.counts[name] = counts
     for edge, values in sorted(found.links.items(), key=lambda item: repr(item[0])):
         keys = sorted(([jsonable(v) for v in value] for value in values), key=repr)
-        result.links.append({"table": edge.child, "columns": list(edge.child_columns), "to": edge.parent,
-                             "to_columns": list(edge.parent_columns), "keys": keys})
+        result.links.append(
+            {
+                "table": edge.child,
+                "columns": list(edge.child_columns),
+                "to": edge.parent,
+                "to_columns": list(edge.parent_columns),
+                "keys": keys,
+            }
+        )
         counts = result.counts.setdefault(edge.child, {"found": 0})
         counts["linked"] = counts.get("linked", 0) + len(keys)
     return result

@@ -35,21 +35,31 @@ def prepare(layout: Layout, changes: dict[str, object]) -> dict[str, dict[str, o
     if not isinstance(changes, dict) or not changes:
         raise InvalidInput("Nothing to rectify", "send `changes` as {category: new value}")
     plan = layout.plan
-    values = {c: check_value(c, v, identity_kind(c, [plan]), plan.region) for c, v in changes.items()
-              if any(f.category == c for t in plan.tables.values() for f in t.fields)}
+    values = {
+        c: check_value(c, v, identity_kind(c, [plan]), plan.region)
+        for c, v in changes.items()
+        if any(f.category == c for t in plan.tables.values() for f in t.fields)
+    }
     for category, value in values.items():
         check_parts(category, value, parts_of(category, [plan]))
     out: dict[str, dict[str, object]] = {}
     for name, tl in layout.tables.items():
-        links = {c for e in plan.edges if name in (e.child, e.parent)
-                 for c in (e.child_columns if e.child == name else e.parent_columns)}
+        links = {
+            c
+            for e in plan.edges
+            if name in (e.child, e.parent)
+            for c in (e.child_columns if e.child == name else e.parent_columns)
+        }
         for f in tl.spec.fields:
             if f.category not in values or f.name not in tl.table.c:
                 continue
             where = f"changes.{f.category}" + (f".{f.part}" if f.part else "")
             if f.name in tl.key or f.name in links:
-                raise InvalidInput("A key column cannot be rectified", f"`{name}.{f.name}` links records; "
-                                   "correct it in the application that owns it", [Problem("key column", where)])
+                raise InvalidInput(
+                    "A key column cannot be rectified",
+                    f"`{name}.{f.name}` links records; correct it in the application that owns it",
+                    [Problem("key column", where)],
+                )
             value = _column_value(values[f.category], f.part)
             if value is None:
                 continue
@@ -57,13 +67,15 @@ def prepare(layout: Layout, changes: dict[str, object]) -> dict[str, dict[str, o
                 out.setdefault(name, {})[f.name] = coerce(value, tl.table.c[f.name].type)
             except (ValueError, TypeError, ArithmeticError) as exc:
                 hint = f"`{name}.{f.name}` needs {exc}"
-                raise InvalidInput(f"The new value does not fit column {name}.{f.name}", hint,
-                                   [Problem("does not fit", where, hint)]) from None
+                raise InvalidInput(
+                    f"The new value does not fit column {name}.{f.name}", hint, [Problem("does not fit", where, hint)]
+                ) from None
     return out
 
 
-def rectify(conn: Connection, layout: Layout, found: Found, updates: dict[str, dict[str, object]]
-            ) -> tuple[StepResult, Expected]:
+def rectify(
+    conn: Connection, layout: Layout, found: Found, updates: dict[str, dict[str, object]]
+) -> tuple[StepResult, Expected]:
     """Write the prepared values on the subject's own rows (only where they differ); counts are rows changed."""
     result, expected = StepResult(), Expected()
     for name in layout.tables:

@@ -23,8 +23,9 @@ Identities = dict[str, list[str]]  # identity type → values, as a request take
 MAX_HOPS = 3  # belongs_to references followed up to the row holding the person's identities
 
 
-def batches(conn: Connection, layout: Layout, table: str, where: Callable | None = None, *,
-            size: int = 500) -> Iterator[list[dict]]:
+def batches(
+    conn: Connection, layout: Layout, table: str, where: Callable | None = None, *, size: int = 500
+) -> Iterator[list[dict]]:
     """The table's rows (key, declared fields and reference columns) matching `where(table)`, in key order,
     `size` per statement; a table without a primary key is streamed and cut into batches as it comes."""
     tl = layout.tables[table]
@@ -68,8 +69,9 @@ def _owner_edges(layout: Layout, table: str) -> list[Edge]:
     return [e for e in layout.up(table) if e.relation == BELONGS_TO]
 
 
-def people(conn: Connection, layout: Layout, table: str, rows: list[dict], hops: int = MAX_HOPS
-           ) -> dict[tuple, Identities]:
+def people(
+    conn: Connection, layout: Layout, table: str, rows: list[dict], hops: int = MAX_HOPS
+) -> dict[tuple, Identities]:
     """Row key → the identities of the person the row is about: its own identity columns, else those of the row
     it belongs to (followed up to `hops` references). Rows nobody can be named for are left out."""
     tl = layout.tables[table]
@@ -87,8 +89,12 @@ def people(conn: Connection, layout: Layout, table: str, rows: list[dict], hops:
         values = {tuple(r[c] for c in edge.child_columns) for r in pending}
         parents = read(conn, layout, edge.parent, edge.parent_columns, {v for v in values if None not in v})
         owners = people(conn, layout, edge.parent, list(parents.values()), hops - 1)
-        by_value = {comparable(layout, edge.parent, edge.parent_columns, tuple(p[c] for c in edge.parent_columns)):
-                    owners.get(k) for k, p in parents.items()}
+        by_value = {
+            comparable(layout, edge.parent, edge.parent_columns, tuple(p[c] for c in edge.parent_columns)): owners.get(
+                k
+            )
+            for k, p in parents.items()
+        }
         for row in pending:
             value = comparable(layout, edge.parent, edge.parent_columns, tuple(row[c] for c in edge.child_columns))
             key = row_key(tl, row)
@@ -97,8 +103,9 @@ def people(conn: Connection, layout: Layout, table: str, rows: list[dict], hops:
     return out
 
 
-def read(conn: Connection, layout: Layout, table: str, columns: tuple[str, ...], values: set[tuple]
-         ) -> dict[tuple, dict]:
+def read(
+    conn: Connection, layout: Layout, table: str, columns: tuple[str, ...], values: set[tuple]
+) -> dict[tuple, dict]:
     """Rows of `table` whose `columns` hold one of `values` (converted to the columns' types), by key."""
     values = _coerced(layout, table, columns, values)
     if not values:
@@ -107,8 +114,9 @@ def read(conn: Connection, layout: Layout, table: str, columns: tuple[str, ...],
     return {row_key(tl, r): r for r in _query(conn, layout, table, [_Ask(columns, values, OWNER)])}
 
 
-def linked(conn: Connection, layout: Layout, table: str, rows: list[dict], relation: str
-           ) -> dict[tuple, list[tuple[str, dict]]]:
+def linked(
+    conn: Connection, layout: Layout, table: str, rows: list[dict], relation: str
+) -> dict[tuple, list[tuple[str, dict]]]:
     """Row key → (table, row) of the rows linked to it by references of `relation`, either way: the rows it names
     and the rows naming it (a family member's account, the owner of a device it uses)."""
     tl = layout.tables[table]

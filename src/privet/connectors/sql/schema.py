@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import warnings
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -82,9 +82,11 @@ class Layout:
         applied): nothing may run on a guess of where the person's data went."""
         gone = [f"table `{t}`" for t in self.missing] + [f"column `{t}.{c}`" for t, c in self.missing_columns]
         if gone:
-            raise SchemaMismatch(f"Datastore `{self.plan.datastore}` has no {', '.join(gone[:5])}"
-                                 f"{' and more' if len(gone) > 5 else ''}, which the data map declares: fix the data "
-                                 "map (privet datamap scaffold shows the database as it is now) or the database")
+            raise SchemaMismatch(
+                f"Datastore `{self.plan.datastore}` has no {', '.join(gone[:5])}"
+                f"{' and more' if len(gone) > 5 else ''}, which the data map declares: fix the data "
+                "map (privet datamap scaffold shows the database as it is now) or the database"
+            )
 
     def down(self, table: str) -> list[Edge]:
         """Edges whose parent is `table` (other tables refer to it), self-references excluded."""
@@ -157,14 +159,23 @@ def _reflect(conn: Connection, plan: DatastorePlan) -> tuple[dict[str, Table], l
         for where, table in sources:
             for fk in inspector.get_foreign_keys(table, schema=where):
                 referred_schema, referred = fk.get("referred_schema"), fk["referred_table"]
-                referred_schema, referred = owner.get((referred_schema or where or conn.dialect.default_schema_name,
-                                                       referred), (referred_schema, referred))
+                referred_schema, referred = owner.get(
+                    (referred_schema or where or conn.dialect.default_schema_name, referred),
+                    (referred_schema, referred),
+                )
                 target = names.get((referred_schema, referred))
                 if target is None and referred_schema in (None, schema, where):  # same schema, with or without it
                     target = names.get((schema, referred)) or names.get((None, referred))
                 if target and fk["constrained_columns"]:
-                    edges.append(Edge(name, tuple(fk["constrained_columns"]), target,
-                                      tuple(fk["referred_columns"]), declared=False))
+                    edges.append(
+                        Edge(
+                            name,
+                            tuple(fk["constrained_columns"]),
+                            target,
+                            tuple(fk["referred_columns"]),
+                            declared=False,
+                        )
+                    )
     if missing:
         log.warning("datastore %s lacks declared tables: %s", plan.datastore, ", ".join(missing))
     return tables, list(dict.fromkeys(edges)), missing
@@ -194,21 +205,27 @@ def complete_plan(conn: Connection, plan: DatastorePlan) -> Layout:
         if table is not None and not spec.primary_key:
             spec = dataclasses.replace(spec, primary_key=tuple(c.name for c in table.primary_key.columns))
         specs[name] = spec
-    edges = tuple(e for e in _merge(plan.edges, reflected) if e.child in tables and e.parent in tables
-                  and all(c in tables[e.child].c for c in e.child_columns)
-                  and all(c in tables[e.parent].c for c in e.parent_columns))
-    layouts = {name: TableLayout(specs[name], table, specs[name].primary_key,
-                                 any(f.category for f in specs[name].fields))
-               for name, table in tables.items()}
-    gone = tuple((name, f.name) for name, table in tables.items() for f in specs[name].fields
-                 if f.name not in table.c)
+    edges = tuple(
+        e
+        for e in _merge(plan.edges, reflected)
+        if e.child in tables
+        and e.parent in tables
+        and all(c in tables[e.child].c for c in e.child_columns)
+        and all(c in tables[e.parent].c for c in e.parent_columns)
+    )
+    layouts = {
+        name: TableLayout(specs[name], table, specs[name].primary_key, any(f.category for f in specs[name].fields))
+        for name, table in tables.items()
+    }
+    gone = tuple((name, f.name) for name, table in tables.items() for f in specs[name].fields if f.name not in table.c)
 
     def nullable(edge: Edge) -> bool:
         return all(layouts[edge.child].nullable(c) for c in edge.child_columns)
 
     order = ordering(tables, edges, nullable)
-    completed = dataclasses.replace(plan, tables=specs, edges=edges, erase_order=order.order,
-                                    unreachable=unreachable(specs, edges, plan.entries))
+    completed = dataclasses.replace(
+        plan, tables=specs, edges=edges, erase_order=order.order, unreachable=unreachable(specs, edges, plan.entries)
+    )
     return Layout(completed, layouts, order, tuple(missing), gone, _has_triggers(conn, tables))
 
 
@@ -219,11 +236,15 @@ def _has_triggers(conn: Connection, tables: dict[str, Table]) -> bool:
         return False
     dialect = conn.dialect.name
     if dialect == "postgresql":
-        sql = ("SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal "
-               "AND c.relname IN :names LIMIT 1")
+        sql = (
+            "SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal "
+            "AND c.relname IN :names LIMIT 1"
+        )
     elif dialect in ("mysql", "mariadb"):
-        sql = ("SELECT 1 FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = DATABASE() "
-               "AND EVENT_OBJECT_TABLE IN :names LIMIT 1")
+        sql = (
+            "SELECT 1 FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = DATABASE() "
+            "AND EVENT_OBJECT_TABLE IN :names LIMIT 1"
+        )
     else:
         sql = "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN :names LIMIT 1"
     statement = text(sql).bindparams(bindparam("names", expanding=True))

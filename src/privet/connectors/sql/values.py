@@ -32,10 +32,17 @@ def _phone_spellings(value: str, region: str) -> set[str]:
     fmt = phonenumbers.PhoneNumberFormat
     national = str(number.national_number)
     intl = phonenumbers.format_number(number, fmt.INTERNATIONAL)
-    out = {phonenumbers.format_number(number, fmt.E164), national, intl, intl.replace(" ", "-"),
-           phonenumbers.format_number(number, fmt.NATIONAL), f"{number.country_code}{national}",
-           f"00{number.country_code}{national}", f"+{number.country_code} {national}",
-           f"+{number.country_code}-{national}"}
+    out = {
+        phonenumbers.format_number(number, fmt.E164),
+        national,
+        intl,
+        intl.replace(" ", "-"),
+        phonenumbers.format_number(number, fmt.NATIONAL),
+        f"{number.country_code}{national}",
+        f"00{number.country_code}{national}",
+        f"+{number.country_code} {national}",
+        f"+{number.country_code}-{national}",
+    }
     out.add(phonenumbers.format_number(number, fmt.NATIONAL).replace(" ", "-"))
     return out
 
@@ -50,8 +57,7 @@ def identity_variants(kind: str, values: Iterable[str], region: str = "") -> lis
         text = raw.strip()
         out.add(text)
         try:
-            out.add(normalise(kind, text, default_region=region if len(region) == 2 else "CN",
-                              known_types=[kind]))
+            out.add(normalise(kind, text, default_region=region if len(region) == 2 else "CN", known_types=[kind]))
         except Exception:  # noqa: BLE001 - a value Privet would not accept may still be stored as given
             pass
         if kind == "email":

@@ -139,7 +139,7 @@ def _query(conn: Connection, layout: Layout, name: str, asks: list[_Ask]) -> Ite
     for ask in asks:
         values = sorted(ask.values, key=repr)
         for start in range(0, len(values), BATCH):
-            chunk = values[start:start + BATCH]
+            chunk = values[start : start + BATCH]
             if size + len(chunk) > BATCH and pending:
                 yield from run(pending)
                 pending, size = [], 0
@@ -166,8 +166,12 @@ def _entry_asks(layout: Layout, identities: dict[str, list[str]]) -> dict[str, l
             continue
         mode = Match(spec.match) if spec and spec.match else Match.exact
         if mode == Match.contains:  # free text or JSON: any of the person's e-mails and phones may be in it
-            needles = set().union(*(matching.needles(k, identities.get(k, []), region=layout.plan.region)
-                                    for k in matching.CONTAINS_KINDS))
+            needles = set().union(
+                *(
+                    matching.needles(k, identities.get(k, []), region=layout.plan.region)
+                    for k in matching.CONTAINS_KINDS
+                )
+            )
             if needles:
                 asks[table].append(_Ask((column,), needles, OWNER, mode))
             continue
@@ -196,7 +200,7 @@ def _coerced(layout: Layout, table: str, columns: tuple[str, ...], values: set[t
     for value in values:
         combos: list[tuple] = [()]
         for item, col in zip(value, cols):
-            combos = [c + (f,) for c in combos for f in _fits(item, col)]
+            combos = [(*c, f) for c in combos for f in _fits(item, col)]
         out.update(combos)
     return out
 
@@ -213,8 +217,7 @@ def comparable(layout: Layout, table: str, columns: tuple[str, ...], value: tupl
     return tuple(out)
 
 
-def _next_asks(layout: Layout, found: Found, new: dict[str, dict[tuple, int]], access: bool
-               ) -> dict[str, list[_Ask]]:
+def _next_asks(layout: Layout, found: Found, new: dict[str, dict[tuple, int]], access: bool) -> dict[str, list[_Ask]]:
     asks: dict[str, list[_Ask]] = defaultdict(list)
     for name, keys in new.items():
         rows = found.rows[name]
@@ -256,8 +259,9 @@ def _answers(row: dict, ask: _Ask) -> bool:
     return (matching.fold(ask.mode, row[ask.columns[0]]),) in ask.values
 
 
-def _absorb(found: Found, tl: TableLayout, name: str, rows: Iterator[dict], asks: list[_Ask],
-            new: dict[str, dict[tuple, int]]) -> None:
+def _absorb(
+    found: Found, tl: TableLayout, name: str, rows: Iterator[dict], asks: list[_Ask], new: dict[str, dict[tuple, int]]
+) -> None:
     kinds = {a.kind for a in asks}
     refine = any(a.mode == Match.contains for a in asks)  # a text search only finds candidates
     for row in rows:
@@ -279,8 +283,10 @@ def _absorb(found: Found, tl: TableLayout, name: str, rows: Iterator[dict], asks
 def _drop_links_to_own(layout: Layout, found: Found) -> None:
     """A link to a row that turned out to be the subject's own is no link to anyone else."""
     for e, values in list(found.links.items()):
-        own = {comparable(layout, e.parent, e.parent_columns, tuple(r[c] for c in e.parent_columns))
-               for r in found.owned_rows(e.parent).values()}
+        own = {
+            comparable(layout, e.parent, e.parent_columns, tuple(r[c] for c in e.parent_columns))
+            for r in found.owned_rows(e.parent).values()
+        }
         values -= {v for v in values if comparable(layout, e.parent, e.parent_columns, v) in own}
         if not values:
             del found.links[e]
@@ -297,7 +303,7 @@ def holds_any(conn: Connection, layout: Layout, identities: dict[str, list[str]]
                 continue
             values = sorted(ask.values, key=repr)
             for start in range(0, len(values), BATCH):
-                clause = _clause(tl, ask, values[start:start + BATCH])
+                clause = _clause(tl, ask, values[start : start + BATCH])
                 if conn.execute(select(literal(1)).select_from(tl.table).where(clause).limit(1)).first():
                     return True
     return False

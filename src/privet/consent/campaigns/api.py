@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from privet.auth.deps import Caller, require
 from privet.consent.campaigns import service
-from privet.kit.web import DB
+from privet.http.routes import DB
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 Reader = Depends(require("notices:read"))
@@ -25,8 +25,9 @@ class CountsOut(BaseModel):
     sent: int = Field(description="Messages the mail server or SMS gateway accepted.")
     failed: int = Field(description="Messages that failed on every attempt.")
     no_address: int = Field(description="People with no e-mail address or phone number to write to.")
-    reconsented: int = Field(description="People who gave consent again, since the change, to every changed purpose "
-                                         "they had consented to.")
+    reconsented: int = Field(
+        description="People who gave consent again, since the change, to every changed purpose they had consented to."
+    )
 
 
 class CampaignOut(BaseModel):
@@ -61,16 +62,30 @@ class RetriedOut(BaseModel):
 
 def campaign_out(db: DB, campaign) -> dict:  # noqa: ANN001 - privet.consent.models.Campaign
     """The campaign with its counts as they stand."""
-    return {"id": campaign.id, "notice": campaign.notice_key, "version": campaign.notice_version,
-            "purposes": campaign.purposes, "moment": campaign.moment, "created_at": campaign.created_at,
-            "counts": service.counts(db, campaign).as_dict()}
+    return {
+        "id": campaign.id,
+        "notice": campaign.notice_key,
+        "version": campaign.notice_version,
+        "purposes": campaign.purposes,
+        "moment": campaign.moment,
+        "created_at": campaign.created_at,
+        "counts": service.counts(db, campaign).as_dict(),
+    }
 
 
 def message_out(m) -> dict:  # noqa: ANN001 - privet.consent.models.CampaignMessage
     """One message without any address."""
-    return {"id": m.id, "subject_id": m.subject_id, "purposes": m.purposes, "channel": m.channel,
-            "language": m.language, "status": m.status, "attempts": m.attempts, "last_error": m.last_error,
-            "sent_at": m.sent_at}
+    return {
+        "id": m.id,
+        "subject_id": m.subject_id,
+        "purposes": m.purposes,
+        "channel": m.channel,
+        "language": m.language,
+        "status": m.status,
+        "attempts": m.attempts,
+        "last_error": m.last_error,
+        "sent_at": m.sent_at,
+    }
 
 
 @router.get("", dependencies=[Reader], summary="Every material-change campaign, newest first, with its counts.")
@@ -79,14 +94,19 @@ def list_campaigns(db: DB) -> list[CampaignOut]:
 
 
 @router.get("/{campaign_id}", dependencies=[Reader], summary="One campaign with its counts and messages.")
-def show_campaign(campaign_id: CampaignId, db: DB,
-                  status: Annotated[Literal["queued", "sent", "failed", "no_address"] | None,
-                                    Query(description="Only messages of this status.")] = None,
-                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> CampaignDetailOut:
+def show_campaign(
+    campaign_id: CampaignId,
+    db: DB,
+    status: Annotated[
+        Literal["queued", "sent", "failed", "no_address"] | None, Query(description="Only messages of this status.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> CampaignDetailOut:
     campaign = service.get_campaign(db, campaign_id)
-    return CampaignDetailOut(**campaign_out(db, campaign),
-                             messages=[message_out(m) for m in service.messages(db, campaign, status=status,
-                                                                                limit=limit)])
+    return CampaignDetailOut(
+        **campaign_out(db, campaign),
+        messages=[message_out(m) for m in service.messages(db, campaign, status=status, limit=limit)],
+    )
 
 
 @router.post("/{campaign_id}/retry", dependencies=[Writer], summary="Queue the campaign's failed messages again.")

@@ -18,8 +18,20 @@ from privet.settings import Settings
 from privet.subjects.senders import EmailSender, sender_for
 
 CONSENTS_PATH = "/consents"  # the privacy centre's consent page: the person signs in and gives consent again
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 @cache
@@ -31,8 +43,11 @@ def texts(language: str) -> dict:
 
 def _date(moment: datetime, language: str) -> str:
     day = moment.date()
-    return f"{day.year}年{day.month}月{day.day}日" if language == "zh_CN" else \
-        f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return (
+        f"{day.year}年{day.month}月{day.day}日"
+        if language == "zh_CN"
+        else f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    )
 
 
 @dataclass(frozen=True)
@@ -44,15 +59,32 @@ class Rendered:
     sms: str
 
 
-def render(language: str, *, notice: str, version: int, purposes: list[str], moment: datetime, link: str,
-           organisation: str | None) -> Rendered:
+def render(
+    language: str,
+    *,
+    notice: str,
+    version: int,
+    purposes: list[str],
+    moment: datetime,
+    link: str,
+    organisation: str | None,
+) -> Rendered:
     """The message in `language`; `purposes` are the purposes' names in that language."""
     t = texts(language)
-    values = {"notice": notice, "version": version, "purposes": "\n".join(f"  - {p}" for p in purposes),
-              "purposes_short": ("、" if language == "zh_CN" else ", ").join(purposes),
-              "moment": _date(moment, language), "link": link, "organisation": organisation or t["default_organisation"]}
-    return Rendered(t["subject"].format(**values).strip(), t["body"].format(**values).strip() + "\n",
-                    " ".join(t["sms"].format(**values).split()))
+    values = {
+        "notice": notice,
+        "version": version,
+        "purposes": "\n".join(f"  - {p}" for p in purposes),
+        "purposes_short": ("、" if language == "zh_CN" else ", ").join(purposes),
+        "moment": _date(moment, language),
+        "link": link,
+        "organisation": organisation or t["default_organisation"],
+    }
+    return Rendered(
+        t["subject"].format(**values).strip(),
+        t["body"].format(**values).strip() + "\n",
+        " ".join(t["sms"].format(**values).split()),
+    )
 
 
 def link(settings: Settings) -> str:

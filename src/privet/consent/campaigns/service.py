@@ -48,8 +48,12 @@ class Counts:
 
 def _covered(purposes: list[str]):  # noqa: ANN202 - a SQL condition
     """The projection's purposes equal to a changed purpose or narrower than one."""
-    return or_(*[or_(ConsentState.purpose == p, ConsentState.purpose.like(p.replace("_", r"\_") + ".%", escape="\\"))
-                 for p in purposes])
+    return or_(
+        *[
+            or_(ConsentState.purpose == p, ConsentState.purpose.like(p.replace("_", r"\_") + ".%", escape="\\"))
+            for p in purposes
+        ]
+    )
 
 
 def affected(session: Session, purposes: list[str], moment) -> dict[str, list[tuple[str, int]]]:  # noqa: ANN001
@@ -57,9 +61,15 @@ def affected(session: Session, purposes: list[str], moment) -> dict[str, list[tu
     now = utcnow()
     rows = session.execute(
         select(ConsentState.holder, ConsentState.purpose, ConsentState.record_seq)
-        .where(ConsentState.holder.like("s:%"), ConsentState.event.in_(POSITIVE), ConsentState.at < moment,
-               or_(ConsentState.expires_at.is_(None), ConsentState.expires_at > now), _covered(purposes))
-        .order_by(ConsentState.holder, ConsentState.purpose))
+        .where(
+            ConsentState.holder.like("s:%"),
+            ConsentState.event.in_(POSITIVE),
+            ConsentState.at < moment,
+            or_(ConsentState.expires_at.is_(None), ConsentState.expires_at > now),
+            _covered(purposes),
+        )
+        .order_by(ConsentState.holder, ConsentState.purpose)
+    )
     out: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for holder, purpose, seq in rows:
         out[holder[2:]].append((purpose, seq))
@@ -69,9 +79,10 @@ def affected(session: Session, purposes: list[str], moment) -> dict[str, list[tu
 def _languages(session: Session, seqs: list[int]) -> dict[int, str | None]:
     out: dict[int, str | None] = {}
     for i in range(0, len(seqs), CHUNK):
-        chunk = seqs[i:i + CHUNK]
-        out.update(session.execute(select(ConsentRecord.seq, ConsentRecord.language)
-                                   .where(ConsentRecord.seq.in_(chunk))).all())
+        chunk = seqs[i : i + CHUNK]
+        out.update(
+            session.execute(select(ConsentRecord.seq, ConsentRecord.language).where(ConsentRecord.seq.in_(chunk))).all()
+        )
     return out
 
 
@@ -82,12 +93,15 @@ def _channels(session: Session, subject_ids: list[str]) -> tuple[dict[str, str],
     channels: dict[str, str] = {}
     active: set[str] = set()
     for i in range(0, len(subject_ids), CHUNK):
-        chunk = subject_ids[i:i + CHUNK]
-        active |= set(session.execute(select(Subject.id).where(Subject.id.in_(chunk), Subject.status == "active"))
-                      .scalars())
-        for subject_id, kind in session.execute(select(Identity.subject_id, Identity.type)
-                                                .where(Identity.subject_id.in_(chunk),
-                                                       Identity.type.in_(list(CHANNEL_OF)))):
+        chunk = subject_ids[i : i + CHUNK]
+        active |= set(
+            session.execute(select(Subject.id).where(Subject.id.in_(chunk), Subject.status == "active")).scalars()
+        )
+        for subject_id, kind in session.execute(
+            select(Identity.subject_id, Identity.type).where(
+                Identity.subject_id.in_(chunk), Identity.type.in_(list(CHANNEL_OF))
+            )
+        ):
             if channels.get(subject_id) != "email":
                 channels[subject_id] = CHANNEL_OF[kind]
     return channels, active
@@ -103,16 +117,22 @@ def start(session: Session, notice_key: str, version_number: int) -> Campaign | 
     from privet.jobs.service import enqueue
     from privet.notices.service import get_version, material_moment
 
-    existing = session.execute(select(Campaign).where(Campaign.notice_key == notice_key,
-                                                      Campaign.notice_version == version_number)).scalar_one_or_none()
+    existing = session.execute(
+        select(Campaign).where(Campaign.notice_key == notice_key, Campaign.notice_version == version_number)
+    ).scalar_one_or_none()
     if existing is not None:
         return existing
     version = get_version(session, notice_key, version_number)
     if not version.material_purposes:
         return None
     moment = material_moment(version)
-    campaign = Campaign(notice_key=notice_key, notice_version=version_number, purposes=list(version.material_purposes),
-                        moment=moment, created_at=utcnow())
+    campaign = Campaign(
+        notice_key=notice_key,
+        notice_version=version_number,
+        purposes=list(version.material_purposes),
+        moment=moment,
+        created_at=utcnow(),
+    )
     session.add(campaign)
     session.flush()
     people = affected(session, campaign.purposes, moment)
@@ -124,19 +144,37 @@ def start(session: Session, notice_key: str, version_number: int) -> Campaign | 
             continue
         channel = channels.get(subject_id)
         language = _language(next((languages.get(seq) for _, seq in held if languages.get(seq)), None))
-        messages.append(CampaignMessage(campaign_id=campaign.id, subject_id=subject_id,
-                                        purposes=[p for p, _ in held], channel=channel, language=language,
-                                        status="queued" if channel else "no_address", attempts=0,
-                                        created_at=campaign.created_at))
+        messages.append(
+            CampaignMessage(
+                campaign_id=campaign.id,
+                subject_id=subject_id,
+                purposes=[p for p, _ in held],
+                channel=channel,
+                language=language,
+                status="queued" if channel else "no_address",
+                attempts=0,
+                created_at=campaign.created_at,
+            )
+        )
     session.add_all(messages)
     session.flush()
     for message in messages:
         if message.status == "queued":
             enqueue(session, MESSAGE_JOB, {"message_id": message.id}, dedupe_key=f"campaign:{message.id}")
-    audit(session, actor=SYSTEM, action="consent.campaign_started", object_type="campaign", object_id=campaign.id,
-          details={"notice": notice_key, "version": version_number, "purposes": campaign.purposes,
-                   "queued": sum(m.status == "queued" for m in messages),
-                   "no_address": sum(m.status == "no_address" for m in messages)})
+    audit(
+        session,
+        actor=SYSTEM,
+        action="consent.campaign_started",
+        object_type="campaign",
+        object_id=campaign.id,
+        details={
+            "notice": notice_key,
+            "version": version_number,
+            "purposes": campaign.purposes,
+            "queued": sum(m.status == "queued" for m in messages),
+            "no_address": sum(m.status == "no_address" for m in messages),
+        },
+    )
     return campaign
 
 
@@ -144,8 +182,9 @@ def get_campaign(session: Session, campaign_id: str) -> Campaign:
     """One campaign by id, or NotFound."""
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound(f"No campaign {campaign_id!r}", "list them with `privet campaigns list` or "
-                                                       "GET /api/v1/campaigns")
+        raise NotFound(
+            f"No campaign {campaign_id!r}", "list them with `privet campaigns list` or GET /api/v1/campaigns"
+        )
     return campaign
 
 
@@ -156,15 +195,23 @@ def list_campaigns(session: Session) -> list[Campaign]:
 
 def _reconsented(session: Session, campaign: Campaign) -> int:
     """People who have given consent again, since the change, to every changed purpose they had consented to."""
-    rows = session.execute(select(CampaignMessage.subject_id, CampaignMessage.purposes)
-                           .where(CampaignMessage.campaign_id == campaign.id)).all()
+    rows = session.execute(
+        select(CampaignMessage.subject_id, CampaignMessage.purposes).where(CampaignMessage.campaign_id == campaign.id)
+    ).all()
     done = 0
     for i in range(0, len(rows), CHUNK):
-        chunk = rows[i:i + CHUNK]
+        chunk = rows[i : i + CHUNK]
         holders = [f"s:{subject_id}" for subject_id, _ in chunk]
-        fresh = {tuple(row) for row in session.execute(select(ConsentState.holder, ConsentState.purpose)
-                                    .where(ConsentState.holder.in_(holders), ConsentState.event.in_(POSITIVE),
-                                           ConsentState.at >= campaign.moment))}
+        fresh = {
+            tuple(row)
+            for row in session.execute(
+                select(ConsentState.holder, ConsentState.purpose).where(
+                    ConsentState.holder.in_(holders),
+                    ConsentState.event.in_(POSITIVE),
+                    ConsentState.at >= campaign.moment,
+                )
+            )
+        }
         done += sum(all((f"s:{subject_id}", p) in fresh for p in purposes) for subject_id, purposes in chunk)
     return done
 
@@ -172,9 +219,11 @@ def _reconsented(session: Session, campaign: Campaign) -> int:
 def counts(session: Session, campaign: Campaign) -> Counts:
     """The campaign's counts, as they stand now."""
     found = Counts()
-    for status, n in session.execute(select(CampaignMessage.status, func.count())
-                                     .where(CampaignMessage.campaign_id == campaign.id)
-                                     .group_by(CampaignMessage.status)):
+    for status, n in session.execute(
+        select(CampaignMessage.status, func.count())
+        .where(CampaignMessage.campaign_id == campaign.id)
+        .group_by(CampaignMessage.status)
+    ):
         setattr(found, status, n)
         found.people += n
     found.reconsented = _reconsented(session, campaign)
@@ -186,19 +235,29 @@ def messages(session: Session, campaign: Campaign, *, status: str | None = None,
     stmt = select(CampaignMessage).where(CampaignMessage.campaign_id == campaign.id)
     if status is not None:
         stmt = stmt.where(CampaignMessage.status == status)
-    return list(session.execute(stmt.order_by(CampaignMessage.created_at, CampaignMessage.id).limit(limit))
-                .scalars())
+    return list(session.execute(stmt.order_by(CampaignMessage.created_at, CampaignMessage.id).limit(limit)).scalars())
 
 
 def retry_failed(session: Session, campaign: Campaign, *, actor: str) -> int:
     """Queue the failed messages again (after the sender is fixed); returns how many."""
     from privet.jobs.service import enqueue
 
-    failed = list(session.execute(select(CampaignMessage).where(CampaignMessage.campaign_id == campaign.id,
-                                                                CampaignMessage.status == "failed")).scalars())
+    failed = list(
+        session.execute(
+            select(CampaignMessage).where(
+                CampaignMessage.campaign_id == campaign.id, CampaignMessage.status == "failed"
+            )
+        ).scalars()
+    )
     for message in failed:
         message.status, message.attempts = "queued", 0
         enqueue(session, MESSAGE_JOB, {"message_id": message.id}, dedupe_key=f"campaign:{message.id}")
-    audit(session, actor=actor, action="consent.campaign_retried", object_type="campaign", object_id=campaign.id,
-          details={"messages": len(failed)})
+    audit(
+        session,
+        actor=actor,
+        action="consent.campaign_retried",
+        object_type="campaign",
+        object_id=campaign.id,
+        details={"messages": len(failed)},
+    )
     return len(failed)

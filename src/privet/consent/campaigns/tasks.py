@@ -34,8 +34,10 @@ def _prepare(session, ctx, message: CampaignMessage) -> tuple[str, messages.Rend
     campaign = session.get(Campaign, message.campaign_id)
     subject = get_subject(session, message.subject_id, follow_merge=False)
     wanted = "email" if message.channel == "email" else "phone"
-    ranked = sorted((v for v in identities_of(session, ctx.keyring, subject) if v.type == wanted),
-                    key=lambda v: v.verified_at is None)
+    ranked = sorted(
+        (v for v in identities_of(session, ctx.keyring, subject) if v.type == wanted),
+        key=lambda v: v.verified_at is None,
+    )
     if not ranked:
         return None
     notice = get_notice(session, campaign.notice_key)
@@ -43,10 +45,15 @@ def _prepare(session, ctx, message: CampaignMessage) -> tuple[str, messages.Rend
     title = (notice.title or {}).get(language) or (notice.title or {}).get("en") or notice.key
     taxonomy = effective(session)
     organisation = session.execute(select(DatamapOrganisation.name).limit(1)).scalar()
-    rendered = messages.render(language, notice=title, version=campaign.notice_version,
-                               purposes=[taxonomy.label("purposes", p, language) for p in message.purposes],
-                               moment=campaign.moment, link=messages.link(ctx.settings),
-                               organisation=organisation)
+    rendered = messages.render(
+        language,
+        notice=title,
+        version=campaign.notice_version,
+        purposes=[taxonomy.label("purposes", p, language) for p in message.purposes],
+        moment=campaign.moment,
+        link=messages.link(ctx.settings),
+        organisation=organisation,
+    )
     return ranked[0].value, rendered
 
 
@@ -93,6 +100,11 @@ def message_job(ctx, payload: dict) -> None:  # noqa: ANN001
 
 
 def _audit(session, message: CampaignMessage, action: str, **details: object) -> None:  # noqa: ANN001
-    audit(session, actor=service.SYSTEM, action=action, object_type="campaign", object_id=message.campaign_id,
-          details={"subject_id": message.subject_id, "channel": message.channel, "attempts": message.attempts,
-                   **details})
+    audit(
+        session,
+        actor=service.SYSTEM,
+        action=action,
+        object_type="campaign",
+        object_id=message.campaign_id,
+        details={"subject_id": message.subject_id, "channel": message.channel, "attempts": message.attempts, **details},
+    )

@@ -30,8 +30,8 @@ from privet.auth.keys import revocations_statement
 from privet.auth.lean_route import LeanRoute, validated
 from privet.consent.decisions.rules import BAD_INPUT, CHANNELS, UNKNOWN_SUBJECT, Decision
 from privet.consent.decisions.service import Decider
-from privet.consent.models import ConsentRecord
 from privet.consent.decisions.watch import GenerationWatch
+from privet.consent.models import ConsentRecord
 from privet.kit.errors import InvalidInput, PrivetError, Problem
 from privet.kit.outage import store_down, store_unavailable
 
@@ -59,13 +59,17 @@ class DecisionIn(BaseModel):
     visitor_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     purpose: Key
     categories: Annotated[list[Key], Field(max_length=64)] | None = Field(
-        None, description="Data categories to use; default: the purpose's own.")
+        None, description="Data categories to use; default: the purpose's own."
+    )
     region: Annotated[str, Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$|^EU$|^EEA$|^GLOBAL$")] | None = Field(
-        None, description="Where the data would be used; outside the organisation's region needs transfer consent.")
+        None, description="Where the data would be used; outside the organisation's region needs transfer consent."
+    )
     at: AwareDatetime | None = Field(None, description="Decide as the ledger stood at this time (default: now).")
     channel: Literal["email", "sms", "push"] | None = Field(
-        None, description="The channel a message would go by: marketing the person switched off on this channel is "
-                          "denied (CHANNEL_OPTED_OUT); service notices cannot be switched off.")
+        None,
+        description="The channel a message would go by: marketing the person switched off on this channel is "
+        "denied (CHANNEL_OPTED_OUT); service notices cannot be switched off.",
+    )
 
     @model_validator(mode="after")
     def _one_holder(self) -> DecisionIn:
@@ -107,8 +111,9 @@ def load_decider(app) -> Decider:  # noqa: ANN001
                 with app.state.sessionmaker() as session:
                     decider = Decider.load(session)
                 # the API-key revocation generation in the same query: a decision reads the store once
-                app.state.decision_watch = GenerationWatch(app.state.sessionmaker,
-                                                           revocations_statement().scalar_subquery())
+                app.state.decision_watch = GenerationWatch(
+                    app.state.sessionmaker, revocations_statement().scalar_subquery()
+                )
             except Exception as exc:
                 if store_unavailable(exc):
                     raise store_down() from None
@@ -133,7 +138,9 @@ def fresh_decider(state) -> tuple[Decider, int]:  # noqa: ANN001
     """The loaded Decider brought up to date with the store (one raw query; a refresh when the ledger moved), and
     the API-key revocation generation read in the same query."""
     decider = state.decider
-    *read, revocations = state.decision_watch()  # reconnects by itself; raises Unavailable (503) while the store is gone
+    *read, revocations = (
+        state.decision_watch()
+    )  # reconnects by itself; raises Unavailable (503) while the store is gone
     gen = tuple(read)
     if gen != decider.generation:
         try:
@@ -184,17 +191,25 @@ def _one(decider: Decider, q: tuple, sessions: _Sessions, keyring) -> tuple[Deci
         found = find_subject(sessions.get(), keyring, identity.type, identity.value)
         subject_id = found.id if found is not None else ""  # "": no such subject
     session = sessions.get() if at is not None else None
-    decision = decider.decide(purpose, subject_id, visitor_id, categories, region, at, session=session,
-                              channel=channel)
+    decision = decider.decide(purpose, subject_id, visitor_id, categories, region, at, session=session, channel=channel)
     if decision.reason == UNKNOWN_SUBJECT and subject_id:  # perhaps created since the snapshot: look in the store
-        decision = decider.decide(purpose, subject_id, visitor_id, categories, region, at, session=sessions.get(),
-                                  channel=channel)
+        decision = decider.decide(
+            purpose, subject_id, visitor_id, categories, region, at, session=sessions.get(), channel=channel
+        )
     return decision, decider.holder_keys(subject_id, visitor_id)
 
 
 def _question(item: DecisionIn) -> tuple:
-    return (item.subject_id, item.identity, item.visitor_id, item.purpose, item.categories, item.region, item.at,
-            item.channel)
+    return (
+        item.subject_id,
+        item.identity,
+        item.visitor_id,
+        item.purpose,
+        item.categories,
+        item.region,
+        item.at,
+        item.channel,
+    )
 
 
 _PLAIN_CHANNELS = frozenset(CHANNELS)
@@ -213,10 +228,12 @@ def plain_channel(item: dict) -> tuple[bool, str | None]:
 def _encode(decision: Decision, purpose: str, holders: list[str]) -> str:
     """One answer as JSON, by hand: reason codes, bases and record ids are plain ASCII keys; the rest is escaped."""
     basis, record = decision.legal_basis, decision.record_id
-    return (f'{{"allowed":{"true" if decision.allowed else "false"},"reason":"{decision.reason}",'
-            f'"legal_basis":{"null" if basis is None else _dumps(basis)},'
-            f'"record_id":{"null" if record is None else _dumps(record)},"purpose":{_dumps(purpose)},'
-            f'"holders":{_dumps(holders)}}}')
+    return (
+        f'{{"allowed":{"true" if decision.allowed else "false"},"reason":"{decision.reason}",'
+        f'"legal_basis":{"null" if basis is None else _dumps(basis)},'
+        f'"record_id":{"null" if record is None else _dumps(record)},"purpose":{_dumps(purpose)},'
+        f'"holders":{_dumps(holders)}}}'
+    )
 
 
 def _fast_items(body: bytes) -> list[tuple]:
@@ -230,8 +247,10 @@ def _fast_items(body: bytes) -> list[tuple]:
     if not isinstance(items, list):
         validated(BatchIn, data, ("body",))
     if len(items) > MAX_BATCH:
-        raise InvalidInput(f"Batch too large: {len(items):,} items, at most {MAX_BATCH:,}",
-                           f"split it into batches of {MAX_BATCH:,} or fewer")
+        raise InvalidInput(
+            f"Batch too large: {len(items):,} items, at most {MAX_BATCH:,}",
+            f"split it into batches of {MAX_BATCH:,} or fewer",
+        )
     out = []
     for i, item in enumerate(items):
         plain, channel = plain_channel(item) if type(item) is dict else (False, None)
@@ -250,12 +269,18 @@ def _fast_items(body: bytes) -> list[tuple]:
 
 def _bad_input(decision: Decision, purpose: str, where: str) -> Problem:
     if decision.reason == "UNKNOWN_PURPOSE":
-        return Problem(f"unknown purpose {purpose!r}", f"{where}.purpose",
-                       "use a purpose key of the taxonomy (privet taxonomy list purposes)")
+        return Problem(
+            f"unknown purpose {purpose!r}",
+            f"{where}.purpose",
+            "use a purpose key of the taxonomy (privet taxonomy list purposes)",
+        )
     if decision.reason == "UNKNOWN_CHANNEL":
         return Problem("unknown channel", f"{where}.channel", "use one of: " + ", ".join(CHANNELS))
-    return Problem("unknown data category", f"{where}.categories",
-                   "use category keys of the taxonomy (privet taxonomy list categories)")
+    return Problem(
+        "unknown data category",
+        f"{where}.categories",
+        "use category keys of the taxonomy (privet taxonomy list categories)",
+    )
 
 
 def _json(body: object) -> Response:
@@ -279,17 +304,44 @@ async def decide_one(body: DecisionIn, request: Request) -> Response:
     return Response(_encode(decision, body.purpose, holders), media_type="application/json")
 
 
-router.add_api_route("", decide_one, methods=["POST"], route_class_override=DecisionRoute,
-                     summary="Decide whether a subject's data may be used for a purpose.",
-                     dependencies=[Depends(require("decide"))], responses={200: {"model": DecisionOut}})
+router.add_api_route(
+    "",
+    decide_one,
+    methods=["POST"],
+    route_class_override=DecisionRoute,
+    summary="Decide whether a subject's data may be used for a purpose.",
+    dependencies=[Depends(require("decide"))],
+    responses={200: {"model": DecisionOut}},
+)
 
 
-@router.post("/batch", summary="Decide up to 1,000 questions at once, answered in order.",
-             dependencies=[Depends(require("decide"))], responses={200: {"model": BatchOut}},
-             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-                 "type": "object", "required": ["items"], "additionalProperties": False, "properties": {
-                     "items": {"type": "array", "maxItems": MAX_BATCH,
-                               "items": {"$ref": "#/components/schemas/DecisionIn"}}}}}}}})
+@router.post(
+    "/batch",
+    summary="Decide up to 1,000 questions at once, answered in order.",
+    dependencies=[Depends(require("decide"))],
+    responses={200: {"model": BatchOut}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["items"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "items": {
+                                "type": "array",
+                                "maxItems": MAX_BATCH,
+                                "items": {"$ref": "#/components/schemas/DecisionIn"},
+                            }
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
 async def decide_batch(request: Request) -> Response:
     questions = _fast_items(await request.body())  # parsed by hand: see _fast_items
     keyring = request.app.state.keyring
@@ -298,11 +350,17 @@ async def decide_batch(request: Request) -> Response:
         answers = [_one(decider, q, sessions, keyring) for q in questions]
     finally:
         sessions.close()
-    bad = [_bad_input(d, q[3], f"body.items.{i}") for i, (q, (d, _)) in enumerate(zip(questions, answers))
-           if d.reason in BAD_INPUT]
+    bad = [
+        _bad_input(d, q[3], f"body.items.{i}")
+        for i, (q, (d, _)) in enumerate(zip(questions, answers))
+        if d.reason in BAD_INPUT
+    ]
     if bad:
-        raise InvalidInput(f"{len(bad)} item(s) name unknown purposes or categories", "fix them and send the batch "
-                           "again; nothing was decided", bad)
+        raise InvalidInput(
+            f"{len(bad)} item(s) name unknown purposes or categories",
+            "fix them and send the batch again; nothing was decided",
+            bad,
+        )
     body = ",".join([_encode(d, q[3], h) for q, (d, h) in zip(questions, answers)])
     return Response('{"items":[' + body + "]}", media_type="application/json")
 
@@ -312,14 +370,24 @@ def policy_tag(decider: Decider) -> str:
     return hashlib.sha256(repr(decider.policy.key).encode()).hexdigest()[:16]
 
 
-@router.get("/changes", summary="Ledger changes after a seq: which holder and purpose changed, no identities.",
-            dependencies=[Depends(require("decide"))])
-async def changes(request: Request, after: int = Query(0, ge=0, le=2**62, description="The last seq already seen."),
-                  limit: int = Query(1000, ge=1, le=10_000, description="Changes per page."),
-                  after_subjects: int | None = Query(
-                      None, ge=0, le=2**62, description="The `subjects_seq` of the previous page: subjects whose "
-                      "channel preferences, age, merges, links or guardians changed since then are listed in "
-                      "`subjects`. Leave it out on the first call.")) -> Response:
+@router.get(
+    "/changes",
+    summary="Ledger changes after a seq: which holder and purpose changed, no identities.",
+    dependencies=[Depends(require("decide"))],
+)
+async def changes(
+    request: Request,
+    after: int = Query(0, ge=0, le=2**62, description="The last seq already seen."),
+    limit: int = Query(1000, ge=1, le=10_000, description="Changes per page."),
+    after_subjects: int | None = Query(
+        None,
+        ge=0,
+        le=2**62,
+        description="The `subjects_seq` of the previous page: subjects whose "
+        "channel preferences, age, merges, links or guardians changed since then are listed in "
+        "`subjects`. Leave it out on the first call.",
+    ),
+) -> Response:
     from privet.consent.decisions.snapshot import subject_changes
 
     r = ConsentRecord.__table__.c
@@ -327,15 +395,26 @@ async def changes(request: Request, after: int = Query(0, ge=0, le=2**62, descri
     audit_head = decider.generation[0] or 0  # the audit seq the decider is current with
     subjects: list[str] = []
     with request.app.state.sessionmaker() as session:
-        rows = session.execute(select(r.seq, r.subject_id, r.visitor_id, r.purpose).where(r.seq > after)
-                               .order_by(r.seq).limit(limit)).all()
+        rows = session.execute(
+            select(r.seq, r.subject_id, r.visitor_id, r.purpose).where(r.seq > after).order_by(r.seq).limit(limit)
+        ).all()
         if after_subjects is None or after_subjects >= audit_head:
             subjects_seq, cut = max(audit_head, after_subjects or 0), False
         else:
             subjects, subjects_seq = subject_changes(session, after_subjects, audit_head, limit)
             cut = subjects_seq < audit_head
-    items = [{"seq": seq, "holder": f"s:{sid}" if sid is not None else f"v:{vid}", "purpose": purpose}
-             for seq, sid, vid, purpose in rows]
-    return _json({"changes": items, "last_seq": items[-1]["seq"] if items else after,
-                  "more": len(items) == limit or cut, "head": decider.seq, "policy": policy_tag(decider),
-                  "subjects": [f"s:{sid}" for sid in dict.fromkeys(subjects)], "subjects_seq": subjects_seq})
+    items = [
+        {"seq": seq, "holder": f"s:{sid}" if sid is not None else f"v:{vid}", "purpose": purpose}
+        for seq, sid, vid, purpose in rows
+    ]
+    return _json(
+        {
+            "changes": items,
+            "last_seq": items[-1]["seq"] if items else after,
+            "more": len(items) == limit or cut,
+            "head": decider.seq,
+            "policy": policy_tag(decider),
+            "subjects": [f"s:{sid}" for sid in dict.fromkeys(subjects)],
+            "subjects_seq": subjects_seq,
+        }
+    )

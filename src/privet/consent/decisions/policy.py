@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -97,6 +97,7 @@ def build_purposes(manifest, taxonomy: Taxonomy) -> dict[str, PurposePolicy]:  #
         by_purpose.setdefault(activity.purpose, []).append(activity)
     out = {}
     for purpose, activities in by_purpose.items():
+
         def is_consent(basis: str) -> bool:
             entry = taxonomy.legal_bases.get(basis)
             return bool(entry and entry.consent) or basis in ("consent", "separate_consent")
@@ -115,10 +116,17 @@ def build_purposes(manifest, taxonomy: Taxonomy) -> dict[str, PurposePolicy]:  #
         has_recipients = any(a.recipients for a in activities)
         gpc = basis not in MANDATORY_BASES and (ptype == "marketing" or (ptype in GPC_TYPES and has_recipients))
         out[purpose] = PurposePolicy(
-            key=purpose, type=ptype, basis=basis, consent=bool(consent_bases), separate=basis == "separate_consent",
+            key=purpose,
+            type=ptype,
+            basis=basis,
+            consent=bool(consent_bases),
+            separate=basis == "separate_consent",
             child_consent=bool(consent_bases) or any(is_consent(a.legal_basis) for a in child_only),
-            categories=categories, sensitive=frozenset(c for c in categories if taxonomy.sensitive_kind(c)), gpc=gpc,
-            transfers={t.destination: t.mechanism for a in activities for t in a.transfers})
+            categories=categories,
+            sensitive=frozenset(c for c in categories if taxonomy.sensitive_kind(c)),
+            gpc=gpc,
+            transfers={t.destination: t.mechanism for a in activities for t in a.transfers},
+        )
     return out
 
 
@@ -126,8 +134,9 @@ def _datamap_key(session: Session) -> tuple:
     from privet.datamap.models import DatamapVersion
     from privet.taxonomy.models import TaxonomyExtension
 
-    latest = session.execute(select(DatamapVersion.number, DatamapVersion.sha256)
-                             .order_by(DatamapVersion.number.desc()).limit(1)).first()
+    latest = session.execute(
+        select(DatamapVersion.number, DatamapVersion.sha256).order_by(DatamapVersion.number.desc()).limit(1)
+    ).first()
     digest = session.scalar(select(TaxonomyExtension.digest).limit(1))
     return (tuple(latest) if latest else None, digest)
 
@@ -137,11 +146,12 @@ def material_history(session: Session) -> dict[str, list[datetime]]:
     from privet.notices.models import NoticeVersion
 
     out: dict[str, set[datetime]] = {}
-    rows = session.execute(select(NoticeVersion.material_purposes, NoticeVersion.published_at,
-                                  NoticeVersion.effective_date))
+    rows = session.execute(
+        select(NoticeVersion.material_purposes, NoticeVersion.published_at, NoticeVersion.effective_date)
+    )
     for purposes, published_at, effective_date in rows:
         # notices.service.material_moment: publication, or the effective date if later
-        moment = max(published_at, datetime.combine(effective_date, time(0), tzinfo=timezone.utc))
+        moment = max(published_at, datetime.combine(effective_date, time(0), tzinfo=UTC))
         for purpose in purposes or ():
             out.setdefault(purpose, set()).add(moment)
     return {k: sorted(v) for k, v in out.items()}
@@ -169,10 +179,16 @@ def load_policy(session: Session) -> Policy:
     history = {k: _for_purpose(taxonomy, k, named) for k in purposes}
     purposes = {k: _with_material(p, history[k]) for k, p in purposes.items()}
     org = manifest.organisation if manifest else None
-    policy = Policy(key=(dm_key, _history_key(history)), profile=org.profile.value if org else None,
-                    region=org.region if org else None, child_age=org.child_age if org else 14,
-                    adults_only=bool(org and org.adults_only), purposes=purposes, taxonomy=taxonomy,
-                    material_history=history)
+    policy = Policy(
+        key=(dm_key, _history_key(history)),
+        profile=org.profile.value if org else None,
+        region=org.region if org else None,
+        child_age=org.child_age if org else 14,
+        adults_only=bool(org and org.adults_only),
+        purposes=purposes,
+        taxonomy=taxonomy,
+        material_history=history,
+    )
     if len(_cache) > 32:
         _cache.clear()
     _cache[dm_key] = (named, policy)
@@ -189,4 +205,3 @@ def _with_material(pp: PurposePolicy, moments: list[datetime] | None) -> Purpose
 
 def _history_key(history: dict[str, list[datetime]]) -> tuple:
     return tuple(sorted((k, tuple(m.isoformat() for m in v)) for k, v in history.items()))
-

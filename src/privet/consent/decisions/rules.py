@@ -39,10 +39,24 @@ CHANNELS = ("email", "sms", "push")  # the channels a message may go by (consent
 
 # Ledger events folded into small ints; an entry is one record reduced to what the rules read.
 GIVEN, REFUSED, WITHDRAWN, EXPIRED, OBJ, RESTR, LIFTED = range(1, 8)
-EVENT_CODES = {"given": GIVEN, "renewed": GIVEN, "refused": REFUSED, "withdrawn": WITHDRAWN, "expired": EXPIRED,
-               "objected": OBJ, "restricted": RESTR, "lifted": LIFTED}
-_DENIED_BY = {REFUSED: CONSENT_REFUSED, WITHDRAWN: CONSENT_WITHDRAWN, EXPIRED: CONSENT_EXPIRED, OBJ: OBJECTED,
-              RESTR: RESTRICTED, LIFTED: NO_CONSENT}
+EVENT_CODES = {
+    "given": GIVEN,
+    "renewed": GIVEN,
+    "refused": REFUSED,
+    "withdrawn": WITHDRAWN,
+    "expired": EXPIRED,
+    "objected": OBJ,
+    "restricted": RESTR,
+    "lifted": LIFTED,
+}
+_DENIED_BY = {
+    REFUSED: CONSENT_REFUSED,
+    WITHDRAWN: CONSENT_WITHDRAWN,
+    EXPIRED: CONSENT_EXPIRED,
+    OBJ: OBJECTED,
+    RESTR: RESTRICTED,
+    LIFTED: NO_CONSENT,
+}
 CODE, AT, SEQ, EXP, RID, SEP, KIND, GUARD, CATS, GPC = range(10)  # entry fields
 INF = float("inf")
 UNIX_ORDINAL = 719163  # date(1970, 1, 1).toordinal(): timestamps → day numbers without datetime objects
@@ -51,15 +65,19 @@ UNIX_ORDINAL = 719163  # date(1970, 1, 1).toordinal(): timestamps → day number
 class Decision:
     """The answer: allowed or not, a stable reason code, the legal basis and the ledger record relied on."""
 
-    __slots__ = ("allowed", "reason", "legal_basis", "record_id")
+    __slots__ = ("allowed", "legal_basis", "reason", "record_id")
 
     def __init__(self, allowed: bool, reason: str, legal_basis: str | None = None, record_id: str | None = None):
         self.allowed, self.reason, self.legal_basis, self.record_id = allowed, reason, legal_basis, record_id
 
     def as_dict(self) -> dict:
         """JSON-ready form."""
-        return {"allowed": self.allowed, "reason": self.reason, "legal_basis": self.legal_basis,
-                "record_id": self.record_id}
+        return {
+            "allowed": self.allowed,
+            "reason": self.reason,
+            "legal_basis": self.legal_basis,
+            "record_id": self.record_id,
+        }
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Decision) and self.as_dict() == other.as_dict()
@@ -68,11 +86,31 @@ class Decision:
         return f"Decision({self.allowed}, {self.reason!r}, {self.legal_basis!r}, {self.record_id!r})"
 
 
-def entry(event: str, at: float, seq: int, expires: float | None, rid: str, legal_basis: str | None,
-          kind: str | None, guardian: str | None, categories: tuple | None, gpc: bool) -> tuple:
+def entry(
+    event: str,
+    at: float,
+    seq: int,
+    expires: float | None,
+    rid: str,
+    legal_basis: str | None,
+    kind: str | None,
+    guardian: str | None,
+    categories: tuple | None,
+    gpc: bool,
+) -> tuple:
     """One record as the tuple `evaluate` reads."""
-    return (EVENT_CODES.get(event, LIFTED), at, seq, INF if expires is None else expires, rid,
-            legal_basis == "separate_consent", kind, guardian, categories or None, gpc)
+    return (
+        EVENT_CODES.get(event, LIFTED),
+        at,
+        seq,
+        INF if expires is None else expires,
+        rid,
+        legal_basis == "separate_consent",
+        kind,
+        guardian,
+        categories or None,
+        gpc,
+    )
 
 
 def slot_keys(purpose: str, kind: str | None) -> tuple[str, ...]:
@@ -129,27 +167,47 @@ class Checks:
 def guardian_ok(guardians: tuple, e: tuple) -> bool:
     """Whether the record's guardian was linked, attested and verified, and not revoked, when it was given."""
     at, who = e[AT], e[GUARD]
-    return any(g[0] == who and g[1] <= at and g[2] is not None and g[2] <= at and (g[3] is None or g[3] > at)
-               for g in guardians)
+    return any(
+        g[0] == who and g[1] <= at and g[2] is not None and g[2] <= at and (g[3] is None or g[3] > at)
+        for g in guardians
+    )
 
 
 def _valid(e: tuple | None, now: float, material: float | None, child: bool, guardians: tuple) -> bool:
-    return (e is not None and e[CODE] == GIVEN and e[EXP] > now and (material is None or e[AT] >= material)
-            and (not child or (e[GUARD] is not None and guardian_ok(guardians, e))))
+    return (
+        e is not None
+        and e[CODE] == GIVEN
+        and e[EXP] > now
+        and (material is None or e[AT] >= material)
+        and (not child or (e[GUARD] is not None and guardian_ok(guardians, e)))
+    )
 
 
-def _abroad_ok(checks: Checks, slots: dict, purpose: str, now: float, material: float | None, child: bool,
-               guardians: tuple) -> bool:
+def _abroad_ok(
+    checks: Checks, slots: dict, purpose: str, now: float, material: float | None, child: bool, guardians: tuple
+) -> bool:
     """A separate cross-border consent for this purpose, or a consent to a declared cross-border transfer purpose."""
     if _valid(slots.get(purpose + "#cross_border"), now, material, child, guardians):
         return True
-    return any(_valid(slots.get(p), now, ts(checks.policy.purposes[p].material_at), child, guardians)
-               for p in checks.transfer_purposes)
+    return any(
+        _valid(slots.get(p), now, ts(checks.policy.purposes[p].material_at), child, guardians)
+        for p in checks.transfer_purposes
+    )
 
 
-def evaluate(policy: Policy, checks: Checks, pp: PurposePolicy, slots: dict, gpc_at: float | None,
-             age: tuple[int, int], guardians: tuple, categories: tuple | None, region: str | None,
-             now: float, material: float | None) -> Decision:
+def evaluate(
+    policy: Policy,
+    checks: Checks,
+    pp: PurposePolicy,
+    slots: dict,
+    gpc_at: float | None,
+    age: tuple[int, int],
+    guardians: tuple,
+    categories: tuple | None,
+    region: str | None,
+    now: float,
+    material: float | None,
+) -> Decision:
     """Apply the rules to one holder's entries. `age` is (child-until, minor-until) day numbers, 0 = unknown."""
     if categories:
         denied, sensitive = checks.categories(pp, categories)
@@ -197,14 +255,23 @@ def evaluate(policy: Policy, checks: Checks, pp: PurposePolicy, slots: dict, gpc
         return Decision(False, SEPARATE_CONSENT_REQUIRED, basis, e[RID])
     if categories and e[CATS] and not checks.covered(categories, e[CATS]):
         extra = slots.get(purpose + "#sensitive")  # a separate consent to sensitive data names its own categories
-        if extra is e or not _valid(extra, now, material, child, guardians) or \
-                (extra[CATS] and not checks.covered(categories, e[CATS] + extra[CATS])):
+        if (
+            extra is e
+            or not _valid(extra, now, material, child, guardians)
+            or (extra[CATS] and not checks.covered(categories, e[CATS] + extra[CATS]))
+        ):
             return Decision(False, CATEGORY_NOT_CONSENTED, basis, e[RID])
-    if sensitive and not (e[SEP] and (e[KIND] == "sensitive" or (pp.separate and e[KIND] is None))) and \
-            not _valid(slots.get(purpose + "#sensitive"), now, material, child, guardians):
+    if (
+        sensitive
+        and not (e[SEP] and (e[KIND] == "sensitive" or (pp.separate and e[KIND] is None)))
+        and not _valid(slots.get(purpose + "#sensitive"), now, material, child, guardians)
+    ):
         return Decision(False, SEPARATE_CONSENT_REQUIRED, basis, e[RID])
-    if cross and not (e[SEP] and e[KIND] == "cross_border") and \
-            not _abroad_ok(checks, slots, purpose, now, material, child, guardians):
+    if (
+        cross
+        and not (e[SEP] and e[KIND] == "cross_border")
+        and not _abroad_ok(checks, slots, purpose, now, material, child, guardians)
+    ):
         return Decision(False, CROSS_BORDER_CONSENT_REQUIRED, basis, e[RID])
     return Decision(True, CONSENT_GIVEN, basis, e[RID])
 
@@ -219,7 +286,7 @@ def by_channel(decision: Decision, keys: tuple[str, ...] | None, prefs: dict | N
     for key in keys:
         found = prefs.get((key, channel))
         if found is not None:
-            return decision if found[0] else Decision(False, CHANNEL_OPTED_OUT, decision.legal_basis,
-                                                      decision.record_id)
+            return (
+                decision if found[0] else Decision(False, CHANNEL_OPTED_OUT, decision.legal_basis, decision.record_id)
+            )
     return decision
-

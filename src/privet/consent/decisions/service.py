@@ -6,16 +6,16 @@ links or guardians changed). A decision is a handful of dictionary lookups and o
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from privet.consent.decisions import rules
-from privet.consent.decisions.rules import CHANNELS, Decision, by_channel, evaluate, fold, ts
-from privet.consent.models import VisitorLink
 from privet.consent.decisions.policy import load_policy
+from privet.consent.decisions.rules import CHANNELS, Decision, by_channel, evaluate, fold, ts
 from privet.consent.decisions.snapshot import _R, NOAGE, Snapshot, generation, subjects_changed
+from privet.consent.models import VisitorLink
 from privet.kit import clock
 from privet.subjects.models import Subject
 
@@ -25,7 +25,7 @@ _CHANNELS = frozenset(CHANNELS)
 
 
 def _now() -> float:
-    frozen = clock._frozen.get()  # noqa: SLF001 - honour kit.clock.frozen_at without building a datetime
+    frozen = clock._frozen.get()
     return time.time() if frozen is None else frozen.timestamp()
 
 
@@ -46,8 +46,16 @@ class Decider(Snapshot):
         return decider
 
     @classmethod
-    def for_holder(cls, session: Session, *, subject_id: str | None = None, identity: tuple[str, str] | None = None,
-                   visitor_id: str | None = None, keyring=None, at: datetime | None = None) -> Decider:  # noqa: ANN001
+    def for_holder(
+        cls,
+        session: Session,
+        *,
+        subject_id: str | None = None,
+        identity: tuple[str, str] | None = None,
+        visitor_id: str | None = None,
+        keyring=None,
+        at: datetime | None = None,
+    ) -> Decider:  # noqa: ANN001
         """A snapshot of one holder only: its projection rows, or its ledger as it stood at `at`."""
         from privet.subjects.service import find_subject, holder_ids, resolve
 
@@ -73,8 +81,14 @@ class Decider(Snapshot):
         guardians = {g[0] for links in decider._guardians.values() for g in links}
         if guardians:  # guardians merged since they consented: their ids
             c = Subject.__table__.c
-            decider._load_subjects(session, list(session.execute(select(c.id).where(
-                or_(c.id.in_(guardians), c.merged_into_id.in_(guardians)))).scalars()))
+            decider._load_subjects(
+                session,
+                list(
+                    session.execute(
+                        select(c.id).where(or_(c.id.in_(guardians), c.merged_into_id.in_(guardians)))
+                    ).scalars()
+                ),
+            )
         if at is None:
             decider._load_channels(session, ids)
         else:
@@ -84,8 +98,9 @@ class Decider(Snapshot):
         where = or_(_R.subject_id.in_(ids), _R.visitor_id.in_(visitors))
         if at is None:
             decider._load_states(session, holders)
-            decider._load_records(session, where & or_(_R.separate_kind.is_not(None), _R.method == "gpc"),
-                                  kinds_only=True)
+            decider._load_records(
+                session, where & or_(_R.separate_kind.is_not(None), _R.method == "gpc"), kinds_only=True
+            )
         else:
             decider._load_records(session, where & (_R.at <= at), kinds_only=False)
         return decider
@@ -122,8 +137,9 @@ class Decider(Snapshot):
             return len(touched) + len(changed)
 
     # ---- deciding ------------------------------------------------------------------------------------------
-    def holder_view(self, subject_id: str | None, visitor_id: str | None,
-                    session: Session | None = None) -> tuple | None:
+    def holder_view(
+        self, subject_id: str | None, visitor_id: str | None, session: Session | None = None
+    ) -> tuple | None:
         """(subject id, slots, GPC time, age) for a subject or visitor; None for an unknown subject."""
         sid = subject_id
         if sid is None and visitor_id is not None:
@@ -167,19 +183,38 @@ class Decider(Snapshot):
         group = self._groups.get(sid)
         return [k if k.startswith("v:") else "s:" + k for k in group] if group else ["s:" + sid]
 
-    def decide(self, purpose: str, subject_id: str | None = None, visitor_id: str | None = None,
-               categories: list[str] | tuple | None = None, region: str | None = None, at: datetime | None = None,
-               *, identity: tuple[str, str] | None = None, session: Session | None = None,
-               keyring=None, channel: str | None = None) -> Decision:  # noqa: ANN001
+    def decide(
+        self,
+        purpose: str,
+        subject_id: str | None = None,
+        visitor_id: str | None = None,
+        categories: list[str] | tuple | None = None,
+        region: str | None = None,
+        at: datetime | None = None,
+        *,
+        identity: tuple[str, str] | None = None,
+        session: Session | None = None,
+        keyring=None,
+        channel: str | None = None,
+    ) -> Decision:  # noqa: ANN001
         """Decide for a subject (id or identity) or a visitor; an earlier `at` or an identity needs a session.
         With a `channel` (email, sms, push), marketing the person switched off on it is denied (P44)."""
         if (at is not None and self.as_of is None) or identity is not None:
             if session is None:
                 raise ValueError("an identity or an earlier time is looked up in the store: pass session=")
             if at is not None:
-                return decide(session, purpose=purpose, subject_id=subject_id, identity=identity,
-                                    visitor_id=visitor_id, categories=categories, region=region, at=at,
-                                    keyring=keyring, channel=channel)
+                return decide(
+                    session,
+                    purpose=purpose,
+                    subject_id=subject_id,
+                    identity=identity,
+                    visitor_id=visitor_id,
+                    categories=categories,
+                    region=region,
+                    at=at,
+                    keyring=keyring,
+                    channel=channel,
+                )
             from privet.subjects.service import find_subject
 
             found = find_subject(session, keyring, identity[0], identity[1])
@@ -198,9 +233,19 @@ class Decider(Snapshot):
             # the common case, inlined: a known subject without merges, linked visitors or guardians
             age = self._subjects.get(subject_id)
             if age is not None:
-                decision = evaluate(self.policy, self.checks, pp, self._slots.get(subject_id, _EMPTY),
-                                    self._gpc.get(subject_id), age, (), categories, region, _now(),
-                                    self._material[pp.key])
+                decision = evaluate(
+                    self.policy,
+                    self.checks,
+                    pp,
+                    self._slots.get(subject_id, _EMPTY),
+                    self._gpc.get(subject_id),
+                    age,
+                    (),
+                    categories,
+                    region,
+                    _now(),
+                    self._material[pp.key],
+                )
                 if channel is None:
                     return decision
                 return by_channel(decision, self._channel_keys.get(purpose), self._prefs.get(subject_id), channel)
@@ -213,22 +258,51 @@ class Decider(Snapshot):
         if self.as_of is None:
             now, material = _now(), self._material[pp.key]
         else:
-            moment = at or datetime.fromtimestamp(self.as_of, timezone.utc)
+            moment = at or datetime.fromtimestamp(self.as_of, UTC)
             now, material = self.as_of, ts(self.policy.material_before(pp.key, moment))
         links = self._guardians.get(sid, ()) if sid else ()
-        decision = evaluate(self.policy, self.checks, pp, slots, gpc, age, self._expand(links) if links else (),
-                            categories, region, now, material)
+        decision = evaluate(
+            self.policy,
+            self.checks,
+            pp,
+            slots,
+            gpc,
+            age,
+            self._expand(links) if links else (),
+            categories,
+            region,
+            now,
+            material,
+        )
         if channel is None or not sid:
             return decision
         return by_channel(decision, self._channel_keys.get(purpose), self.channel_prefs(sid), channel)
 
 
-def decide(session: Session, *, purpose: str, subject_id: str | None = None, identity: tuple[str, str] | None = None,
-           visitor_id: str | None = None, categories: list[str] | None = None, region: str | None = None,
-           at: datetime | None = None, keyring=None, channel: str | None = None) -> Decision:  # noqa: ANN001
+def decide(
+    session: Session,
+    *,
+    purpose: str,
+    subject_id: str | None = None,
+    identity: tuple[str, str] | None = None,
+    visitor_id: str | None = None,
+    categories: list[str] | None = None,
+    region: str | None = None,
+    at: datetime | None = None,
+    keyring=None,
+    channel: str | None = None,
+) -> Decision:  # noqa: ANN001
     """One decision straight from the store: the projection for now, the ledger as it stood for an earlier `at`
     (channel preferences too: as the audit chain says they stood then)."""
-    decider = Decider.for_holder(session, subject_id=subject_id, identity=identity, visitor_id=visitor_id,
-                                 keyring=keyring, at=at)
-    return decider.decide(purpose, subject_id=decider.subject_for_request, visitor_id=visitor_id,
-                          categories=categories, region=region, at=at, channel=channel)
+    decider = Decider.for_holder(
+        session, subject_id=subject_id, identity=identity, visitor_id=visitor_id, keyring=keyring, at=at
+    )
+    return decider.decide(
+        purpose,
+        subject_id=decider.subject_for_request,
+        visitor_id=visitor_id,
+        categories=categories,
+        region=region,
+        at=at,
+        channel=channel,
+    )

@@ -17,12 +17,12 @@ from datetime import datetime
 
 from sqlalchemy import String, func, or_, select, type_coerce
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from privet.consent.decisions import rules
-from privet.consent.decisions.rules import AT, Checks, entry, fold, slot_keys, ts
 from privet.consent.decisions.policy import Policy
+from privet.consent.decisions.rules import AT, Checks, entry, fold, slot_keys, ts
 from privet.consent.models import ChannelPreference, ConsentRecord, ConsentState, VisitorLink
 from privet.subjects.models import GuardianLink, Subject
 
@@ -70,8 +70,21 @@ def day_number(value: object) -> int:
     return (datetime.fromisoformat(value) if type(value) is str else value).toordinal()
 
 
-_RECORD_COLS = (_R.subject_id, _R.visitor_id, _R.purpose, _R.event, _R.seq, _R.legal_basis, _R.separate_kind,
-                _raw(_R.categories), _R.guardian_id, epoch(_R.at), epoch(_R.expires_at), _R.id, _R.method)
+_RECORD_COLS = (
+    _R.subject_id,
+    _R.visitor_id,
+    _R.purpose,
+    _R.event,
+    _R.seq,
+    _R.legal_basis,
+    _R.separate_kind,
+    _raw(_R.categories),
+    _R.guardian_id,
+    epoch(_R.at),
+    epoch(_R.expires_at),
+    _R.id,
+    _R.method,
+)
 
 
 def generation_statement():  # noqa: ANN201 - a Core select
@@ -82,11 +95,13 @@ def generation_statement():  # noqa: ANN201 - a Core select
     from privet.notices.models import NoticeVersion
 
     nv = NoticeVersion.__table__.c
-    return select(select(func.max(AuditHead.__table__.c.seq)).scalar_subquery(),
-                  select(func.max(_R.seq)).scalar_subquery(),
-                  select(func.max(DatamapVersion.__table__.c.number)).scalar_subquery(),
-                  select(func.count(nv.id)).scalar_subquery(),
-                  select(func.max(_raw(nv.published_at))).scalar_subquery())
+    return select(
+        select(func.max(AuditHead.__table__.c.seq)).scalar_subquery(),
+        select(func.max(_R.seq)).scalar_subquery(),
+        select(func.max(DatamapVersion.__table__.c.number)).scalar_subquery(),
+        select(func.count(nv.id)).scalar_subquery(),
+        select(func.max(_raw(nv.published_at))).scalar_subquery(),
+    )
 
 
 def generation(session: Session) -> tuple:
@@ -100,8 +115,9 @@ def subjects_changed(session: Session, after: int) -> list[str]:
     return subject_changes(session, after)[0]
 
 
-def subject_changes(session: Session, after: int, upto: int | None = None,
-                    limit: int | None = None) -> tuple[list[str], int]:
+def subject_changes(
+    session: Session, after: int, upto: int | None = None, limit: int | None = None
+) -> tuple[list[str], int]:
     """(subject ids, audit seq read up to) for the subject events in (`after`, `upto`]: what the decision change
     feed adds to the ledger's changes. With `limit`, reading stops after that many subject events (the seq
     returned is then the last one read, so the next call goes on from there)."""
@@ -151,8 +167,11 @@ class Snapshot:
         # purposes whose messages follow channel preferences (marketing), with the broader purposes a choice may
         # be stored on, nearest first; service notices are absent: they cannot be switched off (P35)
         ancestors = policy.taxonomy.ancestors
-        self._channel_keys = {key: (key, *ancestors(key, "purposes")) for key, pp in self._pp.items()
-                              if pp is not None and pp.type == "marketing"}
+        self._channel_keys = {
+            key: (key, *ancestors(key, "purposes"))
+            for key, pp in self._pp.items()
+            if pp is not None and pp.type == "marketing"
+        }
 
     def _load_subjects(self, session: Session, ids: list[str] | None) -> None:
         c = Subject.__table__.c
@@ -213,12 +232,16 @@ class Snapshot:
         if not ids:
             return
         for sid, details, at in session.execute(
-                select(a.object_id, a.details, a.at).where(a.action == "consent.channel_set",
-                                                           a.object_id.in_(ids), a.at <= moment).order_by(a.seq)):
+            select(a.object_id, a.details, a.at)
+            .where(a.action == "consent.channel_set", a.object_id.in_(ids), a.at <= moment)
+            .order_by(a.seq)
+        ):
             details = details or {}
             if isinstance(details.get("purpose"), str) and isinstance(details.get("channel"), str):
                 self._prefs.setdefault(sid, {})[(details["purpose"], details["channel"])] = (
-                    bool(details.get("opted_in")), ts(at) or 0.0)
+                    bool(details.get("opted_in")),
+                    ts(at) or 0.0,
+                )
 
     def channel_prefs(self, sid: str) -> dict | None:
         """A subject's channel choices, with those of the subjects merged into it (the latest choice wins)."""
@@ -268,33 +291,69 @@ class Snapshot:
 
     def _load_states(self, session: Session, holders: list[str] | None) -> None:
         s = ConsentState.__table__.c
-        stmt = select(s.holder, s.purpose, s.event, s.record_seq, s.legal_basis, s.separate_kind, _raw(s.categories),
-                      s.guardian_id, epoch(s.at), epoch(s.expires_at), _R.id, _R.method).join_from(
-            ConsentState.__table__, ConsentRecord.__table__, _R.seq == s.record_seq)
+        stmt = select(
+            s.holder,
+            s.purpose,
+            s.event,
+            s.record_seq,
+            s.legal_basis,
+            s.separate_kind,
+            _raw(s.categories),
+            s.guardian_id,
+            epoch(s.at),
+            epoch(s.expires_at),
+            _R.id,
+            _R.method,
+        ).join_from(ConsentState.__table__, ConsentRecord.__table__, _R.seq == s.record_seq)
         if holders is not None:
             stmt = stmt.where(s.holder.in_(holders))
         slots, intern, cats, make = self._slots, sys.intern, self._categories, entry
-        for holder, purpose, event, seq, basis, kind, categories, guardian, at, expires, rid, method in \
-                session.execute(stmt.execution_options(yield_per=50_000)):
+        for holder, purpose, event, seq, basis, kind, categories, guardian, at, expires, rid, method in session.execute(
+            stmt.execution_options(yield_per=50_000)
+        ):
             key = intern(holder[2:]) if holder[0] == "s" else holder
             found = slots.get(key)
             if found is None:
                 found = slots[key] = {}
-            found[purpose] = make(event, stamp(at), seq, stamp(expires), rid, basis, kind, guardian, cats(categories),
-                                  method == "gpc")  # one projection row per holder and purpose
+            found[purpose] = make(
+                event, stamp(at), seq, stamp(expires), rid, basis, kind, guardian, cats(categories), method == "gpc"
+            )  # one projection row per holder and purpose
 
     def _load_records(self, session: Session, where, *, kinds_only: bool) -> list[str]:  # noqa: ANN001
         """Fold ledger records (in seq order); with kinds_only, just the separate-kind slots and GPC times."""
         touched = []
         stmt = select(*_RECORD_COLS).where(where).order_by(_R.seq)
-        for subject_id, visitor_id, purpose, event, seq, basis, kind, categories, guardian, at, expires, rid, \
-                method in session.execute(stmt.execution_options(yield_per=20_000)):
+        for (
+            subject_id,
+            visitor_id,
+            purpose,
+            event,
+            seq,
+            basis,
+            kind,
+            categories,
+            guardian,
+            at,
+            expires,
+            rid,
+            method,
+        ) in session.execute(stmt.execution_options(yield_per=20_000)):
             key = sys.intern(subject_id) if subject_id is not None else f"v:{visitor_id}"
             touched.append(key)
             found = self._slots.setdefault(key, {})
-            e = entry(event, stamp(at), seq, stamp(expires), rid, basis, kind, guardian, self._categories(categories),
-                      method == "gpc")
-            for slot in slot_keys(purpose, kind)[1 if kinds_only else 0:]:
+            e = entry(
+                event,
+                stamp(at),
+                seq,
+                stamp(expires),
+                rid,
+                basis,
+                kind,
+                guardian,
+                self._categories(categories),
+                method == "gpc",
+            )
+            for slot in slot_keys(purpose, kind)[1 if kinds_only else 0 :]:
                 fold(found, slot, e)
             if method == "gpc" and e[0] != rules.GIVEN and e[AT] > self._gpc.get(key, float("-inf")):
                 self._gpc[key] = e[AT]
@@ -309,4 +368,3 @@ class Snapshot:
             members = [k for k in self._groups.get(survivor, (survivor,)) if not k.startswith("v:")]
             out += [(m, *link[1:]) for m in {link[0], *members}]
         return tuple(out)
-

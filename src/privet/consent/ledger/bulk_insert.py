@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
@@ -23,8 +23,8 @@ def _sqlite_time(value: datetime | None) -> str | None:
     # the format SQLAlchemy's SQLite DATETIME stores: naive UTC with microseconds (so text order = time order)
     if value is None:
         return None
-    if value.tzinfo is not timezone.utc:
-        value = value.astimezone(timezone.utc)
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
     return value.isoformat(" ", "microseconds")[:26]  # drop the "+00:00"
 
 

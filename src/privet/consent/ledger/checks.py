@@ -5,7 +5,7 @@ time and the notice version it names. Every refusal is an InvalidInput saying wh
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -17,8 +17,9 @@ from privet.kit.crypto import Keyring
 from privet.kit.errors import InvalidInput, Problem
 
 DEFAULT_NOTICE = "privacy-policy"
-EVIDENCE_KEYS = frozenset({"client", "user_agent", "notice_id", "gpc", "gpc_honoured", "source", "source_id",
-                           "banner_choice", "reason"})
+EVIDENCE_KEYS = frozenset(
+    {"client", "user_agent", "notice_id", "gpc", "gpc_honoured", "source", "source_id", "banner_choice", "reason"}
+)
 VISITOR_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 LANGUAGE = re.compile(r"^[a-z]{2}(_[A-Z]{2})?$")
 FUTURE_SKEW = timedelta(minutes=5)  # clocks of callers differ a little; further in the future is a mistake
@@ -34,20 +35,29 @@ def aware(moment: datetime | None, where: str = "at") -> datetime | None:
         return None
     if not isinstance(moment, datetime) or moment.tzinfo is None:
         raise bad("A time needs a timezone", where, "send ISO 8601 with an offset, e.g. 2024-05-01T08:00:00Z")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
-def check_evidence(evidence: dict | None, *, keyring: Keyring | None = None, client_ip: str | None = None,
-                   user_agent: str | None = None) -> dict:
+def check_evidence(
+    evidence: dict | None,
+    *,
+    keyring: Keyring | None = None,
+    client_ip: str | None = None,
+    user_agent: str | None = None,
+) -> dict:
     """Evidence kept with a record: only a hashed client address, the user agent, the notice id and flags."""
     out: dict[str, Any] = {}
     for key, value in (evidence or {}).items():
         if key not in EVIDENCE_KEYS:
-            raise bad(f"Evidence cannot hold {key!r}", f"evidence.{key}",
-                       "keep to: " + ", ".join(sorted(EVIDENCE_KEYS)) + " (client addresses are hashed by Privet)")
+            raise bad(
+                f"Evidence cannot hold {key!r}",
+                f"evidence.{key}",
+                "keep to: " + ", ".join(sorted(EVIDENCE_KEYS)) + " (client addresses are hashed by Privet)",
+            )
         if not isinstance(value, (str, bool, int, dict)) or (isinstance(value, str) and len(value) > 300):
-            raise bad("Evidence values are short text, numbers or flags", f"evidence.{key}", "send at most "
-                       "300 characters")
+            raise bad(
+                "Evidence values are short text, numbers or flags", f"evidence.{key}", "send at most 300 characters"
+            )
         out[key] = value
     if client_ip:
         if keyring is None:
@@ -65,8 +75,11 @@ def checked_notice(session: Session, key: str, version: int | None) -> tuple[int
     """(version, notice version id): the given version, checked, or the notice's current one."""
     found = find_notice(session, key, version)
     if found is None:
-        raise bad(f"Notice {key!r} has no version {version}", "notice_version",
-                   "send a published version (privet notices list), or leave it out for the current one")
+        raise bad(
+            f"Notice {key!r} has no version {version}",
+            "notice_version",
+            "send a published version (privet notices list), or leave it out for the current one",
+        )
     return found
 
 
@@ -78,10 +91,18 @@ def find_notice(session: Session, key: str, version: int | None) -> tuple[int | 
 
         n, v = Notice.__table__.c, NoticeVersion.__table__.c
         joined = NoticeVersion.__table__.join(Notice.__table__, n.id == v.notice_id)
-        _notice_sql["latest"] = (select(v.version, v.id).select_from(joined).where(n.key == bindparam("key"))
-                                 .order_by(v.version.desc()).limit(1))
-        _notice_sql["given"] = select(v.version, v.id).select_from(joined).where(
-            n.key == bindparam("key"), v.version == bindparam("version"))
+        _notice_sql["latest"] = (
+            select(v.version, v.id)
+            .select_from(joined)
+            .where(n.key == bindparam("key"))
+            .order_by(v.version.desc())
+            .limit(1)
+        )
+        _notice_sql["given"] = (
+            select(v.version, v.id)
+            .select_from(joined)
+            .where(n.key == bindparam("key"), v.version == bindparam("version"))
+        )
     session.flush()  # a notice published earlier in this transaction counts
     if version is None:  # the latest published version (notices.service.current_version), in one query
         latest = session.connection().execute(_notice_sql["latest"], {"key": key}).first()
@@ -90,18 +111,35 @@ def find_notice(session: Session, key: str, version: int | None) -> tuple[int | 
     return (version, found[1]) if found is not None else None
 
 
-def prepare(policy: Policy, *, subject_id: str | None, visitor_id: str | None, purpose: str, event: str,
-            method: str, categories: list[str] | None = None, legal_basis: str | None = None,
-            separate_kind: str | None = None, language: str | None = None, jurisdiction: str | None = None,
-            guardian_id: str | None = None, expires_at: datetime | None = None,
-            at: datetime | None = None, now: datetime | None = None) -> dict:
+def prepare(
+    policy: Policy,
+    *,
+    subject_id: str | None,
+    visitor_id: str | None,
+    purpose: str,
+    event: str,
+    method: str,
+    categories: list[str] | None = None,
+    legal_basis: str | None = None,
+    separate_kind: str | None = None,
+    language: str | None = None,
+    jurisdiction: str | None = None,
+    guardian_id: str | None = None,
+    expires_at: datetime | None = None,
+    at: datetime | None = None,
+    now: datetime | None = None,
+) -> dict:
     """The checked ledger columns of one record, without touching the store (the importer uses it per row)."""
     if (subject_id is None) == (visitor_id is None):
-        raise bad("A record is for exactly one subject or one visitor", "subject_id",
-                   "send either subject_id or visitor_id")
+        raise bad(
+            "A record is for exactly one subject or one visitor", "subject_id", "send either subject_id or visitor_id"
+        )
     if visitor_id is not None and not VISITOR_ID.match(visitor_id):
-        raise bad("A visitor id is 8 to 64 letters, digits or . _ : -", "visitor_id",
-                   "send the id from the banner's first-party cookie")
+        raise bad(
+            "A visitor id is 8 to 64 letters, digits or . _ : -",
+            "visitor_id",
+            "send the id from the banner's first-party cookie",
+        )
     if visitor_id is not None and guardian_id is not None:
         raise bad("An anonymous visitor cannot have a guardian", "guardian_id", "leave guardian_id out")
     if method not in METHODS:
@@ -121,6 +159,18 @@ def prepare(policy: Policy, *, subject_id: str | None, visitor_id: str | None, p
     jurisdiction = jurisdiction or policy.organisation.get("region")
     if jurisdiction is not None and not re.match(r"^[A-Za-z][A-Za-z0-9_-]{0,9}$", jurisdiction):
         raise bad("A jurisdiction is a short region code", "jurisdiction", "use e.g. CN, EU, US-CA")
-    return {"subject_id": subject_id, "visitor_id": visitor_id, "purpose": purpose, "categories": cats,
-            "legal_basis": basis, "separate_kind": kind, "event": event, "at": at, "expires_at": expires_at,
-            "language": language, "method": method, "jurisdiction": jurisdiction, "guardian_id": guardian_id}
+    return {
+        "subject_id": subject_id,
+        "visitor_id": visitor_id,
+        "purpose": purpose,
+        "categories": cats,
+        "legal_basis": basis,
+        "separate_kind": kind,
+        "event": event,
+        "at": at,
+        "expires_at": expires_at,
+        "language": language,
+        "method": method,
+        "jurisdiction": jurisdiction,
+        "guardian_id": guardian_id,
+    }

@@ -74,7 +74,7 @@ class RecordWriter:
                 if not self._pending:
                     self._running = False
                     return
-                batch, self._pending = self._pending[:self.max_batch], self._pending[self.max_batch:]
+                batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
             outcomes = self._write([item for item, _ in batch])
             for (_, done), outcome in zip(batch, outcomes, strict=True):
                 try:

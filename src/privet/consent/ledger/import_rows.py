@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from sqlalchemy import select
@@ -23,10 +23,26 @@ from privet.kit.errors import InvalidInput
 
 REQUIRED = ("identity_type", "identity", "purpose", "event", "at")
 # ledger columns written per row: the varying ones first, then the ones every row of a rule key shares
-COLUMNS = ("id", "subject_id", "at", "notice_key", "notice_version", "purpose", "categories", "legal_basis",
-           "separate_kind", "event", "expires_at", "language", "method", "jurisdiction", "recorded_at", "evidence",
-           "actor")
-_UTC = timezone.utc
+COLUMNS = (
+    "id",
+    "subject_id",
+    "at",
+    "notice_key",
+    "notice_version",
+    "purpose",
+    "categories",
+    "legal_basis",
+    "separate_kind",
+    "event",
+    "expires_at",
+    "language",
+    "method",
+    "jurisdiction",
+    "recorded_at",
+    "evidence",
+    "actor",
+)
+_UTC = UTC
 
 
 def new_ids(count: int) -> list[str]:
@@ -34,7 +50,7 @@ def new_ids(count: int) -> list[str]:
     one call for the random bytes instead of one per id."""
     stamp = f"{int(time.time() * 1000):012x}"
     noise = os.urandom(7 * count).hex()
-    return [stamp + noise[i:i + 14] for i in range(0, 14 * count, 14)]
+    return [stamp + noise[i : i + 14] for i in range(0, 14 * count, 14)]
 
 
 def parse_time(value: object, name: str) -> datetime | None:
@@ -51,8 +67,9 @@ class Checker:
     """Per-row checks; a row comes out as (identity type, normalised identity, blind index, ledger tuple head,
     shared tail) or raises InvalidInput naming what is wrong."""
 
-    def __init__(self, session: Session, keyring: Keyring, policy: Policy, method: str, *, now: datetime,
-                 actor: str) -> None:
+    def __init__(
+        self, session: Session, keyring: Keyring, policy: Policy, method: str, *, now: datetime, actor: str
+    ) -> None:
         from privet.subjects.service import identity_rules
 
         self.keyring, self.policy, self.method, self.now, self.actor = keyring, policy, method, now, actor
@@ -77,8 +94,13 @@ class Checker:
     def check(self, raw: dict) -> tuple[str, str, str, tuple, tuple]:
         """One row's identity, its (at, notice key, notice version) and the shared columns of its rule."""
         get = raw.get
-        kind, ident, purpose, event, at = (get("identity_type"), get("identity"), get("purpose"), get("event"),
-                                           get("at"))
+        kind, ident, purpose, event, at = (
+            get("identity_type"),
+            get("identity"),
+            get("purpose"),
+            get("event"),
+            get("at"),
+        )
         if not (kind and ident and purpose and event and at):
             missing = [c for c in REQUIRED if get(c) in (None, "")]
             if missing:
@@ -96,25 +118,55 @@ class Checker:
             version = None
         key = (str(purpose), str(event), str(get("method") or self.method), tuple(cats))
         if get("language") or get("jurisdiction") or get("expires_at"):  # rare: this row's own full check
-            row = prepare(self.policy, subject_id="-", visitor_id=None, purpose=key[0], event=key[1], method=key[2],
-                          categories=list(cats), at=parse_time(at, "at"), now=self.now,
-                          expires_at=parse_time(get("expires_at"), "expires_at"),
-                          language=get("language") or None, jurisdiction=get("jurisdiction") or None)
+            row = prepare(
+                self.policy,
+                subject_id="-",
+                visitor_id=None,
+                purpose=key[0],
+                event=key[1],
+                method=key[2],
+                categories=list(cats),
+                at=parse_time(at, "at"),
+                now=self.now,
+                expires_at=parse_time(get("expires_at"), "expires_at"),
+                language=get("language") or None,
+                jurisdiction=get("jurisdiction") or None,
+            )
             moment, tail = row["at"], self._tail(row)
         else:  # the common case: the rules depend only on the key, so check them once per key
             tail = self._tails.get(key)
             if tail is None:
-                tail = self._tails[key] = self._tail(prepare(self.policy, subject_id="-", visitor_id=None,
-                                                             purpose=key[0], event=key[1], method=key[2],
-                                                             categories=list(cats), now=self.now))
+                tail = self._tails[key] = self._tail(
+                    prepare(
+                        self.policy,
+                        subject_id="-",
+                        visitor_id=None,
+                        purpose=key[0],
+                        event=key[1],
+                        method=key[2],
+                        categories=list(cats),
+                        now=self.now,
+                    )
+                )
             moment = self._at(at)
         value, blind = self.identity(str(kind), ident if type(ident) is str else str(ident))
         return str(kind), value, blind, (moment, get("notice_key") or DEFAULT_NOTICE, version), tail
 
     def _tail(self, row: dict) -> tuple:
-        return (row["purpose"], row["categories"], row["legal_basis"], row["separate_kind"], row["event"],
-                row["expires_at"], row["language"], row["method"], row["jurisdiction"], self.now, self.evidence,
-                self.actor)
+        return (
+            row["purpose"],
+            row["categories"],
+            row["legal_basis"],
+            row["separate_kind"],
+            row["event"],
+            row["expires_at"],
+            row["language"],
+            row["method"],
+            row["jurisdiction"],
+            self.now,
+            self.evidence,
+            self.actor,
+        )
 
     def _at(self, value: object) -> datetime:
         moment = parse_time(value, "at")
@@ -126,16 +178,20 @@ class Checker:
         return moment
 
 
-def resolve(session: Session, keyring: Keyring, wanted: dict[str, tuple[str, str]], *,
-            create: bool) -> tuple[dict[str, str], set[str], int]:
+def resolve(
+    session: Session, keyring: Keyring, wanted: dict[str, tuple[str, str]], *, create: bool
+) -> tuple[dict[str, str], set[str], int]:
     """blind index → subject id for a chunk's identities, the ids that existed before, and how many subjects
     were created for unknown identities (only when `create`)."""
     from privet.consent.ledger.bulk_insert import bulk_insert
     from privet.subjects.models import Identity, Subject
     from privet.subjects.service import context
 
-    found = dict(session.connection().execute(select(Identity.blind_index, Identity.subject_id)
-                                              .where(Identity.blind_index.in_(list(wanted)))).all())
+    found = dict(
+        session.connection()
+        .execute(select(Identity.blind_index, Identity.subject_id).where(Identity.blind_index.in_(list(wanted))))
+        .all()
+    )
     existing = set(found.values())
     missing = [b for b in wanted if b not in found]
     if not create or not missing:
@@ -148,8 +204,16 @@ def resolve(session: Session, keyring: Keyring, wanted: dict[str, tuple[str, str
         subject_id, (kind, value) = ids[2 * i], wanted[blind]
         found[blind] = subject_id
         subjects.append({"id": subject_id, "status": "active", "created_at": now, "updated_at": now})
-        identities.append({"id": ids[2 * i + 1], "subject_id": subject_id, "type": kind, "blind_index": blind,
-                           "value_enc": keyring.encrypt(value, context=context(kind)), "created_at": now})
+        identities.append(
+            {
+                "id": ids[2 * i + 1],
+                "subject_id": subject_id,
+                "type": kind,
+                "blind_index": blind,
+                "value_enc": keyring.encrypt(value, context=context(kind)),
+                "created_at": now,
+            }
+        )
     bulk_insert(session, Subject.__table__, subjects)
     bulk_insert(session, Identity.__table__, identities)
     return found, existing, len(missing)
@@ -163,9 +227,13 @@ def subject_problems(session: Session, chunk: list[tuple], ids: dict[str, str], 
 
     if not existing:
         return {}
-    known = {r.id: r for r in session.connection().execute(
-        select(Subject.id, Subject.status, Subject.child_until, Subject.minor_until).where(Subject.id.in_(existing)))
-        if r.status != "active" or r.child_until or r.minor_until}  # only subjects a row could be refused for
+    known = {
+        r.id: r
+        for r in session.connection().execute(
+            select(Subject.id, Subject.status, Subject.child_until, Subject.minor_until).where(Subject.id.in_(existing))
+        )
+        if r.status != "active" or r.child_until or r.minor_until
+    }  # only subjects a row could be refused for
     policy, out = None, {}
     for line, blind, head, tail in chunk:
         subject = known.get(ids.get(blind))

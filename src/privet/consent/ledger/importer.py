@@ -23,8 +23,8 @@ from privet.audit.service import record as audit
 from privet.consent.ledger import projection
 from privet.consent.ledger.bulk_insert import insert_tuples
 from privet.consent.ledger.import_rows import COLUMNS, REQUIRED, Checker, new_ids, resolve, subject_problems
-from privet.consent.models import ConsentRecord
 from privet.consent.ledger.rules import current_policy
+from privet.consent.models import ConsentRecord
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
 from privet.kit.errors import InvalidInput, PrivetError, Problem
@@ -94,10 +94,12 @@ def _rows(handle, path: Path, fmt: str) -> Iterator[tuple[int, dict | str | None
     columns = set(header)
     missing, extra = set(REQUIRED) - columns, columns - set(REQUIRED) - set(OPTIONAL)
     if missing or extra:
-        raise InvalidInput("The CSV header does not fit", "columns: " + ", ".join(REQUIRED) + " and optionally "
-                           + ", ".join(OPTIONAL), [Problem(f"missing column {c}", f"{path.name}:1")
-                                                   for c in sorted(missing)]
-                           + [Problem(f"unknown column {c}", f"{path.name}:1") for c in sorted(extra)])
+        raise InvalidInput(
+            "The CSV header does not fit",
+            "columns: " + ", ".join(REQUIRED) + " and optionally " + ", ".join(OPTIONAL),
+            [Problem(f"missing column {c}", f"{path.name}:1") for c in sorted(missing)]
+            + [Problem(f"unknown column {c}", f"{path.name}:1") for c in sorted(extra)],
+        )
     width = len(header)
     for values in reader:
         if not values:
@@ -108,9 +110,17 @@ def _rows(handle, path: Path, fmt: str) -> Iterator[tuple[int, dict | str | None
         yield reader.line_num, dict(zip(header, values))
 
 
-def import_records(session: Session, keyring: Keyring, path: Path, *, fmt: str | None = None,
-                   method: str = "import", skip_invalid: bool = False, actor: str,
-                   progress: Callable[[int], None] | None = None) -> ImportReport:
+def import_records(
+    session: Session,
+    keyring: Keyring,
+    path: Path,
+    *,
+    fmt: str | None = None,
+    method: str = "import",
+    skip_invalid: bool = False,
+    actor: str,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
     """Import a CSV or JSON-lines file of consent records; InvalidInput naming bad lines (nothing kept)."""
     path = Path(path)
     if not path.is_file():
@@ -137,8 +147,10 @@ def import_records(session: Session, keyring: Keyring, path: Path, *, fmt: str |
             bad(line, message)
         if writing and len(refused) < len(chunk):
             kept = [entry for entry in chunk if entry[0] not in refused] if refused else chunk
-            rows = [(record_id, ids[blind], *head, *tail)
-                    for record_id, (_line, blind, head, tail) in zip(new_ids(len(kept)), kept)]
+            rows = [
+                (record_id, ids[blind], *head, *tail)
+                for record_id, (_line, blind, head, tail) in zip(new_ids(len(kept)), kept)
+            ]
             insert_tuples(session, ConsentRecord.__table__, COLUMNS, rows)
             report.imported += len(rows)
             report.subjects_created += created
@@ -167,11 +179,26 @@ def import_records(session: Session, keyring: Keyring, path: Path, *, fmt: str |
         if chunk:
             flush()
         if report.skipped and not skip_invalid:
-            raise InvalidInput(f"{report.skipped} of {report.rows} rows are invalid; nothing was imported",
-                               "fix these lines, or pass --skip-invalid to import the valid rows", report.problems)
+            raise InvalidInput(
+                f"{report.skipped} of {report.rows} rows are invalid; nothing was imported",
+                "fix these lines, or pass --skip-invalid to import the valid rows",
+                report.problems,
+            )
         if report.imported:
             projection.merge_range(session, before, projection.max_seq(session))
-    audit(session, actor=actor, action="consent.imported", object_type="consent_import", object_id=new_id(),
-          details={"format": fmt, "rows": report.rows, "imported": report.imported, "skipped": report.skipped,
-                   "subjects_created": report.subjects_created, "method": method})
+    audit(
+        session,
+        actor=actor,
+        action="consent.imported",
+        object_type="consent_import",
+        object_id=new_id(),
+        details={
+            "format": fmt,
+            "rows": report.rows,
+            "imported": report.imported,
+            "skipped": report.skipped,
+            "subjects_created": report.subjects_created,
+            "method": method,
+        },
+    )
     return report

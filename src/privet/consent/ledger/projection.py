@@ -12,8 +12,19 @@ from sqlalchemy.orm import Session
 
 from privet.consent.models import ConsentRecord, ConsentState
 
-COLUMNS = ("holder", "purpose", "event", "record_seq", "legal_basis", "separate_kind", "categories",
-           "notice_version", "guardian_id", "at", "expires_at")
+COLUMNS = (
+    "holder",
+    "purpose",
+    "event",
+    "record_seq",
+    "legal_basis",
+    "separate_kind",
+    "categories",
+    "notice_version",
+    "guardian_id",
+    "at",
+    "expires_at",
+)
 _UPDATED = COLUMNS[2:]
 
 
@@ -37,15 +48,28 @@ def _upsert(stmt):  # noqa: ANN001, ANN202
     """ON CONFLICT: take the incoming row only when it is later by (at, seq)."""
     new = stmt.excluded
     newer = or_(new.at > ConsentState.at, and_(new.at == ConsentState.at, new.record_seq > ConsentState.record_seq))
-    return stmt.on_conflict_do_update(index_elements=["holder", "purpose"], set_={c: new[c] for c in _UPDATED},
-                                      where=newer)
+    return stmt.on_conflict_do_update(
+        index_elements=["holder", "purpose"], set_={c: new[c] for c in _UPDATED}, where=newer
+    )
 
 
 _single: dict[str, object] = {}  # dialect -> the one-row upsert, built once (building it costs more than running it)
 
 
-_RECORD_FIELDS = ("subject_id", "visitor_id", "purpose", "event", "seq", "legal_basis", "separate_kind",
-                  "categories", "notice_version", "guardian_id", "at", "expires_at")
+_RECORD_FIELDS = (
+    "subject_id",
+    "visitor_id",
+    "purpose",
+    "event",
+    "seq",
+    "legal_basis",
+    "separate_kind",
+    "categories",
+    "notice_version",
+    "guardian_id",
+    "at",
+    "expires_at",
+)
 
 
 def apply(session: Session, record: ConsentRecord) -> None:
@@ -65,11 +89,22 @@ def apply_rows(session: Session, rows: list[dict]) -> None:
         seen = latest.get((holder, row["purpose"]))
         if seen is None or (row["at"], row["seq"]) > (seen["at"], seen["seq"]):
             latest[(holder, row["purpose"])] = row
-    values = [{"holder": holder, "purpose": purpose, "event": r["event"], "record_seq": r["seq"],
-               "legal_basis": r["legal_basis"], "separate_kind": r["separate_kind"],
-               "categories": list(r["categories"] or []), "notice_version": r["notice_version"],
-               "guardian_id": r["guardian_id"], "at": r["at"], "expires_at": r["expires_at"]}
-              for (holder, purpose), r in sorted(latest.items())]
+    values = [
+        {
+            "holder": holder,
+            "purpose": purpose,
+            "event": r["event"],
+            "record_seq": r["seq"],
+            "legal_basis": r["legal_basis"],
+            "separate_kind": r["separate_kind"],
+            "categories": list(r["categories"] or []),
+            "notice_version": r["notice_version"],
+            "guardian_id": r["guardian_id"],
+            "at": r["at"],
+            "expires_at": r["expires_at"],
+        }
+        for (holder, purpose), r in sorted(latest.items())
+    ]
     if not values:
         return
     connection = session.connection()
@@ -85,12 +120,28 @@ def merge_range(session: Session, after_seq: int, upto_seq: int) -> None:
     r = ConsentRecord
     holder = case((r.subject_id.is_not(None), literal("s:") + r.subject_id), else_=literal("v:") + r.visitor_id)
     rank = func.row_number().over(partition_by=(holder, r.purpose), order_by=(r.at.desc(), r.seq.desc()))
-    ranked = select(holder.label("holder"), r.purpose, r.event, r.seq.label("record_seq"), r.legal_basis,
-                    r.separate_kind, r.categories, r.notice_version, r.guardian_id, r.at, r.expires_at,
-                    rank.label("rank")).where(r.seq > after_seq, r.seq <= upto_seq).subquery()
+    ranked = (
+        select(
+            holder.label("holder"),
+            r.purpose,
+            r.event,
+            r.seq.label("record_seq"),
+            r.legal_basis,
+            r.separate_kind,
+            r.categories,
+            r.notice_version,
+            r.guardian_id,
+            r.at,
+            r.expires_at,
+            rank.label("rank"),
+        )
+        .where(r.seq > after_seq, r.seq <= upto_seq)
+        .subquery()
+    )
     # one row per key (ON CONFLICT allows no repeats), in key order like apply_rows (no lock-order deadlocks)
-    latest = select(*(ranked.c[c] for c in COLUMNS)).where(ranked.c.rank == 1).order_by(ranked.c.holder,
-                                                                                        ranked.c.purpose)
+    latest = (
+        select(*(ranked.c[c] for c in COLUMNS)).where(ranked.c.rank == 1).order_by(ranked.c.holder, ranked.c.purpose)
+    )
     session.execute(_upsert(_insert(session).from_select(list(COLUMNS), latest)))
 
 
@@ -114,21 +165,35 @@ def rebuild(session: Session, *, batch: int = 10_000, actor: str = "system", pro
             progress(min(start, last) - first + 1, last - first + 1)
     session.expire_all()  # ORM copies of state rows are stale now
     rows = session.execute(select(func.count()).select_from(ConsentState)).scalar() or 0
-    audit(session, actor=actor, action="consent.projection_rebuilt", object_type="consent_state", object_id="all",
-          details={"rows": rows, "last_seq": last or 0})
+    audit(
+        session,
+        actor=actor,
+        action="consent.projection_rebuilt",
+        object_type="consent_state",
+        object_id="all",
+        details={"rows": rows, "last_seq": last or 0},
+    )
     return rows
 
 
 def state(session: Session, holder: str, purpose: str) -> ConsentState | None:
     """The current state of one holder and purpose (fresh from the store)."""
-    return session.execute(select(ConsentState).where(ConsentState.holder == holder, ConsentState.purpose == purpose)
-                           .execution_options(populate_existing=True)).scalar_one_or_none()
+    return session.execute(
+        select(ConsentState)
+        .where(ConsentState.holder == holder, ConsentState.purpose == purpose)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
 
 
 def states(session: Session, holders: list[str]) -> list[ConsentState]:
     """Every current state of these holders, by purpose."""
     if not holders:
         return []
-    return list(session.execute(select(ConsentState).where(ConsentState.holder.in_(holders))
-                                .order_by(ConsentState.purpose, ConsentState.holder)
-                                .execution_options(populate_existing=True)).scalars())
+    return list(
+        session.execute(
+            select(ConsentState)
+            .where(ConsentState.holder.in_(holders))
+            .order_by(ConsentState.purpose, ConsentState.holder)
+            .execution_options(populate_existing=True)
+        ).scalars()
+    )

@@ -72,8 +72,13 @@ def controller_from(organisation: dict | None) -> dict:
     """The controller block from the data map's organisation (name and the responsible office's contact)."""
     organisation = organisation or {}
     contact = organisation.get("responsible") or {}
-    return {"piiController": organisation.get("name"), "contact": contact.get("name"),
-            "email": contact.get("email"), "phone": contact.get("phone"), "address": contact.get("address")}
+    return {
+        "piiController": organisation.get("name"),
+        "contact": contact.get("name"),
+        "email": contact.get("email"),
+        "phone": contact.get("phone"),
+        "address": contact.get("address"),
+    }
 
 
 def receipt(keyring: Keyring, record: ConsentRecord, *, controller: dict) -> dict:

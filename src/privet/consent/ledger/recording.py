@@ -19,8 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from privet.consent.ledger import projection
-from privet.consent.ledger import stamp
+from privet.consent.ledger import projection, stamp
 from privet.consent.ledger.checks import DEFAULT_NOTICE, bad, check_evidence, prepare
 from privet.consent.ledger.rules import POSITIVE_EVENTS
 from privet.consent.models import ConsentRecord
@@ -40,8 +39,9 @@ def _subjects_sql():  # noqa: ANN202 - built on first use: subjects' models impo
         from privet.subjects.models import Subject
 
         s = Subject.__table__.c
-        _SUBJECTS.append(select(s.id, s.status, s.child_until, s.minor_until).where(
-            s.id.in_(bindparam("ids", expanding=True))))
+        _SUBJECTS.append(
+            select(s.id, s.status, s.child_until, s.minor_until).where(s.id.in_(bindparam("ids", expanding=True)))
+        )
     return _SUBJECTS[0]
 
 
@@ -86,8 +86,9 @@ def record_many(session: Session, items: list[Recording], *, keyring: Keyring | 
     return out  # type: ignore[return-value]
 
 
-def check_all(session: Session, items: list[Recording], *,
-              keyring: Keyring | None = None) -> tuple[list[PrivetError | None], stamp.Stamp]:
+def check_all(
+    session: Session, items: list[Recording], *, keyring: Keyring | None = None
+) -> tuple[list[PrivetError | None], stamp.Stamp]:
     """Run every check of every event (filling `item.row`); per event None or the error that refuses it, and
     the stamp the checks were made against (`write_checked` takes it).
 
@@ -104,13 +105,25 @@ def check_all(session: Session, items: list[Recording], *,
             if item.identity is not None and item.subject_id is not None:
                 raise InvalidInput("Send subject_id or identity, not both", "one of them names the subject")
             holder = "?" if item.identity is not None else item.subject_id  # resolved below, once all else holds
-            row = prepare(policy, subject_id=holder, visitor_id=item.visitor_id, purpose=item.purpose,
-                          event=item.event, method=item.method, categories=item.categories,
-                          legal_basis=item.legal_basis, separate_kind=item.separate_kind, language=item.language,
-                          jurisdiction=item.jurisdiction, guardian_id=item.guardian_id,
-                          expires_at=item.expires_at, at=item.at)
-            row["evidence"] = check_evidence(item.evidence, keyring=keyring, client_ip=item.client_ip,
-                                             user_agent=item.user_agent)
+            row = prepare(
+                policy,
+                subject_id=holder,
+                visitor_id=item.visitor_id,
+                purpose=item.purpose,
+                event=item.event,
+                method=item.method,
+                categories=item.categories,
+                legal_basis=item.legal_basis,
+                separate_kind=item.separate_kind,
+                language=item.language,
+                jurisdiction=item.jurisdiction,
+                guardian_id=item.guardian_id,
+                expires_at=item.expires_at,
+                at=item.at,
+            )
+            row["evidence"] = check_evidence(
+                item.evidence, keyring=keyring, client_ip=item.client_ip, user_agent=item.user_agent
+            )
             row["notice_key"] = item.notice_key or DEFAULT_NOTICE
             found = stamp.notice(session, now, row["notice_key"], item.notice_version)
             row["notice_version"] = found[0]
@@ -137,8 +150,11 @@ def _resolve_identities(session: Session, items: list[Recording], out: list, key
         try:
             if item.guardian_id is not None and find_subject(session, keyring, kind, value) is None:
                 # a person Privet does not know yet has no verified guardian: refuse before creating them
-                raise bad("This guardian is not a verified guardian of the subject at that time", "guardian_id",
-                           "link the guardian to the child and verify the guardian's identity first")
+                raise bad(
+                    "This guardian is not a verified guardian of the subject at that time",
+                    "guardian_id",
+                    "link the guardian to the child and verify the guardian's identity first",
+                )
             subject, _created = get_or_create_subject(session, keyring, kind, value, actor=item.actor)
             item.row["subject_id"] = subject.id
         except PrivetError as exc:
@@ -166,23 +182,35 @@ def _subject_checks(session: Session, items: list[Recording], out: list) -> None
             if subject is None:
                 raise NotFound("No subject has this id", "look the subject up by an identity first")
             if subject.status != "active":
-                raise bad(f"This subject is {subject.status}", "subject_id",
-                           "record against the surviving subject" if subject.status == "merged" else
-                           "a closed subject's consent cannot change")
+                raise bad(
+                    f"This subject is {subject.status}",
+                    "subject_id",
+                    "record against the surviving subject"
+                    if subject.status == "merged"
+                    else "a closed subject's consent cannot change",
+                )
             guardian, at = row["guardian_id"], row["at"]
             if guardian is not None and not is_guardian_of(session, guardian, subject.id, at):
-                raise bad("This guardian is not a verified guardian of the subject at that time", "guardian_id",
-                           "link the guardian to the child and verify the guardian's identity first")
+                raise bad(
+                    "This guardian is not a verified guardian of the subject at that time",
+                    "guardian_id",
+                    "link the guardian to the child and verify the guardian's identity first",
+                )
             if row["event"] not in POSITIVE_EVENTS or (subject.child_until is None and subject.minor_until is None):
                 continue  # refusing or withdrawing never needs a guardian (it only narrows use); no age: an adult
             ages = ages or age_policy(session)
             if ages.adults_only and is_minor(subject, at):
-                raise bad("This organisation serves adults only; a minor cannot consent", "subject_id",
-                           "the subject is flagged for deletion; correct the age if it is wrong")
+                raise bad(
+                    "This organisation serves adults only; a minor cannot consent",
+                    "subject_id",
+                    "the subject is flagged for deletion; correct the age if it is wrong",
+                )
             if is_child(subject, at) and guardian is None:
-                raise bad(f"The subject is a child (under {ages.child_age}); consent must come from a verified "
-                           "guardian", "guardian_id", "have a verified guardian give it and send their subject id "
-                           "as guardian_id")
+                raise bad(
+                    f"The subject is a child (under {ages.child_age}); consent must come from a verified guardian",
+                    "guardian_id",
+                    "have a verified guardian give it and send their subject id as guardian_id",
+                )
         except PrivetError as exc:
             out[i] = exc
 
@@ -208,10 +236,25 @@ def write_checked(session: Session, items: list[Recording], now: stamp.Stamp) ->
     webhooks.enqueue_rows(session, rows, stamp.endpoints(session, now))
     # the audit head row stays locked until commit, serialising writers: take it last to keep that window short
     # one event per record, in ledger (seq) order so the chain and the change feed tell the same story
-    append(session, [(item.actor, "consent.recorded", "consent_record", row["id"],
-                      {"purpose": row["purpose"], "event": row["event"], "seq": row["seq"], "method": row["method"],
-                       "holder": "visitor" if row["visitor_id"] else "subject"})
-                     for item, row in sorted(zip(items, rows), key=lambda pair: pair[1]["seq"])])
+    append(
+        session,
+        [
+            (
+                item.actor,
+                "consent.recorded",
+                "consent_record",
+                row["id"],
+                {
+                    "purpose": row["purpose"],
+                    "event": row["event"],
+                    "seq": row["seq"],
+                    "method": row["method"],
+                    "holder": "visitor" if row["visitor_id"] else "subject",
+                },
+            )
+            for item, row in sorted(zip(items, rows), key=lambda pair: pair[1]["seq"])
+        ],
+    )
     return rows
 
 

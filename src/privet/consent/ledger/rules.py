@@ -77,8 +77,10 @@ def current_policy(session: Session) -> Policy:
 def policy_for(session: Session, version: tuple[int, str] | None) -> Policy:
     """The policy of the applied data map version (number, sha256), built once per version."""
     if version is None:
-        raise InvalidInput("No data map is applied, so no purpose is declared",
-                           "apply the company's data map first: privet datamap apply PATH")
+        raise InvalidInput(
+            "No data map is applied, so no purpose is declared",
+            "apply the company's data map first: privet datamap apply PATH",
+        )
     found = _cache.get(version)
     if found is None:
         found = _build(session, version[0])
@@ -104,11 +106,15 @@ def _build(session: Session, number: int) -> Policy:
         consenting = [a for a in acts if a.legal_basis in consent_keys]
         entry = taxonomy.purposes.get(key)
         purposes[key] = PurposeRule(
-            key=key, type=entry.type if entry else "service", bases=bases,
+            key=key,
+            type=entry.type if entry else "service",
+            bases=bases,
             consent_bases=frozenset(a.legal_basis for a in consenting),
-            sensitive=any(taxonomy.sensitive_kind(c) for a in consenting
-                          for c in (*a.required_categories, *a.optional_categories)),
-            cross_border=any(a.transfers for a in consenting))
+            sensitive=any(
+                taxonomy.sensitive_kind(c) for a in consenting for c in (*a.required_categories, *a.optional_categories)
+            ),
+            cross_border=any(a.transfers for a in consenting),
+        )
     organisation = manifest.organisation.model_dump(mode="json") if manifest and manifest.organisation else {}
     return Policy(number, taxonomy, purposes, organisation)
 
@@ -120,14 +126,19 @@ def _bad(message: str, hint: str, where: str) -> InvalidInput:
 def purpose_rule(policy: Policy, purpose: str) -> PurposeRule:
     """The rule for a declared purpose; InvalidInput for unknown or undeclared ones (P7)."""
     if purpose not in policy.taxonomy.purposes:
-        raise _bad(f"Unknown purpose {purpose!r}", "use a purpose key of the taxonomy "
-                   "(privet taxonomy list purposes)", "purpose")
+        raise _bad(
+            f"Unknown purpose {purpose!r}",
+            "use a purpose key of the taxonomy (privet taxonomy list purposes)",
+            "purpose",
+        )
     rule = policy.purposes.get(purpose)
     if rule is None:
         declared = ", ".join(sorted(policy.purposes)[:12])
-        raise _bad(f"undeclared purpose {purpose!r}: no processing activity of the applied data map uses it",
-                   f"declare an activity for it in the data map, or use a declared purpose ({declared}, ...)",
-                   "purpose")
+        raise _bad(
+            f"undeclared purpose {purpose!r}: no processing activity of the applied data map uses it",
+            f"declare an activity for it in the data map, or use a declared purpose ({declared}, ...)",
+            "purpose",
+        )
     return rule
 
 
@@ -136,8 +147,11 @@ def check_categories(policy: Policy, categories: list[str] | None) -> list[str]:
     out: list[str] = []
     for i, category in enumerate(categories or []):
         if not isinstance(category, str) or category not in policy.taxonomy.categories:
-            raise _bad(f"Unknown data category {category!r}", "use category keys of the taxonomy "
-                       "(privet taxonomy list categories)", f"categories.{i}")
+            raise _bad(
+                f"Unknown data category {category!r}",
+                "use category keys of the taxonomy (privet taxonomy list categories)",
+                f"categories.{i}",
+            )
         if category not in out:
             out.append(category)
     return out
@@ -159,8 +173,14 @@ def derived_kind(policy: Policy, rule: PurposeRule, categories: list[str]) -> st
     return "sensitive" if rule.sensitive and SEPARATE in rule.consent_bases else None
 
 
-def legal_basis_for(policy: Policy, rule: PurposeRule, event: str, categories: list[str],
-                    legal_basis: str | None, separate_kind: str | None) -> tuple[str, str | None]:
+def legal_basis_for(
+    policy: Policy,
+    rule: PurposeRule,
+    event: str,
+    categories: list[str],
+    legal_basis: str | None,
+    separate_kind: str | None,
+) -> tuple[str, str | None]:
     """(legal basis, separate kind) of a record, or InvalidInput when the event does not fit the purpose."""
     if event not in EVENTS:
         raise _bad(f"Unknown event {event!r}", "use one of: " + ", ".join(sorted(EVENTS)), "event")
@@ -169,24 +189,32 @@ def legal_basis_for(policy: Policy, rule: PurposeRule, event: str, categories: l
         raise _bad(f"Unknown legal basis {legal_basis!r}", "use a legal basis key of the taxonomy", "legal_basis")
     if event in OBJECTION_EVENTS:
         if not rule.other_bases:
-            raise _bad(f"{rule.key} relies on consent only; objections are for purposes on another legal basis",
-                       "record a withdrawal (event withdrawn) instead", "event")
+            raise _bad(
+                f"{rule.key} relies on consent only; objections are for purposes on another legal basis",
+                "record a withdrawal (event withdrawn) instead",
+                "event",
+            )
         if separate_kind is not None:
             raise _bad("A separate kind applies to consent only", "leave separate_kind out", "separate_kind")
         if legal_basis is not None and legal_basis not in rule.other_bases:
-            raise _bad(f"{rule.key} does not rest on {legal_basis!r}",
-                       "use one of: " + ", ".join(sorted(rule.other_bases)), "legal_basis")
+            raise _bad(
+                f"{rule.key} does not rest on {legal_basis!r}",
+                "use one of: " + ", ".join(sorted(rule.other_bases)),
+                "legal_basis",
+            )
         return legal_basis or sorted(rule.other_bases)[0], None
     if not rule.consent_bases:
-        raise _bad("this purpose does not rely on consent; record an objection instead",
-                   f"{rule.key} rests on {', '.join(sorted(rule.bases))}: use event objected, restricted or lifted",
-                   "event")
+        raise _bad(
+            "this purpose does not rely on consent; record an objection instead",
+            f"{rule.key} rests on {', '.join(sorted(rule.bases))}: use event objected, restricted or lifted",
+            "event",
+        )
     if legal_basis is not None and not bases[legal_basis].consent:
-        raise _bad(f"A consent event cannot rest on {legal_basis!r}", "use consent or separate_consent",
-                   "legal_basis")
+        raise _bad(f"A consent event cannot rest on {legal_basis!r}", "use consent or separate_consent", "legal_basis")
     if separate_kind is not None and separate_kind not in SEPARATE_KINDS:
-        raise _bad(f"Unknown separate kind {separate_kind!r}", "use one of: " + ", ".join(SEPARATE_KINDS),
-                   "separate_kind")
+        raise _bad(
+            f"Unknown separate kind {separate_kind!r}", "use one of: " + ", ".join(SEPARATE_KINDS), "separate_kind"
+        )
     kind = derived_kind(policy, rule, categories)
     if kind == "sensitive" or separate_kind is None:  # sensitive data always forces its own separate consent
         separate_kind = kind or separate_kind

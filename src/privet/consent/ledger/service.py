@@ -21,20 +21,58 @@ from privet.kit.crypto import Keyring
 from privet.kit.errors import NotFound, PrivetError
 
 
-def record(session: Session, *, subject_id: str | None = None, visitor_id: str | None = None, purpose: str,
-           event: str, method: str, actor: str, categories: list[str] | None = None,
-           legal_basis: str | None = None, separate_kind: str | None = None, notice_key: str | None = None,
-           notice_version: int | None = None, language: str | None = None, jurisdiction: str | None = None,
-           guardian_id: str | None = None, expires_at: datetime | None = None, at: datetime | None = None,
-           evidence: dict | None = None, client_ip: str | None = None, user_agent: str | None = None,
-           keyring: Keyring | None = None) -> ConsentRecord:
+def record(
+    session: Session,
+    *,
+    subject_id: str | None = None,
+    visitor_id: str | None = None,
+    purpose: str,
+    event: str,
+    method: str,
+    actor: str,
+    categories: list[str] | None = None,
+    legal_basis: str | None = None,
+    separate_kind: str | None = None,
+    notice_key: str | None = None,
+    notice_version: int | None = None,
+    language: str | None = None,
+    jurisdiction: str | None = None,
+    guardian_id: str | None = None,
+    expires_at: datetime | None = None,
+    at: datetime | None = None,
+    evidence: dict | None = None,
+    client_ip: str | None = None,
+    user_agent: str | None = None,
+    keyring: Keyring | None = None,
+) -> ConsentRecord:
     """Validate and append one record; update the projection, audit it, queue webhooks."""
-    return record_all(session, [Recording(
-        subject_id=subject_id, visitor_id=visitor_id, purpose=purpose, event=event, method=method, actor=actor,
-        categories=categories, legal_basis=legal_basis, separate_kind=separate_kind, notice_key=notice_key,
-        notice_version=notice_version, language=language, jurisdiction=jurisdiction, guardian_id=guardian_id,
-        expires_at=expires_at, at=at, evidence=evidence, client_ip=client_ip, user_agent=user_agent)],
-        keyring=keyring)[0]
+    return record_all(
+        session,
+        [
+            Recording(
+                subject_id=subject_id,
+                visitor_id=visitor_id,
+                purpose=purpose,
+                event=event,
+                method=method,
+                actor=actor,
+                categories=categories,
+                legal_basis=legal_basis,
+                separate_kind=separate_kind,
+                notice_key=notice_key,
+                notice_version=notice_version,
+                language=language,
+                jurisdiction=jurisdiction,
+                guardian_id=guardian_id,
+                expires_at=expires_at,
+                at=at,
+                evidence=evidence,
+                client_ip=client_ip,
+                user_agent=user_agent,
+            )
+        ],
+        keyring=keyring,
+    )[0]
 
 
 def record_all(session: Session, items: list[Recording], *, keyring: Keyring | None = None) -> list[ConsentRecord]:
@@ -72,8 +110,9 @@ def history(session: Session, holder_ids: list[str], purpose: str | None = None)
     subjects, visitors = _split(holder_ids)
     if not subjects and not visitors:
         return []
-    stmt = select(ConsentRecord).where(or_(ConsentRecord.subject_id.in_(subjects),
-                                           ConsentRecord.visitor_id.in_(visitors)))
+    stmt = select(ConsentRecord).where(
+        or_(ConsentRecord.subject_id.in_(subjects), ConsentRecord.visitor_id.in_(visitors))
+    )
     if purpose is not None:
         stmt = stmt.where(ConsentRecord.purpose == purpose)
     return list(session.execute(stmt.order_by(ConsentRecord.at, ConsentRecord.seq)).scalars())

@@ -46,12 +46,17 @@ def _statement():  # noqa: ANN202 - a Core select, built once on first use (the 
 
         d, n, e = DatamapVersion.__table__, NoticeVersion.__table__, WebhookEndpoint.__table__
         latest = select(d.c.number, d.c.sha256).order_by(d.c.number.desc()).limit(1).subquery()
-        _STATEMENT.append(select(
-            select(latest.c.number).scalar_subquery(), select(latest.c.sha256).scalar_subquery(),
-            select(func.count()).select_from(n).scalar_subquery(), select(func.max(n.c.id)).scalar_subquery(),
-            select(func.count()).select_from(e).scalar_subquery(),
-            select(func.count()).select_from(e).where(e.c.active.is_(True)).scalar_subquery(),
-            select(func.max(e.c.id)).scalar_subquery()))
+        _STATEMENT.append(
+            select(
+                select(latest.c.number).scalar_subquery(),
+                select(latest.c.sha256).scalar_subquery(),
+                select(func.count()).select_from(n).scalar_subquery(),
+                select(func.max(n.c.id)).scalar_subquery(),
+                select(func.count()).select_from(e).scalar_subquery(),
+                select(func.count()).select_from(e).where(e.c.active.is_(True)).scalar_subquery(),
+                select(func.max(e.c.id)).scalar_subquery(),
+            )
+        )
     return _STATEMENT[0]
 
 

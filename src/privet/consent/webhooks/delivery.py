@@ -64,22 +64,36 @@ def backoff(attempts: int) -> timedelta:
 
 def _give_up(session: Session, delivery: WebhookDelivery) -> None:
     delivery.status = "failed"
-    audit(session, actor=SYSTEM_ACTOR, action="webhook.failed", object_type="webhook_delivery",
-          object_id=delivery.id, details={"endpoint_id": delivery.endpoint_id, "attempts": delivery.attempts,
-                                          "last_status_code": delivery.last_status_code})
+    audit(
+        session,
+        actor=SYSTEM_ACTOR,
+        action="webhook.failed",
+        object_type="webhook_delivery",
+        object_id=delivery.id,
+        details={
+            "endpoint_id": delivery.endpoint_id,
+            "attempts": delivery.attempts,
+            "last_status_code": delivery.last_status_code,
+        },
+    )
 
 
-def _claim(factory: sessionmaker[Session], keyring: Keyring, settings: Settings,
-           now: datetime) -> _Claim | str | None:
+def _claim(factory: sessionmaker[Session], keyring: Keyring, settings: Settings, now: datetime) -> _Claim | str | None:
     """Take the most overdue delivery: count the attempt and lease it, in its own committed transaction."""
     with session_scope(factory) as session:
         row = session.execute(
-            select(WebhookDelivery, WebhookEndpoint).join(WebhookEndpoint)
-            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
-                   WebhookEndpoint.active.is_(True))
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(1)
+            select(WebhookDelivery, WebhookEndpoint)
+            .join(WebhookEndpoint)
+            .where(
+                WebhookDelivery.status == "pending",
+                WebhookDelivery.next_attempt_at <= now,
+                WebhookEndpoint.active.is_(True),
+            )
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(1)
             # PostgreSQL: several workers each take different rows; SQLite ignores it (one writer at a time)
-            .with_for_update(skip_locked=True, of=WebhookDelivery)).first()
+            .with_for_update(skip_locked=True, of=WebhookDelivery)
+        ).first()
         if row is None:
             return None
         delivery, endpoint = row
@@ -88,17 +102,35 @@ def _claim(factory: sessionmaker[Session], keyring: Keyring, settings: Settings,
             return "failed"
         lease = now + timedelta(seconds=settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
         taken = session.execute(  # optimistic: another worker may have claimed it since we read it
-            update(WebhookDelivery).where(WebhookDelivery.id == delivery.id,
-                                          WebhookDelivery.attempts == delivery.attempts,
-                                          WebhookDelivery.status == "pending")
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.id == delivery.id,
+                WebhookDelivery.attempts == delivery.attempts,
+                WebhookDelivery.status == "pending",
+            )
             .values(attempts=delivery.attempts + 1, next_attempt_at=lease)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if not taken:
             return "taken"
-        body = json.dumps({"id": delivery.id, "type": delivery.event, "created_at": delivery.created_at.isoformat(),
-                           "data": delivery.payload}, separators=(",", ":"), sort_keys=True).encode()
-        return _Claim(delivery.id, delivery.attempts + 1, endpoint.url,
-                      keyring.decrypt_text(endpoint.secret_enc, context=SECRET_CONTEXT), delivery.event, body)
+        body = json.dumps(
+            {
+                "id": delivery.id,
+                "type": delivery.event,
+                "created_at": delivery.created_at.isoformat(),
+                "data": delivery.payload,
+            },
+            separators=(",", ":"),
+            sort_keys=True,
+        ).encode()
+        return _Claim(
+            delivery.id,
+            delivery.attempts + 1,
+            endpoint.url,
+            keyring.decrypt_text(endpoint.secret_enc, context=SECRET_CONTEXT),
+            delivery.event,
+            body,
+        )
 
 
 def _post(client: httpx.Client, claim: _Claim, timeout: float) -> tuple[int | None, str | None]:
@@ -107,9 +139,13 @@ def _post(client: httpx.Client, claim: _Claim, timeout: float) -> tuple[int | No
 
     from privet import __version__
 
-    headers = {"Content-Type": "application/json", "User-Agent": f"Privet-Webhooks/{__version__}",
-               "Privet-Signature": sign(claim.secret, claim.body, int(utcnow().timestamp())),
-               "Privet-Event": claim.event, "Privet-Delivery": claim.id}
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": f"Privet-Webhooks/{__version__}",
+        "Privet-Signature": sign(claim.secret, claim.body, int(utcnow().timestamp())),
+        "Privet-Event": claim.event,
+        "Privet-Delivery": claim.id,
+    }
     try:
         response = client.post(claim.url, content=claim.body, headers=headers)
     except httpx.TimeoutException:
@@ -120,8 +156,14 @@ def _post(client: httpx.Client, claim: _Claim, timeout: float) -> tuple[int | No
     return code, None if 200 <= code < 300 else f"answered HTTP {code}"
 
 
-def _finish(factory: sessionmaker[Session], settings: Settings, claim: _Claim, code: int | None,
-            error: str | None, now: datetime) -> str:
+def _finish(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    claim: _Claim,
+    code: int | None,
+    error: str | None,
+    now: datetime,
+) -> str:
     """Record the attempt's outcome in its own transaction; returns delivered | retried | failed | lost."""
     with session_scope(factory) as session:
         delivery = session.get(WebhookDelivery, claim.id, with_for_update=True)
@@ -139,9 +181,15 @@ def _finish(factory: sessionmaker[Session], settings: Settings, claim: _Claim, c
         return "retried"
 
 
-def deliver_due(session_factory: sessionmaker[Session], keyring: Keyring, settings: Settings, *,
-                now: datetime | None = None, limit: int = 100,
-                stop: threading.Event | None = None) -> DeliveryReport:
+def deliver_due(
+    session_factory: sessionmaker[Session],
+    keyring: Keyring,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    limit: int = 100,
+    stop: threading.Event | None = None,
+) -> DeliveryReport:
     """POST up to `limit` due deliveries, one at a time, each claim and outcome committed on its own."""
     import httpx  # here, not at import: the app starts the loop at boot and should not pay for httpx then
 
@@ -163,8 +211,11 @@ def deliver_due(session_factory: sessionmaker[Session], keyring: Keyring, settin
                 code, error = _post(client, claim, timeout)
                 # the outcome is kept only for the attempt it belongs to: a second try after a dropped
                 # connection cannot record it twice, and saves sending the delivery again after its lease
-                outcome = once_more_on_drop(lambda c=claim, k=code, e=error: _finish(  # type: ignore[misc]
-                    session_factory, settings, c, k, e, now or utcnow()))
+                outcome = once_more_on_drop(
+                    lambda c=claim, k=code, e=error: _finish(  # type: ignore[misc]
+                        session_factory, settings, c, k, e, now or utcnow()
+                    )
+                )
             except OperationalError as exc:
                 # SQLite lets one writer in at a time (another worker won) or the store is away: end this
                 # round; a lost outcome only means its lease runs out and the delivery is sent again
@@ -182,8 +233,9 @@ async def delivery_loop(app, interval: float = 1.0) -> None:  # noqa: ANN001 - a
     stop, limit, pause = threading.Event(), 100, Backoff(interval, STORE_BACKOFF_CAP_SECONDS)
     while True:
         state = app.state
-        job = asyncio.ensure_future(asyncio.to_thread(deliver_due, state.sessionmaker, state.keyring, state.settings,
-                                                      limit=limit, stop=stop))
+        job = asyncio.ensure_future(
+            asyncio.to_thread(deliver_due, state.sessionmaker, state.keyring, state.settings, limit=limit, stop=stop)
+        )
         try:
             report = await asyncio.shield(job)
         except asyncio.CancelledError:

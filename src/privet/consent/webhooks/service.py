@@ -31,7 +31,6 @@ _E = WebhookEndpoint.__table__.c
 _ACTIVE = select(_E.id, _E.events).where(_E.active.is_(True))  # built once: read once per recording transaction
 
 
-
 # --- endpoints ----------------------------------------------------------------------------------------------
 def _is_loopback(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
@@ -47,20 +46,27 @@ def check_url(url: str) -> str:
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 500:
-        raise InvalidInput("The webhook URL is not a valid http(s) URL",
-                           "give a full URL of at most 500 characters, such as https://hooks.example.com/privet")
+        raise InvalidInput(
+            "The webhook URL is not a valid http(s) URL",
+            "give a full URL of at most 500 characters, such as https://hooks.example.com/privet",
+        )
     if parts.username or parts.password:
-        raise InvalidInput("The webhook URL must not carry a user name or password",
-                           "drop `user:password@`; receivers authenticate deliveries by the Privet-Signature header")
+        raise InvalidInput(
+            "The webhook URL must not carry a user name or password",
+            "drop `user:password@`; receivers authenticate deliveries by the Privet-Signature header",
+        )
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise InvalidInput("The webhook URL must use https",
-                           "use https://...; plain http is accepted only for loopback hosts (localhost, "
-                           "127.0.0.1, ::1) during development")
+        raise InvalidInput(
+            "The webhook URL must use https",
+            "use https://...; plain http is accepted only for loopback hosts (localhost, "
+            "127.0.0.1, ::1) during development",
+        )
     return url
 
 
-def add_endpoint(session: Session, keyring: Keyring, *, url: str, events: list[str] | None = None,
-                 actor: str) -> tuple[WebhookEndpoint, str]:
+def add_endpoint(
+    session: Session, keyring: Keyring, *, url: str, events: list[str] | None = None, actor: str
+) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint; returns it with its signing secret, which is shown this once and stored encrypted."""
     url = check_url(url)
     events = sorted(set(events or [CONSENT_CHANGED]))
@@ -68,13 +74,24 @@ def add_endpoint(session: Session, keyring: Keyring, *, url: str, events: list[s
     if unknown:
         raise InvalidInput(f"Unknown webhook event {unknown[0]!r}", f"use one of: {', '.join(sorted(EVENTS))}")
     secret = "whsec_" + secrets.token_urlsafe(32)
-    endpoint = WebhookEndpoint(url=url, secret_enc=keyring.encrypt(secret, context=SECRET_CONTEXT), events=events,
-                               active=True, created_at=utcnow())
+    endpoint = WebhookEndpoint(
+        url=url,
+        secret_enc=keyring.encrypt(secret, context=SECRET_CONTEXT),
+        events=events,
+        active=True,
+        created_at=utcnow(),
+    )
     session.add(endpoint)
     session.flush()
     session.info.pop(_CACHE_KEY, None)
-    audit(session, actor=actor, action="webhook.endpoint_added", object_type="webhook_endpoint",
-          object_id=endpoint.id, details={"host": urlsplit(url).hostname, "events": events})
+    audit(
+        session,
+        actor=actor,
+        action="webhook.endpoint_added",
+        object_type="webhook_endpoint",
+        object_id=endpoint.id,
+        details={"host": urlsplit(url).hostname, "events": events},
+    )
     return endpoint, secret
 
 
@@ -101,12 +118,20 @@ def deactivate_endpoint(session: Session, endpoint_id: str, *, actor: str) -> We
         return endpoint
     endpoint.active = False
     cancelled = session.execute(
-        update(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id,
-                                      WebhookDelivery.status == "pending")
-        .values(status="cancelled").execution_options(synchronize_session=False)).rowcount
+        update(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == "pending")
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
+    ).rowcount
     session.info.pop(_CACHE_KEY, None)
-    audit(session, actor=actor, action="webhook.endpoint_deactivated", object_type="webhook_endpoint",
-          object_id=endpoint.id, details={"cancelled_deliveries": cancelled})
+    audit(
+        session,
+        actor=actor,
+        action="webhook.endpoint_deactivated",
+        object_type="webhook_endpoint",
+        object_id=endpoint.id,
+        details={"cancelled_deliveries": cancelled},
+    )
     return endpoint
 
 
@@ -140,8 +165,14 @@ def payload_for(record: ConsentRecord | dict) -> dict:
     """What receivers get about a ledger record: ids, purpose, event and time only, never identity values."""
     r = record if isinstance(record, dict) else {k: getattr(record, k) for k in _PAYLOAD_FIELDS}
     holder = {"subject_id": r["subject_id"]} if r["subject_id"] else {"visitor_id": r["visitor_id"]}
-    return {"record_id": r["id"], "seq": r["seq"], **holder, "purpose": r["purpose"], "event": r["event"],
-            "at": r["at"].isoformat()}
+    return {
+        "record_id": r["id"],
+        "seq": r["seq"],
+        **holder,
+        "purpose": r["purpose"],
+        "event": r["event"],
+        "at": r["at"].isoformat(),
+    }
 
 
 def enqueue(session: Session, record: ConsentRecord) -> None:
@@ -158,14 +189,28 @@ def enqueue_rows(session: Session, rows: list[dict], endpoint_ids: list[str] | N
     if not endpoint_ids or not rows:
         return
     now = utcnow()
-    session.connection().execute(insert(WebhookDelivery.__table__), [
-        {"id": new_id(), "endpoint_id": endpoint_id, "event": CONSENT_CHANGED, "payload": payload_for(row),
-         "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
-        for row in rows for endpoint_id in endpoint_ids])
+    session.connection().execute(
+        insert(WebhookDelivery.__table__),
+        [
+            {
+                "id": new_id(),
+                "endpoint_id": endpoint_id,
+                "event": CONSENT_CHANGED,
+                "payload": payload_for(row),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for row in rows
+            for endpoint_id in endpoint_ids
+        ],
+    )
 
 
-def list_deliveries(session: Session, *, status: str | None = None, endpoint_id: str | None = None,
-                    limit: int = 100) -> list[WebhookDelivery]:
+def list_deliveries(
+    session: Session, *, status: str | None = None, endpoint_id: str | None = None, limit: int = 100
+) -> list[WebhookDelivery]:
     """Deliveries, newest first, optionally of one status or endpoint."""
     stmt = select(WebhookDelivery).order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
     if status is not None:
@@ -183,11 +228,18 @@ def redeliver(session: Session, delivery_id: str, *, actor: str) -> WebhookDeliv
     if delivery is None:
         raise NotFound(f"No webhook delivery {delivery_id!r}", "list them with `privet webhooks deliveries`")
     if delivery.status != "failed":
-        raise Conflict(f"Delivery {delivery_id} is {delivery.status}, not failed",
-                       "only failed deliveries can be redelivered")
+        raise Conflict(
+            f"Delivery {delivery_id} is {delivery.status}, not failed", "only failed deliveries can be redelivered"
+        )
     if not find_endpoint(session, delivery.endpoint_id).active:
         raise Conflict("Its endpoint is deactivated", "add the endpoint again; deliveries go to active endpoints")
     delivery.status, delivery.attempts, delivery.next_attempt_at = "pending", 0, utcnow()
-    audit(session, actor=actor, action="webhook.redelivered", object_type="webhook_delivery",
-          object_id=delivery.id, details={"endpoint_id": delivery.endpoint_id})
+    audit(
+        session,
+        actor=actor,
+        action="webhook.redelivered",
+        object_type="webhook_delivery",
+        object_id=delivery.id,
+        details={"endpoint_id": delivery.endpoint_id},
+    )
     return delivery

@@ -18,8 +18,9 @@ def sign(secret: str, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def verify_signature(secret: str, header: str, body: bytes | str, *, tolerance: int = 300,
-                     now: datetime | None = None) -> bool:
+def verify_signature(
+    secret: str, header: str, body: bytes | str, *, tolerance: int = 300, now: datetime | None = None
+) -> bool:
     """For receivers: True when `header` signs this exact raw `body` with `secret` within `tolerance` seconds."""
     body = body.encode() if isinstance(body, str) else body
     fields: dict[str, list[str]] = {}

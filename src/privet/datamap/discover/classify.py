@@ -23,15 +23,25 @@ from privet.datamap.discover import hints
 from privet.datamap.discover import recognizers as rec
 from privet.datamap.discover.recognizers import VALIDATORS, Recognizer, custom_recognizer, recognize
 from privet.datamap.discover.text import (
-    InvalidDocument, as_document, embedded_categories, leaves, looks_like_json, looks_like_text)
+    InvalidDocument,
+    as_document,
+    embedded_categories,
+    leaves,
+    looks_like_json,
+    looks_like_text,
+)
 
 __all__ = ["VALIDATORS", "ColumnVerdict", "Recognizer", "classify_column", "custom_recognizer"]
 
 MAX_JSON_PATHS = 200
 _HINTED: dict[str, Recognizer] = {
     rec.PASSPORT: Recognizer(rec.PASSPORT, "passport_other", re.compile(r"\d{9}|[A-Z]{1,2}\d{7,8}"), strength=0.6),
-    rec.PRECISE_LOCATION: Recognizer(rec.PRECISE_LOCATION, "latitude_or_longitude", re.compile(
-        r"[-+]?(?:1[0-7]\d|\d{1,2})\.\d{4,}|[-+]?180\.0{4,}"), strength=0.8),
+    rec.PRECISE_LOCATION: Recognizer(
+        rec.PRECISE_LOCATION,
+        "latitude_or_longitude",
+        re.compile(r"[-+]?(?:1[0-7]\d|\d{1,2})\.\d{4,}|[-+]?180\.0{4,}"),
+        strength=0.8,
+    ),
 }
 
 
@@ -88,13 +98,15 @@ def _classify_values(texts: list[str], hint: str | None, custom: tuple[Recognize
         weight = strength[category]
         needed = (0.3 if weight >= 0.9 else 0.5) / (3 if hint == category else 1)
         if share >= needed:
-            return ColumnVerdict(category, round(share, 4), _confidence(share, weight, hint, category, sampled),
-                                 sampled, embedded_shares)
+            return ColumnVerdict(
+                category, round(share, 4), _confidence(share, weight, hint, category, sampled), sampled, embedded_shares
+            )
     if embedded:
         category, count = embedded.most_common(1)[0]
         share = count / sampled
-        return ColumnVerdict(category, round(share, 4), _confidence(share, 0.7, hint, category, sampled),
-                             sampled, embedded_shares)
+        return ColumnVerdict(
+            category, round(share, 4), _confidence(share, 0.7, hint, category, sampled), sampled, embedded_shares
+        )
     return ColumnVerdict(None, 0.0, 0.0, sampled, embedded_shares)
 
 
@@ -112,7 +124,8 @@ def _confidence(share: float, weight: float, hint: str | None, category: str, sa
 _DATE_TEXT = re.compile(
     r"(?P<y>(?:18|19|20)\d\d)(?P<sep>[-/.年])(?P<m>\d{1,2})(?P=sep)?[月]?(?P<d>\d{1,2})日?"
     r"(?:[ T](?P<time>\d\d:\d\d(?::\d\d(?:\.\d+)?)?)(?:Z|[+-]\d\d:?\d\d)?)?"
-    r"|(?P<d2>\d{1,2})[/.](?P<m2>\d{1,2})[/.](?P<y2>(?:18|19|20)\d\d)")
+    r"|(?P<d2>\d{1,2})[/.](?P<m2>\d{1,2})[/.](?P<y2>(?:18|19|20)\d\d)"
+)
 _COMPACT_DATE = re.compile(r"(?P<y>(?:19|20)\d\d)(?P<m>\d\d)(?P<d>\d\d)")
 
 
@@ -138,8 +151,9 @@ def _date(value: object, compact: bool) -> tuple[date, bool] | None:
     if match is None:
         return None
     parts = match.groupdict()
-    year, month, day = (parts["y"], parts["m"], parts["d"]) if parts.get("y") else (
-        parts["y2"], parts["m2"], parts["d2"])
+    year, month, day = (
+        (parts["y"], parts["m"], parts["d"]) if parts.get("y") else (parts["y2"], parts["m2"], parts["d2"])
+    )
     try:
         day_of = date(int(year), int(month), int(day))
     except ValueError:
@@ -162,8 +176,12 @@ def _classify_dates(dates: list[tuple[date, bool]], sampled: int, hint: str | No
     by_values = spread >= 15 and 3 <= median_age <= 100
     if hint == rec.DATE_OF_BIRTH or (by_values and not hints.is_date_name(name)):
         weight = 0.95 if by_values else 0.75
-        return ColumnVerdict(rec.DATE_OF_BIRTH, round(share, 4),
-                             _confidence(share, weight if hint else 0.6, hint, rec.DATE_OF_BIRTH, sampled), sampled)
+        return ColumnVerdict(
+            rec.DATE_OF_BIRTH,
+            round(share, 4),
+            _confidence(share, weight if hint else 0.6, hint, rec.DATE_OF_BIRTH, sampled),
+            sampled,
+        )
     return ColumnVerdict(None, 0.0, 0.0, sampled)
 
 

@@ -24,15 +24,27 @@ class Rule:
     hint: str
 
 
-UNMAPPED = Rule("DISCOVERED-UNMAPPED-PERSONAL", "error",
-                "give the field its `category:` (see the draft written by `privet datamap discover -o`), or confirm "
-                "the values are not about people")
-UNLISTED = Rule("DISCOVERED-UNLISTED-TABLE", "error",
-                "add the table to the datastore's dataset (the draft written by `privet datamap discover -o` has it)")
-IDENTITY = Rule("DISCOVERED-IDENTITY-MISMATCH", "error",
-                "check which column holds the identity: a request looks people up by this one and finds nobody")
-CATEGORY = Rule("DISCOVERED-CATEGORY-MISMATCH", "warning",
-                "correct the field's `category:` (what the values hold decides what a request discloses and erases)")
+UNMAPPED = Rule(
+    "DISCOVERED-UNMAPPED-PERSONAL",
+    "error",
+    "give the field its `category:` (see the draft written by `privet datamap discover -o`), or confirm "
+    "the values are not about people",
+)
+UNLISTED = Rule(
+    "DISCOVERED-UNLISTED-TABLE",
+    "error",
+    "add the table to the datastore's dataset (the draft written by `privet datamap discover -o` has it)",
+)
+IDENTITY = Rule(
+    "DISCOVERED-IDENTITY-MISMATCH",
+    "error",
+    "check which column holds the identity: a request looks people up by this one and finds nobody",
+)
+CATEGORY = Rule(
+    "DISCOVERED-CATEGORY-MISMATCH",
+    "warning",
+    "correct the field's `category:` (what the values hold decides what a request discloses and erases)",
+)
 
 
 def found_category(column: dict) -> str | None:
@@ -43,12 +55,21 @@ def found_category(column: dict) -> str | None:
     return max(embedded, key=embedded.get) if embedded else None
 
 
-def annotate(tables: list[dict], manifest: Manifest, taxonomy: Any, datastore: str,
-             checkable: set[str] | frozenset[str] = frozenset()) -> None:
+def annotate(
+    tables: list[dict],
+    manifest: Manifest,
+    taxonomy: Any,
+    datastore: str,
+    checkable: set[str] | frozenset[str] = frozenset(),
+) -> None:
     """Set `listed`/`dataset` on each table and `mapped`, `status` and `conflict` on each column, in place.
     `checkable`: categories a recognizer can confirm (an identity of another category is never judged by value)."""
-    mapped = {t.name: (d.key, {f.name: f for f in t.fields})
-              for d in manifest.datasets if d.datastore == datastore for t in d.tables}
+    mapped = {
+        t.name: (d.key, {f.name: f for f in t.fields})
+        for d in manifest.datasets
+        if d.datastore == datastore
+        for t in d.tables
+    }
     for table in tables:
         if table.get("kind") != "table":
             continue
@@ -59,8 +80,11 @@ def annotate(tables: list[dict], manifest: Manifest, taxonomy: Any, datastore: s
         for column in table.get("columns", []):
             field = fields.get(column["name"]) if fields is not None else None
             column.pop("conflict", None)
-            column["mapped"] = ({k: v for k, v in (("category", field.category), ("identity", field.identity)) if v}
-                                if field is not None else None)
+            column["mapped"] = (
+                {k: v for k, v in (("category", field.category), ("identity", field.identity)) if v}
+                if field is not None
+                else None
+            )
             column["status"], conflict = _judge(column, field, fields is not None, taxonomy, checkable)
             if conflict:
                 column["conflict"] = conflict
@@ -115,8 +139,12 @@ def _compatible(taxonomy: Any, a: str, b: str) -> bool:
         return False
 
 
-_HINTS = {UNMAPPED.key: UNMAPPED.hint, UNLISTED.key: UNLISTED.hint, IDENTITY.key: IDENTITY.hint,
-          CATEGORY.key: CATEGORY.hint}
+_HINTS = {
+    UNMAPPED.key: UNMAPPED.hint,
+    UNLISTED.key: UNLISTED.hint,
+    IDENTITY.key: IDENTITY.hint,
+    CATEGORY.key: CATEGORY.hint,
+}
 
 
 def findings(report: dict, manifest: Manifest, taxonomy: Any, checkable: set[str] | frozenset[str]) -> list[Finding]:
@@ -130,10 +158,20 @@ def findings(report: dict, manifest: Manifest, taxonomy: Any, checkable: set[str
             conflict = column.get("conflict")
             if not conflict:
                 continue
-            where = (f"datasets.{table['dataset']}.tables.{table['name']}.fields.{column['name']}"
-                     if table.get("listed") else f"datastores.{datastore}.tables.{table['name']}.{column['name']}")
-            out.append(Finding(conflict["rule"], conflict["severity"], where, f"column `{table['name']}."
-                               f"{column['name']}` {conflict['message']}", _HINTS[conflict["rule"]]))
+            where = (
+                f"datasets.{table['dataset']}.tables.{table['name']}.fields.{column['name']}"
+                if table.get("listed")
+                else f"datastores.{datastore}.tables.{table['name']}.{column['name']}"
+            )
+            out.append(
+                Finding(
+                    conflict["rule"],
+                    conflict["severity"],
+                    where,
+                    f"column `{table['name']}.{column['name']}` {conflict['message']}",
+                    _HINTS[conflict["rule"]],
+                )
+            )
     return out
 
 

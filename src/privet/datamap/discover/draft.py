@@ -21,8 +21,14 @@ IDENTITY_OF = {"user.contact.email": "email", "user.contact.phone": "phone"}
 WHOLE = 0.9  # a column whose values are this share one identifier can identify people by it
 
 
-def draft_edits(tables: list[dict], manifest: Manifest, datastore: str, reflected: dict[str, Reflected],
-                dialect: str, known: set[str]) -> dict:
+def draft_edits(
+    tables: list[dict],
+    manifest: Manifest,
+    datastore: str,
+    reflected: dict[str, Reflected],
+    dialect: str,
+    known: set[str],
+) -> dict:
     """`{"datasets": [...]}`: the datastore's datasets with the discovered edits, plus its unlisted tables."""
     datasets = [d.model_dump(mode="json", exclude_none=True) for d in manifest.datasets if d.datastore == datastore]
     by_table = {t["name"]: t for d in datasets for t in d["tables"]}
@@ -36,8 +42,7 @@ def draft_edits(tables: list[dict], manifest: Manifest, datastore: str, reflecte
         elif table["name"] in reflected:
             unlisted.append(table)
     if unlisted:
-        drafted = overlay(draft_tables([reflected[t["name"]] for t in unlisted], dialect, None, known), unlisted,
-                          known)
+        drafted = overlay(draft_tables([reflected[t["name"]] for t in unlisted], dialect, None, known), unlisted, known)
         if not datasets:
             datasets.append({"key": datastore, "datastore": datastore, "tables": []})
         datasets[0]["tables"] += drafted
@@ -91,14 +96,17 @@ def _identity(field: dict, column: dict, category: str) -> None:
 
 def _said(column: dict, category: str) -> str:
     if column.get("category") == category:
-        return (f"review: discovered from values: {column['share']:.0%} of {column['sampled']} sampled values "
-                f"are {category}")
+        return (
+            f"review: discovered from values: {column['share']:.0%} of {column['sampled']} sampled values "
+            f"are {category}"
+        )
     keys = [k for k, v in (column.get("json_keys") or {}).items() if v == category]
     where = f"JSON keys {', '.join(keys[:3])} hold" if keys else "the text mentions"
-    return (f"review: discovered from values: {where} {category} in {column['embedded'][category]:.0%} of "
-            f"{column.get('sampled', 0)} sampled values (an identity here would be `match: contains`)")
+    return (
+        f"review: discovered from values: {where} {category} in {column['embedded'][category]:.0%} of "
+        f"{column.get('sampled', 0)} sampled values (an identity here would be `match: contains`)"
+    )
 
 
 def _note(field: dict, note: str) -> None:
     field["description"] = "; ".join(p for p in (field.get("description"), note) if p)
-

@@ -74,8 +74,45 @@ def _digits(value: str) -> str:
 
 
 _SEPARATORS = str.maketrans("", "", " -.")
-_PROVINCES = frozenset("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 "
-                       "64 65 71 81 82 83".split())
+_PROVINCES = frozenset(
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+        "83",
+    ]
+)
 
 
 def _plausible_birth(year: int, month: int, day: int) -> bool:
@@ -114,8 +151,20 @@ def _id_shaped(number: str) -> bool:
     return number[:2] in _PROVINCES and _plausible_birth(int(number[6:10]), int(number[10:12]), int(number[12:14]))
 
 
-_USCC_TYPES = {"1": "1239", "2": "19", "3": "12349", "4": "19", "5": "1239", "6": "129", "7": "129", "8": "19",
-               "9": "123", "A": "19", "N": "1239", "Y": "1"}
+_USCC_TYPES = {
+    "1": "1239",
+    "2": "19",
+    "3": "12349",
+    "4": "19",
+    "5": "1239",
+    "6": "129",
+    "7": "129",
+    "8": "19",
+    "9": "123",
+    "A": "19",
+    "N": "1239",
+    "Y": "1",
+}
 
 
 def unified_social_credit_code(value: str) -> bool:
@@ -162,8 +211,9 @@ def _imei(value: str) -> bool:
     return len(number) == 15 and number[:2] in _TAC_BODIES and imei.is_valid(number)
 
 
-_TAC_BODIES = frozenset(("01", "35", "86", "91", "98", "99", "30", "33", "44", "45", "49", "50", "51", "52", "53",
-                         "54"))
+_TAC_BODIES = frozenset(
+    ("01", "35", "86", "91", "98", "99", "30", "33", "44", "45", "49", "50", "51", "52", "53", "54")
+)
 
 
 def _ip(value: str) -> bool:
@@ -185,7 +235,8 @@ def _coordinates(value: str) -> bool:
 
 
 _COORDINATE_PAIR = re.compile(
-    r"(?:POINT\s*)?\(?\s*(?P<a>[-+]?\d{1,3}\.\d{4,})\s*[, ]\s*(?P<b>[-+]?\d{1,3}\.\d{4,})\s*\)?", re.I)
+    r"(?:POINT\s*)?\(?\s*(?P<a>[-+]?\d{1,3}\.\d{4,})\s*[, ]\s*(?P<b>[-+]?\d{1,3}\.\d{4,})\s*\)?", re.I
+)
 
 _PHONE_SHAPE = re.compile(r"\+?[\d(][\d\s().\-]{6,22}\d(?:\s*(?:x|ext\.?|#|转)\s*\d{1,6})?", re.I)
 _BARE_DIGITS = re.compile(r"\d+")
@@ -201,8 +252,12 @@ def phone(value: str) -> bool:
     if value.startswith(("+", "00")):
         text = "+" + value[2:] if value.startswith("00") else value
         number = _parse(text, None)
-        return number is not None and digits >= 8 and phonenumbers.is_possible_number(number) and (
-            phonenumbers.is_valid_number(number) or _formatted(value))
+        return (
+            number is not None
+            and digits >= 8
+            and phonenumbers.is_possible_number(number)
+            and (phonenumbers.is_valid_number(number) or _formatted(value))
+        )
     if digits < 10:
         return False
     bare = _BARE_DIGITS.fullmatch(value) is not None
@@ -241,33 +296,48 @@ def _parse(value: str, region: str | None) -> phonenumbers.PhoneNumber | None:
 _ALNUM_18 = re.compile(r"[0-9A-HJ-NP-RTUWXY]{2}\d{6}[0-9A-HJ-NP-RTUWXY]{10}")
 
 BUILTIN: tuple[Recognizer, ...] = (
-    Recognizer(EMAIL, "email", re.compile(
-        r"[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"),
-        starts="da"),
+    Recognizer(
+        EMAIL,
+        "email",
+        re.compile(
+            r"[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
+        ),
+        starts="da",
+    ),
     Recognizer(NATIONAL_ID, "prc_resident_id", re.compile(r"[1-8]\d{16}[\dXx]"), prc_resident_id, starts="d"),
     Recognizer(CREDIT_CODE, "unified_social_credit_code", _ALNUM_18, unified_social_credit_code, starts="da"),
     Recognizer(BANK_ACCOUNT, "iban", re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}"), iban.is_valid, starts="a"),
-    Recognizer(MAC, "mac_address", re.compile(
-        r"[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}"),
-        starts="da"),
-    Recognizer(IP, "ip_address", re.compile(
-        r"(?:\d{1,3}\.){3}\d{1,3}|(?=[0-9A-Fa-f:.]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:.]{3,45}(?:%\w+)?"), _ip,
-        starts="da+"),
+    Recognizer(
+        MAC,
+        "mac_address",
+        re.compile(
+            r"[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}"
+        ),
+        starts="da",
+    ),
+    Recognizer(
+        IP,
+        "ip_address",
+        re.compile(r"(?:\d{1,3}\.){3}\d{1,3}|(?=[0-9A-Fa-f:.]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:.]{3,45}(?:%\w+)?"),
+        _ip,
+        starts="da+",
+    ),
     Recognizer(PRECISE_LOCATION, "coordinates", _COORDINATE_PAIR, _coordinates, starts="da+"),
     Recognizer(DEVICE_ID, "imei", re.compile(r"\d{2}[ -]?\d{6}[ -]?\d{6}[ -]?\d"), _imei, starts="d"),
     Recognizer(PAYMENT_CARD, "payment_card", re.compile(r"\d{4}(?:[ -]?\d){8,15}"), _card, starts="d"),
-    Recognizer(NATIONAL_ID, "prc_resident_id_15", re.compile(r"[1-8]\d{14}"), prc_resident_id_15, strength=0.8,
-               starts="d"),
+    Recognizer(
+        NATIONAL_ID, "prc_resident_id_15", re.compile(r"[1-8]\d{14}"), prc_resident_id_15, strength=0.8, starts="d"
+    ),
     Recognizer(PHONE, "phone", _PHONE_SHAPE, phone, starts="d+"),
     # the PRC's passport forms; other countries' (one or two letters and 7-8 digits, the shape of many order
     # numbers such as SO20240001) only in a column whose name says passport (classify._HINTED)
     Recognizer(PASSPORT, "passport", re.compile(r"E[A-HJ-NP-Z0-9]\d{7}|[GDSPKHM]\d{8}"), strength=0.6, starts="a"),
     Recognizer(NAME, "chinese_name", people.CHINESE_NAME_SHAPE, people.chinese_name, strength=0.7, starts="h"),
     Recognizer(NAME, "latin_name", people.LATIN_NAME_SHAPE, people.latin_name, strength=0.7, starts="a+"),
-    Recognizer(ADDRESS, "chinese_address", people.CHINESE_ADDRESS_SHAPE, people.chinese_address, strength=0.8,
-               starts="h"),
-    Recognizer(ADDRESS, "latin_address", people.LATIN_ADDRESS_SHAPE, people.latin_address, strength=0.8,
-               starts="da"),
+    Recognizer(
+        ADDRESS, "chinese_address", people.CHINESE_ADDRESS_SHAPE, people.chinese_address, strength=0.8, starts="h"
+    ),
+    Recognizer(ADDRESS, "latin_address", people.LATIN_ADDRESS_SHAPE, people.latin_address, strength=0.8, starts="da"),
 )
 
 
@@ -292,8 +362,13 @@ def recognize(value: str, recognizers: tuple[Recognizer, ...] | Chain = BUILTIN)
     """The first recognizer (most specific first) that accepts the stripped value, or None."""
     if not value or len(value) > 200:
         return None
-    candidates = (_BUILTIN_CHAIN if recognizers is BUILTIN else recognizers if isinstance(recognizers, dict)
-                  else chain(recognizers))[_first(value)]
+    candidates = (
+        _BUILTIN_CHAIN
+        if recognizers is BUILTIN
+        else recognizers
+        if isinstance(recognizers, dict)
+        else chain(recognizers)
+    )[_first(value)]
     for recognizer in candidates:
         if recognizer.matches(value):
             return recognizer
@@ -325,6 +400,7 @@ def _on_first_group(pattern: re.Pattern[str], check: Callable[[str], bool]) -> C
     def validate(value: str) -> bool:
         match = pattern.fullmatch(value)
         return match is not None and match.group(1) is not None and check(match.group(1))
+
     return validate
 
 
@@ -335,16 +411,20 @@ def custom_recognizer(name: str, category: str, pattern: str, validator: str | N
     whole value.
     """
     if validator is not None and validator not in VALIDATORS:
-        raise ValueError(f"custom recognizer {name!r}: unknown validator {validator!r}; "
-                         f"use one of {', '.join(sorted(VALIDATORS))}")
+        raise ValueError(
+            f"custom recognizer {name!r}: unknown validator {validator!r}; use one of {', '.join(sorted(VALIDATORS))}"
+        )
     try:
         compiled = re.compile(pattern)
     except re.error as exc:
-        raise ValueError(f"custom recognizer {name!r}: the pattern is not a valid regular expression ({exc.msg} "
-                         f"at position {exc.pos}); fix the pattern") from None
+        raise ValueError(
+            f"custom recognizer {name!r}: the pattern is not a valid regular expression ({exc.msg} "
+            f"at position {exc.pos}); fix the pattern"
+        ) from None
     if compiled.fullmatch("") is not None:
-        raise ValueError(f"custom recognizer {name!r}: the pattern matches an empty value; make it require "
-                         "at least one character")
+        raise ValueError(
+            f"custom recognizer {name!r}: the pattern matches an empty value; make it require at least one character"
+        )
     check = VALIDATORS[validator] if validator is not None else None
     if check is not None and compiled.groups:
         check = _on_first_group(compiled, check)

@@ -20,13 +20,18 @@ FORMAT = "privet.discover/1"
 _KEY_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}(\.[A-Za-z_][A-Za-z0-9_]{0,63}|\[\])*$")
 
 
-def column_entry(name: str, sql_type: str, verdict: Any = None, *, skipped: str | None = None,
-                 invalid_json: int = 0) -> dict:
+def column_entry(
+    name: str, sql_type: str, verdict: Any = None, *, skipped: str | None = None, invalid_json: int = 0
+) -> dict:
     """One column of the report from the classifier's verdict (or the reason it was skipped)."""
     entry: dict = {"name": name, "sql_type": sql_type}
     if verdict is not None and not (skipped or verdict.skipped):
-        entry |= {"category": verdict.category, "share": round(float(verdict.share), 4),
-                  "confidence": round(float(verdict.confidence), 4), "sampled": int(verdict.sampled)}
+        entry |= {
+            "category": verdict.category,
+            "share": round(float(verdict.share), 4),
+            "confidence": round(float(verdict.confidence), 4),
+            "sampled": int(verdict.sampled),
+        }
         if verdict.embedded:
             entry["embedded"] = {str(k): round(float(v), 4) for k, v in sorted(verdict.embedded.items())}
         keys = {str(k): str(v) for k, v in (verdict.json_keys or {}).items()}
@@ -45,8 +50,15 @@ def column_entry(name: str, sql_type: str, verdict: Any = None, *, skipped: str 
     return entry
 
 
-def table_entry(name: str, columns: list[dict] | None = None, *, rows: int = 0, method: str = "",
-                skipped: str | None = None, kind: str = "table") -> dict:
+def table_entry(
+    name: str,
+    columns: list[dict] | None = None,
+    *,
+    rows: int = 0,
+    method: str = "",
+    skipped: str | None = None,
+    kind: str = "table",
+) -> dict:
     """One table (or view) of the report."""
     if skipped:
         return {"name": name, "kind": kind, "skipped": skipped}
@@ -56,10 +68,14 @@ def table_entry(name: str, columns: list[dict] | None = None, *, rows: int = 0, 
 def summary(tables: list[dict]) -> dict:
     """Counts over the report: tables, columns, personal columns, conflicts and skipped items."""
     columns = [c for t in tables for c in t.get("columns", [])]
-    return {"tables": sum(t["kind"] == "table" for t in tables), "tables_skipped": sum("skipped" in t for t in tables),
-            "columns": len(columns), "personal": sum(bool(c.get("category") or c.get("embedded")) for c in columns),
-            "columns_skipped": sum("skipped" in c for c in columns),
-            "conflicts": sum(c.get("status") == "conflict" for c in columns)}
+    return {
+        "tables": sum(t["kind"] == "table" for t in tables),
+        "tables_skipped": sum("skipped" in t for t in tables),
+        "columns": len(columns),
+        "personal": sum(bool(c.get("category") or c.get("embedded")) for c in columns),
+        "columns_skipped": sum("skipped" in c for c in columns),
+        "conflicts": sum(c.get("status") == "conflict" for c in columns),
+    }
 
 
 def write_json(path: Path, document: dict) -> None:
@@ -75,15 +91,24 @@ def read_report(path: Path) -> dict:
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InvalidInput(f"No discovery report at {path}",
-                           "run `privet datamap discover --datastore KEY --report FILE` first") from None
+        raise InvalidInput(
+            f"No discovery report at {path}", "run `privet datamap discover --datastore KEY --report FILE` first"
+        ) from None
     except (OSError, ValueError):
-        raise InvalidInput(f"{path} is not a discovery report (not readable JSON)",
-                           "give the --report file written by `privet datamap discover`") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT or not isinstance(
-            document.get("tables"), list) or not isinstance(document.get("datastore"), str):
-        raise InvalidInput(f"{path} is not a discovery report (format {FORMAT} expected)",
-                           "give the --report file written by `privet datamap discover`")
+        raise InvalidInput(
+            f"{path} is not a discovery report (not readable JSON)",
+            "give the --report file written by `privet datamap discover`",
+        ) from None
+    if (
+        not isinstance(document, dict)
+        or document.get("format") != FORMAT
+        or not isinstance(document.get("tables"), list)
+        or not isinstance(document.get("datastore"), str)
+    ):
+        raise InvalidInput(
+            f"{path} is not a discovery report (format {FORMAT} expected)",
+            "give the --report file written by `privet datamap discover`",
+        )
     return document
 
 

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from privet.datamap.scaffold.reflect import Reflected
+import itertools
 
 SEGMENTS = 16
 MAX_CHARS = 4000  # a longer value is classified by its start (a document body says what it is early)
@@ -99,8 +100,15 @@ def unreadable(exc: DBAPIError) -> str:
     return f"it could not be read ({type(orig).__name__})"
 
 
-def _rows(conn: sa.Connection, dialect: str, schema: str | None, table: Reflected, clause: sa.TableClause,
-          names: list[str], size: int) -> tuple[list, str]:
+def _rows(
+    conn: sa.Connection,
+    dialect: str,
+    schema: str | None,
+    table: Reflected,
+    clause: sa.TableClause,
+    names: list[str],
+    size: int,
+) -> tuple[list, str]:
     selected = _as_stored(clause, names)
     key = table.primary_key[0] if table.primary_key else None
     key_type = next((c["type"] for c in table.columns if c["name"] == key), None)
@@ -131,25 +139,32 @@ def _key_ranges(conn: sa.Connection, key: sa.ColumnClause, selected: list, size:
         return conn.execute(sa.select(*selected).order_by(key).limit(size)).all()
     per, rows = math.ceil(size / SEGMENTS), []
     bounds = [int(low) + span * i // SEGMENTS for i in range(SEGMENTS + 1)]
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         stmt = sa.select(*selected).where(key >= start, key < end).order_by(key).limit(per)
         rows += conn.execute(stmt).all()
     return rows[:size]
 
 
-def _page_ranges(conn: sa.Connection, schema: str | None, name: str, clause: sa.TableClause, selected: list,
-                 size: int) -> list:
+def _page_ranges(
+    conn: sa.Connection, schema: str | None, name: str, clause: sa.TableClause, selected: list, size: int
+) -> list:
     """PostgreSQL without an integer key: slices of the table's pages, read by TID range scans (PostgreSQL 14+)."""
-    pages = conn.execute(sa.text(
-        "SELECT c.relpages FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE c.relname = :name AND n.nspname = coalesce(:schema, current_schema())"),
-        {"name": name, "schema": schema}).scalar() or 0
+    pages = (
+        conn.execute(
+            sa.text(
+                "SELECT c.relpages FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relname = :name AND n.nspname = coalesce(:schema, current_schema())"
+            ),
+            {"name": name, "schema": schema},
+        ).scalar()
+        or 0
+    )
     if pages < SEGMENTS:
         return []
     per, rows = math.ceil(size / SEGMENTS), []
     bounds = [pages * i // SEGMENTS for i in range(SEGMENTS)] + [2**31 - 1]  # the last slice runs to the end
     within = sa.text("ctid >= CAST(:low AS tid) AND ctid < CAST(:high AS tid)")
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         stmt = sa.select(*selected).select_from(clause).where(within).limit(per)
         rows += conn.execute(stmt, {"low": f"({start},0)", "high": f"({end},0)"}).all()
     return rows[:size]
@@ -158,15 +173,21 @@ def _page_ranges(conn: sa.Connection, schema: str | None, name: str, clause: sa.
 def _estimate(conn: sa.Connection, dialect: str, schema: str | None, name: str) -> int:
     """The server's row estimate without counting (0 where it keeps none: SQLite, or never analysed)."""
     if dialect == "postgresql":
-        found = conn.execute(sa.text(
-            "SELECT c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relname = :name AND n.nspname = coalesce(:schema, current_schema())"),
-            {"name": name, "schema": schema}).scalar()
+        found = conn.execute(
+            sa.text(
+                "SELECT c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relname = :name AND n.nspname = coalesce(:schema, current_schema())"
+            ),
+            {"name": name, "schema": schema},
+        ).scalar()
     elif dialect in ("mysql", "mariadb"):
-        found = conn.execute(sa.text(
-            "SELECT table_rows FROM information_schema.tables "
-            "WHERE table_name = :name AND table_schema = coalesce(:schema, database())"),
-            {"name": name, "schema": schema}).scalar()
+        found = conn.execute(
+            sa.text(
+                "SELECT table_rows FROM information_schema.tables "
+                "WHERE table_name = :name AND table_schema = coalesce(:schema, database())"
+            ),
+            {"name": name, "schema": schema},
+        ).scalar()
     else:
         return 0
     return max(int(found or 0), 0)

@@ -34,10 +34,18 @@ class Scan:
     sampled_now: int = 0  # tables read by this run (a resumed scan reads only the rest)
 
 
-def scan(url: str, *, sample: int, timeout: float, include: Sequence[str] | None = None, schema: str | None = None,
-         custom: Sequence[Recognizer] = (), done: dict[str, dict] | None = None,
-         on_start: Callable[[int], None] = lambda _n: None,
-         on_table: Callable[[dict, bool], None] = lambda _e, _new: None) -> Scan:
+def scan(
+    url: str,
+    *,
+    sample: int,
+    timeout: float,
+    include: Sequence[str] | None = None,
+    schema: str | None = None,
+    custom: Sequence[Recognizer] = (),
+    done: dict[str, dict] | None = None,
+    on_start: Callable[[int], None] = lambda _n: None,
+    on_table: Callable[[dict, bool], None] = lambda _e, _new: None,
+) -> Scan:
     """Sample and classify every selected table; `done` holds tables a previous run finished (not read again)."""
     done = done or {}
     engine = open_readonly(url, timeout)
@@ -65,16 +73,19 @@ def scan(url: str, *, sample: int, timeout: float, include: Sequence[str] | None
     return result
 
 
-def _selection(conn: sa.Connection, dialect: str, schema: str | None,
-               include: Sequence[str] | None) -> tuple[list[Reflected], list[str]]:
+def _selection(
+    conn: sa.Connection, dialect: str, schema: str | None, include: Sequence[str] | None
+) -> tuple[list[Reflected], list[str]]:
     """The reflected tables and the names of the views matching the `include` globs (all when none)."""
     insp = sa.inspect(conn)
     names, views = insp.get_table_names(schema=schema), sorted(insp.get_view_names(schema=schema))
     globs = list(include or [])
     missing = [g for g in globs if not any(fnmatchcase(n, g) for n in [*names, *views])]
     if missing:
-        raise InvalidInput(f"No table matches {', '.join(missing)}",
-                           "check the --tables names (globs like order* work; separate several with commas)")
+        raise InvalidInput(
+            f"No table matches {', '.join(missing)}",
+            "check the --tables names (globs like order* work; separate several with commas)",
+        )
     views = [v for v in views if not globs or any(fnmatchcase(v, g) for g in globs)]
     table_globs = [g for g in globs if any(fnmatchcase(n, g) for n in names)]
     if globs and not table_globs:
@@ -87,8 +98,9 @@ def _selection(conn: sa.Connection, dialect: str, schema: str | None,
         raise InvalidInput("The database has no tables to scan", "check the datastore's connection secret") from None
 
 
-def _table(conn: sa.Connection, dialect: str, schema: str | None, table: Reflected, size: int,
-           custom: Sequence[Recognizer]) -> dict:
+def _table(
+    conn: sa.Connection, dialect: str, schema: str | None, table: Reflected, size: int, custom: Sequence[Recognizer]
+) -> dict:
     try:
         try:
             got = sample_table(conn, dialect, schema, table, size)
@@ -101,8 +113,9 @@ def _table(conn: sa.Connection, dialect: str, schema: str | None, table: Reflect
     columns = []
     for name, sql_type in got.types.items():
         if name in got.skipped:
-            columns.append(column_entry(name, sql_type, skipped=got.skipped[name],
-                                        invalid_json=got.invalid_json.get(name, 0)))
+            columns.append(
+                column_entry(name, sql_type, skipped=got.skipped[name], invalid_json=got.invalid_json.get(name, 0))
+            )
             continue
         values = got.values.get(name, [])
         verdict = classify_column(values, name=name, sql_type=sql_type, custom=custom)

@@ -15,26 +15,28 @@ from typing import Any
 
 import orjson
 
-from privet.datamap.discover.recognizers import (
-    ADDRESS, BUILTIN, NAME, PASSPORT, Recognizer, chain, recognize)
+from privet.datamap.discover.recognizers import ADDRESS, BUILTIN, NAME, PASSPORT, Recognizer, chain, recognize
 
 _EDGE_L = r"(?<![0-9A-Za-z_.@+\-])"
 _EDGE_R = r"(?![0-9A-Za-z_@])"
 _CANDIDATES = re.compile(
-    "|".join((
-        r"(?P<email>[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@(?:[A-Za-z0-9\-]+\.)+[A-Za-z]{2,24})",
-        r"(?P<mac>(?<![0-9A-Fa-f:])[0-9A-Fa-f]{2}(?P<sep>[:-])(?:[0-9A-Fa-f]{2}(?P=sep)){4}[0-9A-Fa-f]{2}(?![0-9A-Fa-f:]))",
-        _EDGE_L + r"(?P<coordinates>[-+]?\d{1,3}\.\d{4,}, ?[-+]?\d{1,3}\.\d{4,})" + _EDGE_R,
-        _EDGE_L + r"(?P<ipv4>(?:\d{1,3}\.){3}\d{1,3})(?![\d.]*\d)",
-        r"(?P<ipv6>(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}(?![0-9A-Fa-f:]))",
-        _EDGE_L + r"(?P<international>(?:\+|00)\d{1,3}(?:[ \-]?\(?\d{1,4}\)?){2,5}\d)" + _EDGE_R,
-        _EDGE_L + r"(?P<iban>[A-Z]{2}\d{2}[A-Z0-9]{11,30})" + _EDGE_R,
-        _EDGE_L + r"(?P<code>[0-9A-HJ-NP-RTUWXY]{2}\d{6}[0-9A-HJ-NP-RTUWXY]{10})" + _EDGE_R,
-        _EDGE_L + r"(?P<grouped>\d{4}(?:[ \-]\d{4}){2,3}(?:[ \-]\d{1,3})?|\(?\d{3,4}\)?[ \-.]?\d{3,4}[\-. ]\d{4})"
-        + _EDGE_R,
-        _EDGE_L + r"(?P<digits>\d{10,19}[Xx]?)" + _EDGE_R,
-        r"(?:护照|passport)(?:号码?|\s*(?:no\.?|number|#))?\s*[:：]?\s*(?P<passport>[A-Z]{1,2}\d{7,8})" + _EDGE_R,
-    )),
+    "|".join(
+        (
+            r"(?P<email>[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@(?:[A-Za-z0-9\-]+\.)+[A-Za-z]{2,24})",
+            r"(?P<mac>(?<![0-9A-Fa-f:])[0-9A-Fa-f]{2}(?P<sep>[:-])(?:[0-9A-Fa-f]{2}(?P=sep)){4}[0-9A-Fa-f]{2}(?![0-9A-Fa-f:]))",
+            _EDGE_L + r"(?P<coordinates>[-+]?\d{1,3}\.\d{4,}, ?[-+]?\d{1,3}\.\d{4,})" + _EDGE_R,
+            _EDGE_L + r"(?P<ipv4>(?:\d{1,3}\.){3}\d{1,3})(?![\d.]*\d)",
+            r"(?P<ipv6>(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}(?![0-9A-Fa-f:]))",
+            _EDGE_L + r"(?P<international>(?:\+|00)\d{1,3}(?:[ \-]?\(?\d{1,4}\)?){2,5}\d)" + _EDGE_R,
+            _EDGE_L + r"(?P<iban>[A-Z]{2}\d{2}[A-Z0-9]{11,30})" + _EDGE_R,
+            _EDGE_L + r"(?P<code>[0-9A-HJ-NP-RTUWXY]{2}\d{6}[0-9A-HJ-NP-RTUWXY]{10})" + _EDGE_R,
+            _EDGE_L
+            + r"(?P<grouped>\d{4}(?:[ \-]\d{4}){2,3}(?:[ \-]\d{1,3})?|\(?\d{3,4}\)?[ \-.]?\d{3,4}[\-. ]\d{4})"
+            + _EDGE_R,
+            _EDGE_L + r"(?P<digits>\d{10,19}[Xx]?)" + _EDGE_R,
+            r"(?:护照|passport)(?:号码?|\s*(?:no\.?|number|#))?\s*[:：]?\s*(?P<passport>[A-Z]{1,2}\d{7,8})" + _EDGE_R,
+        )
+    ),
     re.I,
 )
 TEXT_RECOGNIZERS: tuple[Recognizer, ...] = tuple(r for r in BUILTIN if r.category not in (NAME, ADDRESS, PASSPORT))

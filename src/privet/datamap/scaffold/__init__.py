@@ -25,8 +25,16 @@ __all__ = ["guess_column", "known_categories", "nearest_known", "scaffold", "sna
 KINDS = {"sqlite": "sqlite", "postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql"}
 
 
-def scaffold(url: str, *, dataset_key: str, datastore_key: str, schema: str | None = None,
-             include: list[str] | None = None, secret: str | None = None, region: str = "CN") -> dict:
+def scaffold(
+    url: str,
+    *,
+    dataset_key: str,
+    datastore_key: str,
+    schema: str | None = None,
+    include: list[str] | None = None,
+    secret: str | None = None,
+    region: str = "CN",
+) -> dict:
     """Reflect `url` into `{"datastores": [stub], "datasets": [draft]}`; the URL itself never appears."""
     parsed = _parse(url)
     engine = _engine(parsed)
@@ -39,12 +47,20 @@ def scaffold(url: str, *, dataset_key: str, datastore_key: str, schema: str | No
     finally:
         engine.dispose()
     tables = draft_tables(reflected, dialect, schema, known_categories())
-    datastore = {"key": datastore_key, "system": "todo", "kind": KINDS[parsed.get_backend_name()],
-                 "region": region, "secret": secret or datastore_key,
-                 "description": f"Draft from scaffold of {dialect}"}
-    dataset = {"key": dataset_key, "datastore": datastore_key,
-               "description": f"Draft from scaffold of {dialect} on {utcnow().date().isoformat()}",
-               "tables": tables}
+    datastore = {
+        "key": datastore_key,
+        "system": "todo",
+        "kind": KINDS[parsed.get_backend_name()],
+        "region": region,
+        "secret": secret or datastore_key,
+        "description": f"Draft from scaffold of {dialect}",
+    }
+    dataset = {
+        "key": dataset_key,
+        "datastore": datastore_key,
+        "description": f"Draft from scaffold of {dialect} on {utcnow().date().isoformat()}",
+        "tables": tables,
+    }
     return {"datastores": [datastore], "datasets": [dataset]}
 
 
@@ -52,12 +68,15 @@ def _parse(url: str) -> URL:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
-        raise InvalidInput("The datastore is neither a database URL nor a known secret name",
-                           "pass a URL such as postgresql+psycopg://user@host/db or the name of a secret "
-                           "in PRIVET_SECRETS") from None
+        raise InvalidInput(
+            "The datastore is neither a database URL nor a known secret name",
+            "pass a URL such as postgresql+psycopg://user@host/db or the name of a secret in PRIVET_SECRETS",
+        ) from None
     if parsed.get_backend_name() not in KINDS:
-        raise InvalidInput(f"Scaffold does not support {parsed.get_backend_name()!r} databases",
-                           "use SQLite, PostgreSQL or MariaDB/MySQL")
+        raise InvalidInput(
+            f"Scaffold does not support {parsed.get_backend_name()!r} databases",
+            "use SQLite, PostgreSQL or MariaDB/MySQL",
+        )
     return parsed
 
 
@@ -66,16 +85,20 @@ def _engine(parsed: URL) -> sa.Engine:
     if parsed.get_backend_name() == "sqlite":
         # reflecting must never create an empty database where the user mistyped a path
         if not parsed.database or parsed.database == ":memory:" or not Path(parsed.database).is_file():
-            raise InvalidInput(f"No SQLite database file at {parsed.database or '(empty path)'}",
-                               "check the path in the sqlite:/// URL")
+            raise InvalidInput(
+                f"No SQLite database file at {parsed.database or '(empty path)'}",
+                "check the path in the sqlite:/// URL",
+            )
     else:
         args["connect_timeout"] = 5  # an unreachable host should fail fast, not hang the CLI
     try:
         return sa.create_engine(parsed, poolclass=NullPool, connect_args=args)
     except (NoSuchModuleError, ModuleNotFoundError):
-        raise InvalidInput(f"No database driver for {parsed.drivername!r}",
-                           "use postgresql+psycopg://, mysql+pymysql:// or sqlite:///, or install the driver "
-                           "(pip install 'privet[postgres]' / 'privet[mysql]')") from None
+        raise InvalidInput(
+            f"No database driver for {parsed.drivername!r}",
+            "use postgresql+psycopg://, mysql+pymysql:// or sqlite:///, or install the driver "
+            "(pip install 'privet[postgres]' / 'privet[mysql]')",
+        ) from None
 
 
 def _where(parsed: URL) -> str:
@@ -90,16 +113,21 @@ def _connect_error(parsed: URL, exc: DBAPIError) -> Exception:
     text = str(exc.orig).lower()
     code = exc.orig.args[0] if getattr(exc.orig, "args", None) else None
     where = _where(parsed)
-    if code in (1045, 1044) or "password" in text or "authentication" in text or (
-            "role" in text and "does not exist" in text):
-        return InvalidInput(f"Wrong credentials for {where}",
-                            "check the user name and password stored in the secret")
+    if (
+        code in (1045, 1044)
+        or "password" in text
+        or "authentication" in text
+        or ("role" in text and "does not exist" in text)
+    ):
+        return InvalidInput(f"Wrong credentials for {where}", "check the user name and password stored in the secret")
     if code == 1049 or ("database" in text and "does not exist" in text):
         return InvalidInput(f"The database does not exist: {where}", "check the database name in the URL")
     if "not a database" in text or "malformed" in text:
         return InvalidInput(f"Not a SQLite database: {where}", "point at a SQLite database file")
     if isinstance(exc, sa.exc.OperationalError) or code in (2003, 2005, 2013):
-        return Unavailable(f"Cannot reach {where}",
-                           "check that the server is running and the host, port and firewall allow it")
-    return InvalidInput(f"Cannot reflect {where} ({type(exc.orig).__name__})",
-                        "check the URL and that the user may read the schema")
+        return Unavailable(
+            f"Cannot reach {where}", "check that the server is running and the host, port and firewall allow it"
+        )
+    return InvalidInput(
+        f"Cannot reflect {where} ({type(exc.orig).__name__})", "check the URL and that the user may read the schema"
+    )

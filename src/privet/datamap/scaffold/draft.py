@@ -28,11 +28,16 @@ class _Ref:
 
 def draft_tables(reflected: list[Reflected], dialect: str, schema: str | None, known: set[str]) -> list[dict]:
     """Draft manifest tables (dicts in manifest order) for the reflected tables."""
-    guesses = {t.name: {c["name"]: guess_column(c["name"], is_subject=subject_table(t.name),
-                                                 is_pk=t.primary_key == [c["name"]], known=known)
-                        for c in t.columns} for t in reflected}
-    shapes = {t.name: Shape(t.name, {c["name"]: kind(c["type"]) for c in t.columns}, t.primary_key)
-              for t in reflected}
+    guesses = {
+        t.name: {
+            c["name"]: guess_column(
+                c["name"], is_subject=subject_table(t.name), is_pk=t.primary_key == [c["name"]], known=known
+            )
+            for c in t.columns
+        }
+        for t in reflected
+    }
+    shapes = {t.name: Shape(t.name, {c["name"]: kind(c["type"]) for c in t.columns}, t.primary_key) for t in reflected}
     refs = {(t.name, column): ref for t in reflected for column, ref in _references(t, shapes).items()}
     people = {t for t, g in guesses.items() if people_table(t) or any(x.identity for x in g.values())}
     relations = propose([Link(t, c, r.target) for (t, c), r in refs.items() if r.target], people)
@@ -56,8 +61,10 @@ def _references(table: Reflected, shapes: dict[str, Shape]) -> dict[str, _Ref]:
         for local, remote in zip(fk["constrained_columns"], fk["referred_columns"], strict=False):
             where = ".".join(p for p in (fk.get("referred_schema"), fk["referred_table"], remote) if p)
             if fk.get("referred_schema"):
-                ref = _Ref(note=f"review: a foreign key to {where} in another schema; scaffold that schema as its "
-                                "own dataset and write `references: dataset.table.field`")
+                ref = _Ref(
+                    note=f"review: a foreign key to {where} in another schema; scaffold that schema as its "
+                    "own dataset and write `references: dataset.table.field`"
+                )
             elif not (REF_NAME.match(fk["referred_table"]) and REF_NAME.match(remote)):
                 ref = _Ref(note=f"review: a foreign key to {where}, which cannot be written as table.field")
             else:
@@ -65,8 +72,11 @@ def _references(table: Reflected, shapes: dict[str, Shape]) -> dict[str, _Ref]:
             seen = declared.setdefault(local, ref)
             if seen.target and ref.target and (seen.target, seen.column) != (ref.target, ref.column):
                 # partitions may each declare their own foreign key on the same column
-                declared[local] = _Ref(seen.target, seen.column, note=_join(
-                    seen.note, f"review: another foreign key points at {ref.target}.{ref.column}"))
+                declared[local] = _Ref(
+                    seen.target,
+                    seen.column,
+                    note=_join(seen.note, f"review: another foreign key points at {ref.target}.{ref.column}"),
+                )
     out = dict(declared)
     for column in shapes[table.name].kinds:
         if column not in declared:
@@ -76,8 +86,9 @@ def _references(table: Reflected, shapes: dict[str, Shape]) -> dict[str, _Ref]:
     return out
 
 
-def _field(table: Reflected, name: str, guess: Guess, ref: _Ref, relation: tuple | None, dialect: str,
-           schema: str | None) -> dict:
+def _field(
+    table: Reflected, name: str, guess: Guess, ref: _Ref, relation: tuple | None, dialect: str, schema: str | None
+) -> dict:
     field: dict = {"name": name}
     notes = []
     if guess.category:
@@ -113,20 +124,37 @@ def _match(table: Reflected, column: str, mode: Match, dialect: str, schema: str
     if mode == Match.exact or not table.serves(column, Match.exact, dialect):
         return mode, False, None
     if dialect == "mariadb":
-        return mode, False, (f"review: its index serves exact lookups only (MariaDB cannot index {mode.value}); "
-                             "if values are stored normalised, `match: exact` uses it")
+        return (
+            mode,
+            False,
+            (
+                f"review: its index serves exact lookups only (MariaDB cannot index {mode.value}); "
+                "if values are stored normalised, `match: exact` uses it"
+            ),
+        )
     target = f"{schema}.{table.name}" if schema else table.name
-    return mode, False, (f"review: its index serves exact lookups, not {mode.value}; "
-                         f"{matching.index_statement(target, column, mode, dialect)} would")
+    return (
+        mode,
+        False,
+        (
+            f"review: its index serves exact lookups, not {mode.value}; "
+            f"{matching.index_statement(target, column, mode, dialect)} would"
+        ),
+    )
 
 
 def _table(table: Reflected, fields: list[dict]) -> dict:
     personal = sum("category" in f for f in fields)
-    text = (f"Draft: {personal} of {len(fields)} columns look personal" if personal
-            else "Draft: no column looks personal — check before trusting it")
+    text = (
+        f"Draft: {personal} of {len(fields)} columns look personal"
+        if personal
+        else "Draft: no column looks personal — check before trusting it"
+    )
     if table.partitions:
-        text += (f"; partitioned: {len(table.partitions)} partitions ({', '.join(table.partitions[:5])}"
-                 f"{', …' if len(table.partitions) > 5 else ''}) are read and erased through this table")
+        text += (
+            f"; partitioned: {len(table.partitions)} partitions ({', '.join(table.partitions[:5])}"
+            f"{', …' if len(table.partitions) > 5 else ''}) are read and erased through this table"
+        )
     out: dict = {"name": table.name, "description": text}
     if table.primary_key:
         out["primary_key"] = table.primary_key

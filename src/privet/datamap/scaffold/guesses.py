@@ -15,36 +15,59 @@ GUESSES: list[tuple[str, str, str | None]] = [
     (r"(e_?mail|mail)(_?addr(ess)?)?|youxiang", "user.contact.email", "email"),
     (r"(wechat|wx|weixin)_?open_?id|open_?id", "user.account.third_party_id", "wechat_openid"),
     (r"(wechat|wx|weixin|alipay|qq)_?(union_?id|uid)|union_?id", "user.account.third_party_id", None),
-    (r"(cell_?|mobile_?|tele?_?)?phone(_?(no|num|number))?|mobile(_?(no|num|number))?|tel|msisdn|shouji|dianhua",
-     "user.contact.phone", "phone"),
+    (
+        r"(cell_?|mobile_?|tele?_?)?phone(_?(no|num|number))?|mobile(_?(no|num|number))?|tel|msisdn|shouji|dianhua",
+        "user.contact.phone",
+        "phone",
+    ),
     (r"fax(_?(no|num|number))?|chuanzhen", "user.contact.phone", None),
     (r"ip(_?addr(ess)?)?|ipv[46]", "user.device.ip_address", None),
     (r"mac(_?addr(ess)?)?", "user.device.mac_address", None),
     (r"serial(_?(no|num|number|code))?|^sn$|device_?sn|xuliehao", "user.device.serial_number", "device_serial"),
     (r"device_?(id|uuid|uid)|imei|meid|idfa|idfv|oaid|android_?id|udid", "user.device.device_id", None),
-    (r"id_?card(_?(no|num|number))?|id_?(doc(ument)?_?)?(no|number)|shenfenzheng|sfz(h|_?hao)?|national_?id|ssn",
-     "user.government_id.national_id", None),
+    (
+        r"id_?card(_?(no|num|number))?|id_?(doc(ument)?_?)?(no|number)|shenfenzheng|sfz(h|_?hao)?|national_?id|ssn",
+        "user.government_id.national_id",
+        None,
+    ),
     (r"passport(_?(no|num|number))?|huzhao", "user.government_id.passport", None),
     (r"drivers?_?licen[cs]e(_?(no|num|number))?|jiashizheng", "user.government_id.drivers_license", None),
-    (r"(security|secret|recovery)_?(answer|question)s?(_?\d)?|mibao(_?(daan|wenti))?",
-     "user.authorization.security_answer", None),
-    ((r"(totp|otp|mfa|2fa|two_?factor|authenticator)_?(secret|seed|key)|(api|client|app|webhook)_?secret"
-     r"|(signing|encryption|private)_?key|secret(_?key)?|(password_?|pwd_?)?salt"
-     r"|(recovery|backup|reset)_?codes?"),
-     "user.authorization.secret", None),
+    (
+        r"(security|secret|recovery)_?(answer|question)s?(_?\d)?|mibao(_?(daan|wenti))?",
+        "user.authorization.security_answer",
+        None,
+    ),
+    (
+        (
+            r"(totp|otp|mfa|2fa|two_?factor|authenticator)_?(secret|seed|key)|(api|client|app|webhook)_?secret"
+            r"|(signing|encryption|private)_?key|secret(_?key)?|(password_?|pwd_?)?salt"
+            r"|(recovery|backup|reset)_?codes?"
+        ),
+        "user.authorization.secret",
+        None,
+    ),
     (r"\w*token(s|_?hash|_?digest)?$|api_?key|access_?key(_?id)?", "user.authorization.token", None),
     (r"pass_?word(_?hash)?|passwd|pwd|mima", "user.authorization.password", None),
     (r"user_?name|^login$|login_?name|account_?name", "user.account.username", "account_name"),
     (r"nick_?name|screen_?name|display_?name|nicheng", "user.account.profile", None),
-    ((r"(first|last|full|real|given|family|sur|middle|contact|customer|holder|owner|ship|shipping|bill|billing)"
-      r"_?name|recipient|receiver"
-     r"|consignee|contact_?person|legal_?representative|xingming|shouhuoren|lianxiren"), "user.name", None),
+    (
+        (
+            r"(first|last|full|real|given|family|sur|middle|contact|customer|holder|owner|ship|shipping|bill|billing)"
+            r"_?name|recipient|receiver"
+            r"|consignee|contact_?person|legal_?representative|xingming|shouhuoren|lianxiren"
+        ),
+        "user.name",
+        None,
+    ),
     (r"birth(_?(date|day))?|dob|date_of_birth|shengri|chusheng_?riqi", "user.demographic.date_of_birth", None),
     (r"gender|sex|xingbie", "user.demographic.gender", None),
     (r"^age$|nianling", "user.demographic.age", None),
     (r"^((address|billing|shipping)_)?state$|province|shengfen", "user.contact.address.province", None),
-    (r"addr(ess)?(_?line_?\d)?|street|district|city|post_?code|zip(_?code)?|postal_?code|youbian|dizhi",
-     "user.contact.address", None),
+    (
+        r"addr(ess)?(_?line_?\d)?|street|district|city|post_?code|zip(_?code)?|postal_?code|youbian|dizhi",
+        "user.contact.address",
+        None,
+    ),
     (r"lat(itude)?|lng|lon(gitude)?|geo|gps|coordinates?|weizhi", "user.location.precise", None),
     (r"track|trajectory|guiji", "user.location.track", None),
     (r"location", "user.location", None),
@@ -54,8 +77,11 @@ GUESSES: list[tuple[str, str, str | None]] = [
     (r"iris|hongmo", "user.biometric.iris", None),
     (r"palm(_?(print|vein))?", "user.biometric.palm", None),
     (r"biometrics?", "user.biometric", None),
-    (r"^card$|(credit|debit|bank)_?card(_?(no|num|number))?|card_?(no|num|number)|ccn|yinhangka",
-     "user.financial.payment_card", None),
+    (
+        r"^card$|(credit|debit|bank)_?card(_?(no|num|number))?|card_?(no|num|number)|ccn|yinhangka",
+        "user.financial.payment_card",
+        None,
+    ),
     (r"iban|bank(_?(account|acct))?(_?(no|num|number))?", "user.financial.bank_account", None),
     (r"pay(ment)?_?(account|method|info)|alipay(_?account)?", "user.financial.payment", None),
     (r"job_?(title|position)|^position$|zhiwei", "user.professional.position", None),
@@ -66,8 +92,10 @@ GUESSES: list[tuple[str, str, str | None]] = [
     (r"(user|customer|member|account|client)_?id|uid", "user.account.user_id", None),
 ]
 # Only on the subject table (users, customers, members…): a bare `name`, and its own id.
-SUBJECT_TABLE = r"(users?|customers?|members?|accounts?|clients?|persons?|people|profiles?|employees?|contacts?" \
-                r"|yonghu|huiyuan|kehu)"
+SUBJECT_TABLE = (
+    r"(users?|customers?|members?|accounts?|clients?|persons?|people|profiles?|employees?|contacts?"
+    r"|yonghu|huiyuan|kehu)"
+)
 _COMPILED = [(re.compile(rf"(?:^|_)(?:{rx})(?:_|$)"), cat, ident) for rx, cat, ident in GUESSES]
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 

@@ -44,8 +44,10 @@ def assign_parts(fields: list[dict]) -> None:
             column = snake(field["name"])
             part = next((p for c, rx, p in _COMPILED if c == root and rx.search(column)), None)
             if part is None or part in taken:
-                note = "review: which part of the value this column holds (`part:`), or a correction writes the " \
-                       "whole value into it"
+                note = (
+                    "review: which part of the value this column holds (`part:`), or a correction writes the "
+                    "whole value into it"
+                )
                 field["description"] = f"{field['description']}; {note}" if field.get("description") else note
                 continue
             taken.add(part)

@@ -31,8 +31,10 @@ from privet.datamap.scaffold.relations import ROLE_COLUMN, STAFF_WORD, people_ta
 REF_NAME = re.compile(r"^[A-Za-z_]\w*$")  # what schemas.Field_.references can spell
 _KEY_COLUMN = re.compile(r"^(?:id_(?P<pre>[a-z0-9_]+)|(?P<stem>[a-z0-9_]+?)_(?:id|ref|key|fk))$")
 SELF_ANY = r"parent(_id)?"
-SELF_PEOPLE = (r"(reports_to|manager|supervisor|superior|mentor|referred_by|referrer|referral|sponsor|inviter"
-               r"|invited_by)(_id)?")
+SELF_PEOPLE = (
+    r"(reports_to|manager|supervisor|superior|mentor|referred_by|referrer|referral|sponsor|inviter"
+    r"|invited_by)(_id)?"
+)
 WHO_DID_IT = r"(created|updated|modified|deleted|approved|reviewed|checked|processed|closed|resolved)_by(_id)?"
 USER_TABLE = r"([a-z0-9]+_)?(users?|accounts?)"
 
@@ -72,8 +74,14 @@ class Inferred:
 
 def singular(word: str) -> str:
     """`customers` → `customer`, `addresses` → `address`, `categories` → `category`, `people` → `person`."""
-    for plural, one in (("people", "person"), ("ies", "y"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"),
-                        ("shes", "sh")):
+    for plural, one in (
+        ("people", "person"),
+        ("ies", "y"),
+        ("sses", "ss"),
+        ("xes", "x"),
+        ("ches", "ch"),
+        ("shes", "sh"),
+    ):
         if word.endswith(plural):
             return word[: -len(plural)] + one
     return word[:-1] if word.endswith("s") and not word.endswith(("ss", "us", "is")) else word
@@ -145,8 +153,14 @@ def _key_fits(column: str, target: Shape) -> bool:
         return False
     noun = _noun(target.name)
     stems = _stems(column)
-    return snake(key) in {"id", snake(column), f"{noun}_id", f"id_{noun}",
-                          *(f"{s}_id" for s in stems), *(f"id_{s}" for s in stems)}
+    return snake(key) in {
+        "id",
+        snake(column),
+        f"{noun}_id",
+        f"id_{noun}",
+        *(f"{s}_id" for s in stems),
+        *(f"id_{s}" for s in stems),
+    }
 
 
 def infer(table: Shape, column: str, tables: Mapping[str, Shape]) -> Inferred | None:
@@ -161,15 +175,19 @@ def infer(table: Shape, column: str, tables: Mapping[str, Shape]) -> Inferred | 
         candidates = [t for t in strategy(table, column, tables) if (t == table.name) == own]
         if not candidates:
             continue
-        fitting = [t for t in candidates
-                   if (tables[t].key not in (None, column) if own else _key_fits(column, tables[t]))]
+        fitting = [
+            t for t in candidates if (tables[t].key not in (None, column) if own else _key_fits(column, tables[t]))
+        ]
         if len(fitting) > 1:
             names = " or ".join(f"{t}.{tables[t].key}" for t in sorted(fitting))
-            return Inferred(note=f"review: could reference {names}; no reference drafted (names alone cannot "
-                                 "tell which)")
+            return Inferred(
+                note=f"review: could reference {names}; no reference drafted (names alone cannot tell which)"
+            )
         if not fitting:
-            return Inferred(note=f"review: named like a key of {' or '.join(sorted(candidates))}, whose primary "
-                                 "key does not fit; no reference drafted")
+            return Inferred(
+                note=f"review: named like a key of {' or '.join(sorted(candidates))}, whose primary "
+                "key does not fit; no reference drafted"
+            )
         return _checked(column, source, tables[fitting[0]])
     return None
 
@@ -184,5 +202,7 @@ def _checked(column: str, source: str, target: Shape) -> Inferred:
         return Inferred(target.name, key)
     if source == "text" and wanted in ("int", "uuid"):
         return Inferred(target.name, key, f"review: holds {where} ({wanted}) as text; values are compared as text")
-    return Inferred(note=f"review: named like a reference to {where}, but a column of type {source} cannot "
-                         f"hold its {wanted} key; no reference drafted")
+    return Inferred(
+        note=f"review: named like a reference to {where}, but a column of type {source} cannot "
+        f"hold its {wanted} key; no reference drafted"
+    )

@@ -45,7 +45,8 @@ class Reflected:
         if mode == Match.exact:
             return any(lead.column == column for lead in self.leads)
         return dialect != "mariadb" and any(
-            lead.expression and matching.serves(lead.expression, column, mode) for lead in self.leads)
+            lead.expression and matching.serves(lead.expression, column, mode) for lead in self.leads
+        )
 
 
 def reflect(conn: sa.Connection, dialect: str, schema: str | None, include: list[str] | None) -> list[Reflected]:
@@ -63,14 +64,21 @@ def reflect(conn: sa.Connection, dialect: str, schema: str | None, include: list
     members = {n: sorted(p for p in parent_of if root(p) == (home, n)) for n in names}  # parent's keys first
     with warnings.catch_warnings():  # read from sqlite_master below instead
         warnings.filterwarnings("ignore", message="Skipped unsupported reflection of expression-based index")
-        got = {what: {k[1]: v for k, v in call(schema=schema, filter_names=names).items()} for what, call in {
-            "columns": insp.get_multi_columns, "pk": insp.get_multi_pk_constraint,
-            "fks": insp.get_multi_foreign_keys, "indexes": insp.get_multi_indexes,
-            "uniques": insp.get_multi_unique_constraints}.items()}
+        got = {
+            what: {k[1]: v for k, v in call(schema=schema, filter_names=names).items()}
+            for what, call in {
+                "columns": insp.get_multi_columns,
+                "pk": insp.get_multi_pk_constraint,
+                "fks": insp.get_multi_foreign_keys,
+                "indexes": insp.get_multi_indexes,
+                "uniques": insp.get_multi_unique_constraints,
+            }.items()
+        }
     expressions = _sqlite_expressions(conn, schema) if dialect == "sqlite" else {}
     nearby = [p for n in names for s, p in members[n] if s == home]  # partitions beside their parent: one query
-    part_fks = {k[1]: v for k, v in insp.get_multi_foreign_keys(schema=schema, filter_names=nearby).items()} \
-        if nearby else {}
+    part_fks = (
+        {k[1]: v for k, v in insp.get_multi_foreign_keys(schema=schema, filter_names=nearby).items()} if nearby else {}
+    )
     out = []
     for name in names:
         pk = list((got["pk"].get(name) or {}).get("constrained_columns") or [])
@@ -82,8 +90,16 @@ def reflect(conn: sa.Connection, dialect: str, schema: str | None, include: list
         leads += [Lead(column=u["column_names"][0]) for u in got["uniques"].get(name) or [] if u["column_names"]]
         leads += [_lead(i) for i in got["indexes"].get(name) or [] if not _partial(i)]
         leads += [Lead(expression=e) for e in expressions.get(name, [])]
-        out.append(Reflected(name, list(got["columns"].get(name) or []), pk, fks, [x for x in leads if x],
-                             sorted(p for _s, p in members[name])))
+        out.append(
+            Reflected(
+                name,
+                list(got["columns"].get(name) or []),
+                pk,
+                fks,
+                [x for x in leads if x],
+                sorted(p for _s, p in members[name]),
+            )
+        )
     return out
 
 
@@ -98,11 +114,14 @@ def _selected(names: list[str], include: list[str] | None) -> list[str]:
 
 def _pg_partitions(conn: sa.Connection) -> dict[tuple[str, str], tuple[str, str]]:
     """(schema, partition) → (schema, its direct parent), for declarative partitions only (not INHERITS)."""
-    rows = conn.execute(sa.text(
-        "SELECT cn.nspname, c.relname, pn.nspname, p.relname FROM pg_inherits i "
-        "JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace "
-        "JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace "
-        "WHERE c.relispartition AND c.relkind IN ('r', 'p', 'f')"))
+    rows = conn.execute(
+        sa.text(
+            "SELECT cn.nspname, c.relname, pn.nspname, p.relname FROM pg_inherits i "
+            "JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace "
+            "JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace "
+            "WHERE c.relispartition AND c.relkind IN ('r', 'p', 'f')"
+        )
+    )
     return {(cs, c): (ps, p) for cs, c, ps, p in rows}
 
 
@@ -147,8 +166,9 @@ def _sqlite_expressions(conn: sa.Connection, schema: str | None) -> dict[str, li
     """Table → leading expressions of its expression indexes (partial ones left out), from their SQL."""
     master = f'"{schema}".sqlite_master' if schema else "sqlite_master"
     out: dict[str, list[str]] = {}
-    for table, sql in conn.exec_driver_sql(f"SELECT tbl_name, sql FROM {master} "
-                                           "WHERE type = 'index' AND sql IS NOT NULL"):
+    for table, sql in conn.exec_driver_sql(
+        f"SELECT tbl_name, sql FROM {master} WHERE type = 'index' AND sql IS NOT NULL"
+    ):
         lead = _first_expression(sql)
         if lead:
             out.setdefault(table, []).append(lead)
@@ -164,7 +184,7 @@ def _first_expression(sql: str) -> str | None:
     while i < len(sql) and depth:
         ch = sql[i]
         if ch in "'\"`":  # skip quoted text, which may hold parentheses or commas
-            i = sql.index(ch, i + 1) if ch in sql[i + 1:] else len(sql)
+            i = sql.index(ch, i + 1) if ch in sql[i + 1 :] else len(sql)
         elif ch == "(":
             depth += 1
         elif ch == ")":
@@ -173,7 +193,7 @@ def _first_expression(sql: str) -> str | None:
             parts.append(sql[begin:i])
             begin = i + 1
         i += 1
-    parts.append(sql[begin:i - 1])
+    parts.append(sql[begin : i - 1])
     if re.search(r"\bWHERE\b", sql[i:], re.IGNORECASE):
         return None
     first = re.sub(r"\s+(COLLATE\s+\w+|ASC|DESC)\s*$", "", parts[0].strip(), flags=re.IGNORECASE)

@@ -24,19 +24,25 @@ from privet.datamap.scaffold.guesses import bare, snake, subject_table
 from privet.datamap.schemas import Relation
 
 # Column words naming someone other than the row's own person (whole `_`-separated words of the snake name).
-ROLE_COLUMN = (r"((support|sales|account)_)?reps?|agents?|salesperson|salesman|cashier|clerk|manager|supervisor"
-               r"|superior|reports_to|assign(ed|ee)(_[a-z0-9_]+)?|handled_by|handler|approver|reviewer|auditor"
-               r"|(created|updated|modified|deleted|approved|reviewed|checked|processed|closed|resolved)_by"
-               r"|referred_by|referrer|referral|sponsor|inviter|invited_by|parent|guardian|mentor|teacher|doctor"
-               r"|driver|courier|operator")
+ROLE_COLUMN = (
+    r"((support|sales|account)_)?reps?|agents?|salesperson|salesman|cashier|clerk|manager|supervisor"
+    r"|superior|reports_to|assign(ed|ee)(_[a-z0-9_]+)?|handled_by|handler|approver|reviewer|auditor"
+    r"|(created|updated|modified|deleted|approved|reviewed|checked|processed|closed|resolved)_by"
+    r"|referred_by|referrer|referral|sponsor|inviter|invited_by|parent|guardian|mentor|teacher|doctor"
+    r"|driver|courier|operator"
+)
 # Words (in a column) and table names holding staff: people, but not the person a customer's row belongs to.
 STAFF_WORD = r"staffs?|employees?|emp|workers?|personnel"
-STAFF_TABLE = (r"([a-z0-9]+_)?(staffs?|employees?|workers?|agents?|operators?|personnel|clerks?|admins?"
-               r"|administrators?|admin_users?|(sales_|support_)?reps?)")
+STAFF_TABLE = (
+    r"([a-z0-9]+_)?(staffs?|employees?|workers?|agents?|operators?|personnel|clerks?|admins?"
+    r"|administrators?|admin_users?|(sales_|support_)?reps?)"
+)
 # Rows that are a person's own when a person's row points at them (their address, their household), shared when
 # something else's does (erasure keeps a shared one untouched).
-PLACE_TABLE = (r"([a-z0-9]+_)?(address(es)?|addrs?|locations?|places?|residences?|contact_?(info|infos|details?)"
-               r"|profiles?|households?|homes?|famil(y|ies)|dizhi|jiating)")
+PLACE_TABLE = (
+    r"([a-z0-9]+_)?(address(es)?|addrs?|locations?|places?|residences?|contact_?(info|infos|details?)"
+    r"|profiles?|households?|homes?|famil(y|ies)|dizhi|jiating)"
+)
 
 _ROLE = re.compile(rf"(?:^|_)(?:{ROLE_COLUMN})(?:_|$)")
 _STAFF = re.compile(rf"(?:^|_)(?:{STAFF_WORD})(?:_|$)")
@@ -93,15 +99,27 @@ def _free_place(link: Link, ctx: _Context) -> bool:
 Test = Callable[[Link, _Context], bool]
 # The rules as data, first match wins: (test, relation, reason written on the field for a reviewer).
 RULES: list[tuple[Test, Relation, str | None]] = [
-    (lambda ln, cx: ln.table == ln.target, Relation.points_to,
-     "a self-reference leads to another row: another person's or a shared one"),
+    (
+        lambda ln, cx: ln.table == ln.target,
+        Relation.points_to,
+        "a self-reference leads to another row: another person's or a shared one",
+    ),
     (lambda ln, cx: role_column(ln.column), Relation.points_to, "the column names another person's role"),
-    (lambda ln, cx: _staff(ln) and ln.table in cx.with_person, Relation.points_to,
-     "a staff member or employee on a row that has its own person"),
-    (lambda ln, cx: _free_place(ln, cx) and ln.table in cx.owned, Relation.owns,
-     "a person's row pointing at an address/profile-like row: theirs"),
-    (lambda ln, cx: _free_place(ln, cx), Relation.points_to,
-     "an address/profile-like row used by a row that is no person's: shared"),
+    (
+        lambda ln, cx: _staff(ln) and ln.table in cx.with_person,
+        Relation.points_to,
+        "a staff member or employee on a row that has its own person",
+    ),
+    (
+        lambda ln, cx: _free_place(ln, cx) and ln.table in cx.owned,
+        Relation.owns,
+        "a person's row pointing at an address/profile-like row: theirs",
+    ),
+    (
+        lambda ln, cx: _free_place(ln, cx),
+        Relation.points_to,
+        "an address/profile-like row used by a row that is no person's: shared",
+    ),
     (lambda ln, cx: True, Relation.belongs_to, None),
 ]
 
@@ -121,8 +139,10 @@ def _context(links: list[Link], people: set[str]) -> _Context:
             owned.add(link.table)
             grew = True
     with_person = set(people) | {
-        k.table for k in personal if k.target in owned and not _staff(k)
-        and not (place_table(k.target) and k.target not in attached)}
+        k.table
+        for k in personal
+        if k.target in owned and not _staff(k) and not (place_table(k.target) and k.target not in attached)
+    }
     return _Context(frozenset(owned), frozenset(attached), frozenset(with_person))
 
 

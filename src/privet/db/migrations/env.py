@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from privet.db.models import metadata
+from privet.tables import metadata
 
 config = context.config
 engine = config.attributes["engine"]

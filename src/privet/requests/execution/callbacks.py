@@ -23,10 +23,10 @@ from starlette.concurrency import run_in_threadpool
 from privet.audit.service import record
 from privet.auth.deps import PUBLIC
 from privet.connectors.base import ConnectorError
+from privet.http.ratelimit import rate_limited
+from privet.http.routes import DB
 from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict, InvalidInput, PrivetError, Unauthorized
-from privet.kit.ratelimit import rate_limited
-from privet.kit.web import DB
 from privet.requests.models import RequestStep
 from privet.settings import Settings
 
@@ -41,9 +41,13 @@ class TooLarge(PrivetError):
     """The callback body is larger than Privet accepts."""
 
     def __init__(self) -> None:
-        super().__init__(f"The callback body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB",
-                         "split the rows over fewer, smaller answers or contact the privacy office", [], 413,
-                         "Payload too large")
+        super().__init__(
+            f"The callback body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB",
+            "split the rows over fewer, smaller answers or contact the privacy office",
+            [],
+            413,
+            "Payload too large",
+        )
 
 
 class callback_rate_limited(rate_limited):  # noqa: N801 - used like a function
@@ -51,7 +55,7 @@ class callback_rate_limited(rate_limited):  # noqa: N801 - used like a function
     every callback must carry a valid token and signature anyway."""
 
     def __call__(self, request: Request) -> None:
-        from privet.kit.ratelimit import RateLimited, limiter_for
+        from privet.http.ratelimit import RateLimited, limiter_for
 
         limit = request.app.state.settings.public_rate_limit_per_minute * CALLBACK_RATE_FACTOR
         client = request.client.host if request.client else "unknown"
@@ -81,8 +85,16 @@ def _signing_key(session: Session, settings: Settings, datastore_key: str) -> st
         raise Unauthorized("This callback cannot be verified", "the datastore's signing key is not configured")
 
 
-def receive(session: Session, keyring: Keyring, settings: Settings, step_id: str, *, authorization: str,
-            signature: str, body: bytes) -> RequestStep:
+def receive(
+    session: Session,
+    keyring: Keyring,
+    settings: Settings,
+    step_id: str,
+    *,
+    authorization: str,
+    signature: str,
+    body: bytes,
+) -> RequestStep:
     """Verify an HTTP connector's late answer, record it (`executor.step_finished`) and return the step."""
     from privet.connectors.http import parse_answer
     from privet.consent.webhooks.signing import verify_signature
@@ -91,8 +103,12 @@ def receive(session: Session, keyring: Keyring, settings: Settings, step_id: str
     scheme, _, token = (authorization or "").partition(" ")
     step = session.scalars(select(RequestStep).where(RequestStep.id == step_id[:32]).with_for_update()).first()
     given = hashlib.sha256(token.strip().encode()).hexdigest()
-    if (step is None or scheme.lower() != "bearer" or not step.callback_token_hash
-            or not hmac.compare_digest(given, step.callback_token_hash)):
+    if (
+        step is None
+        or scheme.lower() != "bearer"
+        or not step.callback_token_hash
+        or not hmac.compare_digest(given, step.callback_token_hash)
+    ):
         raise Unauthorized("This callback is not authorised", _HINT)  # same answer for unknown steps: no oracle
     if not verify_signature(_signing_key(session, settings, step.datastore_key), signature, body):
         raise Unauthorized("The callback's signature does not match its body or is too old", _HINT)
@@ -106,9 +122,19 @@ def receive(session: Session, keyring: Keyring, settings: Settings, step_id: str
         raise InvalidInput(str(exc), 'send {"rows": {...}} or {"counts": {...}, "retained": [...]}') from None
     step.callback_token_hash = None  # single use: a replay is refused
     session.flush()  # before step_finished refreshes the step from the store
-    record(session, actor=f"connector:{step.datastore_key}", action="request.step_callback", object_type="dsr_step",
-           object_id=step.id, details={"request_id": step.request_id, "datastore": step.datastore_key,
-                                       "tables": len(result.counts), "retained": len(result.retained)})
+    record(
+        session,
+        actor=f"connector:{step.datastore_key}",
+        action="request.step_callback",
+        object_type="dsr_step",
+        object_id=step.id,
+        details={
+            "request_id": step.request_id,
+            "datastore": step.datastore_key,
+            "tables": len(result.counts),
+            "retained": len(result.retained),
+        },
+    )
     step_finished(session, keyring, settings, step, result, actor=f"connector:{step.datastore_key}")
     return step
 
@@ -124,12 +150,23 @@ async def _read(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/{step_id}", openapi_extra=PUBLIC, dependencies=[Depends(callback_rate_limited("callbacks"))],
-             summary="An HTTP connector's late answer for one step (bearer callback token + signed body).")
+@router.post(
+    "/{step_id}",
+    openapi_extra=PUBLIC,
+    dependencies=[Depends(callback_rate_limited("callbacks"))],
+    summary="An HTTP connector's late answer for one step (bearer callback token + signed body).",
+)
 async def callback(step_id: str, request: Request, db: DB) -> CallbackOut:
     body = await _read(request)
     state = request.app.state
-    step = await run_in_threadpool(receive, db, state.keyring, state.settings, step_id,
-                                   authorization=request.headers.get("authorization", ""),
-                                   signature=request.headers.get("x-privet-signature", ""), body=body)
+    step = await run_in_threadpool(
+        receive,
+        db,
+        state.keyring,
+        state.settings,
+        step_id,
+        authorization=request.headers.get("authorization", ""),
+        signature=request.headers.get("x-privet-signature", ""),
+        body=body,
+    )
     return CallbackOut(step_id=step.id, status=step.status)

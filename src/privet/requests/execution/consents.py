@@ -20,24 +20,47 @@ def _method(request: DsrRequest) -> str:
     return "form" if request.channel == "privacy_centre" else "api"
 
 
-def _record(session: Session, request: DsrRequest, *, purpose: str, event: str, actor: str,
-            subject_id: str | None = None, visitor_id: str | None = None) -> str:
+def _record(
+    session: Session,
+    request: DsrRequest,
+    *,
+    purpose: str,
+    event: str,
+    actor: str,
+    subject_id: str | None = None,
+    visitor_id: str | None = None,
+) -> str:
     from privet.consent.ledger.service import record
 
     evidence = {"source": "dsr", "source_id": request.reference}
     if request.type in ("erasure", "closure"):
         evidence["reason"] = "account closure" if request.type == "closure" else "erasure"
-    entry = record(session, subject_id=subject_id, visitor_id=visitor_id, purpose=purpose, event=event,
-                   method=_method(request), actor=actor, language=request.language, evidence=evidence)
+    entry = record(
+        session,
+        subject_id=subject_id,
+        visitor_id=visitor_id,
+        purpose=purpose,
+        event=event,
+        method=_method(request),
+        actor=actor,
+        language=request.language,
+        evidence=evidence,
+    )
     return entry.id
 
 
 def withdraw(session: Session, request: DsrRequest, *, actor: str) -> list[dict]:
     """Withdraw consent for each purpose the request names."""
-    return [{"purpose": p, "event": "withdrawn",
-             "record_id": _record(session, request, purpose=p, event="withdrawn", actor=actor,
-                                  subject_id=request.subject_id)}
-            for p in request.details.get("purposes", [])]
+    return [
+        {
+            "purpose": p,
+            "event": "withdrawn",
+            "record_id": _record(
+                session, request, purpose=p, event="withdrawn", actor=actor, subject_id=request.subject_id
+            ),
+        }
+        for p in request.details.get("purposes", [])
+    ]
 
 
 def restrict(session: Session, request: DsrRequest, *, actor: str) -> list[dict]:
@@ -50,9 +73,15 @@ def restrict(session: Session, request: DsrRequest, *, actor: str) -> list[dict]
     for purpose in request.details.get("purposes", []):
         rule = policy.purposes.get(purpose)
         event = wanted if rule is not None and rule.other_bases else "withdrawn"
-        out.append({"purpose": purpose, "event": event,
-                    "record_id": _record(session, request, purpose=purpose, event=event, actor=actor,
-                                         subject_id=request.subject_id)})
+        out.append(
+            {
+                "purpose": purpose,
+                "event": event,
+                "record_id": _record(
+                    session, request, purpose=purpose, event=event, actor=actor, subject_id=request.subject_id
+                ),
+            }
+        )
     return out
 
 
@@ -62,8 +91,14 @@ def end_sessions(session: Session, request: DsrRequest, *, actor: str) -> None:
     from privet.subjects.sessions import end_all
 
     end_all(session, request.subject_id)
-    record(session, actor=actor, action="subject.sessions_ended", object_type="subject",
-           object_id=request.subject_id, details={"reason": request.type, "request": request.reference})
+    record(
+        session,
+        actor=actor,
+        action="subject.sessions_ended",
+        object_type="subject",
+        object_id=request.subject_id,
+        details={"reason": request.type, "request": request.reference},
+    )
 
 
 def withdraw_all(session: Session, request: DsrRequest, *, actor: str) -> list[dict]:
@@ -85,8 +120,15 @@ def withdraw_all(session: Session, request: DsrRequest, *, actor: str) -> list[d
         seen.add(key)
         holder = "visitor" if visitor else "subject"
         try:
-            record_id = _record(session, request, purpose=state.purpose, event="withdrawn", actor=actor,
-                                subject_id=None if visitor else subject.id, visitor_id=visitor)
+            record_id = _record(
+                session,
+                request,
+                purpose=state.purpose,
+                event="withdrawn",
+                actor=actor,
+                subject_id=None if visitor else subject.id,
+                visitor_id=visitor,
+            )
         except PrivetError as exc:  # a purpose the data map no longer declares: no use of it is allowed anyway
             out.append({"purpose": state.purpose, "event": None, "holder": holder, "skipped": exc.detail})
             continue

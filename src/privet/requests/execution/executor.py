@@ -26,13 +26,26 @@ from privet.requests.execution.steps import KEEP_ROWS, enqueue_step, fresh_steps
 from privet.requests.models import DsrRequest, RequestStep
 from privet.settings import Settings
 
-ACTIONS = {"access": "fetch", "portability": "fetch", "explanation": "fetch", "erasure": "erase",
-           "closure": "erase", "rectification": "rectify"}
+ACTIONS = {
+    "access": "fetch",
+    "portability": "fetch",
+    "explanation": "fetch",
+    "erasure": "erase",
+    "closure": "erase",
+    "rectification": "rectify",
+}
 INTERRUPTED = "interrupted while running; resumed"  # step.last_error of a step taken up again after a crash
 
 
-def start(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, actor: str,
-          event: tuple[str, dict] | None = None) -> None:
+def start(
+    session: Session,
+    keyring: Keyring,
+    settings: Settings,
+    request: DsrRequest,
+    *,
+    actor: str,
+    event: tuple[str, dict] | None = None,
+) -> None:
     """Begin the work of a verified (and, if needed, approved) request. Its audit event is `request.started`, or
     `event` (name, details) with the start's own details added (verification and start are one event)."""
     from privet.requests.execution import consents
@@ -49,7 +62,8 @@ def start(session: Session, keyring: Keyring, settings: Settings, request: DsrRe
         return
     if request.type in ("withdrawal", "restriction"):
         changes = (consents.withdraw if request.type == "withdrawal" else consents.restrict)(
-            session, request, actor=actor)
+            session, request, actor=actor
+        )
         announce(steps=0)
         finish(session, keyring, settings, request, actor=actor, result={"consent": changes})
         return
@@ -62,9 +76,17 @@ def start(session: Session, keyring: Keyring, settings: Settings, request: DsrRe
     action = ACTIONS[request.type]
     steps = []
     for position, (key, kind) in enumerate(targets(session, request)):
-        step = RequestStep(request_id=request.id, position=position, datastore_key=key, connector=kind,
-                           action=action, status="skipped" if hold else "pending", counts={}, retained=[],
-                           last_error=held.HELD if hold else None)
+        step = RequestStep(
+            request_id=request.id,
+            position=position,
+            datastore_key=key,
+            connector=kind,
+            action=action,
+            status="skipped" if hold else "pending",
+            counts={},
+            retained=[],
+            last_error=held.HELD if hold else None,
+        )
         session.add(step)
         steps.append(step)
     if hold:
@@ -82,8 +104,9 @@ def start(session: Session, keyring: Keyring, settings: Settings, request: DsrRe
         advance(session, keyring, settings, request, actor=actor)
 
 
-def step_finished(session: Session, keyring: Keyring, settings: Settings, step: RequestStep, result: StepResult,
-                  *, actor: str) -> None:
+def step_finished(
+    session: Session, keyring: Keyring, settings: Settings, step: RequestStep, result: StepResult, *, actor: str
+) -> None:
     """Record what a step did (counts, retained fields, encrypted rows) and move the request on."""
     request = service.lock(session, step.request_id)
     session.refresh(step)
@@ -103,8 +126,16 @@ def step_finished(session: Session, keyring: Keyring, settings: Settings, step: 
     else:
         step.status, step.finished_at = "done", utcnow()
     session.flush()
-    service.audit(session, request, "step_" + step.status, actor=actor, datastore=step.datastore_key,
-                  action=step.action, tables=len(step.counts), retained=len(step.retained))
+    service.audit(
+        session,
+        request,
+        "step_" + step.status,
+        actor=actor,
+        datastore=step.datastore_key,
+        action=step.action,
+        tables=len(step.counts),
+        retained=len(step.retained),
+    )
     advance(session, keyring, settings, request, actor=actor)
 
 
@@ -125,11 +156,21 @@ def step_failed(session: Session, step: RequestStep, error: str, *, final: bool,
         return
     failed = [s.datastore_key for s in fresh_steps(session, request) if s.status == "failed"]
     request.status = "failed"
-    request.result = {**(request.result or {}), "failed": failed,
-                      "error": f"datastore {', '.join(failed)} failed after its retries"}
+    request.result = {
+        **(request.result or {}),
+        "failed": failed,
+        "error": f"datastore {', '.join(failed)} failed after its retries",
+    }
     session.flush()
-    service.audit(session, request, "step_failed", actor=actor, datastore=step.datastore_key,
-                  attempts=step.attempts, error=error[:200])
+    service.audit(
+        session,
+        request,
+        "step_failed",
+        actor=actor,
+        datastore=step.datastore_key,
+        attempts=step.attempts,
+        error=error[:200],
+    )
 
 
 def advance(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, actor: str) -> None:
@@ -171,8 +212,7 @@ def proof(request: DsrRequest, steps: list[RequestStep], settings: Settings) -> 
         for entry in step.retained or []:
             kind = entry.get("kind")
             if kind == "exception":
-                exceptions.append({"datastore": step.datastore_key,
-                                   **{k: v for k, v in entry.items() if k != "kind"}})
+                exceptions.append({"datastore": step.datastore_key, **{k: v for k, v in entry.items() if k != "kind"}})
             elif kind != "cannot_empty":
                 retained.append({"datastore": step.datastore_key, **entry})
         if step.last_error == INTERRUPTED:
@@ -185,8 +225,9 @@ def proof(request: DsrRequest, steps: list[RequestStep], settings: Settings) -> 
     return out
 
 
-def finish(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, actor: str,
-           result: dict) -> None:
+def finish(
+    session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, actor: str, result: dict
+) -> None:
     """Complete the request with its result and queue the "completed" message (closure also closes the subject)."""
     from privet.requests.messages import notify
 
@@ -197,8 +238,12 @@ def finish(session: Session, keyring: Keyring, settings: Settings, request: DsrR
     if request.type == "closure" and request.subject_id:
         from privet.subjects.service import close_subject, get_subject
 
-        close_subject(session, get_subject(session, request.subject_id), actor=actor,
-                      reason=f"account closure {request.reference}")
+        close_subject(
+            session,
+            get_subject(session, request.subject_id),
+            actor=actor,
+            reason=f"account closure {request.reference}",
+        )
     exceptions = (request.result or {}).get("exceptions") or result.get("exceptions") or []
     request.status, request.completed_at = "completed_with_exceptions" if exceptions else "completed", utcnow()
     request.result = {**(request.result or {}), **result}
@@ -207,10 +252,17 @@ def finish(session: Session, keyring: Keyring, settings: Settings, request: DsrR
         request.backups_clear_by = date.fromisoformat(str(request.result["backups_clear_by"])[:10])
     session.flush()
     tables = result.get("tables", {}).values()
-    service.audit(session, request, request.status, actor=actor, tables=sum(len(t) for t in tables),
-                  changed=sum(changed(c) for t in tables for c in t.values()),
-                  retained=len(result.get("retained", [])), exceptions=len(exceptions),
-                  backups_clear_by=service.day(result.get("backups_clear_by")))
+    service.audit(
+        session,
+        request,
+        request.status,
+        actor=actor,
+        tables=sum(len(t) for t in tables),
+        changed=sum(changed(c) for t in tables for c in t.values()),
+        retained=len(result.get("retained", [])),
+        exceptions=len(exceptions),
+        backups_clear_by=service.day(result.get("backups_clear_by")),
+    )
     from privet.requests.messages.wording import in_plain_words
 
     notify.queue(session, request, "completed", **in_plain_words(session, request.language, summary(request.result)))
@@ -236,9 +288,24 @@ def summary(result: dict) -> dict:
             if done:
                 changes[f"{store}.{table}"] = done
     consent = {c["purpose"]: c["event"] for c in result.get("consent", []) if c.get("event")}
-    retained = [{**{k: r.get(k) for k in ("datastore", "table", "field", "category", "kind")},
-                 "reason": r.get("reason") or "", "until": r.get("until")} for r in result.get("retained", [])]
-    exceptions = [{"datastore": x.get("datastore"), "table": x.get("table"), "reason": x.get("reason"),
-                   "rows": x.get("rows")} for x in result.get("exceptions", [])]
-    return {"changes": changes, "consent": consent, "found": found, "retained": retained, "exceptions": exceptions,
-            "backups_until": result.get("backups_clear_by"), "outcome": result.get("outcome")}
+    retained = [
+        {
+            **{k: r.get(k) for k in ("datastore", "table", "field", "category", "kind")},
+            "reason": r.get("reason") or "",
+            "until": r.get("until"),
+        }
+        for r in result.get("retained", [])
+    ]
+    exceptions = [
+        {"datastore": x.get("datastore"), "table": x.get("table"), "reason": x.get("reason"), "rows": x.get("rows")}
+        for x in result.get("exceptions", [])
+    ]
+    return {
+        "changes": changes,
+        "consent": consent,
+        "found": found,
+        "retained": retained,
+        "exceptions": exceptions,
+        "backups_until": result.get("backups_clear_by"),
+        "outcome": result.get("outcome"),
+    }

@@ -19,9 +19,12 @@ def active_hold(session: Session, subject_ids: list[str]) -> LegalHold | None:
     """The oldest active hold on any of these subject ids (a subject and those merged into it)."""
     if not subject_ids:
         return None
-    return session.execute(select(LegalHold).where(LegalHold.subject_id.in_(subject_ids),
-                                                   LegalHold.released_at.is_(None))
-                           .order_by(LegalHold.created_at).limit(1)).scalar_one_or_none()
+    return session.execute(
+        select(LegalHold)
+        .where(LegalHold.subject_id.in_(subject_ids), LegalHold.released_at.is_(None))
+        .order_by(LegalHold.created_at)
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def hold_of_subject(session: Session, subject_id: str | None) -> LegalHold | None:
@@ -35,8 +38,12 @@ def hold_of_subject(session: Session, subject_id: str | None) -> LegalHold | Non
 
 def hold_summary(hold: LegalHold) -> dict:
     """What a request records about the hold blocking it (no personal data: the officer's reason and case ref)."""
-    return {"hold_id": hold.id, "reason": hold.reason, "reference": hold.reference,
-            "since": hold.created_at.isoformat()}
+    return {
+        "hold_id": hold.id,
+        "reason": hold.reason,
+        "reference": hold.reference,
+        "since": hold.created_at.isoformat(),
+    }
 
 
 def resume_held(session: Session, request: DsrRequest, *, actor: str) -> None:

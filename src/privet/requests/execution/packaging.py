@@ -50,8 +50,14 @@ def meta_of(session: Session, request: DsrRequest) -> dict:
     from privet.requests.packages.explain import map_view
 
     organisation = (map_view(session).organisation or {}).get("name")
-    meta = {"reference": request.reference, "type": request.type, "received_at": request.received_at,
-            "verified_at": request.verified_at, "generated_at": utcnow(), "identity_type": request.identity_type}
+    meta = {
+        "reference": request.reference,
+        "type": request.type,
+        "received_at": request.received_at,
+        "verified_at": request.verified_at,
+        "generated_at": utcnow(),
+        "identity_type": request.identity_type,
+    }
     if organisation:
         meta["organisation"] = organisation
     if request.agent:
@@ -63,8 +69,15 @@ def meta_of(session: Session, request: DsrRequest) -> dict:
     return meta
 
 
-def build(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, actor: str,
-          steps: list[RequestStep] | None = None) -> tuple[AccessPackage, str]:
+def build(
+    session: Session,
+    keyring: Keyring,
+    settings: Settings,
+    request: DsrRequest,
+    *,
+    actor: str,
+    steps: list[RequestStep] | None = None,
+) -> tuple[AccessPackage, str]:
     """Build and store the package (replacing an earlier one), complete the request; returns (package, token).
     `steps`: the request's steps when the caller has just read them under the request's lock."""
     from privet.requests.packages.explain import explain
@@ -72,25 +85,41 @@ def build(session: Session, keyring: Keyring, settings: Settings, request: DsrRe
 
     steps = steps if steps is not None else fresh_steps(session, request)
     found = found_counts(steps)
-    outputs = ({s.datastore_key: step_output(keyring, s) for s in steps if s.output_enc}
-               if request.type in KEEP_ROWS else {})
+    outputs = (
+        {s.datastore_key: step_output(keyring, s) for s in steps if s.output_enc} if request.type in KEEP_ROWS else {}
+    )
     rows = {store: out["rows"] for store, out in outputs.items()}
-    extras = {"reference": {store: out["reference"] for store, out in outputs.items() if out["reference"]},
-              "links": [{"datastore": store, **link} for store, out in outputs.items() for link in out["links"]],
-              "withheld": [{"datastore": store, **w} for store, out in outputs.items() for w in out["withheld"]],
-              "unsearched": unsearched(session, settings, steps)}
+    extras = {
+        "reference": {store: out["reference"] for store, out in outputs.items() if out["reference"]},
+        "links": [{"datastore": store, **link} for store, out in outputs.items() for link in out["links"]],
+        "withheld": [{"datastore": store, **w} for store, out in outputs.items() for w in out["withheld"]],
+        "unsearched": unsearched(session, settings, steps),
+    }
     explanation = explain(session, found, request.language)
     data = build_zip(meta_of(session, request), rows, explanation, request.language, extras)
     package, token = store_package(session, keyring, settings, request, data, actor=actor)
     first = request.status != "completed"
     request.status, request.completed_at = "completed", request.completed_at or utcnow()
-    request.result = {**(request.result or {}), "tables": found,
-                      "package": {"id": package.id, "expires_at": package.expires_at.isoformat(),
-                                  "max_downloads": package.max_downloads, "size": package.size}}
+    request.result = {
+        **(request.result or {}),
+        "tables": found,
+        "package": {
+            "id": package.id,
+            "expires_at": package.expires_at.isoformat(),
+            "max_downloads": package.max_downloads,
+            "size": package.size,
+        },
+    }
     session.flush()
-    service.audit(session, request, "completed" if first else "package_rebuilt", actor=actor,
-                  tables=sum(len(t) for t in found.values()), rows=sum(sum(t.values()) for t in found.values()),
-                  package_id=package.id)
+    service.audit(
+        session,
+        request,
+        "completed" if first else "package_rebuilt",
+        actor=actor,
+        tables=sum(len(t) for t in found.values()),
+        rows=sum(sum(t.values()) for t in found.values()),
+        package_id=package.id,
+    )
     return package, token
 
 
@@ -106,8 +135,15 @@ def send_link(session: Session, keyring: Keyring, request: DsrRequest, package: 
     notify.queue(session, request, "package_ready", link_token=token, keyring=keyring, **link_values(package))
 
 
-def answer(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, actor: str,
-           steps: list[RequestStep] | None = None) -> None:
+def answer(
+    session: Session,
+    keyring: Keyring,
+    settings: Settings,
+    request: DsrRequest,
+    *,
+    actor: str,
+    steps: list[RequestStep] | None = None,
+) -> None:
     """Every step is done: build the package now (in this transaction) and queue the link. If building fails,
     the `requests.package` job tries again with its own retries."""
     try:
@@ -116,8 +152,7 @@ def answer(session: Session, keyring: Keyring, settings: Settings, request: DsrR
     except Exception as exc:  # noqa: BLE001 - anything: the job retries, and fails the request in the end
         from privet.jobs.service import enqueue
 
-        log.warning("request %s: package build failed (%s); queued as a job", request.reference,
-                    type(exc).__name__)
+        log.warning("request %s: package build failed (%s); queued as a job", request.reference, type(exc).__name__)
         request.status = "running"
         enqueue(session, PACKAGE_JOB, {"request_id": request.id}, dedupe_key=f"package:{request.id}")
         return
@@ -153,18 +188,19 @@ def _fail(ctx, request_id: str, exc: BaseException) -> None:  # noqa: ANN001
         service.audit(session, request, "package_failed", actor=service.SYSTEM, error=type(exc).__name__)
 
 
-def rebuild(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *,
-            actor: str) -> tuple[AccessPackage, str] | None:
+def rebuild(
+    session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, actor: str
+) -> tuple[AccessPackage, str] | None:
     """A new package with a fresh link from the rows still held; None when they are gone (the fetch steps are
     queued again and the subject gets the new link when they finish)."""
     if request.type not in service.PACKAGE_TYPES:
-        raise Conflict(f"A {request.type} request has no package", "packages answer access, portability and "
-                                                                   "explanation requests")
+        raise Conflict(
+            f"A {request.type} request has no package", "packages answer access, portability and explanation requests"
+        )
     service.require_status(request, ("completed",), "packaged again")
     steps = fresh_steps(session, request)
     needs_rows = request.type in KEEP_ROWS
-    if not needs_rows or all(s.output_enc or not any(c.get("found") for c in (s.counts or {}).values())
-                             for s in steps):
+    if not needs_rows or all(s.output_enc or not any(c.get("found") for c in (s.counts or {}).values()) for s in steps):
         return build(session, keyring, settings, request, actor=actor)
     for step in steps:
         step.status, step.finished_at, step.output_enc = "pending", None, None
@@ -179,6 +215,12 @@ def rebuild(session: Session, keyring: Keyring, settings: Settings, request: Dsr
 def drop_expired_rows(session: Session) -> int:
     """Drop fetched rows kept on steps once their request's package was purged; returns how many steps."""
     purged = select(AccessPackage.request_id).where(AccessPackage.purged_at.is_not(None))
-    return session.execute(update(RequestStep).where(RequestStep.request_id.in_(purged),
-                                                     RequestStep.output_enc.is_not(None))
-                           .values(output_enc=None).execution_options(synchronize_session=False)).rowcount or 0
+    return (
+        session.execute(
+            update(RequestStep)
+            .where(RequestStep.request_id.in_(purged), RequestStep.output_enc.is_not(None))
+            .values(output_enc=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        or 0
+    )

@@ -23,11 +23,17 @@ def _personal_fields(session: Session) -> list[tuple[str, str, str]]:
     key = version_key(session)
     found = _targets.get(key)
     if found is None:
-        found = [tuple(row) for row in session.execute(
-            select(DatamapDatastore.key, DatamapDatastore.kind, DatamapField.category)
-            .join(DatamapDataset, DatamapDataset.datastore_key == DatamapDatastore.key)
-            .join(DatamapField, DatamapField.dataset_key == DatamapDataset.key)
-            .where(DatamapField.category.is_not(None)).distinct().order_by(DatamapDatastore.key))]
+        found = [
+            tuple(row)
+            for row in session.execute(
+                select(DatamapDatastore.key, DatamapDatastore.kind, DatamapField.category)
+                .join(DatamapDataset, DatamapDataset.datastore_key == DatamapDatastore.key)
+                .join(DatamapField, DatamapField.dataset_key == DatamapDataset.key)
+                .where(DatamapField.category.is_not(None))
+                .distinct()
+                .order_by(DatamapDatastore.key)
+            )
+        ]
         if key is not None:  # an unversioned (empty) map may be applied any moment: do not remember it
             if len(_targets) > 64:
                 _targets.clear()

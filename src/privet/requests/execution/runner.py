@@ -51,11 +51,13 @@ class Work:
     callback_token: str | None = None
 
 
-INSTRUCTIONS = {"fetch": "Find every record of the person of request {ref} in {store} and upload them (CSV or JSON).",
-                "erase": "Erase the records of the person of request {ref} in {store} as the data map says, then "
-                         "confirm with the counts per table and anything kept by law.",
-                "rectify": "Correct the records of the person of request {ref} in {store} ({categories}), then "
-                           "confirm with the counts per table."}
+INSTRUCTIONS = {
+    "fetch": "Find every record of the person of request {ref} in {store} and upload them (CSV or JSON).",
+    "erase": "Erase the records of the person of request {ref} in {store} as the data map says, then "
+    "confirm with the counts per table and anything kept by law.",
+    "rectify": "Correct the records of the person of request {ref} in {store} ({categories}), then "
+    "confirm with the counts per table.",
+}
 
 
 def _manual_task(session: Session, step: RequestStep) -> None:
@@ -63,20 +65,33 @@ def _manual_task(session: Session, step: RequestStep) -> None:
     from privet.datamap.models import DatamapDatastore
 
     request = step.request
-    about = session.execute(select(DatamapDatastore.description).where(DatamapDatastore.key == step.datastore_key)
-                            ).scalar_one_or_none()
-    text = INSTRUCTIONS[step.action].format(ref=request.reference, store=step.datastore_key,
-                                            categories=", ".join(request.details.get("categories", [])))
-    create_task(session, step, assignee=request.assignee, due_on=service.effective_due(request),
-                instructions=text + (f" ({about})" if about else ""), actor=ACTOR)
+    about = session.execute(
+        select(DatamapDatastore.description).where(DatamapDatastore.key == step.datastore_key)
+    ).scalar_one_or_none()
+    text = INSTRUCTIONS[step.action].format(
+        ref=request.reference, store=step.datastore_key, categories=", ".join(request.details.get("categories", []))
+    )
+    create_task(
+        session,
+        step,
+        assignee=request.assignee,
+        due_on=service.effective_due(request),
+        instructions=text + (f" ({about})" if about else ""),
+        actor=ACTOR,
+    )
     step.status = "waiting"
 
 
 def _gather(ctx, session: Session, step: RequestStep) -> Work:  # noqa: ANN001
     """What the connector call needs: the subject's identities, corrections, the datastore's plan (no writes)."""
     request = step.request
-    work = Work(step.id, step.datastore_key, step.action, request.reference,
-                identities_by_type(session, ctx.keyring, request.subject_id))
+    work = Work(
+        step.id,
+        step.datastore_key,
+        step.action,
+        request.reference,
+        identities_by_type(session, ctx.keyring, request.subject_id),
+    )
     if step.action == "rectify":
         secret = decrypt_json(ctx.keyring, request.details_enc, context=details_context(request.id)) or {}
         work.changes = secret.get("changes", {})
@@ -99,8 +114,9 @@ def _prepare(ctx, session: Session, step: RequestStep) -> Work | None:  # noqa: 
     step.started_at = step.started_at or utcnow()
     if interrupted:
         step.last_error = executor.INTERRUPTED
-        service.audit(session, request, "step_resumed", actor=ACTOR, datastore=step.datastore_key,
-                      attempt=step.attempts)
+        service.audit(
+            session, request, "step_resumed", actor=ACTOR, datastore=step.datastore_key, attempt=step.attempts
+        )
     if step.connector == "manual":
         _manual_task(session, step)
         session.flush()
@@ -122,8 +138,11 @@ def _quiet(step: RequestStep) -> bool:
 
 
 def _runnable(step: RequestStep | None) -> bool:
-    return (step is not None and step.status in ("pending", "running")  # not done, waiting, skipped or failed
-            and step.request.status in RUNNABLE_REQUEST)  # nor refused or completed meanwhile
+    return (
+        step is not None
+        and step.status in ("pending", "running")  # not done, waiting, skipped or failed
+        and step.request.status in RUNNABLE_REQUEST
+    )  # nor refused or completed meanwhile
 
 
 def _write_intent(ctx, step_id: str, result: StepResult, expected: dict) -> None:  # noqa: ANN001
@@ -133,8 +152,10 @@ def _write_intent(ctx, step_id: str, result: StepResult, expected: dict) -> None
         step = session.get(RequestStep, step_id)
         if step is None or step.status != "running" or step.request.status not in RUNNABLE_REQUEST:
             raise ConnectorError("the step was stopped while it ran; nothing was committed")
-        payload = {"result": {"counts": result.counts, "retained": result.retained, "exceptions": result.exceptions},
-                   "expected": expected}
+        payload = {
+            "result": {"counts": result.counts, "retained": result.retained, "exceptions": result.exceptions},
+            "expected": expected,
+        }
         step.intent_enc = encrypt_json(ctx.keyring, payload, context=intent_context(step_id))
 
 
@@ -165,12 +186,24 @@ def _recover(ctx, step_id: str) -> bool:  # noqa: ANN001
             step.intent_enc = None
             return False
         step.last_error, step.attempts = executor.INTERRUPTED, step.attempts + 1
-        service.audit(session, step.request, "step_resumed", actor=ACTOR, datastore=step.datastore_key,
-                      attempt=step.attempts, committed_before_interruption=True)
+        service.audit(
+            session,
+            step.request,
+            "step_resumed",
+            actor=ACTOR,
+            datastore=step.datastore_key,
+            attempt=step.attempts,
+            committed_before_interruption=True,
+        )
         found = intent["result"]
-        executor.step_finished(session, ctx.keyring, ctx.settings, step,
-                               StepResult(counts=found["counts"], retained=found["retained"],
-                                          exceptions=found["exceptions"]), actor=ACTOR)
+        executor.step_finished(
+            session,
+            ctx.keyring,
+            ctx.settings,
+            step,
+            StepResult(counts=found["counts"], retained=found["retained"], exceptions=found["exceptions"]),
+            actor=ACTOR,
+        )
     return True
 
 
@@ -215,13 +248,19 @@ def _hand_over(ctx, step_id: str, error: str) -> None:  # noqa: ANN001
         step = session.get(RequestStep, step_id)
         request = step.request
         step.last_error = f"{step.datastore_key}: {error}"[:500]
-        create_task(session, step, assignee=request.assignee, due_on=service.effective_due(request),
-                    instructions=f"The correction of request {request.reference} in {step.datastore_key} could "
-                                 f"not be written automatically: {error}. Reveal the requested values, make the "
-                                 "correction by hand, then complete this task with the rows corrected per table.",
-                    actor=ACTOR)
-        service.audit(session, request, "step_handed_over", actor=ACTOR, datastore=step.datastore_key,
-                      error=error[:200])
+        create_task(
+            session,
+            step,
+            assignee=request.assignee,
+            due_on=service.effective_due(request),
+            instructions=f"The correction of request {request.reference} in {step.datastore_key} could "
+            f"not be written automatically: {error}. Reveal the requested values, make the "
+            "correction by hand, then complete this task with the rows corrected per table.",
+            actor=ACTOR,
+        )
+        service.audit(
+            session, request, "step_handed_over", actor=ACTOR, datastore=step.datastore_key, error=error[:200]
+        )
         executor.advance(session, ctx.keyring, ctx.settings, service.lock(session, request), actor=ACTOR)
 
 
@@ -260,8 +299,13 @@ def run_step(ctx, step_id: str) -> None:  # noqa: ANN001 - privet.jobs.service.J
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on the step, then retried
             failure = exc
     if failure is not None:
-        log.warning("request step %s (%s) attempt %d failed: %s", step_id, work.datastore if work else "-",
-                    ctx.attempt, type(failure).__name__)
+        log.warning(
+            "request step %s (%s) attempt %d failed: %s",
+            step_id,
+            work.datastore if work else "-",
+            ctx.attempt,
+            type(failure).__name__,
+        )
         final = ctx.final_attempt or permanent(failure)
         if permanent(failure) and work is not None and work.action == "rectify":
             _hand_over(ctx, step_id, _describe(failure))
@@ -273,5 +317,6 @@ def run_step(ctx, step_id: str) -> None:  # noqa: ANN001 - privet.jobs.service.J
             return  # recorded as failed; retrying cannot help
         raise failure
     with ctx.session(last=True) as session:
-        executor.step_finished(session, ctx.keyring, ctx.settings, session.get(RequestStep, step_id), result,
-                               actor=ACTOR)
+        executor.step_finished(
+            session, ctx.keyring, ctx.settings, session.get(RequestStep, step_id), result, actor=ACTOR
+        )

@@ -17,9 +17,15 @@ KEEP_ROWS = ("access", "portability")  # explanation needs only where data was f
 
 def fresh_steps(session: Session, request: DsrRequest) -> list[RequestStep]:
     """The request's steps as the store has them now (another worker may have just changed one)."""
-    return list(session.execute(select(RequestStep).where(RequestStep.request_id == request.id)
-                                .order_by(RequestStep.position)
-                                .execution_options(populate_existing=True)).scalars())
+    return list(
+        session.execute(
+            select(RequestStep)
+            .where(RequestStep.request_id == request.id)
+            .order_by(RequestStep.position)
+            .execution_options(populate_existing=True)
+        ).scalars()
+    )
+
 
 def enqueue_step(session: Session, step: RequestStep) -> None:
     """Queue the job that runs one step (one unfinished job per step: queuing it again while one waits is a no-op)."""

@@ -7,9 +7,11 @@ import typer
 from privet.kit.cliutil import cli_actor, console
 
 
-def hold(subject_id: str = typer.Argument(..., help="The subject's id (`privet subjects lookup` finds it)."),
-         reason: str = typer.Option(..., help="Why erasure must wait (no personal data)."),
-         reference: str = typer.Option(None, help="Case number or the authority's letter.")) -> None:
+def hold(
+    subject_id: str = typer.Argument(..., help="The subject's id (`privet subjects lookup` finds it)."),
+    reason: str = typer.Option(..., help="Why erasure must wait (no personal data)."),
+    reference: str = typer.Option(None, help="Case number or the authority's letter."),
+) -> None:
     """Place a legal hold on a subject: erasure of their data is blocked until it is released."""
     from privet.db.store import store_session
     from privet.requests.holds import service as holds
@@ -42,8 +44,14 @@ def list_holds(all_: bool = typer.Option(False, "--all", help="Include released 
         table.add_column(column)
     with store_session() as session:
         for h in holds.list_holds(session, active_only=not all_):
-            table.add_row(h.id, h.subject_id, h.reason, h.reference or "-", f"{h.created_at:%Y-%m-%d} {h.created_by}",
-                          f"{h.released_at:%Y-%m-%d} {h.released_by}" if h.released_at else "-")
+            table.add_row(
+                h.id,
+                h.subject_id,
+                h.reason,
+                h.reference or "-",
+                f"{h.created_at:%Y-%m-%d} {h.created_by}",
+                f"{h.released_at:%Y-%m-%d} {h.released_by}" if h.released_at else "-",
+            )
     console().print(table)
 
 

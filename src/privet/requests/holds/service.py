@@ -26,15 +26,25 @@ def place(session: Session, *, subject_id: str, reason: str, reference: str | No
     subject = get_subject(session, subject_id)
     reason = check_note(reason, "reason")
     if not reason:
-        raise InvalidInput("A legal hold needs a reason", "say why, e.g. `litigation pending, case 2024-17`",
-                           [Problem("missing", "reason")])
+        raise InvalidInput(
+            "A legal hold needs a reason",
+            "say why, e.g. `litigation pending, case 2024-17`",
+            [Problem("missing", "reason")],
+        )
     reference = check_note(reference, "reference")
-    hold = LegalHold(subject_id=subject.id, reason=reason, reference=reference, created_by=actor[:120],
-                     created_at=utcnow())
+    hold = LegalHold(
+        subject_id=subject.id, reason=reason, reference=reference, created_by=actor[:120], created_at=utcnow()
+    )
     session.add(hold)
     session.flush()
-    record(session, actor=actor, action="legal_hold.placed", object_type=OBJECT, object_id=hold.id,
-           details={"subject_id": subject.id})
+    record(
+        session,
+        actor=actor,
+        action="legal_hold.placed",
+        object_type=OBJECT,
+        object_id=hold.id,
+        details={"subject_id": subject.id},
+    )
     return hold
 
 
@@ -53,18 +63,32 @@ def release(session: Session, hold_id: str, *, actor: str) -> LegalHold:
         raise Conflict("This legal hold was already released", "nothing to do")
     hold.released_at, hold.released_by = utcnow(), actor[:120]
     session.flush()
-    record(session, actor=actor, action="legal_hold.released", object_type=OBJECT, object_id=hold.id,
-           details={"subject_id": hold.subject_id})
+    record(
+        session,
+        actor=actor,
+        action="legal_hold.released",
+        object_type=OBJECT,
+        object_id=hold.id,
+        details={"subject_id": hold.subject_id},
+    )
     if hold_of_subject(session, hold.subject_id) is None:
         from privet.subjects.service import get_subject, holder_ids
 
-        held_steps = select(RequestStep.request_id).where(RequestStep.status == "skipped",
-                                                          RequestStep.last_error == HELD)
+        held_steps = select(RequestStep.request_id).where(
+            RequestStep.status == "skipped", RequestStep.last_error == HELD
+        )
         subjects = holder_ids(session, get_subject(session, hold.subject_id))
-        blocked = session.execute(select(DsrRequest).where(DsrRequest.id.in_(held_steps),
-                                                           DsrRequest.subject_id.in_(subjects),
-                                                           DsrRequest.status.in_(("running", "waiting")))
-                                  ).scalars().all()
+        blocked = (
+            session.execute(
+                select(DsrRequest).where(
+                    DsrRequest.id.in_(held_steps),
+                    DsrRequest.subject_id.in_(subjects),
+                    DsrRequest.status.in_(("running", "waiting")),
+                )
+            )
+            .scalars()
+            .all()
+        )
         for request in blocked:
             if request.subject_id and hold_of_subject(session, request.subject_id) is None:
                 resume_held(session, request, actor=actor)

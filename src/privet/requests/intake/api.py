@@ -12,9 +12,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, status
 
 from privet.auth.deps import PUBLIC
+from privet.http.ratelimit import rate_limited
+from privet.http.routes import DB
 from privet.kit.errors import InvalidInput, Problem
-from privet.kit.ratelimit import rate_limited
-from privet.kit.web import DB
 from privet.requests import queries, service
 from privet.requests.intake import service as intake
 from privet.requests.intake import verify
@@ -50,25 +50,47 @@ def _client(request: Request) -> str | None:
 def _session_out(request: Request, found) -> VerifiedOut:  # noqa: ANN001
     keyring = request.app.state.keyring
     token = sessions.issue(keyring, subject_id=found.subject_id, identity_type=found.identity_type)
-    return VerifiedOut(reference=found.reference, status=found.status, subject_session=token,
-                       expires_at=sessions.read(keyring, token).expires_at)
+    return VerifiedOut(
+        reference=found.reference,
+        status=found.status,
+        subject_session=token,
+        expires_at=sessions.read(keyring, token).expires_at,
+    )
 
 
-@router.post("", openapi_extra={**PUBLIC, **sessions.OPTIONAL_SESSION}, dependencies=Limited,
-             response_model=FiledOut,
-             status_code=status.HTTP_201_CREATED, summary="File a request; a code is sent to prove the identity.")
+@router.post(
+    "",
+    openapi_extra={**PUBLIC, **sessions.OPTIONAL_SESSION},
+    dependencies=Limited,
+    response_model=FiledOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="File a request; a code is sent to prove the identity.",
+)
 def file(body: PublicRequestIn, request: Request, db: DB) -> FiledOut:
     keyring, settings = request.app.state.keyring, request.app.state.settings
     session = _optional_session(request)
     if session is None and body.token is None and body.identity_type not in CODE_TYPES:
         hint = "file with an e-mail address or phone number, or send a subject session or trusted token"
-        raise InvalidInput("Codes can only be sent to an e-mail address or a phone number", hint,
-                           [Problem("no way to verify this identity", "identity_type", hint)])
+        raise InvalidInput(
+            "Codes can only be sent to an e-mail address or a phone number",
+            hint,
+            [Problem("no way to verify this identity", "identity_type", hint)],
+        )
     filed_by = f"subject:{session.subject_id}" if session else f"public:{body.channel}"
-    filed = intake.file_request(db, keyring, settings, request_type=body.type, identity_type=body.identity_type,
-                                identity=body.identity, filed_by=filed_by, channel=body.channel,
-                                language=body.language, details=body.details, region=body.region,
-                                organisation=body.organisation)
+    filed = intake.file_request(
+        db,
+        keyring,
+        settings,
+        request_type=body.type,
+        identity_type=body.identity_type,
+        identity=body.identity,
+        filed_by=filed_by,
+        channel=body.channel,
+        language=body.language,
+        details=body.details,
+        region=body.region,
+        organisation=body.organisation,
+    )
     if session is not None or body.token is not None:
         if session is not None:
             subject_id, method = session.subject_id, "session"
@@ -81,17 +103,28 @@ def file(body: PublicRequestIn, request: Request, db: DB) -> FiledOut:
     return filed_out(filed, verify.offer_code(db, keyring, settings, filed, client_ip=_client(request)))
 
 
-@router.post("/{reference}/code", openapi_extra=PUBLIC, dependencies=Limited, response_model=FiledOut,
-             summary="Send a new code for an unverified request (to the identity it names, never elsewhere).")
+@router.post(
+    "/{reference}/code",
+    openapi_extra=PUBLIC,
+    dependencies=Limited,
+    response_model=FiledOut,
+    summary="Send a new code for an unverified request (to the identity it names, never elsewhere).",
+)
 def send_code(reference: str, request: Request, db: DB) -> FiledOut:
     found = service.by_reference(db, reference)
-    return filed_out(found, verify.send_code(db, request.app.state.keyring, request.app.state.settings, found,
-                                             client_ip=_client(request)))
+    return filed_out(
+        found,
+        verify.send_code(db, request.app.state.keyring, request.app.state.settings, found, client_ip=_client(request)),
+    )
 
 
-@router.post("/{reference}/verify", openapi_extra={**PUBLIC, **sessions.OPTIONAL_SESSION}, dependencies=Limited,
-             response_model=VerifiedOut,
-             summary="Prove the identity with the code (or a subject session); the request then runs.")
+@router.post(
+    "/{reference}/verify",
+    openapi_extra={**PUBLIC, **sessions.OPTIONAL_SESSION},
+    dependencies=Limited,
+    response_model=VerifiedOut,
+    summary="Prove the identity with the code (or a subject session); the request then runs.",
+)
 def verify_request(reference: str, request: Request, db: DB, body: CodeIn | None = None) -> VerifiedOut:
     from privet.subjects.verification import CodeRejected
 
@@ -112,14 +145,24 @@ def verify_request(reference: str, request: Request, db: DB, body: CodeIn | None
     return _session_out(request, found)
 
 
-@router.get("/mine", openapi_extra=PUBLIC, dependencies=Limited, response_model=list[PublicStatusOut],
-            summary="The requests of the subject session's subject, newest first.")
+@router.get(
+    "/mine",
+    openapi_extra=PUBLIC,
+    dependencies=Limited,
+    response_model=list[PublicStatusOut],
+    summary="The requests of the subject session's subject, newest first.",
+)
 def mine(subject: CurrentSubject, db: DB) -> list[PublicStatusOut]:
     return [public_status(r, queries.package_of(db, r)) for r in queries.of_subject(db, subject.subject_id)]
 
 
-@router.get("/{reference}", openapi_extra=PUBLIC, dependencies=Limited, response_model=PublicStatusOut,
-            summary="The status of one of your own requests (needs your subject session).")
+@router.get(
+    "/{reference}",
+    openapi_extra=PUBLIC,
+    dependencies=Limited,
+    response_model=PublicStatusOut,
+    summary="The status of one of your own requests (needs your subject session).",
+)
 def show(reference: str, subject: CurrentSubject, db: DB) -> PublicStatusOut:
     found = queries.owned_by(db, reference, subject.subject_id)
     return public_status(found, queries.package_of(db, found))

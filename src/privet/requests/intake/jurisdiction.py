@@ -55,16 +55,21 @@ def regional_datastores(session: Session) -> list[tuple[str, str, str]]:
     everyone's data under one law learns nothing from where it is, and its organisation profile stands."""
     from privet.datamap.models import DatamapDatastore
 
-    stores = [(key, region, jurisdiction_of(region)) for key, kind, region in session.execute(
-        select(DatamapDatastore.key, DatamapDatastore.kind, DatamapDatastore.region).order_by(DatamapDatastore.key))
-        if kind in SQL_KINDS and jurisdiction_of(region)]
+    stores = [
+        (key, region, jurisdiction_of(region))
+        for key, kind, region in session.execute(
+            select(DatamapDatastore.key, DatamapDatastore.kind, DatamapDatastore.region).order_by(DatamapDatastore.key)
+        )
+        if kind in SQL_KINDS and jurisdiction_of(region)
+    ]
     if len({profile for *_, profile in stores}) < 2:
         return []
     return stores
 
 
-def locate(session: Session, keyring: Keyring, settings: Settings, subject: Subject,
-           stores: list[tuple[str, str, str]]) -> tuple[list[tuple[str, str, str]], list[str]]:
+def locate(
+    session: Session, keyring: Keyring, settings: Settings, subject: Subject, stores: list[tuple[str, str, str]]
+) -> tuple[list[tuple[str, str, str]], list[str]]:
     """(the datastores of `stores` whose identity columns name the subject, those that could not be asked)."""
     from privet.connectors.base import ConnectorError
     from privet.connectors.registry import open_connector
@@ -86,8 +91,9 @@ def locate(session: Session, keyring: Keyring, settings: Settings, subject: Subj
     return found, unreachable
 
 
-def resolve(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, subject: Subject, *,
-            actor: str) -> Resolution:
+def resolve(
+    session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, subject: Subject, *, actor: str
+) -> Resolution:
     """The profile of a request being verified for `subject` (see the module's order); records on the subject the
     region declared with the request, or the one its datastores show."""
     if request.declared_region:
@@ -110,8 +116,9 @@ def resolve(session: Session, keyring: Keyring, settings: Settings, request: Dsr
     return Resolution(home, "organisation", keys, unreachable)
 
 
-def locate_unknown(session: Session, keyring: Keyring, settings: Settings, *, actor: str,
-                   limit: int = 200) -> dict[str, int]:
+def locate_unknown(
+    session: Session, keyring: Keyring, settings: Settings, *, actor: str, limit: int = 200
+) -> dict[str, int]:
     """Record where active people without a region are, from the regional datastore holding them (the same
     lookup as at verification, done ahead of any request): `located` under one law, `several` found under more
     than one (left unknown: their requests get the organisation's profile), `nowhere`, `unreachable` (a datastore
@@ -120,8 +127,12 @@ def locate_unknown(session: Session, keyring: Keyring, settings: Settings, *, ac
     stores = regional_datastores(session)
     if not stores:
         return counts
-    people = session.scalars(select(Subject).where(Subject.region.is_(None), Subject.status == "active")
-                             .order_by(Subject.created_at, Subject.id).limit(max(1, min(limit, 10_000))))
+    people = session.scalars(
+        select(Subject)
+        .where(Subject.region.is_(None), Subject.status == "active")
+        .order_by(Subject.created_at, Subject.id)
+        .limit(max(1, min(limit, 10_000)))
+    )
     for subject in list(people):
         found, unreachable = locate(session, keyring, settings, subject, stores)
         if unreachable:
@@ -143,7 +154,9 @@ def people_by_law(session: Session) -> list[tuple[str | None, str | None, str | 
     jurisdiction None: the organisation's profile applies (region unknown or under none of the three laws)."""
     from sqlalchemy import func
 
-    rows = session.execute(select(Subject.jurisdiction, Subject.jurisdiction_source, Subject.region, func.count())
-                           .where(Subject.status == "active")
-                           .group_by(Subject.jurisdiction, Subject.jurisdiction_source, Subject.region)).all()
+    rows = session.execute(
+        select(Subject.jurisdiction, Subject.jurisdiction_source, Subject.region, func.count())
+        .where(Subject.status == "active")
+        .group_by(Subject.jurisdiction, Subject.jurisdiction_source, Subject.region)
+    ).all()
     return sorted(((j, s, r, int(n)) for j, s, r, n in rows), key=lambda row: (-row[3], row[0] or "", row[2] or ""))

@@ -42,27 +42,39 @@ def check_note(note: str | None, where: str = "note") -> str | None:
     text = note.strip()
     hint = "describe what was done without personal data (no names, e-mail addresses or numbers)"
     if len(text) > MAX_NOTE:
-        raise InvalidInput(f"The {where} is too long", f"keep it under {MAX_NOTE} characters",
-                           [Problem("too long", where)])
+        raise InvalidInput(
+            f"The {where} is too long", f"keep it under {MAX_NOTE} characters", [Problem("too long", where)]
+        )
     if looks_personal(text):
-        raise InvalidInput(f"The {where} looks like it holds personal data", hint,
-                           [Problem("looks like personal data", where, hint)])
+        raise InvalidInput(
+            f"The {where} looks like it holds personal data", hint, [Problem("looks like personal data", where, hint)]
+        )
     return text or None
 
 
-def send_code(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *,
-              client_ip: str | None = None):  # noqa: ANN201 - subjects.verification.StartResult
+def send_code(
+    session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, client_ip: str | None = None
+):
     """Send a one-time code to the identity the request names (purpose "request")."""
     from privet.subjects import verification
 
     service.require_status(request, ("unverified",), "verified again")
     value = service.identity_value(keyring, request)
-    return verification.start(session, keyring, settings, identity_type=request.identity_type, value=value,
-                              language=request.language, purpose="request", client_ip=client_ip)
+    return verification.start(
+        session,
+        keyring,
+        settings,
+        identity_type=request.identity_type,
+        value=value,
+        language=request.language,
+        purpose="request",
+        client_ip=client_ip,
+    )
 
 
-def offer_code(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *,
-               client_ip: str | None = None):  # noqa: ANN201 - StartResult | None
+def offer_code(
+    session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, client_ip: str | None = None
+):
     """`send_code`, but a mail server or gateway that is down (or a throttle) leaves the request filed: None
     means no code went out, and the requester (or staff) can ask again for this reference."""
     from privet.kit.errors import Unavailable
@@ -75,8 +87,9 @@ def offer_code(session: Session, keyring: Keyring, settings: Settings, request: 
         return None
 
 
-def verify_with_code(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *,
-                     challenge_id: str, code: str) -> DsrRequest:
+def verify_with_code(
+    session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, challenge_id: str, code: str
+) -> DsrRequest:
     """Check a code sent for this request; a correct one verifies it (the subject is found or created)."""
     from privet.subjects import verification
     from privet.subjects.models import VerificationChallenge
@@ -84,13 +97,26 @@ def verify_with_code(session: Session, keyring: Keyring, settings: Settings, req
     service.require_status(request, ("unverified",), "verified again")
     challenge = session.get(VerificationChallenge, challenge_id)
     # A code for another identity or purpose must not verify this request (nor be used up trying).
-    if (challenge is None or challenge.purpose != "request" or challenge.identity_type != request.identity_type
-            or challenge.blind_index != request.identity_blind_index):
-        raise NotFound("No code was sent for this request with this challenge id",
-                       "ask for a code: POST /api/v1/public/requests/{reference}/code")
+    if (
+        challenge is None
+        or challenge.purpose != "request"
+        or challenge.identity_type != request.identity_type
+        or challenge.blind_index != request.identity_blind_index
+    ):
+        raise NotFound(
+            "No code was sent for this request with this challenge id",
+            "ask for a code: POST /api/v1/public/requests/{reference}/code",
+        )
     proven = verification.check(session, keyring, settings, challenge_id=challenge_id, code=code)
-    return verified(session, keyring, settings, request, subject_id=proven.subject_id, method="code",
-                    actor=f"subject:{proven.subject_id}")
+    return verified(
+        session,
+        keyring,
+        settings,
+        request,
+        subject_id=proven.subject_id,
+        method="code",
+        actor=f"subject:{proven.subject_id}",
+    )
 
 
 def subject_holds(session: Session, request: DsrRequest, subject_id: str) -> bool:
@@ -106,19 +132,31 @@ def subject_holds(session: Session, request: DsrRequest, subject_id: str) -> boo
         return False
 
 
-def verify_with_subject(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *,
-                        subject_id: str, method: str) -> DsrRequest:
+def verify_with_subject(
+    session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, subject_id: str, method: str
+) -> DsrRequest:
     """Verify with a subject session or trusted token already proven for `subject_id` (method: session | token)."""
     service.require_status(request, ("unverified",), "verified again")
     if not subject_holds(session, request, subject_id):
-        raise Forbidden("This session does not prove the identity the request names",
-                        "verify with a code sent to that identity: POST /api/v1/public/requests/{reference}/code")
-    return verified(session, keyring, settings, request, subject_id=subject_id, method=method,
-                    actor=f"subject:{subject_id}")
+        raise Forbidden(
+            "This session does not prove the identity the request names",
+            "verify with a code sent to that identity: POST /api/v1/public/requests/{reference}/code",
+        )
+    return verified(
+        session, keyring, settings, request, subject_id=subject_id, method=method, actor=f"subject:{subject_id}"
+    )
 
 
-def record_identity_check(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *,
-                          method: str, note: str | None, actor: str) -> DsrRequest:
+def record_identity_check(
+    session: Session,
+    keyring: Keyring,
+    settings: Settings,
+    request: DsrRequest,
+    *,
+    method: str,
+    note: str | None,
+    actor: str,
+) -> DsrRequest:
     """A staff member checked the requester's identity themselves (P32: phone, letter, agent's mandate)."""
     from privet.subjects.verification import resolve_subject
 
@@ -130,22 +168,35 @@ def record_identity_check(session: Session, keyring: Keyring, settings: Settings
     value = service.identity_value(keyring, request)
     subject_id, _ = resolve_subject(session, keyring, request.identity_type, value, create=True, actor=actor)
     request.details = {**request.details, "identity_check": {"method": method, "by": actor, "note": note}}
-    return verified(session, keyring, settings, request, subject_id=subject_id, method=f"staff:{method}",
-                    actor=actor)
+    return verified(session, keyring, settings, request, subject_id=subject_id, method=f"staff:{method}", actor=actor)
 
 
 def _earlier(session: Session, request: DsrRequest, holders: list[str], since: datetime) -> list[tuple[str, datetime]]:
     """Earlier verified requests of the same type by the same person inside the window."""
-    rows = session.execute(select(DsrRequest.id, DsrRequest.received_at)
-                           .where(DsrRequest.subject_id.in_(holders), DsrRequest.type == request.type,
-                                  DsrRequest.id != request.id, DsrRequest.verified_at.is_not(None),
-                                  DsrRequest.received_at >= since)
-                           .order_by(DsrRequest.received_at))
+    rows = session.execute(
+        select(DsrRequest.id, DsrRequest.received_at)
+        .where(
+            DsrRequest.subject_id.in_(holders),
+            DsrRequest.type == request.type,
+            DsrRequest.id != request.id,
+            DsrRequest.verified_at.is_not(None),
+            DsrRequest.received_at >= since,
+        )
+        .order_by(DsrRequest.received_at)
+    )
     return [(r.id, r.received_at) for r in rows]
 
 
-def verified(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, subject_id: str,
-             method: str, actor: str) -> DsrRequest:
+def verified(
+    session: Session,
+    keyring: Keyring,
+    settings: Settings,
+    request: DsrRequest,
+    *,
+    subject_id: str,
+    method: str,
+    actor: str,
+) -> DsrRequest:
     """The common tail: link the subject, settle the law it is handled under (P41), start the clock, triage, then
     wait for a fee (P18) or an officer's approval, or start the work."""
     from privet.requests.execution import executor
@@ -165,8 +216,9 @@ def verified(session: Session, keyring: Keyring, settings: Settings, request: Ds
         record_organisation(session, subject, request.organisation_ref, source="request", actor=actor)
     # Days are counted in the profile's home time zone (a request verified at 01:00 in Beijing is that day's).
     received_on = deadlines.day_of(request.profile, request.received_at)
-    request.due_on = deadlines.due_on(request.profile, request.type, deadlines.day_of(request.profile, now),
-                                      received_on=received_on)
+    request.due_on = deadlines.due_on(
+        request.profile, request.type, deadlines.day_of(request.profile, now), received_on=received_on
+    )
     request.acknowledge_by = deadlines.acknowledge_by(request.profile, received_on)
     window = settings.requests_repeat_window_days
     earlier = _earlier(session, request, holder_ids(session, subject), now - timedelta(days=window))
@@ -175,15 +227,29 @@ def verified(session: Session, keyring: Keyring, settings: Settings, request: Ds
     charge = request.fee is not None and request.fee.get("action") == "charge"
     unpaid_repeat = request.fee is not None and not charge  # no fee configured: an officer decides
     needs_approval = request.type in settings.requests_manual_approval or unpaid_repeat
-    details = {"method": method, "subject_id": subject.id, "due_on": service.day(request.due_on),
-               "repeat_of": request.repeat_of, "fee": bool(request.fee), "fee_due": charge,
-               "needs_approval": needs_approval, **resolution.details()}
+    details = {
+        "method": method,
+        "subject_id": subject.id,
+        "due_on": service.day(request.due_on),
+        "repeat_of": request.repeat_of,
+        "fee": bool(request.fee),
+        "fee_due": charge,
+        "needs_approval": needs_approval,
+        **resolution.details(),
+    }
     if charge:  # nothing runs until the fee is paid or waived (privet.requests.workflow.fees)
         request.status = "fee_due"
         service.audit(session, request, "verified", actor=actor, **details)
         session.flush()
-        notify.queue(session, request, "fee_due", amount=request.fee["amount"], currency=request.fee["currency"],
-                     free=settings.requests_free_per_window, window_days=window)
+        notify.queue(
+            session,
+            request,
+            "fee_due",
+            amount=request.fee["amount"],
+            currency=request.fee["currency"],
+            free=settings.requests_free_per_window,
+            window_days=window,
+        )
         return request
     if needs_approval:
         request.status = "pending_approval"

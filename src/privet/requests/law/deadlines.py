@@ -42,8 +42,11 @@ PROFILES = ("pipl", "gdpr", "ccpa")
 FAST_PIPL = frozenset({"rectification", "erasure", "closure", "withdrawal"})  # 15 PRC working days
 OPT_OUT_CCPA = frozenset({"withdrawal", "restriction"})  # 15 business days, no extension
 # The day a moment falls on, for each profile's home zone (GDPR: the EU's most common zone, CET/CEST).
-ZONES = {"pipl": ZoneInfo("Asia/Shanghai"), "gdpr": ZoneInfo("Europe/Brussels"),
-         "ccpa": ZoneInfo("America/Los_Angeles")}
+ZONES = {
+    "pipl": ZoneInfo("Asia/Shanghai"),
+    "gdpr": ZoneInfo("Europe/Brussels"),
+    "ccpa": ZoneInfo("America/Los_Angeles"),
+}
 
 
 def _profile(profile: str) -> str:
@@ -133,16 +136,21 @@ def extended_due(profile: str, request_type: str, due: date, *, already_extended
     """The deadline after the one extension the profile allows; InvalidInput where none is allowed."""
     profile, request_type = _profile(profile), _request_type(request_type)
     if already_extended:
-        raise InvalidInput("This request's deadline was already extended",
-                           "the law allows one extension; answer by the extended date")
+        raise InvalidInput(
+            "This request's deadline was already extended", "the law allows one extension; answer by the extended date"
+        )
     if profile == "pipl":
-        raise InvalidInput("PIPL and GB/T 35273-2020 allow no extension of the deadline",
-                           "answer by the due date, or refuse with a reason code if a ground applies")
+        raise InvalidInput(
+            "PIPL and GB/T 35273-2020 allow no extension of the deadline",
+            "answer by the due date, or refuse with a reason code if a ground applies",
+        )
     if profile == "gdpr":
         return add_months(due, 2)  # Art 12(3): "by two further months", told to the person within the first
     if request_type in OPT_OUT_CCPA:
-        raise InvalidInput("CCPA opt-out and limit requests cannot be extended",
-                           "honour them within 15 business days of receipt (CCPA Regs §7026(f), §7027(g))")
+        raise InvalidInput(
+            "CCPA opt-out and limit requests cannot be extended",
+            "honour them within 15 business days of receipt (CCPA Regs §7026(f), §7027(g))",
+        )
     return due + timedelta(days=45)
 
 

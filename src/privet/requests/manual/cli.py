@@ -16,18 +16,29 @@ def _day(value) -> str:  # noqa: ANN001
 
 
 @app.command("list")
-def list_tasks(status: str = typer.Option("open", help="Which tasks: open, done or all."),
-               assignee: str = typer.Option(None, help="Only the tasks of this assignee.")) -> None:
+def list_tasks(
+    status: str = typer.Option("open", help="Which tasks: open, done or all."),
+    assignee: str = typer.Option(None, help="Only the tasks of this assignee."),
+) -> None:
     """List manual tasks, soonest due first."""
     from privet.db.store import store_session
     from privet.requests.manual import service as manual
     from privet.requests.models import RequestStep
 
     with store_session() as session:
-        rows = [(t.id, t.status, _day(t.due_on), t.assignee or "-", step.datastore_key, step.action,
-                 t.instructions.splitlines()[0][:60])
-                for t in manual.list_tasks(session, status=status, assignee=assignee)
-                for step in [session.get(RequestStep, t.step_id)]]
+        rows = [
+            (
+                t.id,
+                t.status,
+                _day(t.due_on),
+                t.assignee or "-",
+                step.datastore_key,
+                step.action,
+                t.instructions.splitlines()[0][:60],
+            )
+            for t in manual.list_tasks(session, status=status, assignee=assignee)
+            for step in [session.get(RequestStep, t.step_id)]
+        ]
     if not rows:
         typer.echo(f"no {status if status != 'all' else ''} manual tasks".replace("  ", " "))
         return
@@ -50,10 +61,14 @@ def show(task_id: str = typer.Argument(..., help="The task's id (see `privet tas
         task = manual.get_task(session, task_id)
         step = session.get(RequestStep, task.step_id)
         subject = manual.task_subject(session, keyring, task, actor=cli_actor())
-        lines = [f"task        {task.id} ({task.status})", f"request     {subject['reference']} ({subject['type']})",
-                 f"datastore   {step.datastore_key} — {step.action}", f"assignee    {task.assignee or '-'}",
-                 f"due         {_day(task.due_on)}",
-                 f"look for    {subject['identity_type']}: {subject['identity'] or '(purged)'}"]
+        lines = [
+            f"task        {task.id} ({task.status})",
+            f"request     {subject['reference']} ({subject['type']})",
+            f"datastore   {step.datastore_key} — {step.action}",
+            f"assignee    {task.assignee or '-'}",
+            f"due         {_day(task.due_on)}",
+            f"look for    {subject['identity_type']}: {subject['identity'] or '(purged)'}",
+        ]
         for category, value in (subject.get("changes") or {}).items():
             shown = "; ".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else value
             lines.append(f"set         {category} = {shown}")
@@ -75,14 +90,26 @@ def _counts(pairs: list[str]) -> dict[str, dict[str, int]]:
 
 
 @app.command("complete")
-def complete(task_id: str = typer.Argument(..., help="The task's id (see `privet tasks list`)."),
-             file: Path = typer.Option(None, "--file", exists=True, dir_okay=False, readable=True,
-                                       help="CSV (named after the table) or JSON of the rows found, or JSON "
-                                            "{\"counts\": ..., \"retained\": [...]} for an erasure."),
-             note: str = typer.Option(None, help="What was done, e.g. `erased` or `nothing found` (no personal "
-                                                 "data); alone, it confirms the task without a file."),
-             count: list[str] = typer.Option(None, "--count", help="With a confirmation: TABLE.ACTION=N, e.g. "
-                                                                   "contracts.deleted=2; repeat for several.")) -> None:
+def complete(
+    task_id: str = typer.Argument(..., help="The task's id (see `privet tasks list`)."),
+    file: Path = typer.Option(
+        None,
+        "--file",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="CSV (named after the table) or JSON of the rows found, or JSON "
+        '{"counts": ..., "retained": [...]} for an erasure.',
+    ),
+    note: str = typer.Option(
+        None,
+        help="What was done, e.g. `erased` or `nothing found` (no personal "
+        "data); alone, it confirms the task without a file.",
+    ),
+    count: list[str] = typer.Option(
+        None, "--count", help="With a confirmation: TABLE.ACTION=N, e.g. contracts.deleted=2; repeat for several."
+    ),
+) -> None:
     """Complete a task with a file of what was found, or a confirmation of what was done."""
     from privet.db.store import store_session
     from privet.kit.crypto import Keyring
@@ -91,15 +118,24 @@ def complete(task_id: str = typer.Argument(..., help="The task's id (see `privet
     from privet.settings import get_settings
 
     if file is None and not note:
-        raise InvalidInput("Give --file or --note", "e.g. `privet tasks complete ID --file contracts.csv` or "
-                                                    "`--note erased --count contracts.deleted=2`")
+        raise InvalidInput(
+            "Give --file or --note",
+            "e.g. `privet tasks complete ID --file contracts.csv` or `--note erased --count contracts.deleted=2`",
+        )
     settings = get_settings()
     keyring = Keyring.from_settings(settings)
     upload = file.read_bytes() if file is not None else None
     with store_session() as session:
-        task = manual.complete_task(session, keyring, settings, task_id, actor=cli_actor(),
-                                    confirmation=note,
-                                    upload=upload, upload_name=file.name if file else None,
-                                    counts=_counts(count or []) or None)
+        task = manual.complete_task(
+            session,
+            keyring,
+            settings,
+            task_id,
+            actor=cli_actor(),
+            confirmation=note,
+            upload=upload,
+            upload_name=file.name if file else None,
+            counts=_counts(count or []) or None,
+        )
         task_id = task.id
     typer.echo(f"completed task {task_id}; its request moves on")

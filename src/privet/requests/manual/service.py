@@ -34,8 +34,10 @@ TASK_STATUSES = ("open", "done", "all")
 _UPLOAD_HINT = 'upload CSV named after the table (contracts.csv) or JSON {"rows": {"contracts": [...]}}'
 
 
-TAKE_OVER = ("Step {action} of request {ref} in {store} failed and was taken over by hand: do it as the data map "
-             "says, then complete this task with the rows found (fetch) or the counts per table.")
+TAKE_OVER = (
+    "Step {action} of request {ref} in {store} failed and was taken over by hand: do it as the data map "
+    "says, then complete this task with the rows found (fetch) or the counts per table."
+)
 
 
 def take_over(session: Session, keyring: Keyring, settings: Settings, step_id: str, *, actor: str) -> ManualTask:
@@ -49,14 +51,20 @@ def take_over(session: Session, keyring: Keyring, settings: Settings, step_id: s
         raise NotFound("The request has no step with this id", "open the request's page and choose a failed step")
     request = service.lock(session, step.request_id)
     if step.status != "failed" or request.status in service.FINISHED:
-        raise Conflict(f"Only a failed step of an open request can be taken over; this step is {step.status}",
-                       "run the failed steps again, or complete the task the step already has")
+        raise Conflict(
+            f"Only a failed step of an open request can be taken over; this step is {step.status}",
+            "run the failed steps again, or complete the task the step already has",
+        )
     step.finished_at = None
-    task = create_task(session, step, assignee=request.assignee, due_on=service.effective_due(request),
-                       instructions=TAKE_OVER.format(action=step.action, ref=request.reference,
-                                                     store=step.datastore_key), actor=actor)
-    service.audit(session, request, "step_taken_over", actor=actor, datastore=step.datastore_key,
-                  action=step.action)
+    task = create_task(
+        session,
+        step,
+        assignee=request.assignee,
+        due_on=service.effective_due(request),
+        instructions=TAKE_OVER.format(action=step.action, ref=request.reference, store=step.datastore_key),
+        actor=actor,
+    )
+    service.audit(session, request, "step_taken_over", actor=actor, datastore=step.datastore_key, action=step.action)
     request.status = "running"  # recomputed from the steps by advance (failed → waiting)
     advance(session, keyring, settings, request, actor=actor)
     return task
@@ -71,8 +79,9 @@ def get_task(session: Session, task_id: str, *, lock: bool = False) -> ManualTas
     return task
 
 
-def list_tasks(session: Session, *, status: str = "open", assignee: str | None = None,
-               limit: int = 200) -> list[ManualTask]:
+def list_tasks(
+    session: Session, *, status: str = "open", assignee: str | None = None, limit: int = 200
+) -> list[ManualTask]:
     """Tasks by status (open, done or all), optionally one assignee's, soonest due first."""
     if status not in TASK_STATUSES:
         raise InvalidInput(f"Unknown task status {status!r}", "use open, done or all")
@@ -81,8 +90,11 @@ def list_tasks(session: Session, *, status: str = "open", assignee: str | None =
         stmt = stmt.where(ManualTask.status == status)
     if assignee:
         stmt = stmt.where(ManualTask.assignee == assignee)
-    order = (ManualTask.due_on.is_(None), ManualTask.due_on, ManualTask.created_at) if status == "open" \
+    order = (
+        (ManualTask.due_on.is_(None), ManualTask.due_on, ManualTask.created_at)
+        if status == "open"
         else (ManualTask.created_at.desc(),)
+    )
     return list(session.scalars(stmt.order_by(*order).limit(limit)))
 
 
@@ -96,18 +108,28 @@ def task_subject(session: Session, keyring: Keyring, task: ManualTask, *, actor:
     step = session.get(RequestStep, task.step_id)
     changes = None
     if step is not None and step.action == "rectify" and request.details_enc:
-        changes = (decrypt_json(keyring, request.details_enc, context=details_context(request.id)) or {}
-                   ).get("changes")
+        changes = (decrypt_json(keyring, request.details_enc, context=details_context(request.id)) or {}).get("changes")
     audit_task(session, task, "identity_shown", actor, changes_shown=sorted(changes) if changes else None)
-    return {"reference": request.reference, "type": request.type, "identity_type": request.identity_type,
-            "identity": identity_value(keyring, request), "changes": changes}
+    return {
+        "reference": request.reference,
+        "type": request.type,
+        "identity_type": request.identity_type,
+        "identity": identity_value(keyring, request),
+        "changes": changes,
+    }
 
 
 def _tables_of(session: Session, datastore_key: str) -> list[str]:
     from privet.datamap.models import DatamapDataset, DatamapTable
 
-    return list(session.scalars(select(DatamapTable.name).join(DatamapDataset)
-                                .where(DatamapDataset.datastore_key == datastore_key).order_by(DatamapTable.name)))
+    return list(
+        session.scalars(
+            select(DatamapTable.name)
+            .join(DatamapDataset)
+            .where(DatamapDataset.datastore_key == datastore_key)
+            .order_by(DatamapTable.name)
+        )
+    )
 
 
 def _one_table(session: Session, step: RequestStep, name: str | None) -> str:
@@ -117,9 +139,12 @@ def _one_table(session: Session, step: RequestStep, name: str | None) -> str:
         return stem
     if len(tables) == 1:
         return tables[0]
-    raise InvalidInput("Cannot tell which table these rows belong to",
-                       f"name the file after one of: {', '.join(tables) or 'the tables'} (e.g. {tables[0]}.csv)"
-                       if tables else _UPLOAD_HINT)
+    raise InvalidInput(
+        "Cannot tell which table these rows belong to",
+        f"name the file after one of: {', '.join(tables) or 'the tables'} (e.g. {tables[0]}.csv)"
+        if tables
+        else _UPLOAD_HINT,
+    )
 
 
 def parse_upload(session: Session, step: RequestStep, data: bytes, name: str | None) -> StepResult:
@@ -134,8 +159,10 @@ def parse_upload(session: Session, step: RequestStep, data: bytes, name: str | N
         raise InvalidInput("The upload is not UTF-8 text", "save the CSV or JSON as UTF-8") from None
     is_json = (name or "").lower().endswith(".json") or text.lstrip()[:1] in ("{", "[")
     if not is_json:
-        rows = [{k: (v if v != "" else None) for k, v in row.items() if k is not None}
-                for row in csv.DictReader(io.StringIO(text))]
+        rows = [
+            {k: (v if v != "" else None) for k, v in row.items() if k is not None}
+            for row in csv.DictReader(io.StringIO(text))
+        ]
         table = _one_table(session, step, name)
         return StepResult(counts={table: {"found": len(rows)}}, rows={table: rows})
     try:
@@ -152,9 +179,18 @@ def parse_upload(session: Session, step: RequestStep, data: bytes, name: str | N
         raise InvalidInput("The upload does not fit: " + str(exc).split(": ", 1)[-1], _UPLOAD_HINT) from None
 
 
-def complete_task(session: Session, keyring: Keyring, settings: Settings, task_id: str, *, actor: str,
-                  confirmation: str | None = None, upload: bytes | None = None, upload_name: str | None = None,
-                  counts: dict[str, dict[str, int]] | None = None) -> ManualTask:
+def complete_task(
+    session: Session,
+    keyring: Keyring,
+    settings: Settings,
+    task_id: str,
+    *,
+    actor: str,
+    confirmation: str | None = None,
+    upload: bytes | None = None,
+    upload_name: str | None = None,
+    counts: dict[str, dict[str, int]] | None = None,
+) -> ManualTask:
     """Complete a task with an upload or a confirmation (with optional counts); the step finishes with it."""
     from privet.connectors.http import parse_answer
     from privet.requests.execution.executor import step_finished
@@ -164,8 +200,10 @@ def complete_task(session: Session, keyring: Keyring, settings: Settings, task_i
         raise Conflict("This task is already done", f"it was completed at {task.completed_at:%Y-%m-%d %H:%M} UTC")
     step = session.get(RequestStep, task.step_id)
     if step.status != "waiting":
-        raise Conflict(f"The task's step is {step.status}, not waiting for this task",
-                       "see the request: `privet requests show REFERENCE`")
+        raise Conflict(
+            f"The task's step is {step.status}, not waiting for this task",
+            "see the request: `privet requests show REFERENCE`",
+        )
     note = (confirmation or "").strip()[:MAX_NOTE] or None
     if upload is not None:
         result = parse_upload(session, step, upload, upload_name)
@@ -173,17 +211,29 @@ def complete_task(session: Session, keyring: Keyring, settings: Settings, task_i
         try:
             result = parse_answer(step.datastore_key, {"counts": counts or {}})
         except ConnectorError:
-            raise InvalidInput("Counts must map each table to {action: whole number}",
-                               'e.g. {"contracts": {"deleted": 2}}') from None
+            raise InvalidInput(
+                "Counts must map each table to {action: whole number}", 'e.g. {"contracts": {"deleted": 2}}'
+            ) from None
     else:
-        raise InvalidInput("Give an upload or a confirmation",
-                           "upload the rows found (CSV or JSON), or confirm what was done, e.g. `--note erased`")
+        raise InvalidInput(
+            "Give an upload or a confirmation",
+            "upload the rows found (CSV or JSON), or confirm what was done, e.g. `--note erased`",
+        )
     if step.action == "fetch" and upload is None and result.counts:
         raise InvalidInput("A fetch needs the rows, not only counts", "upload them as CSV or JSON")
     task.status, task.completed_by, task.completed_at, task.note = "done", actor, utcnow(), note
     session.flush()
-    audit_task(session, task, "completed", actor, datastore=step.datastore_key, action=step.action,
-               upload=upload is not None, tables=len(result.counts),
-               rows=sum(len(r) for r in result.rows.values()), retained=len(result.retained))
+    audit_task(
+        session,
+        task,
+        "completed",
+        actor,
+        datastore=step.datastore_key,
+        action=step.action,
+        upload=upload is not None,
+        tables=len(result.counts),
+        rows=sum(len(r) for r in result.rows.values()),
+        retained=len(result.retained),
+    )
     step_finished(session, keyring, settings, step, result, actor=actor)
     return task

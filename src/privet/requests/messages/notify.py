@@ -29,8 +29,15 @@ def _link_context(request_id: str) -> str:
     return f"dsr:link:{request_id}"
 
 
-def queue(session: Session, request: DsrRequest, kind: str, *, link_token: str | None = None,
-          keyring: Keyring | None = None, **values: object) -> None:
+def queue(
+    session: Session,
+    request: DsrRequest,
+    kind: str,
+    *,
+    link_token: str | None = None,
+    keyring: Keyring | None = None,
+    **values: object,
+) -> None:
     """Queue one message of `kind` to the requester (once per request and kind). A download token travels in the
     job payload encrypted (`link_token`, needs the keyring); the link is made when the message is sent."""
     from privet.jobs.service import enqueue
@@ -48,8 +55,9 @@ def _payload_values(keyring: Keyring, settings: Settings, payload: dict) -> dict
     if payload.get("link_enc"):
         from privet.requests.packages.service import download_url
 
-        token = keyring.decrypt_text(base64.b64decode(payload["link_enc"]),
-                                     context=_link_context(payload["request_id"]))
+        token = keyring.decrypt_text(
+            base64.b64decode(payload["link_enc"]), context=_link_context(payload["request_id"])
+        )
         values["link"] = download_url(settings, token)
     return values
 
@@ -65,8 +73,10 @@ def recipient(session: Session, keyring: Keyring, request: DsrRequest) -> tuple[
         from privet.subjects.service import get_subject, identities_of
 
         views = identities_of(session, keyring, get_subject(session, request.subject_id))
-        ranked = sorted((v for v in views if v.type in CONTACT_TYPES),
-                        key=lambda v: (v.verified_at is None, CONTACT_TYPES.index(v.type)))
+        ranked = sorted(
+            (v for v in views if v.type in CONTACT_TYPES),
+            key=lambda v: (v.verified_at is None, CONTACT_TYPES.index(v.type)),
+        )
         if ranked:
             return ranked[0].type, ranked[0].value
     return None
@@ -81,11 +91,15 @@ def base_values(session: Session, request: DsrRequest) -> dict:
     from privet.datamap.models import DatamapOrganisation
 
     organisation = session.execute(select(DatamapOrganisation.name).limit(1)).first()
-    values = {"reference": request.reference, "request_type": request.type, "profile": request.profile,
-              "profile_source": request.profile_source, "region": service.region_of(session, request),
-              "due": service.effective_due(request),
-              "verify_by": request.verify_by.date() if request.status == "unverified" and request.verify_by
-              else None}
+    values = {
+        "reference": request.reference,
+        "request_type": request.type,
+        "profile": request.profile,
+        "profile_source": request.profile_source,
+        "region": service.region_of(session, request),
+        "due": service.effective_due(request),
+        "verify_by": request.verify_by.date() if request.status == "unverified" and request.verify_by else None,
+    }
     if organisation is not None:
         values["organisation"], values["contact"] = organisation.name, contact_for_request(session, request)
     return values
@@ -123,15 +137,28 @@ class Outgoing:
     values: dict
 
 
-def prepare(session: Session, keyring: Keyring, request: DsrRequest, kind: str, values: dict | None = None, *,
-            actor: str = service.SYSTEM) -> Outgoing | None:
+def prepare(
+    session: Session,
+    keyring: Keyring,
+    request: DsrRequest,
+    kind: str,
+    values: dict | None = None,
+    *,
+    actor: str = service.SYSTEM,
+) -> Outgoing | None:
     """The message to send, or None (and an audit event) when there is no address to send it to."""
     target = recipient(session, keyring, request)
     if target is None:
         service.audit(session, request, "message_skipped", actor=actor, kind=kind, reason="no e-mail or phone")
         return None
-    return Outgoing(request.id, kind, target[0], target[1], request.language,
-                    {**base_values(session, request), **_dates(values or {})})
+    return Outgoing(
+        request.id,
+        kind,
+        target[0],
+        target[1],
+        request.language,
+        {**base_values(session, request), **_dates(values or {})},
+    )
 
 
 def transmit(settings: Settings, out: Outgoing) -> None:
@@ -153,8 +180,9 @@ def run_message(ctx, payload: dict) -> None:  # noqa: ANN001 - privet.jobs.servi
         request = session.get(DsrRequest, payload["request_id"])
         if request is None or request.status == "expired":  # purged: there is no address any more
             return
-        out = prepare(session, ctx.keyring, request, payload["kind"],
-                      _payload_values(ctx.keyring, ctx.settings, payload))
+        out = prepare(
+            session, ctx.keyring, request, payload["kind"], _payload_values(ctx.keyring, ctx.settings, payload)
+        )
     if out is None:
         return
     transmit(ctx.settings, out)

@@ -22,12 +22,34 @@ from privet.requests.law.triage import check_code
 from privet.settings import Settings
 from privet.subjects.senders import EmailSender, language_of, sender_for
 
-KINDS = ("received", "verify", "refused", "extended", "completed", "package_ready", "overdue_reminder", "fee_due",
-         "fee_settled", "backups_reminder")
+KINDS = (
+    "received",
+    "verify",
+    "refused",
+    "extended",
+    "completed",
+    "package_ready",
+    "overdue_reminder",
+    "fee_due",
+    "fee_settled",
+    "backups_reminder",
+)
 ALIASES = {"verify_code": "verify", "reminder_overdue": "overdue_reminder"}  # names used in the shared brief
 CHANNELS = {"email": "email", "phone": "sms"}
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 @cache
@@ -97,18 +119,23 @@ def _common(p: _Parts) -> dict[str, str]:
     kind_type = v.get("request_type")
     organisation = v.get("organisation")
     contact = _contact(v.get("contact"))
-    return {"reference": v.get("reference", ""), "greeting": p("greeting"),
-            "type": p.t["types"].get(kind_type, kind_type or ""),
-            "signature": p("signature", organisation=organisation) if organisation else p("signature_plain"),
-            "contact": p("contact", contact=contact) if contact else "",
-            "law_line": "" if v.get("_sms") else law_line(p)}
+    return {
+        "reference": v.get("reference", ""),
+        "greeting": p("greeting"),
+        "type": p.t["types"].get(kind_type, kind_type or ""),
+        "signature": p("signature", organisation=organisation) if organisation else p("signature_plain"),
+        "contact": p("contact", contact=contact) if contact else "",
+        "law_line": "" if v.get("_sms") else law_line(p),
+    }
 
 
 def _received(p: _Parts) -> dict[str, str]:
     verify_by = p.date("verify_by")
     due = p.date("due")
-    return {"verify_step": p("verify_pending", verify_by=verify_by) if verify_by else p("verify_done"),
-            "due_step": p("due", due=due) if due else p("due_after_verify")}
+    return {
+        "verify_step": p("verify_pending", verify_by=verify_by) if verify_by else p("verify_done"),
+        "due_step": p("due", due=due) if due else p("due_after_verify"),
+    }
 
 
 def _verify(p: _Parts) -> dict[str, str]:
@@ -132,15 +159,22 @@ def _refused(p: _Parts) -> dict[str, str]:
     routes = p.t["complaint_routes_sms" if v.get("_sms") else "complaint_routes"]
     if v["profile"] not in routes:
         raise InvalidInput(f"Unknown jurisdiction profile {v['profile']!r}", "use pipl, gdpr or ccpa")
-    return {"reason": reason.text(p.language), "law": reason.law_text(p.language),
-            "complaint_route": routes[v["profile"]], "note": p("note", note=v["note"]) if v.get("note") else ""}
+    return {
+        "reason": reason.text(p.language),
+        "law": reason.law_text(p.language),
+        "complaint_route": routes[v["profile"]],
+        "note": p("note", note=v["note"]) if v.get("note") else "",
+    }
 
 
 def _extended(p: _Parts) -> dict[str, str]:
     p.need("due", "reason")
     previous = p.date("previous")
-    return {"due": p.date("due"), "reason": str(p.values["reason"]),
-            "previous_due": p("previous_due", previous=previous) if previous else ""}
+    return {
+        "due": p.date("due"),
+        "reason": str(p.values["reason"]),
+        "previous_due": p("previous_due", previous=previous) if previous else "",
+    }
 
 
 def _changes(p: _Parts, done: dict[str, int]) -> str:
@@ -150,8 +184,10 @@ def _changes(p: _Parts, done: dict[str, int]) -> str:
 def _completed(p: _Parts) -> dict[str, str]:
     v = p.values
     lines = [p("count_line", name=name, count=_changes(p, done)) for name, done in (v.get("changes") or {}).items()]
-    lines += [p("count_line", name=purpose, count=p.t["parts"].get(f"consent_{event}", event))
-              for purpose, event in (v.get("consent") or {}).items()]
+    lines += [
+        p("count_line", name=purpose, count=p.t["parts"].get(f"consent_{event}", event))
+        for purpose, event in (v.get("consent") or {}).items()
+    ]
     if not lines:
         lines = [p("nothing_changed") if v.get("found") else p("no_counts")]
     retained = []
@@ -165,12 +201,14 @@ def _completed(p: _Parts) -> dict[str, str]:
         key = "exception_line" if item.get("rows") else "exception_line_open"
         exceptions.append(p(key, item=item.get("item", ""), rows=item.get("rows"), reason=reason))
     backups = p.date("backups_until")
-    return {"counts": "\n".join(lines),
-            "retained": "\n".join(["", p("retained_intro"), *retained]) if retained else "",
-            "exceptions": "\n".join(["", p("exceptions_intro"), *exceptions]) if exceptions else "",
-            "outcome": p("subject_exceptions") if exceptions else p("subject_done"),
-            "headline": p("headline_exceptions") if exceptions else "",
-            "backups": "\n" + p("backups", backups_until=backups) if backups else ""}
+    return {
+        "counts": "\n".join(lines),
+        "retained": "\n".join(["", p("retained_intro"), *retained]) if retained else "",
+        "exceptions": "\n".join(["", p("exceptions_intro"), *exceptions]) if exceptions else "",
+        "outcome": p("subject_exceptions") if exceptions else p("subject_done"),
+        "headline": p("headline_exceptions") if exceptions else "",
+        "backups": "\n" + p("backups", backups_until=backups) if backups else "",
+    }
 
 
 def _package_ready(p: _Parts) -> dict[str, str]:
@@ -184,8 +222,13 @@ def _overdue_reminder(p: _Parts) -> dict[str, str]:
     left = v.get("days_left")
     if left is None:
         left = days_left(v["due"], v.get("today") or utcnow().date())
-    when = (p("staff_overdue", days=-left) if left < 0 else p("staff_due_today") if left == 0
-            else p("staff_due_soon", days=left))
+    when = (
+        p("staff_overdue", days=-left)
+        if left < 0
+        else p("staff_due_today")
+        if left == 0
+        else p("staff_due_soon", days=left)
+    )
     return {"due": p.date("due"), "when": when, "type": v.get("request_type", ""), "status": v.get("status", "")}
 
 
@@ -196,15 +239,24 @@ def _fee_due(p: _Parts) -> dict[str, str]:
         raise InvalidInput(f"Unknown jurisdiction profile {v['profile']!r}", "use pipl, gdpr or ccpa")
     why = p("fee_why", free=v["free"], window_days=v["window_days"]) if v.get("free") and v.get("window_days") else ""
     due = p.date("due")
-    return {"amount": str(v["amount"]), "currency": str(v["currency"]), "fee_law": p.t["fee_laws"][v["profile"]],
-            "fee_why": why, "fee_clock": p("fee_clock"), "due_step": p("due", due=due) if due else ""}
+    return {
+        "amount": str(v["amount"]),
+        "currency": str(v["currency"]),
+        "fee_law": p.t["fee_laws"][v["profile"]],
+        "fee_why": why,
+        "fee_clock": p("fee_clock"),
+        "due_step": p("due", due=due) if due else "",
+    }
 
 
 def _fee_settled(p: _Parts) -> dict[str, str]:
     p.need("outcome")
     v = p.values
-    settled = (p("fee_paid", amount=v.get("amount") or "", currency=v.get("currency") or "")
-               if v["outcome"] == "paid" else p("fee_waived"))
+    settled = (
+        p("fee_paid", amount=v.get("amount") or "", currency=v.get("currency") or "")
+        if v["outcome"] == "paid"
+        else p("fee_waived")
+    )
     due = p.date("due")
     return {"settled": settled, "due_step": p("due", due=due) if due else ""}
 
@@ -213,10 +265,13 @@ def _backups_reminder(p: _Parts) -> dict[str, str]:
     p.need("erasures")
     lines, references = [], []
     for item in p.values["erasures"]:
-        fill = {"reference": item.get("reference", ""), "type": item.get("type", ""),
-                "completed": format_date(item.get("completed"), p.language),
-                "clear_by": format_date(item.get("clear_by"), p.language),
-                "datastores": ", ".join(item.get("datastores") or [])}
+        fill = {
+            "reference": item.get("reference", ""),
+            "type": item.get("type", ""),
+            "completed": format_date(item.get("completed"), p.language),
+            "clear_by": format_date(item.get("clear_by"), p.language),
+            "datastores": ", ".join(item.get("datastores") or []),
+        }
         lines.append(p("backup_line" if fill["datastores"] else "backup_line_none", **fill))
         references.append(fill["reference"])
     shown = ", ".join(references[:5]) + (" …" if len(references) > 5 else "")
@@ -224,9 +279,17 @@ def _backups_reminder(p: _Parts) -> dict[str, str]:
 
 
 _BUILDERS: dict[str, Callable[[_Parts], dict[str, str]]] = {
-    "received": _received, "verify": _verify, "refused": _refused, "extended": _extended,
-    "completed": _completed, "package_ready": _package_ready, "overdue_reminder": _overdue_reminder,
-    "fee_due": _fee_due, "fee_settled": _fee_settled, "backups_reminder": _backups_reminder}
+    "received": _received,
+    "verify": _verify,
+    "refused": _refused,
+    "extended": _extended,
+    "completed": _completed,
+    "package_ready": _package_ready,
+    "overdue_reminder": _overdue_reminder,
+    "fee_due": _fee_due,
+    "fee_settled": _fee_settled,
+    "backups_reminder": _backups_reminder,
+}
 
 
 def _kind(kind: str) -> str:
@@ -258,13 +321,14 @@ def render_sms(kind: str, language: str, **values: object) -> str:
     return " ".join(texts(language)[kind]["sms"].format(**fields).split())
 
 
-def send_message(settings: Settings, identity_type: str, to: str, kind: str, language: str,
-                 **values: object) -> str:
+def send_message(settings: Settings, identity_type: str, to: str, kind: str, language: str, **values: object) -> str:
     """Send message `kind` to `to` by e-mail (identity type email) or SMS (phone); returns the channel used."""
     channel = CHANNELS.get(identity_type)
     if channel is None:
-        raise InvalidInput("Messages can only be sent to an e-mail address or a phone number",
-                           "record an e-mail address or phone number to reach this requester")
+        raise InvalidInput(
+            "Messages can only be sent to an e-mail address or a phone number",
+            "record an e-mail address or phone number to reach this requester",
+        )
     if channel == "sms":
         sender_for("sms", settings).send(to, render_sms(kind, language, **values))
         return channel

@@ -22,10 +22,17 @@ _Fields = dict[tuple[str, str], list[tuple[str, str | None, str | None]]]  # (st
 
 
 def _fields(session: Session) -> _Fields:
-    rows = session.execute(select(DatamapDataset.datastore_key, DatamapField.table_name, DatamapField.name,
-                                  DatamapField.category, DatamapField.erasure_action)
-                           .join(DatamapDataset, DatamapDataset.key == DatamapField.dataset_key)
-                           .order_by(DatamapField.position))
+    rows = session.execute(
+        select(
+            DatamapDataset.datastore_key,
+            DatamapField.table_name,
+            DatamapField.name,
+            DatamapField.category,
+            DatamapField.erasure_action,
+        )
+        .join(DatamapDataset, DatamapDataset.key == DatamapField.dataset_key)
+        .order_by(DatamapField.position)
+    )
     out: _Fields = defaultdict(list)
     for store, table, name, category, action in rows:
         out[(store, table)].append((name, category, action))
@@ -67,15 +74,25 @@ class _Namer:
 
     def table(self, item: dict, *, skip_retained: bool = False) -> str:
         """The broad categories a table holds, e.g. "Contact details, name"; "other records about you" else."""
-        keys = [_broad(c) for _, c, action in self.fields.get((item.get("datastore", ""), item.get("table", "")), [])
-                if c and not (skip_retained and action == "retain")]
-        return _join([_label(self.taxonomy, k, self.language) for k in keys], self.language) or self.parts["other_records"]
+        keys = [
+            _broad(c)
+            for _, c, action in self.fields.get((item.get("datastore", ""), item.get("table", "")), [])
+            if c and not (skip_retained and action == "retain")
+        ]
+        return (
+            _join([_label(self.taxonomy, k, self.language) for k in keys], self.language) or self.parts["other_records"]
+        )
 
     def field(self, item: dict) -> str:
         """The field's own category ("Purchase history"), else the table's categories."""
         category = item.get("category") or next(
-            (c for name, c, _ in self.fields.get((item.get("datastore", ""), item.get("table", "")), [])
-             if name == item.get("field") and c), None)
+            (
+                c
+                for name, c, _ in self.fields.get((item.get("datastore", ""), item.get("table", "")), [])
+                if name == item.get("field") and c
+            ),
+            None,
+        )
         return _label(self.taxonomy, category, self.language) if category else self.table(item)
 
     def purpose(self, key: str) -> str:
@@ -97,8 +114,9 @@ def in_plain_words(session: Session, language: str, values: dict) -> dict:
     retained, seen = [], set()
     for item in values.get("retained") or []:
         kind = item.get("kind")
-        reason = (namer.parts[f"retained_{kind}"] if f"retained_{kind}" in namer.parts
-                  else sentence(item.get("reason", "")))
+        reason = (
+            namer.parts[f"retained_{kind}"] if f"retained_{kind}" in namer.parts else sentence(item.get("reason", ""))
+        )
         name = namer.field(item) if item.get("field") else namer.table(item)
         line = (name, reason, item.get("until"))
         if line not in seen:
@@ -106,6 +124,11 @@ def in_plain_words(session: Session, language: str, values: dict) -> dict:
             retained.append({"item": name, "reason": reason, "until": item.get("until")})
     exceptions = [{**x, "item": namer.table(x)} for x in values.get("exceptions") or []]
     # the keyed counts stay beside the words (never rendered): what a proof or a check compares with the rows
-    return {**values, "changes": {k: dict(v) for k, v in changes.items()},
-            "changes_by_table": dict(values.get("changes") or {}), "consent": consent,
-            "retained": retained, "exceptions": exceptions}
+    return {
+        **values,
+        "changes": {k: dict(v) for k, v in changes.items()},
+        "changes_by_table": dict(values.get("changes") or {}),
+        "consent": consent,
+        "retained": retained,
+        "exceptions": exceptions,
+    }

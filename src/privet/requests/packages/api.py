@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from privet.auth.deps import PUBLIC
 from privet.db.engine import begin_write
-from privet.kit.ratelimit import rate_limited
-from privet.kit.web import DB
+from privet.http.ratelimit import rate_limited
+from privet.http.routes import DB
 from privet.requests.models import DsrRequest
 from privet.requests.packages.service import open_package
 from privet.subjects import sessions
@@ -29,18 +29,31 @@ def _subject_id(request: Request) -> str | None:
     return sessions.read(request.app.state.keyring, token).subject_id
 
 
-@router.get("/{token}", openapi_extra={**PUBLIC, **sessions.OPTIONAL_SESSION},
-            dependencies=[Depends(rate_limited("packages"))],
-            response_class=Response, summary="Download an access package (a zip) with the link from the message.",
-            responses={200: {"content": {"application/zip": {}}, "description": "The package."},
-                       404: {"description": "Not a valid link."},
-                       410: {"description": "Expired, deleted, or downloaded the allowed number of times."}})
+@router.get(
+    "/{token}",
+    openapi_extra={**PUBLIC, **sessions.OPTIONAL_SESSION},
+    dependencies=[Depends(rate_limited("packages"))],
+    response_class=Response,
+    summary="Download an access package (a zip) with the link from the message.",
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "The package."},
+        404: {"description": "Not a valid link."},
+        410: {"description": "Expired, deleted, or downloaded the allowed number of times."},
+    },
+)
 def download(token: str, request: Request, db: DB) -> Response:
     subject_id = _subject_id(request)
     begin_write(db)  # counts the download: take the write lock up front (SQLite)
     package, data = open_package(db, request.app.state.keyring, token, subject_id=subject_id)
     reference = db.get(DsrRequest, package.request_id).reference
-    return Response(data, media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="privet-{reference}.zip"',
-        "Cache-Control": "no-store", "Pragma": "no-cache", "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer"})
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="privet-{reference}.zip"',
+            "Cache-Control": "no-store",
+            "Pragma": "no-cache",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
+    )

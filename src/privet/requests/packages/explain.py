@@ -57,8 +57,7 @@ def duration_text(lang: str, iso: str) -> str:
     except ValueError:
         return iso
     units = texts(lang)["duration_units"]
-    parts = [units[u][0 if n == 1 else 1].format(n=n) for u, n in (("Y", d.years), ("M", d.months), ("D", d.days))
-             if n]
+    parts = [units[u][0 if n == 1 else 1].format(n=n) for u, n in (("Y", d.years), ("M", d.months), ("D", d.days)) if n]
     return texts(lang)["duration_join"].join(parts) or units["D"][1].format(n=0)
 
 
@@ -82,8 +81,9 @@ def _named(lang: str, keys: list[str], section: str = "terms") -> list[dict]:
     return [{"key": k, "name": term(lang, k, section)} for k in keys]
 
 
-def _held(datasets: list[SimpleNamespace], found: dict[str, dict[str, int]] | None
-          ) -> tuple[dict[str, list[tuple[SimpleNamespace, int | None]]], list[dict]]:
+def _held(
+    datasets: list[SimpleNamespace], found: dict[str, dict[str, int]] | None
+) -> tuple[dict[str, list[tuple[SimpleNamespace, int | None]]], list[dict]]:
     """Dataset key → [(table, rows found)] where the subject's rows were found, and found tables not in the map."""
     held: dict[str, list[tuple[SimpleNamespace, int | None]]] = {}
     if found is None:  # no search result: explain the whole data map
@@ -131,21 +131,55 @@ def map_view(session: Session) -> MapView:
     view = _views.get(key) if key is not None else None
     if view is not None:
         return view
-    datasets = [_plain_copy(ds, ("key", "datastore_key", "description", "sources"), tables=[
-        _plain_copy(t, ("name", "description"), fields=[_plain_copy(f, ("name", "category")) for f in t.fields])
-        for t in ds.tables]) for ds in session.scalars(select(DatamapDataset).options(
-            selectinload(DatamapDataset.tables).selectinload(DatamapTable.fields)).order_by(DatamapDataset.key))]
+    datasets = [
+        _plain_copy(
+            ds,
+            ("key", "datastore_key", "description", "sources"),
+            tables=[
+                _plain_copy(t, ("name", "description"), fields=[_plain_copy(f, ("name", "category")) for f in t.fields])
+                for t in ds.tables
+            ],
+        )
+        for ds in session.scalars(
+            select(DatamapDataset)
+            .options(selectinload(DatamapDataset.tables).selectinload(DatamapTable.fields))
+            .order_by(DatamapDataset.key)
+        )
+    ]
     latest = latest_version(session)
-    names = {a["key"]: a.get("names") or {} for a in (latest.document if latest else {}).get("processing_activities",
-                                                                                           [])}
-    activities = [_plain_copy(a, ("key", "name", "description", "purpose", "legal_basis", "required_categories",
-                                  "optional_categories", "datasets", "retention", "recipients", "processors",
-                                  "storage_locations", "transfers"), by_language=names.get(a.key, {}))
-                  for a in session.scalars(select(DatamapActivity).order_by(DatamapActivity.key))]
+    names = {
+        a["key"]: a.get("names") or {} for a in (latest.document if latest else {}).get("processing_activities", [])
+    }
+    activities = [
+        _plain_copy(
+            a,
+            (
+                "key",
+                "name",
+                "description",
+                "purpose",
+                "legal_basis",
+                "required_categories",
+                "optional_categories",
+                "datasets",
+                "retention",
+                "recipients",
+                "processors",
+                "storage_locations",
+                "transfers",
+            ),
+            by_language=names.get(a.key, {}),
+        )
+        for a in session.scalars(select(DatamapActivity).order_by(DatamapActivity.key))
+    ]
     org = session.scalars(select(DatamapOrganisation)).first()
     regions = dict(session.execute(select(DatamapDatastore.key, DatamapDatastore.region)).all())
-    view = MapView(datasets, activities, {"name": org.name, "responsible": org.responsible,
-                                          "contacts": list(org.contacts or [])} if org else None, regions)
+    view = MapView(
+        datasets,
+        activities,
+        {"name": org.name, "responsible": org.responsible, "contacts": list(org.contacts or [])} if org else None,
+        regions,
+    )
     if key is not None:
         with _views_lock:
             if len(_views) > 32:
@@ -154,8 +188,9 @@ def map_view(session: Session) -> MapView:
     return view
 
 
-def explain(session: Session, found: dict[str, dict[str, int]] | None, language_code: str,
-            region: str | None = None) -> dict:
+def explain(
+    session: Session, found: dict[str, dict[str, int]] | None, language_code: str, region: str | None = None
+) -> dict:
     """The explanation for `found` ({datastore key: {table: rows found}}), or for the whole data map when None.
     `region`: the person's region, which chooses the contact named (P41); the contacts of the other regions where
     their data is kept are listed too."""
@@ -163,8 +198,7 @@ def explain(session: Session, found: dict[str, dict[str, int]] | None, language_
     taxonomy = effective(session)
 
     def category(key: str) -> dict:
-        return {"key": key, "name": taxonomy.label("categories", key, lang),
-                "sensitive": taxonomy.sensitive_kind(key)}
+        return {"key": key, "name": taxonomy.label("categories", key, lang), "sensitive": taxonomy.sensitive_kind(key)}
 
     def basis(key: str) -> str:
         return taxonomy.label("legal_bases", key, lang)
@@ -178,9 +212,14 @@ def explain(session: Session, found: dict[str, dict[str, int]] | None, language_
         cats: set[str] = set()
         tables = []
         for table, rows in held[ds.key]:
-            fields = [{"name": f.name, "category": f.category,
-                       "category_name": taxonomy.label("categories", f.category, lang) if f.category else None}
-                      for f in table.fields]
+            fields = [
+                {
+                    "name": f.name,
+                    "category": f.category,
+                    "category_name": taxonomy.label("categories", f.category, lang) if f.category else None,
+                }
+                for f in table.fields
+            ]
             cats |= {f.category for f in table.fields if f.category}
             tables.append({"name": table.name, "description": table.description, "rows": rows, "fields": fields})
         by_dataset[ds.key] = cats
@@ -188,9 +227,16 @@ def explain(session: Session, found: dict[str, dict[str, int]] | None, language_
         mine = [_source(lang, src, category, basis) for src in provenance.covering(ds.sources, cats)]
         for src in mine:
             _merge_source(sources, src)
-        out_datasets.append({"key": ds.key, "datastore": ds.datastore_key, "description": ds.description,
-                             "tables": tables, "categories": [category(c) for c in sorted(cats)],
-                             "sources": mine})
+        out_datasets.append(
+            {
+                "key": ds.key,
+                "datastore": ds.datastore_key,
+                "description": ds.description,
+                "tables": tables,
+                "categories": [category(c) for c in sorted(cats)],
+                "sources": mine,
+            }
+        )
 
     purposes = []
     for act in view.activities:
@@ -205,17 +251,23 @@ def explain(session: Session, found: dict[str, dict[str, int]] | None, language_
                 continue
         else:
             continue
-        purposes.append({
-            "activity": {"key": act.key, "name": act.by_language.get(lang) or act.name,
-                         "description": act.description},
-            "purpose": {"key": act.purpose, "name": taxonomy.label("purposes", act.purpose, lang)},
-            "legal_basis": {"key": act.legal_basis, "name": taxonomy.label("legal_bases", act.legal_basis, lang)},
-            "categories": [category(c) for c in sorted(uses)],
-            "retention": {**(act.retention or {}), "text": retention_text(lang, act.retention)},
-            "recipients": _named(lang, act.recipients or []), "processors": _named(lang, act.processors or []),
-            "storage_locations": _named(lang, act.storage_locations or [], "regions"),
-            "transfers": [_transfer(lang, t) for t in act.transfers or []],
-        })
+        purposes.append(
+            {
+                "activity": {
+                    "key": act.key,
+                    "name": act.by_language.get(lang) or act.name,
+                    "description": act.description,
+                },
+                "purpose": {"key": act.purpose, "name": taxonomy.label("purposes", act.purpose, lang)},
+                "legal_basis": {"key": act.legal_basis, "name": taxonomy.label("legal_bases", act.legal_basis, lang)},
+                "categories": [category(c) for c in sorted(uses)],
+                "retention": {**(act.retention or {}), "text": retention_text(lang, act.retention)},
+                "recipients": _named(lang, act.recipients or []),
+                "processors": _named(lang, act.processors or []),
+                "storage_locations": _named(lang, act.storage_locations or [], "regions"),
+                "transfers": [_transfer(lang, t) for t in act.transfers or []],
+            }
+        )
 
     def union(field: str) -> list[dict]:
         seen: dict[str, dict] = {}
@@ -243,31 +295,47 @@ def explain(session: Session, found: dict[str, dict[str, int]] | None, language_
 
 def _transfer(lang: str, transfer: dict) -> dict:
     dest, mech, to = transfer.get("destination"), transfer.get("mechanism"), transfer.get("recipient")
-    return {"key": f"{dest}:{to}:{mech}", "destination": dest, "destination_name": term(lang, dest or "", "regions"),
-            "mechanism": mech, "mechanism_name": term(lang, mech, "mechanisms") if mech else None,
-            "recipient": to, "recipient_name": term(lang, to) if to else None}
+    return {
+        "key": f"{dest}:{to}:{mech}",
+        "destination": dest,
+        "destination_name": term(lang, dest or "", "regions"),
+        "mechanism": mech,
+        "mechanism_name": term(lang, mech, "mechanisms") if mech else None,
+        "recipient": to,
+        "recipient_name": term(lang, to) if to else None,
+    }
 
 
 def _source(lang: str, source: dict, category, basis) -> dict:  # noqa: ANN001 - the explanation's namers
     """One source of a dataset as the explanation shows it: what it is, the categories it brought, the third party
     named, the legal basis for obtaining them and the sentence saying where they were received from."""
     key = source.get("legal_basis")
-    return _source_text(lang, {"key": source["key"], "name": term(lang, source["key"]),
-                               "third_party": source["third_party"],
-                               "legal_basis": {"key": key, "name": basis(key)} if key else None,
-                               "categories": [category(c) for c in source["brought"]],
-                               "description": source.get("description")})
+    return _source_text(
+        lang,
+        {
+            "key": source["key"],
+            "name": term(lang, source["key"]),
+            "third_party": source["third_party"],
+            "legal_basis": {"key": key, "name": basis(key)} if key else None,
+            "categories": [category(c) for c in source["brought"]],
+            "description": source.get("description"),
+        },
+    )
 
 
 def _merge_source(sources: list[dict], src: dict) -> None:
     """Add a dataset's source to the explanation's list, one entry per (key, third party, legal basis)."""
     basis = (src["legal_basis"] or {}).get("key")
     for known in sources:
-        if (known["key"], known["third_party"], (known["legal_basis"] or {}).get("key")) == \
-                (src["key"], src["third_party"], basis):
+        if (known["key"], known["third_party"], (known["legal_basis"] or {}).get("key")) == (
+            src["key"],
+            src["third_party"],
+            basis,
+        ):
             have = {c["key"] for c in known["categories"]}
-            known["categories"] = sorted([*known["categories"], *(c for c in src["categories"]
-                                                                    if c["key"] not in have)], key=lambda c: c["key"])
+            known["categories"] = sorted(
+                [*known["categories"], *(c for c in src["categories"] if c["key"] not in have)], key=lambda c: c["key"]
+            )
             return
     sources.append(copy.deepcopy(src))
 
@@ -276,8 +344,7 @@ def _source_text(lang: str, src: dict) -> dict:
     """The source with its sentence: "Phone number, Name: received from your registration (legal basis: …)"."""
     t = texts(lang)
     where = t["source_third_party"].format(third_party=src["third_party"]) if src["third_party"] else src["name"]
-    text = t["source_text"].format(categories=t["list_join"].join(c["name"] for c in src["categories"]),
-                                   source=where)
+    text = t["source_text"].format(categories=t["list_join"].join(c["name"] for c in src["categories"]), source=where)
     if src["legal_basis"]:
         text += t["source_basis"].format(basis=src["legal_basis"]["name"])
     return {**src, "text": text}
@@ -294,8 +361,16 @@ def _contacts(lang: str, view: MapView, held: dict, region: str | None) -> dict:
     others = []
     for place in sorted(stored):
         contact = contacts.choose({}, regional, place)
-        if contact["region"] and contact["region"] != chosen["region"] and \
-                all(o["region"] != contact["region"] for o in others):
-            others.append({**contact, "region_name": term(lang, contact["region"], "regions"),
-                           "text": texts(lang)["contact_region"].format(region=term(lang, place, "regions"))})
+        if (
+            contact["region"]
+            and contact["region"] != chosen["region"]
+            and all(o["region"] != contact["region"] for o in others)
+        ):
+            others.append(
+                {
+                    **contact,
+                    "region_name": term(lang, contact["region"], "regions"),
+                    "text": texts(lang)["contact_region"].format(region=term(lang, place, "regions")),
+                }
+            )
     return {"contact": chosen, "contacts": others}

@@ -126,11 +126,19 @@ def _sections(rows: dict[str, dict[str, list[dict]]], explanation: dict, folder:
             ds, info = known.get((store, table), ({}, {}))
             labels = {f["name"]: f.get("category_name") for f in info.get("fields", [])}
             columns = _columns(found)
-            out.append({"datastore": store, "dataset": ds.get("key"), "dataset_description": ds.get("description"),
-                        "table": table, "description": info.get("description"), "count": len(found),
-                        "columns": [{"name": c, "label": labels.get(c)} for c in columns],
-                        "rows": [[_cell(r.get(c)) for c in columns] for r in found[:HTML_ROWS]],
-                        "file": csv_name(store, table, folder)})
+            out.append(
+                {
+                    "datastore": store,
+                    "dataset": ds.get("key"),
+                    "dataset_description": ds.get("description"),
+                    "table": table,
+                    "description": info.get("description"),
+                    "count": len(found),
+                    "columns": [{"name": c, "label": labels.get(c)} for c in columns],
+                    "rows": [[_cell(r.get(c)) for c in columns] for r in found[:HTML_ROWS]],
+                    "file": csv_name(store, table, folder),
+                }
+            )
     return out
 
 
@@ -139,43 +147,73 @@ def _environment():  # noqa: ANN202 - jinja2 is imported lazily
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     # lenient undefined: meta and the organisation profile have optional keys the template simply skips
-    return Environment(loader=PackageLoader("privet.requests.packages", "report_templates"),
-                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=PackageLoader("privet.requests.packages", "report_templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def _extras_view(extras: dict, explanation: dict, lang: str) -> dict:
     """The report's parts beyond the person's rows: withheld fields, links named, reference data, unsearched."""
     taxonomy = default_taxonomy()
-    withheld = [{**w, "label": taxonomy.label("categories", w.get("category") or "", lang)}
-                for w in extras.get("withheld", [])]
-    links = [{**link, "columns": ", ".join(link.get("columns", [])), "count": len(link.get("keys", [])),
-              "shown": ", ".join("/".join(str(v) for v in key) for key in link.get("keys", [])[:20])
-              + (" …" if len(link.get("keys", [])) > 20 else "")} for link in extras.get("links", [])]
+    withheld = [
+        {**w, "label": taxonomy.label("categories", w.get("category") or "", lang)} for w in extras.get("withheld", [])
+    ]
+    links = [
+        {
+            **link,
+            "columns": ", ".join(link.get("columns", [])),
+            "count": len(link.get("keys", [])),
+            "shown": ", ".join("/".join(str(v) for v in key) for key in link.get("keys", [])[:20])
+            + (" …" if len(link.get("keys", [])) > 20 else ""),
+        }
+        for link in extras.get("links", [])
+    ]
     reference = _sections(extras.get("reference", {}), explanation, folder="reference")
-    return {"withheld": withheld, "links": links, "reference": reference,
-            "unsearched": extras.get("unsearched", [])}
+    return {"withheld": withheld, "links": links, "reference": reference, "unsearched": extras.get("unsearched", [])}
 
 
-def render_report(meta: dict, rows: dict[str, dict[str, list[dict]]], explanation: dict, lang: str,
-                  extras: dict | None = None) -> str:
+def render_report(
+    meta: dict, rows: dict[str, dict[str, list[dict]]], explanation: dict, lang: str, extras: dict | None = None
+) -> str:
     """The human-readable report.html in `lang`."""
     t = texts(lang)
     sections = _sections(rows, explanation)
     organisation = meta.get("organisation") or (explanation.get("organisation") or {}).get("name")
     values = {"reference": meta.get("reference", ""), "organisation": organisation or ""}
-    return _environment().get_template("report.html").render(
-        t=t, meta=meta, explanation=explanation, sections=sections, organisation=organisation,
-        title=t["title"].format(**values) if organisation else t["title_no_org"],
-        intro=t["intro"].format(**values), type_name=t["types"].get(meta.get("type", ""), meta.get("type", "")),
-        received=_when(meta.get("received_at")), generated=_when(meta.get("generated_at") or utcnow()),
-        identity=default_taxonomy().label("identity_types", meta["identity_type"], lang)
-        if meta.get("identity_type") else None,
-        total=sum(s["count"] for s in sections), html_rows=HTML_ROWS, extra=_extras_view(extras or {}, explanation,
-                                                                                         lang))
+    return (
+        _environment()
+        .get_template("report.html")
+        .render(
+            t=t,
+            meta=meta,
+            explanation=explanation,
+            sections=sections,
+            organisation=organisation,
+            title=t["title"].format(**values) if organisation else t["title_no_org"],
+            intro=t["intro"].format(**values),
+            type_name=t["types"].get(meta.get("type", ""), meta.get("type", "")),
+            received=_when(meta.get("received_at")),
+            generated=_when(meta.get("generated_at") or utcnow()),
+            identity=default_taxonomy().label("identity_types", meta["identity_type"], lang)
+            if meta.get("identity_type")
+            else None,
+            total=sum(s["count"] for s in sections),
+            html_rows=HTML_ROWS,
+            extra=_extras_view(extras or {}, explanation, lang),
+        )
+    )
 
 
-def build_zip(meta: dict, rows: dict[str, dict[str, list[dict]]], explanation: dict, language_code: str,
-              extras: dict | None = None) -> bytes:
+def build_zip(
+    meta: dict,
+    rows: dict[str, dict[str, list[dict]]],
+    explanation: dict,
+    language_code: str,
+    extras: dict | None = None,
+) -> bytes:
     """The package: data.json, one CSV per datastore table, report.html and README.txt.
 
     `meta` describes the request (reference, type, received_at, generated_at, identity_type; optional
@@ -191,25 +229,44 @@ def build_zip(meta: dict, rows: dict[str, dict[str, list[dict]]], explanation: d
     meta = {**meta, "generated_at": generated}
     counts = {store: {table: len(found) for table, found in tables.items()} for store, tables in rows.items()}
     total = sum(n for tables in counts.values() for n in tables.values())
-    document = {"format": FORMAT, "version": 2, "language": lang, "request": _plain(meta),
-                "summary": {"rows": total, "tables": counts}, "data": _plain(rows),
-                "withheld": extras.get("withheld", []), "links": _plain(extras.get("links", [])),
-                "reference": _plain(extras.get("reference", {})), "not_searched": extras.get("unsearched", []),
-                "explanation": explanation}
+    document = {
+        "format": FORMAT,
+        "version": 2,
+        "language": lang,
+        "request": _plain(meta),
+        "summary": {"rows": total, "tables": counts},
+        "data": _plain(rows),
+        "withheld": extras.get("withheld", []),
+        "links": _plain(extras.get("links", [])),
+        "reference": _plain(extras.get("reference", {})),
+        "not_searched": extras.get("unsearched", []),
+        "explanation": explanation,
+    }
     organisation = meta.get("organisation") or (explanation.get("organisation") or {}).get("name") or ""
-    readme = t["readme"].format(reference=meta.get("reference", ""), organisation=organisation,
-                                generated_at=_when(generated))
+    readme = t["readme"].format(
+        reference=meta.get("reference", ""), organisation=organisation, generated_at=_when(generated)
+    )
     if not total:
         readme += "\n" + t["readme_empty"]
     moment = generated if isinstance(generated, datetime) else utcnow()
     stamp = (max(moment.year, 1980), moment.month, moment.day, moment.hour, moment.minute, moment.second)
-    files = [("README.txt", readme.replace("\n", "\r\n").encode("utf-8-sig")),
-             ("report.html", render_report(meta, rows, explanation, lang, extras).encode()),
-             ("data.json", _json_document(document))]
-    files += [(csv_name(store, table), _csv(found)) for store, tables in rows.items()
-              for table, found in tables.items() if found]
-    files += [(csv_name(store, table, "reference"), _csv(found)) for store, tables in extras.get("reference", {}).items()
-              for table, found in tables.items() if found]
+    files = [
+        ("README.txt", readme.replace("\n", "\r\n").encode("utf-8-sig")),
+        ("report.html", render_report(meta, rows, explanation, lang, extras).encode()),
+        ("data.json", _json_document(document)),
+    ]
+    files += [
+        (csv_name(store, table), _csv(found))
+        for store, tables in rows.items()
+        for table, found in tables.items()
+        if found
+    ]
+    files += [
+        (csv_name(store, table, "reference"), _csv(found))
+        for store, tables in extras.get("reference", {}).items()
+        for table, found in tables.items()
+        if found
+    ]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in files:
@@ -235,8 +292,15 @@ def download_url(settings: Settings, token: str) -> str:
     return settings.public_url.rstrip("/") + DOWNLOAD_PATH + token
 
 
-def store_package(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, zip_bytes: bytes,
-                  *, actor: str = SYSTEM_ACTOR) -> tuple[AccessPackage, str]:
+def store_package(
+    session: Session,
+    keyring: Keyring,
+    settings: Settings,
+    request: DsrRequest,
+    zip_bytes: bytes,
+    *,
+    actor: str = SYSTEM_ACTOR,
+) -> tuple[AccessPackage, str]:
     """Encrypt and store the request's package with a new download token (returned, never stored); a package
     already stored for the request is replaced (a rebuilt package gets a fresh link and download count)."""
     package = session.scalars(select(AccessPackage).where(AccessPackage.request_id == request.id)).first()
@@ -252,15 +316,25 @@ def store_package(session: Session, keyring: Keyring, settings: Settings, reques
     package.blob_enc, package.purged_at = keyring.encrypt(zip_bytes, context=package_context(package.id)), None
     session.add(package)
     session.flush()
-    record(session, actor=actor, action="package.replaced" if replaced else "package.stored",
-           object_type="access_package", object_id=package.id,
-           details={"request_id": request.id, "size": package.size, "expires_at": package.expires_at.isoformat(),
-                    "max_downloads": package.max_downloads})
+    record(
+        session,
+        actor=actor,
+        action="package.replaced" if replaced else "package.stored",
+        object_type="access_package",
+        object_id=package.id,
+        details={
+            "request_id": request.id,
+            "size": package.size,
+            "expires_at": package.expires_at.isoformat(),
+            "max_downloads": package.max_downloads,
+        },
+    )
     return package, token
 
 
-def open_package(session: Session, keyring: Keyring, token: str, *,
-                 subject_id: str | None = None) -> tuple[AccessPackage, bytes]:
+def open_package(
+    session: Session, keyring: Keyring, token: str, *, subject_id: str | None = None
+) -> tuple[AccessPackage, bytes]:
     """The package behind a download token, counting the download. NotFound for an unknown token; Gone once
     expired, purged or downloaded the allowed number of times; Forbidden when `subject_id` (from a subject
     session) is not the request's subject."""
@@ -271,11 +345,17 @@ def open_package(session: Session, keyring: Keyring, token: str, *,
         raise NotFound("This download link is not valid", "check you copied the whole link from the message")
     request = session.get(DsrRequest, package.request_id)
     if subject_id is not None and (request is None or request.subject_id != subject_id):
-        raise Forbidden("This package answers someone else's request",
-                        "log out of the privacy centre, or verify as the person who made the request")
-    data = hand_out(session, keyring, package,
-                    actor=f"subject:{subject_id}" if subject_id else "public:download-link",
-                    details={"subject_session": subject_id is not None})
+        raise Forbidden(
+            "This package answers someone else's request",
+            "log out of the privacy centre, or verify as the person who made the request",
+        )
+    data = hand_out(
+        session,
+        keyring,
+        package,
+        actor=f"subject:{subject_id}" if subject_id else "public:download-link",
+        details={"subject_session": subject_id is not None},
+    )
     return package, data
 
 
@@ -284,26 +364,37 @@ def hand_out(session: Session, keyring: Keyring, package: AccessPackage, *, acto
     who asks). Gone once expired, purged or downloaded the allowed number of times; the last allowed download
     drops the blob at once. Audited with `details` added."""
     if package.downloads >= package.max_downloads:
-        raise Gone(f"This package was already downloaded {package.max_downloads} times, the most allowed",
-                   _HINT_NEW)
+        raise Gone(f"This package was already downloaded {package.max_downloads} times, the most allowed", _HINT_NEW)
     now = utcnow()
     if package.blob_enc is None or package.purged_at is not None or now >= package.expires_at:
         raise Gone("This download link has expired and the package was deleted", _HINT_NEW)
     counted = session.execute(  # atomic: two downloads at once cannot both take the last one
-        update(AccessPackage).where(AccessPackage.id == package.id,
-                                    AccessPackage.downloads < AccessPackage.max_downloads)
-        .values(downloads=AccessPackage.downloads + 1).execution_options(synchronize_session=False)).rowcount
+        update(AccessPackage)
+        .where(AccessPackage.id == package.id, AccessPackage.downloads < AccessPackage.max_downloads)
+        .values(downloads=AccessPackage.downloads + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     session.refresh(package)
     if not counted:
-        raise Gone(f"This package was already downloaded {package.max_downloads} times, the most allowed",
-                   _HINT_NEW)
+        raise Gone(f"This package was already downloaded {package.max_downloads} times, the most allowed", _HINT_NEW)
     data = keyring.decrypt(package.blob_enc, context=package_context(package.id))
     last = package.downloads >= package.max_downloads
     if last:  # nothing can fetch it again: do not keep it until expiry
         package.blob_enc, package.purged_at = None, now
-    record(session, actor=actor, action="package.downloaded", object_type="access_package", object_id=package.id,
-           details={"request_id": package.request_id, "downloads": package.downloads,
-                    "max_downloads": package.max_downloads, "purged": last, **details})
+    record(
+        session,
+        actor=actor,
+        action="package.downloaded",
+        object_type="access_package",
+        object_id=package.id,
+        details={
+            "request_id": package.request_id,
+            "downloads": package.downloads,
+            "max_downloads": package.max_downloads,
+            "purged": last,
+            **details,
+        },
+    )
     session.flush()
     return data
 
@@ -311,16 +402,27 @@ def hand_out(session: Session, keyring: Keyring, package: AccessPackage, *, acto
 def purge_expired(session: Session, now: datetime | None = None) -> int:
     """Drop the encrypted blobs of packages past their expiry; returns how many were purged."""
     now = now or utcnow()
-    expired = session.execute(select(AccessPackage.id, AccessPackage.request_id, AccessPackage.downloads).where(
-        AccessPackage.purged_at.is_(None), AccessPackage.expires_at <= now)).all()
+    expired = session.execute(
+        select(AccessPackage.id, AccessPackage.request_id, AccessPackage.downloads).where(
+            AccessPackage.purged_at.is_(None), AccessPackage.expires_at <= now
+        )
+    ).all()
     if not expired:
         return 0
-    session.execute(update(AccessPackage).where(AccessPackage.id.in_([row.id for row in expired]))
-                    .values(blob_enc=None, purged_at=now))
+    session.execute(
+        update(AccessPackage)
+        .where(AccessPackage.id.in_([row.id for row in expired]))
+        .values(blob_enc=None, purged_at=now)
+    )
     for row in expired:
-        record(session, actor=SYSTEM_ACTOR, action="package.purged", object_type="access_package",
-               object_id=row.id, details={"request_id": row.request_id, "downloads": row.downloads,
-                                          "reason": "expired"})
+        record(
+            session,
+            actor=SYSTEM_ACTOR,
+            action="package.purged",
+            object_type="access_package",
+            object_id=row.id,
+            details={"request_id": row.request_id, "downloads": row.downloads, "reason": "expired"},
+        )
     return len(expired)
 
 

@@ -53,19 +53,35 @@ def today(session: Session) -> date:
 
 def changed_datastores(session: Session, request: DsrRequest) -> tuple[str, ...]:
     """The datastores the erasure changed rows in (their backups still hold what it erased)."""
-    return tuple(sorted({s.datastore_key for s in fresh_steps(session, request)
-                         if s.action == "erase" and any(changed(c) for c in (s.counts or {}).values())}))
+    return tuple(
+        sorted(
+            {
+                s.datastore_key
+                for s in fresh_steps(session, request)
+                if s.action == "erase" and any(changed(c) for c in (s.counts or {}).values())
+            }
+        )
+    )
 
 
 def _due(request: DsrRequest, session: Session) -> BackupDue:
-    return BackupDue(request.reference, request.type, request.completed_at, request.backups_clear_by,
-                     request.backups_reminded_at, changed_datastores(session, request))
+    return BackupDue(
+        request.reference,
+        request.type,
+        request.completed_at,
+        request.backups_clear_by,
+        request.backups_reminded_at,
+        changed_datastores(session, request),
+    )
 
 
 def erasures(session: Session, *, limit: int = 200, include_told: bool = False) -> list[BackupDue]:
     """Completed erasures with a backup date, soonest first (told ones too with `include_told`)."""
-    stmt = select(DsrRequest).where(DsrRequest.type.in_(service.ERASURE_TYPES), DsrRequest.status.in_(service.DONE),
-                                    DsrRequest.backups_clear_by.is_not(None))
+    stmt = select(DsrRequest).where(
+        DsrRequest.type.in_(service.ERASURE_TYPES),
+        DsrRequest.status.in_(service.DONE),
+        DsrRequest.backups_clear_by.is_not(None),
+    )
     if not include_told:
         stmt = stmt.where(DsrRequest.backups_reminded_at.is_(None))
     stmt = stmt.order_by(DsrRequest.backups_clear_by, DsrRequest.reference).limit(limit)
@@ -80,10 +96,19 @@ def remind(session: Session, settings: Settings, *, on: date | None = None) -> d
     from privet.requests.messages.render import send_message
 
     on = on or today(session)
-    due = list(session.scalars(
-        select(DsrRequest).where(DsrRequest.type.in_(service.ERASURE_TYPES), DsrRequest.status.in_(service.DONE),
-                                 DsrRequest.backups_clear_by <= on, DsrRequest.backups_reminded_at.is_(None))
-        .order_by(DsrRequest.backups_clear_by, DsrRequest.reference).with_for_update()))
+    due = list(
+        session.scalars(
+            select(DsrRequest)
+            .where(
+                DsrRequest.type.in_(service.ERASURE_TYPES),
+                DsrRequest.status.in_(service.DONE),
+                DsrRequest.backups_clear_by <= on,
+                DsrRequest.backups_reminded_at.is_(None),
+            )
+            .order_by(DsrRequest.backups_clear_by, DsrRequest.reference)
+            .with_for_update()
+        )
+    )
     if not due:
         return {"due": 0, "sent": 0}
     items = [_due(r, session) for r in due]
@@ -91,9 +116,24 @@ def remind(session: Session, settings: Settings, *, on: date | None = None) -> d
     told = 0
     if contact.get("email"):
         try:
-            send_message(settings, "email", contact["email"], "backups_reminder", "en", today=on, erasures=[
-                {"reference": i.reference, "type": i.type, "completed": i.completed_at, "clear_by": i.clear_by,
-                 "datastores": list(i.datastores)} for i in items])
+            send_message(
+                settings,
+                "email",
+                contact["email"],
+                "backups_reminder",
+                "en",
+                today=on,
+                erasures=[
+                    {
+                        "reference": i.reference,
+                        "type": i.type,
+                        "completed": i.completed_at,
+                        "clear_by": i.clear_by,
+                        "datastores": list(i.datastores),
+                    }
+                    for i in items
+                ],
+            )
             told = 1
         except Exception as exc:  # noqa: BLE001 - tried again tomorrow; the erasures stay unmarked
             log.warning("backups reminder not sent: %s", type(exc).__name__)
@@ -101,12 +141,25 @@ def remind(session: Session, settings: Settings, *, on: date | None = None) -> d
     now = utcnow()
     for request, item in zip(due, items):
         request.backups_reminded_at = now
-        service.audit(session, request, "backups_due", actor=service.SYSTEM, clear_by=service.day(item.clear_by),
-                      datastores=list(item.datastores), told=bool(told))
+        service.audit(
+            session,
+            request,
+            "backups_due",
+            actor=service.SYSTEM,
+            clear_by=service.day(item.clear_by),
+            datastores=list(item.datastores),
+            told=bool(told),
+        )
     session.flush()
     from privet.audit.service import record
 
-    record(session, actor=service.SYSTEM, action="request.backups_reminder", object_type=service.OBJECT,
-           object_id="-", details={"erasures": len(due), "sent": bool(told)})
+    record(
+        session,
+        actor=service.SYSTEM,
+        action="request.backups_reminder",
+        object_type=service.OBJECT,
+        object_id="-",
+        details={"erasures": len(due), "sent": bool(told)},
+    )
     log.info("backups: %d erasures past their backup date, reminder %s", len(due), "sent" if told else "not sent")
     return {"due": len(due), "sent": told}

@@ -24,8 +24,16 @@ from privet.settings import Settings
 OUTCOMES = ("paid", "waived")
 
 
-def settle(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, outcome: str,
-           note: str | None, actor: str) -> DsrRequest:
+def settle(
+    session: Session,
+    keyring: Keyring,
+    settings: Settings,
+    request: DsrRequest,
+    *,
+    outcome: str,
+    note: str | None,
+    actor: str,
+) -> DsrRequest:
     """Record the fee of a `fee_due` request paid (note: e.g. the payment's reference) or waived (note: why, which
     is required); the person is told and the request goes ahead."""
     if outcome not in OUTCOMES:
@@ -34,16 +42,37 @@ def settle(session: Session, keyring: Keyring, settings: Settings, request: DsrR
     service.require_status(request, ("fee_due",), f"marked fee {outcome}")
     note = check_note(note, "reason")
     if outcome == "waived" and not note:
-        raise InvalidInput("A waiver needs a reason", "say why no fee is charged (kept in the request's record)",
-                           [Problem("missing", "reason")])
+        raise InvalidInput(
+            "A waiver needs a reason",
+            "say why no fee is charged (kept in the request's record)",
+            [Problem("missing", "reason")],
+        )
     now = utcnow()
-    request.fee = {**(request.fee or {}), "status": outcome, "settled_by": actor[:120],
-                   "settled_at": now.isoformat(), "note": note}
+    request.fee = {
+        **(request.fee or {}),
+        "status": outcome,
+        "settled_by": actor[:120],
+        "settled_at": now.isoformat(),
+        "note": note,
+    }
     session.flush()
-    service.audit(session, request, f"fee_{outcome}", actor=actor, amount=request.fee.get("amount"),
-                  currency=request.fee.get("currency"), note=bool(note))
-    notify.queue(session, request, "fee_settled", outcome=outcome, amount=request.fee.get("amount"),
-                 currency=request.fee.get("currency"))
+    service.audit(
+        session,
+        request,
+        f"fee_{outcome}",
+        actor=actor,
+        amount=request.fee.get("amount"),
+        currency=request.fee.get("currency"),
+        note=bool(note),
+    )
+    notify.queue(
+        session,
+        request,
+        "fee_settled",
+        outcome=outcome,
+        amount=request.fee.get("amount"),
+        currency=request.fee.get("currency"),
+    )
     if request.type in settings.requests_manual_approval:
         request.status = "pending_approval"
         session.flush()

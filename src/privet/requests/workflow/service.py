@@ -32,8 +32,10 @@ def approve(session: Session, keyring: Keyring, settings: Settings, request: Dsr
     if request.status == "fee_due":
         from privet.kit.errors import Conflict
 
-        raise Conflict(f"Request {request.reference} waits for its fee; it cannot be approved yet",
-                       f"record the fee paid or waived first: privet requests fee {request.reference} --paid|--waive")
+        raise Conflict(
+            f"Request {request.reference} waits for its fee; it cannot be approved yet",
+            f"record the fee paid or waived first: privet requests fee {request.reference} --paid|--waive",
+        )
     service.require_status(request, ("pending_approval",), "approved")
     request.approved_by, request.approved_at = actor[:120], utcnow()
     service.audit(session, request, "approved", actor=actor, fee=bool(request.fee))
@@ -69,15 +71,25 @@ def extend(session: Session, request: DsrRequest, *, reason: str, actor: str) ->
     service.require_status(request, service.ACTIVE, "extended")
     reason = check_note(reason, "reason")
     if not reason:
-        raise InvalidInput("An extension needs a reason", "say why more time is needed (it is sent to the person)",
-                           [Problem("missing", "reason")])
+        raise InvalidInput(
+            "An extension needs a reason",
+            "say why more time is needed (it is sent to the person)",
+            [Problem("missing", "reason")],
+        )
     previous = request.due_on
-    request.extended_to = extended_due(request.profile, request.type, previous,
-                                       already_extended=request.extended_to is not None)
+    request.extended_to = extended_due(
+        request.profile, request.type, previous, already_extended=request.extended_to is not None
+    )
     request.extension_reason = reason
     session.flush()
-    service.audit(session, request, "extended", actor=actor, previous=service.day(previous),
-                  extended_to=service.day(request.extended_to))
+    service.audit(
+        session,
+        request,
+        "extended",
+        actor=actor,
+        previous=service.day(previous),
+        extended_to=service.day(request.extended_to),
+    )
     notify.queue(session, request, "extended", due=request.extended_to, previous=previous, reason=reason)
     return request
 
@@ -86,26 +98,36 @@ def assign(session: Session, request: DsrRequest, *, assignee: str | None, actor
     """Give the request to an officer (a user name), or take it back with None."""
     service.require_status(request, service.OPEN, "assigned")
     if assignee is not None and (not assignee.strip() or len(assignee) > 120):
-        raise InvalidInput("An assignee is a user name of 1 to 120 characters", "send the officer's user name",
-                           [Problem("invalid", "assignee")])
+        raise InvalidInput(
+            "An assignee is a user name of 1 to 120 characters",
+            "send the officer's user name",
+            [Problem("invalid", "assignee")],
+        )
     request.assignee = assignee.strip() if assignee else None
     service.audit(session, request, "assigned", actor=actor, assignee=request.assignee)
     return request
 
 
-def complete(session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, note: str | None,
-             actor: str) -> DsrRequest:
+def complete(
+    session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, note: str | None, actor: str
+) -> DsrRequest:
     """Close a complaint (answered by a person) with the officer's outcome note, or an erasure held for review
     because of its exceptions (PRIVET_ERASURE_EXCEPTIONS=review: it ends completed_with_exceptions and the person
     is told what was not erased and why); the person is told."""
     service.lock(session, request)
-    reviewed = request.type in service.ERASURE_TYPES and bool((request.result or {}).get("exceptions")) and all(
-        s.status in ("done", "skipped") for s in fresh_steps(session, request))
+    reviewed = (
+        request.type in service.ERASURE_TYPES
+        and bool((request.result or {}).get("exceptions"))
+        and all(s.status in ("done", "skipped") for s in fresh_steps(session, request))
+    )
     if request.type != "complaint" and not reviewed:
-        raise InvalidInput("Only complaints, and erasures waiting for review of their exceptions, are completed by "
-                           "hand", "other requests complete when their steps do; use run to retry failed steps")
-    service.require_status(request, ("waiting", "running") if request.type == "complaint" else ("waiting",),
-                           "completed")
+        raise InvalidInput(
+            "Only complaints, and erasures waiting for review of their exceptions, are completed by hand",
+            "other requests complete when their steps do; use run to retry failed steps",
+        )
+    service.require_status(
+        request, ("waiting", "running") if request.type == "complaint" else ("waiting",), "completed"
+    )
     outcome = check_note(note)
     result = {"outcome": outcome} if request.type == "complaint" else {"review_note": outcome}
     executor.finish(session, keyring, settings, request, actor=actor, result=result)
@@ -134,8 +156,11 @@ def run(session: Session, keyring: Keyring, settings: Settings, request: DsrRequ
 def expire_unverified(session: Session, *, now: datetime | None = None) -> int:
     """Requests never verified by their verify_by: expired, identity and secret details purged."""
     now = now or utcnow()
-    stale = session.execute(select(DsrRequest).where(DsrRequest.status == "unverified",
-                                                     DsrRequest.verify_by <= now)).scalars().all()
+    stale = (
+        session.execute(select(DsrRequest).where(DsrRequest.status == "unverified", DsrRequest.verify_by <= now))
+        .scalars()
+        .all()
+    )
     for request in stale:
         request.status, request.completed_at = "expired", now
         request.identity_enc, request.identity_blind_index = b"", ""
@@ -175,9 +200,19 @@ def remind(session: Session, settings: Settings, *, today: date | None = None) -
             break
         due = service.effective_due(request)
         try:
-            send_message(settings, "email", contact["email"], "overdue_reminder", "en", reference=request.reference,
-                         request_type=request.type, status=request.status, due=due,
-                         days_left=(due - today).days, today=today)
+            send_message(
+                settings,
+                "email",
+                contact["email"],
+                "overdue_reminder",
+                "en",
+                reference=request.reference,
+                request_type=request.type,
+                status=request.status,
+                due=due,
+                days_left=(due - today).days,
+                today=today,
+            )
             sent += 1
         except Exception as exc:  # noqa: BLE001 - a reminder that cannot go out must not stop the others
             log.warning("reminder for request %s not sent: %s", request.reference, type(exc).__name__)
@@ -186,6 +221,12 @@ def remind(session: Session, settings: Settings, *, today: date | None = None) -
     if late or soon:
         from privet.audit.service import record
 
-        record(session, actor=service.SYSTEM, action="request.reminders", object_type=service.OBJECT,
-               object_id="-", details=counts)
+        record(
+            session,
+            actor=service.SYSTEM,
+            action="request.reminders",
+            object_type=service.OBJECT,
+            object_id="-",
+            details=counts,
+        )
     return counts

@@ -15,8 +15,8 @@ from starlette.responses import HTMLResponse
 
 from privet.audit.models import AuditEvent
 from privet.audit.service import Verification, verify
+from privet.http.routes import DB
 from privet.kit.clock import utcnow
-from privet.kit.web import DB
 from privet.web.admin.common import guard, page
 
 router = APIRouter(prefix="/audit")
@@ -43,8 +43,10 @@ def check_chain(db: DB) -> tuple[Verification, datetime | None]:
     """The chain's verification, and when the events before the ones walked now were walked whole (None: the
     whole chain was walked now)."""
     now, known = utcnow(), _walked.get(_store(db))
-    if known is not None and (now - known.whole_at > WHOLE_EVERY or
-                              db.scalar(select(AuditEvent.hash).where(AuditEvent.seq == known.seq)) != known.hash):
+    if known is not None and (
+        now - known.whole_at > WHOLE_EVERY
+        or db.scalar(select(AuditEvent.hash).where(AuditEvent.seq == known.seq)) != known.hash
+    ):
         known = None  # due for a whole walk, or the chain is not the one walked (restored, replaced)
     check = verify(db, since=(known.seq, known.hash) if known else None)
     if check.ok and check.checked:
@@ -76,6 +78,18 @@ def audit_log(request: Request, db: DB) -> HTMLResponse:
     head = db.scalar(select(func.max(AuditEvent.seq))) or 0
     older = events[-1].seq if len(events) == PAGE_SIZE else None
     check, whole_at = check_chain(db)
-    return page(request, "admin/audit.html", {"events": events, "check": check, "whole_at": whole_at, "total": total,
-                                              "action": action, "before": before, "older": older, "head": head},
-                section="audit")
+    return page(
+        request,
+        "admin/audit.html",
+        {
+            "events": events,
+            "check": check,
+            "whole_at": whole_at,
+            "total": total,
+            "action": action,
+            "before": before,
+            "older": older,
+            "head": head,
+        },
+        section="audit",
+    )

@@ -49,22 +49,28 @@ class Chart:
 
 def _head(chart: Chart, height: float) -> str:
     title_id, desc_id = f"{chart.id}-title", f"{chart.id}-desc"
-    return (f'<svg class="chart" id="{escape(chart.id)}" role="img" aria-labelledby="{title_id} {desc_id}" '
-            f'viewBox="0 0 {WIDTH} {height:.0f}" xmlns="http://www.w3.org/2000/svg">'
-            f'<title id="{title_id}">{escape(chart.title)}</title><desc id="{desc_id}">{escape(chart.description)}'
-            '</desc>')
+    return (
+        f'<svg class="chart" id="{escape(chart.id)}" role="img" aria-labelledby="{title_id} {desc_id}" '
+        f'viewBox="0 0 {WIDTH} {height:.0f}" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="{title_id}">{escape(chart.title)}</title><desc id="{desc_id}">{escape(chart.description)}'
+        "</desc>"
+    )
 
 
 def _axis_titles(chart: Chart, height: float, left: float, top: float, bottom: float) -> list[str]:
     """The axes' names: under the horizontal axis, and turned along the vertical one."""
     out = []
     if chart.x_title:
-        out.append(f'<text class="axis-title" x="{left + (WIDTH - RIGHT - left) / 2:.1f}" y="{height - 6:.1f}" '
-                   f'text-anchor="middle">{escape(chart.x_title)}</text>')
+        out.append(
+            f'<text class="axis-title" x="{left + (WIDTH - RIGHT - left) / 2:.1f}" y="{height - 6:.1f}" '
+            f'text-anchor="middle">{escape(chart.x_title)}</text>'
+        )
     if chart.y_title:
         middle = top + (height - top - bottom) / 2
-        out.append(f'<text class="axis-title" x="16" y="{middle:.1f}" text-anchor="middle" '
-                   f'transform="rotate(-90 16 {middle:.1f})">{escape(chart.y_title)}</text>')
+        out.append(
+            f'<text class="axis-title" x="16" y="{middle:.1f}" text-anchor="middle" '
+            f'transform="rotate(-90 16 {middle:.1f})">{escape(chart.y_title)}</text>'
+        )
     return out
 
 
@@ -76,8 +82,10 @@ def _frame(chart: Chart, body: list[str]) -> Markup:
         value = top * step / 4
         y = TOP + plot_h - plot_h * step / 4
         label = f"{value:.0f}{chart.unit}"
-        grid.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
-                    f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(label)}</text>')
+        grid.append(
+            f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
+            f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(label)}</text>'
+        )
     titles = _axis_titles(chart, HEIGHT, LEFT, TOP, BOTTOM)
     return Markup(_head(chart, HEIGHT) + "".join(grid) + "".join(body) + "".join(titles) + "</svg>")
 
@@ -90,7 +98,7 @@ def _short(label: str, room: int = 28) -> str:
         used += 2 if ord(char) > 0x2E80 else 1
         if used > room:
             kept = "".join(out)
-            if " " in kept[len(kept) // 2:]:  # end on a whole word when one ends in the second half
+            if " " in kept[len(kept) // 2 :]:  # end on a whole word when one ends in the second half
                 kept = kept.rsplit(" ", 1)[0]
             return kept.rstrip() + "…"
         out.append(char)
@@ -105,29 +113,38 @@ def hbar_chart(chart: Chart) -> Markup:
     body = []
     for step in range(5):
         x = H_LEFT + plot_w * step / 4
-        body.append(f'<line class="grid" x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{TOP + plot_h}"/>'
-                    f'<text class="tick" x="{x:.1f}" y="{TOP + plot_h + 18}" text-anchor="middle">'
-                    f'{escape(f"{top * step / 4:.0f}{chart.unit}")}</text>')
+        body.append(
+            f'<line class="grid" x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{TOP + plot_h}"/>'
+            f'<text class="tick" x="{x:.1f}" y="{TOP + plot_h + 18}" text-anchor="middle">'
+            f"{escape(f'{top * step / 4:.0f}{chart.unit}')}</text>"
+        )
     bar = min(22.0, H_ROW * 0.7 / per)
     for i, label in enumerate(chart.labels):
         middle = TOP + H_ROW * i + H_ROW / 2
-        body.append(f'<text class="label" x="{H_LEFT - 8}" y="{middle + 5:.1f}" text-anchor="end">'
-                    f'<title>{escape(label)}</title>{escape(_short(label))}</text>')
+        body.append(
+            f'<text class="label" x="{H_LEFT - 8}" y="{middle + 5:.1f}" text-anchor="end">'
+            f"<title>{escape(label)}</title>{escape(_short(label))}</text>"
+        )
         for j, (_name, values) in enumerate(chart.series):
             value = values[i] if i < len(values) else None
             width = 0 if value is None else plot_w * value / top
             y = middle - bar * per / 2 + bar * j
-            body.append(f'<rect class="bar series-{j % 8}" x="{H_LEFT}" y="{y:.1f}" width="{width:.1f}" '
-                        f'height="{bar:.1f}"/>')
-            body.append(f'<text class="value" x="{H_LEFT + width + 4:.1f}" y="{y + bar / 2 + 5:.1f}">'
-                        f'{escape(chart.cell(value))}</text>')
+            body.append(
+                f'<rect class="bar series-{j % 8}" x="{H_LEFT}" y="{y:.1f}" width="{width:.1f}" height="{bar:.1f}"/>'
+            )
+            body.append(
+                f'<text class="value" x="{H_LEFT + width + 4:.1f}" y="{y + bar / 2 + 5:.1f}">'
+                f"{escape(chart.cell(value))}</text>"
+            )
     body += _axis_titles(chart, height, H_LEFT, TOP, BOTTOM)
     return Markup(_head(chart, height) + "".join(body) + "</svg>")
 
 
 def _x_labels(chart: Chart, centres: list[float]) -> list[str]:
-    return [f'<text class="label" x="{x:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle">{escape(label)}</text>'
-            for x, label in zip(centres, chart.labels)]
+    return [
+        f'<text class="label" x="{x:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle">{escape(label)}</text>'
+        for x, label in zip(centres, chart.labels)
+    ]
 
 
 def bar_chart(chart: Chart) -> Markup:
@@ -145,10 +162,13 @@ def bar_chart(chart: Chart) -> Markup:
             height = 0 if value is None else plot_h * value / top
             x = centre - bar * per / 2 + bar * j
             y = TOP + plot_h - height
-            body.append(f'<rect class="bar series-{j % 8}" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" '
-                        f'height="{height:.1f}"/>')
-            body.append(f'<text class="value" x="{x + bar / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle">'
-                        f'{escape(chart.cell(value))}</text>')
+            body.append(
+                f'<rect class="bar series-{j % 8}" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{height:.1f}"/>'
+            )
+            body.append(
+                f'<text class="value" x="{x + bar / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle">'
+                f"{escape(chart.cell(value))}</text>"
+            )
     return _frame(chart, body + _x_labels(chart, centres))
 
 
@@ -163,7 +183,8 @@ def line_chart(chart: Chart) -> Markup:
         points = [(centres[i], TOP + plot_h - plot_h * v / top) for i, v in enumerate(values[:count]) if v is not None]
         if len(points) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-            body.append(f'<polyline class="line series-{j % 8}" points="{path}"><title>{escape(name)}</title>'
-                        '</polyline>')
+            body.append(
+                f'<polyline class="line series-{j % 8}" points="{path}"><title>{escape(name)}</title></polyline>'
+            )
         body += [f'<circle class="dot series-{j % 8}" cx="{x:.1f}" cy="{y:.1f}" r="3.5"/>' for x, y in points]
     return _frame(chart, body + _x_labels(chart, centres))

@@ -31,19 +31,21 @@ async def _form(request: Request) -> FormData:
 Form = Annotated[FormData, Depends(_form)]
 
 # (section, href, label, scope): a link is shown only to roles holding its scope
-NAV = (("dashboard", "/admin", N_("Dashboard"), "requests:read"),
-       ("requests", "/admin/requests", N_("Requests"), "requests:read"),
-       ("holds", "/admin/holds", N_("Legal holds"), "requests:read"),
-       ("datamap", "/admin/datamap", N_("Data map"), "datamap:read"),
-       ("consent", "/admin/consent", N_("Consent lookup"), "consent:read"),
-       ("notices", "/admin/notices", N_("Notices"), "notices:read"),
-       ("users", "/admin/users", N_("Users and API keys"), "users:admin"),
-       ("audit", "/admin/audit", N_("Audit log"), "audit:read"),
-       ("registers", "/admin/registers", N_("Registers"), "registers:read"),
-       ("incidents", "/admin/incidents", N_("Incidents"), "registers:read"),
-       ("records", "/admin/records", N_("Records and assessments"), "registers:read"),
-       ("retention", "/admin/retention", N_("Retention"), "registers:read"),
-       ("evidence", "/admin/evidence", N_("Evidence"), "registers:read"))
+NAV = (
+    ("dashboard", "/admin", N_("Dashboard"), "requests:read"),
+    ("requests", "/admin/requests", N_("Requests"), "requests:read"),
+    ("holds", "/admin/holds", N_("Legal holds"), "requests:read"),
+    ("datamap", "/admin/datamap", N_("Data map"), "datamap:read"),
+    ("consent", "/admin/consent", N_("Consent lookup"), "consent:read"),
+    ("notices", "/admin/notices", N_("Notices"), "notices:read"),
+    ("users", "/admin/users", N_("Users and API keys"), "users:admin"),
+    ("audit", "/admin/audit", N_("Audit log"), "audit:read"),
+    ("registers", "/admin/registers", N_("Registers"), "registers:read"),
+    ("incidents", "/admin/incidents", N_("Incidents"), "registers:read"),
+    ("records", "/admin/records", N_("Records and assessments"), "registers:read"),
+    ("retention", "/admin/retention", N_("Retention"), "registers:read"),
+    ("evidence", "/admin/evidence", N_("Evidence"), "registers:read"),
+)
 
 # ?done=<key> after a POST-redirect-GET: what just happened, in a short sentence
 FLASHES = {
@@ -78,17 +80,37 @@ def can(request: Request, scope: str) -> bool:
     return principal is not None and scope in principal.scopes
 
 
-def page(request: Request, template: str, context: dict[str, Any] | None = None, *, section: str,
-         status_code: int = 200, flash: str | None = None, error: str | None = None) -> HTMLResponse:
+def page(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    section: str,
+    status_code: int = 200,
+    flash: str | None = None,
+    error: str | None = None,
+) -> HTMLResponse:
     """An admin page: the shared layout context (navigation for the officer's role, flash message) + `context`."""
     principal = principal_of(request)
     scopes = principal.scopes if principal else frozenset()
-    nav = [{"href": href, "label": label, "current": key == section} for key, href, label, scope in NAV
-           if scope in scopes]
+    nav = [
+        {"href": href, "label": label, "current": key == section} for key, href, label, scope in NAV if scope in scopes
+    ]
     done = request.query_params.get("done")
-    values = {"check_label": lambda v: CHECKS.get(v, v), "type_label": type_label, "status_label": status_label, "tone": TONE, "nav": nav, "section": section, "principal": principal, "can": lambda s: s in scopes,
-              "flash": flash or (FLASHES.get(done) if done else None), "error": error, **terms.helpers(request),
-              **(context or {})}
+    values = {
+        "check_label": lambda v: CHECKS.get(v, v),
+        "type_label": type_label,
+        "status_label": status_label,
+        "tone": TONE,
+        "nav": nav,
+        "section": section,
+        "principal": principal,
+        "can": lambda s: s in scopes,
+        "flash": flash or (FLASHES.get(done) if done else None),
+        "error": error,
+        **terms.helpers(request),
+        **(context or {}),
+    }
     return render(request, template, values, status_code=status_code)
 
 
@@ -112,21 +134,56 @@ def settings(request: Request):  # noqa: ANN201
     return request.app.state.settings
 
 
-TYPES = {"access": N_("Access"), "portability": N_("Portability"), "rectification": N_("Rectification"),
-         "erasure": N_("Erasure"), "closure": N_("Account closure"), "withdrawal": N_("Consent withdrawal"),
-         "restriction": N_("Restriction"), "explanation": N_("Explanation"), "complaint": N_("Complaint")}
-STATUSES = {"unverified": N_("Not verified"), "pending_approval": N_("Waiting for approval"),
-            "fee_due": N_("Waiting for the fee"),
-            "running": N_("Running"), "waiting": N_("Waiting for a task"), "completed": N_("Completed"),
-            "completed_with_exceptions": N_("Completed with exceptions"), "refused": N_("Refused"), "failed": N_("Failed"), "expired": N_("Expired"), "pending": N_("Pending"),
-            "done": N_("Done"), "skipped": N_("Skipped"), "open": N_("Open")}
-TONE = {"completed": "ok", "completed_with_exceptions": "warn", "done": "ok", "refused": "bad", "failed": "bad", "expired": "bad",
-        "pending_approval": "warn", "fee_due": "warn", "waiting": "warn", "unverified": "warn", "open": "warn"}
+TYPES = {
+    "access": N_("Access"),
+    "portability": N_("Portability"),
+    "rectification": N_("Rectification"),
+    "erasure": N_("Erasure"),
+    "closure": N_("Account closure"),
+    "withdrawal": N_("Consent withdrawal"),
+    "restriction": N_("Restriction"),
+    "explanation": N_("Explanation"),
+    "complaint": N_("Complaint"),
+}
+STATUSES = {
+    "unverified": N_("Not verified"),
+    "pending_approval": N_("Waiting for approval"),
+    "fee_due": N_("Waiting for the fee"),
+    "running": N_("Running"),
+    "waiting": N_("Waiting for a task"),
+    "completed": N_("Completed"),
+    "completed_with_exceptions": N_("Completed with exceptions"),
+    "refused": N_("Refused"),
+    "failed": N_("Failed"),
+    "expired": N_("Expired"),
+    "pending": N_("Pending"),
+    "done": N_("Done"),
+    "skipped": N_("Skipped"),
+    "open": N_("Open"),
+}
+TONE = {
+    "completed": "ok",
+    "completed_with_exceptions": "warn",
+    "done": "ok",
+    "refused": "bad",
+    "failed": "bad",
+    "expired": "bad",
+    "pending_approval": "warn",
+    "fee_due": "warn",
+    "waiting": "warn",
+    "unverified": "warn",
+    "open": "warn",
+}
 
 
-CHECKS = {"id_document": N_("An identity document"), "call_back": N_("A call back to a known number"),
-          "known_contact": N_("A known contact detail"), "signed_letter": N_("A signed letter"),
-          "agent_mandate": N_("The agent's mandate"), "in_person": N_("In person")}
+CHECKS = {
+    "id_document": N_("An identity document"),
+    "call_back": N_("A call back to a known number"),
+    "known_contact": N_("A known contact detail"),
+    "signed_letter": N_("A signed letter"),
+    "agent_mandate": N_("The agent's mandate"),
+    "in_person": N_("In person"),
+}
 
 
 def type_label(value: str) -> str:

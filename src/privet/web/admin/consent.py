@@ -10,10 +10,10 @@ from starlette.responses import HTMLResponse
 
 from privet.consent.ledger import service as ledger
 from privet.consent.visitors import BANNER_ID
+from privet.http.routes import DB
 from privet.kit.errors import InvalidInput, NotFound
-from privet.kit.web import DB
 from privet.web.admin import receipts as receipt_page
-from privet.web.admin.common import Form, N_, can, guard, keyring, page, text
+from privet.web.admin.common import N_, Form, can, guard, keyring, page, text
 
 router = APIRouter(prefix="/consent")
 READ = guard("consent:read")
@@ -28,12 +28,30 @@ def _types(db: DB) -> list[str]:
     return first + sorted(known - set(first)) + [VISITOR]
 
 
-def _form_page(request: Request, db: DB, *, chosen: str = "email", error: str | None = None,
-               status_code: int = 200, **extra: object) -> HTMLResponse:
-    return page(request, "admin/consent.html", {"types": _types(db), "chosen": chosen, "events": receipt_page.EVENTS,
-                                                "methods": receipt_page.METHODS,
-                                                "separate_kinds": receipt_page.SEPARATE, **extra},
-                section="consent", error=error, status_code=status_code)
+def _form_page(
+    request: Request,
+    db: DB,
+    *,
+    chosen: str = "email",
+    error: str | None = None,
+    status_code: int = 200,
+    **extra: object,
+) -> HTMLResponse:
+    return page(
+        request,
+        "admin/consent.html",
+        {
+            "types": _types(db),
+            "chosen": chosen,
+            "events": receipt_page.EVENTS,
+            "methods": receipt_page.METHODS,
+            "separate_kinds": receipt_page.SEPARATE,
+            **extra,
+        },
+        section="consent",
+        error=error,
+        status_code=status_code,
+    )
 
 
 def _overview(db: DB, subject) -> dict:  # noqa: ANN001
@@ -89,11 +107,24 @@ def _visitor(request: Request, db: DB, visitor_id: str) -> HTMLResponse:
     try:
         found = visitor_view(db, visitor_id)
     except InvalidInput:
-        return _form_page(request, db, chosen=VISITOR, status_code=422, error=N_(
-            "That is not a visitor id: it is 8 to 64 letters, digits or . _ : - (the banner's start with v-)."))
+        return _form_page(
+            request,
+            db,
+            chosen=VISITOR,
+            status_code=422,
+            error=N_(
+                "That is not a visitor id: it is 8 to 64 letters, digits or . _ : - (the banner's start with v-)."
+            ),
+        )
     except NotFound:
-        return _form_page(request, db, chosen=VISITOR, error=N_(
-            "No banner choice is recorded for this visitor id. Check it in the visitor's privet_consent cookie."))
+        return _form_page(
+            request,
+            db,
+            chosen=VISITOR,
+            error=N_(
+                "No banner choice is recorded for this visitor id. Check it in the visitor's privet_consent cookie."
+            ),
+        )
     if found["subject_id"] is not None:
         return _subject(request, db, get_subject(db, found["subject_id"]), VISITOR, signed_in_visitor=visitor_id)
     view = {"states": found["states"], "history": found["history"], "channels": {}}
@@ -106,22 +137,32 @@ def _subject(request: Request, db: DB, subject, kind: str, **extra: object) -> H
     from privet.subjects.service import identities_of
 
     view = _overview(db, subject)
-    identities = [{"type": i.type, "masked": mask(i.type, i.value), "verified": i.verified_at is not None}
-                  for i in identities_of(db, keyring(request), subject)]
+    identities = [
+        {"type": i.type, "masked": mask(i.type, i.value), "verified": i.verified_at is not None}
+        for i in identities_of(db, keyring(request), subject)
+    ]
     requests = []
     if can(request, "requests:read"):
         from privet.requests.queries import of_subject
 
         requests = of_subject(db, subject.id)
-    return _form_page(request, db, chosen=kind, subject=subject, view=view, identities=identities,
-                      requests=requests, **extra)
+    return _form_page(
+        request, db, chosen=kind, subject=subject, view=view, identities=identities, requests=requests, **extra
+    )
 
 
 @router.get("/receipts/{record_id}", dependencies=READ, response_class=HTMLResponse)
 def receipt(record_id: str, request: Request, db: DB) -> HTMLResponse:
     """The signed receipt of one ledger record (it names the subject by id, never by an identity value)."""
     entry, document = receipt_page.signed(request, db, record_id)
-    return page(request, "admin/receipt.html", {"record": entry, "document": document,
-                                                "view": receipt_page.readable(db, request, entry, document),
-                                                "receipt": json.dumps(document, indent=2, ensure_ascii=False)},
-                section="consent")
+    return page(
+        request,
+        "admin/receipt.html",
+        {
+            "record": entry,
+            "document": document,
+            "view": receipt_page.readable(db, request, entry, document),
+            "receipt": json.dumps(document, indent=2, ensure_ascii=False),
+        },
+        section="consent",
+    )

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 
 from privet.datamap import browse, service
 from privet.datamap.evaluate import evaluate
-from privet.kit.web import DB
+from privet.http.routes import DB
 from privet.web.admin.common import guard, page
 from privet.web.render import language
 
@@ -31,7 +31,7 @@ def _categories(db: DB, q: str, lang: str) -> list[dict]:
         label = entry.label(lang)
         if not needle or needle in key.lower() or needle in label.lower():
             out.append({"key": key, "label": label, "sensitive": entry.sensitive})
-    return out[:browse.LIMIT]
+    return out[: browse.LIMIT]
 
 
 def _number(value: str | None) -> int:
@@ -42,8 +42,13 @@ def _number(value: str | None) -> int:
 
 
 def _found(db: DB, name: str, q: str, lang: str) -> list:
-    finders = {"systems": browse.systems, "datastores": browse.datastores, "datasets": browse.datasets,
-               "fields": browse.fields, "activities": browse.activities}
+    finders = {
+        "systems": browse.systems,
+        "datastores": browse.datastores,
+        "datasets": browse.datasets,
+        "fields": browse.fields,
+        "activities": browse.activities,
+    }
     return _categories(db, q, lang) if name == "categories" else finders[name](db, q or None)
 
 
@@ -61,8 +66,13 @@ def datamap(request: Request, db: DB) -> HTMLResponse:
         pages = max(1, -(-len(found) // PAGE_SIZE))
         number = min(_number(request.query_params.get("page")), pages) if kind else 1
         size = PAGE_SIZE if kind else PREVIEW
-        results[name] = {"rows": found[(number - 1) * size:number * size], "total": len(found), "page": number,
-                         "pages": pages if kind else 1, "capped": len(found) >= browse.LIMIT}
+        results[name] = {
+            "rows": found[(number - 1) * size : number * size],
+            "total": len(found),
+            "page": number,
+            "pages": pages if kind else 1,
+            "capped": len(found) >= browse.LIMIT,
+        }
     manifest = service.current(db)
     findings = None
     if manifest is not None:
@@ -70,7 +80,18 @@ def datamap(request: Request, db: DB) -> HTMLResponse:
 
         findings = evaluate(manifest, effective(db))
     names = {a.key: a.label(lang) for a in (manifest.processing_activities if manifest else [])}
-    return page(request, "admin/datamap.html", {"q": q, "kind": kind, "kinds": KINDS, "results": results,
-                                                "findings": findings, "applied": manifest is not None,
-                                                "activity_names": names, "preview": PREVIEW},
-                section="datamap")
+    return page(
+        request,
+        "admin/datamap.html",
+        {
+            "q": q,
+            "kind": kind,
+            "kinds": KINDS,
+            "results": results,
+            "findings": findings,
+            "applied": manifest is not None,
+            "activity_names": names,
+            "preview": PREVIEW,
+        },
+        section="datamap",
+    )

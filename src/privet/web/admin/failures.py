@@ -14,30 +14,69 @@ from privet.requests.execution.held import HELD
 from privet.web.admin.common import N_
 
 # what kind of failure an error class is: the class names connectors and the store raise
-_PERMANENT = {"InvalidInput", "Conflict", "NotFound", "DataError", "IntegrityError", "ProgrammingError",
-              "KeyError", "ValueError", "TypeError"}
-_UNREACHABLE = {"OperationalError", "ConnectionError", "ConnectError", "ConnectTimeout", "ReadTimeout",
-                "TimeoutError", "TimeoutException", "InterfaceError", "DisconnectionError", "OSError"}
+_PERMANENT = {
+    "InvalidInput",
+    "Conflict",
+    "NotFound",
+    "DataError",
+    "IntegrityError",
+    "ProgrammingError",
+    "KeyError",
+    "ValueError",
+    "TypeError",
+}
+_UNREACHABLE = {
+    "OperationalError",
+    "ConnectionError",
+    "ConnectError",
+    "ConnectTimeout",
+    "ReadTimeout",
+    "TimeoutError",
+    "TimeoutException",
+    "InterfaceError",
+    "DisconnectionError",
+    "OSError",
+}
 
 KINDS = {
-    "map": (N_("The data map and this datastore disagree, or a value did not fit: running the step again as it is "
-               "will fail the same way."),
-            N_("Fix the data map (or the datastore) as the message says, apply it, then run the failed steps again; "
-               "or take the step over as a manual task and do this datastore's part by hand.")),
-    "unreachable": (N_("Privet could not reach this datastore (it was down, too slow, or refused the connection)."),
-                    N_("Check that the datastore is running and that its connection settings and credentials are "
-                       "right, then run the failed steps again; or take the step over as a manual task.")),
-    "held": (N_("A legal hold keeps this step from running: the data must be kept while the hold lasts."),
-             N_("Nothing to fix here: the step runs when the hold is released (Registers → legal holds).")),
-    "other": (N_("The step stopped with an error Privet did not expect."),
-              N_("Run the failed steps again; if it fails the same way, take the step over as a manual task and "
-                 "report the error shown here to whoever runs Privet.")),
+    "map": (
+        N_(
+            "The data map and this datastore disagree, or a value did not fit: running the step again as it is "
+            "will fail the same way."
+        ),
+        N_(
+            "Fix the data map (or the datastore) as the message says, apply it, then run the failed steps again; "
+            "or take the step over as a manual task and do this datastore's part by hand."
+        ),
+    ),
+    "unreachable": (
+        N_("Privet could not reach this datastore (it was down, too slow, or refused the connection)."),
+        N_(
+            "Check that the datastore is running and that its connection settings and credentials are "
+            "right, then run the failed steps again; or take the step over as a manual task."
+        ),
+    ),
+    "held": (
+        N_("A legal hold keeps this step from running: the data must be kept while the hold lasts."),
+        N_("Nothing to fix here: the step runs when the hold is released (Registers → legal holds)."),
+    ),
+    "other": (
+        N_("The step stopped with an error Privet did not expect."),
+        N_(
+            "Run the failed steps again; if it fails the same way, take the step over as a manual task and "
+            "report the error shown here to whoever runs Privet."
+        ),
+    ),
 }
 
 
 # a step's action in words (the key stays in the step record, the CLI and the API)
-ACTIONS = {"fetch": N_("find the person's data"), "erase": N_("erase"), "rectify": N_("correct"),
-           "restrict": N_("restrict use")}
+ACTIONS = {
+    "fetch": N_("find the person's data"),
+    "erase": N_("erase"),
+    "rectify": N_("correct"),
+    "restrict": N_("restrict use"),
+}
 
 
 @dataclass(frozen=True)

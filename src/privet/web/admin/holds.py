@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
+from privet.http.routes import DB
 from privet.kit.errors import NotFound
-from privet.kit.web import DB
 from privet.requests.holds import service as holds
 from privet.web.admin.common import N_, Form, guard, page, principal_of, redirect, text
 from privet.web.admin.form_errors import REFUSED, what_to_fix
@@ -18,20 +18,33 @@ from privet.web.render import translate
 
 router = APIRouter(prefix="/holds")
 READ, WRITE = guard("requests:read"), guard("requests:write")
-FLASHES = {"placed": N_("The legal hold was placed: erasure of this person's data waits until it is released."),
-           "released": N_("The legal hold was released; erasures it blocked go ahead if no other hold remains.")}
-NO_SUBJECT = N_("Open the person's request and follow its link to place a hold, or find the subject's id with "
-                "privet subjects lookup.")
+FLASHES = {
+    "placed": N_("The legal hold was placed: erasure of this person's data waits until it is released."),
+    "released": N_("The legal hold was released; erasures it blocked go ahead if no other hold remains."),
+}
+NO_SUBJECT = N_(
+    "Open the person's request and follow its link to place a hold, or find the subject's id with "
+    "privet subjects lookup."
+)
 
 
-def _page(request: Request, db: DB, *, values: dict | None = None, error: str | None = None,
-          status_code: int = 200) -> HTMLResponse:
+def _page(
+    request: Request, db: DB, *, values: dict | None = None, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
     every = request.query_params.get("all") == "1"
-    return page(request, "admin/holds.html", {
-        "holds": holds.list_holds(db, active_only=not every), "all": every,
-        "values": values or {"subject_id": request.query_params.get("subject", "")[:32]}},
-        section="holds", error=error, status_code=status_code,
-        flash=FLASHES.get(request.query_params.get("done") or ""))
+    return page(
+        request,
+        "admin/holds.html",
+        {
+            "holds": holds.list_holds(db, active_only=not every),
+            "all": every,
+            "values": values or {"subject_id": request.query_params.get("subject", "")[:32]},
+        },
+        section="holds",
+        error=error,
+        status_code=status_code,
+        flash=FLASHES.get(request.query_params.get("done") or ""),
+    )
 
 
 @router.get("", dependencies=READ, response_class=HTMLResponse)
@@ -43,11 +56,19 @@ def hold_list(request: Request, db: DB) -> HTMLResponse:
 @router.post("", dependencies=WRITE, response_class=HTMLResponse)
 def place(request: Request, form: Form, db: DB) -> Response:
     """Place a hold; bad input shows the form again with what to fix, and nothing is placed."""
-    values = {"subject_id": text(form, "subject_id", 32), "reason": text(form, "reason", 500),
-              "reference": text(form, "reference", 200)}
+    values = {
+        "subject_id": text(form, "subject_id", 32),
+        "reason": text(form, "reason", 500),
+        "reference": text(form, "reference", 200),
+    }
     try:
-        holds.place(db, subject_id=values["subject_id"], reason=values["reason"],
-                    reference=values["reference"] or None, actor=principal_of(request).actor)
+        holds.place(
+            db,
+            subject_id=values["subject_id"],
+            reason=values["reason"],
+            reference=values["reference"] or None,
+            actor=principal_of(request).actor,
+        )
     except REFUSED as exc:
         error = what_to_fix(request, db, exc)
         if isinstance(exc, NotFound):

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, Response
 
+from privet.http.routes import DB
 from privet.kit.clock import utcnow
 from privet.kit.errors import InvalidInput
-from privet.kit.web import DB
 from privet.registers import incidents, incidents_notices
 from privet.web.admin.common import N_, Form, guard, page, principal_of, redirect, text
 from privet.web.admin.form_errors import REFUSED, what_to_fix
@@ -21,20 +21,34 @@ from privet.web.render import language
 router = APIRouter(prefix="/incidents")
 READ, WRITE = guard("registers:read"), guard("registers:write")
 
-SEVERITY_LABELS = {"general": N_("General (一般)"), "relatively_major": N_("Relatively major (较大)"),
-                   "major": N_("Major (重大)"), "especially_major": N_("Especially major (特别重大)")}
-CLOCKS = {"prc_regulator": N_("PRC regulator"), "gdpr_authority": N_("GDPR supervisory authority"),
-          "people": N_("People affected")}
+SEVERITY_LABELS = {
+    "general": N_("General (一般)"),
+    "relatively_major": N_("Relatively major (较大)"),
+    "major": N_("Major (重大)"),
+    "especially_major": N_("Especially major (特别重大)"),
+}
+CLOCKS = {
+    "prc_regulator": N_("PRC regulator"),
+    "gdpr_authority": N_("GDPR supervisory authority"),
+    "people": N_("People affected"),
+}
 CLOCK_STATES = {"done": N_("Done"), "overdue": N_("Overdue"), "due": N_("Due"), "asap": N_("Without undue delay")}
 CLOCK_TONE = {"done": "ok", "overdue": "bad", "due": "warn", "asap": "warn"}
 INCIDENT_STATES = {"open": N_("Open"), "closed": N_("Closed")}
 AUDIENCES = {"people": N_("Notice to the people affected"), "regulator": N_("Report to the regulator")}
 REGIMES = {"prc": N_("PRC (PIPL and the incident reporting measures)"), "gdpr": N_("GDPR")}
-FACT_LABELS = {"what_happened": N_("What happened"), "consequences": N_("Likely consequences"),
-               "measures": N_("Measures taken"), "advice": N_("What people can do")}
+FACT_LABELS = {
+    "what_happened": N_("What happened"),
+    "consequences": N_("Likely consequences"),
+    "measures": N_("Measures taken"),
+    "advice": N_("What people can do"),
+}
 OFFSETS = ("+08:00", "+00:00", "+01:00", "+02:00", "-05:00", "-08:00")
-FLASHES = {"recorded": N_("The incident was recorded; its clocks are running."),
-           "notified": N_("The notice was recorded as sent."), "closed": N_("The incident was closed.")}
+FLASHES = {
+    "recorded": N_("The incident was recorded; its clocks are running."),
+    "notified": N_("The notice was recorded as sent."),
+    "closed": N_("The incident was closed."),
+}
 
 
 def _left(clock: incidents.Clock, now: datetime) -> dict | None:
@@ -47,9 +61,18 @@ def _left(clock: incidents.Clock, now: datetime) -> dict | None:
 
 
 def _labels() -> dict:
-    return {"left": _left, "severities": SEVERITY_LABELS, "clock_names": CLOCKS, "clock_states": CLOCK_STATES,
-            "clock_tone": CLOCK_TONE, "incident_states": INCIDENT_STATES, "audiences": AUDIENCES,
-            "regimes": REGIMES, "fact_labels": FACT_LABELS, "offsets": OFFSETS}
+    return {
+        "left": _left,
+        "severities": SEVERITY_LABELS,
+        "clock_names": CLOCKS,
+        "clock_states": CLOCK_STATES,
+        "clock_tone": CLOCK_TONE,
+        "incident_states": INCIDENT_STATES,
+        "audiences": AUDIENCES,
+        "regimes": REGIMES,
+        "fact_labels": FACT_LABELS,
+        "offsets": OFFSETS,
+    }
 
 
 def _categories(db: DB, lang: str) -> dict[str, str]:
@@ -66,16 +89,34 @@ def _local(offset: str) -> str:
     return utcnow().astimezone(zone).strftime("%Y-%m-%dT%H:%M")
 
 
-def _list_page(request: Request, db: DB, *, values: dict | None = None, error: str | None = None,
-               status_code: int = 200) -> HTMLResponse:
+def _list_page(
+    request: Request, db: DB, *, values: dict | None = None, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
     now = utcnow()
-    return page(request, "admin/incidents.html", {
-        "due": incidents.due(db, now=now), "incidents": incidents.list_incidents(db), "now": now,
-        "clocks_of": incidents.clocks, "categories": _categories(db, language(request)),
-        "values": values or {"offset": OFFSETS[0], "discovered_at": _local(OFFSETS[0]), "severity": "general",
-                             "categories": [], "regimes": []}, **_labels()},
-        section="incidents", error=error, status_code=status_code,
-        flash=FLASHES.get(request.query_params.get("done") or ""))
+    return page(
+        request,
+        "admin/incidents.html",
+        {
+            "due": incidents.due(db, now=now),
+            "incidents": incidents.list_incidents(db),
+            "now": now,
+            "clocks_of": incidents.clocks,
+            "categories": _categories(db, language(request)),
+            "values": values
+            or {
+                "offset": OFFSETS[0],
+                "discovered_at": _local(OFFSETS[0]),
+                "severity": "general",
+                "categories": [],
+                "regimes": [],
+            },
+            **_labels(),
+        },
+        section="incidents",
+        error=error,
+        status_code=status_code,
+        flash=FLASHES.get(request.query_params.get("done") or ""),
+    )
 
 
 @router.get("", dependencies=READ, response_class=HTMLResponse)
@@ -102,44 +143,79 @@ def _int(value: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise InvalidInput("The number of people affected is not a number", "give an estimate if unknown") \
-            from None
+        raise InvalidInput("The number of people affected is not a number", "give an estimate if unknown") from None
 
 
 @router.post("", dependencies=WRITE, response_class=HTMLResponse)
 def record(request: Request, form: Form, db: DB) -> Response:
     """Record an incident; its clocks start at the discovery time. Bad input: the form again, nothing recorded."""
-    facts = {key: {lang: text(form, f"{key}_{lang}", 4000) for lang in incidents.LANGUAGES
-                   if text(form, f"{key}_{lang}", 4000)} for key in incidents.FACTS}
-    values = {"title": text(form, "title", 200), "severity": text(form, "severity", 30),
-              "discovered_at": text(form, "discovered_at", 20), "occurred_at": text(form, "occurred_at", 20),
-              "offset": text(form, "offset", 6), "subjects": text(form, "subjects", 12),
-              "categories": [c for c in form.getlist("categories") if isinstance(c, str)],
-              "regimes": [r for r in form.getlist("regimes") if isinstance(r, str)],
-              "ciio": text(form, "ciio", 3) == "yes", "high_risk": text(form, "high_risk", 3) == "yes",
-              **{f"{k}_{lang}": text(form, f"{k}_{lang}", 4000) for k in incidents.FACTS
-                 for lang in incidents.LANGUAGES}}
+    facts = {
+        key: {
+            lang: text(form, f"{key}_{lang}", 4000) for lang in incidents.LANGUAGES if text(form, f"{key}_{lang}", 4000)
+        }
+        for key in incidents.FACTS
+    }
+    values = {
+        "title": text(form, "title", 200),
+        "severity": text(form, "severity", 30),
+        "discovered_at": text(form, "discovered_at", 20),
+        "occurred_at": text(form, "occurred_at", 20),
+        "offset": text(form, "offset", 6),
+        "subjects": text(form, "subjects", 12),
+        "categories": [c for c in form.getlist("categories") if isinstance(c, str)],
+        "regimes": [r for r in form.getlist("regimes") if isinstance(r, str)],
+        "ciio": text(form, "ciio", 3) == "yes",
+        "high_risk": text(form, "high_risk", 3) == "yes",
+        **{f"{k}_{lang}": text(form, f"{k}_{lang}", 4000) for k in incidents.FACTS for lang in incidents.LANGUAGES},
+    }
     try:
         row = incidents.record_incident(
-            db, actor=principal_of(request).actor, title=values["title"], severity=values["severity"],
+            db,
+            actor=principal_of(request).actor,
+            title=values["title"],
+            severity=values["severity"],
             discovered_at=_moment(form, "discovered_at", required=True),
-            occurred_at=_moment(form, "occurred_at", required=False), categories=values["categories"],
-            subjects_affected=_int(values["subjects"] or "0"), ciio=values["ciio"], high_risk=values["high_risk"],
-            regimes=values["regimes"] or None, facts={k: v for k, v in facts.items() if v})
+            occurred_at=_moment(form, "occurred_at", required=False),
+            categories=values["categories"],
+            subjects_affected=_int(values["subjects"] or "0"),
+            ciio=values["ciio"],
+            high_risk=values["high_risk"],
+            regimes=values["regimes"] or None,
+            facts={k: v for k, v in facts.items() if v},
+        )
     except InvalidInput as exc:
         return _list_page(request, db, values=values, error=what_to_fix(request, db, exc), status_code=422)
     return redirect(f"/admin/incidents/{row.reference}", done="recorded")
 
 
-def _incident_page(request: Request, db: DB, reference: str, *, values: dict | None = None,
-                   error: str | None = None, status_code: int = 200) -> HTMLResponse:
+def _incident_page(
+    request: Request,
+    db: DB,
+    reference: str,
+    *,
+    values: dict | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     row = incidents.get_incident(db, reference)
     now = utcnow()
-    return page(request, "admin/incident.html", {
-        "incident": row, "clocks": incidents.clocks(row), "now": now, "drafts": incidents_notices.drafts(db, row),
-        "now_local": _local(OFFSETS[0]), "values": values or {}, **_labels()},
-        section="incidents", flash=FLASHES.get(request.query_params.get("done") or ""), error=error,
-        status_code=status_code)
+    return page(
+        request,
+        "admin/incident.html",
+        {
+            "incident": row,
+            "clocks": incidents.clocks(row),
+            "now": now,
+            "drafts": incidents_notices.drafts(db, row),
+            "now_local": _local(OFFSETS[0]),
+            "values": values or {},
+            **_labels(),
+        },
+        section="incidents",
+        flash=FLASHES.get(request.query_params.get("done") or ""),
+        error=error,
+        status_code=status_code,
+    )
 
 
 @router.get("/{reference}", dependencies=READ, response_class=HTMLResponse)
@@ -155,8 +231,13 @@ def notified(reference: str, request: Request, form: Form, db: DB) -> Response:
     values = {"clock": text(form, "clock", 40), "at": text(form, "at", 20), "offset": text(form, "offset", 6)}
     row = incidents.get_incident(db, reference)
     try:
-        incidents.mark_notified(db, row.reference, values["clock"], actor=principal_of(request).actor,
-                                at=_moment(form, "at", required=False))
+        incidents.mark_notified(
+            db,
+            row.reference,
+            values["clock"],
+            actor=principal_of(request).actor,
+            at=_moment(form, "at", required=False),
+        )
     except REFUSED as exc:
         error = what_to_fix(request, db, exc)
         return _incident_page(request, db, reference, values=values, error=error, status_code=exc.status)

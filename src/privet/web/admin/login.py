@@ -11,12 +11,11 @@ from starlette.responses import HTMLResponse, Response
 from privet.auth import logins, service
 from privet.auth.deps import PUBLIC, SESSION_COOKIE
 from privet.auth.passwords import verify_password
+from privet.http.ratelimit import rate_limited
+from privet.http.routes import DB
 from privet.kit.errors import InvalidInput
-from privet.kit.ratelimit import rate_limited
-from privet.kit.web import DB
-from privet.web.csrf import secure_cookies
-from privet.web.admin.common import Form, N_, guard, page, principal_of, redirect, settings, text
-from privet.web.csrf import check_form
+from privet.web.admin.common import N_, Form, guard, page, principal_of, redirect, settings, text
+from privet.web.csrf import check_form, secure_cookies
 from privet.web.render import translate
 
 router = APIRouter()
@@ -26,8 +25,10 @@ GUESSES = [Depends(rate_limited("login"))]
 HOME = "/admin"
 
 
-LOCKED = N_("This account is locked after repeated failed logins. Try again in {minutes} minutes, or ask an "
-           "administrator to unlock it.")
+LOCKED = N_(
+    "This account is locked after repeated failed logins. Try again in {minutes} minutes, or ask an "
+    "administrator to unlock it."
+)
 WAIT = N_("Too many failed logins for this account. Wait {seconds} seconds before trying again.")
 
 
@@ -35,8 +36,15 @@ def safe_next(value: str | None) -> str:
     """Where to go after logging in: only a relative console path (never another site, never the login page)."""
     value = (value or "").strip()
     parts = urlsplit(value)
-    if (not (parts.path == "/admin" or parts.path.startswith("/admin/")) or value.startswith("//") or "\\" in value or parts.scheme or parts.netloc
-            or parts.path.startswith("/admin/login") or any(ord(c) < 32 for c in value)):
+    if (
+        not (parts.path == "/admin" or parts.path.startswith("/admin/"))
+        or value.startswith("//")
+        or "\\" in value
+        or parts.scheme
+        or parts.netloc
+        or parts.path.startswith("/admin/login")
+        or any(ord(c) < 32 for c in value)
+    ):
         return HOME
     return value
 
@@ -46,8 +54,7 @@ async def _checked(request: Request) -> None:
 
 
 def _login_page(request: Request, next_path: str, error: str | None = None, status_code: int = 200) -> HTMLResponse:
-    return page(request, "admin/login.html", {"next": next_path}, section="login", error=error,
-                status_code=status_code)
+    return page(request, "admin/login.html", {"next": next_path}, section="login", error=error, status_code=status_code)
 
 
 @router.get("/login", openapi_extra=PUBLIC, dependencies=LIMITED, response_class=HTMLResponse)
@@ -65,21 +72,35 @@ def login(request: Request, form: Form, db: DB) -> Response:
     next_path = safe_next(text(form, "next", 500))
     conf = settings(request)
     try:
-        user = logins.log_in(db, request.app.state.keyring, conf, text(form, "username", 64),
-                             text(form, "password", 1000), route="console",
-                             client=request.client.host if request.client else None)
+        user = logins.log_in(
+            db,
+            request.app.state.keyring,
+            conf,
+            text(form, "username", 64),
+            text(form, "password", 1000),
+            route="console",
+            client=request.client.host if request.client else None,
+        )
     except logins.LoginFailed:  # one message whether the user is unknown, inactive or the password wrong
         return _login_page(request, next_path, N_("Wrong username or password. Check both and try again."), 401)
     except logins.LoginRefused as exc:
         message = translate(request, LOCKED if exc.locked else WAIT).format(
-            minutes=math.ceil(exc.retry_after / 60), seconds=exc.retry_after)
+            minutes=math.ceil(exc.retry_after / 60), seconds=exc.retry_after
+        )
         refused = _login_page(request, next_path, message, 429)
         refused.headers.update(exc.headers)
         return refused
     cookie, _csrf = service.start_session(db, user, conf.session_ttl_minutes)
     target = redirect("/admin/password", next=next_path) if user.must_change_password else redirect(next_path)
-    target.set_cookie(SESSION_COOKIE, cookie, max_age=conf.session_ttl_minutes * 60, path="/", httponly=True,
-                      samesite="lax", secure=secure_cookies(request))
+    target.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        max_age=conf.session_ttl_minutes * 60,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+    )
     return target
 
 
@@ -90,16 +111,16 @@ def logout(request: Request, db: DB) -> Response:
     if cookie:
         service.end_session(db, cookie)
     response = redirect("/admin/login")
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
-                           secure=secure_cookies(request))
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure_cookies(request))
     return response
 
 
 @router.get("/password", dependencies=guard("account:self"), response_class=HTMLResponse)
 def password_form(request: Request) -> HTMLResponse:
     """Set your own password (required after a one-time password)."""
-    return page(request, "admin/password.html", {"next": safe_next(request.query_params.get("next"))},
-                section="password")
+    return page(
+        request, "admin/password.html", {"next": safe_next(request.query_params.get("next"))}, section="password"
+    )
 
 
 @router.post("/password", dependencies=guard("account:self"), response_class=HTMLResponse)
@@ -111,16 +132,16 @@ def change_password(request: Request, form: Form, db: DB) -> Response:
     new, again = text(form, "new_password", 1000), text(form, "confirm_password", 1000)
 
     def again_with(message: str) -> HTMLResponse:
-        return page(request, "admin/password.html", {"next": next_path}, section="password", error=message,
-                    status_code=422)
+        return page(
+            request, "admin/password.html", {"next": next_path}, section="password", error=message, status_code=422
+        )
 
     if not verify_password(user.password_hash, text(form, "current_password", 1000)):
         return again_with(N_("The current password is wrong."))
     if new != again:
         return again_with(N_("The two new passwords differ."))
     try:
-        service.set_password(db, user, new, actor=principal.actor, must_change=False,
-                             keep_session=principal.session_id)
+        service.set_password(db, user, new, actor=principal.actor, must_change=False, keep_session=principal.session_id)
     except InvalidInput as exc:
         return again_with(translate(request, exc.detail))
     return redirect(next_path, done="password")

@@ -8,8 +8,8 @@ from datetime import date
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
+from privet.http.routes import DB
 from privet.kit.errors import InvalidInput
-from privet.kit.web import DB
 from privet.notices import service
 from privet.notices.diff import section_diff, summary, version_summary
 from privet.web.admin.common import Form, guard, page, principal_of, redirect, text
@@ -33,8 +33,12 @@ def notices(request: Request, db: DB) -> HTMLResponse:
     """Every notice with its latest version, and the publish form."""
     latest = service.version_counts(db)
     rows = [(n, latest.get(n.id)) for n in service.list_notices(db)]
-    return page(request, "admin/notices.html", {"rows": rows, "purposes": _purposes(db, language(request)),
-                                                "today": date.today(), "langs": LANGS}, section="notices")
+    return page(
+        request,
+        "admin/notices.html",
+        {"rows": rows, "purposes": _purposes(db, language(request)), "today": date.today(), "langs": LANGS},
+        section="notices",
+    )
 
 
 def _int(value: str | None) -> int | None:
@@ -64,11 +68,26 @@ def notice(key: str, request: Request, db: DB) -> HTMLResponse:
             text_lang = next(iter(sorted(b.content)))
         changes = section_diff(a, b, text_lang)
         material = (b.change_summary or {}).get("material", {}) if b.version == a.version + 1 else {}
-        diff = {"from": a.version, "to": b.version, "lang": text_lang, "changes": section_changes(request, changes),
-                "summary": summary(changes, material, lang if lang in ("en", "zh_CN") else "en", names)}
-    return page(request, "admin/notice.html", {"notice": found, "versions": list(reversed(versions)),
-                                               "summaries": summaries, "diff": diff, "names": names,
-                                               "langs": LANGS}, section="notices")
+        diff = {
+            "from": a.version,
+            "to": b.version,
+            "lang": text_lang,
+            "changes": section_changes(request, changes),
+            "summary": summary(changes, material, lang if lang in ("en", "zh_CN") else "en", names),
+        }
+    return page(
+        request,
+        "admin/notice.html",
+        {
+            "notice": found,
+            "versions": list(reversed(versions)),
+            "summaries": summaries,
+            "diff": diff,
+            "names": names,
+            "langs": LANGS,
+        },
+        section="notices",
+    )
 
 
 def _texts(form) -> tuple[dict[str, str], dict[str, str]]:  # noqa: ANN001
@@ -83,8 +102,9 @@ def _texts(form) -> tuple[dict[str, str], dict[str, str]]:  # noqa: ANN001
             try:
                 body = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
-                raise InvalidInput("The uploaded notice is not UTF-8 text", "save it as UTF-8 and upload again") \
-                    from None
+                raise InvalidInput(
+                    "The uploaded notice is not UTF-8 text", "save it as UTF-8 and upload again"
+                ) from None
             if upload.filename.lower().endswith(".txt"):
                 formats[lang] = "text"
             elif upload.filename.lower().endswith((".md", ".markdown")):
@@ -109,7 +129,16 @@ def publish(request: Request, form: Form, db: DB) -> Response:
     texts, formats = _texts(form)
     purposes = [p for p in form.getlist("purposes") if isinstance(p, str) and p]
     material = [p for p in form.getlist("material") if isinstance(p, str) and p]
-    service.publish(db, key=key, kind=kind, product=text(form, "product", 80) or None, texts=texts,
-                    effective_date=effective, purposes=purposes or None, material=material or None,
-                    actor=principal_of(request).actor, formats=formats or None)
+    service.publish(
+        db,
+        key=key,
+        kind=kind,
+        product=text(form, "product", 80) or None,
+        texts=texts,
+        effective_date=effective,
+        purposes=purposes or None,
+        material=material or None,
+        actor=principal_of(request).actor,
+        formats=formats or None,
+    )
     return redirect(f"/admin/notices/{key}", done="published")

@@ -7,26 +7,36 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
+from privet.http.routes import DB
 from privet.kit.errors import InvalidInput
-from privet.kit.web import DB
 from privet.reports import pia, ropa
-from privet.web.i18n import negotiate
 from privet.web.admin.common import N_, Form, guard, page, principal_of, redirect, text
+from privet.web.i18n import negotiate
 
 router = APIRouter(prefix="/records")
 READ, WRITE = guard("registers:read"), guard("registers:write")
 MAX_ANSWER = 20_000
 
-TRIGGERS = {"sensitive_data": N_("Sensitive data"), "processor": N_("Entrusted to a processor"),
-            "sharing": N_("Provided to another controller"), "public_disclosure": N_("Public disclosure"),
-            "cross_border": N_("Cross-border transfer")}
-OUTCOMES = {"acceptable": N_("Acceptable"), "acceptable_with_measures": N_("Acceptable with measures"),
-            "not_acceptable": N_("Not acceptable")}
+TRIGGERS = {
+    "sensitive_data": N_("Sensitive data"),
+    "processor": N_("Entrusted to a processor"),
+    "sharing": N_("Provided to another controller"),
+    "public_disclosure": N_("Public disclosure"),
+    "cross_border": N_("Cross-border transfer"),
+}
+OUTCOMES = {
+    "acceptable": N_("Acceptable"),
+    "acceptable_with_measures": N_("Acceptable with measures"),
+    "not_acceptable": N_("Not acceptable"),
+}
 STATES = {"draft": N_("Draft"), "concluded": N_("Concluded"), "superseded": N_("Superseded")}
 STATE_TONE = {"draft": "warn", "concluded": "ok", "superseded": ""}
-FLASHES = {"synced": N_("Drafts were opened for the activities that need an assessment."),
-           "nothing_new": N_("Every activity that needs an assessment already has one."),
-           "answered": N_("The answers were saved."), "concluded": N_("The assessment was concluded.")}
+FLASHES = {
+    "synced": N_("Drafts were opened for the activities that need an assessment."),
+    "nothing_new": N_("Every activity that needs an assessment already has one."),
+    "answered": N_("The answers were saved."),
+    "concluded": N_("The assessment was concluded."),
+}
 
 
 def _labels() -> dict:
@@ -40,24 +50,34 @@ def records(request: Request, db: DB) -> HTMLResponse:
         built = ropa.build(db, negotiate(request))
     except InvalidInput:  # no data map applied yet
         built = None
-    return page(request, "admin/records.html", {"records": built, "assessments": pia.list_assessments(db),
-                                                **_labels()},
-                section="records", flash=FLASHES.get(request.query_params.get("done") or ""))
+    return page(
+        request,
+        "admin/records.html",
+        {"records": built, "assessments": pia.list_assessments(db), **_labels()},
+        section="records",
+        flash=FLASHES.get(request.query_params.get("done") or ""),
+    )
 
 
 @router.get("/records-of-processing.csv", dependencies=READ)
 def records_csv(request: Request, db: DB) -> Response:
     """The records as CSV (one row per activity), downloaded, in `?lang=` or the console's language."""
-    return Response(ropa.render(db, "csv", negotiate(request)), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="records-of-processing.csv"'})
+    return Response(
+        ropa.render(db, "csv", negotiate(request)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="records-of-processing.csv"'},
+    )
 
 
 @router.get("/records-of-processing.html", dependencies=READ)
 def records_html(request: Request, db: DB) -> Response:
     """The records as one self-contained HTML file, downloaded for printing or filing, in `?lang=` (en or zh_CN)
     or the console's language."""
-    return Response(ropa.render(db, "html", negotiate(request)), media_type="text/html; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="records-of-processing.html"'})
+    return Response(
+        ropa.render(db, "html", negotiate(request)),
+        media_type="text/html; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="records-of-processing.html"'},
+    )
 
 
 @router.post("/pia/sync", dependencies=WRITE)
@@ -67,15 +87,32 @@ def sync(request: Request, db: DB) -> Response:
     return redirect("/admin/records", done="synced" if created else "nothing_new")
 
 
-def _assessment_page(request: Request, db: DB, reference: str, *, error: str | None = None,
-                     status_code: int = 200, missing: list[str] | None = None,
-                     values: dict | None = None) -> HTMLResponse:
+def _assessment_page(
+    request: Request,
+    db: DB,
+    reference: str,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    missing: list[str] | None = None,
+    values: dict | None = None,
+) -> HTMLResponse:
     row = pia.get_assessment(db, reference)
-    return page(request, "admin/assessment.html", {
-        "a": row, "questions": pia.questions_for(row.triggers), "missing": missing or [],
-        "values": values or {}, **_labels()},
-        section="records", error=error, status_code=status_code,
-        flash=FLASHES.get(request.query_params.get("done") or ""))
+    return page(
+        request,
+        "admin/assessment.html",
+        {
+            "a": row,
+            "questions": pia.questions_for(row.triggers),
+            "missing": missing or [],
+            "values": values or {},
+            **_labels(),
+        },
+        section="records",
+        error=error,
+        status_code=status_code,
+        flash=FLASHES.get(request.query_params.get("done") or ""),
+    )
 
 
 @router.get("/pia/{reference}", dependencies=READ, response_class=HTMLResponse)
@@ -91,8 +128,9 @@ def answers(reference: str, request: Request, form: Form, db: DB) -> Response:
     given = {key: text(form, f"answer_{key}", MAX_ANSWER) for key, _q in pia.questions_for(row.triggers)}
     given = {k: v for k, v in given.items() if v}
     if not given:
-        return _assessment_page(request, db, reference, error=N_("Type at least one answer before saving."),
-                                status_code=422)
+        return _assessment_page(
+            request, db, reference, error=N_("Type at least one answer before saving."), status_code=422
+        )
     pia.answer(db, row.reference, given, actor=principal_of(request).actor)
     return redirect(f"/admin/records/pia/{row.reference}", done="answered")
 
@@ -101,23 +139,46 @@ def answers(reference: str, request: Request, form: Form, db: DB) -> Response:
 def conclude(reference: str, request: Request, form: Form, db: DB) -> Response:
     """Conclude a fully answered draft (kept at least three years); an unanswered questionnaire is refused."""
     row = pia.get_assessment(db, reference)
-    values = {"outcome": text(form, "outcome", 40), "conclusion": text(form, "conclusion", MAX_ANSWER),
-              "retain_years": text(form, "retain_years", 3)}
-    missing = [k for k, _q in pia.questions_for(row.triggers) if k not in row.answers] if row.status == "draft" \
-        else []
+    values = {
+        "outcome": text(form, "outcome", 40),
+        "conclusion": text(form, "conclusion", MAX_ANSWER),
+        "retain_years": text(form, "retain_years", 3),
+    }
+    missing = [k for k, _q in pia.questions_for(row.triggers) if k not in row.answers] if row.status == "draft" else []
     if missing:
-        return _assessment_page(request, db, reference, status_code=422, missing=missing, values=values,
-                                error=N_("The assessment cannot be concluded yet: answer every question first. "
-                                         "The unanswered questions are marked below."))
+        return _assessment_page(
+            request,
+            db,
+            reference,
+            status_code=422,
+            missing=missing,
+            values=values,
+            error=N_(
+                "The assessment cannot be concluded yet: answer every question first. "
+                "The unanswered questions are marked below."
+            ),
+        )
     try:
         years = int(values["retain_years"] or pia.MIN_RETENTION_YEARS)
     except ValueError:
         years = -1
     try:
-        pia.conclude(db, row.reference, outcome=values["outcome"], conclusion=values["conclusion"],
-                     actor=principal_of(request).actor, retain_years=years)
+        pia.conclude(
+            db,
+            row.reference,
+            outcome=values["outcome"],
+            conclusion=values["conclusion"],
+            actor=principal_of(request).actor,
+            retain_years=years,
+        )
     except InvalidInput as exc:
         db.rollback()
-        return _assessment_page(request, db, reference, status_code=422, values=values,
-                                error=f"{exc.detail} — {exc.hint}" if exc.hint else exc.detail)
+        return _assessment_page(
+            request,
+            db,
+            reference,
+            status_code=422,
+            values=values,
+            error=f"{exc.detail} — {exc.hint}" if exc.hint else exc.detail,
+        )
     return redirect(f"/admin/records/pia/{row.reference}", done="concluded")

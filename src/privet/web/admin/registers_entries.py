@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, Response
 
+from privet.http.routes import DB
 from privet.kit.errors import PrivetError
-from privet.kit.web import DB
 from privet.registers import grounds, policy, processors, sharing
 from privet.web.admin import registers_forms as forms
 from privet.web.admin.common import N_, Form, guard, page, principal_of, redirect, text
@@ -20,10 +20,17 @@ from privet.web.render import language
 
 router = APIRouter(prefix="/registers")
 READ, WRITE = guard("registers:read"), guard("registers:write")
-KINDS = {"affiliate": N_("Affiliate"), "partner": N_("Partner"), "third_party": N_("Other third party"),
-         "authority": N_("Authority")}
-POLICIES = {"law": N_("The law (GB/T 35273-2020, PIPL)"), "keptek": N_("Keptek privacy policy"),
-            "zkteco": N_("ZKTeco privacy protection policy")}
+KINDS = {
+    "affiliate": N_("Affiliate"),
+    "partner": N_("Partner"),
+    "third_party": N_("Other third party"),
+    "authority": N_("Authority"),
+}
+POLICIES = {
+    "law": N_("The law (GB/T 35273-2020, PIPL)"),
+    "keptek": N_("Keptek privacy policy"),
+    "zkteco": N_("ZKTeco privacy protection policy"),
+}
 
 
 def _iso(value) -> str:  # noqa: ANN001
@@ -31,28 +38,53 @@ def _iso(value) -> str:  # noqa: ANN001
 
 
 def _taxonomy(db: Session, request: Request) -> dict:
-    return {"purpose_options": forms.options(db, request, "purposes"),
-            "category_options": forms.options(db, request, "categories")}
+    return {
+        "purpose_options": forms.options(db, request, "purposes"),
+        "category_options": forms.options(db, request, "categories"),
+    }
 
 
-def _entry_page(request: Request, db: Session, template: str, values: dict, *, editing: bool,
-                error: str | None = None, status_code: int = 200, **extra: object) -> HTMLResponse:
-    return page(request, template, {"values": values, "editing": editing, **_taxonomy(db, request), **extra},
-                section="registers", error=error, status_code=status_code)
+def _entry_page(
+    request: Request,
+    db: Session,
+    template: str,
+    values: dict,
+    *,
+    editing: bool,
+    error: str | None = None,
+    status_code: int = 200,
+    **extra: object,
+) -> HTMLResponse:
+    return page(
+        request,
+        template,
+        {"values": values, "editing": editing, **_taxonomy(db, request), **extra},
+        section="registers",
+        error=error,
+        status_code=status_code,
+    )
 
 
 def _entry_values(form: FormData, key: str | None) -> dict:
     """What processor and recipient forms share: key (the path's when editing), name, agreement, entrusted."""
-    return {"key": key if key is not None else text(form, "key", 80), "name": text(form, "name", 200),
-            "agreement_ref": text(form, "agreement_ref", 200), "signed_on": text(form, "signed_on", 20),
-            "expires_on": text(form, "expires_on", 20), "purposes": forms.choices(form, "purposes"),
-            "categories": forms.choices(form, "categories")}
+    return {
+        "key": key if key is not None else text(form, "key", 80),
+        "name": text(form, "name", 200),
+        "agreement_ref": text(form, "agreement_ref", 200),
+        "signed_on": text(form, "signed_on", 20),
+        "expires_on": text(form, "expires_on", 20),
+        "purposes": forms.choices(form, "purposes"),
+        "categories": forms.choices(form, "categories"),
+    }
 
 
 def _agreement(form: FormData, values: dict) -> dict:
     """The agreement's arguments of `add_processor` and `add_recipient` (dates parsed, or InvalidInput)."""
-    return {"agreement_ref": values["agreement_ref"] or None, "signed_on": forms.day(form, "signed_on"),
-            "expires_on": forms.day(form, "expires_on")}
+    return {
+        "agreement_ref": values["agreement_ref"] or None,
+        "signed_on": forms.day(form, "signed_on"),
+        "expires_on": forms.day(form, "expires_on"),
+    }
 
 
 def _save(request: Request, db: Session, values: dict, save, render, done: str) -> Response:  # noqa: ANN001
@@ -68,28 +100,61 @@ def _save(request: Request, db: Session, values: dict, save, render, done: str) 
 
 # --- processors ---
 
+
 def _processor_values(row) -> dict:  # noqa: ANN001
-    return {"key": row.key, "name": row.name, "agreement_ref": row.agreement_ref or "",
-            "signed_on": _iso(row.signed_on), "expires_on": _iso(row.expires_on), "purposes": list(row.purposes),
-            "categories": list(row.categories), "regions": ", ".join(row.regions),
-            "security_measures": "\n".join(row.security_measures)}
+    return {
+        "key": row.key,
+        "name": row.name,
+        "agreement_ref": row.agreement_ref or "",
+        "signed_on": _iso(row.signed_on),
+        "expires_on": _iso(row.expires_on),
+        "purposes": list(row.purposes),
+        "categories": list(row.categories),
+        "regions": ", ".join(row.regions),
+        "security_measures": "\n".join(row.security_measures),
+    }
 
 
 def _processor_page(editing: bool):  # noqa: ANN202
     def render(request: Request, db: Session, values: dict, **kw: object) -> HTMLResponse:
-        return _entry_page(request, db, "admin/registers_processor.html", values, editing=editing,
-                           uses=processors.activities_by_processor(db).get(values.get("key", ""), []), **kw)
+        return _entry_page(
+            request,
+            db,
+            "admin/registers_processor.html",
+            values,
+            editing=editing,
+            uses=processors.activities_by_processor(db).get(values.get("key", ""), []),
+            **kw,
+        )
+
     return render
 
 
 def _save_processor(request: Request, db: Session, form: FormData, *, key: str | None) -> Response:
-    values = {**_entry_values(form, key), "regions": text(form, "regions", 500),
-              "security_measures": text(form, "security_measures", 4000)}
-    return _save(request, db, values, lambda: processors.add_processor(
-        db, key=values["key"], name=values["name"], actor=principal_of(request).actor, **_agreement(form, values),
-        purposes=values["purposes"], categories=values["categories"], regions=forms.items(form, "regions", 500),
-        security_measures=forms.items(form, "security_measures"), replace=key is not None),
-        _processor_page(key is not None), "processor_saved")
+    values = {
+        **_entry_values(form, key),
+        "regions": text(form, "regions", 500),
+        "security_measures": text(form, "security_measures", 4000),
+    }
+    return _save(
+        request,
+        db,
+        values,
+        lambda: processors.add_processor(
+            db,
+            key=values["key"],
+            name=values["name"],
+            actor=principal_of(request).actor,
+            **_agreement(form, values),
+            purposes=values["purposes"],
+            categories=values["categories"],
+            regions=forms.items(form, "regions", 500),
+            security_measures=forms.items(form, "security_measures"),
+            replace=key is not None,
+        ),
+        _processor_page(key is not None),
+        "processor_saved",
+    )
 
 
 @router.get("/add/processor", dependencies=WRITE, response_class=HTMLResponse)
@@ -120,6 +185,7 @@ def save_processor(key: str, request: Request, form: Form, db: DB) -> Response:
 
 # --- recipients ---
 
+
 def _ground_choices(db: Session, request: Request, held: list[str]) -> list[dict]:
     """The grounds a recipient may be registered for (the policy's) and any it holds that the policy lacks (so an
     alert about one can be fixed by unticking it)."""
@@ -128,35 +194,75 @@ def _ground_choices(db: Session, request: Request, held: list[str]) -> list[dict
 
 
 def _recipient_values(row) -> dict:  # noqa: ANN001
-    return {"key": row.key, "name": row.name, "kind": row.kind, "purposes": list(row.purposes),
-            "categories": list(row.categories), "region": row.region or "", "legal_grounds": list(row.legal_grounds),
-            "agreement_ref": row.agreement_ref or "", "signed_on": _iso(row.signed_on),
-            "expires_on": _iso(row.expires_on), "reason": ""}
+    return {
+        "key": row.key,
+        "name": row.name,
+        "kind": row.kind,
+        "purposes": list(row.purposes),
+        "categories": list(row.categories),
+        "region": row.region or "",
+        "legal_grounds": list(row.legal_grounds),
+        "agreement_ref": row.agreement_ref or "",
+        "signed_on": _iso(row.signed_on),
+        "expires_on": _iso(row.expires_on),
+        "reason": "",
+    }
 
 
 def _recipient_page(editing: bool):  # noqa: ANN202
     def render(request: Request, db: Session, values: dict, **kw: object) -> HTMLResponse:
-        return _entry_page(request, db, "admin/registers_recipient.html", values, editing=editing, kinds=KINDS,
-                           ground_choices=_ground_choices(db, request, values.get("legal_grounds", [])), **kw)
+        return _entry_page(
+            request,
+            db,
+            "admin/registers_recipient.html",
+            values,
+            editing=editing,
+            kinds=KINDS,
+            ground_choices=_ground_choices(db, request, values.get("legal_grounds", [])),
+            **kw,
+        )
+
     return render
 
 
 def _save_recipient(request: Request, db: Session, form: FormData, *, key: str | None) -> Response:
-    values = {**_entry_values(form, key), "kind": text(form, "kind", 20), "region": text(form, "region", 10).upper(),
-              "legal_grounds": forms.choices(form, "legal_grounds"), "reason": text(form, "reason", 500)}
-    return _save(request, db, values, lambda: sharing.add_recipient(
-        db, key=values["key"], name=values["name"], kind=values["kind"], actor=principal_of(request).actor,
-        purposes=values["purposes"], categories=values["categories"], region=values["region"] or None,
-        legal_grounds=values["legal_grounds"], **_agreement(form, values), replace=key is not None,
-        reason=values["reason"] or None), _recipient_page(key is not None), "recipient_saved")
+    values = {
+        **_entry_values(form, key),
+        "kind": text(form, "kind", 20),
+        "region": text(form, "region", 10).upper(),
+        "legal_grounds": forms.choices(form, "legal_grounds"),
+        "reason": text(form, "reason", 500),
+    }
+    return _save(
+        request,
+        db,
+        values,
+        lambda: sharing.add_recipient(
+            db,
+            key=values["key"],
+            name=values["name"],
+            kind=values["kind"],
+            actor=principal_of(request).actor,
+            purposes=values["purposes"],
+            categories=values["categories"],
+            region=values["region"] or None,
+            legal_grounds=values["legal_grounds"],
+            **_agreement(form, values),
+            replace=key is not None,
+            reason=values["reason"] or None,
+        ),
+        _recipient_page(key is not None),
+        "recipient_saved",
+    )
 
 
 @router.get("/add/recipient", dependencies=WRITE, response_class=HTMLResponse)
 def new_recipient(request: Request, db: DB) -> HTMLResponse:
     """The form registering a recipient (`?key=` fills in the key an "unregistered" alert names)."""
     key = (request.query_params.get("key") or "")[:80]
-    return _recipient_page(False)(request, db, {"key": key, "kind": "third_party", "purposes": [],
-                                                "categories": [], "legal_grounds": []})
+    return _recipient_page(False)(
+        request, db, {"key": key, "kind": "third_party", "purposes": [], "categories": [], "legal_grounds": []}
+    )
 
 
 @router.post("/recipients", dependencies=WRITE, response_class=HTMLResponse)
@@ -181,15 +287,29 @@ def save_recipient(key: str, request: Request, form: Form, db: DB) -> Response:
 
 # --- the policy's grounds ---
 
-def _policy_page(request: Request, db: Session, values: dict | None = None, *, error: str | None = None,
-                 status_code: int = 200, flash: str | None = None) -> HTMLResponse:
+
+def _policy_page(
+    request: Request,
+    db: Session,
+    values: dict | None = None,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    flash: str | None = None,
+) -> HTMLResponse:
     row = policy.current(db)
     catalogue = policy.catalogue_view(db, language(request))
     values = values or {"name": row.name if row else "", "grounds": [g["code"] for g in catalogue if g["declared"]]}
     groups = {key: [g for g in catalogue if g["policy"] == key] for key in grounds.POLICIES}
-    return page(request, "admin/registers_policy.html", {
-        "row": row, "values": values, "groups": groups, "policies": POLICIES},
-        section="registers", error=error, status_code=status_code, flash=flash)
+    return page(
+        request,
+        "admin/registers_policy.html",
+        {"row": row, "values": values, "groups": groups, "policies": POLICIES},
+        section="registers",
+        error=error,
+        status_code=status_code,
+        flash=flash,
+    )
 
 
 @router.get("/policy", dependencies=READ, response_class=HTMLResponse)

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, Response
 
+from privet.http.routes import DB
 from privet.kit.errors import InvalidInput, PrivetError, Problem
-from privet.kit.web import DB
 from privet.registers import corporate, crossborder, disclosures, grounds, policy, sharing
 from privet.registers import crossborder_rules as rules
 from privet.web.admin import registers_forms as forms
@@ -24,12 +24,22 @@ from privet.web.render import language
 
 router = APIRouter()
 WRITE = guard("registers:write")
-TRANSFER_KINDS = {"merger": N_("Merger"), "acquisition": N_("Acquisition"), "asset_sale": N_("Asset sale"),
-                  "bankruptcy": N_("Bankruptcy"), "other": N_("Other")}
-MECHANISMS = {"standard_contract": N_("Standard contract"), "certification": N_("Certification"),
-              "security_assessment": N_("Security assessment"), "exemption": N_("Exemption"),
-              "adequacy": N_("Adequacy decision"), "sccs": N_("Standard contractual clauses"),
-              "bcr": N_("Binding corporate rules")}
+TRANSFER_KINDS = {
+    "merger": N_("Merger"),
+    "acquisition": N_("Acquisition"),
+    "asset_sale": N_("Asset sale"),
+    "bankruptcy": N_("Bankruptcy"),
+    "other": N_("Other"),
+}
+MECHANISMS = {
+    "standard_contract": N_("Standard contract"),
+    "certification": N_("Certification"),
+    "security_assessment": N_("Security assessment"),
+    "exemption": N_("Exemption"),
+    "adequacy": N_("Adequacy decision"),
+    "sccs": N_("Standard contractual clauses"),
+    "bcr": N_("Binding corporate rules"),
+}
 
 
 def _grounds_for(db: Session, request: Request, use: str) -> list[dict]:
@@ -38,16 +48,40 @@ def _grounds_for(db: Session, request: Request, use: str) -> list[dict]:
 
 
 def _counts(event, included: int) -> dict:  # noqa: ANN001
-    return {"requested": event.requested, "included": included, "filtered_out": event.filtered_out,
-            "reasons": dict(event.reasons)}
+    return {
+        "requested": event.requested,
+        "included": included,
+        "filtered_out": event.filtered_out,
+        "reasons": dict(event.reasons),
+    }
 
 
-def _event_page(request: Request, db: Session, template: str, values: dict, *, error: str | None = None,
-                status_code: int = 200, **extra: object) -> HTMLResponse:
-    return page(request, template, {"values": values, "reasons": forms.REASONS, "preview": None, "recorded": None,
-                                    "category_options": forms.options(db, request, "categories"),
-                                    "purpose_options": forms.options(db, request, "purposes"), **extra},
-                section="registers", error=error, status_code=status_code)
+def _event_page(
+    request: Request,
+    db: Session,
+    template: str,
+    values: dict,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    **extra: object,
+) -> HTMLResponse:
+    return page(
+        request,
+        template,
+        {
+            "values": values,
+            "reasons": forms.REASONS,
+            "preview": None,
+            "recorded": None,
+            "category_options": forms.options(db, request, "categories"),
+            "purpose_options": forms.options(db, request, "purposes"),
+            **extra,
+        },
+        section="registers",
+        error=error,
+        status_code=status_code,
+    )
 
 
 def _screened(request: Request, db: Session, form: FormData, template: str, values: dict, run, extra) -> Response:  # noqa: ANN001
@@ -61,18 +95,24 @@ def _screened(request: Request, db: Session, form: FormData, template: str, valu
         recorded = {**_counts(outcome.event, len(outcome.allowed)), "allowed": outcome.allowed}
     except PrivetError as exc:
         db.rollback()
-        return _event_page(request, db, template, values, error=forms.refusal(request, exc),
-                           status_code=exc.status, **extra(db))
+        return _event_page(
+            request, db, template, values, error=forms.refusal(request, exc), status_code=exc.status, **extra(db)
+        )
     return _event_page(request, db, template, {}, recorded=recorded, **extra(db))
 
 
 # --- shares ---
 
+
 def _share_extra(request: Request):  # noqa: ANN202
     def extra(db: Session) -> dict:
         recipients = sharing.list_recipients(db)
-        return {"recipients": recipients, "share_grounds": _grounds_for(db, request, grounds.SHARE),
-                "recipient_purposes": sorted({p for r in recipients for p in r.purposes})}
+        return {
+            "recipients": recipients,
+            "share_grounds": _grounds_for(db, request, grounds.SHARE),
+            "recipient_purposes": sorted({p for r in recipients for p in r.purposes}),
+        }
+
     return extra
 
 
@@ -80,29 +120,45 @@ def _share_extra(request: Request):  # noqa: ANN202
 def share_form(request: Request, db: DB) -> HTMLResponse:
     """The share form (`?recipient=` chooses the recipient)."""
     chosen = (request.query_params.get("recipient") or "")[:80]
-    return _event_page(request, db, "admin/registers_share.html", {"recipient": chosen, "categories": []},
-                       **_share_extra(request)(db))
+    return _event_page(
+        request, db, "admin/registers_share.html", {"recipient": chosen, "categories": []}, **_share_extra(request)(db)
+    )
 
 
 @router.post("/registers/share", dependencies=WRITE, response_class=HTMLResponse)
 def share(request: Request, form: Form, db: DB) -> Response:
     """Preview or record a share: on consent (people without it are left out) or on a ground of the policy."""
-    values = {"recipient": text(form, "recipient", 80), "purpose": text(form, "purpose", 160),
-              "categories": forms.choices(form, "categories"), "legal_ground": text(form, "legal_ground", 40),
-              "reference": text(form, "reference", 200), "note": text(form, "note", 1000),
-              "subjects": text(form, "subjects", 2_000_000)}
+    values = {
+        "recipient": text(form, "recipient", 80),
+        "purpose": text(form, "purpose", 160),
+        "categories": forms.choices(form, "categories"),
+        "legal_ground": text(form, "legal_ground", 40),
+        "reference": text(form, "reference", 200),
+        "note": text(form, "note", 1000),
+        "subjects": text(form, "subjects", 2_000_000),
+    }
     ids, identities = forms.subjects(form)
 
     def run() -> sharing.ShareOutcome:
-        return sharing.share(db, recipient=values["recipient"], actor=principal_of(request).actor, subject_ids=ids,
-                             identities=identities, purpose=values["purpose"] or None,
-                             categories=values["categories"], legal_ground=values["legal_ground"] or None,
-                             reference=values["reference"] or None, note=values["note"] or None,
-                             keyring=keyring(request))
+        return sharing.share(
+            db,
+            recipient=values["recipient"],
+            actor=principal_of(request).actor,
+            subject_ids=ids,
+            identities=identities,
+            purpose=values["purpose"] or None,
+            categories=values["categories"],
+            legal_ground=values["legal_ground"] or None,
+            reference=values["reference"] or None,
+            note=values["note"] or None,
+            keyring=keyring(request),
+        )
+
     return _screened(request, db, form, "admin/registers_share.html", values, run, _share_extra(request))
 
 
 # --- public disclosures ---
+
 
 def _disclosure_extra(request: Request):  # noqa: ANN202
     return lambda db: {"disclosure_grounds": _grounds_for(db, request, grounds.DISCLOSURE)}
@@ -111,32 +167,54 @@ def _disclosure_extra(request: Request):  # noqa: ANN202
 @router.get("/registers/disclose", dependencies=WRITE, response_class=HTMLResponse)
 def disclosure_form(request: Request, db: DB) -> HTMLResponse:
     """The public disclosure form."""
-    return _event_page(request, db, "admin/registers_disclose.html", {"categories": []},
-                       **_disclosure_extra(request)(db))
+    return _event_page(
+        request, db, "admin/registers_disclose.html", {"categories": []}, **_disclosure_extra(request)(db)
+    )
 
 
 @router.post("/registers/disclose", dependencies=WRITE, response_class=HTMLResponse)
 def disclose(request: Request, form: Form, db: DB) -> Response:
     """Preview or record a public disclosure: each person's separate consent, or a legal reference."""
-    values = {"title": text(form, "title", 200), "categories": forms.choices(form, "categories"),
-              "purpose": text(form, "purpose", 160), "legal_ground": text(form, "legal_ground", 40),
-              "reference": text(form, "reference", 200), "subjects": text(form, "subjects", 2_000_000)}
+    values = {
+        "title": text(form, "title", 200),
+        "categories": forms.choices(form, "categories"),
+        "purpose": text(form, "purpose", 160),
+        "legal_ground": text(form, "legal_ground", 40),
+        "reference": text(form, "reference", 200),
+        "subjects": text(form, "subjects", 2_000_000),
+    }
     ids, identities = forms.subjects(form)
 
     def run() -> sharing.ShareOutcome:
-        return disclosures.disclose(db, title=values["title"], actor=principal_of(request).actor,
-                                    categories=values["categories"], subject_ids=ids, identities=identities,
-                                    legal_ground=values["legal_ground"] or None,
-                                    reference=values["reference"] or None, purpose=values["purpose"] or None,
-                                    keyring=keyring(request))
+        return disclosures.disclose(
+            db,
+            title=values["title"],
+            actor=principal_of(request).actor,
+            categories=values["categories"],
+            subject_ids=ids,
+            identities=identities,
+            legal_ground=values["legal_ground"] or None,
+            reference=values["reference"] or None,
+            purpose=values["purpose"] or None,
+            keyring=keyring(request),
+        )
+
     return _screened(request, db, form, "admin/registers_disclose.html", values, run, _disclosure_extra(request))
 
 
 # --- corporate transfers ---
 
+
 def _corporate_page(request: Request, db: Session, values: dict, **kw: object) -> HTMLResponse:
-    return _event_page(request, db, "admin/registers_corporate.html", values, transfer_kinds=TRANSFER_KINDS,
-                       to_notify=corporate.subjects_to_notify(db), **kw)
+    return _event_page(
+        request,
+        db,
+        "admin/registers_corporate.html",
+        values,
+        transfer_kinds=TRANSFER_KINDS,
+        to_notify=corporate.subjects_to_notify(db),
+        **kw,
+    )
 
 
 @router.get("/registers/corporate", dependencies=WRITE, response_class=HTMLResponse)
@@ -148,17 +226,29 @@ def corporate_form(request: Request, db: DB) -> HTMLResponse:
 @router.post("/registers/corporate", dependencies=WRITE, response_class=HTMLResponse)
 def record_corporate(request: Request, form: Form, db: DB) -> Response:
     """Record a corporate transfer; its notification (bound) or re-consent (not bound) campaign is prepared."""
-    values = {"successor": text(form, "successor", 200), "kind": text(form, "kind", 20),
-              "transfer_date": text(form, "transfer_date", 20), "binding_statement": text(form, "binding_statement",
-                                                                                         4000),
-              "bound": text(form, "bound", 3), "categories": forms.choices(form, "categories"),
-              "subject_count": text(form, "subject_count", 14), "reference": text(form, "reference", 200)}
+    values = {
+        "successor": text(form, "successor", 200),
+        "kind": text(form, "kind", 20),
+        "transfer_date": text(form, "transfer_date", 20),
+        "binding_statement": text(form, "binding_statement", 4000),
+        "bound": text(form, "bound", 3),
+        "categories": forms.choices(form, "categories"),
+        "subject_count": text(form, "subject_count", 14),
+        "reference": text(form, "reference", 200),
+    }
     try:
-        corporate.record_transfer(db, successor=values["successor"], kind=values["kind"],
-                                  transfer_date=forms.day(form, "transfer_date"),
-                                  binding_statement=values["binding_statement"], bound=values["bound"] != "no",
-                                  categories=values["categories"], subject_count=forms.number(form, "subject_count"),
-                                  reference=values["reference"] or None, actor=principal_of(request).actor)
+        corporate.record_transfer(
+            db,
+            successor=values["successor"],
+            kind=values["kind"],
+            transfer_date=forms.day(form, "transfer_date"),
+            binding_statement=values["binding_statement"],
+            bound=values["bound"] != "no",
+            categories=values["categories"],
+            subject_count=forms.number(form, "subject_count"),
+            reference=values["reference"] or None,
+            actor=principal_of(request).actor,
+        )
     except PrivetError as exc:
         db.rollback()
         return _corporate_page(request, db, values, error=forms.refusal(request, exc), status_code=exc.status)
@@ -167,12 +257,21 @@ def record_corporate(request: Request, form: Form, db: DB) -> Response:
 
 # --- cross-border transfers ---
 
+
 def _crossborder_page(request: Request, db: Session, values: dict, **kw: object) -> HTMLResponse:
     from privet.datamap.models import DatamapActivity
 
     activities = list(db.execute(select(DatamapActivity.key, DatamapActivity.name).order_by(DatamapActivity.key)))
-    return _event_page(request, db, "admin/registers_crossborder.html", values, mechanisms=MECHANISMS,
-                       activities=activities, recipients=sharing.list_recipients(db), **kw)
+    return _event_page(
+        request,
+        db,
+        "admin/registers_crossborder.html",
+        values,
+        mechanisms=MECHANISMS,
+        activities=activities,
+        recipients=sharing.list_recipients(db),
+        **kw,
+    )
 
 
 def _moment(form: FormData) -> datetime | None:
@@ -183,8 +282,9 @@ def _moment(form: FormData) -> datetime | None:
     try:
         return datetime.fromisoformat(raw[:16]).replace(tzinfo=rules.CST)
     except ValueError:
-        raise InvalidInput("This is not a date and time", "give it as YYYY-MM-DD HH:MM",
-                           [Problem("not a date and time", "at")]) from None
+        raise InvalidInput(
+            "This is not a date and time", "give it as YYYY-MM-DD HH:MM", [Problem("not a date and time", "at")]
+        ) from None
 
 
 @router.get("/crossborder/record", dependencies=WRITE, response_class=HTMLResponse)
@@ -197,27 +297,61 @@ def crossborder_form(request: Request, db: DB) -> HTMLResponse:
 def record_crossborder(request: Request, form: Form, db: DB) -> Response:
     """Preview (subject ids: who lacks separate cross-border consent) or record a transfer; refused without a
     mechanism, nothing written."""
-    values = {k: text(form, k, 400) for k in ("destination", "mechanism", "mechanism_reference", "recipient",
-                                              "subject_count", "sensitive_subject_count", "origin", "activity",
-                                              "purpose", "at", "note")}
-    values.update(categories=forms.choices(form, "categories"), important_data=text(form, "important_data", 3),
-                  subject_ids=text(form, "subject_ids", 2_000_000))
+    values = {
+        k: text(form, k, 400)
+        for k in (
+            "destination",
+            "mechanism",
+            "mechanism_reference",
+            "recipient",
+            "subject_count",
+            "sensitive_subject_count",
+            "origin",
+            "activity",
+            "purpose",
+            "at",
+            "note",
+        )
+    }
+    values.update(
+        categories=forms.choices(form, "categories"),
+        important_data=text(form, "important_data", 3),
+        subject_ids=text(form, "subject_ids", 2_000_000),
+    )
     ids = [line.strip() for line in values["subject_ids"].splitlines() if line.strip()] or None
 
     def run() -> crossborder.TransferResult:
         return crossborder.record_transfer(
-            db, actor=principal_of(request).actor, destination=values["destination"].upper(),
-            mechanism=values["mechanism"] or None, recipient=values["recipient"],
-            categories=values["categories"], subject_count=forms.number(form, "subject_count"),
-            sensitive_subject_count=forms.number(form, "sensitive_subject_count"), subject_ids=ids,
-            origin=values["origin"].upper() or None, activity=values["activity"] or None,
-            purpose=values["purpose"] or None, mechanism_reference=values["mechanism_reference"] or None,
-            important_data=values["important_data"] == "yes", at=_moment(form), note=values["note"] or None)
+            db,
+            actor=principal_of(request).actor,
+            destination=values["destination"].upper(),
+            mechanism=values["mechanism"] or None,
+            recipient=values["recipient"],
+            categories=values["categories"],
+            subject_count=forms.number(form, "subject_count"),
+            sensitive_subject_count=forms.number(form, "sensitive_subject_count"),
+            subject_ids=ids,
+            origin=values["origin"].upper() or None,
+            activity=values["activity"] or None,
+            purpose=values["purpose"] or None,
+            mechanism_reference=values["mechanism_reference"] or None,
+            important_data=values["important_data"] == "yes",
+            at=_moment(form),
+            note=values["note"] or None,
+        )
+
     try:
         if text(form, "action", 10) == "preview":
-            shown = forms.preview(db, run, lambda r: {"included": r.transfer.subject_count,
-                                                      "filtered_out": sum(r.filtered_out.values()),
-                                                      "reasons": dict(r.filtered_out), "alerts": r.alerts})
+            shown = forms.preview(
+                db,
+                run,
+                lambda r: {
+                    "included": r.transfer.subject_count,
+                    "filtered_out": sum(r.filtered_out.values()),
+                    "reasons": dict(r.filtered_out),
+                    "alerts": r.alerts,
+                },
+            )
             return _crossborder_page(request, db, values, preview=shown)
         run()
     except PrivetError as exc:

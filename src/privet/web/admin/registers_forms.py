@@ -21,39 +21,72 @@ from privet.web.render import language, translate
 T = TypeVar("T")
 
 # The field a service names in its problem (`where`), in words: the refusal says which one to fix.
-FIELDS = {"key": N_("Key"), "name": N_("Name"), "kind": N_("Kind"), "agreement_ref": N_("Agreement reference"),
-          "signed_on": N_("Agreement signed on"), "expires_on": N_("Agreement expires on"),
-          "purposes": N_("Purposes"), "purpose": N_("Purpose"), "categories": N_("Data categories"),
-          "regions": N_("Regions"), "region": N_("Region"), "security_measures": N_("Security measures"),
-          "legal_grounds": N_("Grounds it may rest on"), "legal_ground": N_("Ground"), "grounds": N_("Grounds"),
-          "reference": N_("Reference"), "recipient": N_("Recipient"), "subjects": N_("People concerned"),
-          "note": N_("Note"), "reason": N_("Why the purposes changed"), "title": N_("Title"),
-          "successor": N_("Successor"), "transfer_date": N_("Date the data passes"),
-          "binding_statement": N_("How the successor is bound"), "subject_count": N_("Number of people"),
-          "destination": N_("Destination"), "origin": N_("Origin"), "mechanism": N_("Mechanism"),
-          "sensitive_subject_count": N_("People with sensitive data"), "subject_ids": N_("People concerned"),
-          "sensitive_subject_ids": N_("People with sensitive data"), "activity": N_("Activity"),
-          "at": N_("When it happened")}
+FIELDS = {
+    "key": N_("Key"),
+    "name": N_("Name"),
+    "kind": N_("Kind"),
+    "agreement_ref": N_("Agreement reference"),
+    "signed_on": N_("Agreement signed on"),
+    "expires_on": N_("Agreement expires on"),
+    "purposes": N_("Purposes"),
+    "purpose": N_("Purpose"),
+    "categories": N_("Data categories"),
+    "regions": N_("Regions"),
+    "region": N_("Region"),
+    "security_measures": N_("Security measures"),
+    "legal_grounds": N_("Grounds it may rest on"),
+    "legal_ground": N_("Ground"),
+    "grounds": N_("Grounds"),
+    "reference": N_("Reference"),
+    "recipient": N_("Recipient"),
+    "subjects": N_("People concerned"),
+    "note": N_("Note"),
+    "reason": N_("Why the purposes changed"),
+    "title": N_("Title"),
+    "successor": N_("Successor"),
+    "transfer_date": N_("Date the data passes"),
+    "binding_statement": N_("How the successor is bound"),
+    "subject_count": N_("Number of people"),
+    "destination": N_("Destination"),
+    "origin": N_("Origin"),
+    "mechanism": N_("Mechanism"),
+    "sensitive_subject_count": N_("People with sensitive data"),
+    "subject_ids": N_("People concerned"),
+    "sensitive_subject_ids": N_("People with sensitive data"),
+    "activity": N_("Activity"),
+    "at": N_("When it happened"),
+}
 # ?done=<key> after a registers form was saved
-FLASHES = {"campaign_sent": N_("The campaign was recorded as sent."),
-           "processor_saved": N_("The processor's entry was saved."),
-           "recipient_saved": N_("The recipient's entry was saved."),
-           "policy_saved": N_("The grounds of the policy were saved."),
-           "transfer_recorded": N_("The corporate transfer was recorded and its campaign prepared."),
-           "crossborder_recorded": N_("The cross-border transfer was recorded.")}
+FLASHES = {
+    "campaign_sent": N_("The campaign was recorded as sent."),
+    "processor_saved": N_("The processor's entry was saved."),
+    "recipient_saved": N_("The recipient's entry was saved."),
+    "policy_saved": N_("The grounds of the policy were saved."),
+    "transfer_recorded": N_("The corporate transfer was recorded and its campaign prepared."),
+    "crossborder_recorded": N_("The cross-border transfer was recorded."),
+}
 NOTHING_SAVED = N_("Nothing was saved. Check “%(field)s”: %(problem)s")
 NOTHING_SAVED_PLAIN = N_("Nothing was saved: %(problem)s")
 # Why a person was left out of a share, a disclosure or a transfer, in words.
-REASONS = {"NO_CONSENT": N_("No consent"), "CONSENT_WITHDRAWN": N_("Consent withdrawn"),
-           "CONSENT_EXPIRED": N_("Consent expired"), "CONSENT_REFUSED": N_("Consent refused"),
-           "CONSENT_BEFORE_MATERIAL_CHANGE": N_("Consent given before a material change of the notice"),
-           "SEPARATE_CONSENT_REQUIRED": N_("No separate consent"),
-           "GUARDIAN_CONSENT_REQUIRED": N_("A guardian's consent is needed"), "MINOR_REFUSED": N_("A minor"),
-           "GPC_OPT_OUT": N_("Opted out with GPC"), "OBJECTED": N_("Objected"), "RESTRICTED": N_("Restricted"),
-           "CATEGORY_NOT_CONSENTED": N_("Not all categories consented"),
-           "CROSS_BORDER_CONSENT_REQUIRED": N_("No separate cross-border consent"),
-           "UNKNOWN_SUBJECT": N_("Not known to Privet"), "SUBJECT_CLOSED": N_("Account closed"),
-           "DUPLICATE": N_("Named twice"), "RECONSENT_REQUIRED": N_("Consent given before the purpose changed")}
+REASONS = {
+    "NO_CONSENT": N_("No consent"),
+    "CONSENT_WITHDRAWN": N_("Consent withdrawn"),
+    "CONSENT_EXPIRED": N_("Consent expired"),
+    "CONSENT_REFUSED": N_("Consent refused"),
+    "CONSENT_BEFORE_MATERIAL_CHANGE": N_("Consent given before a material change of the notice"),
+    "SEPARATE_CONSENT_REQUIRED": N_("No separate consent"),
+    "GUARDIAN_CONSENT_REQUIRED": N_("A guardian's consent is needed"),
+    "MINOR_REFUSED": N_("A minor"),
+    "GPC_OPT_OUT": N_("Opted out with GPC"),
+    "OBJECTED": N_("Objected"),
+    "RESTRICTED": N_("Restricted"),
+    "CATEGORY_NOT_CONSENTED": N_("Not all categories consented"),
+    "CROSS_BORDER_CONSENT_REQUIRED": N_("No separate cross-border consent"),
+    "UNKNOWN_SUBJECT": N_("Not known to Privet"),
+    "SUBJECT_CLOSED": N_("Account closed"),
+    "DUPLICATE": N_("Named twice"),
+    "RECONSENT_REQUIRED": N_("Consent given before the purpose changed"),
+}
 
 
 def flash(request: Request) -> str | None:
@@ -90,8 +123,9 @@ def day(form: FormData, name: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput("This is not a date", "give it as YYYY-MM-DD",
-                           [Problem("not a date", name, "give it as YYYY-MM-DD")]) from None
+        raise InvalidInput(
+            "This is not a date", "give it as YYYY-MM-DD", [Problem("not a date", name, "give it as YYYY-MM-DD")]
+        ) from None
 
 
 def number(form: FormData, name: str) -> int | None:
@@ -102,8 +136,11 @@ def number(form: FormData, name: str) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise InvalidInput("This is not a whole number", "give a number such as 1200",
-                           [Problem("not a number", name, "give a whole number")]) from None
+        raise InvalidInput(
+            "This is not a whole number",
+            "give a number such as 1200",
+            [Problem("not a number", name, "give a whole number")],
+        ) from None
 
 
 def subjects(form: FormData, name: str = "subjects") -> tuple[list[str], list[tuple[str, str]]]:

@@ -12,18 +12,18 @@ from starlette.responses import HTMLResponse, Response
 
 from privet.audit.service import record
 from privet.auth.models import User
+from privet.http.routes import DB
 from privet.kit.errors import InvalidInput, NotFound
-from privet.kit.web import DB
 from privet.requests import queries, service
-from privet.requests.manual import service as manual
 from privet.requests.execution import packaging
 from privet.requests.intake import verify
-from privet.requests.workflow import service as workflow
-from privet.requests.messages import render as messages
+from privet.requests.law.triage import REFUSAL_CODES, check_code
+from privet.requests.manual import service as manual
 from privet.requests.messages import notify
+from privet.requests.messages import render as messages
 from privet.requests.models import STATUSES, TYPES
 from privet.requests.packages.service import package_context
-from privet.requests.law.triage import REFUSAL_CODES, check_code
+from privet.requests.workflow import service as workflow
 from privet.web.admin import failures
 from privet.web.admin.common import Form, guard, keyring, page, principal_of, redirect, settings, text
 from privet.web.admin.form_errors import REFUSED, what_to_fix
@@ -50,9 +50,22 @@ def queue(request: Request, db: DB) -> HTMLResponse:
     except ValueError:
         offset = 0
     rows, total = queries.list_requests(db, status=status, request_type=kind, limit=PAGE_SIZE, offset=offset)
-    return page(request, "admin/requests.html", {
-        "rows": rows, "total": total, "offset": offset, "size": PAGE_SIZE, "status": status, "kind": kind,
-        "statuses": STATUSES, "types": TYPES, "effective_due": service.effective_due}, section="requests")
+    return page(
+        request,
+        "admin/requests.html",
+        {
+            "rows": rows,
+            "total": total,
+            "offset": offset,
+            "size": PAGE_SIZE,
+            "status": status,
+            "kind": kind,
+            "statuses": STATUSES,
+            "types": TYPES,
+            "effective_due": service.effective_due,
+        },
+        section="requests",
+    )
 
 
 def _codes(found) -> list:  # noqa: ANN001
@@ -75,8 +88,12 @@ def backups(request: Request, db: DB) -> HTMLResponse:
 
     on = today(db)
     told = request.query_params.get("all") == "1"
-    return page(request, "admin/backups.html", {"rows": erasures(db, include_told=told), "today": on, "all": told},
-                section="requests")
+    return page(
+        request,
+        "admin/backups.html",
+        {"rows": erasures(db, include_told=told), "today": on, "all": told},
+        section="requests",
+    )
 
 
 @router.get("/{reference}", dependencies=READ, response_class=HTMLResponse)
@@ -85,21 +102,49 @@ def detail(reference: str, request: Request, db: DB) -> HTMLResponse:
     return _detail(request, db, service.by_reference(db, reference))
 
 
-def _detail(request: Request, db: DB, found, revealed: dict | None = None, *,  # noqa: ANN001
-            values: dict | None = None, error: str | None = None, status_code: int = 200) -> HTMLResponse:
+def _detail(
+    request: Request,
+    db: DB,
+    found,
+    revealed: dict | None = None,
+    *,  # noqa: ANN001
+    values: dict | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     steps = queries.steps_of(db, found)
     tasks = queries.tasks_of(db, found)
     finished = sum(1 for s in steps if s.status in ("done", "skipped"))
     users = list(db.scalars(select(User.username).where(User.active.is_(True)).order_by(User.username)))
-    return page(request, "admin/request.html", {
-        "r": found, "identity": _masked(request, found), "due": service.effective_due(found), "steps": steps,
-        "finished": finished, "tasks": tasks, "package": queries.package_of(db, found),
-        "trail": _trail(db, found, tasks), "codes": _codes(found), "lang": language(request), "users": users,
-        "open": found.status in service.OPEN, "active": found.status in service.ACTIVE,
-        "check_methods": verify.CHECK_METHODS, "revealed": revealed or {}, "law": _law(db, found),
-        "failures": {s.id: f for s in steps if (f := failures.explain(s)) is not None},
-        "task_text": _task_text, "step_actions": failures.ACTIONS, "values": values or {}},
-        section="requests", error=error, status_code=status_code)
+    return page(
+        request,
+        "admin/request.html",
+        {
+            "r": found,
+            "identity": _masked(request, found),
+            "due": service.effective_due(found),
+            "steps": steps,
+            "finished": finished,
+            "tasks": tasks,
+            "package": queries.package_of(db, found),
+            "trail": _trail(db, found, tasks),
+            "codes": _codes(found),
+            "lang": language(request),
+            "users": users,
+            "open": found.status in service.OPEN,
+            "active": found.status in service.ACTIVE,
+            "check_methods": verify.CHECK_METHODS,
+            "revealed": revealed or {},
+            "law": _law(db, found),
+            "failures": {s.id: f for s in steps if (f := failures.explain(s)) is not None},
+            "task_text": _task_text,
+            "step_actions": failures.ACTIONS,
+            "values": values or {},
+        },
+        section="requests",
+        error=error,
+        status_code=status_code,
+    )
 
 
 def _done(request: Request, db: DB, found, done: str, action, values: dict | None = None) -> Response:  # noqa: ANN001
@@ -110,8 +155,9 @@ def _done(request: Request, db: DB, found, done: str, action, values: dict | Non
         action()
     except REFUSED as exc:
         error = what_to_fix(request, db, exc)
-        return _detail(request, db, service.by_reference(db, reference), values=values, error=error,
-                       status_code=exc.status)
+        return _detail(
+            request, db, service.by_reference(db, reference), values=values, error=error, status_code=exc.status
+        )
     return redirect(f"/admin/requests/{reference}", done=done)
 
 
@@ -119,8 +165,7 @@ def _law(db: DB, found) -> dict:  # noqa: ANN001
     """Which law the request is handled under and why (P41): the profile, its source, the person's region."""
     from privet.requests.service import region_of
 
-    return {"profile": found.profile, "source": found.profile_source or "organisation",
-            "region": region_of(db, found)}
+    return {"profile": found.profile, "source": found.profile_source or "organisation", "region": region_of(db, found)}
 
 
 def _trail(db: DB, found, tasks: list) -> list:  # noqa: ANN001
@@ -129,8 +174,11 @@ def _trail(db: DB, found, tasks: list) -> list:  # noqa: ANN001
 
     events = queries.trail(db, found)
     if tasks:
-        events += db.scalars(select(AuditEvent).where(AuditEvent.object_type == "dsr_manual_task",
-                                                      AuditEvent.object_id.in_([t.id for t in tasks])))
+        events += db.scalars(
+            select(AuditEvent).where(
+                AuditEvent.object_type == "dsr_manual_task", AuditEvent.object_id.in_([t.id for t in tasks])
+            )
+        )
     return sorted(events, key=lambda e: e.seq)
 
 
@@ -154,9 +202,12 @@ def refuse_preview(reference: str, request: Request, form: Form, db: DB) -> HTML
         return _detail(request, db, found, values=values, error=what_to_fix(request, db, exc), status_code=exc.status)
     values = {**notify.base_values(db, found), "code": code, "note": note}
     subject, body = messages.render_message("refused", found.language, **values)
-    return page(request, "admin/refuse_preview.html", {
-        "r": found, "code": code, "note": note or "", "subject": subject, "body": body,
-        "reason": REFUSAL_CODES[code]}, section="requests")
+    return page(
+        request,
+        "admin/refuse_preview.html",
+        {"r": found, "code": code, "note": note or "", "subject": subject, "body": body, "reason": REFUSAL_CODES[code]},
+        section="requests",
+    )
 
 
 @router.post("/{reference}/refuse", dependencies=WRITE)
@@ -176,8 +227,13 @@ def refuse(reference: str, request: Request, form: Form, db: DB) -> Response:
 def approve(reference: str, request: Request, db: DB) -> Response:
     """Approve a request waiting for an officer; its work starts."""
     found = service.by_reference(db, reference)
-    return _done(request, db, found, "approved", lambda: workflow.approve(
-        db, keyring(request), settings(request), found, actor=principal_of(request).actor))
+    return _done(
+        request,
+        db,
+        found,
+        "approved",
+        lambda: workflow.approve(db, keyring(request), settings(request), found, actor=principal_of(request).actor),
+    )
 
 
 @router.post("/{reference}/fee", dependencies=WRITE)
@@ -188,9 +244,22 @@ def fee(reference: str, request: Request, form: Form, db: DB) -> Response:
 
     found = service.by_reference(db, reference)
     values = {"outcome": text(form, "outcome", 10), "fee_reason": text(form, "reason", verify.MAX_NOTE)}
-    return _done(request, db, found, "fee_settled", lambda: settle(
-        db, keyring(request), settings(request), found, outcome=values["outcome"], note=values["fee_reason"] or None,
-        actor=principal_of(request).actor), values)
+    return _done(
+        request,
+        db,
+        found,
+        "fee_settled",
+        lambda: settle(
+            db,
+            keyring(request),
+            settings(request),
+            found,
+            outcome=values["outcome"],
+            note=values["fee_reason"] or None,
+            actor=principal_of(request).actor,
+        ),
+        values,
+    )
 
 
 @router.post("/{reference}/extend", dependencies=WRITE)
@@ -198,8 +267,14 @@ def extend(reference: str, request: Request, form: Form, db: DB) -> Response:
     """Extend the deadline once, with the reason the requester is sent."""
     found = service.by_reference(db, reference)
     values = {"reason": text(form, "reason", verify.MAX_NOTE)}
-    return _done(request, db, found, "extended", lambda: workflow.extend(
-        db, found, reason=values["reason"], actor=principal_of(request).actor), values)
+    return _done(
+        request,
+        db,
+        found,
+        "extended",
+        lambda: workflow.extend(db, found, reason=values["reason"], actor=principal_of(request).actor),
+        values,
+    )
 
 
 @router.post("/{reference}/assign", dependencies=WRITE)
@@ -207,8 +282,14 @@ def assign(reference: str, request: Request, form: Form, db: DB) -> Response:
     """Give the request to an officer (or to nobody)."""
     found = service.by_reference(db, reference)
     values = {"assignee": text(form, "assignee", 120)}
-    return _done(request, db, found, "assigned", lambda: workflow.assign(
-        db, found, assignee=values["assignee"] or None, actor=principal_of(request).actor), values)
+    return _done(
+        request,
+        db,
+        found,
+        "assigned",
+        lambda: workflow.assign(db, found, assignee=values["assignee"] or None, actor=principal_of(request).actor),
+        values,
+    )
 
 
 @router.post("/{reference}/run", dependencies=WRITE)
@@ -224,9 +305,21 @@ def complete(reference: str, request: Request, form: Form, db: DB) -> Response:
     """Close a complaint with the outcome (sent to the person)."""
     found = service.by_reference(db, reference)
     values = {"outcome_note": text(form, "note", verify.MAX_NOTE)}
-    return _done(request, db, found, "completed", lambda: workflow.complete(
-        db, keyring(request), settings(request), found, note=values["outcome_note"] or None,
-        actor=principal_of(request).actor), values)
+    return _done(
+        request,
+        db,
+        found,
+        "completed",
+        lambda: workflow.complete(
+            db,
+            keyring(request),
+            settings(request),
+            found,
+            note=values["outcome_note"] or None,
+            actor=principal_of(request).actor,
+        ),
+        values,
+    )
 
 
 @router.post("/{reference}/identity-check", dependencies=WRITE)
@@ -234,9 +327,22 @@ def identity_check(reference: str, request: Request, form: Form, db: DB) -> Resp
     """Record that staff checked the requester's identity themselves; the request then proceeds."""
     found = service.by_reference(db, reference, lock=True)
     values = {"method": text(form, "method", 40), "check_note": text(form, "note", verify.MAX_NOTE)}
-    return _done(request, db, found, "identity_checked", lambda: verify.record_identity_check(
-        db, keyring(request), settings(request), found, method=values["method"], note=values["check_note"] or None,
-        actor=principal_of(request).actor), values)
+    return _done(
+        request,
+        db,
+        found,
+        "identity_checked",
+        lambda: verify.record_identity_check(
+            db,
+            keyring(request),
+            settings(request),
+            found,
+            method=values["method"],
+            note=values["check_note"] or None,
+            actor=principal_of(request).actor,
+        ),
+        values,
+    )
 
 
 def _task_of(db: DB, found, task_id: str):  # noqa: ANN001, ANN202
@@ -282,9 +388,16 @@ def complete_task(reference: str, task_id: str, request: Request, form: Form, db
     if upload is not None and not isinstance(upload, str) and upload.filename:
         data = upload.file.read(manual.MAX_UPLOAD_BYTES + 1) or None
         name = upload.filename if data else None
-    manual.complete_task(db, keyring(request), settings(request), task.id, actor=principal_of(request).actor,
-                         confirmation=text(form, "confirmation", manual.MAX_NOTE) or None, upload=data,
-                         upload_name=name)
+    manual.complete_task(
+        db,
+        keyring(request),
+        settings(request),
+        task.id,
+        actor=principal_of(request).actor,
+        confirmation=text(form, "confirmation", manual.MAX_NOTE) or None,
+        upload=data,
+        upload_name=name,
+    )
     return redirect(_path(found), done="task_done")
 
 
@@ -304,10 +417,24 @@ def download_package(reference: str, request: Request, db: DB) -> Response:
     found = service.by_reference(db, reference)
     package = queries.package_of(db, found)
     if package is None or package.blob_enc is None:
-        raise NotFound("This request has no package to open", "packages are deleted after expiry or their last "
-                                                               "download; rebuild it from the request's page")
+        raise NotFound(
+            "This request has no package to open",
+            "packages are deleted after expiry or their last download; rebuild it from the request's page",
+        )
     data = keyring(request).decrypt(package.blob_enc, context=package_context(package.id))
-    record(db, actor=principal_of(request).actor, action="package.opened_by_staff", object_type="access_package",
-           object_id=package.id, details={"request_id": found.id, "reference": found.reference})
-    return Response(data, media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="privet-{found.reference}.zip"', "Cache-Control": "no-store"})
+    record(
+        db,
+        actor=principal_of(request).actor,
+        action="package.opened_by_staff",
+        object_type="access_package",
+        object_id=package.id,
+        details={"request_id": found.id, "reference": found.reference},
+    )
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="privet-{found.reference}.zip"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -10,9 +10,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
+from privet.http.routes import DB
 from privet.jobs.models import Job
 from privet.jobs.service import enqueue
-from privet.kit.web import DB
 from privet.retention import service
 from privet.retention.models import RetentionRun
 from privet.retention.rules import load_rules
@@ -26,8 +26,10 @@ READ, WRITE = guard("registers:read"), guard("registers:write")
 LIVE = ("running", "dry_running")
 CONFIRM = N_("Tick the box to confirm the sweep: it deletes or changes rows in the company's datastores.")
 KINDS = ("dry", "sweep")
-FLASHES = {"started": N_("The run was started; this page follows it."),
-           "resumed": N_("The run was resumed from where it stopped.")}
+FLASHES = {
+    "started": N_("The run was started; this page follows it."),
+    "resumed": N_("The run was resumed from where it stopped."),
+}
 
 
 def _queue(db: DB, run: RetentionRun) -> Job:
@@ -41,15 +43,13 @@ def start(request: Request, form: Form, db: DB) -> Response:
     values = {"kind": text(form, "kind", 10), "confirm": text(form, "confirm", 3) == "yes"}
     try:
         if values["kind"] not in KINDS:
-            return retention_page(request, db, values=values, status_code=422,
-                                  error=N_("Choose a dry run or a sweep."))
+            return retention_page(request, db, values=values, status_code=422, error=N_("Choose a dry run or a sweep."))
         if values["kind"] == "sweep" and not values["confirm"]:
             return retention_page(request, db, values=values, status_code=422, error=CONFIRM)
         run = service.start(db, actor=principal_of(request).actor, dry_run=values["kind"] == "dry")
         _queue(db, run)
     except REFUSED as exc:
-        return retention_page(request, db, values=values, status_code=exc.status,
-                              error=what_to_fix(request, db, exc))
+        return retention_page(request, db, values=values, status_code=exc.status, error=what_to_fix(request, db, exc))
     return redirect(f"/admin/retention/runs/{run.id}", done="started")
 
 
@@ -59,8 +59,12 @@ def _tables(db: DB, run: RetentionRun) -> list[dict]:
     out = []
     for key in dict.fromkeys([*rules, *sorted(run.progress)]):
         rule = rules.get(key)
-        state = {"action": rule.action if rule else None, "cutoff": rule.cutoff(run.now).isoformat() if rule else None,
-                 "skipped": None, **(run.progress.get(key) or {})}
+        state = {
+            "action": rule.action if rule else None,
+            "cutoff": rule.cutoff(run.now).isoformat() if rule else None,
+            "skipped": None,
+            **(run.progress.get(key) or {}),
+        }
         if state.get("skipped"):
             phase = "skipped"
         elif state.get("done"):
@@ -69,29 +73,47 @@ def _tables(db: DB, run: RetentionRun) -> list[dict]:
             phase = "working"
         else:
             phase = "waiting" if run.status in LIVE else "not_reached"
-        out.append({"key": key, "phase": phase, "changed": state.get("deleted", 0) + state.get("updated", 0),
-                    **state})
+        out.append({"key": key, "phase": phase, "changed": state.get("deleted", 0) + state.get("updated", 0), **state})
     return out
 
 
-PHASES = {"waiting": N_("Waiting"), "working": N_("In progress"), "done": N_("Done"), "skipped": N_("Not swept"),
-          "not_reached": N_("Not reached")}
+PHASES = {
+    "waiting": N_("Waiting"),
+    "working": N_("In progress"),
+    "done": N_("Done"),
+    "skipped": N_("Not swept"),
+    "not_reached": N_("Not reached"),
+}
 PHASE_TONE = {"done": "ok", "working": "warn", "skipped": "bad"}
 
 
-def run_page(request: Request, db: DB, run: RetentionRun, *, error: str | None = None,
-             status_code: int = 200) -> HTMLResponse:
+def run_page(
+    request: Request, db: DB, run: RetentionRun, *, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
     """One run: its state, per-table progress and counts, and the resume form when it stopped."""
     tables = _tables(db, run)
     job = live_job(db, run.id)
     newest = service.unfinished(db)
-    return page(request, "admin/retention_run.html", {
-        "run": run, "tables": tables, "finished": sum(1 for t in tables if t["phase"] in ("done", "skipped")),
-        "dry": run.status in service.DRY_STATES, "job": job, "live": run.status in LIVE and job is not None,
-        "resumable": newest is not None and newest.id == run.id and job is None,
-        "phases": PHASES, "phase_tone": PHASE_TONE, **labels()},
-        section="retention", error=error, status_code=status_code,
-        flash=FLASHES.get(request.query_params.get("done") or ""))
+    return page(
+        request,
+        "admin/retention_run.html",
+        {
+            "run": run,
+            "tables": tables,
+            "finished": sum(1 for t in tables if t["phase"] in ("done", "skipped")),
+            "dry": run.status in service.DRY_STATES,
+            "job": job,
+            "live": run.status in LIVE and job is not None,
+            "resumable": newest is not None and newest.id == run.id and job is None,
+            "phases": PHASES,
+            "phase_tone": PHASE_TONE,
+            **labels(),
+        },
+        section="retention",
+        error=error,
+        status_code=status_code,
+        flash=FLASHES.get(request.query_params.get("done") or ""),
+    )
 
 
 @router.get("/{run_id}", dependencies=READ, response_class=HTMLResponse)

@@ -24,6 +24,22 @@ from privet.web.admin import (
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (login, dashboard, requests, holds, datamap, consent, receipts, notices, users, audit, registers,
-               incidents, records, retention, retention_runs, evidence):
+for module in (
+    login,
+    dashboard,
+    requests,
+    holds,
+    datamap,
+    consent,
+    receipts,
+    notices,
+    users,
+    audit,
+    registers,
+    incidents,
+    records,
+    retention,
+    retention_runs,
+    evidence,
+):
     router.include_router(module.router, prefix="/admin")

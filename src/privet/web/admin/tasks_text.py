@@ -11,27 +11,33 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from privet.requests.manual.service import TAKE_OVER
 from privet.requests.execution.runner import INSTRUCTIONS
+from privet.requests.manual.service import TAKE_OVER
 
-HAND_OVER = ("The correction of request {ref} in {store} could not be written automatically: {error}. Reveal the "
-             "requested values, make the correction by hand, then complete this task with the rows corrected per "
-             "table.")
+HAND_OVER = (
+    "The correction of request {ref} in {store} could not be written automatically: {error}. Reveal the "
+    "requested values, make the correction by hand, then complete this task with the rows corrected per "
+    "table."
+)
 
 ZH_CN = {
     INSTRUCTIONS["fetch"]: "在 {store} 中查找请求 {ref} 所涉个人的全部记录，并上传（CSV 或 JSON）。",
-    INSTRUCTIONS["erase"]: "按数据地图的规定删除 {store} 中请求 {ref} 所涉个人的记录，然后确认各表的数量以及依法保留的内容。",
+    INSTRUCTIONS[
+        "erase"
+    ]: "按数据地图的规定删除 {store} 中请求 {ref} 所涉个人的记录，然后确认各表的数量以及依法保留的内容。",
     INSTRUCTIONS["rectify"]: "更正 {store} 中请求 {ref} 所涉个人的记录（{categories}），然后确认各表的数量。",
     HAND_OVER: "请求 {ref} 在 {store} 中的更正无法自动写入：{error}。请查看所请求的值，手工完成更正，"
-               "然后按表填写已更正的行数以完成此任务。",
+    "然后按表填写已更正的行数以完成此任务。",
     TAKE_OVER: "请求 {ref} 在 {store} 中的步骤 {action} 失败，已转为人工处理：请按数据地图的规定完成，"
-               "然后上传找到的记录（查询）或填写各表的数量以完成此任务。",
+    "然后上传找到的记录（查询）或填写各表的数量以完成此任务。",
 }
 
 # English shown in the console where the stored words name a key
-EN = {TAKE_OVER: "Step {action} of request {ref} in {store} failed and was taken over by hand: do it as the data map "
-                 "says, then complete this task with the rows found (when finding the person's data) or the counts "
-                 "per table."}
+EN = {
+    TAKE_OVER: "Step {action} of request {ref} in {store} failed and was taken over by hand: do it as the data map "
+    "says, then complete this task with the rows found (when finding the person's data) or the counts "
+    "per table."
+}
 
 
 @cache

@@ -13,9 +13,16 @@ from starlette.requests import Request
 
 from privet.web.i18n import negotiate
 
-SECTIONS = {"category": "categories", "categories": "categories", "purpose": "purposes", "purposes": "purposes",
-            "legal_basis": "legal_bases", "legal_bases": "legal_bases", "subject_type": "subject_types",
-            "subject_types": "subject_types"}
+SECTIONS = {
+    "category": "categories",
+    "categories": "categories",
+    "purpose": "purposes",
+    "purposes": "purposes",
+    "legal_basis": "legal_bases",
+    "legal_bases": "legal_bases",
+    "subject_type": "subject_types",
+    "subject_types": "subject_types",
+}
 
 
 def label_html(name: str, key: str) -> Markup:
@@ -57,8 +64,9 @@ class Terms:
             with self.request.app.state.sessionmaker() as session:
                 latest = latest_version(session)
                 document = latest.document if latest is not None else {}
-            self._activities = {a["key"]: a.get("names") or {"en": a.get("name", "")}
-                                for a in document.get("processing_activities", [])}
+            self._activities = {
+                a["key"]: a.get("names") or {"en": a.get("name", "")} for a in document.get("processing_activities", [])
+            }
         names = self._activities.get(key, {})
         return names.get(self.lang) or names.get("en") or fallback or key
 

@@ -15,10 +15,10 @@ from starlette.responses import HTMLResponse, Response
 from privet.auth import logins, service
 from privet.auth.models import ROLE_NAMES
 from privet.auth.scopes import ROLES, SCOPES
+from privet.http.routes import DB
 from privet.kit.clock import utcnow
 from privet.kit.errors import InvalidInput
-from privet.kit.web import DB
-from privet.web.admin.common import Form, N_, guard, keyring, page, principal_of, redirect, settings, text
+from privet.web.admin.common import N_, Form, guard, keyring, page, principal_of, redirect, settings, text
 from privet.web.admin.form_errors import REFUSED, what_to_fix
 
 router = APIRouter(prefix="/users")
@@ -26,14 +26,34 @@ ADMIN = guard("users:admin")
 MAX_DAYS = 3650  # ten years: a later expiry is no expiry in practice
 
 
-def _page(request: Request, db: DB, *, flash: str | None = None, error: str | None = None, status_code: int = 200,
-          **extra: object) -> HTMLResponse:
+def _page(
+    request: Request,
+    db: DB,
+    *,
+    flash: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+    **extra: object,
+) -> HTMLResponse:
     users = service.list_users(db)
-    return page(request, "admin/users.html", {
-        "users": users, "locks": logins.lock_states(db, keyring(request), settings(request), users),
-        "keys": service.list_api_keys(db), "roles": ROLE_NAMES, "values": {},
-        "scopes": SCOPES, "role_scopes": {r: sorted(s) for r, s in ROLES.items()}, **extra}, section="users",
-        flash=flash, error=error, status_code=status_code)
+    return page(
+        request,
+        "admin/users.html",
+        {
+            "users": users,
+            "locks": logins.lock_states(db, keyring(request), settings(request), users),
+            "keys": service.list_api_keys(db),
+            "roles": ROLE_NAMES,
+            "values": {},
+            "scopes": SCOPES,
+            "role_scopes": {r: sorted(s) for r, s in ROLES.items()},
+            **extra,
+        },
+        section="users",
+        flash=flash,
+        error=error,
+        status_code=status_code,
+    )
 
 
 def _refused(request: Request, db: DB, exc, values: dict) -> HTMLResponse:  # noqa: ANN001 - a PrivetError
@@ -55,8 +75,13 @@ def create_user(request: Request, form: Form, db: DB) -> HTMLResponse:
         user, password = service.create_user(db, values["username"], values["role"], actor=principal_of(request).actor)
     except REFUSED as exc:
         return _refused(request, db, exc, values)
-    return _page(request, db, created_user=user.username, one_time_password=password,
-                 flash=N_("The user was created. Give them this one-time password; it is not shown again."))
+    return _page(
+        request,
+        db,
+        created_user=user.username,
+        one_time_password=password,
+        flash=N_("The user was created. Give them this one-time password; it is not shown again."),
+    )
 
 
 @router.post("/{user_id}", dependencies=ADMIN, response_class=HTMLResponse)
@@ -80,8 +105,13 @@ def reset_password(user_id: str, request: Request, db: DB) -> HTMLResponse:
     """A new one-time password (shown once); the user's sessions end and they choose their own at next login."""
     user = service.find_user(db, user_id)
     password = service.set_password(db, user, actor=principal_of(request).actor, must_change=True)
-    return _page(request, db, created_user=user.username, one_time_password=password,
-                 flash=N_("The password was reset. Give them this one-time password; it is not shown again."))
+    return _page(
+        request,
+        db,
+        created_user=user.username,
+        one_time_password=password,
+        flash=N_("The password was reset. Give them this one-time password; it is not shown again."),
+    )
 
 
 @router.post("/{user_id}/unlock", dependencies=ADMIN)
@@ -95,15 +125,24 @@ def unlock_user(user_id: str, request: Request, db: DB) -> Response:
 @router.post("/keys/new", dependencies=ADMIN, response_class=HTMLResponse)
 def create_key(request: Request, form: Form, db: DB) -> HTMLResponse:
     """Create an API key with the chosen scopes; the secret is shown once."""
-    values = {"name": text(form, "name", 120), "scopes": [s for s in form.getlist("scopes") if isinstance(s, str)],
-              "days": text(form, "days", 6)}
+    values = {
+        "name": text(form, "name", 120),
+        "scopes": [s for s in form.getlist("scopes") if isinstance(s, str)],
+        "days": text(form, "days", 6),
+    }
     try:
-        key, secret = service.create_api_key(db, values["name"], values["scopes"], actor=principal_of(request).actor,
-                                             expires_at=_expiry(values["days"]))
+        key, secret = service.create_api_key(
+            db, values["name"], values["scopes"], actor=principal_of(request).actor, expires_at=_expiry(values["days"])
+        )
     except REFUSED as exc:
         return _refused(request, db, exc, values)
-    return _page(request, db, new_key=key, secret=secret,
-                 flash=N_("The API key was created. Copy it now; it is not shown again."))
+    return _page(
+        request,
+        db,
+        new_key=key,
+        secret=secret,
+        flash=N_("The API key was created. Copy it now; it is not shown again."),
+    )
 
 
 def _expiry(days: str):  # noqa: ANN202 - a datetime or None
@@ -111,8 +150,10 @@ def _expiry(days: str):  # noqa: ANN202 - a datetime or None
     if not days:
         return None
     if not days.isdigit() or not 1 <= int(days) <= MAX_DAYS:
-        raise InvalidInput(N_("The expiry is not a whole number of days from 1 to 3650"),
-                           N_("give the days, or leave it empty for a key that does not expire"))
+        raise InvalidInput(
+            N_("The expiry is not a whole number of days from 1 to 3650"),
+            N_("give the days, or leave it empty for a key that does not expire"),
+        )
     return utcnow() + timedelta(days=int(days))
 
 

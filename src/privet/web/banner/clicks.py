@@ -63,8 +63,9 @@ def check_target(url: str) -> str:
 
 
 def _mac(keyring: Keyring, payload: str) -> str:
-    return base64.urlsafe_b64encode(bytes.fromhex(keyring.mac(_MAC_PURPOSE, payload.encode()))[:20]).rstrip(
-        b"=").decode()
+    return (
+        base64.urlsafe_b64encode(bytes.fromhex(keyring.mac(_MAC_PURPOSE, payload.encode()))[:20]).rstrip(b"=").decode()
+    )
 
 
 def click_token(keyring: Keyring, *, subject_id: str, url: str, campaign: str) -> str:
@@ -112,8 +113,17 @@ def follow(session: Session, keyring: Keyring, token: str) -> tuple[str, bool]:
     if not decision.allowed:
         return click.url, False
     # the target's host only: its path or query may carry values that must not reach the audit trail
-    record(session, actor="click-tracking", action="email.link_clicked", object_type="subject",
-           object_id=click.subject_id, details={"campaign": click.campaign, "purpose": PURPOSE,
-                                                "consent_record": decision.record_id,
-                                                "target_host": (urlsplit(click.url).hostname or "")})
+    record(
+        session,
+        actor="click-tracking",
+        action="email.link_clicked",
+        object_type="subject",
+        object_id=click.subject_id,
+        details={
+            "campaign": click.campaign,
+            "purpose": PURPOSE,
+            "consent_record": decision.record_id,
+            "target_host": (urlsplit(click.url).hostname or ""),
+        },
+    )
     return click.url, True

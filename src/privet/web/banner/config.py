@@ -27,9 +27,12 @@ COOKIE_NAME = "privet_consent"
 def notice_for(session: Session, site: str) -> tuple[str | None, list[tuple[int, list]]]:
     """(notice key, [(version, material purposes)] oldest first) the banner of `site` shows; (None, []) if none."""
     for key in dict.fromkeys((site, DEFAULT_NOTICE)):
-        rows = session.execute(select(NoticeVersion.version, NoticeVersion.material_purposes)
-                               .join(Notice, Notice.id == NoticeVersion.notice_id).where(Notice.key == key)
-                               .order_by(NoticeVersion.version)).all()
+        rows = session.execute(
+            select(NoticeVersion.version, NoticeVersion.material_purposes)
+            .join(Notice, Notice.id == NoticeVersion.notice_id)
+            .where(Notice.key == key)
+            .order_by(NoticeVersion.version)
+        ).all()
         if rows:
             return key, [(number, list(material or [])) for number, material in rows]
     return None, []
@@ -42,10 +45,16 @@ def site_config(session: Session, *, site: str, language: str, settings, privet_
     watched = set(purposes.values())
     material = [number for number, changed in versions if changed and (not watched or watched & set(changed))]
     return {
-        "site": site, "lang": language, "texts": texts(language),
-        "categories": list(visitors.CATEGORIES), "purposes": purposes,
-        "notice": {"key": key, "version": versions[-1][0] if versions else None,
-                   "reprompt_below": max(material) if material else None},
+        "site": site,
+        "lang": language,
+        "texts": texts(language),
+        "categories": list(visitors.CATEGORIES),
+        "purposes": purposes,
+        "notice": {
+            "key": key,
+            "version": versions[-1][0] if versions else None,
+            "reprompt_below": max(material) if material else None,
+        },
         "cookie": {"name": COOKIE_NAME, "domain": settings.banner_cookie_domain, "days": settings.banner_cookie_days},
         "privacy_url": privet_url.rstrip("/") + "/" + ("?lang=zh_CN" if language == "zh_CN" else ""),
         "color": settings.brand_color,

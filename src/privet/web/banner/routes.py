@@ -28,17 +28,20 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from privet.auth.deps import PUBLIC, require
 from privet.consent import visitors
+from privet.http.ratelimit import rate_limited
+from privet.http.routes import DB, problem_response
 from privet.kit.errors import InvalidInput, PrivetError, Problem
-from privet.kit.ratelimit import rate_limited
-from privet.kit.web import DB, problem_response
 from privet.web import i18n
 from privet.web.banner import clicks
 from privet.web.banner.config import SITE, notice_for, site_config
 
-CORS = {"Access-Control-Allow-Origin": "*", "Cross-Origin-Resource-Policy": "cross-origin",
-        "Timing-Allow-Origin": "*"}
-PREFLIGHT = {**CORS, "Access-Control-Allow-Methods": "POST, OPTIONS", "Access-Control-Max-Age": "86400",
-             "Access-Control-Allow-Headers": "Content-Type"}
+CORS = {"Access-Control-Allow-Origin": "*", "Cross-Origin-Resource-Policy": "cross-origin", "Timing-Allow-Origin": "*"}
+PREFLIGHT = {
+    **CORS,
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Max-Age": "86400",
+    "Access-Control-Allow-Headers": "Content-Type",
+}
 
 
 class _CrossOrigin(APIRoute):
@@ -53,9 +56,19 @@ class _CrossOrigin(APIRoute):
             except PrivetError as exc:
                 response = problem_response(exc)
             except RequestValidationError as exc:
-                response = problem_response(InvalidInput("The request does not validate", problems=[
-                    Problem(e.get("msg", "invalid"), ".".join(str(p) for p in e.get("loc", ())),
-                            "send the banner's own request") for e in exc.errors()]))
+                response = problem_response(
+                    InvalidInput(
+                        "The request does not validate",
+                        problems=[
+                            Problem(
+                                e.get("msg", "invalid"),
+                                ".".join(str(p) for p in e.get("loc", ())),
+                                "send the banner's own request",
+                            )
+                            for e in exc.errors()
+                        ],
+                    )
+                )
             for name, value in (PREFLIGHT if request.method == "OPTIONS" else CORS).items():
                 response.headers.setdefault(name, value)
             return response
@@ -74,26 +87,37 @@ def _script() -> tuple[bytes, bytes, str]:
     return body, gzip.compress(body, compresslevel=9, mtime=0), '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
 
 
-@cross.get("/banner.js", openapi_extra=PUBLIC, dependencies=[Depends(rate_limited("banner-script", "banner_rate_limit_per_minute"))])
+@cross.get(
+    "/banner.js",
+    openapi_extra=PUBLIC,
+    dependencies=[Depends(rate_limited("banner-script", "banner_rate_limit_per_minute"))],
+)
 def banner_script(request: Request) -> Response:
     body, zipped, etag = _script()
     headers = {"Cache-Control": "public, max-age=3600", "ETag": etag, "Vary": "Accept-Encoding"}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     if "gzip" in request.headers.get("accept-encoding", ""):
-        return Response(zipped, media_type="text/javascript; charset=utf-8",
-                        headers={**headers, "Content-Encoding": "gzip"})
+        return Response(
+            zipped, media_type="text/javascript; charset=utf-8", headers={**headers, "Content-Encoding": "gzip"}
+        )
     return Response(body, media_type="text/javascript; charset=utf-8", headers=headers)
 
 
-@cross.get("/banner/config.json", openapi_extra=PUBLIC, dependencies=[Depends(rate_limited("banner-config", "banner_rate_limit_per_minute"))])
+@cross.get(
+    "/banner/config.json",
+    openapi_extra=PUBLIC,
+    dependencies=[Depends(rate_limited("banner-config", "banner_rate_limit_per_minute"))],
+)
 def banner_config(request: Request, session: DB, site: str = "default", lang: str | None = None) -> JSONResponse:
     if not SITE.match(site):
-        raise InvalidInput("A site name is 1 to 80 lower-case letters, digits or . _ -",
-                           "use the data-site value of the script tag")
+        raise InvalidInput(
+            "A site name is 1 to 80 lower-case letters, digits or . _ -", "use the data-site value of the script tag"
+        )
     settings = request.app.state.settings
-    config = site_config(session, site=site, language=i18n.normalise(lang) or "en", settings=settings,
-                         privet_url=settings.public_url)
+    config = site_config(
+        session, site=site, language=i18n.normalise(lang) or "en", settings=settings, privet_url=settings.public_url
+    )
     return JSONResponse(config, headers={"Cache-Control": "public, max-age=300", "Vary": "Accept-Encoding"})
 
 
@@ -110,28 +134,51 @@ class ChoiceIn(BaseModel):
     gpc: bool = False  # navigator.globalPrivacyControl, besides the Sec-GPC header
 
 
-@cross.options("/banner/choice", openapi_extra=PUBLIC, dependencies=[Depends(rate_limited("banner-choice", "banner_rate_limit_per_minute"))])
+@cross.options(
+    "/banner/choice",
+    openapi_extra=PUBLIC,
+    dependencies=[Depends(rate_limited("banner-choice", "banner_rate_limit_per_minute"))],
+)
 def choice_preflight() -> Response:
     return Response(status_code=204)
 
 
-@cross.post("/banner/choice", openapi_extra=PUBLIC, dependencies=[Depends(rate_limited("banner-choice", "banner_rate_limit_per_minute"))])
+@cross.post(
+    "/banner/choice",
+    openapi_extra=PUBLIC,
+    dependencies=[Depends(rate_limited("banner-choice", "banner_rate_limit_per_minute"))],
+)
 def record_choice(body: ChoiceIn, request: Request, session: DB) -> JSONResponse:
     if not SITE.match(body.site):
-        raise InvalidInput("A site name is 1 to 80 lower-case letters, digits or . _ -",
-                           "use the data-site value of the script tag")
+        raise InvalidInput(
+            "A site name is 1 to 80 lower-case letters, digits or . _ -", "use the data-site value of the script tag"
+        )
     key, versions = notice_for(session, body.site)
     shown = body.notice_version if any(body.notice_version == number for number, _ in versions) else None
     gpc = body.gpc or request.headers.get("sec-gpc", "").strip() == "1"
     result: dict[str, Any] = visitors.record_cookie_choice(
-        session, visitor_id=body.visitor_id, categories=body.categories, gpc=gpc, notice_key=key,
-        notice_version=shown, client_ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"), actor="banner", keyring=request.app.state.keyring,
-        language=i18n.normalise(body.language))
-    return JSONResponse({"choice": result["choice"], "gpc_honoured": result["gpc_honoured"],
-                         "records": [r["record_id"] for r in result["records"]],
-                         "notice": {"key": key, "version": shown}},
-                        status_code=201, headers={"Cache-Control": "no-store"})
+        session,
+        visitor_id=body.visitor_id,
+        categories=body.categories,
+        gpc=gpc,
+        notice_key=key,
+        notice_version=shown,
+        client_ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+        actor="banner",
+        keyring=request.app.state.keyring,
+        language=i18n.normalise(body.language),
+    )
+    return JSONResponse(
+        {
+            "choice": result["choice"],
+            "gpc_honoured": result["gpc_honoured"],
+            "records": [r["record_id"] for r in result["records"]],
+            "notice": {"key": key, "version": shown},
+        },
+        status_code=201,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 class ClickLinkIn(BaseModel):
@@ -148,11 +195,15 @@ class ClickLinkIn(BaseModel):
 def make_click_link(body: ClickLinkIn, request: Request) -> JSONResponse:
     """A signed e-mail tracking link (`/t/c/…`) for a mailing system; 422 for a non-http(s) target."""
     try:
-        link = clicks.click_link(request.app.state.keyring, request.app.state.settings.public_url,
-                                 subject_id=body.subject_id, url=body.url, campaign=body.campaign)
+        link = clicks.click_link(
+            request.app.state.keyring,
+            request.app.state.settings.public_url,
+            subject_id=body.subject_id,
+            url=body.url,
+            campaign=body.campaign,
+        )
     except ValueError as exc:
-        raise InvalidInput(str(exc), "send an absolute http(s) address and a campaign of letters and digits") \
-            from None
+        raise InvalidInput(str(exc), "send an absolute http(s) address and a campaign of letters and digits") from None
     return JSONResponse({"link": link}, status_code=201, headers={"Cache-Control": "no-store"})
 
 
@@ -163,8 +214,13 @@ def follow_click(token: str, request: Request, session: DB) -> Response:
     try:
         target, _recorded = clicks.follow(session, request.app.state.keyring, token)
     except clicks.BadLink as exc:
-        return error_page(request, 400, translate(request, "This link cannot be followed"),
-                          translate(request, exc.detail), translate(request, clicks.HINT))
+        return error_page(
+            request,
+            400,
+            translate(request, "This link cannot be followed"),
+            translate(request, exc.detail),
+            translate(request, clicks.HINT),
+        )
     return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
-from privet.kit.ratelimit import rate_limited
+from privet.http.ratelimit import rate_limited
 from privet.subjects.sessions import SubjectSession
 from privet.web.guard import page_subject
 from privet.web.render import language, render, translate
@@ -108,8 +108,9 @@ def children_of(session: Session, request: Request, guardian_id: str) -> list[Ch
     return out
 
 
-def acting_for(session: Session, request: Request, subject: SubjectSession,
-               child_id: str | None) -> tuple[str, Child | None]:
+def acting_for(
+    session: Session, request: Request, subject: SubjectSession, child_id: str | None
+) -> tuple[str, Child | None]:
     """(subject id the page acts on, the child when a guardian acts for one); a child id the guardian may not
     act for is refused as not found (it reveals nothing about that id)."""
     from privet.kit.errors import NotFound
@@ -122,8 +123,9 @@ def acting_for(session: Session, request: Request, subject: SubjectSession,
     raise NotFound("You cannot act for this person", "choose one of the children linked to you")
 
 
-def page(request: Request, template: str, context: dict | None = None, *, nav: str = "",
-         status_code: int = 200) -> HTMLResponse:
+def page(
+    request: Request, template: str, context: dict | None = None, *, nav: str = "", status_code: int = 200
+) -> HTMLResponse:
     """A centre page: the shared context (signed-in person, nav, note, error) and the page's own."""
     values = {"subject": signed_in(request), "nav": nav, "flash": note(request), "error": None, **(context or {})}
     return render(request, template, values, status_code=status_code)

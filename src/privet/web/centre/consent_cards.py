@@ -25,8 +25,11 @@ from privet.web.centre.common import N_
 
 CHILD_CATEGORY = "user.minor"
 CHILD_TYPES = frozenset({"child"})
-KINDS = {"third_party": N_("Sharing with another company"), "disclosure": N_("Public disclosure"),
-         "cross_border": N_("Transfer outside the country")}
+KINDS = {
+    "third_party": N_("Sharing with another company"),
+    "disclosure": N_("Public disclosure"),
+    "cross_border": N_("Transfer outside the country"),
+}
 
 
 @dataclass(frozen=True)
@@ -57,23 +60,29 @@ def viewer_for(session: Session, policy: Policy, subject_id: str, acting_as_guar
     subject = get_subject(session, subject_id)
     child_age = policy.organisation.get("child_age") or age_policy(session).child_age
     child = is_child(subject)
-    return Viewer(subject.subject_type, acting_as_guardian or child, int(child_age),
-                  needs_guardian=child and not acting_as_guardian)
+    return Viewer(
+        subject.subject_type,
+        acting_as_guardian or child,
+        int(child_age),
+        needs_guardian=child and not acting_as_guardian,
+    )
 
 
 def uses(session: Session) -> list[Use]:
     """The applied data map's processing activities (purpose, basis, categories, subject types)."""
     from privet.datamap.models import DatamapActivity as A
 
-    rows = session.execute(select(A.purpose, A.legal_basis, A.required_categories, A.optional_categories,
-                                  A.subject_types).order_by(A.key))
+    rows = session.execute(
+        select(A.purpose, A.legal_basis, A.required_categories, A.optional_categories, A.subject_types).order_by(A.key)
+    )
     return [Use(p, b, tuple((req or []) + (opt or [])), tuple(types or [])) for p, b, req, opt, types in rows]
 
 
 def about_child(policy: Policy, use: Use) -> bool:
     """Whether the use is about children: a child's information, or people of the subject type `child`."""
     return bool(CHILD_TYPES & set(use.subject_types)) or any(
-        policy.taxonomy.is_within(c, CHILD_CATEGORY, "categories") for c in use.categories)
+        policy.taxonomy.is_within(c, CHILD_CATEGORY, "categories") for c in use.categories
+    )
 
 
 def concerns(policy: Policy, use: Use, viewer: Viewer) -> bool:
@@ -93,16 +102,28 @@ class Card:
     for_whom: list[str]  # subject type names, when the use is for some people only and Privet cannot tell
 
 
-def describe(policy: Policy, purpose: str, found: list[Use], viewer: Viewer, lang: str,
-             translate: Callable[[str], str]) -> Card:
+def describe(
+    policy: Policy, purpose: str, found: list[Use], viewer: Viewer, lang: str, translate: Callable[[str], str]
+) -> Card:
     """The card of a purpose from its consent uses shown to the viewer."""
     taxonomy, rule = policy.taxonomy, policy.purposes[purpose]
     reasons: list[str] = []
-    sensitive = [c for u in found for c in u.categories
-                 if taxonomy.sensitive_kind(c) and not taxonomy.is_within(c, CHILD_CATEGORY, "categories")]
+    sensitive = [
+        c
+        for u in found
+        for c in u.categories
+        if taxonomy.sensitive_kind(c) and not taxonomy.is_within(c, CHILD_CATEGORY, "categories")
+    ]
     if any(about_child(policy, u) for u in found):
-        reasons.append(translate(N_("About a child: the law asks a guardian's separate consent for the personal "
-                                    "information of a child under %(age)s.")) % {"age": viewer.child_age})
+        reasons.append(
+            translate(
+                N_(
+                    "About a child: the law asks a guardian's separate consent for the personal "
+                    "information of a child under %(age)s."
+                )
+            )
+            % {"age": viewer.child_age}
+        )
     if sensitive:
         names = ", ".join(dict.fromkeys(taxonomy.label("categories", c, lang) for c in sensitive))
         reasons.append(translate(N_("Sensitive personal information")) + ": " + names)
@@ -128,7 +149,11 @@ def needed_for_service(policy: Policy, found: list[Use], viewer: Viewer, lang: s
     for use in found:
         if use.legal_basis not in consent_bases and concerns(policy, use, viewer):
             bases.setdefault(use.purpose, {})[use.legal_basis] = None
-    out = [{"name": taxonomy.label("purposes", p, lang),
-            "bases": ", ".join(taxonomy.label("legal_bases", b, lang) for b in found_bases)}
-           for p, found_bases in bases.items()]
+    out = [
+        {
+            "name": taxonomy.label("purposes", p, lang),
+            "bases": ", ".join(taxonomy.label("legal_bases", b, lang) for b in found_bases),
+        }
+        for p, found_bases in bases.items()
+    ]
     return sorted(out, key=lambda item: item["name"])

@@ -17,22 +17,46 @@ from privet.consent import channels
 from privet.consent.ledger import service as ledger
 from privet.consent.ledger.rules import POSITIVE_EVENTS, current_policy
 from privet.consent.overview import overview
+from privet.http.routes import DB
 from privet.kit.errors import PrivetError
-from privet.kit.web import DB
-from privet.web.csrf import CheckedForm
 from privet.notices.service import material_changes
 from privet.web.centre import consent_cards as cards
-from privet.web.centre.common import (N_, Forms, Public, acting_for, children_of, client, go, page, page_language,
-                                      sign_in_first, signed_in)
+from privet.web.centre.common import (
+    N_,
+    Forms,
+    Public,
+    acting_for,
+    children_of,
+    client,
+    go,
+    page,
+    page_language,
+    sign_in_first,
+    signed_in,
+)
 from privet.web.centre.signin import problem_text
+from privet.web.csrf import CheckedForm
 from privet.web.render import translate
 
 router = APIRouter(include_in_schema=False)
 EVENTS = ("given", "withdrawn", "renewed")
-STATES = {"given": N_("Given"), "renewed": N_("Given"), "refused": N_("Refused"), "withdrawn": N_("Withdrawn"),
-          "expired": N_("Expired"), None: N_("Not given")}
-METHODS = {"banner": N_("cookie banner"), "form": N_("privacy centre"), "api": N_("the company's app"),
-           "guardian": N_("guardian"), "import": N_("imported"), "staff": N_("staff"), "gpc": N_("browser signal")}
+STATES = {
+    "given": N_("Given"),
+    "renewed": N_("Given"),
+    "refused": N_("Refused"),
+    "withdrawn": N_("Withdrawn"),
+    "expired": N_("Expired"),
+    None: N_("Not given"),
+}
+METHODS = {
+    "banner": N_("cookie banner"),
+    "form": N_("privacy centre"),
+    "api": N_("the company's app"),
+    "guardian": N_("guardian"),
+    "import": N_("imported"),
+    "staff": N_("staff"),
+    "gpc": N_("browser signal"),
+}
 CHANNEL_NAMES = {"email": N_("E-mail"), "sms": N_("Text message (SMS)"), "push": N_("App notifications (push)")}
 
 
@@ -68,38 +92,76 @@ def consent_view(session: Session, request: Request, subject_id: str, *, for_chi
         moment = _material_moment(changes, key)
         renew = bool(given and moment and last_at.get(key) and last_at[key] < moment)
         card = cards.describe(policy, key, shown or mine, viewer, lang, lambda text: translate(request, text))
-        item = {"key": key, "name": entry.label(lang) if entry else key,
-                "description": translate(request, entry.description) if entry and entry.description else "",
-                "state": translate(request, STATES.get(event, STATES[None])), "given": given, "renew": renew,
-                "kind": " · ".join(card.reasons), "reasons": card.reasons, "for_whom": ", ".join(card.for_whom),
-                "anchor": "p-" + key.replace(".", "-")}
+        item = {
+            "key": key,
+            "name": entry.label(lang) if entry else key,
+            "description": translate(request, entry.description) if entry and entry.description else "",
+            "state": translate(request, STATES.get(event, STATES[None])),
+            "given": given,
+            "renew": renew,
+            "kind": " · ".join(card.reasons),
+            "reasons": card.reasons,
+            "for_whom": ", ".join(card.for_whom),
+            "anchor": "p-" + key.replace(".", "-"),
+        }
         (separate if card.separate else ordinary).append(item)
     needed = cards.needed_for_service(policy, all_uses, viewer, lang)
     names = {k: e.label(lang) for k, e in policy.taxonomy.purposes.items()}
-    history = [{"at": r.at, "purpose": names.get(r.purpose, r.purpose), "event": translate(request, STATES.get(
-        r.event, STATES[None])) if r.event in STATES else r.event, "method": translate(request, METHODS.get(
-            r.method, r.method)), "by_guardian": r.guardian_id is not None}
-        for r in reversed(view["history"][-20:]) if r.subject_id is not None]
+    history = [
+        {
+            "at": r.at,
+            "purpose": names.get(r.purpose, r.purpose),
+            "event": translate(request, STATES.get(r.event, STATES[None])) if r.event in STATES else r.event,
+            "method": translate(request, METHODS.get(r.method, r.method)),
+            "by_guardian": r.guardian_id is not None,
+        }
+        for r in reversed(view["history"][-20:])
+        if r.subject_id is not None
+    ]
     messaging = []
     for key, pref in channels.preferences(session, view["subject_id"]).items():
-        messaging.append({"key": key, "name": names.get(key, key), "locked": pref["locked"],
-                          "channels": [{"key": c, "name": translate(request, CHANNEL_NAMES[c]), "on": bool(on),
-                                        "id": f"ch-{key.replace('.', '-')}-{c}"}
-                                       for c, on in pref["channels"].items()]})
-    return {"ordinary": ordinary, "separate": separate, "needed": needed, "history": history,
-            "messaging": messaging, "renew_count": sum(1 for i in ordinary + separate if i["renew"]),
-            "type_known": viewer.subject_type is not None, "child_age": viewer.child_age,
-            "needs_guardian": viewer.needs_guardian}
+        messaging.append(
+            {
+                "key": key,
+                "name": names.get(key, key),
+                "locked": pref["locked"],
+                "channels": [
+                    {
+                        "key": c,
+                        "name": translate(request, CHANNEL_NAMES[c]),
+                        "on": bool(on),
+                        "id": f"ch-{key.replace('.', '-')}-{c}",
+                    }
+                    for c, on in pref["channels"].items()
+                ],
+            }
+        )
+    return {
+        "ordinary": ordinary,
+        "separate": separate,
+        "needed": needed,
+        "history": history,
+        "messaging": messaging,
+        "renew_count": sum(1 for i in ordinary + separate if i["renew"]),
+        "type_known": viewer.subject_type is not None,
+        "child_age": viewer.child_age,
+        "needs_guardian": viewer.needs_guardian,
+    }
 
 
-def _page(request: Request, session: Session, child_id: str | None, *, error: str | None = None,
-          status_code: int = 200) -> Response:
+def _page(
+    request: Request, session: Session, child_id: str | None, *, error: str | None = None, status_code: int = 200
+) -> Response:
     subject = signed_in(request)
     if subject is None:
         return sign_in_first(request)
     acting_id, child = acting_for(session, request, subject, child_id)
-    context = {**consent_view(session, request, acting_id, for_child=child is not None), "child": child,
-               "children": children_of(session, request, subject.subject_id), "error": error}
+    context = {
+        **consent_view(session, request, acting_id, for_child=child is not None),
+        "child": child,
+        "children": children_of(session, request, subject.subject_id),
+        "error": error,
+    }
     return page(request, "centre/consents.html", context, nav="consents", status_code=status_code)
 
 
@@ -125,10 +187,19 @@ def change_consent(request: Request, form: CheckedForm, session: DB) -> Response
     try:
         if event not in EVENTS:
             raise PrivetError(N_("Choose to give or withdraw consent"), None, [], 422, "Invalid input")
-        ledger.record(session, subject_id=acting_id, purpose=purpose, event=event,
-                      method="guardian" if child else "form", actor=f"subject:{subject.subject_id}",
-                      guardian_id=subject.subject_id if child else None, language=page_language(request),
-                      client_ip=ip, user_agent=agent, keyring=request.app.state.keyring)
+        ledger.record(
+            session,
+            subject_id=acting_id,
+            purpose=purpose,
+            event=event,
+            method="guardian" if child else "form",
+            actor=f"subject:{subject.subject_id}",
+            guardian_id=subject.subject_id if child else None,
+            language=page_language(request),
+            client_ip=ip,
+            user_agent=agent,
+            keyring=request.app.state.keyring,
+        )
     except PrivetError as exc:
         if exc.status >= 500:
             raise
@@ -149,8 +220,14 @@ def change_channels(request: Request, form: CheckedForm, session: DB) -> Respons
             if pref["locked"] or pref["type"] is None:
                 continue
             for channel in channels.CHANNELS:
-                channels.set_preference(session, acting_id, key, channel, f"{key}:{channel}" in chosen,
-                                        actor=f"subject:{subject.subject_id}")
+                channels.set_preference(
+                    session,
+                    acting_id,
+                    key,
+                    channel,
+                    f"{key}:{channel}" in chosen,
+                    actor=f"subject:{subject.subject_id}",
+                )
     except PrivetError as exc:
         if exc.status >= 500:
             raise

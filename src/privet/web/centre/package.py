@@ -20,5 +20,10 @@ def open_for_subject(session: Session, keyring: Keyring, request: DsrRequest, su
     package = package_of(session, request)
     if package is None:
         raise NotFound("This request has no package yet", "wait until the request is completed")
-    return hand_out(session, keyring, package, actor=f"subject:{subject_id}",
-                    details={"subject_session": True, "via": "privacy_centre"})
+    return hand_out(
+        session,
+        keyring,
+        package,
+        actor=f"subject:{subject_id}",
+        details={"subject_session": True, "via": "privacy_centre"},
+    )

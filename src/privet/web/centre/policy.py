@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from privet.auth.deps import PUBLIC
+from privet.http.routes import DB
 from privet.kit.errors import NotFound
-from privet.kit.web import DB
 from privet.notices import service as notices
 from privet.notices.diff import section_diff, summary, version_summary
 from privet.notices.models import NoticeVersion
@@ -55,7 +55,8 @@ def _link(label: str, url: str, hosts: set[str], outside: str) -> Markup:
     if _is_own(url, hosts):
         return Markup('<a href="{}">{}</a>').format(url, label)
     return Markup('<a href="{}" class="external" rel="noopener">{} <span class="outside">{}</span></a>').format(
-        url, label, outside)
+        url, label, outside
+    )
 
 
 def _inline(line: str, hosts: set[str], outside: str) -> Markup:
@@ -67,7 +68,7 @@ def _inline(line: str, hosts: set[str], outside: str) -> Markup:
             while url and url[-1] in ".,;:!?。，；":  # sentence punctuation after a bare address
                 url, trail = url[:-1], url[-1] + trail
             label = url
-        out += [escape(line[position:match.start()]), _link(label, url, hosts, outside), escape(trail)]
+        out += [escape(line[position : match.start()]), _link(label, url, hosts, outside), escape(trail)]
         position = match.end()
     out.append(escape(line[position:]))
     return Markup("").join(out)
@@ -106,33 +107,55 @@ def _variant(version: NoticeVersion, lang: str) -> tuple[str, dict]:
     return chosen, version.content[chosen]
 
 
-def version_view(session: Session, request: Request, key: str, version: NoticeVersion,
-                 hosts: set[str] | None = None) -> dict:
+def version_view(
+    session: Session, request: Request, key: str, version: NoticeVersion, hosts: set[str] | None = None
+) -> dict:
     """A version ready for a template: title, sections as HTML, the plain summary, material purposes by name."""
     lang = language(request)
     chosen, variant = _variant(version, lang)
     hosts = hosts if hosts is not None else own_hosts(session, request)
     outside = translate(request, "(outside this policy)")
     names = purpose_names(session, lang)
-    sections = [{"number": s["number"], "title": s["title"], "level": s["level"], "anchor": f"s-{i}",
-                 "label": section_label(s["number"], s["title"]),
-                 "html": text_html(s["text"], hosts, outside)} for i, s in enumerate(variant.get("sections") or [])]
+    sections = [
+        {
+            "number": s["number"],
+            "title": s["title"],
+            "level": s["level"],
+            "anchor": f"s-{i}",
+            "label": section_label(s["number"], s["title"]),
+            "html": text_html(s["text"], hosts, outside),
+        }
+        for i, s in enumerate(variant.get("sections") or [])
+    ]
     notice = notices.get_notice(session, key)
-    return {"key": key, "kind": notice.kind, "version": version.version, "lang": chosen,
-            "title": variant.get("title") or (notice.title or {}).get(chosen) or key,
-            "preamble": text_html(variant.get("preamble") or "", hosts, outside), "sections": sections,
-            "effective_date": version.effective_date, "published_at": version.published_at,
-            "summary": version_summary(version, lang, names),
-            "material": [names.get(p, p) for p in version.material_purposes or []]}
+    return {
+        "key": key,
+        "kind": notice.kind,
+        "version": version.version,
+        "lang": chosen,
+        "title": variant.get("title") or (notice.title or {}).get(chosen) or key,
+        "preamble": text_html(variant.get("preamble") or "", hosts, outside),
+        "sections": sections,
+        "effective_date": version.effective_date,
+        "published_at": version.published_at,
+        "summary": version_summary(version, lang, names),
+        "material": [names.get(p, p) for p in version.material_purposes or []],
+    }
 
 
 def _history(session: Session, request: Request, key: str) -> list[dict]:
     """Every version of a notice, newest first, each with its plain summary and material purposes."""
     lang = language(request)
     names = purpose_names(session, lang)
-    return [{"version": v.version, "effective_date": v.effective_date, "summary": version_summary(v, lang, names),
-             "material": [names.get(p, p) for p in v.material_purposes or []]}
-            for v in reversed(notices.versions(session, key))]
+    return [
+        {
+            "version": v.version,
+            "effective_date": v.effective_date,
+            "summary": version_summary(v, lang, names),
+            "material": [names.get(p, p) for p in v.material_purposes or []],
+        }
+        for v in reversed(notices.versions(session, key))
+    ]
 
 
 def _other_notices(session: Session, request: Request, except_key: str) -> list[dict]:
@@ -174,8 +197,13 @@ def _main_key(session: Session) -> str | None:
 def home(request: Request, session: DB) -> HTMLResponse:
     key = _main_key(session)
     current = notices.current_version(session, key) if key else None
-    context = {"policy": None, "history": [], "others": _other_notices(session, request, key or ""), "key": key,
-               "renew": _renew_count(session, request)}
+    context = {
+        "policy": None,
+        "history": [],
+        "others": _other_notices(session, request, key or ""),
+        "key": key,
+        "renew": _renew_count(session, request),
+    }
     if current is not None:
         context["policy"] = version_view(session, request, key, current)
         context["history"] = _history(session, request, key)
@@ -206,9 +234,16 @@ def notice_version(key: Key, number: Number, request: Request, session: DB) -> H
             for s in view["sections"]:
                 s["change"] = edited.get((s["number"], s["title"]))
         names = purpose_names(session, language(request))
-        view["summary"] = summary(found, (version.change_summary or {}).get("material", {}), language(request),
-                                  names)
+        view["summary"] = summary(found, (version.change_summary or {}).get("material", {}), language(request), names)
     latest = notices.current_version(session, key)
-    return page(request, "centre/version.html", {
-        "notice": view, "changes": changes, "history": _history(session, request, key),
-        "is_current": latest is not None and latest.version == number}, nav="policy")
+    return page(
+        request,
+        "centre/version.html",
+        {
+            "notice": view,
+            "changes": changes,
+            "history": _history(session, request, key),
+            "is_current": latest is not None and latest.version == number,
+        },
+        nav="policy",
+    )

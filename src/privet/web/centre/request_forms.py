@@ -15,17 +15,33 @@ from privet.web.centre.common import N_
 
 MODES = {"object": N_("Object: stop this use"), "restrict": N_("Restrict: keep the data but do not use it")}
 # Where the person says they live (optional): it selects the law the request is handled under (P41).
-REGIONS = (("", N_("Not said")), ("CN", N_("Mainland China")), ("EU", N_("European Union or EEA")),
-           ("US-CA", N_("California, United States")))
+REGIONS = (
+    ("", N_("Not said")),
+    ("CN", N_("Mainland China")),
+    ("EU", N_("European Union or EEA")),
+    ("US-CA", N_("California, United States")),
+)
 # Bases a use cannot be objected to under (the law requires it, or someone's life depends on it).
 NOT_OBJECTABLE = frozenset({"legal_obligation", "vital_interest"})
 # Groups of correctable information, most specific first (an address is contact details, shown apart); each is a
 # taxonomy category whose name (in the person's language) names the group.
-GROUPS = ("user.name", "user.contact.address", "user.contact", "user.demographic", "user.professional",
-          "user.organisation", "user.government_id", "user.account")
+GROUPS = (
+    "user.name",
+    "user.contact.address",
+    "user.contact",
+    "user.demographic",
+    "user.professional",
+    "user.organisation",
+    "user.government_id",
+    "user.account",
+)
 # Kept by the company's systems, not told by the person: ids, consent records, settings the person changes in the app.
-NOT_CORRECTABLE = ("user.account.user_id", "user.account.third_party_id", "user.account.guardian_consent",
-                   "user.account.settings")
+NOT_CORRECTABLE = (
+    "user.account.user_id",
+    "user.account.third_party_id",
+    "user.account.guardian_consent",
+    "user.account.settings",
+)
 CHANGE = "change:"  # form field name prefix of a correction: change:<category>
 
 
@@ -58,8 +74,9 @@ def _policy(session: Session):  # noqa: ANN202 - Policy | None before a data map
 
 def _named(policy, keys, lang: str) -> list[dict]:  # noqa: ANN001
     names = policy.taxonomy.purposes
-    return sorted(({"key": k, "name": names[k].label(lang) if k in names else k} for k in keys),
-                  key=lambda p: p["name"])
+    return sorted(
+        ({"key": k, "name": names[k].label(lang) if k in names else k} for k in keys), key=lambda p: p["name"]
+    )
 
 
 def consented(session: Session, subject_id: str) -> set[str]:
@@ -83,11 +100,22 @@ def correctable(session: Session, lang: str) -> list[dict]:
             continue
         group = next((g for g in GROUPS if taxonomy.is_within(key, g, "categories")), None)
         if group is not None:
-            groups[group].append({"key": key, "name": taxonomy.categories[key].label(lang),
-                                  "id": "fix-" + key.replace(".", "-").replace("_", "-")})
-    return [{"key": g, "name": taxonomy.categories[g].label(lang) if g in taxonomy.categories else g,
-             "fields": sorted(fields, key=lambda f: (f["key"] != g, f["name"]))}
-            for g, fields in groups.items() if fields]
+            groups[group].append(
+                {
+                    "key": key,
+                    "name": taxonomy.categories[key].label(lang),
+                    "id": "fix-" + key.replace(".", "-").replace("_", "-"),
+                }
+            )
+    return [
+        {
+            "key": g,
+            "name": taxonomy.categories[g].label(lang) if g in taxonomy.categories else g,
+            "fields": sorted(fields, key=lambda f: (f["key"] != g, f["name"])),
+        }
+        for g, fields in groups.items()
+        if fields
+    ]
 
 
 def offer(session: Session, request_type: str, subject_id: str | None, lang: str) -> Offer:
@@ -118,10 +146,14 @@ def read_details(form, offered: Offer) -> dict:  # noqa: ANN001 - FormData
             raise InvalidInput(N_("Choose at least one use"), N_("Tick the uses this request is about."))
         if set(chosen) - offered.purpose_keys:
             if kind == "withdrawal":
-                raise InvalidInput(N_("You have not given consent to one of the uses chosen, so there is nothing to "
-                                      "withdraw"), N_("Choose from the uses listed. Nothing was sent."))
-            raise InvalidInput(N_("One of the uses chosen cannot be objected to here"),
-                               N_("Choose from the uses listed. Nothing was sent."))
+                raise InvalidInput(
+                    N_("You have not given consent to one of the uses chosen, so there is nothing to withdraw"),
+                    N_("Choose from the uses listed. Nothing was sent."),
+                )
+            raise InvalidInput(
+                N_("One of the uses chosen cannot be objected to here"),
+                N_("Choose from the uses listed. Nothing was sent."),
+            )
         details: dict = {"purposes": chosen}
         if kind == "restriction":
             mode = str(form.get("mode") or "object")[:20]
@@ -131,18 +163,22 @@ def read_details(form, offered: Offer) -> dict:  # noqa: ANN001 - FormData
         return details
     if kind == "rectification":
         changes = {}
-        for name in form.keys():
+        for name in form:
             if not name.startswith(CHANGE):
                 continue
-            category, value = name[len(CHANGE):][:160], str(form.get(name) or "").strip()[:500]
+            category, value = name[len(CHANGE) :][:160], str(form.get(name) or "").strip()[:500]
             if category not in offered.field_keys:
-                raise InvalidInput(N_("This information cannot be corrected here"),
-                                   N_("Correct the fields shown on the form. Nothing was sent."))
+                raise InvalidInput(
+                    N_("This information cannot be corrected here"),
+                    N_("Correct the fields shown on the form. Nothing was sent."),
+                )
             if value:
                 changes[category] = value
         if not changes:
-            raise InvalidInput(N_("Enter the correct value of at least one field"),
-                               N_("Leave the fields that are right empty. Nothing was sent."))
+            raise InvalidInput(
+                N_("Enter the correct value of at least one field"),
+                N_("Leave the fields that are right empty. Nothing was sent."),
+            )
         return {"changes": changes}
     if kind == "complaint":
         return {"text": str(form.get("text") or "")[:5000]}

@@ -13,10 +13,16 @@ from privet.web.centre.common import N_, purpose_names
 from privet.web.centre.request_forms import MODES
 from privet.web.render import translate
 
-EVENTS = {"withdrawn": N_("Consent withdrawn"), "objected": N_("Objection recorded: this use stopped"),
-          "restricted": N_("Restriction recorded: the data is kept but not used")}
-COUNTS = (("deleted", N_("Records deleted")), ("updated", N_("Records changed")),
-          ("retained", N_("Records kept for a legal reason")))
+EVENTS = {
+    "withdrawn": N_("Consent withdrawn"),
+    "objected": N_("Objection recorded: this use stopped"),
+    "restricted": N_("Restriction recorded: the data is kept but not used"),
+}
+COUNTS = (
+    ("deleted", N_("Records deleted")),
+    ("updated", N_("Records changed")),
+    ("retained", N_("Records kept for a legal reason")),
+)
 
 
 def _secret(keyring: Keyring, request: DsrRequest) -> dict:
@@ -44,8 +50,10 @@ def asked(session: Session, keyring: Keyring, request: Request, found: DsrReques
     return {
         "purposes": [names.get(p, p) for p in details.get("purposes", [])],
         "mode": translate(request, MODES[details["mode"]]) if details.get("mode") in MODES else None,
-        "changes": [{"name": categories[c].label(lang) if c in categories else c, "value": _shown(v)}
-                    for c, v in changes.items()],
+        "changes": [
+            {"name": categories[c].label(lang) if c in categories else c, "value": _shown(v)}
+            for c, v in changes.items()
+        ],
         "text": secret.get("text"),
         "region": found.declared_region,
     }

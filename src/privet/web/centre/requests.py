@@ -7,28 +7,25 @@ from typing import Annotated
 
 from fastapi import APIRouter
 from fastapi import Path as PathParam
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from privet.auth.deps import PUBLIC
+from privet.http.routes import DB
 from privet.kit.errors import InvalidInput, NotFound, PrivetError
-from privet.kit.web import DB
-from privet.web.csrf import CheckedForm
 from privet.requests import queries, service
 from privet.requests.intake import service as intake
 from privet.requests.intake import verify
 from privet.requests.models import TYPES
 from privet.requests.schemas import public_status
 from privet.subjects.verification import CodeRejected
-from privet.web.centre.common import (N_, Forms, Public, acting_for, go, page, page_language, sign_in_first,
-                                      signed_in)
 from privet.web.centre import request_forms as forms
 from privet.web.centre import request_view as shown
+from privet.web.centre.common import N_, Forms, Public, acting_for, go, page, page_language, sign_in_first, signed_in
 from privet.web.centre.package import open_for_subject
-from privet.web.centre.signin import (code_page, identity_type_of, problem_text, start_session,
-                                      wrong_code_text)
+from privet.web.centre.signin import code_page, identity_type_of, problem_text, start_session, wrong_code_text
+from privet.web.csrf import CheckedForm
 from privet.web.render import translate
 
 router = APIRouter(include_in_schema=False)
@@ -44,17 +41,24 @@ TYPE_NAMES = {
     "explanation": (N_("Explain how my data is used"), N_("Get a plain explanation of how and why your data is used.")),
     "complaint": (N_("Make a complaint"), N_("Tell the privacy office what went wrong.")),
 }
-STATUS_NAMES = {"unverified": N_("Waiting for your code"),
-                "pending_approval": N_("Being checked by the privacy office"),
-                "running": N_("In progress"), "waiting": N_("In progress"), "completed": N_("Completed"),
-                "completed_with_exceptions": N_("Completed, except some information we could not erase"),
-                "refused": N_("Refused"), "failed": N_("Delayed: the privacy office is looking into it"),
-                "expired": N_("Expired (never confirmed)")}
+STATUS_NAMES = {
+    "unverified": N_("Waiting for your code"),
+    "pending_approval": N_("Being checked by the privacy office"),
+    "running": N_("In progress"),
+    "waiting": N_("In progress"),
+    "completed": N_("Completed"),
+    "completed_with_exceptions": N_("Completed, except some information we could not erase"),
+    "refused": N_("Refused"),
+    "failed": N_("Delayed: the privacy office is looking into it"),
+    "expired": N_("Expired (never confirmed)"),
+}
 
 
 def _types(request: Request) -> list[dict]:
-    return [{"key": t, "name": translate(request, TYPE_NAMES[t][0]), "hint": translate(request, TYPE_NAMES[t][1])}
-            for t in TYPES]
+    return [
+        {"key": t, "name": translate(request, TYPE_NAMES[t][0]), "hint": translate(request, TYPE_NAMES[t][1])}
+        for t in TYPES
+    ]
 
 
 def _chosen(value: str | None) -> str | None:
@@ -62,36 +66,66 @@ def _chosen(value: str | None) -> str | None:
 
 
 def _status_view(request: Request, found) -> dict:  # noqa: ANN001 - PublicStatusOut
-    return {"reference": found.reference, "type": translate(request, TYPE_NAMES[found.type][0]),
-            "status": found.status, "status_name": translate(request, STATUS_NAMES.get(found.status, found.status)),
-            "received_at": found.received_at, "verified_at": found.verified_at, "due_on": found.due_on,
-            "completed_at": found.completed_at, "refusal_reason": found.refusal_reason,
-            "package_expires_at": found.package_expires_at}
+    return {
+        "reference": found.reference,
+        "type": translate(request, TYPE_NAMES[found.type][0]),
+        "status": found.status,
+        "status_name": translate(request, STATUS_NAMES.get(found.status, found.status)),
+        "received_at": found.received_at,
+        "verified_at": found.verified_at,
+        "due_on": found.due_on,
+        "completed_at": found.completed_at,
+        "refusal_reason": found.refusal_reason,
+        "package_expires_at": found.package_expires_at,
+    }
 
 
-def _list_page(request: Request, session: Session, *, error: str | None = None, values: dict | None = None,
-               status_code: int = 200, child_id: str | None = None, chosen: str | None = None) -> Response:
+def _list_page(
+    request: Request,
+    session: Session,
+    *,
+    error: str | None = None,
+    values: dict | None = None,
+    status_code: int = 200,
+    child_id: str | None = None,
+    chosen: str | None = None,
+) -> Response:
     """The person's requests, then the form: the type first, then only what that type asks (`?type=`)."""
     subject = signed_in(request)
     child, mine, acting_id = None, [], None
     if subject is not None:
         acting_id, child = acting_for(session, request, subject, child_id)
-        mine = [_status_view(request, public_status(r, queries.package_of(session, r)))
-                for r in queries.of_subject(session, acting_id)]
+        mine = [
+            _status_view(request, public_status(r, queries.package_of(session, r)))
+            for r in queries.of_subject(session, acting_id)
+        ]
     offered = forms.offer(session, chosen, acting_id, page_language(request)) if chosen else None
-    return page(request, "centre/requests.html", {
-        "types": _types(request), "mine": mine, "child": child, "values": values or {}, "error": error,
-        "chosen": chosen, "chosen_name": translate(request, TYPE_NAMES[chosen][0]) if chosen else None,
-        "chosen_hint": translate(request, TYPE_NAMES[chosen][1]) if chosen else None, "offer": offered,
-        "modes": [{"key": k, "name": translate(request, v)} for k, v in forms.MODES.items()],
-        "regions": [(k, translate(request, v)) for k, v in forms.REGIONS]},
-        nav="requests", status_code=status_code)
+    return page(
+        request,
+        "centre/requests.html",
+        {
+            "types": _types(request),
+            "mine": mine,
+            "child": child,
+            "values": values or {},
+            "error": error,
+            "chosen": chosen,
+            "chosen_name": translate(request, TYPE_NAMES[chosen][0]) if chosen else None,
+            "chosen_hint": translate(request, TYPE_NAMES[chosen][1]) if chosen else None,
+            "offer": offered,
+            "modes": [{"key": k, "name": translate(request, v)} for k, v in forms.MODES.items()],
+            "regions": [(k, translate(request, v)) for k, v in forms.REGIONS],
+        },
+        nav="requests",
+        status_code=status_code,
+    )
 
 
 @router.get("/requests", dependencies=Public, openapi_extra=PUBLIC, response_class=HTMLResponse)
 def requests_page(request: Request, session: DB) -> Response:
-    return _list_page(request, session, child_id=request.query_params.get("child"),
-                      chosen=_chosen(request.query_params.get("type")))
+    return _list_page(
+        request, session, child_id=request.query_params.get("child"), chosen=_chosen(request.query_params.get("type"))
+    )
 
 
 def _identity_of(session: Session, request: Request, subject_id: str, preferred: str | None) -> tuple[str, str]:
@@ -107,12 +141,15 @@ def _identity_of(session: Session, request: Request, subject_id: str, preferred:
 
 def _typed(form, request_type: str) -> dict:  # noqa: ANN001 - FormData
     """What the person typed and chose, kept in the form when it comes back with an error."""
-    return {"type": request_type, "identity": str(form.get("identity") or "")[:320],
-            "region": str(form.get("region") or "")[:10], "mode": str(form.get("mode") or "")[:20],
-            "purposes": [str(p)[:160] for p in form.getlist("purposes")][:50],
-            "changes": {k[len(forms.CHANGE):]: str(form.get(k) or "")[:500] for k in form.keys()
-                        if k.startswith(forms.CHANGE)},
-            "text": str(form.get("text") or "")[:5000]}
+    return {
+        "type": request_type,
+        "identity": str(form.get("identity") or "")[:320],
+        "region": str(form.get("region") or "")[:10],
+        "mode": str(form.get("mode") or "")[:20],
+        "purposes": [str(p)[:160] for p in form.getlist("purposes")][:50],
+        "changes": {k[len(forms.CHANGE) :]: str(form.get(k) or "")[:500] for k in form if k.startswith(forms.CHANGE)},
+        "text": str(form.get("text") or "")[:5000],
+    }
 
 
 @router.post("/requests", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
@@ -129,42 +166,88 @@ def file_request(request: Request, form: CheckedForm, session: DB) -> Response:
         details = forms.read_details(form, forms.offer(session, request_type, acting_id, lang))
         if subject is not None:
             kind, value = _identity_of(session, request, acting_id, None if child else subject.identity_type)
-            filed = intake.file_request(session, keyring, settings, request_type=request_type, identity_type=kind,
-                                        identity=value, filed_by=f"subject:{subject.subject_id}",
-                                        channel="privacy_centre", language=lang, details=details,
-                                        region=region)
+            filed = intake.file_request(
+                session,
+                keyring,
+                settings,
+                request_type=request_type,
+                identity_type=kind,
+                identity=value,
+                filed_by=f"subject:{subject.subject_id}",
+                channel="privacy_centre",
+                language=lang,
+                details=details,
+                region=region,
+            )
             if child is None:
                 verify.verify_with_subject(session, keyring, settings, filed, subject_id=acting_id, method="session")
             else:  # the verified guardian acts for the child (links checked by acting_for)
-                verify.verified(session, keyring, settings, filed, subject_id=child.id, method="guardian",
-                                actor=f"subject:{subject.subject_id}")
+                verify.verified(
+                    session,
+                    keyring,
+                    settings,
+                    filed,
+                    subject_id=child.id,
+                    method="guardian",
+                    actor=f"subject:{subject.subject_id}",
+                )
             return go(f"/requests/{filed.reference}", "request_filed", child=child.id if child else None)
         identity = values["identity"].strip()
         if not identity:
             raise InvalidInput(N_("Enter your e-mail address or mobile number"), None)
-        filed = intake.file_request(session, keyring, settings, request_type=request_type,
-                                    identity_type=identity_type_of(identity), identity=identity,
-                                    filed_by="public:privacy_centre", channel="privacy_centre", language=lang,
-                                    details=details, region=region)
+        filed = intake.file_request(
+            session,
+            keyring,
+            settings,
+            request_type=request_type,
+            identity_type=identity_type_of(identity),
+            identity=identity,
+            filed_by="public:privacy_centre",
+            channel="privacy_centre",
+            language=lang,
+            details=details,
+            region=region,
+        )
     except PrivetError as exc:
         if exc.status >= 500:
             raise
         session.rollback()
-        return _list_page(request, session, error=problem_text(request, exc), values=values,
-                          status_code=exc.status, child_id=child_id, chosen=_chosen(request_type))
-    sent = verify.offer_code(session, keyring, settings, filed, client_ip=request.client.host if request.client
-                             else None)
+        return _list_page(
+            request,
+            session,
+            error=problem_text(request, exc),
+            values=values,
+            status_code=exc.status,
+            child_id=child_id,
+            chosen=_chosen(request_type),
+        )
+    sent = verify.offer_code(
+        session, keyring, settings, filed, client_ip=request.client.host if request.client else None
+    )
     return _code_or_wait(request, filed.reference, sent)
 
 
 def _code_or_wait(request: Request, reference: str, sent) -> HTMLResponse:  # noqa: ANN001 - StartResult | None
     if sent is None:
-        error = translate(request, N_("We could not send a code just now. Your request is kept: ask for a new code "
-                                      "in a minute."))
-        return code_page(request, action=f"/requests/{reference}/verify", challenge_id="", channel="email",
-                         reference=reference, error=error, status_code=202)
-    return code_page(request, action=f"/requests/{reference}/verify", challenge_id=sent.challenge_id,
-                     channel=sent.channel, reference=reference)
+        error = translate(
+            request, N_("We could not send a code just now. Your request is kept: ask for a new code in a minute.")
+        )
+        return code_page(
+            request,
+            action=f"/requests/{reference}/verify",
+            challenge_id="",
+            channel="email",
+            reference=reference,
+            error=error,
+            status_code=202,
+        )
+    return code_page(
+        request,
+        action=f"/requests/{reference}/verify",
+        challenge_id=sent.challenge_id,
+        channel=sent.channel,
+        reference=reference,
+    )
 
 
 @router.post("/requests/{reference}/code", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
@@ -172,8 +255,13 @@ def send_code(reference: Reference, request: Request, _form: CheckedForm, sessio
     found = service.by_reference(session, reference)
     if found.status != "unverified":
         return go(f"/requests/{found.reference}")
-    sent = verify.offer_code(session, request.app.state.keyring, request.app.state.settings, found,
-                             client_ip=request.client.host if request.client else None)
+    sent = verify.offer_code(
+        session,
+        request.app.state.keyring,
+        request.app.state.settings,
+        found,
+        client_ip=request.client.host if request.client else None,
+    )
     return _code_or_wait(request, found.reference, sent)
 
 
@@ -184,19 +272,32 @@ def verify_code(reference: Reference, request: Request, form: CheckedForm, sessi
     challenge_id = str(form.get("challenge_id") or "")[:32]
     channel = str(form.get("channel") or "email")[:10]
     try:
-        verify.verify_with_code(session, keyring, settings, found, challenge_id=challenge_id,
-                                code=str(form.get("code") or "")[:20])
+        verify.verify_with_code(
+            session, keyring, settings, found, challenge_id=challenge_id, code=str(form.get("code") or "")[:20]
+        )
     except CodeRejected as exc:  # the attempt counts: returning normally commits it, the request stays unverified
-        return code_page(request, action=f"/requests/{found.reference}/verify", challenge_id=challenge_id,
-                         channel=channel, reference=found.reference, error=wrong_code_text(request, exc),
-                         status_code=401)
+        return code_page(
+            request,
+            action=f"/requests/{found.reference}/verify",
+            challenge_id=challenge_id,
+            channel=channel,
+            reference=found.reference,
+            error=wrong_code_text(request, exc),
+            status_code=401,
+        )
     except PrivetError as exc:
         if exc.status >= 500:
             raise
         session.rollback()
-        return code_page(request, action=f"/requests/{reference}/verify", challenge_id=challenge_id,
-                         channel=channel, reference=reference, error=problem_text(request, exc),
-                         status_code=exc.status)
+        return code_page(
+            request,
+            action=f"/requests/{reference}/verify",
+            challenge_id=challenge_id,
+            channel=channel,
+            reference=reference,
+            error=problem_text(request, exc),
+            status_code=exc.status,
+        )
     response = go(f"/requests/{found.reference}", "request_filed")
     start_session(request, response, found.subject_id, found.identity_type)
     return response
@@ -217,18 +318,31 @@ def request_status(reference: Reference, request: Request, session: DB) -> Respo
         return sign_in_first(request)
     view = _status_view(request, public_status(found, queries.package_of(session, found)))
     lang = page_language(request)
-    return page(request, "centre/request.html", {
-        "request_view": view, "child": child, "done_list": shown.done(session, request, found, lang),
-        "asked": shown.asked(session, request.app.state.keyring, request, found, lang)}, nav="requests")
+    return page(
+        request,
+        "centre/request.html",
+        {
+            "request_view": view,
+            "child": child,
+            "done_list": shown.done(session, request, found, lang),
+            "asked": shown.asked(session, request.app.state.keyring, request, found, lang),
+        },
+        nav="requests",
+    )
 
 
-@router.post("/requests/{reference}/package", dependencies=Forms, openapi_extra=PUBLIC,
-             response_class=Response)
+@router.post("/requests/{reference}/package", dependencies=Forms, openapi_extra=PUBLIC, response_class=Response)
 def download_package(reference: Reference, request: Request, form: CheckedForm, session: DB) -> Response:
     found, _child = _owned(session, request, reference, str(form.get("child") or "") or None)
     if found is None:
         raise NotFound("None of your requests has this reference", "sign in first")
     data = open_for_subject(session, request.app.state.keyring, found, signed_in(request).subject_id)
-    return Response(data, media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="privet-{found.reference}.zip"',
-        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="privet-{found.reference}.zip"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

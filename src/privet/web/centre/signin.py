@@ -8,12 +8,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from privet.auth.deps import PUBLIC
+from privet.http.routes import DB
 from privet.kit.errors import InvalidInput, NotFound, PrivetError
-from privet.kit.web import DB
-from privet.web.csrf import AnyForm, CheckedForm
 from privet.subjects import sessions, verification
-from privet.web.centre.common import Forms, N_, Public, go, local_path, page, page_language, signed_in
-from privet.web.csrf import FIELD, form_ok
+from privet.web.centre.common import N_, Forms, Public, go, local_path, page, page_language, signed_in
+from privet.web.csrf import FIELD, AnyForm, CheckedForm, form_ok
 from privet.web.guard import sign_in_subject, sign_out_subject
 from privet.web.render import translate
 
@@ -30,17 +29,41 @@ def identity_type_of(value: str) -> str:
 def start_session(request: Request, response: Response, subject_id: str, identity_type: str) -> None:
     """Issue a subject session and keep it in the browser's HttpOnly cookie."""
     settings = request.app.state.settings
-    token = sessions.issue(request.app.state.keyring, subject_id=subject_id, identity_type=identity_type,
-                           ttl_minutes=settings.subject_session_minutes)
+    token = sessions.issue(
+        request.app.state.keyring,
+        subject_id=subject_id,
+        identity_type=identity_type,
+        ttl_minutes=settings.subject_session_minutes,
+    )
     sign_in_subject(request, response, token)
 
 
-def code_page(request: Request, *, action: str, challenge_id: str, channel: str, next_path: str = "",
-              reference: str | None = None, error: str | None = None, status_code: int = 200) -> HTMLResponse:
+def code_page(
+    request: Request,
+    *,
+    action: str,
+    challenge_id: str,
+    channel: str,
+    next_path: str = "",
+    reference: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     """The page asking for the six-digit code (sign-in and request verification share it)."""
-    return page(request, "centre/code.html", {"action": action, "challenge_id": challenge_id, "channel": channel,
-                                              "next": next_path, "reference": reference, "error": error},
-                nav="signin" if reference is None else "requests", status_code=status_code)
+    return page(
+        request,
+        "centre/code.html",
+        {
+            "action": action,
+            "challenge_id": challenge_id,
+            "channel": channel,
+            "next": next_path,
+            "reference": reference,
+            "error": error,
+        },
+        nav="signin" if reference is None else "requests",
+        status_code=status_code,
+    )
 
 
 FRIENDLY = {  # problems of a request's details, said in the words of the form
@@ -69,14 +92,20 @@ def problem_text(request: Request, exc: PrivetError) -> str:
     shown = [translate(request, p) for p in dict.fromkeys(parts) if p and for_people(p)]
     if stop == "。" and any(t.isascii() for t in shown):  # a service text with no Chinese yet: say it plainly
         shown = [t for t in shown if not t.isascii()] or [translate(request, GENERIC)]
-    return ("" if stop == "。" else " ").join(t if t.endswith((".", "。", "？", "?")) else t[:1].upper() + t[1:] + stop for t in shown)
+    return ("" if stop == "。" else " ").join(
+        t if t.endswith((".", "。", "？", "?")) else t[:1].upper() + t[1:] + stop for t in shown
+    )
 
 
 def wrong_code_text(request: Request, exc: verification.CodeRejected) -> str:
     """A clear refusal of a code: what happened, that nothing changed, what to do."""
-    return " ".join([translate(request, exc.detail) + ("。" if page_language(request) == "zh_CN" else "."),
-                     translate(request, N_("Nothing was changed.")),
-                     translate(request, N_("Check the latest message and enter its code, or ask for a new one."))])
+    return " ".join(
+        [
+            translate(request, exc.detail) + ("。" if page_language(request) == "zh_CN" else "."),
+            translate(request, N_("Nothing was changed.")),
+            translate(request, N_("Check the latest message and enter its code, or ask for a new one.")),
+        ]
+    )
 
 
 @router.get("/signin", dependencies=Public, openapi_extra=PUBLIC, response_class=HTMLResponse)
@@ -93,10 +122,16 @@ def signin_start(request: Request, form: CheckedForm, session: DB) -> HTMLRespon
         if not identity:
             raise InvalidInput(N_("Enter your e-mail address or mobile number"), None)
         try:
-            started = verification.start(session, request.app.state.keyring, request.app.state.settings,
-                                         identity_type=identity_type_of(identity), value=identity,
-                                         language=page_language(request), purpose="verify",
-                                         client_ip=request.client.host if request.client else None)
+            started = verification.start(
+                session,
+                request.app.state.keyring,
+                request.app.state.settings,
+                identity_type=identity_type_of(identity),
+                value=identity,
+                language=page_language(request),
+                purpose="verify",
+                client_ip=request.client.host if request.client else None,
+            )
         except InvalidInput as exc:  # one sentence saying what to type, not the parser's words twice
             if any(p.where == "identity" for p in exc.problems or []):
                 raise InvalidInput(UNREADABLE, None) from None
@@ -105,11 +140,16 @@ def signin_start(request: Request, form: CheckedForm, session: DB) -> HTMLRespon
         if exc.status >= 500:
             raise
         session.rollback()
-        return page(request, "centre/signin.html", {"next": next_path, "identity": identity,
-                                                    "error": problem_text(request, exc)},
-                    nav="signin", status_code=exc.status)
-    return code_page(request, action="/signin/code", challenge_id=started.challenge_id, channel=started.channel,
-                     next_path=next_path)
+        return page(
+            request,
+            "centre/signin.html",
+            {"next": next_path, "identity": identity, "error": problem_text(request, exc)},
+            nav="signin",
+            status_code=exc.status,
+        )
+    return code_page(
+        request, action="/signin/code", challenge_id=started.challenge_id, channel=started.channel, next_path=next_path
+    )
 
 
 @router.post("/signin/code", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
@@ -118,11 +158,23 @@ def signin_code(request: Request, form: CheckedForm, session: DB) -> Response:
     next_path = local_path(str(form.get("next") or ""), "/consents")
     channel = str(form.get("channel") or "email")[:10]
     try:
-        proven = verification.check(session, request.app.state.keyring, request.app.state.settings,
-                                    challenge_id=challenge_id, code=str(form.get("code") or "")[:20])
+        proven = verification.check(
+            session,
+            request.app.state.keyring,
+            request.app.state.settings,
+            challenge_id=challenge_id,
+            code=str(form.get("code") or "")[:20],
+        )
     except verification.CodeRejected as exc:  # the attempt counts: this route returns normally, so it commits
-        return code_page(request, action="/signin/code", challenge_id=challenge_id, channel=channel,
-                         next_path=next_path, error=wrong_code_text(request, exc), status_code=401)
+        return code_page(
+            request,
+            action="/signin/code",
+            challenge_id=challenge_id,
+            channel=channel,
+            next_path=next_path,
+            error=wrong_code_text(request, exc),
+            status_code=401,
+        )
     except NotFound:
         return go("/signin", next=next_path)
     response = go(next_path, "signed_in")
@@ -146,9 +198,13 @@ def signin_token(request: Request, form: AnyForm, session: DB) -> Response:
         if exc.status >= 500:
             raise
         session.rollback()
-        return page(request, "centre/signin.html", {"next": next_path, "identity": "",
-                                                    "error": problem_text(request, exc)},
-                    nav="signin", status_code=exc.status)
+        return page(
+            request,
+            "centre/signin.html",
+            {"next": next_path, "identity": "", "error": problem_text(request, exc)},
+            nav="signin",
+            status_code=exc.status,
+        )
     response = go(next_path, "signed_in")
     start_session(request, response, proven.subject_id, proven.identity_type)
     return response

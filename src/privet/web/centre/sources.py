@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from privet.auth.deps import PUBLIC
+from privet.http.routes import DB
 from privet.kit.errors import PrivetError
-from privet.kit.web import DB
 from privet.web.centre.common import Public, page, signed_in
 from privet.web.render import language
 
@@ -45,6 +45,14 @@ def sources_page(request: Request, session: DB) -> HTMLResponse:
     contacts = [named(c) for c in all_contacts(session)]
     region = _region_of(session, request)
     mine = named(contact_for(session, region)) if region and contacts else None
-    return page(request, "centre/sources.html", {
-        "sources": explanation["sources"], "organisation": explanation.get("organisation"), "contacts": contacts,
-        "mine": mine}, nav="policy")
+    return page(
+        request,
+        "centre/sources.html",
+        {
+            "sources": explanation["sources"],
+            "organisation": explanation.get("organisation"),
+            "contacts": contacts,
+            "mine": mine,
+        },
+        nav="policy",
+    )

@@ -8,12 +8,12 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-03 01:45:00
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0006'
-down_revision = '0005'
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
@@ -22,13 +22,14 @@ INDEXES = {"ix_consent_records_subject": "subject_id", "ix_consent_records_visit
 
 def upgrade() -> None:
     for name, column in INDEXES.items():
-        op.drop_index(name, table_name='consent_records')
+        op.drop_index(name, table_name="consent_records")
         where = sa.text(f"{column} IS NOT NULL")
-        op.create_index(name, 'consent_records', [column, 'purpose', 'at'], unique=False,
-                        postgresql_where=where, sqlite_where=where)
+        op.create_index(
+            name, "consent_records", [column, "purpose", "at"], unique=False, postgresql_where=where, sqlite_where=where
+        )
 
 
 def downgrade() -> None:
     for name, column in INDEXES.items():
-        op.drop_index(name, table_name='consent_records')
-        op.create_index(name, 'consent_records', [column, 'purpose', 'at'], unique=False)
+        op.drop_index(name, table_name="consent_records")
+        op.create_index(name, "consent_records", [column, "purpose", "at"], unique=False)

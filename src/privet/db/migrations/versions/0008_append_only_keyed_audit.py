@@ -10,14 +10,14 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-08 09:00:00
 """
-from alembic import context, op
+
 import sqlalchemy as sa
+from alembic import context, op
 
 from privet.db import append_only
 
-
-revision = '0008'
-down_revision = '0007'
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -25,10 +25,11 @@ GUARDED = ("audit_events", "consent_records")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('audit_head', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('keyed_from', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'),
-                                      nullable=True))
-        batch_op.add_column(sa.Column('mac', sa.String(length=64), nullable=True))
+    with op.batch_alter_table("audit_head", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("keyed_from", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True)
+        )
+        batch_op.add_column(sa.Column("mac", sa.String(length=64), nullable=True))
     connection = op.get_bind()
     for table in GUARDED:
         append_only.install(connection, table)
@@ -60,6 +61,6 @@ def downgrade() -> None:
         append_only.uninstall(connection, table)
     if connection.dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS privet_refuse_change()")
-    with op.batch_alter_table('audit_head', schema=None) as batch_op:
-        batch_op.drop_column('mac')
-        batch_op.drop_column('keyed_from')
+    with op.batch_alter_table("audit_head", schema=None) as batch_op:
+        batch_op.drop_column("mac")
+        batch_op.drop_column("keyed_from")

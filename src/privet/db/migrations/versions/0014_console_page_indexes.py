@@ -9,23 +9,29 @@ Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-06 16:05:00
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0014'
-down_revision = '0013'
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index('ix_consent_records_method', 'consent_records', ['method', 'seq'], unique=False)
+    op.create_index("ix_consent_records_method", "consent_records", ["method", "seq"], unique=False)
     where = sa.text("separate_kind IS NOT NULL")
-    op.create_index('ix_consent_records_separate_kind', 'consent_records', ['separate_kind', 'seq'], unique=False,
-                    postgresql_where=where, sqlite_where=where)
+    op.create_index(
+        "ix_consent_records_separate_kind",
+        "consent_records",
+        ["separate_kind", "seq"],
+        unique=False,
+        postgresql_where=where,
+        sqlite_where=where,
+    )
 
 
 def downgrade() -> None:
-    op.drop_index('ix_consent_records_separate_kind', table_name='consent_records')
-    op.drop_index('ix_consent_records_method', table_name='consent_records')
+    op.drop_index("ix_consent_records_separate_kind", table_name="consent_records")
+    op.drop_index("ix_consent_records_method", table_name="consent_records")

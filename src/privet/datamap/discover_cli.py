@@ -23,23 +23,38 @@ DRAFT_HEADER = """\
 
 def discover_command(
     datastore: str = typer.Option(..., "--datastore", help="Key of a SQL datastore of the applied data map."),
-    tables: list[str] = typer.Option(None, "--tables", help="Only these tables (repeatable or comma-separated; "
-                                     "globs like order* work). Default: every table."),
+    tables: list[str] = typer.Option(
+        None,
+        "--tables",
+        help="Only these tables (repeatable or comma-separated; globs like order* work). Default: every table.",
+    ),
     sample: int = typer.Option(200, "--sample", min=10, max=100_000, help="Rows read per table, spread over it."),
-    output: Path = typer.Option(None, "--output", "-o", help="Write a draft of the data map edits (YAML, the format "
-                                "scaffold writes) to this file for review."),
-    report: Path = typer.Option(None, "--report", help="Write the report (JSON) here (default: "
-                                "discover-<datastore>.json). An interrupted scan resumes from it."),
+    output: Path = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Write a draft of the data map edits (YAML, the format scaffold writes) to this file for review.",
+    ),
+    report: Path = typer.Option(
+        None,
+        "--report",
+        help="Write the report (JSON) here (default: discover-<datastore>.json). An interrupted scan resumes from it.",
+    ),
     schema: str = typer.Option(None, "--schema", help="Schema to scan (default: the connection's default)."),
-    timeout: float = typer.Option(30.0, "--timeout", min=1, max=3600, help="Seconds one statement may run before "
-                                  "the database cancels it (the table is then reported as skipped)."),
+    timeout: float = typer.Option(
+        30.0,
+        "--timeout",
+        min=1,
+        max=3600,
+        help="Seconds one statement may run before the database cancels it (the table is then reported as skipped).",
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite the draft file if it exists."),
 ) -> None:
     """Find personal data by what columns hold (a bounded sample of each table), against the data map."""
-    from privet.datamap.draft_output import check_output
     from privet.datamap.discover.compare import annotate, checkable, recognizers_of
     from privet.datamap.discover.report import FORMAT, ScanProgress, summary, write_json
     from privet.datamap.discover.scan import scan
+    from privet.datamap.draft_output import check_output
     from privet.kit.clock import utcnow
 
     check_output(output, force)
@@ -48,8 +63,16 @@ def discover_command(
     custom = recognizers_of(manifest)
     globs = sorted({g.strip() for item in tables or [] for g in item.split(",") if g.strip()})
     report = report or Path(f"discover-{datastore}.json")
-    progress = ScanProgress(report, {"datastore": datastore, "sample": sample, "tables": globs, "schema": schema,
-                                     "recognizers": [r.model_dump(mode="json") for r in manifest.recognizers]})
+    progress = ScanProgress(
+        report,
+        {
+            "datastore": datastore,
+            "sample": sample,
+            "tables": globs,
+            "schema": schema,
+            "recognizers": [r.model_dump(mode="json") for r in manifest.recognizers],
+        },
+    )
     done = progress.load()
     if done:
         typer.echo(f"resuming: {len(done)} table(s) already scanned ({progress.path})", err=True)
@@ -61,21 +84,42 @@ def discover_command(
                 progress.save(entry)
             bar.update(task, advance=1, description=entry["name"][:30])
 
-        result = scan(url, sample=sample, timeout=timeout, include=globs or None, schema=schema, custom=custom,
-                      done=done, on_start=lambda n: bar.update(task, total=n), on_table=finished)
+        result = scan(
+            url,
+            sample=sample,
+            timeout=timeout,
+            include=globs or None,
+            schema=schema,
+            custom=custom,
+            done=done,
+            on_start=lambda n: bar.update(task, total=n),
+            on_table=finished,
+        )
     annotate(result.tables, manifest, taxonomy, datastore, checkable(custom))
     counts = summary(result.tables)
-    write_json(report, {"format": FORMAT, "datastore": datastore, "dialect": result.dialect, "sample": sample,
-                        "datamap_version": version, "scanned_at": utcnow().isoformat(timespec="seconds"),
-                        "summary": counts, "tables": result.tables})
+    write_json(
+        report,
+        {
+            "format": FORMAT,
+            "datastore": datastore,
+            "dialect": result.dialect,
+            "sample": sample,
+            "datamap_version": version,
+            "scanned_at": utcnow().isoformat(timespec="seconds"),
+            "summary": counts,
+            "tables": result.tables,
+        },
+    )
     if output is not None:
         _write_draft(result, manifest, datastore, sample, output, force)
     _audit(datastore, counts, sample, resumed=len(done))
     progress.clear()
     _print(result.tables)
-    typer.echo(f"{counts['tables']} tables, {counts['columns']} columns: {counts['personal']} personal, "
-               f"{counts['conflicts']} in conflict with the data map, {counts['tables_skipped']} table(s) and "
-               f"{counts['columns_skipped']} column(s) skipped; report: {report}")
+    typer.echo(
+        f"{counts['tables']} tables, {counts['columns']} columns: {counts['personal']} personal, "
+        f"{counts['conflicts']} in conflict with the data map, {counts['tables_skipped']} table(s) and "
+        f"{counts['columns_skipped']} column(s) skipped; report: {report}"
+    )
 
 
 def _applied():  # noqa: ANN202 - (Manifest, Taxonomy, version number)
@@ -99,22 +143,30 @@ def _url(manifest, key: str) -> str:  # noqa: ANN001
         known = ", ".join(sorted(s.key for s in manifest.datastores)) or "(none)"
         raise InvalidInput(f"No datastore `{key}` in the applied data map", f"use one of: {known}")
     if store.kind.value not in SQL_KINDS or not store.secret:
-        raise InvalidInput(f"Datastore `{key}` is of kind {store.kind.value}; discover reads SQL datastores",
-                           "choose a datastore of kind sqlite, postgresql or mysql")
+        raise InvalidInput(
+            f"Datastore `{key}` is of kind {store.kind.value}; discover reads SQL datastores",
+            "choose a datastore of kind sqlite, postgresql or mysql",
+        )
     return resolve_secret(get_settings(), store.secret)
 
 
 def _bar() -> Progress:
     from rich.console import Console
 
-    return Progress(TextColumn("{task.description:<30}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=Console(stderr=True), transient=True)
+    return Progress(
+        TextColumn("{task.description:<30}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
 
 
 def _write_draft(result, manifest, datastore: str, sample: int, output: Path, force: bool) -> None:  # noqa: ANN001
+    from privet.datamap.discover.draft import draft_edits
     from privet.datamap.draft_output import annotate as annotate_draft
     from privet.datamap.draft_output import emit
-    from privet.datamap.discover.draft import draft_edits
     from privet.datamap.scaffold import known_categories
 
     draft = draft_edits(result.tables, manifest, datastore, result.reflected, result.dialect, known_categories())
@@ -127,8 +179,14 @@ def _audit(datastore: str, counts: dict, sample: int, *, resumed: int) -> None:
     from privet.kit.cliutil import cli_actor
 
     with store_session() as session:
-        record(session, actor=cli_actor(), action="datamap.discovered", object_type="datastore", object_id=datastore,
-               details={**counts, "sample": sample, "resumed_tables": resumed})
+        record(
+            session,
+            actor=cli_actor(),
+            action="datamap.discovered",
+            object_type="datastore",
+            object_id=datastore,
+            details={**counts, "sample": sample, "resumed_tables": resumed},
+        )
 
 
 def _print(tables: list[dict]) -> None:
@@ -146,10 +204,22 @@ def _print(tables: list[dict]) -> None:
             share = c.get("share", 0) if c.get("category") else (c.get("embedded") or {}).get(found or "", 0)
             mapped = (c.get("mapped") or {}).get("category", "—" if c.get("mapped") is not None else "not listed")
             status = c.get("status", "")
-            status = (f"[red]{status}[/]: {c['conflict']['rule']}" if c.get("conflict")
-                      else f"[yellow]skipped[/]: {c['skipped']}" if c.get("skipped") else status)
-            out.add_row(table["name"], c["name"], found or "", f"{share:.0%}" if found else "",
-                        str(c.get("sampled", "")), mapped, status)
+            status = (
+                f"[red]{status}[/]: {c['conflict']['rule']}"
+                if c.get("conflict")
+                else f"[yellow]skipped[/]: {c['skipped']}"
+                if c.get("skipped")
+                else status
+            )
+            out.add_row(
+                table["name"],
+                c["name"],
+                found or "",
+                f"{share:.0%}" if found else "",
+                str(c.get("sampled", "")),
+                mapped,
+                status,
+            )
     console().print(out)
 
 
@@ -162,9 +232,15 @@ def scaffold_discovery(draft: dict, url: str, *, sample: int, schema: str | None
 
     with _bar() as bar:
         task = bar.add_task("sampling", total=None)
-        result = scan(url, sample=sample, timeout=30.0, include=include, schema=schema,
-                      on_start=lambda n: bar.update(task, total=n),
-                      on_table=lambda entry, _new: bar.update(task, advance=1, description=entry["name"][:30]))
+        result = scan(
+            url,
+            sample=sample,
+            timeout=30.0,
+            include=include,
+            schema=schema,
+            on_start=lambda n: bar.update(task, total=n),
+            on_table=lambda entry, _new: bar.update(task, advance=1, description=entry["name"][:30]),
+        )
     dataset = draft["datasets"][0]
     overlay(dataset["tables"], result.tables, known_categories())
     _audit(draft["datastores"][0]["key"], summary(result.tables), sample, resumed=0)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from privet.audit import service
 from privet.audit.models import AuditEvent
 from privet.auth.deps import require
-from privet.kit.web import DB
+from privet.http.routes import DB
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 Reader = Depends(require("audit:read"))
@@ -34,16 +34,23 @@ class VerificationOut(BaseModel):
     checked: int
     first_bad_seq: int | None
     reason: str | None
-    keyed_from: int | None = Field(description="The first event hashed with the installation's key; null while "
-                                               "the chain is empty or not sealed.")
-    legacy_events: int = Field(description="Events written before the chain was keyed: proven unchanged only since "
-                                           "the chain was sealed, not before.")
+    keyed_from: int | None = Field(
+        description="The first event hashed with the installation's key; null while the chain is empty or not sealed."
+    )
+    legacy_events: int = Field(
+        description="Events written before the chain was keyed: proven unchanged only since "
+        "the chain was sealed, not before."
+    )
 
 
 @router.get("/events", dependencies=[Reader], summary="Audit events in chain order, newest last.")
-def list_events(db: DB, after: Annotated[int, Query(ge=0, le=2**62)] = 0,
-                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                object_type: str | None = None, object_id: str | None = None) -> list[EventOut]:
+def list_events(
+    db: DB,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    object_type: str | None = None,
+    object_id: str | None = None,
+) -> list[EventOut]:
     stmt = select(AuditEvent).where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(limit)
     if object_type:
         stmt = stmt.where(AuditEvent.object_type == object_type)
@@ -55,5 +62,11 @@ def list_events(db: DB, after: Annotated[int, Query(ge=0, le=2**62)] = 0,
 @router.get("/verify", dependencies=[Reader], summary="Verify the keyed hash chain; names the first bad event.")
 def verify(db: DB) -> VerificationOut:
     result = service.verify(db)
-    return VerificationOut(ok=result.ok, checked=result.checked, first_bad_seq=result.first_bad_seq,
-                           reason=result.reason, keyed_from=result.keyed_from, legacy_events=result.legacy)
+    return VerificationOut(
+        ok=result.ok,
+        checked=result.checked,
+        first_bad_seq=result.first_bad_seq,
+        reason=result.reason,
+        keyed_from=result.keyed_from,
+        legacy_events=result.legacy,
+    )

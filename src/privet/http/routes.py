@@ -31,8 +31,9 @@ DB = Annotated[Session, Depends(_session, scope="function")]
 
 
 def _iso_only(value: object) -> object:
-    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1)
-                                           .isdigit()):
+    if isinstance(value, (int, float)) or (
+        isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()
+    ):
         raise ValueError("give an ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z")
     return value
 
@@ -45,8 +46,9 @@ def problem_response(exc: PrivetError) -> JSONResponse:
     """RFC 9457 problem JSON for a user error."""
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
     headers.update(getattr(exc, "headers", None) or {})  # e.g. Retry-After from kit.ratelimit.RateLimited
-    return JSONResponse(exc.as_problem(), status_code=exc.status, media_type="application/problem+json",
-                        headers=headers)
+    return JSONResponse(
+        exc.as_problem(), status_code=exc.status, media_type="application/problem+json", headers=headers
+    )
 
 
 async def on_privet_error(_request: Request, exc: PrivetError) -> JSONResponse:
@@ -63,15 +65,25 @@ async def on_unexpected_error(_request: Request, exc: Exception) -> JSONResponse
     if store_unavailable(exc):
         return problem_response(store_down())
     logging.getLogger("privet").error("unhandled %s on a request", type(exc).__name__)
-    return JSONResponse({"type": "about:blank", "title": "Internal error", "status": 500,
-                         "detail": "Privet could not complete this request; nothing was changed"},
-                        status_code=500, media_type="application/problem+json")
+    return JSONResponse(
+        {
+            "type": "about:blank",
+            "title": "Internal error",
+            "status": 500,
+            "detail": "Privet could not complete this request; nothing was changed",
+        },
+        status_code=500,
+        media_type="application/problem+json",
+    )
 
 
 async def on_validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
     problems = [
-        Problem(err.get("msg", "invalid"), ".".join(str(p) for p in err.get("loc", ())),
-                "send a value of the expected type and shape (see /docs)")
+        Problem(
+            err.get("msg", "invalid"),
+            ".".join(str(p) for p in err.get("loc", ())),
+            "send a value of the expected type and shape (see /docs)",
+        )
         for err in exc.errors()
     ]
     return problem_response(InvalidInput("The request does not validate", problems=problems))
@@ -121,19 +133,26 @@ def _route_templates(app: Any) -> dict[str, tuple[re.Pattern, set[str]]]:
 
 # --- limits applied while a body is read, before anything parses it -------------------------------------------
 
+
 class BodyTooLarge(PrivetError):
     def __init__(self, limit: int):
-        super().__init__(f"The request body is larger than this route accepts ({limit} bytes)",
-                         "send less (split a batch or an upload), or ask the operator to raise the limit "
-                         "(PRIVET_MAX_BODY_BYTES, PRIVET_MAX_PUBLIC_BODY_BYTES, PRIVET_MAX_IMPORT_BYTES)", [], 413,
-                         "Content too large")
+        super().__init__(
+            f"The request body is larger than this route accepts ({limit} bytes)",
+            "send less (split a batch or an upload), or ask the operator to raise the limit "
+            "(PRIVET_MAX_BODY_BYTES, PRIVET_MAX_PUBLIC_BODY_BYTES, PRIVET_MAX_IMPORT_BYTES)",
+            [],
+            413,
+            "Content too large",
+        )
 
 
 class JsonTooDeep(InvalidInput):
     def __init__(self, limit: int):
-        super().__init__(f"The JSON body nests arrays and objects more than {limit} levels deep",
-                         "send a flatter document (PRIVET_MAX_JSON_DEPTH)",
-                         [Problem(f"deeper than {limit} levels", "body")])
+        super().__init__(
+            f"The JSON body nests arrays and objects more than {limit} levels deep",
+            "send a flatter document (PRIVET_MAX_JSON_DEPTH)",
+            [Problem(f"deeper than {limit} levels", "body")],
+        )
 
 
 class BodyRefused(HTTPException):

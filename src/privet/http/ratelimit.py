@@ -31,9 +31,13 @@ class RateLimited(PrivetError):
     """Too many requests from one client; `headers` carries Retry-After."""
 
     def __init__(self, retry_after: int):
-        super().__init__(f"Too many requests; try again in {retry_after} seconds",
-                         "slow down: this endpoint accepts a limited number of requests per minute", [], 429,
-                         "Too many requests")
+        super().__init__(
+            f"Too many requests; try again in {retry_after} seconds",
+            "slow down: this endpoint accepts a limited number of requests per minute",
+            [],
+            429,
+            "Too many requests",
+        )
         self.headers = {"Retry-After": str(retry_after)}
 
 
@@ -130,8 +134,7 @@ _warned = [0.0]
 def _warn(exc: Exception) -> None:
     if time.monotonic() - _warned[0] > 60:  # once a minute, not once a request
         _warned[0] = time.monotonic()
-        log.warning("shared rate limits unreachable (%s); each process counts on its own meanwhile",
-                    type(exc).__name__)
+        log.warning("shared rate limits unreachable (%s); each process counts on its own meanwhile", type(exc).__name__)
 
 
 _create_lock = threading.Lock()
