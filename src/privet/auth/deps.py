@@ -40,7 +40,7 @@ PUBLIC = {PUBLIC_MARK: True}  # openapi_extra of routes that need no credentials
 class require:  # noqa: N801 - used like a function: Depends(require("datamap:read"))
     """A FastAPI dependency that authenticates the caller (`privet.auth.callers`) and checks one scope."""
 
-    def __init__(self, scope: str):
+    def __init__(self, scope: str) -> None:
         if scope not in SCOPES:
             raise ValueError(f"unknown scope {scope!r}")
         self.scope = scope

@@ -50,7 +50,7 @@ class LoginFailed(Unauthorized):
 class LoginRefused(PrivetError):
     """An attempt inside a wait or a lock; `headers` carries Retry-After. Audited in the caller's transaction."""
 
-    def __init__(self, locked: bool, retry_after: int):
+    def __init__(self, locked: bool, retry_after: int) -> None:
         if locked:
             detail = (
                 f"This account is locked after repeated failed logins; try again in "

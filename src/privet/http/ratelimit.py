@@ -30,7 +30,7 @@ log = logging.getLogger("privet.limits")
 class RateLimited(PrivetError):
     """Too many requests from one client; `headers` carries Retry-After."""
 
-    def __init__(self, retry_after: int):
+    def __init__(self, retry_after: int) -> None:
         super().__init__(
             f"Too many requests; try again in {retry_after} seconds",
             "slow down: this endpoint accepts a limited number of requests per minute",
@@ -44,7 +44,7 @@ class RateLimited(PrivetError):
 class SlidingWindowLimiter:
     """At most `limit` hits per key in any `window` seconds, in this process's memory."""
 
-    def __init__(self, window: float = WINDOW_SECONDS, clock=time.monotonic):  # noqa: ANN001
+    def __init__(self, window: float = WINDOW_SECONDS, clock=time.monotonic) -> None:  # noqa: ANN001
         self.window = window
         self.clock = clock
         self._hits: dict[str, deque[float]] = {}
@@ -86,7 +86,7 @@ class SharedLimiter:
     taken alone, so the count is exact where it matters.
     """
 
-    def __init__(self, bucket: str, state: object, window: float = WINDOW_SECONDS):
+    def __init__(self, bucket: str, state: object, window: float = WINDOW_SECONDS) -> None:
         self.bucket, self.state, self.window = bucket, state, window
         self.local = SlidingWindowLimiter(window)
         self._leases: dict[str, tuple[int, int]] = {}  # key -> (window slot, places taken and not yet used)
@@ -161,7 +161,7 @@ def shared_windows(state: object):  # noqa: ANN201 - privet.db.limits.StoreWindo
 class _Current:
     """Calls the app's sessionmaker as it is now (tests swap it for one bound to their transaction)."""
 
-    def __init__(self, state: object):
+    def __init__(self, state: object) -> None:
         self.state = state
 
     def __call__(self):  # noqa: ANN204
@@ -181,7 +181,7 @@ def limiter_for(state: object, bucket: str) -> SharedLimiter:
 class rate_limited:  # noqa: N801 - used like a function: Depends(rate_limited("login"))
     """A FastAPI dependency limiting each client address to `public_rate_limit_per_minute` hits per bucket."""
 
-    def __init__(self, bucket: str, setting: str = "public_rate_limit_per_minute"):
+    def __init__(self, bucket: str, setting: str = "public_rate_limit_per_minute") -> None:
         self.bucket, self.setting = bucket, setting
 
     def __call__(self, request: Request) -> None:

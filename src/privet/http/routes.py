@@ -135,7 +135,7 @@ def _route_templates(app: Any) -> dict[str, tuple[re.Pattern, set[str]]]:
 
 
 class BodyTooLarge(PrivetError):
-    def __init__(self, limit: int):
+    def __init__(self, limit: int) -> None:
         super().__init__(
             f"The request body is larger than this route accepts ({limit} bytes)",
             "send less (split a batch or an upload), or ask the operator to raise the limit "
@@ -147,7 +147,7 @@ class BodyTooLarge(PrivetError):
 
 
 class JsonTooDeep(InvalidInput):
-    def __init__(self, limit: int):
+    def __init__(self, limit: int) -> None:
         super().__init__(
             f"The JSON body nests arrays and objects more than {limit} levels deep",
             "send a flatter document (PRIVET_MAX_JSON_DEPTH)",
@@ -159,7 +159,7 @@ class BodyRefused(HTTPException):
     """Raised from `receive` while a body is read; an HTTPException so FastAPI's body parsing passes it on
     unchanged (it turns other exceptions into a 400), answered as the problem it carries."""
 
-    def __init__(self, error: PrivetError):
+    def __init__(self, error: PrivetError) -> None:
         super().__init__(error.status, error.detail)
         self.error = error
 

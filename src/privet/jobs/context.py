@@ -26,7 +26,7 @@ class Retry(Exception):
     It does not count as a failed attempt unless `counts=True`.
     """
 
-    def __init__(self, after_seconds: float, reason: str | None = None, *, counts: bool = False):
+    def __init__(self, after_seconds: float, reason: str | None = None, *, counts: bool = False) -> None:
         super().__init__(reason or f"retry in {after_seconds:g} s")
         self.after_seconds, self.reason, self.counts = max(0.0, float(after_seconds)), reason, counts
 

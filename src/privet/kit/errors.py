@@ -55,22 +55,22 @@ class PrivetError(Exception):
 
 
 class InvalidInput(PrivetError):
-    def __init__(self, detail: str, hint: str | None = None, problems: list[Problem] | None = None):
+    def __init__(self, detail: str, hint: str | None = None, problems: list[Problem] | None = None) -> None:
         super().__init__(detail, hint, problems or [], 422, "Invalid input")
 
 
 class NotFound(PrivetError):
-    def __init__(self, detail: str, hint: str | None = None):
+    def __init__(self, detail: str, hint: str | None = None) -> None:
         super().__init__(detail, hint, [], 404, "Not found")
 
 
 class Conflict(PrivetError):
-    def __init__(self, detail: str, hint: str | None = None):
+    def __init__(self, detail: str, hint: str | None = None) -> None:
         super().__init__(detail, hint, [], 409, "Conflict")
 
 
 class Unauthorized(PrivetError):
-    def __init__(self, detail: str = "Authentication required", hint: str | None = None):
+    def __init__(self, detail: str = "Authentication required", hint: str | None = None) -> None:
         super().__init__(
             detail,
             hint or "Send `Authorization: Bearer <api key>` or log in to the admin console.",
@@ -81,12 +81,12 @@ class Unauthorized(PrivetError):
 
 
 class Forbidden(PrivetError):
-    def __init__(self, detail: str, hint: str | None = None):
+    def __init__(self, detail: str, hint: str | None = None) -> None:
         super().__init__(detail, hint, [], 403, "Forbidden")
 
 
 class Unavailable(PrivetError):
     """A dependency (database, datastore) cannot be reached."""
 
-    def __init__(self, detail: str, hint: str | None = None):
+    def __init__(self, detail: str, hint: str | None = None) -> None:
         super().__init__(detail, hint, [], 503, "Service unavailable")

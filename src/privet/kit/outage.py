@@ -11,9 +11,13 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from privet.kit.errors import Unavailable
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
 
 T = TypeVar("T")
 _DBAPI_NAMES = frozenset({"OperationalError", "InterfaceError"})  # PEP 249: connection-level failures
@@ -93,14 +97,14 @@ def once_more_on_drop(work: Callable[[], T]) -> T:
     return work()
 
 
-def outage_exceptions() -> tuple[type[BaseException], ...]:
+def outage_exceptions() -> tuple[type[Exception], ...]:
     """The SQLAlchemy errors that always mean a store outage (see `store_unavailable`)."""
     from sqlalchemy import exc as sa
 
     return sa.OperationalError, sa.InterfaceError, sa.DisconnectionError, sa.TimeoutError
 
 
-async def on_store_outage(_request: object, _exc: Exception):  # noqa: ANN201 - a JSONResponse
+async def on_store_outage(_request: object, _exc: Exception) -> JSONResponse:
     """Exception handler for `outage_exceptions`: the 503 problem. Registered for those classes (not left to the
     catch-all handler, which re-raises after answering and so makes the server close the keep-alive connection:
     the client's next request would fail too)."""
@@ -110,7 +114,7 @@ async def on_store_outage(_request: object, _exc: Exception):  # noqa: ANN201 - 
     return JSONResponse(problem.as_problem(), status_code=problem.status, media_type="application/problem+json")
 
 
-def install_handlers(app) -> None:  # noqa: ANN001 - a FastAPI app
+def install_handlers(app: Starlette) -> None:
     """Answer store outages met mid-request with a 503 problem, keeping the client's connection."""
     for cls in outage_exceptions():
         app.add_exception_handler(cls, on_store_outage)

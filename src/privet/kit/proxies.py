@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -49,7 +53,7 @@ def _forwarded_elements(value: str) -> list[dict[str, str]]:
 class TrustedProxies:
     """ASGI middleware rewriting the client address (and scheme) from a trusted proxy's forwarded header."""
 
-    def __init__(self, app, trusted: Iterable[str] = (), header: str = "x-forwarded-for") -> None:  # noqa: ANN001
+    def __init__(self, app: ASGIApp, trusted: Iterable[str] = (), header: str = "x-forwarded-for") -> None:
         self.app = app
         self.networks: list[Network] = [ipaddress.ip_network(n, strict=False) for n in trusted]
         self.header = header.lower()
@@ -58,7 +62,7 @@ class TrustedProxies:
         """Whether `address` is one of the trusted proxies."""
         return address is not None and any(address in network for network in self.networks)
 
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.networks and scope["type"] in SCHEMES and scope.get("client"):
             found = self.resolve(scope)
             if found is not None:
@@ -67,7 +71,7 @@ class TrustedProxies:
                     scope["scheme"] = found[1]
         await self.app(scope, receive, send)
 
-    def resolve(self, scope: dict) -> tuple[str, str | None] | None:
+    def resolve(self, scope: Scope) -> tuple[str, str | None] | None:
         """(client address, scheme or None) from the headers, or None when the peer is not trusted or sent none."""
         if not self.trusted(parse_address(scope["client"][0])):
             return None

@@ -78,7 +78,7 @@ class CollectionCheck:
 class PrivetAPIError(Exception):
     """Privet refused the request (problem JSON: title, detail, hint, errors) or could not answer it."""
 
-    def __init__(self, status: int, problem: dict):
+    def __init__(self, status: int, problem: dict) -> None:
         self.status, self.problem = status, problem
         super().__init__(f"{status} {problem.get('title', '')}: {problem.get('detail', '')}".strip())
 
@@ -140,7 +140,7 @@ class PrivetClient:
         timeout: float = 5.0,
         max_entries: int = 100_000,
         transport: httpx.BaseTransport | None = None,
-    ):
+    ) -> None:
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/api/v1",
             timeout=timeout,

@@ -27,7 +27,7 @@ LOGIN_PATH = "/admin/login"
 class LoginRequired(PrivetError):
     """An admin page asked for without a live console session: answered with a redirect to the login page."""
 
-    def __init__(self, next_path: str):
+    def __init__(self, next_path: str) -> None:
         super().__init__("Log in first", "log in to the admin console", [], 401, "Login required")
         self.next_path = next_path
 

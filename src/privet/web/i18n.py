@@ -97,7 +97,7 @@ def ngettext(language: str, singular: str, plural: str, n: int) -> str:
 class Translator:
     """The gettext callables of one language, in the shape Jinja2's i18n extension installs."""
 
-    def __init__(self, language: str):
+    def __init__(self, language: str) -> None:
         self.language = language
 
     def gettext(self, message: str) -> str:
