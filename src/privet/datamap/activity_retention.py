@@ -77,7 +77,9 @@ class ActivityRule:
 
 
 def _within(category: str | None, declared: list[str]) -> bool:
-    return bool(category) and any(category == c or category.startswith(c + ".") for c in declared)
+    if not category:
+        return False
+    return any(category == c or category.startswith(c + ".") for c in declared)
 
 
 def _resolve(reference: str, dataset: str) -> tuple[str, str, str] | None:
@@ -107,7 +109,7 @@ def moment(manifest: Manifest, dataset: Dataset, table: Table, trigger: str) -> 
     target = _resolve(f.references, dataset.key)
     home = {d.key: d for d in manifest.datasets}
     parent_set = home.get(target[0]) if target else None
-    if parent_set is None or parent_set.datastore != dataset.datastore:
+    if target is None or parent_set is None or parent_set.datastore != dataset.datastore:
         return (
             f"`timestamps.{trigger}` of table {table.name} reads through `{ref}`, whose reference leads out of "
             f"datastore {dataset.datastore} (a sweep cannot join two databases)"
@@ -125,17 +127,17 @@ def _longer(a: str, b: str) -> str:
 def _legal(table: Table) -> tuple[str | None, str | None]:
     """The longest retention the law requires for the table's rows (retain with a legal reference)."""
     found = [
-        e
+        (e.duration, e.legal_reference)
         for e in [table.erasure, *(f.erasure for f in table.fields)]
         if e and e.action == ErasureAction.retain and e.duration and e.legal_reference
     ]
     if not found:
         return None, None
     longest = found[0]
-    for e in found[1:]:
-        if _longer(e.duration, longest.duration) == e.duration and e.duration != longest.duration:
-            longest = e
-    return longest.duration, longest.legal_reference
+    for duration, reference in found[1:]:
+        if _longer(duration, longest[0]) == duration and duration != longest[0]:
+            longest = (duration, reference)
+    return longest
 
 
 def _users(manifest: Manifest) -> dict[str, list[ProcessingActivity]]:
@@ -173,18 +175,20 @@ def _table_rule(
     clocks: dict[tuple[str, tuple | None], Clock] = {}
     missing: list[Missing] = []
     for act in governing:
-        trigger = act.retention.trigger
-        if not act.retention.duration:
+        retention = act.retention
+        assert retention is not None  # _users keeps the activities that declare a retention
+        trigger = retention.trigger
+        if not retention.duration:
             missing.append(Missing(act.key, trigger, f"its retention ({trigger}) declares no `duration`"))
             continue
         found = moment(manifest, dataset, table, trigger)
         if isinstance(found, str):
-            missing.append(Missing(act.key, trigger, found, act.retention.duration))
+            missing.append(Missing(act.key, trigger, found, retention.duration))
             continue
         column, via = found
         earlier = clocks.get((column, via))
-        if earlier is None or _longer(act.retention.duration, earlier.duration) != earlier.duration:
-            clocks[(column, via)] = Clock(trigger, act.retention.duration, column, via)
+        if earlier is None or _longer(retention.duration, earlier.duration) != earlier.duration:
+            clocks[(column, via)] = Clock(trigger, retention.duration, column, via)
     deletes = table.erasure is not None and table.erasure.action in (ErasureAction.delete_row, ErasureAction.retain)
     keep = {c.column for c in clocks.values() if c.via is None} | {c.via[0] for c in clocks.values() if c.via}
     fields = (

@@ -15,8 +15,9 @@ from pydantic import BaseModel
 from privet.auth.deps import Principal, require
 from privet.datamap import browse, service
 from privet.datamap.evaluate import evaluate as run_rules
-from privet.datamap.manifest import LoadedManifest, load_document, load_yaml_text
-from privet.datamap.schemas import Manifest
+from privet.datamap.loaded import LoadedManifest
+from privet.datamap.manifest import load_document, load_yaml_text
+from privet.datamap.schemas import Dataset, Datastore, Manifest, ProcessingActivity, System
 from privet.datamap.validate import ensure_valid
 from privet.http.routes import DB
 from privet.kit.errors import InvalidInput, NotFound
@@ -157,9 +158,16 @@ def apply(
     )
 
 
-def _version_out(v: Any, detail: bool = False) -> VersionOut:
-    data = {"number": v.number, "applied_at": v.applied_at, "actor": v.actor, "sha256": v.sha256, "summary": v.summary}
-    return VersionDetailOut(**data, document=v.document) if detail else VersionOut(**data)
+def _version_data(v: Any) -> dict[str, Any]:
+    return {"number": v.number, "applied_at": v.applied_at, "actor": v.actor, "sha256": v.sha256, "summary": v.summary}
+
+
+def _version_out(v: Any) -> VersionOut:
+    return VersionOut(**_version_data(v))
+
+
+def _version_detail_out(v: Any) -> VersionDetailOut:
+    return VersionDetailOut(**_version_data(v), document=v.document)
 
 
 @router.get("/versions", dependencies=[Reader], summary="Applied versions, oldest first.")
@@ -169,7 +177,7 @@ def list_versions(db: DB) -> list[VersionOut]:
 
 @router.get("/versions/{number}", dependencies=[Reader], summary="One version with its full document.")
 def get_version(number: Annotated[int, PathParam(ge=1, le=2**31)], db: DB) -> VersionDetailOut:
-    return _version_out(service.version(db, number), detail=True)
+    return _version_detail_out(service.version(db, number))
 
 
 @router.get("/evaluate", dependencies=[Reader], summary="Rule findings for the applied data map.")
@@ -202,10 +210,10 @@ def _browse(name: str, finder: Callable, model: Any) -> None:
 
 
 for _name, _finder, _model in (
-    ("systems", browse.systems, browse.System),
-    ("datastores", browse.datastores, browse.Datastore),
-    ("datasets", browse.datasets, browse.Dataset),
+    ("systems", browse.systems, System),
+    ("datastores", browse.datastores, Datastore),
+    ("datasets", browse.datasets, Dataset),
     ("fields", browse.fields, browse.FieldOut),
-    ("activities", browse.activities, browse.ProcessingActivity),
+    ("activities", browse.activities, ProcessingActivity),
 ):
     _browse(_name, _finder, _model)

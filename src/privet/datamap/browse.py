@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import QueryableAttribute, Session, selectinload
 
 from privet.datamap import rows
 from privet.datamap.models import (
@@ -33,7 +35,7 @@ class FieldOut(BaseModel):
     erasure_action: str | None = None
 
 
-def _like(q: str | None, *columns):  # noqa: ANN202
+def _like(q: str | None, *columns: QueryableAttribute[Any]) -> ColumnElement[bool]:
     """`column ILIKE %q%` over any of `columns` (portable: SQLAlchemy lowers both sides where needed)."""
     pattern = f"%{(q or '').strip()}%"
     return or_(*(c.ilike(pattern) for c in columns))

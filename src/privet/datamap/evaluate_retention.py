@@ -26,11 +26,11 @@ def retention_findings(manifest: Manifest) -> list[Finding]:
                     "RETENTION-NO-TIMESTAMP",
                     "error",
                     f"processing_activities.{m.activity}",
-                    f"the retention ({m.trigger}) cannot be enforced on table `{rule.table}` (dataset `{rule.dataset}`, "
-                    f"datastore `{rule.datastore}`): {m.reason}",
-                    f"add `timestamps: {{{m.trigger}: <column>}}` to table `{rule.table}` naming the column that holds "
-                    f"that moment (or `<reference field>.<column>` to read it from the row the reference names), or give "
-                    "the table its own `retention:`",
+                    f"the retention ({m.trigger}) cannot be enforced on table `{rule.table}` "
+                    f"(dataset `{rule.dataset}`, datastore `{rule.datastore}`): {m.reason}",
+                    f"add `timestamps: {{{m.trigger}: <column>}}` to table `{rule.table}` naming the column that "
+                    "holds that moment (or `<reference field>.<column>` to read it from the row the reference names), "
+                    "or give the table its own `retention:`",
                 )
             )
     return out

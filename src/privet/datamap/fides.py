@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from privet.kit.errors import InvalidInput, Problem
 from privet.kit.yamlio import LineDict, LineList, load_file
@@ -134,7 +134,7 @@ class _Converter:
                 "list the dataset's tables under `collections:`",
             )
             collections = []
-        out = {"key": key, "datastore": datastore_key or key}
+        out: dict[str, Any] = {"key": key, "datastore": datastore_key or key}
         description = item.get("description") or item.get("name")
         if description:
             out["description"] = str(description)
@@ -152,7 +152,7 @@ class _Converter:
         table: dict[str, Any] = {"name": item["name"]}
         meta = item.get("fides_meta") or item.get("fidesops_meta") or {}
         meta = meta if isinstance(meta, dict) else {}
-        notes = [str(item["description"])] if item.get("description") else []
+        notes: list[str | None] = [str(item["description"])] if item.get("description") else []
         erasure, note = _erasure(meta.get("masking_strategy_override"), collection=True)
         notes.append(note)
         if meta.get("skip_processing"):
@@ -194,8 +194,8 @@ class _Converter:
             self._bad(node, f"`fides_meta` of field {name!r} is not a mapping", "indent its keys under it")
             meta = {}
         field: dict[str, Any] = {"name": name}
-        notes = [str(node["description"])] if node.get("description") else []
-        category, extra, inexact = self.categories(node, name)
+        notes: list[str | None] = [str(node["description"])] if node.get("description") else []
+        category, extra, inexact = self.categories(cast(LineDict, node), name)  # the loader's mappings are LineDicts
         notes += inexact
         if meta.get("identity"):
             field["identity"] = IDENTITIES.get(str(meta["identity"]), dataset_key(str(meta["identity"])))
@@ -273,8 +273,8 @@ class _Converter:
             )
         return None, False
 
-    def references(self, meta: dict, node: Any, collection: str, name: str) -> tuple[dict, list[str]]:
-        """`references` and `relation` of a field (empty when it references nothing), and notes."""
+    def references(self, meta: dict, node: Any, collection: str, name: str) -> tuple[dict, list[str | None]]:
+        """`references` and `relation` of a field (empty when it references nothing), and notes (None: none)."""
         refs = meta.get("references") or []
         if not isinstance(refs, list):
             self._bad(node, "`references` is not a list", "write `references: [{dataset: d, field: t.f}]`")
@@ -296,7 +296,7 @@ class _Converter:
                 parts = [dataset_key(str(ref["dataset"])), *parts]
             targets.append((".".join(parts), ref.get("direction")))
         usable = [t for t in targets if t]
-        notes = [f"review: Fides also references {t}" for t, _d in usable[1:]]
+        notes: list[str | None] = [f"review: Fides also references {t}" for t, _d in usable[1:]]
         if len(usable) < len(targets):
             notes.append("review: a reference to a nested field could not be expressed")
         if not usable:

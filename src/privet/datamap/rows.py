@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 from privet.datamap import schemas as s
 from privet.datamap.models import (
@@ -15,32 +15,47 @@ from privet.datamap.models import (
     DatamapTable,
 )
 
-ROW_CLASSES: dict[str, type] = {
+# the mapped class of each section; Any: their only common base is Base, and the code reads their `key` (and a
+# dataset's `tables`) columns
+ROW_CLASSES: dict[str, Any] = {
     "organisation": DatamapOrganisation,
     "systems": DatamapSystem,
     "datastores": DatamapDatastore,
     "datasets": DatamapDataset,
     "processing_activities": DatamapActivity,
 }
+_SCHEMAS: dict[str, type[s.Strict]] = {
+    "organisation": s.Organisation,
+    "systems": s.System,
+    "datastores": s.Datastore,
+    "datasets": s.Dataset,
+    "processing_activities": s.ProcessingActivity,
+}
 _RENAMES = {"datastores": {"system": "system_key"}, "datasets": {"datastore": "datastore_key"}}
 
 
-def values(section: str, obj: s.BaseModel) -> dict[str, Any]:
+def values(section: str, obj: s.Strict) -> dict[str, Any]:
     """Column values for a top-level object (datasets: without their tables)."""
     data = obj.model_dump(mode="json", exclude={"tables", "names"})  # names by language: in the version document
     renames = _RENAMES.get(section, {})
     return {renames.get(k, k): v for k, v in data.items()}
 
 
-def to_schema(section: str, row: Any) -> s.BaseModel:
+@overload
+def to_schema(section: Literal["organisation"], row: Any) -> s.Organisation: ...
+@overload
+def to_schema(section: Literal["systems"], row: Any) -> s.System: ...
+@overload
+def to_schema(section: Literal["datastores"], row: Any) -> s.Datastore: ...
+@overload
+def to_schema(section: Literal["datasets"], row: Any) -> s.Dataset: ...
+@overload
+def to_schema(section: Literal["processing_activities"], row: Any) -> s.ProcessingActivity: ...
+@overload
+def to_schema(section: str, row: Any) -> s.Strict: ...
+def to_schema(section: str, row: Any) -> s.Strict:
     """Rebuild the manifest object from its row."""
-    schema = {
-        "organisation": s.Organisation,
-        "systems": s.System,
-        "datastores": s.Datastore,
-        "datasets": s.Dataset,
-        "processing_activities": s.ProcessingActivity,
-    }[section]
+    schema = _SCHEMAS[section]
     renames = _RENAMES.get(section, {})
     data = {
         name: getattr(row, renames.get(name, name)) for name in schema.model_fields if name not in ("tables", "names")

@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +14,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from privet.audit.service import record
 from privet.datamap import rows
-from privet.datamap.manifest import LIST_SECTIONS, LoadedManifest, load_manifest
+from privet.datamap.loaded import LIST_SECTIONS, LoadedManifest
+from privet.datamap.manifest import load_manifest
 from privet.datamap.models import DatamapTable, DatamapVersion
 from privet.datamap.schemas import Manifest
 from privet.datamap.validate import ensure_valid
@@ -117,8 +119,8 @@ def diff(a: Manifest | None, b: Manifest | None) -> ManifestDiff:
             deleted=sorted(old.keys() - new.keys()),
             updated=sorted(k for k in new.keys() & old.keys() if new[k] != old[k]),
         )
-    old, new = (a.taxonomy if a else None) or None, (b.taxonomy if b else None) or None  # `{}` is no taxonomy
-    taxonomy = None if old == new else "created" if old is None else "deleted" if new is None else "updated"
+    was, now = (a.taxonomy if a else None) or None, (b.taxonomy if b else None) or None  # `{}` is no taxonomy
+    taxonomy = None if was == now else "created" if was is None else "deleted" if now is None else "updated"
     return ManifestDiff(sections, taxonomy)
 
 
@@ -176,6 +178,7 @@ def _copy_of_current(session: Session) -> Manifest | None:
 
 def _rebuild(session: Session) -> Manifest:
     latest = latest_version(session)
+    assert latest is not None  # called only once version_key found a version
     # the taxonomy extension and the custom recognizers live in the version's document only
     parts: dict = {"taxonomy": latest.document.get("taxonomy"), "recognizers": latest.document.get("recognizers", [])}
     for section, cls in rows.ROW_CLASSES.items():
@@ -266,7 +269,7 @@ def _write_rows(session: Session, manifest: Manifest, changes: ManifestDiff) -> 
         for key in d.deleted:
             session.delete(existing[key])
         session.flush()  # free unique keys before inserting (e.g. a renamed organisation)
-        items = [manifest.organisation] if section == "organisation" else getattr(manifest, section)
+        items: list[Any] = [manifest.organisation] if section == "organisation" else getattr(manifest, section)
         for obj in (o for o in items if o is not None and o.key in {*d.created, *d.updated}):
             row = existing.get(obj.key) or cls()
             for column, value in rows.values(section, obj).items():

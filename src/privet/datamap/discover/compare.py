@@ -52,7 +52,7 @@ def found_category(column: dict) -> str | None:
     if column.get("category"):
         return column["category"]
     embedded = {k: v for k, v in (column.get("embedded") or {}).items() if v >= EMBEDDED_MIN}
-    return max(embedded, key=embedded.get) if embedded else None
+    return max(embedded, key=embedded.__getitem__) if embedded else None
 
 
 def annotate(
@@ -90,7 +90,9 @@ def annotate(
                 column["conflict"] = conflict
 
 
-def _judge(column: dict, field: Any, listed: bool, taxonomy: Any, checkable: set[str]) -> tuple[str, dict | None]:
+def _judge(
+    column: dict, field: Any, listed: bool, taxonomy: Any, checkable: set[str] | frozenset[str]
+) -> tuple[str, dict | None]:
     if column.get("skipped"):
         return "skipped", None
     found = found_category(column)
@@ -102,7 +104,7 @@ def _judge(column: dict, field: Any, listed: bool, taxonomy: Any, checkable: set
         return "conflict", _conflict(UNMAPPED, f"{where} but holds {_what(column, found)}")
     if field is not None and field.identity:
         expected = _identity_category(taxonomy, field.identity)
-        if expected in checkable and not (found and _compatible(taxonomy, found, expected)):
+        if expected is not None and expected in checkable and not (found and _compatible(taxonomy, found, expected)):
             held = _what(column, found) if found else "nothing recognisable as one"
             return "conflict", _conflict(IDENTITY, f"is the `{field.identity}` identity but holds {held}")
     if found and mapped and not _compatible(taxonomy, found, mapped):

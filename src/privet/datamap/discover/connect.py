@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from typing import Any, cast
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -36,7 +37,7 @@ def open_readonly(url: str, timeout: float) -> sa.Engine:
     if parsed.get_backend_name() == "sqlite":
         _engine(parsed)  # refuses a path with no database file (never creates one)
         return _sqlite(parsed, timeout)
-    args = {"connect_timeout": 5}
+    args: dict[str, Any] = {"connect_timeout": 5}
     if parsed.get_backend_name() == "postgresql":
         args["options"] = f"-c default_transaction_read_only=on -c statement_timeout={int(timeout * 1000)}"
     engine = sa.create_engine(parsed, poolclass=NullPool, connect_args=args, hide_parameters=True)
@@ -53,7 +54,8 @@ def connect(engine: sa.Engine, url: str) -> sa.Connection:
         raise _connect_error(_parse(url), exc) from None
 
 
-def _mysql_session(dbapi, timeout: float) -> None:  # noqa: ANN001 - a PyMySQL connection
+def _mysql_session(dbapi: Any, timeout: float) -> None:
+    # `dbapi`: a PyMySQL connection (untyped; its cursor is a context manager, which the DB-API protocol does not say)
     with dbapi.cursor() as cursor:
         cursor.execute("SET SESSION TRANSACTION READ ONLY")
         try:
@@ -74,7 +76,8 @@ def _sqlite(parsed: URL, timeout: float) -> sa.Engine:
     engine = sa.create_engine("sqlite://", creator=create, poolclass=NullPool, hide_parameters=True)
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _arm(conn, _cursor, _statement, _params, _context, _many) -> None:  # noqa: ANN001
-        conn.connection.dbapi_connection.deadline = time.monotonic() + timeout
+    def _arm(conn: sa.Connection, _cursor: Any, _statement: str, _params: Any, _context: Any, _many: bool) -> None:
+        raw = cast(_Deadlined, conn.connection.dbapi_connection)  # made by create() above
+        raw.deadline = time.monotonic() + timeout
 
     return engine

@@ -56,7 +56,7 @@ def overlay(drafted: list[dict], tables: list[dict], known: set[str]) -> list[di
         for field in table["fields"]:
             column = found.get((table["name"], field["name"]))
             category = nearest_known(found_category(column), known) if column else None
-            if category and category != field.get("category"):
+            if column and category and category != field.get("category"):
                 if field.get("category"):  # the name's guess was wrong, and its identity with it
                     for key in ("identity", "match", "indexed"):
                         field.pop(key, None)

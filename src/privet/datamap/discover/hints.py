@@ -52,9 +52,9 @@ def name_hint(name: str) -> str | None:
     """The category a column name points to, or None when it says nothing (c7, ref, data)."""
     if not name:
         return None
-    for word, category in _CHINESE:
+    for word, chinese in _CHINESE:
         if word in name:
-            return category
+            return chinese
     lowered = _CAMEL.sub("_", name).lower()
     if lowered in _EXACT:
         return _EXACT[lowered]

@@ -12,17 +12,19 @@ Binary columns are not read. Values stay in memory for the classifier and are ne
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from privet.datamap.scaffold.reflect import Reflected
-import itertools
 
 SEGMENTS = 16
 MAX_CHARS = 4000  # a longer value is classified by its start (a document body says what it is early)
@@ -90,7 +92,7 @@ def sample_table(conn: sa.Connection, dialect: str, schema: str | None, table: R
 def unreadable(exc: DBAPIError) -> str:
     """Why a table could not be read, from the driver's error class and code (never its text, which may quote)."""
     orig = exc.orig
-    code = orig.args[0] if getattr(orig, "args", None) and isinstance(orig.args[0], int) else None
+    code = orig.args[0] if orig is not None and orig.args and isinstance(orig.args[0], int) else None
     state = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "diag", None), "sqlstate", None)
     text = str(orig).lower()
     if state == "42501" or code in (1142, 1143, 1044, 1045) or "permission denied" in text:
@@ -108,7 +110,7 @@ def _rows(
     clause: sa.TableClause,
     names: list[str],
     size: int,
-) -> tuple[list, str]:
+) -> tuple[Sequence[sa.Row[Any]], str]:
     selected = _as_stored(clause, names)
     key = table.primary_key[0] if table.primary_key else None
     key_type = next((c["type"] for c in table.columns if c["name"] == key), None)
@@ -116,28 +118,34 @@ def _rows(
         return _key_ranges(conn, clause.c[key], selected, size), "key ranges"
     estimate = _estimate(conn, dialect, schema, table.name)
     if dialect == "postgresql" and estimate > 4 * size:
-        rows = _page_ranges(conn, schema, table.name, clause, selected, size)
-        if rows:
-            return rows, "page ranges"
-    count = estimate if estimate > 10 * size else conn.execute(sa.select(sa.func.count()).select_from(clause)).scalar()
+        pages = _page_ranges(conn, schema, table.name, clause, selected, size)
+        if pages:
+            return pages, "page ranges"
+    count: int = (
+        estimate if estimate > 10 * size else conn.execute(sa.select(sa.func.count()).select_from(clause)).scalar_one()
+    )
     order = [clause.c[k] for k in table.primary_key]
     if count <= size:
         return conn.execute(sa.select(*selected).order_by(*order).limit(size)).all(), "all rows"
-    per, rows = math.ceil(size / SEGMENTS), []
+    per = math.ceil(size / SEGMENTS)
+    rows: list[sa.Row[Any]] = []
     for i in range(SEGMENTS):
         stmt = sa.select(*selected).order_by(*order).limit(per).offset(i * count // SEGMENTS)
         rows += conn.execute(stmt).all()
     return rows[:size], "offsets"
 
 
-def _key_ranges(conn: sa.Connection, key: sa.ColumnClause, selected: list, size: int) -> list:
+def _key_ranges(
+    conn: sa.Connection, key: sa.ColumnClause[Any], selected: list[Any], size: int
+) -> Sequence[sa.Row[Any]]:
     low, high = conn.execute(sa.select(sa.func.min(key), sa.func.max(key))).one()
     if low is None:
         return []
     span = int(high) - int(low) + 1
     if span <= size:
         return conn.execute(sa.select(*selected).order_by(key).limit(size)).all()
-    per, rows = math.ceil(size / SEGMENTS), []
+    per = math.ceil(size / SEGMENTS)
+    rows: list[sa.Row[Any]] = []
     bounds = [int(low) + span * i // SEGMENTS for i in range(SEGMENTS + 1)]
     for start, end in itertools.pairwise(bounds):
         stmt = sa.select(*selected).where(key >= start, key < end).order_by(key).limit(per)
@@ -146,8 +154,8 @@ def _key_ranges(conn: sa.Connection, key: sa.ColumnClause, selected: list, size:
 
 
 def _page_ranges(
-    conn: sa.Connection, schema: str | None, name: str, clause: sa.TableClause, selected: list, size: int
-) -> list:
+    conn: sa.Connection, schema: str | None, name: str, clause: sa.TableClause, selected: list[Any], size: int
+) -> Sequence[sa.Row[Any]]:
     """PostgreSQL without an integer key: slices of the table's pages, read by TID range scans (PostgreSQL 14+)."""
     pages = (
         conn.execute(
@@ -161,7 +169,8 @@ def _page_ranges(
     )
     if pages < SEGMENTS:
         return []
-    per, rows = math.ceil(size / SEGMENTS), []
+    per = math.ceil(size / SEGMENTS)
+    rows: list[sa.Row[Any]] = []
     bounds = [pages * i // SEGMENTS for i in range(SEGMENTS)] + [2**31 - 1]  # the last slice runs to the end
     within = sa.text("ctid >= CAST(:low AS tid) AND ctid < CAST(:high AS tid)")
     for start, end in itertools.pairwise(bounds):

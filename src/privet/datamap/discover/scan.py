@@ -61,10 +61,12 @@ def scan(
                 result.tables.append(entry)
                 on_table(entry, False)
             for table in tables:
-                entry, new = done.get(table.name), False
-                if entry is None:
+                cached = done.get(table.name)
+                if cached is None:
                     entry, new = _table(conn, dialect, schema, table, sample, custom), True
                     result.sampled_now += 1
+                else:
+                    entry, new = cached, False
                 result.tables.append(entry)
                 on_table(entry, new)
     finally:

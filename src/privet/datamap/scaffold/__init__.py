@@ -111,7 +111,7 @@ def _where(parsed: URL) -> str:
 def _connect_error(parsed: URL, exc: DBAPIError) -> Exception:
     """A one-line error naming host and database (never the password or the driver's raw text)."""
     text = str(exc.orig).lower()
-    code = exc.orig.args[0] if getattr(exc.orig, "args", None) else None
+    code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
     where = _where(parsed)
     if (
         code in (1045, 1044)

@@ -28,7 +28,9 @@ _COMPILED = [(category, re.compile(rf"(?:^|_)(?:{rx})(?:_|$)"), part) for catego
 
 
 def _within(category: str | None, root: str) -> bool:
-    return bool(category) and (category == root or category.startswith(root + "."))
+    if not category:
+        return False
+    return category == root or category.startswith(root + ".")
 
 
 def assign_parts(fields: list[dict]) -> None:

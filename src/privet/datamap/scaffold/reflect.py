@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import Any
 
 import sqlalchemy as sa
 
 from privet.datamap import matching
 from privet.datamap.schemas import Match
 from privet.kit.errors import InvalidInput
+
+TableName = tuple[str | None, str]  # (schema, table)
 
 
 @dataclass(frozen=True)
@@ -64,15 +68,16 @@ def reflect(conn: sa.Connection, dialect: str, schema: str | None, include: list
     members = {n: sorted(p for p in parent_of if root(p) == (home, n)) for n in names}  # parent's keys first
     with warnings.catch_warnings():  # read from sqlite_master below instead
         warnings.filterwarnings("ignore", message="Skipped unsupported reflection of expression-based index")
+        readers: dict[str, Callable[..., dict[TableName, Any]]] = {
+            "columns": insp.get_multi_columns,
+            "pk": insp.get_multi_pk_constraint,
+            "fks": insp.get_multi_foreign_keys,
+            "indexes": insp.get_multi_indexes,
+            "uniques": insp.get_multi_unique_constraints,
+        }
         got = {
             what: {k[1]: v for k, v in call(schema=schema, filter_names=names).items()}
-            for what, call in {
-                "columns": insp.get_multi_columns,
-                "pk": insp.get_multi_pk_constraint,
-                "fks": insp.get_multi_foreign_keys,
-                "indexes": insp.get_multi_indexes,
-                "uniques": insp.get_multi_unique_constraints,
-            }.items()
+            for what, call in readers.items()
         }
     expressions = _sqlite_expressions(conn, schema) if dialect == "sqlite" else {}
     nearby = [p for n in names for s, p in members[n] if s == home]  # partitions beside their parent: one query
@@ -86,7 +91,7 @@ def reflect(conn: sa.Connection, dialect: str, schema: str | None, include: list
         for part_schema, part in members[name]:
             fks += part_fks.get(part, []) if part_schema == home else insp.get_foreign_keys(part, schema=part_schema)
         fks = _rooted(fks, home, insp.default_schema_name, root)
-        leads = [Lead(column=pk[0])] if pk else []
+        leads: list[Lead | None] = [Lead(column=pk[0])] if pk else []
         leads += [Lead(column=u["column_names"][0]) for u in got["uniques"].get(name) or [] if u["column_names"]]
         leads += [_lead(i) for i in got["indexes"].get(name) or [] if not _partial(i)]
         leads += [Lead(expression=e) for e in expressions.get(name, [])]
@@ -112,7 +117,7 @@ def _selected(names: list[str], include: list[str] | None) -> list[str]:
     return sorted(n for n in names if any(fnmatchcase(n, p) for p in include))
 
 
-def _pg_partitions(conn: sa.Connection) -> dict[tuple[str, str], tuple[str, str]]:
+def _pg_partitions(conn: sa.Connection) -> dict[TableName, TableName]:
     """(schema, partition) → (schema, its direct parent), for declarative partitions only (not INHERITS)."""
     rows = conn.execute(
         sa.text(
@@ -125,8 +130,8 @@ def _pg_partitions(conn: sa.Connection) -> dict[tuple[str, str], tuple[str, str]
     return {(cs, c): (ps, p) for cs, c, ps, p in rows}
 
 
-def _rooter(parent_of: dict[tuple[str, str], tuple[str, str]]):
-    def root(table: tuple[str, str]) -> tuple[str, str]:
+def _rooter(parent_of: dict[TableName, TableName]) -> Callable[[TableName], TableName]:
+    def root(table: TableName) -> TableName:
         seen = set()
         while table in parent_of and table not in seen:  # sub-partitions: walk up to the partitioned root
             seen.add(table)
@@ -136,7 +141,9 @@ def _rooter(parent_of: dict[tuple[str, str], tuple[str, str]]):
     return root
 
 
-def _rooted(fks: list[dict], home: str, default: str | None, root) -> list[dict]:
+def _rooted(
+    fks: list[dict], home: str | None, default: str | None, root: Callable[[TableName], TableName]
+) -> list[dict]:
     """Foreign keys with partitions replaced by their roots, each (columns → target) once."""
     out, seen = [], set()
     for fk in fks:
