@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from privet.jobs.context import JobContext
 from privet.jobs.registry import handler, periodic
 from privet.requests.execution import packaging, runner
 from privet.requests.messages import notify
@@ -19,25 +20,25 @@ HOUR = 3600
 
 
 @handler("requests.step")
-def step_job(ctx, payload: dict) -> None:  # noqa: ANN001 - privet.jobs.service.JobContext
+def step_job(ctx: JobContext, payload: dict) -> None:
     """Run one step of a request against its datastore."""
     runner.run_step(ctx, payload["step_id"])
 
 
 @handler("requests.package")
-def package_job(ctx, payload: dict) -> None:  # noqa: ANN001
+def package_job(ctx: JobContext, payload: dict) -> None:
     """Build and store an access package, complete the request, send the link."""
     packaging.run_package(ctx, payload["request_id"])
 
 
 @handler(notify.MESSAGE_JOB)
-def message_job(ctx, payload: dict) -> None:  # noqa: ANN001
+def message_job(ctx: JobContext, payload: dict) -> None:
     """Send one message to a requester (retried with back-off while the mail server or gateway is down)."""
     notify.run_message(ctx, payload)
 
 
 @periodic("requests.housekeeping", every_seconds=HOUR)
-def housekeeping_job(ctx, payload: dict) -> None:  # noqa: ANN001
+def housekeeping_job(ctx: JobContext, payload: dict) -> None:
     """Expire unverified requests past their window (purging them), purge expired packages and their rows."""
     from privet.requests.packages.service import purge_expired
 
@@ -49,14 +50,14 @@ def housekeeping_job(ctx, payload: dict) -> None:  # noqa: ANN001
 
 
 @periodic("requests.reminders", every_seconds=24 * HOUR)
-def reminders_job(ctx, payload: dict) -> None:  # noqa: ANN001
+def reminders_job(ctx: JobContext, payload: dict) -> None:
     """Remind the privacy contact of overdue and soon-due requests."""
     with ctx.session() as session:
         workflow.remind(session, ctx.settings)
 
 
 @periodic("requests.backups", every_seconds=24 * HOUR)
-def backups_job(ctx, payload: dict) -> None:  # noqa: ANN001
+def backups_job(ctx: JobContext, payload: dict) -> None:
     """Mark erasures whose backup date has passed and tell the privacy contact which backups must be gone (P22)."""
     from privet.requests.workflow.backups import remind
 

@@ -81,8 +81,8 @@ def _signing_key(session: Session, settings: Settings, datastore_key: str) -> st
         raise Unauthorized("This callback cannot be verified", "the datastore is no longer in the data map")
     try:
         return parse_secret(datastore_key, resolve_secret(settings, store.secret))[1]
-    except (ConnectorError, PrivetError):
-        raise Unauthorized("This callback cannot be verified", "the datastore's signing key is not configured")
+    except (ConnectorError, PrivetError) as exc:
+        raise Unauthorized("This callback cannot be verified", "the datastore's signing key is not configured") from exc
 
 
 def receive(

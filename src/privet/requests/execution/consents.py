@@ -90,13 +90,15 @@ def end_sessions(session: Session, request: DsrRequest, *, actor: str) -> None:
     from privet.audit.service import record
     from privet.subjects.sessions import end_all
 
-    end_all(session, request.subject_id)
+    subject_id = request.subject_id
+    assert subject_id is not None  # called for a verified request only (`executor.finish` checks)
+    end_all(session, subject_id)
     record(
         session,
         actor=actor,
         action="subject.sessions_ended",
         object_type="subject",
-        object_id=request.subject_id,
+        object_id=subject_id,
         details={"reason": request.type, "request": request.reference},
     )
 
@@ -108,6 +110,7 @@ def withdraw_all(session: Session, request: DsrRequest, *, actor: str) -> list[d
     from privet.consent.visitors import holders
     from privet.subjects.service import get_subject, holder_ids
 
+    assert request.subject_id is not None  # an erasure runs once verified, its subject known
     subject = get_subject(session, request.subject_id)
     out, seen = [], set()
     for state in states(session, holders(session, holder_ids(session, subject))):

@@ -60,7 +60,7 @@ def resume_held(session: Session, request: DsrRequest, *, actor: str) -> None:
     service.audit(session, request, "resumed_after_hold", actor=actor, steps=len(held))
 
 
-def block_step(session: Session, step: RequestStep, hold, *, actor: str) -> None:  # noqa: ANN001
+def block_step(session: Session, step: RequestStep, hold: LegalHold, *, actor: str) -> None:
     """A hold appeared after the step was queued: do not erase; the request says why."""
     request = service.lock(session, step.request_id)
     step.status, step.last_error, step.finished_at = "skipped", HELD, utcnow()

@@ -8,10 +8,12 @@ with a fresh link (`privet requests package REF`); after expiry they are dropped
 from __future__ import annotations
 
 import logging
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from privet.jobs.context import JobContext
 from privet.kit.clock import utcnow
 from privet.kit.crypto import Keyring
 from privet.kit.errors import Conflict
@@ -159,7 +161,7 @@ def answer(
     send_link(session, keyring, request, package, token)
 
 
-def run_package(ctx, request_id: str) -> None:  # noqa: ANN001 - privet.jobs.service.JobContext
+def run_package(ctx: JobContext, request_id: str) -> None:
     """The `requests.package` job (when building inside the last step failed): build, complete, queue the link;
     the last failed attempt fails the request, so it is never left running with nothing to run it."""
     try:
@@ -178,7 +180,7 @@ def run_package(ctx, request_id: str) -> None:  # noqa: ANN001 - privet.jobs.ser
         raise
 
 
-def _fail(ctx, request_id: str, exc: BaseException) -> None:  # noqa: ANN001
+def _fail(ctx: JobContext, request_id: str, exc: BaseException) -> None:
     with ctx.session() as session:
         request = service.lock(session, request_id)
         if request.status != "running":
@@ -215,12 +217,10 @@ def rebuild(
 def drop_expired_rows(session: Session) -> int:
     """Drop fetched rows kept on steps once their request's package was purged; returns how many steps."""
     purged = select(AccessPackage.request_id).where(AccessPackage.purged_at.is_not(None))
-    return (
-        session.execute(
-            update(RequestStep)
-            .where(RequestStep.request_id.in_(purged), RequestStep.output_enc.is_not(None))
-            .values(output_enc=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        or 0
+    dropped = session.execute(
+        update(RequestStep)
+        .where(RequestStep.request_id.in_(purged), RequestStep.output_enc.is_not(None))
+        .values(output_enc=None)
+        .execution_options(synchronize_session=False)
     )
+    return cast(CursorResult[Any], dropped).rowcount or 0  # an UPDATE's result is a CursorResult

@@ -10,7 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.connectors.base import DatastorePlan
+from privet.kit.crypto import Keyring
 from privet.requests.models import DsrRequest
+from privet.settings import Settings
 
 _targets: dict[tuple, list[tuple[str, str, str]]] = {}
 
@@ -21,11 +23,11 @@ def _personal_fields(session: Session) -> list[tuple[str, str, str]]:
     from privet.datamap.service import version_key
 
     key = version_key(session)
-    found = _targets.get(key)
+    found = _targets.get(key) if key is not None else None
     if found is None:
         found = [
-            tuple(row)
-            for row in session.execute(
+            (store, kind, category)
+            for store, kind, category in session.execute(
                 select(DatamapDatastore.key, DatamapDatastore.kind, DatamapField.category)
                 .join(DatamapDataset, DatamapDataset.datastore_key == DatamapDatastore.key)
                 .join(DatamapField, DatamapField.dataset_key == DatamapDataset.key)
@@ -33,6 +35,7 @@ def _personal_fields(session: Session) -> list[tuple[str, str, str]]:
                 .distinct()
                 .order_by(DatamapDatastore.key)
             )
+            if category is not None  # the query's own condition, for the type checker
         ]
         if key is not None:  # an unversioned (empty) map may be applied any moment: do not remember it
             if len(_targets) > 64:
@@ -56,7 +59,7 @@ _plans: dict[tuple, DatastorePlan] = {}
 _plans_lock = threading.Lock()
 
 
-def plan_for(session: Session, settings, key: str) -> DatastorePlan:  # noqa: ANN001
+def plan_for(session: Session, settings: Settings, key: str) -> DatastorePlan:
     """The datastore's plan, cached per applied data map version (building it reads the whole map)."""
     from privet.connectors.plan import build_plan
     from privet.datamap.service import version_key
@@ -72,7 +75,7 @@ def plan_for(session: Session, settings, key: str) -> DatastorePlan:  # noqa: AN
     return plan
 
 
-def identities_by_type(session: Session, keyring, subject_id: str) -> dict[str, list[str]]:  # noqa: ANN001
+def identities_by_type(session: Session, keyring: Keyring, subject_id: str) -> dict[str, list[str]]:
     """The subject's identity values, {type: [values]}: connectors look the person up by each of them."""
     from privet.subjects.service import get_subject, identities_of
 

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.connectors.base import ConnectorError, DatastorePlan, StepResult
+from privet.jobs.context import JobContext
 from privet.kit.clock import utcnow
 from privet.kit.errors import InvalidInput, PrivetError
 from privet.requests import service
@@ -82,9 +84,10 @@ def _manual_task(session: Session, step: RequestStep) -> None:
     step.status = "waiting"
 
 
-def _gather(ctx, session: Session, step: RequestStep) -> Work:  # noqa: ANN001
+def _gather(ctx: JobContext, session: Session, step: RequestStep) -> Work:
     """What the connector call needs: the subject's identities, corrections, the datastore's plan (no writes)."""
     request = step.request
+    assert request.subject_id is not None  # steps are planned once the request is verified (its subject known)
     work = Work(
         step.id,
         step.datastore_key,
@@ -100,7 +103,7 @@ def _gather(ctx, session: Session, step: RequestStep) -> Work:  # noqa: ANN001
     return work
 
 
-def _prepare(ctx, session: Session, step: RequestStep) -> Work | None:  # noqa: ANN001
+def _prepare(ctx: JobContext, session: Session, step: RequestStep) -> Work | None:
     """Mark the step running (noting an interrupted earlier attempt) and gather what the call needs; None when
     there is no call to make (a hold blocks the erasure, or a person does the step)."""
     request = step.request
@@ -137,7 +140,7 @@ def _quiet(step: RequestStep) -> bool:
     return step.action == "fetch" and step.connector in SQL_KINDS and step.status == "pending"
 
 
-def _runnable(step: RequestStep | None) -> bool:
+def _runnable(step: RequestStep | None) -> TypeGuard[RequestStep]:
     return (
         step is not None
         and step.status in ("pending", "running")  # not done, waiting, skipped or failed
@@ -145,7 +148,7 @@ def _runnable(step: RequestStep | None) -> bool:
     )  # nor refused or completed meanwhile
 
 
-def _write_intent(ctx, step_id: str, result: StepResult, expected: dict) -> None:  # noqa: ANN001
+def _write_intent(ctx: JobContext, step_id: str, result: StepResult, expected: dict) -> None:
     """Record, before the company's commit, what that commit will change; refuse (and so roll the company's
     transaction back) when the step is no longer this attempt's to finish (refused meanwhile, taken over)."""
     with ctx.session() as session:
@@ -159,11 +162,11 @@ def _write_intent(ctx, step_id: str, result: StepResult, expected: dict) -> None
         step.intent_enc = encrypt_json(ctx.keyring, payload, context=intent_context(step_id))
 
 
-def _intent(ctx, step: RequestStep) -> dict | None:  # noqa: ANN001
+def _intent(ctx: JobContext, step: RequestStep) -> dict | None:
     return decrypt_json(ctx.keyring, step.intent_enc, context=intent_context(step.id)) if step.intent_enc else None
 
 
-def _recover(ctx, step_id: str) -> bool:  # noqa: ANN001
+def _recover(ctx: JobContext, step_id: str) -> bool:
     """An interrupted step whose intent the datastore already holds: record the intent's counts as its result.
     True when recovered; False when the step must run (again)."""
     with ctx.session(write=False) as session:
@@ -171,6 +174,7 @@ def _recover(ctx, step_id: str) -> bool:  # noqa: ANN001
         if not _runnable(step) or step.status != "running" or not step.intent_enc:
             return False
         intent, plan = _intent(ctx, step), plan_for(session, ctx.settings, step.datastore_key)
+        assert intent is not None  # the step has an intent_enc (checked above)
     from privet.connectors.registry import open_connector
 
     try:
@@ -207,15 +211,18 @@ def _recover(ctx, step_id: str) -> bool:  # noqa: ANN001
     return True
 
 
-def _call(ctx, work: Work) -> StepResult:  # noqa: ANN001
+def _call(ctx: JobContext, work: Work) -> StepResult:
     """Run the step against its datastore (no Privet transaction is open meanwhile)."""
     from privet.connectors.registry import open_connector
 
+    assert work.plan is not None  # gathered for every connector but "manual", whose steps make no call
     with open_connector(work.plan, ctx.settings) as connector:
         if work.action in ("erase", "rectify"):
             connector.before_commit = lambda result, expected: _write_intent(ctx, work.step_id, result, expected)
         if work.plan.kind == "http":
-            from privet.connectors.http import callback_url
+            from privet.connectors.http import HttpConnector, callback_url
+
+            assert isinstance(connector, HttpConnector)  # the registry's class for "http"
 
             connector.request_reference = work.reference
             connector.callback_url = callback_url(ctx.settings.public_url, work.step_id)
@@ -242,10 +249,11 @@ def permanent(exc: BaseException) -> bool:
     return bool(getattr(exc, "permanent", False)) or isinstance(exc, InvalidInput)
 
 
-def _hand_over(ctx, step_id: str, error: str) -> None:  # noqa: ANN001
+def _hand_over(ctx: JobContext, step_id: str, error: str) -> None:
     """A correction Privet cannot write: a manual task for an officer (who can reveal the requested values)."""
     with ctx.session(last=True) as session:
         step = session.get(RequestStep, step_id)
+        assert step is not None  # the step ran moments ago; steps are never deleted while their request runs
         request = step.request
         step.last_error = f"{step.datastore_key}: {error}"[:500]
         create_task(
@@ -264,7 +272,7 @@ def _hand_over(ctx, step_id: str, error: str) -> None:  # noqa: ANN001
         executor.advance(session, ctx.keyring, ctx.settings, service.lock(session, request), actor=ACTOR)
 
 
-def run_step(ctx, step_id: str) -> None:  # noqa: ANN001 - privet.jobs.service.JobContext
+def run_step(ctx: JobContext, step_id: str) -> None:
     """The `requests.step` job."""
     failure: BaseException | None = None
     work: Work | None = None
@@ -294,6 +302,7 @@ def run_step(ctx, step_id: str) -> None:  # noqa: ANN001 - privet.jobs.service.J
             if work is None and failure is None:
                 return
     if failure is None:
+        assert work is not None  # gathered above: a quiet fetch, or a prepared step with a call to make
         try:
             result = _call(ctx, work)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on the step, then retried
@@ -312,11 +321,12 @@ def run_step(ctx, step_id: str) -> None:  # noqa: ANN001 - privet.jobs.service.J
             return
         with ctx.session(last=final and permanent(failure)) as session:
             step = session.get(RequestStep, step_id)
+            assert step is not None  # read above in this job; a running request's steps are not deleted
             executor.step_failed(session, step, _describe(failure), final=final, actor=ACTOR)
         if permanent(failure):
             return  # recorded as failed; retrying cannot help
         raise failure
     with ctx.session(last=True) as session:
-        executor.step_finished(
-            session, ctx.keyring, ctx.settings, session.get(RequestStep, step_id), result, actor=ACTOR
-        )
+        step = session.get(RequestStep, step_id)
+        assert step is not None  # read above in this job; a running request's steps are not deleted
+        executor.step_finished(session, ctx.keyring, ctx.settings, step, result, actor=ACTOR)

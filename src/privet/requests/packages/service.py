@@ -21,9 +21,10 @@ import zipfile
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from privet.audit.service import record
@@ -37,6 +38,9 @@ from privet.requests.packages.explain import language, texts
 from privet.settings import Settings
 from privet.taxonomy.loader import default_taxonomy
 
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
 SYSTEM_ACTOR = "system:packages"
 FORMAT = "privet-access-package"
 HTML_ROWS = 500  # per table in report.html; the CSV and data.json always hold every row
@@ -48,7 +52,7 @@ _HINT_NEW = "ask for a new copy: file a new access request from the privacy cent
 class Gone(PrivetError):
     """Something existed but is no longer available (an expired or used-up download link): HTTP 410."""
 
-    def __init__(self, detail: str, hint: str | None = None):
+    def __init__(self, detail: str, hint: str | None = None) -> None:
         super().__init__(detail, hint, [], 410, "Gone")
 
 
@@ -106,10 +110,11 @@ def csv_name(datastore: str, table: str, folder: str = "") -> str:
 
 def _when(value: object) -> str:
     if isinstance(value, str):
+        text = value
         try:
-            value = datetime.fromisoformat(value)
+            value = datetime.fromisoformat(text)
         except ValueError:
-            return value
+            return text
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M UTC")
     return "" if value is None else str(value)
@@ -143,7 +148,7 @@ def _sections(rows: dict[str, dict[str, list[dict]]], explanation: dict, folder:
 
 
 @cache
-def _environment():  # noqa: ANN202 - jinja2 is imported lazily
+def _environment() -> Environment:  # jinja2 is imported lazily
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     # lenient undefined: meta and the organisation profile have optional keys the template simply skips
@@ -368,12 +373,13 @@ def hand_out(session: Session, keyring: Keyring, package: AccessPackage, *, acto
     now = utcnow()
     if package.blob_enc is None or package.purged_at is not None or now >= package.expires_at:
         raise Gone("This download link has expired and the package was deleted", _HINT_NEW)
-    counted = session.execute(  # atomic: two downloads at once cannot both take the last one
+    counting = session.execute(  # atomic: two downloads at once cannot both take the last one
         update(AccessPackage)
         .where(AccessPackage.id == package.id, AccessPackage.downloads < AccessPackage.max_downloads)
         .values(downloads=AccessPackage.downloads + 1)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    counted = cast(CursorResult[Any], counting).rowcount  # an UPDATE's result is a CursorResult
     session.refresh(package)
     if not counted:
         raise Gone(f"This package was already downloaded {package.max_downloads} times, the most allowed", _HINT_NEW)
