@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from privet.jobs.context import JobContext
 from privet.kit.crypto import Keyring
 from privet.requests import service
 from privet.requests.models import DsrRequest
@@ -45,6 +46,7 @@ def queue(
     plain = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
     payload = {"request_id": request.id, "kind": kind, "values": plain}
     if link_token is not None:
+        assert keyring is not None, "a download token travels encrypted: pass the keyring"
         sealed = keyring.encrypt(link_token, context=_link_context(request.id))
         payload["link_enc"] = base64.b64encode(sealed).decode()
     enqueue(session, MESSAGE_JOB, payload, dedupe_key=f"msg:{request.id}:{kind}")
@@ -91,7 +93,7 @@ def base_values(session: Session, request: DsrRequest) -> dict:
     from privet.datamap.models import DatamapOrganisation
 
     organisation = session.execute(select(DatamapOrganisation.name).limit(1)).first()
-    values = {
+    values: dict[str, object] = {
         "reference": request.reference,
         "request_type": request.type,
         "profile": request.profile,
@@ -171,10 +173,11 @@ def transmit(settings: Settings, out: Outgoing) -> None:
 def sent(session: Session, out: Outgoing, *, actor: str = service.SYSTEM) -> None:
     """Record that the message went out (kind and channel only)."""
     request = session.get(DsrRequest, out.request_id)
+    assert request is not None  # the message was prepared from it moments ago
     service.audit(session, request, "message_sent", actor=actor, kind=out.kind, channel=out.identity_type)
 
 
-def run_message(ctx, payload: dict) -> None:  # noqa: ANN001 - privet.jobs.service.JobContext
+def run_message(ctx: JobContext, payload: dict) -> None:
     """The `requests.message` job: read, send, record; nothing is sent for a request purged meanwhile."""
     with ctx.session() as session:
         request = session.get(DsrRequest, payload["request_id"])

@@ -20,7 +20,7 @@ from privet.kit.errors import InvalidInput
 from privet.requests.law.deadlines import days_left
 from privet.requests.law.triage import check_code
 from privet.settings import Settings
-from privet.subjects.senders import EmailSender, language_of, sender_for
+from privet.subjects.senders import ConsoleSmsSender, EmailSender, SmsHttpSender, language_of, sender_for
 
 KINDS = (
     "received",
@@ -78,7 +78,7 @@ def _contact(value: Mapping | str | None) -> str:
 class _Parts:
     """Fills `parts.*` templates of one language; an empty value leaves the part out."""
 
-    def __init__(self, language: str, values: dict):
+    def __init__(self, language: str, values: dict) -> None:
         self.language, self.values, self.t = language, values, texts(language)
 
     def __call__(self, key: str, **fill: object) -> str:
@@ -330,11 +330,13 @@ def send_message(settings: Settings, identity_type: str, to: str, kind: str, lan
             "record an e-mail address or phone number to reach this requester",
         )
     if channel == "sms":
-        sender_for("sms", settings).send(to, render_sms(kind, language, **values))
+        sms = sender_for("sms", settings)
+        assert isinstance(sms, (SmsHttpSender, ConsoleSmsSender))  # the SMS senders `sender_for` makes
+        sms.send(to, render_sms(kind, language, **values))
         return channel
     subject, body = render_message(kind, language, **values)
-    if settings.mail_sender.strip().lower() == "console":  # development: print, never log
-        print(f"[privet e-mail to {to}] {subject}\n{body}", flush=True)
+    if settings.mail_sender.strip().lower() == "console":
+        print(f"[privet e-mail to {to}] {subject}\n{body}", flush=True)  # noqa: T201 - development: print, never log
         return channel
     sender = sender_for("email", settings)  # validates PRIVET_MAIL_SENDER
     assert isinstance(sender, EmailSender)

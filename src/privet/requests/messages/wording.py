@@ -1,8 +1,8 @@
 """The "completed" message in a person's words: tables and columns become the data categories they hold, named
 from the taxonomy in the person's language; purposes by their names; reasons without doubled punctuation.
 
-`summary` (privet.requests.execution.executor) speaks in datastore, table and field keys, which mean nothing to the person
-the message goes to; `in_plain_words` turns it into names. Counts stay counts of rows changed.
+`summary` (privet.requests.execution.executor) speaks in datastore, table and field keys, which mean nothing to the
+person the message goes to; `in_plain_words` turns it into names. Counts stay counts of rows changed.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def sentence(text: str) -> str:
 
 
 class _Namer:
-    def __init__(self, session: Session, language: str):
+    def __init__(self, session: Session, language: str) -> None:
         self.language, self.taxonomy, self.fields = language, effective(session), _fields(session)
         self.parts = texts(language)["parts"]
 
