@@ -94,7 +94,9 @@ def insert_tuples(session: Session, table: Table, columns: Sequence[str], tuples
         tuples = list(zip(*values))
     names = ", ".join(columns)
     if dialect == "postgresql":
-        cursor = connection.connection.driver_connection.cursor()
+        driver = connection.connection.driver_connection
+        assert driver is not None  # a connection checked out of the pool has its driver's
+        cursor = driver.cursor()
         with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
             for row in tuples:
                 copy.write_row(row)

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from privet.consent.ledger.rules import METHODS, Policy, check_categories, legal_basis_for, purpose_rule
@@ -68,7 +68,7 @@ def check_evidence(
     return out
 
 
-_notice_sql: dict[str, object] = {}  # Core statements, built once
+_notice_sql: dict[str, Select[Any]] = {}  # Core statements, built once
 
 
 def checked_notice(session: Session, key: str, version: int | None) -> tuple[int | None, str | None]:

@@ -18,7 +18,7 @@ import fcntl
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Engine
@@ -30,7 +30,7 @@ from privet.kit.outage import store_down, store_unavailable
 
 MAX_BATCH = 256  # bounds one transaction's time (and so every request's wait in it)
 IDLE_SECONDS = 2.0  # an idle writer thread ends; the next recording starts another
-Done = Callable[[Any], None]  # receives the written ledger row (a dict) or an exception
+Done = Callable[[Any], object]  # its answer is ignored; receives the written ledger row (a dict) or an exception
 _CREATE = threading.Lock()
 log = logging.getLogger("privet")
 
@@ -82,7 +82,7 @@ class RecordWriter:
                 except Exception:  # noqa: BLE001 - e.g. the request's event loop closed: nobody is waiting
                     log.debug("a recording's requester is gone")
 
-    def _write(self, items: list[Recording]) -> list[Outcome | BaseException]:
+    def _write(self, items: list[Recording]) -> Sequence[Outcome | BaseException]:
         try:
             return self._transaction(items)
         except Exception as exc:  # noqa: BLE001 - failed as a whole (e.g. a constraint): retry each alone

@@ -12,6 +12,7 @@ import os
 import time
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -117,6 +118,7 @@ class Checker:
         else:
             version = None
         key = (str(purpose), str(event), str(get("method") or self.method), tuple(cats))
+        tail: tuple | None  # the shared columns (None: this rule key is not checked yet)
         if get("language") or get("jurisdiction") or get("expires_at"):  # rare: this row's own full check
             row = prepare(
                 self.policy,
@@ -169,7 +171,8 @@ class Checker:
         )
 
     def _at(self, value: object) -> datetime:
-        moment = parse_time(value, "at")
+        # never None: check() refused rows without "at" (no assert: this runs once per imported row)
+        moment: datetime = parse_time(value, "at")  # type: ignore[assignment]  # see above
         if moment.tzinfo is None:
             aware(moment)  # raises the ledger's own "needs a timezone" error
         moment = moment.astimezone(_UTC)
@@ -243,7 +246,8 @@ def subject_problems(session: Session, chunk: list[tuple], ids: dict[str, str], 
             out[line] = f"the subject is {subject.status}"
         elif tail[4] in POSITIVE_EVENTS:
             policy = policy or age_policy(session)
-            view = SimpleNamespace(child_until=subject.child_until, minor_until=subject.minor_until)
+            # the two columns is_child and is_minor read (they are typed for a Subject)
+            view: Any = SimpleNamespace(child_until=subject.child_until, minor_until=subject.minor_until)
             if is_child(view, head[0]) or (policy.adults_only and is_minor(view, head[0])):
                 out[line] = "the subject is a child or minor at that time: consent needs a verified guardian"
     return out

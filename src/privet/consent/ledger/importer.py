@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from sqlalchemy.orm import Session
 
@@ -65,6 +66,7 @@ def _big_cache(session: Session) -> Iterator[None]:
         yield
         return
     before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    assert before is not None  # SQLite always answers this pragma
     connection.exec_driver_sql(f"PRAGMA cache_size = {-IMPORT_CACHE_KB}")
     try:
         yield
@@ -72,11 +74,11 @@ def _big_cache(session: Session) -> Iterator[None]:
         connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
 
 
-def _opened(path: Path):  # noqa: ANN202 - a text file context manager
+def _opened(path: Path) -> TextIO:
     return path.open("r", encoding="utf-8-sig", newline="")
 
 
-def _rows(handle, path: Path, fmt: str) -> Iterator[tuple[int, dict | str | None]]:  # noqa: ANN001
+def _rows(handle: TextIO, path: Path, fmt: str) -> Iterator[tuple[int, dict | str | None]]:
     """(line number, row) pairs; a row is None when the line cannot be parsed, text saying why when its shape is
     wrong."""
     if fmt == "jsonl":

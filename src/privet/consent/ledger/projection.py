@@ -7,10 +7,17 @@ Holders are "s:<subject id>" or "v:<visitor id>".
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from sqlalchemy import and_, case, delete, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from privet.consent.models import ConsentRecord, ConsentState
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PgInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 COLUMNS = (
     "holder",
@@ -33,18 +40,22 @@ def holder_of(record: ConsentRecord) -> str:
     return f"s:{record.subject_id}" if record.subject_id is not None else f"v:{record.visitor_id}"
 
 
-def _insert(session: Session):  # noqa: ANN202 - a dialect's Insert construct
+def _insert(session: Session) -> PgInsert | SqliteInsert:
+    """The dialect's Insert construct (both have ON CONFLICT ... WHERE)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # the store runs on SQLite or PostgreSQL (see README); both have ON CONFLICT ... WHERE
-        raise NotImplementedError(f"the consent projection needs SQLite or PostgreSQL, not {dialect}")
-    return insert(ConsentState)
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(ConsentState)
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(ConsentState)
+    # the store runs on SQLite or PostgreSQL (see README)
+    raise NotImplementedError(f"the consent projection needs SQLite or PostgreSQL, not {dialect}")
 
 
-def _upsert(stmt):  # noqa: ANN001, ANN202
+def _upsert(stmt: PgInsert | SqliteInsert) -> PgInsert | SqliteInsert:
     """ON CONFLICT: take the incoming row only when it is later by (at, seq)."""
     new = stmt.excluded
     newer = or_(new.at > ConsentState.at, and_(new.at == ConsentState.at, new.record_seq > ConsentState.record_seq))
@@ -53,7 +64,8 @@ def _upsert(stmt):  # noqa: ANN001, ANN202
     )
 
 
-_single: dict[str, object] = {}  # dialect -> the one-row upsert, built once (building it costs more than running it)
+# dialect -> the one-row upsert, built once (building it costs more than running it)
+_single: dict[str, PgInsert | SqliteInsert] = {}
 
 
 _RECORD_FIELDS = (
@@ -150,7 +162,13 @@ def max_seq(session: Session) -> int:
     return session.execute(select(func.max(ConsentRecord.seq))).scalar() or 0
 
 
-def rebuild(session: Session, *, batch: int = 10_000, actor: str = "system", progress=None) -> int:  # noqa: ANN001
+def rebuild(
+    session: Session,
+    *,
+    batch: int = 10_000,
+    actor: str = "system",
+    progress: Callable[[int, int], object] | None = None,
+) -> int:
     """Empty the projection and rebuild it from the ledger, `batch` records per statement; returns its row count."""
     from privet.audit.service import record as audit
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from privet.consent.ledger import projection, stamp
@@ -31,10 +31,10 @@ from privet.kit.ids import new_id
 
 _LEDGER = ConsentRecord.__table__
 _INSERT = insert(_LEDGER).returning(_LEDGER.c.id, _LEDGER.c.seq)
-_SUBJECTS: list = []
+_SUBJECTS: list[Select[Any]] = []
 
 
-def _subjects_sql():  # noqa: ANN202 - built on first use: subjects' models import this package's neighbours
+def _subjects_sql() -> Select[Any]:  # built on first use: subjects' models import this package's neighbours
     if not _SUBJECTS:
         from privet.subjects.models import Subject
 
@@ -83,7 +83,7 @@ def record_many(session: Session, items: list[Recording], *, keyring: Keyring | 
     good = [i for i, outcome in enumerate(out) if outcome is None]
     for i, row in zip(good, write_checked(session, [items[i] for i in good], now), strict=True):
         out[i] = row
-    return out  # type: ignore[return-value]
+    return cast("list[Outcome]", out)  # every None was replaced by its written row
 
 
 def check_all(
@@ -171,7 +171,8 @@ def _subject_checks(session: Session, items: list[Recording], out: list) -> None
     if not wanted:
         return
     session.flush()  # subjects created for identities above
-    found = {r.id: r for r in session.connection().execute(_subjects_sql(), {"ids": list(wanted)})}
+    # rows with the columns is_child and is_minor read (they are typed for a Subject)
+    found: dict[str, Any] = {r.id: r for r in session.connection().execute(_subjects_sql(), {"ids": list(wanted)})}
     ages = None
     for i, item in enumerate(items):
         row = item.row
@@ -229,7 +230,7 @@ def write_checked(session: Session, items: list[Recording], now: stamp.Stamp) ->
     rows = [{**item.row, "id": new_id(), "actor": item.actor[:120], "recorded_at": recorded_at} for item in items]
     # one multi-row INSERT; rows are matched to their seq by record id (asking the driver to keep parameter
     # order would make SQLAlchemy insert them one by one on SQLite)
-    seqs = dict(session.connection().execute(_INSERT, rows).all())
+    seqs: dict[str, int] = dict(session.connection().execute(_INSERT, rows).all())
     for row in rows:
         row["seq"] = seqs[row["id"]]
     projection.apply_rows(session, rows)

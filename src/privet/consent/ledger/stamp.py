@@ -13,9 +13,9 @@ committed before it is seen exactly as the queries it replaces would have seen i
 from __future__ import annotations
 
 import threading
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from privet.consent.ledger.checks import checked_notice, find_notice
@@ -31,14 +31,14 @@ class Stamp(NamedTuple):
     endpoints: tuple  # (count, active count, newest id) of webhook endpoints
 
 
-_STATEMENT: list = []
+_STATEMENT: list[Select[Any]] = []
 _lock = threading.Lock()
 _notices: dict = {"stamp": None, "found": {}}  # (key, version) -> checks.find_notice's answer
 _MISSING = object()
 _endpoints: dict = {"stamp": None, "ids": []}
 
 
-def _statement():  # noqa: ANN202 - a Core select, built once on first use (the models import late)
+def _statement() -> Select[Any]:  # a Core select, built once on first use (the models import late)
     if not _STATEMENT:
         from privet.consent.models import WebhookEndpoint
         from privet.datamap.models import DatamapVersion
