@@ -45,7 +45,9 @@ def download(token: str, request: Request, db: DB) -> Response:
     subject_id = _subject_id(request)
     begin_write(db)  # counts the download: take the write lock up front (SQLite)
     package, data = open_package(db, request.app.state.keyring, token, subject_id=subject_id)
-    reference = db.get(DsrRequest, package.request_id).reference
+    owner = db.get(DsrRequest, package.request_id)
+    assert owner is not None  # a package's request_id is a foreign key to its request
+    reference = owner.reference
     return Response(
         data,
         media_type="application/zip",

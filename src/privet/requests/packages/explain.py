@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -206,7 +207,9 @@ def explain(
     view = map_view(session)
     datasets = view.datasets
     held, unmapped = _held(datasets, found)
-    out_datasets, held_categories, sources = [], set(), []  # sources: one per (key, third party, legal basis)
+    out_datasets: list[dict] = []
+    held_categories: set[str] = set()
+    sources: list[dict] = []  # one per (key, third party, legal basis)
     by_dataset: dict[str, set[str]] = {}
     for ds in (d for d in datasets if d.key in held):
         cats: set[str] = set()
@@ -238,7 +241,7 @@ def explain(
             }
         )
 
-    purposes = []
+    purposes: list[dict] = []
     for act in view.activities:
         declared = [*(act.required_categories or []), *(act.optional_categories or [])]
         shared = set(act.datasets or []) & set(held)
@@ -306,7 +309,7 @@ def _transfer(lang: str, transfer: dict) -> dict:
     }
 
 
-def _source(lang: str, source: dict, category, basis) -> dict:  # noqa: ANN001 - the explanation's namers
+def _source(lang: str, source: dict, category: Callable[[str], dict], basis: Callable[[str], str]) -> dict:
     """One source of a dataset as the explanation shows it: what it is, the categories it brought, the third party
     named, the legal basis for obtaining them and the sentence saying where they were received from."""
     key = source.get("legal_basis")
@@ -357,8 +360,9 @@ def _contacts(lang: str, view: MapView, held: dict, region: str | None) -> dict:
         return {"contact": None, "contacts": []}
     regional = org.get("contacts") or []
     chosen = contacts.choose(org.get("responsible") or {}, regional, region)
-    stored = {view.regions.get(ds.datastore_key) for ds in view.datasets if ds.key in held} - {None}
-    others = []
+    places = (view.regions.get(ds.datastore_key) for ds in view.datasets if ds.key in held)
+    stored = {place for place in places if place is not None}
+    others: list[dict] = []
     for place in sorted(stored):
         contact = contacts.choose({}, regional, place)
         if (
