@@ -13,6 +13,7 @@ from privet.auth.deps import Caller, require
 from privet.http.routes import DB
 from privet.registers.crossborder_api import router as crossborder_router
 from privet.reports import evidence, pia, ropa
+from privet.reports.models import ImpactAssessment
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 router.include_router(crossborder_router)
@@ -79,7 +80,7 @@ class ConcludeIn(BaseModel):
 )
 def records(
     db: DB,
-    format: Literal["html", "csv", "json"] = "html",  # noqa: A002
+    format: Literal["html", "csv", "json"] = "html",
     lang: Annotated[
         Literal["en", "zh_CN"], Query(description="Language of the headings and of the names that have a translation.")
     ] = "en",
@@ -109,7 +110,7 @@ def records(
 def evidence_report(
     db: DB,
     request: Request,
-    format: Literal["json", "html"] = "json",  # noqa: A002
+    format: Literal["json", "html"] = "json",
     lang: Literal["en", "zh_CN"] = "en",
 ) -> Response | dict:
     settings = request.app.state.settings
@@ -118,7 +119,7 @@ def evidence_report(
     return Response(evidence.render(db, settings, "html", lang), media_type=_MEDIA["html"])
 
 
-def _out(row) -> AssessmentOut:  # noqa: ANN001
+def _out(row: ImpactAssessment) -> AssessmentOut:
     return AssessmentOut(**pia.as_dict(row))
 
 

@@ -148,6 +148,7 @@ def pia_conclude(
         row = pia.conclude(
             session, reference, outcome=outcome, conclusion=conclusion, actor=cli_actor(), retain_years=retain_years
         )
+        assert row.retain_until is not None  # set by conclude
         until = row.retain_until.isoformat()
     typer.echo(f"Concluded {reference.upper()}: {outcome}; kept until {until}.")
 

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,6 +25,9 @@ from privet.reports import evidence_checks, evidence_registers
 from privet.reports.evidence_checks import CHECKS, NOW, Context, Found
 from privet.reports.promises import catalogue
 from privet.settings import Settings
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 # the modules whose checks fill CHECKS (each registers its own on import; the registers' module builds on the other)
 CHECK_MODULES = (evidence_checks, evidence_registers)
@@ -253,7 +257,7 @@ def to_text(report: dict) -> str:
 
 
 @cache
-def _environment():  # noqa: ANN202 - jinja2 is imported lazily
+def _environment() -> Environment:  # jinja2 is imported lazily
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     return Environment(

@@ -71,7 +71,7 @@ class Context:
 
 def under(key: str | None, root: str) -> bool:
     """`key` is `root` or one of its sub-keys."""
-    return bool(key) and (key == root or key.startswith(root + "."))
+    return bool(key and (key == root or key.startswith(root + ".")))
 
 
 CHECKS: dict[str, Callable[[Context], Found]] = {}
@@ -472,8 +472,8 @@ def code_or_token_login(ctx: Context) -> Found:
         []
         if ways
         else [
-            "no one-time code can be sent and no trusted token is accepted: set PRIVET_MAIL_SENDER or PRIVET_SMS_SENDER "
-            "(or PRIVET_SUBJECT_TOKEN_SECRET / _PUBLIC_KEY)"
+            "no one-time code can be sent and no trusted token is accepted: set PRIVET_MAIL_SENDER or "
+            "PRIVET_SMS_SENDER (or PRIVET_SUBJECT_TOKEN_SECRET / _PUBLIC_KEY)"
         ],
     )
 

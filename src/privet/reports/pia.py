@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +20,10 @@ from privet.audit.service import record as audit
 from privet.kit.clock import utcnow
 from privet.kit.errors import Conflict, InvalidInput, NotFound, Problem
 from privet.reports.models import ImpactAssessment
+
+if TYPE_CHECKING:
+    from privet.datamap.schemas import ProcessingActivity
+    from privet.taxonomy.loader import Taxonomy
 
 TRIGGERS = ("sensitive_data", "processor", "sharing", "public_disclosure", "cross_border")
 OUTCOMES = ("acceptable", "acceptable_with_measures", "not_acceptable")
@@ -69,7 +74,7 @@ def _bad(message: str, hint: str, where: str) -> InvalidInput:
     return InvalidInput(message, hint, [Problem(message, where, hint)])
 
 
-def triggers_of(activity, taxonomy, home: str | None = None) -> list[str]:  # noqa: ANN001
+def triggers_of(activity: ProcessingActivity, taxonomy: Taxonomy, home: str | None = None) -> list[str]:
     """The Art 55 triggers a data map activity has (`home`: the organisation's region)."""
     found = []
     categories = [*activity.required_categories, *activity.optional_categories]

@@ -9,6 +9,7 @@ import csv
 import io
 import re
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +17,11 @@ from sqlalchemy.orm import Session
 from privet.kit.clock import utcnow
 from privet.kit.csvsafe import safe_text
 from privet.kit.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from privet.datamap.schemas import Retention, TableRetention
 
 CSV_COLUMNS = (
     "activity",
@@ -57,7 +63,7 @@ def period(text: str | None, t: dict) -> str:
     return t["unit_join"].join(parts)
 
 
-def _retention(r, t: dict) -> str:  # noqa: ANN001
+def _retention(r: Retention | None, t: dict) -> str:
     if r is None:
         return ""
     trigger = t["triggers"].get(r.trigger, r.trigger)
@@ -67,6 +73,11 @@ def _retention(r, t: dict) -> str:  # noqa: ANN001
         else t["until"].format(trigger=trigger)
     )
     return f"{text} ({r.description})" if r.description else text
+
+
+def _table_rules(retention: TableRetention | list[TableRetention] | None) -> list[TableRetention]:
+    """A table's retention rules: none, one, or several (each for some fields)."""
+    return retention if isinstance(retention, list) else [retention] if retention else []
 
 
 def _registered(session: Session, t: dict) -> tuple[dict[str, str], dict[str, str]]:
@@ -109,14 +120,14 @@ def build(session: Session, lang: str = "en") -> dict:
         d.key: [
             f"{d.key}.{tb.name}: "
             + t["after"].format(
-                d=period(tb.retention.duration, t),
-                trigger=t["triggers"].get(tb.retention.trigger, tb.retention.trigger),
+                d=period(rule.duration, t),
+                trigger=t["triggers"].get(rule.trigger, rule.trigger),
             )
             + ", "
-            + t["actions"].get(tb.retention.action.value, tb.retention.action.value)
-            + (t["by_law"].format(d=period(tb.retention.legal_minimum, t)) if tb.retention.legal_minimum else "")
+            + t["actions"].get(rule.action.value, rule.action.value)
+            + (t["by_law"].format(d=period(rule.legal_minimum, t)) if rule.legal_minimum else "")
             for tb in d.tables
-            if tb.retention
+            for rule in _table_rules(tb.retention)
         ]
         for d in manifest.datasets
     }
@@ -193,7 +204,7 @@ def build(session: Session, lang: str = "en") -> dict:
 
 
 def _cell(entry: dict, column: str, t: dict) -> str:
-    value = entry.get(column)
+    value: Any = entry.get(column)  # JSON-shaped: a list, a dict or a string by column
     if column == "categories":
         return "; ".join(c["key"] for c in value)
     if column == "sensitive_categories":
@@ -228,7 +239,7 @@ def to_csv(records: dict) -> str:
 
 
 @cache
-def _environment():  # noqa: ANN202 - jinja2 is imported lazily
+def _environment() -> Environment:  # jinja2 is imported lazily
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     return Environment(

@@ -5,13 +5,18 @@ Registered when `privet.reports.tasks` is listed in `privet.jobs.registry.HANDLE
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from privet.jobs.registry import periodic
+
+if TYPE_CHECKING:
+    from privet.jobs.context import JobContext
 
 HOUR = 3_600
 
 
 @periodic("reports.pia_drafts", every_seconds=HOUR)
-def pia_drafts_hourly(ctx, payload: dict) -> dict:  # noqa: ANN001 - a jobs.service.JobContext
+def pia_drafts_hourly(ctx: JobContext, payload: dict) -> dict:
     """Open a draft for each activity of the applied data map with an Art 55 trigger and no current assessment."""
     from privet.reports import pia
 
