@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -199,7 +200,7 @@ def sweep(
     from privet.subjects.service import identities_of
 
     now = now or utcnow()
-    counts = {
+    counts: dict[str, Any] = {  # JSON-shaped: numbers, reasons and the datastores out of reach
         "due": 0,
         "filed": 0,
         "already_open": 0,

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 
 from privet.kit.cliutil import cli_actor
+
+if TYPE_CHECKING:
+    from privet.kit.crypto import Keyring
+    from privet.settings import Settings
 
 app = typer.Typer(
     help="Retention: what the data map's rules would remove, sweeps, and their records.", no_args_is_help=True
 )
 
 
-def _context():  # noqa: ANN202
+def _context() -> tuple[Settings, Keyring]:
     from privet.kit.crypto import Keyring
     from privet.settings import get_settings
 

@@ -15,12 +15,12 @@ import csv
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from datetime import date, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from sqlalchemy import MetaData, Table, select
+from sqlalchemy import Column, Connection, MetaData, Table, select
 from sqlalchemy.orm import Session
 
 from privet.audit.service import record as audit
@@ -30,11 +30,16 @@ from privet.kit.errors import InvalidInput
 from privet.kit.ids import new_id
 from privet.settings import Settings
 
+if TYPE_CHECKING:
+    from privet.datamap.models import DatamapDatastore
+
 METHODS = ("pseudonymise", "anonymise")
 BATCH = 5_000
 
 
-def _columns(session: Session, datastore: str, table: str) -> tuple[object, dict[str, tuple[str | None, str | None]]]:
+def _columns(
+    session: Session, datastore: str, table: str
+) -> tuple[DatamapDatastore, dict[str, tuple[str | None, str | None]]]:
     """(datastore row, column → (category, identity type)) from the applied data map."""
     from privet.datamap.models import DatamapDataset, DatamapDatastore, DatamapTable
 
@@ -55,8 +60,8 @@ def _columns(session: Session, datastore: str, table: str) -> tuple[object, dict
 
 
 def plan_columns(
-    declared: dict[str, tuple[str | None, str | None]], names: list[str], method: str, temporal: set[str] = frozenset()
-) -> dict[str, str]:  # type: ignore[assignment]
+    declared: dict[str, tuple[str | None, str | None]], names: list[str], method: str, temporal: Set[str] = frozenset()
+) -> dict[str, str]:
     """What happens to each column: keep, token, month (personal dates) or drop."""
     out = {}
     for name in names:
@@ -72,7 +77,7 @@ def plan_columns(
     return out
 
 
-def _is_temporal(column) -> bool:  # noqa: ANN001
+def _is_temporal(column: Column[Any]) -> bool:
     try:
         return issubclass(column.type.python_type, (date, datetime))
     except NotImplementedError:
@@ -128,18 +133,20 @@ def export(
     return {"id": export_id, **summary}
 
 
-def _batches(conn, table: Table, names: list[str]) -> Iterator[list[tuple]]:  # noqa: ANN001
+def _batches(conn: Connection, table: Table, names: list[str]) -> Iterator[list[tuple]]:
     result = conn.execution_options(stream_results=True).execute(select(*[table.c[n] for n in names]))
     while batch := result.fetchmany(BATCH):
         yield [tuple(r) for r in batch]
 
 
-def export_to_file(session: Session, settings: Settings, path: Path, **kwargs: object) -> dict:
+def export_to_file(
+    session: Session, settings: Settings, path: Path, *, datastore: str, table: str, method: str, actor: str
+) -> dict:
     """`export` into a new file (refuses to overwrite one)."""
     if path.exists():
         raise InvalidInput(f"{path.name} already exists", "choose a new file name")
     with path.open("w", newline="", encoding="utf-8") as handle:
-        return export(session, settings, out=handle, **kwargs)  # type: ignore[arg-type]
+        return export(session, settings, datastore=datastore, table=table, method=method, out=handle, actor=actor)
 
 
 def _csv_cell(value: object) -> object:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -73,10 +74,11 @@ class Rule:
     def cutoff(self, now: datetime, clock: Clock | None = None) -> datetime:
         """Rows whose trigger moment is before this are past retention (the longer of the rule and the law); of
         the first trigger, or of `clock`."""
-        mine = (clock.duration if clock else self.duration).before(now)
+        # a datetime minus a duration is a datetime (Duration.before is typed for dates too)
+        mine = cast(datetime, (clock.duration if clock else self.duration).before(now))
         if self.legal_minimum is None:
             return mine
-        return min(mine, self.legal_minimum.before(now))
+        return min(mine, cast(datetime, self.legal_minimum.before(now)))
 
     @property
     def overridden(self) -> bool:
@@ -88,13 +90,13 @@ class Rule:
 
 
 def _rule(
-    store,
-    dataset,
-    table,
+    store: DatamapDatastore,
+    dataset: DatamapDataset,
+    table: DatamapTable,
     spec: dict,
     *,
     key: str,
-    fields: tuple[str, ...] | None = None,  # noqa: ANN001
+    fields: tuple[str, ...] | None = None,
     column: str | None = None,
     problem: str | None = None,
 ) -> Rule:
@@ -124,7 +126,7 @@ def _rule(
 
 
 def _under(key: str | None, root: str) -> bool:
-    return bool(key) and (key == root or key.startswith(root + "."))
+    return bool(key and (key == root or key.startswith(root + ".")))
 
 
 def load_rules(session: Session) -> list[Rule]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from privet.audit.service import record as audit
@@ -27,7 +27,7 @@ DEFAULT_BATCH = 5_000
 Progress = Callable[[str, int], None]  # (table key, rows changed in the batch just committed)
 
 
-def _engine(rule: Rule, settings: Settings):  # noqa: ANN202
+def _engine(rule: Rule, settings: Settings) -> Engine:
     from privet.connectors.sql.engines import engine_for
     from privet.datamap.secrets import resolve_secret
 
@@ -210,6 +210,7 @@ def run(
     if batch < 1:
         raise InvalidInput("The batch size must be at least 1", "use e.g. --batch 5000")
     with factory() as session:
+        run_row: RetentionRun | None
         if run_id is not None:
             run_row = get_run(session, run_id)
             if run_row.status not in ("running", DRY_STATES[0]):
@@ -282,7 +283,9 @@ def _count(
 
 def _state(factory: sessionmaker[Session], run_id: str, rule: Rule, moment: datetime) -> dict:
     with factory() as session:
-        found = dict(session.get(RetentionRun, run_id).progress.get(rule.key) or {})
+        run_row = session.get(RetentionRun, run_id)
+        assert run_row is not None  # the run this sweep started
+        found = dict(run_row.progress.get(rule.key) or {})
     found.setdefault("deleted", 0)
     found.setdefault("updated", 0)
     found.update(action=rule.action, cutoff=rule.cutoff(moment).isoformat())
@@ -292,6 +295,7 @@ def _state(factory: sessionmaker[Session], run_id: str, rule: Rule, moment: date
 def _save(factory: sessionmaker[Session], run_id: str, rule: Rule, state: dict) -> None:
     with factory() as session:
         row = session.get(RetentionRun, run_id, with_for_update=True)
+        assert row is not None  # the run this sweep started
         row.progress = {**row.progress, rule.key: dict(state)}
         session.commit()
 
@@ -301,6 +305,7 @@ def _fail(factory: sessionmaker[Session], run_id: str, rule: Rule, state: dict, 
     done = state.get("deleted", 0) + state.get("updated", 0)
     with factory() as session:
         row = session.get(RetentionRun, run_id)
+        assert row is not None  # the run this sweep started
         row.status = "failed"
         row.error = (
             f"{rule.key}: stopped after {done} rows ({reason}); fix the datastore and resume with "
@@ -323,6 +328,7 @@ def _fail(factory: sessionmaker[Session], run_id: str, rule: Rule, state: dict, 
 def _finish(factory: sessionmaker[Session], run_id: str, actor: str) -> RetentionRun:
     with factory() as session:
         row = session.get(RetentionRun, run_id)
+        assert row is not None  # the run this sweep started
         dry = row.status == DRY_STATES[0]
         row.status, row.finished_at = DRY_STATES[1] if dry else "done", utcnow()
         totals = {

@@ -16,10 +16,13 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     Connection,
+    FromClause,
     Integer,
     MetaData,
     Numeric,
@@ -39,6 +42,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import NoSuchTableError
+from sqlalchemy.types import TypeEngine
 
 from privet.connectors.base import Edge
 from privet.connectors.sql.schema import partitions, reflect_table
@@ -57,8 +61,9 @@ class Shape:
 
     table: Table
     key: tuple[Column, ...]
-    children: list[tuple[Table, tuple[Column, ...], tuple[str, ...]]]  # (child, its columns, our columns)
-    parents: dict[str, Table] = field(default_factory=dict)  # tables a trigger's moment is read from (`via`)
+    # (child, its columns, our columns); the child is the table itself (an alias) for a reference within it
+    children: list[tuple[FromClause, tuple[Column, ...], tuple[str, ...]]]
+    parents: dict[str, FromClause] = field(default_factory=dict)  # tables a trigger's moment is read from (`via`)
 
 
 def reflect(conn: Connection, rule: Rule, mapped: Iterable[Edge] = ()) -> Shape:
@@ -84,7 +89,7 @@ def reflect(conn: Connection, rule: Rule, mapped: Iterable[Edge] = ()) -> Shape:
             f"Table {rule.key} reads its trigger through a reference and has a composite key",
             "batches of such a rule follow a one-column key: declare the trigger's column on the table",
         )
-    parents = {}
+    parents: dict[str, FromClause] = {}
     for clock in rule.clocks:
         if clock.via is None:
             continue
@@ -100,7 +105,7 @@ def reflect(conn: Connection, rule: Rule, mapped: Iterable[Edge] = ()) -> Shape:
     references = _declared(conn, rule.table) | {
         (e.child, tuple(e.child_columns), tuple(e.parent_columns)) for e in mapped if e.parent == rule.table
     }
-    children = []
+    children: list[tuple[FromClause, tuple[Column, ...], tuple[str, ...]]] = []
     reflected: dict[str, Table] = {}
     for name, cols, ours in sorted(references):
         if name == rule.table and cols == ours:  # a row naming itself keeps nothing
@@ -160,7 +165,7 @@ def _declared(conn: Connection, table: str) -> set[Reference]:
     return out
 
 
-def expired(shape: Shape, rule: Rule, now: datetime, held: dict[str, list[str]]):  # noqa: ANN201 - a clause
+def expired(shape: Shape, rule: Rule, now: datetime, held: dict[str, list[str]]) -> ColumnElement[bool]:
     """Rows past retention, not held (rows still referenced are filtered separately)."""
     table = shape.table
     clause = and_(*(_past(shape, rule, clock, now) for clock in rule.clocks))
@@ -173,8 +178,9 @@ def expired(shape: Shape, rule: Rule, now: datetime, held: dict[str, list[str]])
     return clause
 
 
-def _past(shape: Shape, rule: Rule, clock: Clock, now: datetime):  # noqa: ANN202 - a clause
+def _past(shape: Shape, rule: Rule, clock: Clock, now: datetime) -> ColumnElement[bool]:
     """The clock's moment is known and before its cut-off: a column of the row, or (`via`) of the row it names."""
+    column: ColumnElement[Any]
     if clock.via is None:
         column = shape.table.c[clock.column]
     else:
@@ -189,11 +195,11 @@ def _past(shape: Shape, rule: Rule, clock: Clock, now: datetime):  # noqa: ANN20
     return exists().where(_equal(shape.table.c[ref], parent.c[key]), moment)
 
 
-def _naive(column: Column) -> bool:
+def _naive(column: ColumnElement[Any]) -> bool:
     return not getattr(column.type, "timezone", False)
 
 
-def _not_done(column: Column, action: str):  # noqa: ANN202
+def _not_done(column: Column, action: str) -> ColumnElement[bool]:
     if action == "null" or not isinstance(column.type, (String, Text)):
         return column.is_not(None)
     length = getattr(column.type, "length", None)
@@ -202,7 +208,7 @@ def _not_done(column: Column, action: str):  # noqa: ANN202
     return and_(column.is_not(None), not_(column.like(f"{ANONYMISED}:%")))
 
 
-def unreferenced(shape: Shape, columns: Iterable[str] | None = None):  # noqa: ANN201 - a clause
+def unreferenced(shape: Shape, columns: Iterable[str] | None = None) -> ColumnElement[bool]:
     """No other row refers to this one (through references to any of `columns`; None: to any column): one
     `NOT EXISTS` per referring table, so a batch stays one set-based statement."""
     clauses = []
@@ -214,14 +220,14 @@ def unreferenced(shape: Shape, columns: Iterable[str] | None = None):  # noqa: A
     return and_(*clauses) if clauses else literal(True)
 
 
-def sweepable(shape: Shape, rule: Rule, now: datetime, held: dict[str, list[str]]):  # noqa: ANN201 - a clause
+def sweepable(shape: Shape, rule: Rule, now: datetime, held: dict[str, list[str]]) -> ColumnElement[bool]:
     """Rows a run changes: past retention, not held, and not referred to by another row. A delete keeps rows
     anything refers to; an anonymise or null keeps rows referred to through a column it would change."""
     condition = expired(shape, rule, now, held)
     return and_(condition, unreferenced(shape, None if rule.action == "delete" else rule.fields))
 
 
-def _kind(sa_type) -> str:  # noqa: ANN001
+def _kind(sa_type: TypeEngine[Any]) -> str:
     if isinstance(sa_type, (Integer, Numeric)):
         return "number"
     if isinstance(sa_type, String):
@@ -232,7 +238,7 @@ def _kind(sa_type) -> str:  # noqa: ANN001
         return type(sa_type).__name__
 
 
-def _equal(theirs: Column, ours: Column):  # noqa: ANN202 - a clause
+def _equal(theirs: ColumnElement[Any], ours: ColumnElement[Any]) -> ColumnElement[bool]:
     """theirs = ours, as text when the two columns hold different kinds of values (a text `customer_ref` naming
     integer keys): the referenced side is cast, so an index on the referring column still serves the lookup."""
     if _kind(theirs.type) == _kind(ours.type):
@@ -295,13 +301,14 @@ def batches(
                 changed = conn.execute(
                     update(shape.table).where(chosen).values(_new_values(shape.table, rule))
                 ).rowcount
+        assert high is not None  # the batch's upper bound: a row was found
         low = high
         yield changed, json.dumps(high) if rule.via else high.isoformat()
         if last:
             return
 
 
-def _checkpoint(text: str | None, rule: Rule):  # noqa: ANN202 - a key value or a moment
+def _checkpoint(text: str | None, rule: Rule) -> Any:  # a key value (JSON), a moment, a day or None
     """Where a resumed run starts: the key (rules whose trigger is read through a reference) or the moment."""
     if not text:
         return None
@@ -315,7 +322,7 @@ def _new_values(table: Table, rule: Rule) -> dict:
     """null: every listed field NULL. anonymise: text becomes `anonymised:<row key>` (no personal value left,
     still unique where a unique index needs it); other types NULL."""
     first_key = table.c[rule.primary_key[0]] if rule.primary_key else next(iter(table.primary_key.columns))
-    values = {}
+    values: dict[str, Any] = {}  # a SQL expression or None per column
     for name in rule.fields:
         column = table.c[name]
         if rule.action == "anonymise" and isinstance(column.type, (String, Text)):

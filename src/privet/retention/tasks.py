@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from privet.jobs.registry import handler, periodic
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from privet.jobs.context import JobContext
+    from privet.jobs.models import Job
 
 DAY = 86_400
 RUN_JOB = "retention.run"  # one live job per run: its dedupe key is `job_key(run_id)`
@@ -14,7 +22,7 @@ def job_key(run_id: str) -> str:
 
 
 @periodic("retention.sweep", every_seconds=DAY)
-def sweep_daily(ctx, payload: dict) -> dict:  # noqa: ANN001 - a jobs.service.JobContext
+def sweep_daily(ctx: JobContext, payload: dict) -> dict:
     """Resume an unfinished run, else start one (nothing at all when the data map has no rules); the run's own
     record says what it did."""
     from privet.retention import service
@@ -31,7 +39,7 @@ def sweep_daily(ctx, payload: dict) -> dict:  # noqa: ANN001 - a jobs.service.Jo
     return {"run": done.id, "status": done.status}
 
 
-def live_job(session, run_id: str):  # noqa: ANN001, ANN201 - a Session; the queued or running Job, or None
+def live_job(session: Session, run_id: str) -> Job | None:
     """The run's `retention.run` job while it is queued or running (a worker is, or will be, on the run)."""
     from sqlalchemy import select
 
@@ -41,7 +49,7 @@ def live_job(session, run_id: str):  # noqa: ANN001, ANN201 - a Session; the que
 
 
 @handler(RUN_JOB)
-def run_recorded(ctx, payload: dict) -> dict:  # noqa: ANN001 - a jobs.service.JobContext
+def run_recorded(ctx: JobContext, payload: dict) -> dict:
     """Sweep (or, for a dry run, count) the run `payload["run_id"]` started or resumed from the console; a job
     taken up again after its worker was killed continues where the run's record stopped."""
     from privet.retention import service
@@ -53,7 +61,7 @@ def run_recorded(ctx, payload: dict) -> dict:  # noqa: ANN001 - a jobs.service.J
 
 
 @periodic("retention.children", every_seconds=DAY)
-def children_daily(ctx, payload: dict) -> dict:  # noqa: ANN001 - a jobs.service.JobContext
+def children_daily(ctx: JobContext, payload: dict) -> dict:
     """The children sweep (P27), daily."""
     from privet.retention import children
 
