@@ -9,7 +9,7 @@ import secrets
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from privet.audit.service import record
@@ -34,7 +34,7 @@ REVOKED = "apikeys.revoked"
 _recent: dict[str, tuple[float, int, Principal]] = {}
 
 
-def revocations_statement():  # noqa: ANN201 - a Core select
+def revocations_statement() -> Select[tuple[int]]:
     """The API-key revocation generation (one row by primary key; no row before the first revocation)."""
     return select(T.c.count).where(T.c.bucket == GENERATION, T.c.key == REVOKED, T.c.slot == 0)
 

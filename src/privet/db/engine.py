@@ -6,14 +6,18 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from privet.kit.errors import InvalidInput
 from privet.settings import Settings
+
+if TYPE_CHECKING:
+    import sqlite3
 
 
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5, echo: bool = False) -> Engine:
@@ -49,7 +53,7 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 5, echo: b
     return engine
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     """WAL for concurrent readers, enforced foreign keys, sane sync level."""
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -64,7 +68,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
 WRITE = {"privet_write": True}  # execution options of a session that will write (see begin_write)
 
 
-def _sqlite_begin(conn) -> None:  # noqa: ANN001
+def _sqlite_begin(conn: Connection) -> None:
     # A deferred transaction that reads and then writes fails at once ("database is locked") when another writer
     # committed in between; one that announces its write up front waits its turn (the busy timeout) instead.
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("privet_write") else "BEGIN")

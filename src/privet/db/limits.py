@@ -22,13 +22,20 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import BigInteger, Connection, Integer, String, bindparam, delete, select
+from sqlalchemy import BigInteger, Connection, Executable, Integer, String, bindparam, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from privet.db.base import Base
 from privet.kit.clock import utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
+    from sqlalchemy.dialects.postgresql import Insert as PgInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 log = logging.getLogger("privet.limits")
 GENERATION = "generation"  # bucket of generation counters (slot 0, never expire)
@@ -51,13 +58,15 @@ class LimitState(Base):
 T = LimitState.__table__
 
 
-def upsert(session: Session):  # noqa: ANN201 - the dialect's INSERT supporting ON CONFLICT
+def upsert(session: Session) -> PgInsert | SqliteInsert:
     """An INSERT of `limit_state` with `on_conflict_do_update` (PostgreSQL and SQLite, the store's dialects)."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(T)
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(T)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(T)
 
 
 def _window_wait(prev: int, cur: int, limit: int, frac: float, window: float) -> int:
@@ -86,7 +95,9 @@ class _Take:
 
     def __init__(self, bucket: str, key: str, limit: int, window: float, now: float, share: int) -> None:
         self.bucket, self.key, self.limit, self.window, self.now, self.share = bucket, key, limit, window, now, share
-        self.done, self.taken, self.wait, self.error = False, 0, None, None
+        self.done, self.taken = False, 0
+        self.wait: int | None = None
+        self.error: Exception | None = None
 
 
 class StoreWindows:
@@ -97,7 +108,7 @@ class StoreWindows:
     answered. Under load that is one store transaction for many requests instead of one each.
     """
 
-    def __init__(self, sessionmaker) -> None:  # noqa: ANN001 - sqlalchemy.orm.sessionmaker
+    def __init__(self, sessionmaker: Callable[[], Session]) -> None:
         self.sessionmaker = sessionmaker
         self._purged = time.monotonic()
         self._queue: list[_Take] = []
@@ -149,10 +160,10 @@ PURGE_EVERY = 300.0  # seconds between two deletions of expired rows by one proc
 _COUNTS = select(T.c.slot, T.c.count).where(
     T.c.bucket == bindparam("b"), T.c.key == bindparam("k"), T.c.slot.in_([bindparam("prev"), bindparam("slot")])
 )
-_TAKES: dict[str, object] = {}  # the counting upsert, built once per dialect (building costs what running does)
+_TAKES: dict[str, Executable] = {}  # the counting upsert, built once per dialect (building costs what running does)
 
 
-def _take_statement(session: Session):  # noqa: ANN202
+def _take_statement(session: Session) -> Executable:
     dialect = session.get_bind().dialect.name
     if dialect not in _TAKES:
         stmt = upsert(session).values(
@@ -281,4 +292,5 @@ def generation(session: Session | Connection, name: str) -> int:
 
 def purge(session: Session) -> int:
     """Delete rows past their expiry; returns how many."""
-    return session.execute(delete(T).where(T.c.expires_at < utcnow())).rowcount or 0
+    result = cast("CursorResult[Any]", session.execute(delete(T).where(T.c.expires_at < utcnow())))  # a DELETE's
+    return result.rowcount or 0

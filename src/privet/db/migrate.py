@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
 
 from privet.kit.errors import Unavailable
 from privet.settings import Settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration. Kept here so start-up can check the store without importing Alembic (~0.3 s);
@@ -15,7 +19,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0014"
 
 
-def alembic_config(engine: Engine, settings: Settings | None = None):  # noqa: ANN201 - alembic Config, lazily
+def alembic_config(engine: Engine, settings: Settings | None = None) -> Config:
     """An Alembic config pointing at our migrations and bound to `engine` (and the installation's `settings`,
     for migrations that need its keys)."""
     from alembic.config import Config
@@ -54,7 +58,7 @@ def current_revision(engine: Engine) -> str | None:
             if not inspect(conn).has_table("alembic_version"):
                 return None
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except Exception as exc:  # driver-specific connection errors
+    except Exception as exc:  # noqa: BLE001 - driver-specific connection errors, answered as Unavailable
         raise Unavailable(
             f"Cannot connect to Privet's store ({type(exc).__name__})",
             "check PRIVET_DATABASE_URL and that the database server is running",

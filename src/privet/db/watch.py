@@ -16,7 +16,7 @@ import threading
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement
 
 from privet.kit.outage import Backoff, store_down, store_unavailable
 
@@ -24,7 +24,7 @@ from privet.kit.outage import Backoff, store_down, store_unavailable
 class StatementWatch:
     """Reads one row of one statement (its parameters bound as literals); reconnects by itself."""
 
-    def __init__(self, sessionmaker: Any, statement: Executable) -> None:
+    def __init__(self, sessionmaker: Any, statement: ClauseElement) -> None:
         bind = sessionmaker.kw["bind"]
         self.sessionmaker = sessionmaker
         self.sql = str(statement.compile(dialect=bind.dialect, compile_kwargs={"literal_binds": True}))

@@ -17,14 +17,24 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 
 from privet.kit.errors import PrivetError
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from privet.db.limits import RedisWindows, StoreWindows
+
 WINDOW_SECONDS = 60.0
 MAX_KEYS = 10_000  # beyond this many tracked addresses, idle ones are forgotten
 log = logging.getLogger("privet.limits")
+# The app's state (`app.state`), or in tests any object with its attributes: they are read with getattr and the
+# shared counter and limiters are set on it on first use.
+AppState = Any
 
 
 class RateLimited(PrivetError):
@@ -44,7 +54,7 @@ class RateLimited(PrivetError):
 class SlidingWindowLimiter:
     """At most `limit` hits per key in any `window` seconds, in this process's memory."""
 
-    def __init__(self, window: float = WINDOW_SECONDS, clock=time.monotonic) -> None:  # noqa: ANN001
+    def __init__(self, window: float = WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
         self.window = window
         self.clock = clock
         self._hits: dict[str, deque[float]] = {}
@@ -86,7 +96,7 @@ class SharedLimiter:
     taken alone, so the count is exact where it matters.
     """
 
-    def __init__(self, bucket: str, state: object, window: float = WINDOW_SECONDS) -> None:
+    def __init__(self, bucket: str, state: AppState, window: float = WINDOW_SECONDS) -> None:
         self.bucket, self.state, self.window = bucket, state, window
         self.local = SlidingWindowLimiter(window)
         self._leases: dict[str, tuple[int, int]] = {}  # key -> (window slot, places taken and not yet used)
@@ -140,7 +150,7 @@ def _warn(exc: Exception) -> None:
 _create_lock = threading.Lock()
 
 
-def shared_windows(state: object):  # noqa: ANN201 - privet.db.limits.StoreWindows | RedisWindows | None
+def shared_windows(state: AppState) -> StoreWindows | RedisWindows | None:
     """The app's shared counter (Redis when configured, else the store), made on first use; None without a store."""
     windows = getattr(state, "shared_windows", None)
     if windows is not None:
@@ -161,14 +171,14 @@ def shared_windows(state: object):  # noqa: ANN201 - privet.db.limits.StoreWindo
 class _Current:
     """Calls the app's sessionmaker as it is now (tests swap it for one bound to their transaction)."""
 
-    def __init__(self, state: object) -> None:
+    def __init__(self, state: AppState) -> None:
         self.state = state
 
-    def __call__(self):  # noqa: ANN204
+    def __call__(self) -> Session:
         return self.state.sessionmaker()
 
 
-def limiter_for(state: object, bucket: str) -> SharedLimiter:
+def limiter_for(state: AppState, bucket: str) -> SharedLimiter:
     """The app's limiter for `bucket`, created on first use (kept on `app.state`)."""
     with _create_lock:
         limiters = getattr(state, "rate_limiters", None)

@@ -127,6 +127,7 @@ def _route_templates(app: Any) -> dict[str, tuple[re.Pattern, set[str]]]:
     out: dict[str, tuple[re.Pattern, set[str]]] = {}
     for template, route in found:
         if isinstance(route, APIRoute):
+            assert template is not None  # an APIRoute's context always has its path
             out.setdefault(template, (compile_path(template)[0], set()))[1].update(route.methods or ())
     return out
 
@@ -192,8 +193,8 @@ class BodyLimits:
     """ASGI middleware mounted outermost: a request body larger than its route's limit is refused with 413
     before it is read (Content-Length) or as soon as the bytes read pass it (chunked bodies), so nothing is
     buffered past the limit; a body (other than a form) whose brackets nest deeper than `max_json_depth` is
-    refused with 422 before any parser sees it. It wraps `receive`, so every reader is covered: FastAPI's routes, forms, and the decision
-    and recording lanes that read bodies in front of FastAPI."""
+    refused with 422 before any parser sees it. It wraps `receive`, so every reader is covered: FastAPI's routes,
+    forms, and the decision and recording lanes that read bodies in front of FastAPI."""
 
     def __init__(self, app: Any, limit_for: Callable[[str], int], max_json_depth: int) -> None:
         self.app, self.limit_for, self.max_json_depth = app, limit_for, max_json_depth

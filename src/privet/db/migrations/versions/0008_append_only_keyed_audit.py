@@ -11,10 +11,15 @@ Revises: 0007
 Create Date: 2026-12-08 09:00:00
 """
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 from alembic import context, op
 
 from privet.db import append_only
+
+if TYPE_CHECKING:
+    from privet.settings import Settings
 
 revision = "0008"
 down_revision = "0007"
@@ -38,7 +43,7 @@ def upgrade() -> None:
         _seal(connection, settings)
 
 
-def _seal(connection: sa.Connection, settings) -> None:  # noqa: ANN001 - privet.settings.Settings
+def _seal(connection: sa.Connection, settings: "Settings") -> None:
     from sqlalchemy.orm import Session
 
     from privet.audit.service import seal
