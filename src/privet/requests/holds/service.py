@@ -24,8 +24,8 @@ def place(session: Session, *, subject_id: str, reason: str, reference: str | No
     from privet.subjects.service import get_subject
 
     subject = get_subject(session, subject_id)
-    reason = check_note(reason, "reason")
-    if not reason:
+    note = check_note(reason, "reason")
+    if not note:
         raise InvalidInput(
             "A legal hold needs a reason",
             "say why, e.g. `litigation pending, case 2024-17`",
@@ -33,7 +33,7 @@ def place(session: Session, *, subject_id: str, reason: str, reference: str | No
         )
     reference = check_note(reference, "reference")
     hold = LegalHold(
-        subject_id=subject.id, reason=reason, reference=reference, created_by=actor[:120], created_at=utcnow()
+        subject_id=subject.id, reason=note, reference=reference, created_by=actor[:120], created_at=utcnow()
     )
     session.add(hold)
     session.flush()

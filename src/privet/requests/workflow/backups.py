@@ -65,6 +65,7 @@ def changed_datastores(session: Session, request: DsrRequest) -> tuple[str, ...]
 
 
 def _due(request: DsrRequest, session: Session) -> BackupDue:
+    assert request.backups_clear_by is not None  # both callers select requests that have one
     return BackupDue(
         request.reference,
         request.type,

@@ -69,18 +69,19 @@ def extend(session: Session, request: DsrRequest, *, reason: str, actor: str) ->
 
     service.lock(session, request)
     service.require_status(request, service.ACTIVE, "extended")
-    reason = check_note(reason, "reason")
-    if not reason:
+    note = check_note(reason, "reason")
+    if not note:
         raise InvalidInput(
             "An extension needs a reason",
             "say why more time is needed (it is sent to the person)",
             [Problem("missing", "reason")],
         )
     previous = request.due_on
+    assert previous is not None  # set when the request was verified (every active request was)
     request.extended_to = extended_due(
         request.profile, request.type, previous, already_extended=request.extended_to is not None
     )
-    request.extension_reason = reason
+    request.extension_reason = note
     session.flush()
     service.audit(
         session,
@@ -90,7 +91,7 @@ def extend(session: Session, request: DsrRequest, *, reason: str, actor: str) ->
         previous=service.day(previous),
         extended_to=service.day(request.extended_to),
     )
-    notify.queue(session, request, "extended", due=request.extended_to, previous=previous, reason=reason)
+    notify.queue(session, request, "extended", due=request.extended_to, previous=previous, reason=note)
     return request
 
 
@@ -178,7 +179,9 @@ def _today(session: Session) -> date:
     return day_of(service.organisation_profile(session), utcnow())
 
 
-def deadline_lists(session: Session, *, days: int = 3, today: date | None = None) -> tuple[list, list]:
+def deadline_lists(
+    session: Session, *, days: int = 3, today: date | None = None
+) -> tuple[list[DsrRequest], list[DsrRequest]]:
     """(due within `days` days, overdue) among active requests, soonest first."""
     from privet.requests.queries import due_soon, overdue
 
@@ -199,6 +202,7 @@ def remind(session: Session, settings: Settings, *, today: date | None = None) -
         if not contact.get("email"):
             break
         due = service.effective_due(request)
+        assert due is not None  # both lists are chosen by their due date
         try:
             send_message(
                 settings,
