@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -12,6 +13,11 @@ from privet.datamap.discover_cli import discover_command
 from privet.kit.cliutil import cli_actor as _actor
 from privet.kit.cliutil import console as _console
 from privet.kit.errors import PrivetError
+
+if TYPE_CHECKING:
+    from privet.datamap.findings import Finding
+    from privet.datamap.schemas import Manifest
+    from privet.taxonomy.loader import Taxonomy
 
 app = typer.Typer(help="The data map as code: manifests, versions and rule checks.", no_args_is_help=True)
 app.command("scaffold")(scaffold_command)
@@ -135,14 +141,14 @@ def evaluate(
         raise typer.Exit(1)
 
 
-def _discovered(report: Path, manifest, taxonomy) -> list:  # noqa: ANN001
+def _discovered(report: Path, manifest: Manifest, taxonomy: Taxonomy) -> list[Finding]:
     from privet.datamap.discover.compare import checkable, findings, recognizers_of
     from privet.datamap.discover.report import read_report
 
     return findings(read_report(report), manifest, taxonomy, checkable(recognizers_of(manifest)))
 
 
-def _manifest_and_taxonomy(path: Path | None):  # noqa: ANN202
+def _manifest_and_taxonomy(path: Path | None) -> tuple[Manifest, Taxonomy]:
     if path is not None:
         from privet.datamap.manifest import load_manifest
         from privet.datamap.validate import ensure_valid, taxonomy_for

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from privet.datamap.draft_output import annotate, check_output, emit
 from privet.kit.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from privet.taxonomy.loader import Taxonomy
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -148,7 +152,7 @@ def _database_name(url: str) -> str:
     return Path(database).stem
 
 
-def _taxonomy(path: Path | None):  # noqa: ANN202 - Taxonomy is imported lazily
+def _taxonomy(path: Path | None) -> Taxonomy | None:
     """The default taxonomy plus the company's additions from `path` (None: default only)."""
     if path is None:
         return None

@@ -188,11 +188,13 @@ def check(
     chosen = _pick(activities, subject_type)
     required = list(dict.fromkeys(c for a in chosen for c in a.required_categories))
     optional = [c for c in dict.fromkeys(c for a in chosen for c in a.optional_categories) if c not in required]
-    verdicts, covered = [], set()
+    verdicts: list[FieldVerdict] = []
+    covered: set[str] = set()
     for f in fields:
-        hit = _match(taxonomy, f.category, required)
-        status = "required" if hit else None
-        if hit is None:
+        hit = _match(taxonomy, f.category, required)  # a declared category: never empty
+        if hit:
+            status = "required"
+        else:
             hit = _match(taxonomy, f.category, optional)
             status = "optional" if hit else "not_needed"
         if status == "required":  # a broad field (`user.contact`) collects every required category within it

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from privet.datamap.loaded import LoadedManifest
 from privet.datamap.models import DatamapOrganisation
 from privet.kit.errors import Problem
 
@@ -100,7 +101,7 @@ def all_contacts(session: Session) -> list[dict]:
     ]
 
 
-def check(loaded) -> list[Problem]:  # noqa: ANN001 - datamap.manifest.LoadedManifest
+def check(loaded: LoadedManifest) -> list[Problem]:
     """A region named twice in `organisation.contacts`."""
     org = loaded.manifest.organisation
     if org is None:

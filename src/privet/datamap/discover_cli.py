@@ -4,12 +4,18 @@ values hold, compare with the map, and write a report (categories, shares, count
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from privet.kit.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from privet.datamap.discover.scan import Scan
+    from privet.datamap.schemas import Manifest
+    from privet.taxonomy.loader import Taxonomy
 
 SQL_KINDS = ("sqlite", "postgresql", "mysql")
 DRAFT_HEADER = """\
@@ -122,7 +128,8 @@ def discover_command(
     )
 
 
-def _applied():  # noqa: ANN202 - (Manifest, Taxonomy, version number)
+def _applied() -> tuple[Manifest, Taxonomy, int]:
+    """The applied data map, the effective taxonomy and the applied version's number."""
     from privet.datamap.service import current, latest_version
     from privet.db.store import store_session
     from privet.taxonomy.service import effective
@@ -134,7 +141,7 @@ def _applied():  # noqa: ANN202 - (Manifest, Taxonomy, version number)
     return manifest, taxonomy, latest.number
 
 
-def _url(manifest, key: str) -> str:  # noqa: ANN001
+def _url(manifest: Manifest, key: str) -> str:
     from privet.datamap.secrets import resolve_secret
     from privet.settings import get_settings
 
@@ -163,7 +170,7 @@ def _bar() -> Progress:
     )
 
 
-def _write_draft(result, manifest, datastore: str, sample: int, output: Path, force: bool) -> None:  # noqa: ANN001
+def _write_draft(result: Scan, manifest: Manifest, datastore: str, sample: int, output: Path, force: bool) -> None:
     from privet.datamap.discover.draft import draft_edits
     from privet.datamap.draft_output import annotate as annotate_draft
     from privet.datamap.draft_output import emit

@@ -41,7 +41,7 @@ def request_findings(manifest: Manifest, taxonomy: Any) -> list[Finding]:
                 reported.add((d.datastore, t.name))
                 out.append(_unreachable(obj, store, t.name, reached[d.datastore], taxonomy))
             for f in t.fields:
-                if walked and f.identity and f.indexed is not True:
+                if walked and kind is not None and f.identity and f.indexed is not True:  # walked: kind is SQL
                     out.append(_not_indexed(f"{obj}.{f.name}", t.name, f, kind))
                 if f.references and f.inferred:
                     out.append(_inferred(f"{obj}.{f.name}", t.name, f))

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import PydanticKnownError
+from pydantic_core import ErrorDetails, PydanticKnownError
 
 from privet.datamap.loaded import LIST_SECTIONS, SINGLE_SECTIONS, LoadedManifest, Origin
 from privet.datamap.schemas import Manifest
@@ -115,7 +115,7 @@ def merge_documents(documents: Iterable[tuple[str, Any]], problems: list[Problem
                 )
         try:
             Manifest.model_validate(data)
-            errors: list[dict] = []
+            errors: list[ErrorDetails] = []
         except ValidationError as exc:
             errors = exc.errors()
             problems += [_problem(err, data, name) for err in errors]
@@ -136,7 +136,7 @@ def merge_documents(documents: Iterable[tuple[str, Any]], problems: list[Problem
 
 
 def _valid_part(
-    data: dict, name: str, errors: list[dict], origins: dict[str, list[Origin]], invalid: dict[str, set[str]]
+    data: dict, name: str, errors: list[ErrorDetails], origins: dict[str, list[Origin]], invalid: dict[str, set[str]]
 ) -> tuple[Manifest, bool]:
     """The document's valid sections and list items (recording their origins), and whether every list
     section could be read item by item (else the keys it declares are unknown)."""
@@ -177,7 +177,7 @@ def _line(data: Any) -> int:
     return getattr(data, "line", 0) or 1
 
 
-def _problem(err: dict, data: Any, source: str) -> Problem:
+def _problem(err: ErrorDetails, data: Any, source: str) -> Problem:
     """A Pydantic error as a Problem at the file and line of the offending key (never quoting the value)."""
     loc = tuple(err.get("loc", ()))
     line = line_of(data, loc) or _line(data)
@@ -195,7 +195,8 @@ def _problem(err: dict, data: Any, source: str) -> Problem:
         pattern = _pattern_kind(loc)
         hint, msg = _PATTERN_HINTS[pattern], f"not a valid {pattern}"
     if kind == "extra_forbidden":
-        allowed = sorted(_model_at(loc[:-1]).model_fields) if _model_at(loc[:-1]) else []
+        model = _model_at(loc[:-1])
+        allowed = sorted(model.model_fields) if model else []
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         message = f"unknown key `{loc[-1]}`" + (f" in {_label(data, loc[:-1])}" if loc[:-1] else "")
         hint = (f"did you mean `{close[0]}`? " if close else "") + (
@@ -211,7 +212,7 @@ def _problem(err: dict, data: Any, source: str) -> Problem:
     return Problem(f"{label}: {msg}" if label else msg, f"{source}:{line}", hint)
 
 
-def _message(err: dict) -> str:
+def _message(err: ErrorDetails) -> str:
     """Pydantic's message rebuilt from the error type and context only: its `msg` may quote the input,
     which can be a password or personal data, and problems are printed and returned by the API."""
     kind, ctx, value = err.get("type", ""), err.get("ctx") or {}, err.get("input")
@@ -224,7 +225,8 @@ def _message(err: dict) -> str:
         return text
     try:
         return PydanticKnownError(
-            kind, {k: v for k, v in ctx.items() if isinstance(v, (str, int, float))} or None
+            kind,  # type: ignore[arg-type]  # any error type: one Pydantic does not know raises KeyError, caught below
+            {k: v for k, v in ctx.items() if isinstance(v, (str, int, float))} or None,
         ).message()
     except (KeyError, TypeError, ValueError):
         return "invalid value"

@@ -155,7 +155,7 @@ def index_statement(table: str, column: str, mode: Match | str, dialect: str) ->
     if mode == Match.contains:
         return None  # text searched anywhere: no index serves it
     compiler = {
-        "postgresql": postgresql.dialect(),
+        "postgresql": postgresql.dialect(),  # type: ignore[no-untyped-call]  # psycopg dialect's __init__ is untyped
         "sqlite": sqlite.dialect(),
         "mysql": mysql.dialect(),
         "mariadb": mysql.dialect(),
@@ -186,6 +186,7 @@ def serves(index_expression: str, column: str, mode: Match | str) -> bool:
     from sqlalchemy.dialects import postgresql
 
     wanted = expression(sql_column(column), mode).compile(
-        dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+        dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]  # psycopg dialect's __init__ is untyped
+        compile_kwargs={"literal_binds": True},
     )
     return _normal(str(wanted)) == _normal(index_expression)

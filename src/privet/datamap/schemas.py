@@ -64,7 +64,8 @@ class Match(str, Enum):
     """How an identity field's stored values are compared with the identity a person gives."""
 
     exact = "exact"  # as Privet normalises it or as given (user ids as text or numbers): a plain index serves it
-    casefold = "casefold"  # letter case and surrounding spaces ignored: lower(trim(column))
+    # letter case and surrounding spaces ignored: lower(trim(column))
+    casefold = "casefold"  # type: ignore[assignment]  # the member shadows str.casefold, which no code calls on a Match
     phone = "phone"  # spaces, dashes, dots, brackets, slashes and a leading + ignored; national and international
     contains = "contains"  # free text or JSON that mentions the person's e-mail or phone somewhere (no index serves it)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from privet.datamap.loaded import LoadedManifest
 from privet.kit.errors import Problem
 
 
@@ -53,7 +54,7 @@ def covering(sources: list | None, categories: set[str]) -> list[dict]:
     return out
 
 
-def check(loaded, taxonomy: Any) -> list[Problem]:  # noqa: ANN001 - datamap.manifest.LoadedManifest
+def check(loaded: LoadedManifest, taxonomy: Any) -> list[Problem]:
     """Source categories unknown to the taxonomy or held by no field of the dataset, and unknown legal bases."""
     problems = []
     for i, dataset in enumerate(loaded.manifest.datasets):
