@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Connection, Executable, Integer, String, bindparam, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -33,7 +33,6 @@ from privet.db.base import Base
 from privet.kit.clock import utcnow
 
 if TYPE_CHECKING:
-    from sqlalchemy import CursorResult
     from sqlalchemy.dialects.postgresql import Insert as PgInsert
     from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
@@ -292,5 +291,6 @@ def generation(session: Session | Connection, name: str) -> int:
 
 def purge(session: Session) -> int:
     """Delete rows past their expiry; returns how many."""
-    result = cast("CursorResult[Any]", session.execute(delete(T).where(T.c.expires_at < utcnow())))  # a DELETE's
-    return result.rowcount or 0
+    from privet.db.engine import rowcount
+
+    return rowcount(session.execute(delete(T).where(T.c.expires_at < utcnow()))) or 0

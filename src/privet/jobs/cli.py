@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from privet.kit.cliutil import cli_actor
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from privet.kit.crypto import Keyring
+    from privet.settings import Settings
+
 app = typer.Typer(help="Background jobs: list, retry, run a worker (inline) or a Celery worker.", no_args_is_help=True)
 
 
-def _when(moment) -> str:  # noqa: ANN001
+def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
 
 
@@ -56,7 +67,7 @@ def retry(
     typer.echo(f"job {job_id} is queued again")
 
 
-def _open_runtime():  # noqa: ANN202 - (settings, engine, sessionmaker, keyring)
+def _open_runtime() -> tuple[Settings, Engine, sessionmaker[Session], Keyring]:
     from privet.db.engine import make_sessionmaker
     from privet.db.migrate import require_current
     from privet.db.store import open_engine
@@ -108,14 +119,14 @@ def celery(
     loglevel: str = typer.Option("info", help="Celery log level: debug, info, warning or error."),
 ) -> None:
     """Run a Celery worker for the configured broker (PRIVET_JOBS_BACKEND=celery, PRIVET_JOBS_BROKER_URL)."""
-    from privet.jobs import celery_backend
+    from privet.jobs import broker, celery_backend
     from privet.kit.errors import InvalidInput
 
     if pool not in ("prefork", "threads", "solo"):
         raise InvalidInput(f"Unknown pool {pool!r}", "use prefork, threads or solo")
     from privet.settings import get_settings
 
-    celery_backend.check_configured(get_settings())
+    broker.check_configured(get_settings())
     settings, engine, _factory, _keyring = _open_runtime()  # fail early: store reachable and current
     engine.dispose()
     celery_backend.run_worker(settings, concurrency=concurrency, pool=pool, loglevel=loglevel)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from privet.db.engine import session_scope
+from privet.db.engine import rowcount, session_scope
 from privet.jobs import dispatch
 from privet.jobs.models import Job
 from privet.kit.clock import utcnow
@@ -60,11 +60,13 @@ class JobContext:
             yield session
             if last:
                 self.settled = (
-                    session.execute(
-                        update(JOBS)
-                        .where(*owned(self.job_id, self.worker, self.attempt))
-                        .values(status="done", finished_at=utcnow(), lease_until=None, last_error=None)
-                    ).rowcount
+                    rowcount(
+                        session.execute(
+                            update(JOBS)
+                            .where(*owned(self.job_id, self.worker, self.attempt))
+                            .values(status="done", finished_at=utcnow(), lease_until=None, last_error=None)
+                        )
+                    )
                     == 1
                 )
 
@@ -73,9 +75,11 @@ class JobContext:
         with session_scope(self.sessionmaker) as session:
             lease = utcnow() + timedelta(seconds=self.settings.jobs_lease_seconds)
             return (
-                session.execute(
-                    update(JOBS).where(*owned(self.job_id, self.worker, self.attempt)).values(lease_until=lease)
-                ).rowcount
+                rowcount(
+                    session.execute(
+                        update(JOBS).where(*owned(self.job_id, self.worker, self.attempt)).values(lease_until=lease)
+                    )
+                )
                 == 1
             )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +20,9 @@ from privet.jobs.runner import run_one, worker_name
 from privet.kit.crypto import Keyring
 from privet.kit.outage import Backoff
 from privet.settings import Settings
+
+if TYPE_CHECKING:
+    from types import FrameType
 
 IDLE_SECONDS = 1.0  # longest wait between looks when nothing was announced (jobs enqueued by other processes)
 SCHEDULE_SECONDS = 5.0  # how often recurring jobs are checked
@@ -104,7 +108,7 @@ def work(session_factory: sessionmaker[Session], settings: Settings, keyring: Ke
 
     workers = InlineWorkers(session_factory, settings, keyring, threads).start()
 
-    def on_term(_signum, _frame) -> None:  # noqa: ANN001
+    def on_term(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, on_term)

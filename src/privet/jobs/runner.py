@@ -14,11 +14,11 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from privet.audit.service import record as audit
-from privet.db.engine import session_scope
+from privet.db.engine import rowcount, session_scope
 from privet.jobs import dispatch, registry
 from privet.jobs.context import JOBS, JobContext, Retry, owned
 from privet.jobs.models import Job
@@ -54,7 +54,7 @@ def backoff_seconds(settings: Settings, attempt: int) -> float:
     return min(MAX_BACKOFF_SECONDS, settings.jobs_retry_seconds * 2 ** max(0, attempt - 1))
 
 
-def _due(now: datetime):  # noqa: ANN202 - a SQL expression
+def _due(now: BindParameter[datetime]) -> ColumnElement[bool]:
     return or_(
         and_(JOBS.c.status == "queued", JOBS.c.run_at <= now),
         and_(JOBS.c.status == "running", JOBS.c.lease_until < now),
@@ -68,7 +68,8 @@ def _claim_statements(postgresql: bool, one_job: bool) -> tuple:
     """The look-up and the taking UPDATE of `claim`, with `now`, `lease` and `job_id` as parameters."""
     statements = _CLAIMS.get((postgresql, one_job))
     if statements is None:
-        now, candidate = bindparam("now"), aliased(Job)
+        now: BindParameter[datetime] = bindparam("now")
+        candidate = aliased(Job)
         pick = (
             select(candidate.id)
             .where(
@@ -166,7 +167,7 @@ def _settle_once(
     with session_scope(session_factory) as session:
         session.info[dispatch.SETTINGS_KEY] = settings
         done = (
-            session.execute(update(JOBS).where(*owned(claimed.id, worker, claimed.attempt)).values(**values)).rowcount
+            rowcount(session.execute(update(JOBS).where(*owned(claimed.id, worker, claimed.attempt)).values(**values)))
             == 1
         )
         if not done:
@@ -190,7 +191,9 @@ def _settle_once(
     return True
 
 
-def _fail(session_factory, settings, claimed: Claimed, worker: str, error: str, now: datetime) -> bool:  # noqa: ANN001
+def _fail(
+    session_factory: sessionmaker[Session], settings: Settings, claimed: Claimed, worker: str, error: str, now: datetime
+) -> bool:
     return _settle(
         session_factory,
         settings,

@@ -6,7 +6,9 @@ Running them (`run_one`, `run_until_idle`) lives in `runner`, what a handler get
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -22,6 +24,11 @@ from privet.jobs.runner import backoff_seconds, claim, run_one, run_until_idle, 
 from privet.kit.clock import utcnow
 from privet.kit.errors import Conflict, InvalidInput, NotFound
 from privet.kit.ids import new_id
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.dialects.postgresql import Insert as PgInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 __all__ = [
     "JobContext",
@@ -40,7 +47,8 @@ __all__ = [
 
 STATUSES = ("queued", "running", "done", "failed")
 UNFINISHED = ("queued", "running")
-_UPSERT = {"postgresql": pg_insert, "sqlite": sqlite_insert}  # stores with INSERT ... ON CONFLICT
+# stores with INSERT ... ON CONFLICT
+_UPSERT: dict[str, Callable[[Table], PgInsert | SqliteInsert]] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 
 
 def _unfinished_with_key(session: Session, dedupe_key: str) -> Job | None:
@@ -73,16 +81,18 @@ def _insert_keyed(session: Session, job: Job) -> Job:
     """`job`, inserted, or the unfinished job already holding its key (one statement when the key is free: the
     common case costs no look-up, no savepoint)."""
     session.flush()  # ORM changes of this transaction reach the store before the Core insert
+    key = job.dedupe_key
+    assert key is not None  # only a job with a key is inserted this way
     job.id = job.id or new_id()
     for _ in range(3):  # a finished job holding the key, or a concurrent enqueue, needs another look
         if _try_insert(session, job):
             make_transient_to_detached(job)
             session.add(job)  # persistent, as if loaded: no second INSERT
             return job
-        existing = _unfinished_with_key(session, job.dedupe_key)
+        existing = _unfinished_with_key(session, key)
         if existing is not None:
             return existing
-        _release_key(session, job.dedupe_key)
+        _release_key(session, key)
     raise Conflict("The job could not be queued", "try again")  # a key taken and freed over and over
 
 
