@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
@@ -34,6 +35,12 @@ from privet.consent.decisions.watch import GenerationWatch
 from privet.consent.models import ConsentRecord
 from privet.kit.errors import InvalidInput, PrivetError, Problem
 from privet.kit.outage import store_down, store_unavailable
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from starlette.datastructures import State
+
+    from privet.kit.crypto import Keyring
 
 router = APIRouter(prefix="/decisions", tags=["decisions"])
 MAX_BATCH = 1000
@@ -102,7 +109,7 @@ class BatchOut(BaseModel):
     items: list[DecisionOut]
 
 
-def load_decider(app) -> Decider:  # noqa: ANN001
+def load_decider(app: FastAPI) -> Decider:
     """Load the app's Decider once (thread-safe); the lifespan may call it in a thread to warm up a worker."""
     with _LOAD_LOCK:
         decider = getattr(app.state, "decider", None)
@@ -134,13 +141,12 @@ async def current_decider(request: Request) -> Decider:
     return fresh_decider(state)[0]
 
 
-def fresh_decider(state) -> tuple[Decider, int]:  # noqa: ANN001
+def fresh_decider(state: State) -> tuple[Decider, int]:
     """The loaded Decider brought up to date with the store (one raw query; a refresh when the ledger moved), and
     the API-key revocation generation read in the same query."""
     decider = state.decider
-    *read, revocations = (
-        state.decision_watch()
-    )  # reconnects by itself; raises Unavailable (503) while the store is gone
+    # reconnects by itself; raises Unavailable (503) while the store is gone
+    *read, revocations = state.decision_watch()
     gen = tuple(read)
     if gen != decider.generation:
         try:
@@ -169,8 +175,9 @@ class DecisionRoute(LeanRoute):
 class _Sessions:
     """An ORM session opened only if a question needs the store (identities, earlier times, new subjects)."""
 
-    def __init__(self, factory) -> None:  # noqa: ANN001
-        self.factory, self.session = factory, None
+    def __init__(self, factory: Callable[[], Session]) -> None:
+        self.factory = factory
+        self.session: Session | None = None
 
     def get(self) -> Session:
         if self.session is None:
@@ -182,7 +189,7 @@ class _Sessions:
             self.session.close()
 
 
-def _one(decider: Decider, q: tuple, sessions: _Sessions, keyring) -> tuple[Decision, list[str]]:  # noqa: ANN001
+def _one(decider: Decider, q: tuple, sessions: _Sessions, keyring: Keyring) -> tuple[Decision, list[str]]:
     """q = (subject_id, identity, visitor_id, purpose, categories, region, at, channel)."""
     subject_id, identity, visitor_id, purpose, categories, region, at, channel = q
     if identity is not None:
@@ -246,12 +253,13 @@ def _fast_items(body: bytes) -> list[tuple]:
     items = data.get("items") if isinstance(data, dict) and set(data) == {"items"} else None
     if not isinstance(items, list):
         validated(BatchIn, data, ("body",))
+    assert isinstance(items, list)  # validated raised: BatchIn takes nothing but {"items": [...]}
     if len(items) > MAX_BATCH:
         raise InvalidInput(
             f"Batch too large: {len(items):,} items, at most {MAX_BATCH:,}",
             f"split it into batches of {MAX_BATCH:,} or fewer",
         )
-    out = []
+    out: list[tuple] = []
     for i, item in enumerate(items):
         plain, channel = plain_channel(item) if type(item) is dict else (False, None)
         purpose = item.get("purpose") if plain else None
@@ -392,6 +400,7 @@ async def changes(
 
     r = ConsentRecord.__table__.c
     decider = await current_decider(request)
+    assert decider.generation is not None  # loading read it
     audit_head = decider.generation[0] or 0  # the audit seq the decider is current with
     subjects: list[str] = []
     with request.app.state.sessionmaker() as session:

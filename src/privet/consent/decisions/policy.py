@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.taxonomy.loader import Taxonomy
+
+if TYPE_CHECKING:
+    from privet.datamap.schemas import Manifest
 
 # Purpose types a Global Privacy Control signal opts out of (sale, sharing, targeted advertising).
 GPC_TYPES = frozenset({"marketing", "sharing"})
@@ -90,7 +94,7 @@ def _purpose_type(taxonomy: Taxonomy, key: str) -> str | None:
     return None
 
 
-def build_purposes(manifest, taxonomy: Taxonomy) -> dict[str, PurposePolicy]:  # noqa: ANN001
+def build_purposes(manifest: Manifest | None, taxonomy: Taxonomy) -> dict[str, PurposePolicy]:
     """One PurposePolicy per purpose named by a processing activity."""
     by_purpose: dict[str, list] = {}
     for activity in manifest.processing_activities if manifest else []:

@@ -8,6 +8,7 @@ from the store with the same rules (the CLI, decisions at an earlier time).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeGuard
 
 from privet.consent.decisions.policy import MANDATORY_BASES, Policy, PurposePolicy
 
@@ -67,7 +68,9 @@ class Decision:
 
     __slots__ = ("allowed", "legal_basis", "reason", "record_id")
 
-    def __init__(self, allowed: bool, reason: str, legal_basis: str | None = None, record_id: str | None = None):
+    def __init__(
+        self, allowed: bool, reason: str, legal_basis: str | None = None, record_id: str | None = None
+    ) -> None:
         self.allowed, self.reason, self.legal_basis, self.record_id = allowed, reason, legal_basis, record_id
 
     def as_dict(self) -> dict:
@@ -133,8 +136,10 @@ def ts(moment: datetime | None) -> float | None:
 class Checks:
     """Category questions answered once per (purpose, categories) and cached: they depend on the policy only."""
 
-    def __init__(self, policy: Policy):
-        self.policy, self._cats, self._covered = policy, {}, {}
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self._cats: dict[tuple, tuple[Decision | None, bool]] = {}  # (purpose, categories) -> categories()
+        self._covered: dict[tuple, bool] = {}  # (requested, consented) -> covered()
         self.transfer_purposes = policy.transfer_purposes
 
     def categories(self, pp: PurposePolicy, categories: tuple) -> tuple[Decision | None, bool]:
@@ -173,7 +178,7 @@ def guardian_ok(guardians: tuple, e: tuple) -> bool:
     )
 
 
-def _valid(e: tuple | None, now: float, material: float | None, child: bool, guardians: tuple) -> bool:
+def _valid(e: tuple | None, now: float, material: float | None, child: bool, guardians: tuple) -> TypeGuard[tuple]:
     return (
         e is not None
         and e[CODE] == GIVEN

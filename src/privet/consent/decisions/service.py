@@ -5,8 +5,10 @@ links or guardians changed). A decision is a handful of dictionary lookups and o
 
 from __future__ import annotations
 
+import enum
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -19,8 +21,16 @@ from privet.consent.models import VisitorLink
 from privet.kit import clock
 from privet.subjects.models import Subject
 
+if TYPE_CHECKING:
+    from privet.kit.crypto import Keyring
+
+
+class _Missing(enum.Enum):
+    MISSING = 0  # an enum member, so that `is _MISSING` narrows a lookup's type
+
+
 _EMPTY: dict = {}
-_MISSING = object()
+_MISSING: Final = _Missing.MISSING
 _CHANNELS = frozenset(CHANNELS)
 
 
@@ -53,9 +63,9 @@ class Decider(Snapshot):
         subject_id: str | None = None,
         identity: tuple[str, str] | None = None,
         visitor_id: str | None = None,
-        keyring=None,
+        keyring: Keyring | None = None,
         at: datetime | None = None,
-    ) -> Decider:  # noqa: ANN001
+    ) -> Decider:
         """A snapshot of one holder only: its projection rows, or its ledger as it stood at `at`."""
         from privet.subjects.service import find_subject, holder_ids, resolve
 
@@ -93,7 +103,9 @@ class Decider(Snapshot):
             decider._load_channels(session, ids)
         else:
             decider._load_channels_at(session, ids, at)
-        visitors = sorted({visitor_id, *(v for s in ids for v in decider._visitors.get(s, ()))} - {None})
+        visitors = sorted(
+            v for v in {visitor_id, *(v for s in ids for v in decider._visitors.get(s, ()))} if v is not None
+        )
         holders = [f"s:{i}" for i in ids] + [f"v:{v}" for v in visitors]
         where = or_(_R.subject_id.in_(ids), _R.visitor_id.in_(visitors))
         if at is None:
@@ -147,7 +159,8 @@ class Decider(Snapshot):
             if sid is None:
                 key = "v:" + visitor_id
                 return None, self._slots.get(key, _EMPTY), self._gpc.get(key), NOAGE
-        sid = self._survivor(sid)
+        # sid is None when neither a subject nor a visitor is named: no age is found, and the answer is None
+        sid = self._survivor(sid)  # type: ignore[arg-type]  # (no check added: this runs once per decision)
         age = self._subjects.get(sid)
         if age is None:
             if session is None or self.as_of is not None or not sid:
@@ -194,9 +207,9 @@ class Decider(Snapshot):
         *,
         identity: tuple[str, str] | None = None,
         session: Session | None = None,
-        keyring=None,
+        keyring: Keyring | None = None,
         channel: str | None = None,
-    ) -> Decision:  # noqa: ANN001
+    ) -> Decision:
         """Decide for a subject (id or identity) or a visitor; an earlier `at` or an identity needs a session.
         With a `channel` (email, sms, push), marketing the person switched off on it is denied (P44)."""
         if (at is not None and self.as_of is None) or identity is not None:
@@ -217,6 +230,7 @@ class Decider(Snapshot):
                 )
             from privet.subjects.service import find_subject
 
+            assert identity is not None and keyring is not None  # no earlier `at`: an identity brought us here
             found = find_subject(session, keyring, identity[0], identity[1])
             subject_id = found.id if found is not None else ""  # "": no such subject
         pp = self._pp.get(purpose, _MISSING)
@@ -224,9 +238,10 @@ class Decider(Snapshot):
             return Decision(False, rules.UNDECLARED_PURPOSE if pp is None else rules.UNKNOWN_PURPOSE)
         if channel is not None and channel not in _CHANNELS:
             return Decision(False, rules.UNKNOWN_CHANNEL, pp.basis)
+        cats: tuple | None = None  # the categories as a tuple (the rules' cache key), None for none
         if categories:
-            categories = tuple(categories)
-            denied = self.checks.categories(pp, categories)[0]
+            cats = tuple(categories)
+            denied = self.checks.categories(pp, cats)[0]
             if denied is not None:
                 return denied  # bad input before any lookup
         if subject_id is not None and self.as_of is None and subject_id not in self._special:
@@ -241,7 +256,7 @@ class Decider(Snapshot):
                     self._gpc.get(subject_id),
                     age,
                     (),
-                    categories,
+                    cats,
                     region,
                     _now(),
                     self._material[pp.key],
@@ -269,7 +284,7 @@ class Decider(Snapshot):
             gpc,
             age,
             self._expand(links) if links else (),
-            categories,
+            cats,
             region,
             now,
             material,
@@ -286,12 +301,12 @@ def decide(
     subject_id: str | None = None,
     identity: tuple[str, str] | None = None,
     visitor_id: str | None = None,
-    categories: list[str] | None = None,
+    categories: list[str] | tuple | None = None,
     region: str | None = None,
     at: datetime | None = None,
-    keyring=None,
+    keyring: Keyring | None = None,
     channel: str | None = None,
-) -> Decision:  # noqa: ANN001
+) -> Decision:
     """One decision straight from the store: the projection for now, the ledger as it stood for an earlier `at`
     (channel preferences too: as the audit chain says they stood then)."""
     decider = Decider.for_holder(

@@ -14,10 +14,13 @@ import json
 import sys
 import threading
 from datetime import datetime
+from typing import Any, Literal, overload
 
-from sqlalchemy import String, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Select, String, func, or_, select, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import TypeCoerce
 from sqlalchemy.sql.functions import FunctionElement
 
 from privet.consent.decisions import rules
@@ -32,7 +35,7 @@ _EPOCH = datetime(1970, 1, 1)
 _R = ConsentRecord.__table__.c
 
 
-def _raw(column):  # noqa: ANN001, ANN202 - the driver's value, without the column type's result processing
+def _raw(column: ColumnElement[Any]) -> TypeCoerce[str]:  # the driver's value, without the type's result processing
     return type_coerce(column, String())
 
 
@@ -45,25 +48,29 @@ class epoch(FunctionElement):  # noqa: N801 - used like a SQL function
 
 
 @compiles(epoch)
-def _epoch_raw(element: epoch, compiler, **kw) -> str:  # noqa: ANN001
+def _epoch_raw(element: epoch, compiler: SQLCompiler, **kw: Any) -> str:
     return compiler.process(element.clauses, **kw)
 
 
 @compiles(epoch, "postgresql")
-def _epoch_pg(element: epoch, compiler, **kw) -> str:  # noqa: ANN001
+def _epoch_pg(element: epoch, compiler: SQLCompiler, **kw: Any) -> str:
     return f"EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})::float8"
 
 
-def stamp(value: object) -> float | None:
+@overload
+def stamp(value: None) -> None: ...
+@overload
+def stamp(value: float | str | datetime) -> float: ...
+def stamp(value: Any) -> float | None:  # Any: a driver's value, told apart by type() (this runs once per value read)
     """A snapshot timestamp (PostgreSQL: seconds; SQLite: naive UTC text; else a datetime) as POSIX seconds."""
     if value is None or type(value) is float:
-        return value  # type: ignore[return-value]
+        return value
     if type(value) is str:
         return (datetime.fromisoformat(value) - _EPOCH).total_seconds()
     return value.timestamp() if value.tzinfo else (value - _EPOCH).total_seconds()
 
 
-def day_number(value: object) -> int:
+def day_number(value: Any) -> int:  # Any: a driver's date value (text on SQLite), told apart by type()
     """A driver date value as an ordinal day number (0 for none)."""
     if not value:
         return 0
@@ -87,7 +94,7 @@ _RECORD_COLS = (
 )
 
 
-def generation_statement():  # noqa: ANN201 - a Core select
+def generation_statement() -> Select[Any]:
     """The audit chain's head (every state change moves it), the ledger's last seq and what the policy is built
     from (data map version, notice versions): one cheap query, raw driver values."""
     from privet.audit.models import AuditHead
@@ -141,7 +148,7 @@ def subject_changes(
 class Snapshot:
     """Plain-data state for decisions, and the bulk readers that fill it."""
 
-    def __init__(self, policy: Policy):
+    def __init__(self, policy: Policy) -> None:
         self._slots: dict[str, dict[str, tuple]] = {}
         self._gpc: dict[str, float] = {}  # holder -> time of its latest GPC opt-out
         self._subjects: dict[str, tuple[int, int]] = {}  # subject id -> (child-until, minor-until) day numbers
@@ -155,7 +162,9 @@ class Snapshot:
         self._special: set[str] = set()  # subjects merged, grouped or with guardian links: not the inlined path
         self._prefs: dict[str, dict[tuple[str, str], tuple[bool, float]]] = {}  # subject -> channel choices
         self._lock = threading.Lock()
-        self.seq, self.generation, self.as_of = 0, None, None
+        self.seq = 0
+        self.generation: tuple | None = None  # where the store stood when last read (`generation`)
+        self.as_of: float | None = None  # the moment of a snapshot of the past (None: now)
         self.subject_for_request: str | None = None
         self._cats_raw: dict[str, tuple | None] = {}
         self._set_policy(policy)
@@ -277,12 +286,12 @@ class Snapshot:
         else:
             self._groups.pop(survivor, None)
 
-    def _categories(self, value: object) -> tuple | None:
+    def _categories(self, value: Any) -> tuple | None:
         """A driver JSON value (SQLite: text; PostgreSQL: a list) as one shared tuple per distinct list."""
         if not value:
             return None
         if type(value) is str:
-            found = self._cats_raw.get(value, False)
+            found: tuple | Literal[False] | None = self._cats_raw.get(value, False)
             if found is False:
                 found = self._cats_raw[value] = self._categories(json.loads(value))
             return found
@@ -319,7 +328,7 @@ class Snapshot:
                 event, stamp(at), seq, stamp(expires), rid, basis, kind, guardian, cats(categories), method == "gpc"
             )  # one projection row per holder and purpose
 
-    def _load_records(self, session: Session, where, *, kinds_only: bool) -> list[str]:  # noqa: ANN001
+    def _load_records(self, session: Session, where: ColumnElement[bool], *, kinds_only: bool) -> list[str]:
         """Fold ledger records (in seq order); with kinds_only, just the separate-kind slots and GPC times."""
         touched = []
         stmt = select(*_RECORD_COLS).where(where).order_by(_R.seq)
