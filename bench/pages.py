@@ -160,10 +160,12 @@ def pages(folder: Path) -> dict[str, str]:
 
     out = {href: href for _key, href, _label, _scope in NAV}
     details = {
-        "/admin/requests/{ref}": f"/admin/requests/{_one('SELECT reference FROM dsr_requests ORDER BY received_at', folder)}",
+        "/admin/requests/{ref}": "/admin/requests/"
+        + _one("SELECT reference FROM dsr_requests ORDER BY received_at", folder),
         "/admin/requests/backups": "/admin/requests/backups",
         "/admin/incidents/{ref}": f"/admin/incidents/{_one('SELECT reference FROM incidents', folder)}",
-        "/admin/consent/receipts/{id}": f"/admin/consent/receipts/{_one('SELECT id FROM consent_records ORDER BY seq DESC', folder)}",
+        "/admin/consent/receipts/{id}": "/admin/consent/receipts/"
+        + _one("SELECT id FROM consent_records ORDER BY seq DESC", folder),
         "/admin/notices/{key}": f"/admin/notices/{_one('SELECT key FROM notices ORDER BY key', folder)}",
         "/admin/crossborder": "/admin/crossborder",
         "/admin/records/records-of-processing.html": "/admin/records/records-of-processing.html",

@@ -160,7 +160,7 @@ class PrivetCli:
     def __init__(self) -> None:
         self.runner = CliRunner()
 
-    def __call__(self, *args: str, input: str | None = None):  # noqa: A002
+    def __call__(self, *args: str, input: str | None = None):
         result = self.runner.invoke(_entry, list(args), input=input, catch_exceptions=False)
         return result
 

@@ -8,8 +8,9 @@ import logging
 import re
 import threading
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
@@ -67,14 +68,41 @@ def create_app(
 ) -> FastAPI:
     """Build the app. Tests pass their own engine; `privet serve` lets the lifespan build one."""
     settings = settings or get_settings()
+    app = FastAPI(
+        title="Privet",
+        version=__version__,
+        lifespan=_lifespan(settings, engine, check_migrations),
+        docs_url=None,
+        redoc_url=None,
+        description="Privacy operations: data map, consent, data-subject requests, retention, audit.",
+    )
+    app.state.settings = settings
+    _answer_errors(app)
+    from privet.kit.proxies import TrustedProxies
+
+    # Every reader of the client address sees the one a trusted proxy forwarded.
+    app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies, header=settings.forwarded_header)
+    _include_routes(app)
+    # Outermost, so the limits hold for every reader of a body.
+    app.add_middleware(BodyLimits, limit_for=body_limit_for(settings), max_json_depth=settings.max_json_depth)
+    return app
+
+
+Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
+
+
+def _lifespan(settings: Settings, engine: Engine | None, check_migrations: bool) -> Lifespan:
+    """The app's lifespan: the store (its own engine unless a test passed one), then background work while it
+    serves (the decision snapshot warmed, webhook delivery, inline job workers), stopped in reverse."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from privet.db.engine import make_engine, make_sessionmaker
         from privet.db.migrate import require_current
+        from privet.jobs import dispatch
         from privet.kit.crypto import Keyring
 
-        own = engine is None
+        own = engine is None  # tests pass their own engine: its one connection is not shared with background work
         bound = engine or make_engine(
             settings.sqlalchemy_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
         )
@@ -83,64 +111,93 @@ def create_app(
         app.state.engine = bound
         app.state.sessionmaker = make_sessionmaker(bound, settings)  # the audit chain keys from these settings
         app.state.keyring = Keyring.from_settings(settings)
-        worker = None
-        if own:  # a worker answers decisions fast from its first request: load the Decider now, off the loop
-            threading.Thread(target=_warm_decider, args=(app,), name="privet-warm-decider", daemon=True).start()
-        # Tests pass their own engine: its single connection must not be shared with a background task.
-        if own and settings.webhook_delivery_in_process:
-            from privet.consent.webhooks.delivery import delivery_loop
-
-            worker = asyncio.create_task(delivery_loop(app))
-        from privet.jobs import dispatch
-
         previous_jobs_settings = dispatch.configure(settings)  # jobs enqueued by requests follow this app's backend
-        job_workers = None
+        delivery = job_workers = None
         try:
-            if own and settings.jobs_backend == "inline" and settings.jobs_threads > 0:
-                from privet.jobs.inline import InlineWorkers
-
-                job_workers = InlineWorkers(
-                    app.state.sessionmaker, settings, app.state.keyring, settings.jobs_threads
-                ).start()
+            if own:
+                delivery, job_workers = _start_background(app, settings)
             yield
         finally:
             if job_workers is not None:  # let jobs in flight finish; an unfinished one is re-run after its lease
                 await asyncio.to_thread(job_workers.stop, 10.0)
             dispatch.configure(previous_jobs_settings)
-            if worker is not None:
-                worker.cancel()
+            if delivery is not None:
+                delivery.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+                    await delivery
             if own:
                 bound.dispose()
 
-    app = FastAPI(
-        title="Privet",
-        version=__version__,
-        lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
-        description="Privacy operations: data map, consent, data-subject requests, retention, audit.",
-    )
-    app.state.settings = settings
-    app.add_exception_handler(PrivetError, on_privet_error)
-    app.add_exception_handler(RequestValidationError, on_validation_error)
-    app.add_exception_handler(HTTPException, on_http_error)
-    app.add_exception_handler(Exception, on_unexpected_error)
+    return lifespan
+
+
+def _start_background(app: FastAPI, settings: Settings) -> tuple[asyncio.Task[None] | None, Any]:
+    """A served process's background work: the decision snapshot loaded off the loop (fast from the first
+    request), webhook delivery and inline job workers when configured. Returns (delivery task, job workers)."""
+    threading.Thread(target=_warm_decider, args=(app,), name="privet-warm-decider", daemon=True).start()
+    delivery = None
+    if settings.webhook_delivery_in_process:
+        from privet.consent.webhooks.delivery import delivery_loop
+
+        delivery = asyncio.create_task(delivery_loop(app))
+    job_workers = None
+    if settings.jobs_backend == "inline" and settings.jobs_threads > 0:
+        from privet.jobs.inline import InlineWorkers
+
+        job_workers = InlineWorkers(app.state.sessionmaker, settings, app.state.keyring, settings.jobs_threads)
+        job_workers = job_workers.start()
+    return delivery, job_workers
+
+
+def _answer_errors(app: FastAPI) -> None:
+    """Every error answers with a JSON problem: Privet's own, validation, HTTP, a store outage, anything else."""
     from privet.kit.outage import install_handlers
 
+    handlers: list[tuple[type[Exception], Any]] = [
+        (PrivetError, on_privet_error),
+        (RequestValidationError, on_validation_error),
+        (HTTPException, on_http_error),
+        (Exception, on_unexpected_error),
+    ]
+    for kind, handler in handlers:
+        app.add_exception_handler(kind, handler)
     install_handlers(app)  # a store outage met mid-request: a 503 problem to retry, never a 500
-    from privet.kit.proxies import TrustedProxies
 
-    # Every reader of the client address sees the one a trusted proxy forwarded.
-    app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies, header=settings.forwarded_header)
 
-    @app.get(
-        "/healthz", tags=["health"], summary="Liveness: the process answers.", openapi_extra={"x-privet-public": True}
-    )  # public: see privet.auth.deps
-    def healthz() -> dict:
-        return {"status": "ok", "version": __version__}
+def healthz() -> dict:  # no docstring: it would become the route's description in /openapi.json
+    return {"status": "ok", "version": __version__}
 
+
+def _include_routes(app: FastAPI) -> None:
+    """The API under /api/v1, health and readiness, the API's documentation, the pages, and the lean routes
+    (decisions and consent recording) matched first."""
+    from privet.auth.lean_route import mount_in_front
+    from privet.consent.api import wellknown_router
+    from privet.web.apidocs import mount_docs
+    from privet.web.openapi import install as describe_api
+    from privet.web.readiness import router as readiness_router
+    from privet.web.routes import mount
+
+    app.add_api_route(  # public: see privet.auth.deps
+        "/healthz",
+        healthz,
+        methods=["GET"],
+        tags=["health"],
+        summary="Liveness: the process answers.",
+        openapi_extra={"x-privet-public": True},
+    )
+    for router in _api_routers():
+        app.include_router(router, prefix=API_PREFIX)
+    app.include_router(wellknown_router)  # /.well-known/gpc.json lives outside the API prefix
+    app.include_router(readiness_router)  # /readyz: readiness, beside /healthz (liveness)
+    mount_docs(app)  # Swagger UI from the installed package, under the pages' Content-Security-Policy
+    describe_api(app)  # /openapi.json: security schemes and error responses read from each route's dependencies
+    mount(app)  # pages: the privacy centre at /, the admin console at /admin, the cookie banner
+    mount_in_front(app)  # the decision and recording routes, matched first
+
+
+def _api_routers() -> list[APIRouter]:
+    """Every domain's API router, in the order the API's documentation lists them."""
     from privet.auth.api import router as auth_router
     from privet.consent.api import router as consent_router
     from privet.consent.campaigns.api import router as campaigns_router
@@ -163,47 +220,9 @@ def create_app(
     from privet.subjects.public_api import router as verify_router
     from privet.taxonomy.api import router as taxonomy_router
 
-    for router in (
-        auth_router,
-        taxonomy_router,
-        datamap_router,
-        subjects_router,
-        verify_router,
-        notices_router,
-        consent_router,
-        decisions_router,
-        webhooks_router,
-        audit_router,
-        tasks_router,
-        callbacks_router,
-        requests_router,
-        public_requests_router,
-        packages_router,
-        jobs_router,
-        registers_router,
-        incidents_router,
-        reports_router,
-        collection_router,
-        campaigns_router,
-    ):
-        app.include_router(router, prefix=API_PREFIX)
-    from privet.consent.api import wellknown_router
-
-    app.include_router(wellknown_router)  # /.well-known/gpc.json lives outside the API prefix
-    from privet.web.readiness import router as readiness_router
-
-    app.include_router(readiness_router)  # /readyz: readiness, beside /healthz (liveness)
-    from privet.web.apidocs import mount_docs
-    from privet.web.routes import mount
-
-    mount_docs(app)  # Swagger UI from the installed package, under the pages' Content-Security-Policy
-    from privet.web.openapi import install as describe_api
-
-    describe_api(app)  # /openapi.json: security schemes and error responses read from each route's dependencies
-    mount(app)  # pages: the privacy centre at /, the admin console at /admin, the cookie banner
-    from privet.auth.lean_route import mount_in_front
-
-    mount_in_front(app)  # the decision and recording routes, matched first
-    # Outermost, so the limits hold for every reader of a body.
-    app.add_middleware(BodyLimits, limit_for=body_limit_for(settings), max_json_depth=settings.max_json_depth)
-    return app
+    return [
+        auth_router, taxonomy_router, datamap_router, subjects_router, verify_router, notices_router,
+        consent_router, decisions_router, webhooks_router, audit_router, tasks_router, callbacks_router,
+        requests_router, public_requests_router, packages_router, jobs_router, registers_router, incidents_router,
+        reports_router, collection_router, campaigns_router,
+    ]  # fmt: skip

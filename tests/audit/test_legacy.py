@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,6 @@ from privet.kit.errors import Unavailable
 from privet.settings import get_settings
 from tests.conftest import PrivetCli
 from tests.support.tamper import lift_guards
-import itertools
 
 EVENTS = AuditEvent.__table__
 T0 = datetime(2026, 11, 1, 8, 0, 0, 123456, tzinfo=UTC)

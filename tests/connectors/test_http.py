@@ -168,7 +168,7 @@ def test_errors_name_the_datastore_never_values(receiver: Receiver) -> None:
 
 def test_timeout_and_unreachable(receiver: Receiver) -> None:
     receiver.script = [(200, {"rows": {}}, 1.0)]
-    with connector(receiver, timeout=0.2) as http, pytest.raises(ConnectorError, match="timed out after 0.2 s"):
+    with connector(receiver, timeout=0.2) as http, pytest.raises(ConnectorError, match=r"timed out after 0\.2 s"):
         http.fetch(identities())
     closed = HttpConnector(PLAN, json.dumps({"url": "http://127.0.0.1:9/privet", "signing_key": KEY}))
     with closed, pytest.raises(ConnectorError, match="could not be reached"):

@@ -32,7 +32,7 @@ def test_kinds_are_registered_lazily() -> None:
 
 def test_a_missing_secret_is_a_connector_error(shop_plan: DatastorePlan, settings: Settings) -> None:
     plan = dataclasses.replace(shop_plan, secret="not_configured")
-    with pytest.raises(ConnectorError, match="`shop_db`.*`not_configured` is not configured"):
+    with pytest.raises(ConnectorError, match=r"`shop_db`.*`not_configured` is not configured"):
         open_connector(plan, settings)
 
 

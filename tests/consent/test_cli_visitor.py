@@ -7,7 +7,7 @@ from faker import Faker
 from tests.consent.test_cli import store  # noqa: F401 - the fixture: a migrated store with the Keptek data map
 
 
-def test_show_a_banner_visitor(store) -> None:  # noqa: F811
+def test_show_a_banner_visitor(store) -> None:
     from privet.consent.visitors import record_cookie_choice
     from privet.db.store import store_session
 

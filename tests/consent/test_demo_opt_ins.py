@@ -39,7 +39,7 @@ def _sql(settings: Settings, company: str, datastore: str, query: str) -> list[t
 
 
 @pytest.mark.parametrize("company", ["keptek", "zkteco"])
-def test_the_crm_opt_ins_are_consent_records(settings: Settings, store: Engine, company: str) -> None:  # noqa: F811
+def test_the_crm_opt_ins_are_consent_records(settings: Settings, store: Engine, company: str) -> None:
     summary = load_demo(settings, store, company, customers=40)
     opted_in, opted_out, expected = [], [], 0
     for datastore, table, column, kind, moment in TABLES[company]:

@@ -164,7 +164,7 @@ def test_bad_questions_over_http_are_problems_and_write_nothing(
     assert mapped.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == written  # nothing written
 
 
-def test_the_sdk_checks_a_form(server: str, mapped: Session, auth: Callable) -> None:  # noqa: F811
+def test_the_sdk_checks_a_form(server: str, mapped: Session, auth: Callable) -> None:
     from privet.sdk import PrivetAPIError, PrivetClient
 
     token = auth("decide")["Authorization"].removeprefix("Bearer ")

@@ -128,7 +128,7 @@ def test_missing_path_and_empty_folder(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="No such file"):
         load_manifest(tmp_path / "nope")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(InvalidInput, match="No \\*.yaml"):
+    with pytest.raises(InvalidInput, match=r"No \*\.yaml"):
         load_manifest(tmp_path / "empty")
 
 

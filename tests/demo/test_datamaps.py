@@ -103,7 +103,7 @@ def test_erasure_actions_can_run_on_the_schema(company: str) -> None:
         if act in (ErasureAction.mask, ErasureAction.hash):
             assert isinstance(col.type, sa.String), f"{name}.{field} is not text"
     deleted = {(s, n) for (s, n), (_, e) in mapped.items() if e.erasure and e.erasure.action == "delete_row"}
-    for (store, name), (_, entry) in mapped.items():
+    for store, name in mapped:
         for fk in stores[store].tables[name].foreign_keys:
             if (store, fk.column.table.name) in deleted and (store, name) not in deleted:
                 assert action.get((store, name, fk.parent.name)) == ErasureAction.null, (

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.promise("P39"), pytest.mark.promise("P38")]
 REGISTERS = KEPTEK.parent / "registers.yaml"
 
 
-def test_a_file_with_an_undeclared_ground_applies_nothing(store, tmp_path: Path) -> None:  # noqa: F811
+def test_a_file_with_an_undeclared_ground_applies_nothing(store, tmp_path: Path) -> None:
     bad = tmp_path / "registers.yaml"
     bad.write_text(
         "policy: {name: Test policy, grounds: [keptek_a]}\nrecipients:\n"
@@ -30,7 +30,7 @@ def test_a_file_with_an_undeclared_ground_applies_nothing(store, tmp_path: Path)
     assert "police" not in store("registers", "recipients").output
 
 
-def test_a_share_on_a_ground_the_policy_lacks_is_refused_and_recorded_nowhere(store) -> None:  # noqa: F811
+def test_a_share_on_a_ground_the_policy_lacks_is_refused_and_recorded_nowhere(store) -> None:
     applied = store("registers", "apply", str(REGISTERS))
     assert applied.exit_code == 0, applied.output
     assert "* history: shared with certified_partners: 0 of 8" in applied.output  # re-consent after the change

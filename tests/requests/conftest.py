@@ -31,7 +31,7 @@ def shop_db(tmp_path: Path) -> Shop:
 
 
 @pytest.fixture
-def conf(settings: Settings, verify_smtp, shop_db: Shop) -> Settings:  # noqa: F811
+def conf(settings: Settings, verify_smtp, shop_db: Shop) -> Settings:
     """Settings: mail to the local SMTP server, the shop's secret, quick retries, no background job threads."""
     return settings.model_copy(
         update={
@@ -130,7 +130,7 @@ def verified(store: Session, keyring: Keyring, conf: Settings) -> Callable[..., 
 
 
 @pytest.fixture
-def smtp(verify_smtp) -> Iterator:  # noqa: F811
+def smtp(verify_smtp) -> Iterator:
     """The SMTP server's inbox, emptied for this test."""
     verify_smtp.inbox.messages.clear()
     yield verify_smtp.inbox

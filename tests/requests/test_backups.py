@@ -179,8 +179,9 @@ def test_migration_0011_carries_earlier_backup_dates(tmp_path: Path) -> None:
                     sa.text(
                         "INSERT INTO dsr_requests (id, reference, type, status, identity_type, identity_blind_index, "
                         "identity_enc, channel, filed_by, language, profile, details, received_at, result, created_at, "
-                        "updated_at) VALUES (:id, :ref, :type, :status, 'email', 'x', x'00', 'api', 'test', 'en', 'pipl', "
-                        "'{}', '2026-05-01 00:00:00', :result, '2026-05-01 00:00:00', '2026-05-01 00:00:00')"
+                        "updated_at) VALUES (:id, :ref, :type, :status, 'email', 'x', x'00', 'api', 'test', 'en', "
+                        "'pipl', '{}', '2026-05-01 00:00:00', :result, '2026-05-01 00:00:00', "
+                        "'2026-05-01 00:00:00')"
                     ),
                     {
                         "id": f"r{i}",

@@ -119,7 +119,7 @@ def test_celery_runs_requests_and_resumes_a_killed_step(
             )
         finally:
             second.kill()
-        status, steps = _status(store, erasure_ref)
+        _, steps = _status(store, erasure_ref)
         assert steps == [("done", 2, executor.INTERRUPTED)]
         with store.sessionmaker() as session:
             result = session.scalars(sa.select(DsrRequest).where(DsrRequest.reference == erasure_ref)).one().result

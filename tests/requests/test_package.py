@@ -37,7 +37,7 @@ def make_request(
     keyring: Keyring,
     *,
     type: str = "access",
-    subject_id: str | None = None,  # noqa: A002
+    subject_id: str | None = None,
     language: str = "en",
     status: str = "running",
 ) -> DsrRequest:

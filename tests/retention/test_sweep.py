@@ -99,7 +99,7 @@ def test_a_failure_stops_at_a_batch_boundary_and_resumes(
     assert "OperationalError" in failed.error and "app_db.login_events" not in failed.progress
     assert "resume" in failed.error
     monkeypatch.setattr(sweep, "batches", real)
-    with pytest.raises(Exception, match="in progress|already"):  # a new run would start over: refused
+    with pytest.raises(Exception, match=r"in progress|already"):  # a new run would start over: refused
         mapped.execute(sa.update(RetentionRun).values(status="running"))
         mapped.commit()
         service.run(session_factory, conf, keyring, actor="test", now=NOW)

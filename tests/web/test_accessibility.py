@@ -58,7 +58,7 @@ def test_console_pages_have_no_serious_violations(browser, site, lang: str) -> N
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_centre_pages_have_no_serious_violations(browser, site, person, lang: str) -> None:  # noqa: F811
+def test_centre_pages_have_no_serious_violations(browser, site, person, lang: str) -> None:
     with tab(browser, site, lang=lang) as page:
         problems = _walk(page, centre_paths(page, lang), lang)
         page.goto("/requests?type=access")  # signed out: the request form asks for a code
@@ -71,7 +71,7 @@ def test_centre_pages_have_no_serious_violations(browser, site, person, lang: st
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_banner_has_no_serious_violations(browser, shop, lang: str) -> None:  # noqa: F811
+def test_banner_has_no_serious_violations(browser, shop, lang: str) -> None:
     problems = []
     for state in BANNER_STATES:
         context = browser.new_context(locale=LOCALES[lang])

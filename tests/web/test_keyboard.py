@@ -26,7 +26,7 @@ def tab_to(page, target, limit: int = 40, backwards: bool = False) -> None:
     assert target.evaluate("(e) => getComputedStyle(e).outlineStyle") != "none", "the focus must be visible"
 
 
-def test_a_request_filed_with_the_keyboard_alone(browser, site, person) -> None:  # noqa: F811
+def test_a_request_filed_with_the_keyboard_alone(browser, site, person) -> None:
     from privet.requests.models import DsrRequest
 
     address = person()
@@ -69,7 +69,7 @@ def test_a_request_filed_with_the_keyboard_alone(browser, site, person) -> None:
         assert filed.type == "erasure" and filed.status != "unverified" and filed.subject_id is not None
 
 
-def test_a_banner_choice_made_and_changed_with_the_keyboard_alone(browser, site, shop) -> None:  # noqa: F811
+def test_a_banner_choice_made_and_changed_with_the_keyboard_alone(browser, site, shop) -> None:
     from privet.consent.models import ConsentRecord
 
     context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})

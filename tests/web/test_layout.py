@@ -32,7 +32,8 @@ PROBLEMS = r"""([scope, wide]) => {
   const root = scope ? document.querySelector(scope).shadowRoot : document;
   const all = [...root.querySelectorAll('*')];
   const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-    (el.classList.length ? '.' + [...el.classList].join('.') : '') + ' "' + (el.innerText || '').trim().slice(0, 40) + '"';
+    (el.classList.length ? '.' + [...el.classList].join('.') : '') +
+    ' "' + (el.innerText || '').trim().slice(0, 40) + '"';
   const hidden = (el) => el.closest('.visually-hidden, .sr, .skip, [hidden]') || !el.getClientRects().length;
   const scroller = (el) => {
     for (let p = el.parentElement; p; p = p.parentElement || (p.getRootNode().host || null)) {
@@ -148,7 +149,7 @@ def test_centre_pages_hold_at_both_widths(browser, site, person) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
-def test_the_banner_holds_at_both_widths(browser, shop, lang: str) -> None:  # noqa: F811
+def test_the_banner_holds_at_both_widths(browser, shop, lang: str) -> None:
     problems: list[str] = []
     shots: list[str] = []
     for width in WIDTHS:

@@ -41,7 +41,8 @@ def _texts(n: Notice, days: int, zh_place: str, extra: str = "") -> dict[str, st
         f"We keep your orders for {days} days.{extra}\n\n## 3. Your rights\n\n{n.untouched}\n"
     )
     zh = (
-        f"# 隐私政策\n\n## 1. 我们收集的信息\n\n{n.kept}\n\n## 2. 保存期限\n\n我们将订单保存在{zh_place}的服务器上。\n\n"
+        f"# 隐私政策\n\n## 1. 我们收集的信息\n\n{n.kept}\n\n"
+        f"## 2. 保存期限\n\n我们将订单保存在{zh_place}的服务器上。\n\n"
         f"## 3. 您的权利\n\n{n.untouched}\n"
     )
     return {"en": en, "zh_CN": zh}

@@ -95,7 +95,7 @@ def test_sqlite_is_opened_read_only_and_a_slow_statement_is_cut(tmp_path: Path) 
     engine.dispose()
     ro = open_readonly(f"sqlite:///{path}", 0.2)
     with ro.connect() as conn:
-        with pytest.raises(sa.exc.OperationalError, match="readonly|read-only"):
+        with pytest.raises(sa.exc.OperationalError, match=r"readonly|read-only"):
             conn.exec_driver_sql("DELETE FROM t")
         conn.rollback()
         slow = "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s) SELECT count(*) FROM s"

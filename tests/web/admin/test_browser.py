@@ -3,13 +3,13 @@ in the audit trail, roles and the 403 page, the dashboard's charts, the audit ch
 
 from __future__ import annotations
 
+import itertools
 import time
 
 from faker import Faker
 
 from privet.db.engine import begin_write
 from privet.requests.intake import service as intake
-import itertools
 
 
 def officer(site, role: str) -> tuple[str, str]:

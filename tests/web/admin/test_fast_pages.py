@@ -46,7 +46,7 @@ def keptek(db: Session) -> Session:
     return db
 
 
-# ---- the audit page's walk ------------------------------------------------------------------------------------------
+# ---- the audit page's walk -------------------------------------------------------------------------------------------
 def test_after_a_whole_walk_only_newer_events_are_walked_and_a_change_among_them_is_found(db: Session) -> None:
     _write(db, 5)
     check, whole_at = audit_page.check_chain(db)
@@ -93,7 +93,7 @@ def test_the_audit_page_says_when_the_whole_chain_was_walked(client: TestClient,
     assert "整条链已于 UTC" in chinese
 
 
-# ---- the data map page ------------------------------------------------------------------------------------------------
+# ---- the data map page -----------------------------------------------------------------------------------------------
 def _field_rows(text: str) -> int:
     return len(re.findall(r"<tr><td>[a-z_]+</td><td>[a-z_]+</td><td><code>", text))
 
@@ -125,7 +125,7 @@ def test_one_kind_is_paged_and_a_bad_page_number_shows_a_real_page(client: TestC
     assert f"第 2 页，共 {pages} 页" in client.get("/admin/datamap?kind=fields&page=2", headers=ZH).text
 
 
-# ---- the dashboard's consent counts with signed-in visitors -------------------------------------------------------------
+# ---- the dashboard's consent counts with signed-in visitors ----------------------------------------------------------
 def test_a_person_with_linked_visitors_counts_once_with_their_latest_choice(db: Session, keptek) -> None:
     from privet.consent import visitors
     from privet.consent.ledger import service as ledger

@@ -59,7 +59,7 @@ def _visitor_and_subject(app: FastAPI, db: Session) -> tuple[str, str, str]:
 
 def test_the_consent_lookup_names_purposes_events_and_methods(
     client: TestClient, app: FastAPI, db: Session, officer, applied
-) -> None:  # noqa: F811
+) -> None:
     email, _record, subject_id = _visitor_and_subject(app, db)
     token = officer("agent")
     english = client.post("/admin/consent", headers=HTML, data={"csrf_token": token, "type": "email", "value": email})
@@ -90,7 +90,7 @@ def test_the_consent_lookup_still_refuses_bad_input(client: TestClient, officer)
 
 def test_a_receipt_names_its_evidence_and_its_notice(
     client: TestClient, app: FastAPI, db: Session, officer, applied
-) -> None:  # noqa: F811
+) -> None:
     _email, record, _subject = _visitor_and_subject(app, db)
     officer("auditor")
     english = client.get(f"/admin/consent/receipts/{record}", headers=HTML).text
@@ -111,7 +111,7 @@ def test_a_banner_choice_in_evidence_reads_per_category() -> None:
     assert key == "banner_choice" and name == "横幅中的选择" and "analytics" not in value and "否" in value
 
 
-def test_records_of_processing_in_chinese_name_states_mechanisms_and_kinds(client: TestClient, officer, seeded) -> None:  # noqa: F811
+def test_records_of_processing_in_chinese_name_states_mechanisms_and_kinds(client: TestClient, officer, seeded) -> None:
     officer("auditor")
     chinese = client.get("/admin/records/records-of-processing.html?lang=zh_CN", headers=HTML)
     assert chinese.status_code == 200 and '<html lang="zh-Hans">' in chinese.text
@@ -129,7 +129,7 @@ def test_records_of_processing_in_chinese_name_states_mechanisms_and_kinds(clien
     assert unknown.status_code == 200 and '<html lang="zh-Hans">' in unknown.text  # the console's language
 
 
-def test_records_of_processing_need_registers_read(client: TestClient, officer, seeded) -> None:  # noqa: F811
+def test_records_of_processing_need_registers_read(client: TestClient, officer, seeded) -> None:
     officer("agent")
     assert client.get("/admin/records/records-of-processing.html?lang=zh_CN", headers=HTML).status_code == 403
     assert client.get("/admin/records/records-of-processing.csv?lang=zh_CN", headers=HTML).status_code == 403

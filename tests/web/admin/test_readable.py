@@ -218,7 +218,7 @@ def test_manual_task_texts_and_scopes_in_chinese() -> None:
     assert translated(text, "zh_CN").startswith("按数据地图的规定删除 paper_files 中请求 A-1")
     assert translated(text, "zh_CN").endswith("(Filing cabinet in room 3)")
     assert translated(text, "en") == text and translated("Call Alice", "zh_CN") == "Call Alice"
-    assert all(gettext("zh_CN", help) != help for help in SCOPES.values())
+    assert all(gettext("zh_CN", words) != words for words in SCOPES.values())
 
 
 def test_users_page_shows_scopes_in_chinese(client: TestClient, officer) -> None:

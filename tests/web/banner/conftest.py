@@ -23,7 +23,8 @@ KEPTEK = ROOT / "examples" / "keptek" / "datamap"
 GPC_SCRIPT = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true});"
 PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>Demo shop</title>
-<script nonce="n0nce">window.gtagCalls = []; window.gtag = function () {{ window.gtagCalls.push(Array.from(arguments)); }};</script>
+<script nonce="n0nce">window.gtagCalls = [];
+window.gtag = function () {{ window.gtagCalls.push(Array.from(arguments)); }};</script>
 <script src="{privet}/banner.js" data-site="{site}"></script>
 </head><body>
 <main><h1>Demo shop</h1><p>Things for sale.</p>
