@@ -24,6 +24,7 @@ from privet.notices.schemas import (
     change_out,
     notice_out,
     public_version_out,
+    version_detail_out,
     version_out,
 )
 
@@ -75,7 +76,7 @@ def publish(key: Key, body: PublishIn, db: DB, principal: Caller) -> VersionDeta
         actor=principal.actor,
         formats=body.formats,
     )
-    return version_out(key, version, detail=True)
+    return version_detail_out(key, version)
 
 
 @router.get("/{key}", dependencies=[Reader], summary="One notice with its versions, oldest first.")
@@ -88,7 +89,7 @@ def get_notice(key: Key, db: DB) -> NoticeDetailOut:
 
 @router.get("/{key}/versions/{number}", dependencies=[Reader], summary="One version with its text and sections.")
 def get_version(key: Key, number: Number, db: DB) -> VersionDetailOut:
-    return version_out(key, service.get_version(db, key, number), detail=True)
+    return version_detail_out(key, service.get_version(db, key, number))
 
 
 @router.get("/{key}/diff", dependencies=[Reader], summary="Section-level differences between two versions.")
@@ -124,7 +125,13 @@ def public_current(key: Key, db: DB, lang: Lang = None) -> PublicNoticeOut:
     if version is None:
         raise NotFound(f"No notice {key!r}", "check the notice key")
     notice = service.get_notice(db, key)
-    chosen = lang if lang in version.content else "en" if "en" in version.content else sorted(version.content)[0]
+    chosen = (
+        lang
+        if lang is not None and lang in version.content
+        else "en"
+        if "en" in version.content
+        else sorted(version.content)[0]
+    )
     variant = version.content[chosen]
     return PublicNoticeOut(
         key=key,

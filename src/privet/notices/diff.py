@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from privet.kit.errors import InvalidInput
-from privet.notices.words import word_diff
+from privet.notices.words import Op, word_diff
 
 Change = Literal["added", "removed", "changed", "unchanged"]
 _TITLE_MATCH = 0.6  # titles at least this similar are the same section renumbered
@@ -23,7 +23,7 @@ class SectionChange:
     change: Change
     ratio: float
     unified: str
-    words: tuple[tuple[str, str], ...] = ()  # word-level runs (privet.notices.words): ("=" | "-" | "+", text)
+    words: tuple[tuple[Op, str], ...] = ()  # word-level runs (privet.notices.words): ("=" | "-" | "+", text)
 
 
 def _sections(version: Any, lang: str) -> list[dict] | None:
@@ -208,7 +208,8 @@ def summary(
         if not lines:
             lines.append(words["none"])
     for purpose in sorted(material):
-        why = words["sep"].join(dict.fromkeys(reasons.get(r.get("code"), r.get("code", "")) for r in material[purpose]))
+        codes = [r.get("code", "") for r in material[purpose]]
+        why = words["sep"].join(dict.fromkeys(reasons.get(code, code) for code in codes))
         lines.append(words["material"].format((names or {}).get(purpose, purpose), why))
     return lines
 
@@ -217,7 +218,7 @@ def version_summary(version: Any, lang: str = "en", names: dict[str, str] | None
     """The stored summary of a published version in plain language (what changed from the version before)."""
     stored = version.change_summary or {}
     sections = stored.get("sections", {})
-    changes = (
+    changes: dict[str, list[str]] | None = (
         None if stored.get("previous_version") is None else sections.get(lang) or next(iter(sections.values()), {})
     )  # a language this version lacks: another one
     return summary(changes, stored.get("material", {}), lang, names)

@@ -1,7 +1,7 @@
 """Recognise the numbered sections of a policy written as plain text or Markdown.
 
-Numbering styles: `1.` / `1` / `1.1` / `(1)` / `1)` / `一、` / `（一）` / `Article 3` / `第三条` / `第一章`, and Markdown
-headings (`## 1. Title`). A line is a heading only when it reads like a title (short, one phrase, not ending in
+Numbering styles: `1.` / `1` / `1.1` / `(1)` / `1)` / `一、` / `（一）` / `Article 3` / `第三条` / `第一章`, and
+Markdown headings (`## 1. Title`). A line is a heading only when it reads like a title (short, one phrase, not ending in
 `:` or `;`) and continues the numbering of its style (1 opens a level, n+1 follows n), so list items inside a
 section and the table of contents at the top are not mistaken for sections.
 """
@@ -254,7 +254,8 @@ def _parse_markdown(text: str) -> ParsedNotice | None:
         title = _EMPHASIS.sub(r"\2", found[0][2])
         found = found[1:]
     top = min(depth for _, depth, _ in found)
-    sections, path = [], {}
+    sections: list[Section] = []
+    path: dict[int, str] = {}
     for n, (i, depth, raw) in enumerate(found):
         raw = _EMPHASIS.sub(r"\2", raw)
         head = _heading(raw) or _loose_heading(raw)

@@ -127,9 +127,8 @@ class PublicNoticeOut(BaseModel):
     summary: list[str]
 
 
-def version_out(key: str, v: NoticeVersion, detail: bool = False) -> VersionOut:
-    """A stored version as a response body."""
-    data = {
+def _version_data(key: str, v: NoticeVersion) -> dict[str, Any]:
+    return {
         "key": key,
         "version": v.version,
         "effective_date": v.effective_date,
@@ -141,7 +140,16 @@ def version_out(key: str, v: NoticeVersion, detail: bool = False) -> VersionOut:
         "published_at": v.published_at,
         "published_by": v.published_by,
     }
-    return VersionDetailOut(**data, content=v.content) if detail else VersionOut(**data)
+
+
+def version_out(key: str, v: NoticeVersion) -> VersionOut:
+    """A stored version as a response body."""
+    return VersionOut(**_version_data(key, v))
+
+
+def version_detail_out(key: str, v: NoticeVersion) -> VersionDetailOut:
+    """A stored version as a response body, with its content."""
+    return VersionDetailOut(**_version_data(key, v), content=v.content)
 
 
 def notice_out(n: Notice, latest: int | None) -> NoticeOut:

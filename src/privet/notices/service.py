@@ -6,6 +6,7 @@ import difflib
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func, select
@@ -18,7 +19,7 @@ from privet.kit.errors import Conflict, InvalidInput, NotFound, Problem
 from privet.notices import diff as differ
 from privet.notices.material import detect
 from privet.notices.models import Notice, NoticeVersion
-from privet.notices.parse import detect_format, parse
+from privet.notices.parse import Format, detect_format, parse
 
 KINDS = ("policy", "product", "just_in_time")
 KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
@@ -138,6 +139,15 @@ def _latest(session: Session, notice_id: str) -> NoticeVersion | None:
     ).scalar_one_or_none()
 
 
+def _known_format(fmt: str | None) -> Format | None:
+    """`markdown` or `text` as given, else None (the format is then detected from the text)."""
+    if fmt == "markdown":
+        return "markdown"
+    if fmt == "text":
+        return "text"
+    return None
+
+
 def publish(
     session: Session,
     *,
@@ -150,7 +160,7 @@ def publish(
     purposes: list[str] | None = None,
     material: list[str] | None = None,
     actor: str,
-    formats: dict[str, str] | None = None,
+    formats: Mapping[str, str] | None = None,
 ) -> NoticeVersion:
     """Publish the next version of notice `key` (created on first publication).
 
@@ -182,10 +192,10 @@ def publish(
     for lang in sorted(texts):
         fmt = (formats or {}).get(lang)
         text = normalise(texts[lang])
-        parsed = parse(text, fmt=fmt if fmt in ("markdown", "text") else None)
+        parsed = parse(text, fmt=_known_format(fmt))
         content[lang] = {
             "text": text,
-            "format": fmt if fmt in ("markdown", "text") else detect_format(text),
+            "format": _known_format(fmt) or detect_format(text),
             **parsed.as_dict(),
             "title": (title or {}).get(lang) or parsed.title,
         }
@@ -298,7 +308,7 @@ def version_counts(session: Session) -> dict[str, int]:
     rows = session.execute(
         select(NoticeVersion.notice_id, func.max(NoticeVersion.version)).group_by(NoticeVersion.notice_id)
     )
-    return dict(rows)
+    return dict(rows.all())  # not dict(rows): a Result has keys() (its column names), so dict() takes it as a mapping
 
 
 def material_moment(version: NoticeVersion) -> datetime:

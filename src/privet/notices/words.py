@@ -70,7 +70,8 @@ def _absorb_spaces(ops: list[tuple[Op, str]]) -> list[tuple[Op, str]]:
         elif op == "+":
             added += text
         else:
-            merged += [(o, t) for o, t in (("-", removed), ("+", added)) if t]
+            pending: list[tuple[Op, str]] = [("-", removed), ("+", added)]
+            merged += [(o, t) for o, t in pending if t]
             removed = added = ""
             if text:
                 merged.append(("=", text))
