@@ -51,6 +51,7 @@ def check_chain(db: DB) -> tuple[Verification, datetime | None]:
     check = verify(db, since=(known.seq, known.hash) if known else None)
     if check.ok and check.checked:
         head = db.scalar(select(AuditEvent.hash).where(AuditEvent.seq == check.checked))
+        assert head is not None, "the event just verified is in the store (the same transaction)"
         _walked[_store(db)] = _Walked(check.checked, head, known.whole_at if known else now)
     return check, known.whole_at if known else None
 

@@ -93,7 +93,8 @@ def _frame(chart: Chart, body: list[str]) -> Markup:
 def _short(label: str, room: int = 28) -> str:
     """The label cut to about `room` narrow characters (a CJK character counts two), with … when cut; the full
     label stays in the chart's table and in a tooltip."""
-    used, out = 0, []
+    used = 0
+    out: list[str] = []
     for char in label:
         used += 2 if ord(char) > 0x2E80 else 1
         if used > room:

@@ -10,6 +10,8 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from privet.auth.deps import Principal
+from privet.kit.crypto import Keyring
+from privet.settings import Settings
 from privet.web.admin import terms
 from privet.web.guard import require_page
 from privet.web.render import render
@@ -74,6 +76,13 @@ def principal_of(request: Request) -> Principal | None:
     return getattr(request.state, "principal", None)
 
 
+def officer(request: Request) -> Principal:
+    """The officer the route's guard let in (an admin route's guard refuses anyone else)."""
+    principal = principal_of(request)
+    assert principal is not None, "an admin route is reached only through its guard"
+    return principal
+
+
 def can(request: Request, scope: str) -> bool:
     """Whether the officer holds `scope` (to show or hide actions)."""
     principal = principal_of(request)
@@ -126,11 +135,13 @@ def text(form: FormData, name: str, limit: int = 2000) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
-def keyring(request: Request):  # noqa: ANN201
+def keyring(request: Request) -> Keyring:
+    """The app's keyring (set up when the app starts)."""
     return request.app.state.keyring
 
 
-def settings(request: Request):  # noqa: ANN201
+def settings(request: Request) -> Settings:
+    """The app's settings."""
     return request.app.state.settings
 
 

@@ -4,6 +4,7 @@ channel preferences, the ledger history and each record's signed receipt. Identi
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse
@@ -12,6 +13,7 @@ from privet.consent.ledger import service as ledger
 from privet.consent.visitors import BANNER_ID
 from privet.http.routes import DB
 from privet.kit.errors import InvalidInput, NotFound
+from privet.subjects.models import Subject
 from privet.web.admin import receipts as receipt_page
 from privet.web.admin.common import N_, Form, can, guard, keyring, page, text
 
@@ -54,7 +56,7 @@ def _form_page(
     )
 
 
-def _overview(db: DB, subject) -> dict:  # noqa: ANN001
+def _overview(db: DB, subject: Subject) -> dict:
     """`overview.overview`, tolerating a store without a data map (no declared messaging purposes yet)."""
     from privet.consent import channels
     from privet.consent.ledger import projection
@@ -131,7 +133,7 @@ def _visitor(request: Request, db: DB, visitor_id: str) -> HTMLResponse:
     return _form_page(request, db, chosen=VISITOR, visitor=visitor_id, view=view, requests=[])
 
 
-def _subject(request: Request, db: DB, subject, kind: str, **extra: object) -> HTMLResponse:  # noqa: ANN001
+def _subject(request: Request, db: DB, subject: Subject, kind: str, **extra: Any) -> HTMLResponse:
     """One subject's consents, channels, history, masked identities and (with the scope) requests."""
     from privet.subjects.identities import mask
     from privet.subjects.service import identities_of

@@ -45,7 +45,10 @@ CATEGORY_NAMES = {"preferences": N_("Preferences"), "analytics": N_("Analytics")
 
 def _consent_charts(db: DB, request: Request) -> dict:
     """Consent now per purpose (from the current state), and banner visitors and their choices (from the ledger)."""
-    t = lambda text: translate(request, text)  # noqa: E731
+
+    def t(text: str) -> str:
+        return translate(request, text)
+
     name = _names(db, request)
     now = stats.consent_now(db)
     rates = charts.Chart(
@@ -112,7 +115,10 @@ def _consent_charts(db: DB, request: Request) -> dict:
 @router.get("", dependencies=guard("requests:read"), response_class=HTMLResponse)
 def dashboard(request: Request, db: DB) -> HTMLResponse:
     """Charts with their numbers as tables, and the open requests nearest their deadline."""
-    t = lambda text: translate(request, text)  # noqa: E731
+
+    def t(text: str) -> str:
+        return translate(request, text)
+
     on = stats.today(db)
     due = stats.deadlines(db, on)
     deadline_chart = charts.Chart(

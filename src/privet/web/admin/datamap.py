@@ -7,6 +7,8 @@ in a collapsed section (open when there are errors)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse
 
@@ -42,7 +44,7 @@ def _number(value: str | None) -> int:
 
 
 def _found(db: DB, name: str, q: str, lang: str) -> list:
-    finders = {
+    finders: dict[str, Callable[[DB, str | None], list]] = {
         "systems": browse.systems,
         "datastores": browse.datastores,
         "datasets": browse.datasets,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from privet.requests.execution.held import HELD
+from privet.requests.models import RequestStep
 from privet.web.admin.common import N_
 
 # what kind of failure an error class is: the class names connectors and the store raise
@@ -91,7 +92,7 @@ class Failure:
     can_take_over: bool
 
 
-def explain(step) -> Failure | None:  # noqa: ANN001 - a RequestStep
+def explain(step: RequestStep) -> Failure | None:
     """The explanation of a failed (or failing, still retried) step; None when it has no error."""
     line = (step.last_error or "").strip()
     if not line:

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, Response
 from privet.http.routes import DB
 from privet.kit.errors import NotFound
 from privet.requests.holds import service as holds
-from privet.web.admin.common import N_, Form, guard, page, principal_of, redirect, text
+from privet.web.admin.common import N_, Form, guard, officer, page, redirect, text
 from privet.web.admin.form_errors import REFUSED, what_to_fix
 from privet.web.render import translate
 
@@ -67,7 +67,7 @@ def place(request: Request, form: Form, db: DB) -> Response:
             subject_id=values["subject_id"],
             reason=values["reason"],
             reference=values["reference"] or None,
-            actor=principal_of(request).actor,
+            actor=officer(request).actor,
         )
     except REFUSED as exc:
         error = what_to_fix(request, db, exc)
@@ -81,7 +81,7 @@ def place(request: Request, form: Form, db: DB) -> Response:
 def release(hold_id: str, request: Request, db: DB) -> Response:
     """Release a hold (audited); erasures it blocked run once no other hold remains."""
     try:
-        holds.release(db, hold_id, actor=principal_of(request).actor)
+        holds.release(db, hold_id, actor=officer(request).actor)
     except REFUSED as exc:
         return _page(request, db, error=what_to_fix(request, db, exc), status_code=exc.status)
     return redirect("/admin/holds", done="released")

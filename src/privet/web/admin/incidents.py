@@ -5,6 +5,7 @@ page with its clocks, the draft notices to people and to the regulator (English 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Literal, overload
 
 from fastapi import APIRouter, Request
 from starlette.datastructures import FormData
@@ -14,7 +15,7 @@ from privet.http.routes import DB
 from privet.kit.clock import utcnow
 from privet.kit.errors import InvalidInput
 from privet.registers import incidents, incidents_notices
-from privet.web.admin.common import N_, Form, guard, page, principal_of, redirect, text
+from privet.web.admin.common import N_, Form, guard, officer, page, redirect, text
 from privet.web.admin.form_errors import REFUSED, what_to_fix
 from privet.web.render import language
 
@@ -125,6 +126,14 @@ def incident_list(request: Request, db: DB) -> HTMLResponse:
     return _list_page(request, db)
 
 
+@overload
+def _moment(form: FormData, name: str, *, required: Literal[True]) -> datetime: ...
+
+
+@overload
+def _moment(form: FormData, name: str, *, required: bool) -> datetime | None: ...
+
+
 def _moment(form: FormData, name: str, *, required: bool) -> datetime | None:
     raw, offset = text(form, name, 20), text(form, "offset", 6)
     if not raw:
@@ -155,32 +164,36 @@ def record(request: Request, form: Form, db: DB) -> Response:
         }
         for key in incidents.FACTS
     }
+    title, severity, subjects = text(form, "title", 200), text(form, "severity", 30), text(form, "subjects", 12)
+    categories = [c for c in form.getlist("categories") if isinstance(c, str)]
+    regimes = [r for r in form.getlist("regimes") if isinstance(r, str)]
+    ciio, high_risk = text(form, "ciio", 3) == "yes", text(form, "high_risk", 3) == "yes"
     values = {
-        "title": text(form, "title", 200),
-        "severity": text(form, "severity", 30),
+        "title": title,
+        "severity": severity,
         "discovered_at": text(form, "discovered_at", 20),
         "occurred_at": text(form, "occurred_at", 20),
         "offset": text(form, "offset", 6),
-        "subjects": text(form, "subjects", 12),
-        "categories": [c for c in form.getlist("categories") if isinstance(c, str)],
-        "regimes": [r for r in form.getlist("regimes") if isinstance(r, str)],
-        "ciio": text(form, "ciio", 3) == "yes",
-        "high_risk": text(form, "high_risk", 3) == "yes",
+        "subjects": subjects,
+        "categories": categories,
+        "regimes": regimes,
+        "ciio": ciio,
+        "high_risk": high_risk,
         **{f"{k}_{lang}": text(form, f"{k}_{lang}", 4000) for k in incidents.FACTS for lang in incidents.LANGUAGES},
     }
     try:
         row = incidents.record_incident(
             db,
-            actor=principal_of(request).actor,
-            title=values["title"],
-            severity=values["severity"],
+            actor=officer(request).actor,
+            title=title,
+            severity=severity,
             discovered_at=_moment(form, "discovered_at", required=True),
             occurred_at=_moment(form, "occurred_at", required=False),
-            categories=values["categories"],
-            subjects_affected=_int(values["subjects"] or "0"),
-            ciio=values["ciio"],
-            high_risk=values["high_risk"],
-            regimes=values["regimes"] or None,
+            categories=categories,
+            subjects_affected=_int(subjects or "0"),
+            ciio=ciio,
+            high_risk=high_risk,
+            regimes=regimes or None,
             facts={k: v for k, v in facts.items() if v},
         )
     except InvalidInput as exc:
@@ -235,7 +248,7 @@ def notified(reference: str, request: Request, form: Form, db: DB) -> Response:
             db,
             row.reference,
             values["clock"],
-            actor=principal_of(request).actor,
+            actor=officer(request).actor,
             at=_moment(form, "at", required=False),
         )
     except REFUSED as exc:
@@ -249,7 +262,7 @@ def close(reference: str, request: Request, db: DB) -> Response:
     """Close an incident: its remaining clocks stop showing as due; audited."""
     row = incidents.get_incident(db, reference)
     try:
-        incidents.close_incident(db, row.reference, actor=principal_of(request).actor)
+        incidents.close_incident(db, row.reference, actor=officer(request).actor)
     except REFUSED as exc:
         return _incident_page(request, db, reference, error=what_to_fix(request, db, exc), status_code=exc.status)
     return redirect(f"/admin/incidents/{row.reference}", done="closed")

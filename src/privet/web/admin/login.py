@@ -14,7 +14,7 @@ from privet.auth.passwords import verify_password
 from privet.http.ratelimit import rate_limited
 from privet.http.routes import DB
 from privet.kit.errors import InvalidInput
-from privet.web.admin.common import N_, Form, guard, page, principal_of, redirect, settings, text
+from privet.web.admin.common import N_, Form, guard, officer, page, redirect, settings, text
 from privet.web.csrf import check_form, secure_cookies
 from privet.web.render import translate
 
@@ -126,7 +126,7 @@ def password_form(request: Request) -> HTMLResponse:
 @router.post("/password", dependencies=guard("account:self"), response_class=HTMLResponse)
 def change_password(request: Request, form: Form, db: DB) -> Response:
     """Check the current password, then set the new one (other sessions end)."""
-    principal = principal_of(request)
+    principal = officer(request)
     next_path = safe_next(text(form, "next", 500))
     user = service.find_user(db, principal.id)
     new, again = text(form, "new_password", 1000), text(form, "confirm_password", 1000)

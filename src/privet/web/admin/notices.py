@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Request
+from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, Response
 
 from privet.http.routes import DB
 from privet.kit.errors import InvalidInput
 from privet.notices import service
 from privet.notices.diff import section_diff, summary, version_summary
-from privet.web.admin.common import Form, guard, page, principal_of, redirect, text
+from privet.web.admin.common import Form, guard, officer, page, redirect, text
 from privet.web.render import language
 from privet.web.word_changes import section_changes
 
@@ -90,7 +91,7 @@ def notice(key: str, request: Request, db: DB) -> HTMLResponse:
     )
 
 
-def _texts(form) -> tuple[dict[str, str], dict[str, str]]:  # noqa: ANN001
+def _texts(form: FormData) -> tuple[dict[str, str], dict[str, str]]:
     texts, formats = {}, {}
     for lang in LANGS:
         upload = form.get(f"file_{lang}")
@@ -109,7 +110,8 @@ def _texts(form) -> tuple[dict[str, str], dict[str, str]]:  # noqa: ANN001
                 formats[lang] = "text"
             elif upload.filename.lower().endswith((".md", ".markdown")):
                 formats[lang] = "markdown"
-        body = body or (form.get(f"text_{lang}") if isinstance(form.get(f"text_{lang}"), str) else "")
+        typed = form.get(f"text_{lang}")
+        body = body or (typed if isinstance(typed, str) else "")
         if body.strip():
             texts[lang] = body[:MAX_TEXT]
     if not texts:
@@ -138,7 +140,7 @@ def publish(request: Request, form: Form, db: DB) -> Response:
         effective_date=effective,
         purposes=purposes or None,
         material=material or None,
-        actor=principal_of(request).actor,
+        actor=officer(request).actor,
         formats=formats or None,
     )
     return redirect(f"/admin/notices/{key}", done="published")

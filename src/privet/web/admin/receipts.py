@@ -12,6 +12,7 @@ from starlette.responses import Response
 from privet.consent.ledger import receipts
 from privet.consent.ledger import service as ledger
 from privet.consent.ledger.rules import current_policy
+from privet.consent.models import ConsentRecord
 from privet.http.routes import DB
 from privet.web.admin.common import N_, guard, keyring
 from privet.web.render import translate
@@ -66,7 +67,7 @@ BANNER = {
 }
 
 
-def signed(request: Request, db: DB, record_id: str) -> tuple:
+def signed(request: Request, db: DB, record_id: str) -> tuple[ConsentRecord, dict]:
     """The ledger record and its signed receipt document."""
     entry = ledger.get_record(db, record_id)
     document = receipts.receipt(
@@ -75,7 +76,7 @@ def signed(request: Request, db: DB, record_id: str) -> tuple:
     return entry, document
 
 
-def readable(db: DB, request: Request, entry, document: dict) -> dict:  # noqa: ANN001 - a ConsentRecord
+def readable(db: DB, request: Request, entry: ConsentRecord, document: dict) -> dict:
     """The receipt's facts for the page, and whether its signature and the ledger agree (checked now)."""
     check = receipts.verify_receipt(db, keyring(request), document)
     evidence = [
@@ -110,7 +111,10 @@ def _notice_title(db: DB, request: Request, key: str | None) -> str:
 
 def _evidence(request: Request, key: str, value: object) -> tuple[str, str, str]:
     """(key, its name, the value in words) of one piece of evidence: flags as yes/no, a banner choice per category."""
-    t = lambda text: translate(request, text)  # noqa: E731
+
+    def t(text: str) -> str:
+        return translate(request, text)
+
     if isinstance(value, bool):
         shown = t("Yes") if value else t("No")
     elif isinstance(value, dict):

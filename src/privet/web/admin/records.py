@@ -10,7 +10,7 @@ from starlette.responses import HTMLResponse, Response
 from privet.http.routes import DB
 from privet.kit.errors import InvalidInput
 from privet.reports import pia, ropa
-from privet.web.admin.common import N_, Form, guard, page, principal_of, redirect, text
+from privet.web.admin.common import N_, Form, guard, officer, page, redirect, text
 from privet.web.i18n import negotiate
 
 router = APIRouter(prefix="/records")
@@ -83,7 +83,7 @@ def records_html(request: Request, db: DB) -> Response:
 @router.post("/pia/sync", dependencies=WRITE)
 def sync(request: Request, db: DB) -> Response:
     """Open a draft for each data map activity that needs an assessment and has none (PIPL Art 55); audited."""
-    created = pia.sync_drafts(db, actor=principal_of(request).actor)
+    created = pia.sync_drafts(db, actor=officer(request).actor)
     return redirect("/admin/records", done="synced" if created else "nothing_new")
 
 
@@ -131,7 +131,7 @@ def answers(reference: str, request: Request, form: Form, db: DB) -> Response:
         return _assessment_page(
             request, db, reference, error=N_("Type at least one answer before saving."), status_code=422
         )
-    pia.answer(db, row.reference, given, actor=principal_of(request).actor)
+    pia.answer(db, row.reference, given, actor=officer(request).actor)
     return redirect(f"/admin/records/pia/{row.reference}", done="answered")
 
 
@@ -168,7 +168,7 @@ def conclude(reference: str, request: Request, form: Form, db: DB) -> Response:
             row.reference,
             outcome=values["outcome"],
             conclusion=values["conclusion"],
-            actor=principal_of(request).actor,
+            actor=officer(request).actor,
             retain_years=years,
         )
     except InvalidInput as exc:

@@ -17,7 +17,7 @@ from privet.registers import corporate, crossborder, disclosures, grounds, polic
 from privet.registers import crossborder_rules as rules
 from privet.web.admin import registers_entries, registers_events
 from privet.web.admin import registers_forms as forms
-from privet.web.admin.common import N_, guard, page, principal_of, redirect
+from privet.web.admin.common import N_, guard, officer, page, redirect
 from privet.web.render import language
 
 router = APIRouter()
@@ -129,7 +129,7 @@ def overview(request: Request, db: DB) -> HTMLResponse:
 @router.post("/registers/corporate/{transfer_id}/campaign-sent", dependencies=WRITE)
 def campaign_sent(transfer_id: str, request: Request, db: DB) -> Response:
     """Record that the prepared notification or re-consent campaign of a corporate transfer was sent; audited."""
-    corporate.mark_campaign_sent(db, transfer_id, actor=principal_of(request).actor)
+    corporate.mark_campaign_sent(db, transfer_id, actor=officer(request).actor)
     return redirect("/admin/registers", done="campaign_sent")
 
 

@@ -6,6 +6,10 @@ back with the officer's input and a sentence saying what to fix. Reading needs `
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+from typing import Any, Protocol
+
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -14,8 +18,9 @@ from starlette.responses import HTMLResponse, Response
 from privet.http.routes import DB
 from privet.kit.errors import PrivetError
 from privet.registers import grounds, policy, processors, sharing
+from privet.registers.models import Processor, Recipient
 from privet.web.admin import registers_forms as forms
-from privet.web.admin.common import N_, Form, guard, page, principal_of, redirect, text
+from privet.web.admin.common import N_, Form, guard, officer, page, redirect, text
 from privet.web.render import language
 
 router = APIRouter(prefix="/registers")
@@ -33,7 +38,13 @@ POLICIES = {
 }
 
 
-def _iso(value) -> str:  # noqa: ANN001
+class _Render(Protocol):
+    """An entry's form page: the officer's values, and the page's own keywords (error, status_code, ...)."""
+
+    def __call__(self, request: Request, db: Session, values: dict, **kw: Any) -> HTMLResponse: ...
+
+
+def _iso(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
@@ -87,7 +98,9 @@ def _agreement(form: FormData, values: dict) -> dict:
     }
 
 
-def _save(request: Request, db: Session, values: dict, save, render, done: str) -> Response:  # noqa: ANN001
+def _save(
+    request: Request, db: Session, values: dict, save: Callable[[], object], render: _Render, done: str
+) -> Response:
     """Run `save` (the service call); refused: the form again with the officer's input and what to fix, the
     transaction rolled back (nothing kept)."""
     try:
@@ -101,7 +114,7 @@ def _save(request: Request, db: Session, values: dict, save, render, done: str) 
 # --- processors ---
 
 
-def _processor_values(row) -> dict:  # noqa: ANN001
+def _processor_values(row: Processor) -> dict:
     return {
         "key": row.key,
         "name": row.name,
@@ -115,8 +128,8 @@ def _processor_values(row) -> dict:  # noqa: ANN001
     }
 
 
-def _processor_page(editing: bool):  # noqa: ANN202
-    def render(request: Request, db: Session, values: dict, **kw: object) -> HTMLResponse:
+def _processor_page(editing: bool) -> _Render:
+    def render(request: Request, db: Session, values: dict, **kw: Any) -> HTMLResponse:
         return _entry_page(
             request,
             db,
@@ -144,7 +157,7 @@ def _save_processor(request: Request, db: Session, form: FormData, *, key: str |
             db,
             key=values["key"],
             name=values["name"],
-            actor=principal_of(request).actor,
+            actor=officer(request).actor,
             **_agreement(form, values),
             purposes=values["purposes"],
             categories=values["categories"],
@@ -193,7 +206,7 @@ def _ground_choices(db: Session, request: Request, held: list[str]) -> list[dict
     return [g for g in policy.catalogue_view(db, language(request)) if g["code"] in accepted or g["code"] in held]
 
 
-def _recipient_values(row) -> dict:  # noqa: ANN001
+def _recipient_values(row: Recipient) -> dict:
     return {
         "key": row.key,
         "name": row.name,
@@ -209,8 +222,8 @@ def _recipient_values(row) -> dict:  # noqa: ANN001
     }
 
 
-def _recipient_page(editing: bool):  # noqa: ANN202
-    def render(request: Request, db: Session, values: dict, **kw: object) -> HTMLResponse:
+def _recipient_page(editing: bool) -> _Render:
+    def render(request: Request, db: Session, values: dict, **kw: Any) -> HTMLResponse:
         return _entry_page(
             request,
             db,
@@ -242,7 +255,7 @@ def _save_recipient(request: Request, db: Session, form: FormData, *, key: str |
             key=values["key"],
             name=values["name"],
             kind=values["kind"],
-            actor=principal_of(request).actor,
+            actor=officer(request).actor,
             purposes=values["purposes"],
             categories=values["categories"],
             region=values["region"] or None,
@@ -321,9 +334,10 @@ def policy_page(request: Request, db: DB) -> HTMLResponse:
 @router.post("/policy", dependencies=WRITE, response_class=HTMLResponse)
 def declare(request: Request, form: Form, db: DB) -> Response:
     """Declare the policy's grounds: shares, disclosures and recipients on any other ground are refused."""
-    values = {"name": text(form, "name", 200), "grounds": forms.choices(form, "grounds")}
+    name, codes = text(form, "name", 200), forms.choices(form, "grounds")
+    values = {"name": name, "grounds": codes}
     try:
-        policy.declare(db, name=values["name"], codes=values["grounds"], actor=principal_of(request).actor)
+        policy.declare(db, name=name, codes=codes, actor=officer(request).actor)
     except PrivetError as exc:
         db.rollback()
         return _policy_page(request, db, values, error=forms.refusal(request, exc), status_code=exc.status)

@@ -6,7 +6,9 @@ with the officer's input and a sentence saying what to fix. Every form needs `re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select
@@ -18,12 +20,14 @@ from privet.http.routes import DB
 from privet.kit.errors import InvalidInput, PrivetError, Problem
 from privet.registers import corporate, crossborder, disclosures, grounds, policy, sharing
 from privet.registers import crossborder_rules as rules
+from privet.registers.models import Disclosure, SharingEvent
 from privet.web.admin import registers_forms as forms
-from privet.web.admin.common import N_, Form, guard, keyring, page, principal_of, redirect, text
+from privet.web.admin.common import N_, Form, guard, keyring, officer, page, redirect, text
 from privet.web.render import language
 
 router = APIRouter()
 WRITE = guard("registers:write")
+Extra = Callable[[Session], dict[str, Any]]  # a page's own context, read from the session
 TRANSFER_KINDS = {
     "merger": N_("Merger"),
     "acquisition": N_("Acquisition"),
@@ -47,7 +51,7 @@ def _grounds_for(db: Session, request: Request, use: str) -> list[dict]:
     return [g for g in policy.catalogue_view(db, language(request)) if g["declared"] and use in g["uses"]]
 
 
-def _counts(event, included: int) -> dict:  # noqa: ANN001
+def _counts(event: SharingEvent | Disclosure, included: int) -> dict:
     return {
         "requested": event.requested,
         "included": included,
@@ -84,7 +88,15 @@ def _event_page(
     )
 
 
-def _screened(request: Request, db: Session, form: FormData, template: str, values: dict, run, extra) -> Response:  # noqa: ANN001
+def _screened(
+    request: Request,
+    db: Session,
+    form: FormData,
+    template: str,
+    values: dict,
+    run: Callable[[], sharing.ShareOutcome],
+    extra: Extra,
+) -> Response:
     """Preview (`action=preview`: the service in a rolled-back savepoint) or record a share or disclosure; a
     refusal comes back with the input kept and nothing written."""
     try:
@@ -104,8 +116,8 @@ def _screened(request: Request, db: Session, form: FormData, template: str, valu
 # --- shares ---
 
 
-def _share_extra(request: Request):  # noqa: ANN202
-    def extra(db: Session) -> dict:
+def _share_extra(request: Request) -> Extra:
+    def extra(db: Session) -> dict[str, Any]:
         recipients = sharing.list_recipients(db)
         return {
             "recipients": recipients,
@@ -131,37 +143,41 @@ def share(request: Request, form: Form, db: DB) -> Response:
     values = {
         "recipient": text(form, "recipient", 80),
         "purpose": text(form, "purpose", 160),
-        "categories": forms.choices(form, "categories"),
         "legal_ground": text(form, "legal_ground", 40),
         "reference": text(form, "reference", 200),
         "note": text(form, "note", 1000),
         "subjects": text(form, "subjects", 2_000_000),
     }
+    categories = forms.choices(form, "categories")
     ids, identities = forms.subjects(form)
 
     def run() -> sharing.ShareOutcome:
         return sharing.share(
             db,
             recipient=values["recipient"],
-            actor=principal_of(request).actor,
+            actor=officer(request).actor,
             subject_ids=ids,
             identities=identities,
             purpose=values["purpose"] or None,
-            categories=values["categories"],
+            categories=categories,
             legal_ground=values["legal_ground"] or None,
             reference=values["reference"] or None,
             note=values["note"] or None,
             keyring=keyring(request),
         )
 
-    return _screened(request, db, form, "admin/registers_share.html", values, run, _share_extra(request))
+    shown = {**values, "categories": categories}
+    return _screened(request, db, form, "admin/registers_share.html", shown, run, _share_extra(request))
 
 
 # --- public disclosures ---
 
 
-def _disclosure_extra(request: Request):  # noqa: ANN202
-    return lambda db: {"disclosure_grounds": _grounds_for(db, request, grounds.DISCLOSURE)}
+def _disclosure_extra(request: Request) -> Extra:
+    def extra(db: Session) -> dict[str, Any]:
+        return {"disclosure_grounds": _grounds_for(db, request, grounds.DISCLOSURE)}
+
+    return extra
 
 
 @router.get("/registers/disclose", dependencies=WRITE, response_class=HTMLResponse)
@@ -177,20 +193,20 @@ def disclose(request: Request, form: Form, db: DB) -> Response:
     """Preview or record a public disclosure: each person's separate consent, or a legal reference."""
     values = {
         "title": text(form, "title", 200),
-        "categories": forms.choices(form, "categories"),
         "purpose": text(form, "purpose", 160),
         "legal_ground": text(form, "legal_ground", 40),
         "reference": text(form, "reference", 200),
         "subjects": text(form, "subjects", 2_000_000),
     }
+    categories = forms.choices(form, "categories")
     ids, identities = forms.subjects(form)
 
     def run() -> sharing.ShareOutcome:
         return disclosures.disclose(
             db,
             title=values["title"],
-            actor=principal_of(request).actor,
-            categories=values["categories"],
+            actor=officer(request).actor,
+            categories=categories,
             subject_ids=ids,
             identities=identities,
             legal_ground=values["legal_ground"] or None,
@@ -199,13 +215,14 @@ def disclose(request: Request, form: Form, db: DB) -> Response:
             keyring=keyring(request),
         )
 
-    return _screened(request, db, form, "admin/registers_disclose.html", values, run, _disclosure_extra(request))
+    shown = {**values, "categories": categories}
+    return _screened(request, db, form, "admin/registers_disclose.html", shown, run, _disclosure_extra(request))
 
 
 # --- corporate transfers ---
 
 
-def _corporate_page(request: Request, db: Session, values: dict, **kw: object) -> HTMLResponse:
+def _corporate_page(request: Request, db: Session, values: dict, **kw: Any) -> HTMLResponse:
     return _event_page(
         request,
         db,
@@ -232,33 +249,35 @@ def record_corporate(request: Request, form: Form, db: DB) -> Response:
         "transfer_date": text(form, "transfer_date", 20),
         "binding_statement": text(form, "binding_statement", 4000),
         "bound": text(form, "bound", 3),
-        "categories": forms.choices(form, "categories"),
         "subject_count": text(form, "subject_count", 14),
         "reference": text(form, "reference", 200),
     }
+    categories = forms.choices(form, "categories")
+    shown = {**values, "categories": categories}
     try:
         corporate.record_transfer(
             db,
             successor=values["successor"],
             kind=values["kind"],
-            transfer_date=forms.day(form, "transfer_date"),
+            # an empty date is refused by the service, naming the field (it checks for None)
+            transfer_date=forms.day(form, "transfer_date"),  # type: ignore[arg-type]
             binding_statement=values["binding_statement"],
             bound=values["bound"] != "no",
-            categories=values["categories"],
+            categories=categories,
             subject_count=forms.number(form, "subject_count"),
             reference=values["reference"] or None,
-            actor=principal_of(request).actor,
+            actor=officer(request).actor,
         )
     except PrivetError as exc:
         db.rollback()
-        return _corporate_page(request, db, values, error=forms.refusal(request, exc), status_code=exc.status)
+        return _corporate_page(request, db, shown, error=forms.refusal(request, exc), status_code=exc.status)
     return redirect("/admin/registers", done="transfer_recorded")
 
 
 # --- cross-border transfers ---
 
 
-def _crossborder_page(request: Request, db: Session, values: dict, **kw: object) -> HTMLResponse:
+def _crossborder_page(request: Request, db: Session, values: dict, **kw: Any) -> HTMLResponse:
     from privet.datamap.models import DatamapActivity
 
     activities = list(db.execute(select(DatamapActivity.key, DatamapActivity.name).order_by(DatamapActivity.key)))
@@ -313,21 +332,19 @@ def record_crossborder(request: Request, form: Form, db: DB) -> Response:
             "note",
         )
     }
-    values.update(
-        categories=forms.choices(form, "categories"),
-        important_data=text(form, "important_data", 3),
-        subject_ids=text(form, "subject_ids", 2_000_000),
-    )
+    values.update(important_data=text(form, "important_data", 3), subject_ids=text(form, "subject_ids", 2_000_000))
+    categories = forms.choices(form, "categories")
+    shown = {**values, "categories": categories}
     ids = [line.strip() for line in values["subject_ids"].splitlines() if line.strip()] or None
 
     def run() -> crossborder.TransferResult:
         return crossborder.record_transfer(
             db,
-            actor=principal_of(request).actor,
+            actor=officer(request).actor,
             destination=values["destination"].upper(),
             mechanism=values["mechanism"] or None,
             recipient=values["recipient"],
-            categories=values["categories"],
+            categories=categories,
             subject_count=forms.number(form, "subject_count"),
             sensitive_subject_count=forms.number(form, "sensitive_subject_count"),
             subject_ids=ids,
@@ -342,7 +359,7 @@ def record_crossborder(request: Request, form: Form, db: DB) -> Response:
 
     try:
         if text(form, "action", 10) == "preview":
-            shown = forms.preview(
+            preview = forms.preview(
                 db,
                 run,
                 lambda r: {
@@ -352,9 +369,9 @@ def record_crossborder(request: Request, form: Form, db: DB) -> Response:
                     "alerts": r.alerts,
                 },
             )
-            return _crossborder_page(request, db, values, preview=shown)
+            return _crossborder_page(request, db, shown, preview=preview)
         run()
     except PrivetError as exc:
         db.rollback()
-        return _crossborder_page(request, db, values, error=forms.refusal(request, exc), status_code=exc.status)
+        return _crossborder_page(request, db, shown, error=forms.refusal(request, exc), status_code=exc.status)
     return redirect("/admin/crossborder", done="crossborder_recorded")

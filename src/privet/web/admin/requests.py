@@ -6,8 +6,11 @@ Every change goes through `privet.requests` services, so it is checked and audit
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from sqlalchemy import select
+from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, Response
 
 from privet.audit.service import record
@@ -21,11 +24,11 @@ from privet.requests.law.triage import REFUSAL_CODES, check_code
 from privet.requests.manual import service as manual
 from privet.requests.messages import notify
 from privet.requests.messages import render as messages
-from privet.requests.models import STATUSES, TYPES
+from privet.requests.models import STATUSES, TYPES, DsrRequest, ManualTask
 from privet.requests.packages.service import package_context
 from privet.requests.workflow import service as workflow
 from privet.web.admin import failures
-from privet.web.admin.common import Form, guard, keyring, page, principal_of, redirect, settings, text
+from privet.web.admin.common import Form, guard, keyring, officer, page, redirect, settings, text
 from privet.web.admin.form_errors import REFUSED, what_to_fix
 from privet.web.render import language
 
@@ -34,7 +37,7 @@ READ, WRITE = guard("requests:read"), guard("requests:write")
 PAGE_SIZE = 25
 
 
-def _path(found) -> str:  # noqa: ANN001
+def _path(found: DsrRequest) -> str:
     return f"/admin/requests/{found.reference}"
 
 
@@ -68,11 +71,11 @@ def queue(request: Request, db: DB) -> HTMLResponse:
     )
 
 
-def _codes(found) -> list:  # noqa: ANN001
+def _codes(found: DsrRequest) -> list:
     return [r for r in REFUSAL_CODES.values() if found.type in r.applies_to and found.profile in r.profiles]
 
 
-def _masked(request: Request, found) -> str | None:  # noqa: ANN001
+def _masked(request: Request, found: DsrRequest) -> str | None:
     """The requester's identity, masked (None once purged)."""
     from privet.subjects.identities import mask
 
@@ -105,9 +108,9 @@ def detail(reference: str, request: Request, db: DB) -> HTMLResponse:
 def _detail(
     request: Request,
     db: DB,
-    found,
+    found: DsrRequest,
     revealed: dict | None = None,
-    *,  # noqa: ANN001
+    *,
     values: dict | None = None,
     error: str | None = None,
     status_code: int = 200,
@@ -147,7 +150,14 @@ def _detail(
     )
 
 
-def _done(request: Request, db: DB, found, done: str, action, values: dict | None = None) -> Response:  # noqa: ANN001
+def _done(
+    request: Request,
+    db: DB,
+    found: DsrRequest,
+    done: str,
+    action: Callable[[], object],
+    values: dict | None = None,
+) -> Response:
     """Do `action()` (a service call) and go back to the request's page saying so; when the service refuses it,
     the page again with the officer's input, what to fix, and nothing changed."""
     reference = found.reference
@@ -161,14 +171,14 @@ def _done(request: Request, db: DB, found, done: str, action, values: dict | Non
     return redirect(f"/admin/requests/{reference}", done=done)
 
 
-def _law(db: DB, found) -> dict:  # noqa: ANN001
+def _law(db: DB, found: DsrRequest) -> dict:
     """Which law the request is handled under and why (P41): the profile, its source, the person's region."""
     from privet.requests.service import region_of
 
     return {"profile": found.profile, "source": found.profile_source or "organisation", "region": region_of(db, found)}
 
 
-def _trail(db: DB, found, tasks: list) -> list:  # noqa: ANN001
+def _trail(db: DB, found: DsrRequest, tasks: list) -> list:
     """The request's audit trail (`queries.trail`) with its manual tasks' events, in chain order."""
     from privet.audit.models import AuditEvent
 
@@ -182,7 +192,7 @@ def _trail(db: DB, found, tasks: list) -> list:  # noqa: ANN001
     return sorted(events, key=lambda e: e.seq)
 
 
-def _refusal(found, form) -> tuple[str, str | None]:  # noqa: ANN001
+def _refusal(found: DsrRequest, form: FormData) -> tuple[str, str | None]:
     code = text(form, "code", 40)
     if not code:
         raise InvalidInput("Choose a reason code", "pick the ground for refusing from the list")
@@ -200,8 +210,8 @@ def refuse_preview(reference: str, request: Request, form: Form, db: DB) -> HTML
         code, note = _refusal(found, form)
     except REFUSED as exc:
         return _detail(request, db, found, values=values, error=what_to_fix(request, db, exc), status_code=exc.status)
-    values = {**notify.base_values(db, found), "code": code, "note": note}
-    subject, body = messages.render_message("refused", found.language, **values)
+    message = {**notify.base_values(db, found), "code": code, "note": note}
+    subject, body = messages.render_message("refused", found.language, **message)
     return page(
         request,
         "admin/refuse_preview.html",
@@ -218,7 +228,7 @@ def refuse(reference: str, request: Request, form: Form, db: DB) -> Response:
 
     def act() -> None:
         code, note = _refusal(found, form)
-        workflow.refuse(db, found, code=code, note=note, actor=principal_of(request).actor)
+        workflow.refuse(db, found, code=code, note=note, actor=officer(request).actor)
 
     return _done(request, db, found, "refused", act, values)
 
@@ -232,7 +242,7 @@ def approve(reference: str, request: Request, db: DB) -> Response:
         db,
         found,
         "approved",
-        lambda: workflow.approve(db, keyring(request), settings(request), found, actor=principal_of(request).actor),
+        lambda: workflow.approve(db, keyring(request), settings(request), found, actor=officer(request).actor),
     )
 
 
@@ -256,7 +266,7 @@ def fee(reference: str, request: Request, form: Form, db: DB) -> Response:
             found,
             outcome=values["outcome"],
             note=values["fee_reason"] or None,
-            actor=principal_of(request).actor,
+            actor=officer(request).actor,
         ),
         values,
     )
@@ -272,7 +282,7 @@ def extend(reference: str, request: Request, form: Form, db: DB) -> Response:
         db,
         found,
         "extended",
-        lambda: workflow.extend(db, found, reason=values["reason"], actor=principal_of(request).actor),
+        lambda: workflow.extend(db, found, reason=values["reason"], actor=officer(request).actor),
         values,
     )
 
@@ -287,7 +297,7 @@ def assign(reference: str, request: Request, form: Form, db: DB) -> Response:
         db,
         found,
         "assigned",
-        lambda: workflow.assign(db, found, assignee=values["assignee"] or None, actor=principal_of(request).actor),
+        lambda: workflow.assign(db, found, assignee=values["assignee"] or None, actor=officer(request).actor),
         values,
     )
 
@@ -296,7 +306,7 @@ def assign(reference: str, request: Request, form: Form, db: DB) -> Response:
 def rerun(reference: str, request: Request, db: DB) -> Response:
     """Queue the failed steps again."""
     found = service.by_reference(db, reference)
-    workflow.run(db, keyring(request), settings(request), found, actor=principal_of(request).actor)
+    workflow.run(db, keyring(request), settings(request), found, actor=officer(request).actor)
     return redirect(_path(found), done="rerun")
 
 
@@ -316,7 +326,7 @@ def complete(reference: str, request: Request, form: Form, db: DB) -> Response:
             settings(request),
             found,
             note=values["outcome_note"] or None,
-            actor=principal_of(request).actor,
+            actor=officer(request).actor,
         ),
         values,
     )
@@ -339,13 +349,13 @@ def identity_check(reference: str, request: Request, form: Form, db: DB) -> Resp
             found,
             method=values["method"],
             note=values["check_note"] or None,
-            actor=principal_of(request).actor,
+            actor=officer(request).actor,
         ),
         values,
     )
 
 
-def _task_of(db: DB, found, task_id: str):  # noqa: ANN001, ANN202
+def _task_of(db: DB, found: DsrRequest, task_id: str) -> ManualTask:
     task = manual.get_task(db, task_id)
     if task.request_id != found.id:
         raise NotFound("No manual task has this id", "open the task from its request's page")
@@ -358,11 +368,11 @@ def take_over(reference: str, step_id: str, request: Request, db: DB) -> Respons
     found = service.by_reference(db, reference)
     if all(s.id != step_id for s in queries.steps_of(db, found)):
         raise NotFound("This request has no step with this id", "choose a failed step on the request's page")
-    manual.take_over(db, keyring(request), settings(request), step_id, actor=principal_of(request).actor)
+    manual.take_over(db, keyring(request), settings(request), step_id, actor=officer(request).actor)
     return redirect(_path(found), done="taken_over")
 
 
-def _task_text(task, lang: str) -> str:  # noqa: ANN001 - a ManualTask
+def _task_text(task: ManualTask, lang: str) -> str:
     """A task's instructions in the page's language, when they are one of Privet's own texts."""
     from privet.web.admin.tasks_text import translated
 
@@ -374,7 +384,7 @@ def reveal(reference: str, task_id: str, request: Request, db: DB) -> HTMLRespon
     """Whom the person doing a manual task must look for (the identity, shown in this answer only; audited)."""
     found = service.by_reference(db, reference)
     task = _task_of(db, found, task_id)
-    shown = manual.task_subject(db, keyring(request), task, actor=principal_of(request).actor)
+    shown = manual.task_subject(db, keyring(request), task, actor=officer(request).actor)
     return _detail(request, db, found, revealed={task.id: shown})
 
 
@@ -393,7 +403,7 @@ def complete_task(reference: str, task_id: str, request: Request, form: Form, db
         keyring(request),
         settings(request),
         task.id,
-        actor=principal_of(request).actor,
+        actor=officer(request).actor,
         confirmation=text(form, "confirmation", manual.MAX_NOTE) or None,
         upload=data,
         upload_name=name,
@@ -405,7 +415,7 @@ def complete_task(reference: str, task_id: str, request: Request, form: Form, db
 def rebuild_package(reference: str, request: Request, db: DB) -> Response:
     """Build the package again with a fresh link and send it to the requester."""
     found = service.by_reference(db, reference, lock=True)
-    built = packaging.rebuild(db, keyring(request), settings(request), found, actor=principal_of(request).actor)
+    built = packaging.rebuild(db, keyring(request), settings(request), found, actor=officer(request).actor)
     if built is not None:
         packaging.send_link(db, keyring(request), found, *built)
     return redirect(_path(found), done="package")
@@ -424,7 +434,7 @@ def download_package(reference: str, request: Request, db: DB) -> Response:
     data = keyring(request).decrypt(package.blob_enc, context=package_context(package.id))
     record(
         db,
-        actor=principal_of(request).actor,
+        actor=officer(request).actor,
         action="package.opened_by_staff",
         object_type="access_package",
         object_id=package.id,

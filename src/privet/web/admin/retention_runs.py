@@ -17,7 +17,7 @@ from privet.retention import service
 from privet.retention.models import RetentionRun
 from privet.retention.rules import load_rules
 from privet.retention.tasks import RUN_JOB, job_key, live_job
-from privet.web.admin.common import N_, Form, guard, page, principal_of, redirect, text
+from privet.web.admin.common import N_, Form, guard, officer, page, redirect, text
 from privet.web.admin.form_errors import REFUSED, what_to_fix
 from privet.web.admin.retention import labels, retention_page
 
@@ -46,7 +46,7 @@ def start(request: Request, form: Form, db: DB) -> Response:
             return retention_page(request, db, values=values, status_code=422, error=N_("Choose a dry run or a sweep."))
         if values["kind"] == "sweep" and not values["confirm"]:
             return retention_page(request, db, values=values, status_code=422, error=CONFIRM)
-        run = service.start(db, actor=principal_of(request).actor, dry_run=values["kind"] == "dry")
+        run = service.start(db, actor=officer(request).actor, dry_run=values["kind"] == "dry")
         _queue(db, run)
     except REFUSED as exc:
         return retention_page(request, db, values=values, status_code=exc.status, error=what_to_fix(request, db, exc))
@@ -127,7 +127,7 @@ def resume(run_id: str, request: Request, db: DB) -> Response:
     """Resume the newest unfinished run (failed, or stopped with no worker on it) where its record stopped."""
     run = service.get_run(db, run_id)
     try:
-        service.reopen(db, run.id, actor=principal_of(request).actor)
+        service.reopen(db, run.id, actor=officer(request).actor)
         _queue(db, run)
     except REFUSED as exc:
         error = what_to_fix(request, db, exc)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from privet.consent.ledger.rules import CONSENT_EVENTS, POSITIVE_EVENTS
@@ -101,7 +102,10 @@ def consent_now(session: Session, now: datetime | None = None) -> list[PurposeNo
     s, link = ConsentState, VisitorLink
     moment = now or utcnow()
     linked = select(literal("v:") + link.visitor_id).union(select(literal("s:") + link.subject_id))
-    live = lambda c: and_(c.event.in_(YES), or_(c.expires_at.is_(None), c.expires_at > moment))  # noqa: E731
+
+    def live(c: Any) -> ColumnElement[bool]:  # the projection's columns: the model, or a subquery's `.c`
+        return and_(c.event.in_(YES), or_(c.expires_at.is_(None), c.expires_at > moment))
+
     totals: dict[str, list[int]] = {}
     plain = (
         select(s.purpose, func.count(), func.sum(case((live(s), 1), else_=0)))

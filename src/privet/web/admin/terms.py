@@ -7,11 +7,15 @@ are cached by `taxonomy.service.effective`)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
 from starlette.requests import Request
 
 from privet.web.i18n import negotiate
+
+if TYPE_CHECKING:
+    from privet.taxonomy.loader import Taxonomy
 
 SECTIONS = {
     "category": "categories",
@@ -37,13 +41,13 @@ def label_html(name: str, key: str) -> Markup:
 class Terms:
     """The `term` and `terms` template helpers of one request."""
 
-    def __init__(self, request: Request):
+    def __init__(self, request: Request) -> None:
         self.request = request
         self.lang = negotiate(request)
-        self._taxonomy = None
+        self._taxonomy: Taxonomy | None = None
         self._activities: dict[str, dict] | None = None
 
-    def _load(self):  # noqa: ANN202
+    def _load(self) -> Taxonomy:
         if self._taxonomy is None:
             from privet.taxonomy.service import effective
 

@@ -7,7 +7,7 @@ A form the services refuse shows the page again with the input kept and what to 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
@@ -17,8 +17,8 @@ from privet.auth.models import ROLE_NAMES
 from privet.auth.scopes import ROLES, SCOPES
 from privet.http.routes import DB
 from privet.kit.clock import utcnow
-from privet.kit.errors import InvalidInput
-from privet.web.admin.common import N_, Form, guard, keyring, page, principal_of, redirect, settings, text
+from privet.kit.errors import InvalidInput, PrivetError
+from privet.web.admin.common import N_, Form, guard, keyring, officer, page, redirect, settings, text
 from privet.web.admin.form_errors import REFUSED, what_to_fix
 
 router = APIRouter(prefix="/users")
@@ -56,7 +56,7 @@ def _page(
     )
 
 
-def _refused(request: Request, db: DB, exc, values: dict) -> HTMLResponse:  # noqa: ANN001 - a PrivetError
+def _refused(request: Request, db: DB, exc: PrivetError, values: dict) -> HTMLResponse:
     """The page again with the officer's input and what to fix; the form's changes rolled back."""
     return _page(request, db, error=what_to_fix(request, db, exc), status_code=exc.status, values=values)
 
@@ -72,7 +72,7 @@ def create_user(request: Request, form: Form, db: DB) -> HTMLResponse:
     """Create a user; the generated one-time password is shown once."""
     values = {"username": text(form, "username", 64), "role": text(form, "role", 30)}
     try:
-        user, password = service.create_user(db, values["username"], values["role"], actor=principal_of(request).actor)
+        user, password = service.create_user(db, values["username"], values["role"], actor=officer(request).actor)
     except REFUSED as exc:
         return _refused(request, db, exc, values)
     return _page(
@@ -88,7 +88,7 @@ def create_user(request: Request, form: Form, db: DB) -> HTMLResponse:
 def change_user(user_id: str, request: Request, form: Form, db: DB) -> Response:
     """Change a user's role, or deactivate / reactivate them (sessions end at once on deactivation)."""
     user = service.find_user(db, user_id)
-    actor = principal_of(request).actor
+    actor = officer(request).actor
     role, active = text(form, "role", 30), text(form, "active", 5)
     try:
         if role:
@@ -104,7 +104,7 @@ def change_user(user_id: str, request: Request, form: Form, db: DB) -> Response:
 def reset_password(user_id: str, request: Request, db: DB) -> HTMLResponse:
     """A new one-time password (shown once); the user's sessions end and they choose their own at next login."""
     user = service.find_user(db, user_id)
-    password = service.set_password(db, user, actor=principal_of(request).actor, must_change=True)
+    password = service.set_password(db, user, actor=officer(request).actor, must_change=True)
     return _page(
         request,
         db,
@@ -118,22 +118,18 @@ def reset_password(user_id: str, request: Request, db: DB) -> HTMLResponse:
 def unlock_user(user_id: str, request: Request, db: DB) -> Response:
     """End a user's login lock or wait (their failed logins are forgotten)."""
     user = service.find_user(db, user_id)
-    logins.unlock(db, keyring(request), settings(request), user, actor=principal_of(request).actor)
+    logins.unlock(db, keyring(request), settings(request), user, actor=officer(request).actor)
     return redirect("/admin/users", done="user_unlocked")
 
 
 @router.post("/keys/new", dependencies=ADMIN, response_class=HTMLResponse)
 def create_key(request: Request, form: Form, db: DB) -> HTMLResponse:
     """Create an API key with the chosen scopes; the secret is shown once."""
-    values = {
-        "name": text(form, "name", 120),
-        "scopes": [s for s in form.getlist("scopes") if isinstance(s, str)],
-        "days": text(form, "days", 6),
-    }
+    name, days = text(form, "name", 120), text(form, "days", 6)
+    scopes = [s for s in form.getlist("scopes") if isinstance(s, str)]
+    values = {"name": name, "scopes": scopes, "days": days}
     try:
-        key, secret = service.create_api_key(
-            db, values["name"], values["scopes"], actor=principal_of(request).actor, expires_at=_expiry(values["days"])
-        )
+        key, secret = service.create_api_key(db, name, scopes, actor=officer(request).actor, expires_at=_expiry(days))
     except REFUSED as exc:
         return _refused(request, db, exc, values)
     return _page(
@@ -145,7 +141,7 @@ def create_key(request: Request, form: Form, db: DB) -> HTMLResponse:
     )
 
 
-def _expiry(days: str):  # noqa: ANN202 - a datetime or None
+def _expiry(days: str) -> datetime | None:
     """`days` from now (the CLI's --expires-in-days), or None for a key that does not expire."""
     if not days:
         return None
@@ -161,7 +157,7 @@ def _expiry(days: str):  # noqa: ANN202 - a datetime or None
 def revoke_key(key_id: str, request: Request, db: DB) -> Response:
     """Revoke an API key at once."""
     try:
-        service.revoke_api_key(db, key_id, actor=principal_of(request).actor)
+        service.revoke_api_key(db, key_id, actor=officer(request).actor)
     except REFUSED as exc:
         return _refused(request, db, exc, {})
     # from the commit on, the next request with the key is refused by every process
