@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 import typer
 
@@ -11,7 +12,7 @@ from privet.kit.cliutil import cli_actor as _actor
 app = typer.Typer(help="Webhooks for consent changes: add, list, deliver.", no_args_is_help=True)
 
 
-def _when(moment) -> str:  # noqa: ANN001
+def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
 
 

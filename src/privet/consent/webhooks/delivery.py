@@ -9,9 +9,9 @@ import random
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +27,7 @@ from privet.settings import Settings
 
 if TYPE_CHECKING:
     import httpx
+    from fastapi import FastAPI
 
 SYSTEM_ACTOR = "system:webhooks"
 BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS = 10, 3600
@@ -78,7 +79,9 @@ def _give_up(session: Session, delivery: WebhookDelivery) -> None:
     )
 
 
-def _claim(factory: sessionmaker[Session], keyring: Keyring, settings: Settings, now: datetime) -> _Claim | str | None:
+def _claim(
+    factory: sessionmaker[Session], keyring: Keyring, settings: Settings, now: datetime
+) -> _Claim | Literal["taken", "failed"] | None:
     """Take the most overdue delivery: count the attempt and lease it, in its own committed transaction."""
     with session_scope(factory) as session:
         row = session.execute(
@@ -101,15 +104,18 @@ def _claim(factory: sessionmaker[Session], keyring: Keyring, settings: Settings,
             _give_up(session, delivery)
             return "failed"
         lease = now + timedelta(seconds=settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
-        taken = session.execute(  # optimistic: another worker may have claimed it since we read it
-            update(WebhookDelivery)
-            .where(
-                WebhookDelivery.id == delivery.id,
-                WebhookDelivery.attempts == delivery.attempts,
-                WebhookDelivery.status == "pending",
-            )
-            .values(attempts=delivery.attempts + 1, next_attempt_at=lease)
-            .execution_options(synchronize_session=False)
+        taken = cast(  # optimistic: another worker may have claimed it since we read it (an UPDATE: a CursorResult)
+            CursorResult[Any],
+            session.execute(
+                update(WebhookDelivery)
+                .where(
+                    WebhookDelivery.id == delivery.id,
+                    WebhookDelivery.attempts == delivery.attempts,
+                    WebhookDelivery.status == "pending",
+                )
+                .values(attempts=delivery.attempts + 1, next_attempt_at=lease)
+                .execution_options(synchronize_session=False)
+            ),
         ).rowcount
         if not taken:
             return "taken"
@@ -212,7 +218,7 @@ def deliver_due(
                 # the outcome is kept only for the attempt it belongs to: a second try after a dropped
                 # connection cannot record it twice, and saves sending the delivery again after its lease
                 outcome = once_more_on_drop(
-                    lambda c=claim, k=code, e=error: _finish(  # type: ignore[misc]
+                    lambda c=claim, k=code, e=error: _finish(  # type: ignore[misc]  # mypy cannot type a lambda with defaults
                         session_factory, settings, c, k, e, now or utcnow()
                     )
                 )
@@ -227,7 +233,7 @@ def deliver_due(
     return report
 
 
-async def delivery_loop(app, interval: float = 1.0) -> None:  # noqa: ANN001 - a FastAPI app
+async def delivery_loop(app: FastAPI, interval: float = 1.0) -> None:
     """Deliver due webhooks from the app's store until cancelled (started in the app lifespan). While the store
     is away, rounds are spaced out (back-off up to STORE_BACKOFF_CAP_SECONDS) and resume by themselves."""
     stop, limit, pause = threading.Event(), 100, Backoff(interval, STORE_BACKOFF_CAP_SECONDS)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.orm import Session
 
 from privet.audit.service import record as audit
@@ -117,11 +118,14 @@ def deactivate_endpoint(session: Session, endpoint_id: str, *, actor: str) -> We
     if not endpoint.active:
         return endpoint
     endpoint.active = False
-    cancelled = session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == "pending")
-        .values(status="cancelled")
-        .execution_options(synchronize_session=False)
+    cancelled = cast(  # an UPDATE's result is a CursorResult
+        CursorResult[Any],
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == "pending")
+            .values(status="cancelled")
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     session.info.pop(_CACHE_KEY, None)
     audit(
