@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 
 from privet.kit.cliutil import cli_actor as _actor
 
+if TYPE_CHECKING:
+    from privet.kit.crypto import Keyring
+    from privet.subjects.schemas import SubjectOut
+
 app = typer.Typer(help="Data subjects, identities and guardians.", no_args_is_help=True)
 
 
-def _keyring():  # noqa: ANN202
+def _keyring() -> Keyring:
     from privet.kit.crypto import Keyring
     from privet.settings import get_settings
 
     return Keyring.from_settings(get_settings())
 
 
-def _print(out, as_json: bool) -> None:  # noqa: ANN001
+def _print(out: SubjectOut, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(out.model_dump(mode="json"), ensure_ascii=False, indent=2))
         return
@@ -107,7 +112,10 @@ def flagged(as_json: bool = typer.Option(False, "--json", help="Print JSON lines
     from privet.subjects.ages import flagged_for_deletion
 
     with store_session() as session:
-        rows = [(s.id, s.status, s.deletion_flagged_at, s.deletion_reason) for s in flagged_for_deletion(session)]
+        rows = []
+        for s in flagged_for_deletion(session):
+            assert s.deletion_flagged_at is not None  # flagged_for_deletion selects the flagged subjects
+            rows.append((s.id, s.status, s.deletion_flagged_at, s.deletion_reason))
     if as_json:
         for sid, status, at, reason in rows:
             typer.echo(json.dumps({"id": sid, "status": status, "flagged_at": at.isoformat(), "reason": reason}))

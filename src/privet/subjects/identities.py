@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 
 import phonenumbers
 
@@ -96,8 +97,9 @@ def _default_known() -> set[str]:
     return set(default_taxonomy().identity_types)
 
 
-def check_type(type: str, known_types: Iterable[str] | None = None, *, where: str = "type") -> str:  # noqa: A002
+def check_type(type: str, known_types: Iterable[str] | None = None, *, where: str = "type") -> str:
     """The identity type if the taxonomy knows it, else InvalidInput listing the known ones."""
+    known: AbstractSet[str]
     if known_types is None:
         known = _default_known()
     else:  # a frozenset (the store's identity rules) is used as it is: no copy per identity
@@ -112,7 +114,7 @@ def normalise(
     type: str,
     value: str,
     *,
-    default_region: str = "CN",  # noqa: A002
+    default_region: str = "CN",
     known_types: Iterable[str] | None = None,
     where: str = "value",
 ) -> str:
@@ -127,7 +129,7 @@ def _star(text: str, keep: int = 1) -> str:
     return (text[:keep] + "***") if text else "***"
 
 
-def mask(type: str, value: str) -> str:  # noqa: A002
+def mask(type: str, value: str) -> str:
     """A display form that shows enough to recognise a value but not to learn it, e.g. `z***@e***.com`."""
     if type == "email" and "@" in value:
         local, _, domain = value.partition("@")

@@ -62,6 +62,7 @@ class MeOut(BaseModel):
 
 def _session_for(request: Request, proven: verification.VerifiedIdentity) -> SessionOut:
     keyring = request.app.state.keyring
+    assert proven.subject_id is not None  # both routes let verification create the subject (create_subject=True)
     token = sessions.issue(keyring, subject_id=proven.subject_id, identity_type=proven.identity_type)
     return SessionOut(subject_session=token, expires_at=sessions.read(keyring, token).expires_at)
 

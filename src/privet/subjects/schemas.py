@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from privet.kit.crypto import Keyring
+    from privet.subjects.models import GuardianLink, Subject
 
 
 class _In(BaseModel):
@@ -118,7 +124,7 @@ class FlaggedOut(BaseModel):
     reason: str | None
 
 
-def link_out(link) -> LinkOut:  # noqa: ANN001
+def link_out(link: GuardianLink) -> LinkOut:
     """The response form of a guardian link."""
     return LinkOut(
         id=link.id,
@@ -132,7 +138,7 @@ def link_out(link) -> LinkOut:  # noqa: ANN001
     )
 
 
-def subject_out(session, keyring, subject) -> SubjectOut:  # noqa: ANN001
+def subject_out(session: Session, keyring: Keyring, subject: Subject) -> SubjectOut:
     """Everything staff may see of a subject: identities masked, the age as a status, links by id."""
     from privet.subjects import ages, guardians, service
     from privet.subjects.identities import mask

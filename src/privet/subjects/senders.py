@@ -60,7 +60,7 @@ class EmailSender:
 
     channel = "email"
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     def send_code(self, to: str, code: str, *, language: str, minutes: int) -> None:
@@ -102,7 +102,7 @@ class SmsHttpSender:
 
     channel = "sms"
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     def body(self, phone: str, message: str) -> bytes:
@@ -152,7 +152,7 @@ class ConsoleSmsSender:
 
     channel = "sms"
 
-    def __init__(self, settings: Settings | None = None):
+    def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings
 
     def send_code(self, to: str, code: str, *, language: str, minutes: int) -> None:
@@ -161,7 +161,7 @@ class ConsoleSmsSender:
 
     def send(self, phone: str, message: str) -> None:
         """Print one message."""
-        print(f"[privet sms to {phone}] {message}", flush=True)
+        print(f"[privet sms to {phone}] {message}", flush=True)  # noqa: T201 - this sender's output is standard output
 
 
 class ConsoleEmailSender:
@@ -169,14 +169,14 @@ class ConsoleEmailSender:
 
     channel = "email"
 
-    def __init__(self, settings: Settings | None = None):
+    def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings
 
     def send_code(self, to: str, code: str, *, language: str, minutes: int) -> None:
         """Print the code e-mail."""
         subject = render("code_email_subject", language, code=code, minutes=minutes)
         body = render("code_email_body", language, code=code, minutes=minutes)
-        print(f"[privet e-mail to {to}] {subject}\n{body}", flush=True)
+        print(f"[privet e-mail to {to}] {subject}\n{body}", flush=True)  # noqa: T201 - this sender's output is standard output
 
 
 NONE = "none"  # the default: no sender chosen, so no code or message goes out by that channel

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 import phonenumbers
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, Result, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,7 +38,7 @@ class IdentityView:
     id: str | None = None
 
 
-def context(type: str) -> str:  # noqa: A002
+def context(type: str) -> str:
     """The AES-GCM associated data binding a ciphertext to its identity type."""
     return f"identity:{type}"
 
@@ -57,7 +58,7 @@ def identity_rules(session: Session) -> tuple[frozenset[str], str]:
     return per_transaction(session, "subjects.identity_rules", read)
 
 
-def normalise_for(session: Session, type: str, value: str, *, where: str = "value") -> str:  # noqa: A002
+def normalise_for(session: Session, type: str, value: str, *, where: str = "value") -> str:
     """`normalise` with the store's taxonomy and the organisation's region."""
     known, region = identity_rules(session)
     return normalise(type, value, default_region=region, known_types=known, where=where)
@@ -67,10 +68,11 @@ def resolve(session: Session, subject: Subject) -> Subject:
     """The surviving subject: follows `merged_into_id` (merges flatten chains, so this is one hop in practice)."""
     seen = {subject.id}
     while subject.merged_into_id:
-        subject = session.get(Subject, subject.merged_into_id)
-        if subject is None or subject.id in seen:
+        into = session.get(Subject, subject.merged_into_id)
+        if into is None or into.id in seen:
             raise Conflict("The subject's merge history is broken", "ask an administrator to check the store")
-        seen.add(subject.id)
+        seen.add(into.id)
+        subject = into
     return subject
 
 
@@ -92,12 +94,12 @@ def subject_of_blind_index(session: Session, blind_index: str) -> Subject | None
     return resolve(session, identity.subject) if identity is not None else None
 
 
-def find_identity(session: Session, keyring: Keyring, type: str, value: str) -> Identity | None:  # noqa: A002
+def find_identity(session: Session, keyring: Keyring, type: str, value: str) -> Identity | None:
     """The stored identity equal to this value after normalisation (InvalidInput if the value is malformed)."""
     return _by_blind_index(session, keyring.blind_index(type, normalise_for(session, type, value)))
 
 
-def find_subject(session: Session, keyring: Keyring, type: str, value: str) -> Subject | None:  # noqa: A002
+def find_subject(session: Session, keyring: Keyring, type: str, value: str) -> Subject | None:
     """The subject holding this identity (the survivor if it was merged), or None."""
     identity = find_identity(session, keyring, type, value)
     return resolve(session, identity.subject) if identity is not None else None
@@ -107,7 +109,7 @@ def _new_identity(
     keyring: Keyring,
     subject_id: str,
     type: str,
-    normalised: str,  # noqa: A002
+    normalised: str,
     verified_at: datetime | None,
 ) -> Identity:
     return Identity(
@@ -183,7 +185,7 @@ def get_or_create_subject(
     keyring: Keyring,
     type: str,
     value: str,
-    *,  # noqa: A002
+    *,
     actor: str,
     subject_type: str | None = None,
     verified: bool = False,
@@ -210,7 +212,7 @@ def add_identity(
     subject: Subject,
     type: str,
     value: str,
-    *,  # noqa: A002
+    *,
     actor: str,
     verified: bool = False,
 ) -> Identity:
@@ -327,18 +329,25 @@ def _revoke_duplicate_links(session: Session, subject_id: str) -> None:
         seen.add(pair)
 
 
+def _rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE changed (its result is a CursorResult)."""
+    return cast(CursorResult[Any], result).rowcount
+
+
 def merge(session: Session, keep: Subject, absorb: Subject, *, actor: str) -> Subject:
     """Make `absorb` part of `keep`: identities and guardian links move, `absorb` points at `keep` from now on."""
     if keep.id == absorb.id:
         raise InvalidInput("A subject cannot be merged into itself", "give two different subject ids")
     _require_active(keep)
     _require_active(absorb)
-    moved = session.execute(
-        update(Identity).where(Identity.subject_id == absorb.id).values(subject_id=keep.id)
-    ).rowcount
+    moved = _rowcount(
+        session.execute(update(Identity).where(Identity.subject_id == absorb.id).values(subject_id=keep.id))
+    )
     links = 0
     for column in (GuardianLink.guardian_id, GuardianLink.child_id):
-        links += session.execute(update(GuardianLink).where(column == absorb.id).values({column.key: keep.id})).rowcount
+        links += _rowcount(
+            session.execute(update(GuardianLink).where(column == absorb.id).values({column.key: keep.id}))
+        )
     # A link between the two merged subjects would make a person their own guardian.
     session.execute(
         update(GuardianLink)
@@ -347,9 +356,9 @@ def merge(session: Session, keep: Subject, absorb: Subject, *, actor: str) -> Su
     )
     _revoke_duplicate_links(session, keep.id)
     # Flatten: subjects merged into `absorb` earlier now point straight at `keep`.
-    earlier = session.execute(
-        update(Subject).where(Subject.merged_into_id == absorb.id).values(merged_into_id=keep.id)
-    ).rowcount
+    earlier = _rowcount(
+        session.execute(update(Subject).where(Subject.merged_into_id == absorb.id).values(merged_into_id=keep.id))
+    )
     age_taken = keep.age_source is None and absorb.age_source is not None
     if age_taken:
         for name in (

@@ -15,7 +15,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import select
@@ -115,4 +115,4 @@ def current_subject(request: Request) -> SubjectSession:
 CurrentSubject = Annotated[SubjectSession, Depends(current_subject)]
 # openapi_extra of a public route that also takes a subject session when one is sent (privet.web.openapi names
 # the scheme `subjectSession`; a route depending on `current_subject` is described as requiring it).
-OPTIONAL_SESSION = {"security": [{}, {"subjectSession": []}]}
+OPTIONAL_SESSION: dict[str, Any] = {"security": [{}, {"subjectSession": []}]}

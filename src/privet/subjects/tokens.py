@@ -37,7 +37,9 @@ def _refused(detail: str) -> Unauthorized:
     return Unauthorized(detail, HINT)
 
 
-def _key_and_algorithms(settings: Settings) -> tuple[object, list[str]]:
+def _key_and_algorithms(
+    settings: Settings,
+) -> tuple[rsa.RSAPublicKey | ec.EllipticCurvePublicKey | str, list[str]]:
     """The verification key and the only algorithms it may be used with."""
     if settings.subject_token_public_key:
         try:

@@ -11,8 +11,9 @@ import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from privet.audit.service import record
@@ -53,7 +54,7 @@ class VerifiedIdentity:
 class TooManyCodes(PrivetError):
     """A code throttle or cap was reached; `headers` carries Retry-After."""
 
-    def __init__(self, detail: str, retry_after: int):
+    def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail, f"wait {retry_after} seconds, then ask for a new code", [], 429, "Too many requests")
         self.headers = {"Retry-After": str(retry_after)}
 
@@ -61,7 +62,7 @@ class TooManyCodes(PrivetError):
 class CodeRejected(PrivetError):
     """A code was refused. When `counted`, the attempt changed the challenge and the caller should commit."""
 
-    def __init__(self, detail: str, hint: str, *, counted: bool = False):
+    def __init__(self, detail: str, hint: str, *, counted: bool = False) -> None:
         super().__init__(detail, hint, [], 401, "Unauthorized")
         self.counted = counted
 
@@ -234,6 +235,7 @@ def check(
             "The code is wrong", f"check the latest message and try again ({left} attempts left)", counted=True
         )
 
+    assert challenge.value_enc is not None  # dropped only once the challenge is used, locked or expired (refused above)
     value = keyring.decrypt_text(challenge.value_enc, context=_context(challenge.identity_type))
     challenge.consumed_at, challenge.value_enc = now, None
     subject_id, created = resolve_subject(
@@ -274,4 +276,4 @@ def forget_expired(session: Session, *, now: datetime | None = None) -> int:
         .values(value_enc=None)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(stmt).rowcount or 0
+    return cast(CursorResult[Any], session.execute(stmt)).rowcount or 0  # an UPDATE's result is a CursorResult
