@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from privet.auth.deps import Caller, require
 from privet.consent.campaigns import service
+from privet.consent.models import Campaign, CampaignMessage
 from privet.http.routes import DB
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -60,7 +61,7 @@ class RetriedOut(BaseModel):
     queued: int = Field(description="Failed messages queued again.")
 
 
-def campaign_out(db: DB, campaign) -> dict:  # noqa: ANN001 - privet.consent.models.Campaign
+def campaign_out(db: DB, campaign: Campaign) -> dict:
     """The campaign with its counts as they stand."""
     return {
         "id": campaign.id,
@@ -73,7 +74,7 @@ def campaign_out(db: DB, campaign) -> dict:  # noqa: ANN001 - privet.consent.mod
     }
 
 
-def message_out(m) -> dict:  # noqa: ANN001 - privet.consent.models.CampaignMessage
+def message_out(m: CampaignMessage) -> dict:
     """One message without any address."""
     return {
         "id": m.id,

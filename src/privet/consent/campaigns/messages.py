@@ -11,6 +11,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from functools import cache
 from importlib import resources
+from typing import Protocol, cast
 
 import yaml
 
@@ -92,13 +93,19 @@ def link(settings: Settings) -> str:
     return settings.public_url.rstrip("/") + CONSENTS_PATH
 
 
+class _SmsSending(Protocol):
+    """What the SMS senders have beyond `Sender` (privet.subjects.senders): sending any text."""
+
+    def send(self, phone: str, message: str) -> None: ...
+
+
 def deliver(settings: Settings, channel: str, to: str, message: Rendered) -> None:
     """Hand the message to the configured sender; its errors (naming no address) propagate so the job retries."""
     if channel == "sms":
-        sender_for("sms", settings).send(to, message.sms)
+        cast(_SmsSending, sender_for("sms", settings)).send(to, message.sms)  # sms: an SMS sender
         return
     if settings.mail_sender.strip().lower() == "console":  # development: print, never log
-        print(f"[privet e-mail to {to}] {message.subject}\n{message.body}", flush=True)
+        print(f"[privet e-mail to {to}] {message.subject}\n{message.body}", flush=True)  # noqa: T201 - see above
         return
     sender = sender_for("email", settings)  # validates PRIVET_MAIL_SENDER; Unavailable when none is configured
     assert isinstance(sender, EmailSender)

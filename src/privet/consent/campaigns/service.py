@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from privet.audit.service import record as audit
@@ -46,7 +47,7 @@ class Counts:
         return dict(self.__dict__)
 
 
-def _covered(purposes: list[str]):  # noqa: ANN202 - a SQL condition
+def _covered(purposes: list[str]) -> ColumnElement[bool]:
     """The projection's purposes equal to a changed purpose or narrower than one."""
     return or_(
         *[
@@ -56,7 +57,7 @@ def _covered(purposes: list[str]):  # noqa: ANN202 - a SQL condition
     )
 
 
-def affected(session: Session, purposes: list[str], moment) -> dict[str, list[tuple[str, int]]]:  # noqa: ANN001
+def affected(session: Session, purposes: list[str], moment: datetime) -> dict[str, list[tuple[str, int]]]:
     """subject id → [(purpose, ledger seq of its consent)] for consent given before `moment` and still in force."""
     now = utcnow()
     rows = session.execute(

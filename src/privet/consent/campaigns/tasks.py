@@ -7,7 +7,10 @@ queues it again). Sent means the mail server or SMS gateway accepted it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from privet.audit.service import record as audit
 from privet.consent.campaigns import messages, service
@@ -15,23 +18,27 @@ from privet.consent.models import Campaign, CampaignMessage
 from privet.jobs.registry import handler
 from privet.kit.clock import utcnow
 
+if TYPE_CHECKING:
+    from privet.jobs.context import JobContext
+
 ERROR_CHARS = 200
 
 
 @handler(service.START_JOB)
-def start_job(ctx, payload: dict) -> None:  # noqa: ANN001 - privet.jobs.service.JobContext
+def start_job(ctx: JobContext, payload: dict) -> None:
     """Create the campaign of a published version and queue its messages (once)."""
     with ctx.session(last=True) as session:
         service.start(session, payload["notice"], int(payload["version"]))
 
 
-def _prepare(session, ctx, message: CampaignMessage) -> tuple[str, messages.Rendered] | None:  # noqa: ANN001
+def _prepare(session: Session, ctx: JobContext, message: CampaignMessage) -> tuple[str, messages.Rendered] | None:
     from privet.datamap.models import DatamapOrganisation
     from privet.notices.service import get_notice
     from privet.subjects.service import get_subject, identities_of
     from privet.taxonomy.service import effective
 
     campaign = session.get(Campaign, message.campaign_id)
+    assert campaign is not None  # a message belongs to its campaign (deleting a campaign deletes its messages)
     subject = get_subject(session, message.subject_id, follow_merge=False)
     wanted = "email" if message.channel == "email" else "phone"
     ranked = sorted(
@@ -66,7 +73,7 @@ def _error(exc: Exception) -> str:
 
 
 @handler(service.MESSAGE_JOB)
-def message_job(ctx, payload: dict) -> None:  # noqa: ANN001
+def message_job(ctx: JobContext, payload: dict) -> None:
     """Send one campaign message; record sent, or the attempt's error (failed after the last attempt)."""
     with ctx.session(write=False) as session:
         message = session.get(CampaignMessage, payload["message_id"])
@@ -77,15 +84,18 @@ def message_job(ctx, payload: dict) -> None:  # noqa: ANN001
     if prepared is None:
         with ctx.session(last=True) as session:
             found = session.get(CampaignMessage, payload["message_id"])
+            assert found is not None  # read above in this job
             found.status, found.channel = "no_address", None
         return
     to, rendered = prepared
+    assert channel is not None  # a queued message has one (None only with the status no_address)
     try:
         messages.deliver(ctx.settings, channel, to, rendered)
     except Exception as exc:
         error = _error(exc)
         with ctx.session() as session:
             found = session.get(CampaignMessage, payload["message_id"])
+            assert found is not None  # read above in this job
             found.attempts += 1
             found.last_error = error
             if ctx.final_attempt:
@@ -94,12 +104,13 @@ def message_job(ctx, payload: dict) -> None:  # noqa: ANN001
         raise
     with ctx.session(last=True) as session:
         found = session.get(CampaignMessage, payload["message_id"])
+        assert found is not None  # read above in this job
         found.attempts += 1
         found.status, found.sent_at, found.last_error = "sent", utcnow(), None
         _audit(session, found, "consent.campaign_message_sent")
 
 
-def _audit(session, message: CampaignMessage, action: str, **details: object) -> None:  # noqa: ANN001
+def _audit(session: Session, message: CampaignMessage, action: str, **details: object) -> None:
     audit(
         session,
         actor=service.SYSTEM,
