@@ -18,6 +18,7 @@ from privet.kit.errors import InvalidInput, Problem
 from privet.requests import queries, service
 from privet.requests.intake import service as intake
 from privet.requests.intake import verify
+from privet.requests.models import DsrRequest
 from privet.requests.schemas import (
     CodeIn,
     FiledOut,
@@ -47,8 +48,9 @@ def _client(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _session_out(request: Request, found) -> VerifiedOut:  # noqa: ANN001
+def _session_out(request: Request, found: DsrRequest) -> VerifiedOut:
     keyring = request.app.state.keyring
+    assert found.subject_id is not None  # verified just now
     token = sessions.issue(keyring, subject_id=found.subject_id, identity_type=found.identity_type)
     return VerifiedOut(
         reference=found.reference,
@@ -97,7 +99,10 @@ def file(body: PublicRequestIn, request: Request, db: DB) -> FiledOut:
         else:
             from privet.subjects.tokens import verify_subject_token
 
-            subject_id, method = verify_subject_token(db, settings, body.token, keyring=keyring).subject_id, "token"
+            assert body.token is not None  # no session: the token (the condition above)
+            proven = verify_subject_token(db, settings, body.token, keyring=keyring)
+            assert proven.subject_id is not None  # the token's subject is found or created (create_subject)
+            subject_id, method = proven.subject_id, "token"
         verify.verify_with_subject(db, keyring, settings, filed, subject_id=subject_id, method=method)
         return filed_out(filed, verified=True)
     return filed_out(filed, verify.offer_code(db, keyring, settings, filed, client_ip=_client(request)))

@@ -56,11 +56,11 @@ def regional_datastores(session: Session) -> list[tuple[str, str, str]]:
     from privet.datamap.models import DatamapDatastore
 
     stores = [
-        (key, region, jurisdiction_of(region))
+        (key, region, profile)
         for key, kind, region in session.execute(
             select(DatamapDatastore.key, DatamapDatastore.kind, DatamapDatastore.region).order_by(DatamapDatastore.key)
         )
-        if kind in SQL_KINDS and jurisdiction_of(region)
+        if kind in SQL_KINDS and (profile := jurisdiction_of(region))
     ]
     if len({profile for *_, profile in stores}) < 2:
         return []
@@ -73,6 +73,7 @@ def locate(
     """(the datastores of `stores` whose identity columns name the subject, those that could not be asked)."""
     from privet.connectors.base import ConnectorError
     from privet.connectors.registry import open_connector
+    from privet.connectors.sql.connector import SqlConnector
     from privet.kit.errors import PrivetError
     from privet.requests.execution.plans import identities_by_type, plan_for
 
@@ -84,6 +85,7 @@ def locate(
             if not plan.entries:
                 continue
             with open_connector(plan, settings) as connector:
+                assert isinstance(connector, SqlConnector)  # `stores` holds SQL datastores only
                 if connector.holds(identities):
                     found.append((key, region, profile))
         except (ConnectorError, PrivetError):

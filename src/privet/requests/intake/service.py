@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from privet.requests import service
 from privet.requests.crypto import details_context, encrypt_json, identity_context
 from privet.requests.models import TYPES, DsrRequest
 from privet.settings import Settings
+from privet.taxonomy.loader import Taxonomy
 
 CHANNELS = (
     "api",
@@ -89,7 +91,7 @@ def _check_purposes(session: Session, request_type: str, details: dict, problems
     return out
 
 
-def _value_rule(session: Session, taxonomy, category: str):  # noqa: ANN001, ANN202
+def _value_rule(session: Session, taxonomy: Taxonomy, category: str) -> str | None:
     """The identity type whose normaliser validates values of `category` (email, phone, ...), if any."""
     from privet.subjects.identities import BUILT_IN
 
@@ -164,7 +166,7 @@ def check_changes(
         if isinstance(value, dict) and identity_type is None:
             parts = {part: _check_text(text, f"{where}.{part}", problems) for part, text in value.items()}
             if parts and all(parts.values()):
-                out[category] = parts
+                out[category] = cast(dict[str, str], parts)  # every part is text (checked just above)
             elif not parts:
                 _problem(problems, "name the parts", where, 'send {part: value}, e.g. {"postcode": "100000"}')
             continue
@@ -189,6 +191,7 @@ def _check_columns(session: Session, settings: Settings, changes: dict, problems
     from privet.connectors.changes import check_parts, parts_of
     from privet.connectors.plan import SQL_KINDS, build_plans
     from privet.connectors.registry import open_connector
+    from privet.connectors.sql.connector import SqlConnector
 
     plans = build_plans(session, settings)
     for category, value in changes.items():
@@ -205,6 +208,7 @@ def _check_columns(session: Session, settings: Settings, changes: dict, problems
             continue
         try:
             with open_connector(plan, settings) as connector:
+                assert isinstance(connector, SqlConnector)  # the class registered for each SQL kind
                 connector.check_changes(mine)
         except InvalidInput as exc:
             problems.extend(_prefixed(exc))
@@ -357,6 +361,7 @@ def file_request(
             "The request cannot be filed", "correct the fields named below; nothing was stored", problems
         )
 
+    assert normalised is not None  # else its problem was raised just above
     now = utcnow()
     request_id = new_id()
     declared = jurisdiction_of(region)  # final once verified (privet.requests.intake.jurisdiction)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,9 @@ from privet.kit.errors import Forbidden, InvalidInput, NotFound, Problem
 from privet.requests import service
 from privet.requests.models import DsrRequest
 from privet.settings import Settings
+
+if TYPE_CHECKING:
+    from privet.subjects.verification import StartResult
 
 CHECK_METHODS = ("id_document", "call_back", "known_contact", "signed_letter", "agent_mandate", "in_person")
 MAX_NOTE = 500
@@ -54,12 +58,13 @@ def check_note(note: str | None, where: str = "note") -> str | None:
 
 def send_code(
     session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, client_ip: str | None = None
-):
+) -> StartResult:
     """Send a one-time code to the identity the request names (purpose "request")."""
     from privet.subjects import verification
 
     service.require_status(request, ("unverified",), "verified again")
     value = service.identity_value(keyring, request)
+    assert value is not None  # purged only when an unverified request expires (it is unverified still)
     return verification.start(
         session,
         keyring,
@@ -74,7 +79,7 @@ def send_code(
 
 def offer_code(
     session: Session, keyring: Keyring, settings: Settings, request: DsrRequest, *, client_ip: str | None = None
-):
+) -> StartResult | None:
     """`send_code`, but a mail server or gateway that is down (or a throttle) leaves the request filed: None
     means no code went out, and the requester (or staff) can ask again for this reference."""
     from privet.kit.errors import Unavailable
@@ -108,6 +113,7 @@ def verify_with_code(
             "ask for a code: POST /api/v1/public/requests/{reference}/code",
         )
     proven = verification.check(session, keyring, settings, challenge_id=challenge_id, code=code)
+    assert proven.subject_id is not None  # `check` finds or creates the subject (create_subject defaults to True)
     return verified(
         session,
         keyring,
@@ -166,7 +172,9 @@ def record_identity_check(
         raise InvalidInput("Unknown identity check method", hint, [Problem("unknown method", "method", hint)])
     note = check_note(note)
     value = service.identity_value(keyring, request)
+    assert value is not None  # purged only when an unverified request expires (it is unverified still)
     subject_id, _ = resolve_subject(session, keyring, request.identity_type, value, create=True, actor=actor)
+    assert subject_id is not None  # create=True: found or created
     request.details = {**request.details, "identity_check": {"method": method, "by": actor, "note": note}}
     return verified(session, keyring, settings, request, subject_id=subject_id, method=f"staff:{method}", actor=actor)
 
@@ -238,6 +246,7 @@ def verified(
         **resolution.details(),
     }
     if charge:  # nothing runs until the fee is paid or waived (privet.requests.workflow.fees)
+        assert request.fee is not None  # `charge` says there is one
         request.status = "fee_due"
         service.audit(session, request, "verified", actor=actor, **details)
         session.flush()
