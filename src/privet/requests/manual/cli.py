@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from privet.kit.cliutil import cli_actor
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from privet.requests.models import ManualTask, RequestStep
+
 app = typer.Typer(help="Manual tasks of data-subject requests: list and complete them.", no_args_is_help=True)
 
 
-def _day(value) -> str:  # noqa: ANN001
+def _day(value: date | None) -> str:
     return value.isoformat() if value else "-"
+
+
+def _step_of(session: Session, task: ManualTask) -> RequestStep:
+    from privet.requests.models import RequestStep
+
+    step = session.get(RequestStep, task.step_id)
+    assert step is not None  # a task's step_id is a foreign key (the task goes with its step)
+    return step
 
 
 @app.command("list")
@@ -23,7 +38,6 @@ def list_tasks(
     """List manual tasks, soonest due first."""
     from privet.db.store import store_session
     from privet.requests.manual import service as manual
-    from privet.requests.models import RequestStep
 
     with store_session() as session:
         rows = [
@@ -37,7 +51,7 @@ def list_tasks(
                 t.instructions.splitlines()[0][:60],
             )
             for t in manual.list_tasks(session, status=status, assignee=assignee)
-            for step in [session.get(RequestStep, t.step_id)]
+            for step in [_step_of(session, t)]
         ]
     if not rows:
         typer.echo(f"no {status if status != 'all' else ''} manual tasks".replace("  ", " "))
@@ -53,13 +67,12 @@ def show(task_id: str = typer.Argument(..., help="The task's id (see `privet tas
     from privet.db.store import store_session
     from privet.kit.crypto import Keyring
     from privet.requests.manual import service as manual
-    from privet.requests.models import RequestStep
     from privet.settings import get_settings
 
     keyring = Keyring.from_settings(get_settings())
     with store_session() as session:
         task = manual.get_task(session, task_id)
-        step = session.get(RequestStep, task.step_id)
+        step = _step_of(session, task)
         subject = manual.task_subject(session, keyring, task, actor=cli_actor())
         lines = [
             f"task        {task.id} ({task.status})",

@@ -105,6 +105,7 @@ def task_subject(session: Session, keyring: Keyring, task: ManualTask, *, actor:
     from privet.requests.service import identity_value
 
     request = session.get(DsrRequest, task.request_id)
+    assert request is not None  # a task's request_id is a foreign key (the task goes with its request)
     step = session.get(RequestStep, task.step_id)
     changes = None
     if step is not None and step.action == "rectify" and request.details_enc:
@@ -199,6 +200,7 @@ def complete_task(
     if task.status != "open":
         raise Conflict("This task is already done", f"it was completed at {task.completed_at:%Y-%m-%d %H:%M} UTC")
     step = session.get(RequestStep, task.step_id)
+    assert step is not None  # a task's step_id is a foreign key (the task goes with its step)
     if step.status != "waiting":
         raise Conflict(
             f"The task's step is {step.status}, not waiting for this task",
