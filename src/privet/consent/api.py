@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
@@ -40,6 +40,12 @@ from privet.http.routes import DB
 from privet.kit.errors import InvalidInput, NotFound
 from privet.subjects.sessions import CurrentSubject
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from privet.consent.schemas import IdentityIn
+    from privet.kit.crypto import Keyring
+
 router = APIRouter(prefix="/consent", tags=["consent"])
 wellknown_router = APIRouter(tags=["consent"])
 Reader = [Depends(require("consent:read"))]
@@ -50,7 +56,7 @@ def _client(request: Request) -> tuple[str | None, str | None]:
     return (request.client.host if request.client else None), request.headers.get("user-agent")
 
 
-def _subject_of(session, keyring, identity) -> str:  # noqa: ANN001
+def _subject_of(session: Session, keyring: Keyring, identity: IdentityIn) -> str:
     from privet.subjects.service import find_subject
 
     subject = find_subject(session, keyring, identity.type, identity.value)
@@ -153,7 +159,10 @@ def receipt_public_key(request: Request) -> Any:
 def set_channel(body: ChannelSetIn, request: Request, session: DB, caller: Caller) -> Any:
     if (body.subject_id is None) == (body.identity is None):
         raise InvalidInput("Name the subject by subject_id or identity, not both or neither", "send one of them")
-    subject_id = body.subject_id or _subject_of(session, request.app.state.keyring, body.identity)
+    subject_id = body.subject_id
+    if not subject_id:
+        assert body.identity is not None  # the check above: no subject_id, so an identity
+        subject_id = _subject_of(session, request.app.state.keyring, body.identity)
     channels.set_preference(session, subject_id, body.purpose, body.channel, body.opted_in, actor=caller.actor)
     return {"subject_id": subject_id, "channels": channels.preferences(session, subject_id)}
 
@@ -169,7 +178,7 @@ def rebuild(session: DB, caller: Caller) -> Any:
 
 
 # --- the subject's own consent (privacy centre), authenticated by a subject session --------------------------
-def _me(session, subject_id: str) -> dict:  # noqa: ANN001
+def _me(session: Session, subject_id: str) -> dict:
     view = overview(session, subject_id)
     by_purpose = {s.purpose: s.event for s in view["states"] if s.holder == f"s:{view['subject_id']}"}
     policy = current_policy(session)
@@ -231,9 +240,9 @@ def change_my_consent(body: MeIn, request: Request, subject: CurrentSubject, ses
             user_agent=agent,
             keyring=request.app.state.keyring,
         )
-    for change in body.channels:
+    for choice in body.channels:
         channels.set_preference(
-            session, subject.subject_id, change.purpose, change.channel, change.opted_in, actor=actor
+            session, subject.subject_id, choice.purpose, choice.channel, choice.opted_in, actor=actor
         )
     return _me(session, subject.subject_id)
 

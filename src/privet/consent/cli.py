@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from privet.consent.decisions.cli import decide_command
 from privet.kit.cliutil import cli_actor as _actor
+
+if TYPE_CHECKING:
+    from privet.kit.crypto import Keyring
 
 app = typer.Typer(
     help="The consent ledger: show, grant, withdraw, channel preferences, decide, import, rebuild.",
@@ -25,7 +29,7 @@ TYPE = typer.Option(
 VALUE = typer.Option(..., "--value", help="The identity value (it is only used to find the subject).")
 
 
-def _keyring():  # noqa: ANN202
+def _keyring() -> Keyring:
     from privet.kit.crypto import Keyring
     from privet.settings import get_settings
 

@@ -10,6 +10,7 @@ refusals are recorded with `evidence.gpc_honoured = true` (CCPA: show that the s
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -194,7 +195,7 @@ def visitor_view(session: Session, visitor_id: str) -> dict:
 
 def holders(session: Session, subject_ids: list[str]) -> list[str]:
     """Projection holders of these subjects: "s:<id>" for each and "v:<visitor id>" for their linked visitors."""
-    linked = (
+    linked: Iterable[str] = (
         session.execute(
             select(VisitorLink.visitor_id)
             .where(VisitorLink.subject_id.in_(subject_ids))
