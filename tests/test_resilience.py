@@ -53,7 +53,7 @@ def _no_server_errors(verdict: dict, served: Served) -> None:
 def test_every_connection_terminated_under_mixed_load(served: Served) -> None:
     """Decisions (single, batch, change feed), recordings and filed requests running jobs, while every connection
     to the store is terminated twice: the decision watch, the writer, the pool and the job workers reconnect."""
-    load = Load(served, clients=6, seconds=7.0)
+    load = Load(served, clients=6, seconds=7.0, after_faults=RECOVERY_SECONDS + 2)
     windows = load.run([(1.5, served.terminate_connections), (3.0, served.terminate_connections)])
     verdict = judge(load.outcomes, windows)
     assert all(n >= 2 for n in load.fault_results), load.fault_results  # both workers' connections at least
@@ -116,7 +116,7 @@ def test_worker_and_server_killed_during_recordings_lose_nothing_acknowledged(se
         served.kill()
         served.start()
 
-    load = Load(served, clients=6, seconds=11.0, mix=(("recording", 1),))
+    load = Load(served, clients=6, seconds=11.0, mix=(("recording", 1),), after_faults=3.0)
     windows = load.run([(1.5, served.kill_one_worker), (3.0, kill_and_restart)])
     assert windows[-1][1] < load.outcomes[-1].ended - 1, windows  # the server was back well before the end
     kept = acknowledged_recordings_kept(served, load.outcomes)

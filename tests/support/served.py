@@ -266,6 +266,9 @@ class Load:
         ("recording", 35),
         ("request", 5),
     )
+    # keep sending at least this long after the last fault ended (a restart slowed by a busy machine still gets
+    # load after it); None: stop at `seconds` whatever happened
+    after_faults: float | None = None
     outcomes: list[Outcome] = field(default_factory=list)
     fault_results: list = field(default_factory=list)  # what each fault returned (e.g. connections terminated)
     run_id: str = field(default_factory=lambda: secrets.token_hex(3))
@@ -313,10 +316,10 @@ class Load:
             None,
         )
 
-    def _client(self, stop_at: float, counter: list[int]) -> None:
+    def _client(self, stop_at: list[float], counter: list[int]) -> None:
         rng, conn, n = random.Random(), None, 0
         kinds = [k for k, weight in self.mix for _ in range(weight)]
-        while time.monotonic() < stop_at and counter[0] < self.limit:
+        while time.monotonic() < stop_at[0] and counter[0] < self.limit:
             counter[0] += 1
             n += 1
             kind = rng.choice(kinds)
@@ -338,7 +341,8 @@ class Load:
 
     def run(self, faults: list[tuple[float, callable]] | None = None) -> list[tuple[float, float]]:
         """Send load for `seconds`; call each fault at its offset; returns (start, end) of each fault."""
-        stop_at, counter = time.monotonic() + self.seconds, [0]
+        end, counter = time.monotonic() + self.seconds, [0]
+        stop_at = [end if self.after_faults is None or not faults else float("inf")]  # set once the faults are done
         threads = [
             threading.Thread(target=self._client, args=(stop_at, counter), daemon=True) for _ in range(self.clients)
         ]
@@ -351,8 +355,10 @@ class Load:
             start = time.monotonic()
             self.fault_results.append(fault())
             windows.append((start, time.monotonic()))
+        if windows and self.after_faults is not None:
+            stop_at[0] = max(end, windows[-1][1] + self.after_faults)
         for thread in threads:
-            thread.join(self.seconds + 60)
+            thread.join(max(0.0, stop_at[0] - time.monotonic()) + 60)
         return windows
 
 
