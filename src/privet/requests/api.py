@@ -18,6 +18,7 @@ from privet.requests.execution import packaging
 from privet.requests.holds import service as holds
 from privet.requests.intake import service as intake
 from privet.requests.intake import verify
+from privet.requests.models import DsrRequest
 from privet.requests.schemas import (
     AssignIn,
     BackupOut,
@@ -204,7 +205,7 @@ def show(reference: str, db: DB, request: Request) -> RequestDetailOut:
     )
 
 
-def _changed(db: DB, request: Request, found) -> RequestOut:  # noqa: ANN001
+def _changed(db: DB, request: Request, found: DsrRequest) -> RequestOut:
     db.flush()
     return request_out(_keyring(request), found)
 

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import typer
 
 from privet.kit.cliutil import cli_actor
 from privet.requests.cli_views import print_detail, print_table
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from privet.kit.crypto import Keyring
+    from privet.requests.models import DsrRequest
+    from privet.settings import Settings
 
 app = typer.Typer(
     help="Data-subject requests: list, show, approve, refuse, extend, run, package, legal holds.", no_args_is_help=True
@@ -15,7 +24,7 @@ app = typer.Typer(
 REF = typer.Argument(..., help="The request's reference (R-7K3M9Q2P) or id.")
 
 
-def _runtime():  # noqa: ANN202 - (settings, keyring)
+def _runtime() -> tuple[Settings, Keyring]:
     from privet.kit.crypto import Keyring
     from privet.settings import get_settings
 
@@ -175,7 +184,7 @@ def file(
     typer.echo(f"{reference}  {state}  ({how})")
 
 
-def _act(reference: str, action, done: str) -> None:  # noqa: ANN001 - action(session, settings, keyring, request)
+def _act(reference: str, action: Callable[[Session, Settings, Keyring, DsrRequest], object], done: str) -> None:
     from privet.db.store import store_session
     from privet.requests import service
 
@@ -320,7 +329,7 @@ def jurisdictions(
     with store_session(settings) as session:
         located = locate_unknown(session, keyring, settings, actor=cli_actor(), limit=limit) if locate else None
         home = organisation_profile(session)
-        rows = [
+        rows: list[dict] = [
             {"law": law or home, "from": source or "organisation", "region": region, "people": count}
             for law, source, region, count in people_by_law(session)
         ]
@@ -429,8 +438,8 @@ def due(days: int = typer.Option(3, min=0, max=90, help="Also list requests due 
 
     _settings, keyring = _runtime()
     with store_session() as session:
-        soon, late = deadline_lists(session, days=days)
-        soon, late = [request_out(keyring, r) for r in soon], [request_out(keyring, r) for r in late]
+        soon_found, late_found = deadline_lists(session, days=days)
+        soon, late = [request_out(keyring, r) for r in soon_found], [request_out(keyring, r) for r in late_found]
     print_table(late, f"overdue ({len(late)})")
     print_table(soon, f"due within {days} days ({len(soon)})")
 

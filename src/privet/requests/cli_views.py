@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+from datetime import date
+from typing import TYPE_CHECKING
 
 from privet.kit.cliutil import console
 
+if TYPE_CHECKING:
+    from privet.requests.schemas import RequestDetailOut, RequestOut
 
-def _day(value) -> str:  # noqa: ANN001
+
+def _day(value: date | None) -> str:
     return value.strftime("%Y-%m-%d") if value else "-"
 
 
-def print_table(rows: list, title: str) -> None:
+def print_table(rows: list[RequestOut], title: str) -> None:
     """A table of requests (RequestOut rows): reference, type, status, channel, dates, assignee."""
     from rich.table import Table
 
@@ -33,7 +38,7 @@ def print_table(rows: list, title: str) -> None:
     console().print(table)
 
 
-def print_detail(detail) -> None:  # noqa: ANN001 - RequestDetailOut
+def print_detail(detail: RequestDetailOut) -> None:
     """One request as text: deadlines, agent and fee, steps with counts, tasks, package, result, audit trail."""
     from rich.table import Table
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from privet.kit.crypto import Keyring
 from privet.requests.models import AccessPackage, DsrRequest, LegalHold, ManualTask, RequestStep
+
+if TYPE_CHECKING:
+    from privet.subjects.verification import StartResult
 
 
 class _In(BaseModel):
@@ -21,7 +24,7 @@ _TYPE = Field(
     description="access, portability, rectification, erasure, closure, withdrawal, "
     "restriction, explanation or complaint.",
 )
-_DETAILS = Field(
+_DETAILS: dict = Field(
     default_factory=dict,
     max_length=20,
     description="withdrawal/restriction: {purposes: [...], mode?: object|"
@@ -305,7 +308,7 @@ class PublicStatusOut(BaseModel):
     )
 
 
-def filed_out(request: DsrRequest, sent=None, *, verified: bool = False) -> FiledOut:  # noqa: ANN001
+def filed_out(request: DsrRequest, sent: StartResult | None = None, *, verified: bool = False) -> FiledOut:
     """The answer to filing (or to asking for a code): verified, the code that went out, or none sent."""
     if verified:
         return FiledOut(reference=request.reference, status=request.status, verification="verified")
@@ -398,7 +401,25 @@ def public_status(request: DsrRequest, package: AccessPackage | None) -> PublicS
     )
 
 
-def backup_out(item, today: date) -> BackupOut:  # noqa: ANN001 - privet.requests.workflow.backups.BackupDue
+class BackupItem(Protocol):
+    """What `backup_out` reads of a `privet.requests.workflow.backups.BackupDue` (workflow builds on this module)."""
+
+    @property
+    def reference(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def completed_at(self) -> datetime | None: ...
+    @property
+    def clear_by(self) -> date: ...
+    @property
+    def reminded_at(self) -> datetime | None: ...
+    @property
+    def datastores(self) -> tuple[str, ...]: ...
+    def state(self, today: date) -> str: ...
+
+
+def backup_out(item: BackupItem, today: date) -> BackupOut:
     return BackupOut(
         reference=item.reference,
         type=item.type,
