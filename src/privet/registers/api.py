@@ -4,12 +4,14 @@ transfers. Reading needs `registers:read`; every change needs `registers:write` 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, status
+from sqlalchemy.orm import Session
 
 from privet.auth.deps import Caller, require
 from privet.http.routes import DB
 from privet.kit.errors import InvalidInput
 from privet.registers import alerts as register_alerts
 from privet.registers import corporate, disclosures, policy, processors, sharing
+from privet.registers.models import SharingEvent
 from privet.registers.schemas import (
     AlertOut,
     CorporateTransferIn,
@@ -36,7 +38,7 @@ Reader = [Depends(require("registers:read"))]
 Writer = [Depends(require("registers:write"))]
 
 
-def _event_out(event, recipient_key: str) -> SharingEventOut:  # noqa: ANN001
+def _event_out(event: SharingEvent, recipient_key: str) -> SharingEventOut:
     return SharingEventOut(
         recipient=recipient_key, **{k: getattr(event, k) for k in SharingEventOut.model_fields if k != "recipient"}
     )
@@ -97,7 +99,7 @@ def legal_grounds(db: DB) -> list[GroundOut]:
     return [GroundOut(**g) for g in policy.catalogue_view(db)]
 
 
-def _policy_out(db) -> PolicyOut:  # noqa: ANN001
+def _policy_out(db: Session) -> PolicyOut:
     row = policy.current(db)
     return PolicyOut(
         name=row.name if row else None,

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from privet.kit.cliutil import cli_actor, console
 from privet.registers import screening
+
+if TYPE_CHECKING:
+    from privet.kit.crypto import Keyring
 
 app = typer.Typer(
     help="Registers: processors, recipients and sharing, disclosures, corporate and cross-border transfers.",
@@ -44,7 +48,7 @@ def _day(value: datetime | None) -> date | None:
     return value.date() if value else None
 
 
-def _keyring():  # noqa: ANN202
+def _keyring() -> Keyring:
     from privet.kit.crypto import Keyring
     from privet.settings import get_settings
 
@@ -63,7 +67,8 @@ def _table(title: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
 
 
 def _subjects(subject_ids: list[str] | None, file: Path | None) -> tuple[list[str], list[tuple[str, str]]]:
-    ids, identities = list(subject_ids or []), []
+    ids: list[str] = list(subject_ids or [])
+    identities: list[tuple[str, str]] = []
     if file is not None:
         more_ids, identities = screening.parse_people(file.read_text(encoding="utf-8"))
         ids.extend(more_ids)

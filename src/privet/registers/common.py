@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from datetime import date
+from typing import TYPE_CHECKING, Literal, overload
 
 from sqlalchemy.orm import Session
 
 from privet.kit.errors import InvalidInput, Problem
+
+if TYPE_CHECKING:
+    from privet.taxonomy.loader import Taxonomy
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
 REGION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$|^EU$|^EEA$|^GLOBAL$")
@@ -26,6 +30,10 @@ def check_key(key: str, where: str = "key") -> str:
     return key
 
 
+@overload
+def check_text(value: str | None, where: str, *, required: Literal[True] = True, limit: int = 200) -> str: ...
+@overload
+def check_text(value: str | None, where: str, *, required: bool, limit: int = 200) -> str | None: ...
 def check_text(value: str | None, where: str, *, required: bool = True, limit: int = 200) -> str | None:
     """Stripped text; InvalidInput when required and empty or too long."""
     value = (value or "").strip()
@@ -38,7 +46,7 @@ def check_text(value: str | None, where: str, *, required: bool = True, limit: i
     return value
 
 
-def _taxonomy(session: Session):  # noqa: ANN202
+def _taxonomy(session: Session) -> Taxonomy:
     from privet.taxonomy.service import effective
 
     return effective(session)

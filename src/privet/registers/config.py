@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select
@@ -39,6 +39,9 @@ from privet.kit.yamlio import line_of, load_file
 from privet.registers import history, policy, processors, sharing
 from privet.registers.history import Step as HistoryStep
 from privet.registers.models import Processor, Recipient, SharingEvent
+
+if TYPE_CHECKING:
+    from privet.kit.crypto import Keyring
 
 
 class _Strict(BaseModel):
@@ -162,7 +165,9 @@ def _agreement(entry: ProcessorEntry | RecipientEntry) -> dict:
     }
 
 
-def apply(session: Session, loaded: Loaded, *, actor: str, prune: bool = False, keyring=None) -> Applied:  # noqa: ANN001
+def apply(
+    session: Session, loaded: Loaded, *, actor: str, prune: bool = False, keyring: Keyring | None = None
+) -> Applied:
     """Apply a registers file: the policy's grounds first (recipients' grounds are checked against them), then
     processors and recipients, then its history when the registers have no sharing event yet (needs `keyring`).
     Raises (the caller's unit of work then changes nothing) on the first refused entry."""
@@ -197,36 +202,36 @@ def apply(session: Session, loaded: Loaded, *, actor: str, prune: bool = False, 
         except PrivetError as exc:
             raise _at(loaded, "processors", i, exc) from None
         _note(out, "processors", entry.key, before is None, before is not None and row.updated_at != stamp)
-    for i, entry in enumerate(doc.recipients):
-        found = sharing.find_recipient(session, entry.key)
-        stamp = (found.updated_at, list(found.purposes)) if found is not None else None
+    for i, recipient in enumerate(doc.recipients):
+        found = sharing.find_recipient(session, recipient.key)
+        state = (found.updated_at, list(found.purposes)) if found is not None else None
         try:
-            row = sharing.add_recipient(
+            saved = sharing.add_recipient(
                 session,
-                key=entry.key,
-                name=entry.name,
-                kind=entry.kind,
-                purposes=first_purposes.get(entry.key, entry.purposes) if found is None else entry.purposes,
-                categories=entry.categories,
-                region=entry.region,
-                legal_grounds=entry.grounds,
+                key=recipient.key,
+                name=recipient.name,
+                kind=recipient.kind,
+                purposes=first_purposes.get(recipient.key, recipient.purposes) if found is None else recipient.purposes,
+                categories=recipient.categories,
+                region=recipient.region,
+                legal_grounds=recipient.grounds,
                 replace=True,
                 reason="registers file applied",
                 actor=actor,
-                **_agreement(entry),
+                **_agreement(recipient),
             )
         except PrivetError as exc:
             raise _at(loaded, "recipients", i, exc) from None
         _note(
             out,
             "recipients",
-            entry.key,
+            recipient.key,
             found is None,
-            found is not None and (row.updated_at, list(row.purposes)) != stamp,
+            found is not None and (saved.updated_at, list(saved.purposes)) != state,
         )
     if prune:
         _prune(session, out, {e.key for e in doc.processors}, {e.key for e in doc.recipients}, actor)
-    if replaying:
+    if replaying and keyring is not None:  # replaying needs the keyring (see above)
         try:
             out.history = history.replay(
                 session, doc.history, {e.key: e.purposes for e in doc.recipients}, keyring=keyring
@@ -261,26 +266,28 @@ def _prune(session: Session, out: Applied, processor_keys: set[str], recipient_k
             details={"key": row.key},
         )
         out.removed["processors"].append(row.key)
-    for row in session.execute(select(Recipient).where(Recipient.key.not_in(recipient_keys))).scalars().all():
+    for recipient in session.execute(select(Recipient).where(Recipient.key.not_in(recipient_keys))).scalars().all():
         used = session.execute(
-            select(func.count()).select_from(SharingEvent).where(SharingEvent.recipient_id == row.id)
+            select(func.count()).select_from(SharingEvent).where(SharingEvent.recipient_id == recipient.id)
         ).scalar_one()
         if used:
-            out.kept.append(row.key)
+            out.kept.append(recipient.key)
             continue
-        session.delete(row)
+        session.delete(recipient)
         session.flush()
         audit(
             session,
             actor=actor,
             action="registers.recipient.removed",
             object_type="recipient",
-            object_id=row.id,
-            details={"key": row.key},
+            object_id=recipient.id,
+            details={"key": recipient.key},
         )
-        out.removed["recipients"].append(row.key)
+        out.removed["recipients"].append(recipient.key)
 
 
-def apply_file(session: Session, path: Path, *, actor: str, prune: bool = False, keyring=None) -> Applied:  # noqa: ANN001
+def apply_file(
+    session: Session, path: Path, *, actor: str, prune: bool = False, keyring: Keyring | None = None
+) -> Applied:
     """Load and apply a registers file (the CLI and the demo loader use this)."""
     return apply(session, load(path), actor=actor, prune=prune, keyring=keyring)

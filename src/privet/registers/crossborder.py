@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,6 +21,10 @@ from privet.kit.errors import InvalidInput, NotFound, Problem
 from privet.registers import crossborder_rules as rules
 from privet.registers.crossborder_models import CrossBorderTransfer as Transfer
 from privet.registers.crossborder_models import CrossBorderTransferSubject as TransferSubject
+
+if TYPE_CHECKING:
+    from privet.datamap.models import DatamapActivity
+    from privet.datamap.schemas import Manifest
 
 REGION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$|^EU$|^EEA$|^GLOBAL$")
 PIPL_ORIGIN = "CN"
@@ -39,9 +44,9 @@ class TransferResult:
     """A recorded transfer, how many subjects the consent check left out, and alerts raised by it."""
 
     transfer: Transfer
-    filtered_out: dict[str, int] = field(default_factory=dict)
-    alerts: list[dict] = field(default_factory=list)
-    counts: rules.YearCounts | None = None
+    filtered_out: dict[str, int]
+    alerts: list[dict]
+    counts: rules.YearCounts  # the CST year's counts after this transfer
 
 
 @dataclass
@@ -58,7 +63,7 @@ def _organisation_region(session: Session) -> str | None:
     return session.execute(select(DatamapOrganisation.region).limit(1)).scalar()
 
 
-def _activity(session: Session, key: str):  # noqa: ANN202
+def _activity(session: Session, key: str) -> DatamapActivity:
     from privet.datamap.models import DatamapActivity
 
     found = session.execute(select(DatamapActivity).where(DatamapActivity.key == key)).scalar()
@@ -81,7 +86,8 @@ def check_consent(
     ids = list(dict.fromkeys(subject_ids))
     # A few subjects: one small snapshot each. Many: the whole consent state once (a lookup per subject after).
     decider = Decider.load(session) if len(ids) > FEW_SUBJECTS else None
-    allowed, refused = [], {}
+    allowed: list[str] = []
+    refused: dict[str, int] = {}
     for sid in ids:
         if decider is None:
             decision = decide(
@@ -436,21 +442,23 @@ def datamap_alerts(session: Session) -> list[dict]:
     return out
 
 
-def _register_alerts(session: Session, manifest, home: str) -> list[dict]:  # noqa: ANN001
+def _register_alerts(session: Session, manifest: Manifest, home: str) -> list[dict]:
     """Registered processors and recipients of an activity located outside `home` without a declared transfer
     there (the processor and recipient registers hold their regions)."""
     from privet.registers.models import Processor, Recipient
 
     if home == "GLOBAL":
         return []
-    processors = dict(session.execute(select(Processor.key, Processor.regions)).all())
+    processors: dict[str, list[str]] = dict(session.execute(select(Processor.key, Processor.regions)).all())
     recipients = dict(session.execute(select(Recipient.key, Recipient.region)).all())
     out = []
     for a in manifest.processing_activities:
         declared = {t.destination for t in a.transfers}
         if "GLOBAL" in declared:
             continue
-        places = [("processor", k, r) for k in a.processors for r in processors.get(k) or ()]
+        places: list[tuple[str, str, str | None]] = [
+            ("processor", k, r) for k in a.processors for r in processors.get(k) or ()
+        ]
         places += [("recipient", k, recipients[k]) for k in a.recipients if recipients.get(k)]
         for kind, key, region in places:
             if region not in (home, "GLOBAL") and region not in declared:

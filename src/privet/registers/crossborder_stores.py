@@ -10,11 +10,16 @@ Datastores that cannot be counted (not SQL, no connection secret, out of reach) 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import func, literal_column, select, union
+from sqlalchemy import Connection, func, literal_column, select, union
 from sqlalchemy.orm import Session
 
 from privet.settings import Settings
+
+if TYPE_CHECKING:
+    from privet.connectors.sql.schema import Layout
+    from privet.datamap.schemas import Datastore
 
 SQL_KINDS = ("sqlite", "postgresql", "mysql")
 
@@ -32,7 +37,7 @@ class StoredAbroad:
         return {"datastore": self.datastore, "region": self.region, "people": self.people, "problem": self.problem}
 
 
-def _people(conn, layout) -> int:  # noqa: ANN001 - a Connection and a connectors.sql.schema.Layout
+def _people(conn: Connection, layout: Layout) -> int:
     by_type: dict[str, list] = {}
     for _name, tl in layout.tables.items():
         for f in tl.spec.fields:
@@ -63,7 +68,7 @@ def stored_abroad(session: Session, settings: Settings) -> list[StoredAbroad]:
     )
 
 
-def _count(session: Session, settings: Settings, store) -> StoredAbroad:  # noqa: ANN001 - datamap.schemas.Datastore
+def _count(session: Session, settings: Settings, store: Datastore) -> StoredAbroad:
     from privet.connectors.plan import build_plan
     from privet.connectors.sql.engines import engine_for
     from privet.connectors.sql.schema import layout_for

@@ -1,9 +1,11 @@
 """Public disclosures (P13, P39): only with each subject's separate consent, or on a ground of the company's
-policy written for disclosures where law, legal process or a government authority requires it (a legal reference). Minimised: the categories are recorded; counts only."""
+policy written for disclosures where law, legal process or a government authority requires it (a legal reference).
+Minimised: the categories are recorded; counts only."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +17,9 @@ from privet.registers import common, grounds, policy
 from privet.registers import screening as screen
 from privet.registers.models import Disclosure
 from privet.registers.sharing import ShareOutcome
+
+if TYPE_CHECKING:
+    from privet.kit.crypto import Keyring
 
 DISCLOSURE_PURPOSE = "sharing.public_disclosure"
 
@@ -50,9 +55,9 @@ def disclose(
     legal_ground: str | None = None,
     reference: str | None = None,
     purpose: str | None = None,
-    keyring=None,
+    keyring: Keyring | None = None,
     at: datetime | None = None,
-) -> ShareOutcome:  # noqa: ANN001
+) -> ShareOutcome[Disclosure]:
     """Record a public disclosure. With a legal reference it rests on that; otherwise each subject needs a separate
     consent to disclosure and those without it are filtered out. Neither: refused, nothing recorded."""
     title = common.check_text(title, "title")

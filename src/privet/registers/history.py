@@ -18,12 +18,17 @@ file again changes nothing. Replayed only into registers that have no sharing ev
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from privet.registers import common, disclosures, sharing
 from privet.registers.models import Disclosure, SharingEvent
+
+if TYPE_CHECKING:
+    from privet.kit.crypto import Keyring
 
 ACTOR = "demo"
 MAX_PEOPLE = 1000
@@ -94,7 +99,7 @@ def purposes_before(steps: list[Step]) -> dict[str, list[str]]:
     return {s.purpose_change.recipient: s.purpose_change.before for s in steps if s.purpose_change is not None}
 
 
-def _people(session: Session, keyring, count: int) -> list[str]:  # noqa: ANN001
+def _people(session: Session, keyring: Keyring, count: int) -> list[str]:
     """The ids of the first `count` people of the history, made on first use: generated e-mail addresses under the
     reserved `example.com` (nobody real), so the history never depends on who else is in the store."""
     from privet.subjects.service import get_or_create_subject
@@ -105,24 +110,21 @@ def _people(session: Session, keyring, count: int) -> list[str]:  # noqa: ANN001
     ]
 
 
-def replay(session: Session, steps: list[Step], targets: dict[str, list[str]], *, keyring) -> list[str]:  # noqa: ANN001
+def replay(session: Session, steps: list[Step], targets: dict[str, list[str]], *, keyring: Keyring) -> list[str]:
     """Run the steps in order (`targets`: recipient key → the purposes its entry declares, those a purpose change
     changes to); one line per step saying what was recorded (counts only)."""
     from privet.consent.ledger import service as ledger
 
     out = []
-    for step in steps:
-        kind = step.kind
-        if kind == "consent":
-            c = step.consent
+    for step in steps:  # exactly one of a step's fields is given (Step._one)
+        if (c := step.consent) is not None:
             for subject_id in _people(session, keyring, c.people):
                 ledger.record(
                     session, subject_id=subject_id, purpose=c.purpose, event="given", method="import", actor=ACTOR
                 )
             out.append(f"* history: {c.people} people consented to {c.purpose}")
-        elif kind == "share":
-            s = step.share
-            done = sharing.share(
+        elif (s := step.share) is not None:
+            shared = sharing.share(
                 session,
                 recipient=s.recipient,
                 actor=ACTOR,
@@ -134,11 +136,10 @@ def replay(session: Session, steps: list[Step], targets: dict[str, list[str]], *
                 note=s.note,
             ).event
             out.append(
-                f"* history: shared with {s.recipient}: {done.shared} of {done.requested} "
-                f"({done.basis}{', ' + s.ground if s.ground else ''}; filtered out {done.filtered_out})"
+                f"* history: shared with {s.recipient}: {shared.shared} of {shared.requested} "
+                f"({shared.basis}{', ' + s.ground if s.ground else ''}; filtered out {shared.filtered_out})"
             )
-        elif kind == "purpose_change":
-            p = step.purpose_change
+        elif (p := step.purpose_change) is not None:
             if p.recipient not in targets:
                 raise common.bad(
                     f"history: recipient {p.recipient!r} is not in the file's recipients",
@@ -152,7 +153,8 @@ def replay(session: Session, steps: list[Step], targets: dict[str, list[str]], *
             )
         else:
             d = step.disclose
-            done = disclosures.disclose(
+            assert d is not None  # the only field left
+            disclosed = disclosures.disclose(
                 session,
                 title=d.title,
                 actor=ACTOR,
@@ -162,5 +164,5 @@ def replay(session: Session, steps: list[Step], targets: dict[str, list[str]], *
                 reference=d.reference,
                 keyring=keyring,
             ).event
-            out.append(f"* history: disclosed {d.title!r}: {done.disclosed} of {done.requested}")
+            out.append(f"* history: disclosed {d.title!r}: {disclosed.disclosed} of {disclosed.requested}")
     return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -164,7 +165,7 @@ def record_incident(
     occurred_at: datetime | None = None,
     ciio: bool = False,
     high_risk: bool = False,
-    regimes: list[str] | None = None,
+    regimes: Sequence[str] | None = None,
     facts: dict[str, dict[str, str]] | None = None,
 ) -> Incident:
     """Check and record an incident; its clocks start at `discovered_at`."""

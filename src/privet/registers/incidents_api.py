@@ -12,6 +12,7 @@ from privet.auth.deps import Caller, require
 from privet.http.routes import DB
 from privet.kit.clock import utcnow
 from privet.registers import incidents, incidents_notices
+from privet.registers.incidents_models import Incident
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 Reader = Depends(require("registers:read"))
@@ -92,7 +93,7 @@ class NoticeOut(BaseModel):
     body: str
 
 
-def _out(incident) -> IncidentOut:  # noqa: ANN001
+def _out(incident: Incident) -> IncidentOut:
     return IncidentOut(**incidents.as_dict(incident))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import overload
 
 import typer
 
@@ -12,6 +13,10 @@ from privet.kit.cliutil import cli_actor
 app = typer.Typer(help="Incidents: record, clocks, draft notices to people and the regulator.", no_args_is_help=True)
 
 
+@overload
+def parse_time(value: str, option: str) -> datetime: ...
+@overload
+def parse_time(value: str | None, option: str) -> datetime | None: ...
 def parse_time(value: str | None, option: str) -> datetime | None:
     """An ISO 8601 time with its zone (InvalidInput otherwise)."""
     from privet.kit.errors import InvalidInput
@@ -65,13 +70,13 @@ def record(
     from privet.db.store import store_session
     from privet.registers import incidents
 
-    facts = {
+    written = {
         "what_happened": {"en": what, "zh_CN": what_zh},
         "consequences": {"en": consequences, "zh_CN": consequences_zh},
         "measures": {"en": measures, "zh_CN": measures_zh},
         "advice": {"en": advice, "zh_CN": advice_zh},
     }
-    facts = {k: {lang: t for lang, t in v.items() if t} for k, v in facts.items()}
+    facts = {k: {lang: t for lang, t in v.items() if t} for k, v in written.items()}
     with store_session() as session:
         row = incidents.record_incident(
             session,

@@ -7,7 +7,7 @@ the data map. Nothing about any individual is read, so no personal data can reac
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 
@@ -29,7 +29,7 @@ def texts(language: str) -> dict:
     return yaml.safe_load(raw)
 
 
-def _when(moment, t: dict) -> str:  # noqa: ANN001
+def _when(moment: datetime | None, t: dict) -> str:
     if moment is None:
         return t["missing"]
     return moment.astimezone(CST if t["time_zone"] == "CST" else UTC).strftime(t["time_format"])

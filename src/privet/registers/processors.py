@@ -5,6 +5,7 @@ agreements)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +16,9 @@ from privet.kit.errors import Conflict, NotFound
 from privet.registers import common
 from privet.registers.common import Alert
 from privet.registers.models import Processor
+
+if TYPE_CHECKING:
+    from privet.taxonomy.loader import Taxonomy
 
 DEFAULT_ALERT_DAYS = 30
 
@@ -114,8 +118,8 @@ def activities_by_processor(session: Session) -> dict[str, list[tuple[str, str, 
 
 
 def _out_of_scope(
-    taxonomy,
-    p: Processor,  # noqa: ANN001
+    taxonomy: Taxonomy,
+    p: Processor,
     uses: list[tuple[str, str, list[str]]],
 ) -> tuple[list[str], list[str]]:
     """Purposes and categories the data map gives the processor beyond what its entry says is entrusted to it."""

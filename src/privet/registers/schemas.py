@@ -12,8 +12,8 @@ _KEY = Field(
     pattern=r"^[a-z][a-z0-9_]{0,79}$",
     description="Register key: lower-case letters, digits, underscores.",
 )
-_PURPOSES = Field(default_factory=list, max_length=100, description="Taxonomy purpose keys.")
-_CATEGORIES = Field(default_factory=list, max_length=200, description="Taxonomy data category keys.")
+_PURPOSES: list[str] = Field(default_factory=list, max_length=100, description="Taxonomy purpose keys.")
+_CATEGORIES: list[str] = Field(default_factory=list, max_length=200, description="Taxonomy data category keys.")
 _GROUND = Field(
     None,
     max_length=40,

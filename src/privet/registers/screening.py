@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.consent.decisions import rules
 from privet.kit.errors import InvalidInput, Problem
+
+if TYPE_CHECKING:
+    from privet.kit.crypto import Keyring
 
 UNKNOWN_SUBJECT = "UNKNOWN_SUBJECT"
 SUBJECT_CLOSED = "SUBJECT_CLOSED"
@@ -45,8 +49,8 @@ class Screening:
 
 def resolve(
     session: Session,
-    keyring,
-    subject_ids: list[str] | None,  # noqa: ANN001
+    keyring: Keyring | None,
+    subject_ids: list[str] | None,
     identities: list[tuple[str, str]] | None,
 ) -> tuple[list[str | None], Screening]:
     """The surviving subject id for each input (None: unknown or closed), with the drops counted."""
@@ -66,17 +70,19 @@ def resolve(
         )
     screening = Screening(requested=total)
     c = Subject.__table__.c
-    rows: dict[str, tuple] = {}
+    rows: dict[str, tuple[str, str | None]] = {}  # id → (status, merged into)
     ids = sorted(set(subject_ids))
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]
-        for row in session.execute(select(c.id, c.status, c.merged_into_id).where(c.id.in_(chunk))):
-            rows[row.id] = (row.status, row.merged_into_id)
+        for stored in session.execute(select(c.id, c.status, c.merged_into_id).where(c.id.in_(chunk))):
+            rows[stored.id] = (stored.status, stored.merged_into_id)
     found: list[str | None] = []
     for sid in subject_ids:
         row = rows.get(sid) if isinstance(sid, str) else None
         if row is not None and row[1]:
-            target = survivor(session, session.get(Subject, sid))
+            merged = session.get(Subject, sid)
+            assert merged is not None  # its row was just read
+            target = survivor(session, merged)
             row, sid = (target.status, None), target.id
         found.append(sid if row is not None and row[0] != "closed" else None)
         if row is None:
@@ -93,12 +99,12 @@ def resolve(
         else:
             found.append(subject.id)
     seen: set[str] = set()
-    for i, sid in enumerate(found):  # one person named twice is shared once
-        if sid is not None and sid in seen:
+    for i, known in enumerate(found):  # one person named twice is shared once
+        if known is not None and known in seen:
             found[i] = None
             screening.drop(DUPLICATE)
-        elif sid is not None:
-            seen.add(sid)
+        elif known is not None:
+            seen.add(known)
     return found, screening
 
 
@@ -149,11 +155,11 @@ def screen_consent(
         record_ids = sorted({r for *_, r in kept if r})
         when: dict[str, datetime] = {}
         for start in range(0, len(record_ids), 1000):
-            for rid, at in session.execute(
+            for record_id, at in session.execute(
                 select(ConsentRecord.id, ConsentRecord.at).where(ConsentRecord.id.in_(record_ids[start : start + 1000]))
             ):
-                when[rid] = at
-        still = []
+                when[record_id] = at
+        still: list[tuple[int, str, str | None]] = []
         for position, sid, rid in kept:
             if rid is None or rid not in when or when[rid] < reconsent_since:
                 screening.drop(RECONSENT_REQUIRED)

@@ -2,14 +2,15 @@
 
 A share names a registered recipient and rests either on each subject's consent to the recipient's purpose (the
 decision engine decides; subjects without consent are filtered out) or on a ground of the company's policy with a
-reference (a ground the policy does not have is refused). Only counts are recorded. A recipient that changes purpose needs everyone's consent again: consents given before the
-change no longer let its shares through.
+reference (a ground the policy does not have is refused). Only counts are recorded. A recipient that changes purpose
+needs everyone's consent again: consents given before the change no longer let its shares through.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,9 @@ from privet.kit.errors import Conflict, InvalidInput, NotFound, Problem
 from privet.registers import common, grounds, policy
 from privet.registers import screening as screen
 from privet.registers.models import Disclosure, Recipient, SharingEvent
+
+if TYPE_CHECKING:
+    from privet.kit.crypto import Keyring
 
 KINDS = ("affiliate", "partner", "third_party", "authority")
 
@@ -190,11 +194,14 @@ def change_purposes(
     return recipient
 
 
+Event = TypeVar("Event", SharingEvent, Disclosure)
+
+
 @dataclass
-class ShareOutcome:
+class ShareOutcome(Generic[Event]):
     """The recorded event and who may be shared (subject ids and their positions in the input)."""
 
-    event: SharingEvent | Disclosure  # a disclosure for `privet.registers.disclosures`
+    event: Event  # a disclosure for `privet.registers.disclosures`
     allowed: list[str]
     positions: list[int]
 
@@ -219,9 +226,9 @@ def share(
     legal_ground: str | None = None,
     reference: str | None = None,
     note: str | None = None,
-    keyring=None,
+    keyring: Keyring | None = None,
     at: datetime | None = None,
-) -> ShareOutcome:  # noqa: ANN001
+) -> ShareOutcome[SharingEvent]:
     """Record a (bulk) provision to a registered recipient; with consent as the basis, subjects without it are
     filtered out. Returns who may be shared; the event keeps counts only."""
     found_recipient = find_recipient(session, recipient) if isinstance(recipient, str) else None
