@@ -168,6 +168,7 @@ def seal() -> None:
             )
             raise typer.Exit(1)
         seq = service.seal(session, actor="system:cli")
+        assert seq is not None  # an unsealed chain (checked just above) gets its sealing event
     typer.echo(f"audit chain sealed: events 1-{seq - 1} are proven unchanged from now on by event {seq}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.responses import JSONResponse
 
 from privet.auth import logins, service
 from privet.auth.deps import CSRF_HEADER, PUBLIC, SESSION_COOKIE, Caller, require
@@ -35,12 +36,13 @@ Admin = Depends(require("users:admin"))
 
 @router.post(
     "/login",
+    response_model=LoginOut,
     openapi_extra=PUBLIC,
     dependencies=[Depends(rate_limited("login"))],
     summary="Log in to the admin console; sets the session cookie and returns the CSRF token. Failed "
     "logins make an account wait, then lock it (429 with Retry-After).",
 )
-def login(body: LoginIn, request: Request, response: Response, db: DB) -> LoginOut:
+def login(body: LoginIn, request: Request, response: Response, db: DB) -> LoginOut | JSONResponse:
     settings = request.app.state.settings
     try:  # one message whether the user is unknown, inactive or the password wrong
         user = logins.log_in(

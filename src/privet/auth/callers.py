@@ -88,8 +88,11 @@ def _authenticate(session: Any, request: Request) -> Principal | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         principal = sessions.principal_for_session(session, cookie)
-        if principal is not None and request.method not in SAFE_METHODS:
-            if not sessions.csrf_ok(session, cookie, request.headers.get(CSRF_HEADER, "")):
-                raise Forbidden("Missing or wrong CSRF token", f"send the {CSRF_HEADER} header from the login answer")
+        if (
+            principal is not None
+            and request.method not in SAFE_METHODS
+            and not sessions.csrf_ok(session, cookie, request.headers.get(CSRF_HEADER, ""))
+        ):
+            raise Forbidden("Missing or wrong CSRF token", f"send the {CSRF_HEADER} header from the login answer")
         return principal
     return None

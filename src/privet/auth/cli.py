@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import typer
 
@@ -20,7 +20,7 @@ def _read_password(from_stdin: bool) -> str | None:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-def _when(moment) -> str:  # noqa: ANN001
+def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
 
 

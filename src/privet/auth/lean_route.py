@@ -14,7 +14,7 @@ import email.message
 import functools
 import inspect
 import json
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import orjson
@@ -37,7 +37,7 @@ class LeanRoute(APIRoute):
     """An APIRoute whose handler authenticates with `require.on_loop` and validates its one body model itself."""
 
     @functools.cached_property
-    def answer(self) -> Callable[[Request], Awaitable[Response]]:
+    def answer(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """The one implementation of this route: body, authentication, validation, endpoint."""
         guards = [d.dependency for d in self.dependencies]
         if len(guards) != 1 or not isinstance(guards[0], require):
@@ -88,11 +88,12 @@ def mount_in_front(app: FastAPI) -> None:
     that). The declarations stay where they are, for /openapi.json and the route checks."""
     from fastapi.routing import iter_route_contexts
 
-    front = [
-        Route(c.path, c.original_route.asgi(), methods=list(c.original_route.methods), include_in_schema=False)
-        for c in iter_route_contexts(app.routes)
-        if isinstance(c.original_route, LeanRoute)
-    ]
+    front = []
+    for c in iter_route_contexts(app.routes):
+        route = c.original_route
+        if isinstance(route, LeanRoute):
+            assert c.path is not None and route.methods is not None  # a route is declared with a path and methods
+            front.append(Route(c.path, route.asgi(), methods=list(route.methods), include_in_schema=False))
     app.router.routes[:0] = front
 
 

@@ -160,7 +160,8 @@ def log_in(
             },
         )
         raise refusal
-    if check_password(session, user, password) is None:
+    checked = check_password(session, user, password)  # `user` itself, when the password is right
+    if checked is None:
         after = _failed(session, key, state.failures + 1, settings, now)
         reason = "unknown_user" if user is None else "inactive" if not user.active else "wrong_password"
         record(
@@ -179,7 +180,7 @@ def log_in(
         )
         raise LoginFailed()
     session.execute(delete(T).where(T.c.bucket == BUCKET, T.c.key == key))
-    return user
+    return checked
 
 
 def lock_states(session: Session, keyring: Keyring, settings: Settings, users: list[User]) -> dict[str, LockState]:
@@ -207,11 +208,14 @@ def unlock(session: Session, keyring: Keyring, settings: Settings, user: User, *
     row = session.execute(
         select(T.c.count, T.c.until).where(T.c.bucket == BUCKET, T.c.key == key, T.c.slot == 0).with_for_update()
     ).first()
-    if row is None or not row.count:
+    if row is None:
+        return None
+    count, until = row  # by position: `row.count` is also the name of a tuple method
+    if not count:
         return None
     session.execute(delete(T).where(T.c.bucket == BUCKET, T.c.key == key))
-    running = row.until if row.until and row.until > now else None
-    was = LockState(row.count, running, running is not None and row.count >= settings.login_lock_failures)
+    running = until if until and until > now else None
+    was = LockState(count, running, running is not None and count >= settings.login_lock_failures)
     record(
         session,
         actor=actor,

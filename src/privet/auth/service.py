@@ -72,11 +72,12 @@ def create_user(
         passwords.check_strength(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"A user named {username!r} already exists", "choose another username")
-    generated = passwords.generate_password() if password is None else None
+    secret = password if password is not None else passwords.generate_password()
+    generated = secret if password is None else None
     user = User(
         username=username,
         role=role,
-        password_hash=passwords.hash_password(password or generated),
+        password_hash=passwords.hash_password(secret),
         must_change_password=generated is not None,
     )
     session.add(user)
@@ -189,8 +190,9 @@ def set_password(
     """
     if password is not None:
         passwords.check_strength(password)
-    generated = passwords.generate_password() if password is None else None
-    user.password_hash = passwords.hash_password(password or generated)
+    secret = password if password is not None else passwords.generate_password()
+    generated = secret if password is None else None
+    user.password_hash = passwords.hash_password(secret)
     user.must_change_password = generated is not None if must_change is None else must_change
     _revoke_sessions(session, user.id, keep=keep_session)
     session.flush()
@@ -217,6 +219,7 @@ def check_password(session: Session, user: User | None, password: str) -> User |
     """`user` when it is active and `password` is theirs (recording the login time), else None."""
     if not passwords.verify_password(user.password_hash if user else None, password):
         return None
+    assert user is not None  # without a user there is no hash, and no password verifies
     if not user.active:
         return None
     if passwords.needs_rehash(user.password_hash):
@@ -231,4 +234,5 @@ def ensure_first_admin(session: Session) -> tuple[str, str] | None:
     if session.scalar(select(func.count()).select_from(User)):
         return None
     _user, password = create_user(session, FIRST_ADMIN, "admin", actor="system:init")
+    assert password is not None  # none was given, so one was generated
     return FIRST_ADMIN, password
