@@ -9,7 +9,7 @@ whose rows go (encrypted) into the access package.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar
@@ -130,8 +130,9 @@ class Connector(ABC):
         result and the rows' expected state: a crash after the commit can then be recognised (`confirm`)."""
 
     @abstractmethod
-    def rectify(self, identities: dict[str, list[str]], changes: dict[str, str]) -> StepResult:
-        """Set every field of each category in `changes` ({category: new value}) on the subject's rows."""
+    def rectify(self, identities: dict[str, list[str]], changes: Mapping[str, str | dict[str, str]]) -> StepResult:
+        """Set every field of each category in `changes` ({category: new value or {part: value}}) on the subject's
+        rows."""
 
     before_commit: Callable[[StepResult, dict], None] | None = None
 

@@ -18,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Mapping
 from datetime import date
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -96,7 +98,13 @@ def callback_url(public_url: str, step_id: str) -> str:
     return public_url.rstrip("/") + CALLBACK_PATH + step_id
 
 
-def new_callback_token(step) -> str:  # noqa: ANN001 - a privet.requests.models.RequestStep
+class CallbackStep(Protocol):
+    """What a callback token is kept on (a `privet.requests.models.RequestStep`, a layer above connectors)."""
+
+    callback_token_hash: str | None
+
+
+def new_callback_token(step: CallbackStep) -> str:
     """A fresh callback token for `step`: its sha256 goes on the step, the token itself to the endpoint."""
     token = "pcb_" + secrets.token_urlsafe(32)
     step.callback_token_hash = hashlib.sha256(token.encode()).hexdigest()
@@ -173,7 +181,7 @@ class HttpConnector(Connector):
         """Ask the endpoint to erase the person's data (it reports counts and what it retained)."""
         return self._call("erase", {"identities": identities, "retain_from": retain_from.isoformat()})
 
-    def rectify(self, identities: dict[str, list[str]], changes: dict[str, str]) -> StepResult:
+    def rectify(self, identities: dict[str, list[str]], changes: Mapping[str, str | dict[str, str]]) -> StepResult:
         """Ask the endpoint to set each category in `changes` to its new value."""
         return self._call("rectify", {"identities": identities, "changes": changes})
 

@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from privet.connectors.base import BELONGS_TO, DatastorePlan, Edge, FieldSpec, TableSpec
 from privet.connectors.graph import ordering, unreachable
-from privet.datamap.models import DatamapDataset, DatamapDatastore, DatamapTable
+from privet.datamap.models import DatamapDataset, DatamapDatastore, DatamapField, DatamapTable, ErasureColumns
 from privet.datamap.schemas import default_match
 from privet.kit.errors import NotFound
 from privet.settings import Settings
+from privet.taxonomy.loader import Taxonomy
 
 SQL_KINDS = ("sqlite", "postgresql", "mysql")
 
@@ -52,8 +53,8 @@ class _Ref:
     inferred: bool
 
 
-def _field_spec(field, table: DatamapTable, taxonomy) -> FieldSpec:  # noqa: ANN001 - a DatamapField row
-    source = None
+def _field_spec(field: DatamapField, table: DatamapTable, taxonomy: Taxonomy) -> FieldSpec:
+    source: ErasureColumns | None = None
     if field.erasure_action:
         source = field
     elif table.erasure_action and (field.category or table.erasure_action == "delete_row"):
@@ -72,7 +73,7 @@ def _field_spec(field, table: DatamapTable, taxonomy) -> FieldSpec:  # noqa: ANN
     )
 
 
-def _discloses(taxonomy, category: str | None) -> bool:  # noqa: ANN001
+def _discloses(taxonomy: Taxonomy, category: str | None) -> bool:
     if not category:
         return True
     try:
@@ -138,8 +139,11 @@ def _merge_composites(edges: list[Edge], tables: dict[str, TableSpec]) -> list[E
 
 
 def _plan_for(
-    store: DatamapDatastore, datasets: list[DatamapDataset], targets: dict[tuple[str, str, str], _Target], taxonomy
-) -> DatastorePlan:  # noqa: ANN001
+    store: DatamapDatastore,
+    datasets: list[DatamapDataset],
+    targets: dict[tuple[str, str, str], _Target],
+    taxonomy: Taxonomy,
+) -> DatastorePlan:
     tables: dict[str, TableSpec] = {}
     refs: list[_Ref] = []
     for dataset in (d for d in datasets if d.datastore_key == store.key):

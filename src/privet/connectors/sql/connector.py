@@ -9,9 +9,9 @@ and the error class only; statements and parameters (personal data) never appear
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
@@ -75,6 +75,7 @@ class SqlConnector(Connector):
     def _once(self, engine: Engine, work: Callable[[Connection, Layout], T], write: bool) -> T:
         with engine.connect() as conn:
             if self._layout is None:
+                assert self.secret is not None  # _engine() refused a datastore without one
                 self._layout = layout_for(conn, self.secret, self.plan)
                 self.plan = self._layout.plan
                 conn.rollback()  # reflection ran in its own implicit transaction
@@ -99,7 +100,7 @@ class SqlConnector(Connector):
         its first statement, is discarded, and the work runs once more on a fresh connection — safe for
         writes too, as an interrupted transaction was rolled back and erasure is idempotent."""
         engine = self._engine()
-        driver_error = getattr(engine.dialect.loaded_dbapi, "Error", DBAPIError)
+        driver_error: Any = getattr(engine.dialect.loaded_dbapi, "Error", DBAPIError)  # the driver's (untyped) Error
         for attempt in (1, 2):
             try:
                 return self._once(engine, work, write)
@@ -162,7 +163,7 @@ class SqlConnector(Connector):
 
         return self._run("erasure", work, write=True)
 
-    def rectify(self, identities: dict[str, list[str]], changes: dict[str, object]) -> StepResult:
+    def rectify(self, identities: dict[str, list[str]], changes: Mapping[str, str | dict[str, str]]) -> StepResult:
         """Set every field of each corrected category on the subject's rows (validated before any write)."""
         layout = self.layout()
         layout.check()

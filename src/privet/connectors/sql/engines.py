@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
 POOL_SIZE = 4
@@ -25,7 +26,7 @@ _ENGINES: dict[str, Engine] = {}
 _LOCK = threading.Lock()
 
 
-def _sqlite_creator(url: URL):  # noqa: ANN202
+def _sqlite_creator(url: URL) -> Callable[[], sqlite3.Connection]:
     from urllib.parse import quote
 
     path = url.database or ""
@@ -41,7 +42,7 @@ def _sqlite_creator(url: URL):  # noqa: ANN202
     return connect
 
 
-def _sqlite_begin(conn) -> None:  # noqa: ANN001
+def _sqlite_begin(conn: Connection) -> None:
     # a reading transaction that later writes fails at once when another writer got in between; a writer that
     # takes the lock up front waits its turn (the busy timeout) instead
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("privet_write") else "BEGIN")

@@ -32,7 +32,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Connection, and_, bindparam, delete, tuple_, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from privet.connectors.base import BELONGS_TO, ConnectorError, Edge, FieldSpec, StepResult
@@ -135,7 +135,7 @@ def _external(
     rows = found.rows[table]
     out: set[tuple] = set()
     for e in edges:
-        by_value: dict[tuple, set[tuple]] = defaultdict(set)
+        by_value: dict[tuple | None, set[tuple]] = defaultdict(set)
         asked: set[tuple] = set()
         for key in keys:
             value = tuple(rows[key][c] for c in e.parent_columns)
@@ -236,7 +236,7 @@ def _changes(t: _Table, row: dict, hash_key: bytes, counts: dict[str, int]) -> d
     return new
 
 
-def _where(tl: TableLayout, columns: tuple[str, ...], key: tuple):  # noqa: ANN202
+def _where(tl: TableLayout, columns: tuple[str, ...], key: tuple) -> ColumnElement[bool]:
     """The row with this key (a key-less table: the row with exactly these selected values)."""
     names = tl.key or columns
     return and_(*(tl.table.c[c].is_(None) if v is None else tl.table.c[c] == v for c, v in zip(names, key)))

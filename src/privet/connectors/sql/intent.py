@@ -64,9 +64,12 @@ def _present(conn: Connection, layout: Layout, table: str, keys: list[list]) -> 
     if tl is None:
         return None
     columns = _key_columns(layout, table)
-    typed = {_typed(tl, columns, key) for key in keys}
-    if None in typed:
-        return None
+    typed: set[tuple] = set()
+    for key in keys:
+        one = _typed(tl, columns, key)
+        if one is None:
+            return None
+        typed.add(one)
     return {
         row_key(tl, row) if tl.key else tuple(row[c] for c in columns): row
         for row in _query(conn, layout, table, [_Ask(columns, typed, 0)])
@@ -86,7 +89,8 @@ def observed(conn: Connection, layout: Layout, expected: dict) -> bool:
         tl = layout.tables[table]
         columns = _key_columns(layout, table)
         for key, new in items:
-            row = present.get(_typed(tl, columns, key))
+            typed = _typed(tl, columns, key)
+            row = present.get(typed) if typed is not None else None
             if row is None or not all(_same(row.get(c), v) for c, v in new.items()):
                 return False
     return True

@@ -9,6 +9,8 @@ nothing. Key and reference columns are not rectified: changing them would re-lin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import Connection
 
 from privet.connectors.base import StepResult
@@ -27,7 +29,7 @@ def _column_value(value: str | dict[str, str], part: str | None) -> str | None:
     return value
 
 
-def prepare(layout: Layout, changes: dict[str, object]) -> dict[str, dict[str, object]]:
+def prepare(layout: Layout, changes: Mapping[str, object]) -> dict[str, dict[str, object]]:
     """{table: {column: value}} for the categories this datastore holds; InvalidInput when a value can't fit.
 
     Categories no field of this datastore holds are skipped (another datastore may hold them; see
@@ -40,8 +42,8 @@ def prepare(layout: Layout, changes: dict[str, object]) -> dict[str, dict[str, o
         for c, v in changes.items()
         if any(f.category == c for t in plan.tables.values() for f in t.fields)
     }
-    for category, value in values.items():
-        check_parts(category, value, parts_of(category, [plan]))
+    for category, given in values.items():
+        check_parts(category, given, parts_of(category, [plan]))
     out: dict[str, dict[str, object]] = {}
     for name, tl in layout.tables.items():
         links = {

@@ -97,9 +97,9 @@ def people(
         }
         for row in pending:
             value = comparable(layout, edge.parent, edge.parent_columns, tuple(row[c] for c in edge.child_columns))
-            key = row_key(tl, row)
-            if key not in out and by_value.get(value):
-                out[key] = by_value[value]
+            key, named = row_key(tl, row), by_value.get(value)
+            if key not in out and named:
+                out[key] = named
     return out
 
 

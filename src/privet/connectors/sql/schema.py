@@ -146,7 +146,9 @@ def _reflect(conn: Connection, plan: DatastorePlan) -> tuple[dict[str, Table], l
     missing: list[str] = []
     names = {_split(n): n for n in plan.tables}
     parts = partitions(conn)
-    owner = {part: root for root, members in parts.items() for part in members}
+    owner: dict[tuple[str | None, str], tuple[str | None, str]] = {
+        part: root for root, members in parts.items() for part in members
+    }
     edges: list[Edge] = []
     for name in plan.tables:
         schema, short = _split(name)

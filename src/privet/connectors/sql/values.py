@@ -14,9 +14,11 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 import phonenumbers
 from sqlalchemy import Boolean, Date, DateTime, Enum, Float, Integer, Numeric, String, Time
+from sqlalchemy.types import TypeEngine
 
 from privet.subjects.identities import normalise
 
@@ -70,12 +72,12 @@ def identity_variants(kind: str, values: Iterable[str], region: str = "") -> lis
     return sorted(out)
 
 
-def is_text(sa_type) -> bool:  # noqa: ANN001
+def is_text(sa_type: TypeEngine[Any]) -> bool:
     """Whether a column holds free text (masks and hashes fit); enumerations do not count."""
     return isinstance(sa_type, String) and not isinstance(sa_type, Enum)
 
 
-def _convert(value: object, sa_type) -> object:  # noqa: ANN001
+def _convert(value: object, sa_type: TypeEngine[Any]) -> object:
     if isinstance(sa_type, Boolean):
         if isinstance(value, bool):
             return value
@@ -88,7 +90,7 @@ def _convert(value: object, sa_type) -> object:  # noqa: ANN001
             raise ValueError
         return value if isinstance(value, int) else int(str(value).strip())
     if isinstance(sa_type, Float):
-        return float(value)
+        return float(value)  # type: ignore[arg-type]  # what has no float value raises TypeError, caught by coerce
     if isinstance(sa_type, Numeric):
         return Decimal(str(value).strip())
     if isinstance(sa_type, DateTime):
@@ -102,7 +104,7 @@ def _convert(value: object, sa_type) -> object:  # noqa: ANN001
     return value
 
 
-def coerce(value: object, sa_type) -> object:  # noqa: ANN001
+def coerce(value: object, sa_type: TypeEngine[Any]) -> object:
     """`value` converted for a column of `sa_type`; ValueError saying what the column expects (never the value)."""
     if value is None:
         return None
@@ -121,7 +123,7 @@ def coerce(value: object, sa_type) -> object:  # noqa: ANN001
         raise ValueError(f"a {expected} value") from None
 
 
-def coerce_all(values: Iterable[object], sa_type) -> list[object]:  # noqa: ANN001
+def coerce_all(values: Iterable[object], sa_type: TypeEngine[Any]) -> list[object]:
     """The values that fit the column type, converted; the rest cannot match and are dropped."""
     out = []
     for value in values:

@@ -23,8 +23,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, literal, or_, select, tuple_
+from sqlalchemy import Column, ColumnElement, Connection, literal, or_, select, tuple_
 
 from privet.connectors.base import BELONGS_TO, OWNS, Edge
 from privet.connectors.sql.schema import Layout, TableLayout
@@ -114,7 +115,7 @@ def row_key(tl: TableLayout, row: dict) -> tuple:
     return tuple(row[c] for c in tl.key) if tl.key else tuple(row.values())
 
 
-def _clause(tl: TableLayout, ask: _Ask, values: list[tuple]):  # noqa: ANN202
+def _clause(tl: TableLayout, ask: _Ask, values: list[tuple]) -> ColumnElement[bool]:
     columns = ask.columns
     if ask.mode == Match.contains:  # values are (kind, needle): candidates, refined by `_answers`
         return or_(*(matching.contains_clause(tl.table.c[columns[0]], needle) for needle in values))
@@ -149,7 +150,7 @@ def _query(conn: Connection, layout: Layout, name: str, asks: list[_Ask]) -> Ite
         yield from run(pending)
 
 
-def _entry_values(kind: str, mode: Match, given: list[str], col, region: str) -> list:  # noqa: ANN001
+def _entry_values(kind: str, mode: Match, given: list[str], col: Column[Any], region: str) -> list:
     if mode != Match.exact:
         return matching.values(mode, given, region=region)
     return coerce_all(identity_variants(kind, given, region), col.type)
@@ -183,7 +184,7 @@ def _entry_asks(layout: Layout, identities: dict[str, list[str]]) -> dict[str, l
     return asks
 
 
-def _fits(value: object, col) -> list:  # noqa: ANN001
+def _fits(value: object, col: Column[Any]) -> list:
     """A value read from one column as another column may hold it: converted to its type ('17' and 17 alike), and
     for text also without the blanks a CHAR column pads with (PostgreSQL returns CHAR(8) 'ABCDE' as 'ABCDE   ')."""
     fitted = coerce_all([value], col.type)
