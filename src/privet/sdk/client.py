@@ -317,9 +317,9 @@ class PrivetClient:
         return response.json()
 
 
-def _identity(value: object) -> tuple[str, str] | None:
+def _identity(value: Any) -> tuple[str, str] | None:  # as a caller wrote it: a (type, value) pair, a dict, None
     if value is None or isinstance(value, tuple):
-        return value  # type: ignore[return-value]
+        return value
     if isinstance(value, dict):
         return value["type"], value["value"]
-    return tuple(value)  # type: ignore[return-value]
+    return tuple(value)  # any other pair-like iterable, taken as the (type, value) pair

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from privet.kit.errors import Problem
 from privet.kit.yamlio import line_of
 from privet.taxonomy.entries import ENTRY_CLASSES, INPUT_CLASSES, SECTIONS, Entry
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 SHAPE_HINT = "see src/privet/taxonomy/default.yaml for the expected shape"
 # An override may relabel an entry or make it stricter, never loosen what the law or the default says.
@@ -81,7 +84,7 @@ def parse(data: Any, source: str, problems: list[Problem]) -> tuple[list[Item], 
     return items, where, broken
 
 
-def _message(section: str, index: int, err: dict) -> str:
+def _message(section: str, index: int, err: ErrorDetails) -> str:
     loc = ".".join(str(p) for p in (section, index, *err["loc"]))
     if err["type"] == "extra_forbidden":
         return f"unknown field `{err['loc'][-1]}` at {loc}"
@@ -90,7 +93,7 @@ def _message(section: str, index: int, err: dict) -> str:
     return f"{loc}: {err['msg']}"
 
 
-def _hint(section: str, err: dict) -> str:
+def _hint(section: str, err: ErrorDetails) -> str:
     kind, field = err["type"], str(err["loc"][-1]) if err["loc"] else ""
     if kind == "extra_forbidden":
         fields = ["key", *(f for f in INPUT_CLASSES[section].model_fields if f != "key")]
@@ -225,7 +228,8 @@ def _cycles(drafts: Drafts) -> list[Problem]:
     problems, reported = [], set()
     for entries in drafts.values():
         for start in entries.values():
-            path, key = [], start.key
+            path: list[str] = []
+            key: str | None = start.key
             while key is not None and key in entries and key not in path:
                 path.append(key)
                 key = entries[key].fields.get("parent")

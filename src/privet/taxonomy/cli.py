@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from privet.taxonomy.entries import LANGUAGES, SECTIONS
+
+if TYPE_CHECKING:
+    from privet.taxonomy.entries import Entry
+    from privet.taxonomy.loader import Taxonomy
 
 app = typer.Typer(
     help="Data categories, purposes, legal bases, subject types and identity types.", no_args_is_help=True
@@ -39,13 +43,13 @@ def _check_lang(lang: str) -> None:
         raise InvalidInput(f"Unknown language {lang!r}", "use --lang en or --lang zh_CN")
 
 
-def _taxonomy(extension: Path | None):  # noqa: ANN202
+def _taxonomy(extension: Path | None) -> Taxonomy:
     from privet.taxonomy.loader import default_taxonomy, load_taxonomy
 
     return load_taxonomy(read_extension(extension), str(extension)) if extension else default_taxonomy()
 
 
-def _entry_json(taxonomy, section: str, entry, lang: str) -> dict:  # noqa: ANN001
+def _entry_json(taxonomy: Taxonomy, section: str, entry: Entry, lang: str) -> dict:
     from privet.taxonomy.schemas import EntryOut
 
     return EntryOut.of(taxonomy, section, entry, lang).model_dump(exclude_none=True)
