@@ -14,10 +14,12 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Boolean, DateTime, column, create_engine, select
 from sqlalchemy import table as sql_table
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from privet.settings import Settings
 
@@ -60,7 +62,11 @@ def opt_in_rows(source: OptIns, url: str) -> list[dict]:
     """The import rows of one datastore's opted-in open accounts."""
     engine = create_engine(url)
     try:
-        types = {"marketing_opt_in": Boolean(), "closed_at": DateTime(), source.at_column: DateTime()}
+        types: dict[str, TypeEngine[Any]] = {
+            "marketing_opt_in": Boolean(),
+            "closed_at": DateTime(),
+            source.at_column: DateTime(),
+        }
         names = [
             "id",
             "marketing_opt_in",

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from faker import Faker  # imported at run time in Fakes: only the demo needs it
 
 # A fixed "now" keeps the data byte-identical between runs: the Keptek policy's effective date.
 ANCHOR = datetime(2025, 11, 28, 12, 0, 0)
@@ -59,8 +64,8 @@ class Fakes:
     seed: int
     now: datetime = ANCHOR
     rng: random.Random = field(init=False)
-    cn: object = field(init=False)
-    en: object = field(init=False)
+    cn: Faker = field(init=False)
+    en: Faker = field(init=False)
     _used: dict[str, set] = field(init=False, default_factory=dict)
     _agents: list[str] = field(init=False, default_factory=list)
     _phones: dict[str, list[str]] = field(init=False, default_factory=dict)
@@ -80,7 +85,7 @@ class Fakes:
         self.cn.seed_instance(self.seed)
         self.en.seed_instance(self.seed + 1)
 
-    def unique(self, kind: str, make) -> str:  # noqa: ANN001 - a zero-argument callable
+    def unique(self, kind: str, make: Callable[[], str]) -> str:
         """A value from `make()` not yet handed out for `kind` (suffixing a counter on a clash)."""
         used = self._used.setdefault(kind, set())
         value = make()
@@ -91,7 +96,7 @@ class Fakes:
         used.add(value)
         return value
 
-    def email(self, fake, local: str) -> str:  # noqa: ANN001 - a Faker instance
+    def email(self, fake: Faker, local: str) -> str:
         """`local@<a reserved domain>`: an address that reaches nobody."""
         return f"{local}@{fake.random_element(RESERVED_EMAIL_DOMAINS)}"
 

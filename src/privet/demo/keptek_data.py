@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from privet.demo.fakes import Fakes
@@ -73,7 +73,7 @@ def _invitations(f: Fakes, out: dict[str, list[dict]]) -> None:
     are no longer opted in to marketing withdrew after their last invitation."""
     customers = {c["id"]: c for c in out["customers"]}
     out["event_invitations"] = []
-    last: dict[int, object] = {}
+    last: dict[int, datetime] = {}
     for reg in out["event_registrations"]:
         if not reg["invited"]:
             continue
@@ -142,7 +142,7 @@ def _customer(f: Fakes, i: int, organisations: int) -> tuple[dict, tuple[str, st
         "marketing_opt_in": f.chance(0.4), "created_at": created,
         "last_active_at": f.between(created, f.now), "closed_at": f.ago(20) if f.chance(0.05) else None,
     }
-    return row, ((doc_type, doc_no) if doc_type else None)
+    return row, ((doc_type, doc_no) if doc_type and doc_no else None)  # a document type always comes with its number
 
 
 def _customer_life(f: Fakes, c: dict, document: tuple[str, str] | None, out: dict[str, list[dict]]) -> None:
@@ -269,7 +269,7 @@ def _training(f: Fakes, c: dict, partner: bool, out: dict[str, list[dict]]) -> N
                                   "status": "completed" if done else "enrolled", "score": score,
                                   "enrolled_at": enrolled,
                                   "completed_at": enrolled + timedelta(days=5) if done else None})
-        if done and score >= 60:
+        if score is not None and score >= 60:  # done
             issued = enrolled + timedelta(days=7)
             out["certificates"].append({"id": len(out["certificates"]) + 1, "enrolment_id": eid,
                                         "certificate_no": f"KC-{issued:%Y}-{eid:06d}", "holder_name": c["name"],

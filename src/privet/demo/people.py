@@ -9,18 +9,22 @@ nothing is read but identity columns.
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from privet.settings import Settings
 
+if TYPE_CHECKING:
+    from privet.datamap.schemas import Manifest
+
 PER_STORE = 3
 CALIFORNIANS = 2
 LOCATE = 2000  # everyone the demo knows (its opt-ins too): a lookup is a few indexed queries
 
 
-def _email_columns(manifest, datastore: str) -> list[tuple[str, str]]:  # noqa: ANN001 - datamap.schemas.Manifest
+def _email_columns(manifest: Manifest, datastore: str) -> list[tuple[str, str]]:
     return [(t.name, f.name) for d in manifest.datasets if d.datastore == datastore for t in d.tables
             for f in t.fields if f.identity == "email"]
 
@@ -29,14 +33,14 @@ def _first_addresses(url: str, table: str, column: str, count: int) -> list[str]
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            col = sa.column(column)
+            col: sa.ColumnClause[str] = sa.column(column)
             return list(conn.execute(sa.select(col).select_from(sa.table(table)).where(col.like("%@%.%"))
                                      .order_by(col).limit(count)).scalars())
     finally:
         engine.dispose()
 
 
-def seed_people(session: Session, settings: Settings, manifest, urls: dict[str, str], *,  # noqa: ANN001
+def seed_people(session: Session, settings: Settings, manifest: Manifest, urls: dict[str, str], *,
                 company_key: str) -> dict[str, int]:
     """Take a few customers of each regional datastore into Privet, locate them, add declared Californians;
     returns {jurisdiction: people} (empty when the company keeps everyone under one law)."""
@@ -61,6 +65,6 @@ def seed_people(session: Session, settings: Settings, manifest, urls: dict[str, 
         record_region(session, subject, "US-CA", source="declared", actor="demo")
     session.flush()
     out: dict[str, int] = {}
-    for jurisdiction, _source, _region, count in people_by_law(session):
+    for jurisdiction, _source, _located, count in people_by_law(session):
         out[jurisdiction or "organisation"] = out.get(jurisdiction or "organisation", 0) + count
     return out

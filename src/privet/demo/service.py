@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -10,6 +11,12 @@ from privet.demo.generator import Generated, company, fill
 from privet.demo.guardians import link_demo_guardians
 from privet.kit.errors import InvalidInput
 from privet.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from privet.datamap.schemas import Manifest
+    from privet.datamap.service import ApplyResult
 
 DEFAULT_CUSTOMERS = 200
 
@@ -94,7 +101,9 @@ def load_demo(
     )
 
 
-def _seed_people(session, settings: Settings, company_key: str, manifest, urls: dict[str, str]) -> dict:  # noqa: ANN001
+def _seed_people(
+    session: Session, settings: Settings, company_key: str, manifest: Manifest, urls: dict[str, str]
+) -> dict:
     """A few of the company's people in Privet, located in their jurisdictions (`privet.demo.people`, P41); the
     datastores are reached through their URLs before the secrets file is written."""
     from privet.demo.people import seed_people
@@ -106,7 +115,7 @@ def _seed_people(session, settings: Settings, company_key: str, manifest, urls: 
     return seed_people(session, reach, manifest, urls, company_key=company_key)
 
 
-def apply_registers(session, settings: Settings, company_key: str) -> list[str]:  # noqa: ANN001
+def apply_registers(session: Session, settings: Settings, company_key: str) -> list[str]:
     """Apply the company's registers file (`examples/<company>/registers.yaml`: its policy's sharing grounds,
     processors and recipients with their agreements, and on a store without sharing events its history of shares,
     disclosures and a purpose change), removing entries another demo left (P9, P38, P39)."""
@@ -119,7 +128,7 @@ def apply_registers(session, settings: Settings, company_key: str) -> list[str]:
     return apply_file(session, path, actor="demo", prune=True, keyring=Keyring.from_settings(settings)).lines()
 
 
-def publish_notices(session, settings: Settings, company_key: str) -> list[str]:  # noqa: ANN001
+def publish_notices(session: Session, settings: Settings, company_key: str) -> list[str]:
     """Publish the versions of the company's notices (`examples/<company>/notices/notices.yaml`, or `policy/`) not
     yet published."""
     from datetime import date
@@ -152,7 +161,7 @@ def publish_notices(session, settings: Settings, company_key: str) -> list[str]:
     return published
 
 
-def _matched(manifest) -> dict[str, list[tuple[str, str, str]]]:  # noqa: ANN001 - datamap.schemas.Manifest
+def _matched(manifest: Manifest) -> dict[str, list[tuple[str, str, str]]]:
     """{datastore: [(table, column, match mode)]} of the identity fields compared as an expression."""
     out: dict[str, list[tuple[str, str, str]]] = {}
     for dataset in manifest.datasets:
@@ -190,7 +199,7 @@ def load_demo_if_empty(settings: Settings, engine: Engine, company_key: str) -> 
     )
 
 
-def _summary(company_key: str, generated: Generated, result, sqlite_urls: dict[str, str] | None) -> str:  # noqa: ANN001
+def _summary(company_key: str, generated: Generated, result: ApplyResult, sqlite_urls: dict[str, str] | None) -> str:
     lines = [f"Demo company {company_key}:"]
     for key, tables in generated.tables.items():
         state = "generated" if key in generated.created else "already there, kept"
