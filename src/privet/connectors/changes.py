@@ -62,8 +62,8 @@ def check_value(category: str, value: object, kind: str | None, region: str = "C
         if not value or not all(isinstance(p, str) and _PART.match(p) for p in value):
             hint = "send {part: value} with parts such as line1, city, postcode"
             raise InvalidInput("A value in parts needs named parts", hint, [Problem("no valid parts", where, hint)])
-        # a part given as parts is not refused and stays a dict (a known gap, reported in issue 16's review)
-        return {p: check_value(f"{category}.{p}", v, None, region) for p, v in value.items()}  # type: ignore[misc]
+        parts = {p: check_value(f"{category}.{p}", v, None, region) for p, v in value.items()}
+        return parts  # type: ignore[return-value]  # a part given as {part: value} itself is not refused: a dict
     if not isinstance(value, str):
         raise InvalidInput(
             "A rectified value must be text", "send each new value as a string", [Problem("not text", where)]

@@ -206,7 +206,7 @@ def _reflected(plan: DatastorePlan, settings: Settings) -> DatastorePlan:
 
     try:
         with open_connector(plan, settings) as connector:
-            return connector.layout().plan  # type: ignore[attr-defined]
+            return connector.layout().plan  # type: ignore[attr-defined]  # a SQL kind opens a SqlConnector
     except ConnectorError:
         return plan  # the connector reflects again (and reports the failure) when it runs
 

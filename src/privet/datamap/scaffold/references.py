@@ -42,7 +42,7 @@ USER_TABLE = r"([a-z0-9]+_)?(users?|accounts?)"
 def kind(type_: object) -> str:
     """A column type's family for comparing keys: int, text, uuid, or another name."""
     try:
-        python = type_.python_type  # type: ignore[attr-defined]
+        python = type_.python_type  # type: ignore[attr-defined]  # any object: one without it is named below
     except (AttributeError, NotImplementedError):
         return str(type_).lower()
     if python is Decimal:
