@@ -169,7 +169,7 @@ def _scan_table(
 
 def scan(session: Session, settings: Settings, *, limit: int, today: date) -> Scan:
     """Every person under `limit` years on `today` in the company's SQL datastores, merged across tables."""
-    from privet.connectors.plan import build_plan
+    from privet.connectors.plan import MappedPlan, build_plan
     from privet.connectors.sql.engines import engine_for
     from privet.connectors.sql.schema import layout_for
     from privet.datamap.secrets import resolve_secret
@@ -183,7 +183,11 @@ def scan(session: Session, settings: Settings, *, limit: int, today: date) -> Sc
     for store, tables in sorted(by_store.items()):
         plan = build_plan(session, settings, store)
         try:
-            url = resolve_secret(settings, plan.secret)  # type: ignore[attr-defined]
+            assert isinstance(
+                plan, MappedPlan
+            )  # build_plan without `reflect` gives the data map's plan, with its secret
+            assert plan.secret is not None  # none: the datastore cannot be reached (said below, like any failure)
+            url = resolve_secret(settings, plan.secret)
             with engine_for(url).connect() as conn:
                 layout = layout_for(conn, url, plan)
                 for table, column, collection in tables:
@@ -208,21 +212,22 @@ def scan(session: Session, settings: Settings, *, limit: int, today: date) -> Sc
 
 def merge(found: list[Minor]) -> list[Minor]:
     """One Minor per person: entries sharing any identity value are merged (earliest collection, all places)."""
-    merged: list[Minor] = []
-    owner: dict[tuple[str, str], int] = {}
+    merged: list[Minor | None] = []  # None: merged into an earlier entry
+    owner: dict[tuple[str, str], int] = {}  # always an entry still there: a merged entry's pairs move to its target
     for minor in found:
         hits = sorted({owner[p] for p in minor.pairs() if p in owner})
         if not hits:
             merged.append(minor)
-            index = len(merged) - 1
+            index, target = len(merged) - 1, minor
         else:
             index = hits[0]
-            target = merged[index]
-            for other in [merged[i] for i in hits[1:]] + [minor]:
+            live = [m for m in (merged[i] for i in hits) if m is not None]  # all of them (see `owner`)
+            target = live[0]
+            for other in [*live[1:], minor]:
                 _absorb(target, other)
             for i in hits[1:]:
-                merged[i] = None  # type: ignore[call-overload]
-        for p in merged[index].pairs():
+                merged[i] = None
+        for p in target.pairs():
             owner[p] = index
     return [m for m in merged if m is not None]
 
