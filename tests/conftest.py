@@ -9,6 +9,8 @@ import click
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,6 +19,11 @@ from privet.settings import Settings
 from tests.support.services import create_pg_database
 
 STORES = ["sqlite", "postgresql"]
+
+# No timing in tests: Hypothesis' per-example deadline (200 ms) and its too-slow check would fail a correct test on a
+# busy machine (the suite runs on every core), so neither applies.
+hypothesis_settings.register_profile("privet", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("privet")
 
 
 def sa_url(url: str):
