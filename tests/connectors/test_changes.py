@@ -65,3 +65,29 @@ def test_unknown_categories_are_named() -> None:
     with pytest.raises(InvalidInput) as info:
         check_changes([PLAN], {"user.contact.email": "a@example.com", "user.health": "x"})
     assert [p.where for p in info.value.problems] == ["changes.user.health"]
+
+
+def test_a_part_given_in_parts_again_is_refused() -> None:
+    """A part is text: `{"line1": {"city": "x"}}` would otherwise reach a text column as the dict's repr."""
+    plan = DatastorePlan(
+        "crm",
+        "postgresql",
+        "CN",
+        {
+            "addresses": TableSpec(
+                "people",
+                "addresses",
+                ("id",),
+                (FieldSpec("id"), FieldSpec("line1", "user.contact.address", part="line1")),
+            )
+        },
+        (),
+        (),
+    )
+    assert check_changes([plan], {"user.contact.address": {"line1": " 1 Main St "}}) == {
+        "user.contact.address": {"line1": "1 Main St"}
+    }
+    with pytest.raises(InvalidInput) as info:
+        check_changes([plan], {"user.contact.address": {"line1": {"city": "Shanghai"}}})
+    assert info.value.problems[0].where == "changes.user.contact.address.line1", info.value.as_problem()
+    assert "Shanghai" not in repr(info.value.as_problem())

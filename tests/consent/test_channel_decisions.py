@@ -153,6 +153,8 @@ def test_staff_and_services_set_a_channel_by_api(client: TestClient, db: Session
         "/api/v1/consent/channels", json={k: v for k, v in body.items() if k != "subject_id"}, headers=headers
     )
     assert neither.status_code == 422
+    empty = client.post("/api/v1/consent/channels", json={**body, "subject_id": ""}, headers=headers)
+    assert empty.status_code == 404 and empty.json()["title"], empty.text  # no subject has an empty id: not a 500
     reader = _key(db, ["decide"])
     assert client.post("/api/v1/consent/channels", json=body, headers=reader).status_code == 403
 

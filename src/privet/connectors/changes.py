@@ -62,17 +62,29 @@ def check_value(category: str, value: object, kind: str | None, region: str = "C
         if not value or not all(isinstance(p, str) and _PART.match(p) for p in value):
             hint = "send {part: value} with parts such as line1, city, postcode"
             raise InvalidInput("A value in parts needs named parts", hint, [Problem("no valid parts", where, hint)])
-        parts = {p: check_value(f"{category}.{p}", v, None, region) for p, v in value.items()}
-        return parts  # type: ignore[return-value]  # a part given as {part: value} itself is not refused: a dict
+        return {p: _text(f"{where}.{p}", v) for p, v in value.items()}  # a part is text, never parts again
+    if kind:
+        return normalise(
+            kind,
+            _string(where, value),
+            default_region=region if len(region) == 2 else "CN",
+            known_types=[kind],
+            where=where,
+        )
+    return _text(where, value)
+
+
+def _string(where: str, value: object) -> str:
     if not isinstance(value, str):
         raise InvalidInput(
             "A rectified value must be text", "send each new value as a string", [Problem("not text", where)]
         )
-    if kind:
-        return normalise(
-            kind, value, default_region=region if len(region) == 2 else "CN", known_types=[kind], where=where
-        )
-    text = value.strip()
+    return value
+
+
+def _text(where: str, value: object) -> str:
+    """A new value given as text: stripped, 1 to MAX_LENGTH printable characters; else InvalidInput naming `where`."""
+    text = _string(where, value).strip()
     if not 1 <= len(text) <= MAX_LENGTH or _CONTROL.search(text):
         hint = f"send 1 to {MAX_LENGTH} printable characters"
         raise InvalidInput("That is not a valid new value", hint, [Problem("not a valid value", where, hint)])

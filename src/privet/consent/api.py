@@ -160,7 +160,7 @@ def set_channel(body: ChannelSetIn, request: Request, session: DB, caller: Calle
     if (body.subject_id is None) == (body.identity is None):
         raise InvalidInput("Name the subject by subject_id or identity, not both or neither", "send one of them")
     subject_id = body.subject_id
-    if not subject_id:
+    if subject_id is None:
         assert body.identity is not None  # the check above: no subject_id, so an identity
         subject_id = _subject_of(session, request.app.state.keyring, body.identity)
     channels.set_preference(session, subject_id, body.purpose, body.channel, body.opted_in, actor=caller.actor)
