@@ -23,7 +23,7 @@ import secrets
 from typing import Annotated
 
 from fastapi import Depends
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -76,16 +76,18 @@ def remember_csrf_cookie(request: Request, response: Response) -> None:
         response.set_cookie(CSRF_COOKIE, value, path="/", httponly=True, samesite="lax", secure=secure_cookies(request))
 
 
-def form_ok(request: Request, sent: str | None) -> bool:
-    """Whether `sent` is this browser's token."""
+def form_ok(request: Request, sent: str | UploadFile | None) -> bool:
+    """Whether `sent` (the form's field) is this browser's token."""
     cookie = request.cookies.get(CSRF_COOKIE)
-    return bool(cookie and sent) and hmac.compare_digest(str(sent), _sign(request, cookie))
+    if not cookie or not sent:
+        return False
+    return hmac.compare_digest(str(sent), _sign(request, cookie))
 
 
 async def check_form(request: Request) -> None:
     """Refuse an unsafe request whose form lacks this browser's token (403, nothing done)."""
     form = await request.form()  # Starlette keeps the parsed form: the route reads it again for free
-    if not form_ok(request, form.get(FIELD)):  # type: ignore[arg-type]
+    if not form_ok(request, form.get(FIELD)):
         raise Forbidden(
             "The form is out of date or was not sent from this site", "reload the page and send the form again"
         )

@@ -11,6 +11,7 @@ People signed in to the privacy centre carry a subject session (see `subjects.se
 
 from __future__ import annotations
 
+from types import ModuleType
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -38,7 +39,7 @@ class LoginRequired(PrivetError):
 class require_page(require):  # noqa: N801 - used like a function: Depends(require_page("requests:read"))
     """Console session + scope for an admin page; CSRF-checked forms on unsafe methods."""
 
-    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]  # async: FastAPI awaits it
         import anyio
 
         from privet.auth import service
@@ -59,7 +60,8 @@ class require_page(require):  # noqa: N801 - used like a function: Depends(requi
         return principal
 
 
-def _session_principal(request: Request, service, cookie: str) -> Principal | None:  # noqa: ANN001
+def _session_principal(request: Request, service: ModuleType, cookie: str) -> Principal | None:
+    """The console session's principal; `service` is privet.auth.service (imported on first use by the caller)."""
     with request.app.state.sessionmaker() as session:
         return service.principal_for_session(session, cookie)
 

@@ -24,7 +24,7 @@ def normalise(value: str | None) -> str | None:
     """`zh`, `zh-CN`, `zh_Hans`, `zh-hans-cn` → zh_CN; `en-GB` → en; anything else → None."""
     tag = (value or "").strip().replace("_", "-").lower()
     if tag.startswith("zh"):
-        return "zh_CN" if not tag.startswith(("zh-tw", "zh-hk", "zh-hant")) else "zh_CN"  # the only Chinese we have
+        return "zh_CN"  # the only Chinese we have, for zh-TW, zh-HK and zh-Hant too
     if tag.startswith("en"):
         return "en"
     return None
@@ -71,7 +71,7 @@ def catalogue(language: str) -> dict[str, str | tuple[str, ...]]:
             for message in read_po(handle, locale=language):
                 if not message.id or not message.string:
                     continue
-                key = message.id[0] if isinstance(message.id, tuple) else message.id
+                key = message.id[0] if isinstance(message.id, (tuple, list)) else message.id  # plural: the singular
                 out[key] = tuple(message.string) if isinstance(message.string, (tuple, list)) else message.string
     return out
 

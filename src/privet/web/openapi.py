@@ -20,6 +20,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 API_KEY, ADMIN_SESSION, CSRF, SUBJECT_SESSION = "apiKey", "adminSession", "csrfToken", "subjectSession"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -111,10 +112,12 @@ def install(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            describe(app, plain())
-        return app.openapi_schema  # type: ignore[return-value]
+            describe(app, plain())  # FastAPI's openapi() keeps the document it returns in app.openapi_schema
+        schema = app.openapi_schema
+        assert schema is not None
+        return schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to replace the document
 
 
 def describe(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
@@ -185,7 +188,7 @@ def _operations(app: FastAPI) -> Iterator[tuple[str, str, APIRoute, list[object]
     try:  # FastAPI >= 0.16x keeps included routers lazy; iter_route_contexts flattens them with their prefixes
         from fastapi.routing import iter_route_contexts
 
-        found = [
+        found: list[tuple[BaseRoute, str | None, Any]] = [
             (c.original_route, c.path, c.dependant)
             for c in iter_route_contexts(app.routes)
             if isinstance(c.original_route, APIRoute)
@@ -195,6 +198,7 @@ def _operations(app: FastAPI) -> Iterator[tuple[str, str, APIRoute, list[object]
     for route, path, dependant in found:
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
+        assert path is not None  # an APIRoute always has its path
         calls = list(_calls(dependant))
         for method in sorted(route.methods or ()):
             yield path, method, route, calls

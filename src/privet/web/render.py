@@ -76,10 +76,12 @@ def environment(language: str) -> Environment:
         lstrip_blocks=True,
     )
     translator = i18n.Translator(language)
+    # added to the Environment by the jinja2.ext.i18n extension, which the type stubs do not know
     env.install_gettext_callables(translator.gettext, translator.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["date"] = lambda value: format_date(value, language)
     # `_("literal")` is for text written in templates (its result counts as safe HTML); text that arrives in a
-    # variable (labels, flash messages, error details) goes through `translate(value)`, whose result is escaped as usual.
+    # variable (labels, flash messages, error details) goes through `translate(value)`, whose result is escaped as
+    # usual.
     env.globals["translate"] = translator.gettext
     env.globals.update(
         lang=language,

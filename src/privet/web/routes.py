@@ -7,6 +7,7 @@ an admin page without a console session redirects to the login page.
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -74,7 +75,8 @@ def mount(app: FastAPI) -> None:
     from privet.web.security import SecurityHeaders
 
     app.add_middleware(SecurityHeaders)
-    app.add_exception_handler(PrivetError, on_error)
+    handler: Any = on_error  # Starlette types a handler as taking any Exception; this one gets PrivetErrors only
+    app.add_exception_handler(PrivetError, handler)
     app.mount("/static", StaticFiles(directory=str(resources.files("privet.web") / "static")), name="static")
     app.add_route("/favicon.ico", favicon, methods=["GET", "HEAD"], include_in_schema=False)
     for router in (banner_router, admin_router, centre_router):  # the centre last: it owns "/"

@@ -60,7 +60,10 @@ def words_html(ops: Iterable[tuple[str, str]], t: Callable[[str], str]) -> Marku
 def section_changes(request: Request, changes: Iterable) -> list[dict]:
     """The sections that changed (added, removed or edited; unchanged ones left out), each with its change in the
     page's language and its words removed and added as HTML."""
-    t = lambda text: translate(request, text)  # noqa: E731
+
+    def t(text: str) -> str:
+        return translate(request, text)
+
     return [
         {
             "number": c.number,

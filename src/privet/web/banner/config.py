@@ -10,6 +10,7 @@ asked again (P30).
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +20,9 @@ from privet.consent.ledger.checks import DEFAULT_NOTICE
 from privet.consent.ledger.rules import current_policy
 from privet.notices.models import Notice, NoticeVersion
 from privet.web.banner.texts import texts
+
+if TYPE_CHECKING:
+    from privet.settings import Settings
 
 SITE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
 COOKIE_NAME = "privet_consent"
@@ -38,7 +42,7 @@ def notice_for(session: Session, site: str) -> tuple[str | None, list[tuple[int,
     return None, []
 
 
-def site_config(session: Session, *, site: str, language: str, settings, privet_url: str) -> dict:  # noqa: ANN001
+def site_config(session: Session, *, site: str, language: str, settings: Settings, privet_url: str) -> dict:
     """The JSON the script reads (texts in `language`, no personal data: the same for every visitor)."""
     purposes = {c: p for c, p in visitors.cookie_purposes(current_policy(session)).items() if p}
     key, versions = notice_for(session, site)

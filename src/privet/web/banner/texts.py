@@ -49,7 +49,9 @@ CATEGORY_TEXTS = {
 
 def texts(language: str) -> dict:
     """Every banner text in `language` ("en" or "zh_CN")."""
-    out = {key: i18n.gettext(language, message) for key, message in TEXTS.items()}
+    out: dict[str, str | dict[str, dict[str, str]]] = {
+        key: i18n.gettext(language, message) for key, message in TEXTS.items()
+    }
     out["categories"] = {
         key: {"name": i18n.gettext(language, name), "description": i18n.gettext(language, text)}
         for key, (name, text) in CATEGORY_TEXTS.items()

@@ -95,7 +95,8 @@ def children_of(session: Session, request: Request, guardian_id: str) -> list[Ch
     from privet.subjects.guardians import is_guardian_of, links_of
     from privet.subjects.service import get_subject, identities_of
 
-    now, out = utcnow(), []
+    now = utcnow()
+    out: list[Child] = []
     for link in links_of(session, guardian_id):
         if link.guardian_id != guardian_id or not is_guardian_of(session, guardian_id, link.child_id, now):
             continue

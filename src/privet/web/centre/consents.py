@@ -6,6 +6,7 @@ same for a linked child (recorded with method `guardian`). Same service calls as
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
@@ -37,6 +38,12 @@ from privet.web.centre.common import (
 from privet.web.centre.signin import problem_text
 from privet.web.csrf import CheckedForm
 from privet.web.render import translate
+
+if TYPE_CHECKING:
+    from starlette.datastructures import FormData
+
+    from privet.subjects.sessions import SubjectSession
+    from privet.web.centre.common import Child
 
 router = APIRouter(include_in_schema=False)
 EVENTS = ("given", "withdrawn", "renewed")
@@ -78,7 +85,8 @@ def consent_view(session: Session, request: Request, subject_id: str, *, for_chi
     viewer = cards.viewer_for(session, policy, view["subject_id"], for_child)
     all_uses = cards.uses(session)
     consent_bases = {k for k, b in policy.taxonomy.legal_bases.items() if b.consent}
-    ordinary, separate = [], []
+    ordinary: list[dict[str, Any]] = []
+    separate: list[dict[str, Any]] = []
     for key, rule in sorted(policy.purposes.items()):
         if not rule.consent_bases:
             continue
@@ -170,7 +178,9 @@ def my_consents(request: Request, session: DB) -> Response:
     return _page(request, session, request.query_params.get("child"))
 
 
-def _acting(session, request: Request, subject, form):  # noqa: ANN001, ANN202
+def _acting(
+    session: Session, request: Request, subject: SubjectSession, form: FormData
+) -> tuple[str | None, tuple[str, Child | None]]:
     """(the child id the form names, (whom the change is for, the child or None)): a guardian may act for a child."""
     child_id = str(form.get("child") or "") or None
     return child_id, acting_for(session, request, subject, child_id)

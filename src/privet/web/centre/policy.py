@@ -4,7 +4,7 @@ what changed and which changes were material, and links that leave the company's
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter
@@ -197,7 +197,7 @@ def _main_key(session: Session) -> str | None:
 def home(request: Request, session: DB) -> HTMLResponse:
     key = _main_key(session)
     current = notices.current_version(session, key) if key else None
-    context = {
+    context: dict[str, Any] = {
         "policy": None,
         "history": [],
         "others": _other_notices(session, request, key or ""),
@@ -205,6 +205,7 @@ def home(request: Request, session: DB) -> HTMLResponse:
         "renew": _renew_count(session, request),
     }
     if current is not None:
+        assert key is not None  # a current version was found under it
         context["policy"] = version_view(session, request, key, current)
         context["history"] = _history(session, request, key)
     return page(request, "centre/home.html", context, nav="policy")

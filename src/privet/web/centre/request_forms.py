@@ -5,13 +5,20 @@ error and nothing is filed."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from privet.kit.errors import InvalidInput, PrivetError
 from privet.web.centre.common import N_
+
+if TYPE_CHECKING:
+    from starlette.datastructures import FormData
+
+    from privet.consent.ledger.rules import Policy
 
 MODES = {"object": N_("Object: stop this use"), "restrict": N_("Restrict: keep the data but do not use it")}
 # Where the person says they live (optional): it selects the law the request is handled under (P41).
@@ -63,7 +70,8 @@ class Offer:
         return {f["key"] for g in self.groups for f in g["fields"]}
 
 
-def _policy(session: Session):  # noqa: ANN202 - Policy | None before a data map is applied
+def _policy(session: Session) -> Policy | None:
+    """The consent policy of the applied data map; None before one is applied."""
     from privet.consent.ledger.rules import current_policy
 
     try:
@@ -72,7 +80,7 @@ def _policy(session: Session):  # noqa: ANN202 - Policy | None before a data map
         return None
 
 
-def _named(policy, keys, lang: str) -> list[dict]:  # noqa: ANN001
+def _named(policy: Policy, keys: Iterable[str], lang: str) -> list[dict]:
     names = policy.taxonomy.purposes
     return sorted(
         ({"key": k, "name": names[k].label(lang) if k in names else k} for k in keys), key=lambda p: p["name"]
@@ -93,7 +101,7 @@ def correctable(session: Session, lang: str) -> list[dict]:
     from privet.taxonomy.service import effective
 
     taxonomy = effective(session)
-    held = set(session.execute(select(DatamapField.category).distinct()).scalars()) - {None}
+    held = {c for c in session.execute(select(DatamapField.category).distinct()).scalars() if c is not None}
     groups: dict[str, list[dict]] = {g: [] for g in GROUPS}
     for key in sorted(held):
         if key not in taxonomy.categories or any(taxonomy.is_within(key, x, "categories") for x in NOT_CORRECTABLE):
@@ -137,7 +145,7 @@ def offer(session: Session, request_type: str, subject_id: str | None, lang: str
     return out
 
 
-def read_details(form, offered: Offer) -> dict:  # noqa: ANN001 - FormData
+def read_details(form: FormData, offered: Offer) -> dict:
     """The details of the request from the form, only what was offered; InvalidInput (nothing filed) otherwise."""
     kind = offered.type
     if kind in ("withdrawal", "restriction"):

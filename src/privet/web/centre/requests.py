@@ -3,7 +3,7 @@ status and the legal deadline, download the access package. Same services as `re
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter
 from fastapi import Path as PathParam
@@ -27,6 +27,14 @@ from privet.web.centre.package import open_for_subject
 from privet.web.centre.signin import code_page, identity_type_of, problem_text, start_session, wrong_code_text
 from privet.web.csrf import CheckedForm
 from privet.web.render import translate
+
+if TYPE_CHECKING:
+    from starlette.datastructures import FormData
+
+    from privet.requests.models import DsrRequest
+    from privet.requests.schemas import PublicStatusOut
+    from privet.subjects.verification import StartResult
+    from privet.web.centre.common import Child
 
 router = APIRouter(include_in_schema=False)
 Reference = Annotated[str, PathParam(max_length=20, pattern=r"^[A-Za-z0-9-]{1,20}$")]
@@ -65,7 +73,7 @@ def _chosen(value: str | None) -> str | None:
     return value if value in TYPE_NAMES else None
 
 
-def _status_view(request: Request, found) -> dict:  # noqa: ANN001 - PublicStatusOut
+def _status_view(request: Request, found: PublicStatusOut) -> dict:
     return {
         "reference": found.reference,
         "type": translate(request, TYPE_NAMES[found.type][0]),
@@ -139,7 +147,7 @@ def _identity_of(session: Session, request: Request, subject_id: str, preferred:
     return found[0].type, found[0].value
 
 
-def _typed(form, request_type: str) -> dict:  # noqa: ANN001 - FormData
+def _typed(form: FormData, request_type: str) -> dict:
     """What the person typed and chose, kept in the form when it comes back with an error."""
     return {
         "type": request_type,
@@ -165,6 +173,7 @@ def file_request(request: Request, form: CheckedForm, session: DB) -> Response:
         acting_id, child = acting_for(session, request, subject, child_id) if subject else (None, None)
         details = forms.read_details(form, forms.offer(session, request_type, acting_id, lang))
         if subject is not None:
+            assert acting_id is not None  # acting_for names someone whenever a person is signed in
             kind, value = _identity_of(session, request, acting_id, None if child else subject.identity_type)
             filed = intake.file_request(
                 session,
@@ -227,7 +236,7 @@ def file_request(request: Request, form: CheckedForm, session: DB) -> Response:
     return _code_or_wait(request, filed.reference, sent)
 
 
-def _code_or_wait(request: Request, reference: str, sent) -> HTMLResponse:  # noqa: ANN001 - StartResult | None
+def _code_or_wait(request: Request, reference: str, sent: StartResult | None) -> HTMLResponse:
     if sent is None:
         error = translate(
             request, N_("We could not send a code just now. Your request is kept: ask for a new code in a minute.")
@@ -251,7 +260,7 @@ def _code_or_wait(request: Request, reference: str, sent) -> HTMLResponse:  # no
 
 
 @router.post("/requests/{reference}/code", dependencies=Forms, openapi_extra=PUBLIC, response_class=HTMLResponse)
-def send_code(reference: Reference, request: Request, _form: CheckedForm, session: DB) -> HTMLResponse:
+def send_code(reference: Reference, request: Request, _form: CheckedForm, session: DB) -> Response:
     found = service.by_reference(session, reference)
     if found.status != "unverified":
         return go(f"/requests/{found.reference}")
@@ -298,12 +307,15 @@ def verify_code(reference: Reference, request: Request, form: CheckedForm, sessi
             error=problem_text(request, exc),
             status_code=exc.status,
         )
+    assert found.subject_id is not None  # set when the request was verified, just above
     response = go(f"/requests/{found.reference}", "request_filed")
     start_session(request, response, found.subject_id, found.identity_type)
     return response
 
 
-def _owned(session: Session, request: Request, reference: str, child_id: str | None):  # noqa: ANN202
+def _owned(
+    session: Session, request: Request, reference: str, child_id: str | None
+) -> tuple[DsrRequest | None, Child | None]:
     subject = signed_in(request)
     if subject is None:
         return None, None
@@ -336,7 +348,9 @@ def download_package(reference: Reference, request: Request, form: CheckedForm, 
     found, _child = _owned(session, request, reference, str(form.get("child") or "") or None)
     if found is None:
         raise NotFound("None of your requests has this reference", "sign in first")
-    data = open_for_subject(session, request.app.state.keyring, found, signed_in(request).subject_id)
+    subject = signed_in(request)
+    assert subject is not None  # the request was found among the signed-in person's
+    data = open_for_subject(session, request.app.state.keyring, found, subject.subject_id)
     return Response(
         data,
         media_type="application/zip",

@@ -1,7 +1,8 @@
 """The privacy centre at `/`: policies, sign-in, consents, requests, for people (public, rate-limited).
 
 Each concern is a module of its own with its router: `policy` (/, /policy/...), `signin` (/signin, /signout),
-`consents` (/consents), `requests` (/requests), `sources` (/sources: where information comes from, contacts). Every form is CSRF-checked; nothing personal goes into URLs.
+`consents` (/consents), `requests` (/requests), `sources` (/sources: where information comes from, contacts).
+Every form is CSRF-checked; nothing personal goes into URLs.
 """
 
 from __future__ import annotations

@@ -177,6 +177,7 @@ def signin_code(request: Request, form: CheckedForm, session: DB) -> Response:
         )
     except NotFound:
         return go("/signin", next=next_path)
+    assert proven.subject_id is not None  # found or created: both checks create the subject by default
     response = go(next_path, "signed_in")
     start_session(request, response, proven.subject_id, proven.identity_type)
     return response
@@ -190,7 +191,7 @@ def signin_token(request: Request, form: AnyForm, session: DB) -> Response:
 
     token = str(form.get("token") or "")
     next_path = local_path(str(form.get("next") or ""), "/consents")
-    if not form_ok(request, form.get(FIELD)):  # type: ignore[arg-type]
+    if not form_ok(request, form.get(FIELD)):
         return page(request, "centre/token.html", {"token": token, "next": next_path}, nav="signin")
     try:
         proven = verify_subject_token(session, request.app.state.settings, token, keyring=request.app.state.keyring)
@@ -205,6 +206,7 @@ def signin_token(request: Request, form: AnyForm, session: DB) -> Response:
             nav="signin",
             status_code=exc.status,
         )
+    assert proven.subject_id is not None  # found or created: both checks create the subject by default
     response = go(next_path, "signed_in")
     start_session(request, response, proven.subject_id, proven.identity_type)
     return response

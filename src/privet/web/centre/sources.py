@@ -7,6 +7,7 @@ and the person's region only: nothing personal is shown."""
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -19,7 +20,7 @@ from privet.web.render import language
 router = APIRouter(include_in_schema=False)
 
 
-def _region_of(session, request: Request) -> str | None:  # noqa: ANN001 - a store session
+def _region_of(session: Session, request: Request) -> str | None:
     """The signed-in person's recorded region, or None (not signed in, or no region known)."""
     from privet.subjects.models import Subject
 
