@@ -95,9 +95,10 @@ async def on_http_error(_request: Request, exc: HTTPException) -> JSONResponse:
         return problem_response(exc.error)
     status = HTTPStatus(exc.status_code)
     error = PrivetError(str(exc.detail), None, [], exc.status_code, status.phrase)
-    error.headers = dict(exc.headers or {})  # type: ignore[attr-defined]
+    headers = dict(exc.headers or {})
     if exc.status_code == 405:  # Starlette names the methods of the first route on the path only
-        error.headers["Allow"] = ", ".join(allowed_methods(_request))  # type: ignore[attr-defined]
+        headers["Allow"] = ", ".join(allowed_methods(_request))
+    error.headers = headers  # type: ignore[attr-defined]  # an error's extra headers, read by problem_response
     return problem_response(error)
 
 

@@ -6,7 +6,7 @@ import difflib
 import functools
 import re
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from privet.kit import yamlio
 from privet.kit.errors import InvalidInput, NotFound, Problem
@@ -58,11 +58,12 @@ class Taxonomy:
     """Default plus company entries, by section; read-only once built."""
 
     def __init__(self, sections: dict[str, dict[str, Entry]]) -> None:
-        self.categories: dict[str, Category] = sections["categories"]  # type: ignore[assignment]
-        self.purposes: dict[str, Purpose] = sections["purposes"]  # type: ignore[assignment]
-        self.legal_bases: dict[str, LegalBasis] = sections["legal_bases"]  # type: ignore[assignment]
-        self.subject_types: dict[str, SubjectType] = sections["subject_types"]  # type: ignore[assignment]
-        self.identity_types: dict[str, IdentityType] = sections["identity_types"]  # type: ignore[assignment]
+        # each section holds entries of its own class (`checks.finalise` builds them from ENTRY_CLASSES)
+        self.categories = cast("dict[str, Category]", sections["categories"])
+        self.purposes = cast("dict[str, Purpose]", sections["purposes"])
+        self.legal_bases = cast("dict[str, LegalBasis]", sections["legal_bases"])
+        self.subject_types = cast("dict[str, SubjectType]", sections["subject_types"])
+        self.identity_types = cast("dict[str, IdentityType]", sections["identity_types"])
         self._fides: dict[str, dict[str, str]] = {}
         for section in ("categories", "purposes"):
             index: dict[str, str] = {}
