@@ -133,3 +133,27 @@ def test_csv_cells_never_run_as_formulas() -> None:
     records = {"activities": [entry]}
     text = to_csv(records)
     assert "'=HYPERLINK" in text and "'+cmd" in text and "\n=HYPERLINK" not in text
+
+
+def test_a_table_with_several_retention_rules_lists_each(db: Session, tmp_path: Path) -> None:
+    """`retention:` may be a list of rules (e.g. anonymise some fields early, delete the row later): the records
+    name every rule of the table, not only one (reading it as one rule crashed the report)."""
+    from privet.datamap.service import validate_and_apply
+    from tests.reports import datamap
+
+    one = "retention: {duration: P2Y, trigger: account_closure, column: closed_at}"
+    assert datamap.DATAMAP.count(one) == 1
+    several = (
+        "retention:\n"
+        "          - {duration: P30D, trigger: account_closure, column: closed_at, action: 'null', fields: [name]}\n"
+        "          - {duration: P2Y, trigger: account_closure, column: closed_at}"
+    )
+    path = tmp_path / "dm" / "datamap.yaml"
+    path.parent.mkdir()
+    path.write_text(datamap.DATAMAP.replace(one, several), encoding="utf-8")
+    validate_and_apply(db, path, actor="test")
+    db.flush()
+    rules = [r for entry in ropa.build(db)["activities"] for r in entry["table_retention"]]
+    kept = [r for r in rules if ".customers:" in r or "people." in r]
+    assert len(set(kept)) == 2, rules
+    assert any("30 days" in r for r in kept) and any("2 years" in r for r in kept), kept
