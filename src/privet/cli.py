@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
 from privet.kit.errors import PrivetError
+
+if TYPE_CHECKING:
+    from privet.settings import Settings
 
 app = typer.Typer(
     help="Privet: privacy operations for a company's own systems.",
@@ -84,7 +88,7 @@ def serve(
     )
 
 
-def _warn_about_senders(settings) -> None:  # noqa: ANN001 - privet.settings.Settings
+def _warn_about_senders(settings: Settings) -> None:
     """Say loudly at start-up what subjects cannot receive: no sender is assumed (see privet.subjects.senders)."""
     from privet.subjects.senders import KINDS, cannot_deliver, sender_kind
 
