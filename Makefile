@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip install --quiet --disable-pip-version-check
 
-.PHONY: run test setup setup-test serve bench clean
+.PHONY: run test check setup setup-test serve bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,15 @@ run: setup                                ## set up the SQLite store, load the d
 serve: setup
 	$(BIN)/privet serve
 
-test: setup-test                          ## run the whole test suite
-	$(BIN)/pytest $(PYTEST_ARGS)
+check: setup-test                         ## ruff (lint, format), import-linter (layers, no cycles), mypy
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+WORKERS ?= auto
+test: check                               ## the checks, then the whole test suite on every core
+	$(BIN)/pytest -n $(WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 bench: setup-test
 	for script in bench/*.py; do $(BIN)/python $$script --quick || exit 1; done
