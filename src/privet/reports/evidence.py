@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from privet.kit.clock import utcnow
 from privet.kit.errors import InvalidInput
-from privet.reports import evidence_checks, evidence_registers
+from privet.reports import evidence_checks, evidence_datamap, evidence_operations, evidence_registers
 from privet.reports.evidence_checks import CHECKS, NOW, Context, Found
 from privet.reports.promises import catalogue
 from privet.settings import Settings
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
 # the modules whose checks fill CHECKS (each registers its own on import; the registers' module builds on the other)
-CHECK_MODULES = (evidence_checks, evidence_registers)
+CHECK_MODULES = (evidence_checks, evidence_datamap, evidence_operations, evidence_registers)
 
 FORMATS = ("text", "html", "json")
 LANGUAGES = ("en", "zh_CN")
