@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from privet.kit.errors import InvalidInput
-from privet.registers import crossborder
+from privet.registers import crossborder, crossborder_alerts
 from privet.registers import crossborder_rules as rules
 from privet.registers.crossborder_models import CrossBorderTransfer
 from tests.reports.datamap import apply_datamap
@@ -89,7 +89,7 @@ def test_counts_cross_100000_exactly_at_the_boundary(mapped: Session) -> None:
     kinds = [a["kind"] for a in third.alerts]
     assert kinds == ["threshold_crossed", "mechanism_weaker"]
     assert "Art 5, 7, 8" in third.alerts[0]["message"]
-    listed = crossborder.alerts(mapped, at=at)
+    listed = crossborder_alerts.alerts(mapped, at=at)
     weaker = [a for a in listed if a["kind"] == "mechanism_weaker"]
     assert [a["transfer"] for a in weaker] == [third.transfer.reference]  # standard contracts suffice
 
@@ -101,7 +101,7 @@ def test_counts_cross_10000_sensitive_exactly_at_the_boundary(mapped: Session) -
     result = _transfer(mapped, at, 1, 1, mechanism="security_assessment")
     assert (result.counts.sensitive_people, result.counts.level) == (10_000, rules.ASSESSMENT)
     assert [a["kind"] for a in result.alerts] == ["threshold_crossed"]
-    weaker = [a for a in crossborder.alerts(mapped, at=at) if a["kind"] == "mechanism_weaker"]
+    weaker = [a for a in crossborder_alerts.alerts(mapped, at=at) if a["kind"] == "mechanism_weaker"]
     assert len(weaker) == 1 and weaker[0]["required"] == rules.ASSESSMENT  # the first, standard-contract one
 
 
@@ -217,7 +217,7 @@ def test_a_contract_purpose_still_needs_the_cross_border_consent(mapped: Session
 
 
 def test_the_data_map_alerts(mapped: Session) -> None:
-    kinds = {(a["kind"], a.get("datastore")) for a in crossborder.datamap_alerts(mapped)}
+    kinds = {(a["kind"], a.get("datastore")) for a in crossborder_alerts.datamap_alerts(mapped)}
     assert kinds == set()  # eu_desk (DE) holds support_eu, and global_support declares the transfer to DE
 
 
@@ -226,7 +226,7 @@ def test_registered_processors_abroad_without_a_declared_transfer_raise_an_alert
 
     mapped.add(Processor(key="mail_vendor", name="Mailer Inc", regions=["CN", "US"], created_by="test"))
     mapped.flush()
-    found = [a for a in crossborder.datamap_alerts(mapped) if a["kind"] == "processor_outside_region"]
+    found = [a for a in crossborder_alerts.datamap_alerts(mapped) if a["kind"] == "processor_outside_region"]
     assert [(a["processor"], a["activity"]) for a in found] == [("mail_vendor", "newsletter")]
     assert "US" in found[0]["message"]
 
@@ -253,7 +253,7 @@ def test_a_datastore_abroad_without_a_declared_transfer_raises_an_alert(db: Sess
     )
     path.write_text(text)
     validate_and_apply(db, path, actor="test")
-    kinds = sorted(a["kind"] for a in crossborder.datamap_alerts(db))
+    kinds = sorted(a["kind"] for a in crossborder_alerts.datamap_alerts(db))
     assert kinds == ["datamap_transfer_without_mechanism", "datastore_outside_region"]
 
 

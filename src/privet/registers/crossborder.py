@@ -24,7 +24,6 @@ from privet.registers.crossborder_models import CrossBorderTransferSubject as Tr
 
 if TYPE_CHECKING:
     from privet.datamap.models import DatamapActivity
-    from privet.datamap.schemas import Manifest
 
 REGION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$|^EU$|^EEA$|^GLOBAL$")
 PIPL_ORIGIN = "CN"
@@ -292,7 +291,7 @@ def record_transfer(
     )
     alerts = []
     if origin == PIPL_ORIGIN and rules.rank(after.level) > rules.rank(before.level):
-        alerts.append(_threshold_alert(after, crossed=True))
+        alerts.append(threshold_alert(after, crossed=True))
         audit(
             session,
             actor=actor,
@@ -302,11 +301,11 @@ def record_transfer(
             details={"people": after.people, "sensitive_people": after.sensitive_people, "required": after.level},
         )
     if origin == PIPL_ORIGIN and rules.weaker(mechanism, after.level):
-        alerts.append(_weaker_alert(row, after.level))
+        alerts.append(weaker_alert(row, after.level))
     return TransferResult(row, filtered, alerts, after)
 
 
-def _threshold_alert(counts: rules.YearCounts, *, crossed: bool) -> dict:
+def threshold_alert(counts: rules.YearCounts, *, crossed: bool) -> dict:
     verb = "crossed a threshold" if crossed else "require more than an exemption"
     return {
         "kind": "threshold_crossed" if crossed else "threshold",
@@ -317,7 +316,7 @@ def _threshold_alert(counts: rules.YearCounts, *, crossed: bool) -> dict:
     }
 
 
-def _weaker_alert(row: Transfer, level: str) -> dict:
+def weaker_alert(row: Transfer, level: str) -> dict:
     return {
         "kind": "mechanism_weaker",
         "transfer": row.reference,
@@ -381,97 +380,6 @@ def _stored_abroad(session: Session, origin: str) -> list:
     if manifest is None or manifest.organisation is None or manifest.organisation.region != origin:
         return []
     return stored_abroad(session, settings_for(session))
-
-
-def alerts(session: Session, *, at: datetime | None = None, ciio: bool = False) -> list[dict]:
-    """What needs attention now: this year's volume above the exemption, transfers whose mechanism is weaker
-    than the volume requires, data map transfers without a mechanism, PRC datastores' data kept abroad."""
-    counts = year_counts(session, at=at, ciio=ciio)
-    out = [_threshold_alert(counts, crossed=False)] if counts.level != rules.EXEMPT else []
-    start, end = rules.year_window(at or utcnow())
-    for row in session.execute(
-        select(Transfer)
-        .where(Transfer.origin == PIPL_ORIGIN, Transfer.transferred_at >= start, Transfer.transferred_at < end)
-        .order_by(Transfer.transferred_at)
-    ).scalars():
-        if rules.weaker(row.mechanism, counts.level):
-            out.append(_weaker_alert(row, counts.level))
-    out += datamap_alerts(session)
-    return out
-
-
-def datamap_alerts(session: Session) -> list[dict]:
-    """Declared transfers without a mechanism, and datastores outside the organisation's region that no
-    declared transfer covers (P29: data collected in the PRC is stored in the PRC)."""
-    from privet.datamap.service import current
-
-    manifest = current(session)
-    if manifest is None or manifest.organisation is None:
-        return []
-    home = manifest.organisation.region
-    out = []
-    covered: dict[str, set[str]] = {}
-    for a in manifest.processing_activities:
-        for t in a.transfers:
-            if not t.mechanism:
-                out.append(
-                    {
-                        "kind": "datamap_transfer_without_mechanism",
-                        "activity": a.key,
-                        "message": f"Activity {a.key} declares a transfer to {t.destination} without a "
-                        "mechanism (add `mechanism:` in the data map)",
-                    }
-                )
-            for d in a.datasets:
-                covered.setdefault(d, set()).add(t.destination)
-    out += _register_alerts(session, manifest, home)
-    stores = {d.key: d for d in manifest.datastores}
-    for ds in manifest.datasets:
-        store = stores.get(ds.datastore)
-        if store is None or store.region in (home, "GLOBAL") or home == "GLOBAL":
-            continue
-        if store.region not in covered.get(ds.key, set()) and "GLOBAL" not in covered.get(ds.key, set()):
-            out.append(
-                {
-                    "kind": "datastore_outside_region",
-                    "datastore": store.key,
-                    "message": f"Datastore {store.key} ({store.region}) holds dataset {ds.key} outside "
-                    f"{home} and no activity using it declares a transfer there",
-                }
-            )
-    return out
-
-
-def _register_alerts(session: Session, manifest: Manifest, home: str) -> list[dict]:
-    """Registered processors and recipients of an activity located outside `home` without a declared transfer
-    there (the processor and recipient registers hold their regions)."""
-    from privet.registers.models import Processor, Recipient
-
-    if home == "GLOBAL":
-        return []
-    processors: dict[str, list[str]] = dict(session.execute(select(Processor.key, Processor.regions)).all())
-    recipients = dict(session.execute(select(Recipient.key, Recipient.region)).all())
-    out = []
-    for a in manifest.processing_activities:
-        declared = {t.destination for t in a.transfers}
-        if "GLOBAL" in declared:
-            continue
-        places: list[tuple[str, str, str | None]] = [
-            ("processor", k, r) for k in a.processors for r in processors.get(k) or ()
-        ]
-        places += [("recipient", k, recipients[k]) for k in a.recipients if recipients.get(k)]
-        for kind, key, region in places:
-            if region not in (home, "GLOBAL") and region not in declared:
-                out.append(
-                    {
-                        "kind": f"{kind}_outside_region",
-                        kind: key,
-                        "activity": a.key,
-                        "message": f"The {kind} {key} of activity {a.key} is registered in {region}, outside "
-                        f"{home}, and the activity declares no transfer there",
-                    }
-                )
-    return out
 
 
 def list_transfers(session: Session, *, year: int | None = None, limit: int = 200) -> list[Transfer]:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from privet.auth.deps import Caller, require
 from privet.http.routes import DB, IsoDateTime
-from privet.registers import crossborder
+from privet.registers import crossborder, crossborder_alerts
 
 router = APIRouter(prefix="/crossborder", tags=["cross-border transfers"])
 Reader = Depends(require("registers:read"))
@@ -136,7 +136,7 @@ def show(reference: str, db: DB) -> TransferOut:
 def status(db: DB, at: IsoDateTime | None = None, ciio: bool = False) -> StatusOut:
     return StatusOut(
         year=YearOut(**crossborder.year_counts(db, at=at, ciio=ciio).as_dict()),
-        alerts=crossborder.alerts(db, at=at, ciio=ciio),
+        alerts=crossborder_alerts.alerts(db, at=at, ciio=ciio),
     )
 
 

@@ -139,13 +139,13 @@ def status(
 ) -> None:
     """People transferred out of CN since 1 January, the mechanism that requires, and alerts."""
     from privet.db.store import store_session
-    from privet.registers import crossborder
+    from privet.registers import crossborder, crossborder_alerts
     from privet.registers.incidents_cli import parse_time
 
     moment = parse_time(at, "--at")
     with store_session() as session:
         counts = crossborder.year_counts(session, at=moment, ciio=ciio).as_dict()
-        found = crossborder.alerts(session, at=moment, ciio=ciio)
+        found = crossborder_alerts.alerts(session, at=moment, ciio=ciio)
     if as_json:
         typer.echo(json.dumps({"year": counts, "alerts": found}, indent=2, ensure_ascii=False))
         return

@@ -229,7 +229,7 @@ def connected_datastores(ctx: Context) -> Found:
 @check("regions_and_transfers")
 def regions_and_transfers(ctx: Context) -> Found:
     """P29: every datastore has a region; data kept abroad has a declared transfer with a mechanism."""
-    from privet.registers.crossborder import datamap_alerts
+    from privet.registers.crossborder_alerts import datamap_alerts
 
     alerts = datamap_alerts(ctx.session)
     regions = sorted({d.region for d in ctx.manifest.datastores})

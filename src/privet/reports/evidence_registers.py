@@ -231,7 +231,7 @@ def _now_processors(ctx: Context) -> str:
 
 
 def _now_crossborder(ctx: Context) -> str:
-    from privet.registers.crossborder import alerts
+    from privet.registers.crossborder_alerts import alerts
 
     found = alerts(ctx.session)
     return f"{_plural(len(found), 'cross-border alert')}" + (f": {found[0]['message']}" if found else "")

@@ -13,7 +13,16 @@ from starlette.responses import HTMLResponse, Response
 
 from privet.http.routes import DB
 from privet.registers import alerts as register_alerts
-from privet.registers import corporate, crossborder, disclosures, grounds, policy, processors, sharing
+from privet.registers import (
+    corporate,
+    crossborder,
+    crossborder_alerts,
+    disclosures,
+    grounds,
+    policy,
+    processors,
+    sharing,
+)
 from privet.registers import crossborder_rules as rules
 from privet.web.admin import registers_entries, registers_events
 from privet.web.admin import registers_forms as forms
@@ -152,7 +161,7 @@ def crossborder_page(request: Request, db: DB) -> HTMLResponse:
         "admin/crossborder.html",
         {
             "counts": counts,
-            "alerts": crossborder.alerts(db, at=at),
+            "alerts": crossborder_alerts.alerts(db, at=at),
             "transfers": crossborder.list_transfers(db, year=counts.year),
             "source": rules.SOURCE,
             **_labels(),
