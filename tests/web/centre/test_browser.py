@@ -147,7 +147,7 @@ def test_giving_and_withdrawing_a_consent_is_recorded(page, site, person) -> Non
     card = page.locator("#p-marketing-communications")
     assert card.locator(".badge").get_attribute("data-state") == "off"
     card.get_by_role("button", name=re.compile("Give consent")).click()
-    assert "Your choice was recorded." in page.locator(".flash").inner_text()
+    expect(page.locator(".flash")).to_contain_text("Your choice was recorded.")  # waits for the next page
     card = page.locator("#p-marketing-communications")
     assert card.locator(".badge").get_attribute("data-state") == "on"
     assert "Marketing messages" in page.locator("table.history").inner_text()
@@ -181,7 +181,7 @@ def test_channel_preferences_and_locked_service_notices(page, site, person) -> N
     assert page.locator("#ch-notice-updates-email").is_disabled()
     page.locator("#ch-marketing-communications-sms").check()
     page.get_by_role("button", name="Save message preferences").click()
-    assert "Your message preferences were saved." in page.locator(".flash").inner_text()
+    expect(page.locator(".flash")).to_contain_text("Your message preferences were saved.")  # waits for the next page
     assert page.locator("#ch-marketing-communications-sms").is_checked()
     with site.session() as session:
         subject = find_subject(session, site.app.state.keyring, "email", address)
@@ -285,7 +285,7 @@ def test_the_main_controls_are_reachable_by_keyboard(page, site, person) -> None
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"  # a visible focus
     page.keyboard.press("Enter")
-    assert "Your choice was recorded." in page.locator(".flash").inner_text()
+    expect(page.locator(".flash")).to_contain_text("Your choice was recorded.")  # waits for the next page
 
 
 def test_a_wrong_sign_in_code_is_refused(page, site, person) -> None:
