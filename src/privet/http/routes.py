@@ -45,7 +45,7 @@ IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
 def problem_response(exc: PrivetError) -> JSONResponse:
     """RFC 9457 problem JSON for a user error."""
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-    headers.update(getattr(exc, "headers", None) or {})  # e.g. Retry-After from kit.ratelimit.RateLimited
+    headers.update(getattr(exc, "headers", None) or {})  # e.g. Retry-After from http.ratelimit.RateLimited
     return JSONResponse(
         exc.as_problem(), status_code=exc.status, media_type="application/problem+json", headers=headers
     )
